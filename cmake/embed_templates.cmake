@@ -1,0 +1,13 @@
+# Generates fa_templates_embedded.c: every file of templates/ as a byte array with its name,
+# so the fa-tune binary carries its kernel source (NVRTC gets them as in-memory headers) and
+# the compile cache key can hash exactly what is compiled.
+set(FA_EMBED_OUT ${PROJECT_BINARY_DIR}/generated/fa_templates_embedded.c)
+add_custom_command(
+  OUTPUT ${FA_EMBED_OUT}
+  COMMAND ${CMAKE_COMMAND} -DOUT=${FA_EMBED_OUT} "-DFILES=${FA_TEMPLATE_FILES}"
+          -P ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
+  DEPENDS ${FA_TEMPLATE_FILES} ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
+  COMMENT "embedding kernel templates")
+add_library(fa_templates STATIC ${FA_EMBED_OUT})
+target_include_directories(fa_templates PUBLIC ${PROJECT_SOURCE_DIR}/templates
+                                                ${PROJECT_SOURCE_DIR}/tuner)

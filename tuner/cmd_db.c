@@ -1,0 +1,16 @@
+/* This file implements `fa-tune db`. Placeholder until issue #5 lands: it says so plainly
+ * and exits 1 rather than pretending to work. */
+#include <stdio.h>
+
+#include "fa_cli.h"
+#include "fa_commands.h"
+
+int cmd_db(int argc, char **argv)
+{
+    if (argc > 1 && fa_cli_is_help(argv[1])) {
+        printf("usage: fa-tune db [options]\n\nnot available yet in this build (issue #5).\n");
+        return FA_EXIT_OK;
+    }
+    fprintf(stderr, "fa-tune db: not available yet in this build (issue #5 has not landed)\n");
+    return FA_EXIT_FAIL;
+}

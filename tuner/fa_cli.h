@@ -1,0 +1,55 @@
+/*
+ * fa_cli.h -- helpers every `fa-tune <command>` shares: error printing in one voice,
+ * option value parsing with messages that name the bad value and what is accepted, and the
+ * mapping from fa_status to the process exit code.
+ *
+ * Exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 numerical mismatch,
+ * 130 interrupted (SIGINT/SIGTERM).
+ */
+#ifndef FA_CLI_H
+#define FA_CLI_H
+
+#include "fa_status.h"
+#include "fa_variant.h"
+
+enum {
+    FA_EXIT_OK = 0,
+    FA_EXIT_FAIL = 1,
+    FA_EXIT_USAGE = 2,
+    FA_EXIT_MISMATCH = 3,
+    FA_EXIT_INTERRUPTED = 130
+};
+
+#define FA_TUNE_VERSION_STRING "0.1.0"
+
+/* Prints "fa-tune <cmd>: <message>" to stderr, a hint to run --help, and returns 2. */
+int fa_cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Prints "fa-tune <cmd>: <err->msg>" to stderr and returns the exit code for err->status. */
+int fa_cli_fail(const char *cmd, const fa_err *err);
+
+/* Exit code for a status: FA_OK 0, FA_INVALID 2, FA_MISMATCH 3, FA_INTERRUPTED 130, else 1. */
+int fa_cli_exit_code(fa_status st);
+
+/* Parse an integer option value in [lo, hi]. On failure prints a usage error naming opt and
+ * returns 2; returns 0 on success with *out written. */
+int fa_cli_int(const char *cmd, const char *opt, const char *val, long lo, long hi, int *out);
+
+/* Parse --arch (not "native": callers resolve that against a device). Prints the supported
+ * list on failure and returns 2; 0 on success. */
+int fa_cli_arch(const char *cmd, const char *val, const fa_arch **out);
+
+/* Parse --headdim. Prints the supported list on failure and returns 2; 0 on success. */
+int fa_cli_headdim(const char *cmd, const char *val, int *out);
+
+/* Parse --dtype fp16|bf16. Returns 2 with a message on failure, 0 on success. */
+int fa_cli_dtype(const char *cmd, const char *val, fa_dtype *out);
+
+/* Is this argument a request for help (-h, --help)? */
+int fa_cli_is_help(const char *arg);
+
+#endif /* FA_CLI_H */

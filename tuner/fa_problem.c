@@ -1,0 +1,105 @@
+/* This file implements problem names, FLOP counts, seqlen buckets and the seeded varlen
+ * length distribution (see fa_problem.h). */
+#include "fa_problem.h"
+
+#include <math.h>
+#include <stdio.h>
+
+void fa_problem_name(const fa_problem *p, char *buf, size_t n)
+{
+    snprintf(buf, n, "b%d_h%d_kv%d_q%d_k%d_d%d_%s%s%s%s", p->batch, p->heads_q, p->heads_kv,
+             p->seqlen_q, p->seqlen_k, p->head_dim, fa_dtype_name(p->dtype),
+             p->causal ? "_causal" : "", p->varlen ? "_varlen" : "",
+             p->layout == FA_LAYOUT_BHSD ? "_bhsd" : "");
+}
+
+int fa_problem_gqa(const fa_problem *p)
+{
+    return p->heads_kv > 0 ? p->heads_q / p->heads_kv : 0;
+}
+
+int fa_seqlen_bucket(int seqlen)
+{
+    int b = 128;
+    while (b < seqlen && b < (1 << 30))
+        b <<= 1;
+    return b;
+}
+
+/* Visible (query, key) pairs for one sequence, bottom-right aligned causal mask. */
+static double visible_pairs(int sq, int sk, int causal)
+{
+    if (!causal)
+        return (double)sq * sk;
+    if (sq == sk)
+        return 0.5 * (double)sq * sk; /* the benchmark convention: halve N^2 */
+    double total = 0;
+    for (int i = 0; i < sq; i++) {
+        long long last = (long long)i + sk - sq; /* keys 0..last are visible */
+        if (last >= 0)
+            total += (double)(last + 1 < sk ? last + 1 : sk);
+    }
+    return total;
+}
+
+double fa_problem_flops(const fa_problem *p, const int *seqlens_q, const int *seqlens_k)
+{
+    double pairs = 0;
+    if (p->varlen && seqlens_q && seqlens_k) {
+        for (int b = 0; b < p->batch; b++)
+            pairs += visible_pairs(seqlens_q[b], seqlens_k[b], p->causal);
+    } else {
+        pairs = p->batch * visible_pairs(p->seqlen_q, p->seqlen_k, p->causal);
+    }
+    return 4.0 * p->heads_q * p->head_dim * pairs;
+}
+
+float fa_problem_scale(const fa_problem *p)
+{
+    return p->softmax_scale > 0 ? p->softmax_scale : 1.0f / sqrtf((float)p->head_dim);
+}
+
+fa_status fa_problem_check(const fa_problem *p, fa_err *err)
+{
+    if (!fa_head_dim_supported(p->head_dim))
+        return FA_ERR(err, FA_INVALID, "head dim %d is not supported (supported: %s)", p->head_dim,
+                      fa_head_dim_list());
+    if (p->batch < 1)
+        return FA_ERR(err, FA_INVALID, "batch %d must be at least 1", p->batch);
+    if (p->heads_q < 1 || p->heads_kv < 1)
+        return FA_ERR(err, FA_INVALID, "heads (%d) and kv heads (%d) must be at least 1",
+                      p->heads_q, p->heads_kv);
+    if (p->heads_q % p->heads_kv != 0)
+        return FA_ERR(err, FA_INVALID, "heads %d is not a multiple of kv heads %d", p->heads_q,
+                      p->heads_kv);
+    if (p->seqlen_q < 1 || p->seqlen_k < 1)
+        return FA_ERR(err, FA_INVALID, "seqlens must be at least 1 (got q %d, k %d)", p->seqlen_q,
+                      p->seqlen_k);
+    if (p->varlen && p->layout != FA_LAYOUT_BSHD)
+        return FA_ERR(err, FA_INVALID,
+                      "varlen problems are packed (tokens, heads, dim): bhsd "
+                      "layout does not apply");
+    return FA_OK;
+}
+
+int fa_variant_matches(const fa_variant *v, const fa_problem *p)
+{
+    return v->dtype == p->dtype && v->head_dim == p->head_dim && v->causal == p->causal &&
+           v->varlen == p->varlen;
+}
+
+static uint64_t splitmix64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void fa_varlen_lengths(uint64_t seed, int seqlen, int batch, int *out)
+{
+    uint64_t s = seed;
+    int lo = seqlen / 2 > 0 ? seqlen / 2 : 1;
+    for (int b = 0; b < batch; b++)
+        out[b] = lo + (int)(splitmix64(&s) % (uint64_t)(seqlen - lo + 1));
+}

@@ -1,0 +1,99 @@
+/*
+ * fa_variant.h -- what a kernel variant is, its procedural name, and the legality model.
+ *
+ * A variant is one instance of a kernel family's template: every compile-time parameter.
+ * Its name encodes all of them and is the key everywhere (DB, reports, cache, header):
+ *
+ *     fwd_sm80_hd128_bf16_causal_varlen_m128n64w4s2q
+ *     |   |    |     |    |      |      |   |  | | `- Q held in registers (absent: re-read)
+ *     |   |    |     |    |      |      |   |  | `--- pipeline stages
+ *     |   |    |     |    |      |      |   |  `----- warps per CTA
+ *     |   |    |     |    |      |      |   `-------- BLOCK_N
+ *     |   |    |     |    |      |      `------------ BLOCK_M
+ *     |   |    |     |    |      `------------------- present for varlen
+ *     |   |    |     |    `-------------------------- present for causal
+ *     |   |    |     `------------------------------- fp16 | bf16
+ *     |   |    `------------------------------------- HEAD_DIM
+ *     `---`------------------------------------------ direction and kernel family
+ *
+ * The compile target (sm_80, sm_90, ...) is not part of the name: one sm80-family variant
+ * runs on sm80/86/89/90 and the target is recorded beside it.
+ */
+#ifndef FA_VARIANT_H
+#define FA_VARIANT_H
+
+#include <stddef.h>
+
+#include "fa_status.h"
+
+typedef enum fa_dtype { FA_DTYPE_FP16 = 0, FA_DTYPE_BF16 = 1 } fa_dtype;
+
+typedef enum fa_family { FA_FAMILY_SM80 = 0 } fa_family;
+
+/* A GPU architecture fa-tune targets. */
+typedef struct fa_arch {
+    const char *name;       /* "sm80", "sm90a" */
+    int cc;                 /* compute capability * 10: 80, 86, 89, 90 */
+    const char *nvrtc_arch; /* "sm_80", "sm_90a" */
+    int smem_optin_max;     /* opt-in shared memory per block, bytes */
+    int regs_per_sm;        /* 32-bit registers per SM */
+} fa_arch;
+
+/* The supported archs, NULL-terminated by name. */
+extern const fa_arch fa_archs[];
+/* Look up "sm80" etc.; NULL if unknown. */
+const fa_arch *fa_arch_find(const char *name);
+/* The arch entry for a compute capability (90 -> sm90); NULL if unsupported. */
+const fa_arch *fa_arch_from_cc(int cc);
+/* "sm80, sm86, sm89, sm90, sm90a" for error messages. */
+const char *fa_arch_list(void);
+
+/* Head dims the kernel families support, and a printable list of them. */
+extern const int fa_head_dims[];
+extern const int fa_num_head_dims;
+int fa_head_dim_supported(int d);
+const char *fa_head_dim_list(void);
+
+const char *fa_dtype_name(fa_dtype t); /* "fp16" | "bf16" */
+/* Parse "fp16"/"bf16" (also "float16"/"bfloat16"); FA_INVALID otherwise. */
+fa_status fa_dtype_parse(const char *s, fa_dtype *out);
+
+typedef struct fa_variant {
+    fa_family family;
+    fa_dtype dtype;
+    int head_dim;
+    int block_m, block_n;
+    int warps;
+    int stages;
+    int q_in_regs; /* 0/1 */
+    int causal;    /* 0/1 */
+    int varlen;    /* 0/1 */
+} fa_variant;
+
+/* Longest name plus NUL. */
+#define FA_VARIANT_NAME_MAX 96
+
+/* Write the procedural name into buf (>= FA_VARIANT_NAME_MAX bytes). */
+void fa_variant_name(const fa_variant *v, char *buf, size_t n);
+/* Parse a procedural name; FA_INVALID with a message naming the bad part otherwise.
+ * *out is written only on success. */
+fa_status fa_variant_parse(const char *name, fa_variant *out, fa_err *err);
+/* The NVRTC name expression of the template instance, e.g.
+ * "fa_fwd_sm80<__nv_bfloat16, 128, 128, 64, 4, 2, true, false, false>". */
+void fa_variant_name_expr(const fa_variant *v, char *buf, size_t n);
+/* Template header the variant's family lives in ("fa_fwd_sm80.cuh"). */
+const char *fa_variant_template(const fa_variant *v);
+
+/* Launch geometry: threads per CTA and dynamic shared memory in bytes. */
+int fa_variant_threads(const fa_variant *v);
+int fa_variant_smem_bytes(const fa_variant *v);
+
+/* Static legality model, applied before compiling. Returns FA_OK if the variant may run on
+ * arch; FA_UNSUPPORTED with the reason in err otherwise (shared memory over the opt-in limit,
+ * rows per warp not a multiple of 16, accumulators that cannot fit the register file...). */
+fa_status fa_variant_check(const fa_variant *v, const fa_arch *arch, fa_err *err);
+
+/* Equality on every parameter. */
+int fa_variant_equal(const fa_variant *a, const fa_variant *b);
+
+#endif /* FA_VARIANT_H */

@@ -1,0 +1,79 @@
+/*
+ * This file implements the `fa-tune` command dispatcher: the command table, the top-level
+ * --help/--version, and `tune` as the default command (`fa-tune --arch sm80 --headdim 128`
+ * means `fa-tune tune --arch sm80 --headdim 128`).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fa_cli.h"
+#include "fa_commands.h"
+
+static const struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"tune", cmd_tune, "find and store the fastest correct kernel per problem (default)"},
+    {"compile", cmd_compile, "compile-only sweep: registers, shared memory, spills, compile time"},
+    {"bench", cmd_bench, "time one variant and the eager baseline on one shape"},
+    {"emit", cmd_emit, "write a C dispatch-table header from the stored winners"},
+    {"report", cmd_report, "draw speed and memory plots (gnuplot) and an index page"},
+    {"db", cmd_db, "list, inspect, export and merge results databases"},
+    {"info", cmd_info, "versions of fa-tune, CUDA, NVRTC, the driver, and the GPUs"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: fa-tune [<command>] [options]\n"
+            "\n"
+            "fa-tune autotunes flash-attention forward kernels: it JIT-compiles a templated\n"
+            "kernel across tile sizes and modes (NVRTC), checks and times every variant on the\n"
+            "GPU against an eager reference, stores winners per GPU arch in SQLite, and emits a\n"
+            "dispatch-table C header for other builds.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n"
+                 "examples:\n"
+                 "  fa-tune --arch sm90 --headdim 128         tune (the default command)\n"
+                 "  fa-tune compile --arch sm80 --headdim 128 compile-only sweep, no GPU needed\n"
+                 "  fa-tune emit --arch sm90 -o fa_dispatch_sm90.h\n"
+                 "  fa-tune report --arch sm90 -o reports/sm90\n"
+                 "\n"
+                 "'fa-tune <command> --help' describes each command.\n"
+                 "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 numerical mismatch,\n"
+                 "130 interrupted.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return FA_EXIT_USAGE;
+    }
+    const char *first = argv[1];
+    if (fa_cli_is_help(first) || !strcmp(first, "help")) {
+        usage(stdout);
+        return FA_EXIT_OK;
+    }
+    if (!strcmp(first, "--version") || !strcmp(first, "version")) {
+        printf("fa-tune %s\n", FA_TUNE_VERSION_STRING);
+        return FA_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(first, commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    if (first[0] == '-') {
+        /* Options with no command: the default command, tune. argv[0] stands in for its name. */
+        argv[0] = "tune";
+        return cmd_tune(argc, argv);
+    }
+    fprintf(stderr, "fa-tune: unknown command '%s'; commands are:", first);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(stderr, " %s", commands[i].name);
+    fprintf(stderr, "\n(see 'fa-tune --help')\n");
+    return FA_EXIT_USAGE;
+}
