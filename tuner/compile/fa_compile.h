@@ -1,0 +1,82 @@
+/*
+ * fa_compile.h -- the NVRTC compile engine: template instance -> cubin, with a
+ * content-addressed on-disk cache and a thread pool.
+ *
+ * Ownership: the caller owns an fa_compiler (fa_compiler_new/_free) and every
+ * fa_compile_output it receives (fa_compile_output_release frees cubin and log).
+ */
+#ifndef FA_COMPILE_H
+#define FA_COMPILE_H
+
+#include <stddef.h>
+
+#include "fa_result.h"
+#include "fa_status.h"
+#include "fa_variant.h"
+
+typedef struct fa_compiler fa_compiler;
+
+typedef struct fa_compiler_opts {
+    const char *cache_dir;     /* NULL: $FA_TUNE_CACHE_DIR, $XDG_CACHE_HOME/fa-tune, ~/.cache/fa-tune */
+    const char *cuda_include;  /* NULL: found at run time ($CUDA_HOME, $CUDA_PATH, nvcc on PATH,
+                                  /usr/local/cuda, then the build machine's toolkit) */
+    const char *templates_dir; /* NULL: the templates embedded in the binary
+                                  ($FA_TUNE_TEMPLATES overrides) */
+    int no_cache;              /* 1: never read or write the cache */
+} fa_compiler_opts;
+
+fa_status fa_compiler_new(const fa_compiler_opts *opts, fa_compiler **out, fa_err *err);
+void fa_compiler_free(fa_compiler *c); /* NULL is a no-op */
+
+/* "12.9" style NVRTC version and the resolved directories, for provenance and `info`. */
+const char *fa_compiler_nvrtc_version(const fa_compiler *c);
+const char *fa_compiler_cuda_include(const fa_compiler *c);
+const char *fa_compiler_cache_dir(const fa_compiler *c);
+/* Hash (hex) of every template file compiled: the fa-tune "source hash" of DB runs. */
+const char *fa_compiler_source_hash(const fa_compiler *c);
+
+typedef struct fa_compile_output {
+    fa_status status;     /* FA_OK, FA_COMPILE_ERROR (log kept), FA_UNSUPPORTED */
+    void *cubin;          /* owned; NULL unless FA_OK */
+    size_t cubin_size;
+    char *log;            /* owned; NVRTC program log (ptxas -v report included); may be NULL */
+    char lowered_name[512]; /* mangled kernel symbol for cuModuleGetFunction */
+    fa_build_info build;
+} fa_compile_output;
+
+/* Compile `name_expr` (a __global__ template instance) from `source` (a translation unit
+ * that may #include the templates by name) for `nvrtc_arch` ("sm_80", "sm_90a") with any
+ * extra NVRTC options. Uses and fills the cache. A compile failure is a result
+ * (out->status = FA_COMPILE_ERROR, return FA_OK); the return value is non-OK only when the
+ * engine itself fails (no NVRTC, I/O errors that are not a corrupt entry). */
+fa_status fa_compile_source(fa_compiler *c, const char *source, const char *name_expr,
+                            const char *nvrtc_arch, const char *const *extra_opts, int n_extra,
+                            fa_compile_output *out, fa_err *err);
+
+/* Compile one kernel variant for an arch (legality model first: an illegal variant gives
+ * out->status = FA_UNSUPPORTED without invoking NVRTC). */
+fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch *arch,
+                             fa_compile_output *out, fa_err *err);
+
+void fa_compile_output_release(fa_compile_output *out); /* frees cubin and log; zeroes */
+
+/* Parse ptxas -v lines ("Used 168 registers", "bytes stack frame, N bytes spill stores...")
+ * from a log into info (fields not found stay -1). Exposed for tests. */
+void fa_compile_parse_resources(const char *log, fa_build_info *info);
+
+/* ---- Thread pool: compiles variants in parallel. -------------------------------------- */
+typedef struct fa_compile_pool fa_compile_pool;
+
+/* nthreads <= 0: all cores. The compiler is shared (it must be thread safe). */
+fa_status fa_compile_pool_new(fa_compiler *c, int nthreads, fa_compile_pool **out, fa_err *err);
+/* Queue a variant for arch; `tag` comes back with its result. */
+fa_status fa_compile_pool_submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *arch,
+                                 void *tag, fa_err *err);
+/* Block until the next finished job (completion order); FA_NOT_FOUND when none is pending.
+ * The caller owns *out and must release it. */
+fa_status fa_compile_pool_next(fa_compile_pool *p, fa_variant *v_out, void **tag_out,
+                               fa_compile_output *out, fa_err *err);
+int fa_compile_pool_pending(const fa_compile_pool *p);
+void fa_compile_pool_free(fa_compile_pool *p); /* waits for running jobs; NULL is a no-op */
+
+#endif /* FA_COMPILE_H */
