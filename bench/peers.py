@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Measure fa-tune's peers on the GPU: PyTorch SDPA's flash backend (FlashAttention-2), its
+cuDNN and memory-efficient backends, PyTorch eager attention, and the bf16 GEMM ceiling.
+
+Same rules as fa-tune's harness (DESIGN.md, "Timing protocol"): CUDA events around each call,
+warm-up first, L2 flushed between repetitions by writing a buffer of 2x the L2 size,
+repetitions until the relative standard error of the mean is under 1% (or 200 reps / 2 s),
+median reported with min and CV. FLOPs: 4*B*H*Nq*Nk*D, halved for causal with Nq == Nk.
+
+Causal: PyTorch's is_causal is top-left aligned, fa-tune's bottom-right; they agree only when
+seqlen_q == seqlen_k, which is all this script runs.
+
+Writes one JSON object per line (stdout or -o FILE); `fa-tune db import-peers FILE` stores
+them in the results database beside fa-tune's own measurements.
+
+    python3 bench/peers.py --grid fa --headdims 64,128,256 -o peers.jsonl
+"""
+import argparse
+import json
+import math
+import statistics
+import sys
+
+import torch
+import torch.nn.functional as F
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+BACKENDS = {
+    "torch_sdpa_flash": SDPBackend.FLASH_ATTENTION,
+    "torch_sdpa_cudnn": SDPBackend.CUDNN_ATTENTION,
+    "torch_sdpa_efficient": SDPBackend.EFFICIENT_ATTENTION,
+}
+
+
+def flops(b, h, nq, nk, d, causal):
+    f = 4.0 * b * h * nq * nk * d
+    return f / 2 if causal and nq == nk else f
+
+
+class Timer:
+    def __init__(self):
+        l2 = torch.cuda.get_device_properties(0).L2_cache_size
+        self.flush = torch.empty(max(2 * l2, 64 << 20), dtype=torch.uint8, device="cuda")
+
+    def time(self, fn, max_reps=200, max_s=2.0):
+        for _ in range(3):
+            fn()
+        torch.cuda.synchronize()
+        times = []
+        spent = 0.0
+        while len(times) < max_reps and spent < max_s * 1e3:
+            self.flush.fill_(len(times) & 0xFF)
+            start = torch.cuda.Event(enable_timing=True)
+            end = torch.cuda.Event(enable_timing=True)
+            start.record()
+            fn()
+            end.record()
+            end.synchronize()
+            t = start.elapsed_time(end)
+            times.append(t)
+            spent += t
+            if len(times) >= 10:
+                mean = statistics.fmean(times)
+                rse = statistics.stdev(times) / math.sqrt(len(times)) / mean
+                if rse < 0.01:
+                    break
+        med = statistics.median(times)
+        mean = statistics.fmean(times)
+        cv = statistics.stdev(times) / mean if len(times) > 1 else 0.0
+        return med, min(times), cv, len(times)
+
+
+def eager(q, k, v, causal, scale):
+    s = torch.matmul(q, k.transpose(-2, -1)) * scale
+    if causal:
+        n, m = s.shape[-2], s.shape[-1]
+        mask = torch.ones(n, m, dtype=torch.bool, device=s.device).tril(m - n)
+        s = s.masked_fill(~mask, float("-inf"))
+    p = torch.softmax(s, dim=-1)
+    return torch.matmul(p, v)
+
+
+def measure(timer, name, fn, base_alloc):
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    try:
+        fn()
+        torch.cuda.synchronize()
+        peak = torch.cuda.max_memory_allocated() - base_alloc
+        med, mn, cv, reps = timer.time(fn)
+        return dict(median_ms=med, min_ms=mn, cv=cv, reps=reps, peak_extra_bytes=int(peak))
+    except (RuntimeError, torch.OutOfMemoryError) as e:  # backend refuses the shape or OOM
+        torch.cuda.empty_cache()
+        return dict(error=str(e).splitlines()[0][:200])
+
+
+def gemm_ceiling(timer):
+    a = torch.randn(8192, 8192, dtype=torch.bfloat16, device="cuda")
+    b = torch.randn(8192, 8192, dtype=torch.bfloat16, device="cuda")
+    med, mn, cv, reps = timer.time(lambda: torch.matmul(a, b))
+    return dict(peer="gemm_bf16_8192", median_ms=med, min_ms=mn, cv=cv, reps=reps,
+                tflops=2 * 8192**3 / med / 1e9)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--headdims", default="64,128,256")
+    ap.add_argument("--seqlens", default="512,1024,2048,4096,8192,16384")
+    ap.add_argument("--causal", default="0,1")
+    ap.add_argument("--tokens", type=int, default=16384, help="batch * seqlen")
+    ap.add_argument("--hidden", type=int, default=2048, help="heads * headdim")
+    ap.add_argument("--dtype", default="bf16", choices=["bf16", "fp16"])
+    ap.add_argument("--peers", default="torch_sdpa_flash,torch_sdpa_cudnn,torch_sdpa_efficient,torch_eager")
+    ap.add_argument("--eager-max-seqlen", type=int, default=16384)
+    ap.add_argument("-o", "--output", default="-")
+    args = ap.parse_args()
+
+    if not torch.cuda.is_available():
+        print("peers.py: no CUDA device visible to PyTorch", file=sys.stderr)
+        return 1
+    out = sys.stdout if args.output == "-" else open(args.output, "w")
+    dt = torch.bfloat16 if args.dtype == "bf16" else torch.float16
+    timer = Timer()
+    versions = dict(torch=torch.__version__, cuda=torch.version.cuda,
+                    cudnn=str(torch.backends.cudnn.version()),
+                    gpu=torch.cuda.get_device_name(0))
+    g = gemm_ceiling(timer)
+    g.update(versions=versions)
+    out.write(json.dumps(g) + "\n")
+    print(f"gemm bf16 8192^3: {g['tflops']:.0f} TFLOP/s", file=sys.stderr)
+
+    peers = args.peers.split(",")
+    for d in map(int, args.headdims.split(",")):
+        for causal in map(int, args.causal.split(",")):
+            for n in map(int, args.seqlens.split(",")):
+                b, h = max(1, args.tokens // n), args.hidden // d
+                q, k, v = (torch.randn(b, h, n, d, dtype=dt, device="cuda") for _ in range(3))
+                scale = 1.0 / math.sqrt(d)
+                torch.cuda.synchronize()
+                base = torch.cuda.memory_allocated()
+                for peer in peers:
+                    if peer == "torch_eager":
+                        if n > args.eager_max_seqlen:
+                            continue
+                        fn = lambda: eager(q, k, v, bool(causal), scale)
+                        r = measure(timer, peer, fn, base)
+                    else:
+                        def fn(be=BACKENDS[peer]):
+                            with sdpa_kernel(be):
+                                return F.scaled_dot_product_attention(q, k, v, is_causal=bool(causal), scale=scale)
+                        r = measure(timer, peer, fn, base)
+                    row = dict(peer=peer, dtype=args.dtype, head_dim=d, causal=causal, varlen=0,
+                               batch=b, heads_q=h, heads_kv=h, seqlen_q=n, seqlen_k=n,
+                               layout="bhsd", versions=versions, **r)
+                    if "median_ms" in r:
+                        row["tflops"] = flops(b, h, n, n, d, causal) / r["median_ms"] / 1e9
+                        print(f"{peer:22s} d={d:3d} causal={causal} N={n:5d} "
+                              f"{row['tflops']:7.1f} TFLOP/s", file=sys.stderr)
+                    else:
+                        print(f"{peer:22s} d={d:3d} causal={causal} N={n:5d} skipped: {r['error']}",
+                              file=sys.stderr)
+                    out.write(json.dumps(row) + "\n")
+                    out.flush()
+                del q, k, v
+                torch.cuda.empty_cache()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
