@@ -1,0 +1,348 @@
+/*
+ * fa_db.h -- the results database: every measurement fa-tune takes, with provenance, the
+ * winners per GPU arch, resume, merge and export. db/ is the only code that includes
+ * sqlite3.h; everything else uses this header.
+ *
+ * Schema (version FA_DB_SCHEMA_VERSION, PRAGMA user_version; see fa_db_schema.c):
+ *   devices       one row per distinct (GPU model, clocks, memory, driver, CUDA, NVRTC)
+ *   runs          one fa-tune invocation: uuid (random 128-bit, so runs merged from several
+ *                 nodes never collide), device, fa-tune version, source hash, command line,
+ *                 host, start, end, status
+ *   variants      one row per variant name (the name is the key), parsed parameters beside it
+ *   problems      one row per problem name (fa_problem_name; the key), shape, gqa, bucket
+ *   measurements  one row per timing of one variant on one problem in one run (uuid key);
+ *                 status token: ok, mismatch, unsupported, compile_error, fault (fa_status_token)
+ *   peers         (v2) other libraries' numbers on the same problem in the same run
+ *   ceilings      (v2) measured throughput ceilings (e.g. a dense GEMM) per run
+ *   winners       a view, see "Winners" below
+ *
+ * Compile-only sweeps (no GPU) store their build figures under a device row named
+ * FA_DB_COMPILE_ONLY ("(compile only)") for the target arch: see fa_db_device_compile_only().
+ *
+ * Seqlen bucket: fa_seqlen_bucket(max(seqlen_q, seqlen_k)) -- the smallest power of two
+ * >= the longer sequence, at least 128 (fa_problem.h).
+ *
+ * Winners (per arch, dtype, head_dim, causal, varlen, gqa, seqlen bucket), defined as:
+ *   1. per (arch, variant, problem) only the latest measurement counts (latest run start,
+ *      then the latest row), so a re-timing or a rerun with --force supersedes older numbers
+ *      and a fixed kernel re-measured ok is no longer held back by an old mismatch;
+ *   2. a variant qualifies for a key if that latest measurement is `ok` on every problem of
+ *      the key it was measured on;
+ *   3. qualifying variants rank by problems covered (desc), mean TFLOP/s over those problems
+ *      (desc), mean median ms (asc), then variant name (asc) -- deterministic, ties included.
+ *   The runner-up is the rank-2 variant; margin = tflops / runner_up_tflops - 1.
+ *
+ * Errors: every call returns an fa_status and fills err (may be NULL); messages name the file:
+ *   FA_IO         the path is a directory, cannot be created/read, the disk is full
+ *   FA_NOT_FOUND  the file does not exist and FA_DB_CREATE was not given
+ *   FA_DB         not an SQLite file, corrupt/truncated, schema newer than this fa-tune
+ *   FA_BUSY       another process held the lock longer than the busy timeout
+ *   FA_INVALID    bad argument (NULL where a value is needed, writing a read-only handle)
+ * A failed call leaves the file's bytes as they were: every write is one transaction.
+ *
+ * Concurrency: a handle is used by one thread at a time; open one per thread or process.
+ * Several processes may write one file: writes take BEGIN IMMEDIATE and wait up to the busy
+ * timeout (default 15000 ms; environment FA_DB_BUSY_TIMEOUT_MS overrides it).
+ *
+ * Ownership: the caller owns every struct it passes; rows handed to a callback live until
+ * the callback returns (copy what you keep). Callbacks return 0 to go on, non-zero to stop
+ * early (the iterating call still returns FA_OK).
+ */
+#ifndef FA_DB_H
+#define FA_DB_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fa_problem.h"
+#include "fa_result.h"
+#include "fa_status.h"
+#include "fa_variant.h"
+
+/* Schema version this build writes; older files are migrated forward on open, newer ones are
+ * refused untouched. */
+#define FA_DB_SCHEMA_VERSION 2
+
+/* Default file, in the working directory. */
+#define FA_DB_DEFAULT_PATH "fa-tune.db"
+
+/* Device name used for compile-only sweeps. */
+#define FA_DB_COMPILE_ONLY "(compile only)"
+
+/* Fixed-size text fields (with the NUL). */
+#define FA_DB_NAME_MAX 128   /* device names, peer names, ceiling names */
+#define FA_DB_ARCH_MAX 16    /* "sm90a" */
+#define FA_DB_UUID_MAX 37    /* "0f8fad5b-d9cb-469f-a165-70867728950e" */
+#define FA_DB_HASH_MAX 72    /* source hash (hex sha256 fits) */
+#define FA_DB_VERSION_MAX 64 /* "0.1.0", "2.5.1+cu124" */
+#define FA_DB_TIME_MAX 32    /* "2026-11-21T17:25:49.123Z" (UTC) */
+#define FA_DB_STATUS_MAX 24  /* status tokens */
+#define FA_DB_CMDLINE_MAX 1024
+#define FA_DB_MESSAGE_MAX 256
+
+typedef struct fa_db fa_db;
+
+/* Open flags. Read-write without FA_DB_CREATE needs an existing file. */
+enum {
+    FA_DB_READONLY = 1 << 0, /* never writes: no WAL setup, no migration of the file (an older
+                                schema is upgraded in a private in-memory copy); works on a
+                                chmod 444 file and in a read-only directory */
+    FA_DB_CREATE = 1 << 1    /* create the file if missing (ignored with FA_DB_READONLY) */
+};
+
+/* Open (and if needed create and migrate) the database at path. Read-write handles use WAL,
+ * busy_timeout and foreign keys; the file is checked (PRAGMA quick_check) before anything is
+ * written. On success *out owns the handle (fa_db_close it); on failure *out is untouched and
+ * the file's bytes are unchanged. */
+fa_status fa_db_open(const char *path, unsigned flags, fa_db **out, fa_err *err);
+
+/* Close a handle; NULL is a no-op. */
+void fa_db_close(fa_db *db);
+
+/* The path the handle was opened with (owned by the handle). */
+const char *fa_db_path(const fa_db *db);
+
+/* The schema version of the open database (always FA_DB_SCHEMA_VERSION after a successful
+ * open) and the version the file had before it was opened (0 for a new file). */
+int fa_db_schema_version(const fa_db *db);
+int fa_db_schema_version_on_disk(const fa_db *db);
+
+/* ---- devices --------------------------------------------------------------------------- */
+
+/* A device as stored. Unknown numbers are 0. Versions are integers as the libraries report
+ * them: driver 12040 (cuDriverGetVersion), CUDA 12040 (CUDA_VERSION), NVRTC 12040
+ * (major * 1000 + minor * 10). */
+typedef struct fa_db_device {
+    int64_t id;                /* set by queries; ignored by fa_db_device_upsert */
+    char name[FA_DB_NAME_MAX]; /* "NVIDIA H100 80GB HBM3", or FA_DB_COMPILE_ONLY */
+    char arch[FA_DB_ARCH_MAX]; /* "sm90" */
+    int cc;                    /* compute capability * 10 */
+    int sm_count;
+    int clock_khz;     /* SM clock */
+    int mem_clock_khz; /* memory clock */
+    int64_t memory_bytes;
+    int64_t l2_bytes;
+    int driver_version;
+    int cuda_version;
+    int nvrtc_version;
+} fa_db_device;
+
+/* Fill *dev as the pseudo-device of a compile-only sweep for arch: name FA_DB_COMPILE_ONLY,
+ * arch and cc from the arch table, the given versions, all hardware figures 0. */
+void fa_db_device_compile_only(const fa_arch *arch, int cuda_version, int nvrtc_version,
+                               fa_db_device *dev);
+
+/* Insert the device if no identical row exists; *device_id gets its id either way. Every
+ * field is part of the identity, so a driver upgrade makes a new row (provenance stays
+ * exact). */
+fa_status fa_db_device_upsert(fa_db *db, const fa_db_device *dev, int64_t *device_id, fa_err *err);
+
+/* ---- runs ------------------------------------------------------------------------------ */
+
+/* Start a run: a new row with a fresh random uuid, the host name, start time (UTC) and
+ * status "running". *run_id gets the local row id used by the calls below. */
+fa_status fa_db_run_begin(fa_db *db, int64_t device_id, const char *fa_tune_version,
+                          const char *source_hash, const char *command_line, int64_t *run_id,
+                          fa_err *err);
+
+/* Finish a run: end time and status token (fa_status_token: "ok", "interrupted", "error"...).
+ * A run that never ends (killed) keeps "running" and no end time; its measurements stay. */
+fa_status fa_db_run_end(fa_db *db, int64_t run_id, fa_status status, fa_err *err);
+
+/* ---- writing results ------------------------------------------------------------------- */
+
+/* Store one measurement of variant v on problem p compiled for arch (fa_arch name, e.g.
+ * "sm90"), in one transaction: the variant and problem rows are inserted if new, then the
+ * measurement (fresh uuid, status token fa_status_token(m->status), time now). Negative
+ * "not measured" figures (-1) are stored as NULL and read back as -1. Call it as soon as a
+ * variant is measured. */
+fa_status fa_db_record(fa_db *db, int64_t run_id, const char *arch, const fa_variant *v,
+                       const fa_problem *p, const fa_measurement *m, fa_err *err);
+
+/* Resume: has this device, with this source hash, already measured variant `variant` on
+ * problem `problem` for arch? Any stored status counts (a mismatch is a result too). */
+fa_status fa_db_has_measurement(fa_db *db, int64_t device_id, const char *arch,
+                                const char *source_hash, const char *variant, const char *problem,
+                                int *found, fa_err *err);
+
+/* Another library's number on problem p in this run. peer names: "torch_sdpa_flash",
+ * "torch_sdpa_efficient", "cudnn", "flash_attn", "torch_eager"...; version free text
+ * ("2.5.1+cu124"). tflops by the FLOP convention of fa_problem.h; peak_extra_bytes -1 when
+ * unknown. Recording the same (run, peer, problem) again replaces the numbers. */
+fa_status fa_db_record_peer(fa_db *db, int64_t run_id, const fa_problem *p, const char *peer,
+                            const char *version, double median_ms, double tflops,
+                            int64_t peak_extra_bytes, fa_err *err);
+
+/* A measured throughput ceiling of the run's device, e.g. name "gemm_bf16_8192" (an
+ * 8192^3 bf16 GEMM through cuBLAS) for dtype bf16. Reports draw "% of ceiling" from it.
+ * Recording the same (run, name) again replaces the numbers. */
+fa_status fa_db_record_ceiling(fa_db *db, int64_t run_id, const char *name, fa_dtype dtype,
+                               double median_ms, double tflops, fa_err *err);
+
+/* ---- reading --------------------------------------------------------------------------- */
+
+/* Which measurements a query visits. Zero-initialise, then set what narrows it
+ * (fa_db_filter f = {0}): NULL strings and 0 ints mean "any". */
+typedef struct fa_db_filter {
+    const char *arch;    /* "sm90" */
+    const char *variant; /* exact variant name */
+    const char *problem; /* exact problem name */
+    const char *status;  /* exact status token, e.g. "ok" */
+    int head_dim;
+} fa_db_filter;
+
+/* One measurement joined with its variant, problem, run and device: a flat row. */
+typedef struct fa_db_row {
+    int64_t id;
+    char uuid[FA_DB_UUID_MAX];
+    char arch[FA_DB_ARCH_MAX];
+    char variant_name[FA_VARIANT_NAME_MAX];
+    fa_variant variant;
+    char problem_name[FA_PROBLEM_NAME_MAX];
+    fa_problem problem;
+    int gqa;
+    int bucket;
+    char status[FA_DB_STATUS_MAX]; /* token as stored */
+    fa_measurement m;              /* m.status parsed from the token (FA_ERROR if unknown) */
+    char measured_at[FA_DB_TIME_MAX];
+    char run_uuid[FA_DB_UUID_MAX];
+    char source_hash[FA_DB_HASH_MAX];
+    char fa_tune_version[FA_DB_VERSION_MAX];
+    char device_name[FA_DB_NAME_MAX];
+} fa_db_row;
+
+typedef int (*fa_db_row_fn)(const fa_db_row *row, void *user);
+
+/* Visit measurements matching filter (NULL: all) in a stable order: arch, problem name,
+ * variant name, run start, row id. */
+fa_status fa_db_measurements(fa_db *db, const fa_db_filter *filter, fa_db_row_fn fn, void *user,
+                             fa_err *err);
+
+/* One entry of the winners view (definition at the top of this file). */
+typedef struct fa_db_winner {
+    char arch[FA_DB_ARCH_MAX];
+    fa_dtype dtype;
+    int head_dim, causal, varlen, gqa, bucket;
+    char variant_name[FA_VARIANT_NAME_MAX];
+    fa_variant variant; /* parsed from the name */
+    int problems;       /* problems of the key the winner's figures average over */
+    int candidates;     /* qualifying variants in the key */
+    double tflops;      /* mean over those problems */
+    double median_ms;   /* mean */
+    double eager_ms;    /* mean eager median over problems where eager was timed; -1 if none */
+    double speedup;     /* mean of eager_ms / median_ms per problem; -1 if no eager timing */
+    int64_t peak_extra_bytes;       /* max over the problems; -1 unknown */
+    int64_t eager_peak_extra_bytes; /* max; -1 unknown */
+    int registers;                  /* per thread; -1 unknown */
+    int smem_bytes;                 /* static (ptxas) + dynamic (the variant's); -1 unknown */
+    int spill_bytes;                /* stores + loads; -1 unknown */
+    char runner_up_name[FA_VARIANT_NAME_MAX]; /* "" when there is no runner-up */
+    double runner_up_tflops;                  /* -1 when none */
+    double margin;                            /* tflops / runner_up_tflops - 1; -1 when none */
+} fa_db_winner;
+
+typedef int (*fa_db_winner_fn)(const fa_db_winner *w, void *user);
+
+/* Visit the winners of arch (NULL: every arch) sorted by arch, dtype (fp16 first), head_dim,
+ * causal, varlen, gqa, bucket -- the same DB always gives the same sequence. */
+fa_status fa_db_winners(fa_db *db, const char *arch, fa_db_winner_fn fn, void *user, fa_err *err);
+
+/* A peer row joined with its problem and run. */
+typedef struct fa_db_peer {
+    char arch[FA_DB_ARCH_MAX]; /* the run device's arch */
+    char peer[FA_DB_NAME_MAX];
+    char version[FA_DB_VERSION_MAX];
+    char problem_name[FA_PROBLEM_NAME_MAX];
+    fa_problem problem;
+    int gqa, bucket;
+    double median_ms, tflops;
+    int64_t peak_extra_bytes; /* -1 unknown */
+    char run_uuid[FA_DB_UUID_MAX];
+} fa_db_peer;
+
+typedef int (*fa_db_peer_fn)(const fa_db_peer *p, void *user);
+
+/* Visit peers measured on devices of arch (NULL: all), by peer, problem name, run start. */
+fa_status fa_db_peers(fa_db *db, const char *arch, fa_db_peer_fn fn, void *user, fa_err *err);
+
+/* A ceiling row joined with its run's device. */
+typedef struct fa_db_ceiling {
+    char arch[FA_DB_ARCH_MAX];
+    char device_name[FA_DB_NAME_MAX];
+    char name[FA_DB_NAME_MAX];
+    fa_dtype dtype;
+    double median_ms, tflops;
+    char run_uuid[FA_DB_UUID_MAX];
+} fa_db_ceiling;
+
+typedef int (*fa_db_ceiling_fn)(const fa_db_ceiling *c, void *user);
+
+/* Visit ceilings for arch (NULL: all) by name then run start. */
+fa_status fa_db_ceilings(fa_db *db, const char *arch, fa_db_ceiling_fn fn, void *user, fa_err *err);
+
+/* The best ceiling for (arch, dtype): the highest tflops of any ceiling row. *found is 0 (and
+ * *tflops untouched) when none is stored. */
+fa_status fa_db_ceiling_best(fa_db *db, const char *arch, fa_dtype dtype, double *tflops,
+                             int *found, fa_err *err);
+
+/* A run with its device: provenance for emitted headers and report footers. */
+typedef struct fa_db_run {
+    int64_t id;
+    char uuid[FA_DB_UUID_MAX];
+    fa_db_device device;
+    char fa_tune_version[FA_DB_VERSION_MAX];
+    char source_hash[FA_DB_HASH_MAX];
+    char command_line[FA_DB_CMDLINE_MAX]; /* truncated to fit */
+    char host[FA_DB_NAME_MAX];            /* "" for runs stored before schema v2 */
+    char started_at[FA_DB_TIME_MAX];
+    char ended_at[FA_DB_TIME_MAX]; /* "" while running or after a crash */
+    char status[FA_DB_STATUS_MAX]; /* "running", "ok", "interrupted", ... */
+    int64_t measurements;          /* rows stored by the run */
+} fa_db_run;
+
+typedef int (*fa_db_run_fn)(const fa_db_run *r, void *user);
+
+/* Visit runs whose device is of arch, or that measured anything for arch (NULL: all runs),
+ * by start time then uuid. */
+fa_status fa_db_runs(fa_db *db, const char *arch, fa_db_run_fn fn, void *user, fa_err *err);
+
+/* Per (arch, problem) counts of measurements by status: `fa-tune db list`. */
+typedef struct fa_db_summary {
+    char arch[FA_DB_ARCH_MAX];
+    char problem_name[FA_PROBLEM_NAME_MAX];
+    int64_t total, ok, mismatch, unsupported, compile_error, fault, other;
+    int64_t variants; /* distinct variants measured */
+} fa_db_summary;
+
+typedef int (*fa_db_summary_fn)(const fa_db_summary *s, void *user);
+
+/* Visit the summary for arch (NULL: all) by arch then problem name. */
+fa_status fa_db_summaries(fa_db *db, const char *arch, fa_db_summary_fn fn, void *user,
+                          fa_err *err);
+
+/* ---- merge and export ------------------------------------------------------------------ */
+
+/* Rows a merge added, per table. */
+typedef struct fa_db_merge_stats {
+    int64_t devices, runs, variants, problems, measurements, peers, ceilings;
+} fa_db_merge_stats;
+
+/* Fold the database at other_path (opened read-only, any schema version from 1 to ours) into
+ * db in one transaction. Rows are matched by natural keys (device fields, run uuid, variant
+ * and problem names, measurement uuid, (run, peer, problem), (run, ceiling name)), so merging
+ * the same file twice adds nothing the second time. *added (may be NULL) gets the counts. */
+fa_status fa_db_merge(fa_db *db, const char *other_path, fa_db_merge_stats *added, fa_err *err);
+
+typedef enum fa_db_format { FA_DB_FORMAT_CSV = 0, FA_DB_FORMAT_JSON = 1 } fa_db_format;
+
+/* Parse "csv" / "json"; FA_INVALID otherwise. */
+fa_status fa_db_format_parse(const char *s, fa_db_format *out);
+
+/* Write the measurements matching filter (NULL: all) to out, one flat row per measurement in
+ * fa_db_measurements order. CSV: RFC 4180, a header row, empty cells for unknown values.
+ * JSON: an array of objects with the CSV header's keys, null for unknown values
+ * (pandas.read_json / read_csv read both). FA_IO if writing out fails. */
+fa_status fa_db_export(fa_db *db, fa_db_format fmt, const fa_db_filter *filter, FILE *out,
+                       fa_err *err);
+
+#endif /* FA_DB_H */
