@@ -1,16 +1,413 @@
-/* This file implements `fa-tune compile`. Placeholder until issue #2 lands: it says so plainly
- * and exits 1 rather than pretending to work. */
+/* This file implements `fa-tune compile`: a compile-only sweep over the variant space of one
+ * arch and head dim. The work is fa_compile_sweep (tuner/compile); this file parses options,
+ * prints progress on stderr and the table on stdout. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "fa_cli.h"
 #include "fa_commands.h"
+#include "fa_space.h"
+#include "fa_sweep.h"
+
+static const char *const cmd = "compile";
+
+static void usage(FILE *out)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    fprintf(out,
+            "usage: fa-tune compile --arch ARCH --headdim D [options]\n"
+            "\n"
+            "Compile-only sweep: JIT-compiles every variant of the space for one arch and head\n"
+            "dim with NVRTC (no GPU needed) and prints each one's registers, shared memory,\n"
+            "stack, spills, compile time, status and whether the cubin came from the cache.\n"
+            "Variants the legality model rejects are listed as 'unsupported' with the reason\n"
+            "and not compiled. A variant that spills registers is marked '*': it is ineligible\n"
+            "to win a tuning run.\n"
+            "\n"
+            "required:\n"
+            "  --arch ARCH            %s\n"
+            "  --headdim D            %s\n"
+            "\n"
+            "the space (%d tile configurations per mode: BLOCK_M 64,128 x BLOCK_N 32..128 step\n"
+            "16 x warps 4,8 x stages 1,2,3 x Q in registers 0,1):\n"
+            "  --dtype fp16|bf16|all  default bf16\n"
+            "  --causal 0|1|all       default all (non-causal and causal)\n"
+            "  --varlen 0|1|all       default 0 (fixed length)\n"
+            "    The defaults give 2 modes; widen with '--dtype all --causal all --varlen all'\n"
+            "    (8 modes).\n"
+            "  --variant NAME         compile only this variant, e.g.\n"
+            "                         fwd_sm80_hd128_bf16_causal_m128n64w4s2 (repeatable; the\n"
+            "                         space options and --headdim are then not needed)\n"
+            "  --limit N              stop after the first N variants the legality model accepts\n"
+            "\n"
+            "engine:\n"
+            "  -j N, -jN, --jobs N    compile threads (default: all cores, %ld here)\n"
+            "  --cache-dir DIR        cubin cache (default: $FA_TUNE_CACHE_DIR, else\n"
+            "                         $XDG_CACHE_HOME/fa-tune, else ~/.cache/fa-tune)\n"
+            "  --no-cache             neither read nor write the cache\n"
+            "\n"
+            "output:\n"
+            "  --format table|csv     stdout format (default table); with csv the summary goes\n"
+            "                         to stderr\n"
+            "\n"
+            "environment:\n"
+            "  FA_TUNE_TEMPLATES=DIR  compile the templates in DIR instead of the embedded ones\n"
+            "  CUDA_HOME, CUDA_PATH   where the toolkit headers are (else nvcc on PATH, then\n"
+            "                         /usr/local/cuda)\n"
+            "\n"
+            "exit codes: 0 the sweep ran (compile errors are results), 1 the engine failed,\n"
+            "2 usage error, 130 interrupted.\n",
+            fa_arch_list(), fa_head_dim_list(), fa_space_tiles_per_mode(), cores > 0 ? cores : 1);
+}
+
+/* Parses "0", "1" or "all" into a mode bit set. */
+static int parse_mode(const char *opt, const char *val, unsigned *out)
+{
+    if (val && !strcmp(val, "0"))
+        *out = FA_SPACE_OFF;
+    else if (val && !strcmp(val, "1"))
+        *out = FA_SPACE_ON;
+    else if (val && !strcmp(val, "all"))
+        *out = FA_SPACE_BOTH;
+    else
+        return fa_cli_usage_error(cmd, "%s '%s': expected 0, 1 or all", opt, val ? val : "");
+    return 0;
+}
+
+/* What the table needs of each result, kept until the sweep ends (rows print in space order,
+ * not completion order, so two runs of the same sweep print the same table). */
+typedef struct row {
+    int have;
+    fa_status status;
+    fa_build_info build;
+    double nvrtc_ms;
+    char note[160];
+    int spills;
+} row;
+
+typedef struct sweep_ctx {
+    row *rows;
+    int tty;
+} sweep_ctx;
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+/* First line of a log that says "error", for a compile error's note. */
+static void first_error_line(const char *log, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (const char *line = log; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *hit = strstr(line, "error");
+        if (hit && hit < line + len) {
+            snprintf(buf, n, "%.*s", (int)len, line);
+            return;
+        }
+        line = end ? end + 1 : line + len;
+    }
+    snprintf(buf, n, "see the nvrtc log");
+}
+
+static fa_status on_result(const fa_sweep_item *it, void *vctx)
+{
+    sweep_ctx *ctx = vctx;
+    row *r = &ctx->rows[it->index];
+    const fa_compile_output *o = it->out;
+    r->have = 1;
+    r->status = o->status;
+    r->build = o->build;
+    r->nvrtc_ms = o->nvrtc_ms;
+    r->spills = it->spills;
+    if (o->status == FA_UNSUPPORTED)
+        snprintf(r->note, sizeof r->note, "%s", o->log ? o->log : "");
+    else if (o->status == FA_COMPILE_ERROR)
+        first_error_line(o->log, r->note, sizeof r->note);
+    else if (it->spills)
+        snprintf(r->note, sizeof r->note, "spills: ineligible");
+
+    const char *what = o->status == FA_OK ? (o->build.cache_hit ? "cached" : "compiled")
+                       : o->status == FA_COMPILE_ERROR ? "compile error"
+                                                       : "unsupported";
+    char when[32] = "";
+    if (o->status != FA_UNSUPPORTED) {
+        if (o->build.compile_ms >= 1000)
+            snprintf(when, sizeof when, " %.1f s", o->build.compile_ms / 1000);
+        else
+            snprintf(when, sizeof when, " %.1f ms", o->build.compile_ms);
+    }
+    if (ctx->tty)
+        fprintf(stderr, "\r\033[K[%d/%d] %s %s%s", it->done, it->total, what, it->name, when);
+    else
+        fprintf(stderr, "[%d/%d] %s %s%s%s%s\n", it->done, it->total, what, it->name, when,
+                o->status == FA_COMPILE_ERROR ? ": " : "",
+                o->status == FA_COMPILE_ERROR ? r->note : "");
+    if (ctx->tty && it->done == it->total)
+        fprintf(stderr, "\r\033[K");
+    return interrupted ? FA_INTERRUPTED : FA_OK;
+}
+
+static void print_table(const fa_variant *vs, const row *rows, int n, int csv)
+{
+    if (csv)
+        printf("variant,status,registers,smem_static,smem_dynamic,stack_bytes,spill_stores,"
+               "spill_loads,compile_ms,nvrtc_ms,cache_hit,note\n");
+    else
+        printf("%-46s %4s %13s %5s %9s %10s %-13s %5s  %s\n", "variant", "regs", "smem st+dyn",
+               "stack", "spill s/l", "compile ms", "status", "cache", "note");
+    for (int i = 0; i < n; i++) {
+        const row *r = &rows[i];
+        char name[FA_VARIANT_NAME_MAX];
+        fa_variant_name(&vs[i], name, sizeof name);
+        if (!r->have)
+            continue; /* the sweep stopped before this one */
+        int dyn = fa_variant_smem_bytes(&vs[i]);
+        const fa_build_info *b = &r->build;
+        if (csv) {
+            /* Notes are free text: quote them, doubling any quote. */
+            printf("%s,%s,%d,%d,%d,%d,%d,%d,%.3f,%.3f,%d,\"", name, fa_status_token(r->status),
+                   b->registers, b->smem_static, dyn, b->stack_bytes, b->spill_stores,
+                   b->spill_loads, b->compile_ms, r->nvrtc_ms, b->cache_hit);
+            for (const char *p = r->note; *p; p++) {
+                if (*p == '"')
+                    putchar('"');
+                putchar(*p);
+            }
+            printf("\"\n");
+            continue;
+        }
+        if (r->status == FA_UNSUPPORTED) {
+            printf("%-46s %4s %13s %5s %9s %10s %-13s %5s  %s\n", name, "-", "-", "-", "-", "-",
+                   "unsupported", "-", r->note);
+            continue;
+        }
+        char smem[32] = "-", spill[32] = "-", regs[16] = "-", stack[16] = "-";
+        if (r->status == FA_OK) {
+            snprintf(regs, sizeof regs, "%d", b->registers);
+            snprintf(smem, sizeof smem, "%d+%d", b->smem_static, dyn);
+            snprintf(stack, sizeof stack, "%d", b->stack_bytes);
+            snprintf(spill, sizeof spill, "%d/%d", b->spill_stores, b->spill_loads);
+        }
+        char mark[2] = {r->spills ? '*' : ' ', '\0'};
+        char full[FA_VARIANT_NAME_MAX + 2];
+        snprintf(full, sizeof full, "%s%s", name, mark);
+        printf("%-46s %4s %13s %5s %9s %10.1f %-13s %5s  %s\n", full, regs, smem, stack, spill,
+               b->compile_ms, fa_status_token(r->status), b->cache_hit ? "hit" : "miss", r->note);
+    }
+}
+
+static void print_summary(FILE *f, const fa_sweep_summary *s, int n, const fa_arch *arch, int jobs,
+                          const fa_variant *vs, const row *rows)
+{
+    fprintf(f,
+            "%d of %d variants for %s: %d ok, %d compile_error, %d unsupported; %d cache hits; "
+            "%.*f s wall, %.2f variants/s compiled (-j %d)\n",
+            s->total, n, arch->name, s->ok, s->compile_error, s->unsupported, s->cache_hits,
+            s->wall_s < 10 ? 3 : 1, s->wall_s, s->compiled_per_s, jobs);
+    fprintf(f, "%d of %d ok variants spill registers (ineligible to win)%s", s->spilled, s->ok,
+            s->spilled ? ":" : "\n");
+    for (int i = 0, k = 0; s->spilled && i < n; i++) {
+        if (!rows[i].have || !rows[i].spills)
+            continue;
+        char name[FA_VARIANT_NAME_MAX];
+        fa_variant_name(&vs[i], name, sizeof name);
+        fprintf(f, "%s%s", k++ ? ", " : " ", name);
+        if (k == s->spilled)
+            fprintf(f, "\n");
+    }
+}
 
 int cmd_compile(int argc, char **argv)
 {
-    if (argc > 1 && fa_cli_is_help(argv[1])) {
-        printf("usage: fa-tune compile [options]\n\nnot available yet in this build (issue #2).\n");
-        return FA_EXIT_OK;
+    int rc = FA_EXIT_OK;
+    const fa_arch *arch = NULL;
+    int head_dim = 0, jobs = 0, limit = 0, no_cache = 0, csv = 0;
+    const char *cache_dir = NULL;
+    fa_space_filter filter;
+    fa_space_filter_default(&filter);
+    fa_variant *vs = NULL;
+    int n = 0, n_named = 0;
+    row *rows = NULL;
+    fa_compiler *comp = NULL;
+    fa_err err;
+    fa_err_clear(&err);
+
+    /* --variant names are collected first, parsed once --arch is known. */
+    const char **named = calloc((size_t)(argc > 0 ? argc : 1), sizeof *named);
+    if (!named) {
+        fprintf(stderr, "fa-tune compile: out of memory\n");
+        return FA_EXIT_FAIL;
     }
-    fprintf(stderr, "fa-tune compile: not available yet in this build (issue #2 has not landed)\n");
-    return FA_EXIT_FAIL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (fa_cli_is_help(a)) {
+            usage(stdout);
+            goto cleanup;
+        } else if (!strcmp(a, "--arch")) {
+            if (val && !strcmp(val, "native")) {
+                rc = fa_cli_usage_error(cmd,
+                                        "--arch native needs a GPU; a compile-only sweep "
+                                        "needs an explicit arch: %s",
+                                        fa_arch_list());
+                goto cleanup;
+            }
+            if ((rc = fa_cli_arch(cmd, val, &arch)) != 0)
+                goto cleanup;
+        } else if (!strcmp(a, "--headdim")) {
+            if ((rc = fa_cli_headdim(cmd, val, &head_dim)) != 0)
+                goto cleanup;
+        } else if (!strcmp(a, "--dtype")) {
+            fa_dtype dt;
+            if (val && !strcmp(val, "all"))
+                filter.dtypes = (1u << FA_DTYPE_FP16) | (1u << FA_DTYPE_BF16);
+            else if ((rc = fa_cli_dtype(cmd, val, &dt)) != 0)
+                goto cleanup;
+            else
+                filter.dtypes = 1u << dt;
+        } else if (!strcmp(a, "--causal")) {
+            if ((rc = parse_mode(a, val, &filter.causal)) != 0)
+                goto cleanup;
+        } else if (!strcmp(a, "--varlen")) {
+            if ((rc = parse_mode(a, val, &filter.varlen)) != 0)
+                goto cleanup;
+        } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
+            if ((rc = fa_cli_int(cmd, a, val, 1, 1024, &jobs)) != 0)
+                goto cleanup;
+        } else if (!strncmp(a, "-j", 2)) { /* -j2, as make takes it */
+            if ((rc = fa_cli_int(cmd, "-j", a + 2, 1, 1024, &jobs)) != 0)
+                goto cleanup;
+            takes = 0;
+        } else if (!strcmp(a, "--limit")) {
+            if ((rc = fa_cli_int(cmd, a, val, 1, 1000000, &limit)) != 0)
+                goto cleanup;
+        } else if (!strcmp(a, "--cache-dir")) {
+            if (!val || !*val) {
+                rc = fa_cli_usage_error(cmd, "--cache-dir needs a directory");
+                goto cleanup;
+            }
+            cache_dir = val;
+        } else if (!strcmp(a, "--variant")) {
+            if (!val) {
+                rc = fa_cli_usage_error(cmd, "--variant needs a variant name");
+                goto cleanup;
+            }
+            named[n_named++] = val;
+        } else if (!strcmp(a, "--format")) {
+            if (val && !strcmp(val, "csv"))
+                csv = 1;
+            else if (val && !strcmp(val, "table"))
+                csv = 0;
+            else {
+                rc =
+                    fa_cli_usage_error(cmd, "--format '%s': expected table or csv", val ? val : "");
+                goto cleanup;
+            }
+        } else if (!strcmp(a, "--no-cache")) {
+            no_cache = 1;
+            takes = 0;
+        } else {
+            rc = fa_cli_usage_error(cmd, "unknown option '%s'", a);
+            goto cleanup;
+        }
+        i += takes;
+    }
+    if (!arch) {
+        rc = fa_cli_usage_error(cmd, "missing --arch: supported archs are %s", fa_arch_list());
+        goto cleanup;
+    }
+    if (!head_dim && !n_named) {
+        rc = fa_cli_usage_error(cmd, "missing --headdim: supported head dims are %s",
+                                fa_head_dim_list());
+        goto cleanup;
+    }
+
+    if (n_named) {
+        vs = calloc((size_t)n_named, sizeof *vs);
+        if (!vs) {
+            rc = FA_EXIT_FAIL;
+            fprintf(stderr, "fa-tune compile: out of memory\n");
+            goto cleanup;
+        }
+        for (int i = 0; i < n_named; i++) {
+            if (fa_variant_parse(named[i], &vs[i], &err) != FA_OK) {
+                rc = fa_cli_usage_error(cmd, "%s", err.msg);
+                goto cleanup;
+            }
+        }
+        n = n_named;
+    } else if (fa_space_enumerate(arch, head_dim, &filter, &vs, &n, &err) != FA_OK) {
+        rc = fa_cli_fail(cmd, &err);
+        goto cleanup;
+    }
+    if (limit) {
+        /* Keep the prefix of the space that holds the first `limit` legal variants. */
+        int legal = 0, keep = 0;
+        for (; keep < n && legal < limit; keep++)
+            legal += fa_variant_check(&vs[keep], arch, NULL) == FA_OK;
+        n = keep;
+    }
+
+    fa_compiler_opts opts = {0};
+    opts.cache_dir = cache_dir;
+    opts.no_cache = no_cache;
+    if (fa_compiler_new(&opts, &comp, &err) != FA_OK) {
+        rc = fa_cli_fail(cmd, &err);
+        goto cleanup;
+    }
+    if (jobs <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = cores > 0 ? (int)cores : 1;
+    }
+    if (jobs > n)
+        jobs = n > 0 ? n : 1;
+    rows = calloc((size_t)(n > 0 ? n : 1), sizeof *rows);
+    if (!rows) {
+        rc = FA_EXIT_FAIL;
+        fprintf(stderr, "fa-tune compile: out of memory\n");
+        goto cleanup;
+    }
+    int legal = 0;
+    for (int i = 0; i < n; i++)
+        legal += fa_variant_check(&vs[i], arch, NULL) == FA_OK;
+    fprintf(stderr,
+            "fa-tune compile: %d variants for %s (%d pass the legality model), %d threads, "
+            "nvrtc %s, cache %s\n",
+            n, arch->name, legal, jobs, fa_compiler_nvrtc_version(comp),
+            no_cache ? "off" : fa_compiler_cache_dir(comp));
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    sweep_ctx ctx = {rows, isatty(STDERR_FILENO)};
+    fa_sweep_summary sum;
+    fa_status st = fa_compile_sweep(comp, arch, vs, n, jobs, on_result, &ctx, &sum, &err);
+    if (ctx.tty)
+        fprintf(stderr, "\r\033[K");
+    /* Even a stopped sweep prints what it has: those compiles were real. */
+    print_table(vs, rows, n, csv);
+    print_summary(csv ? stderr : stdout, &sum, n, arch, jobs, vs, rows);
+    if (st != FA_OK)
+        rc = fa_cli_fail(cmd, &err);
+cleanup:
+    fa_compiler_free(comp);
+    free(rows);
+    free(vs);
+    free(named);
+    return rc;
 }

@@ -4,6 +4,23 @@
  *
  * Ownership: the caller owns an fa_compiler (fa_compiler_new/_free) and every
  * fa_compile_output it receives (fa_compile_output_release frees cubin and log).
+ *
+ * What NVRTC sees: the translation unit given (for a variant: one line,
+ * `#include "fa_fwd_sm80.cuh"`), every template file as an in-memory header, and the options
+ *     --std=c++17 --gpu-architecture=<arch> -I<toolkit include> -Xptxas=-v  [extra options]
+ * No fast-math (it would change the numerics the harness checks) and no -lineinfo (it is not
+ * needed to read resources and would only grow the cubin).
+ *
+ * The cache key is the SHA-256 of: a cache format tag, the NVRTC version, every template
+ * file's name and contents, the translation unit, the name expression, the arch and the full
+ * option list (the resolved include directory included). Entries live in the cache
+ * directory as `<label>-<key hex>.fac`, where the label is the variant name (or the kernel
+ * name of a raw source compile) so a person can tell them apart; only the key matters.
+ * Compile errors are cached too: they are as deterministic as cubins.
+ *
+ * Thread safety: after fa_compiler_new returns, an fa_compiler is read-only, so any number
+ * of threads may call fa_compile_source/fa_compile_variant on it at once (NVRTC is thread
+ * safe for separate programs; cache writes are temp file + fsync + rename).
  */
 #ifndef FA_COMPILE_H
 #define FA_COMPILE_H
@@ -17,7 +34,7 @@
 typedef struct fa_compiler fa_compiler;
 
 typedef struct fa_compiler_opts {
-    const char *cache_dir;     /* NULL: $FA_TUNE_CACHE_DIR, $XDG_CACHE_HOME/fa-tune, ~/.cache/fa-tune */
+    const char *cache_dir; /* NULL: $FA_TUNE_CACHE_DIR, $XDG_CACHE_HOME/fa-tune, ~/.cache/fa-tune */
     const char *cuda_include;  /* NULL: found at run time ($CUDA_HOME, $CUDA_PATH, nvcc on PATH,
                                   /usr/local/cuda, then the build machine's toolkit) */
     const char *templates_dir; /* NULL: the templates embedded in the binary
@@ -28,20 +45,30 @@ typedef struct fa_compiler_opts {
 fa_status fa_compiler_new(const fa_compiler_opts *opts, fa_compiler **out, fa_err *err);
 void fa_compiler_free(fa_compiler *c); /* NULL is a no-op */
 
-/* "12.9" style NVRTC version and the resolved directories, for provenance and `info`. */
+/* "12.9" style NVRTC version and the resolved directories, for provenance and `info`.
+ * The strings live as long as the compiler. fa_compiler_cache_dir is "" with no_cache. */
 const char *fa_compiler_nvrtc_version(const fa_compiler *c);
 const char *fa_compiler_cuda_include(const fa_compiler *c);
 const char *fa_compiler_cache_dir(const fa_compiler *c);
-/* Hash (hex) of every template file compiled: the fa-tune "source hash" of DB runs. */
+/* Hash (hex) of every template file compiled: the fa-tune "source hash" of DB runs.
+ * SHA-256 over each file's name and contents in name order, 64 hex digits. */
 const char *fa_compiler_source_hash(const fa_compiler *c);
+/* Does the compiler's template set hold a file of this name ("fa_fwd_sm80.cuh")? */
+int fa_compiler_has_template(const fa_compiler *c, const char *name);
 
 typedef struct fa_compile_output {
-    fa_status status;     /* FA_OK, FA_COMPILE_ERROR (log kept), FA_UNSUPPORTED */
-    void *cubin;          /* owned; NULL unless FA_OK */
+    fa_status status; /* FA_OK, FA_COMPILE_ERROR (log kept), FA_UNSUPPORTED */
+    void *cubin;      /* owned; NULL unless FA_OK */
     size_t cubin_size;
-    char *log;            /* owned; NVRTC program log (ptxas -v report included); may be NULL */
+    char *log;              /* owned; NVRTC program log (ptxas -v report included); for
+                               FA_UNSUPPORTED the legality model's reason; may be NULL */
     char lowered_name[512]; /* mangled kernel symbol for cuModuleGetFunction */
+    /* build.compile_ms is the wall time this call spent producing the result: the NVRTC
+     * compile on a miss; on a cache hit (build.cache_hit = 1) the lookup itself (hashing the
+     * key, reading and verifying the entry), typically well under a millisecond. */
     fa_build_info build;
+    double nvrtc_ms;   /* the NVRTC compile that produced the cubin, hit or miss */
+    int cache_rebuilt; /* 1: an entry existed but was corrupt; it was rebuilt */
 } fa_compile_output;
 
 /* Compile `name_expr` (a __global__ template instance) from `source` (a translation unit
@@ -61,22 +88,30 @@ fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch 
 void fa_compile_output_release(fa_compile_output *out); /* frees cubin and log; zeroes */
 
 /* Parse ptxas -v lines ("Used 168 registers", "bytes stack frame, N bytes spill stores...")
- * from a log into info (fields not found stay -1). Exposed for tests. */
+ * from a log into info (fields not found stay -1). Exposed for tests. With several functions
+ * in one log each field is the maximum over them (a translation unit of fa-tune holds one
+ * kernel; a non-inlined callee that spills still counts). A "Used N registers" line without
+ * "bytes smem" means 0 bytes of static shared memory. compile_ms and cache_hit are left
+ * untouched. */
 void fa_compile_parse_resources(const char *log, fa_build_info *info);
 
 /* ---- Thread pool: compiles variants in parallel. -------------------------------------- */
 typedef struct fa_compile_pool fa_compile_pool;
 
-/* nthreads <= 0: all cores. The compiler is shared (it must be thread safe). */
+/* nthreads <= 0: all cores (sysconf(_SC_NPROCESSORS_ONLN)). The compiler is shared (it is
+ * thread safe) and must outlive the pool. */
 fa_status fa_compile_pool_new(fa_compiler *c, int nthreads, fa_compile_pool **out, fa_err *err);
 /* Queue a variant for arch; `tag` comes back with its result. */
 fa_status fa_compile_pool_submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *arch,
                                  void *tag, fa_err *err);
 /* Block until the next finished job (completion order); FA_NOT_FOUND when none is pending.
- * The caller owns *out and must release it. */
+ * The caller owns *out and must release it. If the engine failed on that job (not a compile
+ * error: an I/O or NVRTC failure), its status is returned with err set, *v_out and *tag_out
+ * still name the job, and *out is zeroed. */
 fa_status fa_compile_pool_next(fa_compile_pool *p, fa_variant *v_out, void **tag_out,
                                fa_compile_output *out, fa_err *err);
 int fa_compile_pool_pending(const fa_compile_pool *p);
-void fa_compile_pool_free(fa_compile_pool *p); /* waits for running jobs; NULL is a no-op */
+/* Waits for running jobs, drops queued ones and unclaimed results; NULL is a no-op. */
+void fa_compile_pool_free(fa_compile_pool *p);
 
 #endif /* FA_COMPILE_H */

@@ -1,0 +1,727 @@
+/* This file implements the NVRTC compile engine: finding the toolkit headers and the cache
+ * directory at run time, compiling one template instance to a cubin, reading ptxas' resource
+ * report, and the content-addressed cubin cache around it (see fa_compile.h). */
+#include "fa_compile.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <nvrtc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fa_cache.h"
+#include "fa_sha256.h"
+#include "fa_templates.h"
+
+#ifndef FA_CUDA_INCLUDE_FALLBACK
+#define FA_CUDA_INCLUDE_FALLBACK ""
+#endif
+
+/* Bumped whenever what goes into a key or an entry changes meaning. */
+#define FA_CACHE_KEY_TAG "fa-tune compile cache key v1"
+
+struct fa_compiler {
+    char nvrtc_version[32];
+    char cuda_include[PATH_MAX];
+    char include_opt[PATH_MAX + 3]; /* "-I<cuda_include>" */
+    char cache_dir[PATH_MAX];
+    int no_cache;
+    int n_headers;
+    const char **header_names; /* name order */
+    const char **header_data;
+    size_t *header_sizes;
+    char **owned; /* non-NULL when the headers were read from disk: names then data */
+    unsigned char templates_digest[FA_SHA256_BYTES];
+    char source_hash[FA_SHA256_HEX];
+};
+
+/* One checking macro for NVRTC: records the failing call and jumps to the caller's cleanup:
+ * label with st set. */
+#define FA_NVRTC(call)                                                                             \
+    do {                                                                                           \
+        nvrtcResult r_ = (call);                                                                   \
+        if (r_ != NVRTC_SUCCESS) {                                                                 \
+            st = FA_ERR(err, FA_ERROR, "%s failed: %s", #call, nvrtcGetErrorString(r_));           \
+            goto cleanup;                                                                          \
+        }                                                                                          \
+    } while (0)
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int is_file(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+}
+
+/* Is dir a toolkit include directory? cuda_fp16.h is what every template needs from it. */
+static int has_cuda_headers(const char *dir)
+{
+    char p[PATH_MAX + 32];
+    int n = snprintf(p, sizeof p, "%s/cuda_fp16.h", dir);
+    return n > 0 && (size_t)n < sizeof p && is_file(p);
+}
+
+/* Accept dir if it holds the headers, storing its canonical path (a symlinked
+ * /usr/local/cuda resolves to the versioned toolkit, which then shows up in the key). */
+static int try_include(const char *dir, char *out)
+{
+    char real[PATH_MAX];
+    if (!dir || !*dir || !has_cuda_headers(dir))
+        return 0;
+    if (!realpath(dir, real))
+        snprintf(real, sizeof real, "%s", dir);
+    snprintf(out, PATH_MAX, "%s", real);
+    return 1;
+}
+
+/* <root>/include, for $CUDA_HOME-style variables. */
+static int try_root(const char *root, char *out)
+{
+    char dir[PATH_MAX];
+    if (!root || !*root)
+        return 0;
+    int n = snprintf(dir, sizeof dir, "%s/include", root);
+    return n > 0 && (size_t)n < sizeof dir && try_include(dir, out);
+}
+
+/* dirname(nvcc)/../include for the first nvcc on PATH, both as found and with symlinks
+ * resolved (distribution packages put a symlink in /usr/bin). */
+static int try_nvcc_on_path(char *out)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        return 0;
+    while (*path) {
+        const char *end = strchr(path, ':');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        char nvcc[PATH_MAX], dir[PATH_MAX], real[PATH_MAX];
+        if (len > 0 && len < sizeof nvcc - 16) {
+            snprintf(nvcc, sizeof nvcc, "%.*s/nvcc", (int)len, path);
+            if (access(nvcc, X_OK) == 0) {
+                snprintf(dir, sizeof dir, "%.*s/../include", (int)len, path);
+                if (try_include(dir, out))
+                    return 1;
+                if (realpath(nvcc, real)) {
+                    char *slash = strrchr(real, '/');
+                    if (slash) {
+                        *slash = '\0';
+                        int n = snprintf(dir, sizeof dir, "%s/../include", real);
+                        if (n > 0 && (size_t)n < sizeof dir && try_include(dir, out))
+                            return 1;
+                    }
+                }
+                return 0; /* the first nvcc on PATH is the toolkit the user chose */
+            }
+        }
+        path += len + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+static fa_status find_cuda_include(const fa_compiler_opts *opts, char *out, fa_err *err)
+{
+    if (opts && opts->cuda_include) {
+        if (try_include(opts->cuda_include, out))
+            return FA_OK;
+        return FA_ERR(err, FA_NOT_FOUND, "no cuda_fp16.h in cuda include directory '%s'",
+                      opts->cuda_include);
+    }
+    /* FA_CUDA_INCLUDE_FALLBACK is the build machine's toolkit: right for a developer's build,
+     * so it comes last, after everything that describes the machine fa-tune runs on. */
+    if (try_root(getenv("CUDA_HOME"), out) || try_root(getenv("CUDA_PATH"), out) ||
+        try_nvcc_on_path(out) || try_include("/usr/local/cuda/include", out) ||
+        try_include(FA_CUDA_INCLUDE_FALLBACK, out))
+        return FA_OK;
+    return FA_ERR(err, FA_NOT_FOUND,
+                  "cannot find the cuda toolkit headers (cuda_fp16.h): looked in $CUDA_HOME, "
+                  "$CUDA_PATH, nvcc on PATH, /usr/local/cuda and '%s'; set CUDA_HOME",
+                  FA_CUDA_INCLUDE_FALLBACK);
+}
+
+static fa_status choose_cache_dir(const fa_compiler_opts *opts, char *out, fa_err *err)
+{
+    const char *v;
+    int n;
+    if (opts && opts->cache_dir && *opts->cache_dir)
+        n = snprintf(out, PATH_MAX, "%s", opts->cache_dir);
+    else if ((v = getenv("FA_TUNE_CACHE_DIR")) && *v)
+        n = snprintf(out, PATH_MAX, "%s", v);
+    else if ((v = getenv("XDG_CACHE_HOME")) && *v)
+        n = snprintf(out, PATH_MAX, "%s/fa-tune", v);
+    else if ((v = getenv("HOME")) && *v)
+        n = snprintf(out, PATH_MAX, "%s/.cache/fa-tune", v);
+    else
+        return FA_ERR(err, FA_NOT_FOUND,
+                      "cannot choose a cache directory: HOME is not set; use --cache-dir or "
+                      "FA_TUNE_CACHE_DIR");
+    if (n < 0 || n >= PATH_MAX)
+        return FA_ERR(err, FA_INVALID, "cache directory path too long");
+    /* Trailing slashes would show up doubled in every entry's path. */
+    for (size_t len = strlen(out); len > 1 && out[len - 1] == '/'; len--)
+        out[len - 1] = '\0';
+    return fa_cache_mkdirs(out, err);
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static fa_status read_text_file(const char *path, char **out, size_t *n, fa_err *err)
+{
+    fa_status st = FA_OK;
+    char *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        st = FA_ERR(err, FA_IO, "cannot open '%s': %s", path, strerror(errno));
+        goto cleanup;
+    }
+    size_t cap = 1 << 14, len = 0;
+    buf = malloc(cap);
+    if (!buf) {
+        st = FA_ERR(err, FA_NOMEM, "out of memory reading '%s'", path);
+        goto cleanup;
+    }
+    for (;;) {
+        if (len + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                st = FA_ERR(err, FA_NOMEM, "out of memory reading '%s'", path);
+                goto cleanup;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + len, 1, cap - 1 - len, f);
+        len += r;
+        if (r == 0)
+            break;
+    }
+    if (ferror(f)) {
+        st = FA_ERR(err, FA_IO, "cannot read '%s'", path);
+        goto cleanup;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *n = len;
+    buf = NULL;
+cleanup:
+    if (f)
+        fclose(f);
+    free(buf);
+    return st;
+}
+
+/* Loads every *.h, *.cuh and *.hpp of dir, in name order, as the compiler's headers. */
+static fa_status load_templates_dir(fa_compiler *c, const char *dir, fa_err *err)
+{
+    fa_status st = FA_OK;
+    char **names = NULL;
+    int n = 0, cap = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        st = FA_ERR(err, FA_IO, "cannot open templates directory '%s': %s", dir, strerror(errno));
+        goto cleanup;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        if (nm[0] == '.' ||
+            !(has_suffix(nm, ".h") || has_suffix(nm, ".cuh") || has_suffix(nm, ".hpp")))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            char **nn = realloc(names, (size_t)cap * sizeof *names);
+            if (!nn) {
+                st = FA_ERR(err, FA_NOMEM, "out of memory listing '%s'", dir);
+                goto cleanup;
+            }
+            names = nn;
+        }
+        if (!(names[n] = strdup(nm))) {
+            st = FA_ERR(err, FA_NOMEM, "out of memory listing '%s'", dir);
+            goto cleanup;
+        }
+        n++;
+    }
+    if (n == 0) {
+        st = FA_ERR(err, FA_NOT_FOUND, "no templates (*.h, *.cuh, *.hpp) in '%s'", dir);
+        goto cleanup;
+    }
+    qsort(names, (size_t)n, sizeof *names, cmp_str);
+    c->owned = calloc((size_t)(2 * n), sizeof *c->owned);
+    c->header_names = calloc((size_t)n, sizeof *c->header_names);
+    c->header_data = calloc((size_t)n, sizeof *c->header_data);
+    c->header_sizes = calloc((size_t)n, sizeof *c->header_sizes);
+    if (!c->owned || !c->header_names || !c->header_data || !c->header_sizes) {
+        st = FA_ERR(err, FA_NOMEM, "out of memory loading templates");
+        goto cleanup;
+    }
+    c->n_headers = n;
+    for (int i = 0; i < n; i++) {
+        char path[PATH_MAX];
+        int len = snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        if (len < 0 || (size_t)len >= sizeof path) {
+            st = FA_ERR(err, FA_INVALID, "template path too long in '%s'", dir);
+            goto cleanup;
+        }
+        c->owned[i] = names[i];
+        names[i] = NULL;
+        c->header_names[i] = c->owned[i];
+        st = read_text_file(path, &c->owned[n + i], &c->header_sizes[i], err);
+        if (st != FA_OK)
+            goto cleanup;
+        c->header_data[i] = c->owned[n + i];
+    }
+cleanup:
+    if (d)
+        closedir(d);
+    for (int i = 0; i < n && names; i++)
+        free(names[i]);
+    free(names);
+    return st;
+}
+
+static fa_status load_templates_embedded(fa_compiler *c, fa_err *err)
+{
+    int n = 0;
+    while (fa_template_files[n].name)
+        n++;
+    if (n == 0)
+        return FA_ERR(err, FA_NOT_FOUND, "this build embeds no kernel templates");
+    c->header_names = calloc((size_t)n, sizeof *c->header_names);
+    c->header_data = calloc((size_t)n, sizeof *c->header_data);
+    c->header_sizes = calloc((size_t)n, sizeof *c->header_sizes);
+    if (!c->header_names || !c->header_data || !c->header_sizes)
+        return FA_ERR(err, FA_NOMEM, "out of memory loading templates");
+    for (int i = 0; i < n; i++) {
+        c->header_names[i] = fa_template_files[i].name;
+        c->header_data[i] = fa_template_files[i].data;
+        c->header_sizes[i] = fa_template_files[i].size;
+    }
+    c->n_headers = n;
+    return FA_OK;
+}
+
+fa_status fa_compiler_new(const fa_compiler_opts *opts, fa_compiler **out, fa_err *err)
+{
+    fa_status st = FA_OK;
+    fa_compiler *c = calloc(1, sizeof *c);
+    if (!c)
+        return FA_ERR(err, FA_NOMEM, "out of memory creating the compiler");
+
+    int major = 0, minor = 0;
+    nvrtcResult r = nvrtcVersion(&major, &minor);
+    if (r != NVRTC_SUCCESS) {
+        st = FA_ERR(err, FA_ERROR, "nvrtcVersion failed: %s", nvrtcGetErrorString(r));
+        goto cleanup;
+    }
+    snprintf(c->nvrtc_version, sizeof c->nvrtc_version, "%d.%d", major, minor);
+
+    if ((st = find_cuda_include(opts, c->cuda_include, err)) != FA_OK)
+        goto cleanup;
+    snprintf(c->include_opt, sizeof c->include_opt, "-I%s", c->cuda_include);
+
+    c->no_cache = opts && opts->no_cache;
+    if (!c->no_cache && (st = choose_cache_dir(opts, c->cache_dir, err)) != FA_OK)
+        goto cleanup;
+
+    const char *tdir =
+        opts && opts->templates_dir ? opts->templates_dir : getenv("FA_TUNE_TEMPLATES");
+    if (tdir && *tdir)
+        st = load_templates_dir(c, tdir, err);
+    else
+        st = load_templates_embedded(c, err);
+    if (st != FA_OK)
+        goto cleanup;
+
+    fa_sha256 s;
+    fa_sha256_init(&s);
+    for (int i = 0; i < c->n_headers; i++) {
+        fa_sha256_str(&s, c->header_names[i]);
+        fa_sha256_field(&s, c->header_data[i], c->header_sizes[i]);
+    }
+    fa_sha256_final(&s, c->templates_digest);
+    fa_sha256_hex(c->templates_digest, FA_SHA256_BYTES, c->source_hash);
+
+    *out = c;
+    c = NULL;
+cleanup:
+    fa_compiler_free(c);
+    return st;
+}
+
+void fa_compiler_free(fa_compiler *c)
+{
+    if (!c)
+        return;
+    if (c->owned)
+        for (int i = 0; i < 2 * c->n_headers; i++)
+            free(c->owned[i]);
+    free(c->owned);
+    free(c->header_names);
+    free(c->header_data);
+    free(c->header_sizes);
+    free(c);
+}
+
+const char *fa_compiler_nvrtc_version(const fa_compiler *c)
+{
+    return c->nvrtc_version;
+}
+
+const char *fa_compiler_cuda_include(const fa_compiler *c)
+{
+    return c->cuda_include;
+}
+
+const char *fa_compiler_cache_dir(const fa_compiler *c)
+{
+    return c->cache_dir;
+}
+
+const char *fa_compiler_source_hash(const fa_compiler *c)
+{
+    return c->source_hash;
+}
+
+int fa_compiler_has_template(const fa_compiler *c, const char *name)
+{
+    for (int i = 0; name && i < c->n_headers; i++)
+        if (strcmp(c->header_names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* ---- ptxas -v report ------------------------------------------------------------------ */
+
+/* The number (or "a+b" sum, as older ptxas prints smem) that ends just before pos. */
+static int number_before(const char *line, const char *pos)
+{
+    const char *p = pos;
+    while (p > line && p[-1] == ' ')
+        p--;
+    const char *end = p;
+    while (p > line && ((p[-1] >= '0' && p[-1] <= '9') || p[-1] == '+'))
+        p--;
+    if (p == end)
+        return -1;
+    long total = 0, cur = 0;
+    for (; p < end; p++) {
+        if (*p == '+') {
+            total += cur;
+            cur = 0;
+        } else if (cur < 100000000) {
+            cur = cur * 10 + (*p - '0');
+        }
+    }
+    total += cur;
+    return total > 2000000000L ? -1 : (int)total;
+}
+
+static void keep_max(int *field, int x)
+{
+    if (x >= 0 && x > *field)
+        *field = x;
+}
+
+/* Finds key in [line, end) and returns the number just before it, or -1. */
+static int field_in(const char *line, const char *end, const char *key)
+{
+    size_t k = strlen(key);
+    for (const char *p = line; p + k <= end; p++)
+        if (memcmp(p, key, k) == 0)
+            return number_before(line, p);
+    return -1;
+}
+
+void fa_compile_parse_resources(const char *log, fa_build_info *info)
+{
+    info->registers = info->smem_static = info->stack_bytes = -1;
+    info->spill_stores = info->spill_loads = -1;
+    for (const char *line = log; line && *line;) {
+        const char *end = strchr(line, '\n');
+        if (!end)
+            end = line + strlen(line);
+        /* "ptxas info    : Used 24 registers, used 0 barriers, 256 bytes smem, ..." */
+        const char *used = NULL;
+        for (const char *p = line; p + 5 <= end; p++)
+            if (memcmp(p, "Used ", 5) == 0) {
+                used = p + 5;
+                break;
+            }
+        if (used && field_in(line, end, " registers") >= 0) {
+            int regs = 0, any = 0;
+            for (const char *p = used; p < end && *p >= '0' && *p <= '9'; p++, any = 1)
+                regs = regs * 10 + (*p - '0');
+            if (any)
+                keep_max(&info->registers, regs);
+            int smem = field_in(line, end, " bytes smem");
+            keep_max(&info->smem_static, smem >= 0 ? smem : 0);
+        }
+        /* "ptxas         .     288 bytes stack frame, 32 bytes spill stores, 32 bytes ..." */
+        keep_max(&info->stack_bytes, field_in(line, end, " bytes stack frame"));
+        keep_max(&info->spill_stores, field_in(line, end, " bytes spill stores"));
+        keep_max(&info->spill_loads, field_in(line, end, " bytes spill loads"));
+        line = *end ? end + 1 : end;
+    }
+}
+
+/* ---- compiling ------------------------------------------------------------------------ */
+
+void fa_compile_output_release(fa_compile_output *out)
+{
+    if (!out)
+        return;
+    free(out->cubin);
+    free(out->log);
+    memset(out, 0, sizeof *out);
+}
+
+static void build_info_init(fa_build_info *b)
+{
+    b->registers = b->smem_static = b->stack_bytes = b->spill_stores = b->spill_loads = -1;
+    b->compile_ms = 0;
+    b->cache_hit = 0;
+}
+
+/* The kernel's name from a name expression ("fa_fwd_sm80<...>" -> "fa_fwd_sm80"), as a
+ * readable cache-file label. */
+static void label_from_expr(const char *expr, char *buf, size_t n)
+{
+    size_t j = 0;
+    for (const char *p = expr; *p && *p != '<' && j + 1 < n && j < 64; p++) {
+        char ch = *p;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '_')
+            buf[j++] = ch;
+    }
+    if (j == 0)
+        j = (size_t)snprintf(buf, n, "kernel");
+    buf[j] = '\0';
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* The NVRTC run itself. On FA_OK, *res holds either a cubin or (compile_error = 1) the log of
+ * the rejection; the caller owns res->cubin and res->log. */
+static fa_status run_nvrtc(const fa_compiler *c, const char *source, const char *name_expr,
+                           const char **opts, int nopts, fa_cache_entry *res, fa_err *err)
+{
+    fa_status st = FA_OK;
+    nvrtcProgram prog = NULL;
+    char *log = NULL;
+    void *cubin = NULL;
+    double t0 = now_ms();
+
+    FA_NVRTC(nvrtcCreateProgram(&prog, source, "fa_tune_tu.cu", c->n_headers, c->header_data,
+                                c->header_names));
+    FA_NVRTC(nvrtcAddNameExpression(prog, name_expr));
+    nvrtcResult rc = nvrtcCompileProgram(prog, nopts, opts);
+    size_t log_size = 0;
+    FA_NVRTC(nvrtcGetProgramLogSize(prog, &log_size));
+    log = malloc(log_size + 1);
+    if (!log) {
+        st = FA_ERR(err, FA_NOMEM, "out of memory for a %zu-byte nvrtc log", log_size);
+        goto cleanup;
+    }
+    log[0] = '\0';
+    if (log_size)
+        FA_NVRTC(nvrtcGetProgramLog(prog, log));
+    log[log_size] = '\0';
+
+    memset(res, 0, sizeof *res);
+    if (rc == NVRTC_ERROR_COMPILATION) {
+        res->compile_error = 1;
+    } else if (rc == NVRTC_ERROR_INVALID_OPTION) {
+        /* Options are the engine's or the caller's doing, never the variant's. */
+        st = FA_ERR(err, FA_INVALID, "nvrtc rejected the options: %s", log);
+        goto cleanup;
+    } else if (rc != NVRTC_SUCCESS) {
+        st = FA_ERR(err, FA_ERROR, "nvrtcCompileProgram failed: %s: %s", nvrtcGetErrorString(rc),
+                    log);
+        goto cleanup;
+    } else {
+        const char *lowered = NULL;
+        FA_NVRTC(nvrtcGetLoweredName(prog, name_expr, &lowered));
+        if (strlen(lowered) >= sizeof res->lowered_name) {
+            st = FA_ERR(err, FA_ERROR, "lowered name of '%s' is %zu bytes, longer than %zu",
+                        name_expr, strlen(lowered), sizeof res->lowered_name - 1);
+            goto cleanup;
+        }
+        strcpy(res->lowered_name, lowered);
+        size_t size = 0;
+        FA_NVRTC(nvrtcGetCUBINSize(prog, &size));
+        if (size == 0) {
+            st = FA_ERR(err, FA_INVALID, "nvrtc made no cubin for '%s': not a real sm_XX arch?",
+                        name_expr);
+            goto cleanup;
+        }
+        cubin = malloc(size);
+        if (!cubin) {
+            st = FA_ERR(err, FA_NOMEM, "out of memory for a %zu-byte cubin", size);
+            goto cleanup;
+        }
+        FA_NVRTC(nvrtcGetCUBIN(prog, cubin));
+        res->cubin = cubin;
+        res->cubin_size = size;
+        cubin = NULL;
+    }
+    res->log = log;
+    log = NULL;
+    res->nvrtc_ms = now_ms() - t0;
+cleanup:
+    if (prog)
+        nvrtcDestroyProgram(&prog);
+    free(log);
+    free(cubin);
+    return st;
+}
+
+static fa_status compile_impl(fa_compiler *c, const char *source, const char *name_expr,
+                              const char *nvrtc_arch, const char *const *extra_opts, int n_extra,
+                              const char *label, fa_compile_output *out, fa_err *err)
+{
+    fa_status st = FA_OK;
+    double t0 = now_ms();
+    const char **opts = NULL;
+    fa_cache_entry ent = {0};
+    fa_compile_output res = {0};
+    char arch_opt[64], path[PATH_MAX + 256];
+    unsigned char key[FA_SHA256_BYTES];
+
+    if (!source || !name_expr || !*name_expr)
+        return FA_ERR(err, FA_INVALID, "compile needs a source and a name expression");
+    if (!nvrtc_arch || strncmp(nvrtc_arch, "sm_", 3) != 0 || strlen(nvrtc_arch) > 16)
+        return FA_ERR(err, FA_INVALID, "bad nvrtc arch '%s': expected a real arch like sm_80",
+                      nvrtc_arch ? nvrtc_arch : "");
+    if (n_extra < 0 || (n_extra > 0 && !extra_opts))
+        return FA_ERR(err, FA_INVALID, "bad extra option list (%d options)", n_extra);
+
+    snprintf(arch_opt, sizeof arch_opt, "--gpu-architecture=%s", nvrtc_arch);
+    int nopts = 0;
+    opts = malloc((size_t)(4 + n_extra) * sizeof *opts);
+    if (!opts) {
+        st = FA_ERR(err, FA_NOMEM, "out of memory for compile options");
+        goto cleanup;
+    }
+    opts[nopts++] = "--std=c++17";
+    opts[nopts++] = arch_opt;
+    opts[nopts++] = c->include_opt;
+    opts[nopts++] = "-Xptxas=-v"; /* the resource report, read by fa_compile_parse_resources */
+    for (int i = 0; i < n_extra; i++)
+        opts[nopts++] = extra_opts[i];
+
+    fa_sha256 s;
+    fa_sha256_init(&s);
+    fa_sha256_str(&s, FA_CACHE_KEY_TAG);
+    fa_sha256_str(&s, c->nvrtc_version);
+    fa_sha256_field(&s, c->templates_digest, sizeof c->templates_digest);
+    fa_sha256_str(&s, source);
+    fa_sha256_str(&s, name_expr);
+    fa_sha256_str(&s, nvrtc_arch);
+    for (int i = 0; i < nopts; i++)
+        fa_sha256_str(&s, opts[i]);
+    fa_sha256_final(&s, key);
+
+    build_info_init(&res.build);
+    fa_cache_lookup found = FA_CACHE_MISS;
+    if (!c->no_cache) {
+        if ((st = fa_cache_path(c->cache_dir, label, key, path, sizeof path, err)) != FA_OK)
+            goto cleanup;
+        if ((st = fa_cache_read(path, key, &ent, &found, err)) != FA_OK)
+            goto cleanup;
+    }
+    if (found == FA_CACHE_HIT) {
+        res.build.cache_hit = 1;
+    } else {
+        if ((st = run_nvrtc(c, source, name_expr, opts, nopts, &ent, err)) != FA_OK)
+            goto cleanup;
+        if (!c->no_cache && (st = fa_cache_write(path, key, &ent, err)) != FA_OK)
+            goto cleanup;
+        res.cache_rebuilt = found == FA_CACHE_CORRUPT;
+    }
+
+    res.status = ent.compile_error ? FA_COMPILE_ERROR : FA_OK;
+    fa_compile_parse_resources(ent.log, &res.build);
+    memcpy(res.lowered_name, ent.lowered_name, sizeof res.lowered_name);
+    res.cubin = ent.cubin;
+    res.cubin_size = ent.cubin_size;
+    res.log = ent.log;
+    res.nvrtc_ms = ent.nvrtc_ms;
+    ent.cubin = NULL;
+    ent.log = NULL;
+    res.build.compile_ms = now_ms() - t0;
+    *out = res;
+cleanup:
+    free(opts);
+    free(ent.cubin);
+    free(ent.log);
+    return st;
+}
+
+fa_status fa_compile_source(fa_compiler *c, const char *source, const char *name_expr,
+                            const char *nvrtc_arch, const char *const *extra_opts, int n_extra,
+                            fa_compile_output *out, fa_err *err)
+{
+    char label[80];
+    label_from_expr(name_expr ? name_expr : "", label, sizeof label);
+    return compile_impl(c, source, name_expr, nvrtc_arch, extra_opts, n_extra, label, out, err);
+}
+
+fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch *arch,
+                             fa_compile_output *out, fa_err *err)
+{
+    char name[FA_VARIANT_NAME_MAX], expr[256], source[256];
+    if (!v || !arch)
+        return FA_ERR(err, FA_INVALID, "compile needs a variant and an arch");
+    fa_variant_name(v, name, sizeof name);
+
+    fa_err why;
+    fa_err_clear(&why);
+    if (fa_variant_check(v, arch, &why) != FA_OK) {
+        /* Illegal on this arch: a result with the model's reason, NVRTC never runs. */
+        fa_compile_output res = {0};
+        build_info_init(&res.build);
+        res.status = FA_UNSUPPORTED;
+        /* The model prefixes its reason with the variant's name, which callers already have. */
+        size_t n = strlen(name);
+        const char *reason = why.msg;
+        if (strncmp(reason, name, n) == 0 && reason[n] == ':' && reason[n + 1] == ' ')
+            reason += n + 2;
+        res.log = dup_or_null(reason);
+        if (!res.log)
+            return FA_ERR(err, FA_NOMEM, "out of memory");
+        *out = res;
+        return FA_OK;
+    }
+    const char *tpl = fa_variant_template(v);
+    if (!fa_compiler_has_template(c, tpl))
+        return FA_ERR(err, FA_NOT_FOUND,
+                      "template '%s' for %s is not among this build's templates "
+                      "(set FA_TUNE_TEMPLATES to a directory that has it)",
+                      tpl, name);
+    fa_variant_name_expr(v, expr, sizeof expr);
+    snprintf(source, sizeof source, "#include \"%s\"\n", tpl);
+    return compile_impl(c, source, expr, arch->nvrtc_arch, NULL, 0, name, out, err);
+}

@@ -1,0 +1,217 @@
+/* This file implements the compile pool: worker threads that take variants from a FIFO job
+ * queue, compile them through the shared fa_compiler, and hand results back in completion
+ * order (see fa_compile.h). One mutex guards both queues; jobs are seconds long, so the lock
+ * is never contended in a way that matters. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fa_compile.h"
+
+typedef struct job {
+    struct job *next;
+    fa_variant v;
+    const fa_arch *arch;
+    void *tag;
+    /* Filled when done: */
+    fa_status st;
+    fa_err err;
+    fa_compile_output out;
+} job;
+
+struct fa_compile_pool {
+    fa_compiler *c;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* a job was queued, or stop */
+    pthread_cond_t done; /* a result was queued */
+    job *todo_head, *todo_tail;
+    job *done_head, *done_tail;
+    int pending; /* submitted and not yet returned by _next */
+    int stop;
+    int nthreads;
+    pthread_t *threads;
+};
+
+static void push(job **head, job **tail, job *j)
+{
+    j->next = NULL;
+    if (*tail)
+        (*tail)->next = j;
+    else
+        *head = j;
+    *tail = j;
+}
+
+static job *pop(job **head, job **tail)
+{
+    job *j = *head;
+    if (j) {
+        *head = j->next;
+        if (!*head)
+            *tail = NULL;
+    }
+    return j;
+}
+
+static void *worker(void *arg)
+{
+    fa_compile_pool *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->todo_head && !p->stop)
+            pthread_cond_wait(&p->work, &p->mu);
+        if (p->stop)
+            break;
+        job *j = pop(&p->todo_head, &p->todo_tail);
+        pthread_mutex_unlock(&p->mu);
+        fa_err_clear(&j->err);
+        j->st = fa_compile_variant(p->c, &j->v, j->arch, &j->out, &j->err);
+        pthread_mutex_lock(&p->mu);
+        push(&p->done_head, &p->done_tail, j);
+        pthread_cond_signal(&p->done);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static void free_list(job *j)
+{
+    while (j) {
+        job *next = j->next;
+        fa_compile_output_release(&j->out);
+        free(j);
+        j = next;
+    }
+}
+
+fa_status fa_compile_pool_new(fa_compiler *c, int nthreads, fa_compile_pool **out, fa_err *err)
+{
+    fa_status st = FA_OK;
+    pthread_attr_t attr;
+    int have_attr = 0;
+    if (!c)
+        return FA_ERR(err, FA_INVALID, "compile pool needs a compiler");
+    if (nthreads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        nthreads = n > 0 ? (int)n : 1;
+    }
+    fa_compile_pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return FA_ERR(err, FA_NOMEM, "out of memory creating the compile pool");
+    p->c = c;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->work, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->threads = calloc((size_t)nthreads, sizeof *p->threads);
+    if (!p->threads) {
+        st = FA_ERR(err, FA_NOMEM, "out of memory for %d compile threads", nthreads);
+        goto cleanup;
+    }
+    if (pthread_attr_init(&attr) != 0) {
+        st = FA_ERR(err, FA_ERROR, "pthread_attr_init failed");
+        goto cleanup;
+    }
+    have_attr = 1;
+    /* NVRTC's front end recurses deeply on heavy templates; do not depend on ulimit -s. */
+    pthread_attr_setstacksize(&attr, (size_t)64 << 20);
+    for (int i = 0; i < nthreads; i++) {
+        int rc = pthread_create(&p->threads[i], &attr, worker, p);
+        if (rc != 0) {
+            st = FA_ERR(err, FA_ERROR, "cannot start compile thread %d of %d: %s", i + 1, nthreads,
+                        strerror(rc));
+            goto cleanup;
+        }
+        p->nthreads++;
+    }
+    *out = p;
+    p = NULL;
+cleanup:
+    if (have_attr)
+        pthread_attr_destroy(&attr);
+    fa_compile_pool_free(p);
+    return st;
+}
+
+fa_status fa_compile_pool_submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *arch,
+                                 void *tag, fa_err *err)
+{
+    if (!p || !v || !arch)
+        return FA_ERR(err, FA_INVALID, "compile pool submit needs a pool, a variant and an arch");
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return FA_ERR(err, FA_NOMEM, "out of memory queueing a compile job");
+    j->v = *v;
+    j->arch = arch;
+    j->tag = tag;
+    pthread_mutex_lock(&p->mu);
+    push(&p->todo_head, &p->todo_tail, j);
+    p->pending++;
+    pthread_cond_signal(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    return FA_OK;
+}
+
+fa_status fa_compile_pool_next(fa_compile_pool *p, fa_variant *v_out, void **tag_out,
+                               fa_compile_output *out, fa_err *err)
+{
+    if (!p || !out)
+        return FA_ERR(err, FA_INVALID, "compile pool next needs a pool and an output");
+    pthread_mutex_lock(&p->mu);
+    if (p->pending == 0) {
+        pthread_mutex_unlock(&p->mu);
+        return FA_ERR(err, FA_NOT_FOUND, "no compile job is pending");
+    }
+    while (!p->done_head)
+        pthread_cond_wait(&p->done, &p->mu);
+    job *j = pop(&p->done_head, &p->done_tail);
+    p->pending--;
+    pthread_mutex_unlock(&p->mu);
+
+    fa_status st = j->st;
+    if (v_out)
+        *v_out = j->v;
+    if (tag_out)
+        *tag_out = j->tag;
+    if (st == FA_OK) {
+        *out = j->out;
+    } else {
+        memset(out, 0, sizeof *out);
+        if (err)
+            *err = j->err;
+        fa_compile_output_release(&j->out);
+    }
+    free(j);
+    return st;
+}
+
+int fa_compile_pool_pending(const fa_compile_pool *p)
+{
+    if (!p)
+        return 0;
+    /* The lock is not const; pending is read under it through a cast, as it is only a count. */
+    fa_compile_pool *q = (fa_compile_pool *)p;
+    pthread_mutex_lock(&q->mu);
+    int n = q->pending;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
+void fa_compile_pool_free(fa_compile_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->work);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    free_list(p->todo_head);
+    free_list(p->done_head);
+    free(p->threads);
+    pthread_cond_destroy(&p->work);
+    pthread_cond_destroy(&p->done);
+    pthread_mutex_destroy(&p->mu);
+    free(p);
+}

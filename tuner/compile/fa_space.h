@@ -1,0 +1,44 @@
+/*
+ * fa_space.h -- the variant space of one (arch, head dim): every tile configuration crossed
+ * with the selected modes. Shared by `fa-tune compile` and the tuning engine.
+ *
+ * The sm80 family's axes:
+ *     BLOCK_M   64, 128
+ *     BLOCK_N   32, 48, 64, 80, 96, 112, 128
+ *     warps     4, 8
+ *     stages    1, 2, 3
+ *     Q in registers  no, yes
+ * 168 tile configurations per (dtype, causal, varlen) mode. The space is not pruned here:
+ * fa_variant_check decides legality, so callers can report what was pruned and why.
+ */
+#ifndef FA_SPACE_H
+#define FA_SPACE_H
+
+#include "fa_status.h"
+#include "fa_variant.h"
+
+/* Which modes to cross the tiles with. Each field is a bit set. */
+typedef struct fa_space_filter {
+    unsigned dtypes; /* bit (1u << FA_DTYPE_FP16), bit (1u << FA_DTYPE_BF16) */
+    unsigned causal; /* bit 0: non-causal, bit 1: causal */
+    unsigned varlen; /* bit 0: fixed length, bit 1: varlen */
+} fa_space_filter;
+
+#define FA_SPACE_OFF 1u  /* bit 0 of causal/varlen: the mode off */
+#define FA_SPACE_ON 2u   /* bit 1: the mode on */
+#define FA_SPACE_BOTH 3u /* both */
+
+/* The default filter of `fa-tune compile`: bf16; non-causal and causal; fixed length. */
+void fa_space_filter_default(fa_space_filter *f);
+
+/* Tile configurations per mode (168 for the sm80 family). */
+int fa_space_tiles_per_mode(void);
+
+/* Enumerate the space for arch and head_dim in a stable order (dtype, causal, varlen, then
+ * BLOCK_M, BLOCK_N, warps, stages, Q in registers; fp16 before bf16, off before on).
+ * *out is a new array the caller frees with free(); written only on success. FA_INVALID for
+ * an unknown head dim or an empty filter. */
+fa_status fa_space_enumerate(const fa_arch *arch, int head_dim, const fa_space_filter *f,
+                             fa_variant **out, int *n, fa_err *err);
+
+#endif /* FA_SPACE_H */
