@@ -1,0 +1,489 @@
+/*
+ * This file implements opening and closing the results database, the translation of SQLite
+ * errors into fa_status with messages naming the file, and the transaction helpers.
+ *
+ * Opening checks everything it can before writing a byte: the path (missing, directory, not
+ * a regular file, permissions), that the file is SQLite, its schema version (a newer one is
+ * refused), that it is an fa-tune database, and PRAGMA quick_check. Only then does a
+ * read-write handle migrate and switch to WAL. A read-only handle never writes: an older
+ * schema is upgraded in a private in-memory copy, and when SQLite cannot read a WAL file in
+ * place (read-only directory: no -shm can be made) it is reopened with immutable=1.
+ */
+#include "fa_db_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FA_DB_BUSY_DEFAULT_MS 15000
+
+static int busy_timeout_ms(void)
+{
+    const char *s = getenv("FA_DB_BUSY_TIMEOUT_MS");
+    if (!s || !*s)
+        return FA_DB_BUSY_DEFAULT_MS;
+    char *end = NULL;
+    long ms = strtol(s, &end, 10);
+    if (*end || ms < 0 || ms > 24L * 3600 * 1000)
+        return FA_DB_BUSY_DEFAULT_MS;
+    return (int)ms;
+}
+
+static const char *io_reason(int sys, const char *fallback)
+{
+    switch (sys) {
+    case ENOSPC:
+        return "disk full";
+    case EFBIG:
+        return "disk full (file size limit reached)";
+    case EDQUOT:
+        return "disk quota exceeded";
+    case EROFS:
+        return "read-only file system";
+    case EACCES:
+    case EPERM:
+        return "permission denied";
+    case 0:
+        return fallback;
+    default:
+        return strerror(sys);
+    }
+}
+
+fa_status fa_db_fail(const fa_db *db, int rc, const char *what, fa_err *err, const char *file,
+                     int line)
+{
+    const char *path = db ? db->path : "?";
+    sqlite3 *h = db ? db->h : NULL;
+    const char *msg = h ? sqlite3_errmsg(h) : sqlite3_errstr(rc);
+    int sys = h ? sqlite3_system_errno(h) : 0;
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return fa_err_set(err, FA_BUSY, file, line,
+                          "%s '%s': locked by another process (waited %d ms; "
+                          "FA_DB_BUSY_TIMEOUT_MS sets the wait)",
+                          what, path, db ? db->busy_ms : 0);
+    case SQLITE_FULL:
+        return fa_err_set(err, FA_IO, file, line, "%s '%s': %s", what, path,
+                          io_reason(sys == EFBIG || sys == EDQUOT ? sys : ENOSPC, "disk full"));
+    case SQLITE_IOERR:
+        return fa_err_set(err, FA_IO, file, line, "%s '%s': %s (%s)", what, path,
+                          io_reason(sys, "i/o error"), msg);
+    case SQLITE_CANTOPEN:
+        return fa_err_set(err, FA_IO, file, line, "%s '%s': %s", what, path,
+                          io_reason(sys, "unable to open the file"));
+    case SQLITE_READONLY:
+        return fa_err_set(err, FA_IO, file, line, "%s '%s': the file or its directory is read-only",
+                          what, path);
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        return fa_err_set(err, FA_IO, file, line, "%s '%s': permission denied", what, path);
+    case SQLITE_NOTADB:
+        return fa_err_set(err, FA_DB, file, line, "%s '%s': not an SQLite database", what, path);
+    case SQLITE_CORRUPT:
+        return fa_err_set(err, FA_DB, file, line, "%s '%s': the database is corrupt (%s)", what,
+                          path, msg);
+    case SQLITE_NOMEM:
+        return fa_err_set(err, FA_NOMEM, file, line, "%s '%s': out of memory", what, path);
+    case SQLITE_CONSTRAINT:
+        if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return fa_err_set(err, FA_INVALID, file, line,
+                              "%s '%s': it refers to a run, device, variant or problem that is "
+                              "not in the database",
+                              what, path);
+        return fa_err_set(err, FA_DB, file, line, "%s '%s': %s", what, path, msg);
+    default:
+        return fa_err_set(err, FA_DB, file, line, "%s '%s': %s", what, path, msg);
+    }
+}
+
+/* ---- small helpers shared by the other files ---------------------------------------------- */
+
+void fa_db_col_text(sqlite3_stmt *s, int i, char *buf, size_t n)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    snprintf(buf, n, "%s", t ? (const char *)t : "");
+}
+
+double fa_db_col_double(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? -1.0 : sqlite3_column_double(s, i);
+}
+
+int64_t fa_db_col_int64(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : (int64_t)sqlite3_column_int64(s, i);
+}
+
+int fa_db_col_int(sqlite3_stmt *s, int i)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? -1 : sqlite3_column_int(s, i);
+}
+
+int fa_db_bind_double_opt(sqlite3_stmt *s, int i, double x)
+{
+    /* NaN and negative "not measured" values are stored as NULL. */
+    return x >= 0 ? sqlite3_bind_double(s, i, x) : sqlite3_bind_null(s, i);
+}
+
+int fa_db_bind_int64_opt(sqlite3_stmt *s, int i, int64_t x)
+{
+    return x >= 0 ? sqlite3_bind_int64(s, i, (sqlite3_int64)x) : sqlite3_bind_null(s, i);
+}
+
+int fa_db_bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+    return t ? sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s, i);
+}
+
+fa_status fa_db_status_from_token(const char *token)
+{
+    for (int st = FA_OK; st <= FA_NOT_IMPLEMENTED; st++)
+        if (token && strcmp(fa_status_token((fa_status)st), token) == 0)
+            return (fa_status)st;
+    return FA_ERROR;
+}
+
+fa_status fa_db_require_writable(fa_db *db, const char *what, fa_err *err)
+{
+    if (!db)
+        return FA_ERR(err, FA_INVALID, "%s: no database handle", what);
+    if (db->readonly)
+        return FA_ERR(err, FA_INVALID, "%s '%s': the database was opened read-only", what,
+                      db->path);
+    return FA_OK;
+}
+
+/* ---- transactions -------------------------------------------------------------------------- */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+fa_status fa_db_begin(fa_db *db, fa_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    fa_status st = fa_db_stmt(db, STMT_BEGIN, &s, err);
+    if (st != FA_OK)
+        return st;
+    /* The busy handler normally does the waiting; this loop covers the cases where SQLite
+     * returns SQLITE_BUSY without calling it (e.g. while another connection recovers the WAL). */
+    double deadline = now_ms() + db->busy_ms;
+    for (;;) {
+        int rc = sqlite3_step(s);
+        sqlite3_reset(s);
+        if (rc == SQLITE_DONE)
+            return FA_OK;
+        if ((rc & 0xff) == SQLITE_BUSY && now_ms() < deadline) {
+            struct timespec pause = {0, 5 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        return FA_DB_FAIL(db, rc, "cannot start a write transaction on", err);
+    }
+}
+
+fa_status fa_db_commit(fa_db *db, fa_err *err)
+{
+    sqlite3_stmt *s = NULL;
+    fa_status st = fa_db_stmt(db, STMT_COMMIT, &s, err);
+    if (st != FA_OK) {
+        fa_db_rollback(db);
+        return st;
+    }
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        st = FA_DB_FAIL(db, rc, "cannot commit to", err);
+        fa_db_rollback(db);
+        return st;
+    }
+    return FA_OK;
+}
+
+void fa_db_rollback(fa_db *db)
+{
+    if (!db || !db->h || sqlite3_get_autocommit(db->h))
+        return; /* no transaction open (SQLite may have rolled it back itself) */
+    sqlite3_stmt *s = NULL;
+    if (fa_db_stmt(db, STMT_ROLLBACK, &s, NULL) == FA_OK) {
+        sqlite3_step(s);
+        sqlite3_reset(s);
+    } else {
+        sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+/* ---- opening ------------------------------------------------------------------------------- */
+
+static int exec_int(sqlite3 *h, const char *sql, int *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(h, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int(s, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Look at the file without writing: SQLite at all, schema version, fa-tune's, intact. */
+static fa_status probe(fa_db *db, int *sqlite_rc, fa_err *err)
+{
+    fa_status st = FA_OK;
+    sqlite3_stmt *s = NULL;
+    int objects = 0, version = 0;
+    int rc = exec_int(db->h, "SELECT count(*) FROM sqlite_schema", &objects);
+    if (rc == SQLITE_OK)
+        rc = exec_int(db->h, "PRAGMA user_version", &version);
+    *sqlite_rc = rc;
+    if (rc != SQLITE_OK) {
+        st = FA_DB_FAIL(db, rc, "cannot open", err);
+        goto cleanup;
+    }
+    if (version > FA_DB_SCHEMA_VERSION) {
+        st = FA_ERR(err, FA_DB,
+                    "cannot open '%s': schema version %d is newer than this fa-tune understands "
+                    "(%d); use a newer fa-tune (the file was left untouched)",
+                    db->path, version, FA_DB_SCHEMA_VERSION);
+        goto cleanup;
+    }
+    if (version == 0 && objects > 0) {
+        st = FA_ERR(err, FA_DB, "cannot open '%s': an SQLite database, but not an fa-tune one",
+                    db->path);
+        goto cleanup;
+    }
+    if (objects > 0) {
+        rc = sqlite3_prepare_v2(db->h, "PRAGMA quick_check(1)", -1, &s, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(s);
+        *sqlite_rc = rc == SQLITE_ROW ? SQLITE_OK : rc;
+        if (rc != SQLITE_ROW) {
+            st = FA_DB_FAIL(db, rc, "cannot open", err);
+            goto cleanup;
+        }
+        const unsigned char *verdict = sqlite3_column_text(s, 0);
+        if (!verdict || strcmp((const char *)verdict, "ok") != 0) {
+            st = FA_ERR(err, FA_DB, "cannot open '%s': the database is corrupt (%s)", db->path,
+                        verdict ? (const char *)verdict : "no verdict");
+            goto cleanup;
+        }
+    }
+    db->disk_version = version;
+    db->version = version;
+
+cleanup:
+    sqlite3_finalize(s);
+    return st;
+}
+
+/* "file:" URI of path with immutable=1, for a read-only directory. */
+static char *immutable_uri(const char *path)
+{
+    size_t n = strlen(path);
+    char *uri = malloc(n * 3 + 32);
+    if (!uri)
+        return NULL;
+    char *o = uri;
+    o += sprintf(o, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#' || *p < 0x21 || *p > 0x7e)
+            o += sprintf(o, "%%%02X", *p);
+        else
+            *o++ = (char)*p;
+    }
+    strcpy(o, "?immutable=1");
+    return uri;
+}
+
+static void close_handle(fa_db *db)
+{
+    for (int i = 0; i < STMT_COUNT; i++) {
+        sqlite3_finalize(db->stmts[i]);
+        db->stmts[i] = NULL;
+    }
+    sqlite3_close(db->h);
+    db->h = NULL;
+}
+
+static fa_status open_handle(fa_db *db, const char *name, int oflags, fa_err *err)
+{
+    int rc = sqlite3_open_v2(name, &db->h, oflags | SQLITE_OPEN_EXRESCODE, NULL);
+    if (rc != SQLITE_OK) {
+        fa_status st = FA_DB_FAIL(db, rc, "cannot open", err);
+        close_handle(db);
+        return st;
+    }
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_busy_timeout(db->h, db->busy_ms);
+    return FA_OK;
+}
+
+/* Replace the read-only file handle by a private in-memory copy, then migrate the copy. */
+static fa_status migrate_in_memory(fa_db *db, fa_err *err)
+{
+    sqlite3_int64 size = 0;
+    unsigned char *bytes = sqlite3_serialize(db->h, "main", &size, 0);
+    if (!bytes)
+        return FA_ERR(err, FA_NOMEM, "cannot read '%s' into memory to upgrade its schema",
+                      db->path);
+    close_handle(db);
+    fa_status st = open_handle(db, ":memory:", SQLITE_OPEN_READWRITE, err);
+    if (st != FA_OK) {
+        sqlite3_free(bytes);
+        return st;
+    }
+    int rc = sqlite3_deserialize(db->h, "main", bytes, size, size,
+                                 SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
+    if (rc != SQLITE_OK)
+        return FA_DB_FAIL(db, rc, "cannot load a copy of", err);
+    db->in_memory = 1;
+    db->readonly = 0; /* the copy is private: migrating it writes nothing to the file */
+    st = fa_db_migrate(db, err);
+    db->readonly = 1;
+    return st;
+}
+
+static fa_status check_path(const char *path, unsigned flags, int *created, fa_err *err)
+{
+    struct stat sb;
+    *created = 0;
+    if (stat(path, &sb) != 0) {
+        if (errno != ENOENT)
+            return FA_ERR(err, FA_IO, "cannot open '%s': %s", path, strerror(errno));
+        if ((flags & FA_DB_READONLY) || !(flags & FA_DB_CREATE))
+            return FA_ERR(err, FA_NOT_FOUND, "cannot open '%s': no such file", path);
+        *created = 1;
+        return FA_OK;
+    }
+    if (S_ISDIR(sb.st_mode))
+        return FA_ERR(err, FA_IO, "cannot open '%s': is a directory", path);
+    if (!S_ISREG(sb.st_mode))
+        return FA_ERR(err, FA_IO, "cannot open '%s': not a regular file", path);
+    if (access(path, R_OK) != 0)
+        return FA_ERR(err, FA_IO, "cannot open '%s': %s", path, io_reason(errno, "unreadable"));
+    if (!(flags & FA_DB_READONLY) && access(path, W_OK) != 0)
+        return FA_ERR(err, FA_IO, "cannot open '%s' for writing: %s", path,
+                      io_reason(errno, "not writable"));
+    return FA_OK;
+}
+
+fa_status fa_db_open(const char *path, unsigned flags, fa_db **out, fa_err *err)
+{
+    fa_status st = FA_OK;
+    fa_db *db = NULL;
+    char *uri = NULL;
+    int created = 0;
+    int probe_rc = SQLITE_OK;
+
+    if (!path || !*path || !out) {
+        st = FA_ERR(err, FA_INVALID, "cannot open a database: no path given");
+        goto cleanup;
+    }
+    st = check_path(path, flags, &created, err);
+    if (st != FA_OK)
+        goto cleanup;
+    db = calloc(1, sizeof *db);
+    if (!db || !(db->path = strdup(path))) {
+        st = FA_ERR(err, FA_NOMEM, "cannot open '%s': out of memory", path);
+        goto cleanup;
+    }
+    db->flags = flags;
+    db->readonly = (flags & FA_DB_READONLY) != 0;
+    db->busy_ms = busy_timeout_ms();
+
+    int oflags = db->readonly ? SQLITE_OPEN_READONLY
+                              : SQLITE_OPEN_READWRITE | (created ? SQLITE_OPEN_CREATE : 0);
+    st = open_handle(db, path, oflags, err);
+    if (st != FA_OK)
+        goto cleanup;
+    st = probe(db, &probe_rc, err);
+    if (st != FA_OK && db->readonly &&
+        ((probe_rc & 0xff) == SQLITE_CANTOPEN || (probe_rc & 0xff) == SQLITE_READONLY ||
+         (probe_rc & 0xff) == SQLITE_IOERR)) {
+        /* A WAL database SQLite cannot read in place without creating -shm (read-only
+         * directory): nobody can be writing it there, so read the file as immutable. */
+        close_handle(db);
+        uri = immutable_uri(path);
+        if (!uri) {
+            st = FA_ERR(err, FA_NOMEM, "cannot open '%s': out of memory", path);
+            goto cleanup;
+        }
+        fa_err_clear(err);
+        st = open_handle(db, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, err);
+        if (st == FA_OK)
+            st = probe(db, &probe_rc, err);
+    }
+    if (st != FA_OK)
+        goto cleanup;
+
+    if (db->readonly) {
+        if (db->version < FA_DB_SCHEMA_VERSION)
+            st = migrate_in_memory(db, err);
+        if (st == FA_OK && sqlite3_exec(db->h, "PRAGMA query_only = ON", NULL, NULL, NULL))
+            st = FA_DB_FAIL(db, sqlite3_errcode(db->h), "cannot open", err);
+        goto cleanup;
+    }
+
+    FA_DB_CHECK(db, sqlite3_exec(db->h, "PRAGMA foreign_keys = ON", NULL, NULL, NULL),
+                "cannot open", err);
+    if (db->version < FA_DB_SCHEMA_VERSION) {
+        st = fa_db_migrate(db, err);
+        if (st != FA_OK)
+            goto cleanup;
+    }
+    /* WAL lets readers (reports, emit) run while a tuner writes; FULL sync keeps every
+     * committed measurement across a power cut, at one fsync per variant. */
+    FA_DB_CHECK(db, sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL, NULL),
+                "cannot switch to WAL mode", err);
+    FA_DB_CHECK(db, sqlite3_exec(db->h, "PRAGMA synchronous = FULL", NULL, NULL, NULL),
+                "cannot open", err);
+
+cleanup:
+    free(uri);
+    if (st != FA_OK) {
+        fa_db_close(db);
+        struct stat sb;
+        /* Do not leave an empty file behind when creating it failed. */
+        if (created && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == 0)
+            unlink(path);
+        return st;
+    }
+    *out = db;
+    return FA_OK;
+}
+
+void fa_db_close(fa_db *db)
+{
+    if (!db)
+        return;
+    close_handle(db);
+    free(db->path);
+    free(db);
+}
+
+const char *fa_db_path(const fa_db *db)
+{
+    return db ? db->path : NULL;
+}
+
+int fa_db_schema_version(const fa_db *db)
+{
+    return db ? db->version : 0;
+}
+
+int fa_db_schema_version_on_disk(const fa_db *db)
+{
+    return db ? db->disk_version : 0;
+}
