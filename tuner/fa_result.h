@@ -17,7 +17,7 @@ typedef struct fa_build_info {
     int stack_bytes;    /* stack frame */
     int spill_stores;   /* bytes */
     int spill_loads;    /* bytes */
-    double compile_ms;  /* wall time of the NVRTC compile (0 for a cache hit) */
+    double compile_ms;  /* wall time of the compile (a cache hit: of the lookup, < 1 ms) */
     int cache_hit;      /* 0/1 */
 } fa_build_info;
 

@@ -1,6 +1,8 @@
 /*
  * fa_cache.h -- the compile engine's on-disk entry format (internal to tuner/compile).
  *
+ * This file implements the interface between the compiler and its cache files.
+ *
  * One file per compiled instance, `<dir>/<label>-<key hex>.fac`:
  *
  *     offset  size  field (integers little-endian)

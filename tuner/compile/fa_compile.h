@@ -2,6 +2,9 @@
  * fa_compile.h -- the NVRTC compile engine: template instance -> cubin, with a
  * content-addressed on-disk cache and a thread pool.
  *
+ * This file implements the engine's public interface (the .c files of tuner/compile
+ * implement it).
+ *
  * Ownership: the caller owns an fa_compiler (fa_compiler_new/_free) and every
  * fa_compile_output it receives (fa_compile_output_release frees cubin and log).
  *

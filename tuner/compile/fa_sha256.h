@@ -1,8 +1,9 @@
 /*
- * fa_sha256.h -- SHA-256 (FIPS 180-4), used for the compile cache's content-addressed keys,
- * the payload checksum of each cache entry and the templates' source hash.
+ * fa_sha256.h -- SHA-256 (FIPS 180-4) for the compile engine.
  *
- * A small self-contained implementation so the compile engine needs no new dependency.
+ * This file implements the interface of a small self-contained SHA-256 (so the compile engine
+ * needs no new dependency), used for the cache's content-addressed keys, the payload checksum
+ * of each cache entry and the templates' source hash.
  */
 #ifndef FA_SHA256_H
 #define FA_SHA256_H

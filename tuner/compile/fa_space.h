@@ -1,6 +1,8 @@
 /*
- * fa_space.h -- the variant space of one (arch, head dim): every tile configuration crossed
- * with the selected modes. Shared by `fa-tune compile` and the tuning engine.
+ * fa_space.h -- the variant space of one (arch, head dim).
+ *
+ * This file implements the interface that enumerates every tile configuration crossed with
+ * the selected modes. Shared by `fa-tune compile` and the tuning engine.
  *
  * The sm80 family's axes:
  *     BLOCK_M   64, 128

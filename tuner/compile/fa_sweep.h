@@ -1,6 +1,8 @@
 /*
- * fa_sweep.h -- a compile-only sweep: a list of variants through the compile pool, one
- * callback per result, counts at the end. `fa-tune compile` prints it; `fa-tune tune`
+ * fa_sweep.h -- a compile-only sweep.
+ *
+ * This file implements the interface that runs a list of variants through the compile pool,
+ * one callback per result, counts at the end. `fa-tune compile` prints it; `fa-tune tune`
  * runs it when there is no GPU to time on.
  */
 #ifndef FA_SWEEP_H

@@ -1,0 +1,59 @@
+/* This file implements the variant space test: sizes of the default and widest spaces, a
+ * stable order with no duplicates, the filters, and how the legality model splits the
+ * default sm80 head-dim-128 space. CPU only; NVRTC is not involved. */
+#include "fa_space.h"
+#include "test_util.h"
+
+int main(void)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    const fa_arch *sm80 = fa_arch_find("sm80");
+    fa_variant *vs = NULL;
+    int n = 0;
+
+    CHECK(fa_space_tiles_per_mode() == 2 * 7 * 2 * 3 * 2);
+    CHECK_OK(fa_space_enumerate(sm80, 128, NULL, &vs, &n, &err), &err);
+    CHECK(n == 2 * 168);
+    int legal = 0;
+    for (int i = 0; i < n; i++) {
+        CHECK(vs[i].dtype == FA_DTYPE_BF16 && vs[i].varlen == 0 && vs[i].head_dim == 128);
+        CHECK(vs[i].causal == (i >= 168));
+        legal += fa_variant_check(&vs[i], sm80, NULL) == FA_OK;
+        /* Names round-trip, and no two variants are equal. */
+        char name[FA_VARIANT_NAME_MAX];
+        fa_variant back;
+        fa_variant_name(&vs[i], name, sizeof name);
+        CHECK(fa_variant_parse(name, &back, &err) == FA_OK && fa_variant_equal(&back, &vs[i]));
+        for (int j = 0; j < i; j++)
+            CHECK(!fa_variant_equal(&vs[i], &vs[j]));
+    }
+    fprintf(stderr, "default sm80 hd128 space: %d variants, %d legal\n", n, legal);
+    CHECK(legal > 0 && legal < n);
+    char first[FA_VARIANT_NAME_MAX];
+    fa_variant_name(&vs[0], first, sizeof first);
+    CHECK(strcmp(first, "fwd_sm80_hd128_bf16_m64n32w4s1") == 0);
+    free(vs);
+
+    fa_space_filter all = {3u, FA_SPACE_BOTH, FA_SPACE_BOTH};
+    CHECK_OK(fa_space_enumerate(sm80, 64, &all, &vs, &n, &err), &err);
+    CHECK(n == 8 * 168);
+    free(vs);
+
+    fa_space_filter fp16_varlen = {1u << FA_DTYPE_FP16, FA_SPACE_OFF, FA_SPACE_ON};
+    CHECK_OK(fa_space_enumerate(sm80, 256, &fp16_varlen, &vs, &n, &err), &err);
+    CHECK(n == 168);
+    for (int i = 0; i < n; i++)
+        CHECK(vs[i].dtype == FA_DTYPE_FP16 && !vs[i].causal && vs[i].varlen);
+    free(vs);
+
+    fa_variant *untouched = (fa_variant *)&err;
+    vs = untouched;
+    fa_space_filter empty = {0, FA_SPACE_BOTH, FA_SPACE_BOTH};
+    CHECK(fa_space_enumerate(sm80, 128, &empty, &vs, &n, &err) == FA_INVALID);
+    CHECK(fa_space_enumerate(sm80, 100, NULL, &vs, &n, &err) == FA_INVALID);
+    CHECK(strstr(err.msg, "100") && strstr(err.msg, fa_head_dim_list()));
+    CHECK(fa_space_enumerate(NULL, 128, NULL, &vs, &n, &err) == FA_INVALID);
+    CHECK(vs == untouched);
+    return fa_test_done("test_space");
+}
