@@ -24,6 +24,7 @@ static const struct {
     [FA_NOT_FOUND] = {"not found", "not_found"},
     [FA_BUSY] = {"busy", "busy"},
     [FA_NOT_IMPLEMENTED] = {"not implemented yet", "not_implemented"},
+    [FA_COMPILED] = {"compiled, not timed", "compiled"},
 };
 
 const char *fa_status_str(fa_status st)

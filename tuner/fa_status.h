@@ -25,7 +25,8 @@ typedef enum fa_status {
     FA_INTERRUPTED,    /* SIGINT/SIGTERM */
     FA_NOT_FOUND,      /* a named thing does not exist */
     FA_BUSY,           /* locked by another process */
-    FA_NOT_IMPLEMENTED /* the command's issue has not landed yet */
+    FA_NOT_IMPLEMENTED, /* the command's issue has not landed yet */
+    FA_COMPILED         /* compile-only sweep: built, never timed (never a winner) */
 } fa_status;
 
 /* Static, lowercase description of a status ("compile error"). Never NULL. */
