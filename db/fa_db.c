@@ -56,10 +56,13 @@ static const char *io_reason(int sys, const char *fallback)
 fa_status fa_db_fail(const fa_db *db, int rc, const char *what, fa_err *err, const char *file,
                      int line)
 {
+    int saved_errno = errno; /* what the failing write saw, unless SQLite kept it itself */
     const char *path = db ? db->path : "?";
     sqlite3 *h = db ? db->h : NULL;
     const char *msg = h ? sqlite3_errmsg(h) : sqlite3_errstr(rc);
     int sys = h ? sqlite3_system_errno(h) : 0;
+    if (!sys && (saved_errno == ENOSPC || saved_errno == EFBIG || saved_errno == EDQUOT))
+        sys = saved_errno;
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -142,9 +145,14 @@ int fa_db_bind_text(sqlite3_stmt *s, int i, const char *t)
 
 fa_status fa_db_status_from_token(const char *token)
 {
-    for (int st = FA_OK; st <= FA_NOT_IMPLEMENTED; st++)
-        if (token && strcmp(fa_status_token((fa_status)st), token) == 0)
+    /* Walk the status table until fa_status_token runs off its end ("unknown"). */
+    for (int st = FA_OK; token && st < 256; st++) {
+        const char *t = fa_status_token((fa_status)st);
+        if (strcmp(t, "unknown") == 0)
+            break;
+        if (strcmp(t, token) == 0)
             return (fa_status)st;
+    }
     return FA_ERROR;
 }
 
@@ -330,11 +338,23 @@ static fa_status open_handle(fa_db *db, const char *name, int oflags, fa_err *er
     return FA_OK;
 }
 
+unsigned char *fa_db_snapshot(fa_db *db, sqlite3_int64 *size)
+{
+    unsigned char *bytes = sqlite3_serialize(db->h, "main", size, 0);
+    /* Header bytes 18-19 say "WAL" for a WAL file; an in-memory database cannot have a WAL,
+     * so the copy is marked as a rollback-journal database. */
+    if (bytes && *size >= 100) {
+        bytes[18] = 1;
+        bytes[19] = 1;
+    }
+    return bytes;
+}
+
 /* Replace the read-only file handle by a private in-memory copy, then migrate the copy. */
 static fa_status migrate_in_memory(fa_db *db, fa_err *err)
 {
     sqlite3_int64 size = 0;
-    unsigned char *bytes = sqlite3_serialize(db->h, "main", &size, 0);
+    unsigned char *bytes = fa_db_snapshot(db, &size);
     if (!bytes)
         return FA_ERR(err, FA_NOMEM, "cannot read '%s' into memory to upgrade its schema",
                       db->path);

@@ -85,6 +85,10 @@ void fa_db_rollback(fa_db *db);
 /* FA_INVALID naming the file if db is read-only. */
 fa_status fa_db_require_writable(fa_db *db, const char *what, fa_err *err);
 
+/* A copy of the whole database (sqlite3_free it), marked as a rollback-journal file so it
+ * can be loaded with sqlite3_deserialize; NULL when out of memory. */
+unsigned char *fa_db_snapshot(fa_db *db, sqlite3_int64 *size);
+
 /* Apply migrations from the database's user_version up to FA_DB_SCHEMA_VERSION in one
  * transaction (fa_db_schema.c). The caller has checked the version is not newer. */
 fa_status fa_db_migrate(fa_db *db, fa_err *err);

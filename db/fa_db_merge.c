@@ -122,7 +122,7 @@ fa_status fa_db_merge(fa_db *db, const char *other_path, fa_db_merge_stats *adde
     st = fa_db_open(other_path, FA_DB_READONLY, &other, err);
     if (st != FA_OK)
         goto cleanup;
-    bytes = sqlite3_serialize(other->h, "main", &size, 0);
+    bytes = fa_db_snapshot(other, &size);
     if (!bytes) {
         st = FA_ERR(err, FA_NOMEM, "cannot read '%s' into memory to merge it", other_path);
         goto cleanup;
