@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <utime.h>
 
 #include "fa_compile.h"
 #include "test_kernel.h"
@@ -249,6 +250,21 @@ int main(void)
     }
 
     CHECK(count_temp_files(cache) == 0);
+
+    /* A writer that crashed between mkstemp and rename leaves a temp file: a new compiler
+     * removes it once it is a day old, and leaves young ones (a live writer's) alone. */
+    char stale[700], young[700];
+    snprintf(stale, sizeof stale, "%s/x-00.fac.tmp-AAAAAA", cache);
+    snprintf(young, sizeof young, "%s/x-00.fac.tmp-BBBBBB", cache);
+    CHECK(copy_file(FA_TEMPLATES_SRC_DIR "/fa_params.h", stale));
+    CHECK(copy_file(FA_TEMPLATES_SRC_DIR "/fa_params.h", young));
+    struct utimbuf old = {time(NULL) - 2 * 24 * 3600, time(NULL) - 2 * 24 * 3600};
+    CHECK(utime(stale, &old) == 0);
+    opts.templates_dir = NULL;
+    CHECK_OK(fa_compiler_new(&opts, &c, &err), &err);
+    fa_compiler_free(c);
+    CHECK(access(stale, F_OK) != 0 && access(young, F_OK) == 0);
+
     free(cold.cubin);
     fa_test_rmtree(tmp);
     return fa_test_done("test_cache");

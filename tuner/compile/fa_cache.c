@@ -2,6 +2,7 @@
  * and atomic writes (see fa_cache.h for the format and why it is safe under concurrency). */
 #include "fa_cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char magic[8] = {'F', 'A', 'T', 'C', 'U', 'B', 'I', 'N'};
@@ -257,6 +259,26 @@ cleanup:
     if (have_tmp)
         unlink(tmp);
     return st;
+}
+
+void fa_cache_remove_stale_temps(const char *dir, int max_age_s)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    time_t now = time(NULL);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        char path[4096];
+        struct stat sb;
+        if (!strstr(de->d_name, ".fac.tmp-"))
+            continue;
+        int n = snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (n > 0 && (size_t)n < sizeof path && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            now - sb.st_mtime > max_age_s)
+            unlink(path);
+    }
+    closedir(d);
 }
 
 fa_status fa_cache_mkdirs(const char *path, fa_err *err)

@@ -60,6 +60,10 @@ fa_status fa_cache_read(const char *path, const unsigned char key[FA_SHA256_BYTE
 fa_status fa_cache_write(const char *path, const unsigned char key[FA_SHA256_BYTES],
                          const fa_cache_entry *e, fa_err *err);
 
+/* Best effort: remove temp files in dir older than max_age_s, left by a writer that crashed
+ * between mkstemp and rename. Young ones may belong to a writer still at work. */
+void fa_cache_remove_stale_temps(const char *dir, int max_age_s);
+
 /* mkdir -p: create path and its missing parents (mode 0777 before umask). */
 fa_status fa_cache_mkdirs(const char *path, fa_err *err);
 

@@ -340,8 +340,12 @@ fa_status fa_compiler_new(const fa_compiler_opts *opts, fa_compiler **out, fa_er
     snprintf(c->include_opt, sizeof c->include_opt, "-I%s", c->cuda_include);
 
     c->no_cache = opts && opts->no_cache;
-    if (!c->no_cache && (st = choose_cache_dir(opts, c->cache_dir, err)) != FA_OK)
-        goto cleanup;
+    if (!c->no_cache) {
+        if ((st = choose_cache_dir(opts, c->cache_dir, err)) != FA_OK)
+            goto cleanup;
+        /* A day is far longer than any compile, so no live writer loses its temp file. */
+        fa_cache_remove_stale_temps(c->cache_dir, 24 * 3600);
+    }
 
     const char *tdir =
         opts && opts->templates_dir ? opts->templates_dir : getenv("FA_TUNE_TEMPLATES");
