@@ -1,16 +1,463 @@
-/* This file implements `fa-tune db`. Placeholder until issue #5 lands: it says so plainly
- * and exits 1 rather than pretending to work. */
+/*
+ * This file implements `fa-tune db`: looking at, exporting and merging results databases.
+ *
+ *   fa-tune db list   [--arch A]                   counts per arch and problem, by status
+ *   fa-tune db best   [--arch A]                   the winners table
+ *   fa-tune db show   NAME [--arch A]              every measurement of one variant
+ *   fa-tune db export [--format csv|json] [-o F]   all measurements, flat
+ *   fa-tune db merge  OTHER.db...                  fold other databases into this one
+ *   fa-tune db runs   [--arch A]                   runs with device and provenance
+ *
+ * Every subcommand takes --db FILE (default fa-tune.db). All but merge open the database
+ * read-only, so they work on a read-only file. Tables go to stdout, diagnostics to stderr.
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fa_cli.h"
 #include "fa_commands.h"
+#include "fa_db.h"
+
+#define FLOP_NOTE                                                                                  \
+    "TFLOP/s = 4*B*Hq*Nq*Nk*D / median time, halved for causal with Nq = Nk; speedup = eager "     \
+    "ms / flash ms"
+
+static const struct subcommand {
+    const char *name;
+    const char *args;
+    const char *summary;
+} subcommands[] = {
+    {"list", "[--arch ARCH]", "measurement counts per arch and problem, by status"},
+    {"best", "[--arch ARCH]",
+     "the winning variant per (dtype, head dim, causal, varlen, gqa, "
+     "seqlen bucket)"},
+    {"show", "NAME [--arch ARCH]", "every measurement of variant NAME"},
+    {"export", "[--format csv|json] [-o FILE] [--arch ARCH]",
+     "all measurements, one flat row each (spreadsheets, pandas)"},
+    {"merge", "OTHER.db...", "fold other results databases into this one (idempotent)"},
+    {"runs", "[--arch ARCH]", "the runs stored: device, driver, NVRTC, fa-tune version, source"},
+};
+enum { NSUB = sizeof subcommands / sizeof subcommands[0] };
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: fa-tune db <subcommand> [--db FILE] [options]\n"
+                 "\n"
+                 "Look at, export and merge fa-tune results databases (SQLite).\n"
+                 "\n"
+                 "subcommands:\n");
+    for (int i = 0; i < NSUB; i++)
+        fprintf(out, "  %-7s %s\n", subcommands[i].name, subcommands[i].summary);
+    fprintf(out,
+            "\n"
+            "options:\n"
+            "  --db FILE   the database (default %s in the working directory)\n"
+            "\n"
+            "'fa-tune db <subcommand> --help' describes each one.\n"
+            "examples:\n"
+            "  fa-tune db best --arch sm90\n"
+            "  fa-tune db export --format csv -o results.csv\n"
+            "  fa-tune db merge --db all.db node1.db node2.db\n",
+            FA_DB_DEFAULT_PATH);
+}
+
+static void sub_usage(const struct subcommand *s)
+{
+    printf("usage: fa-tune db %s [--db FILE] %s\n\n%s.\n", s->name, s->args, s->summary);
+    if (!strcmp(s->name, "best"))
+        printf("\nA winner is the fastest variant whose latest measurement is ok on every problem\n"
+               "of its key that it was measured on (more problems covered first, then mean\n"
+               "TFLOP/s, then lower median, then name). margin = winner / runner-up - 1.\n"
+               "%s.\n",
+               FLOP_NOTE);
+    else if (!strcmp(s->name, "export"))
+        printf("\nCSV (default) has a header row; JSON is an array of objects with the same keys.\n"
+               "Unknown figures are empty cells / null. Without -o the data goes to stdout.\n");
+    else if (!strcmp(s->name, "merge"))
+        printf(
+            "\nRows are matched by natural keys (run and measurement uuids, variant and problem\n"
+            "names), so merging the same file twice adds nothing. The database given by --db\n"
+            "is created if missing; the others are only read.\n");
+    printf("\noptions:\n  --db FILE   the database (default %s)\n", FA_DB_DEFAULT_PATH);
+}
+
+/* Parsed options of one subcommand. */
+struct opts {
+    const char *db;
+    const char *arch;
+    const char *format;
+    const char *output;
+    const char *positional[64];
+    int npositional;
+};
+
+/* Parse argv[2..]. Returns -1 on success, else the exit code (help printed: 0, error: 2). */
+static int parse(const struct subcommand *sub, int argc, char **argv, struct opts *o)
+{
+    char cmd[32];
+    snprintf(cmd, sizeof cmd, "db %s", sub->name);
+    int takes_arch = strstr(sub->args, "--arch") != NULL;
+    int takes_export = !strcmp(sub->name, "export");
+    memset(o, 0, sizeof *o);
+    o->db = FA_DB_DEFAULT_PATH;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        const char *name = a;
+        if (fa_cli_is_help(a)) {
+            sub_usage(sub);
+            return FA_EXIT_OK;
+        }
+        if (!strcmp(a, "--db"))
+            slot = &o->db;
+        else if (takes_arch && !strcmp(a, "--arch"))
+            slot = &o->arch;
+        else if (takes_export && !strcmp(a, "--format"))
+            slot = &o->format;
+        else if (takes_export && (!strcmp(a, "-o") || !strcmp(a, "--output")))
+            slot = &o->output;
+        if (slot) {
+            if (i + 1 >= argc)
+                return fa_cli_usage_error(cmd, "%s needs a value", name);
+            *slot = argv[++i];
+            continue;
+        }
+        if (!strncmp(a, "--db=", 5)) {
+            o->db = a + 5;
+            continue;
+        }
+        if (a[0] == '-' && a[1] != '\0')
+            return fa_cli_usage_error(cmd, "unknown option '%s'", a);
+        if (o->npositional == (int)(sizeof o->positional / sizeof o->positional[0]))
+            return fa_cli_usage_error(cmd, "too many arguments");
+        o->positional[o->npositional++] = a;
+    }
+    if (!*o->db)
+        return fa_cli_usage_error(cmd, "--db needs a file name");
+    if (o->arch) {
+        const fa_arch *arch = NULL;
+        int rc = fa_cli_arch(cmd, o->arch, &arch);
+        if (rc)
+            return rc;
+    }
+    int want = !strcmp(sub->name, "show") ? 1 : !strcmp(sub->name, "merge") ? -1 : 0;
+    if (want == 1 && o->npositional != 1)
+        return fa_cli_usage_error(cmd, "expected one variant name, e.g. "
+                                       "fwd_sm80_hd128_bf16_causal_m128n64w4s2");
+    if (want == -1 && o->npositional < 1)
+        return fa_cli_usage_error(cmd, "expected the database(s) to merge in");
+    if (want == 0 && o->npositional > 0)
+        return fa_cli_usage_error(cmd, "unexpected argument '%s'", o->positional[0]);
+    return -1;
+}
+
+/* Open for reading; a missing file gets a hint on how to make one. */
+static int open_read(const char *cmd, const char *path, fa_db **db)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_status st = fa_db_open(path, FA_DB_READONLY, db, &err);
+    if (st == FA_OK)
+        return -1;
+    int rc = fa_cli_fail(cmd, &err);
+    if (st == FA_NOT_FOUND)
+        fprintf(stderr, "(no results yet: run 'fa-tune --arch <arch> --headdim <d>' first to "
+                        "create it, or pass --db FILE)\n");
+    return rc;
+}
+
+static void fmt_num(char *buf, size_t n, const char *fmt, double x)
+{
+    if (x < 0)
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, fmt, x);
+}
+
+static void fmt_version(char *buf, size_t n, int v)
+{
+    if (v <= 0)
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%d.%d", v / 1000, (v % 1000) / 10);
+}
+
+/* ---- list ------------------------------------------------------------------------------ */
+
+struct list_ctx {
+    int rows;
+    fa_db_summary total;
+};
+
+static int list_row(const fa_db_summary *s, void *user)
+{
+    struct list_ctx *c = user;
+    if (!c->rows++)
+        printf("%-6s %-48s %6s %6s %8s %11s %13s %6s %6s %8s\n", "arch", "problem", "total", "ok",
+               "mismatch", "unsupported", "compile_error", "fault", "other", "variants");
+    printf("%-6s %-48s %6lld %6lld %8lld %11lld %13lld %6lld %6lld %8lld\n", s->arch,
+           s->problem_name, (long long)s->total, (long long)s->ok, (long long)s->mismatch,
+           (long long)s->unsupported, (long long)s->compile_error, (long long)s->fault,
+           (long long)s->other, (long long)s->variants);
+    c->total.total += s->total;
+    c->total.ok += s->ok;
+    c->total.mismatch += s->mismatch;
+    c->total.unsupported += s->unsupported;
+    c->total.compile_error += s->compile_error;
+    c->total.fault += s->fault;
+    c->total.other += s->other;
+    return 0;
+}
+
+static int db_list(const struct opts *o)
+{
+    fa_db *db = NULL;
+    fa_err err;
+    struct list_ctx c;
+    memset(&c, 0, sizeof c);
+    int rc = open_read("db list", o->db, &db);
+    if (rc >= 0)
+        return rc;
+    fa_status st = fa_db_summaries(db, o->arch, list_row, &c, &err);
+    if (st == FA_OK && c.rows)
+        printf("%-6s %-48s %6lld %6lld %8lld %11lld %13lld %6lld %6lld\n", "all", "",
+               (long long)c.total.total, (long long)c.total.ok, (long long)c.total.mismatch,
+               (long long)c.total.unsupported, (long long)c.total.compile_error,
+               (long long)c.total.fault, (long long)c.total.other);
+    if (st == FA_OK && !c.rows)
+        fprintf(stderr, "fa-tune db list: no measurements%s%s in '%s'\n", o->arch ? " for " : "",
+                o->arch ? o->arch : "", o->db);
+    fa_db_close(db);
+    return st == FA_OK ? FA_EXIT_OK : fa_cli_fail("db list", &err);
+}
+
+/* ---- best ------------------------------------------------------------------------------ */
+
+static int best_row(const fa_db_winner *w, void *user)
+{
+    int *rows = user;
+    char tf[32], ms[32], sp[32], margin[32];
+    if (!(*rows)++)
+        printf("%-6s %-5s %4s %-6s %-6s %4s %7s  %-44s %8s %9s %8s %7s %s\n", "arch", "dtype", "hd",
+               "causal", "varlen", "gqa", "bucket", "variant", "TFLOP/s", "ms", "speedup", "margin",
+               "runner-up");
+    fmt_num(tf, sizeof tf, "%.1f", w->tflops);
+    fmt_num(ms, sizeof ms, "%.4f", w->median_ms);
+    if (w->speedup < 0)
+        snprintf(sp, sizeof sp, "-");
+    else
+        snprintf(sp, sizeof sp, "%.2fx", w->speedup);
+    if (w->margin < 0)
+        snprintf(margin, sizeof margin, "-");
+    else
+        snprintf(margin, sizeof margin, "%.1f%%", 100.0 * w->margin);
+    printf("%-6s %-5s %4d %-6s %-6s %4d %7d  %-44s %8s %9s %8s %7s %s\n", w->arch,
+           fa_dtype_name(w->dtype), w->head_dim, w->causal ? "yes" : "no", w->varlen ? "yes" : "no",
+           w->gqa, w->bucket, w->variant_name, tf, ms, sp, margin,
+           w->runner_up_name[0] ? w->runner_up_name : "-");
+    return 0;
+}
+
+static int db_best(const struct opts *o)
+{
+    fa_db *db = NULL;
+    fa_err err;
+    int rows = 0;
+    int rc = open_read("db best", o->db, &db);
+    if (rc >= 0)
+        return rc;
+    fa_status st = fa_db_winners(db, o->arch, best_row, &rows, &err);
+    fa_db_close(db);
+    if (st != FA_OK)
+        return fa_cli_fail("db best", &err);
+    if (rows)
+        printf("\n%s\n", FLOP_NOTE);
+    else
+        fprintf(stderr, "fa-tune db best: no winners%s%s in '%s' (no variant measured ok)\n",
+                o->arch ? " for " : "", o->arch ? o->arch : "", o->db);
+    return FA_EXIT_OK;
+}
+
+/* ---- show ------------------------------------------------------------------------------ */
+
+static int show_row(const fa_db_row *r, void *user)
+{
+    int *rows = user;
+    char ms[32], tf[32], er[32];
+    if (!(*rows)++)
+        printf("%-6s %-48s %-13s %9s %8s %9s %5s %7s %6s %-24s %-8s %s\n", "arch", "problem",
+               "status", "ms", "TFLOP/s", "max_err", "regs", "smem", "spill", "measured_at", "run",
+               "message");
+    fmt_num(ms, sizeof ms, "%.4f", r->m.median_ms);
+    fmt_num(tf, sizeof tf, "%.1f", r->m.tflops);
+    fmt_num(er, sizeof er, "%.2e", r->m.max_abs_err);
+    int spill = r->m.build.spill_stores < 0 || r->m.build.spill_loads < 0
+                    ? -1
+                    : r->m.build.spill_stores + r->m.build.spill_loads;
+    int smem = r->m.build.smem_static < 0
+                   ? -1
+                   : r->m.build.smem_static + fa_variant_smem_bytes(&r->variant);
+    printf("%-6s %-48s %-13s %9s %8s %9s %5d %7d %6d %-24s %.8s %s\n", r->arch, r->problem_name,
+           r->status, ms, tf, er, r->m.build.registers, smem, spill, r->measured_at, r->run_uuid,
+           r->m.message);
+    return 0;
+}
+
+static int db_show(const struct opts *o)
+{
+    fa_db *db = NULL;
+    fa_err err;
+    fa_variant v;
+    int rows = 0;
+    const char *name = o->positional[0];
+    fa_err_clear(&err);
+    if (fa_variant_parse(name, &v, &err) != FA_OK)
+        return fa_cli_usage_error("db show", "'%s' is not a variant name: %s", name, err.msg);
+    int rc = open_read("db show", o->db, &db);
+    if (rc >= 0)
+        return rc;
+    fa_db_filter f;
+    memset(&f, 0, sizeof f);
+    f.variant = name;
+    f.arch = o->arch;
+    fa_status st = fa_db_measurements(db, &f, show_row, &rows, &err);
+    fa_db_close(db);
+    if (st != FA_OK)
+        return fa_cli_fail("db show", &err);
+    if (!rows) {
+        fprintf(stderr, "fa-tune db show: no measurements of '%s'%s%s in '%s'\n", name,
+                o->arch ? " for " : "", o->arch ? o->arch : "", o->db);
+        return FA_EXIT_FAIL;
+    }
+    return FA_EXIT_OK;
+}
+
+/* ---- export ---------------------------------------------------------------------------- */
+
+static int db_export(const struct opts *o)
+{
+    fa_db *db = NULL;
+    fa_err err;
+    fa_db_format fmt = FA_DB_FORMAT_CSV;
+    FILE *out = stdout;
+    fa_err_clear(&err);
+    if (o->format && fa_db_format_parse(o->format, &fmt) != FA_OK)
+        return fa_cli_usage_error("db export", "unsupported --format '%s': formats are csv, json",
+                                  o->format);
+    int rc = open_read("db export", o->db, &db);
+    if (rc >= 0)
+        return rc;
+    if (o->output && strcmp(o->output, "-") != 0) {
+        out = fopen(o->output, "w");
+        if (!out) {
+            FA_ERR(&err, FA_IO, "cannot write '%s': %s", o->output, strerror(errno));
+            fa_db_close(db);
+            return fa_cli_fail("db export", &err);
+        }
+    }
+    fa_db_filter f;
+    memset(&f, 0, sizeof f);
+    f.arch = o->arch;
+    fa_status st = fa_db_export(db, fmt, &f, out, &err);
+    if (out != stdout && fclose(out) != 0 && st == FA_OK)
+        st = FA_ERR(&err, FA_IO, "cannot write '%s': %s", o->output, strerror(errno));
+    fa_db_close(db);
+    if (st != FA_OK) {
+        if (out != stdout)
+            remove(o->output); /* no half-written export left looking complete */
+        return fa_cli_fail("db export", &err);
+    }
+    return FA_EXIT_OK;
+}
+
+/* ---- merge ----------------------------------------------------------------------------- */
+
+static int db_merge(const struct opts *o)
+{
+    fa_db *db = NULL;
+    fa_err err;
+    fa_err_clear(&err);
+    if (fa_db_open(o->db, FA_DB_CREATE, &db, &err) != FA_OK)
+        return fa_cli_fail("db merge", &err);
+    int rc = FA_EXIT_OK;
+    for (int i = 0; i < o->npositional && rc == FA_EXIT_OK; i++) {
+        fa_db_merge_stats s;
+        if (fa_db_merge(db, o->positional[i], &s, &err) != FA_OK) {
+            rc = fa_cli_fail("db merge", &err);
+            break;
+        }
+        printf("merged '%s' into '%s': added %lld measurements, %lld runs, %lld devices, "
+               "%lld variants, %lld problems, %lld peers, %lld ceilings\n",
+               o->positional[i], o->db, (long long)s.measurements, (long long)s.runs,
+               (long long)s.devices, (long long)s.variants, (long long)s.problems,
+               (long long)s.peers, (long long)s.ceilings);
+    }
+    fa_db_close(db);
+    return rc;
+}
+
+/* ---- runs ------------------------------------------------------------------------------ */
+
+static int runs_row(const fa_db_run *r, void *user)
+{
+    int *rows = user;
+    char drv[16], cuda[16], nvrtc[16];
+    if (!(*rows)++)
+        printf("%-24s %-11s %-8s %-28s %-6s %6s %6s %6s %-8s %-12s %-16s %8s  %s\n", "started_at",
+               "status", "run", "device", "arch", "driver", "cuda", "nvrtc", "fa-tune", "source",
+               "host", "results", "command");
+    fmt_version(drv, sizeof drv, r->device.driver_version);
+    fmt_version(cuda, sizeof cuda, r->device.cuda_version);
+    fmt_version(nvrtc, sizeof nvrtc, r->device.nvrtc_version);
+    printf("%-24s %-11s %.8s %-28.28s %-6s %6s %6s %6s %-8s %-12.12s %-16.16s %8lld  %s\n",
+           r->started_at, r->status, r->uuid, r->device.name, r->device.arch, drv, cuda, nvrtc,
+           r->fa_tune_version, r->source_hash, r->host[0] ? r->host : "-",
+           (long long)r->measurements, r->command_line);
+    return 0;
+}
+
+static int db_runs(const struct opts *o)
+{
+    fa_db *db = NULL;
+    fa_err err;
+    int rows = 0;
+    int rc = open_read("db runs", o->db, &db);
+    if (rc >= 0)
+        return rc;
+    fa_status st = fa_db_runs(db, o->arch, runs_row, &rows, &err);
+    fa_db_close(db);
+    if (st != FA_OK)
+        return fa_cli_fail("db runs", &err);
+    if (!rows)
+        fprintf(stderr, "fa-tune db runs: no runs%s%s in '%s'\n", o->arch ? " for " : "",
+                o->arch ? o->arch : "", o->db);
+    return FA_EXIT_OK;
+}
 
 int cmd_db(int argc, char **argv)
 {
-    if (argc > 1 && fa_cli_is_help(argv[1])) {
-        printf("usage: fa-tune db [options]\n\nnot available yet in this build (issue #5).\n");
+    if (argc < 2) {
+        usage(stderr);
+        return FA_EXIT_USAGE;
+    }
+    if (fa_cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+        usage(stdout);
         return FA_EXIT_OK;
     }
-    fprintf(stderr, "fa-tune db: not available yet in this build (issue #5 has not landed)\n");
-    return FA_EXIT_FAIL;
+    static int (*const run[NSUB])(const struct opts *) = {db_list,   db_best,  db_show,
+                                                          db_export, db_merge, db_runs};
+    for (int i = 0; i < NSUB; i++) {
+        if (strcmp(argv[1], subcommands[i].name) != 0)
+            continue;
+        struct opts o;
+        int rc = parse(&subcommands[i], argc, argv, &o);
+        return rc >= 0 ? rc : run[i](&o);
+    }
+    fprintf(stderr, "fa-tune db: unknown subcommand '%s'; subcommands are:", argv[1]);
+    for (int i = 0; i < NSUB; i++)
+        fprintf(stderr, " %s", subcommands[i].name);
+    fprintf(stderr, "\n(see 'fa-tune db --help')\n");
+    return FA_EXIT_USAGE;
 }

@@ -1,0 +1,132 @@
+#!/bin/sh
+# This file tests `fa-tune db`: exit codes (0 ok, 1 runtime failure, 2 usage), help on stdout,
+# data on stdout and diagnostics on stderr, the winners table, export parsed back with
+# Python's csv and json modules, merge idempotence through the CLI, read-only files, and a
+# missing or bad database.
+#
+# usage: test_db_cli.sh FA_TUNE DB_FILL [PYTHON3]
+set -u
+FA_TUNE=$1
+DB_FILL=$2
+PY=${3:-}
+[ -n "$PY" ] && [ -x "$PY" ] || PY=
+T=$(mktemp -d "${TMPDIR:-/tmp}/fa-db-cli-XXXXXX")
+failures=0
+
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# expect CODE CMD...: run CMD, stdout to $T/out, stderr to $T/err, check the exit code.
+expect() {
+    want=$1; shift
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        fail "'$*' exited $got, want $want"
+        sed 's/^/  stderr: /' "$T/err" >&2
+    fi
+}
+has() { grep -q -- "$2" "$T/$1" || { fail "$1 of the last command lacks '$2'"; sed 's/^/  /' "$T/$1" >&2; }; }
+empty() { [ ! -s "$T/$1" ] || { fail "$1 of the last command is not empty"; sed 's/^/  /' "$T/$1" >&2; }; }
+
+cd "$T" || exit 1
+"$DB_FILL" fa-tune.db || { echo "db_fill failed" >&2; exit 1; }
+"$DB_FILL" other.db other-hash || exit 1
+
+# Help: stdout, exit 0, for db and each subcommand.
+expect 0 "$FA_TUNE" db --help; has out "usage: fa-tune db"; empty err
+for sub in list best show export merge runs; do
+    expect 0 "$FA_TUNE" db $sub --help; has out "usage: fa-tune db $sub"; empty err
+done
+
+# Usage errors: exit 2, message on stderr.
+expect 2 "$FA_TUNE" db; has err "usage"
+expect 2 "$FA_TUNE" db frobnicate; has err "unknown subcommand 'frobnicate'"; has err "list best show export merge runs"
+expect 2 "$FA_TUNE" db best --arch sm99; has err "sm80"
+expect 2 "$FA_TUNE" db list --bogus; has err "unknown option '--bogus'"
+expect 2 "$FA_TUNE" db show; has err "variant name"
+expect 2 "$FA_TUNE" db show not_a_variant; has err "not a variant name"
+expect 2 "$FA_TUNE" db export --format xlsx; has err "csv, json"
+expect 2 "$FA_TUNE" db merge; has err "merge in"
+expect 2 "$FA_TUNE" db list --db; has err "needs a value"
+
+# list
+expect 0 "$FA_TUNE" db list; empty err
+has out "b2_h16_kv16_q2048_k2048_d128_bf16_causal"
+grep -q '^sm90 .*q4096.* 8  *5  *1  *0  *1  *1  *0  *8$' out || fail "list row for sm90 q4096 wrong: $(cat out)"
+expect 0 "$FA_TUNE" db list --arch sm80; has out "sm80"; grep -q '^sm90' out && fail "list --arch sm80 shows sm90"
+
+# best: v6 (m128n32, stages 3) is the fastest ok variant in both buckets.
+expect 0 "$FA_TUNE" db best --arch sm90; empty err
+has out "fwd_sm80_hd128_bf16_causal_m128n32w4s3"; has out "TFLOP/s = 4\*B\*Hq"
+[ "$(grep -c 'fwd_sm80_hd128_bf16_causal_m128n32w4s3 ' out)" -eq 2 ] || fail "best: want two sm90 winners"
+grep -q ' 2048 .* 3.00x .*%' out || fail "best: speedup/margin columns missing: $(cat out)"
+expect 0 "$FA_TUNE" db best --arch sm86; has err "no winners for sm86"
+
+# show
+expect 0 "$FA_TUNE" db show fwd_sm80_hd128_bf16_causal_m128n32w4s2; has out "mismatch"; has out "max err 0.5"
+expect 0 "$FA_TUNE" db show fwd_sm80_hd128_bf16_causal_m64n64w4s2 --arch sm80; has out "sm80"
+expect 1 "$FA_TUNE" db show fwd_sm80_hd64_fp16_m64n64w4s2; has err "no measurements of"
+
+# runs
+expect 0 "$FA_TUNE" db runs; has out "NVIDIA H100 80GB HBM3"; has out "12.4"; has out "fill"
+
+# export: CSV and JSON that Python reads back, same rows.
+expect 0 "$FA_TUNE" db export --format csv -o x.csv; empty out; empty err
+expect 0 "$FA_TUNE" db export --format json; cp out x.json
+expect 0 "$FA_TUNE" db export; cmp -s out x.csv || fail "export to stdout differs from -o"
+if [ -n "$PY" ]; then
+    "$PY" - x.csv x.json <<'PYEOF' || fail "python could not read the export back"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+objs = json.load(open(sys.argv[2]))
+assert len(rows) == 17 == len(objs), (len(rows), len(objs))
+assert list(rows[0].keys()) == list(objs[0].keys())
+for r, o in zip(rows, objs):
+    assert r["uuid"] == o["uuid"]
+    if o["tflops"] is None:
+        assert r["tflops"] == "" and r["status"] != "ok"
+    else:
+        assert abs(float(r["tflops"]) - o["tflops"]) < 1e-9
+assert sum(o["status"] == "mismatch" for o in objs) == 2
+assert any('"row"' in o["message"] for o in objs)
+PYEOF
+fi
+
+# merge: counts on stdout, twice adds nothing, the source untouched.
+sum_other=$(cksum < other.db)
+expect 0 "$FA_TUNE" db merge other.db; has out "added 17 measurements, 1 runs"
+expect 0 "$FA_TUNE" db merge other.db; has out "added 0 measurements, 0 runs, 0 devices"
+[ "$(cksum < other.db)" = "$sum_other" ] || fail "merge changed its source"
+expect 0 "$FA_TUNE" db merge --db new.db other.db fa-tune.db; has out "into 'new.db'"
+expect 0 "$FA_TUNE" db list --db new.db
+grep -q '^all  .* 34 ' out || fail "merged total wrong: $(tail -1 out)"
+expect 1 "$FA_TUNE" db merge missing.db; has err "cannot open 'missing.db': no such file"
+
+# Read-only file: list, best, export still work; merge into it fails cleanly.
+cp fa-tune.db ro.db && chmod 444 ro.db
+sum_ro=$(cksum < ro.db)
+expect 0 "$FA_TUNE" db list --db ro.db; has out "sm90"
+expect 0 "$FA_TUNE" db best --db ro.db --arch sm90; has out "m128n32w4s3"
+expect 0 "$FA_TUNE" db export --db=ro.db --format json
+[ "$(cksum < ro.db)" = "$sum_ro" ] || fail "reading a read-only database changed it"
+[ -e ro.db-wal ] && [ -s ro.db-wal ] && fail "reading left a -wal"
+
+# Missing and bad databases: exit 1, the file named, a hint for the missing case.
+mkdir empty && cd empty || exit 1
+expect 1 "$FA_TUNE" db list; has err "cannot open 'fa-tune.db': no such file"; has err "fa-tune --arch"
+[ -e fa-tune.db ] && fail "a read command created the database"
+cd .. || exit 1
+mkdir adir.db
+expect 1 "$FA_TUNE" db best --db adir.db; has err "'adir.db': is a directory"
+echo "not a database" > text.db
+sum_text=$(cksum < text.db)
+expect 1 "$FA_TUNE" db list --db text.db; has err "not an SQLite database"
+expect 1 "$FA_TUNE" db merge --db text.db other.db; has err "text.db"
+[ "$(cksum < text.db)" = "$sum_text" ] || fail "a bad database was modified"
+
+if [ "$failures" -ne 0 ]; then
+    echo "test_db_cli: $failures failure(s); files kept in $T" >&2
+    exit 1
+fi
+chmod -R u+w "$T" && rm -rf "$T"
+echo "test_db_cli: all checks passed"
