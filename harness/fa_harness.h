@@ -1,0 +1,184 @@
+/*
+ * fa_harness.h -- the harness's shared vocabulary: device facts, the timing protocol's knobs,
+ * a job (what to check and time), the detail a job reports beyond fa_measurement, the tensor
+ * layout of a problem, timing statistics, and the helper-kernel module.
+ *
+ * This file implements the declarations used on both sides of the worker boundary
+ * (fa_worker.h, the parent; fa_runner.h, the process that owns the GPU). Plain structs, no
+ * pointers to free unless a function says so.
+ *
+ * The correctness criterion (DESIGN.md, FlashAttention's own tests), as implemented:
+ *   O:   max|O - O_ref32| <= 2 * max|O_eager - O_ref32| + 1e-5
+ *   LSE: max|LSE - LSE_ref32| <= 2 * max|LSE_eager - LSE_ref32| + 1e-5, over rows that see at
+ *        least one key. LSE_eager is the eager method's own row log-sum-exp, computed in fp32
+ *        by its softmax from the 16-bit scores it materialised, so its error carries the same
+ *        rounding of S that O_eager's does; rows that see no key must be -inf in both.
+ *   Any NaN/Inf (other than those -inf rows), any element still holding the poison pattern
+ *   (never written), or any -inf disagreement fails, whatever the error figures say.
+ * O_ref32 and LSE_ref32 come from the fp32 reference (templates/fa_reference.cuh) on the same
+ * inputs: fresh seeded random values per check (fa_measurement.check_seed replays them).
+ */
+#ifndef FA_HARNESS_H
+#define FA_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fa_params.h"
+#include "fa_problem.h"
+#include "fa_result.h"
+#include "fa_status.h"
+#include "fa_variant.h"
+
+/* One GPU as the Driver API reports it. */
+typedef struct fa_device_info {
+    int ordinal;
+    char name[256];
+    int cc; /* compute capability * 10: 90 for sm_90 */
+    int sm_count;
+    int smem_per_block_optin; /* bytes */
+    int smem_per_sm;          /* bytes */
+    int l2_bytes;
+    int64_t total_mem; /* bytes */
+    int clock_khz;     /* SM clock the driver reports (typical/boost) */
+    int mem_clock_khz;
+    int mem_bus_bits;
+    int driver_version; /* cuDriverGetVersion: 13000 = CUDA 13.0 */
+} fa_device_info;
+
+/* "sm_90" for cc 90: the NVRTC target of the helper kernels on that device. */
+void fa_device_nvrtc_arch(const fa_device_info *d, char *buf, size_t n);
+
+/* Enumerate the GPUs in this process (loads the driver and calls cuInit: never call it in a
+ * process that will fork GPU workers afterwards). Writes up to max entries and the count;
+ * FA_NO_DEVICE with a one-line reason when there is no driver or no GPU. */
+fa_status fa_harness_devices(fa_device_info *out, int max, int *n, int *driver_version,
+                             fa_err *err);
+
+/* ---- timing protocol ----------------------------------------------------------------- */
+
+typedef struct fa_timing_opts {
+    int warmup_reps;    /* at least this many untimed launches first (default 3) */
+    double warmup_ms;   /* ...and at least this much GPU time of them (default 50) */
+    int min_reps;       /* timed repetitions before the stop rule applies (default 10) */
+    int max_reps;       /* hard cap (default 1000) */
+    double max_seconds; /* wall-clock cap of one timing; at least 3 reps are taken (default 5) */
+    double target_rse;  /* stop when the relative standard error of the mean is below (0.01) */
+    int no_flush;       /* 1: do not flush L2 between repetitions (warm-cache numbers) */
+} fa_timing_opts;
+
+void fa_timing_opts_default(fa_timing_opts *o);
+
+/* Statistics of a set of repetition times, in ms. */
+typedef struct fa_time_stats {
+    double median_ms, min_ms, mean_ms;
+    double cv;  /* stddev / mean */
+    double rse; /* stddev / sqrt(n) / mean: the stop rule */
+    int reps;
+} fa_time_stats;
+
+/* Compute the statistics of n samples (n >= 1; x is not modified). */
+void fa_stats_compute(const double *x, int n, fa_time_stats *st);
+
+/* ---- jobs ------------------------------------------------------------------------------ */
+
+enum {
+    FA_JOB_CHECK = 1u,     /* correctness against the fp32 reference (and the eager yardstick) */
+    FA_JOB_TIME = 2u,      /* time the variant (only if the check, when asked, passed) */
+    FA_JOB_EAGER_TIME = 4u /* time the eager baseline on the same problem */
+};
+
+/*
+ * One unit of GPU work. A job with cubin == NULL is eager-only: CHECK then checks the eager
+ * baseline itself against the fp32 reference with fa_harness_eager_tolerance(), TIME (or
+ * EAGER_TIME) times it, and the measurement's timing and error fields describe it.
+ * Everything a job points to is borrowed for the duration of the call.
+ */
+typedef struct fa_job {
+    fa_problem problem;
+    fa_variant variant; /* the launch geometry: grid (ceil(max_sq/block_m), heads_q, batch),
+                           warps*32 threads, fa_variant_smem_bytes() of dynamic smem */
+    const void *cubin;  /* the compiled variant (from fa_compile_*), or NULL */
+    size_t cubin_size;
+    const char *symbol;    /* its lowered kernel name (fa_compile_output.lowered_name) */
+    fa_build_info build;   /* copied into the measurement unchanged */
+    unsigned what;         /* FA_JOB_* bits */
+    uint64_t check_seed;   /* input values; 0: a fresh seed, recorded in the measurement */
+    fa_timing_opts timing; /* all zero: fa_timing_opts_default() */
+} fa_job;
+
+/* What a job found beyond fa_measurement (which has no room for the eager method's own
+ * statistics or the raw counts). All -1 / 0 where not measured. */
+typedef struct fa_harness_detail {
+    double flops; /* by fa_problem.h's convention, for this problem's lengths */
+    double eager_min_ms, eager_cv, eager_tflops;
+    int eager_reps;
+    double eager_rel_l2_err;  /* ||O_eager - O_ref32|| / ||O_ref32|| */
+    double eager_lse_max_err; /* the LSE criterion's yardstick */
+    int64_t o_unwritten, lse_unwritten, o_nonfinite, lse_nonfinite;
+    int64_t lse_mask_errors;      /* rows where exactly one of LSE, LSE_ref32 is -inf */
+    int64_t flash_tracked_bytes;  /* our own allocations for the flash run (the LSE) */
+    int64_t flash_measured_bytes; /* cuMemGetInfo delta around allocating and launching */
+    int64_t eager_tracked_bytes;  /* S and P of one chunk + the cuBLAS workspace */
+    int64_t eager_measured_bytes; /* cuMemGetInfo delta around allocating and one full run,
+                                     plus the workspace allocated once per worker */
+    int eager_heads_per_chunk;
+    double check_ms; /* wall time of the check, references included */
+} fa_harness_detail;
+
+void fa_harness_detail_init(fa_harness_detail *d);
+/* A measurement with every figure at "not measured" (-1) and status FA_OK. */
+void fa_measurement_init(fa_measurement *m);
+
+/* The eager-only sanity bound: relative L2 error of O_eager against the fp32 reference, and
+ * the max LSE error (8 and 64 units of the dtype's epsilon: 2^-8 bf16, 2^-11 fp16). */
+double fa_harness_eager_tolerance(fa_dtype t);
+double fa_harness_eager_lse_tolerance(fa_dtype t);
+
+/* ---- tensor layout of a problem ----------------------------------------------------------- */
+
+/*
+ * Strides (in elements) and sizes of every tensor of a problem. Fixed length: BSHD is
+ * q (B, Nq, Hq, D), BHSD is q (B, Hq, Nq, D), likewise k/v with Nk, Hkv; O has q's layout;
+ * LSE is (B, Hq, Nq). Varlen: packed (total, H, D) tensors and LSE (Hq, total_q). Every
+ * buffer is dense, so a flat scan of it visits exactly the problem's elements.
+ */
+typedef struct fa_tensors {
+    int batch, heads_q, heads_kv, head_dim;
+    int max_q, max_k;       /* fa_fwd_params.seqlen_q/k: the lengths, or the varlen maxima */
+    int64_t rows_q, rows_k; /* batch * seqlen, or the varlen totals */
+    int64_t q_elems, k_elems, lse_elems; /* v and o have k's and q's sizes */
+    int64_t q_batch, q_row, q_head;      /* also O's strides */
+    int64_t k_batch, k_row, k_head;      /* also V's strides */
+    int64_t lse_batch, lse_head;
+    int *lens_q, *lens_k; /* varlen: per-sequence lengths (owned); NULL otherwise */
+    int32_t *cu_q, *cu_k; /* varlen: batch + 1 prefix sums (owned); NULL otherwise */
+} fa_tensors;
+
+/* The varlen lengths of a problem: q lengths fa_varlen_lengths(seed, seqlen_q, batch); k
+ * lengths equal them when seqlen_k == seqlen_q (self-attention), else are drawn from
+ * seed + 1 with seqlen_k. Write batch entries into each array. */
+void fa_harness_varlen_lengths(const fa_problem *p, int *lens_q, int *lens_k);
+
+/* Fill l for p (validated with fa_problem_check). Release with fa_tensors_release. */
+fa_status fa_tensors_init(fa_tensors *l, const fa_problem *p, fa_err *err);
+void fa_tensors_release(fa_tensors *l);
+/* Kernel arguments for buffers at the given addresses (device or, for the CPU reference,
+ * host addresses). */
+void fa_tensors_params(const fa_tensors *l, const fa_problem *p, uint64_t q, uint64_t k, uint64_t v,
+                       uint64_t o, uint64_t lse, uint64_t cu_q, uint64_t cu_k, fa_fwd_params *out);
+/* FLOPs of the problem by fa_problem.h's convention, with this layout's varlen lengths. */
+double fa_tensors_flops(const fa_tensors *l, const fa_problem *p);
+
+/* ---- the helper-kernel module (templates/fa_reference.cuh) ------------------------------- */
+
+/* The NVRTC translation unit of the helper module for (dtype, head_dim) into buf. */
+void fa_harness_helper_source(fa_dtype t, int head_dim, char *buf, size_t n);
+/* Kernel the compile engine is asked for (any extern "C" kernel of the module names it). */
+#define FA_HELPER_ENTRY "fa_ref_attention"
+
+/* 16-bit <-> float on the host (round to nearest even), for tests and the CPU reference. */
+float fa_half_to_float(uint16_t h, fa_dtype t);
+uint16_t fa_float_to_half(float f, fa_dtype t);
+
+#endif /* FA_HARNESS_H */

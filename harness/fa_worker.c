@@ -1,0 +1,769 @@
+/*
+ * This file implements the GPU worker process (see fa_worker.h): fork, a small message
+ * protocol over a socketpair, the watchdog, fault classification and restarts.
+ *
+ * Protocol: every message is a header {magic, type, payload length} and a payload of plain
+ * structs (parent and child are the same binary, so layouts agree) plus raw cubin bytes.
+ *   child -> parent  HELLO   {status, message, device info, eager availability}
+ *   parent -> child  HELPERS {dtype, head dim, size} + cubin      child -> parent  ACK
+ *   parent -> child  JOB     {job fields, size} + cubin           child -> parent  RESULT
+ *   parent -> child  RETIME  {n} + n x {job fields, size} + cubins child -> parent RESULT_N
+ *   parent -> child  STOP
+ * A socket (not a pipe) so writes to a dead child fail with EPIPE under MSG_NOSIGNAL instead
+ * of raising SIGPIPE in the tuner.
+ */
+#include "fa_worker.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fa_runner.h"
+
+#define FA_WIRE_MAGIC 0x4641574Bu /* "FAWK" */
+
+enum {
+    MSG_HELLO = 1,
+    MSG_HELPERS,
+    MSG_ACK,
+    MSG_JOB,
+    MSG_RESULT,
+    MSG_RETIME,
+    MSG_RESULT_N,
+    MSG_STOP
+};
+
+typedef struct wire_hdr {
+    uint32_t magic, type;
+    uint64_t len;
+} wire_hdr;
+
+typedef struct wire_status {
+    int32_t status; /* the harness's own status (not the measurement's) */
+    int32_t fatal;  /* 1: the child exits after this message (its context is lost) */
+    int32_t culprit;
+    int32_t n;
+    char msg[1024];
+} wire_status;
+
+typedef struct wire_hello {
+    wire_status s;
+    fa_device_info info;
+    char eager_why[512];
+} wire_hello;
+
+typedef struct wire_helpers {
+    int32_t dtype, head_dim;
+    uint64_t size;
+} wire_helpers;
+
+typedef struct wire_job {
+    fa_problem problem;
+    fa_variant variant;
+    fa_build_info build;
+    fa_timing_opts timing;
+    uint32_t what;
+    uint32_t has_cubin;
+    uint64_t seed;
+    uint64_t cubin_size;
+    char symbol[512];
+} wire_job;
+
+typedef struct wire_result {
+    wire_status s;
+    fa_measurement m;
+    fa_harness_detail d;
+} wire_result;
+
+struct fa_worker {
+    int ordinal;
+    fa_worker_opts opts;
+    pid_t pid;
+    int fd;
+    int alive;
+    int restarts;
+    fa_device_info info;
+    char arch[16];
+    char eager_why[512];
+    struct {
+        void *cubin;
+        size_t size;
+    } helpers[2][8];
+    unsigned sent[2]; /* bit i: helpers for head dim index i are loaded in the current child */
+    uint64_t seed_state;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static uint64_t mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+    size_t len = strlen(src);
+    if (len > n - 1)
+        len = n - 1;
+    memcpy(dst, src, len);
+    dst[len] = 0;
+}
+
+/* ---- socket I/O ------------------------------------------------------------------------ */
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t k = send(fd, p, n, MSG_NOSIGNAL);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+/* 0 ok, -1 end of stream or error, -2 deadline passed (deadline <= 0: wait for ever). */
+static int read_all(int fd, void *buf, size_t n, double deadline)
+{
+    char *p = buf;
+    while (n > 0) {
+        if (deadline > 0) {
+            double left = deadline - now_s();
+            if (left <= 0)
+                return -2;
+            struct pollfd pfd = {fd, POLLIN, 0};
+            int pr = poll(&pfd, 1, left > 1e6 ? 1000000000 : (int)(left * 1000) + 1);
+            if (pr < 0 && errno == EINTR)
+                continue;
+            if (pr < 0)
+                return -1;
+            if (pr == 0)
+                return -2;
+        }
+        ssize_t k = read(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+static int send_msg(int fd, uint32_t type, const void *a, size_t na, const void *b, size_t nb)
+{
+    wire_hdr h = {FA_WIRE_MAGIC, type, (uint64_t)(na + nb)};
+    if (write_all(fd, &h, sizeof h) || (na && write_all(fd, a, na)) || (nb && write_all(fd, b, nb)))
+        return -1;
+    return 0;
+}
+
+/* Read one message of an expected type; *payload is malloc'ed (caller frees). */
+static int recv_msg(int fd, uint32_t type, void **payload, size_t *len, double deadline)
+{
+    wire_hdr h;
+    *payload = NULL;
+    int rc = read_all(fd, &h, sizeof h, deadline);
+    if (rc)
+        return rc;
+    if (h.magic != FA_WIRE_MAGIC || h.type != type || h.len > ((uint64_t)1 << 34))
+        return -1;
+    void *p = malloc(h.len > 0 ? (size_t)h.len : 1);
+    if (!p)
+        return -1;
+    rc = read_all(fd, p, (size_t)h.len, deadline);
+    if (rc) {
+        free(p);
+        return rc;
+    }
+    *payload = p;
+    *len = (size_t)h.len;
+    return 0;
+}
+
+/* ---- the child ------------------------------------------------------------------------- */
+
+static void wire_from_job(const fa_job *j, uint64_t seed, wire_job *w)
+{
+    memset(w, 0, sizeof *w);
+    w->problem = j->problem;
+    w->variant = j->variant;
+    w->build = j->build;
+    w->timing = j->timing;
+    w->what = j->what;
+    w->has_cubin = j->cubin != NULL;
+    w->seed = seed;
+    w->cubin_size = j->cubin ? j->cubin_size : 0;
+    if (j->symbol)
+        copy_str(w->symbol, sizeof w->symbol, j->symbol);
+}
+
+static void job_from_wire(const wire_job *w, const void *cubin, fa_job *j)
+{
+    memset(j, 0, sizeof *j);
+    j->problem = w->problem;
+    j->variant = w->variant;
+    j->build = w->build;
+    j->timing = w->timing;
+    j->what = w->what;
+    j->check_seed = w->seed;
+    j->cubin = w->has_cubin ? cubin : NULL;
+    j->cubin_size = (size_t)w->cubin_size;
+    j->symbol = w->symbol;
+}
+
+static void status_set(wire_status *s, fa_status st, const fa_err *e)
+{
+    s->status = st;
+    if (st != FA_OK)
+        copy_str(s->msg, sizeof s->msg, e->msg[0] ? e->msg : fa_status_str(st));
+}
+
+static void child_job(fa_runner *r, int fd, const void *payload, size_t len)
+{
+    wire_result res;
+    memset(&res, 0, sizeof res);
+    fa_err e;
+    fa_err_clear(&e);
+    const wire_job *w = payload;
+    fa_job job;
+    if (len < sizeof *w || len - sizeof *w < w->cubin_size) {
+        status_set(&res.s, FA_ERR(&e, FA_INVALID, "truncated job message"), &e);
+    } else {
+        job_from_wire(w, (const char *)payload + sizeof *w, &job);
+        status_set(&res.s, fa_runner_run(r, &job, &res.m, &res.d, &e), &e);
+    }
+    res.s.fatal = fa_runner_poisoned(r);
+    send_msg(fd, MSG_RESULT, &res, sizeof res, NULL, 0);
+}
+
+static void child_retime(fa_runner *r, int fd, const void *payload, size_t len)
+{
+    wire_status s;
+    memset(&s, 0, sizeof s);
+    fa_err e;
+    fa_err_clear(&e);
+    fa_job jobs[FA_RETIME_MAX];
+    fa_measurement ms[FA_RETIME_MAX];
+    int32_t n = 0;
+    if (len >= sizeof n)
+        memcpy(&n, payload, sizeof n);
+    const char *p = (const char *)payload + sizeof n, *end = (const char *)payload + len;
+    int ok = n >= 1 && n <= FA_RETIME_MAX;
+    const wire_job *wj = (const wire_job *)p;
+    const char *cubins = p + (size_t)(ok ? n : 0) * sizeof *wj;
+    for (int i = 0; ok && i < n; i++) {
+        if (cubins > end || (size_t)(end - cubins) < wj[i].cubin_size) {
+            ok = 0;
+            break;
+        }
+        job_from_wire(&wj[i], cubins, &jobs[i]);
+        cubins += wj[i].cubin_size;
+    }
+    s.culprit = -1;
+    if (!ok)
+        status_set(&s, FA_ERR(&e, FA_INVALID, "malformed retime message"), &e);
+    else
+        status_set(&s, fa_runner_retime(r, jobs, n, ms, &s.culprit, &e), &e);
+    s.n = ok && s.status == FA_OK ? n : 0;
+    s.fatal = fa_runner_poisoned(r);
+    send_msg(fd, MSG_RESULT_N, &s, sizeof s, ms, (size_t)s.n * sizeof ms[0]);
+}
+
+#if defined(__GNUC__)
+__attribute__((noreturn))
+#endif
+static void
+child_main(int fd, int ordinal, const fa_worker_opts *o, pid_t parent)
+{
+    /* Ctrl-C goes to the whole process group: the parent decides what an interrupt means,
+     * the child must not die of it and be mistaken for a fault. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(0);
+
+    wire_hello hello;
+    memset(&hello, 0, sizeof hello);
+    fa_err e;
+    fa_err_clear(&e);
+    fa_runner_opts ro = {o->eager_budget_bytes, 0};
+    fa_runner *r = NULL;
+    status_set(&hello.s, fa_runner_new(ordinal, &ro, &r, &e), &e);
+    if (r) {
+        hello.info = *fa_runner_device(r);
+        const char *why = fa_runner_eager_unavailable(r);
+        if (why)
+            copy_str(hello.eager_why, sizeof hello.eager_why, why);
+    }
+    send_msg(fd, MSG_HELLO, &hello, sizeof hello, NULL, 0);
+    while (r) {
+        wire_hdr h;
+        if (read_all(fd, &h, sizeof h, 0) || h.magic != FA_WIRE_MAGIC || h.type == MSG_STOP)
+            break;
+        void *payload = malloc(h.len > 0 ? (size_t)h.len : 1);
+        if (!payload || read_all(fd, payload, (size_t)h.len, 0)) {
+            free(payload);
+            break;
+        }
+        if (h.type == MSG_HELPERS) {
+            wire_status s;
+            memset(&s, 0, sizeof s);
+            const wire_helpers *wh = payload;
+            if (h.len < sizeof *wh || h.len - sizeof *wh < wh->size)
+                status_set(&s, FA_ERR(&e, FA_INVALID, "truncated helpers message"), &e);
+            else
+                status_set(&s,
+                           fa_runner_load_helpers(r, (fa_dtype)wh->dtype, wh->head_dim,
+                                                  (const char *)payload + sizeof *wh,
+                                                  (size_t)wh->size, &e),
+                           &e);
+            send_msg(fd, MSG_ACK, &s, sizeof s, NULL, 0);
+        } else if (h.type == MSG_JOB) {
+            child_job(r, fd, payload, (size_t)h.len);
+        } else if (h.type == MSG_RETIME) {
+            child_retime(r, fd, payload, (size_t)h.len);
+        }
+        free(payload);
+        if (fa_runner_poisoned(r))
+            break; /* the context is gone: exit, the parent starts a fresh child */
+    }
+    /* A poisoned context is not torn down: the process exit releases it. */
+    if (r && !fa_runner_poisoned(r))
+        fa_runner_free(r);
+    close(fd);
+    _exit(0); /* never exit(): it would flush stdio buffers inherited from the parent */
+}
+
+/* ---- the parent ------------------------------------------------------------------------ */
+
+void fa_worker_opts_default(fa_worker_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->job_timeout_s = 300;
+    o->start_timeout_s = 120;
+}
+
+/* Collect the child (killing it first if asked, or if it lingers) and say how it ended. */
+static void reap(fa_worker *w, int kill_first, char *why, size_t n)
+{
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    w->alive = 0;
+    if (w->pid <= 0) {
+        if (why)
+            copy_str(why, n, "worker was not running");
+        return;
+    }
+    if (kill_first)
+        kill(w->pid, SIGKILL);
+    int status = 0;
+    pid_t got = 0;
+    const double give_up = now_s() + 5;
+    while ((got = waitpid(w->pid, &status, WNOHANG)) == 0 && now_s() < give_up) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (got == 0) { /* a child that closed its socket but will not exit */
+        kill(w->pid, SIGKILL);
+        got = waitpid(w->pid, &status, 0);
+    }
+    if (why) {
+        if (got == w->pid && WIFSIGNALED(status))
+            snprintf(why, n, "worker killed by signal %d (%s)", WTERMSIG(status),
+                     strsignal(WTERMSIG(status)));
+        else if (got == w->pid && WIFEXITED(status))
+            snprintf(why, n, "worker exited with status %d", WEXITSTATUS(status));
+        else
+            snprintf(why, n, "worker vanished");
+    }
+    w->pid = -1;
+}
+
+static fa_status spawn(fa_worker *w, fa_err *err)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return FA_ERR(err, FA_ERROR, "cannot create the worker socket: %s", strerror(errno));
+    const pid_t parent = getpid();
+    const pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return FA_ERR(err, FA_ERROR, "cannot fork the GPU worker: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        child_main(sv[1], w->ordinal, &w->opts, parent);
+    }
+    close(sv[1]);
+    w->fd = sv[0];
+    w->pid = pid;
+    w->alive = 1;
+    w->sent[0] = w->sent[1] = 0;
+
+    void *payload = NULL;
+    size_t len = 0;
+    int rc = recv_msg(w->fd, MSG_HELLO, &payload, &len, now_s() + w->opts.start_timeout_s);
+    if (rc || len < sizeof(wire_hello)) {
+        char why[256];
+        reap(w, rc == -2, why, sizeof why);
+        free(payload);
+        if (rc == -2)
+            return FA_ERR(err, FA_ERROR, "GPU worker for device %d did not start in %g s",
+                          w->ordinal, w->opts.start_timeout_s);
+        return FA_ERR(err, FA_ERROR, "GPU worker for device %d failed to start: %s", w->ordinal,
+                      why);
+    }
+    wire_hello *h = payload;
+    fa_status st = (fa_status)h->s.status;
+    if (st != FA_OK) {
+        fa_err_set(err, st, __FILE__, __LINE__, "%s", h->s.msg);
+        free(payload);
+        reap(w, 0, NULL, 0);
+        return st;
+    }
+    w->info = h->info;
+    copy_str(w->eager_why, sizeof w->eager_why, h->eager_why);
+    fa_device_nvrtc_arch(&w->info, w->arch, sizeof w->arch);
+    free(payload);
+    return FA_OK;
+}
+
+fa_status fa_worker_start(int ordinal, const fa_worker_opts *opts, fa_worker **out, fa_err *err)
+{
+    if (!opts || !opts->compiler)
+        return FA_ERR(err, FA_INVALID, "a GPU worker needs a compiler for its helper kernels");
+    fa_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    w->ordinal = ordinal;
+    w->opts = *opts;
+    if (w->opts.job_timeout_s <= 0)
+        w->opts.job_timeout_s = 300;
+    if (w->opts.start_timeout_s <= 0)
+        w->opts.start_timeout_s = 120;
+    w->fd = -1;
+    w->pid = -1;
+    w->seed_state = mix64((uint64_t)getpid() ^ (uint64_t)(now_s() * 1e9));
+    fa_status st = spawn(w, err);
+    if (st != FA_OK) {
+        free(w);
+        return st;
+    }
+    *out = w;
+    return FA_OK;
+}
+
+const fa_device_info *fa_worker_device(const fa_worker *w)
+{
+    return &w->info;
+}
+
+const char *fa_worker_nvrtc_arch(const fa_worker *w)
+{
+    return w->arch;
+}
+
+const char *fa_worker_eager_unavailable(const fa_worker *w)
+{
+    return w->eager_why[0] ? w->eager_why : NULL;
+}
+
+int fa_worker_restarts(const fa_worker *w)
+{
+    return w->restarts;
+}
+
+void fa_worker_stop(fa_worker *w)
+{
+    if (!w)
+        return;
+    if (w->alive) {
+        send_msg(w->fd, MSG_STOP, NULL, 0, NULL, 0);
+        reap(w, 0, NULL, 0);
+    }
+    for (int t = 0; t < 2; t++)
+        for (int i = 0; i < 8; i++)
+            free(w->helpers[t][i].cubin);
+    free(w);
+}
+
+static fa_status ensure_alive(fa_worker *w, fa_err *err)
+{
+    if (w->alive)
+        return FA_OK;
+    fa_status st = spawn(w, err);
+    if (st == FA_OK)
+        w->restarts++;
+    return st;
+}
+
+fa_status fa_harness_compile_helpers(fa_compiler *c, fa_dtype t, int head_dim,
+                                     const char *nvrtc_arch, fa_compile_output *out, fa_err *err)
+{
+    char src[512];
+    fa_harness_helper_source(t, head_dim, src, sizeof src);
+    return fa_compile_source(c, src, FA_HELPER_ENTRY, nvrtc_arch, NULL, 0, out, err);
+}
+
+static int head_dim_index(int head_dim)
+{
+    for (int i = 0; i < fa_num_head_dims && i < 8; i++)
+        if (fa_head_dims[i] == head_dim)
+            return i;
+    return -1;
+}
+
+/* The helper module for (dtype, head dim): compiled once per worker (the compile cache makes
+ * it once per machine), sent once per child. */
+static fa_status ensure_helpers(fa_worker *w, fa_dtype t, int head_dim, fa_err *err)
+{
+    const int hi = head_dim_index(head_dim), ti = t == FA_DTYPE_BF16;
+    if (hi < 0)
+        return FA_ERR(err, FA_INVALID, "head dim %d is not supported (supported: %s)", head_dim,
+                      fa_head_dim_list());
+    if (!w->helpers[ti][hi].cubin) {
+        fa_compile_output out;
+        memset(&out, 0, sizeof out);
+        fa_status st =
+            fa_harness_compile_helpers(w->opts.compiler, t, head_dim, w->arch, &out, err);
+        if (st != FA_OK)
+            return st;
+        if (out.status != FA_OK) {
+            const char *log = out.log ? out.log : "";
+            size_t len = strlen(log);
+            fa_err_set(err, FA_COMPILE_ERROR, __FILE__, __LINE__,
+                       "harness helper kernels (%s, head dim %d, %s) do not compile: %s",
+                       fa_dtype_name(t), head_dim, w->arch, len > 1500 ? log + len - 1500 : log);
+            fa_compile_output_release(&out);
+            return FA_COMPILE_ERROR;
+        }
+        w->helpers[ti][hi].cubin = out.cubin;
+        w->helpers[ti][hi].size = out.cubin_size;
+        out.cubin = NULL; /* ownership moves to the worker */
+        fa_compile_output_release(&out);
+    }
+    if (w->sent[ti] & (1u << hi))
+        return FA_OK;
+    wire_helpers wh = {(int32_t)t, head_dim, (uint64_t)w->helpers[ti][hi].size};
+    void *payload = NULL;
+    size_t len = 0;
+    int rc = send_msg(w->fd, MSG_HELPERS, &wh, sizeof wh, w->helpers[ti][hi].cubin,
+                      w->helpers[ti][hi].size);
+    if (!rc)
+        rc = recv_msg(w->fd, MSG_ACK, &payload, &len, now_s() + w->opts.start_timeout_s);
+    if (rc || len < sizeof(wire_status)) {
+        char why[256];
+        reap(w, 1, why, sizeof why);
+        free(payload);
+        return FA_ERR(err, FA_ERROR, "GPU worker lost while loading the helper kernels: %s", why);
+    }
+    wire_status *s = payload;
+    fa_status st = (fa_status)s->status;
+    if (st != FA_OK)
+        fa_err_set(err, st, __FILE__, __LINE__, "%s", s->msg);
+    else
+        w->sent[ti] |= 1u << hi;
+    free(payload);
+    return st;
+}
+
+static uint64_t next_seed(fa_worker *w)
+{
+    uint64_t s = mix64(++w->seed_state ^ (uint64_t)(now_s() * 1e9));
+    return s ? s : 1;
+}
+
+fa_status fa_worker_check_and_time(fa_worker *w, const fa_job *job, fa_measurement *m,
+                                   fa_harness_detail *d, fa_err *err)
+{
+    fa_status st = ensure_alive(w, err);
+    if (st == FA_OK)
+        st = ensure_helpers(w, job->problem.dtype, job->problem.head_dim, err);
+    /* A child lost while loading helpers gets one fresh try. */
+    if (st == FA_ERROR && !w->alive) {
+        st = ensure_alive(w, err);
+        if (st == FA_OK)
+            st = ensure_helpers(w, job->problem.dtype, job->problem.head_dim, err);
+    }
+    if (st != FA_OK)
+        return st;
+    /* The parent picks the seed, so even a job whose worker dies records what it ran on. */
+    const uint64_t seed = job->check_seed ? job->check_seed : next_seed(w);
+    wire_job wj;
+    wire_from_job(job, seed, &wj);
+    const double timeout = w->opts.job_timeout_s;
+    void *payload = NULL;
+    size_t len = 0;
+    int rc = send_msg(w->fd, MSG_JOB, &wj, sizeof wj, job->cubin, (size_t)wj.cubin_size);
+    if (!rc)
+        rc = recv_msg(w->fd, MSG_RESULT, &payload, &len, now_s() + timeout);
+    if (rc || len < sizeof(wire_result)) {
+        char why[256];
+        reap(w, 1, why, sizeof why);
+        fa_measurement_init(m);
+        m->build = job->build;
+        m->check_seed = seed;
+        m->status = FA_FAULT;
+        if (rc == -2)
+            snprintf(m->message, sizeof m->message,
+                     "no answer in %g s: the kernel hung or the worker stalled (killed)", timeout);
+        else
+            snprintf(m->message, sizeof m->message, "%s", why);
+        if (d)
+            fa_harness_detail_init(d);
+        free(payload);
+        return FA_OK;
+    }
+    wire_result *res = payload;
+    st = (fa_status)res->s.status;
+    if (st == FA_OK) {
+        *m = res->m;
+        if (d)
+            *d = res->d;
+    } else {
+        fa_err_set(err, st, __FILE__, __LINE__, "%s", res->s.msg);
+    }
+    if (res->s.fatal)
+        reap(w, 0, NULL, 0); /* it exits by itself; the next job starts a fresh one */
+    free(payload);
+    return st;
+}
+
+/* One attempt at an interleaved re-timing of jobs[idx[0..n)]. Returns 0 when results came
+ * back (culprit set if one faulted), -1 when the child died or hung without answering (why
+ * says how), or a harness error in *st. */
+static int retime_once(fa_worker *w, const fa_job *jobs, const int *idx, int n,
+                       fa_measurement *results, int *culprit, char *why, size_t why_n,
+                       fa_status *st, fa_err *err)
+{
+    *st = FA_OK;
+    *culprit = -1;
+    wire_job wj[FA_RETIME_MAX];
+    size_t total = sizeof(int32_t) + (size_t)n * sizeof wj[0];
+    for (int i = 0; i < n; i++) {
+        wire_from_job(&jobs[idx[i]], jobs[idx[i]].check_seed, &wj[i]);
+        total += (size_t)wj[i].cubin_size;
+    }
+    char *msg = malloc(total);
+    if (!msg) {
+        *st = FA_ERR(err, FA_NOMEM, "out of memory");
+        return 0;
+    }
+    int32_t nn = n;
+    memcpy(msg, &nn, sizeof nn);
+    memcpy(msg + sizeof nn, wj, (size_t)n * sizeof wj[0]);
+    char *p = msg + sizeof nn + (size_t)n * sizeof wj[0];
+    for (int i = 0; i < n; i++) {
+        memcpy(p, jobs[idx[i]].cubin, (size_t)wj[i].cubin_size);
+        p += wj[i].cubin_size;
+    }
+    void *payload = NULL;
+    size_t len = 0;
+    int rc = send_msg(w->fd, MSG_RETIME, msg, total, NULL, 0);
+    free(msg);
+    if (!rc)
+        rc = recv_msg(w->fd, MSG_RESULT_N, &payload, &len, now_s() + w->opts.job_timeout_s * n);
+    if (rc || len < sizeof(wire_status)) {
+        reap(w, 1, why, why_n);
+        if (rc == -2)
+            snprintf(why, why_n, "no answer in %g s: a kernel hung or the worker stalled (killed)",
+                     w->opts.job_timeout_s * n);
+        free(payload);
+        return -1;
+    }
+    wire_status *s = payload;
+    if (s->status != FA_OK) {
+        *st = fa_err_set(err, (fa_status)s->status, __FILE__, __LINE__, "%s", s->msg);
+    } else if (s->n != n || len < sizeof *s + (size_t)n * sizeof(fa_measurement)) {
+        *st = FA_ERR(err, FA_ERROR, "malformed answer from the GPU worker");
+    } else {
+        const fa_measurement *ms = (const fa_measurement *)((const char *)payload + sizeof *s);
+        for (int i = 0; i < n; i++)
+            results[idx[i]] = ms[i];
+        *culprit = s->culprit >= 0 && s->culprit < n ? idx[s->culprit] : -1;
+    }
+    if (s->fatal)
+        reap(w, 0, NULL, 0);
+    free(payload);
+    return 0;
+}
+
+fa_status fa_worker_retime_interleaved(fa_worker *w, const fa_job *jobs, int n,
+                                       fa_measurement *results, fa_err *err)
+{
+    if (n < 1 || n > FA_RETIME_MAX)
+        return FA_ERR(err, FA_INVALID, "interleaved re-timing takes 1 to %d jobs, not %d",
+                      FA_RETIME_MAX, n);
+    int idx[FA_RETIME_MAX], m = n;
+    for (int i = 0; i < n; i++) {
+        idx[i] = i;
+        fa_measurement_init(&results[i]);
+    }
+    /* Each pass either finishes or removes at least one job (the culprit), so n + 1 passes
+     * always suffice. */
+    for (int pass = 0; pass <= n && m > 0; pass++) {
+        fa_status st = ensure_alive(w, err);
+        if (st == FA_OK)
+            st = ensure_helpers(w, jobs[0].problem.dtype, jobs[0].problem.head_dim, err);
+        if (st != FA_OK)
+            return st;
+        int culprit = -1;
+        char why[256] = "";
+        if (retime_once(w, jobs, idx, m, results, &culprit, why, sizeof why, &st, err) == 0) {
+            if (st != FA_OK)
+                return st;
+            /* Jobs the fault interrupted go round again in a fresh worker. */
+            int k = 0;
+            for (int i = 0; i < m; i++)
+                if (results[idx[i]].status == FA_INTERRUPTED)
+                    idx[k++] = idx[i];
+            m = k;
+            continue;
+        }
+        /* The child died without naming a culprit: one job alone is its own culprit;
+         * otherwise re-time each alone, which finds it and measures the rest. */
+        if (m == 1) {
+            fa_measurement_init(&results[idx[0]]);
+            results[idx[0]].build = jobs[idx[0]].build;
+            results[idx[0]].status = FA_FAULT;
+            snprintf(results[idx[0]].message, sizeof results[idx[0]].message, "%s", why);
+            return FA_OK;
+        }
+        for (int i = 0; i < m; i++) {
+            st = fa_worker_retime_interleaved(w, &jobs[idx[i]], 1, &results[idx[i]], err);
+            if (st != FA_OK)
+                return st;
+            if (results[idx[i]].status == FA_OK)
+                snprintf(results[idx[i]].message, sizeof results[idx[i]].message,
+                         "re-timed alone after a worker fault");
+        }
+        return FA_OK;
+    }
+    return FA_OK;
+}
