@@ -32,6 +32,14 @@ static int busy_timeout_ms(void)
     return (int)ms;
 }
 
+const char *fa_db_errno_text(int e, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", strerror(e));
+    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+        buf[0] = (char)(buf[0] - 'A' + 'a'); /* house style: lowercase messages */
+    return buf;
+}
+
 static const char *io_reason(int sys, const char *fallback)
 {
     switch (sys) {
@@ -46,10 +54,14 @@ static const char *io_reason(int sys, const char *fallback)
     case EACCES:
     case EPERM:
         return "permission denied";
+    case ENOENT:
+        return "no such file or directory";
+    case EISDIR:
+        return "is a directory";
     case 0:
         return fallback;
     default:
-        return strerror(sys);
+        return fallback; /* the caller adds SQLite's own words */
     }
 }
 
@@ -380,8 +392,11 @@ static fa_status check_path(const char *path, unsigned flags, int *created, fa_e
     struct stat sb;
     *created = 0;
     if (stat(path, &sb) != 0) {
-        if (errno != ENOENT)
-            return FA_ERR(err, FA_IO, "cannot open '%s': %s", path, strerror(errno));
+        if (errno != ENOENT) {
+            char why[128];
+            return FA_ERR(err, FA_IO, "cannot open '%s': %s", path,
+                          fa_db_errno_text(errno, why, sizeof why));
+        }
         if ((flags & FA_DB_READONLY) || !(flags & FA_DB_CREATE))
             return FA_ERR(err, FA_NOT_FOUND, "cannot open '%s': no such file", path);
         *created = 1;

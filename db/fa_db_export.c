@@ -262,8 +262,10 @@ fa_status fa_db_export(fa_db *db, fa_db_format fmt, const fa_db_filter *filter, 
         return st;
     if (fmt == FA_DB_FORMAT_JSON)
         fputs(x.rows ? "\n]\n" : "]\n", out);
-    if (fflush(out) != 0 || ferror(out))
+    if (fflush(out) != 0 || ferror(out)) {
+        char why[128];
         return FA_ERR(err, FA_IO, "cannot write the export of '%s': %s", db->path,
-                      strerror(errno ? errno : EIO));
+                      fa_db_errno_text(errno ? errno : EIO, why, sizeof why));
+    }
     return FA_OK;
 }

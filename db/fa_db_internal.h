@@ -110,6 +110,9 @@ int fa_db_bind_int64_opt(sqlite3_stmt *s, int i, int64_t x);
 /* Bind text (NULL binds SQL NULL). */
 int fa_db_bind_text(sqlite3_stmt *s, int i, const char *t);
 
+/* strerror(e), lowercased, in buf; returns buf. */
+const char *fa_db_errno_text(int e, char *buf, size_t n);
+
 /* Status token -> fa_status (FA_ERROR for an unknown token). */
 fa_status fa_db_status_from_token(const char *token);
 

@@ -21,7 +21,9 @@ fa_status fa_db_uuid(char buf[FA_DB_UUID_MAX], fa_err *err)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            return FA_ERR(err, FA_IO, "cannot make a run id: getrandom: %s", strerror(errno));
+            char why[128];
+            return FA_ERR(err, FA_IO, "cannot make a run id: getrandom: %s",
+                          fa_db_errno_text(errno, why, sizeof why));
         }
         got += (size_t)n;
     }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fa_cli.h"
 #include "fa_commands.h"
@@ -166,6 +167,15 @@ static int open_read(const char *cmd, const char *path, fa_db **db)
         fprintf(stderr, "(no results yet: run 'fa-tune --arch <arch> --headdim <d>' first to "
                         "create it, or pass --db FILE)\n");
     return rc;
+}
+
+/* strerror, lowercased (house style). */
+static const char *why(int e, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s", strerror(e));
+    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+        buf[0] = (char)(buf[0] - 'A' + 'a');
+    return buf;
 }
 
 static void fmt_num(char *buf, size_t n, const char *fmt, double x)
@@ -352,7 +362,9 @@ static int db_export(const struct opts *o)
     if (o->output && strcmp(o->output, "-") != 0) {
         out = fopen(o->output, "w");
         if (!out) {
-            FA_ERR(&err, FA_IO, "cannot write '%s': %s", o->output, strerror(errno));
+            char reason[128];
+            FA_ERR(&err, FA_IO, "cannot write '%s': %s", o->output,
+                   why(errno, reason, sizeof reason));
             fa_db_close(db);
             return fa_cli_fail("db export", &err);
         }
@@ -361,12 +373,18 @@ static int db_export(const struct opts *o)
     memset(&f, 0, sizeof f);
     f.arch = o->arch;
     fa_status st = fa_db_export(db, fmt, &f, out, &err);
-    if (out != stdout && fclose(out) != 0 && st == FA_OK)
-        st = FA_ERR(&err, FA_IO, "cannot write '%s': %s", o->output, strerror(errno));
+    if (out != stdout && fclose(out) != 0 && st == FA_OK) {
+        char reason[128];
+        st = FA_ERR(&err, FA_IO, "cannot write '%s': %s", o->output,
+                    why(errno, reason, sizeof reason));
+    }
     fa_db_close(db);
     if (st != FA_OK) {
-        if (out != stdout)
-            remove(o->output); /* no half-written export left looking complete */
+        struct stat sb;
+        /* No half-written export left looking complete -- but never remove a device or a
+         * pipe (-o /dev/full). */
+        if (out != stdout && stat(o->output, &sb) == 0 && S_ISREG(sb.st_mode))
+            remove(o->output);
         return fa_cli_fail("db export", &err);
     }
     return FA_EXIT_OK;
