@@ -387,6 +387,26 @@ static fa_status migrate_in_memory(fa_db *db, fa_err *err)
     return st;
 }
 
+/* Did a read-only open fail because SQLite could not set up the WAL index (-shm)? */
+static int needs_shm(int rc)
+{
+    return (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY ||
+           rc == SQLITE_IOERR_SHMOPEN || rc == SQLITE_IOERR_SHMSIZE || rc == SQLITE_IOERR_SHMMAP ||
+           rc == SQLITE_IOERR_SHMLOCK;
+}
+
+/* A non-empty -wal or a -journal beside the file: pending or crashed writes. */
+static int has_unfinished_transaction(const char *path)
+{
+    char side[4096];
+    struct stat sb;
+    snprintf(side, sizeof side, "%s-wal", path);
+    if (stat(side, &sb) == 0 && sb.st_size > 0)
+        return 1;
+    snprintf(side, sizeof side, "%s-journal", path);
+    return stat(side, &sb) == 0 && sb.st_size > 0;
+}
+
 static fa_status check_path(const char *path, unsigned flags, int *created, fa_err *err)
 {
     struct stat sb;
@@ -444,11 +464,20 @@ fa_status fa_db_open(const char *path, unsigned flags, fa_db **out, fa_err *err)
     if (st != FA_OK)
         goto cleanup;
     st = probe(db, &probe_rc, err);
-    if (st != FA_OK && db->readonly &&
-        ((probe_rc & 0xff) == SQLITE_CANTOPEN || (probe_rc & 0xff) == SQLITE_READONLY ||
-         (probe_rc & 0xff) == SQLITE_IOERR)) {
+    if (st != FA_OK && db->readonly && needs_shm(probe_rc)) {
+        if (has_unfinished_transaction(path)) {
+            /* Reading it as immutable would ignore committed data in the -wal (or read
+             * half-rolled-back pages): say what is needed instead. */
+            st = FA_ERR(
+                err, FA_DB,
+                "cannot open '%s' read-only: a writer was interrupted and left a transaction "
+                "in its -wal or -journal file that only a read-write open can recover "
+                "(run any writing fa-tune command on it where its directory is writable)",
+                path);
+            goto cleanup;
+        }
         /* A WAL database SQLite cannot read in place without creating -shm (read-only
-         * directory): nobody can be writing it there, so read the file as immutable. */
+         * directory) and with nothing pending: read the main file as immutable. */
         close_handle(db);
         uri = immutable_uri(path);
         if (!uri) {

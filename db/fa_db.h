@@ -25,7 +25,8 @@
  * Winners (per arch, dtype, head_dim, causal, varlen, gqa, seqlen bucket), defined as:
  *   1. per (arch, variant, problem) only the latest measurement counts (latest run start,
  *      then the latest row), so a re-timing or a rerun with --force supersedes older numbers
- *      and a fixed kernel re-measured ok is no longer held back by an old mismatch;
+ *      and a fixed kernel re-measured ok is no longer held back by an old mismatch; rows of
+ *      compile-only runs (device FA_DB_COMPILE_ONLY, status "compiled") never count;
  *   2. a variant qualifies for a key if that latest measurement is `ok` on every problem of
  *      the key it was measured on;
  *   3. qualifying variants rank by problems covered (desc), mean TFLOP/s over those problems
@@ -40,9 +41,11 @@
  *   FA_INVALID    bad argument (NULL where a value is needed, writing a read-only handle)
  * A failed call leaves the file's bytes as they were: every write is one transaction.
  *
- * Concurrency: a handle is used by one thread at a time; open one per thread or process.
- * Several processes may write one file: writes take BEGIN IMMEDIATE and wait up to the busy
- * timeout (default 15000 ms; environment FA_DB_BUSY_TIMEOUT_MS overrides it).
+ * Concurrency: a handle is used by one thread at a time; open one per thread or process, and
+ * never use a handle across fork() (open a new one in the child). Several processes may write
+ * one file: writes take BEGIN IMMEDIATE and wait up to the busy timeout (default 15000 ms;
+ * environment FA_DB_BUSY_TIMEOUT_MS overrides it), then fail with FA_BUSY. A callback must
+ * not start the same query again on the same handle (FA_INVALID); other calls are fine.
  *
  * Ownership: the caller owns every struct it passes; rows handed to a callback live until
  * the callback returns (copy what you keep). Callbacks return 0 to go on, non-zero to stop
@@ -91,9 +94,12 @@ enum {
 };
 
 /* Open (and if needed create and migrate) the database at path. Read-write handles use WAL,
- * busy_timeout and foreign keys; the file is checked (PRAGMA quick_check) before anything is
- * written. On success *out owns the handle (fa_db_close it); on failure *out is untouched and
- * the file's bytes are unchanged. */
+ * busy_timeout, foreign keys and synchronous=FULL; the file is checked (PRAGMA quick_check,
+ * linear in its size: milliseconds for a sweep's database) before anything is written. A
+ * read-only open of a WAL file in a read-only directory reads it as immutable, unless a
+ * crashed writer left rows in its -wal that only a read-write open can recover (FA_DB, saying
+ * so). On success *out owns the handle (fa_db_close it); on failure *out is untouched and the
+ * file's bytes are unchanged (a file this call created is removed again). */
 fa_status fa_db_open(const char *path, unsigned flags, fa_db **out, fa_err *err);
 
 /* Close a handle; NULL is a no-op. */
@@ -160,7 +166,8 @@ fa_status fa_db_record(fa_db *db, int64_t run_id, const char *arch, const fa_var
                        const fa_problem *p, const fa_measurement *m, fa_err *err);
 
 /* Resume: has this device, with this source hash, already measured variant `variant` on
- * problem `problem` for arch? Any stored status counts (a mismatch is a result too). */
+ * problem `problem` (fa_variant_name / fa_problem_name) for arch? Any stored status counts (a
+ * mismatch is a result too). Works on read-only handles. */
 fa_status fa_db_has_measurement(fa_db *db, int64_t device_id, const char *arch,
                                 const char *source_hash, const char *variant, const char *problem,
                                 int *found, fa_err *err);

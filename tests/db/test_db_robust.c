@@ -568,8 +568,64 @@ static void test_read_only(void)
     chmod(dir, 0755);
     chmod(path, 0644);
 
-    /* A reader sees what a live writer has committed (still in the -wal). */
+    /* A writer killed with committed rows still in its -wal, then the directory made
+     * read-only. With its -shm left beside it SQLite reads the -wal too; without one,
+     * reading the main file as immutable would miss those rows, so that is refused
+     * clearly. Never a silent 20. */
+    pid = fork();
+    if (pid == 0) {
+        int64_t d, r;
+        fa_err e;
+        fa_db *x = test_open_run(path, "hr3", &d, &r);
+        fa_variant v = test_variant(FA_DTYPE_BF16, 128, 0, 1);
+        fa_problem p = test_problem(FA_DTYPE_BF16, 128, 0, 7777, 16, 16);
+        fa_measurement m = test_measurement(FA_OK, 1, 1);
+        if (fa_db_record(x, r, "sm90", &v, &p, &m, &e) != FA_OK)
+            _exit(1);
+        kill(getpid(), SIGKILL);
+    }
+    waitpid(pid, &ws, 0);
+    CHECK(WIFSIGNALED(ws));
+    snprintf(side, sizeof side, "%s-wal", path);
+    CHECK(file_size(side) > 0);
+    CHECK(chmod(dir, 0555) == 0);
+    for (int with_shm = 1; with_shm >= 0; with_shm--) {
+        if (!with_shm) {
+            char shm[700];
+            snprintf(shm, sizeof shm, "%s-shm", path);
+            chmod(dir, 0755);
+            CHECK(unlink(shm) == 0);
+            chmod(dir, 0555);
+        }
+        pid = fork();
+        if (pid == 0) {
+            if (geteuid() == 0 && setuid(65534) != 0)
+                _exit(0); /* cannot drop privileges: nothing to test */
+            fa_err e;
+            fa_db *x = NULL;
+            fa_status st = fa_db_open(path, FA_DB_READONLY, &x, &e);
+            if (with_shm || st == FA_OK) {
+                CHECK(st == FA_OK && count_measurements(x, NULL) == 21);
+            } else {
+                CHECK(st == FA_DB && strstr(e.msg, "writer was interrupted"));
+            }
+            if (!with_shm)
+                fprintf(stderr, "  read-only directory, -wal without -shm: %s\n",
+                        st == FA_OK ? "read with the -wal" : e.msg);
+            fa_db_close(x);
+            _exit(test_failures);
+        }
+        waitpid(pid, &ws, 0);
+        CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    }
+    chmod(dir, 0755);
     fa_err err;
+    fa_db *x = NULL;
+    CHECK_OK(fa_db_open(path, 0, &x, &err), &err); /* recovers the -wal */
+    CHECK(x && count_measurements(x, NULL) == 21);
+    fa_db_close(x);
+
+    /* A reader sees what a live writer has committed (still in the -wal). */
     int64_t dev, run;
     fa_db *w = test_open_run(path, "hr2", &dev, &run);
     fa_variant v = test_variant(FA_DTYPE_BF16, 128, 0, 3);
@@ -578,7 +634,7 @@ static void test_read_only(void)
     CHECK_OK(fa_db_record(w, run, "sm90", &v, &p, &m, &err), &err);
     fa_db *r = NULL;
     CHECK_OK(fa_db_open(path, FA_DB_READONLY, &r, &err), &err);
-    CHECK(r && count_measurements(r, NULL) == 21);
+    CHECK(r && count_measurements(r, NULL) == 22);
     fa_db_close(r);
     fa_db_close(w);
 }
