@@ -1,0 +1,158 @@
+/*
+ * This file implements the .dat files of the report: whitespace-separated columns gnuplot
+ * reads, with `#` comment lines naming the columns, units and provenance. Their bytes depend
+ * only on the database (no paths, no clock), numbers are written "%.6g" and unknown values
+ * "NaN", and rows come in a fixed order, so golden copies can check them.
+ */
+#include "fa_report_data.h"
+
+#include <math.h>
+#include <string.h>
+
+static void header(const fa_report_data *d, const fa_report_plot *p, FILE *f)
+{
+    fprintf(f, "# fa-tune report: %s\n", p->title);
+    fprintf(f, "# %s\n", d->footer);
+}
+
+/* The columns every per-panel file shares after seqlen: fa-tune, eager, then every peer. */
+static void series_names(const fa_report_data *d, FILE *f)
+{
+    fprintf(f, " fa_tune eager");
+    for (int k = 0; k < d->n_peers; k++)
+        fprintf(f, " %s", d->peers[k]);
+}
+
+static double ratio(double a, double b)
+{
+    return isnan(a) || isnan(b) || !(b > 0) ? NAN : a / b;
+}
+
+static void write_panel(const fa_report_data *d, const fa_report_plot *p, FILE *f)
+{
+    const fa_report_panel *pa = &d->panels[p->panel];
+    char b[32];
+    header(d, p, f);
+    switch (p->kind) {
+    case FA_PLOT_TFLOPS:
+        fprintf(f, "# %s\n", fa_report_flop_convention);
+        fprintf(f, "# gemm_ceiling_tflops %s\n", fa_report_num(pa->ceiling, b));
+        fprintf(f, "# units: TFLOP/s; fa_tune is the best variant per problem (mean over the "
+                   "problems at one seqlen)\n");
+        break;
+    case FA_PLOT_SPEEDUP:
+        fprintf(f, "# units: times faster than fa-tune's eager baseline (cuBLAS QK^T, softmax, "
+                   "cuBLAS PV) at the same seqlen, from TFLOP/s\n");
+        break;
+    default:
+        fprintf(f, "# units: MiB of device memory beyond Q, K, V and O (flash: fa-tune's best "
+                   "variant; max over the problems at one seqlen)\n");
+        break;
+    }
+    fprintf(f, "# seqlen");
+    series_names(d, f);
+    if (p->kind == FA_PLOT_TFLOPS)
+        fprintf(f, " problems winner");
+    fprintf(f, "\n");
+    for (int i = 0; i < pa->n_points; i++) {
+        const fa_report_point *pt = &pa->points[i];
+        fprintf(f, "%d", pt->seqlen);
+        if (p->kind == FA_PLOT_TFLOPS) {
+            fprintf(f, " %s", fa_report_num(pt->tflops, b));
+            fprintf(f, " %s", fa_report_num(pt->eager_tflops, b));
+            for (int k = 0; k < d->n_peers; k++)
+                fprintf(f, " %s", fa_report_num(pt->peer_tflops[k], b));
+            fprintf(f, " %d %s", pt->problems, pt->variant);
+        } else if (p->kind == FA_PLOT_SPEEDUP) {
+            double e = pt->eager_tflops;
+            fprintf(f, " %s", fa_report_num(ratio(pt->tflops, e), b));
+            fprintf(f, " %s", fa_report_num(ratio(e, e), b));
+            for (int k = 0; k < d->n_peers; k++)
+                fprintf(f, " %s", fa_report_num(ratio(pt->peer_tflops[k], e), b));
+        } else {
+            fprintf(f, " %s", fa_report_num(pt->flash_mib, b));
+            fprintf(f, " %s", fa_report_num(pt->eager_mib, b));
+            for (int k = 0; k < d->n_peers; k++)
+                fprintf(f, " %s", fa_report_num(pt->peer_mib[k], b));
+        }
+        fprintf(f, "\n");
+    }
+}
+
+static void write_heatmap(const fa_report_data *d, const fa_report_plot *p, FILE *f)
+{
+    char b[32];
+    header(d, p, f);
+    fprintf(f, "# problem %s\n", d->problem);
+    fprintf(f, "# one row per (BLOCK_M, BLOCK_N) cell: the best latest-ok variant over warps, "
+               "stages and Q-in-registers, or the most common failure\n");
+    fprintf(f, "# col row block_n block_m tflops status params variant\n");
+    for (int i = 0; i < d->n_cells; i++) {
+        const fa_report_cell *c = &d->cells[i];
+        fprintf(f, "%d %d %d %d %s %s %s %s\n", i % d->n_block_ns, i / d->n_block_ns, c->block_n,
+                c->block_m, fa_report_num(c->tflops, b), c->status, c->rest, c->variant);
+    }
+}
+
+static void write_convergence(const fa_report_data *d, const fa_report_plot *p, FILE *f)
+{
+    char b1[32], b2[32], b3[32];
+    header(d, p, f);
+    fprintf(f, "# problem %s\n", d->problem);
+    fprintf(f, "# one block per run (gnuplot index 0, 1, ...): its ok measurements of the "
+               "problem in time order\n");
+    for (int i = 0; i < d->n_series; i++) {
+        const fa_report_series *s = &d->series[i];
+        fprintf(f, "%s# run %s strategy %s\n", i ? "\n\n" : "", s->run_uuid, s->strategy);
+        fprintf(f, "# elapsed_s tflops best_so_far\n");
+        for (int j = 0; j < s->n_steps; j++)
+            fprintf(f, "%s %s %s\n", fa_report_num(s->steps[j].elapsed_s, b1),
+                    fa_report_num(s->steps[j].tflops, b2), fa_report_num(s->steps[j].best, b3));
+    }
+}
+
+static void write_compile(const fa_report_data *d, const fa_report_plot *p, FILE *f)
+{
+    char b1[32], b2[32], b3[32];
+    int n = d->n_compile;
+    double max = d->compile_ms[n - 1];
+    double median =
+        n % 2 ? d->compile_ms[n / 2] : 0.5 * (d->compile_ms[n / 2 - 1] + d->compile_ms[n / 2]);
+    double width = fa_report_nice_width(max, 20);
+    int bins = (int)floor(max / width) + 1;
+    header(d, p, f);
+    fprintf(f, "# compiles %d median_ms %s max_ms %s\n", n, fa_report_num(median, b1),
+            fa_report_num(max, b2));
+    fprintf(f, "# bin_lo_ms bin_hi_ms count (bins are [lo, hi))\n");
+    int j = 0;
+    for (int i = 0; i < bins; i++) {
+        double lo = i * width, hi = (i + 1) * width;
+        int count = 0;
+        while (j < n && d->compile_ms[j] < hi) {
+            count++;
+            j++;
+        }
+        fprintf(f, "%s %s %d\n", fa_report_num(lo, b1), fa_report_num(hi, b3), count);
+    }
+}
+
+fa_status fa_report_dat_write(const fa_report_data *d, const fa_report_plot *p, FILE *f)
+{
+    switch (p->kind) {
+    case FA_PLOT_TFLOPS:
+    case FA_PLOT_SPEEDUP:
+    case FA_PLOT_MEMORY:
+        write_panel(d, p, f);
+        break;
+    case FA_PLOT_HEATMAP:
+        write_heatmap(d, p, f);
+        break;
+    case FA_PLOT_CONVERGENCE:
+        write_convergence(d, p, f);
+        break;
+    case FA_PLOT_COMPILE:
+        write_compile(d, p, f);
+        break;
+    }
+    return ferror(f) ? FA_IO : FA_OK;
+}

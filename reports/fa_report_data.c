@@ -1,0 +1,1007 @@
+/*
+ * This file implements the data extraction of `fa-tune report`: it reads the measurements,
+ * peers, ceilings, runs and winners of one arch through fa_db.h and reduces them to the
+ * figures the plots draw (fa_report_data), by the rules stated in fa_report_data.h. It also
+ * decides which plots exist: a plot with nothing to draw is left out, not drawn empty.
+ */
+#include "fa_report_data.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- growable arrays --------------------------------------------------------------------- */
+
+/* Make room for one more element in *items (count *n, capacity *cap). */
+static int grow(void **items, int n, int *cap, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    int c = *cap ? *cap * 2 : 64;
+    void *p = realloc(*items, (size_t)c * size);
+    if (!p)
+        return -1;
+    *items = p;
+    *cap = c;
+    return 0;
+}
+
+#define GROW(arr, n, cap) grow((void **)&(arr), (n), &(cap), sizeof *(arr))
+
+/* ---- what the callbacks collect ---------------------------------------------------------- */
+
+typedef struct lrow {
+    int problem; /* index into lproblems */
+    fa_variant v;
+    char variant[FA_VARIANT_NAME_MAX];
+    char status[FA_DB_STATUS_MAX];
+    char run_uuid[FA_DB_UUID_MAX];
+    int64_t id;
+    double tflops, median_ms, eager_ms;
+    int64_t peak, eager_peak;
+    double compile_ms;
+    int cache_hit;
+    double t; /* measured_at, seconds; NAN if unreadable */
+    int compile_only;
+    int latest; /* latest timed row of its (problem, variant) */
+} lrow;
+
+typedef struct lproblem {
+    char name[FA_PROBLEM_NAME_MAX];
+    fa_problem p;
+    int gqa;
+    int timed; /* has a row from a real device */
+    int best;  /* row index of the best latest-ok measurement, -1 */
+    int eager; /* row index the eager figures come from, -1 */
+    int ok_variants;
+} lproblem;
+
+typedef struct lpeer {
+    int peer; /* index into data peers */
+    char problem[FA_PROBLEM_NAME_MAX];
+    fa_problem p;
+    int gqa;
+    double tflops;
+    int64_t peak;
+} lpeer;
+
+typedef struct lrun {
+    char uuid[FA_DB_UUID_MAX];
+    char strategy[32];
+    double started; /* NAN if unreadable */
+} lrun;
+
+typedef struct loader {
+    fa_report_data *d;
+    const char *arch;
+    lrow *rows;
+    int n_rows, cap_rows;
+    lproblem *problems;
+    int n_problems, cap_problems;
+    lpeer *peers;
+    int n_peers, cap_peers;
+    lrun *runs;
+    int n_runs, cap_runs;
+    int cap_winners;
+    int nomem;
+} loader;
+
+const char fa_report_flop_convention[] =
+    "TFLOP/s = 4·B·Hq·Nq·Nk·D / time, halved for causal with Nq = Nk (FlashAttention's "
+    "benchmark convention; varlen sums over sequences), forward pass, median time";
+
+/* ---- helpers ----------------------------------------------------------------------------- */
+
+static void copy(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* snprintf that truncates on purpose: labels and footers are cut, never overrun. */
+static void textf(char *dst, size_t n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static void textf(char *dst, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, n, fmt, ap);
+    va_end(ap);
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Howard Hinnant's days_from_civil). */
+static long days_from_civil(long y, long m, long d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    long yoe = y - era * 400;
+    long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int fa_report_parse_time(const char *s, double *out)
+{
+    int y, mo, d, h, mi, n = 0;
+    double sec;
+    if (!s || sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+        return -1;
+    if (s[n] && strcmp(s + n, "Z") != 0)
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61)
+        return -1;
+    *out = (double)days_from_civil(y, mo, d) * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
+    return 0;
+}
+
+void fa_report_strategy(const char *command_line, char *buf, size_t n)
+{
+    const char *s = command_line ? command_line : "";
+    const char *found = NULL;
+    for (const char *p = strstr(s, "--strategy"); p; p = strstr(p + 1, "--strategy")) {
+        /* a whole word: at the start or after a blank, followed by '=' or a blank */
+        if (p != s && p[-1] != ' ' && p[-1] != '\t')
+            continue;
+        const char *q = p + strlen("--strategy");
+        if (*q != '=' && *q != ' ' && *q != '\t')
+            continue;
+        q += strspn(q + (*q == '='), " \t") + (*q == '=');
+        if (*q)
+            found = q; /* the last one wins, as in the CLI */
+    }
+    if (!found) {
+        copy(buf, n, "exhaustive");
+        return;
+    }
+    size_t len = strcspn(found, " \t\"'");
+    if (len >= n)
+        len = n - 1;
+    memcpy(buf, found, len);
+    buf[len] = '\0';
+}
+
+double fa_report_nice_width(double max, int bins)
+{
+    if (!(max > 0) || bins < 1)
+        return 1.0;
+    double raw = max / bins;
+    double p = pow(10.0, floor(log10(raw)));
+    static const double steps[] = {1.0, 2.0, 2.5, 5.0, 10.0};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        if (raw <= steps[i] * p * (1 + 1e-9))
+            return steps[i] * p;
+    return 10.0 * p;
+}
+
+const char *fa_report_peer_label(const char *peer)
+{
+    static const struct {
+        const char *name, *label;
+    } known[] = {
+        {"torch_sdpa_flash", "PyTorch SDPA flash (FA2)"},
+        {"torch_sdpa_cudnn", "PyTorch SDPA cuDNN"},
+        {"torch_sdpa_efficient", "PyTorch SDPA mem-efficient"},
+        {"torch_eager", "PyTorch eager"},
+        {"flash_attn", "flash-attn"},
+        {"cudnn", "cuDNN"},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(peer, known[i].name))
+            return known[i].label;
+    return peer;
+}
+
+const char *fa_report_num(double x, char *buf)
+{
+    if (isnan(x))
+        return strcpy(buf, "NaN");
+    snprintf(buf, 32, "%.6g", x);
+    return buf;
+}
+
+static double mib(int64_t bytes)
+{
+    return bytes >= 0 ? (double)bytes / (1024.0 * 1024.0) : NAN;
+}
+
+static double fmax_nan(double a, double b)
+{
+    if (isnan(a))
+        return b;
+    if (isnan(b))
+        return a;
+    return a > b ? a : b;
+}
+
+static int seqlen_x(const fa_problem *p)
+{
+    return p->seqlen_q > p->seqlen_k ? p->seqlen_q : p->seqlen_k;
+}
+
+/* Append word to a ", "-separated list unless it is there already. */
+static void add_distinct(char *list, size_t n, const char *word)
+{
+    if (!*word)
+        return;
+    size_t wl = strlen(word);
+    for (const char *p = list; (p = strstr(p, word)) != NULL; p += wl)
+        if ((p == list || p[-1] == ' ') && (p[wl] == '\0' || p[wl] == ','))
+            return;
+    size_t len = strlen(list);
+    snprintf(list + len, n - len, "%s%s", len ? ", " : "", word);
+}
+
+/* ---- callbacks --------------------------------------------------------------------------- */
+
+static int find_problem(loader *L, const char *name)
+{
+    /* rows come grouped by problem name: the last one is almost always the one */
+    for (int i = L->n_problems - 1; i >= 0; i--)
+        if (!strcmp(L->problems[i].name, name))
+            return i;
+    return -1;
+}
+
+static int on_row(const fa_db_row *r, void *user)
+{
+    loader *L = user;
+    int pi = find_problem(L, r->problem_name);
+    if (pi < 0) {
+        if (GROW(L->problems, L->n_problems, L->cap_problems))
+            return L->nomem = 1;
+        lproblem *p = &L->problems[L->n_problems];
+        memset(p, 0, sizeof *p);
+        copy(p->name, sizeof p->name, r->problem_name);
+        p->p = r->problem;
+        p->gqa = r->gqa > 0 ? r->gqa : 1;
+        p->best = p->eager = -1;
+        pi = L->n_problems++;
+    }
+    if (GROW(L->rows, L->n_rows, L->cap_rows))
+        return L->nomem = 1;
+    lrow *x = &L->rows[L->n_rows++];
+    memset(x, 0, sizeof *x);
+    x->problem = pi;
+    x->v = r->variant;
+    copy(x->variant, sizeof x->variant, r->variant_name);
+    copy(x->status, sizeof x->status, r->status);
+    copy(x->run_uuid, sizeof x->run_uuid, r->run_uuid);
+    x->id = r->id;
+    x->tflops = r->m.tflops;
+    x->median_ms = r->m.median_ms;
+    x->eager_ms = r->m.eager_median_ms;
+    x->peak = r->m.peak_extra_bytes;
+    x->eager_peak = r->m.eager_peak_extra_bytes;
+    x->compile_ms = r->m.build.compile_ms;
+    x->cache_hit = r->m.build.cache_hit;
+    if (fa_report_parse_time(r->measured_at, &x->t))
+        x->t = NAN;
+    x->compile_only = !strcmp(r->device_name, FA_DB_COMPILE_ONLY);
+    if (!x->compile_only)
+        L->problems[pi].timed = 1;
+    if (strcmp(r->measured_at, L->d->data_date) > 0)
+        copy(L->d->data_date, sizeof L->d->data_date, r->measured_at);
+    return 0;
+}
+
+static int peer_index(fa_report_data *d, const char *name)
+{
+    for (int i = 0; i < d->n_peers; i++)
+        if (!strcmp(d->peers[i], name))
+            return i;
+    if (d->n_peers == FA_REPORT_MAX_PEERS)
+        return -1;
+    copy(d->peers[d->n_peers], sizeof d->peers[0], name);
+    return d->n_peers++;
+}
+
+static int on_peer(const fa_db_peer *pe, void *user)
+{
+    loader *L = user;
+    int k = peer_index(L->d, pe->peer);
+    if (k < 0 || !(pe->tflops > 0 || pe->peak_extra_bytes >= 0))
+        return 0; /* more peers than a plot can tell apart, or nothing measured */
+    textf(L->d->peer_labels[k], sizeof L->d->peer_labels[k], "%s%s%s",
+          fa_report_peer_label(pe->peer), pe->version[0] ? " " : "", pe->version);
+    /* by peer, problem, run start: a later run of the same (peer, problem) replaces it */
+    if (L->n_peers > 0) {
+        lpeer *last = &L->peers[L->n_peers - 1];
+        if (last->peer == k && !strcmp(last->problem, pe->problem_name))
+            L->n_peers--;
+    }
+    if (GROW(L->peers, L->n_peers, L->cap_peers))
+        return L->nomem = 1;
+    lpeer *x = &L->peers[L->n_peers++];
+    x->peer = k;
+    copy(x->problem, sizeof x->problem, pe->problem_name);
+    x->p = pe->problem;
+    x->gqa = pe->gqa > 0 ? pe->gqa : 1;
+    x->tflops = pe->tflops > 0 ? pe->tflops : NAN;
+    x->peak = pe->peak_extra_bytes;
+    return 0;
+}
+
+static int on_run(const fa_db_run *r, void *user)
+{
+    loader *L = user;
+    fa_report_data *d = L->d;
+    if (GROW(L->runs, L->n_runs, L->cap_runs))
+        return L->nomem = 1;
+    lrun *x = &L->runs[L->n_runs++];
+    copy(x->uuid, sizeof x->uuid, r->uuid);
+    fa_report_strategy(r->command_line, x->strategy, sizeof x->strategy);
+    if (fa_report_parse_time(r->started_at, &x->started))
+        x->started = NAN;
+    if (strcmp(r->device.name, FA_DB_COMPILE_ONLY) != 0 && r->device.name[0]) {
+        add_distinct(d->gpus, sizeof d->gpus, r->device.name);
+        if (r->device.driver_version > 0) {
+            char v[32];
+            snprintf(v, sizeof v, "%d.%d", r->device.driver_version / 1000,
+                     r->device.driver_version % 1000 / 10);
+            add_distinct(d->drivers, sizeof d->drivers, v);
+        }
+    }
+    add_distinct(d->versions, sizeof d->versions, r->fa_tune_version);
+    return 0;
+}
+
+static int on_winner(const fa_db_winner *w, void *user)
+{
+    loader *L = user;
+    fa_report_data *d = L->d;
+    if (GROW(d->winners, d->n_winners, L->cap_winners))
+        return L->nomem = 1;
+    d->winners[d->n_winners++] = *w;
+    return 0;
+}
+
+/* ---- reduction --------------------------------------------------------------------------- */
+
+/* Mark the latest timed row of every (problem, variant): rows arrive grouped by problem, then
+ * variant, then run start and row id, so it is the last timed row of its group. */
+static void mark_latest(loader *L)
+{
+    int prev = -1;
+    for (int i = 0; i < L->n_rows; i++) {
+        lrow *r = &L->rows[i];
+        if (r->compile_only)
+            continue;
+        if (prev >= 0 && L->rows[prev].problem == r->problem &&
+            !strcmp(L->rows[prev].variant, r->variant))
+            L->rows[prev].latest = 0;
+        r->latest = 1;
+        prev = i;
+    }
+}
+
+static int is_ok(const lrow *r)
+{
+    return !strcmp(r->status, "ok") && r->tflops > 0 && r->median_ms > 0;
+}
+
+static void pick_best(loader *L)
+{
+    for (int i = 0; i < L->n_rows; i++) {
+        lrow *r = &L->rows[i];
+        lproblem *p = &L->problems[r->problem];
+        if (!r->latest)
+            continue;
+        if (is_ok(r)) {
+            p->ok_variants++;
+            if (p->best < 0 || r->tflops > L->rows[p->best].tflops)
+                p->best = i;
+        }
+    }
+    for (int i = 0; i < L->n_rows; i++) {
+        lrow *r = &L->rows[i];
+        lproblem *p = &L->problems[r->problem];
+        if (r->compile_only || !(r->eager_ms > 0))
+            continue;
+        if (p->best >= 0 && L->rows[p->best].eager_ms > 0) {
+            p->eager = p->best;
+            continue;
+        }
+        /* the latest row that timed eager: by time, then row id */
+        if (p->eager < 0)
+            p->eager = i;
+        else {
+            const lrow *e = &L->rows[p->eager];
+            if (r->t > e->t || (r->t == e->t && r->id > e->id))
+                p->eager = i;
+        }
+    }
+}
+
+typedef struct acc {
+    double sum;
+    int n;
+} acc;
+
+static void acc_add(acc *a, double x)
+{
+    if (isnan(x))
+        return;
+    a->sum += x;
+    a->n++;
+}
+
+static double acc_mean(const acc *a)
+{
+    return a->n ? a->sum / a->n : NAN;
+}
+
+typedef struct pacc {
+    int seqlen, problems;
+    acc tflops, eager;
+    double flash_mib, eager_mib;
+    char variant[FA_VARIANT_NAME_MAX];
+    acc peer[FA_REPORT_MAX_PEERS];
+    double peer_mib[FA_REPORT_MAX_PEERS];
+} pacc;
+
+typedef struct key {
+    fa_dtype dtype;
+    int head_dim, causal, varlen, gqa;
+} key;
+
+typedef struct panel_build {
+    key k;
+    pacc *pts;
+    int n, cap;
+} panel_build;
+
+typedef struct panels_build {
+    panel_build *b;
+    int n, cap;
+} panels_build;
+
+static key key_of(const fa_problem *p, int gqa)
+{
+    key k = {p->dtype, p->head_dim, p->causal ? 1 : 0, p->varlen ? 1 : 0, gqa};
+    return k;
+}
+
+static int key_cmp(const key *a, const key *b)
+{
+    if (a->dtype != b->dtype)
+        return a->dtype < b->dtype ? -1 : 1;
+    if (a->head_dim != b->head_dim)
+        return a->head_dim < b->head_dim ? -1 : 1;
+    if (a->causal != b->causal)
+        return a->causal - b->causal;
+    if (a->varlen != b->varlen)
+        return a->varlen - b->varlen;
+    return a->gqa < b->gqa ? -1 : a->gqa > b->gqa;
+}
+
+static int build_cmp(const void *a, const void *b)
+{
+    return key_cmp(&((const panel_build *)a)->k, &((const panel_build *)b)->k);
+}
+
+static int point_cmp(const void *a, const void *b)
+{
+    const pacc *x = a, *y = b;
+    return x->seqlen < y->seqlen ? -1 : x->seqlen > y->seqlen;
+}
+
+/* The point of key k at x, created if needed; NULL when out of memory. */
+static pacc *point_at(panels_build *pb, key k, int x)
+{
+    panel_build *b = NULL;
+    for (int i = 0; i < pb->n && !b; i++)
+        if (!key_cmp(&pb->b[i].k, &k))
+            b = &pb->b[i];
+    if (!b) {
+        if (GROW(pb->b, pb->n, pb->cap))
+            return NULL;
+        b = &pb->b[pb->n++];
+        memset(b, 0, sizeof *b);
+        b->k = k;
+    }
+    for (int i = 0; i < b->n; i++)
+        if (b->pts[i].seqlen == x)
+            return &b->pts[i];
+    if (GROW(b->pts, b->n, b->cap))
+        return NULL;
+    pacc *pt = &b->pts[b->n++];
+    memset(pt, 0, sizeof *pt);
+    pt->seqlen = x;
+    pt->flash_mib = pt->eager_mib = NAN;
+    for (int i = 0; i < FA_REPORT_MAX_PEERS; i++)
+        pt->peer_mib[i] = NAN;
+    strcpy(pt->variant, "-");
+    return pt;
+}
+
+/* FLOPs of a problem by the convention, in units of 1e9 (so TFLOP/s = gflop / ms). */
+static double problem_gflop(const lproblem *p, const lrow *best)
+{
+    if (!p->p.varlen)
+        return fa_problem_flops(&p->p, NULL, NULL) / 1e9;
+    /* varlen lengths are drawn by the harness: recover the count from a timed row */
+    return best ? best->tflops * best->median_ms : NAN;
+}
+
+/* One panel's figures from its accumulated points. */
+static void finish_panel(const fa_report_data *d, const panel_build *b, fa_report_panel *p,
+                         fa_report_point *pts)
+{
+    memset(p, 0, sizeof *p);
+    p->dtype = b->k.dtype;
+    p->head_dim = b->k.head_dim;
+    p->causal = b->k.causal;
+    p->varlen = b->k.varlen;
+    p->gqa = b->k.gqa;
+    p->ceiling = NAN;
+    for (int j = 0; j < b->n; j++) {
+        const pacc *a = &b->pts[j];
+        fa_report_point *o = &pts[j];
+        o->seqlen = a->seqlen;
+        o->problems = a->problems;
+        o->tflops = acc_mean(&a->tflops);
+        o->eager_tflops = acc_mean(&a->eager);
+        o->flash_mib = a->flash_mib;
+        o->eager_mib = a->eager_mib;
+        copy(o->variant, sizeof o->variant, a->variant);
+        p->has_eager |= !isnan(o->eager_tflops);
+        p->has_memory |= !isnan(o->flash_mib) || !isnan(o->eager_mib);
+        for (int k = 0; k < FA_REPORT_MAX_PEERS; k++) {
+            o->peer_tflops[k] = k < d->n_peers ? acc_mean(&a->peer[k]) : NAN;
+            o->peer_mib[k] = k < d->n_peers ? a->peer_mib[k] : NAN;
+            if (!isnan(o->peer_tflops[k]))
+                p->peers_present |= 1u << k;
+            if (!isnan(o->peer_mib[k]))
+                p->peers_memory |= 1u << k;
+        }
+    }
+    p->has_memory |= p->peers_memory != 0;
+    p->points = pts;
+    p->n_points = b->n;
+    snprintf(p->stem, sizeof p->stem, "hd%d_%s_%s%s", p->head_dim, fa_dtype_name(p->dtype),
+             p->causal ? "causal" : "noncausal", p->varlen ? "_varlen" : "");
+    snprintf(p->label, sizeof p->label, "hd%d %s %s%s", p->head_dim, fa_dtype_name(p->dtype),
+             p->causal ? "causal" : "non-causal", p->varlen ? " varlen" : "");
+    if (p->gqa > 1) {
+        size_t sl = strlen(p->stem), ll = strlen(p->label);
+        snprintf(p->stem + sl, sizeof p->stem - sl, "_gqa%d", p->gqa);
+        snprintf(p->label + ll, sizeof p->label - ll, " GQA %d", p->gqa);
+    }
+}
+
+static fa_status build_panels(loader *L, fa_err *err)
+{
+    fa_report_data *d = L->d;
+    panels_build pb = {0};
+    fa_status st = FA_OK;
+
+    for (int i = 0; i < L->n_problems; i++) {
+        const lproblem *p = &L->problems[i];
+        if (!p->timed)
+            continue;
+        pacc *pt = point_at(&pb, key_of(&p->p, p->gqa), seqlen_x(&p->p));
+        if (!pt)
+            goto nomem;
+        const lrow *best = p->best >= 0 ? &L->rows[p->best] : NULL;
+        const lrow *eager = p->eager >= 0 ? &L->rows[p->eager] : NULL;
+        pt->problems++;
+        if (best) {
+            acc_add(&pt->tflops, best->tflops);
+            pt->flash_mib = fmax_nan(pt->flash_mib, mib(best->peak));
+            if (!strcmp(pt->variant, "-"))
+                copy(pt->variant, sizeof pt->variant, best->variant);
+        }
+        if (eager) {
+            acc_add(&pt->eager, problem_gflop(p, best) / eager->eager_ms);
+            pt->eager_mib = fmax_nan(pt->eager_mib, mib(eager->eager_peak));
+        }
+    }
+    for (int i = 0; i < L->n_peers; i++) {
+        const lpeer *pe = &L->peers[i];
+        pacc *pt = point_at(&pb, key_of(&pe->p, pe->gqa), seqlen_x(&pe->p));
+        if (!pt)
+            goto nomem;
+        acc_add(&pt->peer[pe->peer], pe->tflops);
+        pt->peer_mib[pe->peer] = fmax_nan(pt->peer_mib[pe->peer], mib(pe->peak));
+    }
+
+    qsort(pb.b, (size_t)pb.n, sizeof *pb.b, build_cmp);
+    d->panels = calloc((size_t)pb.n + 1, sizeof *d->panels);
+    if (!d->panels)
+        goto nomem;
+    for (int i = 0; i < pb.n; i++) {
+        panel_build *b = &pb.b[i];
+        qsort(b->pts, (size_t)b->n, sizeof *b->pts, point_cmp);
+        fa_report_point *pts = calloc((size_t)b->n + 1, sizeof *pts);
+        if (!pts)
+            goto nomem;
+        finish_panel(d, b, &d->panels[d->n_panels++], pts);
+    }
+    goto cleanup;
+
+nomem:
+    st = FA_ERR(err, FA_NOMEM, "cannot build the report panels: out of memory");
+cleanup:
+    for (int i = 0; i < pb.n; i++)
+        free(pb.b[i].pts);
+    free(pb.b);
+    return st;
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Add x to a sorted set of ints (caller guarantees room). */
+static void set_add(int *set, int *n, int x)
+{
+    for (int i = 0; i < *n; i++)
+        if (set[i] == x)
+            return;
+    set[(*n)++] = x;
+    qsort(set, (size_t)*n, sizeof *set, int_cmp);
+}
+
+static fa_status build_heatmap(loader *L, int pi, fa_err *err)
+{
+    fa_report_data *d = L->d;
+    int n = 0;
+    for (int i = 0; i < L->n_rows; i++)
+        n += L->rows[i].problem == pi && L->rows[i].latest;
+    d->block_ms = calloc((size_t)n + 1, sizeof *d->block_ms);
+    d->block_ns = calloc((size_t)n + 1, sizeof *d->block_ns);
+    if (!d->block_ms || !d->block_ns)
+        return FA_ERR(err, FA_NOMEM, "cannot build the heatmap: out of memory");
+    for (int i = 0; i < L->n_rows; i++) {
+        const lrow *r = &L->rows[i];
+        if (r->problem != pi || !r->latest)
+            continue;
+        set_add(d->block_ms, &d->n_block_ms, r->v.block_m);
+        set_add(d->block_ns, &d->n_block_ns, r->v.block_n);
+    }
+    d->n_cells = d->n_block_ms * d->n_block_ns;
+    d->cells = calloc((size_t)d->n_cells + 1, sizeof *d->cells);
+    if (!d->cells)
+        return FA_ERR(err, FA_NOMEM, "cannot build the heatmap: out of memory");
+    for (int a = 0; a < d->n_block_ms; a++) {
+        for (int b = 0; b < d->n_block_ns; b++) {
+            fa_report_cell *c = &d->cells[a * d->n_block_ns + b];
+            c->block_m = d->block_ms[a];
+            c->block_n = d->block_ns[b];
+            c->tflops = NAN;
+            strcpy(c->status, "-");
+            strcpy(c->variant, "-");
+            strcpy(c->rest, "-");
+            /* the best ok variant, else the most common failure (ties: alphabetical) */
+            int best_count = 0;
+            for (int i = 0; i < L->n_rows; i++) {
+                const lrow *r = &L->rows[i];
+                if (r->problem != pi || !r->latest || r->v.block_m != c->block_m ||
+                    r->v.block_n != c->block_n)
+                    continue;
+                if (is_ok(r)) {
+                    if (isnan(c->tflops) || r->tflops > c->tflops) {
+                        c->tflops = r->tflops;
+                        strcpy(c->status, "ok");
+                        copy(c->variant, sizeof c->variant, r->variant);
+                        snprintf(c->rest, sizeof c->rest, "w%ds%d%s", r->v.warps, r->v.stages,
+                                 r->v.q_in_regs ? "q" : "");
+                    }
+                    continue;
+                }
+                if (!isnan(c->tflops))
+                    continue;
+                int count = 0;
+                for (int j = 0; j < L->n_rows; j++) {
+                    const lrow *s = &L->rows[j];
+                    count += s->problem == pi && s->latest && s->v.block_m == c->block_m &&
+                             s->v.block_n == c->block_n && !is_ok(s) &&
+                             !strcmp(s->status, r->status);
+                }
+                if (count > best_count ||
+                    (count == best_count && strcmp(r->status, c->status) < 0)) {
+                    best_count = count;
+                    copy(c->status, sizeof c->status, r->status);
+                }
+            }
+        }
+    }
+    return FA_OK;
+}
+
+static int step_cmp(const void *a, const void *b)
+{
+    const lrow *x = *(const lrow *const *)a, *y = *(const lrow *const *)b;
+    if (x->t != y->t)
+        return x->t < y->t ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static fa_status build_convergence(loader *L, int pi, fa_err *err)
+{
+    fa_report_data *d = L->d;
+    fa_status st = FA_OK;
+    const lrow **mine = calloc((size_t)L->n_rows + 1, sizeof *mine);
+    d->series = calloc((size_t)L->n_runs + 1, sizeof *d->series);
+    if (!mine || !d->series) {
+        st = FA_ERR(err, FA_NOMEM, "cannot build the convergence plot: out of memory");
+        goto cleanup;
+    }
+    for (int k = 0; k < L->n_runs; k++) {
+        const lrun *run = &L->runs[k];
+        int n = 0;
+        for (int i = 0; i < L->n_rows; i++) {
+            const lrow *r = &L->rows[i];
+            if (r->problem == pi && !r->compile_only && !isnan(r->t) &&
+                !strcmp(r->run_uuid, run->uuid))
+                mine[n++] = r;
+        }
+        if (!n)
+            continue;
+        qsort(mine, (size_t)n, sizeof *mine, step_cmp);
+        double start =
+            !isnan(run->started) && run->started <= mine[0]->t ? run->started : mine[0]->t;
+        fa_report_series *s = &d->series[d->n_series];
+        s->steps = calloc((size_t)n, sizeof *s->steps);
+        if (!s->steps) {
+            st = FA_ERR(err, FA_NOMEM, "cannot build the convergence plot: out of memory");
+            goto cleanup;
+        }
+        double best = NAN;
+        for (int i = 0; i < n; i++) {
+            if (!is_ok(mine[i]))
+                continue;
+            best = fmax_nan(best, mine[i]->tflops);
+            fa_report_step *x = &s->steps[s->n_steps++];
+            x->elapsed_s = mine[i]->t - start;
+            x->tflops = mine[i]->tflops;
+            x->best = best;
+        }
+        if (!s->n_steps) {
+            free(s->steps);
+            s->steps = NULL;
+            continue;
+        }
+        copy(s->run_uuid, sizeof s->run_uuid, run->uuid);
+        copy(s->strategy, sizeof s->strategy, run->strategy);
+        snprintf(s->label, sizeof s->label, "%s, run %.8s", s->strategy, run->uuid);
+        d->n_series++;
+    }
+cleanup:
+    free(mine);
+    return st;
+}
+
+typedef struct compile_item {
+    const char *run, *variant;
+    double ms;
+} compile_item;
+
+static int compile_item_cmp(const void *a, const void *b)
+{
+    const compile_item *x = a, *y = b;
+    int c = strcmp(x->run, y->run);
+    return c ? c : strcmp(x->variant, y->variant);
+}
+
+static int double_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static fa_status build_compile(loader *L, fa_err *err)
+{
+    fa_report_data *d = L->d;
+    compile_item *items = calloc((size_t)L->n_rows + 1, sizeof *items);
+    d->compile_ms = calloc((size_t)L->n_rows + 1, sizeof *d->compile_ms);
+    if (!items || !d->compile_ms) {
+        free(items);
+        return FA_ERR(err, FA_NOMEM, "cannot build the compile-time histogram: out of memory");
+    }
+    int n = 0;
+    for (int i = 0; i < L->n_rows; i++) {
+        const lrow *r = &L->rows[i];
+        if (r->compile_ms > 0 && r->cache_hit != 1)
+            items[n++] = (compile_item){r->run_uuid, r->variant, r->compile_ms};
+    }
+    /* one compile per (run, variant): rows of other problems repeat the same build figures */
+    qsort(items, (size_t)n, sizeof *items, compile_item_cmp);
+    for (int i = 0; i < n; i++)
+        if (i == 0 || compile_item_cmp(&items[i - 1], &items[i]))
+            d->compile_ms[d->n_compile++] = items[i].ms;
+    qsort(d->compile_ms, (size_t)d->n_compile, sizeof *d->compile_ms, double_cmp);
+    free(items);
+    return FA_OK;
+}
+
+static int add_plot(fa_report_data *d, int *cap, fa_report_plot_kind kind, int panel,
+                    const char *stem, const char *title)
+{
+    if (GROW(d->plots, d->n_plots, *cap))
+        return -1;
+    fa_report_plot *p = &d->plots[d->n_plots++];
+    p->kind = kind;
+    p->panel = panel;
+    copy(p->stem, sizeof p->stem, stem);
+    copy(p->title, sizeof p->title, title);
+    return 0;
+}
+
+static fa_status build_plots(fa_report_data *d, fa_err *err)
+{
+    int cap = 0;
+    char stem[FA_REPORT_STEM_MAX + 16], title[FA_REPORT_TEXT_MAX];
+    int bad = 0;
+    for (int i = 0; i < d->n_panels; i++) {
+        const fa_report_panel *p = &d->panels[i];
+        snprintf(stem, sizeof stem, "tflops_%s", p->stem);
+        snprintf(title, sizeof title, "Forward TFLOP/s vs sequence length: %s, %s", d->arch,
+                 p->label);
+        bad |= add_plot(d, &cap, FA_PLOT_TFLOPS, i, stem, title);
+    }
+    for (int i = 0; i < d->n_panels; i++) {
+        const fa_report_panel *p = &d->panels[i];
+        if (!p->has_eager)
+            continue;
+        snprintf(stem, sizeof stem, "speedup_%s", p->stem);
+        snprintf(title, sizeof title, "Speed-up over eager attention: %s, %s", d->arch, p->label);
+        bad |= add_plot(d, &cap, FA_PLOT_SPEEDUP, i, stem, title);
+    }
+    for (int i = 0; i < d->n_panels; i++) {
+        const fa_report_panel *p = &d->panels[i];
+        if (!p->has_memory)
+            continue;
+        snprintf(stem, sizeof stem, "memory_%s", p->stem);
+        snprintf(title, sizeof title, "Peak extra device memory vs sequence length: %s, %s",
+                 d->arch, p->label);
+        bad |= add_plot(d, &cap, FA_PLOT_MEMORY, i, stem, title);
+    }
+    if (d->n_cells > 0) {
+        snprintf(title, sizeof title, "TFLOP/s by tile size (BLOCK_M x BLOCK_N): %s, %s", d->arch,
+                 d->problem);
+        bad |= add_plot(d, &cap, FA_PLOT_HEATMAP, -1, "heatmap", title);
+    }
+    if (d->n_series > 0) {
+        snprintf(title, sizeof title, "Tuning convergence, best TFLOP/s so far: %s, %s", d->arch,
+                 d->problem);
+        bad |= add_plot(d, &cap, FA_PLOT_CONVERGENCE, -1, "convergence", title);
+    }
+    if (d->n_compile > 0) {
+        snprintf(title, sizeof title,
+                 "NVRTC compile time per variant: %s (%d compiles, cache "
+                 "hits left out)",
+                 d->arch, d->n_compile);
+        bad |= add_plot(d, &cap, FA_PLOT_COMPILE, -1, "compile_time", title);
+    }
+    return bad ? FA_ERR(err, FA_NOMEM, "cannot list the report plots: out of memory") : FA_OK;
+}
+
+static void build_footer(fa_report_data *d)
+{
+    char date[FA_DB_TIME_MAX];
+    copy(date, sizeof date, d->data_date);
+    if (strlen(date) >= 16) {
+        date[10] = ' ';
+        date[16] = '\0';
+    }
+    textf(d->footer, sizeof d->footer, "%s | %s | CUDA driver %s | fa-tune %s | data of %s%s",
+          d->arch, d->gpus[0] ? d->gpus : "unknown GPU", d->drivers[0] ? d->drivers : "?",
+          d->versions[0] ? d->versions : "?", date[0] ? date : "?", date[0] ? " UTC" : "");
+}
+
+fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, fa_report_data *d,
+                              fa_err *err)
+{
+    fa_status st = FA_OK;
+    loader L;
+    memset(&L, 0, sizeof L);
+    memset(d, 0, sizeof *d);
+    L.d = d;
+    L.arch = arch;
+    copy(d->arch, sizeof d->arch, arch);
+    copy(d->db_path, sizeof d->db_path, fa_db_path(db));
+
+    fa_db_filter f = {0};
+    f.arch = arch;
+#define LOAD(call)                                                                                 \
+    do {                                                                                           \
+        if ((st = (call)) != FA_OK)                                                                \
+            goto cleanup;                                                                          \
+        if (L.nomem) {                                                                             \
+            st = FA_ERR(err, FA_NOMEM, "cannot read '%s': out of memory", d->db_path);             \
+            goto cleanup;                                                                          \
+        }                                                                                          \
+    } while (0)
+    LOAD(fa_db_measurements(db, &f, on_row, &L, err));
+    LOAD(fa_db_peers(db, arch, on_peer, &L, err));
+    LOAD(fa_db_runs(db, arch, on_run, &L, err));
+    LOAD(fa_db_winners(db, arch, on_winner, &L, err));
+#undef LOAD
+
+    int timed = 0;
+    for (int i = 0; i < L.n_rows; i++)
+        timed += !L.rows[i].compile_only;
+    d->n_measurements = timed;
+    if (!timed && !L.n_peers) {
+        st = FA_ERR(err, FA_NOT_FOUND,
+                    "no timed measurements for %s in '%s'%s: run 'fa-tune --arch %s --headdim "
+                    "128' on a GPU of that arch first (or --db to read another file)",
+                    arch, d->db_path, L.n_rows ? " (only compile-only sweeps)" : "", arch);
+        goto cleanup;
+    }
+
+    mark_latest(&L);
+    pick_best(&L);
+    if ((st = build_panels(&L, err)) != FA_OK)
+        goto cleanup;
+    for (int i = 0; i < d->n_panels; i++) {
+        double t = 0;
+        int found = 0;
+        if ((st = fa_db_ceiling_best(db, arch, d->panels[i].dtype, &t, &found, err)) != FA_OK)
+            goto cleanup;
+        d->panels[i].ceiling = found && t > 0 ? t : NAN;
+    }
+
+    /* the heatmap and convergence problem */
+    int pi = -1;
+    if (problem) {
+        pi = find_problem(&L, problem);
+        if (pi < 0 || !L.problems[pi].timed) {
+            st = FA_ERR(err, FA_NOT_FOUND,
+                        "no timed measurements of problem '%s' for %s in '%s' ('fa-tune db "
+                        "list' shows the problems stored)",
+                        problem, arch, d->db_path);
+            goto cleanup;
+        }
+    } else {
+        for (int i = 0; i < L.n_problems; i++)
+            if (L.problems[i].timed && L.problems[i].ok_variants > 0 &&
+                (pi < 0 || L.problems[i].ok_variants > L.problems[pi].ok_variants))
+                pi = i;
+    }
+    if (pi >= 0) {
+        copy(d->problem, sizeof d->problem, L.problems[pi].name);
+        if ((st = build_heatmap(&L, pi, err)) != FA_OK ||
+            (st = build_convergence(&L, pi, err)) != FA_OK)
+            goto cleanup;
+    }
+    if ((st = build_compile(&L, err)) != FA_OK)
+        goto cleanup;
+    build_footer(d);
+    st = build_plots(d, err);
+
+cleanup:
+    free(L.rows);
+    free(L.problems);
+    free(L.peers);
+    free(L.runs);
+    if (st != FA_OK)
+        fa_report_data_release(d);
+    return st;
+}
+
+void fa_report_data_release(fa_report_data *d)
+{
+    if (!d)
+        return;
+    for (int i = 0; i < d->n_panels; i++)
+        free(d->panels[i].points);
+    free(d->panels);
+    free(d->cells);
+    free(d->block_ms);
+    free(d->block_ns);
+    for (int i = 0; i < d->n_series; i++)
+        free(d->series[i].steps);
+    free(d->series);
+    free(d->compile_ms);
+    free(d->winners);
+    free(d->plots);
+    memset(d, 0, sizeof *d);
+}

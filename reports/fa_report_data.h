@@ -1,0 +1,191 @@
+/*
+ * fa_report_data.h -- what the files of the report share: the figures extracted from the
+ * database (fa_report_data, filled by fa_report_data.c), the list of plots, the temporary-file
+ * helper, and the writers of .dat files, gnuplot scripts and index pages. Nothing here is
+ * installed; fa_report.h is the public face.
+ *
+ * Extraction rules (the index page states them too):
+ *   - per (variant, problem) only the latest measurement counts (latest run start, then the
+ *     latest row), as in the winners view; compile-only sweeps never count for speed;
+ *   - fa-tune's figure for a problem is its best latest-ok measurement; the eager figures
+ *     come from that same measurement (timed side by side), else from the latest one that
+ *     timed eager;
+ *   - a panel is (dtype, head dim, causal, varlen, gqa); its x is max(seqlen_q, seqlen_k);
+ *     several problems on one x (different batch or heads) are averaged (TFLOP/s) or maxed
+ *     (memory); peers are matched on the same panel and x, the latest run per problem.
+ */
+#ifndef FA_REPORT_DATA_H
+#define FA_REPORT_DATA_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fa_db.h"
+#include "fa_report.h"
+
+#define FA_REPORT_MAX_PEERS 16
+#define FA_REPORT_STEM_MAX 96
+#define FA_REPORT_TEXT_MAX 512
+
+/* One x of a panel. NAN where a value is unknown. */
+typedef struct fa_report_point {
+    int seqlen;
+    int problems;                            /* fa-tune problems averaged here */
+    double tflops;                           /* fa-tune's best, mean over problems */
+    double eager_tflops;                     /* mean */
+    double flash_mib, eager_mib;             /* peak extra memory, max over problems */
+    char variant[FA_VARIANT_NAME_MAX];       /* winner of the first problem ("-" if none) */
+    double peer_tflops[FA_REPORT_MAX_PEERS]; /* mean */
+    double peer_mib[FA_REPORT_MAX_PEERS];    /* max */
+} fa_report_point;
+
+typedef struct fa_report_panel {
+    fa_dtype dtype;
+    int head_dim, causal, varlen, gqa;
+    char stem[FA_REPORT_STEM_MAX];  /* "hd128_bf16_causal" */
+    char label[FA_REPORT_STEM_MAX]; /* "hd128 bf16 causal" */
+    fa_report_point *points;        /* by seqlen */
+    int n_points;
+    int has_eager, has_memory; /* anything to draw in the speed-up / memory plots */
+    unsigned peers_present;    /* bit i: peer i has a TFLOP/s value in this panel */
+    unsigned peers_memory;     /* bit i: peer i has a memory value in this panel */
+    double ceiling;            /* best GEMM ceiling of the dtype, NAN if none */
+} fa_report_panel;
+
+/* One heatmap cell: a (BLOCK_M, BLOCK_N) pair seen on the chosen problem. */
+typedef struct fa_report_cell {
+    int block_m, block_n;
+    double tflops;                     /* best latest-ok over the other parameters; NAN */
+    char status[FA_DB_STATUS_MAX];     /* "ok", or the most common failure ("unsupported") */
+    char variant[FA_VARIANT_NAME_MAX]; /* the best variant, "-" if none */
+    char rest[32];                     /* its other parameters, "w4s2q" */
+} fa_report_cell;
+
+/* One measurement of the chosen problem on the way to the best. */
+typedef struct fa_report_step {
+    double elapsed_s; /* since the run started */
+    double tflops;    /* this measurement (ok ones only) */
+    double best;      /* best so far in the run */
+} fa_report_step;
+
+typedef struct fa_report_series {
+    char run_uuid[FA_DB_UUID_MAX];
+    char strategy[32]; /* from the run's command line (--strategy X), default exhaustive */
+    char label[128];   /* "exhaustive, run 0f8fad5b" */
+    fa_report_step *steps;
+    int n_steps;
+} fa_report_series;
+
+typedef enum fa_report_plot_kind {
+    FA_PLOT_TFLOPS,
+    FA_PLOT_SPEEDUP,
+    FA_PLOT_MEMORY,
+    FA_PLOT_HEATMAP,
+    FA_PLOT_CONVERGENCE,
+    FA_PLOT_COMPILE
+} fa_report_plot_kind;
+
+typedef struct fa_report_plot {
+    fa_report_plot_kind kind;
+    int panel; /* index into panels for the per-panel kinds, else -1 */
+    char stem[FA_REPORT_STEM_MAX];
+    char title[FA_REPORT_TEXT_MAX];
+} fa_report_plot;
+
+typedef struct fa_report_data {
+    char arch[FA_DB_ARCH_MAX];
+    char db_path[1024];
+    /* provenance, for every footer */
+    char gpus[FA_REPORT_TEXT_MAX];   /* distinct device names, ", "-joined */
+    char drivers[128];               /* "12.4" */
+    char versions[128];              /* distinct fa-tune versions */
+    char data_date[FA_DB_TIME_MAX];  /* max measured_at */
+    char footer[FA_REPORT_TEXT_MAX]; /* the footer line */
+    int n_peers;
+    char peers[FA_REPORT_MAX_PEERS][FA_DB_NAME_MAX];           /* sorted */
+    char peer_labels[FA_REPORT_MAX_PEERS][FA_REPORT_STEM_MAX]; /* "PyTorch SDPA flash 2.5.1" */
+    fa_report_panel *panels;
+    int n_panels;
+    /* heatmap and convergence: one problem */
+    char problem[FA_PROBLEM_NAME_MAX]; /* "" when no problem has an ok measurement */
+    fa_report_cell *cells;
+    int n_cells;
+    int *block_ms, n_block_ms; /* heatmap rows, ascending */
+    int *block_ns, n_block_ns; /* heatmap columns, ascending */
+    fa_report_series *series;
+    int n_series;
+    /* compile times, ms, one per (run, variant) compiled (not a cache hit), ascending */
+    double *compile_ms;
+    int n_compile;
+    fa_db_winner *winners; /* fa_db_winners order */
+    int n_winners;
+    int n_measurements; /* timed (not compile-only) measurements for the arch */
+    fa_report_plot *plots;
+    int n_plots;
+} fa_report_data;
+
+/* The FLOP convention sentence every report prints. */
+extern const char fa_report_flop_convention[];
+
+/* Read everything for arch from db. problem: the heatmap/convergence problem (NULL: the one
+ * with the most variants measured ok). FA_NOT_FOUND when there is nothing timed for the arch
+ * or the problem has no measurement. On success *d owns arrays (fa_report_data_release). */
+fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, fa_report_data *d,
+                              fa_err *err);
+void fa_report_data_release(fa_report_data *d);
+
+/* ---- helpers (exposed for the unit tests) ---------------------------------------------- */
+
+/* "2026-11-21T17:25:49.123Z" (also a space for T, no Z, no fraction) -> seconds since the
+ * epoch, UTC. Returns 0 and writes *out on success, -1 otherwise. */
+int fa_report_parse_time(const char *s, double *out);
+
+/* The tuning strategy of a command line: the word after --strategy (or --strategy=X);
+ * "exhaustive" when absent. Written to buf (n bytes). */
+void fa_report_strategy(const char *command_line, char *buf, size_t n);
+
+/* A "nice" histogram bin width (1, 2, 2.5 or 5 times a power of ten) splitting [0, max] into
+ * about `bins` bins. */
+double fa_report_nice_width(double max, int bins);
+
+/* Human label of a peer name ("torch_sdpa_flash" -> "PyTorch SDPA flash (FA2)"). */
+const char *fa_report_peer_label(const char *peer);
+
+/* A double as the .dat files write it: "%.6g", "NaN" for NAN. buf >= 32 bytes. */
+const char *fa_report_num(double x, char *buf);
+
+/* ---- files ------------------------------------------------------------------------------ */
+
+/* A file written under a temporary name (dir/.name.tmp) and renamed into place by commit. */
+typedef struct fa_report_file {
+    FILE *f;
+    char tmp[4096];
+    char path[4096];
+} fa_report_file;
+
+/* Create dir and its parents (mode 0777 minus umask); FA_IO naming the part that failed. */
+fa_status fa_report_mkdirs(const char *dir, fa_err *err);
+fa_status fa_report_file_open(fa_report_file *rf, const char *dir, const char *name, fa_err *err);
+/* Flush, close and rename; FA_IO if anything failed (the temporary is removed). */
+fa_status fa_report_file_commit(fa_report_file *rf, fa_err *err);
+/* Close and remove the temporary; safe on a file never opened or already committed. */
+void fa_report_file_abort(fa_report_file *rf);
+
+/* ---- writers ---------------------------------------------------------------------------- */
+
+/* The .dat file of plot p (name: p->stem + ".dat"). */
+fa_status fa_report_dat_write(const fa_report_data *d, const fa_report_plot *p, FILE *f);
+/* The gnuplot script of plot p: reads p->stem.dat, writes <out>.png / <out>.svg, where the
+ * gnuplot variable `out` defaults to p->stem. */
+fa_status fa_report_gp_write(const fa_report_data *d, const fa_report_plot *p, unsigned formats,
+                             FILE *f);
+/* index.html / index.md. `formats` says which images exist. */
+fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *f);
+fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f);
+
+/* Run `gnuplot script` with dir as the working directory and `out` set to out_stem. FA_ERROR
+ * with the end of gnuplot's stderr when it fails. */
+fa_status fa_report_gnuplot_run(const char *gnuplot, const char *dir, const char *script,
+                                const char *out_stem, fa_err *err);
+
+#endif /* FA_REPORT_DATA_H */

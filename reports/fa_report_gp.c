@@ -1,0 +1,390 @@
+/*
+ * This file implements the gnuplot scripts of the report. Each script is standalone -- it
+ * reads its .dat file from the folder it is run in and draws the PNG and/or SVG -- so a user
+ * can restyle it and run `gnuplot <name>.gp` again. fa-tune runs the same script with the
+ * gnuplot variable `out` set to a temporary name and renames the images into place.
+ *
+ * Looks: a 1024x640 canvas, the legend outside the plot area on the right (it never covers
+ * data), text drawn literally (noenhanced: variant names are full of underscores), one colour
+ * per series that stays the same on every plot, and the provenance footer in small grey type.
+ */
+#include "fa_report_data.h"
+
+#include <math.h>
+#include <string.h>
+
+#define COLOR_FA_TUNE "#d62728"
+#define COLOR_EAGER "#7f7f7f"
+
+static const char *const peer_colors[] = {"#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e",
+                                          "#8c564b", "#e377c2", "#17becf", "#bcbd22"};
+
+/* Write s as a single-quoted gnuplot string (no escapes inside but '' for '). */
+static void gp_str(FILE *f, const char *s)
+{
+    fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', f);
+        if (*s != '\n')
+            fputc(*s, f);
+    }
+    fputc('\'', f);
+}
+
+static void preamble(const fa_report_data *d, const fa_report_plot *p, unsigned formats, FILE *f)
+{
+    fprintf(f, "# fa-tune report: %s\n", p->title);
+    fprintf(f, "# Draws %s.dat (same folder). Restyle freely, then redraw with\n", p->stem);
+    fprintf(f, "#     gnuplot %s.gp\n", p->stem);
+    fprintf(f, "# which writes %s%s%s beside it.\n", formats & FA_REPORT_PNG ? p->stem : "",
+            formats & FA_REPORT_PNG ? ".png" : "",
+            formats == (FA_REPORT_PNG | FA_REPORT_SVG) ? " and " : "");
+    if (formats & FA_REPORT_SVG)
+        fprintf(f, "#     (and %s.svg)\n", p->stem);
+    fprintf(f, "if (!exists(\"out\")) out = ");
+    gp_str(f, p->stem);
+    fprintf(f, "\nset encoding utf8\n");
+    fprintf(f, "datafile = ");
+    gp_str(f, p->stem);
+    fprintf(f, ".'.dat'\n");
+    fprintf(f, "footer = ");
+    gp_str(f, d->footer);
+    fprintf(f, "\nset title ");
+    gp_str(f, p->title);
+    fprintf(f, " font ',13'\n");
+    fprintf(f, "set label 99 footer at screen 0.01, screen 0.025 left font ',8' "
+               "textcolor rgb '#666666'\n");
+    fprintf(f, "set bmargin 6\n");
+    fprintf(f, "set border 3 lc rgb '#444444'\n");
+    fprintf(f, "set tics nomirror out\n");
+    fprintf(f, "set grid back lc rgb '#e0e0e0' lw 1 dt 1\n");
+    fprintf(f, "set key outside right top vertical Left reverse noautotitle spacing 1.3 "
+               "samplen 3 box lc rgb '#cccccc'\n");
+    fprintf(f, "pos(x) = x > 0 ? x : NaN\n");
+}
+
+/* Ticks at every power of two in the data's range: 512, 1k, 2k ... 16k. */
+static void seqlen_axis(const fa_report_panel *pa, FILE *f)
+{
+    int lo = pa->n_points ? pa->points[0].seqlen : 512;
+    int hi = pa->n_points ? pa->points[pa->n_points - 1].seqlen : 16384;
+    if (lo < 1)
+        lo = 1;
+    if (hi < lo)
+        hi = lo;
+    fprintf(f, "set logscale x 2\n");
+    fprintf(f, "set xrange [%g:%g]\n", lo / 1.3, hi * 1.3);
+    fprintf(f, "set xtics (");
+    int first = 1;
+    long t = 1;
+    while (t < lo)
+        t *= 2;
+    if (t > hi) /* a single odd seqlen: tick it as is */
+        t = lo;
+    for (; t <= hi; t *= 2) {
+        if (t % 1024 == 0)
+            fprintf(f, "%s'%ldk' %ld", first ? "" : ", ", t / 1024, t);
+        else
+            fprintf(f, "%s'%ld' %ld", first ? "" : ", ", t, t);
+        first = 0;
+    }
+    fprintf(f, ")\n");
+    fprintf(f, "set xlabel 'sequence length N (tokens; Nq = Nk = N)'\n");
+}
+
+static const char *peer_dash(const char *peer)
+{
+    return strstr(peer, "eager") ? "dt 2 " : "";
+}
+
+/* The first format's terminal; the caller writes the `plot` command after it, and
+ * term_end() redraws it on the other format with `replot` (every setting stays in force). */
+static void term_begin(unsigned formats, FILE *f)
+{
+    const int png = (formats & FA_REPORT_PNG) != 0;
+    fprintf(f, "\nset terminal %s size %d,%d noenhanced font 'Sans,10' background rgb 'white'\n",
+            png ? "pngcairo" : "svg", FA_REPORT_WIDTH, FA_REPORT_HEIGHT);
+    fprintf(f, "set output out.'%s'\n", png ? ".png" : ".svg");
+}
+
+static void term_end(unsigned formats, FILE *f)
+{
+    fprintf(f, "\n");
+    if ((formats & FA_REPORT_PNG) && (formats & FA_REPORT_SVG)) {
+        fprintf(f,
+                "\nset terminal svg size %d,%d noenhanced font 'Sans,10' "
+                "background rgb 'white'\n",
+                FA_REPORT_WIDTH, FA_REPORT_HEIGHT);
+        fprintf(f, "set output out.'.svg'\nreplot\n");
+    }
+    fprintf(f, "set output\n");
+}
+
+/* One `, \`-continued line of a plot command. */
+static void plot_sep(int *first, FILE *f)
+{
+    fprintf(f, "%s", *first ? "plot " : ", \\\n     ");
+    *first = 0;
+}
+
+static const char *peer_color(int k)
+{
+    return peer_colors[k % (int)(sizeof peer_colors / sizeof peer_colors[0])];
+}
+
+/* A peer's line: column col of the datafile, wrapped in expr ("pos(%s)") if given. */
+static void peer_line(const fa_report_data *d, int k, int col, int *first, FILE *f)
+{
+    plot_sep(first, f);
+    fprintf(f,
+            "datafile using 1:(pos($%d)) with linespoints lw 1.5 %spt %d ps 0.9 lc rgb '%s' "
+            "title ",
+            col, peer_dash(d->peers[k]), 9 + 2 * (k % 4), peer_color(k));
+    gp_str(f, d->peer_labels[k]);
+}
+
+static void plot_tflops(const fa_report_data *d, const fa_report_plot *p, unsigned formats, FILE *f)
+{
+    const fa_report_panel *pa = &d->panels[p->panel];
+    char b[32];
+    int first = 1;
+    seqlen_axis(pa, f);
+    fprintf(f, "set label 98 ");
+    gp_str(f, fa_report_flop_convention);
+    fprintf(f, " at screen 0.01, screen 0.055 left font ',8' textcolor rgb '#666666'\n");
+    fprintf(f, "set ylabel 'TFLOP/s (forward)'\n");
+    fprintf(f, "set yrange [0:*]\n");
+    fprintf(f, "ceiling = %s\n", fa_report_num(pa->ceiling, b));
+    if (!isnan(pa->ceiling)) {
+        fprintf(f, "set y2label '%% of the measured %s GEMM ceiling'\n", fa_dtype_name(pa->dtype));
+        fprintf(f, "set link y2 via y*100.0/ceiling inverse y*ceiling/100.0\n");
+        fprintf(f, "set y2tics\n");
+    }
+    term_begin(formats, f);
+    plot_sep(&first, f);
+    fprintf(f, "datafile using 1:(pos($2)) with linespoints lw 2.5 pt 7 ps 1.1 lc rgb "
+               "'" COLOR_FA_TUNE "' title 'fa-tune (best variant per problem)'");
+    plot_sep(&first, f);
+    fprintf(f, "datafile using 1:(pos($3)) with linespoints lw 1.5 pt 5 ps 0.9 lc rgb "
+               "'" COLOR_EAGER "' title 'eager (cuBLAS QK^T + softmax + cuBLAS PV)'");
+    for (int k = 0; k < d->n_peers; k++)
+        if (pa->peers_present & (1u << k))
+            peer_line(d, k, 4 + k, &first, f);
+    if (!isnan(pa->ceiling)) {
+        plot_sep(&first, f);
+        fprintf(f,
+                "ceiling with lines dt 3 lw 2 lc rgb '#000000' title sprintf('%s GEMM "
+                "ceiling (measured): %%.0f TFLOP/s', ceiling)",
+                fa_dtype_name(pa->dtype));
+    }
+    term_end(formats, f);
+}
+
+static void plot_speedup(const fa_report_data *d, const fa_report_plot *p, unsigned formats,
+                         FILE *f)
+{
+    const fa_report_panel *pa = &d->panels[p->panel];
+    int first = 1;
+    seqlen_axis(pa, f);
+    fprintf(f, "set ylabel 'speed-up over eager (x, ratio of TFLOP/s)'\n");
+    fprintf(f, "set yrange [0:*]\n");
+    term_begin(formats, f);
+    plot_sep(&first, f);
+    fprintf(f, "datafile using 1:(pos($2)) with linespoints lw 2.5 pt 7 ps 1.1 lc rgb "
+               "'" COLOR_FA_TUNE "' title 'fa-tune (best variant per problem)'");
+    for (int k = 0; k < d->n_peers; k++)
+        if (pa->peers_present & (1u << k))
+            peer_line(d, k, 4 + k, &first, f);
+    plot_sep(&first, f);
+    fprintf(f, "1 with lines dt 2 lw 1.5 lc rgb '" COLOR_EAGER "' title 'eager = 1x'");
+    term_end(formats, f);
+}
+
+static void plot_memory(const fa_report_data *d, const fa_report_plot *p, unsigned formats, FILE *f)
+{
+    const fa_report_panel *pa = &d->panels[p->panel];
+    int first = 1;
+    seqlen_axis(pa, f);
+    fprintf(f, "set logscale y 10\n");
+    fprintf(f, "set format y '%%g'\n");
+    fprintf(f, "set ylabel 'peak extra device memory (MiB, log scale)'\n");
+    fprintf(f, "set label 98 'memory beyond Q, K, V and O: flash keeps the row LSE, O(N); eager "
+               "materializes S and P, O(N^2) per sequence' at screen 0.01, screen 0.055 left "
+               "font ',8' textcolor rgb '#666666'\n");
+    term_begin(formats, f);
+    plot_sep(&first, f);
+    fprintf(f, "datafile using 1:(pos($2)) with linespoints lw 2.5 pt 7 ps 1.1 lc rgb "
+               "'" COLOR_FA_TUNE "' title 'fa-tune flash (best variant)'");
+    plot_sep(&first, f);
+    fprintf(f, "datafile using 1:(pos($3)) with linespoints lw 1.5 pt 5 ps 0.9 lc rgb "
+               "'" COLOR_EAGER "' title 'eager (S and P materialized)'");
+    for (int k = 0; k < d->n_peers; k++)
+        if (pa->peers_memory & (1u << k))
+            peer_line(d, k, 4 + k, &first, f);
+    term_end(formats, f);
+}
+
+static void plot_heatmap(const fa_report_data *d, unsigned formats, FILE *f)
+{
+    char b[32];
+    int best = -1, failed = 0, first = 1;
+    for (int i = 0; i < d->n_cells; i++) {
+        if (!isnan(d->cells[i].tflops) && (best < 0 || d->cells[i].tflops > d->cells[best].tflops))
+            best = i;
+        failed |= strcmp(d->cells[i].status, "ok") && strcmp(d->cells[i].status, "-");
+    }
+    fprintf(f, "set xrange [-0.5:%g]\n", d->n_block_ns - 0.5);
+    fprintf(f, "set yrange [-0.5:%g]\n", d->n_block_ms - 0.5);
+    fprintf(f, "set xtics (");
+    for (int i = 0; i < d->n_block_ns; i++)
+        fprintf(f, "%s'%d' %d", i ? ", " : "", d->block_ns[i], i);
+    fprintf(f, ") scale 0\nset ytics (");
+    for (int i = 0; i < d->n_block_ms; i++)
+        fprintf(f, "%s'%d' %d", i ? ", " : "", d->block_ms[i], i);
+    fprintf(f, ") scale 0\n");
+    fprintf(f, "set xlabel 'BLOCK_N (keys per tile)'\n");
+    fprintf(f, "set ylabel 'BLOCK_M (queries per tile)'\n");
+    fprintf(f, "set cblabel 'TFLOP/s (best over warps, stages, Q in registers)'\n");
+    fprintf(f, "set palette defined (0 '#fff5eb', 0.5 '#fdae6b', 1 '#e6550d')\n");
+    fprintf(f, "unset grid\n");
+    fprintf(f, "set border 15\n");
+    fprintf(f, "set tics front\n");
+    fprintf(f, "set key outside right bottom\n");
+    fprintf(f, "ok(s) = s eq 'ok'\n");
+    fprintf(f, "failed(s) = s ne 'ok' && s ne '-'\n");
+    fprintf(f, "cell(s, t, rest) = ok(s) ? sprintf(\"%%.0f\\n%%s\", t, rest) : "
+               "(s eq '-' ? 'not measured' : s)\n");
+    fprintf(f, "best_label = ");
+    if (best >= 0) {
+        const fa_report_cell *c = &d->cells[best];
+        char label[256];
+        snprintf(label, sizeof label, "best: %s, %s TFLOP/s", c->variant,
+                 fa_report_num(round(c->tflops * 10) / 10, b));
+        gp_str(f, label);
+        fprintf(f,
+                "\nset object 1 rect center %d, %d size 0.96, 0.96 front fs empty border "
+                "lc rgb '#000000' lw 3\n",
+                best % d->n_block_ns, best / d->n_block_ns);
+    } else {
+        fprintf(f, "'no variant passed'\n");
+    }
+    term_begin(formats, f);
+    plot_sep(&first, f);
+    fprintf(f, "datafile using 1:2:(0.5):(0.5):(ok(strcol(6)) ? $5 : NaN) with boxxyerror "
+               "fs solid 1.0 noborder lc palette notitle");
+    if (failed) {
+        plot_sep(&first, f);
+        fprintf(f, "datafile using 1:(failed(strcol(6)) ? $2 : NaN):(0.5):(0.5) with boxxyerror "
+                   "fs pattern 4 lc rgb '#aaaaaa' title 'no variant passed (status shown)'");
+    }
+    plot_sep(&first, f);
+    fprintf(f, "datafile using 1:2:(cell(strcol(6), $5, strcol(7))) with labels font ',10' "
+               "notitle");
+    plot_sep(&first, f);
+    fprintf(f, "NaN with boxes fs empty lw 3 lc rgb '#000000' title best_label");
+    term_end(formats, f);
+}
+
+static void plot_convergence(const fa_report_data *d, unsigned formats, FILE *f)
+{
+    double max = 0;
+    int first = 1;
+    for (int i = 0; i < d->n_series; i++)
+        for (int j = 0; j < d->series[i].n_steps; j++)
+            if (d->series[i].steps[j].elapsed_s > max)
+                max = d->series[i].steps[j].elapsed_s;
+    const char *unit = "s";
+    double scale = 1;
+    if (max >= 2 * 3600) {
+        unit = "h";
+        scale = 3600;
+    } else if (max >= 180) {
+        unit = "min";
+        scale = 60;
+    }
+    char text[FA_REPORT_TEXT_MAX];
+    fprintf(f, "scale = %g\n", scale);
+    fprintf(f, "set xlabel 'time since the run started (%s)'\n", unit);
+    fprintf(f, "set ylabel 'TFLOP/s (best so far)'\n");
+    fprintf(f, "set xrange [0:*]\n");
+    fprintf(f, "set yrange [0:*]\n");
+    snprintf(text, sizeof text,
+             "problem %s; line: best so far in the run; dots: every ok "
+             "measurement",
+             d->problem);
+    fprintf(f, "set label 98 ");
+    gp_str(f, text);
+    fprintf(f, " at screen 0.01, screen 0.055 left font ',8' textcolor rgb '#666666'\n");
+    term_begin(formats, f);
+    for (int i = 0; i < d->n_series; i++) {
+        plot_sep(&first, f);
+        fprintf(f, "datafile index %d using ($1/scale):3 with steps lw 2.5 lc rgb '%s' title ", i,
+                peer_color(i));
+        gp_str(f, d->series[i].label);
+        plot_sep(&first, f);
+        fprintf(f,
+                "datafile index %d using ($1/scale):2 with points pt 7 ps 0.6 lc rgb '%s' "
+                "notitle",
+                i, peer_color(i));
+    }
+    term_end(formats, f);
+}
+
+static void plot_compile(const fa_report_data *d, unsigned formats, FILE *f)
+{
+    char b[32];
+    int n = d->n_compile, first = 1;
+    double max = d->compile_ms[n - 1];
+    double median =
+        n % 2 ? d->compile_ms[n / 2] : 0.5 * (d->compile_ms[n / 2 - 1] + d->compile_ms[n / 2]);
+    int seconds = max >= 2000;
+    fprintf(f, "scale = %s\n", seconds ? "1000.0" : "1.0");
+    fprintf(f, "median = %s\n", fa_report_num(median, b));
+    fprintf(f, "set xlabel 'NVRTC compile time per variant (%s)'\n", seconds ? "s" : "ms");
+    fprintf(f, "set ylabel 'compiles (count)'\n");
+    fprintf(f, "set xrange [0:*]\n");
+    fprintf(f, "set yrange [0:*]\n");
+    fprintf(f, "set style fill solid 0.85 border lc rgb '#7f2704'\n");
+    fprintf(f, "set arrow 1 from median/scale, graph 0 to median/scale, graph 1 nohead dt 2 "
+               "lw 1.5 lc rgb '#000000' front\n");
+    term_begin(formats, f);
+    plot_sep(&first, f);
+    fprintf(f,
+            "datafile using (($1+$2)/2/scale):3:(($2-$1)/scale) with boxes lc rgb '#fd8d3c' "
+            "title '%d compiles (cubin cache hits left out)'",
+            n);
+    plot_sep(&first, f);
+    fprintf(f,
+            "NaN with lines dt 2 lw 1.5 lc rgb '#000000' title sprintf('median %%.%df %s', "
+            "median/scale)",
+            seconds ? 1 : 0, seconds ? "s" : "ms");
+    term_end(formats, f);
+}
+
+fa_status fa_report_gp_write(const fa_report_data *d, const fa_report_plot *p, unsigned formats,
+                             FILE *f)
+{
+    preamble(d, p, formats, f);
+    switch (p->kind) {
+    case FA_PLOT_TFLOPS:
+        plot_tflops(d, p, formats, f);
+        break;
+    case FA_PLOT_SPEEDUP:
+        plot_speedup(d, p, formats, f);
+        break;
+    case FA_PLOT_MEMORY:
+        plot_memory(d, p, formats, f);
+        break;
+    case FA_PLOT_HEATMAP:
+        plot_heatmap(d, formats, f);
+        break;
+    case FA_PLOT_CONVERGENCE:
+        plot_convergence(d, formats, f);
+        break;
+    case FA_PLOT_COMPILE:
+        plot_compile(d, formats, f);
+        break;
+    }
+    return ferror(f) ? FA_IO : FA_OK;
+}

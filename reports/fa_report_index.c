@@ -1,0 +1,295 @@
+/*
+ * This file implements the report's index pages: index.html (self-contained, no scripts, no
+ * remote assets) and index.md (GitHub-flavoured Markdown), with the same content -- every
+ * plot with links to its SVG, data and script, the winners table from the database's
+ * winners view, what was left out and why, and the provenance footer with the FLOP
+ * convention.
+ */
+#include "fa_report_data.h"
+
+#include <math.h>
+#include <string.h>
+
+static void html(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        switch (*s) {
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        default:
+            fputc(*s, f);
+        }
+    }
+}
+
+/* Markdown table cells and text: escape what would end a cell or start markup. */
+static void md(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (strchr("|*_`[]<>\\", *s))
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+}
+
+static const struct section {
+    fa_report_plot_kind kind;
+    const char *heading;
+    const char *intro;
+} sections[] = {
+    {FA_PLOT_TFLOPS, "Speed: TFLOP/s vs sequence length",
+     "fa-tune's best variant per problem against eager attention and every peer measured on the "
+     "same device, with the dense GEMM ceiling measured there (right axis: percent of it)."},
+    {FA_PLOT_SPEEDUP, "Speed-up over eager attention",
+     "Each series' TFLOP/s divided by fa-tune's eager baseline (cuBLAS QK^T, masked softmax, "
+     "cuBLAS PV in the input dtype) at the same sequence length."},
+    {FA_PLOT_MEMORY, "Peak extra memory vs sequence length",
+     "Device memory beyond Q, K, V and O. Flash attention keeps one fp32 log-sum-exp per row; "
+     "eager attention materializes S and P, quadratic in the sequence length."},
+    {FA_PLOT_HEATMAP, "Tile sizes: BLOCK_M x BLOCK_N",
+     "TFLOP/s of the best variant per tile shape (over warps, pipeline stages and Q in "
+     "registers) on one problem; hatched cells had no variant pass, labelled with why."},
+    {FA_PLOT_CONVERGENCE, "Tuning convergence",
+     "Best TFLOP/s found so far against time since the run started, one line per run and "
+     "search strategy, on the same problem."},
+    {FA_PLOT_COMPILE, "Compile time",
+     "NVRTC compile time of each variant built (one per run and variant; cubin cache hits left "
+     "out). fa-tune compiles only what it times and caches the cubins by content."},
+};
+
+/* Why a section has no plot, or NULL when it has one. */
+static const char *missing_reason(const fa_report_data *d, fa_report_plot_kind kind)
+{
+    for (int i = 0; i < d->n_plots; i++)
+        if (d->plots[i].kind == kind)
+            return NULL;
+    switch (kind) {
+    case FA_PLOT_TFLOPS:
+        return "no timed measurements.";
+    case FA_PLOT_SPEEDUP:
+        return "no eager timings stored (the harness times eager beside every variant).";
+    case FA_PLOT_MEMORY:
+        return "no peak-memory figures stored.";
+    case FA_PLOT_HEATMAP:
+    case FA_PLOT_CONVERGENCE:
+        return "no problem has a variant measured ok.";
+    case FA_PLOT_COMPILE:
+        return "no compile times stored (every build was a cubin cache hit).";
+    }
+    return NULL;
+}
+
+static void winner_key(const fa_db_winner *w, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s hd%d %s%s", fa_dtype_name(w->dtype), w->head_dim,
+             w->causal ? "causal" : "non-causal", w->varlen ? " varlen" : "");
+    size_t len = strlen(buf);
+    if (w->gqa > 1)
+        len += (size_t)snprintf(buf + len, n - len, " GQA %d", w->gqa);
+    if (len < n)
+        snprintf(buf + len, n - len, ", N <= %d", w->bucket);
+}
+
+/* The figures of a winners row as text, shared by both pages. */
+typedef struct winner_cells {
+    char key[96], tflops[32], speedup[32], margin[160], regs[32], smem[32], problems[16];
+} winner_cells;
+
+static void winner_text(const fa_db_winner *w, winner_cells *c)
+{
+    winner_key(w, c->key, sizeof c->key);
+    snprintf(c->tflops, sizeof c->tflops, "%.1f", w->tflops);
+    if (w->speedup > 0)
+        snprintf(c->speedup, sizeof c->speedup, "%.2fx", w->speedup);
+    else
+        snprintf(c->speedup, sizeof c->speedup, "-");
+    if (w->margin > -1 && w->runner_up_name[0])
+        snprintf(c->margin, sizeof c->margin, "%+.1f%% over %s", 100.0 * w->margin,
+                 w->runner_up_name);
+    else
+        snprintf(c->margin, sizeof c->margin, "- (no runner-up)");
+    if (w->registers >= 0)
+        snprintf(c->regs, sizeof c->regs, "%d", w->registers);
+    else
+        snprintf(c->regs, sizeof c->regs, "-");
+    if (w->smem_bytes >= 0)
+        snprintf(c->smem, sizeof c->smem, "%.1f KiB", w->smem_bytes / 1024.0);
+    else
+        snprintf(c->smem, sizeof c->smem, "-");
+    snprintf(c->problems, sizeof c->problems, "%d", w->problems);
+}
+
+static const char *image_ext(unsigned formats)
+{
+    return formats & FA_REPORT_PNG ? "png" : "svg";
+}
+
+fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *f)
+{
+    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    fprintf(f, "<title>fa-tune report: ");
+    html(f, d->arch);
+    fprintf(f, "</title>\n<style>\n"
+               "body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; "
+               "padding: 0 1em; color: #222; }\n"
+               "img { max-width: 100%%; border: 1px solid #ddd; }\n"
+               "figure { margin: 1.5em 0; }\n"
+               "figcaption { font-size: 90%%; color: #444; }\n"
+               "table { border-collapse: collapse; font-size: 90%%; }\n"
+               "th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }\n"
+               "th.l, td.l { text-align: left; }\n"
+               "code { font-size: 95%%; }\n"
+               "footer { font-size: 80%%; color: #666; margin-top: 3em; border-top: 1px solid "
+               "#ddd; padding-top: 0.5em; }\n"
+               "</style>\n</head>\n<body>\n");
+    fprintf(f, "<h1>fa-tune report: ");
+    html(f, d->arch);
+    fprintf(f, "</h1>\n<p>");
+    html(f, d->gpus[0] ? d->gpus : "unknown GPU");
+    fprintf(f, ". %d timed measurements", d->n_measurements);
+    if (d->n_peers) {
+        fprintf(f, "; peers: ");
+        for (int k = 0; k < d->n_peers; k++) {
+            fprintf(f, "%s", k ? ", " : "");
+            html(f, d->peer_labels[k][0] ? d->peer_labels[k] : d->peers[k]);
+        }
+    }
+    fprintf(f, ".</p>\n<ul>\n");
+    for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++)
+        fprintf(f, "<li><a href=\"#s%zu\">%s</a></li>\n", s + 1, sections[s].heading);
+    fprintf(f, "<li><a href=\"#winners\">Winners</a></li>\n</ul>\n");
+
+    for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
+        fprintf(f, "\n<h2 id=\"s%zu\">%s</h2>\n<p>%s</p>\n", s + 1, sections[s].heading,
+                sections[s].intro);
+        const char *why = missing_reason(d, sections[s].kind);
+        if (why)
+            fprintf(f, "<p><em>Not drawn: %s</em></p>\n", why);
+        for (int i = 0; i < d->n_plots; i++) {
+            const fa_report_plot *p = &d->plots[i];
+            if (p->kind != sections[s].kind)
+                continue;
+            fprintf(f, "<figure>\n");
+            if (formats & FA_REPORT_SVG)
+                fprintf(f, "<a href=\"%s.svg\">", p->stem);
+            fprintf(f, "<img src=\"%s.%s\" width=\"%d\" height=\"%d\" alt=\"", p->stem,
+                    image_ext(formats), FA_REPORT_WIDTH, FA_REPORT_HEIGHT);
+            html(f, p->title);
+            fprintf(f, "\">%s\n<figcaption>", formats & FA_REPORT_SVG ? "</a>" : "");
+            html(f, p->title);
+            fprintf(f,
+                    " (<a href=\"%s.dat\">data</a>, <a href=\"%s.gp\">gnuplot script</a>)"
+                    "</figcaption>\n</figure>\n",
+                    p->stem, p->stem);
+        }
+    }
+
+    fprintf(f, "\n<h2 id=\"winners\">Winners</h2>\n");
+    fprintf(f, "<p>The database's winners view: per key, the variant whose latest measurement "
+               "is correct on every problem of the key, ranked by problems covered, then mean "
+               "TFLOP/s. The margin is over the runner-up.</p>\n");
+    if (!d->n_winners) {
+        fprintf(f, "<p><em>No winners: no variant passed on every problem of a key.</em></p>\n");
+    } else {
+        fprintf(f, "<table>\n<tr><th class=\"l\">key</th><th class=\"l\">variant</th>"
+                   "<th>TFLOP/s</th><th>speed-up over eager</th><th class=\"l\">margin over "
+                   "runner-up</th><th>registers</th><th>shared memory</th><th>problems</th>"
+                   "</tr>\n");
+        for (int i = 0; i < d->n_winners; i++) {
+            winner_cells c;
+            winner_text(&d->winners[i], &c);
+            fprintf(f, "<tr><td class=\"l\">");
+            html(f, c.key);
+            fprintf(f, "</td><td class=\"l\"><code>");
+            html(f, d->winners[i].variant_name);
+            fprintf(f, "</code></td><td>%s</td><td>%s</td><td class=\"l\">", c.tflops, c.speedup);
+            html(f, c.margin);
+            fprintf(f, "</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", c.regs, c.smem, c.problems);
+        }
+        fprintf(f, "</table>\n");
+    }
+
+    fprintf(f, "\n<footer>\n<p>");
+    html(f, d->footer);
+    fprintf(f, "</p>\n<p>");
+    html(f, fa_report_flop_convention);
+    fprintf(f, ". Causal masks are bottom-right aligned. Per (variant, problem) only the latest "
+               "measurement counts.</p>\n<p>Every image is drawn by the <code>.gp</code> script "
+               "beside it from its <code>.dat</code> file: edit and rerun "
+               "<code>gnuplot NAME.gp</code> in this folder to restyle.</p>\n</footer>\n");
+    fprintf(f, "</body>\n</html>\n");
+    return ferror(f) ? FA_IO : FA_OK;
+}
+
+fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
+{
+    fprintf(f, "# fa-tune report: %s\n\n", d->arch);
+    md(f, d->gpus[0] ? d->gpus : "unknown GPU");
+    fprintf(f, ". %d timed measurements", d->n_measurements);
+    if (d->n_peers) {
+        fprintf(f, "; peers: ");
+        for (int k = 0; k < d->n_peers; k++) {
+            fprintf(f, "%s", k ? ", " : "");
+            md(f, d->peer_labels[k][0] ? d->peer_labels[k] : d->peers[k]);
+        }
+    }
+    fprintf(f, ".\n");
+
+    for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
+        fprintf(f, "\n## %s\n\n", sections[s].heading);
+        md(f, sections[s].intro);
+        fprintf(f, "\n");
+        const char *why = missing_reason(d, sections[s].kind);
+        if (why)
+            fprintf(f, "\n*Not drawn: %s*\n", why);
+        for (int i = 0; i < d->n_plots; i++) {
+            const fa_report_plot *p = &d->plots[i];
+            if (p->kind != sections[s].kind)
+                continue;
+            fprintf(f, "\n![");
+            md(f, p->title);
+            fprintf(f, "](%s.%s)\n\n", p->stem, image_ext(formats));
+            if (formats & FA_REPORT_SVG)
+                fprintf(f, "[SVG](%s.svg) · ", p->stem);
+            fprintf(f, "[data](%s.dat) · [gnuplot script](%s.gp)\n", p->stem, p->stem);
+        }
+    }
+
+    fprintf(f, "\n## Winners\n\nThe database's winners view: per key, the variant whose latest "
+               "measurement is correct on every problem of the key, ranked by problems covered, "
+               "then mean TFLOP/s. The margin is over the runner-up.\n\n");
+    if (!d->n_winners) {
+        fprintf(f, "*No winners: no variant passed on every problem of a key.*\n");
+    } else {
+        fprintf(f, "| key | variant | TFLOP/s | speed-up over eager | margin over runner-up | "
+                   "registers | shared memory | problems |\n");
+        fprintf(f, "|:--|:--|--:|--:|:--|--:|--:|--:|\n");
+        for (int i = 0; i < d->n_winners; i++) {
+            winner_cells c;
+            winner_text(&d->winners[i], &c);
+            fprintf(f, "| ");
+            md(f, c.key);
+            fprintf(f, " | `%s` | %s | %s | ", d->winners[i].variant_name, c.tflops, c.speedup);
+            md(f, c.margin);
+            fprintf(f, " | %s | %s | %s |\n", c.regs, c.smem, c.problems);
+        }
+    }
+    fprintf(f, "\n---\n\n<sub>");
+    md(f, d->footer);
+    fprintf(f, "<br>");
+    md(f, fa_report_flop_convention);
+    fprintf(f, ". Causal masks are bottom-right aligned. Per (variant, problem) only the latest "
+               "measurement counts. Every image is drawn by the `.gp` script beside it from its "
+               "`.dat` file: edit and rerun `gnuplot NAME.gp` in this folder to restyle.</sub>\n");
+    return ferror(f) ? FA_IO : FA_OK;
+}
