@@ -99,7 +99,7 @@ def gemm_ceiling(timer):
     b = torch.randn(8192, 8192, dtype=torch.bfloat16, device="cuda")
     med, mn, cv, reps = timer.time(lambda: torch.matmul(a, b))
     return dict(peer="gemm_bf16_8192", median_ms=med, min_ms=mn, cv=cv, reps=reps,
-                tflops=2 * 8192**3 / med / 1e9)
+                dtype="bf16", tflops=2 * 8192**3 / med / 1e9)
 
 
 def main():
@@ -121,9 +121,8 @@ def main():
     out = sys.stdout if args.output == "-" else open(args.output, "w")
     dt = torch.bfloat16 if args.dtype == "bf16" else torch.float16
     timer = Timer()
-    versions = dict(torch=torch.__version__, cuda=torch.version.cuda,
-                    cudnn=str(torch.backends.cudnn.version()),
-                    gpu=torch.cuda.get_device_name(0))
+    versions = (f"torch {torch.__version__}, CUDA {torch.version.cuda}, "
+                f"cuDNN {torch.backends.cudnn.version()}, {torch.cuda.get_device_name(0)}")
     g = gemm_ceiling(timer)
     g.update(versions=versions)
     out.write(json.dumps(g) + "\n")

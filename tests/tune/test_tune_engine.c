@@ -1,0 +1,267 @@
+/*
+ * This file implements the CPU test of the tuning engine (tuner/tune/fa_tune.c) with a
+ * synthetic GPU: a backend whose "kernels" have known speeds, one of them wrong. Real NVRTC
+ * compiles of a few real variants (a temporary cache), a real database. It checks that
+ *   - every correct variant is timed on every problem, the wrong one never wins, and the
+ *     stored winner per problem is the synthetic fastest;
+ *   - a rerun resumes (nothing re-timed), --force re-times;
+ *   - halving finds the exhaustive winner on every problem with fewer full timings;
+ *   - a count budget that cannot fit one variant is refused; a small one is honoured.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fa_compile.h"
+#include "fa_db.h"
+#include "fa_problem_set.h"
+#include "fa_tune.h"
+
+#define CHECK(cond)                                                                            \
+    do {                                                                                       \
+        if (!(cond)) {                                                                         \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);           \
+            exit(1);                                                                           \
+        }                                                                                      \
+    } while (0)
+
+/* The synthetic GPU: time = f(variant) * problem size; block_n 32 variants compute wrong. */
+typedef struct fake {
+    int full_timings, quick_timings, checks, retimes;
+} fake;
+
+static double speed(const fa_variant *v, const fa_problem *p)
+{
+    /* A different winner for short and long sequences: 64-wide tiles win at N <= 512,
+     * 128-row tiles beyond. */
+    double s = 100.0 + v->block_n + (v->stages == 2 ? 7 : 0);
+    if ((p->seqlen_q > 512) == (v->block_m == 128))
+        s += 60;
+    return s;
+}
+
+static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, fa_err *err)
+{
+    (void)slot;
+    (void)err;
+    fake *f = ctx;
+    m->status = FA_OK;
+    if (job->what & FA_JOB_CHECK) {
+        f->checks++;
+        CHECK(job->cubin && job->cubin_size > 0);
+        if (job->variant.block_n == 32) {
+            m->status = FA_MISMATCH;
+            snprintf(m->message, sizeof m->message, "max err 0.5 > 0.01");
+        }
+        return FA_OK;
+    }
+    double flops = fa_problem_flops(&job->problem, NULL, NULL);
+    if (job->what & FA_JOB_EAGER_TIME && !job->cubin) {
+        m->median_ms = flops / (40.0 * 1e9);
+        m->peak_extra_bytes = 1 << 30;
+        return FA_OK;
+    }
+    int quick = job->timing.max_reps == 3;
+    if (quick)
+        f->quick_timings++;
+    else
+        f->full_timings++;
+    double t = flops / (speed(&job->variant, &job->problem) * 1e9);
+    /* quick timings are noisy (+-3%), full ones exact */
+    if (quick)
+        t *= 1.0 + 0.03 * sin(job->variant.block_n * 7.0 + job->problem.seqlen_q);
+    m->median_ms = m->min_ms = t;
+    m->reps = quick ? 3 : 20;
+    m->cv = 0.01;
+    m->tflops = flops / t / 1e9;
+    m->peak_extra_bytes = 4096;
+    return FA_OK;
+}
+
+static fa_status retime(void *ctx, int slot, const fa_job *jobs, int n, fa_measurement *ms,
+                        fa_err *err)
+{
+    fake *f = ctx;
+    f->retimes++;
+    for (int i = 0; i < n; i++) {
+        fa_job j = jobs[i];
+        j.what = FA_JOB_TIME;
+        j.timing.max_reps = 0;
+        run(ctx, slot, &j, &ms[i], err);
+        f->full_timings--; /* counted as re-timing, not as a full timing */
+    }
+    return FA_OK;
+}
+
+typedef struct winners {
+    int n;
+    char problem[8][FA_PROBLEM_NAME_MAX];
+    char best[8][FA_VARIANT_NAME_MAX];
+    double tf[8];
+} winners;
+
+/* Latest ok measurement per (problem, variant): the best variant per problem. */
+static int on_row(const fa_db_row *r, void *p)
+{
+    winners *w = p;
+    int i = 0;
+    while (i < w->n && strcmp(w->problem[i], r->problem_name))
+        i++;
+    if (i == w->n) {
+        snprintf(w->problem[w->n++], FA_PROBLEM_NAME_MAX, "%s", r->problem_name);
+        w->tf[i] = -1;
+    }
+    if (r->m.status == FA_OK && r->m.tflops > w->tf[i]) {
+        w->tf[i] = r->m.tflops;
+        snprintf(w->best[i], FA_VARIANT_NAME_MAX, "%s", r->variant_name);
+    }
+    return 0;
+}
+
+static void best_per_problem(fa_db *db, winners *w)
+{
+    memset(w, 0, sizeof *w);
+    fa_db_filter f = {0};
+    f.arch = "sm80";
+    CHECK(fa_db_measurements(db, &f, on_row, w, NULL) == FA_OK);
+}
+
+static fa_status tune(const char *dbpath, fa_compiler *c, fa_tune_opts *o, fake *f,
+                      fa_tune_stats *st, fa_err *err)
+{
+    fa_db *db = NULL;
+    CHECK(fa_db_open(dbpath, FA_DB_CREATE, &db, err) == FA_OK);
+    fa_db_device dev;
+    fa_db_device_compile_only(o->arch, 13000, 13000, &dev);
+    snprintf(dev.name, sizeof dev.name, "synthetic GPU");
+    fa_tune_env env = {0};
+    env.compiler = c;
+    env.db = db;
+    CHECK(fa_db_device_upsert(db, &dev, &env.device_id, err) == FA_OK);
+    CHECK(fa_db_run_begin(db, env.device_id, "test", fa_compiler_source_hash(c), "test",
+                          &env.run_id, err) == FA_OK);
+    env.source_hash = fa_compiler_source_hash(c);
+    env.backend = (fa_tune_backend){f, 1, run, retime};
+    fa_status s = fa_tune_run(o, &env, st, err);
+    fa_db_run_end(db, env.run_id, s, NULL);
+    fa_db_close(db);
+    return s;
+}
+
+int main(void)
+{
+    char dir[] = "/tmp/fa_tune_engine_XXXXXX";
+    CHECK(mkdtemp(dir));
+    char cache[512], db1[512], db2[512];
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    snprintf(db1, sizeof db1, "%s/exhaustive.db", dir);
+    snprintf(db2, sizeof db2, "%s/halving.db", dir);
+    fa_err err = {0};
+    fa_compiler *c = NULL;
+    fa_compiler_opts co = {0};
+    co.cache_dir = cache;
+    CHECK(fa_compiler_new(&co, &c, &err) == FA_OK);
+
+    /* Six real variants at head dim 64, fp16, non-causal: 64/128 rows x 32/64/128 columns. */
+    static const char *names[] = {
+        "fwd_sm80_hd64_fp16_m64n32w4s2",  "fwd_sm80_hd64_fp16_m64n64w4s2",
+        "fwd_sm80_hd64_fp16_m64n128w4s1", "fwd_sm80_hd64_fp16_m128n32w4s2",
+        "fwd_sm80_hd64_fp16_m128n64w4s2", "fwd_sm80_hd64_fp16_m128n128w4s2"};
+    fa_variant vs[6];
+    for (int i = 0; i < 6; i++)
+        CHECK(fa_variant_parse(names[i], &vs[i], &err) == FA_OK);
+
+    fa_problem_axes ax;
+    fa_problem_axes_default(64, &ax);
+    ax.n_dtypes = 1;
+    ax.dtypes[0] = FA_DTYPE_FP16;
+    ax.n_causal = ax.n_varlen = ax.n_gqa = 1;
+    ax.n_seqlens = 3;
+    ax.seqlens[0] = 512, ax.seqlens[1] = 2048, ax.seqlens[2] = 8192;
+    fa_problem *ps = NULL;
+    int np = 0;
+    CHECK(fa_problem_set_build(&ax, &ps, &np, &err) == FA_OK);
+    CHECK(np == 3);
+
+    fa_tune_opts o;
+    fa_tune_opts_default(&o);
+    o.arch = fa_arch_find("sm80");
+    o.problems = ps;
+    o.n_problems = np;
+    o.variants = vs;
+    o.n_variants = 6;
+    o.progress = 0;
+
+    /* 1. exhaustive */
+    fake f = {0};
+    fa_tune_stats st;
+    fa_status s = tune(db1, c, &o, &f, &st, &err);
+    if (s != FA_OK)
+        fprintf(stderr, "tune: %s\n", err.msg);
+    CHECK(s == FA_OK);
+    CHECK(st.variants == 6 && st.checked == 6 && st.mismatches == 2);
+    CHECK(st.timed == 4 * 3); /* 4 correct variants x 3 problems */
+    CHECK(f.full_timings == 12 && f.quick_timings == 0);
+    CHECK(f.retimes == 3); /* finalists of each problem re-timed interleaved */
+    winners w;
+    fa_db *db = NULL;
+    CHECK(fa_db_open(db1, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &w);
+    CHECK(w.n == 3);
+    for (int i = 0; i < 3; i++) {
+        CHECK(strstr(w.best[i], "n32") == NULL); /* the wrong variants never win */
+        if (strstr(w.problem[i], "q512_"))
+            CHECK(!strcmp(w.best[i], "fwd_sm80_hd64_fp16_m64n128w4s1"));
+        else
+            CHECK(!strcmp(w.best[i], "fwd_sm80_hd64_fp16_m128n128w4s2"));
+    }
+    fa_db_close(db);
+
+    /* 2. a rerun resumes: nothing compiled to GPU, nothing timed */
+    fake f2 = {0};
+    CHECK(tune(db1, c, &o, &f2, &st, &err) == FA_OK);
+    CHECK(st.timed == 0 && f2.checks == 0 && st.skipped == 6 * 3);
+    /* ...and --force re-times */
+    o.force = 1;
+    fake f3 = {0};
+    CHECK(tune(db1, c, &o, &f3, &st, &err) == FA_OK);
+    CHECK(st.timed == 12 && f3.checks == 6);
+    o.force = 0;
+
+    /* 3. halving: same winners, fewer full timings */
+    o.strategy = FA_STRATEGY_HALVING;
+    fake f4 = {0};
+    CHECK(tune(db2, c, &o, &f4, &st, &err) == FA_OK);
+    CHECK(f4.quick_timings == 12);
+    CHECK(f4.full_timings < 12 && f4.full_timings > 0);
+    CHECK(fa_db_open(db2, FA_DB_READONLY, &db, &err) == FA_OK);
+    winners w2;
+    best_per_problem(db, &w2);
+    fa_db_close(db);
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            if (!strcmp(w.problem[i], w2.problem[j]))
+                CHECK(!strcmp(w.best[i], w2.best[j]));
+
+    /* 4. budgets */
+    o.strategy = FA_STRATEGY_EXHAUSTIVE;
+    o.force = 1;
+    o.budget_count = 2; /* fewer than the 3 problems one variant needs */
+    fake f5 = {0};
+    s = tune(db1, c, &o, &f5, &st, &err);
+    CHECK(s == FA_INVALID && strstr(err.msg, "cannot fit one variant"));
+    o.budget_count = 5;
+    fake f6 = {0};
+    CHECK(tune(db1, c, &o, &f6, &st, &err) == FA_OK);
+    CHECK(st.timed == 5 && st.budget_cut > 0);
+
+    fa_compiler_free(c);
+    free(ps);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+    printf("tune engine: ok\n");
+    return 0;
+}

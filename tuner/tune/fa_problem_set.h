@@ -1,0 +1,70 @@
+/*
+ * fa_problem_set.h -- the problems a tuning run measures.
+ *
+ * The default set for a head dim D is FlashAttention's benchmark grid crossed with the modes
+ * users ship: seqlens 512, 1k, 2k, 4k, 8k, 16k with batch = tokens / N (16k tokens) and
+ * heads = hidden / D (hidden 2048); causal and non-causal; fixed-length and varlen; GQA ratio
+ * g in {1, 4, 8} (heads_kv = heads / g); bf16 and fp16. Every axis can be narrowed.
+ *
+ * Varlen problems pack `batch` sequences whose lengths are drawn uniformly from [N/2, N]
+ * (fa_varlen_lengths, seeded by the problem's seed, which is derived from its name so the
+ * same problem always has the same lengths).
+ *
+ * A shapes file (--shapes FILE) lists the user's own problems, one a line, as key=value
+ * fields separated by spaces; '#' starts a comment:
+ *     # keys: dtype headdim batch heads heads_kv seqlen_q seqlen_k causal varlen layout
+ *     dtype=bf16 headdim=128 batch=4 heads=16 heads_kv=4 seqlen_q=4096 causal=1
+ * Defaults: dtype and headdim from the command line, heads_kv = heads, seqlen_k = seqlen_q,
+ * causal=0, varlen=0, layout=bshd. A bad line is reported as FILE:LINE with the field.
+ */
+#ifndef FA_PROBLEM_SET_H
+#define FA_PROBLEM_SET_H
+
+#include "fa_problem.h"
+
+#define FA_MAX_AXIS 16
+
+typedef struct fa_problem_axes {
+    int head_dim;
+    int n_dtypes;
+    fa_dtype dtypes[2];
+    int n_seqlens;
+    int seqlens[FA_MAX_AXIS];
+    int n_causal;
+    int causal[2];
+    int n_varlen;
+    int varlen[2];
+    int n_gqa;
+    int gqa[FA_MAX_AXIS];
+    int tokens;   /* batch * seqlen */
+    int hidden;   /* heads * head_dim (ignored when heads > 0) */
+    int heads;    /* 0: hidden / head_dim */
+    int heads_kv; /* 0: from the gqa axis */
+} fa_problem_axes;
+
+/* The default axes for head_dim (see top of file). */
+void fa_problem_axes_default(int head_dim, fa_problem_axes *ax);
+
+/* Expand axes into problems (new array, caller frees). Combinations that make no sense
+ * (heads not divisible by g) are skipped; FA_INVALID if nothing is left. */
+fa_status fa_problem_set_build(const fa_problem_axes *ax, fa_problem **out, int *n, fa_err *err);
+
+/* Read a shapes file (format at top). Lines naming another head dim than default_head_dim are
+ * kept (a shapes file may span head dims). New array, caller frees. FA_INVALID with
+ * "FILE:LINE: ..." on a bad line; FA_IO if the file cannot be read. */
+fa_status fa_problem_set_read(const char *path, fa_dtype default_dtype, int default_head_dim,
+                              fa_problem **out, int *n, fa_err *err);
+
+/* Parse a comma list of positive ints ("512,1024,4k"; k = *1024) into out (at most max).
+ * FA_INVALID naming the bad item. */
+fa_status fa_parse_int_list(const char *s, int *out, int max, int *n, fa_err *err);
+
+/* Deterministic seed of a problem from its name (FNV-1a), so inputs and varlen lengths are
+ * the same in every run, on every node. */
+uint64_t fa_problem_seed(const fa_problem *p);
+
+/* Shard membership: is `key` (a variant name) in shard i of n? Deterministic across hosts
+ * (FNV-1a of the key mod n). */
+int fa_shard_has(const char *key, int shard_index, int shard_count);
+
+#endif /* FA_PROBLEM_SET_H */

@@ -1,0 +1,358 @@
+/* This file implements a tuning session: compiler, workers or the compile-only fallback,
+ * database provenance, the engine run and the end-of-run summary (see fa_session.h). */
+#include "fa_session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fa_cli.h"
+#include "fa_problem_set.h"
+#include "fa_space.h"
+
+#include <cuda.h> /* CUDA_VERSION: the toolkit fa-tune was built with */
+
+static void device_row(const fa_device_info *d, const fa_arch *arch, const char *nvrtc,
+                       fa_db_device *row)
+{
+    memset(row, 0, sizeof *row);
+    snprintf(row->name, sizeof row->name, "%.*s", (int)sizeof row->name - 1, d->name);
+    snprintf(row->arch, sizeof row->arch, "%s", arch->name);
+    row->cc = d->cc;
+    row->sm_count = d->sm_count;
+    row->clock_khz = d->clock_khz;
+    row->mem_clock_khz = d->mem_clock_khz;
+    row->memory_bytes = d->total_mem;
+    row->l2_bytes = d->l2_bytes;
+    row->driver_version = d->driver_version;
+    row->cuda_version = CUDA_VERSION;
+    int major = 0, minor = 0;
+    sscanf(nvrtc, "%d.%d", &major, &minor);
+    row->nvrtc_version = major * 1000 + minor * 10;
+}
+
+/* Compile-only: every class's variants through the compile pool, each result stored once
+ * against the class's check problem with status compiled / compile_error / unsupported. */
+typedef struct sweep_ctx {
+    fa_tune_session *s;
+    const fa_problem *check;
+    const fa_tune_opts *o;
+    volatile int *interrupted;
+} sweep_ctx;
+
+static fa_status on_compiled(const fa_sweep_item *it, void *p)
+{
+    sweep_ctx *c = p;
+    fa_measurement m;
+    fa_measurement_init(&m);
+    m.build = it->out->build;
+    if (it->out->status == FA_OK) {
+        m.status = it->spills ? FA_UNSUPPORTED : FA_COMPILED;
+        if (it->spills)
+            snprintf(m.message, sizeof m.message, "spills %d bytes of stores, %d of loads",
+                     it->out->build.spill_stores, it->out->build.spill_loads);
+    } else {
+        m.status = it->out->status;
+        const char *log = it->out->log ? it->out->log : "";
+        const char *nl = strchr(log, '\n');
+        snprintf(m.message, sizeof m.message, "%.*s", nl ? (int)(nl - log) : (int)strlen(log), log);
+    }
+    fa_err err = {0};
+    fa_status st =
+        fa_db_record(c->s->db, c->s->run_id, c->s->arch->name, it->variant, c->check, &m, &err);
+    if (c->o->progress)
+        fprintf(stderr, "[%d/%d] %-44s %s%s\n", it->done, it->total, it->name,
+                fa_status_token(m.status), it->out->build.cache_hit ? " (cached)" : "");
+    if (c->interrupted && *c->interrupted)
+        return FA_INTERRUPTED;
+    return st;
+}
+
+static fa_status compile_only(fa_tune_session *s, const fa_tune_opts *o, volatile int *interrupted,
+                              fa_err *err)
+{
+    fa_status st = FA_OK;
+    memset(&s->sweep, 0, sizeof s->sweep);
+    for (int p = 0; p < o->n_problems && st == FA_OK; p++) {
+        int seen = 0; /* one sweep per class: skip problems whose class came earlier */
+        for (int q = 0; q < p && !seen; q++)
+            seen = o->problems[q].dtype == o->problems[p].dtype &&
+                   o->problems[q].head_dim == o->problems[p].head_dim &&
+                   o->problems[q].causal == o->problems[p].causal &&
+                   o->problems[q].varlen == o->problems[p].varlen;
+        if (seen)
+            continue;
+        const fa_problem *pp = &o->problems[p];
+        fa_space_filter f = {1u << pp->dtype, pp->causal ? FA_SPACE_ON : FA_SPACE_OFF,
+                             pp->varlen ? FA_SPACE_ON : FA_SPACE_OFF};
+        fa_variant *vs = NULL;
+        int nv = 0, kept = 0;
+        fa_tune_opts oa = *o;
+        oa.arch = s->arch;
+        if ((st = fa_tune_class_variants(&oa, pp, &f, &vs, &nv, err)) != FA_OK)
+            break;
+        fa_problem check;
+        fa_tune_check_problem(pp, &check);
+        check.seed = fa_problem_seed(&check);
+        char pname[FA_PROBLEM_NAME_MAX];
+        fa_problem_name(&check, pname, sizeof pname);
+        for (int i = 0; i < nv; i++) { /* shard, then resume */
+            char name[FA_VARIANT_NAME_MAX];
+            fa_variant_name(&vs[i], name, sizeof name);
+            int found = 0;
+            if (!fa_shard_has(name, o->shard_index, o->shard_count))
+                continue;
+            if (!o->force && (st = fa_db_has_measurement(s->db, s->device_id, s->arch->name,
+                                                         fa_compiler_source_hash(s->compiler), name,
+                                                         pname, &found, err)) != FA_OK)
+                break;
+            if (!found)
+                vs[kept++] = vs[i];
+        }
+        sweep_ctx ctx = {s, &check, o, interrupted};
+        fa_sweep_summary sum = {0};
+        if (st == FA_OK && kept > 0)
+            st = fa_compile_sweep(s->compiler, s->arch, vs, kept, o->jobs, on_compiled, &ctx, &sum,
+                                  err);
+        free(vs);
+        s->sweep.total += sum.total;
+        s->sweep.ok += sum.ok;
+        s->sweep.compile_error += sum.compile_error;
+        s->sweep.unsupported += sum.unsupported;
+        s->sweep.cache_hits += sum.cache_hits;
+        s->sweep.spilled += sum.spilled;
+        s->sweep.wall_s += sum.wall_s;
+    }
+    if (s->sweep.wall_s > 0)
+        s->sweep.compiled_per_s = (s->sweep.ok + s->sweep.compile_error) / s->sweep.wall_s;
+    if (st == FA_INTERRUPTED)
+        FA_ERR(err, st, "interrupted: the compile results so far are stored; rerun to resume");
+    return st;
+}
+
+fa_status fa_tune_session_run(const fa_tune_session_opts *so, const fa_tune_opts *o_in,
+                              volatile int *interrupted, fa_tune_session *s, fa_err *err)
+{
+    fa_status st;
+    fa_tune_opts o = *o_in;
+    memset(s, 0, sizeof *s);
+    fa_compiler_opts co = {0};
+    co.cache_dir = so->cache_dir;
+    if ((st = fa_compiler_new(&co, &s->compiler, err)) != FA_OK)
+        return st;
+
+    /* Devices: time only on a GPU of the requested arch. */
+    int native = !strcmp(so->arch_name, "native");
+    s->arch = native ? NULL : fa_arch_find(so->arch_name);
+    if (!so->compile_only) {
+        int ords[64], n = 0;
+        if ((st = fa_devices_parse(so->devices, ords, 64, &n, err)) != FA_OK)
+            return st;
+        fa_err derr = {0};
+        st = fa_gpu_backend_start(ords, n, s->compiler, &s->gpu, &derr);
+        if (st == FA_INVALID) {
+            *err = derr;
+            return st;
+        }
+        if (st != FA_OK) {
+            snprintf(s->compile_only_why, sizeof s->compile_only_why, "%.*s",
+                     (int)sizeof s->compile_only_why - 1, derr.msg);
+        } else {
+            const fa_device_info *d = fa_gpu_backend_device(s->gpu, 0);
+            const fa_arch *dev_arch = fa_arch_from_cc(d->cc);
+            for (int i = 1; i < fa_gpu_backend_slots(s->gpu); i++)
+                if (fa_gpu_backend_device(s->gpu, i)->cc != d->cc)
+                    return FA_ERR(err, FA_INVALID,
+                                  "--devices mixes GPU archs (sm%d and sm%d): tune one arch at "
+                                  "a time",
+                                  d->cc, fa_gpu_backend_device(s->gpu, i)->cc);
+            if (native)
+                s->arch = dev_arch;
+            if (!dev_arch || !s->arch || s->arch->cc != dev_arch->cc) {
+                snprintf(s->compile_only_why, sizeof s->compile_only_why,
+                         "the GPU is %s (sm%d), not %s", d->name, d->cc,
+                         s->arch ? s->arch->name : "a supported arch");
+                fa_gpu_backend_stop(s->gpu);
+                s->gpu = NULL;
+            } else {
+                s->timed = 1;
+                s->gpus = fa_gpu_backend_slots(s->gpu);
+                snprintf(s->device_name, sizeof s->device_name, "%s", d->name);
+            }
+        }
+    } else {
+        snprintf(s->compile_only_why, sizeof s->compile_only_why, "--compile-only was given");
+    }
+    if (!s->arch)
+        return FA_ERR(err, FA_NO_DEVICE,
+                      "--arch native needs a GPU, and none is usable (%s); name an arch, e.g. "
+                      "--arch sm80, to run the compile-only sweep",
+                      s->compile_only_why);
+
+    if ((st = fa_db_open(so->db_path, FA_DB_CREATE, &s->db, err)) != FA_OK)
+        return st;
+    fa_db_device dev;
+    const char *nvrtc = fa_compiler_nvrtc_version(s->compiler);
+    if (s->timed) {
+        device_row(fa_gpu_backend_device(s->gpu, 0), s->arch, nvrtc, &dev);
+    } else {
+        int major = 0, minor = 0;
+        sscanf(nvrtc, "%d.%d", &major, &minor);
+        fa_db_device_compile_only(s->arch, CUDA_VERSION, major * 1000 + minor * 10, &dev);
+        snprintf(s->device_name, sizeof s->device_name, "%s", dev.name);
+    }
+    if ((st = fa_db_device_upsert(s->db, &dev, &s->device_id, err)) != FA_OK)
+        return st;
+    if ((st = fa_db_run_begin(s->db, s->device_id, FA_TUNE_VERSION_STRING,
+                              fa_compiler_source_hash(s->compiler), so->command_line, &s->run_id,
+                              err)) != FA_OK)
+        return st;
+
+    if (s->timed) {
+        if (o.progress)
+            fprintf(stderr, "fa-tune: tuning on %d GPU%s (%s, %s), %d problems, strategy %s\n",
+                    s->gpus, s->gpus > 1 ? "s" : "", s->device_name, s->arch->name, o.n_problems,
+                    fa_strategy_name(o.strategy));
+        fa_tune_env env = {0};
+        env.compiler = s->compiler;
+        env.db = s->db;
+        env.run_id = s->run_id;
+        env.device_id = s->device_id;
+        env.source_hash = fa_compiler_source_hash(s->compiler);
+        env.interrupted = interrupted;
+        fa_gpu_backend_get(s->gpu, &env.backend);
+        o.arch = s->arch;
+        st = fa_tune_run(&o, &env, &s->stats, err);
+    } else {
+        if (o.progress)
+            fprintf(stderr,
+                    "fa-tune: no timing (%s): running the compile-only sweep for %s instead\n",
+                    s->compile_only_why, s->arch->name);
+        st = compile_only(s, &o, interrupted, err);
+    }
+    fa_err end_err = {0};
+    fa_status end = fa_db_run_end(s->db, s->run_id, st, &end_err);
+    if (st == FA_OK && end != FA_OK) {
+        *err = end_err;
+        st = end;
+    }
+    return st;
+}
+
+void fa_tune_session_release(fa_tune_session *s)
+{
+    fa_gpu_backend_stop(s->gpu);
+    fa_db_close(s->db);
+    fa_compiler_free(s->compiler);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- summary --------------------------------------------------------------------------- */
+
+typedef struct best {
+    char problem[FA_PROBLEM_NAME_MAX];
+    char name[FA_VARIANT_NAME_MAX], runner[FA_VARIANT_NAME_MAX];
+    char last_variant[FA_VARIANT_NAME_MAX];
+    double tflops, runner_tflops, ms, eager_ms;
+    int64_t peak, eager_peak;
+    fa_db_row last; /* latest row of the current (problem, variant) */
+    int have_last;
+} best;
+
+static void fold(best *b)
+{
+    if (!b->have_last)
+        return;
+    const fa_db_row *r = &b->last;
+    if (r->m.status == FA_OK && r->m.tflops > 0) {
+        if (r->m.tflops > b->tflops) {
+            b->runner_tflops = b->tflops;
+            snprintf(b->runner, sizeof b->runner, "%s", b->name);
+            b->tflops = r->m.tflops;
+            b->ms = r->m.median_ms;
+            b->eager_ms = r->m.eager_median_ms;
+            b->peak = r->m.peak_extra_bytes;
+            b->eager_peak = r->m.eager_peak_extra_bytes;
+            snprintf(b->name, sizeof b->name, "%s", r->variant_name);
+        } else if (r->m.tflops > b->runner_tflops) {
+            b->runner_tflops = r->m.tflops;
+            snprintf(b->runner, sizeof b->runner, "%s", r->variant_name);
+        }
+    }
+    b->have_last = 0;
+}
+
+static int on_row(const fa_db_row *r, void *p)
+{
+    best *b = p;
+    if (b->have_last && strcmp(b->last.variant_name, r->variant_name) != 0)
+        fold(b);
+    b->last = *r; /* rows of one variant come oldest first: keep the latest */
+    b->have_last = 1;
+    return 0;
+}
+
+static void mib(int64_t bytes, char *buf, size_t n)
+{
+    if (bytes < 0)
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%.0f MiB", bytes / 1048576.0);
+}
+
+void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
+{
+    if (!s->arch)
+        return;
+    if (!s->timed) {
+        fprintf(out,
+                "compile-only sweep for %s: %d variants, %d compiled (%d from cache), %d compile "
+                "errors, %d unsupported by the legality model, %d spill (ineligible), %.1f s, "
+                "%.2f variants/s\n",
+                s->arch->name, s->sweep.total, s->sweep.ok, s->sweep.cache_hits,
+                s->sweep.compile_error, s->sweep.unsupported, s->sweep.spilled, s->sweep.wall_s,
+                s->sweep.compiled_per_s);
+        fprintf(out, "timing needs a GPU of arch %s: %s.\n", s->arch->name, s->compile_only_why);
+        fprintf(out, "the results are in the database: fa-tune db list --db %s\n",
+                fa_db_path(s->db));
+        return;
+    }
+    fprintf(out, "%-44s %-46s %8s %8s %7s %10s\n", "problem", "winner", "TFLOP/s", "vs eager",
+            "margin", "mem saved");
+    for (int p = 0; p < o->n_problems; p++) {
+        best b;
+        memset(&b, 0, sizeof b);
+        fa_problem_name(&o->problems[p], b.problem, sizeof b.problem);
+        fa_db_filter f = {0};
+        f.arch = s->arch->name;
+        f.problem = b.problem;
+        fa_err err = {0};
+        if (fa_db_measurements(s->db, &f, on_row, &b, &err) != FA_OK)
+            continue;
+        fold(&b);
+        if (b.tflops <= 0) {
+            fprintf(out, "%-44s %-46s\n", b.problem, "(no correct variant timed)");
+            continue;
+        }
+        char speed[16] = "-", margin[16] = "-", saved[24] = "-";
+        if (b.eager_ms > 0)
+            snprintf(speed, sizeof speed, "%.1fx", b.eager_ms / b.ms);
+        if (b.runner_tflops > 0)
+            snprintf(margin, sizeof margin, "%+.1f%%", 100.0 * (b.tflops / b.runner_tflops - 1));
+        if (b.eager_peak >= 0 && b.peak >= 0)
+            mib(b.eager_peak - b.peak, saved, sizeof saved);
+        fprintf(out, "%-44s %-46s %8.1f %8s %7s %10s\n", b.problem, b.name, b.tflops, speed, margin,
+                saved);
+    }
+    const fa_tune_stats *t = &s->stats;
+    fprintf(out,
+            "\n%d variants in %d classes: %d compiled (%d cached), %d compile errors, %d "
+            "unsupported, %d spill; %d checked, %d mismatches, %d faults; %d timings stored, "
+            "%d skipped (already measured), %d cut by the budget\n",
+            t->variants, t->classes, t->compiled, t->cache_hits, t->compile_errors, t->unsupported,
+            t->spilled, t->checked, t->mismatches, t->faults, t->timed, t->skipped, t->budget_cut);
+    fprintf(out, "wall %.1f s, GPU idle %.0f%% (%d GPU%s), %.1f variants/min\n", t->wall_s,
+            100 * t->gpu_idle_fraction, s->gpus, s->gpus > 1 ? "s" : "",
+            t->wall_s > 0 ? 60.0 * (t->compiled + t->cache_hits) / t->wall_s : 0);
+    fprintf(out, "TFLOP/s = 4*batch*heads*seqlen_q*seqlen_k*headdim / time, halved for causal "
+                 "with seqlen_q = seqlen_k.\n");
+}

@@ -1,0 +1,859 @@
+/*
+ * This file implements the tuning engine (see fa_tune.h for the order of work): classes of
+ * problems, the overlapped compile pool and device-slot threads, resume, budgets, the
+ * strategies and interleaved finalist re-timing.
+ */
+#include "fa_tune.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fa_problem_set.h"
+#include "fa_progress.h"
+#include "fa_space.h"
+#include "fa_sweep.h"
+
+const char *fa_strategy_name(fa_strategy s)
+{
+    switch (s) {
+    case FA_STRATEGY_RANDOM:
+        return "random";
+    case FA_STRATEGY_HALVING:
+        return "halving";
+    default:
+        return "exhaustive";
+    }
+}
+
+fa_status fa_strategy_parse(const char *s, fa_strategy *out)
+{
+    static const fa_strategy all[] = {FA_STRATEGY_EXHAUSTIVE, FA_STRATEGY_RANDOM,
+                                      FA_STRATEGY_HALVING};
+    for (size_t i = 0; s && i < sizeof all / sizeof all[0]; i++)
+        if (!strcmp(s, fa_strategy_name(all[i]))) {
+            *out = all[i];
+            return FA_OK;
+        }
+    return FA_INVALID;
+}
+
+void fa_tune_opts_default(fa_tune_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->strategy = FA_STRATEGY_EXHAUSTIVE;
+    o->shard_count = 1;
+    o->finalists = 3;
+    o->progress = 1;
+    o->seed = 0x5eed;
+}
+
+void fa_tune_check_problem(const fa_problem *p, fa_problem *check)
+{
+    *check = *p;
+    check->batch = 2;
+    check->seqlen_q = check->seqlen_k = 1000;
+    check->seed = 0; /* fresh inputs per check; the harness records the seed */
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- the engine's state ------------------------------------------------------------------ */
+
+typedef struct tclass {
+    fa_problem key; /* dtype, head dim, causal, varlen of its problems */
+    int *probs;     /* indices into opts->problems */
+    int np;
+    fa_problem check;
+} tclass;
+
+enum { CAND_PENDING = 0, CAND_READY, CAND_OUT };
+
+typedef struct cand {
+    fa_variant v;
+    char name[FA_VARIANT_NAME_MAX];
+    int cls;
+    int state;             /* CAND_* */
+    int passed;            /* check passed: may be timed */
+    fa_compile_output out; /* cubin kept until the end for re-timing */
+    unsigned char *todo;   /* per class problem: 1 = still to measure (resume) */
+    double *ms;            /* per class problem: latest median, -1 none */
+} cand;
+
+/* A unit of device work. */
+typedef enum { ITEM_EAGER, ITEM_VARIANT, ITEM_PRECISE, ITEM_FINALISTS } item_kind;
+typedef struct item {
+    item_kind kind;
+    int problem; /* ITEM_EAGER, ITEM_PRECISE, ITEM_FINALISTS: index into opts->problems */
+    int cand;    /* ITEM_VARIANT, ITEM_PRECISE */
+    int cls_pos; /* ITEM_PRECISE: the problem's position in its class */
+    int *finals; /* ITEM_FINALISTS: candidate indices (owned by the engine) */
+    int nfinals;
+} item;
+
+typedef struct engine {
+    const fa_tune_opts *o;
+    fa_tune_env *env;
+    fa_tune_stats *st;
+    tclass *cls;
+    int ncls;
+    cand *cands;
+    int ncands;
+    double *eager_ms;    /* per problem; -1 unknown */
+    int64_t *eager_peak; /* per problem */
+    unsigned char *eager_done;
+    int *class_of, *pos_of; /* per problem: class and position in it */
+    /* work queue */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    item *q;
+    int qhead, qtail, qcap;
+    int producers_done; /* no more items will be added in this phase */
+    fa_status fatal;    /* first backend/database failure */
+    fa_err fatal_err;
+    double t0;
+    int timings; /* (variant, problem) timings done, for the budget */
+    fa_progress prog;
+    fa_timing_opts quick;
+} engine;
+
+static int budget_spent(engine *e)
+{
+    const fa_tune_opts *o = e->o;
+    if (o->budget_count > 0 && e->timings >= o->budget_count)
+        return 1;
+    if (o->budget_seconds > 0 && now_s() - e->t0 >= o->budget_seconds)
+        return 1;
+    return e->env->interrupted && *e->env->interrupted;
+}
+
+static fa_status push(engine *e, item it)
+{
+    pthread_mutex_lock(&e->mu);
+    if (e->qtail == e->qcap) {
+        int cap = e->qcap ? 2 * e->qcap : 256;
+        item *grown = realloc(e->q, (size_t)cap * sizeof *grown);
+        if (!grown) {
+            pthread_mutex_unlock(&e->mu);
+            return FA_NOMEM;
+        }
+        e->q = grown;
+        e->qcap = cap;
+    }
+    e->q[e->qtail++] = it;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    return FA_OK;
+}
+
+static void fail(engine *e, fa_status st, const fa_err *err)
+{
+    pthread_mutex_lock(&e->mu);
+    if (e->fatal == FA_OK) {
+        e->fatal = st;
+        e->fatal_err = *err;
+    }
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* Store m for (cand c or the eager pseudo-entry, problem). Caller holds e->mu. */
+static fa_status record_locked(engine *e, const fa_variant *v, int problem, fa_measurement *m)
+{
+    fa_err err = {0};
+    if (e->eager_done[problem]) {
+        m->eager_median_ms = e->eager_ms[problem];
+        m->eager_peak_extra_bytes = e->eager_peak[problem];
+    }
+    fa_status st = fa_db_record(e->env->db, e->env->run_id, e->o->arch->name, v,
+                                &e->o->problems[problem], m, &err);
+    if (st != FA_OK && e->fatal == FA_OK) {
+        e->fatal = st;
+        e->fatal_err = err;
+    }
+    return st;
+}
+
+/* Record the same outcome (unsupported, compile error, mismatch, fault) on every problem of
+ * the candidate's class that is still to measure. Caller holds e->mu. */
+static void record_all_locked(engine *e, cand *c, fa_status status, const char *why,
+                              const fa_build_info *b)
+{
+    tclass *k = &e->cls[c->cls];
+    for (int i = 0; i < k->np; i++) {
+        if (!c->todo[i])
+            continue;
+        fa_measurement m;
+        fa_measurement_init(&m);
+        m.status = status;
+        if (b)
+            m.build = *b;
+        snprintf(m.message, sizeof m.message, "%s", why ? why : "");
+        record_locked(e, &c->v, k->probs[i], &m);
+        c->todo[i] = 0;
+    }
+}
+
+static void job_for(engine *e, const cand *c, const fa_problem *p, unsigned what, fa_job *job)
+{
+    memset(job, 0, sizeof *job);
+    job->problem = *p;
+    job->variant = c->v;
+    job->cubin = c->out.cubin;
+    job->cubin_size = c->out.cubin_size;
+    job->symbol = c->out.lowered_name;
+    job->build = c->out.build;
+    job->what = what;
+    job->timing = e->o->timing;
+}
+
+static fa_status run_job(engine *e, int slot, const fa_job *job, fa_measurement *m, fa_err *err)
+{
+    double t = now_s();
+    fa_measurement_init(m);
+    fa_status st = e->env->backend.run(e->env->backend.ctx, slot, job, m, err);
+    pthread_mutex_lock(&e->mu);
+    e->st->gpu_busy_s += now_s() - t;
+    pthread_mutex_unlock(&e->mu);
+    return st;
+}
+
+static void do_eager(engine *e, int slot, int pi)
+{
+    fa_job job = {0};
+    job.problem = e->o->problems[pi];
+    job.what = FA_JOB_EAGER_TIME;
+    job.timing = e->o->timing;
+    fa_measurement m;
+    fa_err err = {0};
+    fa_status st = run_job(e, slot, &job, &m, &err);
+    if (st != FA_OK) {
+        fail(e, st, &err);
+        return;
+    }
+    pthread_mutex_lock(&e->mu);
+    e->eager_ms[pi] = m.status == FA_OK ? m.median_ms : -1;
+    e->eager_peak[pi] = m.status == FA_OK ? m.peak_extra_bytes : -1;
+    if (m.status == FA_OK && m.eager_median_ms > 0) {
+        e->eager_ms[pi] = m.eager_median_ms;
+        e->eager_peak[pi] = m.eager_peak_extra_bytes;
+    }
+    e->eager_done[pi] = 1;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* Check a freshly compiled candidate, then time it on every problem of its class still to
+ * measure (quick timing under halving). */
+static void do_variant(engine *e, int slot, int ci)
+{
+    cand *c = &e->cands[ci];
+    tclass *k = &e->cls[c->cls];
+    fa_job job;
+    fa_measurement m;
+    fa_err err = {0};
+    job_for(e, c, &k->check, FA_JOB_CHECK, &job);
+    fa_status st = run_job(e, slot, &job, &m, &err);
+    if (st != FA_OK) {
+        fail(e, st, &err);
+        return;
+    }
+    pthread_mutex_lock(&e->mu);
+    e->st->checked++;
+    if (m.status != FA_OK) {
+        if (m.status == FA_MISMATCH)
+            e->st->mismatches++;
+        else if (m.status == FA_FAULT)
+            e->st->faults++;
+        char why[256];
+        snprintf(why, sizeof why, "check on %dx%d failed: %.200s", k->check.seqlen_q,
+                 k->check.seqlen_k, m.message[0] ? m.message : fa_status_str(m.status));
+        /* The failed check's own figures go with every problem's record. */
+        fa_build_info b = c->out.build;
+        tclass *kk = k;
+        for (int i = 0; i < kk->np; i++) {
+            if (!c->todo[i])
+                continue;
+            fa_measurement r = m;
+            r.build = b;
+            snprintf(r.message, sizeof r.message, "%s", why);
+            record_locked(e, &c->v, kk->probs[i], &r);
+            c->todo[i] = 0;
+        }
+        pthread_mutex_unlock(&e->mu);
+        return;
+    }
+    c->passed = 1;
+    pthread_mutex_unlock(&e->mu);
+
+    int quick = e->o->strategy == FA_STRATEGY_HALVING;
+    for (int i = 0; i < k->np; i++) {
+        pthread_mutex_lock(&e->mu);
+        int go = c->todo[i] && !budget_spent(e) && e->fatal == FA_OK;
+        if (c->todo[i] && !go)
+            e->st->budget_cut++;
+        pthread_mutex_unlock(&e->mu);
+        if (!go)
+            continue;
+        int pi = k->probs[i];
+        job_for(e, c, &e->o->problems[pi], FA_JOB_TIME, &job);
+        if (quick)
+            job.timing = e->quick;
+        st = run_job(e, slot, &job, &m, &err);
+        if (st != FA_OK) {
+            fail(e, st, &err);
+            return;
+        }
+        pthread_mutex_lock(&e->mu);
+        while (!e->eager_done[pi] && e->fatal == FA_OK)
+            pthread_cond_wait(&e->cv, &e->mu); /* another slot is timing its eager baseline */
+        m.build = c->out.build;
+        record_locked(e, &c->v, pi, &m);
+        c->todo[i] = 0;
+        c->ms[i] = m.status == FA_OK ? m.median_ms : -1;
+        e->timings++;
+        e->st->timed++;
+        if (m.status == FA_FAULT)
+            e->st->faults++;
+        fa_progress_timed(&e->prog, c->name, m.status == FA_OK ? m.tflops : -1);
+        pthread_mutex_unlock(&e->mu);
+        if (m.status == FA_FAULT)
+            break; /* a faulting variant is not run again */
+    }
+}
+
+static void do_precise(engine *e, int slot, const item *it)
+{
+    cand *c = &e->cands[it->cand];
+    fa_job job;
+    fa_measurement m;
+    fa_err err = {0};
+    pthread_mutex_lock(&e->mu);
+    int go = !budget_spent(e) && e->fatal == FA_OK;
+    if (!go)
+        e->st->budget_cut++;
+    pthread_mutex_unlock(&e->mu);
+    if (!go)
+        return;
+    job_for(e, c, &e->o->problems[it->problem], FA_JOB_TIME, &job);
+    fa_status st = run_job(e, slot, &job, &m, &err);
+    if (st != FA_OK) {
+        fail(e, st, &err);
+        return;
+    }
+    pthread_mutex_lock(&e->mu);
+    m.build = c->out.build;
+    record_locked(e, &c->v, it->problem, &m);
+    c->ms[it->cls_pos] = m.status == FA_OK ? m.median_ms : -1;
+    e->timings++;
+    e->st->timed++;
+    fa_progress_timed(&e->prog, c->name, m.status == FA_OK ? m.tflops : -1);
+    pthread_mutex_unlock(&e->mu);
+}
+
+static void do_finalists(engine *e, int slot, const item *it)
+{
+    fa_job jobs[8];
+    fa_measurement ms[8];
+    int n = it->nfinals < 8 ? it->nfinals : 8;
+    for (int i = 0; i < n; i++)
+        job_for(e, &e->cands[it->finals[i]], &e->o->problems[it->problem], FA_JOB_TIME, &jobs[i]);
+    for (int i = 0; i < n; i++)
+        fa_measurement_init(&ms[i]);
+    fa_err err = {0};
+    double t = now_s();
+    fa_status st = e->env->backend.retime(e->env->backend.ctx, slot, jobs, n, ms, &err);
+    pthread_mutex_lock(&e->mu);
+    e->st->gpu_busy_s += now_s() - t;
+    pthread_mutex_unlock(&e->mu);
+    if (st != FA_OK) {
+        fail(e, st, &err);
+        return;
+    }
+    pthread_mutex_lock(&e->mu);
+    for (int i = 0; i < n; i++) {
+        cand *c = &e->cands[it->finals[i]];
+        ms[i].build = c->out.build;
+        record_locked(e, &c->v, it->problem, &ms[i]);
+    }
+    pthread_mutex_unlock(&e->mu);
+}
+
+typedef struct slot_arg {
+    engine *e;
+    int slot;
+} slot_arg;
+
+static void *slot_main(void *p)
+{
+    slot_arg *a = p;
+    engine *e = a->e;
+    for (;;) {
+        pthread_mutex_lock(&e->mu);
+        while (e->qhead == e->qtail && !e->producers_done && e->fatal == FA_OK)
+            pthread_cond_wait(&e->cv, &e->mu);
+        if (e->fatal != FA_OK || e->qhead == e->qtail) {
+            pthread_mutex_unlock(&e->mu);
+            return NULL;
+        }
+        item it = e->q[e->qhead++];
+        pthread_mutex_unlock(&e->mu);
+        switch (it.kind) {
+        case ITEM_EAGER:
+            do_eager(e, a->slot, it.problem);
+            break;
+        case ITEM_VARIANT:
+            do_variant(e, a->slot, it.cand);
+            break;
+        case ITEM_PRECISE:
+            do_precise(e, a->slot, &it);
+            break;
+        case ITEM_FINALISTS:
+            do_finalists(e, a->slot, &it);
+            break;
+        }
+    }
+}
+
+/* Runs the slot threads over the queue until it is drained and producers_done is set by
+ * `produce` (called on this thread while the slots work). */
+static void run_phase(engine *e, void (*produce)(engine *), pthread_t *threads, slot_arg *args)
+{
+    int slots = e->env->backend.slots > 0 ? e->env->backend.slots : 1;
+    e->producers_done = 0;
+    int started = 0;
+    for (int s = 0; s < slots; s++) {
+        args[s].e = e;
+        args[s].slot = s;
+        if (pthread_create(&threads[s], NULL, slot_main, &args[s]) == 0)
+            started++;
+    }
+    produce(e);
+    pthread_mutex_lock(&e->mu);
+    e->producers_done = 1;
+    pthread_cond_broadcast(&e->cv);
+    pthread_mutex_unlock(&e->mu);
+    if (started == 0) { /* no thread could start: run the queue here */
+        args[0].e = e;
+        args[0].slot = 0;
+        slot_main(&args[0]);
+    }
+    for (int s = 0; s < started; s++)
+        pthread_join(threads[s], NULL);
+}
+
+/* Phase 1 producer: compile every candidate in the pool, hand each to the slots as it is
+ * ready. */
+static void produce_compiled(engine *e)
+{
+    fa_err err = {0};
+    fa_compile_pool *pool = NULL;
+    fa_status st = fa_compile_pool_new(e->env->compiler, e->o->jobs, &pool, &err);
+    if (st != FA_OK) {
+        fail(e, st, &err);
+        return;
+    }
+    for (int i = 0; i < e->ncands; i++) {
+        if (e->cands[i].state != CAND_PENDING)
+            continue;
+        st = fa_compile_pool_submit(pool, &e->cands[i].v, e->o->arch, (void *)(intptr_t)i, &err);
+        if (st != FA_OK) {
+            fail(e, st, &err);
+            break;
+        }
+    }
+    while (fa_compile_pool_pending(pool) > 0) {
+        fa_variant v;
+        void *tag = NULL;
+        fa_compile_output out;
+        memset(&out, 0, sizeof out);
+        st = fa_compile_pool_next(pool, &v, &tag, &out, &err);
+        if (st == FA_NOT_FOUND)
+            break;
+        if (st != FA_OK) {
+            fail(e, st, &err);
+            break;
+        }
+        int ci = (int)(intptr_t)tag;
+        cand *c = &e->cands[ci];
+        pthread_mutex_lock(&e->mu);
+        c->out = out;
+        int stop = e->fatal != FA_OK || budget_spent(e);
+        if (out.status == FA_OK && !out.build.cache_hit)
+            e->st->compiled++;
+        if (out.build.cache_hit)
+            e->st->cache_hits++;
+        fa_progress_compiled(&e->prog, c->name);
+        if (out.status != FA_OK) {
+            e->st->compile_errors += out.status == FA_COMPILE_ERROR;
+            char why[256];
+            const char *log = out.log ? out.log : "";
+            const char *nl = strchr(log, '\n');
+            snprintf(why, sizeof why, "%.*s", nl ? (int)(nl - log) : (int)strlen(log), log);
+            record_all_locked(e, c, out.status, why, &out.build);
+            c->state = CAND_OUT;
+        } else if (fa_compile_spills(&out.build)) {
+            e->st->spilled++;
+            char why[128];
+            snprintf(why, sizeof why, "spills %d bytes of stores, %d of loads",
+                     out.build.spill_stores, out.build.spill_loads);
+            record_all_locked(e, c, FA_UNSUPPORTED, why, &out.build);
+            c->state = CAND_OUT;
+        } else {
+            c->state = CAND_READY;
+        }
+        pthread_mutex_unlock(&e->mu);
+        if (c->state == CAND_READY && !stop)
+            push(e, (item){.kind = ITEM_VARIANT, .cand = ci});
+        if (stop && e->env->interrupted && *e->env->interrupted)
+            break;
+    }
+    fa_compile_pool_free(pool);
+}
+
+/* Candidates of class k on class position i with a measured time, best first. */
+static int ranked(engine *e, int k, int i, int *out)
+{
+    int n = 0;
+    for (int c = 0; c < e->ncands; c++)
+        if (e->cands[c].cls == k && e->cands[c].passed && e->cands[c].ms[i] > 0)
+            out[n++] = c;
+    /* insertion sort by time, then name: deterministic */
+    for (int a = 1; a < n; a++) {
+        int x = out[a], b = a - 1;
+        while (b >= 0) {
+            cand *cb = &e->cands[out[b]], *cx = &e->cands[x];
+            int later =
+                cb->ms[i] > cx->ms[i] || (cb->ms[i] == cx->ms[i] && strcmp(cb->name, cx->name) > 0);
+            if (!later)
+                break;
+            out[b + 1] = out[b];
+            b--;
+        }
+        out[b + 1] = x;
+    }
+    return n;
+}
+
+static void produce_precise(engine *e)
+{
+    int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
+    if (!order)
+        return;
+    for (int k = 0; k < e->ncls; k++)
+        for (int i = 0; i < e->cls[k].np; i++) {
+            int n = ranked(e, k, i, order);
+            int keep = (n + 2) / 3;
+            if (keep < e->o->finalists)
+                keep = e->o->finalists < n ? e->o->finalists : n;
+            for (int r = 0; r < keep; r++)
+                push(e, (item){.kind = ITEM_PRECISE,
+                               .cand = order[r],
+                               .problem = e->cls[k].probs[i],
+                               .cls_pos = i});
+        }
+    free(order);
+}
+
+static void produce_finalists(engine *e)
+{
+    int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
+    if (!order)
+        return;
+    for (int k = 0; k < e->ncls; k++)
+        for (int i = 0; i < e->cls[k].np; i++) {
+            int n = ranked(e, k, i, order);
+            int f = n < e->o->finalists ? n : e->o->finalists;
+            if (f < 2)
+                continue; /* nothing to separate */
+            int *fin = malloc(sizeof(int) * (size_t)f);
+            if (!fin)
+                break;
+            memcpy(fin, order, sizeof(int) * (size_t)f);
+            push(e, (item){.kind = ITEM_FINALISTS,
+                           .problem = e->cls[k].probs[i],
+                           .finals = fin,
+                           .nfinals = f});
+        }
+    free(order);
+}
+
+static void produce_nothing(engine *e)
+{
+    (void)e;
+}
+
+/* ---- setup ------------------------------------------------------------------------------- */
+
+static int same_class(const fa_problem *a, const fa_problem *b)
+{
+    return a->dtype == b->dtype && a->head_dim == b->head_dim && a->causal == b->causal &&
+           a->varlen == b->varlen;
+}
+
+static fa_status build_classes(engine *e, fa_err *err)
+{
+    const fa_tune_opts *o = e->o;
+    e->cls = calloc((size_t)o->n_problems, sizeof *e->cls);
+    e->class_of = calloc((size_t)o->n_problems, sizeof(int));
+    e->pos_of = calloc((size_t)o->n_problems, sizeof(int));
+    if (!e->cls || !e->class_of || !e->pos_of)
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    for (int p = 0; p < o->n_problems; p++) {
+        int k = 0;
+        while (k < e->ncls && !same_class(&e->cls[k].key, &o->problems[p]))
+            k++;
+        if (k == e->ncls) {
+            e->cls[k].key = o->problems[p];
+            e->cls[k].probs = calloc((size_t)o->n_problems, sizeof(int));
+            if (!e->cls[k].probs)
+                return FA_ERR(err, FA_NOMEM, "out of memory");
+            fa_tune_check_problem(&o->problems[p], &e->cls[k].check);
+            e->ncls++;
+        }
+        e->class_of[p] = k;
+        e->pos_of[p] = e->cls[k].np;
+        e->cls[k].probs[e->cls[k].np++] = p;
+    }
+    return FA_OK;
+}
+
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+fa_status fa_tune_class_variants(const fa_tune_opts *o, const fa_problem *key,
+                                 const fa_space_filter *f, fa_variant **out, int *n, fa_err *err)
+{
+    if (!o->variants)
+        return fa_space_enumerate(o->arch, key->head_dim, f, out, n, err);
+    fa_variant *vs = malloc(sizeof *vs * (size_t)(o->n_variants + 1));
+    if (!vs)
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    int k = 0;
+    for (int i = 0; i < o->n_variants; i++)
+        if (fa_variant_matches(&o->variants[i], key))
+            vs[k++] = o->variants[i];
+    *out = vs;
+    *n = k;
+    return FA_OK;
+}
+
+static fa_status build_candidates(engine *e, fa_err *err)
+{
+    const fa_tune_opts *o = e->o;
+    fa_status st = FA_OK;
+    for (int k = 0; k < e->ncls; k++) {
+        tclass *kc = &e->cls[k];
+        fa_space_filter f = {1u << kc->key.dtype, kc->key.causal ? FA_SPACE_ON : FA_SPACE_OFF,
+                             kc->key.varlen ? FA_SPACE_ON : FA_SPACE_OFF};
+        fa_variant *vs = NULL;
+        int nv = 0;
+        st = fa_tune_class_variants(o, &kc->key, &f, &vs, &nv, err);
+        if (st != FA_OK)
+            return st;
+        cand *grown = realloc(e->cands, sizeof *grown * (size_t)(e->ncands + nv));
+        if (!grown) {
+            free(vs);
+            return FA_ERR(err, FA_NOMEM, "out of memory");
+        }
+        e->cands = grown;
+        for (int i = 0; i < nv; i++) {
+            cand *c = &e->cands[e->ncands];
+            memset(c, 0, sizeof *c);
+            c->v = vs[i];
+            c->cls = k;
+            fa_variant_name(&vs[i], c->name, sizeof c->name);
+            if (!fa_shard_has(c->name, o->shard_index, o->shard_count))
+                continue;
+            c->todo = calloc((size_t)kc->np, 1);
+            c->ms = malloc(sizeof(double) * (size_t)kc->np);
+            if (!c->todo || !c->ms) {
+                free(c->todo);
+                free(c->ms);
+                free(vs);
+                return FA_ERR(err, FA_NOMEM, "out of memory");
+            }
+            e->ncands++;
+            e->st->variants++;
+            int left = 0;
+            for (int j = 0; j < kc->np; j++) {
+                c->ms[j] = -1;
+                int found = 0;
+                if (!o->force) {
+                    char pname[FA_PROBLEM_NAME_MAX];
+                    fa_problem_name(&o->problems[kc->probs[j]], pname, sizeof pname);
+                    st = fa_db_has_measurement(e->env->db, e->env->device_id, o->arch->name,
+                                               e->env->source_hash, c->name, pname, &found, err);
+                    if (st != FA_OK) {
+                        free(vs);
+                        return st;
+                    }
+                }
+                c->todo[j] = !found;
+                left += !found;
+                e->st->skipped += found;
+            }
+            fa_err why = {0};
+            if (left == 0) {
+                c->state = CAND_OUT; /* everything already measured: resume skips it */
+            } else if (fa_variant_check(&c->v, o->arch, &why) != FA_OK) {
+                e->st->unsupported++;
+                record_all_locked(e, c, FA_UNSUPPORTED, why.msg, NULL);
+                c->state = CAND_OUT;
+            }
+        }
+        free(vs);
+    }
+    if (o->strategy == FA_STRATEGY_RANDOM) { /* seeded shuffle: the order is the strategy */
+        uint64_t s = o->seed;
+        for (int i = e->ncands - 1; i > 0; i--) {
+            int j = (int)(mix(&s) % (uint64_t)(i + 1));
+            cand t = e->cands[i];
+            e->cands[i] = e->cands[j];
+            e->cands[j] = t;
+        }
+    }
+    return e->fatal != FA_OK ? FA_ERR(err, e->fatal, "%s", e->fatal_err.msg) : FA_OK;
+}
+
+static void engine_free(engine *e)
+{
+    for (int i = 0; i < e->ncands; i++) {
+        fa_compile_output_release(&e->cands[i].out);
+        free(e->cands[i].todo);
+        free(e->cands[i].ms);
+    }
+    for (int k = 0; k < e->ncls; k++)
+        free(e->cls[k].probs);
+    for (int i = 0; i < e->qtail; i++)
+        if (e->q[i].kind == ITEM_FINALISTS)
+            free(e->q[i].finals);
+    free(e->cands);
+    free(e->cls);
+    free(e->class_of);
+    free(e->pos_of);
+    free(e->q);
+    free(e->eager_ms);
+    free(e->eager_peak);
+    free(e->eager_done);
+    pthread_mutex_destroy(&e->mu);
+    pthread_cond_destroy(&e->cv);
+}
+
+fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *stats, fa_err *err)
+{
+    fa_status st = FA_OK;
+    engine e;
+    memset(&e, 0, sizeof e);
+    memset(stats, 0, sizeof *stats);
+    e.o = o;
+    e.env = env;
+    e.st = stats;
+    e.t0 = now_s();
+    pthread_mutex_init(&e.mu, NULL);
+    pthread_cond_init(&e.cv, NULL);
+    fa_timing_opts_default(&e.quick);
+    e.quick.warmup_reps = 1;
+    e.quick.warmup_ms = 1;
+    e.quick.min_reps = 3;
+    e.quick.max_reps = 3;
+    e.quick.max_seconds = 0.5;
+    int slots = env->backend.slots > 0 ? env->backend.slots : 1;
+    pthread_t *threads = calloc((size_t)slots, sizeof *threads);
+    slot_arg *args = calloc((size_t)slots, sizeof *args);
+    e.eager_ms = malloc(sizeof(double) * (size_t)o->n_problems);
+    e.eager_peak = malloc(sizeof(int64_t) * (size_t)o->n_problems);
+    e.eager_done = calloc((size_t)o->n_problems, 1);
+    if (!threads || !args || !e.eager_ms || !e.eager_peak || !e.eager_done) {
+        st = FA_ERR(err, FA_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    if ((st = build_classes(&e, err)) != FA_OK)
+        goto cleanup;
+    stats->classes = e.ncls;
+    if ((st = build_candidates(&e, err)) != FA_OK)
+        goto cleanup;
+    if (o->budget_count > 0) {
+        int smallest = o->n_problems;
+        for (int k = 0; k < e.ncls; k++)
+            smallest = e.cls[k].np < smallest ? e.cls[k].np : smallest;
+        if (o->budget_count < smallest) {
+            st = FA_ERR(err, FA_INVALID,
+                        "--budget %d cannot fit one variant: each variant is timed on %d "
+                        "problems of its class",
+                        o->budget_count, smallest);
+            goto cleanup;
+        }
+    }
+    int planned = 0;
+    for (int i = 0; i < e.ncands; i++)
+        for (int j = 0; e.cands[i].state == CAND_PENDING && j < e.cls[e.cands[i].cls].np; j++)
+            planned += e.cands[i].todo[j];
+    fa_progress_start(&e.prog, o->progress, planned, o->budget_count);
+
+    /* Phase 1: eager baselines first (the GPU has nothing else while the first compiles
+     * run), then every candidate as it compiles. */
+    for (int p = 0; p < o->n_problems; p++) {
+        e.eager_ms[p] = -1;
+        e.eager_peak[p] = -1;
+        int needed = 0;
+        for (int i = 0; i < e.ncands && !needed; i++)
+            needed = e.cands[i].state == CAND_PENDING && e.cands[i].cls == e.class_of[p] &&
+                     e.cands[i].todo[e.pos_of[p]];
+        if (needed)
+            push(&e, (item){.kind = ITEM_EAGER, .problem = p});
+        else
+            e.eager_done[p] = 1;
+    }
+    run_phase(&e, produce_compiled, threads, args);
+    /* Phase 2 (halving): the best third per problem re-timed with the full protocol. */
+    if (e.fatal == FA_OK && o->strategy == FA_STRATEGY_HALVING)
+        run_phase(&e, produce_precise, threads, args);
+    /* Phase 3: finalists re-timed interleaved. */
+    if (e.fatal == FA_OK && o->finalists > 1 && env->backend.retime &&
+        !(env->interrupted && *env->interrupted))
+        run_phase(&e, produce_finalists, threads, args);
+    (void)produce_nothing;
+    fa_progress_finish(&e.prog);
+
+    if (e.fatal != FA_OK) {
+        st = FA_ERR(err, e.fatal, "%s", e.fatal_err.msg);
+        goto cleanup;
+    }
+    if (env->interrupted && *env->interrupted) {
+        st = FA_ERR(err, FA_INTERRUPTED, "interrupted: %d timings stored, rerun to resume",
+                    stats->timed);
+        goto cleanup;
+    }
+    if (o->budget_seconds > 0 && stats->timed == 0 && stats->budget_cut > 0) {
+        st = FA_ERR(err, FA_INVALID,
+                    "--budget %.0fs ran out before one variant was timed (compiling the first "
+                    "variants takes longer); give more time",
+                    o->budget_seconds);
+        goto cleanup;
+    }
+cleanup:
+    stats->wall_s = now_s() - e.t0;
+    if (stats->wall_s > 0)
+        stats->gpu_idle_fraction = 1.0 - stats->gpu_busy_s / (stats->wall_s * slots);
+    if (stats->gpu_idle_fraction < 0)
+        stats->gpu_idle_fraction = 0;
+    engine_free(&e);
+    free(threads);
+    free(args);
+    return st;
+}

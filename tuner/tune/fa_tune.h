@@ -1,0 +1,120 @@
+/*
+ * fa_tune.h -- the tuning engine: problems x variant space -> compile pool -> check -> time
+ * -> database, overlapping compilation with GPU work.
+ *
+ * Order of work (only this file's implementation owns it):
+ *   1. Problems are grouped into classes (dtype, head dim, causal, varlen): one class shares
+ *      one variant space. Variants are enumerated (fa_space), kept if in this shard
+ *      (--shard i/N) and legal (fa_variant_check); illegal ones are recorded `unsupported`.
+ *   2. Every kept variant goes to the compile pool at once; the pool works ahead of the GPU.
+ *      A compile error or a spilling build is recorded and the variant leaves the race.
+ *   3. As each variant finishes compiling, a device slot checks it once per class on the
+ *      class's check problem (same heads and mode, seqlens 1000/1000 -- a tail in every tile
+ *      -- batch 2): a variant that is wrong never wins. Then it is timed on every problem of
+ *      the class (resume skips pairs the database already holds for this device and source
+ *      hash, unless --force). Every result is written to the database as it is measured.
+ *   4. Per problem the best few are re-timed interleaved (A B C A B C ...) so clock drift
+ *      cannot pick the winner.
+ * Strategies:
+ *   exhaustive  every legal variant, full timing
+ *   random      a seeded random order of the variants, stopped by --budget
+ *   halving     successive halving: every variant timed briefly (3 reps), the best third
+ *               per problem re-timed fully, finalists re-timed interleaved
+ * Budget (any strategy): a count of (variant, problem) timings or seconds of wall time;
+ * work not started when the budget runs out is skipped and said so.
+ *
+ * The GPU is reached through a backend (fa_tune_backend): the harness's worker processes in
+ * fa-tune, a synthetic timer in the CPU tests.
+ */
+#ifndef FA_TUNE_H
+#define FA_TUNE_H
+
+#include <stdint.h>
+
+#include "fa_compile.h"
+#include "fa_db.h"
+#include "fa_harness.h"
+#include "fa_space.h"
+
+typedef enum fa_strategy {
+    FA_STRATEGY_EXHAUSTIVE = 0,
+    FA_STRATEGY_RANDOM = 1,
+    FA_STRATEGY_HALVING = 2
+} fa_strategy;
+
+const char *fa_strategy_name(fa_strategy s);
+fa_status fa_strategy_parse(const char *s, fa_strategy *out);
+
+/* What runs jobs on GPUs: `slots` independent devices, each driven by one engine thread. */
+typedef struct fa_tune_backend {
+    void *ctx;
+    int slots;
+    /* Run one job on slot; fill m (status FA_FAULT etc. are results). Non-OK return: the
+     * backend itself failed (the run stops). */
+    fa_status (*run)(void *ctx, int slot, const fa_job *job, fa_measurement *m, fa_err *err);
+    /* Re-time n jobs interleaved on slot; ms[i] gets job i's timing. */
+    fa_status (*retime)(void *ctx, int slot, const fa_job *jobs, int n, fa_measurement *ms,
+                        fa_err *err);
+} fa_tune_backend;
+
+typedef struct fa_tune_opts {
+    const fa_arch *arch;
+    const fa_problem *problems;
+    int n_problems;
+    const fa_variant *variants; /* NULL: the whole space of each class; else only these
+                                   (those that match a class's mode) */
+    int n_variants;
+    fa_strategy strategy;
+    int budget_count;      /* 0: none */
+    double budget_seconds; /* 0: none */
+    int force;             /* re-measure what the database already holds */
+    int shard_index, shard_count;
+    int jobs;              /* compile threads, <= 0: all cores */
+    uint64_t seed;         /* random strategy order */
+    int finalists;         /* re-timed interleaved per problem (default 3; 0: none) */
+    int progress;          /* 0 quiet, 1 progress on stderr */
+    fa_timing_opts timing; /* all zero: harness defaults */
+} fa_tune_opts;
+
+void fa_tune_opts_default(fa_tune_opts *o);
+
+/* Everything the engine borrows. */
+typedef struct fa_tune_env {
+    fa_compiler *compiler;
+    fa_db *db;
+    int64_t run_id;
+    int64_t device_id;
+    const char *source_hash;
+    fa_tune_backend backend;
+    volatile int *interrupted; /* set by a signal handler: finish the write in flight, stop */
+} fa_tune_env;
+
+typedef struct fa_tune_stats {
+    int classes;
+    int variants; /* kept in this shard, legal or not */
+    int unsupported;
+    int compiled, compile_errors, spilled, cache_hits;
+    int checked, mismatches, faults;
+    int timed;      /* (variant, problem) timings stored */
+    int skipped;    /* (variant, problem) pairs skipped by resume */
+    int budget_cut; /* pairs not run because the budget ran out */
+    double wall_s;
+    double gpu_busy_s; /* summed over slots */
+    double gpu_idle_fraction;
+} fa_tune_stats;
+
+/* Run the tuning. Results go to env->db as they are measured. FA_INTERRUPTED if
+ * *env->interrupted became non-zero (everything measured so far is stored). */
+fa_status fa_tune_run(const fa_tune_opts *opts, fa_tune_env *env, fa_tune_stats *stats,
+                      fa_err *err);
+
+/* The variants of a class: opts->variants matching the class's mode, or the space of
+ * (arch, head dim) under filter f. New array, caller frees. */
+fa_status fa_tune_class_variants(const fa_tune_opts *o, const fa_problem *key,
+                                 const fa_space_filter *f, fa_variant **out, int *n, fa_err *err);
+
+/* The check problem of a class: p's dtype, head dim, heads, layout and mode with batch 2 and
+ * seqlens 1000 (for causal with a tail on both sides). */
+void fa_tune_check_problem(const fa_problem *p, fa_problem *check);
+
+#endif /* FA_TUNE_H */
