@@ -1,0 +1,48 @@
+# `fa-tune bench` usage errors exit 2 with a message naming the problem, on any machine (they
+# are caught before a worker starts); --help prints usage on stdout and exits 0.
+set(cases
+    "no subject|say what to time"
+    "--bogus|unknown option '--bogus'"
+    "--variant|--variant needs a variant name"
+    "--variant junk|bad variant name 'junk'"
+    "--eager-only --headdim 100|unsupported --headdim '100'"
+    "--eager-only --dtype fp8|unsupported --dtype 'fp8'"
+    "--block-m 64|need all of --block-m"
+    "--eager-only --variant fwd_sm80_hd128_bf16_m128n64w4s2|exclude each other"
+    "--variant fwd_sm80_hd128_bf16_m128n64w4s2 --headdim 64|contradict variant"
+    "--eager-only --heads 6 --heads-kv 4|not a multiple of kv heads"
+    "--eager-only --seqlen-q 0|--seqlen-q '0'"
+    "--eager-only --varlen --layout bhsd|bhsd layout does not apply"
+    "--eager-only --layout bsdh|expected bshd or bhsd"
+    "--eager-only --repeat 0|--repeat '0'"
+    "--eager-only --min-reps 50 --max-reps 10|exceeds --max-reps"
+    "--eager-only --rse 2|--rse '2'")
+foreach(c IN LISTS cases)
+  # "args separated by spaces|text stderr must contain"
+  string(FIND "${c}" "|" bar)
+  string(SUBSTRING "${c}" 0 ${bar} args)
+  math(EXPR bar "${bar} + 1")
+  string(SUBSTRING "${c}" ${bar} -1 want)
+  if(args STREQUAL "no subject")
+    set(parts "")
+  else()
+    separate_arguments(parts UNIX_COMMAND "${args}")
+  endif()
+  execute_process(COMMAND ${FA_TUNE} bench ${parts} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err)
+  if(NOT rc EQUAL 2)
+    message(FATAL_ERROR "fa-tune bench ${parts}: want exit 2, got ${rc}\n${out}${err}")
+  endif()
+  string(FIND "${err}" "${want}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "fa-tune bench ${parts}: stderr lacks '${want}':\n${err}")
+  endif()
+  if(NOT out STREQUAL "")
+    message(FATAL_ERROR "fa-tune bench ${parts}: usage errors print nothing on stdout:\n${out}")
+  endif()
+endforeach()
+execute_process(COMMAND ${FA_TUNE} bench --help RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^usage: fa-tune bench" OR NOT err STREQUAL "")
+  message(FATAL_ERROR "bench --help: want usage on stdout and exit 0, got ${rc}:\n${out}${err}")
+endif()

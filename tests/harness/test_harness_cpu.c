@@ -1,0 +1,447 @@
+/*
+ * This file implements the harness's CPU tests (no GPU needed; `compile` needs NVRTC):
+ *   reference  the CPU reference against hand-computed cases: causal with seqlen_q > seqlen_k
+ *              (fully masked rows) and seqlen_q < seqlen_k, varlen boundaries, GQA mapping,
+ *              BSHD and BHSD giving the same answer
+ *   layout     strides, sizes and varlen lengths of fa_tensors; FLOPs
+ *   stats      timing statistics; host 16-bit conversions
+ *   compile    the helper module and the GPU tests' planted kernels compile (NVRTC, sm_80 and
+ *              sm_90) -- device code checked without a device
+ *   worker     the worker process starts and reports its device, or says there is none in
+ *              one line (FA_NO_DEVICE) -- the fork/handshake path on any machine
+ * Usage: test_harness_cpu <name>. Each failure prints what differed and where.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fa_cpu_reference.h"
+#include "fa_harness.h"
+#include "fa_test_kernels.h"
+#include "fa_worker.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            failures++;                                                                            \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+        }                                                                                          \
+    } while (0)
+
+static void near(const char *what, double got, double want, double tol)
+{
+    int ok = (isinf(want) && got == want) || fabs(got - want) <= tol;
+    CHECK(ok, "%s = %.9g, want %.9g (tol %g)", what, got, want, tol);
+}
+
+/* A single-head, fixed-length params struct over host float arrays with D = 1 or 2. */
+static fa_fwd_params params1(float *q, float *k, float *v, float *o, float *lse, int sq, int sk,
+                             int d, float scale)
+{
+    fa_fwd_params p;
+    memset(&p, 0, sizeof p);
+    p.q = (uintptr_t)q;
+    p.k = (uintptr_t)k;
+    p.v = (uintptr_t)v;
+    p.o = (uintptr_t)o;
+    p.lse = (uintptr_t)lse;
+    p.q_row_stride = p.o_row_stride = d;
+    p.k_row_stride = p.v_row_stride = d;
+    p.q_batch_stride = p.o_batch_stride = (int64_t)sq * d;
+    p.k_batch_stride = p.v_batch_stride = (int64_t)sk * d;
+    p.lse_batch_stride = sq;
+    p.lse_head_stride = sq;
+    p.batch = 1;
+    p.heads_q = p.heads_kv = 1;
+    p.seqlen_q = sq;
+    p.seqlen_k = sk;
+    p.head_dim = d;
+    p.softmax_scale = scale;
+    return p;
+}
+
+static void test_reference(void)
+{
+    fa_err err;
+    fa_err_clear(&err);
+
+    /* Causal, sq = 3 > sk = 2: query i sees keys j <= i - 1. Row 0 sees nothing (O = 0,
+     * LSE = -inf), row 1 sees key 0 only, row 2 sees both:
+     *   s = q_i k_j with q = (1, 2, 3), k = (1, 0), v = (10, 20), scale 1
+     *   row 1: LSE = 2, O = 10
+     *   row 2: s = (3, 0), LSE = log(e^3 + 1), O = 10 p0 + 20 p1 with p0 = e^3 / (e^3 + 1). */
+    {
+        float q[3] = {1, 2, 3}, k[2] = {1, 0}, v[2] = {10, 20}, o[3] = {-1, -1, -1},
+              lse[3] = {-1, -1, -1};
+        fa_fwd_params p = params1(q, k, v, o, lse, 3, 2, 1, 1.0f);
+        CHECK(fa_cpu_reference(&p, 1, &err) == FA_OK, "%s", err.msg);
+        const double e3 = exp(3.0), p0 = e3 / (e3 + 1), p1 = 1 / (e3 + 1);
+        near("causal 3x2 row 0 O (fully masked)", o[0], 0, 0);
+        near("causal 3x2 row 0 LSE (fully masked)", lse[0], -INFINITY, 0);
+        near("causal 3x2 row 1 O", o[1], 10, 1e-6);
+        near("causal 3x2 row 1 LSE", lse[1], 2, 1e-6);
+        near("causal 3x2 row 2 O", o[2], 10 * p0 + 20 * p1, 1e-5);
+        near("causal 3x2 row 2 LSE", lse[2], log(e3 + 1), 1e-6);
+        /* Non-causal: every row sees both keys. */
+        CHECK(fa_cpu_reference(&p, 0, &err) == FA_OK, "%s", err.msg);
+        near("non-causal 3x2 row 0 LSE", lse[0], log(exp(1.0) + 1), 1e-6);
+        near("non-causal 3x2 row 0 O", o[0], (10 * exp(1.0) + 20) / (exp(1.0) + 1), 1e-5);
+    }
+    /* Causal, sq = 2 < sk = 4: bottom-right alignment gives row 0 keys 0..2 and row 1 all
+     * four (top-left alignment would give 1 and 2). Zero queries make the softmax uniform. */
+    {
+        float q[2] = {0, 0}, k[4] = {1, 2, 3, 4}, v[4] = {1, 2, 3, 4}, o[2], lse[2];
+        fa_fwd_params p = params1(q, k, v, o, lse, 2, 4, 1, 0.5f);
+        CHECK(fa_cpu_reference(&p, 1, &err) == FA_OK, "%s", err.msg);
+        near("causal 2x4 row 0 O (keys 0..2)", o[0], 2.0, 1e-6);
+        near("causal 2x4 row 0 LSE", lse[0], log(3.0), 1e-6);
+        near("causal 2x4 row 1 O (keys 0..3)", o[1], 2.5, 1e-6);
+        near("causal 2x4 row 1 LSE", lse[1], log(4.0), 1e-6);
+    }
+    /* GQA: 4 query heads on 2 kv heads (g = 2), BSHD, D = 2. Query head h must read kv head
+     * h / 2: kv head 0 holds V = 1, kv head 1 holds V = 2, so O is 1, 1, 2, 2 per head. */
+    {
+        enum { SQ = 2, SK = 3, HQ = 4, HK = 2, D = 2 };
+        float q[SQ * HQ * D] = {0}, k[SK * HK * D], v[SK * HK * D], o[SQ * HQ * D], lse[HQ * SQ];
+        for (int j = 0; j < SK; j++)
+            for (int h = 0; h < HK; h++)
+                for (int d = 0; d < D; d++) {
+                    k[(j * HK + h) * D + d] = (float)(j + 1);
+                    v[(j * HK + h) * D + d] = (float)(h + 1);
+                }
+        fa_fwd_params p = params1(q, k, v, o, lse, SQ, SK, D, 1.0f);
+        p.heads_q = HQ;
+        p.heads_kv = HK;
+        p.q_row_stride = p.o_row_stride = HQ * D;
+        p.q_head_stride = p.o_head_stride = D;
+        p.k_row_stride = p.v_row_stride = HK * D;
+        p.k_head_stride = p.v_head_stride = D;
+        p.lse_head_stride = SQ;
+        p.lse_batch_stride = HQ * SQ;
+        CHECK(fa_cpu_reference(&p, 0, &err) == FA_OK, "%s", err.msg);
+        for (int i = 0; i < SQ; i++)
+            for (int h = 0; h < HQ; h++) {
+                char what[64];
+                snprintf(what, sizeof what, "GQA row %d head %d O", i, h);
+                near(what, o[(i * HQ + h) * D + 1], h / 2 + 1, 1e-6);
+                snprintf(what, sizeof what, "GQA row %d head %d LSE", i, h);
+                near(what, lse[h * SQ + i], log(3.0), 1e-6);
+            }
+    }
+    /* Varlen, causal: sequence 0 has sq 2, sk 3; sequence 1 has sq 3, sk 1. Packed V row r
+     * holds r + 1, so an O that averages the wrong rows shows. Sequence 1's first two rows
+     * see no key (2 - 3 + i < 0); its last row sees its one key (packed row 3, V = 4). LSE is
+     * (heads, total_q) for varlen. */
+    {
+        float q[5] = {0}, k[4] = {0}, v[4] = {1, 2, 3, 4}, o[5], lse[5];
+        int32_t cu_q[3] = {0, 2, 5}, cu_k[3] = {0, 3, 4};
+        fa_fwd_params p = params1(q, k, v, o, lse, 3, 3, 1, 1.0f);
+        p.batch = 2;
+        p.cu_seqlens_q = (uintptr_t)cu_q;
+        p.cu_seqlens_k = (uintptr_t)cu_k;
+        p.lse_head_stride = 5;
+        p.lse_batch_stride = 0;
+        CHECK(fa_cpu_reference(&p, 1, &err) == FA_OK, "%s", err.msg);
+        const double want_o[5] = {1.5, 2.0, 0, 0, 4};
+        const double want_l[5] = {log(2.0), log(3.0), -INFINITY, -INFINITY, 0};
+        for (int r = 0; r < 5; r++) {
+            char what[64];
+            snprintf(what, sizeof what, "varlen packed row %d O", r);
+            near(what, o[r], want_o[r], 1e-6);
+            snprintf(what, sizeof what, "varlen packed row %d LSE", r);
+            near(what, lse[r], want_l[r], 1e-6);
+        }
+    }
+    /* BSHD and BHSD through fa_tensors strides must give identical results. */
+    {
+        fa_problem pr;
+        memset(&pr, 0, sizeof pr);
+        pr.dtype = FA_DTYPE_BF16;
+        pr.head_dim = 32;
+        pr.causal = 1;
+        pr.batch = 2;
+        pr.heads_q = 4;
+        pr.heads_kv = 2;
+        pr.seqlen_q = 5;
+        pr.seqlen_k = 7;
+        fa_tensors a, b;
+        pr.layout = FA_LAYOUT_BSHD;
+        CHECK(fa_tensors_init(&a, &pr, &err) == FA_OK, "%s", err.msg);
+        pr.layout = FA_LAYOUT_BHSD;
+        CHECK(fa_tensors_init(&b, &pr, &err) == FA_OK, "%s", err.msg);
+        float *qa = malloc(a.q_elems * sizeof(float)), *qb = malloc(a.q_elems * sizeof(float));
+        float *ka = malloc(a.k_elems * sizeof(float)), *kb = malloc(a.k_elems * sizeof(float));
+        float *va = malloc(a.k_elems * sizeof(float)), *vb = malloc(a.k_elems * sizeof(float));
+        float *oa = malloc(a.q_elems * sizeof(float)), *ob = malloc(a.q_elems * sizeof(float));
+        float *la = malloc(a.lse_elems * sizeof(float)), *lb = malloc(a.lse_elems * sizeof(float));
+        unsigned s = 12345;
+        for (int bi = 0; bi < pr.batch; bi++)
+            for (int h = 0; h < pr.heads_q; h++)
+                for (int i = 0; i < pr.seqlen_q; i++)
+                    for (int d = 0; d < pr.head_dim; d++) {
+                        s = s * 1103515245u + 12345u;
+                        float x = (float)((s >> 8) % 2001) / 1000.0f - 1.0f;
+                        qa[bi * a.q_batch + h * a.q_head + i * a.q_row + d] = x;
+                        qb[bi * b.q_batch + h * b.q_head + i * b.q_row + d] = x;
+                    }
+        for (int bi = 0; bi < pr.batch; bi++)
+            for (int h = 0; h < pr.heads_kv; h++)
+                for (int j = 0; j < pr.seqlen_k; j++)
+                    for (int d = 0; d < pr.head_dim; d++) {
+                        s = s * 1103515245u + 12345u;
+                        float x = (float)((s >> 8) % 2001) / 1000.0f - 1.0f;
+                        s = s * 1103515245u + 12345u;
+                        float y = (float)((s >> 8) % 2001) / 1000.0f - 1.0f;
+                        ka[bi * a.k_batch + h * a.k_head + j * a.k_row + d] = x;
+                        kb[bi * b.k_batch + h * b.k_head + j * b.k_row + d] = x;
+                        va[bi * a.k_batch + h * a.k_head + j * a.k_row + d] = y;
+                        vb[bi * b.k_batch + h * b.k_head + j * b.k_row + d] = y;
+                    }
+        fa_fwd_params pa, pb;
+        pr.layout = FA_LAYOUT_BSHD;
+        fa_tensors_params(&a, &pr, (uintptr_t)qa, (uintptr_t)ka, (uintptr_t)va, (uintptr_t)oa,
+                          (uintptr_t)la, 0, 0, &pa);
+        pr.layout = FA_LAYOUT_BHSD;
+        fa_tensors_params(&b, &pr, (uintptr_t)qb, (uintptr_t)kb, (uintptr_t)vb, (uintptr_t)ob,
+                          (uintptr_t)lb, 0, 0, &pb);
+        CHECK(fa_cpu_reference(&pa, 1, &err) == FA_OK, "%s", err.msg);
+        CHECK(fa_cpu_reference(&pb, 1, &err) == FA_OK, "%s", err.msg);
+        int diff = 0;
+        for (int bi = 0; bi < pr.batch; bi++)
+            for (int h = 0; h < pr.heads_q; h++)
+                for (int i = 0; i < pr.seqlen_q; i++) {
+                    for (int d = 0; d < pr.head_dim; d++)
+                        diff += oa[bi * a.q_batch + h * a.q_head + i * a.q_row + d] !=
+                                ob[bi * b.q_batch + h * b.q_head + i * b.q_row + d];
+                    diff += la[bi * a.lse_batch + h * a.lse_head + i] !=
+                            lb[bi * b.lse_batch + h * b.lse_head + i];
+                }
+        CHECK(diff == 0, "BSHD and BHSD differ in %d elements", diff);
+        free(qa), free(qb), free(ka), free(kb), free(va), free(vb), free(oa), free(ob);
+        free(la), free(lb);
+        fa_tensors_release(&a);
+        fa_tensors_release(&b);
+    }
+    /* Inconsistent input is refused, not computed. */
+    {
+        float x[1];
+        fa_fwd_params p = params1(x, x, x, x, x, 1, 1, 1, 1.0f);
+        p.heads_q = 3;
+        p.heads_kv = 2;
+        CHECK(fa_cpu_reference(&p, 0, &err) == FA_INVALID, "heads 3 on kv 2 accepted");
+    }
+}
+
+static void test_layout(void)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_problem p;
+    memset(&p, 0, sizeof p);
+    p.dtype = FA_DTYPE_FP16;
+    p.head_dim = 64;
+    p.batch = 3;
+    p.heads_q = 8;
+    p.heads_kv = 2;
+    p.seqlen_q = 100;
+    p.seqlen_k = 300;
+    p.layout = FA_LAYOUT_BSHD;
+    fa_tensors t;
+    CHECK(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
+    CHECK(t.q_row == 8 * 64 && t.q_head == 64 && t.q_batch == 100 * 8 * 64,
+          "BSHD q strides %lld %lld %lld", (long long)t.q_batch, (long long)t.q_row,
+          (long long)t.q_head);
+    CHECK(t.k_row == 2 * 64 && t.k_head == 64 && t.k_batch == 300 * 2 * 64, "BSHD k strides");
+    CHECK(t.q_elems == 3LL * 100 * 8 * 64 && t.k_elems == 3LL * 300 * 2 * 64, "BSHD sizes");
+    CHECK(t.lse_elems == 3 * 8 * 100 && t.lse_head == 100 && t.lse_batch == 800, "LSE layout");
+    fa_tensors_release(&t);
+    p.layout = FA_LAYOUT_BHSD;
+    CHECK(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
+    CHECK(t.q_row == 64 && t.q_head == 100 * 64 && t.q_batch == 8 * 100 * 64, "BHSD q strides");
+    CHECK(t.k_row == 64 && t.k_head == 300 * 64 && t.k_batch == 2 * 300 * 64, "BHSD k strides");
+    fa_tensors_release(&t);
+
+    p.layout = FA_LAYOUT_BSHD;
+    p.varlen = 1;
+    p.seed = 42;
+    CHECK(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
+    int lq[3], lk[3];
+    fa_harness_varlen_lengths(&p, lq, lk);
+    int64_t tq = 0, tk = 0;
+    for (int b = 0; b < 3; b++) {
+        CHECK(t.lens_q[b] == lq[b] && t.lens_k[b] == lk[b], "lengths differ at %d", b);
+        CHECK(lq[b] >= 50 && lq[b] <= 100, "q length %d outside [N/2, N]", lq[b]);
+        CHECK(lk[b] >= 150 && lk[b] <= 300, "k length %d outside [N/2, N]", lk[b]);
+        CHECK(t.cu_q[b] == tq && t.cu_k[b] == tk, "cu_seqlens wrong at %d", b);
+        tq += lq[b];
+        tk += lk[b];
+        CHECK(t.max_q >= lq[b] && t.max_k >= lk[b], "max below a length");
+    }
+    CHECK(t.rows_q == tq && t.rows_k == tk && t.cu_q[3] == tq, "varlen totals");
+    CHECK(t.lse_head == tq && t.lse_elems == tq * 8, "varlen LSE is (heads, total_q)");
+    CHECK(fabs(fa_tensors_flops(&t, &p) - fa_problem_flops(&p, lq, lk)) < 1, "flops");
+    fa_tensors_release(&t);
+    /* Self-attention varlen: k lengths equal q lengths. */
+    p.seqlen_k = 100;
+    fa_harness_varlen_lengths(&p, lq, lk);
+    CHECK(!memcmp(lq, lk, sizeof lq), "self-attention varlen lengths differ");
+
+    /* Params: the fields the kernels read. */
+    p.varlen = 0;
+    p.causal = 1;
+    CHECK(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
+    fa_fwd_params a;
+    fa_tensors_params(&t, &p, 1, 2, 3, 4, 5, 6, 7, &a);
+    CHECK(a.cu_seqlens_q == 0 && a.cu_seqlens_k == 0, "fixed length with cu_seqlens");
+    CHECK(a.o_row_stride == a.q_row_stride && a.v_head_stride == a.k_head_stride, "strides");
+    near("softmax scale", a.softmax_scale, 0.125, 1e-9);
+    near("softmax scale log2", a.softmax_scale_log2, 0.125 * 1.4426950408889634, 1e-6);
+    fa_tensors_release(&t);
+}
+
+static void test_stats(void)
+{
+    double x[4] = {4, 1, 3, 2};
+    fa_time_stats s;
+    fa_stats_compute(x, 4, &s);
+    near("median of 1..4", s.median_ms, 2.5, 1e-12);
+    near("min", s.min_ms, 1, 0);
+    near("mean", s.mean_ms, 2.5, 1e-12);
+    near("cv", s.cv, sqrt(5.0 / 3.0) / 2.5, 1e-12);
+    near("rse", s.rse, sqrt(5.0 / 3.0) / 2 / 2.5, 1e-12);
+    CHECK(x[0] == 4 && x[1] == 1, "input reordered");
+    double one = 7;
+    fa_stats_compute(&one, 1, &s);
+    CHECK(isinf(s.rse) && s.median_ms == 7, "one sample must not look converged");
+
+    struct {
+        float f;
+        uint16_t bf, hf;
+        int exact; /* representable in both: must round-trip */
+    } cases[] = {
+        {1.0f, 0x3F80, 0x3C00, 1},
+        {-2.0f, 0xC000, 0xC000, 1},
+        {65504.0f, 0x4780, 0x7BFF, 0},               /* fp16's largest; bf16 rounds up to 65536 */
+        {5.9604644775390625e-8f, 0x3380, 0x0001, 1}, /* 2^-24: fp16's smallest subnormal */
+        {0.0f, 0x0000, 0x0000, 1},
+        {1.00390625f, 0x3F80, 0x3C04, 0}, /* 1 + 2^-8: bf16 ties to even, down */
+        {1.01171875f, 0x3F82, 0x3C0C, 0}, /* 1 + 3 * 2^-8: bf16 ties to even, up */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint16_t b = fa_float_to_half(cases[i].f, FA_DTYPE_BF16);
+        uint16_t h = fa_float_to_half(cases[i].f, FA_DTYPE_FP16);
+        CHECK(b == cases[i].bf, "bf16(%g) = 0x%04x, want 0x%04x", cases[i].f, b, cases[i].bf);
+        CHECK(h == cases[i].hf, "fp16(%g) = 0x%04x, want 0x%04x", cases[i].f, h, cases[i].hf);
+        near("fp16 round trip", fa_half_to_float(h, FA_DTYPE_FP16), cases[i].f,
+             cases[i].exact || cases[i].f != 65504.0f ? 0 : 1e-9);
+        if (cases[i].exact)
+            near("bf16 round trip", fa_half_to_float(b, FA_DTYPE_BF16), cases[i].f, 0);
+    }
+    CHECK(isnan(fa_half_to_float(0xFFFF, FA_DTYPE_FP16)) &&
+              isnan(fa_half_to_float(0xFFFF, FA_DTYPE_BF16)),
+          "the poison pattern must read as NaN");
+}
+
+static void test_compile(void)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_compiler *c = NULL;
+    if (fa_compiler_new(NULL, &c, &err) != FA_OK) {
+        CHECK(0, "no compiler: %s", err.msg);
+        return;
+    }
+    struct {
+        fa_dtype t;
+        int d;
+        const char *arch;
+    } mods[] = {
+        {FA_DTYPE_BF16, 64, "sm_90"}, {FA_DTYPE_BF16, 128, "sm_90"}, {FA_DTYPE_FP16, 256, "sm_90"},
+        {FA_DTYPE_FP16, 96, "sm_80"}, {FA_DTYPE_BF16, 32, "sm_80"},  {FA_DTYPE_FP16, 192, "sm_86"},
+    };
+    for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++) {
+        fa_compile_output out;
+        memset(&out, 0, sizeof out);
+        fa_status st =
+            fa_harness_compile_helpers(c, mods[i].t, mods[i].d, mods[i].arch, &out, &err);
+        CHECK(st == FA_OK && out.status == FA_OK && out.cubin && out.cubin_size > 0,
+              "helpers %s hd %d %s: %s %s", fa_dtype_name(mods[i].t), mods[i].d, mods[i].arch,
+              st != FA_OK ? err.msg : fa_status_str(out.status), out.log ? out.log : "");
+        if (st == FA_OK && out.status == FA_OK)
+            printf("helpers %s hd%-3d %s: %zu bytes, %.0f ms%s, reference %d registers\n",
+                   fa_dtype_name(mods[i].t), mods[i].d, mods[i].arch, out.cubin_size,
+                   out.build.compile_ms, out.build.cache_hit ? " (cached)" : "",
+                   out.build.registers);
+        fa_compile_output_release(&out);
+    }
+    char src[8192];
+    fa_test_kernel_source(src, sizeof src, FA_DTYPE_BF16, 64, 1);
+    fa_compile_output out;
+    memset(&out, 0, sizeof out);
+    fa_status st = fa_compile_source(c, src, "fa_test_good", "sm_90", NULL, 0, &out, &err);
+    CHECK(st == FA_OK && out.status == FA_OK, "planted test kernels: %s %s",
+          st != FA_OK ? err.msg : fa_status_str(out.status), out.log ? out.log : "");
+    CHECK(!strcmp(out.lowered_name, "fa_test_good"), "lowered name '%s'", out.lowered_name);
+    fa_compile_output_release(&out);
+    fa_compiler_free(c);
+}
+
+static void test_worker(void)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_compiler *c = NULL;
+    if (fa_compiler_new(NULL, &c, &err) != FA_OK) {
+        CHECK(0, "no compiler: %s", err.msg);
+        return;
+    }
+    fa_worker_opts o;
+    fa_worker_opts_default(&o);
+    o.compiler = c;
+    fa_worker *w = NULL;
+    fa_status st = fa_worker_start(0, &o, &w, &err);
+    if (st == FA_OK) {
+        printf("worker on device 0: %s (%s), eager %s\n", fa_worker_device(w)->name,
+               fa_worker_nvrtc_arch(w),
+               fa_worker_eager_unavailable(w) ? fa_worker_eager_unavailable(w) : "available");
+        CHECK(fa_worker_device(w)->name[0] && fa_worker_device(w)->cc >= 50, "device facts");
+        fa_worker_stop(w);
+        w = NULL;
+        /* A device that does not exist is FA_NO_DEVICE with the range in the message. */
+        st = fa_worker_start(4095, &o, &w, &err);
+        CHECK(st == FA_NO_DEVICE && strstr(err.msg, "4095"), "device 4095: %s (%s)",
+              fa_status_str(st), err.msg);
+        fa_worker_stop(w);
+    } else {
+        printf("no device: %s\n", err.msg);
+        CHECK(st == FA_NO_DEVICE, "status %s: %s", fa_status_str(st), err.msg);
+        CHECK(err.msg[0] && !strchr(err.msg, '\n'), "reason must be one line: '%s'", err.msg);
+    }
+    fa_compiler_free(c);
+}
+
+int main(int argc, char **argv)
+{
+    const char *t = argc > 1 ? argv[1] : "";
+    if (!strcmp(t, "reference"))
+        test_reference();
+    else if (!strcmp(t, "layout"))
+        test_layout();
+    else if (!strcmp(t, "stats"))
+        test_stats();
+    else if (!strcmp(t, "compile"))
+        test_compile();
+    else if (!strcmp(t, "worker"))
+        test_worker();
+    else {
+        fprintf(stderr, "usage: test_harness_cpu reference|layout|stats|compile|worker\n");
+        return 2;
+    }
+    printf("%s: %d failure(s)\n", t, failures);
+    return failures ? 1 : 0;
+}

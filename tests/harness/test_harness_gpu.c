@@ -1,0 +1,536 @@
+/*
+ * This file implements the harness's GPU tests (ctest label gpu; exit 77 = skipped when there
+ * is no driver or no GPU). Usage: test_harness_gpu <name>:
+ *   reference  the fp32 GPU reference equals the CPU reference (double) on small shapes that
+ *              cover every mode: causal with sq > sk (fully masked rows) and sq < sk, varlen,
+ *              GQA/MQA, BHSD, fp16/bf16, every head dim. In-process (no worker).
+ *   eager      the eager baseline passes against the fp32 reference (sanity bound) on shapes
+ *              that reach every softmax instance, GQA, varlen, BHSD, sq != sk; and is timed
+ *   poison     a kernel that skips a tile, one that writes a NaN and one that is 5% off are
+ *              mismatches; a correct one passes the criterion
+ *   fault      an illegal-address kernel is reported as fault and the next job runs in the
+ *              restarted worker; a hung kernel is killed by the watchdog, same outcome
+ *   retime     interleaved re-timing of [good, faulting, good] times the good ones and
+ *              reports the faulting one
+ *   timing     the timing protocol converges (reps, CV) and ten timings of one kernel agree
+ * Every failure prints the figures it saw; every case prints its numbers as it goes.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fa_cpu_reference.h"
+#include "fa_runner.h"
+#include "fa_test_kernels.h"
+#include "fa_worker.h"
+
+#define SKIP 77
+
+static int failures;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            failures++;                                                                            \
+            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+        }                                                                                          \
+    } while (0)
+
+static fa_problem problem(fa_dtype t, int d, int causal, int varlen, int b, int hq, int hk, int sq,
+                          int sk, fa_layout layout)
+{
+    fa_problem p;
+    memset(&p, 0, sizeof p);
+    p.dtype = t;
+    p.head_dim = d;
+    p.causal = causal;
+    p.varlen = varlen;
+    p.batch = b;
+    p.heads_q = hq;
+    p.heads_kv = hk;
+    p.seqlen_q = sq;
+    p.seqlen_k = sk;
+    p.layout = layout;
+    p.seed = 7;
+    return p;
+}
+
+static void print_m(const char *what, const fa_measurement *m, const fa_harness_detail *d)
+{
+    printf("  %-28s %-12s max|O-ref| %.3g (eager %.3g) relL2 %.3g  LSE err %.3g (eager %.3g)  "
+           "nonfinite %lld unwritten %lld  %.4f ms cv %.2f%% reps %d  %s\n",
+           what, fa_status_token(m->status), m->max_abs_err, m->eager_max_abs_err, m->rel_l2_err,
+           m->lse_max_err, d ? d->eager_lse_max_err : -1, (long long)m->nonfinite,
+           (long long)m->unwritten, m->median_ms, 100 * m->cv, m->reps, m->message);
+}
+
+static fa_compiler *new_compiler(void)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_compiler *c = NULL;
+    if (fa_compiler_new(NULL, &c, &err) != FA_OK) {
+        printf("FAIL: no compiler: %s\n", err.msg);
+        exit(1);
+    }
+    return c;
+}
+
+/* A worker on device 0, or exit 77 when there is no GPU. */
+static fa_worker *start_worker(fa_compiler *c, double timeout_s)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_worker_opts o;
+    fa_worker_opts_default(&o);
+    o.compiler = c;
+    if (timeout_s > 0)
+        o.job_timeout_s = timeout_s;
+    fa_worker *w = NULL;
+    fa_status st = fa_worker_start(0, &o, &w, &err);
+    if (st == FA_NO_DEVICE) {
+        printf("skipped: %s\n", err.msg);
+        fa_compiler_free(c);
+        exit(SKIP);
+    }
+    if (st != FA_OK) {
+        printf("FAIL: worker did not start: %s\n", err.msg);
+        exit(1);
+    }
+    printf("device: %s (%s)\n", fa_worker_device(w)->name, fa_worker_nvrtc_arch(w));
+    return w;
+}
+
+/* ---- reference: GPU fp32 vs CPU double ---------------------------------------------------- */
+
+static void compare_to_cpu(const char *name, const fa_problem *p, const fa_runner_dump *dm)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    const fa_tensors *t = &dm->t;
+    float *o = malloc((size_t)t->q_elems * sizeof *o), *lse = malloc((size_t)t->lse_elems * 4);
+    fa_fwd_params a;
+    fa_tensors_params(t, p, (uintptr_t)dm->q, (uintptr_t)dm->k, (uintptr_t)dm->v, (uintptr_t)o,
+                      (uintptr_t)lse, (uintptr_t)t->cu_q, (uintptr_t)t->cu_k, &a);
+    CHECK(fa_cpu_reference(&a, p->causal, &err) == FA_OK, "%s", err.msg);
+    double o_err = 0, l_err = 0, e_err = 0, ref_max = 0;
+    int64_t bad_inf = 0, empty_rows = 0, worst = -1;
+    for (int64_t i = 0; i < t->q_elems; i++) {
+        double d = fabs((double)dm->o_ref[i] - o[i]);
+        if (!(d <= o_err)) {
+            o_err = d;
+            worst = i;
+        }
+        ref_max = fabs(o[i]) > ref_max ? fabs(o[i]) : ref_max;
+        if (dm->o_eager)
+            e_err = fmax(e_err, fabs((double)dm->o_eager[i] - o[i]));
+    }
+    for (int64_t i = 0; i < t->lse_elems; i++) {
+        if (isinf(lse[i]) || isinf(dm->lse_ref[i])) {
+            bad_inf += lse[i] != dm->lse_ref[i];
+            empty_rows += isinf(lse[i]) != 0;
+            continue;
+        }
+        l_err = fmax(l_err, fabs((double)dm->lse_ref[i] - lse[i]));
+    }
+    printf("  %-44s GPU fp32 vs CPU: max|dO| %.2e (|O| <= %.2f) max|dLSE| %.2e; rows with no "
+           "key %lld; eager vs CPU max|dO| %.2e\n",
+           name, o_err, ref_max, l_err, (long long)empty_rows, e_err);
+    CHECK(o_err <= 2e-5 * (1 + ref_max),
+          "%s: O differs by %.3g at element %lld (GPU %.7g, CPU "
+          "%.7g)",
+          name, o_err, (long long)worst, worst >= 0 ? dm->o_ref[worst] : 0,
+          worst >= 0 ? o[worst] : 0);
+    CHECK(l_err <= 1e-4, "%s: LSE differs by %.3g", name, l_err);
+    CHECK(bad_inf == 0, "%s: %lld rows disagree on -inf LSE", name, (long long)bad_inf);
+    if (dm->o_eager)
+        CHECK(e_err <= 0.05 * (1 + ref_max), "%s: eager is %.3g off the CPU reference", name,
+              e_err);
+    free(o);
+    free(lse);
+}
+
+static int test_reference(void)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_runner *r = NULL;
+    fa_status st = fa_runner_new(0, NULL, &r, &err);
+    if (st == FA_NO_DEVICE) {
+        printf("skipped: %s\n", err.msg);
+        return SKIP;
+    }
+    CHECK(st == FA_OK, "runner: %s", err.msg);
+    if (st != FA_OK)
+        return 1;
+    const fa_device_info *dev = fa_runner_device(r);
+    char arch[16];
+    fa_device_nvrtc_arch(dev, arch, sizeof arch);
+    printf("device: %s (%s)\n", dev->name, arch);
+    fa_compiler *c = new_compiler();
+    struct {
+        const char *name;
+        fa_problem p;
+    } cases[] = {
+        {"causal sq>sk (masked rows) GQA bf16 d64",
+         problem(FA_DTYPE_BF16, 64, 1, 0, 2, 4, 2, 100, 77, FA_LAYOUT_BSHD)},
+        {"causal sq<sk fp16 d128",
+         problem(FA_DTYPE_FP16, 128, 1, 0, 2, 2, 2, 64, 200, FA_LAYOUT_BSHD)},
+        {"varlen causal MQA bf16 d32",
+         problem(FA_DTYPE_BF16, 32, 1, 1, 3, 4, 1, 150, 150, FA_LAYOUT_BSHD)},
+        {"varlen sq!=sk fp16 d64",
+         problem(FA_DTYPE_FP16, 64, 1, 1, 3, 2, 2, 90, 130, FA_LAYOUT_BSHD)},
+        {"bhsd non-causal fp16 d256",
+         problem(FA_DTYPE_FP16, 256, 0, 0, 1, 3, 3, 130, 130, FA_LAYOUT_BHSD)},
+        {"bhsd causal GQA bf16 d96",
+         problem(FA_DTYPE_BF16, 96, 1, 0, 2, 6, 2, 33, 65, FA_LAYOUT_BHSD)},
+        {"non-causal bf16 d192 scale 0.3",
+         problem(FA_DTYPE_BF16, 192, 0, 0, 1, 2, 1, 70, 45, FA_LAYOUT_BSHD)},
+    };
+    cases[6].p.softmax_scale = 0.3f;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const fa_problem *p = &cases[i].p;
+        if (!fa_runner_has_helpers(r, p->dtype, p->head_dim)) {
+            fa_compile_output out;
+            memset(&out, 0, sizeof out);
+            st = fa_harness_compile_helpers(c, p->dtype, p->head_dim, arch, &out, &err);
+            CHECK(st == FA_OK && out.status == FA_OK, "helpers: %s %s", err.msg,
+                  out.log ? out.log : "");
+            if (st == FA_OK && out.status == FA_OK) {
+                st = fa_runner_load_helpers(r, p->dtype, p->head_dim, out.cubin, out.cubin_size,
+                                            &err);
+                CHECK(st == FA_OK, "load helpers: %s", err.msg);
+            }
+            fa_compile_output_release(&out);
+            if (st != FA_OK)
+                continue;
+        }
+        fa_runner_dump dm;
+        st = fa_runner_dump_references(r, p, 1000 + i, 1, &dm, &err);
+        CHECK(st == FA_OK, "%s: %s", cases[i].name, err.msg);
+        if (st != FA_OK)
+            continue;
+        compare_to_cpu(cases[i].name, p, &dm);
+        fa_runner_dump_release(&dm);
+    }
+    fa_runner_free(r);
+    fa_compiler_free(c);
+    return failures ? 1 : 0;
+}
+
+/* ---- eager --------------------------------------------------------------------------------- */
+
+static int test_eager(void)
+{
+    fa_compiler *c = new_compiler();
+    fa_worker *w = start_worker(c, 0);
+    fa_err err;
+    fa_err_clear(&err);
+    if (fa_worker_eager_unavailable(w)) {
+        CHECK(0, "eager baseline unavailable: %s", fa_worker_eager_unavailable(w));
+        return 1;
+    }
+    struct {
+        const char *name;
+        fa_problem p;
+    } cases[] = {
+        {"b2 h8 N1024 d128 bf16 causal",
+         problem(FA_DTYPE_BF16, 128, 1, 0, 2, 8, 8, 1024, 1024, FA_LAYOUT_BSHD)},
+        {"b1 h8 kv2 N4096 d64 fp16 (GQA)",
+         problem(FA_DTYPE_FP16, 64, 0, 0, 1, 8, 2, 4096, 4096, FA_LAYOUT_BSHD)},
+        {"b4 h8 N2048 d128 bf16 varlen causal",
+         problem(FA_DTYPE_BF16, 128, 1, 1, 4, 8, 8, 2048, 2048, FA_LAYOUT_BSHD)},
+        {"b2 h4 q300 k1000 d256 fp16 bhsd causal",
+         problem(FA_DTYPE_FP16, 256, 1, 0, 2, 4, 4, 300, 1000, FA_LAYOUT_BHSD)},
+        {"b2 h2 q1000 k300 d64 bf16 causal",
+         problem(FA_DTYPE_BF16, 64, 1, 0, 2, 2, 2, 1000, 300, FA_LAYOUT_BSHD)},
+        {"b1 h2 q256 k20000 d64 bf16 (8 vec)",
+         problem(FA_DTYPE_BF16, 64, 0, 0, 1, 2, 2, 256, 20000, FA_LAYOUT_BSHD)},
+        {"b1 h1 q128 k40000 d64 bf16 (stream)",
+         problem(FA_DTYPE_BF16, 64, 1, 0, 1, 1, 1, 128, 40000, FA_LAYOUT_BSHD)},
+        {"b2 h4 N100 d32 bf16 (warp/row)",
+         problem(FA_DTYPE_BF16, 32, 0, 0, 2, 4, 4, 100, 100, FA_LAYOUT_BSHD)},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fa_job job;
+        memset(&job, 0, sizeof job);
+        job.problem = cases[i].p;
+        job.what = FA_JOB_CHECK | FA_JOB_TIME;
+        job.timing.max_reps = 200;
+        job.timing.min_reps = 5;
+        job.timing.max_seconds = 2;
+        job.timing.target_rse = 0.01;
+        job.timing.warmup_reps = 2;
+        job.timing.warmup_ms = 10;
+        fa_measurement m;
+        fa_harness_detail d;
+        fa_status st = fa_worker_check_and_time(w, &job, &m, &d, &err);
+        CHECK(st == FA_OK, "%s: %s", cases[i].name, err.msg);
+        if (st != FA_OK)
+            continue;
+        print_m(cases[i].name, &m, &d);
+        printf("  %-28s %.1f TFLOP/s, extra %.1f MiB (tracked %.1f, measured %.1f), %d kv "
+               "heads/chunk\n",
+               "", m.tflops, m.eager_peak_extra_bytes / 1048576.0,
+               d.eager_tracked_bytes / 1048576.0, d.eager_measured_bytes / 1048576.0,
+               d.eager_heads_per_chunk);
+        CHECK(m.status == FA_OK, "%s: %s: %s", cases[i].name, fa_status_str(m.status), m.message);
+        CHECK(m.unwritten == 0 && m.nonfinite == 0, "%s: unwritten %lld nonfinite %lld",
+              cases[i].name, (long long)m.unwritten, (long long)m.nonfinite);
+        CHECK(m.rel_l2_err <= fa_harness_eager_tolerance(cases[i].p.dtype), "%s: rel L2 %.3g",
+              cases[i].name, m.rel_l2_err);
+        CHECK(m.median_ms > 0 && m.reps >= 3 && m.tflops > 0, "%s: timing %.4f ms %d reps",
+              cases[i].name, m.median_ms, m.reps);
+        CHECK(m.eager_peak_extra_bytes >= d.eager_tracked_bytes, "%s: memory below tracked",
+              cases[i].name);
+    }
+    fa_worker_stop(w);
+    fa_compiler_free(c);
+    return failures ? 1 : 0;
+}
+
+/* ---- planted kernels ------------------------------------------------------------------------ */
+
+typedef struct planted {
+    fa_compile_output out;
+    fa_variant v;
+    fa_problem p;
+} planted;
+
+static void planted_compile(fa_compiler *c, fa_worker *w, const fa_problem *p, planted *k)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    char src[8192];
+    memset(k, 0, sizeof *k);
+    k->p = *p;
+    k->v = fa_test_variant(p->dtype, p->head_dim, p->causal, p->varlen);
+    fa_test_kernel_source(src, sizeof src, p->dtype, p->head_dim, p->causal);
+    fa_status st =
+        fa_compile_source(c, src, "fa_test_good", fa_worker_nvrtc_arch(w), NULL, 0, &k->out, &err);
+    if (st != FA_OK || k->out.status != FA_OK) {
+        printf("FAIL: planted kernels do not compile: %s %s\n", err.msg,
+               k->out.log ? k->out.log : "");
+        exit(1);
+    }
+}
+
+static fa_job planted_job(const planted *k, const char *symbol, unsigned what)
+{
+    fa_job job;
+    memset(&job, 0, sizeof job);
+    job.problem = k->p;
+    job.variant = k->v;
+    job.cubin = k->out.cubin;
+    job.cubin_size = k->out.cubin_size;
+    job.symbol = symbol;
+    job.build = k->out.build;
+    job.what = what;
+    job.timing.max_reps = 100;
+    job.timing.min_reps = 5;
+    job.timing.max_seconds = 1;
+    job.timing.target_rse = 0.01;
+    job.timing.warmup_reps = 2;
+    job.timing.warmup_ms = 5;
+    return job;
+}
+
+static fa_measurement run(fa_worker *w, const fa_job *job, const char *what)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_measurement m;
+    fa_harness_detail d;
+    fa_status st = fa_worker_check_and_time(w, job, &m, &d, &err);
+    CHECK(st == FA_OK, "%s: harness failed: %s", what, err.msg);
+    if (st != FA_OK)
+        fa_measurement_init(&m), m.status = st;
+    print_m(what, &m, &d);
+    return m;
+}
+
+static int test_poison(void)
+{
+    fa_compiler *c = new_compiler();
+    fa_worker *w = start_worker(c, 0);
+    const fa_problem probs[] = {
+        problem(FA_DTYPE_BF16, 64, 1, 0, 2, 4, 2, 300, 300, FA_LAYOUT_BSHD),
+        problem(FA_DTYPE_FP16, 64, 0, 1, 3, 4, 4, 200, 200, FA_LAYOUT_BSHD),
+        problem(FA_DTYPE_BF16, 128, 1, 0, 1, 4, 4, 130, 260, FA_LAYOUT_BHSD),
+    };
+    for (size_t i = 0; i < sizeof probs / sizeof probs[0]; i++) {
+        char pn[FA_PROBLEM_NAME_MAX];
+        fa_problem_name(&probs[i], pn, sizeof pn);
+        printf("%s\n", pn);
+        planted k;
+        planted_compile(c, w, &probs[i], &k);
+        fa_job job = planted_job(&k, "fa_test_good", FA_JOB_CHECK | FA_JOB_TIME);
+        fa_measurement m = run(w, &job, "correct kernel");
+        CHECK(m.status == FA_OK, "correct kernel: %s: %s", fa_status_str(m.status), m.message);
+        CHECK(m.max_abs_err <= m.eager_max_abs_err,
+              "a fp32-accumulating kernel should beat "
+              "eager: %.3g vs %.3g",
+              m.max_abs_err, m.eager_max_abs_err);
+        CHECK(m.median_ms > 0 && m.peak_extra_bytes > 0, "timed %.4f ms, %lld extra bytes",
+              m.median_ms, (long long)m.peak_extra_bytes);
+
+        job = planted_job(&k, "fa_test_skip_tile", FA_JOB_CHECK | FA_JOB_TIME);
+        m = run(w, &job, "skips a tile");
+        CHECK(m.status == FA_MISMATCH && m.unwritten > 0,
+              "a skipped tile must be a mismatch with unwritten elements: %s, %lld unwritten",
+              fa_status_str(m.status), (long long)m.unwritten);
+        CHECK(m.median_ms < 0, "a mismatching kernel must not be timed");
+
+        job = planted_job(&k, "fa_test_nan", FA_JOB_CHECK);
+        m = run(w, &job, "writes a NaN");
+        CHECK(m.status == FA_MISMATCH && m.nonfinite >= 1, "NaN: %s, %lld nonfinite",
+              fa_status_str(m.status), (long long)m.nonfinite);
+
+        job = planted_job(&k, "fa_test_wrong", FA_JOB_CHECK);
+        m = run(w, &job, "scale 5% off");
+        CHECK(m.status == FA_MISMATCH && m.unwritten == 0 && m.nonfinite == 0,
+              "a wrong but complete output must fail on the error figures: %s",
+              fa_status_str(m.status));
+        fa_compile_output_release(&k.out);
+    }
+    fa_worker_stop(w);
+    fa_compiler_free(c);
+    return failures ? 1 : 0;
+}
+
+static int test_fault(void)
+{
+    fa_compiler *c = new_compiler();
+    fa_worker *w = start_worker(c, 20); /* a short watchdog for the hang case */
+    const fa_problem p = problem(FA_DTYPE_BF16, 64, 0, 0, 2, 4, 4, 256, 256, FA_LAYOUT_BSHD);
+    planted k;
+    planted_compile(c, w, &p, &k);
+
+    fa_job good = planted_job(&k, "fa_test_good", FA_JOB_CHECK | FA_JOB_TIME);
+    fa_measurement m = run(w, &good, "correct kernel");
+    CHECK(m.status == FA_OK, "before faults: %s: %s", fa_status_str(m.status), m.message);
+
+    fa_job bad = planted_job(&k, "fa_test_fault", FA_JOB_CHECK | FA_JOB_TIME);
+    bad.check_seed = 0xfeedull;
+    m = run(w, &bad, "illegal address");
+    CHECK(m.status == FA_FAULT, "illegal address must be a fault: %s: %s", fa_status_str(m.status),
+          m.message);
+    CHECK(strstr(m.message, "ILLEGAL_ADDRESS") || strstr(m.message, "illegal"),
+          "the reason should name the illegal address: '%s'", m.message);
+    CHECK(m.check_seed == 0xfeedull, "the seed of a faulting job is kept");
+
+    m = run(w, &good, "next job, restarted worker");
+    CHECK(m.status == FA_OK, "after a fault: %s: %s", fa_status_str(m.status), m.message);
+    CHECK(fa_worker_restarts(w) == 1, "restarts %d, want 1", fa_worker_restarts(w));
+
+    fa_job hang = planted_job(&k, "fa_test_hang", FA_JOB_TIME);
+    m = run(w, &hang, "hangs (20 s watchdog)");
+    CHECK(m.status == FA_FAULT && strstr(m.message, "no answer"), "hang: %s: %s",
+          fa_status_str(m.status), m.message);
+
+    m = run(w, &good, "next job after the hang");
+    CHECK(m.status == FA_OK, "after a hang: %s: %s", fa_status_str(m.status), m.message);
+    CHECK(fa_worker_restarts(w) == 2, "restarts %d, want 2", fa_worker_restarts(w));
+
+    fa_compile_output_release(&k.out);
+    fa_worker_stop(w);
+    fa_compiler_free(c);
+    return failures ? 1 : 0;
+}
+
+static int test_retime(void)
+{
+    fa_compiler *c = new_compiler();
+    fa_worker *w = start_worker(c, 60);
+    fa_err err;
+    fa_err_clear(&err);
+    const fa_problem p = problem(FA_DTYPE_FP16, 64, 1, 0, 2, 8, 8, 512, 512, FA_LAYOUT_BSHD);
+    planted k;
+    planted_compile(c, w, &p, &k);
+    fa_job jobs[3] = {planted_job(&k, "fa_test_good", FA_JOB_TIME),
+                      planted_job(&k, "fa_test_fault", FA_JOB_TIME),
+                      planted_job(&k, "fa_test_good", FA_JOB_TIME)};
+    fa_measurement ms[3];
+    fa_status st = fa_worker_retime_interleaved(w, jobs, 2, ms, &err);
+    CHECK(st == FA_OK, "retime: %s", err.msg);
+    print_m("interleaved good", &ms[0], NULL);
+    print_m("interleaved fault (alone 2nd)", &ms[1], NULL);
+    CHECK(ms[0].status == FA_OK && ms[0].median_ms > 0, "good finalist: %s: %s",
+          fa_status_str(ms[0].status), ms[0].message);
+    CHECK(ms[1].status == FA_FAULT, "faulting finalist: %s", fa_status_str(ms[1].status));
+
+    st = fa_worker_retime_interleaved(w, jobs, 3, ms, &err);
+    CHECK(st == FA_OK, "retime: %s", err.msg);
+    for (int i = 0; i < 3; i++)
+        print_m(i == 1 ? "interleaved fault" : "interleaved good", &ms[i], NULL);
+    CHECK(ms[0].status == FA_OK && ms[2].status == FA_OK, "good finalists: %s / %s",
+          fa_status_str(ms[0].status), fa_status_str(ms[2].status));
+    CHECK(ms[1].status == FA_FAULT, "faulting finalist: %s", fa_status_str(ms[1].status));
+    /* Two launches of one kernel, interleaved, should agree closely. */
+    if (ms[0].median_ms > 0 && ms[2].median_ms > 0)
+        CHECK(fabs(ms[0].median_ms / ms[2].median_ms - 1) < 0.05,
+              "the same kernel twice: %.4f vs %.4f ms", ms[0].median_ms, ms[2].median_ms);
+    printf("restarts: %d\n", fa_worker_restarts(w));
+    fa_compile_output_release(&k.out);
+    fa_worker_stop(w);
+    fa_compiler_free(c);
+    return failures ? 1 : 0;
+}
+
+static int test_timing(void)
+{
+    fa_compiler *c = new_compiler();
+    fa_worker *w = start_worker(c, 0);
+    const fa_problem p = problem(FA_DTYPE_BF16, 64, 0, 0, 4, 8, 8, 1024, 1024, FA_LAYOUT_BSHD);
+    planted k;
+    planted_compile(c, w, &p, &k);
+    fa_job job = planted_job(&k, "fa_test_good", FA_JOB_CHECK | FA_JOB_TIME | FA_JOB_EAGER_TIME);
+    fa_timing_opts_default(&job.timing);
+    fa_measurement m = run(w, &job, "checked and timed");
+    CHECK(m.status == FA_OK, "%s: %s", fa_status_str(m.status), m.message);
+    CHECK(m.reps >= 10 && m.cv < 0.2, "reps %d, cv %.3f", m.reps, m.cv);
+    CHECK(m.eager_median_ms > 0, "eager timed: %.4f ms", m.eager_median_ms);
+    job.what = FA_JOB_TIME;
+    double med[10];
+    for (int i = 0; i < 10; i++) {
+        m = run(w, &job, "timed again");
+        med[i] = m.median_ms;
+    }
+    fa_time_stats s;
+    fa_stats_compute(med, 10, &s);
+    printf("ten timings of one kernel: median %.4f ms, CV of the medians %.2f%%\n", s.median_ms,
+           100 * s.cv);
+    CHECK(s.cv < 0.03, "CV of the medians %.2f%% (the bench's target is 1%%)", 100 * s.cv);
+    fa_compile_output_release(&k.out);
+    fa_worker_stop(w);
+    fa_compiler_free(c);
+    return failures ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *t = argc > 1 ? argv[1] : "";
+    int rc;
+    if (!strcmp(t, "reference"))
+        rc = test_reference();
+    else if (!strcmp(t, "eager"))
+        rc = test_eager();
+    else if (!strcmp(t, "poison"))
+        rc = test_poison();
+    else if (!strcmp(t, "fault"))
+        rc = test_fault();
+    else if (!strcmp(t, "retime"))
+        rc = test_retime();
+    else if (!strcmp(t, "timing"))
+        rc = test_timing();
+    else {
+        fprintf(stderr, "usage: test_harness_gpu reference|eager|poison|fault|retime|timing\n");
+        return 2;
+    }
+    if (rc != SKIP)
+        printf("%s: %d failure(s)\n", t, failures);
+    return rc;
+}
