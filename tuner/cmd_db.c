@@ -20,6 +20,7 @@
 #include "fa_cli.h"
 #include "fa_commands.h"
 #include "fa_db.h"
+#include "fa_peers_import.h"
 
 #define FLOP_NOTE                                                                                  \
     "TFLOP/s = 4*B*Hq*Nq*Nk*D / median time, halved for causal with Nq = Nk; speedup = eager "     \
@@ -39,6 +40,8 @@ static const struct subcommand {
      "all measurements, one flat row each (spreadsheets, pandas)"},
     {"merge", "OTHER.db...", "fold other results databases into this one (idempotent)"},
     {"runs", "[--arch ARCH]", "the runs stored: device, driver, NVRTC, fa-tune version, source"},
+    {"import-peers", "--arch ARCH FILE.jsonl",
+     "store peers measured by bench/peers.py on the GPU of the latest run of ARCH"},
 };
 enum { NSUB = sizeof subcommands / sizeof subcommands[0] };
 
@@ -50,7 +53,7 @@ static void usage(FILE *out)
                  "\n"
                  "subcommands:\n");
     for (int i = 0; i < NSUB; i++)
-        fprintf(out, "  %-7s %s\n", subcommands[i].name, subcommands[i].summary);
+        fprintf(out, "  %-12s %s\n", subcommands[i].name, subcommands[i].summary);
     fprintf(out,
             "\n"
             "options:\n"
@@ -143,7 +146,13 @@ static int parse(const struct subcommand *sub, int argc, char **argv, struct opt
         if (rc)
             return rc;
     }
-    int want = !strcmp(sub->name, "show") ? 1 : !strcmp(sub->name, "merge") ? -1 : 0;
+    int want = !strcmp(sub->name, "show") || !strcmp(sub->name, "import-peers") ? 1
+               : !strcmp(sub->name, "merge")                                    ? -1
+                                                                                : 0;
+    if (!strcmp(sub->name, "import-peers") && !o->arch)
+        return fa_cli_usage_error(cmd, "--arch is required (the GPU the peers ran on)");
+    if (want == 1 && o->npositional != 1 && !strcmp(sub->name, "import-peers"))
+        return fa_cli_usage_error(cmd, "expected one file of peers (bench/peers.py -o FILE)");
     if (want == 1 && o->npositional != 1)
         return fa_cli_usage_error(cmd, "expected one variant name, e.g. "
                                        "fwd_sm80_hd128_bf16_causal_m128n64w4s2");
@@ -454,6 +463,50 @@ static int db_runs(const struct opts *o)
     return FA_EXIT_OK;
 }
 
+/* ---- import-peers ---------------------------------------------------------------------- */
+
+/* The device of the latest timed (not compile-only) run of an arch. */
+static int latest_device(const fa_db_run *r, void *user)
+{
+    if (strcmp(r->device.name, FA_DB_COMPILE_ONLY) != 0)
+        *(int64_t *)user = r->device.id;
+    return 0;
+}
+
+static int db_import_peers(const struct opts *o)
+{
+    const char *cmd = "db import-peers";
+    fa_db *db = NULL;
+    fa_err err;
+    fa_err_clear(&err);
+    int64_t device_id = -1, run_id = -1;
+    fa_peers_import_stats st = {0};
+    fa_status s = fa_db_open(o->db, 0, &db, &err);
+    if (s == FA_OK)
+        s = fa_db_runs(db, o->arch, latest_device, &device_id, &err);
+    if (s == FA_OK && device_id < 0)
+        s = FA_ERR(&err, FA_NOT_FOUND,
+                   "no timed run for %s in '%s': peers are stored beside a GPU's own run "
+                   "(run 'fa-tune --arch %s --headdim 128' on that GPU first)",
+                   o->arch, o->db, o->arch);
+    char cmdline[FA_DB_CMDLINE_MAX];
+    snprintf(cmdline, sizeof cmdline, "fa-tune db import-peers --arch %s %.900s", o->arch,
+             o->positional[0]);
+    if (s == FA_OK)
+        s = fa_db_run_begin(db, device_id, FA_TUNE_VERSION_STRING, "", cmdline, &run_id, &err);
+    if (s == FA_OK) {
+        s = fa_peers_import(db, run_id, o->positional[0], &st, &err);
+        fa_db_run_end(db, run_id, s, NULL);
+    }
+    fa_db_close(db);
+    if (s != FA_OK)
+        return fa_cli_fail(cmd, &err);
+    printf("imported %d peer rows and %d ceilings from '%s' (%d rows skipped: the backend "
+           "refused the shape)\n",
+           st.peers, st.ceilings, o->positional[0], st.skipped);
+    return FA_EXIT_OK;
+}
+
 int cmd_db(int argc, char **argv)
 {
     if (argc < 2) {
@@ -464,8 +517,8 @@ int cmd_db(int argc, char **argv)
         usage(stdout);
         return FA_EXIT_OK;
     }
-    static int (*const run[NSUB])(const struct opts *) = {db_list,   db_best,  db_show,
-                                                          db_export, db_merge, db_runs};
+    static int (*const run[NSUB])(const struct opts *) = {
+        db_list, db_best, db_show, db_export, db_merge, db_runs, db_import_peers};
     for (int i = 0; i < NSUB; i++) {
         if (strcmp(argv[1], subcommands[i].name) != 0)
             continue;

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# bench/gpu_run.sh -- everything one call on a GPU machine does, in one command: build
+# fa-tune, run the GPU tests, tune, measure the peers in the same call, and print a short
+# table last. Usage (from the repo root on the GPU machine):
+#
+#   bash bench/gpu_run.sh [--src DIR] [--out DIR] STAGE...
+#
+# Stages: build, info, tests, tune:HD[:STRATEGY[:EXTRA]], peers:HDS, import, compare
+#   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
+#                             causal and not: FlashAttention's benchmark grid)
+#   peers:64,128,256          bench/peers.py on the same grid, then imported into the DB
+#   compare                   bench/compare.py: fa-tune's best vs FA2 and cuDNN per shape
+# --src DIR builds from DIR (e.g. a `git archive` of HEAD) instead of the working tree.
+# Everything lands in --out (default $OUT, else ./out): fa-tune.db, logs, peers.jsonl.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SRC=$ROOT
+OUTDIR=${OUT:-$ROOT/out}
+while [ $# -gt 0 ]; do
+    case $1 in
+    --src) SRC=$(cd "$2" && pwd); shift 2 ;;
+    --out) OUTDIR=$2; shift 2 ;;
+    *) break ;;
+    esac
+done
+mkdir -p "$OUTDIR"
+BUILD=$ROOT/build-gpu
+FA=$BUILD/fa-tune
+DB=$OUTDIR/fa-tune.db
+export FA_TUNE_CACHE_DIR=${FA_TUNE_CACHE_DIR:-$ROOT/.fa-cache}
+J=$(nproc)
+log() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
+
+for stage in "$@"; do
+    IFS=: read -r what a b c <<<"$stage"
+    case $what in
+    build)
+        log build
+        extra=()
+        if [ ! -f /usr/include/sqlite3.h ]; then # the GPU image has libsqlite3.so.0 only
+            deb=$(ls "$ROOT"/.deps/libsqlite3-dev_*.deb | head -1)
+            mkdir -p /tmp/sqlite-dev && dpkg -x "$deb" /tmp/sqlite-dev
+            extra=(-DSQLite3_INCLUDE_DIR=/tmp/sqlite-dev/usr/include
+                   -DSQLite3_LIBRARY=/usr/lib/x86_64-linux-gnu/libsqlite3.so.0)
+        fi
+        t0=$(date +%s)
+        if ! { cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "${extra[@]}" &&
+               cmake --build "$BUILD" -j"$J"; } >"$OUTDIR/build.log" 2>&1; then
+            tail -40 "$OUTDIR/build.log"
+            exit 1
+        fi
+        echo "built in $(($(date +%s) - t0)) s"
+        ;;
+    info)
+        log info
+        "$FA" info
+        nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv
+        ;;
+    tests)
+        log "GPU tests"
+        (cd "$BUILD" && ctest -L gpu --output-on-failure --timeout 600) >"$OUTDIR/gpu_tests.log" 2>&1
+        grep -E "tests passed|Passed|Failed|\*\*\*|Skipped" "$OUTDIR/gpu_tests.log" | tail -30
+        ;;
+    tune)
+        hd=${a:-128}
+        strategy=${b:-exhaustive}
+        log "tune hd$hd $strategy $c"
+        t0=$(date +%s.%N)
+        # shellcheck disable=SC2086
+        "$FA" --arch sm90 --headdim "$hd" --dtype bf16 --varlen 0 --gqa 1 --causal all \
+            --strategy "$strategy" --db "$DB" $c >"$OUTDIR/tune_hd${hd}_$strategy.txt" \
+            2>"$OUTDIR/tune_hd${hd}_$strategy.log"
+        rc=$?
+        echo "rc $rc, wall $(echo "$(date +%s.%N) - $t0" | bc) s"
+        tail -6 "$OUTDIR/tune_hd${hd}_$strategy.txt"
+        [ $rc = 0 ] || tail -5 "$OUTDIR/tune_hd${hd}_$strategy.log"
+        ;;
+    peers)
+        log "peers ${a:-64,128,256}"
+        PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --headdims "${a:-64,128,256}" \
+            -o "$OUTDIR/peers.jsonl" 2>"$OUTDIR/peers.log"
+        echo "peers rc $?: $(wc -l <"$OUTDIR/peers.jsonl") rows"
+        "$FA" db import-peers --db "$DB" --arch sm90 "$OUTDIR/peers.jsonl"
+        ;;
+    compare)
+        log compare
+        python3 "$ROOT/bench/compare.py" "$DB" | tee "$OUTDIR/compare.md"
+        ;;
+    *)
+        echo "unknown stage '$stage'" >&2
+        exit 2
+        ;;
+    esac
+done
