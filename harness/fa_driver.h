@@ -97,7 +97,8 @@ void fa_cuda_describe(const fa_cuda *d, CUresult r, char *buf, size_t n);
     X(cublasSetStream)                                                                             \
     X(cublasSetWorkspace)                                                                          \
     X(cublasSetMathMode)                                                                           \
-    X(cublasGemmStridedBatchedEx)
+    X(cublasGemmStridedBatchedEx)                                                                  \
+    X(cublasGemmBatchedEx)
 
 typedef struct fa_cublas {
     void *lib;

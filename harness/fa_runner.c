@@ -472,7 +472,10 @@ static void bufs_release(fa_runner *r, bufs *b)
     b->have_t = 0;
 }
 
-static fa_status bufs_alloc(fa_runner *r, const fa_problem *p, bufs *b, int with_refs, fa_err *err)
+/* Q, K, V and the variant's O always; the fp32 references and the eager LSE for a check; the
+ * eager O when the eager baseline runs. */
+static fa_status bufs_alloc(fa_runner *r, const fa_problem *p, bufs *b, int with_refs,
+                            int with_eager, fa_err *err)
 {
     fa_status st = fa_tensors_init(&b->t, p, err);
     if (st != FA_OK)
@@ -494,7 +497,7 @@ static fa_status bufs_alloc(fa_runner *r, const fa_problem *p, bufs *b, int with
         if (st == FA_OK)
             st = dalloc(r, &b->lse_eager, (size_t)t->lse_elems * 4, "the eager LSE", err);
     }
-    if (st == FA_OK && with_refs)
+    if (st == FA_OK && with_eager)
         st = dalloc(r, &b->o_eager, (size_t)t->q_elems * e, "the eager O", err);
     if (st == FA_OK && p->varlen) {
         size_t bytes = (size_t)(p->batch + 1) * sizeof(int32_t);
@@ -585,13 +588,27 @@ static fa_status compare(fa_runner *r, CUfunction f, CUdeviceptr x, CUdeviceptr 
 /* ---- the eager baseline ---------------------------------------------------------------- */
 
 typedef struct eager_plan {
-    int hc;     /* kv heads per chunk */
+    int hc;     /* per chunk: (batch, query head) pairs (fixed length) or kv heads (varlen) */
     int64_t ld; /* row pitch of S and P, a multiple of 8 (16-byte rows for the softmax) */
     size_t chunk_bytes;
     CUdeviceptr s, p;
+    int npairs;       /* fixed length: batch * heads_q */
+    CUdeviceptr ptrs; /* fixed length: 6 arrays of npairs device pointers (K Q S V P O) */
 } eager_plan;
 
-static fa_status eager_plan_alloc(fa_runner *r, const bufs *b, eager_plan *pl, fa_err *err)
+enum { PTR_K, PTR_Q, PTR_S, PTR_V, PTR_P, PTR_O, PTR_ARRAYS };
+
+/*
+ * Chunking: S and P of one chunk must fit the budget (default half the free memory), so an
+ * N = 16k problem runs where materialising every head at once would not fit. Fixed-length
+ * problems batch over (batch, query head) pairs with pointer arrays -- one cuBLAS call per
+ * GEMM per chunk whatever the layout, as a framework's single bmm would be (BSHD heads of
+ * different batch entries are not one stride apart, so strided batching would need a call per
+ * batch entry and go launch-bound on short sequences). Varlen problems loop over sequences
+ * (their lengths differ) with strided batching over the heads of a chunk.
+ */
+static fa_status eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, eager_plan *pl,
+                                  fa_err *err)
 {
     const fa_tensors *t = &b->t;
     pl->ld = ((int64_t)t->max_k + 7) / 8 * 8;
@@ -603,19 +620,51 @@ static fa_status eager_plan_alloc(fa_runner *r, const bufs *b, eager_plan *pl, f
             free_b = 0;
         budget = free_b / 2;
     }
+    const int64_t units = p->varlen ? t->heads_kv : (int64_t)t->batch * t->heads_q;
     int64_t hc = (int64_t)(budget / (2 * per_head));
-    pl->hc = (int)(hc < 1 ? 1 : hc > t->heads_kv ? t->heads_kv : hc);
+    pl->hc = (int)(hc < 1 ? 1 : hc > units ? units : hc);
     pl->chunk_bytes = per_head * (size_t)pl->hc;
     fa_status st = dalloc(r, &pl->s, pl->chunk_bytes, "the eager scores S", err);
     if (st == FA_OK)
         st = dalloc(r, &pl->p, pl->chunk_bytes, "the eager probabilities P", err);
+    if (st != FA_OK || p->varlen)
+        return st;
+
+    pl->npairs = (int)units;
+    const size_t n = (size_t)pl->npairs;
+    uint64_t *host = malloc(PTR_ARRAYS * n * sizeof *host);
+    if (!host)
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    const int g = t->heads_q / t->heads_kv;
+    for (int bi = 0, j = 0; bi < t->batch; bi++)
+        for (int h = 0; h < t->heads_q; h++, j++) {
+            const int64_t qo = bi * t->q_batch + h * t->q_head;
+            const int64_t ko = bi * t->k_batch + (h / g) * t->k_head;
+            const uint64_t slot = (uint64_t)(j % pl->hc) * per_head;
+            host[PTR_K * n + j] = b->k + 2 * (uint64_t)ko;
+            host[PTR_Q * n + j] = b->q + 2 * (uint64_t)qo;
+            host[PTR_S * n + j] = pl->s + slot;
+            host[PTR_V * n + j] = b->v + 2 * (uint64_t)ko;
+            host[PTR_P * n + j] = pl->p + slot;
+            host[PTR_O * n + j] = b->o_eager + 2 * (uint64_t)qo;
+        }
+    st = dalloc(r, &pl->ptrs, PTR_ARRAYS * n * sizeof *host, "eager pointer arrays", err);
+    if (st == FA_OK)
+        st = FA_CU(r->cu, err, r->cu->cuMemcpyHtoD(pl->ptrs, host, PTR_ARRAYS * n * sizeof *host));
+    free(host);
     return st;
+}
+
+static int64_t eager_plan_bytes(const eager_plan *pl)
+{
+    return 2 * (int64_t)pl->chunk_bytes + (int64_t)pl->npairs * PTR_ARRAYS * 8;
 }
 
 static void eager_plan_release(fa_runner *r, eager_plan *pl)
 {
     dfree(r, &pl->s);
     dfree(r, &pl->p);
+    dfree(r, &pl->ptrs);
 }
 
 static int softmax_instance(int64_t ld)
@@ -626,68 +675,103 @@ static int softmax_instance(int64_t ld)
     return FA_SOFTMAX_INSTANCES - 1; /* streaming fallback */
 }
 
+/* The masked softmax over n_rows = heads * sq rows of the S chunk into P; the row LSE goes to
+ * lse (fp32, heads lse_head_stride apart) when lse is not 0. */
+static fa_status eager_softmax(fa_runner *r, const helper_mod *h, const eager_plan *pl, int heads,
+                               int sq, int sk, int causal, CUdeviceptr lse, int64_t lse_head_stride,
+                               fa_err *err)
+{
+    const int64_t ld = (sk + 7) / 8 * 8;
+    const int inst = softmax_instance(ld);
+    const int tpr = softmax_tpr[inst], block = tpr > 256 ? tpr : 256, rows_pb = block / tpr;
+    fa_softmax_args a;
+    memset(&a, 0, sizeof a);
+    a.s = pl->s;
+    a.p = pl->p;
+    a.lse = lse;
+    a.lse_head_stride = lse_head_stride;
+    a.sq = sq;
+    a.sk = sk;
+    a.ld = (int32_t)ld;
+    a.n_rows = heads * sq;
+    a.causal = causal;
+    void *args[] = {&a};
+    return launch(r, h->softmax[inst], (unsigned)((a.n_rows + rows_pb - 1) / rows_pb), 1, 1,
+                  (unsigned)block, 0, args, "fa_eager_softmax", err);
+}
+
 /*
- * Eager attention as a framework runs it: per batch entry, per offset within a GQA group,
- * per chunk of kv heads: S = scale * Q K^T (cuBLAS, input dtype out, fp32 accumulate), masked
- * softmax into P (input dtype), O = P V (cuBLAS). cuBLAS is column-major, so row-major S
- * (sq x sk) is computed as its transpose: S^T = K Q^T with K read transposed. The strides
- * address the heads of one chunk in place, for BSHD and BHSD alike; a GQA group offset r
- * takes query heads c*g + r against kv heads c, so no K/V is ever copied or repeated.
+ * Eager attention as a framework runs it, into b->o_eager: S = scale * Q K^T (cuBLAS, input
+ * dtype out, fp32 accumulate), masked softmax into P (input dtype), O = P V (cuBLAS). cuBLAS
+ * is column-major, so row-major S (sq x sk) is computed as its transpose S^T = K Q^T with K
+ * read transposed, and O^T = V^T P^T likewise; strides or pointers address heads in place for
+ * BSHD and BHSD alike, and GQA maps query head h to kv head h / g without copying K or V.
  */
 static fa_status eager_run(fa_runner *r, const helper_mod *h, const bufs *b, const fa_problem *p,
-                           const eager_plan *pl, CUdeviceptr o_out, CUdeviceptr lse_out,
-                           fa_err *err)
+                           const eager_plan *pl, CUdeviceptr lse_out, fa_err *err)
 {
     const fa_tensors *t = &b->t;
     const cudaDataType dt = p->dtype == FA_DTYPE_BF16 ? CUDA_R_16BF : CUDA_R_16F;
     const int g = t->heads_q / t->heads_kv, D = t->head_dim;
     const float alpha = fa_problem_scale(p), one = 1.0f, zero = 0.0f;
     fa_status st = FA_OK;
+    if (!p->varlen) {
+        const int sq = t->max_q, sk = t->max_k, ld = (int)pl->ld;
+        const void *const *arr = (const void *const *)(uintptr_t)pl->ptrs;
+        const size_t n = (size_t)pl->npairs;
+        for (int c0 = 0; st == FA_OK && c0 < pl->npairs; c0 += pl->hc) {
+            const int nb = pl->npairs - c0 < pl->hc ? pl->npairs - c0 : pl->hc;
+            st = FA_CUBLAS(err, r->bl->cublasGemmBatchedEx(
+                                    r->blas, CUBLAS_OP_T, CUBLAS_OP_N, sk, sq, D, &alpha,
+                                    arr + PTR_K * n + c0, dt, (int)t->k_row, arr + PTR_Q * n + c0,
+                                    dt, (int)t->q_row, &zero, (void *const *)(arr + PTR_S * n + c0),
+                                    dt, ld, nb, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+            /* Pairs run (batch, head) in order, so their LSE rows are lse_head apart. */
+            if (st == FA_OK)
+                st = eager_softmax(r, h, pl, nb, sq, sk, p->causal,
+                                   lse_out ? lse_out + 4 * (uint64_t)c0 * t->lse_head : 0,
+                                   t->lse_head, err);
+            if (st == FA_OK)
+                st = FA_CUBLAS(err,
+                               r->bl->cublasGemmBatchedEx(
+                                   r->blas, CUBLAS_OP_N, CUBLAS_OP_N, D, sq, sk, &one,
+                                   arr + PTR_V * n + c0, dt, (int)t->k_row, arr + PTR_P * n + c0,
+                                   dt, ld, &zero, (void *const *)(arr + PTR_O * n + c0), dt,
+                                   (int)t->q_row, nb, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+        }
+        return st;
+    }
     for (int bi = 0; st == FA_OK && bi < t->batch; bi++) {
-        const int sq = p->varlen ? t->lens_q[bi] : t->max_q;
-        const int sk = p->varlen ? t->lens_k[bi] : t->max_k;
+        const int sq = t->lens_q[bi], sk = t->lens_k[bi];
         if (sq == 0 || sk == 0)
             continue;
-        const int64_t q_off = p->varlen ? (int64_t)t->cu_q[bi] * t->q_row : bi * t->q_batch;
-        const int64_t k_off = p->varlen ? (int64_t)t->cu_k[bi] * t->k_row : bi * t->k_batch;
-        const int64_t l_off = p->varlen ? (int64_t)t->cu_q[bi] : bi * t->lse_batch;
+        const int64_t q_off = (int64_t)t->cu_q[bi] * t->q_row;
+        const int64_t k_off = (int64_t)t->cu_k[bi] * t->k_row;
+        const int64_t l_off = (int64_t)t->cu_q[bi];
         const int64_t ld = (sk + 7) / 8 * 8;
-        const int inst = softmax_instance(ld);
-        const int tpr = softmax_tpr[inst], block = tpr > 256 ? tpr : 256, rows_pb = block / tpr;
         for (int rg = 0; st == FA_OK && rg < g; rg++) {
             for (int c0 = 0; st == FA_OK && c0 < t->heads_kv; c0 += pl->hc) {
+                /* kv heads c0.. with query heads c * g + rg: one GQA group offset at a time */
                 const int nh = t->heads_kv - c0 < pl->hc ? t->heads_kv - c0 : pl->hc;
-                const int64_t qh = (int64_t)c0 * g + rg; /* first query head of the chunk */
+                const int64_t qh = (int64_t)c0 * g + rg;
                 const char *kp = (const char *)(uintptr_t)b->k + 2 * (k_off + c0 * t->k_head);
                 const char *vp = (const char *)(uintptr_t)b->v + 2 * (k_off + c0 * t->k_head);
                 const char *qp = (const char *)(uintptr_t)b->q + 2 * (q_off + qh * t->q_head);
-                char *op = (char *)(uintptr_t)o_out + 2 * (q_off + qh * t->q_head);
+                char *op = (char *)(uintptr_t)b->o_eager + 2 * (q_off + qh * t->q_head);
                 st = FA_CUBLAS(err,
                                r->bl->cublasGemmStridedBatchedEx(
                                    r->blas, CUBLAS_OP_T, CUBLAS_OP_N, sk, sq, D, &alpha, kp, dt,
                                    (int)t->k_row, t->k_head, qp, dt, (int)t->q_row, g * t->q_head,
                                    &zero, (void *)(uintptr_t)pl->s, dt, (int)ld, (int64_t)sq * ld,
                                    nh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-                if (st != FA_OK)
-                    break;
-                fa_softmax_args a;
-                memset(&a, 0, sizeof a);
-                a.s = pl->s;
-                a.p = pl->p;
-                a.lse = lse_out ? lse_out + 4 * (uint64_t)(l_off + qh * t->lse_head) : 0;
-                a.lse_head_stride = g * t->lse_head;
-                a.sq = sq;
-                a.sk = sk;
-                a.ld = (int32_t)ld;
-                a.n_rows = nh * sq;
-                a.causal = p->causal;
-                void *args[] = {&a};
-                st = launch(r, h->softmax[inst], (unsigned)((a.n_rows + rows_pb - 1) / rows_pb), 1,
-                            1, (unsigned)block, 0, args, "fa_eager_softmax", err);
-                if (st != FA_OK)
-                    break;
-                st =
-                    FA_CUBLAS(err, r->bl->cublasGemmStridedBatchedEx(
+                if (st == FA_OK)
+                    st = eager_softmax(r, h, pl, nh, sq, sk, p->causal,
+                                       lse_out ? lse_out + 4 * (uint64_t)(l_off + qh * t->lse_head)
+                                               : 0,
+                                       g * t->lse_head, err);
+                if (st == FA_OK)
+                    st = FA_CUBLAS(err,
+                                   r->bl->cublasGemmStridedBatchedEx(
                                        r->blas, CUBLAS_OP_N, CUBLAS_OP_N, D, sq, sk, &one, vp, dt,
                                        (int)t->k_row, t->k_head, (const void *)(uintptr_t)pl->p, dt,
                                        (int)ld, (int64_t)sq * ld, &zero, op, dt, (int)t->q_row,
@@ -938,7 +1022,7 @@ typedef struct eager_rep {
 static fa_status eager_rep_fn(fa_runner *r, void *ctx, fa_err *err)
 {
     eager_rep *c = ctx;
-    return eager_run(r, c->h, c->b, c->p, c->pl, c->b->o_eager ? c->b->o_eager : c->b->o, 0, err);
+    return eager_run(r, c->h, c->b, c->p, c->pl, 0, err);
 }
 
 /* ---- a job ----------------------------------------------------------------------------- */
@@ -1084,7 +1168,7 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
         set_result(m, FA_UNSUPPORTED, "%s", r->eager_why);
         goto done;
     }
-    st = bufs_alloc(r, p, &b, want_check || !has_variant, &e);
+    st = bufs_alloc(r, p, &b, want_check, need_eager, &e);
     if (st == FA_OK)
         st = fill_inputs(r, h, &b, seed, &e);
     if (st == FA_OK && want_check)
@@ -1099,12 +1183,11 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
 
     if (need_eager) {
         const int64_t before = free_bytes(r);
-        st = eager_plan_alloc(r, &b, &pl, &e);
+        st = eager_plan_alloc(r, &b, p, &pl, &e);
         if (st == FA_OK && want_check)
             st = poison(r, b.o_eager, b.t.q_elems, b.lse_eager, b.t.lse_elems, &e);
         if (st == FA_OK)
-            st = eager_run(r, h, &b, p, &pl, b.o_eager ? b.o_eager : b.o,
-                           want_check ? b.lse_eager : 0, &e);
+            st = eager_run(r, h, &b, p, &pl, want_check ? b.lse_eager : 0, &e);
         if (st == FA_OK)
             st = sync_stream(r, &e);
         if (st != FA_OK) {
@@ -1113,7 +1196,7 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
         }
         const int64_t after = free_bytes(r);
         d->eager_heads_per_chunk = pl.hc;
-        d->eager_tracked_bytes = 2 * (int64_t)pl.chunk_bytes + (int64_t)r->workspace_bytes;
+        d->eager_tracked_bytes = eager_plan_bytes(&pl) + (int64_t)r->workspace_bytes;
         d->eager_measured_bytes =
             before >= 0 && after >= 0 ? before - after + (int64_t)r->workspace_bytes : -1;
         m->eager_peak_extra_bytes = pick_bytes(d->eager_tracked_bytes, d->eager_measured_bytes);
@@ -1290,7 +1373,7 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
     CUdeviceptr lse = 0;
     fa_fwd_params a;
     const uint64_t seed = job_seed(r, &jobs[0]);
-    fa_status st = bufs_alloc(r, p, &b, 0, &e);
+    fa_status st = bufs_alloc(r, p, &b, 0, 0, &e);
     if (st == FA_OK)
         st = dalloc(r, &lse, (size_t)b.t.lse_elems * 4, "LSE", &e);
     if (st == FA_OK)
@@ -1434,7 +1517,7 @@ fa_status fa_runner_dump_references(fa_runner *r, const fa_problem *p, uint64_t 
     memset(&b, 0, sizeof b);
     eager_plan pl;
     memset(&pl, 0, sizeof pl);
-    fa_status st = bufs_alloc(r, p, &b, 1, err);
+    fa_status st = bufs_alloc(r, p, &b, 1, with_eager, err);
     if (st == FA_OK)
         st = fill_inputs(r, h, &b, seed, err);
     if (st == FA_OK)
@@ -1442,11 +1525,11 @@ fa_status fa_runner_dump_references(fa_runner *r, const fa_problem *p, uint64_t 
     if (st == FA_OK)
         st = run_reference(r, h, &b, p, err);
     if (st == FA_OK && with_eager) {
-        st = eager_plan_alloc(r, &b, &pl, err);
+        st = eager_plan_alloc(r, &b, p, &pl, err);
         if (st == FA_OK)
             st = poison(r, b.o_eager, b.t.q_elems, b.lse_eager, b.t.lse_elems, err);
         if (st == FA_OK)
-            st = eager_run(r, h, &b, p, &pl, b.o_eager, b.lse_eager, err);
+            st = eager_run(r, h, &b, p, &pl, b.lse_eager, err);
     }
     if (st == FA_OK)
         st = sync_stream(r, err);

@@ -621,6 +621,17 @@ fa_status fa_worker_check_and_time(fa_worker *w, const fa_job *job, fa_measureme
     void *payload = NULL;
     size_t len = 0;
     int rc = send_msg(w->fd, MSG_JOB, &wj, sizeof wj, job->cubin, (size_t)wj.cubin_size);
+    if (rc) {
+        /* The child was gone before this job reached it: not this job's fault. Start a fresh
+         * one and send the job once more. */
+        reap(w, 1, NULL, 0);
+        st = ensure_alive(w, err);
+        if (st == FA_OK)
+            st = ensure_helpers(w, job->problem.dtype, job->problem.head_dim, err);
+        if (st != FA_OK)
+            return st;
+        rc = send_msg(w->fd, MSG_JOB, &wj, sizeof wj, job->cubin, (size_t)wj.cubin_size);
+    }
     if (!rc)
         rc = recv_msg(w->fd, MSG_RESULT, &payload, &len, now_s() + timeout);
     if (rc || len < sizeof(wire_result)) {
