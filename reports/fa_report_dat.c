@@ -118,15 +118,18 @@ static void write_compile(const fa_report_data *d, const fa_report_plot *p, FILE
     double max = d->compile_ms[n - 1];
     double median =
         n % 2 ? d->compile_ms[n / 2] : 0.5 * (d->compile_ms[n / 2 - 1] + d->compile_ms[n / 2]);
-    double width = fa_report_nice_width(max, 20);
-    int bins = (int)floor(max / width) + 1;
+    /* about 15 bins of a round width over the range the times cover */
+    double min = d->compile_ms[0];
+    double width = fa_report_nice_width(max - min > 0 ? max - min : max, 15);
+    double start = floor(min / width) * width;
+    int bins = (int)floor((max - start) / width) + 1;
     header(d, p, f);
     fprintf(f, "# compiles %d median_ms %s max_ms %s\n", n, fa_report_num(median, b1),
             fa_report_num(max, b2));
     fprintf(f, "# bin_lo_ms bin_hi_ms count (bins are [lo, hi))\n");
     int j = 0;
     for (int i = 0; i < bins; i++) {
-        double lo = i * width, hi = (i + 1) * width;
+        double lo = start + i * width, hi = start + (i + 1) * width;
         int count = 0;
         while (j < n && d->compile_ms[j] < hi) {
             count++;

@@ -195,6 +195,16 @@ const char *fa_report_peer_label(const char *peer)
     return peer;
 }
 
+const char *fa_report_peer_text(const fa_report_data *d, int k, char *buf, size_t n)
+{
+    const char *v = d->peer_versions[k];
+    if (d->peer_version[0] || !v[0])
+        copy(buf, n, fa_report_peer_label(d->peers[k]));
+    else
+        textf(buf, n, "%s %s", fa_report_peer_label(d->peers[k]), v);
+    return buf;
+}
+
 const char *fa_report_num(double x, char *buf)
 {
     if (isnan(x))
@@ -305,8 +315,7 @@ static int on_peer(const fa_db_peer *pe, void *user)
     int k = peer_index(L->d, pe->peer);
     if (k < 0 || !(pe->tflops > 0 || pe->peak_extra_bytes >= 0))
         return 0; /* more peers than a plot can tell apart, or nothing measured */
-    textf(L->d->peer_labels[k], sizeof L->d->peer_labels[k], "%s%s%s",
-          fa_report_peer_label(pe->peer), pe->version[0] ? " " : "", pe->version);
+    copy(L->d->peer_versions[k], sizeof L->d->peer_versions[k], pe->version);
     /* by peer, problem, run start: a later run of the same (peer, problem) replaces it */
     if (L->n_peers > 0) {
         lpeer *last = &L->peers[L->n_peers - 1];
@@ -560,6 +569,20 @@ static void finish_panel(const fa_report_data *d, const panel_build *b, fa_repor
         }
     }
     p->has_memory |= p->peers_memory != 0;
+    p->min_mib = NAN;
+    for (int j = 0; j < b->n; j++) {
+        const fa_report_point *o = &pts[j];
+        double t[2 + FA_REPORT_MAX_PEERS], m[2 + FA_REPORT_MAX_PEERS];
+        t[0] = o->tflops, t[1] = o->eager_tflops, m[0] = o->flash_mib, m[1] = o->eager_mib;
+        for (int k = 0; k < FA_REPORT_MAX_PEERS; k++)
+            t[2 + k] = o->peer_tflops[k], m[2 + k] = o->peer_mib[k];
+        for (int k = 0; k < 2 + FA_REPORT_MAX_PEERS; k++) {
+            if (t[k] > p->max_tflops)
+                p->max_tflops = t[k];
+            if (m[k] > 0 && !(m[k] >= p->min_mib))
+                p->min_mib = m[k];
+        }
+    }
     p->points = pts;
     p->n_points = b->n;
     snprintf(p->stem, sizeof p->stem, "hd%d_%s_%s%s", p->head_dim, fa_dtype_name(p->dtype),
@@ -924,6 +947,13 @@ fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, 
     LOAD(fa_db_runs(db, arch, on_run, &L, err));
     LOAD(fa_db_winners(db, arch, on_winner, &L, err));
 #undef LOAD
+
+    for (int k = 0; k < d->n_peers; k++) {
+        if (k == 0)
+            copy(d->peer_version, sizeof d->peer_version, d->peer_versions[0]);
+        else if (strcmp(d->peer_version, d->peer_versions[k]) != 0)
+            d->peer_version[0] = '\0';
+    }
 
     int timed = 0;
     for (int i = 0; i < L.n_rows; i++)

@@ -50,6 +50,8 @@ typedef struct fa_report_panel {
     unsigned peers_present;    /* bit i: peer i has a TFLOP/s value in this panel */
     unsigned peers_memory;     /* bit i: peer i has a memory value in this panel */
     double ceiling;            /* best GEMM ceiling of the dtype, NAN if none */
+    double max_tflops;         /* the largest TFLOP/s of any series, 0 if none */
+    double min_mib;            /* the smallest positive memory figure, NAN if none */
 } fa_report_panel;
 
 /* One heatmap cell: a (BLOCK_M, BLOCK_N) pair seen on the chosen problem. */
@@ -102,8 +104,9 @@ typedef struct fa_report_data {
     char data_date[FA_DB_TIME_MAX];  /* max measured_at */
     char footer[FA_REPORT_TEXT_MAX]; /* the footer line */
     int n_peers;
-    char peers[FA_REPORT_MAX_PEERS][FA_DB_NAME_MAX];           /* sorted */
-    char peer_labels[FA_REPORT_MAX_PEERS][FA_REPORT_STEM_MAX]; /* "PyTorch SDPA flash 2.5.1" */
+    char peers[FA_REPORT_MAX_PEERS][FA_DB_NAME_MAX];            /* sorted */
+    char peer_versions[FA_REPORT_MAX_PEERS][FA_DB_VERSION_MAX]; /* of the latest row */
+    char peer_version[FA_DB_VERSION_MAX]; /* the version all peers share, "" if they differ */
     fa_report_panel *panels;
     int n_panels;
     /* heatmap and convergence: one problem */
@@ -150,6 +153,8 @@ double fa_report_nice_width(double max, int bins);
 
 /* Human label of a peer name ("torch_sdpa_flash" -> "PyTorch SDPA flash (FA2)"). */
 const char *fa_report_peer_label(const char *peer);
+/* A peer's label with its version when the peers' versions differ, into buf. */
+const char *fa_report_peer_text(const fa_report_data *d, int k, char *buf, size_t n);
 
 /* A double as the .dat files write it: "%.6g", "NaN" for NAN. buf >= 32 bytes. */
 const char *fa_report_num(double x, char *buf);

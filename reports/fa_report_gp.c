@@ -50,9 +50,11 @@ static void preamble(const fa_report_data *d, const fa_report_plot *p, unsigned 
     fprintf(f, ".'.dat'\n");
     fprintf(f, "footer = ");
     gp_str(f, d->footer);
-    fprintf(f, "\nset title ");
+    /* the title centred on the canvas, not the plot area: a wide legend cannot push it off */
+    fprintf(f, "\ntitle = ");
     gp_str(f, p->title);
-    fprintf(f, " font ',13'\n");
+    fprintf(f, "\nset label 97 title at screen 0.5, screen 0.965 center font ',13'\n");
+    fprintf(f, "set tmargin 3.5\n");
     fprintf(f, "set label 99 footer at screen 0.01, screen 0.025 left font ',8' "
                "textcolor rgb '#666666'\n");
     fprintf(f, "set bmargin 6\n");
@@ -133,15 +135,43 @@ static const char *peer_color(int k)
     return peer_colors[k % (int)(sizeof peer_colors / sizeof peer_colors[0])];
 }
 
-/* A peer's line: column col of the datafile, wrapped in expr ("pos(%s)") if given. */
+/* A peer's line from column col of the datafile. */
 static void peer_line(const fa_report_data *d, int k, int col, int *first, FILE *f)
 {
+    char label[256];
     plot_sep(first, f);
     fprintf(f,
             "datafile using 1:(pos($%d)) with linespoints lw 1.5 %spt %d ps 0.9 lc rgb '%s' "
             "title ",
             col, peer_dash(d->peers[k]), 9 + 2 * (k % 4), peer_color(k));
-    gp_str(f, d->peer_labels[k]);
+    gp_str(f, fa_report_peer_text(d, k, label, sizeof label));
+}
+
+/* After the peers' lines: their shared version as a line of text in the legend. */
+static void peer_version_entry(const fa_report_data *d, unsigned peers, int *first, FILE *f)
+{
+    if (!peers || !d->peer_version[0])
+        return;
+    char text[128];
+    snprintf(text, sizeof text, "(peers: version %s)", d->peer_version);
+    plot_sep(first, f);
+    fprintf(f, "NaN with lines lc rgb '#ffffff' title ");
+    gp_str(f, text);
+}
+
+/* The legend under the plot, for plots with few entries and no room to spare at the side. */
+static void key_below(FILE *f)
+{
+    fprintf(f, "set key at screen 0.5, screen 0.078 center center horizontal Left reverse "
+               "width 2\n");
+    fprintf(f, "set bmargin 8\n");
+}
+
+/* An axis maximum a little above x, on a round step. */
+static double round_up(double x)
+{
+    double step = fa_report_nice_width(x, 7);
+    return ceil(x * 1.04 / step) * step;
 }
 
 static void plot_tflops(const fa_report_data *d, const fa_report_plot *p, unsigned formats, FILE *f)
@@ -154,12 +184,17 @@ static void plot_tflops(const fa_report_data *d, const fa_report_plot *p, unsign
     gp_str(f, fa_report_flop_convention);
     fprintf(f, " at screen 0.01, screen 0.055 left font ',8' textcolor rgb '#666666'\n");
     fprintf(f, "set ylabel 'TFLOP/s (forward)'\n");
-    fprintf(f, "set yrange [0:*]\n");
+    double top = pa->max_tflops;
+    if (!isnan(pa->ceiling) && pa->ceiling > top)
+        top = pa->ceiling;
+    top = top > 0 ? round_up(top) : 1;
+    fprintf(f, "set yrange [0:%s]\n", fa_report_num(top, b));
     fprintf(f, "ceiling = %s\n", fa_report_num(pa->ceiling, b));
     if (!isnan(pa->ceiling)) {
         fprintf(f, "set y2label '%% of the measured %s GEMM ceiling'\n", fa_dtype_name(pa->dtype));
         fprintf(f, "set link y2 via y*100.0/ceiling inverse y*ceiling/100.0\n");
-        fprintf(f, "set y2tics\n");
+        fprintf(f, "set y2tics %s format '%%g%%%%' nomirror out\n",
+                fa_report_num(fa_report_nice_width(top * 100.0 / pa->ceiling, 7), b));
     }
     term_begin(formats, f);
     plot_sep(&first, f);
@@ -167,10 +202,11 @@ static void plot_tflops(const fa_report_data *d, const fa_report_plot *p, unsign
                "'" COLOR_FA_TUNE "' title 'fa-tune (best variant per problem)'");
     plot_sep(&first, f);
     fprintf(f, "datafile using 1:(pos($3)) with linespoints lw 1.5 pt 5 ps 0.9 lc rgb "
-               "'" COLOR_EAGER "' title 'eager (cuBLAS QK^T + softmax + cuBLAS PV)'");
+               "'" COLOR_EAGER "' title 'eager (cuBLAS + softmax + cuBLAS)'");
     for (int k = 0; k < d->n_peers; k++)
         if (pa->peers_present & (1u << k))
             peer_line(d, k, 4 + k, &first, f);
+    peer_version_entry(d, pa->peers_present, &first, f);
     if (!isnan(pa->ceiling)) {
         plot_sep(&first, f);
         fprintf(f,
@@ -196,6 +232,7 @@ static void plot_speedup(const fa_report_data *d, const fa_report_plot *p, unsig
     for (int k = 0; k < d->n_peers; k++)
         if (pa->peers_present & (1u << k))
             peer_line(d, k, 4 + k, &first, f);
+    peer_version_entry(d, pa->peers_present, &first, f);
     plot_sep(&first, f);
     fprintf(f, "1 with lines dt 2 lw 1.5 lc rgb '" COLOR_EAGER "' title 'eager = 1x'");
     term_end(formats, f);
@@ -206,8 +243,13 @@ static void plot_memory(const fa_report_data *d, const fa_report_plot *p, unsign
     const fa_report_panel *pa = &d->panels[p->panel];
     int first = 1;
     seqlen_axis(pa, f);
+    char b[32];
     fprintf(f, "set logscale y 10\n");
     fprintf(f, "set format y '%%g'\n");
+    /* a decade of room under the smallest figure, so flat O(N) lines do not sit on the axis */
+    if (!isnan(pa->min_mib))
+        fprintf(f, "set yrange [%s:*]\n",
+                fa_report_num(pow(10.0, floor(log10(pa->min_mib)) - 1), b));
     fprintf(f, "set ylabel 'peak extra device memory (MiB, log scale)'\n");
     fprintf(f, "set label 98 'memory beyond Q, K, V and O: flash keeps the row LSE, O(N); eager "
                "materializes S and P, O(N^2) per sequence' at screen 0.01, screen 0.055 left "
@@ -222,6 +264,7 @@ static void plot_memory(const fa_report_data *d, const fa_report_plot *p, unsign
     for (int k = 0; k < d->n_peers; k++)
         if (pa->peers_memory & (1u << k))
             peer_line(d, k, 4 + k, &first, f);
+    peer_version_entry(d, pa->peers_memory, &first, f);
     term_end(formats, f);
 }
 
@@ -250,10 +293,11 @@ static void plot_heatmap(const fa_report_data *d, unsigned formats, FILE *f)
     fprintf(f, "unset grid\n");
     fprintf(f, "set border 15\n");
     fprintf(f, "set tics front\n");
-    fprintf(f, "set key outside right bottom\n");
+    key_below(f);
+    fprintf(f, "set style textbox opaque noborder margins 2, 1\n");
     fprintf(f, "ok(s) = s eq 'ok'\n");
     fprintf(f, "failed(s) = s ne 'ok' && s ne '-'\n");
-    fprintf(f, "cell(s, t, rest) = ok(s) ? sprintf(\"%%.0f\\n%%s\", t, rest) : "
+    fprintf(f, "cell(s) = ok(s) ? sprintf(\"%%.0f\\n%%s\", column(5), strcol(7)) : "
                "(s eq '-' ? 'not measured' : s)\n");
     fprintf(f, "best_label = ");
     if (best >= 0) {
@@ -279,8 +323,11 @@ static void plot_heatmap(const fa_report_data *d, unsigned formats, FILE *f)
                    "fs pattern 4 lc rgb '#aaaaaa' title 'no variant passed (status shown)'");
     }
     plot_sep(&first, f);
-    fprintf(f, "datafile using 1:2:(cell(strcol(6), $5, strcol(7))) with labels font ',10' "
-               "notitle");
+    fprintf(f, "datafile using 1:(ok(strcol(6)) ? $2 : NaN):(cell(strcol(6))) with labels "
+               "font ',10' notitle");
+    plot_sep(&first, f);
+    fprintf(f, "datafile using 1:(ok(strcol(6)) ? NaN : $2):(cell(strcol(6))) with labels "
+               "boxed font ',10' notitle");
     plot_sep(&first, f);
     fprintf(f, "NaN with boxes fs empty lw 3 lc rgb '#000000' title best_label");
     term_end(formats, f);
@@ -308,7 +355,9 @@ static void plot_convergence(const fa_report_data *d, unsigned formats, FILE *f)
     fprintf(f, "set xlabel 'time since the run started (%s)'\n", unit);
     fprintf(f, "set ylabel 'TFLOP/s (best so far)'\n");
     fprintf(f, "set xrange [0:*]\n");
-    fprintf(f, "set yrange [0:*]\n");
+    /* not from zero: the climb between the first and the best variant is the story */
+    fprintf(f, "set yrange [*:*]\n");
+    fprintf(f, "set offsets 0, 0, graph 0.08, graph 0.08\n");
     snprintf(text, sizeof text,
              "problem %s; line: best so far in the run; dots: every ok "
              "measurement",
@@ -343,7 +392,9 @@ static void plot_compile(const fa_report_data *d, unsigned formats, FILE *f)
     fprintf(f, "median = %s\n", fa_report_num(median, b));
     fprintf(f, "set xlabel 'NVRTC compile time per variant (%s)'\n", seconds ? "s" : "ms");
     fprintf(f, "set ylabel 'compiles (count)'\n");
-    fprintf(f, "set xrange [0:*]\n");
+    fprintf(f, "set xrange [*:*]\n");
+    fprintf(f, "set offsets 0, 0, graph 0.08, 0\n");
+    key_below(f);
     fprintf(f, "set yrange [0:*]\n");
     fprintf(f, "set style fill solid 0.85 border lc rgb '#7f2704'\n");
     fprintf(f, "set arrow 1 from median/scale, graph 0 to median/scale, graph 1 nohead dt 2 "

@@ -97,7 +97,7 @@ static void winner_key(const fa_db_winner *w, char *buf, size_t n)
     if (w->gqa > 1)
         len += (size_t)snprintf(buf + len, n - len, " GQA %d", w->gqa);
     if (len < n)
-        snprintf(buf + len, n - len, ", N <= %d", w->bucket);
+        snprintf(buf + len, n - len, ", N ≤ %d", w->bucket);
 }
 
 /* The figures of a winners row as text, shared by both pages. */
@@ -114,8 +114,8 @@ static void winner_text(const fa_db_winner *w, winner_cells *c)
     else
         snprintf(c->speedup, sizeof c->speedup, "-");
     if (w->margin > -1 && w->runner_up_name[0])
-        snprintf(c->margin, sizeof c->margin, "%+.1f%% over %s", 100.0 * w->margin,
-                 w->runner_up_name);
+        snprintf(c->margin, sizeof c->margin, "%+.*f%% over %s", fabs(w->margin) < 0.01 ? 2 : 1,
+                 100.0 * w->margin, w->runner_up_name);
     else
         snprintf(c->margin, sizeof c->margin, "- (no runner-up)");
     if (w->registers >= 0)
@@ -142,7 +142,7 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
     fprintf(f, "</title>\n<style>\n"
                "body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; "
                "padding: 0 1em; color: #222; }\n"
-               "img { max-width: 100%%; border: 1px solid #ddd; }\n"
+               "img { max-width: 100%%; height: auto; border: 1px solid #ddd; }\n"
                "figure { margin: 1.5em 0; }\n"
                "figcaption { font-size: 90%%; color: #444; }\n"
                "table { border-collapse: collapse; font-size: 90%%; }\n"
@@ -158,10 +158,16 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
     html(f, d->gpus[0] ? d->gpus : "unknown GPU");
     fprintf(f, ". %d timed measurements", d->n_measurements);
     if (d->n_peers) {
-        fprintf(f, "; peers: ");
+        char text[256];
+        fprintf(f, "; peers measured on the same device: ");
         for (int k = 0; k < d->n_peers; k++) {
             fprintf(f, "%s", k ? ", " : "");
-            html(f, d->peer_labels[k][0] ? d->peer_labels[k] : d->peers[k]);
+            html(f, fa_report_peer_text(d, k, text, sizeof text));
+        }
+        if (d->peer_version[0]) {
+            fprintf(f, " (version ");
+            html(f, d->peer_version);
+            fprintf(f, ")");
         }
     }
     fprintf(f, ".</p>\n<ul>\n");
@@ -237,10 +243,16 @@ fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
     md(f, d->gpus[0] ? d->gpus : "unknown GPU");
     fprintf(f, ". %d timed measurements", d->n_measurements);
     if (d->n_peers) {
-        fprintf(f, "; peers: ");
+        char text[256];
+        fprintf(f, "; peers measured on the same device: ");
         for (int k = 0; k < d->n_peers; k++) {
             fprintf(f, "%s", k ? ", " : "");
-            md(f, d->peer_labels[k][0] ? d->peer_labels[k] : d->peers[k]);
+            md(f, fa_report_peer_text(d, k, text, sizeof text));
+        }
+        if (d->peer_version[0]) {
+            fprintf(f, " (version ");
+            md(f, d->peer_version);
+            fprintf(f, ")");
         }
     }
     fprintf(f, ".\n");

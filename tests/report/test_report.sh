@@ -1,0 +1,217 @@
+#!/bin/sh
+# The report tests: one mode per CTest test (see CMakeLists.txt).
+#
+# usage: test_report.sh MODE FA_TUNE FIXTURE_DB_TOOL CHECK_PNG SRC_DIR WORK_DIR
+#   fixture  build WORK/fixture.db from fixture.sql (and an empty WORK/empty.db)
+#   run      draw the sm90 report of the fixture into WORK/out/sm90
+#   files    the report has exactly the files in expected_files.txt, no temporaries
+#   png      every PNG is valid, of the size fa_report.h asks gnuplot for, not trivial
+#   svg      every SVG parses as XML with an <svg> root
+#   golden   every .dat equals golden/ byte for byte
+#   cli      exit codes and messages: usage, bad arch, no gnuplot, no data, --problem, --format
+#   regen    rewrite golden/ from WORK/out/sm90 (after an intended change; review the diff)
+# Environment: SQLITE3 (the sqlite3 shell), PYTHON3 (for the SVG check).
+set -u
+mode=$1 fatune=$2 mkdb=$3 checkpng=$4 src=$5 work=$6
+out=$work/out/sm90
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+need_gnuplot() {
+    if ! command -v gnuplot >/dev/null 2>&1 && [ -z "${FA_GNUPLOT:-}" ]; then
+        echo "gnuplot not installed: skipped (apt-get install gnuplot-nox)" >&2
+        exit 77
+    fi
+}
+define() { sed -n "s/^#define $1 \\([0-9]*\\).*/\\1/p" "$src/../../reports/fa_report.h"; }
+
+case $mode in
+fixture)
+    mkdir -p "$work" || fail "cannot create $work"
+    "$mkdb" "$work/fixture.db" || fail "report_fixture_db failed"
+    "$SQLITE3" -bail "$work/fixture.db" <"$src/fixture.sql" || fail "sqlite3 < fixture.sql failed"
+    "$mkdb" "$work/empty.db" || fail "report_fixture_db failed"
+    n=$("$SQLITE3" "$work/fixture.db" "SELECT COUNT(*) FROM measurements WHERE arch = 'sm90'")
+    [ "$n" -gt 200 ] || fail "fixture has only '$n' sm90 measurements"
+    ;;
+run)
+    need_gnuplot
+    rm -rf "$work/out"
+    "$fatune" report --arch sm90 --db "$work/fixture.db" -o "$out" >"$work/run.stdout" \
+        2>"$work/run.stderr"
+    rc=$?
+    cat "$work/run.stderr" >&2
+    [ $rc -eq 0 ] || fail "fa-tune report exited $rc"
+    [ "$(cat "$work/run.stdout")" = "$out/index.html" ] ||
+        fail "stdout is '$(cat "$work/run.stdout")', expected the index path"
+    grep -q "plots for sm90" "$work/run.stderr" || fail "no summary on stderr"
+    ;;
+files)
+    need_gnuplot
+    [ -f "$out/index.html" ] || fail "no report in $out (report.run failed?)"
+    (cd "$out" && ls -A) >"$work/files.txt"
+    if ! diff -u "$src/expected_files.txt" "$work/files.txt"; then
+        fail "the report's files differ from expected_files.txt (see the diff)"
+    fi
+    # every image, data file and script the pages link to exists
+    for page in index.html index.md; do
+        for f in $(grep -o '[a-z0-9_]\+\.\(png\|svg\|dat\|gp\)' "$out/$page" | sort -u); do
+            [ -f "$out/$f" ] || fail "$page links to missing $f"
+        done
+    done
+    grep -q 'NVIDIA H100 80GB HBM3' "$out/index.html" || fail "no GPU in the footer"
+    grep -q 'CUDA driver 12.4' "$out/index.html" || fail "no driver in the footer"
+    grep -q 'fa-tune 0.1.0' "$out/index.html" || fail "no fa-tune version in the footer"
+    grep -q 'data of 2026-11-21 08:00 UTC' "$out/index.html" || fail "no data date in the footer"
+    grep -q '4·B·Hq·Nq·Nk·D' "$out/index.md" || fail "no FLOP convention in index.md"
+    grep -q 'A100' "$out/index.html" && fail "sm80 data leaked into the sm90 report"
+    grep -q 'fwd_sm80_hd128_bf16_m128n64w4s3' "$out/index.md" || fail "winners table lacks a winner"
+    exit 0
+    ;;
+png)
+    need_gnuplot
+    set -- "$out"/*.png
+    [ -f "$1" ] || fail "no PNG in $out"
+    "$checkpng" "$(define FA_REPORT_WIDTH)" "$(define FA_REPORT_HEIGHT)" 8000 "$@" ||
+        fail "invalid PNG"
+    echo "$# PNGs ok"
+    ;;
+svg)
+    need_gnuplot
+    [ -n "${PYTHON3:-}" ] && [ -x "${PYTHON3:-}" ] || {
+        echo "python3 not found: skipped" >&2
+        exit 77
+    }
+    set -- "$out"/*.svg
+    [ -f "$1" ] || fail "no SVG in $out"
+    "$PYTHON3" - "$(define FA_REPORT_WIDTH)" "$(define FA_REPORT_HEIGHT)" "$@" <<'PY' || fail "invalid SVG"
+import sys
+import xml.etree.ElementTree as ET
+w, h = sys.argv[1], sys.argv[2]
+bad = 0
+for path in sys.argv[3:]:
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as e:
+        print(f"{path}: {e}", file=sys.stderr)
+        bad = 1
+        continue
+    if root.tag != "{http://www.w3.org/2000/svg}svg":
+        print(f"{path}: root element is {root.tag}, not svg", file=sys.stderr)
+        bad = 1
+    if root.get("width") != w or root.get("height") != h:
+        print(f"{path}: {root.get('width')}x{root.get('height')}, expected {w}x{h}",
+              file=sys.stderr)
+        bad = 1
+    if len(ET.tostring(root)) < 8000:
+        print(f"{path}: suspiciously small", file=sys.stderr)
+        bad = 1
+print(f"{len(sys.argv) - 3} SVGs parsed")
+sys.exit(bad)
+PY
+    ;;
+golden)
+    need_gnuplot
+    n=0
+    for g in "$src"/golden/*.dat; do
+        name=$(basename "$g")
+        [ -f "$out/$name" ] || fail "the report has no $name"
+        cmp -s "$g" "$out/$name" || {
+            diff -u "$g" "$out/$name" | head -40
+            fail "$name differs from golden/$name"
+        }
+        n=$((n + 1))
+    done
+    for f in "$out"/*.dat; do
+        [ -f "$src/golden/$(basename "$f")" ] || fail "$(basename "$f") has no golden copy"
+    done
+    echo "$n .dat files equal their golden copies"
+    ;;
+regen)
+    rm -f "$src"/golden/*.dat
+    cp "$out"/*.dat "$src/golden/" && (cd "$out" && ls -A) >"$src/expected_files.txt"
+    ;;
+cli)
+    t=$work/cli
+    rm -rf "$t"
+    mkdir -p "$t"
+    run() { # run EXPECTED_RC ARGS...: fa-tune's stdout/stderr in $t/o, $t/e; $envs applies
+        want=$1
+        shift
+        env ${envs:-} "$fatune" "$@" >"$t/o" 2>"$t/e"
+        got=$?
+        [ $got -eq "$want" ] || {
+            cat "$t/e" >&2
+            fail "'fa-tune $*' exited $got, expected $want"
+        }
+    }
+    expect_err() { grep -q -- "$1" "$t/e" || { cat "$t/e" >&2; fail "stderr lacks '$1'"; }; }
+
+    run 0 report --help
+    grep -q 'usage: fa-tune report --arch ARCH -o DIR' "$t/o" || fail "--help not on stdout"
+    [ -s "$t/e" ] && fail "--help wrote to stderr"
+    run 2 report
+    expect_err "--arch is required"
+    run 2 report --arch sm99 -o "$t/x"
+    expect_err "unsupported --arch 'sm99'"
+    run 2 report --arch sm90
+    expect_err "-o DIR is required"
+    run 2 report --arch sm90 -o "$t/x" --format gif
+    expect_err "unknown image format 'gif'"
+    run 2 report --arch sm90 -o "$t/x" --colour red
+    expect_err "unknown option '--colour'"
+    [ -e "$t/x" ] && fail "a usage error created the output folder"
+
+    # gnuplot missing: a named executable that is not there, and an empty PATH
+    envs=FA_GNUPLOT=/nonexistent/gnuplot
+    run 1 report --arch sm90 --db "$work/fixture.db" -o "$t/x"
+    expect_err "gnuplot not found"
+    expect_err "apt-get install gnuplot-nox"
+    envs="PATH=/nonexistent FA_GNUPLOT="
+    run 1 report --arch sm90 --db "$work/fixture.db" -o "$t/x"
+    envs=
+    expect_err "gnuplot not found: no 'gnuplot' on PATH"
+    expect_err "apt-get install gnuplot-nox"
+    [ -e "$t/x" ] && fail "a failed report created the output folder"
+
+    need_gnuplot
+    # no data: an arch with nothing stored, an empty database, no database at all
+    run 1 report --arch sm86 --db "$work/fixture.db" -o "$t/x"
+    expect_err "no timed measurements for sm86"
+    expect_err "run 'fa-tune --arch sm86 --headdim 128'"
+    run 1 report --arch sm90 --db "$work/empty.db" -o "$t/x"
+    expect_err "run 'fa-tune --arch sm90 --headdim 128'"
+    run 1 report --arch sm90 --db "$t/missing.db" -o "$t/x"
+    expect_err "missing.db"
+    run 1 report --arch sm90 --db "$work/fixture.db" -o "$t/x" --problem b1_nothing
+    expect_err "no timed measurements of problem 'b1_nothing'"
+    [ -e "$t/x" ] && fail "a failed report created the output folder"
+
+    # --format svg, --problem, a nested folder that does not exist yet, a read-only database
+    cp "$work/fixture.db" "$t/ro.db" && chmod 444 "$t/ro.db"
+    p=b16_h16_kv16_q1024_k1024_d128_bf16_causal
+    run 0 report --arch sm90 --db "$t/ro.db" -o "$t/a/b/c" --format svg --problem $p
+    ls "$t/a/b/c"/*.png >/dev/null 2>&1 && fail "--format svg wrote PNGs"
+    [ -f "$t/a/b/c/heatmap.svg" ] || fail "--format svg wrote no heatmap.svg"
+    grep -q "^# problem $p\$" "$t/a/b/c/heatmap.dat" || fail "--problem not used by the heatmap"
+    grep -q 'heatmap.svg' "$t/a/b/c/index.html" || fail "index.html does not show the SVGs"
+    ls -A "$t/a/b/c" | grep -q '\.tmp' && fail "temporary files left behind"
+
+    # a second report over the first gives the same bytes
+    run 0 report --arch sm90 --db "$work/fixture.db" -o "$t/twice" --format png
+    cp -r "$t/twice" "$t/first"
+    run 0 report --arch sm90 --db "$work/fixture.db" -o "$t/twice" --format png
+    for f in "$t/first"/*.dat "$t/first"/*.gp "$t/first"/index.*; do
+        cmp -s "$f" "$t/twice/$(basename "$f")" || fail "$(basename "$f") changed on a rerun"
+    done
+    # the scripts stand alone: rerun one by hand in the folder
+    (cd "$t/twice" && gnuplot tflops_hd128_bf16_causal.gp) || fail "a .gp script does not rerun"
+    "$checkpng" "$(define FA_REPORT_WIDTH)" "$(define FA_REPORT_HEIGHT)" 8000 \
+        "$t/twice/tflops_hd128_bf16_causal.png" || fail "the rerun script drew no valid PNG"
+    echo "cli ok"
+    ;;
+*)
+    fail "unknown mode '$mode'"
+    ;;
+esac
