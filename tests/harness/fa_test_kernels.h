@@ -9,7 +9,7 @@
  *   fa_test_skip_tile  correct except that one CTA returns early: a tile of O/LSE unwritten
  *   fa_test_nan        correct, then one NaN written into O
  *   fa_test_wrong      the softmax scale off by 5%: finite, fully written, numerically wrong
- *   fa_test_fault      writes far outside any allocation: an illegal address
+ *   fa_test_fault      writes to a low address no allocation ever has: an illegal address
  *   fa_test_hang       one thread sleeps for ever: the watchdog's case
  */
 #ifndef FA_TEST_KERNELS_H
@@ -48,8 +48,7 @@
     "extern \"C\" __global__ void fa_test_fault(const __grid_constant__ fa_fwd_params p)\n"        \
     "{\n"                                                                                          \
     "    if (threadIdx.x == 0)\n"                                                                  \
-    "        *reinterpret_cast<volatile float *>(p.o + (1ull << 44) + 4096ull * blockIdx.x) = "    \
-    "1.f;\n"                                                                                       \
+    "        *reinterpret_cast<volatile float *>(0x100ull + (p.o & 0xf0ull)) = 1.f;\n"             \
     "}\n"                                                                                          \
     "extern \"C\" __global__ void fa_test_hang(const __grid_constant__ fa_fwd_params p)\n"         \
     "{\n"                                                                                          \

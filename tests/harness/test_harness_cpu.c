@@ -7,6 +7,8 @@
  *   stats      timing statistics; host 16-bit conversions
  *   compile    the helper module and the GPU tests' planted kernels compile (NVRTC, sm_80 and
  *              sm_90) -- device code checked without a device
+ *   driver     libcuda is loaded at run time: a missing or stub library is FA_NO_DEVICE with a
+ *              one-line reason; cuBLAS (the eager baseline's) loads where the toolkit is
  *   worker     the worker process starts and reports its device, or says there is none in
  *              one line (FA_NO_DEVICE) -- the fork/handshake path on any machine
  * Usage: test_harness_cpu <name>. Each failure prints what differed and where.
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "fa_cpu_reference.h"
+#include "fa_driver.h"
 #include "fa_harness.h"
 #include "fa_test_kernels.h"
 #include "fa_worker.h"
@@ -391,6 +394,34 @@ static void test_compile(void)
     fa_compiler_free(c);
 }
 
+static void test_driver(void)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_cuda *cu = NULL;
+    setenv("FA_TUNE_LIBCUDA", "/nonexistent/libcuda.so.1", 1);
+    fa_status st = fa_cuda_load(&cu, &err);
+    CHECK(st == FA_NO_DEVICE && strstr(err.msg, "no CUDA driver") && !strchr(err.msg, '\n'),
+          "missing driver: %s: '%s'", fa_status_str(st), err.msg);
+    const char *stub = FA_CUDA_STUB;
+    FILE *f = fopen(stub, "rb");
+    if (f) {
+        fclose(f);
+        setenv("FA_TUNE_LIBCUDA", stub, 1);
+        fa_err_clear(&err);
+        st = fa_cuda_load(&cu, &err);
+        CHECK(st == FA_NO_DEVICE && strstr(err.msg, "stub"), "stub driver: %s: '%s'",
+              fa_status_str(st), err.msg);
+        printf("stub: %s\n", err.msg);
+    }
+    unsetenv("FA_TUNE_LIBCUDA");
+    fa_cublas *bl = NULL;
+    fa_err_clear(&err);
+    st = fa_cublas_load(&bl, &err);
+    CHECK(st == FA_OK, "cuBLAS does not load: %s", err.msg);
+    fa_cublas_free(bl);
+}
+
 static void test_worker(void)
 {
     fa_err err;
@@ -436,10 +467,12 @@ int main(int argc, char **argv)
         test_stats();
     else if (!strcmp(t, "compile"))
         test_compile();
+    else if (!strcmp(t, "driver"))
+        test_driver();
     else if (!strcmp(t, "worker"))
         test_worker();
     else {
-        fprintf(stderr, "usage: test_harness_cpu reference|layout|stats|compile|worker\n");
+        fprintf(stderr, "usage: test_harness_cpu reference|layout|stats|compile|driver|worker\n");
         return 2;
     }
     printf("%s: %d failure(s)\n", t, failures);
