@@ -128,6 +128,8 @@ fa_status fa_report_write(const fa_report_options *o, fa_report_summary *summary
         goto cleanup;
     for (int i = 0; i < d.n_plots; i++) {
         const fa_report_plot *p = &d.plots[i];
+        if (p->skipped)
+            continue;
         snprintf(name, sizeof name, "%s.dat", p->stem);
         if ((st = write_file(o->out_dir, name, dat_fn, &d, p, formats, err)) != FA_OK)
             goto cleanup;
@@ -143,7 +145,8 @@ fa_status fa_report_write(const fa_report_options *o, fa_report_summary *summary
 
     if (summary) {
         memset(summary, 0, sizeof *summary);
-        summary->plots = d.n_plots;
+        for (int i = 0; i < d.n_plots; i++)
+            summary->plots += !d.plots[i].skipped;
         summary->panels = d.n_panels;
         summary->winners = d.n_winners;
         snprintf(summary->problem, sizeof summary->problem, "%s", d.problem);

@@ -557,18 +557,19 @@ static void finish_panel(const fa_report_data *d, const panel_build *b, fa_repor
         o->flash_mib = a->flash_mib;
         o->eager_mib = a->eager_mib;
         copy(o->variant, sizeof o->variant, a->variant);
-        p->has_eager |= !isnan(o->eager_tflops);
-        p->has_memory |= !isnan(o->flash_mib) || !isnan(o->eager_mib);
+        int any = !isnan(o->tflops);
         for (int k = 0; k < FA_REPORT_MAX_PEERS; k++) {
             o->peer_tflops[k] = k < d->n_peers ? acc_mean(&a->peer[k]) : NAN;
             o->peer_mib[k] = k < d->n_peers ? a->peer_mib[k] : NAN;
-            if (!isnan(o->peer_tflops[k]))
+            if (!isnan(o->peer_tflops[k])) {
                 p->peers_present |= 1u << k;
+                any = 1;
+            }
             if (!isnan(o->peer_mib[k]))
                 p->peers_memory |= 1u << k;
         }
+        p->has_ratio |= any && o->eager_tflops > 0;
     }
-    p->has_memory |= p->peers_memory != 0;
     p->min_mib = NAN;
     for (int j = 0; j < b->n; j++) {
         const fa_report_point *o = &pts[j];
@@ -583,6 +584,7 @@ static void finish_panel(const fa_report_data *d, const panel_build *b, fa_repor
                 p->min_mib = m[k];
         }
     }
+    p->has_memory = !isnan(p->min_mib);
     p->points = pts;
     p->n_points = b->n;
     snprintf(p->stem, sizeof p->stem, "hd%d_%s_%s%s", p->head_dim, fa_dtype_name(p->dtype),
@@ -845,13 +847,14 @@ static fa_status build_compile(loader *L, fa_err *err)
 }
 
 static int add_plot(fa_report_data *d, int *cap, fa_report_plot_kind kind, int panel,
-                    const char *stem, const char *title)
+                    const char *stem, const char *title, int skipped)
 {
     if (GROW(d->plots, d->n_plots, *cap))
         return -1;
     fa_report_plot *p = &d->plots[d->n_plots++];
     p->kind = kind;
     p->panel = panel;
+    p->skipped = skipped;
     copy(p->stem, sizeof p->stem, stem);
     copy(p->title, sizeof p->title, title);
     return 0;
@@ -864,44 +867,55 @@ static fa_status build_plots(fa_report_data *d, fa_err *err)
     int bad = 0;
     for (int i = 0; i < d->n_panels; i++) {
         const fa_report_panel *p = &d->panels[i];
+        int skip = !(p->max_tflops > 0);
         snprintf(stem, sizeof stem, "tflops_%s", p->stem);
-        snprintf(title, sizeof title, "Forward TFLOP/s vs sequence length: %s, %s", d->arch,
-                 p->label);
-        bad |= add_plot(d, &cap, FA_PLOT_TFLOPS, i, stem, title);
+        if (skip)
+            snprintf(title, sizeof title, "%s: no variant measured ok and no peer timed", p->label);
+        else
+            snprintf(title, sizeof title, "Forward TFLOP/s vs sequence length: %s, %s", d->arch,
+                     p->label);
+        bad |= add_plot(d, &cap, FA_PLOT_TFLOPS, i, stem, title, skip);
     }
     for (int i = 0; i < d->n_panels; i++) {
         const fa_report_panel *p = &d->panels[i];
-        if (!p->has_eager)
-            continue;
+        int skip = !p->has_ratio;
         snprintf(stem, sizeof stem, "speedup_%s", p->stem);
-        snprintf(title, sizeof title, "Speed-up over eager attention: %s, %s", d->arch, p->label);
-        bad |= add_plot(d, &cap, FA_PLOT_SPEEDUP, i, stem, title);
+        if (skip)
+            snprintf(title, sizeof title, "%s: no eager timing beside a TFLOP/s figure", p->label);
+        else
+            snprintf(title, sizeof title, "Speed-up over eager attention: %s, %s", d->arch,
+                     p->label);
+        bad |= add_plot(d, &cap, FA_PLOT_SPEEDUP, i, stem, title, skip);
     }
     for (int i = 0; i < d->n_panels; i++) {
         const fa_report_panel *p = &d->panels[i];
-        if (!p->has_memory)
-            continue;
+        int skip = !p->has_memory;
         snprintf(stem, sizeof stem, "memory_%s", p->stem);
-        snprintf(title, sizeof title, "Peak extra device memory vs sequence length: %s, %s",
-                 d->arch, p->label);
-        bad |= add_plot(d, &cap, FA_PLOT_MEMORY, i, stem, title);
+        if (skip)
+            snprintf(title, sizeof title, "%s: no peak-memory figures stored", p->label);
+        else
+            snprintf(title, sizeof title, "Peak extra device memory vs sequence length: %s, %s",
+                     d->arch, p->label);
+        bad |= add_plot(d, &cap, FA_PLOT_MEMORY, i, stem, title, skip);
     }
     if (d->n_cells > 0) {
         snprintf(title, sizeof title, "TFLOP/s by tile size (BLOCK_M x BLOCK_N): %s, %s", d->arch,
                  d->problem);
-        bad |= add_plot(d, &cap, FA_PLOT_HEATMAP, -1, "heatmap", title);
+        bad |= add_plot(d, &cap, FA_PLOT_HEATMAP, -1, "heatmap", title, 0);
     }
     if (d->n_series > 0) {
         snprintf(title, sizeof title, "Tuning convergence, best TFLOP/s so far: %s, %s", d->arch,
                  d->problem);
-        bad |= add_plot(d, &cap, FA_PLOT_CONVERGENCE, -1, "convergence", title);
+        bad |= add_plot(d, &cap, FA_PLOT_CONVERGENCE, -1, "convergence", title, 0);
+    } else if (d->problem[0]) {
+        snprintf(title, sizeof title, "%s: no variant measured ok", d->problem);
+        bad |= add_plot(d, &cap, FA_PLOT_CONVERGENCE, -1, "convergence", title, 1);
     }
     if (d->n_compile > 0) {
         snprintf(title, sizeof title,
-                 "NVRTC compile time per variant: %s (%d compiles, cache "
-                 "hits left out)",
-                 d->arch, d->n_compile);
-        bad |= add_plot(d, &cap, FA_PLOT_COMPILE, -1, "compile_time", title);
+                 "NVRTC compile time per variant: %s (%d compiles, cache hits left out)", d->arch,
+                 d->n_compile);
+        bad |= add_plot(d, &cap, FA_PLOT_COMPILE, -1, "compile_time", title, 0);
     }
     return bad ? FA_ERR(err, FA_NOMEM, "cannot list the report plots: out of memory") : FA_OK;
 }

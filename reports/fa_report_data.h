@@ -46,12 +46,13 @@ typedef struct fa_report_panel {
     char label[FA_REPORT_STEM_MAX]; /* "hd128 bf16 causal" */
     fa_report_point *points;        /* by seqlen */
     int n_points;
-    int has_eager, has_memory; /* anything to draw in the speed-up / memory plots */
-    unsigned peers_present;    /* bit i: peer i has a TFLOP/s value in this panel */
-    unsigned peers_memory;     /* bit i: peer i has a memory value in this panel */
-    double ceiling;            /* best GEMM ceiling of the dtype, NAN if none */
-    double max_tflops;         /* the largest TFLOP/s of any series, 0 if none */
-    double min_mib;            /* the smallest positive memory figure, NAN if none */
+    int has_ratio;          /* some series has a value where eager has one: a speed-up to draw */
+    int has_memory;         /* some positive memory figure to draw (log scale) */
+    unsigned peers_present; /* bit i: peer i has a TFLOP/s value in this panel */
+    unsigned peers_memory;  /* bit i: peer i has a memory value in this panel */
+    double ceiling;         /* best GEMM ceiling of the dtype, NAN if none */
+    double max_tflops;      /* the largest TFLOP/s of any series, 0 if none */
+    double min_mib;         /* the smallest positive memory figure, NAN if none */
 } fa_report_panel;
 
 /* One heatmap cell: a (BLOCK_M, BLOCK_N) pair seen on the chosen problem. */
@@ -91,7 +92,8 @@ typedef struct fa_report_plot {
     fa_report_plot_kind kind;
     int panel; /* index into panels for the per-panel kinds, else -1 */
     char stem[FA_REPORT_STEM_MAX];
-    char title[FA_REPORT_TEXT_MAX];
+    char title[FA_REPORT_TEXT_MAX]; /* when skipped: why it is not drawn */
+    int skipped;                    /* nothing to draw: no files, a note on the index page */
 } fa_report_plot;
 
 typedef struct fa_report_data {

@@ -92,7 +92,10 @@ static void seqlen_axis(const fa_report_panel *pa, FILE *f)
         first = 0;
     }
     fprintf(f, ")\n");
-    fprintf(f, "set xlabel 'sequence length N (tokens; Nq = Nk = N)'\n");
+    if (pa->varlen)
+        fprintf(f, "set xlabel 'max sequence length N (tokens; varlen lengths in [N/2, N])'\n");
+    else
+        fprintf(f, "set xlabel 'sequence length N (tokens; Nq = Nk = N)'\n");
 }
 
 static const char *peer_dash(const char *peer)
@@ -299,8 +302,8 @@ static void plot_heatmap(const fa_report_data *d, unsigned formats, FILE *f)
     fprintf(f, "failed(s) = s ne 'ok' && s ne '-'\n");
     fprintf(f, "cell(s) = ok(s) ? sprintf(\"%%.0f\\n%%s\", column(5), strcol(7)) : "
                "(s eq '-' ? 'not measured' : s)\n");
-    fprintf(f, "best_label = ");
     if (best >= 0) {
+        fprintf(f, "best_label = ");
         const fa_report_cell *c = &d->cells[best];
         char label[256];
         snprintf(label, sizeof label, "best: %s, %s TFLOP/s", c->variant,
@@ -311,12 +314,14 @@ static void plot_heatmap(const fa_report_data *d, unsigned formats, FILE *f)
                 "lc rgb '#000000' lw 3\n",
                 best % d->n_block_ns, best / d->n_block_ns);
     } else {
-        fprintf(f, "'no variant passed'\n");
+        fprintf(f, "unset colorbox\n");
     }
     term_begin(formats, f);
-    plot_sep(&first, f);
-    fprintf(f, "datafile using 1:2:(0.5):(0.5):(ok(strcol(6)) ? $5 : NaN) with boxxyerror "
-               "fs solid 1.0 noborder lc palette notitle");
+    if (best >= 0) {
+        plot_sep(&first, f);
+        fprintf(f, "datafile using 1:2:(0.5):(0.5):(ok(strcol(6)) ? $5 : NaN) with boxxyerror "
+                   "fs solid 1.0 noborder lc palette notitle");
+    }
     if (failed) {
         plot_sep(&first, f);
         fprintf(f, "datafile using 1:(failed(strcol(6)) ? $2 : NaN):(0.5):(0.5) with boxxyerror "
@@ -328,8 +333,10 @@ static void plot_heatmap(const fa_report_data *d, unsigned formats, FILE *f)
     plot_sep(&first, f);
     fprintf(f, "datafile using 1:(ok(strcol(6)) ? NaN : $2):(cell(strcol(6))) with labels "
                "boxed font ',10' notitle");
-    plot_sep(&first, f);
-    fprintf(f, "NaN with boxes fs empty lw 3 lc rgb '#000000' title best_label");
+    if (best >= 0) {
+        plot_sep(&first, f);
+        fprintf(f, "NaN with boxes fs empty lw 3 lc rgb '#000000' title best_label");
+    }
     term_end(formats, f);
 }
 

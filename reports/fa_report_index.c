@@ -72,14 +72,13 @@ static const char *missing_reason(const fa_report_data *d, fa_report_plot_kind k
 {
     for (int i = 0; i < d->n_plots; i++)
         if (d->plots[i].kind == kind)
-            return NULL;
+            return NULL; /* drawn, or a note says why not */
     switch (kind) {
     case FA_PLOT_TFLOPS:
         return "no timed measurements.";
     case FA_PLOT_SPEEDUP:
-        return "no eager timings stored (the harness times eager beside every variant).";
     case FA_PLOT_MEMORY:
-        return "no peak-memory figures stored.";
+        return "no panels.";
     case FA_PLOT_HEATMAP:
     case FA_PLOT_CONVERGENCE:
         return "no problem has a variant measured ok.";
@@ -185,6 +184,12 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
             const fa_report_plot *p = &d->plots[i];
             if (p->kind != sections[s].kind)
                 continue;
+            if (p->skipped) {
+                fprintf(f, "<p><em>Not drawn: ");
+                html(f, p->title);
+                fprintf(f, ".</em></p>\n");
+                continue;
+            }
             fprintf(f, "<figure>\n");
             if (formats & FA_REPORT_SVG)
                 fprintf(f, "<a href=\"%s.svg\">", p->stem);
@@ -268,6 +273,12 @@ fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
             const fa_report_plot *p = &d->plots[i];
             if (p->kind != sections[s].kind)
                 continue;
+            if (p->skipped) {
+                fprintf(f, "\n*Not drawn: ");
+                md(f, p->title);
+                fprintf(f, ".*\n");
+                continue;
+            }
             fprintf(f, "\n![");
             md(f, p->title);
             fprintf(f, "](%s.%s)\n\n", p->stem, image_ext(formats));

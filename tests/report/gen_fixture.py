@@ -93,28 +93,32 @@ emit(",\n".join(rows) + ";")
 variants = {}
 
 
-def variant(hd, causal, bm, bn, w, s, qr=0):
-    name = f"fwd_sm80_hd{hd}_bf16{'_causal' if causal else ''}_m{bm}n{bn}w{w}s{s}{'q' if qr else ''}"
+def variant(hd, causal, bm, bn, w, s, qr=0, varlen=0):
+    name = (f"fwd_sm80_hd{hd}_bf16{'_causal' if causal else ''}{'_varlen' if varlen else ''}"
+            f"_m{bm}n{bn}w{w}s{s}{'q' if qr else ''}")
     if name not in variants:
         smem = (bm * hd + s * bn * hd * 2) * 2
-        variants[name] = (len(variants) + 1, hd, causal, bm, bn, w, s, qr, 32 * w, smem)
+        variants[name] = (len(variants) + 1, hd, causal, bm, bn, w, s, qr, 32 * w, smem, varlen)
     return name
 
 
 problems = {}
 
 
-def problem(hd, causal, n, layout="bshd"):
+def problem(hd, causal, n, layout="bshd", varlen=0, gqa=1):
     b, h = TOKENS // n, HIDDEN // hd
-    name = (f"b{b}_h{h}_kv{h}_q{n}_k{n}_d{hd}_bf16{'_causal' if causal else ''}"
-            f"{'_bhsd' if layout == 'bhsd' else ''}")
+    kv = h // gqa
+    name = (f"b{b}_h{h}_kv{kv}_q{n}_k{n}_d{hd}_bf16{'_causal' if causal else ''}"
+            f"{'_varlen' if varlen else ''}{'_bhsd' if layout == 'bhsd' else ''}")
     if name not in problems:
-        problems[name] = (len(problems) + 1, hd, causal, b, h, n, layout)
+        problems[name] = (len(problems) + 1, hd, causal, b, h, n, layout, varlen, kv)
     return name
 
 
-def flops(hd, causal, n):
+def flops(hd, causal, n, varlen=0):
     f = 4.0 * (TOKENS // n) * (HIDDEN // hd) * n * n * hd
+    if varlen:  # lengths uniform in [N/2, N]: E[l^2] = 7/12 N^2
+        f *= 7.0 / 12.0
     return f / 2 if causal else f
 
 
@@ -169,14 +173,14 @@ meas = []
 
 def measure(run, arch, vname, pname, t, tfl_scale=1.0, compile_ms=None, cache_hit=0,
             force_status=None, reps=None):
-    vid, hd, causal, bm, bn, w, s, qr, threads, smem = variants[vname]
-    pid, _, _, b, h, n, _ = problems[pname]
+    vid, hd, causal, bm, bn, w, s, qr, threads, smem, _ = variants[vname]
+    pid, _, _, b, h, n, _, varlen, _ = problems[pname]
     status, msg = force_status or status_of(hd, causal, n, bm, bn, w, s)
     uid = hashlib.sha256(f"{run}/{vname}/{pname}/{t}".encode()).hexdigest()
     uid = f"{uid[:8]}-{uid[8:12]}-4{uid[13:16]}-8{uid[17:20]}-{uid[20:32]}"
     regs = 128 + bm // 2 + (hd // 4 if w == 4 else 0)
     regs = min(regs, 255)
-    eager_ms = flops(hd, causal, n) / (eager_tflops(hd, causal, n) * 1e9)
+    eager_ms = flops(hd, causal, n, varlen) / (eager_tflops(hd, causal, n) * 1e9)
     eager_ms *= 1.0 + 0.002 * (vid % 3)
     eager_peak = b * h * n * n * 4
     flash_peak = b * h * n * 4
@@ -184,7 +188,7 @@ def measure(run, arch, vname, pname, t, tfl_scale=1.0, compile_ms=None, cache_hi
     ms = None
     if timed:
         tfl = model_tflops(hd, causal, n, bm, bn, w, s) * noise(run, vname, pname) * tfl_scale
-        ms = flops(hd, causal, n) / (tfl * 1e9)
+        ms = flops(hd, causal, n, varlen) / (tfl * 1e9)
     if status in ("unsupported",):
         regs_v, cms, ch = None, None, None
     elif status == "compile_error":
@@ -193,7 +197,7 @@ def measure(run, arch, vname, pname, t, tfl_scale=1.0, compile_ms=None, cache_hi
         regs_v, cms, ch = regs, compile_ms, cache_hit
     vals = [q(uid), run, vid, pid, q(arch), q(status), q(msg),
             num(ms), num(ms * 0.98 if ms else None), num(0.004 if ms else None),
-            num(reps if reps else (40 if ms else None)), num(flops(hd, causal, n) / (ms * 1e9) if ms else None),
+            num(reps if reps else (40 if ms else None)), num(flops(hd, causal, n, varlen) / (ms * 1e9) if ms else None),
             num(0.0039 if ms else None), num(0.0021 if ms else None),
             num(0.0049 if ms else None), num(1e-5 if ms else None),
             num(0 if ms else None), num(0 if ms else None), num(12345 if ms else None),
@@ -226,6 +230,15 @@ for hd in (64, 128):
                 p = problem(hd, causal, n)
                 measure(1, "sm90", v, p, t, compile_ms=cms, cache_hit=0)
                 t += 1.7
+
+# run 1, last class: varlen with GQA 4 (16 query heads share 4 kv heads), two seqlens
+for (bm, bn, w) in [(64, 64, 4), (128, 32, 4), (128, 64, 4)]:
+    v = variant(128, 0, bm, bn, w, 2, varlen=1)
+    t += 3.0
+    for n in (1024, 4096):
+        measure(1, "sm90", v, problem(128, 0, n, varlen=1, gqa=4), t,
+                compile_ms=compile_time(bm, bn, w, 2, 128) * 1.05, cache_hit=0, tfl_scale=0.9)
+        t += 1.7
 
 CHOSEN = problem(128, 0, 4096)
 
@@ -310,14 +323,14 @@ for (bm, bn, w) in [(128, 64, 4), (128, 96, 4)]:
 # write the tables
 emit("INSERT INTO variants (id, name, family, dtype, head_dim, block_m, block_n, warps, stages,"
      " q_in_regs, causal, varlen, threads, smem_dynamic) VALUES")
-emit(",\n".join(f" ({vid}, {q(name)}, 'sm80', 'bf16', {hd}, {bm}, {bn}, {w}, {s}, {qr}, {c}, 0,"
+emit(",\n".join(f" ({vid}, {q(name)}, 'sm80', 'bf16', {hd}, {bm}, {bn}, {w}, {s}, {qr}, {c}, {vl},"
                 f" {th}, {sm})"
-                for name, (vid, hd, c, bm, bn, w, s, qr, th, sm) in variants.items()) + ";")
+                for name, (vid, hd, c, bm, bn, w, s, qr, th, sm, vl) in variants.items()) + ";")
 emit("INSERT INTO problems (id, name, dtype, head_dim, causal, varlen, batch, heads_q, heads_kv,"
      " gqa, seqlen_q, seqlen_k, bucket, layout, softmax_scale, seed) VALUES")
-emit(",\n".join(f" ({pid}, {q(name)}, 'bf16', {hd}, {c}, 0, {b}, {h}, {h}, 1, {n}, {n}, {n},"
-                f" {q(layout)}, 0.0, 1)"
-                for name, (pid, hd, c, b, h, n, layout) in problems.items()) + ";")
+emit(",\n".join(f" ({pid}, {q(name)}, 'bf16', {hd}, {c}, {vl}, {b}, {h}, {kv}, {h // kv}, {n}, {n},"
+                f" {n}, {q(layout)}, 0.0, 1)"
+                for name, (pid, hd, c, b, h, n, layout, vl, kv) in problems.items()) + ";")
 emit(f"INSERT INTO measurements ({MCOLS}) VALUES")
 emit(",\n".join(meas) + ";")
 emit("INSERT INTO peers (run_id, problem_id, peer, version, median_ms, tflops, peak_extra_bytes,"

@@ -198,6 +198,23 @@ cli)
     grep -q 'heatmap.svg' "$t/a/b/c/index.html" || fail "index.html does not show the SVGs"
     ls -A "$t/a/b/c" | grep -q '\.tmp' && fail "temporary files left behind"
 
+    # a panel with nothing ok, no eager, no memory figures: noted on the index, not drawn
+    cp "$work/fixture.db" "$t/edge.db"
+    "$SQLITE3" "$t/edge.db" "UPDATE measurements SET status = 'mismatch', tflops = NULL,
+        eager_median_ms = NULL, eager_peak_extra_bytes = NULL, peak_extra_bytes = NULL
+        WHERE problem_id IN (SELECT id FROM problems WHERE head_dim = 64 AND causal = 1);
+        DELETE FROM peers WHERE problem_id IN
+        (SELECT id FROM problems WHERE head_dim = 64 AND causal = 1);" ||
+        fail "cannot edit the fixture"
+    p=b32_h32_kv32_q512_k512_d64_bf16_causal
+    run 0 report --arch sm90 --db "$t/edge.db" -o "$t/edge" --problem $p
+    ls "$t/edge"/*hd64_bf16_causal.* >/dev/null 2>&1 && fail "an empty panel was drawn"
+    grep -q 'Not drawn: hd64 bf16 causal: no variant measured ok' "$t/edge/index.html" ||
+        fail "index.html does not say why a panel is missing"
+    grep -q "^0 0 64 64 NaN mismatch" "$t/edge/heatmap.dat" || fail "failed cells not marked"
+    [ -f "$t/edge/heatmap.png" ] || fail "no heatmap of an all-failed problem"
+    [ -f "$t/edge/convergence.png" ] && fail "a convergence plot without an ok measurement"
+
     # a second report over the first gives the same bytes
     run 0 report --arch sm90 --db "$work/fixture.db" -o "$t/twice" --format png
     cp -r "$t/twice" "$t/first"
