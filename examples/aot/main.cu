@@ -1,0 +1,189 @@
+/*
+ * This file implements the ahead-of-time consumer of an emitted dispatch header: a CUDA
+ * program that instantiates exactly the winning template instances the header lists
+ * (FA_DISPATCH_FOR_EACH_VARIANT) from fa-tune's installed kernel templates, chooses one per
+ * problem with fa_dispatch_lookup for the GPU it runs on, and launches it with the CUDA
+ * runtime.
+ *
+ * For every kernel the header holds for this GPU's arch it runs two small problems on random
+ * inputs in the kernel's mode -- equal lengths with a ragged last tile, and GQA with
+ * seqlen_q != seqlen_k (bottom-right causal) -- and checks O and LSE against an fp32 CPU
+ * reference by fa-tune's criterion (examples/common/fa_example_ref.h).
+ *
+ * Exit: 0 all match, 3 a numerical mismatch, 1 a CUDA error, 77 no CUDA device (skipped).
+ */
+#include <cuda_runtime.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "fa_fwd_sm80.cuh" /* from find_package(fa_tune): fa_tune::templates */
+
+#include "fa_dispatch.h"
+
+#include "../common/fa_example_ref.h"
+
+/* ---- the winners, instantiated ------------------------------------------------------------ */
+
+template <typename T> struct dtype_of;
+template <> struct dtype_of<__half> {
+    static constexpr int value = FA_DISPATCH_FP16;
+};
+template <> struct dtype_of<__nv_bfloat16> {
+    static constexpr int value = FA_DISPATCH_BF16;
+};
+
+struct instance {
+    int dtype, head_dim, block_m, block_n, warps, stages, q_in_regs, causal, varlen;
+    const void *kernel; /* host stub of the __global__ instance */
+};
+
+static instance make_instance(int dtype, int d, int m, int n, int w, int s, int q, int c, int v,
+                              const void *kernel)
+{
+    instance i = {dtype, d, m, n, w, s, q, c, v, kernel};
+    return i;
+}
+
+/* Taking each instance's address instantiates it, for every arch of CMAKE_CUDA_ARCHITECTURES;
+ * nothing else of the template is compiled. */
+#define FA_AOT_INSTANCE(T, D, M, N, W, S, Q, C, V)                                                 \
+    make_instance(dtype_of<T>::value, D, M, N, W, S, Q, C, V,                                      \
+                  (const void *)&fa_fwd_sm80<T, D, M, N, W, S, (Q) != 0, (C) != 0, (V) != 0>),
+static const instance instances[] = {FA_DISPATCH_FOR_EACH_VARIANT(FA_AOT_INSTANCE)};
+
+static const instance *find_instance(const fa_dispatch_choice &c)
+{
+    for (const instance &i : instances)
+        if (i.dtype == c.dtype && i.head_dim == c.head_dim && i.block_m == c.block_m &&
+            i.block_n == c.block_n && i.warps == c.warps && i.stages == c.stages &&
+            i.q_in_regs == c.q_in_regs && i.causal == c.causal && i.varlen == c.varlen)
+            return &i;
+    return nullptr;
+}
+
+#define CHECK_CUDA(call)                                                                           \
+    do {                                                                                           \
+        cudaError_t e_ = (call);                                                                   \
+        if (e_ != cudaSuccess) {                                                                   \
+            std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__, #call,              \
+                         cudaGetErrorString(e_));                                                  \
+            return 1;                                                                              \
+        }                                                                                          \
+    } while (0)
+
+/* ---- one problem ---------------------------------------------------------------------------- */
+
+static int run_case(int cc, const fa_ex_shape &sh, uint64_t seed)
+{
+    const size_t nq = (size_t)sh.batch * sh.seqlen_q * sh.heads_q * sh.head_dim;
+    const size_t nk = (size_t)sh.batch * sh.seqlen_k * sh.heads_kv * sh.head_dim;
+    const size_t nl = (size_t)sh.batch * sh.heads_q * sh.seqlen_q;
+    std::vector<uint16_t> q(nq), k(nk), v(nk), o(nq);
+    std::vector<float> lse(nl), o_ref(nq), o_low(nq), l_ref(nl), l_low(nl), s(sh.seqlen_k);
+    fa_ex_fill(q.data(), nq, sh.dtype, seed);
+    fa_ex_fill(k.data(), nk, sh.dtype, seed + 1);
+    fa_ex_fill(v.data(), nk, sh.dtype, seed + 2);
+
+    fa_dispatch_choice c =
+        fa_dispatch_lookup(cc, sh.dtype, sh.head_dim, sh.causal, 0, sh.heads_q / sh.heads_kv,
+                           sh.seqlen_q > sh.seqlen_k ? sh.seqlen_q : sh.seqlen_k);
+    const instance *inst = find_instance(c);
+    if (!inst) {
+        std::fprintf(stderr, "no instance for %dx%d w%d s%d (lookup: %s)\n", c.block_m, c.block_n,
+                     c.warps, c.stages, fa_dispatch_source_name(c.source));
+        return 1;
+    }
+
+    void *dq, *dk, *dv, *dout, *dl;
+    CHECK_CUDA(cudaMalloc(&dq, nq * 2));
+    CHECK_CUDA(cudaMalloc(&dk, nk * 2));
+    CHECK_CUDA(cudaMalloc(&dv, nk * 2));
+    CHECK_CUDA(cudaMalloc(&dout, nq * 2));
+    CHECK_CUDA(cudaMalloc(&dl, nl * 4));
+    CHECK_CUDA(cudaMemcpy(dq, q.data(), nq * 2, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemcpy(dk, k.data(), nk * 2, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemcpy(dv, v.data(), nk * 2, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemset(dout, 0xff, nq * 2)); /* NaN poison */
+    CHECK_CUDA(cudaMemset(dl, 0xff, nl * 4));
+
+    fa_fwd_params p;
+    fa_dispatch_params_bshd(&p, (uint64_t)dq, (uint64_t)dk, (uint64_t)dv, (uint64_t)dout,
+                            (uint64_t)dl, sh.batch, sh.heads_q, sh.heads_kv, sh.seqlen_q,
+                            sh.seqlen_k, sh.head_dim, sh.scale);
+    CHECK_CUDA(cudaFuncSetAttribute(inst->kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    c.smem_bytes));
+    void *args[] = {&p};
+    dim3 grid((sh.seqlen_q + c.block_m - 1) / c.block_m, sh.heads_q, sh.batch);
+    CHECK_CUDA(cudaLaunchKernel(inst->kernel, grid, dim3(c.threads), args, c.smem_bytes, 0));
+    CHECK_CUDA(cudaDeviceSynchronize());
+    CHECK_CUDA(cudaMemcpy(o.data(), dout, nq * 2, cudaMemcpyDeviceToHost));
+    CHECK_CUDA(cudaMemcpy(lse.data(), dl, nl * 4, cudaMemcpyDeviceToHost));
+    cudaFree(dq);
+    cudaFree(dk);
+    cudaFree(dv);
+    cudaFree(dout);
+    cudaFree(dl);
+
+    fa_ex_reference(&sh, q.data(), k.data(), v.data(), 0, o_ref.data(), l_ref.data(), s.data());
+    fa_ex_reference(&sh, q.data(), k.data(), v.data(), 1, o_low.data(), l_low.data(), s.data());
+    fa_ex_check chk = fa_ex_compare(&sh, o.data(), lse.data(), o_ref.data(), l_ref.data(),
+                                    o_low.data(), l_low.data());
+    std::printf("%-4s %-44s b%d h%d/%d q%d k%d (%s): max|O-ref| %.3g <= %.3g, max|LSE-ref| "
+                "%.3g <= %.3g%s\n",
+                chk.pass ? "ok" : "FAIL", c.entry ? c.entry->name : "(default tiles)", sh.batch,
+                sh.heads_q, sh.heads_kv, sh.seqlen_q, sh.seqlen_k,
+                fa_dispatch_source_name(c.source), chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
+                chk.bad ? ", non-finite or unwritten values" : "");
+    return chk.pass ? 0 : 3;
+}
+
+int main()
+{
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+        std::printf("no CUDA device: skipped\n");
+        return 77;
+    }
+    cudaDeviceProp prop;
+    CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
+    const int cc = prop.major * 10 + prop.minor;
+    int n;
+    const fa_dispatch_arch *archs = fa_dispatch_archs(&n);
+    const fa_dispatch_kernel *kernels = fa_dispatch_kernels(&n);
+    const fa_dispatch_arch &arch = archs[fa_dispatch_select_arch(cc)];
+    std::printf("%s (cc %d): table of %s, %d instances compiled in\n", prop.name, cc, arch.name,
+                (int)(sizeof instances / sizeof instances[0]));
+
+    int worst = 0;
+    for (int i = arch.first_kernel; i < arch.first_kernel + arch.num_kernels; i++) {
+        const fa_dispatch_kernel &kk = kernels[i];
+        if (kk.varlen) {
+            std::printf("skip %s: varlen is not exercised by this example\n", kk.name);
+            continue;
+        }
+        fa_ex_shape a;
+        a.dtype = kk.dtype;
+        a.batch = 2;
+        a.heads_q = 4;
+        a.heads_kv = 4;
+        a.seqlen_q = a.seqlen_k = 200;
+        a.head_dim = kk.head_dim;
+        a.causal = kk.causal;
+        a.scale = 1.0f / sqrtf((float)kk.head_dim);
+        fa_ex_shape b = a;
+        b.batch = 1;
+        b.heads_kv = 2;
+        b.seqlen_q = 77;
+        b.seqlen_k = 333;
+        int rc = run_case(cc, a, 1000u + (uint64_t)i * 16u);
+        if (rc == 0)
+            rc = run_case(cc, b, 2000u + (uint64_t)i * 16u);
+        if (rc == 1)
+            return 1;
+        if (rc > worst)
+            worst = rc;
+    }
+    std::printf("%s\n", worst ? "MISMATCH" : "all kernels match the fp32 reference");
+    return worst;
+}

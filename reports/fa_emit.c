@@ -1,0 +1,481 @@
+/*
+ * This file implements `fa-tune emit`'s library side (fa_emit.h): it reads the winners of each
+ * requested arch from the results database, finds the runs they were measured in, compiles the
+ * winners' cubins when asked, and hands everything to the renderer (fa_emit_render.c); then
+ * writes the header atomically.
+ *
+ * Determinism: every list is in an order the database defines (fa_db_winners' key order,
+ * fa_db_runs' start order, then uuid) or that is derived from it; nothing depends on time,
+ * paths, the order of --arch options or the host.
+ */
+#include "fa_emit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fa_emit_internal.h"
+
+int fa_emit_prefix_valid(const char *name)
+{
+    if (!name || !name[0] || strlen(name) > FA_EMIT_PREFIX_MAX || name[0] == '_' ||
+        (name[0] >= '0' && name[0] <= '9'))
+        return 0;
+    for (const char *p = name; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_'))
+            return 0;
+    }
+    /* Double underscores are reserved in C++. */
+    return strstr(name, "__") == NULL;
+}
+
+fa_status fa_emit_default_variant(int head_dim, const fa_arch *arch, fa_variant *v, fa_err *err)
+{
+    fa_variant d = {0};
+    d.family = FA_FAMILY_SM80;
+    d.head_dim = head_dim;
+    d.warps = 4;
+    d.stages = 2;
+    if (head_dim <= 64) {
+        d.block_m = 128;
+        d.block_n = 128;
+    } else if (head_dim <= 128) {
+        d.block_m = 128;
+        d.block_n = 64;
+    } else if (head_dim <= 192) {
+        d.block_m = 128;
+        d.block_n = 64;
+        d.warps = 8;
+    } else {
+        d.block_m = 64;
+        d.block_n = 64;
+    }
+    for (; d.stages >= 1; d.stages--)
+        if (fa_variant_check(&d, arch, NULL) == FA_OK) {
+            *v = d;
+            return FA_OK;
+        }
+    return FA_ERR(err, FA_UNSUPPORTED, "no default tiles fit head dim %d on %s", head_dim,
+                  arch ? arch->name : "(no arch)");
+}
+
+/* ---- growable arrays --------------------------------------------------------------------- */
+
+/* Make room for one more element of size elem in *items (n used, *cap allocated). */
+static int grow(void **items, int n, int *cap, size_t elem)
+{
+    if (n < *cap)
+        return 1;
+    int ncap = *cap ? 2 * *cap : 16;
+    void *p = realloc(*items, (size_t)ncap * elem);
+    if (!p)
+        return 0;
+    *items = p;
+    *cap = ncap;
+    return 1;
+}
+
+/* ---- collecting ---------------------------------------------------------------------------- */
+
+typedef struct winners_ctx {
+    fa_emit_model *m;
+    int arch;
+    int nomem;
+} winners_ctx;
+
+static int on_winner(const fa_db_winner *w, void *user)
+{
+    winners_ctx *c = user;
+    fa_emit_model *m = c->m;
+    if (!grow((void **)&m->entries, m->n_entries, &m->cap_entries, sizeof *m->entries)) {
+        c->nomem = 1;
+        return 1;
+    }
+    fa_emit_entry *e = &m->entries[m->n_entries++];
+    memset(e, 0, sizeof *e);
+    e->arch = c->arch;
+    e->w = *w;
+    e->kernel = -1;
+    return 0;
+}
+
+/* The runs behind one winner: per problem of its key, the run of the latest measurement. */
+typedef struct prov_ctx {
+    fa_emit_model *m;
+    const fa_db_winner *w;
+    char problem[FA_PROBLEM_NAME_MAX]; /* problem of the pending row */
+    char run[FA_DB_UUID_MAX];          /* run of its latest measurement so far */
+    int nomem;
+} prov_ctx;
+
+static int add_uuid(fa_emit_model *m, const char *uuid)
+{
+    for (int i = 0; i < m->n_uuids; i++)
+        if (!strcmp(m->uuids[i], uuid))
+            return 1;
+    if (!grow((void **)&m->uuids, m->n_uuids, &m->cap_uuids, sizeof *m->uuids))
+        return 0;
+    snprintf(m->uuids[m->n_uuids++], sizeof m->uuids[0], "%s", uuid);
+    return 1;
+}
+
+static void prov_flush(prov_ctx *c)
+{
+    if (c->problem[0] && c->run[0] && !add_uuid(c->m, c->run))
+        c->nomem = 1;
+    c->problem[0] = c->run[0] = '\0';
+}
+
+static int on_measurement(const fa_db_row *r, void *user)
+{
+    prov_ctx *c = user;
+    if (r->gqa != c->w->gqa || r->bucket != c->w->bucket ||
+        !strcmp(r->device_name, FA_DB_COMPILE_ONLY))
+        return 0;
+    /* Rows come by problem name, then run start: the last row of a problem is its latest. */
+    if (strcmp(r->problem_name, c->problem) != 0) {
+        prov_flush(c);
+        snprintf(c->problem, sizeof c->problem, "%s", r->problem_name);
+    }
+    snprintf(c->run, sizeof c->run, "%s", r->run_uuid);
+    return c->nomem;
+}
+
+static int on_run(const fa_db_run *r, void *user)
+{
+    winners_ctx *c = user;
+    fa_emit_model *m = c->m;
+    int wanted = 0;
+    for (int i = 0; i < m->n_uuids && !wanted; i++)
+        wanted = !strcmp(m->uuids[i], r->uuid);
+    for (int i = 0; i < m->n_runs && wanted; i++)
+        if (!strcmp(m->runs[i].uuid, r->uuid))
+            wanted = 0; /* already listed under another arch */
+    if (!wanted)
+        return 0;
+    if (!grow((void **)&m->runs, m->n_runs, &m->cap_runs, sizeof *m->runs)) {
+        c->nomem = 1;
+        return 1;
+    }
+    m->runs[m->n_runs++] = *r;
+    return 0;
+}
+
+static int run_cmp(const void *a, const void *b)
+{
+    const fa_db_run *x = a, *y = b;
+    int c = strcmp(x->started_at, y->started_at);
+    return c ? c : strcmp(x->uuid, y->uuid);
+}
+
+/* The kernel index of (arch, variant), adding it if new. -1 when out of memory. */
+static int kernel_index(fa_emit_model *m, int arch, const fa_variant *v)
+{
+    for (int i = m->first_kernel[arch]; i < m->n_kernels; i++)
+        if (fa_variant_equal(&m->kernels[i].v, v))
+            return i;
+    if (!grow((void **)&m->kernels, m->n_kernels, &m->cap_kernels, sizeof *m->kernels))
+        return -1;
+    fa_emit_kernel *k = &m->kernels[m->n_kernels];
+    memset(k, 0, sizeof *k);
+    k->arch = arch;
+    k->v = *v;
+    fa_variant_name(v, k->name, sizeof k->name);
+    return m->n_kernels++;
+}
+
+/* The first line of a compile log that mentions an error, for messages. */
+static void first_error_line(const char *log, char *buf, size_t n)
+{
+    snprintf(buf, n, "see 'fa-tune compile --variant ...' for the log");
+    for (const char *line = log; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *hit = strstr(line, "error");
+        if (hit && hit < line + len) {
+            snprintf(buf, n, "%.*s", (int)len, line);
+            return;
+        }
+        line = end ? end + 1 : line + len;
+    }
+}
+
+static fa_status compile_kernel(fa_compiler *cc, fa_emit_kernel *k, const fa_arch *arch,
+                                fa_err *err)
+{
+    fa_compile_output out;
+    memset(&out, 0, sizeof out);
+    fa_status st = fa_compile_variant(cc, &k->v, arch, &out, err);
+    if (st != FA_OK)
+        goto cleanup;
+    if (out.status != FA_OK) {
+        char why[256];
+        first_error_line(out.log, why, sizeof why);
+        st = FA_ERR(err, out.status, "winner %s does not compile for %s (%s): %s", k->name,
+                    arch->name, fa_status_str(out.status), why);
+        goto cleanup;
+    }
+    k->cubin = out.cubin;
+    k->cubin_size = out.cubin_size;
+    out.cubin = NULL;
+    snprintf(k->symbol, sizeof k->symbol, "%s", out.lowered_name);
+
+cleanup:
+    fa_compile_output_release(&out);
+    return st;
+}
+
+void fa_emit_model_release(fa_emit_model *m)
+{
+    for (int i = 0; i < m->n_kernels; i++)
+        free(m->kernels[i].cubin);
+    free(m->entries);
+    free(m->kernels);
+    free(m->uuids);
+    free(m->runs);
+    memset(m, 0, sizeof *m);
+}
+
+static int arch_order(const fa_arch *a)
+{
+    int i = 0;
+    for (const fa_arch *x = fa_archs; x->name; x++, i++)
+        if (x == a || !strcmp(x->name, a->name))
+            return i;
+    return i;
+}
+
+fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model *m, fa_err *err)
+{
+    fa_status st = FA_OK;
+    memset(m, 0, sizeof *m);
+    if (!db || !opts || !opts->archs || opts->n_archs < 1)
+        return FA_ERR(err, FA_INVALID, "emit needs a database and at least one arch");
+    const char *prefix = opts->prefix ? opts->prefix : FA_EMIT_DEFAULT_PREFIX;
+    if (!fa_emit_prefix_valid(prefix))
+        return FA_ERR(err, FA_INVALID,
+                      "bad prefix '%s': expected a C identifier of at most %d characters, not "
+                      "starting with '_' and without '__'",
+                      prefix, FA_EMIT_PREFIX_MAX);
+    if (opts->embed_cubin && !opts->compiler)
+        return FA_ERR(err, FA_INVALID, "embedding cubins needs a compiler");
+    snprintf(m->prefix, sizeof m->prefix, "%s", prefix);
+    m->embed = opts->embed_cubin != 0;
+
+    /* Archs in the arch table's order, each once. */
+    for (const fa_arch *a = fa_archs; a->name; a++)
+        for (int i = 0; i < opts->n_archs; i++)
+            if (opts->archs[i] && arch_order(opts->archs[i]) == arch_order(a)) {
+                if (m->n_archs < FA_EMIT_MAX_ARCHS)
+                    m->archs[m->n_archs++] = a;
+                break;
+            }
+    for (int i = 0; i < opts->n_archs; i++)
+        if (!opts->archs[i])
+            return FA_ERR(err, FA_INVALID, "unknown arch: supported archs are %s", fa_arch_list());
+
+    for (int a = 0; a < m->n_archs; a++) {
+        const fa_arch *arch = m->archs[a];
+        winners_ctx wc = {m, a, 0};
+        m->first_entry[a] = m->n_entries;
+        m->first_kernel[a] = m->n_kernels;
+        st = fa_db_winners(db, arch->name, on_winner, &wc, err);
+        if (st == FA_OK && wc.nomem)
+            st = FA_ERR(err, FA_NOMEM, "out of memory reading winners");
+        if (st != FA_OK)
+            goto fail;
+        m->num_entries[a] = m->n_entries - m->first_entry[a];
+        if (m->num_entries[a] == 0) {
+            const char *path = fa_db_path(db);
+            int dflt = !strcmp(path, FA_DB_DEFAULT_PATH);
+            st = FA_ERR(err, FA_NOT_FOUND,
+                        "no winners for %s in '%s': run 'fa-tune --arch %s --headdim 128%s%s' "
+                        "on a %s GPU first (once per head dim you need)",
+                        arch->name, path, arch->name, dflt ? "" : " --db ", dflt ? "" : path,
+                        arch->name);
+            goto fail;
+        }
+        for (int i = m->first_entry[a]; i < m->n_entries; i++) {
+            fa_emit_entry *e = &m->entries[i];
+            fa_err why;
+            fa_err_clear(&why);
+            if (fa_variant_check(&e->w.variant, arch, &why) != FA_OK) {
+                st = FA_ERR(err, FA_UNSUPPORTED, "stored winner %s is not legal on %s: %s",
+                            e->w.variant_name, arch->name, why.msg);
+                goto fail;
+            }
+            e->kernel = kernel_index(m, a, &e->w.variant);
+            if (e->kernel < 0) {
+                st = FA_ERR(err, FA_NOMEM, "out of memory");
+                goto fail;
+            }
+            /* Provenance: the runs of the latest measurements behind this winner. */
+            prov_ctx pc;
+            memset(&pc, 0, sizeof pc);
+            pc.m = m;
+            pc.w = &e->w;
+            fa_db_filter f = {0};
+            f.arch = arch->name;
+            f.variant = e->w.variant_name;
+            st = fa_db_measurements(db, &f, on_measurement, &pc, err);
+            prov_flush(&pc);
+            if (st == FA_OK && pc.nomem)
+                st = FA_ERR(err, FA_NOMEM, "out of memory");
+            if (st != FA_OK)
+                goto fail;
+        }
+        m->num_kernels[a] = m->n_kernels - m->first_kernel[a];
+        for (int h = 0; h < fa_num_head_dims; h++) {
+            st = fa_emit_default_variant(fa_head_dims[h], arch, &m->defaults[a][h], err);
+            if (st != FA_OK)
+                goto fail;
+        }
+    }
+
+    /* The runs, oldest first; each once even when it measured for several archs. */
+    for (int a = 0; a < m->n_archs; a++) {
+        winners_ctx rc = {m, a, 0};
+        st = fa_db_runs(db, m->archs[a]->name, on_run, &rc, err);
+        if (st == FA_OK && rc.nomem)
+            st = FA_ERR(err, FA_NOMEM, "out of memory");
+        if (st != FA_OK)
+            goto fail;
+    }
+    if (m->n_runs > 1)
+        qsort(m->runs, (size_t)m->n_runs, sizeof *m->runs, run_cmp);
+
+    if (m->embed) {
+        snprintf(m->nvrtc_version, sizeof m->nvrtc_version, "%s",
+                 fa_compiler_nvrtc_version(opts->compiler));
+        snprintf(m->source_hash, sizeof m->source_hash, "%s",
+                 fa_compiler_source_hash(opts->compiler));
+        for (int i = 0; i < m->n_kernels; i++) {
+            st = compile_kernel(opts->compiler, &m->kernels[i], m->archs[m->kernels[i].arch], err);
+            if (st != FA_OK)
+                goto fail;
+        }
+        for (int i = 0; i < m->n_runs; i++)
+            if (strcmp(m->runs[i].source_hash, m->source_hash) != 0)
+                m->stale_source = 1;
+    }
+    return FA_OK;
+
+fail:
+    fa_emit_model_release(m);
+    return st;
+}
+
+/* ---- the public entry points --------------------------------------------------------------- */
+
+fa_status fa_emit_render(fa_db *db, const fa_emit_opts *opts, char **out, size_t *len,
+                         fa_emit_info *info, fa_err *err)
+{
+    fa_emit_model m;
+    fa_emit_buf b = {0};
+    fa_status st = fa_emit_model_build(db, opts, &m, err);
+    if (st != FA_OK)
+        return st;
+    fa_emit_render_header(&m, &b);
+    st = fa_emit_buf_status(&b, err);
+    if (st == FA_OK) {
+        size_t n = 0;
+        char *text = fa_emit_buf_take(&b, &n);
+        if (!text) {
+            st = FA_ERR(err, FA_NOMEM, "out of memory");
+        } else {
+            if (info) {
+                memset(info, 0, sizeof *info);
+                info->entries = m.n_entries;
+                info->kernels = m.n_kernels;
+                info->variants = fa_emit_model_variants(&m, NULL);
+                info->runs = m.n_runs;
+                info->bytes = n;
+                info->stale_source = m.stale_source;
+            }
+            *out = text;
+            if (len)
+                *len = n;
+        }
+    }
+    fa_emit_buf_release(&b);
+    fa_emit_model_release(&m);
+    return st;
+}
+
+fa_status fa_emit_write_file(const char *path, const char *data, size_t len, fa_err *err)
+{
+    fa_status st = FA_OK;
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    int fd = -1;
+    if (!tmp)
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        st = FA_ERR(err, FA_IO, "cannot write '%s': %s", path, strerror(errno));
+        free(tmp);
+        return st;
+    }
+    /* mkstemp makes the file 0600; a header is an ordinary file: 0666 less the umask. */
+    mode_t mask = umask(0);
+    umask(mask);
+    (void)fchmod(fd, 0666 & ~mask);
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            st = FA_ERR(err, FA_IO, "cannot write '%s': %s", path,
+                        w < 0 ? strerror(errno) : "short write");
+            goto cleanup;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        st = FA_ERR(err, FA_IO, "cannot write '%s': fsync: %s", path, strerror(errno));
+        goto cleanup;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        st = FA_ERR(err, FA_IO, "cannot write '%s': %s", path, strerror(errno));
+        goto cleanup;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0)
+        st = FA_ERR(err, FA_IO, "cannot write '%s': rename: %s", path, strerror(errno));
+
+cleanup:
+    if (fd >= 0)
+        close(fd);
+    if (st != FA_OK)
+        unlink(tmp);
+    free(tmp);
+    return st;
+}
+
+fa_status fa_emit_write(fa_db *db, const fa_emit_opts *opts, const char *path, fa_emit_info *info,
+                        fa_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (!path || !path[0])
+        return FA_ERR(err, FA_INVALID, "no output path");
+    fa_status st = fa_emit_render(db, opts, &text, &len, info, err);
+    if (st != FA_OK)
+        return st;
+    if (!strcmp(path, "-")) {
+        if (fwrite(text, 1, len, stdout) != len || fflush(stdout) != 0)
+            st = FA_ERR(err, FA_IO, "cannot write the header to stdout: %s", strerror(errno));
+    } else {
+        st = fa_emit_write_file(path, text, len, err);
+    }
+    free(text);
+    return st;
+}

@@ -1,0 +1,240 @@
+#!/bin/sh
+# test_emit.sh -- the `fa-tune emit` tests that drive the CLI and the compilers (ctest runs
+# one subcommand per test; see CMakeLists.txt for the arguments). Every test works in its
+# own directory under WORK and exits 0 pass, 1 fail, 77 skipped (a tool is missing).
+#
+#   golden      fixture.sql -> header, byte for byte against golden/fixture.h.golden, and the
+#               same bytes again with the archs in another order and on stdout
+#               (FA_UPDATE_GOLDEN=1 rewrites the golden file instead)
+#   compile     the header compiles with cc -std=c99 -Wall -Wextra -Werror (and -pedantic),
+#               with c++ and with nvcc; two headers with different prefixes and the real
+#               fa_params.h share one translation unit
+#   errors      empty database, unknown arch, missing database, missing --arch, bad prefix,
+#               an arch with no winners among several, an unwritable -o: the documented exit
+#               codes and messages, and nothing written or left behind
+#   embed       --embed-cubin from embed.sql: compiles as C99 against cuda.h, links with the
+#               driver stub, and is byte-identical when the cubins are compiled again
+#   build_embedded, build_aot
+#               configure and build examples/embedded and examples/aot (the latter against
+#               `cmake --install` of this build)
+#   run BIN     run an example binary; 77 (skipped) without a GPU or without libcuda
+set -u
+
+what=$1
+shift
+SRC=$(cd "$(dirname "$0")" && pwd) # tests/emit
+ROOT=$(cd "$SRC/../.." && pwd)
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+# make_db SQL DB: an empty database with fa-tune's schema, filled from SQL.
+make_db() {
+    rm -f "$2" "$2-wal" "$2-shm"
+    "$MKDB" "$2" || fail "emit_mkdb $2"
+    "$SQLITE3" "$2" <"$1" || fail "sqlite3 $2 < $1"
+}
+
+case $what in
+golden)
+    FA_TUNE=$1 MKDB=$2 SQLITE3=$3 WORK=$4
+    rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
+    make_db "$SRC/fixtures/fixture.sql" "$WORK/fixture.db"
+    "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/fixture.db" -o "$WORK/a.h" ||
+        fail "emit exited $?"
+    if [ "${FA_UPDATE_GOLDEN:-0}" = 1 ]; then
+        cp "$WORK/a.h" "$SRC/golden/fixture.h.golden" && echo "golden file rewritten"
+        exit 0
+    fi
+    if ! cmp -s "$WORK/a.h" "$SRC/golden/fixture.h.golden"; then
+        diff -u "$SRC/golden/fixture.h.golden" "$WORK/a.h" | head -60 >&2
+        fail "the emitted header differs from tests/emit/golden/fixture.h.golden; if the" \
+            "change is intended, rewrite it: FA_UPDATE_GOLDEN=1 ctest -R emit.golden"
+    fi
+    "$FA_TUNE" emit --arch sm80 --arch sm90 --arch sm80 --db "$WORK/fixture.db" \
+        -o "$WORK/b.h" || fail "second emit"
+    cmp "$WORK/a.h" "$WORK/b.h" || fail "emitting again (archs reordered) changed the bytes"
+    "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/fixture.db" -o - >"$WORK/c.h" \
+        2>/dev/null || fail "emit -o -"
+    cmp "$WORK/a.h" "$WORK/c.h" || fail "emit to stdout differs"
+    grep -q "GENERATED FILE -- DO NOT EDIT. Generator: fa-tune emit" "$WORK/a.h" ||
+        fail "no do-not-edit banner"
+    if grep -Eq '20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]|/tmp|'"$WORK" "$WORK/a.h"; then
+        fail "the header carries a date or a path"
+    fi
+    echo "golden: byte-identical, twice"
+    ;;
+
+compile)
+    FA_TUNE=$1 MKDB=$2 SQLITE3=$3 WORK=$4 CC=$5 CXX=$6 NVCC=$7
+    rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
+    make_db "$SRC/fixtures/fixture.sql" "$WORK/fixture.db"
+    "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/fixture.db" -o "$WORK/fa_dispatch.h" \
+        2>/dev/null || fail "emit"
+    "$FA_TUNE" emit --arch sm90 --db "$WORK/fixture.db" --prefix other_attn \
+        -o "$WORK/other.h" 2>/dev/null || fail "emit --prefix"
+    cat >"$WORK/use.c" <<'EOF'
+#include "fa_dispatch.h"
+#include "other.h"
+#include "fa_params.h" /* the real file after the header's copy: one definition */
+int use(int cc);
+int use(int cc)
+{
+    fa_dispatch_choice a = fa_dispatch_lookup(cc, FA_DISPATCH_BF16, 128, 0, 0, 1, 4096);
+    other_attn_choice b = other_attn_lookup(cc, OTHER_ATTN_FP16, 64, 1, 0, 1, 512);
+    return a.block_m + b.block_m + (int)sizeof(fa_fwd_params) + FA_SM80_SMEM_BYTES(64, 64, 64, 1);
+}
+EOF
+    printf '#include "fa_dispatch.h"\n' >"$WORK/only.c"
+    inc="-I$WORK -I$ROOT/templates"
+    "$CC" -std=c99 -Wall -Wextra -Werror -c "$WORK/only.c" -o "$WORK/only.o" ||
+        fail "$CC -std=c99 -Wall -Wextra -Werror (header alone)"
+    # shellcheck disable=SC2086
+    "$CC" -std=c99 -Wall -Wextra -Werror -pedantic $inc -c "$WORK/use.c" -o "$WORK/c99.o" ||
+        fail "$CC -std=c99 -pedantic"
+    # shellcheck disable=SC2086
+    "$CC" -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror $inc \
+        -c "$WORK/use.c" -o "$WORK/c11.o" || fail "$CC -std=c11 -Wshadow -Wconversion"
+    if [ -n "$CXX" ]; then
+        # shellcheck disable=SC2086
+        "$CXX" -x c++ -std=c++11 -Wall -Wextra -Werror -pedantic $inc -c "$WORK/use.c" \
+            -o "$WORK/cxx.o" || fail "$CXX -std=c++11"
+    else
+        echo "no C++ compiler: C++ check skipped"
+    fi
+    if [ -n "$NVCC" ]; then
+        cp "$WORK/use.c" "$WORK/use.cu"
+        # shellcheck disable=SC2086
+        "$NVCC" -std=c++17 -Werror all-warnings $inc -c "$WORK/use.cu" -o "$WORK/cu.o" ||
+            fail "nvcc"
+    else
+        echo "no nvcc: CUDA check skipped"
+    fi
+    echo "compile: C99, C11, C++ and nvcc, two prefixes in one file"
+    ;;
+
+errors)
+    FA_TUNE=$1 MKDB=$2 SQLITE3=$3 WORK=$4
+    rm -rf "$WORK" && mkdir -p "$WORK/out" || exit 1
+    "$MKDB" "$WORK/empty.db" || fail "emit_mkdb"
+    make_db "$SRC/fixtures/fixture.sql" "$WORK/fixture.db"
+    sums=$(cksum "$WORK/empty.db" "$WORK/fixture.db")
+    # expect CODE PATTERN ARGS...: exit code and a stderr line matching PATTERN
+    expect() {
+        code=$1 pattern=$2
+        shift 2
+        "$FA_TUNE" emit "$@" >"$WORK/stdout" 2>"$WORK/stderr"
+        rc=$?
+        [ $rc -eq "$code" ] || { cat "$WORK/stderr" >&2; fail "emit $* exited $rc, not $code"; }
+        grep -q -e "$pattern" "$WORK/stderr" ||
+            { cat "$WORK/stderr" >&2; fail "emit $*: no '$pattern' on stderr"; }
+        [ ! -s "$WORK/stdout" ] || fail "emit $* wrote to stdout"
+    }
+    expect 1 "no winners for sm90 in .*run 'fa-tune --arch sm90 --headdim 128 --db " \
+        --arch sm90 --db "$WORK/empty.db" -o "$WORK/out/a.h"
+    expect 2 "unknown --arch 'sm75': supported archs are sm80, sm86, sm89, sm90, sm90a" \
+        --arch sm75 --db "$WORK/fixture.db" -o "$WORK/out/a.h"
+    expect 2 "--arch is required" --db "$WORK/fixture.db" -o "$WORK/out/a.h"
+    expect 2 "bad --prefix '1x'" --arch sm90 --prefix 1x --db "$WORK/fixture.db" \
+        -o "$WORK/out/a.h"
+    expect 2 "unknown option '--bogus'" --arch sm90 --bogus
+    expect 1 "no results database '$WORK/missing.db'.*fa-tune --arch sm90 --headdim 128" \
+        --arch sm90 --db "$WORK/missing.db" -o "$WORK/out/a.h"
+    expect 1 "no winners for sm86" --arch sm90 --arch sm86 --db "$WORK/fixture.db" \
+        -o "$WORK/out/a.h"
+    [ -z "$(ls -A "$WORK/out")" ] || fail "a failed emit left files: $(ls -A "$WORK/out")"
+    # An existing header survives a failed emit untouched.
+    echo "keep me" >"$WORK/out/keep.h"
+    expect 1 "no winners for sm90" --arch sm90 --db "$WORK/empty.db" -o "$WORK/out/keep.h"
+    [ "$(cat "$WORK/out/keep.h")" = "keep me" ] || fail "a failed emit changed an existing file"
+    [ "$(ls -A "$WORK/out")" = "keep.h" ] || fail "temporary files left: $(ls -A "$WORK/out")"
+    # An output directory that does not exist: an I/O error, nothing created.
+    expect 1 "cannot write '$WORK/nodir/a.h'" --arch sm90 --db "$WORK/fixture.db" \
+        -o "$WORK/nodir/a.h"
+    [ ! -e "$WORK/nodir" ] || fail "emit created a directory"
+    "$FA_TUNE" emit --help | grep -q "usage: fa-tune emit" || fail "emit --help"
+    # The databases are opened read-only: never written.
+    [ "$(cksum "$WORK/empty.db" "$WORK/fixture.db")" = "$sums" ] || fail "emit changed a database"
+    echo "errors: exit codes, messages, nothing written"
+    ;;
+
+embed)
+    FA_TUNE=$1 MKDB=$2 SQLITE3=$3 WORK=$4 CC=$5 CUDA_INC=$6 CUDA_STUBS=$7 OUT=$8
+    rm -rf "$WORK" && mkdir -p "$WORK" "$(dirname "$OUT")" || exit 1
+    make_db "$SRC/fixtures/embed.sql" "$WORK/embed.db"
+    "$FA_TUNE" emit --arch sm90 --arch sm80 --embed-cubin --db "$WORK/embed.db" \
+        --cache-dir "$WORK/cache1" -o "$WORK/a.h" || fail "emit --embed-cubin exited $?"
+    "$FA_TUNE" emit --arch sm80 --arch sm90 --embed-cubin --db "$WORK/embed.db" \
+        --cache-dir "$WORK/cache2" -o "$WORK/b.h" 2>/dev/null || fail "second emit"
+    cmp "$WORK/a.h" "$WORK/b.h" || fail "cubins compiled again changed the header's bytes"
+    grep -q '#define FA_DISPATCH_HAVE_CUBINS 1' "$WORK/a.h" || fail "no cubins"
+    [ "$(grep -c 'static const unsigned char cubin_' "$WORK/a.h")" = 4 ] ||
+        fail "expected 4 cubins (2 winners x 2 archs)"
+    cat >"$WORK/use.c" <<'EOF'
+#include "a.h"
+int main(void)
+{
+    fa_dispatch_module m;
+    CUresult r = cuInit(0);
+    if (r == CUDA_SUCCESS)
+        r = fa_dispatch_load(&m, 0);
+    fa_dispatch_unload(&m);
+    return r == CUDA_SUCCESS ? 0 : 1;
+}
+EOF
+    "$CC" -std=c99 -Wall -Wextra -Werror -pedantic -I"$WORK" -I"$CUDA_INC" "$WORK/use.c" \
+        -o "$WORK/use" -L"$CUDA_STUBS" -lcuda || fail "C99 build against cuda.h and the stub"
+    cp "$WORK/a.h" "$OUT" || exit 1
+    echo "embed: 4 cubins, reproducible, C99 over the Driver API"
+    ;;
+
+build_embedded)
+    CMAKE=$1 HEADER=$2 BUILD=$3
+    [ -f "$HEADER" ] || fail "no header $HEADER (emit.embed makes it)"
+    rm -rf "$BUILD"
+    "$CMAKE" -S "$ROOT/examples/embedded" -B "$BUILD" -DFA_DISPATCH_HEADER="$HEADER" \
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS="-Werror" >"$BUILD.log" 2>&1 ||
+        { cat "$BUILD.log" >&2; fail "configure examples/embedded"; }
+    "$CMAKE" --build "$BUILD" >>"$BUILD.log" 2>&1 ||
+        { cat "$BUILD.log" >&2; fail "build examples/embedded"; }
+    echo "examples/embedded built: $BUILD/fa_embedded_example"
+    ;;
+
+build_aot)
+    CMAKE=$1 FA_TUNE=$2 MKDB=$3 SQLITE3=$4 PROJECT_BUILD=$5 WORK=$6 NVCC=$7
+    [ -n "$NVCC" ] || { echo "no nvcc: skipped"; exit 77; }
+    rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
+    "$CMAKE" --install "$PROJECT_BUILD" --prefix "$WORK/prefix" >"$WORK/install.log" 2>&1 ||
+        { cat "$WORK/install.log" >&2; fail "cmake --install"; }
+    [ -x "$WORK/prefix/bin/fa-tune" ] || fail "no installed fa-tune"
+    make_db "$SRC/fixtures/embed.sql" "$WORK/embed.db"
+    # The installed fa-tune writes the header, as a consumer's build would run it.
+    "$WORK/prefix/bin/fa-tune" emit --arch sm90 --arch sm80 --db "$WORK/embed.db" \
+        -o "$WORK/fa_dispatch.h" || fail "installed fa-tune emit"
+    "$CMAKE" -S "$ROOT/examples/aot" -B "$WORK/build" -DCMAKE_PREFIX_PATH="$WORK/prefix" \
+        -DFA_DISPATCH_HEADER="$WORK/fa_dispatch.h" -DCMAKE_CUDA_COMPILER="$NVCC" \
+        -DCMAKE_BUILD_TYPE=Release >"$WORK/build.log" 2>&1 ||
+        { cat "$WORK/build.log" >&2; fail "configure examples/aot"; }
+    grep -q "CUDA archs: 80;90" "$WORK/build.log" || fail "CUDA archs not taken from the header"
+    "$CMAKE" --build "$WORK/build" >>"$WORK/build.log" 2>&1 ||
+        { cat "$WORK/build.log" >&2; fail "build examples/aot"; }
+    echo "examples/aot built: $WORK/build/fa_aot_example"
+    ;;
+
+run)
+    BIN=$1
+    [ -x "$BIN" ] || fail "$BIN not built (its build test must pass first)"
+    "$BIN"
+    rc=$?
+    # 127: the loader found no libcuda.so.1 -- a machine without the driver: skipped.
+    [ $rc -eq 127 ] && { echo "no CUDA driver: skipped"; exit 77; }
+    exit $rc
+    ;;
+
+*)
+    fail "unknown test '$what'"
+    ;;
+esac
+exit 0
