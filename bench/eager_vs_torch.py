@@ -31,7 +31,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def find_fa_tune(arg):
-    for cand in (arg, os.environ.get("FA_TUNE"), os.path.join(REPO, "build", "fa-tune"),
+    for cand in (arg, os.environ.get("FA_TUNE"), os.path.join(REPO, "build-gpu", "fa-tune"),
+                 os.path.join(REPO, "build", "fa-tune"),
                  os.path.join(REPO, "build-harness", "fa-tune")):
         if cand and os.path.isfile(cand) and os.access(cand, os.X_OK):
             return cand
