@@ -177,9 +177,9 @@ static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
     put_tpl(b, m,
             " *\n"
             " * Use (C99, C++ or CUDA; the table needs no library):\n"
-            " *   @p@_choice c = @p@_lookup(cc, @P@_BF16, head_dim, causal, varlen,\n"
-            " *                                             heads_q / heads_kv,\n"
-            " *                                             max(seqlen_q, seqlen_k));\n"
+            " *   @p@_choice c = @p@_lookup(\n"
+            " *       cc, @P@_BF16, head_dim, causal, varlen, heads_q / heads_kv,\n"
+            " *       max(seqlen_q, seqlen_k));\n"
             " *   launch fa_fwd_sm80<Element, head_dim, c.block_m, c.block_n, c.warps, c.stages,\n"
             " *   c.q_in_regs, causal, varlen> with grid (ceil(seqlen_q / c.block_m), heads_q,\n"
             " *   batch), c.threads threads and c.smem_bytes of dynamic shared memory (opt in\n"
@@ -189,20 +189,17 @@ static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
             " * Lookup: the arch is the exact cc; else the highest arch of the same major below\n"
             " * cc; else the lowest of the same major; else the highest below cc; else the\n"
             " * lowest. In its table, for the head dim asked (never a different one):\n"
-            " *   1 @P@_EXACT           the row of the key\n"
-            " *   2 @P@_NEAREST_BUCKET  same dtype, causal, varlen and gqa: the nearest\n"
-            " *                               bucket (in powers of two; a tie takes the larger)\n"
-            " *   3 @P@_NEAREST_GQA     same dtype, causal and varlen: the nearest gqa (by\n"
-            " *                               ratio, then difference; a tie takes the smaller),\n"
-            " *                               then the nearest bucket\n"
-            " *   4 @P@_SAME_HEAD_DIM   another mode's tiles, nearest first: differing only\n"
-            " *                               in dtype, then only in varlen, then in both, then\n"
-            " *                               causal (in that order again), then gqa, bucket\n"
-            " *   5 @P@_DEFAULT         the arch's default tiles for the head dim:\n"
-            " *                               FlashAttention-2's (hd <= 64 128x128 w4 s2; hd 96,\n"
-            " *                               128 128x64 w4 s2; hd 192 128x64 w8 s2; hd 256\n"
-            " *                               64x64 w4 s2), stages lowered where shared memory\n"
-            " *                               does not fit the arch\n"
+            " *   1. @P@_EXACT: the row of the key.\n"
+            " *   2. @P@_NEAREST_BUCKET: same dtype, causal, varlen and gqa; the nearest\n"
+            " *      bucket (in powers of two; a tie takes the larger).\n"
+            " *   3. @P@_NEAREST_GQA: same dtype, causal and varlen; the nearest gqa (by\n"
+            " *      ratio, then difference; a tie takes the smaller), then the nearest bucket.\n"
+            " *   4. @P@_SAME_HEAD_DIM: another mode's tiles, nearest first: differing only in\n"
+            " *      dtype, then only in varlen, then in both, then in causal (and again dtype,\n"
+            " *      varlen); then the nearest gqa and bucket as above.\n"
+            " *   5. @P@_DEFAULT: the arch's default tiles for the head dim, FlashAttention-2's\n"
+            " *      (hd <= 64 128x128 w4 s2; hd 96, 128 128x64 w4 s2; hd 192 128x64 w8 s2;\n"
+            " *      hd 256 64x64 w4 s2), stages lowered where shared memory does not fit.\n"
             " * Steps 1-3 name an instance of @P@_FOR_EACH_VARIANT (c.kernel >= 0); steps 4-5\n"
             " * give tiles for an instance the header does not carry (c.kernel = -1).\n"
             " * Unsupported head dims (not 32, 64, 96, 128, 192, 256) or dtypes give\n"
@@ -390,8 +387,8 @@ static const char *const tpl_lookup[] = {
     "}\n",
     "\n",
     "/* Index into @p@_kernels() of an instance of arch; -1 if the header lacks it. */\n",
-    "static inline int @p@_find_kernel(int arch, int dtype, int head_dim, int causal,\n",
-    "                                  int varlen, const @p@_tiles *t)\n",
+    "static inline int @p@_find_kernel(\n",
+    "    int arch, int dtype, int head_dim, int causal, int varlen, const @p@_tiles *t)\n",
     "{\n",
     "    int n, i;\n",
     "    const @p@_arch *a = @p@_archs(&n);\n",
@@ -408,8 +405,8 @@ static const char *const tpl_lookup[] = {
     "/* The variant to run for a problem on a device of compute capability cc (* 10). Never\n",
     "   fails for a supported head dim and dtype; the order of fallbacks is in the banner.\n",
     "   gqa = heads_q / heads_kv; seqlen = max(seqlen_q, seqlen_k). */\n",
-    "static inline @p@_choice @p@_lookup(int cc, int dtype, int head_dim, int causal,\n",
-    "                                             int varlen, int gqa, int seqlen)\n",
+    "static inline @p@_choice @p@_lookup(\n",
+    "    int cc, int dtype, int head_dim, int causal, int varlen, int gqa, int seqlen)\n",
     "{\n",
     "    @p@_choice c;\n",
     "    @p@_tiles t;\n",
@@ -490,10 +487,10 @@ static const char *const tpl_lookup[] = {
     "   (batch, seqlen_q, heads_q, head_dim), k and v (batch, seqlen_k, heads_kv, head_dim),\n",
     "   lse (batch, heads_q, seqlen_q) fp32. Other layouts: set the strides yourself\n",
     "   (fa_fwd_params above says how). softmax_scale is usually 1/sqrt(head_dim). */\n",
-    "static inline void @p@_params_bshd(fa_fwd_params *p, uint64_t q, uint64_t k, uint64_t v,\n",
-    "                                      uint64_t o, uint64_t lse, int batch, int heads_q,\n",
-    "                                      int heads_kv, int seqlen_q, int seqlen_k,\n",
-    "                                      int head_dim, float softmax_scale)\n",
+    "static inline void @p@_params_bshd(\n",
+    "    fa_fwd_params *p, uint64_t q, uint64_t k, uint64_t v, uint64_t o, uint64_t lse,\n",
+    "    int batch, int heads_q, int heads_kv, int seqlen_q, int seqlen_k, int head_dim,\n",
+    "    float softmax_scale)\n",
     "{\n",
     "    p->q = q;\n",
     "    p->k = k;\n",
@@ -672,9 +669,9 @@ static const char *const tpl_launch[] = {
     "   is the head dim; varlen: p->seqlen_q/k are the longest sequences. A zero\n",
     "   softmax_scale_log2 is taken as softmax_scale * log2(e). *chosen (may be 0) gets the\n",
     "   lookup's answer, also on CUDA_ERROR_NOT_FOUND. */\n",
-    "static inline CUresult @p@_launch(const @p@_module *m, int dtype, int causal, int varlen,\n",
-    "                                      const fa_fwd_params *p, CUstream stream,\n",
-    "                                      @p@_choice *chosen)\n",
+    "static inline CUresult @p@_launch(\n",
+    "    const @p@_module *m, int dtype, int causal, int varlen, const fa_fwd_params *p,\n",
+    "    CUstream stream, @p@_choice *chosen)\n",
     "{\n",
     "    @p@_choice c;\n",
     "    fa_fwd_params args;\n",
@@ -687,8 +684,7 @@ static const char *const tpl_launch[] = {
     "        p->batch < 0 || p->seqlen_q < 0 || p->seqlen_k < 0)\n",
     "        return CUDA_ERROR_INVALID_VALUE;\n",
     "    c = @p@_lookup(archs[m->arch].cc, dtype, p->head_dim, causal, varlen,\n",
-    "                      p->heads_q / p->heads_kv,\n",
-    "                      p->seqlen_q > p->seqlen_k ? p->seqlen_q : p->seqlen_k);\n",
+    "        p->heads_q / p->heads_kv, p->seqlen_q > p->seqlen_k ? p->seqlen_q : p->seqlen_k);\n",
     "    if (chosen)\n",
     "        *chosen = c;\n",
     "    if (c.source == @P@_UNSUPPORTED)\n",
@@ -876,15 +872,15 @@ static void render_kernels(const fa_emit_model *m, fa_emit_buf *b)
         const fa_variant *v = &k->v;
         fa_emit_buf_printf(b, "        {%d, ", k->arch);
         put_tpl(b, m, dtype_macro(v->dtype));
-        fa_emit_buf_printf(b, ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d,\n         \"%s\",\n",
+        fa_emit_buf_printf(b, ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d,\n         \"%s\",",
                            v->head_dim, v->causal, v->varlen, v->block_m, v->block_n, v->warps,
                            v->stages, v->q_in_regs, fa_variant_threads(v), fa_variant_smem_bytes(v),
                            k->name);
         if (m->embed)
-            fa_emit_buf_printf(b, "         \"%s\",\n         cubin_%d,\n         %zuUL},\n",
-                               k->symbol, i, k->cubin_size);
+            fa_emit_buf_printf(b, "\n         \"%s\",\n         cubin_%d, %zuUL},\n", k->symbol, i,
+                               k->cubin_size);
         else
-            fa_emit_buf_puts(b, "         \"\",\n         0,\n         0UL},\n");
+            fa_emit_buf_puts(b, " \"\", 0, 0UL},\n");
     }
     put_tpl(b, m,
             "    };\n"
