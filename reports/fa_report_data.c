@@ -2,7 +2,8 @@
  * This file implements the data extraction of `fa-tune report`: it reads the measurements,
  * peers, ceilings, runs and winners of one arch through fa_db.h and reduces them to the
  * figures the plots draw (fa_report_data), by the rules stated in fa_report_data.h. It also
- * decides which plots exist: a plot with nothing to draw is left out, not drawn empty.
+ * decides which plots exist: a plot with nothing to draw is not drawn empty, the index page
+ * says why it is missing instead.
  */
 #include "fa_report_data.h"
 
@@ -13,21 +14,24 @@
 
 /* ---- growable arrays --------------------------------------------------------------------- */
 
-/* Make room for one more element in *items (count *n, capacity *cap). */
-static int grow(void **items, int n, int *cap, size_t size)
+/* Make room for one more element in the array *arrp points to (count n, capacity *cap). The
+ * pointer is read and written as bytes, so one function serves every element type. */
+static int grow(void *arrp, int n, int *cap, size_t size)
 {
     if (n < *cap)
         return 0;
+    void *items;
+    memcpy(&items, arrp, sizeof items);
     int c = *cap ? *cap * 2 : 64;
-    void *p = realloc(*items, (size_t)c * size);
+    void *p = realloc(items, (size_t)c * size);
     if (!p)
         return -1;
-    *items = p;
+    memcpy(arrp, &p, sizeof p);
     *cap = c;
     return 0;
 }
 
-#define GROW(arr, n, cap) grow((void **)&(arr), (n), &(cap), sizeof *(arr))
+#define GROW(arr, n, cap) grow(&(arr), (n), &(cap), sizeof *(arr))
 
 /* ---- what the callbacks collect ---------------------------------------------------------- */
 
@@ -74,7 +78,6 @@ typedef struct lrun {
 
 typedef struct loader {
     fa_report_data *d;
-    const char *arch;
     lrow *rows;
     int n_rows, cap_rows;
     lproblem *problems;
@@ -673,71 +676,78 @@ static void set_add(int *set, int *n, int x)
     qsort(set, (size_t)*n, sizeof *set, int_cmp);
 }
 
+/* The heatmap's cell c from the chosen problem's latest rows: the best ok variant, else the
+ * most common failure (ties: alphabetical). */
+static void fill_cell(const lrow *const *mine, int n, fa_report_cell *c)
+{
+    int best_count = 0;
+    c->tflops = NAN;
+    strcpy(c->status, "-");
+    strcpy(c->variant, "-");
+    strcpy(c->rest, "-");
+    for (int i = 0; i < n; i++) {
+        const lrow *r = mine[i];
+        if (r->v.block_m != c->block_m || r->v.block_n != c->block_n)
+            continue;
+        if (is_ok(r)) {
+            if (isnan(c->tflops) || r->tflops > c->tflops) {
+                c->tflops = r->tflops;
+                strcpy(c->status, "ok");
+                copy(c->variant, sizeof c->variant, r->variant);
+                snprintf(c->rest, sizeof c->rest, "w%ds%d%s", r->v.warps, r->v.stages,
+                         r->v.q_in_regs ? "q" : "");
+            }
+            continue;
+        }
+        if (!isnan(c->tflops))
+            continue;
+        int count = 0;
+        for (int j = 0; j < n; j++)
+            count += mine[j]->v.block_m == c->block_m && mine[j]->v.block_n == c->block_n &&
+                     !is_ok(mine[j]) && !strcmp(mine[j]->status, r->status);
+        if (count > best_count || (count == best_count && strcmp(r->status, c->status) < 0)) {
+            best_count = count;
+            copy(c->status, sizeof c->status, r->status);
+        }
+    }
+}
+
 static fa_status build_heatmap(loader *L, int pi, fa_err *err)
 {
     fa_report_data *d = L->d;
+    fa_status st = FA_OK;
     int n = 0;
+    const lrow **mine = calloc((size_t)L->n_rows + 1, sizeof *mine);
+    if (!mine)
+        return FA_ERR(err, FA_NOMEM, "cannot build the heatmap: out of memory");
     for (int i = 0; i < L->n_rows; i++)
-        n += L->rows[i].problem == pi && L->rows[i].latest;
+        if (L->rows[i].problem == pi && L->rows[i].latest)
+            mine[n++] = &L->rows[i];
     d->block_ms = calloc((size_t)n + 1, sizeof *d->block_ms);
     d->block_ns = calloc((size_t)n + 1, sizeof *d->block_ns);
-    if (!d->block_ms || !d->block_ns)
-        return FA_ERR(err, FA_NOMEM, "cannot build the heatmap: out of memory");
-    for (int i = 0; i < L->n_rows; i++) {
-        const lrow *r = &L->rows[i];
-        if (r->problem != pi || !r->latest)
-            continue;
-        set_add(d->block_ms, &d->n_block_ms, r->v.block_m);
-        set_add(d->block_ns, &d->n_block_ns, r->v.block_n);
+    if (!d->block_ms || !d->block_ns) {
+        st = FA_ERR(err, FA_NOMEM, "cannot build the heatmap: out of memory");
+        goto cleanup;
+    }
+    for (int i = 0; i < n; i++) {
+        set_add(d->block_ms, &d->n_block_ms, mine[i]->v.block_m);
+        set_add(d->block_ns, &d->n_block_ns, mine[i]->v.block_n);
     }
     d->n_cells = d->n_block_ms * d->n_block_ns;
     d->cells = calloc((size_t)d->n_cells + 1, sizeof *d->cells);
-    if (!d->cells)
-        return FA_ERR(err, FA_NOMEM, "cannot build the heatmap: out of memory");
-    for (int a = 0; a < d->n_block_ms; a++) {
-        for (int b = 0; b < d->n_block_ns; b++) {
-            fa_report_cell *c = &d->cells[a * d->n_block_ns + b];
-            c->block_m = d->block_ms[a];
-            c->block_n = d->block_ns[b];
-            c->tflops = NAN;
-            strcpy(c->status, "-");
-            strcpy(c->variant, "-");
-            strcpy(c->rest, "-");
-            /* the best ok variant, else the most common failure (ties: alphabetical) */
-            int best_count = 0;
-            for (int i = 0; i < L->n_rows; i++) {
-                const lrow *r = &L->rows[i];
-                if (r->problem != pi || !r->latest || r->v.block_m != c->block_m ||
-                    r->v.block_n != c->block_n)
-                    continue;
-                if (is_ok(r)) {
-                    if (isnan(c->tflops) || r->tflops > c->tflops) {
-                        c->tflops = r->tflops;
-                        strcpy(c->status, "ok");
-                        copy(c->variant, sizeof c->variant, r->variant);
-                        snprintf(c->rest, sizeof c->rest, "w%ds%d%s", r->v.warps, r->v.stages,
-                                 r->v.q_in_regs ? "q" : "");
-                    }
-                    continue;
-                }
-                if (!isnan(c->tflops))
-                    continue;
-                int count = 0;
-                for (int j = 0; j < L->n_rows; j++) {
-                    const lrow *s = &L->rows[j];
-                    count += s->problem == pi && s->latest && s->v.block_m == c->block_m &&
-                             s->v.block_n == c->block_n && !is_ok(s) &&
-                             !strcmp(s->status, r->status);
-                }
-                if (count > best_count ||
-                    (count == best_count && strcmp(r->status, c->status) < 0)) {
-                    best_count = count;
-                    copy(c->status, sizeof c->status, r->status);
-                }
-            }
-        }
+    if (!d->cells) {
+        st = FA_ERR(err, FA_NOMEM, "cannot build the heatmap: out of memory");
+        goto cleanup;
     }
-    return FA_OK;
+    for (int i = 0; i < d->n_cells; i++) {
+        fa_report_cell *c = &d->cells[i];
+        c->block_m = d->block_ms[i / d->n_block_ns];
+        c->block_n = d->block_ns[i % d->n_block_ns];
+        fill_cell(mine, n, c);
+    }
+cleanup:
+    free(mine);
+    return st;
 }
 
 static int step_cmp(const void *a, const void *b)
@@ -941,7 +951,6 @@ fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, 
     memset(&L, 0, sizeof L);
     memset(d, 0, sizeof *d);
     L.d = d;
-    L.arch = arch;
     copy(d->arch, sizeof d->arch, arch);
     copy(d->db_path, sizeof d->db_path, fa_db_path(db));
 
