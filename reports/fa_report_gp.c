@@ -37,11 +37,12 @@ static void preamble(const fa_report_data *d, const fa_report_plot *p, unsigned 
     fprintf(f, "# fa-tune report: %s\n", p->title);
     fprintf(f, "# Draws %s.dat (same folder). Restyle freely, then redraw with\n", p->stem);
     fprintf(f, "#     gnuplot %s.gp\n", p->stem);
-    fprintf(f, "# which writes %s%s%s beside it.\n", formats & FA_REPORT_PNG ? p->stem : "",
-            formats & FA_REPORT_PNG ? ".png" : "",
-            formats == (FA_REPORT_PNG | FA_REPORT_SVG) ? " and " : "");
-    if (formats & FA_REPORT_SVG)
-        fprintf(f, "#     (and %s.svg)\n", p->stem);
+    char images[2 * FA_REPORT_STEM_MAX + 16];
+    if (formats == (FA_REPORT_PNG | FA_REPORT_SVG))
+        snprintf(images, sizeof images, "%s.png and %s.svg", p->stem, p->stem);
+    else
+        snprintf(images, sizeof images, "%s.%s", p->stem, formats & FA_REPORT_PNG ? "png" : "svg");
+    fprintf(f, "# which writes %s beside it. Unknown values in the data are NaN.\n", images);
     fprintf(f, "if (!exists(\"out\")) out = ");
     gp_str(f, p->stem);
     fprintf(f, "\nset encoding utf8\n");
