@@ -5,7 +5,7 @@
 #
 #   bash bench/gpu_run.sh [--src DIR] [--out DIR] STAGE...
 #
-# Stages: build, info, tests, tune:HD[:STRATEGY[:EXTRA]], peers:HDS, import, compare
+# Stages: build, info, tests, tune:HD[:STRATEGY[:EXTRA]], peers:HDS, compare, pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
 #                             causal and not: FlashAttention's benchmark grid)
 #   peers:64,128,256          bench/peers.py on the same grid, then imported into the DB
@@ -72,7 +72,7 @@ for stage in "$@"; do
             --strategy "$strategy" --db "$DB" $c >"$OUTDIR/tune_hd${hd}_$strategy.txt" \
             2>"$OUTDIR/tune_hd${hd}_$strategy.log"
         rc=$?
-        echo "rc $rc, wall $(echo "$(date +%s.%N) - $t0" | bc) s"
+        echo "rc $rc, wall $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
         tail -6 "$OUTDIR/tune_hd${hd}_$strategy.txt"
         [ $rc = 0 ] || tail -5 "$OUTDIR/tune_hd${hd}_$strategy.log"
         ;;
@@ -86,6 +86,11 @@ for stage in "$@"; do
     compare)
         log compare
         python3 "$ROOT/bench/compare.py" "$DB" | tee "$OUTDIR/compare.md"
+        ;;
+    pack) # fold the WAL into the database and the logs into one archive (few files come back)
+        python3 -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('pragma wal_checkpoint(TRUNCATE)')" "$DB"
+        (cd "$OUTDIR" && tar czf logs.tgz --remove-files ./*.log ./*.txt 2>/dev/null)
+        ls "$OUTDIR"
         ;;
     *)
         echo "unknown stage '$stage'" >&2

@@ -87,6 +87,8 @@ typedef struct cand {
     fa_compile_output out; /* cubin kept until the end for re-timing */
     unsigned char *todo;   /* per class problem: 1 = still to measure (resume) */
     double *ms;            /* per class problem: latest median, -1 none */
+    int64_t *peak;         /* per class problem: measured extra memory, -1 none (re-timing measures
+                              time only, so its record borrows this figure) */
 } cand;
 
 /* A unit of device work. */
@@ -320,6 +322,7 @@ static void do_variant(engine *e, int slot, int ci)
         record_locked(e, &c->v, pi, &m);
         c->todo[i] = 0;
         c->ms[i] = m.status == FA_OK ? m.median_ms : -1;
+        c->peak[i] = m.peak_extra_bytes;
         e->timings++;
         e->st->timed++;
         if (m.status == FA_FAULT)
@@ -354,6 +357,8 @@ static void do_precise(engine *e, int slot, const item *it)
     m.build = c->out.build;
     record_locked(e, &c->v, it->problem, &m);
     c->ms[it->cls_pos] = m.status == FA_OK ? m.median_ms : -1;
+    if (m.peak_extra_bytes >= 0)
+        c->peak[it->cls_pos] = m.peak_extra_bytes;
     e->timings++;
     e->st->timed++;
     fa_progress_timed(&e->prog, c->name, m.status == FA_OK ? m.tflops : -1);
@@ -383,6 +388,8 @@ static void do_finalists(engine *e, int slot, const item *it)
     for (int i = 0; i < n; i++) {
         cand *c = &e->cands[it->finals[i]];
         ms[i].build = c->out.build;
+        if (ms[i].peak_extra_bytes < 0)
+            ms[i].peak_extra_bytes = c->peak[e->pos_of[it->problem]];
         record_locked(e, &c->v, it->problem, &ms[i]);
     }
     pthread_mutex_unlock(&e->mu);
@@ -681,9 +688,11 @@ static fa_status build_candidates(engine *e, fa_err *err)
                 continue;
             c->todo = calloc((size_t)kc->np, 1);
             c->ms = malloc(sizeof(double) * (size_t)kc->np);
-            if (!c->todo || !c->ms) {
+            c->peak = malloc(sizeof(int64_t) * (size_t)kc->np);
+            if (!c->todo || !c->ms || !c->peak) {
                 free(c->todo);
                 free(c->ms);
+                free(c->peak);
                 free(vs);
                 return FA_ERR(err, FA_NOMEM, "out of memory");
             }
@@ -692,6 +701,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
             int left = 0;
             for (int j = 0; j < kc->np; j++) {
                 c->ms[j] = -1;
+                c->peak[j] = -1;
                 int found = 0;
                 if (!o->force) {
                     char pname[FA_PROBLEM_NAME_MAX];
@@ -736,6 +746,7 @@ static void engine_free(engine *e)
         fa_compile_output_release(&e->cands[i].out);
         free(e->cands[i].todo);
         free(e->cands[i].ms);
+        free(e->cands[i].peak);
     }
     for (int k = 0; k < e->ncls; k++)
         free(e->cls[k].probs);
