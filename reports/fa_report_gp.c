@@ -151,6 +151,14 @@ static void peer_line(const fa_report_data *d, int k, int col, int *first, FILE 
     gp_str(f, fa_report_peer_text(d, k, label, sizeof label));
 }
 
+/* fa-tune's line once more, untitled, so it is drawn on top of peers with equal figures. */
+static void fa_tune_on_top(int *first, FILE *f)
+{
+    plot_sep(first, f);
+    fprintf(f, "datafile using 1:(pos($2)) with linespoints lw 2.5 pt 7 ps 1.1 lc rgb "
+               "'" COLOR_FA_TUNE "' notitle");
+}
+
 /* After the peers' lines: their shared version as a line of text in the legend. */
 static void peer_version_entry(const fa_report_data *d, unsigned peers, int *first, FILE *f)
 {
@@ -218,6 +226,7 @@ static void plot_tflops(const fa_report_data *d, const fa_report_plot *p, unsign
                 "ceiling (measured): %%.0f TFLOP/s', ceiling)",
                 fa_dtype_name(pa->dtype));
     }
+    fa_tune_on_top(&first, f);
     term_end(formats, f);
 }
 
@@ -239,6 +248,7 @@ static void plot_speedup(const fa_report_data *d, const fa_report_plot *p, unsig
     peer_version_entry(d, pa->peers_present, &first, f);
     plot_sep(&first, f);
     fprintf(f, "1 with lines dt 2 lw 1.5 lc rgb '" COLOR_EAGER "' title 'eager = 1x'");
+    fa_tune_on_top(&first, f);
     term_end(formats, f);
 }
 
@@ -269,6 +279,7 @@ static void plot_memory(const fa_report_data *d, const fa_report_plot *p, unsign
         if (pa->peers_memory & (1u << k))
             peer_line(d, k, 4 + k, &first, f);
     peer_version_entry(d, pa->peers_memory, &first, f);
+    fa_tune_on_top(&first, f);
     term_end(formats, f);
 }
 
