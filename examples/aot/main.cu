@@ -6,8 +6,9 @@
  * runtime.
  *
  * For every kernel the header holds for this GPU's arch it runs two small problems on random
- * inputs in the kernel's mode -- equal lengths with a ragged last tile, and GQA with
- * seqlen_q != seqlen_k (bottom-right causal) -- and checks O and LSE against an fp32 CPU
+ * inputs in the kernel's mode -- equal lengths with a ragged last tile (the lookup picks the
+ * instance), and GQA with seqlen_q != seqlen_k (bottom-right causal) on that kernel's
+ * instance -- and checks O and LSE against an fp32 CPU
  * reference by fa-tune's criterion (examples/common/fa_example_ref.h).
  *
  * Exit: 0 all match, 3 a numerical mismatch, 1 a CUDA error, 77 no CUDA device (skipped).
@@ -74,7 +75,9 @@ static const instance *find_instance(const fa_dispatch_choice &c)
 
 /* ---- one problem ---------------------------------------------------------------------------- */
 
-static int run_case(int cc, const fa_ex_shape &sh, uint64_t seed)
+/* Run one problem: with kernel == nullptr the lookup chooses the instance, else that kernel of
+ * the table runs. Returns 0 pass, 3 mismatch, 1 CUDA error. */
+static int run_case(int cc, const fa_ex_shape &sh, const fa_dispatch_kernel *kernel, uint64_t seed)
 {
     const size_t nq = (size_t)sh.batch * sh.seqlen_q * sh.heads_q * sh.head_dim;
     const size_t nk = (size_t)sh.batch * sh.seqlen_k * sh.heads_kv * sh.head_dim;
@@ -88,6 +91,19 @@ static int run_case(int cc, const fa_ex_shape &sh, uint64_t seed)
     fa_dispatch_choice c =
         fa_dispatch_lookup(cc, sh.dtype, sh.head_dim, sh.causal, 0, sh.heads_q / sh.heads_kv,
                            sh.seqlen_q > sh.seqlen_k ? sh.seqlen_q : sh.seqlen_k);
+    const char *how = fa_dispatch_source_name(c.source);
+    const char *name = c.entry ? c.entry->name : "(default tiles)";
+    if (kernel) { /* this kernel's tiles instead of the lookup's */
+        c.block_m = kernel->block_m;
+        c.block_n = kernel->block_n;
+        c.warps = kernel->warps;
+        c.stages = kernel->stages;
+        c.q_in_regs = kernel->q_in_regs;
+        c.threads = kernel->threads;
+        c.smem_bytes = kernel->smem_bytes;
+        how = "chosen";
+        name = kernel->name;
+    }
     const instance *inst = find_instance(c);
     if (!inst) {
         std::fprintf(stderr, "no instance for %dx%d w%d s%d (lookup: %s)\n", c.block_m, c.block_n,
@@ -131,9 +147,8 @@ static int run_case(int cc, const fa_ex_shape &sh, uint64_t seed)
                                     o_low.data(), l_low.data());
     std::printf("%-4s %-44s b%d h%d/%d q%d k%d (%s): max|O-ref| %.3g <= %.3g, max|LSE-ref| "
                 "%.3g <= %.3g%s\n",
-                chk.pass ? "ok" : "FAIL", c.entry ? c.entry->name : "(default tiles)", sh.batch,
-                sh.heads_q, sh.heads_kv, sh.seqlen_q, sh.seqlen_k,
-                fa_dispatch_source_name(c.source), chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
+                chk.pass ? "ok" : "FAIL", name, sh.batch, sh.heads_q, sh.heads_kv, sh.seqlen_q,
+                sh.seqlen_k, how, chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
                 chk.bad ? ", non-finite or unwritten values" : "");
     return chk.pass ? 0 : 3;
 }
@@ -176,9 +191,10 @@ int main()
         b.heads_kv = 2;
         b.seqlen_q = 77;
         b.seqlen_k = 333;
-        int rc = run_case(cc, a, 1000u + (uint64_t)i * 16u);
+        /* a: the lookup chooses (here the kernel of this mode); b: this kernel, directly. */
+        int rc = run_case(cc, a, nullptr, 1000u + (uint64_t)i * 16u);
         if (rc == 0)
-            rc = run_case(cc, b, 2000u + (uint64_t)i * 16u);
+            rc = run_case(cc, b, &kk, 2000u + (uint64_t)i * 16u);
         if (rc == 1)
             return 1;
         if (rc > worst)

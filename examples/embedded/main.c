@@ -4,11 +4,12 @@
  * attention through the cubins the header carries (`fa-tune emit --embed-cubin`).
  *
  * For every kernel the header holds for this GPU's arch it runs two small problems on random
- * inputs in the kernel's mode -- one with equal lengths and a ragged last tile, one with GQA
- * and seqlen_q != seqlen_k (bottom-right causal) -- through fa_dispatch_launch (lookup, load,
- * launch), then checks O and LSE against an fp32 CPU reference by fa-tune's criterion
- * (examples/common/fa_example_ref.h). It also shows that an untuned head dim is refused
- * (CUDA_ERROR_NOT_FOUND) rather than run with a kernel the header does not have.
+ * inputs in the kernel's mode -- one with equal lengths and a ragged last tile, launched with
+ * fa_dispatch_launch (the lookup picks the kernel), one with GQA and seqlen_q != seqlen_k
+ * (bottom-right causal), launched on that kernel with fa_dispatch_launch_kernel -- then checks O
+ * and LSE against an fp32 CPU reference by fa-tune's criterion (examples/common/fa_example_ref.h).
+ * It also shows that an untuned head dim is refused (CUDA_ERROR_NOT_FOUND) rather than run with a
+ * kernel the header does not have.
  *
  * Build (see README.md): gcc -std=c99 -O2 -I<dir of fa_dispatch.h> -I/usr/local/cuda/include
  *   main.c -o fa_embedded_example -L/usr/local/cuda/lib64/stubs -lcuda -lm
@@ -37,9 +38,10 @@
         }                                                                                          \
     } while (0)
 
-/* Run one problem through the header's launch API and check it. Returns 0 pass, 3 mismatch,
- * 1 CUDA error. */
-static int run_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, uint64_t seed)
+/* Run one problem through the header's launch API and check it: kernel < 0 lets the lookup
+ * choose (fa_dispatch_launch), else that kernel runs (fa_dispatch_launch_kernel). Returns 0
+ * pass, 3 mismatch, 1 CUDA error. */
+static int run_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, int kernel, uint64_t seed)
 {
     const size_t nq = (size_t)sh->batch * sh->seqlen_q * sh->heads_q * sh->head_dim;
     const size_t nk = (size_t)sh->batch * sh->seqlen_k * sh->heads_kv * sh->head_dim;
@@ -52,6 +54,7 @@ static int run_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, uint64
     fa_fwd_params p;
     fa_dispatch_choice c;
     fa_ex_check chk;
+    const char *name = "", *how = "";
     int rc = 1;
     CUresult r;
 
@@ -73,13 +76,21 @@ static int run_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, uint64
     }
     fa_dispatch_params_bshd(&p, dq, dk, dv, dout, dl, sh->batch, sh->heads_q, sh->heads_kv,
                             sh->seqlen_q, sh->seqlen_k, sh->head_dim, sh->scale);
-    r = fa_dispatch_launch(mod, sh->dtype, sh->causal, 0, &p, NULL, &c);
+    if (kernel < 0) {
+        r = fa_dispatch_launch(mod, sh->dtype, sh->causal, 0, &p, NULL, &c);
+        name = c.entry ? c.entry->name : "(default tiles)";
+        how = fa_dispatch_source_name(c.source);
+    } else {
+        r = fa_dispatch_launch_kernel(mod, kernel, &p, NULL);
+        name = fa_dispatch_kernels(NULL)[kernel].name;
+        how = "chosen";
+    }
     if (r == CUDA_SUCCESS)
         r = cuCtxSynchronize();
     if (r != CUDA_SUCCESS) {
-        const char *name = NULL;
-        cuGetErrorName(r, &name);
-        fprintf(stderr, "fa_dispatch_launch: %s\n", name ? name : "?");
+        const char *what = NULL;
+        cuGetErrorName(r, &what);
+        fprintf(stderr, "launching %s: %s\n", name, what ? what : "?");
         goto cleanup;
     }
     if ((r = cuMemcpyDtoH(o, dout, nq * 2)) || (r = cuMemcpyDtoH(lse, dl, nl * 4))) {
@@ -91,9 +102,8 @@ static int run_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, uint64
     chk = fa_ex_compare(sh, o, lse, o_ref, l_ref, o_low, l_low);
     printf("%-4s %-44s b%d h%d/%d q%d k%d (%s): max|O-ref| %.3g <= %.3g, max|LSE-ref| %.3g <= "
            "%.3g%s\n",
-           chk.pass ? "ok" : "FAIL", c.entry ? c.entry->name : "(default tiles)", sh->batch,
-           sh->heads_q, sh->heads_kv, sh->seqlen_q, sh->seqlen_k, fa_dispatch_source_name(c.source),
-           chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
+           chk.pass ? "ok" : "FAIL", name, sh->batch, sh->heads_q, sh->heads_kv, sh->seqlen_q,
+           sh->seqlen_k, how, chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
            chk.bad ? ", non-finite or unwritten values" : "");
     rc = chk.pass ? 0 : 3;
 
@@ -175,9 +185,10 @@ int main(void)
         b.heads_kv = 2;
         b.seqlen_q = 77;
         b.seqlen_k = 333;
-        rc = run_case(&mod, &a, 1000u + (uint64_t)i * 16u);
+        /* a: the lookup chooses (here the kernel of this mode); b: this kernel, directly. */
+        rc = run_case(&mod, &a, -1, 1000u + (uint64_t)i * 16u);
         if (rc == 0)
-            rc = run_case(&mod, &b, 2000u + (uint64_t)i * 16u);
+            rc = run_case(&mod, &b, i, 2000u + (uint64_t)i * 16u);
         if (rc == 1)
             return 1;
         if (rc > worst)

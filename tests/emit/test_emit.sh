@@ -17,6 +17,9 @@
 #   build_embedded, build_aot
 #               configure and build examples/embedded and examples/aot (the latter against
 #               `cmake --install` of this build)
+#   fake BIN DIR CC RC
+#               run the embedded example against the fake driver in DIR (fake_cuda.c) as a
+#               device of compute capability CC; it must exit RC
 #   run BIN     run an example binary; 77 (skipped) without a GPU or without libcuda
 set -u
 
@@ -226,6 +229,17 @@ build_aot)
     "$CMAKE" --build "$WORK/build" >>"$WORK/build.log" 2>&1 ||
         { cat "$WORK/build.log" >&2; fail "build examples/aot"; }
     echo "examples/aot built: $WORK/build/fa_aot_example"
+    ;;
+
+fake)
+    BIN=$1 DIR=$2 CC=$3 WANT=$4
+    [ -x "$BIN" ] || fail "$BIN not built (its build test must pass first)"
+    [ -e "$DIR/libcuda.so.1" ] || fail "no fake driver in $DIR"
+    LD_LIBRARY_PATH="$DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" FA_FAKE_CC=$CC "$BIN"
+    rc=$?
+    [ $rc -eq "$WANT" ] || fail "the embedded example on the fake driver (cc $CC) exited $rc," \
+        "expected $WANT"
+    echo "fake driver, cc $CC: exit $rc as expected"
     ;;
 
 run)
