@@ -5,7 +5,7 @@
 #
 #   bash bench/gpu_run.sh [--src DIR] [--out DIR] STAGE...
 #
-# Stages: build, info, tests, tune:HD[:STRATEGY[:EXTRA]], peers:HDS, compare, pack
+# Stages: build, info, tests, tune:HD[:STRATEGY[:EXTRA]], peers:HDS, compare, strategies, pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
 #                             causal and not: FlashAttention's benchmark grid)
 #   peers:64,128,256          bench/peers.py on the same grid, then imported into the DB
@@ -87,8 +87,15 @@ for stage in "$@"; do
         log compare
         python3 "$ROOT/bench/compare.py" "$DB" | tee "$OUTDIR/compare.md"
         ;;
+    strategies) # halving (tuned into halving.db) against exhaustive (the main database)
+        log "strategies"
+        python3 "$ROOT/bench/compare_strategies.py" "$DB" "$OUTDIR/${a:-halving}.db" |
+            tee "$OUTDIR/strategies.md" | tail -3
+        ;;
     pack) # fold the WAL into the database and the logs into one archive (few files come back)
-        python3 -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('pragma wal_checkpoint(TRUNCATE)')" "$DB"
+        for db in "$OUTDIR"/*.db; do
+            python3 -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('pragma wal_checkpoint(TRUNCATE)')" "$db"
+        done
         (cd "$OUTDIR" && tar czf logs.tgz --remove-files ./*.log ./*.txt 2>/dev/null)
         ls "$OUTDIR"
         ;;
