@@ -1,9 +1,26 @@
 /*
- * This file implements the GPU worker process (see fa_worker.h): fork, a small message
- * protocol over a socketpair, the watchdog, fault classification and restarts.
+ * This file implements the GPU worker process (see fa_worker.h): fork + exec of the worker
+ * entry point (fa_worker_main_hook), a small message protocol over a socketpair, the
+ * watchdog, fault classification and restarts.
+ *
+ * Why exec: NVRTC loads libcuda and calls cuInit, so once the parent has compiled anything
+ * it has an initialised CUDA driver, and a plain fork()ed child inherits that state in a form
+ * that cannot be used (cuInit in the child fails with CUDA_ERROR_NOT_INITIALIZED: found on an
+ * H100, where every restart after the first compile failed). An exec()ed child starts from a
+ * fresh process image.
+ *
+ * Start: the parent forks; between fork and exec the child makes only async-signal-safe calls
+ * (the parent may have other threads, whose locks the child's copy of memory holds frozen),
+ * then execs "<exe> --fa-tune-worker <fd> <ordinal> <eager budget> <parent pid> <abi>", where
+ * fd is its end of the socket (FD_CLOEXEC cleared) and abi a digest of the wire structs'
+ * sizes. <exe> is /proc/self/exe -- the very file the parent runs, even if it was rebuilt or
+ * deleted since -- or $FA_TUNE_WORKER_EXE. If exec fails the child sends START_FAILED {exec,
+ * errno} and exits 127; a worker whose abi differs sends START_FAILED {abi}.
  *
  * Protocol: every message is a header {magic, type, payload length} and a payload of plain
- * structs (parent and child are the same binary, so layouts agree) plus raw cubin bytes.
+ * structs (parent and child run the same binary, so layouts agree; the abi check refuses a
+ * FA_TUNE_WORKER_EXE of another layout) plus raw cubin bytes.
+ *   child -> parent  START_FAILED {why, errno}  (instead of HELLO: the worker did not start)
  *   child -> parent  HELLO   {status, message, device info, eager availability}
  *   parent -> child  HELPERS {dtype, head dim, size} + cubin      child -> parent  ACK
  *   parent -> child  JOB     {job fields, size} + cubin           child -> parent  RESULT
@@ -15,6 +32,8 @@
 #include "fa_worker.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,6 +42,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -40,8 +60,20 @@ enum {
     MSG_RESULT,
     MSG_RETIME,
     MSG_RESULT_N,
-    MSG_STOP
+    MSG_STOP,
+    /* A fixed value with a fixed payload (two int32): understood across builds, which is
+     * what the abi check needs to report a mismatch. */
+    MSG_START_FAILED = 0x100
 };
+
+/* MSG_START_FAILED's first field. */
+enum { START_EXEC = 1, START_ABI = 2 };
+
+#define FA_WORKER_FLAG "--fa-tune-worker"
+/* The child's exit status when exec fails (the shell's "cannot run"). */
+#define FA_WORKER_EXIT_EXEC 127
+/* fa_worker_main_hook's answer to a malformed worker invocation (a usage error). */
+#define FA_WORKER_EXIT_USAGE 2
 
 typedef struct wire_hdr {
     uint32_t magic, type;
@@ -88,6 +120,8 @@ typedef struct wire_result {
 struct fa_worker {
     int ordinal;
     fa_worker_opts opts;
+    char exe[PATH_MAX];      /* what the child execs: /proc/self/exe or $FA_TUNE_WORKER_EXE */
+    char exe_name[PATH_MAX]; /* the same, as messages and the child's argv[0] name it */
     pid_t pid;
     int fd;
     int alive;
@@ -180,15 +214,15 @@ static int send_msg(int fd, uint32_t type, const void *a, size_t na, const void 
     return 0;
 }
 
-/* Read one message of an expected type; *payload is malloc'ed (caller frees). */
-static int recv_msg(int fd, uint32_t type, void **payload, size_t *len, double deadline)
+/* Read one message of any type; *payload is malloc'ed (caller frees). */
+static int recv_any(int fd, uint32_t *type, void **payload, size_t *len, double deadline)
 {
     wire_hdr h;
     *payload = NULL;
     int rc = read_all(fd, &h, sizeof h, deadline);
     if (rc)
         return rc;
-    if (h.magic != FA_WIRE_MAGIC || h.type != type || h.len > ((uint64_t)1 << 34))
+    if (h.magic != FA_WIRE_MAGIC || h.len > ((uint64_t)1 << 34))
         return -1;
     void *p = malloc(h.len > 0 ? (size_t)h.len : 1);
     if (!p)
@@ -198,9 +232,39 @@ static int recv_msg(int fd, uint32_t type, void **payload, size_t *len, double d
         free(p);
         return rc;
     }
+    *type = h.type;
     *payload = p;
     *len = (size_t)h.len;
     return 0;
+}
+
+/* Read one message of an expected type; *payload is malloc'ed (caller frees). */
+static int recv_msg(int fd, uint32_t type, void **payload, size_t *len, double deadline)
+{
+    uint32_t got = 0;
+    int rc = recv_any(fd, &got, payload, len, deadline);
+    if (rc == 0 && got != type) {
+        free(*payload);
+        *payload = NULL;
+        return -1;
+    }
+    return rc;
+}
+
+/* A digest of the layouts both ends must agree on: a worker from another build (through
+ * FA_TUNE_WORKER_EXE) is refused at the door instead of misreading jobs. */
+static uint64_t wire_abi(void)
+{
+    const uint64_t sizes[] = {
+        sizeof(wire_hdr),          sizeof(wire_status),    sizeof(wire_hello),
+        sizeof(wire_helpers),      sizeof(wire_job),       sizeof(wire_result),
+        sizeof(fa_device_info),    sizeof(fa_problem),     sizeof(fa_variant),
+        sizeof(fa_build_info),     sizeof(fa_timing_opts), sizeof(fa_measurement),
+        sizeof(fa_harness_detail), FA_RETIME_MAX};
+    uint64_t h = FA_WIRE_MAGIC;
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        h = mix64(h ^ (sizes[i] + 0x9E3779B97F4A7C15ull * (i + 1)));
+    return h;
 }
 
 /* ---- the child ------------------------------------------------------------------------- */
@@ -292,14 +356,12 @@ static void child_retime(fa_runner *r, int fd, const void *payload, size_t len)
     send_msg(fd, MSG_RESULT_N, &s, sizeof s, ms, (size_t)s.n * sizeof ms[0]);
 }
 
-#if defined(__GNUC__)
-__attribute__((noreturn))
-#endif
-static void
-child_main(int fd, int ordinal, const fa_worker_opts *o, pid_t parent)
+/* The worker process, after exec (fa_worker_main_hook). */
+_Noreturn static void child_main(int fd, int ordinal, int64_t eager_budget_bytes, pid_t parent)
 {
     /* Ctrl-C goes to the whole process group: the parent decides what an interrupt means,
-     * the child must not die of it and be mistaken for a fault. */
+     * the child must not die of it and be mistaken for a fault. (Ignored before exec too, so
+     * there is no window; set again for a worker started by hand.) */
     signal(SIGINT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -310,7 +372,7 @@ child_main(int fd, int ordinal, const fa_worker_opts *o, pid_t parent)
     memset(&hello, 0, sizeof hello);
     fa_err e;
     fa_err_clear(&e);
-    fa_runner_opts ro = {o->eager_budget_bytes, 0};
+    fa_runner_opts ro = {eager_budget_bytes, 0};
     fa_runner *r = NULL;
     status_set(&hello.s, fa_runner_new(ordinal, &ro, &r, &e), &e);
     if (r) {
@@ -355,7 +417,48 @@ child_main(int fd, int ordinal, const fa_worker_opts *o, pid_t parent)
     if (r && !fa_runner_poisoned(r))
         fa_runner_free(r);
     close(fd);
-    _exit(0); /* never exit(): it would flush stdio buffers inherited from the parent */
+    /* Never exit(): the driver's and the program's exit handlers must not run over a context
+     * a fault poisoned (they can hang), and the program's main() has nothing to add. */
+    _exit(0);
+}
+
+static int parse_ll(const char *s, long long lo, long long hi, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno || end == s || *end || x < lo || x > hi)
+        return -1;
+    *out = x;
+    return 0;
+}
+
+int fa_worker_main_hook(int argc, char **argv)
+{
+    if (argc < 2 || !argv || !argv[1] || strcmp(argv[1], FA_WORKER_FLAG) != 0)
+        return -1;
+    long long fd = -1, ordinal = 0, budget = 0, parent = 0;
+    if (argc != 7 || parse_ll(argv[2], 0, INT_MAX, &fd) ||
+        parse_ll(argv[3], 0, INT_MAX, &ordinal) || parse_ll(argv[4], 0, INT64_MAX, &budget) ||
+        parse_ll(argv[5], 1, INT_MAX, &parent))
+        return FA_WORKER_EXIT_USAGE;
+    char *end = NULL;
+    errno = 0;
+    const unsigned long long abi = strtoull(argv[6], &end, 16);
+    if (errno || end == argv[6] || *end)
+        return FA_WORKER_EXIT_USAGE;
+    /* Only a socket is a parent's end: never talk the protocol into a terminal or a file. */
+    struct stat sb;
+    if (fstat((int)fd, &sb) != 0 || !S_ISSOCK(sb.st_mode))
+        return FA_WORKER_EXIT_USAGE;
+    fcntl((int)fd, F_SETFD, FD_CLOEXEC); /* nothing the worker might run inherits it */
+    if ((uint64_t)abi != wire_abi()) {
+        const int32_t why[2] = {START_ABI, 0};
+        send_msg((int)fd, MSG_START_FAILED, why, sizeof why, NULL, 0);
+        close((int)fd);
+        return FA_WORKER_EXIT_USAGE;
+    }
+    child_main((int)fd, (int)ordinal, (int64_t)budget, (pid_t)parent);
 }
 
 /* ---- the parent ------------------------------------------------------------------------ */
@@ -367,8 +470,9 @@ void fa_worker_opts_default(fa_worker_opts *o)
     o->start_timeout_s = 120;
 }
 
-/* Collect the child (killing it first if asked, or if it lingers) and say how it ended. */
-static void reap(fa_worker *w, int kill_first, char *why, size_t n)
+/* Collect the child (killing it first if asked, or if it lingers) and say how it ended.
+ * Returns its wait status, or -1 when there was none to collect. */
+static int reap(fa_worker *w, int kill_first, char *why, size_t n)
 {
     if (w->fd >= 0)
         close(w->fd);
@@ -377,7 +481,7 @@ static void reap(fa_worker *w, int kill_first, char *why, size_t n)
     if (w->pid <= 0) {
         if (why)
             copy_str(why, n, "worker was not running");
-        return;
+        return -1;
     }
     if (kill_first)
         kill(w->pid, SIGKILL);
@@ -401,7 +505,26 @@ static void reap(fa_worker *w, int kill_first, char *why, size_t n)
         else
             snprintf(why, n, "worker vanished");
     }
+    const int collected = got == w->pid;
     w->pid = -1;
+    return collected ? status : -1;
+}
+
+/* The child's side of spawn, between fork and exec: async-signal-safe calls only (see the
+ * file comment). Everything it needs was prepared by the parent before fork. */
+_Noreturn static void exec_child(int fd, const char *exe, char *const *argv,
+                                 const struct sigaction *ignore, const sigset_t *none)
+{
+    /* Ctrl-C must not kill a worker that is still starting (ignored dispositions survive
+     * exec); a mask inherited from the forking thread must not block the worker's signals. */
+    sigaction(SIGINT, ignore, NULL);
+    sigprocmask(SIG_SETMASK, none, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGKILL); /* kept across exec; the worker checks its parent */
+    if (fcntl(fd, F_SETFD, 0) == 0)   /* the socket must survive exec */
+        execv(exe, argv);
+    const int32_t why[2] = {START_EXEC, errno};
+    send_msg(fd, MSG_START_FAILED, why, sizeof why, NULL, 0);
+    _exit(FA_WORKER_EXIT_EXEC);
 }
 
 static fa_status spawn(fa_worker *w, fa_err *err)
@@ -409,7 +532,23 @@ static fa_status spawn(fa_worker *w, fa_err *err)
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
         return FA_ERR(err, FA_ERROR, "cannot create the worker socket: %s", strerror(errno));
-    const pid_t parent = getpid();
+    /* The exec'd worker's arguments, and the signal settings, made before fork: after it
+     * the child may not call snprintf or malloc. */
+    char flag[] = FA_WORKER_FLAG, a_fd[24], a_ord[24], a_budget[32], a_parent[24], a_abi[24];
+    snprintf(a_fd, sizeof a_fd, "%d", sv[1]);
+    snprintf(a_ord, sizeof a_ord, "%d", w->ordinal);
+    snprintf(a_budget, sizeof a_budget, "%lld",
+             (long long)(w->opts.eager_budget_bytes > 0 ? w->opts.eager_budget_bytes : 0));
+    snprintf(a_parent, sizeof a_parent, "%ld", (long)getpid());
+    snprintf(a_abi, sizeof a_abi, "%llx", (unsigned long long)wire_abi());
+    char *const argv[] = {w->exe_name, flag, a_fd, a_ord, a_budget, a_parent, a_abi, NULL};
+    struct sigaction ignore;
+    memset(&ignore, 0, sizeof ignore);
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    sigset_t none;
+    sigemptyset(&none);
+
     const pid_t pid = fork();
     if (pid < 0) {
         close(sv[0]);
@@ -418,7 +557,7 @@ static fa_status spawn(fa_worker *w, fa_err *err)
     }
     if (pid == 0) {
         close(sv[0]);
-        child_main(sv[1], w->ordinal, &w->opts, parent);
+        exec_child(sv[1], w->exe, argv, &ignore, &none);
     }
     close(sv[1]);
     w->fd = sv[0];
@@ -428,14 +567,40 @@ static fa_status spawn(fa_worker *w, fa_err *err)
 
     void *payload = NULL;
     size_t len = 0;
-    int rc = recv_msg(w->fd, MSG_HELLO, &payload, &len, now_s() + w->opts.start_timeout_s);
-    if (rc || len < sizeof(wire_hello)) {
+    uint32_t type = 0;
+    int rc = recv_any(w->fd, &type, &payload, &len, now_s() + w->opts.start_timeout_s);
+    if (rc == 0 && type == MSG_START_FAILED) {
+        int32_t why[2] = {0, 0};
+        if (len >= sizeof why)
+            memcpy(why, payload, sizeof why);
+        free(payload);
+        reap(w, 1, NULL, 0);
+        if (why[0] == START_ABI)
+            return FA_ERR(err, FA_ERROR,
+                          "cannot start the GPU worker '%s': it is another build of fa-tune "
+                          "(its messages do not match this one's); point FA_TUNE_WORKER_EXE at "
+                          "this build or unset it",
+                          w->exe_name);
+        return FA_ERR(err, FA_ERROR, "cannot start the GPU worker '%s': %s", w->exe_name,
+                      strerror(why[1]));
+    }
+    if (rc || type != MSG_HELLO || len < sizeof(wire_hello)) {
         char why[256];
-        reap(w, rc == -2, why, sizeof why);
+        /* A timeout or a garbled greeting: kill it. An end of stream: it is exiting. */
+        const int ws = reap(w, rc != -1, why, sizeof why);
         free(payload);
         if (rc == -2)
             return FA_ERR(err, FA_ERROR, "GPU worker for device %d did not start in %g s",
                           w->ordinal, w->opts.start_timeout_s);
+        if (ws != -1 && WIFEXITED(ws) && WEXITSTATUS(ws) == FA_WORKER_EXIT_EXEC)
+            return FA_ERR(err, FA_ERROR, "cannot start the GPU worker '%s': exec failed (%s)",
+                          w->exe_name, why);
+        if (ws != -1 && WIFEXITED(ws))
+            /* Not killed, no greeting: the program did not run as a worker. */
+            return FA_ERR(err, FA_ERROR,
+                          "GPU worker for device %d failed to start: %s without answering "
+                          "('%s' must call fa_worker_main_hook first thing in main)",
+                          w->ordinal, why, w->exe_name);
         return FA_ERR(err, FA_ERROR, "GPU worker for device %d failed to start: %s", w->ordinal,
                       why);
     }
@@ -451,6 +616,32 @@ static fa_status spawn(fa_worker *w, fa_err *err)
     copy_str(w->eager_why, sizeof w->eager_why, h->eager_why);
     fa_device_nvrtc_arch(&w->info, w->arch, sizeof w->arch);
     free(payload);
+    return FA_OK;
+}
+
+/* The program the children exec: $FA_TUNE_WORKER_EXE, else this process's own executable.
+ * /proc/self/exe itself is exec'd, not the name it links to: it is the very file this process
+ * runs even if a rebuild replaced or deleted that name meanwhile, so the worker always speaks
+ * this build's protocol. The name is kept for messages. */
+static fa_status find_exe(fa_worker *w, fa_err *err)
+{
+    const char *env = getenv("FA_TUNE_WORKER_EXE");
+    if (env && *env) {
+        if (strlen(env) >= sizeof w->exe)
+            return FA_ERR(err, FA_INVALID, "FA_TUNE_WORKER_EXE is longer than %d bytes",
+                          (int)sizeof w->exe - 1);
+        copy_str(w->exe, sizeof w->exe, env);
+        copy_str(w->exe_name, sizeof w->exe_name, env);
+        return FA_OK;
+    }
+    const ssize_t k = readlink("/proc/self/exe", w->exe_name, sizeof w->exe_name - 1);
+    if (k < 0)
+        return FA_ERR(err, FA_ERROR,
+                      "cannot find this program's executable to start the GPU worker (readlink "
+                      "'/proc/self/exe': %s); set FA_TUNE_WORKER_EXE to it",
+                      strerror(errno));
+    w->exe_name[k] = 0;
+    copy_str(w->exe, sizeof w->exe, "/proc/self/exe");
     return FA_OK;
 }
 
@@ -470,7 +661,9 @@ fa_status fa_worker_start(int ordinal, const fa_worker_opts *opts, fa_worker **o
     w->fd = -1;
     w->pid = -1;
     w->seed_state = mix64((uint64_t)getpid() ^ (uint64_t)(now_s() * 1e9));
-    fa_status st = spawn(w, err);
+    fa_status st = find_exe(w, err);
+    if (st == FA_OK)
+        st = spawn(w, err);
     if (st != FA_OK) {
         free(w);
         return st;

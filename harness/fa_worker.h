@@ -3,11 +3,18 @@
  * and a restart, never the sweep.
  *
  * This file implements nothing itself; it declares the API the tuning engine and `fa-tune
- * bench` use (fa_worker.c). A worker is a forked child that owns device N's CUDA context
+ * bench` use (fa_worker.c). A worker is a child process that owns device N's CUDA context
  * (fa_runner.h). The parent compiles (the variant's cubin comes with each job; the helper
- * kernels are compiled here, in the parent, for the child's arch and sent once per child) and
- * never touches CUDA itself: a process that called cuInit must not fork a worker, because a
- * CUDA context does not survive fork. The child never runs NVRTC.
+ * kernels are compiled here, in the parent, for the child's arch and sent once per child); the
+ * child never runs NVRTC.
+ *
+ * Fork + exec. The child is this same program, fork()ed and exec()ed with hidden arguments
+ * (`<exe> --fa-tune-worker ...`), so it starts from a fresh process image: NVRTC initialises
+ * the CUDA driver in the parent (libnvrtc calls cuInit), and CUDA state does not survive a
+ * plain fork (the child's cuInit fails with CUDA_ERROR_NOT_INITIALIZED). Every program that
+ * starts workers must therefore call fa_worker_main_hook first thing in main(). <exe> is the
+ * parent's own executable (/proc/self/exe), or $FA_TUNE_WORKER_EXE when set (a program that
+ * calls the hook and is the same build: the child checks the message layouts agree).
  *
  * Faults. When a kernel poisons the child's context (illegal address, misaligned access,
  * launch failure, trap), the child reports the job as FA_FAULT with the driver's reason and
@@ -17,9 +24,9 @@
  * job. Measurements already returned are never touched again, so no fault loses one.
  *
  * Threads: one thread at a time per worker. Workers for different devices are independent.
- * Start workers before creating threads when you can; a later restart forks from a
- * multithreaded process, which is safe here because the child only allocates, dlopen()s the
- * driver and talks over its socket (glibc resets malloc and loader locks in the child).
+ * Starting or restarting a worker from a multithreaded process is safe: between fork and exec
+ * the child makes only async-signal-safe calls, and the parent's descriptors that are not
+ * close-on-exec are the only ones a worker inherits besides its socket.
  *
  * Ownership: fa_worker_start returns a worker the caller stops with fa_worker_stop (NULL is
  * a no-op). The compiler in the options is borrowed and must outlive the worker. Jobs and
@@ -43,9 +50,23 @@ typedef struct fa_worker_opts {
 
 void fa_worker_opts_default(fa_worker_opts *o);
 
-/* Fork the child for device `ordinal` and wait for it to report the device. FA_NO_DEVICE
- * (no driver, no GPU, no such ordinal) with the child's one-line reason; *out is written
- * only on success. */
+/*
+ * The worker's entry point: call it first thing in main() of every program that starts
+ * workers, and return what it returns when that is not -1:
+ *     int rc = fa_worker_main_hook(argc, argv);
+ *     if (rc >= 0)
+ *         return rc;
+ * Returns -1 when argv is not a worker invocation (argv[1] is not "--fa-tune-worker"): the
+ * program goes on as usual. For a worker invocation it runs the worker and ends the process
+ * itself with _exit (no exit handlers may run over a CUDA context a fault poisoned), so it
+ * returns only for a malformed one: 2, a usage error (it prints nothing).
+ */
+int fa_worker_main_hook(int argc, char **argv);
+
+/* Start the child for device `ordinal` (fork + exec, above) and wait for it to report the
+ * device. FA_NO_DEVICE (no driver, no GPU, no such ordinal) with the child's one-line reason;
+ * FA_ERROR "cannot start the GPU worker '<exe>': <why>" when the program cannot be exec'd or
+ * is another build. *out is written only on success. */
 fa_status fa_worker_start(int ordinal, const fa_worker_opts *opts, fa_worker **out, fa_err *err);
 
 /* The device the worker runs on, as its child reported it (valid while the worker lives). */
@@ -54,7 +75,7 @@ const fa_device_info *fa_worker_device(const fa_worker *w);
 const char *fa_worker_nvrtc_arch(const fa_worker *w);
 /* NULL when the eager baseline works on this worker, else why not. */
 const char *fa_worker_eager_unavailable(const fa_worker *w);
-/* How many times the child was restarted after a fault. */
+/* How many times a fresh child was started (successfully) after a fault or a lost child. */
 int fa_worker_restarts(const fa_worker *w);
 
 /*

@@ -8,6 +8,7 @@
 
 #include "fa_cli.h"
 #include "fa_commands.h"
+#include "fa_worker.h"
 
 static const struct command {
     const char *name;
@@ -50,6 +51,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* A GPU worker this program started for itself (fa_worker.h): nothing else runs. */
+    const int worker_rc = fa_worker_main_hook(argc, argv);
+    if (worker_rc >= 0)
+        return worker_rc;
     if (argc < 2) {
         usage(stderr);
         return FA_EXIT_USAGE;

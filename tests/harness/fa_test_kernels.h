@@ -6,7 +6,11 @@
  * This file implements the test-only kernel source; it is a C string, not a template, because
  * it must never ship in the binary's embedded templates.
  *   fa_test_good       correct: the reference's algorithm, writing the input dtype
- *   fa_test_skip_tile  correct except that one CTA returns early: a tile of O/LSE unwritten
+ *   fa_test_skip_tile  correct except that one CTA returns early: a tile of O/LSE unwritten --
+ *                      the last row block of sequence 0, head 0 (not the grid's last block:
+ *                      under varlen the grid is sized for the longest sequence, and its last
+ *                      block holds no rows of a shorter sequence 0, so skipping it skipped
+ *                      nothing)
  *   fa_test_nan        correct, then one NaN written into O
  *   fa_test_wrong      the softmax scale off by 5%: finite, fully written, numerically wrong
  *   fa_test_fault      writes to a low address no allocation ever has: an illegal address
@@ -27,7 +31,8 @@
     "extern \"C\" __global__ void __launch_bounds__(256)\n"                                        \
     "fa_test_skip_tile(const __grid_constant__ fa_fwd_params p)\n"                                 \
     "{\n"                                                                                          \
-    "    if (blockIdx.x == gridDim.x - 1 && blockIdx.y == 0 && blockIdx.z == 0) return;\n"         \
+    "    const int last = (fa_ref_locate(p, 0, 0).sq - 1) / FA_REF_BM;\n"                          \
+    "    if (blockIdx.x == last && blockIdx.y == 0 && blockIdx.z == 0) return;\n"                  \
     "    fa_ref_attention_cta<ELEM, ELEM, HD>(p, CAUSAL);\n"                                       \
     "}\n"                                                                                          \
     "extern \"C\" __global__ void __launch_bounds__(256)\n"                                        \

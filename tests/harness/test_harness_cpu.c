@@ -10,13 +10,22 @@
  *   driver     libcuda is loaded at run time: a missing or stub library is FA_NO_DEVICE with a
  *              one-line reason; cuBLAS (the eager baseline's) loads where the toolkit is
  *   worker     the worker process starts and reports its device, or says there is none in
- *              one line (FA_NO_DEVICE) -- the fork/handshake path on any machine
+ *              one line (FA_NO_DEVICE) -- the fork/exec/handshake path on any machine
+ *   worker_exec  workers are exec'd, not just forked: one started after the parent ran NVRTC
+ *              (which initialises the CUDA driver in the parent) still starts, and its greeting
+ *              comes from the exec'd program (FA_TUNE_WORKER_EXE pointed at a wrapper that
+ *              records its arguments); a missing or hook-less FA_TUNE_WORKER_EXE is a clear
+ *              error; fa_worker_main_hook tells worker invocations from others
  * Usage: test_harness_cpu <name>. Each failure prints what differed and where.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "fa_cpu_reference.h"
 #include "fa_driver.h"
@@ -456,8 +465,178 @@ static void test_worker(void)
     fa_compiler_free(c);
 }
 
+/* An executable shell script at dir/name with the given body. */
+static int write_script(char *path, size_t n, const char *dir, const char *name, const char *body)
+{
+    snprintf(path, n, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "#!/bin/sh\n%s", body);
+    if (fclose(f) != 0)
+        return -1;
+    return chmod(path, 0755);
+}
+
+static void test_worker_exec(void)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_compiler *c = NULL;
+    if (fa_compiler_new(NULL, &c, &err) != FA_OK) {
+        CHECK(0, "no compiler: %s", err.msg);
+        return;
+    }
+    fa_worker_opts o;
+    fa_worker_opts_default(&o);
+    o.compiler = c;
+    o.start_timeout_s = 60;
+
+    /* The parent runs NVRTC first: libnvrtc loads libcuda and calls cuInit here, which a
+     * merely forked child inherited in a state its own cuInit refused
+     * (CUDA_ERROR_NOT_INITIALIZED) -- the H100 regression this test guards. */
+    char src[8192];
+    fa_test_kernel_source(src, sizeof src, FA_DTYPE_FP16, 64, 0);
+    fa_compile_output out;
+    memset(&out, 0, sizeof out);
+    fa_status st = fa_compile_source(c, src, "fa_test_good", "sm_90", NULL, 0, &out, &err);
+    CHECK(st == FA_OK && out.status == FA_OK, "NVRTC in the parent: %s",
+          st != FA_OK ? err.msg : fa_status_str(out.status));
+    fa_compile_output_release(&out);
+
+    /* On a GPU machine this is the regression itself; without one, the child's reason. */
+    fa_worker *w = NULL;
+    fa_err_clear(&err);
+    st = fa_worker_start(0, &o, &w, &err);
+    if (st == FA_OK) {
+        printf("worker after NVRTC: %s (%s)\n", fa_worker_device(w)->name, fa_worker_nvrtc_arch(w));
+        fa_worker_stop(w);
+        w = NULL;
+    } else {
+        printf("worker after NVRTC: no device: %s\n", err.msg);
+        CHECK(st == FA_NO_DEVICE, "status %s: %s", fa_status_str(st), err.msg);
+        CHECK(!strstr(err.msg, "NOT_INITIALIZED"), "the child inherited the parent's driver: %s",
+              err.msg);
+        CHECK(!strstr(err.msg, "start"), "the worker did not start: %s", err.msg);
+        CHECK(err.msg[0] && !strchr(err.msg, '\n'), "reason must be one line: '%s'", err.msg);
+    }
+
+    /* The greeting comes through the exec'd program: a wrapper records how it was run and
+     * execs this test binary, whose main() calls the hook. No driver is forced (the child's
+     * environment is the parent's) so the answer is the child's own one-line reason. */
+    char self[4096], dir[] = "/tmp/fa_worker_exec_XXXXXX", wrap[4200], mark[4200], mute[4200];
+    ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+    CHECK(k > 0, "readlink /proc/self/exe: %s", strerror(errno));
+    if (k <= 0 || !mkdtemp(dir)) {
+        CHECK(0, "no temporary directory: %s", strerror(errno));
+        fa_compiler_free(c);
+        return;
+    }
+    self[k] = 0;
+    snprintf(mark, sizeof mark, "%s/argv", dir);
+    char body[9000];
+    snprintf(body, sizeof body, "echo \"$@\" > '%s'\nexec '%s' \"$@\"\n", mark, self);
+    CHECK(write_script(wrap, sizeof wrap, dir, "wrap.sh", body) == 0, "cannot write %s", wrap);
+    CHECK(write_script(mute, sizeof mute, dir, "mute.sh", "exit 0\n") == 0, "cannot write %s",
+          mute);
+
+    setenv("FA_TUNE_LIBCUDA", "/nonexistent/libcuda.so.1", 1);
+    setenv("FA_TUNE_WORKER_EXE", wrap, 1);
+    fa_err_clear(&err);
+    w = NULL;
+    st = fa_worker_start(0, &o, &w, &err);
+    printf("through %s: %s: %s\n", wrap, fa_status_str(st), err.msg);
+    CHECK(st == FA_NO_DEVICE && strstr(err.msg, "no CUDA driver") &&
+              strstr(err.msg, "/nonexistent/libcuda.so.1") && !strchr(err.msg, '\n'),
+          "the exec'd child's no-driver reason: %s: '%s'", fa_status_str(st), err.msg);
+    char args[512] = "";
+    FILE *f = fopen(mark, "r");
+    if (f) {
+        if (!fgets(args, sizeof args, f))
+            args[0] = 0;
+        fclose(f);
+    }
+    printf("the worker ran as: %s", args[0] ? args : "(nothing recorded)\n");
+    CHECK(!strncmp(args, "--fa-tune-worker ", 17), "the wrapper was not exec'd as the worker: '%s'",
+          args);
+    fa_worker_stop(w); /* NULL unless a device appeared, which the check above reported */
+
+    /* Without the override, the default (this binary) gives the same answer. */
+    unsetenv("FA_TUNE_WORKER_EXE");
+    fa_err_clear(&err);
+    w = NULL;
+    st = fa_worker_start(0, &o, &w, &err);
+    CHECK(st == FA_NO_DEVICE && strstr(err.msg, "no CUDA driver"),
+          "default executable, no driver: %s: '%s'", fa_status_str(st), err.msg);
+    fa_worker_stop(w);
+    unsetenv("FA_TUNE_LIBCUDA");
+
+    /* A program that cannot be exec'd, and one that runs but is not a worker. */
+    setenv("FA_TUNE_WORKER_EXE", "/nonexistent", 1);
+    fa_err_clear(&err);
+    w = NULL;
+    st = fa_worker_start(0, &o, &w, &err);
+    printf("FA_TUNE_WORKER_EXE=/nonexistent: %s: %s\n", fa_status_str(st), err.msg);
+    char want[256];
+    snprintf(want, sizeof want, "cannot start the GPU worker '/nonexistent': %s", strerror(ENOENT));
+    CHECK(st == FA_ERROR && !strcmp(err.msg, want), "%s: '%s', want '%s'", fa_status_str(st),
+          err.msg, want);
+    fa_worker_stop(w);
+
+    setenv("FA_TUNE_WORKER_EXE", mute, 1);
+    fa_err_clear(&err);
+    w = NULL;
+    st = fa_worker_start(0, &o, &w, &err);
+    printf("FA_TUNE_WORKER_EXE=%s: %s: %s\n", mute, fa_status_str(st), err.msg);
+    CHECK(st == FA_ERROR && strstr(err.msg, "fa_worker_main_hook") && strstr(err.msg, mute) &&
+              !strchr(err.msg, '\n'),
+          "a program without the hook: %s: '%s'", fa_status_str(st), err.msg);
+    fa_worker_stop(w);
+    unsetenv("FA_TUNE_WORKER_EXE");
+
+    /* The hook: -1 for anything else; 2 for a malformed worker invocation or a non-socket fd
+     * (never a worker run here: that would end this process); a socket from another build is
+     * answered with START_FAILED before the hook returns 2. */
+    char a0[] = "test", a1[] = "worker", flag[] = "--fa-tune-worker", bad[] = "x", one[] = "1",
+         zero[] = "0", pid[24], fdarg[24];
+    char *plain[] = {a0, a1, NULL}, *none[] = {a0, NULL}, *short_[] = {a0, flag, bad, NULL};
+    CHECK(fa_worker_main_hook(2, plain) == -1, "'test worker' is not a worker invocation");
+    CHECK(fa_worker_main_hook(1, none) == -1, "no arguments is not a worker invocation");
+    CHECK(fa_worker_main_hook(3, short_) == 2, "a malformed worker invocation is exit status 2");
+    snprintf(pid, sizeof pid, "%ld", (long)getppid());
+    int pfd[2];
+    if (pipe(pfd) == 0) {
+        snprintf(fdarg, sizeof fdarg, "%d", pfd[1]);
+        char *notsock[] = {a0, flag, fdarg, zero, zero, pid, one, NULL};
+        CHECK(fa_worker_main_hook(7, notsock) == 2, "a pipe is not a worker's socket");
+        close(pfd[0]);
+        close(pfd[1]);
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
+        snprintf(fdarg, sizeof fdarg, "%d", sv[1]);
+        char *other[] = {a0, flag, fdarg, zero, zero, pid, zero, NULL}; /* abi 0: no build's */
+        CHECK(fa_worker_main_hook(7, other) == 2, "another build's worker is exit status 2");
+        unsigned char hdr[16];
+        ssize_t got = read(sv[0], hdr, sizeof hdr);
+        CHECK(got == (ssize_t)sizeof hdr, "another build's worker says so before exiting (%zd)",
+              got);
+        close(sv[0]); /* the hook closed sv[1] */
+    }
+
+    unlink(wrap);
+    unlink(mute);
+    unlink(mark);
+    rmdir(dir);
+    fa_compiler_free(c);
+}
+
 int main(int argc, char **argv)
 {
+    /* The workers are this program, exec'd (fa_worker.h). */
+    const int worker_rc = fa_worker_main_hook(argc, argv);
+    if (worker_rc >= 0)
+        return worker_rc;
     const char *t = argc > 1 ? argv[1] : "";
     if (!strcmp(t, "reference"))
         test_reference();
@@ -471,8 +650,11 @@ int main(int argc, char **argv)
         test_driver();
     else if (!strcmp(t, "worker"))
         test_worker();
+    else if (!strcmp(t, "worker_exec"))
+        test_worker_exec();
     else {
-        fprintf(stderr, "usage: test_harness_cpu reference|layout|stats|compile|driver|worker\n");
+        fprintf(stderr, "usage: test_harness_cpu "
+                        "reference|layout|stats|compile|driver|worker|worker_exec\n");
         return 2;
     }
     printf("%s: %d failure(s)\n", t, failures);

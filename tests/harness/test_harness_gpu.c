@@ -512,6 +512,10 @@ static int test_timing(void)
 
 int main(int argc, char **argv)
 {
+    /* The workers are this program, exec'd (fa_worker.h). */
+    const int worker_rc = fa_worker_main_hook(argc, argv);
+    if (worker_rc >= 0)
+        return worker_rc;
     const char *t = argc > 1 ? argv[1] : "";
     int rc;
     if (!strcmp(t, "reference"))
