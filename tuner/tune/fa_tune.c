@@ -74,6 +74,8 @@ typedef struct tclass {
     int *probs;     /* indices into opts->problems */
     int np;
     fa_problem check;
+    int rung0[2]; /* halving: class positions of the shortest and longest problem */
+    int nrung0;
 } tclass;
 
 enum { CAND_PENDING = 0, CAND_READY, CAND_OUT };
@@ -86,7 +88,9 @@ typedef struct cand {
     int passed;            /* check passed: may be timed */
     fa_compile_output out; /* cubin kept until the end for re-timing */
     unsigned char *todo;   /* per class problem: 1 = still to measure (resume) */
-    double *ms;            /* per class problem: latest median, -1 none */
+    double *ms;            /* per class problem: latest stored median, -1 none */
+    double *quick;         /* halving rung 0: quick median per class problem (never stored:
+                              3 repetitions rank candidates, they are not results), -1 none */
     int64_t *peak;         /* per class problem: measured extra memory, -1 none (re-timing measures
                               time only, so its record borrows this figure) */
 } cand;
@@ -125,7 +129,8 @@ typedef struct engine {
     double t0;
     int timings; /* (variant, problem) timings done, for the budget */
     fa_progress prog;
-    fa_timing_opts quick;
+    fa_timing_opts quick;  /* halving rung 0 */
+    fa_timing_opts medium; /* halving rung 1: 10 repetitions, short warm-up */
 } engine;
 
 static int budget_spent(engine *e)
@@ -254,8 +259,44 @@ static void do_eager(engine *e, int slot, int pi)
     pthread_mutex_unlock(&e->mu);
 }
 
+/* Halving rung 0: quick timings of a checked candidate on its class's shortest and longest
+ * problem, kept in memory to rank candidates; nothing is stored. */
+static void rung0(engine *e, int slot, int ci)
+{
+    cand *c = &e->cands[ci];
+    tclass *k = &e->cls[c->cls];
+    for (int r = 0; r < k->nrung0; r++) {
+        int i = k->rung0[r];
+        pthread_mutex_lock(&e->mu);
+        int go = !budget_spent(e) && e->fatal == FA_OK;
+        pthread_mutex_unlock(&e->mu);
+        if (!go)
+            return;
+        fa_job job;
+        fa_measurement m;
+        fa_err err = {0};
+        job_for(e, c, &e->o->problems[k->probs[i]], FA_JOB_TIME, &job);
+        job.timing = e->quick;
+        fa_status st = run_job(e, slot, &job, &m, &err);
+        if (st != FA_OK) {
+            fail(e, st, &err);
+            return;
+        }
+        pthread_mutex_lock(&e->mu);
+        c->quick[i] = m.status == FA_OK ? m.median_ms : -1;
+        if (m.status == FA_FAULT) { /* a fault is a result: stored, and the variant is out */
+            e->st->faults++;
+            m.build = c->out.build;
+            record_all_locked(e, c, FA_FAULT, m.message, &c->out.build);
+        }
+        pthread_mutex_unlock(&e->mu);
+        if (m.status == FA_FAULT)
+            return;
+    }
+}
+
 /* Check a freshly compiled candidate, then time it on every problem of its class still to
- * measure (quick timing under halving). */
+ * measure (under halving, rung 0 instead). */
 static void do_variant(engine *e, int slot, int ci)
 {
     cand *c = &e->cands[ci];
@@ -297,7 +338,10 @@ static void do_variant(engine *e, int slot, int ci)
     c->passed = 1;
     pthread_mutex_unlock(&e->mu);
 
-    int quick = e->o->strategy == FA_STRATEGY_HALVING;
+    if (e->o->strategy == FA_STRATEGY_HALVING) {
+        rung0(e, slot, ci);
+        return;
+    }
     for (int i = 0; i < k->np; i++) {
         pthread_mutex_lock(&e->mu);
         int go = c->todo[i] && !budget_spent(e) && e->fatal == FA_OK;
@@ -308,8 +352,6 @@ static void do_variant(engine *e, int slot, int ci)
             continue;
         int pi = k->probs[i];
         job_for(e, c, &e->o->problems[pi], FA_JOB_TIME, &job);
-        if (quick)
-            job.timing = e->quick;
         st = run_job(e, slot, &job, &m, &err);
         if (st != FA_OK) {
             fail(e, st, &err);
@@ -348,6 +390,7 @@ static void do_precise(engine *e, int slot, const item *it)
     if (!go)
         return;
     job_for(e, c, &e->o->problems[it->problem], FA_JOB_TIME, &job);
+    job.timing = e->medium;
     fa_status st = run_job(e, slot, &job, &m, &err);
     if (st != FA_OK) {
         fail(e, st, &err);
@@ -356,6 +399,7 @@ static void do_precise(engine *e, int slot, const item *it)
     pthread_mutex_lock(&e->mu);
     m.build = c->out.build;
     record_locked(e, &c->v, it->problem, &m);
+    c->todo[it->cls_pos] = 0;
     c->ms[it->cls_pos] = m.status == FA_OK ? m.median_ms : -1;
     if (m.peak_extra_bytes >= 0)
         c->peak[it->cls_pos] = m.peak_extra_bytes;
@@ -551,24 +595,56 @@ static int ranked(engine *e, int k, int i, int *out)
     return n;
 }
 
+/* Candidates of class k by their rung-0 quick time on class position i, best first. */
+static int ranked_quick(engine *e, int k, int i, int *out)
+{
+    int n = 0;
+    for (int c = 0; c < e->ncands; c++)
+        if (e->cands[c].cls == k && e->cands[c].passed && e->cands[c].quick[i] > 0)
+            out[n++] = c;
+    for (int a = 1; a < n; a++) { /* insertion sort by time, then name: deterministic */
+        int x = out[a], b = a - 1;
+        while (b >= 0 && (e->cands[out[b]].quick[i] > e->cands[x].quick[i] ||
+                          (e->cands[out[b]].quick[i] == e->cands[x].quick[i] &&
+                           strcmp(e->cands[out[b]].name, e->cands[x].name) > 0))) {
+            out[b + 1] = out[b];
+            b--;
+        }
+        out[b + 1] = x;
+    }
+    return n;
+}
+
+/* Halving rung 1: the best eighth on each rung-0 problem (at least the finalist count)
+ * survive, and are timed on every problem of the class. */
 static void produce_precise(engine *e)
 {
     int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
-    if (!order)
+    unsigned char *survives = calloc((size_t)e->ncands + 1, 1);
+    if (!order || !survives) {
+        free(order);
+        free(survives);
         return;
-    for (int k = 0; k < e->ncls; k++)
-        for (int i = 0; i < e->cls[k].np; i++) {
-            int n = ranked(e, k, i, order);
-            int keep = (n + 2) / 3;
+    }
+    for (int k = 0; k < e->ncls; k++) {
+        for (int r = 0; r < e->cls[k].nrung0; r++) {
+            int n = ranked_quick(e, k, e->cls[k].rung0[r], order);
+            int keep = (n + 7) / 8;
             if (keep < e->o->finalists)
                 keep = e->o->finalists < n ? e->o->finalists : n;
-            for (int r = 0; r < keep; r++)
-                push(e, (item){.kind = ITEM_PRECISE,
-                               .cand = order[r],
-                               .problem = e->cls[k].probs[i],
-                               .cls_pos = i});
+            for (int j = 0; j < keep; j++)
+                survives[order[j]] = 1;
         }
+        for (int c = 0; c < e->ncands; c++)
+            for (int i = 0; survives[c] && e->cands[c].cls == k && i < e->cls[k].np; i++)
+                if (e->cands[c].todo[i])
+                    push(e, (item){.kind = ITEM_PRECISE,
+                                   .cand = c,
+                                   .problem = e->cls[k].probs[i],
+                                   .cls_pos = i});
+    }
     free(order);
+    free(survives);
 }
 
 static void produce_finalists(engine *e)
@@ -631,6 +707,20 @@ static fa_status build_classes(engine *e, fa_err *err)
         e->pos_of[p] = e->cls[k].np;
         e->cls[k].probs[e->cls[k].np++] = p;
     }
+    for (int k = 0; k < e->ncls; k++) { /* halving's rung 0: the shortest and longest problem */
+        tclass *c = &e->cls[k];
+        int lo = 0, hi = 0;
+        for (int i = 1; i < c->np; i++) {
+            const fa_problem *pi = &o->problems[c->probs[i]];
+            if (pi->seqlen_k < o->problems[c->probs[lo]].seqlen_k)
+                lo = i;
+            if (pi->seqlen_k > o->problems[c->probs[hi]].seqlen_k)
+                hi = i;
+        }
+        c->rung0[0] = lo;
+        c->rung0[1] = hi;
+        c->nrung0 = lo == hi ? 1 : 2;
+    }
     return FA_OK;
 }
 
@@ -689,10 +779,12 @@ static fa_status build_candidates(engine *e, fa_err *err)
             c->todo = calloc((size_t)kc->np, 1);
             c->ms = malloc(sizeof(double) * (size_t)kc->np);
             c->peak = malloc(sizeof(int64_t) * (size_t)kc->np);
-            if (!c->todo || !c->ms || !c->peak) {
+            c->quick = malloc(sizeof(double) * (size_t)kc->np);
+            if (!c->todo || !c->ms || !c->peak || !c->quick) {
                 free(c->todo);
                 free(c->ms);
                 free(c->peak);
+                free(c->quick);
                 free(vs);
                 return FA_ERR(err, FA_NOMEM, "out of memory");
             }
@@ -702,6 +794,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
             for (int j = 0; j < kc->np; j++) {
                 c->ms[j] = -1;
                 c->peak[j] = -1;
+                c->quick[j] = -1;
                 int found = 0;
                 if (!o->force) {
                     char pname[FA_PROBLEM_NAME_MAX];
@@ -747,6 +840,7 @@ static void engine_free(engine *e)
         free(e->cands[i].todo);
         free(e->cands[i].ms);
         free(e->cands[i].peak);
+        free(e->cands[i].quick);
     }
     for (int k = 0; k < e->ncls; k++)
         free(e->cls[k].probs);
@@ -783,6 +877,11 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     e.quick.min_reps = 3;
     e.quick.max_reps = 3;
     e.quick.max_seconds = 0.5;
+    fa_timing_opts_default(&e.medium);
+    e.medium.warmup_reps = 2;
+    e.medium.warmup_ms = 5;
+    e.medium.min_reps = 10;
+    e.medium.max_reps = 10;
     int slots = env->backend.slots > 0 ? env->backend.slots : 1;
     pthread_t *threads = calloc((size_t)slots, sizeof *threads);
     slot_arg *args = calloc((size_t)slots, sizeof *args);

@@ -18,8 +18,12 @@
  * Strategies:
  *   exhaustive  every legal variant, full timing
  *   random      a seeded random order of the variants, stopped by --budget
- *   halving     successive halving: every variant timed briefly (3 reps), the best third
- *               per problem re-timed fully, finalists re-timed interleaved
+ *   halving     successive halving. Rung 0: every checked variant timed briefly (3 reps) on
+ *               its class's shortest and longest problem; these quick times only rank
+ *               candidates and are never stored. Rung 1: the best eighth on either problem
+ *               (at least --finalists) timed on every problem of the class (10 reps, stored).
+ *               Then the finalists are re-timed interleaved. Variants eliminated in rung 0
+ *               leave only their check in the database, so a rerun revisits them.
  * Budget (any strategy): a count of (variant, problem) timings or seconds of wall time;
  * work not started when the budget runs out is skipped and said so.
  *
