@@ -27,6 +27,7 @@ expect 2 "--budget 'soon'" -- --arch sm80 --headdim 128 --budget soon
 expect 2 "--shard '3/2'" -- --arch sm80 --headdim 128 --shard 3/2
 expect 2 "--gqa" -- --arch sm80 --headdim 128 --gqa 4,x
 expect 2 "unknown option '--frobnicate'" -- --arch sm80 --headdim 128 --frobnicate
+expect 2 "--devices '0,x': expected GPU ordinals" -- --arch sm80 --headdim 128 --devices 0,x
 expect 2 "bad variant name" -- --arch sm80 --headdim 128 --variant fwd_sm80_hd128_bf16_m128
 printf '# my shapes\ndtype=bf16 headdim=128 batch=2 heads=16 seqlen_q=1024\ndtype=bf16 headdim=128 batch=2 heads=x seqlen_q=1024\n' >"$tmp/shapes.txt"
 expect 2 "shapes.txt:3: field 'heads'" -- --arch sm80 --shapes "$tmp/shapes.txt"

@@ -6,9 +6,11 @@
  *     stored winner per problem is the synthetic fastest;
  *   - a rerun resumes (nothing re-timed), --force re-times;
  *   - halving finds the exhaustive winner on every problem with fewer full timings;
- *   - a count budget that cannot fit one variant is refused; a small one is honoured.
+ *   - a count budget that cannot fit one variant is refused; a small one is honoured;
+ *   - two device slots share the work and reach the same winners.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,8 @@
 /* The synthetic GPU: time = f(variant) * problem size; block_n 32 variants compute wrong. */
 typedef struct fake {
     int full_timings, quick_timings, checks, retimes;
+    int per_slot[2]; /* jobs each device slot ran */
+    pthread_mutex_t mu;
 } fake;
 
 static double speed(const fa_variant *v, const fa_problem *p)
@@ -44,12 +48,17 @@ static double speed(const fa_variant *v, const fa_problem *p)
 
 static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, fa_err *err)
 {
-    (void)slot;
     (void)err;
     fake *f = ctx;
+    pthread_mutex_lock(&f->mu); /* two slots call in from two threads */
+    f->per_slot[slot]++;
+    pthread_mutex_unlock(&f->mu);
     m->status = FA_OK;
+    usleep(2000); /* a job takes time, so both slots get work */
     if (job->what & FA_JOB_CHECK) {
+        pthread_mutex_lock(&f->mu);
         f->checks++;
+        pthread_mutex_unlock(&f->mu);
         CHECK(job->cubin && job->cubin_size > 0);
         if (job->variant.block_n == 32) {
             m->status = FA_MISMATCH;
@@ -64,10 +73,12 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
         return FA_OK;
     }
     int quick = job->timing.max_reps == 3;
+    pthread_mutex_lock(&f->mu);
     if (quick)
         f->quick_timings++;
     else
         f->full_timings++;
+    pthread_mutex_unlock(&f->mu);
     double t = flops / (speed(&job->variant, &job->problem) * 1e9);
     /* quick timings are noisy (+-3%), full ones exact */
     if (quick)
@@ -131,9 +142,10 @@ static void best_per_problem(fa_db *db, winners *w)
     CHECK(fa_db_measurements(db, &f, on_row, w, NULL) == FA_OK);
 }
 
-static fa_status tune(const char *dbpath, fa_compiler *c, fa_tune_opts *o, fake *f,
-                      fa_tune_stats *st, fa_err *err)
+static fa_status tune_slots(const char *dbpath, fa_compiler *c, fa_tune_opts *o, fake *f, int slots,
+                            fa_tune_stats *st, fa_err *err)
 {
+    pthread_mutex_init(&f->mu, NULL);
     fa_db *db = NULL;
     CHECK(fa_db_open(dbpath, FA_DB_CREATE, &db, err) == FA_OK);
     fa_db_device dev;
@@ -146,11 +158,17 @@ static fa_status tune(const char *dbpath, fa_compiler *c, fa_tune_opts *o, fake 
     CHECK(fa_db_run_begin(db, env.device_id, "test", fa_compiler_source_hash(c), "test",
                           &env.run_id, err) == FA_OK);
     env.source_hash = fa_compiler_source_hash(c);
-    env.backend = (fa_tune_backend){f, 1, run, retime};
+    env.backend = (fa_tune_backend){f, slots, run, retime};
     fa_status s = fa_tune_run(o, &env, st, err);
     fa_db_run_end(db, env.run_id, s, NULL);
     fa_db_close(db);
     return s;
+}
+
+static fa_status tune(const char *dbpath, fa_compiler *c, fa_tune_opts *o, fake *f,
+                      fa_tune_stats *st, fa_err *err)
+{
+    return tune_slots(dbpath, c, o, f, 1, st, err);
 }
 
 int main(void)
@@ -262,6 +280,24 @@ int main(void)
     fake f6 = {0};
     CHECK(tune(db1, c, &o, &f6, &st, &err) == FA_OK);
     CHECK(st.timed == 5 && st.budget_cut > 0);
+
+    /* 5. two device slots (--devices 0,1): the work is shared, the winners are the same */
+    char db3[512];
+    snprintf(db3, sizeof db3, "%s/two_gpus.db", dir);
+    o.budget_count = 0;
+    o.force = 0;
+    fake f7 = {0};
+    CHECK(tune_slots(db3, c, &o, &f7, 2, &st, &err) == FA_OK);
+    CHECK(st.timed == 12 && st.checked == 6);
+    CHECK(f7.per_slot[0] > 0 && f7.per_slot[1] > 0);
+    CHECK(fa_db_open(db3, FA_DB_READONLY, &db, &err) == FA_OK);
+    winners w3;
+    best_per_problem(db, &w3);
+    fa_db_close(db);
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            if (!strcmp(w.problem[i], w3.problem[j]))
+                CHECK(!strcmp(w.best[i], w3.best[j]));
 
     fa_compiler_free(c);
     free(ps);
