@@ -44,7 +44,8 @@
 #define FA_CHECK_LIST 0
 #endif
 #ifndef FA_CHECK_VARIANTS
-#if FA_CHECK_LIST == 0 /* coverage: seeds + every head dim, odd BLOCK_N, stages, modes */
+#if FA_CHECK_LIST == 0 /* coverage: seeds, every head dim, odd BLOCK_N, stages, modes, both
+                          QK^T loop shapes (rolled: hd128/192/256 here; unrolled: hd96 w8) */
 #define FA_CHECK_VARIANTS(X)                                                                   \
     X(__nv_bfloat16, 128, 128, 64, 4, 1, false, false, false)                                  \
     X(__nv_bfloat16, 128, 128, 64, 4, 2, false, true, false)                                   \
@@ -54,7 +55,8 @@
     X(__half, 96, 128, 80, 8, 3, true, true, true)                                             \
     X(__half, 32, 64, 112, 4, 2, true, false, true)                                            \
     X(__half, 192, 128, 48, 8, 2, false, true, false)                                          \
-    X(__nv_bfloat16, 64, 64, 96, 4, 3, true, true, true)
+    X(__nv_bfloat16, 64, 64, 96, 4, 3, true, true, true)                                       \
+    X(__half, 96, 128, 48, 8, 1, false, false, false)
 #elif FA_CHECK_LIST == 1 /* FA2's hand-picked H100 tiles, both causal modes, for timing */
 #define FA_CHECK_VARIANTS(X)                                                                   \
     X(__nv_bfloat16, 64, 128, 128, 4, 1, false, false, false)                                  \

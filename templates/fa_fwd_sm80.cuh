@@ -38,14 +38,19 @@
  *     one KV block of look-ahead.
  *  4. S = Q K^T with mma.sync m16n8k16: A (Q) via ldmatrix.x4 from smem each k-step, or
  *     once into registers when Q_IN_REGS; B (K) via ldmatrix.x4 (two n8 tiles per load).
+ *     The k-steps run in groups of the swizzle period (4 k-steps for D/8 % 8 == 0, else 2);
+ *     when the O and S accumulators alone need >= 96 registers the groups form a rolled
+ *     loop, so ptxas cannot keep more than about one group of fragments in flight.
  *  5. Masking only where needed: a warp masks block n iff it holds columns >= seqlen_k
  *     (ragged last block) or, causal, crosses the diagonal for the warp's first row.
  *     KV blocks run from the last visible one down to 0, so masked blocks come first and
  *     causal CTAs never touch blocks above the diagonal.
  *  6. Online softmax in registers: row max over the thread's columns, then over the 4
  *     threads of a quad with shfl.xor; P = exp2(s * scale*log2e - m * scale*log2e) (one
- *     FFMA + ex2.approx); O and the per-thread partial row sum rescaled by
- *     exp2((m_old - m_new) * scale*log2e); -inf maxima guarded so masked rows give 0.
+ *     FFMA + ex2.approx); the per-thread partial row sum rescaled by
+ *     alpha = exp2((m_old - m_new) * scale*log2e), -inf maxima guarded so masked rows give
+ *     0. O is rescaled lazily: only when some row max of the warp moved (alpha is exactly
+ *     1 otherwise), which late KV blocks rarely do.
  *  7. P stays in registers: the fp32 S accumulator of n8 tiles (2k, 2k+1) is exactly the
  *     A fragment of PV k-step k once rounded and packed to 16-bit; V comes in through
  *     ldmatrix.x4.trans.
@@ -54,6 +59,9 @@
  *     back as coalesced 16-byte stores predicated on row < seqlen_q. Only the warp's own
  *     rows are touched, so this needs __syncwarp, not __syncthreads.
  *  All register arrays are indexed by compile-time constants inside fully unrolled loops.
+ *  The index algebra (loader mapping, swizzle, ldmatrix lane addresses, fragment <-> row/
+ *  column maps, masking, epilogue staging) was checked by a lane-level host emulation of
+ *  ldmatrix/mma semantics against an fp32 reference before any GPU run.
  *
  * Legality (static_assert below): BLOCK_M / WARPS a multiple of 16; BLOCK_N % 16 == 0;
  * HEAD_DIM % 32 == 0 and <= 256 (the swizzle needs D/8 = 0 or 4 mod 8, so 48/80/112/...
@@ -74,6 +82,23 @@
  *        hd64  128x128 w4 s1 255 regs   hd256 64x64  w4 s1 233 regs
  *        hd256 128x64  w8 s1 233 regs   (peak live at the QK^T k-loop: 249 of 255)
  *      Q_IN_REGS at hd128 128x64 w4 spills (+64 registers of Q fragments): rejected.
+ *      But sm_80, and causal/varlen modes, of hd128 128x64 w4 spilled 24-48 B (row sums):
+ *      at the peak ptxas held 40 registers of ldmatrix results (10 loads in flight) and 7
+ *      xor'ed addresses on top of 200 accumulator/statistics registers.
+ *  v2  QK^T k-loop rolled by swizzle period when accumulators >= 96 registers (see 4);
+ *      CTA coordinates / sequence start / valid rows re-derived in the epilogue instead
+ *      of living across the loop; lazy O rescale; cp.async with .L2::128B.
+ *      FA2 seeds, bf16, Q in smem, STAGES 1 and 2, all four {causal, varlen} modes, on
+ *      sm_80 and sm_90 (32 instances each): 0 spills, 0 stack. Registers:
+ *        hd128 128x64  w4 249-255   hd64  128x128 w4 252-255
+ *        hd256 64x64   w4 221-235   hd256 128x64  w8 222-239
+ *      Spread: every head dim x {fp16, bf16} x {causal, varlen} at 64x64 w4 s2 (96
+ *      instances): 0 spills; hd128 tile sweep (M, N, W, S, Q_IN_REGS; 126 per arch):
+ *      spills only where the accumulators cannot fit (128 x >=96 w4: 224-256 accumulator registers)
+ *      and for Q_IN_REGS with 32 rows per warp (+32..64 registers of Q fragments).
+ *      Static SASS LDSM count of hd128 128x64 drops 80 -> 56 (rolled body emitted once;
+ *      dynamic count unchanged). 64x64 w4 hd128 now fits ptxas's 128-register occupancy
+ *      target on sm_80 without the 16 B spill it had.
  */
 #ifndef FA_FWD_SM80_CUH
 #define FA_FWD_SM80_CUH
@@ -219,6 +244,8 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
                               IS_CAUSAL, IS_VARLEN>;
     constexpr int NT = T::NT, RPW = T::ROWS_PER_WARP, MF = T::MF, NF = T::NF, DF = T::DF;
     constexpr int KQ = T::KQ, KP = T::KP, CHUNKS = T::CHUNKS;
+    constexpr int U = fa::sm80_swz_group<HEAD_DIM>::G / 2; /* swizzle period in k-steps */
+    constexpr bool ROLL_QK = !Q_IN_REGS && KQ > U && MF * (DF + NF) * 4 >= 96;
     constexpr int WAIT = 2 * (STAGES - 1);
 
     extern __shared__ __align__(128) unsigned char fa_sm80_smem[];
@@ -394,8 +421,17 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
                 for (int e = 0; e < 4; ++e)
                     acc_s[f][j][e] = 0.f;
 
+        /* k-steps in groups of the swizzle period U (XOR constants repeat every U steps).
+           When the accumulators alone take >= 96 registers, the groups stay a rolled
+           loop: ptxas then cannot prefetch ldmatrix fragments across groups, which is what
+           pushed the 128x64 hd128 tiles over 255 registers (v1: 40 registers of ldmatrix
+           results in flight at the peak) and 64x64 hd128 over ptxas's 128-register
+           occupancy target on sm_80 (16 B spilled). */
+#pragma unroll(ROLL_QK ? 1 : KQ / U)
+        for (int kq = 0; kq < KQ / U; ++kq)
 #pragma unroll
-        for (int kk = 0; kk < KQ; ++kk) {
+        for (int ku = 0; ku < U; ++ku) {
+            const int kk = kq * U + ku;
             uint32_t a[MF][4];
 #pragma unroll
             for (int f = 0; f < MF; ++f) {
@@ -444,6 +480,7 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
         /* ---- online softmax; P -> 16-bit A fragments right away, one row fragment at a
            time, so the fp32 S of fragment f dies before fragment f+1 is exponentiated -- */
         uint32_t p_frag[MF][KP][4];
+        float row_alpha[MF][2];
 #pragma unroll
         for (int f = 0; f < MF; ++f) {
 #pragma unroll
@@ -456,8 +493,11 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
                 mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
                 /* A row that has seen only masked keys keeps max -inf; use 0 as its
                    offset so exp2(-inf - 0) = 0 instead of NaN. */
-                const float mx_s = (mx == FA_NEG_INF) ? 0.f : mx * sl2;
-                const float alpha = fa::exp2_approx(row_max[f][hh] * sl2 - mx_s);
+                const float mx_g = (mx == FA_NEG_INF) ? 0.f : mx;
+                const float mx_s = mx_g * sl2;
+                /* (m_old - m_new) * c is exactly 0 when the max did not move, so alpha is
+                   exactly 1 (the lazy rescale below relies on it); m_old = -inf gives 0. */
+                const float alpha = fa::exp2_approx((row_max[f][hh] - mx_g) * sl2);
                 row_max[f][hh] = mx;
                 float sum = 0.f;
 #pragma unroll
@@ -469,11 +509,7 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
                         sum += pe;
                     }
                 row_sum[f][hh] = row_sum[f][hh] * alpha + sum;
-#pragma unroll
-                for (int d = 0; d < DF; ++d) {
-                    acc_o[f][d][2 * hh] *= alpha;
-                    acc_o[f][d][2 * hh + 1] *= alpha;
-                }
+                row_alpha[f][hh] = alpha;
             }
 #pragma unroll
             for (int kk = 0; kk < KP; ++kk) {
@@ -482,6 +518,24 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
                 p_frag[f][kk][2] = fa::pack2<Element>(acc_s[f][2 * kk + 1][0], acc_s[f][2 * kk + 1][1]);
                 p_frag[f][kk][3] = fa::pack2<Element>(acc_s[f][2 * kk + 1][2], acc_s[f][2 * kk + 1][3]);
             }
+        }
+
+        /* Rescale O only when some row max of this warp moved (alpha == 1 exactly
+           otherwise: ex2(0) = 1); late KV blocks rarely move the max. */
+        bool moved = false;
+#pragma unroll
+        for (int f = 0; f < MF; ++f)
+            moved |= (row_alpha[f][0] != 1.f) | (row_alpha[f][1] != 1.f);
+        if (__any_sync(0xffffffffu, moved)) {
+#pragma unroll
+            for (int f = 0; f < MF; ++f)
+#pragma unroll
+                for (int d = 0; d < DF; ++d) {
+                    acc_o[f][d][0] *= row_alpha[f][0];
+                    acc_o[f][d][1] *= row_alpha[f][0];
+                    acc_o[f][d][2] *= row_alpha[f][1];
+                    acc_o[f][d][3] *= row_alpha[f][1];
+                }
         }
 
         fa::cp_async_wait<WAIT>(); /* V(it) landed ... */
@@ -506,9 +560,31 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
     fa::cp_async_wait<0>(); /* only empty groups can remain; keep the exit clean */
 
     /* ---- epilogue: normalize, LSE, stage O through this warp's Q rows, store ----------- */
+    /* The CTA's coordinates, sequence start and valid row count are re-derived here
+       instead of being kept live across the KV loop (each is a register the loop needs). */
+    Element *og;
+    float *lse;
+    int rows_q_e;
+    {
+        const int bx = fa::ctaid_x(), hy = fa::ctaid_y(), bz = fa::ctaid_z();
+        const int r0 = (IS_CAUSAL ? (int)gridDim.x - 1 - bx : bx) * BLOCK_M;
+        int qs = 0, n_q = p.seqlen_q;
+        if constexpr (IS_VARLEN) {
+            const int *cu_q = reinterpret_cast<const int *>(p.cu_seqlens_q);
+            qs = cu_q[bz];
+            n_q = cu_q[bz + 1] - qs;
+        }
+        rows_q_e = min(BLOCK_M, n_q - r0);
+        og = reinterpret_cast<Element *>(p.o) +
+             (IS_VARLEN ? (int64_t)(qs + r0) * p.o_row_stride
+                        : (int64_t)bz * p.o_batch_stride + (int64_t)r0 * p.o_row_stride) +
+             (int64_t)hy * p.o_head_stride;
+        lse = reinterpret_cast<float *>(p.lse) +
+              (IS_VARLEN ? (int64_t)hy * p.lse_head_stride + qs
+                         : (int64_t)bz * p.lse_batch_stride + (int64_t)hy * p.lse_head_stride) +
+              r0;
+    }
     const float scale = p.softmax_scale;
-    Element *og = o_ptr();
-    float *lse = lse_ptr();
     __syncwarp(); /* this warp's last ldmatrix reads of its Q rows are done */
 #pragma unroll
     for (int f = 0; f < MF; ++f)
@@ -524,7 +600,7 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
                 fa::st_shared_u32(sQ + fa::sm80_swz<HEAD_DIM>(r, d) + t4 * 4,
                                   fa::pack2<Element>(acc_o[f][d][2 * hh] * inv,
                                                      acc_o[f][d][2 * hh + 1] * inv));
-            if (t4 == 0 && r < rows_q)
+            if (t4 == 0 && r < rows_q_e)
                 lse[r] = l > 0.f ? row_max[f][hh] * scale + logf(l) : FA_NEG_INF;
         }
     __syncwarp();
@@ -533,7 +609,7 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
         const int idx = lane + i * 32;
         const int r = wrow + idx / CHUNKS, c = idx % CHUNKS;
         const uint4 v = fa::ld_shared_v4(sQ + fa::sm80_swz<HEAD_DIM>(r, c));
-        if (r < rows_q)
+        if (r < rows_q_e)
             *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) = v;
     }
 }

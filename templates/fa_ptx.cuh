@@ -41,6 +41,24 @@ __device__ __forceinline__ uint32_t smem_u32(const void *ptr) {
     return static_cast<uint32_t>(__cvta_generic_to_shared(ptr));
 }
 
+/* blockIdx read through volatile asm: a fresh S2R wherever it is called, so a value needed
+   only before and after a long loop need not stay live in a register across it. */
+__device__ __forceinline__ int ctaid_x() {
+    int v;
+    asm volatile("mov.u32 %0, %%ctaid.x;\n" : "=r"(v));
+    return v;
+}
+__device__ __forceinline__ int ctaid_y() {
+    int v;
+    asm volatile("mov.u32 %0, %%ctaid.y;\n" : "=r"(v));
+    return v;
+}
+__device__ __forceinline__ int ctaid_z() {
+    int v;
+    asm volatile("mov.u32 %0, %%ctaid.z;\n" : "=r"(v));
+    return v;
+}
+
 /* Element type traits: which mma / cvt variant a 16-bit type uses. */
 template <typename Element> struct elem_traits;
 template <> struct elem_traits<__half> {
@@ -110,7 +128,7 @@ __device__ __forceinline__ void ldmatrix_x4_xor(uint32_t (&r)[4], uint32_t base,
  */
 __device__ __forceinline__ void cp_async_16(uint32_t smem_addr, const void *gmem, bool valid) {
     const int src_bytes = valid ? 16 : 0;
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr), "l"(gmem),
+    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(smem_addr), "l"(gmem),
                  "r"(src_bytes)
                  : "memory");
 }
