@@ -66,15 +66,16 @@ for stage in "$@"; do
         hd=${a:-128}
         strategy=${b:-exhaustive}
         log "tune hd$hd $strategy $c"
+        n_tune=$((${n_tune:-0} + 1))
+        name="tune${n_tune}_hd${hd}_$strategy"
         t0=$(date +%s.%N)
         # shellcheck disable=SC2086
         "$FA" --arch sm90 --headdim "$hd" --dtype bf16 --varlen 0 --gqa 1 --causal all \
-            --strategy "$strategy" --db "$DB" $c >"$OUTDIR/tune_hd${hd}_$strategy.txt" \
-            2>"$OUTDIR/tune_hd${hd}_$strategy.log"
+            --strategy "$strategy" --db "$DB" $c >"$OUTDIR/$name.txt" 2>"$OUTDIR/$name.log"
         rc=$?
         echo "rc $rc, wall $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
-        tail -6 "$OUTDIR/tune_hd${hd}_$strategy.txt"
-        [ $rc = 0 ] || tail -5 "$OUTDIR/tune_hd${hd}_$strategy.log"
+        tail -6 "$OUTDIR/$name.txt"
+        [ $rc = 0 ] || tail -5 "$OUTDIR/$name.log"
         ;;
     peers)
         log "peers ${a:-64,128,256}"
