@@ -11,20 +11,20 @@
 
 typedef enum fa_status {
     FA_OK = 0,
-    FA_ERROR,          /* generic runtime failure */
-    FA_NOMEM,          /* host allocation failed */
-    FA_INVALID,        /* bad argument or input (a usage error at the CLI) */
-    FA_UNSUPPORTED,    /* legal request this build/device/variant cannot do: a result, not a bug */
-    FA_COMPILE_ERROR,  /* NVRTC rejected a variant; the log is kept */
-    FA_CUDA_ERROR,     /* a Driver API / cuBLAS call failed */
-    FA_NO_DEVICE,      /* no driver or no GPU */
-    FA_MISMATCH,       /* a kernel's output failed the correctness criterion */
-    FA_FAULT,          /* a kernel crashed or hung its worker */
-    FA_IO,             /* file system error */
-    FA_DB,             /* SQLite error */
-    FA_INTERRUPTED,    /* SIGINT/SIGTERM */
-    FA_NOT_FOUND,      /* a named thing does not exist */
-    FA_BUSY,           /* locked by another process */
+    FA_ERROR,           /* generic runtime failure */
+    FA_NOMEM,           /* host allocation failed */
+    FA_INVALID,         /* bad argument or input (a usage error at the CLI) */
+    FA_UNSUPPORTED,     /* legal request this build/device/variant cannot do: a result, not a bug */
+    FA_COMPILE_ERROR,   /* NVRTC rejected a variant; the log is kept */
+    FA_CUDA_ERROR,      /* a Driver API / cuBLAS call failed */
+    FA_NO_DEVICE,       /* no driver or no GPU */
+    FA_MISMATCH,        /* a kernel's output failed the correctness criterion */
+    FA_FAULT,           /* a kernel crashed or hung its worker */
+    FA_IO,              /* file system error */
+    FA_DB,              /* SQLite error */
+    FA_INTERRUPTED,     /* SIGINT/SIGTERM */
+    FA_NOT_FOUND,       /* a named thing does not exist */
+    FA_BUSY,            /* locked by another process */
     FA_NOT_IMPLEMENTED, /* the command's issue has not landed yet */
     FA_COMPILED         /* compile-only sweep: built, never timed (never a winner) */
 } fa_status;
