@@ -44,52 +44,52 @@
 #define FA_CHECK_LIST 0
 #endif
 #ifndef FA_CHECK_VARIANTS
-#if FA_CHECK_LIST == 0 /* coverage: seeds, every head dim, odd BLOCK_N, stages, modes, both
+#if FA_CHECK_LIST == 0 /* coverage: seeds, every head dim, odd BLOCK_N, stages, modes, both        \
                           QK^T loop shapes (rolled: hd128/192/256 here; unrolled: hd96 w8) */
-#define FA_CHECK_VARIANTS(X)                                                                   \
-    X(__nv_bfloat16, 128, 128, 64, 4, 1, false, false, false)                                  \
-    X(__nv_bfloat16, 128, 128, 64, 4, 2, false, true, false)                                   \
-    X(__nv_bfloat16, 64, 128, 128, 4, 1, false, false, false)                                  \
-    X(__nv_bfloat16, 256, 64, 64, 4, 2, false, true, false)                                    \
-    X(__nv_bfloat16, 256, 128, 64, 8, 1, false, false, false)                                  \
-    X(__half, 96, 128, 80, 8, 3, true, true, true)                                             \
-    X(__half, 32, 64, 112, 4, 2, true, false, true)                                            \
-    X(__half, 192, 128, 48, 8, 2, false, true, false)                                          \
-    X(__nv_bfloat16, 64, 64, 96, 4, 3, true, true, true)                                       \
+#define FA_CHECK_VARIANTS(X)                                                                       \
+    X(__nv_bfloat16, 128, 128, 64, 4, 1, false, false, false)                                      \
+    X(__nv_bfloat16, 128, 128, 64, 4, 2, false, true, false)                                       \
+    X(__nv_bfloat16, 64, 128, 128, 4, 1, false, false, false)                                      \
+    X(__nv_bfloat16, 256, 64, 64, 4, 2, false, true, false)                                        \
+    X(__nv_bfloat16, 256, 128, 64, 8, 1, false, false, false)                                      \
+    X(__half, 96, 128, 80, 8, 3, true, true, true)                                                 \
+    X(__half, 32, 64, 112, 4, 2, true, false, true)                                                \
+    X(__half, 192, 128, 48, 8, 2, false, true, false)                                              \
+    X(__nv_bfloat16, 64, 64, 96, 4, 3, true, true, true)                                           \
     X(__half, 96, 128, 48, 8, 1, false, false, false)
 #elif FA_CHECK_LIST == 1 /* FA2's hand-picked H100 tiles, both causal modes, for timing */
-#define FA_CHECK_VARIANTS(X)                                                                   \
-    X(__nv_bfloat16, 64, 128, 128, 4, 1, false, false, false)                                  \
-    X(__nv_bfloat16, 64, 128, 128, 4, 1, false, true, false)                                   \
-    X(__nv_bfloat16, 128, 128, 64, 4, 1, false, false, false)                                  \
-    X(__nv_bfloat16, 128, 128, 64, 4, 1, false, true, false)                                   \
-    X(__nv_bfloat16, 256, 64, 64, 4, 1, false, false, false)                                   \
-    X(__nv_bfloat16, 256, 64, 64, 4, 1, false, true, false)                                    \
-    X(__nv_bfloat16, 256, 128, 64, 8, 1, false, false, false)                                  \
+#define FA_CHECK_VARIANTS(X)                                                                       \
+    X(__nv_bfloat16, 64, 128, 128, 4, 1, false, false, false)                                      \
+    X(__nv_bfloat16, 64, 128, 128, 4, 1, false, true, false)                                       \
+    X(__nv_bfloat16, 128, 128, 64, 4, 1, false, false, false)                                      \
+    X(__nv_bfloat16, 128, 128, 64, 4, 1, false, true, false)                                       \
+    X(__nv_bfloat16, 256, 64, 64, 4, 1, false, false, false)                                       \
+    X(__nv_bfloat16, 256, 64, 64, 4, 1, false, true, false)                                        \
+    X(__nv_bfloat16, 256, 128, 64, 8, 1, false, false, false)                                      \
     X(__nv_bfloat16, 256, 128, 64, 8, 1, false, true, false)
 #elif FA_CHECK_LIST == 2 /* hd128 tile sweep, non-causal and causal */
-#define FA_CHECK_VARIANTS(X)                                                                   \
-    X(__nv_bfloat16, 128, 128, 64, 4, 2, false, false, false)                                  \
-    X(__nv_bfloat16, 128, 128, 32, 4, 2, false, false, false)                                  \
-    X(__nv_bfloat16, 128, 128, 80, 8, 2, false, false, false)                                  \
-    X(__nv_bfloat16, 128, 128, 128, 8, 2, false, false, false)                                 \
-    X(__nv_bfloat16, 128, 64, 64, 4, 3, true, false, false)                                    \
-    X(__nv_bfloat16, 128, 64, 112, 4, 2, false, false, false)                                  \
-    X(__nv_bfloat16, 128, 128, 64, 4, 2, false, true, false)                                   \
+#define FA_CHECK_VARIANTS(X)                                                                       \
+    X(__nv_bfloat16, 128, 128, 64, 4, 2, false, false, false)                                      \
+    X(__nv_bfloat16, 128, 128, 32, 4, 2, false, false, false)                                      \
+    X(__nv_bfloat16, 128, 128, 80, 8, 2, false, false, false)                                      \
+    X(__nv_bfloat16, 128, 128, 128, 8, 2, false, false, false)                                     \
+    X(__nv_bfloat16, 128, 64, 64, 4, 3, true, false, false)                                        \
+    X(__nv_bfloat16, 128, 64, 112, 4, 2, false, false, false)                                      \
+    X(__nv_bfloat16, 128, 128, 64, 4, 2, false, true, false)                                       \
     X(__nv_bfloat16, 128, 64, 64, 4, 2, false, true, false)
 #else
 #error "unknown FA_CHECK_LIST"
 #endif
 #endif
 
-#define CK(call)                                                                               \
-    do {                                                                                       \
-        cudaError_t e_ = (call);                                                               \
-        if (e_ != cudaSuccess) {                                                               \
-            fprintf(stderr, "cuda error '%s' at %s:%d: %s\n", cudaGetErrorString(e_), __FILE__, \
-                    __LINE__, #call);                                                          \
-            exit(1);                                                                           \
-        }                                                                                      \
+#define CK(call)                                                                                   \
+    do {                                                                                           \
+        cudaError_t e_ = (call);                                                                   \
+        if (e_ != cudaSuccess) {                                                                   \
+            fprintf(stderr, "cuda error '%s' at %s:%d: %s\n", cudaGetErrorString(e_), __FILE__,    \
+                    __LINE__, #call);                                                              \
+            exit(1);                                                                               \
+        }                                                                                          \
     } while (0)
 
 typedef void (*fa_kernel_fn)(fa_fwd_params);
@@ -102,37 +102,52 @@ struct Variant {
     fa_kernel_fn fn;
 };
 
-template <typename T> constexpr bool is_bf16_v() { return fa::elem_traits<T>::is_bf16; }
+template <typename T> constexpr bool is_bf16_v()
+{
+    return fa::elem_traits<T>::is_bf16;
+}
 
-#define FA_CHECK_ENTRY(T, D, M, N, W, S, QR, C, VL)                                            \
-    {#T "," #D "," #M "," #N "," #W "," #S "," #QR "," #C "," #VL,                              \
-     is_bf16_v<T>(),                                                                           \
-     D,                                                                                        \
-     M,                                                                                        \
-     N,                                                                                        \
-     W,                                                                                        \
-     S,                                                                                        \
-     QR,                                                                                       \
-     C,                                                                                        \
-     VL,                                                                                       \
+#define FA_CHECK_ENTRY(T, D, M, N, W, S, QR, C, VL)                                                \
+    {#T "," #D "," #M "," #N "," #W "," #S "," #QR "," #C "," #VL,                                 \
+     is_bf16_v<T>(),                                                                               \
+     D,                                                                                            \
+     M,                                                                                            \
+     N,                                                                                            \
+     W,                                                                                            \
+     S,                                                                                            \
+     QR,                                                                                           \
+     C,                                                                                            \
+     VL,                                                                                           \
      fa_fwd_sm80<T, D, M, N, W, S, QR, C, VL>},
 
 static const Variant g_variants[] = {FA_CHECK_VARIANTS(FA_CHECK_ENTRY)};
 
 /* ---- device helpers --------------------------------------------------------------- */
 
-__device__ __forceinline__ float to_f(__half x) { return __half2float(x); }
-__device__ __forceinline__ float to_f(__nv_bfloat16 x) { return __bfloat162float(x); }
+__device__ __forceinline__ float to_f(__half x)
+{
+    return __half2float(x);
+}
+__device__ __forceinline__ float to_f(__nv_bfloat16 x)
+{
+    return __bfloat162float(x);
+}
 template <typename T> __device__ __forceinline__ T from_f(float x);
-template <> __device__ __forceinline__ __half from_f<__half>(float x) { return __float2half_rn(x); }
-template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float x) {
+template <> __device__ __forceinline__ __half from_f<__half>(float x)
+{
+    return __float2half_rn(x);
+}
+template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float x)
+{
     return __float2bfloat16_rn(x);
 }
-template <typename T> __device__ __forceinline__ float round_t(float x) {
+template <typename T> __device__ __forceinline__ float round_t(float x)
+{
     return to_f(from_f<T>(x));
 }
 
-__device__ __forceinline__ uint32_t hash32(uint32_t x) {
+__device__ __forceinline__ uint32_t hash32(uint32_t x)
+{
     x ^= x >> 16;
     x *= 0x7feb352dU;
     x ^= x >> 15;
@@ -142,7 +157,8 @@ __device__ __forceinline__ uint32_t hash32(uint32_t x) {
 }
 
 /* Standard normal values (Box-Muller on a counter hash), never exactly zero. */
-template <typename T> __global__ void fill_normal(T *x, size_t n, uint32_t seed) {
+template <typename T> __global__ void fill_normal(T *x, size_t n, uint32_t seed)
+{
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
          i += (size_t)gridDim.x * blockDim.x) {
         uint32_t a = hash32((uint32_t)i * 2u + seed * 0x9E3779B9u);
@@ -163,7 +179,8 @@ template <typename T> __global__ void fill_normal(T *x, size_t n, uint32_t seed)
  */
 template <typename T>
 __global__ void ref_attention(fa_fwd_params p, bool causal, bool varlen, bool lowp, float *o_ref,
-                              float *lse_ref) {
+                              float *lse_ref)
+{
     extern __shared__ float sh[]; /* q[D], s[sk], red[32] */
     const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, D = p.head_dim;
     int sq, sk, q0 = 0, k0 = 0;
@@ -191,7 +208,8 @@ __global__ void ref_attention(fa_fwd_params p, bool causal, bool varlen, bool lo
     __syncthreads();
     float mx = -INFINITY;
     for (int j = threadIdx.x; j < sk; j += blockDim.x) {
-        const T *k = (const T *)p.k + off(p.k_batch_stride, p.k_row_stride, p.k_head_stride, k0, j, hk);
+        const T *k =
+            (const T *)p.k + off(p.k_batch_stride, p.k_row_stride, p.k_head_stride, k0, j, hk);
         float acc = 0.f;
         for (int d = 0; d < D; ++d)
             acc += qs[d] * to_f(k[d]);
@@ -234,7 +252,8 @@ __global__ void ref_attention(fa_fwd_params p, bool causal, bool varlen, bool lo
     for (int d = threadIdx.x; d < D; d += blockDim.x) {
         float acc = 0.f;
         for (int j = 0; j < sk; ++j) {
-            const T *v = (const T *)p.v + off(p.v_batch_stride, p.v_row_stride, p.v_head_stride, k0, j, hk);
+            const T *v =
+                (const T *)p.v + off(p.v_batch_stride, p.v_row_stride, p.v_head_stride, k0, j, hk);
             acc += s[j] * to_f(v[d]);
         }
         o_ref[(row_g * p.heads_q + h) * D + d] = lowp ? round_t<T>(acc) : acc;
@@ -252,7 +271,8 @@ struct Shape {
     std::vector<int> lq, lk; /* varlen sequence lengths */
 };
 
-static std::vector<Shape> shapes_for(const Variant &v) {
+static std::vector<Shape> shapes_for(const Variant &v)
+{
     std::vector<Shape> s;
     if (!v.varlen) {
         s.push_back({"q1_k4097", 2, 4, 4, 1, 4097, false, {}, {}});
@@ -272,7 +292,8 @@ static std::vector<Shape> shapes_for(const Variant &v) {
     return s;
 }
 
-static float h2f(uint16_t x, bool bf16) {
+static float h2f(uint16_t x, bool bf16)
+{
     if (bf16) {
         uint32_t u = (uint32_t)x << 16;
         float f;
@@ -284,18 +305,20 @@ static float h2f(uint16_t x, bool bf16) {
     return __half2float(__half(r));
 }
 
-template <typename T> static void fill(void *x, size_t n, uint32_t seed) {
+template <typename T> static void fill(void *x, size_t n, uint32_t seed)
+{
     fill_normal<T><<<1024, 256>>>((T *)x, n, seed);
     CK(cudaGetLastError());
 }
 
 static void launch_ref(const Variant &v, const fa_fwd_params &p, int grid_x, bool lowp, float *o,
-                       float *lse, int max_sk) {
+                       float *lse, int max_sk)
+{
     dim3 grid(grid_x, p.heads_q, p.batch);
     size_t smem = (size_t)(p.head_dim + max_sk + 32) * sizeof(float);
     if (v.bf16) {
-        CK(cudaFuncSetAttribute(ref_attention<__nv_bfloat16>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                (int)smem));
+        CK(cudaFuncSetAttribute(ref_attention<__nv_bfloat16>,
+                                cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
         ref_attention<__nv_bfloat16><<<grid, 256, smem>>>(p, v.causal, v.varlen, lowp, o, lse);
     } else {
         CK(cudaFuncSetAttribute(ref_attention<__half>, cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -305,9 +328,13 @@ static void launch_ref(const Variant &v, const fa_fwd_params &p, int grid_x, boo
     CK(cudaGetLastError());
 }
 
-static int smem_bytes(const Variant &v) { return FA_SM80_SMEM_BYTES(v.hd, v.bm, v.bn, v.stages); }
+static int smem_bytes(const Variant &v)
+{
+    return FA_SM80_SMEM_BYTES(v.hd, v.bm, v.bn, v.stages);
+}
 
-static void launch_variant(const Variant &v, const fa_fwd_params &p, cudaStream_t st) {
+static void launch_variant(const Variant &v, const fa_fwd_params &p, cudaStream_t st)
+{
     dim3 grid((p.seqlen_q + v.bm - 1) / v.bm, p.heads_q, p.batch);
     void *args[] = {(void *)&p};
     CK(cudaLaunchKernel((const void *)v.fn, grid, dim3(v.warps * 32), args, smem_bytes(v), st));
@@ -322,7 +349,8 @@ struct Row {
 static const size_t GUARD = 4096; /* elements of guard zone on each side of O and LSE */
 
 /* One correctness case. Returns true on pass. */
-static bool check_case(const Variant &v, const Shape &s, Row &row) {
+static bool check_case(const Variant &v, const Shape &s, Row &row)
+{
     const int D = v.hd, es = 2;
     const bool bf = v.bf16;
     int batch = s.batch, max_sq = s.sq, max_sk = s.sk;
@@ -384,15 +412,20 @@ static bool check_case(const Variant &v, const Shape &s, Row &row) {
         p.cu_seqlens_k = (uint64_t)cu_k;
     }
     if (s.bhsd) { /* (B, H, S, D) */
-        p.q_batch_stride = (int64_t)s.hq * max_sq * D, p.q_head_stride = (int64_t)max_sq * D, p.q_row_stride = D;
+        p.q_batch_stride = (int64_t)s.hq * max_sq * D, p.q_head_stride = (int64_t)max_sq * D,
+        p.q_row_stride = D;
         p.o_batch_stride = p.q_batch_stride, p.o_head_stride = p.q_head_stride, p.o_row_stride = D;
-        p.k_batch_stride = (int64_t)s.hkv * max_sk * D, p.k_head_stride = (int64_t)max_sk * D, p.k_row_stride = D;
+        p.k_batch_stride = (int64_t)s.hkv * max_sk * D, p.k_head_stride = (int64_t)max_sk * D,
+        p.k_row_stride = D;
     } else { /* (B, S, H, D), or packed (total, H, D) for varlen */
-        p.q_row_stride = (int64_t)s.hq * D, p.q_head_stride = D, p.q_batch_stride = (int64_t)max_sq * s.hq * D;
+        p.q_row_stride = (int64_t)s.hq * D, p.q_head_stride = D,
+        p.q_batch_stride = (int64_t)max_sq * s.hq * D;
         p.o_row_stride = p.q_row_stride, p.o_head_stride = D, p.o_batch_stride = p.q_batch_stride;
-        p.k_row_stride = (int64_t)s.hkv * D, p.k_head_stride = D, p.k_batch_stride = (int64_t)max_sk * s.hkv * D;
+        p.k_row_stride = (int64_t)s.hkv * D, p.k_head_stride = D,
+        p.k_batch_stride = (int64_t)max_sk * s.hkv * D;
     }
-    p.v_batch_stride = p.k_batch_stride, p.v_row_stride = p.k_row_stride, p.v_head_stride = p.k_head_stride;
+    p.v_batch_stride = p.k_batch_stride, p.v_row_stride = p.k_row_stride,
+    p.v_head_stride = p.k_head_stride;
     if (v.varlen) {
         p.lse_batch_stride = 0;
         p.lse_head_stride = (int64_t)rows_q;
@@ -405,7 +438,8 @@ static bool check_case(const Variant &v, const Shape &s, Row &row) {
     p.softmax_scale = 1.f / sqrtf((float)D);
     p.softmax_scale_log2 = p.softmax_scale * 1.4426950408889634f;
 
-    CK(cudaFuncSetAttribute((const void *)v.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes(v)));
+    CK(cudaFuncSetAttribute((const void *)v.fn, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                            smem_bytes(v)));
     launch_variant(v, p, 0);
     CK(cudaGetLastError());
     CK(cudaDeviceSynchronize());
@@ -414,7 +448,8 @@ static bool check_case(const Variant &v, const Shape &s, Row &row) {
     CK(cudaDeviceSynchronize());
 
     std::vector<uint16_t> ho(nq + 2 * GUARD);
-    std::vector<float> hl(rows_q * s.hq + 2 * GUARD), hor(nq), hol(nq), hlr(rows_q * s.hq), hll(rows_q * s.hq);
+    std::vector<float> hl(rows_q * s.hq + 2 * GUARD), hor(nq), hol(nq), hlr(rows_q * s.hq),
+        hll(rows_q * s.hq);
     CK(cudaMemcpy(ho.data(), o_alloc, ho.size() * 2, cudaMemcpyDeviceToHost));
     CK(cudaMemcpy(hl.data(), lse_alloc, hl.size() * 4, cudaMemcpyDeviceToHost));
     CK(cudaMemcpy(hor.data(), oref, nq * 4, cudaMemcpyDeviceToHost));
@@ -477,7 +512,9 @@ static bool check_case(const Variant &v, const Shape &s, Row &row) {
     if (bad_nan || bad_guard || bad_lse_inf || !(err <= tol) || !(lerr <= ltol))
         ok = false;
     if (!ok)
-        fprintf(stderr, "  FAIL %s %s: err %.3g (tol %.3g) lse %.3g (tol %.3g) nonfinite %ld guard %ld lse-inf %ld\n",
+        fprintf(stderr,
+                "  FAIL %s %s: err %.3g (tol %.3g) lse %.3g (tol %.3g) nonfinite %ld guard %ld "
+                "lse-inf %ld\n",
                 v.name, s.name, err, tol, lerr, ltol, bad_nan, bad_guard, bad_lse_inf);
     row = {v.name, s.name, ok, err, tol, lerr, ltol, -1};
 
@@ -489,7 +526,8 @@ static bool check_case(const Variant &v, const Shape &s, Row &row) {
 }
 
 /* Median time in ms of one launch on FA's grid (BSHD, bf16), L2 flushed before each rep. */
-static double time_case(const Variant &v, int N, void *flush, size_t flush_bytes) {
+static double time_case(const Variant &v, int N, void *flush, size_t flush_bytes)
+{
     const int D = v.hd, H = 2048 / D, B = 16384 / N;
     const size_t n = (size_t)B * N * H * D;
     void *q, *k, *vv, *o;
@@ -504,7 +542,8 @@ static double time_case(const Variant &v, int N, void *flush, size_t flush_bytes
     fill<__nv_bfloat16>(vv, n, 13);
     fa_fwd_params p;
     memset(&p, 0, sizeof(p));
-    p.q = (uint64_t)q, p.k = (uint64_t)k, p.v = (uint64_t)vv, p.o = (uint64_t)o, p.lse = (uint64_t)lse;
+    p.q = (uint64_t)q, p.k = (uint64_t)k, p.v = (uint64_t)vv, p.o = (uint64_t)o,
+    p.lse = (uint64_t)lse;
     p.q_row_stride = p.k_row_stride = p.v_row_stride = p.o_row_stride = (int64_t)H * D;
     p.q_head_stride = p.k_head_stride = p.v_head_stride = p.o_head_stride = D;
     p.q_batch_stride = p.k_batch_stride = p.v_batch_stride = p.o_batch_stride = (int64_t)N * H * D;
@@ -512,7 +551,8 @@ static double time_case(const Variant &v, int N, void *flush, size_t flush_bytes
     p.batch = B, p.heads_q = p.heads_kv = H, p.seqlen_q = p.seqlen_k = N, p.head_dim = D;
     p.softmax_scale = 1.f / sqrtf((float)D);
     p.softmax_scale_log2 = p.softmax_scale * 1.4426950408889634f;
-    CK(cudaFuncSetAttribute((const void *)v.fn, cudaFuncAttributeMaxDynamicSharedMemorySize, smem_bytes(v)));
+    CK(cudaFuncSetAttribute((const void *)v.fn, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                            smem_bytes(v)));
     cudaEvent_t e0, e1;
     CK(cudaEventCreate(&e0));
     CK(cudaEventCreate(&e1));
@@ -536,7 +576,8 @@ static double time_case(const Variant &v, int N, void *flush, size_t flush_bytes
     return ts[ts.size() / 2];
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char **argv)
+{
     bool do_time = true;
     const char *only = nullptr;
     for (int i = 1; i < argc; ++i) {
@@ -565,7 +606,8 @@ int main(int argc, char **argv) {
         }
         cudaFuncAttributes fa;
         CK(cudaFuncGetAttributes(&fa, (const void *)v.fn));
-        fprintf(stderr, "variant %s: %d regs, %zu B local\n", v.name, fa.numRegs, fa.localSizeBytes);
+        fprintf(stderr, "variant %s: %d regs, %zu B local\n", v.name, fa.numRegs,
+                fa.localSizeBytes);
         for (const Shape &s : shapes_for(v)) {
             Row r;
             all_ok &= check_case(v, s, r);
@@ -600,11 +642,11 @@ int main(int argc, char **argv) {
            "max_err", "tol", "lse_err", "TFLOP/s");
     for (const Row &r : rows) {
         if (r.tflops >= 0)
-            printf("%-62s %-18s %-4s %10s %10s %10s %8.1f\n", r.variant.c_str(), r.shape.c_str(), "-",
-                   "-", "-", "-", r.tflops);
+            printf("%-62s %-18s %-4s %10s %10s %10s %8.1f\n", r.variant.c_str(), r.shape.c_str(),
+                   "-", "-", "-", "-", r.tflops);
         else
-            printf("%-62s %-18s %-4s %10.3g %10.3g %10.3g %8s\n", r.variant.c_str(), r.shape.c_str(),
-                   r.pass ? "pass" : "FAIL", r.err, r.tol, r.lse_err, "-");
+            printf("%-62s %-18s %-4s %10.3g %10.3g %10.3g %8s\n", r.variant.c_str(),
+                   r.shape.c_str(), r.pass ? "pass" : "FAIL", r.err, r.tol, r.lse_err, "-");
     }
     int npass = 0, nfail = 0;
     for (const Row &r : rows)

@@ -112,10 +112,12 @@
 /* -inf without math.h (NVRTC has no INFINITY macro). */
 #define FA_NEG_INF (__int_as_float((int)0xff800000u))
 
-namespace fa {
+namespace fa
+{
 
 /* Swizzled byte offset of 16-byte chunk `chunk` of row `row` in a [rows][D] tile. */
-template <int HEAD_DIM> __device__ __forceinline__ uint32_t sm80_swz(int row, int chunk) {
+template <int HEAD_DIM> __device__ __forceinline__ uint32_t sm80_swz(int row, int chunk)
+{
     constexpr int CHUNKS = HEAD_DIM / 8;
     const int x = (CHUNKS % 8 == 0) ? (row & 7) : ((row >> 1) & 3);
     return (uint32_t)(row * (HEAD_DIM * 2) + ((chunk ^ x) << 4));
@@ -127,7 +129,8 @@ template <int HEAD_DIM> __device__ __forceinline__ uint32_t sm80_swz(int row, in
  * recomputed where it is used instead of being hoisted out of the loop, where it would
  * pin registers for the whole kernel (the accumulators need all of them).
  */
-__device__ __forceinline__ int opaque(int v) {
+__device__ __forceinline__ int opaque(int v)
+{
     asm volatile("" : "+r"(v));
     return v;
 }
@@ -149,7 +152,8 @@ template <int HEAD_DIM> struct sm80_swz_group {
  */
 template <typename Element, int HEAD_DIM, int ROWS, int NT>
 __device__ __forceinline__ void sm80_load_tile(uint32_t s, const Element *g, int64_t stride,
-                                               int rows_valid, int tid) {
+                                               int rows_valid, int tid)
+{
     constexpr int G = sm80_swz_group<HEAD_DIM>::G;
     constexpr int CHUNKS = HEAD_DIM / 8;
     constexpr int RS = NT / G;
@@ -190,14 +194,16 @@ template <int HEAD_DIM> struct sm80_lds {
     static constexpr int G = sm80_swz_group<HEAD_DIM>::G;
     static constexpr int ROW_BYTES = HEAD_DIM * 2;
     uint32_t rx;
-    __device__ __forceinline__ sm80_lds(uint32_t tile, int row, int chk) {
+    __device__ __forceinline__ sm80_lds(uint32_t tile, int row, int chk)
+    {
         const int x = (G == 8) ? (row & 7) : ((row >> 1) & 3);
         rx = tile + (uint32_t)(row * ROW_BYTES + ((chk ^ x) << 4));
     }
     /* ldmatrix.x4 of k-step kk (chunk pair 2*kk, 2*kk+1), rows shifted by row_add (a
        multiple of 8); kk and row_add must be constants after unrolling */
     template <bool TRANS>
-    __device__ __forceinline__ void load(uint32_t (&r)[4], int kk, int row_add) const {
+    __device__ __forceinline__ void load(uint32_t (&r)[4], int kk, int row_add) const
+    {
         ldmatrix_x4_xor<TRANS>(r, rx, (uint32_t)((2 * (kk % (G / 2))) << 4),
                                (uint32_t)((kk / (G / 2)) * (G * 16) + row_add * ROW_BYTES));
     }
@@ -208,12 +214,12 @@ template <typename Element, int HEAD_DIM, int BLOCK_M, int BLOCK_N, int WARPS, i
 struct sm80_traits {
     static constexpr int NT = WARPS * 32;
     static constexpr int ROWS_PER_WARP = BLOCK_M / WARPS;
-    static constexpr int MF = ROWS_PER_WARP / 16;  /* 16-row fragments per warp */
-    static constexpr int NF = BLOCK_N / 8;         /* n8 tiles of S */
-    static constexpr int DF = HEAD_DIM / 8;        /* n8 tiles of O */
-    static constexpr int KQ = HEAD_DIM / 16;       /* k-steps of Q K^T */
-    static constexpr int KP = BLOCK_N / 16;        /* k-steps of P V */
-    static constexpr int CHUNKS = HEAD_DIM / 8;    /* 16-byte chunks per row */
+    static constexpr int MF = ROWS_PER_WARP / 16; /* 16-row fragments per warp */
+    static constexpr int NF = BLOCK_N / 8;        /* n8 tiles of S */
+    static constexpr int DF = HEAD_DIM / 8;       /* n8 tiles of O */
+    static constexpr int KQ = HEAD_DIM / 16;      /* k-steps of Q K^T */
+    static constexpr int KP = BLOCK_N / 16;       /* k-steps of P V */
+    static constexpr int CHUNKS = HEAD_DIM / 8;   /* 16-byte chunks per row */
     static constexpr int ROW_BYTES = HEAD_DIM * 2;
     static constexpr int Q_BYTES = BLOCK_M * ROW_BYTES;
     static constexpr int KV_BYTES = BLOCK_N * ROW_BYTES;
@@ -239,7 +245,8 @@ struct sm80_traits {
 
 template <typename Element, int HEAD_DIM, int BLOCK_M, int BLOCK_N, int WARPS, int STAGES,
           bool Q_IN_REGS, bool IS_CAUSAL, bool IS_VARLEN>
-__global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant__ fa_fwd_params p) {
+__global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant__ fa_fwd_params p)
+{
     using T = fa::sm80_traits<Element, HEAD_DIM, BLOCK_M, BLOCK_N, WARPS, STAGES, Q_IN_REGS,
                               IS_CAUSAL, IS_VARLEN>;
     constexpr int NT = T::NT, RPW = T::ROWS_PER_WARP, MF = T::MF, NF = T::NF, DF = T::DF;
@@ -280,8 +287,8 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
     /* Element offset of (row, head) of this sequence in a tensor with the given strides.
        Pointers are rebuilt from the (constant-bank) params where they are used rather
        than kept live as 64-bit registers across the KV loop. */
-    auto offset_of = [&](int64_t batch_stride, int64_t row_stride, int64_t head_stride,
-                         int start, int row, int head) -> int64_t {
+    auto offset_of = [&](int64_t batch_stride, int64_t row_stride, int64_t head_stride, int start,
+                         int row, int head) -> int64_t {
         if constexpr (IS_VARLEN)
             return (int64_t)(start + row) * row_stride + (int64_t)head * head_stride;
         else
@@ -334,8 +341,8 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
             const Element *src = reinterpret_cast<const Element *>(p.k) +
                                  offset_of(p.k_batch_stride, p.k_row_stride, p.k_head_stride,
                                            k_start, n0, fa::opaque(hk));
-            fa::sm80_load_tile<Element, HEAD_DIM, BLOCK_N, NT>(
-                sK + (it % STAGES) * T::KV_BYTES, src, p.k_row_stride, sk - n0, tid);
+            fa::sm80_load_tile<Element, HEAD_DIM, BLOCK_N, NT>(sK + (it % STAGES) * T::KV_BYTES,
+                                                               src, p.k_row_stride, sk - n0, tid);
         }
         fa::cp_async_commit();
     };
@@ -345,8 +352,8 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
             const Element *src = reinterpret_cast<const Element *>(p.v) +
                                  offset_of(p.v_batch_stride, p.v_row_stride, p.v_head_stride,
                                            k_start, n0, fa::opaque(hk));
-            fa::sm80_load_tile<Element, HEAD_DIM, BLOCK_N, NT>(
-                sV + (it % STAGES) * T::KV_BYTES, src, p.v_row_stride, sk - n0, tid);
+            fa::sm80_load_tile<Element, HEAD_DIM, BLOCK_N, NT>(sV + (it % STAGES) * T::KV_BYTES,
+                                                               src, p.v_row_stride, sk - n0, tid);
         }
         fa::cp_async_commit();
     };
@@ -421,39 +428,39 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
                 for (int e = 0; e < 4; ++e)
                     acc_s[f][j][e] = 0.f;
 
-        /* k-steps in groups of the swizzle period U (XOR constants repeat every U steps).
-           When the accumulators alone take >= 96 registers, the groups stay a rolled
-           loop: ptxas then cannot prefetch ldmatrix fragments across groups, which is what
-           pushed the 128x64 hd128 tiles over 255 registers (v1: 40 registers of ldmatrix
-           results in flight at the peak) and 64x64 hd128 over ptxas's 128-register
-           occupancy target on sm_80 (16 B spilled). */
+                    /* k-steps in groups of the swizzle period U (XOR constants repeat every U
+                       steps). When the accumulators alone take >= 96 registers, the groups stay a
+                       rolled loop: ptxas then cannot prefetch ldmatrix fragments across groups,
+                       which is what pushed the 128x64 hd128 tiles over 255 registers (v1: 40
+                       registers of ldmatrix results in flight at the peak) and 64x64 hd128 over
+                       ptxas's 128-register occupancy target on sm_80 (16 B spilled). */
 #pragma unroll(ROLL_QK ? 1 : KQ / U)
         for (int kq = 0; kq < KQ / U; ++kq)
 #pragma unroll
-        for (int ku = 0; ku < U; ++ku) {
-            const int kk = kq * U + ku;
-            uint32_t a[MF][4];
-#pragma unroll
-            for (int f = 0; f < MF; ++f) {
-                if constexpr (Q_IN_REGS) {
-#pragma unroll
-                    for (int e = 0; e < 4; ++e)
-                        a[f][e] = q_frag[f][kk][e];
-                } else {
-                    q_lds.template load<false>(a[f], kk, f * 16);
-                }
-            }
-#pragma unroll
-            for (int jp = 0; jp < NF / 2; ++jp) {
-                uint32_t bk[4];
-                k_lds.template load<false>(bk, kk, jp * 16);
+            for (int ku = 0; ku < U; ++ku) {
+                const int kk = kq * U + ku;
+                uint32_t a[MF][4];
 #pragma unroll
                 for (int f = 0; f < MF; ++f) {
-                    fa::mma_16816<Element>(acc_s[f][2 * jp], a[f], bk[0], bk[1]);
-                    fa::mma_16816<Element>(acc_s[f][2 * jp + 1], a[f], bk[2], bk[3]);
+                    if constexpr (Q_IN_REGS) {
+#pragma unroll
+                        for (int e = 0; e < 4; ++e)
+                            a[f][e] = q_frag[f][kk][e];
+                    } else {
+                        q_lds.template load<false>(a[f], kk, f * 16);
+                    }
+                }
+#pragma unroll
+                for (int jp = 0; jp < NF / 2; ++jp) {
+                    uint32_t bk[4];
+                    k_lds.template load<false>(bk, kk, jp * 16);
+#pragma unroll
+                    for (int f = 0; f < MF; ++f) {
+                        fa::mma_16816<Element>(acc_s[f][2 * jp], a[f], bk[0], bk[1]);
+                        fa::mma_16816<Element>(acc_s[f][2 * jp + 1], a[f], bk[2], bk[3]);
+                    }
                 }
             }
-        }
 
         /* ---- mask: ragged last block, causal diagonal band --------------------------- */
         const bool ragged = n0 + BLOCK_N > sk;
@@ -515,8 +522,10 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
             for (int kk = 0; kk < KP; ++kk) {
                 p_frag[f][kk][0] = fa::pack2<Element>(acc_s[f][2 * kk][0], acc_s[f][2 * kk][1]);
                 p_frag[f][kk][1] = fa::pack2<Element>(acc_s[f][2 * kk][2], acc_s[f][2 * kk][3]);
-                p_frag[f][kk][2] = fa::pack2<Element>(acc_s[f][2 * kk + 1][0], acc_s[f][2 * kk + 1][1]);
-                p_frag[f][kk][3] = fa::pack2<Element>(acc_s[f][2 * kk + 1][2], acc_s[f][2 * kk + 1][3]);
+                p_frag[f][kk][2] =
+                    fa::pack2<Element>(acc_s[f][2 * kk + 1][0], acc_s[f][2 * kk + 1][1]);
+                p_frag[f][kk][3] =
+                    fa::pack2<Element>(acc_s[f][2 * kk + 1][2], acc_s[f][2 * kk + 1][3]);
             }
         }
 
@@ -597,9 +606,9 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
             const int r = wrow + f * 16 + g + 8 * hh; /* tile row */
 #pragma unroll
             for (int d = 0; d < DF; ++d)
-                fa::st_shared_u32(sQ + fa::sm80_swz<HEAD_DIM>(r, d) + t4 * 4,
-                                  fa::pack2<Element>(acc_o[f][d][2 * hh] * inv,
-                                                     acc_o[f][d][2 * hh + 1] * inv));
+                fa::st_shared_u32(
+                    sQ + fa::sm80_swz<HEAD_DIM>(r, d) + t4 * 4,
+                    fa::pack2<Element>(acc_o[f][d][2 * hh] * inv, acc_o[f][d][2 * hh + 1] * inv));
             if (t4 == 0 && r < rows_q_e)
                 lse[r] = l > 0.f ? row_max[f][hh] * scale + logf(l) : FA_NEG_INF;
         }

@@ -34,26 +34,31 @@
 
 #include "fa_params.h"
 
-namespace fa {
+namespace fa
+{
 
 /* Shared-memory address of a generic pointer into shared memory (32-bit). */
-__device__ __forceinline__ uint32_t smem_u32(const void *ptr) {
+__device__ __forceinline__ uint32_t smem_u32(const void *ptr)
+{
     return static_cast<uint32_t>(__cvta_generic_to_shared(ptr));
 }
 
 /* blockIdx read through volatile asm: a fresh S2R wherever it is called, so a value needed
    only before and after a long loop need not stay live in a register across it. */
-__device__ __forceinline__ int ctaid_x() {
+__device__ __forceinline__ int ctaid_x()
+{
     int v;
     asm volatile("mov.u32 %0, %%ctaid.x;\n" : "=r"(v));
     return v;
 }
-__device__ __forceinline__ int ctaid_y() {
+__device__ __forceinline__ int ctaid_y()
+{
     int v;
     asm volatile("mov.u32 %0, %%ctaid.y;\n" : "=r"(v));
     return v;
 }
-__device__ __forceinline__ int ctaid_z() {
+__device__ __forceinline__ int ctaid_z()
+{
     int v;
     asm volatile("mov.u32 %0, %%ctaid.z;\n" : "=r"(v));
     return v;
@@ -71,7 +76,8 @@ template <> struct elem_traits<__nv_bfloat16> {
 /* D = A * B + D, m16n8k16, fp32 accumulators, A row-major, B column-major. */
 template <typename Element>
 __device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0,
-                                          uint32_t b1) {
+                                          uint32_t b1)
+{
     if constexpr (elem_traits<Element>::is_bf16) {
         asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
                      "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
@@ -86,14 +92,16 @@ __device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4],
 }
 
 /* Four 8x8 b16 matrices from shared memory; this lane supplies one row address. */
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t smem_addr) {
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t smem_addr)
+{
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(smem_addr));
 }
 
 /* Same, each 8x8 matrix transposed on the way into registers. */
-__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t smem_addr) {
+__device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t smem_addr)
+{
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(smem_addr));
@@ -108,7 +116,8 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], uint32_t sme
  */
 template <bool TRANS>
 __device__ __forceinline__ void ldmatrix_x4_xor(uint32_t (&r)[4], uint32_t base, uint32_t x,
-                                                uint32_t off) {
+                                                uint32_t off)
+{
     if constexpr (TRANS)
         asm volatile("{\n .reg .b32 t;\n xor.b32 t, %4, %5;\n add.u32 t, t, %6;\n"
                      " ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [t];\n}\n"
@@ -126,31 +135,36 @@ __device__ __forceinline__ void ldmatrix_x4_xor(uint32_t (&r)[4], uint32_t base,
  * the source size is 0: nothing is read and the 16 destination bytes are zero-filled.
  * The caller still passes a dereferenceable address so no tool ever flags it.
  */
-__device__ __forceinline__ void cp_async_16(uint32_t smem_addr, const void *gmem, bool valid) {
+__device__ __forceinline__ void cp_async_16(uint32_t smem_addr, const void *gmem, bool valid)
+{
     const int src_bytes = valid ? 16 : 0;
-    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(smem_addr), "l"(gmem),
-                 "r"(src_bytes)
+    asm volatile("cp.async.cg.shared.global.L2::128B [%0], [%1], 16, %2;\n" ::"r"(smem_addr),
+                 "l"(gmem), "r"(src_bytes)
                  : "memory");
 }
 
-__device__ __forceinline__ void cp_async_commit() {
+__device__ __forceinline__ void cp_async_commit()
+{
     asm volatile("cp.async.commit_group;\n" ::: "memory");
 }
 
 /* Wait until at most N of this thread's committed groups are still in flight. */
-template <int N> __device__ __forceinline__ void cp_async_wait() {
+template <int N> __device__ __forceinline__ void cp_async_wait()
+{
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
 }
 
 /* 2^x, flush-to-zero approximate (what exp2f becomes under fast math): ex2(-inf) = 0. */
-__device__ __forceinline__ float exp2_approx(float x) {
+__device__ __forceinline__ float exp2_approx(float x)
+{
     float y;
     asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
     return y;
 }
 
 /* Round two floats to the 16-bit Element and pack them: `lo` in bits 0..15. */
-template <typename Element> __device__ __forceinline__ uint32_t pack2(float lo, float hi) {
+template <typename Element> __device__ __forceinline__ uint32_t pack2(float lo, float hi)
+{
     uint32_t r;
     /* cvt packs its first source operand into the UPPER half. */
     if constexpr (elem_traits<Element>::is_bf16) {
@@ -161,11 +175,13 @@ template <typename Element> __device__ __forceinline__ uint32_t pack2(float lo, 
     return r;
 }
 
-__device__ __forceinline__ void st_shared_u32(uint32_t smem_addr, uint32_t v) {
+__device__ __forceinline__ void st_shared_u32(uint32_t smem_addr, uint32_t v)
+{
     asm volatile("st.shared.u32 [%0], %1;\n" ::"r"(smem_addr), "r"(v) : "memory");
 }
 
-__device__ __forceinline__ uint4 ld_shared_v4(uint32_t smem_addr) {
+__device__ __forceinline__ uint4 ld_shared_v4(uint32_t smem_addr)
+{
     uint4 v;
     asm volatile("ld.shared.v4.u32 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
