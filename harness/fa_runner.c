@@ -15,6 +15,7 @@
  * driver's 2 MiB allocation granularity, where the exact tracked size is the honest figure.
  */
 #include "fa_runner.h"
+#include "fa_util.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -90,20 +91,6 @@ struct fa_runner {
     int poisoned;
     uint64_t seed_counter;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 /* ---- device facts ---------------------------------------------------------------------- */
 
@@ -287,7 +274,7 @@ fa_status fa_runner_new(int ordinal, const fa_runner_opts *opts, fa_runner **out
         return st == FA_UNSUPPORTED ? FA_CUDA_ERROR : st;
     }
     setup_cublas(r);
-    r->seed_counter = mix64((uint64_t)getpid() ^ (uint64_t)(now_s() * 1e9));
+    r->seed_counter = fa_mix64((uint64_t)getpid() ^ (uint64_t)(fa_now_s() * 1e9));
     *out = r;
     return FA_OK;
 }
@@ -520,7 +507,7 @@ static fa_status fill_inputs(fa_runner *r, const helper_mod *h, const bufs *b, u
     fa_status st = FA_OK;
     for (int i = 0; st == FA_OK && i < 3; i++) {
         /* One stream per tensor, so Q, K and V are independent draws of the one seed. */
-        unsigned long long s = mix64(seed + 0x632BE59BD9B4E019ull * (uint64_t)(i + 1));
+        unsigned long long s = fa_mix64(seed + 0x632BE59BD9B4E019ull * (uint64_t)(i + 1));
         void *args[] = {&ptrs[i], &n[i], &s};
         st = launch_1d(r, h->fill, n[i], args, "fa_ref_fill", err);
     }
@@ -933,7 +920,7 @@ static fa_status event_ms(fa_runner *r, CUevent a, CUevent b, double *ms, fa_err
 static fa_status time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *ctx,
                            const fa_timing_opts *o, fa_time_stats *st_out, fa_err *err)
 {
-    const double t0 = now_s();
+    const double t0 = fa_now_s();
     fa_status st = FA_OK;
     double warm_ms = 0, ms = 0;
     int warm = 0;
@@ -951,7 +938,7 @@ static fa_status time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *c
         warm++;
         if (warm >= o->warmup_reps && warm_ms >= o->warmup_ms)
             break;
-        if (warm >= 10000 || now_s() - t0 > o->max_seconds)
+        if (warm >= 10000 || fa_now_s() - t0 > o->max_seconds)
             break;
     }
     if (st != FA_OK)
@@ -965,7 +952,7 @@ static fa_status time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *c
     if (!x)
         return FA_ERR(err, FA_NOMEM, "out of memory");
     int n = 0;
-    const double t1 = now_s();
+    const double t1 = fa_now_s();
     fa_time_stats s;
     memset(&s, 0, sizeof s);
     while (st == FA_OK) {
@@ -991,7 +978,7 @@ static fa_status time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *c
             break;
         if (n >= cap)
             break;
-        if (now_s() - t1 >= o->max_seconds && n >= 3)
+        if (fa_now_s() - t1 >= o->max_seconds && n >= 3)
             break;
     }
     free(x);
@@ -1102,7 +1089,7 @@ static uint64_t job_seed(fa_runner *r, const fa_job *job)
 {
     if (job->check_seed)
         return job->check_seed;
-    uint64_t s = mix64(++r->seed_counter ^ (uint64_t)(now_s() * 1e9));
+    uint64_t s = fa_mix64(++r->seed_counter ^ (uint64_t)(fa_now_s() * 1e9));
     return s ? s : 1;
 }
 
@@ -1162,7 +1149,7 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
     fa_time_stats ts;
     fa_fwd_params a;
     fa_status st;
-    const double t_check = now_s();
+    const double t_check = fa_now_s();
 
     if (need_eager && r->eager_why[0]) {
         set_result(m, FA_UNSUPPORTED, "%s", r->eager_why);
@@ -1262,7 +1249,7 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
             d->lse_mask_errors = cl.mask;
             apply_criterion(m, &co, &cl, d->eager_lse_max_err);
         }
-        d->check_ms = 1e3 * (now_s() - t_check);
+        d->check_ms = 1e3 * (fa_now_s() - t_check);
         if (m->status == FA_OK && want_time) {
             variant_rep c = {&vk, &a};
             st = time_reps(r, h, variant_rep_fn, &c, &topt, &ts, &e);
@@ -1289,7 +1276,7 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
         d->lse_nonfinite = el.nonfinite;
         d->lse_mask_errors = el.mask;
         apply_eager_sanity(m, p->dtype, &eo, &el);
-        d->check_ms = 1e3 * (now_s() - t_check);
+        d->check_ms = 1e3 * (fa_now_s() - t_check);
     }
 
     if (m->status == FA_OK && want_eager_time) {
@@ -1417,7 +1404,7 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
             }
         }
     }
-    const double t0 = now_s();
+    const double t0 = fa_now_s();
     const double budget_s = topt.max_seconds * (n_active > 0 ? n_active : 1);
     while (n_active > 0 && !r->poisoned) {
         /* One round: A B C ..., each synchronised so a fault is pinned on its job. */
@@ -1457,7 +1444,7 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
                 done = 0;
             fewest = nx[i] < fewest ? nx[i] : fewest;
         }
-        if (done || (now_s() - t0 >= budget_s && fewest >= 3))
+        if (done || (fa_now_s() - t0 >= budget_s && fewest >= 3))
             break;
     }
     for (int i = 0; i < n; i++) {

@@ -30,6 +30,7 @@
  * of raising SIGPIPE in the tuner.
  */
 #include "fa_worker.h"
+#include "fa_util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -137,20 +138,6 @@ struct fa_worker {
     uint64_t seed_state;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static uint64_t mix64(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 static void copy_str(char *dst, size_t n, const char *src)
 {
     size_t len = strlen(src);
@@ -183,7 +170,7 @@ static int read_all(int fd, void *buf, size_t n, double deadline)
     char *p = buf;
     while (n > 0) {
         if (deadline > 0) {
-            double left = deadline - now_s();
+            double left = deadline - fa_now_s();
             if (left <= 0)
                 return -2;
             struct pollfd pfd = {fd, POLLIN, 0};
@@ -263,7 +250,7 @@ static uint64_t wire_abi(void)
         sizeof(fa_harness_detail), FA_RETIME_MAX};
     uint64_t h = FA_WIRE_MAGIC;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-        h = mix64(h ^ (sizes[i] + 0x9E3779B97F4A7C15ull * (i + 1)));
+        h = fa_mix64(h ^ (sizes[i] + 0x9E3779B97F4A7C15ull * (i + 1)));
     return h;
 }
 
@@ -487,8 +474,8 @@ static int reap(fa_worker *w, int kill_first, char *why, size_t n)
         kill(w->pid, SIGKILL);
     int status = 0;
     pid_t got = 0;
-    const double give_up = now_s() + 5;
-    while ((got = waitpid(w->pid, &status, WNOHANG)) == 0 && now_s() < give_up) {
+    const double give_up = fa_now_s() + 5;
+    while ((got = waitpid(w->pid, &status, WNOHANG)) == 0 && fa_now_s() < give_up) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -568,7 +555,7 @@ static fa_status spawn(fa_worker *w, fa_err *err)
     void *payload = NULL;
     size_t len = 0;
     uint32_t type = 0;
-    int rc = recv_any(w->fd, &type, &payload, &len, now_s() + w->opts.start_timeout_s);
+    int rc = recv_any(w->fd, &type, &payload, &len, fa_now_s() + w->opts.start_timeout_s);
     if (rc == 0 && type == MSG_START_FAILED) {
         int32_t why[2] = {0, 0};
         if (len >= sizeof why)
@@ -660,7 +647,7 @@ fa_status fa_worker_start(int ordinal, const fa_worker_opts *opts, fa_worker **o
         w->opts.start_timeout_s = 120;
     w->fd = -1;
     w->pid = -1;
-    w->seed_state = mix64((uint64_t)getpid() ^ (uint64_t)(now_s() * 1e9));
+    w->seed_state = fa_mix64((uint64_t)getpid() ^ (uint64_t)(fa_now_s() * 1e9));
     fa_status st = find_exe(w, err);
     if (st == FA_OK)
         st = spawn(w, err);
@@ -769,7 +756,7 @@ static fa_status ensure_helpers(fa_worker *w, fa_dtype t, int head_dim, fa_err *
     int rc = send_msg(w->fd, MSG_HELPERS, &wh, sizeof wh, w->helpers[ti][hi].cubin,
                       w->helpers[ti][hi].size);
     if (!rc)
-        rc = recv_msg(w->fd, MSG_ACK, &payload, &len, now_s() + w->opts.start_timeout_s);
+        rc = recv_msg(w->fd, MSG_ACK, &payload, &len, fa_now_s() + w->opts.start_timeout_s);
     if (rc || len < sizeof(wire_status)) {
         char why[256];
         reap(w, 1, why, sizeof why);
@@ -788,7 +775,7 @@ static fa_status ensure_helpers(fa_worker *w, fa_dtype t, int head_dim, fa_err *
 
 static uint64_t next_seed(fa_worker *w)
 {
-    uint64_t s = mix64(++w->seed_state ^ (uint64_t)(now_s() * 1e9));
+    uint64_t s = fa_mix64(++w->seed_state ^ (uint64_t)(fa_now_s() * 1e9));
     return s ? s : 1;
 }
 
@@ -826,7 +813,7 @@ fa_status fa_worker_check_and_time(fa_worker *w, const fa_job *job, fa_measureme
         rc = send_msg(w->fd, MSG_JOB, &wj, sizeof wj, job->cubin, (size_t)wj.cubin_size);
     }
     if (!rc)
-        rc = recv_msg(w->fd, MSG_RESULT, &payload, &len, now_s() + timeout);
+        rc = recv_msg(w->fd, MSG_RESULT, &payload, &len, fa_now_s() + timeout);
     if (rc || len < sizeof(wire_result)) {
         char why[256];
         reap(w, 1, why, sizeof why);
@@ -892,7 +879,7 @@ static int retime_once(fa_worker *w, const fa_job *jobs, const int *idx, int n,
     int rc = send_msg(w->fd, MSG_RETIME, msg, total, NULL, 0);
     free(msg);
     if (!rc)
-        rc = recv_msg(w->fd, MSG_RESULT_N, &payload, &len, now_s() + w->opts.job_timeout_s * n);
+        rc = recv_msg(w->fd, MSG_RESULT_N, &payload, &len, fa_now_s() + w->opts.job_timeout_s * n);
     if (rc || len < sizeof(wire_status)) {
         reap(w, 1, why, why_n);
         if (rc == -2)

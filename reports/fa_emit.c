@@ -190,22 +190,6 @@ static int kernel_index(fa_emit_model *m, int arch, const fa_variant *v)
     return m->n_kernels++;
 }
 
-/* The first line of a compile log that mentions an error, for messages. */
-static void first_error_line(const char *log, char *buf, size_t n)
-{
-    snprintf(buf, n, "see 'fa-tune compile --variant ...' for the log");
-    for (const char *line = log; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        const char *hit = strstr(line, "error");
-        if (hit && hit < line + len) {
-            snprintf(buf, n, "%.*s", (int)len, line);
-            return;
-        }
-        line = end ? end + 1 : line + len;
-    }
-}
-
 static fa_status compile_kernel(fa_compiler *cc, fa_emit_kernel *k, const fa_arch *arch,
                                 fa_err *err)
 {
@@ -216,7 +200,9 @@ static fa_status compile_kernel(fa_compiler *cc, fa_emit_kernel *k, const fa_arc
         goto cleanup;
     if (out.status != FA_OK) {
         char why[256];
-        first_error_line(out.log, why, sizeof why);
+        fa_compile_log_summary(out.log, why, sizeof why);
+        if (!why[0])
+            snprintf(why, sizeof why, "see 'fa-tune compile --variant ...' for the log");
         st = FA_ERR(err, out.status, "winner %s does not compile for %s (%s): %s", k->name,
                     arch->name, fa_status_str(out.status), why);
         goto cleanup;

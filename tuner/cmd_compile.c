@@ -101,23 +101,6 @@ static void on_signal(int sig)
     interrupted = 1;
 }
 
-/* First line of a log that says "error", for a compile error's note. */
-static void first_error_line(const char *log, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    for (const char *line = log; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        const char *hit = strstr(line, "error");
-        if (hit && hit < line + len) {
-            snprintf(buf, n, "%.*s", (int)len, line);
-            return;
-        }
-        line = end ? end + 1 : line + len;
-    }
-    snprintf(buf, n, "see the nvrtc log");
-}
-
 static fa_status on_result(const fa_sweep_item *it, void *vctx)
 {
     sweep_ctx *ctx = vctx;
@@ -131,7 +114,9 @@ static fa_status on_result(const fa_sweep_item *it, void *vctx)
     if (o->status == FA_UNSUPPORTED)
         snprintf(r->note, sizeof r->note, "%s", o->log ? o->log : "");
     else if (o->status == FA_COMPILE_ERROR)
-        first_error_line(o->log, r->note, sizeof r->note);
+        fa_compile_log_summary(o->log, r->note, sizeof r->note);
+    if (!r->note[0])
+        snprintf(r->note, sizeof r->note, "see the nvrtc log");
     else if (it->spills)
         snprintf(r->note, sizeof r->note, "spills: ineligible");
 

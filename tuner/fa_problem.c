@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "fa_util.h"
+
 void fa_problem_name(const fa_problem *p, char *buf, size_t n)
 {
     snprintf(buf, n, "b%d_h%d_kv%d_q%d_k%d_d%d_%s%s%s%s", p->batch, p->heads_q, p->heads_kv,
@@ -88,18 +90,10 @@ int fa_variant_matches(const fa_variant *v, const fa_problem *p)
            v->varlen == p->varlen;
 }
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void fa_varlen_lengths(uint64_t seed, int seqlen, int batch, int *out)
 {
     uint64_t s = seed;
     int lo = seqlen / 2 > 0 ? seqlen / 2 : 1;
     for (int b = 0; b < batch; b++)
-        out[b] = lo + (int)(splitmix64(&s) % (uint64_t)(seqlen - lo + 1));
+        out[b] = lo + (int)(fa_splitmix64(&s) % (uint64_t)(seqlen - lo + 1));
 }

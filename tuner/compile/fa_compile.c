@@ -729,3 +729,26 @@ fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch 
     snprintf(source, sizeof source, "#include \"%s\"\n", tpl);
     return compile_impl(c, source, expr, arch->nvrtc_arch, NULL, 0, name, out, err);
 }
+
+void fa_compile_log_summary(const char *log, char *buf, size_t n)
+{
+    const char *first = NULL;
+    size_t first_len = 0;
+    buf[0] = '\0';
+    for (const char *line = log; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *hit = strstr(line, "error");
+        if (hit && hit < line + len) {
+            snprintf(buf, n, "%.*s", (int)len, line);
+            return;
+        }
+        if (!first && len > 0) {
+            first = line;
+            first_len = len;
+        }
+        line = end ? end + 1 : line + len;
+    }
+    if (first)
+        snprintf(buf, n, "%.*s", (int)first_len, first);
+}

@@ -88,7 +88,11 @@ fa_status fa_compile_source(fa_compiler *c, const char *source, const char *name
 fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch *arch,
                              fa_compile_output *out, fa_err *err);
 
-void fa_compile_output_release(fa_compile_output *out); /* frees cubin and log; zeroes */
+void fa_compile_output_release(fa_compile_output *out);
+
+/* One line for messages: the first line of a compile log that mentions "error", else its
+ * first non-empty line; "" for an empty or NULL log. */
+void fa_compile_log_summary(const char *log, char *buf, size_t n); /* frees cubin and log; zeroes */
 
 /* Parse ptxas -v lines ("Used 168 registers", "bytes stack frame, N bytes spill stores...")
  * from a log into info (fields not found stay -1). Exposed for tests. With several functions

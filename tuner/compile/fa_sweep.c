@@ -1,18 +1,12 @@
 /* This file implements the compile-only sweep over a list of variants (see fa_sweep.h). */
 #include "fa_sweep.h"
+#include "fa_util.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int fa_compile_spills(const fa_build_info *b)
 {
@@ -26,7 +20,7 @@ fa_status fa_compile_sweep(fa_compiler *c, const fa_arch *arch, const fa_variant
     fa_compile_pool *pool = NULL;
     fa_sweep_summary s;
     memset(&s, 0, sizeof s);
-    double t0 = now_s();
+    double t0 = fa_now_s();
 
     if (!c || !arch || n < 0 || (n > 0 && !variants)) {
         st = FA_ERR(err, FA_INVALID, "compile sweep needs a compiler, an arch and variants");
@@ -77,7 +71,7 @@ fa_status fa_compile_sweep(fa_compiler *c, const fa_arch *arch, const fa_variant
         }
         if (out.status != FA_UNSUPPORTED)
             s.cache_hits += out.build.cache_hit;
-        s.wall_s = now_s() - t0;
+        s.wall_s = fa_now_s() - t0;
         fa_status cs = fn ? fn(&item, ctx) : FA_OK;
         fa_compile_output_release(&out);
         if (cs != FA_OK) {
@@ -88,7 +82,7 @@ fa_status fa_compile_sweep(fa_compiler *c, const fa_arch *arch, const fa_variant
 cleanup:
     /* Frees the queue: on a stop, variants not yet started are dropped. */
     fa_compile_pool_free(pool);
-    s.wall_s = now_s() - t0;
+    s.wall_s = fa_now_s() - t0;
     s.compiled_per_s = s.wall_s > 0 ? (s.ok + s.compile_error) / s.wall_s : 0;
     if (sum)
         *sum = s;

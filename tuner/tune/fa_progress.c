@@ -1,23 +1,17 @@
 /* This file implements the tuning run's progress line (see fa_progress.h). */
 #include "fa_progress.h"
+#include "fa_util.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void show(fa_progress *p, int force)
 {
     if (!p->enabled)
         return;
-    double t = now_s();
+    double t = fa_now_s();
     double period = p->tty ? 0.2 : 10.0;
     if (!force && t - p->last < period)
         return;
@@ -44,7 +38,7 @@ void fa_progress_start(fa_progress *p, int enabled, int planned, int budget)
     p->tty = isatty(2);
     p->planned = planned;
     p->budget = budget;
-    p->t0 = p->last = now_s();
+    p->t0 = p->last = fa_now_s();
     if (enabled)
         fprintf(stderr, "tuning: %d timings planned%s\n", planned,
                 budget > 0 ? " (bounded by --budget)" : "");

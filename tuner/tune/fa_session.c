@@ -52,9 +52,7 @@ static fa_status on_compiled(const fa_sweep_item *it, void *p)
                      it->out->build.spill_stores, it->out->build.spill_loads);
     } else {
         m.status = it->out->status;
-        const char *log = it->out->log ? it->out->log : "";
-        const char *nl = strchr(log, '\n');
-        snprintf(m.message, sizeof m.message, "%.*s", nl ? (int)(nl - log) : (int)strlen(log), log);
+        fa_compile_log_summary(it->out->log, m.message, sizeof m.message);
     }
     fa_err err = {0};
     fa_status st =

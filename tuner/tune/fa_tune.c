@@ -4,6 +4,7 @@
  * strategies and interleaved finalist re-timing.
  */
 #include "fa_tune.h"
+#include "fa_util.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -58,13 +59,6 @@ void fa_tune_check_problem(const fa_problem *p, fa_problem *check)
     check->batch = 2;
     check->seqlen_q = check->seqlen_k = 1000;
     check->seed = 0; /* fresh inputs per check; the harness records the seed */
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* ---- the engine's state ------------------------------------------------------------------ */
@@ -138,7 +132,7 @@ static int budget_spent(engine *e)
     const fa_tune_opts *o = e->o;
     if (o->budget_count > 0 && e->timings >= o->budget_count)
         return 1;
-    if (o->budget_seconds > 0 && now_s() - e->t0 >= o->budget_seconds)
+    if (o->budget_seconds > 0 && fa_now_s() - e->t0 >= o->budget_seconds)
         return 1;
     return e->env->interrupted && *e->env->interrupted;
 }
@@ -225,11 +219,11 @@ static void job_for(engine *e, const cand *c, const fa_problem *p, unsigned what
 
 static fa_status run_job(engine *e, int slot, const fa_job *job, fa_measurement *m, fa_err *err)
 {
-    double t = now_s();
+    double t = fa_now_s();
     fa_measurement_init(m);
     fa_status st = e->env->backend.run(e->env->backend.ctx, slot, job, m, err);
     pthread_mutex_lock(&e->mu);
-    e->st->gpu_busy_s += now_s() - t;
+    e->st->gpu_busy_s += fa_now_s() - t;
     pthread_mutex_unlock(&e->mu);
     return st;
 }
@@ -419,10 +413,10 @@ static void do_finalists(engine *e, int slot, const item *it)
     for (int i = 0; i < n; i++)
         fa_measurement_init(&ms[i]);
     fa_err err = {0};
-    double t = now_s();
+    double t = fa_now_s();
     fa_status st = e->env->backend.retime(e->env->backend.ctx, slot, jobs, n, ms, &err);
     pthread_mutex_lock(&e->mu);
-    e->st->gpu_busy_s += now_s() - t;
+    e->st->gpu_busy_s += fa_now_s() - t;
     pthread_mutex_unlock(&e->mu);
     if (st != FA_OK) {
         fail(e, st, &err);
@@ -547,9 +541,7 @@ static void produce_compiled(engine *e)
         if (out.status != FA_OK) {
             e->st->compile_errors += out.status == FA_COMPILE_ERROR;
             char why[256];
-            const char *log = out.log ? out.log : "";
-            const char *nl = strchr(log, '\n');
-            snprintf(why, sizeof why, "%.*s", nl ? (int)(nl - log) : (int)strlen(log), log);
+            fa_compile_log_summary(out.log, why, sizeof why);
             record_all_locked(e, c, out.status, why, &out.build);
             c->state = CAND_OUT;
         } else if (fa_compile_spills(&out.build)) {
@@ -724,14 +716,6 @@ static fa_status build_classes(engine *e, fa_err *err)
     return FA_OK;
 }
 
-static uint64_t mix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 fa_status fa_tune_class_variants(const fa_tune_opts *o, const fa_problem *key,
                                  const fa_space_filter *f, fa_variant **out, int *n, fa_err *err)
 {
@@ -824,7 +808,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
     if (o->strategy == FA_STRATEGY_RANDOM) { /* seeded shuffle: the order is the strategy */
         uint64_t s = o->seed;
         for (int i = e->ncands - 1; i > 0; i--) {
-            int j = (int)(mix(&s) % (uint64_t)(i + 1));
+            int j = (int)(fa_splitmix64(&s) % (uint64_t)(i + 1));
             cand t = e->cands[i];
             e->cands[i] = e->cands[j];
             e->cands[j] = t;
@@ -868,7 +852,7 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     e.o = o;
     e.env = env;
     e.st = stats;
-    e.t0 = now_s();
+    e.t0 = fa_now_s();
     pthread_mutex_init(&e.mu, NULL);
     pthread_cond_init(&e.cv, NULL);
     fa_timing_opts_default(&e.quick);
@@ -957,7 +941,7 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
         goto cleanup;
     }
 cleanup:
-    stats->wall_s = now_s() - e.t0;
+    stats->wall_s = fa_now_s() - e.t0;
     if (stats->wall_s > 0)
         stats->gpu_idle_fraction = 1.0 - stats->gpu_busy_s / (stats->wall_s * slots);
     if (stats->gpu_idle_fraction < 0)

@@ -1,0 +1,23 @@
+/* This file implements the shared clock and mixer helpers (see fa_util.h). */
+#include "fa_util.h"
+
+#include <time.h>
+
+double fa_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+uint64_t fa_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+uint64_t fa_splitmix64(uint64_t *state)
+{
+    return fa_mix64(*state += 0x9E3779B97F4A7C15ull);
+}
