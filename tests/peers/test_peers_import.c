@@ -10,14 +10,7 @@
 
 #include "fa_db.h"
 #include "fa_peers_import.h"
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fa_check.h"
 
 static int count_peer(const fa_db_peer *p, void *user)
 {

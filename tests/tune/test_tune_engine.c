@@ -20,14 +20,7 @@
 #include "fa_db.h"
 #include "fa_problem_set.h"
 #include "fa_tune.h"
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fa_check.h"
 
 /* The synthetic GPU: time = f(variant) * problem size; block_n 32 variants compute wrong. */
 typedef struct fake {

@@ -11,14 +11,7 @@
 #include "fa_compile.h"
 #include "fa_problem.h"
 #include "fa_util.h"
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            exit(1);                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fa_check.h"
 
 int main(void)
 {
