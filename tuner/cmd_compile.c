@@ -113,11 +113,11 @@ static fa_status on_result(const fa_sweep_item *it, void *vctx)
     r->spills = it->spills;
     if (o->status == FA_UNSUPPORTED)
         snprintf(r->note, sizeof r->note, "%s", o->log ? o->log : "");
-    else if (o->status == FA_COMPILE_ERROR)
+    else if (o->status == FA_COMPILE_ERROR) {
         fa_compile_log_summary(o->log, r->note, sizeof r->note);
-    if (!r->note[0])
-        snprintf(r->note, sizeof r->note, "see the nvrtc log");
-    else if (it->spills)
+        if (!r->note[0])
+            snprintf(r->note, sizeof r->note, "see the nvrtc log");
+    } else if (it->spills)
         snprintf(r->note, sizeof r->note, "spills: ineligible");
 
     const char *what = o->status == FA_OK ? (o->build.cache_hit ? "cached" : "compiled")

@@ -23,7 +23,8 @@ for arch in sm80 sm90; do
     done
     "$FA" compile --arch "$arch" "${args[@]}" --format csv --cache-dir "$tmp/cache" \
         >"$tmp/modes_$arch.csv" 2>"$tmp/err" || { echo "FAIL: $arch modes sweep"; cat "$tmp/err"; fail=1; }
-    bad=$(awk -F, 'NR > 1 && ($2 != "ok" || $6 != 0 || $7 != 0 || $8 != 0)' "$tmp/modes_$arch.csv")
+    bad=$(awk -F, 'NR > 1 && ($2 != "ok" || $6 != 0 || $7 != 0 || $8 != 0 || $12 != "\"\"")' \
+        "$tmp/modes_$arch.csv")
     n=$(awk -F, 'NR > 1 && $2 == "ok"' "$tmp/modes_$arch.csv" | wc -l)
     if [ -n "$bad" ] || [ "$n" != 48 ]; then
         echo "FAIL: $arch: every mode at 64x64 w4 s2 must compile without spills ($n/48 ok):"
@@ -48,6 +49,12 @@ for arch in sm80 sm90; do
             fail=1
         fi
     done
+    unmarked=$(awk -F, 'NR > 1 && $2 == "ok" && ($7 > 0 || $8 > 0) && $12 != "\"spills: ineligible\""' \
+        "$tmp/tiles_$arch.csv")
+    if [ -n "$unmarked" ]; then
+        echo "FAIL: $arch: a spilling variant must be marked ineligible: $unmarked"
+        fail=1
+    fi
     ok=$(awk -F, 'NR > 1 && $2 == "ok"' "$tmp/tiles_$arch.csv" | wc -l)
     spill=$(awk -F, 'NR > 1 && $2 == "ok" && ($7 > 0 || $8 > 0)' "$tmp/tiles_$arch.csv" | wc -l)
     echo "$arch: 48/48 modes clean; hd128 tiles: $ok compiled ($spill spill: ineligible), $((total - ok)) rejected by the legality model"
