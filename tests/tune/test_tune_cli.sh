@@ -43,4 +43,30 @@ expect 0 "0 variants" -- --arch sm80 --headdim 64 --dtype fp16 --causal 0 --varl
     --compile-only --variant fwd_sm80_hd64_fp16_m64n64w4s1 --db "$tmp/t.db" --cache-dir "$tmp/cache"
 n=$(sqlite3 "$tmp/t.db" "select count(*) from measurements where status='compiled'")
 [ "$n" = 1 ] || { echo "FAIL: want 1 compiled row, got $n"; fail=1; }
+# Ctrl-C: the write in flight finishes, exit 130, the database is consistent, and a rerun
+# resumes: every variant ends up stored exactly once.
+sweep=(--arch sm80 --headdim 32 --dtype fp16 --causal 0 --varlen 0 --compile-only -j 1
+       --db "$tmp/int.db" --cache-dir "$tmp/cache-int")
+"$FA" "${sweep[@]}" >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 100); do # wait until something is stored, then interrupt
+    sleep 0.2
+    n=$(sqlite3 "$tmp/int.db" "select count(*) from measurements" 2>/dev/null || echo 0)
+    [ "${n:-0}" -gt 3 ] && break
+done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || { echo "FAIL: interrupted tune exited $rc, want 130"; cat "$tmp/err"; fail=1; }
+[ "$(sqlite3 "$tmp/int.db" 'pragma integrity_check')" = ok ] || { echo "FAIL: integrity"; fail=1; }
+[ "$(sqlite3 "$tmp/int.db" "select status from runs")" = interrupted ] ||
+    { echo "FAIL: the run is not marked interrupted"; fail=1; }
+first=$(sqlite3 "$tmp/int.db" "select count(*) from measurements")
+"$FA" "${sweep[@]}" >"$tmp/out" 2>"$tmp/err" || { echo "FAIL: resumed run"; cat "$tmp/err"; fail=1; }
+total=$(sqlite3 "$tmp/int.db" "select count(*) from measurements")
+distinct=$(sqlite3 "$tmp/int.db" "select count(distinct variant_id) from measurements")
+if [ "$first" -ge 168 ] || [ "$total" != 168 ] || [ "$distinct" != 168 ]; then
+    echo "FAIL: interrupted at $first rows; after resuming $total rows, $distinct variants (want 168 each)"
+    fail=1
+fi
 exit $fail
