@@ -84,6 +84,12 @@ fa_status fa_problem_check(const fa_problem *p, fa_err *err)
     return FA_OK;
 }
 
+int fa_problem_same_class(const fa_problem *a, const fa_problem *b)
+{
+    return a->dtype == b->dtype && a->head_dim == b->head_dim && a->causal == b->causal &&
+           a->varlen == b->varlen;
+}
+
 int fa_variant_matches(const fa_variant *v, const fa_problem *p)
 {
     return v->dtype == p->dtype && v->head_dim == p->head_dim && v->causal == p->causal &&

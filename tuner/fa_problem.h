@@ -46,6 +46,8 @@ double fa_problem_flops(const fa_problem *p, const int *seqlens_q, const int *se
 float fa_problem_scale(const fa_problem *p);
 /* Validate sizes and modes; FA_INVALID naming the bad field. */
 fa_status fa_problem_check(const fa_problem *p, fa_err *err);
+/* Same class: dtype, head dim, causal and varlen agree, so one variant space serves both. */
+int fa_problem_same_class(const fa_problem *a, const fa_problem *b);
 /* Does variant v implement problem p's mode (dtype, head dim, causal, varlen)? */
 int fa_variant_matches(const fa_variant *v, const fa_problem *p);
 

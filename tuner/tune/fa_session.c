@@ -73,10 +73,7 @@ static fa_status compile_only(fa_tune_session *s, const fa_tune_opts *o, volatil
     for (int p = 0; p < o->n_problems && st == FA_OK; p++) {
         int seen = 0; /* one sweep per class: skip problems whose class came earlier */
         for (int q = 0; q < p && !seen; q++)
-            seen = o->problems[q].dtype == o->problems[p].dtype &&
-                   o->problems[q].head_dim == o->problems[p].head_dim &&
-                   o->problems[q].causal == o->problems[p].causal &&
-                   o->problems[q].varlen == o->problems[p].varlen;
+            seen = fa_problem_same_class(&o->problems[q], &o->problems[p]);
         if (seen)
             continue;
         const fa_problem *pp = &o->problems[p];

@@ -186,15 +186,18 @@ static fa_status record_locked(engine *e, const fa_variant *v, int problem, fa_m
 
 /* Record the same outcome (unsupported, compile error, mismatch, fault) on every problem of
  * the candidate's class that is still to measure. Caller holds e->mu. */
-static void record_all_locked(engine *e, cand *c, fa_status status, const char *why,
-                              const fa_build_info *b)
+static void record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_status status,
+                              const char *why, const fa_build_info *b)
 {
     tclass *k = &e->cls[c->cls];
     for (int i = 0; i < k->np; i++) {
         if (!c->todo[i])
             continue;
         fa_measurement m;
-        fa_measurement_init(&m);
+        if (proto)
+            m = *proto; /* figures measured once (a failed check) go with every problem */
+        else
+            fa_measurement_init(&m);
         m.status = status;
         if (b)
             m.build = *b;
@@ -281,7 +284,7 @@ static void rung0(engine *e, int slot, int ci)
         if (m.status == FA_FAULT) { /* a fault is a result: stored, and the variant is out */
             e->st->faults++;
             m.build = c->out.build;
-            record_all_locked(e, c, FA_FAULT, m.message, &c->out.build);
+            record_all_locked(e, c, NULL, FA_FAULT, m.message, &c->out.build);
         }
         pthread_mutex_unlock(&e->mu);
         if (m.status == FA_FAULT)
@@ -314,18 +317,7 @@ static void do_variant(engine *e, int slot, int ci)
         char why[256];
         snprintf(why, sizeof why, "check on %dx%d failed: %.200s", k->check.seqlen_q,
                  k->check.seqlen_k, m.message[0] ? m.message : fa_status_str(m.status));
-        /* The failed check's own figures go with every problem's record. */
-        fa_build_info b = c->out.build;
-        tclass *kk = k;
-        for (int i = 0; i < kk->np; i++) {
-            if (!c->todo[i])
-                continue;
-            fa_measurement r = m;
-            r.build = b;
-            snprintf(r.message, sizeof r.message, "%s", why);
-            record_locked(e, &c->v, kk->probs[i], &r);
-            c->todo[i] = 0;
-        }
+        record_all_locked(e, c, &m, m.status, why, &c->out.build);
         pthread_mutex_unlock(&e->mu);
         return;
     }
@@ -542,14 +534,14 @@ static void produce_compiled(engine *e)
             e->st->compile_errors += out.status == FA_COMPILE_ERROR;
             char why[256];
             fa_compile_log_summary(out.log, why, sizeof why);
-            record_all_locked(e, c, out.status, why, &out.build);
+            record_all_locked(e, c, NULL, out.status, why, &out.build);
             c->state = CAND_OUT;
         } else if (fa_compile_spills(&out.build)) {
             e->st->spilled++;
             char why[128];
             snprintf(why, sizeof why, "spills %d bytes of stores, %d of loads",
                      out.build.spill_stores, out.build.spill_loads);
-            record_all_locked(e, c, FA_UNSUPPORTED, why, &out.build);
+            record_all_locked(e, c, NULL, FA_UNSUPPORTED, why, &out.build);
             c->state = CAND_OUT;
         } else {
             c->state = CAND_READY;
@@ -563,42 +555,23 @@ static void produce_compiled(engine *e)
     fa_compile_pool_free(pool);
 }
 
-/* Candidates of class k on class position i with a measured time, best first. */
-static int ranked(engine *e, int k, int i, int *out)
+/* Checked candidates of class k with a time on class position i, fastest first (ties by
+ * name: deterministic). quick: rank by halving's rung-0 times, else by stored times. */
+static int ranked(engine *e, int k, int i, int quick, int *out)
 {
     int n = 0;
-    for (int c = 0; c < e->ncands; c++)
-        if (e->cands[c].cls == k && e->cands[c].passed && e->cands[c].ms[i] > 0)
+    for (int c = 0; c < e->ncands; c++) {
+        const cand *x = &e->cands[c];
+        if (x->cls == k && x->passed && (quick ? x->quick : x->ms)[i] > 0)
             out[n++] = c;
-    /* insertion sort by time, then name: deterministic */
-    for (int a = 1; a < n; a++) {
+    }
+    for (int a = 1; a < n; a++) { /* insertion sort */
         int x = out[a], b = a - 1;
         while (b >= 0) {
-            cand *cb = &e->cands[out[b]], *cx = &e->cands[x];
-            int later =
-                cb->ms[i] > cx->ms[i] || (cb->ms[i] == cx->ms[i] && strcmp(cb->name, cx->name) > 0);
-            if (!later)
+            const cand *cb = &e->cands[out[b]], *cx = &e->cands[x];
+            double tb = (quick ? cb->quick : cb->ms)[i], tx = (quick ? cx->quick : cx->ms)[i];
+            if (!(tb > tx || (tb == tx && strcmp(cb->name, cx->name) > 0)))
                 break;
-            out[b + 1] = out[b];
-            b--;
-        }
-        out[b + 1] = x;
-    }
-    return n;
-}
-
-/* Candidates of class k by their rung-0 quick time on class position i, best first. */
-static int ranked_quick(engine *e, int k, int i, int *out)
-{
-    int n = 0;
-    for (int c = 0; c < e->ncands; c++)
-        if (e->cands[c].cls == k && e->cands[c].passed && e->cands[c].quick[i] > 0)
-            out[n++] = c;
-    for (int a = 1; a < n; a++) { /* insertion sort by time, then name: deterministic */
-        int x = out[a], b = a - 1;
-        while (b >= 0 && (e->cands[out[b]].quick[i] > e->cands[x].quick[i] ||
-                          (e->cands[out[b]].quick[i] == e->cands[x].quick[i] &&
-                           strcmp(e->cands[out[b]].name, e->cands[x].name) > 0))) {
             out[b + 1] = out[b];
             b--;
         }
@@ -620,7 +593,7 @@ static void produce_precise(engine *e)
     }
     for (int k = 0; k < e->ncls; k++) {
         for (int r = 0; r < e->cls[k].nrung0; r++) {
-            int n = ranked_quick(e, k, e->cls[k].rung0[r], order);
+            int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
             int keep = (n + 7) / 8;
             if (keep < e->o->finalists)
                 keep = e->o->finalists < n ? e->o->finalists : n;
@@ -646,7 +619,7 @@ static void produce_finalists(engine *e)
         return;
     for (int k = 0; k < e->ncls; k++)
         for (int i = 0; i < e->cls[k].np; i++) {
-            int n = ranked(e, k, i, order);
+            int n = ranked(e, k, i, 0, order);
             int f = n < e->o->finalists ? n : e->o->finalists;
             if (f < 2)
                 continue; /* nothing to separate */
@@ -662,18 +635,7 @@ static void produce_finalists(engine *e)
     free(order);
 }
 
-static void produce_nothing(engine *e)
-{
-    (void)e;
-}
-
 /* ---- setup ------------------------------------------------------------------------------- */
-
-static int same_class(const fa_problem *a, const fa_problem *b)
-{
-    return a->dtype == b->dtype && a->head_dim == b->head_dim && a->causal == b->causal &&
-           a->varlen == b->varlen;
-}
 
 static fa_status build_classes(engine *e, fa_err *err)
 {
@@ -685,7 +647,7 @@ static fa_status build_classes(engine *e, fa_err *err)
         return FA_ERR(err, FA_NOMEM, "out of memory");
     for (int p = 0; p < o->n_problems; p++) {
         int k = 0;
-        while (k < e->ncls && !same_class(&e->cls[k].key, &o->problems[p]))
+        while (k < e->ncls && !fa_problem_same_class(&e->cls[k].key, &o->problems[p]))
             k++;
         if (k == e->ncls) {
             e->cls[k].key = o->problems[p];
@@ -799,7 +761,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
                 c->state = CAND_OUT; /* everything already measured: resume skips it */
             } else if (fa_variant_check(&c->v, o->arch, &why) != FA_OK) {
                 e->st->unsupported++;
-                record_all_locked(e, c, FA_UNSUPPORTED, why.msg, NULL);
+                record_all_locked(e, c, NULL, FA_UNSUPPORTED, why.msg, NULL);
                 c->state = CAND_OUT;
             }
         }
@@ -921,7 +883,6 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     if (e.fatal == FA_OK && o->finalists > 1 && env->backend.retime &&
         !(env->interrupted && *env->interrupted))
         run_phase(&e, produce_finalists, threads, args);
-    (void)produce_nothing;
     fa_progress_finish(&e.prog);
 
     if (e.fatal != FA_OK) {
