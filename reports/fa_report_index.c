@@ -133,6 +133,27 @@ static const char *image_ext(unsigned formats)
     return formats & FA_REPORT_PNG ? "png" : "svg";
 }
 
+/* The report's opening sentence (GPU, measurement count, peers and their version), with esc
+ * writing text escaped for the page's format. */
+static void intro(const fa_report_data *d, void (*esc)(FILE *, const char *), FILE *f)
+{
+    esc(f, d->gpus[0] ? d->gpus : "unknown GPU");
+    fprintf(f, ". %d timed measurements", d->n_measurements);
+    if (d->n_peers) {
+        char text[256];
+        fprintf(f, "; peers measured on the same device: ");
+        for (int k = 0; k < d->n_peers; k++) {
+            fprintf(f, "%s", k ? ", " : "");
+            esc(f, fa_report_peer_text(d, k, text, sizeof text));
+        }
+        if (d->peer_version[0]) {
+            fprintf(f, " (version ");
+            esc(f, d->peer_version);
+            fprintf(f, ")");
+        }
+    }
+}
+
 fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *f)
 {
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -154,21 +175,7 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
     fprintf(f, "<h1>fa-tune report: ");
     html(f, d->arch);
     fprintf(f, "</h1>\n<p>");
-    html(f, d->gpus[0] ? d->gpus : "unknown GPU");
-    fprintf(f, ". %d timed measurements", d->n_measurements);
-    if (d->n_peers) {
-        char text[256];
-        fprintf(f, "; peers measured on the same device: ");
-        for (int k = 0; k < d->n_peers; k++) {
-            fprintf(f, "%s", k ? ", " : "");
-            html(f, fa_report_peer_text(d, k, text, sizeof text));
-        }
-        if (d->peer_version[0]) {
-            fprintf(f, " (version ");
-            html(f, d->peer_version);
-            fprintf(f, ")");
-        }
-    }
+    intro(d, html, f);
     fprintf(f, ".</p>\n<ul>\n");
     for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++)
         fprintf(f, "<li><a href=\"#s%zu\">%s</a></li>\n", s + 1, sections[s].heading);
@@ -245,21 +252,7 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
 fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
 {
     fprintf(f, "# fa-tune report: %s\n\n", d->arch);
-    md(f, d->gpus[0] ? d->gpus : "unknown GPU");
-    fprintf(f, ". %d timed measurements", d->n_measurements);
-    if (d->n_peers) {
-        char text[256];
-        fprintf(f, "; peers measured on the same device: ");
-        for (int k = 0; k < d->n_peers; k++) {
-            fprintf(f, "%s", k ? ", " : "");
-            md(f, fa_report_peer_text(d, k, text, sizeof text));
-        }
-        if (d->peer_version[0]) {
-            fprintf(f, " (version ");
-            md(f, d->peer_version);
-            fprintf(f, ")");
-        }
-    }
+    intro(d, md, f);
     fprintf(f, ".\n");
 
     for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
