@@ -117,11 +117,11 @@ void fa_harness_helper_source(fa_dtype t, int head_dim, char *buf, size_t n)
 
 void fa_harness_varlen_lengths(const fa_problem *p, int *lens_q, int *lens_k)
 {
-    fa_varlen_lengths(p->seed, p->seqlen_q, p->batch, lens_q);
+    fa_problem_varlen_lengths(p, p->seed, p->seqlen_q, lens_q);
     if (p->seqlen_k == p->seqlen_q)
         memcpy(lens_k, lens_q, (size_t)p->batch * sizeof *lens_k);
     else
-        fa_varlen_lengths(p->seed + 1, p->seqlen_k, p->batch, lens_k);
+        fa_problem_varlen_lengths(p, p->seed + 1, p->seqlen_k, lens_k);
 }
 
 fa_status fa_tensors_init(fa_tensors *l, const fa_problem *p, fa_err *err)

@@ -59,12 +59,20 @@ fa_status fa_harness_devices(fa_device_info *out, int max, int *n, int *driver_v
 
 typedef struct fa_timing_opts {
     int warmup_reps;    /* at least this many untimed launches first (default 3) */
-    double warmup_ms;   /* ...and at least this much GPU time of them (default 50) */
+    double warmup_ms;   /* ...and at least this much GPU time of them (default 50), unless
+                           the worker's GPU finished other work within the last 0.2 s: its
+                           clocks are still up, so the launches alone warm the kernel */
     int min_reps;       /* timed repetitions before the stop rule applies (default 10) */
     int max_reps;       /* hard cap (default 1000) */
     double max_seconds; /* wall-clock cap of one timing; at least 3 reps are taken (default 5) */
     double target_rse;  /* stop when the relative standard error of the mean is below (0.01) */
     int no_flush;       /* 1: do not flush L2 between repetitions (warm-cache numbers) */
+    /* Racing (0: off). A variant's timing that cannot win stops early: after any of its first
+     * 3 repetitions, when one repetition took over 1.25 x abandon_ms, or after the 3rd, when
+     * their median is over abandon_ms. The tuner sets it to the best time so far on the
+     * problem times a margin. The figures then describe the repetitions taken, and the
+     * measurement's message says it was raced out. Never applied to the eager baseline. */
+    double abandon_ms;
 } fa_timing_opts;
 
 void fa_timing_opts_default(fa_timing_opts *o);
@@ -155,7 +163,7 @@ typedef struct fa_tensors {
     int32_t *cu_q, *cu_k; /* varlen: batch + 1 prefix sums (owned); NULL otherwise */
 } fa_tensors;
 
-/* The varlen lengths of a problem: q lengths fa_varlen_lengths(seed, seqlen_q, batch); k
+/* The varlen lengths of a problem: q lengths fa_problem_varlen_lengths(p, seed, seqlen_q); k
  * lengths equal them when seqlen_k == seqlen_q (self-attention), else are drawn from
  * seed + 1 with seqlen_k. Write batch entries into each array. */
 void fa_harness_varlen_lengths(const fa_problem *p, int *lens_q, int *lens_k);

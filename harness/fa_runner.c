@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "fa_driver.h"
+#include "fa_module_cache.h"
 
 /* Mirrors of templates/fa_reference.cuh (checked against the module when it is loaded). */
 #define FA_CMP_MAX_ABS 0
@@ -90,7 +91,14 @@ struct fa_runner {
     helper_mod helpers[2][8];
     int poisoned;
     uint64_t seed_counter;
+    fa_module_cache modules;      /* variants loaded by earlier jobs (fa_module_cache.h) */
+    double last_busy_s;           /* fa_now_s() when the GPU last finished work for us; 0: never */
+    struct cached_inputs *inputs; /* FA_INPUT_CACHE_SLOTS, allocated on first use */
+    unsigned long long input_tick;
 };
+_Static_assert(FA_MODULE_CACHE_SLOTS > FA_RETIME_MAX, "a re-timing pins FA_RETIME_MAX modules");
+
+static void inputs_free_all(fa_runner *r);
 
 /* ---- device facts ---------------------------------------------------------------------- */
 
@@ -283,7 +291,11 @@ void fa_runner_free(fa_runner *r)
 {
     if (!r)
         return;
+    if (r->poisoned)
+        fa_module_cache_forget(&r->modules);
+    inputs_free_all(r);
     if (r->cu && r->ctx_retained) {
+        fa_module_cache_clear(&r->modules, r->cu);
         for (int t = 0; t < 2; t++)
             for (int i = 0; i < 8; i++)
                 if (r->helpers[t][i].loaded)
@@ -442,6 +454,14 @@ fa_status fa_runner_load_helpers(fa_runner *r, fa_dtype t, int head_dim, const v
 
 /* ---- problem buffers ------------------------------------------------------------------- */
 
+static int same_problem(const fa_problem *a, const fa_problem *b)
+{
+    char x[FA_PROBLEM_NAME_MAX], y[FA_PROBLEM_NAME_MAX];
+    fa_problem_name(a, x, sizeof x);
+    fa_problem_name(b, y, sizeof y);
+    return strcmp(x, y) == 0 && a->seed == b->seed && fa_problem_scale(a) == fa_problem_scale(b);
+}
+
 typedef struct bufs {
     fa_tensors t;
     int have_t;
@@ -512,6 +532,117 @@ static fa_status fill_inputs(fa_runner *r, const helper_mod *h, const bufs *b, u
         st = launch_1d(r, h->fill, n[i], args, "fa_ref_fill", err);
     }
     return st;
+}
+
+/* ---- inputs kept across timing-only jobs ------------------------------------------------
+ *
+ * A timing needs inputs but not particular values (the kernels have no data-dependent
+ * control flow), so timing-only jobs of one problem share one set: allocated and filled on
+ * first use, kept for later variants. Besides saving the allocation and the fill, every
+ * variant of a problem then reads the same physical pages, so none is favoured or penalised
+ * by where the allocator happened to place its buffers. Checks always draw fresh inputs. */
+
+#define FA_INPUT_CACHE_SLOTS 32
+
+typedef struct cached_inputs {
+    int used;
+    fa_problem p;
+    bufs b;
+    uint64_t seed;
+    int64_t bytes;
+    unsigned long long tick;
+} cached_inputs;
+
+static void inputs_drop(fa_runner *r, cached_inputs *c)
+{
+    if (r->poisoned) {
+        if (c->b.have_t)
+            fa_tensors_release(&c->b.t); /* device memory went with the context */
+    } else {
+        bufs_release(r, &c->b);
+    }
+    memset(c, 0, sizeof *c);
+}
+
+static void inputs_free_all(fa_runner *r)
+{
+    for (int i = 0; r->inputs && i < FA_INPUT_CACHE_SLOTS; i++)
+        if (r->inputs[i].used)
+            inputs_drop(r, &r->inputs[i]);
+    free(r->inputs);
+    r->inputs = NULL;
+}
+
+/* Evict least recently used entries other than keep until the cache holds at most budget
+ * bytes (a quarter of the device: the timed kernels need the rest). */
+static void inputs_trim(fa_runner *r, const cached_inputs *keep)
+{
+    const int64_t budget = r->info.total_mem > 0 ? r->info.total_mem / 4 : (int64_t)1 << 30;
+    for (;;) {
+        int64_t total = 0;
+        cached_inputs *lru = NULL;
+        for (int i = 0; i < FA_INPUT_CACHE_SLOTS; i++) {
+            cached_inputs *c = &r->inputs[i];
+            if (!c->used)
+                continue;
+            total += c->bytes;
+            if (c != keep && (!lru || c->tick < lru->tick))
+                lru = c;
+        }
+        if (total <= budget || !lru)
+            return;
+        inputs_drop(r, lru);
+    }
+}
+
+/* The shared inputs of problem p (filled from seed on first use; *used_seed is the seed they
+ * were drawn from). */
+static fa_status inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_problem *p,
+                                   uint64_t seed, bufs **out, uint64_t *used_seed, fa_err *err)
+{
+    if (!r->inputs && !(r->inputs = calloc(FA_INPUT_CACHE_SLOTS, sizeof *r->inputs)))
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    cached_inputs *slot = NULL;
+    for (int i = 0; i < FA_INPUT_CACHE_SLOTS; i++) {
+        cached_inputs *c = &r->inputs[i];
+        if (c->used && same_problem(&c->p, p)) {
+            c->tick = ++r->input_tick;
+            *out = &c->b;
+            *used_seed = c->seed;
+            return FA_OK;
+        }
+        /* Prefer a free slot; among used ones, the least recently used. */
+        if (!slot || (slot->used && (!c->used || c->tick < slot->tick)))
+            slot = c;
+    }
+    if (slot->used)
+        inputs_drop(r, slot);
+    fa_status st = bufs_alloc(r, p, &slot->b, 0, 0, err);
+    if (st == FA_UNSUPPORTED) { /* out of memory: give back everything cached, try once more */
+        bufs_release(r, &slot->b);
+        for (int i = 0; i < FA_INPUT_CACHE_SLOTS; i++)
+            if (r->inputs[i].used)
+                inputs_drop(r, &r->inputs[i]);
+        st = bufs_alloc(r, p, &slot->b, 0, 0, err);
+    }
+    if (st == FA_OK)
+        st = fill_inputs(r, h, &slot->b, seed, err);
+    if (st == FA_OK)
+        st = sync_stream(r, err);
+    if (st != FA_OK) {
+        bufs_release(r, &slot->b);
+        memset(slot, 0, sizeof *slot);
+        return st;
+    }
+    slot->used = 1;
+    slot->p = *p;
+    slot->seed = seed;
+    slot->bytes = 2 * (slot->b.t.q_elems + slot->b.t.k_elems) * 2;
+    slot->tick = ++r->input_tick;
+    inputs_trim(r, slot);
+    *out = &slot->b;
+    *used_seed = seed;
+    return FA_OK;
 }
 
 static fa_status poison(fa_runner *r, CUdeviceptr o, int64_t o_elems, CUdeviceptr lse,
@@ -772,17 +903,9 @@ static fa_status eager_run(fa_runner *r, const helper_mod *h, const bufs *b, con
 /* ---- the variant ----------------------------------------------------------------------- */
 
 typedef struct vkernel {
-    CUmodule mod;
-    CUfunction fn;
+    CUfunction fn; /* from the module cache: stays loaded after the job */
     unsigned gx, gy, gz, threads, smem;
 } vkernel;
-
-static void vkernel_unload(fa_runner *r, vkernel *vk)
-{
-    if (vk->mod && !r->poisoned)
-        r->cu->cuModuleUnload(vk->mod);
-    vk->mod = NULL;
-}
 
 static void set_result(fa_measurement *m, fa_status st, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -821,20 +944,21 @@ static fa_status vkernel_load(fa_runner *r, const fa_job *job, const fa_tensors 
                    vk->smem, r->info.smem_per_block_optin);
         return m->status;
     }
-    CUresult e = r->cu->cuModuleLoadData(&vk->mod, job->cubin);
+    fa_module_entry *me = NULL;
+    CUresult e = CUDA_SUCCESS;
+    fa_module_cache_get(&r->modules, r->cu, job->cubin, job->cubin_size, job->symbol, &me, &e);
+    if (e == CUDA_ERROR_NOT_FOUND) {
+        set_result(m, FA_INVALID, "no kernel '%s' in the variant's cubin",
+                   job->symbol ? job->symbol : "");
+        return m->status;
+    }
     if (e != CUDA_SUCCESS) {
-        vk->mod = NULL;
         fa_cuda_describe(r->cu, e, desc, sizeof desc);
         set_result(m, FA_UNSUPPORTED, "cubin does not load on %s (sm_%d): %s", r->info.name,
                    r->info.cc, desc);
         return m->status;
     }
-    e = r->cu->cuModuleGetFunction(&vk->fn, vk->mod, job->symbol ? job->symbol : "");
-    if (e != CUDA_SUCCESS) {
-        set_result(m, FA_INVALID, "no kernel '%s' in the variant's cubin",
-                   job->symbol ? job->symbol : "");
-        return m->status;
-    }
+    vk->fn = me->fn;
     /* The params struct's size is asserted in C and CUDA at compile time; this checks the
      * kernel actually built is the one that agrees (a stale cache entry would not). */
     size_t off = 0, size = 0;
@@ -847,14 +971,16 @@ static fa_status vkernel_load(fa_runner *r, const fa_job *job, const fa_tensors 
                    size, FA_FWD_PARAMS_SIZE);
         return m->status;
     }
-    e = r->cu->cuFuncSetAttribute(vk->fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                  (int)vk->smem);
+    if (me->smem_set != vk->smem)
+        e = r->cu->cuFuncSetAttribute(vk->fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                      (int)vk->smem);
     if (e != CUDA_SUCCESS) {
         fa_cuda_describe(r->cu, e, desc, sizeof desc);
         set_result(m, FA_UNSUPPORTED, "cannot allow %u bytes of dynamic shared memory: %s",
                    vk->smem, desc);
         return m->status;
     }
+    me->smem_set = vk->smem;
     int max_threads = 0, regs = 0;
     r->cu->cuFuncGetAttribute(&max_threads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, vk->fn);
     r->cu->cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, vk->fn);
@@ -911,19 +1037,34 @@ static fa_status event_ms(fa_runner *r, CUevent a, CUevent b, double *ms, fa_err
     return st;
 }
 
+/* A GPU that finished work for us this recently still runs at its working clocks: a timing
+ * then needs only warmup_reps launches, not warmup_ms of GPU time (fa_harness.h). */
+#define FA_WARM_GAP_S 0.2
+/* Racing (fa_timing_opts.abandon_ms): repetitions after which the median decides, and how far
+ * above the bound a single repetition must be to decide alone. */
+#define FA_ABANDON_REPS 3
+#define FA_ABANDON_ONE_REP 1.25
+
 /*
- * The timing protocol: warm-up (at least warmup_reps launches and warmup_ms of GPU time),
- * then batches of repetitions, each preceded by an L2 flush outside its event pair; after
- * each batch the statistics decide: stop once min_reps are in and the relative standard error
- * is below target, or at max_reps, or past max_seconds with at least 3 reps.
+ * The timing protocol: warm-up (at least warmup_reps launches, and warmup_ms of GPU time
+ * unless the GPU was busy for us within FA_WARM_GAP_S), then batches of repetitions, each
+ * preceded by an L2 flush outside its event pair; after each batch the statistics decide:
+ * stop once min_reps are in and the relative standard error is below target, or at max_reps,
+ * or past max_seconds with at least 3 reps. With abandon_ms set, the first repetitions are
+ * judged one at a time: one above FA_ABANDON_ONE_REP x abandon_ms, or a median of
+ * FA_ABANDON_REPS above abandon_ms, ends the timing early (*abandoned = 1).
  */
 static fa_status time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *ctx,
-                           const fa_timing_opts *o, fa_time_stats *st_out, fa_err *err)
+                           const fa_timing_opts *o, fa_time_stats *st_out, int *abandoned,
+                           fa_err *err)
 {
     const double t0 = fa_now_s();
+    const int gpu_warm = r->last_busy_s > 0 && t0 - r->last_busy_s < FA_WARM_GAP_S;
+    const double warmup_ms = gpu_warm ? 0 : o->warmup_ms;
     fa_status st = FA_OK;
     double warm_ms = 0, ms = 0;
     int warm = 0;
+    *abandoned = 0;
     while (st == FA_OK) {
         st = FA_CU(r->cu, err, r->cu->cuEventRecord(r->ev[0], r->stream));
         if (st == FA_OK)
@@ -936,7 +1077,7 @@ static fa_status time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *c
             st = event_ms(r, r->ev[0], r->ev[1], &ms, err);
         warm_ms += ms;
         warm++;
-        if (warm >= o->warmup_reps && warm_ms >= o->warmup_ms)
+        if (warm >= o->warmup_reps && warm_ms >= warmup_ms)
             break;
         if (warm >= 10000 || fa_now_s() - t0 > o->max_seconds)
             break;
@@ -944,7 +1085,8 @@ static fa_status time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *c
     if (st != FA_OK)
         return st;
     const double est = warm_ms / warm;
-    /* Batches of about 20 ms between host synchronisations, within the event pool. */
+    /* Batches of about 20 ms between host synchronisations, within the event pool; while a
+     * race can still end the timing, one repetition at a time. */
     int batch = est > 0 ? (int)(20.0 / est) : FA_EV_PAIRS;
     batch = batch < 1 ? 1 : batch > FA_EV_PAIRS ? FA_EV_PAIRS : batch;
     const int cap = o->max_reps > 0 ? o->max_reps : 1;
@@ -956,7 +1098,9 @@ static fa_status time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *c
     fa_time_stats s;
     memset(&s, 0, sizeof s);
     while (st == FA_OK) {
-        const int nb = batch < cap - n ? batch : cap - n;
+        const int racing = o->abandon_ms > 0 && n < FA_ABANDON_REPS;
+        int nb = racing ? 1 : batch;
+        nb = nb < cap - n ? nb : cap - n;
         for (int i = 0; st == FA_OK && i < nb; i++) {
             if (!o->no_flush)
                 st = flush_l2(r, h, err);
@@ -974,6 +1118,11 @@ static fa_status time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *c
         if (st != FA_OK)
             break;
         fa_stats_compute(x, n, &s);
+        if (racing && (s.min_ms > FA_ABANDON_ONE_REP * o->abandon_ms ||
+                       (n >= FA_ABANDON_REPS && s.median_ms > o->abandon_ms))) {
+            *abandoned = 1;
+            break;
+        }
         if (n >= o->min_reps && s.rse <= o->target_rse)
             break;
         if (n >= cap)
@@ -1093,12 +1242,15 @@ static uint64_t job_seed(fa_runner *r, const fa_job *job)
     return s ? s : 1;
 }
 
+/* The job's protocol, or the defaults when it left them zero (racing carries over). */
 static void resolve_timing(const fa_job *job, fa_timing_opts *o)
 {
-    if (job->timing.max_reps > 0)
+    if (job->timing.max_reps > 0) {
         *o = job->timing;
-    else
+    } else {
         fa_timing_opts_default(o);
+        o->abandon_ms = job->timing.abandon_ms;
+    }
 }
 
 fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_harness_detail *dd,
@@ -1129,13 +1281,15 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
     const int need_eager = want_check || want_eager_time;
     fa_timing_opts topt;
     resolve_timing(job, &topt);
-    const uint64_t seed = job_seed(r, job);
-    m->check_seed = seed;
+    uint64_t seed = job_seed(r, job);
+    /* Only a variant timed without a check may use the inputs shared across jobs. */
+    const int shared_inputs = has_variant && !want_check && !need_eager;
 
     fa_err e;
     fa_err_clear(&e);
-    bufs b;
-    memset(&b, 0, sizeof b);
+    bufs own;
+    memset(&own, 0, sizeof own);
+    bufs *b = &own;
     eager_plan pl;
     memset(&pl, 0, sizeof pl);
     vkernel vk;
@@ -1155,26 +1309,31 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
         set_result(m, FA_UNSUPPORTED, "%s", r->eager_why);
         goto done;
     }
-    st = bufs_alloc(r, p, &b, want_check, need_eager, &e);
-    if (st == FA_OK)
-        st = fill_inputs(r, h, &b, seed, &e);
+    if (shared_inputs) {
+        st = inputs_for_timing(r, h, p, seed, &b, &seed, &e);
+    } else {
+        st = bufs_alloc(r, p, b, want_check, need_eager, &e);
+        if (st == FA_OK)
+            st = fill_inputs(r, h, b, seed, &e);
+    }
+    m->check_seed = seed;
     if (st == FA_OK && want_check)
-        st = run_reference(r, h, &b, p, &e);
+        st = run_reference(r, h, b, p, &e);
     if (st == FA_OK)
         st = sync_stream(r, &e);
     if (st != FA_OK) {
         fail(m, st, &e);
         goto done;
     }
-    d->flops = fa_tensors_flops(&b.t, p);
+    d->flops = fa_tensors_flops(&b->t, p);
 
     if (need_eager) {
         const int64_t before = free_bytes(r);
-        st = eager_plan_alloc(r, &b, p, &pl, &e);
+        st = eager_plan_alloc(r, b, p, &pl, &e);
         if (st == FA_OK && want_check)
-            st = poison(r, b.o_eager, b.t.q_elems, b.lse_eager, b.t.lse_elems, &e);
+            st = poison(r, b->o_eager, b->t.q_elems, b->lse_eager, b->t.lse_elems, &e);
         if (st == FA_OK)
-            st = eager_run(r, h, &b, p, &pl, want_check ? b.lse_eager : 0, &e);
+            st = eager_run(r, h, b, p, &pl, want_check ? b->lse_eager : 0, &e);
         if (st == FA_OK)
             st = sync_stream(r, &e);
         if (st != FA_OK) {
@@ -1188,9 +1347,9 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
             before >= 0 && after >= 0 ? before - after + (int64_t)r->workspace_bytes : -1;
         m->eager_peak_extra_bytes = pick_bytes(d->eager_tracked_bytes, d->eager_measured_bytes);
         if (want_check) {
-            st = compare(r, h->cmp_o, b.o_eager, b.o_ref, b.t.q_elems, &eo, &e);
+            st = compare(r, h->cmp_o, b->o_eager, b->o_ref, b->t.q_elems, &eo, &e);
             if (st == FA_OK)
-                st = compare(r, h->cmp_lse, b.lse_eager, b.lse_ref, b.t.lse_elems, &el, &e);
+                st = compare(r, h->cmp_lse, b->lse_eager, b->lse_ref, b->t.lse_elems, &el, &e);
             if (st != FA_OK) {
                 fail(m, st, &e);
                 goto done;
@@ -1202,19 +1361,19 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
     }
 
     if (has_variant) {
-        if (vkernel_load(r, job, &b.t, &vk, m) != FA_OK)
+        if (vkernel_load(r, job, &b->t, &vk, m) != FA_OK)
             goto done;
         const int64_t before = free_bytes(r);
-        st = dalloc(r, &lse, (size_t)b.t.lse_elems * 4, "LSE", &e);
+        st = dalloc(r, &lse, (size_t)b->t.lse_elems * 4, "LSE", &e);
         if (st == FA_OK && want_check)
-            st = poison(r, b.o, b.t.q_elems, lse, b.t.lse_elems, &e);
+            st = poison(r, b->o, b->t.q_elems, lse, b->t.lse_elems, &e);
         if (st == FA_OK)
             st = sync_stream(r, &e);
         if (st != FA_OK) {
             fail(m, st, &e);
             goto done;
         }
-        fa_tensors_params(&b.t, p, b.q, b.k, b.v, b.o, lse, b.cu_q, b.cu_k, &a);
+        fa_tensors_params(&b->t, p, b->q, b->k, b->v, b->o, lse, b->cu_q, b->cu_k, &a);
         CUresult ce = launch_variant(r, &vk, &a);
         if (ce != CUDA_SUCCESS) {
             classify(r, ce, "launch", m);
@@ -1226,13 +1385,13 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
             goto done;
         }
         const int64_t after = free_bytes(r);
-        d->flash_tracked_bytes = b.t.lse_elems * 4;
+        d->flash_tracked_bytes = b->t.lse_elems * 4;
         d->flash_measured_bytes = before >= 0 && after >= 0 ? before - after : -1;
         m->peak_extra_bytes = pick_bytes(d->flash_tracked_bytes, d->flash_measured_bytes);
         if (want_check) {
-            st = compare(r, h->cmp_o, b.o, b.o_ref, b.t.q_elems, &co, &e);
+            st = compare(r, h->cmp_o, b->o, b->o_ref, b->t.q_elems, &co, &e);
             if (st == FA_OK)
-                st = compare(r, h->cmp_lse, lse, b.lse_ref, b.t.lse_elems, &cl, &e);
+                st = compare(r, h->cmp_lse, lse, b->lse_ref, b->t.lse_elems, &cl, &e);
             if (st != FA_OK) {
                 fail(m, st, &e);
                 goto done;
@@ -1252,7 +1411,8 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
         d->check_ms = 1e3 * (fa_now_s() - t_check);
         if (m->status == FA_OK && want_time) {
             variant_rep c = {&vk, &a};
-            st = time_reps(r, h, variant_rep_fn, &c, &topt, &ts, &e);
+            int raced = 0;
+            st = time_reps(r, h, variant_rep_fn, &c, &topt, &ts, &raced, &e);
             if (st != FA_OK) {
                 /* The check passed, so a failure now is the kernel's (a race that struck
                  * later, say); whether the context survived decides if the worker restarts. */
@@ -1262,6 +1422,13 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
                 goto done;
             }
             fill_timing(m, &ts, d->flops);
+            m->raced = raced;
+            if (raced)
+                set_result(m, FA_OK,
+                           "raced out after %d repetitions: %.4g ms is past the bound %.4g ms "
+                           "(cannot win)",
+                           ts.reps, ts.reps >= FA_ABANDON_REPS ? ts.median_ms : ts.min_ms,
+                           topt.abandon_ms);
         }
     } else if (want_check) {
         /* Eager-only: the figures describe the eager baseline itself. */
@@ -1280,8 +1447,11 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
     }
 
     if (m->status == FA_OK && want_eager_time) {
-        eager_rep c = {h, &b, p, &pl};
-        st = time_reps(r, h, eager_rep_fn, &c, &topt, &ts, &e);
+        eager_rep c = {h, b, p, &pl};
+        fa_timing_opts eopt = topt;
+        eopt.abandon_ms = 0; /* the baseline is never raced */
+        int raced = 0;
+        st = time_reps(r, h, eager_rep_fn, &c, &eopt, &ts, &raced, &e);
         if (st != FA_OK) {
             fail(m, st, &e);
             goto done;
@@ -1298,26 +1468,22 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
     }
 
 done:
+    fa_module_cache_unpin_all(&r->modules);
     if (!r->poisoned) {
-        vkernel_unload(r, &vk);
         dfree(r, &lse);
         eager_plan_release(r, &pl);
-        bufs_release(r, &b);
-    } else if (b.have_t) {
-        fa_tensors_release(&b.t); /* device memory goes with the context */
+        bufs_release(r, &own);
+        r->last_busy_s = fa_now_s();
+    } else {
+        if (own.have_t)
+            fa_tensors_release(&own.t); /* device memory goes with the context */
+        fa_module_cache_forget(&r->modules);
+        inputs_free_all(r);
     }
     return FA_OK;
 }
 
 /* ---- interleaved re-timing ------------------------------------------------------------- */
-
-static int same_problem(const fa_problem *a, const fa_problem *b)
-{
-    char x[FA_PROBLEM_NAME_MAX], y[FA_PROBLEM_NAME_MAX];
-    fa_problem_name(a, x, sizeof x);
-    fa_problem_name(b, y, sizeof y);
-    return strcmp(x, y) == 0 && a->seed == b->seed && fa_problem_scale(a) == fa_problem_scale(b);
-}
 
 fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measurement *ms,
                            int *culprit, fa_err *err)
@@ -1355,21 +1521,16 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
     const int cap = topt.max_reps > 0 ? topt.max_reps : 1;
     fa_err e;
     fa_err_clear(&e);
-    bufs b;
-    memset(&b, 0, sizeof b);
+    bufs *b = NULL;
     CUdeviceptr lse = 0;
     fa_fwd_params a;
-    const uint64_t seed = job_seed(r, &jobs[0]);
-    fa_status st = bufs_alloc(r, p, &b, 0, 0, &e);
+    uint64_t seed = job_seed(r, &jobs[0]);
+    fa_status st = inputs_for_timing(r, h, p, seed, &b, &seed, &e);
     if (st == FA_OK)
-        st = dalloc(r, &lse, (size_t)b.t.lse_elems * 4, "LSE", &e);
+        st = dalloc(r, &lse, (size_t)b->t.lse_elems * 4, "LSE", &e);
+    double flops = st == FA_OK ? fa_tensors_flops(&b->t, p) : 0;
     if (st == FA_OK)
-        st = fill_inputs(r, h, &b, seed, &e);
-    if (st == FA_OK)
-        st = sync_stream(r, &e);
-    double flops = st == FA_OK ? fa_tensors_flops(&b.t, p) : 0;
-    if (st == FA_OK)
-        fa_tensors_params(&b.t, p, b.q, b.k, b.v, b.o, lse, b.cu_q, b.cu_k, &a);
+        fa_tensors_params(&b->t, p, b->q, b->k, b->v, b->o, lse, b->cu_q, b->cu_k, &a);
     int n_active = 0;
     for (int i = 0; i < n; i++) {
         fa_measurement_init(&ms[i]);
@@ -1380,7 +1541,7 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
             fail(&ms[i], st, &e);
             continue;
         }
-        if (vkernel_load(r, &jobs[i], &b.t, &vk[i], &ms[i]) != FA_OK)
+        if (vkernel_load(r, &jobs[i], &b->t, &vk[i], &ms[i]) != FA_OK)
             continue;
         x[i] = malloc((size_t)cap * sizeof *x[i]);
         if (!x[i]) {
@@ -1459,13 +1620,14 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
                        *culprit);
         }
         free(x[i]);
-        vkernel_unload(r, &vk[i]);
     }
+    fa_module_cache_unpin_all(&r->modules);
     if (!r->poisoned) {
         dfree(r, &lse);
-        bufs_release(r, &b);
-    } else if (b.have_t) {
-        fa_tensors_release(&b.t);
+        r->last_busy_s = fa_now_s();
+    } else {
+        fa_module_cache_forget(&r->modules);
+        inputs_free_all(r);
     }
     return FA_OK;
 }

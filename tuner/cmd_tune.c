@@ -47,6 +47,10 @@ static void usage(void)
            "  --causal C          0, 1 or all (default all); causal is bottom-right aligned\n"
            "  --varlen V          0, 1 or all (default all); varlen lengths are uniform in\n"
            "                      [N/2, N], seeded by the problem\n"
+           "  --seqlens-file F    varlen lengths from your data instead: integers separated\n"
+           "                      by spaces, commas or newlines, '#' comments; each varlen\n"
+           "                      problem draws from them (cut at its seqlen N) and packs as\n"
+           "                      many as fill --tokens on average\n"
            "  --gqa LIST          query heads per kv head, e.g. 1,4,8 (default 1,4,8)\n"
            "  --seqlens LIST      e.g. 512,1k,2k,4k,8k,16k\n"
            "  --tokens N          batch * seqlen (default 16384)\n"
@@ -62,6 +66,9 @@ static void usage(void)
            "  --budget B          N timings, or a time: 90s, 10m\n"
            "  --seed N            order of the random strategy (default 24301)\n"
            "  --finalists K       best K per problem re-timed interleaved (default 3)\n"
+           "  --race M            stop timing a variant after 1-3 repetitions once it is M\n"
+           "                      times slower than the best so far on that problem: it\n"
+           "                      cannot win (default 1.2; 0: time every variant fully)\n"
            "  --force             re-measure what the database already holds\n"
            "  --variant NAME      only this variant (repeatable), e.g.\n"
            "                      fwd_sm80_hd128_bf16_m128n64w4s2q\n"
@@ -140,10 +147,12 @@ int cmd_tune(int argc, char **argv)
         O_HEADS,
         O_HEADS_KV,
         O_SHAPES,
+        O_SEQLENS_FILE,
         O_STRATEGY,
         O_BUDGET,
         O_SEED,
         O_FINALISTS,
+        O_RACE,
         O_FORCE,
         O_DB,
         O_DEVICES,
@@ -164,10 +173,12 @@ int cmd_tune(int argc, char **argv)
                                              {"heads", required_argument, 0, O_HEADS},
                                              {"heads-kv", required_argument, 0, O_HEADS_KV},
                                              {"shapes", required_argument, 0, O_SHAPES},
+                                             {"seqlens-file", required_argument, 0, O_SEQLENS_FILE},
                                              {"strategy", required_argument, 0, O_STRATEGY},
                                              {"budget", required_argument, 0, O_BUDGET},
                                              {"seed", required_argument, 0, O_SEED},
                                              {"finalists", required_argument, 0, O_FINALISTS},
+                                             {"race", required_argument, 0, O_RACE},
                                              {"force", no_argument, 0, O_FORCE},
                                              {"db", required_argument, 0, O_DB},
                                              {"devices", required_argument, 0, O_DEVICES},
@@ -184,6 +195,7 @@ int cmd_tune(int argc, char **argv)
     fa_problem_axes ax;
     fa_problem_axes_default(128, &ax);
     const char *arch_name = "native", *shapes = NULL, *db_path = FA_DB_DEFAULT_PATH;
+    const char *seqlens_file = NULL;
     const char *devices = "0", *cache_dir = NULL;
     int head_dim = 0, compile_only = 0, rc = 0, seed = 0, n_variants = 0;
     fa_variant variants[64];
@@ -258,6 +270,9 @@ int cmd_tune(int argc, char **argv)
         case O_SHAPES:
             shapes = optarg;
             break;
+        case O_SEQLENS_FILE:
+            seqlens_file = optarg;
+            break;
         case O_STRATEGY:
             if (fa_strategy_parse(optarg, &o.strategy) != FA_OK)
                 return fa_cli_usage_error(CMD,
@@ -274,6 +289,17 @@ int cmd_tune(int argc, char **argv)
                 return rc;
             o.seed = (uint64_t)seed;
             break;
+        case O_RACE: {
+            char *end = NULL;
+            double x = strtod(optarg, &end);
+            if (end == optarg || *end || !(x == 0 || (x >= 1.05 && x <= 100)))
+                return fa_cli_usage_error(CMD,
+                                          "--race '%s': expected a margin from 1.05 to 100 "
+                                          "(1.2 = 20%% slower than the best), or 0 for off",
+                                          optarg);
+            o.race_margin = x;
+            break;
+        }
         case O_FINALISTS:
             if ((rc = fa_cli_int(CMD, "--finalists", optarg, 0, 8, &o.finalists)))
                 return rc;
@@ -333,9 +359,22 @@ int cmd_tune(int argc, char **argv)
     fa_problem *problems = NULL;
     int n_problems = 0;
     fa_status st;
+    fa_varlen_dist lengths;
+    if (seqlens_file) {
+        int count = 0, lo = 0, hi = 0;
+        if (fa_seqlens_file_read(seqlens_file, &lengths, &count, &lo, &hi, &err) != FA_OK)
+            return fa_cli_fail(CMD, &err);
+        fprintf(stderr,
+                "fa-tune: varlen lengths from %s: %d sequences, %d..%d tokens (problems named "
+                "_lens%08x)\n",
+                seqlens_file, count, lo, hi, (unsigned)lengths.id);
+        ax.lengths = &lengths;
+    }
     if (shapes) {
         st = fa_problem_set_read(shapes, ax.n_dtypes == 1 ? ax.dtypes[0] : FA_DTYPE_BF16,
                                  head_dim ? head_dim : 128, &problems, &n_problems, &err);
+        if (st == FA_OK && seqlens_file)
+            fa_problem_set_use_lengths(problems, n_problems, &lengths);
     } else {
         ax.head_dim = head_dim;
         st = fa_problem_set_build(&ax, &problems, &n_problems, &err);

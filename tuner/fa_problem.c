@@ -4,14 +4,19 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fa_util.h"
 
 void fa_problem_name(const fa_problem *p, char *buf, size_t n)
 {
-    snprintf(buf, n, "b%d_h%d_kv%d_q%d_k%d_d%d_%s%s%s%s", p->batch, p->heads_q, p->heads_kv,
+    char lens[16] = "";
+    if (p->varlen && p->lengths.id)
+        snprintf(lens, sizeof lens, "_lens%08x", (unsigned)p->lengths.id);
+    snprintf(buf, n, "b%d_h%d_kv%d_q%d_k%d_d%d_%s%s%s%s%s", p->batch, p->heads_q, p->heads_kv,
              p->seqlen_q, p->seqlen_k, p->head_dim, fa_dtype_name(p->dtype),
-             p->causal ? "_causal" : "", p->varlen ? "_varlen" : "",
+             p->causal ? "_causal" : "", p->varlen ? "_varlen" : "", lens,
              p->layout == FA_LAYOUT_BHSD ? "_bhsd" : "");
 }
 
@@ -77,6 +82,10 @@ fa_status fa_problem_check(const fa_problem *p, fa_err *err)
     if (p->seqlen_q < 1 || p->seqlen_k < 1)
         return FA_ERR(err, FA_INVALID, "seqlens must be at least 1 (got q %d, k %d)", p->seqlen_q,
                       p->seqlen_k);
+    for (int i = 0; p->lengths.id && i < FA_VARLEN_QUANTILES; i++)
+        if (p->lengths.q[i] < 1)
+            return FA_ERR(err, FA_INVALID, "varlen length distribution holds length %d",
+                          p->lengths.q[i]);
     if (p->varlen && p->layout != FA_LAYOUT_BSHD)
         return FA_ERR(err, FA_INVALID,
                       "varlen problems are packed (tokens, heads, dim): bhsd "
@@ -102,4 +111,51 @@ void fa_varlen_lengths(uint64_t seed, int seqlen, int batch, int *out)
     int lo = seqlen / 2 > 0 ? seqlen / 2 : 1;
     for (int b = 0; b < batch; b++)
         out[b] = lo + (int)(fa_splitmix64(&s) % (uint64_t)(seqlen - lo + 1));
+}
+
+void fa_problem_varlen_lengths(const fa_problem *p, uint64_t seed, int seqlen, int *out)
+{
+    if (!p->lengths.id) {
+        fa_varlen_lengths(seed, seqlen, p->batch, out);
+        return;
+    }
+    uint64_t s = seed;
+    for (int b = 0; b < p->batch; b++) {
+        int x = p->lengths.q[fa_splitmix64(&s) % FA_VARLEN_QUANTILES];
+        out[b] = x < seqlen ? x : seqlen;
+    }
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+void fa_varlen_dist_from(const int *lengths, int n, fa_varlen_dist *d)
+{
+    memset(d, 0, sizeof *d);
+    int *s = malloc(sizeof *s * (size_t)n);
+    if (!s || n < 1) {
+        free(s);
+        return;
+    }
+    memcpy(s, lengths, sizeof *s * (size_t)n);
+    qsort(s, (size_t)n, sizeof *s, cmp_int);
+    uint32_t h = 2166136261u; /* FNV-1a over the quantiles */
+    for (int i = 0; i < FA_VARLEN_QUANTILES; i++) {
+        d->q[i] = s[(int)(((double)i + 0.5) * n / FA_VARLEN_QUANTILES)];
+        for (int k = 0; k < 4; k++)
+            h = (h ^ (((uint32_t)d->q[i] >> (8 * k)) & 0xffu)) * 16777619u;
+    }
+    d->id = h ? h : 1;
+    free(s);
+}
+
+double fa_varlen_dist_mean(const fa_varlen_dist *d, int seqlen)
+{
+    double sum = 0;
+    for (int i = 0; i < FA_VARLEN_QUANTILES; i++)
+        sum += d->q[i] < seqlen ? d->q[i] : seqlen;
+    return sum / FA_VARLEN_QUANTILES;
 }

@@ -18,6 +18,15 @@
 
 typedef enum fa_layout { FA_LAYOUT_BSHD = 0, FA_LAYOUT_BHSD = 1 } fa_layout;
 
+/* A user's varlen length distribution (--seqlens-file): the file's lengths resolved to
+ * FA_VARLEN_QUANTILES equally likely values (the mid-point quantiles of the sorted lengths).
+ * id 0: none, the uniform [N/2, N] draw applies. */
+#define FA_VARLEN_QUANTILES 64
+typedef struct fa_varlen_dist {
+    uint32_t id; /* a hash of q[], never 0 when set: it names the problem (fa_problem_name) */
+    int32_t q[FA_VARLEN_QUANTILES];
+} fa_varlen_dist;
+
 typedef struct fa_problem {
     fa_dtype dtype;
     int head_dim;
@@ -27,13 +36,15 @@ typedef struct fa_problem {
     int heads_q, heads_kv; /* heads_q = g * heads_kv */
     int seqlen_q, seqlen_k;
     fa_layout layout;
-    float softmax_scale; /* 0 means 1/sqrt(head_dim) */
-    uint64_t seed;       /* inputs and varlen lengths are drawn from it */
+    float softmax_scale;    /* 0 means 1/sqrt(head_dim) */
+    uint64_t seed;          /* inputs and varlen lengths are drawn from it */
+    fa_varlen_dist lengths; /* varlen: a user's distribution, or id 0 for uniform [N/2, N] */
 } fa_problem;
 
 #define FA_PROBLEM_NAME_MAX 128
 
-/* "b8_h16_kv16_q2048_k2048_d128_bf16_causal_varlen_bhsd": every field but the seed. */
+/* "b8_h16_kv16_q2048_k2048_d128_bf16_causal_varlen_bhsd": every field but the seed; a varlen
+ * problem with a user's distribution ends in "_lens<id as 8 hex digits>". */
 void fa_problem_name(const fa_problem *p, char *buf, size_t n);
 /* GQA ratio g = heads_q / heads_kv. */
 int fa_problem_gqa(const fa_problem *p);
@@ -54,5 +65,14 @@ int fa_variant_matches(const fa_variant *v, const fa_problem *p);
 /* Varlen sequence lengths: the documented, seeded distribution -- uniform in [N/2, N] with
  * N = seqlen, from a splitmix64 stream of `seed`. Writes batch lengths into out. */
 void fa_varlen_lengths(uint64_t seed, int seqlen, int batch, int *out);
+/* A problem's varlen lengths of at most seqlen: fa_varlen_lengths without a user's
+ * distribution; with one, each length is one of its quantiles drawn uniformly from the
+ * splitmix64 stream of `seed`, cut at seqlen (a longer sequence is truncated to the
+ * problem's maximum). Writes p->batch lengths into out. */
+void fa_problem_varlen_lengths(const fa_problem *p, uint64_t seed, int seqlen, int *out);
+/* Build a distribution from n >= 1 lengths (each >= 1; need not be sorted). */
+void fa_varlen_dist_from(const int *lengths, int n, fa_varlen_dist *d);
+/* Mean of the distribution's lengths cut at seqlen. */
+double fa_varlen_dist_mean(const fa_varlen_dist *d, int seqlen);
 
 #endif /* FA_PROBLEM_H */

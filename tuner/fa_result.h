@@ -28,6 +28,7 @@ typedef struct fa_measurement {
     double median_ms, min_ms;
     double cv; /* coefficient of variation of the repetitions */
     int reps;
+    int raced;     /* 1: the timing stopped early, it could not win (fa_timing_opts.abandon_ms) */
     double tflops; /* by the FLOP convention of fa_problem.h, from the median */
     /* Correctness: errors against the fp32 reference. */
     double max_abs_err;       /* max |O - O_ref32| */
@@ -43,7 +44,8 @@ typedef struct fa_measurement {
     double eager_median_ms;
     int64_t eager_peak_extra_bytes;
     fa_build_info build;
-    char message[256]; /* why it failed (fault reason, mismatch detail), empty when ok */
+    char message[256]; /* why it failed (fault reason, mismatch detail); for an ok result,
+                          empty or a note (raced out) */
 } fa_measurement;
 
 #endif /* FA_RESULT_H */

@@ -12,7 +12,10 @@
  *              restarted worker; a hung kernel is killed by the watchdog, same outcome
  *   retime     interleaved re-timing of [good, faulting, good] times the good ones and
  *              reports the faulting one
- *   timing     the timing protocol converges (reps, CV) and ten timings of one kernel agree
+ *   timing     the timing protocol converges (reps, CV) and ten timings of one kernel agree;
+ *              timing-only jobs of one problem share inputs while a check draws fresh ones;
+ *              racing stops a timing past its bound within 3 repetitions and leaves one
+ *              under it alone
  * Every failure prints the figures it saw; every case prints its numbers as it goes.
  */
 #include <math.h>
@@ -504,6 +507,24 @@ static int test_timing(void)
     printf("ten timings of one kernel: median %.4f ms, CV of the medians %.2f%%\n", s.median_ms,
            100 * s.cv);
     CHECK(s.cv < 0.03, "CV of the medians %.2f%% (the bench's target is 1%%)", 100 * s.cv);
+
+    fa_measurement a = run(w, &job, "shared inputs 1"), b = run(w, &job, "shared inputs 2");
+    CHECK(a.check_seed == b.check_seed, "timing-only jobs of one problem: seeds %llx, %llx",
+          (unsigned long long)a.check_seed, (unsigned long long)b.check_seed);
+    job.what = FA_JOB_CHECK | FA_JOB_TIME;
+    fa_measurement c1 = run(w, &job, "checked: fresh inputs");
+    CHECK(c1.status == FA_OK && c1.check_seed != a.check_seed, "%s, seed %llx",
+          fa_status_str(c1.status), (unsigned long long)c1.check_seed);
+
+    job.what = FA_JOB_TIME;
+    job.timing.abandon_ms = 0.5 * s.median_ms;
+    m = run(w, &job, "raced (bound 0.5x)");
+    CHECK(m.status == FA_OK && m.raced && m.reps <= 3 && !strncmp(m.message, "raced out", 9),
+          "raced %d after %d reps: %s", m.raced, m.reps, m.message);
+    job.timing.abandon_ms = 3 * s.median_ms;
+    m = run(w, &job, "not raced (bound 3x)");
+    CHECK(m.status == FA_OK && !m.raced && m.reps >= 10 && !m.message[0],
+          "raced %d after %d reps: %s", m.raced, m.reps, m.message);
     fa_compile_output_release(&k.out);
     fa_worker_stop(w);
     fa_compiler_free(c);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# CLI of `fa-tune tune` (CPU): help, usage errors with their exit codes and messages, a shapes
-# file with a bad line naming the line and field, and the compile-only fallback without a GPU.
+# CLI of `fa-tune tune` (CPU): help, usage errors with their exit codes and messages, shapes
+# and seqlens files with a bad line naming the line and field, and the compile-only fallback
+# without a GPU.
 set -u
 FA=$1
 tmp=$(mktemp -d)
@@ -34,6 +35,10 @@ expect 2 "shapes.txt:3: field 'heads'" -- --arch sm80 --shapes "$tmp/shapes.txt"
 printf 'batch=2 heads=16 heads_kv=5 seqlen_q=64\n' >"$tmp/gqa.txt"
 expect 2 "gqa.txt:1: heads 16 is not a multiple of kv heads 5" -- --arch sm80 --headdim 64 --shapes "$tmp/gqa.txt"
 expect 1 "cannot read shapes file" -- --arch sm80 --headdim 64 --shapes "$tmp/missing.txt"
+printf '512 1024\n2048 two\n' >"$tmp/lens.txt"
+expect 2 "lens.txt:2: 'two' is not a sequence length" -- --arch sm80 --headdim 64 --seqlens-file "$tmp/lens.txt"
+expect 1 "cannot read seqlens file" -- --arch sm80 --headdim 64 --seqlens-file "$tmp/missing.txt"
+expect 2 "--race '1.01': expected a margin" -- --arch sm80 --headdim 64 --race 1.01
 # No GPU here (or --compile-only): the compile-only sweep runs and says so.
 expect 0 "timing needs a GPU of arch sm80" -- --arch sm80 --headdim 64 --dtype fp16 --causal 0 \
     --varlen 0 --compile-only --variant fwd_sm80_hd64_fp16_m64n64w4s1 --db "$tmp/t.db" \

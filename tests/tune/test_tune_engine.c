@@ -7,7 +7,9 @@
  *   - a rerun resumes (nothing re-timed), --force re-times;
  *   - halving finds the exhaustive winner on every problem with fewer full timings;
  *   - a count budget that cannot fit one variant is refused; a small one is honoured;
- *   - two device slots share the work and reach the same winners.
+ *   - two device slots share the work and reach the same winners;
+ *   - racing stops only timings that are past the margin over the best on their problem,
+ *     never changes a winner, and --race 0 turns it off.
  */
 #include <math.h>
 #include <pthread.h>
@@ -25,6 +27,7 @@
 /* The synthetic GPU: time = f(variant) * problem size; block_n 32 variants compute wrong. */
 typedef struct fake {
     int full_timings, quick_timings, checks, retimes;
+    int bounded;     /* timings that came with a racing bound */
     int per_slot[2]; /* jobs each device slot ran */
     pthread_mutex_t mu;
 } fake;
@@ -78,6 +81,16 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
         t *= 1.0 + 0.03 * sin(job->variant.block_n * 7.0 + job->problem.seqlen_q);
     m->median_ms = m->min_ms = t;
     m->reps = quick ? 3 : 20;
+    if (job->timing.abandon_ms > 0) {
+        pthread_mutex_lock(&f->mu);
+        f->bounded++;
+        pthread_mutex_unlock(&f->mu);
+    }
+    if (job->timing.abandon_ms > 0 && t > job->timing.abandon_ms) { /* as the harness races */
+        m->raced = 1;
+        m->reps = 3;
+        snprintf(m->message, sizeof m->message, "raced out");
+    }
     m->cv = 0.01;
     m->tflops = flops / t / 1e9;
     m->peak_extra_bytes = 4096;
@@ -105,6 +118,8 @@ typedef struct winners {
     char problem[8][FA_PROBLEM_NAME_MAX];
     char best[8][FA_VARIANT_NAME_MAX];
     double tf[8];
+    double slowest_raced_tf[8]; /* fastest TFLOP/s among raced-out rows, 0 none */
+    int raced;
 } winners;
 
 /* Latest ok measurement per (problem, variant): the best variant per problem. */
@@ -120,6 +135,12 @@ static int on_row(const fa_db_row *r, void *p)
     }
     if (r->m.status == FA_OK)
         CHECK(r->m.peak_extra_bytes == 4096 && r->m.eager_peak_extra_bytes == (1 << 30));
+    if (r->m.status == FA_OK && !strcmp(r->m.message, "raced out")) {
+        w->raced++;
+        if (r->m.tflops > w->slowest_raced_tf[i])
+            w->slowest_raced_tf[i] = r->m.tflops;
+        return 0; /* a raced-out row is never the best (asserted below) */
+    }
     if (r->m.status == FA_OK && r->m.tflops > w->tf[i]) {
         w->tf[i] = r->m.tflops;
         snprintf(w->best[i], FA_VARIANT_NAME_MAX, "%s", r->variant_name);
@@ -219,11 +240,17 @@ int main(void)
     CHECK(st.timed == 4 * 3); /* 4 correct variants x 3 problems */
     CHECK(f.full_timings == 12 && f.quick_timings == 0);
     CHECK(f.retimes == 3); /* finalists of each problem re-timed interleaved */
+    /* Racing: the prior tries the 128-row tiles first, so the 64-row ones, 1.25x and more
+     * slower at N > 512, meet a bound they cannot make. */
+    CHECK(f.bounded > 0 && st.raced > 0);
     winners w;
     fa_db *db = NULL;
     CHECK(fa_db_open(db1, FA_DB_READONLY, &db, &err) == FA_OK);
     best_per_problem(db, &w);
     CHECK(w.n == 3);
+    CHECK(w.raced == st.raced);
+    for (int i = 0; i < 3; i++) /* only timings past the 1.2x margin were cut */
+        CHECK(w.slowest_raced_tf[i] * 1.2 < w.tf[i]);
     for (int i = 0; i < 3; i++) {
         CHECK(strstr(w.best[i], "n32") == NULL); /* the wrong variants never win */
         if (strstr(w.problem[i], "q512_"))
@@ -291,6 +318,23 @@ int main(void)
         for (int j = 0; j < 3; j++)
             if (!strcmp(w.problem[i], w3.problem[j]))
                 CHECK(!strcmp(w.best[i], w3.best[j]));
+
+    /* 6. --race 0: every variant timed fully, no bound sent, the same winners */
+    char db4[512];
+    snprintf(db4, sizeof db4, "%s/no_race.db", dir);
+    o.race_margin = 0;
+    fake f8 = {0};
+    CHECK(tune(db4, c, &o, &f8, &st, &err) == FA_OK);
+    CHECK(st.timed == 12 && st.raced == 0 && f8.bounded == 0);
+    CHECK(fa_db_open(db4, FA_DB_READONLY, &db, &err) == FA_OK);
+    winners w4;
+    best_per_problem(db, &w4);
+    fa_db_close(db);
+    CHECK(w4.raced == 0);
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            if (!strcmp(w.problem[i], w4.problem[j]))
+                CHECK(!strcmp(w.best[i], w4.best[j]));
 
     fa_compiler_free(c);
     free(ps);

@@ -3,6 +3,7 @@
 #include "fa_problem_set.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,13 @@ fa_status fa_problem_set_build(const fa_problem_axes *ax, fa_problem **out, int 
                             p.heads_kv = heads / ax->gqa[g];
                         }
                         p.layout = FA_LAYOUT_BSHD;
+                        if (p.varlen && ax->lengths && ax->lengths->id) {
+                            /* As many of the user's sequences as fill the token budget. */
+                            p.lengths = *ax->lengths;
+                            double mean = fa_varlen_dist_mean(ax->lengths, p.seqlen_q);
+                            long b = lround(ax->tokens / mean);
+                            p.batch = b < 1 ? 1 : b > (1 << 20) ? 1 << 20 : (int)b;
+                        }
                         if (fa_problem_check(&p, NULL) != FA_OK)
                             continue;
                         p.seed = fa_problem_seed(&p);
@@ -261,4 +269,74 @@ cleanup:
     free(ps);
     fclose(f);
     return st;
+}
+
+fa_status fa_seqlens_file_read(const char *path, fa_varlen_dist *d, int *count, int *min, int *max,
+                               fa_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return FA_ERR(err, FA_IO, "cannot read seqlens file '%s': %s", path, strerror(errno));
+    fa_status st = FA_OK;
+    int *v = NULL, k = 0, cap = 0, lineno = 0;
+    char line[4096];
+    while (st == FA_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *save = NULL;
+        for (char *tok = strtok_r(line, " \t\r\n,", &save); tok && st == FA_OK;
+             tok = strtok_r(NULL, " \t\r\n,", &save)) {
+            char *end = NULL;
+            errno = 0;
+            long x = strtol(tok, &end, 10);
+            if (end == tok || *end || errno || x < 1 || x > (1 << 24)) {
+                st = FA_ERR(err, FA_INVALID,
+                            "%s:%d: '%s' is not a sequence length (an integer from 1 to %d)", path,
+                            lineno, tok, 1 << 24);
+                break;
+            }
+            if (k == cap) {
+                cap = cap ? 2 * cap : 1024;
+                int *grown = realloc(v, sizeof *v * (size_t)cap);
+                if (!grown) {
+                    st = FA_ERR(err, FA_NOMEM, "out of memory reading '%s'", path);
+                    break;
+                }
+                v = grown;
+            }
+            v[k++] = (int)x;
+        }
+    }
+    if (st == FA_OK && ferror(f))
+        st = FA_ERR(err, FA_IO, "cannot read seqlens file '%s': %s", path, strerror(errno));
+    if (st == FA_OK && k == 0)
+        st = FA_ERR(err, FA_INVALID, "seqlens file '%s' lists no length", path);
+    if (st == FA_OK) {
+        fa_varlen_dist_from(v, k, d);
+        int lo = v[0], hi = v[0];
+        for (int i = 1; i < k; i++) {
+            lo = v[i] < lo ? v[i] : lo;
+            hi = v[i] > hi ? v[i] : hi;
+        }
+        if (count)
+            *count = k;
+        if (min)
+            *min = lo;
+        if (max)
+            *max = hi;
+    }
+    free(v);
+    fclose(f);
+    return st;
+}
+
+void fa_problem_set_use_lengths(fa_problem *ps, int n, const fa_varlen_dist *d)
+{
+    for (int i = 0; i < n; i++)
+        if (ps[i].varlen) {
+            ps[i].lengths = *d;
+            ps[i].seed = fa_problem_seed(&ps[i]);
+        }
 }

@@ -10,6 +10,13 @@
  * (fa_varlen_lengths, seeded by the problem's seed, which is derived from its name so the
  * same problem always has the same lengths).
  *
+ * A seqlens file (--seqlens-file FILE) replaces that draw with the user's own lengths, e.g.
+ * the document lengths of a dataset: integers separated by spaces, commas or newlines, '#'
+ * comments. The file becomes a distribution (fa_varlen_dist: 64 quantiles); each varlen
+ * problem with maximum N draws its sequences from it, each cut at N, and packs as many as
+ * fill the token budget on average: batch = round(tokens / mean length cut at N). The
+ * problem's name then ends in _lens<id>, so results of different files never mix.
+ *
  * A shapes file (--shapes FILE) lists the user's own problems, one a line, as key=value
  * fields separated by spaces; '#' starts a comment:
  *     # keys: dtype headdim batch heads heads_kv seqlen_q seqlen_k causal varlen layout
@@ -36,10 +43,11 @@ typedef struct fa_problem_axes {
     int varlen[2];
     int n_gqa;
     int gqa[FA_MAX_AXIS];
-    int tokens;   /* batch * seqlen */
-    int hidden;   /* heads * head_dim (ignored when heads > 0) */
-    int heads;    /* 0: hidden / head_dim */
-    int heads_kv; /* 0: from the gqa axis */
+    int tokens;                    /* batch * seqlen */
+    int hidden;                    /* heads * head_dim (ignored when heads > 0) */
+    int heads;                     /* 0: hidden / head_dim */
+    int heads_kv;                  /* 0: from the gqa axis */
+    const fa_varlen_dist *lengths; /* varlen lengths from a seqlens file; NULL: uniform */
 } fa_problem_axes;
 
 /* The default axes for head_dim (see top of file). */
@@ -54,6 +62,14 @@ fa_status fa_problem_set_build(const fa_problem_axes *ax, fa_problem **out, int 
  * "FILE:LINE: ..." on a bad line; FA_IO if the file cannot be read. */
 fa_status fa_problem_set_read(const char *path, fa_dtype default_dtype, int default_head_dim,
                               fa_problem **out, int *n, fa_err *err);
+
+/* Read a seqlens file (format at top) into a distribution. *count, *min, *max describe the
+ * file (may be NULL). FA_INVALID "FILE:LINE: ..." naming a bad token; FA_IO if unreadable. */
+fa_status fa_seqlens_file_read(const char *path, fa_varlen_dist *d, int *count, int *min, int *max,
+                               fa_err *err);
+/* Give every varlen problem of ps the distribution d (a shapes file's problems keep their
+ * batch) and re-derive its seed from its new name. */
+void fa_problem_set_use_lengths(fa_problem *ps, int n, const fa_varlen_dist *d);
 
 /* Parse a comma list of positive ints ("512,1024,4k"; k = *1024) into out (at most max).
  * FA_INVALID naming the bad item. */

@@ -342,9 +342,10 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
     fprintf(out,
             "\n%d variants in %d classes: %d compiled (%d cached), %d compile errors, %d "
             "unsupported, %d spill; %d checked, %d mismatches, %d faults; %d timings stored, "
-            "%d skipped (already measured), %d cut by the budget\n",
+            "%d raced out (cannot win), %d skipped (already measured), %d cut by the budget\n",
             t->variants, t->classes, t->compiled, t->cache_hits, t->compile_errors, t->unsupported,
-            t->spilled, t->checked, t->mismatches, t->faults, t->timed, t->skipped, t->budget_cut);
+            t->spilled, t->checked, t->mismatches, t->faults, t->timed, t->raced, t->skipped,
+            t->budget_cut);
     fprintf(out, "wall %.1f s, GPU idle %.0f%% (%d GPU%s), %.1f variants/min\n", t->wall_s,
             100 * t->gpu_idle_fraction, s->gpus, s->gpus > 1 ? "s" : "",
             t->wall_s > 0 ? 60.0 * (t->compiled + t->cache_hits) / t->wall_s : 0);

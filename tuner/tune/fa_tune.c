@@ -49,6 +49,7 @@ void fa_tune_opts_default(fa_tune_opts *o)
     o->strategy = FA_STRATEGY_EXHAUSTIVE;
     o->shard_count = 1;
     o->finalists = 3;
+    o->race_margin = 1.2;
     o->progress = 1;
     o->seed = 0x5eed;
 }
@@ -109,6 +110,7 @@ typedef struct engine {
     cand *cands;
     int ncands;
     double *eager_ms;    /* per problem; -1 unknown */
+    double *best_ms;     /* per problem: best full (not raced) median stored in this run */
     int64_t *eager_peak; /* per problem */
     unsigned char *eager_done;
     int *class_of, *pos_of; /* per problem: class and position in it */
@@ -205,6 +207,25 @@ static void record_all_locked(engine *e, cand *c, const fa_measurement *proto, f
         record_locked(e, &c->v, k->probs[i], &m);
         c->todo[i] = 0;
     }
+}
+
+/* Racing: the bound a timing on problem pi must stay under to be timed fully. */
+static void race_bound(engine *e, int pi, fa_job *job)
+{
+    pthread_mutex_lock(&e->mu);
+    double best = e->best_ms[pi];
+    pthread_mutex_unlock(&e->mu);
+    job->timing.abandon_ms = e->o->race_margin > 0 && best > 0 ? best * e->o->race_margin : 0;
+}
+
+/* After a stored timing (caller holds e->mu): a new best bounds later timings. */
+static void race_update_locked(engine *e, int pi, const fa_measurement *m)
+{
+    if (m->raced)
+        e->st->raced++;
+    else if (m->status == FA_OK && m->median_ms > 0 &&
+             (e->best_ms[pi] < 0 || m->median_ms < e->best_ms[pi]))
+        e->best_ms[pi] = m->median_ms;
 }
 
 static void job_for(engine *e, const cand *c, const fa_problem *p, unsigned what, fa_job *job)
@@ -338,6 +359,7 @@ static void do_variant(engine *e, int slot, int ci)
             continue;
         int pi = k->probs[i];
         job_for(e, c, &e->o->problems[pi], FA_JOB_TIME, &job);
+        race_bound(e, pi, &job);
         st = run_job(e, slot, &job, &m, &err);
         if (st != FA_OK) {
             fail(e, st, &err);
@@ -348,6 +370,7 @@ static void do_variant(engine *e, int slot, int ci)
             pthread_cond_wait(&e->cv, &e->mu); /* another slot is timing its eager baseline */
         m.build = c->out.build;
         record_locked(e, &c->v, pi, &m);
+        race_update_locked(e, pi, &m);
         c->todo[i] = 0;
         c->ms[i] = m.status == FA_OK ? m.median_ms : -1;
         c->peak[i] = m.peak_extra_bytes;
@@ -377,6 +400,7 @@ static void do_precise(engine *e, int slot, const item *it)
         return;
     job_for(e, c, &e->o->problems[it->problem], FA_JOB_TIME, &job);
     job.timing = e->medium;
+    race_bound(e, it->problem, &job);
     fa_status st = run_job(e, slot, &job, &m, &err);
     if (st != FA_OK) {
         fail(e, st, &err);
@@ -385,6 +409,7 @@ static void do_precise(engine *e, int slot, const item *it)
     pthread_mutex_lock(&e->mu);
     m.build = c->out.build;
     record_locked(e, &c->v, it->problem, &m);
+    race_update_locked(e, it->problem, &m);
     c->todo[it->cls_pos] = 0;
     c->ms[it->cls_pos] = m.status == FA_OK ? m.median_ms : -1;
     if (m.peak_extra_bytes >= 0)
@@ -695,6 +720,46 @@ fa_status fa_tune_class_variants(const fa_tune_opts *o, const fa_problem *key,
     return FA_OK;
 }
 
+/* The prior of fa_tune.h's racing: lower is tried first. FlashAttention-2's tiles (16 or 32
+ * query rows per warp, 64..128 key columns, one or two stages) won every hd64/hd128 problem
+ * on the H100 and most at hd256, so they set a tight bound early. */
+static int prior(const fa_variant *v)
+{
+    const int rows_per_warp = v->warps > 0 ? v->block_m / v->warps : 0;
+    return (rows_per_warp == 32   ? 0
+            : rows_per_warp == 16 ? 1
+                                  : 3) +
+           (v->block_n >= 64 && v->block_n <= 128 ? 0 : 2) + (v->stages <= 2 ? 0 : 1);
+}
+
+typedef struct ordered {
+    cand c;
+    int key, index;
+} ordered;
+
+static int cmp_ordered(const void *a, const void *b)
+{
+    const ordered *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Stable sort of the candidates by prior. */
+static fa_status order_by_prior(engine *e, fa_err *err)
+{
+    ordered *t = malloc(sizeof *t * (size_t)(e->ncands + 1));
+    if (!t)
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    for (int i = 0; i < e->ncands; i++)
+        t[i] = (ordered){e->cands[i], prior(&e->cands[i].v), i};
+    qsort(t, (size_t)e->ncands, sizeof *t, cmp_ordered);
+    for (int i = 0; i < e->ncands; i++)
+        e->cands[i] = t[i].c;
+    free(t);
+    return FA_OK;
+}
+
 static fa_status build_candidates(engine *e, fa_err *err)
 {
     const fa_tune_opts *o = e->o;
@@ -775,6 +840,8 @@ static fa_status build_candidates(engine *e, fa_err *err)
             e->cands[i] = e->cands[j];
             e->cands[j] = t;
         }
+    } else if ((st = order_by_prior(e, err)) != FA_OK) {
+        return st;
     }
     return e->fatal != FA_OK ? FA_ERR(err, e->fatal, "%s", e->fatal_err.msg) : FA_OK;
 }
@@ -799,6 +866,7 @@ static void engine_free(engine *e)
     free(e->pos_of);
     free(e->q);
     free(e->eager_ms);
+    free(e->best_ms);
     free(e->eager_peak);
     free(e->eager_done);
     pthread_mutex_destroy(&e->mu);
@@ -832,9 +900,10 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     pthread_t *threads = calloc((size_t)slots, sizeof *threads);
     slot_arg *args = calloc((size_t)slots, sizeof *args);
     e.eager_ms = malloc(sizeof(double) * (size_t)o->n_problems);
+    e.best_ms = malloc(sizeof(double) * (size_t)o->n_problems);
     e.eager_peak = malloc(sizeof(int64_t) * (size_t)o->n_problems);
     e.eager_done = calloc((size_t)o->n_problems, 1);
-    if (!threads || !args || !e.eager_ms || !e.eager_peak || !e.eager_done) {
+    if (!threads || !args || !e.eager_ms || !e.best_ms || !e.eager_peak || !e.eager_done) {
         st = FA_ERR(err, FA_NOMEM, "out of memory");
         goto cleanup;
     }
@@ -865,6 +934,7 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
      * run), then every candidate as it compiles. */
     for (int p = 0; p < o->n_problems; p++) {
         e.eager_ms[p] = -1;
+        e.best_ms[p] = -1;
         e.eager_peak[p] = -1;
         int needed = 0;
         for (int i = 0; i < e.ncands && !needed; i++)

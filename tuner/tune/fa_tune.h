@@ -24,6 +24,12 @@
  *               (at least --finalists) timed on every problem of the class (10 reps, stored).
  *               Then the finalists are re-timed interleaved. Variants eliminated in rung 0
  *               leave only their check in the database, so a rerun revisits them.
+ * Racing (exhaustive, random, halving's rung 1): each timing gets the bound race_margin x
+ * the best median stored so far on its problem; a variant past it after 1 to 3 repetitions
+ * is stored with those repetitions and a note, and cannot win (fa_timing_opts.abandon_ms).
+ * So that a tight bound exists early, variants are compiled and timed in order of a prior:
+ * FlashAttention-2's shape (16 or 32 query rows per warp, 64..128 key columns, few stages)
+ * first. The prior orders work only; it never decides a winner.
  * Budget (any strategy): a count of (variant, problem) timings or seconds of wall time;
  * work not started when the budget runs out is skipped and said so.
  *
@@ -76,6 +82,8 @@ typedef struct fa_tune_opts {
     int jobs;              /* compile threads, <= 0: all cores */
     uint64_t seed;         /* random strategy order */
     int finalists;         /* re-timed interleaved per problem (default 3; 0: none) */
+    double race_margin;    /* racing: a timing stops early once it is this many times slower
+                              than the best so far on its problem (default 1.2; 0: off) */
     int progress;          /* 0 quiet, 1 progress on stderr */
     fa_timing_opts timing; /* all zero: harness defaults */
 } fa_tune_opts;
@@ -100,6 +108,7 @@ typedef struct fa_tune_stats {
     int compiled, compile_errors, spilled, cache_hits;
     int checked, mismatches, faults;
     int timed;      /* (variant, problem) timings stored */
+    int raced;      /* of those, stopped early by racing */
     int skipped;    /* (variant, problem) pairs skipped by resume */
     int budget_cut; /* pairs not run because the budget ran out */
     double wall_s;
