@@ -5,10 +5,15 @@
 #
 #   bash bench/gpu_run.sh [--src DIR] [--out DIR] STAGE...
 #
-# Stages: build, info, tests, tune:HD[:STRATEGY[:EXTRA]], peers:HDS, compare, strategies, pack
+# Stages: build, info, tests, tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
+#         recheck:HD:EXH:OTHER, peers:HDS, compare, strategies, pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
 #                             causal and not: FlashAttention's benchmark grid)
 #   peers:64,128,256          bench/peers.py on the same grid, then imported into the DB
+#   sweep:128:halving:hv:warm the full default problem set (144 problems at hd128) into
+#                             hv.db; cold wipes the sweep's own kernel cache first
+#   recheck:128:ex:hv         both runs' winners re-timed side by side (recheck.db), then
+#                             bench/compare_strategies.py into strategies.md
 #   compare                   bench/compare.py: fa-tune's best vs FA2 and cuDNN per shape
 # --src DIR builds from DIR (e.g. a `git archive` of HEAD) instead of the working tree.
 # Everything lands in --out (default $OUT, else ./out): fa-tune.db, logs, peers.jsonl.
@@ -76,6 +81,34 @@ for stage in "$@"; do
         echo "rc $rc, wall $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
         tail -6 "$OUTDIR/$name.txt"
         [ $rc = 0 ] || tail -5 "$OUTDIR/$name.log"
+        ;;
+    sweep) # sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA] -- the full default problem set
+        hd=${a:-128}
+        IFS=: read -r _ _ strategy name temp extra <<<"$stage"
+        cache=$ROOT/.fa-cache-sweep
+        [ "$temp" = cold ] && rm -rf "$cache"
+        log "sweep hd$hd $strategy $name ($temp cache) $extra"
+        t0=$(date +%s.%N)
+        # shellcheck disable=SC2086
+        FA_TUNE_CACHE_DIR=$cache "$FA" --arch sm90 --headdim "$hd" --strategy "$strategy" \
+            --db "$OUTDIR/$name.db" $extra >"$OUTDIR/$name.txt" 2>"$OUTDIR/$name.log"
+        rc=$?
+        echo "rc $rc, wall $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
+        tail -4 "$OUTDIR/$name.txt"
+        [ $rc = 0 ] || tail -5 "$OUTDIR/$name.log"
+        ;;
+    recheck) # recheck:HD:EXH:OTHER -- both runs' winners re-timed side by side, then compared
+        hd=${a:-128}
+        log "recheck $b vs $c"
+        vars=$(python3 "$ROOT/bench/compare_strategies.py" "$OUTDIR/$b.db" "$OUTDIR/$c.db" --winners)
+        echo "$(wc -w <<<"$vars") words of --variant arguments"
+        # shellcheck disable=SC2086
+        FA_TUNE_CACHE_DIR=$ROOT/.fa-cache-sweep "$FA" --arch sm90 --headdim "$hd" --race 0 \
+            --finalists 8 --db "$OUTDIR/recheck.db" $vars >"$OUTDIR/recheck.txt" \
+            2>"$OUTDIR/recheck.log" || tail -5 "$OUTDIR/recheck.log"
+        python3 "$ROOT/bench/compare_strategies.py" "$OUTDIR/$b.db" "$OUTDIR/$c.db" \
+            --retimed "$OUTDIR/recheck.db" >"$OUTDIR/strategies.md"
+        tail -1 "$OUTDIR/strategies.md"
         ;;
     peers)
         log "peers ${a:-64,128,256}"
