@@ -125,6 +125,7 @@ typedef struct engine {
     double t0;
     int timings; /* (variant, problem) timings done, for the budget */
     fa_progress prog;
+    fa_timing_opts sweep;  /* every stored timing but the finalists' (see fa_tune.h) */
     fa_timing_opts quick;  /* halving rung 0 */
     fa_timing_opts medium; /* halving rung 1: 10 repetitions, short warm-up */
 } engine;
@@ -238,7 +239,7 @@ static void job_for(engine *e, const cand *c, const fa_problem *p, unsigned what
     job->symbol = c->out.lowered_name;
     job->build = c->out.build;
     job->what = what;
-    job->timing = e->o->timing;
+    job->timing = e->sweep;
 }
 
 static fa_status run_job(engine *e, int slot, const fa_job *job, fa_measurement *m, fa_err *err)
@@ -425,8 +426,10 @@ static void do_finalists(engine *e, int slot, const item *it)
     fa_job jobs[8];
     fa_measurement ms[8];
     int n = it->nfinals < 8 ? it->nfinals : 8;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         job_for(e, &e->cands[it->finals[i]], &e->o->problems[it->problem], FA_JOB_TIME, &jobs[i]);
+        jobs[i].timing = e->o->timing; /* the full protocol (zero: the harness's defaults) */
+    }
     for (int i = 0; i < n; i++)
         fa_measurement_init(&ms[i]);
     fa_err err = {0};
@@ -885,6 +888,12 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     e.t0 = fa_now_s();
     pthread_mutex_init(&e.mu, NULL);
     pthread_cond_init(&e.cv, NULL);
+    e.sweep = o->timing;
+    if (e.sweep.max_reps <= 0) {
+        fa_timing_opts_default(&e.sweep);
+        e.sweep.warmup_reps = 1;
+        e.sweep.min_reps = 5;
+    }
     fa_timing_opts_default(&e.quick);
     e.quick.warmup_reps = 1;
     e.quick.warmup_ms = 1;

@@ -24,6 +24,10 @@
  *               (at least --finalists) timed on every problem of the class (10 reps, stored).
  *               Then the finalists are re-timed interleaved. Variants eliminated in rung 0
  *               leave only their check in the database, so a rerun revisits them.
+ * Timing: the harness's protocol (fa_harness.h) with one warm-up launch and at least 5
+ * repetitions, the 1% RSE rule deciding beyond: the variant already ran in its check and the
+ * GPU is kept busy, so its clocks are up (after an idle gap the harness warms for 50 ms as
+ * usual). Finalists are re-timed with the full default protocol (3 warm-ups, 10 reps).
  * Racing (exhaustive, random, halving's rung 1): each timing gets the bound race_margin x
  * the best median stored so far on its problem; a variant past it after 1 to 3 repetitions
  * is stored with those repetitions and a note, and cannot win (fa_timing_opts.abandon_ms).
@@ -85,7 +89,8 @@ typedef struct fa_tune_opts {
     double race_margin;    /* racing: a timing stops early once it is this many times slower
                               than the best so far on its problem (default 1.2; 0: off) */
     int progress;          /* 0 quiet, 1 progress on stderr */
-    fa_timing_opts timing; /* all zero: harness defaults */
+    fa_timing_opts timing; /* all zero: the sweep protocol above, harness defaults for the
+                              finalists and the eager baseline */
 } fa_tune_opts;
 
 void fa_tune_opts_default(fa_tune_opts *o);
