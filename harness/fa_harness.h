@@ -73,6 +73,10 @@ typedef struct fa_timing_opts {
      * problem times a margin. The figures then describe the repetitions taken, and the
      * measurement's message says it was raced out. Never applied to the eager baseline. */
     double abandon_ms;
+    /* Racing inside an interleaved re-timing (0: off). After 3 rounds, a job whose median is
+     * over this many times the fastest job's (timed in the same rounds, so clock drift cannot
+     * decide) stops; its figures are those rounds' and it is marked raced. */
+    double interleave_margin;
 } fa_timing_opts;
 
 void fa_timing_opts_default(fa_timing_opts *o);
@@ -89,6 +93,9 @@ typedef struct fa_time_stats {
 void fa_stats_compute(const double *x, int n, fa_time_stats *st);
 
 /* ---- jobs ------------------------------------------------------------------------------ */
+
+/* Most jobs one interleaved re-timing takes (fa_worker_retime_interleaved). */
+#define FA_RETIME_MAX 64
 
 enum {
     FA_JOB_CHECK = 1u,     /* correctness against the fp32 reference (and the eager yardstick) */

@@ -1250,6 +1250,7 @@ static void resolve_timing(const fa_job *job, fa_timing_opts *o)
     } else {
         fa_timing_opts_default(o);
         o->abandon_ms = job->timing.abandon_ms;
+        o->interleave_margin = job->timing.interleave_margin;
     }
 }
 
@@ -1512,12 +1513,13 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
     resolve_timing(&jobs[0], &topt);
 
     vkernel vk[FA_RETIME_MAX];
-    int active[FA_RETIME_MAX];
+    int active[FA_RETIME_MAX], raced[FA_RETIME_MAX];
     double *x[FA_RETIME_MAX];
     int nx[FA_RETIME_MAX];
     memset(vk, 0, sizeof vk);
     memset(x, 0, sizeof x);
     memset(nx, 0, sizeof nx);
+    memset(raced, 0, sizeof raced);
     const int cap = topt.max_reps > 0 ? topt.max_reps : 1;
     fa_err e;
     fa_err_clear(&e);
@@ -1570,7 +1572,7 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
     while (n_active > 0 && !r->poisoned) {
         /* One round: A B C ..., each synchronised so a fault is pinned on its job. */
         for (int i = 0; i < n && !r->poisoned; i++) {
-            if (!active[i] || nx[i] >= cap)
+            if (!active[i] || raced[i] || nx[i] >= cap)
                 continue;
             CUresult ce = CUDA_SUCCESS;
             if (!topt.no_flush && flush_l2(r, h, &e) != FA_OK)
@@ -1595,9 +1597,24 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
             }
             x[i][nx[i]++] = t;
         }
+        if (topt.interleave_margin > 0) { /* race the jobs against this round's fastest */
+            double best = -1, med[FA_RETIME_MAX];
+            for (int i = 0; i < n; i++) {
+                med[i] = -1;
+                if (!active[i] || raced[i] || nx[i] < FA_ABANDON_REPS)
+                    continue;
+                fa_time_stats s;
+                fa_stats_compute(x[i], nx[i], &s);
+                med[i] = s.median_ms;
+                best = best < 0 || med[i] < best ? med[i] : best;
+            }
+            for (int i = 0; i < n; i++)
+                if (med[i] > 0 && med[i] > topt.interleave_margin * best)
+                    raced[i] = 1;
+        }
         int done = 1, fewest = cap;
         for (int i = 0; i < n; i++) {
-            if (!active[i])
+            if (!active[i] || raced[i])
                 continue;
             fa_time_stats s;
             fa_stats_compute(x[i], nx[i], &s);
@@ -1613,6 +1630,13 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
             fa_time_stats s;
             fa_stats_compute(x[i], nx[i], &s);
             fill_timing(&ms[i], &s, flops);
+            ms[i].peak_extra_bytes = b->t.lse_elems * 4; /* tracked: the LSE (no delta taken) */
+            ms[i].raced = raced[i];
+            if (raced[i])
+                set_result(&ms[i], FA_OK,
+                           "raced out of the interleaved re-timing after %d rounds: over %.3gx "
+                           "the fastest",
+                           nx[i], topt.interleave_margin);
         } else if (active[i]) {
             set_result(&ms[i], FA_INTERRUPTED,
                        "not measured: the worker was lost to job %d's "

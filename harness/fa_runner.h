@@ -58,15 +58,14 @@ fa_status fa_runner_load_helpers(fa_runner *r, fa_dtype t, int head_dim, const v
 fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_harness_detail *d,
                         fa_err *err);
 
-/* Most jobs one interleaved re-timing takes. */
-#define FA_RETIME_MAX 64
-
 /*
  * Re-time n jobs (same problem, FA_JOB_TIME implied, no check) interleaved: one repetition
- * of each in turn, L2 flushed before each, until every job's RSE meets the target or a cap.
- * ms[i] gets job i's figures. A fault stops the round: the faulting job is FA_FAULT, *culprit
- * its index (else -1), and jobs not finished are FA_INTERRUPTED ("not measured"). Returns
- * FA_OK when ms was filled; FA_INVALID for a malformed set.
+ * of each in turn, L2 flushed before each, on the problem's shared inputs, until every job's
+ * RSE meets the target or a cap; jobs[0].timing.interleave_margin races them (fa_harness.h).
+ * ms[i] gets job i's figures; peak_extra_bytes is the tracked LSE (no memory delta taken).
+ * A fault stops the round: the faulting job is FA_FAULT, *culprit its index (else -1), and
+ * jobs not finished are FA_INTERRUPTED ("not measured"). Returns FA_OK when ms was filled;
+ * FA_INVALID for a malformed set.
  */
 fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measurement *ms,
                            int *culprit, fa_err *err);

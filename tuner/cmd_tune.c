@@ -65,7 +65,8 @@ static void usage(void)
            "  --strategy S        exhaustive (default), random, halving\n"
            "  --budget B          N timings, or a time: 90s, 10m\n"
            "  --seed N            order of the random strategy (default 24301)\n"
-           "  --finalists K       best K per problem re-timed interleaved (default 3)\n"
+           "  --finalists K       per problem, the best K and every variant within 10%% of\n"
+           "                      the best (at most 16) re-timed interleaved (default 3)\n"
            "  --race M            stop timing a variant after 1-3 repetitions once it is M\n"
            "                      times slower than the best so far on that problem: it\n"
            "                      cannot win (default 1.2; 0: time every variant fully)\n"
@@ -301,7 +302,7 @@ int cmd_tune(int argc, char **argv)
             break;
         }
         case O_FINALISTS:
-            if ((rc = fa_cli_int(CMD, "--finalists", optarg, 0, 8, &o.finalists)))
+            if ((rc = fa_cli_int(CMD, "--finalists", optarg, 0, 16, &o.finalists)))
                 return rc;
             break;
         case O_FORCE:

@@ -91,14 +91,14 @@ typedef struct cand {
 } cand;
 
 /* A unit of device work. */
-typedef enum { ITEM_EAGER, ITEM_VARIANT, ITEM_PRECISE, ITEM_FINALISTS } item_kind;
+typedef enum { ITEM_EAGER, ITEM_VARIANT, ITEM_FINALISTS } item_kind;
 typedef struct item {
     item_kind kind;
-    int problem; /* ITEM_EAGER, ITEM_PRECISE, ITEM_FINALISTS: index into opts->problems */
-    int cand;    /* ITEM_VARIANT, ITEM_PRECISE */
-    int cls_pos; /* ITEM_PRECISE: the problem's position in its class */
+    int problem; /* ITEM_EAGER, ITEM_FINALISTS: index into opts->problems */
+    int cand;    /* ITEM_VARIANT */
     int *finals; /* ITEM_FINALISTS: candidate indices (owned by the engine) */
     int nfinals;
+    int rung1; /* ITEM_FINALISTS: halving's rung 1 (their first stored timings) */
 } item;
 
 typedef struct engine {
@@ -125,10 +125,14 @@ typedef struct engine {
     double t0;
     int timings; /* (variant, problem) timings done, for the budget */
     fa_progress prog;
-    fa_timing_opts sweep;  /* every stored timing but the finalists' (see fa_tune.h) */
-    fa_timing_opts quick;  /* halving rung 0 */
-    fa_timing_opts medium; /* halving rung 1: 10 repetitions, short warm-up */
+    fa_timing_opts sweep;     /* every stored timing but the finalists' (see fa_tune.h) */
+    fa_timing_opts quick;     /* halving rung 0 */
+    double interleave_margin; /* racing inside interleaved groups (fa_timing_opts) */
 } engine;
+
+/* Finalists: within this factor of the best stored time, up to this many per problem. */
+#define FA_FINAL_BAND 1.10
+#define FA_FINALISTS_MAX 16
 
 static int budget_spent(engine *e)
 {
@@ -386,71 +390,68 @@ static void do_variant(engine *e, int slot, int ci)
     }
 }
 
-static void do_precise(engine *e, int slot, const item *it)
-{
-    cand *c = &e->cands[it->cand];
-    fa_job job;
-    fa_measurement m;
-    fa_err err = {0};
-    pthread_mutex_lock(&e->mu);
-    int go = !budget_spent(e) && e->fatal == FA_OK;
-    if (!go)
-        e->st->budget_cut++;
-    pthread_mutex_unlock(&e->mu);
-    if (!go)
-        return;
-    job_for(e, c, &e->o->problems[it->problem], FA_JOB_TIME, &job);
-    job.timing = e->medium;
-    race_bound(e, it->problem, &job);
-    fa_status st = run_job(e, slot, &job, &m, &err);
-    if (st != FA_OK) {
-        fail(e, st, &err);
-        return;
-    }
-    pthread_mutex_lock(&e->mu);
-    m.build = c->out.build;
-    record_locked(e, &c->v, it->problem, &m);
-    race_update_locked(e, it->problem, &m);
-    c->todo[it->cls_pos] = 0;
-    c->ms[it->cls_pos] = m.status == FA_OK ? m.median_ms : -1;
-    if (m.peak_extra_bytes >= 0)
-        c->peak[it->cls_pos] = m.peak_extra_bytes;
-    e->timings++;
-    e->st->timed++;
-    fa_progress_timed(&e->prog, c->name, m.status == FA_OK ? m.tflops : -1);
-    pthread_mutex_unlock(&e->mu);
-}
-
+/* Re-time a problem's finalists (or halving's rung-1 survivors) interleaved, racing them
+ * against each other, and store the results. */
 static void do_finalists(engine *e, int slot, const item *it)
 {
-    fa_job jobs[8];
-    fa_measurement ms[8];
-    int n = it->nfinals < 8 ? it->nfinals : 8;
-    for (int i = 0; i < n; i++) {
+    const int n = it->nfinals < FA_RETIME_MAX ? it->nfinals : FA_RETIME_MAX;
+    fa_job *jobs = malloc(sizeof *jobs * (size_t)n);
+    fa_measurement *ms = malloc(sizeof *ms * (size_t)n);
+    fa_err err = {0};
+    if (!jobs || !ms) {
+        free(jobs);
+        free(ms);
+        fail(e, FA_ERR(&err, FA_NOMEM, "out of memory"), &err);
+        return;
+    }
+    const int pos = e->pos_of[it->problem];
+    pthread_mutex_lock(&e->mu);
+    int go = e->fatal == FA_OK && !(it->rung1 && budget_spent(e));
+    if (!go && it->rung1)
+        e->st->budget_cut += n;
+    pthread_mutex_unlock(&e->mu);
+    for (int i = 0; go && i < n; i++) {
         job_for(e, &e->cands[it->finals[i]], &e->o->problems[it->problem], FA_JOB_TIME, &jobs[i]);
         jobs[i].timing = e->o->timing; /* the full protocol (zero: the harness's defaults) */
-    }
-    for (int i = 0; i < n; i++)
+        jobs[i].timing.interleave_margin = e->interleave_margin;
         fa_measurement_init(&ms[i]);
-    fa_err err = {0};
+    }
     double t = fa_now_s();
-    fa_status st = e->env->backend.retime(e->env->backend.ctx, slot, jobs, n, ms, &err);
+    fa_status st =
+        go ? e->env->backend.retime(e->env->backend.ctx, slot, jobs, n, ms, &err) : FA_OK;
     pthread_mutex_lock(&e->mu);
     e->st->gpu_busy_s += fa_now_s() - t;
     pthread_mutex_unlock(&e->mu);
-    if (st != FA_OK) {
+    if (st != FA_OK)
         fail(e, st, &err);
+    if (st != FA_OK || !go) {
+        free(jobs);
+        free(ms);
         return;
     }
     pthread_mutex_lock(&e->mu);
+    while (!e->eager_done[it->problem] && e->fatal == FA_OK)
+        pthread_cond_wait(&e->cv, &e->mu);
     for (int i = 0; i < n; i++) {
         cand *c = &e->cands[it->finals[i]];
         ms[i].build = c->out.build;
         if (ms[i].peak_extra_bytes < 0)
-            ms[i].peak_extra_bytes = c->peak[e->pos_of[it->problem]];
+            ms[i].peak_extra_bytes = c->peak[pos];
         record_locked(e, &c->v, it->problem, &ms[i]);
+        if (!it->rung1)
+            continue;
+        c->todo[pos] = 0;
+        c->ms[pos] = ms[i].status == FA_OK ? ms[i].median_ms : -1;
+        c->peak[pos] = ms[i].peak_extra_bytes;
+        e->timings++;
+        e->st->timed++;
+        e->st->raced += ms[i].raced;
+        e->st->faults += ms[i].status == FA_FAULT;
+        fa_progress_timed(&e->prog, c->name, ms[i].status == FA_OK ? ms[i].tflops : -1);
     }
     pthread_mutex_unlock(&e->mu);
+    free(jobs);
+    free(ms);
 }
 
 typedef struct slot_arg {
@@ -478,9 +479,6 @@ static void *slot_main(void *p)
             break;
         case ITEM_VARIANT:
             do_variant(e, a->slot, it.cand);
-            break;
-        case ITEM_PRECISE:
-            do_precise(e, a->slot, &it);
             break;
         case ITEM_FINALISTS:
             do_finalists(e, a->slot, &it);
@@ -608,17 +606,29 @@ static int ranked(engine *e, int k, int i, int quick, int *out)
     return n;
 }
 
+/* Push one interleaved re-timing of problem pi with candidates cs[0..n) (copied). */
+static void push_group(engine *e, int pi, const int *cs, int n, int rung1)
+{
+    n = n < FA_RETIME_MAX ? n : FA_RETIME_MAX;
+    int *fin = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    if (!fin)
+        return;
+    memcpy(fin, cs, sizeof(int) * (size_t)n);
+    push(
+        e,
+        (item){.kind = ITEM_FINALISTS, .problem = pi, .finals = fin, .nfinals = n, .rung1 = rung1});
+}
+
 /* Halving rung 1: the best eighth on each rung-0 problem (at least the finalist count)
- * survive, and are timed on every problem of the class. */
-static void produce_precise(engine *e)
+ * survive; on every problem of the class they are timed interleaved, racing each other, so
+ * the survivors are compared in the same rounds and drift cannot pick among them. */
+static void produce_rung1(engine *e)
 {
     int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
+    int *group = malloc(sizeof(int) * (size_t)(e->ncands + 1));
     unsigned char *survives = calloc((size_t)e->ncands + 1, 1);
-    if (!order || !survives) {
-        free(order);
-        free(survives);
-        return;
-    }
+    if (!order || !group || !survives)
+        goto out;
     for (int k = 0; k < e->ncls; k++) {
         for (int r = 0; r < e->cls[k].nrung0; r++) {
             int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
@@ -628,18 +638,24 @@ static void produce_precise(engine *e)
             for (int j = 0; j < keep; j++)
                 survives[order[j]] = 1;
         }
-        for (int c = 0; c < e->ncands; c++)
-            for (int i = 0; survives[c] && e->cands[c].cls == k && i < e->cls[k].np; i++)
-                if (e->cands[c].todo[i])
-                    push(e, (item){.kind = ITEM_PRECISE,
-                                   .cand = c,
-                                   .problem = e->cls[k].probs[i],
-                                   .cls_pos = i});
+        for (int i = 0; i < e->cls[k].np; i++) {
+            int ng = 0;
+            for (int c = 0; c < e->ncands; c++)
+                if (survives[c] && e->cands[c].cls == k && e->cands[c].todo[i])
+                    group[ng++] = c;
+            if (ng > 0)
+                push_group(e, e->cls[k].probs[i], group, ng, 1);
+        }
     }
+out:
     free(order);
+    free(group);
     free(survives);
 }
 
+/* The finalists of each problem: the best --finalists by stored time, and every other
+ * variant within FA_FINAL_BAND of the best (separate timings drift by a few percent over a
+ * sweep, so anything that close may really be the fastest), at most FA_FINALISTS_MAX. */
 static void produce_finalists(engine *e)
 {
     int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
@@ -649,16 +665,11 @@ static void produce_finalists(engine *e)
         for (int i = 0; i < e->cls[k].np; i++) {
             int n = ranked(e, k, i, 0, order);
             int f = n < e->o->finalists ? n : e->o->finalists;
-            if (f < 2)
-                continue; /* nothing to separate */
-            int *fin = malloc(sizeof(int) * (size_t)f);
-            if (!fin)
-                break;
-            memcpy(fin, order, sizeof(int) * (size_t)f);
-            push(e, (item){.kind = ITEM_FINALISTS,
-                           .problem = e->cls[k].probs[i],
-                           .finals = fin,
-                           .nfinals = f});
+            while (f < n && f < FA_FINALISTS_MAX &&
+                   e->cands[order[f]].ms[i] <= FA_FINAL_BAND * e->cands[order[0]].ms[i])
+                f++;
+            if (f >= 2) /* one alone has nothing to be separated from */
+                push_group(e, e->cls[k].probs[i], order, f, 0);
         }
     free(order);
 }
@@ -900,11 +911,8 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     e.quick.min_reps = 3;
     e.quick.max_reps = 3;
     e.quick.max_seconds = 0.5;
-    fa_timing_opts_default(&e.medium);
-    e.medium.warmup_reps = 2;
-    e.medium.warmup_ms = 5;
-    e.medium.min_reps = 10;
-    e.medium.max_reps = 10;
+    /* Inside an interleaved group drift is shared, so a quarter of the margin is safe. */
+    e.interleave_margin = o->race_margin > 0 ? 1 + (o->race_margin - 1) / 4 : 0;
     int slots = env->backend.slots > 0 ? env->backend.slots : 1;
     pthread_t *threads = calloc((size_t)slots, sizeof *threads);
     slot_arg *args = calloc((size_t)slots, sizeof *args);
@@ -955,12 +963,12 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
             e.eager_done[p] = 1;
     }
     run_phase(&e, produce_compiled, threads, args);
-    /* Phase 2 (halving): the best third per problem re-timed with the full protocol. */
+    /* Phase 2 (halving): rung 1, the survivors interleaved per problem -- also the final. */
     if (e.fatal == FA_OK && o->strategy == FA_STRATEGY_HALVING)
-        run_phase(&e, produce_precise, threads, args);
-    /* Phase 3: finalists re-timed interleaved. */
-    if (e.fatal == FA_OK && o->finalists > 1 && env->backend.retime &&
-        !(env->interrupted && *env->interrupted))
+        run_phase(&e, produce_rung1, threads, args);
+    /* Phase 3 (exhaustive, random): finalists re-timed interleaved. */
+    else if (e.fatal == FA_OK && o->finalists > 1 && env->backend.retime &&
+             !(env->interrupted && *env->interrupted))
         run_phase(&e, produce_finalists, threads, args);
     fa_progress_finish(&e.prog);
 

@@ -13,17 +13,20 @@
  *      -- batch 2): a variant that is wrong never wins. Then it is timed on every problem of
  *      the class (resume skips pairs the database already holds for this device and source
  *      hash, unless --force). Every result is written to the database as it is measured.
- *   4. Per problem the best few are re-timed interleaved (A B C A B C ...) so clock drift
- *      cannot pick the winner.
+ *   4. Per problem the best few (--finalists, and every variant within 10% of the best, at
+ *      most 16) are re-timed interleaved (A B C A B C ...), racing each other, so clock
+ *      drift -- separate timings move by a few percent over a sweep -- cannot pick the
+ *      winner.
  * Strategies:
  *   exhaustive  every legal variant, full timing
  *   random      a seeded random order of the variants, stopped by --budget
  *   halving     successive halving. Rung 0: every checked variant timed briefly (3 reps) on
  *               its class's shortest and longest problem; these quick times only rank
  *               candidates and are never stored. Rung 1: the best eighth on either problem
- *               (at least --finalists) timed on every problem of the class (10 reps, stored).
- *               Then the finalists are re-timed interleaved. Variants eliminated in rung 0
- *               leave only their check in the database, so a rerun revisits them.
+ *               (at least --finalists) timed on every problem of the class, all of them
+ *               interleaved in one group per problem and raced against each other (stored):
+ *               this group is also the final. Variants eliminated in rung 0 leave only their
+ *               check in the database, so a rerun revisits them.
  * Timing: the harness's protocol (fa_harness.h) with one warm-up launch and at least 5
  * repetitions, the 1% RSE rule deciding beyond: the variant already ran in its check and the
  * GPU is kept busy, so its clocks are up (after an idle gap the harness warms for 50 ms as
