@@ -1514,6 +1514,8 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
 
     vkernel vk[FA_RETIME_MAX];
     int active[FA_RETIME_MAX], raced[FA_RETIME_MAX];
+    int ref[FA_RETIME_MAX];      /* a raced job: the fastest job when it was raced */
+    double ratio[FA_RETIME_MAX]; /* ...and its median over that job's, same rounds */
     double *x[FA_RETIME_MAX];
     int nx[FA_RETIME_MAX];
     memset(vk, 0, sizeof vk);
@@ -1598,7 +1600,8 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
             x[i][nx[i]++] = t;
         }
         if (topt.interleave_margin > 0) { /* race the jobs against this round's fastest */
-            double best = -1, med[FA_RETIME_MAX];
+            double med[FA_RETIME_MAX];
+            int bi = -1;
             for (int i = 0; i < n; i++) {
                 med[i] = -1;
                 if (!active[i] || raced[i] || nx[i] < FA_ABANDON_REPS)
@@ -1606,11 +1609,14 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
                 fa_time_stats s;
                 fa_stats_compute(x[i], nx[i], &s);
                 med[i] = s.median_ms;
-                best = best < 0 || med[i] < best ? med[i] : best;
+                bi = bi < 0 || med[i] < med[bi] ? i : bi;
             }
             for (int i = 0; i < n; i++)
-                if (med[i] > 0 && med[i] > topt.interleave_margin * best)
+                if (med[i] > 0 && med[i] > topt.interleave_margin * med[bi]) {
                     raced[i] = 1;
+                    ref[i] = bi;
+                    ratio[i] = med[i] / med[bi];
+                }
         }
         int done = 1, fewest = cap;
         for (int i = 0; i < n; i++) {
@@ -1625,18 +1631,37 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
         if (done || (fa_now_s() - t0 >= budget_s && fewest >= 3))
             break;
     }
+    /* A raced job's rounds ended early, and the group's clocks may drift over the later ones
+     * (several percent seen on an H100): its median alone is not comparable with the others'.
+     * It is stored as its ratio to the fastest job in the rounds they shared times that job's
+     * final median (itself resolved the same way if it was raced later). */
+    double final_ms[FA_RETIME_MAX];
+    for (int i = 0; i < n; i++) {
+        final_ms[i] = -1;
+        if (active[i] && !raced[i] && nx[i] > 0) {
+            fa_time_stats s;
+            fa_stats_compute(x[i], nx[i], &s);
+            final_ms[i] = s.median_ms;
+        }
+    }
+    for (int pass = 0; pass < n; pass++) /* refs form chains in racing order: n passes resolve */
+        for (int i = 0; i < n; i++)
+            if (active[i] && raced[i] && final_ms[ref[i]] > 0)
+                final_ms[i] = ratio[i] * final_ms[ref[i]];
     for (int i = 0; i < n; i++) {
         if (active[i] && !r->poisoned) {
             fa_time_stats s;
             fa_stats_compute(x[i], nx[i], &s);
+            if (raced[i] && final_ms[i] > 0)
+                s.median_ms = final_ms[i];
             fill_timing(&ms[i], &s, flops);
             ms[i].peak_extra_bytes = b->t.lse_elems * 4; /* tracked: the LSE (no delta taken) */
             ms[i].raced = raced[i];
             if (raced[i])
                 set_result(&ms[i], FA_OK,
-                           "raced out of the interleaved re-timing after %d rounds: over %.3gx "
-                           "the fastest",
-                           nx[i], topt.interleave_margin);
+                           "raced out of the interleaved re-timing after %d rounds at %.3fx the "
+                           "fastest; median = that ratio x the fastest's final median",
+                           nx[i], ratio[i]);
         } else if (active[i]) {
             set_result(&ms[i], FA_INTERRUPTED,
                        "not measured: the worker was lost to job %d's "

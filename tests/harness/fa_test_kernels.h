@@ -13,6 +13,7 @@
  *                      nothing)
  *   fa_test_nan        correct, then one NaN written into O
  *   fa_test_wrong      the softmax scale off by 5%: finite, fully written, numerically wrong
+ *   fa_test_slow       correct, computing everything twice: a variant racing should drop
  *   fa_test_fault      writes to a low address no allocation ever has: an illegal address
  *   fa_test_hang       one thread sleeps for ever: the watchdog's case
  */
@@ -49,6 +50,12 @@
     "    fa_fwd_params q = p;\n"                                                                   \
     "    q.softmax_scale *= 1.05f;\n"                                                              \
     "    fa_ref_attention_cta<ELEM, ELEM, HD>(q, CAUSAL);\n"                                       \
+    "}\n"                                                                                          \
+    "extern \"C\" __global__ void __launch_bounds__(256)\n"                                        \
+    "fa_test_slow(const __grid_constant__ fa_fwd_params p)\n"                                      \
+    "{\n"                                                                                          \
+    "    for (int r = 0; r < 2 + (p.batch < 0); r++)\n"                                            \
+    "        fa_ref_attention_cta<ELEM, ELEM, HD>(p, CAUSAL);\n"                                   \
     "}\n"                                                                                          \
     "extern \"C\" __global__ void fa_test_fault(const __grid_constant__ fa_fwd_params p)\n"        \
     "{\n"                                                                                          \

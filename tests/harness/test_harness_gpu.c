@@ -11,7 +11,8 @@
  *   fault      an illegal-address kernel is reported as fault and the next job runs in the
  *              restarted worker; a hung kernel is killed by the watchdog, same outcome
  *   retime     interleaved re-timing of [good, faulting, good] times the good ones and
- *              reports the faulting one
+ *              reports the faulting one; with racing, a 2x slower kernel stops early and is
+ *              stored at about twice the fast one's time, the fast ones run to the end
  *   timing     the timing protocol converges (reps, CV) and ten timings of one kernel agree;
  *              timing-only jobs of one problem share inputs while a check draws fresh ones;
  *              racing stops a timing past its bound within 3 repetitions and leaves one
@@ -476,6 +477,23 @@ static int test_retime(void)
     if (ms[0].median_ms > 0 && ms[2].median_ms > 0)
         CHECK(fabs(ms[0].median_ms / ms[2].median_ms - 1) < 0.10,
               "the same kernel twice: %.4f vs %.4f ms", ms[0].median_ms, ms[2].median_ms);
+    /* Racing inside the group: the slow kernel stops after 3 rounds, its median scaled to the
+     * fastest's final one by their ratio in those rounds. */
+    fa_job race[3] = {planted_job(&k, "fa_test_good", FA_JOB_TIME),
+                      planted_job(&k, "fa_test_slow", FA_JOB_TIME),
+                      planted_job(&k, "fa_test_good", FA_JOB_TIME)};
+    race[0].timing.interleave_margin = 1.05;
+    st = fa_worker_retime_interleaved(w, race, 3, ms, &err);
+    CHECK(st == FA_OK, "retime: %s", err.msg);
+    for (int i = 0; i < 3; i++)
+        print_m(i == 1 ? "raced slow" : "raced good", &ms[i], NULL);
+    CHECK(ms[1].status == FA_OK && ms[1].raced && ms[1].reps == 3, "slow: raced %d, %d reps",
+          ms[1].raced, ms[1].reps);
+    CHECK(!ms[0].raced && !ms[2].raced && ms[0].reps >= 10 && ms[2].reps >= 10,
+          "good: raced %d/%d, %d/%d reps", ms[0].raced, ms[2].raced, ms[0].reps, ms[2].reps);
+    if (ms[0].median_ms > 0 && ms[1].median_ms > 0)
+        CHECK(ms[1].median_ms > 1.6 * ms[0].median_ms && ms[1].median_ms < 2.5 * ms[0].median_ms,
+              "slow %.4f ms vs good %.4f ms", ms[1].median_ms, ms[0].median_ms);
     printf("restarts: %d\n", fa_worker_restarts(w));
     fa_compile_output_release(&k.out);
     fa_worker_stop(w);
