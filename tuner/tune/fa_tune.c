@@ -111,6 +111,7 @@ typedef struct engine {
     int ncands;
     double *eager_ms;    /* per problem; -1 unknown */
     double *best_ms;     /* per problem: best full (not raced) median stored in this run */
+    double *quick_best;  /* per problem: best halving rung-0 median (not raced) */
     int64_t *eager_peak; /* per problem */
     unsigned char *eager_done;
     int *class_of, *pos_of; /* per problem: class and position in it */
@@ -298,8 +299,13 @@ static void rung0(engine *e, int slot, int ci)
         fa_job job;
         fa_measurement m;
         fa_err err = {0};
-        job_for(e, c, &e->o->problems[k->probs[i]], FA_JOB_TIME, &job);
+        const int pi = k->probs[i];
+        job_for(e, c, &e->o->problems[pi], FA_JOB_TIME, &job);
         job.timing = e->quick;
+        pthread_mutex_lock(&e->mu); /* racing: a quick time past the bound ranks last anyway */
+        if (e->o->race_margin > 0 && e->quick_best[pi] > 0)
+            job.timing.abandon_ms = e->quick_best[pi] * e->o->race_margin;
+        pthread_mutex_unlock(&e->mu);
         fa_status st = run_job(e, slot, &job, &m, &err);
         if (st != FA_OK) {
             fail(e, st, &err);
@@ -307,6 +313,9 @@ static void rung0(engine *e, int slot, int ci)
         }
         pthread_mutex_lock(&e->mu);
         c->quick[i] = m.status == FA_OK ? m.median_ms : -1;
+        if (m.status == FA_OK && !m.raced &&
+            (e->quick_best[pi] < 0 || m.median_ms < e->quick_best[pi]))
+            e->quick_best[pi] = m.median_ms;
         if (m.status == FA_FAULT) { /* a fault is a result: stored, and the variant is out */
             e->st->faults++;
             m.build = c->out.build;
@@ -881,6 +890,7 @@ static void engine_free(engine *e)
     free(e->q);
     free(e->eager_ms);
     free(e->best_ms);
+    free(e->quick_best);
     free(e->eager_peak);
     free(e->eager_done);
     pthread_mutex_destroy(&e->mu);
@@ -918,9 +928,11 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     slot_arg *args = calloc((size_t)slots, sizeof *args);
     e.eager_ms = malloc(sizeof(double) * (size_t)o->n_problems);
     e.best_ms = malloc(sizeof(double) * (size_t)o->n_problems);
+    e.quick_best = malloc(sizeof(double) * (size_t)o->n_problems);
     e.eager_peak = malloc(sizeof(int64_t) * (size_t)o->n_problems);
     e.eager_done = calloc((size_t)o->n_problems, 1);
-    if (!threads || !args || !e.eager_ms || !e.best_ms || !e.eager_peak || !e.eager_done) {
+    if (!threads || !args || !e.eager_ms || !e.best_ms || !e.quick_best || !e.eager_peak ||
+        !e.eager_done) {
         st = FA_ERR(err, FA_NOMEM, "out of memory");
         goto cleanup;
     }
@@ -952,6 +964,7 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     for (int p = 0; p < o->n_problems; p++) {
         e.eager_ms[p] = -1;
         e.best_ms[p] = -1;
+        e.quick_best[p] = -1;
         e.eager_peak[p] = -1;
         int needed = 0;
         for (int i = 0; i < e.ncands && !needed; i++)

@@ -31,9 +31,11 @@
  * repetitions, the 1% RSE rule deciding beyond: the variant already ran in its check and the
  * GPU is kept busy, so its clocks are up (after an idle gap the harness warms for 50 ms as
  * usual). Finalists are re-timed with the full default protocol (3 warm-ups, 10 reps).
- * Racing (exhaustive, random, halving's rung 1): each timing gets the bound race_margin x
- * the best median stored so far on its problem; a variant past it after 1 to 3 repetitions
- * is stored with those repetitions and a note, and cannot win (fa_timing_opts.abandon_ms).
+ * Racing: each separate timing gets the bound race_margin x the best median so far on its
+ * problem (halving's rung 0: the best quick median); a variant past it after 1 to 3
+ * repetitions is stored with those repetitions and a note, and cannot win
+ * (fa_timing_opts.abandon_ms). Interleaved groups race inside the group, with a quarter of
+ * the margin (fa_timing_opts.interleave_margin).
  * So that a tight bound exists early, variants are compiled and timed in order of a prior:
  * FlashAttention-2's shape (16 or 32 query rows per warp, 64..128 key columns, few stages)
  * first. The prior orders work only; it never decides a winner.
