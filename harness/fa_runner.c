@@ -94,11 +94,25 @@ struct fa_runner {
     fa_module_cache modules;      /* variants loaded by earlier jobs (fa_module_cache.h) */
     double last_busy_s;           /* fa_now_s() when the GPU last finished work for us; 0: never */
     struct cached_inputs *inputs; /* FA_INPUT_CACHE_SLOTS, allocated on first use */
+    CUdeviceptr eager_s, eager_p; /* the eager baseline's S and P, kept across jobs: */
+    size_t eager_cap;             /* allocating GiBs per job cost ~0.1 s (bytes each) */
     unsigned long long input_tick;
 };
 _Static_assert(FA_MODULE_CACHE_SLOTS > FA_RETIME_MAX, "a re-timing pins FA_RETIME_MAX modules");
 
 static void inputs_free_all(fa_runner *r);
+
+static void eager_scratch_release(fa_runner *r)
+{
+    if (!r->poisoned) {
+        if (r->eager_s)
+            r->cu->cuMemFree(r->eager_s);
+        if (r->eager_p)
+            r->cu->cuMemFree(r->eager_p);
+    }
+    r->eager_s = r->eager_p = 0;
+    r->eager_cap = 0;
+}
 
 /* ---- device facts ---------------------------------------------------------------------- */
 
@@ -294,6 +308,8 @@ void fa_runner_free(fa_runner *r)
     if (r->poisoned)
         fa_module_cache_forget(&r->modules);
     inputs_free_all(r);
+    if (r->cu && r->ctx_retained)
+        eager_scratch_release(r);
     if (r->cu && r->ctx_retained) {
         fa_module_cache_clear(&r->modules, r->cu);
         for (int t = 0; t < 2; t++)
@@ -620,6 +636,7 @@ static fa_status inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_p
     fa_status st = bufs_alloc(r, p, &slot->b, 0, 0, err);
     if (st == FA_UNSUPPORTED) { /* out of memory: give back everything cached, try once more */
         bufs_release(r, &slot->b);
+        eager_scratch_release(r);
         for (int i = 0; i < FA_INPUT_CACHE_SLOTS; i++)
             if (r->inputs[i].used)
                 inputs_drop(r, &r->inputs[i]);
@@ -742,10 +759,21 @@ static fa_status eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem 
     int64_t hc = (int64_t)(budget / (2 * per_head));
     pl->hc = (int)(hc < 1 ? 1 : hc > units ? units : hc);
     pl->chunk_bytes = per_head * (size_t)pl->hc;
-    fa_status st = dalloc(r, &pl->s, pl->chunk_bytes, "the eager scores S", err);
-    if (st == FA_OK)
-        st = dalloc(r, &pl->p, pl->chunk_bytes, "the eager probabilities P", err);
-    if (st != FA_OK || p->varlen)
+    fa_status st = FA_OK;
+    if (r->eager_cap < pl->chunk_bytes) { /* grow the kept S and P */
+        eager_scratch_release(r);
+        st = dalloc(r, &r->eager_s, pl->chunk_bytes, "the eager scores S", err);
+        if (st == FA_OK)
+            st = dalloc(r, &r->eager_p, pl->chunk_bytes, "the eager probabilities P", err);
+        if (st != FA_OK) {
+            eager_scratch_release(r);
+            return st;
+        }
+        r->eager_cap = pl->chunk_bytes;
+    }
+    pl->s = r->eager_s;
+    pl->p = r->eager_p;
+    if (p->varlen)
         return st;
 
     pl->npairs = (int)units;
@@ -778,10 +806,10 @@ static int64_t eager_plan_bytes(const eager_plan *pl)
     return 2 * (int64_t)pl->chunk_bytes + (int64_t)pl->npairs * PTR_ARRAYS * 8;
 }
 
+/* S and P stay with the runner (r->eager_s/p); only the pointer arrays are the plan's. */
 static void eager_plan_release(fa_runner *r, eager_plan *pl)
 {
-    dfree(r, &pl->s);
-    dfree(r, &pl->p);
+    pl->s = pl->p = 0;
     dfree(r, &pl->ptrs);
 }
 
@@ -1480,6 +1508,7 @@ done:
             fa_tensors_release(&own.t); /* device memory goes with the context */
         fa_module_cache_forget(&r->modules);
         inputs_free_all(r);
+        eager_scratch_release(r);
     }
     return FA_OK;
 }
@@ -1677,6 +1706,7 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
     } else {
         fa_module_cache_forget(&r->modules);
         inputs_free_all(r);
+        eager_scratch_release(r);
     }
     return FA_OK;
 }

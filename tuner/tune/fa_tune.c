@@ -957,6 +957,17 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     for (int i = 0; i < e.ncands; i++)
         for (int j = 0; e.cands[i].state == CAND_PENDING && j < e.cls[e.cands[i].cls].np; j++)
             planned += e.cands[i].todo[j];
+    if (o->strategy == FA_STRATEGY_HALVING) { /* stored timings are rung 1's: an estimate */
+        planned = 0;
+        for (int k = 0; k < e.ncls; k++) {
+            int n = 0;
+            for (int i = 0; i < e.ncands; i++)
+                n += e.cands[i].cls == k && e.cands[i].state == CAND_PENDING;
+            int keep = (n + 7) / 8 > o->finalists ? (n + 7) / 8 : o->finalists;
+            keep *= e.cls[k].nrung0;
+            planned += (keep < n ? keep : n) * e.cls[k].np;
+        }
+    }
     fa_progress_start(&e.prog, o->progress, planned, o->budget_count);
 
     /* Phase 1: eager baselines first (the GPU has nothing else while the first compiles
