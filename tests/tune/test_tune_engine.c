@@ -9,7 +9,8 @@
  *   - a count budget that cannot fit one variant is refused; a small one is honoured;
  *   - two device slots share the work and reach the same winners;
  *   - racing stops only timings that are past the margin over the best on their problem,
- *     never changes a winner, and --race 0 turns it off.
+ *     never changes a winner, and --race 0 turns it off;
+ *   - the finalists are the best --finalists plus every variant within 10% of the best.
  */
 #include <math.h>
 #include <pthread.h>
@@ -28,6 +29,7 @@
 typedef struct fake {
     int full_timings, quick_timings, checks, retimes;
     int bounded;     /* timings that came with a racing bound */
+    int max_group;   /* largest interleaved re-timing */
     int per_slot[2]; /* jobs each device slot ran */
     pthread_mutex_t mu;
 } fake;
@@ -102,6 +104,7 @@ static fa_status retime(void *ctx, int slot, const fa_job *jobs, int n, fa_measu
 {
     fake *f = ctx;
     f->retimes++;
+    f->max_group = n > f->max_group ? n : f->max_group;
     for (int i = 0; i < n; i++) {
         fa_job j = jobs[i];
         j.what = FA_JOB_TIME;
@@ -336,6 +339,24 @@ int main(void)
         for (int j = 0; j < 3; j++)
             if (!strcmp(w.problem[i], w4.problem[j]))
                 CHECK(!strcmp(w.best[i], w4.best[j]));
+
+    /* 7. finalists: with --finalists 1, only a variant within 10% of the best joins it.
+     * m128n112w4s2 is 8-10% behind m128n128w4s2 on every problem, m128n64w4s2 30% or more. */
+    fa_variant band[3];
+    static const char *band_names[] = {"fwd_sm80_hd64_fp16_m128n128w4s2",
+                                       "fwd_sm80_hd64_fp16_m128n112w4s2",
+                                       "fwd_sm80_hd64_fp16_m128n64w4s2"};
+    for (int i = 0; i < 3; i++)
+        CHECK(fa_variant_parse(band_names[i], &band[i], &err) == FA_OK);
+    char db5[512];
+    snprintf(db5, sizeof db5, "%s/band.db", dir);
+    o.variants = band;
+    o.n_variants = 3;
+    o.race_margin = 1.2;
+    o.finalists = 1;
+    fake f9 = {0};
+    CHECK(tune(db5, c, &o, &f9, &st, &err) == FA_OK);
+    CHECK(st.timed == 9 && f9.retimes == 3 && f9.max_group == 2);
 
     fa_compiler_free(c);
     free(ps);

@@ -991,7 +991,7 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     if (e.fatal == FA_OK && o->strategy == FA_STRATEGY_HALVING)
         run_phase(&e, produce_rung1, threads, args);
     /* Phase 3 (exhaustive, random): finalists re-timed interleaved. */
-    else if (e.fatal == FA_OK && o->finalists > 1 && env->backend.retime &&
+    else if (e.fatal == FA_OK && o->finalists > 0 && env->backend.retime &&
              !(env->interrupted && *env->interrupted))
         run_phase(&e, produce_finalists, threads, args);
     fa_progress_finish(&e.prog);
