@@ -1,0 +1,225 @@
+/*
+ * This file implements the runner's eager baseline (see fa_runner_internal.h): S = QK^T by
+ * cuBLAS, a masked softmax kernel, O = PV by cuBLAS, chunked over heads, with S and P kept
+ * across jobs.
+ */
+#include "fa_runner_internal.h"
+#include "fa_util.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Give back the kept S and P (after a fault they went with the context: only forget them). */
+void rn_eager_scratch_release(fa_runner *r)
+{
+    if (!r->poisoned) {
+        if (r->eager_s)
+            r->cu->cuMemFree(r->eager_s);
+        if (r->eager_p)
+            r->cu->cuMemFree(r->eager_p);
+    }
+    r->eager_s = r->eager_p = 0;
+    r->eager_cap = 0;
+}
+
+/* ---- the eager baseline ---------------------------------------------------------------- */
+
+enum { PTR_K, PTR_Q, PTR_S, PTR_V, PTR_P, PTR_O, PTR_ARRAYS };
+
+/*
+ * Chunking: S and P of one chunk must fit the budget (default half the free memory), so an
+ * N = 16k problem runs where materialising every head at once would not fit. Fixed-length
+ * problems batch over (batch, query head) pairs with pointer arrays -- one cuBLAS call per
+ * GEMM per chunk whatever the layout, as a framework's single bmm would be (BSHD heads of
+ * different batch entries are not one stride apart, so strided batching would need a call per
+ * batch entry and go launch-bound on short sequences). Varlen problems loop over sequences
+ * (their lengths differ) with strided batching over the heads of a chunk.
+ */
+fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, eager_plan *pl,
+                              fa_err *err)
+{
+    const fa_tensors *t = &b->t;
+    pl->ld = ((int64_t)t->max_k + 7) / 8 * 8;
+    const size_t per_head = (size_t)t->max_q * (size_t)pl->ld * 2;
+    size_t budget = (size_t)r->opts.eager_budget_bytes;
+    if (budget == 0) {
+        size_t free_b = 0, total_b = 0;
+        if (r->cu->cuMemGetInfo(&free_b, &total_b) != CUDA_SUCCESS)
+            free_b = 0;
+        budget = free_b / 2;
+    }
+    const int64_t units = p->varlen ? t->heads_kv : (int64_t)t->batch * t->heads_q;
+    int64_t hc = (int64_t)(budget / (2 * per_head));
+    pl->hc = (int)(hc < 1 ? 1 : hc > units ? units : hc);
+    pl->chunk_bytes = per_head * (size_t)pl->hc;
+    fa_status st = FA_OK;
+    if (r->eager_cap < pl->chunk_bytes) { /* grow the kept S and P */
+        rn_eager_scratch_release(r);
+        st = rn_dalloc(r, &r->eager_s, pl->chunk_bytes, "the eager scores S", err);
+        if (st == FA_OK)
+            st = rn_dalloc(r, &r->eager_p, pl->chunk_bytes, "the eager probabilities P", err);
+        if (st != FA_OK) {
+            rn_eager_scratch_release(r);
+            return st;
+        }
+        r->eager_cap = pl->chunk_bytes;
+    }
+    pl->s = r->eager_s;
+    pl->p = r->eager_p;
+    if (p->varlen)
+        return st;
+
+    pl->npairs = (int)units;
+    const size_t n = (size_t)pl->npairs;
+    uint64_t *host = malloc(PTR_ARRAYS * n * sizeof *host);
+    if (!host)
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    const int g = t->heads_q / t->heads_kv;
+    for (int bi = 0, j = 0; bi < t->batch; bi++)
+        for (int h = 0; h < t->heads_q; h++, j++) {
+            const int64_t qo = bi * t->q_batch + h * t->q_head;
+            const int64_t ko = bi * t->k_batch + (h / g) * t->k_head;
+            const uint64_t slot = (uint64_t)(j % pl->hc) * per_head;
+            host[PTR_K * n + j] = b->k + 2 * (uint64_t)ko;
+            host[PTR_Q * n + j] = b->q + 2 * (uint64_t)qo;
+            host[PTR_S * n + j] = pl->s + slot;
+            host[PTR_V * n + j] = b->v + 2 * (uint64_t)ko;
+            host[PTR_P * n + j] = pl->p + slot;
+            host[PTR_O * n + j] = b->o_eager + 2 * (uint64_t)qo;
+        }
+    st = rn_dalloc(r, &pl->ptrs, PTR_ARRAYS * n * sizeof *host, "eager pointer arrays", err);
+    if (st == FA_OK)
+        st = FA_CU(r->cu, err, r->cu->cuMemcpyHtoD(pl->ptrs, host, PTR_ARRAYS * n * sizeof *host));
+    free(host);
+    return st;
+}
+
+int64_t rn_eager_plan_bytes(const eager_plan *pl)
+{
+    return 2 * (int64_t)pl->chunk_bytes + (int64_t)pl->npairs * PTR_ARRAYS * 8;
+}
+
+/* S and P stay with the runner (r->eager_s/p); only the pointer arrays are the plan's. */
+void rn_eager_plan_release(fa_runner *r, eager_plan *pl)
+{
+    pl->s = pl->p = 0;
+    rn_dfree(r, &pl->ptrs);
+}
+
+static int softmax_instance(int64_t ld)
+{
+    for (int i = 0; i < FA_SOFTMAX_INSTANCES - 1; i++)
+        if ((int64_t)softmax_tpr[i] * softmax_vpt[i] * 8 >= ld)
+            return i;
+    return FA_SOFTMAX_INSTANCES - 1; /* streaming fallback */
+}
+
+/* The masked softmax over n_rows = heads * sq rows of the S chunk into P; the row LSE goes to
+ * lse (fp32, heads lse_head_stride apart) when lse is not 0. */
+static fa_status eager_softmax(fa_runner *r, const helper_mod *h, const eager_plan *pl, int heads,
+                               int sq, int sk, int causal, CUdeviceptr lse, int64_t lse_head_stride,
+                               fa_err *err)
+{
+    const int64_t ld = (sk + 7) / 8 * 8;
+    const int inst = softmax_instance(ld);
+    const int tpr = softmax_tpr[inst], block = tpr > 256 ? tpr : 256, rows_pb = block / tpr;
+    fa_softmax_args a;
+    memset(&a, 0, sizeof a);
+    a.s = pl->s;
+    a.p = pl->p;
+    a.lse = lse;
+    a.lse_head_stride = lse_head_stride;
+    a.sq = sq;
+    a.sk = sk;
+    a.ld = (int32_t)ld;
+    a.n_rows = heads * sq;
+    a.causal = causal;
+    void *args[] = {&a};
+    return rn_launch(r, h->softmax[inst], (unsigned)((a.n_rows + rows_pb - 1) / rows_pb), 1, 1,
+                     (unsigned)block, 0, args, "fa_eager_softmax", err);
+}
+
+/*
+ * Eager attention as a framework runs it, into b->o_eager: S = scale * Q K^T (cuBLAS, input
+ * dtype out, fp32 accumulate), masked softmax into P (input dtype), O = P V (cuBLAS). cuBLAS
+ * is column-major, so row-major S (sq x sk) is computed as its transpose S^T = K Q^T with K
+ * read transposed, and O^T = V^T P^T likewise; strides or pointers address heads in place for
+ * BSHD and BHSD alike, and GQA maps query head h to kv head h / g without copying K or V.
+ */
+fa_status rn_eager_run(fa_runner *r, const helper_mod *h, const bufs *b, const fa_problem *p,
+                       const eager_plan *pl, CUdeviceptr lse_out, fa_err *err)
+{
+    const fa_tensors *t = &b->t;
+    const cudaDataType dt = p->dtype == FA_DTYPE_BF16 ? CUDA_R_16BF : CUDA_R_16F;
+    const int g = t->heads_q / t->heads_kv, D = t->head_dim;
+    const float alpha = fa_problem_scale(p), one = 1.0f, zero = 0.0f;
+    fa_status st = FA_OK;
+    if (!p->varlen) {
+        const int sq = t->max_q, sk = t->max_k, ld = (int)pl->ld;
+        const void *const *arr = (const void *const *)(uintptr_t)pl->ptrs;
+        const size_t n = (size_t)pl->npairs;
+        for (int c0 = 0; st == FA_OK && c0 < pl->npairs; c0 += pl->hc) {
+            const int nb = pl->npairs - c0 < pl->hc ? pl->npairs - c0 : pl->hc;
+            st = FA_CUBLAS(err, r->bl->cublasGemmBatchedEx(
+                                    r->blas, CUBLAS_OP_T, CUBLAS_OP_N, sk, sq, D, &alpha,
+                                    arr + PTR_K * n + c0, dt, (int)t->k_row, arr + PTR_Q * n + c0,
+                                    dt, (int)t->q_row, &zero, (void *const *)(arr + PTR_S * n + c0),
+                                    dt, ld, nb, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+            /* Pairs run (batch, head) in order, so their LSE rows are lse_head apart. */
+            if (st == FA_OK)
+                st = eager_softmax(r, h, pl, nb, sq, sk, p->causal,
+                                   lse_out ? lse_out + 4 * (uint64_t)c0 * t->lse_head : 0,
+                                   t->lse_head, err);
+            if (st == FA_OK)
+                st = FA_CUBLAS(err,
+                               r->bl->cublasGemmBatchedEx(
+                                   r->blas, CUBLAS_OP_N, CUBLAS_OP_N, D, sq, sk, &one,
+                                   arr + PTR_V * n + c0, dt, (int)t->k_row, arr + PTR_P * n + c0,
+                                   dt, ld, &zero, (void *const *)(arr + PTR_O * n + c0), dt,
+                                   (int)t->q_row, nb, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+        }
+        return st;
+    }
+    for (int bi = 0; st == FA_OK && bi < t->batch; bi++) {
+        const int sq = t->lens_q[bi], sk = t->lens_k[bi];
+        if (sq == 0 || sk == 0)
+            continue;
+        const int64_t q_off = (int64_t)t->cu_q[bi] * t->q_row;
+        const int64_t k_off = (int64_t)t->cu_k[bi] * t->k_row;
+        const int64_t l_off = (int64_t)t->cu_q[bi];
+        const int64_t ld = (sk + 7) / 8 * 8;
+        for (int rg = 0; st == FA_OK && rg < g; rg++) {
+            for (int c0 = 0; st == FA_OK && c0 < t->heads_kv; c0 += pl->hc) {
+                /* kv heads c0.. with query heads c * g + rg: one GQA group offset at a time */
+                const int nh = t->heads_kv - c0 < pl->hc ? t->heads_kv - c0 : pl->hc;
+                const int64_t qh = (int64_t)c0 * g + rg;
+                const char *kp = (const char *)(uintptr_t)b->k + 2 * (k_off + c0 * t->k_head);
+                const char *vp = (const char *)(uintptr_t)b->v + 2 * (k_off + c0 * t->k_head);
+                const char *qp = (const char *)(uintptr_t)b->q + 2 * (q_off + qh * t->q_head);
+                char *op = (char *)(uintptr_t)b->o_eager + 2 * (q_off + qh * t->q_head);
+                st = FA_CUBLAS(err,
+                               r->bl->cublasGemmStridedBatchedEx(
+                                   r->blas, CUBLAS_OP_T, CUBLAS_OP_N, sk, sq, D, &alpha, kp, dt,
+                                   (int)t->k_row, t->k_head, qp, dt, (int)t->q_row, g * t->q_head,
+                                   &zero, (void *)(uintptr_t)pl->s, dt, (int)ld, (int64_t)sq * ld,
+                                   nh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+                if (st == FA_OK)
+                    st = eager_softmax(r, h, pl, nh, sq, sk, p->causal,
+                                       lse_out ? lse_out + 4 * (uint64_t)(l_off + qh * t->lse_head)
+                                               : 0,
+                                       g * t->lse_head, err);
+                if (st == FA_OK)
+                    st = FA_CUBLAS(err,
+                                   r->bl->cublasGemmStridedBatchedEx(
+                                       r->blas, CUBLAS_OP_N, CUBLAS_OP_N, D, sq, sk, &one, vp, dt,
+                                       (int)t->k_row, t->k_head, (const void *)(uintptr_t)pl->p, dt,
+                                       (int)ld, (int64_t)sq * ld, &zero, op, dt, (int)t->q_row,
+                                       g * t->q_head, nh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+            }
+        }
+    }
+    return st;
+}

@@ -1,0 +1,207 @@
+/*
+ * fa_runner_internal.h -- what the files of the runner share. Not an API (fa_runner.h is):
+ * the runner's state, the buffers of a job, and the rn_ functions each file offers the
+ * others.
+ *
+ *   fa_runner.c         device facts, the runner's life, helper modules, one job, test hooks
+ *   fa_runner_inputs.c  a problem's buffers, inputs shared across timings, the fp32
+ *                       reference, poisoning and the comparisons
+ *   fa_runner_eager.c   the eager baseline (cuBLAS + masked softmax + cuBLAS) and its buffers
+ *   fa_runner_timing.c  loading and launching a variant, the timing protocol, interleaved
+ *                       re-timing
+ */
+#ifndef FA_RUNNER_INTERNAL_H
+#define FA_RUNNER_INTERNAL_H
+
+#include <stdint.h>
+
+#include "fa_driver.h"
+#include "fa_module_cache.h"
+#include "fa_runner.h"
+
+/* Mirrors of templates/fa_reference.cuh (checked against the module when it is loaded). */
+#define FA_CMP_MAX_ABS 0
+#define FA_CMP_NONFINITE 1
+#define FA_CMP_POISON 2
+#define FA_CMP_MASK 3
+#define FA_CMP_SUM_SQ_DIFF 4
+#define FA_CMP_SUM_SQ_REF 5
+#define FA_CMP_SLOTS 8
+#define FA_REF_CONFIG_SLOTS 8
+
+typedef struct fa_softmax_args {
+    uint64_t s, p, lse;
+    int64_t lse_head_stride;
+    int32_t sq, sk, ld;
+    int32_t n_rows;
+    int32_t causal;
+    int32_t pad;
+} fa_softmax_args;
+#define FA_SOFTMAX_ARGS_SIZE 56
+_Static_assert(sizeof(fa_softmax_args) == FA_SOFTMAX_ARGS_SIZE, "fa_softmax_args layout drifted");
+
+/* The eager softmax instances of the helper module, in the order the picker tries them. */
+#define FA_SOFTMAX_INSTANCES 7
+static const int softmax_tpr[FA_SOFTMAX_INSTANCES] = {32, 64, 128, 256, 512, 512, 512};
+static const int softmax_vpt[FA_SOFTMAX_INSTANCES] = {4, 4, 4, 4, 4, 8, 0};
+
+#define FA_EV_PAIRS FA_RETIME_MAX
+#define FA_POISON16 0xFFFFu
+#define FA_POISON32 0xFFFFFFFFu
+#define FA_MIB (1024.0 * 1024.0)
+#define FA_GIB (1024.0 * 1024.0 * 1024.0)
+/* cuMemGetInfo moves in pages of this size; smaller differences are allocator noise. */
+#define FA_MEM_GRANULE (2 << 20)
+
+/* The helper kernels of one (dtype, head dim): reference, fill, compare, flush, softmax. */
+typedef struct helper_mod {
+    int loaded;
+    CUmodule mod;
+    CUfunction ref, fill, cmp_o, cmp_lse, flush;
+    CUfunction softmax[FA_SOFTMAX_INSTANCES];
+    int ref_smem, ref_threads, ref_bm;
+} helper_mod;
+
+/* One device's runner (fa_runner.h). */
+struct fa_runner {
+    fa_cuda *cu;
+    fa_cublas *bl;
+    cublasHandle_t blas;
+    char eager_why[256];
+    CUdevice dev;
+    CUcontext ctx;
+    int ctx_retained;
+    CUstream stream;
+    CUevent ev[2 * FA_EV_PAIRS];
+    CUdeviceptr flush_buf;
+    size_t flush_bytes;
+    unsigned flush_count;
+    CUdeviceptr workspace;
+    size_t workspace_bytes;
+    CUdeviceptr cmp;
+    fa_device_info info;
+    fa_runner_opts opts;
+    helper_mod helpers[2][8];
+    int poisoned;
+    uint64_t seed_counter;
+    fa_module_cache modules;      /* variants loaded by earlier jobs (fa_module_cache.h) */
+    double last_busy_s;           /* fa_now_s() when the GPU last finished work for us; 0: never */
+    struct cached_inputs *inputs; /* FA_INPUT_CACHE_SLOTS, allocated on first use */
+    CUdeviceptr eager_s, eager_p; /* the eager baseline's S and P, kept across jobs: */
+    size_t eager_cap;             /* allocating GiBs per job cost ~0.1 s (bytes each) */
+    unsigned long long input_tick;
+};
+_Static_assert(FA_MODULE_CACHE_SLOTS > FA_RETIME_MAX, "a re-timing pins FA_RETIME_MAX modules");
+
+/* Racing (fa_timing_opts.abandon_ms): repetitions after which the median decides, and how far
+ * above the bound a single repetition must be to decide alone. */
+#define FA_ABANDON_REPS 3
+#define FA_ABANDON_ONE_REP 1.25
+
+/* One repetition of the thing being timed, enqueued on the runner's stream. */
+typedef fa_status (*rep_fn)(fa_runner *r, void *ctx, fa_err *err);
+
+/* A job's device buffers (fa_runner_inputs.c): Q, K, V and the variant's O always; the fp32
+ * references and the eager LSE for a check; the eager O when the baseline runs. */
+typedef struct bufs {
+    fa_tensors t;
+    int have_t;
+    CUdeviceptr q, k, v, o, o_ref, lse_ref, o_eager, lse_eager, cu_q, cu_k;
+} bufs;
+
+/* What one GPU comparison against the fp32 reference found (rn_compare). */
+typedef struct cmp_result {
+    double max_abs, rel_l2;
+    int64_t nonfinite, poison, mask;
+} cmp_result;
+
+/* How the eager baseline runs one problem: chunks of heads whose S and P fit the budget. */
+typedef struct eager_plan {
+    int hc;     /* per chunk: (batch, query head) pairs (fixed length) or kv heads (varlen) */
+    int64_t ld; /* row pitch of S and P, a multiple of 8 (16-byte rows for the softmax) */
+    size_t chunk_bytes;
+    CUdeviceptr s, p;
+    int npairs;       /* fixed length: batch * heads_q */
+    CUdeviceptr ptrs; /* fixed length: 6 arrays of npairs device pointers (K Q S V P O) */
+} eager_plan;
+
+/* A variant ready to launch: its function and launch geometry for one problem. */
+typedef struct vkernel {
+    CUfunction fn; /* from the module cache: stays loaded after the job */
+    unsigned gx, gy, gz, threads, smem;
+} vkernel;
+
+/* Contexts of the two things timed: a variant launch, and one eager run. */
+typedef struct variant_rep {
+    const vkernel *vk;
+    fa_fwd_params *params;
+} variant_rep;
+
+typedef struct eager_rep {
+    const helper_mod *h;
+    const bufs *b;
+    const fa_problem *p;
+    const eager_plan *pl;
+} eager_rep;
+
+/* ---- fa_runner.c ---------------------------------------------------------------------- */
+
+fa_status rn_dalloc(fa_runner *r, CUdeviceptr *p, size_t bytes, const char *what, fa_err *err);
+void rn_dfree(fa_runner *r, CUdeviceptr *p);
+void rn_fail(fa_measurement *m, fa_status st, const fa_err *e);
+void rn_fill_timing(fa_measurement *m, const fa_time_stats *s, double flops);
+helper_mod *rn_helper_slot(fa_runner *r, fa_dtype t, int head_dim);
+uint64_t rn_job_seed(fa_runner *r, const fa_job *job);
+fa_status rn_launch(fa_runner *r, CUfunction f, unsigned gx, unsigned gy, unsigned gz,
+                    unsigned threads, unsigned smem, void **args, const char *what, fa_err *err);
+fa_status rn_launch_1d(fa_runner *r, CUfunction f, int64_t n, void **args, const char *what,
+                       fa_err *err);
+void rn_resolve_timing(const fa_job *job, fa_timing_opts *o);
+fa_status rn_sync_stream(fa_runner *r, fa_err *err);
+
+/* ---- fa_runner_inputs.c ----------------------------------------------------------------- */
+
+fa_status rn_bufs_alloc(fa_runner *r, const fa_problem *p, bufs *b, int with_refs, int with_eager,
+                        fa_err *err);
+void rn_bufs_release(fa_runner *r, bufs *b);
+fa_status rn_compare(fa_runner *r, CUfunction f, CUdeviceptr x, CUdeviceptr ref, int64_t n,
+                     cmp_result *out, fa_err *err);
+fa_status rn_fill_inputs(fa_runner *r, const helper_mod *h, const bufs *b, uint64_t seed,
+                         fa_err *err);
+fa_status rn_inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_problem *p,
+                               uint64_t seed, bufs **out, uint64_t *used_seed, fa_err *err);
+void rn_inputs_free_all(fa_runner *r);
+fa_status rn_poison(fa_runner *r, CUdeviceptr o, int64_t o_elems, CUdeviceptr lse,
+                    int64_t lse_elems, fa_err *err);
+fa_status rn_run_reference(fa_runner *r, const helper_mod *h, const bufs *b, const fa_problem *p,
+                           fa_err *err);
+int rn_same_problem(const fa_problem *a, const fa_problem *b);
+
+/* ---- fa_runner_eager.c ------------------------------------------------------------------ */
+
+fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, eager_plan *pl,
+                              fa_err *err);
+int64_t rn_eager_plan_bytes(const eager_plan *pl);
+void rn_eager_plan_release(fa_runner *r, eager_plan *pl);
+fa_status rn_eager_run(fa_runner *r, const helper_mod *h, const bufs *b, const fa_problem *p,
+                       const eager_plan *pl, CUdeviceptr lse_out, fa_err *err);
+void rn_eager_scratch_release(fa_runner *r);
+
+/* ---- fa_runner_timing.c ----------------------------------------------------------------- */
+
+void rn_classify(fa_runner *r, CUresult e, const char *when, fa_measurement *m);
+fa_status rn_eager_rep_fn(fa_runner *r, void *ctx, fa_err *err);
+CUresult rn_launch_variant(fa_runner *r, const vkernel *vk, fa_fwd_params *a);
+fa_status rn_time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *ctx,
+                       const fa_timing_opts *o, fa_time_stats *st_out, int *abandoned, fa_err *err);
+fa_status rn_variant_rep_fn(fa_runner *r, void *ctx, fa_err *err);
+fa_status rn_vkernel_load(fa_runner *r, const fa_job *job, const fa_tensors *t, vkernel *vk,
+                          fa_measurement *m);
+
+void rn_set_result(fa_measurement *m, fa_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#endif /* FA_RUNNER_INTERNAL_H */

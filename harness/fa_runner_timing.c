@@ -1,0 +1,442 @@
+/*
+ * This file implements the runner's timing (see fa_runner_internal.h): loading a variant
+ * (through the module cache) and launching it, the timing protocol with racing, and
+ * interleaved re-timing of finalists.
+ */
+#include "fa_runner_internal.h"
+#include "fa_util.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the variant ----------------------------------------------------------------------- */
+
+void rn_set_result(fa_measurement *m, fa_status st, const char *fmt, ...)
+{
+    va_list ap;
+    m->status = st;
+    va_start(ap, fmt);
+    vsnprintf(m->message, sizeof m->message, fmt, ap);
+    va_end(ap);
+}
+
+/* Load the variant's cubin and check it can launch here; anything it cannot do is a result
+ * (FA_UNSUPPORTED / FA_INVALID in m), returned as the status. */
+fa_status rn_vkernel_load(fa_runner *r, const fa_job *job, const fa_tensors *t, vkernel *vk,
+                          fa_measurement *m)
+{
+    const fa_variant *v = &job->variant;
+    char desc[256];
+    memset(vk, 0, sizeof *vk);
+    vk->threads = (unsigned)fa_variant_threads(v);
+    vk->smem = (unsigned)fa_variant_smem_bytes(v);
+    vk->gx = (unsigned)((t->max_q + v->block_m - 1) / v->block_m);
+    vk->gy = (unsigned)t->heads_q;
+    vk->gz = (unsigned)t->batch;
+    if (v->block_m < 1 || vk->threads < 32) {
+        rn_set_result(m, FA_INVALID, "variant has block_m %d and %u threads", v->block_m,
+                      vk->threads);
+        return m->status;
+    }
+    if ((int)vk->smem > r->info.smem_per_block_optin) {
+        rn_set_result(m, FA_UNSUPPORTED, "needs %u bytes of shared memory; this GPU allows %d",
+                      vk->smem, r->info.smem_per_block_optin);
+        return m->status;
+    }
+    fa_module_entry *me = NULL;
+    CUresult e = CUDA_SUCCESS;
+    fa_module_cache_get(&r->modules, r->cu, job->cubin, job->cubin_size, job->symbol, &me, &e);
+    if (e == CUDA_ERROR_NOT_FOUND) {
+        rn_set_result(m, FA_INVALID, "no kernel '%s' in the variant's cubin",
+                      job->symbol ? job->symbol : "");
+        return m->status;
+    }
+    if (e != CUDA_SUCCESS) {
+        fa_cuda_describe(r->cu, e, desc, sizeof desc);
+        rn_set_result(m, FA_UNSUPPORTED, "cubin does not load on %s (sm_%d): %s", r->info.name,
+                      r->info.cc, desc);
+        return m->status;
+    }
+    vk->fn = me->fn;
+    /* The params struct's size is asserted in C and CUDA at compile time; this checks the
+     * kernel actually built is the one that agrees (a stale cache entry would not). */
+    size_t off = 0, size = 0;
+    if (r->cu->cuFuncGetParamInfo &&
+        r->cu->cuFuncGetParamInfo(vk->fn, 0, &off, &size) == CUDA_SUCCESS &&
+        size != FA_FWD_PARAMS_SIZE) {
+        rn_set_result(m, FA_INVALID,
+                      "kernel's parameter is %zu bytes but fa_fwd_params is %d: templates and "
+                      "harness disagree",
+                      size, FA_FWD_PARAMS_SIZE);
+        return m->status;
+    }
+    if (me->smem_set != vk->smem)
+        e = r->cu->cuFuncSetAttribute(vk->fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                      (int)vk->smem);
+    if (e != CUDA_SUCCESS) {
+        fa_cuda_describe(r->cu, e, desc, sizeof desc);
+        rn_set_result(m, FA_UNSUPPORTED, "cannot allow %u bytes of dynamic shared memory: %s",
+                      vk->smem, desc);
+        return m->status;
+    }
+    me->smem_set = vk->smem;
+    int max_threads = 0, regs = 0;
+    r->cu->cuFuncGetAttribute(&max_threads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, vk->fn);
+    r->cu->cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, vk->fn);
+    if (max_threads > 0 && (unsigned)max_threads < vk->threads) {
+        rn_set_result(m, FA_UNSUPPORTED, "%d registers per thread allow %d threads per CTA, not %u",
+                      regs, max_threads, vk->threads);
+        return m->status;
+    }
+    return FA_OK;
+}
+
+/* After a failed launch or synchronisation: is the context still usable? A sticky error
+ * (illegal address, misaligned access, launch failure, trap) poisons it for good. */
+void rn_classify(fa_runner *r, CUresult e, const char *when, fa_measurement *m)
+{
+    char desc[256];
+    fa_cuda_describe(r->cu, e, desc, sizeof desc);
+    if (r->cu->cuCtxSynchronize() != CUDA_SUCCESS) {
+        r->poisoned = 1;
+        rn_set_result(m, FA_FAULT, "%s: %s", when, desc);
+    } else if (e == CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES || e == CUDA_ERROR_INVALID_VALUE ||
+               e == CUDA_ERROR_NOT_SUPPORTED) {
+        rn_set_result(m, FA_UNSUPPORTED, "launch refused: %s", desc);
+    } else {
+        rn_set_result(m, FA_FAULT, "%s: %s", when, desc);
+    }
+}
+
+CUresult rn_launch_variant(fa_runner *r, const vkernel *vk, fa_fwd_params *a)
+{
+    void *args[] = {a};
+    return r->cu->cuLaunchKernel(vk->fn, vk->gx, vk->gy, vk->gz, vk->threads, 1, 1, vk->smem,
+                                 r->stream, args, NULL);
+}
+
+/* ---- timing ---------------------------------------------------------------------------- */
+
+static fa_status flush_l2(fa_runner *r, const helper_mod *h, fa_err *err)
+{
+    long long n = (long long)(r->flush_bytes / 16);
+    unsigned v = ++r->flush_count; /* a different value each time: nothing to elide */
+    void *args[] = {&r->flush_buf, &n, &v};
+    return rn_launch_1d(r, h->flush, n, args, "fa_ref_l2_flush", err);
+}
+
+static fa_status event_ms(fa_runner *r, CUevent a, CUevent b, double *ms, fa_err *err)
+{
+    float f = 0;
+    fa_status st = FA_CU(r->cu, err, r->cu->cuEventElapsedTime(&f, a, b));
+    *ms = f;
+    return st;
+}
+
+/* A GPU that finished work for us this recently still runs at its working clocks: a timing
+ * then needs only warmup_reps launches, not warmup_ms of GPU time (fa_harness.h). */
+#define FA_WARM_GAP_S 0.2
+
+/*
+ * The timing protocol: warm-up (at least warmup_reps launches, and warmup_ms of GPU time
+ * unless the GPU was busy for us within FA_WARM_GAP_S), then batches of repetitions, each
+ * preceded by an L2 flush outside its event pair; after each batch the statistics decide:
+ * stop once min_reps are in and the relative standard error is below target, or at max_reps,
+ * or past max_seconds with at least 3 reps. With abandon_ms set, the first repetitions are
+ * judged one at a time: one above FA_ABANDON_ONE_REP x abandon_ms, or a median of
+ * FA_ABANDON_REPS above abandon_ms, ends the timing early (*abandoned = 1).
+ */
+fa_status rn_time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *ctx,
+                       const fa_timing_opts *o, fa_time_stats *st_out, int *abandoned, fa_err *err)
+{
+    const double t0 = fa_now_s();
+    const int gpu_warm = r->last_busy_s > 0 && t0 - r->last_busy_s < FA_WARM_GAP_S;
+    const double warmup_ms = gpu_warm ? 0 : o->warmup_ms;
+    fa_status st = FA_OK;
+    double warm_ms = 0, ms = 0;
+    int warm = 0;
+    *abandoned = 0;
+    while (st == FA_OK) {
+        st = FA_CU(r->cu, err, r->cu->cuEventRecord(r->ev[0], r->stream));
+        if (st == FA_OK)
+            st = fn(r, ctx, err);
+        if (st == FA_OK)
+            st = FA_CU(r->cu, err, r->cu->cuEventRecord(r->ev[1], r->stream));
+        if (st == FA_OK)
+            st = FA_CU(r->cu, err, r->cu->cuEventSynchronize(r->ev[1]));
+        if (st == FA_OK)
+            st = event_ms(r, r->ev[0], r->ev[1], &ms, err);
+        warm_ms += ms;
+        warm++;
+        if (warm >= o->warmup_reps && warm_ms >= warmup_ms)
+            break;
+        if (warm >= 10000 || fa_now_s() - t0 > o->max_seconds)
+            break;
+    }
+    if (st != FA_OK)
+        return st;
+    const double est = warm_ms / warm;
+    /* Batches of about 20 ms between host synchronisations, within the event pool; while a
+     * race can still end the timing, one repetition at a time. */
+    int batch = est > 0 ? (int)(20.0 / est) : FA_EV_PAIRS;
+    batch = batch < 1 ? 1 : batch > FA_EV_PAIRS ? FA_EV_PAIRS : batch;
+    const int cap = o->max_reps > 0 ? o->max_reps : 1;
+    double *x = malloc((size_t)cap * sizeof *x);
+    if (!x)
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    int n = 0;
+    const double t1 = fa_now_s();
+    fa_time_stats s;
+    memset(&s, 0, sizeof s);
+    while (st == FA_OK) {
+        const int racing = o->abandon_ms > 0 && n < FA_ABANDON_REPS;
+        int nb = racing ? 1 : batch;
+        nb = nb < cap - n ? nb : cap - n;
+        for (int i = 0; st == FA_OK && i < nb; i++) {
+            if (!o->no_flush)
+                st = flush_l2(r, h, err);
+            if (st == FA_OK)
+                st = FA_CU(r->cu, err, r->cu->cuEventRecord(r->ev[2 * i], r->stream));
+            if (st == FA_OK)
+                st = fn(r, ctx, err);
+            if (st == FA_OK)
+                st = FA_CU(r->cu, err, r->cu->cuEventRecord(r->ev[2 * i + 1], r->stream));
+        }
+        if (st == FA_OK)
+            st = FA_CU(r->cu, err, r->cu->cuEventSynchronize(r->ev[2 * nb - 1]));
+        for (int i = 0; st == FA_OK && i < nb; i++)
+            st = event_ms(r, r->ev[2 * i], r->ev[2 * i + 1], &x[n++], err);
+        if (st != FA_OK)
+            break;
+        fa_stats_compute(x, n, &s);
+        if (racing && (s.min_ms > FA_ABANDON_ONE_REP * o->abandon_ms ||
+                       (n >= FA_ABANDON_REPS && s.median_ms > o->abandon_ms))) {
+            *abandoned = 1;
+            break;
+        }
+        if (n >= o->min_reps && s.rse <= o->target_rse)
+            break;
+        if (n >= cap)
+            break;
+        if (fa_now_s() - t1 >= o->max_seconds && n >= 3)
+            break;
+    }
+    free(x);
+    if (st == FA_OK)
+        *st_out = s;
+    return st;
+}
+
+fa_status rn_variant_rep_fn(fa_runner *r, void *ctx, fa_err *err)
+{
+    variant_rep *c = ctx;
+    return fa_cuda_check(r->cu, rn_launch_variant(r, c->vk, c->params), "variant launch", __FILE__,
+                         __LINE__, err);
+}
+
+fa_status rn_eager_rep_fn(fa_runner *r, void *ctx, fa_err *err)
+{
+    eager_rep *c = ctx;
+    return rn_eager_run(r, c->h, c->b, c->p, c->pl, 0, err);
+}
+
+/* ---- interleaved re-timing ------------------------------------------------------------- */
+
+fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measurement *ms,
+                           int *culprit, fa_err *err)
+{
+    *culprit = -1;
+    if (n < 1 || n > FA_RETIME_MAX)
+        return FA_ERR(err, FA_INVALID, "interleaved re-timing takes 1 to %d jobs, not %d",
+                      FA_RETIME_MAX, n);
+    if (r->poisoned)
+        return FA_ERR(err, FA_INVALID, "the runner's CUDA context is lost to an earlier fault");
+    const fa_problem *p = &jobs[0].problem;
+    for (int i = 0; i < n; i++) {
+        if (!jobs[i].cubin)
+            return FA_ERR(err, FA_INVALID, "job %d has no cubin: only variants are re-timed", i);
+        if (!rn_same_problem(p, &jobs[i].problem))
+            return FA_ERR(err, FA_INVALID, "job %d's problem differs: finalists share a problem",
+                          i);
+        if (!fa_variant_matches(&jobs[i].variant, p))
+            return FA_ERR(err, FA_INVALID, "job %d's variant does not implement the problem", i);
+    }
+    helper_mod *h = rn_helper_slot(r, p->dtype, p->head_dim);
+    if (!h || !h->loaded)
+        return FA_ERR(err, FA_INVALID, "no helper module loaded for %s head dim %d",
+                      fa_dtype_name(p->dtype), p->head_dim);
+    fa_timing_opts topt;
+    rn_resolve_timing(&jobs[0], &topt);
+
+    vkernel vk[FA_RETIME_MAX];
+    int active[FA_RETIME_MAX], raced[FA_RETIME_MAX];
+    int ref[FA_RETIME_MAX];      /* a raced job: the fastest job when it was raced */
+    double ratio[FA_RETIME_MAX]; /* ...and its median over that job's, same rounds */
+    double *x[FA_RETIME_MAX];
+    int nx[FA_RETIME_MAX];
+    memset(vk, 0, sizeof vk);
+    memset(x, 0, sizeof x);
+    memset(nx, 0, sizeof nx);
+    memset(raced, 0, sizeof raced);
+    const int cap = topt.max_reps > 0 ? topt.max_reps : 1;
+    fa_err e;
+    fa_err_clear(&e);
+    bufs *b = NULL;
+    CUdeviceptr lse = 0;
+    fa_fwd_params a;
+    uint64_t seed = rn_job_seed(r, &jobs[0]);
+    fa_status st = rn_inputs_for_timing(r, h, p, seed, &b, &seed, &e);
+    if (st == FA_OK)
+        st = rn_dalloc(r, &lse, (size_t)b->t.lse_elems * 4, "LSE", &e);
+    double flops = st == FA_OK ? fa_tensors_flops(&b->t, p) : 0;
+    if (st == FA_OK)
+        fa_tensors_params(&b->t, p, b->q, b->k, b->v, b->o, lse, b->cu_q, b->cu_k, &a);
+    int n_active = 0;
+    for (int i = 0; i < n; i++) {
+        fa_measurement_init(&ms[i]);
+        ms[i].build = jobs[i].build;
+        ms[i].check_seed = seed;
+        active[i] = 0;
+        if (st != FA_OK) {
+            rn_fail(&ms[i], st, &e);
+            continue;
+        }
+        if (rn_vkernel_load(r, &jobs[i], &b->t, &vk[i], &ms[i]) != FA_OK)
+            continue;
+        x[i] = malloc((size_t)cap * sizeof *x[i]);
+        if (!x[i]) {
+            rn_set_result(&ms[i], FA_NOMEM, "out of memory");
+            continue;
+        }
+        active[i] = 1;
+        n_active++;
+    }
+    /* Warm-up every finalist before the first timed round. */
+    for (int i = 0; i < n && !r->poisoned; i++) {
+        for (int w = 0; active[i] && w < topt.warmup_reps; w++) {
+            CUresult ce = rn_launch_variant(r, &vk[i], &a);
+            if (ce == CUDA_SUCCESS)
+                ce = r->cu->cuStreamSynchronize(r->stream);
+            if (ce != CUDA_SUCCESS) {
+                rn_classify(r, ce, "warm-up", &ms[i]);
+                active[i] = 0;
+                n_active--;
+                *culprit = i;
+            }
+        }
+    }
+    const double t0 = fa_now_s();
+    const double budget_s = topt.max_seconds * (n_active > 0 ? n_active : 1);
+    while (n_active > 0 && !r->poisoned) {
+        /* One round: A B C ..., each synchronised so a fault is pinned on its job. */
+        for (int i = 0; i < n && !r->poisoned; i++) {
+            if (!active[i] || raced[i] || nx[i] >= cap)
+                continue;
+            CUresult ce = CUDA_SUCCESS;
+            if (!topt.no_flush && flush_l2(r, h, &e) != FA_OK)
+                ce = CUDA_ERROR_LAUNCH_FAILED;
+            if (ce == CUDA_SUCCESS)
+                ce = r->cu->cuEventRecord(r->ev[0], r->stream);
+            if (ce == CUDA_SUCCESS)
+                ce = rn_launch_variant(r, &vk[i], &a);
+            if (ce == CUDA_SUCCESS)
+                ce = r->cu->cuEventRecord(r->ev[1], r->stream);
+            if (ce == CUDA_SUCCESS)
+                ce = r->cu->cuEventSynchronize(r->ev[1]);
+            double t = 0;
+            if (ce == CUDA_SUCCESS && event_ms(r, r->ev[0], r->ev[1], &t, &e) != FA_OK)
+                ce = CUDA_ERROR_UNKNOWN;
+            if (ce != CUDA_SUCCESS) {
+                rn_classify(r, ce, "interleaved timing", &ms[i]);
+                active[i] = 0;
+                n_active--;
+                *culprit = i;
+                continue;
+            }
+            x[i][nx[i]++] = t;
+        }
+        if (topt.interleave_margin > 0) { /* race the jobs against this round's fastest */
+            double med[FA_RETIME_MAX];
+            int bi = -1;
+            for (int i = 0; i < n; i++) {
+                med[i] = -1;
+                if (!active[i] || raced[i] || nx[i] < FA_ABANDON_REPS)
+                    continue;
+                fa_time_stats s;
+                fa_stats_compute(x[i], nx[i], &s);
+                med[i] = s.median_ms;
+                bi = bi < 0 || med[i] < med[bi] ? i : bi;
+            }
+            for (int i = 0; i < n; i++)
+                if (med[i] > 0 && med[i] > topt.interleave_margin * med[bi]) {
+                    raced[i] = 1;
+                    ref[i] = bi;
+                    ratio[i] = med[i] / med[bi];
+                }
+        }
+        int done = 1, fewest = cap;
+        for (int i = 0; i < n; i++) {
+            if (!active[i] || raced[i])
+                continue;
+            fa_time_stats s;
+            fa_stats_compute(x[i], nx[i], &s);
+            if (nx[i] < cap && (nx[i] < topt.min_reps || s.rse > topt.target_rse))
+                done = 0;
+            fewest = nx[i] < fewest ? nx[i] : fewest;
+        }
+        if (done || (fa_now_s() - t0 >= budget_s && fewest >= 3))
+            break;
+    }
+    /* A raced job's rounds ended early, and the group's clocks may drift over the later ones
+     * (several percent seen on an H100): its median alone is not comparable with the others'.
+     * It is stored as its ratio to the fastest job in the rounds they shared times that job's
+     * final median (itself resolved the same way if it was raced later). */
+    double final_ms[FA_RETIME_MAX];
+    for (int i = 0; i < n; i++) {
+        final_ms[i] = -1;
+        if (active[i] && !raced[i] && nx[i] > 0) {
+            fa_time_stats s;
+            fa_stats_compute(x[i], nx[i], &s);
+            final_ms[i] = s.median_ms;
+        }
+    }
+    for (int pass = 0; pass < n; pass++) /* refs form chains in racing order: n passes resolve */
+        for (int i = 0; i < n; i++)
+            if (active[i] && raced[i] && final_ms[ref[i]] > 0)
+                final_ms[i] = ratio[i] * final_ms[ref[i]];
+    for (int i = 0; i < n; i++) {
+        if (active[i] && !r->poisoned) {
+            fa_time_stats s;
+            fa_stats_compute(x[i], nx[i], &s);
+            if (raced[i] && final_ms[i] > 0)
+                s.median_ms = final_ms[i];
+            rn_fill_timing(&ms[i], &s, flops);
+            ms[i].peak_extra_bytes = b->t.lse_elems * 4; /* tracked: the LSE (no delta taken) */
+            ms[i].raced = raced[i];
+            if (raced[i])
+                rn_set_result(&ms[i], FA_OK,
+                              "raced out of the interleaved re-timing after %d rounds at %.3fx the "
+                              "fastest; median = that ratio x the fastest's final median",
+                              nx[i], ratio[i]);
+        } else if (active[i]) {
+            rn_set_result(&ms[i], FA_INTERRUPTED,
+                          "not measured: the worker was lost to job %d's "
+                          "fault",
+                          *culprit);
+        }
+        free(x[i]);
+    }
+    fa_module_cache_unpin_all(&r->modules);
+    if (!r->poisoned) {
+        rn_dfree(r, &lse);
+        r->last_busy_s = fa_now_s();
+    } else {
+        fa_module_cache_forget(&r->modules);
+        rn_inputs_free_all(r);
+        rn_eager_scratch_release(r);
+    }
+    return FA_OK;
+}
