@@ -2,7 +2,7 @@
  * fa_tune.h -- the tuning engine: problems x variant space -> compile pool -> check -> time
  * -> database, overlapping compilation with GPU work.
  *
- * Order of work (only this file's implementation owns it):
+ * Order of work (fa_tune.c and the files fa_tune_engine.h lists own it):
  *   1. Problems are grouped into classes (dtype, head dim, causal, varlen): one class shares
  *      one variant space. Variants are enumerated (fa_space), kept if in this shard
  *      (--shard i/N) and legal (fa_variant_check); illegal ones are recorded `unsupported`.

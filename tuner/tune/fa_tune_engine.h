@@ -1,0 +1,112 @@
+/*
+ * fa_tune_engine.h -- what the files of the tuning engine share. Not an API (fa_tune.h is):
+ * the engine's state and the en_ functions each file offers the others.
+ *
+ *   fa_tune.c         strategy names and options, classes and candidates (resume, legality,
+ *                     the prior order), and fa_tune_run, which runs the phases
+ *   fa_tune_phases.c  what each phase hands the device slots: compiled candidates, halving's
+ *                     rung-1 groups, the finalists
+ *   fa_tune_slots.c   the device-slot threads and their work: eager baselines, checks,
+ *                     timings with racing, interleaved groups, recording every result
+ */
+#ifndef FA_TUNE_ENGINE_H
+#define FA_TUNE_ENGINE_H
+
+#include <pthread.h>
+
+#include "fa_progress.h"
+#include "fa_tune.h"
+
+typedef struct tclass {
+    fa_problem key; /* dtype, head dim, causal, varlen of its problems */
+    int *probs;     /* indices into opts->problems */
+    int np;
+    fa_problem check;
+    int rung0[2]; /* halving: class positions of the shortest and longest problem */
+    int nrung0;
+} tclass;
+
+enum { CAND_PENDING = 0, CAND_READY, CAND_OUT };
+
+typedef struct cand {
+    fa_variant v;
+    char name[FA_VARIANT_NAME_MAX];
+    int cls;
+    int state;             /* CAND_* */
+    int passed;            /* check passed: may be timed */
+    fa_compile_output out; /* cubin kept until the end for re-timing */
+    unsigned char *todo;   /* per class problem: 1 = still to measure (resume) */
+    double *ms;            /* per class problem: latest stored median, -1 none */
+    double *quick;         /* halving rung 0: quick median per class problem (never stored:
+                              3 repetitions rank candidates, they are not results), -1 none */
+    int64_t *peak;         /* per class problem: measured extra memory, -1 none (re-timing measures
+                              time only, so its record borrows this figure) */
+} cand;
+
+/* A unit of device work. */
+typedef enum { ITEM_EAGER, ITEM_VARIANT, ITEM_FINALISTS } item_kind;
+typedef struct item {
+    item_kind kind;
+    int problem; /* ITEM_EAGER, ITEM_FINALISTS: index into opts->problems */
+    int cand;    /* ITEM_VARIANT */
+    int *finals; /* ITEM_FINALISTS: candidate indices (owned by the engine) */
+    int nfinals;
+    int rung1; /* ITEM_FINALISTS: halving's rung 1 (their first stored timings) */
+} item;
+
+typedef struct engine {
+    const fa_tune_opts *o;
+    fa_tune_env *env;
+    fa_tune_stats *st;
+    tclass *cls;
+    int ncls;
+    cand *cands;
+    int ncands;
+    double *eager_ms;    /* per problem; -1 unknown */
+    double *best_ms;     /* per problem: best full (not raced) median stored in this run */
+    double *quick_best;  /* per problem: best halving rung-0 median (not raced) */
+    int64_t *eager_peak; /* per problem */
+    unsigned char *eager_done;
+    int *class_of, *pos_of; /* per problem: class and position in it */
+    /* work queue */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    item *q;
+    int qhead, qtail, qcap;
+    int producers_done; /* no more items will be added in this phase */
+    fa_status fatal;    /* first backend/database failure */
+    fa_err fatal_err;
+    double t0;
+    int timings; /* (variant, problem) timings done, for the budget */
+    fa_progress prog;
+    fa_timing_opts sweep;     /* every stored timing but the finalists' (see fa_tune.h) */
+    fa_timing_opts quick;     /* halving rung 0 */
+    double interleave_margin; /* racing inside interleaved groups (fa_timing_opts) */
+} engine;
+
+/* Finalists: within this factor of the best stored time, up to this many per problem. */
+#define FA_FINAL_BAND 1.10
+#define FA_FINALISTS_MAX 16
+
+/* The argument of one device-slot thread (en_run_phase). */
+typedef struct slot_arg {
+    engine *e;
+    int slot;
+} slot_arg;
+
+/* ---- fa_tune_slots.c -------------------------------------------------------------------- */
+
+int en_budget_spent(engine *e);
+void en_fail(engine *e, fa_status st, const fa_err *err);
+fa_status en_push(engine *e, item it);
+void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_status status,
+                          const char *why, const fa_build_info *b);
+void en_run_phase(engine *e, void (*produce)(engine *), pthread_t *threads, slot_arg *args);
+
+/* ---- fa_tune_phases.c ------------------------------------------------------------------- */
+
+void en_produce_compiled(engine *e);
+void en_produce_finalists(engine *e);
+void en_produce_rung1(engine *e);
+
+#endif /* FA_TUNE_ENGINE_H */

@@ -1,0 +1,180 @@
+/*
+ * This file implements what each phase of the tuning engine hands its device slots (see
+ * fa_tune_engine.h): every candidate as the compile pool finishes it, halving's rung-1
+ * groups, and each problem's finalists.
+ */
+#include "fa_tune_engine.h"
+#include "fa_util.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fa_problem_set.h"
+#include "fa_progress.h"
+#include "fa_space.h"
+#include "fa_sweep.h"
+
+/* Phase 1 producer: compile every candidate in the pool, hand each to the slots as it is
+ * ready. */
+void en_produce_compiled(engine *e)
+{
+    fa_err err = {0};
+    fa_compile_pool *pool = NULL;
+    fa_status st = fa_compile_pool_new(e->env->compiler, e->o->jobs, &pool, &err);
+    if (st != FA_OK) {
+        en_fail(e, st, &err);
+        return;
+    }
+    for (int i = 0; i < e->ncands; i++) {
+        if (e->cands[i].state != CAND_PENDING)
+            continue;
+        st = fa_compile_pool_submit(pool, &e->cands[i].v, e->o->arch, (void *)(intptr_t)i, &err);
+        if (st != FA_OK) {
+            en_fail(e, st, &err);
+            break;
+        }
+    }
+    while (fa_compile_pool_pending(pool) > 0) {
+        fa_variant v;
+        void *tag = NULL;
+        fa_compile_output out;
+        memset(&out, 0, sizeof out);
+        st = fa_compile_pool_next(pool, &v, &tag, &out, &err);
+        if (st == FA_NOT_FOUND)
+            break;
+        if (st != FA_OK) {
+            en_fail(e, st, &err);
+            break;
+        }
+        int ci = (int)(intptr_t)tag;
+        cand *c = &e->cands[ci];
+        pthread_mutex_lock(&e->mu);
+        c->out = out;
+        int stop = e->fatal != FA_OK || en_budget_spent(e);
+        if (out.status == FA_OK && !out.build.cache_hit)
+            e->st->compiled++;
+        if (out.build.cache_hit)
+            e->st->cache_hits++;
+        fa_progress_compiled(&e->prog, c->name);
+        if (out.status != FA_OK) {
+            e->st->compile_errors += out.status == FA_COMPILE_ERROR;
+            char why[256];
+            fa_compile_log_summary(out.log, why, sizeof why);
+            en_record_all_locked(e, c, NULL, out.status, why, &out.build);
+            c->state = CAND_OUT;
+        } else if (fa_compile_spills(&out.build)) {
+            e->st->spilled++;
+            char why[128];
+            snprintf(why, sizeof why, "spills %d bytes of stores, %d of loads",
+                     out.build.spill_stores, out.build.spill_loads);
+            en_record_all_locked(e, c, NULL, FA_UNSUPPORTED, why, &out.build);
+            c->state = CAND_OUT;
+        } else {
+            c->state = CAND_READY;
+        }
+        pthread_mutex_unlock(&e->mu);
+        if (c->state == CAND_READY && !stop)
+            en_push(e, (item){.kind = ITEM_VARIANT, .cand = ci});
+        if (stop && e->env->interrupted && *e->env->interrupted)
+            break;
+    }
+    fa_compile_pool_free(pool);
+}
+
+/* Checked candidates of class k with a time on class position i, fastest first (ties by
+ * name: deterministic). quick: rank by halving's rung-0 times, else by stored times. */
+static int ranked(engine *e, int k, int i, int quick, int *out)
+{
+    int n = 0;
+    for (int c = 0; c < e->ncands; c++) {
+        const cand *x = &e->cands[c];
+        if (x->cls == k && x->passed && (quick ? x->quick : x->ms)[i] > 0)
+            out[n++] = c;
+    }
+    for (int a = 1; a < n; a++) { /* insertion sort */
+        int x = out[a], b = a - 1;
+        while (b >= 0) {
+            const cand *cb = &e->cands[out[b]], *cx = &e->cands[x];
+            double tb = (quick ? cb->quick : cb->ms)[i], tx = (quick ? cx->quick : cx->ms)[i];
+            if (!(tb > tx || (tb == tx && strcmp(cb->name, cx->name) > 0)))
+                break;
+            out[b + 1] = out[b];
+            b--;
+        }
+        out[b + 1] = x;
+    }
+    return n;
+}
+
+/* Push one interleaved re-timing of problem pi with candidates cs[0..n) (copied). */
+static void push_group(engine *e, int pi, const int *cs, int n, int rung1)
+{
+    n = n < FA_RETIME_MAX ? n : FA_RETIME_MAX;
+    int *fin = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
+    if (!fin)
+        return;
+    memcpy(fin, cs, sizeof(int) * (size_t)n);
+    en_push(
+        e,
+        (item){.kind = ITEM_FINALISTS, .problem = pi, .finals = fin, .nfinals = n, .rung1 = rung1});
+}
+
+/* Halving rung 1: the best eighth on each rung-0 problem (at least the finalist count)
+ * survive; on every problem of the class they are timed interleaved, racing each other, so
+ * the survivors are compared in the same rounds and drift cannot pick among them. */
+void en_produce_rung1(engine *e)
+{
+    int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
+    int *group = malloc(sizeof(int) * (size_t)(e->ncands + 1));
+    unsigned char *survives = calloc((size_t)e->ncands + 1, 1);
+    if (!order || !group || !survives)
+        goto out;
+    for (int k = 0; k < e->ncls; k++) {
+        for (int r = 0; r < e->cls[k].nrung0; r++) {
+            int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
+            int keep = (n + 7) / 8;
+            if (keep < e->o->finalists)
+                keep = e->o->finalists < n ? e->o->finalists : n;
+            for (int j = 0; j < keep; j++)
+                survives[order[j]] = 1;
+        }
+        for (int i = 0; i < e->cls[k].np; i++) {
+            int ng = 0;
+            for (int c = 0; c < e->ncands; c++)
+                if (survives[c] && e->cands[c].cls == k && e->cands[c].todo[i])
+                    group[ng++] = c;
+            if (ng > 0)
+                push_group(e, e->cls[k].probs[i], group, ng, 1);
+        }
+    }
+out:
+    free(order);
+    free(group);
+    free(survives);
+}
+
+/* The finalists of each problem: the best --finalists by stored time, and every other
+ * variant within FA_FINAL_BAND of the best (separate timings drift by a few percent over a
+ * sweep, so anything that close may really be the fastest), at most FA_FINALISTS_MAX. */
+void en_produce_finalists(engine *e)
+{
+    int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
+    if (!order)
+        return;
+    for (int k = 0; k < e->ncls; k++)
+        for (int i = 0; i < e->cls[k].np; i++) {
+            int n = ranked(e, k, i, 0, order);
+            int f = n < e->o->finalists ? n : e->o->finalists;
+            while (f < n && f < FA_FINALISTS_MAX &&
+                   e->cands[order[f]].ms[i] <= FA_FINAL_BAND * e->cands[order[0]].ms[i])
+                f++;
+            if (f >= 2) /* one alone has nothing to be separated from */
+                push_group(e, e->cls[k].probs[i], order, f, 0);
+        }
+    free(order);
+}
