@@ -1,8 +1,8 @@
 /*
  * test_util.h -- shared test helpers.
  *
- * This file implements what the compile engine's CPU tests share: a CHECK macro that counts
- * failures instead of aborting (so one run reports every broken requirement), a temp cache
+ * This file implements what the compile engine's CPU tests share: the counting checks of
+ * fa_check.h (one run reports every broken requirement), a temp cache
  * directory per test, and a wall clock.
  */
 #ifndef FA_TEST_UTIL_H
@@ -15,26 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static int fa_test_failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            fa_test_failures++;                                                                    \
-        }                                                                                          \
-    } while (0)
-
-/* CHECK that a call returned FA_OK, printing the error context when it did not. */
-#define CHECK_OK(call, errp)                                                                       \
-    do {                                                                                           \
-        fa_status st_ = (call);                                                                    \
-        if (st_ != FA_OK) {                                                                        \
-            fprintf(stderr, "%s:%d: %s returned %s: %s\n", __FILE__, __LINE__, #call,              \
-                    fa_status_str(st_), (errp)->msg);                                              \
-            fa_test_failures++;                                                                    \
-        }                                                                                          \
-    } while (0)
+#define FA_CHECK_COUNT
+#include "fa_check.h"
 
 static inline double fa_test_now_ms(void)
 {
@@ -72,8 +54,8 @@ static inline void fa_test_rmtree(const char *dir)
 /* Ends a test: prints a verdict and returns main's exit code. */
 static inline int fa_test_done(const char *name)
 {
-    if (fa_test_failures) {
-        fprintf(stderr, "%s: %d check(s) failed\n", name, fa_test_failures);
+    if (fa_check_failures) {
+        fprintf(stderr, "%s: %d check(s) failed\n", name, fa_check_failures);
         return 1;
     }
     fprintf(stderr, "%s: ok\n", name);

@@ -1,6 +1,6 @@
 /*
- * db_test.h -- what the results-database tests share: a CHECK macro that counts failures
- * and names the line, a scratch directory per test program, file checksums (the "bytes
+ * db_test.h -- what the results-database tests share: the counting checks of fa_check.h
+ * (plus CHECK_FAILS), a scratch directory per test program, file checksums (the "bytes
  * unchanged" requirement), and builders for variants, problems and measurements.
  * Header-only: each test program is one .c file plus this.
  */
@@ -15,28 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define FA_CHECK_COUNT
+#include "fa_check.h"
 #include "fa_db.h"
-
-static int test_failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
-            test_failures++;                                                                       \
-        }                                                                                          \
-    } while (0)
-
-/* Check a call returned FA_OK; print the error context if not. */
-#define CHECK_OK(call, errp)                                                                       \
-    do {                                                                                           \
-        fa_status st_ = (call);                                                                    \
-        if (st_ != FA_OK) {                                                                        \
-            fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call,                    \
-                    fa_status_str(st_), (errp)->msg);                                              \
-            test_failures++;                                                                       \
-        }                                                                                          \
-    } while (0)
 
 /* Check a call failed with status want and its message contains needle. */
 #define CHECK_FAILS(call, want, errp, needle)                                                      \
@@ -45,7 +26,7 @@ static int test_failures;
         if (st_ != (want) || !strstr((errp)->msg, (needle))) {                                     \
             fprintf(stderr, "%s:%d: %s -> %s '%s', want %s containing '%s'\n", __FILE__, __LINE__, \
                     #call, fa_status_str(st_), (errp)->msg, fa_status_str(want), (needle));        \
-            test_failures++;                                                                       \
+            fa_check_failures++;                                                                   \
         }                                                                                          \
     } while (0)
 
@@ -71,9 +52,9 @@ static inline void test_path(char *buf, size_t n, const char *file)
 
 static inline int test_finish(const char *name)
 {
-    if (test_failures) {
-        fprintf(stderr, "%s: %d check(s) failed (scratch files kept in %s)\n", name, test_failures,
-                test_dir);
+    if (fa_check_failures) {
+        fprintf(stderr, "%s: %d check(s) failed (scratch files kept in %s)\n", name,
+                fa_check_failures, test_dir);
         return 1;
     }
     char cmd[sizeof test_dir * 2 + 64];

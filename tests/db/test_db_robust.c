@@ -532,7 +532,7 @@ static void read_only_child(const char *path, int expect_rw_refused)
     if (expect_rw_refused && unprivileged) {
         CHECK_FAILS(fa_db_open(path, 0, &db, &err), FA_IO, &err, "permission denied");
     }
-    _exit(test_failures);
+    _exit(fa_check_failures);
 }
 
 static void test_read_only(void)
@@ -613,7 +613,7 @@ static void test_read_only(void)
                 fprintf(stderr, "  read-only directory, -wal without -shm: %s\n",
                         st == FA_OK ? "read with the -wal" : e.msg);
             fa_db_close(x);
-            _exit(test_failures);
+            _exit(fa_check_failures);
         }
         waitpid(pid, &ws, 0);
         CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);

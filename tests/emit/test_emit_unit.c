@@ -12,18 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define FA_CHECK_COUNT
+#include "fa_check.h"
+
 #include "fa_db.h"
 #include "fa_emit.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
 
 static char dir[512];
 
@@ -277,7 +270,7 @@ int main(void)
     test_write_file();
     test_errors();
     test_api_db();
-    if (!failures) {
+    if (!fa_check_failures) {
         char cmd[600];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
         if (system(cmd) != 0)
@@ -285,6 +278,6 @@ int main(void)
         printf("emit unit tests passed\n");
         return 0;
     }
-    fprintf(stderr, "%d failures (files kept in %s)\n", failures, dir);
+    fprintf(stderr, "%d fa_check_failures (files kept in %s)\n", fa_check_failures, dir);
     return 1;
 }

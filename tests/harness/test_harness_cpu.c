@@ -27,28 +27,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define FA_CHECK_COUNT
+#include "fa_check.h"
 #include "fa_cpu_reference.h"
 #include "fa_driver.h"
 #include "fa_harness.h"
 #include "fa_test_kernels.h"
 #include "fa_worker.h"
 
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
-
 static void near(const char *what, double got, double want, double tol)
 {
     int ok = (isinf(want) && got == want) || fabs(got - want) <= tol;
-    CHECK(ok, "%s = %.9g, want %.9g (tol %g)", what, got, want, tol);
+    CHECK_MSG(ok, "%s = %.9g, want %.9g (tol %g)", what, got, want, tol);
 }
 
 /* A single-head, fixed-length params struct over host float arrays with D = 1 or 2. */
@@ -91,7 +81,7 @@ static void test_reference(void)
         float q[3] = {1, 2, 3}, k[2] = {1, 0}, v[2] = {10, 20}, o[3] = {-1, -1, -1},
               lse[3] = {-1, -1, -1};
         fa_fwd_params p = params1(q, k, v, o, lse, 3, 2, 1, 1.0f);
-        CHECK(fa_cpu_reference(&p, 1, &err) == FA_OK, "%s", err.msg);
+        CHECK_MSG(fa_cpu_reference(&p, 1, &err) == FA_OK, "%s", err.msg);
         const double e3 = exp(3.0), p0 = e3 / (e3 + 1), p1 = 1 / (e3 + 1);
         near("causal 3x2 row 0 O (fully masked)", o[0], 0, 0);
         near("causal 3x2 row 0 LSE (fully masked)", lse[0], -INFINITY, 0);
@@ -100,7 +90,7 @@ static void test_reference(void)
         near("causal 3x2 row 2 O", o[2], 10 * p0 + 20 * p1, 1e-5);
         near("causal 3x2 row 2 LSE", lse[2], log(e3 + 1), 1e-6);
         /* Non-causal: every row sees both keys. */
-        CHECK(fa_cpu_reference(&p, 0, &err) == FA_OK, "%s", err.msg);
+        CHECK_MSG(fa_cpu_reference(&p, 0, &err) == FA_OK, "%s", err.msg);
         near("non-causal 3x2 row 0 LSE", lse[0], log(exp(1.0) + 1), 1e-6);
         near("non-causal 3x2 row 0 O", o[0], (10 * exp(1.0) + 20) / (exp(1.0) + 1), 1e-5);
     }
@@ -109,7 +99,7 @@ static void test_reference(void)
     {
         float q[2] = {0, 0}, k[4] = {1, 2, 3, 4}, v[4] = {1, 2, 3, 4}, o[2], lse[2];
         fa_fwd_params p = params1(q, k, v, o, lse, 2, 4, 1, 0.5f);
-        CHECK(fa_cpu_reference(&p, 1, &err) == FA_OK, "%s", err.msg);
+        CHECK_MSG(fa_cpu_reference(&p, 1, &err) == FA_OK, "%s", err.msg);
         near("causal 2x4 row 0 O (keys 0..2)", o[0], 2.0, 1e-6);
         near("causal 2x4 row 0 LSE", lse[0], log(3.0), 1e-6);
         near("causal 2x4 row 1 O (keys 0..3)", o[1], 2.5, 1e-6);
@@ -135,7 +125,7 @@ static void test_reference(void)
         p.k_head_stride = p.v_head_stride = D;
         p.lse_head_stride = SQ;
         p.lse_batch_stride = HQ * SQ;
-        CHECK(fa_cpu_reference(&p, 0, &err) == FA_OK, "%s", err.msg);
+        CHECK_MSG(fa_cpu_reference(&p, 0, &err) == FA_OK, "%s", err.msg);
         for (int i = 0; i < SQ; i++)
             for (int h = 0; h < HQ; h++) {
                 char what[64];
@@ -158,7 +148,7 @@ static void test_reference(void)
         p.cu_seqlens_k = (uintptr_t)cu_k;
         p.lse_head_stride = 5;
         p.lse_batch_stride = 0;
-        CHECK(fa_cpu_reference(&p, 1, &err) == FA_OK, "%s", err.msg);
+        CHECK_MSG(fa_cpu_reference(&p, 1, &err) == FA_OK, "%s", err.msg);
         const double want_o[5] = {1.5, 2.0, 0, 0, 4};
         const double want_l[5] = {log(2.0), log(3.0), -INFINITY, -INFINITY, 0};
         for (int r = 0; r < 5; r++) {
@@ -183,9 +173,9 @@ static void test_reference(void)
         pr.seqlen_k = 7;
         fa_tensors a, b;
         pr.layout = FA_LAYOUT_BSHD;
-        CHECK(fa_tensors_init(&a, &pr, &err) == FA_OK, "%s", err.msg);
+        CHECK_MSG(fa_tensors_init(&a, &pr, &err) == FA_OK, "%s", err.msg);
         pr.layout = FA_LAYOUT_BHSD;
-        CHECK(fa_tensors_init(&b, &pr, &err) == FA_OK, "%s", err.msg);
+        CHECK_MSG(fa_tensors_init(&b, &pr, &err) == FA_OK, "%s", err.msg);
         float *qa = malloc(a.q_elems * sizeof(float)), *qb = malloc(a.q_elems * sizeof(float));
         float *ka = malloc(a.k_elems * sizeof(float)), *kb = malloc(a.k_elems * sizeof(float));
         float *va = malloc(a.k_elems * sizeof(float)), *vb = malloc(a.k_elems * sizeof(float));
@@ -221,8 +211,8 @@ static void test_reference(void)
         pr.layout = FA_LAYOUT_BHSD;
         fa_tensors_params(&b, &pr, (uintptr_t)qb, (uintptr_t)kb, (uintptr_t)vb, (uintptr_t)ob,
                           (uintptr_t)lb, 0, 0, &pb);
-        CHECK(fa_cpu_reference(&pa, 1, &err) == FA_OK, "%s", err.msg);
-        CHECK(fa_cpu_reference(&pb, 1, &err) == FA_OK, "%s", err.msg);
+        CHECK_MSG(fa_cpu_reference(&pa, 1, &err) == FA_OK, "%s", err.msg);
+        CHECK_MSG(fa_cpu_reference(&pb, 1, &err) == FA_OK, "%s", err.msg);
         int diff = 0;
         for (int bi = 0; bi < pr.batch; bi++)
             for (int h = 0; h < pr.heads_q; h++)
@@ -233,7 +223,7 @@ static void test_reference(void)
                     diff += la[bi * a.lse_batch + h * a.lse_head + i] !=
                             lb[bi * b.lse_batch + h * b.lse_head + i];
                 }
-        CHECK(diff == 0, "BSHD and BHSD differ in %d elements", diff);
+        CHECK_MSG(diff == 0, "BSHD and BHSD differ in %d elements", diff);
         free(qa), free(qb), free(ka), free(kb), free(va), free(vb), free(oa), free(ob);
         free(la), free(lb);
         fa_tensors_release(&a);
@@ -245,7 +235,7 @@ static void test_reference(void)
         fa_fwd_params p = params1(x, x, x, x, x, 1, 1, 1, 1.0f);
         p.heads_q = 3;
         p.heads_kv = 2;
-        CHECK(fa_cpu_reference(&p, 0, &err) == FA_INVALID, "heads 3 on kv 2 accepted");
+        CHECK_MSG(fa_cpu_reference(&p, 0, &err) == FA_INVALID, "heads 3 on kv 2 accepted");
     }
 }
 
@@ -264,53 +254,53 @@ static void test_layout(void)
     p.seqlen_k = 300;
     p.layout = FA_LAYOUT_BSHD;
     fa_tensors t;
-    CHECK(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
-    CHECK(t.q_row == 8 * 64 && t.q_head == 64 && t.q_batch == 100 * 8 * 64,
-          "BSHD q strides %lld %lld %lld", (long long)t.q_batch, (long long)t.q_row,
-          (long long)t.q_head);
-    CHECK(t.k_row == 2 * 64 && t.k_head == 64 && t.k_batch == 300 * 2 * 64, "BSHD k strides");
-    CHECK(t.q_elems == 3LL * 100 * 8 * 64 && t.k_elems == 3LL * 300 * 2 * 64, "BSHD sizes");
-    CHECK(t.lse_elems == 3 * 8 * 100 && t.lse_head == 100 && t.lse_batch == 800, "LSE layout");
+    CHECK_MSG(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
+    CHECK_MSG(t.q_row == 8 * 64 && t.q_head == 64 && t.q_batch == 100 * 8 * 64,
+              "BSHD q strides %lld %lld %lld", (long long)t.q_batch, (long long)t.q_row,
+              (long long)t.q_head);
+    CHECK_MSG(t.k_row == 2 * 64 && t.k_head == 64 && t.k_batch == 300 * 2 * 64, "BSHD k strides");
+    CHECK_MSG(t.q_elems == 3LL * 100 * 8 * 64 && t.k_elems == 3LL * 300 * 2 * 64, "BSHD sizes");
+    CHECK_MSG(t.lse_elems == 3 * 8 * 100 && t.lse_head == 100 && t.lse_batch == 800, "LSE layout");
     fa_tensors_release(&t);
     p.layout = FA_LAYOUT_BHSD;
-    CHECK(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
-    CHECK(t.q_row == 64 && t.q_head == 100 * 64 && t.q_batch == 8 * 100 * 64, "BHSD q strides");
-    CHECK(t.k_row == 64 && t.k_head == 300 * 64 && t.k_batch == 2 * 300 * 64, "BHSD k strides");
+    CHECK_MSG(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
+    CHECK_MSG(t.q_row == 64 && t.q_head == 100 * 64 && t.q_batch == 8 * 100 * 64, "BHSD q strides");
+    CHECK_MSG(t.k_row == 64 && t.k_head == 300 * 64 && t.k_batch == 2 * 300 * 64, "BHSD k strides");
     fa_tensors_release(&t);
 
     p.layout = FA_LAYOUT_BSHD;
     p.varlen = 1;
     p.seed = 42;
-    CHECK(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
+    CHECK_MSG(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
     int lq[3], lk[3];
     fa_harness_varlen_lengths(&p, lq, lk);
     int64_t tq = 0, tk = 0;
     for (int b = 0; b < 3; b++) {
-        CHECK(t.lens_q[b] == lq[b] && t.lens_k[b] == lk[b], "lengths differ at %d", b);
-        CHECK(lq[b] >= 50 && lq[b] <= 100, "q length %d outside [N/2, N]", lq[b]);
-        CHECK(lk[b] >= 150 && lk[b] <= 300, "k length %d outside [N/2, N]", lk[b]);
-        CHECK(t.cu_q[b] == tq && t.cu_k[b] == tk, "cu_seqlens wrong at %d", b);
+        CHECK_MSG(t.lens_q[b] == lq[b] && t.lens_k[b] == lk[b], "lengths differ at %d", b);
+        CHECK_MSG(lq[b] >= 50 && lq[b] <= 100, "q length %d outside [N/2, N]", lq[b]);
+        CHECK_MSG(lk[b] >= 150 && lk[b] <= 300, "k length %d outside [N/2, N]", lk[b]);
+        CHECK_MSG(t.cu_q[b] == tq && t.cu_k[b] == tk, "cu_seqlens wrong at %d", b);
         tq += lq[b];
         tk += lk[b];
-        CHECK(t.max_q >= lq[b] && t.max_k >= lk[b], "max below a length");
+        CHECK_MSG(t.max_q >= lq[b] && t.max_k >= lk[b], "max below a length");
     }
-    CHECK(t.rows_q == tq && t.rows_k == tk && t.cu_q[3] == tq, "varlen totals");
-    CHECK(t.lse_head == tq && t.lse_elems == tq * 8, "varlen LSE is (heads, total_q)");
-    CHECK(fabs(fa_tensors_flops(&t, &p) - fa_problem_flops(&p, lq, lk)) < 1, "flops");
+    CHECK_MSG(t.rows_q == tq && t.rows_k == tk && t.cu_q[3] == tq, "varlen totals");
+    CHECK_MSG(t.lse_head == tq && t.lse_elems == tq * 8, "varlen LSE is (heads, total_q)");
+    CHECK_MSG(fabs(fa_tensors_flops(&t, &p) - fa_problem_flops(&p, lq, lk)) < 1, "flops");
     fa_tensors_release(&t);
     /* Self-attention varlen: k lengths equal q lengths. */
     p.seqlen_k = 100;
     fa_harness_varlen_lengths(&p, lq, lk);
-    CHECK(!memcmp(lq, lk, sizeof lq), "self-attention varlen lengths differ");
+    CHECK_MSG(!memcmp(lq, lk, sizeof lq), "self-attention varlen lengths differ");
 
     /* Params: the fields the kernels read. */
     p.varlen = 0;
     p.causal = 1;
-    CHECK(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
+    CHECK_MSG(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
     fa_fwd_params a;
     fa_tensors_params(&t, &p, 1, 2, 3, 4, 5, 6, 7, &a);
-    CHECK(a.cu_seqlens_q == 0 && a.cu_seqlens_k == 0, "fixed length with cu_seqlens");
-    CHECK(a.o_row_stride == a.q_row_stride && a.v_head_stride == a.k_head_stride, "strides");
+    CHECK_MSG(a.cu_seqlens_q == 0 && a.cu_seqlens_k == 0, "fixed length with cu_seqlens");
+    CHECK_MSG(a.o_row_stride == a.q_row_stride && a.v_head_stride == a.k_head_stride, "strides");
     near("softmax scale", a.softmax_scale, 0.125, 1e-9);
     near("softmax scale log2", a.softmax_scale_log2, 0.125 * 1.4426950408889634, 1e-6);
     fa_tensors_release(&t);
@@ -326,10 +316,10 @@ static void test_stats(void)
     near("mean", s.mean_ms, 2.5, 1e-12);
     near("cv", s.cv, sqrt(5.0 / 3.0) / 2.5, 1e-12);
     near("rse", s.rse, sqrt(5.0 / 3.0) / 2 / 2.5, 1e-12);
-    CHECK(x[0] == 4 && x[1] == 1, "input reordered");
+    CHECK_MSG(x[0] == 4 && x[1] == 1, "input reordered");
     double one = 7;
     fa_stats_compute(&one, 1, &s);
-    CHECK(isinf(s.rse) && s.median_ms == 7, "one sample must not look converged");
+    CHECK_MSG(isinf(s.rse) && s.median_ms == 7, "one sample must not look converged");
 
     struct {
         float f;
@@ -347,16 +337,16 @@ static void test_stats(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint16_t b = fa_float_to_half(cases[i].f, FA_DTYPE_BF16);
         uint16_t h = fa_float_to_half(cases[i].f, FA_DTYPE_FP16);
-        CHECK(b == cases[i].bf, "bf16(%g) = 0x%04x, want 0x%04x", cases[i].f, b, cases[i].bf);
-        CHECK(h == cases[i].hf, "fp16(%g) = 0x%04x, want 0x%04x", cases[i].f, h, cases[i].hf);
+        CHECK_MSG(b == cases[i].bf, "bf16(%g) = 0x%04x, want 0x%04x", cases[i].f, b, cases[i].bf);
+        CHECK_MSG(h == cases[i].hf, "fp16(%g) = 0x%04x, want 0x%04x", cases[i].f, h, cases[i].hf);
         near("fp16 round trip", fa_half_to_float(h, FA_DTYPE_FP16), cases[i].f,
              cases[i].exact || cases[i].f != 65504.0f ? 0 : 1e-9);
         if (cases[i].exact)
             near("bf16 round trip", fa_half_to_float(b, FA_DTYPE_BF16), cases[i].f, 0);
     }
-    CHECK(isnan(fa_half_to_float(0xFFFF, FA_DTYPE_FP16)) &&
-              isnan(fa_half_to_float(0xFFFF, FA_DTYPE_BF16)),
-          "the poison pattern must read as NaN");
+    CHECK_MSG(isnan(fa_half_to_float(0xFFFF, FA_DTYPE_FP16)) &&
+                  isnan(fa_half_to_float(0xFFFF, FA_DTYPE_BF16)),
+              "the poison pattern must read as NaN");
 }
 
 static void test_compile(void)
@@ -365,7 +355,7 @@ static void test_compile(void)
     fa_err_clear(&err);
     fa_compiler *c = NULL;
     if (fa_compiler_new(NULL, &c, &err) != FA_OK) {
-        CHECK(0, "no compiler: %s", err.msg);
+        CHECK_MSG(0, "no compiler: %s", err.msg);
         return;
     }
     struct {
@@ -381,9 +371,9 @@ static void test_compile(void)
         memset(&out, 0, sizeof out);
         fa_status st =
             fa_harness_compile_helpers(c, mods[i].t, mods[i].d, mods[i].arch, &out, &err);
-        CHECK(st == FA_OK && out.status == FA_OK && out.cubin && out.cubin_size > 0,
-              "helpers %s hd %d %s: %s %s", fa_dtype_name(mods[i].t), mods[i].d, mods[i].arch,
-              st != FA_OK ? err.msg : fa_status_str(out.status), out.log ? out.log : "");
+        CHECK_MSG(st == FA_OK && out.status == FA_OK && out.cubin && out.cubin_size > 0,
+                  "helpers %s hd %d %s: %s %s", fa_dtype_name(mods[i].t), mods[i].d, mods[i].arch,
+                  st != FA_OK ? err.msg : fa_status_str(out.status), out.log ? out.log : "");
         if (st == FA_OK && out.status == FA_OK)
             printf("helpers %s hd%-3d %s: %zu bytes, %.0f ms%s, reference %d registers\n",
                    fa_dtype_name(mods[i].t), mods[i].d, mods[i].arch, out.cubin_size,
@@ -396,9 +386,9 @@ static void test_compile(void)
     fa_compile_output out;
     memset(&out, 0, sizeof out);
     fa_status st = fa_compile_source(c, src, "fa_test_good", "sm_90", NULL, 0, &out, &err);
-    CHECK(st == FA_OK && out.status == FA_OK, "planted test kernels: %s %s",
-          st != FA_OK ? err.msg : fa_status_str(out.status), out.log ? out.log : "");
-    CHECK(!strcmp(out.lowered_name, "fa_test_good"), "lowered name '%s'", out.lowered_name);
+    CHECK_MSG(st == FA_OK && out.status == FA_OK, "planted test kernels: %s %s",
+              st != FA_OK ? err.msg : fa_status_str(out.status), out.log ? out.log : "");
+    CHECK_MSG(!strcmp(out.lowered_name, "fa_test_good"), "lowered name '%s'", out.lowered_name);
     fa_compile_output_release(&out);
     fa_compiler_free(c);
 }
@@ -410,8 +400,8 @@ static void test_driver(void)
     fa_cuda *cu = NULL;
     setenv("FA_TUNE_LIBCUDA", "/nonexistent/libcuda.so.1", 1);
     fa_status st = fa_cuda_load(&cu, &err);
-    CHECK(st == FA_NO_DEVICE && strstr(err.msg, "no CUDA driver") && !strchr(err.msg, '\n'),
-          "missing driver: %s: '%s'", fa_status_str(st), err.msg);
+    CHECK_MSG(st == FA_NO_DEVICE && strstr(err.msg, "no CUDA driver") && !strchr(err.msg, '\n'),
+              "missing driver: %s: '%s'", fa_status_str(st), err.msg);
     const char *stub = FA_CUDA_STUB;
     FILE *f = fopen(stub, "rb");
     if (f) {
@@ -419,15 +409,15 @@ static void test_driver(void)
         setenv("FA_TUNE_LIBCUDA", stub, 1);
         fa_err_clear(&err);
         st = fa_cuda_load(&cu, &err);
-        CHECK(st == FA_NO_DEVICE && strstr(err.msg, "stub"), "stub driver: %s: '%s'",
-              fa_status_str(st), err.msg);
+        CHECK_MSG(st == FA_NO_DEVICE && strstr(err.msg, "stub"), "stub driver: %s: '%s'",
+                  fa_status_str(st), err.msg);
         printf("stub: %s\n", err.msg);
     }
     unsetenv("FA_TUNE_LIBCUDA");
     fa_cublas *bl = NULL;
     fa_err_clear(&err);
     st = fa_cublas_load(&bl, &err);
-    CHECK(st == FA_OK, "cuBLAS does not load: %s", err.msg);
+    CHECK_MSG(st == FA_OK, "cuBLAS does not load: %s", err.msg);
     fa_cublas_free(bl);
 }
 
@@ -437,7 +427,7 @@ static void test_worker(void)
     fa_err_clear(&err);
     fa_compiler *c = NULL;
     if (fa_compiler_new(NULL, &c, &err) != FA_OK) {
-        CHECK(0, "no compiler: %s", err.msg);
+        CHECK_MSG(0, "no compiler: %s", err.msg);
         return;
     }
     fa_worker_opts o;
@@ -449,18 +439,18 @@ static void test_worker(void)
         printf("worker on device 0: %s (%s), eager %s\n", fa_worker_device(w)->name,
                fa_worker_nvrtc_arch(w),
                fa_worker_eager_unavailable(w) ? fa_worker_eager_unavailable(w) : "available");
-        CHECK(fa_worker_device(w)->name[0] && fa_worker_device(w)->cc >= 50, "device facts");
+        CHECK_MSG(fa_worker_device(w)->name[0] && fa_worker_device(w)->cc >= 50, "device facts");
         fa_worker_stop(w);
         w = NULL;
         /* A device that does not exist is FA_NO_DEVICE with the range in the message. */
         st = fa_worker_start(4095, &o, &w, &err);
-        CHECK(st == FA_NO_DEVICE && strstr(err.msg, "4095"), "device 4095: %s (%s)",
-              fa_status_str(st), err.msg);
+        CHECK_MSG(st == FA_NO_DEVICE && strstr(err.msg, "4095"), "device 4095: %s (%s)",
+                  fa_status_str(st), err.msg);
         fa_worker_stop(w);
     } else {
         printf("no device: %s\n", err.msg);
-        CHECK(st == FA_NO_DEVICE, "status %s: %s", fa_status_str(st), err.msg);
-        CHECK(err.msg[0] && !strchr(err.msg, '\n'), "reason must be one line: '%s'", err.msg);
+        CHECK_MSG(st == FA_NO_DEVICE, "status %s: %s", fa_status_str(st), err.msg);
+        CHECK_MSG(err.msg[0] && !strchr(err.msg, '\n'), "reason must be one line: '%s'", err.msg);
     }
     fa_compiler_free(c);
 }
@@ -484,7 +474,7 @@ static void test_worker_exec(void)
     fa_err_clear(&err);
     fa_compiler *c = NULL;
     if (fa_compiler_new(NULL, &c, &err) != FA_OK) {
-        CHECK(0, "no compiler: %s", err.msg);
+        CHECK_MSG(0, "no compiler: %s", err.msg);
         return;
     }
     fa_worker_opts o;
@@ -500,8 +490,8 @@ static void test_worker_exec(void)
     fa_compile_output out;
     memset(&out, 0, sizeof out);
     fa_status st = fa_compile_source(c, src, "fa_test_good", "sm_90", NULL, 0, &out, &err);
-    CHECK(st == FA_OK && out.status == FA_OK, "NVRTC in the parent: %s",
-          st != FA_OK ? err.msg : fa_status_str(out.status));
+    CHECK_MSG(st == FA_OK && out.status == FA_OK, "NVRTC in the parent: %s",
+              st != FA_OK ? err.msg : fa_status_str(out.status));
     fa_compile_output_release(&out);
 
     /* On a GPU machine this is the regression itself; without one, the child's reason. */
@@ -514,11 +504,11 @@ static void test_worker_exec(void)
         w = NULL;
     } else {
         printf("worker after NVRTC: no device: %s\n", err.msg);
-        CHECK(st == FA_NO_DEVICE, "status %s: %s", fa_status_str(st), err.msg);
-        CHECK(!strstr(err.msg, "NOT_INITIALIZED"), "the child inherited the parent's driver: %s",
-              err.msg);
-        CHECK(!strstr(err.msg, "start"), "the worker did not start: %s", err.msg);
-        CHECK(err.msg[0] && !strchr(err.msg, '\n'), "reason must be one line: '%s'", err.msg);
+        CHECK_MSG(st == FA_NO_DEVICE, "status %s: %s", fa_status_str(st), err.msg);
+        CHECK_MSG(!strstr(err.msg, "NOT_INITIALIZED"),
+                  "the child inherited the parent's driver: %s", err.msg);
+        CHECK_MSG(!strstr(err.msg, "start"), "the worker did not start: %s", err.msg);
+        CHECK_MSG(err.msg[0] && !strchr(err.msg, '\n'), "reason must be one line: '%s'", err.msg);
     }
 
     /* The greeting comes through the exec'd program: a wrapper records how it was run and
@@ -526,9 +516,9 @@ static void test_worker_exec(void)
      * environment is the parent's) so the answer is the child's own one-line reason. */
     char self[4096], dir[] = "/tmp/fa_worker_exec_XXXXXX", wrap[4200], mark[4200], mute[4200];
     ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
-    CHECK(k > 0, "readlink /proc/self/exe: %s", strerror(errno));
+    CHECK_MSG(k > 0, "readlink /proc/self/exe: %s", strerror(errno));
     if (k <= 0 || !mkdtemp(dir)) {
-        CHECK(0, "no temporary directory: %s", strerror(errno));
+        CHECK_MSG(0, "no temporary directory: %s", strerror(errno));
         fa_compiler_free(c);
         return;
     }
@@ -536,9 +526,9 @@ static void test_worker_exec(void)
     snprintf(mark, sizeof mark, "%s/argv", dir);
     char body[9000];
     snprintf(body, sizeof body, "echo \"$@\" > '%s'\nexec '%s' \"$@\"\n", mark, self);
-    CHECK(write_script(wrap, sizeof wrap, dir, "wrap.sh", body) == 0, "cannot write %s", wrap);
-    CHECK(write_script(mute, sizeof mute, dir, "mute.sh", "exit 0\n") == 0, "cannot write %s",
-          mute);
+    CHECK_MSG(write_script(wrap, sizeof wrap, dir, "wrap.sh", body) == 0, "cannot write %s", wrap);
+    CHECK_MSG(write_script(mute, sizeof mute, dir, "mute.sh", "exit 0\n") == 0, "cannot write %s",
+              mute);
 
     setenv("FA_TUNE_LIBCUDA", "/nonexistent/libcuda.so.1", 1);
     setenv("FA_TUNE_WORKER_EXE", wrap, 1);
@@ -546,9 +536,9 @@ static void test_worker_exec(void)
     w = NULL;
     st = fa_worker_start(0, &o, &w, &err);
     printf("through %s: %s: %s\n", wrap, fa_status_str(st), err.msg);
-    CHECK(st == FA_NO_DEVICE && strstr(err.msg, "no CUDA driver") &&
-              strstr(err.msg, "/nonexistent/libcuda.so.1") && !strchr(err.msg, '\n'),
-          "the exec'd child's no-driver reason: %s: '%s'", fa_status_str(st), err.msg);
+    CHECK_MSG(st == FA_NO_DEVICE && strstr(err.msg, "no CUDA driver") &&
+                  strstr(err.msg, "/nonexistent/libcuda.so.1") && !strchr(err.msg, '\n'),
+              "the exec'd child's no-driver reason: %s: '%s'", fa_status_str(st), err.msg);
     char args[512] = "";
     FILE *f = fopen(mark, "r");
     if (f) {
@@ -557,8 +547,8 @@ static void test_worker_exec(void)
         fclose(f);
     }
     printf("the worker ran as: %s", args[0] ? args : "(nothing recorded)\n");
-    CHECK(!strncmp(args, "--fa-tune-worker ", 17), "the wrapper was not exec'd as the worker: '%s'",
-          args);
+    CHECK_MSG(!strncmp(args, "--fa-tune-worker ", 17),
+              "the wrapper was not exec'd as the worker: '%s'", args);
     fa_worker_stop(w); /* NULL unless a device appeared, which the check above reported */
 
     /* Without the override, the default (this binary) gives the same answer. */
@@ -566,8 +556,8 @@ static void test_worker_exec(void)
     fa_err_clear(&err);
     w = NULL;
     st = fa_worker_start(0, &o, &w, &err);
-    CHECK(st == FA_NO_DEVICE && strstr(err.msg, "no CUDA driver"),
-          "default executable, no driver: %s: '%s'", fa_status_str(st), err.msg);
+    CHECK_MSG(st == FA_NO_DEVICE && strstr(err.msg, "no CUDA driver"),
+              "default executable, no driver: %s: '%s'", fa_status_str(st), err.msg);
     fa_worker_stop(w);
     unsetenv("FA_TUNE_LIBCUDA");
 
@@ -579,8 +569,8 @@ static void test_worker_exec(void)
     printf("FA_TUNE_WORKER_EXE=/nonexistent: %s: %s\n", fa_status_str(st), err.msg);
     char want[256];
     snprintf(want, sizeof want, "cannot start the GPU worker '/nonexistent': %s", strerror(ENOENT));
-    CHECK(st == FA_ERROR && !strcmp(err.msg, want), "%s: '%s', want '%s'", fa_status_str(st),
-          err.msg, want);
+    CHECK_MSG(st == FA_ERROR && !strcmp(err.msg, want), "%s: '%s', want '%s'", fa_status_str(st),
+              err.msg, want);
     fa_worker_stop(w);
 
     setenv("FA_TUNE_WORKER_EXE", mute, 1);
@@ -588,9 +578,9 @@ static void test_worker_exec(void)
     w = NULL;
     st = fa_worker_start(0, &o, &w, &err);
     printf("FA_TUNE_WORKER_EXE=%s: %s: %s\n", mute, fa_status_str(st), err.msg);
-    CHECK(st == FA_ERROR && strstr(err.msg, "fa_worker_main_hook") && strstr(err.msg, mute) &&
-              !strchr(err.msg, '\n'),
-          "a program without the hook: %s: '%s'", fa_status_str(st), err.msg);
+    CHECK_MSG(st == FA_ERROR && strstr(err.msg, "fa_worker_main_hook") && strstr(err.msg, mute) &&
+                  !strchr(err.msg, '\n'),
+              "a program without the hook: %s: '%s'", fa_status_str(st), err.msg);
     fa_worker_stop(w);
     unsetenv("FA_TUNE_WORKER_EXE");
 
@@ -600,15 +590,16 @@ static void test_worker_exec(void)
     char a0[] = "test", a1[] = "worker", flag[] = "--fa-tune-worker", bad[] = "x", one[] = "1",
          zero[] = "0", pid[24], fdarg[24];
     char *plain[] = {a0, a1, NULL}, *none[] = {a0, NULL}, *short_[] = {a0, flag, bad, NULL};
-    CHECK(fa_worker_main_hook(2, plain) == -1, "'test worker' is not a worker invocation");
-    CHECK(fa_worker_main_hook(1, none) == -1, "no arguments is not a worker invocation");
-    CHECK(fa_worker_main_hook(3, short_) == 2, "a malformed worker invocation is exit status 2");
+    CHECK_MSG(fa_worker_main_hook(2, plain) == -1, "'test worker' is not a worker invocation");
+    CHECK_MSG(fa_worker_main_hook(1, none) == -1, "no arguments is not a worker invocation");
+    CHECK_MSG(fa_worker_main_hook(3, short_) == 2,
+              "a malformed worker invocation is exit status 2");
     snprintf(pid, sizeof pid, "%ld", (long)getppid());
     int pfd[2];
     if (pipe(pfd) == 0) {
         snprintf(fdarg, sizeof fdarg, "%d", pfd[1]);
         char *notsock[] = {a0, flag, fdarg, zero, zero, pid, one, NULL};
-        CHECK(fa_worker_main_hook(7, notsock) == 2, "a pipe is not a worker's socket");
+        CHECK_MSG(fa_worker_main_hook(7, notsock) == 2, "a pipe is not a worker's socket");
         close(pfd[0]);
         close(pfd[1]);
     }
@@ -616,11 +607,11 @@ static void test_worker_exec(void)
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
         snprintf(fdarg, sizeof fdarg, "%d", sv[1]);
         char *other[] = {a0, flag, fdarg, zero, zero, pid, zero, NULL}; /* abi 0: no build's */
-        CHECK(fa_worker_main_hook(7, other) == 2, "another build's worker is exit status 2");
+        CHECK_MSG(fa_worker_main_hook(7, other) == 2, "another build's worker is exit status 2");
         unsigned char hdr[16];
         ssize_t got = read(sv[0], hdr, sizeof hdr);
-        CHECK(got == (ssize_t)sizeof hdr, "another build's worker says so before exiting (%zd)",
-              got);
+        CHECK_MSG(got == (ssize_t)sizeof hdr, "another build's worker says so before exiting (%zd)",
+                  got);
         close(sv[0]); /* the hook closed sv[1] */
     }
 
@@ -657,6 +648,6 @@ int main(int argc, char **argv)
                         "reference|layout|stats|compile|driver|worker|worker_exec\n");
         return 2;
     }
-    printf("%s: %d failure(s)\n", t, failures);
-    return failures ? 1 : 0;
+    printf("%s: %d failure(s)\n", t, fa_check_failures);
+    return fa_check_failures ? 1 : 0;
 }

@@ -24,24 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define FA_CHECK_COUNT
+#include "fa_check.h"
 #include "fa_cpu_reference.h"
 #include "fa_runner.h"
 #include "fa_test_kernels.h"
 #include "fa_worker.h"
 
 #define SKIP 77
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            printf("FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);                                 \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 static fa_problem problem(fa_dtype t, int d, int causal, int varlen, int b, int hq, int hk, int sq,
                           int sk, fa_layout layout)
@@ -119,7 +109,7 @@ static void compare_to_cpu(const char *name, const fa_problem *p, const fa_runne
     fa_fwd_params a;
     fa_tensors_params(t, p, (uintptr_t)dm->q, (uintptr_t)dm->k, (uintptr_t)dm->v, (uintptr_t)o,
                       (uintptr_t)lse, (uintptr_t)t->cu_q, (uintptr_t)t->cu_k, &a);
-    CHECK(fa_cpu_reference(&a, p->causal, &err) == FA_OK, "%s", err.msg);
+    CHECK_MSG(fa_cpu_reference(&a, p->causal, &err) == FA_OK, "%s", err.msg);
     double o_err = 0, l_err = 0, e_err = 0, ref_max = 0;
     int64_t bad_inf = 0, empty_rows = 0, worst = -1;
     for (int64_t i = 0; i < t->q_elems; i++) {
@@ -143,16 +133,16 @@ static void compare_to_cpu(const char *name, const fa_problem *p, const fa_runne
     printf("  %-44s GPU fp32 vs CPU: max|dO| %.2e (|O| <= %.2f) max|dLSE| %.2e; rows with no "
            "key %lld; eager vs CPU max|dO| %.2e\n",
            name, o_err, ref_max, l_err, (long long)empty_rows, e_err);
-    CHECK(o_err <= 2e-5 * (1 + ref_max),
-          "%s: O differs by %.3g at element %lld (GPU %.7g, CPU "
-          "%.7g)",
-          name, o_err, (long long)worst, worst >= 0 ? dm->o_ref[worst] : 0,
-          worst >= 0 ? o[worst] : 0);
-    CHECK(l_err <= 1e-4, "%s: LSE differs by %.3g", name, l_err);
-    CHECK(bad_inf == 0, "%s: %lld rows disagree on -inf LSE", name, (long long)bad_inf);
+    CHECK_MSG(o_err <= 2e-5 * (1 + ref_max),
+              "%s: O differs by %.3g at element %lld (GPU %.7g, CPU "
+              "%.7g)",
+              name, o_err, (long long)worst, worst >= 0 ? dm->o_ref[worst] : 0,
+              worst >= 0 ? o[worst] : 0);
+    CHECK_MSG(l_err <= 1e-4, "%s: LSE differs by %.3g", name, l_err);
+    CHECK_MSG(bad_inf == 0, "%s: %lld rows disagree on -inf LSE", name, (long long)bad_inf);
     if (dm->o_eager)
-        CHECK(e_err <= 0.05 * (1 + ref_max), "%s: eager is %.3g off the CPU reference", name,
-              e_err);
+        CHECK_MSG(e_err <= 0.05 * (1 + ref_max), "%s: eager is %.3g off the CPU reference", name,
+                  e_err);
     free(o);
     free(lse);
 }
@@ -167,7 +157,7 @@ static int test_reference(void)
         printf("skipped: %s\n", err.msg);
         return SKIP;
     }
-    CHECK(st == FA_OK, "runner: %s", err.msg);
+    CHECK_MSG(st == FA_OK, "runner: %s", err.msg);
     if (st != FA_OK)
         return 1;
     const fa_device_info *dev = fa_runner_device(r);
@@ -201,12 +191,12 @@ static int test_reference(void)
             fa_compile_output out;
             memset(&out, 0, sizeof out);
             st = fa_harness_compile_helpers(c, p->dtype, p->head_dim, arch, &out, &err);
-            CHECK(st == FA_OK && out.status == FA_OK, "helpers: %s %s", err.msg,
-                  out.log ? out.log : "");
+            CHECK_MSG(st == FA_OK && out.status == FA_OK, "helpers: %s %s", err.msg,
+                      out.log ? out.log : "");
             if (st == FA_OK && out.status == FA_OK) {
                 st = fa_runner_load_helpers(r, p->dtype, p->head_dim, out.cubin, out.cubin_size,
                                             &err);
-                CHECK(st == FA_OK, "load helpers: %s", err.msg);
+                CHECK_MSG(st == FA_OK, "load helpers: %s", err.msg);
             }
             fa_compile_output_release(&out);
             if (st != FA_OK)
@@ -214,7 +204,7 @@ static int test_reference(void)
         }
         fa_runner_dump dm;
         st = fa_runner_dump_references(r, p, 1000 + i, 1, &dm, &err);
-        CHECK(st == FA_OK, "%s: %s", cases[i].name, err.msg);
+        CHECK_MSG(st == FA_OK, "%s: %s", cases[i].name, err.msg);
         if (st != FA_OK)
             continue;
         compare_to_cpu(cases[i].name, p, &dm);
@@ -222,7 +212,7 @@ static int test_reference(void)
     }
     fa_runner_free(r);
     fa_compiler_free(c);
-    return failures ? 1 : 0;
+    return fa_check_failures ? 1 : 0;
 }
 
 /* ---- eager --------------------------------------------------------------------------------- */
@@ -234,7 +224,7 @@ static int test_eager(void)
     fa_err err;
     fa_err_clear(&err);
     if (fa_worker_eager_unavailable(w)) {
-        CHECK(0, "eager baseline unavailable: %s", fa_worker_eager_unavailable(w));
+        CHECK_MSG(0, "eager baseline unavailable: %s", fa_worker_eager_unavailable(w));
         return 1;
     }
     struct {
@@ -272,7 +262,7 @@ static int test_eager(void)
         fa_measurement m;
         fa_harness_detail d;
         fa_status st = fa_worker_check_and_time(w, &job, &m, &d, &err);
-        CHECK(st == FA_OK, "%s: %s", cases[i].name, err.msg);
+        CHECK_MSG(st == FA_OK, "%s: %s", cases[i].name, err.msg);
         if (st != FA_OK)
             continue;
         print_m(cases[i].name, &m, &d);
@@ -281,19 +271,20 @@ static int test_eager(void)
                "", m.tflops, m.eager_peak_extra_bytes / 1048576.0,
                d.eager_tracked_bytes / 1048576.0, d.eager_measured_bytes / 1048576.0,
                d.eager_heads_per_chunk);
-        CHECK(m.status == FA_OK, "%s: %s: %s", cases[i].name, fa_status_str(m.status), m.message);
-        CHECK(m.unwritten == 0 && m.nonfinite == 0, "%s: unwritten %lld nonfinite %lld",
-              cases[i].name, (long long)m.unwritten, (long long)m.nonfinite);
-        CHECK(m.rel_l2_err <= fa_harness_eager_tolerance(cases[i].p.dtype), "%s: rel L2 %.3g",
-              cases[i].name, m.rel_l2_err);
-        CHECK(m.median_ms > 0 && m.reps >= 3 && m.tflops > 0, "%s: timing %.4f ms %d reps",
-              cases[i].name, m.median_ms, m.reps);
-        CHECK(m.eager_peak_extra_bytes >= d.eager_tracked_bytes, "%s: memory below tracked",
-              cases[i].name);
+        CHECK_MSG(m.status == FA_OK, "%s: %s: %s", cases[i].name, fa_status_str(m.status),
+                  m.message);
+        CHECK_MSG(m.unwritten == 0 && m.nonfinite == 0, "%s: unwritten %lld nonfinite %lld",
+                  cases[i].name, (long long)m.unwritten, (long long)m.nonfinite);
+        CHECK_MSG(m.rel_l2_err <= fa_harness_eager_tolerance(cases[i].p.dtype), "%s: rel L2 %.3g",
+                  cases[i].name, m.rel_l2_err);
+        CHECK_MSG(m.median_ms > 0 && m.reps >= 3 && m.tflops > 0, "%s: timing %.4f ms %d reps",
+                  cases[i].name, m.median_ms, m.reps);
+        CHECK_MSG(m.eager_peak_extra_bytes >= d.eager_tracked_bytes, "%s: memory below tracked",
+                  cases[i].name);
     }
     fa_worker_stop(w);
     fa_compiler_free(c);
-    return failures ? 1 : 0;
+    return fa_check_failures ? 1 : 0;
 }
 
 /* ---- planted kernels ------------------------------------------------------------------------ */
@@ -349,7 +340,7 @@ static fa_measurement run(fa_worker *w, const fa_job *job, const char *what)
     fa_measurement m;
     fa_harness_detail d;
     fa_status st = fa_worker_check_and_time(w, job, &m, &d, &err);
-    CHECK(st == FA_OK, "%s: harness failed: %s", what, err.msg);
+    CHECK_MSG(st == FA_OK, "%s: harness failed: %s", what, err.msg);
     if (st != FA_OK)
         fa_measurement_init(&m), m.status = st;
     print_m(what, &m, &d);
@@ -373,36 +364,36 @@ static int test_poison(void)
         planted_compile(c, w, &probs[i], &k);
         fa_job job = planted_job(&k, "fa_test_good", FA_JOB_CHECK | FA_JOB_TIME);
         fa_measurement m = run(w, &job, "correct kernel");
-        CHECK(m.status == FA_OK, "correct kernel: %s: %s", fa_status_str(m.status), m.message);
+        CHECK_MSG(m.status == FA_OK, "correct kernel: %s: %s", fa_status_str(m.status), m.message);
         /* Informational: fp32 accumulation should beat eager's bf16 S and P, but the
          * criterion (2x eager + 1e-5) is what the status above already enforced. */
         printf("  fp32-accumulating kernel vs eager max error: %.3g vs %.3g\n", m.max_abs_err,
                m.eager_max_abs_err);
-        CHECK(m.median_ms > 0 && m.peak_extra_bytes > 0, "timed %.4f ms, %lld extra bytes",
-              m.median_ms, (long long)m.peak_extra_bytes);
+        CHECK_MSG(m.median_ms > 0 && m.peak_extra_bytes > 0, "timed %.4f ms, %lld extra bytes",
+                  m.median_ms, (long long)m.peak_extra_bytes);
 
         job = planted_job(&k, "fa_test_skip_tile", FA_JOB_CHECK | FA_JOB_TIME);
         m = run(w, &job, "skips a tile");
-        CHECK(m.status == FA_MISMATCH && m.unwritten > 0,
-              "a skipped tile must be a mismatch with unwritten elements: %s, %lld unwritten",
-              fa_status_str(m.status), (long long)m.unwritten);
-        CHECK(m.median_ms < 0, "a mismatching kernel must not be timed");
+        CHECK_MSG(m.status == FA_MISMATCH && m.unwritten > 0,
+                  "a skipped tile must be a mismatch with unwritten elements: %s, %lld unwritten",
+                  fa_status_str(m.status), (long long)m.unwritten);
+        CHECK_MSG(m.median_ms < 0, "a mismatching kernel must not be timed");
 
         job = planted_job(&k, "fa_test_nan", FA_JOB_CHECK);
         m = run(w, &job, "writes a NaN");
-        CHECK(m.status == FA_MISMATCH && m.nonfinite >= 1, "NaN: %s, %lld nonfinite",
-              fa_status_str(m.status), (long long)m.nonfinite);
+        CHECK_MSG(m.status == FA_MISMATCH && m.nonfinite >= 1, "NaN: %s, %lld nonfinite",
+                  fa_status_str(m.status), (long long)m.nonfinite);
 
         job = planted_job(&k, "fa_test_wrong", FA_JOB_CHECK);
         m = run(w, &job, "scale 5% off");
-        CHECK(m.status == FA_MISMATCH && m.unwritten == 0 && m.nonfinite == 0,
-              "a wrong but complete output must fail on the error figures: %s",
-              fa_status_str(m.status));
+        CHECK_MSG(m.status == FA_MISMATCH && m.unwritten == 0 && m.nonfinite == 0,
+                  "a wrong but complete output must fail on the error figures: %s",
+                  fa_status_str(m.status));
         fa_compile_output_release(&k.out);
     }
     fa_worker_stop(w);
     fa_compiler_free(c);
-    return failures ? 1 : 0;
+    return fa_check_failures ? 1 : 0;
 }
 
 static int test_fault(void)
@@ -415,34 +406,34 @@ static int test_fault(void)
 
     fa_job good = planted_job(&k, "fa_test_good", FA_JOB_CHECK | FA_JOB_TIME);
     fa_measurement m = run(w, &good, "correct kernel");
-    CHECK(m.status == FA_OK, "before faults: %s: %s", fa_status_str(m.status), m.message);
+    CHECK_MSG(m.status == FA_OK, "before faults: %s: %s", fa_status_str(m.status), m.message);
 
     fa_job bad = planted_job(&k, "fa_test_fault", FA_JOB_CHECK | FA_JOB_TIME);
     bad.check_seed = 0xfeedull;
     m = run(w, &bad, "illegal address");
-    CHECK(m.status == FA_FAULT, "illegal address must be a fault: %s: %s", fa_status_str(m.status),
-          m.message);
-    CHECK(strstr(m.message, "ILLEGAL_ADDRESS") || strstr(m.message, "illegal"),
-          "the reason should name the illegal address: '%s'", m.message);
-    CHECK(m.check_seed == 0xfeedull, "the seed of a faulting job is kept");
+    CHECK_MSG(m.status == FA_FAULT, "illegal address must be a fault: %s: %s",
+              fa_status_str(m.status), m.message);
+    CHECK_MSG(strstr(m.message, "ILLEGAL_ADDRESS") || strstr(m.message, "illegal"),
+              "the reason should name the illegal address: '%s'", m.message);
+    CHECK_MSG(m.check_seed == 0xfeedull, "the seed of a faulting job is kept");
 
     m = run(w, &good, "next job, restarted worker");
-    CHECK(m.status == FA_OK, "after a fault: %s: %s", fa_status_str(m.status), m.message);
-    CHECK(fa_worker_restarts(w) == 1, "restarts %d, want 1", fa_worker_restarts(w));
+    CHECK_MSG(m.status == FA_OK, "after a fault: %s: %s", fa_status_str(m.status), m.message);
+    CHECK_MSG(fa_worker_restarts(w) == 1, "restarts %d, want 1", fa_worker_restarts(w));
 
     fa_job hang = planted_job(&k, "fa_test_hang", FA_JOB_TIME);
     m = run(w, &hang, "hangs (20 s watchdog)");
-    CHECK(m.status == FA_FAULT && strstr(m.message, "no answer"), "hang: %s: %s",
-          fa_status_str(m.status), m.message);
+    CHECK_MSG(m.status == FA_FAULT && strstr(m.message, "no answer"), "hang: %s: %s",
+              fa_status_str(m.status), m.message);
 
     m = run(w, &good, "next job after the hang");
-    CHECK(m.status == FA_OK, "after a hang: %s: %s", fa_status_str(m.status), m.message);
-    CHECK(fa_worker_restarts(w) == 2, "restarts %d, want 2", fa_worker_restarts(w));
+    CHECK_MSG(m.status == FA_OK, "after a hang: %s: %s", fa_status_str(m.status), m.message);
+    CHECK_MSG(fa_worker_restarts(w) == 2, "restarts %d, want 2", fa_worker_restarts(w));
 
     fa_compile_output_release(&k.out);
     fa_worker_stop(w);
     fa_compiler_free(c);
-    return failures ? 1 : 0;
+    return fa_check_failures ? 1 : 0;
 }
 
 static int test_retime(void)
@@ -459,24 +450,24 @@ static int test_retime(void)
                       planted_job(&k, "fa_test_good", FA_JOB_TIME)};
     fa_measurement ms[3];
     fa_status st = fa_worker_retime_interleaved(w, jobs, 2, ms, &err);
-    CHECK(st == FA_OK, "retime: %s", err.msg);
+    CHECK_MSG(st == FA_OK, "retime: %s", err.msg);
     print_m("interleaved good", &ms[0], NULL);
     print_m("interleaved fault (alone 2nd)", &ms[1], NULL);
-    CHECK(ms[0].status == FA_OK && ms[0].median_ms > 0, "good finalist: %s: %s",
-          fa_status_str(ms[0].status), ms[0].message);
-    CHECK(ms[1].status == FA_FAULT, "faulting finalist: %s", fa_status_str(ms[1].status));
+    CHECK_MSG(ms[0].status == FA_OK && ms[0].median_ms > 0, "good finalist: %s: %s",
+              fa_status_str(ms[0].status), ms[0].message);
+    CHECK_MSG(ms[1].status == FA_FAULT, "faulting finalist: %s", fa_status_str(ms[1].status));
 
     st = fa_worker_retime_interleaved(w, jobs, 3, ms, &err);
-    CHECK(st == FA_OK, "retime: %s", err.msg);
+    CHECK_MSG(st == FA_OK, "retime: %s", err.msg);
     for (int i = 0; i < 3; i++)
         print_m(i == 1 ? "interleaved fault" : "interleaved good", &ms[i], NULL);
-    CHECK(ms[0].status == FA_OK && ms[2].status == FA_OK, "good finalists: %s / %s",
-          fa_status_str(ms[0].status), fa_status_str(ms[2].status));
-    CHECK(ms[1].status == FA_FAULT, "faulting finalist: %s", fa_status_str(ms[1].status));
+    CHECK_MSG(ms[0].status == FA_OK && ms[2].status == FA_OK, "good finalists: %s / %s",
+              fa_status_str(ms[0].status), fa_status_str(ms[2].status));
+    CHECK_MSG(ms[1].status == FA_FAULT, "faulting finalist: %s", fa_status_str(ms[1].status));
     /* Two launches of one kernel, interleaved, should agree closely. */
     if (ms[0].median_ms > 0 && ms[2].median_ms > 0)
-        CHECK(fabs(ms[0].median_ms / ms[2].median_ms - 1) < 0.10,
-              "the same kernel twice: %.4f vs %.4f ms", ms[0].median_ms, ms[2].median_ms);
+        CHECK_MSG(fabs(ms[0].median_ms / ms[2].median_ms - 1) < 0.10,
+                  "the same kernel twice: %.4f vs %.4f ms", ms[0].median_ms, ms[2].median_ms);
     /* Racing inside the group: the slow kernel stops after 3 rounds, its median scaled to the
      * fastest's final one by their ratio in those rounds. */
     fa_job race[3] = {planted_job(&k, "fa_test_good", FA_JOB_TIME),
@@ -484,21 +475,22 @@ static int test_retime(void)
                       planted_job(&k, "fa_test_good", FA_JOB_TIME)};
     race[0].timing.interleave_margin = 1.05;
     st = fa_worker_retime_interleaved(w, race, 3, ms, &err);
-    CHECK(st == FA_OK, "retime: %s", err.msg);
+    CHECK_MSG(st == FA_OK, "retime: %s", err.msg);
     for (int i = 0; i < 3; i++)
         print_m(i == 1 ? "raced slow" : "raced good", &ms[i], NULL);
-    CHECK(ms[1].status == FA_OK && ms[1].raced && ms[1].reps == 3, "slow: raced %d, %d reps",
-          ms[1].raced, ms[1].reps);
-    CHECK(!ms[0].raced && !ms[2].raced && ms[0].reps >= 5 && ms[2].reps >= 5,
-          "good: raced %d/%d, %d/%d reps", ms[0].raced, ms[2].raced, ms[0].reps, ms[2].reps);
+    CHECK_MSG(ms[1].status == FA_OK && ms[1].raced && ms[1].reps == 3, "slow: raced %d, %d reps",
+              ms[1].raced, ms[1].reps);
+    CHECK_MSG(!ms[0].raced && !ms[2].raced && ms[0].reps >= 5 && ms[2].reps >= 5,
+              "good: raced %d/%d, %d/%d reps", ms[0].raced, ms[2].raced, ms[0].reps, ms[2].reps);
     if (ms[0].median_ms > 0 && ms[1].median_ms > 0)
-        CHECK(ms[1].median_ms > 1.6 * ms[0].median_ms && ms[1].median_ms < 2.5 * ms[0].median_ms,
-              "slow %.4f ms vs good %.4f ms", ms[1].median_ms, ms[0].median_ms);
+        CHECK_MSG(ms[1].median_ms > 1.6 * ms[0].median_ms &&
+                      ms[1].median_ms < 2.5 * ms[0].median_ms,
+                  "slow %.4f ms vs good %.4f ms", ms[1].median_ms, ms[0].median_ms);
     printf("restarts: %d\n", fa_worker_restarts(w));
     fa_compile_output_release(&k.out);
     fa_worker_stop(w);
     fa_compiler_free(c);
-    return failures ? 1 : 0;
+    return fa_check_failures ? 1 : 0;
 }
 
 static int test_timing(void)
@@ -511,9 +503,9 @@ static int test_timing(void)
     fa_job job = planted_job(&k, "fa_test_good", FA_JOB_CHECK | FA_JOB_TIME | FA_JOB_EAGER_TIME);
     fa_timing_opts_default(&job.timing);
     fa_measurement m = run(w, &job, "checked and timed");
-    CHECK(m.status == FA_OK, "%s: %s", fa_status_str(m.status), m.message);
-    CHECK(m.reps >= 10 && m.cv < 0.2, "reps %d, cv %.3f", m.reps, m.cv);
-    CHECK(m.eager_median_ms > 0, "eager timed: %.4f ms", m.eager_median_ms);
+    CHECK_MSG(m.status == FA_OK, "%s: %s", fa_status_str(m.status), m.message);
+    CHECK_MSG(m.reps >= 10 && m.cv < 0.2, "reps %d, cv %.3f", m.reps, m.cv);
+    CHECK_MSG(m.eager_median_ms > 0, "eager timed: %.4f ms", m.eager_median_ms);
     job.what = FA_JOB_TIME;
     double med[10];
     for (int i = 0; i < 10; i++) {
@@ -524,29 +516,29 @@ static int test_timing(void)
     fa_stats_compute(med, 10, &s);
     printf("ten timings of one kernel: median %.4f ms, CV of the medians %.2f%%\n", s.median_ms,
            100 * s.cv);
-    CHECK(s.cv < 0.03, "CV of the medians %.2f%% (the bench's target is 1%%)", 100 * s.cv);
+    CHECK_MSG(s.cv < 0.03, "CV of the medians %.2f%% (the bench's target is 1%%)", 100 * s.cv);
 
     fa_measurement a = run(w, &job, "shared inputs 1"), b = run(w, &job, "shared inputs 2");
-    CHECK(a.check_seed == b.check_seed, "timing-only jobs of one problem: seeds %llx, %llx",
-          (unsigned long long)a.check_seed, (unsigned long long)b.check_seed);
+    CHECK_MSG(a.check_seed == b.check_seed, "timing-only jobs of one problem: seeds %llx, %llx",
+              (unsigned long long)a.check_seed, (unsigned long long)b.check_seed);
     job.what = FA_JOB_CHECK | FA_JOB_TIME;
     fa_measurement c1 = run(w, &job, "checked: fresh inputs");
-    CHECK(c1.status == FA_OK && c1.check_seed != a.check_seed, "%s, seed %llx",
-          fa_status_str(c1.status), (unsigned long long)c1.check_seed);
+    CHECK_MSG(c1.status == FA_OK && c1.check_seed != a.check_seed, "%s, seed %llx",
+              fa_status_str(c1.status), (unsigned long long)c1.check_seed);
 
     job.what = FA_JOB_TIME;
     job.timing.abandon_ms = 0.5 * s.median_ms;
     m = run(w, &job, "raced (bound 0.5x)");
-    CHECK(m.status == FA_OK && m.raced && m.reps <= 3 && !strncmp(m.message, "raced out", 9),
-          "raced %d after %d reps: %s", m.raced, m.reps, m.message);
+    CHECK_MSG(m.status == FA_OK && m.raced && m.reps <= 3 && !strncmp(m.message, "raced out", 9),
+              "raced %d after %d reps: %s", m.raced, m.reps, m.message);
     job.timing.abandon_ms = 3 * s.median_ms;
     m = run(w, &job, "not raced (bound 3x)");
-    CHECK(m.status == FA_OK && !m.raced && m.reps >= 10 && !m.message[0],
-          "raced %d after %d reps: %s", m.raced, m.reps, m.message);
+    CHECK_MSG(m.status == FA_OK && !m.raced && m.reps >= 10 && !m.message[0],
+              "raced %d after %d reps: %s", m.raced, m.reps, m.message);
     fa_compile_output_release(&k.out);
     fa_worker_stop(w);
     fa_compiler_free(c);
-    return failures ? 1 : 0;
+    return fa_check_failures ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -574,6 +566,6 @@ int main(int argc, char **argv)
         return 2;
     }
     if (rc != SKIP)
-        printf("%s: %d failure(s)\n", t, failures);
+        printf("%s: %d failure(s)\n", t, fa_check_failures);
     return rc;
 }

@@ -11,17 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define FA_CHECK_COUNT
+#include "fa_check.h"
+
 #include "fa_report_data.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static void test_time(void)
 {
@@ -178,9 +171,9 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", dir);
-    if (failures)
-        fprintf(stderr, "%d checks failed\n", failures);
+    if (fa_check_failures)
+        fprintf(stderr, "%d checks failed\n", fa_check_failures);
     else
         printf("report unit tests ok\n");
-    return failures ? 1 : 0;
+    return fa_check_failures ? 1 : 0;
 }
