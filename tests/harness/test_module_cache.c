@@ -1,0 +1,132 @@
+/*
+ * This file implements the CPU test of the worker's module cache (harness/fa_module_cache.c)
+ * against a stub driver table that counts loads and unloads:
+ *   - the same cubin bytes and kernel name hit; other bytes or another name load anew, even
+ *     at the same address (the key is the content, not the pointer);
+ *   - a full cache evicts the least recently used unpinned module and unloads it;
+ *   - a pinned module (in use by the current job) is never evicted, and with every slot
+ *     pinned the lookup fails rather than unload one in use;
+ *   - a load failure and a missing kernel leave nothing cached (the module unloaded);
+ *   - clear unloads every module, forget unloads none (a lost context).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#define FA_CHECK_COUNT
+#include "fa_check.h"
+#include "fa_module_cache.h"
+
+static int loads, unloads, live;
+static CUresult load_result = CUDA_SUCCESS;
+
+static CUresult CUDAAPI stub_load(CUmodule *m, const void *image)
+{
+    (void)image;
+    if (load_result != CUDA_SUCCESS)
+        return load_result;
+    loads++;
+    live++;
+    *m = (CUmodule)(size_t)loads;
+    return CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI stub_unload(CUmodule m)
+{
+    (void)m;
+    unloads++;
+    live--;
+    return CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI stub_get_function(CUfunction *f, CUmodule m, const char *name)
+{
+    if (!strcmp(name, "missing"))
+        return CUDA_ERROR_NOT_FOUND;
+    *f = (CUfunction)m;
+    return CUDA_SUCCESS;
+}
+
+static fa_module_entry *get(fa_module_cache *c, const fa_cuda *cu, const void *cubin, size_t n,
+                            const char *sym, CUresult *r)
+{
+    fa_module_entry *e = NULL;
+    fa_module_cache_get(c, cu, cubin, n, sym, &e, r);
+    return e;
+}
+
+int main(void)
+{
+    fa_cuda cu;
+    memset(&cu, 0, sizeof cu);
+    cu.cuModuleLoadData = stub_load;
+    cu.cuModuleUnload = stub_unload;
+    cu.cuModuleGetFunction = stub_get_function;
+    static fa_module_cache c; /* large: not on the stack */
+    CUresult r;
+
+    /* hits by content and name */
+    char a[64] = "cubin A", b[64] = "cubin B";
+    fa_module_entry *ea = get(&c, &cu, a, sizeof a, "k", &r);
+    CHECK(ea && r == CUDA_SUCCESS && loads == 1 && ea->pinned);
+    fa_module_cache_unpin_all(&c);
+    CHECK(get(&c, &cu, a, sizeof a, "k", &r) == ea && loads == 1 && c.hits == 1);
+    CHECK(get(&c, &cu, a, sizeof a, "other", &r) != ea && loads == 2); /* another kernel */
+    memcpy(a, "cubin a", 8); /* same address, new bytes: a new module */
+    CHECK(get(&c, &cu, a, sizeof a, "k", &r) != ea && loads == 3);
+    CHECK(get(&c, &cu, b, sizeof b, "k", &r) && loads == 4);
+    fa_module_cache_unpin_all(&c);
+
+    /* a full cache evicts the least recently used, unloading it */
+    char img[FA_MODULE_CACHE_SLOTS + 8][16];
+    for (int i = 0; i < FA_MODULE_CACHE_SLOTS + 8; i++)
+        snprintf(img[i], sizeof img[i], "image %d", i);
+    fa_module_cache_clear(&c, &cu);
+    CHECK(live == 0);
+    loads = unloads = 0;
+    for (int i = 0; i < FA_MODULE_CACHE_SLOTS; i++) {
+        get(&c, &cu, img[i], sizeof img[i], "k", &r);
+        fa_module_cache_unpin_all(&c);
+    }
+    CHECK(loads == FA_MODULE_CACHE_SLOTS && unloads == 0);
+    get(&c, &cu, img[0], sizeof img[0], "k", &r); /* image 0 used again: image 1 is now LRU */
+    fa_module_cache_unpin_all(&c);
+    get(&c, &cu, img[FA_MODULE_CACHE_SLOTS], sizeof img[0], "k", &r);
+    fa_module_cache_unpin_all(&c);
+    CHECK(unloads == 1 && live == FA_MODULE_CACHE_SLOTS);
+    int before = loads;
+    get(&c, &cu, img[0], sizeof img[0], "k", &r); /* still cached */
+    CHECK(loads == before);
+    get(&c, &cu, img[1], sizeof img[1], "k", &r); /* evicted: loads again */
+    CHECK(loads == before + 1);
+    fa_module_cache_unpin_all(&c);
+
+    /* pinned modules are never evicted; all pinned: the lookup fails, nothing unloaded */
+    fa_module_cache_clear(&c, &cu);
+    loads = unloads = 0;
+    for (int i = 0; i < FA_MODULE_CACHE_SLOTS; i++)
+        CHECK(get(&c, &cu, img[i], sizeof img[i], "k", &r) != NULL);
+    CHECK(get(&c, &cu, img[FA_MODULE_CACHE_SLOTS], sizeof img[0], "k", &r) == NULL &&
+          r != CUDA_SUCCESS && unloads == 0);
+    fa_module_cache_unpin_all(&c);
+
+    /* failures cache nothing */
+    fa_module_cache_clear(&c, &cu);
+    loads = unloads = 0;
+    load_result = CUDA_ERROR_INVALID_IMAGE;
+    CHECK(get(&c, &cu, a, sizeof a, "k", &r) == NULL && r == CUDA_ERROR_INVALID_IMAGE);
+    load_result = CUDA_SUCCESS;
+    CHECK(get(&c, &cu, a, sizeof a, "missing", &r) == NULL && r == CUDA_ERROR_NOT_FOUND);
+    CHECK(live == 0); /* the module whose kernel was missing was unloaded */
+    CHECK(get(&c, &cu, a, sizeof a, "k", &r) != NULL && loads == 2);
+    fa_module_cache_unpin_all(&c);
+
+    /* forget: after a lost context nothing may be unloaded */
+    int u = unloads;
+    fa_module_cache_forget(&c);
+    CHECK(unloads == u);
+    CHECK(get(&c, &cu, a, sizeof a, "k", &r) != NULL && loads == 3); /* empty again */
+    fa_module_cache_clear(&c, &cu);
+
+    printf("module cache: %d failure(s)\n", fa_check_failures);
+    return fa_check_failures ? 1 : 0;
+}
