@@ -295,3 +295,24 @@ uint16_t fa_float_to_half(float f, fa_dtype t)
         h++;
     return (uint16_t)(sign | h);
 }
+
+void fa_retime_resolve_raced(int n, const int *raced, const int *ref, const double *ratio,
+                             double *ms)
+{
+    unsigned char done[FA_RETIME_MAX];
+    if (n > FA_RETIME_MAX)
+        n = FA_RETIME_MAX;
+    for (int i = 0; i < n; i++)
+        done[i] = !raced[i];
+    /* A reference was unraced when it was taken, so every chain ends at an unraced job; each
+     * pass settles at least one more link. */
+    for (int pass = 0; pass < n; pass++)
+        for (int i = 0; i < n; i++) {
+            const int r = ref[i];
+            if (done[i] || r < 0 || r >= n || r == i || !done[r])
+                continue;
+            if (ms[r] > 0)
+                ms[i] = ratio[i] * ms[r];
+            done[i] = 1;
+        }
+}

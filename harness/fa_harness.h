@@ -92,6 +92,13 @@ typedef struct fa_time_stats {
 /* Compute the statistics of n samples (n >= 1; x is not modified). */
 void fa_stats_compute(const double *x, int n, fa_time_stats *st);
 
+/* Medians of an interleaved group whose racing stopped some jobs early (fa_runner_retime).
+ * ms[i] holds job i's own median (-1: none). A raced job's (raced[i]) becomes ratio[i] x the
+ * final median of ref[i], the fastest job when i was raced -- itself resolved first if it was
+ * raced later. A raced job whose reference has no median keeps its own. n <= FA_RETIME_MAX. */
+void fa_retime_resolve_raced(int n, const int *raced, const int *ref, const double *ratio,
+                             double *ms);
+
 /* ---- jobs ------------------------------------------------------------------------------ */
 
 /* Most jobs one interleaved re-timing takes (fa_worker_retime_interleaved). */

@@ -397,22 +397,19 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
     double final_ms[FA_RETIME_MAX];
     for (int i = 0; i < n; i++) {
         final_ms[i] = -1;
-        if (active[i] && !raced[i] && nx[i] > 0) {
+        if (active[i] && nx[i] > 0) {
             fa_time_stats s;
             fa_stats_compute(x[i], nx[i], &s);
             final_ms[i] = s.median_ms;
         }
     }
-    for (int pass = 0; pass < n; pass++) /* refs form chains in racing order: n passes resolve */
-        for (int i = 0; i < n; i++)
-            if (active[i] && raced[i] && final_ms[ref[i]] > 0)
-                final_ms[i] = ratio[i] * final_ms[ref[i]];
+    fa_retime_resolve_raced(n, raced, ref, ratio, final_ms);
     for (int i = 0; i < n; i++) {
         if (active[i] && !r->poisoned) {
             fa_time_stats s;
             fa_stats_compute(x[i], nx[i], &s);
             if (raced[i] && final_ms[i] > 0)
-                s.median_ms = final_ms[i];
+                s.median_ms = final_ms[i]; /* scaled to the fastest (above) */
             rn_fill_timing(&ms[i], &s, flops);
             ms[i].peak_extra_bytes = b->t.lse_elems * 4; /* tracked: the LSE (no delta taken) */
             ms[i].raced = raced[i];

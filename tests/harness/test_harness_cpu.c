@@ -4,7 +4,8 @@
  *              (fully masked rows) and seqlen_q < seqlen_k, varlen boundaries, GQA mapping,
  *              BSHD and BHSD giving the same answer
  *   layout     strides, sizes and varlen lengths of fa_tensors; FLOPs
- *   stats      timing statistics; host 16-bit conversions
+ *   stats      timing statistics; an interleaved group's raced jobs resolved along chains
+ *              of references; host 16-bit conversions
  *   compile    the helper module and the GPU tests' planted kernels compile (NVRTC, sm_80 and
  *              sm_90) -- device code checked without a device
  *   driver     libcuda is loaded at run time: a missing or stub library is FA_NO_DEVICE with a
@@ -320,6 +321,19 @@ static void test_stats(void)
     double one = 7;
     fa_stats_compute(&one, 1, &s);
     CHECK_MSG(isinf(s.rse) && s.median_ms == 7, "one sample must not look converged");
+
+    /* Interleaved racing: job 0 is the leader (2.0 ms over all rounds); job 1 was raced at
+     * 1.5x job 2, which was later raced at 1.1x job 0; job 3 at 1.2x job 0; job 4 at 1.3x
+     * job 5, which was lost to a fault (no median), so job 4 keeps its own. Own medians of
+     * raced jobs are their early, faster rounds -- never what is stored otherwise. */
+    int raced[6] = {0, 1, 1, 1, 1, 0}, ref[6] = {-1, 2, 0, 0, 5, -1};
+    double ratio[6] = {0, 1.5, 1.1, 1.2, 1.3, 0}, ms[6] = {2.0, 2.5, 2.1, 2.2, 9.0, -1};
+    fa_retime_resolve_raced(6, raced, ref, ratio, ms);
+    near("leader", ms[0], 2.0, 0);
+    near("raced against a job raced later", ms[1], 1.5 * 1.1 * 2.0, 1e-12);
+    near("raced against the leader", ms[2], 1.1 * 2.0, 1e-12);
+    near("raced against the leader (2)", ms[3], 1.2 * 2.0, 1e-12);
+    near("reference lost: own median", ms[4], 9.0, 0);
 
     struct {
         float f;
