@@ -13,12 +13,12 @@
  *      -- batch 2): a variant that is wrong never wins. Then it is timed on every problem of
  *      the class (resume skips pairs the database already holds for this device and source
  *      hash, unless --force). Every result is written to the database as it is measured.
- *   4. Per problem the best few (--finalists, and every variant within 10% of the best, at
- *      most 16) are re-timed interleaved (A B C A B C ...), racing each other, so clock
- *      drift -- separate timings move by a few percent over a sweep -- cannot pick the
- *      winner.
+ *   4. Per problem (exhaustive, random) the best few (--finalists, and every variant within
+ *      10% of the best, at most 16) are re-timed interleaved (A B C A B C ...), racing each
+ *      other, so clock drift -- separate timings move by a few percent over a sweep --
+ *      cannot pick the winner.
  * Strategies:
- *   exhaustive  every legal variant, full timing
+ *   exhaustive  every legal variant on every problem (racing cuts the losers short)
  *   random      a seeded random order of the variants, stopped by --budget
  *   halving     successive halving. Rung 0: every checked variant timed briefly (3 reps) on
  *               its class's shortest and longest problem; these quick times only rank
