@@ -38,6 +38,11 @@ expect 1 "cannot read shapes file" -- --arch sm80 --headdim 64 --shapes "$tmp/mi
 printf '512 1024\n2048 two\n' >"$tmp/lens.txt"
 expect 2 "lens.txt:2: 'two' is not a sequence length" -- --arch sm80 --headdim 64 --seqlens-file "$tmp/lens.txt"
 expect 1 "cannot read seqlens file" -- --arch sm80 --headdim 64 --seqlens-file "$tmp/missing.txt"
+printf '# lengths\n300 700, 900\n' >"$tmp/good_lens.txt"
+expect 0 "varlen lengths from .*good_lens.txt: 3 sequences, 300..900 tokens" -- --arch sm80 \
+    --headdim 64 --dtype fp16 --causal 0 --varlen 1 --gqa 1 --seqlens 1k --compile-only \
+    --seqlens-file "$tmp/good_lens.txt" --variant fwd_sm80_hd64_fp16_varlen_m64n64w4s1 \
+    --db "$tmp/lens.db" --cache-dir "$tmp/cache"
 expect 2 "--race '1.01': expected a margin" -- --arch sm80 --headdim 64 --race 1.01
 # No GPU here (or --compile-only): the compile-only sweep runs and says so.
 expect 0 "timing needs a GPU of arch sm80" -- --arch sm80 --headdim 64 --dtype fp16 --causal 0 \
