@@ -212,17 +212,22 @@ fa_status fa_runner_new(int ordinal, const fa_runner_opts *opts, fa_runner **out
     return FA_OK;
 }
 
+void rn_release_kept(fa_runner *r)
+{
+    if (r->poisoned || !r->cu || !r->ctx_retained)
+        fa_module_cache_forget(&r->modules);
+    else
+        fa_module_cache_clear(&r->modules, r->cu);
+    rn_inputs_free_all(r);
+    rn_eager_scratch_release(r);
+}
+
 void fa_runner_free(fa_runner *r)
 {
     if (!r)
         return;
-    if (r->poisoned)
-        fa_module_cache_forget(&r->modules);
-    rn_inputs_free_all(r);
-    if (r->cu && r->ctx_retained)
-        rn_eager_scratch_release(r);
+    rn_release_kept(r);
     if (r->cu && r->ctx_retained) {
-        fa_module_cache_clear(&r->modules, r->cu);
         for (int t = 0; t < 2; t++)
             for (int i = 0; i < 8; i++)
                 if (r->helpers[t][i].loaded)
@@ -400,6 +405,22 @@ void rn_fail(fa_measurement *m, fa_status st, const fa_err *e)
 }
 
 /* FlashAttention's criterion (fa_harness.h); the first failing figure names the reason. */
+/* The figures of a check (O's and LSE's comparisons) into the measurement and the detail. */
+static void store_errors(fa_measurement *m, fa_harness_detail *d, const cmp_result *o,
+                         const cmp_result *lse)
+{
+    m->max_abs_err = o->max_abs;
+    m->rel_l2_err = o->rel_l2;
+    m->lse_max_err = lse->max_abs;
+    m->nonfinite = o->nonfinite + lse->nonfinite;
+    m->unwritten = o->poison + lse->poison;
+    d->o_unwritten = o->poison;
+    d->lse_unwritten = lse->poison;
+    d->o_nonfinite = o->nonfinite;
+    d->lse_nonfinite = lse->nonfinite;
+    d->lse_mask_errors = lse->mask;
+}
+
 static void apply_criterion(fa_measurement *m, const cmp_result *co, const cmp_result *cl,
                             double eager_lse_err)
 {
@@ -616,16 +637,7 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
                 rn_fail(m, st, &e);
                 goto done;
             }
-            m->max_abs_err = co.max_abs;
-            m->rel_l2_err = co.rel_l2;
-            m->lse_max_err = cl.max_abs;
-            m->nonfinite = co.nonfinite + cl.nonfinite;
-            m->unwritten = co.poison + cl.poison;
-            d->o_unwritten = co.poison;
-            d->lse_unwritten = cl.poison;
-            d->o_nonfinite = co.nonfinite;
-            d->lse_nonfinite = cl.nonfinite;
-            d->lse_mask_errors = cl.mask;
+            store_errors(m, d, &co, &cl);
             apply_criterion(m, &co, &cl, d->eager_lse_max_err);
         }
         d->check_ms = 1e3 * (fa_now_s() - t_check);
@@ -652,16 +664,7 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
         }
     } else if (want_check) {
         /* Eager-only: the figures describe the eager baseline itself. */
-        m->max_abs_err = eo.max_abs;
-        m->rel_l2_err = eo.rel_l2;
-        m->lse_max_err = el.max_abs;
-        m->nonfinite = eo.nonfinite + el.nonfinite;
-        m->unwritten = eo.poison + el.poison;
-        d->o_unwritten = eo.poison;
-        d->lse_unwritten = el.poison;
-        d->o_nonfinite = eo.nonfinite;
-        d->lse_nonfinite = el.nonfinite;
-        d->lse_mask_errors = el.mask;
+        store_errors(m, d, &eo, &el);
         apply_eager_sanity(m, p->dtype, &eo, &el);
         d->check_ms = 1e3 * (fa_now_s() - t_check);
     }
@@ -697,9 +700,7 @@ done:
     } else {
         if (own.have_t)
             fa_tensors_release(&own.t); /* device memory goes with the context */
-        fa_module_cache_forget(&r->modules);
-        rn_inputs_free_all(r);
-        rn_eager_scratch_release(r);
+        rn_release_kept(r);
     }
     return FA_OK;
 }

@@ -118,20 +118,10 @@ static void inputs_drop(fa_runner *r, cached_inputs *c)
     memset(c, 0, sizeof *c);
 }
 
-void rn_inputs_free_all(fa_runner *r)
+/* Evict least recently used entries other than keep (may be NULL) until the cache holds at
+ * most budget bytes. */
+static void inputs_trim(fa_runner *r, const cached_inputs *keep, int64_t budget)
 {
-    for (int i = 0; r->inputs && i < FA_INPUT_CACHE_SLOTS; i++)
-        if (r->inputs[i].used)
-            inputs_drop(r, &r->inputs[i]);
-    free(r->inputs);
-    r->inputs = NULL;
-}
-
-/* Evict least recently used entries other than keep until the cache holds at most budget
- * bytes (a quarter of the device: the timed kernels need the rest). */
-static void inputs_trim(fa_runner *r, const cached_inputs *keep)
-{
-    const int64_t budget = r->info.total_mem > 0 ? r->info.total_mem / 4 : (int64_t)1 << 30;
     for (;;) {
         int64_t total = 0;
         cached_inputs *lru = NULL;
@@ -147,6 +137,15 @@ static void inputs_trim(fa_runner *r, const cached_inputs *keep)
             return;
         inputs_drop(r, lru);
     }
+}
+
+void rn_inputs_free_all(fa_runner *r)
+{
+    if (!r->inputs)
+        return;
+    inputs_trim(r, NULL, 0);
+    free(r->inputs);
+    r->inputs = NULL;
 }
 
 /* The shared inputs of problem p (filled from seed on first use; *used_seed is the seed they
@@ -175,9 +174,7 @@ fa_status rn_inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_probl
     if (st == FA_UNSUPPORTED) { /* out of memory: give back everything cached, try once more */
         rn_bufs_release(r, &slot->b);
         rn_eager_scratch_release(r);
-        for (int i = 0; i < FA_INPUT_CACHE_SLOTS; i++)
-            if (r->inputs[i].used)
-                inputs_drop(r, &r->inputs[i]);
+        inputs_trim(r, NULL, 0);
         st = rn_bufs_alloc(r, p, &slot->b, 0, 0, err);
     }
     if (st == FA_OK)
@@ -194,7 +191,8 @@ fa_status rn_inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_probl
     slot->seed = seed;
     slot->bytes = 2 * (slot->b.t.q_elems + slot->b.t.k_elems) * 2;
     slot->tick = ++r->input_tick;
-    inputs_trim(r, slot);
+    /* A quarter of the device at most: the timed kernels need the rest. */
+    inputs_trim(r, slot, r->info.total_mem > 0 ? r->info.total_mem / 4 : (int64_t)1 << 30);
     *out = &slot->b;
     *used_seed = seed;
     return FA_OK;

@@ -156,6 +156,10 @@ fa_status rn_launch(fa_runner *r, CUfunction f, unsigned gx, unsigned gy, unsign
                     unsigned threads, unsigned smem, void **args, const char *what, fa_err *err);
 fa_status rn_launch_1d(fa_runner *r, CUfunction f, int64_t n, void **args, const char *what,
                        fa_err *err);
+/* Give back what the runner keeps across jobs -- loaded variants, shared inputs, the eager S
+ * and P. After a fault poisoned the context only host memory is freed: the device side went
+ * with the context. */
+void rn_release_kept(fa_runner *r);
 void rn_resolve_timing(const fa_job *job, fa_timing_opts *o);
 fa_status rn_sync_stream(fa_runner *r, fa_err *err);
 

@@ -431,9 +431,7 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
         rn_dfree(r, &lse);
         r->last_busy_s = fa_now_s();
     } else {
-        fa_module_cache_forget(&r->modules);
-        rn_inputs_free_all(r);
-        rn_eager_scratch_release(r);
+        rn_release_kept(r);
     }
     return FA_OK;
 }
