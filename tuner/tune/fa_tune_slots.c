@@ -101,22 +101,22 @@ void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_st
 }
 
 /* Racing: the bound a timing on problem pi must stay under to be timed fully. */
-static void race_bound(engine *e, int pi, fa_job *job)
+/* Racing: the bound a timing on problem pi must stay under, from best[] (e->best_ms, or
+ * halving's rung-0 e->quick_best). */
+static void race_bound(engine *e, const double *best, int pi, fa_job *job)
 {
     pthread_mutex_lock(&e->mu);
-    double best = e->best_ms[pi];
+    double b = best[pi];
     pthread_mutex_unlock(&e->mu);
-    job->timing.abandon_ms = e->o->race_margin > 0 && best > 0 ? best * e->o->race_margin : 0;
+    job->timing.abandon_ms = e->o->race_margin > 0 && b > 0 ? b * e->o->race_margin : 0;
 }
 
-/* After a stored timing (caller holds e->mu): a new best bounds later timings. */
-static void race_update_locked(engine *e, int pi, const fa_measurement *m)
+/* After a timing (caller holds e->mu): a new best, never a raced one, bounds later timings. */
+static void race_lower_locked(double *best, int pi, const fa_measurement *m)
 {
-    if (m->raced)
-        e->st->raced++;
-    else if (m->status == FA_OK && m->median_ms > 0 &&
-             (e->best_ms[pi] < 0 || m->median_ms < e->best_ms[pi]))
-        e->best_ms[pi] = m->median_ms;
+    if (!m->raced && m->status == FA_OK && m->median_ms > 0 &&
+        (best[pi] < 0 || m->median_ms < best[pi]))
+        best[pi] = m->median_ms;
 }
 
 static void job_for(engine *e, const cand *c, const fa_problem *p, unsigned what, fa_job *job)
@@ -187,10 +187,7 @@ static void rung0(engine *e, int slot, int ci)
         const int pi = k->probs[i];
         job_for(e, c, &e->o->problems[pi], FA_JOB_TIME, &job);
         job.timing = e->quick;
-        pthread_mutex_lock(&e->mu); /* racing: a quick time past the bound ranks last anyway */
-        if (e->o->race_margin > 0 && e->quick_best[pi] > 0)
-            job.timing.abandon_ms = e->quick_best[pi] * e->o->race_margin;
-        pthread_mutex_unlock(&e->mu);
+        race_bound(e, e->quick_best, pi, &job); /* a quick time past it ranks last anyway */
         fa_status st = run_job(e, slot, &job, &m, &err);
         if (st != FA_OK) {
             en_fail(e, st, &err);
@@ -198,9 +195,7 @@ static void rung0(engine *e, int slot, int ci)
         }
         pthread_mutex_lock(&e->mu);
         c->quick[i] = m.status == FA_OK ? m.median_ms : -1;
-        if (m.status == FA_OK && !m.raced &&
-            (e->quick_best[pi] < 0 || m.median_ms < e->quick_best[pi]))
-            e->quick_best[pi] = m.median_ms;
+        race_lower_locked(e->quick_best, pi, &m);
         if (m.status == FA_FAULT) { /* a fault is a result: stored, and the variant is out */
             e->st->faults++;
             m.build = c->out.build;
@@ -258,7 +253,7 @@ static void do_variant(engine *e, int slot, int ci)
             continue;
         int pi = k->probs[i];
         job_for(e, c, &e->o->problems[pi], FA_JOB_TIME, &job);
-        race_bound(e, pi, &job);
+        race_bound(e, e->best_ms, pi, &job);
         st = run_job(e, slot, &job, &m, &err);
         if (st != FA_OK) {
             en_fail(e, st, &err);
@@ -269,7 +264,8 @@ static void do_variant(engine *e, int slot, int ci)
             pthread_cond_wait(&e->cv, &e->mu); /* another slot is timing its eager baseline */
         m.build = c->out.build;
         record_locked(e, &c->v, pi, &m);
-        race_update_locked(e, pi, &m);
+        race_lower_locked(e->best_ms, pi, &m);
+        e->st->raced += m.raced;
         c->todo[i] = 0;
         c->ms[i] = m.status == FA_OK ? m.median_ms : -1;
         c->peak[i] = m.peak_extra_bytes;
