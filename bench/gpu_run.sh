@@ -36,6 +36,18 @@ DB=$OUTDIR/fa-tune.db
 export FA_TUNE_CACHE_DIR=${FA_TUNE_CACHE_DIR:-$ROOT/.fa-cache}
 J=$(nproc)
 log() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
+# run_tune NAME TAIL ARGS...: fa-tune ARGS into NAME.txt / NAME.log under the output folder;
+# print its exit code, wall time and the last TAIL lines of its summary (its log on failure).
+run_tune() {
+    local name=$1 n=$2 t0 rc
+    shift 2
+    t0=$(date +%s.%N)
+    "$FA" "$@" >"$OUTDIR/$name.txt" 2>"$OUTDIR/$name.log"
+    rc=$?
+    echo "rc $rc, wall $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
+    tail -"$n" "$OUTDIR/$name.txt"
+    [ $rc = 0 ] || tail -5 "$OUTDIR/$name.log"
+}
 
 for stage in "$@"; do
     IFS=: read -r what a b c <<<"$stage"
@@ -73,14 +85,9 @@ for stage in "$@"; do
         log "tune hd$hd $strategy $c"
         n_tune=$((${n_tune:-0} + 1))
         name="tune${n_tune}_hd${hd}_$strategy"
-        t0=$(date +%s.%N)
         # shellcheck disable=SC2086
-        "$FA" --arch sm90 --headdim "$hd" --dtype bf16 --varlen 0 --gqa 1 --causal all \
-            --strategy "$strategy" --db "$DB" $c >"$OUTDIR/$name.txt" 2>"$OUTDIR/$name.log"
-        rc=$?
-        echo "rc $rc, wall $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
-        tail -6 "$OUTDIR/$name.txt"
-        [ $rc = 0 ] || tail -5 "$OUTDIR/$name.log"
+        run_tune "$name" 6 --arch sm90 --headdim "$hd" --dtype bf16 --varlen 0 --gqa 1 \
+            --causal all --strategy "$strategy" --db "$DB" $c
         ;;
     sweep) # sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA] -- the full default problem set
         hd=${a:-128}
@@ -88,14 +95,9 @@ for stage in "$@"; do
         cache=$ROOT/.fa-cache-sweep
         [ "$temp" = cold ] && rm -rf "$cache"
         log "sweep hd$hd $strategy $name ($temp cache) $extra"
-        t0=$(date +%s.%N)
         # shellcheck disable=SC2086
-        FA_TUNE_CACHE_DIR=$cache "$FA" --arch sm90 --headdim "$hd" --strategy "$strategy" \
-            --db "$OUTDIR/$name.db" $extra >"$OUTDIR/$name.txt" 2>"$OUTDIR/$name.log"
-        rc=$?
-        echo "rc $rc, wall $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
-        tail -4 "$OUTDIR/$name.txt"
-        [ $rc = 0 ] || tail -5 "$OUTDIR/$name.log"
+        FA_TUNE_CACHE_DIR=$cache run_tune "$name" 4 --arch sm90 --headdim "$hd" \
+            --strategy "$strategy" --db "$OUTDIR/$name.db" $extra
         ;;
     recheck) # recheck:HD:EXH:OTHER -- both runs' winners re-timed side by side, then compared
         hd=${a:-128}
