@@ -243,7 +243,7 @@ void fa_db_rollback(fa_db *db)
 
 /* ---- opening ------------------------------------------------------------------------------- */
 
-static int exec_int(sqlite3 *h, const char *sql, int *out)
+int fa_db_exec_int(sqlite3 *h, const char *sql, int *out)
 {
     sqlite3_stmt *s = NULL;
     int rc = sqlite3_prepare_v2(h, sql, -1, &s, NULL);
@@ -264,9 +264,9 @@ static fa_status probe(fa_db *db, int *sqlite_rc, fa_err *err)
     fa_status st = FA_OK;
     sqlite3_stmt *s = NULL;
     int objects = 0, version = 0;
-    int rc = exec_int(db->h, "SELECT count(*) FROM sqlite_schema", &objects);
+    int rc = fa_db_exec_int(db->h, "SELECT count(*) FROM sqlite_schema", &objects);
     if (rc == SQLITE_OK)
-        rc = exec_int(db->h, "PRAGMA user_version", &version);
+        rc = fa_db_exec_int(db->h, "PRAGMA user_version", &version);
     *sqlite_rc = rc;
     if (rc != SQLITE_OK) {
         st = FA_DB_FAIL(db, rc, "cannot open", err);

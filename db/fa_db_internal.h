@@ -92,6 +92,10 @@ unsigned char *fa_db_snapshot(fa_db *db, sqlite3_int64 *size);
 /* Apply migrations from the database's user_version up to FA_DB_SCHEMA_VERSION in one
  * transaction (fa_db_schema.c). The caller has checked the version is not newer. */
 fa_status fa_db_migrate(fa_db *db, fa_err *err);
+
+/* Run a query whose first row's first column is an integer (a count, a PRAGMA) into *out.
+ * An SQLite result code: SQLITE_OK, or the error. */
+int fa_db_exec_int(sqlite3 *h, const char *sql, int *out);
 /* Number of migrations (== FA_DB_SCHEMA_VERSION) and the SQL of migration i (0-based: it
  * takes a database from version i to i + 1). */
 int fa_db_migration_count(void);

@@ -227,22 +227,6 @@ const char *fa_db_migration_sql(int i)
     return i >= 0 && i < fa_db_migration_count() ? migrations[i] : NULL;
 }
 
-/* Read PRAGMA user_version. */
-static int read_version(sqlite3 *h, int *version)
-{
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &s, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-            *version = sqlite3_column_int(s, 0);
-            rc = SQLITE_OK;
-        }
-    }
-    sqlite3_finalize(s);
-    return rc;
-}
-
 fa_status fa_db_migrate(fa_db *db, fa_err *err)
 {
     fa_status st = FA_OK;
@@ -255,7 +239,8 @@ fa_status fa_db_migrate(fa_db *db, fa_err *err)
         goto cleanup;
     in_tx = 1;
     /* Read again under the write lock: another process may have migrated meanwhile. */
-    FA_DB_CHECK(db, read_version(db->h, &version), "cannot read the schema version", err);
+    FA_DB_CHECK(db, fa_db_exec_int(db->h, "PRAGMA user_version", &version),
+                "cannot read the schema version", err);
     if (version > FA_DB_SCHEMA_VERSION) {
         st = FA_ERR(err, FA_DB,
                     "'%s' has schema version %d, newer than this fa-tune understands (%d): "
