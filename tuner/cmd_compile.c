@@ -350,12 +350,7 @@ int cmd_compile(int argc, char **argv)
         rc = fa_cli_fail(cmd, &err);
         goto cleanup;
     }
-    if (jobs <= 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        jobs = cores > 0 ? (int)cores : 1;
-    }
-    if (jobs > n)
-        jobs = n > 0 ? n : 1;
+    jobs = fa_sweep_threads(jobs, n); /* printed, so resolved here as the sweep will */
     rows = calloc((size_t)(n > 0 ? n : 1), sizeof *rows);
     if (!rows) {
         rc = FA_EXIT_FAIL;

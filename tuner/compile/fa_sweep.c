@@ -13,6 +13,18 @@ int fa_compile_spills(const fa_build_info *b)
     return b->spill_stores > 0 || b->spill_loads > 0;
 }
 
+int fa_sweep_threads(int jobs, int n)
+{
+    if (jobs <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        jobs = cores > 0 ? (int)cores : 1;
+    }
+    /* No more threads than variants: idle threads would only cost their stacks. */
+    if (jobs > n)
+        jobs = n > 0 ? n : 1;
+    return jobs;
+}
+
 fa_status fa_compile_sweep(fa_compiler *c, const fa_arch *arch, const fa_variant *variants, int n,
                            int jobs, fa_sweep_fn fn, void *ctx, fa_sweep_summary *sum, fa_err *err)
 {
@@ -26,13 +38,7 @@ fa_status fa_compile_sweep(fa_compiler *c, const fa_arch *arch, const fa_variant
         st = FA_ERR(err, FA_INVALID, "compile sweep needs a compiler, an arch and variants");
         goto cleanup;
     }
-    /* No more threads than variants: idle threads would only cost their stacks. */
-    if (jobs <= 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        jobs = cores > 0 ? (int)cores : 1;
-    }
-    if (jobs > n)
-        jobs = n > 0 ? n : 1;
+    jobs = fa_sweep_threads(jobs, n);
     if ((st = fa_compile_pool_new(c, jobs, &pool, err)) != FA_OK)
         goto cleanup;
     for (int i = 0; i < n; i++)

@@ -38,6 +38,10 @@ typedef struct fa_sweep_summary {
 /* Does a build spill registers (spill stores or loads > 0)? */
 int fa_compile_spills(const fa_build_info *b);
 
+/* The threads a sweep of n variants uses when asked for jobs (<= 0: all cores): never more
+ * than the variants. */
+int fa_sweep_threads(int jobs, int n);
+
 /* Compile variants[0..n) for arch on `jobs` threads (<= 0: all cores), calling fn (may be
  * NULL) once per variant in completion order from the calling thread. Compile errors and
  * unsupported variants are results. Returns non-OK if the engine fails on a variant (err
