@@ -34,6 +34,7 @@ BUILD=$ROOT/build-gpu
 FA=$BUILD/fa-tune
 DB=$OUTDIR/fa-tune.db
 export FA_TUNE_CACHE_DIR=${FA_TUNE_CACHE_DIR:-$ROOT/.fa-cache}
+export FA_PROFILE=${FA_PROFILE:-1} # each worker's time by phase, in the run's log
 J=$(nproc)
 log() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
 # run_tune NAME TAIL ARGS...: fa-tune ARGS into NAME.txt / NAME.log under the output folder;
@@ -46,6 +47,7 @@ run_tune() {
     rc=$?
     echo "rc $rc, wall $(python3 -c "print(round($(date +%s.%N) - $t0, 1))") s"
     tail -"$n" "$OUTDIR/$name.txt"
+    grep "fa-tune profile" "$OUTDIR/$name.log"
     [ $rc = 0 ] || tail -5 "$OUTDIR/$name.log"
 }
 

@@ -33,6 +33,7 @@ typedef struct fa_module_entry {
     unsigned long long tick; /* last use */
     unsigned smem_set;       /* dynamic shared memory already allowed on fn */
     int pinned;              /* in use by the current job: never evicted */
+    int launched;            /* has run to completion since loading: no first-launch costs left */
 } fa_module_entry;
 
 typedef struct fa_module_cache {

@@ -212,6 +212,33 @@ fa_status fa_runner_new(int ordinal, const fa_runner_opts *opts, fa_runner **out
     return FA_OK;
 }
 
+double rn_prof(fa_runner *r, int ph, double t0)
+{
+    const double now = fa_now_s();
+    r->prof_s[ph] += now - t0;
+    r->prof_n[ph]++;
+    return now;
+}
+
+/* FA_PROFILE=1: where this runner's time went, one line on stderr when it is freed. */
+static void print_profile(const fa_runner *r)
+{
+    static const char *names[RN_PROF_N] = {"inputs",      "reference",  "eager-check",
+                                           "load",        "check",      "warm-up",
+                                           "repetitions", "eager-time", "re-timing"};
+    const char *env = getenv("FA_PROFILE");
+    if (!env || !env[0] || !strcmp(env, "0"))
+        return;
+    double total = 0;
+    for (int i = 0; i < RN_PROF_N; i++)
+        total += r->prof_s[i];
+    fprintf(stderr, "fa-tune profile (device %d): %.1f s in jobs:", r->info.ordinal, total);
+    for (int i = 0; i < RN_PROF_N; i++)
+        if (r->prof_n[i] > 0)
+            fprintf(stderr, " %s %.1f s (%ld)", names[i], r->prof_s[i], r->prof_n[i]);
+    fputc('\n', stderr);
+}
+
 void rn_release_kept(fa_runner *r)
 {
     if (r->poisoned || !r->cu || !r->ctx_retained)
@@ -226,6 +253,7 @@ void fa_runner_free(fa_runner *r)
 {
     if (!r)
         return;
+    print_profile(r);
     rn_release_kept(r);
     if (r->cu && r->ctx_retained) {
         for (int t = 0; t < 2; t++)
@@ -550,18 +578,24 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
         rn_set_result(m, FA_UNSUPPORTED, "%s", r->eager_why);
         goto done;
     }
+    double t = t_check;
     if (shared_inputs) {
         st = rn_inputs_for_timing(r, h, p, seed, &b, &seed, &e);
     } else {
         st = rn_bufs_alloc(r, p, b, want_check, need_eager, &e);
         if (st == FA_OK)
             st = rn_fill_inputs(r, h, b, seed, &e);
+        if (st == FA_OK)
+            st = rn_sync_stream(r, &e);
     }
     m->check_seed = seed;
+    t = rn_prof(r, RN_PROF_INPUTS, t);
     if (st == FA_OK && want_check)
         st = rn_run_reference(r, h, b, p, &e);
     if (st == FA_OK)
         st = rn_sync_stream(r, &e);
+    if (want_check)
+        t = rn_prof(r, RN_PROF_REFERENCE, t);
     if (st != FA_OK) {
         rn_fail(m, st, &e);
         goto done;
@@ -599,11 +633,19 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
             d->eager_rel_l2_err = eo.rel_l2;
             d->eager_lse_max_err = el.max_abs;
         }
+        t = rn_prof(r, RN_PROF_EAGER_CHECK, t);
     }
 
     if (has_variant) {
-        if (rn_vkernel_load(r, job, &b->t, &vk, m) != FA_OK)
+        const fa_status ld = rn_vkernel_load(r, job, &b->t, &vk, m);
+        t = rn_prof(r, RN_PROF_LOAD, t);
+        if (ld != FA_OK)
             goto done;
+        /* A check launches once, untimed, and compares; so does a job that times nothing. A
+         * timing-only job goes straight to its repetitions: a standalone launch would only
+         * repeat the warm-up's work (about 23 s of GPU time on the full hd128 sweep), and the
+         * memory the kernel takes is measured around the repetitions instead. */
+        const int probe = want_check || !want_time;
         const int64_t before = free_bytes(r);
         st = rn_dalloc(r, &lse, (size_t)b->t.lse_elems * 4, "LSE", &e);
         if (st == FA_OK && want_check)
@@ -615,20 +657,23 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
             goto done;
         }
         fa_tensors_params(&b->t, p, b->q, b->k, b->v, b->o, lse, b->cu_q, b->cu_k, &a);
-        CUresult ce = rn_launch_variant(r, &vk, &a);
-        if (ce != CUDA_SUCCESS) {
-            rn_classify(r, ce, "launch", m);
-            goto done;
-        }
-        ce = r->cu->cuStreamSynchronize(r->stream);
-        if (ce != CUDA_SUCCESS) {
-            rn_classify(r, ce, "kernel", m);
-            goto done;
-        }
-        const int64_t after = free_bytes(r);
         d->flash_tracked_bytes = b->t.lse_elems * 4;
-        d->flash_measured_bytes = before >= 0 && after >= 0 ? before - after : -1;
-        m->peak_extra_bytes = pick_bytes(d->flash_tracked_bytes, d->flash_measured_bytes);
+        if (probe) {
+            CUresult ce = rn_launch_variant(r, &vk, &a);
+            if (ce != CUDA_SUCCESS) {
+                rn_classify(r, ce, "launch", m);
+                goto done;
+            }
+            ce = r->cu->cuStreamSynchronize(r->stream);
+            if (ce != CUDA_SUCCESS) {
+                rn_classify(r, ce, "kernel", m);
+                goto done;
+            }
+            vk.entry->launched = 1;
+            const int64_t after = free_bytes(r);
+            d->flash_measured_bytes = before >= 0 && after >= 0 ? before - after : -1;
+            m->peak_extra_bytes = pick_bytes(d->flash_tracked_bytes, d->flash_measured_bytes);
+        }
         if (want_check) {
             st = rn_compare(r, h->cmp_o, b->o, b->o_ref, b->t.q_elems, &co, &e);
             if (st == FA_OK)
@@ -641,10 +686,12 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
             apply_criterion(m, &co, &cl, d->eager_lse_max_err);
         }
         d->check_ms = 1e3 * (fa_now_s() - t_check);
+        t = rn_prof(r, RN_PROF_CHECK, t);
         if (m->status == FA_OK && want_time) {
             variant_rep c = {&vk, &a};
             int raced = 0;
-            st = rn_time_reps(r, h, rn_variant_rep_fn, &c, &topt, &ts, &raced, &e);
+            st = rn_time_reps(r, h, rn_variant_rep_fn, &c, &topt, vk.entry->launched, &ts, &raced,
+                              &e);
             if (st != FA_OK) {
                 /* The check passed, so a failure now is the kernel's (a race that struck
                  * later, say); whether the context survived decides if the worker restarts. */
@@ -652,6 +699,12 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
                     r->poisoned = 1;
                 rn_set_result(m, FA_FAULT, "while timing: %s", e.msg);
                 goto done;
+            }
+            vk.entry->launched = 1;
+            if (!probe) {
+                const int64_t after = free_bytes(r);
+                d->flash_measured_bytes = before >= 0 && after >= 0 ? before - after : -1;
+                m->peak_extra_bytes = pick_bytes(d->flash_tracked_bytes, d->flash_measured_bytes);
             }
             rn_fill_timing(m, &ts, d->flops);
             m->raced = raced;
@@ -661,6 +714,7 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
                               "(cannot win)",
                               ts.reps, ts.reps >= FA_ABANDON_REPS ? ts.median_ms : ts.min_ms,
                               topt.abandon_ms);
+            t = fa_now_s();
         }
     } else if (want_check) {
         /* Eager-only: the figures describe the eager baseline itself. */
@@ -674,7 +728,14 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
         fa_timing_opts eopt = topt;
         eopt.abandon_ms = 0; /* the baseline is never raced */
         int raced = 0;
-        st = rn_time_reps(r, h, rn_eager_rep_fn, &c, &eopt, &ts, &raced, &e);
+        /* rn_time_reps books warm-up and repetitions as a variant's: move them. */
+        const double pw = r->prof_s[RN_PROF_WARMUP], pr = r->prof_s[RN_PROF_REPS];
+        st = rn_time_reps(r, h, rn_eager_rep_fn, &c, &eopt, 0, &ts, &raced, &e);
+        r->prof_s[RN_PROF_EAGER_TIME] +=
+            r->prof_s[RN_PROF_WARMUP] - pw + r->prof_s[RN_PROF_REPS] - pr;
+        r->prof_s[RN_PROF_WARMUP] = pw;
+        r->prof_s[RN_PROF_REPS] = pr;
+        r->prof_n[RN_PROF_EAGER_TIME]++;
         if (st != FA_OK) {
             rn_fail(m, st, &e);
             goto done;

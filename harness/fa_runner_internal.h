@@ -62,6 +62,22 @@ typedef struct helper_mod {
     int ref_smem, ref_threads, ref_bm;
 } helper_mod;
 
+/* Where a runner's time goes, phase by phase (rn_prof). With FA_PROFILE set in the
+ * environment the totals are printed when the runner is freed: the tuning engine's wall time
+ * is mostly these, and they say which part of the protocol a change should attack. */
+enum rn_phase {
+    RN_PROF_INPUTS,      /* allocating and filling a job's inputs */
+    RN_PROF_REFERENCE,   /* the fp32 reference of a check */
+    RN_PROF_EAGER_CHECK, /* the eager run of a check and its comparisons */
+    RN_PROF_LOAD,        /* finding or loading the variant's module */
+    RN_PROF_CHECK,       /* the variant's checked launch and comparisons */
+    RN_PROF_WARMUP,      /* warm-up launches before timed repetitions */
+    RN_PROF_REPS,        /* timed repetitions, L2 flushes included */
+    RN_PROF_EAGER_TIME,  /* timing the eager baseline (its warm-up included) */
+    RN_PROF_RETIME,      /* interleaved re-timing of finalists */
+    RN_PROF_N
+};
+
 /* One device's runner (fa_runner.h). */
 struct fa_runner {
     fa_cuda *cu;
@@ -90,13 +106,19 @@ struct fa_runner {
     CUdeviceptr eager_s, eager_p; /* the eager baseline's S and P, kept across jobs: */
     size_t eager_cap;             /* allocating GiBs per job cost ~0.1 s (bytes each) */
     unsigned long long input_tick;
+    double prof_s[RN_PROF_N]; /* host seconds per phase of a job (rn_prof), for FA_PROFILE */
+    long prof_n[RN_PROF_N];
 };
 _Static_assert(FA_MODULE_CACHE_SLOTS > FA_RETIME_MAX, "a re-timing pins FA_RETIME_MAX modules");
 
 /* Racing (fa_timing_opts.abandon_ms): repetitions after which the median decides, and how far
- * above the bound a single repetition must be to decide alone. */
+ * above the bound a single repetition must be to decide alone. The bound already carries the
+ * engine's margin (1.2x the best so far), so one repetition past 1.05x the bound is 1.26x the
+ * best: a variant within the finalists' 10% band would need a repetition about 15% slower
+ * than its own median to be cut. (1.25 here cost 44 s of a full hd128 sweep's GPU time in
+ * three repetitions each for variants 1.2-1.5x the best.) */
 #define FA_ABANDON_REPS 3
-#define FA_ABANDON_ONE_REP 1.25
+#define FA_ABANDON_ONE_REP 1.05
 
 /* One repetition of the thing being timed, enqueued on the runner's stream. */
 typedef fa_status (*rep_fn)(fa_runner *r, void *ctx, fa_err *err);
@@ -127,7 +149,8 @@ typedef struct eager_plan {
 
 /* A variant ready to launch: its function and launch geometry for one problem. */
 typedef struct vkernel {
-    CUfunction fn; /* from the module cache: stays loaded after the job */
+    CUfunction fn;          /* from the module cache: stays loaded after the job */
+    fa_module_entry *entry; /* ...and its entry: has it been launched in this context yet? */
     unsigned gx, gy, gz, threads, smem;
 } vkernel;
 
@@ -145,6 +168,9 @@ typedef struct eager_rep {
 } eager_rep;
 
 /* ---- fa_runner.c ---------------------------------------------------------------------- */
+
+/* Adds the time since t0 to phase ph; returns now (the next phase's t0). */
+double rn_prof(fa_runner *r, int ph, double t0);
 
 fa_status rn_dalloc(fa_runner *r, CUdeviceptr *p, size_t bytes, const char *what, fa_err *err);
 void rn_dfree(fa_runner *r, CUdeviceptr *p);
@@ -197,7 +223,8 @@ void rn_classify(fa_runner *r, CUresult e, const char *when, fa_measurement *m);
 fa_status rn_eager_rep_fn(fa_runner *r, void *ctx, fa_err *err);
 CUresult rn_launch_variant(fa_runner *r, const vkernel *vk, fa_fwd_params *a);
 fa_status rn_time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *ctx,
-                       const fa_timing_opts *o, fa_time_stats *st_out, int *abandoned, fa_err *err);
+                       const fa_timing_opts *o, int fn_launched, fa_time_stats *st_out,
+                       int *abandoned, fa_err *err);
 fa_status rn_variant_rep_fn(fa_runner *r, void *ctx, fa_err *err);
 fa_status rn_vkernel_load(fa_runner *r, const fa_job *job, const fa_tensors *t, vkernel *vk,
                           fa_measurement *m);

@@ -290,10 +290,13 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     pthread_mutex_init(&e.mu, NULL);
     pthread_cond_init(&e.cv, NULL);
     e.sweep = o->timing;
-    if (e.sweep.max_reps <= 0) {
+    if (e.sweep.max_reps <= 0) { /* the sweep protocol (fa_tune.h) */
+        const int finals = o->strategy != FA_STRATEGY_HALVING && o->finalists > 0;
         fa_timing_opts_default(&e.sweep);
         e.sweep.warmup_reps = 1;
-        e.sweep.min_reps = 5;
+        e.sweep.min_reps = finals ? 3 : 5;
+        if (finals)
+            e.sweep.max_reps = 10;
     }
     fa_timing_opts_default(&e.quick);
     e.quick.warmup_reps = 1;

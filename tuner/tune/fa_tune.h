@@ -27,10 +27,13 @@
  *               interleaved in one group per problem and raced against each other (stored):
  *               this group is also the final. Variants eliminated in rung 0 leave only their
  *               check in the database, so a rerun revisits them.
- * Timing: the harness's protocol (fa_harness.h) with one warm-up launch and at least 5
- * repetitions, the 1% RSE rule deciding beyond: the variant already ran in its check and the
- * GPU is kept busy, so its clocks are up (after an idle gap the harness warms for 50 ms as
- * usual). Finalists are re-timed with the full default protocol (3 warm-ups, 10 reps).
+ * Timing: the harness's protocol (fa_harness.h) with one warm-up launch -- which the harness
+ * skips for a variant that already ran in this worker (its check) on a GPU kept busy -- and
+ * 3 to 10 repetitions, the 1% RSE rule stopping earlier. A separate timing only has to say
+ * whether a variant is a finalist (within 10% of the best), and clock drift moves separate
+ * timings by a few percent anyway; finalists, which decide the winner, are re-timed with the
+ * full default protocol (10 or more rounds up to the 1% RSE rule). With --finalists 0 the
+ * separate timings decide, so they get the full rule: at least 5 reps, up to 1000.
  * Racing: each separate timing gets the bound race_margin x the best median so far on its
  * problem (halving's rung 0: the best quick median); a variant past it after 1 to 3
  * repetitions is stored with those repetitions and a note, and cannot win
