@@ -12,8 +12,10 @@
 #   peers:64,128,256          bench/peers.py on the same grid, then imported into the DB
 #   sweep:128:halving:hv:warm the full default problem set (144 problems at hd128) into
 #                             hv.db; cold wipes the sweep's own kernel cache first
-#   recheck:128:ex:hv         both runs' winners re-timed side by side (recheck.db), then
-#                             bench/compare_strategies.py into strategies.md
+#   recheck:128:ex:hv         both runs' winners re-timed side by side (recheck_ex_hv.db),
+#                             then bench/compare_strategies.py into strategies_ex_hv.md; a
+#                             name that is no run of this call is a database path from the
+#                             root without .db (a run carried in from an earlier call)
 #   compare                   bench/compare.py: fa-tune's best vs FA2 and cuDNN per shape
 # --src DIR builds from DIR (e.g. a `git archive` of HEAD) instead of the working tree.
 # Everything lands in --out (default $OUT, else ./out): fa-tune.db, logs, peers.jsonl.
@@ -104,15 +106,20 @@ for stage in "$@"; do
     recheck) # recheck:HD:EXH:OTHER -- both runs' winners re-timed side by side, then compared
         hd=${a:-128}
         log "recheck $b vs $c"
-        vars=$(python3 "$ROOT/bench/compare_strategies.py" "$OUTDIR/$b.db" "$OUTDIR/$c.db" --winners)
+        # A run of this call (OUT/NAME.db), or a database carried in (PATH.db from the root).
+        dbx=$OUTDIR/$b.db dby=$OUTDIR/$(basename "$c").db
+        [ -f "$dbx" ] || dbx=$ROOT/$b.db
+        [ -f "$dby" ] || dby=$ROOT/$c.db
+        tag=$(basename "$b")_$(basename "$c")
+        vars=$(python3 "$ROOT/bench/compare_strategies.py" "$dbx" "$dby" --winners)
         echo "$(wc -w <<<"$vars") words of --variant arguments"
         # shellcheck disable=SC2086
         FA_TUNE_CACHE_DIR=$ROOT/.fa-cache-sweep "$FA" --arch sm90 --headdim "$hd" --race 0 \
-            --finalists 8 --db "$OUTDIR/recheck.db" $vars >"$OUTDIR/recheck.txt" \
-            2>"$OUTDIR/recheck.log" || tail -5 "$OUTDIR/recheck.log"
-        python3 "$ROOT/bench/compare_strategies.py" "$OUTDIR/$b.db" "$OUTDIR/$c.db" \
-            --retimed "$OUTDIR/recheck.db" >"$OUTDIR/strategies.md"
-        tail -1 "$OUTDIR/strategies.md"
+            --finalists 8 --db "$OUTDIR/recheck_$tag.db" $vars >"$OUTDIR/recheck_$tag.txt" \
+            2>"$OUTDIR/recheck_$tag.log" || tail -5 "$OUTDIR/recheck_$tag.log"
+        python3 "$ROOT/bench/compare_strategies.py" "$dbx" "$dby" \
+            --retimed "$OUTDIR/recheck_$tag.db" >"$OUTDIR/strategies_$tag.md"
+        tail -1 "$OUTDIR/strategies_$tag.md"
         ;;
     peers)
         log "peers ${a:-64,128,256}"
@@ -134,7 +141,7 @@ for stage in "$@"; do
         for db in "$OUTDIR"/*.db; do
             python3 -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('pragma wal_checkpoint(TRUNCATE)')" "$db"
         done
-        (cd "$OUTDIR" && tar czf logs.tgz --remove-files ./*.log ./*.txt 2>/dev/null)
+        (cd "$OUTDIR" && tar czf logs.tgz --remove-files ./*.log ./*.txt ./*.md 2>/dev/null)
         ls "$OUTDIR"
         ;;
     *)

@@ -375,24 +375,30 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
             x[i][nx[i]++] = t;
             vk[i].entry->launched = 1;
         }
-        if (topt.interleave_margin > 0) { /* race the jobs against this round's fastest */
+        if (topt.interleave_margin > 0) {
+            /* Race the jobs against the fastest over the rounds so far: from FA_ABANDON_REPS
+             * rounds past the margin, before that only past FA_ABANDON_ONE_REP x the margin
+             * (as a separate timing's first repetitions are judged). */
             double med[FA_RETIME_MAX];
             int bi = -1;
             for (int i = 0; i < n; i++) {
                 med[i] = -1;
-                if (!active[i] || raced[i] || nx[i] < FA_ABANDON_REPS)
+                if (!active[i] || raced[i] || nx[i] < 1)
                     continue;
                 fa_time_stats s;
                 fa_stats_compute(x[i], nx[i], &s);
                 med[i] = s.median_ms;
                 bi = bi < 0 || med[i] < med[bi] ? i : bi;
             }
-            for (int i = 0; i < n; i++)
-                if (med[i] > 0 && med[i] > topt.interleave_margin * med[bi]) {
+            for (int i = 0; i < n; i++) {
+                const double margin =
+                    topt.interleave_margin * (nx[i] >= FA_ABANDON_REPS ? 1.0 : FA_ABANDON_ONE_REP);
+                if (med[i] > 0 && med[i] > margin * med[bi]) {
                     raced[i] = 1;
                     ref[i] = bi;
                     ratio[i] = med[i] / med[bi];
                 }
+            }
         }
         int done = 1, fewest = cap;
         for (int i = 0; i < n; i++) {

@@ -22,7 +22,7 @@
  *   random      a seeded random order of the variants, stopped by --budget
  *   halving     successive halving. Rung 0: every checked variant timed briefly (3 reps) on
  *               its class's shortest and longest problem; these quick times only rank
- *               candidates and are never stored. Rung 1: the best eighth on either problem
+ *               candidates and are never stored. Rung 1: the best sixteenth on either problem
  *               (at least --finalists) timed on every problem of the class, all of them
  *               interleaved in one group per problem and raced against each other (stored):
  *               this group is also the final. Variants eliminated in rung 0 leave only their
@@ -32,13 +32,15 @@
  * 3 to 10 repetitions, the 1% RSE rule stopping earlier. A separate timing only has to say
  * whether a variant is a finalist (within 10% of the best), and clock drift moves separate
  * timings by a few percent anyway; finalists, which decide the winner, are re-timed with the
- * full default protocol (10 or more rounds up to the 1% RSE rule). With --finalists 0 the
+ * default protocol from 5 rounds up to the 1% RSE rule. The eager baseline: one warm-up
+ * launch, 3 to 10 repetitions under the 1% RSE rule. With --finalists 0 the
  * separate timings decide, so they get the full rule: at least 5 reps, up to 1000.
  * Racing: each separate timing gets the bound race_margin x the best median so far on its
  * problem (halving's rung 0: the best quick median); a variant past it after 1 to 3
  * repetitions is stored with those repetitions and a note, and cannot win
  * (fa_timing_opts.abandon_ms). Interleaved groups race inside the group, with a quarter of
- * the margin (fa_timing_opts.interleave_margin).
+ * the margin (fa_timing_opts.interleave_margin) from the third round, and after the first
+ * round a job already 1.05x past that (1.10x the fastest) leaves.
  * So that a tight bound exists early, variants are compiled and timed in order of a prior:
  * FlashAttention-2's shape (16 or 32 query rows per warp, 64..128 key columns, few stages)
  * first. The prior orders work only; it never decides a winner.
@@ -126,6 +128,8 @@ typedef struct fa_tune_stats {
     int budget_cut; /* pairs not run because the budget ran out */
     double wall_s;
     double gpu_busy_s; /* summed over slots */
+    double db_s;       /* writing results to the database (the GPU waits meanwhile) */
+    int db_records;
     double gpu_idle_fraction;
 } fa_tune_stats;
 

@@ -124,9 +124,9 @@ static void push_group(engine *e, int pi, const int *cs, int n, int rung1)
         (item){.kind = ITEM_FINALISTS, .problem = pi, .finals = fin, .nfinals = n, .rung1 = rung1});
 }
 
-/* Halving rung 1: the best eighth on each rung-0 problem (at least the finalist count)
- * survive; on every problem of the class they are timed interleaved, racing each other, so
- * the survivors are compared in the same rounds and drift cannot pick among them. */
+/* Halving rung 1: the best sixteenth (FA_HALVING_KEEP) on each rung-0 problem (at least the
+ * finalist count) survive; on every problem of the class they are timed interleaved, racing each
+ * other, so the survivors are compared in the same rounds and drift cannot pick among them. */
 void en_produce_rung1(engine *e)
 {
     int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
@@ -137,7 +137,7 @@ void en_produce_rung1(engine *e)
     for (int k = 0; k < e->ncls; k++) {
         for (int r = 0; r < e->cls[k].nrung0; r++) {
             int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
-            int keep = (n + 7) / 8;
+            int keep = (n + FA_HALVING_KEEP - 1) / FA_HALVING_KEEP;
             if (keep < e->o->finalists)
                 keep = e->o->finalists < n ? e->o->finalists : n;
             for (int j = 0; j < keep; j++)

@@ -68,8 +68,11 @@ static fa_status record_locked(engine *e, const fa_variant *v, int problem, fa_m
         m->eager_median_ms = e->eager_ms[problem];
         m->eager_peak_extra_bytes = e->eager_peak[problem];
     }
+    const double t = fa_now_s();
     fa_status st = fa_db_record(e->env->db, e->env->run_id, e->o->arch->name, v,
                                 &e->o->problems[problem], m, &err);
+    e->st->db_s += fa_now_s() - t;
+    e->st->db_records++;
     if (st != FA_OK && e->fatal == FA_OK) {
         e->fatal = st;
         e->fatal_err = err;
@@ -100,7 +103,6 @@ void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_st
     }
 }
 
-/* Racing: the bound a timing on problem pi must stay under to be timed fully. */
 /* Racing: the bound a timing on problem pi must stay under, from best[] (e->best_ms, or
  * halving's rung-0 e->quick_best). */
 static void race_bound(engine *e, const double *best, int pi, fa_job *job)
@@ -148,7 +150,7 @@ static void do_eager(engine *e, int slot, int pi)
     fa_job job = {0};
     job.problem = e->o->problems[pi];
     job.what = FA_JOB_EAGER_TIME;
-    job.timing = e->o->timing;
+    job.timing = e->eager;
     fa_measurement m;
     fa_err err = {0};
     fa_status st = run_job(e, slot, &job, &m, &err);
@@ -302,7 +304,7 @@ static void do_finalists(engine *e, int slot, const item *it)
     pthread_mutex_unlock(&e->mu);
     for (int i = 0; go && i < n; i++) {
         job_for(e, &e->cands[it->finals[i]], &e->o->problems[it->problem], FA_JOB_TIME, &jobs[i]);
-        jobs[i].timing = e->o->timing; /* the full protocol (zero: the harness's defaults) */
+        jobs[i].timing = e->final;
         jobs[i].timing.interleave_margin = e->interleave_margin;
         fa_measurement_init(&ms[i]);
     }
