@@ -164,6 +164,11 @@ fa_status fa_db_run_end(fa_db *db, int64_t run_id, fa_status status, fa_err *err
  * variant is measured. */
 fa_status fa_db_record(fa_db *db, int64_t run_id, const char *arch, const fa_variant *v,
                        const fa_problem *p, const fa_measurement *m, fa_err *err);
+/* The same for n measurements of v, ms[i] on ps[i], in one transaction: all are stored or
+ * none. A commit costs a disk sync, so outcomes known at once (a variant unsupported on every
+ * problem of its class) go together. */
+fa_status fa_db_record_many(fa_db *db, int64_t run_id, const char *arch, const fa_variant *v,
+                            const fa_problem *ps, const fa_measurement *ms, int n, fa_err *err);
 
 /* Resume: has this device, with this source hash, already measured variant `variant` on
  * problem `problem` (fa_variant_name / fa_problem_name) for arch? Any stored status counts (a

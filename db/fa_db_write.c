@@ -287,8 +287,8 @@ static int bind_measurement(sqlite3_stmt *s, const fa_measurement *m)
     return rc;
 }
 
-fa_status fa_db_record(fa_db *db, int64_t run_id, const char *arch, const fa_variant *v,
-                       const fa_problem *p, const fa_measurement *m, fa_err *err)
+fa_status fa_db_record_many(fa_db *db, int64_t run_id, const char *arch, const fa_variant *v,
+                            const fa_problem *ps, const fa_measurement *ms, int n, fa_err *err)
 {
     static const char what[] = "cannot record the measurement in";
     fa_status st = fa_db_require_writable(db, what, err);
@@ -298,29 +298,30 @@ fa_status fa_db_record(fa_db *db, int64_t run_id, const char *arch, const fa_var
     char uuid[FA_DB_UUID_MAX];
     if (st != FA_OK)
         return st;
-    if (!arch || !*arch || !v || !p || !m)
+    if (!arch || !*arch || !v || !ps || !ms || n < 1)
         return FA_ERR(err, FA_INVALID,
-                      "%s '%s': arch, variant, problem and measurement are "
+                      "%s '%s': arch, variant, problems and measurements are "
                       "required",
                       what, db->path);
-    if ((st = fa_db_uuid(uuid, err)) != FA_OK)
-        return st;
     if ((st = fa_db_begin(db, err)) != FA_OK)
         return st;
     in_tx = 1;
     if ((st = variant_id(db, v, &vid, err)) != FA_OK ||
-        (st = problem_id(db, p, &pid, err)) != FA_OK)
+        (st = fa_db_stmt(db, STMT_MEASUREMENT_INSERT, &s, err)) != FA_OK)
         goto cleanup;
-    if ((st = fa_db_stmt(db, STMT_MEASUREMENT_INSERT, &s, err)) != FA_OK)
-        goto cleanup;
-    FA_DB_CHECK(db, fa_db_bind_text(s, 1, uuid), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int64(s, 2, run_id), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int64(s, 3, vid), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int64(s, 4, pid), what, err);
-    FA_DB_CHECK(db, fa_db_bind_text(s, 5, arch), what, err);
-    FA_DB_CHECK(db, fa_db_bind_text(s, 6, fa_status_token(m->status)), what, err);
-    FA_DB_CHECK(db, bind_measurement(s, m), what, err);
-    FA_DB_CHECK(db, step_done(s), what, err);
+    for (int i = 0; i < n; i++) {
+        if ((st = fa_db_uuid(uuid, err)) != FA_OK ||
+            (st = problem_id(db, &ps[i], &pid, err)) != FA_OK)
+            goto cleanup;
+        FA_DB_CHECK(db, fa_db_bind_text(s, 1, uuid), what, err);
+        FA_DB_CHECK(db, sqlite3_bind_int64(s, 2, run_id), what, err);
+        FA_DB_CHECK(db, sqlite3_bind_int64(s, 3, vid), what, err);
+        FA_DB_CHECK(db, sqlite3_bind_int64(s, 4, pid), what, err);
+        FA_DB_CHECK(db, fa_db_bind_text(s, 5, arch), what, err);
+        FA_DB_CHECK(db, fa_db_bind_text(s, 6, fa_status_token(ms[i].status)), what, err);
+        FA_DB_CHECK(db, bind_measurement(s, &ms[i]), what, err);
+        FA_DB_CHECK(db, step_done(s), what, err);
+    }
     st = fa_db_commit(db, err);
     in_tx = 0;
 
@@ -328,6 +329,12 @@ cleanup:
     if (in_tx)
         fa_db_rollback(db);
     return st;
+}
+
+fa_status fa_db_record(fa_db *db, int64_t run_id, const char *arch, const fa_variant *v,
+                       const fa_problem *p, const fa_measurement *m, fa_err *err)
+{
+    return fa_db_record_many(db, run_id, arch, v, p, m, 1, err);
 }
 
 fa_status fa_db_has_measurement(fa_db *db, int64_t device_id, const char *arch,

@@ -63,7 +63,7 @@ static void usage(void)
            "\n"
            "search:\n"
            "  --strategy S        exhaustive (default): every variant on every problem;\n"
-           "                      halving: all briefly on 2 problems, the best sixteenth on\n"
+           "                      halving: all briefly on 2 problems, the best twelfth on\n"
            "                      all (a third of the time, winners within 2%% on an\n"
            "                      H100); random: a seeded order, stopped by --budget\n"
            "  --budget B          N timings, or a time: 90s, 10m\n"

@@ -5,7 +5,8 @@
  *   - every correct variant is timed on every problem, the wrong one never wins, and the
  *     stored winner per problem is the synthetic fastest;
  *   - a rerun resumes (nothing re-timed), --force re-times;
- *   - halving finds the exhaustive winner on every problem with fewer full timings;
+ *   - halving finds the exhaustive winner on every problem with fewer full timings, ranking
+ *     on the shortest problem and the longest of at most 4096 keys;
  *   - a count budget that cannot fit one variant is refused; a small one is honoured;
  *   - two device slots share the work and reach the same winners;
  *   - racing stops only timings that are past the margin over the best on their problem,
@@ -30,6 +31,7 @@ typedef struct fake {
     int full_timings, quick_timings, checks, retimes;
     int bounded;     /* timings that came with a racing bound */
     int max_group;   /* largest interleaved re-timing */
+    int quick_max_n; /* longest problem (seqlen_k) a quick timing ran on */
     int per_slot[2]; /* jobs each device slot ran */
     pthread_mutex_t mu;
 } fake;
@@ -72,9 +74,11 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
     }
     int quick = job->timing.max_reps == 3;
     pthread_mutex_lock(&f->mu);
-    if (quick)
+    if (quick) {
         f->quick_timings++;
-    else
+        if (job->problem.seqlen_k > f->quick_max_n)
+            f->quick_max_n = job->problem.seqlen_k;
+    } else
         f->full_timings++;
     pthread_mutex_unlock(&f->mu);
     double t = flops / (speed(&job->variant, &job->problem) * 1e9);
@@ -284,10 +288,13 @@ int main(void)
 
     /* 3. halving: same winners, fewer full timings */
     o.strategy = FA_STRATEGY_HALVING;
-    o.finalists = 2; /* survivors: the best 2 on the shortest and on the longest problem */
+    o.finalists = 2; /* survivors: the best 2 on each rung-0 problem */
     fake f4 = {0};
     CHECK(tune(db2, c, &o, &f4, &st, &err) == FA_OK);
-    CHECK(f4.quick_timings == 4 * 2); /* rung 0: 4 correct variants x {512, 8192} */
+    /* rung 0: 4 correct variants x {512, 2048}: the shortest problem, and the longest of at
+     * most 4096 keys rather than the 8192 one */
+    CHECK(f4.quick_timings == 4 * 2);
+    CHECK(f4.quick_max_n == 2048);
     /* rung 1: 2 survivors (the two winners), interleaved in one group per problem, which is
      * also the final: no separate timings, no second re-timing */
     CHECK(f4.full_timings == 0 && f4.retimes == 3);

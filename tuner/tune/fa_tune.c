@@ -89,14 +89,18 @@ static fa_status build_classes(engine *e, fa_err *err)
         e->pos_of[p] = e->cls[k].np;
         e->cls[k].probs[e->cls[k].np++] = p;
     }
-    for (int k = 0; k < e->ncls; k++) { /* halving's rung 0: the shortest and longest problem */
+    /* Halving's rung 0: the shortest problem, and the longest of at most FA_RUNG0_MAX_KEYS
+     * keys (else the shortest longer one). */
+    for (int k = 0; k < e->ncls; k++) {
         tclass *c = &e->cls[k];
-        int lo = 0, hi = 0;
-        for (int i = 1; i < c->np; i++) {
-            const fa_problem *pi = &o->problems[c->probs[i]];
-            if (pi->seqlen_k < o->problems[c->probs[lo]].seqlen_k)
+        int lo = 0, hi = -1;
+        for (int i = 0; i < c->np; i++) {
+            const int n = o->problems[c->probs[i]].seqlen_k;
+            const int h = hi < 0 ? -1 : o->problems[c->probs[hi]].seqlen_k;
+            if (n < o->problems[c->probs[lo]].seqlen_k)
                 lo = i;
-            if (pi->seqlen_k > o->problems[c->probs[hi]].seqlen_k)
+            if (hi < 0 || (n <= FA_RUNG0_MAX_KEYS ? h > FA_RUNG0_MAX_KEYS || n > h
+                                                  : h > FA_RUNG0_MAX_KEYS && n < h))
                 hi = i;
         }
         c->rung0[0] = lo;

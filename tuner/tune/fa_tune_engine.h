@@ -87,9 +87,15 @@ typedef struct engine {
 } engine;
 
 /* Halving: the best 1/FA_HALVING_KEEP of a class on each rung-0 problem survive to rung 1.
- * Replaying the rung-0 choice on two full hd128 sweeps' timings, keeping a sixteenth (8-12
- * variants per class) lost at most 1.0% on any of the 144 problems; a twenty-fourth 1.3%. */
-#define FA_HALVING_KEEP 16
+ * On the H100's full hd128 sweep a sixteenth (8-12 variants per class) lost 2.4% on one of
+ * 144 problems, its rung-0 times being 3 quick repetitions; a twelfth keeps 10-16. */
+#define FA_HALVING_KEEP 12
+
+/* Halving's rung 0 ranks on the class's shortest problem and its longest of at most this
+ * many keys: past 4k keys per sequence the ranking of tiles barely moves (replayed on three
+ * full hd128 sweeps, the 4k problem chose survivors as well as the 16k one did) and a rung-0
+ * timing at 16k costs 4x more. */
+#define FA_RUNG0_MAX_KEYS 4096
 
 /* Finalists: within this factor of the best stored time, up to this many per problem. */
 #define FA_FINAL_BAND 1.10

@@ -124,7 +124,7 @@ static void push_group(engine *e, int pi, const int *cs, int n, int rung1)
         (item){.kind = ITEM_FINALISTS, .problem = pi, .finals = fin, .nfinals = n, .rung1 = rung1});
 }
 
-/* Halving rung 1: the best sixteenth (FA_HALVING_KEEP) on each rung-0 problem (at least the
+/* Halving rung 1: the best twelfth (FA_HALVING_KEEP) on each rung-0 problem (at least the
  * finalist count) survive; on every problem of the class they are timed interleaved, racing each
  * other, so the survivors are compared in the same rounds and drift cannot pick among them. */
 void en_produce_rung1(engine *e)
