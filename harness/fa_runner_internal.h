@@ -103,6 +103,9 @@ struct fa_runner {
     fa_module_cache modules;      /* variants loaded by earlier jobs (fa_module_cache.h) */
     double last_busy_s;           /* fa_now_s() when the GPU last finished work for us; 0: never */
     struct cached_inputs *inputs; /* FA_INPUT_CACHE_SLOTS, allocated on first use */
+    struct check_set *checks;     /* FA_CHECK_SETS, allocated on first use */
+    unsigned long long check_tick;
+    int check_retry;              /* re-running a check on fresh inputs: no kept set */
     CUdeviceptr eager_s, eager_p; /* the eager baseline's S and P, kept across jobs: */
     size_t eager_cap;             /* allocating GiBs per job cost ~0.1 s (bytes each) */
     unsigned long long input_tick;
@@ -136,6 +139,19 @@ typedef struct cmp_result {
     double max_abs, rel_l2;
     int64_t nonfinite, poison, mask;
 } cmp_result;
+
+/* A check problem's inputs, fp32 reference and eager errors, kept for the next variant
+ * checked on the same problem (fa_runner_inputs.c says why and how). */
+typedef struct check_set {
+    int used;
+    fa_problem p;
+    bufs b;
+    uint64_t seed;
+    cmp_result eo, el;         /* the eager method's errors on O and the LSE */
+    fa_harness_detail eager_d; /* its eager_* figures */
+    int64_t eager_peak;
+    unsigned long long tick;
+} check_set;
 
 /* How the eager baseline runs one problem: chunks of heads whose S and P fit the budget. */
 typedef struct eager_plan {
@@ -182,9 +198,9 @@ fa_status rn_launch(fa_runner *r, CUfunction f, unsigned gx, unsigned gy, unsign
                     unsigned threads, unsigned smem, void **args, const char *what, fa_err *err);
 fa_status rn_launch_1d(fa_runner *r, CUfunction f, int64_t n, void **args, const char *what,
                        fa_err *err);
-/* Give back what the runner keeps across jobs -- loaded variants, shared inputs, the eager S
- * and P. After a fault poisoned the context only host memory is freed: the device side went
- * with the context. */
+/* Give back what the runner keeps across jobs -- loaded variants, shared inputs, check sets,
+ * the eager S and P. After a fault poisoned the context only host memory is freed: the device side
+ * went with the context. */
 void rn_release_kept(fa_runner *r);
 void rn_resolve_timing(const fa_job *job, fa_timing_opts *o);
 fa_status rn_sync_stream(fa_runner *r, fa_err *err);
@@ -201,6 +217,14 @@ fa_status rn_fill_inputs(fa_runner *r, const helper_mod *h, const bufs *b, uint6
 fa_status rn_inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_problem *p,
                                uint64_t seed, bufs **out, uint64_t *used_seed, fa_err *err);
 void rn_inputs_free_all(fa_runner *r);
+/* The kept check set of problem p (drawn from seed, if seed is not 0), or NULL. */
+check_set *rn_check_set_find(fa_runner *r, const fa_problem *p, uint64_t seed);
+/* Keep b (moved: *b is left empty) with its seed and eager figures as p's check set. */
+void rn_check_set_keep(fa_runner *r, const fa_problem *p, uint64_t seed, bufs *b,
+                       const cmp_result *eo, const cmp_result *el, const fa_harness_detail *d,
+                       int64_t eager_peak);
+/* Forget one check set (NULL: all of them). */
+void rn_check_set_drop(fa_runner *r, check_set *c);
 fa_status rn_poison(fa_runner *r, CUdeviceptr o, int64_t o_elems, CUdeviceptr lse,
                     int64_t lse_elems, fa_err *err);
 fa_status rn_run_reference(fa_runner *r, const helper_mod *h, const bufs *b, const fa_problem *p,

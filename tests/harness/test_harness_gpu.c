@@ -372,6 +372,27 @@ static int test_poison(void)
         CHECK_MSG(m.median_ms > 0 && m.peak_extra_bytes > 0, "timed %.4f ms, %lld extra bytes",
                   m.median_ms, (long long)m.peak_extra_bytes);
 
+        /* Checks alone keep their problem's check set: checking again reuses its inputs (the
+         * same seed); a failure on the kept set is confirmed on fresh inputs (another seed)
+         * and the set is forgotten, so the next check draws afresh. */
+        job = planted_job(&k, "fa_test_good", FA_JOB_CHECK);
+        const fa_measurement c1 = run(w, &job, "check alone");
+        const fa_measurement c2 = run(w, &job, "check alone, again");
+        CHECK_MSG(c1.status == FA_OK && c2.status == FA_OK && c1.check_seed == c2.check_seed &&
+                      c2.eager_max_abs_err == c1.eager_max_abs_err,
+                  "kept check set: %s/%s, seeds %llx/%llx", fa_status_str(c1.status),
+                  fa_status_str(c2.status), (unsigned long long)c1.check_seed,
+                  (unsigned long long)c2.check_seed);
+        job = planted_job(&k, "fa_test_wrong", FA_JOB_CHECK);
+        m = run(w, &job, "wrong, on the kept set");
+        CHECK_MSG(m.status == FA_MISMATCH && m.check_seed != c1.check_seed,
+                  "a failure confirmed on fresh inputs: %s, seed %llx", fa_status_str(m.status),
+                  (unsigned long long)m.check_seed);
+        job = planted_job(&k, "fa_test_good", FA_JOB_CHECK);
+        m = run(w, &job, "check alone after a failure");
+        CHECK_MSG(m.status == FA_OK && m.check_seed != c1.check_seed, "after a failure: %s",
+                  fa_status_str(m.status));
+
         job = planted_job(&k, "fa_test_skip_tile", FA_JOB_CHECK | FA_JOB_TIME);
         m = run(w, &job, "skips a tile");
         CHECK_MSG(m.status == FA_MISMATCH && m.unwritten > 0,
