@@ -12,7 +12,7 @@
 #   peers:64,128,256          bench/peers.py on the same grid, then imported into the DB
 #   sweep:128:halving:hv:warm the full default problem set (144 problems at hd128) into
 #                             hv.db; cold wipes the sweep's own kernel cache first
-#   recheck:128:ex:hv         both runs' winners re-timed side by side (recheck_ex_hv.db),
+#   recheck:128:ex:hv         both runs' winners re-timed side by side, 30 rounds (recheck_ex_hv.db),
 #                             then bench/compare_strategies.py into strategies_ex_hv.md; a
 #                             name that is no run of this call is a database path from the
 #                             root without .db (a run carried in from an earlier call)
@@ -114,7 +114,7 @@ for stage in "$@"; do
         vars=$(python3 "$ROOT/bench/compare_strategies.py" "$dbx" "$dby" --winners)
         echo "$(wc -w <<<"$vars") words of --variant arguments"
         # shellcheck disable=SC2086
-        FA_TUNE_CACHE_DIR=$ROOT/.fa-cache-sweep "$FA" --arch sm90 --headdim "$hd" --race 0 \
+        FA_TUNE_CACHE_DIR=$ROOT/.fa-cache-sweep "$FA" --arch sm90 --headdim "$hd" --race 0 --rounds 30 \
             --finalists 8 --db "$OUTDIR/recheck_$tag.db" $vars >"$OUTDIR/recheck_$tag.txt" \
             2>"$OUTDIR/recheck_$tag.log" || tail -5 "$OUTDIR/recheck_$tag.log"
         python3 "$ROOT/bench/compare_strategies.py" "$dbx" "$dby" \

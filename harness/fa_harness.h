@@ -105,9 +105,12 @@ void fa_retime_resolve_raced(int n, const int *raced, const int *ref, const doub
 #define FA_RETIME_MAX 64
 
 enum {
-    FA_JOB_CHECK = 1u,     /* correctness against the fp32 reference (and the eager yardstick) */
-    FA_JOB_TIME = 2u,      /* time the variant (only if the check, when asked, passed) */
-    FA_JOB_EAGER_TIME = 4u /* time the eager baseline on the same problem */
+    FA_JOB_CHECK = 1u,      /* correctness against the fp32 reference (and the eager yardstick) */
+    FA_JOB_TIME = 2u,       /* time the variant (only if the check, when asked, passed) */
+    FA_JOB_EAGER_TIME = 4u, /* time the eager baseline on the same problem */
+    /* check_seed was picked by the worker's parent (to record it even if the worker dies),
+     * not asked for: a check may run on its problem's kept inputs and their seed instead. */
+    FA_JOB_SEED_PICKED = 8u
 };
 
 /*
@@ -125,7 +128,8 @@ typedef struct fa_job {
     const char *symbol;    /* its lowered kernel name (fa_compile_output.lowered_name) */
     fa_build_info build;   /* copied into the measurement unchanged */
     unsigned what;         /* FA_JOB_* bits */
-    uint64_t check_seed;   /* input values; 0: a fresh seed, recorded in the measurement */
+    uint64_t check_seed;   /* input values; 0: a fresh seed (or a check's kept inputs),
+                              recorded in the measurement */
     fa_timing_opts timing; /* all zero: fa_timing_opts_default() */
 } fa_job;
 

@@ -556,7 +556,8 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
      * alone may use its problem's kept check set (fa_runner_inputs.c). */
     const int shared_inputs = has_variant && !want_check && !need_eager;
     const int pure_check = has_variant && want_check && !want_time && !want_eager_time;
-    check_set *cs = pure_check && !r->check_retry ? rn_check_set_find(r, p, job->check_seed) : NULL;
+    const uint64_t asked = job->what & FA_JOB_SEED_PICKED ? 0 : job->check_seed;
+    check_set *cs = pure_check && !r->check_retry ? rn_check_set_find(r, p, asked) : NULL;
     int retry = 0;
 
     fa_err e;

@@ -793,10 +793,13 @@ fa_status fa_worker_check_and_time(fa_worker *w, const fa_job *job, fa_measureme
     }
     if (st != FA_OK)
         return st;
-    /* The parent picks the seed, so even a job whose worker dies records what it ran on. */
+    /* The parent picks the seed, so even a job whose worker dies records what it ran on (but
+     * for a check on its problem's kept inputs, which records theirs when it returns). */
     const uint64_t seed = job->check_seed ? job->check_seed : next_seed(w);
     wire_job wj;
     wire_from_job(job, seed, &wj);
+    if (!job->check_seed)
+        wj.what |= FA_JOB_SEED_PICKED;
     const double timeout = w->opts.job_timeout_s;
     void *payload = NULL;
     size_t len = 0;

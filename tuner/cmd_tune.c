@@ -71,6 +71,8 @@ static void usage(void)
            "  --finalists K       per problem, the best K and every variant within 10%% of\n"
            "                      the best (at most 16) re-timed interleaved (default 3;\n"
            "                      0: none)\n"
+           "  --rounds N          interleaved re-timings run at least N rounds, then to a 1%%\n"
+           "                      error of the mean (default 10; more separates near-ties)\n"
            "  --race M            stop timing a variant after 1-3 repetitions once it is M\n"
            "                      times slower than the best so far on that problem: it\n"
            "                      cannot win (default 1.2; 0: time every variant fully)\n"
@@ -158,6 +160,7 @@ int cmd_tune(int argc, char **argv)
         O_SEED,
         O_FINALISTS,
         O_RACE,
+        O_ROUNDS,
         O_FORCE,
         O_DB,
         O_DEVICES,
@@ -184,6 +187,7 @@ int cmd_tune(int argc, char **argv)
                                              {"seed", required_argument, 0, O_SEED},
                                              {"finalists", required_argument, 0, O_FINALISTS},
                                              {"race", required_argument, 0, O_RACE},
+                                             {"rounds", required_argument, 0, O_ROUNDS},
                                              {"force", no_argument, 0, O_FORCE},
                                              {"db", required_argument, 0, O_DB},
                                              {"devices", required_argument, 0, O_DEVICES},
@@ -307,6 +311,10 @@ int cmd_tune(int argc, char **argv)
         }
         case O_FINALISTS:
             if ((rc = fa_cli_int(CMD, "--finalists", optarg, 0, 16, &o.finalists)))
+                return rc;
+            break;
+        case O_ROUNDS:
+            if ((rc = fa_cli_int(CMD, "--rounds", optarg, 3, 1000, &o.final_rounds)))
                 return rc;
             break;
         case O_FORCE:

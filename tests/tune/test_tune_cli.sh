@@ -44,6 +44,7 @@ expect 0 "varlen lengths from .*good_lens.txt: 3 sequences, 300..900 tokens" -- 
     --seqlens-file "$tmp/good_lens.txt" --variant fwd_sm80_hd64_fp16_varlen_m64n64w4s1 \
     --db "$tmp/lens.db" --cache-dir "$tmp/cache"
 expect 2 "--race '1.01': expected a margin" -- --arch sm80 --headdim 64 --race 1.01
+expect 2 "--rounds '2': expected an integer in \[3, 1000\]" -- --arch sm80 --headdim 64 --rounds 2
 # No GPU here (or --compile-only): the compile-only sweep runs and says so.
 expect 0 "timing needs a GPU of arch sm80" -- --arch sm80 --headdim 64 --dtype fp16 --causal 0 \
     --varlen 0 --compile-only --variant fwd_sm80_hd64_fp16_m64n64w4s1 --db "$tmp/t.db" \

@@ -34,9 +34,9 @@
  * 3 to 10 repetitions, the 1% RSE rule stopping earlier. A separate timing only has to say
  * whether a variant is a finalist (within 10% of the best), and clock drift moves separate
  * timings by a few percent anyway; finalists, which decide the winner, are re-timed with the
- * default protocol from 5 rounds up to the 1% RSE rule. The eager baseline: one warm-up
- * launch, 3 to 10 repetitions under the 1% RSE rule. With --finalists 0 the
- * separate timings decide, so they get the full rule: at least 5 reps, up to 1000.
+ * default protocol: --rounds (10) rounds, then up to the 1% RSE rule. The eager baseline: one
+ * warm-up launch, 3 to 10 repetitions under the 1% RSE rule. With --finalists 0 the separate
+ * timings decide, so they get the full rule: at least 5 reps, up to 1000.
  * Racing: each separate timing gets the bound race_margin x the best median so far on its
  * problem (halving's rung 0: the best quick median); a variant past it after 1 to 3
  * repetitions is stored with those repetitions and a note, and cannot win
@@ -98,6 +98,7 @@ typedef struct fa_tune_opts {
     int jobs;              /* compile threads, <= 0: all cores */
     uint64_t seed;         /* random strategy order */
     int finalists;         /* re-timed interleaved per problem (default 3; 0: none) */
+    int final_rounds;      /* interleaved groups: at least this many rounds (default 10) */
     double race_margin;    /* racing: a timing stops early once it is this many times slower
                               than the best so far on its problem (default 1.2; 0: off) */
     int progress;          /* 0 quiet, 1 progress on stderr */
