@@ -94,12 +94,12 @@ enum {
 };
 
 /* Open (and if needed create and migrate) the database at path. Read-write handles use WAL,
- * busy_timeout, foreign keys and synchronous=FULL; the file is checked (PRAGMA quick_check,
- * linear in its size: milliseconds for a sweep's database) before anything is written. A
- * read-only open of a WAL file in a read-only directory reads it as immutable, unless a
- * crashed writer left rows in its -wal that only a read-write open can recover (FA_DB, saying
- * so). On success *out owns the handle (fa_db_close it); on failure *out is untouched and the
- * file's bytes are unchanged (a file this call created is removed again). */
+ * busy_timeout, foreign keys and synchronous=NORMAL (fa_db.c says why); the file is checked (PRAGMA
+ * quick_check, linear in its size: milliseconds for a sweep's database) before anything is written.
+ * A read-only open of a WAL file in a read-only directory reads it as immutable, unless a crashed
+ * writer left rows in its -wal that only a read-write open can recover (FA_DB, saying so). On
+ * success *out owns the handle (fa_db_close it); on failure *out is untouched and the file's bytes
+ * are unchanged (a file this call created is removed again). */
 fa_status fa_db_open(const char *path, unsigned flags, fa_db **out, fa_err *err);
 
 /* Close a handle; NULL is a no-op. */

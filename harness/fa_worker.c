@@ -938,10 +938,13 @@ fa_status fa_worker_retime_interleaved(fa_worker *w, const fa_job *jobs, int n,
                 if (results[idx[i]].status == FA_INTERRUPTED)
                     idx[k++] = idx[i];
             m = k;
-            continue;
+            if (m == 0 || culprit >= 0)
+                continue;
+            /* A fault in a round of several jobs names none of them. */
+            snprintf(why, sizeof why, "%s", results[idx[0]].message);
         }
-        /* The child died without naming a culprit: one job alone is its own culprit;
-         * otherwise re-time each alone, which finds it and measures the rest. */
+        /* The child died, or a round failed, without naming a culprit: one job alone is its
+         * own culprit; otherwise re-time each alone, which finds it and measures the rest. */
         if (m == 1) {
             fa_measurement_init(&results[idx[0]]);
             results[idx[0]].build = jobs[idx[0]].build;
