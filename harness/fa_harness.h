@@ -73,9 +73,9 @@ typedef struct fa_timing_opts {
      * problem times a margin. The figures then describe the repetitions taken, and the
      * measurement's message says it was raced out. Never applied to the eager baseline. */
     double abandon_ms;
-    /* Racing inside an interleaved re-timing (0: off). After 3 rounds, a job whose median is
-     * over this many times the fastest job's (timed in the same rounds, so clock drift cannot
-     * decide) stops; its figures are those rounds' and it is marked raced. */
+    /* Racing inside an interleaved re-timing (0: off). After 3 rounds, a job whose median
+     * ratio to the fastest job, round by round, is over this margin stops (after 1 or 2
+     * rounds, over 1.05x the margin); its figures are those rounds' and it is marked raced. */
     double interleave_margin;
 } fa_timing_opts;
 

@@ -59,13 +59,16 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
                         fa_err *err);
 
 /*
- * Re-time n jobs (same problem, FA_JOB_TIME implied, no check) interleaved: one repetition
- * of each in turn, L2 flushed before each, on the problem's shared inputs, until every job's
- * RSE meets the target or a cap; jobs[0].timing.interleave_margin races them (fa_harness.h).
- * ms[i] gets job i's figures; peak_extra_bytes is the tracked LSE (no memory delta taken).
- * A fault stops the round: the faulting job is FA_FAULT, *culprit its index (else -1), and
- * jobs not finished are FA_INTERRUPTED ("not measured"). Returns FA_OK when ms was filled;
- * FA_INVALID for a malformed set.
+ * Re-time n jobs (same problem, FA_JOB_TIME implied, no check) interleaved: rounds of one
+ * repetition of each, L2 flushed before each, on the problem's shared inputs, at least
+ * min_reps rounds and until every job's round-by-round ratio to the fastest meets the RSE
+ * target (a job alone: its own times), or a cap; jobs[0].timing.interleave_margin races them
+ * (fa_harness.h). ms[i] gets job i's figures: the fastest its own median, every other job its
+ * median ratio to the fastest times that median (min and CV stay its own);
+ * peak_extra_bytes is the tracked LSE (no memory delta taken). A fault in a warm-up names
+ * its job: FA_FAULT, *culprit its index; a fault in a round names none (*culprit -1), and
+ * the round's jobs come back FA_INTERRUPTED ("not measured"), as do jobs a fault left
+ * unfinished. Returns FA_OK when ms was filled; FA_INVALID for a malformed set.
  */
 fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measurement *ms,
                            int *culprit, fa_err *err);

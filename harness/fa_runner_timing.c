@@ -257,6 +257,35 @@ fa_status rn_eager_rep_fn(fa_runner *r, void *ctx, fa_err *err)
 
 /* ---- interleaved re-timing ------------------------------------------------------------- */
 
+/* Job i against job l over their first m rounds, round by round: the statistics of
+ * x_i[k] / x_l[k] (tmp holds m values). Launches of one round are adjacent, so a clock or
+ * power state that moves between rounds -- long groups of heavy kernels throttle, and a
+ * member's repetitions then varied by 4-26% on an H100 -- divides out of the ratio. */
+static void paired_stats(const double *xi, const double *xl, int m, double *tmp, fa_time_stats *s)
+{
+    for (int k = 0; k < m; k++)
+        tmp[k] = xl[k] > 0 ? xi[k] / xl[k] : 0;
+    fa_stats_compute(tmp, m, s);
+}
+
+/* The fastest job by median among the active, unraced ones with a sample; -1 if none. */
+static int group_leader(int n, const int *active, const int *raced, double *const *x, const int *nx)
+{
+    int bi = -1;
+    double bm = 0;
+    for (int i = 0; i < n; i++) {
+        if (!active[i] || raced[i] || nx[i] < 1)
+            continue;
+        fa_time_stats s;
+        fa_stats_compute(x[i], nx[i], &s);
+        if (bi < 0 || s.median_ms < bm) {
+            bi = i;
+            bm = s.median_ms;
+        }
+    }
+    return bi;
+}
+
 fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measurement *ms,
                            int *culprit, fa_err *err)
 {
@@ -294,6 +323,9 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
     memset(nx, 0, sizeof nx);
     memset(raced, 0, sizeof raced);
     const int cap = topt.max_reps > 0 ? topt.max_reps : 1;
+    double *tmp = malloc((size_t)cap * sizeof *tmp); /* paired_stats' ratios */
+    if (!tmp)
+        return FA_ERR(err, FA_NOMEM, "out of memory");
     fa_err e;
     fa_err_clear(&e);
     bufs *b = NULL;
@@ -392,37 +424,42 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
             x[in_round[k]][nx[in_round[k]]++] = t[k];
             vk[in_round[k]].entry->launched = 1;
         }
-        if (topt.interleave_margin > 0) {
-            /* Race the jobs against the fastest over the rounds so far: from FA_ABANDON_REPS
-             * rounds past the margin, before that only past FA_ABANDON_ONE_REP x the margin
-             * (as a separate timing's first repetitions are judged). */
-            double med[FA_RETIME_MAX];
-            int bi = -1;
+        /* Every job is judged by its round-by-round ratio to the group's fastest. */
+        const int bi = group_leader(n, active, raced, x, nx);
+        if (topt.interleave_margin > 0 && bi >= 0) {
+            /* Race: from FA_ABANDON_REPS rounds past the margin, before that only past
+             * FA_ABANDON_ONE_REP x the margin (as a separate timing's first repetitions). */
             for (int i = 0; i < n; i++) {
-                med[i] = -1;
-                if (!active[i] || raced[i] || nx[i] < 1)
+                if (!active[i] || raced[i] || i == bi || nx[i] < 1)
                     continue;
                 fa_time_stats s;
-                fa_stats_compute(x[i], nx[i], &s);
-                med[i] = s.median_ms;
-                bi = bi < 0 || med[i] < med[bi] ? i : bi;
-            }
-            for (int i = 0; i < n; i++) {
+                paired_stats(x[i], x[bi], nx[i] < nx[bi] ? nx[i] : nx[bi], tmp, &s);
                 const double margin =
                     topt.interleave_margin * (nx[i] >= FA_ABANDON_REPS ? 1.0 : FA_ABANDON_ONE_REP);
-                if (med[i] > 0 && med[i] > margin * med[bi]) {
+                if (s.median_ms > margin) {
                     raced[i] = 1;
                     ref[i] = bi;
-                    ratio[i] = med[i] / med[bi];
+                    ratio[i] = s.median_ms;
                 }
             }
         }
-        int done = 1, fewest = cap;
+        /* Done once every job has min_reps rounds and its ratio to the fastest is known to
+         * target_rse (a job alone: its own times); or at the cap, or past the time budget.
+         * The fastest's own times need no more than min_reps rounds: their median is what
+         * the others are scaled by, and the clocks that spread them are shared by all. */
+        int done = 1, fewest = cap, unraced = 0;
+        for (int i = 0; i < n; i++)
+            unraced += active[i] && !raced[i];
         for (int i = 0; i < n; i++) {
             if (!active[i] || raced[i])
                 continue;
             fa_time_stats s;
-            fa_stats_compute(x[i], nx[i], &s);
+            if (bi < 0 || unraced == 1)
+                fa_stats_compute(x[i], nx[i], &s);
+            else if (i == bi)
+                s.rse = 0;
+            else
+                paired_stats(x[i], x[bi], nx[i] < nx[bi] ? nx[i] : nx[bi], tmp, &s);
             if (nx[i] < cap && (nx[i] < topt.min_reps || s.rse > topt.target_rse))
                 done = 0;
             fewest = nx[i] < fewest ? nx[i] : fewest;
@@ -430,26 +467,36 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
         if (done || (fa_now_s() - t0 >= budget_s && fewest >= 3))
             break;
     }
-    /* A raced job's rounds ended early, and the group's clocks may drift over the later ones
-     * (several percent seen on an H100): its median alone is not comparable with the others'.
-     * It is stored as its ratio to the fastest job in the rounds they shared times that job's
-     * final median (itself resolved the same way if it was raced later). */
+    /* What is stored: the fastest job's own median; every other job's median ratio to it,
+     * round by round, times that median -- for a raced job, the ratio to the fastest when it
+     * was raced, resolved along the chain if that one was raced later. A job's own median
+     * would carry the clocks of its rounds (a raced job's are only the first ones). */
     double final_ms[FA_RETIME_MAX];
+    int rel[FA_RETIME_MAX];
+    const int lead = group_leader(n, active, raced, x, nx);
     for (int i = 0; i < n; i++) {
         final_ms[i] = -1;
+        rel[i] = raced[i];
         if (active[i] && nx[i] > 0) {
             fa_time_stats s;
             fa_stats_compute(x[i], nx[i], &s);
             final_ms[i] = s.median_ms;
         }
+        if (active[i] && !raced[i] && lead >= 0 && i != lead && nx[i] > 0) {
+            fa_time_stats s;
+            paired_stats(x[i], x[lead], nx[i] < nx[lead] ? nx[i] : nx[lead], tmp, &s);
+            rel[i] = 1;
+            ref[i] = lead;
+            ratio[i] = s.median_ms;
+        }
     }
-    fa_retime_resolve_raced(n, raced, ref, ratio, final_ms);
+    fa_retime_resolve_raced(n, rel, ref, ratio, final_ms);
     for (int i = 0; i < n; i++) {
         if (active[i] && !r->poisoned) {
             fa_time_stats s;
             fa_stats_compute(x[i], nx[i], &s);
-            if (raced[i] && final_ms[i] > 0)
-                s.median_ms = final_ms[i]; /* scaled to the fastest (above) */
+            if (rel[i] && final_ms[i] > 0)
+                s.median_ms = final_ms[i]; /* relative to the fastest (above) */
             rn_fill_timing(&ms[i], &s, flops);
             ms[i].peak_extra_bytes = b->t.lse_elems * 4; /* tracked: the LSE (no delta taken) */
             ms[i].raced = raced[i];
@@ -466,6 +513,7 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
         }
         free(x[i]);
     }
+    free(tmp);
     fa_module_cache_unpin_all(&r->modules);
     rn_prof(r, RN_PROF_RETIME, t_start);
     if (!r->poisoned) {
