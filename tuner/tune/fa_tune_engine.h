@@ -88,7 +88,7 @@ typedef struct engine {
 
 /* Halving: the best 1/FA_HALVING_KEEP of a class on each rung-0 problem survive to rung 1.
  * On the H100's full hd128 sweep a sixteenth (8-12 variants per class) lost 2.4% on one of
- * 144 problems, its rung-0 times being 3 quick repetitions; a twelfth keeps 10-16. */
+ * 144 problems, its rung-0 times being 3 quick repetitions; a twelfth keeps 10-15. */
 #define FA_HALVING_KEEP 12
 
 /* Halving's rung 0 ranks on the class's shortest problem and its longest of at most this
