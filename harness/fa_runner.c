@@ -230,8 +230,13 @@ static void print_profile(const fa_runner *r)
     if (!env || !env[0] || !strcmp(env, "0"))
         return;
     double total = 0;
-    for (int i = 0; i < RN_PROF_N; i++)
+    long jobs = 0;
+    for (int i = 0; i < RN_PROF_N; i++) {
         total += r->prof_s[i];
+        jobs += r->prof_n[i];
+    }
+    if (jobs == 0)
+        return; /* a worker that only answered a device probe */
     fprintf(stderr, "fa-tune profile (device %d): %.1f s in jobs:", r->info.ordinal, total);
     for (int i = 0; i < RN_PROF_N; i++)
         if (r->prof_n[i] > 0)
