@@ -123,7 +123,7 @@ fa_status rn_dalloc(fa_runner *r, CUdeviceptr *p, size_t bytes, const char *what
 
 void rn_dfree(fa_runner *r, CUdeviceptr *p)
 {
-    if (*p)
+    if (*p && !r->poisoned) /* after a fault the memory went with the context */
         r->cu->cuMemFree(*p);
     *p = 0;
 }
@@ -785,16 +785,13 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
 
 done:
     fa_module_cache_unpin_all(&r->modules);
-    if (!r->poisoned) {
-        rn_dfree(r, &lse);
-        rn_eager_plan_release(r, &pl);
-        rn_bufs_release(r, &own);
-        r->last_busy_s = fa_now_s();
-    } else {
-        if (own.have_t)
-            fa_tensors_release(&own.t); /* device memory goes with the context */
+    rn_dfree(r, &lse);
+    rn_eager_plan_release(r, &pl);
+    rn_bufs_release(r, &own);
+    if (r->poisoned)
         rn_release_kept(r);
-    }
+    else
+        r->last_busy_s = fa_now_s();
     if (retry && !r->poisoned) { /* a failure on a kept check set: the verdict of fresh inputs */
         r->check_retry = 1;
         st = fa_runner_run(r, job, m, dd, err);

@@ -15,13 +15,8 @@
 /* Give back the kept S and P (after a fault they went with the context: only forget them). */
 void rn_eager_scratch_release(fa_runner *r)
 {
-    if (!r->poisoned) {
-        if (r->eager_s)
-            r->cu->cuMemFree(r->eager_s);
-        if (r->eager_p)
-            r->cu->cuMemFree(r->eager_p);
-    }
-    r->eager_s = r->eager_p = 0;
+    rn_dfree(r, &r->eager_s);
+    rn_dfree(r, &r->eager_p);
     r->eager_cap = 0;
 }
 

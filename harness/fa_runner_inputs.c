@@ -109,12 +109,7 @@ typedef struct cached_inputs {
 
 static void inputs_drop(fa_runner *r, cached_inputs *c)
 {
-    if (r->poisoned) {
-        if (c->b.have_t)
-            fa_tensors_release(&c->b.t); /* device memory went with the context */
-    } else {
-        rn_bufs_release(r, &c->b);
-    }
+    rn_bufs_release(r, &c->b);
     memset(c, 0, sizeof *c);
 }
 
@@ -213,12 +208,7 @@ fa_status rn_inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_probl
 
 static void check_set_release(fa_runner *r, check_set *c)
 {
-    if (r->poisoned) {
-        if (c->b.have_t)
-            fa_tensors_release(&c->b.t); /* device memory went with the context */
-    } else {
-        rn_bufs_release(r, &c->b);
-    }
+    rn_bufs_release(r, &c->b);
     memset(c, 0, sizeof *c);
 }
 

@@ -189,6 +189,8 @@ typedef struct eager_rep {
 double rn_prof(fa_runner *r, int ph, double t0);
 
 fa_status rn_dalloc(fa_runner *r, CUdeviceptr *p, size_t bytes, const char *what, fa_err *err);
+/* Free *p and zero it; after a fault poisoned the context only zero it (the memory went with
+ * the context), so every release path is safe after a fault. */
 void rn_dfree(fa_runner *r, CUdeviceptr *p);
 void rn_fail(fa_measurement *m, fa_status st, const fa_err *e);
 void rn_fill_timing(fa_measurement *m, const fa_time_stats *s, double flops);

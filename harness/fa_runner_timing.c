@@ -516,11 +516,10 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
     free(tmp);
     fa_module_cache_unpin_all(&r->modules);
     rn_prof(r, RN_PROF_RETIME, t_start);
-    if (!r->poisoned) {
-        rn_dfree(r, &lse);
-        r->last_busy_s = fa_now_s();
-    } else {
+    rn_dfree(r, &lse);
+    if (r->poisoned)
         rn_release_kept(r);
-    }
+    else
+        r->last_busy_s = fa_now_s();
     return FA_OK;
 }
