@@ -605,12 +605,12 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
     }
     m->check_seed = seed;
     t = rn_prof(r, RN_PROF_INPUTS, t);
-    if (st == FA_OK && want_check && !cs)
+    if (st == FA_OK && want_check && !cs) {
         st = rn_run_reference(r, h, b, p, &e);
-    if (st == FA_OK)
-        st = rn_sync_stream(r, &e);
-    if (want_check)
+        if (st == FA_OK)
+            st = rn_sync_stream(r, &e);
         t = rn_prof(r, RN_PROF_REFERENCE, t);
+    }
     if (st != FA_OK) {
         rn_fail(m, st, &e);
         goto done;
@@ -722,8 +722,8 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
         if (m->status == FA_OK && want_time) {
             variant_rep c = {&vk, &a};
             int raced = 0;
-            st = rn_time_reps(r, h, rn_variant_rep_fn, &c, &topt, vk.entry->launched, &ts, &raced,
-                              &e);
+            st = rn_time_reps(r, h, rn_variant_rep_fn, &c, &topt, vk.entry->launched, RN_PROF_REPS,
+                              &ts, &raced, &e);
             if (st != FA_OK) {
                 /* The check passed, so a failure now is the kernel's (a race that struck
                  * later, say); whether the context survived decides if the worker restarts. */
@@ -760,14 +760,7 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
         fa_timing_opts eopt = topt;
         eopt.abandon_ms = 0; /* the baseline is never raced */
         int raced = 0;
-        /* rn_time_reps books warm-up and repetitions as a variant's: move them. */
-        const double pw = r->prof_s[RN_PROF_WARMUP], pr = r->prof_s[RN_PROF_REPS];
-        st = rn_time_reps(r, h, rn_eager_rep_fn, &c, &eopt, 0, &ts, &raced, &e);
-        r->prof_s[RN_PROF_EAGER_TIME] +=
-            r->prof_s[RN_PROF_WARMUP] - pw + r->prof_s[RN_PROF_REPS] - pr;
-        r->prof_s[RN_PROF_WARMUP] = pw;
-        r->prof_s[RN_PROF_REPS] = pr;
-        r->prof_n[RN_PROF_EAGER_TIME]++;
+        st = rn_time_reps(r, h, rn_eager_rep_fn, &c, &eopt, 0, RN_PROF_EAGER_TIME, &ts, &raced, &e);
         if (st != FA_OK) {
             rn_fail(m, st, &e);
             goto done;

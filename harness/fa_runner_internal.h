@@ -71,9 +71,9 @@ enum rn_phase {
     RN_PROF_EAGER_CHECK, /* the eager run of a check and its comparisons */
     RN_PROF_LOAD,        /* finding or loading the variant's module */
     RN_PROF_CHECK,       /* the variant's checked launch and comparisons */
-    RN_PROF_WARMUP,      /* warm-up launches before timed repetitions */
-    RN_PROF_REPS,        /* timed repetitions, L2 flushes included */
-    RN_PROF_EAGER_TIME,  /* timing the eager baseline (its warm-up included) */
+    RN_PROF_WARMUP,      /* warm-up launches before timed repetitions (eager's too) */
+    RN_PROF_REPS,        /* a variant's timed repetitions, L2 flushes included */
+    RN_PROF_EAGER_TIME,  /* the eager baseline's timed repetitions */
     RN_PROF_RETIME,      /* interleaved re-timing of finalists */
     RN_PROF_N
 };
@@ -249,8 +249,8 @@ void rn_classify(fa_runner *r, CUresult e, const char *when, fa_measurement *m);
 fa_status rn_eager_rep_fn(fa_runner *r, void *ctx, fa_err *err);
 CUresult rn_launch_variant(fa_runner *r, const vkernel *vk, fa_fwd_params *a);
 fa_status rn_time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *ctx,
-                       const fa_timing_opts *o, int fn_launched, fa_time_stats *st_out,
-                       int *abandoned, fa_err *err);
+                       const fa_timing_opts *o, int fn_launched, int prof_phase,
+                       fa_time_stats *st_out, int *abandoned, fa_err *err);
 fa_status rn_variant_rep_fn(fa_runner *r, void *ctx, fa_err *err);
 fa_status rn_vkernel_load(fa_runner *r, const fa_job *job, const fa_tensors *t, vkernel *vk,
                           fa_measurement *m);

@@ -150,14 +150,15 @@ static fa_status event_ms(fa_runner *r, CUevent a, CUevent b, double *ms, fa_err
  * judged one at a time: one above FA_ABANDON_ONE_REP x abandon_ms, or a median of
  * FA_ABANDON_REPS above abandon_ms, ends the timing early (*abandoned = 1).
  *
+ * The warm-up is booked to RN_PROF_WARMUP and the repetitions to prof_phase (FA_PROFILE).
  * fn_launched says the thing timed has already run in this context (a variant checked or
  * timed earlier, whose module stayed loaded): its first-launch costs are paid, so on a warm
  * GPU there is nothing left for a warm-up to absorb and none is run. On the full hd128 sweep
  * these launches were about 23 s of GPU time, one per timing.
  */
 fa_status rn_time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *ctx,
-                       const fa_timing_opts *o, int fn_launched, fa_time_stats *st_out,
-                       int *abandoned, fa_err *err)
+                       const fa_timing_opts *o, int fn_launched, int prof_phase,
+                       fa_time_stats *st_out, int *abandoned, fa_err *err)
 {
     const double t0 = fa_now_s();
     const int gpu_warm = r->last_busy_s > 0 && t0 - r->last_busy_s < FA_WARM_GAP_S;
@@ -236,7 +237,7 @@ fa_status rn_time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *ctx,
             break;
     }
     free(x);
-    rn_prof(r, RN_PROF_REPS, t1);
+    rn_prof(r, prof_phase, t1);
     if (st == FA_OK)
         *st_out = s;
     return st;
