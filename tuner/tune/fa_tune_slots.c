@@ -49,14 +49,20 @@ fa_status en_push(engine *e, item it)
     return FA_OK;
 }
 
-void en_fail(engine *e, fa_status st, const fa_err *err)
+/* The first failure stops the run; waiting threads are woken to see it. Caller holds e->mu. */
+static void fail_locked(engine *e, fa_status st, const fa_err *err)
 {
-    pthread_mutex_lock(&e->mu);
     if (e->fatal == FA_OK) {
         e->fatal = st;
         e->fatal_err = *err;
     }
     pthread_cond_broadcast(&e->cv);
+}
+
+void en_fail(engine *e, fa_status st, const fa_err *err)
+{
+    pthread_mutex_lock(&e->mu);
+    fail_locked(e, st, err);
     pthread_mutex_unlock(&e->mu);
 }
 
@@ -81,10 +87,8 @@ static fa_status record_many_locked(engine *e, const fa_variant *v, const int *p
     e->st->db_s += fa_now_s() - t;
     e->st->db_records += n;
     free(ps);
-    if (st != FA_OK && e->fatal == FA_OK) {
-        e->fatal = st;
-        e->fatal_err = err;
-    }
+    if (st != FA_OK)
+        fail_locked(e, st, &err);
     return st;
 }
 
@@ -105,10 +109,7 @@ void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_st
     int n = 0;
     if (!ms || !probs) {
         fa_err err = {0};
-        if (e->fatal == FA_OK) {
-            e->fatal = FA_ERR(&err, FA_NOMEM, "out of memory");
-            e->fatal_err = err;
-        }
+        fail_locked(e, FA_ERR(&err, FA_NOMEM, "out of memory"), &err);
         free(ms);
         free(probs);
         return;
@@ -202,8 +203,9 @@ static void do_eager(engine *e, int slot, int pi)
     pthread_mutex_unlock(&e->mu);
 }
 
-/* Halving rung 0: quick timings of a checked candidate on its class's shortest and longest
- * problem, kept in memory to rank candidates; nothing is stored. */
+/* Halving rung 0: quick timings of a checked candidate on its class's rung-0 problems (the
+ * shortest, and the longest of at most FA_RUNG0_MAX_KEYS keys), kept in memory to rank
+ * candidates; nothing is stored. */
 static void rung0(engine *e, int slot, int ci)
 {
     cand *c = &e->cands[ci];
