@@ -10,12 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fa_toolkit.h"
+
 #define FA_STR_(x) #x
 #define FA_XSTR(x) FA_STR_(x) /* stringify after macro expansion: the exported symbol name */
-
-#ifndef FA_CUDA_LIBDIR
-#define FA_CUDA_LIBDIR "/usr/local/cuda/lib64"
-#endif
 
 fa_status fa_cuda_load(fa_cuda **out, fa_err *err)
 {
@@ -124,28 +122,12 @@ fa_status fa_cuda_check(const fa_cuda *d, CUresult r, const char *what, const ch
 
 fa_status fa_cublas_load(fa_cublas **out, fa_err *err)
 {
-    /* The plain soname first (the loader's path, the binary's RUNPATH), then the toolkit this
-     * build was configured with, then $CUDA_HOME: an installed fa-tune has no RUNPATH and
-     * cuBLAS is often not on the loader's path. */
+    /* From the toolkit fa-tune finds (fa_toolkit.h), or $FA_TUNE_LIBCUBLAS: an installed
+     * fa-tune has no RUNPATH and cuBLAS is often not on the loader's path. */
     const char *soname = "libcublas.so." FA_XSTR(CUBLAS_VER_MAJOR);
-    const char *env = getenv("FA_TUNE_LIBCUBLAS");
-    char alt[2][4096];
-    const char *home = getenv("CUDA_HOME");
-    snprintf(alt[0], sizeof alt[0], "%s/%s", FA_CUDA_LIBDIR, soname);
-    snprintf(alt[1], sizeof alt[1], "%s/lib64/%s", home && *home ? home : "/usr/local/cuda",
-             soname);
-    const char *tries[4] = {env && *env ? env : soname, alt[0], alt[1], NULL};
-    void *lib = NULL;
-    const char *path = tries[0];
-    char first_error[512] = "";
-    for (int i = 0; !lib && tries[i] && (i == 0 || !(env && *env)); i++) {
-        path = tries[i];
-        lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        if (!lib && i == 0) {
-            const char *why = dlerror();
-            snprintf(first_error, sizeof first_error, "%s", why ? why : path);
-        }
-    }
+    char path[4096], first_error[512];
+    void *lib = fa_toolkit_dlopen(soname, "FA_TUNE_LIBCUBLAS", path, sizeof path, first_error,
+                                  sizeof first_error);
     if (!lib)
         return FA_ERR(err, FA_UNSUPPORTED, "no cuBLAS for the eager baseline (%s)", first_error);
     fa_cublas *b = calloc(1, sizeof *b);

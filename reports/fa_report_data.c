@@ -96,9 +96,16 @@ const char fa_report_flop_convention[] =
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
+/* Copies src into dst[n], cut to fit: labels are cut on purpose. (Not snprintf, whose
+ * truncation -O3's -Wformat-truncation reports as a warning.) */
 static void copy(char *dst, size_t n, const char *src)
 {
-    snprintf(dst, n, "%s", src ? src : "");
+    if (!n)
+        return;
+    size_t len = src ? strnlen(src, n - 1) : 0;
+    if (len)
+        memcpy(dst, src, len);
+    dst[len] = '\0';
 }
 
 /* snprintf that truncates on purpose: labels and footers are cut, never overrun. */

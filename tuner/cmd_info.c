@@ -3,13 +3,13 @@
  * command that initialises CUDA in the main process: it forks no worker. With no driver or no
  * GPU it says so in one line and exits 0 -- that is an answer, not a failure. */
 #include <cuda.h>
-#include <nvrtc.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "fa_cli.h"
 #include "fa_commands.h"
 #include "fa_harness.h"
+#include "fa_nvrtc.h"
 
 static const char *const cmd = "info";
 
@@ -29,12 +29,16 @@ static void usage(FILE *out)
 
 static void versions(char *buf, size_t n)
 {
-    int maj = 0, min = 0;
-    char nvrtc[32];
-    if (nvrtcVersion(&maj, &min) == NVRTC_SUCCESS)
-        snprintf(nvrtc, sizeof nvrtc, "%d.%d", maj, min);
+    /* NVRTC is found at run time like the rest of the toolkit (fa_nvrtc.h): say which. */
+    char nvrtc[4096 + 48];
+    fa_nvrtc *nv = NULL;
+    fa_err err;
+    fa_err_clear(&err);
+    if (fa_nvrtc_load(&nv, &err) == FA_OK)
+        snprintf(nvrtc, sizeof nvrtc, "%d.%d (%s)", nv->major, nv->minor, nv->path);
     else
-        snprintf(nvrtc, sizeof nvrtc, "unavailable");
+        snprintf(nvrtc, sizeof nvrtc, "unavailable: %s", err.msg);
+    fa_nvrtc_free(nv);
     snprintf(buf, n, "fa-tune %s, CUDA toolkit %d.%d, NVRTC %s", FA_TUNE_VERSION_STRING,
              CUDA_VERSION / 1000, CUDA_VERSION % 1000 / 10, nvrtc);
 }
@@ -48,7 +52,7 @@ int cmd_info(int argc, char **argv)
         }
         return fa_cli_usage_error(cmd, "unknown option '%s'", argv[i]);
     }
-    char ver[160];
+    char ver[4096 + 256];
     versions(ver, sizeof ver);
 
     fa_device_info dev[FA_INFO_MAX_DEVICES];

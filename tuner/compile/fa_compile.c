@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
-#include <nvrtc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,17 +14,16 @@
 #include <unistd.h>
 
 #include "fa_cache.h"
+#include "fa_nvrtc.h"
 #include "fa_sha256.h"
 #include "fa_templates.h"
-
-#ifndef FA_CUDA_INCLUDE_FALLBACK
-#define FA_CUDA_INCLUDE_FALLBACK ""
-#endif
+#include "fa_toolkit.h"
 
 /* Bumped whenever what goes into a key or an entry changes meaning. */
 #define FA_CACHE_KEY_TAG "fa-tune compile cache key v1"
 
 struct fa_compiler {
+    fa_nvrtc *nv; /* NVRTC, loaded at run time (fa_nvrtc.h) */
     char nvrtc_version[32];
     char cuda_include[PATH_MAX];
     char include_opt[PATH_MAX + 3]; /* "-I<cuda_include>" */
@@ -44,9 +42,9 @@ struct fa_compiler {
  * label with st set. */
 #define FA_NVRTC(call)                                                                             \
     do {                                                                                           \
-        nvrtcResult r_ = (call);                                                                   \
+        nvrtcResult r_ = c->nv->call;                                                              \
         if (r_ != NVRTC_SUCCESS) {                                                                 \
-            st = FA_ERR(err, FA_ERROR, "%s failed: %s", #call, nvrtcGetErrorString(r_));           \
+            st = FA_ERR(err, FA_ERROR, "%s failed: %s", #call, c->nv->nvrtcGetErrorString(r_));    \
             goto cleanup;                                                                          \
         }                                                                                          \
     } while (0)
@@ -79,54 +77,13 @@ static int try_include(const char *dir, char *out)
     char real[PATH_MAX];
     if (!dir || !*dir || !has_cuda_headers(dir))
         return 0;
-    if (!realpath(dir, real))
-        snprintf(real, sizeof real, "%s", dir);
-    snprintf(out, PATH_MAX, "%s", real);
-    return 1;
-}
-
-/* <root>/include, for $CUDA_HOME-style variables. */
-static int try_root(const char *root, char *out)
-{
-    char dir[PATH_MAX];
-    if (!root || !*root)
-        return 0;
-    int n = snprintf(dir, sizeof dir, "%s/include", root);
-    return n > 0 && (size_t)n < sizeof dir && try_include(dir, out);
-}
-
-/* dirname(nvcc)/../include for the first nvcc on PATH, both as found and with symlinks
- * resolved (distribution packages put a symlink in /usr/bin). */
-static int try_nvcc_on_path(char *out)
-{
-    const char *path = getenv("PATH");
-    if (!path)
-        return 0;
-    while (*path) {
-        const char *end = strchr(path, ':');
-        size_t len = end ? (size_t)(end - path) : strlen(path);
-        char nvcc[PATH_MAX], dir[PATH_MAX], real[PATH_MAX];
-        if (len > 0 && len < sizeof nvcc - 16) {
-            snprintf(nvcc, sizeof nvcc, "%.*s/nvcc", (int)len, path);
-            if (access(nvcc, X_OK) == 0) {
-                snprintf(dir, sizeof dir, "%.*s/../include", (int)len, path);
-                if (try_include(dir, out))
-                    return 1;
-                if (realpath(nvcc, real)) {
-                    char *slash = strrchr(real, '/');
-                    if (slash) {
-                        *slash = '\0';
-                        int n = snprintf(dir, sizeof dir, "%s/../include", real);
-                        if (n > 0 && (size_t)n < sizeof dir && try_include(dir, out))
-                            return 1;
-                    }
-                }
-                return 0; /* the first nvcc on PATH is the toolkit the user chose */
-            }
-        }
-        path += len + (end ? 1 : 0);
+    if (!realpath(dir, real)) {
+        if (strlen(dir) >= sizeof real)
+            return 0;
+        memcpy(real, dir, strlen(dir) + 1);
     }
-    return 0;
+    memcpy(out, real, strlen(real) + 1); /* both PATH_MAX */
+    return 1;
 }
 
 static fa_status find_cuda_include(const fa_compiler_opts *opts, char *out, fa_err *err)
@@ -137,16 +94,20 @@ static fa_status find_cuda_include(const fa_compiler_opts *opts, char *out, fa_e
         return FA_ERR(err, FA_NOT_FOUND, "no cuda_fp16.h in cuda include directory '%s'",
                       opts->cuda_include);
     }
-    /* FA_CUDA_INCLUDE_FALLBACK is the build machine's toolkit: right for a developer's build,
-     * so it comes last, after everything that describes the machine fa-tune runs on. */
-    if (try_root(getenv("CUDA_HOME"), out) || try_root(getenv("CUDA_PATH"), out) ||
-        try_nvcc_on_path(out) || try_include("/usr/local/cuda/include", out) ||
-        try_include(FA_CUDA_INCLUDE_FALLBACK, out))
-        return FA_OK;
+    /* The toolkit roots in fa_toolkit.h's order: the machine fa-tune runs on first, the
+     * build machine's toolkit last. */
+    char roots[FA_TOOLKIT_MAX_ROOTS][FA_TOOLKIT_PATH_CAP];
+    int n = fa_toolkit_roots(roots, FA_TOOLKIT_MAX_ROOTS);
+    for (int i = 0; i < n; i++) {
+        char dir[PATH_MAX];
+        int k = snprintf(dir, sizeof dir, "%s/include", roots[i]);
+        if (k > 0 && (size_t)k < sizeof dir && try_include(dir, out))
+            return FA_OK;
+    }
     return FA_ERR(err, FA_NOT_FOUND,
-                  "cannot find the cuda toolkit headers (cuda_fp16.h): looked in $CUDA_HOME, "
-                  "$CUDA_PATH, nvcc on PATH, /usr/local/cuda and '%s'; set CUDA_HOME",
-                  FA_CUDA_INCLUDE_FALLBACK);
+                  "cannot find the cuda toolkit headers (cuda_fp16.h): looked in %s; set "
+                  "CUDA_HOME",
+                  fa_toolkit_search_text());
 }
 
 static fa_status choose_cache_dir(const fa_compiler_opts *opts, char *out, fa_err *err)
@@ -327,13 +288,9 @@ fa_status fa_compiler_new(const fa_compiler_opts *opts, fa_compiler **out, fa_er
     if (!c)
         return FA_ERR(err, FA_NOMEM, "out of memory creating the compiler");
 
-    int major = 0, minor = 0;
-    nvrtcResult r = nvrtcVersion(&major, &minor);
-    if (r != NVRTC_SUCCESS) {
-        st = FA_ERR(err, FA_ERROR, "nvrtcVersion failed: %s", nvrtcGetErrorString(r));
+    if ((st = fa_nvrtc_load(&c->nv, err)) != FA_OK)
         goto cleanup;
-    }
-    snprintf(c->nvrtc_version, sizeof c->nvrtc_version, "%d.%d", major, minor);
+    snprintf(c->nvrtc_version, sizeof c->nvrtc_version, "%d.%d", c->nv->major, c->nv->minor);
 
     if ((st = find_cuda_include(opts, c->cuda_include, err)) != FA_OK)
         goto cleanup;
@@ -383,6 +340,7 @@ void fa_compiler_free(fa_compiler *c)
     free(c->header_names);
     free(c->header_data);
     free(c->header_sizes);
+    fa_nvrtc_free(c->nv);
     free(c);
 }
 
@@ -541,7 +499,7 @@ static fa_status run_nvrtc(const fa_compiler *c, const char *source, const char 
     FA_NVRTC(nvrtcCreateProgram(&prog, source, "fa_tune_tu.cu", c->n_headers, c->header_data,
                                 c->header_names));
     FA_NVRTC(nvrtcAddNameExpression(prog, name_expr));
-    nvrtcResult rc = nvrtcCompileProgram(prog, nopts, opts);
+    nvrtcResult rc = c->nv->nvrtcCompileProgram(prog, nopts, opts);
     size_t log_size = 0;
     FA_NVRTC(nvrtcGetProgramLogSize(prog, &log_size));
     log = malloc(log_size + 1);
@@ -562,8 +520,8 @@ static fa_status run_nvrtc(const fa_compiler *c, const char *source, const char 
         st = FA_ERR(err, FA_INVALID, "nvrtc rejected the options: %s", log);
         goto cleanup;
     } else if (rc != NVRTC_SUCCESS) {
-        st = FA_ERR(err, FA_ERROR, "nvrtcCompileProgram failed: %s: %s", nvrtcGetErrorString(rc),
-                    log);
+        st = FA_ERR(err, FA_ERROR, "nvrtcCompileProgram failed: %s: %s",
+                    c->nv->nvrtcGetErrorString(rc), log);
         goto cleanup;
     } else {
         const char *lowered = NULL;
@@ -596,7 +554,7 @@ static fa_status run_nvrtc(const fa_compiler *c, const char *source, const char 
     res->nvrtc_ms = now_ms() - t0;
 cleanup:
     if (prog)
-        nvrtcDestroyProgram(&prog);
+        c->nv->nvrtcDestroyProgram(&prog);
     free(log);
     free(cubin);
     return st;
