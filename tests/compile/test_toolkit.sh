@@ -1,0 +1,46 @@
+#!/bin/sh
+# This file implements the toolkit-finding test: fa-tune links no CUDA library and carries no
+# RUNPATH (so an installed copy starts anywhere), and it finds NVRTC, its builtins and the
+# headers in the toolkit it is pointed at ($CUDA_HOME first), not through the loader's path.
+# usage: test_toolkit.sh <fa-tune binary> <the build's CUDA toolkit root>
+set -u
+FA=$1
+CUDA=$2
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/fa-tune-toolkit-XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+fail=0
+say() { echo "FAIL: $*" >&2; fail=1; }
+
+# 1. Nothing from the toolkit is linked, and no RUNPATH points into it.
+if command -v readelf >/dev/null 2>&1; then
+    dyn=$(readelf -d "$FA")
+    echo "$dyn" | grep -q 'NEEDED.*lib\(nvrtc\|cublas\|cuda\|cudart\)' && say "fa-tune links a CUDA library: $(echo "$dyn" | grep NEEDED)"
+    echo "$dyn" | grep -q 'R\(UN\)\?PATH' && say "fa-tune has a RUNPATH: $(echo "$dyn" | grep PATH)"
+fi
+
+# 2. A toolkit root of our own (links to the real files), named by CUDA_HOME: `info` loads
+#    NVRTC from it, and a compile through it works.
+libdir=""
+for d in lib64 lib targets/x86_64-linux/lib targets/sbsa-linux/lib; do
+    if ls "$CUDA/$d"/libnvrtc.so.* >/dev/null 2>&1; then libdir="$CUDA/$d"; break; fi
+done
+[ -n "$libdir" ] || { echo "no libnvrtc under '$CUDA': skipped" >&2; exit 77; }
+mkdir -p "$TMP/cuda/lib64"
+ln -s "$CUDA/include" "$TMP/cuda/include"
+for f in "$libdir"/libnvrtc.so.* "$libdir"/libnvrtc-builtins.so.*; do
+    ln -s "$f" "$TMP/cuda/lib64/$(basename "$f")"
+done
+CUDA_HOME="$TMP/cuda" "$FA" info >"$TMP/out" 2>"$TMP/err"
+grep -q "NVRTC [0-9.]* ($TMP/cuda/lib64/libnvrtc.so" "$TMP/out" ||
+    say "info did not load NVRTC from CUDA_HOME: $(cat "$TMP/out" "$TMP/err")"
+
+# 3. A named library that does not exist is an error naming it, not a crash.
+FA_TUNE_LIBNVRTC="$TMP/none/libnvrtc.so" "$FA" info >"$TMP/out" 2>"$TMP/err"
+grep -q "NVRTC unavailable: cannot load NVRTC" "$TMP/out" ||
+    say "a missing NVRTC is not reported: $(cat "$TMP/out" "$TMP/err")"
+FA_TUNE_LIBNVRTC="$TMP/none/libnvrtc.so" "$FA" compile --arch sm80 --headdim 64 --cache-dir "$TMP/cache" \
+    >"$TMP/out" 2>"$TMP/err"
+rc=$?
+[ $rc -eq 1 ] || say "compile without NVRTC: exit $rc, want 1"
+grep -q "cannot load NVRTC" "$TMP/err" || say "compile without NVRTC: $(cat "$TMP/err")"
+exit $fail
