@@ -69,4 +69,36 @@ grep -q 'only compile-only results' "$tmp/berr" || bad "db best does not say wha
 grep -qx "  fa-tune --arch sm80 --headdim 64 --db $db" "$tmp/berr" ||
     { bad "db best does not give the command that times them"; cat "$tmp/berr"; }
 
+# ---- report ----
+# A fake gnuplot that writes the images it is asked for: this checks the files and pages, the
+# drawing itself is report.png's job where gnuplot is installed.
+cat >"$tmp/gnuplot" <<'GP'
+#!/bin/sh
+# -e "cd 'DIR'; out = 'STEM'" SCRIPT
+dir=$(printf '%s' "$2" | sed -n "s/^cd '\(.*\)'; out = '.*'\$/\1/p")
+out=$(printf '%s' "$2" | sed -n "s/.*; out = '\(.*\)'\$/\1/p")
+cd "$dir" && [ -n "$out" ] && [ -f "$3" ] || exit 1
+: >"$out.png" && : >"$out.svg"
+GP
+chmod +x "$tmp/gnuplot"
+FA_GNUPLOT=$tmp/gnuplot "$FA" report --arch sm80 --db "$db" -o "$tmp/rep" >"$tmp/rout" 2>"$tmp/rerr"
+rc=$?
+[ $rc = 0 ] || { bad "report on a compile-only database exited $rc"; cat "$tmp/rerr"; }
+grep -q 'compile-only results, no timings yet' "$tmp/rerr" || bad "report summary: $(cat "$tmp/rerr")"
+files=$(cd "$tmp/rep" 2>/dev/null && ls -A | tr '\n' ' ')
+want="compile_time.dat compile_time.gp compile_time.png compile_time.svg index.html index.md registers.dat registers.gp registers.png registers.svg "
+[ "$files" = "$want" ] || bad "report files '$files', want '$want'"
+for page in index.html index.md; do
+    grep -q 'No timings yet' "$tmp/rep/$page" || bad "$page does not say there are no timings"
+    grep -q "fa-tune --arch sm80 --headdim 64 --db $db" "$tmp/rep/$page" ||
+        bad "$page lacks the command that times the results"
+    grep -q 'fwd_sm80_hd64_bf16_m128n128w4s2q' "$tmp/rep/$page" || bad "$page lacks the spills table"
+done
+# registers per tile: the two m64n32 variants (non-causal, causal) share a tile; the spilling
+# m128n128 is alone in its own, marked spilling; the legality-rejected one is not drawn
+data=$(grep -v '^#' "$tmp/rep/registers.dat" | awk '{ print $3, $4, $5, $10 }' | tr '\n' ';')
+[ "$data" = "32 64 2 0;128 128 1 1;" ] || bad "registers.dat tiles '$data'"
+n=$(sed -n 's/^# compiles \([0-9]*\) .*/\1/p' "$tmp/rep/compile_time.dat")
+[ "$n" = 3 ] || bad "compile_time.dat counts '$n' compiles, want 3"
+
 exit $fail
