@@ -318,11 +318,14 @@ typedef int (*fa_db_run_fn)(const fa_db_run *r, void *user);
  * by start time then uuid. */
 fa_status fa_db_runs(fa_db *db, const char *arch, fa_db_run_fn fn, void *user, fa_err *err);
 
-/* Per (arch, problem) counts of measurements by status: `fa-tune db list`. */
+/* Per (arch, problem) counts of measurements by status: `fa-tune db list`. other counts the
+ * statuses not named here (none today). spilled is not a status: the rows of any status that
+ * built a cubin whose ptxas report shows spill stores or loads (fa_compile_spills). */
 typedef struct fa_db_summary {
     char arch[FA_DB_ARCH_MAX];
     char problem_name[FA_PROBLEM_NAME_MAX];
-    int64_t total, ok, mismatch, unsupported, compile_error, fault, other;
+    int64_t total, ok, compiled, mismatch, unsupported, compile_error, fault, other;
+    int64_t spilled;
     int64_t variants; /* distinct variants measured */
 } fa_db_summary;
 

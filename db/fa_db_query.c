@@ -320,7 +320,10 @@ static void read_summary(sqlite3_stmt *s, fa_db_summary *x)
     x->compile_error = sqlite3_column_int64(s, 6);
     x->fault = sqlite3_column_int64(s, 7);
     x->variants = sqlite3_column_int64(s, 8);
-    x->other = x->total - x->ok - x->mismatch - x->unsupported - x->compile_error - x->fault;
+    x->compiled = sqlite3_column_int64(s, 9);
+    x->spilled = sqlite3_column_int64(s, 10);
+    x->other =
+        x->total - x->ok - x->compiled - x->mismatch - x->unsupported - x->compile_error - x->fault;
 }
 
 fa_status fa_db_summaries(fa_db *db, const char *arch, fa_db_summary_fn fn, void *user, fa_err *err)

@@ -132,7 +132,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_Q_SUMMARIES] =
         "SELECT m.arch, p.name, COUNT(*), SUM(m.status = 'ok'), SUM(m.status = 'mismatch'),"
         " SUM(m.status = 'unsupported'), SUM(m.status = 'compile_error'),"
-        " SUM(m.status = 'fault'), COUNT(DISTINCT m.variant_id)"
+        " SUM(m.status = 'fault'), COUNT(DISTINCT m.variant_id), SUM(m.status = 'compiled'),"
+        /* spills as fa_compile_spills() defines them (NULL where nothing was built) */
+        " SUM(m.spill_stores > 0 OR m.spill_loads > 0)"
         " FROM measurements m JOIN problems p ON p.id = m.problem_id"
         " WHERE ?1 IS NULL OR m.arch = ?1"
         " GROUP BY m.arch, p.name ORDER BY m.arch, p.name",

@@ -13,6 +13,9 @@
  *   heatmap.*            BLOCK_M x BLOCK_N TFLOP/s of one problem, failed cells marked
  *   convergence.*        best-so-far TFLOP/s vs time since the run started, one line per run
  *   compile_time.*       histogram of NVRTC compile times (cache hits left out)
+ *   registers.*          compile-only databases (no timings yet) only: registers and shared
+ *                        memory per BLOCK_M x BLOCK_N tile; the index page then lists the
+ *                        tiles and the spilling variants and gives the command that times them
  *   index.html, index.md every image, the winners table and the provenance footer
  *
  * Every image comes with the `.dat` file it was drawn from and the `.gp` script that drew it,
@@ -52,6 +55,7 @@ typedef struct fa_report_summary {
     int plots;             /* images drawn (per format) */
     int panels;            /* (dtype, head dim, causal, ...) panels */
     int winners;           /* rows of the winners table */
+    int compile_only;      /* 1: no timings, only compile results were drawn */
     char problem[128];     /* the heatmap/convergence problem; "" when there was none */
     char index_path[4096]; /* out_dir/index.html */
 } fa_report_summary;
@@ -65,8 +69,8 @@ fa_status fa_report_formats_parse(const char *s, unsigned *out, fa_err *err);
  * looked for and the install command (FA_REPORT_GNUPLOT_INSTALL). */
 fa_status fa_report_gnuplot_find(const char *env, char *path, size_t n, fa_err *err);
 
-/* Write the report described by o. FA_NOT_FOUND when the database holds no measurements or
- * peers for the arch (the message says which command produces them) or names no such
+/* Write the report described by o. FA_NOT_FOUND when the database holds nothing for the arch
+ * (the message says which command produces it) or names no such
  * --problem; FA_IO for files that cannot be written; FA_ERROR when gnuplot fails (its own
  * message included). *summary (may be NULL) is written on success only. */
 fa_status fa_report_write(const fa_report_options *o, fa_report_summary *summary, fa_err *err);

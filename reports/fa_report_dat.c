@@ -139,6 +139,31 @@ static void write_compile(const fa_report_data *d, const fa_report_plot *p, FILE
     }
 }
 
+/* Column/row of a tile in the registers grid. */
+static int grid_index(const int *set, int n, int x)
+{
+    for (int i = 0; i < n; i++)
+        if (set[i] == x)
+            return i;
+    return -1;
+}
+
+static void write_registers(const fa_report_data *d, const fa_report_plot *p, FILE *f)
+{
+    header(d, p, f);
+    fprintf(f, "# one row per (BLOCK_M, BLOCK_N) tile with a compiled variant: the range over "
+               "warps, stages and Q-in-registers of the latest build of each variant\n");
+    fprintf(f, "# shared memory is static (ptxas) + dynamic (the variant's tiles), in bytes\n");
+    fprintf(f, "# col row block_n block_m variants reg_min reg_max smem_min smem_max spilling\n");
+    for (int i = 0; i < d->n_tiles; i++) {
+        const fa_report_tile *t = &d->tiles[i];
+        fprintf(f, "%d %d %d %d %d %d %d %d %d %d\n",
+                grid_index(d->tile_ns, d->n_tile_ns, t->block_n),
+                grid_index(d->tile_ms, d->n_tile_ms, t->block_m), t->block_n, t->block_m,
+                t->variants, t->reg_min, t->reg_max, t->smem_min, t->smem_max, t->spilling);
+    }
+}
+
 fa_status fa_report_dat_write(const fa_report_data *d, const fa_report_plot *p, FILE *f)
 {
     switch (p->kind) {
@@ -155,6 +180,9 @@ fa_status fa_report_dat_write(const fa_report_data *d, const fa_report_plot *p, 
         break;
     case FA_PLOT_COMPILE:
         write_compile(d, p, f);
+        break;
+    case FA_PLOT_REGISTERS:
+        write_registers(d, p, f);
         break;
     }
     return ferror(f) ? FA_IO : FA_OK;

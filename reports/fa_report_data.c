@@ -46,6 +46,7 @@ typedef struct lrow {
     int64_t peak, eager_peak;
     double compile_ms;
     int cache_hit;
+    int registers, smem_static, spill_stores, spill_loads; /* -1 unknown */
     double t; /* measured_at, seconds; NAN if unreadable */
     int compile_only;
     int latest; /* latest timed row of its (problem, variant) */
@@ -298,6 +299,10 @@ static int on_row(const fa_db_row *r, void *user)
     x->eager_peak = r->m.eager_peak_extra_bytes;
     x->compile_ms = r->m.build.compile_ms;
     x->cache_hit = r->m.build.cache_hit;
+    x->registers = r->m.build.registers;
+    x->smem_static = r->m.build.smem_static;
+    x->spill_stores = r->m.build.spill_stores;
+    x->spill_loads = r->m.build.spill_loads;
     if (fa_report_parse_time(r->measured_at, &x->t))
         x->t = NAN;
     x->compile_only = !strcmp(r->device_name, FA_DB_COMPILE_ONLY);
@@ -673,6 +678,14 @@ static int int_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static int tile_cmp(const void *a, const void *b)
+{
+    const fa_report_tile *x = a, *y = b;
+    if (x->block_m != y->block_m)
+        return x->block_m < y->block_m ? -1 : 1;
+    return x->block_n < y->block_n ? -1 : x->block_n > y->block_n;
+}
+
 /* Add x to a sorted set of ints (caller guarantees room). */
 static void set_add(int *set, int *n, int x)
 {
@@ -863,6 +876,111 @@ static fa_status build_compile(loader *L, fa_err *err)
     return FA_OK;
 }
 
+/* A row that built a cubin: ptxas' register count is stored only then (older databases stored
+ * spilling builds as "unsupported", with their figures, so the status is not asked). */
+static int built(const lrow *r)
+{
+    return r->registers > 0;
+}
+
+static int row_name_cmp(const void *a, const void *b)
+{
+    const lrow *x = *(const lrow *const *)a, *y = *(const lrow *const *)b;
+    int c = strcmp(x->variant, y->variant);
+    if (c)
+        return c;
+    if (x->t != y->t && !isnan(x->t) && !isnan(y->t))
+        return x->t < y->t ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Compile-only figures: per variant its latest build, then per (BLOCK_M, BLOCK_N) tile the
+ * range of registers and shared memory and how many spill, and the list of spilling ones. */
+static fa_status build_resources(loader *L, fa_err *err)
+{
+    fa_report_data *d = L->d;
+    fa_status st = FA_OK;
+    int n = 0;
+    const lrow **v = calloc((size_t)L->n_rows + 1, sizeof *v);
+    d->tiles = calloc((size_t)L->n_rows + 1, sizeof *d->tiles);
+    d->spills = calloc((size_t)L->n_rows + 1, sizeof *d->spills);
+    d->tile_ms = calloc((size_t)L->n_rows + 1, sizeof *d->tile_ms);
+    d->tile_ns = calloc((size_t)L->n_rows + 1, sizeof *d->tile_ns);
+    if (!v || !d->tiles || !d->spills || !d->tile_ms || !d->tile_ns) {
+        st = FA_ERR(err, FA_NOMEM, "cannot build the resources per tile: out of memory");
+        goto cleanup;
+    }
+    for (int i = 0; i < L->n_rows; i++)
+        if (built(&L->rows[i]))
+            v[n++] = &L->rows[i];
+    qsort(v, (size_t)n, sizeof *v, row_name_cmp);
+    for (int i = 0; i < n; i++) {
+        if (i + 1 < n && !strcmp(v[i]->variant, v[i + 1]->variant))
+            continue; /* the latest build of each variant counts */
+        const lrow *r = v[i];
+        int smem = r->smem_static >= 0 ? r->smem_static + fa_variant_smem_bytes(&r->v) : -1;
+        int spills = r->spill_stores > 0 || r->spill_loads > 0;
+        d->n_built++;
+        set_add(d->tile_ms, &d->n_tile_ms, r->v.block_m);
+        set_add(d->tile_ns, &d->n_tile_ns, r->v.block_n);
+        fa_report_tile *t = NULL;
+        for (int k = 0; k < d->n_tiles && !t; k++)
+            if (d->tiles[k].block_m == r->v.block_m && d->tiles[k].block_n == r->v.block_n)
+                t = &d->tiles[k];
+        if (!t) {
+            t = &d->tiles[d->n_tiles++];
+            t->block_m = r->v.block_m;
+            t->block_n = r->v.block_n;
+            t->reg_min = t->smem_min = -1;
+        }
+        t->variants++;
+        t->spilling += spills;
+        if (t->reg_min < 0 || r->registers < t->reg_min)
+            t->reg_min = r->registers;
+        if (r->registers > t->reg_max)
+            t->reg_max = r->registers;
+        if (smem >= 0 && (t->smem_min < 0 || smem < t->smem_min))
+            t->smem_min = smem;
+        if (smem > t->smem_max)
+            t->smem_max = smem;
+        if (spills) {
+            fa_report_spill *x = &d->spills[d->n_spills++];
+            copy(x->variant, sizeof x->variant, r->variant);
+            x->registers = r->registers;
+            x->smem_bytes = smem;
+            x->spill_stores = r->spill_stores;
+            x->spill_loads = r->spill_loads;
+        }
+    }
+    qsort(d->tiles, (size_t)d->n_tiles, sizeof *d->tiles, tile_cmp);
+cleanup:
+    free(v);
+    return st;
+}
+
+/* The commands that time a compile-only database: one per head dim it holds. */
+static void build_timing_cmds(loader *L)
+{
+    fa_report_data *d = L->d;
+    unsigned seen = 0;
+    for (int i = 0; i < L->n_problems; i++) {
+        int hd = L->problems[i].p.head_dim, bit = -1;
+        for (int k = 0; k < 16 && bit < 0; k++)
+            if (hd == 16 * (k + 1))
+                bit = k;
+        if (bit < 0 || seen & (1u << bit))
+            continue;
+        seen |= 1u << bit;
+    }
+    for (int k = 0; k < 16; k++) {
+        if (!(seen & (1u << k)))
+            continue;
+        size_t len = strlen(d->timing_cmds);
+        textf(d->timing_cmds + len, sizeof d->timing_cmds - len,
+              "fa-tune --arch %s --headdim %d --db %s\n", d->arch, 16 * (k + 1), d->db_path);
+    }
+}
+
 static int add_plot(fa_report_data *d, int *cap, fa_report_plot_kind kind, int panel,
                     const char *stem, const char *title, int skipped)
 {
@@ -934,6 +1052,13 @@ static fa_status build_plots(fa_report_data *d, fa_err *err)
                  d->n_compile);
         bad |= add_plot(d, &cap, FA_PLOT_COMPILE, -1, "compile_time", title, 0);
     }
+    if (d->compile_only && d->n_tiles > 0) {
+        snprintf(title, sizeof title,
+                 "Registers and shared memory by tile size (BLOCK_M x BLOCK_N): %s, %d variants "
+                 "compiled",
+                 d->arch, d->n_built);
+        bad |= add_plot(d, &cap, FA_PLOT_REGISTERS, -1, "registers", title, 0);
+    }
     return bad ? FA_ERR(err, FA_NOMEM, "cannot list the report plots: out of memory") : FA_OK;
 }
 
@@ -944,6 +1069,12 @@ static void build_footer(fa_report_data *d)
     if (strlen(date) >= 16) {
         date[10] = ' ';
         date[16] = '\0';
+    }
+    if (d->compile_only) {
+        textf(d->footer, sizeof d->footer,
+              "%s | compile only, no GPU timings | fa-tune %s | data of %s%s", d->arch,
+              d->versions[0] ? d->versions : "?", date[0] ? date : "?", date[0] ? " UTC" : "");
+        return;
     }
     textf(d->footer, sizeof d->footer, "%s | %s | CUDA driver %s | fa-tune %s | data of %s%s",
           d->arch, d->gpus[0] ? d->gpus : "unknown GPU", d->drivers[0] ? d->drivers : "?",
@@ -989,11 +1120,29 @@ fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, 
     for (int i = 0; i < L.n_rows; i++)
         timed += !L.rows[i].compile_only;
     d->n_measurements = timed;
-    if (!timed && !L.n_peers) {
+    if (!L.n_rows && !L.n_peers) {
         st = FA_ERR(err, FA_NOT_FOUND,
-                    "no timed measurements for %s in '%s'%s: run 'fa-tune --arch %s --headdim "
-                    "128' on a GPU of that arch first (or --db to read another file)",
-                    arch, d->db_path, L.n_rows ? " (only compile-only sweeps)" : "", arch);
+                    "no measurements for %s in '%s': run 'fa-tune --arch %s --headdim 128' "
+                    "first (on a GPU of that arch to time; without one it compiles only), or "
+                    "--db to read another file",
+                    arch, d->db_path, arch);
+        goto cleanup;
+    }
+    if (!timed && !L.n_peers) {
+        /* compile-only: no speed to draw, but the builds say a lot; and how to time them */
+        if (problem) {
+            st = FA_ERR(err, FA_NOT_FOUND,
+                        "no timed measurements of problem '%s' for %s in '%s': it holds only "
+                        "compile-only results",
+                        problem, arch, d->db_path);
+            goto cleanup;
+        }
+        d->compile_only = 1;
+        build_timing_cmds(&L);
+        if ((st = build_resources(&L, err)) != FA_OK || (st = build_compile(&L, err)) != FA_OK)
+            goto cleanup;
+        build_footer(d);
+        st = build_plots(d, err);
         goto cleanup;
     }
 
@@ -1061,6 +1210,10 @@ void fa_report_data_release(fa_report_data *d)
         free(d->series[i].steps);
     free(d->series);
     free(d->compile_ms);
+    free(d->tiles);
+    free(d->spills);
+    free(d->tile_ms);
+    free(d->tile_ns);
     free(d->winners);
     free(d->plots);
     memset(d, 0, sizeof *d);

@@ -79,13 +79,29 @@ typedef struct fa_report_series {
     int n_steps;
 } fa_report_series;
 
+/* One tile of a compile-only report: the (BLOCK_M, BLOCK_N) pair's compiled variants. */
+typedef struct fa_report_tile {
+    int block_m, block_n;
+    int variants;           /* compiled (a cubin, spilling or not) */
+    int reg_min, reg_max;   /* registers per thread over them */
+    int smem_min, smem_max; /* shared memory bytes per block, static + dynamic */
+    int spilling;           /* how many of them spill */
+} fa_report_tile;
+
+/* A compiled variant that spills registers (ineligible to win). */
+typedef struct fa_report_spill {
+    char variant[FA_VARIANT_NAME_MAX];
+    int registers, smem_bytes, spill_stores, spill_loads;
+} fa_report_spill;
+
 typedef enum fa_report_plot_kind {
     FA_PLOT_TFLOPS,
     FA_PLOT_SPEEDUP,
     FA_PLOT_MEMORY,
     FA_PLOT_HEATMAP,
     FA_PLOT_CONVERGENCE,
-    FA_PLOT_COMPILE
+    FA_PLOT_COMPILE,
+    FA_PLOT_REGISTERS /* compile-only reports: registers and shared memory per tile */
 } fa_report_plot_kind;
 
 typedef struct fa_report_plot {
@@ -125,6 +141,16 @@ typedef struct fa_report_data {
     fa_db_winner *winners; /* fa_db_winners order */
     int n_winners;
     int n_measurements; /* timed (not compile-only) measurements for the arch */
+    /* compile-only: the database holds builds for the arch but no timings and no peers; the
+     * report then draws compile time and resources per tile and says how to time them */
+    int compile_only;
+    int n_built;                          /* distinct variants compiled */
+    char timing_cmds[FA_REPORT_TEXT_MAX]; /* one command a line that times them on a GPU */
+    fa_report_tile *tiles;                /* by block_m, then block_n */
+    int n_tiles;
+    int *tile_ms, n_tile_ms, *tile_ns, n_tile_ns; /* the tiles' rows and columns, ascending */
+    fa_report_spill *spills;                      /* by name */
+    int n_spills;
     fa_report_plot *plots;
     int n_plots;
 } fa_report_data;
@@ -133,8 +159,9 @@ typedef struct fa_report_data {
 extern const char fa_report_flop_convention[];
 
 /* Read everything for arch from db. problem: the heatmap/convergence problem (NULL: the one
- * with the most variants measured ok). FA_NOT_FOUND when there is nothing timed for the arch
- * or the problem has no measurement. On success *d owns arrays (fa_report_data_release). */
+ * with the most variants measured ok). A database with only compile-only results for the arch
+ * gives a compile-only report (d->compile_only). FA_NOT_FOUND when there is nothing for the
+ * arch or the problem has no measurement. On success *d owns arrays (fa_report_data_release). */
 fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, fa_report_data *d,
                               fa_err *err);
 void fa_report_data_release(fa_report_data *d);

@@ -432,6 +432,56 @@ static void plot_compile(const fa_report_data *d, unsigned formats, FILE *f)
     term_end(formats, f);
 }
 
+/* Compile-only: a BLOCK_M x BLOCK_N grid coloured by the most registers a tile's variants
+ * use, each cell labelled with the register and shared-memory ranges and its spills. */
+static void plot_registers(const fa_report_data *d, unsigned formats, FILE *f)
+{
+    int first = 1, spills = 0;
+    for (int i = 0; i < d->n_tiles; i++)
+        spills += d->tiles[i].spilling;
+    fprintf(f, "set xrange [-0.5:%g]\n", d->n_tile_ns - 0.5);
+    fprintf(f, "set yrange [-0.5:%g]\n", d->n_tile_ms - 0.5);
+    fprintf(f, "set xtics (");
+    for (int i = 0; i < d->n_tile_ns; i++)
+        fprintf(f, "%s'%d' %d", i ? ", " : "", d->tile_ns[i], i);
+    fprintf(f, ") scale 0\nset ytics (");
+    for (int i = 0; i < d->n_tile_ms; i++)
+        fprintf(f, "%s'%d' %d", i ? ", " : "", d->tile_ms[i], i);
+    fprintf(f, ") scale 0\n");
+    fprintf(f, "set xlabel 'BLOCK_N (keys per tile)'\n");
+    fprintf(f, "set ylabel 'BLOCK_M (queries per tile)'\n");
+    fprintf(f, "set cblabel 'registers per thread (most over warps, stages, Q in registers)'\n");
+    fprintf(f, "set cbrange [0:255]\n");
+    fprintf(f, "set palette defined (0 '#f7fbff', 0.5 '#6baed6', 1 '#08306b')\n");
+    fprintf(f, "unset grid\n");
+    fprintf(f, "set border 15\n");
+    fprintf(f, "set tics front\n");
+    if (spills)
+        key_below(f);
+    else
+        fprintf(f, "unset key\n");
+    fprintf(f, "set style textbox opaque noborder margins 2, 1\n");
+    fprintf(f, "range(a, b) = a == b ? sprintf('%%d', a) : sprintf('%%d-%%d', a, b)\n");
+    fprintf(f, "kib(x) = sprintf('%%.0f', x / 1024.0)\n");
+    fprintf(f, "cell(i) = sprintf(\"%%s regs\\n%%s KiB\\n%%d variant%%s%%s\", "
+               "range(int(column(6)), int(column(7))), column(8) == column(9) ? kib(column(8)) : "
+               "kib(column(8)).'-'.kib(column(9)), int(column(5)), column(5) > 1 ? 's' : '', "
+               "column(10) > 0 ? sprintf(', %%d spill', int(column(10))) : '')\n");
+    term_begin(formats, f);
+    plot_sep(&first, f);
+    fprintf(f, "datafile using 1:2:(0.5):(0.5):7 with boxxyerror fs solid 1.0 noborder "
+               "lc palette notitle");
+    if (spills) {
+        plot_sep(&first, f);
+        fprintf(f, "datafile using 1:($10 > 0 ? $2 : NaN):(0.5):(0.5) with boxxyerror "
+                   "fs empty lc rgb '#d62728' lw 3 title 'some variants spill "
+                   "(ineligible to win)'");
+    }
+    plot_sep(&first, f);
+    fprintf(f, "datafile using 1:2:(cell(0)) with labels boxed font ',9' notitle");
+    term_end(formats, f);
+}
+
 fa_status fa_report_gp_write(const fa_report_data *d, const fa_report_plot *p, unsigned formats,
                              FILE *f)
 {
@@ -454,6 +504,9 @@ fa_status fa_report_gp_write(const fa_report_data *d, const fa_report_plot *p, u
         break;
     case FA_PLOT_COMPILE:
         plot_compile(d, formats, f);
+        break;
+    case FA_PLOT_REGISTERS:
+        plot_registers(d, formats, f);
         break;
     }
     return ferror(f) ? FA_IO : FA_OK;

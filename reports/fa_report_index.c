@@ -84,6 +84,8 @@ static const char *missing_reason(const fa_report_data *d, fa_report_plot_kind k
         return "no problem has a variant measured ok.";
     case FA_PLOT_COMPILE:
         return "no compile times stored (every build was a cubin cache hit).";
+    case FA_PLOT_REGISTERS:
+        return "no variant compiled.";
     }
     return NULL;
 }
@@ -154,6 +156,135 @@ static void intro(const fa_report_data *d, void (*esc)(FILE *, const char *), FI
     }
 }
 
+/* ---- compile-only reports ------------------------------------------------------------- */
+
+static const char compile_only_intro[] =
+    "No timings yet: this database holds only compile-only results for this arch (NVRTC "
+    "builds with their registers, shared memory and spills; no GPU of the arch ran them). "
+    "Speed, speed-up, memory, the TFLOP/s heatmap, convergence and winners need timings. To "
+    "make them, run on a machine with a GPU of this arch:";
+
+static const char compile_only_tiles[] =
+    "Per BLOCK_M x BLOCK_N tile, over its compiled variants (warps, pipeline stages, Q in "
+    "registers): registers per thread, shared memory per block (static + dynamic) and how many "
+    "spill registers. A spilling variant is ineligible to win.";
+
+/* The figures of a tile as text, shared by both pages. */
+typedef struct tile_cells {
+    char regs[32], smem[48];
+} tile_cells;
+
+static void tile_text(const fa_report_tile *t, tile_cells *c)
+{
+    if (t->reg_min == t->reg_max)
+        snprintf(c->regs, sizeof c->regs, "%d", t->reg_min);
+    else
+        snprintf(c->regs, sizeof c->regs, "%d-%d", t->reg_min, t->reg_max);
+    if (t->smem_min < 0)
+        snprintf(c->smem, sizeof c->smem, "-");
+    else if (t->smem_min == t->smem_max)
+        snprintf(c->smem, sizeof c->smem, "%.1f KiB", t->smem_min / 1024.0);
+    else
+        snprintf(c->smem, sizeof c->smem, "%.1f-%.1f KiB", t->smem_min / 1024.0,
+                 t->smem_max / 1024.0);
+}
+
+/* One drawn plot as a figure (HTML) or image link (Markdown). */
+static void figure_html(const fa_report_plot *p, unsigned formats, FILE *f);
+static void figure_md(const fa_report_plot *p, unsigned formats, FILE *f);
+
+static void compile_only_html(const fa_report_data *d, unsigned formats, FILE *f)
+{
+    fprintf(f, "<p><strong>%s</strong></p>\n<pre><code>", compile_only_intro);
+    html(f, d->timing_cmds);
+    fprintf(f, "</code></pre>\n<p>%d variants compiled.</p>\n", d->n_built);
+    for (int i = 0; i < d->n_plots; i++)
+        if (!d->plots[i].skipped)
+            figure_html(&d->plots[i], formats, f);
+    fprintf(f, "\n<h2 id=\"tiles\">Registers and shared memory per tile</h2>\n<p>%s</p>\n",
+            compile_only_tiles);
+    fprintf(f, "<table>\n<tr><th>BLOCK_M</th><th>BLOCK_N</th><th>variants</th><th>registers"
+               "</th><th>shared memory</th><th>spilling</th></tr>\n");
+    for (int i = 0; i < d->n_tiles; i++) {
+        tile_cells c;
+        tile_text(&d->tiles[i], &c);
+        fprintf(f, "<tr><td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%d</td></tr>\n",
+                d->tiles[i].block_m, d->tiles[i].block_n, d->tiles[i].variants, c.regs, c.smem,
+                d->tiles[i].spilling);
+    }
+    fprintf(f, "</table>\n\n<h2 id=\"spills\">Variants that spill</h2>\n");
+    if (!d->n_spills) {
+        fprintf(f, "<p><em>None: no compiled variant spills registers.</em></p>\n");
+        return;
+    }
+    fprintf(f, "<table>\n<tr><th class=\"l\">variant</th><th>registers</th><th>shared memory"
+               "</th><th>spill stores (bytes)</th><th>spill loads (bytes)</th></tr>\n");
+    for (int i = 0; i < d->n_spills; i++) {
+        const fa_report_spill *x = &d->spills[i];
+        fprintf(f, "<tr><td class=\"l\"><code>");
+        html(f, x->variant);
+        fprintf(f, "</code></td><td>%d</td><td>%.1f KiB</td><td>%d</td><td>%d</td></tr>\n",
+                x->registers, x->smem_bytes / 1024.0, x->spill_stores, x->spill_loads);
+    }
+    fprintf(f, "</table>\n");
+}
+
+static void compile_only_md(const fa_report_data *d, unsigned formats, FILE *f)
+{
+    fprintf(f, "**%s**\n\n```\n%s```\n\n%d variants compiled.\n", compile_only_intro,
+            d->timing_cmds, d->n_built);
+    for (int i = 0; i < d->n_plots; i++)
+        if (!d->plots[i].skipped)
+            figure_md(&d->plots[i], formats, f);
+    fprintf(f, "\n## Registers and shared memory per tile\n\n%s\n\n", compile_only_tiles);
+    fprintf(f, "| BLOCK_M | BLOCK_N | variants | registers | shared memory | spilling |\n");
+    fprintf(f, "|--:|--:|--:|--:|--:|--:|\n");
+    for (int i = 0; i < d->n_tiles; i++) {
+        tile_cells c;
+        tile_text(&d->tiles[i], &c);
+        fprintf(f, "| %d | %d | %d | %s | %s | %d |\n", d->tiles[i].block_m, d->tiles[i].block_n,
+                d->tiles[i].variants, c.regs, c.smem, d->tiles[i].spilling);
+    }
+    fprintf(f, "\n## Variants that spill\n\n");
+    if (!d->n_spills) {
+        fprintf(f, "*None: no compiled variant spills registers.*\n");
+        return;
+    }
+    fprintf(f, "| variant | registers | shared memory | spill stores (bytes) | spill loads "
+               "(bytes) |\n|:--|--:|--:|--:|--:|\n");
+    for (int i = 0; i < d->n_spills; i++) {
+        const fa_report_spill *x = &d->spills[i];
+        fprintf(f, "| `%s` | %d | %.1f KiB | %d | %d |\n", x->variant, x->registers,
+                x->smem_bytes / 1024.0, x->spill_stores, x->spill_loads);
+    }
+}
+
+static void figure_html(const fa_report_plot *p, unsigned formats, FILE *f)
+{
+    fprintf(f, "<figure>\n");
+    if (formats & FA_REPORT_SVG)
+        fprintf(f, "<a href=\"%s.svg\">", p->stem);
+    fprintf(f, "<img src=\"%s.%s\" width=\"%d\" height=\"%d\" alt=\"", p->stem, image_ext(formats),
+            FA_REPORT_WIDTH, FA_REPORT_HEIGHT);
+    html(f, p->title);
+    fprintf(f, "\">%s\n<figcaption>", formats & FA_REPORT_SVG ? "</a>" : "");
+    html(f, p->title);
+    fprintf(f,
+            " (<a href=\"%s.dat\">data</a>, <a href=\"%s.gp\">gnuplot script</a>)"
+            "</figcaption>\n</figure>\n",
+            p->stem, p->stem);
+}
+
+static void figure_md(const fa_report_plot *p, unsigned formats, FILE *f)
+{
+    fprintf(f, "\n![");
+    md(f, p->title);
+    fprintf(f, "](%s.%s)\n\n", p->stem, image_ext(formats));
+    if (formats & FA_REPORT_SVG)
+        fprintf(f, "[SVG](%s.svg) · ", p->stem);
+    fprintf(f, "[data](%s.dat) · [gnuplot script](%s.gp)\n", p->stem, p->stem);
+}
+
 fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *f)
 {
     fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
@@ -174,6 +305,11 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
                "</style>\n</head>\n<body>\n");
     fprintf(f, "<h1>fa-tune report: ");
     html(f, d->arch);
+    if (d->compile_only) {
+        fprintf(f, " (compile only)</h1>\n");
+        compile_only_html(d, formats, f);
+        goto footer;
+    }
     fprintf(f, "</h1>\n<p>");
     intro(d, html, f);
     fprintf(f, ".</p>\n<ul>\n");
@@ -197,18 +333,7 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
                 fprintf(f, ".</em></p>\n");
                 continue;
             }
-            fprintf(f, "<figure>\n");
-            if (formats & FA_REPORT_SVG)
-                fprintf(f, "<a href=\"%s.svg\">", p->stem);
-            fprintf(f, "<img src=\"%s.%s\" width=\"%d\" height=\"%d\" alt=\"", p->stem,
-                    image_ext(formats), FA_REPORT_WIDTH, FA_REPORT_HEIGHT);
-            html(f, p->title);
-            fprintf(f, "\">%s\n<figcaption>", formats & FA_REPORT_SVG ? "</a>" : "");
-            html(f, p->title);
-            fprintf(f,
-                    " (<a href=\"%s.dat\">data</a>, <a href=\"%s.gp\">gnuplot script</a>)"
-                    "</figcaption>\n</figure>\n",
-                    p->stem, p->stem);
+            figure_html(p, formats, f);
         }
     }
 
@@ -237,6 +362,7 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
         fprintf(f, "</table>\n");
     }
 
+footer:
     fprintf(f, "\n<footer>\n<p>");
     html(f, d->footer);
     fprintf(f, "</p>\n<p>");
@@ -251,7 +377,11 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
 
 fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
 {
-    fprintf(f, "# fa-tune report: %s\n\n", d->arch);
+    fprintf(f, "# fa-tune report: %s%s\n\n", d->arch, d->compile_only ? " (compile only)" : "");
+    if (d->compile_only) {
+        compile_only_md(d, formats, f);
+        goto footer;
+    }
     intro(d, md, f);
     fprintf(f, ".\n");
 
@@ -272,12 +402,7 @@ fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
                 fprintf(f, ".*\n");
                 continue;
             }
-            fprintf(f, "\n![");
-            md(f, p->title);
-            fprintf(f, "](%s.%s)\n\n", p->stem, image_ext(formats));
-            if (formats & FA_REPORT_SVG)
-                fprintf(f, "[SVG](%s.svg) · ", p->stem);
-            fprintf(f, "[data](%s.dat) · [gnuplot script](%s.gp)\n", p->stem, p->stem);
+            figure_md(p, formats, f);
         }
     }
 
@@ -300,6 +425,7 @@ fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
             fprintf(f, " | %s | %s | %s |\n", c.regs, c.smem, c.problems);
         }
     }
+footer:
     fprintf(f, "\n---\n\n<sub>");
     md(f, d->footer);
     fprintf(f, "<br>");

@@ -214,19 +214,22 @@ static int list_row(const fa_db_summary *s, void *user)
 {
     struct list_ctx *c = user;
     if (!c->rows++)
-        printf("%-6s %-48s %6s %6s %8s %11s %13s %6s %6s %8s\n", "arch", "problem", "total", "ok",
-               "mismatch", "unsupported", "compile_error", "fault", "other", "variants");
-    printf("%-6s %-48s %6lld %6lld %8lld %11lld %13lld %6lld %6lld %8lld\n", s->arch,
-           s->problem_name, (long long)s->total, (long long)s->ok, (long long)s->mismatch,
-           (long long)s->unsupported, (long long)s->compile_error, (long long)s->fault,
-           (long long)s->other, (long long)s->variants);
+        printf("%-6s %-48s %6s %6s %8s %8s %11s %13s %6s %6s %6s %8s\n", "arch", "problem", "total",
+               "ok", "compiled", "mismatch", "unsupported", "compile_error", "fault", "other",
+               "spill", "variants");
+    printf("%-6s %-48s %6lld %6lld %8lld %8lld %11lld %13lld %6lld %6lld %6lld %8lld\n", s->arch,
+           s->problem_name, (long long)s->total, (long long)s->ok, (long long)s->compiled,
+           (long long)s->mismatch, (long long)s->unsupported, (long long)s->compile_error,
+           (long long)s->fault, (long long)s->other, (long long)s->spilled, (long long)s->variants);
     c->total.total += s->total;
     c->total.ok += s->ok;
+    c->total.compiled += s->compiled;
     c->total.mismatch += s->mismatch;
     c->total.unsupported += s->unsupported;
     c->total.compile_error += s->compile_error;
     c->total.fault += s->fault;
     c->total.other += s->other;
+    c->total.spilled += s->spilled;
     return 0;
 }
 
@@ -241,10 +244,11 @@ static int db_list(const struct opts *o)
         return rc;
     fa_status st = fa_db_summaries(db, o->arch, list_row, &c, &err);
     if (st == FA_OK && c.rows)
-        printf("%-6s %-48s %6lld %6lld %8lld %11lld %13lld %6lld %6lld\n", "all", "",
-               (long long)c.total.total, (long long)c.total.ok, (long long)c.total.mismatch,
-               (long long)c.total.unsupported, (long long)c.total.compile_error,
-               (long long)c.total.fault, (long long)c.total.other);
+        printf("%-6s %-48s %6lld %6lld %8lld %8lld %11lld %13lld %6lld %6lld %6lld\n", "all", "",
+               (long long)c.total.total, (long long)c.total.ok, (long long)c.total.compiled,
+               (long long)c.total.mismatch, (long long)c.total.unsupported,
+               (long long)c.total.compile_error, (long long)c.total.fault, (long long)c.total.other,
+               (long long)c.total.spilled);
     if (st == FA_OK && !c.rows)
         fprintf(stderr, "fa-tune db list: no measurements%s%s in '%s'\n", o->arch ? " for " : "",
                 o->arch ? o->arch : "", o->db);
@@ -279,6 +283,67 @@ static int best_row(const fa_db_winner *w, void *user)
     return 0;
 }
 
+/* What a database without winners holds: timed rows, and the (arch, head dim) pairs of its
+ * compile-only rows, so `db best` can say which command would time them. */
+struct stock {
+    int64_t timed, compile_only;
+    int n_keys;
+    struct {
+        char arch[FA_DB_ARCH_MAX];
+        int head_dim;
+    } keys[32];
+};
+
+static int stock_row(const fa_db_row *r, void *user)
+{
+    struct stock *k = user;
+    if (strcmp(r->device_name, FA_DB_COMPILE_ONLY) != 0) {
+        k->timed++;
+        return 0;
+    }
+    k->compile_only++;
+    for (int i = 0; i < k->n_keys; i++)
+        if (k->keys[i].head_dim == r->problem.head_dim && !strcmp(k->keys[i].arch, r->arch))
+            return 0;
+    if (k->n_keys < (int)(sizeof k->keys / sizeof k->keys[0])) {
+        snprintf(k->keys[k->n_keys].arch, sizeof k->keys[0].arch, "%s", r->arch);
+        k->keys[k->n_keys++].head_dim = r->problem.head_dim;
+    }
+    return 0;
+}
+
+/* No winners: say what is missing and, for compile-only results, the command that times them
+ * (on stderr: stdout stays an empty table). */
+static void no_winners(const struct opts *o)
+{
+    struct stock k;
+    fa_err err;
+    fa_db *db = NULL;
+    fa_db_filter f = {0};
+    memset(&k, 0, sizeof k);
+    f.arch = o->arch;
+    if (open_read("db best", o->db, &db) < 0) {
+        if (fa_db_measurements(db, &f, stock_row, &k, &err) != FA_OK)
+            memset(&k, 0, sizeof k);
+        fa_db_close(db);
+    }
+    if (k.timed || !k.compile_only) {
+        fprintf(stderr, "fa-tune db best: no winners%s%s in '%s' (%s)\n", o->arch ? " for " : "",
+                o->arch ? o->arch : "", o->db,
+                k.timed ? "no variant measured ok" : "no measurements");
+        return;
+    }
+    fprintf(stderr,
+            "fa-tune db best: no winners%s%s in '%s': it holds only compile-only results "
+            "(%lld compile results with registers, shared memory and spills; no timings: no GPU "
+            "of the arch ran them)\n"
+            "time them on a machine with a GPU of that arch, then run 'fa-tune db best' again:\n",
+            o->arch ? " for " : "", o->arch ? o->arch : "", o->db, (long long)k.compile_only);
+    for (int i = 0; i < k.n_keys; i++)
+        fprintf(stderr, "  fa-tune --arch %s --headdim %d --db %s\n", k.keys[i].arch,
+                k.keys[i].head_dim, o->db);
+}
+
 static int db_best(const struct opts *o)
 {
     fa_db *db = NULL;
@@ -294,8 +359,7 @@ static int db_best(const struct opts *o)
     if (rows)
         printf("\n%s\n", FLOP_NOTE);
     else
-        fprintf(stderr, "fa-tune db best: no winners%s%s in '%s' (no variant measured ok)\n",
-                o->arch ? " for " : "", o->arch ? o->arch : "", o->db);
+        no_winners(o);
     return FA_EXIT_OK;
 }
 

@@ -1,15 +1,19 @@
 /* This file implements `fa-tune info`: the versions a result depends on (fa-tune, the CUDA
- * toolkit it was built against, NVRTC, the driver) and every GPU's facts. It is the one
- * command that initialises CUDA in the main process: it forks no worker. With no driver or no
- * GPU it says so in one line and exits 0 -- that is an answer, not a failure. */
+ * toolkit it was built against, NVRTC, the driver), whether NVRTC can compile here (a small
+ * kernel that includes the toolkit's bf16 header, built for sm_80 without the cache), and
+ * every GPU's facts. It is the one command that initialises CUDA in the main process: it forks
+ * no worker. With no driver or no GPU it says so in one line and exits 0 -- that is an answer,
+ * not a failure; a compiler that does not work is one (exit 1), since nothing else can run. */
 #include <cuda.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "fa_cli.h"
 #include "fa_commands.h"
+#include "fa_compile.h"
 #include "fa_harness.h"
 #include "fa_nvrtc.h"
+#include "fa_util.h"
 
 static const char *const cmd = "info";
 
@@ -22,9 +26,67 @@ static void usage(FILE *out)
                  "Prints the fa-tune version, the CUDA toolkit fa-tune was built against, the\n"
                  "NVRTC library it compiles with, the CUDA driver, and for each GPU: name,\n"
                  "compute capability, SM count, opt-in shared memory per block, L2 size, memory\n"
-                 "and clocks. Without a CUDA driver or a GPU it prints one line saying so.\n"
+                 "and clocks. Without a CUDA driver or a GPU it says so in one line.\n"
+                 "It also compiles a small kernel for sm_80 with NVRTC (no cache) and prints\n"
+                 "whether that works, how long it took and which CUDA headers it used; when it\n"
+                 "fails, NVRTC's error and what to fix.\n"
                  "\n"
-                 "exit codes: 0 (also when there is no GPU), 2 usage error.\n");
+                 "exit codes: 0 compiling works (also when there is no GPU), 1 it does not,\n"
+                 "2 usage error.\n");
+}
+
+/* The probe: the include every template needs, one instance named as the engine names them. */
+static const char probe_source[] =
+    "#include <cuda_bf16.h>\n"
+    "template <int N> __global__ void fa_info_probe(__nv_bfloat16 *x)\n"
+    "{\n"
+    "    x[threadIdx.x] = __float2bfloat16(__bfloat162float(x[threadIdx.x]) * N);\n"
+    "}\n";
+
+/* What to do about a failed compile, from its message. */
+static const char *probe_hint(const char *msg)
+{
+    if (strstr(msg, "builtins"))
+        return "NVRTC could not load libnvrtc-builtins: fa-tune loads it from the folder of "
+               "libnvrtc (shown above); check that the toolkit there is complete, or set "
+               "CUDA_HOME to one that is";
+    if (strstr(msg, "cuda_") || strstr(msg, "toolkit headers") || strstr(msg, "source file"))
+        return "the CUDA headers were not found or are incomplete: set CUDA_HOME to the toolkit "
+               "folder that holds include/cuda_bf16.h";
+    return "check the CUDA toolkit installation (NVRTC and its headers come with it)";
+}
+
+/* Compile the probe and print one line (two on failure). Returns 0 when it compiled. */
+static int probe_compile(void)
+{
+    fa_compiler *c = NULL;
+    fa_compile_output out;
+    fa_err err;
+    char msg[sizeof err.msg] = "";
+    fa_err_clear(&err);
+    memset(&out, 0, sizeof out);
+    fa_compiler_opts o = {0};
+    o.no_cache = 1;
+    double t0 = fa_now_s();
+    fa_status st = fa_compiler_new(&o, &c, &err);
+    if (st == FA_OK)
+        st = fa_compile_source(c, probe_source, "fa_info_probe<2>", "sm_80", NULL, 0, &out, &err);
+    double ms = (fa_now_s() - t0) * 1000.0;
+    if (st != FA_OK)
+        snprintf(msg, sizeof msg, "%s", err.msg);
+    else if (out.status != FA_OK)
+        fa_compile_log_summary(out.log, msg, sizeof msg);
+    int ok = st == FA_OK && out.status == FA_OK;
+    if (ok)
+        printf("NVRTC compile: works (a test kernel for sm_80 in %.0f ms, CUDA headers in '%s')\n",
+               ms, fa_compiler_cuda_include(c));
+    else
+        printf("NVRTC compile: FAILED (a test kernel for sm_80%s%s%s): %s\n  hint: %s\n",
+               c ? ", CUDA headers in '" : "", c ? fa_compiler_cuda_include(c) : "", c ? "'" : "",
+               msg[0] ? msg : "no message", probe_hint(msg));
+    fa_compile_output_release(&out);
+    fa_compiler_free(c);
+    return ok ? 0 : -1;
 }
 
 static void versions(char *buf, size_t n)
@@ -61,11 +123,15 @@ int cmd_info(int argc, char **argv)
     fa_err_clear(&err);
     fa_status st = fa_harness_devices(dev, FA_INFO_MAX_DEVICES, &n, &driver, &err);
     if (st != FA_OK) {
-        /* One line: what fa-tune is, and why there is nothing more to say. */
+        /* One line: what fa-tune is, and why there are no devices to describe. */
         printf("%s: %s\n", ver, err.msg);
-        return st == FA_NO_DEVICE ? FA_EXIT_OK : fa_cli_exit_code(st);
+        int compiles = probe_compile() == 0;
+        if (st != FA_NO_DEVICE)
+            return fa_cli_exit_code(st);
+        return compiles ? FA_EXIT_OK : FA_EXIT_FAIL;
     }
     printf("%s\n", ver);
+    int compiles = probe_compile() == 0;
     printf("CUDA driver supports CUDA %d.%d\n", driver / 1000, driver % 1000 / 10);
     for (int i = 0; i < n; i++) {
         const fa_device_info *d = &dev[i];
@@ -80,5 +146,5 @@ int cmd_info(int argc, char **argv)
                (double)d->total_mem / (1024.0 * 1024.0 * 1024.0), d->mem_bus_bits,
                d->mem_clock_khz / 1000, d->clock_khz / 1000);
     }
-    return FA_EXIT_OK;
+    return compiles ? FA_EXIT_OK : FA_EXIT_FAIL;
 }

@@ -28,6 +28,9 @@ static void usage(FILE *out)
             "  heatmap         BLOCK_M x BLOCK_N TFLOP/s of one problem, failed cells marked\n"
             "  convergence     best TFLOP/s so far vs time, one line per run and strategy\n"
             "  compile_time    histogram of NVRTC compile times\n"
+            "A database with only compile-only results (no GPU of the arch) gives compile_time,\n"
+            "registers (registers and shared memory per tile), the spilling variants and the\n"
+            "command that times them on a GPU.\n"
             "Beside each image are the .dat file and the .gp script that drew it: edit the\n"
             "script and run 'gnuplot NAME.gp' in DIR to restyle.\n"
             "\n"
@@ -47,7 +50,8 @@ static void usage(FILE *out)
             "                     '%s')\n"
             "\n"
             "TFLOP/s = 4*B*Hq*Nq*Nk*D / time, halved for causal with Nq = Nk.\n"
-            "exit codes: 0 ok, 1 no data, no gnuplot or a file cannot be written, 2 usage "
+            "exit codes: 0 ok, 1 nothing stored for the arch, no gnuplot or a file cannot be "
+            "written, 2 usage "
             "error.\n",
             fa_arch_list(), FA_DB_DEFAULT_PATH, FA_REPORT_GNUPLOT_INSTALL);
 }
@@ -109,9 +113,15 @@ int cmd_report(int argc, char **argv)
     if (fa_report_write(&o, &summary, &err) != FA_OK)
         return fa_cli_fail(cmd, &err);
 
-    fprintf(stderr, "fa-tune report: %d plots for %s (%d panels, %d winners%s%s) in '%s'\n",
-            summary.plots, o.arch, summary.panels, summary.winners,
-            summary.problem[0] ? "; heatmap of " : "", summary.problem, o.out_dir);
+    if (summary.compile_only)
+        fprintf(stderr,
+                "fa-tune report: %d plots for %s in '%s': compile-only results, no timings yet "
+                "(the index page gives the command that makes them on a GPU)\n",
+                summary.plots, o.arch, o.out_dir);
+    else
+        fprintf(stderr, "fa-tune report: %d plots for %s (%d panels, %d winners%s%s) in '%s'\n",
+                summary.plots, o.arch, summary.panels, summary.winners,
+                summary.problem[0] ? "; heatmap of " : "", summary.problem, o.out_dir);
     printf("%s\n", summary.index_path);
     return FA_EXIT_OK;
 }

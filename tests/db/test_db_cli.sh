@@ -52,7 +52,7 @@ expect 2 "$FA_TUNE" db list --db; has err "needs a value"
 # list
 expect 0 "$FA_TUNE" db list; empty err
 has out "b2_h16_kv16_q2048_k2048_d128_bf16_causal"
-grep -q '^sm90 .*q4096.* 8  *5  *1  *0  *1  *1  *0  *8$' out || fail "list row for sm90 q4096 wrong: $(cat out)"
+grep -q '^sm90 .*q4096.* 8  *5  *0  *1  *0  *1  *1  *0  *0  *8$' out || fail "list row for sm90 q4096 wrong: $(cat out)"
 expect 0 "$FA_TUNE" db list --arch sm80; has out "sm80"; grep -q '^sm90' out && fail "list --arch sm80 shows sm90"
 
 # best: v6 (m128n32, stages 3) is the fastest ok variant in both buckets.

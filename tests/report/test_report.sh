@@ -176,7 +176,7 @@ cli)
     need_gnuplot
     # no data: an arch with nothing stored, an empty database, no database at all
     run 1 report --arch sm86 --db "$work/fixture.db" -o "$t/x"
-    expect_err "no timed measurements for sm86"
+    expect_err "no measurements for sm86"
     expect_err "run 'fa-tune --arch sm86 --headdim 128'"
     run 1 report --arch sm90 --db "$work/empty.db" -o "$t/x"
     expect_err "run 'fa-tune --arch sm90 --headdim 128'"

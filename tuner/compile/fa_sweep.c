@@ -13,6 +13,20 @@ int fa_compile_spills(const fa_build_info *b)
     return b->spill_stores > 0 || b->spill_loads > 0;
 }
 
+fa_status fa_compile_stored_status(const fa_compile_output *out, char *why, size_t n)
+{
+    if (n)
+        why[0] = '\0';
+    if (out->status != FA_OK) {
+        fa_compile_log_summary(out->log, why, n);
+        return out->status;
+    }
+    if (fa_compile_spills(&out->build))
+        snprintf(why, n, "spills %d bytes of stores, %d of loads", out->build.spill_stores,
+                 out->build.spill_loads);
+    return FA_COMPILED;
+}
+
 int fa_sweep_threads(int jobs, int n)
 {
     if (jobs <= 0) {

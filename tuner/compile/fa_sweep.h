@@ -35,8 +35,16 @@ typedef struct fa_sweep_summary {
     double compiled_per_s; /* (ok + compile_error) / wall_s: unsupported cost nothing */
 } fa_sweep_summary;
 
-/* Does a build spill registers (spill stores or loads > 0)? */
+/* Does a build spill registers (spill stores or loads > 0)? The one definition of "spills":
+ * the sweeps count it, and `fa-tune db list` counts the same columns in SQL
+ * (STMT_Q_SUMMARIES in db/fa_db_stmt.c). */
 int fa_compile_spills(const fa_build_info *b);
+
+/* The status a build result is stored with when it is not timed: FA_COMPILED for a cubin
+ * (spilling or not: a spill makes a variant ineligible to win, not unsupported; why then says
+ * how much it spills), else the compile's own status (FA_COMPILE_ERROR, FA_UNSUPPORTED) with
+ * the log's summary in why (n bytes). */
+fa_status fa_compile_stored_status(const fa_compile_output *out, char *why, size_t n);
 
 /* The threads a sweep of n variants uses when asked for jobs (<= 0: all cores): never more
  * than the variants. */

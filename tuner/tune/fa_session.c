@@ -30,11 +30,13 @@ static void device_row(const fa_device_info *d, const fa_arch *arch, const char 
     row->nvrtc_version = major * 1000 + minor * 10;
 }
 
-/* Compile-only: every class's variants through the compile pool, each result stored once
- * against the class's check problem with status compiled / compile_error / unsupported. */
+/* Compile-only: every class's variants through the compile pool in one sweep (one counter,
+ * one summary for the whole run), each result stored once against its class's check problem
+ * with the status fa_compile_stored_status gives (compiled, compile_error, unsupported). */
 typedef struct sweep_ctx {
     fa_tune_session *s;
-    const fa_problem *check;
+    const fa_problem *checks; /* classes' check problems */
+    const int *cls;           /* per variant: index into checks */
     const fa_tune_opts *o;
     volatile int *interrupted;
 } sweep_ctx;
@@ -45,23 +47,66 @@ static fa_status on_compiled(const fa_sweep_item *it, void *p)
     fa_measurement m;
     fa_measurement_init(&m);
     m.build = it->out->build;
-    if (it->out->status == FA_OK) {
-        m.status = it->spills ? FA_UNSUPPORTED : FA_COMPILED;
-        if (it->spills)
-            snprintf(m.message, sizeof m.message, "spills %d bytes of stores, %d of loads",
-                     it->out->build.spill_stores, it->out->build.spill_loads);
-    } else {
-        m.status = it->out->status;
-        fa_compile_log_summary(it->out->log, m.message, sizeof m.message);
-    }
+    m.status = fa_compile_stored_status(it->out, m.message, sizeof m.message);
     fa_err err = {0};
-    fa_status st =
-        fa_db_record(c->s->db, c->s->run_id, c->s->arch->name, it->variant, c->check, &m, &err);
+    fa_status st = fa_db_record(c->s->db, c->s->run_id, c->s->arch->name, it->variant,
+                                &c->checks[c->cls[it->index]], &m, &err);
     if (c->o->progress)
-        fprintf(stderr, "[%d/%d] %-44s %s%s\n", it->done, it->total, it->name,
-                fa_status_token(m.status), it->out->build.cache_hit ? " (cached)" : "");
+        fprintf(stderr, "[%d/%d] %-44s %s%s%s\n", it->done, it->total, it->name,
+                fa_status_token(m.status), it->spills ? " (spills: ineligible)" : "",
+                it->out->build.cache_hit ? " (cached)" : "");
     if (c->interrupted && *c->interrupted)
         return FA_INTERRUPTED;
+    return st;
+}
+
+/* Append class pp's variants that are in this shard and not stored yet to *all (count *n,
+ * capacity *cap), tagged with class k in *cls; *stored counts those already stored. */
+static fa_status class_todo(fa_tune_session *s, const fa_tune_opts *o, const fa_problem *pp,
+                            const fa_problem *check, int k, fa_variant **all, int **cls, int *n,
+                            int *cap, int *stored, fa_err *err)
+{
+    fa_space_filter f = {1u << pp->dtype, pp->causal ? FA_SPACE_ON : FA_SPACE_OFF,
+                         pp->varlen ? FA_SPACE_ON : FA_SPACE_OFF};
+    fa_variant *vs = NULL;
+    int nv = 0;
+    fa_tune_opts oa = *o;
+    oa.arch = s->arch;
+    fa_status st = fa_tune_class_variants(&oa, pp, &f, &vs, &nv, err);
+    char pname[FA_PROBLEM_NAME_MAX];
+    fa_problem_name(check, pname, sizeof pname);
+    for (int i = 0; i < nv && st == FA_OK; i++) {
+        char name[FA_VARIANT_NAME_MAX];
+        fa_variant_name(&vs[i], name, sizeof name);
+        int found = 0;
+        if (!fa_shard_has(name, o->shard_index, o->shard_count))
+            continue;
+        if (!o->force && (st = fa_db_has_measurement(s->db, s->device_id, s->arch->name,
+                                                     fa_compiler_source_hash(s->compiler), name,
+                                                     pname, &found, err)) != FA_OK)
+            break;
+        if (found) {
+            (*stored)++;
+            continue;
+        }
+        if (*n == *cap) {
+            int c2 = *cap ? 2 * *cap : 256;
+            fa_variant *a2 = realloc(*all, (size_t)c2 * sizeof **all);
+            if (a2)
+                *all = a2;
+            int *k2 = realloc(*cls, (size_t)c2 * sizeof **cls);
+            if (k2)
+                *cls = k2;
+            if (!a2 || !k2) {
+                st = FA_ERR(err, FA_NOMEM, "compile-only sweep: out of memory");
+                break;
+            }
+            *cap = c2;
+        }
+        (*all)[*n] = vs[i];
+        (*cls)[(*n)++] = k;
+    }
+    free(vs);
     return st;
 }
 
@@ -69,56 +114,33 @@ static fa_status compile_only(fa_tune_session *s, const fa_tune_opts *o, volatil
                               fa_err *err)
 {
     fa_status st = FA_OK;
+    fa_variant *all = NULL;
+    int *cls = NULL, n = 0, cap = 0, nclasses = 0;
+    fa_problem *checks = calloc((size_t)(o->n_problems > 0 ? o->n_problems : 1), sizeof *checks);
     memset(&s->sweep, 0, sizeof s->sweep);
+    s->already_stored = 0;
+    if (!checks)
+        return FA_ERR(err, FA_NOMEM, "compile-only sweep: out of memory");
     for (int p = 0; p < o->n_problems && st == FA_OK; p++) {
-        int seen = 0; /* one sweep per class: skip problems whose class came earlier */
+        int seen = 0; /* one class each: skip problems whose class came earlier */
         for (int q = 0; q < p && !seen; q++)
             seen = fa_problem_same_class(&o->problems[q], &o->problems[p]);
         if (seen)
             continue;
-        const fa_problem *pp = &o->problems[p];
-        fa_space_filter f = {1u << pp->dtype, pp->causal ? FA_SPACE_ON : FA_SPACE_OFF,
-                             pp->varlen ? FA_SPACE_ON : FA_SPACE_OFF};
-        fa_variant *vs = NULL;
-        int nv = 0, kept = 0;
-        fa_tune_opts oa = *o;
-        oa.arch = s->arch;
-        if ((st = fa_tune_class_variants(&oa, pp, &f, &vs, &nv, err)) != FA_OK)
-            break;
-        fa_problem check;
-        fa_tune_check_problem(pp, &check);
-        check.seed = fa_problem_seed(&check);
-        char pname[FA_PROBLEM_NAME_MAX];
-        fa_problem_name(&check, pname, sizeof pname);
-        for (int i = 0; i < nv; i++) { /* shard, then resume */
-            char name[FA_VARIANT_NAME_MAX];
-            fa_variant_name(&vs[i], name, sizeof name);
-            int found = 0;
-            if (!fa_shard_has(name, o->shard_index, o->shard_count))
-                continue;
-            if (!o->force && (st = fa_db_has_measurement(s->db, s->device_id, s->arch->name,
-                                                         fa_compiler_source_hash(s->compiler), name,
-                                                         pname, &found, err)) != FA_OK)
-                break;
-            if (!found)
-                vs[kept++] = vs[i];
-        }
-        sweep_ctx ctx = {s, &check, o, interrupted};
-        fa_sweep_summary sum = {0};
-        if (st == FA_OK && kept > 0)
-            st = fa_compile_sweep(s->compiler, s->arch, vs, kept, o->jobs, on_compiled, &ctx, &sum,
-                                  err);
-        free(vs);
-        s->sweep.total += sum.total;
-        s->sweep.ok += sum.ok;
-        s->sweep.compile_error += sum.compile_error;
-        s->sweep.unsupported += sum.unsupported;
-        s->sweep.cache_hits += sum.cache_hits;
-        s->sweep.spilled += sum.spilled;
-        s->sweep.wall_s += sum.wall_s;
+        fa_problem *check = &checks[nclasses];
+        fa_tune_check_problem(&o->problems[p], check);
+        check->seed = fa_problem_seed(check);
+        st = class_todo(s, o, &o->problems[p], check, nclasses, &all, &cls, &n, &cap,
+                        &s->already_stored, err);
+        nclasses++;
     }
-    if (s->sweep.wall_s > 0)
-        s->sweep.compiled_per_s = (s->sweep.ok + s->sweep.compile_error) / s->sweep.wall_s;
+    sweep_ctx ctx = {s, checks, cls, o, interrupted};
+    if (st == FA_OK && n > 0)
+        st = fa_compile_sweep(s->compiler, s->arch, all, n, o->jobs, on_compiled, &ctx, &s->sweep,
+                              err);
+    free(all);
+    free(cls);
+    free(checks);
     if (st == FA_INTERRUPTED)
         FA_ERR(err, st, "interrupted: the compile results so far are stored; rerun to resume");
     return st;
@@ -299,13 +321,24 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
     if (!s->arch)
         return;
     if (!s->timed) {
-        fprintf(out,
-                "compile-only sweep for %s: %d variants, %d compiled (%d from cache), %d compile "
-                "errors, %d unsupported by the legality model, %d spill (ineligible), %.1f s, "
-                "%.2f variants/s\n",
-                s->arch->name, s->sweep.total, s->sweep.ok, s->sweep.cache_hits,
-                s->sweep.compile_error, s->sweep.unsupported, s->sweep.spilled, s->sweep.wall_s,
-                s->sweep.compiled_per_s);
+        char stored[96] = "";
+        if (s->already_stored)
+            snprintf(stored, sizeof stored, "; %d already in the database, skipped",
+                     s->already_stored);
+        if (!s->sweep.total && s->already_stored)
+            fprintf(out,
+                    "compile-only sweep for %s: nothing to do, %s %d variant%s already compiled "
+                    "in the database (--force compiles again)\n",
+                    s->arch->name, s->already_stored > 1 ? "all" : "the", s->already_stored,
+                    s->already_stored > 1 ? "s" : "");
+        else
+            fprintf(out,
+                    "compile-only sweep for %s: %d variants, %d compiled (%d from cache, %d "
+                    "spill: ineligible), %d compile errors, %d unsupported by the legality "
+                    "model%s; %.1f s, %.2f variants/s\n",
+                    s->arch->name, s->sweep.total, s->sweep.ok, s->sweep.cache_hits,
+                    s->sweep.spilled, s->sweep.compile_error, s->sweep.unsupported, stored,
+                    s->sweep.wall_s, s->sweep.compiled_per_s);
         fprintf(out, "timing needs a GPU of arch %s: %s.\n", s->arch->name, s->compile_only_why);
         fprintf(out, "the results are in the database: fa-tune db list --db %s\n",
                 fa_db_path(s->db));

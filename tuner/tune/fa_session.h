@@ -34,6 +34,7 @@ typedef struct fa_tune_session {
     int64_t device_id, run_id;
     fa_tune_stats stats;    /* timed runs */
     fa_sweep_summary sweep; /* compile-only runs */
+    int already_stored;     /* compile-only runs: variants the database held already */
 } fa_tune_session;
 
 /* Run a session. s is filled (release it with fa_tune_session_release whatever the result).

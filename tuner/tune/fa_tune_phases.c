@@ -70,9 +70,8 @@ void en_produce_compiled(engine *e)
         } else if (fa_compile_spills(&out.build)) {
             e->st->spilled++;
             char why[128];
-            snprintf(why, sizeof why, "spills %d bytes of stores, %d of loads",
-                     out.build.spill_stores, out.build.spill_loads);
-            en_record_all_locked(e, c, NULL, FA_UNSUPPORTED, why, &out.build);
+            fa_status stored = fa_compile_stored_status(&out, why, sizeof why);
+            en_record_all_locked(e, c, NULL, stored, why, &out.build);
             c->state = CAND_OUT;
         } else {
             c->state = CAND_READY;
