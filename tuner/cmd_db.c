@@ -20,6 +20,7 @@
 #include "fa_cli.h"
 #include "fa_commands.h"
 #include "fa_db.h"
+#include "fa_escape.h"
 #include "fa_peers_import.h"
 
 #define FLOP_NOTE                                                                                  \
@@ -210,9 +211,16 @@ struct list_ctx {
     fa_db_summary total;
 };
 
-static int list_row(const fa_db_summary *s, void *user)
+/* The tables print strings from the database (which may be merged in from anywhere): each row
+ * callback works on a copy whose strings have had their control bytes replaced (fa_escape.h),
+ * so a name cannot send escape sequences to the terminal or fake a row. */
+static int list_row(const fa_db_summary *raw, void *user)
 {
     struct list_ctx *c = user;
+    fa_db_summary t = *raw;
+    const fa_db_summary *s = &t;
+    fa_esc_term_inplace(t.arch);
+    fa_esc_term_inplace(t.problem_name);
     if (!c->rows++)
         printf("%-6s %-48s %6s %6s %8s %11s %13s %6s %6s %8s\n", "arch", "problem", "total", "ok",
                "mismatch", "unsupported", "compile_error", "fault", "other", "variants");
@@ -254,9 +262,14 @@ static int db_list(const struct opts *o)
 
 /* ---- best ------------------------------------------------------------------------------ */
 
-static int best_row(const fa_db_winner *w, void *user)
+static int best_row(const fa_db_winner *raw, void *user)
 {
     int *rows = user;
+    fa_db_winner t = *raw;
+    const fa_db_winner *w = &t;
+    fa_esc_term_inplace(t.arch);
+    fa_esc_term_inplace(t.variant_name);
+    fa_esc_term_inplace(t.runner_up_name);
     char tf[32], ms[32], sp[32], margin[32];
     if (!(*rows)++)
         printf("%-6s %-5s %4s %-6s %-6s %4s %7s  %-44s %8s %9s %8s %7s %s\n", "arch", "dtype", "hd",
@@ -301,9 +314,14 @@ static int db_best(const struct opts *o)
 
 /* ---- show ------------------------------------------------------------------------------ */
 
-static int show_row(const fa_db_row *r, void *user)
+static int show_row(const fa_db_row *raw, void *user)
 {
     int *rows = user;
+    fa_db_row t = *raw;
+    const fa_db_row *r = &t;
+    char *texts[] = {t.arch, t.problem_name, t.status, t.measured_at, t.run_uuid, t.m.message};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        fa_esc_term_inplace(texts[i]);
     char ms[32], tf[32], er[32];
     if (!(*rows)++)
         printf("%-6s %-48s %-13s %9s %8s %9s %5s %7s %6s %-24s %-8s %s\n", "arch", "problem",
@@ -427,9 +445,15 @@ static int db_merge(const struct opts *o)
 
 /* ---- runs ------------------------------------------------------------------------------ */
 
-static int runs_row(const fa_db_run *r, void *user)
+static int runs_row(const fa_db_run *raw, void *user)
 {
     int *rows = user;
+    fa_db_run t = *raw;
+    const fa_db_run *r = &t;
+    char *texts[] = {t.started_at,      t.status,      t.uuid, t.device.name, t.device.arch,
+                     t.fa_tune_version, t.source_hash, t.host, t.command_line};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        fa_esc_term_inplace(texts[i]);
     char drv[16], cuda[16], nvrtc[16];
     if (!(*rows)++)
         printf("%-24s %-11s %-8s %-28s %-6s %6s %6s %6s %-8s %-12s %-16s %8s  %s\n", "started_at",

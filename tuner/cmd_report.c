@@ -9,6 +9,7 @@
 #include "fa_cli.h"
 #include "fa_commands.h"
 #include "fa_db.h"
+#include "fa_escape.h"
 #include "fa_report.h"
 
 static const char *const cmd = "report";
@@ -109,9 +110,11 @@ int cmd_report(int argc, char **argv)
     if (fa_report_write(&o, &summary, &err) != FA_OK)
         return fa_cli_fail(cmd, &err);
 
+    char problem[sizeof summary.problem];
+    fa_esc_term(problem, sizeof problem, summary.problem); /* a name from the database */
     fprintf(stderr, "fa-tune report: %d plots for %s (%d panels, %d winners%s%s) in '%s'\n",
             summary.plots, o.arch, summary.panels, summary.winners,
-            summary.problem[0] ? "; heatmap of " : "", summary.problem, o.out_dir);
+            summary.problem[0] ? "; heatmap of " : "", problem, o.out_dir);
     printf("%s\n", summary.index_path);
     return FA_EXIT_OK;
 }
