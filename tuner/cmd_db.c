@@ -21,6 +21,7 @@
 #include "fa_commands.h"
 #include "fa_db.h"
 #include "fa_escape.h"
+#include "fa_output.h"
 #include "fa_peers_import.h"
 
 #define FLOP_NOTE                                                                                  \
@@ -79,7 +80,10 @@ static void sub_usage(const struct subcommand *s)
                FLOP_NOTE);
     else if (!strcmp(s->name, "export"))
         printf("\nCSV (default) has a header row; JSON is an array of objects with the same keys.\n"
-               "Unknown figures are empty cells / null. Without -o the data goes to stdout.\n");
+               "Unknown figures are empty cells / null. Without -o the data goes to stdout.\n"
+               "-o FILE is written whole or not at all (a temporary file renamed over it); a\n"
+               "symlink's target is replaced; a read-only file, or the database itself, is\n"
+               "refused.\n");
     else if (!strcmp(s->name, "merge"))
         printf(
             "\nRows are matched by natural keys (run and measurement uuids, variant and problem\n"
@@ -177,15 +181,6 @@ static int open_read(const char *cmd, const char *path, fa_db **db)
         fprintf(stderr, "(no results yet: run 'fa-tune --arch <arch> --headdim <d>' first to "
                         "create it, or pass --db FILE)\n");
     return rc;
-}
-
-/* strerror, lowercased (house style). */
-static const char *why(int e, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s", strerror(e));
-    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
-        buf[0] = (char)(buf[0] - 'A' + 'a');
-    return buf;
 }
 
 static void fmt_num(char *buf, size_t n, const char *fmt, double x)
@@ -378,42 +373,34 @@ static int db_export(const struct opts *o)
     fa_db *db = NULL;
     fa_err err;
     fa_db_format fmt = FA_DB_FORMAT_CSV;
-    FILE *out = stdout;
+    fa_output out = {0};
     fa_err_clear(&err);
     if (o->format && fa_db_format_parse(o->format, &fmt) != FA_OK)
         return fa_cli_usage_error("db export", "unsupported --format '%s': formats are csv, json",
                                   o->format);
+    /* The output is checked and opened (a temporary file, fa_output.h) before the database:
+     * an output that is the database is refused before anything is read or written. */
+    int to_file = o->output && strcmp(o->output, "-") != 0;
+    if (to_file && fa_output_open(&out, o->output, o->db, &err) != FA_OK)
+        return fa_cli_fail("db export", &err);
     int rc = open_read("db export", o->db, &db);
-    if (rc >= 0)
+    if (rc >= 0) {
+        fa_output_abort(&out);
         return rc;
-    if (o->output && strcmp(o->output, "-") != 0) {
-        out = fopen(o->output, "w");
-        if (!out) {
-            char reason[128];
-            FA_ERR(&err, FA_IO, "cannot write '%s': %s", o->output,
-                   why(errno, reason, sizeof reason));
-            fa_db_close(db);
-            return fa_cli_fail("db export", &err);
-        }
     }
     fa_db_filter f;
     memset(&f, 0, sizeof f);
     f.arch = o->arch;
-    fa_status st = fa_db_export(db, fmt, &f, out, &err);
-    if (out != stdout && fclose(out) != 0 && st == FA_OK) {
-        char reason[128];
-        st = FA_ERR(&err, FA_IO, "cannot write '%s': %s", o->output,
-                    why(errno, reason, sizeof reason));
-    }
+    fa_status st = fa_db_export(db, fmt, &f, to_file ? out.f : stdout, &err);
     fa_db_close(db);
-    if (st != FA_OK) {
-        struct stat sb;
-        /* No half-written export left looking complete -- but never remove a device or a
-         * pipe (-o /dev/full). */
-        if (out != stdout && stat(o->output, &sb) == 0 && S_ISREG(sb.st_mode))
-            remove(o->output);
-        return fa_cli_fail("db export", &err);
+    if (to_file) {
+        if (st == FA_OK)
+            st = fa_output_commit(&out, &err); /* the old file stays on failure */
+        else
+            fa_output_abort(&out);
     }
+    if (st != FA_OK)
+        return fa_cli_fail("db export", &err);
     return FA_EXIT_OK;
 }
 
@@ -424,6 +411,15 @@ static int db_merge(const struct opts *o)
     fa_db *db = NULL;
     fa_err err;
     fa_err_clear(&err);
+    /* Every source is checked (read-only: no byte of it changes) before the target is opened
+     * for writing, so a refused source (a newer schema, not a database, missing) leaves the
+     * target as it was: opening it would migrate an older one. */
+    for (int i = 0; i < o->npositional; i++) {
+        if (fa_db_open(o->positional[i], FA_DB_READONLY, &db, &err) != FA_OK)
+            return fa_cli_fail("db merge", &err);
+        fa_db_close(db);
+        db = NULL;
+    }
     if (fa_db_open(o->db, FA_DB_CREATE, &db, &err) != FA_OK)
         return fa_cli_fail("db merge", &err);
     int rc = FA_EXIT_OK;

@@ -13,6 +13,9 @@
 #   hostile  a database whose strings (hostile.sql) hold newlines, gnuplot commands, quotes,
 #            comment ends, HTML and terminal escapes: report and every script rerun by hand
 #            run nothing, the pages show the names escaped, the CLI prints no control bytes
+#   samefile an output folder whose files would land on the database (`--db DIR/index.html`,
+#            -o the database itself, a symlink in the folder to it) is refused with exit 2
+#            before anything is written: the database byte-identical, no sidecar or temporary
 #   regen    rewrite golden/ from WORK/out/sm90 (after an intended change; review the diff)
 # Environment: PYTHON3 (for the SVG check).
 set -u
@@ -228,6 +231,29 @@ cli)
     "$checkpng" "$(define FA_REPORT_WIDTH)" "$(define FA_REPORT_HEIGHT)" 8000 \
         "$t/twice/tflops_hd128_bf16_causal.png" || fail "the rerun script drew no valid PNG"
     echo "cli ok"
+    ;;
+samefile)
+    need_gnuplot
+    t=$work/samefile
+    rm -rf "$t" && mkdir -p "$t/dir" "$t/links" || fail "cannot create $t"
+    cp "$work/fixture.db" "$t/dir/index.html" && cp "$work/fixture.db" "$t/f.db" || fail "copy"
+    ln -s ../f.db "$t/links/index.md"
+    sum=$(cksum <"$t/dir/index.html") sumf=$(cksum <"$t/f.db")
+    for args in "--db $t/dir/index.html -o $t/dir" "--db $t/dir/index.html -o $t/dir/../dir" \
+        "--db $t/f.db -o $t/f.db" "--db $t/f.db -o $t/links"; do
+        # shellcheck disable=SC2086
+        "$fatune" report --arch sm90 $args >"$t/out" 2>"$t/err"
+        rc=$?
+        [ $rc -eq 2 ] || fail "report $args exited $rc, not 2: $(cat "$t/err")"
+        grep -q "refusing to write" "$t/err" || fail "report $args said: $(cat "$t/err")"
+        [ "$(cksum <"$t/dir/index.html")" = "$sum" ] || fail "report $args changed the database"
+        [ "$(cksum <"$t/f.db")" = "$sumf" ] || fail "report $args changed the database"
+        [ -L "$t/links/index.md" ] || fail "report $args replaced the symlink"
+        strays=$(find "$t" -name '*-wal' -o -name '*-shm' -o -name '*-journal' -o -name '.*tmp*' \
+            -o -name '*.png' -o -name '*.dat')
+        [ -z "$strays" ] || fail "report $args left: $strays"
+    done
+    echo "samefile ok"
     ;;
 hostile)
     need_gnuplot
