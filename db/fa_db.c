@@ -19,6 +19,9 @@
  * and SQLite removes the sidecars it made when the last connection closes -- a refused open
  * (newer schema, not fa-tune's) leaves nothing beside the file. Elsewhere (read-only file or
  * folder, a pending transaction that only a writer may recover) it is SQLITE_OPEN_READONLY.
+ * One effect to know: when a writer commits while such a handle reads and closes before it,
+ * the handle's close is the last one and checkpoints those commits into the file -- committed
+ * rows only, what the writer's own close would have done; the content never changes.
  */
 #include "fa_db_internal.h"
 

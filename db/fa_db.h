@@ -87,10 +87,11 @@ typedef struct fa_db fa_db;
 
 /* Open flags. Read-write without FA_DB_CREATE needs an existing file. */
 enum {
-    FA_DB_READONLY = 1 << 0, /* never writes: no WAL setup, no migration of the file (an older
-                                schema is upgraded in a private in-memory copy); works on a
-                                chmod 444 file and in a read-only directory; leaves no -wal or
-                                -shm file it made behind (fa_db.c says how) */
+    FA_DB_READONLY = 1 << 0, /* never changes the content (at most it checkpoints rows another
+                                writer committed, see fa_db.c): no WAL setup, no migration of the
+                                file (an older schema is upgraded in a private in-memory copy);
+                                works on a chmod 444 file and in a read-only directory; leaves no
+                                -wal or -shm file it made behind (fa_db.c says how) */
     FA_DB_CREATE = 1 << 1    /* create the file if missing (ignored with FA_DB_READONLY) */
 };
 

@@ -110,6 +110,21 @@ for db in newer.db notadb.db; do
     done
 done
 
+# A command that fails after reading a WAL database (no winners for the arch) leaves no
+# sidecar either: the read-only handle's SQLite removes the -wal/-shm it made.
+cp fa-tune.db wal.db
+"$SQLITE3" wal.db 'PRAGMA journal_mode=WAL' >/dev/null
+before=$(sums wal.db)
+"$FA_TUNE" emit --arch sm86 --db wal.db -o y.h >out 2>err && fail "emit for sm86 succeeded"
+grep -q "no winners for sm86" err || fail "emit for sm86 said: $(cat err)"
+[ "$(sums wal.db)" = "$before" ] || fail "a failed emit changed wal.db"
+[ -e y.h ] && fail "a failed emit wrote its output"
+rm -f out err
+no_strays "emit --arch sm86 --db wal.db"
+"$FA_TUNE" db list --db wal.db >/dev/null || fail "db list failed on wal.db"
+[ "$(sums wal.db)" = "$before" ] || fail "db list changed wal.db"
+no_strays "db list --db wal.db"
+
 cd / && rm -rf "$T"
 [ $failures -eq 0 ] && echo "test_db_safety: all checks passed"
 [ $failures -eq 0 ]
