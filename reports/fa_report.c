@@ -146,6 +146,12 @@ fa_status fa_report_write(const fa_report_options *o, fa_report_summary *summary
     unsigned formats = o->formats ? o->formats : FA_REPORT_PNG | FA_REPORT_SVG;
     const char *path = o->db_path ? o->db_path : FA_DB_DEFAULT_PATH;
 
+    for (const unsigned char *c = (const unsigned char *)o->out_dir; *c; c++)
+        if (*c < 0x20 || *c == 0x7f) /* see quote() in fa_report_gnuplot.c */
+            return FA_ERR(err, FA_INVALID,
+                          "output folder '%s' has a control character (a newline, a tab...) in "
+                          "its name: gnuplot cannot be pointed at it safely; choose another",
+                          o->out_dir);
     if ((st = fa_output_not_db(o->out_dir, path, err)) != FA_OK)
         goto cleanup;
     if ((st = fa_db_open(path, FA_DB_READONLY, &db, err)) != FA_OK)

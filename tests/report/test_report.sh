@@ -290,6 +290,12 @@ hostile)
         grep -q '^system' "$t/db.out" && fail "db $sub printed a name across lines"
     done
     grep -q "$esc" "$t/run.stderr" && fail "report printed a control byte"
+    # an output folder whose name holds a newline and a command: refused before anything
+    nl=$(printf 'o\nsystem("touch PWNED")\n_')
+    (cd "$t" && "$fatune" report --arch sm90 --db h.db -o "$nl" >/dev/null 2>run2.stderr)
+    [ $? -eq 2 ] || fail "an output folder with a newline is not a usage error"
+    pwned "an output folder name"
+    [ -e "$t/$nl" ] && fail "the output folder with a newline was created"
     printf 'headdim=64 \033]0;x\007\n' >"$t/shapes.txt"
     "$fatune" --arch sm90 --shapes "$t/shapes.txt" --db "$t/s.db" >"$t/shapes.out" 2>&1
     [ $? -eq 2 ] || fail "a bad shapes line is not a usage error"
