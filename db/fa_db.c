@@ -5,9 +5,23 @@
  * Opening checks everything it can before writing a byte: the path (missing, directory, not
  * a regular file, permissions), that the file is SQLite, its schema version (a newer one is
  * refused), that it is an fa-tune database, and PRAGMA quick_check. Only then does a
- * read-write handle migrate and switch to WAL. A read-only handle never writes: an older
- * schema is upgraded in a private in-memory copy, and when SQLite cannot read a WAL file in
- * place (read-only directory: no -shm can be made) it is reopened with immutable=1.
+ * read-write handle migrate; it switches to WAL at its first write transaction (fa_db_begin),
+ * so a command refused after opening (a merge whose source is refused) leaves the file's bytes
+ * as they were. A read-only handle never writes: an older schema is upgraded in a private
+ * in-memory copy, and when SQLite cannot read a WAL file in place (read-only directory: no -shm
+ * can be made) it is reopened with immutable=1.
+ *
+ * Sidecar files: reading a WAL database makes SQLite create -wal and -shm files, and a
+ * connection opened SQLITE_OPEN_READONLY cannot remove them when it closes (that needs a
+ * checkpoint, a write). So where the file and its folder are writable and no interrupted
+ * transaction waits in a -wal or -journal, a read-only handle is an SQLite read-write
+ * connection with PRAGMA query_only = ON from its first statement: SQL cannot write through it,
+ * and SQLite removes the sidecars it made when the last connection closes -- a refused open
+ * (newer schema, not fa-tune's) leaves nothing beside the file. Elsewhere (read-only file or
+ * folder, a pending transaction that only a writer may recover) it is SQLITE_OPEN_READONLY.
+ * One effect to know: when a writer commits while such a handle reads and closes before it,
+ * the handle's close is the last one and checkpoints those commits into the file -- committed
+ * rows only, what the writer's own close would have done; the content never changes.
  */
 #include "fa_db_internal.h"
 
@@ -187,10 +201,30 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* WAL lets readers (reports, emit) run while a tuner writes. NORMAL sync in WAL mode never
+ * corrupts the file and keeps every commit across a crash or a kill of fa-tune; only a power
+ * cut or an OS crash can lose the last commits, which a rerun re-measures. FULL synced the
+ * disk once per measurement: 4-7 s of a 62-73 s sweep on an H100 machine, with the GPU waiting
+ * on it. The switch writes the file's header, so it waits for the first write transaction: a
+ * handle that writes nothing leaves the file's bytes as they were. */
+static fa_status ensure_wal(fa_db *db, fa_err *err)
+{
+    if (db->wal_ready || db->in_memory)
+        return FA_OK;
+    int rc = sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return FA_DB_FAIL(db, rc, "cannot switch to WAL mode", err);
+    db->wal_ready = 1;
+    return FA_OK;
+}
+
 fa_status fa_db_begin(fa_db *db, fa_err *err)
 {
     sqlite3_stmt *s = NULL;
-    fa_status st = fa_db_stmt(db, STMT_BEGIN, &s, err);
+    fa_status st = ensure_wal(db, err);
+    if (st != FA_OK)
+        return st;
+    st = fa_db_stmt(db, STMT_BEGIN, &s, err);
     if (st != FA_OK)
         return st;
     /* The busy handler normally does the waiting; this loop covers the cases where SQLite
@@ -407,6 +441,21 @@ static int has_unfinished_transaction(const char *path)
     return stat(side, &sb) == 0 && sb.st_size > 0;
 }
 
+/* Can a read-only handle use a query_only read-write connection (see the top of this file)? */
+static int query_only_ok(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    return access(path, R_OK | W_OK) == 0 && access(dir, W_OK) == 0 &&
+           !has_unfinished_transaction(path);
+}
+
 static fa_status check_path(const char *path, unsigned flags, int *created, fa_err *err)
 {
     struct stat sb;
@@ -457,12 +506,19 @@ fa_status fa_db_open(const char *path, unsigned flags, fa_db **out, fa_err *err)
     db->flags = flags;
     db->readonly = (flags & FA_DB_READONLY) != 0;
     db->busy_ms = busy_timeout_ms();
+    db->run_lock_fd = -1;
 
-    int oflags = db->readonly ? SQLITE_OPEN_READONLY
-                              : SQLITE_OPEN_READWRITE | (created ? SQLITE_OPEN_CREATE : 0);
+    int query_only = db->readonly && query_only_ok(path);
+    int oflags = db->readonly && !query_only
+                     ? SQLITE_OPEN_READONLY
+                     : SQLITE_OPEN_READWRITE | (created ? SQLITE_OPEN_CREATE : 0);
     st = open_handle(db, path, oflags, err);
     if (st != FA_OK)
         goto cleanup;
+    if (query_only && sqlite3_exec(db->h, "PRAGMA query_only = ON", NULL, NULL, NULL)) {
+        st = FA_DB_FAIL(db, sqlite3_errcode(db->h), "cannot open", err);
+        goto cleanup;
+    }
     st = probe(db, &probe_rc, err);
     if (st != FA_OK && db->readonly && needs_shm(probe_rc)) {
         if (has_unfinished_transaction(path)) {
@@ -502,20 +558,13 @@ fa_status fa_db_open(const char *path, unsigned flags, fa_db **out, fa_err *err)
 
     FA_DB_CHECK(db, sqlite3_exec(db->h, "PRAGMA foreign_keys = ON", NULL, NULL, NULL),
                 "cannot open", err);
+    FA_DB_CHECK(db, sqlite3_exec(db->h, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL),
+                "cannot open", err);
     if (db->version < FA_DB_SCHEMA_VERSION) {
         st = fa_db_migrate(db, err);
         if (st != FA_OK)
             goto cleanup;
     }
-    /* WAL lets readers (reports, emit) run while a tuner writes. NORMAL sync in WAL mode
-     * never corrupts the file and keeps every commit across a crash or a kill of fa-tune;
-     * only a power cut or an OS crash can lose the last commits, which a rerun re-measures.
-     * FULL synced the disk once per measurement: 4-7 s of a 62-73 s sweep on an H100
-     * machine, with the GPU waiting on it. */
-    FA_DB_CHECK(db, sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL, NULL),
-                "cannot switch to WAL mode", err);
-    FA_DB_CHECK(db, sqlite3_exec(db->h, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL),
-                "cannot open", err);
 
 cleanup:
     free(uri);
@@ -536,6 +585,7 @@ void fa_db_close(fa_db *db)
     if (!db)
         return;
     close_handle(db);
+    fa_db_run_unlock(db);
     free(db->path);
     free(db);
 }

@@ -87,13 +87,16 @@ typedef struct fa_db fa_db;
 
 /* Open flags. Read-write without FA_DB_CREATE needs an existing file. */
 enum {
-    FA_DB_READONLY = 1 << 0, /* never writes: no WAL setup, no migration of the file (an older
-                                schema is upgraded in a private in-memory copy); works on a
-                                chmod 444 file and in a read-only directory */
+    FA_DB_READONLY = 1 << 0, /* never changes the content (at most it checkpoints rows another
+                                writer committed, see fa_db.c): no WAL setup, no migration of the
+                                file (an older schema is upgraded in a private in-memory copy);
+                                works on a chmod 444 file and in a read-only directory; leaves no
+                                -wal or -shm file it made behind (fa_db.c says how) */
     FA_DB_CREATE = 1 << 1    /* create the file if missing (ignored with FA_DB_READONLY) */
 };
 
-/* Open (and if needed create and migrate) the database at path. Read-write handles use WAL,
+/* Open (and if needed create and migrate) the database at path. Read-write handles use WAL (the
+ * switch is made at the handle's first write, so a handle that writes nothing changes no byte),
  * busy_timeout, foreign keys and synchronous=NORMAL (fa_db.c says why); the file is checked (PRAGMA
  * quick_check, linear in its size: milliseconds for a sweep's database) before anything is written.
  * A read-only open of a WAL file in a read-only directory reads it as immutable, unless a crashed
@@ -146,13 +149,18 @@ fa_status fa_db_device_upsert(fa_db *db, const fa_db_device *dev, int64_t *devic
 /* ---- runs ------------------------------------------------------------------------------ */
 
 /* Start a run: a new row with a fresh random uuid, the host name, start time (UTC) and
- * status "running". *run_id gets the local row id used by the calls below. */
+ * status "running". *run_id gets the local row id used by the calls below. In the same
+ * transaction, every "running" run of this host whose process is gone becomes "interrupted"
+ * (its end time stays unknown): until fa_db_run_end or fa_db_close the handle holds a lock that
+ * the kernel drops when the process dies, and a run whose lock nobody holds is dead
+ * (fa_db_runlock.c; runs of other hosts are never marked; Linux only). */
 fa_status fa_db_run_begin(fa_db *db, int64_t device_id, const char *fa_tune_version,
                           const char *source_hash, const char *command_line, int64_t *run_id,
                           fa_err *err);
 
 /* Finish a run: end time and status token (fa_status_token: "ok", "interrupted", "error"...).
- * A run that never ends (killed) keeps "running" and no end time; its measurements stay. */
+ * A run that never ends (killed) keeps "running" and no end time until the next run on its host
+ * starts and marks it "interrupted" (fa_db_run_begin); its measurements stay. */
 fa_status fa_db_run_end(fa_db *db, int64_t run_id, fa_status status, fa_err *err);
 
 /* ---- writing results ------------------------------------------------------------------- */

@@ -19,6 +19,8 @@ typedef enum fa_db_stmt_id {
     STMT_DEVICE_SELECT,
     STMT_RUN_INSERT,
     STMT_RUN_END,
+    STMT_RUNS_RUNNING,
+    STMT_RUN_MARK_INTERRUPTED,
     STMT_VARIANT_INSERT,
     STMT_VARIANT_SELECT,
     STMT_PROBLEM_INSERT,
@@ -46,8 +48,18 @@ struct fa_db {
     int version;      /* schema version after open */
     int disk_version; /* schema version the file had */
     int busy_ms;      /* busy timeout */
+    int wal_ready;    /* journal_mode = WAL done (at the first write, see fa_db_begin) */
+    int run_lock_fd;  /* the folder, locked for the run in progress; -1 (fa_db_runlock.c) */
     sqlite3_stmt *stmts[STMT_COUNT];
 };
+
+/* Liveness of runs (fa_db_runlock.c). fa_db_run_lock: hold the lock of run uuid on this handle
+ * until fa_db_run_unlock (fa_db_run_end, fa_db_close); never fails (without a lock the run only
+ * risks being marked early, and its end corrects that). fa_db_run_gone: 1 when no process holds
+ * the lock of run uuid (it is dead), 0 when one does or nobody can tell. */
+void fa_db_run_lock(fa_db *db, const char *uuid);
+void fa_db_run_unlock(fa_db *db);
+int fa_db_run_gone(const fa_db *db, const char *uuid);
 
 /* Turn an SQLite result code into an fa_status with a message naming db->path and what was
  * being done ("cannot record measurement"). Busy -> FA_BUSY, disk full / I/O -> FA_IO,

@@ -26,6 +26,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?6)",
     [STMT_RUN_END] = "UPDATE runs SET ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),"
                      " status = ?2 WHERE id = ?1",
+    [STMT_RUNS_RUNNING] = "SELECT id, uuid FROM runs WHERE status = 'running' AND ended_at IS NULL"
+                          " AND host = ?1 AND host <> '' ORDER BY id",
+    [STMT_RUN_MARK_INTERRUPTED] =
+        "UPDATE runs SET status = 'interrupted' WHERE id = ?1 AND status = 'running'",
 
     [STMT_VARIANT_INSERT] =
         "INSERT OR IGNORE INTO variants (name, family, dtype, head_dim, block_m, block_n,"

@@ -117,6 +117,41 @@ cleanup:
     return st;
 }
 
+/* Inside run_begin's transaction: every "running" run of this host whose process is gone (no
+ * one holds its lock, fa_db_runlock.c) becomes "interrupted". Its end time stays unknown. */
+static fa_status mark_stale_runs(fa_db *db, const char *host, fa_err *err)
+{
+    static const char what[] = "cannot check the runs in";
+    fa_status st = FA_OK;
+    sqlite3_stmt *q = NULL, *mark = NULL;
+    int64_t gone[64];
+    int n = 0, rc;
+    if (!host[0])
+        return FA_OK;
+    if ((st = fa_db_stmt(db, STMT_RUNS_RUNNING, &q, err)) != FA_OK ||
+        (st = fa_db_stmt(db, STMT_RUN_MARK_INTERRUPTED, &mark, err)) != FA_OK)
+        return st;
+    FA_DB_CHECK(db, fa_db_bind_text(q, 1, host), what, err);
+    /* At most 64 per run begun: a backlog of dead runs is cleared over the next runs. */
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW && n < 64) {
+        const unsigned char *uuid = sqlite3_column_text(q, 1);
+        if (uuid && fa_db_run_gone(db, (const char *)uuid))
+            gone[n++] = (int64_t)sqlite3_column_int64(q, 0);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        FA_DB_CHECK(db, rc, what, err);
+    sqlite3_reset(q);
+    for (int i = 0; i < n; i++) {
+        FA_DB_CHECK(db, sqlite3_bind_int64(mark, 1, gone[i]), what, err);
+        FA_DB_CHECK(db, step_done(mark), what, err);
+    }
+
+cleanup:
+    sqlite3_reset(q);
+    sqlite3_reset(mark);
+    return st;
+}
+
 fa_status fa_db_run_begin(fa_db *db, int64_t device_id, const char *fa_tune_version,
                           const char *source_hash, const char *command_line, int64_t *run_id,
                           fa_err *err)
@@ -141,6 +176,8 @@ fa_status fa_db_run_begin(fa_db *db, int64_t device_id, const char *fa_tune_vers
     if ((st = fa_db_begin(db, err)) != FA_OK)
         return st;
     in_tx = 1;
+    if ((st = mark_stale_runs(db, host, err)) != FA_OK)
+        goto cleanup;
     FA_DB_CHECK(db, fa_db_bind_text(s, 1, uuid), what, err);
     FA_DB_CHECK(db, sqlite3_bind_int64(s, 2, device_id), what, err);
     FA_DB_CHECK(db, fa_db_bind_text(s, 3, fa_tune_version), what, err);
@@ -149,10 +186,13 @@ fa_status fa_db_run_begin(fa_db *db, int64_t device_id, const char *fa_tune_vers
     FA_DB_CHECK(db, fa_db_bind_text(s, 6, host), what, err);
     FA_DB_CHECK(db, step_done(s), what, err);
     int64_t id = (int64_t)sqlite3_last_insert_rowid(db->h);
+    fa_db_run_lock(db, uuid); /* before the commit: no moment where the row looks dead */
     st = fa_db_commit(db, err);
     in_tx = 0;
     if (st == FA_OK)
         *run_id = id;
+    else
+        fa_db_run_unlock(db);
 
 cleanup:
     if (in_tx)
@@ -182,6 +222,8 @@ fa_status fa_db_run_end(fa_db *db, int64_t run_id, fa_status status, fa_err *err
     }
     st = fa_db_commit(db, err);
     in_tx = 0;
+    if (st == FA_OK)
+        fa_db_run_unlock(db); /* the run's status is final: it need not look alive */
 
 cleanup:
     if (in_tx)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "fa_emit_internal.h"
+#include "fa_output.h"
 
 int fa_emit_prefix_valid(const char *name)
 {
@@ -396,54 +397,16 @@ fa_status fa_emit_render(fa_db *db, const fa_emit_opts *opts, char **out, size_t
 
 fa_status fa_emit_write_file(const char *path, const char *data, size_t len, fa_err *err)
 {
-    fa_status st = FA_OK;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    int fd = -1;
-    if (!tmp)
-        return FA_ERR(err, FA_NOMEM, "out of memory");
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
+    fa_output out;
+    fa_status st = fa_output_open(&out, path, NULL, err);
+    if (st != FA_OK)
+        return st;
+    if (fwrite(data, 1, len, out.f) != len) {
         st = FA_ERR(err, FA_IO, "cannot write '%s': %s", path, strerror(errno));
-        free(tmp);
+        fa_output_abort(&out);
         return st;
     }
-    /* mkstemp makes the file 0600; a header is an ordinary file: 0666 less the umask. */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            st = FA_ERR(err, FA_IO, "cannot write '%s': %s", path,
-                        w < 0 ? strerror(errno) : "short write");
-            goto cleanup;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        st = FA_ERR(err, FA_IO, "cannot write '%s': fsync: %s", path, strerror(errno));
-        goto cleanup;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        st = FA_ERR(err, FA_IO, "cannot write '%s': %s", path, strerror(errno));
-        goto cleanup;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0)
-        st = FA_ERR(err, FA_IO, "cannot write '%s': rename: %s", path, strerror(errno));
-
-cleanup:
-    if (fd >= 0)
-        close(fd);
-    if (st != FA_OK)
-        unlink(tmp);
-    free(tmp);
-    return st;
+    return fa_output_commit(&out, err);
 }
 
 fa_status fa_emit_write(fa_db *db, const fa_emit_opts *opts, const char *path, fa_emit_info *info,
@@ -453,7 +416,10 @@ fa_status fa_emit_write(fa_db *db, const fa_emit_opts *opts, const char *path, f
     size_t len = 0;
     if (!path || !path[0])
         return FA_ERR(err, FA_INVALID, "no output path");
-    fa_status st = fa_emit_render(db, opts, &text, &len, info, err);
+    fa_status st = strcmp(path, "-") ? fa_output_not_db(path, fa_db_path(db), err) : FA_OK;
+    if (st != FA_OK)
+        return st;
+    st = fa_emit_render(db, opts, &text, &len, info, err);
     if (st != FA_OK)
         return st;
     if (!strcmp(path, "-")) {

@@ -77,8 +77,10 @@ fa_status fa_emit_render(fa_db *db, const fa_emit_opts *opts, char **out, size_t
 fa_status fa_emit_write(fa_db *db, const fa_emit_opts *opts, const char *path, fa_emit_info *info,
                         fa_err *err);
 
-/* Write len bytes to path atomically (temporary file + fsync + rename; mode 0666 & ~umask).
- * Exposed for tests and for other writers of generated files. */
+/* Write len bytes to path by the rules of fa_output.h: atomically (temporary file + fsync +
+ * rename; a new file gets 0666 & ~umask, a replaced one keeps its mode), through a symlink to
+ * its target, never over a read-only file. Exposed for tests and for other writers of
+ * generated files. */
 fa_status fa_emit_write_file(const char *path, const char *data, size_t len, fa_err *err);
 
 /* The safe default tiles for a head dim on an arch: FlashAttention-2's seeds (hd <= 64:

@@ -13,6 +13,7 @@
 
 #include "fa_cli.h"
 #include "fa_emit_internal.h"
+#include "fa_escape.h"
 #include "fa_templates.h"
 
 /* Append text with @p@ and @P@ replaced by the prefix. */
@@ -50,19 +51,19 @@ static void put_tpl_lines(fa_emit_buf *b, const fa_emit_model *m, const char *co
         put_tpl(b, m, *lines);
 }
 
-/* Text safe inside a block comment: printable ASCII, no comment terminator. */
+/* Strings from the database (GPU names, versions, uuids, variant and kernel names) enter the
+ * header only through these two, escaped by fa_escape.h: as comment text (no early end, no
+ * nested opener, ASCII only) or as the inside of a string literal (lossless escapes). */
 static void put_comment_text(fa_emit_buf *b, const char *s)
 {
-    char prev = 0;
-    for (; *s; s++) {
-        char c = *s;
-        if ((unsigned char)c < 0x20 || (unsigned char)c > 0x7e)
-            c = '?';
-        if (prev == '*' && c == '/')
-            fa_emit_buf_put(b, " ", 1);
-        fa_emit_buf_put(b, &c, 1);
-        prev = c;
-    }
+    char e[4 * FA_DB_CMDLINE_MAX];
+    fa_emit_buf_puts(b, fa_esc_c_comment(e, sizeof e, s));
+}
+
+static void put_c_str(fa_emit_buf *b, const char *s)
+{
+    char e[4 * FA_DB_CMDLINE_MAX];
+    fa_emit_buf_printf(b, "\"%s\"", fa_esc_c_str(e, sizeof e, s));
 }
 
 /* "12.4" from 12040; "unknown" for 0. */
@@ -846,11 +847,12 @@ static void render_entries(const fa_emit_model *m, fa_emit_buf *b)
         put_tpl(b, m, dtype_macro(e->w.dtype));
         fa_emit_buf_printf(b,
                            ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %.1f,\n"
-                           "         \"%s\"},\n",
+                           "         ",
                            e->w.head_dim, e->w.causal, e->w.varlen, e->w.gqa, e->w.bucket,
                            v->block_m, v->block_n, v->warps, v->stages, v->q_in_regs,
-                           fa_variant_threads(v), fa_variant_smem_bytes(v), e->kernel, e->w.tflops,
-                           e->w.variant_name);
+                           fa_variant_threads(v), fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
+        put_c_str(b, e->w.variant_name);
+        fa_emit_buf_puts(b, "},\n");
     }
     put_tpl(b, m,
             "    };\n"
@@ -863,8 +865,9 @@ static void render_entries(const fa_emit_model *m, fa_emit_buf *b)
 static void render_cubin(const fa_emit_kernel *k, int index, const fa_emit_model *m, fa_emit_buf *b)
 {
     const unsigned char *p = k->cubin;
-    fa_emit_buf_printf(b, "    /* %s for %s: %zu bytes */\n", k->name, m->archs[k->arch]->name,
-                       k->cubin_size);
+    fa_emit_buf_puts(b, "    /* ");
+    put_comment_text(b, k->name);
+    fa_emit_buf_printf(b, " for %s: %zu bytes */\n", m->archs[k->arch]->name, k->cubin_size);
     fa_emit_buf_printf(b, "    static const unsigned char cubin_%d[] ", index);
     put_tpl(b, m, "@P@_CUBIN_ALIGN = {");
     for (size_t i = 0; i < k->cubin_size; i++) {
@@ -894,14 +897,16 @@ static void render_kernels(const fa_emit_model *m, fa_emit_buf *b)
         const fa_variant *v = &k->v;
         fa_emit_buf_printf(b, "        {%d, ", k->arch);
         put_tpl(b, m, dtype_macro(v->dtype));
-        fa_emit_buf_printf(b, ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d,\n         \"%s\",",
-                           v->head_dim, v->causal, v->varlen, v->block_m, v->block_n, v->warps,
-                           v->stages, v->q_in_regs, fa_variant_threads(v), fa_variant_smem_bytes(v),
-                           k->name);
-        if (m->embed)
-            fa_emit_buf_printf(b, "\n         \"%s\",\n         cubin_%d, %zuUL},\n", k->symbol, i,
-                               k->cubin_size);
-        else
+        fa_emit_buf_printf(b, ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d,\n         ", v->head_dim,
+                           v->causal, v->varlen, v->block_m, v->block_n, v->warps, v->stages,
+                           v->q_in_regs, fa_variant_threads(v), fa_variant_smem_bytes(v));
+        put_c_str(b, k->name);
+        fa_emit_buf_puts(b, ",");
+        if (m->embed) {
+            fa_emit_buf_puts(b, "\n         ");
+            put_c_str(b, k->symbol);
+            fa_emit_buf_printf(b, ",\n         cubin_%d, %zuUL},\n", i, k->cubin_size);
+        } else
             fa_emit_buf_puts(b, " \"\", 0, 0UL},\n");
     }
     put_tpl(b, m,

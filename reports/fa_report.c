@@ -6,6 +6,8 @@
  */
 #include "fa_report_data.h"
 
+#include "fa_output.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,6 +105,34 @@ static fa_status draw(const fa_report_options *o, const fa_report_plot *p, unsig
     return st;
 }
 
+/* Would a file the report writes -- final or temporary -- land on the database or one of its
+ * sidecars (`--db out/index.html`, a symlink in the folder)? Checked before anything is
+ * written, so a refused report leaves the database byte-identical and writes nothing. */
+static fa_status check_outputs(const char *dir, const fa_report_data *d, const char *db_path,
+                               fa_err *err)
+{
+    static const char *const forms[] = {"%s/%s.dat",      "%s/%s.gp",       "%s/%s.png",
+                                        "%s/%s.svg",      "%s/.%s.dat.tmp", "%s/.%s.gp.tmp",
+                                        "%s/.%s.tmp.png", "%s/.%s.tmp.svg"};
+    static const char *const index[] = {"index.html", "index.md", ".index.html.tmp",
+                                        ".index.md.tmp"};
+    char path[4096 + FA_REPORT_STEM_MAX + 32];
+    fa_status st = FA_OK;
+    for (size_t i = 0; i < sizeof index / sizeof index[0] && st == FA_OK; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, index[i]);
+        st = fa_output_not_db(path, db_path, err);
+    }
+    for (int i = 0; i < d->n_plots && st == FA_OK; i++) {
+        if (d->plots[i].skipped)
+            continue;
+        for (size_t k = 0; k < sizeof forms / sizeof forms[0] && st == FA_OK; k++) {
+            snprintf(path, sizeof path, forms[k], dir, d->plots[i].stem);
+            st = fa_output_not_db(path, db_path, err);
+        }
+    }
+    return st;
+}
+
 fa_status fa_report_write(const fa_report_options *o, fa_report_summary *summary, fa_err *err)
 {
     fa_db *db = NULL;
@@ -116,6 +146,14 @@ fa_status fa_report_write(const fa_report_options *o, fa_report_summary *summary
     unsigned formats = o->formats ? o->formats : FA_REPORT_PNG | FA_REPORT_SVG;
     const char *path = o->db_path ? o->db_path : FA_DB_DEFAULT_PATH;
 
+    for (const unsigned char *c = (const unsigned char *)o->out_dir; *c; c++)
+        if (*c < 0x20 || *c == 0x7f) /* see quote() in fa_report_gnuplot.c */
+            return FA_ERR(err, FA_INVALID,
+                          "output folder '%s' has a control character (a newline, a tab...) in "
+                          "its name: gnuplot cannot be pointed at it safely; choose another",
+                          o->out_dir);
+    if ((st = fa_output_not_db(o->out_dir, path, err)) != FA_OK)
+        goto cleanup;
     if ((st = fa_db_open(path, FA_DB_READONLY, &db, err)) != FA_OK)
         goto cleanup;
     if ((st = fa_report_data_load(db, o->arch, o->problem, &d, err)) != FA_OK)
@@ -124,6 +162,8 @@ fa_status fa_report_write(const fa_report_options *o, fa_report_summary *summary
     fa_db_close(db);
     db = NULL;
 
+    if ((st = check_outputs(o->out_dir, &d, path, err)) != FA_OK)
+        goto cleanup;
     if ((st = fa_report_mkdirs(o->out_dir, err)) != FA_OK)
         goto cleanup;
     for (int i = 0; i < d.n_plots; i++) {

@@ -9,18 +9,26 @@
 #include <math.h>
 #include <string.h>
 
+#include "fa_escape.h"
+
+/* Strings from the database go through fa_escape.h: comment text with fa_esc_gp_comment (a
+ * newline would start a data row), fields with fa_esc_dat_field (a space would shift columns). */
+#define ESC_MAX (4 * FA_REPORT_TEXT_MAX)
+
 static void header(const fa_report_data *d, const fa_report_plot *p, FILE *f)
 {
-    fprintf(f, "# fa-tune report: %s\n", p->title);
-    fprintf(f, "# %s\n", d->footer);
+    char e[ESC_MAX];
+    fprintf(f, "# fa-tune report: %s\n", fa_esc_gp_comment(e, sizeof e, p->title));
+    fprintf(f, "# %s\n", fa_esc_gp_comment(e, sizeof e, d->footer));
 }
 
 /* The columns every per-panel file shares after seqlen: fa-tune, eager, then every peer. */
 static void series_names(const fa_report_data *d, FILE *f)
 {
+    char e[ESC_MAX];
     fprintf(f, " fa_tune eager");
     for (int k = 0; k < d->n_peers; k++)
-        fprintf(f, " %s", d->peers[k]);
+        fprintf(f, " %s", fa_esc_dat_field(e, sizeof e, d->peers[k]));
 }
 
 static double ratio(double a, double b)
@@ -31,7 +39,7 @@ static double ratio(double a, double b)
 static void write_panel(const fa_report_data *d, const fa_report_plot *p, FILE *f)
 {
     const fa_report_panel *pa = &d->panels[p->panel];
-    char b[32];
+    char b[32], e[ESC_MAX];
     header(d, p, f);
     switch (p->kind) {
     case FA_PLOT_TFLOPS:
@@ -62,7 +70,7 @@ static void write_panel(const fa_report_data *d, const fa_report_plot *p, FILE *
             fprintf(f, " %s", fa_report_num(pt->eager_tflops, b));
             for (int k = 0; k < d->n_peers; k++)
                 fprintf(f, " %s", fa_report_num(pt->peer_tflops[k], b));
-            fprintf(f, " %d %s", pt->problems, pt->variant);
+            fprintf(f, " %d %s", pt->problems, fa_esc_dat_field(e, sizeof e, pt->variant));
         } else if (p->kind == FA_PLOT_SPEEDUP) {
             double e = pt->eager_tflops;
             fprintf(f, " %s", fa_report_num(ratio(pt->tflops, e), b));
@@ -81,29 +89,33 @@ static void write_panel(const fa_report_data *d, const fa_report_plot *p, FILE *
 
 static void write_heatmap(const fa_report_data *d, const fa_report_plot *p, FILE *f)
 {
-    char b[32];
+    char b[32], e[ESC_MAX], e2[ESC_MAX], e3[ESC_MAX];
     header(d, p, f);
-    fprintf(f, "# problem %s\n", d->problem);
+    fprintf(f, "# problem %s\n", fa_esc_gp_comment(e, sizeof e, d->problem));
     fprintf(f, "# one row per (BLOCK_M, BLOCK_N) cell: the best latest-ok variant over warps, "
                "stages and Q-in-registers, or the most common failure\n");
     fprintf(f, "# col row block_n block_m tflops status params variant\n");
     for (int i = 0; i < d->n_cells; i++) {
         const fa_report_cell *c = &d->cells[i];
         fprintf(f, "%d %d %d %d %s %s %s %s\n", i % d->n_block_ns, i / d->n_block_ns, c->block_n,
-                c->block_m, fa_report_num(c->tflops, b), c->status, c->rest, c->variant);
+                c->block_m, fa_report_num(c->tflops, b), fa_esc_dat_field(e, sizeof e, c->status),
+                fa_esc_dat_field(e2, sizeof e2, c->rest),
+                fa_esc_dat_field(e3, sizeof e3, c->variant));
     }
 }
 
 static void write_convergence(const fa_report_data *d, const fa_report_plot *p, FILE *f)
 {
-    char b1[32], b2[32], b3[32];
+    char b1[32], b2[32], b3[32], e[ESC_MAX], e2[ESC_MAX];
     header(d, p, f);
-    fprintf(f, "# problem %s\n", d->problem);
+    fprintf(f, "# problem %s\n", fa_esc_gp_comment(e, sizeof e, d->problem));
     fprintf(f, "# one block per run (gnuplot index 0, 1, ...): its ok measurements of the "
                "problem in time order\n");
     for (int i = 0; i < d->n_series; i++) {
         const fa_report_series *s = &d->series[i];
-        fprintf(f, "%s# run %s strategy %s\n", i ? "\n\n" : "", s->run_uuid, s->strategy);
+        fprintf(f, "%s# run %s strategy %s\n", i ? "\n\n" : "",
+                fa_esc_dat_field(e, sizeof e, s->run_uuid),
+                fa_esc_dat_field(e2, sizeof e2, s->strategy));
         fprintf(f, "# elapsed_s tflops best_so_far\n");
         for (int j = 0; j < s->n_steps; j++)
             fprintf(f, "%s %s %s\n", fa_report_num(s->steps[j].elapsed_s, b1),

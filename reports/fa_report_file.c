@@ -42,6 +42,14 @@ fa_status fa_report_file_open(fa_report_file *rf, const char *dir, const char *n
     if (snprintf(rf->path, sizeof rf->path, "%s/%s", dir, name) >= (int)sizeof rf->path ||
         snprintf(rf->tmp, sizeof rf->tmp, "%s/.%s.tmp", dir, name) >= (int)sizeof rf->tmp)
         return FA_ERR(err, FA_INVALID, "path of '%s' in '%.64s...' is too long", name, dir);
+    /* As for every -o (fa_output.h): a read-only file is refused, never replaced or chmodded. */
+    struct stat sb;
+    if (lstat(rf->path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (access(rf->path, W_OK) != 0 || !(sb.st_mode & 0222)))
+        return FA_ERR(err, FA_IO,
+                      "cannot write '%s': the file is read-only (fa-tune does not change "
+                      "permissions: make it writable or choose another output folder)",
+                      rf->path);
     rf->f = fopen(rf->tmp, "w");
     if (!rf->f)
         return FA_ERR(err, FA_IO, "cannot write '%s': %s", rf->tmp, strerror(errno));

@@ -60,7 +60,9 @@ fa_status fa_report_gnuplot_find(const char *env, char *path, size_t n, fa_err *
                   name, FA_REPORT_GNUPLOT_INSTALL);
 }
 
-/* Append s to buf (n bytes) as a single-quoted gnuplot string. */
+/* Append s to buf (n bytes) as a single-quoted gnuplot string. -2 when s holds a control byte:
+ * a newline would end gnuplot's `cd` command and run the rest of the folder name as a command,
+ * and no replacement names the same folder, so such a folder is refused. */
 static int quote(char *buf, size_t n, const char *s)
 {
     size_t len = strlen(buf);
@@ -68,6 +70,8 @@ static int quote(char *buf, size_t n, const char *s)
         return -1;
     buf[len++] = '\'';
     for (; *s; s++) {
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return -2;
         if (len + 3 >= n)
             return -1;
         if (*s == '\'')
@@ -104,7 +108,13 @@ fa_status fa_report_gnuplot_run(const char *gnuplot, const char *dir, const char
     pid_t pid = -1;
     fa_status st = FA_OK;
 
-    if (quote(cmd, sizeof cmd, dir) || strlen(cmd) + 16 >= sizeof cmd)
+    int q = quote(cmd, sizeof cmd, dir);
+    if (q == -2)
+        return FA_ERR(err, FA_INVALID,
+                      "output folder '%s' has a control character (a newline, a tab...) in its "
+                      "name: gnuplot cannot be pointed at it safely; choose another",
+                      dir);
+    if (q || strlen(cmd) + 16 >= sizeof cmd)
         return FA_ERR(err, FA_INVALID, "output folder '%.64s...' is too long", dir);
     strcat(cmd, "; out = ");
     if (quote(cmd, sizeof cmd, out_stem))

@@ -13,36 +13,48 @@
 #include <math.h>
 #include <string.h>
 
+#include "fa_escape.h"
+
 #define COLOR_FA_TUNE "#d62728"
 #define COLOR_EAGER "#7f7f7f"
 
 static const char *const peer_colors[] = {"#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e",
                                           "#8c564b", "#e377c2", "#17becf", "#bcbd22"};
 
-/* Write s as a single-quoted gnuplot string (no escapes inside but '' for '). */
+/* Every string from the database reaches the script through one of these two: as a
+ * single-quoted string (no backquote or @macro substitution inside) or as comment text, each
+ * escaped by fa_escape.h so that no byte of it can end the line it is on. */
+#define ESC_MAX (4 * FA_REPORT_TEXT_MAX)
+
 static void gp_str(FILE *f, const char *s)
 {
-    fputc('\'', f);
-    for (; *s; s++) {
-        if (*s == '\'')
-            fputc('\'', f);
-        if (*s != '\n')
-            fputc(*s, f);
-    }
-    fputc('\'', f);
+    char e[ESC_MAX];
+    fprintf(f, "'%s'", fa_esc_gp_str(e, sizeof e, s));
+}
+
+static void gp_comment(FILE *f, const char *s)
+{
+    char e[ESC_MAX];
+    fputs(fa_esc_gp_comment(e, sizeof e, s), f);
 }
 
 static void preamble(const fa_report_data *d, const fa_report_plot *p, unsigned formats, FILE *f)
 {
-    fprintf(f, "# fa-tune report: %s\n", p->title);
-    fprintf(f, "# Draws %s.dat (same folder). Restyle freely, then redraw with\n", p->stem);
-    fprintf(f, "#     gnuplot %s.gp\n", p->stem);
+    fprintf(f, "# fa-tune report: ");
+    gp_comment(f, p->title);
+    fprintf(f, "\n# Draws ");
+    gp_comment(f, p->stem);
+    fprintf(f, ".dat (same folder). Restyle freely, then redraw with\n#     gnuplot ");
+    gp_comment(f, p->stem);
+    fprintf(f, ".gp\n");
     char images[2 * FA_REPORT_STEM_MAX + 16];
     if (formats == (FA_REPORT_PNG | FA_REPORT_SVG))
         snprintf(images, sizeof images, "%s.png and %s.svg", p->stem, p->stem);
     else
         snprintf(images, sizeof images, "%s.%s", p->stem, formats & FA_REPORT_PNG ? "png" : "svg");
-    fprintf(f, "# which writes %s beside it. Unknown values in the data are NaN.\n", images);
+    fprintf(f, "# which writes ");
+    gp_comment(f, images);
+    fprintf(f, " beside it. Unknown values in the data are NaN.\n");
     fprintf(f, "if (!exists(\"out\")) out = ");
     gp_str(f, p->stem);
     fprintf(f, "\nset encoding utf8\n");

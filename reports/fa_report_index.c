@@ -10,36 +10,23 @@
 #include <math.h>
 #include <string.h>
 
+#include "fa_escape.h"
+
+/* Text from the database, escaped for the page (fa_escape.h): entities in HTML, backslashes
+ * in Markdown, fenced code spans for variant names (a backtick, '|' or newline in a name
+ * cannot end the span, the cell or the row). */
+#define ESC_MAX (8 * FA_REPORT_TEXT_MAX)
+
 static void html(FILE *f, const char *s)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
-    }
+    char e[ESC_MAX];
+    fputs(fa_esc_html(e, sizeof e, s), f);
 }
 
-/* Markdown table cells and text: escape what would end a cell or start markup. */
 static void md(FILE *f, const char *s)
 {
-    for (; *s; s++) {
-        if (strchr("|*_`[]<>\\", *s))
-            fputc('\\', f);
-        fputc(*s, f);
-    }
+    char e[ESC_MAX];
+    fputs(fa_esc_md(e, sizeof e, s), f);
 }
 
 static const struct section {
@@ -254,8 +241,10 @@ static void compile_only_md(const fa_report_data *d, unsigned formats, FILE *f)
                "(bytes) |\n|:--|--:|--:|--:|--:|\n");
     for (int i = 0; i < d->n_spills; i++) {
         const fa_report_spill *x = &d->spills[i];
-        fprintf(f, "| `%s` | %d | %.1f KiB | %d | %d |\n", x->variant, x->registers,
-                x->smem_bytes / 1024.0, x->spill_stores, x->spill_loads);
+        char code[ESC_MAX];
+        fprintf(f, "| %s | %d | %.1f KiB | %d | %d |\n",
+                fa_esc_md_code(code, sizeof code, x->variant), x->registers, x->smem_bytes / 1024.0,
+                x->spill_stores, x->spill_loads);
     }
 }
 
@@ -377,7 +366,9 @@ footer:
 
 fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
 {
-    fprintf(f, "# fa-tune report: %s%s\n\n", d->arch, d->compile_only ? " (compile only)" : "");
+    fprintf(f, "# fa-tune report: ");
+    md(f, d->arch);
+    fprintf(f, "%s\n\n", d->compile_only ? " (compile only)" : "");
     if (d->compile_only) {
         compile_only_md(d, formats, f);
         goto footer;
@@ -420,7 +411,10 @@ fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
             winner_text(&d->winners[i], &c);
             fprintf(f, "| ");
             md(f, c.key);
-            fprintf(f, " | `%s` | %s | %s | ", d->winners[i].variant_name, c.tflops, c.speedup);
+            char code[ESC_MAX];
+            fprintf(f, " | %s | %s | %s | ",
+                    fa_esc_md_code(code, sizeof code, d->winners[i].variant_name), c.tflops,
+                    c.speedup);
             md(f, c.margin);
             fprintf(f, " | %s | %s | %s |\n", c.regs, c.smem, c.problems);
         }

@@ -20,6 +20,8 @@
 #include "fa_cli.h"
 #include "fa_commands.h"
 #include "fa_db.h"
+#include "fa_escape.h"
+#include "fa_output.h"
 #include "fa_peers_import.h"
 
 #define FLOP_NOTE                                                                                  \
@@ -78,7 +80,10 @@ static void sub_usage(const struct subcommand *s)
                FLOP_NOTE);
     else if (!strcmp(s->name, "export"))
         printf("\nCSV (default) has a header row; JSON is an array of objects with the same keys.\n"
-               "Unknown figures are empty cells / null. Without -o the data goes to stdout.\n");
+               "Unknown figures are empty cells / null. Without -o the data goes to stdout.\n"
+               "-o FILE is written whole or not at all (a temporary file renamed over it); a\n"
+               "symlink's target is replaced; a read-only file, or the database itself, is\n"
+               "refused.\n");
     else if (!strcmp(s->name, "merge"))
         printf(
             "\nRows are matched by natural keys (run and measurement uuids, variant and problem\n"
@@ -178,15 +183,6 @@ static int open_read(const char *cmd, const char *path, fa_db **db)
     return rc;
 }
 
-/* strerror, lowercased (house style). */
-static const char *why(int e, char *buf, size_t n)
-{
-    snprintf(buf, n, "%s", strerror(e));
-    if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
-        buf[0] = (char)(buf[0] - 'A' + 'a');
-    return buf;
-}
-
 static void fmt_num(char *buf, size_t n, const char *fmt, double x)
 {
     if (x < 0)
@@ -210,9 +206,16 @@ struct list_ctx {
     fa_db_summary total;
 };
 
-static int list_row(const fa_db_summary *s, void *user)
+/* The tables print strings from the database (which may be merged in from anywhere): each row
+ * callback works on a copy whose strings have had their control bytes replaced (fa_escape.h),
+ * so a name cannot send escape sequences to the terminal or fake a row. */
+static int list_row(const fa_db_summary *raw, void *user)
 {
     struct list_ctx *c = user;
+    fa_db_summary t = *raw;
+    const fa_db_summary *s = &t;
+    fa_esc_term_inplace(t.arch);
+    fa_esc_term_inplace(t.problem_name);
     if (!c->rows++)
         printf("%-6s %-48s %6s %6s %8s %8s %11s %13s %6s %6s %6s %8s\n", "arch", "problem", "total",
                "ok", "compiled", "mismatch", "unsupported", "compile_error", "fault", "other",
@@ -258,9 +261,14 @@ static int db_list(const struct opts *o)
 
 /* ---- best ------------------------------------------------------------------------------ */
 
-static int best_row(const fa_db_winner *w, void *user)
+static int best_row(const fa_db_winner *raw, void *user)
 {
     int *rows = user;
+    fa_db_winner t = *raw;
+    const fa_db_winner *w = &t;
+    fa_esc_term_inplace(t.arch);
+    fa_esc_term_inplace(t.variant_name);
+    fa_esc_term_inplace(t.runner_up_name);
     char tf[32], ms[32], sp[32], margin[32];
     if (!(*rows)++)
         printf("%-6s %-5s %4s %-6s %-6s %4s %7s  %-44s %8s %9s %8s %7s %s\n", "arch", "dtype", "hd",
@@ -365,9 +373,14 @@ static int db_best(const struct opts *o)
 
 /* ---- show ------------------------------------------------------------------------------ */
 
-static int show_row(const fa_db_row *r, void *user)
+static int show_row(const fa_db_row *raw, void *user)
 {
     int *rows = user;
+    fa_db_row t = *raw;
+    const fa_db_row *r = &t;
+    char *texts[] = {t.arch, t.problem_name, t.status, t.measured_at, t.run_uuid, t.m.message};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        fa_esc_term_inplace(texts[i]);
     char ms[32], tf[32], er[32];
     if (!(*rows)++)
         printf("%-6s %-48s %-13s %9s %8s %9s %5s %7s %6s %-24s %-8s %s\n", "arch", "problem",
@@ -424,42 +437,34 @@ static int db_export(const struct opts *o)
     fa_db *db = NULL;
     fa_err err;
     fa_db_format fmt = FA_DB_FORMAT_CSV;
-    FILE *out = stdout;
+    fa_output out = {0};
     fa_err_clear(&err);
     if (o->format && fa_db_format_parse(o->format, &fmt) != FA_OK)
         return fa_cli_usage_error("db export", "unsupported --format '%s': formats are csv, json",
                                   o->format);
+    /* The output is checked and opened (a temporary file, fa_output.h) before the database:
+     * an output that is the database is refused before anything is read or written. */
+    int to_file = o->output && strcmp(o->output, "-") != 0;
+    if (to_file && fa_output_open(&out, o->output, o->db, &err) != FA_OK)
+        return fa_cli_fail("db export", &err);
     int rc = open_read("db export", o->db, &db);
-    if (rc >= 0)
+    if (rc >= 0) {
+        fa_output_abort(&out);
         return rc;
-    if (o->output && strcmp(o->output, "-") != 0) {
-        out = fopen(o->output, "w");
-        if (!out) {
-            char reason[128];
-            FA_ERR(&err, FA_IO, "cannot write '%s': %s", o->output,
-                   why(errno, reason, sizeof reason));
-            fa_db_close(db);
-            return fa_cli_fail("db export", &err);
-        }
     }
     fa_db_filter f;
     memset(&f, 0, sizeof f);
     f.arch = o->arch;
-    fa_status st = fa_db_export(db, fmt, &f, out, &err);
-    if (out != stdout && fclose(out) != 0 && st == FA_OK) {
-        char reason[128];
-        st = FA_ERR(&err, FA_IO, "cannot write '%s': %s", o->output,
-                    why(errno, reason, sizeof reason));
-    }
+    fa_status st = fa_db_export(db, fmt, &f, to_file ? out.f : stdout, &err);
     fa_db_close(db);
-    if (st != FA_OK) {
-        struct stat sb;
-        /* No half-written export left looking complete -- but never remove a device or a
-         * pipe (-o /dev/full). */
-        if (out != stdout && stat(o->output, &sb) == 0 && S_ISREG(sb.st_mode))
-            remove(o->output);
-        return fa_cli_fail("db export", &err);
+    if (to_file) {
+        if (st == FA_OK)
+            st = fa_output_commit(&out, &err); /* the old file stays on failure */
+        else
+            fa_output_abort(&out);
     }
+    if (st != FA_OK)
+        return fa_cli_fail("db export", &err);
     return FA_EXIT_OK;
 }
 
@@ -470,6 +475,15 @@ static int db_merge(const struct opts *o)
     fa_db *db = NULL;
     fa_err err;
     fa_err_clear(&err);
+    /* Every source is checked (read-only: no byte of it changes) before the target is opened
+     * for writing, so a refused source (a newer schema, not a database, missing) leaves the
+     * target as it was: opening it would migrate an older one. */
+    for (int i = 0; i < o->npositional; i++) {
+        if (fa_db_open(o->positional[i], FA_DB_READONLY, &db, &err) != FA_OK)
+            return fa_cli_fail("db merge", &err);
+        fa_db_close(db);
+        db = NULL;
+    }
     if (fa_db_open(o->db, FA_DB_CREATE, &db, &err) != FA_OK)
         return fa_cli_fail("db merge", &err);
     int rc = FA_EXIT_OK;
@@ -491,9 +505,15 @@ static int db_merge(const struct opts *o)
 
 /* ---- runs ------------------------------------------------------------------------------ */
 
-static int runs_row(const fa_db_run *r, void *user)
+static int runs_row(const fa_db_run *raw, void *user)
 {
     int *rows = user;
+    fa_db_run t = *raw;
+    const fa_db_run *r = &t;
+    char *texts[] = {t.started_at,      t.status,      t.uuid, t.device.name, t.device.arch,
+                     t.fa_tune_version, t.source_hash, t.host, t.command_line};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        fa_esc_term_inplace(texts[i]);
     char drv[16], cuda[16], nvrtc[16];
     if (!(*rows)++)
         printf("%-24s %-11s %-8s %-28s %-6s %6s %6s %6s %-8s %-12s %-16s %8s  %s\n", "started_at",

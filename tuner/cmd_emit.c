@@ -9,6 +9,7 @@
 #include "fa_commands.h"
 #include "fa_compile.h"
 #include "fa_db.h"
+#include "fa_output.h"
 #include "fa_emit.h"
 
 static const char *const cmd = "emit";
@@ -36,7 +37,9 @@ static void usage(FILE *out)
             "options:\n"
             "  --db FILE          results database (default %s), opened read-only\n"
             "  -o FILE            output header (default %s; '-' writes to stdout);\n"
-            "                     written to a temporary file and renamed\n"
+            "                     written to a temporary file and renamed, so a failure\n"
+            "                     leaves the old file; a symlink's target is replaced (the\n"
+            "                     link stays); a read-only file or the database is refused\n"
             "  --embed-cubin      also embed every winner's cubin (compiled with NVRTC for its\n"
             "                     arch, through the cache) and a plain C launch API over the\n"
             "                     CUDA Driver API: the consumer needs only cuda.h and libcuda\n"
@@ -123,6 +126,10 @@ int cmd_emit(int argc, char **argv)
     if (!out_path[0])
         return fa_cli_usage_error(cmd, "-o needs a file name");
 
+    /* Before the database is opened: an output that is the database (or its -wal/-shm) is a
+     * usage error, and nothing is read or written. */
+    if (strcmp(out_path, "-") != 0 && fa_output_not_db(out_path, db_path, &err) != FA_OK)
+        return fa_cli_fail(cmd, &err);
     fa_status st = fa_db_open(db_path, FA_DB_READONLY, &db, &err);
     if (st == FA_NOT_FOUND) {
         fprintf(stderr,

@@ -9,6 +9,7 @@
 #include "fa_cli.h"
 #include "fa_commands.h"
 #include "fa_db.h"
+#include "fa_escape.h"
 #include "fa_report.h"
 
 static const char *const cmd = "report";
@@ -36,7 +37,10 @@ static void usage(FILE *out)
             "\n"
             "required:\n"
             "  --arch ARCH        %s\n"
-            "  -o, --output DIR   output folder (created if missing)\n"
+            "  -o, --output DIR   output folder (created if missing); each file in it is\n"
+            "                     written to a temporary file and renamed over the old one\n"
+            "                     (a symlink there is replaced, not followed); a folder that\n"
+            "                     would put a file over the database is refused\n"
             "\n"
             "options:\n"
             "  --db FILE          results database (default %s), opened read-only\n"
@@ -113,6 +117,8 @@ int cmd_report(int argc, char **argv)
     if (fa_report_write(&o, &summary, &err) != FA_OK)
         return fa_cli_fail(cmd, &err);
 
+    char problem[sizeof summary.problem];
+    fa_esc_term(problem, sizeof problem, summary.problem); /* a name from the database */
     if (summary.compile_only)
         fprintf(stderr,
                 "fa-tune report: %d plots for %s in '%s': compile-only results, no timings yet "
@@ -121,7 +127,7 @@ int cmd_report(int argc, char **argv)
     else
         fprintf(stderr, "fa-tune report: %d plots for %s (%d panels, %d winners%s%s) in '%s'\n",
                 summary.plots, o.arch, summary.panels, summary.winners,
-                summary.problem[0] ? "; heatmap of " : "", summary.problem, o.out_dir);
+                summary.problem[0] ? "; heatmap of " : "", problem, o.out_dir);
     printf("%s\n", summary.index_path);
     return FA_EXIT_OK;
 }

@@ -7,14 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fa_escape.h"
+
+/* Messages often quote what the user gave or what a file or database holds (a bad line of a
+ * shapes file, a name): control bytes in them are replaced (fa_esc_term) so that such text
+ * cannot move the cursor, recolour or retitle the terminal, or fake a line of output. Messages
+ * are one line by house style, so no control byte in them is meant. */
 int fa_cli_usage_error(const char *cmd, const char *fmt, ...)
 {
+    char msg[4096];
     va_list ap;
-    fprintf(stderr, "fa-tune %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(see 'fa-tune %s --help')\n", cmd);
+    fa_esc_term_inplace(msg);
+    fprintf(stderr, "fa-tune %s: %s\n(see 'fa-tune %s --help')\n", cmd, msg, cmd);
     return FA_EXIT_USAGE;
 }
 
@@ -36,7 +43,9 @@ int fa_cli_exit_code(fa_status st)
 
 int fa_cli_fail(const char *cmd, const fa_err *err)
 {
-    fprintf(stderr, "fa-tune %s: %s\n", cmd, err->msg[0] ? err->msg : fa_status_str(err->status));
+    char msg[sizeof err->msg];
+    fa_esc_term(msg, sizeof msg, err->msg[0] ? err->msg : fa_status_str(err->status));
+    fprintf(stderr, "fa-tune %s: %s\n", cmd, msg);
     if (err->file && getenv("FA_VERBOSE"))
         fprintf(stderr, "  (raised at %s:%d)\n", err->file, err->line);
     return fa_cli_exit_code(err->status);

@@ -117,6 +117,25 @@ EOF
     echo "compile: C99, C11, C++ and nvcc, two prefixes in one file"
     ;;
 
+hostile)
+    # A database whose GPU names, versions and hashes hold newlines, "*/", "/*", "??/",
+    # quotes, backslashes, HTML and terminal escapes (tests/report/hostile.sql): the header
+    # compiles warning-free as C99 and C11 and still shows the names, escaped, in its banner.
+    FA_TUNE=$1 MKDB=$2 WORK=$3 CC=$4
+    rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
+    "$MKDB" "$WORK/h.db" "$SRC/fixtures/fixture.sql" "$SRC/../report/hostile.sql" ||
+        fail "emit_mkdb hostile"
+    "$FA_TUNE" emit --arch sm90 --db "$WORK/h.db" -o "$WORK/h.h" || fail "emit exited $?"
+    for std in c99 c11; do
+        "$CC" -std=$std -Wall -Wextra -pedantic -Werror -fsyntax-only -x c "$WORK/h.h" ||
+            fail "the header from a hostile database does not compile as $std"
+    done
+    grep -q "GPUs: NVIDIA H100 80GB HBM3 x' .*system(\"touch PWNED\") \* / / \* ? ?/" "$WORK/h.h" ||
+        fail "the GPU name is missing from the banner or not escaped as expected"
+    grep -q 'fa-tune 0.1.0 \* / x #error pwned' "$WORK/h.h" || fail "the version is not escaped"
+    grep -q "$(printf '\033')" "$WORK/h.h" && fail "a control byte reached the header"
+    echo "hostile ok"
+    ;;
 errors)
     FA_TUNE=$1 MKDB=$2 WORK=$3
     rm -rf "$WORK" && mkdir -p "$WORK/out" || exit 1

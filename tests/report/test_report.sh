@@ -10,6 +10,12 @@
 #   svg      every SVG parses as XML with an <svg> root
 #   golden   every .dat equals golden/ byte for byte
 #   cli      exit codes and messages: usage, bad arch, no gnuplot, no data, --problem, --format
+#   hostile  a database whose strings (hostile.sql) hold newlines, gnuplot commands, quotes,
+#            comment ends, HTML and terminal escapes: report and every script rerun by hand
+#            run nothing, the pages show the names escaped, the CLI prints no control bytes
+#   samefile an output folder whose files would land on the database (`--db DIR/index.html`,
+#            -o the database itself, a symlink in the folder to it) is refused with exit 2
+#            before anything is written: the database byte-identical, no sidecar or temporary
 #   regen    rewrite golden/ from WORK/out/sm90 (after an intended change; review the diff)
 # Environment: PYTHON3 (for the SVG check).
 set -u
@@ -225,6 +231,77 @@ cli)
     "$checkpng" "$(define FA_REPORT_WIDTH)" "$(define FA_REPORT_HEIGHT)" 8000 \
         "$t/twice/tflops_hd128_bf16_causal.png" || fail "the rerun script drew no valid PNG"
     echo "cli ok"
+    ;;
+samefile)
+    need_gnuplot
+    t=$work/samefile
+    rm -rf "$t" && mkdir -p "$t/dir" "$t/links" || fail "cannot create $t"
+    cp "$work/fixture.db" "$t/dir/index.html" && cp "$work/fixture.db" "$t/f.db" || fail "copy"
+    ln -s ../f.db "$t/links/index.md"
+    sum=$(cksum <"$t/dir/index.html") sumf=$(cksum <"$t/f.db")
+    for args in "--db $t/dir/index.html -o $t/dir" "--db $t/dir/index.html -o $t/dir/../dir" \
+        "--db $t/f.db -o $t/f.db" "--db $t/f.db -o $t/links"; do
+        # shellcheck disable=SC2086
+        "$fatune" report --arch sm90 $args >"$t/out" 2>"$t/err"
+        rc=$?
+        [ $rc -eq 2 ] || fail "report $args exited $rc, not 2: $(cat "$t/err")"
+        grep -q "refusing to write" "$t/err" || fail "report $args said: $(cat "$t/err")"
+        [ "$(cksum <"$t/dir/index.html")" = "$sum" ] || fail "report $args changed the database"
+        [ "$(cksum <"$t/f.db")" = "$sumf" ] || fail "report $args changed the database"
+        [ -L "$t/links/index.md" ] || fail "report $args replaced the symlink"
+        strays=$(find "$t" -name '*-wal' -o -name '*-shm' -o -name '*-journal' -o -name '.*tmp*' \
+            -o -name '*.png' -o -name '*.dat')
+        [ -z "$strays" ] || fail "report $args left: $strays"
+    done
+    echo "samefile ok"
+    ;;
+hostile)
+    need_gnuplot
+    t=$work/hostile
+    rm -rf "$t" && mkdir -p "$t" || fail "cannot create $t"
+    "$mkdb" "$t/h.db" "$src/fixture.sql" "$src/hostile.sql" || fail "cannot build the database"
+    esc=$(printf '\033') bel=$(printf '\007') cr=$(printf '\r')
+    pwned() { [ -z "$(find "$t" -name 'PWNED*')" ] || fail "$1 ran a command from the database"; }
+    # gnuplot runs in the output folder; the report runs in $t
+    (cd "$t" && "$fatune" report --arch sm90 --db h.db -o out >run.stdout 2>run.stderr)
+    rc=$?
+    pwned "report"
+    [ $rc -eq 0 ] || fail "report exited $rc on the hostile database: $(cat "$t/run.stderr")"
+    for gp in "$t"/out/*.gp; do
+        (cd "$t/out" && gnuplot "$(basename "$gp")" >/dev/null 2>&1) ||
+            fail "$(basename "$gp") does not rerun"
+    done
+    pwned "rerunning a .gp script"
+    # the names are in comments and quoted strings: none starts a line of its own
+    grep -l '^[[:space:]]*system\|^<script>' "$t"/out/*.gp "$t"/out/*.dat &&
+        fail "a name from the database starts a line of a script or data file"
+    grep -c 'touch PWNED' "$t"/out/*.gp | grep -q ':0$' &&
+        fail "a script lost the name (it must appear escaped, not dropped)"
+    grep -q '<script>' "$t/out/index.html" && fail "index.html holds a raw <script>"
+    grep -q 'NVIDIA H100 80GB HBM3 x&#39; \(.\)*system(&quot;touch PWNED&quot;)' "$t/out/index.html" ||
+        fail "index.html does not show the GPU name escaped"
+    grep -q '<script>\|^system' "$t/out/index.md" && fail "index.md holds raw HTML or a split line"
+    grep -q 'x\\\x27\|\\<script\\>' "$t/out/index.md" || fail "index.md lost the escaped name"
+    # terminal: no control byte from the database reaches stdout or stderr
+    for sub in list best runs "show fwd_sm80_hd128_bf16_m128n64w4s2"; do
+        # shellcheck disable=SC2086
+        "$fatune" db $sub --db "$t/h.db" >"$t/db.out" 2>&1
+        if grep -q "$esc\|$bel\|$cr" "$t/db.out"; then fail "db $sub printed a control byte"; fi
+        grep -q '^system' "$t/db.out" && fail "db $sub printed a name across lines"
+    done
+    grep -q "$esc" "$t/run.stderr" && fail "report printed a control byte"
+    # an output folder whose name holds a newline and a command: refused before anything
+    nl=$(printf 'o\nsystem("touch PWNED")\n_')
+    (cd "$t" && "$fatune" report --arch sm90 --db h.db -o "$nl" >/dev/null 2>run2.stderr)
+    [ $? -eq 2 ] || fail "an output folder with a newline is not a usage error"
+    pwned "an output folder name"
+    [ -e "$t/$nl" ] && fail "the output folder with a newline was created"
+    printf 'headdim=64 \033]0;x\007\n' >"$t/shapes.txt"
+    "$fatune" --arch sm90 --shapes "$t/shapes.txt" --db "$t/s.db" >"$t/shapes.out" 2>&1
+    [ $? -eq 2 ] || fail "a bad shapes line is not a usage error"
+    grep -q "$esc\|$bel" "$t/shapes.out" && fail "an error message echoed a control byte"
+    grep -q "'?\]0;x?' is not key=value" "$t/shapes.out" || fail "the bad line is not shown"
+    echo "hostile ok"
     ;;
 *)
     fail "unknown mode '$mode'"

@@ -14,6 +14,7 @@
 #define FA_CHECK_COUNT
 #include "fa_check.h"
 
+#include "fa_escape.h"
 #include "fa_report_data.h"
 
 static void test_time(void)
@@ -154,6 +155,29 @@ static void test_files(const char *dir)
     CHECK(fa_report_file_open(&rf, path, "z", &err) == FA_IO);
 }
 
+/* Each output kind's escaping (fa_escape.h), byte for byte, and that a too-small buffer gets
+ * a clean prefix, never half an escape. */
+static void test_escape(void)
+{
+    char b[256];
+    const char *evil = "a'b\nsystem(\"x\")\\";
+    CHECK(!strcmp(fa_esc_gp_str(b, sizeof b, evil), "a''b?system(\"x\")\\"));
+    CHECK(!strcmp(fa_esc_gp_comment(b, sizeof b, evil), "a'b?system(\"x\")\\ "));
+    CHECK(!strcmp(fa_esc_gp_comment(b, 3, "a\\"), "a")); /* no room: the backslash goes */
+    CHECK(!strcmp(fa_esc_dat_field(b, sizeof b, "x y#z\"\t"), "x_y_z__"));
+    CHECK(!strcmp(fa_esc_dat_field(b, sizeof b, ""), "_"));
+    CHECK(!strcmp(fa_esc_term(b, sizeof b, "a\033[2J\r\xc2\x9b\xc3\xa9"), "a?[2J???\xc3\xa9"));
+    CHECK(!strcmp(fa_esc_html(b, sizeof b, "<s a=\"'&\">\x01"),
+                  "&lt;s a=&quot;&#39;&amp;&quot;&gt;\xef\xbf\xbd"));
+    CHECK(!strcmp(fa_esc_md(b, sizeof b, "a|b`c_*<x>\n"), "a\\|b\\`c\\_\\*\\<x\\> "));
+    CHECK(!strcmp(fa_esc_md_code(b, sizeof b, "fwd_x"), "`fwd_x`"));
+    CHECK(!strcmp(fa_esc_md_code(b, sizeof b, "`a``|\n"), "``` `a``\\|  ```"));
+    CHECK(!strcmp(fa_esc_c_comment(b, sizeof b, "x*/y/*z?\?/\n\xff"), "x* /y/ *z? ?/ ?"));
+    CHECK(!strcmp(fa_esc_c_str(b, sizeof b, "q\"\\?\?/\n1\xff"), "q\\\"\\\\\\?\\?/\\0121\\377"));
+    CHECK(!strcmp(fa_esc_c_str(b, 4, "\n"), "")); /* "\012" needs 5 bytes with the NUL */
+    CHECK(!strcmp(fa_esc_html(b, 6, "a&b"), "a"));
+}
+
 int main(void)
 {
     char dir[] = "/tmp/fa_report_unit_XXXXXX";
@@ -161,6 +185,7 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
+    test_escape();
     test_time();
     test_strategy();
     test_numbers();

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "fa_cli.h"
+#include "fa_escape.h"
 #include "fa_problem_set.h"
 #include "fa_space.h"
 
@@ -368,6 +369,7 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
             snprintf(margin, sizeof margin, "%+.1f%%", 100.0 * (b.tflops / b.runner_tflops - 1));
         if (b.eager_peak >= 0 && b.peak >= 0)
             mib(b.eager_peak - b.peak, saved, sizeof saved);
+        fa_esc_term_inplace(b.name); /* from the database, maybe merged from elsewhere */
         fprintf(out, "%-44s %-46s %8.1f %8s %7s %10s\n", b.problem, b.name, b.tflops, speed, margin,
                 saved);
     }
