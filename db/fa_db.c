@@ -11,6 +11,8 @@
  */
 #include "fa_db_internal.h"
 
+#include "fa_parse.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,17 +21,23 @@
 #include <unistd.h>
 
 #define FA_DB_BUSY_DEFAULT_MS 15000
+#define FA_DB_BUSY_MAX_MS (24 * 3600 * 1000)
 
-static int busy_timeout_ms(void)
+/* FA_DB_BUSY_TIMEOUT_MS, or the default when unset or empty; a value that is not a number of
+ * milliseconds in range is refused (silently waiting 15 s instead would hide the typo). */
+static fa_status busy_timeout_ms(int *out, fa_err *err)
 {
     const char *s = getenv("FA_DB_BUSY_TIMEOUT_MS");
-    if (!s || !*s)
-        return FA_DB_BUSY_DEFAULT_MS;
-    char *end = NULL;
-    long ms = strtol(s, &end, 10);
-    if (*end || ms < 0 || ms > 24L * 3600 * 1000)
-        return FA_DB_BUSY_DEFAULT_MS;
-    return (int)ms;
+    int64_t ms = FA_DB_BUSY_DEFAULT_MS;
+    if (s && *s && fa_parse_int64(s, 0, FA_DB_BUSY_MAX_MS, 0, &ms) != 0) {
+        char shown[128];
+        return FA_ERR(err, FA_INVALID,
+                      "environment variable FA_DB_BUSY_TIMEOUT_MS='%s': expected milliseconds, "
+                      "an integer in [0, %d]",
+                      fa_printable(s, shown, sizeof shown), FA_DB_BUSY_MAX_MS);
+    }
+    *out = (int)ms;
+    return FA_OK;
 }
 
 const char *fa_db_errno_text(int e, char *buf, size_t n)
@@ -442,10 +450,13 @@ fa_status fa_db_open(const char *path, unsigned flags, fa_db **out, fa_err *err)
     int created = 0;
     int probe_rc = SQLITE_OK;
 
+    int busy_ms = 0;
     if (!path || !*path || !out) {
         st = FA_ERR(err, FA_INVALID, "cannot open a database: no path given");
         goto cleanup;
     }
+    if ((st = busy_timeout_ms(&busy_ms, err)) != FA_OK)
+        goto cleanup;
     st = check_path(path, flags, &created, err);
     if (st != FA_OK)
         goto cleanup;
@@ -456,7 +467,7 @@ fa_status fa_db_open(const char *path, unsigned flags, fa_db **out, fa_err *err)
     }
     db->flags = flags;
     db->readonly = (flags & FA_DB_READONLY) != 0;
-    db->busy_ms = busy_timeout_ms();
+    db->busy_ms = busy_ms;
 
     int oflags = db->readonly ? SQLITE_OPEN_READONLY
                               : SQLITE_OPEN_READWRITE | (created ? SQLITE_OPEN_CREATE : 0);

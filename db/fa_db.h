@@ -44,7 +44,8 @@
  * Concurrency: a handle is used by one thread at a time; open one per thread or process, and
  * never use a handle across fork() (open a new one in the child). Several processes may write
  * one file: writes take BEGIN IMMEDIATE and wait up to the busy timeout (default 15000 ms;
- * environment FA_DB_BUSY_TIMEOUT_MS overrides it), then fail with FA_BUSY. A callback must
+ * environment FA_DB_BUSY_TIMEOUT_MS overrides it: milliseconds in [0, 86400000], anything else
+ * fails fa_db_open with FA_INVALID), then fail with FA_BUSY. A callback must
  * not start the same query again on the same handle (FA_INVALID); other calls are fine.
  *
  * Ownership: the caller owns every struct it passes; rows handed to a callback live until
