@@ -197,6 +197,11 @@ static double now_ms(void)
 
 fa_status fa_db_begin(fa_db *db, fa_err *err)
 {
+    if (db->batch && db->batch_failed)
+        return FA_ERR(err, FA_DB, "cannot write to '%s': an earlier write of this batch failed",
+                      db->path);
+    if (db->batch && !sqlite3_get_autocommit(db->h))
+        return FA_OK; /* the batch's transaction is the one this write joins */
     sqlite3_stmt *s = NULL;
     fa_status st = fa_db_stmt(db, STMT_BEGIN, &s, err);
     if (st != FA_OK)
@@ -220,6 +225,8 @@ fa_status fa_db_begin(fa_db *db, fa_err *err)
 
 fa_status fa_db_commit(fa_db *db, fa_err *err)
 {
+    if (db->batch && !db->batch_failed)
+        return FA_OK; /* fa_db_batch_end commits */
     sqlite3_stmt *s = NULL;
     fa_status st = fa_db_stmt(db, STMT_COMMIT, &s, err);
     if (st != FA_OK) {
@@ -238,6 +245,8 @@ fa_status fa_db_commit(fa_db *db, fa_err *err)
 
 void fa_db_rollback(fa_db *db)
 {
+    if (db && db->batch)
+        db->batch_failed = 1; /* one write failed: the whole batch goes */
     if (!db || !db->h || sqlite3_get_autocommit(db->h))
         return; /* no transaction open (SQLite may have rolled it back itself) */
     sqlite3_stmt *s = NULL;
@@ -540,6 +549,36 @@ cleanup:
     }
     *out = db;
     return FA_OK;
+}
+
+fa_status fa_db_batch_begin(fa_db *db, fa_err *err)
+{
+    static const char what[] = "cannot start a batch of writes in";
+    fa_status st = fa_db_require_writable(db, what, err);
+    if (st != FA_OK)
+        return st;
+    if (db->batch)
+        return FA_ERR(err, FA_INVALID, "%s '%s': a batch is already open", what, db->path);
+    if ((st = fa_db_begin(db, err)) != FA_OK)
+        return st;
+    db->batch = 1;
+    db->batch_failed = 0;
+    return FA_OK;
+}
+
+fa_status fa_db_batch_end(fa_db *db, int commit, fa_err *err)
+{
+    if (!db || !db->batch)
+        return FA_ERR(err, FA_INVALID, "no batch of writes is open");
+    int failed = db->batch_failed;
+    db->batch = 0;
+    db->batch_failed = 0;
+    if (commit && !failed)
+        return fa_db_commit(db, err);
+    fa_db_rollback(db);
+    return commit
+               ? FA_ERR(err, FA_DB, "cannot commit to '%s': a write of the batch failed", db->path)
+               : FA_OK;
 }
 
 void fa_db_close(fa_db *db)

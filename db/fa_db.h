@@ -158,6 +158,14 @@ fa_status fa_db_run_end(fa_db *db, int64_t run_id, fa_status status, fa_err *err
 
 /* ---- writing results ------------------------------------------------------------------- */
 
+/* Make the writes that follow on db one transaction, all stored or none: the calls below
+ * (runs, devices, records, peers) join it instead of committing each. fa_db_batch_end with
+ * commit = 1 commits (FA_DB if a write inside had failed: nothing is stored); commit = 0
+ * discards every write since fa_db_batch_begin. Batches do not nest; closing the handle with
+ * a batch open discards it. */
+fa_status fa_db_batch_begin(fa_db *db, fa_err *err);
+fa_status fa_db_batch_end(fa_db *db, int commit, fa_err *err);
+
 /* Store one measurement of variant v on problem p compiled for arch (fa_arch name, e.g.
  * "sm90"), in one transaction: the variant and problem rows are inserted if new, then the
  * measurement (fresh uuid, status token fa_status_token(m->status), time now). Negative

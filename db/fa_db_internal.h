@@ -46,6 +46,8 @@ struct fa_db {
     int version;      /* schema version after open */
     int disk_version; /* schema version the file had */
     int busy_ms;      /* busy timeout */
+    int batch;        /* inside fa_db_batch_begin/_end: one transaction, inner ones nest */
+    int batch_failed; /* a write inside the batch failed and rolled the batch back */
     sqlite3_stmt *stmts[STMT_COUNT];
 };
 
