@@ -124,6 +124,13 @@ expect 1 "$FA_TUNE" db list --db text.db; has err "not an SQLite database"
 expect 1 "$FA_TUNE" db merge --db text.db other.db; has err "text.db"
 [ "$(cksum < text.db)" = "$sum_text" ] || fail "a bad database was modified"
 
+# A bad FA_DB_BUSY_TIMEOUT_MS is refused (exit 2, the variable and value named), not ignored.
+for v in abc -1 99999999999 "5 "; do
+    FA_DB_BUSY_TIMEOUT_MS="$v" expect 2 "$FA_TUNE" db list
+    has err "FA_DB_BUSY_TIMEOUT_MS='$v': expected milliseconds, an integer in \[0, 86400000\]"
+done
+FA_DB_BUSY_TIMEOUT_MS=250 expect 0 "$FA_TUNE" db list
+
 # import-peers is all or nothing: a bad line after good ones leaves the database (and the
 # input) byte for byte as they were, with no run row and no -wal/-shm/-journal left; an
 # out-of-range number is named with its file, line and field.
