@@ -171,13 +171,14 @@ static int parse_shard(const char *val, fa_tune_opts *o)
     return 0;
 }
 
-/* --tokens and --hidden against the seqlens and the head dim they divide. */
-static int check_axes(const fa_problem_axes *ax, int head_dim)
+/* --tokens and --hidden against the seqlens and the head dim they divide. The default token
+ * count may fall short of a long seqlen (batch 1 then); a --tokens the user gave may not. */
+static int check_axes(const fa_problem_axes *ax, int head_dim, int tokens_given)
 {
     int longest = 0;
     for (int i = 0; i < ax->n_seqlens; i++)
         longest = ax->seqlens[i] > longest ? ax->seqlens[i] : longest;
-    if (ax->tokens < longest)
+    if (tokens_given && ax->tokens < longest)
         return fa_cli_usage_error(CMD,
                                   "--tokens %d is less than seqlen %d: batch = tokens / seqlen "
                                   "would be 0; give --tokens of at least %d or shorter --seqlens",
@@ -295,7 +296,7 @@ int cmd_tune(int argc, char **argv)
     const char *arch_name = "native", *shapes = NULL, *db_path = FA_DB_DEFAULT_PATH;
     const char *seqlens_file = NULL;
     const char *devices = "0", *cache_dir = NULL;
-    int head_dim = 0, compile_only = 0, rc = 0, seed = 0, n_variants = 0;
+    int head_dim = 0, compile_only = 0, rc = 0, seed = 0, n_variants = 0, tokens_given = 0;
     fa_variant variants[64];
     fa_dtype dt;
     fa_err err = {0};
@@ -352,6 +353,7 @@ int cmd_tune(int argc, char **argv)
         case O_TOKENS:
             if ((rc = fa_cli_int(CMD, "--tokens", optarg, 1, 1 << 26, &ax.tokens)))
                 return rc;
+            tokens_given = 1;
             break;
         case O_HIDDEN:
             if ((rc = fa_cli_int(CMD, "--hidden", optarg, 1, 1 << 20, &ax.hidden)))
@@ -466,7 +468,7 @@ int cmd_tune(int argc, char **argv)
         return fa_cli_usage_error(CMD, "--headdim is required (supported: %s), or give --shapes",
                                   fa_head_dim_list());
 
-    if (!shapes && (rc = check_axes(&ax, head_dim)))
+    if (!shapes && (rc = check_axes(&ax, head_dim, tokens_given)))
         return rc;
 
     fa_problem *problems = NULL;
