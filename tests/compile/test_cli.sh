@@ -63,6 +63,12 @@ expect 2 "huge limit" -- "$FA" compile --arch sm80 --headdim 128 --limit 9999999
 grep_in err "limit '99999999999999999999': expected an integer in \[1, 1000000\]" "huge limit named"
 expect 2 "limit with junk" -- "$FA" compile --arch sm80 --headdim 128 --limit "8 "
 grep_in err "limit '8 '" "limit with junk named"
+expect 2 "variant against --headdim" -- "$FA" compile --arch sm80 --headdim 64 --variant fwd_sm80_hd128_bf16_m128n64w4s2
+grep_in err "--headdim contradicts --variant 'fwd_sm80_hd128_bf16_m128n64w4s2'" "variant against --headdim named"
+expect 2 "variant against --dtype" -- "$FA" compile --arch sm80 --dtype fp16 --variant fwd_sm80_hd128_bf16_m128n64w4s2
+grep_in err "--dtype contradicts" "variant against --dtype named"
+expect 2 "variant against --causal" -- "$FA" compile --arch sm80 --causal 1 --variant fwd_sm80_hd128_bf16_m128n64w4s2
+grep_in err "--causal contradicts" "variant against --causal named"
 expect 2 "empty cache dir" -- "$FA" compile --arch sm80 --headdim 128 --cache-dir ""
 grep_in err "cache-dir" "empty cache dir named"
 expect 2 "bad format" -- "$FA" compile --arch sm80 --headdim 128 --format xml
