@@ -25,6 +25,8 @@
  */
 #include "fa_db_internal.h"
 
+#include "fa_parse.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +35,23 @@
 #include <unistd.h>
 
 #define FA_DB_BUSY_DEFAULT_MS 15000
+#define FA_DB_BUSY_MAX_MS (24 * 3600 * 1000)
 
-static int busy_timeout_ms(void)
+/* FA_DB_BUSY_TIMEOUT_MS, or the default when unset or empty; a value that is not a number of
+ * milliseconds in range is refused (silently waiting 15 s instead would hide the typo). */
+static fa_status busy_timeout_ms(int *out, fa_err *err)
 {
     const char *s = getenv("FA_DB_BUSY_TIMEOUT_MS");
-    if (!s || !*s)
-        return FA_DB_BUSY_DEFAULT_MS;
-    char *end = NULL;
-    long ms = strtol(s, &end, 10);
-    if (*end || ms < 0 || ms > 24L * 3600 * 1000)
-        return FA_DB_BUSY_DEFAULT_MS;
-    return (int)ms;
+    int64_t ms = FA_DB_BUSY_DEFAULT_MS;
+    if (s && *s && fa_parse_int64(s, 0, FA_DB_BUSY_MAX_MS, 0, &ms) != 0) {
+        char shown[128];
+        return FA_ERR(err, FA_INVALID,
+                      "environment variable FA_DB_BUSY_TIMEOUT_MS='%s': expected milliseconds, "
+                      "an integer in [0, %d]",
+                      fa_printable(s, shown, sizeof shown), FA_DB_BUSY_MAX_MS);
+    }
+    *out = (int)ms;
+    return FA_OK;
 }
 
 const char *fa_db_errno_text(int e, char *buf, size_t n)
@@ -220,6 +228,11 @@ static fa_status ensure_wal(fa_db *db, fa_err *err)
 
 fa_status fa_db_begin(fa_db *db, fa_err *err)
 {
+    if (db->batch && db->batch_failed)
+        return FA_ERR(err, FA_DB, "cannot write to '%s': an earlier write of this batch failed",
+                      db->path);
+    if (db->batch && !sqlite3_get_autocommit(db->h))
+        return FA_OK; /* the batch's transaction is the one this write joins */
     sqlite3_stmt *s = NULL;
     fa_status st = ensure_wal(db, err);
     if (st != FA_OK)
@@ -246,6 +259,8 @@ fa_status fa_db_begin(fa_db *db, fa_err *err)
 
 fa_status fa_db_commit(fa_db *db, fa_err *err)
 {
+    if (db->batch && !db->batch_failed)
+        return FA_OK; /* fa_db_batch_end commits */
     sqlite3_stmt *s = NULL;
     fa_status st = fa_db_stmt(db, STMT_COMMIT, &s, err);
     if (st != FA_OK) {
@@ -264,6 +279,8 @@ fa_status fa_db_commit(fa_db *db, fa_err *err)
 
 void fa_db_rollback(fa_db *db)
 {
+    if (db && db->batch)
+        db->batch_failed = 1; /* one write failed: the whole batch goes */
     if (!db || !db->h || sqlite3_get_autocommit(db->h))
         return; /* no transaction open (SQLite may have rolled it back itself) */
     sqlite3_stmt *s = NULL;
@@ -491,10 +508,13 @@ fa_status fa_db_open(const char *path, unsigned flags, fa_db **out, fa_err *err)
     int created = 0;
     int probe_rc = SQLITE_OK;
 
+    int busy_ms = 0;
     if (!path || !*path || !out) {
         st = FA_ERR(err, FA_INVALID, "cannot open a database: no path given");
         goto cleanup;
     }
+    if ((st = busy_timeout_ms(&busy_ms, err)) != FA_OK)
+        goto cleanup;
     st = check_path(path, flags, &created, err);
     if (st != FA_OK)
         goto cleanup;
@@ -505,7 +525,7 @@ fa_status fa_db_open(const char *path, unsigned flags, fa_db **out, fa_err *err)
     }
     db->flags = flags;
     db->readonly = (flags & FA_DB_READONLY) != 0;
-    db->busy_ms = busy_timeout_ms();
+    db->busy_ms = busy_ms;
     db->run_lock_fd = -1;
 
     int query_only = db->readonly && query_only_ok(path);
@@ -578,6 +598,36 @@ cleanup:
     }
     *out = db;
     return FA_OK;
+}
+
+fa_status fa_db_batch_begin(fa_db *db, fa_err *err)
+{
+    static const char what[] = "cannot start a batch of writes in";
+    fa_status st = fa_db_require_writable(db, what, err);
+    if (st != FA_OK)
+        return st;
+    if (db->batch)
+        return FA_ERR(err, FA_INVALID, "%s '%s': a batch is already open", what, db->path);
+    if ((st = fa_db_begin(db, err)) != FA_OK)
+        return st;
+    db->batch = 1;
+    db->batch_failed = 0;
+    return FA_OK;
+}
+
+fa_status fa_db_batch_end(fa_db *db, int commit, fa_err *err)
+{
+    if (!db || !db->batch)
+        return FA_ERR(err, FA_INVALID, "no batch of writes is open");
+    int failed = db->batch_failed;
+    db->batch = 0;
+    db->batch_failed = 0;
+    if (commit && !failed)
+        return fa_db_commit(db, err);
+    fa_db_rollback(db);
+    return commit
+               ? FA_ERR(err, FA_DB, "cannot commit to '%s': a write of the batch failed", db->path)
+               : FA_OK;
 }
 
 void fa_db_close(fa_db *db)

@@ -44,7 +44,8 @@
  * Concurrency: a handle is used by one thread at a time; open one per thread or process, and
  * never use a handle across fork() (open a new one in the child). Several processes may write
  * one file: writes take BEGIN IMMEDIATE and wait up to the busy timeout (default 15000 ms;
- * environment FA_DB_BUSY_TIMEOUT_MS overrides it), then fail with FA_BUSY. A callback must
+ * environment FA_DB_BUSY_TIMEOUT_MS overrides it: milliseconds in [0, 86400000], anything else
+ * fails fa_db_open with FA_INVALID), then fail with FA_BUSY. A callback must
  * not start the same query again on the same handle (FA_INVALID); other calls are fine.
  *
  * Ownership: the caller owns every struct it passes; rows handed to a callback live until
@@ -164,6 +165,14 @@ fa_status fa_db_run_begin(fa_db *db, int64_t device_id, const char *fa_tune_vers
 fa_status fa_db_run_end(fa_db *db, int64_t run_id, fa_status status, fa_err *err);
 
 /* ---- writing results ------------------------------------------------------------------- */
+
+/* Make the writes that follow on db one transaction, all stored or none: the calls below
+ * (runs, devices, records, peers) join it instead of committing each. fa_db_batch_end with
+ * commit = 1 commits (FA_DB if a write inside had failed: nothing is stored); commit = 0
+ * discards every write since fa_db_batch_begin. Batches do not nest; closing the handle with
+ * a batch open discards it. */
+fa_status fa_db_batch_begin(fa_db *db, fa_err *err);
+fa_status fa_db_batch_end(fa_db *db, int commit, fa_err *err);
 
 /* Store one measurement of variant v on problem p compiled for arch (fa_arch name, e.g.
  * "sm90"), in one transaction: the variant and problem rows are inserted if new, then the

@@ -6,6 +6,8 @@
  */
 #include "fa_db_internal.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -161,70 +163,54 @@ static void put_csv(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void put_json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"':
-            fputs("\\\"", out);
-            break;
-        case '\\':
-            fputs("\\\\", out);
-            break;
-        case '\n':
-            fputs("\\n", out);
-            break;
-        case '\r':
-            fputs("\\r", out);
-            break;
-        case '\t':
-            fputs("\\t", out);
-            break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
-
 struct export_ctx {
     FILE *out;
     fa_db_format fmt;
     long rows;
+    int nomem;
 };
+
+/* One row as a JSON object through cJSON (strings escaped by it). Numbers go in as the text
+ * cell() made: a double would round 64-bit seeds and reformat times. NULL if out of memory. */
+static char *json_row(const fa_db_row *r, char *buf, size_t n)
+{
+    cJSON *obj = cJSON_CreateObject();
+    int ok = obj != NULL, is_text = 0;
+    for (int i = 0; ok && i < NCOLS; i++) {
+        int known = cell(r, &columns[i], buf, n, &is_text);
+        const cJSON *added = !known    ? cJSON_AddNullToObject(obj, columns[i].name)
+                             : is_text ? cJSON_AddStringToObject(obj, columns[i].name, buf)
+                                       : cJSON_AddRawToObject(obj, columns[i].name, buf);
+        ok = added != NULL;
+    }
+    char *text = ok ? cJSON_PrintUnformatted(obj) : NULL;
+    cJSON_Delete(obj);
+    return text;
+}
 
 static int export_row(const fa_db_row *r, void *user)
 {
     struct export_ctx *x = user;
     char buf[FA_DB_MESSAGE_MAX + 64];
     int is_text = 0;
-    if (x->fmt == FA_DB_FORMAT_JSON)
-        fputs(x->rows ? ",\n  {" : "\n  {", x->out);
-    for (int i = 0; i < NCOLS; i++) {
-        int known = cell(r, &columns[i], buf, sizeof buf, &is_text);
-        if (x->fmt == FA_DB_FORMAT_CSV) {
+    if (x->fmt == FA_DB_FORMAT_JSON) {
+        char *text = json_row(r, buf, sizeof buf);
+        if (!text) {
+            x->nomem = 1;
+            return 1;
+        }
+        fprintf(x->out, "%s%s", x->rows ? ",\n  " : "\n  ", text);
+        cJSON_free(text);
+    } else {
+        for (int i = 0; i < NCOLS; i++) {
+            int known = cell(r, &columns[i], buf, sizeof buf, &is_text);
             if (i)
                 fputc(',', x->out);
             if (known)
                 put_csv(x->out, buf);
-        } else {
-            if (i)
-                fputs(", ", x->out);
-            put_json_string(x->out, columns[i].name);
-            fputs(": ", x->out);
-            if (!known)
-                fputs("null", x->out);
-            else if (is_text)
-                put_json_string(x->out, buf);
-            else
-                fputs(buf, x->out);
         }
+        fputs("\r\n", x->out);
     }
-    fputs(x->fmt == FA_DB_FORMAT_CSV ? "\r\n" : "}", x->out);
     x->rows++;
     return ferror(x->out) != 0; /* stop at the first write error */
 }
@@ -244,7 +230,7 @@ fa_status fa_db_export(fa_db *db, fa_db_format fmt, const fa_db_filter *filter, 
                        fa_err *err)
 {
     fa_status st = FA_OK;
-    struct export_ctx x = {out, fmt, 0};
+    struct export_ctx x = {out, fmt, 0, 0};
     if (!db || !out)
         return FA_ERR(err, FA_INVALID, "cannot export: no database or output");
     if (fmt == FA_DB_FORMAT_CSV) {
@@ -258,6 +244,8 @@ fa_status fa_db_export(fa_db *db, fa_db_format fmt, const fa_db_filter *filter, 
         fputc('[', out);
     }
     st = fa_db_measurements(db, filter, export_row, &x, err);
+    if (st == FA_OK && x.nomem)
+        st = FA_ERR(err, FA_NOMEM, "cannot export '%s': out of memory", db->path);
     if (st != FA_OK)
         return st;
     if (fmt == FA_DB_FORMAT_JSON)

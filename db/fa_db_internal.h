@@ -50,6 +50,8 @@ struct fa_db {
     int busy_ms;      /* busy timeout */
     int wal_ready;    /* journal_mode = WAL done (at the first write, see fa_db_begin) */
     int run_lock_fd;  /* the folder, locked for the run in progress; -1 (fa_db_runlock.c) */
+    int batch;        /* inside fa_db_batch_begin/_end: one transaction, inner ones nest */
+    int batch_failed; /* a write inside the batch failed and rolled the batch back */
     sqlite3_stmt *stmts[STMT_COUNT];
 };
 

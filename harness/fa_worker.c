@@ -30,6 +30,8 @@
  * of raising SIGPIPE in the tuner.
  */
 #include "fa_worker.h"
+
+#include "fa_parse.h"
 #include "fa_util.h"
 
 #include <errno.h>
@@ -411,10 +413,8 @@ _Noreturn static void child_main(int fd, int ordinal, int64_t eager_budget_bytes
 
 static int parse_ll(const char *s, long long lo, long long hi, long long *out)
 {
-    char *end = NULL;
-    errno = 0;
-    long long x = strtoll(s, &end, 10);
-    if (errno || end == s || *end || x < lo || x > hi)
+    int64_t x;
+    if (fa_parse_int64(s, lo, hi, 0, &x) != 0)
         return -1;
     *out = x;
     return 0;
@@ -429,10 +429,8 @@ int fa_worker_main_hook(int argc, char **argv)
         parse_ll(argv[3], 0, INT_MAX, &ordinal) || parse_ll(argv[4], 0, INT64_MAX, &budget) ||
         parse_ll(argv[5], 1, INT_MAX, &parent))
         return FA_WORKER_EXIT_USAGE;
-    char *end = NULL;
-    errno = 0;
-    const unsigned long long abi = strtoull(argv[6], &end, 16);
-    if (errno || end == argv[6] || *end)
+    uint64_t abi;
+    if (fa_parse_uint64(argv[6], &abi) != 0)
         return FA_WORKER_EXIT_USAGE;
     /* Only a socket is a parent's end: never talk the protocol into a terminal or a file. */
     struct stat sb;
@@ -527,7 +525,7 @@ static fa_status spawn(fa_worker *w, fa_err *err)
     snprintf(a_budget, sizeof a_budget, "%lld",
              (long long)(w->opts.eager_budget_bytes > 0 ? w->opts.eager_budget_bytes : 0));
     snprintf(a_parent, sizeof a_parent, "%ld", (long)getpid());
-    snprintf(a_abi, sizeof a_abi, "%llx", (unsigned long long)wire_abi());
+    snprintf(a_abi, sizeof a_abi, "0x%llx", (unsigned long long)wire_abi());
     char *const argv[] = {w->exe_name, flag, a_fd, a_ord, a_budget, a_parent, a_abi, NULL};
     struct sigaction ignore;
     memset(&ignore, 0, sizeof ignore);

@@ -84,28 +84,6 @@ typedef struct bench_args {
     fa_timing_opts timing;
 } bench_args;
 
-static int parse_u64(const char *opt, const char *val, uint64_t *out)
-{
-    char *end = NULL;
-    unsigned long long x = val ? strtoull(val, &end, 0) : 0;
-    if (!val || !*val || *end || val[0] == '-')
-        return fa_cli_usage_error(cmd, "%s '%s': expected a non-negative integer", opt,
-                                  val ? val : "");
-    *out = x;
-    return 0;
-}
-
-static int parse_double(const char *opt, const char *val, double lo, double hi, double *out)
-{
-    char *end = NULL;
-    double x = val ? strtod(val, &end) : 0;
-    if (!val || !*val || *end || !(x >= lo && x <= hi))
-        return fa_cli_usage_error(cmd, "%s '%s': expected a number in [%g, %g]", opt,
-                                  val ? val : "", lo, hi);
-    *out = x;
-    return 0;
-}
-
 /* Returns -1 to go on, else the exit code (help printed, or a usage error). */
 static int parse(int argc, char **argv, bench_args *a)
 {
@@ -185,12 +163,12 @@ static int parse(int argc, char **argv, bench_args *a)
                 rc =
                     fa_cli_usage_error(cmd, "--layout '%s': expected bshd or bhsd", val ? val : "");
         } else if (!strcmp(o, "--scale")) {
-            rc = parse_double(o, val, 1e-6, 1e6, &x);
+            rc = fa_cli_double(cmd, o, val, 1e-6, 1e6, &x);
             a->p.softmax_scale = (float)x;
         } else if (!strcmp(o, "--seed")) {
-            rc = parse_u64(o, val, &a->p.seed);
+            rc = fa_cli_u64(cmd, o, val, &a->p.seed);
         } else if (!strcmp(o, "--check-seed")) {
-            rc = parse_u64(o, val, &a->check_seed);
+            rc = fa_cli_u64(cmd, o, val, &a->check_seed);
         } else if (!strcmp(o, "--no-eager")) {
             a->no_eager = 1;
             used = 0;
@@ -201,18 +179,18 @@ static int parse(int argc, char **argv, bench_args *a)
         } else if (!strcmp(o, "--max-reps")) {
             rc = fa_cli_int(cmd, o, val, 1, 100000, &a->timing.max_reps);
         } else if (!strcmp(o, "--max-seconds")) {
-            rc = parse_double(o, val, 0.001, 3600, &a->timing.max_seconds);
+            rc = fa_cli_double(cmd, o, val, 0.001, 3600, &a->timing.max_seconds);
         } else if (!strcmp(o, "--rse")) {
-            rc = parse_double(o, val, 0, 1, &a->timing.target_rse);
+            rc = fa_cli_double(cmd, o, val, 0, 1, &a->timing.target_rse);
         } else if (!strcmp(o, "--no-flush")) {
             a->timing.no_flush = 1;
             used = 0;
         } else if (!strcmp(o, "--device")) {
             rc = fa_cli_int(cmd, o, val, 0, 1023, &a->device);
         } else if (!strcmp(o, "--timeout")) {
-            rc = parse_double(o, val, 1, 86400, &a->timeout);
+            rc = fa_cli_double(cmd, o, val, 1, 86400, &a->timeout);
         } else if (!strcmp(o, "--cache-dir")) {
-            if (!val)
+            if (!val || !*val)
                 return fa_cli_usage_error(cmd, "--cache-dir needs a directory");
             a->cache_dir = val;
         } else if (!strcmp(o, "--no-cache")) {

@@ -40,7 +40,8 @@ static void usage(FILE *out)
             "    (8 modes).\n"
             "  --variant NAME         compile only this variant, e.g.\n"
             "                         fwd_sm80_hd128_bf16_causal_m128n64w4s2 (repeatable; the\n"
-            "                         space options and --headdim are then not needed)\n"
+            "                         space options and --headdim are then not needed; given,\n"
+            "                         they must agree with it)\n"
             "  --limit N              stop after the first N variants the legality model accepts\n"
             "\n"
             "engine:\n"
@@ -216,6 +217,7 @@ int cmd_compile(int argc, char **argv)
     int rc = FA_EXIT_OK;
     const fa_arch *arch = NULL;
     int head_dim = 0, jobs = 0, limit = 0, no_cache = 0, csv = 0;
+    unsigned given = 0; /* --dtype 1, --causal 2, --varlen 4: checked against --variant */
     const char *cache_dir = NULL;
     fa_space_filter filter;
     fa_space_filter_default(&filter);
@@ -254,6 +256,7 @@ int cmd_compile(int argc, char **argv)
                 goto cleanup;
         } else if (!strcmp(a, "--dtype")) {
             fa_dtype dt;
+            given |= 1;
             if (val && !strcmp(val, "all"))
                 filter.dtypes = (1u << FA_DTYPE_FP16) | (1u << FA_DTYPE_BF16);
             else if ((rc = fa_cli_dtype(cmd, val, &dt)) != 0)
@@ -261,9 +264,11 @@ int cmd_compile(int argc, char **argv)
             else
                 filter.dtypes = 1u << dt;
         } else if (!strcmp(a, "--causal")) {
+            given |= 2;
             if ((rc = parse_mode(a, val, &filter.causal)) != 0)
                 goto cleanup;
         } else if (!strcmp(a, "--varlen")) {
+            given |= 4;
             if ((rc = parse_mode(a, val, &filter.varlen)) != 0)
                 goto cleanup;
         } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
@@ -327,6 +332,21 @@ int cmd_compile(int argc, char **argv)
         for (int i = 0; i < n_named; i++) {
             if (fa_variant_parse(named[i], &vs[i], &err) != FA_OK) {
                 rc = fa_cli_usage_error(cmd, "%s", err.msg);
+                goto cleanup;
+            }
+            /* The other options may repeat a named variant's mode but not contradict it: one
+             * of them would be silently ignored. */
+            const fa_variant *v = &vs[i];
+            const char *clash =
+                head_dim && v->head_dim != head_dim                  ? "--headdim"
+                : (given & 1) && !(filter.dtypes & (1u << v->dtype)) ? "--dtype"
+                : (given & 2) && !(filter.causal & (v->causal ? FA_SPACE_ON : FA_SPACE_OFF))
+                    ? "--causal"
+                : (given & 4) && !(filter.varlen & (v->varlen ? FA_SPACE_ON : FA_SPACE_OFF))
+                    ? "--varlen"
+                    : NULL;
+            if (clash) {
+                rc = fa_cli_usage_error(cmd, "%s contradicts --variant '%s'", clash, named[i]);
                 goto cleanup;
             }
         }

@@ -557,6 +557,9 @@ static int latest_device(const fa_db_run *r, void *user)
     return 0;
 }
 
+/* All or nothing: the file is read and checked before the database is opened for writing, and
+ * the run row and every peer row are one transaction, so a refused file or a failed write
+ * leaves the database byte for byte as it was. */
 static int db_import_peers(const struct opts *o)
 {
     const char *cmd = "db import-peers";
@@ -565,7 +568,11 @@ static int db_import_peers(const struct opts *o)
     fa_err_clear(&err);
     int64_t device_id = -1, run_id = -1;
     fa_peers_import_stats st = {0};
-    fa_status s = fa_db_open(o->db, 0, &db, &err);
+    fa_peer_row *rows = NULL;
+    int n = 0, in_batch = 0;
+    fa_status s = fa_peers_read(o->positional[0], &rows, &n, &st, &err);
+    if (s == FA_OK)
+        s = fa_db_open(o->db, 0, &db, &err);
     if (s == FA_OK)
         s = fa_db_runs(db, o->arch, latest_device, &device_id, &err);
     if (s == FA_OK && device_id < 0)
@@ -576,13 +583,20 @@ static int db_import_peers(const struct opts *o)
     char cmdline[FA_DB_CMDLINE_MAX];
     snprintf(cmdline, sizeof cmdline, "fa-tune db import-peers --arch %s %.900s", o->arch,
              o->positional[0]);
+    if (s == FA_OK && (s = fa_db_batch_begin(db, &err)) == FA_OK)
+        in_batch = 1;
     if (s == FA_OK)
         s = fa_db_run_begin(db, device_id, FA_TUNE_VERSION_STRING, "", cmdline, &run_id, &err);
-    if (s == FA_OK) {
-        s = fa_peers_import(db, run_id, o->positional[0], &st, &err);
-        fa_db_run_end(db, run_id, s, NULL);
+    if (s == FA_OK)
+        s = fa_peers_store(db, run_id, rows, n, &err);
+    if (s == FA_OK)
+        s = fa_db_run_end(db, run_id, FA_OK, &err);
+    if (in_batch) {
+        fa_status e = fa_db_batch_end(db, s == FA_OK, s == FA_OK ? &err : NULL);
+        s = s == FA_OK ? e : s;
     }
     fa_db_close(db);
+    free(rows);
     if (s != FA_OK)
         return fa_cli_fail(cmd, &err);
     printf("imported %d peer rows and %d ceilings from '%s' (%d rows skipped: the backend "

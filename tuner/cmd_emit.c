@@ -98,6 +98,8 @@ int cmd_emit(int argc, char **argv)
         } else if (!strcmp(a, "--db")) {
             if (!(db_path = value(argc, argv, &i)))
                 return FA_EXIT_USAGE;
+            if (!*db_path)
+                return fa_cli_usage_error(cmd, "--db needs a file name");
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             if (!(out_path = value(argc, argv, &i)))
                 return FA_EXIT_USAGE;
@@ -112,6 +114,8 @@ int cmd_emit(int argc, char **argv)
         } else if (!strcmp(a, "--cache-dir")) {
             if (!(cache_dir = value(argc, argv, &i)))
                 return FA_EXIT_USAGE;
+            if (!*cache_dir)
+                return fa_cli_usage_error(cmd, "--cache-dir needs a directory");
         } else if (!strcmp(a, "--embed-cubin")) {
             embed = 1;
         } else if (!strcmp(a, "--no-cache")) {

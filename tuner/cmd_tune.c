@@ -13,12 +13,18 @@
 #include "fa_commands.h"
 #include "fa_compile.h"
 #include "fa_db.h"
+#include "fa_gpu_backend.h"
+#include "fa_parse.h"
 #include "fa_problem_set.h"
 #include "fa_sweep.h"
 #include "fa_session.h"
 #include "fa_tune.h"
 
 static const char *const CMD = "tune";
+
+#define FA_BUDGET_COUNT_MAX 1000000000
+#define FA_BUDGET_SECONDS_MAX (365.0 * 86400)
+#define FA_SHARD_MAX 65536
 static volatile int interrupted;
 
 static void on_signal(int sig)
@@ -111,24 +117,108 @@ static int parse_mode(const char *opt, const char *val, int *vals, int *n)
     return 0;
 }
 
+/* A count of timings (200) or a time (90s, 10m, 1.5h): a count is whole, a time finite. */
 static int parse_budget(const char *val, fa_tune_opts *o)
 {
-    char *end = NULL;
-    double x = strtod(val, &end);
-    if (end == val || x <= 0)
-        return fa_cli_usage_error(CMD, "--budget '%s': expected a count (200) or a time (90s, 10m)",
-                                  val);
-    if (!*end)
-        o->budget_count = (int)x;
-    else if (!strcmp(end, "s"))
-        o->budget_seconds = x;
-    else if (!strcmp(end, "m"))
-        o->budget_seconds = 60 * x;
-    else if (!strcmp(end, "h"))
-        o->budget_seconds = 3600 * x;
-    else
-        return fa_cli_usage_error(CMD, "--budget '%s': expected a count (200) or a time (90s, 10m)",
-                                  val);
+    static const struct {
+        char unit;
+        double seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}};
+    char shown[FA_CLI_SHOWN_MAX], num[64];
+    int64_t count;
+    size_t len = strlen(val);
+    if (fa_parse_int64(val, 1, FA_BUDGET_COUNT_MAX, 0, &count) == 0) {
+        o->budget_count = (int)count;
+        return 0;
+    }
+    for (size_t i = 0; len > 1 && len < sizeof num && i < sizeof units / sizeof units[0]; i++) {
+        double x;
+        if (val[len - 1] != units[i].unit)
+            continue;
+        memcpy(num, val, len - 1);
+        num[len - 1] = '\0';
+        if (fa_parse_double(num, 0, FA_BUDGET_SECONDS_MAX / units[i].seconds, &x) != 0 || x <= 0)
+            break;
+        o->budget_seconds = x * units[i].seconds;
+        return 0;
+    }
+    return fa_cli_usage_error(CMD,
+                              "--budget '%s': expected a count of timings in [1, %d] (200) or a "
+                              "time above 0 and up to %d days (90s, 10m, 2h)",
+                              fa_printable(val, shown, sizeof shown), FA_BUDGET_COUNT_MAX,
+                              (int)(FA_BUDGET_SECONDS_MAX / 86400));
+}
+
+/* --shard I/N with 0 <= I < N. */
+static int parse_shard(const char *val, fa_tune_opts *o)
+{
+    char shown[FA_CLI_SHOWN_MAX], part[32];
+    const char *slash = strchr(val, '/');
+    int64_t i = -1, n = -1;
+    size_t k = slash ? (size_t)(slash - val) : 0;
+    if (slash && k < sizeof part) {
+        memcpy(part, val, k);
+        part[k] = '\0';
+        if (fa_parse_int64(slash + 1, 1, FA_SHARD_MAX, 0, &n) != 0 ||
+            fa_parse_int64(part, 0, n - 1, 0, &i) != 0)
+            i = -1;
+    }
+    if (i < 0)
+        return fa_cli_usage_error(CMD, "--shard '%s': expected I/N with 0 <= I < N <= %d",
+                                  fa_printable(val, shown, sizeof shown), FA_SHARD_MAX);
+    o->shard_index = (int)i;
+    o->shard_count = (int)n;
+    return 0;
+}
+
+/* --tokens and --hidden against the seqlens and the head dim they divide. The default token
+ * count may fall short of a long seqlen (batch 1 then); a --tokens the user gave may not. */
+static int check_axes(const fa_problem_axes *ax, int head_dim, int tokens_given)
+{
+    int longest = 0;
+    for (int i = 0; i < ax->n_seqlens; i++)
+        longest = ax->seqlens[i] > longest ? ax->seqlens[i] : longest;
+    if (tokens_given && ax->tokens < longest)
+        return fa_cli_usage_error(CMD,
+                                  "--tokens %d is less than seqlen %d: batch = tokens / seqlen "
+                                  "would be 0; give --tokens of at least %d or shorter --seqlens",
+                                  ax->tokens, longest, longest);
+    if (ax->heads == 0 && ax->hidden < head_dim)
+        return fa_cli_usage_error(CMD,
+                                  "--hidden %d is less than --headdim %d: heads = hidden / "
+                                  "headdim would be 0; give --hidden of at least %d or --heads",
+                                  ax->hidden, head_dim, head_dim);
+    if (ax->heads_kv > 0) {
+        int heads = ax->heads > 0 ? ax->heads : ax->hidden / head_dim;
+        if (ax->heads_kv > heads || heads % ax->heads_kv != 0)
+            return fa_cli_usage_error(CMD, "--heads-kv %d does not divide the %d query heads (%s)",
+                                      ax->heads_kv, heads,
+                                      ax->heads > 0 ? "--heads" : "--hidden / --headdim");
+    }
+    return 0;
+}
+
+/* Every --variant must fit some problem, else the run would measure nothing and exit 0. */
+static int check_variants(const fa_variant *vs, int nv, const fa_problem *ps, int np)
+{
+    for (int i = 0; i < nv; i++) {
+        int fits = 0;
+        for (int k = 0; k < np && !fits; k++)
+            fits = fa_variant_matches(&vs[i], &ps[k]);
+        if (fits)
+            continue;
+        char name[FA_VARIANT_NAME_MAX];
+        fa_variant_name(&vs[i], name, sizeof name);
+        return fa_cli_usage_error(
+            CMD,
+            "--variant '%s' (head dim %d, %s, %s, %s) fits none of the %d "
+            "problems the other options ask for (e.g. head dim %d, %s, %s, "
+            "%s): nothing would run",
+            name, vs[i].head_dim, fa_dtype_name(vs[i].dtype),
+            vs[i].causal ? "causal" : "non-causal", vs[i].varlen ? "varlen" : "fixed-length", np,
+            ps[0].head_dim, fa_dtype_name(ps[0].dtype), ps[0].causal ? "causal" : "non-causal",
+            ps[0].varlen ? "varlen" : "fixed-length");
+    }
     return 0;
 }
 
@@ -206,7 +296,7 @@ int cmd_tune(int argc, char **argv)
     const char *arch_name = "native", *shapes = NULL, *db_path = FA_DB_DEFAULT_PATH;
     const char *seqlens_file = NULL;
     const char *devices = "0", *cache_dir = NULL;
-    int head_dim = 0, compile_only = 0, rc = 0, seed = 0, n_variants = 0;
+    int head_dim = 0, compile_only = 0, rc = 0, seed = 0, n_variants = 0, tokens_given = 0;
     fa_variant variants[64];
     fa_dtype dt;
     fa_err err = {0};
@@ -263,6 +353,7 @@ int cmd_tune(int argc, char **argv)
         case O_TOKENS:
             if ((rc = fa_cli_int(CMD, "--tokens", optarg, 1, 1 << 26, &ax.tokens)))
                 return rc;
+            tokens_given = 1;
             break;
         case O_HIDDEN:
             if ((rc = fa_cli_int(CMD, "--hidden", optarg, 1, 1 << 20, &ax.hidden)))
@@ -277,9 +368,13 @@ int cmd_tune(int argc, char **argv)
                 return rc;
             break;
         case O_SHAPES:
+            if (!*optarg)
+                return fa_cli_usage_error(CMD, "--shapes '': expected a file");
             shapes = optarg;
             break;
         case O_SEQLENS_FILE:
+            if (!*optarg)
+                return fa_cli_usage_error(CMD, "--seqlens-file '': expected a file");
             seqlens_file = optarg;
             break;
         case O_STRATEGY:
@@ -299,13 +394,14 @@ int cmd_tune(int argc, char **argv)
             o.seed = (uint64_t)seed;
             break;
         case O_RACE: {
-            char *end = NULL;
-            double x = strtod(optarg, &end);
-            if (end == optarg || *end || !(x == 0 || (x >= 1.05 && x <= 100)))
+            double x = -1;
+            if (fa_parse_double(optarg, 0, 100, &x) != 0 || (x != 0 && x < 1.05)) {
+                char shown[FA_CLI_SHOWN_MAX];
                 return fa_cli_usage_error(CMD,
                                           "--race '%s': expected a margin from 1.05 to 100 "
                                           "(1.2 = 20%% slower than the best), or 0 for off",
-                                          optarg);
+                                          fa_printable(optarg, shown, sizeof shown));
+            }
             o.race_margin = x;
             break;
         }
@@ -321,26 +417,29 @@ int cmd_tune(int argc, char **argv)
             o.force = 1;
             break;
         case O_DB:
+            if (!*optarg)
+                return fa_cli_usage_error(CMD, "--db '': expected a database file");
             db_path = optarg;
             break;
-        case O_DEVICES:
+        case O_DEVICES: {
+            int ords[64], n = 0;
+            if (fa_devices_parse(optarg, ords, 64, &n, &err) != FA_OK)
+                return fa_cli_usage_error(CMD, "%s", err.msg);
             devices = optarg;
             break;
-        case O_SHARD: {
-            int i = -1, n = -1;
-            char tail;
-            if (sscanf(optarg, "%d/%d%c", &i, &n, &tail) != 2 || n < 1 || i < 0 || i >= n)
-                return fa_cli_usage_error(CMD, "--shard '%s': expected I/N with 0 <= I < N",
-                                          optarg);
-            o.shard_index = i;
-            o.shard_count = n;
-            break;
         }
+        case O_SHARD:
+            if ((rc = parse_shard(optarg, &o)))
+                return rc;
+            break;
         case 'j':
             if ((rc = fa_cli_int(CMD, "--jobs", optarg, 1, 1024, &o.jobs)))
                 return rc;
             break;
         case O_CACHE:
+            if (!*optarg)
+                return fa_cli_usage_error(CMD, "--cache-dir '': expected a directory (leave the "
+                                               "option out for the default)");
             cache_dir = optarg;
             break;
         case O_COMPILE_ONLY:
@@ -369,6 +468,9 @@ int cmd_tune(int argc, char **argv)
         return fa_cli_usage_error(CMD, "--headdim is required (supported: %s), or give --shapes",
                                   fa_head_dim_list());
 
+    if (!shapes && (rc = check_axes(&ax, head_dim, tokens_given)))
+        return rc;
+
     fa_problem *problems = NULL;
     int n_problems = 0;
     fa_status st;
@@ -394,6 +496,10 @@ int cmd_tune(int argc, char **argv)
     }
     if (st != FA_OK)
         return fa_cli_fail(CMD, &err);
+    if ((rc = check_variants(variants, n_variants, problems, n_problems))) {
+        free(problems);
+        return rc;
+    }
 
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);

@@ -1,6 +1,8 @@
 /* This file implements the option parsing and error voice shared by fa-tune's commands. */
 #include "fa_cli.h"
 
+#include "fa_parse.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,20 +48,59 @@ int fa_cli_fail(const char *cmd, const fa_err *err)
     char msg[sizeof err->msg];
     fa_esc_term(msg, sizeof msg, err->msg[0] ? err->msg : fa_status_str(err->status));
     fprintf(stderr, "fa-tune %s: %s\n", cmd, msg);
-    if (err->file && getenv("FA_VERBOSE"))
+    const char *verbose = getenv("FA_VERBOSE");
+    if (err->file && verbose && *verbose && strcmp(verbose, "0") != 0)
         fprintf(stderr, "  (raised at %s:%d)\n", err->file, err->line);
     return fa_cli_exit_code(err->status);
 }
 
 int fa_cli_int(const char *cmd, const char *opt, const char *val, long lo, long hi, int *out)
 {
-    char *end = NULL;
-    errno = 0;
-    long x = val ? strtol(val, &end, 10) : 0;
-    if (!val || !*val || *end || errno || x < lo || x > hi)
+    int64_t x;
+    if (fa_parse_int64(val, lo, hi, 0, &x) != 0) {
+        char shown[FA_CLI_SHOWN_MAX];
         return fa_cli_usage_error(cmd, "%s '%s': expected an integer in [%ld, %ld]", opt,
-                                  val ? val : "", lo, hi);
+                                  fa_printable(val, shown, sizeof shown), lo, hi);
+    }
     *out = (int)x;
+    return 0;
+}
+
+int fa_cli_u64(const char *cmd, const char *opt, const char *val, uint64_t *out)
+{
+    if (fa_parse_uint64(val, out) != 0) {
+        char shown[FA_CLI_SHOWN_MAX];
+        return fa_cli_usage_error(cmd,
+                                  "%s '%s': expected an integer in [0, 18446744073709551615] "
+                                  "(decimal or 0x hex)",
+                                  opt, fa_printable(val, shown, sizeof shown));
+    }
+    return 0;
+}
+
+int fa_cli_double(const char *cmd, const char *opt, const char *val, double lo, double hi,
+                  double *out)
+{
+    if (fa_parse_double(val, lo, hi, out) != 0) {
+        char shown[FA_CLI_SHOWN_MAX];
+        return fa_cli_usage_error(cmd, "%s '%s': expected a number in [%g, %g]", opt,
+                                  fa_printable(val, shown, sizeof shown), lo, hi);
+    }
+    return 0;
+}
+
+int fa_cli_env_int(const char *name, long lo, long hi, long dflt, long *out)
+{
+    const char *v = getenv(name);
+    int64_t x = dflt;
+    if (v && *v && fa_parse_int64(v, lo, hi, 0, &x) != 0) {
+        char shown[FA_CLI_SHOWN_MAX];
+        fprintf(stderr,
+                "fa-tune: environment variable %s='%s': expected an integer in [%ld, %ld]\n", name,
+                fa_printable(v, shown, sizeof shown), lo, hi);
+        return FA_EXIT_USAGE;
+    }
+    *out = (long)x;
     return 0;
 }
 
@@ -75,11 +116,12 @@ int fa_cli_arch(const char *cmd, const char *val, const fa_arch **out)
 
 int fa_cli_headdim(const char *cmd, const char *val, int *out)
 {
-    char *end = NULL;
-    long d = val ? strtol(val, &end, 10) : 0;
-    if (!val || !*val || *end || !fa_head_dim_supported((int)d))
+    int64_t d = 0;
+    if (fa_parse_int64(val, 1, 1 << 20, 0, &d) != 0 || !fa_head_dim_supported((int)d)) {
+        char shown[FA_CLI_SHOWN_MAX];
         return fa_cli_usage_error(cmd, "unsupported --headdim '%s': supported head dims are %s",
-                                  val ? val : "", fa_head_dim_list());
+                                  fa_printable(val, shown, sizeof shown), fa_head_dim_list());
+    }
     *out = (int)d;
     return 0;
 }

@@ -9,6 +9,8 @@
 #ifndef FA_CLI_H
 #define FA_CLI_H
 
+#include <stdint.h>
+
 #include "fa_status.h"
 #include "fa_variant.h"
 
@@ -35,9 +37,25 @@ int fa_cli_fail(const char *cmd, const fa_err *err);
 /* Exit code for a status: FA_OK 0, FA_INVALID 2, FA_MISMATCH 3, FA_INTERRUPTED 130, else 1. */
 int fa_cli_exit_code(fa_status st);
 
-/* Parse an integer option value in [lo, hi]. On failure prints a usage error naming opt and
- * returns 2; returns 0 on success with *out written. */
+/* Bytes of a user's value echoed in a message (longer values end in "..."). */
+#define FA_CLI_SHOWN_MAX 128
+
+/* Parse an integer option value in [lo, hi] (fa_parse_int64: no wrap, no junk). On failure
+ * prints a usage error naming opt, the value and the range and returns 2; returns 0 on success
+ * with *out written. */
 int fa_cli_int(const char *cmd, const char *opt, const char *val, long lo, long hi, int *out);
+
+/* The same for a 64-bit unsigned value, decimal or 0x hex (seeds). */
+int fa_cli_u64(const char *cmd, const char *opt, const char *val, uint64_t *out);
+
+/* The same for a finite number in [lo, hi] (nan and inf are refused). */
+int fa_cli_double(const char *cmd, const char *opt, const char *val, double lo, double hi,
+                  double *out);
+
+/* Read the environment variable name as an integer in [lo, hi]; unset or empty gives dflt. A
+ * bad value prints an error naming the variable and returns 2; 0 on success
+ * with *out written. */
+int fa_cli_env_int(const char *name, long lo, long hi, long dflt, long *out);
 
 /* Parse --arch (not "native": callers resolve that against a device). Prints the supported
  * list on failure and returns 2; 0 on success. */

@@ -1,131 +1,290 @@
 /* This file implements the import of peer measurements (bench/peers.py JSON lines) into the
- * results database (see fa_peers_import.h). */
+ * results database (see fa_peers_import.h).
+ *
+ * The lines are parsed by cJSON (Debian's libcjson-dev): small, in main since Debian 10, one C
+ * file with no dependencies, and it parses a line into a tree we walk, which is all a flat
+ * object needs (json-c and jansson would do too, with more API than this file uses). */
 #include "fa_peers_import.h"
 
+#include "fa_parse.h"
+
+#include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int fa_json_get(const char *line, const char *key, char *buf, size_t n)
+#define LARGEST_EXACT 9007199254740992.0 /* 2^53: every integer up to it is a double */
+
+/* Where a message about the current line points, and the line's object. */
+struct line_ctx {
+    const char *path;
+    int lineno;
+    const cJSON *obj;
+    fa_err *err;
+};
+
+static fa_status bad(const struct line_ctx *c, const char *field, const char *what,
+                     const cJSON *item)
 {
-    char pat[96];
-    snprintf(pat, sizeof pat, "\"%s\"", key);
-    const char *p = strstr(line, pat);
-    if (!p)
-        return 0;
-    p += strlen(pat);
-    while (*p == ' ' || *p == ':')
-        p++;
-    size_t k = 0;
-    if (*p == '"') {
-        for (p++; *p && *p != '"' && k + 1 < n; p++) {
-            if (*p == '\\' && p[1])
-                p++;
-            buf[k++] = *p;
-        }
-    } else {
-        if (!strncmp(p, "null", 4))
-            return 0;
-        while (*p && *p != ',' && *p != '}' && *p != ' ' && k + 1 < n)
-            buf[k++] = *p++;
+    char shown[64] = "";
+    if (item && cJSON_IsNumber(item))
+        snprintf(shown, sizeof shown, ", got %.17g", item->valuedouble);
+    else if (item && cJSON_IsString(item)) {
+        char text[48];
+        snprintf(shown, sizeof shown, ", got '%s'",
+                 fa_printable(item->valuestring, text, sizeof text));
+    } else if (item && cJSON_IsBool(item))
+        snprintf(shown, sizeof shown, ", got %s", cJSON_IsTrue(item) ? "true" : "false");
+    else if (item)
+        snprintf(shown, sizeof shown, ", got %s", cJSON_IsNull(item) ? "null" : "an array/object");
+    return FA_ERR(c->err, FA_INVALID, "%s:%d: field '%s': %s%s", c->path, c->lineno, field, what,
+                  shown);
+}
+
+/* An integer field in [lo, hi]; booleans read as 0/1. *present = 0 when absent (or null). */
+static fa_status get_int(const struct line_ctx *c, const char *key, double lo, double hi,
+                         int64_t *out, int *present)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(c->obj, key);
+    *present = it && !cJSON_IsNull(it);
+    if (!*present)
+        return FA_OK;
+    double x;
+    if (cJSON_IsBool(it))
+        x = cJSON_IsTrue(it) ? 1 : 0;
+    else if (cJSON_IsNumber(it))
+        x = it->valuedouble;
+    else
+        x = NAN;
+    if (!(x >= lo && x <= hi) || x != floor(x)) {
+        char what[96];
+        snprintf(what, sizeof what, "expected an integer in [%.0f, %.0f]", lo, hi);
+        return bad(c, key, what, it);
     }
-    buf[k] = '\0';
-    return k > 0;
+    *out = (int64_t)x;
+    return FA_OK;
 }
 
-static int get_int(const char *line, const char *key, int *out)
+/* A finite number in (lo, hi] (lo excluded: times and rates are positive). */
+static fa_status get_positive(const struct line_ctx *c, const char *key, double hi, double *out)
 {
-    char b[64], *end;
-    if (!fa_json_get(line, key, b, sizeof b))
-        return 0;
-    long x = strtol(b, &end, 10);
-    if (*end)
-        return 0;
-    *out = (int)x;
-    return 1;
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(c->obj, key);
+    if (!it || !cJSON_IsNumber(it) || !isfinite(it->valuedouble) || !(it->valuedouble > 0) ||
+        it->valuedouble > hi) {
+        char what[96];
+        snprintf(what, sizeof what, "expected a number above 0 and at most %g (required)", hi);
+        return bad(c, key, what, it);
+    }
+    *out = it->valuedouble;
+    return FA_OK;
 }
 
-static int get_double(const char *line, const char *key, double *out)
+/* A string field into buf; *present = 0 when absent or null. Too long or not a string: error. */
+static fa_status get_str(const struct line_ctx *c, const char *key, char *buf, size_t n,
+                         int *present)
 {
-    char b[64], *end;
-    if (!fa_json_get(line, key, b, sizeof b))
-        return 0;
-    *out = strtod(b, &end);
-    return *end == '\0';
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(c->obj, key);
+    *present = it && !cJSON_IsNull(it);
+    if (!*present)
+        return FA_OK;
+    if (!cJSON_IsString(it))
+        return bad(c, key, "expected a string", it);
+    if (strlen(it->valuestring) >= n) {
+        char what[64];
+        snprintf(what, sizeof what, "longer than %zu bytes", n - 1);
+        return bad(c, key, what, it);
+    }
+    memcpy(buf, it->valuestring, strlen(it->valuestring) + 1);
+    return FA_OK;
+}
+
+/* The object on one line into row; *keep = 0 for a skipped ("error") row. */
+static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep)
+{
+    fa_status s;
+    int present;
+    char dtype[16] = "", layout[16] = "";
+    memset(row, 0, sizeof *row);
+    *keep = 0;
+    if (cJSON_GetArraySize(c->obj) > 64) /* bounds the pairwise repeat check below */
+        return FA_ERR(c->err, FA_INVALID, "%s:%d: more than 64 fields", c->path, c->lineno);
+    for (const cJSON *a = c->obj->child; a; a = a->next)
+        for (const cJSON *b = a->next; b; b = b->next)
+            if (!strcmp(a->string, b->string)) {
+                char shown[64];
+                return FA_ERR(c->err, FA_INVALID, "%s:%d: field '%s' given twice", c->path,
+                              c->lineno, fa_printable(a->string, shown, sizeof shown));
+            }
+    if ((s = get_str(c, "peer", row->peer, sizeof row->peer, &present)) != FA_OK)
+        return s;
+    if (!present || !row->peer[0])
+        return FA_ERR(c->err, FA_INVALID, "%s:%d: no \"peer\" field", c->path, c->lineno);
+    if (cJSON_GetObjectItemCaseSensitive(c->obj, "error"))
+        return FA_OK; /* the backend refused the shape: counted, not stored */
+    row->p.dtype = FA_DTYPE_BF16;
+    if ((s = get_str(c, "dtype", dtype, sizeof dtype, &present)) != FA_OK)
+        return s;
+    if (present && fa_dtype_parse(dtype, &row->p.dtype) != FA_OK)
+        return bad(c, "dtype", "expected fp16 or bf16",
+                   cJSON_GetObjectItemCaseSensitive(c->obj, "dtype"));
+    if ((s = get_positive(c, "median_ms", 1e9, &row->median_ms)) != FA_OK ||
+        (s = get_positive(c, "tflops", 1e9, &row->tflops)) != FA_OK)
+        return s;
+    *keep = 1;
+    if (!strncmp(row->peer, "gemm_", 5)) {
+        row->ceiling = 1;
+        return FA_OK;
+    }
+    static const struct {
+        const char *key;
+        double lo, hi;
+        int required;
+    } ints[] = {{"head_dim", 1, 1024, 1}, {"batch", 1, 1 << 20, 1},    {"heads_q", 1, 4096, 1},
+                {"heads_kv", 1, 4096, 1}, {"seqlen_q", 1, 1 << 24, 1}, {"seqlen_k", 1, 1 << 24, 1},
+                {"causal", 0, 1, 0},      {"varlen", 0, 1, 0}};
+    int *dst[] = {&row->p.head_dim, &row->p.batch,    &row->p.heads_q, &row->p.heads_kv,
+                  &row->p.seqlen_q, &row->p.seqlen_k, &row->p.causal,  &row->p.varlen};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        int64_t x = 0;
+        if ((s = get_int(c, ints[i].key, ints[i].lo, ints[i].hi, &x, &present)) != FA_OK)
+            return s;
+        if (!present && ints[i].required)
+            return FA_ERR(c->err, FA_INVALID, "%s:%d: field '%s' missing", c->path, c->lineno,
+                          ints[i].key);
+        *dst[i] = (int)x;
+    }
+    row->p.layout = FA_LAYOUT_BSHD;
+    if ((s = get_str(c, "layout", layout, sizeof layout, &present)) != FA_OK)
+        return s;
+    if (present && !strcmp(layout, "bhsd"))
+        row->p.layout = FA_LAYOUT_BHSD;
+    else if (present && strcmp(layout, "bshd") != 0)
+        return bad(c, "layout", "expected bshd or bhsd",
+                   cJSON_GetObjectItemCaseSensitive(c->obj, "layout"));
+    fa_err perr = {0};
+    if (fa_problem_check(&row->p, &perr) != FA_OK)
+        return FA_ERR(c->err, FA_INVALID, "%s:%d: %s", c->path, c->lineno, perr.msg);
+    row->peak_extra_bytes = -1;
+    if ((s = get_int(c, "peak_extra_bytes", -1, LARGEST_EXACT, &row->peak_extra_bytes, &present)) !=
+        FA_OK)
+        return s;
+    if ((s = get_str(c, "versions", row->version, sizeof row->version, &present)) != FA_OK)
+        return s;
+    return FA_OK;
+}
+
+fa_status fa_peers_read(const char *path, fa_peer_row **rows, int *n, fa_peers_import_stats *st,
+                        fa_err *err)
+{
+    fa_status s = FA_OK;
+    fa_peers_import_stats count = {0};
+    fa_peer_row *v = NULL;
+    int k = 0, cap = 0, got;
+    char *line = NULL;
+    size_t line_cap = 0, len = 0;
+    struct line_ctx c = {path, 0, NULL, err};
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return FA_ERR(err, FA_IO, "cannot read '%s': %s", path, strerror(errno));
+    while ((got = fa_read_line(f, &line, &line_cap, &len)) != 0) {
+        c.lineno++;
+        if (got == -1)
+            break; /* ferror below */
+        if (got == -2) {
+            s = FA_ERR(err, FA_INVALID, "%s:%d: the line holds a NUL byte (not a text file?)", path,
+                       c.lineno);
+            goto cleanup;
+        }
+        if (line[strspn(line, " \t\r\n")] == '\0')
+            continue;
+        /* end: past the value, or where parsing failed (cJSON sets it either way). */
+        const char *end = NULL;
+        cJSON *obj = cJSON_ParseWithOpts(line, &end, 0);
+        int junk = obj && end && end[strspn(end, " \t\r\n")] != '\0';
+        if (!obj || junk || !cJSON_IsObject(obj)) {
+            char shown[64];
+            size_t at = end && end >= line && end <= line + len ? (size_t)(end - line) : 0;
+            at += junk ? strspn(line + at, " \t") : 0;
+            if (obj && !junk)
+                s = FA_ERR(err, FA_INVALID, "%s:%d: expected one JSON object", path, c.lineno);
+            else
+                s = FA_ERR(
+                    err, FA_INVALID, "%s:%d: not one JSON object: byte %zu, near '%s'", path,
+                    c.lineno, at + 1,
+                    fa_printable_n(line + at, strcspn(line + at, "\n"), shown, sizeof shown));
+            cJSON_Delete(obj);
+            goto cleanup;
+        }
+        if (k == cap) {
+            cap = cap ? 2 * cap : 64;
+            fa_peer_row *grown = realloc(v, (size_t)cap * sizeof *v);
+            if (!grown) {
+                cJSON_Delete(obj);
+                s = FA_ERR(err, FA_NOMEM, "out of memory reading '%s'", path);
+                goto cleanup;
+            }
+            v = grown;
+        }
+        int keep = 0;
+        c.obj = obj;
+        s = parse_row(&c, &v[k], &keep);
+        cJSON_Delete(obj);
+        if (s != FA_OK)
+            goto cleanup;
+        if (!keep)
+            count.skipped++;
+        else if (v[k++].ceiling)
+            count.ceilings++;
+        else
+            count.peers++;
+    }
+    if (ferror(f)) {
+        s = FA_ERR(err, FA_IO, "cannot read '%s': %s", path, strerror(errno));
+        goto cleanup;
+    }
+    *rows = v;
+    *n = k;
+    *st = count;
+    v = NULL;
+cleanup:
+    free(v);
+    free(line);
+    fclose(f);
+    return s;
+}
+
+fa_status fa_peers_store(fa_db *db, int64_t run_id, const fa_peer_row *rows, int n, fa_err *err)
+{
+    fa_status s = FA_OK;
+    for (int i = 0; i < n && s == FA_OK; i++) {
+        const fa_peer_row *r = &rows[i];
+        if (r->ceiling)
+            s = fa_db_record_ceiling(db, run_id, r->peer, r->p.dtype, r->median_ms, r->tflops, err);
+        else
+            s = fa_db_record_peer(db, run_id, &r->p, r->peer, r->version, r->median_ms, r->tflops,
+                                  r->peak_extra_bytes, err);
+    }
+    return s;
 }
 
 fa_status fa_peers_import(fa_db *db, int64_t run_id, const char *path, fa_peers_import_stats *st,
                           fa_err *err)
 {
-    fa_status s = FA_OK;
-    memset(st, 0, sizeof *st);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return FA_ERR(err, FA_IO, "cannot read '%s': %s", path, strerror(errno));
-    char line[8192], peer[FA_DB_NAME_MAX], dtype[16], version[FA_DB_VERSION_MAX], layout[16],
-        tmp[256];
-    int lineno = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        if (line[strspn(line, " \t\r\n")] == '\0')
-            continue;
-        if (!fa_json_get(line, "peer", peer, sizeof peer)) {
-            s = FA_ERR(err, FA_INVALID, "%s:%d: no \"peer\" field", path, lineno);
-            break;
-        }
-        if (fa_json_get(line, "error", tmp, sizeof tmp)) {
-            st->skipped++;
-            continue;
-        }
-        fa_dtype dt = FA_DTYPE_BF16;
-        if (fa_json_get(line, "dtype", dtype, sizeof dtype) &&
-            fa_dtype_parse(dtype, &dt) != FA_OK) {
-            s = FA_ERR(err, FA_INVALID, "%s:%d: field 'dtype': '%s' is not fp16 or bf16", path,
-                       lineno, dtype);
-            break;
-        }
-        double ms = -1, tflops = -1;
-        if (!get_double(line, "median_ms", &ms) || !get_double(line, "tflops", &tflops)) {
-            s = FA_ERR(err, FA_INVALID, "%s:%d: fields 'median_ms' and 'tflops' are required", path,
-                       lineno);
-            break;
-        }
-        if (!strncmp(peer, "gemm_", 5)) {
-            if ((s = fa_db_record_ceiling(db, run_id, peer, dt, ms, tflops, err)) != FA_OK)
-                break;
-            st->ceilings++;
-            continue;
-        }
-        fa_problem p = {0};
-        p.dtype = dt;
-        const char *keys[] = {"head_dim", "batch", "heads_q", "heads_kv", "seqlen_q", "seqlen_k"};
-        int *dst[] = {&p.head_dim, &p.batch, &p.heads_q, &p.heads_kv, &p.seqlen_q, &p.seqlen_k};
-        for (int i = 0; i < 6; i++)
-            if (!get_int(line, keys[i], dst[i])) {
-                s = FA_ERR(err, FA_INVALID, "%s:%d: field '%s' missing or not an integer", path,
-                           lineno, keys[i]);
-                goto cleanup;
-            }
-        get_int(line, "causal", &p.causal);
-        get_int(line, "varlen", &p.varlen);
-        if (fa_json_get(line, "layout", layout, sizeof layout) && !strcmp(layout, "bhsd"))
-            p.layout = FA_LAYOUT_BHSD;
-        fa_err perr = {0};
-        if (fa_problem_check(&p, &perr) != FA_OK) {
-            s = FA_ERR(err, FA_INVALID, "%s:%d: %s", path, lineno, perr.msg);
-            break;
-        }
-        double peak = -1;
-        get_double(line, "peak_extra_bytes", &peak);
-        if (!fa_json_get(line, "versions", version, sizeof version))
-            version[0] = '\0';
-        if ((s = fa_db_record_peer(db, run_id, &p, peer, version, ms, tflops, (int64_t)peak,
-                                   err)) != FA_OK)
-            break;
-        st->peers++;
+    fa_peer_row *rows = NULL;
+    int n = 0;
+    fa_peers_import_stats count = {0};
+    fa_status s = fa_peers_read(path, &rows, &n, &count, err);
+    if (s == FA_OK)
+        s = fa_db_batch_begin(db, err);
+    if (s == FA_OK) {
+        s = fa_peers_store(db, run_id, rows, n, err);
+        fa_status e = fa_db_batch_end(db, s == FA_OK, s == FA_OK ? err : NULL);
+        s = s == FA_OK ? e : s;
     }
-cleanup:
-    fclose(f);
+    if (s == FA_OK)
+        *st = count;
+    free(rows);
     return s;
 }

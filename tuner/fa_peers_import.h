@@ -2,12 +2,15 @@
  * fa_peers_import.h -- load peer measurements (bench/peers.py's JSON lines) into the results
  * database, so reports draw fa-tune and the libraries it is measured against side by side.
  *
- * Each line is one flat JSON object. A peer row has "peer" (torch_sdpa_flash, ...), the
- * problem fields (dtype, head_dim, causal, varlen, batch, heads_q, heads_kv, seqlen_q,
- * seqlen_k, layout), "median_ms", "tflops", "peak_extra_bytes" and "versions"; a row with
- * "error" (the backend refused the shape) is skipped and counted. A ceiling row has "peer"
- * starting with "gemm_" (a dense GEMM measured in the same call), "dtype", "median_ms",
- * "tflops".
+ * Each line is one JSON object (parsed by cJSON: a key inside a string is not a key, lines may
+ * be of any length; a line holding a NUL byte, a repeated key or trailing text is refused). A
+ * peer row has "peer" (torch_sdpa_flash, ...), the problem fields (dtype, head_dim, causal,
+ * varlen, batch, heads_q, heads_kv, seqlen_q, seqlen_k, layout), "median_ms", "tflops",
+ * "peak_extra_bytes" and "versions"; a row with "error" (the backend refused the shape) is
+ * skipped and counted. A ceiling row has "peer" starting with "gemm_" (a dense GEMM measured
+ * in the same call), "dtype", "median_ms", "tflops". Every number is checked against its range
+ * (an integer field must be a whole number): a value out of range is an error naming the
+ * file, line and field, never wrapped or cast.
  */
 #ifndef FA_PEERS_IMPORT_H
 #define FA_PEERS_IMPORT_H
@@ -18,14 +21,30 @@ typedef struct fa_peers_import_stats {
     int peers, ceilings, skipped;
 } fa_peers_import_stats;
 
-/* Import the file into run_id of db in one transaction per row. FA_INVALID with
- * "FILE:LINE: ..." for a malformed line (rows before it stay stored). */
+/* One row of a peers file, checked. */
+typedef struct fa_peer_row {
+    int ceiling; /* a "gemm_" row: only peer, dtype, median_ms and tflops are set */
+    char peer[FA_DB_NAME_MAX];
+    char version[256]; /* free text; the database keeps it whole */
+    fa_problem p;
+    double median_ms, tflops;
+    int64_t peak_extra_bytes; /* -1: not given */
+} fa_peer_row;
+
+/* Read and check the whole file. *rows (caller frees) gets the rows to store, *n their count;
+ * st counts them and the skipped rows. FA_INVALID with "FILE:LINE: ..." for a bad line (nothing
+ * is returned then); FA_IO if the file cannot be read. Touches no database. */
+fa_status fa_peers_read(const char *path, fa_peer_row **rows, int *n, fa_peers_import_stats *st,
+                        fa_err *err);
+
+/* Store rows into run_id of db. Each row is its own write: call it inside fa_db_batch_begin /
+ * fa_db_batch_end to store all or none. Recording the same (run, peer, problem) again replaces
+ * the numbers. */
+fa_status fa_peers_store(fa_db *db, int64_t run_id, const fa_peer_row *rows, int n, fa_err *err);
+
+/* fa_peers_read, then fa_peers_store in one transaction: a bad line or a failed write leaves
+ * the database as it was. */
 fa_status fa_peers_import(fa_db *db, int64_t run_id, const char *path, fa_peers_import_stats *st,
                           fa_err *err);
-
-/* Find the string or number value of "key" in a flat JSON object line. Numbers and strings
- * (unescaped, up to n-1 bytes) are copied as text into buf; 0 if absent or null. Exposed for
- * tests. */
-int fa_json_get(const char *line, const char *key, char *buf, size_t n);
 
 #endif /* FA_PEERS_IMPORT_H */

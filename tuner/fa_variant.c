@@ -131,6 +131,12 @@ fa_status fa_variant_parse(const char *name, fa_variant *out, fa_err *err)
     if (*p)
         return FA_ERR(err, FA_INVALID, "bad variant name '%s': unexpected '%s' at the end", name,
                       p);
+    /* Numbers that read_int cut or zeros it skipped ("hd0128") would name another variant. */
+    char canonical[FA_VARIANT_NAME_MAX];
+    fa_variant_name(&v, canonical, sizeof canonical);
+    if (strcmp(canonical, name) != 0)
+        return FA_ERR(err, FA_INVALID, "bad variant name '%s': did you mean '%s'?", name,
+                      canonical);
     *out = v;
     return FA_OK;
 }

@@ -55,6 +55,14 @@ int main(int argc, char **argv)
     const int worker_rc = fa_worker_main_hook(argc, argv);
     if (worker_rc >= 0)
         return worker_rc;
+    /* Switches read deep inside (the workers, the engine, error printing): a value that is
+     * neither on nor off is refused here rather than read as one of them. */
+    static const char *const flags[] = {"FA_PROFILE", "FA_VERBOSE"};
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        long on;
+        if (fa_cli_env_int(flags[i], 0, 1, 0, &on) != 0)
+            return FA_EXIT_USAGE;
+    }
     if (argc < 2) {
         usage(stderr);
         return FA_EXIT_USAGE;

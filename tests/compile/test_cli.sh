@@ -56,6 +56,21 @@ grep_in err "fp8" "bad dtype names the bad value"
 expect 2 "bad causal" -- "$FA" compile --arch sm80 --headdim 128 --causal 2
 grep_in err "0, 1 or all" "bad causal lists the values"
 expect 2 "bad jobs" -- "$FA" compile --arch sm80 --headdim 128 -j 0
+# Numbers are read whole and in range: a head dim that wraps to 128 in an int is refused.
+expect 2 "wrapping head dim" -- "$FA" compile --arch sm80 --headdim 4294967424
+grep_in err "unsupported --headdim '4294967424'" "wrapping head dim named"
+expect 2 "huge limit" -- "$FA" compile --arch sm80 --headdim 128 --limit 99999999999999999999
+grep_in err "limit '99999999999999999999': expected an integer in \[1, 1000000\]" "huge limit named"
+expect 2 "limit with junk" -- "$FA" compile --arch sm80 --headdim 128 --limit "8 "
+grep_in err "limit '8 '" "limit with junk named"
+expect 2 "variant against --headdim" -- "$FA" compile --arch sm80 --headdim 64 --variant fwd_sm80_hd128_bf16_m128n64w4s2
+grep_in err "--headdim contradicts --variant 'fwd_sm80_hd128_bf16_m128n64w4s2'" "variant against --headdim named"
+expect 2 "variant against --dtype" -- "$FA" compile --arch sm80 --dtype fp16 --variant fwd_sm80_hd128_bf16_m128n64w4s2
+grep_in err "--dtype contradicts" "variant against --dtype named"
+expect 2 "variant against --causal" -- "$FA" compile --arch sm80 --causal 1 --variant fwd_sm80_hd128_bf16_m128n64w4s2
+grep_in err "--causal contradicts" "variant against --causal named"
+expect 2 "empty cache dir" -- "$FA" compile --arch sm80 --headdim 128 --cache-dir ""
+grep_in err "cache-dir" "empty cache dir named"
 expect 2 "bad format" -- "$FA" compile --arch sm80 --headdim 128 --format xml
 expect 2 "unknown option" -- "$FA" compile --arch sm80 --headdim 128 --frobnicate
 grep_in err "frobnicate" "unknown option names it"

@@ -462,7 +462,7 @@ static void test_merge_export(void)
         lines += *q == '\n';
     CHECK(lines == 1 + 15);
     CHECK(strncmp(before, "uuid,arch,variant,", 18) == 0);
-    CHECK(jbefore && jbefore[0] == '[' && strstr(jbefore, "\"tflops\": 50,") != NULL);
+    CHECK(jbefore && jbefore[0] == '[' && strstr(jbefore, "\"tflops\":50,") != NULL);
     free(before);
     free(after);
     free(jbefore);
@@ -475,7 +475,7 @@ static void test_merge_export(void)
     CHECK(q && strstr(q, ",mismatch,,,0.004,50,,") != NULL); /* unknown: empty cells */
     free(q);
     char *j = export_string(a, FA_DB_FORMAT_JSON);
-    CHECK(j && strstr(j, "\"median_ms\": null") != NULL);
+    CHECK(j && strstr(j, "\"median_ms\":null") != NULL);
     CHECK(j && strstr(j, "\\\"row\\\" 17") != NULL);
     free(j);
 

@@ -124,6 +124,45 @@ expect 1 "$FA_TUNE" db list --db text.db; has err "not an SQLite database"
 expect 1 "$FA_TUNE" db merge --db text.db other.db; has err "text.db"
 [ "$(cksum < text.db)" = "$sum_text" ] || fail "a bad database was modified"
 
+# A bad FA_DB_BUSY_TIMEOUT_MS is refused (exit 2, the variable and value named), not ignored.
+for v in abc -1 99999999999 "5 "; do
+    FA_DB_BUSY_TIMEOUT_MS="$v" expect 2 "$FA_TUNE" db list
+    has err "FA_DB_BUSY_TIMEOUT_MS='$v': expected milliseconds, an integer in \[0, 86400000\]"
+done
+FA_DB_BUSY_TIMEOUT_MS=250 expect 0 "$FA_TUNE" db list
+
+# import-peers is all or nothing: a bad line after good ones leaves the database (and the
+# input) byte for byte as they were, with no run row and no -wal/-shm/-journal left; an
+# out-of-range number is named with its file, line and field.
+cp fa-tune.db peers.db
+P='"dtype": "bf16", "head_dim": 128, "batch": 4, "heads_q": 16, "heads_kv": 16, "seqlen_k": 4096'
+{
+    echo '{"peer": "gemm_bf16_9", "dtype": "bf16", "median_ms": 1.5, "tflops": 700}'
+    echo "{\"peer\": \"flash_attn\", $P, \"seqlen_q\": 4096, \"median_ms\": 1, \"tflops\": 300}"
+} > good.jsonl
+peers_case() { # peers_case LINE3 WANT...: good lines, then LINE3; exit 2 and every WANT in stderr
+    line3=$1; shift
+    { cat good.jsonl; printf '%s\n' "$line3"; } > bad.jsonl
+    sum_db=$(sha256sum < peers.db); sum_in=$(sha256sum < bad.jsonl)
+    expect 2 "$FA_TUNE" db import-peers --db peers.db --arch sm90 bad.jsonl
+    for w in "$@"; do has err "$w"; done
+    [ "$(sha256sum < peers.db)" = "$sum_db" ] || fail "a failed import-peers changed the database"
+    [ "$(sha256sum < bad.jsonl)" = "$sum_in" ] || fail "a failed import-peers changed its input"
+    for x in -wal -shm -journal; do [ -e "peers.db$x" ] && fail "a failed import left peers.db$x"; done
+}
+peers_case "{\"peer\": \"cudnn\", $P, \"seqlen_q\": 4294967424, \"median_ms\": 1, \"tflops\": 1}" \
+    "bad.jsonl:3: field 'seqlen_q'" "4294967424" "[1, 16777216]"
+peers_case "{\"peer\": \"cudnn\", $P, \"seqlen_q\": 4096, \"median_ms\": 1, \"tflops\": 1, \"peak_extra_bytes\": 1e30}" \
+    "bad.jsonl:3: field 'peak_extra_bytes'" "1e+30"
+peers_case "{\"peer\": \"cudnn\", $P, \"seqlen_q\": 4096, \"seqlen_q\": 512, \"median_ms\": 1, \"tflops\": 1}" \
+    "bad.jsonl:3: field 'seqlen_q' given twice"
+peers_case '{"peer": "cudnn", "median_ms": 1,' "bad.jsonl:3: not one JSON object"
+runs_before=$("$FA_TUNE" db runs --db peers.db | wc -l)
+expect 0 "$FA_TUNE" db import-peers --db peers.db --arch sm90 good.jsonl
+has out "imported 1 peer rows and 1 ceilings"
+[ "$("$FA_TUNE" db runs --db peers.db | wc -l)" -eq $((runs_before + 1)) ] ||
+    fail "a good import-peers did not add one run row"
+
 if [ "$failures" -ne 0 ]; then
     echo "test_db_cli: $failures failure(s); files kept in $T" >&2
     exit 1

@@ -16,7 +16,16 @@ set(cases
     "--eager-only --layout bsdh|expected bshd or bhsd"
     "--eager-only --repeat 0|--repeat '0'"
     "--eager-only --min-reps 50 --max-reps 10|exceeds --max-reps"
-    "--eager-only --rse 2|--rse '2'")
+    "--eager-only --rse 2|--rse '2'"
+    "--eager-only --seed 99999999999999999999|--seed '99999999999999999999': expected an integer in [0, 18446744073709551615]"
+    "--eager-only --check-seed -1|--check-seed '-1'"
+    "--eager-only --check-seed 0x1ffffffffffffffff|--check-seed '0x1ffffffffffffffff'"
+    "--eager-only --timeout nan|--timeout 'nan': expected a number in [1, 86400]"
+    "--eager-only --max-seconds inf|--max-seconds 'inf'"
+    "--eager-only --scale 1e-400|--scale '1e-400'"
+    "--eager-only --headdim 4294967424|unsupported --headdim '4294967424'"
+    "--eager-only --batch 4294967297|--batch '4294967297': expected an integer in [1, 65535]"
+    "--eager-only --device 0x1|--device '0x1'")
 foreach(c IN LISTS cases)
   # "args separated by spaces|text stderr must contain"
   string(FIND "${c}" "|" bar)

@@ -1,7 +1,8 @@
 /*
- * This file implements the CPU test of the peers import (tuner/fa_peers_import.c): the JSON
- * line scanner, peer and ceiling rows landing in the database with their numbers, refused
- * shapes skipped, and a malformed line named by file and line.
+ * This file implements the CPU test of the peers import (tuner/fa_peers_import.c): peer and
+ * ceiling rows landing in the database with their numbers, refused shapes skipped, a key's
+ * name inside a string value and a line over 8 KB read right, a malformed or out-of-range line
+ * named by file, line and field, and a failed import storing nothing (all or nothing).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,14 +28,6 @@ static int count_peer(const fa_db_peer *p, void *user)
 
 int main(void)
 {
-    char buf[64];
-    CHECK(fa_json_get("{\"a\": 1.5, \"b\": \"x,y\", \"c\": null}", "a", buf, sizeof buf) &&
-          !strcmp(buf, "1.5"));
-    CHECK(fa_json_get("{\"a\": 1.5, \"b\": \"x,y\", \"c\": null}", "b", buf, sizeof buf) &&
-          !strcmp(buf, "x,y"));
-    CHECK(!fa_json_get("{\"a\": 1.5, \"c\": null}", "c", buf, sizeof buf));
-    CHECK(!fa_json_get("{\"a\": 1.5}", "zz", buf, sizeof buf));
-
     char dir[] = "/tmp/fa_peers_XXXXXX";
     CHECK(mkdtemp(dir));
     char db_path[256], good[256], bad[256];
@@ -59,10 +52,19 @@ int main(void)
             common);
     fprintf(f, "{\"peer\": \"torch_sdpa_efficient\", %s, \"error\": \"No available kernel\"}\n",
             common);
+    /* A string value that spells a key before the key itself ("head_dim" here), and a line
+     * over 8 KB: a substring scan read the first as the field, a fixed buffer cut the second. */
+    fprintf(f,
+            "{\"note\": \"head_dim\", \"peer\": \"torch_eager\", %s, \"median_ms\": 2.0, "
+            "\"tflops\": 100.0, \"pad\": \"",
+            common + strlen("\"dtype\": \"bf16\", "));
+    for (int i = 0; i < 12000; i++)
+        fputc('x', f);
+    fprintf(f, "\"}\n");
     fclose(f);
     f = fopen(bad, "w");
     CHECK(f);
-    fprintf(f, "{\"peer\": \"torch_sdpa_flash\", %s, \"median_ms\": 0.9, \"tflops\": 1}\n", common);
+    fprintf(f, "{\"peer\": \"torch_sdpa_math\", %s, \"median_ms\": 0.9, \"tflops\": 1}\n", common);
     fprintf(f, "{\"peer\": \"torch_sdpa_flash\", \"head_dim\": 128, \"median_ms\": 1, "
                "\"tflops\": 1}\n");
     fclose(f);
@@ -79,23 +81,92 @@ int main(void)
     CHECK(fa_db_run_begin(db, device_id, "test", "", "test", &run_id, &err) == FA_OK);
 
     fa_peers_import_stats st;
-    CHECK(fa_peers_import(db, run_id, good, &st, &err) == FA_OK);
-    CHECK(st.peers == 2 && st.ceilings == 1 && st.skipped == 1);
+    CHECK_OK(fa_peers_import(db, run_id, good, &st, &err), &err);
+    CHECK_MSG(st.peers == 3 && st.ceilings == 1 && st.skipped == 1, "%d %d %d", st.peers,
+              st.ceilings, st.skipped);
     int n = 0;
     CHECK(fa_db_peers(db, "sm90", count_peer, &n, &err) == FA_OK);
-    CHECK(n == 2);
+    CHECK(n == 3);
     double ceiling = 0;
     int found = 0;
     CHECK(fa_db_ceiling_best(db, "sm90", FA_DTYPE_BF16, &ceiling, &found, &err) == FA_OK);
     CHECK(found && ceiling == 776.0);
     /* importing the same file again replaces, never duplicates */
-    CHECK(fa_peers_import(db, run_id, good, &st, &err) == FA_OK);
+    CHECK_OK(fa_peers_import(db, run_id, good, &st, &err), &err);
     n = 0;
     CHECK(fa_db_peers(db, "sm90", count_peer, &n, &err) == FA_OK);
-    CHECK(n == 2);
+    CHECK(n == 3);
 
+    /* Line 1 of bad is good and new (cudnn): a failed import stores it not (all or nothing). */
     fa_status s = fa_peers_import(db, run_id, bad, &st, &err);
-    CHECK(s == FA_INVALID && strstr(err.msg, "bad.jsonl:2:") && strstr(err.msg, "'batch'"));
+    CHECK_MSG(s == FA_INVALID && strstr(err.msg, "bad.jsonl:2:") && strstr(err.msg, "'batch'"),
+              "%s", err.msg);
+    n = 0;
+    CHECK(fa_db_peers(db, "sm90", count_peer, &n, &err) == FA_OK);
+    CHECK_MSG(n == 3, "%d peer rows after a failed import", n);
+
+    /* Each bad field alone on line 2, after a good line: its message, and nothing stored. */
+    static const struct {
+        const char *key, *value, *want;
+    } cases[] = {
+        {"head_dim", "4294967424",
+         "field 'head_dim': expected an integer in [1, 1024], got 4294967424"},
+        {"head_dim", "128.5", "field 'head_dim': expected an integer"},
+        {"head_dim", "\"128\"", "field 'head_dim': expected an integer"},
+        {"peak_extra_bytes", "1e30", "field 'peak_extra_bytes': expected an integer in [-1, "},
+        {"median_ms", "1e999", "field 'median_ms'"},
+        {"median_ms", "-1", "field 'median_ms': expected a number above 0"},
+        {"causal", "2", "field 'causal': expected an integer in [0, 1], got 2"},
+        {"layout", "\"nchw\"", "field 'layout': expected bshd or bhsd, got 'nchw'"},
+        {"layout", "\"\\u001b[2J\"", "got '\\x1b[2J'"},
+        {"seqlen_q", "99999999999", "field 'seqlen_q'"},
+        {"batch", "4, \"batch\": 8", "field 'batch' given twice"},
+    };
+    static const char *const base[][2] = {
+        {"peer", "\"flash_attn\""}, {"dtype", "\"bf16\""},
+        {"head_dim", "128"},        {"batch", "4"},
+        {"heads_q", "16"},          {"heads_kv", "16"},
+        {"seqlen_q", "4096"},       {"seqlen_k", "4096"},
+        {"median_ms", "0.9"},       {"tflops", "1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        f = fopen(bad, "w");
+        CHECK(f);
+        fprintf(f, "{\"peer\": \"torch_sdpa_math\", %s, \"median_ms\": 3, \"tflops\": 9}\n",
+                common);
+        int used = 0;
+        fputc('{', f);
+        for (size_t k = 0; k < sizeof base / sizeof base[0]; k++) {
+            int mine = !strcmp(base[k][0], cases[i].key);
+            used |= mine;
+            fprintf(f, "%s\"%s\": %s", k ? ", " : "", base[k][0],
+                    mine ? cases[i].value : base[k][1]);
+        }
+        if (!used)
+            fprintf(f, ", \"%s\": %s", cases[i].key, cases[i].value);
+        fputs("}\n", f);
+        fclose(f);
+        s = fa_peers_import(db, run_id, bad, &st, &err);
+        CHECK_MSG(s == FA_INVALID && strstr(err.msg, "bad.jsonl:2: ") &&
+                      strstr(err.msg, cases[i].want),
+                  "case %zu: %s", i, err.msg);
+    }
+    /* Not one object, trailing text, a NUL byte: named by line. */
+    static const char *const raw[] = {"[1, 2]\n", "{\"peer\": \"a\"} x\n", "{\"peer\": \"a\"\n",
+                                      "{\"peer\": \"a\0\"}\n"};
+    static const size_t raw_len[] = {7, 16, 13, 15};
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+        f = fopen(bad, "w");
+        CHECK(f);
+        fputs("\n", f);
+        fwrite(raw[i], 1, raw_len[i], f);
+        fclose(f);
+        s = fa_peers_import(db, run_id, bad, &st, &err);
+        CHECK_MSG(s == FA_INVALID && strstr(err.msg, "bad.jsonl:2: "), "raw %zu: %s", i, err.msg);
+    }
+    n = 0;
+    CHECK(fa_db_peers(db, "sm90", count_peer, &n, &err) == FA_OK);
+    CHECK_MSG(n == 3, "%d peer rows after failed imports", n);
     s = fa_peers_import(db, run_id, "/nonexistent/peers.jsonl", &st, &err);
     CHECK(s == FA_IO && strstr(err.msg, "cannot read"));
     fa_db_close(db);

@@ -45,6 +45,86 @@ expect 0 "varlen lengths from .*good_lens.txt: 3 sequences, 300..900 tokens" -- 
     --db "$tmp/lens.db" --cache-dir "$tmp/cache"
 expect 2 "--race '1.01': expected a margin" -- --arch sm80 --headdim 64 --race 1.01
 expect 2 "--rounds '2': expected an integer in \[3, 1000\]" -- --arch sm80 --headdim 64 --rounds 2
+# Bad input (issue 17): every number is checked whole and against its range, and the message
+# names the option, the value and the range; files are read whole-line, never changed.
+expect_fixed() { # expect_fixed CODE TEXT... -- args...: exit CODE and every TEXT in the output
+    local code=$1 want=()
+    shift
+    while [ "$1" != -- ]; do want+=("$1"); shift; done
+    shift
+    "$FA" "$@" >"$tmp/out" 2>"$tmp/err"
+    local rc=$? w
+    [ "$rc" = "$code" ] || { echo "FAIL: fa-tune $* -> rc $rc (want $code)"; cat "$tmp/err"; fail=1; }
+    for w in "${want[@]}"; do
+        grep -qF -- "$w" "$tmp/out" "$tmp/err" ||
+            { echo "FAIL: fa-tune $* lacks '$w':"; cat "$tmp/out" "$tmp/err"; fail=1; }
+    done
+    if grep -q $'\x1b' "$tmp/err"; then echo "FAIL: fa-tune $* echoed a raw control byte"; fail=1; fi
+}
+base=(--arch sm80 --headdim 64 --compile-only --db "$tmp/bad.db" --cache-dir "$tmp/cache")
+expect_fixed 2 "--headdim '4294967360'" "32, 64, 96" -- --arch sm80 --headdim 4294967360
+expect_fixed 2 "--seqlens '9007199254740993k'" "[1, 16777216]" -- "${base[@]}" --seqlens 9007199254740993k
+expect_fixed 2 "--seqlens '512,,1k'" -- "${base[@]}" --seqlens 512,,1k
+expect_fixed 2 "'1k,'" "ends in ','" -- "${base[@]}" --seqlens 1k,
+for b in nan inf -inf 1e30 1e30s 0 -5 1.5 0x10 " 10" 10x; do
+    expect_fixed 2 "--budget '$b': expected a count of timings in [1, 1000000000]" -- "${base[@]}" --budget "$b"
+done
+expect_fixed 2 "--tokens 100 is less than seqlen 512" -- "${base[@]}" --seqlens 512 --tokens 100
+expect_fixed 2 "--tokens '99999999999999999999': expected an integer in [1, 67108864]" -- "${base[@]}" --tokens 99999999999999999999
+expect_fixed 2 "--hidden 1 is less than --headdim 64" -- "${base[@]}" --hidden 1
+expect_fixed 2 "--heads-kv 5 does not divide the 16 query heads" -- "${base[@]}" --heads 16 --heads-kv 5
+expect_fixed 2 "--seed '4294967297': expected an integer in [0, 2147483647]" -- "${base[@]}" --seed 4294967297
+expect_fixed 2 "--finalists '18446744073709551617'" "[0, 16]" -- "${base[@]}" --finalists 18446744073709551617
+expect_fixed 2 "--rounds '+10'" -- "${base[@]}" --rounds +10
+expect_fixed 2 "--jobs ' 4'" -- "${base[@]}" -j " 4"
+expect_fixed 2 "--race 'nan'" "1.05 to 100" -- "${base[@]}" --race nan
+expect_fixed 2 "--race '1e999'" -- "${base[@]}" --race 1e999
+expect_fixed 2 "--shard '99999999999999999999/3'" "0 <= I < N <= 65536" -- "${base[@]}" --shard 99999999999999999999/3
+expect_fixed 2 "--shard '1/4294967298'" -- "${base[@]}" --shard 1/4294967298
+expect_fixed 2 "--devices '4294967296'" "[0, 63]" -- "${base[@]}" --devices 4294967296
+expect_fixed 2 "--cache-dir ''" -- --arch sm80 --headdim 64 --compile-only --db "$tmp/bad.db" --cache-dir ""
+expect_fixed 2 "--variant 'fwd_sm80_hd128_bf16_m128n64w4s2'" "fits none" "head dim 64" -- "${base[@]}" \
+    --variant fwd_sm80_hd128_bf16_m128n64w4s2
+expect_fixed 2 "fits none" "fp16" -- "${base[@]}" --dtype fp16 --variant fwd_sm80_hd64_bf16_m64n64w4s1
+expect_fixed 2 "fits none" "non-causal" -- "${base[@]}" --causal 0 --variant fwd_sm80_hd64_bf16_causal_m64n64w4s1
+expect_fixed 2 "did you mean 'fwd_sm80_hd64_bf16_m64n64w4s1'" -- "${base[@]}" --variant fwd_sm80_hd064_bf16_m64n64w4s1
+FA_PROFILE=abc expect_fixed 2 "FA_PROFILE='abc': expected an integer in [0, 1]" -- "${base[@]}"
+FA_VERBOSE=yes expect_fixed 2 "FA_VERBOSE='yes'" -- "${base[@]}"
+FA_DB_BUSY_TIMEOUT_MS=abc expect_fixed 2 "FA_DB_BUSY_TIMEOUT_MS='abc'" "[0, 86400000]" -- \
+    "${base[@]}" --variant fwd_sm80_hd64_bf16_m64n64w4s1 --dtype bf16 --causal 0 --varlen 0
+[ -e "$tmp/bad.db" ] && { echo "FAIL: a refused command created its database"; fail=1; }
+
+# file_case CODE FILE TEXT... -- args: as expect_fixed, and FILE's bytes are unchanged.
+file_case() {
+    local f=$2 before
+    before=$(sha256sum <"$f")
+    expect_fixed "$1" "${@:3}"
+    [ "$(sha256sum <"$f")" = "$before" ] || { echo "FAIL: $f changed"; fail=1; }
+}
+shapes=(--arch sm80 --headdim 64 --compile-only --db "$tmp/bad.db" --cache-dir "$tmp/cache" --shapes)
+printf 'batch=2 headdim=64 heads=16 headdim=128 seqlen_q=1024\n' >"$tmp/dup.txt"
+file_case 2 "$tmp/dup.txt" "dup.txt:1: field 'headdim' given twice (again as '128')" -- "${shapes[@]}" "$tmp/dup.txt"
+printf 'batch=4294967298 heads=16 seqlen_q=1024\n' >"$tmp/big.txt"
+file_case 2 "$tmp/big.txt" "big.txt:1: field 'batch': expected an integer in [1, 1048576], got '4294967298'" -- "${shapes[@]}" "$tmp/big.txt"
+# A line over 1023 bytes is one line: its last field counts, the next line keeps its number.
+{ printf 'batch=2 heads=16'; printf ' %.0s' $(seq 1100); printf 'seqlen_q=1024\nbatch=2 heads=x seqlen_q=64\n'; } >"$tmp/long.txt"
+file_case 2 "$tmp/long.txt" "long.txt:2: field 'heads'" -- "${shapes[@]}" "$tmp/long.txt"
+printf 'batch=2 heads=16\0 seqlen_q=1024\n' >"$tmp/nul.txt"
+file_case 2 "$tmp/nul.txt" "nul.txt:1: the line holds a NUL byte" -- "${shapes[@]}" "$tmp/nul.txt"
+printf 'batch=2 heads=\033[2J seqlen_q=1024\n' >"$tmp/esc.txt"
+file_case 2 "$tmp/esc.txt" "esc.txt:1: field 'heads'" "got '\\x1b[2J'" -- "${shapes[@]}" "$tmp/esc.txt"
+lens=(--arch sm80 --headdim 64 --compile-only --db "$tmp/bad.db" --cache-dir "$tmp/cache" --seqlens-file)
+printf '512 99999999999999999999\n' >"$tmp/lbig.txt"
+file_case 2 "$tmp/lbig.txt" "lbig.txt:1: '99999999999999999999' is not a sequence length" -- "${lens[@]}" "$tmp/lbig.txt"
+printf '512\n1024 2\x008\n' >"$tmp/lnul.txt"
+file_case 2 "$tmp/lnul.txt" "lnul.txt:2: the line holds a NUL byte" -- "${lens[@]}" "$tmp/lnul.txt"
+[ -e "$tmp/bad.db" ] && { echo "FAIL: a refused command created its database"; fail=1; }
+# 1000 lengths on one line of 6000 bytes are 1000 lengths (a 4 KB buffer made 1001).
+for i in $(seq 1000); do printf '12345,'; done >"$tmp/one_line.txt"; echo >>"$tmp/one_line.txt"
+file_case 0 "$tmp/one_line.txt" "one_line.txt: 1000 sequences, 12345..12345 tokens" -- --arch sm80 \
+    --headdim 64 --dtype fp16 --causal 0 --varlen 1 --gqa 1 --seqlens 1k --compile-only \
+    --seqlens-file "$tmp/one_line.txt" --variant fwd_sm80_hd64_fp16_varlen_m64n64w4s1 \
+    --db "$tmp/lens.db" --cache-dir "$tmp/cache"
 # No GPU here (or --compile-only): the compile-only sweep runs and says so.
 expect 0 "timing needs a GPU of arch sm80" -- --arch sm80 --headdim 64 --dtype fp16 --causal 0 \
     --varlen 0 --compile-only --variant fwd_sm80_hd64_fp16_m64n64w4s1 --db "$tmp/t.db" \

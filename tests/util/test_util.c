@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fa_compile.h"
+#include "fa_parse.h"
 #include "fa_problem.h"
 #include "fa_util.h"
 #include "fa_check.h"
@@ -42,6 +43,68 @@ int main(void)
     CHECK(buf[0] == '\0');
     fa_compile_log_summary("", buf, sizeof buf);
     CHECK(buf[0] == '\0');
+    /* fa_parse: the whole text is the number, in range, suffixes without overflow. */
+    int64_t x = 7;
+    CHECK(fa_parse_int64("4096", 1, 1 << 24, 0, &x) == 0 && x == 4096);
+    CHECK(fa_parse_int64("-3", -5, 5, 0, &x) == 0 && x == -3);
+    CHECK(fa_parse_int64("4k", 1, 1 << 24, FA_NUM_SUFFIX_K, &x) == 0 && x == 4096);
+    CHECK(fa_parse_int64("2M", 1, 1 << 24, FA_NUM_SUFFIX_M, &x) == 0 && x == 2 << 20);
+    CHECK(fa_parse_int64("-9223372036854775808", INT64_MIN, 0, 0, &x) == 0 && x == INT64_MIN);
+    x = 7;
+    static const char *const bad_ints[] = {"",
+                                           " 1",
+                                           "1 ",
+                                           "+1",
+                                           "0x10",
+                                           "1.0",
+                                           "4k",
+                                           "4294967360",
+                                           "9007199254740993k",
+                                           "18446744073709551617",
+                                           "9223372036854775808",
+                                           "-",
+                                           "1e3",
+                                           "k"};
+    for (size_t i = 0; i < sizeof bad_ints / sizeof bad_ints[0]; i++)
+        CHECK_MSG(fa_parse_int64(bad_ints[i], 0, 1 << 24, i == 6 ? 0 : FA_NUM_SUFFIX_K, &x) != 0,
+                  "'%s' read as %lld", bad_ints[i], (long long)x);
+    CHECK(fa_parse_int64("9007199254740993k", 0, INT64_MAX, FA_NUM_SUFFIX_K, &x) != 0);
+    CHECK(fa_parse_int64(NULL, 0, 1, 0, &x) != 0 && x == 7); /* untouched on failure */
+    uint64_t u = 0;
+    CHECK(fa_parse_uint64("0xffffffffffffffff", &u) == 0 && u == UINT64_MAX);
+    CHECK(fa_parse_uint64("18446744073709551615", &u) == 0 && u == UINT64_MAX);
+    CHECK(fa_parse_uint64("18446744073709551616", &u) != 0);
+    CHECK(fa_parse_uint64("0x1ffffffffffffffff", &u) != 0);
+    CHECK(fa_parse_uint64("-1", &u) != 0 && fa_parse_uint64("0x", &u) != 0);
+    double d = 0;
+    CHECK(fa_parse_double("1.5", 0, 10, &d) == 0 && d == 1.5);
+    CHECK(fa_parse_double("1e-3", 0, 10, &d) == 0 && d == 1e-3);
+    static const char *const bad_doubles[] = {"nan", "inf", "-inf",  "1e30", "1e999", "1e-400",
+                                              " 1",  "1 ",  "0x1p3", "",     "-",     "1e"};
+    for (size_t i = 0; i < sizeof bad_doubles / sizeof bad_doubles[0]; i++)
+        CHECK_MSG(fa_parse_double(bad_doubles[i], 0, 1e20, &d) != 0, "'%s' read as %g",
+                  bad_doubles[i], d);
+    char shown[16];
+    CHECK(!strcmp(fa_printable("a\x1b[2J\n", shown, sizeof shown), "a\\x1b[2J\\x0a"));
+    CHECK(!strcmp(fa_printable("0123456789abcdefghij", shown, sizeof shown), "0123456789ab..."));
+    CHECK(!strcmp(fa_printable(NULL, shown, sizeof shown), ""));
+    CHECK(!strcmp(fa_printable_n("a\0b", 3, shown, sizeof shown), "a\\x00b"));
+
+    /* fa_read_line: lines of any length, a NUL byte reported. */
+    FILE *f = tmpfile();
+    CHECK(f);
+    for (int i = 0; i < 10000; i++)
+        fputc('y', f);
+    fwrite("\nz\0z\nlast", 1, 9, f);
+    rewind(f);
+    char *line = NULL;
+    size_t cap = 0, len = 0;
+    CHECK(fa_read_line(f, &line, &cap, &len) == 1 && len == 10001);
+    CHECK(fa_read_line(f, &line, &cap, &len) == -2 && len == 4);
+    CHECK(fa_read_line(f, &line, &cap, &len) == 1 && len == 4 && !strcmp(line, "last"));
+    CHECK(fa_read_line(f, &line, &cap, &len) == 0);
+    free(line);
+    fclose(f);
     printf("util: ok\n");
     return 0;
 }

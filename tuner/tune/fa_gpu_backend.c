@@ -2,6 +2,8 @@
  * (see fa_gpu_backend.h). */
 #include "fa_gpu_backend.h"
 
+#include "fa_parse.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,19 +23,29 @@ fa_status fa_devices_parse(const char *s, int *ordinals, int max, int *n, fa_err
     }
     int k = 0;
     const char *p = s ? s : "";
+    char shown[128], item[32];
+    fa_printable(s, shown, sizeof shown);
     while (*p) {
-        char *end = NULL;
-        long x = strtol(p, &end, 10);
-        if (end == p || x < 0 || x >= MAX_GPUS || (*end && *end != ','))
-            return FA_ERR(err, FA_INVALID, "--devices '%s': expected GPU ordinals like 0,1 or all",
-                          s);
+        size_t len = strcspn(p, ",");
+        int64_t x = -1;
+        if (len < sizeof item) {
+            memcpy(item, p, len);
+            item[len] = '\0';
+            if (fa_parse_int64(item, 0, MAX_GPUS - 1, 0, &x) != 0)
+                x = -1;
+        }
+        if (x < 0 || (p[len] == ',' && !p[len + 1]))
+            return FA_ERR(err, FA_INVALID,
+                          "--devices '%s': expected GPU ordinals in [0, %d] like 0,1, or all",
+                          shown, MAX_GPUS - 1);
         for (int i = 0; i < k; i++)
             if (ordinals[i] == x)
-                return FA_ERR(err, FA_INVALID, "--devices '%s': GPU %ld given twice", s, x);
+                return FA_ERR(err, FA_INVALID, "--devices '%s': GPU %d given twice", shown, (int)x);
         if (k == max)
-            return FA_ERR(err, FA_INVALID, "--devices '%s': at most %d GPUs", s, max);
+            return FA_ERR(err, FA_INVALID, "--devices '%s': at most %d GPUs", shown, max);
         ordinals[k++] = (int)x;
-        p = *end ? end + 1 : end;
+        p += len;
+        p += *p == ',';
     }
     if (k == 0)
         return FA_ERR(err, FA_INVALID, "--devices: empty list");

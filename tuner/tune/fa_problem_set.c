@@ -2,6 +2,8 @@
  * (see fa_problem_set.h). */
 #include "fa_problem_set.h"
 
+#include "fa_parse.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -110,55 +112,75 @@ fa_status fa_problem_set_build(const fa_problem_axes *ax, fa_problem **out, int 
 
 fa_status fa_parse_int_list(const char *s, int *out, int max, int *n, fa_err *err)
 {
+    char shown[128], item[64];
     int k = 0;
     const char *p = s ? s : "";
+    fa_printable(s, shown, sizeof shown);
     while (*p) {
-        char *end = NULL;
-        errno = 0;
-        long x = strtol(p, &end, 10);
-        if (end == p || errno || x <= 0)
-            return FA_ERR(err, FA_INVALID, "'%s': expected a comma list of positive integers", s);
-        if (*end == 'k' || *end == 'K') {
-            x *= 1024;
-            end++;
+        size_t len = strcspn(p, ",");
+        int64_t x;
+        if (len >= sizeof item)
+            len = sizeof item - 1; /* too long for any value in range: refused below */
+        memcpy(item, p, len);
+        item[len] = '\0';
+        if (fa_parse_int64(item, 1, FA_INT_LIST_MAX, FA_NUM_SUFFIX_K, &x) != 0) {
+            char bad[80];
+            return FA_ERR(err, FA_INVALID,
+                          "'%s': '%s' is not an integer in [1, %d] (a k suffix multiplies by "
+                          "1024)",
+                          shown, fa_printable(item, bad, sizeof bad), FA_INT_LIST_MAX);
         }
-        if (x > (1 << 24))
-            return FA_ERR(err, FA_INVALID, "'%s': %ld is too large", s, x);
-        if (*end && *end != ',')
-            return FA_ERR(err, FA_INVALID, "'%s': unexpected '%c'", s, *end);
         if (k == max)
-            return FA_ERR(err, FA_INVALID, "'%s': at most %d values", s, max);
+            return FA_ERR(err, FA_INVALID, "'%s': at most %d values", shown, max);
         out[k++] = (int)x;
-        p = *end ? end + 1 : end;
+        p += strcspn(p, ",");
+        if (*p == ',' && !*++p)
+            return FA_ERR(err, FA_INVALID, "'%s': ends in ','", shown);
     }
     if (k == 0)
-        return FA_ERR(err, FA_INVALID, "empty list");
+        return FA_ERR(err, FA_INVALID, "'%s': empty list", shown);
     *n = k;
     return FA_OK;
 }
 
-/* Parses one "key=value" field of a shapes line into p; 0 ok, -1 with a message in why. */
-static int shape_field(fa_problem *p, const char *key, const char *val, char *why, size_t nwhy)
+/* Parses one "key=value" field of a shapes line into p; 0 ok, -1 with a message in why.
+ * *seen has bit i set for field i already given on this line (a repeat is an error: which
+ * of two values was meant cannot be guessed). */
+static int shape_field(fa_problem *p, const char *key, const char *val, unsigned *seen, char *why,
+                       size_t nwhy)
 {
-    char *end = NULL;
-    long x = strtol(val, &end, 10);
-    int is_int = *val && !*end;
+    static const char *const keys[] = {"headdim",  "batch",  "heads",  "heads_kv", "seqlen_q",
+                                       "seqlen_k", "causal", "varlen", "dtype",    "layout"};
     struct {
-        const char *key;
         int *dst;
         long lo, hi;
     } ints[] = {
-        {"headdim", &p->head_dim, 1, 1024},     {"batch", &p->batch, 1, 1 << 20},
-        {"heads", &p->heads_q, 1, 4096},        {"heads_kv", &p->heads_kv, 1, 4096},
-        {"seqlen_q", &p->seqlen_q, 1, 1 << 24}, {"seqlen_k", &p->seqlen_k, 1, 1 << 24},
-        {"causal", &p->causal, 0, 1},           {"varlen", &p->varlen, 0, 1},
+        {&p->head_dim, 1, 1024}, {&p->batch, 1, 1 << 20},    {&p->heads_q, 1, 4096},
+        {&p->heads_kv, 1, 4096}, {&p->seqlen_q, 1, 1 << 24}, {&p->seqlen_k, 1, 1 << 24},
+        {&p->causal, 0, 1},      {&p->varlen, 0, 1},
     };
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-        if (strcmp(key, ints[i].key) != 0)
-            continue;
-        if (!is_int || x < ints[i].lo || x > ints[i].hi) {
+    char shown_key[64], shown[128];
+    fa_printable(val, shown, sizeof shown);
+    size_t i = 0;
+    while (i < sizeof keys / sizeof keys[0] && strcmp(key, keys[i]) != 0)
+        i++;
+    if (i == sizeof keys / sizeof keys[0]) {
+        snprintf(why, nwhy,
+                 "unknown field '%s' (fields: dtype headdim batch heads heads_kv seqlen_q "
+                 "seqlen_k causal varlen layout)",
+                 fa_printable(key, shown_key, sizeof shown_key));
+        return -1;
+    }
+    if (*seen & (1u << i)) {
+        snprintf(why, nwhy, "field '%s' given twice (again as '%s')", key, shown);
+        return -1;
+    }
+    *seen |= 1u << i;
+    if (i < sizeof ints / sizeof ints[0]) {
+        int64_t x;
+        if (fa_parse_int64(val, ints[i].lo, ints[i].hi, 0, &x) != 0) {
             snprintf(why, nwhy, "field '%s': expected an integer in [%ld, %ld], got '%s'", key,
-                     ints[i].lo, ints[i].hi, val);
+                     ints[i].lo, ints[i].hi, shown);
             return -1;
         }
         *ints[i].dst = (int)x;
@@ -166,27 +188,20 @@ static int shape_field(fa_problem *p, const char *key, const char *val, char *wh
     }
     if (!strcmp(key, "dtype")) {
         if (fa_dtype_parse(val, &p->dtype) != FA_OK) {
-            snprintf(why, nwhy, "field 'dtype': expected fp16 or bf16, got '%s'", val);
+            snprintf(why, nwhy, "field 'dtype': expected fp16 or bf16, got '%s'", shown);
             return -1;
         }
         return 0;
     }
-    if (!strcmp(key, "layout")) {
-        if (!strcmp(val, "bshd"))
-            p->layout = FA_LAYOUT_BSHD;
-        else if (!strcmp(val, "bhsd"))
-            p->layout = FA_LAYOUT_BHSD;
-        else {
-            snprintf(why, nwhy, "field 'layout': expected bshd or bhsd, got '%s'", val);
-            return -1;
-        }
-        return 0;
+    if (!strcmp(val, "bshd"))
+        p->layout = FA_LAYOUT_BSHD;
+    else if (!strcmp(val, "bhsd"))
+        p->layout = FA_LAYOUT_BHSD;
+    else {
+        snprintf(why, nwhy, "field 'layout': expected bshd or bhsd, got '%s'", shown);
+        return -1;
     }
-    snprintf(why, nwhy,
-             "unknown field '%s' (fields: dtype headdim batch heads heads_kv seqlen_q seqlen_k "
-             "causal varlen layout)",
-             key);
-    return -1;
+    return 0;
 }
 
 fa_status fa_problem_set_read(const char *path, fa_dtype default_dtype, int default_head_dim,
@@ -194,13 +209,22 @@ fa_status fa_problem_set_read(const char *path, fa_dtype default_dtype, int defa
 {
     fa_status st = FA_OK;
     fa_problem *ps = NULL;
-    int k = 0, cap = 0, lineno = 0;
-    char line[1024];
+    int k = 0, cap = 0, lineno = 0, got;
+    char *line = NULL;
+    size_t line_cap = 0, len = 0;
     FILE *f = fopen(path, "r");
     if (!f)
         return FA_ERR(err, FA_IO, "cannot read shapes file '%s': %s", path, strerror(errno));
-    while (fgets(line, sizeof line, f)) {
+    while ((got = fa_read_line(f, &line, &line_cap, &len)) != 0) {
         lineno++;
+        if (got == -1)
+            break; /* ferror below */
+        if (got == -2) {
+            st = FA_ERR(err, FA_INVALID, "%s:%d: the line holds a NUL byte (not a text file?)",
+                        path, lineno);
+            goto cleanup;
+        }
+        unsigned seen = 0;
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
@@ -213,14 +237,15 @@ fa_status fa_problem_set_read(const char *path, fa_dtype default_dtype, int defa
         char *save = NULL;
         for (char *tok = strtok_r(line, " \t\r\n", &save); tok;
              tok = strtok_r(NULL, " \t\r\n", &save)) {
-            char why[256];
+            char why[512], shown[128];
             char *eq = strchr(tok, '=');
             if (!eq) {
-                st = FA_ERR(err, FA_INVALID, "%s:%d: '%s' is not key=value", path, lineno, tok);
+                st = FA_ERR(err, FA_INVALID, "%s:%d: '%s' is not key=value", path, lineno,
+                            fa_printable(tok, shown, sizeof shown));
                 goto cleanup;
             }
             *eq = '\0';
-            if (shape_field(&p, tok, eq + 1, why, sizeof why) != 0) {
+            if (shape_field(&p, tok, eq + 1, &seen, why, sizeof why) != 0) {
                 st = FA_ERR(err, FA_INVALID, "%s:%d: %s", path, lineno, why);
                 goto cleanup;
             }
@@ -267,6 +292,7 @@ fa_status fa_problem_set_read(const char *path, fa_dtype default_dtype, int defa
     ps = NULL;
 cleanup:
     free(ps);
+    free(line);
     fclose(f);
     return st;
 }
@@ -278,23 +304,30 @@ fa_status fa_seqlens_file_read(const char *path, fa_varlen_dist *d, int *count, 
     if (!f)
         return FA_ERR(err, FA_IO, "cannot read seqlens file '%s': %s", path, strerror(errno));
     fa_status st = FA_OK;
-    int *v = NULL, k = 0, cap = 0, lineno = 0;
-    char line[4096];
-    while (st == FA_OK && fgets(line, sizeof line, f)) {
+    int *v = NULL, k = 0, cap = 0, lineno = 0, got;
+    char *line = NULL;
+    size_t line_cap = 0, len = 0;
+    while (st == FA_OK && (got = fa_read_line(f, &line, &line_cap, &len)) != 0) {
         lineno++;
+        if (got == -1)
+            break; /* ferror below */
+        if (got == -2) {
+            st = FA_ERR(err, FA_INVALID, "%s:%d: the line holds a NUL byte (not a text file?)",
+                        path, lineno);
+            break;
+        }
         char *hash = strchr(line, '#');
         if (hash)
             *hash = '\0';
         char *save = NULL;
         for (char *tok = strtok_r(line, " \t\r\n,", &save); tok && st == FA_OK;
              tok = strtok_r(NULL, " \t\r\n,", &save)) {
-            char *end = NULL;
-            errno = 0;
-            long x = strtol(tok, &end, 10);
-            if (end == tok || *end || errno || x < 1 || x > (1 << 24)) {
+            int64_t x;
+            if (fa_parse_int64(tok, 1, 1 << 24, 0, &x) != 0) {
+                char shown[128];
                 st = FA_ERR(err, FA_INVALID,
                             "%s:%d: '%s' is not a sequence length (an integer from 1 to %d)", path,
-                            lineno, tok, 1 << 24);
+                            lineno, fa_printable(tok, shown, sizeof shown), 1 << 24);
                 break;
             }
             if (k == cap) {
@@ -328,6 +361,7 @@ fa_status fa_seqlens_file_read(const char *path, fa_varlen_dist *d, int *count, 
             *max = hi;
     }
     free(v);
+    free(line);
     fclose(f);
     return st;
 }

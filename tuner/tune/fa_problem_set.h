@@ -22,7 +22,9 @@
  *     # keys: dtype headdim batch heads heads_kv seqlen_q seqlen_k causal varlen layout
  *     dtype=bf16 headdim=128 batch=4 heads=16 heads_kv=4 seqlen_q=4096 causal=1
  * Defaults: dtype and headdim from the command line, heads_kv = heads, seqlen_k = seqlen_q,
- * causal=0, varlen=0, layout=bshd. A bad line is reported as FILE:LINE with the field.
+ * causal=0, varlen=0, layout=bshd. A bad line is reported as FILE:LINE with the field; a key
+ * given twice on a line, a value out of range and a NUL byte are errors. Lines may be of any
+ * length (in both files).
  */
 #ifndef FA_PROBLEM_SET_H
 #define FA_PROBLEM_SET_H
@@ -71,8 +73,11 @@ fa_status fa_seqlens_file_read(const char *path, fa_varlen_dist *d, int *count, 
  * batch) and re-derive its seed from its new name. */
 void fa_problem_set_use_lengths(fa_problem *ps, int n, const fa_varlen_dist *d);
 
-/* Parse a comma list of positive ints ("512,1024,4k"; k = *1024) into out (at most max).
- * FA_INVALID naming the bad item. */
+/* Largest value of a list fa_parse_int_list reads. */
+#define FA_INT_LIST_MAX (1 << 24)
+
+/* Parse a comma list of ints in [1, FA_INT_LIST_MAX] ("512,1024,4k"; k = *1024) into out (at
+ * most max). FA_INVALID naming the bad item and the range. */
 fa_status fa_parse_int_list(const char *s, int *out, int max, int *n, fa_err *err);
 
 /* Deterministic seed of a problem from its name (FNV-1a), so inputs and varlen lengths are

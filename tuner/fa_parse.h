@@ -1,0 +1,43 @@
+/*
+ * fa_parse.h -- checked reading of what users type and files hold: numbers from options,
+ * files and the environment, lines of any length, and bytes echoed back in messages.
+ *
+ * Every number fa-tune reads goes through fa_parse_int64, fa_parse_uint64 or fa_parse_double:
+ * the whole text must be the number (no leading space, no trailing junk), a value out of
+ * [lo, hi] is refused rather than wrapped or cast, and suffixes are applied without overflow.
+ * They return 0 and write *out, or -1 and leave *out alone; the caller names the option and
+ * the range in its message (fa_cli_int and friends do).
+ */
+#ifndef FA_PARSE_H
+#define FA_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Suffixes fa_parse_int64 may accept: k or K multiplies by 1024, M by 1048576. */
+enum { FA_NUM_SUFFIX_K = 1u, FA_NUM_SUFFIX_M = 2u };
+
+/* A decimal integer ("-12", "4096", with suffixes "4k") in [lo, hi]. */
+int fa_parse_int64(const char *s, int64_t lo, int64_t hi, unsigned suffixes, int64_t *out);
+
+/* A non-negative integer, decimal or 0x hex ("0x1f"), in [0, UINT64_MAX]. */
+int fa_parse_uint64(const char *s, uint64_t *out);
+
+/* A finite decimal number ("1.5", "1e-3") in [lo, hi]; nan, inf, hex floats and values that
+ * overflow or underflow a double are refused. */
+int fa_parse_double(const char *s, double lo, double hi, double *out);
+
+/* Copy s into buf (n bytes) for a message: control bytes and DEL become \xNN, and text that
+ * does not fit ends in "...". Returns buf. NULL reads as "". */
+const char *fa_printable(const char *s, char *buf, size_t n);
+
+/* The same for n bytes at s (a line that may hold NUL bytes). Returns buf. */
+const char *fa_printable_n(const char *s, size_t len, char *buf, size_t n);
+
+/* Read the next line of f, of any length, into *line (grown with realloc; the caller frees
+ * it, as with getline). Returns 1 with *len its length (newline kept), 0 at end of file, -1 on
+ * a read error (errno set), -2 if the line holds a NUL byte (*len still set). */
+int fa_read_line(FILE *f, char **line, size_t *cap, size_t *len);
+
+#endif /* FA_PARSE_H */
