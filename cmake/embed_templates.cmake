@@ -14,4 +14,4 @@ add_custom_command(
   VERBATIM)
 add_library(fa_templates STATIC ${FA_EMBED_OUT})
 target_include_directories(fa_templates PUBLIC ${PROJECT_SOURCE_DIR}/templates
-                                                ${PROJECT_SOURCE_DIR}/tuner)
+                                                ${PROJECT_SOURCE_DIR}/tuner/core)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fa_cli.h"
+#include "fa_version.h"
 #include "fa_emit_internal.h"
 #include "fa_escape.h"
 #include "fa_templates.h"

@@ -13,6 +13,7 @@
 
 #include "fa_status.h"
 #include "fa_variant.h"
+#include "fa_version.h"
 
 enum {
     FA_EXIT_OK = 0,
@@ -21,8 +22,6 @@ enum {
     FA_EXIT_MISMATCH = 3,
     FA_EXIT_INTERRUPTED = 130
 };
-
-#define FA_TUNE_VERSION_STRING "0.1.0"
 
 /* Prints "fa-tune <cmd>: <message>" to stderr, a hint to run --help, and returns 2. */
 int fa_cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fa_cli.h"
+#include "fa_version.h"
 #include "fa_escape.h"
 #include "fa_problem_set.h"
 #include "fa_space.h"
