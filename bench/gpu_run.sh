@@ -65,6 +65,14 @@ for stage in "$@"; do
             extra=(-DSQLite3_INCLUDE_DIR=/tmp/sqlite-dev/usr/include
                    -DSQLite3_LIBRARY=/usr/lib/x86_64-linux-gnu/libsqlite3.so.0)
         fi
+        if [ ! -f /usr/include/cjson/cJSON.h ]; then # nor cJSON: unpack libcjson1 + -dev
+            mkdir -p /tmp/cjson
+            for deb in "$ROOT"/.deps/libcjson1_*.deb "$ROOT"/.deps/libcjson-dev_*.deb; do
+                dpkg -x "$deb" /tmp/cjson
+            done
+            extra+=(-DFA_CJSON_INCLUDE_DIR=/tmp/cjson/usr/include
+                    -DFA_CJSON_LIBRARY=/tmp/cjson/usr/lib/x86_64-linux-gnu/libcjson.so.1)
+        fi
         t0=$(date +%s)
         if ! { cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release "${extra[@]}" &&
                cmake --build "$BUILD" -j"$J"; } >"$OUTDIR/build.log" 2>&1; then
