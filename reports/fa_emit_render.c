@@ -1,10 +1,12 @@
 /*
  * This file implements the text of an emitted dispatch header (see fa_emit.h): the banner,
  * the embedded fa_params.h, the types, the tables, the lookup and, with embedded cubins, the
- * Driver API launch code. The fixed parts are written below as they appear in the header,
- * with @p@ standing for the identifier prefix ("fa_dispatch") and @P@ for its upper-case
- * form ("FA_DISPATCH"). Every number is printed with a fixed format (%d, %.1f), so the same
- * model always gives the same bytes.
+ * Driver API launch code. The fixed C code (types, lookup, launcher) lives in
+ * reports/emit_src/ as real C99 files, embedded at build time (fa_emit_src.h) and copied out
+ * by put_src; the short fixed pieces around the per-database data are written below as they
+ * appear in the header, with @p@ standing for the identifier prefix ("fa_dispatch") and @P@
+ * for its upper-case form ("FA_DISPATCH"). Every number is printed with a fixed format (%d,
+ * %.1f), so the same model always gives the same bytes.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -13,17 +15,24 @@
 
 #include "fa_version.h"
 #include "fa_emit_internal.h"
+#include "fa_emit_src.h"
 #include "fa_escape.h"
 #include "fa_templates.h"
+
+/* The prefix in upper case ("FA_DISPATCH"). */
+static void upper_prefix(const fa_emit_model *m, char upper[FA_EMIT_PREFIX_MAX + 1])
+{
+    size_t i = 0;
+    for (; m->prefix[i] && i < FA_EMIT_PREFIX_MAX; i++)
+        upper[i] = (char)toupper((unsigned char)m->prefix[i]);
+    upper[i] = '\0';
+}
 
 /* Append text with @p@ and @P@ replaced by the prefix. */
 static void put_tpl(fa_emit_buf *b, const fa_emit_model *m, const char *text)
 {
     char upper[FA_EMIT_PREFIX_MAX + 1];
-    size_t i = 0;
-    for (; m->prefix[i]; i++)
-        upper[i] = (char)toupper((unsigned char)m->prefix[i]);
-    upper[i] = '\0';
+    upper_prefix(m, upper);
     for (const char *p = text; *p;) {
         const char *at = strchr(p, '@');
         if (!at) {
@@ -44,11 +53,76 @@ static void put_tpl(fa_emit_buf *b, const fa_emit_model *m, const char *text)
     }
 }
 
-/* Append a NULL-terminated array of template lines. */
-static void put_tpl_lines(fa_emit_buf *b, const fa_emit_model *m, const char *const *lines)
+#define SRC_BEGIN "/* fa-tune emit: begin */\n"
+#define SRC_END "/* fa-tune emit: end */\n"
+#define SRC_PREFIX "fa_dispatch" /* the identifiers' prefix in emit_src/ */
+#define SRC_PREFIX_UPPER "FA_DISPATCH"
+
+/* The first needle in [p, p + n), or NULL. */
+static const char *find_in(const char *p, size_t n, const char *needle)
 {
-    for (; *lines; lines++)
-        put_tpl(b, m, *lines);
+    size_t k = strlen(needle);
+    for (; n >= k; p++, n--)
+        if (!memcmp(p, needle, k))
+            return p;
+    return NULL;
+}
+
+/* Append n bytes of emit_src/ text with SRC_PREFIX and SRC_PREFIX_UPPER renamed. */
+static void put_renamed(fa_emit_buf *b, const char *prefix, const char *upper, const char *p,
+                        size_t n)
+{
+    const char *end = p + n;
+    while (p < end) {
+        const char *lo = find_in(p, (size_t)(end - p), SRC_PREFIX);
+        const char *hi = find_in(p, (size_t)(end - p), SRC_PREFIX_UPPER);
+        const char *at = lo && (!hi || lo < hi) ? lo : hi;
+        if (!at) {
+            fa_emit_buf_put(b, p, (size_t)(end - p));
+            return;
+        }
+        fa_emit_buf_put(b, p, (size_t)(at - p));
+        fa_emit_buf_puts(b, at == lo ? prefix : upper);
+        p = at + strlen(at == lo ? SRC_PREFIX : SRC_PREFIX_UPPER);
+    }
+}
+
+/* A line that only steers clang-format in emit_src/ (it keeps the layout of the headers
+ * emitted before those files existed, which wraps the same whatever the prefix); left out. */
+static int is_format_directive(const char *line, size_t n)
+{
+    while (n && (*line == ' ' || *line == '\t')) {
+        line++;
+        n--;
+    }
+    return (n == 19 && !memcmp(line, "// clang-format off", n)) ||
+           (n == 18 && !memcmp(line, "// clang-format on", n));
+}
+
+/* Append the part of reports/emit_src/NAME between its marker lines (see fa_emit_src.h),
+ * renamed to the prefix, without clang-format directives. A file or marker missing from the
+ * build fails the render (it cannot happen in a built tree). */
+static void put_src(fa_emit_buf *b, const fa_emit_model *m, const char *name)
+{
+    const fa_template_file *f = fa_emit_src_files;
+    const char *p, *end;
+    char upper[FA_EMIT_PREFIX_MAX + 1];
+    upper_prefix(m, upper);
+    while (f->name && strcmp(f->name, name) != 0)
+        f++;
+    p = f->name ? strstr(f->data, SRC_BEGIN) : NULL;
+    end = p ? strstr(p, SRC_END) : NULL;
+    if (!end) {
+        b->failed = 1;
+        return;
+    }
+    for (p += strlen(SRC_BEGIN); p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *eol = nl ? nl + 1 : end;
+        if (!is_format_directive(p, (size_t)((nl ? nl : end) - p)))
+            put_renamed(b, m->prefix, upper, p, (size_t)(eol - p));
+        p = eol;
+    }
 }
 
 /* Strings from the database (GPU names, versions, uuids, variant and kernel names) enter the
@@ -212,521 +286,6 @@ static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
             " * the mean over the problems of the key that fa-tune timed.\n"
             " */\n");
 }
-
-/* ---- fixed parts ------------------------------------------------------------------------- */
-
-static const char *const tpl_types[] = {
-    "\n",
-    "/* ---- constants and types ------------------------------------------------------- */\n",
-    "\n",
-    "#define @P@_FORMAT 1 /* layout of this header's tables */\n",
-    "#define @P@_FP16 0   /* dtype: __half */\n",
-    "#define @P@_BF16 1   /* dtype: __nv_bfloat16 */\n",
-    "\n",
-    "/* Where a lookup's tiles came from (@p@_choice.source), best first. */\n",
-    "#define @P@_UNSUPPORTED (-1)\n",
-    "#define @P@_EXACT 0\n",
-    "#define @P@_NEAREST_BUCKET 1\n",
-    "#define @P@_NEAREST_GQA 2\n",
-    "#define @P@_SAME_HEAD_DIM 3\n",
-    "#define @P@_DEFAULT 4\n",
-    "\n",
-    "/* Alignment of embedded cubins. */\n",
-    "#if defined(__GNUC__) || defined(__clang__)\n",
-    "#define @P@_CUBIN_ALIGN __attribute__((aligned(64)))\n",
-    "#else\n",
-    "#define @P@_CUBIN_ALIGN\n",
-    "#endif\n",
-    "\n",
-    "/* Tiles of one template instance (the mode flags live beside them). */\n",
-    "typedef struct @p@_tiles {\n",
-    "    int head_dim, block_m, block_n, warps, stages, q_in_regs;\n",
-    "} @p@_tiles;\n",
-    "\n",
-    "/* One GPU arch of the header. */\n",
-    "typedef struct @p@_arch {\n",
-    "    const char *name;              /* \"sm90\" */\n",
-    "    int cc;                        /* compute capability * 10 */\n",
-    "    int first_entry, num_entries;  /* its rows of @p@_entries() */\n",
-    "    int first_kernel, num_kernels; /* its rows of @p@_kernels() */\n",
-    "    @p@_tiles defaults[6];    /* head dims 32, 64, 96, 128, 192, 256 */\n",
-    "} @p@_arch;\n",
-    "\n",
-    "/* One winner: key -> tiles, launch geometry, measured speed. */\n",
-    "typedef struct @p@_entry {\n",
-    "    int arch;                                   /* index into @p@_archs() */\n",
-    "    int dtype, head_dim, causal, varlen, gqa, bucket; /* the key */\n",
-    "    int block_m, block_n, warps, stages, q_in_regs;   /* the tiles */\n",
-    "    int threads, smem_bytes; /* block size; dynamic shared memory, bytes */\n",
-    "    int kernel;              /* index into @p@_kernels() */\n",
-    "    double tflops;           /* measured, mean over the key's problems */\n",
-    "    const char *name;        /* fa-tune's procedural variant name */\n",
-    "} @p@_entry;\n",
-    "\n",
-    "/* One distinct template instance of one arch (with its cubin when embedded). */\n",
-    "typedef struct @p@_kernel {\n",
-    "    int arch;\n",
-    "    int dtype, head_dim, causal, varlen;\n",
-    "    int block_m, block_n, warps, stages, q_in_regs;\n",
-    "    int threads, smem_bytes;\n",
-    "    const char *name;\n",
-    "    const char *symbol;         /* lowered kernel name; \"\" without cubins */\n",
-    "    const unsigned char *cubin; /* 0 without cubins */\n",
-    "    unsigned long cubin_size;\n",
-    "} @p@_kernel;\n",
-    "\n",
-    "/* A lookup's answer: the instance to launch for the requested mode. */\n",
-    "typedef struct @p@_choice {\n",
-    "    int source; /* @P@_EXACT .. @P@_DEFAULT, or @P@_UNSUPPORTED */\n",
-    "    int arch;   /* index into @p@_archs() of the table that answered; -1 unsupported */\n",
-    "    int cc;     /* that arch's compute capability * 10 */\n",
-    "    int dtype, head_dim, causal, varlen;             /* as requested */\n",
-    "    int block_m, block_n, warps, stages, q_in_regs;  /* the tiles */\n",
-    "    int threads, smem_bytes;                         /* launch geometry */\n",
-    "    int kernel; /* index into @p@_kernels() of exactly this instance; -1 if absent */\n",
-    "    const @p@_entry *entry; /* the row the tiles came from; 0 for the default */\n",
-    "} @p@_choice;\n",
-    NULL,
-};
-
-static const char *const tpl_lookup[] = {
-    "\n",
-    "/* ---- lookup -------------------------------------------------------------------- */\n",
-    "\n",
-    "/* Seqlen bucket of the key: the smallest power of two >= seqlen, at least 128. */\n",
-    "static inline int @p@_bucket(int seqlen)\n",
-    "{\n",
-    "    int b = 128;\n",
-    "    while (b < seqlen && b < (1 << 30))\n",
-    "        b <<= 1;\n",
-    "    return b;\n",
-    "}\n",
-    "\n",
-    "/* floor(log2(x)) for x >= 1. */\n",
-    "static inline int @p@_ilog2(int x)\n",
-    "{\n",
-    "    int l = 0;\n",
-    "    while (x > 1) {\n",
-    "        x >>= 1;\n",
-    "        l++;\n",
-    "    }\n",
-    "    return l;\n",
-    "}\n",
-    "\n",
-    "/* Index of a supported head dim in @p@_arch.defaults; -1 if unsupported. */\n",
-    "static inline int @p@_head_dim_index(int head_dim)\n",
-    "{\n",
-    "    switch (head_dim) {\n",
-    "    case 32:\n",
-    "        return 0;\n",
-    "    case 64:\n",
-    "        return 1;\n",
-    "    case 96:\n",
-    "        return 2;\n",
-    "    case 128:\n",
-    "        return 3;\n",
-    "    case 192:\n",
-    "        return 4;\n",
-    "    case 256:\n",
-    "        return 5;\n",
-    "    default:\n",
-    "        return -1;\n",
-    "    }\n",
-    "}\n",
-    "\n",
-    "/* \"exact\", \"nearest bucket\", ...: a choice's source for messages. */\n",
-    "static inline const char *@p@_source_name(int source)\n",
-    "{\n",
-    "    switch (source) {\n",
-    "    case @P@_EXACT:\n",
-    "        return \"exact\";\n",
-    "    case @P@_NEAREST_BUCKET:\n",
-    "        return \"nearest bucket\";\n",
-    "    case @P@_NEAREST_GQA:\n",
-    "        return \"nearest gqa\";\n",
-    "    case @P@_SAME_HEAD_DIM:\n",
-    "        return \"same head dim\";\n",
-    "    case @P@_DEFAULT:\n",
-    "        return \"default\";\n",
-    "    default:\n",
-    "        return \"unsupported\";\n",
-    "    }\n",
-    "}\n",
-    "\n",
-    "/* The arch whose table answers for compute capability cc (* 10): the exact cc; else\n",
-    "   the highest of the same major below cc; else the lowest of the same major; else the\n",
-    "   highest below cc; else the lowest. Archs are sorted by cc. */\n",
-    "static inline int @p@_select_arch(int cc)\n",
-    "{\n",
-    "    int n, i, best = -1;\n",
-    "    const @p@_arch *a = @p@_archs(&n);\n",
-    "    for (i = 0; i < n; i++)\n",
-    "        if (a[i].cc == cc)\n",
-    "            return i;\n",
-    "    for (i = 0; i < n; i++)\n",
-    "        if (a[i].cc / 10 == cc / 10 && a[i].cc < cc)\n",
-    "            best = i;\n",
-    "    if (best >= 0)\n",
-    "        return best;\n",
-    "    for (i = 0; i < n; i++)\n",
-    "        if (a[i].cc / 10 == cc / 10)\n",
-    "            return i;\n",
-    "    for (i = 0; i < n; i++)\n",
-    "        if (a[i].cc < cc)\n",
-    "            best = i;\n",
-    "    return best >= 0 ? best : 0;\n",
-    "}\n",
-    "\n",
-    "/* Lexicographic a < b over the four parts of a lookup's distance. */\n",
-    "static inline int @p@_key_less(const long *a, const long *b)\n",
-    "{\n",
-    "    int k;\n",
-    "    for (k = 0; k < 4; k++)\n",
-    "        if (a[k] != b[k])\n",
-    "            return a[k] < b[k];\n",
-    "    return 0;\n",
-    "}\n",
-    "\n",
-    "/* Index into @p@_kernels() of an instance of arch; -1 if the header lacks it. */\n",
-    "static inline int @p@_find_kernel(\n",
-    "    int arch, int dtype, int head_dim, int causal, int varlen, const @p@_tiles *t)\n",
-    "{\n",
-    "    int n, i;\n",
-    "    const @p@_arch *a = @p@_archs(&n);\n",
-    "    const @p@_kernel *k = @p@_kernels(&n);\n",
-    "    for (i = a[arch].first_kernel; i < a[arch].first_kernel + a[arch].num_kernels; i++)\n",
-    "        if (k[i].dtype == dtype && k[i].head_dim == head_dim && k[i].causal == causal &&\n",
-    "            k[i].varlen == varlen && k[i].block_m == t->block_m &&\n",
-    "            k[i].block_n == t->block_n && k[i].warps == t->warps &&\n",
-    "            k[i].stages == t->stages && k[i].q_in_regs == t->q_in_regs)\n",
-    "            return i;\n",
-    "    return -1;\n",
-    "}\n",
-    "\n",
-    "/* The variant to run for a problem on a device of compute capability cc (* 10). Never\n",
-    "   fails for a supported head dim and dtype; the order of fallbacks is in the banner.\n",
-    "   gqa = heads_q / heads_kv; seqlen = max(seqlen_q, seqlen_k). */\n",
-    "static inline @p@_choice @p@_lookup(\n",
-    "    int cc, int dtype, int head_dim, int causal, int varlen, int gqa, int seqlen)\n",
-    "{\n",
-    "    @p@_choice c;\n",
-    "    @p@_tiles t;\n",
-    "    const @p@_arch *archs;\n",
-    "    const @p@_entry *rows;\n",
-    "    int i, k, hd, bucket, best = -1;\n",
-    "    long key[4], best_key[4] = {0, 0, 0, 0};\n",
-    "    causal = causal != 0;\n",
-    "    varlen = varlen != 0;\n",
-    "    gqa = gqa < 1 ? 1 : gqa;\n",
-    "    bucket = @p@_bucket(seqlen);\n",
-    "    hd = @p@_head_dim_index(head_dim);\n",
-    "    c.source = @P@_UNSUPPORTED;\n",
-    "    c.arch = -1;\n",
-    "    c.cc = 0;\n",
-    "    c.dtype = dtype;\n",
-    "    c.head_dim = head_dim;\n",
-    "    c.causal = causal;\n",
-    "    c.varlen = varlen;\n",
-    "    c.block_m = c.block_n = c.warps = c.stages = c.q_in_regs = 0;\n",
-    "    c.threads = c.smem_bytes = 0;\n",
-    "    c.kernel = -1;\n",
-    "    c.entry = 0;\n",
-    "    if (hd < 0 || (dtype != @P@_FP16 && dtype != @P@_BF16))\n",
-    "        return c;\n",
-    "    archs = @p@_archs(0);\n",
-    "    rows = @p@_entries(0);\n",
-    "    c.arch = @p@_select_arch(cc);\n",
-    "    c.cc = archs[c.arch].cc;\n",
-    "    for (i = archs[c.arch].first_entry;\n",
-    "         i < archs[c.arch].first_entry + archs[c.arch].num_entries; i++) {\n",
-    "        const @p@_entry *e = &rows[i];\n",
-    "        int hi_g = gqa > e->gqa ? gqa : e->gqa, lo_g = gqa > e->gqa ? e->gqa : gqa;\n",
-    "        int hi_b = bucket > e->bucket ? bucket : e->bucket;\n",
-    "        int lo_b = bucket > e->bucket ? e->bucket : bucket;\n",
-    "        if (e->head_dim != head_dim)\n",
-    "            continue;\n",
-    "        key[0] = (e->causal != causal) * 4 + (e->varlen != varlen) * 2 + (e->dtype != "
-    "dtype);\n",
-    "        key[1] = (long)@p@_ilog2(hi_g / lo_g) * 65536L + (hi_g - lo_g);\n",
-    "        key[2] = @p@_ilog2(hi_b / lo_b);\n",
-    "        key[3] = e->bucket < bucket; /* a tie takes the larger bucket */\n",
-    "        if (best < 0 || @p@_key_less(key, best_key)) {\n",
-    "            best = i;\n",
-    "            for (k = 0; k < 4; k++)\n",
-    "                best_key[k] = key[k];\n",
-    "        }\n",
-    "    }\n",
-    "    if (best >= 0) {\n",
-    "        const @p@_entry *e = &rows[best];\n",
-    "        c.source = best_key[0] ? @P@_SAME_HEAD_DIM\n",
-    "                   : best_key[1] ? @P@_NEAREST_GQA\n",
-    "                   : best_key[2] ? @P@_NEAREST_BUCKET\n",
-    "                                 : @P@_EXACT;\n",
-    "        c.entry = e;\n",
-    "        t.head_dim = head_dim;\n",
-    "        t.block_m = e->block_m;\n",
-    "        t.block_n = e->block_n;\n",
-    "        t.warps = e->warps;\n",
-    "        t.stages = e->stages;\n",
-    "        t.q_in_regs = e->q_in_regs;\n",
-    "    } else {\n",
-    "        c.source = @P@_DEFAULT;\n",
-    "        t = archs[c.arch].defaults[hd];\n",
-    "    }\n",
-    "    c.block_m = t.block_m;\n",
-    "    c.block_n = t.block_n;\n",
-    "    c.warps = t.warps;\n",
-    "    c.stages = t.stages;\n",
-    "    c.q_in_regs = t.q_in_regs;\n",
-    "    c.threads = t.warps * 32;\n",
-    "    c.smem_bytes = FA_SM80_SMEM_BYTES(head_dim, t.block_m, t.block_n, t.stages);\n",
-    "    c.kernel = @p@_find_kernel(c.arch, dtype, head_dim, causal, varlen, &t);\n",
-    "    return c;\n",
-    "}\n",
-    "\n",
-    "/* Fill p for contiguous tensors in BSHD layout (FlashAttention's): q and o\n",
-    "   (batch, seqlen_q, heads_q, head_dim), k and v (batch, seqlen_k, heads_kv, head_dim),\n",
-    "   lse (batch, heads_q, seqlen_q) fp32. Other layouts: set the strides yourself\n",
-    "   (fa_fwd_params above says how). softmax_scale is usually 1/sqrt(head_dim). */\n",
-    "static inline void @p@_params_bshd(\n",
-    "    fa_fwd_params *p, uint64_t q, uint64_t k, uint64_t v, uint64_t o, uint64_t lse,\n",
-    "    int batch, int heads_q, int heads_kv, int seqlen_q, int seqlen_k, int head_dim,\n",
-    "    float softmax_scale)\n",
-    "{\n",
-    "    p->q = q;\n",
-    "    p->k = k;\n",
-    "    p->v = v;\n",
-    "    p->o = o;\n",
-    "    p->lse = lse;\n",
-    "    p->cu_seqlens_q = 0;\n",
-    "    p->cu_seqlens_k = 0;\n",
-    "    p->q_row_stride = (int64_t)heads_q * head_dim;\n",
-    "    p->q_head_stride = head_dim;\n",
-    "    p->q_batch_stride = (int64_t)seqlen_q * p->q_row_stride;\n",
-    "    p->k_row_stride = (int64_t)heads_kv * head_dim;\n",
-    "    p->k_head_stride = head_dim;\n",
-    "    p->k_batch_stride = (int64_t)seqlen_k * p->k_row_stride;\n",
-    "    p->v_row_stride = p->k_row_stride;\n",
-    "    p->v_head_stride = head_dim;\n",
-    "    p->v_batch_stride = p->k_batch_stride;\n",
-    "    p->o_row_stride = p->q_row_stride;\n",
-    "    p->o_head_stride = head_dim;\n",
-    "    p->o_batch_stride = p->q_batch_stride;\n",
-    "    p->lse_head_stride = seqlen_q;\n",
-    "    p->lse_batch_stride = (int64_t)heads_q * seqlen_q;\n",
-    "    p->batch = batch;\n",
-    "    p->heads_q = heads_q;\n",
-    "    p->heads_kv = heads_kv;\n",
-    "    p->seqlen_q = seqlen_q;\n",
-    "    p->seqlen_k = seqlen_k;\n",
-    "    p->head_dim = head_dim;\n",
-    "    p->softmax_scale = softmax_scale;\n",
-    "    p->softmax_scale_log2 = softmax_scale * 1.44269504088896340736f;\n",
-    "}\n",
-    NULL,
-};
-
-static const char *const tpl_launch[] = {
-    "\n",
-    "/* ---- launching the embedded cubins (CUDA Driver API, plain C) -------------------- */\n",
-    "/*\n",
-    " * Needs cuda.h and libcuda only. After cuInit(0) and with a context current:\n",
-    " *\n",
-    " *   @p@_module mod;\n",
-    " *   CUresult r = @p@_load(&mod, 0);     (0: the current context)\n",
-    " *   fa_fwd_params p;\n",
-    " *   @p@_params_bshd(&p, q, k, v, o, lse, batch, hq, hkv, sq, sk, d, scale);\n",
-    " *   r = @p@_launch(&mod, @P@_BF16, causal, varlen, &p, stream, 0);\n",
-    " *   (or @p@_launch_kernel(&mod, kernel, &p, stream) to run a kernel of your choice)\n",
-    " *   ...\n",
-    " *   @p@_unload(&mod);\n",
-    " *\n",
-    " * load picks the arch whose cubins run on the context's device (the exact cc, else the\n",
-    " * highest arch of the same major below it; cubins never cross a major version), loads\n",
-    " * each of its cubins once and opts each kernel in to its dynamic shared memory. launch\n",
-    " * looks the variant up for that arch and runs it asynchronously on stream; it returns\n",
-    " * CUDA_ERROR_NOT_FOUND when the lookup lands on tiles the header has no cubin for\n",
-    " * (a mode or head dim that was not tuned: see the lookup order above) and\n",
-    " * CUDA_ERROR_INVALID_VALUE for an unsupported head dim, dtype or head counts. A module\n",
-    " * belongs to one context: launch from any thread on which that context is current.\n",
-    " */\n",
-    "#if defined(__GNUC__) && !defined(__cplusplus)\n",
-    "#pragma GCC diagnostic push\n",
-    "#pragma GCC diagnostic ignored \"-Wpedantic\" /* cuda.h: anonymous unions in C99 */\n",
-    "#endif\n",
-    "#include <cuda.h>\n",
-    "#if defined(__GNUC__) && !defined(__cplusplus)\n",
-    "#pragma GCC diagnostic pop\n",
-    "#endif\n",
-    "\n",
-    "typedef struct @p@_module {\n",
-    "    CUcontext ctx; /* the context the modules live in */\n",
-    "    int arch;      /* index into @p@_archs() of the loaded cubins; -1 if none */\n",
-    "    int cc;        /* the device's compute capability * 10 */\n",
-    "    int loaded;    /* modules loaded */\n",
-    "    CUmodule modules[@P@_MAX_KERNELS];\n",
-    "    CUfunction functions[@P@_MAX_KERNELS]; /* by kernel index - first_kernel */\n",
-    "} @p@_module;\n",
-    "\n",
-    "/* The arch whose cubins run on compute capability cc: exact, else the highest of the\n",
-    "   same major below cc. -1 if none. */\n",
-    "static inline int @p@_select_cubin_arch(int cc)\n",
-    "{\n",
-    "    int n, i, best = -1;\n",
-    "    const @p@_arch *a = @p@_archs(&n);\n",
-    "    for (i = 0; i < n; i++)\n",
-    "        if (a[i].cc == cc)\n",
-    "            return i;\n",
-    "    for (i = 0; i < n; i++)\n",
-    "        if (a[i].cc / 10 == cc / 10 && a[i].cc < cc)\n",
-    "            best = i;\n",
-    "    return best;\n",
-    "}\n",
-    "\n",
-    "/* Unload what @p@_load loaded; safe on a module whose load failed. */\n",
-    "static inline void @p@_unload(@p@_module *m)\n",
-    "{\n",
-    "    CUcontext prev;\n",
-    "    int i, pushed;\n",
-    "    if (!m || m->loaded <= 0) {\n",
-    "        if (m)\n",
-    "            m->arch = -1;\n",
-    "        return;\n",
-    "    }\n",
-    "    pushed = cuCtxPushCurrent(m->ctx) == CUDA_SUCCESS;\n",
-    "    for (i = 0; i < m->loaded; i++)\n",
-    "        (void)cuModuleUnload(m->modules[i]);\n",
-    "    if (pushed)\n",
-    "        (void)cuCtxPopCurrent(&prev);\n",
-    "    m->loaded = 0;\n",
-    "    m->arch = -1;\n",
-    "}\n",
-    "\n",
-    "/* Load the cubins for ctx's device (ctx 0: the current context) into m. On failure m\n",
-    "   holds nothing (unloading it is a no-op) and the CUresult says why:\n",
-    "   CUDA_ERROR_NO_BINARY_FOR_GPU when the header has no arch for the device. */\n",
-    "static inline CUresult @p@_load(@p@_module *m, CUcontext ctx)\n",
-    "{\n",
-    "    CUresult r;\n",
-    "    CUcontext prev;\n",
-    "    CUdevice dev = 0;\n",
-    "    int n, i, a = -1, major = 0, minor = 0, pushed = 0;\n",
-    "    const @p@_arch *archs = @p@_archs(&n);\n",
-    "    const @p@_kernel *k = @p@_kernels(&n);\n",
-    "    if (!m)\n",
-    "        return CUDA_ERROR_INVALID_VALUE;\n",
-    "    m->ctx = 0;\n",
-    "    m->arch = -1;\n",
-    "    m->cc = 0;\n",
-    "    m->loaded = 0;\n",
-    "    if (ctx) {\n",
-    "        r = cuCtxPushCurrent(ctx);\n",
-    "        pushed = r == CUDA_SUCCESS;\n",
-    "    } else {\n",
-    "        r = cuCtxGetCurrent(&ctx);\n",
-    "        if (r == CUDA_SUCCESS && !ctx)\n",
-    "            r = CUDA_ERROR_INVALID_CONTEXT;\n",
-    "    }\n",
-    "    if (r == CUDA_SUCCESS)\n",
-    "        r = cuCtxGetDevice(&dev);\n",
-    "    if (r == CUDA_SUCCESS)\n",
-    "        r = cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, "
-    "dev);\n",
-    "    if (r == CUDA_SUCCESS)\n",
-    "        r = cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, "
-    "dev);\n",
-    "    if (r == CUDA_SUCCESS) {\n",
-    "        m->ctx = ctx;\n",
-    "        m->cc = major * 10 + minor;\n",
-    "        a = @p@_select_cubin_arch(m->cc);\n",
-    "        if (a < 0)\n",
-    "            r = CUDA_ERROR_NO_BINARY_FOR_GPU;\n",
-    "    }\n",
-    "    for (i = 0; r == CUDA_SUCCESS && i < archs[a].num_kernels; i++) {\n",
-    "        const @p@_kernel *kk = &k[archs[a].first_kernel + i];\n",
-    "        r = cuModuleLoadData(&m->modules[i], kk->cubin);\n",
-    "        if (r != CUDA_SUCCESS)\n",
-    "            break;\n",
-    "        m->loaded = i + 1;\n",
-    "        r = cuModuleGetFunction(&m->functions[i], m->modules[i], kk->symbol);\n",
-    "        if (r == CUDA_SUCCESS)\n",
-    "            r = cuFuncSetAttribute(m->functions[i],\n",
-    "                                   CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,\n",
-    "                                   kk->smem_bytes);\n",
-    "    }\n",
-    "    if (r == CUDA_SUCCESS) {\n",
-    "        m->arch = a;\n",
-    "    } else {\n",
-    "        for (i = 0; i < m->loaded; i++)\n",
-    "            (void)cuModuleUnload(m->modules[i]);\n",
-    "        m->loaded = 0;\n",
-    "    }\n",
-    "    if (pushed)\n",
-    "        (void)cuCtxPopCurrent(&prev);\n",
-    "    return r;\n",
-    "}\n",
-    "\n",
-    "/* Run kernel (an index into @p@_kernels() of the loaded arch) on p: device pointers,\n",
-    "   strides and sizes as fa_fwd_params above says, p->head_dim the kernel's head dim,\n",
-    "   varlen: p->seqlen_q/k the longest sequences. Asynchronous on stream. A zero\n",
-    "   softmax_scale_log2 is taken as softmax_scale * log2(e). */\n",
-    "static inline CUresult @p@_launch_kernel(\n",
-    "    const @p@_module *m, int kernel, const fa_fwd_params *p, CUstream stream)\n",
-    "{\n",
-    "    fa_fwd_params args;\n",
-    "    void *argv[1];\n",
-    "    int n;\n",
-    "    const @p@_arch *archs = @p@_archs(&n);\n",
-    "    const @p@_kernel *k = @p@_kernels(&n);\n",
-    "    if (!m || !p || m->arch < 0)\n",
-    "        return CUDA_ERROR_INVALID_HANDLE;\n",
-    "    if (kernel < archs[m->arch].first_kernel ||\n",
-    "        kernel >= archs[m->arch].first_kernel + archs[m->arch].num_kernels)\n",
-    "        return CUDA_ERROR_NOT_FOUND;\n",
-    "    if (p->head_dim != k[kernel].head_dim || p->heads_q < 1 || p->heads_kv < 1 ||\n",
-    "        p->heads_q % p->heads_kv != 0 || p->batch < 0 || p->seqlen_q < 0 || p->seqlen_k < "
-    "0)\n",
-    "        return CUDA_ERROR_INVALID_VALUE;\n",
-    "    if (p->batch == 0 || p->seqlen_q == 0)\n",
-    "        return CUDA_SUCCESS;\n",
-    "    args = *p;\n",
-    "    if (args.softmax_scale_log2 == 0.0f)\n",
-    "        args.softmax_scale_log2 = args.softmax_scale * 1.44269504088896340736f;\n",
-    "    argv[0] = &args;\n",
-    "    return cuLaunchKernel(m->functions[kernel - archs[m->arch].first_kernel],\n",
-    "                          (unsigned)((p->seqlen_q + k[kernel].block_m - 1) / "
-    "k[kernel].block_m),\n",
-    "                          (unsigned)p->heads_q, (unsigned)p->batch, "
-    "(unsigned)k[kernel].threads,\n",
-    "                          1, 1, (unsigned)k[kernel].smem_bytes, stream, argv, 0);\n",
-    "}\n",
-    "\n",
-    "/* Run attention on p (as for @p@_launch_kernel) with the variant the lookup picks for\n",
-    "   the loaded arch and the mode (dtype, causal, varlen). *chosen (may be 0) gets the\n",
-    "   lookup's answer, also on CUDA_ERROR_NOT_FOUND. */\n",
-    "static inline CUresult @p@_launch(\n",
-    "    const @p@_module *m, int dtype, int causal, int varlen, const fa_fwd_params *p,\n",
-    "    CUstream stream, @p@_choice *chosen)\n",
-    "{\n",
-    "    @p@_choice c;\n",
-    "    int n;\n",
-    "    const @p@_arch *archs = @p@_archs(&n);\n",
-    "    if (!m || !p || m->arch < 0)\n",
-    "        return CUDA_ERROR_INVALID_HANDLE;\n",
-    "    if (p->heads_q < 1 || p->heads_kv < 1 || p->heads_q % p->heads_kv != 0)\n",
-    "        return CUDA_ERROR_INVALID_VALUE;\n",
-    "    c = @p@_lookup(archs[m->arch].cc, dtype, p->head_dim, causal, varlen,\n",
-    "        p->heads_q / p->heads_kv, p->seqlen_q > p->seqlen_k ? p->seqlen_q : p->seqlen_k);\n",
-    "    if (chosen)\n",
-    "        *chosen = c;\n",
-    "    if (c.source == @P@_UNSUPPORTED)\n",
-    "        return CUDA_ERROR_INVALID_VALUE;\n",
-    "    if (c.kernel < 0)\n",
-    "        return CUDA_ERROR_NOT_FOUND;\n",
-    "    return @p@_launch_kernel(m, c.kernel, p, stream);\n",
-    "}\n",
-    NULL,
-};
 
 /* ---- data -------------------------------------------------------------------------------- */
 
@@ -957,14 +516,14 @@ void fa_emit_render_header(const fa_emit_model *m, fa_emit_buf *b)
     render_banner(m, b);
     put_tpl(b, m, "#ifndef @P@_H\n#define @P@_H\n");
     render_params(m, b);
-    put_tpl_lines(b, m, tpl_types);
+    put_src(b, m, "fa_dispatch_types.h");
     render_macros(m, b);
     render_archs(m, b);
     render_entries(m, b);
     render_kernels(m, b);
-    put_tpl_lines(b, m, tpl_lookup);
+    put_src(b, m, "fa_dispatch_lookup.h");
     render_variants(m, b);
     if (m->embed)
-        put_tpl_lines(b, m, tpl_launch);
+        put_src(b, m, "fa_dispatch_launch.h");
     put_tpl(b, m, "\n#endif /* @P@_H */\n");
 }

@@ -13,7 +13,8 @@
 #               an arch with no winners among several, an unwritable -o: the documented exit
 #               codes and messages, and nothing written or left behind
 #   embed       --embed-cubin from embed.sql: compiles as C99 against cuda.h, links with the
-#               driver stub, and is byte-identical when the cubins are compiled again
+#               driver stub, is byte-identical when the cubins are compiled again, and carries
+#               no marker or clang-format line of reports/emit_src/
 #   build_embedded, build_aot
 #               configure and build examples/embedded and examples/aot (the latter against
 #               `cmake --install` of this build)
@@ -191,6 +192,10 @@ embed)
         --cache-dir "$WORK/cache2" -o "$WORK/b.h" 2>/dev/null || fail "second emit"
     cmp "$WORK/a.h" "$WORK/b.h" || fail "cubins compiled again changed the header's bytes"
     grep -q '#define FA_DISPATCH_HAVE_CUBINS 1' "$WORK/a.h" || fail "no cubins"
+    # The launcher comes from reports/emit_src/: its marker and clang-format lines stay there.
+    if grep -Eq 'clang-format (off|on)|fa-tune emit: (begin|end)' "$WORK/a.h"; then
+        fail "a line meant for reports/emit_src/ only reached the header"
+    fi
     [ "$(grep -c 'static const unsigned char cubin_' "$WORK/a.h")" = 4 ] ||
         fail "expected 4 cubins (2 winners x 2 archs)"
     cat >"$WORK/use.c" <<'EOF'

@@ -1,0 +1,84 @@
+/*
+ * fa_dispatch_types.h -- the constants and types of an emitted dispatch header (fa-tune emit,
+ * reports/fa_emit_render.c), written here as the C99 they are. The text between the two
+ * "fa-tune emit" marker lines is copied into every header, with "fa_dispatch" and
+ * "FA_DISPATCH" replaced by the header's prefix; lines that only say "clang-format off/on"
+ * are left out (they keep the layout that headers had before this file existed, which wraps
+ * the same whatever the prefix). tests/emit/test_emit_src.c compiles it with a stub table.
+ */
+/* fa-tune emit: begin */
+
+/* ---- constants and types ------------------------------------------------------- */
+
+#define FA_DISPATCH_FORMAT 1 /* layout of this header's tables */
+#define FA_DISPATCH_FP16 0   /* dtype: __half */
+#define FA_DISPATCH_BF16 1   /* dtype: __nv_bfloat16 */
+
+/* Where a lookup's tiles came from (fa_dispatch_choice.source), best first. */
+#define FA_DISPATCH_UNSUPPORTED (-1)
+#define FA_DISPATCH_EXACT 0
+#define FA_DISPATCH_NEAREST_BUCKET 1
+#define FA_DISPATCH_NEAREST_GQA 2
+#define FA_DISPATCH_SAME_HEAD_DIM 3
+#define FA_DISPATCH_DEFAULT 4
+
+/* Alignment of embedded cubins. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FA_DISPATCH_CUBIN_ALIGN __attribute__((aligned(64)))
+#else
+#define FA_DISPATCH_CUBIN_ALIGN
+#endif
+
+/* Tiles of one template instance (the mode flags live beside them). */
+typedef struct fa_dispatch_tiles {
+    int head_dim, block_m, block_n, warps, stages, q_in_regs;
+} fa_dispatch_tiles;
+
+/* One GPU arch of the header. */
+// clang-format off
+typedef struct fa_dispatch_arch {
+    const char *name;              /* "sm90" */
+    int cc;                        /* compute capability * 10 */
+    int first_entry, num_entries;  /* its rows of fa_dispatch_entries() */
+    int first_kernel, num_kernels; /* its rows of fa_dispatch_kernels() */
+    fa_dispatch_tiles defaults[6];    /* head dims 32, 64, 96, 128, 192, 256 */
+} fa_dispatch_arch;
+
+/* One winner: key -> tiles, launch geometry, measured speed. */
+typedef struct fa_dispatch_entry {
+    int arch;                                   /* index into fa_dispatch_archs() */
+    int dtype, head_dim, causal, varlen, gqa, bucket; /* the key */
+    int block_m, block_n, warps, stages, q_in_regs;   /* the tiles */
+    int threads, smem_bytes; /* block size; dynamic shared memory, bytes */
+    int kernel;              /* index into fa_dispatch_kernels() */
+    double tflops;           /* measured, mean over the key's problems */
+    const char *name;        /* fa-tune's procedural variant name */
+} fa_dispatch_entry;
+// clang-format on
+
+/* One distinct template instance of one arch (with its cubin when embedded). */
+typedef struct fa_dispatch_kernel {
+    int arch;
+    int dtype, head_dim, causal, varlen;
+    int block_m, block_n, warps, stages, q_in_regs;
+    int threads, smem_bytes;
+    const char *name;
+    const char *symbol;         /* lowered kernel name; "" without cubins */
+    const unsigned char *cubin; /* 0 without cubins */
+    unsigned long cubin_size;
+} fa_dispatch_kernel;
+
+/* A lookup's answer: the instance to launch for the requested mode. */
+// clang-format off
+typedef struct fa_dispatch_choice {
+    int source; /* FA_DISPATCH_EXACT .. FA_DISPATCH_DEFAULT, or FA_DISPATCH_UNSUPPORTED */
+    int arch;   /* index into fa_dispatch_archs() of the table that answered; -1 unsupported */
+    int cc;     /* that arch's compute capability * 10 */
+    int dtype, head_dim, causal, varlen;             /* as requested */
+    int block_m, block_n, warps, stages, q_in_regs;  /* the tiles */
+    int threads, smem_bytes;                         /* launch geometry */
+    int kernel; /* index into fa_dispatch_kernels() of exactly this instance; -1 if absent */
+    const fa_dispatch_entry *entry; /* the row the tiles came from; 0 for the default */
+} fa_dispatch_choice;
+// clang-format on
+/* fa-tune emit: end */
