@@ -420,7 +420,7 @@ int cmd_bench(int argc, char **argv)
     /* The worker forks before this process touches CUDA (it never does). */
     fa_worker_opts wopts;
     fa_worker_opts_default(&wopts);
-    wopts.compiler = comp;
+    fa_compiler_service(comp, &wopts.compiler);
     wopts.job_timeout_s = a.timeout;
     if (fa_worker_start(a.device, &wopts, &w, &err) != FA_OK) {
         if (err.status == FA_NO_DEVICE)

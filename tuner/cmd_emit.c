@@ -163,7 +163,8 @@ int cmd_emit(int argc, char **argv)
     opts.n_archs = n_archs;
     opts.prefix = prefix;
     opts.embed_cubin = embed;
-    opts.compiler = compiler;
+    if (compiler)
+        fa_compiler_service(compiler, &opts.compiler);
     fa_emit_info info;
     st = fa_emit_write(db, &opts, out_path, &info, &err);
     if (st != FA_OK) {
