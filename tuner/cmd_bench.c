@@ -83,13 +83,10 @@ static int opt_layout(const char *name, const fa_option *opt, const char *val)
     return 0;
 }
 
-/* Read the command line into a (its defaults set first). Returns -1 to go on, else the exit
- * code. */
-static int parse_options(bench_args *a, int argc, char **argv)
+/* --help's "the kernel": a variant by name, the tile flags, or the eager baseline alone */
+static int kernel_options(bench_args *a, fa_option *out)
 {
-    char headdim_help[96];
-    snprintf(headdim_help, sizeof headdim_help, "128 (%s)", fa_head_dim_list());
-    const fa_option opts[] = {
+    const fa_option rows[] = {
         {.kind = FA_OPT_GROUP, .help = "the kernel"},
         {.kind = FA_OPT_STRING,
          .name = "variant",
@@ -139,7 +136,15 @@ static int parse_options(bench_args *a, int argc, char **argv)
         {.kind = FA_OPT_FLAG,
          .name = "q-in-regs",
          .dst = &a->tiles.q_in_regs,
-         .help = "keep Q in registers; the mode comes from the shape options"},
+         .help = "keep Q in registers; the mode comes from the shape options"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* --help's "shape": the problem (headdim_help lists the head dims) */
+static int shape_options(bench_args *a, const char *headdim_help, fa_option *out)
+{
+    const fa_option rows[] = {
         {.kind = FA_OPT_GROUP,
          .help = "shape (defaults: FlashAttention's benchmark point, batch*seqlen = 16k, hidden "
                  "2048)"},
@@ -224,7 +229,15 @@ static int parse_options(bench_args *a, int argc, char **argv)
          .name = "check-seed",
          .dst = &a->check_seed,
          .metavar = "N",
-         .help = "input values (default: fresh; printed, to replay a failure)"},
+         .help = "input values (default: fresh; printed, to replay a failure)"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* --help's "options": the timing, the device, the cache and the output */
+static int run_options(bench_args *a, fa_option *out)
+{
+    const fa_option rows[] = {
         {.kind = FA_OPT_GROUP, .help = "options"},
         {.kind = FA_OPT_FLAG,
          .name = "no-eager",
@@ -299,8 +312,22 @@ static int parse_options(bench_args *a, int argc, char **argv)
         {.kind = FA_OPT_FLAG,
          .name = "json",
          .dst = &a->json,
-         .help = "one JSON object per line on stdout instead of the table"},
-        {.kind = FA_OPT_END}};
+         .help = "one JSON object per line on stdout instead of the table"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* Read the command line into a (its defaults set first). Returns -1 to go on, else the exit
+ * code. */
+static int parse_options(bench_args *a, int argc, char **argv)
+{
+    char headdim_help[96];
+    snprintf(headdim_help, sizeof headdim_help, "128 (%s)", fa_head_dim_list());
+    fa_option opts[64]; /* room for every group below and the end row */
+    int n = kernel_options(a, opts);
+    n += shape_options(a, headdim_help, opts + n);
+    n += run_options(a, opts + n);
+    opts[n] = (fa_option){.kind = FA_OPT_END};
     const fa_opt_cmd c = {
         .name = cmd,
         .usage = "usage: fa-tune bench (--variant NAME | --block-m M --block-n N --warps W "
@@ -534,111 +561,109 @@ static int exit_for(const fa_measurement *m)
     }
 }
 
-int cmd_bench(int argc, char **argv)
-{
-    bench_args a;
-    int rc = parse(argc, argv, &a);
-    if (rc >= 0)
-        return rc;
-
+/* What the phases of one bench share: the engine, the worker, the compiled variant and the
+ * measurements. */
+typedef struct bench_run {
+    const bench_args *a;
     fa_err err;
-    fa_err_clear(&err);
-    fa_compiler *comp = NULL;
-    fa_worker *w = NULL;
+    fa_compiler *comp;
+    fa_worker *w;
+    const fa_device_info *dev;
     fa_compile_output out;
-    memset(&out, 0, sizeof out);
     fa_variant v;
-    memset(&v, 0, sizeof v);
-    char vname[FA_VARIANT_NAME_MAX] = "eager", pname[FA_PROBLEM_NAME_MAX];
-    fa_problem_name(&a.p, pname, sizeof pname);
-    rc = FA_EXIT_OK;
+    char vname[FA_VARIANT_NAME_MAX], pname[FA_PROBLEM_NAME_MAX];
+    double *medians; /* one per --repeat */
+    fa_measurement m;
+    fa_harness_detail d;
+} bench_run;
 
+/* The compiler and the GPU worker. Returns -1 to go on, else the exit code. */
+static int start_worker(bench_run *b)
+{
     fa_compiler_opts copts;
     memset(&copts, 0, sizeof copts);
-    copts.cache_dir = a.cache_dir;
-    copts.no_cache = a.no_cache;
-    if (fa_compiler_new(&copts, &comp, &err) != FA_OK) {
-        rc = fa_cli_fail(cmd, &err);
-        goto done;
-    }
+    copts.cache_dir = b->a->cache_dir;
+    copts.no_cache = b->a->no_cache;
+    if (fa_compiler_new(&copts, &b->comp, &b->err) != FA_OK)
+        return fa_cli_fail(cmd, &b->err);
     /* The worker forks before this process touches CUDA (it never does). */
     fa_worker_opts wopts;
     fa_worker_opts_default(&wopts);
-    fa_compiler_service(comp, &wopts.compiler);
-    wopts.job_timeout_s = a.timeout;
-    if (fa_worker_start(a.device, &wopts, &w, &err) != FA_OK) {
-        if (err.status == FA_NO_DEVICE)
-            fprintf(stderr, "fa-tune %s: no GPU to run on: %s\n", cmd, err.msg);
+    fa_compiler_service(b->comp, &wopts.compiler);
+    wopts.job_timeout_s = b->a->timeout;
+    if (fa_worker_start(b->a->device, &wopts, &b->w, &b->err) != FA_OK) {
+        if (b->err.status == FA_NO_DEVICE)
+            fprintf(stderr, "fa-tune %s: no GPU to run on: %s\n", cmd, b->err.msg);
         else
-            fa_cli_fail(cmd, &err);
-        rc = FA_EXIT_FAIL;
-        goto done;
+            fa_cli_fail(cmd, &b->err);
+        return FA_EXIT_FAIL;
     }
-    const fa_device_info *dev = fa_worker_device(w);
+    b->dev = fa_worker_device(b->w);
+    return -1;
+}
 
-    if (!a.eager_only) {
-        if (a.variant_name)
-            fa_variant_parse(a.variant_name, &v, &err);
-        else
-            tiles_variant(&a, &v);
-        fa_variant_name(&v, vname, sizeof vname);
-        const fa_arch *arch = fa_arch_from_cc(dev->cc);
-        if (!arch) {
-            fprintf(stderr,
-                    "fa-tune %s: %s is sm_%d, which no fa-tune kernel family targets (%s)\n", cmd,
-                    dev->name, dev->cc, fa_arch_list());
-            rc = FA_EXIT_FAIL;
-            goto done;
-        }
-        fprintf(stderr, "fa-tune %s: compiling %s for %s\n", cmd, vname, arch->nvrtc_arch);
-        if (fa_compile_variant(comp, &v, arch, &out, &err) != FA_OK) {
-            rc = fa_cli_fail(cmd, &err);
-            goto done;
-        }
-        if (out.status == FA_UNSUPPORTED) {
-            fprintf(stderr, "fa-tune %s: %s cannot run on %s: %s\n", cmd, vname, arch->name,
-                    out.log ? out.log : "rejected by the legality model");
-            rc = FA_EXIT_FAIL;
-            goto done;
-        }
-        if (out.status != FA_OK) {
-            const char *log = out.log ? out.log : "";
-            size_t len = strlen(log);
-            fprintf(stderr, "fa-tune %s: %s does not compile:\n%s\n", cmd, vname,
-                    len > 4000 ? log + len - 4000 : log);
-            rc = FA_EXIT_FAIL;
-            goto done;
-        }
+/* The variant (by name or by the tile flags), compiled for the device's arch. Returns -1 to
+ * go on, else the exit code. */
+static int compile_subject(bench_run *b)
+{
+    if (b->a->variant_name)
+        fa_variant_parse(b->a->variant_name, &b->v, &b->err);
+    else
+        tiles_variant(b->a, &b->v);
+    fa_variant_name(&b->v, b->vname, sizeof b->vname);
+    const fa_arch *arch = fa_arch_from_cc(b->dev->cc);
+    if (!arch) {
+        fprintf(stderr, "fa-tune %s: %s is sm_%d, which no fa-tune kernel family targets (%s)\n",
+                cmd, b->dev->name, b->dev->cc, fa_arch_list());
+        return FA_EXIT_FAIL;
     }
+    fprintf(stderr, "fa-tune %s: compiling %s for %s\n", cmd, b->vname, arch->nvrtc_arch);
+    if (fa_compile_variant(b->comp, &b->v, arch, &b->out, &b->err) != FA_OK)
+        return fa_cli_fail(cmd, &b->err);
+    if (b->out.status == FA_UNSUPPORTED) {
+        fprintf(stderr, "fa-tune %s: %s cannot run on %s: %s\n", cmd, b->vname, arch->name,
+                b->out.log ? b->out.log : "rejected by the legality model");
+        return FA_EXIT_FAIL;
+    }
+    if (b->out.status != FA_OK) {
+        const char *log = b->out.log ? b->out.log : "";
+        size_t len = strlen(log);
+        fprintf(stderr, "fa-tune %s: %s does not compile:\n%s\n", cmd, b->vname,
+                len > 4000 ? log + len - 4000 : log);
+        return FA_EXIT_FAIL;
+    }
+    return -1;
+}
 
+/* Check once, then time --repeat times in the worker; b->m and b->d keep the first round's
+ * figures, b->medians every round's median. Returns -1 to go on, else the exit code. */
+static int time_subject(bench_run *b)
+{
+    const bench_args *a = b->a;
     fa_job job;
     memset(&job, 0, sizeof job);
-    job.problem = a.p;
-    job.variant = v;
-    job.cubin = a.eager_only ? NULL : out.cubin;
-    job.cubin_size = out.cubin_size;
-    job.symbol = out.lowered_name;
-    job.build = out.build;
-    job.what = FA_JOB_CHECK | FA_JOB_TIME | (a.no_eager || a.eager_only ? 0 : FA_JOB_EAGER_TIME);
-    job.check_seed = a.check_seed;
-    job.timing = a.timing;
+    job.problem = a->p;
+    job.variant = b->v;
+    job.cubin = a->eager_only ? NULL : b->out.cubin;
+    job.cubin_size = b->out.cubin_size;
+    job.symbol = b->out.lowered_name;
+    job.build = b->out.build;
+    job.what = FA_JOB_CHECK | FA_JOB_TIME | (a->no_eager || a->eager_only ? 0 : FA_JOB_EAGER_TIME);
+    job.check_seed = a->check_seed;
+    job.timing = a->timing;
 
-    double *medians = calloc((size_t)a.repeat, sizeof *medians);
-    if (!medians) {
+    b->medians = calloc((size_t)a->repeat, sizeof *b->medians);
+    if (!b->medians) {
         fprintf(stderr, "fa-tune %s: out of memory\n", cmd);
-        rc = FA_EXIT_FAIL;
-        goto done;
+        return FA_EXIT_FAIL;
     }
     fa_measurement m, first;
     fa_harness_detail d, first_d;
-    fprintf(stderr, "fa-tune %s: checking and timing on %s (device %d)\n", cmd, dev->name,
-            dev->ordinal);
-    for (int r = 0; r < a.repeat; r++) {
-        if (fa_worker_check_and_time(w, &job, &m, &d, &err) != FA_OK) {
-            rc = fa_cli_fail(cmd, &err);
-            free(medians);
-            goto done;
-        }
+    fprintf(stderr, "fa-tune %s: checking and timing on %s (device %d)\n", cmd, b->dev->name,
+            b->dev->ordinal);
+    for (int r = 0; r < a->repeat; r++) {
+        if (fa_worker_check_and_time(b->w, &job, &m, &d, &b->err) != FA_OK)
+            return fa_cli_fail(cmd, &b->err);
         if (r == 0) {
             first = m;
             first_d = d;
@@ -646,78 +671,117 @@ int cmd_bench(int argc, char **argv)
             job.what = FA_JOB_TIME;
             job.check_seed = m.check_seed;
         }
-        medians[r] = m.median_ms;
-        if (a.json && a.repeat > 1)
-            json_line(vname, pname, dev, &m, &d, a.eager_only, r);
+        b->medians[r] = m.median_ms;
+        if (a->json && a->repeat > 1)
+            json_line(b->vname, b->pname, b->dev, &m, &d, a->eager_only, r);
         if (m.status != FA_OK)
             break;
     }
-    m = first;
-    d = first_d;
+    b->m = first;
+    b->d = first_d;
+    return -1;
+}
 
-    if (a.json && a.repeat == 1) {
-        json_line(vname, pname, dev, &m, &d, 0, -1);
-        if (!a.eager_only && m.eager_median_ms > 0)
-            json_line("eager", pname, dev, &m, &d, 1, -1);
-    } else if (!a.json) {
-        char eager_label[64];
-        snprintf(eager_label, sizeof eager_label, "eager (cuBLAS + softmax, %d head%s/chunk)",
-                 d.eager_heads_per_chunk, d.eager_heads_per_chunk == 1 ? "" : "s");
-        printf("%s on %s (sm_%d)\n", pname, dev->name, dev->cc);
-        printf("FLOP convention: 4*B*Hq*Nq*Nk*D, halved for causal when Nq == Nk: %.2f GFLOP\n\n",
-               d.flops / 1e9);
-        printf("%-44s %10s %10s %6s %6s %9s  %s\n", "method", "median ms", "min ms", "CV", "reps",
-               "TFLOP/s", "extra memory");
-        if (a.eager_only) {
-            row(eager_label, m.median_ms, m.min_ms, m.cv, m.reps, m.tflops, m.peak_extra_bytes);
-        } else {
-            row(vname, m.median_ms, m.min_ms, m.cv, m.reps, m.tflops, m.peak_extra_bytes);
-            if (m.eager_median_ms > 0 || m.eager_peak_extra_bytes >= 0)
-                row(eager_label, m.eager_median_ms, d.eager_min_ms, d.eager_cv, d.eager_reps,
-                    d.eager_tflops, m.eager_peak_extra_bytes);
-            if (m.median_ms > 0 && m.eager_median_ms > 0)
-                printf("speedup over eager: %.2fx", m.eager_median_ms / m.median_ms);
-            if (m.peak_extra_bytes > 0 && m.eager_peak_extra_bytes > 0)
-                printf("%seager needs %.0fx the extra memory",
-                       m.median_ms > 0 && m.eager_median_ms > 0 ? "; " : "",
-                       (double)m.eager_peak_extra_bytes / (double)m.peak_extra_bytes);
-            printf("\n");
-        }
-        print_check(&m, &d, a.eager_only, a.p.dtype);
-        if (a.repeat > 1 && m.status == FA_OK) {
-            fa_time_stats s;
-            fa_stats_compute(medians, a.repeat, &s);
-            double hi = medians[0];
-            for (int r = 1; r < a.repeat; r++)
-                hi = medians[r] > hi ? medians[r] : hi;
-            printf("\nrepeat: %d timings in one worker: median of medians %.4f ms, CV of the "
-                   "medians %.2f%% (min %.4f, max %.4f ms)\n",
-                   a.repeat, s.median_ms, 100 * s.cv, s.min_ms, hi);
-        }
+/* The table, the check and the repeat summary on stdout. */
+static void print_table(const bench_run *b)
+{
+    const bench_args *a = b->a;
+    const fa_measurement *m = &b->m;
+    const fa_harness_detail *d = &b->d;
+    char eager_label[64];
+    snprintf(eager_label, sizeof eager_label, "eager (cuBLAS + softmax, %d head%s/chunk)",
+             d->eager_heads_per_chunk, d->eager_heads_per_chunk == 1 ? "" : "s");
+    printf("%s on %s (sm_%d)\n", b->pname, b->dev->name, b->dev->cc);
+    printf("FLOP convention: 4*B*Hq*Nq*Nk*D, halved for causal when Nq == Nk: %.2f GFLOP\n\n",
+           d->flops / 1e9);
+    printf("%-44s %10s %10s %6s %6s %9s  %s\n", "method", "median ms", "min ms", "CV", "reps",
+           "TFLOP/s", "extra memory");
+    if (a->eager_only) {
+        row(eager_label, m->median_ms, m->min_ms, m->cv, m->reps, m->tflops, m->peak_extra_bytes);
+    } else {
+        row(b->vname, m->median_ms, m->min_ms, m->cv, m->reps, m->tflops, m->peak_extra_bytes);
+        if (m->eager_median_ms > 0 || m->eager_peak_extra_bytes >= 0)
+            row(eager_label, m->eager_median_ms, d->eager_min_ms, d->eager_cv, d->eager_reps,
+                d->eager_tflops, m->eager_peak_extra_bytes);
+        if (m->median_ms > 0 && m->eager_median_ms > 0)
+            printf("speedup over eager: %.2fx", m->eager_median_ms / m->median_ms);
+        if (m->peak_extra_bytes > 0 && m->eager_peak_extra_bytes > 0)
+            printf("%seager needs %.0fx the extra memory",
+                   m->median_ms > 0 && m->eager_median_ms > 0 ? "; " : "",
+                   (double)m->eager_peak_extra_bytes / (double)m->peak_extra_bytes);
+        printf("\n");
     }
-    if (a.json && a.repeat > 1 && m.status == FA_OK) {
+    print_check(m, d, a->eager_only, a->p.dtype);
+    if (a->repeat > 1 && m->status == FA_OK) {
         fa_time_stats s;
-        fa_stats_compute(medians, a.repeat, &s);
+        fa_stats_compute(b->medians, a->repeat, &s);
+        double hi = b->medians[0];
+        for (int r = 1; r < a->repeat; r++)
+            hi = b->medians[r] > hi ? b->medians[r] : hi;
+        printf("\nrepeat: %d timings in one worker: median of medians %.4f ms, CV of the "
+               "medians %.2f%% (min %.4f, max %.4f ms)\n",
+               a->repeat, s.median_ms, 100 * s.cv, s.min_ms, hi);
+    }
+}
+
+/* The results as JSON lines (one per method; with --repeat, one per round and a summary). */
+static void print_json(const bench_run *b)
+{
+    const bench_args *a = b->a;
+    const fa_measurement *m = &b->m;
+    if (a->repeat == 1) {
+        json_line(b->vname, b->pname, b->dev, m, &b->d, 0, -1);
+        if (!a->eager_only && m->eager_median_ms > 0)
+            json_line("eager", b->pname, b->dev, m, &b->d, 1, -1);
+    } else if (m->status == FA_OK) {
+        fa_time_stats s;
+        fa_stats_compute(b->medians, a->repeat, &s);
         printf("{\"method\":");
-        json_str(vname);
+        json_str(b->vname);
         printf(",\"problem\":");
-        json_str(pname);
-        printf(",\"repeats\":%d", a.repeat);
+        json_str(b->pname);
+        printf(",\"repeats\":%d", a->repeat);
         json_num("median_of_medians_ms", s.median_ms);
         json_num("cv_of_medians", s.cv);
         printf("}\n");
     }
-    free(medians);
-    if (m.status != FA_OK && m.status != FA_MISMATCH)
-        fprintf(stderr, "fa-tune %s: %s: %s: %s\n", cmd, vname, fa_status_str(m.status), m.message);
-    if (fa_worker_restarts(w) > 0)
-        fprintf(stderr, "fa-tune %s: the GPU worker was restarted %d time(s)\n", cmd,
-                fa_worker_restarts(w));
-    rc = exit_for(&m);
+}
 
-done:
-    fa_worker_stop(w);
-    fa_compile_output_release(&out);
-    fa_compiler_free(comp);
+int cmd_bench(int argc, char **argv)
+{
+    bench_args a;
+    int rc = parse(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+
+    bench_run b;
+    memset(&b, 0, sizeof b);
+    b.a = &a;
+    fa_err_clear(&b.err);
+    snprintf(b.vname, sizeof b.vname, "eager");
+    fa_problem_name(&a.p, b.pname, sizeof b.pname);
+
+    rc = start_worker(&b);
+    if (rc < 0 && !a.eager_only)
+        rc = compile_subject(&b);
+    if (rc < 0)
+        rc = time_subject(&b);
+    if (rc < 0) {
+        if (a.json)
+            print_json(&b);
+        else
+            print_table(&b);
+        if (b.m.status != FA_OK && b.m.status != FA_MISMATCH)
+            fprintf(stderr, "fa-tune %s: %s: %s: %s\n", cmd, b.vname, fa_status_str(b.m.status),
+                    b.m.message);
+        if (fa_worker_restarts(b.w) > 0)
+            fprintf(stderr, "fa-tune %s: the GPU worker was restarted %d time(s)\n", cmd,
+                    fa_worker_restarts(b.w));
+        rc = exit_for(&b.m);
+    }
+    free(b.medians);
+    fa_worker_stop(b.w);
+    fa_compile_output_release(&b.out);
+    fa_compiler_free(b.comp);
     return rc;
 }

@@ -256,10 +256,10 @@ static void mode_axis(unsigned set, int *vals, int *n)
         vals[(*n)++] = 1;
 }
 
-/* Read the command line into t. Returns -1 to go on, else the exit code. */
-static int parse_options(tune_cli *t, int argc, char **argv)
+/* --help's "target" and "problems": the arch, the head dim and the problem grid */
+static int target_options(tune_cli *t, fa_option *out)
 {
-    const fa_option opts[] = {
+    const fa_option rows[] = {
         {.kind = FA_OPT_GROUP, .help = "target"},
         {.kind = FA_OPT_CALLBACK,
          .name = "arch",
@@ -352,7 +352,15 @@ static int parse_options(tune_cli *t, int argc, char **argv)
          .what = "a file",
          .metavar = "FILE",
          .help = "your own problems, one a line: key=value fields\ndtype headdim batch heads "
-                 "heads_kv seqlen_q seqlen_k causal\nvarlen layout; '#' comments"},
+                 "heads_kv seqlen_q seqlen_k causal\nvarlen layout; '#' comments"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* --help's "search": strategy, budget, finalists, racing and the variants */
+static int search_options(tune_cli *t, fa_option *out)
+{
+    const fa_option rows[] = {
         {.kind = FA_OPT_GROUP, .help = "search"},
         {.kind = FA_OPT_CALLBACK,
          .name = "strategy",
@@ -413,7 +421,15 @@ static int parse_options(tune_cli *t, int argc, char **argv)
          .dst = t,
          .takes_value = 1,
          .metavar = "NAME",
-         .help = "only this variant (repeatable), e.g.\nfwd_sm80_hd128_bf16_m128n64w4s2q"},
+         .help = "only this variant (repeatable), e.g.\nfwd_sm80_hd128_bf16_m128n64w4s2q"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* --help's "where": database, devices, shards, threads, cache and output */
+static int where_options(tune_cli *t, fa_option *out)
+{
+    const fa_option rows[] = {
         {.kind = FA_OPT_GROUP, .help = "where"},
         {.kind = FA_OPT_STRING,
          .name = "db",
@@ -460,8 +476,19 @@ static int parse_options(tune_cli *t, int argc, char **argv)
          .name = "quiet",
          .short_name = 'q',
          .dst = &t->quiet,
-         .help = "no progress on stderr"},
-        {.kind = FA_OPT_END}};
+         .help = "no progress on stderr"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* Read the command line into t. Returns -1 to go on, else the exit code. */
+static int parse_options(tune_cli *t, int argc, char **argv)
+{
+    fa_option opts[64]; /* room for every group below and the end row */
+    int n = target_options(t, opts);
+    n += search_options(t, opts + n);
+    n += where_options(t, opts + n);
+    opts[n] = (fa_option){.kind = FA_OPT_END};
     const fa_opt_cmd cmd = {
         .name = CMD,
         .usage = "usage: fa-tune [tune] --headdim D [options]\n",
