@@ -528,264 +528,354 @@ void rn_resolve_timing(const fa_job *job, fa_timing_opts *o)
     }
 }
 
-fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_harness_detail *dd,
-                        fa_err *err)
+/* What one fa_runner_run shares between its phases: the job, what it asks for, the buffers,
+ * the variant and the figures. Each phase returns 1 to go on, 0 when the job is over (m says
+ * why); fa_runner_run then releases what the phases took (run_end). */
+typedef struct run_ctx {
+    fa_runner *r;
+    const fa_job *job;
+    const fa_problem *p;
+    fa_measurement *m;
+    fa_harness_detail *d;
+    helper_mod *h;
+    int has_variant, want_check, want_time, want_eager_time, need_eager;
+    int shared_inputs, pure_check, probe, retry;
+    fa_timing_opts topt;
+    uint64_t seed;
+    check_set *cs; /* a kept check set the job reuses, or NULL */
+    fa_err e;
+    bufs own;
+    bufs *b; /* &own, the kept check set's or the shared timing inputs */
+    eager_plan pl;
+    vkernel vk;
+    CUdeviceptr lse;
+    cmp_result co, cl, eo, el;
+    fa_time_stats ts;
+    fa_fwd_params a;
+    double t_check, t;
+    int64_t flash_before; /* free memory before the variant's LSE, for its peak */
+} run_ctx;
+
+/* The job's checks before any GPU work, and what it asks for. */
+static fa_status run_begin(run_ctx *c, fa_err *err)
 {
-    fa_harness_detail dloc;
-    fa_harness_detail *d = dd ? dd : &dloc;
-    fa_harness_detail_init(d);
-    fa_measurement_init(m);
-    m->build = job->build;
-    const fa_problem *p = &job->problem;
+    fa_runner *r = c->r;
+    const fa_job *job = c->job;
+    const fa_problem *p = c->p;
     if (r->poisoned)
         return FA_ERR(err, FA_INVALID, "the runner's CUDA context is lost to an earlier fault");
-    helper_mod *h = rn_helper_slot(r, p->dtype, p->head_dim);
-    if (!h || !h->loaded)
+    c->h = rn_helper_slot(r, p->dtype, p->head_dim);
+    if (!c->h || !c->h->loaded)
         return FA_ERR(err, FA_INVALID, "no helper module loaded for %s head dim %d",
                       fa_dtype_name(p->dtype), p->head_dim);
-    const int has_variant = job->cubin != NULL;
-    if (has_variant && !fa_variant_matches(&job->variant, p)) {
+    c->has_variant = job->cubin != NULL;
+    if (c->has_variant && !fa_variant_matches(&job->variant, p)) {
         char vn[FA_VARIANT_NAME_MAX], pn[FA_PROBLEM_NAME_MAX];
         fa_variant_name(&job->variant, vn, sizeof vn);
         fa_problem_name(p, pn, sizeof pn);
         return FA_ERR(err, FA_INVALID, "variant %s does not implement problem %s", vn, pn);
     }
-    const int want_check = (job->what & FA_JOB_CHECK) != 0;
-    const int want_time = (job->what & FA_JOB_TIME) != 0;
-    const int want_eager_time = (job->what & FA_JOB_EAGER_TIME) != 0 || (!has_variant && want_time);
-    const int need_eager = want_check || want_eager_time;
-    fa_timing_opts topt;
-    rn_resolve_timing(job, &topt);
-    uint64_t seed = rn_job_seed(r, job);
+    c->want_check = (job->what & FA_JOB_CHECK) != 0;
+    c->want_time = (job->what & FA_JOB_TIME) != 0;
+    c->want_eager_time = (job->what & FA_JOB_EAGER_TIME) != 0 || (!c->has_variant && c->want_time);
+    c->need_eager = c->want_check || c->want_eager_time;
+    rn_resolve_timing(job, &c->topt);
+    c->seed = rn_job_seed(r, job);
     /* Only a variant timed without a check may use the inputs shared across jobs; a check
      * alone may use its problem's kept check set (fa_runner_inputs.c). */
-    const int shared_inputs = has_variant && !want_check && !need_eager;
-    const int pure_check = has_variant && want_check && !want_time && !want_eager_time;
+    c->shared_inputs = c->has_variant && !c->want_check && !c->need_eager;
+    c->pure_check = c->has_variant && c->want_check && !c->want_time && !c->want_eager_time;
     const uint64_t asked = job->what & FA_JOB_SEED_PICKED ? 0 : job->check_seed;
-    check_set *cs = pure_check && !r->check_retry ? rn_check_set_find(r, p, asked) : NULL;
-    int retry = 0;
+    c->cs = c->pure_check && !r->check_retry ? rn_check_set_find(r, p, asked) : NULL;
+    fa_err_clear(&c->e);
+    c->b = &c->own;
+    c->t_check = fa_now_s();
+    return FA_OK;
+}
 
-    fa_err e;
-    fa_err_clear(&e);
-    bufs own;
-    memset(&own, 0, sizeof own);
-    bufs *b = &own;
-    eager_plan pl;
-    memset(&pl, 0, sizeof pl);
-    vkernel vk;
-    memset(&vk, 0, sizeof vk);
-    CUdeviceptr lse = 0;
-    cmp_result co, cl, eo, el;
-    memset(&co, 0, sizeof co);
-    memset(&cl, 0, sizeof cl);
-    memset(&eo, 0, sizeof eo);
-    memset(&el, 0, sizeof el);
-    fa_time_stats ts;
-    fa_fwd_params a;
+/* Inputs (a kept check set, the shared timing inputs, or fresh ones) and the fp32 reference. */
+static int run_inputs(run_ctx *c)
+{
+    fa_runner *r = c->r;
     fa_status st;
-    const double t_check = fa_now_s();
-
-    if (need_eager && r->eager_why[0]) {
-        rn_set_result(m, FA_UNSUPPORTED, "%s", r->eager_why);
-        goto done;
+    if (c->need_eager && r->eager_why[0]) {
+        rn_set_result(c->m, FA_UNSUPPORTED, "%s", r->eager_why);
+        return 0;
     }
-    double t = t_check;
-    if (cs) {
-        b = &cs->b;
-        seed = cs->seed;
+    c->t = c->t_check;
+    if (c->cs) {
+        c->b = &c->cs->b;
+        c->seed = c->cs->seed;
         st = FA_OK;
-    } else if (shared_inputs) {
-        st = rn_inputs_for_timing(r, h, p, seed, &b, &seed, &e);
+    } else if (c->shared_inputs) {
+        st = rn_inputs_for_timing(r, c->h, c->p, c->seed, &c->b, &c->seed, &c->e);
     } else {
-        st = rn_bufs_alloc(r, p, b, want_check, need_eager, &e);
+        st = rn_bufs_alloc(r, c->p, c->b, c->want_check, c->need_eager, &c->e);
         if (st == FA_OK)
-            st = rn_fill_inputs(r, h, b, seed, &e);
+            st = rn_fill_inputs(r, c->h, c->b, c->seed, &c->e);
         if (st == FA_OK)
-            st = rn_sync_stream(r, &e);
+            st = rn_sync_stream(r, &c->e);
     }
-    m->check_seed = seed;
-    t = rn_prof(r, RN_PROF_INPUTS, t);
-    if (st == FA_OK && want_check && !cs) {
-        st = rn_run_reference(r, h, b, p, &e);
+    c->m->check_seed = c->seed;
+    c->t = rn_prof(r, RN_PROF_INPUTS, c->t);
+    if (st == FA_OK && c->want_check && !c->cs) {
+        st = rn_run_reference(r, c->h, c->b, c->p, &c->e);
         if (st == FA_OK)
-            st = rn_sync_stream(r, &e);
-        t = rn_prof(r, RN_PROF_REFERENCE, t);
+            st = rn_sync_stream(r, &c->e);
+        c->t = rn_prof(r, RN_PROF_REFERENCE, c->t);
     }
     if (st != FA_OK) {
-        rn_fail(m, st, &e);
-        goto done;
+        rn_fail(c->m, st, &c->e);
+        return 0;
     }
-    d->flops = fa_tensors_flops(&b->t, p);
+    c->d->flops = fa_tensors_flops(&c->b->t, c->p);
+    return 1;
+}
 
-    if (cs) { /* the eager figures of the kept check set */
-        eo = cs->eo;
-        el = cs->el;
-        m->eager_max_abs_err = eo.max_abs;
-        m->eager_peak_extra_bytes = cs->eager_peak;
-        d->eager_heads_per_chunk = cs->eager_d.eager_heads_per_chunk;
-        d->eager_tracked_bytes = cs->eager_d.eager_tracked_bytes;
-        d->eager_measured_bytes = cs->eager_d.eager_measured_bytes;
-        d->eager_rel_l2_err = eo.rel_l2;
-        d->eager_lse_max_err = el.max_abs;
-    } else if (need_eager) {
-        const int64_t before = free_bytes(r);
-        st = rn_eager_plan_alloc(r, b, p, &pl, &e);
-        if (st == FA_OK && want_check)
-            st = rn_poison(r, b->o_eager, b->t.q_elems, b->lse_eager, b->t.lse_elems, &e);
+/* The eager baseline's run, memory and errors (the yardstick of the criterion), or the
+ * figures a kept check set holds. */
+static int run_eager_check(run_ctx *c)
+{
+    fa_runner *r = c->r;
+    fa_measurement *m = c->m;
+    fa_harness_detail *d = c->d;
+    bufs *b = c->b;
+    fa_status st;
+    if (c->cs) { /* the eager figures of the kept check set */
+        c->eo = c->cs->eo;
+        c->el = c->cs->el;
+        m->eager_max_abs_err = c->eo.max_abs;
+        m->eager_peak_extra_bytes = c->cs->eager_peak;
+        d->eager_heads_per_chunk = c->cs->eager_d.eager_heads_per_chunk;
+        d->eager_tracked_bytes = c->cs->eager_d.eager_tracked_bytes;
+        d->eager_measured_bytes = c->cs->eager_d.eager_measured_bytes;
+        d->eager_rel_l2_err = c->eo.rel_l2;
+        d->eager_lse_max_err = c->el.max_abs;
+        return 1;
+    }
+    if (!c->need_eager)
+        return 1;
+    const int64_t before = free_bytes(r);
+    st = rn_eager_plan_alloc(r, b, c->p, &c->pl, &c->e);
+    if (st == FA_OK && c->want_check)
+        st = rn_poison(r, b->o_eager, b->t.q_elems, b->lse_eager, b->t.lse_elems, &c->e);
+    if (st == FA_OK)
+        st = rn_eager_run(r, c->h, b, c->p, &c->pl, c->want_check ? b->lse_eager : 0, &c->e);
+    if (st == FA_OK)
+        st = rn_sync_stream(r, &c->e);
+    if (st != FA_OK) {
+        rn_fail(m, st, &c->e);
+        return 0;
+    }
+    const int64_t after = free_bytes(r);
+    d->eager_heads_per_chunk = c->pl.hc;
+    d->eager_tracked_bytes = rn_eager_plan_bytes(&c->pl) + (int64_t)r->workspace_bytes;
+    d->eager_measured_bytes =
+        before >= 0 && after >= 0 ? before - after + (int64_t)r->workspace_bytes : -1;
+    m->eager_peak_extra_bytes = pick_bytes(d->eager_tracked_bytes, d->eager_measured_bytes);
+    if (c->want_check) {
+        st = rn_compare(r, c->h->cmp_o, b->o_eager, b->o_ref, b->t.q_elems, &c->eo, &c->e);
         if (st == FA_OK)
-            st = rn_eager_run(r, h, b, p, &pl, want_check ? b->lse_eager : 0, &e);
-        if (st == FA_OK)
-            st = rn_sync_stream(r, &e);
+            st = rn_compare(r, c->h->cmp_lse, b->lse_eager, b->lse_ref, b->t.lse_elems, &c->el,
+                            &c->e);
         if (st != FA_OK) {
-            rn_fail(m, st, &e);
-            goto done;
+            rn_fail(m, st, &c->e);
+            return 0;
         }
+        m->eager_max_abs_err = c->eo.max_abs;
+        d->eager_rel_l2_err = c->eo.rel_l2;
+        d->eager_lse_max_err = c->el.max_abs;
+    }
+    c->t = rn_prof(r, RN_PROF_EAGER_CHECK, c->t);
+    return 1;
+}
+
+/* The variant: load it, launch it once and compare (a check, or a job that times nothing),
+ * then keep the check set of a pure check or, on a kept set's mismatch, ask for a retry. */
+static int run_variant_check(run_ctx *c)
+{
+    fa_runner *r = c->r;
+    fa_measurement *m = c->m;
+    fa_harness_detail *d = c->d;
+    bufs *b = c->b;
+    fa_status st;
+    const fa_status ld = rn_vkernel_load(r, c->job, &b->t, &c->vk, m);
+    c->t = rn_prof(r, RN_PROF_LOAD, c->t);
+    if (ld != FA_OK)
+        return 0;
+    /* A check launches once, untimed, and compares; so does a job that times nothing. A
+     * timing-only job goes straight to its repetitions: a standalone launch would only
+     * repeat the warm-up's work (about 23 s of GPU time on the full hd128 sweep), and the
+     * memory the kernel takes is measured around the repetitions instead. */
+    c->probe = c->want_check || !c->want_time;
+    c->flash_before = free_bytes(r);
+    st = rn_dalloc(r, &c->lse, (size_t)b->t.lse_elems * 4, "LSE", &c->e);
+    if (st == FA_OK && c->want_check)
+        st = rn_poison(r, b->o, b->t.q_elems, c->lse, b->t.lse_elems, &c->e);
+    if (st == FA_OK)
+        st = rn_sync_stream(r, &c->e);
+    if (st != FA_OK) {
+        rn_fail(m, st, &c->e);
+        return 0;
+    }
+    fa_tensors_params(&b->t, c->p, b->q, b->k, b->v, b->o, c->lse, b->cu_q, b->cu_k, &c->a);
+    d->flash_tracked_bytes = b->t.lse_elems * 4;
+    if (c->probe) {
+        CUresult ce = rn_launch_variant(r, &c->vk, &c->a);
+        if (ce != CUDA_SUCCESS) {
+            rn_classify(r, ce, "launch", m);
+            return 0;
+        }
+        ce = r->cu->cuStreamSynchronize(r->stream);
+        if (ce != CUDA_SUCCESS) {
+            rn_classify(r, ce, "kernel", m);
+            return 0;
+        }
+        c->vk.entry->launched = 1;
         const int64_t after = free_bytes(r);
-        d->eager_heads_per_chunk = pl.hc;
-        d->eager_tracked_bytes = rn_eager_plan_bytes(&pl) + (int64_t)r->workspace_bytes;
-        d->eager_measured_bytes =
-            before >= 0 && after >= 0 ? before - after + (int64_t)r->workspace_bytes : -1;
-        m->eager_peak_extra_bytes = pick_bytes(d->eager_tracked_bytes, d->eager_measured_bytes);
-        if (want_check) {
-            st = rn_compare(r, h->cmp_o, b->o_eager, b->o_ref, b->t.q_elems, &eo, &e);
-            if (st == FA_OK)
-                st = rn_compare(r, h->cmp_lse, b->lse_eager, b->lse_ref, b->t.lse_elems, &el, &e);
-            if (st != FA_OK) {
-                rn_fail(m, st, &e);
-                goto done;
-            }
-            m->eager_max_abs_err = eo.max_abs;
-            d->eager_rel_l2_err = eo.rel_l2;
-            d->eager_lse_max_err = el.max_abs;
-        }
-        t = rn_prof(r, RN_PROF_EAGER_CHECK, t);
+        d->flash_measured_bytes = c->flash_before >= 0 && after >= 0 ? c->flash_before - after : -1;
+        m->peak_extra_bytes = pick_bytes(d->flash_tracked_bytes, d->flash_measured_bytes);
     }
-
-    if (has_variant) {
-        const fa_status ld = rn_vkernel_load(r, job, &b->t, &vk, m);
-        t = rn_prof(r, RN_PROF_LOAD, t);
-        if (ld != FA_OK)
-            goto done;
-        /* A check launches once, untimed, and compares; so does a job that times nothing. A
-         * timing-only job goes straight to its repetitions: a standalone launch would only
-         * repeat the warm-up's work (about 23 s of GPU time on the full hd128 sweep), and the
-         * memory the kernel takes is measured around the repetitions instead. */
-        const int probe = want_check || !want_time;
-        const int64_t before = free_bytes(r);
-        st = rn_dalloc(r, &lse, (size_t)b->t.lse_elems * 4, "LSE", &e);
-        if (st == FA_OK && want_check)
-            st = rn_poison(r, b->o, b->t.q_elems, lse, b->t.lse_elems, &e);
+    if (c->want_check) {
+        st = rn_compare(r, c->h->cmp_o, b->o, b->o_ref, b->t.q_elems, &c->co, &c->e);
         if (st == FA_OK)
-            st = rn_sync_stream(r, &e);
+            st = rn_compare(r, c->h->cmp_lse, c->lse, b->lse_ref, b->t.lse_elems, &c->cl, &c->e);
         if (st != FA_OK) {
-            rn_fail(m, st, &e);
-            goto done;
+            rn_fail(m, st, &c->e);
+            return 0;
         }
-        fa_tensors_params(&b->t, p, b->q, b->k, b->v, b->o, lse, b->cu_q, b->cu_k, &a);
-        d->flash_tracked_bytes = b->t.lse_elems * 4;
-        if (probe) {
-            CUresult ce = rn_launch_variant(r, &vk, &a);
-            if (ce != CUDA_SUCCESS) {
-                rn_classify(r, ce, "launch", m);
-                goto done;
-            }
-            ce = r->cu->cuStreamSynchronize(r->stream);
-            if (ce != CUDA_SUCCESS) {
-                rn_classify(r, ce, "kernel", m);
-                goto done;
-            }
-            vk.entry->launched = 1;
-            const int64_t after = free_bytes(r);
-            d->flash_measured_bytes = before >= 0 && after >= 0 ? before - after : -1;
-            m->peak_extra_bytes = pick_bytes(d->flash_tracked_bytes, d->flash_measured_bytes);
-        }
-        if (want_check) {
-            st = rn_compare(r, h->cmp_o, b->o, b->o_ref, b->t.q_elems, &co, &e);
-            if (st == FA_OK)
-                st = rn_compare(r, h->cmp_lse, lse, b->lse_ref, b->t.lse_elems, &cl, &e);
-            if (st != FA_OK) {
-                rn_fail(m, st, &e);
-                goto done;
-            }
-            store_errors(m, d, &co, &cl);
-            apply_criterion(m, &co, &cl, d->eager_lse_max_err);
-        }
-        d->check_ms = 1e3 * (fa_now_s() - t_check);
-        t = rn_prof(r, RN_PROF_CHECK, t);
-        if (pure_check && m->status == FA_OK && !cs) {
-            rn_check_set_keep(r, p, seed, &own, &eo, &el, d, m->eager_peak_extra_bytes);
-        } else if (cs && m->status == FA_MISMATCH) { /* confirm on fresh inputs */
-            rn_check_set_drop(r, cs);
-            retry = 1;
-            goto done;
-        }
-        if (m->status == FA_OK && want_time) {
-            variant_rep c = {&vk, &a};
-            int raced = 0;
-            st = rn_time_reps(r, h, rn_variant_rep_fn, &c, &topt, vk.entry->launched, RN_PROF_REPS,
-                              &ts, &raced, &e);
-            if (st != FA_OK) {
-                /* The check passed, so a failure now is the kernel's (a race that struck
-                 * later, say); whether the context survived decides if the worker restarts. */
-                if (r->cu->cuCtxSynchronize() != CUDA_SUCCESS)
-                    r->poisoned = 1;
-                rn_set_result(m, FA_FAULT, "while timing: %s", e.msg);
-                goto done;
-            }
-            vk.entry->launched = 1;
-            if (!probe) {
-                const int64_t after = free_bytes(r);
-                d->flash_measured_bytes = before >= 0 && after >= 0 ? before - after : -1;
-                m->peak_extra_bytes = pick_bytes(d->flash_tracked_bytes, d->flash_measured_bytes);
-            }
-            rn_fill_timing(m, &ts, d->flops);
-            m->raced = raced;
-            if (raced)
-                rn_set_result(m, FA_OK,
-                              "raced out after %d repetitions: %.4g ms is past the bound %.4g ms "
-                              "(cannot win)",
-                              ts.reps, ts.reps >= FA_ABANDON_REPS ? ts.median_ms : ts.min_ms,
-                              topt.abandon_ms);
-            t = fa_now_s();
-        }
-    } else if (want_check) {
-        /* Eager-only: the figures describe the eager baseline itself. */
-        store_errors(m, d, &eo, &el);
-        apply_eager_sanity(m, p->dtype, &eo, &el);
-        d->check_ms = 1e3 * (fa_now_s() - t_check);
+        store_errors(m, d, &c->co, &c->cl);
+        apply_criterion(m, &c->co, &c->cl, d->eager_lse_max_err);
     }
-
-    if (m->status == FA_OK && want_eager_time) {
-        eager_rep c = {h, b, p, &pl};
-        fa_timing_opts eopt = topt;
-        eopt.abandon_ms = 0; /* the baseline is never raced */
-        int raced = 0;
-        st = rn_time_reps(r, h, rn_eager_rep_fn, &c, &eopt, 0, RN_PROF_EAGER_TIME, &ts, &raced, &e);
-        if (st != FA_OK) {
-            rn_fail(m, st, &e);
-            goto done;
-        }
-        m->eager_median_ms = ts.median_ms;
-        d->eager_min_ms = ts.min_ms;
-        d->eager_cv = ts.cv;
-        d->eager_reps = ts.reps;
-        d->eager_tflops = ts.median_ms > 0 ? d->flops / (ts.median_ms * 1e-3) / 1e12 : -1;
-        if (!has_variant) {
-            rn_fill_timing(m, &ts, d->flops);
-            m->peak_extra_bytes = m->eager_peak_extra_bytes;
-        }
+    d->check_ms = 1e3 * (fa_now_s() - c->t_check);
+    c->t = rn_prof(r, RN_PROF_CHECK, c->t);
+    if (c->pure_check && m->status == FA_OK && !c->cs) {
+        rn_check_set_keep(r, c->p, c->seed, &c->own, &c->eo, &c->el, d, m->eager_peak_extra_bytes);
+    } else if (c->cs && m->status == FA_MISMATCH) { /* confirm on fresh inputs */
+        rn_check_set_drop(r, c->cs);
+        c->retry = 1;
+        return 0;
     }
+    return 1;
+}
 
-done:
+/* The variant's timed repetitions (raced against the bound), once it passed. */
+static int run_variant_time(run_ctx *c)
+{
+    fa_runner *r = c->r;
+    fa_measurement *m = c->m;
+    fa_harness_detail *d = c->d;
+    if (m->status != FA_OK || !c->want_time)
+        return 1;
+    variant_rep vr = {&c->vk, &c->a};
+    int raced = 0;
+    fa_status st = rn_time_reps(r, c->h, rn_variant_rep_fn, &vr, &c->topt, c->vk.entry->launched,
+                                RN_PROF_REPS, &c->ts, &raced, &c->e);
+    if (st != FA_OK) {
+        /* The check passed, so a failure now is the kernel's (a race that struck
+         * later, say); whether the context survived decides if the worker restarts. */
+        if (r->cu->cuCtxSynchronize() != CUDA_SUCCESS)
+            r->poisoned = 1;
+        rn_set_result(m, FA_FAULT, "while timing: %s", c->e.msg);
+        return 0;
+    }
+    c->vk.entry->launched = 1;
+    if (!c->probe) {
+        const int64_t after = free_bytes(r);
+        d->flash_measured_bytes = c->flash_before >= 0 && after >= 0 ? c->flash_before - after : -1;
+        m->peak_extra_bytes = pick_bytes(d->flash_tracked_bytes, d->flash_measured_bytes);
+    }
+    rn_fill_timing(m, &c->ts, d->flops);
+    m->raced = raced;
+    if (raced)
+        rn_set_result(m, FA_OK,
+                      "raced out after %d repetitions: %.4g ms is past the bound %.4g ms "
+                      "(cannot win)",
+                      c->ts.reps, c->ts.reps >= FA_ABANDON_REPS ? c->ts.median_ms : c->ts.min_ms,
+                      c->topt.abandon_ms);
+    c->t = fa_now_s();
+    return 1;
+}
+
+/* Eager-only: the figures describe the eager baseline itself. */
+static void run_eager_only_check(run_ctx *c)
+{
+    store_errors(c->m, c->d, &c->eo, &c->el);
+    apply_eager_sanity(c->m, c->p->dtype, &c->eo, &c->el);
+    c->d->check_ms = 1e3 * (fa_now_s() - c->t_check);
+}
+
+/* The eager baseline's timed repetitions (never raced). */
+static int run_eager_time(run_ctx *c)
+{
+    fa_measurement *m = c->m;
+    fa_harness_detail *d = c->d;
+    if (m->status != FA_OK || !c->want_eager_time)
+        return 1;
+    eager_rep er = {c->h, c->b, c->p, &c->pl};
+    fa_timing_opts eopt = c->topt;
+    eopt.abandon_ms = 0; /* the baseline is never raced */
+    int raced = 0;
+    fa_status st = rn_time_reps(c->r, c->h, rn_eager_rep_fn, &er, &eopt, 0, RN_PROF_EAGER_TIME,
+                                &c->ts, &raced, &c->e);
+    if (st != FA_OK) {
+        rn_fail(m, st, &c->e);
+        return 0;
+    }
+    m->eager_median_ms = c->ts.median_ms;
+    d->eager_min_ms = c->ts.min_ms;
+    d->eager_cv = c->ts.cv;
+    d->eager_reps = c->ts.reps;
+    d->eager_tflops = c->ts.median_ms > 0 ? d->flops / (c->ts.median_ms * 1e-3) / 1e12 : -1;
+    if (!c->has_variant) {
+        rn_fill_timing(m, &c->ts, d->flops);
+        m->peak_extra_bytes = m->eager_peak_extra_bytes;
+    }
+    return 1;
+}
+
+/* What every job gives back, however it ended. */
+static void run_end(run_ctx *c)
+{
+    fa_runner *r = c->r;
     fa_module_cache_unpin_all(&r->modules);
-    rn_dfree(r, &lse);
-    rn_eager_plan_release(r, &pl);
-    rn_bufs_release(r, &own);
+    rn_dfree(r, &c->lse);
+    rn_eager_plan_release(r, &c->pl);
+    rn_bufs_release(r, &c->own);
     if (r->poisoned)
         rn_release_kept(r);
     else
         r->last_busy_s = fa_now_s();
-    if (retry && !r->poisoned) { /* a failure on a kept check set: the verdict of fresh inputs */
+}
+
+fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_harness_detail *dd,
+                        fa_err *err)
+{
+    fa_harness_detail dloc;
+    run_ctx c;
+    memset(&c, 0, sizeof c);
+    c.r = r;
+    c.job = job;
+    c.p = &job->problem;
+    c.m = m;
+    c.d = dd ? dd : &dloc;
+    fa_harness_detail_init(c.d);
+    fa_measurement_init(m);
+    m->build = job->build;
+    fa_status st = run_begin(&c, err);
+    if (st != FA_OK)
+        return st;
+
+    int go = run_inputs(&c) && run_eager_check(&c);
+    if (go && c.has_variant)
+        go = run_variant_check(&c) && run_variant_time(&c);
+    else if (go && c.want_check)
+        run_eager_only_check(&c);
+    if (go)
+        run_eager_time(&c);
+    run_end(&c);
+
+    if (c.retry && !r->poisoned) { /* a failure on a kept check set: the verdict of fresh inputs */
         r->check_retry = 1;
         st = fa_runner_run(r, job, m, dd, err);
         r->check_retry = 0;

@@ -287,10 +287,34 @@ static int group_leader(int n, const int *active, const int *raced, double *cons
     return bi;
 }
 
-fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measurement *ms,
-                           int *culprit, fa_err *err)
+/* What one fa_runner_retime shares between its phases. */
+typedef struct retime_ctx {
+    fa_runner *r;
+    const fa_job *jobs;
+    int n;
+    fa_measurement *ms;
+    int *culprit;
+    const fa_problem *p;
+    helper_mod *h;
+    fa_timing_opts topt;
+    vkernel vk[FA_RETIME_MAX];
+    int active[FA_RETIME_MAX], raced[FA_RETIME_MAX];
+    int ref[FA_RETIME_MAX];      /* a raced job: the fastest job when it was raced */
+    double ratio[FA_RETIME_MAX]; /* ...and its median over that job's, same rounds */
+    double *x[FA_RETIME_MAX];    /* each job's times, one per round */
+    int nx[FA_RETIME_MAX];
+    int cap, n_active;
+    double *tmp; /* paired_stats' ratios */
+    fa_err e;
+    bufs *b;
+    CUdeviceptr lse;
+    fa_fwd_params a;
+    double flops;
+} retime_ctx;
+
+/* The jobs a re-timing takes: 1 to FA_RETIME_MAX variants of one problem, on a live context. */
+static fa_status retime_check_jobs(const fa_runner *r, const fa_job *jobs, int n, fa_err *err)
 {
-    *culprit = -1;
     if (n < 1 || n > FA_RETIME_MAX)
         return FA_ERR(err, FA_INVALID, "interleaved re-timing takes 1 to %d jobs, not %d",
                       FA_RETIME_MAX, n);
@@ -306,218 +330,270 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
         if (!fa_variant_matches(&jobs[i].variant, p))
             return FA_ERR(err, FA_INVALID, "job %d's variant does not implement the problem", i);
     }
+    return FA_OK;
+}
+
+/* The shared inputs, the LSE and the kernel arguments, then every job's kernel and sample
+ * array: a job that cannot start gets its result now and stays inactive. */
+static void retime_prepare(retime_ctx *c)
+{
+    fa_runner *r = c->r;
+    const fa_problem *p = c->p;
+    uint64_t seed = rn_job_seed(r, &c->jobs[0]);
+    fa_status st = rn_inputs_for_timing(r, c->h, p, seed, &c->b, &seed, &c->e);
+    bufs *b = c->b;
+    if (st == FA_OK)
+        st = rn_dalloc(r, &c->lse, (size_t)b->t.lse_elems * 4, "LSE", &c->e);
+    c->flops = st == FA_OK ? fa_tensors_flops(&b->t, p) : 0;
+    if (st == FA_OK)
+        fa_tensors_params(&b->t, p, b->q, b->k, b->v, b->o, c->lse, b->cu_q, b->cu_k, &c->a);
+    c->n_active = 0;
+    for (int i = 0; i < c->n; i++) {
+        fa_measurement *m = &c->ms[i];
+        fa_measurement_init(m);
+        m->build = c->jobs[i].build;
+        m->check_seed = seed;
+        c->active[i] = 0;
+        if (st != FA_OK) {
+            rn_fail(m, st, &c->e);
+            continue;
+        }
+        if (rn_vkernel_load(r, &c->jobs[i], &b->t, &c->vk[i], m) != FA_OK)
+            continue;
+        c->x[i] = malloc((size_t)c->cap * sizeof *c->x[i]);
+        if (!c->x[i]) {
+            rn_set_result(m, FA_NOMEM, "out of memory");
+            continue;
+        }
+        c->active[i] = 1;
+        c->n_active++;
+    }
+}
+
+/* Warm-up every finalist before the first timed round, but for one that already ran here on
+ * a GPU still busy for us (rn_time_reps says why). A job that faults is the culprit. */
+static void retime_warmup(retime_ctx *c, double t_start)
+{
+    fa_runner *r = c->r;
+    const int gpu_warm = r->last_busy_s > 0 && t_start - r->last_busy_s < FA_WARM_GAP_S;
+    for (int i = 0; i < c->n && !r->poisoned; i++) {
+        const int warmups =
+            gpu_warm && c->active[i] && c->vk[i].entry->launched ? 0 : c->topt.warmup_reps;
+        for (int w = 0; c->active[i] && w < warmups; w++) {
+            CUresult ce = rn_launch_variant(r, &c->vk[i], &c->a);
+            if (ce == CUDA_SUCCESS)
+                ce = r->cu->cuStreamSynchronize(r->stream);
+            if (ce != CUDA_SUCCESS) {
+                rn_classify(r, ce, "warm-up", &c->ms[i]);
+                c->active[i] = 0;
+                c->n_active--;
+                *c->culprit = i;
+            }
+        }
+    }
+}
+
+/* One round: A B C ..., each after its own L2 flush, enqueued back to back and synchronised
+ * once. (Synchronising after every launch left the GPU idle between them, and repetitions
+ * varied by 2% at 1 ms against 0.1% in a separate timing's batches: enough to rank two tiles
+ * 3% apart as equal.) A fault in a round is pinned on no job: all are returned interrupted,
+ * and the worker re-times each alone, which finds the culprit (fa_worker.c). Returns 1 when
+ * the round's times were added, 0 when it failed. */
+static int retime_round(retime_ctx *c)
+{
+    fa_runner *r = c->r;
+    int in_round[FA_RETIME_MAX], nr = 0;
+    CUresult ce = CUDA_SUCCESS;
+    for (int i = 0; i < c->n && ce == CUDA_SUCCESS; i++) {
+        if (!c->active[i] || c->raced[i] || c->nx[i] >= c->cap)
+            continue;
+        if (!c->topt.no_flush && flush_l2(r, c->h, &c->e) != FA_OK)
+            ce = CUDA_ERROR_LAUNCH_FAILED;
+        if (ce == CUDA_SUCCESS)
+            ce = r->cu->cuEventRecord(r->ev[2 * nr], r->stream);
+        if (ce == CUDA_SUCCESS)
+            ce = rn_launch_variant(r, &c->vk[i], &c->a);
+        if (ce == CUDA_SUCCESS)
+            ce = r->cu->cuEventRecord(r->ev[2 * nr + 1], r->stream);
+        in_round[nr++] = i;
+    }
+    if (ce == CUDA_SUCCESS && nr > 0)
+        ce = r->cu->cuEventSynchronize(r->ev[2 * nr - 1]);
+    double t[FA_RETIME_MAX];
+    for (int k = 0; k < nr && ce == CUDA_SUCCESS; k++)
+        if (event_ms(r, r->ev[2 * k], r->ev[2 * k + 1], &t[k], &c->e) != FA_OK)
+            ce = CUDA_ERROR_UNKNOWN;
+    if (ce != CUDA_SUCCESS) {
+        fa_measurement fm;
+        fa_measurement_init(&fm);
+        rn_classify(r, ce, "interleaved timing", &fm);
+        for (int k = 0; k < nr; k++) {
+            const int i = in_round[k];
+            rn_set_result(&c->ms[i], FA_INTERRUPTED,
+                          "not measured: a round of the interleaved re-timing failed (%s)",
+                          fm.message);
+            c->active[i] = 0;
+            c->n_active--;
+        }
+        return 0;
+    }
+    for (int k = 0; k < nr; k++) {
+        c->x[in_round[k]][c->nx[in_round[k]]++] = t[k];
+        c->vk[in_round[k]].entry->launched = 1;
+    }
+    return 1;
+}
+
+/* Race: every job is judged by its round-by-round ratio to the group's fastest, bi; from
+ * FA_ABANDON_REPS rounds past the margin, before that only past FA_ABANDON_ONE_REP x the
+ * margin (as a separate timing's first repetitions). */
+static void retime_race(retime_ctx *c, int bi)
+{
+    if (c->topt.interleave_margin <= 0 || bi < 0)
+        return;
+    for (int i = 0; i < c->n; i++) {
+        if (!c->active[i] || c->raced[i] || i == bi || c->nx[i] < 1)
+            continue;
+        fa_time_stats s;
+        paired_stats(c->x[i], c->x[bi], c->nx[i] < c->nx[bi] ? c->nx[i] : c->nx[bi], c->tmp, &s);
+        const double margin =
+            c->topt.interleave_margin * (c->nx[i] >= FA_ABANDON_REPS ? 1.0 : FA_ABANDON_ONE_REP);
+        if (s.median_ms > margin) {
+            c->raced[i] = 1;
+            c->ref[i] = bi;
+            c->ratio[i] = s.median_ms;
+        }
+    }
+}
+
+/* Done once every job has min_reps rounds and its ratio to the fastest is known to
+ * target_rse (a job alone: its own times); or at the cap, or past the time budget. The
+ * fastest's own times need no more than min_reps rounds: their median is what the others are
+ * scaled by, and the clocks that spread them are shared by all. */
+static int retime_converged(retime_ctx *c, int bi, double t0, double budget_s)
+{
+    int done = 1, fewest = c->cap, unraced = 0;
+    for (int i = 0; i < c->n; i++)
+        unraced += c->active[i] && !c->raced[i];
+    for (int i = 0; i < c->n; i++) {
+        if (!c->active[i] || c->raced[i])
+            continue;
+        fa_time_stats s;
+        if (bi < 0 || unraced == 1)
+            fa_stats_compute(c->x[i], c->nx[i], &s);
+        else if (i == bi)
+            s.rse = 0;
+        else
+            paired_stats(c->x[i], c->x[bi], c->nx[i] < c->nx[bi] ? c->nx[i] : c->nx[bi], c->tmp,
+                         &s);
+        if (c->nx[i] < c->cap && (c->nx[i] < c->topt.min_reps || s.rse > c->topt.target_rse))
+            done = 0;
+        fewest = c->nx[i] < fewest ? c->nx[i] : fewest;
+    }
+    return done || (fa_now_s() - t0 >= budget_s && fewest >= 3);
+}
+
+/* What is stored: the fastest job's own median; every other job's median ratio to it, round
+ * by round, times that median -- for a raced job, the ratio to the fastest when it was raced,
+ * resolved along the chain if that one was raced later. A job's own median would carry the
+ * clocks of its rounds (a raced job's are only the first ones). Frees the samples. */
+static void retime_store(retime_ctx *c)
+{
+    fa_runner *r = c->r;
+    const int n = c->n;
+    double final_ms[FA_RETIME_MAX];
+    int rel[FA_RETIME_MAX];
+    const int lead = group_leader(n, c->active, c->raced, c->x, c->nx);
+    for (int i = 0; i < n; i++) {
+        final_ms[i] = -1;
+        rel[i] = c->raced[i];
+        if (c->active[i] && c->nx[i] > 0) {
+            fa_time_stats s;
+            fa_stats_compute(c->x[i], c->nx[i], &s);
+            final_ms[i] = s.median_ms;
+        }
+        if (c->active[i] && !c->raced[i] && lead >= 0 && i != lead && c->nx[i] > 0) {
+            fa_time_stats s;
+            paired_stats(c->x[i], c->x[lead], c->nx[i] < c->nx[lead] ? c->nx[i] : c->nx[lead],
+                         c->tmp, &s);
+            rel[i] = 1;
+            c->ref[i] = lead;
+            c->ratio[i] = s.median_ms;
+        }
+    }
+    fa_retime_resolve_raced(n, rel, c->ref, c->ratio, final_ms);
+    for (int i = 0; i < n; i++) {
+        fa_measurement *m = &c->ms[i];
+        if (c->active[i] && !r->poisoned) {
+            fa_time_stats s;
+            fa_stats_compute(c->x[i], c->nx[i], &s);
+            if (rel[i] && final_ms[i] > 0)
+                s.median_ms = final_ms[i]; /* relative to the fastest (above) */
+            rn_fill_timing(m, &s, c->flops);
+            m->peak_extra_bytes = c->b->t.lse_elems * 4; /* tracked: the LSE (no delta taken) */
+            m->raced = c->raced[i];
+            if (c->raced[i])
+                rn_set_result(m, FA_OK,
+                              "raced out of the interleaved re-timing after %d rounds at %.3fx the "
+                              "fastest; median = that ratio x the fastest's final median",
+                              c->nx[i], c->ratio[i]);
+        } else if (c->active[i]) {
+            rn_set_result(m, FA_INTERRUPTED,
+                          "not measured: the worker was lost to job %d's "
+                          "fault",
+                          *c->culprit);
+        }
+        free(c->x[i]);
+    }
+}
+
+fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measurement *ms,
+                           int *culprit, fa_err *err)
+{
+    *culprit = -1;
+    fa_status st = retime_check_jobs(r, jobs, n, err);
+    if (st != FA_OK)
+        return st;
+    const fa_problem *p = &jobs[0].problem;
     helper_mod *h = rn_helper_slot(r, p->dtype, p->head_dim);
     if (!h || !h->loaded)
         return FA_ERR(err, FA_INVALID, "no helper module loaded for %s head dim %d",
                       fa_dtype_name(p->dtype), p->head_dim);
-    fa_timing_opts topt;
-    rn_resolve_timing(&jobs[0], &topt);
-
-    vkernel vk[FA_RETIME_MAX];
-    int active[FA_RETIME_MAX], raced[FA_RETIME_MAX];
-    int ref[FA_RETIME_MAX];      /* a raced job: the fastest job when it was raced */
-    double ratio[FA_RETIME_MAX]; /* ...and its median over that job's, same rounds */
-    double *x[FA_RETIME_MAX];
-    int nx[FA_RETIME_MAX];
-    memset(vk, 0, sizeof vk);
-    memset(x, 0, sizeof x);
-    memset(nx, 0, sizeof nx);
-    memset(raced, 0, sizeof raced);
-    const int cap = topt.max_reps > 0 ? topt.max_reps : 1;
-    double *tmp = malloc((size_t)cap * sizeof *tmp); /* paired_stats' ratios */
-    if (!tmp)
+    retime_ctx c;
+    memset(&c, 0, sizeof c);
+    c.r = r;
+    c.jobs = jobs;
+    c.n = n;
+    c.ms = ms;
+    c.culprit = culprit;
+    c.p = p;
+    c.h = h;
+    rn_resolve_timing(&jobs[0], &c.topt);
+    c.cap = c.topt.max_reps > 0 ? c.topt.max_reps : 1;
+    c.tmp = malloc((size_t)c.cap * sizeof *c.tmp);
+    if (!c.tmp)
         return FA_ERR(err, FA_NOMEM, "out of memory");
-    fa_err e;
-    fa_err_clear(&e);
-    bufs *b = NULL;
-    CUdeviceptr lse = 0;
-    fa_fwd_params a;
-    uint64_t seed = rn_job_seed(r, &jobs[0]);
-    fa_status st = rn_inputs_for_timing(r, h, p, seed, &b, &seed, &e);
-    if (st == FA_OK)
-        st = rn_dalloc(r, &lse, (size_t)b->t.lse_elems * 4, "LSE", &e);
-    double flops = st == FA_OK ? fa_tensors_flops(&b->t, p) : 0;
-    if (st == FA_OK)
-        fa_tensors_params(&b->t, p, b->q, b->k, b->v, b->o, lse, b->cu_q, b->cu_k, &a);
-    int n_active = 0;
-    for (int i = 0; i < n; i++) {
-        fa_measurement_init(&ms[i]);
-        ms[i].build = jobs[i].build;
-        ms[i].check_seed = seed;
-        active[i] = 0;
-        if (st != FA_OK) {
-            rn_fail(&ms[i], st, &e);
-            continue;
-        }
-        if (rn_vkernel_load(r, &jobs[i], &b->t, &vk[i], &ms[i]) != FA_OK)
-            continue;
-        x[i] = malloc((size_t)cap * sizeof *x[i]);
-        if (!x[i]) {
-            rn_set_result(&ms[i], FA_NOMEM, "out of memory");
-            continue;
-        }
-        active[i] = 1;
-        n_active++;
-    }
+    fa_err_clear(&c.e);
+
+    retime_prepare(&c);
     const double t_start = fa_now_s();
-    /* Warm-up every finalist before the first timed round, but for one that already ran here
-     * on a GPU still busy for us (rn_time_reps says why). */
-    const int gpu_warm = r->last_busy_s > 0 && t_start - r->last_busy_s < FA_WARM_GAP_S;
-    for (int i = 0; i < n && !r->poisoned; i++) {
-        const int warmups = gpu_warm && active[i] && vk[i].entry->launched ? 0 : topt.warmup_reps;
-        for (int w = 0; active[i] && w < warmups; w++) {
-            CUresult ce = rn_launch_variant(r, &vk[i], &a);
-            if (ce == CUDA_SUCCESS)
-                ce = r->cu->cuStreamSynchronize(r->stream);
-            if (ce != CUDA_SUCCESS) {
-                rn_classify(r, ce, "warm-up", &ms[i]);
-                active[i] = 0;
-                n_active--;
-                *culprit = i;
-            }
-        }
-    }
+    retime_warmup(&c, t_start);
     const double t0 = fa_now_s();
-    const double budget_s = topt.max_seconds * (n_active > 0 ? n_active : 1);
-    while (n_active > 0 && !r->poisoned) {
-        /* One round: A B C ..., each after its own L2 flush, enqueued back to back and
-         * synchronised once. (Synchronising after every launch left the GPU idle between
-         * them, and repetitions varied by 2% at 1 ms against 0.1% in a separate timing's
-         * batches: enough to rank two tiles 3% apart as equal.) A fault in a round is
-         * pinned on no job: all are returned interrupted, and the worker re-times each
-         * alone, which finds the culprit (fa_worker.c). */
-        int in_round[FA_RETIME_MAX], nr = 0;
-        CUresult ce = CUDA_SUCCESS;
-        for (int i = 0; i < n && ce == CUDA_SUCCESS; i++) {
-            if (!active[i] || raced[i] || nx[i] >= cap)
-                continue;
-            if (!topt.no_flush && flush_l2(r, h, &e) != FA_OK)
-                ce = CUDA_ERROR_LAUNCH_FAILED;
-            if (ce == CUDA_SUCCESS)
-                ce = r->cu->cuEventRecord(r->ev[2 * nr], r->stream);
-            if (ce == CUDA_SUCCESS)
-                ce = rn_launch_variant(r, &vk[i], &a);
-            if (ce == CUDA_SUCCESS)
-                ce = r->cu->cuEventRecord(r->ev[2 * nr + 1], r->stream);
-            in_round[nr++] = i;
-        }
-        if (ce == CUDA_SUCCESS && nr > 0)
-            ce = r->cu->cuEventSynchronize(r->ev[2 * nr - 1]);
-        double t[FA_RETIME_MAX];
-        for (int k = 0; k < nr && ce == CUDA_SUCCESS; k++)
-            if (event_ms(r, r->ev[2 * k], r->ev[2 * k + 1], &t[k], &e) != FA_OK)
-                ce = CUDA_ERROR_UNKNOWN;
-        if (ce != CUDA_SUCCESS) {
-            fa_measurement fm;
-            fa_measurement_init(&fm);
-            rn_classify(r, ce, "interleaved timing", &fm);
-            for (int k = 0; k < nr; k++) {
-                const int i = in_round[k];
-                rn_set_result(&ms[i], FA_INTERRUPTED,
-                              "not measured: a round of the interleaved re-timing failed (%s)",
-                              fm.message);
-                active[i] = 0;
-                n_active--;
-            }
+    const double budget_s = c.topt.max_seconds * (c.n_active > 0 ? c.n_active : 1);
+    while (c.n_active > 0 && !r->poisoned) {
+        if (!retime_round(&c))
             break;
-        }
-        for (int k = 0; k < nr; k++) {
-            x[in_round[k]][nx[in_round[k]]++] = t[k];
-            vk[in_round[k]].entry->launched = 1;
-        }
-        /* Every job is judged by its round-by-round ratio to the group's fastest. */
-        const int bi = group_leader(n, active, raced, x, nx);
-        if (topt.interleave_margin > 0 && bi >= 0) {
-            /* Race: from FA_ABANDON_REPS rounds past the margin, before that only past
-             * FA_ABANDON_ONE_REP x the margin (as a separate timing's first repetitions). */
-            for (int i = 0; i < n; i++) {
-                if (!active[i] || raced[i] || i == bi || nx[i] < 1)
-                    continue;
-                fa_time_stats s;
-                paired_stats(x[i], x[bi], nx[i] < nx[bi] ? nx[i] : nx[bi], tmp, &s);
-                const double margin =
-                    topt.interleave_margin * (nx[i] >= FA_ABANDON_REPS ? 1.0 : FA_ABANDON_ONE_REP);
-                if (s.median_ms > margin) {
-                    raced[i] = 1;
-                    ref[i] = bi;
-                    ratio[i] = s.median_ms;
-                }
-            }
-        }
-        /* Done once every job has min_reps rounds and its ratio to the fastest is known to
-         * target_rse (a job alone: its own times); or at the cap, or past the time budget.
-         * The fastest's own times need no more than min_reps rounds: their median is what
-         * the others are scaled by, and the clocks that spread them are shared by all. */
-        int done = 1, fewest = cap, unraced = 0;
-        for (int i = 0; i < n; i++)
-            unraced += active[i] && !raced[i];
-        for (int i = 0; i < n; i++) {
-            if (!active[i] || raced[i])
-                continue;
-            fa_time_stats s;
-            if (bi < 0 || unraced == 1)
-                fa_stats_compute(x[i], nx[i], &s);
-            else if (i == bi)
-                s.rse = 0;
-            else
-                paired_stats(x[i], x[bi], nx[i] < nx[bi] ? nx[i] : nx[bi], tmp, &s);
-            if (nx[i] < cap && (nx[i] < topt.min_reps || s.rse > topt.target_rse))
-                done = 0;
-            fewest = nx[i] < fewest ? nx[i] : fewest;
-        }
-        if (done || (fa_now_s() - t0 >= budget_s && fewest >= 3))
+        const int bi = group_leader(n, c.active, c.raced, c.x, c.nx);
+        retime_race(&c, bi);
+        if (retime_converged(&c, bi, t0, budget_s))
             break;
     }
-    /* What is stored: the fastest job's own median; every other job's median ratio to it,
-     * round by round, times that median -- for a raced job, the ratio to the fastest when it
-     * was raced, resolved along the chain if that one was raced later. A job's own median
-     * would carry the clocks of its rounds (a raced job's are only the first ones). */
-    double final_ms[FA_RETIME_MAX];
-    int rel[FA_RETIME_MAX];
-    const int lead = group_leader(n, active, raced, x, nx);
-    for (int i = 0; i < n; i++) {
-        final_ms[i] = -1;
-        rel[i] = raced[i];
-        if (active[i] && nx[i] > 0) {
-            fa_time_stats s;
-            fa_stats_compute(x[i], nx[i], &s);
-            final_ms[i] = s.median_ms;
-        }
-        if (active[i] && !raced[i] && lead >= 0 && i != lead && nx[i] > 0) {
-            fa_time_stats s;
-            paired_stats(x[i], x[lead], nx[i] < nx[lead] ? nx[i] : nx[lead], tmp, &s);
-            rel[i] = 1;
-            ref[i] = lead;
-            ratio[i] = s.median_ms;
-        }
-    }
-    fa_retime_resolve_raced(n, rel, ref, ratio, final_ms);
-    for (int i = 0; i < n; i++) {
-        if (active[i] && !r->poisoned) {
-            fa_time_stats s;
-            fa_stats_compute(x[i], nx[i], &s);
-            if (rel[i] && final_ms[i] > 0)
-                s.median_ms = final_ms[i]; /* relative to the fastest (above) */
-            rn_fill_timing(&ms[i], &s, flops);
-            ms[i].peak_extra_bytes = b->t.lse_elems * 4; /* tracked: the LSE (no delta taken) */
-            ms[i].raced = raced[i];
-            if (raced[i])
-                rn_set_result(&ms[i], FA_OK,
-                              "raced out of the interleaved re-timing after %d rounds at %.3fx the "
-                              "fastest; median = that ratio x the fastest's final median",
-                              nx[i], ratio[i]);
-        } else if (active[i]) {
-            rn_set_result(&ms[i], FA_INTERRUPTED,
-                          "not measured: the worker was lost to job %d's "
-                          "fault",
-                          *culprit);
-        }
-        free(x[i]);
-    }
-    free(tmp);
+    retime_store(&c);
+
+    free(c.tmp);
     fa_module_cache_unpin_all(&r->modules);
     rn_prof(r, RN_PROF_RETIME, t_start);
-    rn_dfree(r, &lse);
+    rn_dfree(r, &c.lse);
     if (r->poisoned)
         rn_release_kept(r);
     else

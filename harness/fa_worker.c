@@ -632,7 +632,7 @@ static fa_status find_exe(fa_worker *w, fa_err *err)
 
 fa_status fa_worker_start(int ordinal, const fa_worker_opts *opts, fa_worker **out, fa_err *err)
 {
-    if (!opts || !opts->compiler)
+    if (!opts || !fa_compile_service_ok(&opts->compiler))
         return FA_ERR(err, FA_INVALID, "a GPU worker needs a compiler for its helper kernels");
     fa_worker *w = calloc(1, sizeof *w);
     if (!w)
@@ -701,12 +701,12 @@ static fa_status ensure_alive(fa_worker *w, fa_err *err)
     return st;
 }
 
-fa_status fa_harness_compile_helpers(fa_compiler *c, fa_dtype t, int head_dim,
+fa_status fa_harness_compile_helpers(const fa_compile_service *cs, fa_dtype t, int head_dim,
                                      const char *nvrtc_arch, fa_compile_output *out, fa_err *err)
 {
     char src[512];
     fa_harness_helper_source(t, head_dim, src, sizeof src);
-    return fa_compile_source(c, src, FA_HELPER_ENTRY, nvrtc_arch, NULL, 0, out, err);
+    return cs->compile_source(cs->ctx, src, FA_HELPER_ENTRY, nvrtc_arch, out, err);
 }
 
 static int head_dim_index(int head_dim)
@@ -729,7 +729,7 @@ static fa_status ensure_helpers(fa_worker *w, fa_dtype t, int head_dim, fa_err *
         fa_compile_output out;
         memset(&out, 0, sizeof out);
         fa_status st =
-            fa_harness_compile_helpers(w->opts.compiler, t, head_dim, w->arch, &out, err);
+            fa_harness_compile_helpers(&w->opts.compiler, t, head_dim, w->arch, &out, err);
         if (st != FA_OK)
             return st;
         if (out.status != FA_OK) {

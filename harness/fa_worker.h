@@ -29,23 +29,25 @@
  * close-on-exec are the only ones a worker inherits besides its socket.
  *
  * Ownership: fa_worker_start returns a worker the caller stops with fa_worker_stop (NULL is
- * a no-op). The compiler in the options is borrowed and must outlive the worker. Jobs and
+ * a no-op). The compile service in the options is copied; the compiler behind it is borrowed
+ * and must outlive the worker. Jobs and
  * their cubins are borrowed for the duration of a call; results are written into
  * caller-owned structs.
  */
 #ifndef FA_WORKER_H
 #define FA_WORKER_H
 
-#include "fa_compile.h"
+#include "fa_compile_service.h"
 #include "fa_harness.h"
 
 typedef struct fa_worker fa_worker;
 
 typedef struct fa_worker_opts {
-    fa_compiler *compiler;      /* required: compiles the helper kernels (borrowed) */
-    double job_timeout_s;       /* watchdog per job; 0: 300 s */
-    double start_timeout_s;     /* for the child to report its device; 0: 120 s */
-    int64_t eager_budget_bytes; /* S + P of one eager head chunk; 0: half the free memory */
+    fa_compile_service compiler; /* required: compiles the helper kernels (its context is
+                                    borrowed) */
+    double job_timeout_s;        /* watchdog per job; 0: 300 s */
+    double start_timeout_s;      /* for the child to report its device; 0: 120 s */
+    int64_t eager_budget_bytes;  /* S + P of one eager head chunk; 0: half the free memory */
 } fa_worker_opts;
 
 void fa_worker_opts_default(fa_worker_opts *o);
@@ -102,7 +104,7 @@ void fa_worker_stop(fa_worker *w);
 
 /* Compile the helper module for (dtype, head_dim) and an NVRTC arch ("sm_90"); the caller
  * releases *out (fa_compile_output_release). Used by the worker and by in-process tests. */
-fa_status fa_harness_compile_helpers(fa_compiler *c, fa_dtype t, int head_dim,
+fa_status fa_harness_compile_helpers(const fa_compile_service *cs, fa_dtype t, int head_dim,
                                      const char *nvrtc_arch, fa_compile_output *out, fa_err *err);
 
 #endif /* FA_WORKER_H */

@@ -191,12 +191,12 @@ static int kernel_index(fa_emit_model *m, int arch, const fa_variant *v)
     return m->n_kernels++;
 }
 
-static fa_status compile_kernel(fa_compiler *cc, fa_emit_kernel *k, const fa_arch *arch,
-                                fa_err *err)
+static fa_status compile_kernel(const fa_compile_service *cs, fa_emit_kernel *k,
+                                const fa_arch *arch, fa_err *err)
 {
     fa_compile_output out;
     memset(&out, 0, sizeof out);
-    fa_status st = fa_compile_variant(cc, &k->v, arch, &out, err);
+    fa_status st = cs->compile_variant(cs->ctx, &k->v, arch, &out, err);
     if (st != FA_OK)
         goto cleanup;
     if (out.status != FA_OK) {
@@ -250,7 +250,7 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
                       "bad prefix '%s': expected a C identifier of at most %d characters, not "
                       "starting with '_' and without '__'",
                       prefix, FA_EMIT_PREFIX_MAX);
-    if (opts->embed_cubin && !opts->compiler)
+    if (opts->embed_cubin && !fa_compile_service_ok(&opts->compiler))
         return FA_ERR(err, FA_INVALID, "embedding cubins needs a compiler");
     snprintf(m->prefix, sizeof m->prefix, "%s", prefix);
     m->embed = opts->embed_cubin != 0;
@@ -338,12 +338,10 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
         qsort(m->runs, (size_t)m->n_runs, sizeof *m->runs, run_cmp);
 
     if (m->embed) {
-        snprintf(m->nvrtc_version, sizeof m->nvrtc_version, "%s",
-                 fa_compiler_nvrtc_version(opts->compiler));
-        snprintf(m->source_hash, sizeof m->source_hash, "%s",
-                 fa_compiler_source_hash(opts->compiler));
+        snprintf(m->nvrtc_version, sizeof m->nvrtc_version, "%s", opts->compiler.nvrtc_version);
+        snprintf(m->source_hash, sizeof m->source_hash, "%s", opts->compiler.source_hash);
         for (int i = 0; i < m->n_kernels; i++) {
-            st = compile_kernel(opts->compiler, &m->kernels[i], m->archs[m->kernels[i].arch], err);
+            st = compile_kernel(&opts->compiler, &m->kernels[i], m->archs[m->kernels[i].arch], err);
             if (st != FA_OK)
                 goto fail;
         }

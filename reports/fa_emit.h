@@ -26,7 +26,7 @@
 
 #include <stddef.h>
 
-#include "fa_compile.h"
+#include "fa_compile_service.h"
 #include "fa_db.h"
 #include "fa_status.h"
 #include "fa_variant.h"
@@ -41,10 +41,11 @@ typedef struct fa_emit_opts {
     const fa_arch *const *archs; /* the archs to emit, at least one; order and duplicates do
                                     not matter (the header lists them in fa_archs order) */
     int n_archs;
-    const char *prefix;    /* NULL: FA_EMIT_DEFAULT_PREFIX; must be a C identifier */
-    int embed_cubin;       /* 1: embed the cubins and the Driver API launch code */
-    fa_compiler *compiler; /* compiles the cubins with embed_cubin (the caller owns it; the
-                              on-disk cache makes recompiling winners cheap); else unused */
+    const char *prefix;          /* NULL: FA_EMIT_DEFAULT_PREFIX; must be a C identifier */
+    int embed_cubin;             /* 1: embed the cubins and the Driver API launch code */
+    fa_compile_service compiler; /* compiles the cubins with embed_cubin (its context is the
+                                    caller's; the on-disk cache makes recompiling winners
+                                    cheap); else unused */
 } fa_emit_opts;
 
 /* What an emit produced, for the CLI's summary line. */

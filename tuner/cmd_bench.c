@@ -11,82 +11,340 @@
 #include "fa_commands.h"
 #include "fa_compile.h"
 #include "fa_harness.h"
+#include "fa_options.h"
+#include "fa_parse.h"
 #include "fa_worker.h"
 
 static const char *const cmd = "bench";
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: fa-tune bench (--variant NAME | --block-m M --block-n N --warps W --stages S\n"
-            "                      [--q-in-regs] | --eager-only) [shape] [options]\n"
-            "\n"
-            "Compiles one variant (NVRTC), checks it against the fp32 reference on fresh random\n"
-            "inputs (FlashAttention's criterion: max|O - O_ref32| <= 2 x the eager baseline's\n"
-            "error + 1e-5, LSE likewise, no NaN/Inf, every output element written), then times\n"
-            "it and the eager baseline (cuBLAS QK^T, masked softmax, cuBLAS PV) with CUDA\n"
-            "events, L2 flushed between repetitions, until the relative standard error is\n"
-            "under 1%% or a cap. GPU work runs in a worker process: a crashing kernel is\n"
-            "reported, not fatal.\n"
-            "\n"
-            "the kernel:\n"
-            "  --variant NAME       e.g. fwd_sm80_hd128_bf16_causal_m128n64w4s2q; its dtype,\n"
-            "                       head dim, causal and varlen set the shape's defaults\n"
-            "  --block-m M --block-n N --warps W --stages S [--q-in-regs]\n"
-            "                       the tile parameters, with the mode from the shape options\n"
-            "  --eager-only         no variant: check and time the eager baseline alone\n"
-            "\n"
-            "shape (defaults: FlashAttention's benchmark point, batch*seqlen = 16k, hidden 2048):\n"
-            "  --batch B            8\n"
-            "  --heads H            16 (query heads)\n"
-            "  --heads-kv H         = --heads (GQA/MQA: heads must be a multiple)\n"
-            "  --seqlen-q N         2048\n"
-            "  --seqlen-k N         = --seqlen-q\n"
-            "  --headdim D          128 (%s)\n"
-            "  --dtype fp16|bf16    bf16\n"
-            "  --causal             causal mask, bottom-right aligned (query i sees key j iff\n"
-            "                       j <= i + seqlen_k - seqlen_q)\n"
-            "  --varlen             packed sequences, lengths uniform in [N/2, N] from --seed\n"
-            "  --layout bshd|bhsd   bshd (FlashAttention's) or bhsd (PyTorch's)\n"
-            "  --scale S            softmax scale (default 1/sqrt(headdim))\n"
-            "  --seed N             the problem seed: varlen lengths (default 1)\n"
-            "  --check-seed N       input values (default: fresh; printed, to replay a failure)\n"
-            "\n"
-            "options:\n"
-            "  --no-eager           do not time the eager baseline (it still runs once: its\n"
-            "                       error is the criterion's yardstick)\n"
-            "  --repeat N           time the subject N times in one worker and print the CV of\n"
-            "                       the medians (timing noise)\n"
-            "  --min-reps N         10      --max-reps N     1000\n"
-            "  --max-seconds S      5 (per timing)          --rse X     0.01\n"
-            "  --no-flush           do not flush L2 between repetitions\n"
-            "  --device N           GPU ordinal (default 0)\n"
-            "  --timeout S          watchdog per job in seconds (default 300)\n"
-            "  --cache-dir DIR      cubin cache directory; --no-cache to bypass it\n"
-            "  --json               one JSON object per line on stdout instead of the table\n"
-            "\n"
-            "TFLOP/s = 4*B*Hq*Nq*Nk*D / time, halved for causal when Nq == Nk (varlen: summed\n"
-            "over sequences), from the median time.\n"
-            "\n"
-            "exit codes: 0 ok, 1 runtime failure (no GPU, compile error, kernel fault),\n"
-            "2 usage error, 3 numerical mismatch.\n",
-            fa_head_dim_list());
-}
-
 typedef struct bench_args {
-    int have_name, have_tiles, eager_only, no_eager, json, repeat, device, no_cache;
+    int eager_only, no_eager, json, repeat, device, no_cache;
     const char *variant_name, *cache_dir;
-    int block_m, block_n, warps, stages, q_in_regs;
     int set_headdim, set_dtype, set_causal, set_varlen;
+    int heads_kv, seqlen_k; /* 0: = heads, = seqlen_q */
+    /* The tile flags (--block-m --block-n --warps --stages --q-in-regs): a variant named by its
+     * sm80 parameters, kept apart until --variant replaces them. */
+    struct {
+        int block_m, block_n, warps, stages, q_in_regs;
+        int seen_m, seen_n, seen_w, seen_s;
+    } tiles;
     fa_problem p;
-    double timeout;
+    double timeout, scale;
     uint64_t check_seed;
     fa_timing_opts timing;
 } bench_args;
 
-/* Returns -1 to go on, else the exit code (help printed, or a usage error). */
-static int parse(int argc, char **argv, bench_args *a)
+static int have_tiles(const bench_args *a)
 {
+    return a->tiles.seen_m || a->tiles.seen_n || a->tiles.seen_w || a->tiles.seen_s;
+}
+
+/* The tile flags' own checks: all four or none, --q-in-regs only with them. Returns -1 to go
+ * on, else the exit code. */
+static int check_tiles(const bench_args *a)
+{
+    const int all = a->tiles.seen_m && a->tiles.seen_n && a->tiles.seen_w && a->tiles.seen_s;
+    if (have_tiles(a) && !all)
+        return fa_cli_usage_error(cmd, "tile parameters need all of --block-m, --block-n, "
+                                       "--warps and --stages");
+    if (a->tiles.q_in_regs && !have_tiles(a))
+        return fa_cli_usage_error(cmd, "--q-in-regs goes with the tile parameters");
+    return -1;
+}
+
+/* The variant the tile flags name, in the mode of the shape. */
+static void tiles_variant(const bench_args *a, fa_variant *v)
+{
+    memset(v, 0, sizeof *v);
+    v->family = FA_FAMILY_SM80;
+    v->dtype = a->p.dtype;
+    v->head_dim = a->p.head_dim;
+    v->block_m = a->tiles.block_m;
+    v->block_n = a->tiles.block_n;
+    v->warps = a->tiles.warps;
+    v->stages = a->tiles.stages;
+    v->q_in_regs = a->tiles.q_in_regs;
+    v->causal = a->p.causal;
+    v->varlen = a->p.varlen;
+}
+
+static int opt_layout(const char *name, const fa_option *opt, const char *val)
+{
+    fa_problem *p = opt->dst;
+    if (!strcmp(val, "bshd"))
+        p->layout = FA_LAYOUT_BSHD;
+    else if (!strcmp(val, "bhsd"))
+        p->layout = FA_LAYOUT_BHSD;
+    else {
+        char shown[FA_CLI_SHOWN_MAX];
+        return fa_cli_usage_error(name, "--layout '%s': expected bshd or bhsd",
+                                  fa_printable(val, shown, sizeof shown));
+    }
+    return 0;
+}
+
+/* --help's "the kernel": a variant by name, the tile flags, or the eager baseline alone */
+static int kernel_options(bench_args *a, fa_option *out)
+{
+    const fa_option rows[] = {
+        {.kind = FA_OPT_GROUP, .help = "the kernel"},
+        {.kind = FA_OPT_STRING,
+         .name = "variant",
+         .dst = &a->variant_name,
+         .what = "a variant name",
+         .metavar = "NAME",
+         .help = "e.g. fwd_sm80_hd128_bf16_causal_m128n64w4s2q; its dtype,\nhead dim, causal and "
+                 "varlen set the shape's defaults"},
+        {.kind = FA_OPT_FLAG,
+         .name = "eager-only",
+         .dst = &a->eager_only,
+         .help = "no variant: check and time the eager baseline alone"},
+        {.kind = FA_OPT_GROUP,
+         .help = "the kernel by its sm80 tile parameters (instead of --variant)"},
+        {.kind = FA_OPT_INT,
+         .name = "block-m",
+         .dst = &a->tiles.block_m,
+         .lo = 16,
+         .hi = 512,
+         .seen = &a->tiles.seen_m,
+         .metavar = "M",
+         .help = "rows of Q per CTA"},
+        {.kind = FA_OPT_INT,
+         .name = "block-n",
+         .dst = &a->tiles.block_n,
+         .lo = 16,
+         .hi = 512,
+         .seen = &a->tiles.seen_n,
+         .metavar = "N",
+         .help = "rows of K and V per step"},
+        {.kind = FA_OPT_INT,
+         .name = "warps",
+         .dst = &a->tiles.warps,
+         .lo = 1,
+         .hi = 32,
+         .seen = &a->tiles.seen_w,
+         .metavar = "W",
+         .help = "warps per CTA"},
+        {.kind = FA_OPT_INT,
+         .name = "stages",
+         .dst = &a->tiles.stages,
+         .lo = 1,
+         .hi = 8,
+         .seen = &a->tiles.seen_s,
+         .metavar = "S",
+         .help = "pipeline stages"},
+        {.kind = FA_OPT_FLAG,
+         .name = "q-in-regs",
+         .dst = &a->tiles.q_in_regs,
+         .help = "keep Q in registers; the mode comes from the shape options"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* --help's "shape": the problem (headdim_help lists the head dims) */
+static int shape_options(bench_args *a, const char *headdim_help, fa_option *out)
+{
+    const fa_option rows[] = {
+        {.kind = FA_OPT_GROUP,
+         .help = "shape (defaults: FlashAttention's benchmark point, batch*seqlen = 16k, hidden "
+                 "2048)"},
+        {.kind = FA_OPT_INT,
+         .name = "batch",
+         .dst = &a->p.batch,
+         .lo = 1,
+         .hi = 65535,
+         .metavar = "B",
+         .help = "8"},
+        {.kind = FA_OPT_INT,
+         .name = "heads",
+         .dst = &a->p.heads_q,
+         .lo = 1,
+         .hi = 65535,
+         .metavar = "H",
+         .help = "16 (query heads)"},
+        {.kind = FA_OPT_INT,
+         .name = "heads-kv",
+         .dst = &a->heads_kv,
+         .lo = 1,
+         .hi = 65535,
+         .metavar = "H",
+         .help = "= --heads (GQA/MQA: heads must be a multiple)"},
+        {.kind = FA_OPT_INT,
+         .name = "seqlen-q",
+         .dst = &a->p.seqlen_q,
+         .lo = 1,
+         .hi = 1 << 24,
+         .metavar = "N",
+         .help = "2048"},
+        {.kind = FA_OPT_INT,
+         .name = "seqlen-k",
+         .dst = &a->seqlen_k,
+         .lo = 1,
+         .hi = 1 << 24,
+         .metavar = "N",
+         .help = "= --seqlen-q"},
+        {.kind = FA_OPT_HEADDIM,
+         .name = "headdim",
+         .dst = &a->p.head_dim,
+         .seen = &a->set_headdim,
+         .metavar = "D",
+         .help = headdim_help},
+        {.kind = FA_OPT_DTYPE,
+         .name = "dtype",
+         .dst = &a->p.dtype,
+         .seen = &a->set_dtype,
+         .metavar = "fp16|bf16",
+         .help = "bf16"},
+        {.kind = FA_OPT_FLAG,
+         .name = "causal",
+         .dst = &a->p.causal,
+         .seen = &a->set_causal,
+         .help = "causal mask, bottom-right aligned (query i sees key j iff\nj <= i + seqlen_k - "
+                 "seqlen_q)"},
+        {.kind = FA_OPT_FLAG,
+         .name = "varlen",
+         .dst = &a->p.varlen,
+         .seen = &a->set_varlen,
+         .help = "packed sequences, lengths uniform in [N/2, N] from --seed"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "layout",
+         .cb = opt_layout,
+         .dst = &a->p,
+         .takes_value = 1,
+         .metavar = "bshd|bhsd",
+         .help = "bshd (FlashAttention's) or bhsd (PyTorch's)"},
+        {.kind = FA_OPT_DOUBLE,
+         .name = "scale",
+         .dst = &a->scale,
+         .lo = 1e-6,
+         .hi = 1e6,
+         .metavar = "S",
+         .help = "softmax scale (default 1/sqrt(headdim))"},
+        {.kind = FA_OPT_U64,
+         .name = "seed",
+         .dst = &a->p.seed,
+         .metavar = "N",
+         .help = "the problem seed: varlen lengths (default 1)"},
+        {.kind = FA_OPT_U64,
+         .name = "check-seed",
+         .dst = &a->check_seed,
+         .metavar = "N",
+         .help = "input values (default: fresh; printed, to replay a failure)"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* --help's "options": the timing, the device, the cache and the output */
+static int run_options(bench_args *a, fa_option *out)
+{
+    const fa_option rows[] = {
+        {.kind = FA_OPT_GROUP, .help = "options"},
+        {.kind = FA_OPT_FLAG,
+         .name = "no-eager",
+         .dst = &a->no_eager,
+         .help = "do not time the eager baseline (it still runs once: its\nerror is the "
+                 "criterion's yardstick)"},
+        {.kind = FA_OPT_INT,
+         .name = "repeat",
+         .dst = &a->repeat,
+         .lo = 1,
+         .hi = 1000,
+         .metavar = "N",
+         .help = "time the subject N times in one worker and print the CV of\nthe medians "
+                 "(timing noise)"},
+        {.kind = FA_OPT_INT,
+         .name = "min-reps",
+         .dst = &a->timing.min_reps,
+         .lo = 1,
+         .hi = 100000,
+         .metavar = "N",
+         .help = "10"},
+        {.kind = FA_OPT_INT,
+         .name = "max-reps",
+         .dst = &a->timing.max_reps,
+         .lo = 1,
+         .hi = 100000,
+         .metavar = "N",
+         .help = "1000"},
+        {.kind = FA_OPT_DOUBLE,
+         .name = "max-seconds",
+         .dst = &a->timing.max_seconds,
+         .lo = 0.001,
+         .hi = 3600,
+         .metavar = "S",
+         .help = "5 (per timing)"},
+        {.kind = FA_OPT_DOUBLE,
+         .name = "rse",
+         .dst = &a->timing.target_rse,
+         .lo = 0,
+         .hi = 1,
+         .metavar = "X",
+         .help = "0.01"},
+        {.kind = FA_OPT_FLAG,
+         .name = "no-flush",
+         .dst = &a->timing.no_flush,
+         .help = "do not flush L2 between repetitions"},
+        {.kind = FA_OPT_INT,
+         .name = "device",
+         .dst = &a->device,
+         .lo = 0,
+         .hi = 1023,
+         .metavar = "N",
+         .help = "GPU ordinal (default 0)"},
+        {.kind = FA_OPT_DOUBLE,
+         .name = "timeout",
+         .dst = &a->timeout,
+         .lo = 1,
+         .hi = 86400,
+         .metavar = "S",
+         .help = "watchdog per job in seconds (default 300)"},
+        {.kind = FA_OPT_STRING,
+         .name = "cache-dir",
+         .dst = &a->cache_dir,
+         .flags = FA_OPT_NONEMPTY,
+         .what = "a directory",
+         .metavar = "DIR",
+         .help = "cubin cache directory"},
+        {.kind = FA_OPT_FLAG,
+         .name = "no-cache",
+         .dst = &a->no_cache,
+         .help = "bypass the cubin cache"},
+        {.kind = FA_OPT_FLAG,
+         .name = "json",
+         .dst = &a->json,
+         .help = "one JSON object per line on stdout instead of the table"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* Read the command line into a (its defaults set first). Returns -1 to go on, else the exit
+ * code. */
+static int parse_options(bench_args *a, int argc, char **argv)
+{
+    char headdim_help[96];
+    snprintf(headdim_help, sizeof headdim_help, "128 (%s)", fa_head_dim_list());
+    fa_option opts[64]; /* room for every group below and the end row */
+    int n = kernel_options(a, opts);
+    n += shape_options(a, headdim_help, opts + n);
+    n += run_options(a, opts + n);
+    opts[n] = (fa_option){.kind = FA_OPT_END};
+    const fa_opt_cmd c = {
+        .name = cmd,
+        .usage = "usage: fa-tune bench (--variant NAME | --block-m M --block-n N --warps W "
+                 "--stages S\n                      [--q-in-regs] | --eager-only) [shape] "
+                 "[options]\n",
+        .intro = "Compiles one variant (NVRTC), checks it against the fp32 reference on fresh "
+                 "random\ninputs (FlashAttention's criterion: max|O - O_ref32| <= 2 x the eager "
+                 "baseline's\nerror + 1e-5, LSE likewise, no NaN/Inf, every output element "
+                 "written), then times\nit and the eager baseline (cuBLAS QK^T, masked softmax, "
+                 "cuBLAS PV) with CUDA\nevents, L2 flushed between repetitions, until the "
+                 "relative standard error is\nunder 1% or a cap. GPU work runs in a worker "
+                 "process: a crashing kernel is\nreported, not fatal.\n",
+        .outro = "TFLOP/s = 4*B*Hq*Nq*Nk*D / time, halved for causal when Nq == Nk (varlen: "
+                 "summed\nover sequences), from the median time.\n\nexit codes: 0 ok, 1 runtime "
+                 "failure (no GPU, compile error, kernel fault),\n2 usage error, 3 numerical "
+                 "mismatch.\n",
+        .opts = opts};
     memset(a, 0, sizeof *a);
     fa_timing_opts_default(&a->timing);
     a->p.dtype = FA_DTYPE_BF16;
@@ -98,146 +356,48 @@ static int parse(int argc, char **argv, bench_args *a)
     a->p.seed = 1;
     a->repeat = 1;
     a->timeout = 300;
-    int heads_kv = 0, seqlen_k = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *o = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        int rc = 0, used = 1; /* options that take a value consume it */
-        double x = 0;
-        if (fa_cli_is_help(o)) {
-            usage(stdout);
-            return FA_EXIT_OK;
-        } else if (!strcmp(o, "--variant")) {
-            if (!val)
-                return fa_cli_usage_error(cmd, "--variant needs a variant name");
-            a->variant_name = val;
-            a->have_name = 1;
-        } else if (!strcmp(o, "--block-m")) {
-            rc = fa_cli_int(cmd, o, val, 16, 512, &a->block_m);
-            a->have_tiles |= 1;
-        } else if (!strcmp(o, "--block-n")) {
-            rc = fa_cli_int(cmd, o, val, 16, 512, &a->block_n);
-            a->have_tiles |= 2;
-        } else if (!strcmp(o, "--warps")) {
-            rc = fa_cli_int(cmd, o, val, 1, 32, &a->warps);
-            a->have_tiles |= 4;
-        } else if (!strcmp(o, "--stages")) {
-            rc = fa_cli_int(cmd, o, val, 1, 8, &a->stages);
-            a->have_tiles |= 8;
-        } else if (!strcmp(o, "--q-in-regs")) {
-            a->q_in_regs = 1;
-            used = 0;
-        } else if (!strcmp(o, "--eager-only")) {
-            a->eager_only = 1;
-            used = 0;
-        } else if (!strcmp(o, "--batch")) {
-            rc = fa_cli_int(cmd, o, val, 1, 65535, &a->p.batch);
-        } else if (!strcmp(o, "--heads")) {
-            rc = fa_cli_int(cmd, o, val, 1, 65535, &a->p.heads_q);
-        } else if (!strcmp(o, "--heads-kv")) {
-            rc = fa_cli_int(cmd, o, val, 1, 65535, &heads_kv);
-        } else if (!strcmp(o, "--seqlen-q")) {
-            rc = fa_cli_int(cmd, o, val, 1, 1 << 24, &a->p.seqlen_q);
-        } else if (!strcmp(o, "--seqlen-k")) {
-            rc = fa_cli_int(cmd, o, val, 1, 1 << 24, &seqlen_k);
-        } else if (!strcmp(o, "--headdim")) {
-            rc = fa_cli_headdim(cmd, val, &a->p.head_dim);
-            a->set_headdim = 1;
-        } else if (!strcmp(o, "--dtype")) {
-            rc = fa_cli_dtype(cmd, val, &a->p.dtype);
-            a->set_dtype = 1;
-        } else if (!strcmp(o, "--causal")) {
-            a->p.causal = 1;
-            a->set_causal = 1;
-            used = 0;
-        } else if (!strcmp(o, "--varlen")) {
-            a->p.varlen = 1;
-            a->set_varlen = 1;
-            used = 0;
-        } else if (!strcmp(o, "--layout")) {
-            if (val && !strcmp(val, "bshd"))
-                a->p.layout = FA_LAYOUT_BSHD;
-            else if (val && !strcmp(val, "bhsd"))
-                a->p.layout = FA_LAYOUT_BHSD;
-            else
-                rc =
-                    fa_cli_usage_error(cmd, "--layout '%s': expected bshd or bhsd", val ? val : "");
-        } else if (!strcmp(o, "--scale")) {
-            rc = fa_cli_double(cmd, o, val, 1e-6, 1e6, &x);
-            a->p.softmax_scale = (float)x;
-        } else if (!strcmp(o, "--seed")) {
-            rc = fa_cli_u64(cmd, o, val, &a->p.seed);
-        } else if (!strcmp(o, "--check-seed")) {
-            rc = fa_cli_u64(cmd, o, val, &a->check_seed);
-        } else if (!strcmp(o, "--no-eager")) {
-            a->no_eager = 1;
-            used = 0;
-        } else if (!strcmp(o, "--repeat")) {
-            rc = fa_cli_int(cmd, o, val, 1, 1000, &a->repeat);
-        } else if (!strcmp(o, "--min-reps")) {
-            rc = fa_cli_int(cmd, o, val, 1, 100000, &a->timing.min_reps);
-        } else if (!strcmp(o, "--max-reps")) {
-            rc = fa_cli_int(cmd, o, val, 1, 100000, &a->timing.max_reps);
-        } else if (!strcmp(o, "--max-seconds")) {
-            rc = fa_cli_double(cmd, o, val, 0.001, 3600, &a->timing.max_seconds);
-        } else if (!strcmp(o, "--rse")) {
-            rc = fa_cli_double(cmd, o, val, 0, 1, &a->timing.target_rse);
-        } else if (!strcmp(o, "--no-flush")) {
-            a->timing.no_flush = 1;
-            used = 0;
-        } else if (!strcmp(o, "--device")) {
-            rc = fa_cli_int(cmd, o, val, 0, 1023, &a->device);
-        } else if (!strcmp(o, "--timeout")) {
-            rc = fa_cli_double(cmd, o, val, 1, 86400, &a->timeout);
-        } else if (!strcmp(o, "--cache-dir")) {
-            if (!val || !*val)
-                return fa_cli_usage_error(cmd, "--cache-dir needs a directory");
-            a->cache_dir = val;
-        } else if (!strcmp(o, "--no-cache")) {
-            a->no_cache = 1;
-            used = 0;
-        } else if (!strcmp(o, "--json")) {
-            a->json = 1;
-            used = 0;
-        } else {
-            return fa_cli_usage_error(cmd, "unknown option '%s'", o);
-        }
-        if (rc)
-            return rc;
-        i += used;
-    }
+    int rc = fa_opt_parse(&c, argc, argv);
+    a->p.softmax_scale = (float)a->scale;
+    return rc;
+}
 
-    int kinds = (a->have_name != 0) + (a->have_tiles != 0) + (a->eager_only != 0);
+/* What to time: exactly one of a named variant, the tile flags and the eager baseline; a
+ * named variant fixes the mode the shape options may repeat but not contradict. Returns -1
+ * to go on, else the exit code. */
+static int check_subject(bench_args *a)
+{
+    int kinds = (a->variant_name != NULL) + have_tiles(a) + (a->eager_only != 0);
     if (kinds == 0)
         return fa_cli_usage_error(cmd, "say what to time: --variant NAME, the tile parameters "
                                        "(--block-m --block-n --warps --stages), or --eager-only");
     if (kinds > 1)
         return fa_cli_usage_error(cmd, "--variant, tile parameters and --eager-only exclude "
                                        "each other");
-    if (a->have_tiles && a->have_tiles != 15)
-        return fa_cli_usage_error(cmd, "tile parameters need all of --block-m, --block-n, "
-                                       "--warps and --stages");
-    if (a->q_in_regs && !a->have_tiles)
-        return fa_cli_usage_error(cmd, "--q-in-regs goes with the tile parameters");
-    if (a->have_name) {
-        fa_variant v;
-        fa_err err;
-        fa_err_clear(&err);
-        if (fa_variant_parse(a->variant_name, &v, &err) != FA_OK)
-            return fa_cli_usage_error(cmd, "%s", err.msg);
-        /* The variant fixes the mode; shape options may repeat it but not contradict it. */
-        if ((a->set_headdim && a->p.head_dim != v.head_dim) ||
-            (a->set_dtype && a->p.dtype != v.dtype) || (a->set_causal && !v.causal) ||
-            (a->set_varlen && !v.varlen))
-            return fa_cli_usage_error(cmd, "the shape options contradict variant '%s'",
-                                      a->variant_name);
-        a->p.head_dim = v.head_dim;
-        a->p.dtype = v.dtype;
-        a->p.causal = v.causal;
-        a->p.varlen = v.varlen;
-    }
-    a->p.heads_kv = heads_kv ? heads_kv : a->p.heads_q;
-    a->p.seqlen_k = seqlen_k ? seqlen_k : a->p.seqlen_q;
+    int rc = check_tiles(a);
+    if (rc >= 0 || !a->variant_name)
+        return rc;
+    fa_variant v;
+    fa_err err;
+    fa_err_clear(&err);
+    if (fa_variant_parse(a->variant_name, &v, &err) != FA_OK)
+        return fa_cli_usage_error(cmd, "%s", err.msg);
+    if ((a->set_headdim && a->p.head_dim != v.head_dim) ||
+        (a->set_dtype && a->p.dtype != v.dtype) || (a->set_causal && !v.causal) ||
+        (a->set_varlen && !v.varlen))
+        return fa_cli_usage_error(cmd, "the shape options contradict variant '%s'",
+                                  a->variant_name);
+    a->p.head_dim = v.head_dim;
+    a->p.dtype = v.dtype;
+    a->p.causal = v.causal;
+    a->p.varlen = v.varlen;
+    return -1;
+}
+
+/* The shape's derived fields and its checks. Returns -1 to go on, else the exit code. */
+static int check_shape(bench_args *a)
+{
+    a->p.heads_kv = a->heads_kv ? a->heads_kv : a->p.heads_q;
+    a->p.seqlen_k = a->seqlen_k ? a->seqlen_k : a->p.seqlen_q;
     if (a->timing.min_reps > a->timing.max_reps)
         return fa_cli_usage_error(cmd, "--min-reps %d exceeds --max-reps %d", a->timing.min_reps,
                                   a->timing.max_reps);
@@ -246,6 +406,17 @@ static int parse(int argc, char **argv, bench_args *a)
     if (fa_problem_check(&a->p, &err) != FA_OK)
         return fa_cli_usage_error(cmd, "%s", err.msg);
     return -1;
+}
+
+/* Returns -1 to go on, else the exit code (help printed, or a usage error). */
+static int parse(int argc, char **argv, bench_args *a)
+{
+    int rc = parse_options(a, argc, argv);
+    if (rc < 0)
+        rc = check_subject(a);
+    if (rc < 0)
+        rc = check_shape(a);
+    return rc;
 }
 
 /* ---- output ---------------------------------------------------------------------------- */
@@ -390,121 +561,109 @@ static int exit_for(const fa_measurement *m)
     }
 }
 
-int cmd_bench(int argc, char **argv)
-{
-    bench_args a;
-    int rc = parse(argc, argv, &a);
-    if (rc >= 0)
-        return rc;
-
+/* What the phases of one bench share: the engine, the worker, the compiled variant and the
+ * measurements. */
+typedef struct bench_run {
+    const bench_args *a;
     fa_err err;
-    fa_err_clear(&err);
-    fa_compiler *comp = NULL;
-    fa_worker *w = NULL;
+    fa_compiler *comp;
+    fa_worker *w;
+    const fa_device_info *dev;
     fa_compile_output out;
-    memset(&out, 0, sizeof out);
     fa_variant v;
-    memset(&v, 0, sizeof v);
-    char vname[FA_VARIANT_NAME_MAX] = "eager", pname[FA_PROBLEM_NAME_MAX];
-    fa_problem_name(&a.p, pname, sizeof pname);
-    rc = FA_EXIT_OK;
+    char vname[FA_VARIANT_NAME_MAX], pname[FA_PROBLEM_NAME_MAX];
+    double *medians; /* one per --repeat */
+    fa_measurement m;
+    fa_harness_detail d;
+} bench_run;
 
+/* The compiler and the GPU worker. Returns -1 to go on, else the exit code. */
+static int start_worker(bench_run *b)
+{
     fa_compiler_opts copts;
     memset(&copts, 0, sizeof copts);
-    copts.cache_dir = a.cache_dir;
-    copts.no_cache = a.no_cache;
-    if (fa_compiler_new(&copts, &comp, &err) != FA_OK) {
-        rc = fa_cli_fail(cmd, &err);
-        goto done;
-    }
+    copts.cache_dir = b->a->cache_dir;
+    copts.no_cache = b->a->no_cache;
+    if (fa_compiler_new(&copts, &b->comp, &b->err) != FA_OK)
+        return fa_cli_fail(cmd, &b->err);
     /* The worker forks before this process touches CUDA (it never does). */
     fa_worker_opts wopts;
     fa_worker_opts_default(&wopts);
-    wopts.compiler = comp;
-    wopts.job_timeout_s = a.timeout;
-    if (fa_worker_start(a.device, &wopts, &w, &err) != FA_OK) {
-        if (err.status == FA_NO_DEVICE)
-            fprintf(stderr, "fa-tune %s: no GPU to run on: %s\n", cmd, err.msg);
+    fa_compiler_service(b->comp, &wopts.compiler);
+    wopts.job_timeout_s = b->a->timeout;
+    if (fa_worker_start(b->a->device, &wopts, &b->w, &b->err) != FA_OK) {
+        if (b->err.status == FA_NO_DEVICE)
+            fprintf(stderr, "fa-tune %s: no GPU to run on: %s\n", cmd, b->err.msg);
         else
-            fa_cli_fail(cmd, &err);
-        rc = FA_EXIT_FAIL;
-        goto done;
+            fa_cli_fail(cmd, &b->err);
+        return FA_EXIT_FAIL;
     }
-    const fa_device_info *dev = fa_worker_device(w);
+    b->dev = fa_worker_device(b->w);
+    return -1;
+}
 
-    if (!a.eager_only) {
-        if (a.have_name) {
-            fa_variant_parse(a.variant_name, &v, &err);
-        } else {
-            v.family = FA_FAMILY_SM80;
-            v.dtype = a.p.dtype;
-            v.head_dim = a.p.head_dim;
-            v.block_m = a.block_m;
-            v.block_n = a.block_n;
-            v.warps = a.warps;
-            v.stages = a.stages;
-            v.q_in_regs = a.q_in_regs;
-            v.causal = a.p.causal;
-            v.varlen = a.p.varlen;
-        }
-        fa_variant_name(&v, vname, sizeof vname);
-        const fa_arch *arch = fa_arch_from_cc(dev->cc);
-        if (!arch) {
-            fprintf(stderr,
-                    "fa-tune %s: %s is sm_%d, which no fa-tune kernel family targets (%s)\n", cmd,
-                    dev->name, dev->cc, fa_arch_list());
-            rc = FA_EXIT_FAIL;
-            goto done;
-        }
-        fprintf(stderr, "fa-tune %s: compiling %s for %s\n", cmd, vname, arch->nvrtc_arch);
-        if (fa_compile_variant(comp, &v, arch, &out, &err) != FA_OK) {
-            rc = fa_cli_fail(cmd, &err);
-            goto done;
-        }
-        if (out.status == FA_UNSUPPORTED) {
-            fprintf(stderr, "fa-tune %s: %s cannot run on %s: %s\n", cmd, vname, arch->name,
-                    out.log ? out.log : "rejected by the legality model");
-            rc = FA_EXIT_FAIL;
-            goto done;
-        }
-        if (out.status != FA_OK) {
-            const char *log = out.log ? out.log : "";
-            size_t len = strlen(log);
-            fprintf(stderr, "fa-tune %s: %s does not compile:\n%s\n", cmd, vname,
-                    len > 4000 ? log + len - 4000 : log);
-            rc = FA_EXIT_FAIL;
-            goto done;
-        }
+/* The variant (by name or by the tile flags), compiled for the device's arch. Returns -1 to
+ * go on, else the exit code. */
+static int compile_subject(bench_run *b)
+{
+    if (b->a->variant_name)
+        fa_variant_parse(b->a->variant_name, &b->v, &b->err);
+    else
+        tiles_variant(b->a, &b->v);
+    fa_variant_name(&b->v, b->vname, sizeof b->vname);
+    const fa_arch *arch = fa_arch_from_cc(b->dev->cc);
+    if (!arch) {
+        fprintf(stderr, "fa-tune %s: %s is sm_%d, which no fa-tune kernel family targets (%s)\n",
+                cmd, b->dev->name, b->dev->cc, fa_arch_list());
+        return FA_EXIT_FAIL;
     }
+    fprintf(stderr, "fa-tune %s: compiling %s for %s\n", cmd, b->vname, arch->nvrtc_arch);
+    if (fa_compile_variant(b->comp, &b->v, arch, &b->out, &b->err) != FA_OK)
+        return fa_cli_fail(cmd, &b->err);
+    if (b->out.status == FA_UNSUPPORTED) {
+        fprintf(stderr, "fa-tune %s: %s cannot run on %s: %s\n", cmd, b->vname, arch->name,
+                b->out.log ? b->out.log : "rejected by the legality model");
+        return FA_EXIT_FAIL;
+    }
+    if (b->out.status != FA_OK) {
+        const char *log = b->out.log ? b->out.log : "";
+        size_t len = strlen(log);
+        fprintf(stderr, "fa-tune %s: %s does not compile:\n%s\n", cmd, b->vname,
+                len > 4000 ? log + len - 4000 : log);
+        return FA_EXIT_FAIL;
+    }
+    return -1;
+}
 
+/* Check once, then time --repeat times in the worker; b->m and b->d keep the first round's
+ * figures, b->medians every round's median. Returns -1 to go on, else the exit code. */
+static int time_subject(bench_run *b)
+{
+    const bench_args *a = b->a;
     fa_job job;
     memset(&job, 0, sizeof job);
-    job.problem = a.p;
-    job.variant = v;
-    job.cubin = a.eager_only ? NULL : out.cubin;
-    job.cubin_size = out.cubin_size;
-    job.symbol = out.lowered_name;
-    job.build = out.build;
-    job.what = FA_JOB_CHECK | FA_JOB_TIME | (a.no_eager || a.eager_only ? 0 : FA_JOB_EAGER_TIME);
-    job.check_seed = a.check_seed;
-    job.timing = a.timing;
+    job.problem = a->p;
+    job.variant = b->v;
+    job.cubin = a->eager_only ? NULL : b->out.cubin;
+    job.cubin_size = b->out.cubin_size;
+    job.symbol = b->out.lowered_name;
+    job.build = b->out.build;
+    job.what = FA_JOB_CHECK | FA_JOB_TIME | (a->no_eager || a->eager_only ? 0 : FA_JOB_EAGER_TIME);
+    job.check_seed = a->check_seed;
+    job.timing = a->timing;
 
-    double *medians = calloc((size_t)a.repeat, sizeof *medians);
-    if (!medians) {
+    b->medians = calloc((size_t)a->repeat, sizeof *b->medians);
+    if (!b->medians) {
         fprintf(stderr, "fa-tune %s: out of memory\n", cmd);
-        rc = FA_EXIT_FAIL;
-        goto done;
+        return FA_EXIT_FAIL;
     }
     fa_measurement m, first;
     fa_harness_detail d, first_d;
-    fprintf(stderr, "fa-tune %s: checking and timing on %s (device %d)\n", cmd, dev->name,
-            dev->ordinal);
-    for (int r = 0; r < a.repeat; r++) {
-        if (fa_worker_check_and_time(w, &job, &m, &d, &err) != FA_OK) {
-            rc = fa_cli_fail(cmd, &err);
-            free(medians);
-            goto done;
-        }
+    fprintf(stderr, "fa-tune %s: checking and timing on %s (device %d)\n", cmd, b->dev->name,
+            b->dev->ordinal);
+    for (int r = 0; r < a->repeat; r++) {
+        if (fa_worker_check_and_time(b->w, &job, &m, &d, &b->err) != FA_OK)
+            return fa_cli_fail(cmd, &b->err);
         if (r == 0) {
             first = m;
             first_d = d;
@@ -512,78 +671,117 @@ int cmd_bench(int argc, char **argv)
             job.what = FA_JOB_TIME;
             job.check_seed = m.check_seed;
         }
-        medians[r] = m.median_ms;
-        if (a.json && a.repeat > 1)
-            json_line(vname, pname, dev, &m, &d, a.eager_only, r);
+        b->medians[r] = m.median_ms;
+        if (a->json && a->repeat > 1)
+            json_line(b->vname, b->pname, b->dev, &m, &d, a->eager_only, r);
         if (m.status != FA_OK)
             break;
     }
-    m = first;
-    d = first_d;
+    b->m = first;
+    b->d = first_d;
+    return -1;
+}
 
-    if (a.json && a.repeat == 1) {
-        json_line(vname, pname, dev, &m, &d, 0, -1);
-        if (!a.eager_only && m.eager_median_ms > 0)
-            json_line("eager", pname, dev, &m, &d, 1, -1);
-    } else if (!a.json) {
-        char eager_label[64];
-        snprintf(eager_label, sizeof eager_label, "eager (cuBLAS + softmax, %d head%s/chunk)",
-                 d.eager_heads_per_chunk, d.eager_heads_per_chunk == 1 ? "" : "s");
-        printf("%s on %s (sm_%d)\n", pname, dev->name, dev->cc);
-        printf("FLOP convention: 4*B*Hq*Nq*Nk*D, halved for causal when Nq == Nk: %.2f GFLOP\n\n",
-               d.flops / 1e9);
-        printf("%-44s %10s %10s %6s %6s %9s  %s\n", "method", "median ms", "min ms", "CV", "reps",
-               "TFLOP/s", "extra memory");
-        if (a.eager_only) {
-            row(eager_label, m.median_ms, m.min_ms, m.cv, m.reps, m.tflops, m.peak_extra_bytes);
-        } else {
-            row(vname, m.median_ms, m.min_ms, m.cv, m.reps, m.tflops, m.peak_extra_bytes);
-            if (m.eager_median_ms > 0 || m.eager_peak_extra_bytes >= 0)
-                row(eager_label, m.eager_median_ms, d.eager_min_ms, d.eager_cv, d.eager_reps,
-                    d.eager_tflops, m.eager_peak_extra_bytes);
-            if (m.median_ms > 0 && m.eager_median_ms > 0)
-                printf("speedup over eager: %.2fx", m.eager_median_ms / m.median_ms);
-            if (m.peak_extra_bytes > 0 && m.eager_peak_extra_bytes > 0)
-                printf("%seager needs %.0fx the extra memory",
-                       m.median_ms > 0 && m.eager_median_ms > 0 ? "; " : "",
-                       (double)m.eager_peak_extra_bytes / (double)m.peak_extra_bytes);
-            printf("\n");
-        }
-        print_check(&m, &d, a.eager_only, a.p.dtype);
-        if (a.repeat > 1 && m.status == FA_OK) {
-            fa_time_stats s;
-            fa_stats_compute(medians, a.repeat, &s);
-            double hi = medians[0];
-            for (int r = 1; r < a.repeat; r++)
-                hi = medians[r] > hi ? medians[r] : hi;
-            printf("\nrepeat: %d timings in one worker: median of medians %.4f ms, CV of the "
-                   "medians %.2f%% (min %.4f, max %.4f ms)\n",
-                   a.repeat, s.median_ms, 100 * s.cv, s.min_ms, hi);
-        }
+/* The table, the check and the repeat summary on stdout. */
+static void print_table(const bench_run *b)
+{
+    const bench_args *a = b->a;
+    const fa_measurement *m = &b->m;
+    const fa_harness_detail *d = &b->d;
+    char eager_label[64];
+    snprintf(eager_label, sizeof eager_label, "eager (cuBLAS + softmax, %d head%s/chunk)",
+             d->eager_heads_per_chunk, d->eager_heads_per_chunk == 1 ? "" : "s");
+    printf("%s on %s (sm_%d)\n", b->pname, b->dev->name, b->dev->cc);
+    printf("FLOP convention: 4*B*Hq*Nq*Nk*D, halved for causal when Nq == Nk: %.2f GFLOP\n\n",
+           d->flops / 1e9);
+    printf("%-44s %10s %10s %6s %6s %9s  %s\n", "method", "median ms", "min ms", "CV", "reps",
+           "TFLOP/s", "extra memory");
+    if (a->eager_only) {
+        row(eager_label, m->median_ms, m->min_ms, m->cv, m->reps, m->tflops, m->peak_extra_bytes);
+    } else {
+        row(b->vname, m->median_ms, m->min_ms, m->cv, m->reps, m->tflops, m->peak_extra_bytes);
+        if (m->eager_median_ms > 0 || m->eager_peak_extra_bytes >= 0)
+            row(eager_label, m->eager_median_ms, d->eager_min_ms, d->eager_cv, d->eager_reps,
+                d->eager_tflops, m->eager_peak_extra_bytes);
+        if (m->median_ms > 0 && m->eager_median_ms > 0)
+            printf("speedup over eager: %.2fx", m->eager_median_ms / m->median_ms);
+        if (m->peak_extra_bytes > 0 && m->eager_peak_extra_bytes > 0)
+            printf("%seager needs %.0fx the extra memory",
+                   m->median_ms > 0 && m->eager_median_ms > 0 ? "; " : "",
+                   (double)m->eager_peak_extra_bytes / (double)m->peak_extra_bytes);
+        printf("\n");
     }
-    if (a.json && a.repeat > 1 && m.status == FA_OK) {
+    print_check(m, d, a->eager_only, a->p.dtype);
+    if (a->repeat > 1 && m->status == FA_OK) {
         fa_time_stats s;
-        fa_stats_compute(medians, a.repeat, &s);
+        fa_stats_compute(b->medians, a->repeat, &s);
+        double hi = b->medians[0];
+        for (int r = 1; r < a->repeat; r++)
+            hi = b->medians[r] > hi ? b->medians[r] : hi;
+        printf("\nrepeat: %d timings in one worker: median of medians %.4f ms, CV of the "
+               "medians %.2f%% (min %.4f, max %.4f ms)\n",
+               a->repeat, s.median_ms, 100 * s.cv, s.min_ms, hi);
+    }
+}
+
+/* The results as JSON lines (one per method; with --repeat, one per round and a summary). */
+static void print_json(const bench_run *b)
+{
+    const bench_args *a = b->a;
+    const fa_measurement *m = &b->m;
+    if (a->repeat == 1) {
+        json_line(b->vname, b->pname, b->dev, m, &b->d, 0, -1);
+        if (!a->eager_only && m->eager_median_ms > 0)
+            json_line("eager", b->pname, b->dev, m, &b->d, 1, -1);
+    } else if (m->status == FA_OK) {
+        fa_time_stats s;
+        fa_stats_compute(b->medians, a->repeat, &s);
         printf("{\"method\":");
-        json_str(vname);
+        json_str(b->vname);
         printf(",\"problem\":");
-        json_str(pname);
-        printf(",\"repeats\":%d", a.repeat);
+        json_str(b->pname);
+        printf(",\"repeats\":%d", a->repeat);
         json_num("median_of_medians_ms", s.median_ms);
         json_num("cv_of_medians", s.cv);
         printf("}\n");
     }
-    free(medians);
-    if (m.status != FA_OK && m.status != FA_MISMATCH)
-        fprintf(stderr, "fa-tune %s: %s: %s: %s\n", cmd, vname, fa_status_str(m.status), m.message);
-    if (fa_worker_restarts(w) > 0)
-        fprintf(stderr, "fa-tune %s: the GPU worker was restarted %d time(s)\n", cmd,
-                fa_worker_restarts(w));
-    rc = exit_for(&m);
+}
 
-done:
-    fa_worker_stop(w);
-    fa_compile_output_release(&out);
-    fa_compiler_free(comp);
+int cmd_bench(int argc, char **argv)
+{
+    bench_args a;
+    int rc = parse(argc, argv, &a);
+    if (rc >= 0)
+        return rc;
+
+    bench_run b;
+    memset(&b, 0, sizeof b);
+    b.a = &a;
+    fa_err_clear(&b.err);
+    snprintf(b.vname, sizeof b.vname, "eager");
+    fa_problem_name(&a.p, b.pname, sizeof b.pname);
+
+    rc = start_worker(&b);
+    if (rc < 0 && !a.eager_only)
+        rc = compile_subject(&b);
+    if (rc < 0)
+        rc = time_subject(&b);
+    if (rc < 0) {
+        if (a.json)
+            print_json(&b);
+        else
+            print_table(&b);
+        if (b.m.status != FA_OK && b.m.status != FA_MISMATCH)
+            fprintf(stderr, "fa-tune %s: %s: %s: %s\n", cmd, b.vname, fa_status_str(b.m.status),
+                    b.m.message);
+        if (fa_worker_restarts(b.w) > 0)
+            fprintf(stderr, "fa-tune %s: the GPU worker was restarted %d time(s)\n", cmd,
+                    fa_worker_restarts(b.w));
+        rc = exit_for(&b.m);
+    }
+    free(b.medians);
+    fa_worker_stop(b.w);
+    fa_compile_output_release(&b.out);
+    fa_compiler_free(b.comp);
     return rc;
 }

@@ -9,74 +9,12 @@
 
 #include "fa_cli.h"
 #include "fa_commands.h"
+#include "fa_options.h"
+#include "fa_parse.h"
 #include "fa_space.h"
 #include "fa_sweep.h"
 
 static const char *const cmd = "compile";
-
-static void usage(FILE *out)
-{
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    fprintf(out,
-            "usage: fa-tune compile --arch ARCH --headdim D [options]\n"
-            "\n"
-            "Compile-only sweep: JIT-compiles every variant of the space for one arch and head\n"
-            "dim with NVRTC (no GPU needed) and prints each one's registers, shared memory,\n"
-            "stack, spills, compile time, status and whether the cubin came from the cache.\n"
-            "Variants the legality model rejects are listed as 'unsupported' with the reason\n"
-            "and not compiled. A variant that spills registers is marked '*': it is ineligible\n"
-            "to win a tuning run.\n"
-            "\n"
-            "required:\n"
-            "  --arch ARCH            %s\n"
-            "  --headdim D            %s\n"
-            "\n"
-            "the space (%d tile configurations per mode: BLOCK_M 64,128 x BLOCK_N 32..128 step\n"
-            "16 x warps 4,8 x stages 1,2,3 x Q in registers 0,1):\n"
-            "  --dtype fp16|bf16|all  default bf16\n"
-            "  --causal 0|1|all       default all (non-causal and causal)\n"
-            "  --varlen 0|1|all       default 0 (fixed length)\n"
-            "    The defaults give 2 modes; widen with '--dtype all --causal all --varlen all'\n"
-            "    (8 modes).\n"
-            "  --variant NAME         compile only this variant, e.g.\n"
-            "                         fwd_sm80_hd128_bf16_causal_m128n64w4s2 (repeatable; the\n"
-            "                         space options and --headdim are then not needed; given,\n"
-            "                         they must agree with it)\n"
-            "  --limit N              stop after the first N variants the legality model accepts\n"
-            "\n"
-            "engine:\n"
-            "  -j N, -jN, --jobs N    compile threads (default: all cores, %ld here)\n"
-            "  --cache-dir DIR        cubin cache (default: $FA_TUNE_CACHE_DIR, else\n"
-            "                         $XDG_CACHE_HOME/fa-tune, else ~/.cache/fa-tune)\n"
-            "  --no-cache             neither read nor write the cache\n"
-            "\n"
-            "output:\n"
-            "  --format table|csv     stdout format (default table); with csv the summary goes\n"
-            "                         to stderr\n"
-            "\n"
-            "environment:\n"
-            "  FA_TUNE_TEMPLATES=DIR  compile the templates in DIR instead of the embedded ones\n"
-            "  CUDA_HOME, CUDA_PATH   where the toolkit headers are (else nvcc on PATH, then\n"
-            "                         /usr/local/cuda)\n"
-            "\n"
-            "exit codes: 0 the sweep ran (compile errors are results), 1 the engine failed,\n"
-            "2 usage error, 130 interrupted.\n",
-            fa_arch_list(), fa_head_dim_list(), fa_space_tiles_per_mode(), cores > 0 ? cores : 1);
-}
-
-/* Parses "0", "1" or "all" into a mode bit set. */
-static int parse_mode(const char *opt, const char *val, unsigned *out)
-{
-    if (val && !strcmp(val, "0"))
-        *out = FA_SPACE_OFF;
-    else if (val && !strcmp(val, "1"))
-        *out = FA_SPACE_ON;
-    else if (val && !strcmp(val, "all"))
-        *out = FA_SPACE_BOTH;
-    else
-        return fa_cli_usage_error(cmd, "%s '%s': expected 0, 1 or all", opt, val ? val : "");
-    return 0;
-}
 
 /* What the table needs of each result, kept until the sweep ends (rows print in space order,
  * not completion order, so two runs of the same sweep print the same table). */
@@ -212,160 +150,253 @@ static void print_summary(FILE *f, const fa_sweep_summary *s, int n, const fa_ar
     }
 }
 
+/* What `compile` reads from its command line. */
+typedef struct compile_cli {
+    const fa_arch *arch;
+    int head_dim, jobs, limit, no_cache, csv;
+    int given_dtype, given_causal, given_varlen; /* checked against --variant */
+    const char *cache_dir;
+    fa_space_filter filter;
+    const char **named; /* --variant names, parsed once --arch is known */
+    int n_named;
+} compile_cli;
+
+static int opt_arch(const char *name, const fa_option *opt, const char *val)
+{
+    compile_cli *c = opt->dst;
+    if (!strcmp(val, "native"))
+        return fa_cli_usage_error(name,
+                                  "--arch native needs a GPU; a compile-only sweep needs an "
+                                  "explicit arch: %s",
+                                  fa_arch_list());
+    return fa_cli_arch(name, val, &c->arch);
+}
+
+static int opt_variant(const char *name, const fa_option *opt, const char *val)
+{
+    (void)name;
+    compile_cli *c = opt->dst;
+    c->named[c->n_named++] = val; /* named has room for every argument */
+    return 0;
+}
+
+static int opt_format(const char *name, const fa_option *opt, const char *val)
+{
+    compile_cli *c = opt->dst;
+    if (strcmp(val, "csv") != 0 && strcmp(val, "table") != 0) {
+        char shown[FA_CLI_SHOWN_MAX];
+        return fa_cli_usage_error(name, "--format '%s': expected table or csv",
+                                  fa_printable(val, shown, sizeof shown));
+    }
+    c->csv = !strcmp(val, "csv");
+    return 0;
+}
+
+/* Read the command line into c (c->named must have room for argc names). Returns -1 to go on,
+ * else the exit code. */
+static int parse_options(compile_cli *c, int argc, char **argv)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    char space[160], jobs_help[64];
+    snprintf(space, sizeof space,
+             "the space (%d tile configurations per mode: BLOCK_M 64,128 x BLOCK_N 32..128 "
+             "step\n16 x warps 4,8 x stages 1,2,3 x Q in registers 0,1)",
+             fa_space_tiles_per_mode());
+    snprintf(jobs_help, sizeof jobs_help, "compile threads (default: all cores, %ld here)",
+             cores > 0 ? cores : 1);
+    const fa_option opts[] = {
+        {.kind = FA_OPT_GROUP, .help = "required"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "arch",
+         .cb = opt_arch,
+         .dst = c,
+         .takes_value = 1,
+         .metavar = "ARCH",
+         .help = fa_arch_list()},
+        {.kind = FA_OPT_HEADDIM,
+         .name = "headdim",
+         .dst = &c->head_dim,
+         .metavar = "D",
+         .help = fa_head_dim_list()},
+        {.kind = FA_OPT_GROUP, .help = space},
+        {.kind = FA_OPT_DTYPES,
+         .name = "dtype",
+         .dst = &c->filter.dtypes,
+         .seen = &c->given_dtype,
+         .metavar = "fp16|bf16|all",
+         .help = "default bf16"},
+        {.kind = FA_OPT_MODE,
+         .name = "causal",
+         .dst = &c->filter.causal,
+         .seen = &c->given_causal,
+         .metavar = "0|1|all",
+         .help = "default all (non-causal and causal)"},
+        {.kind = FA_OPT_MODE,
+         .name = "varlen",
+         .dst = &c->filter.varlen,
+         .seen = &c->given_varlen,
+         .metavar = "0|1|all",
+         .help = "default 0 (fixed length); the defaults give 2 modes;\nwiden with '--dtype all "
+                 "--causal all --varlen all'\n(8 modes)"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "variant",
+         .cb = opt_variant,
+         .dst = c,
+         .takes_value = 1,
+         .what = "a variant name",
+         .metavar = "NAME",
+         .help = "compile only this variant, e.g.\nfwd_sm80_hd128_bf16_causal_m128n64w4s2 "
+                 "(repeatable; the\nspace options and --headdim are then not needed; given,\nthey "
+                 "must agree with it)"},
+        {.kind = FA_OPT_INT,
+         .name = "limit",
+         .dst = &c->limit,
+         .lo = 1,
+         .hi = 1000000,
+         .metavar = "N",
+         .help = "stop after the first N variants the legality model accepts"},
+        {.kind = FA_OPT_GROUP, .help = "engine"},
+        {.kind = FA_OPT_INT,
+         .name = "jobs",
+         .short_name = 'j',
+         .dst = &c->jobs,
+         .lo = 1,
+         .hi = 1024,
+         .metavar = "N",
+         .help = jobs_help},
+        {.kind = FA_OPT_STRING,
+         .name = "cache-dir",
+         .dst = &c->cache_dir,
+         .flags = FA_OPT_NONEMPTY,
+         .what = "a directory",
+         .metavar = "DIR",
+         .help = "cubin cache (default: $FA_TUNE_CACHE_DIR, else\n$XDG_CACHE_HOME/fa-tune, else "
+                 "~/.cache/fa-tune)"},
+        {.kind = FA_OPT_FLAG,
+         .name = "no-cache",
+         .dst = &c->no_cache,
+         .help = "neither read nor write the cache"},
+        {.kind = FA_OPT_GROUP, .help = "output"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "format",
+         .cb = opt_format,
+         .dst = c,
+         .takes_value = 1,
+         .metavar = "table|csv",
+         .help = "stdout format (default table); with csv the summary goes\nto stderr"},
+        {.kind = FA_OPT_END}};
+    const fa_opt_cmd cmd_opts = {
+        .name = cmd,
+        .usage = "usage: fa-tune compile --arch ARCH --headdim D [options]\n",
+        .intro = "Compile-only sweep: JIT-compiles every variant of the space for one arch and "
+                 "head\ndim with NVRTC (no GPU needed) and prints each one's registers, shared "
+                 "memory,\nstack, spills, compile time, status and whether the cubin came from "
+                 "the cache.\nVariants the legality model rejects are listed as 'unsupported' "
+                 "with the reason\nand not compiled. A variant that spills registers is marked "
+                 "'*': it is ineligible\nto win a tuning run.\n",
+        .outro = "environment:\n"
+                 "  FA_TUNE_TEMPLATES=DIR  compile the templates in DIR instead of the embedded "
+                 "ones\n"
+                 "  CUDA_HOME, CUDA_PATH   where the toolkit headers are (else nvcc on PATH, "
+                 "then\n"
+                 "                         /usr/local/cuda)\n"
+                 "\n"
+                 "exit codes: 0 the sweep ran (compile errors are results), 1 the engine "
+                 "failed,\n2 usage error, 130 interrupted.\n",
+        .opts = opts};
+    int rc = fa_opt_parse(&cmd_opts, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (!c->arch)
+        return fa_cli_usage_error(cmd, "missing --arch: supported archs are %s", fa_arch_list());
+    if (!c->head_dim && !c->n_named)
+        return fa_cli_usage_error(cmd, "missing --headdim: supported head dims are %s",
+                                  fa_head_dim_list());
+    return -1;
+}
+
+/* The named variants, each checked against the space options given beside it. Returns -1 to
+ * go on (*out a new array of c->n_named variants), else the exit code. */
+static int named_variants(const compile_cli *c, fa_variant **out)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_variant *vs = calloc((size_t)c->n_named, sizeof *vs);
+    if (!vs) {
+        fprintf(stderr, "fa-tune compile: out of memory\n");
+        return FA_EXIT_FAIL;
+    }
+    for (int i = 0; i < c->n_named; i++) {
+        if (fa_variant_parse(c->named[i], &vs[i], &err) != FA_OK) {
+            free(vs);
+            return fa_cli_usage_error(cmd, "%s", err.msg);
+        }
+        /* The other options may repeat a named variant's mode but not contradict it: one of
+         * them would be silently ignored. */
+        const fa_variant *v = &vs[i];
+        const fa_space_filter *f = &c->filter;
+        const char *clash =
+            c->head_dim && v->head_dim != c->head_dim           ? "--headdim"
+            : c->given_dtype && !(f->dtypes & (1u << v->dtype)) ? "--dtype"
+            : c->given_causal && !(f->causal & (v->causal ? FA_SPACE_ON : FA_SPACE_OFF))
+                ? "--causal"
+            : c->given_varlen && !(f->varlen & (v->varlen ? FA_SPACE_ON : FA_SPACE_OFF))
+                ? "--varlen"
+                : NULL;
+        if (clash) {
+            free(vs);
+            return fa_cli_usage_error(cmd, "%s contradicts --variant '%s'", clash, c->named[i]);
+        }
+    }
+    *out = vs;
+    return -1;
+}
+
 int cmd_compile(int argc, char **argv)
 {
-    int rc = FA_EXIT_OK;
+    int rc = FA_EXIT_OK, jobs = 0;
+    compile_cli c;
+    memset(&c, 0, sizeof c);
+    fa_space_filter_default(&c.filter);
     const fa_arch *arch = NULL;
-    int head_dim = 0, jobs = 0, limit = 0, no_cache = 0, csv = 0;
-    unsigned given = 0; /* --dtype 1, --causal 2, --varlen 4: checked against --variant */
-    const char *cache_dir = NULL;
-    fa_space_filter filter;
-    fa_space_filter_default(&filter);
     fa_variant *vs = NULL;
-    int n = 0, n_named = 0;
+    int n = 0;
     row *rows = NULL;
     fa_compiler *comp = NULL;
     fa_err err;
     fa_err_clear(&err);
 
-    /* --variant names are collected first, parsed once --arch is known. */
-    const char **named = calloc((size_t)(argc > 0 ? argc : 1), sizeof *named);
-    if (!named) {
+    c.named = calloc((size_t)(argc > 0 ? argc : 1), sizeof *c.named);
+    if (!c.named) {
         fprintf(stderr, "fa-tune compile: out of memory\n");
         return FA_EXIT_FAIL;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = 1;
-        if (fa_cli_is_help(a)) {
-            usage(stdout);
-            goto cleanup;
-        } else if (!strcmp(a, "--arch")) {
-            if (val && !strcmp(val, "native")) {
-                rc = fa_cli_usage_error(cmd,
-                                        "--arch native needs a GPU; a compile-only sweep "
-                                        "needs an explicit arch: %s",
-                                        fa_arch_list());
-                goto cleanup;
-            }
-            if ((rc = fa_cli_arch(cmd, val, &arch)) != 0)
-                goto cleanup;
-        } else if (!strcmp(a, "--headdim")) {
-            if ((rc = fa_cli_headdim(cmd, val, &head_dim)) != 0)
-                goto cleanup;
-        } else if (!strcmp(a, "--dtype")) {
-            fa_dtype dt;
-            given |= 1;
-            if (val && !strcmp(val, "all"))
-                filter.dtypes = (1u << FA_DTYPE_FP16) | (1u << FA_DTYPE_BF16);
-            else if ((rc = fa_cli_dtype(cmd, val, &dt)) != 0)
-                goto cleanup;
-            else
-                filter.dtypes = 1u << dt;
-        } else if (!strcmp(a, "--causal")) {
-            given |= 2;
-            if ((rc = parse_mode(a, val, &filter.causal)) != 0)
-                goto cleanup;
-        } else if (!strcmp(a, "--varlen")) {
-            given |= 4;
-            if ((rc = parse_mode(a, val, &filter.varlen)) != 0)
-                goto cleanup;
-        } else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
-            if ((rc = fa_cli_int(cmd, a, val, 1, 1024, &jobs)) != 0)
-                goto cleanup;
-        } else if (!strncmp(a, "-j", 2)) { /* -j2, as make takes it */
-            if ((rc = fa_cli_int(cmd, "-j", a + 2, 1, 1024, &jobs)) != 0)
-                goto cleanup;
-            takes = 0;
-        } else if (!strcmp(a, "--limit")) {
-            if ((rc = fa_cli_int(cmd, a, val, 1, 1000000, &limit)) != 0)
-                goto cleanup;
-        } else if (!strcmp(a, "--cache-dir")) {
-            if (!val || !*val) {
-                rc = fa_cli_usage_error(cmd, "--cache-dir needs a directory");
-                goto cleanup;
-            }
-            cache_dir = val;
-        } else if (!strcmp(a, "--variant")) {
-            if (!val) {
-                rc = fa_cli_usage_error(cmd, "--variant needs a variant name");
-                goto cleanup;
-            }
-            named[n_named++] = val;
-        } else if (!strcmp(a, "--format")) {
-            if (val && !strcmp(val, "csv"))
-                csv = 1;
-            else if (val && !strcmp(val, "table"))
-                csv = 0;
-            else {
-                rc =
-                    fa_cli_usage_error(cmd, "--format '%s': expected table or csv", val ? val : "");
-                goto cleanup;
-            }
-        } else if (!strcmp(a, "--no-cache")) {
-            no_cache = 1;
-            takes = 0;
-        } else {
-            rc = fa_cli_usage_error(cmd, "unknown option '%s'", a);
-            goto cleanup;
-        }
-        i += takes;
-    }
-    if (!arch) {
-        rc = fa_cli_usage_error(cmd, "missing --arch: supported archs are %s", fa_arch_list());
+    if ((rc = parse_options(&c, argc, argv)) >= 0)
         goto cleanup;
-    }
-    if (!head_dim && !n_named) {
-        rc = fa_cli_usage_error(cmd, "missing --headdim: supported head dims are %s",
-                                fa_head_dim_list());
-        goto cleanup;
-    }
+    rc = FA_EXIT_OK;
+    arch = c.arch;
+    jobs = c.jobs;
 
-    if (n_named) {
-        vs = calloc((size_t)n_named, sizeof *vs);
-        if (!vs) {
-            rc = FA_EXIT_FAIL;
-            fprintf(stderr, "fa-tune compile: out of memory\n");
+    if (c.n_named) {
+        if ((rc = named_variants(&c, &vs)) >= 0)
             goto cleanup;
-        }
-        for (int i = 0; i < n_named; i++) {
-            if (fa_variant_parse(named[i], &vs[i], &err) != FA_OK) {
-                rc = fa_cli_usage_error(cmd, "%s", err.msg);
-                goto cleanup;
-            }
-            /* The other options may repeat a named variant's mode but not contradict it: one
-             * of them would be silently ignored. */
-            const fa_variant *v = &vs[i];
-            const char *clash =
-                head_dim && v->head_dim != head_dim                  ? "--headdim"
-                : (given & 1) && !(filter.dtypes & (1u << v->dtype)) ? "--dtype"
-                : (given & 2) && !(filter.causal & (v->causal ? FA_SPACE_ON : FA_SPACE_OFF))
-                    ? "--causal"
-                : (given & 4) && !(filter.varlen & (v->varlen ? FA_SPACE_ON : FA_SPACE_OFF))
-                    ? "--varlen"
-                    : NULL;
-            if (clash) {
-                rc = fa_cli_usage_error(cmd, "%s contradicts --variant '%s'", clash, named[i]);
-                goto cleanup;
-            }
-        }
-        n = n_named;
-    } else if (fa_space_enumerate(arch, head_dim, &filter, &vs, &n, &err) != FA_OK) {
+        rc = FA_EXIT_OK;
+        n = c.n_named;
+    } else if (fa_space_enumerate(arch, c.head_dim, &c.filter, &vs, &n, &err) != FA_OK) {
         rc = fa_cli_fail(cmd, &err);
         goto cleanup;
     }
-    if (limit) {
+    if (c.limit) {
         /* Keep the prefix of the space that holds the first `limit` legal variants. */
         int legal = 0, keep = 0;
-        for (; keep < n && legal < limit; keep++)
+        for (; keep < n && legal < c.limit; keep++)
             legal += fa_variant_check(&vs[keep], arch, NULL) == FA_OK;
         n = keep;
     }
 
     fa_compiler_opts opts = {0};
-    opts.cache_dir = cache_dir;
-    opts.no_cache = no_cache;
+    opts.cache_dir = c.cache_dir;
+    opts.no_cache = c.no_cache;
     if (fa_compiler_new(&opts, &comp, &err) != FA_OK) {
         rc = fa_cli_fail(cmd, &err);
         goto cleanup;
@@ -384,7 +415,7 @@ int cmd_compile(int argc, char **argv)
             "fa-tune compile: %d variants for %s (%d pass the legality model), %d threads, "
             "nvrtc %s, cache %s\n",
             n, arch->name, legal, jobs, fa_compiler_nvrtc_version(comp),
-            no_cache ? "off" : fa_compiler_cache_dir(comp));
+            c.no_cache ? "off" : fa_compiler_cache_dir(comp));
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -400,14 +431,14 @@ int cmd_compile(int argc, char **argv)
     if (ctx.tty)
         fprintf(stderr, "\r\033[K");
     /* Even a stopped sweep prints what it has: those compiles were real. */
-    print_table(vs, rows, n, csv);
-    print_summary(csv ? stderr : stdout, &sum, n, arch, jobs, vs, rows);
+    print_table(vs, rows, n, c.csv);
+    print_summary(c.csv ? stderr : stdout, &sum, n, arch, jobs, vs, rows);
     if (st != FA_OK)
         rc = fa_cli_fail(cmd, &err);
 cleanup:
     fa_compiler_free(comp);
     free(rows);
     free(vs);
-    free(named);
+    free(c.named);
     return rc;
 }

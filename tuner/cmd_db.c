@@ -21,6 +21,7 @@
 #include "fa_commands.h"
 #include "fa_db.h"
 #include "fa_escape.h"
+#include "fa_options.h"
 #include "fa_output.h"
 #include "fa_peers_import.h"
 
@@ -69,27 +70,25 @@ static void usage(FILE *out)
             FA_DB_DEFAULT_PATH);
 }
 
-static void sub_usage(const struct subcommand *s)
+/* What a subcommand's --help says beyond its one-line summary. */
+static const char *sub_details(const struct subcommand *s)
 {
-    printf("usage: fa-tune db %s [--db FILE] %s\n\n%s.\n", s->name, s->args, s->summary);
     if (!strcmp(s->name, "best"))
-        printf("\nA winner is the fastest variant whose latest measurement is ok on every problem\n"
-               "of its key that it was measured on (more problems covered first, then mean\n"
-               "TFLOP/s, then lower median, then name). margin = winner / runner-up - 1.\n"
-               "%s.\n",
-               FLOP_NOTE);
-    else if (!strcmp(s->name, "export"))
-        printf("\nCSV (default) has a header row; JSON is an array of objects with the same keys.\n"
-               "Unknown figures are empty cells / null. Without -o the data goes to stdout.\n"
-               "-o FILE is written whole or not at all (a temporary file renamed over it); a\n"
-               "symlink's target is replaced; a read-only file, or the database itself, is\n"
-               "refused.\n");
-    else if (!strcmp(s->name, "merge"))
-        printf(
-            "\nRows are matched by natural keys (run and measurement uuids, variant and problem\n"
-            "names), so merging the same file twice adds nothing. The database given by --db\n"
-            "is created if missing; the others are only read.\n");
-    printf("\noptions:\n  --db FILE   the database (default %s)\n", FA_DB_DEFAULT_PATH);
+        return "\nA winner is the fastest variant whose latest measurement is ok on every "
+               "problem\nof its key that it was measured on (more problems covered first, then "
+               "mean\nTFLOP/s, then lower median, then name). margin = winner / runner-up - "
+               "1.\n" FLOP_NOTE ".\n";
+    if (!strcmp(s->name, "export"))
+        return "\nCSV (default) has a header row; JSON is an array of objects with the same "
+               "keys.\nUnknown figures are empty cells / null. Without -o the data goes to "
+               "stdout.\n-o FILE is written whole or not at all (a temporary file renamed over "
+               "it); a\nsymlink's target is replaced; a read-only file, or the database itself, "
+               "is\nrefused.\n";
+    if (!strcmp(s->name, "merge"))
+        return "\nRows are matched by natural keys (run and measurement uuids, variant and "
+               "problem\nnames), so merging the same file twice adds nothing. The database "
+               "given by --db\nis created if missing; the others are only read.\n";
+    return "";
 }
 
 /* Parsed options of one subcommand. */
@@ -102,55 +101,28 @@ struct opts {
     int npositional;
 };
 
-/* Parse argv[2..]. Returns -1 on success, else the exit code (help printed: 0, error: 2). */
-static int parse(const struct subcommand *sub, int argc, char **argv, struct opts *o)
+static int opt_arch(const char *cmd, const fa_option *opt, const char *val)
 {
-    char cmd[32];
-    snprintf(cmd, sizeof cmd, "db %s", sub->name);
-    int takes_arch = strstr(sub->args, "--arch") != NULL;
-    int takes_export = !strcmp(sub->name, "export");
-    memset(o, 0, sizeof *o);
-    o->db = FA_DB_DEFAULT_PATH;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        const char **slot = NULL;
-        const char *name = a;
-        if (fa_cli_is_help(a)) {
-            sub_usage(sub);
-            return FA_EXIT_OK;
-        }
-        if (!strcmp(a, "--db"))
-            slot = &o->db;
-        else if (takes_arch && !strcmp(a, "--arch"))
-            slot = &o->arch;
-        else if (takes_export && !strcmp(a, "--format"))
-            slot = &o->format;
-        else if (takes_export && (!strcmp(a, "-o") || !strcmp(a, "--output")))
-            slot = &o->output;
-        if (slot) {
-            if (i + 1 >= argc)
-                return fa_cli_usage_error(cmd, "%s needs a value", name);
-            *slot = argv[++i];
-            continue;
-        }
-        if (!strncmp(a, "--db=", 5)) {
-            o->db = a + 5;
-            continue;
-        }
-        if (a[0] == '-' && a[1] != '\0')
-            return fa_cli_usage_error(cmd, "unknown option '%s'", a);
-        if (o->npositional == (int)(sizeof o->positional / sizeof o->positional[0]))
-            return fa_cli_usage_error(cmd, "too many arguments");
-        o->positional[o->npositional++] = a;
-    }
-    if (!*o->db)
-        return fa_cli_usage_error(cmd, "--db needs a file name");
-    if (o->arch) {
-        const fa_arch *arch = NULL;
-        int rc = fa_cli_arch(cmd, o->arch, &arch);
-        if (rc)
-            return rc;
-    }
+    const fa_arch *arch = NULL;
+    int rc = fa_cli_arch(cmd, val, &arch);
+    if (rc == 0)
+        ((struct opts *)opt->dst)->arch = val;
+    return rc;
+}
+
+static int positional(const char *cmd, const char *arg, void *ctx)
+{
+    struct opts *o = ctx;
+    if (o->npositional == (int)(sizeof o->positional / sizeof o->positional[0]))
+        return fa_cli_usage_error(cmd, "too many arguments");
+    o->positional[o->npositional++] = arg;
+    return 0;
+}
+
+/* Which arguments a subcommand wants: 1 exactly one, -1 at least one, 0 none. Returns -1 when
+ * they fit, else the exit code. */
+static int check_positional(const char *cmd, const struct subcommand *sub, const struct opts *o)
+{
     int want = !strcmp(sub->name, "show") || !strcmp(sub->name, "import-peers") ? 1
                : !strcmp(sub->name, "merge")                                    ? -1
                                                                                 : 0;
@@ -166,6 +138,54 @@ static int parse(const struct subcommand *sub, int argc, char **argv, struct opt
     if (want == 0 && o->npositional > 0)
         return fa_cli_usage_error(cmd, "unexpected argument '%s'", o->positional[0]);
     return -1;
+}
+
+/* Parse argv[2..]. Returns -1 on success, else the exit code (help printed: 0, error: 2). */
+static int parse(const struct subcommand *sub, int argc, char **argv, struct opts *o)
+{
+    char cmd[32], usage[160], intro[1024], db_help[64];
+    snprintf(cmd, sizeof cmd, "db %s", sub->name);
+    snprintf(usage, sizeof usage, "usage: fa-tune db %s [--db FILE] %s\n", sub->name, sub->args);
+    snprintf(intro, sizeof intro, "%s.\n%s", sub->summary, sub_details(sub));
+    snprintf(db_help, sizeof db_help, "the database (default %s)", FA_DB_DEFAULT_PATH);
+    memset(o, 0, sizeof *o);
+    o->db = FA_DB_DEFAULT_PATH;
+    /* Every subcommand takes --db; those whose arguments name --arch take it; export its
+     * format and output file. */
+    fa_option opts[6] = {
+        {.kind = FA_OPT_GROUP, .help = "options"},
+        {.kind = FA_OPT_STRING, .name = "db", .dst = &o->db, .metavar = "FILE", .help = db_help}};
+    int n = 2;
+    if (strstr(sub->args, "--arch"))
+        opts[n++] = (fa_option){.kind = FA_OPT_CALLBACK,
+                                .name = "arch",
+                                .cb = opt_arch,
+                                .dst = o,
+                                .takes_value = 1,
+                                .metavar = "ARCH",
+                                .help = "only this arch"};
+    if (!strcmp(sub->name, "export")) {
+        opts[n++] = (fa_option){.kind = FA_OPT_STRING,
+                                .name = "format",
+                                .dst = &o->format,
+                                .metavar = "csv|json",
+                                .help = "the output format (default csv)"};
+        opts[n++] = (fa_option){.kind = FA_OPT_STRING,
+                                .name = "output",
+                                .short_name = 'o',
+                                .dst = &o->output,
+                                .metavar = "FILE",
+                                .help = "the output file (default: stdout)"};
+    }
+    opts[n] = (fa_option){.kind = FA_OPT_END};
+    const fa_opt_cmd c = {
+        .name = cmd, .usage = usage, .intro = intro, .opts = opts, .arg = positional, .arg_ctx = o};
+    int rc = fa_opt_parse(&c, argc - 1, argv + 1);
+    if (rc >= 0)
+        return rc;
+    if (!*o->db)
+        return fa_cli_usage_error(cmd, "--db needs a file name");
+    return check_positional(cmd, sub, o);
 }
 
 /* Open for reading; a missing file gets a hint on how to make one. */

@@ -13,27 +13,12 @@
 #include "fa_compile.h"
 #include "fa_harness.h"
 #include "fa_nvrtc.h"
+#include "fa_options.h"
 #include "fa_util.h"
 
 static const char *const cmd = "info";
 
 #define FA_INFO_MAX_DEVICES 64
-
-static void usage(FILE *out)
-{
-    fprintf(out, "usage: fa-tune info\n"
-                 "\n"
-                 "Prints the fa-tune version, the CUDA toolkit fa-tune was built against, the\n"
-                 "NVRTC library it compiles with, the CUDA driver, and for each GPU: name,\n"
-                 "compute capability, SM count, opt-in shared memory per block, L2 size, memory\n"
-                 "and clocks. Without a CUDA driver or a GPU it says so in one line.\n"
-                 "It also compiles a small kernel for sm_80 with NVRTC (no cache) and prints\n"
-                 "whether that works, how long it took and which CUDA headers it used; when it\n"
-                 "fails, NVRTC's error and what to fix.\n"
-                 "\n"
-                 "exit codes: 0 compiling works (also when there is no GPU), 1 it does not,\n"
-                 "2 usage error.\n");
-}
 
 /* The probe: the include every template needs, one instance named as the engine names them. */
 static const char probe_source[] =
@@ -107,13 +92,23 @@ static void versions(char *buf, size_t n)
 
 int cmd_info(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (fa_cli_is_help(argv[i])) {
-            usage(stdout);
-            return FA_EXIT_OK;
-        }
-        return fa_cli_usage_error(cmd, "unknown option '%s'", argv[i]);
-    }
+    static const fa_option opts[] = {{.kind = FA_OPT_END}};
+    const fa_opt_cmd c = {
+        .name = cmd,
+        .usage = "usage: fa-tune info\n",
+        .intro = "Prints the fa-tune version, the CUDA toolkit fa-tune was built against, the\n"
+                 "NVRTC library it compiles with, the CUDA driver, and for each GPU: name,\n"
+                 "compute capability, SM count, opt-in shared memory per block, L2 size, memory\n"
+                 "and clocks. Without a CUDA driver or a GPU it says so in one line.\n"
+                 "It also compiles a small kernel for sm_80 with NVRTC (no cache) and prints\n"
+                 "whether that works, how long it took and which CUDA headers it used; when it\n"
+                 "fails, NVRTC's error and what to fix.\n",
+        .outro = "exit codes: 0 compiling works (also when there is no GPU), 1 it does not,\n"
+                 "2 usage error.\n",
+        .opts = opts};
+    int rc = fa_opt_parse(&c, argc, argv);
+    if (rc >= 0)
+        return rc;
     char ver[4096 + 256];
     versions(ver, sizeof ver);
 

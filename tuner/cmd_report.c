@@ -10,15 +10,94 @@
 #include "fa_commands.h"
 #include "fa_db.h"
 #include "fa_escape.h"
+#include "fa_options.h"
 #include "fa_report.h"
 
 static const char *const cmd = "report";
 
-static void usage(FILE *out)
+static int opt_arch(const char *name, const fa_option *opt, const char *val)
 {
-    fprintf(out,
-            "usage: fa-tune report --arch ARCH -o DIR [options]\n"
-            "\n"
+    if (!strcmp(val, "native"))
+        return fa_cli_usage_error(name,
+                                  "--arch native is not accepted here: name the arch the results "
+                                  "were stored for (%s)",
+                                  fa_arch_list());
+    return fa_cli_arch(name, val, opt->dst);
+}
+
+static int opt_format(const char *name, const fa_option *opt, const char *val)
+{
+    fa_report_options *o = opt->dst;
+    fa_err err;
+    fa_err_clear(&err);
+    if (fa_report_formats_parse(val, &o->formats, &err) != FA_OK)
+        return fa_cli_usage_error(name, "--format: %s", err.msg);
+    return 0;
+}
+
+/* Read the command line into *arch and o. Returns -1 to go on, else the exit code. */
+static int parse_options(const fa_arch **arch, fa_report_options *o, int argc, char **argv)
+{
+    char db_help[96], outro[512];
+    snprintf(db_help, sizeof db_help, "results database (default %s), opened read-only",
+             FA_DB_DEFAULT_PATH);
+    snprintf(outro, sizeof outro,
+             "environment:\n"
+             "  FA_GNUPLOT=PATH   the gnuplot to run (default: gnuplot on PATH; install it with\n"
+             "                    '%s')\n"
+             "\n"
+             "TFLOP/s = 4*B*Hq*Nq*Nk*D / time, halved for causal with Nq = Nk.\n"
+             "exit codes: 0 ok, 1 nothing stored for the arch, no gnuplot or a file cannot be\n"
+             "written, 2 usage error.\n",
+             FA_REPORT_GNUPLOT_INSTALL);
+    const fa_option opts[] = {
+        {.kind = FA_OPT_GROUP, .help = "required"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "arch",
+         .cb = opt_arch,
+         .dst = arch,
+         .takes_value = 1,
+         .metavar = "ARCH",
+         .help = fa_arch_list()},
+        {.kind = FA_OPT_STRING,
+         .name = "output",
+         .short_name = 'o',
+         .dst = &o->out_dir,
+         .flags = FA_OPT_NONEMPTY,
+         .what = "a folder",
+         .metavar = "DIR",
+         .help = "output folder (created if missing); each file in it is\nwritten to a "
+                 "temporary file and renamed over the old one\n(a symlink there is replaced, not "
+                 "followed); a folder that\nwould put a file over the database is refused"},
+        {.kind = FA_OPT_GROUP, .help = "options"},
+        {.kind = FA_OPT_STRING,
+         .name = "db",
+         .dst = &o->db_path,
+         .flags = FA_OPT_NONEMPTY,
+         .what = "a file",
+         .metavar = "FILE",
+         .help = db_help},
+        {.kind = FA_OPT_STRING,
+         .name = "problem",
+         .dst = &o->problem,
+         .flags = FA_OPT_NONEMPTY,
+         .what = "a problem name",
+         .metavar = "NAME",
+         .help = "the heatmap and convergence problem, e.g.\nb4_h16_kv16_q4096_k4096_d128_bf16 "
+                 "('fa-tune db list' shows\nthem; default: the problem with the most variants "
+                 "measured ok)"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "format",
+         .cb = opt_format,
+         .dst = o,
+         .takes_value = 1,
+         .metavar = "LIST",
+         .help = "png, svg or png,svg (default png,svg)"},
+        {.kind = FA_OPT_END}};
+    const fa_opt_cmd c = {
+        .name = cmd,
+        .usage = "usage: fa-tune report --arch ARCH -o DIR [options]\n",
+        .intro =
             "Draws what the results database knows about one GPU arch with gnuplot, as PNG and\n"
             "SVG, and writes DIR/index.html and DIR/index.md showing every plot, the winners\n"
             "table and the provenance (GPU, driver, fa-tune version, date of the data):\n"
@@ -33,31 +112,17 @@ static void usage(FILE *out)
             "registers (registers and shared memory per tile), the spilling variants and the\n"
             "command that times them on a GPU.\n"
             "Beside each image are the .dat file and the .gp script that drew it: edit the\n"
-            "script and run 'gnuplot NAME.gp' in DIR to restyle.\n"
-            "\n"
-            "required:\n"
-            "  --arch ARCH        %s\n"
-            "  -o, --output DIR   output folder (created if missing); each file in it is\n"
-            "                     written to a temporary file and renamed over the old one\n"
-            "                     (a symlink there is replaced, not followed); a folder that\n"
-            "                     would put a file over the database is refused\n"
-            "\n"
-            "options:\n"
-            "  --db FILE          results database (default %s), opened read-only\n"
-            "  --problem NAME     the heatmap and convergence problem, e.g.\n"
-            "                     b4_h16_kv16_q4096_k4096_d128_bf16 ('fa-tune db list' shows\n"
-            "                     them; default: the problem with the most variants measured ok)\n"
-            "  --format LIST      png, svg or png,svg (default png,svg)\n"
-            "\n"
-            "environment:\n"
-            "  FA_GNUPLOT=PATH    the gnuplot to run (default: gnuplot on PATH; install it with\n"
-            "                     '%s')\n"
-            "\n"
-            "TFLOP/s = 4*B*Hq*Nq*Nk*D / time, halved for causal with Nq = Nk.\n"
-            "exit codes: 0 ok, 1 nothing stored for the arch, no gnuplot or a file cannot be "
-            "written, 2 usage "
-            "error.\n",
-            fa_arch_list(), FA_DB_DEFAULT_PATH, FA_REPORT_GNUPLOT_INSTALL);
+            "script and run 'gnuplot NAME.gp' in DIR to restyle.\n",
+        .outro = outro,
+        .opts = opts};
+    int rc = fa_opt_parse(&c, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (!*arch)
+        return fa_cli_usage_error(cmd, "--arch is required (%s)", fa_arch_list());
+    if (!o->out_dir)
+        return fa_cli_usage_error(cmd, "-o DIR is required: the folder to write the report to");
+    return -1;
 }
 
 int cmd_report(int argc, char **argv)
@@ -69,46 +134,9 @@ int cmd_report(int argc, char **argv)
     fa_err err;
     memset(&o, 0, sizeof o);
     fa_err_clear(&err);
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (fa_cli_is_help(a)) {
-            usage(stdout);
-            return FA_EXIT_OK;
-        } else if (!strcmp(a, "--arch")) {
-            if (val && !strcmp(val, "native"))
-                return fa_cli_usage_error(cmd,
-                                          "--arch native is not accepted here: name the arch "
-                                          "the results were stored for (%s)",
-                                          fa_arch_list());
-            int rc = fa_cli_arch(cmd, val, &arch);
-            if (rc)
-                return rc;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (!val || !*val)
-                return fa_cli_usage_error(cmd, "%s needs a folder", a);
-            o.out_dir = val;
-        } else if (!strcmp(a, "--db")) {
-            if (!val || !*val)
-                return fa_cli_usage_error(cmd, "--db needs a file");
-            o.db_path = val;
-        } else if (!strcmp(a, "--problem")) {
-            if (!val || !*val)
-                return fa_cli_usage_error(cmd, "--problem needs a problem name");
-            o.problem = val;
-        } else if (!strcmp(a, "--format")) {
-            if (fa_report_formats_parse(val, &o.formats, &err) != FA_OK)
-                return fa_cli_usage_error(cmd, "--format: %s", err.msg);
-        } else {
-            return fa_cli_usage_error(cmd, "unknown option '%s'", a);
-        }
-        i++; /* every option takes a value */
-    }
-    if (!arch)
-        return fa_cli_usage_error(cmd, "--arch is required (%s)", fa_arch_list());
-    if (!o.out_dir)
-        return fa_cli_usage_error(cmd, "-o DIR is required: the folder to write the report to");
+    int rc = parse_options(&arch, &o, argc, argv);
+    if (rc >= 0)
+        return rc;
     o.arch = arch->name;
 
     if (fa_report_gnuplot_find(getenv("FA_GNUPLOT"), gnuplot, sizeof gnuplot, &err) != FA_OK)

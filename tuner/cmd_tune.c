@@ -3,7 +3,6 @@
  * pick the devices, run the tuning engine into the database, and print the winners per
  * problem. With no GPU of the requested arch it runs the compile-only sweep and says so.
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include "fa_compile.h"
 #include "fa_db.h"
 #include "fa_gpu_backend.h"
+#include "fa_options.h"
 #include "fa_parse.h"
 #include "fa_problem_set.h"
 #include "fa_sweep.h"
@@ -31,90 +31,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
-}
-
-static void usage(void)
-{
-    printf("usage: fa-tune [tune] --headdim D [options]\n"
-           "\n"
-           "Find the fastest correct flash-attention forward kernel for every problem, store\n"
-           "every measurement in the database, and print the winner per problem. Each variant is\n"
-           "checked against an fp32 reference before it is timed; a wrong variant never wins.\n"
-           "Rerunning resumes: what this device already measured with this fa-tune is skipped.\n"
-           "With no GPU of the requested arch, the compile-only sweep runs instead.\n"
-           "\n"
-           "target:\n"
-           "  --arch A            sm80, sm86, sm89, sm90, sm90a, or native (default: the GPU's)\n"
-           "  --headdim D         32, 64, 96, 128, 192, 256 (required unless --shapes)\n"
-           "\n"
-           "problems (default: FlashAttention's grid -- seqlens 512..16k, batch*seqlen = 16k\n"
-           "tokens, hidden 2048 -- x causal/non-causal x fixed/varlen x gqa 1,4,8 x bf16/fp16):\n"
-           "  --dtype T           bf16, fp16 or all (default all)\n"
-           "  --causal C          0, 1 or all (default all); causal is bottom-right aligned\n"
-           "  --varlen V          0, 1 or all (default all); varlen lengths are uniform in\n"
-           "                      [N/2, N], seeded by the problem\n"
-           "  --seqlens-file F    varlen lengths from your data instead: integers separated\n"
-           "                      by spaces, commas or newlines, '#' comments; each varlen\n"
-           "                      problem draws from them (cut at its seqlen N) and packs as\n"
-           "                      many as fill --tokens on average\n"
-           "  --gqa LIST          query heads per kv head, e.g. 1,4,8 (default 1,4,8)\n"
-           "  --seqlens LIST      e.g. 512,1k,2k,4k,8k,16k\n"
-           "  --tokens N          batch * seqlen (default 16384)\n"
-           "  --hidden N          heads * headdim (default 2048)\n"
-           "  --heads N           query heads (overrides --hidden)\n"
-           "  --heads-kv N        kv heads (fixes the gqa ratio)\n"
-           "  --shapes FILE       your own problems, one a line: key=value fields\n"
-           "                      dtype headdim batch heads heads_kv seqlen_q seqlen_k causal\n"
-           "                      varlen layout; '#' comments\n"
-           "\n"
-           "search:\n"
-           "  --strategy S        exhaustive (default): every variant on every problem;\n"
-           "                      halving: all briefly on 2 problems, the best twelfth on\n"
-           "                      all (under a third of the time, winners within 2%%\n"
-           "                      on an H100); random: a seeded order, stopped by --budget\n"
-           "  --budget B          N timings, or a time: 90s, 10m\n"
-           "  --seed N            order of the random strategy (default 24301)\n"
-           "  --finalists K       per problem, the best K and every variant within 10%% of\n"
-           "                      the best (at most 16) re-timed interleaved (default 3;\n"
-           "                      0: none)\n"
-           "  --rounds N          interleaved re-timings run at least N rounds, then to a 1%%\n"
-           "                      error of the mean (default 10; more separates near-ties)\n"
-           "  --race M            stop timing a variant after 1-3 repetitions once it is M\n"
-           "                      times slower than the best so far on that problem: it\n"
-           "                      cannot win (default 1.2; 0: time every variant fully)\n"
-           "  --force             re-measure what the database already holds\n"
-           "  --variant NAME      only this variant (repeatable), e.g.\n"
-           "                      fwd_sm80_hd128_bf16_m128n64w4s2q\n"
-           "\n"
-           "where:\n"
-           "  --db FILE           results database (default fa-tune.db)\n"
-           "  --devices LIST      GPU ordinals, e.g. 0,1, or all (default 0); one worker each\n"
-           "  --shard I/N         only shard I of N of the variant space (cluster job arrays);\n"
-           "                      fold the shards' databases with 'fa-tune db merge'\n"
-           "  -j, --jobs N        compile threads (default: all cores)\n"
-           "  --cache-dir DIR     compiled kernel cache (default ~/.cache/fa-tune)\n"
-           "  --compile-only      do not time, even with a GPU\n"
-           "  -q, --quiet         no progress on stderr\n"
-           "\n"
-           "TFLOP/s = 4 * batch * heads * seqlen_q * seqlen_k * headdim / time, halved for\n"
-           "causal with seqlen_q = seqlen_k. Exit codes: 0 ok, 1 runtime failure, 2 usage,\n"
-           "130 interrupted (the database stays consistent; rerun to resume).\n");
-}
-
-/* "0", "1" or "all" into a pair of axis values. */
-static int parse_mode(const char *opt, const char *val, int *vals, int *n)
-{
-    if (!strcmp(val, "all")) {
-        vals[0] = 0;
-        vals[1] = 1;
-        *n = 2;
-    } else if (!strcmp(val, "0") || !strcmp(val, "1")) {
-        vals[0] = val[0] - '0';
-        *n = 1;
-    } else {
-        return fa_cli_usage_error(CMD, "%s '%s': expected 0, 1 or all", opt, val);
-    }
-    return 0;
 }
 
 /* A count of timings (200) or a time (90s, 10m, 1.5h): a count is whole, a time finite. */
@@ -229,299 +145,468 @@ static void command_line(int argc, char **argv, char *buf, size_t n)
         k += (size_t)snprintf(buf + k, n - k, " %s", argv[i]);
 }
 
-int cmd_tune(int argc, char **argv)
-{
-    enum {
-        O_ARCH = 256,
-        O_HEADDIM,
-        O_DTYPE,
-        O_CAUSAL,
-        O_VARLEN,
-        O_GQA,
-        O_SEQLENS,
-        O_TOKENS,
-        O_HIDDEN,
-        O_HEADS,
-        O_HEADS_KV,
-        O_SHAPES,
-        O_SEQLENS_FILE,
-        O_STRATEGY,
-        O_BUDGET,
-        O_SEED,
-        O_FINALISTS,
-        O_RACE,
-        O_ROUNDS,
-        O_FORCE,
-        O_DB,
-        O_DEVICES,
-        O_SHARD,
-        O_CACHE,
-        O_COMPILE_ONLY,
-        O_VARIANT
-    };
-    static const struct option longopts[] = {{"arch", required_argument, 0, O_ARCH},
-                                             {"headdim", required_argument, 0, O_HEADDIM},
-                                             {"dtype", required_argument, 0, O_DTYPE},
-                                             {"causal", required_argument, 0, O_CAUSAL},
-                                             {"varlen", required_argument, 0, O_VARLEN},
-                                             {"gqa", required_argument, 0, O_GQA},
-                                             {"seqlens", required_argument, 0, O_SEQLENS},
-                                             {"tokens", required_argument, 0, O_TOKENS},
-                                             {"hidden", required_argument, 0, O_HIDDEN},
-                                             {"heads", required_argument, 0, O_HEADS},
-                                             {"heads-kv", required_argument, 0, O_HEADS_KV},
-                                             {"shapes", required_argument, 0, O_SHAPES},
-                                             {"seqlens-file", required_argument, 0, O_SEQLENS_FILE},
-                                             {"strategy", required_argument, 0, O_STRATEGY},
-                                             {"budget", required_argument, 0, O_BUDGET},
-                                             {"seed", required_argument, 0, O_SEED},
-                                             {"finalists", required_argument, 0, O_FINALISTS},
-                                             {"race", required_argument, 0, O_RACE},
-                                             {"rounds", required_argument, 0, O_ROUNDS},
-                                             {"force", no_argument, 0, O_FORCE},
-                                             {"db", required_argument, 0, O_DB},
-                                             {"devices", required_argument, 0, O_DEVICES},
-                                             {"shard", required_argument, 0, O_SHARD},
-                                             {"jobs", required_argument, 0, 'j'},
-                                             {"cache-dir", required_argument, 0, O_CACHE},
-                                             {"compile-only", no_argument, 0, O_COMPILE_ONLY},
-                                             {"variant", required_argument, 0, O_VARIANT},
-                                             {"quiet", no_argument, 0, 'q'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
+/* Everything `tune` reads from its command line, and what the phases after it share. */
+typedef struct tune_cli {
     fa_tune_opts o;
-    fa_tune_opts_default(&o);
     fa_problem_axes ax;
-    fa_problem_axes_default(128, &ax);
-    const char *arch_name = "native", *shapes = NULL, *db_path = FA_DB_DEFAULT_PATH;
-    const char *seqlens_file = NULL;
-    const char *devices = "0", *cache_dir = NULL;
-    int head_dim = 0, compile_only = 0, rc = 0, seed = 0, n_variants = 0, tokens_given = 0;
+    const char *arch_name, *shapes, *db_path, *seqlens_file, *devices, *cache_dir;
+    int head_dim, compile_only, quiet, seed, seed_given, n_variants, tokens_given;
+    unsigned dtypes, causal, varlen; /* sets from FA_OPT_DTYPES / FA_OPT_MODE; 0: not given */
     fa_variant variants[64];
-    fa_dtype dt;
-    fa_err err = {0};
-    char cmdline[FA_DB_CMDLINE_MAX];
-    command_line(argc - 1, argv + 1, cmdline, sizeof cmdline);
+    fa_varlen_dist lengths;
+    fa_problem *problems;
+    int n_problems;
+} tune_cli;
 
-    optind = 1;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":j:qh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'h':
-            usage();
-            return FA_EXIT_OK;
-        case O_ARCH:
-            arch_name = optarg;
-            if (strcmp(optarg, "native") != 0) {
-                const fa_arch *a;
-                if ((rc = fa_cli_arch(CMD, optarg, &a)))
-                    return rc;
-            }
-            break;
-        case O_HEADDIM:
-            if ((rc = fa_cli_headdim(CMD, optarg, &head_dim)))
-                return rc;
-            break;
-        case O_DTYPE:
-            if (!strcmp(optarg, "all")) {
-                ax.n_dtypes = 2;
-            } else {
-                if ((rc = fa_cli_dtype(CMD, optarg, &dt)))
-                    return rc;
-                ax.n_dtypes = 1;
-                ax.dtypes[0] = dt;
-            }
-            break;
-        case O_CAUSAL:
-            if ((rc = parse_mode("--causal", optarg, ax.causal, &ax.n_causal)))
-                return rc;
-            break;
-        case O_VARLEN:
-            if ((rc = parse_mode("--varlen", optarg, ax.varlen, &ax.n_varlen)))
-                return rc;
-            break;
-        case O_GQA:
-        case O_SEQLENS: {
-            int *dst = c == O_GQA ? ax.gqa : ax.seqlens;
-            int *n = c == O_GQA ? &ax.n_gqa : &ax.n_seqlens;
-            if (fa_parse_int_list(optarg, dst, FA_MAX_AXIS, n, &err) != FA_OK)
-                return fa_cli_usage_error(CMD, "%s %s", c == O_GQA ? "--gqa" : "--seqlens",
-                                          err.msg);
-            break;
-        }
-        case O_TOKENS:
-            if ((rc = fa_cli_int(CMD, "--tokens", optarg, 1, 1 << 26, &ax.tokens)))
-                return rc;
-            tokens_given = 1;
-            break;
-        case O_HIDDEN:
-            if ((rc = fa_cli_int(CMD, "--hidden", optarg, 1, 1 << 20, &ax.hidden)))
-                return rc;
-            break;
-        case O_HEADS:
-            if ((rc = fa_cli_int(CMD, "--heads", optarg, 1, 4096, &ax.heads)))
-                return rc;
-            break;
-        case O_HEADS_KV:
-            if ((rc = fa_cli_int(CMD, "--heads-kv", optarg, 1, 4096, &ax.heads_kv)))
-                return rc;
-            break;
-        case O_SHAPES:
-            if (!*optarg)
-                return fa_cli_usage_error(CMD, "--shapes '': expected a file");
-            shapes = optarg;
-            break;
-        case O_SEQLENS_FILE:
-            if (!*optarg)
-                return fa_cli_usage_error(CMD, "--seqlens-file '': expected a file");
-            seqlens_file = optarg;
-            break;
-        case O_STRATEGY:
-            if (fa_strategy_parse(optarg, &o.strategy) != FA_OK)
-                return fa_cli_usage_error(CMD,
-                                          "unknown --strategy '%s': expected exhaustive, random "
-                                          "or halving",
-                                          optarg);
-            break;
-        case O_BUDGET:
-            if ((rc = parse_budget(optarg, &o)))
-                return rc;
-            break;
-        case O_SEED:
-            if ((rc = fa_cli_int(CMD, "--seed", optarg, 0, 2147483647, &seed)))
-                return rc;
-            o.seed = (uint64_t)seed;
-            break;
-        case O_RACE: {
-            double x = -1;
-            if (fa_parse_double(optarg, 0, 100, &x) != 0 || (x != 0 && x < 1.05)) {
-                char shown[FA_CLI_SHOWN_MAX];
-                return fa_cli_usage_error(CMD,
-                                          "--race '%s': expected a margin from 1.05 to 100 "
-                                          "(1.2 = 20%% slower than the best), or 0 for off",
-                                          fa_printable(optarg, shown, sizeof shown));
-            }
-            o.race_margin = x;
-            break;
-        }
-        case O_FINALISTS:
-            if ((rc = fa_cli_int(CMD, "--finalists", optarg, 0, 16, &o.finalists)))
-                return rc;
-            break;
-        case O_ROUNDS:
-            if ((rc = fa_cli_int(CMD, "--rounds", optarg, 3, 1000, &o.final_rounds)))
-                return rc;
-            break;
-        case O_FORCE:
-            o.force = 1;
-            break;
-        case O_DB:
-            if (!*optarg)
-                return fa_cli_usage_error(CMD, "--db '': expected a database file");
-            db_path = optarg;
-            break;
-        case O_DEVICES: {
-            int ords[64], n = 0;
-            if (fa_devices_parse(optarg, ords, 64, &n, &err) != FA_OK)
-                return fa_cli_usage_error(CMD, "%s", err.msg);
-            devices = optarg;
-            break;
-        }
-        case O_SHARD:
-            if ((rc = parse_shard(optarg, &o)))
-                return rc;
-            break;
-        case 'j':
-            if ((rc = fa_cli_int(CMD, "--jobs", optarg, 1, 1024, &o.jobs)))
-                return rc;
-            break;
-        case O_CACHE:
-            if (!*optarg)
-                return fa_cli_usage_error(CMD, "--cache-dir '': expected a directory (leave the "
-                                               "option out for the default)");
-            cache_dir = optarg;
-            break;
-        case O_COMPILE_ONLY:
-            compile_only = 1;
-            break;
-        case O_VARIANT:
-            if (n_variants == (int)(sizeof variants / sizeof variants[0]))
-                return fa_cli_usage_error(CMD, "at most %d --variant options",
-                                          (int)(sizeof variants / sizeof variants[0]));
-            if (fa_variant_parse(optarg, &variants[n_variants], &err) != FA_OK)
-                return fa_cli_usage_error(CMD, "--variant: %s", err.msg);
-            n_variants++;
-            break;
-        case 'q':
-            o.progress = 0;
-            break;
-        case ':':
-            return fa_cli_usage_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return fa_cli_usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
-        }
+/* ---- options: the callbacks of the table ------------------------------------------------ */
+
+static int opt_arch(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    const fa_arch *a;
+    int rc;
+    if (strcmp(val, "native") != 0 && (rc = fa_cli_arch(cmd, val, &a)))
+        return rc;
+    t->arch_name = val;
+    return 0;
+}
+
+static int opt_list(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    int gqa = !strcmp(opt->name, "gqa");
+    fa_err err = {0};
+    if (fa_parse_int_list(val, gqa ? t->ax.gqa : t->ax.seqlens, FA_MAX_AXIS,
+                          gqa ? &t->ax.n_gqa : &t->ax.n_seqlens, &err) != FA_OK)
+        return fa_cli_usage_error(cmd, "--%s %s", opt->name, err.msg);
+    return 0;
+}
+
+static int opt_strategy(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    if (fa_strategy_parse(val, &t->o.strategy) != FA_OK)
+        return fa_cli_usage_error(cmd,
+                                  "unknown --strategy '%s': expected exhaustive, random or "
+                                  "halving",
+                                  val);
+    return 0;
+}
+
+static int opt_budget(const char *cmd, const fa_option *opt, const char *val)
+{
+    (void)cmd;
+    return parse_budget(val, &((tune_cli *)opt->dst)->o);
+}
+
+static int opt_shard(const char *cmd, const fa_option *opt, const char *val)
+{
+    (void)cmd;
+    return parse_shard(val, &((tune_cli *)opt->dst)->o);
+}
+
+static int opt_race(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    double x = -1;
+    if (fa_parse_double(val, 0, 100, &x) != 0 || (x != 0 && x < 1.05)) {
+        char shown[FA_CLI_SHOWN_MAX];
+        return fa_cli_usage_error(cmd,
+                                  "--race '%s': expected a margin from 1.05 to 100 (1.2 = 20%% "
+                                  "slower than the best), or 0 for off",
+                                  fa_printable(val, shown, sizeof shown));
     }
-    if (optind < argc)
-        return fa_cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
-    if (!head_dim && !shapes)
+    t->o.race_margin = x;
+    return 0;
+}
+
+static int opt_devices(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    int ords[64], n = 0;
+    fa_err err = {0};
+    if (fa_devices_parse(val, ords, 64, &n, &err) != FA_OK)
+        return fa_cli_usage_error(cmd, "%s", err.msg);
+    t->devices = val;
+    return 0;
+}
+
+static int opt_variant(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    const int max = (int)(sizeof t->variants / sizeof t->variants[0]);
+    fa_err err = {0};
+    if (t->n_variants == max)
+        return fa_cli_usage_error(cmd, "at most %d --variant options", max);
+    if (fa_variant_parse(val, &t->variants[t->n_variants], &err) != FA_OK)
+        return fa_cli_usage_error(cmd, "--variant: %s", err.msg);
+    t->n_variants++;
+    return 0;
+}
+
+/* ---- phases ----------------------------------------------------------------------------- */
+
+/* A set of modes (1 off, 2 on, 3 both) into the axis values 0 and 1. */
+static void mode_axis(unsigned set, int *vals, int *n)
+{
+    *n = 0;
+    if (set & 1u)
+        vals[(*n)++] = 0;
+    if (set & 2u)
+        vals[(*n)++] = 1;
+}
+
+/* --help's "target" and "problems": the arch, the head dim and the problem grid */
+static int target_options(tune_cli *t, fa_option *out)
+{
+    const fa_option rows[] = {
+        {.kind = FA_OPT_GROUP, .help = "target"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "arch",
+         .cb = opt_arch,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "A",
+         .help = "sm80, sm86, sm89, sm90, sm90a, or native (default: the GPU's)"},
+        {.kind = FA_OPT_HEADDIM,
+         .name = "headdim",
+         .dst = &t->head_dim,
+         .metavar = "D",
+         .help = "32, 64, 96, 128, 192, 256 (required unless --shapes)"},
+        {.kind = FA_OPT_GROUP,
+         .help = "problems (default: FlashAttention's grid -- seqlens 512..16k, batch*seqlen = "
+                 "16k\ntokens, hidden 2048 -- x causal/non-causal x fixed/varlen x gqa 1,4,8 x "
+                 "bf16/fp16)"},
+        {.kind = FA_OPT_DTYPES,
+         .name = "dtype",
+         .dst = &t->dtypes,
+         .metavar = "T",
+         .help = "bf16, fp16 or all (default all)"},
+        {.kind = FA_OPT_MODE,
+         .name = "causal",
+         .dst = &t->causal,
+         .metavar = "C",
+         .help = "0, 1 or all (default all); causal is bottom-right aligned"},
+        {.kind = FA_OPT_MODE,
+         .name = "varlen",
+         .dst = &t->varlen,
+         .metavar = "V",
+         .help = "0, 1 or all (default all); varlen lengths are uniform in\n[N/2, N], seeded by "
+                 "the problem"},
+        {.kind = FA_OPT_STRING,
+         .name = "seqlens-file",
+         .dst = &t->seqlens_file,
+         .flags = FA_OPT_NONEMPTY,
+         .what = "a file",
+         .metavar = "F",
+         .help = "varlen lengths from your data instead: integers separated\nby spaces, commas "
+                 "or newlines, '#' comments; each varlen\nproblem draws from them (cut at its "
+                 "seqlen N) and packs as\nmany as fill --tokens on average"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "gqa",
+         .cb = opt_list,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "LIST",
+         .help = "query heads per kv head, e.g. 1,4,8 (default 1,4,8)"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "seqlens",
+         .cb = opt_list,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "LIST",
+         .help = "e.g. 512,1k,2k,4k,8k,16k"},
+        {.kind = FA_OPT_INT,
+         .name = "tokens",
+         .dst = &t->ax.tokens,
+         .lo = 1,
+         .hi = 1 << 26,
+         .seen = &t->tokens_given,
+         .metavar = "N",
+         .help = "batch * seqlen (default 16384)"},
+        {.kind = FA_OPT_INT,
+         .name = "hidden",
+         .dst = &t->ax.hidden,
+         .lo = 1,
+         .hi = 1 << 20,
+         .metavar = "N",
+         .help = "heads * headdim (default 2048)"},
+        {.kind = FA_OPT_INT,
+         .name = "heads",
+         .dst = &t->ax.heads,
+         .lo = 1,
+         .hi = 4096,
+         .metavar = "N",
+         .help = "query heads (overrides --hidden)"},
+        {.kind = FA_OPT_INT,
+         .name = "heads-kv",
+         .dst = &t->ax.heads_kv,
+         .lo = 1,
+         .hi = 4096,
+         .metavar = "N",
+         .help = "kv heads (fixes the gqa ratio)"},
+        {.kind = FA_OPT_STRING,
+         .name = "shapes",
+         .dst = &t->shapes,
+         .flags = FA_OPT_NONEMPTY,
+         .what = "a file",
+         .metavar = "FILE",
+         .help = "your own problems, one a line: key=value fields\ndtype headdim batch heads "
+                 "heads_kv seqlen_q seqlen_k causal\nvarlen layout; '#' comments"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* --help's "search": strategy, budget, finalists, racing and the variants */
+static int search_options(tune_cli *t, fa_option *out)
+{
+    const fa_option rows[] = {
+        {.kind = FA_OPT_GROUP, .help = "search"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "strategy",
+         .cb = opt_strategy,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "S",
+         .help = "exhaustive (default): every variant on every problem;\nhalving: all briefly on "
+                 "2 problems, the best twelfth on\nall (under a third of the time, winners "
+                 "within 2%\non an H100); random: a seeded order, stopped by --budget"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "budget",
+         .cb = opt_budget,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "B",
+         .help = "N timings, or a time: 90s, 10m"},
+        {.kind = FA_OPT_INT,
+         .name = "seed",
+         .dst = &t->seed,
+         .lo = 0,
+         .hi = 2147483647,
+         .seen = &t->seed_given,
+         .metavar = "N",
+         .help = "order of the random strategy (default 24301)"},
+        {.kind = FA_OPT_INT,
+         .name = "finalists",
+         .dst = &t->o.finalists,
+         .lo = 0,
+         .hi = 16,
+         .metavar = "K",
+         .help = "per problem, the best K and every variant within 10% of\nthe best (at most "
+                 "16) re-timed interleaved (default 3;\n0: none)"},
+        {.kind = FA_OPT_INT,
+         .name = "rounds",
+         .dst = &t->o.final_rounds,
+         .lo = 3,
+         .hi = 1000,
+         .metavar = "N",
+         .help = "interleaved re-timings run at least N rounds, then to a 1%\nerror of the mean "
+                 "(default 10; more separates near-ties)"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "race",
+         .cb = opt_race,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "M",
+         .help = "stop timing a variant after 1-3 repetitions once it is M\ntimes slower than "
+                 "the best so far on that problem: it\ncannot win (default 1.2; 0: time every "
+                 "variant fully)"},
+        {.kind = FA_OPT_FLAG,
+         .name = "force",
+         .dst = &t->o.force,
+         .help = "re-measure what the database already holds"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "variant",
+         .cb = opt_variant,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "NAME",
+         .help = "only this variant (repeatable), e.g.\nfwd_sm80_hd128_bf16_m128n64w4s2q"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* --help's "where": database, devices, shards, threads, cache and output */
+static int where_options(tune_cli *t, fa_option *out)
+{
+    const fa_option rows[] = {
+        {.kind = FA_OPT_GROUP, .help = "where"},
+        {.kind = FA_OPT_STRING,
+         .name = "db",
+         .dst = &t->db_path,
+         .flags = FA_OPT_NONEMPTY,
+         .what = "a database file",
+         .metavar = "FILE",
+         .help = "results database (default fa-tune.db)"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "devices",
+         .cb = opt_devices,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "LIST",
+         .help = "GPU ordinals, e.g. 0,1, or all (default 0); one worker each"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "shard",
+         .cb = opt_shard,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "I/N",
+         .help = "only shard I of N of the variant space (cluster job arrays);\nfold the "
+                 "shards' databases with 'fa-tune db merge'"},
+        {.kind = FA_OPT_INT,
+         .name = "jobs",
+         .short_name = 'j',
+         .dst = &t->o.jobs,
+         .lo = 1,
+         .hi = 1024,
+         .metavar = "N",
+         .help = "compile threads (default: all cores)"},
+        {.kind = FA_OPT_STRING,
+         .name = "cache-dir",
+         .dst = &t->cache_dir,
+         .flags = FA_OPT_NONEMPTY,
+         .what = "a directory (leave the option out for the default)",
+         .metavar = "DIR",
+         .help = "compiled kernel cache (default ~/.cache/fa-tune)"},
+        {.kind = FA_OPT_FLAG,
+         .name = "compile-only",
+         .dst = &t->compile_only,
+         .help = "do not time, even with a GPU"},
+        {.kind = FA_OPT_FLAG,
+         .name = "quiet",
+         .short_name = 'q',
+         .dst = &t->quiet,
+         .help = "no progress on stderr"}};
+    memcpy(out, rows, sizeof rows);
+    return (int)(sizeof rows / sizeof rows[0]);
+}
+
+/* Read the command line into t. Returns -1 to go on, else the exit code. */
+static int parse_options(tune_cli *t, int argc, char **argv)
+{
+    fa_option opts[64]; /* room for every group below and the end row */
+    int n = target_options(t, opts);
+    n += search_options(t, opts + n);
+    n += where_options(t, opts + n);
+    opts[n] = (fa_option){.kind = FA_OPT_END};
+    const fa_opt_cmd cmd = {
+        .name = CMD,
+        .usage = "usage: fa-tune [tune] --headdim D [options]\n",
+        .intro = "Find the fastest correct flash-attention forward kernel for every problem, "
+                 "store\nevery measurement in the database, and print the winner per problem. "
+                 "Each variant is\nchecked against an fp32 reference before it is timed; a wrong "
+                 "variant never wins.\nRerunning resumes: what this device already measured with "
+                 "this fa-tune is skipped.\nWith no GPU of the requested arch, the compile-only "
+                 "sweep runs instead.\n",
+        .outro = "TFLOP/s = 4 * batch * heads * seqlen_q * seqlen_k * headdim / time, halved "
+                 "for\ncausal with seqlen_q = seqlen_k. Exit codes: 0 ok, 1 runtime failure, 2 "
+                 "usage,\n130 interrupted (the database stays consistent; rerun to resume).\n",
+        .opts = opts};
+    int rc = fa_opt_parse(&cmd, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if (t->seed_given)
+        t->o.seed = (uint64_t)t->seed;
+    if (t->quiet)
+        t->o.progress = 0;
+    if (t->dtypes == (1u << FA_DTYPE_FP16 | 1u << FA_DTYPE_BF16)) {
+        t->ax.n_dtypes = 2;
+    } else if (t->dtypes) {
+        t->ax.n_dtypes = 1;
+        t->ax.dtypes[0] = t->dtypes & (1u << FA_DTYPE_BF16) ? FA_DTYPE_BF16 : FA_DTYPE_FP16;
+    }
+    if (t->causal)
+        mode_axis(t->causal, t->ax.causal, &t->ax.n_causal);
+    if (t->varlen)
+        mode_axis(t->varlen, t->ax.varlen, &t->ax.n_varlen);
+    if (!t->head_dim && !t->shapes)
         return fa_cli_usage_error(CMD, "--headdim is required (supported: %s), or give --shapes",
                                   fa_head_dim_list());
-
-    if (!shapes && (rc = check_axes(&ax, head_dim, tokens_given)))
+    if (!t->shapes && (rc = check_axes(&t->ax, t->head_dim, t->tokens_given)))
         return rc;
+    return -1;
+}
 
-    fa_problem *problems = NULL;
-    int n_problems = 0;
+/* The problems: a shapes file or the grid of the axes, with a seqlens file's lengths. Returns
+ * -1 to go on (t->problems set, the caller frees it), else the exit code. */
+static int build_problems(tune_cli *t)
+{
+    fa_err err = {0};
     fa_status st;
-    fa_varlen_dist lengths;
-    if (seqlens_file) {
+    if (t->seqlens_file) {
         int count = 0, lo = 0, hi = 0;
-        if (fa_seqlens_file_read(seqlens_file, &lengths, &count, &lo, &hi, &err) != FA_OK)
+        if (fa_seqlens_file_read(t->seqlens_file, &t->lengths, &count, &lo, &hi, &err) != FA_OK)
             return fa_cli_fail(CMD, &err);
         fprintf(stderr,
                 "fa-tune: varlen lengths from %s: %d sequences, %d..%d tokens (problems named "
                 "_lens%08x)\n",
-                seqlens_file, count, lo, hi, (unsigned)lengths.id);
-        ax.lengths = &lengths;
+                t->seqlens_file, count, lo, hi, (unsigned)t->lengths.id);
+        t->ax.lengths = &t->lengths;
     }
-    if (shapes) {
-        st = fa_problem_set_read(shapes, ax.n_dtypes == 1 ? ax.dtypes[0] : FA_DTYPE_BF16,
-                                 head_dim ? head_dim : 128, &problems, &n_problems, &err);
-        if (st == FA_OK && seqlens_file)
-            fa_problem_set_use_lengths(problems, n_problems, &lengths);
+    if (t->shapes) {
+        st = fa_problem_set_read(t->shapes, t->ax.n_dtypes == 1 ? t->ax.dtypes[0] : FA_DTYPE_BF16,
+                                 t->head_dim ? t->head_dim : 128, &t->problems, &t->n_problems,
+                                 &err);
+        if (st == FA_OK && t->seqlens_file)
+            fa_problem_set_use_lengths(t->problems, t->n_problems, &t->lengths);
     } else {
-        ax.head_dim = head_dim;
-        st = fa_problem_set_build(&ax, &problems, &n_problems, &err);
+        t->ax.head_dim = t->head_dim;
+        st = fa_problem_set_build(&t->ax, &t->problems, &t->n_problems, &err);
     }
     if (st != FA_OK)
         return fa_cli_fail(CMD, &err);
-    if ((rc = check_variants(variants, n_variants, problems, n_problems))) {
-        free(problems);
-        return rc;
-    }
+    return -1;
+}
 
+/* Tune the problems into the database and print the winners; returns the exit code. */
+static int run_session(tune_cli *t, const char *cmdline)
+{
+    fa_err err = {0};
+    int rc = FA_EXIT_OK;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     fa_tune_session s;
-    fa_tune_session_opts so = {.arch_name = arch_name,
-                               .devices = devices,
-                               .db_path = db_path,
-                               .cache_dir = cache_dir,
-                               .compile_only = compile_only,
+    fa_tune_session_opts so = {.arch_name = t->arch_name,
+                               .devices = t->devices,
+                               .db_path = t->db_path,
+                               .cache_dir = t->cache_dir,
+                               .compile_only = t->compile_only,
                                .command_line = cmdline};
-    o.problems = problems;
-    o.n_problems = n_problems;
-    if (n_variants > 0) {
-        o.variants = variants;
-        o.n_variants = n_variants;
+    t->o.problems = t->problems;
+    t->o.n_problems = t->n_problems;
+    if (t->n_variants > 0) {
+        t->o.variants = t->variants;
+        t->o.n_variants = t->n_variants;
     }
-    st = fa_tune_session_run(&so, &o, &interrupted, &s, &err);
+    fa_status st = fa_tune_session_run(&so, &t->o, &interrupted, &s, &err);
     if (st == FA_OK || st == FA_INTERRUPTED)
-        fa_tune_print_summary(&s, &o, stdout);
+        fa_tune_print_summary(&s, &t->o, stdout);
     if (st != FA_OK)
         rc = fa_cli_fail(CMD, &err);
     fa_tune_session_release(&s);
-    free(problems);
+    return rc;
+}
+
+int cmd_tune(int argc, char **argv)
+{
+    tune_cli t;
+    memset(&t, 0, sizeof t);
+    fa_tune_opts_default(&t.o);
+    fa_problem_axes_default(128, &t.ax);
+    t.arch_name = "native";
+    t.db_path = FA_DB_DEFAULT_PATH;
+    t.devices = "0";
+    char cmdline[FA_DB_CMDLINE_MAX];
+    command_line(argc - 1, argv + 1, cmdline, sizeof cmdline);
+
+    int rc = parse_options(&t, argc, argv);
+    if (rc >= 0)
+        return rc;
+    if ((rc = build_problems(&t)) >= 0)
+        return rc;
+    rc = check_variants(t.variants, t.n_variants, t.problems, t.n_problems);
+    if (rc == 0)
+        rc = run_session(&t, cmdline);
+    free(t.problems);
     return rc;
 }

@@ -30,6 +30,7 @@
 
 #define FA_CHECK_COUNT
 #include "fa_check.h"
+#include "fa_compile.h"
 #include "fa_cpu_reference.h"
 #include "fa_driver.h"
 #include "fa_harness.h"
@@ -380,11 +381,13 @@ static void test_compile(void)
         {FA_DTYPE_BF16, 64, "sm_90"}, {FA_DTYPE_BF16, 128, "sm_90"}, {FA_DTYPE_FP16, 256, "sm_90"},
         {FA_DTYPE_FP16, 96, "sm_80"}, {FA_DTYPE_BF16, 32, "sm_80"},  {FA_DTYPE_FP16, 192, "sm_86"},
     };
+    fa_compile_service cs;
+    fa_compiler_service(c, &cs);
     for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++) {
         fa_compile_output out;
         memset(&out, 0, sizeof out);
         fa_status st =
-            fa_harness_compile_helpers(c, mods[i].t, mods[i].d, mods[i].arch, &out, &err);
+            fa_harness_compile_helpers(&cs, mods[i].t, mods[i].d, mods[i].arch, &out, &err);
         CHECK_MSG(st == FA_OK && out.status == FA_OK && out.cubin && out.cubin_size > 0,
                   "helpers %s hd %d %s: %s %s", fa_dtype_name(mods[i].t), mods[i].d, mods[i].arch,
                   st != FA_OK ? err.msg : fa_status_str(out.status), out.log ? out.log : "");
@@ -446,7 +449,7 @@ static void test_worker(void)
     }
     fa_worker_opts o;
     fa_worker_opts_default(&o);
-    o.compiler = c;
+    fa_compiler_service(c, &o.compiler);
     fa_worker *w = NULL;
     fa_status st = fa_worker_start(0, &o, &w, &err);
     if (st == FA_OK) {
@@ -493,7 +496,7 @@ static void test_worker_exec(void)
     }
     fa_worker_opts o;
     fa_worker_opts_default(&o);
-    o.compiler = c;
+    fa_compiler_service(c, &o.compiler);
     o.start_timeout_s = 60;
 
     /* The parent runs NVRTC first: libnvrtc loads libcuda and calls cuInit here, which a

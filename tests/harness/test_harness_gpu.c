@@ -26,6 +26,7 @@
 
 #define FA_CHECK_COUNT
 #include "fa_check.h"
+#include "fa_compile.h"
 #include "fa_cpu_reference.h"
 #include "fa_runner.h"
 #include "fa_test_kernels.h"
@@ -80,7 +81,7 @@ static fa_worker *start_worker(fa_compiler *c, double timeout_s)
     fa_err_clear(&err);
     fa_worker_opts o;
     fa_worker_opts_default(&o);
-    o.compiler = c;
+    fa_compiler_service(c, &o.compiler);
     if (timeout_s > 0)
         o.job_timeout_s = timeout_s;
     fa_worker *w = NULL;
@@ -190,7 +191,9 @@ static int test_reference(void)
         if (!fa_runner_has_helpers(r, p->dtype, p->head_dim)) {
             fa_compile_output out;
             memset(&out, 0, sizeof out);
-            st = fa_harness_compile_helpers(c, p->dtype, p->head_dim, arch, &out, &err);
+            fa_compile_service cs;
+            fa_compiler_service(c, &cs);
+            st = fa_harness_compile_helpers(&cs, p->dtype, p->head_dim, arch, &out, &err);
             CHECK_MSG(st == FA_OK && out.status == FA_OK, "helpers: %s %s", err.msg,
                       out.log ? out.log : "");
             if (st == FA_OK && out.status == FA_OK) {

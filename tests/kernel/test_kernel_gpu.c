@@ -54,7 +54,7 @@ int main(int argc, char **argv)
     CHECK(fa_compiler_new(NULL, &c, &err) == FA_OK);
     fa_worker_opts wo;
     fa_worker_opts_default(&wo);
-    wo.compiler = c;
+    fa_compiler_service(c, &wo.compiler);
     fa_worker *w = NULL;
     fa_status st = fa_worker_start(0, &wo, &w, &err);
     if (st == FA_NO_DEVICE) {

@@ -448,15 +448,6 @@ void fa_compile_parse_resources(const char *log, fa_build_info *info)
 
 /* ---- compiling ------------------------------------------------------------------------ */
 
-void fa_compile_output_release(fa_compile_output *out)
-{
-    if (!out)
-        return;
-    free(out->cubin);
-    free(out->log);
-    memset(out, 0, sizeof *out);
-}
-
 static void build_info_init(fa_build_info *b)
 {
     b->registers = b->smem_static = b->stack_bytes = b->spill_stores = b->spill_loads = -1;
@@ -688,25 +679,24 @@ fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch 
     return compile_impl(c, source, expr, arch->nvrtc_arch, NULL, 0, name, out, err);
 }
 
-void fa_compile_log_summary(const char *log, char *buf, size_t n)
+static fa_status service_source(void *ctx, const char *source, const char *name_expr,
+                                const char *nvrtc_arch, fa_compile_output *out, fa_err *err)
 {
-    const char *first = NULL;
-    size_t first_len = 0;
-    buf[0] = '\0';
-    for (const char *line = log; line && *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        const char *hit = strstr(line, "error");
-        if (hit && hit < line + len) {
-            snprintf(buf, n, "%.*s", (int)len, line);
-            return;
-        }
-        if (!first && len > 0) {
-            first = line;
-            first_len = len;
-        }
-        line = end ? end + 1 : line + len;
-    }
-    if (first)
-        snprintf(buf, n, "%.*s", (int)first_len, first);
+    return fa_compile_source(ctx, source, name_expr, nvrtc_arch, NULL, 0, out, err);
+}
+
+static fa_status service_variant(void *ctx, const fa_variant *v, const fa_arch *arch,
+                                 fa_compile_output *out, fa_err *err)
+{
+    return fa_compile_variant(ctx, v, arch, out, err);
+}
+
+void fa_compiler_service(fa_compiler *c, fa_compile_service *out)
+{
+    memset(out, 0, sizeof *out);
+    out->ctx = c;
+    out->compile_source = service_source;
+    out->compile_variant = service_variant;
+    out->nvrtc_version = fa_compiler_nvrtc_version(c);
+    out->source_hash = fa_compiler_source_hash(c);
 }

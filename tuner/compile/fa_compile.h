@@ -7,6 +7,7 @@
  *
  * Ownership: the caller owns an fa_compiler (fa_compiler_new/_free) and every
  * fa_compile_output it receives (fa_compile_output_release frees cubin and log).
+ * Layers below this one see it through an fa_compile_service (fa_compiler_service).
  *
  * What NVRTC sees: the translation unit given (for a variant: one line,
  * `#include "fa_fwd_sm80.cuh"`), every template file as an in-memory header, and the options
@@ -30,6 +31,7 @@
 
 #include <stddef.h>
 
+#include "fa_compile_service.h"
 #include "fa_result.h"
 #include "fa_status.h"
 #include "fa_variant.h"
@@ -59,20 +61,13 @@ const char *fa_compiler_source_hash(const fa_compiler *c);
 /* Does the compiler's template set hold a file of this name ("fa_fwd_sm80.cuh")? */
 int fa_compiler_has_template(const fa_compiler *c, const char *name);
 
-typedef struct fa_compile_output {
-    fa_status status; /* FA_OK, FA_COMPILE_ERROR (log kept), FA_UNSUPPORTED */
-    void *cubin;      /* owned; NULL unless FA_OK */
-    size_t cubin_size;
-    char *log;              /* owned; NVRTC program log (ptxas -v report included); for
-                               FA_UNSUPPORTED the legality model's reason; may be NULL */
-    char lowered_name[512]; /* mangled kernel symbol for cuModuleGetFunction */
-    /* build.compile_ms is the wall time this call spent producing the result: the NVRTC
-     * compile on a miss; on a cache hit (build.cache_hit = 1) the lookup itself (hashing the
-     * key, reading and verifying the entry), typically well under a millisecond. */
-    fa_build_info build;
-    double nvrtc_ms;   /* the NVRTC compile that produced the cubin, hit or miss */
-    int cache_rebuilt; /* 1: an entry existed but was corrupt; it was rebuilt */
-} fa_compile_output;
+/* The output struct, fa_compile_output_release and fa_compile_log_summary live in
+ * fa_compile_service.h (tuner/core): the layers below this engine handle results too. */
+
+/* Fill *out with a compile service backed by c (fa_compile_source without extra options,
+ * fa_compile_variant, the NVRTC version and source hash). c is borrowed: the service is
+ * valid as long as c is. */
+void fa_compiler_service(fa_compiler *c, fa_compile_service *out);
 
 /* Compile `name_expr` (a __global__ template instance) from `source` (a translation unit
  * that may #include the templates by name) for `nvrtc_arch` ("sm_80", "sm_90a") with any
@@ -87,12 +82,6 @@ fa_status fa_compile_source(fa_compiler *c, const char *source, const char *name
  * out->status = FA_UNSUPPORTED without invoking NVRTC). */
 fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch *arch,
                              fa_compile_output *out, fa_err *err);
-
-void fa_compile_output_release(fa_compile_output *out);
-
-/* One line for messages: the first line of a compile log that mentions "error", else its
- * first non-empty line; "" for an empty or NULL log. */
-void fa_compile_log_summary(const char *log, char *buf, size_t n); /* frees cubin and log; zeroes */
 
 /* Parse ptxas -v lines ("Used 168 registers", "bytes stack frame, N bytes spill stores...")
  * from a log into info (fields not found stay -1). Exposed for tests. With several functions

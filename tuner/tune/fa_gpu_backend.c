@@ -60,7 +60,7 @@ static void list_devices(fa_compiler *c, char *buf, size_t n)
     buf[0] = '\0';
     fa_worker_opts o;
     fa_worker_opts_default(&o);
-    o.compiler = c;
+    fa_compiler_service(c, &o.compiler);
     for (int i = 0; i < MAX_GPUS && k < n; i++) {
         fa_worker *w = NULL;
         if (fa_worker_start(i, &o, &w, NULL) != FA_OK)
@@ -81,7 +81,7 @@ fa_status fa_gpu_backend_start(const int *ordinals, int n, fa_compiler *c, fa_gp
         return FA_ERR(err, FA_NOMEM, "out of memory");
     fa_worker_opts o;
     fa_worker_opts_default(&o);
-    o.compiler = c;
+    fa_compiler_service(c, &o.compiler);
     fa_status st = FA_OK;
     int count = n < 0 ? MAX_GPUS : n;
     for (int i = 0; i < count; i++) {
