@@ -49,12 +49,7 @@
 
 /* ---- ops ------------------------------------------------------------------------------- */
 
-typedef enum fa_op {
-    FA_OP_FWD = 0,    /* forward prefill: "fwd" */
-    FA_OP_DECODE = 1, /* decode against a (paged) KV cache: "decode" (reserved) */
-    FA_OP_COUNT
-} fa_op;
-
+/* fa_op is in fa_variant.h (a variant carries it). */
 /* "fwd" | "decode"; "?" for anything else. */
 const char *fa_op_name(fa_op op);
 /* Parse "fwd"/"decode"; FA_INVALID otherwise (*out untouched). */
@@ -76,6 +71,9 @@ typedef struct fa_axis {
     const char *label; /* "BLOCK_M": reports' axis label */
     int nvalues;
     int values[FA_MAX_AXIS_VALUES];
+    /* Short form in compact text (reports' "w4s2q"): abbrev then the value, or for an axis
+     * whose values are {0, 1} abbrev alone when 1. NULL: the axis is left out. */
+    const char *abbrev;
 } fa_axis;
 
 /* One kernel of a variant (a template instance in the family's template file). */
@@ -197,6 +195,9 @@ int fa_family_serves(const fa_family *f, fa_op op);
 const char *fa_family_nvrtc_arch(const fa_family *f, const fa_arch *arch);
 /* The index of the axis named key; -1 if none. */
 int fa_family_axis(const fa_family *f, const char *key);
+/* The compact form of v's params other than its family's tile axes ("w4s2q" for sm80), from
+ * the axes' abbrevs. */
+void fa_variant_params_short(const fa_variant *v, char *buf, size_t n);
 /* "block_m=128 block_n=64 warps=4 stages=2 q_in_regs=1": v's params as text (the database's
  * parameters column). */
 void fa_variant_params_text(const fa_variant *v, char *buf, size_t n);
