@@ -719,7 +719,7 @@ static int run_variant_check(run_ctx *c)
         return 0;
     }
     fa_tensors_params(&b->t, c->p, b->q, b->k, b->v, b->o, c->lse, b->cu_q, b->cu_k, &c->a);
-    d->flash_tracked_bytes = b->t.lse_elems * 4;
+    d->flash_tracked_bytes = b->t.lse_elems * 4 + (int64_t)c->vk.plan.scratch_bytes;
     if (c->probe) {
         CUresult ce = rn_launch_variant(r, &c->vk, &c->a);
         if (ce != CUDA_SUCCESS) {
@@ -839,6 +839,7 @@ static void run_end(run_ctx *c)
 {
     fa_runner *r = c->r;
     fa_module_cache_unpin_all(&r->modules);
+    rn_vkernel_release(r, &c->vk);
     rn_dfree(r, &c->lse);
     rn_eager_plan_release(r, &c->pl);
     rn_bufs_release(r, &c->own);

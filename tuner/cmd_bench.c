@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fa_cli.h"
+#include "fa_family.h"
 #include "fa_commands.h"
 #include "fa_compile.h"
 #include "fa_harness.h"
@@ -22,12 +23,11 @@ typedef struct bench_args {
     const char *variant_name, *cache_dir;
     int set_headdim, set_dtype, set_causal, set_varlen;
     int heads_kv, seqlen_k; /* 0: = heads, = seqlen_q */
-    /* The tile flags (--block-m --block-n --warps --stages --q-in-regs): a variant named by its
-     * sm80 parameters, kept apart until --variant replaces them. */
-    struct {
-        int block_m, block_n, warps, stages, q_in_regs;
-        int seen_m, seen_n, seen_w, seen_s;
-    } tiles;
+    /* --family F --param KEY=VALUE...: a variant named by its family's parameters, in the
+     * mode of the shape options (instead of --variant). */
+    const fa_family *family;
+    int params[FA_MAX_PARAMS];
+    unsigned have_params; /* bit per axis given */
     fa_problem p;
     double timeout, scale;
     uint64_t check_seed;
@@ -36,36 +36,66 @@ typedef struct bench_args {
 
 static int have_tiles(const bench_args *a)
 {
-    return a->tiles.seen_m || a->tiles.seen_n || a->tiles.seen_w || a->tiles.seen_s;
+    return a->have_params != 0;
 }
 
-/* The tile flags' own checks: all four or none, --q-in-regs only with them. Returns -1 to go
- * on, else the exit code. */
-static int check_tiles(const bench_args *a)
+/* The --param checks: every axis of the family, once each. Returns -1 to go on, else the
+ * exit code. */
+static int check_tiles(bench_args *a)
 {
-    const int all = a->tiles.seen_m && a->tiles.seen_n && a->tiles.seen_w && a->tiles.seen_s;
-    if (have_tiles(a) && !all)
-        return fa_cli_usage_error(cmd, "tile parameters need all of --block-m, --block-n, "
-                                       "--warps and --stages");
-    if (a->tiles.q_in_regs && !have_tiles(a))
-        return fa_cli_usage_error(cmd, "--q-in-regs goes with the tile parameters");
+    if (!a->family)
+        a->family = fa_family_sm80();
+    if (have_tiles(a) && a->have_params != (1u << a->family->naxes) - 1) {
+        char keys[256];
+        size_t used = 0;
+        keys[0] = 0;
+        for (int i = 0; i < a->family->naxes && used < sizeof keys; i++)
+            used += (size_t)snprintf(keys + used, sizeof keys - used, "%s%s", i ? ", " : "",
+                                     a->family->axes[i].key);
+        return fa_cli_usage_error(cmd, "--param: family %s needs all of %s", a->family->name, keys);
+    }
     return -1;
 }
 
-/* The variant the tile flags name, in the mode of the shape. */
+/* The variant --family/--param name, in the mode of the shape. */
 static void tiles_variant(const bench_args *a, fa_variant *v)
 {
     memset(v, 0, sizeof *v);
-    v->family = FA_FAMILY_SM80;
+    v->family = a->family ? a->family : fa_family_sm80();
+    v->op = FA_OP_FWD;
     v->dtype = a->p.dtype;
     v->head_dim = a->p.head_dim;
-    v->block_m = a->tiles.block_m;
-    v->block_n = a->tiles.block_n;
-    v->warps = a->tiles.warps;
-    v->stages = a->tiles.stages;
-    v->q_in_regs = a->tiles.q_in_regs;
+    memcpy(v->params, a->params, sizeof v->params);
     v->causal = a->p.causal;
     v->varlen = a->p.varlen;
+}
+
+/* --family F: the family whose parameters --param names (default sm80). */
+static int read_family(const char *c, const fa_option *opt, const char *value)
+{
+    bench_args *a = opt->dst;
+    if (!(a->family = fa_family_find(value)))
+        return fa_cli_usage_error(c, "unknown --family '%s'", value);
+    return 0;
+}
+
+/* --param KEY=VALUE: one tunable of the family (given before or after --family). */
+static int read_param(const char *c, const fa_option *opt, const char *value)
+{
+    bench_args *a = opt->dst;
+    const fa_family *f = a->family ? a->family : fa_family_sm80();
+    const char *eq = strchr(value, '=');
+    char key[64];
+    if (!eq || eq == value || (size_t)(eq - value) >= sizeof key)
+        return fa_cli_usage_error(c, "--param '%s': expected KEY=VALUE", value);
+    snprintf(key, sizeof key, "%.*s", (int)(eq - value), value);
+    int ax = fa_family_axis(f, key);
+    if (ax < 0)
+        return fa_cli_usage_error(c, "--param '%s': no parameter '%s' in family %s", value, key,
+                                  f->name);
+    int rc = fa_cli_int(c, "--param", eq + 1, 0, 4096, &a->params[ax]);
+    a->have_params |= 1u << ax;
+    return rc;
 }
 
 static int opt_layout(const char *name, const fa_option *opt, const char *val)
@@ -100,43 +130,22 @@ static int kernel_options(bench_args *a, fa_option *out)
          .dst = &a->eager_only,
          .help = "no variant: check and time the eager baseline alone"},
         {.kind = FA_OPT_GROUP,
-         .help = "the kernel by its sm80 tile parameters (instead of --variant)"},
-        {.kind = FA_OPT_INT,
-         .name = "block-m",
-         .dst = &a->tiles.block_m,
-         .lo = 16,
-         .hi = 512,
-         .seen = &a->tiles.seen_m,
-         .metavar = "M",
-         .help = "rows of Q per CTA"},
-        {.kind = FA_OPT_INT,
-         .name = "block-n",
-         .dst = &a->tiles.block_n,
-         .lo = 16,
-         .hi = 512,
-         .seen = &a->tiles.seen_n,
-         .metavar = "N",
-         .help = "rows of K and V per step"},
-        {.kind = FA_OPT_INT,
-         .name = "warps",
-         .dst = &a->tiles.warps,
-         .lo = 1,
-         .hi = 32,
-         .seen = &a->tiles.seen_w,
-         .metavar = "W",
-         .help = "warps per CTA"},
-        {.kind = FA_OPT_INT,
-         .name = "stages",
-         .dst = &a->tiles.stages,
-         .lo = 1,
-         .hi = 8,
-         .seen = &a->tiles.seen_s,
-         .metavar = "S",
-         .help = "pipeline stages"},
-        {.kind = FA_OPT_FLAG,
-         .name = "q-in-regs",
-         .dst = &a->tiles.q_in_regs,
-         .help = "keep Q in registers; the mode comes from the shape options"}};
+         .help = "the kernel by its family's parameters (instead of --variant)"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "param",
+         .dst = a,
+         .cb = read_param,
+         .takes_value = 1,
+         .metavar = "KEY=VALUE",
+         .help = "one tunable of the family (repeat for each of its axes;\nsm80: block_m, "
+                 "block_n, warps, stages, q_in_regs), with\nthe mode from the shape options"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "family",
+         .dst = a,
+         .cb = read_family,
+         .takes_value = 1,
+         .metavar = "F",
+         .help = "the kernel family of --param (default sm80)"}};
     memcpy(out, rows, sizeof rows);
     return (int)(sizeof rows / sizeof rows[0]);
 }
@@ -330,9 +339,8 @@ static int parse_options(bench_args *a, int argc, char **argv)
     opts[n] = (fa_option){.kind = FA_OPT_END};
     const fa_opt_cmd c = {
         .name = cmd,
-        .usage = "usage: fa-tune bench (--variant NAME | --block-m M --block-n N --warps W "
-                 "--stages S\n                      [--q-in-regs] | --eager-only) [shape] "
-                 "[options]\n",
+        .usage = "usage: fa-tune bench (--variant NAME | [--family F] --param KEY=VALUE... |\n"
+                 "                      --eager-only) [shape] [options]\n",
         .intro = "Compiles one variant (NVRTC), checks it against the fp32 reference on fresh "
                  "random\ninputs (FlashAttention's criterion: max|O - O_ref32| <= 2 x the eager "
                  "baseline's\nerror + 1e-5, LSE likewise, no NaN/Inf, every output element "
@@ -368,10 +376,10 @@ static int check_subject(bench_args *a)
 {
     int kinds = (a->variant_name != NULL) + have_tiles(a) + (a->eager_only != 0);
     if (kinds == 0)
-        return fa_cli_usage_error(cmd, "say what to time: --variant NAME, the tile parameters "
-                                       "(--block-m --block-n --warps --stages), or --eager-only");
+        return fa_cli_usage_error(cmd, "say what to time: --variant NAME, the family's "
+                                       "parameters (--param KEY=VALUE), or --eager-only");
     if (kinds > 1)
-        return fa_cli_usage_error(cmd, "--variant, tile parameters and --eager-only exclude "
+        return fa_cli_usage_error(cmd, "--variant, --param and --eager-only exclude "
                                        "each other");
     int rc = check_tiles(a);
     if (rc >= 0 || !a->variant_name)
@@ -617,7 +625,9 @@ static int compile_subject(bench_run *b)
                 cmd, b->dev->name, b->dev->cc, fa_arch_list());
         return FA_EXIT_FAIL;
     }
-    fprintf(stderr, "fa-tune %s: compiling %s for %s\n", cmd, b->vname, arch->nvrtc_arch);
+    const char *target = fa_family_nvrtc_arch(b->v.family, arch);
+    fprintf(stderr, "fa-tune %s: compiling %s for %s\n", cmd, b->vname,
+            target ? target : arch->nvrtc_arch);
     if (fa_compile_variant(b->comp, &b->v, arch, &b->out, &b->err) != FA_OK)
         return fa_cli_fail(cmd, &b->err);
     if (b->out.status == FA_UNSUPPORTED) {
