@@ -40,7 +40,10 @@ grep -q '^fwd_testtwo_hd64_bf16_t128k1l64 .*unsupported.*64 lanes cannot cover' 
     fail "testtwo's lanes rule missing"
 grep -q '^180 of 180 variants for sm90' sweep.txt || fail "summary: $(grep 'variants for' sweep.txt)"
 "$FA" compile --arch sm90a --headdim 64 --causal 0 >spec.txt 2>spec.err
+rc=$?
 grep -q 'testtwo\|fwd_sm80' spec.txt && fail "--arch sm90a listed a family that does not need sm_90a"
+[ $rc = 1 ] && grep -q 'no kernel family serves fwd on sm90a.*sm80 (cc 80..90), testtwo' spec.err ||
+    fail "--arch sm90a: rc $rc, $(cat spec.err)"
 # Both kernels in the one cubin: the split and the combine symbols were found (the compile
 # engine fails the variant otherwise); a single variant by name works too.
 "$FA" compile --arch sm86 --variant fwd_testtwo_hd64_fp16_causal_t64k4l128 >one.txt 2>&1 ||
