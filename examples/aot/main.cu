@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "fa_fwd_sm80.cuh" /* from find_package(fa_tune): fa_tune::templates */
-#include "fa_plan_sm80.h" /* the sm80 family's grid, the one copy fa-tune uses too */
+#include "fa_plan_sm80.h"  /* the sm80 family's grid, the one copy fa-tune uses too */
 
 #include "fa_dispatch.h"
 
