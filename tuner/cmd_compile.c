@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "fa_cli.h"
+#include "fa_family.h"
 #include "fa_commands.h"
 #include "fa_options.h"
 #include "fa_parse.h"
@@ -201,7 +202,7 @@ static int parse_options(compile_cli *c, int argc, char **argv)
     snprintf(space, sizeof space,
              "the space (%d tile configurations per mode: BLOCK_M 64,128 x BLOCK_N 32..128 "
              "step\n16 x warps 4,8 x stages 1,2,3 x Q in registers 0,1)",
-             fa_space_tiles_per_mode());
+             fa_space_tiles_per_mode(fa_family_sm80()));
     snprintf(jobs_help, sizeof jobs_help, "compile threads (default: all cores, %ld here)",
              cores > 0 ? cores : 1);
     const fa_option opts[] = {
