@@ -1,0 +1,453 @@
+/*
+ * fa_fwd_sm90a.cuh -- flash-attention forward, sm90a family (wgmma + TMA, FlashAttention-3
+ * class design), for Hopper GPUs (H100, H200) only.
+ *
+ * This file implements one templated CUDA kernel, fa_fwd_sm90a<...>, that computes
+ *     O   = softmax(scale * Q K^T + mask) V            per (batch, query head)
+ *     LSE = log(sum_j exp(scale * s_ij)) over visible keys (natural log, fp32)
+ * for fp16/bf16 inputs with fp32 accumulation. It compiles with nvcc and NVRTC for
+ * `sm_90a` only (wgmma and setmaxnreg need the "a" target). Sizes, strides and pointers
+ * come from fa_params.h (the sm80 family's struct, unchanged; varlen fields unused here);
+ * Q, K and V are additionally read through three host-encoded TMA tensor maps:
+ *
+ *   // q, o: (B, Nq, Hq, D) or (B, Hq, Nq, D) through strides; k, v: (B, Nk, Hkv, D) ...
+ *   // lse:  (B, Hq, Nq) fp32 through lse_batch_stride / lse_head_stride
+ *   // tm_q: 4-d map over q, dims {D, Nq, Hq, B} (innermost first), byte strides
+ *   //       {q_row_stride, q_head_stride, q_batch_stride} * 2, box {64, BLOCK_M, 1, 1}
+ *   // tm_k, tm_v: dims {D, Nk, Hkv, B}, box {64, BLOCK_N, 1, 1}
+ *   // all three: 16-bit elements, CU_TENSOR_MAP_SWIZZLE_128B, OOB fill zero (NONE)
+ *
+ * Causal masking is BOTTOM-RIGHT aligned: query i sees key j iff j <= i + seqlen_k -
+ * seqlen_q; a row that sees no key writes O = 0 and LSE = -inf. GQA/MQA: query head h reads
+ * kv head h / (heads_q / heads_kv). Launch: grid (ceil(seqlen_q / BLOCK_M), heads_q, batch),
+ * block 128 * (CWG + 1) threads, dynamic shared memory FA_SM90A_SMEM_BYTES(...), no cluster.
+ *
+ * Design (KERNELS.md "sm90a family"):
+ *  1. Warp specialization. Warpgroup 0 is the producer: after setmaxnreg.dec one thread
+ *     issues every TMA load (Q once, then K and V of each KV block into a STAGES-deep
+ *     ring); its other warps exit. Warpgroups 1..CWG are consumers, each owning 64 query
+ *     rows (BLOCK_M = 64 * CWG), after setmaxnreg.inc.
+ *  2. Shared memory: Q [D/64][BLOCK_M][64], K and V rings [STAGES][D/64][BLOCK_N][64], all
+ *     in TMA's 128-byte-swizzle image (fa_sm90a_ptx.cuh), so wgmma reads them through
+ *     descriptors with no conversion: K-major for Q and K, MN-major (transposed B) for V.
+ *     Tails of Q/K/V (rows >= seqlen) are zero-filled by TMA.
+ *  3. mbarriers: q_full; per ring slot full_k/full_v (producer arrive.expect_tx, TMA
+ *     completes the bytes) and empty_k/empty_v (one arrive per consumer warp once its
+ *     warpgroup's wgmma that read the slot has completed). Phase parity = (it / STAGES) & 1;
+ *     the producer waits on the opposite parity so its first pass over the ring is free.
+ *     K and V have separate barriers so a K slot refills while the softmax runs.
+ *  4. S = Q K^T: wgmma m64n{BLOCK_N}k16, both operands from shared memory (SS).
+ *     O += P V: wgmma m64n{D}k16 with P from registers (RS): the fp32 S accumulator of
+ *     n8 tiles (2k, 2k+1) is exactly the A fragment of k-step k once packed to 16 bits
+ *     (the same identity as the sm80 family's mma.sync).
+ *  5. Online softmax per thread on its 2 rows (fragment rows g and g + 8 of its warp's 16),
+ *     quad shuffles, exp2 with scale * log2(e) folded into one FFMA, lazy O rescale (only
+ *     when some row max of the warp moved), -inf maxima guarded. KV blocks run from the
+ *     last visible one down to 0, so the masked ones (ragged last block, causal diagonal
+ *     band) come first; causal CTAs never load blocks above the diagonal, and run longest
+ *     first (blockIdx.x reversed).
+ *  6. OVERLAP (intra-warpgroup, FA3's schedule): iteration it issues S(it) = Q K(it) and
+ *     then O += P(it-1) V(it-1) back to back, waits for S only (wait_group 1), runs the
+ *     softmax of S(it) while the PV wgmma runs, then waits for PV, rescales O and packs
+ *     P(it). Costs S + P + O accumulator registers instead of S + O.
+ *  7. Epilogue per consumer warpgroup: O / l rounded to 16 bits, staged through the
+ *     warpgroup's own (now free) Q rows in the same swizzled image (each warp only its own
+ *     16 rows: __syncwarp), written with coalesced 16-byte stores predicated on
+ *     row < seqlen_q; LSE = m * scale + log(l).
+ *
+ * Legality (static_assert): HEAD_DIM in {64, 128, 192, 256} (64-column TMA slabs);
+ * BLOCK_N % 16 == 0, 16..256; CWG in {2, 3}; STAGES 1..4; shared memory Q + STAGES (K + V)
+ * <= 224 KB; accumulator registers per thread S + O (+ P with OVERLAP) = BLOCK_N/2 + D/2
+ * (+ BLOCK_N/4) <= 216 with 2 consumer warpgroups (240 - 24), <= 128 with 3 (160 - 32)
+ * (FlashAttention's feasibility model, KERNELS.md item 9).
+ *
+ * Changelog (resources from `nvcc -gencode=arch=compute_90a,code=sm_90a -Xptxas=-v`, CUDA
+ * 13.0; GPU numbers on an H200, bf16, FlashAttention's grid, bench/sm90a_check.sh):
+ *  v0  (this version) TMA + warp specialization + setmaxnreg, with and without OVERLAP.
+ */
+#ifndef FA_FWD_SM90A_CUH
+#define FA_FWD_SM90A_CUH
+
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+
+#include "../fa_params.h"
+#include "../fa_ptx.cuh"
+#include "fa_sm90a_ptx.cuh"
+#include "fa_wgmma.cuh"
+
+#ifndef FA_NEG_INF
+#define FA_NEG_INF (__int_as_float((int)0xff800000u))
+#endif
+
+/*
+ * Dynamic shared memory of the sm90a family, in bytes: 1024 bytes of alignment slack (the
+ * swizzle atoms need a 1024-byte-aligned base), the Q tile, STAGES K and V tiles (2-byte
+ * elements) and 256 bytes of mbarriers.
+ */
+#define FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES)                                    \
+    (1024 + ((BLOCK_M) * (HEAD_DIM) + 2 * (STAGES) * (BLOCK_N) * (HEAD_DIM)) * 2 + 256)
+
+namespace fa
+{
+
+template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
+          bool OVERLAP>
+struct sm90a_traits {
+    static constexpr bool BF16 = elem_traits<Element>::is_bf16;
+    static constexpr int BLOCK_M = 64 * CWG;
+    static constexpr int NT = 128 * (CWG + 1);
+    static constexpr int SLABS = HEAD_DIM / 64;      /* 64-column TMA boxes per row */
+    static constexpr int Q_SLAB = BLOCK_M * 128;     /* bytes of one Q slab */
+    static constexpr int KV_SLAB = BLOCK_N * 128;    /* bytes of one K or V slab */
+    static constexpr int Q_BYTES = SLABS * Q_SLAB;   /* = BLOCK_M * HEAD_DIM * 2 */
+    static constexpr int KV_BYTES = SLABS * KV_SLAB; /* = BLOCK_N * HEAD_DIM * 2 */
+    static constexpr int SMEM = FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES);
+    static constexpr int KQ = HEAD_DIM / 16; /* k-steps of Q K^T */
+    static constexpr int KP = BLOCK_N / 16;  /* k-steps of P V */
+    static constexpr int NS = BLOCK_N / 2;   /* S accumulators per thread */
+    static constexpr int NO = HEAD_DIM / 2;  /* O accumulators per thread */
+    static constexpr int REG_PRODUCER = CWG == 2 ? 24 : 32;
+    static constexpr int REG_CONSUMER = CWG == 2 ? 240 : 160;
+    static constexpr int ACC_BUDGET = REG_CONSUMER - REG_PRODUCER;
+    static constexpr int ACC_REGS = NS + NO + (OVERLAP ? BLOCK_N / 4 : 0);
+
+    static_assert(HEAD_DIM == 64 || HEAD_DIM == 128 || HEAD_DIM == 192 || HEAD_DIM == 256,
+                  "sm90a: HEAD_DIM must be 64, 128, 192 or 256");
+    static_assert(BLOCK_N % 16 == 0 && BLOCK_N >= 16 && BLOCK_N <= 256,
+                  "sm90a: BLOCK_N must be a multiple of 16 in 16..256");
+    static_assert(CWG == 2 || CWG == 3, "sm90a: 2 or 3 consumer warpgroups");
+    static_assert(STAGES >= 1 && STAGES <= 4, "sm90a: STAGES must be 1..4");
+    static_assert(Q_BYTES + STAGES * 2 * KV_BYTES <= 224 * 1024,
+                  "sm90a: Q + STAGES * (K + V) exceeds 224 KB of shared memory");
+    static_assert(ACC_REGS <= ACC_BUDGET,
+                  "sm90a: accumulators exceed the consumer register budget");
+};
+
+} // namespace fa
+
+template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
+          bool OVERLAP>
+__global__ void __launch_bounds__(128 * (CWG + 1), 1)
+    fa_fwd_sm90a(const __grid_constant__ fa_fwd_params p,
+                 const __grid_constant__ fa::sm90a_tmap tm_q,
+                 const __grid_constant__ fa::sm90a_tmap tm_k,
+                 const __grid_constant__ fa::sm90a_tmap tm_v)
+{
+    using T = fa::sm90a_traits<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP>;
+    constexpr int BLOCK_M = T::BLOCK_M;
+    constexpr int NS = T::NS, NO = T::NO, KQ = T::KQ, KP = T::KP;
+    extern __shared__ char fa_sm90a_smem[];
+
+    const int m_block = IS_CAUSAL ? (int)gridDim.x - 1 - (int)blockIdx.x : (int)blockIdx.x;
+    const int h = blockIdx.y, b = blockIdx.z;
+    const int sq = p.seqlen_q, sk = p.seqlen_k;
+    const int row0 = m_block * BLOCK_M;
+
+    /* KV blocks this row block can see: [0, n_blocks). Causal: up to the diagonal. */
+    int n_limit = sk;
+    if constexpr (IS_CAUSAL)
+        n_limit = min(sk, row0 + BLOCK_M + sk - sq);
+    const int n_blocks = n_limit > 0 ? (n_limit + BLOCK_N - 1) / BLOCK_N : 0;
+
+    if (n_blocks == 0) {
+        /* No row of this block sees a key: O = 0, LSE = -inf (uniform over the CTA). */
+        const int rows_q = min(BLOCK_M, sq - row0);
+        Element *og = reinterpret_cast<Element *>(p.o) + (int64_t)b * p.o_batch_stride +
+                      (int64_t)row0 * p.o_row_stride + (int64_t)h * p.o_head_stride;
+        float *lse = reinterpret_cast<float *>(p.lse) + (int64_t)b * p.lse_batch_stride +
+                     (int64_t)h * p.lse_head_stride + row0;
+        constexpr int CH = HEAD_DIM / 8;
+        for (int idx = threadIdx.x; idx < BLOCK_M * CH; idx += T::NT) {
+            const int r = idx / CH, c = idx % CH;
+            if (r < rows_q)
+                *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) =
+                    make_uint4(0u, 0u, 0u, 0u);
+        }
+        for (int r = threadIdx.x; r < rows_q; r += T::NT)
+            lse[r] = FA_NEG_INF;
+        return;
+    }
+
+    const uint32_t base = (fa::smem_u32(fa_sm90a_smem) + 1023u) & ~1023u;
+    const uint32_t sQ = base;
+    const uint32_t sK = sQ + T::Q_BYTES;
+    const uint32_t sV = sK + STAGES * T::KV_BYTES;
+    const uint32_t bars = sV + STAGES * T::KV_BYTES;
+    const uint32_t q_full = bars;
+    auto full_k = [&](int s) { return bars + 8u * (1 + s); };
+    auto full_v = [&](int s) { return bars + 8u * (1 + STAGES + s); };
+    auto empty_k = [&](int s) { return bars + 8u * (1 + 2 * STAGES + s); };
+    auto empty_v = [&](int s) { return bars + 8u * (1 + 3 * STAGES + s); };
+
+    if (threadIdx.x == 0) {
+        fa::mbar_init(q_full, 1);
+        for (int s = 0; s < STAGES; ++s) {
+            fa::mbar_init(full_k(s), 1);
+            fa::mbar_init(full_v(s), 1);
+            fa::mbar_init(empty_k(s), 4 * CWG);
+            fa::mbar_init(empty_v(s), 4 * CWG);
+        }
+        fa::mbar_fence_init();
+    }
+    __syncthreads();
+
+    const int wg = threadIdx.x / 128;
+    if (wg == 0) {
+        /* ---- producer ------------------------------------------------------------------ */
+        fa::setmaxnreg_dec<T::REG_PRODUCER>();
+        if (threadIdx.x == 0) {
+            const int hk = h / (p.heads_q / p.heads_kv);
+            fa::tmap_prefetch(&tm_q);
+            fa::tmap_prefetch(&tm_k);
+            fa::tmap_prefetch(&tm_v);
+            fa::mbar_arrive_expect_tx(q_full, T::Q_BYTES);
+#pragma unroll
+            for (int c = 0; c < T::SLABS; ++c)
+                fa::tma_load_4d(sQ + c * T::Q_SLAB, &tm_q, q_full, c * 64, row0, h, b);
+            for (int it = 0; it < n_blocks; ++it) {
+                const int s = it % STAGES;
+                const uint32_t ph = (it / STAGES) & 1;
+                const int n0 = (n_blocks - 1 - it) * BLOCK_N;
+                fa::mbar_wait(empty_k(s), ph ^ 1);
+                fa::mbar_arrive_expect_tx(full_k(s), T::KV_BYTES);
+#pragma unroll
+                for (int c = 0; c < T::SLABS; ++c)
+                    fa::tma_load_4d(sK + s * T::KV_BYTES + c * T::KV_SLAB, &tm_k, full_k(s), c * 64,
+                                    n0, hk, b);
+                fa::mbar_wait(empty_v(s), ph ^ 1);
+                fa::mbar_arrive_expect_tx(full_v(s), T::KV_BYTES);
+#pragma unroll
+                for (int c = 0; c < T::SLABS; ++c)
+                    fa::tma_load_4d(sV + s * T::KV_BYTES + c * T::KV_SLAB, &tm_v, full_v(s), c * 64,
+                                    n0, hk, b);
+            }
+        }
+        return;
+    }
+
+    /* ---- consumer warpgroup cw owns tile rows [64 cw, 64 cw + 64) ------------------------ */
+    fa::setmaxnreg_inc<T::REG_CONSUMER>();
+    const int cw = wg - 1;
+    const int tw = threadIdx.x % 128;
+    const int warp = tw / 32, lane = tw % 32;
+    const int g = lane / 4, t4 = lane % 4;
+    const uint32_t sQw = sQ + cw * 64 * 128; /* this warpgroup's rows in slab 0 */
+    const int wrow0 = row0 + cw * 64;        /* first query row of the warpgroup */
+    const float sl2 = p.softmax_scale_log2;
+    const int diag = sk - sq; /* causal: key j visible from row r iff j <= r + diag */
+
+    float acc_o[NO];
+#pragma unroll
+    for (int i = 0; i < NO; ++i)
+        acc_o[i] = 0.f;
+    float row_max[2] = {FA_NEG_INF, FA_NEG_INF}, row_sum[2] = {0.f, 0.f};
+    uint32_t p_frag[KP][4];
+
+    /* Q/K descriptors: K-major, SBO 1024; V: MN-major, LBO = slab stride, SBO 1024. */
+    const uint64_t dq = fa::wgmma_desc(sQw, 16, 1024);
+
+    auto issue_qk = [&](float(&acc_s)[NS], int s) {
+        const uint64_t dk = fa::wgmma_desc(sK + s * T::KV_BYTES, 16, 1024);
+        fa::wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < KQ; ++kk) {
+            const uint32_t qa = (kk / 4) * T::Q_SLAB + (kk % 4) * 32;
+            const uint32_t ka = (kk / 4) * T::KV_SLAB + (kk % 4) * 32;
+            fa::wgmma_ss<BLOCK_N, T::BF16>(acc_s, dq + (qa >> 4), dk + (ka >> 4), kk > 0);
+        }
+        fa::wgmma_commit();
+    };
+    auto issue_pv = [&](int s) {
+        const uint64_t dv = fa::wgmma_desc(sV + s * T::KV_BYTES, T::KV_SLAB, 1024);
+        fa::wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < KP; ++kk)
+            fa::wgmma_rs<HEAD_DIM, T::BF16>(acc_o, p_frag[kk], dv + ((kk * 2048) >> 4), 1);
+        fa::wgmma_commit();
+    };
+
+    /* Mask and exponentiate S of the KV block at column n0 in place; returns through
+       row_alpha the factor by which O must be rescaled. Updates row_max / row_sum. */
+    auto softmax = [&](float(&acc_s)[NS], int n0, float(&row_alpha)[2]) {
+        const bool ragged = n0 + BLOCK_N > sk;
+        const bool crosses = IS_CAUSAL && (n0 + BLOCK_N - 1 > wrow0 + diag);
+        if (ragged || crosses) {
+#pragma unroll
+            for (int hh = 0; hh < 2; ++hh) {
+                const int r = wrow0 + warp * 16 + g + 8 * hh;
+                int lim = sk - 1 - n0; /* last visible column (relative to n0) of row r */
+                if constexpr (IS_CAUSAL)
+                    lim = min(lim, r + diag - n0);
+#pragma unroll
+                for (int j = 0; j < BLOCK_N / 8; ++j)
+#pragma unroll
+                    for (int e = 0; e < 2; ++e)
+                        if (j * 8 + 2 * t4 + e > lim)
+                            acc_s[4 * j + 2 * hh + e] = FA_NEG_INF;
+            }
+        }
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+            float mx = row_max[hh];
+#pragma unroll
+            for (int j = 0; j < BLOCK_N / 8; ++j)
+                mx = fmaxf(mx, fmaxf(acc_s[4 * j + 2 * hh], acc_s[4 * j + 2 * hh + 1]));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            /* A row that has seen only masked keys keeps max -inf: use 0 as its offset so
+               exp2(-inf - 0) = 0 instead of NaN. */
+            const float mx_g = (mx == FA_NEG_INF) ? 0.f : mx;
+            const float mx_s = mx_g * sl2;
+            const float alpha = fa::exp2_approx((row_max[hh] - mx_g) * sl2);
+            row_max[hh] = mx;
+            float sum = 0.f;
+#pragma unroll
+            for (int j = 0; j < BLOCK_N / 8; ++j)
+#pragma unroll
+                for (int e = 0; e < 2; ++e) {
+                    const float pe = fa::exp2_approx(fmaf(acc_s[4 * j + 2 * hh + e], sl2, -mx_s));
+                    acc_s[4 * j + 2 * hh + e] = pe;
+                    sum += pe;
+                }
+            row_sum[hh] = row_sum[hh] * alpha + sum;
+            row_alpha[hh] = alpha;
+        }
+    };
+    auto rescale_o = [&](const float(&row_alpha)[2]) {
+        const bool moved = (row_alpha[0] != 1.f) | (row_alpha[1] != 1.f);
+        if (__any_sync(0xffffffffu, moved)) {
+#pragma unroll
+            for (int j = 0; j < HEAD_DIM / 8; ++j) {
+                acc_o[4 * j + 0] *= row_alpha[0];
+                acc_o[4 * j + 1] *= row_alpha[0];
+                acc_o[4 * j + 2] *= row_alpha[1];
+                acc_o[4 * j + 3] *= row_alpha[1];
+            }
+        }
+    };
+    auto pack_p = [&](const float(&acc_s)[NS]) {
+#pragma unroll
+        for (int kk = 0; kk < KP; ++kk) {
+            p_frag[kk][0] = fa::pack2<Element>(acc_s[8 * kk + 0], acc_s[8 * kk + 1]);
+            p_frag[kk][1] = fa::pack2<Element>(acc_s[8 * kk + 2], acc_s[8 * kk + 3]);
+            p_frag[kk][2] = fa::pack2<Element>(acc_s[8 * kk + 4], acc_s[8 * kk + 5]);
+            p_frag[kk][3] = fa::pack2<Element>(acc_s[8 * kk + 6], acc_s[8 * kk + 7]);
+        }
+    };
+    auto fence_acc = [&](float(&acc)[NS]) {
+#pragma unroll
+        for (int i = 0; i < NS; ++i)
+            fa::reg_fence(acc[i]);
+    };
+    auto fence_o = [&]() {
+#pragma unroll
+        for (int i = 0; i < NO; ++i)
+            fa::reg_fence(acc_o[i]);
+    };
+    auto release = [&](uint32_t bar) {
+        if (lane == 0)
+            fa::mbar_arrive(bar);
+    };
+
+    fa::mbar_wait(q_full, 0);
+
+    if constexpr (!OVERLAP) {
+        for (int it = 0; it < n_blocks; ++it) {
+            const int s = it % STAGES;
+            const uint32_t ph = (it / STAGES) & 1;
+            float acc_s[NS];
+            fa::mbar_wait(full_k(s), ph);
+            issue_qk(acc_s, s);
+            fa::wgmma_wait<0>();
+            fence_acc(acc_s);
+            release(empty_k(s));
+            float row_alpha[2];
+            softmax(acc_s, (n_blocks - 1 - it) * BLOCK_N, row_alpha);
+            rescale_o(row_alpha);
+            pack_p(acc_s);
+            fa::mbar_wait(full_v(s), ph);
+            issue_pv(s);
+            fa::wgmma_wait<0>();
+            fence_o();
+            release(empty_v(s));
+        }
+    } else {
+        {
+            float acc_s[NS];
+            fa::mbar_wait(full_k(0), 0);
+            issue_qk(acc_s, 0);
+            fa::wgmma_wait<0>();
+            fence_acc(acc_s);
+            release(empty_k(0));
+            float row_alpha[2];
+            softmax(acc_s, (n_blocks - 1) * BLOCK_N, row_alpha);
+            pack_p(acc_s);
+        }
+        for (int it = 1; it < n_blocks; ++it) {
+            const int s = it % STAGES, sp = (it - 1) % STAGES;
+            const uint32_t ph = (it / STAGES) & 1, php = ((it - 1) / STAGES) & 1;
+            float acc_s[NS];
+            fa::mbar_wait(full_k(s), ph);
+            issue_qk(acc_s, s);
+            fa::mbar_wait(full_v(sp), php);
+            issue_pv(sp);
+            fa::wgmma_wait<1>(); /* S(it) done; PV(it-1) may still run */
+            fence_acc(acc_s);
+            release(empty_k(s));
+            float row_alpha[2];
+            softmax(acc_s, (n_blocks - 1 - it) * BLOCK_N, row_alpha);
+            fa::wgmma_wait<0>(); /* PV(it-1) done: O and P are free */
+            fence_o();
+            release(empty_v(sp));
+            rescale_o(row_alpha);
+            pack_p(acc_s);
+        }
+        {
+            const int sp = (n_blocks - 1) % STAGES;
+            fa::mbar_wait(full_v(sp), ((n_blocks - 1) / STAGES) & 1);
+            issue_pv(sp);
+            fa::wgmma_wait<0>();
+            fence_o();
+            release(empty_v(sp));
+        }
+    }
+
+    /* ---- epilogue: normalize, LSE, stage O through this warpgroup's Q rows, store ------ */
+    Element *og = reinterpret_cast<Element *>(p.o) + (int64_t)b * p.o_batch_stride +
+                  (int64_t)wrow0 * p.o_row_stride + (int64_t)h * p.o_head_stride;
+    float *lse = reinterpret_cast<float *>(p.lse) + (int64_t)b * p.lse_batch_stride +
+                 (int64_t)h * p.lse_head_stride + wrow0;
+    const int rows_w = sq - wrow0; /* valid rows of this warpgroup (may be <= 0) */
+    const float scale = p.softmax_scale;
+    /* Every warp of the warpgroup is past its last wgmma reading the Q rows reused here. */
+    fa::named_bar_sync(1 + cw, 128);
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+        float l = row_sum[hh];
+        l += __shfl_xor_sync(0xffffffffu, l, 1);
+        l += __shfl_xor_sync(0xffffffffu, l, 2);
+        const float inv = l > 0.f ? __fdividef(1.f, l) : 0.f;
+        const int r = warp * 16 + g + 8 * hh; /* row within the warpgroup */
+#pragma unroll
+        for (int j = 0; j < HEAD_DIM / 8; ++j)
+            fa::st_shared_u32(
+                sQw + (j / 8) * T::Q_SLAB + r * 128 + (((j % 8) ^ (r & 7)) << 4) + t4 * 4,
+                fa::pack2<Element>(acc_o[4 * j + 2 * hh] * inv, acc_o[4 * j + 2 * hh + 1] * inv));
+        if (t4 == 0 && r < rows_w)
+            lse[r] = l > 0.f ? row_max[hh] * scale + logf(l) : FA_NEG_INF;
+    }
+    __syncwarp();
+    constexpr int CH = HEAD_DIM / 8; /* 16-byte chunks per row */
+#pragma unroll
+    for (int i = 0; i < 16 * CH / 32; ++i) {
+        const int idx = lane + 32 * i;
+        const int r = warp * 16 + idx / CH, c = idx % CH;
+        const uint4 v =
+            fa::ld_shared_v4(sQw + (c / 8) * T::Q_SLAB + r * 128 + (((c % 8) ^ (r & 7)) << 4));
+        if (r < rows_w)
+            *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) = v;
+    }
+}
+
+#endif /* FA_FWD_SM90A_CUH */
