@@ -22,7 +22,8 @@
  *   16384, L2 flushed (256 MB memset) before every rep, median of 30 reps after 3
  *   warm-ups, TFLOP/s = 4*B*H*N*N*D / t, halved for causal.
  *
- * Usage: sm90a_check [--no-time] [--no-check] [--only SUBSTR] [--reps N]
+ * Usage: sm90a_check [--no-time] [--no-check] [--only SUBSTR] [--shape SUBSTR] [--reps N]
+ *   --only keeps the variants whose name contains SUBSTR, --shape the check shapes.
  * Exit: 0 all pass, 3 any numerical mismatch, 1 CUDA error, 2 usage.
  * Choose the variants with -DFA_CHECK_LIST=N (lists below) or define FA_CHECK_VARIANTS.
  */
@@ -425,7 +426,7 @@ static double time_case(const Variant &v, int N, void *flush, size_t flush_bytes
 int main(int argc, char **argv)
 {
     bool do_time = true, do_check = true;
-    const char *only = nullptr;
+    const char *only = nullptr, *shape_only = nullptr;
     int reps = 30;
     for (int i = 1; i < argc; ++i) {
         if (!strcmp(argv[i], "--no-time"))
@@ -434,10 +435,14 @@ int main(int argc, char **argv)
             do_check = false;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--shape") && i + 1 < argc)
+            shape_only = argv[++i];
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = std::max(1, atoi(argv[++i]));
         else {
-            fprintf(stderr, "usage: %s [--no-time] [--no-check] [--only SUBSTR] [--reps N]\n",
+            fprintf(stderr,
+                    "usage: %s [--no-time] [--no-check] [--only SUBSTR] [--shape SUBSTR] "
+                    "[--reps N]\n",
                     argv[0]);
             return 2;
         }
@@ -467,6 +472,8 @@ int main(int argc, char **argv)
         if (!do_check)
             continue;
         for (const Shape &s : g_shapes) {
+            if (shape_only && !strstr(s.name, shape_only))
+                continue;
             Row r;
             all_ok &= check_case(v, s, r);
             rows.push_back(r);

@@ -63,7 +63,30 @@
  *
  * Changelog (resources from `nvcc -gencode=arch=compute_90a,code=sm_90a -Xptxas=-v`, CUDA
  * 13.0; GPU numbers on an H200, bf16, FlashAttention's grid, bench/sm90a_check.sh):
- *  v0  (this version) TMA + warp specialization + setmaxnreg, with and without OVERLAP.
+ *  v0  TMA + warp specialization + setmaxnreg (24/240 with 2 consumer warpgroups, 32/160
+ *      with 3), with and without OVERLAP. Every instance: 0 spills, 0 stack; ptxas reports
+ *      the entry cap (168 registers at 384 threads, 128 at 512), consumers get 240 / 160
+ *      after setmaxnreg. SASS: HGMMA.64xNx16.F32.BF16, UTMALDG.4D, SYNCS.*, no LDL/STL.
+ *      setmaxnreg is not ablated: without it the 2-warpgroup tiles would have to fit S + P + O
+ *      (160-212 registers) under the 168 cap.
+ *      Correct on the first GPU run: 132/132 coverage checks + 121/121 on the timing list;
+ *      racecheck and synccheck clean (bench/results/2026-12-03_h200_sm90a_v0).
+ *      TFLOP/s, N = 512 / 1k / 2k / 4k / 8k / 16k (cuDNN 9.19 on the same GPU model,
+ *      KERNELS.md: hd128 377-673, hd256 436-712, hd64 290-487):
+ *        hd128 128x128 2wg ov          368 462 542 560 551 590
+ *        hd128 128x176 2wg ov          314 414 518 586 596 610
+ *        hd128 128x128 2wg no-ov       342 413 497 552 567 567
+ *        hd128 192x128 3wg no-ov       385 479 604 648 623 629   (ThunderKittens' shape)
+ *        hd128 128x128 2wg ov causal   219 327 420 508 574 571
+ *        hd256 128x80  2wg ov          404 524 624 674 668 669
+ *        hd256 128x64  2wg no-ov       365 432 519 587 621 611
+ *        hd256 128x80  2wg ov causal   265 382 486 599 659 677
+ *        hd64  192x128 3wg ov          286 354 445 473 488 496
+ *        hd64  128x192 2wg ov          255 324 395 429 450 449
+ *        hd64  192x128 3wg ov causal   164 229 337 391 447 462
+ *      The intra-warpgroup overlap is worth +4% at hd128 128x128 (590 vs 567 at 16k), but a
+ *      third consumer warpgroup without it is worth more (629-648): with 2 warpgroups the
+ *      softmax of one warpgroup still stalls the tensor cores.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
