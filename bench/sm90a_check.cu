@@ -43,39 +43,60 @@
 #include "sm90a/fa_fwd_sm90a.cuh"
 #include "fa_check_ref.cuh"
 
-/* X(Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP) */
+/* X(Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP, PINGPONG) */
 #ifndef FA_CHECK_LIST
 #define FA_CHECK_LIST 0
 #endif
 #ifndef FA_CHECK_VARIANTS
-#if FA_CHECK_LIST == 0 /* coverage: every head dim x dtype x causal, both schedules, 2 and 3       \
-                          consumer warpgroups, 1-4 stages, odd BLOCK_N */
+#if FA_CHECK_LIST == 0 /* coverage: every head dim x dtype x causal, both schedules, pingpong, 2   \
+                          and 3 consumer warpgroups, 1-4 stages, odd BLOCK_N */
 #define FA_CHECK_VARIANTS(X)                                                                       \
-    X(__nv_bfloat16, 128, 128, 2, 2, false, true)                                                  \
-    X(__nv_bfloat16, 128, 128, 2, 2, true, true)                                                   \
-    X(__half, 128, 176, 2, 2, false, true)                                                         \
-    X(__half, 128, 128, 3, 2, true, false)                                                         \
-    X(__nv_bfloat16, 64, 128, 3, 2, false, true)                                                   \
-    X(__half, 64, 192, 2, 4, true, false)                                                          \
-    X(__half, 64, 128, 2, 1, false, true)                                                          \
-    X(__nv_bfloat16, 256, 80, 2, 2, true, true)                                                    \
-    X(__half, 256, 64, 2, 2, false, false)                                                         \
-    X(__half, 256, 80, 2, 2, true, true)                                                           \
-    X(__nv_bfloat16, 192, 112, 2, 2, false, true)                                                  \
-    X(__half, 192, 96, 2, 2, true, false)
-#elif FA_CHECK_LIST == 1 /* timing seeds, bf16: FA3's tiles and neighbours */
+    X(__nv_bfloat16, 128, 128, 2, 2, false, true, false)                                           \
+    X(__nv_bfloat16, 128, 128, 2, 2, true, true, false)                                            \
+    X(__half, 128, 176, 2, 2, false, true, false)                                                  \
+    X(__half, 128, 128, 3, 2, true, false, false)                                                  \
+    X(__nv_bfloat16, 64, 128, 3, 2, false, true, false)                                            \
+    X(__half, 64, 192, 2, 4, true, false, false)                                                   \
+    X(__half, 64, 128, 2, 1, false, true, false)                                                   \
+    X(__nv_bfloat16, 256, 80, 2, 2, true, true, false)                                             \
+    X(__half, 256, 64, 2, 2, false, false, false)                                                  \
+    X(__half, 256, 80, 2, 2, true, true, false)                                                    \
+    X(__nv_bfloat16, 192, 112, 2, 2, false, true, false)                                           \
+    X(__half, 192, 96, 2, 2, true, false, false)                                                   \
+    X(__nv_bfloat16, 128, 128, 2, 2, false, true, true)                                            \
+    X(__half, 128, 176, 2, 2, true, true, true)                                                    \
+    X(__nv_bfloat16, 256, 80, 2, 2, true, true, true)                                              \
+    X(__half, 64, 128, 3, 2, false, false, true)                                                   \
+    X(__nv_bfloat16, 64, 128, 3, 2, true, false, true)                                             \
+    X(__half, 256, 48, 2, 3, false, true, true)
+#elif FA_CHECK_LIST == 1 /* timing seeds, bf16: FA3's tiles and neighbours, each schedule */
 #define FA_CHECK_VARIANTS(X)                                                                       \
-    X(__nv_bfloat16, 64, 192, 2, 2, false, true)                                                   \
-    X(__nv_bfloat16, 64, 128, 3, 2, false, true)                                                   \
-    X(__nv_bfloat16, 64, 128, 3, 2, true, true)                                                    \
-    X(__nv_bfloat16, 128, 128, 2, 2, false, true)                                                  \
-    X(__nv_bfloat16, 128, 176, 2, 2, false, true)                                                  \
-    X(__nv_bfloat16, 128, 128, 2, 2, false, false)                                                 \
-    X(__nv_bfloat16, 128, 128, 3, 2, false, false)                                                 \
-    X(__nv_bfloat16, 128, 128, 2, 2, true, true)                                                   \
-    X(__nv_bfloat16, 256, 80, 2, 2, false, true)                                                   \
-    X(__nv_bfloat16, 256, 64, 2, 2, false, false)                                                  \
-    X(__nv_bfloat16, 256, 80, 2, 2, true, true)
+    X(__nv_bfloat16, 64, 128, 3, 2, false, true, false)                                            \
+    X(__nv_bfloat16, 64, 128, 3, 2, false, true, true)                                             \
+    X(__nv_bfloat16, 64, 192, 3, 2, false, false, false)                                           \
+    X(__nv_bfloat16, 64, 192, 2, 2, false, true, true)                                             \
+    X(__nv_bfloat16, 128, 128, 2, 2, false, true, false)                                           \
+    X(__nv_bfloat16, 128, 128, 2, 2, false, true, true)                                            \
+    X(__nv_bfloat16, 128, 176, 2, 2, false, true, true)                                            \
+    X(__nv_bfloat16, 128, 128, 3, 2, false, false, false)                                          \
+    X(__nv_bfloat16, 128, 128, 2, 3, false, true, true)                                            \
+    X(__nv_bfloat16, 256, 80, 2, 2, false, true, false)                                            \
+    X(__nv_bfloat16, 256, 80, 2, 2, false, true, true)                                             \
+    X(__nv_bfloat16, 256, 48, 2, 3, false, true, true)                                             \
+    X(__nv_bfloat16, 256, 64, 2, 2, false, true, true)                                             \
+    X(__nv_bfloat16, 64, 128, 3, 2, true, true, false)                                             \
+    X(__nv_bfloat16, 64, 128, 3, 2, true, true, true)                                              \
+    X(__nv_bfloat16, 64, 192, 3, 2, true, false, false)                                            \
+    X(__nv_bfloat16, 64, 192, 2, 2, true, true, true)                                              \
+    X(__nv_bfloat16, 128, 128, 2, 2, true, true, false)                                            \
+    X(__nv_bfloat16, 128, 128, 2, 2, true, true, true)                                             \
+    X(__nv_bfloat16, 128, 176, 2, 2, true, true, true)                                             \
+    X(__nv_bfloat16, 128, 128, 3, 2, true, false, false)                                           \
+    X(__nv_bfloat16, 128, 128, 2, 3, true, true, true)                                             \
+    X(__nv_bfloat16, 256, 80, 2, 2, true, true, false)                                             \
+    X(__nv_bfloat16, 256, 80, 2, 2, true, true, true)                                              \
+    X(__nv_bfloat16, 256, 48, 2, 3, true, true, true)                                              \
+    X(__nv_bfloat16, 256, 64, 2, 2, true, true, true)
 #else
 #error "unknown FA_CHECK_LIST"
 #endif
@@ -101,13 +122,13 @@ struct Variant {
     const char *name;
     bool bf16;
     int hd, bn, cwg, stages;
-    bool causal, overlap;
+    bool causal, overlap, pingpong;
     fa_kernel_fn fn;
     int smem;
 };
 
-#define FA_CHECK_ENTRY(T, D, N, W, S, C, OV)                                                       \
-    {#T "," #D "," #N "," #W "," #S "," #C "," #OV,                                                \
+#define FA_CHECK_ENTRY(T, D, N, W, S, C, OV, PP)                                                   \
+    {#T "," #D "," #N "," #W "," #S "," #C "," #OV "," #PP,                                        \
      fa::elem_traits<T>::is_bf16,                                                                  \
      D,                                                                                            \
      N,                                                                                            \
@@ -115,8 +136,9 @@ struct Variant {
      S,                                                                                            \
      C,                                                                                            \
      OV,                                                                                           \
-     fa_fwd_sm90a<T, D, N, W, S, C, OV>,                                                           \
-     fa::sm90a_traits<T, D, N, W, S, C, OV>::SMEM},
+     PP,                                                                                           \
+     fa_fwd_sm90a<T, D, N, W, S, C, OV, PP>,                                                       \
+     fa::sm90a_traits<T, D, N, W, S, C, OV, PP>::SMEM},
 
 static const Variant g_variants[] = {FA_CHECK_VARIANTS(FA_CHECK_ENTRY)};
 
@@ -503,7 +525,7 @@ int main(int argc, char **argv)
         cudaFree(flush);
     }
 
-    printf("%-44s %-18s %-4s %10s %10s %10s %8s\n", "variant(T,D,N,WG,S,C,OV)", "shape", "ok",
+    printf("%-44s %-18s %-4s %10s %10s %10s %8s\n", "variant(T,D,N,WG,S,C,OV,PP)", "shape", "ok",
            "max_err", "tol", "lse_err", "TFLOP/s");
     for (const Row &r : rows) {
         if (r.tflops >= 0)

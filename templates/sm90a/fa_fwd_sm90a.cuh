@@ -50,7 +50,10 @@
  *     then O += P(it-1) V(it-1) back to back, waits for S only (wait_group 1), runs the
  *     softmax of S(it) while the PV wgmma runs, then waits for PV, rescales O and packs
  *     P(it). Costs S + P + O accumulator registers instead of S + O.
- *  7. Epilogue per consumer warpgroup: O / l rounded to 16 bits, staged through the
+ *  7. PINGPONG (FA3's inter-warpgroup schedule): the consumer warpgroups take turns to
+ *     issue their wgmma phases, ordered by named barriers, so the tensor cores run one
+ *     warpgroup's GEMMs while the others do their softmax.
+ *  8. Epilogue per consumer warpgroup: O / l rounded to 16 bits, staged through the
  *     warpgroup's own (now free) Q rows in the same swizzled image (each warp only its own
  *     16 rows: __syncwarp), written with coalesced 16-byte stores predicated on
  *     row < seqlen_q; LSE = m * scale + log(l).
@@ -115,7 +118,7 @@ namespace fa
 {
 
 template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
-          bool OVERLAP>
+          bool OVERLAP, bool PINGPONG>
 struct sm90a_traits {
     static constexpr bool BF16 = elem_traits<Element>::is_bf16;
     static constexpr int BLOCK_M = 64 * CWG;
@@ -150,14 +153,15 @@ struct sm90a_traits {
 } // namespace fa
 
 template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
-          bool OVERLAP>
+          bool OVERLAP, bool PINGPONG>
 __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     fa_fwd_sm90a(const __grid_constant__ fa_fwd_params p,
                  const __grid_constant__ fa::sm90a_tmap tm_q,
                  const __grid_constant__ fa::sm90a_tmap tm_k,
                  const __grid_constant__ fa::sm90a_tmap tm_v)
 {
-    using T = fa::sm90a_traits<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP>;
+    using T =
+        fa::sm90a_traits<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP, PINGPONG>;
     constexpr int BLOCK_M = T::BLOCK_M;
     constexpr int NS = T::NS, NO = T::NO, KQ = T::KQ, KP = T::KP;
     extern __shared__ char fa_sm90a_smem[];
@@ -372,6 +376,26 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         if (lane == 0)
             fa::mbar_arrive(bar);
     };
+    /* PINGPONG: the consumer warpgroups issue their wgmma phases in turn (0, 1, .., CWG-1, 0,
+       ..): warpgroup cw waits on named barrier PP_BAR + cw, which the previous warpgroup
+       arrives on once it has issued its own phase. Each barrier instance counts 256 threads
+       (128 waiting + 128 arriving). The last warpgroup opens the first turn and skips its
+       last arrive, so every instance completes and none is left pending at exit. */
+    constexpr int PP_BAR = 4;
+    auto pp_wait = [&]() {
+        if constexpr (PINGPONG)
+            fa::named_bar_sync(PP_BAR + cw, 256);
+    };
+    auto pp_pass = [&](bool last) {
+        if constexpr (PINGPONG) {
+            if (!(last && cw == CWG - 1))
+                fa::named_bar_arrive(PP_BAR + (cw + 1) % CWG, 256);
+        }
+    };
+    if constexpr (PINGPONG) {
+        if (cw == CWG - 1)
+            fa::named_bar_arrive(PP_BAR, 256);
+    }
 
     fa::mbar_wait(q_full, 0);
 
@@ -381,7 +405,9 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
             const uint32_t ph = (it / STAGES) & 1;
             float acc_s[NS];
             fa::mbar_wait(full_k(s), ph);
+            pp_wait();
             issue_qk(acc_s, s);
+            pp_pass(false);
             fa::wgmma_wait<0>();
             fence_acc(acc_s);
             release(empty_k(s));
@@ -390,7 +416,9 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
             rescale_o(row_alpha);
             pack_p(acc_s);
             fa::mbar_wait(full_v(s), ph);
+            pp_wait();
             issue_pv(s);
+            pp_pass(it == n_blocks - 1);
             fa::wgmma_wait<0>();
             fence_o();
             release(empty_v(s));
@@ -399,7 +427,9 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         {
             float acc_s[NS];
             fa::mbar_wait(full_k(0), 0);
+            pp_wait();
             issue_qk(acc_s, 0);
+            pp_pass(false);
             fa::wgmma_wait<0>();
             fence_acc(acc_s);
             release(empty_k(0));
@@ -412,9 +442,11 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
             const uint32_t ph = (it / STAGES) & 1, php = ((it - 1) / STAGES) & 1;
             float acc_s[NS];
             fa::mbar_wait(full_k(s), ph);
-            issue_qk(acc_s, s);
             fa::mbar_wait(full_v(sp), php);
+            pp_wait();
+            issue_qk(acc_s, s);
             issue_pv(sp);
+            pp_pass(false);
             fa::wgmma_wait<1>(); /* S(it) done; PV(it-1) may still run */
             fence_acc(acc_s);
             release(empty_k(s));
@@ -429,7 +461,9 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         {
             const int sp = (n_blocks - 1) % STAGES;
             fa::mbar_wait(full_v(sp), ((n_blocks - 1) / STAGES) & 1);
+            pp_wait();
             issue_pv(sp);
+            pp_pass(true);
             fa::wgmma_wait<0>();
             fence_o();
             release(empty_v(sp));
