@@ -90,6 +90,23 @@
  *      The intra-warpgroup overlap is worth +4% at hd128 128x128 (590 vs 567 at 16k), but a
  *      third consumer warpgroup without it is worth more (629-648): with 2 warpgroups the
  *      softmax of one warpgroup still stalls the tensor cores.
+ *  v1  + PINGPONG (consumer warpgroups issue their wgmma phases in turn). 198/198 coverage +
+ *      286/286 timing-list checks, racecheck/synccheck clean on the pingpong variant
+ *      (bench/results/2026-12-03_h200_sm90a_v1). Same call, pingpong off -> on:
+ *        hd128 128x128 2wg ov          408 512 587 581 589 588 -> 370 472 537 597 603 582
+ *        hd256 128x80  2wg ov          420 545 645 692 668 648 -> 381 485 571 644 661 661
+ *        hd64  192x128 3wg ov          297 358 439 471 486 489 -> 282 349 442 475 490 495
+ *        hd128 128x128 2wg ov causal   256 366 473 548 572 570 -> 229 328 427 505 564 587
+ *        hd256 128x80  2wg ov causal   254 364 483 563 636 696 -> 263 358 478 550 633 701
+ *      Pingpong buys 0-3% at N >= 4k and loses 5-10% at N <= 2k: it mostly adds a wait
+ *      when the other warpgroup is late, and with OVERLAP the softmax is already hidden.
+ *      Best per shape in this call (cuDNN in brackets): hd128 3wg 192x128 no-ov 652 / 649 /
+ *      656 at 4k / 8k / 16k (656 / 673 / 652); hd256 2wg 128x80 ov 692 at 4k (634), 648-668
+ *      at 8k-16k (676 / 712); hd64 3wg 192x192 no-ov 512 at 8k (468); causal hd256 701 at
+ *      16k (620), causal hd128 3wg no-ov 604 at 16k (589). Weak: short causal (hd64 N=512
+ *      146-158 vs 213, hd128 202-256 vs 263). 3-warpgroup pingpong at hd128 (S + O = 128 of
+ *      128) and hd256 BLOCK_N 112 with pingpong (212 of 216) spill: the model admits them,
+ *      ptxas does not, so the tuner must also reject on the spill report.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
