@@ -43,60 +43,67 @@
 #include "sm90a/fa_fwd_sm90a.cuh"
 #include "fa_check_ref.cuh"
 
-/* X(Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP, PINGPONG) */
+/* X(Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP, PINGPONG, PERSISTENT) */
 #ifndef FA_CHECK_LIST
 #define FA_CHECK_LIST 0
 #endif
 #ifndef FA_CHECK_VARIANTS
-#if FA_CHECK_LIST == 0 /* coverage: every head dim x dtype x causal, both schedules, pingpong, 2   \
-                          and 3 consumer warpgroups, 1-4 stages, odd BLOCK_N */
+#if FA_CHECK_LIST == 0 /* coverage: every head dim x dtype x causal, each schedule, 2 and 3        \
+                          warpgroups, 1-4 stages, odd BLOCK_N, persistent */
 #define FA_CHECK_VARIANTS(X)                                                                       \
-    X(__nv_bfloat16, 128, 128, 2, 2, false, true, false)                                           \
-    X(__nv_bfloat16, 128, 128, 2, 2, true, true, false)                                            \
-    X(__half, 128, 176, 2, 2, false, true, false)                                                  \
-    X(__half, 128, 128, 3, 2, true, false, false)                                                  \
-    X(__nv_bfloat16, 64, 128, 3, 2, false, true, false)                                            \
-    X(__half, 64, 192, 2, 4, true, false, false)                                                   \
-    X(__half, 64, 128, 2, 1, false, true, false)                                                   \
-    X(__nv_bfloat16, 256, 80, 2, 2, true, true, false)                                             \
-    X(__half, 256, 64, 2, 2, false, false, false)                                                  \
-    X(__half, 256, 80, 2, 2, true, true, false)                                                    \
-    X(__nv_bfloat16, 192, 112, 2, 2, false, true, false)                                           \
-    X(__half, 192, 96, 2, 2, true, false, false)                                                   \
-    X(__nv_bfloat16, 128, 128, 2, 2, false, true, true)                                            \
-    X(__half, 128, 176, 2, 2, true, true, true)                                                    \
-    X(__nv_bfloat16, 256, 80, 2, 2, true, true, true)                                              \
-    X(__half, 64, 128, 3, 2, false, false, true)                                                   \
-    X(__nv_bfloat16, 64, 128, 3, 2, true, false, true)                                             \
-    X(__half, 256, 48, 2, 3, false, true, true)
-#elif FA_CHECK_LIST == 1 /* timing seeds, bf16: FA3's tiles and neighbours, each schedule */
+    X(__nv_bfloat16, 128, 128, 2, 2, false, true, false, false)                                    \
+    X(__nv_bfloat16, 128, 128, 2, 2, true, true, false, false)                                     \
+    X(__half, 128, 176, 2, 2, false, true, false, false)                                           \
+    X(__half, 128, 128, 3, 2, true, false, false, false)                                           \
+    X(__nv_bfloat16, 64, 128, 3, 2, false, true, false, false)                                     \
+    X(__half, 64, 192, 2, 4, true, false, false, false)                                            \
+    X(__half, 64, 128, 2, 1, false, true, false, false)                                            \
+    X(__nv_bfloat16, 256, 80, 2, 2, true, true, false, false)                                      \
+    X(__half, 256, 64, 2, 2, false, false, false, false)                                           \
+    X(__half, 256, 80, 2, 2, true, true, false, false)                                             \
+    X(__nv_bfloat16, 192, 112, 2, 2, false, true, false, false)                                    \
+    X(__half, 192, 96, 2, 2, true, false, false, false)                                            \
+    X(__nv_bfloat16, 128, 128, 2, 2, false, true, true, false)                                     \
+    X(__half, 128, 176, 2, 2, true, true, true, false)                                             \
+    X(__nv_bfloat16, 256, 80, 2, 2, true, true, true, false)                                       \
+    X(__half, 64, 128, 3, 2, false, false, true, false)                                            \
+    X(__nv_bfloat16, 64, 128, 3, 2, true, false, true, false)                                      \
+    X(__half, 256, 48, 2, 3, false, true, true, false)                                             \
+    X(__nv_bfloat16, 128, 128, 2, 2, true, true, true, true)                                       \
+    X(__half, 128, 128, 3, 2, false, false, false, true)                                           \
+    X(__nv_bfloat16, 256, 80, 2, 2, true, true, false, true)                                       \
+    X(__half, 64, 128, 3, 2, true, true, false, true)                                              \
+    X(__nv_bfloat16, 192, 112, 2, 2, true, true, false, true)                                      \
+    X(__half, 64, 192, 2, 4, false, true, true, true)                                              \
+    X(__nv_bfloat16, 128, 128, 3, 2, true, false, false, true)
+#elif FA_CHECK_LIST == 1 /* timing, bf16: FA3's tiles, each schedule, persistent or not */
 #define FA_CHECK_VARIANTS(X)                                                                       \
-    X(__nv_bfloat16, 64, 128, 3, 2, false, true, false)                                            \
-    X(__nv_bfloat16, 64, 128, 3, 2, false, true, true)                                             \
-    X(__nv_bfloat16, 64, 192, 3, 2, false, false, false)                                           \
-    X(__nv_bfloat16, 64, 192, 2, 2, false, true, true)                                             \
-    X(__nv_bfloat16, 128, 128, 2, 2, false, true, false)                                           \
-    X(__nv_bfloat16, 128, 128, 2, 2, false, true, true)                                            \
-    X(__nv_bfloat16, 128, 176, 2, 2, false, true, true)                                            \
-    X(__nv_bfloat16, 128, 128, 3, 2, false, false, false)                                          \
-    X(__nv_bfloat16, 128, 128, 2, 3, false, true, true)                                            \
-    X(__nv_bfloat16, 256, 80, 2, 2, false, true, false)                                            \
-    X(__nv_bfloat16, 256, 80, 2, 2, false, true, true)                                             \
-    X(__nv_bfloat16, 256, 48, 2, 3, false, true, true)                                             \
-    X(__nv_bfloat16, 256, 64, 2, 2, false, true, true)                                             \
-    X(__nv_bfloat16, 64, 128, 3, 2, true, true, false)                                             \
-    X(__nv_bfloat16, 64, 128, 3, 2, true, true, true)                                              \
-    X(__nv_bfloat16, 64, 192, 3, 2, true, false, false)                                            \
-    X(__nv_bfloat16, 64, 192, 2, 2, true, true, true)                                              \
-    X(__nv_bfloat16, 128, 128, 2, 2, true, true, false)                                            \
-    X(__nv_bfloat16, 128, 128, 2, 2, true, true, true)                                             \
-    X(__nv_bfloat16, 128, 176, 2, 2, true, true, true)                                             \
-    X(__nv_bfloat16, 128, 128, 3, 2, true, false, false)                                           \
-    X(__nv_bfloat16, 128, 128, 2, 3, true, true, true)                                             \
-    X(__nv_bfloat16, 256, 80, 2, 2, true, true, false)                                             \
-    X(__nv_bfloat16, 256, 80, 2, 2, true, true, true)                                              \
-    X(__nv_bfloat16, 256, 48, 2, 3, true, true, true)                                              \
-    X(__nv_bfloat16, 256, 64, 2, 2, true, true, true)
+    X(__nv_bfloat16, 64, 128, 3, 2, false, true, false, false)                                     \
+    X(__nv_bfloat16, 64, 128, 3, 2, false, true, false, true)                                      \
+    X(__nv_bfloat16, 64, 192, 3, 2, false, false, false, false)                                    \
+    X(__nv_bfloat16, 64, 192, 3, 2, false, false, false, true)                                     \
+    X(__nv_bfloat16, 128, 128, 2, 2, false, true, false, false)                                    \
+    X(__nv_bfloat16, 128, 128, 2, 2, false, true, false, true)                                     \
+    X(__nv_bfloat16, 128, 128, 2, 2, false, true, true, true)                                      \
+    X(__nv_bfloat16, 128, 176, 2, 2, false, true, false, true)                                     \
+    X(__nv_bfloat16, 128, 128, 3, 2, false, false, false, false)                                   \
+    X(__nv_bfloat16, 128, 128, 3, 2, false, false, false, true)                                    \
+    X(__nv_bfloat16, 256, 80, 2, 2, false, true, false, false)                                     \
+    X(__nv_bfloat16, 256, 80, 2, 2, false, true, false, true)                                      \
+    X(__nv_bfloat16, 256, 80, 2, 2, false, true, true, true)                                       \
+    X(__nv_bfloat16, 64, 128, 3, 2, true, true, false, false)                                      \
+    X(__nv_bfloat16, 64, 128, 3, 2, true, true, false, true)                                       \
+    X(__nv_bfloat16, 64, 192, 3, 2, true, false, false, false)                                     \
+    X(__nv_bfloat16, 64, 192, 3, 2, true, false, false, true)                                      \
+    X(__nv_bfloat16, 128, 128, 2, 2, true, true, false, false)                                     \
+    X(__nv_bfloat16, 128, 128, 2, 2, true, true, false, true)                                      \
+    X(__nv_bfloat16, 128, 128, 2, 2, true, true, true, true)                                       \
+    X(__nv_bfloat16, 128, 176, 2, 2, true, true, false, true)                                      \
+    X(__nv_bfloat16, 128, 128, 3, 2, true, false, false, false)                                    \
+    X(__nv_bfloat16, 128, 128, 3, 2, true, false, false, true)                                     \
+    X(__nv_bfloat16, 256, 80, 2, 2, true, true, false, false)                                      \
+    X(__nv_bfloat16, 256, 80, 2, 2, true, true, false, true)                                       \
+    X(__nv_bfloat16, 256, 80, 2, 2, true, true, true, true)
 #else
 #error "unknown FA_CHECK_LIST"
 #endif
@@ -122,13 +129,13 @@ struct Variant {
     const char *name;
     bool bf16;
     int hd, bn, cwg, stages;
-    bool causal, overlap, pingpong;
+    bool causal, overlap, pingpong, persistent;
     fa_kernel_fn fn;
     int smem;
 };
 
-#define FA_CHECK_ENTRY(T, D, N, W, S, C, OV, PP)                                                   \
-    {#T "," #D "," #N "," #W "," #S "," #C "," #OV "," #PP,                                        \
+#define FA_CHECK_ENTRY(T, D, N, W, S, C, OV, PP, PS)                                               \
+    {#T "," #D "," #N "," #W "," #S "," #C "," #OV "," #PP "," #PS,                                \
      fa::elem_traits<T>::is_bf16,                                                                  \
      D,                                                                                            \
      N,                                                                                            \
@@ -137,7 +144,8 @@ struct Variant {
      C,                                                                                            \
      OV,                                                                                           \
      PP,                                                                                           \
-     fa_fwd_sm90a<T, D, N, W, S, C, OV, PP>,                                                       \
+     PS,                                                                                           \
+     fa_fwd_sm90a<T, D, N, W, S, C, OV, PP, PS>,                                                   \
      fa::sm90a_traits<T, D, N, W, S, C, OV, PP>::SMEM},
 
 static const Variant g_variants[] = {FA_CHECK_VARIANTS(FA_CHECK_ENTRY)};
@@ -194,6 +202,10 @@ static fa::sm90a_tmap make_tmap(uint64_t ptr, bool bf16, int D, int rows, int he
     return out;
 }
 
+/* Blocks of a persistent launch: the SM count for timing; a small odd number during the
+   correctness checks, so that every block loops over many tiles. */
+static int g_sms = 132;
+
 static void launch_variant(const Variant &v, const fa_fwd_params &p, cudaStream_t st)
 {
     const int bm = 64 * v.cwg;
@@ -203,7 +215,8 @@ static void launch_variant(const Variant &v, const fa_fwd_params &p, cudaStream_
                                   p.k_row_stride, p.k_head_stride, p.k_batch_stride, v.bn);
     fa::sm90a_tmap tv = make_tmap(p.v, v.bf16, v.hd, p.seqlen_k, p.heads_kv, p.batch,
                                   p.v_row_stride, p.v_head_stride, p.v_batch_stride, v.bn);
-    dim3 grid((p.seqlen_q + bm - 1) / bm, p.heads_q, p.batch);
+    const int tiles = sm90a_num_tiles(p.seqlen_q, p.heads_q, p.batch, bm);
+    dim3 grid(v.persistent ? std::min(tiles, g_sms) : tiles);
     void *args[] = {(void *)&p, (void *)&tq, (void *)&tk, (void *)&tv};
     CK(cudaLaunchKernel((const void *)v.fn, grid, dim3(128 * (v.cwg + 1)), args, v.smem, st));
 }
@@ -473,6 +486,7 @@ int main(int argc, char **argv)
     CK(cudaGetDeviceProperties(&prop, 0));
     fprintf(stderr, "device: %s (sm_%d%d, %d SMs)\n", prop.name, prop.major, prop.minor,
             prop.multiProcessorCount);
+    g_sms = 7;
     if (prop.major != 9) {
         fprintf(stderr, "sm90a kernels need a Hopper GPU (compute capability 9.0)\n");
         return 1;
@@ -501,6 +515,7 @@ int main(int argc, char **argv)
             rows.push_back(r);
         }
     }
+    g_sms = prop.multiProcessorCount;
     if (do_time) {
         const size_t flush_bytes = 256u << 20;
         void *flush;
@@ -525,7 +540,7 @@ int main(int argc, char **argv)
         cudaFree(flush);
     }
 
-    printf("%-44s %-18s %-4s %10s %10s %10s %8s\n", "variant(T,D,N,WG,S,C,OV,PP)", "shape", "ok",
+    printf("%-44s %-18s %-4s %10s %10s %10s %8s\n", "variant(T,D,N,WG,S,C,OV,PP,PS)", "shape", "ok",
            "max_err", "tol", "lse_err", "TFLOP/s");
     for (const Row &r : rows) {
         if (r.tflops >= 0)

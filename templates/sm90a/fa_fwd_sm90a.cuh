@@ -169,8 +169,52 @@ struct sm90a_traits {
 
 } // namespace fa
 
+namespace fa
+{
+
+/* Row block, query head and batch of work tile t. */
+struct sm90a_tile {
+    int m_block, h, b;
+};
+
+/*
+ * Tile order of a launch (1-d grid, or the persistent loop t = blockIdx.x, += gridDim.x).
+ * Causal: row blocks descending over the whole launch, heads and batches inner, so the
+ * longest tiles start first. Otherwise heads-and-batches major, row blocks inner, so tiles
+ * in flight together share their K/V in L2.
+ */
+template <bool IS_CAUSAL>
+__device__ __forceinline__ sm90a_tile sm90a_decode(int t, int m_blocks, int heads, int batch)
+{
+    sm90a_tile r;
+    int bh;
+    if (IS_CAUSAL) {
+        const int nbh = heads * batch;
+        r.m_block = m_blocks - 1 - t / nbh;
+        bh = t % nbh;
+    } else {
+        r.m_block = t % m_blocks;
+        bh = t / m_blocks;
+    }
+    r.h = bh % heads;
+    r.b = bh / heads;
+    return r;
+}
+
+} // namespace fa
+
+/*
+ * Grid of a launch: 1-d, sm90a_num_tiles(...) blocks, or with PERSISTENT at most one block
+ * per multiprocessor (min(tiles, SM count)); each block loops over tiles t = blockIdx.x,
+ * blockIdx.x + gridDim.x, ...
+ */
+__host__ __device__ inline int sm90a_num_tiles(int seqlen_q, int heads_q, int batch, int block_m)
+{
+    return (seqlen_q + block_m - 1) / block_m * heads_q * batch;
+}
+
 template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
-          bool OVERLAP, bool PINGPONG>
+          bool OVERLAP, bool PINGPONG, bool PERSISTENT>
 __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     fa_fwd_sm90a(const __grid_constant__ fa_fwd_params p,
                  const __grid_constant__ fa::sm90a_tmap tm_q,
@@ -181,51 +225,35 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         fa::sm90a_traits<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP, PINGPONG>;
     constexpr int BLOCK_M = T::BLOCK_M;
     constexpr int NS = T::NS, NO = T::NO, KQ = T::KQ, KP = T::KP;
+    constexpr int CH = HEAD_DIM / 8; /* 16-byte chunks per row */
     extern __shared__ char fa_sm90a_smem[];
 
-    const int m_block = IS_CAUSAL ? (int)gridDim.x - 1 - (int)blockIdx.x : (int)blockIdx.x;
-    const int h = blockIdx.y, b = blockIdx.z;
     const int sq = p.seqlen_q, sk = p.seqlen_k;
-    const int row0 = m_block * BLOCK_M;
+    const int m_blocks = (sq + BLOCK_M - 1) / BLOCK_M;
+    const int num_tiles = m_blocks * p.heads_q * p.batch;
 
-    /* KV blocks this row block can see: [0, n_blocks). Causal: up to the diagonal. */
-    int n_limit = sk;
-    if constexpr (IS_CAUSAL)
-        n_limit = min(sk, row0 + BLOCK_M + sk - sq);
-    const int n_blocks = n_limit > 0 ? (n_limit + BLOCK_N - 1) / BLOCK_N : 0;
-
-    if (n_blocks == 0) {
-        /* No row of this block sees a key: O = 0, LSE = -inf (uniform over the CTA). */
-        const int rows_q = min(BLOCK_M, sq - row0);
-        Element *og = reinterpret_cast<Element *>(p.o) + (int64_t)b * p.o_batch_stride +
-                      (int64_t)row0 * p.o_row_stride + (int64_t)h * p.o_head_stride;
-        float *lse = reinterpret_cast<float *>(p.lse) + (int64_t)b * p.lse_batch_stride +
-                     (int64_t)h * p.lse_head_stride + row0;
-        constexpr int CH = HEAD_DIM / 8;
-        for (int idx = threadIdx.x; idx < BLOCK_M * CH; idx += T::NT) {
-            const int r = idx / CH, c = idx % CH;
-            if (r < rows_q)
-                *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) =
-                    make_uint4(0u, 0u, 0u, 0u);
-        }
-        for (int r = threadIdx.x; r < rows_q; r += T::NT)
-            lse[r] = FA_NEG_INF;
-        return;
-    }
+    /* KV blocks row block m can see: [0, n_blocks). Causal: up to the diagonal. */
+    auto kv_blocks = [&](int m_block) {
+        int n_limit = sk;
+        if constexpr (IS_CAUSAL)
+            n_limit = min(sk, m_block * BLOCK_M + BLOCK_M + sk - sq);
+        return n_limit > 0 ? (n_limit + BLOCK_N - 1) / BLOCK_N : 0;
+    };
 
     const uint32_t base = (fa::smem_u32(fa_sm90a_smem) + 1023u) & ~1023u;
     const uint32_t sQ = base;
     const uint32_t sK = sQ + T::Q_BYTES;
     const uint32_t sV = sK + STAGES * T::KV_BYTES;
     const uint32_t bars = sV + STAGES * T::KV_BYTES;
-    const uint32_t q_full = bars;
-    auto full_k = [&](int s) { return bars + 8u * (1 + s); };
-    auto full_v = [&](int s) { return bars + 8u * (1 + STAGES + s); };
-    auto empty_k = [&](int s) { return bars + 8u * (1 + 2 * STAGES + s); };
-    auto empty_v = [&](int s) { return bars + 8u * (1 + 3 * STAGES + s); };
+    const uint32_t q_full = bars, q_empty = bars + 8u;
+    auto full_k = [&](int s) { return bars + 8u * (2 + s); };
+    auto full_v = [&](int s) { return bars + 8u * (2 + STAGES + s); };
+    auto empty_k = [&](int s) { return bars + 8u * (2 + 2 * STAGES + s); };
+    auto empty_v = [&](int s) { return bars + 8u * (2 + 3 * STAGES + s); };
 
     if (threadIdx.x == 0) {
         fa::mbar_init(q_full, 1);
+        fa::mbar_init(q_empty, 4 * CWG);
         for (int s = 0; s < STAGES; ++s) {
             fa::mbar_init(full_k(s), 1);
             fa::mbar_init(full_v(s), 1);
@@ -241,30 +269,41 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         /* ---- producer ------------------------------------------------------------------ */
         fa::setmaxnreg_dec<T::REG_PRODUCER>();
         if (threadIdx.x == 0) {
-            const int hk = h / (p.heads_q / p.heads_kv);
             fa::tmap_prefetch(&tm_q);
             fa::tmap_prefetch(&tm_k);
             fa::tmap_prefetch(&tm_v);
-            fa::mbar_arrive_expect_tx(q_full, T::Q_BYTES);
-#pragma unroll
-            for (int c = 0; c < T::SLABS; ++c)
-                fa::tma_load_4d(sQ + c * T::Q_SLAB, &tm_q, q_full, c * 64, row0, h, b);
-            for (int it = 0; it < n_blocks; ++it) {
-                const int s = it % STAGES;
-                const uint32_t ph = (it / STAGES) & 1;
-                const int n0 = (n_blocks - 1 - it) * BLOCK_N;
-                fa::mbar_wait(empty_k(s), ph ^ 1);
-                fa::mbar_arrive_expect_tx(full_k(s), T::KV_BYTES);
-#pragma unroll
-                for (int c = 0; c < T::SLABS; ++c)
-                    fa::tma_load_4d(sK + s * T::KV_BYTES + c * T::KV_SLAB, &tm_k, full_k(s), c * 64,
-                                    n0, hk, b);
-                fa::mbar_wait(empty_v(s), ph ^ 1);
-                fa::mbar_arrive_expect_tx(full_v(s), T::KV_BYTES);
+            int kv_it = 0, q_it = 0; /* ring position and Q fills, over all tiles */
+            for (int t = blockIdx.x; t < num_tiles; t += gridDim.x) {
+                const fa::sm90a_tile tl =
+                    fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, p.heads_q, p.batch);
+                const int n_blocks = kv_blocks(tl.m_block);
+                if (n_blocks == 0)
+                    continue;
+                const int hk = tl.h / (p.heads_q / p.heads_kv);
+                fa::mbar_wait(q_empty, (q_it & 1) ^ 1);
+                fa::mbar_arrive_expect_tx(q_full, T::Q_BYTES);
 #pragma unroll
                 for (int c = 0; c < T::SLABS; ++c)
-                    fa::tma_load_4d(sV + s * T::KV_BYTES + c * T::KV_SLAB, &tm_v, full_v(s), c * 64,
-                                    n0, hk, b);
+                    fa::tma_load_4d(sQ + c * T::Q_SLAB, &tm_q, q_full, c * 64, tl.m_block * BLOCK_M,
+                                    tl.h, tl.b);
+                ++q_it;
+                for (int it = 0; it < n_blocks; ++it, ++kv_it) {
+                    const int s = kv_it % STAGES;
+                    const uint32_t ph = (kv_it / STAGES) & 1;
+                    const int n0 = (n_blocks - 1 - it) * BLOCK_N;
+                    fa::mbar_wait(empty_k(s), ph ^ 1);
+                    fa::mbar_arrive_expect_tx(full_k(s), T::KV_BYTES);
+#pragma unroll
+                    for (int c = 0; c < T::SLABS; ++c)
+                        fa::tma_load_4d(sK + s * T::KV_BYTES + c * T::KV_SLAB, &tm_k, full_k(s),
+                                        c * 64, n0, hk, tl.b);
+                    fa::mbar_wait(empty_v(s), ph ^ 1);
+                    fa::mbar_arrive_expect_tx(full_v(s), T::KV_BYTES);
+#pragma unroll
+                    for (int c = 0; c < T::SLABS; ++c)
+                        fa::tma_load_4d(sV + s * T::KV_BYTES + c * T::KV_SLAB, &tm_v, full_v(s),
+                                        c * 64, n0, hk, tl.b);
+                }
             }
         }
         return;
@@ -277,15 +316,11 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     const int warp = tw / 32, lane = tw % 32;
     const int g = lane / 4, t4 = lane % 4;
     const uint32_t sQw = sQ + cw * 64 * 128; /* this warpgroup's rows in slab 0 */
-    const int wrow0 = row0 + cw * 64;        /* first query row of the warpgroup */
     const float sl2 = p.softmax_scale_log2;
     const int diag = sk - sq; /* causal: key j visible from row r iff j <= r + diag */
 
     float acc_o[NO];
-#pragma unroll
-    for (int i = 0; i < NO; ++i)
-        acc_o[i] = 0.f;
-    float row_max[2] = {FA_NEG_INF, FA_NEG_INF}, row_sum[2] = {0.f, 0.f};
+    float row_max[2], row_sum[2];
     uint32_t p_frag[KP][4];
 
     /* Q/K descriptors: K-major, SBO 1024; V: MN-major, LBO = slab stride, SBO 1024. */
@@ -313,7 +348,7 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
 
     /* Mask and exponentiate S of the KV block at column n0 in place; returns through
        row_alpha the factor by which O must be rescaled. Updates row_max / row_sum. */
-    auto softmax = [&](float(&acc_s)[NS], int n0, float(&row_alpha)[2]) {
+    auto softmax = [&](float(&acc_s)[NS], int n0, int wrow0, float(&row_alpha)[2]) {
         const bool ragged = n0 + BLOCK_N > sk;
         const bool crosses = IS_CAUSAL && (n0 + BLOCK_N - 1 > wrow0 + diag);
         if (ragged || crosses) {
@@ -396,131 +431,191 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     /* PINGPONG: the consumer warpgroups issue their wgmma phases in turn (0, 1, .., CWG-1, 0,
        ..): warpgroup cw waits on named barrier PP_BAR + cw, which the previous warpgroup
        arrives on once it has issued its own phase. Each barrier instance counts 256 threads
-       (128 waiting + 128 arriving). The last warpgroup opens the first turn and skips its
-       last arrive, so every instance completes and none is left pending at exit. */
+       (128 waiting + 128 arriving). The last warpgroup opens the first turn; warpgroup 0
+       absorbs its final pass after the last tile, so no instance is left pending at exit. */
     constexpr int PP_BAR = 4;
     auto pp_wait = [&]() {
         if constexpr (PINGPONG)
             fa::named_bar_sync(PP_BAR + cw, 256);
     };
-    auto pp_pass = [&](bool last) {
-        if constexpr (PINGPONG) {
-            if (!(last && cw == CWG - 1))
-                fa::named_bar_arrive(PP_BAR + (cw + 1) % CWG, 256);
-        }
+    auto pp_pass = [&]() {
+        if constexpr (PINGPONG)
+            fa::named_bar_arrive(PP_BAR + (cw + 1) % CWG, 256);
     };
     if constexpr (PINGPONG) {
         if (cw == CWG - 1)
             fa::named_bar_arrive(PP_BAR, 256);
     }
 
-    fa::mbar_wait(q_full, 0);
+    int kv_it = 0, q_it = 0; /* ring position and Q fills, over all tiles */
+    for (int t = blockIdx.x; t < num_tiles; t += gridDim.x) {
+        const fa::sm90a_tile tl = fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, p.heads_q, p.batch);
+        const int n_blocks = kv_blocks(tl.m_block);
+        const int wrow0 = tl.m_block * BLOCK_M + cw * 64; /* first query row of the wg */
+        const int rows_w = sq - wrow0; /* valid rows of this warpgroup (may be <= 0) */
+        Element *og = reinterpret_cast<Element *>(p.o) + (int64_t)tl.b * p.o_batch_stride +
+                      (int64_t)wrow0 * p.o_row_stride + (int64_t)tl.h * p.o_head_stride;
+        float *lse = reinterpret_cast<float *>(p.lse) + (int64_t)tl.b * p.lse_batch_stride +
+                     (int64_t)tl.h * p.lse_head_stride + wrow0;
 
-    if constexpr (!OVERLAP) {
-        for (int it = 0; it < n_blocks; ++it) {
-            const int s = it % STAGES;
-            const uint32_t ph = (it / STAGES) & 1;
-            float acc_s[NS];
-            fa::mbar_wait(full_k(s), ph);
-            pp_wait();
-            issue_qk(acc_s, s);
-            pp_pass(false);
-            fa::wgmma_wait<0>();
-            fence_acc(acc_s);
-            release(empty_k(s));
-            float row_alpha[2];
-            softmax(acc_s, (n_blocks - 1 - it) * BLOCK_N, row_alpha);
-            rescale_o(row_alpha);
-            pack_p(acc_s);
-            fa::mbar_wait(full_v(s), ph);
-            pp_wait();
-            issue_pv(s);
-            pp_pass(it == n_blocks - 1);
-            fa::wgmma_wait<0>();
-            fence_o();
-            release(empty_v(s));
+        if (n_blocks == 0) {
+            /* No row of this tile sees a key: O = 0, LSE = -inf. */
+            for (int idx = tw; idx < 64 * CH; idx += 128) {
+                const int r = idx / CH, c = idx % CH;
+                if (r < rows_w)
+                    *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) =
+                        make_uint4(0u, 0u, 0u, 0u);
+            }
+            if (tw < 64 && tw < rows_w)
+                lse[tw] = FA_NEG_INF;
+            continue;
         }
-    } else {
-        {
-            float acc_s[NS];
-            fa::mbar_wait(full_k(0), 0);
-            pp_wait();
-            issue_qk(acc_s, 0);
-            pp_pass(false);
-            fa::wgmma_wait<0>();
-            fence_acc(acc_s);
-            release(empty_k(0));
-            float row_alpha[2];
-            softmax(acc_s, (n_blocks - 1) * BLOCK_N, row_alpha);
-            pack_p(acc_s);
+
+#pragma unroll
+        for (int i = 0; i < NO; ++i)
+            acc_o[i] = 0.f;
+        row_max[0] = row_max[1] = FA_NEG_INF;
+        row_sum[0] = row_sum[1] = 0.f;
+        auto stage = [&](int it) { return (kv_it + it) % STAGES; };
+        auto phase = [&](int it) { return (uint32_t)((kv_it + it) / STAGES) & 1; };
+        /* S of the tile's last KV block is done: with PERSISTENT the Q tile may be refilled
+           (the epilogue does not stage through it). */
+        auto qk_done = [&](int it) {
+            release(empty_k(stage(it)));
+            if (PERSISTENT && it == n_blocks - 1)
+                release(q_empty);
+        };
+
+        fa::mbar_wait(q_full, q_it & 1);
+        if constexpr (!OVERLAP) {
+            for (int it = 0; it < n_blocks; ++it) {
+                const int s = stage(it);
+                float acc_s[NS];
+                fa::mbar_wait(full_k(s), phase(it));
+                pp_wait();
+                issue_qk(acc_s, s);
+                pp_pass();
+                fa::wgmma_wait<0>();
+                fence_acc(acc_s);
+                qk_done(it);
+                float row_alpha[2];
+                softmax(acc_s, (n_blocks - 1 - it) * BLOCK_N, wrow0, row_alpha);
+                rescale_o(row_alpha);
+                pack_p(acc_s);
+                fa::mbar_wait(full_v(s), phase(it));
+                pp_wait();
+                issue_pv(s);
+                pp_pass();
+                fa::wgmma_wait<0>();
+                fence_o();
+                release(empty_v(s));
+            }
+        } else {
+            {
+                float acc_s[NS];
+                fa::mbar_wait(full_k(stage(0)), phase(0));
+                pp_wait();
+                issue_qk(acc_s, stage(0));
+                pp_pass();
+                fa::wgmma_wait<0>();
+                fence_acc(acc_s);
+                qk_done(0);
+                float row_alpha[2];
+                softmax(acc_s, (n_blocks - 1) * BLOCK_N, wrow0, row_alpha);
+                pack_p(acc_s);
+            }
+            for (int it = 1; it < n_blocks; ++it) {
+                const int s = stage(it), sp = stage(it - 1);
+                float acc_s[NS];
+                fa::mbar_wait(full_k(s), phase(it));
+                fa::mbar_wait(full_v(sp), phase(it - 1));
+                pp_wait();
+                issue_qk(acc_s, s);
+                issue_pv(sp);
+                pp_pass();
+                fa::wgmma_wait<1>(); /* S(it) done; PV(it-1) may still run */
+                fence_acc(acc_s);
+                qk_done(it);
+                float row_alpha[2];
+                softmax(acc_s, (n_blocks - 1 - it) * BLOCK_N, wrow0, row_alpha);
+                fa::wgmma_wait<0>(); /* PV(it-1) done: O and P are free */
+                fence_o();
+                release(empty_v(sp));
+                rescale_o(row_alpha);
+                pack_p(acc_s);
+            }
+            {
+                const int sp = stage(n_blocks - 1);
+                fa::mbar_wait(full_v(sp), phase(n_blocks - 1));
+                pp_wait();
+                issue_pv(sp);
+                pp_pass();
+                fa::wgmma_wait<0>();
+                fence_o();
+                release(empty_v(sp));
+            }
         }
-        for (int it = 1; it < n_blocks; ++it) {
-            const int s = it % STAGES, sp = (it - 1) % STAGES;
-            const uint32_t ph = (it / STAGES) & 1, php = ((it - 1) / STAGES) & 1;
-            float acc_s[NS];
-            fa::mbar_wait(full_k(s), ph);
-            fa::mbar_wait(full_v(sp), php);
-            pp_wait();
-            issue_qk(acc_s, s);
-            issue_pv(sp);
-            pp_pass(false);
-            fa::wgmma_wait<1>(); /* S(it) done; PV(it-1) may still run */
-            fence_acc(acc_s);
-            release(empty_k(s));
-            float row_alpha[2];
-            softmax(acc_s, (n_blocks - 1 - it) * BLOCK_N, row_alpha);
-            fa::wgmma_wait<0>(); /* PV(it-1) done: O and P are free */
-            fence_o();
-            release(empty_v(sp));
-            rescale_o(row_alpha);
-            pack_p(acc_s);
+        kv_it += n_blocks;
+        ++q_it;
+
+        /* ---- epilogue: normalize, LSE, store O ------------------------------------------ */
+        const float scale = p.softmax_scale;
+        float inv[2];
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+            float l = row_sum[hh];
+            l += __shfl_xor_sync(0xffffffffu, l, 1);
+            l += __shfl_xor_sync(0xffffffffu, l, 2);
+            inv[hh] = l > 0.f ? __fdividef(1.f, l) : 0.f;
+            const int r = warp * 16 + g + 8 * hh; /* row within the warpgroup */
+            if (t4 == 0 && r < rows_w)
+                lse[r] = l > 0.f ? row_max[hh] * scale + logf(l) : FA_NEG_INF;
         }
-        {
-            const int sp = (n_blocks - 1) % STAGES;
-            fa::mbar_wait(full_v(sp), ((n_blocks - 1) / STAGES) & 1);
-            pp_wait();
-            issue_pv(sp);
-            pp_pass(true);
-            fa::wgmma_wait<0>();
-            fence_o();
-            release(empty_v(sp));
+        if constexpr (PERSISTENT) {
+            /* Straight from the accumulators: each thread stores 4-byte pairs; the Q tile
+               is already being refilled for the next tile. */
+#pragma unroll
+            for (int hh = 0; hh < 2; ++hh) {
+                const int r = warp * 16 + g + 8 * hh;
+                if (r < rows_w) {
+                    Element *orow = og + (int64_t)r * p.o_row_stride + 2 * t4;
+#pragma unroll
+                    for (int j = 0; j < HEAD_DIM / 8; ++j)
+                        *reinterpret_cast<uint32_t *>(orow + 8 * j) = fa::pack2<Element>(
+                            acc_o[4 * j + 2 * hh] * inv[hh], acc_o[4 * j + 2 * hh + 1] * inv[hh]);
+                }
+            }
+        } else {
+            /* Staged through this warpgroup's Q rows (free: every warp of the warpgroup is
+               past its last wgmma reading them) for coalesced 16-byte stores. */
+            fa::named_bar_sync(1 + cw, 128);
+#pragma unroll
+            for (int hh = 0; hh < 2; ++hh) {
+                const int r = warp * 16 + g + 8 * hh;
+#pragma unroll
+                for (int j = 0; j < HEAD_DIM / 8; ++j)
+                    fa::st_shared_u32(sQw + (j / 8) * T::Q_SLAB + r * 128 +
+                                          (((j % 8) ^ (r & 7)) << 4) + t4 * 4,
+                                      fa::pack2<Element>(acc_o[4 * j + 2 * hh] * inv[hh],
+                                                         acc_o[4 * j + 2 * hh + 1] * inv[hh]));
+            }
+            __syncwarp();
+#pragma unroll
+            for (int i = 0; i < 16 * CH / 32; ++i) {
+                const int idx = lane + 32 * i;
+                const int r = warp * 16 + idx / CH, c = idx % CH;
+                const uint4 v = fa::ld_shared_v4(sQw + (c / 8) * T::Q_SLAB + r * 128 +
+                                                 (((c % 8) ^ (r & 7)) << 4));
+                if (r < rows_w)
+                    *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) = v;
+            }
+            __syncwarp();
+            release(q_empty);
         }
     }
-
-    /* ---- epilogue: normalize, LSE, stage O through this warpgroup's Q rows, store ------ */
-    Element *og = reinterpret_cast<Element *>(p.o) + (int64_t)b * p.o_batch_stride +
-                  (int64_t)wrow0 * p.o_row_stride + (int64_t)h * p.o_head_stride;
-    float *lse = reinterpret_cast<float *>(p.lse) + (int64_t)b * p.lse_batch_stride +
-                 (int64_t)h * p.lse_head_stride + wrow0;
-    const int rows_w = sq - wrow0; /* valid rows of this warpgroup (may be <= 0) */
-    const float scale = p.softmax_scale;
-    /* Every warp of the warpgroup is past its last wgmma reading the Q rows reused here. */
-    fa::named_bar_sync(1 + cw, 128);
-#pragma unroll
-    for (int hh = 0; hh < 2; ++hh) {
-        float l = row_sum[hh];
-        l += __shfl_xor_sync(0xffffffffu, l, 1);
-        l += __shfl_xor_sync(0xffffffffu, l, 2);
-        const float inv = l > 0.f ? __fdividef(1.f, l) : 0.f;
-        const int r = warp * 16 + g + 8 * hh; /* row within the warpgroup */
-#pragma unroll
-        for (int j = 0; j < HEAD_DIM / 8; ++j)
-            fa::st_shared_u32(
-                sQw + (j / 8) * T::Q_SLAB + r * 128 + (((j % 8) ^ (r & 7)) << 4) + t4 * 4,
-                fa::pack2<Element>(acc_o[4 * j + 2 * hh] * inv, acc_o[4 * j + 2 * hh + 1] * inv));
-        if (t4 == 0 && r < rows_w)
-            lse[r] = l > 0.f ? row_max[hh] * scale + logf(l) : FA_NEG_INF;
-    }
-    __syncwarp();
-    constexpr int CH = HEAD_DIM / 8; /* 16-byte chunks per row */
-#pragma unroll
-    for (int i = 0; i < 16 * CH / 32; ++i) {
-        const int idx = lane + 32 * i;
-        const int r = warp * 16 + idx / CH, c = idx % CH;
-        const uint4 v =
-            fa::ld_shared_v4(sQw + (c / 8) * T::Q_SLAB + r * 128 + (((c % 8) ^ (r & 7)) << 4));
-        if (r < rows_w)
-            *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) = v;
+    if constexpr (PINGPONG) {
+        if (cw == 0)
+            pp_wait(); /* the last warpgroup's final pass */
     }
 }
 
