@@ -19,8 +19,14 @@
  *
  * Causal masking is BOTTOM-RIGHT aligned: query i sees key j iff j <= i + seqlen_k -
  * seqlen_q; a row that sees no key writes O = 0 and LSE = -inf. GQA/MQA: query head h reads
- * kv head h / (heads_q / heads_kv). Launch: grid (ceil(seqlen_q / BLOCK_M), heads_q, batch),
- * block 128 * (CWG + 1) threads, dynamic shared memory FA_SM90A_SMEM_BYTES(...), no cluster.
+ * kv head h / (heads_q / heads_kv).
+ *
+ * Launch: 1-d grid of sm90a_num_tiles(seqlen_q, heads_q, batch, BLOCK_M) blocks, or with
+ * PERSISTENT min(that, multiprocessor count); block 128 * (CWG + 1) threads; dynamic shared
+ * memory FA_SM90A_SMEM_BYTES(HEAD_DIM, 64 * CWG, BLOCK_N, STAGES) (set
+ * CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES first: every tile is over 48 KB); no
+ * cluster. Any grid size is correct (blocks loop over tiles t = blockIdx.x + k * gridDim.x).
+ * Kernel parameters: (fa_fwd_params, tm_q, tm_k, tm_v), the maps 128-byte aligned.
  *
  * Design (KERNELS.md "sm90a family"):
  *  1. Warp specialization. Warpgroup 0 is the producer: after setmaxnreg.dec one thread
@@ -44,8 +50,7 @@
  *     quad shuffles, exp2 with scale * log2(e) folded into one FFMA, lazy O rescale (only
  *     when some row max of the warp moved), -inf maxima guarded. KV blocks run from the
  *     last visible one down to 0, so the masked ones (ragged last block, causal diagonal
- *     band) come first; causal CTAs never load blocks above the diagonal, and run longest
- *     first (blockIdx.x reversed).
+ *     band) come first; causal CTAs never load blocks above the diagonal.
  *  6. OVERLAP (intra-warpgroup, FA3's schedule): iteration it issues S(it) = Q K(it) and
  *     then O += P(it-1) V(it-1) back to back, waits for S only (wait_group 1), runs the
  *     softmax of S(it) while the PV wgmma runs, then waits for PV, rescales O and packs
@@ -53,10 +58,18 @@
  *  7. PINGPONG (FA3's inter-warpgroup schedule): the consumer warpgroups take turns to
  *     issue their wgmma phases, ordered by named barriers, so the tensor cores run one
  *     warpgroup's GEMMs while the others do their softmax.
- *  8. Epilogue per consumer warpgroup: O / l rounded to 16 bits, staged through the
- *     warpgroup's own (now free) Q rows in the same swizzled image (each warp only its own
- *     16 rows: __syncwarp), written with coalesced 16-byte stores predicated on
- *     row < seqlen_q; LSE = m * scale + log(l).
+ *  8. Tiles (row block, head, batch) form one 1-d sequence (sm90a_decode): causal row blocks
+ *     descending over the whole launch (longest first), else heads-major. Each block loops
+ *     over tiles t = blockIdx.x, += gridDim.x; the ring position and the Q phase carry over
+ *     from tile to tile, so the producer runs ahead into the next tile's K/V. Q is refilled
+ *     once every consumer warp has released it (q_empty).
+ *  9. Epilogue per consumer warpgroup, LSE = m * scale + log(l):
+ *     PERSISTENT: O / l rounded to 16 bits and stored straight from the accumulators (4-byte
+ *     pairs, predicated on row < seqlen_q); Q is released right after the tile's last QK^T,
+ *     so the next tile's Q loads under the last PV and the epilogue.
+ *     otherwise: staged through the warpgroup's own (now free) Q rows in the same swizzled
+ *     image (each warp only its own 16 rows: __syncwarp), written with coalesced 16-byte
+ *     stores; Q is released after the epilogue.
  *
  * Legality (static_assert): HEAD_DIM in {64, 128, 192, 256} (64-column TMA slabs);
  * BLOCK_N % 16 == 0, 16..256; CWG in {2, 3}; STAGES 1..4; shared memory Q + STAGES (K + V)
