@@ -146,7 +146,7 @@ struct Variant {
      PP,                                                                                           \
      PS,                                                                                           \
      fa_fwd_sm90a<T, D, N, W, S, C, OV, PP, PS>,                                                   \
-     fa::sm90a_traits<T, D, N, W, S, C, OV, PP>::SMEM},
+     fa::sm90a_traits<T, D, N, W, S, C, OV, PP, PS>::SMEM},
 
 static const Variant g_variants[] = {FA_CHECK_VARIANTS(FA_CHECK_ENTRY)};
 

@@ -23,9 +23,9 @@
  *
  * Launch: 1-d grid of sm90a_num_tiles(seqlen_q, heads_q, batch, BLOCK_M) blocks, or with
  * PERSISTENT min(that, multiprocessor count); block 128 * (CWG + 1) threads; dynamic shared
- * memory FA_SM90A_SMEM_BYTES(HEAD_DIM, 64 * CWG, BLOCK_N, STAGES) (set
+ * memory FA_SM90A_SMEM_BYTES(HEAD_DIM, 64 * CWG, BLOCK_N, STAGES, FA_SM90A_STAGE_O(...)) (set
  * CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES first: every tile is over 48 KB); no
- * cluster. Any grid size is correct (blocks loop over tiles t = blockIdx.x + k * gridDim.x).
+ * cluster. Any grid size is correct (blocks loop over rounds of gridDim.x tiles).
  * Kernel parameters: (fa_fwd_params, tm_q, tm_k, tm_v), the maps 128-byte aligned.
  *
  * Design (KERNELS.md "sm90a family"):
@@ -60,13 +60,15 @@
  *     warpgroup's GEMMs while the others do their softmax.
  *  8. Tiles (row block, head, batch) form one 1-d sequence (sm90a_decode): causal row blocks
  *     descending over the whole launch (longest first), else heads-major. Each block loops
- *     over tiles t = blockIdx.x, += gridDim.x; the ring position and the Q phase carry over
- *     from tile to tile, so the producer runs ahead into the next tile's K/V. Q is refilled
- *     once every consumer warp has released it (q_empty).
+ *     over rounds of gridDim.x tiles in snake order (odd rounds reversed, so blocks that got
+ *     the longest tile of one round get the shortest of the next); the ring position and the Q
+ * phase carry over from tile to tile, so the producer runs ahead into the next tile's K/V. Q is
+ * refilled once every consumer warp has released it (q_empty).
  *  9. Epilogue per consumer warpgroup, LSE = m * scale + log(l):
- *     PERSISTENT: O / l rounded to 16 bits and stored straight from the accumulators (4-byte
- *     pairs, predicated on row < seqlen_q); Q is released right after the tile's last QK^T,
- *     so the next tile's Q loads under the last PV and the epilogue.
+ *     PERSISTENT: Q is released right after the tile's last QK^T, so the next tile's Q loads
+ *     under the last PV and the epilogue; O / l is staged through a dedicated O tile when it
+ *     fits (FA_SM90A_STAGE_O) and written with coalesced 16-byte stores, else stored straight
+ *     from the accumulators (4-byte pairs, predicated on row < seqlen_q).
  *     otherwise: staged through the warpgroup's own (now free) Q rows in the same swizzled
  *     image (each warp only its own 16 rows: __syncwarp), written with coalesced 16-byte
  *     stores; Q is released after the epilogue.
@@ -137,18 +139,29 @@
 #endif
 
 /*
- * Dynamic shared memory of the sm90a family, in bytes: 1024 bytes of alignment slack (the
- * swizzle atoms need a 1024-byte-aligned base), the Q tile, STAGES K and V tiles (2-byte
- * elements) and 256 bytes of mbarriers.
+ * Whether a PERSISTENT variant stages O through its own shared-memory tile: only when Q, the
+ * K/V ring and an O tile fit the 224 KB budget together (otherwise O is stored straight from
+ * the accumulators). Non-persistent variants stage O through the Q tile instead.
  */
-#define FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES)                                    \
-    (1024 + ((BLOCK_M) * (HEAD_DIM) + 2 * (STAGES) * (BLOCK_N) * (HEAD_DIM)) * 2 + 256)
+#define FA_SM90A_STAGE_O(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT)                           \
+    ((PERSISTENT) &&                                                                               \
+     (2 * (BLOCK_M) * (HEAD_DIM) + 2 * (STAGES) * (BLOCK_N) * (HEAD_DIM)) * 2 <= 224 * 1024)
+
+/*
+ * Dynamic shared memory of the sm90a family, in bytes: 1024 bytes of alignment slack (the
+ * swizzle atoms need a 1024-byte-aligned base), the Q tile, the O staging tile when
+ * STAGE_O (FA_SM90A_STAGE_O, 0 or 1), STAGES K and V tiles (2-byte elements) and 256 bytes
+ * of mbarriers.
+ */
+#define FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, STAGE_O)                           \
+    (1024 +                                                                                        \
+     ((1 + (STAGE_O)) * (BLOCK_M) * (HEAD_DIM) + 2 * (STAGES) * (BLOCK_N) * (HEAD_DIM)) * 2 + 256)
 
 namespace fa
 {
 
 template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
-          bool OVERLAP, bool PINGPONG>
+          bool OVERLAP, bool PINGPONG, bool PERSISTENT>
 struct sm90a_traits {
     static constexpr bool BF16 = elem_traits<Element>::is_bf16;
     static constexpr int BLOCK_M = 64 * CWG;
@@ -158,7 +171,10 @@ struct sm90a_traits {
     static constexpr int KV_SLAB = BLOCK_N * 128;    /* bytes of one K or V slab */
     static constexpr int Q_BYTES = SLABS * Q_SLAB;   /* = BLOCK_M * HEAD_DIM * 2 */
     static constexpr int KV_BYTES = SLABS * KV_SLAB; /* = BLOCK_N * HEAD_DIM * 2 */
-    static constexpr int SMEM = FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES);
+    static constexpr bool STAGE_O =
+        FA_SM90A_STAGE_O(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT);
+    static constexpr int O_BYTES = STAGE_O ? Q_BYTES : 0; /* same image as the Q tile */
+    static constexpr int SMEM = FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, STAGE_O);
     static constexpr int KQ = HEAD_DIM / 16; /* k-steps of Q K^T */
     static constexpr int KP = BLOCK_N / 16;  /* k-steps of P V */
     static constexpr int NS = BLOCK_N / 2;   /* S accumulators per thread */
@@ -191,7 +207,7 @@ struct sm90a_tile {
 };
 
 /*
- * Tile order of a launch (1-d grid, or the persistent loop t = blockIdx.x, += gridDim.x).
+ * Order of the tiles t = 0 .. tiles-1 of a launch (blocks take them in rounds, see the kernel).
  * Causal: row blocks descending over the whole launch, heads and batches inner, so the
  * longest tiles start first. Otherwise heads-and-batches major, row blocks inner, so tiles
  * in flight together share their K/V in L2.
@@ -218,8 +234,7 @@ __device__ __forceinline__ sm90a_tile sm90a_decode(int t, int m_blocks, int head
 
 /*
  * Grid of a launch: 1-d, sm90a_num_tiles(...) blocks, or with PERSISTENT at most one block
- * per multiprocessor (min(tiles, SM count)); each block loops over tiles t = blockIdx.x,
- * blockIdx.x + gridDim.x, ...
+ * per multiprocessor (min(tiles, SM count)); each block loops over rounds of gridDim.x tiles.
  */
 __host__ __device__ inline int sm90a_num_tiles(int seqlen_q, int heads_q, int batch, int block_m)
 {
@@ -234,8 +249,8 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
                  const __grid_constant__ fa::sm90a_tmap tm_k,
                  const __grid_constant__ fa::sm90a_tmap tm_v)
 {
-    using T =
-        fa::sm90a_traits<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP, PINGPONG>;
+    using T = fa::sm90a_traits<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP,
+                               PINGPONG, PERSISTENT>;
     constexpr int BLOCK_M = T::BLOCK_M;
     constexpr int NS = T::NS, NO = T::NO, KQ = T::KQ, KP = T::KP;
     constexpr int CH = HEAD_DIM / 8; /* 16-byte chunks per row */
@@ -244,6 +259,14 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     const int sq = p.seqlen_q, sk = p.seqlen_k;
     const int m_blocks = (sq + BLOCK_M - 1) / BLOCK_M;
     const int num_tiles = m_blocks * p.heads_q * p.batch;
+
+    /* Tile of this block in round r: rounds cover tiles [r G, r G + G) for a grid of G
+       blocks, in snake order (odd rounds reversed), so that with tiles of decreasing length
+       (causal) every block's total work stays close to the mean. */
+    auto tile_of = [&](int r) {
+        const int G = gridDim.x;
+        return r * G + ((r & 1) ? G - 1 - (int)blockIdx.x : (int)blockIdx.x);
+    };
 
     /* KV blocks row block m can see: [0, n_blocks). Causal: up to the diagonal. */
     auto kv_blocks = [&](int m_block) {
@@ -257,7 +280,8 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     const uint32_t sQ = base;
     const uint32_t sK = sQ + T::Q_BYTES;
     const uint32_t sV = sK + STAGES * T::KV_BYTES;
-    const uint32_t bars = sV + STAGES * T::KV_BYTES;
+    const uint32_t sO = sV + STAGES * T::KV_BYTES; /* O staging tile (STAGE_O only) */
+    const uint32_t bars = sO + T::O_BYTES;
     const uint32_t q_full = bars, q_empty = bars + 8u;
     auto full_k = [&](int s) { return bars + 8u * (2 + s); };
     auto full_v = [&](int s) { return bars + 8u * (2 + STAGES + s); };
@@ -286,7 +310,10 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
             fa::tmap_prefetch(&tm_k);
             fa::tmap_prefetch(&tm_v);
             int kv_it = 0, q_it = 0; /* ring position and Q fills, over all tiles */
-            for (int t = blockIdx.x; t < num_tiles; t += gridDim.x) {
+            for (int round = 0;; ++round) {
+                const int t = tile_of(round);
+                if (t >= num_tiles)
+                    break;
                 const fa::sm90a_tile tl =
                     fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, p.heads_q, p.batch);
                 const int n_blocks = kv_blocks(tl.m_block);
@@ -461,7 +488,10 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     }
 
     int kv_it = 0, q_it = 0; /* ring position and Q fills, over all tiles */
-    for (int t = blockIdx.x; t < num_tiles; t += gridDim.x) {
+    for (int round = 0;; ++round) {
+        const int t = tile_of(round);
+        if (t >= num_tiles)
+            break;
         const fa::sm90a_tile tl = fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, p.heads_q, p.batch);
         const int n_blocks = kv_blocks(tl.m_block);
         const int wrow0 = tl.m_block * BLOCK_M + cw * 64; /* first query row of the wg */
@@ -584,9 +614,43 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
             if (t4 == 0 && r < rows_w)
                 lse[r] = l > 0.f ? row_max[hh] * scale + logf(l) : FA_NEG_INF;
         }
-        if constexpr (PERSISTENT) {
-            /* Straight from the accumulators: each thread stores 4-byte pairs; the Q tile
-               is already being refilled for the next tile. */
+        /* Stage O / l through `stage` (this warpgroup's rows of a [D/64][BLOCK_M][64]
+           swizzled image, each warp only its own 16 rows) and store it with coalesced 16-byte
+           stores. */
+        auto store_staged = [&](uint32_t stage) {
+#pragma unroll
+            for (int hh = 0; hh < 2; ++hh) {
+                const int r = warp * 16 + g + 8 * hh;
+#pragma unroll
+                for (int j = 0; j < HEAD_DIM / 8; ++j)
+                    fa::st_shared_u32(stage + (j / 8) * T::Q_SLAB + r * 128 +
+                                          (((j % 8) ^ (r & 7)) << 4) + t4 * 4,
+                                      fa::pack2<Element>(acc_o[4 * j + 2 * hh] * inv[hh],
+                                                         acc_o[4 * j + 2 * hh + 1] * inv[hh]));
+            }
+            __syncwarp();
+#pragma unroll
+            for (int i = 0; i < 16 * CH / 32; ++i) {
+                const int idx = lane + 32 * i;
+                const int r = warp * 16 + idx / CH, c = idx % CH;
+                const uint4 v = fa::ld_shared_v4(stage + (c / 8) * T::Q_SLAB + r * 128 +
+                                                 (((c % 8) ^ (r & 7)) << 4));
+                if (r < rows_w)
+                    *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) = v;
+            }
+            __syncwarp();
+        };
+        if constexpr (!PERSISTENT) {
+            /* Through this warpgroup's Q rows (free: every warp of the warpgroup is past its
+               last wgmma reading them); Q is released afterwards. */
+            fa::named_bar_sync(1 + cw, 128);
+            store_staged(sQw);
+            release(q_empty);
+        } else if constexpr (T::STAGE_O) {
+            /* Through the O tile; Q was released after the last QK^T. */
+            store_staged(sO + cw * 64 * 128);
+        } else {
+            /* Straight from the accumulators (no room for an O tile): 4-byte pairs. */
 #pragma unroll
             for (int hh = 0; hh < 2; ++hh) {
                 const int r = warp * 16 + g + 8 * hh;
@@ -598,32 +662,6 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
                             acc_o[4 * j + 2 * hh] * inv[hh], acc_o[4 * j + 2 * hh + 1] * inv[hh]);
                 }
             }
-        } else {
-            /* Staged through this warpgroup's Q rows (free: every warp of the warpgroup is
-               past its last wgmma reading them) for coalesced 16-byte stores. */
-            fa::named_bar_sync(1 + cw, 128);
-#pragma unroll
-            for (int hh = 0; hh < 2; ++hh) {
-                const int r = warp * 16 + g + 8 * hh;
-#pragma unroll
-                for (int j = 0; j < HEAD_DIM / 8; ++j)
-                    fa::st_shared_u32(sQw + (j / 8) * T::Q_SLAB + r * 128 +
-                                          (((j % 8) ^ (r & 7)) << 4) + t4 * 4,
-                                      fa::pack2<Element>(acc_o[4 * j + 2 * hh] * inv[hh],
-                                                         acc_o[4 * j + 2 * hh + 1] * inv[hh]));
-            }
-            __syncwarp();
-#pragma unroll
-            for (int i = 0; i < 16 * CH / 32; ++i) {
-                const int idx = lane + 32 * i;
-                const int r = warp * 16 + idx / CH, c = idx % CH;
-                const uint4 v = fa::ld_shared_v4(sQw + (c / 8) * T::Q_SLAB + r * 128 +
-                                                 (((c % 8) ^ (r & 7)) << 4));
-                if (r < rows_w)
-                    *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) = v;
-            }
-            __syncwarp();
-            release(q_empty);
         }
     }
     if constexpr (PINGPONG) {
