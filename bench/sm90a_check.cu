@@ -25,7 +25,8 @@
  * Usage: sm90a_check [--no-time] [--no-check] [--only SUBSTR] [--shape SUBSTR] [--reps N]
  *   --only keeps the variants whose name contains SUBSTR, --shape the check shapes.
  * Exit: 0 all pass, 3 any numerical mismatch, 1 CUDA error, 2 usage.
- * Choose the variants with -DFA_CHECK_LIST=N (lists below) or define FA_CHECK_VARIANTS.
+ * Choose the variants with -DFA_CHECK_LIST=N (0 coverage, 1 timing seeds, 2 tile exploration)
+ * or define FA_CHECK_VARIANTS.
  */
 #include <cuda.h>
 #include <cuda_runtime.h>
@@ -104,6 +105,26 @@
     X(__nv_bfloat16, 256, 80, 2, 2, true, true, false, false)                                      \
     X(__nv_bfloat16, 256, 80, 2, 2, true, true, false, true)                                       \
     X(__nv_bfloat16, 256, 80, 2, 2, true, true, true, true)
+#elif FA_CHECK_LIST == 2 /* tile exploration, bf16: smaller tiles for causal and short N */
+#define FA_CHECK_VARIANTS(X)                                                                       \
+    X(__nv_bfloat16, 64, 64, 3, 2, true, true, false, true)                                        \
+    X(__nv_bfloat16, 64, 96, 3, 2, true, true, false, true)                                        \
+    X(__nv_bfloat16, 64, 64, 2, 2, true, true, false, true)                                        \
+    X(__nv_bfloat16, 64, 128, 2, 2, true, true, false, true)                                       \
+    X(__nv_bfloat16, 64, 96, 3, 3, true, true, false, true)                                        \
+    X(__nv_bfloat16, 128, 64, 2, 2, true, true, false, true)                                       \
+    X(__nv_bfloat16, 128, 96, 2, 2, true, true, false, true)                                       \
+    X(__nv_bfloat16, 128, 64, 3, 2, true, true, false, true)                                       \
+    X(__nv_bfloat16, 128, 96, 3, 2, true, false, false, true)                                      \
+    X(__nv_bfloat16, 128, 80, 2, 3, true, true, false, true)                                       \
+    X(__nv_bfloat16, 256, 64, 2, 2, true, true, false, true)                                       \
+    X(__nv_bfloat16, 256, 64, 2, 2, true, true, false, false)                                      \
+    X(__nv_bfloat16, 256, 48, 2, 3, true, true, false, true)                                       \
+    X(__nv_bfloat16, 256, 64, 2, 2, true, false, false, true)                                      \
+    X(__nv_bfloat16, 128, 112, 3, 2, false, false, false, true)                                    \
+    X(__nv_bfloat16, 128, 144, 2, 2, false, true, false, true)                                     \
+    X(__nv_bfloat16, 64, 160, 3, 2, false, false, false, true)                                     \
+    X(__nv_bfloat16, 64, 224, 2, 2, false, true, false, true)
 #else
 #error "unknown FA_CHECK_LIST"
 #endif
