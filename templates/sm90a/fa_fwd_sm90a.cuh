@@ -122,6 +122,39 @@
  *      146-158 vs 213, hd128 202-256 vs 263). 3-warpgroup pingpong at hd128 (S + O = 128 of
  *      128) and hd256 BLOCK_N 112 with pingpong (212 of 216) spill: the model admits them,
  *      ptxas does not, so the tuner must also reject on the spill report.
+ *  v2  + PERSISTENT (grid = SM count, blocks loop over tiles, causal longest first, Q
+ *      released after the last QK^T, O stored straight from the accumulators). 275/275 +
+ *      286/286 checks (persistent checks on 7 blocks, many tiles each), sanitizers clean
+ *      (bench/results/2026-12-03_h200_sm90a_v2). Mixed: short N gains 10-25% (hd128 3wg
+ *      no-ov 370 -> 398 at 512, hd64 3wg 192x192 229 -> 272), but hd128 2wg ov lost 5-17%
+ *      (561 -> 468 at 2k: the 4-byte O stores of two warpgroups ending together), and causal
+ *      lost 5-10% at 16k (hd128 3wg 612 -> 574, hd256 636 -> 575): static round-robin over
+ *      longest-first tiles gives the first blocks the longest tile of every round (~12%
+ *      more work than the last).
+ *  v3  PERSISTENT blocks take tiles in snake-ordered rounds (odd rounds reversed) and stage
+ *      O through a dedicated shared tile whenever Q + ring + O fit 224 KB (direct stores
+ *      remain only for hd256 128x80). 275/275 + 286/286 checks, sanitizers clean
+ *      (bench/results/2026-12-03_h200_sm90a_v3). Same call, persistent off -> on:
+ *        hd128 192x128 3wg no-ov  361 450 584 616 633 638 -> 422 502 609 644 638 630
+ *        hd128 128x128 2wg ov     369 475 551 601 594 598 -> 413 463 529 600 596 601
+ *        hd128 128x176 2wg ov                             -> 389 474 558 589 596 615
+ *        hd256 128x80  2wg ov     394 513 603 650 635 659 -> 369 483 582 638 668 668
+ *        hd64  192x128 3wg ov     280 348 431 469 487 490 -> 337 377 442 462 493 496
+ *        hd64  192x192 3wg no-ov  238 304 426 461 509 468 -> 279 328 444 473 507 510
+ *        causal hd128 128x128 2wg ov  218 314 415 518 528 544 -> 256 338 418 497 525 563
+ *        causal hd128 192x128 3wg     186 265 405 495 559 602 -> 233 309 430 520 572 583
+ *        causal hd256 128x80  2wg ov  226 323 456 578 629 636 -> 201 298 440 572 635 636
+ *        causal hd64  192x128 3wg ov  131 186 303 380 440 464 -> 186 239 326 401 423 438
+ *      Best of this call per shape against cuDNN (KERNELS.md, same GPU model, other day):
+ *        hd128 433 502 609 644 638 638 / 377 502 588 656 673 652 (0.95-1.15)
+ *        hd256 394 513 603 658 676 668 / 436 455 574 634 676 712 (0.90-1.13)
+ *        hd64  337 377 444 473 509 510 / 290 326 382 425 468 487 (1.05-1.16)
+ *        causal hd128 262 346 430 520 572 602 / 263 378 409 557 543 589 (0.92-1.05)
+ *        causal hd256 226 323 456 578 635 636 / 306 405 501 512 618 620 (0.74-1.13)
+ *        causal hd64  186 247 344 412 441 467 / 213 289 357 410 442 444 (0.85-1.05)
+ *      Run-to-run spread of one variant across calls: about +-3% (hd128 192x128 3wg no-ov
+ *      non-persistent at 16k: 629, 656, 635, 638). Short causal and hd256 at 16k are where
+ *      the gap to cuDNN is.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
