@@ -155,6 +155,16 @@
  *      Run-to-run spread of one variant across calls: about +-3% (hd128 192x128 3wg no-ov
  *      non-persistent at 16k: 629, 656, 635, 638). Short causal and hd256 at 16k are where
  *      the gap to cuDNN is.
+ *      Smaller tiles (bench/results/2026-12-03_h200_sm90a_v3_tiles, list 2): causal hd64
+ *      128x128 2wg ov 229 299 353 at 512-2k (cuDNN 213 289 357), causal hd128 192x96 3wg
+ *      no-ov 440 537 593 612 at 2k-16k (409 557 543 589), causal hd256 128x64 2wg ov 233 329
+ *      at 512-1k (306 405). With them, best / cuDNN over FA's 36 shapes: geomean 1.02,
+ *      0.76-1.16, 34 of 36 >= 0.9 (below: causal hd256 at N = 512 and 1k). Racecheck and
+ *      synccheck clean on one small case of each pipeline shape (2wg overlap + pingpong,
+ *      3wg plain, 4 stages, 1 stage; persistent with staged and with direct O stores).
+ *      Not done: skipping the wgmma of KV blocks that are fully masked for one warpgroup
+ *      of the diagonal band (the short-causal gap), a dynamic tile scheduler, P through
+ *      shared memory (SS PV), varlen, hd96.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
