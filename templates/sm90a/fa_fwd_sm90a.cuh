@@ -172,10 +172,12 @@
 #include <cuda_fp16.h>
 #include <cuda_bf16.h>
 
-#include "../fa_params.h"
-#include "../fa_ptx.cuh"
-#include "fa_sm90a_ptx.cuh"
-#include "fa_wgmma.cuh"
+/* Includes name files relative to templates/ (the names NVRTC's in-memory headers have; nvcc
+   needs -I<templates>). */
+#include "fa_params.h"
+#include "fa_ptx.cuh"
+#include "sm90a/fa_sm90a_ptx.cuh"
+#include "sm90a/fa_wgmma.cuh"
 
 #ifndef FA_NEG_INF
 #define FA_NEG_INF (__int_as_float((int)0xff800000u))

@@ -31,7 +31,7 @@
 #ifndef FA_SM90A_PTX_CUH
 #define FA_SM90A_PTX_CUH
 
-#include "../fa_ptx.cuh"
+#include "fa_ptx.cuh" /* relative to templates/ */
 
 namespace fa
 {

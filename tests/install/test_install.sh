@@ -1,8 +1,9 @@
 #!/bin/sh
 # usage: test_install.sh BUILD_DIR SRC_DIR CC CMAKE
 # Installs the build into a temporary prefix and checks what lands there:
-#   - the installed files are exactly bin/fa-tune, share/fa-tune/templates/<every file of
-#     templates/> and the CMake package files: no include/ folder, no stray header
+#   - the installed files are exactly bin/fa-tune, share/fa-tune/templates/<every header of
+#     templates/ and its family folders, same relative paths: sm90a/fa_fwd_sm90a.cuh> and the
+#     CMake package files: no include/ folder, no stray header, no generator script
 #   - every installed header is self-contained (fa_params.h compiles alone as C11) and
 #     declares no function that would need a library (none is installed)
 #   - find_package(fa_tune) from the prefix gives fa_tune::templates with the templates and
@@ -23,7 +24,8 @@ prefix=$tmp/prefix
 (cd "$prefix" && find . -type f | sed 's|^\./||' | sort) >"$tmp/got"
 {
     echo bin/fa-tune
-    (cd "$src/templates" && ls) | sed 's|^|share/fa-tune/templates/|'
+    (cd "$src/templates" && find . -type f \( -name '*.h' -o -name '*.cuh' \) | sed 's|^\./||') |
+        sed 's|^|share/fa-tune/templates/|'
 } >"$tmp/want0"
 libdir=$(sed -n 's|^lib[^/]*/cmake/fa_tune/fa_tuneConfig.cmake$|&|p' "$tmp/got" | sed 's|/cmake/.*||')
 [ -n "$libdir" ] || bad "no fa_tuneConfig.cmake installed"
