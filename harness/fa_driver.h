@@ -58,7 +58,8 @@
     X(cuEventDestroy)                                                                              \
     X(cuEventRecord)                                                                               \
     X(cuEventSynchronize)                                                                          \
-    X(cuEventElapsedTime)
+    X(cuEventElapsedTime)                                                                          \
+    X(cuTensorMapEncodeTiled)
 
 /* Optional entry points: NULL when the driver predates them. */
 #define FA_CUDA_OPTIONAL_FUNCS(X) X(cuFuncGetParamInfo)
