@@ -1,14 +1,17 @@
 /* This file implements `fa-tune compile`: a compile-only sweep over the variant space of one
  * arch and head dim. The work is fa_compile_sweep (tuner/compile); this file parses options,
  * prints progress on stderr and the table on stdout. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fa_cli.h"
 #include "fa_commands.h"
+#include "fa_output.h"
 #include "fa_space.h"
 #include "fa_sweep.h"
 
@@ -17,51 +20,55 @@ static const char *const cmd = "compile";
 static void usage(FILE *out)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    fprintf(out,
-            "usage: fa-tune compile --arch ARCH --headdim D [options]\n"
-            "\n"
-            "Compile-only sweep: JIT-compiles every variant of the space for one arch and head\n"
-            "dim with NVRTC (no GPU needed) and prints each one's registers, shared memory,\n"
-            "stack, spills, compile time, status and whether the cubin came from the cache.\n"
-            "Variants the legality model rejects are listed as 'unsupported' with the reason\n"
-            "and not compiled. A variant that spills registers is marked '*': it is ineligible\n"
-            "to win a tuning run.\n"
-            "\n"
-            "required:\n"
-            "  --arch ARCH            %s\n"
-            "  --headdim D            %s\n"
-            "\n"
-            "the space (%d tile configurations per mode: BLOCK_M 64,128 x BLOCK_N 32..128 step\n"
-            "16 x warps 4,8 x stages 1,2,3 x Q in registers 0,1):\n"
-            "  --dtype fp16|bf16|all  default bf16\n"
-            "  --causal 0|1|all       default all (non-causal and causal)\n"
-            "  --varlen 0|1|all       default 0 (fixed length)\n"
-            "    The defaults give 2 modes; widen with '--dtype all --causal all --varlen all'\n"
-            "    (8 modes).\n"
-            "  --variant NAME         compile only this variant, e.g.\n"
-            "                         fwd_sm80_hd128_bf16_causal_m128n64w4s2 (repeatable; the\n"
-            "                         space options and --headdim are then not needed; given,\n"
-            "                         they must agree with it)\n"
-            "  --limit N              stop after the first N variants the legality model accepts\n"
-            "\n"
-            "engine:\n"
-            "  -j N, -jN, --jobs N    compile threads (default: all cores, %ld here)\n"
-            "  --cache-dir DIR        cubin cache (default: $FA_TUNE_CACHE_DIR, else\n"
-            "                         $XDG_CACHE_HOME/fa-tune, else ~/.cache/fa-tune)\n"
-            "  --no-cache             neither read nor write the cache\n"
-            "\n"
-            "output:\n"
-            "  --format table|csv     stdout format (default table); with csv the summary goes\n"
-            "                         to stderr\n"
-            "\n"
-            "environment:\n"
-            "  FA_TUNE_TEMPLATES=DIR  compile the templates in DIR instead of the embedded ones\n"
-            "  CUDA_HOME, CUDA_PATH   where the toolkit headers are (else nvcc on PATH, then\n"
-            "                         /usr/local/cuda)\n"
-            "\n"
-            "exit codes: 0 the sweep ran (compile errors are results), 1 the engine failed,\n"
-            "2 usage error, 130 interrupted.\n",
-            fa_arch_list(), fa_head_dim_list(), fa_space_tiles_per_mode(), cores > 0 ? cores : 1);
+    fprintf(
+        out,
+        "usage: fa-tune compile --arch ARCH --headdim D [options]\n"
+        "\n"
+        "Compile-only sweep: JIT-compiles every variant of the space for one arch and head\n"
+        "dim with NVRTC (no GPU needed) and prints each one's registers, shared memory,\n"
+        "stack, spills, compile time, status and whether the cubin came from the cache.\n"
+        "Variants the legality model rejects are listed as 'unsupported' with the reason\n"
+        "and not compiled. A variant that spills registers is marked '*': it is ineligible\n"
+        "to win a tuning run.\n"
+        "\n"
+        "required:\n"
+        "  --arch ARCH            %s\n"
+        "  --headdim D            %s\n"
+        "\n"
+        "the space (%d tile configurations per mode: BLOCK_M 64,128 x BLOCK_N 32..128 step\n"
+        "16 x warps 4,8 x stages 1,2,3 x Q in registers 0,1):\n"
+        "  --dtype fp16|bf16|all  default bf16\n"
+        "  --causal 0|1|all       default all (non-causal and causal)\n"
+        "  --varlen 0|1|all       default 0 (fixed length)\n"
+        "    The defaults give 2 modes; widen with '--dtype all --causal all --varlen all'\n"
+        "    (8 modes).\n"
+        "  --variant NAME         compile only this variant, e.g.\n"
+        "                         fwd_sm80_hd128_bf16_causal_m128n64w4s2 (repeatable; the\n"
+        "                         space options and --headdim are then not needed; given,\n"
+        "                         they must agree with it)\n"
+        "  --limit N              stop after the first N variants the legality model accepts\n"
+        "\n"
+        "engine:\n"
+        "  -j N, -jN, --jobs N    compile threads (default: all cores, %ld here)\n"
+        "  --cache-dir DIR        cubin cache (default: $FA_TUNE_CACHE_DIR, else\n"
+        "                         $XDG_CACHE_HOME/fa-tune, else ~/.cache/fa-tune)\n"
+        "  --no-cache             neither read nor write the cache\n"
+        "\n"
+        "output:\n"
+        "  --format table|csv     stdout format (default table); with csv the summary goes\n"
+        "                         to stderr\n"
+        "  --cubin-dir DIR        also write each compiled variant's cubin as DIR/<name>.cubin\n"
+        "                         (DIR is created; files replaced atomically), e.g. to read\n"
+        "                         its SASS with 'cuobjdump -sass'\n"
+        "\n"
+        "environment:\n"
+        "  FA_TUNE_TEMPLATES=DIR  compile the templates in DIR instead of the embedded ones\n"
+        "  CUDA_HOME, CUDA_PATH   where the toolkit headers are (else nvcc on PATH, then\n"
+        "                         /usr/local/cuda)\n"
+        "\n"
+        "exit codes: 0 the sweep ran (compile errors are results), 1 the engine failed,\n"
+        "2 usage error, 130 interrupted.\n",
+        fa_arch_list(), fa_head_dim_list(), fa_space_tiles_per_mode(), cores > 0 ? cores : 1);
 }
 
 /* Parses "0", "1" or "all" into a mode bit set. */
@@ -92,7 +99,48 @@ typedef struct row {
 typedef struct sweep_ctx {
     row *rows;
     int tty;
+    const char *cubin_dir; /* NULL: no cubins written */
+    int cubins;            /* cubins written */
+    fa_err write_err;      /* why writing one failed (the sweep then stops) */
 } sweep_ctx;
+
+/* mkdir -p dir, before any compile, so a path that cannot be a folder fails at once. */
+static fa_status make_cubin_dir(const char *dir, fa_err *err)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n >= sizeof buf)
+        return FA_ERR(err, FA_INVALID, "cubin directory path too long: '%.64s...'", dir);
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        struct stat sb;
+        if (stat(buf, &sb) != 0 && mkdir(buf, 0777) != 0)
+            return FA_ERR(err, FA_IO, "cannot create cubin directory '%s': %s", buf,
+                          strerror(errno));
+        if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            return FA_ERR(err, FA_IO, "cannot create cubin directory '%s': '%s' is not a folder",
+                          dir, buf);
+        buf[i] = c;
+    }
+    return FA_OK;
+}
+
+/* DIR/<name>.cubin of a compiled variant, written atomically (fa_output.h). */
+static fa_status write_cubin(sweep_ctx *ctx, const fa_sweep_item *it)
+{
+    char path[4096];
+    int len = snprintf(path, sizeof path, "%s/%s.cubin", ctx->cubin_dir, it->name);
+    if (len < 0 || (size_t)len >= sizeof path)
+        return FA_ERR(&ctx->write_err, FA_INVALID, "cubin path too long in '%s'", ctx->cubin_dir);
+    fa_status st =
+        fa_output_write_bytes(path, it->out->cubin, it->out->cubin_size, NULL, &ctx->write_err);
+    ctx->cubins += st == FA_OK;
+    return st;
+}
 
 static volatile sig_atomic_t interrupted;
 
@@ -107,6 +155,11 @@ static fa_status on_result(const fa_sweep_item *it, void *vctx)
     sweep_ctx *ctx = vctx;
     row *r = &ctx->rows[it->index];
     const fa_compile_output *o = it->out;
+    if (ctx->cubin_dir && o->status == FA_OK && o->cubin) {
+        fa_status st = write_cubin(ctx, it);
+        if (st != FA_OK)
+            return st;
+    }
     r->have = 1;
     r->status = o->status;
     r->build = o->build;
@@ -218,7 +271,7 @@ int cmd_compile(int argc, char **argv)
     const fa_arch *arch = NULL;
     int head_dim = 0, jobs = 0, limit = 0, no_cache = 0, csv = 0;
     unsigned given = 0; /* --dtype 1, --causal 2, --varlen 4: checked against --variant */
-    const char *cache_dir = NULL;
+    const char *cache_dir = NULL, *cubin_dir = NULL;
     fa_space_filter filter;
     fa_space_filter_default(&filter);
     fa_variant *vs = NULL;
@@ -287,6 +340,12 @@ int cmd_compile(int argc, char **argv)
                 goto cleanup;
             }
             cache_dir = val;
+        } else if (!strcmp(a, "--cubin-dir")) {
+            if (!val || !*val) {
+                rc = fa_cli_usage_error(cmd, "--cubin-dir needs a directory");
+                goto cleanup;
+            }
+            cubin_dir = val;
         } else if (!strcmp(a, "--variant")) {
             if (!val) {
                 rc = fa_cli_usage_error(cmd, "--variant needs a variant name");
@@ -363,6 +422,11 @@ int cmd_compile(int argc, char **argv)
         n = keep;
     }
 
+    if (cubin_dir && make_cubin_dir(cubin_dir, &err) != FA_OK) {
+        rc = fa_cli_fail(cmd, &err);
+        goto cleanup;
+    }
+
     fa_compiler_opts opts = {0};
     opts.cache_dir = cache_dir;
     opts.no_cache = no_cache;
@@ -394,7 +458,8 @@ int cmd_compile(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    sweep_ctx ctx = {rows, isatty(STDERR_FILENO)};
+    sweep_ctx ctx = {rows, isatty(STDERR_FILENO), cubin_dir, 0, {0}};
+    fa_err_clear(&ctx.write_err);
     fa_sweep_summary sum;
     fa_status st = fa_compile_sweep(comp, arch, vs, n, jobs, on_result, &ctx, &sum, &err);
     if (ctx.tty)
@@ -402,8 +467,11 @@ int cmd_compile(int argc, char **argv)
     /* Even a stopped sweep prints what it has: those compiles were real. */
     print_table(vs, rows, n, csv);
     print_summary(csv ? stderr : stdout, &sum, n, arch, jobs, vs, rows);
+    if (cubin_dir)
+        fprintf(stderr, "fa-tune compile: %d cubin%s written to %s\n", ctx.cubins,
+                ctx.cubins == 1 ? "" : "s", cubin_dir);
     if (st != FA_OK)
-        rc = fa_cli_fail(cmd, &err);
+        rc = fa_cli_fail(cmd, ctx.write_err.status != FA_OK ? &ctx.write_err : &err);
 cleanup:
     fa_compiler_free(comp);
     free(rows);
