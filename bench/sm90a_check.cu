@@ -144,7 +144,7 @@ static_assert(sizeof(fa::sm90a_tmap) == sizeof(CUtensorMap) &&
                   alignof(fa::sm90a_tmap) == alignof(CUtensorMap),
               "fa::sm90a_tmap must mirror CUtensorMap");
 
-typedef void (*fa_kernel_fn)(fa_fwd_params, fa::sm90a_tmap, fa::sm90a_tmap, fa::sm90a_tmap);
+typedef void (*fa_kernel_fn)(fa::sm90a_args);
 
 struct Variant {
     const char *name;
@@ -238,7 +238,12 @@ static void launch_variant(const Variant &v, const fa_fwd_params &p, cudaStream_
                                   p.v_row_stride, p.v_head_stride, p.v_batch_stride, v.bn);
     const int tiles = sm90a_num_tiles(p.seqlen_q, p.heads_q, p.batch, bm);
     dim3 grid(v.persistent ? std::min(tiles, g_sms) : tiles);
-    void *args[] = {(void *)&p, (void *)&tq, (void *)&tk, (void *)&tv};
+    fa::sm90a_args a;
+    a.p = p;
+    a.tm_q = tq;
+    a.tm_k = tk;
+    a.tm_v = tv;
+    void *args[] = {(void *)&a};
     CK(cudaLaunchKernel((const void *)v.fn, grid, dim3(128 * (v.cwg + 1)), args, v.smem, st));
 }
 

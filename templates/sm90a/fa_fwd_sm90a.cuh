@@ -26,7 +26,8 @@
  * memory FA_SM90A_SMEM_BYTES(HEAD_DIM, 64 * CWG, BLOCK_N, STAGES, FA_SM90A_STAGE_O(...)) (set
  * CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES first: every tile is over 48 KB); no
  * cluster. Any grid size is correct (blocks loop over rounds of gridDim.x tiles).
- * Kernel parameters: (fa_fwd_params, tm_q, tm_k, tm_v), the maps 128-byte aligned.
+ * Kernel parameter: one fa::sm90a_args {fa_fwd_params p; tm_q, tm_k, tm_v} by value (layout in
+ * sm90a/fa_plan_sm90a.h: the maps 128-byte aligned at 256, 384, 512; 640 bytes).
  *
  * Design (KERNELS.md "sm90a family"):
  *  1. Warp specialization. Warpgroup 0 is the producer: after setmaxnreg.dec one thread
@@ -165,6 +166,12 @@
  *      Not done: skipping the wgmma of KV blocks that are fully masked for one warpgroup
  *      of the diagonal band (the short-causal gap), a dynamic tile scheduler, P through
  *      shared memory (SS PV), varlen, hd96.
+ *  v3.1 fa-tune integration (no GPU run yet): the kernel takes one argument, fa::sm90a_args
+ *      {fa_fwd_params; tm_q, tm_k, tm_v} (the family seam passes one struct per kernel; the
+ *      parameter-space layout is the old four parameters' one: 0, 256, 384, 512); includes are
+ *      relative to templates/ (NVRTC's in-memory header names); the shared-memory formulas move
+ *      to sm90a/fa_plan_sm90a.h for the host. PTX differs from v3 only in where ld.param
+ *      loads are scheduled (same instructions); ptxas still reports 0 spills, 0 stack.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -176,6 +183,7 @@
    needs -I<templates>). */
 #include "fa_params.h"
 #include "fa_ptx.cuh"
+#include "sm90a/fa_plan_sm90a.h"
 #include "sm90a/fa_sm90a_ptx.cuh"
 #include "sm90a/fa_wgmma.cuh"
 
@@ -183,24 +191,23 @@
 #define FA_NEG_INF (__int_as_float((int)0xff800000u))
 #endif
 
-/*
- * Whether a PERSISTENT variant stages O through its own shared-memory tile: only when Q, the
- * K/V ring and an O tile fit the 224 KB budget together (otherwise O is stored straight from
- * the accumulators). Non-persistent variants stage O through the Q tile instead.
- */
-#define FA_SM90A_STAGE_O(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT)                           \
-    ((PERSISTENT) &&                                                                               \
-     (2 * (BLOCK_M) * (HEAD_DIM) + 2 * (STAGES) * (BLOCK_N) * (HEAD_DIM)) * 2 <= 224 * 1024)
+/* FA_SM90A_STAGE_O, FA_SM90A_SMEM_BYTES and the argument layout: sm90a/fa_plan_sm90a.h. */
 
-/*
- * Dynamic shared memory of the sm90a family, in bytes: 1024 bytes of alignment slack (the
- * swizzle atoms need a 1024-byte-aligned base), the Q tile, the O staging tile when
- * STAGE_O (FA_SM90A_STAGE_O, 0 or 1), STAGES K and V tiles (2-byte elements) and 256 bytes
- * of mbarriers.
- */
-#define FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, STAGE_O)                           \
-    (1024 +                                                                                        \
-     ((1 + (STAGE_O)) * (BLOCK_M) * (HEAD_DIM) + 2 * (STAGES) * (BLOCK_N) * (HEAD_DIM)) * 2 + 256)
+namespace fa
+{
+
+/* The kernel's one argument: the problem and the three tensor maps (layout: fa_plan_sm90a.h). */
+struct sm90a_args {
+    fa_fwd_params p;
+    sm90a_tmap tm_q, tm_k, tm_v;
+};
+/* fa_fwd_params (200 bytes) first, then 128-byte-aligned maps: offsets 256, 384, 512. */
+static_assert(sizeof(fa_fwd_params) <= FA_SM90A_TMAP_OFFSET(0) &&
+                  sizeof(sm90a_tmap) == FA_SM90A_TMAP_BYTES && alignof(sm90a_tmap) == 128 &&
+                  sizeof(sm90a_args) == FA_SM90A_ARGS_BYTES,
+              "sm90a_args drifted from fa_plan_sm90a.h");
+
+} // namespace fa
 
 namespace fa
 {
@@ -289,11 +296,11 @@ __host__ __device__ inline int sm90a_num_tiles(int seqlen_q, int heads_q, int ba
 template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
           bool OVERLAP, bool PINGPONG, bool PERSISTENT>
 __global__ void __launch_bounds__(128 * (CWG + 1), 1)
-    fa_fwd_sm90a(const __grid_constant__ fa_fwd_params p,
-                 const __grid_constant__ fa::sm90a_tmap tm_q,
-                 const __grid_constant__ fa::sm90a_tmap tm_k,
-                 const __grid_constant__ fa::sm90a_tmap tm_v)
+    fa_fwd_sm90a(const __grid_constant__ fa::sm90a_args args)
 {
+    /* References into the parameter space: TMA reads the maps where they are. */
+    const fa_fwd_params &p = args.p;
+    const fa::sm90a_tmap &tm_q = args.tm_q, &tm_k = args.tm_k, &tm_v = args.tm_v;
     using T = fa::sm90a_traits<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP,
                                PINGPONG, PERSISTENT>;
     constexpr int BLOCK_M = T::BLOCK_M;

@@ -34,7 +34,7 @@ int main(void)
     int embedded = 0;
     for (const fa_template_file *t = fa_template_files; t->name; t++)
         embedded += strncmp(t->name, "sm90a/", 6) == 0;
-    CHECK_MSG(embedded == 3, "%d embedded sm90a/ templates, want 3 (gen_wgmma.py is not one)",
+    CHECK_MSG(embedded == 4, "%d embedded sm90a/ templates, want 4 (gen_wgmma.py is not one)",
               embedded);
 
     fa_compiler *c = NULL, *disk = NULL;
@@ -67,7 +67,11 @@ int main(void)
             break;
         CHECK_MSG(out.status == FA_OK, "%s: %s", in->expr, out.log ? out.log : "(no log)");
         CHECK(out.cubin && out.cubin_size > 64 && memcmp(out.cubin, "\177ELF", 4) == 0);
-        CHECK(strncmp(out.lowered_name, "_Z12fa_fwd_sm90a", 16) == 0);
+        /* One argument, fa::sm90a_args (the family seam passes one struct per kernel). */
+        size_t len = strlen(out.lowered_name);
+        CHECK_MSG(strncmp(out.lowered_name, "_Z12fa_fwd_sm90a", 16) == 0 && len > 19 &&
+                      strcmp(out.lowered_name + len - 19, "EvN2fa10sm90a_argsE") == 0,
+                  "lowered name '%s'", out.lowered_name);
         CHECK_MSG(out.build.registers == in->registers, "%s: %d registers, want %d", in->expr,
                   out.build.registers, in->registers);
         CHECK_MSG(out.build.spill_stores == 0 && out.build.spill_loads == 0,
