@@ -8,8 +8,11 @@
  *   runs          one fa-tune invocation: uuid (random 128-bit, so runs merged from several
  *                 nodes never collide), device, fa-tune version, source hash, command line,
  *                 host, start, end, status
- *   variants      one row per variant name (the name is the key), parsed parameters beside it
- *   problems      one row per problem name (fa_problem_name; the key), shape, gqa, bucket
+ *   variants      one row per variant name (the name is the key): (v3) its kernel family and
+ *                 op, its family's parameters as text ("block_m=128 block_n=64 ..."), the
+ *                 mode columns (dtype, head_dim, causal, varlen); no per-family columns
+ *   problems      one row per problem name (fa_problem_name; the key), (v3) op, shape, gqa,
+ *                 bucket, and nullable op fields (page_size, cache_seqlen: decode)
  *   measurements  one row per timing of one variant on one problem in one run (uuid key);
  *                 status token: ok, mismatch, unsupported, compile_error, fault (fa_status_token)
  *   peers         (v2) other libraries' numbers on the same problem in the same run
@@ -22,7 +25,8 @@
  * Seqlen bucket: fa_seqlen_bucket(max(seqlen_q, seqlen_k)) -- the smallest power of two
  * >= the longer sequence, at least 128 (fa_problem.h).
  *
- * Winners (per arch, dtype, head_dim, causal, varlen, gqa, seqlen bucket), defined as:
+ * Winners (per arch, op, dtype, head_dim, causal, varlen, gqa, seqlen bucket; the winner may
+ * come from any family), defined as:
  *   1. per (arch, variant, problem) only the latest measurement counts (latest run start,
  *      then the latest row), so a re-timing or a rerun with --force supersedes older numbers
  *      and a fixed kernel re-measured ok is no longer held back by an old mismatch; rows of
@@ -65,7 +69,7 @@
 
 /* Schema version this build writes; older files are migrated forward on open, newer ones are
  * refused untouched. */
-#define FA_DB_SCHEMA_VERSION 2
+#define FA_DB_SCHEMA_VERSION 3
 
 /* Default file, in the working directory. */
 #define FA_DB_DEFAULT_PATH "fa-tune.db"
@@ -226,7 +230,10 @@ typedef struct fa_db_row {
     char uuid[FA_DB_UUID_MAX];
     char arch[FA_DB_ARCH_MAX];
     char variant_name[FA_VARIANT_NAME_MAX];
-    fa_variant variant;
+    fa_variant variant; /* parsed from the name; family NULL if this binary lacks it */
+    char family[32];    /* (v3) as stored: "sm80" */
+    char op[16];        /* "fwd" */
+    char params[256];   /* the family's parameters, "block_m=128 block_n=64 ..." */
     char problem_name[FA_PROBLEM_NAME_MAX];
     fa_problem problem;
     int gqa;

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "fa_db.h"
+#include "fa_family.h"
 
 /* Every statement db/ runs more than once, prepared on first use and kept on the handle
  * (fa_db_stmt). The SQL text of each lives in fa_db_stmt.c. */

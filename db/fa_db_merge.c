@@ -27,15 +27,17 @@ static const struct merge_step {
      " SELECT name, arch, cc, sm_count, clock_khz, mem_clock_khz, memory_bytes, l2_bytes,"
      " driver_version, cuda_version, nvrtc_version FROM merge_src.devices ORDER BY id",
      offsetof(fa_db_merge_stats, devices), 1},
-    {"INSERT OR IGNORE INTO main.variants (name, family, dtype, head_dim, block_m, block_n,"
-     " warps, stages, q_in_regs, causal, varlen, threads, smem_dynamic)"
-     " SELECT name, family, dtype, head_dim, block_m, block_n, warps, stages, q_in_regs,"
-     " causal, varlen, threads, smem_dynamic FROM merge_src.variants ORDER BY id",
+    {"INSERT OR IGNORE INTO main.variants (name, family, op, dtype, head_dim, causal, varlen,"
+     " params, threads, smem_dynamic)"
+     " SELECT name, family, op, dtype, head_dim, causal, varlen, params, threads, smem_dynamic"
+     " FROM merge_src.variants ORDER BY id",
      offsetof(fa_db_merge_stats, variants), 1},
-    {"INSERT OR IGNORE INTO main.problems (name, dtype, head_dim, causal, varlen, batch,"
-     " heads_q, heads_kv, gqa, seqlen_q, seqlen_k, bucket, layout, softmax_scale, seed)"
-     " SELECT name, dtype, head_dim, causal, varlen, batch, heads_q, heads_kv, gqa, seqlen_q,"
-     " seqlen_k, bucket, layout, softmax_scale, seed FROM merge_src.problems ORDER BY id",
+    {"INSERT OR IGNORE INTO main.problems (name, op, dtype, head_dim, causal, varlen, batch,"
+     " heads_q, heads_kv, gqa, seqlen_q, seqlen_k, bucket, layout, softmax_scale, seed,"
+     " page_size, cache_seqlen)"
+     " SELECT name, op, dtype, head_dim, causal, varlen, batch, heads_q, heads_kv, gqa,"
+     " seqlen_q, seqlen_k, bucket, layout, softmax_scale, seed, page_size, cache_seqlen"
+     " FROM merge_src.problems ORDER BY id",
      offsetof(fa_db_merge_stats, problems), 1},
     {"INSERT OR IGNORE INTO main.runs (uuid, device_id, fa_tune_version, source_hash,"
      " command_line, started_at, ended_at, status, host)"

@@ -44,17 +44,25 @@ static void read_row(sqlite3_stmt *s, fa_db_row *r)
     fa_db_col_text(s, 1, r->uuid, sizeof r->uuid);
     fa_db_col_text(s, 2, r->arch, sizeof r->arch);
     fa_db_col_text(s, 3, r->variant_name, sizeof r->variant_name);
+    fa_db_col_text(s, 6, r->family, sizeof r->family);
+    fa_db_col_text(s, 7, r->op, sizeof r->op);
+    fa_db_col_text(s, 8, r->params, sizeof r->params);
     fa_variant *v = &r->variant;
-    v->family = FA_FAMILY_SM80;
-    v->dtype = dtype_of(s, 4);
-    v->head_dim = sqlite3_column_int(s, 5);
-    v->block_m = sqlite3_column_int(s, 6);
-    v->block_n = sqlite3_column_int(s, 7);
-    v->warps = sqlite3_column_int(s, 8);
-    v->stages = sqlite3_column_int(s, 9);
-    v->q_in_regs = sqlite3_column_int(s, 10);
-    v->causal = sqlite3_column_int(s, 11);
-    v->varlen = sqlite3_column_int(s, 12);
+    /* The name is the key and encodes every parameter: parsing it finds the family in this
+     * binary's registry. A family this binary does not know keeps the mode columns only
+     * (family NULL); the row still carries its name. */
+    fa_err perr;
+    if (fa_variant_parse(r->variant_name, v, &perr) != FA_OK) {
+        memset(v, 0, sizeof *v);
+        v->dtype = dtype_of(s, 4);
+        v->head_dim = sqlite3_column_int(s, 5);
+        v->causal = sqlite3_column_int(s, 11);
+        v->varlen = sqlite3_column_int(s, 12);
+        const unsigned char *op = sqlite3_column_text(s, 7);
+        fa_op o = FA_OP_FWD;
+        if (op && fa_op_parse((const char *)op, &o) == FA_OK)
+            v->op = o;
+    }
     fa_db_col_text(s, 13, r->problem_name, sizeof r->problem_name);
     read_problem(s, 14, &r->problem, &r->gqa, &r->bucket);
     fa_db_col_text(s, 28, r->status, sizeof r->status);

@@ -9,6 +9,14 @@
  *   v2  peers and ceilings tables, runs.host, and the winners view as documented in fa_db.h
  *       (latest measurement per variant and problem, averaged over the key's problems,
  *       runner-up and margin)
+ *   v3  kernel families and ops: variants become (name, family, op, params text, dtype,
+ *       head_dim, causal, varlen, threads, smem_dynamic) with no per-family columns (the v2
+ *       sm80 columns fold into params, "block_m=128 block_n=64 warps=4 stages=2 q_in_regs=1",
+ *       the text fa_variant_params_text writes); problems get op (default 'fwd') and nullable
+ *       decode fields (page_size, cache_seqlen); the winners view is keyed by op too and adds
+ *       it (and the winner's family) as its last columns. The variants table is rebuilt
+ *       (SQLite cannot drop NOT NULL columns): fa_db_migrate runs migrations with foreign
+ *       keys off and checks them before committing, as SQLite's ALTER TABLE page prescribes.
  *
  * tests/db/fixtures/v1.sql is a version-1 database built from migrations[0]; the migration
  * test upgrades it and compares the schema with a fresh one.
@@ -212,6 +220,91 @@ static const char *const migrations[] = {
     "      AND r2.causal = w.causal AND r2.varlen = w.varlen AND r2.gqa = w.gqa\n"
     "      AND r2.bucket = w.bucket AND r2.rank = 2\n"
     "WHERE w.rank = 1;\n",
+
+    /* v2 -> v3 */
+    "DROP VIEW winners;\n"
+    "CREATE TABLE variants_v3 (\n"
+    "    id INTEGER PRIMARY KEY,\n"
+    "    name TEXT NOT NULL UNIQUE,\n"
+    "    family TEXT NOT NULL,\n"
+    "    op TEXT NOT NULL DEFAULT 'fwd',\n"
+    "    dtype TEXT NOT NULL,\n"
+    "    head_dim INTEGER NOT NULL,\n"
+    "    causal INTEGER NOT NULL,\n"
+    "    varlen INTEGER NOT NULL,\n"
+    "    params TEXT NOT NULL DEFAULT '',\n"
+    "    threads INTEGER,\n"
+    "    smem_dynamic INTEGER\n"
+    ");\n"
+    "INSERT INTO variants_v3 (id, name, family, op, dtype, head_dim, causal, varlen, params,\n"
+    "                         threads, smem_dynamic)\n"
+    "SELECT id, name, family, 'fwd', dtype, head_dim, causal, varlen,\n"
+    "       'block_m=' || block_m || ' block_n=' || block_n || ' warps=' || warps ||\n"
+    "       ' stages=' || stages || ' q_in_regs=' || q_in_regs,\n"
+    "       threads, smem_dynamic\n"
+    "FROM variants;\n"
+    "DROP TABLE variants;\n"
+    "ALTER TABLE variants_v3 RENAME TO variants;\n"
+    "ALTER TABLE problems ADD COLUMN op TEXT NOT NULL DEFAULT 'fwd';\n"
+    "ALTER TABLE problems ADD COLUMN page_size INTEGER;\n"
+    "ALTER TABLE problems ADD COLUMN cache_seqlen INTEGER;\n"
+    "CREATE VIEW winners AS\n"
+    "WITH latest AS (\n"
+    "    SELECT m.*,\n"
+    "           ROW_NUMBER() OVER (PARTITION BY m.arch, m.variant_id, m.problem_id\n"
+    "                              ORDER BY r.started_at DESC, r.uuid DESC,\n"
+    "                                       m.measured_at DESC, m.id DESC) AS rn\n"
+    "    FROM measurements m\n"
+    "    JOIN runs r ON r.id = m.run_id\n"
+    "    JOIN devices d ON d.id = r.device_id\n"
+    "    WHERE d.name <> '(compile only)'\n"
+    "),\n"
+    "per_variant AS (\n"
+    "    SELECT l.arch, p.op, p.dtype, p.head_dim, p.causal, p.varlen, p.gqa, p.bucket,\n"
+    "           l.variant_id,\n"
+    "           COUNT(*) AS problems,\n"
+    "           SUM(l.status <> 'ok' OR l.tflops IS NULL) AS bad,\n"
+    "           AVG(l.tflops) AS tflops,\n"
+    "           AVG(l.median_ms) AS median_ms,\n"
+    "           AVG(l.eager_median_ms) AS eager_ms,\n"
+    "           AVG(l.eager_median_ms / l.median_ms) AS speedup,\n"
+    "           MAX(l.peak_extra_bytes) AS peak_extra_bytes,\n"
+    "           MAX(l.eager_peak_extra_bytes) AS eager_peak_extra_bytes,\n"
+    "           MAX(l.registers) AS registers,\n"
+    "           MAX(l.smem_static) AS smem_static,\n"
+    "           MAX(l.spill_stores + l.spill_loads) AS spill_bytes\n"
+    "    FROM latest l\n"
+    "    JOIN problems p ON p.id = l.problem_id\n"
+    "    WHERE l.rn = 1\n"
+    "    GROUP BY l.arch, p.op, p.dtype, p.head_dim, p.causal, p.varlen, p.gqa, p.bucket,\n"
+    "             l.variant_id\n"
+    "),\n"
+    "ranked AS (\n"
+    "    SELECT pv.*, v.name AS variant, v.family, v.smem_dynamic,\n"
+    "           ROW_NUMBER() OVER key_w AS rank,\n"
+    "           COUNT(*) OVER (PARTITION BY pv.arch, pv.op, pv.dtype, pv.head_dim, pv.causal,\n"
+    "                                       pv.varlen, pv.gqa, pv.bucket) AS candidates\n"
+    "    FROM per_variant pv\n"
+    "    JOIN variants v ON v.id = pv.variant_id\n"
+    "    WHERE pv.bad = 0\n"
+    "    WINDOW key_w AS (PARTITION BY pv.arch, pv.op, pv.dtype, pv.head_dim, pv.causal,\n"
+    "                                  pv.varlen, pv.gqa, pv.bucket\n"
+    "                     ORDER BY pv.problems DESC, pv.tflops DESC, pv.median_ms ASC,\n"
+    "                              v.name ASC)\n"
+    ")\n"
+    "SELECT w.arch, w.dtype, w.head_dim, w.causal, w.varlen, w.gqa, w.bucket,\n"
+    "       w.variant, w.problems, w.candidates, w.tflops, w.median_ms, w.eager_ms,\n"
+    "       w.speedup, w.peak_extra_bytes, w.eager_peak_extra_bytes, w.registers,\n"
+    "       w.smem_static + w.smem_dynamic AS smem_bytes, w.spill_bytes,\n"
+    "       r2.variant AS runner_up, r2.tflops AS runner_up_tflops,\n"
+    "       CASE WHEN r2.tflops > 0 THEN w.tflops / r2.tflops - 1 END AS margin,\n"
+    "       w.op, w.family\n"
+    "FROM ranked w\n"
+    "LEFT JOIN ranked r2\n"
+    "       ON r2.arch = w.arch AND r2.op = w.op AND r2.dtype = w.dtype\n"
+    "      AND r2.head_dim = w.head_dim AND r2.causal = w.causal AND r2.varlen = w.varlen\n"
+    "      AND r2.gqa = w.gqa AND r2.bucket = w.bucket AND r2.rank = 2\n"
+    "WHERE w.rank = 1;\n",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == FA_DB_SCHEMA_VERSION,
@@ -231,9 +324,17 @@ fa_status fa_db_migrate(fa_db *db, fa_err *err)
 {
     fa_status st = FA_OK;
     int in_tx = 0;
-    int version = 0;
+    int version = 0, fk_on = 0;
     char *errmsg = NULL;
 
+    /* A migration may rebuild a table others reference (v3: variants), which SQLite allows
+     * only with foreign keys off; the pragma is a no-op inside a transaction, so it is set
+     * here and restored below, and the keys are checked before the commit. */
+    FA_DB_CHECK(db, fa_db_exec_int(db->h, "PRAGMA foreign_keys", &fk_on),
+                "cannot read the foreign key setting of", err);
+    if (fk_on)
+        FA_DB_CHECK(db, sqlite3_exec(db->h, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL),
+                    "cannot open", err);
     st = fa_db_begin(db, err);
     if (st != FA_OK)
         goto cleanup;
@@ -259,6 +360,15 @@ fa_status fa_db_migrate(fa_db *db, fa_err *err)
         }
     }
     if (version < FA_DB_SCHEMA_VERSION) {
+        int dangling = 0;
+        FA_DB_CHECK(
+            db, fa_db_exec_int(db->h, "SELECT COUNT(*) FROM pragma_foreign_key_check", &dangling),
+            "cannot check the foreign keys of", err);
+        if (dangling) {
+            st = FA_ERR(err, FA_DB, "'%s': %d rows lost their references while migrating", db->path,
+                        dangling);
+            goto cleanup;
+        }
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", FA_DB_SCHEMA_VERSION);
         FA_DB_CHECK(db, sqlite3_exec(db->h, pragma, NULL, NULL, NULL),
@@ -273,5 +383,7 @@ cleanup:
     sqlite3_free(errmsg);
     if (in_tx)
         fa_db_rollback(db);
+    if (fk_on)
+        sqlite3_exec(db->h, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
     return st;
 }

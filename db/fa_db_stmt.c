@@ -32,15 +32,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "UPDATE runs SET status = 'interrupted' WHERE id = ?1 AND status = 'running'",
 
     [STMT_VARIANT_INSERT] =
-        "INSERT OR IGNORE INTO variants (name, family, dtype, head_dim, block_m, block_n,"
-        " warps, stages, q_in_regs, causal, varlen, threads, smem_dynamic)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        "INSERT OR IGNORE INTO variants (name, family, op, dtype, head_dim, causal, varlen,"
+        " params, threads, smem_dynamic)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [STMT_VARIANT_SELECT] = "SELECT id FROM variants WHERE name = ?1",
 
     [STMT_PROBLEM_INSERT] =
         "INSERT OR IGNORE INTO problems (name, dtype, head_dim, causal, varlen, batch,"
-        " heads_q, heads_kv, gqa, seqlen_q, seqlen_k, bucket, layout, softmax_scale, seed)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        " heads_q, heads_kv, gqa, seqlen_q, seqlen_k, bucket, layout, softmax_scale, seed, op)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     [STMT_PROBLEM_SELECT] = "SELECT id FROM problems WHERE name = ?1",
 
     [STMT_MEASUREMENT_INSERT] =
@@ -76,8 +76,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
 
     /* Column order is read by fa_db_query.c (read_row). */
     [STMT_Q_MEASUREMENTS] =
-        "SELECT m.id, m.uuid, m.arch, v.name, v.dtype, v.head_dim, v.block_m, v.block_n,"
-        " v.warps, v.stages, v.q_in_regs, v.causal, v.varlen,"                        /* 12 */
+        "SELECT m.id, m.uuid, m.arch, v.name, v.dtype, v.head_dim, v.family, v.op,"
+        " v.params, NULL, NULL, v.causal, v.varlen,"                                  /* 12 */
         " p.name, p.dtype, p.head_dim, p.causal, p.varlen, p.batch, p.heads_q,"       /* 19 */
         " p.heads_kv, p.gqa, p.seqlen_q, p.seqlen_k, p.bucket, p.layout,"             /* 25 */
         " p.softmax_scale, p.seed, m.status, m.message, m.median_ms, m.min_ms, m.cv," /* 32 */

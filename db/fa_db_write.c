@@ -243,18 +243,21 @@ static fa_status variant_id(fa_db *db, const fa_variant *v, int64_t *id, fa_err 
         (st = fa_db_stmt(db, STMT_VARIANT_SELECT, &sel, err)) != FA_OK)
         return st;
     FA_DB_CHECK(db, fa_db_bind_text(ins, 1, name), what, err);
-    FA_DB_CHECK(db, fa_db_bind_text(ins, 2, "sm80"), what, err); /* FA_FAMILY_SM80 */
-    FA_DB_CHECK(db, fa_db_bind_text(ins, 3, fa_dtype_name(v->dtype)), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int(ins, 4, v->head_dim), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int(ins, 5, v->block_m), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int(ins, 6, v->block_n), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int(ins, 7, v->warps), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int(ins, 8, v->stages), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int(ins, 9, v->q_in_regs), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int(ins, 10, v->causal), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int(ins, 11, v->varlen), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int(ins, 12, fa_variant_threads(v)), what, err);
-    FA_DB_CHECK(db, sqlite3_bind_int(ins, 13, fa_variant_smem_bytes(v)), what, err);
+    char params[256];
+    fa_variant_params_text(v, params, sizeof params);
+    if (!v->family) {
+        st = FA_ERR(err, FA_INVALID, "cannot store '%s': it has no kernel family", name);
+        goto cleanup;
+    }
+    FA_DB_CHECK(db, fa_db_bind_text(ins, 2, v->family->name), what, err);
+    FA_DB_CHECK(db, fa_db_bind_text(ins, 3, fa_op_name(v->op)), what, err);
+    FA_DB_CHECK(db, fa_db_bind_text(ins, 4, fa_dtype_name(v->dtype)), what, err);
+    FA_DB_CHECK(db, sqlite3_bind_int(ins, 5, v->head_dim), what, err);
+    FA_DB_CHECK(db, sqlite3_bind_int(ins, 6, v->causal), what, err);
+    FA_DB_CHECK(db, sqlite3_bind_int(ins, 7, v->varlen), what, err);
+    FA_DB_CHECK(db, fa_db_bind_text(ins, 8, params), what, err);
+    FA_DB_CHECK(db, sqlite3_bind_int(ins, 9, fa_variant_threads(v)), what, err);
+    FA_DB_CHECK(db, sqlite3_bind_int(ins, 10, fa_variant_smem_bytes(v)), what, err);
     FA_DB_CHECK(db, step_done(ins), what, err);
     FA_DB_CHECK(db, fa_db_bind_text(sel, 1, name), what, err);
     FA_DB_CHECK(db, step_id(sel, id), what, err);
@@ -291,6 +294,7 @@ static fa_status problem_id(fa_db *db, const fa_problem *p, int64_t *id, fa_err 
                 err);
     FA_DB_CHECK(db, sqlite3_bind_double(ins, 14, fa_problem_scale(p)), what, err);
     FA_DB_CHECK(db, sqlite3_bind_int64(ins, 15, (sqlite3_int64)p->seed), what, err);
+    FA_DB_CHECK(db, fa_db_bind_text(ins, 16, fa_op_name(p->op)), what, err);
     FA_DB_CHECK(db, step_done(ins), what, err);
     FA_DB_CHECK(db, fa_db_bind_text(sel, 1, name), what, err);
     FA_DB_CHECK(db, step_id(sel, id), what, err);

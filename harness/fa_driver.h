@@ -58,11 +58,13 @@
     X(cuEventDestroy)                                                                              \
     X(cuEventRecord)                                                                               \
     X(cuEventSynchronize)                                                                          \
-    X(cuEventElapsedTime)                                                                          \
-    X(cuTensorMapEncodeTiled)
+    X(cuEventElapsedTime)
 
 /* Optional entry points: NULL when the driver predates them. */
-#define FA_CUDA_OPTIONAL_FUNCS(X) X(cuFuncGetParamInfo)
+#define FA_CUDA_OPTIONAL_FUNCS(X)                                                                  \
+    X(cuFuncGetParamInfo)                                                                          \
+    X(cuLaunchKernelEx)                                                                            \
+    X(cuTensorMapEncodeTiled)
 
 #define FA_CUDA_MEMBER(name) __typeof__(name) *name;
 

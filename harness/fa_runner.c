@@ -682,7 +682,7 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
             goto done;
         }
         fa_tensors_params(&b->t, p, b->q, b->k, b->v, b->o, lse, b->cu_q, b->cu_k, &a);
-        d->flash_tracked_bytes = b->t.lse_elems * 4;
+        d->flash_tracked_bytes = b->t.lse_elems * 4 + (int64_t)vk.plan.scratch_bytes;
         if (probe) {
             CUresult ce = rn_launch_variant(r, &vk, &a);
             if (ce != CUDA_SUCCESS) {
@@ -778,6 +778,7 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
 
 done:
     fa_module_cache_unpin_all(&r->modules);
+    rn_vkernel_release(r, &vk);
     rn_dfree(r, &lse);
     rn_eager_plan_release(r, &pl);
     rn_bufs_release(r, &own);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "fa_driver.h"
+#include "fa_family.h"
 #include "fa_module_cache.h"
 #include "fa_runner.h"
 
@@ -163,16 +164,22 @@ typedef struct eager_plan {
     CUdeviceptr ptrs; /* fixed length: 6 arrays of npairs device pointers (K Q S V P O) */
 } eager_plan;
 
-/* A variant ready to launch: its function and launch geometry for one problem. */
+/* A variant ready to launch: its kernels and its family's launch plan for one problem, the
+ * scratch the plan asks for, and the argument structs built for the last fa_fwd_params. */
 typedef struct vkernel {
-    CUfunction fn;          /* from the module cache: stays loaded after the job */
-    fa_module_entry *entry; /* ...and its entry: has it been launched in this context yet? */
-    unsigned gx, gy, gz, threads, smem;
+    const fa_variant *v;
+    fa_plan plan;
+    CUfunction fn[FA_MAX_KERNELS]; /* from the module cache: stay loaded after the job */
+    fa_module_entry *entry;        /* kernel 0's entry: has the variant run in this context yet? */
+    CUdeviceptr scratch;           /* plan.scratch_bytes; released by rn_vkernel_release */
+    int bound;                     /* args[] hold the arguments of `base` */
+    fa_fwd_params base;
+    unsigned char *args; /* nlaunches * FA_MAX_ARG_BYTES, 64-byte aligned; owned */
 } vkernel;
 
 /* Contexts of the two things timed: a variant launch, and one eager run. */
 typedef struct variant_rep {
-    const vkernel *vk;
+    vkernel *vk;
     fa_fwd_params *params;
 } variant_rep;
 
@@ -247,7 +254,9 @@ void rn_eager_scratch_release(fa_runner *r);
 
 void rn_classify(fa_runner *r, CUresult e, const char *when, fa_measurement *m);
 fa_status rn_eager_rep_fn(fa_runner *r, void *ctx, fa_err *err);
-CUresult rn_launch_variant(fa_runner *r, const vkernel *vk, fa_fwd_params *a);
+CUresult rn_launch_variant(fa_runner *r, vkernel *vk, fa_fwd_params *a);
+/* Free what rn_vkernel_load allocated (the plan's scratch); safe on a zeroed vkernel. */
+void rn_vkernel_release(fa_runner *r, vkernel *vk);
 fa_status rn_time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *ctx,
                        const fa_timing_opts *o, int fn_launched, int prof_phase,
                        fa_time_stats *st_out, int *abandoned, fa_err *err);

@@ -23,76 +23,187 @@ void rn_set_result(fa_measurement *m, fa_status st, const char *fmt, ...)
     va_end(ap);
 }
 
+/* The harness's TMA service for families' argument builders (fa_arg_services). */
+static fa_status encode_tiled(void *ctx, const fa_tma_desc *d, void *map, fa_err *err)
+{
+    fa_runner *r = ctx;
+    if (!r->cu->cuTensorMapEncodeTiled)
+        return FA_ERR(err, FA_UNSUPPORTED, "this driver has no cuTensorMapEncodeTiled");
+    if (d->rank < 1 || d->rank > 5)
+        return FA_ERR(err, FA_INVALID, "tensor map of rank %d", d->rank);
+    cuuint64_t dims[5], strides[4];
+    cuuint32_t box[5], estr[5] = {1, 1, 1, 1, 1};
+    for (int i = 0; i < d->rank; i++) {
+        dims[i] = d->dims[i];
+        box[i] = d->box[i];
+        if (i < 4)
+            strides[i] = d->strides[i];
+    }
+    CUtensorMapSwizzle sw = d->swizzle == 128  ? CU_TENSOR_MAP_SWIZZLE_128B
+                            : d->swizzle == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
+                            : d->swizzle == 32 ? CU_TENSOR_MAP_SWIZZLE_32B
+                                               : CU_TENSOR_MAP_SWIZZLE_NONE;
+    CUtensorMapL2promotion l2 = d->l2_promotion == 256   ? CU_TENSOR_MAP_L2_PROMOTION_L2_256B
+                                : d->l2_promotion == 128 ? CU_TENSOR_MAP_L2_PROMOTION_L2_128B
+                                : d->l2_promotion == 64  ? CU_TENSOR_MAP_L2_PROMOTION_L2_64B
+                                                         : CU_TENSOR_MAP_L2_PROMOTION_NONE;
+    CUtensorMapDataType t = d->dtype == FA_DTYPE_BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                                      : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+    return FA_CU(r->cu, err,
+                 r->cu->cuTensorMapEncodeTiled(
+                     (CUtensorMap *)map, t, (cuuint32_t)d->rank, (void *)(uintptr_t)d->base, dims,
+                     strides, box, estr, CU_TENSOR_MAP_INTERLEAVE_NONE, sw, l2,
+                     d->oob_fill_nan ? CU_TENSOR_MAP_FLOAT_OOB_FILL_NAN_REQUEST_ZERO_FMA
+                                     : CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+}
+
 /* Load the variant's cubin and check it can launch here; anything it cannot do is a result
- * (FA_UNSUPPORTED / FA_INVALID in m), returned as the status. */
+ * (FA_UNSUPPORTED / FA_INVALID in m), returned as the status. The family's plan says which
+ * kernels run (job->symbol: their lowered names, one a line), with what geometry, and how
+ * much scratch they share (allocated here, counted in the memory the job reports). */
 fa_status rn_vkernel_load(fa_runner *r, const fa_job *job, const fa_tensors *t, vkernel *vk,
                           fa_measurement *m)
 {
     const fa_variant *v = &job->variant;
+    const fa_family *fam = v->family;
     char desc[256];
     memset(vk, 0, sizeof *vk);
-    vk->threads = (unsigned)fa_variant_threads(v);
-    vk->smem = (unsigned)fa_variant_smem_bytes(v);
-    vk->gx = (unsigned)((t->max_q + v->block_m - 1) / v->block_m);
-    vk->gy = (unsigned)t->heads_q;
-    vk->gz = (unsigned)t->batch;
-    if (v->block_m < 1 || vk->threads < 32) {
-        rn_set_result(m, FA_INVALID, "variant has block_m %d and %u threads", v->block_m,
-                      vk->threads);
+    vk->v = v;
+    if (!fam) {
+        rn_set_result(m, FA_INVALID, "variant has no kernel family");
         return m->status;
     }
-    if ((int)vk->smem > r->info.smem_per_block_optin) {
-        rn_set_result(m, FA_UNSUPPORTED, "needs %u bytes of shared memory; this GPU allows %d",
-                      vk->smem, r->info.smem_per_block_optin);
+    fa_shape shape = {.op = v->op,
+                      .batch = t->batch,
+                      .heads_q = t->heads_q,
+                      .heads_kv = t->heads_kv,
+                      .seqlen_q = t->max_q,
+                      .seqlen_k = t->max_k,
+                      .head_dim = t->head_dim};
+    fa_err pe = {0};
+    if (fam->plan(v, &shape, &vk->plan, &pe) != FA_OK) {
+        rn_set_result(m, FA_INVALID, "%s", pe.msg);
         return m->status;
     }
-    fa_module_entry *me = NULL;
-    CUresult e = CUDA_SUCCESS;
-    fa_module_cache_get(&r->modules, r->cu, job->cubin, job->cubin_size, job->symbol, &me, &e);
-    if (e == CUDA_ERROR_NOT_FOUND) {
-        rn_set_result(m, FA_INVALID, "no kernel '%s' in the variant's cubin",
-                      job->symbol ? job->symbol : "");
+    for (int i = 0; i < vk->plan.nlaunches; i++) {
+        const fa_launch *l = &vk->plan.launch[i];
+        unsigned threads = l->block[0] * l->block[1] * l->block[2];
+        if (l->kernel < 0 || l->kernel >= fam->nkernels || threads < 32) {
+            rn_set_result(m, FA_INVALID, "launch %d has kernel %d and %u threads", i, l->kernel,
+                          threads);
+            return m->status;
+        }
+        if ((int)l->smem > r->info.smem_per_block_optin) {
+            rn_set_result(m, FA_UNSUPPORTED, "needs %u bytes of shared memory; this GPU allows %d",
+                          l->smem, r->info.smem_per_block_optin);
+            return m->status;
+        }
+    }
+    const char *sym = job->symbol ? job->symbol : "";
+    for (int k = 0; k < fam->nkernels; k++) {
+        char one[1024];
+        size_t len = strcspn(sym, "\n");
+        snprintf(one, sizeof one, "%.*s", (int)len, sym);
+        sym += len + (sym[len] == '\n');
+        fa_module_entry *me = NULL;
+        CUresult e = CUDA_SUCCESS;
+        fa_module_cache_get(&r->modules, r->cu, job->cubin, job->cubin_size, one, &me, &e);
+        if (e == CUDA_ERROR_NOT_FOUND) {
+            rn_set_result(m, FA_INVALID, "no kernel '%s' in the variant's cubin", one);
+            return m->status;
+        }
+        if (e != CUDA_SUCCESS) {
+            fa_cuda_describe(r->cu, e, desc, sizeof desc);
+            rn_set_result(m, FA_UNSUPPORTED, "cubin does not load on %s (sm_%d): %s", r->info.name,
+                          r->info.cc, desc);
+            return m->status;
+        }
+        vk->fn[k] = me->fn;
+        if (k == 0)
+            vk->entry = me;
+        /* Each kernel's argument size is asserted in C and CUDA at compile time; this checks
+         * the kernel actually built is the one that agrees (a stale cache entry would not). */
+        size_t off = 0, size = 0;
+        if (r->cu->cuFuncGetParamInfo &&
+            r->cu->cuFuncGetParamInfo(me->fn, 0, &off, &size) == CUDA_SUCCESS &&
+            size != fam->kernels[k].param_bytes) {
+            rn_set_result(m, FA_INVALID,
+                          "kernel's parameter is %zu bytes but its family says %zu: templates "
+                          "and harness disagree",
+                          size, fam->kernels[k].param_bytes);
+            return m->status;
+        }
+    }
+    for (int i = 0; i < vk->plan.nlaunches; i++) {
+        const fa_launch *l = &vk->plan.launch[i];
+        fa_module_entry *me = NULL;
+        CUresult e = CUDA_SUCCESS;
+        CUfunction fn = vk->fn[l->kernel];
+        /* smem_set is tracked for kernel 0's entry; other kernels set theirs each load. */
+        if (l->kernel == 0)
+            me = vk->entry;
+        if (!me || me->smem_set != l->smem)
+            e = r->cu->cuFuncSetAttribute(fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                          (int)l->smem);
+        if (e != CUDA_SUCCESS) {
+            fa_cuda_describe(r->cu, e, desc, sizeof desc);
+            rn_set_result(m, FA_UNSUPPORTED, "cannot allow %u bytes of dynamic shared memory: %s",
+                          l->smem, desc);
+            return m->status;
+        }
+        if (me)
+            me->smem_set = l->smem;
+        unsigned threads = l->block[0] * l->block[1] * l->block[2];
+        int max_threads = 0, regs = 0;
+        r->cu->cuFuncGetAttribute(&max_threads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, fn);
+        r->cu->cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, fn);
+        if (max_threads > 0 && (unsigned)max_threads < threads) {
+            rn_set_result(m, FA_UNSUPPORTED,
+                          "%d registers per thread allow %d threads per CTA, not %u", regs,
+                          max_threads, threads);
+            return m->status;
+        }
+    }
+    vk->args = aligned_alloc(64, (size_t)vk->plan.nlaunches * FA_MAX_ARG_BYTES);
+    if (!vk->args) {
+        rn_set_result(m, FA_NOMEM, "out of memory for kernel arguments");
         return m->status;
     }
-    if (e != CUDA_SUCCESS) {
-        fa_cuda_describe(r->cu, e, desc, sizeof desc);
-        rn_set_result(m, FA_UNSUPPORTED, "cubin does not load on %s (sm_%d): %s", r->info.name,
-                      r->info.cc, desc);
-        return m->status;
-    }
-    vk->fn = me->fn;
-    vk->entry = me;
-    /* The params struct's size is asserted in C and CUDA at compile time; this checks the
-     * kernel actually built is the one that agrees (a stale cache entry would not). */
-    size_t off = 0, size = 0;
-    if (r->cu->cuFuncGetParamInfo &&
-        r->cu->cuFuncGetParamInfo(vk->fn, 0, &off, &size) == CUDA_SUCCESS &&
-        size != FA_FWD_PARAMS_SIZE) {
-        rn_set_result(m, FA_INVALID,
-                      "kernel's parameter is %zu bytes but fa_fwd_params is %d: templates and "
-                      "harness disagree",
-                      size, FA_FWD_PARAMS_SIZE);
-        return m->status;
-    }
-    if (me->smem_set != vk->smem)
-        e = r->cu->cuFuncSetAttribute(vk->fn, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                                      (int)vk->smem);
-    if (e != CUDA_SUCCESS) {
-        fa_cuda_describe(r->cu, e, desc, sizeof desc);
-        rn_set_result(m, FA_UNSUPPORTED, "cannot allow %u bytes of dynamic shared memory: %s",
-                      vk->smem, desc);
-        return m->status;
-    }
-    me->smem_set = vk->smem;
-    int max_threads = 0, regs = 0;
-    r->cu->cuFuncGetAttribute(&max_threads, CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK, vk->fn);
-    r->cu->cuFuncGetAttribute(&regs, CU_FUNC_ATTRIBUTE_NUM_REGS, vk->fn);
-    if (max_threads > 0 && (unsigned)max_threads < vk->threads) {
-        rn_set_result(m, FA_UNSUPPORTED, "%d registers per thread allow %d threads per CTA, not %u",
-                      regs, max_threads, vk->threads);
-        return m->status;
+    if (vk->plan.scratch_bytes) {
+        fa_err e = {0};
+        if (rn_dalloc(r, &vk->scratch, (size_t)vk->plan.scratch_bytes, "scratch", &e) != FA_OK) {
+            rn_fail(m, e.status, &e);
+            return m->status;
+        }
     }
     return FA_OK;
+}
+
+void rn_vkernel_release(fa_runner *r, vkernel *vk)
+{
+    rn_dfree(r, &vk->scratch);
+    free(vk->args);
+    vk->args = NULL;
+}
+
+/* Build the plan's argument structs for a (once per distinct a). */
+static CUresult bind_args(fa_runner *r, vkernel *vk, const fa_fwd_params *a)
+{
+    if (vk->bound && memcmp(&vk->base, a, sizeof *a) == 0)
+        return CUDA_SUCCESS;
+    const fa_family *fam = vk->v->family;
+    fa_arg_services svc = {.ctx = r, .encode_tiled = encode_tiled};
+    fa_args_in in = {.base = a, .scratch = (uint64_t)vk->scratch, .svc = &svc};
+    for (int i = 0; i < vk->plan.nlaunches; i++) {
+        fa_err e = {0};
+        unsigned char *buf = vk->args + (size_t)i * FA_MAX_ARG_BYTES;
+        memset(buf, 0, FA_MAX_ARG_BYTES);
+        if (fam->args(vk->v, vk->plan.launch[i].kernel, &in, buf, &e) != FA_OK)
+            return CUDA_ERROR_INVALID_VALUE;
+    }
+    vk->base = *a;
+    vk->bound = 1;
+    return CUDA_SUCCESS;
 }
 
 /* After a failed launch or synchronisation: is the context still usable? A sticky error
@@ -112,11 +223,41 @@ void rn_classify(fa_runner *r, CUresult e, const char *when, fa_measurement *m)
     }
 }
 
-CUresult rn_launch_variant(fa_runner *r, const vkernel *vk, fa_fwd_params *a)
+/* One run of the variant: the plan's launches in order on the stream, the scratch zeroed
+ * first (a split kernel's partial sums start from nothing every run). */
+CUresult rn_launch_variant(fa_runner *r, vkernel *vk, fa_fwd_params *a)
 {
-    void *args[] = {a};
-    return r->cu->cuLaunchKernel(vk->fn, vk->gx, vk->gy, vk->gz, vk->threads, 1, 1, vk->smem,
-                                 r->stream, args, NULL);
+    CUresult e = bind_args(r, vk, a);
+    if (e == CUDA_SUCCESS && vk->scratch)
+        e = r->cu->cuMemsetD8Async(vk->scratch, 0, (size_t)vk->plan.scratch_bytes, r->stream);
+    for (int i = 0; e == CUDA_SUCCESS && i < vk->plan.nlaunches; i++) {
+        const fa_launch *l = &vk->plan.launch[i];
+        void *args[] = {vk->args + (size_t)i * FA_MAX_ARG_BYTES};
+        CUfunction fn = vk->fn[l->kernel];
+        if (l->cluster[0] * l->cluster[1] * l->cluster[2] > 1) {
+            if (!r->cu->cuLaunchKernelEx)
+                return CUDA_ERROR_NOT_SUPPORTED;
+            CUlaunchAttribute at = {.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION};
+            at.value.clusterDim.x = l->cluster[0];
+            at.value.clusterDim.y = l->cluster[1];
+            at.value.clusterDim.z = l->cluster[2];
+            CUlaunchConfig cfg = {.gridDimX = l->grid[0],
+                                  .gridDimY = l->grid[1],
+                                  .gridDimZ = l->grid[2],
+                                  .blockDimX = l->block[0],
+                                  .blockDimY = l->block[1],
+                                  .blockDimZ = l->block[2],
+                                  .sharedMemBytes = l->smem,
+                                  .hStream = r->stream,
+                                  .attrs = &at,
+                                  .numAttrs = 1};
+            e = r->cu->cuLaunchKernelEx(&cfg, fn, args, NULL);
+        } else {
+            e = r->cu->cuLaunchKernel(fn, l->grid[0], l->grid[1], l->grid[2], l->block[0],
+                                      l->block[1], l->block[2], l->smem, r->stream, args, NULL);
+        }
+    }
+    return e;
 }
 
 /* ---- timing ---------------------------------------------------------------------------- */
@@ -499,7 +640,8 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
             if (rel[i] && final_ms[i] > 0)
                 s.median_ms = final_ms[i]; /* relative to the fastest (above) */
             rn_fill_timing(&ms[i], &s, flops);
-            ms[i].peak_extra_bytes = b->t.lse_elems * 4; /* tracked: the LSE (no delta taken) */
+            /* tracked: the LSE and the plan's scratch (no delta taken) */
+            ms[i].peak_extra_bytes = b->t.lse_elems * 4 + (int64_t)vk[i].plan.scratch_bytes;
             ms[i].raced = raced[i];
             if (raced[i])
                 rn_set_result(&ms[i], FA_OK,
@@ -517,6 +659,8 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
     free(tmp);
     fa_module_cache_unpin_all(&r->modules);
     rn_prof(r, RN_PROF_RETIME, t_start);
+    for (int i = 0; i < n; i++)
+        rn_vkernel_release(r, &vk[i]);
     rn_dfree(r, &lse);
     if (r->poisoned)
         rn_release_kept(r);

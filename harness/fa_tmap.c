@@ -7,6 +7,8 @@ fa_status fa_tmap_encode(const fa_cuda *d, uint64_t ptr, fa_dtype dtype, int hea
                          int heads, int batch, int64_t row_stride, int64_t head_stride,
                          int64_t batch_stride, int box_rows, CUtensorMap *out, fa_err *err)
 {
+    if (!d->cuTensorMapEncodeTiled)
+        return FA_ERR(err, FA_UNSUPPORTED, "this driver has no cuTensorMapEncodeTiled");
     if (head_dim <= 0 || head_dim % 64 != 0)
         return FA_ERR(err, FA_INVALID, "tensor map: head dim %d is not a multiple of 64", head_dim);
     if (box_rows < 1 || box_rows > 256)

@@ -30,6 +30,7 @@
  * of raising SIGPIPE in the tuner.
  */
 #include "fa_worker.h"
+#include "fa_family.h"
 
 #include "fa_parse.h"
 #include "fa_util.h"
@@ -111,7 +112,9 @@ typedef struct wire_job {
     uint32_t has_cubin;
     uint64_t seed;
     uint64_t cubin_size;
-    char symbol[512];
+    int32_t family; /* the variant's family by registry index: a pointer is not an address in
+                       the exec'd worker */
+    char symbol[1024];
 } wire_job;
 
 typedef struct wire_result {
@@ -263,6 +266,8 @@ static void wire_from_job(const fa_job *j, uint64_t seed, wire_job *w)
     memset(w, 0, sizeof *w);
     w->problem = j->problem;
     w->variant = j->variant;
+    w->variant.family = NULL;
+    w->family = fa_family_index(j->variant.family);
     w->build = j->build;
     w->timing = j->timing;
     w->what = j->what;
@@ -278,6 +283,7 @@ static void job_from_wire(const wire_job *w, const void *cubin, fa_job *j)
     memset(j, 0, sizeof *j);
     j->problem = w->problem;
     j->variant = w->variant;
+    j->variant.family = fa_family_at(w->family);
     j->build = w->build;
     j->timing = w->timing;
     j->what = w->what;

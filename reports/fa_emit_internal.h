@@ -23,8 +23,8 @@ typedef struct fa_emit_kernel {
     int arch;
     fa_variant v;
     char name[FA_VARIANT_NAME_MAX];
-    char symbol[512]; /* lowered name; "" without embed */
-    void *cubin;      /* owned; NULL without embed */
+    char symbol[1024]; /* lowered name; "" without embed */
+    void *cubin;       /* owned; NULL without embed */
     size_t cubin_size;
 } fa_emit_kernel;
 
@@ -48,6 +48,9 @@ typedef struct fa_emit_model {
     char nvrtc_version[32];
     char source_hash[FA_DB_HASH_MAX];
     int stale_source;
+    /* Winners of families the header's launcher cannot run yet, left out of the table. */
+    int n_skipped;
+    char skipped_families[128]; /* "testtwo, ..." */
 } fa_emit_model;
 
 /* Fill m from db (fa_emit.c). On failure m holds nothing to release. */

@@ -14,6 +14,7 @@
 #include "fa_version.h"
 #include "fa_emit_internal.h"
 #include "fa_escape.h"
+#include "fa_family.h"
 #include "fa_templates.h"
 
 /* Append text with @p@ and @P@ replaced by the prefix. */
@@ -54,6 +55,13 @@ static void put_tpl_lines(fa_emit_buf *b, const fa_emit_model *m, const char *co
 /* Strings from the database (GPU names, versions, uuids, variant and kernel names) enter the
  * header only through these two, escaped by fa_escape.h: as comment text (no early end, no
  * nested opener, ASCII only) or as the inside of a string literal (lossless escapes). */
+/* The header's tables are the sm80 family's layout (its launcher's one family, see
+ * fa_emit.c): a parameter by its key. */
+static int sm80_param(const fa_variant *v, const char *key)
+{
+    return fa_variant_param(v, key);
+}
+
 static void put_comment_text(fa_emit_buf *b, const char *s)
 {
     char e[4 * FA_DB_CMDLINE_MAX];
@@ -122,6 +130,13 @@ static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
             " * timestamps, no paths, a fixed order and fixed number formats.\n"
             " *\n");
 
+    if (m->n_skipped) {
+        fa_emit_buf_printf(
+            b, " * Left out: %d winners of kernel families this header cannot launch yet (",
+            m->n_skipped);
+        put_comment_text(b, m->skipped_families);
+        fa_emit_buf_puts(b, "); their keys use the default tiles.\n *\n");
+    }
     fa_emit_buf_puts(b, " * archs:");
     for (int a = 0; a < m->n_archs; a++)
         fa_emit_buf_printf(b, "%s %s (cc %d, %d entries)", a ? "," : "", m->archs[a]->name,
@@ -812,8 +827,10 @@ static void render_archs(const fa_emit_model *m, fa_emit_buf *b)
         for (int h = 0; h < FA_EMIT_NUM_HEAD_DIMS; h++) {
             const fa_variant *d = &m->defaults[a][h];
             const char *sep = h == 0 ? "" : h == 3 ? ",\n          " : ", ";
-            fa_emit_buf_printf(b, "%s{%d, %d, %d, %d, %d, %d}", sep, d->head_dim, d->block_m,
-                               d->block_n, d->warps, d->stages, d->q_in_regs);
+            fa_emit_buf_printf(b, "%s{%d, %d, %d, %d, %d, %d}", sep, d->head_dim,
+                               sm80_param(d, "block_m"), sm80_param(d, "block_n"),
+                               sm80_param(d, "warps"), sm80_param(d, "stages"),
+                               sm80_param(d, "q_in_regs"));
         }
         fa_emit_buf_puts(b, "}},\n");
     }
@@ -849,8 +866,10 @@ static void render_entries(const fa_emit_model *m, fa_emit_buf *b)
                            ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %.1f,\n"
                            "         ",
                            e->w.head_dim, e->w.causal, e->w.varlen, e->w.gqa, e->w.bucket,
-                           v->block_m, v->block_n, v->warps, v->stages, v->q_in_regs,
-                           fa_variant_threads(v), fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
+                           sm80_param(v, "block_m"), sm80_param(v, "block_n"),
+                           sm80_param(v, "warps"), sm80_param(v, "stages"),
+                           sm80_param(v, "q_in_regs"), fa_variant_threads(v),
+                           fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
         put_c_str(b, e->w.variant_name);
         fa_emit_buf_puts(b, "},\n");
     }
@@ -898,8 +917,10 @@ static void render_kernels(const fa_emit_model *m, fa_emit_buf *b)
         fa_emit_buf_printf(b, "        {%d, ", k->arch);
         put_tpl(b, m, dtype_macro(v->dtype));
         fa_emit_buf_printf(b, ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d,\n         ", v->head_dim,
-                           v->causal, v->varlen, v->block_m, v->block_n, v->warps, v->stages,
-                           v->q_in_regs, fa_variant_threads(v), fa_variant_smem_bytes(v));
+                           v->causal, v->varlen, sm80_param(v, "block_m"), sm80_param(v, "block_n"),
+                           sm80_param(v, "warps"), sm80_param(v, "stages"),
+                           sm80_param(v, "q_in_regs"), fa_variant_threads(v),
+                           fa_variant_smem_bytes(v));
         put_c_str(b, k->name);
         fa_emit_buf_puts(b, ",");
         if (m->embed) {
@@ -945,8 +966,9 @@ static void render_variants(const fa_emit_model *m, fa_emit_buf *b)
         const fa_variant *v = &m->kernels[first[i]].v;
         fa_emit_buf_printf(b, " \\\n    X(%s, %d, %d, %d, %d, %d, %d, %d, %d)",
                            v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim,
-                           v->block_m, v->block_n, v->warps, v->stages, v->q_in_regs, v->causal,
-                           v->varlen);
+                           sm80_param(v, "block_m"), sm80_param(v, "block_n"),
+                           sm80_param(v, "warps"), sm80_param(v, "stages"),
+                           sm80_param(v, "q_in_regs"), v->causal, v->varlen);
     }
     fa_emit_buf_puts(b, "\n");
     free(first);

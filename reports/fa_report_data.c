@@ -6,11 +6,24 @@
  * says why it is missing instead.
  */
 #include "fa_report_data.h"
+#include "fa_family.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The tile heatmap's axes: each variant's family names its two tile axes (sm80: BLOCK_M
+ * rows, BLOCK_N columns); 0 for a family without them or one this binary does not know. */
+static int tile_m(const fa_variant *v)
+{
+    return v->family && v->family->tile_axes[0] >= 0 ? v->params[v->family->tile_axes[0]] : 0;
+}
+
+static int tile_n(const fa_variant *v)
+{
+    return v->family && v->family->tile_axes[1] >= 0 ? v->params[v->family->tile_axes[1]] : 0;
+}
 
 /* ---- growable arrays --------------------------------------------------------------------- */
 
@@ -707,15 +720,14 @@ static void fill_cell(const lrow *const *mine, int n, fa_report_cell *c)
     strcpy(c->rest, "-");
     for (int i = 0; i < n; i++) {
         const lrow *r = mine[i];
-        if (r->v.block_m != c->block_m || r->v.block_n != c->block_n)
+        if (tile_m(&r->v) != c->block_m || tile_n(&r->v) != c->block_n)
             continue;
         if (is_ok(r)) {
             if (isnan(c->tflops) || r->tflops > c->tflops) {
                 c->tflops = r->tflops;
                 strcpy(c->status, "ok");
                 copy(c->variant, sizeof c->variant, r->variant);
-                snprintf(c->rest, sizeof c->rest, "w%ds%d%s", r->v.warps, r->v.stages,
-                         r->v.q_in_regs ? "q" : "");
+                fa_variant_params_short(&r->v, c->rest, sizeof c->rest);
             }
             continue;
         }
@@ -723,7 +735,7 @@ static void fill_cell(const lrow *const *mine, int n, fa_report_cell *c)
             continue;
         int count = 0;
         for (int j = 0; j < n; j++)
-            count += mine[j]->v.block_m == c->block_m && mine[j]->v.block_n == c->block_n &&
+            count += tile_m(&mine[j]->v) == c->block_m && tile_n(&mine[j]->v) == c->block_n &&
                      !is_ok(mine[j]) && !strcmp(mine[j]->status, r->status);
         if (count > best_count || (count == best_count && strcmp(r->status, c->status) < 0)) {
             best_count = count;
@@ -750,8 +762,8 @@ static fa_status build_heatmap(loader *L, int pi, fa_err *err)
         goto cleanup;
     }
     for (int i = 0; i < n; i++) {
-        set_add(d->block_ms, &d->n_block_ms, mine[i]->v.block_m);
-        set_add(d->block_ns, &d->n_block_ns, mine[i]->v.block_n);
+        set_add(d->block_ms, &d->n_block_ms, tile_m(&mine[i]->v));
+        set_add(d->block_ns, &d->n_block_ns, tile_n(&mine[i]->v));
     }
     d->n_cells = d->n_block_ms * d->n_block_ns;
     d->cells = calloc((size_t)d->n_cells + 1, sizeof *d->cells);
@@ -921,16 +933,16 @@ static fa_status build_resources(loader *L, fa_err *err)
         int smem = r->smem_static >= 0 ? r->smem_static + fa_variant_smem_bytes(&r->v) : -1;
         int spills = r->spill_stores > 0 || r->spill_loads > 0;
         d->n_built++;
-        set_add(d->tile_ms, &d->n_tile_ms, r->v.block_m);
-        set_add(d->tile_ns, &d->n_tile_ns, r->v.block_n);
+        set_add(d->tile_ms, &d->n_tile_ms, tile_m(&r->v));
+        set_add(d->tile_ns, &d->n_tile_ns, tile_n(&r->v));
         fa_report_tile *t = NULL;
         for (int k = 0; k < d->n_tiles && !t; k++)
-            if (d->tiles[k].block_m == r->v.block_m && d->tiles[k].block_n == r->v.block_n)
+            if (d->tiles[k].block_m == tile_m(&r->v) && d->tiles[k].block_n == tile_n(&r->v))
                 t = &d->tiles[k];
         if (!t) {
             t = &d->tiles[d->n_tiles++];
-            t->block_m = r->v.block_m;
-            t->block_n = r->v.block_n;
+            t->block_m = tile_m(&r->v);
+            t->block_n = tile_n(&r->v);
             t->reg_min = t->smem_min = -1;
         }
         t->variants++;

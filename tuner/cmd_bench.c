@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fa_cli.h"
+#include "fa_family.h"
 #include "fa_commands.h"
 #include "fa_compile.h"
 #include "fa_harness.h"
@@ -18,8 +19,8 @@ static const char *const cmd = "bench";
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: fa-tune bench (--variant NAME | --block-m M --block-n N --warps W --stages S\n"
-            "                      [--q-in-regs] | --eager-only) [shape] [options]\n"
+            "usage: fa-tune bench (--variant NAME | [--family F] --param KEY=VALUE... |\n"
+            "                      --eager-only) [shape] [options]\n"
             "\n"
             "Compiles one variant (NVRTC), checks it against the fp32 reference on fresh random\n"
             "inputs (FlashAttention's criterion: max|O - O_ref32| <= 2 x the eager baseline's\n"
@@ -32,8 +33,10 @@ static void usage(FILE *out)
             "the kernel:\n"
             "  --variant NAME       e.g. fwd_sm80_hd128_bf16_causal_m128n64w4s2q; its dtype,\n"
             "                       head dim, causal and varlen set the shape's defaults\n"
-            "  --block-m M --block-n N --warps W --stages S [--q-in-regs]\n"
-            "                       the tile parameters, with the mode from the shape options\n"
+            "  --param KEY=VALUE    one tunable of the family (repeat for each of its axes;\n"
+            "                       sm80: block_m, block_n, warps, stages, q_in_regs), with\n"
+            "                       the mode from the shape options\n"
+            "  --family F           the kernel family of --param (default sm80)\n"
             "  --eager-only         no variant: check and time the eager baseline alone\n"
             "\n"
             "shape (defaults: FlashAttention's benchmark point, batch*seqlen = 16k, hidden 2048):\n"
@@ -76,7 +79,8 @@ static void usage(FILE *out)
 typedef struct bench_args {
     int have_name, have_tiles, eager_only, no_eager, json, repeat, device, no_cache;
     const char *variant_name, *cache_dir;
-    int block_m, block_n, warps, stages, q_in_regs;
+    const fa_family *family; /* of --param */
+    int params[FA_MAX_PARAMS];
     int set_headdim, set_dtype, set_causal, set_varlen;
     fa_problem p;
     double timeout;
@@ -112,21 +116,21 @@ static int parse(int argc, char **argv, bench_args *a)
                 return fa_cli_usage_error(cmd, "--variant needs a variant name");
             a->variant_name = val;
             a->have_name = 1;
-        } else if (!strcmp(o, "--block-m")) {
-            rc = fa_cli_int(cmd, o, val, 16, 512, &a->block_m);
-            a->have_tiles |= 1;
-        } else if (!strcmp(o, "--block-n")) {
-            rc = fa_cli_int(cmd, o, val, 16, 512, &a->block_n);
-            a->have_tiles |= 2;
-        } else if (!strcmp(o, "--warps")) {
-            rc = fa_cli_int(cmd, o, val, 1, 32, &a->warps);
-            a->have_tiles |= 4;
-        } else if (!strcmp(o, "--stages")) {
-            rc = fa_cli_int(cmd, o, val, 1, 8, &a->stages);
-            a->have_tiles |= 8;
-        } else if (!strcmp(o, "--q-in-regs")) {
-            a->q_in_regs = 1;
-            used = 0;
+        } else if (!strcmp(o, "--family")) {
+            if (!val || !(a->family = fa_family_find(val)))
+                return fa_cli_usage_error(cmd, "unknown --family '%s'", val ? val : "");
+        } else if (!strcmp(o, "--param")) {
+            const char *eq = val ? strchr(val, '=') : NULL;
+            char key[64];
+            if (!eq || eq == val || (size_t)(eq - val) >= sizeof key)
+                return fa_cli_usage_error(cmd, "--param '%s': expected KEY=VALUE", val ? val : "");
+            snprintf(key, sizeof key, "%.*s", (int)(eq - val), val);
+            int ax = fa_family_axis(a->family ? a->family : fa_family_sm80(), key);
+            if (ax < 0)
+                return fa_cli_usage_error(cmd, "--param '%s': no parameter '%s' in family %s", val,
+                                          key, (a->family ? a->family : fa_family_sm80())->name);
+            rc = fa_cli_int(cmd, o, eq + 1, 0, 4096, &a->params[ax]);
+            a->have_tiles |= 1 << ax;
         } else if (!strcmp(o, "--eager-only")) {
             a->eager_only = 1;
             used = 0;
@@ -208,17 +212,23 @@ static int parse(int argc, char **argv, bench_args *a)
     }
 
     int kinds = (a->have_name != 0) + (a->have_tiles != 0) + (a->eager_only != 0);
+    if (!a->family)
+        a->family = fa_family_sm80();
     if (kinds == 0)
-        return fa_cli_usage_error(cmd, "say what to time: --variant NAME, the tile parameters "
-                                       "(--block-m --block-n --warps --stages), or --eager-only");
+        return fa_cli_usage_error(cmd, "say what to time: --variant NAME, the family's "
+                                       "parameters (--param KEY=VALUE), or --eager-only");
     if (kinds > 1)
-        return fa_cli_usage_error(cmd, "--variant, tile parameters and --eager-only exclude "
+        return fa_cli_usage_error(cmd, "--variant, --param and --eager-only exclude "
                                        "each other");
-    if (a->have_tiles && a->have_tiles != 15)
-        return fa_cli_usage_error(cmd, "tile parameters need all of --block-m, --block-n, "
-                                       "--warps and --stages");
-    if (a->q_in_regs && !a->have_tiles)
-        return fa_cli_usage_error(cmd, "--q-in-regs goes with the tile parameters");
+    if (a->have_tiles && a->have_tiles != (1 << a->family->naxes) - 1) {
+        char keys[256];
+        size_t used = 0;
+        keys[0] = 0;
+        for (int i = 0; i < a->family->naxes && used < sizeof keys; i++)
+            used += (size_t)snprintf(keys + used, sizeof keys - used, "%s%s", i ? ", " : "",
+                                     a->family->axes[i].key);
+        return fa_cli_usage_error(cmd, "--param: family %s needs all of %s", a->family->name, keys);
+    }
     if (a->have_name) {
         fa_variant v;
         fa_err err;
@@ -436,14 +446,11 @@ int cmd_bench(int argc, char **argv)
         if (a.have_name) {
             fa_variant_parse(a.variant_name, &v, &err);
         } else {
-            v.family = FA_FAMILY_SM80;
+            v.family = a.family;
+            v.op = FA_OP_FWD;
             v.dtype = a.p.dtype;
             v.head_dim = a.p.head_dim;
-            v.block_m = a.block_m;
-            v.block_n = a.block_n;
-            v.warps = a.warps;
-            v.stages = a.stages;
-            v.q_in_regs = a.q_in_regs;
+            memcpy(v.params, a.params, sizeof v.params);
             v.causal = a.p.causal;
             v.varlen = a.p.varlen;
         }
@@ -456,7 +463,9 @@ int cmd_bench(int argc, char **argv)
             rc = FA_EXIT_FAIL;
             goto done;
         }
-        fprintf(stderr, "fa-tune %s: compiling %s for %s\n", cmd, vname, arch->nvrtc_arch);
+        const char *target = fa_family_nvrtc_arch(v.family, arch);
+        fprintf(stderr, "fa-tune %s: compiling %s for %s\n", cmd, vname,
+                target ? target : arch->nvrtc_arch);
         if (fa_compile_variant(comp, &v, arch, &out, &err) != FA_OK) {
             rc = fa_cli_fail(cmd, &err);
             goto done;

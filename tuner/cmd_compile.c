@@ -68,7 +68,8 @@ static void usage(FILE *out)
         "\n"
         "exit codes: 0 the sweep ran (compile errors are results), 1 the engine failed,\n"
         "2 usage error, 130 interrupted.\n",
-        fa_arch_list(), fa_head_dim_list(), fa_space_tiles_per_mode(), cores > 0 ? cores : 1);
+        fa_arch_list(), fa_head_dim_list(), fa_space_tiles_per_mode(fa_family_sm80()),
+        cores > 0 ? cores : 1);
 }
 
 /* Parses "0", "1" or "all" into a mode bit set. */

@@ -5,6 +5,7 @@
 #include "fa_compile.h"
 #include "fa_space.h"
 #include "test_util.h"
+#include "fa_test_variant.h"
 
 int main(void)
 {
@@ -23,7 +24,9 @@ int main(void)
 
     fa_variant *vs = NULL;
     int n = 0;
-    fa_space_filter f = {1u << FA_DTYPE_FP16 | 1u << FA_DTYPE_BF16, FA_SPACE_ON, FA_SPACE_OFF};
+    fa_space_filter f = {.dtypes = 1u << FA_DTYPE_FP16 | 1u << FA_DTYPE_BF16,
+                         .causal = FA_SPACE_ON,
+                         .varlen = FA_SPACE_OFF};
     CHECK_OK(fa_space_enumerate(arch, 64, &f, &vs, &n, &err), &err);
     /* Every 7th variant of both dtypes: legal ones, illegal ones, and the stub's rejected
      * one (m64n48w4s2q) added by hand. */
@@ -49,8 +52,8 @@ int main(void)
     int want_errors = 0;
     for (int k = 0; k < np; k++) {
         const fa_variant *v = &vs[picked[k]];
-        want_errors += v->block_n == 48 && v->stages == 2 && v->q_in_regs &&
-                       fa_variant_check(v, arch, NULL) == FA_OK;
+        want_errors += fa_variant_param(v, "block_n") == 48 && fa_variant_param(v, "stages") == 2 &&
+                       fa_variant_param(v, "q_in_regs") && fa_variant_check(v, arch, NULL) == FA_OK;
     }
     int seen[2048] = {0}, ok = 0, unsupported = 0, errors = 0;
     for (int k = 0; k < np; k++) {

@@ -12,7 +12,7 @@ int main(void)
     fa_variant *vs = NULL;
     int n = 0;
 
-    CHECK(fa_space_tiles_per_mode() == 2 * 7 * 2 * 3 * 2);
+    CHECK(fa_space_tiles_per_mode(fa_family_sm80()) == 2 * 7 * 2 * 3 * 2);
     CHECK_OK(fa_space_enumerate(sm80, 128, NULL, &vs, &n, &err), &err);
     CHECK(n == 2 * 168);
     int legal = 0;
@@ -35,12 +35,13 @@ int main(void)
     CHECK(strcmp(first, "fwd_sm80_hd128_bf16_m64n32w4s1") == 0);
     free(vs);
 
-    fa_space_filter all = {3u, FA_SPACE_BOTH, FA_SPACE_BOTH};
+    fa_space_filter all = {.dtypes = 3u, .causal = FA_SPACE_BOTH, .varlen = FA_SPACE_BOTH};
     CHECK_OK(fa_space_enumerate(sm80, 64, &all, &vs, &n, &err), &err);
     CHECK(n == 8 * 168);
     free(vs);
 
-    fa_space_filter fp16_varlen = {1u << FA_DTYPE_FP16, FA_SPACE_OFF, FA_SPACE_ON};
+    fa_space_filter fp16_varlen = {
+        .dtypes = 1u << FA_DTYPE_FP16, .causal = FA_SPACE_OFF, .varlen = FA_SPACE_ON};
     CHECK_OK(fa_space_enumerate(sm80, 256, &fp16_varlen, &vs, &n, &err), &err);
     CHECK(n == 168);
     for (int i = 0; i < n; i++)
@@ -49,7 +50,7 @@ int main(void)
 
     fa_variant *untouched = (fa_variant *)&err;
     vs = untouched;
-    fa_space_filter empty = {0, FA_SPACE_BOTH, FA_SPACE_BOTH};
+    fa_space_filter empty = {.dtypes = 0, .causal = FA_SPACE_BOTH, .varlen = FA_SPACE_BOTH};
     CHECK(fa_space_enumerate(sm80, 128, &empty, &vs, &n, &err) == FA_INVALID);
     CHECK(fa_space_enumerate(sm80, 100, NULL, &vs, &n, &err) == FA_INVALID);
     CHECK(strstr(err.msg, "100") && strstr(err.msg, fa_head_dim_list()));

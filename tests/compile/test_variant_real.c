@@ -28,7 +28,8 @@ int main(void)
 
     fa_variant v;
     CHECK_OK(fa_variant_parse("fwd_sm80_hd128_bf16_causal_m64n64w4s2", &v, &err), &err);
-    const fa_arch *archs[] = {fa_arch_find("sm80"), fa_arch_find("sm90a")};
+    /* sm80 and Hopper: the sm80 family compiles for the generic sm_90 there (fa_family.h). */
+    const fa_arch *archs[] = {fa_arch_find("sm80"), fa_arch_find("sm90")};
     for (int a = 0; a < 2; a++) {
         fa_compile_output out = {0};
         CHECK_OK(fa_compile_variant(c, &v, archs[a], &out, &err), &err);
@@ -45,6 +46,13 @@ int main(void)
                 out.build.compile_ms);
         fa_compile_output_release(&out);
     }
+
+    /* --arch sm90a selects only families that need sm_90a: the sm80 family is not one, so
+     * its variant is unsupported there, with the reason, without NVRTC. */
+    fa_compile_output spec = {0};
+    CHECK_OK(fa_compile_variant(c, &v, fa_arch_find("sm90a"), &spec, &err), &err);
+    CHECK(spec.status == FA_UNSUPPORTED && spec.log && strstr(spec.log, "does not run on sm90a"));
+    fa_compile_output_release(&spec);
 
     /* An illegal variant: FA_UNSUPPORTED with the reason, without NVRTC. */
     fa_variant big;

@@ -18,6 +18,7 @@
 #define FA_CHECK_COUNT
 #include "fa_check.h"
 #include "fa_db.h"
+#include "fa_test_variant.h"
 
 /* Check a call failed with status want and its message contains needle. */
 #define CHECK_FAILS(call, want, errp, needle)                                                      \
@@ -98,14 +99,14 @@ static inline fa_variant test_variant(fa_dtype dtype, int head_dim, int causal, 
     static const int bn[] = {64, 64, 32, 32};
     fa_variant v;
     memset(&v, 0, sizeof v);
-    v.family = FA_FAMILY_SM80;
+    v.family = fa_family_sm80();
     v.dtype = dtype;
     v.head_dim = head_dim;
-    v.block_m = bm[i % 4];
-    v.block_n = bn[i % 4];
-    v.warps = 4;
-    v.stages = 2 + (i / 4) % 2;
-    v.q_in_regs = (i / 8) % 2;
+    fa_test_set(&v, "block_m", bm[i % 4]);
+    fa_test_set(&v, "block_n", bn[i % 4]);
+    fa_test_set(&v, "warps", 4);
+    fa_test_set(&v, "stages", 2 + (i / 4) % 2);
+    fa_test_set(&v, "q_in_regs", (i / 8) % 2);
     v.causal = causal;
     return v;
 }

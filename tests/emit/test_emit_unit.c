@@ -17,6 +17,7 @@
 
 #include "fa_db.h"
 #include "fa_emit.h"
+#include "fa_test_variant.h"
 
 static char dir[512];
 
@@ -31,22 +32,30 @@ static void test_defaults(void)
     fa_err err;
     const fa_arch *sm80 = fa_arch_find("sm80"), *sm86 = fa_arch_find("sm86");
     const fa_arch *sm90 = fa_arch_find("sm90");
-    CHECK(fa_emit_default_variant(64, sm86, &v, &err) == FA_OK && v.block_m == 128 &&
-          v.block_n == 128 && v.warps == 4 && v.stages == 2);
-    CHECK(fa_emit_default_variant(128, sm86, &v, &err) == FA_OK && v.block_m == 128 &&
-          v.block_n == 64 && v.warps == 4 && v.stages == 2);
+    CHECK(fa_emit_default_variant(64, sm86, &v, &err) == FA_OK &&
+          fa_variant_param(&v, "block_m") == 128 && fa_variant_param(&v, "block_n") == 128 &&
+          fa_variant_param(&v, "warps") == 4 && fa_variant_param(&v, "stages") == 2);
+    CHECK(fa_emit_default_variant(128, sm86, &v, &err) == FA_OK &&
+          fa_variant_param(&v, "block_m") == 128 && fa_variant_param(&v, "block_n") == 64 &&
+          fa_variant_param(&v, "warps") == 4 && fa_variant_param(&v, "stages") == 2);
     /* 64x64 s2 at hd256 needs 160 KB: sm86 allows 99 KB, so one stage. */
-    CHECK(fa_emit_default_variant(256, sm86, &v, &err) == FA_OK && v.block_m == 64 &&
-          v.block_n == 64 && v.stages == 1);
-    CHECK(fa_emit_default_variant(192, sm86, &v, &err) == FA_OK && v.warps == 8 && v.stages == 1);
-    CHECK(fa_emit_default_variant(256, sm80, &v, &err) == FA_OK && v.stages == 2);
-    CHECK(fa_emit_default_variant(192, sm90, &v, &err) == FA_OK && v.block_m == 128 &&
-          v.block_n == 64 && v.warps == 8 && v.stages == 2);
-    CHECK(fa_emit_default_variant(32, sm90, &v, &err) == FA_OK && v.block_n == 128);
+    CHECK(fa_emit_default_variant(256, sm86, &v, &err) == FA_OK &&
+          fa_variant_param(&v, "block_m") == 64 && fa_variant_param(&v, "block_n") == 64 &&
+          fa_variant_param(&v, "stages") == 1);
+    CHECK(fa_emit_default_variant(192, sm86, &v, &err) == FA_OK &&
+          fa_variant_param(&v, "warps") == 8 && fa_variant_param(&v, "stages") == 1);
+    CHECK(fa_emit_default_variant(256, sm80, &v, &err) == FA_OK &&
+          fa_variant_param(&v, "stages") == 2);
+    CHECK(fa_emit_default_variant(192, sm90, &v, &err) == FA_OK &&
+          fa_variant_param(&v, "block_m") == 128 && fa_variant_param(&v, "block_n") == 64 &&
+          fa_variant_param(&v, "warps") == 8 && fa_variant_param(&v, "stages") == 2);
+    CHECK(fa_emit_default_variant(32, sm90, &v, &err) == FA_OK &&
+          fa_variant_param(&v, "block_n") == 128);
     for (int i = 0; i < fa_num_head_dims; i++)
         for (const fa_arch *a = fa_archs; a->name; a++)
             CHECK(fa_emit_default_variant(fa_head_dims[i], a, &v, &err) == FA_OK &&
-                  fa_variant_check(&v, a, NULL) == FA_OK && v.q_in_regs == 0 && !v.causal);
+                  fa_variant_check(&v, a, NULL) == FA_OK &&
+                  fa_variant_param(&v, "q_in_regs") == 0 && !v.causal);
 }
 
 static void test_prefix(void)

@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "fa_variant.h"
+#include "fa_test_variant.h"
 
 #define FA_TEST_KERNELS_BODY                                                                       \
     "#include \"fa_reference.cuh\"\n"                                                              \
@@ -82,13 +83,13 @@ static inline void fa_test_kernel_source(char *buf, size_t n, fa_dtype t, int he
 static inline fa_variant fa_test_variant(fa_dtype t, int head_dim, int causal, int varlen)
 {
     fa_variant v = {0};
-    v.family = FA_FAMILY_SM80;
+    v.family = fa_family_sm80();
     v.dtype = t;
     v.head_dim = head_dim;
-    v.block_m = 64;
-    v.block_n = 64;
-    v.warps = 8;
-    v.stages = 3;
+    fa_test_set(&v, "block_m", 64);
+    fa_test_set(&v, "block_n", 64);
+    fa_test_set(&v, "warps", 8);
+    fa_test_set(&v, "stages", 3);
     v.causal = causal;
     v.varlen = varlen;
     return v;

@@ -15,13 +15,14 @@
 #include "fa_check.h"
 #include "fa_compile.h"
 #include "fa_worker.h"
+#include "fa_test_variant.h"
 
 /* Tile A: 64x64, 4 warps, 2 stages, Q in registers (Q in shared memory at hd256, where the
  * Q fragments would spill). Tile B: 128x80 (BLOCK_N not a power of two), 8 warps, 1 stage. */
 static void tiles(int hd, fa_variant *a, fa_variant *b)
 {
-    *a = (fa_variant){FA_FAMILY_SM80, FA_DTYPE_FP16, hd, 64, 64, 4, 2, hd < 256, 0, 0};
-    *b = (fa_variant){FA_FAMILY_SM80, FA_DTYPE_FP16, hd, 128, 80, 8, 1, 0, 0, 0};
+    *a = fa_test_sm80(FA_DTYPE_FP16, hd, 64, 64, 4, 2, hd < 256, 0, 0);
+    *b = fa_test_sm80(FA_DTYPE_FP16, hd, 128, 80, 8, 1, 0, 0, 0);
 }
 
 int main(int argc, char **argv)

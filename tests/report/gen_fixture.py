@@ -321,10 +321,10 @@ for (bm, bn, w) in [(128, 64, 4), (128, 96, 4)]:
     t += 2.6
 
 # write the tables
-emit("INSERT INTO variants (id, name, family, dtype, head_dim, block_m, block_n, warps, stages,"
-     " q_in_regs, causal, varlen, threads, smem_dynamic) VALUES")
-emit(",\n".join(f" ({vid}, {q(name)}, 'sm80', 'bf16', {hd}, {bm}, {bn}, {w}, {s}, {qr}, {c}, {vl},"
-                f" {th}, {sm})"
+emit("INSERT INTO variants (id, name, family, op, dtype, head_dim, causal, varlen, params,"
+     " threads, smem_dynamic) VALUES")
+emit(",\n".join(f" ({vid}, {q(name)}, 'sm80', 'fwd', 'bf16', {hd}, {c}, {vl},"
+                f" 'block_m={bm} block_n={bn} warps={w} stages={s} q_in_regs={qr}', {th}, {sm})"
                 for name, (vid, hd, c, bm, bn, w, s, qr, th, sm, vl) in variants.items()) + ";")
 emit("INSERT INTO problems (id, name, dtype, head_dim, causal, varlen, batch, heads_q, heads_kv,"
      " gqa, seqlen_q, seqlen_k, bucket, layout, softmax_scale, seed) VALUES")

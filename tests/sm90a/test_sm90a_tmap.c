@@ -8,7 +8,8 @@
  *   - the map the driver wrote is what the caller gets;
  *   - misaligned pointers or strides, head dims that are not multiples of 64, boxes outside
  *     1..256 and empty tensors are FA_INVALID and never reach the driver;
- *   - a driver failure is FA_CUDA_ERROR naming cuTensorMapEncodeTiled.
+ *   - a driver failure is FA_CUDA_ERROR naming cuTensorMapEncodeTiled; a driver without the
+ *     entry point (optional in the table) is FA_UNSUPPORTED.
  */
 #include <stdio.h>
 #include <string.h>
@@ -199,6 +200,13 @@ int main(void)
     CHECK_MSG(st == FA_CUDA_ERROR && strstr(err.msg, "cuTensorMapEncodeTiled") &&
                   strstr(err.msg, "CUDA_ERROR_INVALID_VALUE"),
               "driver error: %s '%s'", fa_status_str(st), err.msg);
+
+    /* A driver without the entry point (it is optional in the table). */
+    cu.cuTensorMapEncodeTiled = NULL;
+    fa_err_clear(&err);
+    st = fa_tmap_encode_qkv(&cu, &p, FA_DTYPE_BF16, 128, 128, maps, &err);
+    CHECK_MSG(st == FA_UNSUPPORTED && strstr(err.msg, "cuTensorMapEncodeTiled"),
+              "no entry point: %s '%s'", fa_status_str(st), err.msg);
 
     if (fa_check_failures) {
         fprintf(stderr, "test_sm90a_tmap: %d check(s) failed\n", fa_check_failures);

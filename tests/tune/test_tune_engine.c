@@ -25,6 +25,7 @@
 #include "fa_problem_set.h"
 #include "fa_tune.h"
 #include "fa_check.h"
+#include "fa_test_variant.h"
 
 /* The synthetic GPU: time = f(variant) * problem size; block_n 32 variants compute wrong. */
 typedef struct fake {
@@ -40,8 +41,9 @@ static double speed(const fa_variant *v, const fa_problem *p)
 {
     /* A different winner for short and long sequences: 64-wide tiles win at N <= 512,
      * 128-row tiles beyond. */
-    double s = 100.0 + 2 * v->block_n + (v->stages == 2 ? 7 : 0);
-    if ((p->seqlen_q > 512) == (v->block_m == 128))
+    double s =
+        100.0 + 2 * fa_variant_param(v, "block_n") + (fa_variant_param(v, "stages") == 2 ? 7 : 0);
+    if ((p->seqlen_q > 512) == (fa_variant_param(v, "block_m") == 128))
         s += 60;
     return s;
 }
@@ -60,7 +62,7 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
         f->checks++;
         pthread_mutex_unlock(&f->mu);
         CHECK(job->cubin && job->cubin_size > 0);
-        if (job->variant.block_n == 32) {
+        if (fa_variant_param(&job->variant, "block_n") == 32) {
             m->status = FA_MISMATCH;
             snprintf(m->message, sizeof m->message, "max err 0.5 > 0.01");
         }
@@ -84,7 +86,8 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
     double t = flops / (speed(&job->variant, &job->problem) * 1e9);
     /* quick timings are noisy (+-3%), full ones exact */
     if (quick)
-        t *= 1.0 + 0.03 * sin(job->variant.block_n * 7.0 + job->problem.seqlen_q);
+        t *= 1.0 +
+             0.03 * sin(fa_variant_param(&job->variant, "block_n") * 7.0 + job->problem.seqlen_q);
     m->median_ms = m->min_ms = t;
     m->reps = quick ? 3 : 20;
     if (job->timing.abandon_ms > 0) {

@@ -35,7 +35,7 @@
 
 typedef struct fa_cache_entry {
     int compile_error; /* 0: cubin holds the binary; 1: NVRTC rejected it */
-    char lowered_name[512];
+    char lowered_name[1024];
     void *cubin; /* owned by whoever filled the entry */
     size_t cubin_size;
     char *log; /* NUL-terminated, may be NULL */

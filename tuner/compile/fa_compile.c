@@ -16,6 +16,7 @@
 #include "fa_cache.h"
 #include "fa_nvrtc.h"
 #include "fa_sha256.h"
+#include "fa_family.h"
 #include "fa_templates.h"
 #include "fa_toolkit.h"
 
@@ -529,7 +530,20 @@ static fa_status run_nvrtc(const fa_compiler *c, const char *source, const char 
 
     FA_NVRTC(nvrtcCreateProgram(&prog, source, "fa_tune_tu.cu", c->n_headers, c->header_data,
                                 c->header_names));
-    FA_NVRTC(nvrtcAddNameExpression(prog, name_expr));
+    /* name_expr may hold several expressions, one a line (a family's kernels): each is
+     * instantiated in the one cubin and its lowered name kept on the same line. */
+    char one[1024];
+    for (const char *e = name_expr; *e;) {
+        size_t len = strcspn(e, "\n");
+        if (len == 0 || len >= sizeof one) {
+            st = FA_ERR(err, FA_INVALID, "bad name expression '%.*s'", (int)len, e);
+            goto cleanup;
+        }
+        memcpy(one, e, len);
+        one[len] = 0;
+        FA_NVRTC(nvrtcAddNameExpression(prog, one));
+        e += len + (e[len] == '\n');
+    }
     nvrtcResult rc = c->nv->nvrtcCompileProgram(prog, nopts, opts);
     size_t log_size = 0;
     FA_NVRTC(nvrtcGetProgramLogSize(prog, &log_size));
@@ -555,14 +569,25 @@ static fa_status run_nvrtc(const fa_compiler *c, const char *source, const char 
                     c->nv->nvrtcGetErrorString(rc), log);
         goto cleanup;
     } else {
-        const char *lowered = NULL;
-        FA_NVRTC(nvrtcGetLoweredName(prog, name_expr, &lowered));
-        if (strlen(lowered) >= sizeof res->lowered_name) {
-            st = FA_ERR(err, FA_ERROR, "lowered name of '%s' is %zu bytes, longer than %zu",
-                        name_expr, strlen(lowered), sizeof res->lowered_name - 1);
-            goto cleanup;
+        size_t used = 0;
+        for (const char *e = name_expr; *e;) {
+            size_t len = strcspn(e, "\n");
+            const char *lowered = NULL;
+            memcpy(one, e, len);
+            one[len] = 0;
+            FA_NVRTC(nvrtcGetLoweredName(prog, one, &lowered));
+            size_t ln = strlen(lowered);
+            if (used + ln + 1 >= sizeof res->lowered_name) {
+                st = FA_ERR(err, FA_ERROR, "lowered names of '%s' are longer than %zu bytes",
+                            name_expr, sizeof res->lowered_name - 1);
+                goto cleanup;
+            }
+            if (used)
+                res->lowered_name[used++] = '\n';
+            memcpy(res->lowered_name + used, lowered, ln + 1);
+            used += ln;
+            e += len + (e[len] == '\n');
         }
-        strcpy(res->lowered_name, lowered);
         size_t size = 0;
         FA_NVRTC(nvrtcGetCUBINSize(prog, &size));
         if (size == 0) {
@@ -685,14 +710,18 @@ fa_status fa_compile_source(fa_compiler *c, const char *source, const char *name
 fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch *arch,
                              fa_compile_output *out, fa_err *err)
 {
-    char name[FA_VARIANT_NAME_MAX], expr[256], source[256];
-    if (!v || !arch)
+    char name[FA_VARIANT_NAME_MAX], expr[FA_MAX_KERNELS * 256], source[256];
+    if (!v || !arch || !v->family)
         return FA_ERR(err, FA_INVALID, "compile needs a variant and an arch");
+    const char *target = fa_family_nvrtc_arch(v->family, arch);
     fa_variant_name(v, name, sizeof name);
 
     fa_err why;
     fa_err_clear(&why);
-    if (fa_variant_check(v, arch, &why) != FA_OK) {
+    if (!target)
+        FA_ERR(&why, FA_UNSUPPORTED, "%s: kernel family %s does not run on %s", name,
+               v->family->name, arch->name);
+    if (!target || fa_variant_check(v, arch, &why) != FA_OK) {
         /* Illegal on this arch: a result with the model's reason, NVRTC never runs. */
         fa_compile_output res = {0};
         build_info_init(&res.build);
@@ -714,9 +743,17 @@ fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch 
                       "template '%s' for %s is not among this build's templates "
                       "(set FA_TUNE_TEMPLATES to a directory that has it)",
                       tpl, name);
-    fa_variant_name_expr(v, expr, sizeof expr);
+    /* The family's kernels, one name expression a line (fa_compile_output.lowered_name
+     * holds their symbols the same way). */
+    size_t used = 0;
+    for (int k = 0; k < v->family->nkernels && used + 1 < sizeof expr; k++) {
+        if (k)
+            expr[used++] = '\n';
+        fa_variant_kernel_expr(v, k, expr + used, sizeof expr - used);
+        used += strlen(expr + used);
+    }
     snprintf(source, sizeof source, "#include \"%s\"\n", tpl);
-    return compile_impl(c, source, expr, arch->nvrtc_arch, NULL, 0, name, out, err);
+    return compile_impl(c, source, expr, target, NULL, 0, name, out, err);
 }
 
 void fa_compile_log_summary(const char *log, char *buf, size_t n)

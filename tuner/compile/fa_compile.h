@@ -63,9 +63,10 @@ typedef struct fa_compile_output {
     fa_status status; /* FA_OK, FA_COMPILE_ERROR (log kept), FA_UNSUPPORTED */
     void *cubin;      /* owned; NULL unless FA_OK */
     size_t cubin_size;
-    char *log;              /* owned; NVRTC program log (ptxas -v report included); for
-                               FA_UNSUPPORTED the legality model's reason; may be NULL */
-    char lowered_name[512]; /* mangled kernel symbol for cuModuleGetFunction */
+    char *log;               /* owned; NVRTC program log (ptxas -v report included); for
+                                FA_UNSUPPORTED the legality model's reason; may be NULL */
+    char lowered_name[1024]; /* mangled kernel symbols for cuModuleGetFunction, one a line
+                                (a variant's kernels in its family's order) */
     /* build.compile_ms is the wall time this call spent producing the result: the NVRTC
      * compile on a miss; on a cache hit (build.cache_hit = 1) the lookup itself (hashing the
      * key, reading and verifying the entry), typically well under a millisecond. */

@@ -1,29 +1,28 @@
 /*
  * fa_space.h -- the variant space of one (arch, head dim).
  *
- * This file implements the interface that enumerates every tile configuration crossed with
- * the selected modes. Shared by `fa-tune compile` and the tuning engine.
+ * This file implements the interface that enumerates, for every kernel family that runs on
+ * the arch (fa_family_nvrtc_arch) and serves the op, the cross product of the family's axes
+ * (fa_family.h) with the selected modes. Shared by `fa-tune compile` and the tuning engine.
  *
- * The sm80 family's axes:
- *     BLOCK_M   64, 128
- *     BLOCK_N   32, 48, 64, 80, 96, 112, 128
- *     warps     4, 8
- *     stages    1, 2, 3
- *     Q in registers  no, yes
- * 168 tile configurations per (dtype, causal, varlen) mode. The space is not pruned here:
+ * The sm80 family has 168 tile configurations per (dtype, causal, varlen) mode (its file,
+ * tuner/families/fa_family_sm80.c, lists the axes). The space is not pruned here:
  * fa_variant_check decides legality, so callers can report what was pruned and why.
  */
 #ifndef FA_SPACE_H
 #define FA_SPACE_H
 
+#include "fa_family.h"
 #include "fa_status.h"
 #include "fa_variant.h"
 
 /* Which modes to cross the tiles with. Each field is a bit set. */
 typedef struct fa_space_filter {
-    unsigned dtypes; /* bit (1u << FA_DTYPE_FP16), bit (1u << FA_DTYPE_BF16) */
-    unsigned causal; /* bit 0: non-causal, bit 1: causal */
-    unsigned varlen; /* bit 0: fixed length, bit 1: varlen */
+    unsigned dtypes;         /* bit (1u << FA_DTYPE_FP16), bit (1u << FA_DTYPE_BF16) */
+    unsigned causal;         /* bit 0: non-causal, bit 1: causal */
+    unsigned varlen;         /* bit 0: fixed length, bit 1: varlen */
+    const fa_family *family; /* NULL: every family that runs on the arch */
+    fa_op op;                /* FA_OP_FWD (0) */
 } fa_space_filter;
 
 #define FA_SPACE_OFF 1u  /* bit 0 of causal/varlen: the mode off */
@@ -33,11 +32,12 @@ typedef struct fa_space_filter {
 /* The default filter of `fa-tune compile`: bf16; non-causal and causal; fixed length. */
 void fa_space_filter_default(fa_space_filter *f);
 
-/* Tile configurations per mode (168 for the sm80 family). */
-int fa_space_tiles_per_mode(void);
+/* Tile configurations per mode of family f: the product of its axes' sizes (168 for sm80). */
+int fa_space_tiles_per_mode(const fa_family *f);
 
-/* Enumerate the space for arch and head_dim in a stable order (dtype, causal, varlen, then
- * BLOCK_M, BLOCK_N, warps, stages, Q in registers; fp16 before bf16, off before on).
+/* Enumerate the space for arch and head_dim in a stable order (family in registry order,
+ * dtype, causal, varlen, then the family's axes in order, the last fastest; fp16 before bf16,
+ * off before on). A filter naming a family that does not run on arch gives FA_UNSUPPORTED.
  * *out is a new array the caller frees with free(); written only on success. FA_INVALID for
  * an unknown head dim or an empty filter. */
 fa_status fa_space_enumerate(const fa_arch *arch, int head_dim, const fa_space_filter *f,

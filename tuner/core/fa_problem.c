@@ -101,8 +101,8 @@ int fa_problem_same_class(const fa_problem *a, const fa_problem *b)
 
 int fa_variant_matches(const fa_variant *v, const fa_problem *p)
 {
-    return v->dtype == p->dtype && v->head_dim == p->head_dim && v->causal == p->causal &&
-           v->varlen == p->varlen;
+    return v->op == p->op && v->dtype == p->dtype && v->head_dim == p->head_dim &&
+           v->causal == p->causal && v->varlen == p->varlen;
 }
 
 void fa_varlen_lengths(uint64_t seed, int seqlen, int batch, int *out)

@@ -39,6 +39,7 @@ typedef struct fa_problem {
     float softmax_scale;    /* 0 means 1/sqrt(head_dim) */
     uint64_t seed;          /* inputs and varlen lengths are drawn from it */
     fa_varlen_dist lengths; /* varlen: a user's distribution, or id 0 for uniform [N/2, N] */
+    fa_op op;               /* FA_OP_FWD (0); decode adds its fields after this one */
 } fa_problem;
 
 #define FA_PROBLEM_NAME_MAX 128
@@ -59,7 +60,7 @@ float fa_problem_scale(const fa_problem *p);
 fa_status fa_problem_check(const fa_problem *p, fa_err *err);
 /* Same class: dtype, head dim, causal and varlen agree, so one variant space serves both. */
 int fa_problem_same_class(const fa_problem *a, const fa_problem *b);
-/* Does variant v implement problem p's mode (dtype, head dim, causal, varlen)? */
+/* Does variant v implement problem p's op and mode (dtype, head dim, causal, varlen)? */
 int fa_variant_matches(const fa_variant *v, const fa_problem *p);
 
 /* Varlen sequence lengths: the documented, seeded distribution -- uniform in [N/2, N] with

@@ -1,12 +1,12 @@
-/* This file implements variant names, name expressions, the arch table and the static
- * legality model of the sm80 kernel family (see fa_variant.h). */
+/* This file implements the arch table, dtypes and the generic part of variants (see
+ * fa_variant.h): names, parsing, and the dispatch of everything else to the family. */
 #include "fa_variant.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fa_params.h"
+#include "fa_family.h"
 
 /* Opt-in shared memory per block: 163 KB on A100, 99 KB on sm86/89, 227 KB on H100. */
 const fa_arch fa_archs[] = {
@@ -74,9 +74,12 @@ fa_status fa_dtype_parse(const char *s, fa_dtype *out)
 
 void fa_variant_name(const fa_variant *v, char *buf, size_t n)
 {
-    snprintf(buf, n, "fwd_sm80_hd%d_%s%s%s_m%dn%dw%ds%d%s", v->head_dim, fa_dtype_name(v->dtype),
-             v->causal ? "_causal" : "", v->varlen ? "_varlen" : "", v->block_m, v->block_n,
-             v->warps, v->stages, v->q_in_regs ? "q" : "");
+    char suffix[FA_VARIANT_NAME_MAX] = "";
+    if (v->family)
+        v->family->suffix(v, suffix, sizeof suffix);
+    snprintf(buf, n, "%s_%s_hd%d_%s%s%s_%s", fa_op_name(v->op), v->family ? v->family->name : "?",
+             v->head_dim, fa_dtype_name(v->dtype), v->causal ? "_causal" : "",
+             v->varlen ? "_varlen" : "", suffix);
 }
 
 /* Reads a decimal integer at *p, advancing it; -1 if none. */
@@ -101,14 +104,39 @@ static int eat(const char **p, const char *lit)
     return 1;
 }
 
+/* Copy the '_'-delimited token at *p into buf and advance past it and its '_'; 0 if none. */
+static int token(const char **p, char *buf, size_t n)
+{
+    const char *e = strchr(*p, '_');
+    size_t len = e ? (size_t)(e - *p) : 0;
+    if (!e || len == 0 || len >= n)
+        return 0;
+    memcpy(buf, *p, len);
+    buf[len] = 0;
+    *p = e + 1;
+    return 1;
+}
+
 fa_status fa_variant_parse(const char *name, fa_variant *out, fa_err *err)
 {
     fa_variant v = {0};
     const char *p = name;
-    if (!p || !eat(&p, "fwd_sm80_hd"))
-        return FA_ERR(err, FA_INVALID, "bad variant name '%s': expected it to start 'fwd_sm80_hd'",
+    char op[16], fam[32];
+    if (!p || !token(&p, op, sizeof op) || fa_op_parse(op, &v.op) != FA_OK ||
+        !token(&p, fam, sizeof fam))
+        return FA_ERR(err, FA_INVALID,
+                      "bad variant name '%s': expected it to start '<op>_<family>_hd' like "
+                      "'fwd_sm80_hd'",
                       name ? name : "");
-    v.family = FA_FAMILY_SM80;
+    v.family = fa_family_find(fam);
+    if (!v.family)
+        return FA_ERR(err, FA_INVALID, "bad variant name '%s': no kernel family '%s'", name, fam);
+    if (!fa_family_serves(v.family, v.op))
+        return FA_ERR(err, FA_INVALID, "bad variant name '%s': family %s does not serve %s", name,
+                      fam, op);
+    if (!eat(&p, "hd"))
+        return FA_ERR(err, FA_INVALID, "bad variant name '%s': expected 'hd' after '%s_%s_'", name,
+                      op, fam);
     v.head_dim = read_int(&p);
     if (!fa_head_dim_supported(v.head_dim))
         return FA_ERR(err, FA_INVALID, "bad variant name '%s': head dim must be one of %s", name,
@@ -121,17 +149,17 @@ fa_status fa_variant_parse(const char *name, fa_variant *out, fa_err *err)
         return FA_ERR(err, FA_INVALID, "bad variant name '%s': dtype must be fp16 or bf16", name);
     v.causal = eat(&p, "_causal");
     v.varlen = eat(&p, "_varlen");
-    if (!eat(&p, "_m") || (v.block_m = read_int(&p)) <= 0 || !eat(&p, "n") ||
-        (v.block_n = read_int(&p)) <= 0 || !eat(&p, "w") || (v.warps = read_int(&p)) <= 0 ||
-        !eat(&p, "s") || (v.stages = read_int(&p)) <= 0)
+    char example[FA_VARIANT_NAME_MAX] = "";
+    if (!eat(&p, "_") || v.family->parse_suffix(p, v.params) != 0) {
+        fa_variant ex = v;
+        for (int i = 0; i < v.family->naxes; i++)
+            ex.params[i] = v.family->axes[i].values[0];
+        v.family->suffix(&ex, example, sizeof example);
         return FA_ERR(err, FA_INVALID,
-                      "bad variant name '%s': expected tiles like '_m128n64w4s2' after the mode",
-                      name);
-    v.q_in_regs = eat(&p, "q");
-    if (*p)
-        return FA_ERR(err, FA_INVALID, "bad variant name '%s': unexpected '%s' at the end", name,
-                      p);
-    /* Numbers that read_int cut or zeros it skipped ("hd0128") would name another variant. */
+                      "bad variant name '%s': expected tiles like '_%s' after the mode", name,
+                      example);
+    }
+    /* Numbers a parser cut or zeros it skipped ("hd0128") would name another variant. */
     char canonical[FA_VARIANT_NAME_MAX];
     fa_variant_name(&v, canonical, sizeof canonical);
     if (strcmp(canonical, name) != 0)
@@ -141,70 +169,59 @@ fa_status fa_variant_parse(const char *name, fa_variant *out, fa_err *err)
     return FA_OK;
 }
 
+void fa_variant_kernel_expr(const fa_variant *v, int k, char *buf, size_t n)
+{
+    v->family->name_expr(v, k, buf, n);
+}
+
 void fa_variant_name_expr(const fa_variant *v, char *buf, size_t n)
 {
-    snprintf(buf, n, "fa_fwd_sm80<%s, %d, %d, %d, %d, %d, %s, %s, %s>",
-             v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim, v->block_m,
-             v->block_n, v->warps, v->stages, v->q_in_regs ? "true" : "false",
-             v->causal ? "true" : "false", v->varlen ? "true" : "false");
+    fa_variant_kernel_expr(v, 0, buf, n);
 }
 
 const char *fa_variant_template(const fa_variant *v)
 {
-    (void)v;
-    return "fa_fwd_sm80.cuh";
+    return v->family ? v->family->template_file : NULL;
 }
 
 int fa_variant_threads(const fa_variant *v)
 {
-    return v->warps * 32;
+    return v->family ? v->family->threads(v) : -1;
 }
 
 int fa_variant_smem_bytes(const fa_variant *v)
 {
-    return FA_SM80_SMEM_BYTES(v->head_dim, v->block_m, v->block_n, v->stages);
+    return v->family ? v->family->smem_bytes(v) : -1;
 }
 
 fa_status fa_variant_check(const fa_variant *v, const fa_arch *arch, fa_err *err)
 {
     char name[FA_VARIANT_NAME_MAX];
     fa_variant_name(v, name, sizeof name);
+    if (!v->family)
+        return FA_ERR(err, FA_UNSUPPORTED, "%s: no kernel family", name);
     if (!fa_head_dim_supported(v->head_dim))
         return FA_ERR(err, FA_UNSUPPORTED, "%s: head dim %d not supported", name, v->head_dim);
-    if (v->warps != 4 && v->warps != 8)
-        return FA_ERR(err, FA_UNSUPPORTED, "%s: warps must be 4 or 8", name);
-    if (v->block_m % (16 * v->warps) != 0)
-        return FA_ERR(err, FA_UNSUPPORTED,
-                      "%s: BLOCK_M %d gives %d rows per warp, not a multiple of 16", name,
-                      v->block_m, v->block_m / v->warps);
-    if (v->block_n % 16 != 0 || v->block_n < 16 || v->block_n > 256)
-        return FA_ERR(err, FA_UNSUPPORTED, "%s: BLOCK_N must be a multiple of 16 in [16, 256]",
-                      name);
-    if (v->stages < 1 || v->stages > 3)
-        return FA_ERR(err, FA_UNSUPPORTED, "%s: stages must be 1, 2 or 3", name);
-    int smem = fa_variant_smem_bytes(v);
-    if (arch && smem > arch->smem_optin_max)
-        return FA_ERR(err, FA_UNSUPPORTED, "%s: needs %d bytes of shared memory, %s allows %d",
-                      name, smem, arch->name, arch->smem_optin_max);
-    /* A lower bound on registers per thread: fp32 accumulators of O (rows_per_warp*D/32)
-     * and S (rows_per_warp*BLOCK_N/32), Q fragments (rows_per_warp*D/64) when held in
-     * registers, and a few for addresses and softmax state. Past 255 the kernel cannot avoid
-     * spilling, so it is rejected before compiling; variants near the limit are compiled and
-     * rejected afterwards only if ptxas reports spills (the sweep records those). */
-    int rows = v->block_m / v->warps;
-    int regs = rows * v->head_dim / 32 + rows * v->block_n / 32 +
-               (v->q_in_regs ? rows * v->head_dim / 64 : 0) + 16;
-    if (regs > 255)
-        return FA_ERR(err, FA_UNSUPPORTED,
-                      "%s: needs about %d registers per thread for accumulators (limit 255)", name,
-                      regs);
+    fa_err e = {0};
+    fa_status st = v->family->check(v, arch, &e);
+    if (st != FA_OK)
+        return FA_ERR(err, st, "%s: %s", name, e.msg);
     return FA_OK;
+}
+
+int fa_variant_param(const fa_variant *v, const char *key)
+{
+    int i = fa_family_axis(v->family, key);
+    return i < 0 ? -1 : v->params[i];
 }
 
 int fa_variant_equal(const fa_variant *a, const fa_variant *b)
 {
-    return a->family == b->family && a->dtype == b->dtype && a->head_dim == b->head_dim &&
-           a->block_m == b->block_m && a->block_n == b->block_n && a->warps == b->warps &&
-           a->stages == b->stages && a->q_in_regs == b->q_in_regs && a->causal == b->causal &&
-           a->varlen == b->varlen;
+    if (a->family != b->family || a->op != b->op || a->dtype != b->dtype ||
+        a->head_dim != b->head_dim || a->causal != b->causal || a->varlen != b->varlen)
+        return 0;
+    for (int i = 0; i < FA_MAX_PARAMS; i++)
+        if (a->params[i] != b->params[i])
+            return 0;
+    return 1;
 }

@@ -2,7 +2,10 @@
  * fa_variant.h -- what a kernel variant is, its procedural name, and the legality model.
  *
  * A variant is one instance of a kernel family's template: every compile-time parameter.
- * Its name encodes all of them and is the key everywhere (DB, reports, cache, header):
+ * The family (fa_family.h) owns the tunables (params[], in its axes' order), the name's
+ * suffix, the name expression, legality and launch geometry; this file is the generic part
+ * that dispatches to it. The name encodes everything and is the key everywhere (DB, reports,
+ * cache, header); for the sm80 family:
  *
  *     fwd_sm80_hd128_bf16_causal_varlen_m128n64w4s2q
  *     |   |    |     |    |      |      |   |  | | `- Q held in registers (absent: re-read)
@@ -28,7 +31,15 @@
 
 typedef enum fa_dtype { FA_DTYPE_FP16 = 0, FA_DTYPE_BF16 = 1 } fa_dtype;
 
-typedef enum fa_family { FA_FAMILY_SM80 = 0 } fa_family;
+/* What a problem asks for (fa_family.h: names and parsing). */
+typedef enum fa_op {
+    FA_OP_FWD = 0,    /* forward prefill: "fwd" */
+    FA_OP_DECODE = 1, /* decode against a (paged) KV cache: "decode" (reserved) */
+    FA_OP_COUNT
+} fa_op;
+
+/* A kernel family (fa_family.h); every family is a static constant of the registry. */
+typedef struct fa_family fa_family;
 
 /* A GPU architecture fa-tune targets. */
 typedef struct fa_arch {
@@ -58,16 +69,17 @@ const char *fa_dtype_name(fa_dtype t); /* "fp16" | "bf16" */
 /* Parse "fp16"/"bf16" (also "float16"/"bfloat16"); FA_INVALID otherwise. */
 fa_status fa_dtype_parse(const char *s, fa_dtype *out);
 
+/* Tunable parameters of one variant, at most. */
+#define FA_MAX_PARAMS 8
+
 typedef struct fa_variant {
-    fa_family family;
+    const fa_family *family;
+    fa_op op;
     fa_dtype dtype;
     int head_dim;
-    int block_m, block_n;
-    int warps;
-    int stages;
-    int q_in_regs; /* 0/1 */
-    int causal;    /* 0/1 */
-    int varlen;    /* 0/1 */
+    int causal;                /* 0/1 */
+    int varlen;                /* 0/1 */
+    int params[FA_MAX_PARAMS]; /* the family's axes, in order; unused entries 0 */
 } fa_variant;
 
 /* Longest name plus NUL. */
@@ -81,6 +93,8 @@ fa_status fa_variant_parse(const char *name, fa_variant *out, fa_err *err);
 /* The NVRTC name expression of the template instance, e.g.
  * "fa_fwd_sm80<__nv_bfloat16, 128, 128, 64, 4, 2, true, false, false>". */
 void fa_variant_name_expr(const fa_variant *v, char *buf, size_t n);
+/* The name expression of kernel k of the variant (k < family->nkernels). */
+void fa_variant_kernel_expr(const fa_variant *v, int k, char *buf, size_t n);
 /* Template header the variant's family lives in ("fa_fwd_sm80.cuh"). */
 const char *fa_variant_template(const fa_variant *v);
 
@@ -92,6 +106,10 @@ int fa_variant_smem_bytes(const fa_variant *v);
  * arch; FA_UNSUPPORTED with the reason in err otherwise (shared memory over the opt-in limit,
  * rows per warp not a multiple of 16, accumulators that cannot fit the register file...). */
 fa_status fa_variant_check(const fa_variant *v, const fa_arch *arch, fa_err *err);
+
+/* Parameter key (an axis of v's family, e.g. "block_m") of v; -1 if v's family has no such
+ * axis. */
+int fa_variant_param(const fa_variant *v, const char *key);
 
 /* Equality on every parameter. */
 int fa_variant_equal(const fa_variant *a, const fa_variant *b);

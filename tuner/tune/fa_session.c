@@ -67,8 +67,9 @@ static fa_status class_todo(fa_tune_session *s, const fa_tune_opts *o, const fa_
                             const fa_problem *check, int k, fa_variant **all, int **cls, int *n,
                             int *cap, int *stored, fa_err *err)
 {
-    fa_space_filter f = {1u << pp->dtype, pp->causal ? FA_SPACE_ON : FA_SPACE_OFF,
-                         pp->varlen ? FA_SPACE_ON : FA_SPACE_OFF};
+    fa_space_filter f = {.dtypes = 1u << pp->dtype,
+                         .causal = pp->causal ? FA_SPACE_ON : FA_SPACE_OFF,
+                         .varlen = pp->varlen ? FA_SPACE_ON : FA_SPACE_OFF};
     fa_variant *vs = NULL;
     int nv = 0;
     fa_tune_opts oa = *o;

@@ -4,6 +4,7 @@
  * order), and fa_tune_run, which runs the phases. The phases' producers are in
  * fa_tune_phases.c, the device slots' work in fa_tune_slots.c (fa_tune_engine.h).
  */
+#include "fa_family.h"
 #include "fa_tune_engine.h"
 #include "fa_util.h"
 
@@ -128,16 +129,11 @@ fa_status fa_tune_class_variants(const fa_tune_opts *o, const fa_problem *key,
     return FA_OK;
 }
 
-/* The prior of fa_tune.h's racing: lower is tried first. FlashAttention-2's tiles (16 or 32
- * query rows per warp, 64..128 key columns, one or two stages) won every hd64/hd128 problem
- * on the H100 and most at hd256, so they set a tight bound early. */
+/* The prior of fa_tune.h's racing: lower is tried first; each family says its own
+ * (fa_family.h), e.g. sm80's favours FlashAttention-2's tiles. */
 static int prior(const fa_variant *v)
 {
-    const int rows_per_warp = v->warps > 0 ? v->block_m / v->warps : 0;
-    return (rows_per_warp == 32   ? 0
-            : rows_per_warp == 16 ? 1
-                                  : 3) +
-           (v->block_n >= 64 && v->block_n <= 128 ? 0 : 2) + (v->stages <= 2 ? 0 : 1);
+    return v->family && v->family->prior ? v->family->prior(v) : 0;
 }
 
 typedef struct ordered {
@@ -174,8 +170,9 @@ static fa_status build_candidates(engine *e, fa_err *err)
     fa_status st = FA_OK;
     for (int k = 0; k < e->ncls; k++) {
         tclass *kc = &e->cls[k];
-        fa_space_filter f = {1u << kc->key.dtype, kc->key.causal ? FA_SPACE_ON : FA_SPACE_OFF,
-                             kc->key.varlen ? FA_SPACE_ON : FA_SPACE_OFF};
+        fa_space_filter f = {.dtypes = 1u << kc->key.dtype,
+                             .causal = kc->key.causal ? FA_SPACE_ON : FA_SPACE_OFF,
+                             .varlen = kc->key.varlen ? FA_SPACE_ON : FA_SPACE_OFF};
         fa_variant *vs = NULL;
         int nv = 0;
         st = fa_tune_class_variants(o, &kc->key, &f, &vs, &nv, err);
