@@ -47,6 +47,9 @@ static void usage(FILE *out)
         "                         space options and --headdim are then not needed; given,\n"
         "                         they must agree with it)\n"
         "  --limit N              stop after the first N variants the legality model accepts\n"
+        "  --family NAME          only this kernel family's space (sm80, sm90a; default: every\n"
+        "                         family that runs on the arch: --arch sm90 gives sm80 and\n"
+        "                         sm90a, --arch sm90a only sm90a)\n"
         "\n"
         "engine:\n"
         "  -j N, -jN, --jobs N    compile threads (default: all cores, %ld here)\n"
@@ -70,6 +73,21 @@ static void usage(FILE *out)
         "2 usage error, 130 interrupted.\n",
         fa_arch_list(), fa_head_dim_list(), fa_space_tiles_per_mode(fa_family_sm80()),
         cores > 0 ? cores : 1);
+}
+
+/* "sm80, sm90a": the registered families, for messages. */
+static const char *family_list(void)
+{
+    static char buf[256];
+    size_t used = 0;
+    buf[0] = '\0';
+    for (const fa_family *const *f = fa_families(); *f && used < sizeof buf; f++) {
+        int w = snprintf(buf + used, sizeof buf - used, "%s%s", used ? ", " : "", (*f)->name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return buf;
 }
 
 /* Parses "0", "1" or "all" into a mode bit set. */
@@ -341,6 +359,12 @@ int cmd_compile(int argc, char **argv)
                 goto cleanup;
             }
             cache_dir = val;
+        } else if (!strcmp(a, "--family")) {
+            if (!val || !(filter.family = fa_family_find(val))) {
+                rc = fa_cli_usage_error(cmd, "unknown --family '%s': families are %s",
+                                        val ? val : "", family_list());
+                goto cleanup;
+            }
         } else if (!strcmp(a, "--cubin-dir")) {
             if (!val || !*val) {
                 rc = fa_cli_usage_error(cmd, "--cubin-dir needs a directory");
@@ -376,6 +400,11 @@ int cmd_compile(int argc, char **argv)
         rc = fa_cli_usage_error(cmd, "missing --arch: supported archs are %s", fa_arch_list());
         goto cleanup;
     }
+    if (filter.family && !fa_family_nvrtc_arch(filter.family, arch)) {
+        rc = fa_cli_usage_error(cmd, "kernel family %s does not run on %s", filter.family->name,
+                                arch->name);
+        goto cleanup;
+    }
     if (!head_dim && !n_named) {
         rc = fa_cli_usage_error(cmd, "missing --headdim: supported head dims are %s",
                                 fa_head_dim_list());
@@ -404,7 +433,8 @@ int cmd_compile(int argc, char **argv)
                     ? "--causal"
                 : (given & 4) && !(filter.varlen & (v->varlen ? FA_SPACE_ON : FA_SPACE_OFF))
                     ? "--varlen"
-                    : NULL;
+                : filter.family && v->family != filter.family ? "--family"
+                                                              : NULL;
             if (clash) {
                 rc = fa_cli_usage_error(cmd, "%s contradicts --variant '%s'", clash, named[i]);
                 goto cleanup;

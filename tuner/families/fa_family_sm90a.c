@@ -16,9 +16,11 @@
  * Legality is the template's static_assert model (FlashAttention's feasibility model,
  * KERNELS.md item 9): head dims 64, 128, 192, 256; accumulator registers S + O (+ P with
  * overlap) = BLOCK_N/2 + D/2 (+ BLOCK_N/4) within 216 with 2 consumer warpgroups (240 - 24
- * after setmaxnreg) or 128 with 3 (160 - 32); Q + stages x (K + V) within 224 KB. Variants the
- * model admits but ptxas spills (3-warpgroup pingpong at hd128) are rejected by the tuner's
- * spill rule. Fixed length only: varlen variants are unsupported (issue 15).
+ * after setmaxnreg) or 128 with 3 (160 - 32); Q + stages x (K + V) within 224 KB. Legal per
+ * mode (bf16 non-causal): 424 at hd64, 204 at hd128, 16 at hd256. NVRTC (CUDA 13.0) compiles
+ * all 644 of those; 8 spill (overlap + pingpong at the register edge: hd128 128x192, hd64
+ * 192x128), which the tuner's spill rule makes ineligible. Fixed length only: varlen variants
+ * are unsupported (issue 15).
  *
  * One launch per problem (templates/sm90a/fa_plan_sm90a.h): a 1-d grid of tiles (persistent:
  * at most one block per multiprocessor), 128 x (warpgroups + 1) threads, no cluster. The
