@@ -39,6 +39,7 @@
 
 #include "fa_fwd_sm80.cuh"
 #include "fa_check_ref.cuh"
+#include "fa_plan_sm80.h"
 
 /* X(Element, HEAD_DIM, BLOCK_M, BLOCK_N, WARPS, STAGES, Q_IN_REGS, IS_CAUSAL, IS_VARLEN) */
 #ifndef FA_CHECK_LIST
@@ -172,14 +173,16 @@ static void launch_ref(const Variant &v, const fa_fwd_params &p, int grid_x, boo
 
 static int smem_bytes(const Variant &v)
 {
-    return FA_SM80_SMEM_BYTES(v.hd, v.bm, v.bn, v.stages);
+    return (int)fa_plan_sm80_smem(v.hd, v.bm, v.bn, v.stages);
 }
 
 static void launch_variant(const Variant &v, const fa_fwd_params &p, cudaStream_t st)
 {
-    dim3 grid((p.seqlen_q + v.bm - 1) / v.bm, p.heads_q, p.batch);
+    unsigned g[3];
+    fa_plan_sm80_grid(p.seqlen_q, p.heads_q, p.batch, v.bm, g);
     void *args[] = {(void *)&p};
-    CK(cudaLaunchKernel((const void *)v.fn, grid, dim3(v.warps * 32), args, smem_bytes(v), st));
+    CK(cudaLaunchKernel((const void *)v.fn, dim3(g[0], g[1], g[2]),
+                        dim3(fa_plan_sm80_threads(v.warps)), args, smem_bytes(v), st));
 }
 
 struct Row {

@@ -121,11 +121,12 @@ enum {
  */
 typedef struct fa_job {
     fa_problem problem;
-    fa_variant variant; /* the launch geometry: grid (ceil(max_sq/block_m), heads_q, batch),
-                           warps*32 threads, fa_variant_smem_bytes() of dynamic smem */
+    fa_variant variant; /* its family's launch plan for the problem says what runs: kernels,
+                           grids, blocks, clusters, shared memory, scratch (fa_family.h) */
     const void *cubin;  /* the compiled variant (from fa_compile_*), or NULL */
     size_t cubin_size;
-    const char *symbol;    /* its lowered kernel name (fa_compile_output.lowered_name) */
+    const char *symbol;    /* its lowered kernel names, one a line in the family's kernel
+                              order (fa_compile_output.lowered_name) */
     fa_build_info build;   /* copied into the measurement unchanged */
     unsigned what;         /* FA_JOB_* bits */
     uint64_t check_seed;   /* input values; 0: a fresh seed (or a check's kept inputs),

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "fa_fwd_sm80.cuh" /* from find_package(fa_tune): fa_tune::templates */
+#include "fa_plan_sm80.h" /* the sm80 family's grid, the one copy fa-tune uses too */
 
 #include "fa_dispatch.h"
 
@@ -130,7 +131,9 @@ static int run_case(int cc, const fa_ex_shape &sh, const fa_dispatch_kernel *ker
     CHECK_CUDA(cudaFuncSetAttribute(inst->kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                     c.smem_bytes));
     void *args[] = {&p};
-    dim3 grid((sh.seqlen_q + c.block_m - 1) / c.block_m, sh.heads_q, sh.batch);
+    unsigned g[3];
+    fa_plan_sm80_grid(sh.seqlen_q, sh.heads_q, sh.batch, c.block_m, g);
+    dim3 grid(g[0], g[1], g[2]);
     CHECK_CUDA(cudaLaunchKernel(inst->kernel, grid, dim3(c.threads), args, c.smem_bytes, 0));
     CHECK_CUDA(cudaDeviceSynchronize());
     CHECK_CUDA(cudaMemcpy(o.data(), dout, nq * 2, cudaMemcpyDeviceToHost));

@@ -2,6 +2,7 @@
  * crossed generically, so a new tile size is one number in its family's file. */
 #include "fa_space.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 void fa_space_filter_default(fa_space_filter *f)
@@ -67,7 +68,27 @@ fa_status fa_space_enumerate(const fa_arch *arch, int head_dim, const fa_space_f
         if ((!f->family || *fp == f->family) && fa_family_nvrtc_arch(*fp, arch) &&
             fa_family_serves(*fp, f->op))
             total += modes * fa_space_tiles_per_mode(*fp);
-    fa_variant *vs = calloc(total > 0 ? (size_t)total : 1, sizeof *vs);
+    if (total == 0) {
+        /* Say which families exist and where they run: "sm80 (cc 80..90)". */
+        char fams[256] = "";
+        size_t used = 0;
+        for (const fa_family *const *fp = fa_families(); *fp && used < sizeof fams; fp++) {
+            int w = snprintf(fams + used, sizeof fams - used, "%s%s (cc %d..%d%s)",
+                             used ? ", " : "", (*fp)->name, (*fp)->min_cc, (*fp)->max_cc,
+                             (*fp)->arch_specific ? ", arch-specific" : "");
+            if (w < 0)
+                break;
+            used += (size_t)w;
+        }
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "no kernel family serves %s on %s%s: the families are %s", fa_op_name(f->op),
+                      arch->name,
+                      fa_family_nvrtc_arch(fa_families()[0], fa_arch_from_cc(arch->cc))
+                          ? " (an arch-specific target selects only the families that need it)"
+                          : "",
+                      fams);
+    }
+    fa_variant *vs = calloc((size_t)total, sizeof *vs);
     if (!vs)
         return FA_ERR(err, FA_NOMEM, "out of memory for %d variants", total);
 

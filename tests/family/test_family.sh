@@ -1,0 +1,129 @@
+#!/bin/sh
+# This file runs the test-only family "testtwo" through every stage that needs no GPU, with
+# fa-tune-testtwo (fa-tune with testtwo registered through the registry line):
+#   - compile-only sweep (`compile`): the space lists both families on sm89 (sm90 would add
+#     the sm90a family, whose kernels this stub template set lacks), testtwo's 12 variants
+#     per mode with its own legality reasons, both kernels of each variant compiled into one
+#     cubin; --arch sm90a lists neither (only the sm90a family needs sm_90a);
+#   - tune's compile-only path stores testtwo's variants as (family, op, params);
+#   - the database: list, show, export (family/op/params columns), merge into another file;
+#     and winners from (hand-inserted) timings of both families on an sm90 device;
+#   - db best names the testtwo winner; emit writes a header that names the family it cannot
+#     launch yet and keeps the sm80 winners; report draws the arch, heatmap included;
+#   - the installed fa-tune (no testtwo) refuses its names and never lists it.
+#
+# usage: test_family.sh FA_TUNE_TESTTWO FA_TUNE SQLITE3 SOURCE_DIR
+set -u
+FA=$1
+FA_PLAIN=$2
+SQLITE3=$3
+SRC=$4
+T=$(mktemp -d "${TMPDIR:-/tmp}/fa-family-XXXXXX")
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+cd "$T" || exit 1
+
+# Templates: the sm80 stub (fast to compile), fa_params.h and testtwo's.
+mkdir tpl
+cp "$SRC"/tests/compile/data/* "$SRC"/templates/fa_params.h \
+   "$SRC"/tests/family/templates/fa_fwd_testtwo.cuh tpl/
+export FA_TUNE_TEMPLATES=$T/tpl FA_TUNE_CACHE_DIR=$T/cache
+
+# -- compile-only sweep ---------------------------------------------------------------------
+"$FA" compile --arch sm89 --headdim 64 --causal 0 -j 2 >sweep.txt 2>sweep.err ||
+    fail "compile sweep failed: $(tail -3 sweep.err)"
+[ "$(grep -c '^fwd_testtwo_hd64_bf16_t' sweep.txt)" = 12 ] || fail "not 12 testtwo variants"
+[ "$(grep -c '^fwd_sm80_hd64_bf16_m' sweep.txt)" = 168 ] || fail "not 168 sm80 variants"
+grep -q '^fwd_testtwo_hd64_bf16_t64k2l64 .* ok ' sweep.txt || fail "t64k2l64 not compiled ok"
+grep -q '^fwd_testtwo_hd64_bf16_t128k4l256 .*unsupported.*tile 128 x 4 splits exceeds 256' \
+    sweep.txt || fail "testtwo's legality reason missing"
+grep -q '^fwd_testtwo_hd64_bf16_t128k1l64 .*unsupported.*64 lanes cannot cover' sweep.txt ||
+    fail "testtwo's lanes rule missing"
+grep -q '^180 of 180 variants for sm89' sweep.txt || fail "summary: $(grep 'variants for' sweep.txt)"
+# varlen: the sm90a family refuses it, so nothing compiles (its kernels are not in tpl/)
+"$FA" compile --arch sm90a --headdim 64 --causal 0 --varlen 1 >spec.txt 2>spec.err
+rc=$?
+grep -q 'testtwo\|fwd_sm80' spec.txt && fail "--arch sm90a listed a family that does not need sm_90a"
+[ $rc = 0 ] && grep -q '^528 of 528 variants for sm90a: 0 ok, 0 compile_error, 528 unsupported' spec.txt ||
+    fail "--arch sm90a: rc $rc, $(tail -3 spec.txt) $(cat spec.err)"
+# Both kernels in the one cubin: the split and the combine symbols were found (the compile
+# engine fails the variant otherwise); a single variant by name works too.
+"$FA" compile --arch sm86 --variant fwd_testtwo_hd64_fp16_causal_t64k4l128 >one.txt 2>&1 ||
+    fail "compile --variant of testtwo failed: $(cat one.txt)"
+grep -q 'fwd_testtwo_hd64_fp16_causal_t64k4l128 .* ok ' one.txt || fail "single testtwo variant"
+
+# -- tune's compile-only path into a database -----------------------------------------------
+"$FA" tune --arch sm89 --headdim 64 --dtype bf16 --causal 0 --varlen 0 --gqa 1 --seqlens 512 \
+    --compile-only --db t.db >tune.txt 2>tune.err || fail "compile-only tune failed: $(tail -3 tune.err)"
+got=$("$SQLITE3" t.db "SELECT family, op, params FROM variants WHERE name = 'fwd_testtwo_hd64_bf16_t64k2l64'")
+[ "$got" = "testtwo|fwd|tile=64 splits=2 lanes=64" ] || fail "stored variant: '$got'"
+[ "$("$SQLITE3" t.db "SELECT COUNT(*) FROM variants WHERE family = 'testtwo'")" = 12 ] ||
+    fail "not 12 testtwo variants stored"
+"$FA" db list --db t.db >list.txt 2>&1 || fail "db list failed"
+"$FA" db show --db t.db fwd_testtwo_hd64_bf16_t64k2l64 >show.txt 2>&1 ||
+    "$FA" db show --db t.db --variant fwd_testtwo_hd64_bf16_t64k2l64 >show.txt 2>&1 ||
+    fail "db show failed: $(cat show.txt)"
+grep -q compiled show.txt || fail "db show lacks the compiled row: $(cat show.txt)"
+
+# -- timings of both families (hand-made numbers), winners ---------------------------------
+"$SQLITE3" t.db <<'SQL' || fail "cannot insert the timings"
+INSERT INTO devices (name, arch, cc, sm_count, clock_khz, mem_clock_khz, memory_bytes, l2_bytes,
+                     driver_version, cuda_version, nvrtc_version)
+  VALUES ('NVIDIA H200', 'sm90', 90, 132, 1980000, 3201000, 150109880320, 62914560, 13000, 13000, 13000);
+INSERT INTO runs (uuid, device_id, fa_tune_version, source_hash, command_line, started_at,
+                  ended_at, status, host)
+  VALUES ('77777777-0000-4000-8000-000000000007', (SELECT id FROM devices WHERE name = 'NVIDIA H200'),
+          '0.1.0', 'x', 'fa-tune (test)', '2026-12-01T00:00:00.000Z', '2026-12-01T00:10:00.000Z', 'ok', 'h');
+-- the compile-only sweep stored one problem (bucket 1024); a second one, bucket 2048
+INSERT INTO problems (name, op, dtype, head_dim, causal, varlen, batch, heads_q, heads_kv, gqa,
+                      seqlen_q, seqlen_k, bucket, layout, softmax_scale, seed)
+  SELECT 'b1_h32_kv32_q2048_k2048_d64_bf16', op, dtype, head_dim, causal, varlen, 1, heads_q,
+         heads_kv, gqa, 2048, 2048, 2048, layout, softmax_scale, seed
+  FROM problems LIMIT 1;
+-- bucket 1024: testtwo beats sm80; bucket 2048: only sm80 timed, so sm80 wins there
+INSERT INTO measurements (uuid, run_id, variant_id, problem_id, arch, status, median_ms, tflops,
+                          eager_median_ms, registers, smem_static, measured_at)
+  SELECT 'm-' || v.name || '-' || p.name,
+         (SELECT id FROM runs WHERE uuid = '77777777-0000-4000-8000-000000000007'),
+         v.id, p.id, 'sm90', 'ok',
+         CASE v.family WHEN 'testtwo' THEN 0.1 ELSE 0.2 END,
+         CASE v.family WHEN 'testtwo' THEN 300.0 ELSE 150.0 END,
+         0.5, 64, 0, '2026-12-01T00:05:00.000Z'
+  FROM variants v, problems p
+  WHERE (v.name = 'fwd_testtwo_hd64_bf16_t64k2l64' AND p.bucket = 1024)
+     OR v.name = 'fwd_sm80_hd64_bf16_m128n128w4s2q';
+SQL
+"$FA" db best --arch sm90 --db t.db >best.txt 2>&1 || fail "db best failed: $(cat best.txt)"
+grep -q 'fwd_testtwo_hd64_bf16_t64k2l64 .*300.0.*fwd_sm80_hd64_bf16_m128n128w4s2q' best.txt ||
+    fail "testtwo should win over sm80: $(cat best.txt)"
+
+# -- export and merge ------------------------------------------------------------------------
+"$FA" db export --db t.db --format csv -o t.csv 2>/dev/null || fail "export csv failed"
+grep -q ',testtwo,fwd,tile=64 splits=2 lanes=64,' t.csv || fail "csv lacks testtwo params"
+"$FA" db export --db t.db --format json -o t.json 2>/dev/null || fail "export json failed"
+grep -q '"family":[[:space:]]*"testtwo"' t.json || fail "json lacks the family"
+"$FA" db merge --db m.db t.db >/dev/null 2>&1 || fail "merge failed"
+[ "$("$SQLITE3" m.db "SELECT COUNT(*) FROM variants WHERE family = 'testtwo' AND params LIKE 'tile=%'")" = 12 ] ||
+    fail "merge lost testtwo variants"
+"$FA" db best --arch sm90 --db m.db >best2.txt 2>&1
+cmp -s best.txt best2.txt || fail "merged winners differ"
+
+# -- emit and report -------------------------------------------------------------------------
+"$FA" emit --arch sm90 --db t.db -o fa_dispatch.h >emit.txt 2>&1 || fail "emit failed: $(cat emit.txt)"
+grep -q 'Left out: 1 winners of kernel families this header cannot launch yet (testtwo)' \
+    fa_dispatch.h || fail "the header does not name the family it left out"
+grep -q '"fwd_sm80_hd64_bf16_m128n128w4s2q"' fa_dispatch.h || fail "the header lost the sm80 winner"
+cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c fa_dispatch.h 2>cc.err || fail "header does not compile: $(head -3 cc.err)"
+if command -v gnuplot >/dev/null 2>&1; then
+    "$FA" report --arch sm90 --db t.db -o rep >rep.txt 2>&1 || fail "report failed: $(tail -3 rep.txt)"
+    [ -f rep/index.md ] || fail "report wrote no index.md"
+    grep -q 'fwd_testtwo_hd64_bf16_t64k2l64' rep/index.md || fail "report lacks the testtwo winner"
+fi
+
+# -- the installed tool knows no testtwo -----------------------------------------------------
+"$FA_PLAIN" compile --arch sm90 --variant fwd_testtwo_hd64_bf16_t64k2l64 >plain.txt 2>&1
+[ $? = 2 ] && grep -q "no kernel family 'testtwo'" plain.txt || fail "fa-tune accepted a testtwo name: $(cat plain.txt)"
+
+rm -rf "$T"
+[ "$failures" = 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
+echo "family testtwo through compile, tune --compile-only, db, emit, report: ok"
