@@ -16,7 +16,13 @@
 #                             then bench/compare_strategies.py into strategies_ex_hv.md; a
 #                             name that is no run of this call is a database path from the
 #                             root without .db (a run carried in from an earlier call)
-#   compare                   bench/compare.py: fa-tune's best vs FA2 and cuDNN per shape
+#   compare                   bench/compare.py: fa-tune's best vs FA2 and cuDNN per shape,
+#                             the winner's kernel family (sm80 or sm90a) and each family's best
+#   sm90a                     the sm90a family's tests (ctest -R '^sm90a\.': NVRTC compile,
+#                             tensor maps, cubin dir, the 72 GPU checks) and its winners' SASS
+#                             (HGMMA/UTMALDG/SYNCS, no LDL/STL) with the cubins under OUT/sass
+# The tune stages use --arch sm90: on a Hopper GPU both kernel families (sm80 compiled for
+# sm_90, sm90a for sm_90a) are tuned side by side and each problem's winner may be either.
 # --src DIR builds from DIR (e.g. a `git archive` of HEAD) instead of the working tree.
 # Everything lands in --out (default $OUT, else ./out): fa-tune.db, logs, peers.jsonl.
 set -uo pipefail
@@ -135,6 +141,15 @@ for stage in "$@"; do
             -o "$OUTDIR/peers.jsonl" 2>"$OUTDIR/peers.log"
         echo "peers rc $?: $(wc -l <"$OUTDIR/peers.jsonl") rows"
         "$FA" db import-peers --db "$DB" --arch sm90 "$OUTDIR/peers.jsonl"
+        ;;
+    sm90a)
+        log "sm90a family tests"
+        (cd "$BUILD" && ctest -R '^sm90a\.' --output-on-failure --timeout 1800) \
+            >"$OUTDIR/sm90a_tests.log" 2>&1
+        grep -E "tests passed|Passed|Failed|\*\*\*|Skipped|sm90a family:" \
+            "$OUTDIR/sm90a_tests.log" | tail -30
+        log "sm90a SASS"
+        sh "$ROOT/tests/sm90a/test_sm90a_sass.sh" "$FA" "$OUTDIR/sass" 2>&1 | tee "$OUTDIR/sass.txt"
         ;;
     compare)
         log compare

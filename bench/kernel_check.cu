@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "fa_fwd_sm80.cuh"
+#include "fa_check_ref.cuh"
 #include "fa_plan_sm80.h"
 
 /* X(Element, HEAD_DIM, BLOCK_M, BLOCK_N, WARPS, STAGES, Q_IN_REGS, IS_CAUSAL, IS_VARLEN) */
@@ -123,146 +124,6 @@ template <typename T> constexpr bool is_bf16_v()
 
 static const Variant g_variants[] = {FA_CHECK_VARIANTS(FA_CHECK_ENTRY)};
 
-/* ---- device helpers --------------------------------------------------------------- */
-
-__device__ __forceinline__ float to_f(__half x)
-{
-    return __half2float(x);
-}
-__device__ __forceinline__ float to_f(__nv_bfloat16 x)
-{
-    return __bfloat162float(x);
-}
-template <typename T> __device__ __forceinline__ T from_f(float x);
-template <> __device__ __forceinline__ __half from_f<__half>(float x)
-{
-    return __float2half_rn(x);
-}
-template <> __device__ __forceinline__ __nv_bfloat16 from_f<__nv_bfloat16>(float x)
-{
-    return __float2bfloat16_rn(x);
-}
-template <typename T> __device__ __forceinline__ float round_t(float x)
-{
-    return to_f(from_f<T>(x));
-}
-
-__device__ __forceinline__ uint32_t hash32(uint32_t x)
-{
-    x ^= x >> 16;
-    x *= 0x7feb352dU;
-    x ^= x >> 15;
-    x *= 0x846ca68bU;
-    x ^= x >> 16;
-    return x;
-}
-
-/* Standard normal values (Box-Muller on a counter hash), never exactly zero. */
-template <typename T> __global__ void fill_normal(T *x, size_t n, uint32_t seed)
-{
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
-         i += (size_t)gridDim.x * blockDim.x) {
-        uint32_t a = hash32((uint32_t)i * 2u + seed * 0x9E3779B9u);
-        uint32_t b = hash32(a ^ 0x5bd1e995u ^ (uint32_t)(i >> 31));
-        float u1 = ((a >> 8) + 1) * (1.0f / 16777217.0f);
-        float u2 = (b >> 8) * (1.0f / 16777216.0f);
-        float z = sqrtf(-2.f * logf(u1)) * cospif(2.f * u2);
-        if (to_f(from_f<T>(z)) == 0.f)
-            z = 0.03125f;
-        x[i] = from_f<T>(z);
-    }
-}
-
-/*
- * fp32 reference: one block per (query row i, head h, batch b). Writes o_ref densely as
- * [row_global][hq][D] with row_global = q_start + i (varlen) or b*max_sq + i, and lse_ref
- * as [row_global][hq]. lowp rounds S, P and O to T like eager attention in T.
- */
-template <typename T>
-__global__ void ref_attention(fa_fwd_params p, bool causal, bool varlen, bool lowp, float *o_ref,
-                              float *lse_ref)
-{
-    extern __shared__ float sh[]; /* q[D], s[sk], red[32] */
-    const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, D = p.head_dim;
-    int sq, sk, q0 = 0, k0 = 0;
-    if (varlen) {
-        const int *cq = (const int *)p.cu_seqlens_q, *ck = (const int *)p.cu_seqlens_k;
-        q0 = cq[b];
-        k0 = ck[b];
-        sq = cq[b + 1] - q0;
-        sk = ck[b + 1] - k0;
-    } else {
-        sq = p.seqlen_q;
-        sk = p.seqlen_k;
-    }
-    if (i >= sq)
-        return;
-    const int hk = h / (p.heads_q / p.heads_kv);
-    auto off = [&](int64_t bs, int64_t rs, int64_t hs, int start, int row, int head) {
-        return varlen ? (int64_t)(start + row) * rs + (int64_t)head * hs
-                      : (int64_t)b * bs + (int64_t)row * rs + (int64_t)head * hs;
-    };
-    const T *q = (const T *)p.q + off(p.q_batch_stride, p.q_row_stride, p.q_head_stride, q0, i, h);
-    float *qs = sh, *s = sh + D, *red = s + sk;
-    for (int d = threadIdx.x; d < D; d += blockDim.x)
-        qs[d] = to_f(q[d]);
-    __syncthreads();
-    float mx = -INFINITY;
-    for (int j = threadIdx.x; j < sk; j += blockDim.x) {
-        const T *k =
-            (const T *)p.k + off(p.k_batch_stride, p.k_row_stride, p.k_head_stride, k0, j, hk);
-        float acc = 0.f;
-        for (int d = 0; d < D; ++d)
-            acc += qs[d] * to_f(k[d]);
-        if (lowp)
-            acc = round_t<T>(acc);
-        float v = acc * p.softmax_scale;
-        if (causal && j > i + sk - sq)
-            v = -INFINITY;
-        s[j] = v;
-        mx = fmaxf(mx, v);
-    }
-    for (int o = 16; o > 0; o >>= 1)
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-    if ((threadIdx.x & 31) == 0)
-        red[threadIdx.x >> 5] = mx;
-    __syncthreads();
-    mx = -INFINITY;
-    for (int w = 0; w < (int)(blockDim.x >> 5); ++w)
-        mx = fmaxf(mx, red[w]);
-    __syncthreads();
-    float sum = 0.f;
-    for (int j = threadIdx.x; j < sk; j += blockDim.x) {
-        float e = mx == -INFINITY ? 0.f : expf(s[j] - mx);
-        s[j] = e;
-        sum += e;
-    }
-    for (int o = 16; o > 0; o >>= 1)
-        sum += __shfl_xor_sync(0xffffffffu, sum, o);
-    if ((threadIdx.x & 31) == 0)
-        red[threadIdx.x >> 5] = sum;
-    __syncthreads();
-    sum = 0.f;
-    for (int w = 0; w < (int)(blockDim.x >> 5); ++w)
-        sum += red[w];
-    const float inv = sum > 0.f ? 1.f / sum : 0.f;
-    for (int j = threadIdx.x; j < sk; j += blockDim.x)
-        s[j] = lowp ? round_t<T>(s[j] * inv) : s[j] * inv;
-    __syncthreads();
-    const int64_t row_g = varlen ? (int64_t)q0 + i : (int64_t)b * p.seqlen_q + i;
-    for (int d = threadIdx.x; d < D; d += blockDim.x) {
-        float acc = 0.f;
-        for (int j = 0; j < sk; ++j) {
-            const T *v =
-                (const T *)p.v + off(p.v_batch_stride, p.v_row_stride, p.v_head_stride, k0, j, hk);
-            acc += s[j] * to_f(v[d]);
-        }
-        o_ref[(row_g * p.heads_q + h) * D + d] = lowp ? round_t<T>(acc) : acc;
-    }
-    if (threadIdx.x == 0)
-        lse_ref[row_g * p.heads_q + h] = sum > 0.f ? mx + logf(sum) : -INFINITY;
-}
-
 /* ---- host side --------------------------------------------------------------------- */
 
 struct Shape {
@@ -291,25 +152,6 @@ static std::vector<Shape> shapes_for(const Variant &v)
         s.push_back({"varlen4_emptyk", 4, 2, 2, 0, 0, false, {64, 65, 3, 190}, {64, 0, 129, 191}});
     }
     return s;
-}
-
-static float h2f(uint16_t x, bool bf16)
-{
-    if (bf16) {
-        uint32_t u = (uint32_t)x << 16;
-        float f;
-        memcpy(&f, &u, 4);
-        return f;
-    }
-    __half_raw r;
-    r.x = x;
-    return __half2float(__half(r));
-}
-
-template <typename T> static void fill(void *x, size_t n, uint32_t seed)
-{
-    fill_normal<T><<<1024, 256>>>((T *)x, n, seed);
-    CK(cudaGetLastError());
 }
 
 static void launch_ref(const Variant &v, const fa_fwd_params &p, int grid_x, bool lowp, float *o,
@@ -385,13 +227,13 @@ static bool check_case(const Variant &v, const Shape &s, Row &row)
     CK(cudaMalloc(&llow, rows_q * s.hq * sizeof(float)));
     static uint32_t seed = 1;
     if (bf) {
-        fill<__nv_bfloat16>(q, nq, seed++);
-        fill<__nv_bfloat16>(k, nk, seed++);
-        fill<__nv_bfloat16>(vv, nk, seed++);
+        CK(fill<__nv_bfloat16>(q, nq, seed++));
+        CK(fill<__nv_bfloat16>(k, nk, seed++));
+        CK(fill<__nv_bfloat16>(vv, nk, seed++));
     } else {
-        fill<__half>(q, nq, seed++);
-        fill<__half>(k, nk, seed++);
-        fill<__half>(vv, nk, seed++);
+        CK(fill<__half>(q, nq, seed++));
+        CK(fill<__half>(k, nk, seed++));
+        CK(fill<__half>(vv, nk, seed++));
     }
     /* 0xFF bytes: NaN in fp16, bf16 and fp32 */
     CK(cudaMemset(o_alloc, 0xFF, (nq + 2 * GUARD) * es));
@@ -540,9 +382,9 @@ static double time_case(const Variant &v, int N, void *flush, size_t flush_bytes
     CK(cudaMalloc(&vv, n * 2));
     CK(cudaMalloc(&o, n * 2));
     CK(cudaMalloc(&lse, (size_t)B * H * N * 4));
-    fill<__nv_bfloat16>(q, n, 11);
-    fill<__nv_bfloat16>(k, n, 12);
-    fill<__nv_bfloat16>(vv, n, 13);
+    CK(fill<__nv_bfloat16>(q, n, 11));
+    CK(fill<__nv_bfloat16>(k, n, 12));
+    CK(fill<__nv_bfloat16>(vv, n, 13));
     fa_fwd_params p;
     memset(&p, 0, sizeof(p));
     p.q = (uint64_t)q, p.k = (uint64_t)k, p.v = (uint64_t)vv, p.o = (uint64_t)o,

@@ -1,7 +1,9 @@
 # cmake -P script: writes OUT, a C file holding each of FILES (";"-list) as bytes in the table
 # TABLE (default fa_template_files) of fa_template_file rows, declared in INCLUDE (default
-# fa_templates.h, which declares the row type in tuner/core). FROM names the source folder in
-# the generated file's banner (default templates/).
+# fa_templates.h, which declares the row type in tuner/core). Each file is named by its path
+# relative to BASE when given ("fa_params.h", "sm90a/fa_fwd_sm90a.cuh" under templates/), else
+# by its file name. FROM names the source folder in the generated file's banner (default
+# templates/).
 if(NOT DEFINED TABLE)
   set(TABLE fa_template_files)
 endif()
@@ -17,7 +19,11 @@ set(table "")
 set(i 0)
 list(SORT FILES)
 foreach(f IN LISTS FILES)
-  get_filename_component(name ${f} NAME)
+  if(DEFINED BASE)
+    file(RELATIVE_PATH name ${BASE} ${f})
+  else()
+    get_filename_component(name ${f} NAME)
+  endif()
   file(READ ${f} hex HEX)
   string(LENGTH "${hex}" hexlen)
   math(EXPR len "${hexlen} / 2")

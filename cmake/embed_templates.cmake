@@ -7,7 +7,8 @@ set(FA_EMBED_OUT ${PROJECT_BINARY_DIR}/generated/fa_templates_embedded.c)
 string(REPLACE ";" "$<SEMICOLON>" FA_EMBED_FILES_ARG "${FA_TEMPLATE_FILES}")
 add_custom_command(
   OUTPUT ${FA_EMBED_OUT}
-  COMMAND ${CMAKE_COMMAND} -DOUT=${FA_EMBED_OUT} "-DFILES=${FA_EMBED_FILES_ARG}"
+  COMMAND ${CMAKE_COMMAND} -DOUT=${FA_EMBED_OUT} -DBASE=${FA_TEMPLATE_DIR}
+          "-DFILES=${FA_EMBED_FILES_ARG}"
           -P ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
   DEPENDS ${FA_TEMPLATE_FILES} ${PROJECT_SOURCE_DIR}/cmake/embed_run.cmake
   COMMENT "embedding kernel templates"

@@ -79,7 +79,8 @@ fa_status rn_vkernel_load(fa_runner *r, const fa_job *job, const fa_tensors *t, 
                       .heads_kv = t->heads_kv,
                       .seqlen_q = t->max_q,
                       .seqlen_k = t->max_k,
-                      .head_dim = t->head_dim};
+                      .head_dim = t->head_dim,
+                      .multiprocessors = r->info.sm_count};
     fa_err pe = {0};
     if (fam->plan(v, &shape, &vk->plan, &pe) != FA_OK) {
         rn_set_result(m, FA_INVALID, "%s", pe.msg);

@@ -1,16 +1,19 @@
 /* This file implements `fa-tune compile`: a compile-only sweep over the variant space of one
  * arch and head dim. The work is fa_compile_sweep (tuner/compile); this file parses options,
  * prints progress on stderr and the table on stdout. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fa_cli.h"
 #include "fa_family.h"
 #include "fa_commands.h"
 #include "fa_options.h"
+#include "fa_output.h"
 #include "fa_parse.h"
 #include "fa_space.h"
 #include "fa_sweep.h"
@@ -31,7 +34,48 @@ typedef struct row {
 typedef struct sweep_ctx {
     row *rows;
     int tty;
+    const char *cubin_dir; /* NULL: no cubins written */
+    int cubins;            /* cubins written */
+    fa_err write_err;      /* why writing one failed (the sweep then stops) */
 } sweep_ctx;
+
+/* mkdir -p dir, before any compile, so a path that cannot be a folder fails at once. */
+static fa_status make_cubin_dir(const char *dir, fa_err *err)
+{
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n >= sizeof buf)
+        return FA_ERR(err, FA_INVALID, "cubin directory path too long: '%.64s...'", dir);
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        char c = buf[i];
+        buf[i] = '\0';
+        struct stat sb;
+        if (stat(buf, &sb) != 0 && mkdir(buf, 0777) != 0)
+            return FA_ERR(err, FA_IO, "cannot create cubin directory '%s': %s", buf,
+                          strerror(errno));
+        if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            return FA_ERR(err, FA_IO, "cannot create cubin directory '%s': '%s' is not a folder",
+                          dir, buf);
+        buf[i] = c;
+    }
+    return FA_OK;
+}
+
+/* DIR/<name>.cubin of a compiled variant, written atomically (fa_output.h). */
+static fa_status write_cubin(sweep_ctx *ctx, const fa_sweep_item *it)
+{
+    char path[4096];
+    int len = snprintf(path, sizeof path, "%s/%s.cubin", ctx->cubin_dir, it->name);
+    if (len < 0 || (size_t)len >= sizeof path)
+        return FA_ERR(&ctx->write_err, FA_INVALID, "cubin path too long in '%s'", ctx->cubin_dir);
+    fa_status st =
+        fa_output_write_bytes(path, it->out->cubin, it->out->cubin_size, NULL, &ctx->write_err);
+    ctx->cubins += st == FA_OK;
+    return st;
+}
 
 static volatile sig_atomic_t interrupted;
 
@@ -46,6 +90,11 @@ static fa_status on_result(const fa_sweep_item *it, void *vctx)
     sweep_ctx *ctx = vctx;
     row *r = &ctx->rows[it->index];
     const fa_compile_output *o = it->out;
+    if (ctx->cubin_dir && o->status == FA_OK && o->cubin) {
+        fa_status st = write_cubin(ctx, it);
+        if (st != FA_OK)
+            return st;
+    }
     r->have = 1;
     r->status = o->status;
     r->build = o->build;
@@ -157,6 +206,7 @@ typedef struct compile_cli {
     int head_dim, jobs, limit, no_cache, csv;
     int given_dtype, given_causal, given_varlen; /* checked against --variant */
     const char *cache_dir;
+    const char *cubin_dir; /* --cubin-dir: each compiled variant's cubin is written there */
     fa_space_filter filter;
     const char **named; /* --variant names, parsed once --arch is known */
     int n_named;
@@ -178,6 +228,32 @@ static int opt_variant(const char *name, const fa_option *opt, const char *val)
     (void)name;
     compile_cli *c = opt->dst;
     c->named[c->n_named++] = val; /* named has room for every argument */
+    return 0;
+}
+
+/* "sm80, sm90a": the registered families, for messages. */
+static const char *family_list(void)
+{
+    static char buf[256];
+    size_t used = 0;
+    buf[0] = '\0';
+    for (const fa_family *const *f = fa_families(); *f && used < sizeof buf; f++) {
+        int w = snprintf(buf + used, sizeof buf - used, "%s%s", used ? ", " : "", (*f)->name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+static int opt_family(const char *name, const fa_option *opt, const char *val)
+{
+    compile_cli *c = opt->dst;
+    if (!(c->filter.family = fa_family_find(val))) {
+        char shown[FA_CLI_SHOWN_MAX];
+        return fa_cli_usage_error(name, "unknown --family '%s': families are %s",
+                                  fa_printable(val, shown, sizeof shown), family_list());
+    }
     return 0;
 }
 
@@ -256,6 +332,14 @@ static int parse_options(compile_cli *c, int argc, char **argv)
          .hi = 1000000,
          .metavar = "N",
          .help = "stop after the first N variants the legality model accepts"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "family",
+         .cb = opt_family,
+         .dst = c,
+         .takes_value = 1,
+         .metavar = "NAME",
+         .help = "only this kernel family's space (sm80, sm90a; default: every\nfamily that runs "
+                 "on the arch: --arch sm90 gives sm80 and\nsm90a, --arch sm90a only sm90a)"},
         {.kind = FA_OPT_GROUP, .help = "engine"},
         {.kind = FA_OPT_INT,
          .name = "jobs",
@@ -285,6 +369,14 @@ static int parse_options(compile_cli *c, int argc, char **argv)
          .takes_value = 1,
          .metavar = "table|csv",
          .help = "stdout format (default table); with csv the summary goes\nto stderr"},
+        {.kind = FA_OPT_STRING,
+         .name = "cubin-dir",
+         .dst = &c->cubin_dir,
+         .flags = FA_OPT_NONEMPTY,
+         .what = "a directory",
+         .metavar = "DIR",
+         .help = "also write each compiled variant's cubin as DIR/<name>.cubin\n(DIR is created; "
+                 "files replaced atomically), e.g. to read\nits SASS with 'cuobjdump -sass'"},
         {.kind = FA_OPT_END}};
     const fa_opt_cmd cmd_opts = {
         .name = cmd,
@@ -310,6 +402,9 @@ static int parse_options(compile_cli *c, int argc, char **argv)
         return rc;
     if (!c->arch)
         return fa_cli_usage_error(cmd, "missing --arch: supported archs are %s", fa_arch_list());
+    if (c->filter.family && !fa_family_nvrtc_arch(c->filter.family, c->arch))
+        return fa_cli_usage_error(cmd, "kernel family %s does not run on %s",
+                                  c->filter.family->name, c->arch->name);
     if (!c->head_dim && !c->n_named)
         return fa_cli_usage_error(cmd, "missing --headdim: supported head dims are %s",
                                   fa_head_dim_list());
@@ -343,7 +438,8 @@ static int named_variants(const compile_cli *c, fa_variant **out)
                 ? "--causal"
             : c->given_varlen && !(f->varlen & (v->varlen ? FA_SPACE_ON : FA_SPACE_OFF))
                 ? "--varlen"
-                : NULL;
+            : f->family && v->family != f->family ? "--family"
+                                                  : NULL;
         if (clash) {
             free(vs);
             return fa_cli_usage_error(cmd, "%s contradicts --variant '%s'", clash, c->named[i]);
@@ -395,6 +491,11 @@ int cmd_compile(int argc, char **argv)
         n = keep;
     }
 
+    if (c.cubin_dir && make_cubin_dir(c.cubin_dir, &err) != FA_OK) {
+        rc = fa_cli_fail(cmd, &err);
+        goto cleanup;
+    }
+
     fa_compiler_opts opts = {0};
     opts.cache_dir = c.cache_dir;
     opts.no_cache = c.no_cache;
@@ -426,7 +527,8 @@ int cmd_compile(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    sweep_ctx ctx = {rows, isatty(STDERR_FILENO)};
+    sweep_ctx ctx = {rows, isatty(STDERR_FILENO), c.cubin_dir, 0, {0}};
+    fa_err_clear(&ctx.write_err);
     fa_sweep_summary sum;
     fa_status st = fa_compile_sweep(comp, arch, vs, n, jobs, on_result, &ctx, &sum, &err);
     if (ctx.tty)
@@ -434,8 +536,11 @@ int cmd_compile(int argc, char **argv)
     /* Even a stopped sweep prints what it has: those compiles were real. */
     print_table(vs, rows, n, c.csv);
     print_summary(c.csv ? stderr : stdout, &sum, n, arch, jobs, vs, rows);
+    if (c.cubin_dir)
+        fprintf(stderr, "fa-tune compile: %d cubin%s written to %s\n", ctx.cubins,
+                ctx.cubins == 1 ? "" : "s", c.cubin_dir);
     if (st != FA_OK)
-        rc = fa_cli_fail(cmd, &err);
+        rc = fa_cli_fail(cmd, ctx.write_err.status != FA_OK ? &ctx.write_err : &err);
 cleanup:
     fa_compiler_free(comp);
     free(rows);

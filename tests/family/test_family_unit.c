@@ -19,8 +19,11 @@ int main(void)
     fa_err err;
     const fa_family *sm80 = fa_family_find("sm80"), *two = fa_family_find("testtwo");
     CHECK(sm80 && two && sm80 == fa_family_sm80());
-    CHECK(fa_families()[0] == sm80 && fa_families()[1] == two && fa_families()[2] == NULL);
-    CHECK(fa_family_index(two) == 1 && fa_family_at(1) == two && fa_family_at(2) == NULL);
+    /* Registry order: the installed families (sm80, sm90a), then the test's. */
+    const fa_family *s90a = fa_family_find("sm90a");
+    CHECK(fa_families()[0] == sm80 && fa_families()[1] == s90a && fa_families()[2] == two &&
+          fa_families()[3] == NULL);
+    CHECK(fa_family_index(two) == 2 && fa_family_at(2) == two && fa_family_at(3) == NULL);
 
     /* Names: the family by the second token, its suffix, canonical only. */
     fa_variant v;
@@ -94,9 +97,10 @@ int main(void)
     fa_variant *vs = NULL;
     int n = 0;
     CHECK_OK(fa_space_enumerate(a90, 64, NULL, &vs, &n, &err), &err);
-    CHECK(n == 2 * (168 + 12));
-    CHECK(vs[0].family == sm80 && vs[2 * 168].family == two && vs[n - 1].family == two);
-    fa_variant_name(&vs[2 * 168], buf, sizeof buf);
+    CHECK(n == 2 * (168 + 528 + 12)); /* sm80, sm90a (sm_90a runs on every cc 90), testtwo */
+    CHECK(vs[0].family == sm80 && vs[2 * 168].family == s90a && vs[2 * (168 + 528)].family == two &&
+          vs[n - 1].family == two);
+    fa_variant_name(&vs[2 * (168 + 528)], buf, sizeof buf);
     CHECK(strcmp(buf, "fwd_testtwo_hd64_bf16_t64k1l64") == 0);
     free(vs);
     fa_space_filter f = {.dtypes = 1u << FA_DTYPE_FP16,

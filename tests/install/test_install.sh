@@ -1,9 +1,11 @@
 #!/bin/sh
 # usage: test_install.sh BUILD_DIR SRC_DIR CC CMAKE
 # Installs the build into a temporary prefix and checks what lands there:
-#   - the installed files are exactly bin/fa-tune, share/fa-tune/templates/<every file of
-#     templates/> and the CMake package files: no include/ folder, no stray header
-#   - every installed header is self-contained (fa_params.h compiles alone as C11) and
+#   - the installed files are exactly bin/fa-tune, share/fa-tune/templates/<every header of
+#     templates/ and its family folders, same relative paths: sm90a/fa_fwd_sm90a.cuh> and the
+#     CMake package files: no include/ folder, no stray header, no generator script
+#   - every installed header is self-contained (fa_params.h compiles alone as C11; family
+#     folders' headers with -I<templates>, the names they include by) and
 #     declares no function that would need a library (none is installed)
 #   - find_package(fa_tune) from the prefix gives fa_tune::templates with the templates and
 #     FA_TUNE_EXECUTABLE pointing at the installed fa-tune
@@ -23,7 +25,8 @@ prefix=$tmp/prefix
 (cd "$prefix" && find . -type f | sed 's|^\./||' | sort) >"$tmp/got"
 {
     echo bin/fa-tune
-    (cd "$src/templates" && ls) | sed 's|^|share/fa-tune/templates/|'
+    (cd "$src/templates" && find . -type f \( -name '*.h' -o -name '*.cuh' \) | sed 's|^\./||') |
+        sed 's|^|share/fa-tune/templates/|'
 } >"$tmp/want0"
 libdir=$(sed -n 's|^lib[^/]*/cmake/fa_tune/fa_tuneConfig.cmake$|&|p' "$tmp/got" | sed 's|/cmake/.*||')
 [ -n "$libdir" ] || bad "no fa_tuneConfig.cmake installed"
@@ -36,10 +39,11 @@ diff -u "$tmp/want" "$tmp/got" >"$tmp/diff" || { cat "$tmp/diff"; bad "installed
 # headers: self-contained, and nothing in them needs a library
 for h in $(cd "$prefix" && find . -name '*.h' | sed 's|^\./||'); do
     printf '#include "%s"\n' "$prefix/$h" >"$tmp/one.c"
-    "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror -fsyntax-only "$tmp/one.c" 2>"$tmp/cc.err" ||
+    "$cc" -std=c11 -Wall -Wextra -Wpedantic -Werror -fsyntax-only \
+        -I"$prefix/share/fa-tune/templates" "$tmp/one.c" 2>"$tmp/cc.err" ||
         { cat "$tmp/cc.err"; bad "$h is not self-contained"; }
     # a function declared but not defined here is a promise only a library keeps
-    "$cc" -std=c11 -E -P "$tmp/one.c" 2>/dev/null |
+    "$cc" -std=c11 -E -P -I"$prefix/share/fa-tune/templates" "$tmp/one.c" 2>/dev/null |
         grep -E '^[A-Za-z_][A-Za-z0-9_ *]*[ *]fa_[a-z0-9_]+\([^)]*\);' >"$tmp/decls" &&
         { cat "$tmp/decls"; bad "$h declares functions but no library is installed"; }
 done

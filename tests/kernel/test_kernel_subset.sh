@@ -32,7 +32,7 @@ for arch in sm80 sm90; do
         fail=1
     fi
 
-    "$FA" compile --arch "$arch" --headdim 128 --dtype bf16 --causal 0 --varlen 0 --format csv \
+    "$FA" compile --arch "$arch" --family sm80 --headdim 128 --dtype bf16 --causal 0 --varlen 0 --format csv \
         --cache-dir "$tmp/cache" >"$tmp/tiles_$arch.csv" 2>"$tmp/err" ||
         { echo "FAIL: $arch tile sweep"; cat "$tmp/err"; fail=1; }
     total=$(($(wc -l <"$tmp/tiles_$arch.csv") - 1))

@@ -191,38 +191,71 @@ cleanup:
     return st;
 }
 
-/* Loads every *.h, *.cuh and *.hpp of dir, in name order, as the compiler's headers. */
+/* Appends to *names (growing it) every *.h, *.cuh and *.hpp file of dir/sub ("" for dir
+ * itself) as "sub/file"; with depth > 0 also those of its subfolders (family folders such as
+ * templates/sm90a), so names are relative to dir, as the embedded set's are. */
+static fa_status list_templates(const char *dir, const char *sub, int depth, char ***names, int *n,
+                                int *cap, fa_err *err)
+{
+    fa_status st = FA_OK;
+    char path[PATH_MAX], rel[PATH_MAX];
+    int len = *sub ? snprintf(path, sizeof path, "%s/%s", dir, sub)
+                   : snprintf(path, sizeof path, "%s", dir);
+    if (len < 0 || (size_t)len >= sizeof path)
+        return FA_ERR(err, FA_INVALID, "template path too long in '%s'", dir);
+    DIR *d = opendir(path);
+    if (!d)
+        return FA_ERR(err, FA_IO, "cannot open templates directory '%s': %s", path,
+                      strerror(errno));
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *nm = de->d_name;
+        if (nm[0] == '.')
+            continue;
+        len = *sub ? snprintf(rel, sizeof rel, "%s/%s", sub, nm)
+                   : snprintf(rel, sizeof rel, "%s", nm);
+        if (len < 0 || (size_t)len >= sizeof rel) {
+            st = FA_ERR(err, FA_INVALID, "template path too long in '%s'", dir);
+            goto cleanup;
+        }
+        if (!(has_suffix(nm, ".h") || has_suffix(nm, ".cuh") || has_suffix(nm, ".hpp"))) {
+            char full[2 * PATH_MAX];
+            struct stat sb;
+            snprintf(full, sizeof full, "%s/%s", dir, rel);
+            if (depth > 0 && stat(full, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+                (st = list_templates(dir, rel, depth - 1, names, n, cap, err)) != FA_OK)
+                goto cleanup;
+            continue;
+        }
+        if (*n == *cap) {
+            *cap = *cap ? 2 * *cap : 16;
+            char **nn = realloc(*names, (size_t)*cap * sizeof **names);
+            if (!nn) {
+                st = FA_ERR(err, FA_NOMEM, "out of memory listing '%s'", dir);
+                goto cleanup;
+            }
+            *names = nn;
+        }
+        if (!((*names)[*n] = strdup(rel))) {
+            st = FA_ERR(err, FA_NOMEM, "out of memory listing '%s'", dir);
+            goto cleanup;
+        }
+        (*n)++;
+    }
+cleanup:
+    closedir(d);
+    return st;
+}
+
+/* Loads every *.h, *.cuh and *.hpp of dir and of its direct subfolders, in name order, as the
+ * compiler's headers, named relative to dir ("fa_params.h", "sm90a/fa_fwd_sm90a.cuh"). */
 static fa_status load_templates_dir(fa_compiler *c, const char *dir, fa_err *err)
 {
     fa_status st = FA_OK;
     char **names = NULL;
     int n = 0, cap = 0;
-    DIR *d = opendir(dir);
-    if (!d) {
-        st = FA_ERR(err, FA_IO, "cannot open templates directory '%s': %s", dir, strerror(errno));
+    if ((st = list_templates(dir, "", 1, &names, &n, &cap, err)) != FA_OK)
         goto cleanup;
-    }
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        const char *nm = de->d_name;
-        if (nm[0] == '.' ||
-            !(has_suffix(nm, ".h") || has_suffix(nm, ".cuh") || has_suffix(nm, ".hpp")))
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 16;
-            char **nn = realloc(names, (size_t)cap * sizeof *names);
-            if (!nn) {
-                st = FA_ERR(err, FA_NOMEM, "out of memory listing '%s'", dir);
-                goto cleanup;
-            }
-            names = nn;
-        }
-        if (!(names[n] = strdup(nm))) {
-            st = FA_ERR(err, FA_NOMEM, "out of memory listing '%s'", dir);
-            goto cleanup;
-        }
-        n++;
-    }
     if (n == 0) {
         st = FA_ERR(err, FA_NOT_FOUND, "no templates (*.h, *.cuh, *.hpp) in '%s'", dir);
         goto cleanup;
@@ -253,8 +286,6 @@ static fa_status load_templates_dir(fa_compiler *c, const char *dir, fa_err *err
         c->header_data[i] = c->owned[n + i];
     }
 cleanup:
-    if (d)
-        closedir(d);
     for (int i = 0; i < n && names; i++)
         free(names[i]);
     free(names);

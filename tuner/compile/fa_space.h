@@ -38,7 +38,7 @@ int fa_space_tiles_per_mode(const fa_family *f);
 /* Enumerate the space for arch and head_dim in a stable order (family in registry order,
  * dtype, causal, varlen, then the family's axes in order, the last fastest; fp16 before bf16,
  * off before on). A filter naming a family that does not run on arch, or an arch no family
- * serves (sm90a until an arch-specific family exists), gives FA_UNSUPPORTED.
+ * serves, gives FA_UNSUPPORTED.
  * *out is a new array the caller frees with free(); written only on success. FA_INVALID for
  * an unknown head dim or an empty filter. */
 fa_status fa_space_enumerate(const fa_arch *arch, int head_dim, const fa_space_filter *f,

@@ -104,6 +104,7 @@ typedef struct fa_shape {
     int batch, heads_q, heads_kv;
     int seqlen_q, seqlen_k; /* fixed length: the lengths; varlen: the maxima */
     int head_dim;
+    int multiprocessors; /* of the device the plan is for (persistent grids); 0: unknown */
 } fa_shape;
 
 /* A tiled TMA descriptor to encode (cuTensorMapEncodeTiled's arguments, interleave none,

@@ -226,3 +226,18 @@ void fa_output_abort(fa_output *out)
     if (out->tmp[0])
         unlink(out->tmp);
 }
+
+fa_status fa_output_write_bytes(const char *path, const void *data, size_t n, const char *db_path,
+                                fa_err *err)
+{
+    fa_output out = {0};
+    fa_status st = fa_output_open(&out, path, db_path, err);
+    if (st != FA_OK)
+        return st;
+    if (n && fwrite(data, 1, n, out.f) != n) {
+        int e = errno;
+        fa_output_abort(&out);
+        return FA_ERR(err, FA_IO, "cannot write '%s': %s", path, why(e));
+    }
+    return fa_output_commit(&out, err);
+}

@@ -50,4 +50,9 @@ fa_status fa_output_commit(fa_output *out, fa_err *err);
 /* Close and remove the temporary file; the target is untouched. No-op when not open. */
 void fa_output_abort(fa_output *out);
 
+/* Write n bytes as the whole of path by the rules above (open, write, commit): the file is
+ * either fully replaced or left as it was. */
+fa_status fa_output_write_bytes(const char *path, const void *data, size_t n, const char *db_path,
+                                fa_err *err);
+
 #endif /* FA_OUTPUT_H */

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 typedef struct fa_template_file {
-    const char *name; /* "fa_fwd_sm80.cuh" */
+    const char *name; /* relative to templates/: "fa_fwd_sm80.cuh", "sm90a/fa_wgmma.cuh" */
     const char *data; /* NUL-terminated contents */
     size_t size;      /* bytes, without the NUL */
 } fa_template_file;

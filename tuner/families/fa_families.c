@@ -4,12 +4,14 @@
 #include "fa_family.h"
 
 extern const fa_family fa_family_sm80_def;
+extern const fa_family fa_family_sm90a_def;
 #ifdef FA_FAMILY_TESTTWO
 extern const fa_family fa_family_testtwo_def;
 #endif
 
 const fa_family *const fa_family_registry[] = {
     &fa_family_sm80_def,
+    &fa_family_sm90a_def,
 #ifdef FA_FAMILY_TESTTWO
     &fa_family_testtwo_def,
 #endif

@@ -1,0 +1,729 @@
+/*
+ * fa_fwd_sm90a.cuh -- flash-attention forward, sm90a family (wgmma + TMA, FlashAttention-3
+ * class design), for Hopper GPUs (H100, H200) only.
+ *
+ * This file implements one templated CUDA kernel, fa_fwd_sm90a<...>, that computes
+ *     O   = softmax(scale * Q K^T + mask) V            per (batch, query head)
+ *     LSE = log(sum_j exp(scale * s_ij)) over visible keys (natural log, fp32)
+ * for fp16/bf16 inputs with fp32 accumulation. It compiles with nvcc and NVRTC for
+ * `sm_90a` only (wgmma and setmaxnreg need the "a" target). Sizes, strides and pointers
+ * come from fa_params.h (the sm80 family's struct, unchanged; varlen fields unused here);
+ * Q, K and V are additionally read through three host-encoded TMA tensor maps:
+ *
+ *   // q, o: (B, Nq, Hq, D) or (B, Hq, Nq, D) through strides; k, v: (B, Nk, Hkv, D) ...
+ *   // lse:  (B, Hq, Nq) fp32 through lse_batch_stride / lse_head_stride
+ *   // tm_q: 4-d map over q, dims {D, Nq, Hq, B} (innermost first), byte strides
+ *   //       {q_row_stride, q_head_stride, q_batch_stride} * 2, box {64, BLOCK_M, 1, 1}
+ *   // tm_k, tm_v: dims {D, Nk, Hkv, B}, box {64, BLOCK_N, 1, 1}
+ *   // all three: 16-bit elements, CU_TENSOR_MAP_SWIZZLE_128B, OOB fill zero (NONE)
+ *
+ * Causal masking is BOTTOM-RIGHT aligned: query i sees key j iff j <= i + seqlen_k -
+ * seqlen_q; a row that sees no key writes O = 0 and LSE = -inf. GQA/MQA: query head h reads
+ * kv head h / (heads_q / heads_kv).
+ *
+ * Launch: 1-d grid of sm90a_num_tiles(seqlen_q, heads_q, batch, BLOCK_M) blocks, or with
+ * PERSISTENT min(that, multiprocessor count); block 128 * (CWG + 1) threads; dynamic shared
+ * memory FA_SM90A_SMEM_BYTES(HEAD_DIM, 64 * CWG, BLOCK_N, STAGES, FA_SM90A_STAGE_O(...)) (set
+ * CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES first: every tile is over 48 KB); no
+ * cluster. Any grid size is correct (blocks loop over rounds of gridDim.x tiles).
+ * Kernel parameter: one fa::sm90a_args {fa_fwd_params p; tm_q, tm_k, tm_v} by value (layout in
+ * sm90a/fa_plan_sm90a.h: the maps 128-byte aligned at 256, 384, 512; 640 bytes).
+ *
+ * Design (KERNELS.md "sm90a family"):
+ *  1. Warp specialization. Warpgroup 0 is the producer: after setmaxnreg.dec one thread
+ *     issues every TMA load (Q once, then K and V of each KV block into a STAGES-deep
+ *     ring); its other warps exit. Warpgroups 1..CWG are consumers, each owning 64 query
+ *     rows (BLOCK_M = 64 * CWG), after setmaxnreg.inc.
+ *  2. Shared memory: Q [D/64][BLOCK_M][64], K and V rings [STAGES][D/64][BLOCK_N][64], all
+ *     in TMA's 128-byte-swizzle image (fa_sm90a_ptx.cuh), so wgmma reads them through
+ *     descriptors with no conversion: K-major for Q and K, MN-major (transposed B) for V.
+ *     Tails of Q/K/V (rows >= seqlen) are zero-filled by TMA.
+ *  3. mbarriers: q_full; per ring slot full_k/full_v (producer arrive.expect_tx, TMA
+ *     completes the bytes) and empty_k/empty_v (one arrive per consumer warp once its
+ *     warpgroup's wgmma that read the slot has completed). Phase parity = (it / STAGES) & 1;
+ *     the producer waits on the opposite parity so its first pass over the ring is free.
+ *     K and V have separate barriers so a K slot refills while the softmax runs.
+ *  4. S = Q K^T: wgmma m64n{BLOCK_N}k16, both operands from shared memory (SS).
+ *     O += P V: wgmma m64n{D}k16 with P from registers (RS): the fp32 S accumulator of
+ *     n8 tiles (2k, 2k+1) is exactly the A fragment of k-step k once packed to 16 bits
+ *     (the same identity as the sm80 family's mma.sync).
+ *  5. Online softmax per thread on its 2 rows (fragment rows g and g + 8 of its warp's 16),
+ *     quad shuffles, exp2 with scale * log2(e) folded into one FFMA, lazy O rescale (only
+ *     when some row max of the warp moved), -inf maxima guarded. KV blocks run from the
+ *     last visible one down to 0, so the masked ones (ragged last block, causal diagonal
+ *     band) come first; causal CTAs never load blocks above the diagonal.
+ *  6. OVERLAP (intra-warpgroup, FA3's schedule): iteration it issues S(it) = Q K(it) and
+ *     then O += P(it-1) V(it-1) back to back, waits for S only (wait_group 1), runs the
+ *     softmax of S(it) while the PV wgmma runs, then waits for PV, rescales O and packs
+ *     P(it). Costs S + P + O accumulator registers instead of S + O.
+ *  7. PINGPONG (FA3's inter-warpgroup schedule): the consumer warpgroups take turns to
+ *     issue their wgmma phases, ordered by named barriers, so the tensor cores run one
+ *     warpgroup's GEMMs while the others do their softmax.
+ *  8. Tiles (row block, head, batch) form one 1-d sequence (sm90a_decode): causal row blocks
+ *     descending over the whole launch (longest first), else heads-major. Each block loops
+ *     over rounds of gridDim.x tiles in snake order (odd rounds reversed, so blocks that got
+ *     the longest tile of one round get the shortest of the next); the ring position and the Q
+ * phase carry over from tile to tile, so the producer runs ahead into the next tile's K/V. Q is
+ * refilled once every consumer warp has released it (q_empty).
+ *  9. Epilogue per consumer warpgroup, LSE = m * scale + log(l):
+ *     PERSISTENT: Q is released right after the tile's last QK^T, so the next tile's Q loads
+ *     under the last PV and the epilogue; O / l is staged through a dedicated O tile when it
+ *     fits (FA_SM90A_STAGE_O) and written with coalesced 16-byte stores, else stored straight
+ *     from the accumulators (4-byte pairs, predicated on row < seqlen_q).
+ *     otherwise: staged through the warpgroup's own (now free) Q rows in the same swizzled
+ *     image (each warp only its own 16 rows: __syncwarp), written with coalesced 16-byte
+ *     stores; Q is released after the epilogue.
+ *
+ * Legality (static_assert): HEAD_DIM in {64, 128, 192, 256} (64-column TMA slabs);
+ * BLOCK_N % 16 == 0, 16..256; CWG in {2, 3}; STAGES 1..4; shared memory Q + STAGES (K + V)
+ * <= 224 KB; accumulator registers per thread S + O (+ P with OVERLAP) = BLOCK_N/2 + D/2
+ * (+ BLOCK_N/4) <= 216 with 2 consumer warpgroups (240 - 24), <= 128 with 3 (160 - 32)
+ * (FlashAttention's feasibility model, KERNELS.md item 9).
+ *
+ * Changelog (resources from `nvcc -gencode=arch=compute_90a,code=sm_90a -Xptxas=-v`, CUDA
+ * 13.0; GPU numbers on an H200, bf16, FlashAttention's grid, bench/sm90a_check.sh):
+ *  v0  TMA + warp specialization + setmaxnreg (24/240 with 2 consumer warpgroups, 32/160
+ *      with 3), with and without OVERLAP. Every instance: 0 spills, 0 stack; ptxas reports
+ *      the entry cap (168 registers at 384 threads, 128 at 512), consumers get 240 / 160
+ *      after setmaxnreg. SASS: HGMMA.64xNx16.F32.BF16, UTMALDG.4D, SYNCS.*, no LDL/STL.
+ *      setmaxnreg is not ablated: without it the 2-warpgroup tiles would have to fit S + P + O
+ *      (160-212 registers) under the 168 cap.
+ *      Correct on the first GPU run: 132/132 coverage checks + 121/121 on the timing list;
+ *      racecheck and synccheck clean (bench/results/2026-12-03_h200_sm90a_v0).
+ *      TFLOP/s, N = 512 / 1k / 2k / 4k / 8k / 16k (cuDNN 9.19 on the same GPU model,
+ *      KERNELS.md: hd128 377-673, hd256 436-712, hd64 290-487):
+ *        hd128 128x128 2wg ov          368 462 542 560 551 590
+ *        hd128 128x176 2wg ov          314 414 518 586 596 610
+ *        hd128 128x128 2wg no-ov       342 413 497 552 567 567
+ *        hd128 192x128 3wg no-ov       385 479 604 648 623 629   (ThunderKittens' shape)
+ *        hd128 128x128 2wg ov causal   219 327 420 508 574 571
+ *        hd256 128x80  2wg ov          404 524 624 674 668 669
+ *        hd256 128x64  2wg no-ov       365 432 519 587 621 611
+ *        hd256 128x80  2wg ov causal   265 382 486 599 659 677
+ *        hd64  192x128 3wg ov          286 354 445 473 488 496
+ *        hd64  128x192 2wg ov          255 324 395 429 450 449
+ *        hd64  192x128 3wg ov causal   164 229 337 391 447 462
+ *      The intra-warpgroup overlap is worth +4% at hd128 128x128 (590 vs 567 at 16k), but a
+ *      third consumer warpgroup without it is worth more (629-648): with 2 warpgroups the
+ *      softmax of one warpgroup still stalls the tensor cores.
+ *  v1  + PINGPONG (consumer warpgroups issue their wgmma phases in turn). 198/198 coverage +
+ *      286/286 timing-list checks, racecheck/synccheck clean on the pingpong variant
+ *      (bench/results/2026-12-03_h200_sm90a_v1). Same call, pingpong off -> on:
+ *        hd128 128x128 2wg ov          408 512 587 581 589 588 -> 370 472 537 597 603 582
+ *        hd256 128x80  2wg ov          420 545 645 692 668 648 -> 381 485 571 644 661 661
+ *        hd64  192x128 3wg ov          297 358 439 471 486 489 -> 282 349 442 475 490 495
+ *        hd128 128x128 2wg ov causal   256 366 473 548 572 570 -> 229 328 427 505 564 587
+ *        hd256 128x80  2wg ov causal   254 364 483 563 636 696 -> 263 358 478 550 633 701
+ *      Pingpong buys 0-3% at N >= 4k and loses 5-10% at N <= 2k: it mostly adds a wait
+ *      when the other warpgroup is late, and with OVERLAP the softmax is already hidden.
+ *      Best per shape in this call (cuDNN in brackets): hd128 3wg 192x128 no-ov 652 / 649 /
+ *      656 at 4k / 8k / 16k (656 / 673 / 652); hd256 2wg 128x80 ov 692 at 4k (634), 648-668
+ *      at 8k-16k (676 / 712); hd64 3wg 192x192 no-ov 512 at 8k (468); causal hd256 701 at
+ *      16k (620), causal hd128 3wg no-ov 604 at 16k (589). Weak: short causal (hd64 N=512
+ *      146-158 vs 213, hd128 202-256 vs 263). 3-warpgroup pingpong at hd128 (S + O = 128 of
+ *      128) and hd256 BLOCK_N 112 with pingpong (212 of 216) spill: the model admits them,
+ *      ptxas does not, so the tuner must also reject on the spill report.
+ *  v2  + PERSISTENT (grid = SM count, blocks loop over tiles, causal longest first, Q
+ *      released after the last QK^T, O stored straight from the accumulators). 275/275 +
+ *      286/286 checks (persistent checks on 7 blocks, many tiles each), sanitizers clean
+ *      (bench/results/2026-12-03_h200_sm90a_v2). Mixed: short N gains 10-25% (hd128 3wg
+ *      no-ov 370 -> 398 at 512, hd64 3wg 192x192 229 -> 272), but hd128 2wg ov lost 5-17%
+ *      (561 -> 468 at 2k: the 4-byte O stores of two warpgroups ending together), and causal
+ *      lost 5-10% at 16k (hd128 3wg 612 -> 574, hd256 636 -> 575): static round-robin over
+ *      longest-first tiles gives the first blocks the longest tile of every round (~12%
+ *      more work than the last).
+ *  v3  PERSISTENT blocks take tiles in snake-ordered rounds (odd rounds reversed) and stage
+ *      O through a dedicated shared tile whenever Q + ring + O fit 224 KB (direct stores
+ *      remain only for hd256 128x80). 275/275 + 286/286 checks, sanitizers clean
+ *      (bench/results/2026-12-03_h200_sm90a_v3). Same call, persistent off -> on:
+ *        hd128 192x128 3wg no-ov  361 450 584 616 633 638 -> 422 502 609 644 638 630
+ *        hd128 128x128 2wg ov     369 475 551 601 594 598 -> 413 463 529 600 596 601
+ *        hd128 128x176 2wg ov                             -> 389 474 558 589 596 615
+ *        hd256 128x80  2wg ov     394 513 603 650 635 659 -> 369 483 582 638 668 668
+ *        hd64  192x128 3wg ov     280 348 431 469 487 490 -> 337 377 442 462 493 496
+ *        hd64  192x192 3wg no-ov  238 304 426 461 509 468 -> 279 328 444 473 507 510
+ *        causal hd128 128x128 2wg ov  218 314 415 518 528 544 -> 256 338 418 497 525 563
+ *        causal hd128 192x128 3wg     186 265 405 495 559 602 -> 233 309 430 520 572 583
+ *        causal hd256 128x80  2wg ov  226 323 456 578 629 636 -> 201 298 440 572 635 636
+ *        causal hd64  192x128 3wg ov  131 186 303 380 440 464 -> 186 239 326 401 423 438
+ *      Best of this call per shape against cuDNN (KERNELS.md, same GPU model, other day):
+ *        hd128 433 502 609 644 638 638 / 377 502 588 656 673 652 (0.95-1.15)
+ *        hd256 394 513 603 658 676 668 / 436 455 574 634 676 712 (0.90-1.13)
+ *        hd64  337 377 444 473 509 510 / 290 326 382 425 468 487 (1.05-1.16)
+ *        causal hd128 262 346 430 520 572 602 / 263 378 409 557 543 589 (0.92-1.05)
+ *        causal hd256 226 323 456 578 635 636 / 306 405 501 512 618 620 (0.74-1.13)
+ *        causal hd64  186 247 344 412 441 467 / 213 289 357 410 442 444 (0.85-1.05)
+ *      Run-to-run spread of one variant across calls: about +-3% (hd128 192x128 3wg no-ov
+ *      non-persistent at 16k: 629, 656, 635, 638). Short causal and hd256 at 16k are where
+ *      the gap to cuDNN is.
+ *      Smaller tiles (bench/results/2026-12-03_h200_sm90a_v3_tiles, list 2): causal hd64
+ *      128x128 2wg ov 229 299 353 at 512-2k (cuDNN 213 289 357), causal hd128 192x96 3wg
+ *      no-ov 440 537 593 612 at 2k-16k (409 557 543 589), causal hd256 128x64 2wg ov 233 329
+ *      at 512-1k (306 405). With them, best / cuDNN over FA's 36 shapes: geomean 1.02,
+ *      0.76-1.16, 34 of 36 >= 0.9 (below: causal hd256 at N = 512 and 1k). Racecheck and
+ *      synccheck clean on one small case of each pipeline shape (2wg overlap + pingpong,
+ *      3wg plain, 4 stages, 1 stage; persistent with staged and with direct O stores).
+ *      Not done: skipping the wgmma of KV blocks that are fully masked for one warpgroup
+ *      of the diagonal band (the short-causal gap), a dynamic tile scheduler, P through
+ *      shared memory (SS PV), varlen, hd96.
+ *  v3.1 fa-tune integration (no GPU run yet): the kernel takes one argument, fa::sm90a_args
+ *      {fa_fwd_params; tm_q, tm_k, tm_v} (the family seam passes one struct per kernel; the
+ *      parameter-space layout is the old four parameters' one: 0, 256, 384, 512); includes are
+ *      relative to templates/ (NVRTC's in-memory header names); the shared-memory formulas move
+ *      to sm90a/fa_plan_sm90a.h for the host. PTX differs from v3 only in where ld.param
+ *      loads are scheduled (same instructions); ptxas still reports 0 spills, 0 stack.
+ *      Compile survey of the tuner's space (NVRTC 13.0, bf16 non-causal, stages 2-4): all
+ *      644 configurations the legality model admits compile (424 at hd64, 204 at hd128, 16
+ *      at hd256); 8 spill 4/16 bytes, all OVERLAP + PINGPONG at the register edge (hd128
+ *      128x192, hd64 192x128); 3-warpgroup pingpong at hd128 no longer spills.
+ */
+#ifndef FA_FWD_SM90A_CUH
+#define FA_FWD_SM90A_CUH
+
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+
+/* Includes name files relative to templates/ (the names NVRTC's in-memory headers have; nvcc
+   needs -I<templates>). */
+#include "fa_params.h"
+#include "fa_ptx.cuh"
+#include "sm90a/fa_plan_sm90a.h"
+#include "sm90a/fa_sm90a_ptx.cuh"
+#include "sm90a/fa_wgmma.cuh"
+
+#ifndef FA_NEG_INF
+#define FA_NEG_INF (__int_as_float((int)0xff800000u))
+#endif
+
+/* FA_SM90A_STAGE_O, FA_SM90A_SMEM_BYTES and the argument layout: sm90a/fa_plan_sm90a.h. */
+
+namespace fa
+{
+
+/* The kernel's one argument: the problem and the three tensor maps (layout: fa_plan_sm90a.h). */
+struct sm90a_args {
+    fa_fwd_params p;
+    sm90a_tmap tm_q, tm_k, tm_v;
+};
+/* fa_fwd_params (200 bytes) first, then 128-byte-aligned maps: offsets 256, 384, 512. */
+static_assert(sizeof(fa_fwd_params) <= FA_SM90A_TMAP_OFFSET(0) &&
+                  sizeof(sm90a_tmap) == FA_SM90A_TMAP_BYTES && alignof(sm90a_tmap) == 128 &&
+                  sizeof(sm90a_args) == FA_SM90A_ARGS_BYTES,
+              "sm90a_args drifted from fa_plan_sm90a.h");
+
+} // namespace fa
+
+namespace fa
+{
+
+template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
+          bool OVERLAP, bool PINGPONG, bool PERSISTENT>
+struct sm90a_traits {
+    static constexpr bool BF16 = elem_traits<Element>::is_bf16;
+    static constexpr int BLOCK_M = 64 * CWG;
+    static constexpr int NT = 128 * (CWG + 1);
+    static constexpr int SLABS = HEAD_DIM / 64;      /* 64-column TMA boxes per row */
+    static constexpr int Q_SLAB = BLOCK_M * 128;     /* bytes of one Q slab */
+    static constexpr int KV_SLAB = BLOCK_N * 128;    /* bytes of one K or V slab */
+    static constexpr int Q_BYTES = SLABS * Q_SLAB;   /* = BLOCK_M * HEAD_DIM * 2 */
+    static constexpr int KV_BYTES = SLABS * KV_SLAB; /* = BLOCK_N * HEAD_DIM * 2 */
+    static constexpr bool STAGE_O =
+        FA_SM90A_STAGE_O(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT);
+    static constexpr int O_BYTES = STAGE_O ? Q_BYTES : 0; /* same image as the Q tile */
+    static constexpr int SMEM = FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, STAGE_O);
+    static constexpr int KQ = HEAD_DIM / 16; /* k-steps of Q K^T */
+    static constexpr int KP = BLOCK_N / 16;  /* k-steps of P V */
+    static constexpr int NS = BLOCK_N / 2;   /* S accumulators per thread */
+    static constexpr int NO = HEAD_DIM / 2;  /* O accumulators per thread */
+    static constexpr int REG_PRODUCER = CWG == 2 ? 24 : 32;
+    static constexpr int REG_CONSUMER = CWG == 2 ? 240 : 160;
+    static constexpr int ACC_BUDGET = REG_CONSUMER - REG_PRODUCER;
+    static constexpr int ACC_REGS = NS + NO + (OVERLAP ? BLOCK_N / 4 : 0);
+
+    static_assert(HEAD_DIM == 64 || HEAD_DIM == 128 || HEAD_DIM == 192 || HEAD_DIM == 256,
+                  "sm90a: HEAD_DIM must be 64, 128, 192 or 256");
+    static_assert(BLOCK_N % 16 == 0 && BLOCK_N >= 16 && BLOCK_N <= 256,
+                  "sm90a: BLOCK_N must be a multiple of 16 in 16..256");
+    static_assert(CWG == 2 || CWG == 3, "sm90a: 2 or 3 consumer warpgroups");
+    static_assert(STAGES >= 1 && STAGES <= 4, "sm90a: STAGES must be 1..4");
+    static_assert(Q_BYTES + STAGES * 2 * KV_BYTES <= 224 * 1024,
+                  "sm90a: Q + STAGES * (K + V) exceeds 224 KB of shared memory");
+    static_assert(ACC_REGS <= ACC_BUDGET,
+                  "sm90a: accumulators exceed the consumer register budget");
+};
+
+} // namespace fa
+
+namespace fa
+{
+
+/* Row block, query head and batch of work tile t. */
+struct sm90a_tile {
+    int m_block, h, b;
+};
+
+/*
+ * Order of the tiles t = 0 .. tiles-1 of a launch (blocks take them in rounds, see the kernel).
+ * Causal: row blocks descending over the whole launch, heads and batches inner, so the
+ * longest tiles start first. Otherwise heads-and-batches major, row blocks inner, so tiles
+ * in flight together share their K/V in L2.
+ */
+template <bool IS_CAUSAL>
+__device__ __forceinline__ sm90a_tile sm90a_decode(int t, int m_blocks, int heads, int batch)
+{
+    sm90a_tile r;
+    int bh;
+    if (IS_CAUSAL) {
+        const int nbh = heads * batch;
+        r.m_block = m_blocks - 1 - t / nbh;
+        bh = t % nbh;
+    } else {
+        r.m_block = t % m_blocks;
+        bh = t / m_blocks;
+    }
+    r.h = bh % heads;
+    r.b = bh / heads;
+    return r;
+}
+
+} // namespace fa
+
+/*
+ * Grid of a launch: 1-d, sm90a_num_tiles(...) blocks, or with PERSISTENT at most one block
+ * per multiprocessor (min(tiles, SM count)); each block loops over rounds of gridDim.x tiles.
+ */
+__host__ __device__ inline int sm90a_num_tiles(int seqlen_q, int heads_q, int batch, int block_m)
+{
+    return (seqlen_q + block_m - 1) / block_m * heads_q * batch;
+}
+
+template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
+          bool OVERLAP, bool PINGPONG, bool PERSISTENT>
+__global__ void __launch_bounds__(128 * (CWG + 1), 1)
+    fa_fwd_sm90a(const __grid_constant__ fa::sm90a_args args)
+{
+    /* References into the parameter space: TMA reads the maps where they are. */
+    const fa_fwd_params &p = args.p;
+    const fa::sm90a_tmap &tm_q = args.tm_q, &tm_k = args.tm_k, &tm_v = args.tm_v;
+    using T = fa::sm90a_traits<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP,
+                               PINGPONG, PERSISTENT>;
+    constexpr int BLOCK_M = T::BLOCK_M;
+    constexpr int NS = T::NS, NO = T::NO, KQ = T::KQ, KP = T::KP;
+    constexpr int CH = HEAD_DIM / 8; /* 16-byte chunks per row */
+    extern __shared__ char fa_sm90a_smem[];
+
+    const int sq = p.seqlen_q, sk = p.seqlen_k;
+    const int m_blocks = (sq + BLOCK_M - 1) / BLOCK_M;
+    const int num_tiles = m_blocks * p.heads_q * p.batch;
+
+    /* Tile of this block in round r: rounds cover tiles [r G, r G + G) for a grid of G
+       blocks, in snake order (odd rounds reversed), so that with tiles of decreasing length
+       (causal) every block's total work stays close to the mean. */
+    auto tile_of = [&](int r) {
+        const int G = gridDim.x;
+        return r * G + ((r & 1) ? G - 1 - (int)blockIdx.x : (int)blockIdx.x);
+    };
+
+    /* KV blocks row block m can see: [0, n_blocks). Causal: up to the diagonal. */
+    auto kv_blocks = [&](int m_block) {
+        int n_limit = sk;
+        if constexpr (IS_CAUSAL)
+            n_limit = min(sk, m_block * BLOCK_M + BLOCK_M + sk - sq);
+        return n_limit > 0 ? (n_limit + BLOCK_N - 1) / BLOCK_N : 0;
+    };
+
+    const uint32_t base = (fa::smem_u32(fa_sm90a_smem) + 1023u) & ~1023u;
+    const uint32_t sQ = base;
+    const uint32_t sK = sQ + T::Q_BYTES;
+    const uint32_t sV = sK + STAGES * T::KV_BYTES;
+    const uint32_t sO = sV + STAGES * T::KV_BYTES; /* O staging tile (STAGE_O only) */
+    const uint32_t bars = sO + T::O_BYTES;
+    const uint32_t q_full = bars, q_empty = bars + 8u;
+    auto full_k = [&](int s) { return bars + 8u * (2 + s); };
+    auto full_v = [&](int s) { return bars + 8u * (2 + STAGES + s); };
+    auto empty_k = [&](int s) { return bars + 8u * (2 + 2 * STAGES + s); };
+    auto empty_v = [&](int s) { return bars + 8u * (2 + 3 * STAGES + s); };
+
+    if (threadIdx.x == 0) {
+        fa::mbar_init(q_full, 1);
+        fa::mbar_init(q_empty, 4 * CWG);
+        for (int s = 0; s < STAGES; ++s) {
+            fa::mbar_init(full_k(s), 1);
+            fa::mbar_init(full_v(s), 1);
+            fa::mbar_init(empty_k(s), 4 * CWG);
+            fa::mbar_init(empty_v(s), 4 * CWG);
+        }
+        fa::mbar_fence_init();
+    }
+    __syncthreads();
+
+    const int wg = threadIdx.x / 128;
+    if (wg == 0) {
+        /* ---- producer ------------------------------------------------------------------ */
+        fa::setmaxnreg_dec<T::REG_PRODUCER>();
+        if (threadIdx.x == 0) {
+            fa::tmap_prefetch(&tm_q);
+            fa::tmap_prefetch(&tm_k);
+            fa::tmap_prefetch(&tm_v);
+            int kv_it = 0, q_it = 0; /* ring position and Q fills, over all tiles */
+            for (int round = 0;; ++round) {
+                const int t = tile_of(round);
+                if (t >= num_tiles)
+                    break;
+                const fa::sm90a_tile tl =
+                    fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, p.heads_q, p.batch);
+                const int n_blocks = kv_blocks(tl.m_block);
+                if (n_blocks == 0)
+                    continue;
+                const int hk = tl.h / (p.heads_q / p.heads_kv);
+                fa::mbar_wait(q_empty, (q_it & 1) ^ 1);
+                fa::mbar_arrive_expect_tx(q_full, T::Q_BYTES);
+#pragma unroll
+                for (int c = 0; c < T::SLABS; ++c)
+                    fa::tma_load_4d(sQ + c * T::Q_SLAB, &tm_q, q_full, c * 64, tl.m_block * BLOCK_M,
+                                    tl.h, tl.b);
+                ++q_it;
+                for (int it = 0; it < n_blocks; ++it, ++kv_it) {
+                    const int s = kv_it % STAGES;
+                    const uint32_t ph = (kv_it / STAGES) & 1;
+                    const int n0 = (n_blocks - 1 - it) * BLOCK_N;
+                    fa::mbar_wait(empty_k(s), ph ^ 1);
+                    fa::mbar_arrive_expect_tx(full_k(s), T::KV_BYTES);
+#pragma unroll
+                    for (int c = 0; c < T::SLABS; ++c)
+                        fa::tma_load_4d(sK + s * T::KV_BYTES + c * T::KV_SLAB, &tm_k, full_k(s),
+                                        c * 64, n0, hk, tl.b);
+                    fa::mbar_wait(empty_v(s), ph ^ 1);
+                    fa::mbar_arrive_expect_tx(full_v(s), T::KV_BYTES);
+#pragma unroll
+                    for (int c = 0; c < T::SLABS; ++c)
+                        fa::tma_load_4d(sV + s * T::KV_BYTES + c * T::KV_SLAB, &tm_v, full_v(s),
+                                        c * 64, n0, hk, tl.b);
+                }
+            }
+        }
+        return;
+    }
+
+    /* ---- consumer warpgroup cw owns tile rows [64 cw, 64 cw + 64) ------------------------ */
+    fa::setmaxnreg_inc<T::REG_CONSUMER>();
+    const int cw = wg - 1;
+    const int tw = threadIdx.x % 128;
+    const int warp = tw / 32, lane = tw % 32;
+    const int g = lane / 4, t4 = lane % 4;
+    const uint32_t sQw = sQ + cw * 64 * 128; /* this warpgroup's rows in slab 0 */
+    const float sl2 = p.softmax_scale_log2;
+    const int diag = sk - sq; /* causal: key j visible from row r iff j <= r + diag */
+
+    float acc_o[NO];
+    float row_max[2], row_sum[2];
+    uint32_t p_frag[KP][4];
+
+    /* Q/K descriptors: K-major, SBO 1024; V: MN-major, LBO = slab stride, SBO 1024. */
+    const uint64_t dq = fa::wgmma_desc(sQw, 16, 1024);
+
+    auto issue_qk = [&](float(&acc_s)[NS], int s) {
+        const uint64_t dk = fa::wgmma_desc(sK + s * T::KV_BYTES, 16, 1024);
+        fa::wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < KQ; ++kk) {
+            const uint32_t qa = (kk / 4) * T::Q_SLAB + (kk % 4) * 32;
+            const uint32_t ka = (kk / 4) * T::KV_SLAB + (kk % 4) * 32;
+            fa::wgmma_ss<BLOCK_N, T::BF16>(acc_s, dq + (qa >> 4), dk + (ka >> 4), kk > 0);
+        }
+        fa::wgmma_commit();
+    };
+    auto issue_pv = [&](int s) {
+        const uint64_t dv = fa::wgmma_desc(sV + s * T::KV_BYTES, T::KV_SLAB, 1024);
+        fa::wgmma_fence();
+#pragma unroll
+        for (int kk = 0; kk < KP; ++kk)
+            fa::wgmma_rs<HEAD_DIM, T::BF16>(acc_o, p_frag[kk], dv + ((kk * 2048) >> 4), 1);
+        fa::wgmma_commit();
+    };
+
+    /* Mask and exponentiate S of the KV block at column n0 in place; returns through
+       row_alpha the factor by which O must be rescaled. Updates row_max / row_sum. */
+    auto softmax = [&](float(&acc_s)[NS], int n0, int wrow0, float(&row_alpha)[2]) {
+        const bool ragged = n0 + BLOCK_N > sk;
+        const bool crosses = IS_CAUSAL && (n0 + BLOCK_N - 1 > wrow0 + diag);
+        if (ragged || crosses) {
+#pragma unroll
+            for (int hh = 0; hh < 2; ++hh) {
+                const int r = wrow0 + warp * 16 + g + 8 * hh;
+                int lim = sk - 1 - n0; /* last visible column (relative to n0) of row r */
+                if constexpr (IS_CAUSAL)
+                    lim = min(lim, r + diag - n0);
+#pragma unroll
+                for (int j = 0; j < BLOCK_N / 8; ++j)
+#pragma unroll
+                    for (int e = 0; e < 2; ++e)
+                        if (j * 8 + 2 * t4 + e > lim)
+                            acc_s[4 * j + 2 * hh + e] = FA_NEG_INF;
+            }
+        }
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+            float mx = row_max[hh];
+#pragma unroll
+            for (int j = 0; j < BLOCK_N / 8; ++j)
+                mx = fmaxf(mx, fmaxf(acc_s[4 * j + 2 * hh], acc_s[4 * j + 2 * hh + 1]));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+            /* A row that has seen only masked keys keeps max -inf: use 0 as its offset so
+               exp2(-inf - 0) = 0 instead of NaN. */
+            const float mx_g = (mx == FA_NEG_INF) ? 0.f : mx;
+            const float mx_s = mx_g * sl2;
+            const float alpha = fa::exp2_approx((row_max[hh] - mx_g) * sl2);
+            row_max[hh] = mx;
+            float sum = 0.f;
+#pragma unroll
+            for (int j = 0; j < BLOCK_N / 8; ++j)
+#pragma unroll
+                for (int e = 0; e < 2; ++e) {
+                    const float pe = fa::exp2_approx(fmaf(acc_s[4 * j + 2 * hh + e], sl2, -mx_s));
+                    acc_s[4 * j + 2 * hh + e] = pe;
+                    sum += pe;
+                }
+            row_sum[hh] = row_sum[hh] * alpha + sum;
+            row_alpha[hh] = alpha;
+        }
+    };
+    auto rescale_o = [&](const float(&row_alpha)[2]) {
+        const bool moved = (row_alpha[0] != 1.f) | (row_alpha[1] != 1.f);
+        if (__any_sync(0xffffffffu, moved)) {
+#pragma unroll
+            for (int j = 0; j < HEAD_DIM / 8; ++j) {
+                acc_o[4 * j + 0] *= row_alpha[0];
+                acc_o[4 * j + 1] *= row_alpha[0];
+                acc_o[4 * j + 2] *= row_alpha[1];
+                acc_o[4 * j + 3] *= row_alpha[1];
+            }
+        }
+    };
+    auto pack_p = [&](const float(&acc_s)[NS]) {
+#pragma unroll
+        for (int kk = 0; kk < KP; ++kk) {
+            p_frag[kk][0] = fa::pack2<Element>(acc_s[8 * kk + 0], acc_s[8 * kk + 1]);
+            p_frag[kk][1] = fa::pack2<Element>(acc_s[8 * kk + 2], acc_s[8 * kk + 3]);
+            p_frag[kk][2] = fa::pack2<Element>(acc_s[8 * kk + 4], acc_s[8 * kk + 5]);
+            p_frag[kk][3] = fa::pack2<Element>(acc_s[8 * kk + 6], acc_s[8 * kk + 7]);
+        }
+    };
+    auto fence_acc = [&](float(&acc)[NS]) {
+#pragma unroll
+        for (int i = 0; i < NS; ++i)
+            fa::reg_fence(acc[i]);
+    };
+    auto fence_o = [&]() {
+#pragma unroll
+        for (int i = 0; i < NO; ++i)
+            fa::reg_fence(acc_o[i]);
+    };
+    auto release = [&](uint32_t bar) {
+        if (lane == 0)
+            fa::mbar_arrive(bar);
+    };
+    /* PINGPONG: the consumer warpgroups issue their wgmma phases in turn (0, 1, .., CWG-1, 0,
+       ..): warpgroup cw waits on named barrier PP_BAR + cw, which the previous warpgroup
+       arrives on once it has issued its own phase. Each barrier instance counts 256 threads
+       (128 waiting + 128 arriving). The last warpgroup opens the first turn; warpgroup 0
+       absorbs its final pass after the last tile, so no instance is left pending at exit. */
+    constexpr int PP_BAR = 4;
+    auto pp_wait = [&]() {
+        if constexpr (PINGPONG)
+            fa::named_bar_sync(PP_BAR + cw, 256);
+    };
+    auto pp_pass = [&]() {
+        if constexpr (PINGPONG)
+            fa::named_bar_arrive(PP_BAR + (cw + 1) % CWG, 256);
+    };
+    if constexpr (PINGPONG) {
+        if (cw == CWG - 1)
+            fa::named_bar_arrive(PP_BAR, 256);
+    }
+
+    int kv_it = 0, q_it = 0; /* ring position and Q fills, over all tiles */
+    for (int round = 0;; ++round) {
+        const int t = tile_of(round);
+        if (t >= num_tiles)
+            break;
+        const fa::sm90a_tile tl = fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, p.heads_q, p.batch);
+        const int n_blocks = kv_blocks(tl.m_block);
+        const int wrow0 = tl.m_block * BLOCK_M + cw * 64; /* first query row of the wg */
+        const int rows_w = sq - wrow0; /* valid rows of this warpgroup (may be <= 0) */
+        Element *og = reinterpret_cast<Element *>(p.o) + (int64_t)tl.b * p.o_batch_stride +
+                      (int64_t)wrow0 * p.o_row_stride + (int64_t)tl.h * p.o_head_stride;
+        float *lse = reinterpret_cast<float *>(p.lse) + (int64_t)tl.b * p.lse_batch_stride +
+                     (int64_t)tl.h * p.lse_head_stride + wrow0;
+
+        if (n_blocks == 0) {
+            /* No row of this tile sees a key: O = 0, LSE = -inf. */
+            for (int idx = tw; idx < 64 * CH; idx += 128) {
+                const int r = idx / CH, c = idx % CH;
+                if (r < rows_w)
+                    *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) =
+                        make_uint4(0u, 0u, 0u, 0u);
+            }
+            if (tw < 64 && tw < rows_w)
+                lse[tw] = FA_NEG_INF;
+            continue;
+        }
+
+#pragma unroll
+        for (int i = 0; i < NO; ++i)
+            acc_o[i] = 0.f;
+        row_max[0] = row_max[1] = FA_NEG_INF;
+        row_sum[0] = row_sum[1] = 0.f;
+        auto stage = [&](int it) { return (kv_it + it) % STAGES; };
+        auto phase = [&](int it) { return (uint32_t)((kv_it + it) / STAGES) & 1; };
+        /* S of the tile's last KV block is done: with PERSISTENT the Q tile may be refilled
+           (the epilogue does not stage through it). */
+        auto qk_done = [&](int it) {
+            release(empty_k(stage(it)));
+            if (PERSISTENT && it == n_blocks - 1)
+                release(q_empty);
+        };
+
+        fa::mbar_wait(q_full, q_it & 1);
+        if constexpr (!OVERLAP) {
+            for (int it = 0; it < n_blocks; ++it) {
+                const int s = stage(it);
+                float acc_s[NS];
+                fa::mbar_wait(full_k(s), phase(it));
+                pp_wait();
+                issue_qk(acc_s, s);
+                pp_pass();
+                fa::wgmma_wait<0>();
+                fence_acc(acc_s);
+                qk_done(it);
+                float row_alpha[2];
+                softmax(acc_s, (n_blocks - 1 - it) * BLOCK_N, wrow0, row_alpha);
+                rescale_o(row_alpha);
+                pack_p(acc_s);
+                fa::mbar_wait(full_v(s), phase(it));
+                pp_wait();
+                issue_pv(s);
+                pp_pass();
+                fa::wgmma_wait<0>();
+                fence_o();
+                release(empty_v(s));
+            }
+        } else {
+            {
+                float acc_s[NS];
+                fa::mbar_wait(full_k(stage(0)), phase(0));
+                pp_wait();
+                issue_qk(acc_s, stage(0));
+                pp_pass();
+                fa::wgmma_wait<0>();
+                fence_acc(acc_s);
+                qk_done(0);
+                float row_alpha[2];
+                softmax(acc_s, (n_blocks - 1) * BLOCK_N, wrow0, row_alpha);
+                pack_p(acc_s);
+            }
+            for (int it = 1; it < n_blocks; ++it) {
+                const int s = stage(it), sp = stage(it - 1);
+                float acc_s[NS];
+                fa::mbar_wait(full_k(s), phase(it));
+                fa::mbar_wait(full_v(sp), phase(it - 1));
+                pp_wait();
+                issue_qk(acc_s, s);
+                issue_pv(sp);
+                pp_pass();
+                fa::wgmma_wait<1>(); /* S(it) done; PV(it-1) may still run */
+                fence_acc(acc_s);
+                qk_done(it);
+                float row_alpha[2];
+                softmax(acc_s, (n_blocks - 1 - it) * BLOCK_N, wrow0, row_alpha);
+                fa::wgmma_wait<0>(); /* PV(it-1) done: O and P are free */
+                fence_o();
+                release(empty_v(sp));
+                rescale_o(row_alpha);
+                pack_p(acc_s);
+            }
+            {
+                const int sp = stage(n_blocks - 1);
+                fa::mbar_wait(full_v(sp), phase(n_blocks - 1));
+                pp_wait();
+                issue_pv(sp);
+                pp_pass();
+                fa::wgmma_wait<0>();
+                fence_o();
+                release(empty_v(sp));
+            }
+        }
+        kv_it += n_blocks;
+        ++q_it;
+
+        /* ---- epilogue: normalize, LSE, store O ------------------------------------------ */
+        const float scale = p.softmax_scale;
+        float inv[2];
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+            float l = row_sum[hh];
+            l += __shfl_xor_sync(0xffffffffu, l, 1);
+            l += __shfl_xor_sync(0xffffffffu, l, 2);
+            inv[hh] = l > 0.f ? __fdividef(1.f, l) : 0.f;
+            const int r = warp * 16 + g + 8 * hh; /* row within the warpgroup */
+            if (t4 == 0 && r < rows_w)
+                lse[r] = l > 0.f ? row_max[hh] * scale + logf(l) : FA_NEG_INF;
+        }
+        /* Stage O / l through `stage` (this warpgroup's rows of a [D/64][BLOCK_M][64]
+           swizzled image, each warp only its own 16 rows) and store it with coalesced 16-byte
+           stores. */
+        auto store_staged = [&](uint32_t stage) {
+#pragma unroll
+            for (int hh = 0; hh < 2; ++hh) {
+                const int r = warp * 16 + g + 8 * hh;
+#pragma unroll
+                for (int j = 0; j < HEAD_DIM / 8; ++j)
+                    fa::st_shared_u32(stage + (j / 8) * T::Q_SLAB + r * 128 +
+                                          (((j % 8) ^ (r & 7)) << 4) + t4 * 4,
+                                      fa::pack2<Element>(acc_o[4 * j + 2 * hh] * inv[hh],
+                                                         acc_o[4 * j + 2 * hh + 1] * inv[hh]));
+            }
+            __syncwarp();
+#pragma unroll
+            for (int i = 0; i < 16 * CH / 32; ++i) {
+                const int idx = lane + 32 * i;
+                const int r = warp * 16 + idx / CH, c = idx % CH;
+                const uint4 v = fa::ld_shared_v4(stage + (c / 8) * T::Q_SLAB + r * 128 +
+                                                 (((c % 8) ^ (r & 7)) << 4));
+                if (r < rows_w)
+                    *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) = v;
+            }
+            __syncwarp();
+        };
+        if constexpr (!PERSISTENT) {
+            /* Through this warpgroup's Q rows (free: every warp of the warpgroup is past its
+               last wgmma reading them); Q is released afterwards. */
+            fa::named_bar_sync(1 + cw, 128);
+            store_staged(sQw);
+            release(q_empty);
+        } else if constexpr (T::STAGE_O) {
+            /* Through the O tile; Q was released after the last QK^T. */
+            store_staged(sO + cw * 64 * 128);
+        } else {
+            /* Straight from the accumulators (no room for an O tile): 4-byte pairs. */
+#pragma unroll
+            for (int hh = 0; hh < 2; ++hh) {
+                const int r = warp * 16 + g + 8 * hh;
+                if (r < rows_w) {
+                    Element *orow = og + (int64_t)r * p.o_row_stride + 2 * t4;
+#pragma unroll
+                    for (int j = 0; j < HEAD_DIM / 8; ++j)
+                        *reinterpret_cast<uint32_t *>(orow + 8 * j) = fa::pack2<Element>(
+                            acc_o[4 * j + 2 * hh] * inv[hh], acc_o[4 * j + 2 * hh + 1] * inv[hh]);
+                }
+            }
+        }
+    }
+    if constexpr (PINGPONG) {
+        if (cw == 0)
+            pp_wait(); /* the last warpgroup's final pass */
+    }
+}
+
+#endif /* FA_FWD_SM90A_CUH */

@@ -1,0 +1,49 @@
+#!/bin/sh
+# This file implements the test of `fa-tune compile --family` and of which families an arch
+# selects (CPU; the sweeps here are varlen, which the sm90a family refuses, so no sm90a
+# variant compiles; sm80 ones compile from the stub template): --arch sm90 enumerates sm80 and sm90a, --arch sm90a only sm90a, --arch sm80 only
+# sm80; --family narrows to one; a family that does not run on the arch, an unknown family and
+# a --variant of another family are usage errors (exit 2).
+# usage: test_compile_family.sh <fa-tune binary> <stub template dir (tests/compile/data)>
+set -u
+FA=$1
+STUB=$2
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/fa-tune-family-XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+fail=0
+bad() {
+    echo "FAIL: $*" >&2
+    fail=1
+}
+# rows ARCH [ARGS...]: "sm80 N sm90a M" -- the csv rows per family of a varlen sm90a sweep
+rows() {
+    arch=$1
+    shift
+    "$FA" compile --arch "$arch" --headdim 128 --causal 0 --varlen 1 --no-cache --format csv \
+        "$@" >"$TMP/csv" 2>"$TMP/err" || { bad "$arch $*: exit $?: $(cat "$TMP/err")"; return; }
+    echo "sm80 $(grep -c '^fwd_sm80_' "$TMP/csv") sm90a $(grep -c '^fwd_sm90a_' "$TMP/csv")"
+}
+[ "$(rows sm90a)" = "sm80 0 sm90a 528" ] || bad "--arch sm90a: $(rows sm90a)"
+[ "$(rows sm90a --family sm90a)" = "sm80 0 sm90a 528" ] || bad "--arch sm90a --family sm90a"
+grep -q "variable-length batches are not supported by the sm90a family" "$TMP/csv" ||
+    bad "varlen sm90a variants do not say why they are unsupported"
+[ "$(rows sm90 --family sm90a)" = "sm80 0 sm90a 528" ] || bad "--arch sm90 --family sm90a"
+# --arch sm90 selects both families; the sm80 half compiles, from the quick stub template.
+[ "$(export FA_TUNE_TEMPLATES="$STUB"; rows sm90)" = "sm80 168 sm90a 528" ] ||
+    bad "--arch sm90: both families expected"
+[ "$(export FA_TUNE_TEMPLATES="$STUB"; rows sm80)" = "sm80 168 sm90a 0" ] || bad "--arch sm80 has sm90a variants"
+
+expect2() { # expect2 WHAT PATTERN -- args...
+    what=$1 pat=$2
+    shift 3
+    "$FA" compile "$@" >"$TMP/out" 2>"$TMP/err"
+    rc=$?
+    [ $rc -eq 2 ] || bad "$what: exit $rc, want 2"
+    grep -q -- "$pat" "$TMP/err" || bad "$what: '$pat' not in: $(cat "$TMP/err")"
+}
+expect2 "family not on arch" "kernel family sm80 does not run on sm90a" -- --arch sm90a --headdim 128 --family sm80
+expect2 "sm90a on sm80" "kernel family sm90a does not run on sm80" -- --arch sm80 --headdim 128 --family sm90a
+expect2 "unknown family" "unknown --family 'sm70': families are sm80, sm90a" -- --arch sm90 --headdim 128 --family sm70
+expect2 "family against variant" "--family contradicts --variant" -- --arch sm90 --family sm80 --variant fwd_sm90a_hd128_bf16_m192n128s2
+[ "$fail" -eq 0 ] && echo "test_compile_family: ok" >&2
+exit "$fail"

@@ -1,0 +1,217 @@
+/*
+ * This file implements the CPU test of harness/fa_tmap.c against a stub driver table that
+ * records each cuTensorMapEncodeTiled call:
+ *   - Q, K and V maps of a BSHD GQA problem and of a BHSD one get exactly the arguments
+ *     bench/sm90a_check.cu's make_tmap gives the driver (4-d, dims {D, rows, heads, batch},
+ *     byte strides, box {64, block_m or block_n, 1, 1}, unit element strides, no interleave,
+ *     128-byte swizzle, L2 promotion 256B, OOB fill none = zeros), bf16 or fp16 type;
+ *   - the map the driver wrote is what the caller gets;
+ *   - misaligned pointers or strides, head dims that are not multiples of 64, boxes outside
+ *     1..256 and empty tensors are FA_INVALID and never reach the driver;
+ *   - a driver failure is FA_CUDA_ERROR naming cuTensorMapEncodeTiled; a driver without the
+ *     entry point (optional in the table) is FA_UNSUPPORTED.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#define FA_CHECK_COUNT
+#include "fa_check.h"
+#include "fa_tmap.h"
+
+typedef struct call {
+    CUtensorMapDataType type;
+    cuuint32_t rank;
+    void *addr;
+    cuuint64_t dims[4], strides[3];
+    cuuint32_t box[4], elem[4];
+    CUtensorMapInterleave il;
+    CUtensorMapSwizzle sw;
+    CUtensorMapL2promotion l2;
+    CUtensorMapFloatOOBfill oob;
+} call;
+
+static call calls[8];
+static int ncalls;
+static CUresult result = CUDA_SUCCESS;
+
+static CUresult CUDAAPI stub_encode(CUtensorMap *map, CUtensorMapDataType type, cuuint32_t rank,
+                                    void *addr, const cuuint64_t *dims, const cuuint64_t *strides,
+                                    const cuuint32_t *box, const cuuint32_t *elem,
+                                    CUtensorMapInterleave il, CUtensorMapSwizzle sw,
+                                    CUtensorMapL2promotion l2, CUtensorMapFloatOOBfill oob)
+{
+    if (result != CUDA_SUCCESS)
+        return result;
+    call *c = &calls[ncalls++ % 8];
+    c->type = type;
+    c->rank = rank;
+    c->addr = addr;
+    memcpy(c->dims, dims, 4 * sizeof *dims);
+    memcpy(c->strides, strides, 3 * sizeof *strides);
+    memcpy(c->box, box, 4 * sizeof *box);
+    memcpy(c->elem, elem, 4 * sizeof *elem);
+    c->il = il;
+    c->sw = sw;
+    c->l2 = l2;
+    c->oob = oob;
+    memset(map, 0x5a + ncalls, sizeof *map);
+    return CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI stub_error_name(CUresult r, const char **s)
+{
+    *s = r == CUDA_ERROR_INVALID_VALUE ? "CUDA_ERROR_INVALID_VALUE" : "CUDA_ERROR_UNKNOWN";
+    return CUDA_SUCCESS;
+}
+
+static CUresult CUDAAPI stub_error_string(CUresult r, const char **s)
+{
+    (void)r;
+    *s = "invalid argument";
+    return CUDA_SUCCESS;
+}
+
+static void expect(const call *c, uint64_t ptr, CUtensorMapDataType type, int d, int rows,
+                   int heads, int batch, int64_t rs, int64_t hs, int64_t bs, int box_rows)
+{
+    CHECK(c->type == type && c->rank == 4 && c->addr == (void *)(uintptr_t)ptr);
+    CHECK_MSG(c->dims[0] == (cuuint64_t)d && c->dims[1] == (cuuint64_t)rows &&
+                  c->dims[2] == (cuuint64_t)heads && c->dims[3] == (cuuint64_t)batch,
+              "dims %llu %llu %llu %llu", (unsigned long long)c->dims[0],
+              (unsigned long long)c->dims[1], (unsigned long long)c->dims[2],
+              (unsigned long long)c->dims[3]);
+    CHECK_MSG(c->strides[0] == (cuuint64_t)rs * 2 && c->strides[1] == (cuuint64_t)hs * 2 &&
+                  c->strides[2] == (cuuint64_t)bs * 2,
+              "strides %llu %llu %llu", (unsigned long long)c->strides[0],
+              (unsigned long long)c->strides[1], (unsigned long long)c->strides[2]);
+    CHECK(c->box[0] == 64 && c->box[1] == (cuuint32_t)box_rows && c->box[2] == 1 && c->box[3] == 1);
+    CHECK(c->elem[0] == 1 && c->elem[1] == 1 && c->elem[2] == 1 && c->elem[3] == 1);
+    CHECK(c->il == CU_TENSOR_MAP_INTERLEAVE_NONE && c->sw == CU_TENSOR_MAP_SWIZZLE_128B);
+    CHECK(c->l2 == CU_TENSOR_MAP_L2_PROMOTION_L2_256B &&
+          c->oob == CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+}
+
+/* A dense problem: BSHD (row stride = heads * D) or BHSD (row stride = D). */
+static fa_fwd_params problem(int bhsd, int batch, int hq, int hkv, int sq, int sk, int d)
+{
+    fa_fwd_params p;
+    memset(&p, 0, sizeof p);
+    p.q = 0x7f0000000000ull;
+    p.k = 0x7f1000000000ull;
+    p.v = 0x7f2000000000ull;
+    p.batch = batch;
+    p.heads_q = hq;
+    p.heads_kv = hkv;
+    p.seqlen_q = sq;
+    p.seqlen_k = sk;
+    p.head_dim = d;
+    if (bhsd) {
+        p.q_row_stride = d, p.q_head_stride = (int64_t)sq * d,
+        p.q_batch_stride = (int64_t)hq * sq * d;
+        p.k_row_stride = d, p.k_head_stride = (int64_t)sk * d,
+        p.k_batch_stride = (int64_t)hkv * sk * d;
+    } else {
+        p.q_row_stride = (int64_t)hq * d, p.q_head_stride = d,
+        p.q_batch_stride = (int64_t)sq * hq * d;
+        p.k_row_stride = (int64_t)hkv * d, p.k_head_stride = d,
+        p.k_batch_stride = (int64_t)sk * hkv * d;
+    }
+    p.v_row_stride = p.k_row_stride, p.v_head_stride = p.k_head_stride;
+    p.v_batch_stride = p.k_batch_stride;
+    return p;
+}
+
+int main(void)
+{
+    fa_cuda cu;
+    memset(&cu, 0, sizeof cu);
+    cu.cuTensorMapEncodeTiled = stub_encode;
+    cu.cuGetErrorName = stub_error_name;
+    cu.cuGetErrorString = stub_error_string;
+    fa_err err;
+    CUtensorMap maps[3];
+
+    /* BSHD, GQA 8:2, odd lengths, bf16, a 3-warpgroup tile (192 x 128). */
+    fa_fwd_params p = problem(0, 3, 8, 2, 1000, 4097, 128);
+    fa_err_clear(&err);
+    ncalls = 0;
+    CHECK_OK(fa_tmap_encode_qkv(&cu, &p, FA_DTYPE_BF16, 192, 128, maps, &err), &err);
+    CHECK(ncalls == 3);
+    expect(&calls[0], p.q, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 128, 1000, 8, 3, 8 * 128, 128,
+           1000 * 8 * 128, 192);
+    expect(&calls[1], p.k, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 128, 4097, 2, 3, 2 * 128, 128,
+           4097 * 2 * 128, 128);
+    expect(&calls[2], p.v, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 128, 4097, 2, 3, 2 * 128, 128,
+           4097 * 2 * 128, 128);
+    /* What the driver wrote comes back, one map each. */
+    for (int i = 0; i < 3; i++) {
+        const unsigned char *b = (const unsigned char *)&maps[i];
+        CHECK_MSG(b[0] == (unsigned char)(0x5a + i + 1) && b[sizeof maps[i] - 1] == b[0],
+                  "map %d not the driver's", i);
+    }
+
+    /* BHSD, MQA, fp16, hd256 with a 2-warpgroup tile. */
+    p = problem(1, 2, 4, 1, 17, 1, 256);
+    ncalls = 0;
+    CHECK_OK(fa_tmap_encode_qkv(&cu, &p, FA_DTYPE_FP16, 128, 80, maps, &err), &err);
+    CHECK(ncalls == 3);
+    expect(&calls[0], p.q, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 256, 17, 4, 2, 256, 17 * 256,
+           4 * 17 * 256, 128);
+    expect(&calls[2], p.v, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 256, 1, 1, 2, 256, 256, 256, 80);
+
+    /* Refused before the driver: each with its reason. */
+    struct {
+        const char *why, *want;
+        fa_fwd_params p;
+        int bm, bn;
+    } bad[8];
+    int nb = 0;
+    bad[nb].why = "misaligned q", bad[nb].want = "base address",
+    bad[nb].p = problem(0, 1, 2, 2, 9, 9, 64);
+    bad[nb].p.q += 8, bad[nb].bm = 128, bad[nb].bn = 128, nb++;
+    bad[nb].why = "odd row stride", bad[nb].want = "row stride",
+    bad[nb].p = problem(0, 1, 2, 2, 9, 9, 64);
+    bad[nb].p.k_row_stride = 132, bad[nb].bm = 128, bad[nb].bn = 128, nb++;
+    bad[nb].why = "hd96", bad[nb].want = "head dim 96", bad[nb].p = problem(0, 1, 2, 2, 9, 9, 96);
+    bad[nb].bm = 128, bad[nb].bn = 128, nb++;
+    bad[nb].why = "box 272", bad[nb].want = "box of 272", bad[nb].p = problem(0, 1, 2, 2, 9, 9, 64);
+    bad[nb].bm = 128, bad[nb].bn = 272, nb++;
+    bad[nb].why = "empty k", bad[nb].want = "empty tensor",
+    bad[nb].p = problem(0, 1, 2, 2, 9, 0, 64);
+    bad[nb].p.k_batch_stride = bad[nb].p.v_batch_stride = 128, bad[nb].bm = 128, bad[nb].bn = 128,
+    nb++;
+    for (int i = 0; i < nb; i++) {
+        ncalls = 0;
+        fa_err_clear(&err);
+        fa_status st =
+            fa_tmap_encode_qkv(&cu, &bad[i].p, FA_DTYPE_BF16, bad[i].bm, bad[i].bn, maps, &err);
+        CHECK_MSG(st == FA_INVALID && strstr(err.msg, bad[i].want) && strstr(err.msg, "tensor map"),
+                  "%s: %s '%s'", bad[i].why, fa_status_str(st), err.msg);
+        /* Q is encoded before K is checked; nothing invalid reaches the driver. */
+        CHECK_MSG(ncalls <= 1 && (ncalls == 0 || bad[i].p.q % 16 == 0), "%s: %d driver calls",
+                  bad[i].why, ncalls);
+    }
+
+    /* The driver's own refusal. */
+    result = CUDA_ERROR_INVALID_VALUE;
+    p = problem(0, 1, 2, 2, 9, 9, 64);
+    fa_err_clear(&err);
+    fa_status st = fa_tmap_encode_qkv(&cu, &p, FA_DTYPE_BF16, 128, 128, maps, &err);
+    CHECK_MSG(st == FA_CUDA_ERROR && strstr(err.msg, "cuTensorMapEncodeTiled") &&
+                  strstr(err.msg, "CUDA_ERROR_INVALID_VALUE"),
+              "driver error: %s '%s'", fa_status_str(st), err.msg);
+
+    /* A driver without the entry point (it is optional in the table). */
+    cu.cuTensorMapEncodeTiled = NULL;
+    fa_err_clear(&err);
+    st = fa_tmap_encode_qkv(&cu, &p, FA_DTYPE_BF16, 128, 128, maps, &err);
+    CHECK_MSG(st == FA_UNSUPPORTED && strstr(err.msg, "cuTensorMapEncodeTiled"),
+              "no entry point: %s '%s'", fa_status_str(st), err.msg);
+
+    if (fa_check_failures) {
+        fprintf(stderr, "test_sm90a_tmap: %d check(s) failed\n", fa_check_failures);
+        return 1;
+    }
+    fprintf(stderr, "test_sm90a_tmap: ok\n");
+    return 0;
+}

@@ -1,0 +1,315 @@
+/*
+ * This file implements the sm90a kernel family's host description (see fa_family.h): the
+ * Hopper forward kernel of templates/sm90a/fa_fwd_sm90a.cuh (wgmma + TMA, warp-specialized
+ * producer, setmaxnreg, FlashAttention-3 class), compiled for sm_90a and run on cc 90 only.
+ *
+ * Axes (11 x 2 x 3 x 2 x 2 x 2 = 528 configurations per mode before legality):
+ *     block_m     128, 192          query rows per CTA = 64 x consumer warpgroups (2, 3)
+ *     block_n     64, 80, ..., 224  key columns per step (step 16)
+ *     stages      2, 3, 4           K/V ring depth
+ *     overlap     0, 1              intra-warpgroup overlap (QK^T of n+1 before softmax of n)
+ *     pingpong    0, 1              consumer warpgroups take turns at the tensor cores
+ *     persistent  0, 1              one block per multiprocessor looping over tiles
+ * Name suffix: "m192n128s2" then, in this order, "ov" (overlap), "pp" (pingpong), "pe"
+ * (persistent), e.g. fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe.
+ *
+ * Legality is the template's static_assert model (FlashAttention's feasibility model,
+ * KERNELS.md item 9): head dims 64, 128, 192, 256; accumulator registers S + O (+ P with
+ * overlap) = BLOCK_N/2 + D/2 (+ BLOCK_N/4) within 216 with 2 consumer warpgroups (240 - 24
+ * after setmaxnreg) or 128 with 3 (160 - 32); Q + stages x (K + V) within 224 KB. Legal per
+ * mode (bf16 non-causal): 424 at hd64, 204 at hd128, 16 at hd256. NVRTC (CUDA 13.0) compiles
+ * all 644 of those; 8 spill (overlap + pingpong at the register edge: hd128 128x192, hd64
+ * 192x128), which the tuner's spill rule makes ineligible. Fixed length only: varlen variants
+ * are unsupported (issue 15).
+ *
+ * One launch per problem (templates/sm90a/fa_plan_sm90a.h): a 1-d grid of tiles (persistent:
+ * at most one block per multiprocessor), 128 x (warpgroups + 1) threads, no cluster. The
+ * argument is fa::sm90a_args: fa_fwd_params and the Q, K, V tensor maps, which the launcher
+ * encodes through fa_arg_services.encode_tiled.
+ */
+#include "fa_family.h"
+#include "sm90a/fa_plan_sm90a.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { BM, BN, STAGES, OV, PP, PE };
+
+static const fa_axis axes[] = {
+    {"block_m", "BLOCK_M", 2, {128, 192}, "m"},
+    {"block_n", "BLOCK_N", 11, {64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224}, "n"},
+    {"stages", "stages", 3, {2, 3, 4}, "s"},
+    {"overlap", "overlap", 2, {0, 1}, "ov"},
+    {"pingpong", "pingpong", 2, {0, 1}, "pp"},
+    {"persistent", "persistent", 2, {0, 1}, "pe"},
+};
+
+static const fa_kernel kernels[] = {{"main", FA_SM90A_ARGS_BYTES}};
+
+static int cwg(const fa_variant *v)
+{
+    return v->params[BM] / 64;
+}
+
+static void suffix(const fa_variant *v, char *buf, size_t n)
+{
+    const int *p = v->params;
+    snprintf(buf, n, "m%dn%ds%d%s%s%s", p[BM], p[BN], p[STAGES], p[OV] ? "ov" : "",
+             p[PP] ? "pp" : "", p[PE] ? "pe" : "");
+}
+
+/* Reads a decimal integer at *s, advancing it; -1 if none. */
+static int read_int(const char **s)
+{
+    const char *p = *s;
+    if (*p < '0' || *p > '9')
+        return -1;
+    long x = 0;
+    while (*p >= '0' && *p <= '9' && x < 100000)
+        x = x * 10 + (*p++ - '0');
+    *s = p;
+    return (int)x;
+}
+
+/* Consumes flag at *s if it is there. */
+static int flag(const char **s, const char *flag)
+{
+    size_t n = strlen(flag);
+    if (strncmp(*s, flag, n) != 0)
+        return 0;
+    *s += n;
+    return 1;
+}
+
+static int parse_suffix(const char *s, int *p)
+{
+    if (*s++ != 'm' || (p[BM] = read_int(&s)) <= 0 || *s++ != 'n' || (p[BN] = read_int(&s)) <= 0 ||
+        *s++ != 's' || (p[STAGES] = read_int(&s)) <= 0)
+        return -1;
+    p[OV] = flag(&s, "ov");
+    p[PP] = flag(&s, "pp");
+    p[PE] = flag(&s, "pe");
+    return *s ? -1 : 0;
+}
+
+static void name_expr(const fa_variant *v, int k, char *buf, size_t n)
+{
+    const int *p = v->params;
+    (void)k;
+    snprintf(buf, n, "fa_fwd_sm90a<%s, %d, %d, %d, %d, %s, %s, %s, %s>",
+             v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim, p[BN], cwg(v),
+             p[STAGES], v->causal ? "true" : "false", p[OV] ? "true" : "false",
+             p[PP] ? "true" : "false", p[PE] ? "true" : "false");
+}
+
+static int threads(const fa_variant *v)
+{
+    return (int)fa_plan_sm90a_threads(cwg(v));
+}
+
+static int smem_bytes(const fa_variant *v)
+{
+    const int *p = v->params;
+    return (int)fa_plan_sm90a_smem(v->head_dim, cwg(v), p[BN], p[STAGES], p[PE]);
+}
+
+static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
+{
+    const int *p = v->params;
+    const int d = v->head_dim;
+    if (v->op != FA_OP_FWD)
+        return FA_ERR(err, FA_UNSUPPORTED, "the sm90a family serves the forward op only");
+    if (v->varlen)
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "variable-length batches are not supported by the sm90a family yet");
+    if (d != 64 && d != 128 && d != 192 && d != 256)
+        return FA_ERR(err, FA_UNSUPPORTED, "head dim %d: sm90a supports 64, 128, 192 and 256", d);
+    if (p[BM] != 128 && p[BM] != 192)
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "BLOCK_M %d: must be 128 or 192 (2 or 3 consumer warpgroups of 64 rows)",
+                      p[BM]);
+    if (p[BN] % 16 != 0 || p[BN] < 16 || p[BN] > 256)
+        return FA_ERR(err, FA_UNSUPPORTED, "BLOCK_N must be a multiple of 16 in [16, 256]");
+    if (p[STAGES] < 1 || p[STAGES] > 4)
+        return FA_ERR(err, FA_UNSUPPORTED, "stages must be 1..4");
+    for (int i = OV; i <= PE; i++)
+        if (p[i] != 0 && p[i] != 1)
+            return FA_ERR(err, FA_UNSUPPORTED, "%s must be 0 or 1", axes[i].key);
+    /* The template's static_asserts, in the same words. */
+    const int budget = cwg(v) == 2 ? 240 - 24 : 160 - 32;
+    const int acc = p[BN] / 2 + d / 2 + (p[OV] ? p[BN] / 4 : 0);
+    if (acc > budget)
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "accumulators need %d registers per thread (S %d + O %d%s), %d consumer "
+                      "warpgroups allow %d",
+                      acc, p[BN] / 2, d / 2, p[OV] ? " + P with overlap" : "", cwg(v), budget);
+    const int tiles = (p[BM] * d + 2 * p[STAGES] * p[BN] * d) * 2;
+    if (tiles > 224 * 1024)
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "Q + %d stages of K and V need %d bytes of shared memory, over 224 KB",
+                      p[STAGES], tiles);
+    if (arch) {
+        if (arch->cc != 90)
+            return FA_ERR(err, FA_UNSUPPORTED,
+                          "the sm90a family runs on Hopper (cc 90) only, "
+                          "not %s",
+                          arch->name);
+        if (smem_bytes(v) > arch->smem_optin_max)
+            return FA_ERR(err, FA_UNSUPPORTED, "needs %d bytes of shared memory, %s allows %d",
+                          smem_bytes(v), arch->name, arch->smem_optin_max);
+    }
+    return FA_OK;
+}
+
+/*
+ * Search prior: the winners measured on an H200 (bench/results/2026-12-03_h200_sm90a_v3 and
+ * _v3_tiles, FlashAttention's grid, bf16) first, in their order, then configurations by their
+ * distance to the nearest one. causal -1: either.
+ */
+typedef struct seed {
+    int hd, causal, bm, bn, stages, ov, pp, pe;
+} seed;
+
+static const seed seeds[] = {
+    /* hd128: 3 warpgroups without overlap won N >= 1k (609-644), persistent at short N */
+    {128, 0, 192, 128, 2, 0, 0, 1},
+    {128, 0, 192, 128, 2, 0, 0, 0},
+    {128, 0, 128, 176, 2, 1, 0, 1},
+    {128, 0, 128, 128, 2, 1, 0, 0},
+    {128, 1, 192, 96, 2, 0, 0, 1},
+    {128, 1, 192, 128, 2, 0, 0, 1},
+    {128, 1, 128, 128, 2, 1, 0, 1},
+    /* hd256: 2 warpgroups, 128x80 with overlap (658-676); 128x64 for short causal */
+    {256, 0, 128, 80, 2, 1, 0, 0},
+    {256, 0, 128, 80, 2, 1, 0, 1},
+    {256, 0, 128, 64, 2, 0, 0, 0},
+    {256, 1, 128, 80, 2, 1, 0, 1},
+    {256, 1, 128, 80, 2, 1, 1, 0},
+    {256, 1, 128, 64, 2, 1, 0, 0},
+    /* hd64: 3 warpgroups 192x128 with overlap, 192x192 without (473-510); causal 128x128 */
+    {64, 0, 192, 128, 2, 1, 0, 1},
+    {64, 0, 192, 192, 2, 0, 0, 1},
+    {64, 1, 128, 128, 2, 1, 0, 1},
+    {64, 1, 192, 128, 2, 1, 0, 1},
+    /* hd192: not timed; the checked coverage tile, between the hd128 and hd256 winners */
+    {192, -1, 128, 112, 2, 1, 0, 0},
+    {192, -1, 128, 96, 2, 1, 0, 1},
+};
+
+static int prior(const fa_variant *v)
+{
+    const int *p = v->params;
+    int best = 1 << 20, rank = 0;
+    for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+        const seed *s = &seeds[i];
+        if (s->hd != v->head_dim || (s->causal >= 0 && s->causal != v->causal))
+            continue;
+        int dist = abs(p[BN] - s->bn) / 16 + 3 * (p[BM] != s->bm) + 2 * (p[STAGES] != s->stages) +
+                   2 * (p[OV] != s->ov) + 2 * (p[PP] != s->pp) + (p[PE] != s->pe);
+        int score = dist ? 8 + 4 * dist : rank; /* the seeds themselves first, in order */
+        if (score < best)
+            best = score;
+        rank++;
+    }
+    return best == 1 << 20 ? 8 : best;
+}
+
+static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_err *err)
+{
+    const int *p = v->params;
+    if (s->op != FA_OP_FWD)
+        return FA_ERR(err, FA_INVALID, "the sm90a family plans forward problems only");
+    if (v->varlen)
+        return FA_ERR(err, FA_INVALID, "the sm90a family has no varlen kernel");
+    if (p[BM] != 128 && p[BM] != 192)
+        return FA_ERR(err, FA_INVALID, "variant has block_m %d", p[BM]);
+    if (s->head_dim != v->head_dim || s->seqlen_q < 1 || s->seqlen_k < 1 || s->batch < 1 ||
+        s->heads_q < 1 || s->heads_kv < 1 || s->heads_q % s->heads_kv != 0)
+        return FA_ERR(err, FA_INVALID, "shape does not fit the variant");
+    memset(out, 0, sizeof *out);
+    out->nlaunches = 1;
+    fa_launch *l = &out->launch[0];
+    l->grid[0] =
+        fa_plan_sm90a_grid(s->seqlen_q, s->heads_q, s->batch, cwg(v), p[PE], s->multiprocessors);
+    l->grid[1] = l->grid[2] = 1;
+    l->block[0] = fa_plan_sm90a_threads(cwg(v));
+    l->block[1] = l->block[2] = 1;
+    l->cluster[0] = l->cluster[1] = l->cluster[2] = 1;
+    l->smem = fa_plan_sm90a_smem(v->head_dim, cwg(v), p[BN], p[STAGES], p[PE]);
+    return FA_OK;
+}
+
+/* The tensor map of one 16-bit (B, S, H, D)-strided tensor, as the kernel reads it: dims {D,
+ * rows, heads, batch}, byte strides, box {64, box_rows, 1, 1}, 128-byte swizzle, L2 promotion
+ * 256 bytes, zeros out of bounds (bench/sm90a_check.cu's make_tmap; harness/fa_tmap.h). */
+static void tensor_desc(fa_tma_desc *d, fa_dtype dtype, uint64_t base, int head_dim, int rows,
+                        int heads, int batch, int64_t rs, int64_t hs, int64_t bs, int box_rows)
+{
+    memset(d, 0, sizeof *d);
+    d->dtype = dtype;
+    d->rank = 4;
+    d->base = base;
+    d->dims[0] = (uint64_t)head_dim;
+    d->dims[1] = (uint64_t)rows;
+    d->dims[2] = (uint64_t)heads;
+    d->dims[3] = (uint64_t)batch;
+    d->strides[0] = (uint64_t)rs * 2;
+    d->strides[1] = (uint64_t)hs * 2;
+    d->strides[2] = (uint64_t)bs * 2;
+    d->box[0] = 64;
+    d->box[1] = (uint32_t)box_rows;
+    d->box[2] = d->box[3] = 1;
+    d->swizzle = 128;
+    d->l2_promotion = 256;
+    d->oob_fill_nan = 0;
+}
+
+static fa_status args(const fa_variant *v, int k, const fa_args_in *in, void *buf, fa_err *err)
+{
+    const fa_fwd_params *b = in->base;
+    (void)k;
+    if (!in->svc || !in->svc->encode_tiled)
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "the sm90a family needs a tensor-map encoder (cuTensorMapEncodeTiled)");
+    unsigned char *out = buf;
+    memset(out, 0, FA_SM90A_ARGS_BYTES);
+    memcpy(out, b, sizeof *b);
+    fa_tma_desc d[3];
+    tensor_desc(&d[0], v->dtype, b->q, b->head_dim, b->seqlen_q, b->heads_q, b->batch,
+                b->q_row_stride, b->q_head_stride, b->q_batch_stride, v->params[BM]);
+    tensor_desc(&d[1], v->dtype, b->k, b->head_dim, b->seqlen_k, b->heads_kv, b->batch,
+                b->k_row_stride, b->k_head_stride, b->k_batch_stride, v->params[BN]);
+    tensor_desc(&d[2], v->dtype, b->v, b->head_dim, b->seqlen_k, b->heads_kv, b->batch,
+                b->v_row_stride, b->v_head_stride, b->v_batch_stride, v->params[BN]);
+    for (int i = 0; i < 3; i++) {
+        fa_status st =
+            in->svc->encode_tiled(in->svc->ctx, &d[i], out + FA_SM90A_TMAP_OFFSET(i), err);
+        if (st != FA_OK)
+            return st;
+    }
+    return FA_OK;
+}
+
+const fa_family fa_family_sm90a_def = {
+    .name = "sm90a",
+    .ops = 1u << FA_OP_FWD,
+    .min_cc = 90,
+    .max_cc = 90,
+    .arch_specific = 1,
+    .naxes = (int)(sizeof axes / sizeof axes[0]),
+    .axes = axes,
+    .tile_axes = {BM, BN},
+    .template_file = "sm90a/fa_fwd_sm90a.cuh",
+    .nkernels = 1,
+    .kernels = kernels,
+    .suffix = suffix,
+    .parse_suffix = parse_suffix,
+    .name_expr = name_expr,
+    .check = check,
+    .prior = prior,
+    .threads = threads,
+    .smem_bytes = smem_bytes,
+    .plan = plan,
+    .args = args,
+};
