@@ -21,6 +21,19 @@
  * zeros to O and -inf to LSE.
  *
  * GQA/MQA: heads_q = g * heads_kv; query head h reads kv head h / g.
+ *
+ * Decode against a KV cache (op "decode"; forward families leave these fields 0):
+ *   seqused_k  int32[batch]: sequence b's cache length, 0 <= len_b <= seqlen_k (seqlen_k is
+ *              the maximum); keys [0, len_b) exist. 0 (null): every sequence has seqlen_k.
+ *              Causal masking uses sk = len_b. A row that sees no key writes zeros, LSE -inf.
+ *   block_table int32[batch][block_table_stride]: paged K/V when page_size > 0. Key j of
+ *              sequence b lives in page P = block_table[b * block_table_stride + j / page_size]
+ *              at row r = j % page_size:
+ *                  k + P*k_batch_stride + r*k_row_stride + h*k_head_stride + d   (v likewise)
+ *              i.e. the caches are (num_pages, page_size, heads_kv, dim) and batch_stride is
+ *              the page stride (vLLM's and flash_attn_with_kvcache's layout). Pages may come
+ *              in any order; page_size need not divide len_b.
+ *   page_size  rows per page; 0: contiguous caches addressed like the forward op.
  */
 #ifndef FA_PARAMS_H
 #define FA_PARAMS_H
@@ -54,9 +67,16 @@ typedef struct fa_fwd_params {
 
     float softmax_scale;      /* usually 1/sqrt(head_dim) */
     float softmax_scale_log2; /* softmax_scale * log2(e): kernels use exp2 */
+
+    /* Decode (see the top of this file); 0 for the forward op. */
+    uint64_t seqused_k;         /* int32[batch] cache lengths, or 0 */
+    uint64_t block_table;       /* int32[batch][block_table_stride], or 0 (contiguous) */
+    int64_t block_table_stride; /* int32 elements between block_table rows */
+    int32_t page_size;          /* rows per page; 0: contiguous */
+    int32_t reserved;           /* 0 */
 } fa_fwd_params;
 
-#define FA_FWD_PARAMS_SIZE 200
+#define FA_FWD_PARAMS_SIZE 232
 
 #ifdef __cplusplus
 static_assert(sizeof(fa_fwd_params) == FA_FWD_PARAMS_SIZE, "fa_fwd_params layout drifted");
