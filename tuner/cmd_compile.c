@@ -231,30 +231,10 @@ static int opt_variant(const char *name, const fa_option *opt, const char *val)
     return 0;
 }
 
-/* "sm80, sm90a": the registered families, for messages. */
-static const char *family_list(void)
-{
-    static char buf[256];
-    size_t used = 0;
-    buf[0] = '\0';
-    for (const fa_family *const *f = fa_families(); *f && used < sizeof buf; f++) {
-        int w = snprintf(buf + used, sizeof buf - used, "%s%s", used ? ", " : "", (*f)->name);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
-    return buf;
-}
-
 static int opt_family(const char *name, const fa_option *opt, const char *val)
 {
     compile_cli *c = opt->dst;
-    if (!(c->filter.family = fa_family_find(val))) {
-        char shown[FA_CLI_SHOWN_MAX];
-        return fa_cli_usage_error(name, "unknown --family '%s': families are %s",
-                                  fa_printable(val, shown, sizeof shown), family_list());
-    }
-    return 0;
+    return fa_cli_family(name, val, &c->filter.family);
 }
 
 static int opt_format(const char *name, const fa_option *opt, const char *val)

@@ -115,10 +115,17 @@ static int check_axes(const fa_problem_axes *ax, int head_dim, int tokens_given)
 }
 
 /* Every --variant must fit some problem, else the run would measure nothing and exit 0. */
-static int check_variants(const fa_variant *vs, int nv, const fa_problem *ps, int np)
+static int check_variants(const fa_variant *vs, int nv, const fa_problem *ps, int np,
+                          const fa_family *family)
 {
     for (int i = 0; i < nv; i++) {
         int fits = 0;
+        if (family && vs[i].family != family) {
+            char name[FA_VARIANT_NAME_MAX];
+            fa_variant_name(&vs[i], name, sizeof name);
+            return fa_cli_usage_error(CMD, "--family %s contradicts --variant '%s'", family->name,
+                                      name);
+        }
         for (int k = 0; k < np && !fits; k++)
             fits = fa_variant_matches(&vs[i], &ps[k]);
         if (fits)
@@ -229,6 +236,12 @@ static int opt_devices(const char *cmd, const fa_option *opt, const char *val)
         return fa_cli_usage_error(cmd, "%s", err.msg);
     t->devices = val;
     return 0;
+}
+
+static int opt_family(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    return fa_cli_family(cmd, val, &t->o.family);
 }
 
 static int opt_variant(const char *cmd, const fa_option *opt, const char *val)
@@ -415,6 +428,14 @@ static int search_options(tune_cli *t, fa_option *out)
          .name = "force",
          .dst = &t->o.force,
          .help = "re-measure what the database already holds"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "family",
+         .cb = opt_family,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "F",
+         .help = "only this kernel family (sm80, sm90a; default: every family\nthat runs on "
+                 "the arch; --arch sm90a is the sm90a family alone)"},
         {.kind = FA_OPT_CALLBACK,
          .name = "variant",
          .cb = opt_variant,
@@ -604,7 +625,7 @@ int cmd_tune(int argc, char **argv)
         return rc;
     if ((rc = build_problems(&t)) >= 0)
         return rc;
-    rc = check_variants(t.variants, t.n_variants, t.problems, t.n_problems);
+    rc = check_variants(t.variants, t.n_variants, t.problems, t.n_problems, t.o.family);
     if (rc == 0)
         rc = run_session(&t, cmdline);
     free(t.problems);

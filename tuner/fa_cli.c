@@ -114,6 +114,33 @@ int fa_cli_arch(const char *cmd, const char *val, const fa_arch **out)
     return 0;
 }
 
+/* "sm80, sm90a": the registered families, for messages. */
+static const char *family_list(void)
+{
+    static char buf[256];
+    size_t used = 0;
+    buf[0] = '\0';
+    for (const fa_family *const *f = fa_families(); *f && used < sizeof buf; f++) {
+        int w = snprintf(buf + used, sizeof buf - used, "%s%s", used ? ", " : "", (*f)->name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+int fa_cli_family(const char *cmd, const char *val, const fa_family **out)
+{
+    const fa_family *f = fa_family_find(val);
+    if (!f) {
+        char shown[FA_CLI_SHOWN_MAX];
+        return fa_cli_usage_error(cmd, "unknown --family '%s': families are %s",
+                                  fa_printable(val ? val : "", shown, sizeof shown), family_list());
+    }
+    *out = f;
+    return 0;
+}
+
 int fa_cli_headdim(const char *cmd, const char *val, int *out)
 {
     int64_t d = 0;

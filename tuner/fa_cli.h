@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "fa_status.h"
+#include "fa_family.h"
 #include "fa_variant.h"
 #include "fa_version.h"
 
@@ -59,6 +60,10 @@ int fa_cli_env_int(const char *name, long lo, long hi, long dflt, long *out);
 /* Parse --arch (not "native": callers resolve that against a device). Prints the supported
  * list on failure and returns 2; 0 on success. */
 int fa_cli_arch(const char *cmd, const char *val, const fa_arch **out);
+
+/* Parse --family (a registered kernel family's name: sm80, sm90a, ...). Prints the registered
+ * list on failure and returns 2; 0 on success. */
+int fa_cli_family(const char *cmd, const char *val, const fa_family **out);
 
 /* Parse --headdim. Prints the supported list on failure and returns 2; 0 on success. */
 int fa_cli_headdim(const char *cmd, const char *val, int *out);

@@ -368,6 +368,40 @@ int main(void)
     CHECK(tune(db5, c, &o, &f9, &st, &err) == FA_OK);
     CHECK(st.timed == 9 && f9.retimes == 3 && f9.max_group == 2);
 
+    /* 8. --family: the class's space is that family's alone, on an arch where both run; with
+     * named variants, only those of the family are kept. */
+    fa_tune_opts fo;
+    fa_tune_opts_default(&fo);
+    fo.arch = fa_arch_find("sm90");
+    CHECK(fo.arch != NULL);
+    fa_problem key = ps[0];
+    key.head_dim = 128;
+    key.dtype = FA_DTYPE_BF16;
+    fa_space_filter sf = {
+        .dtypes = 1u << FA_DTYPE_BF16, .causal = FA_SPACE_OFF, .varlen = FA_SPACE_OFF};
+    fa_variant *all = NULL, *only = NULL;
+    int nall = 0, nonly = 0, n80 = 0;
+    CHECK(fa_tune_class_variants(&fo, &key, &sf, &all, &nall, &err) == FA_OK);
+    fo.family = fa_family_find("sm90a");
+    CHECK(fo.family != NULL);
+    CHECK(fa_tune_class_variants(&fo, &key, &sf, &only, &nonly, &err) == FA_OK);
+    for (int i = 0; i < nall; i++)
+        n80 += all[i].family == fa_family_sm80();
+    CHECK(n80 > 0 && nonly > 0 && nall == n80 + nonly);
+    for (int i = 0; i < nonly; i++)
+        CHECK(only[i].family == fo.family);
+    free(all);
+    free(only);
+    fa_variant mixed[2];
+    CHECK(fa_variant_parse("fwd_sm80_hd128_bf16_m128n64w4s2", &mixed[0], &err) == FA_OK);
+    CHECK(fa_variant_parse("fwd_sm90a_hd128_bf16_m128n128s2", &mixed[1], &err) == FA_OK);
+    fo.variants = mixed;
+    fo.n_variants = 2;
+    fo.family = fa_family_sm80();
+    CHECK(fa_tune_class_variants(&fo, &key, &sf, &only, &nonly, &err) == FA_OK);
+    CHECK(nonly == 1 && only[0].family == fa_family_sm80());
+    free(only);
+
     fa_compiler_free(c);
     free(ps);
     char cmd[600];

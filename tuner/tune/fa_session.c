@@ -206,6 +206,9 @@ fa_status fa_tune_session_run(const fa_tune_session_opts *so, const fa_tune_opts
                       "--arch native needs a GPU, and none is usable (%s); name an arch, e.g. "
                       "--arch sm80, to run the compile-only sweep",
                       s->compile_only_why);
+    if (o.family && !fa_family_nvrtc_arch(o.family, s->arch))
+        return FA_ERR(err, FA_INVALID, "kernel family %s does not run on %s", o.family->name,
+                      s->arch->name);
 
     if ((st = fa_db_open(so->db_path, FA_DB_CREATE, &s->db, err)) != FA_OK)
         return st;

@@ -115,14 +115,19 @@ static fa_status build_classes(engine *e, fa_err *err)
 fa_status fa_tune_class_variants(const fa_tune_opts *o, const fa_problem *key,
                                  const fa_space_filter *f, fa_variant **out, int *n, fa_err *err)
 {
-    if (!o->variants)
-        return fa_space_enumerate(o->arch, key->head_dim, f, out, n, err);
+    if (!o->variants) {
+        fa_space_filter ff = *f;
+        if (o->family)
+            ff.family = o->family;
+        return fa_space_enumerate(o->arch, key->head_dim, &ff, out, n, err);
+    }
     fa_variant *vs = malloc(sizeof *vs * (size_t)(o->n_variants + 1));
     if (!vs)
         return FA_ERR(err, FA_NOMEM, "out of memory");
     int k = 0;
     for (int i = 0; i < o->n_variants; i++)
-        if (fa_variant_matches(&o->variants[i], key))
+        if (fa_variant_matches(&o->variants[i], key) &&
+            (!o->family || o->variants[i].family == o->family))
             vs[k++] = o->variants[i];
     *out = vs;
     *n = k;

@@ -90,6 +90,7 @@ typedef struct fa_tune_opts {
     const fa_variant *variants; /* NULL: the whole space of each class; else only these
                                    (those that match a class's mode) */
     int n_variants;
+    const fa_family *family; /* NULL: every family that runs on arch; else only this one */
     fa_strategy strategy;
     int budget_count;      /* 0: none */
     double budget_seconds; /* 0: none */
