@@ -16,6 +16,8 @@
 #                             then bench/compare_strategies.py into strategies_ex_hv.md; a
 #                             name that is no run of this call is a database path from the
 #                             root without .db (a run carried in from an earlier call)
+#   seam:128                  issue 13: --family sm80 alone, exhaustive, and its winners before
+#                             the seam re-timed side by side (bench/compare_seam.py -> seam.md)
 #   compare                   bench/compare.py: fa-tune's best vs FA2 and cuDNN per shape,
 #                             the winner's kernel family (sm80 or sm90a) and each family's best
 #   sm90a                     the sm90a family's tests (ctest -R '^sm90a\.': NVRTC compile,
@@ -134,6 +136,22 @@ for stage in "$@"; do
         python3 "$ROOT/bench/compare_strategies.py" "$dbx" "$dby" \
             --retimed "$OUTDIR/recheck_$tag.db" >"$OUTDIR/strategies_$tag.md"
         tail -1 "$OUTDIR/strategies_$tag.md"
+        ;;
+    seam) # seam:HD -- issue 13: the sm80 family alone, against its winners before the seam
+        hd=${a:-128}
+        before=$ROOT/bench/results/2026-12-03_h200_before_seam/tune1_hd${hd}_exhaustive.txt
+        log "seam hd$hd: sm80 alone vs $(basename "$before")"
+        grid=(--arch sm90 --headdim "$hd" --dtype bf16 --varlen 0 --gqa 1 --causal all)
+        run_tune "seam_hd$hd" 3 "${grid[@]}" --family sm80 --strategy exhaustive \
+            --db "$OUTDIR/seam.db"
+        vars=$(python3 "$ROOT/bench/compare_seam.py" "$before" "$OUTDIR/seam.db" --winners)
+        # shellcheck disable=SC2086
+        "$FA" "${grid[@]}" --race 0 --rounds 30 --finalists 8 --force \
+            --db "$OUTDIR/seam_recheck.db" $vars >"$OUTDIR/seam_recheck.txt" \
+            2>"$OUTDIR/seam_recheck.log" || tail -5 "$OUTDIR/seam_recheck.log"
+        python3 "$ROOT/bench/compare_seam.py" "$before" "$OUTDIR/seam.db" \
+            --retimed "$OUTDIR/seam_recheck.db" >"$OUTDIR/seam.md"
+        tail -1 "$OUTDIR/seam.md"
         ;;
     peers)
         log "peers ${a:-64,128,256}"
