@@ -14,6 +14,16 @@ Writes one JSON object per line (stdout or -o FILE); `fa-tune db import-peers FI
 them in the results database beside fa-tune's own measurements.
 
     python3 bench/peers.py --grid fa --headdims 64,128,256 -o peers.jsonl
+
+--decode measures the decode grid instead (issue 16; rows with "op": "decode"): seqlen_q new
+tokens against a contiguous KV cache of seqlen_k rows per sequence, GQA through SDPA's
+enable_gqa (each K/V byte read once by a kernel that packs the query heads), and the device
+copy bandwidth of the same call (a "copy" row). Throughput is K/V bytes read per second:
+2 * batch * seqlen_k * heads_kv * head_dim * 2 bytes / time. SDPA's is_causal is top-left,
+so decode rows run non-causal: with seqlen_q <= 16 new tokens against a cache of >= 1k rows
+the bottom-right causal mask hides at most 15 keys, far below the timing noise.
+
+    python3 bench/peers.py --decode -o peers_decode.jsonl
 """
 import argparse
 import json
@@ -104,6 +114,65 @@ def gemm_ceiling(timer):
                 dtype="bf16", tflops=2 * 8192**3 / med / 1e9)
 
 
+# The decode grid (issue 16): heads (query, kv), (batch, cache rows); seqlen_q 1 and 4.
+DECODE_HEADS = [(32, 8), (64, 8), (16, 16), (32, 1)]
+DECODE_SHAPES = [(128, 1024), (64, 4096), (16, 16384), (8, 8192), (4, 65536), (1, 131072)]
+
+
+def kv_bytes(b, hkv, nk, d, elt=2):
+    return 2.0 * b * nk * hkv * d * elt
+
+
+def copy_bandwidth(timer, nbytes=4 << 30):
+    """Device copy: read + write bytes per second of a large tensor copy (TB/s)."""
+    a = torch.empty(nbytes // 2, dtype=torch.int16, device="cuda")
+    b = torch.empty_like(a)
+    med, mn, cv, reps = timer.time(lambda: b.copy_(a))
+    del a, b
+    torch.cuda.empty_cache()
+    return dict(peer="copy", median_ms=med, min_ms=mn, cv=cv, reps=reps, bytes=2 * nbytes,
+                tbps=2 * nbytes / med / 1e9)
+
+
+def decode_grid(args, timer, out, versions):
+    dt = torch.bfloat16 if args.dtype == "bf16" else torch.float16
+    c = copy_bandwidth(timer)
+    c.update(versions=versions)
+    out.write(json.dumps(c) + "\n")
+    print(f"device copy: {c['tbps']:.2f} TB/s", file=sys.stderr)
+    peers = [p for p in args.peers.split(",") if p in ("torch_sdpa_flash", "torch_sdpa_cudnn")]
+    for d in map(int, args.headdims.split(",")):
+        for hq, hkv in DECODE_HEADS:
+            for b, nk in DECODE_SHAPES:
+                for nq in map(int, args.decode_seqlen_q.split(",")):
+                    q = torch.randn(b, hq, nq, d, dtype=dt, device="cuda")
+                    k, v = (torch.randn(b, hkv, nk, d, dtype=dt, device="cuda") for _ in range(2))
+                    scale = 1.0 / math.sqrt(d)
+                    torch.cuda.synchronize()
+                    base = torch.cuda.memory_allocated()
+                    for peer in peers:
+                        def fn(be=BACKENDS[peer]):
+                            with sdpa_kernel(be):
+                                return F.scaled_dot_product_attention(
+                                    q, k, v, scale=scale, enable_gqa=hq != hkv)
+                        r = measure(timer, peer, fn, base, q.numel() * q.element_size())
+                        row = dict(peer=peer, op="decode", dtype=args.dtype, head_dim=d, causal=0,
+                                   varlen=0, batch=b, heads_q=hq, heads_kv=hkv, seqlen_q=nq,
+                                   seqlen_k=nk, page_size=0, layout="bhsd", versions=versions,
+                                   kv_bytes=kv_bytes(b, hkv, nk, d), **r)
+                        shape = f"d={d:3d} {hq:2d}/{hkv:2d} b={b:3d} N={nk:6d} q={nq}"
+                        if "median_ms" in r:
+                            row["tbps"] = row["kv_bytes"] / r["median_ms"] / 1e9
+                            print(f"{peer:18s} {shape} {r['median_ms'] * 1e3:8.1f} us "
+                                  f"{row['tbps']:5.2f} TB/s", file=sys.stderr)
+                        else:
+                            print(f"{peer:18s} {shape} skipped: {r['error']}", file=sys.stderr)
+                        out.write(json.dumps(row) + "\n")
+                        out.flush()
+                    del q, k, v
+                    torch.cuda.empty_cache()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--headdims", default="64,128,256")
@@ -114,6 +183,8 @@ def main():
     ap.add_argument("--dtype", default="bf16", choices=["bf16", "fp16"])
     ap.add_argument("--peers", default="torch_sdpa_flash,torch_sdpa_cudnn,torch_sdpa_efficient,torch_eager")
     ap.add_argument("--eager-max-seqlen", type=int, default=16384)
+    ap.add_argument("--decode", action="store_true", help="the decode grid (see above)")
+    ap.add_argument("--decode-seqlen-q", default="1,4", help="new tokens per sequence")
     ap.add_argument("-o", "--output", default="-")
     args = ap.parse_args()
 
@@ -125,6 +196,9 @@ def main():
     timer = Timer()
     # Short: reports put it in a legend; the GPU and CUDA driver are in every footer already.
     versions = f"torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}"
+    if args.decode:
+        decode_grid(args, timer, out, versions)
+        return 0
     g = gemm_ceiling(timer)
     g.update(versions=versions)
     out.write(json.dumps(g) + "\n")
