@@ -21,9 +21,10 @@
 #               holds sm90a winners too): compiles as C99 against cuda.h, links with the
 #               driver stub, is byte-identical when the cubins are compiled again, and carries
 #               no marker or clang-format line of reports/emit_src/
-#   build_embedded, build_aot
+#   build_embedded, build_aot [SQL SM90A]
 #               configure and build examples/embedded and examples/aot (the latter against
-#               `cmake --install` of this build)
+#               `cmake --install` of this build; from embed.sql, or SQL, with -DFA_AOT_SM90A=SM90A:
+#               ON builds embed_mixed.sql's sm90a instances for sm_90a)
 #   fake BIN DIR CC RC
 #               run the embedded example against the fake driver in DIR (fake_cuda.c) as a
 #               device of compute capability CC; it must exit RC
@@ -258,13 +259,15 @@ build_embedded)
     ;;
 
 build_aot)
-    CMAKE=$1 FA_TUNE=$2 MKDB=$3 PROJECT_BUILD=$4 WORK=$5 NVCC=$6
+    CMAKE=$1 FA_TUNE=$2 MKDB=$3 PROJECT_BUILD=$4 WORK=$5 NVCC=$6 SQL=${7:-embed.sql}
+    SM90A=${8:-OFF}
+    if [ "$SM90A" = ON ]; then want="90a"; else want="80;90"; fi
     [ -n "$NVCC" ] || { echo "no nvcc: skipped"; exit 77; }
     rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
     "$CMAKE" --install "$PROJECT_BUILD" --prefix "$WORK/prefix" >"$WORK/install.log" 2>&1 ||
         { cat "$WORK/install.log" >&2; fail "cmake --install"; }
     [ -x "$WORK/prefix/bin/fa-tune" ] || fail "no installed fa-tune"
-    make_db "$SRC/fixtures/embed.sql" "$WORK/embed.db"
+    make_db "$SRC/fixtures/$SQL" "$WORK/embed.db"
     # The installed fa-tune writes the header, as a consumer's build would run it. (Where the
     # toolkit's libraries are not on the loader's path the installed binary, which carries
     # no RUNPATH, cannot start: say so and use the build tree's.)
@@ -280,9 +283,9 @@ build_aot)
     [ $rc -eq 0 ] || fail "fa-tune emit exited $rc"
     "$CMAKE" -S "$ROOT/examples/aot" -B "$WORK/build" -DCMAKE_PREFIX_PATH="$WORK/prefix" \
         -DFA_DISPATCH_HEADER="$WORK/fa_dispatch.h" -DCMAKE_CUDA_COMPILER="$NVCC" \
-        -DCMAKE_BUILD_TYPE=Release >"$WORK/build.log" 2>&1 ||
+        -DCMAKE_BUILD_TYPE=Release -DFA_AOT_SM90A="$SM90A" >"$WORK/build.log" 2>&1 ||
         { cat "$WORK/build.log" >&2; fail "configure examples/aot"; }
-    grep -q "CUDA archs: 80;90" "$WORK/build.log" || fail "CUDA archs not taken from the header"
+    grep -q "CUDA archs: $want\$" "$WORK/build.log" || fail "CUDA archs are not $want"
     "$CMAKE" --build "$WORK/build" >>"$WORK/build.log" 2>&1 ||
         { cat "$WORK/build.log" >&2; fail "build examples/aot"; }
     echo "examples/aot built: $WORK/build/fa_aot_example"
