@@ -25,9 +25,9 @@
 #               configure and build examples/embedded and examples/aot (the latter against
 #               `cmake --install` of this build; from embed.sql, or SQL, with -DFA_AOT_SM90A=SM90A:
 #               ON builds embed_mixed.sql's sm90a instances for sm_90a)
-#   fake BIN DIR CC RC
+#   fake BIN DIR CC RC [SMS]
 #               run the embedded example against the fake driver in DIR (fake_cuda.c) as a
-#               device of compute capability CC; it must exit RC
+#               device of compute capability CC (and SMS multiprocessors); it must exit RC
 #   run BIN     run an example binary; 77 (skipped) without a GPU or without libcuda
 set -u
 
@@ -292,10 +292,11 @@ build_aot)
     ;;
 
 fake)
-    BIN=$1 DIR=$2 CC=$3 WANT=$4
+    BIN=$1 DIR=$2 CC=$3 WANT=$4 SMS=${5:-132}
     [ -x "$BIN" ] || fail "$BIN not built (its build test must pass first)"
     [ -e "$DIR/libcuda.so.1" ] || fail "no fake driver in $DIR"
-    LD_LIBRARY_PATH="$DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" FA_FAKE_CC=$CC "$BIN"
+    LD_LIBRARY_PATH="$DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" FA_FAKE_CC=$CC FA_FAKE_SMS=$SMS \
+        "$BIN"
     rc=$?
     [ $rc -eq "$WANT" ] || fail "the embedded example on the fake driver (cc $CC) exited $rc," \
         "expected $WANT"
