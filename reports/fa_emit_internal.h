@@ -48,7 +48,8 @@ typedef struct fa_emit_model {
     char nvrtc_version[32];
     char source_hash[FA_DB_HASH_MAX];
     int stale_source;
-    /* Winners of families the header's launcher cannot run yet, left out of the table. */
+    /* Winners of families the header cannot launch (neither sm80 nor sm90a: the tests'
+     * testtwo), left out of the table. */
     int n_skipped;
     char skipped_families[128]; /* "testtwo, ..." */
 } fa_emit_model;
@@ -61,6 +62,10 @@ void fa_emit_model_release(fa_emit_model *m);
  * m->kernels of their first occurrence are written to first (may be NULL; room for
  * m->n_kernels). Returns the count. */
 int fa_emit_model_variants(const fa_emit_model *m, int *first);
+
+/* Whether m holds winners of the kernel family name; "families": of any family besides sm80
+ * (a header of several families, whose tables carry the family columns). */
+int fa_emit_model_has_family(const fa_emit_model *m, const char *name);
 
 /* Render the header text (fa_emit_render.c). Errors surface through b->failed. */
 void fa_emit_render_header(const fa_emit_model *m, fa_emit_buf *b);

@@ -100,9 +100,62 @@ static int is_format_directive(const char *line, size_t n)
            (n == 18 && !memcmp(line, "// clang-format on", n));
 }
 
+#define SRC_IF "/* fa-tune emit: if "
+#define SRC_ENDIF "/* fa-tune emit: endif */"
+#define SRC_LAUNCHERS "/* fa-tune emit: family launchers */"
+
+/* Whether the header holds winners of family name ("families": of any family but sm80). */
+int fa_emit_model_has_family(const fa_emit_model *m, const char *name)
+{
+    for (int i = 0; i < m->n_entries; i++) {
+        const fa_family *f = m->entries[i].w.variant.family;
+        if (!strcmp(name, "families") ? f != fa_family_sm80() : !strcmp(f->name, name))
+            return 1;
+    }
+    return 0;
+}
+
+/* The line [p, p + n) without its indentation is exactly s. */
+static int line_is(const char *p, size_t n, const char *s)
+{
+    while (n && (*p == ' ' || *p == '\t')) {
+        p++;
+        n--;
+    }
+    return n == strlen(s) && !memcmp(p, s, n);
+}
+
+/* The NAME of an "if NAME" marker line into name; 0 if the line is not one. */
+static int line_if(const char *p, size_t n, char *name, size_t cap)
+{
+    while (n && (*p == ' ' || *p == '\t')) {
+        p++;
+        n--;
+    }
+    size_t k = strlen(SRC_IF);
+    if (n < k + 3 || memcmp(p, SRC_IF, k) != 0 || memcmp(p + n - 3, " */", 3) != 0 ||
+        n - k - 3 >= cap)
+        return 0;
+    memcpy(name, p + k, n - k - 3);
+    name[n - k - 3] = '\0';
+    return 1;
+}
+
+static void put_src(fa_emit_buf *b, const fa_emit_model *m, const char *name);
+
+/* At the launcher's "family launchers" line: the launch of each family it holds besides
+ * sm80 (whose launch is the launcher's own). */
+static void put_family_launchers(fa_emit_buf *b, const fa_emit_model *m)
+{
+    if (fa_emit_model_has_family(m, "sm90a"))
+        put_src(b, m, "fa_dispatch_plan_sm90a.h");
+}
+
 /* Append the part of reports/emit_src/NAME between its marker lines (see fa_emit_src.h),
- * renamed to the prefix, without clang-format directives. A file or marker missing from the
- * build fails the render (it cannot happen in a built tree). */
+ * renamed to the prefix, without clang-format directives; the lines of an "if NAME" block
+ * only when the header holds that family (fa_emit_model_has_family), never the marker lines.
+ * A file or marker missing from the build fails the render (it cannot happen in a built
+ * tree). */
 static void put_src(fa_emit_buf *b, const fa_emit_model *m, const char *name)
 {
     const fa_template_file *f = fa_emit_src_files;
@@ -117,10 +170,19 @@ static void put_src(fa_emit_buf *b, const fa_emit_model *m, const char *name)
         b->failed = 1;
         return;
     }
+    int skip = 0;
     for (p += strlen(SRC_BEGIN); p < end;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *eol = nl ? nl + 1 : end;
-        if (!is_format_directive(p, (size_t)((nl ? nl : end) - p)))
+        size_t n = (size_t)((nl ? nl : end) - p);
+        char fam[32];
+        if (line_if(p, n, fam, sizeof fam))
+            skip = !fa_emit_model_has_family(m, fam);
+        else if (line_is(p, n, SRC_ENDIF))
+            skip = 0;
+        else if (line_is(p, n, SRC_LAUNCHERS))
+            put_family_launchers(b, m);
+        else if (!skip && !is_format_directive(p, n))
             put_renamed(b, m->prefix, upper, p, (size_t)(eol - p));
         p = eol;
     }
@@ -129,11 +191,25 @@ static void put_src(fa_emit_buf *b, const fa_emit_model *m, const char *name)
 /* Strings from the database (GPU names, versions, uuids, variant and kernel names) enter the
  * header only through these two, escaped by fa_escape.h: as comment text (no early end, no
  * nested opener, ASCII only) or as the inside of a string literal (lossless escapes). */
-/* The header's tables are the sm80 family's layout (its launcher's one family, see
- * fa_emit.c): a parameter by its key. */
+/* A column of the tables (the sm80 family's layout, which every family fills): a parameter
+ * by its key; a family without the axis gives warps as threads / 32 and 0 otherwise (sm90a:
+ * q_in_regs). */
 static int sm80_param(const fa_variant *v, const char *key)
 {
-    return fa_variant_param(v, key);
+    if (fa_family_axis(v->family, key) >= 0)
+        return fa_variant_param(v, key);
+    return !strcmp(key, "warps") ? fa_variant_threads(v) / 32 : 0;
+}
+
+/* The family columns of a row in a header of several families (fa_dispatch_types.h):
+ * ", @P@_FAMILY_SM90A, overlap, pingpong, persistent". */
+static void put_family_columns(fa_emit_buf *b, const fa_emit_model *m, const fa_variant *v)
+{
+    int sm90a = v->family && !strcmp(v->family->name, "sm90a");
+    put_tpl(b, m, sm90a ? ", @P@_FAMILY_SM90A" : ", @P@_FAMILY_SM80");
+    fa_emit_buf_printf(b, ", %d, %d, %d", sm90a ? fa_variant_param(v, "overlap") : 0,
+                       sm90a ? fa_variant_param(v, "pingpong") : 0,
+                       sm90a ? fa_variant_param(v, "persistent") : 0);
 }
 
 static void put_comment_text(fa_emit_buf *b, const char *s)
@@ -181,6 +257,52 @@ int fa_emit_model_variants(const fa_emit_model *m, int *first)
 
 /* ---- banner ------------------------------------------------------------------------------ */
 
+/* In a header of several families: which it holds, and per arch and family the modes (dtype,
+ * head dim, causal, varlen) whose keys it answers with that family's winners. Lookups of other
+ * modes fall back as the lookup order below says. */
+static void render_families(const fa_emit_model *m, fa_emit_buf *b)
+{
+    static const char *const fams[] = {"sm80", "sm90a"};
+    fa_emit_buf_puts(b, " * Kernel families:");
+    for (size_t f = 0, k = 0; f < sizeof fams / sizeof *fams; f++)
+        if (fa_emit_model_has_family(m, fams[f]))
+            fa_emit_buf_printf(b, "%s %s", k++ ? "," : "", fams[f]);
+    put_tpl(b, m,
+            ". The family column of each row,\n"
+            " * kernel and choice says which (@P@_FAMILY_SM80 or\n"
+            " * @P@_FAMILY_SM90A); the types below say how each is launched,\n"
+            " * and the --embed-cubin launcher runs both. The winners cover these modes (arch,\n"
+            " * family: dtype, head dim, causal, varlen, and how many (gqa, bucket) keys); a\n"
+            " * mode not listed is answered by the lookup's steps 4-5 (c.kernel = -1):\n");
+    for (int a = 0; a < m->n_archs; a++)
+        for (size_t f = 0; f < sizeof fams / sizeof *fams; f++) {
+            int line = 0;
+            for (int i = m->first_entry[a]; i < m->first_entry[a] + m->num_entries[a]; i++) {
+                const fa_db_winner *w = &m->entries[i].w;
+                if (strcmp(w->variant.family->name, fams[f]) != 0)
+                    continue;
+                int seen = 0, keys = 0;
+                for (int j = m->first_entry[a]; j < m->first_entry[a] + m->num_entries[a]; j++) {
+                    const fa_db_winner *x = &m->entries[j].w;
+                    int same = x->dtype == w->dtype && x->head_dim == w->head_dim &&
+                               x->causal == w->causal && x->varlen == w->varlen &&
+                               x->variant.family == w->variant.family;
+                    seen |= same && j < i;
+                    keys += same;
+                }
+                if (seen)
+                    continue;
+                if (!line++)
+                    fa_emit_buf_printf(b, " *   %s, %s:", m->archs[a]->name, fams[f]);
+                fa_emit_buf_printf(b, " %s hd%d%s%s x%d;", fa_dtype_name(w->dtype), w->head_dim,
+                                   w->causal ? " causal" : "", w->varlen ? " varlen" : "", keys);
+            }
+            if (line)
+                fa_emit_buf_puts(b, "\n");
+        }
+    fa_emit_buf_puts(b, " *\n");
+}
+
 static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
 {
     fa_emit_buf_printf(b,
@@ -204,6 +326,8 @@ static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
             " * timestamps, no paths, a fixed order and fixed number formats.\n"
             " *\n");
 
+    if (fa_emit_model_has_family(m, "families"))
+        render_families(m, b);
     if (m->n_skipped) {
         fa_emit_buf_printf(
             b, " * Left out: %d winners of kernel families this header cannot launch yet (",
@@ -309,6 +433,23 @@ static const char *dtype_macro(fa_dtype t)
     return t == FA_DTYPE_BF16 ? "@P@_BF16" : "@P@_FP16";
 }
 
+/* Template file name, verbatim after the comment intro. */
+static void render_template(const fa_emit_model *m, fa_emit_buf *b, const char *name,
+                            const char *intro)
+{
+    const fa_template_file *f = fa_template_files;
+    while (f->name && strcmp(f->name, name) != 0)
+        f++;
+    put_tpl(b, m, intro);
+    if (!f->name) {
+        b->failed = 1; /* a build without its own templates cannot exist */
+        return;
+    }
+    fa_emit_buf_put(b, f->data, f->size);
+    if (f->size && f->data[f->size - 1] != '\n')
+        fa_emit_buf_puts(b, "\n");
+}
+
 static void render_params(const fa_emit_model *m, fa_emit_buf *b)
 {
     const fa_template_file *f = fa_template_files;
@@ -333,6 +474,10 @@ static void render_params(const fa_emit_model *m, fa_emit_buf *b)
     fa_emit_buf_puts(b, "#if defined(__GNUC__) && !defined(__cplusplus)\n"
                         "#pragma GCC diagnostic pop\n"
                         "#endif\n");
+    if (fa_emit_model_has_family(m, "sm90a"))
+        render_template(m, b, "sm90a/fa_plan_sm90a.h",
+                        "\n/* ---- the sm90a family's launch plan and argument layout, verbatim "
+                        "from\n   fa-tune's templates/sm90a/fa_plan_sm90a.h -- */\n");
 }
 
 static void render_macros(const fa_emit_model *m, fa_emit_buf *b)
@@ -353,8 +498,15 @@ static void render_macros(const fa_emit_model *m, fa_emit_buf *b)
     put_tpl(b, m,
             "/* For CMAKE_CUDA_ARCHITECTURES of builds that instantiate the winners. */\n"
             "#define @P@_CUDA_ARCHITECTURES \"");
-    for (int a = 0; a < m->n_archs; a++)
-        fa_emit_buf_printf(b, "%s%s", a ? ";" : "", cmake_arch(m->archs[a]));
+    for (int a = 0; a < m->n_archs; a++) {
+        /* An arch with sm90a winners builds them for sm_90a (sm80 instances run there too). */
+        int specific = 0;
+        for (int k = m->first_kernel[a]; k < m->first_kernel[a] + m->num_kernels[a]; k++)
+            specific |= m->kernels[k].v.family->arch_specific;
+        const char *ca = cmake_arch(m->archs[a]);
+        fa_emit_buf_printf(b, "%s%s%s", a ? ";" : "", ca,
+                           specific && ca[strlen(ca) - 1] != 'a' ? "a" : "");
+    }
     fa_emit_buf_puts(b, "\"\n");
     put_tpl(b, m, "#define @P@_NUM_ARCHS ");
     fa_emit_buf_printf(b, "%d\n", m->n_archs);
@@ -370,6 +522,7 @@ static void render_macros(const fa_emit_model *m, fa_emit_buf *b)
 
 static void render_archs(const fa_emit_model *m, fa_emit_buf *b)
 {
+    const int families = fa_emit_model_has_family(m, "families");
     put_tpl(b, m,
             "\n/* ---- tables ---------------------------------------------------------------- */\n"
             "\n"
@@ -385,11 +538,14 @@ static void render_archs(const fa_emit_model *m, fa_emit_buf *b)
                            m->first_kernel[a], m->num_kernels[a]);
         for (int h = 0; h < FA_EMIT_NUM_HEAD_DIMS; h++) {
             const fa_variant *d = &m->defaults[a][h];
-            const char *sep = h == 0 ? "" : h == 3 ? ",\n          " : ", ";
-            fa_emit_buf_printf(b, "%s{%d, %d, %d, %d, %d, %d}", sep, d->head_dim,
+            const char *sep = h == 0 ? "" : h == 3 || families ? ",\n          " : ", ";
+            fa_emit_buf_printf(b, "%s{%d, %d, %d, %d, %d, %d", sep, d->head_dim,
                                sm80_param(d, "block_m"), sm80_param(d, "block_n"),
                                sm80_param(d, "warps"), sm80_param(d, "stages"),
                                sm80_param(d, "q_in_regs"));
+            if (families)
+                put_family_columns(b, m, d);
+            fa_emit_buf_puts(b, "}");
         }
         fa_emit_buf_puts(b, "}},\n");
     }
@@ -403,6 +559,7 @@ static void render_archs(const fa_emit_model *m, fa_emit_buf *b)
 
 static void render_entries(const fa_emit_model *m, fa_emit_buf *b)
 {
+    const int families = fa_emit_model_has_family(m, "families");
     put_tpl(
         b, m,
         "\n"
@@ -413,7 +570,8 @@ static void render_entries(const fa_emit_model *m, fa_emit_buf *b)
         "    static const @p@_entry entries[] = {\n"
         "        /* arch, dtype, head_dim, causal, varlen, gqa, bucket,\n"
         "           block_m, block_n, warps, stages, q_in_regs, threads, smem_bytes,\n"
-        "           kernel, tflops, name */\n");
+        "           kernel, tflops, name");
+    fa_emit_buf_puts(b, families ? ", family, overlap, pingpong, persistent */\n" : " */\n");
     for (int i = 0; i < m->n_entries; i++) {
         const fa_emit_entry *e = &m->entries[i];
         const fa_variant *v = &e->w.variant;
@@ -430,6 +588,8 @@ static void render_entries(const fa_emit_model *m, fa_emit_buf *b)
                            sm80_param(v, "q_in_regs"), fa_variant_threads(v),
                            fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
         put_c_str(b, e->w.variant_name);
+        if (families)
+            put_family_columns(b, m, v);
         fa_emit_buf_puts(b, "},\n");
     }
     put_tpl(b, m,
@@ -458,6 +618,7 @@ static void render_cubin(const fa_emit_kernel *k, int index, const fa_emit_model
 
 static void render_kernels(const fa_emit_model *m, fa_emit_buf *b)
 {
+    const int families = fa_emit_model_has_family(m, "families");
     put_tpl(b, m,
             "\n"
             "/* The distinct template instances per arch (the winners' kernels). */\n"
@@ -469,7 +630,9 @@ static void render_kernels(const fa_emit_model *m, fa_emit_buf *b)
     put_tpl(b, m,
             "    static const @p@_kernel kernels[] = {\n"
             "        /* arch, dtype, head_dim, causal, varlen, block_m, block_n, warps, stages,\n"
-            "           q_in_regs, threads, smem_bytes, name, symbol, cubin, cubin_size */\n");
+            "           q_in_regs, threads, smem_bytes, name, symbol, cubin, cubin_size");
+    fa_emit_buf_puts(b, families ? ", family,\n           overlap, pingpong, persistent */\n"
+                                 : " */\n");
     for (int i = 0; i < m->n_kernels; i++) {
         const fa_emit_kernel *k = &m->kernels[i];
         const fa_variant *v = &k->v;
@@ -485,9 +648,12 @@ static void render_kernels(const fa_emit_model *m, fa_emit_buf *b)
         if (m->embed) {
             fa_emit_buf_puts(b, "\n         ");
             put_c_str(b, k->symbol);
-            fa_emit_buf_printf(b, ",\n         cubin_%d, %zuUL},\n", i, k->cubin_size);
+            fa_emit_buf_printf(b, ",\n         cubin_%d, %zuUL", i, k->cubin_size);
         } else
-            fa_emit_buf_puts(b, " \"\", 0, 0UL},\n");
+            fa_emit_buf_puts(b, " \"\", 0, 0UL");
+        if (families)
+            put_family_columns(b, m, v);
+        fa_emit_buf_puts(b, "},\n");
     }
     put_tpl(b, m,
             "    };\n"
@@ -516,13 +682,33 @@ static void render_variants(const fa_emit_model *m, fa_emit_buf *b)
             " * Element is __half or __nv_bfloat16, the flags are 0 or 1. For example:\n"
             " *   #define INSTANTIATE(T, D, M, N, W, S, Q, C, V) template __global__ void\n"
             " *       fa_fwd_sm80<T, D, M, N, W, S, Q != 0, C != 0, V != 0>(const fa_fwd_params);\n"
-            " *   @P@_FOR_EACH_VARIANT(INSTANTIATE)\n"
+            " *   @P@_FOR_EACH_VARIANT(INSTANTIATE)\n");
+    if (fa_emit_model_has_family(m, "sm90a"))
+        put_tpl(b, m,
+                " * The sm90a family's instances (sm_90a builds only: the kernel uses wgmma) call\n"
+                " * X_SM90A -- X's name with _SM90A appended, so define that macro too:\n"
+                " *   X_SM90A(Element, HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, OVERLAP, PINGPONG,\n"
+                " *           PERSISTENT, IS_CAUSAL, IS_VARLEN)\n"
+                " *   #define INSTANTIATE_SM90A(T, D, M, N, S, O, P, E, C, V) template __global__\n"
+                " *       void fa_fwd_sm90a<T, D, N, M / 64, S, C != 0, O != 0, P != 0, E != 0>(\n"
+                " *           const __grid_constant__ fa::sm90a_args);\n"
+                " * (an empty INSTANTIATE_SM90A where the build is not for sm_90a).\n");
+    put_tpl(b, m,
             " */\n"
             "#define @P@_NUM_VARIANTS ");
     fa_emit_buf_printf(b, "%d\n", n);
     put_tpl(b, m, "#define @P@_FOR_EACH_VARIANT(X)");
     for (int i = 0; i < n; i++) {
         const fa_variant *v = &m->kernels[first[i]].v;
+        if (!strcmp(v->family->name, "sm90a")) {
+            fa_emit_buf_printf(b, " \\\n    X##_SM90A(%s, %d, %d, %d, %d, %d, %d, %d, %d, %d)",
+                               v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim,
+                               fa_variant_param(v, "block_m"), fa_variant_param(v, "block_n"),
+                               fa_variant_param(v, "stages"), fa_variant_param(v, "overlap"),
+                               fa_variant_param(v, "pingpong"), fa_variant_param(v, "persistent"),
+                               v->causal, v->varlen);
+            continue;
+        }
         fa_emit_buf_printf(b, " \\\n    X(%s, %d, %d, %d, %d, %d, %d, %d, %d)",
                            v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim,
                            sm80_param(v, "block_m"), sm80_param(v, "block_n"),

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fa_escape.h"
+#include "fa_family.h"
 
 /* Text from the database, escaped for the page (fa_escape.h): entities in HTML, backslashes
  * in Markdown, fenced code spans for variant names (a backtick, '|' or newline in a name
@@ -90,12 +91,15 @@ static void winner_key(const fa_db_winner *w, char *buf, size_t n)
 
 /* The figures of a winners row as text, shared by both pages. */
 typedef struct winner_cells {
-    char key[96], tflops[32], speedup[32], margin[160], regs[32], smem[32], problems[16];
+    char key[96], family[32], tflops[32], speedup[32], margin[160], regs[32], smem[32],
+        problems[16];
 } winner_cells;
 
 static void winner_text(const fa_db_winner *w, winner_cells *c)
 {
     winner_key(w, c->key, sizeof c->key);
+    snprintf(c->family, sizeof c->family, "%s",
+             w->variant.family ? w->variant.family->name : "(unknown)");
     snprintf(c->tflops, sizeof c->tflops, "%.1f", w->tflops);
     if (w->speedup > 0)
         snprintf(c->speedup, sizeof c->speedup, "%.2fx", w->speedup);
@@ -333,7 +337,8 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
     if (!d->n_winners) {
         fprintf(f, "<p><em>No winners: no variant passed on every problem of a key.</em></p>\n");
     } else {
-        fprintf(f, "<table>\n<tr><th class=\"l\">key</th><th class=\"l\">variant</th>"
+        fprintf(f, "<table>\n<tr><th class=\"l\">key</th><th class=\"l\">family</th>"
+                   "<th class=\"l\">variant</th>"
                    "<th>TFLOP/s</th><th>speed-up over eager</th><th class=\"l\">margin over "
                    "runner-up</th><th>registers</th><th>shared memory</th><th>problems</th>"
                    "</tr>\n");
@@ -342,6 +347,8 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
             winner_text(&d->winners[i], &c);
             fprintf(f, "<tr><td class=\"l\">");
             html(f, c.key);
+            fprintf(f, "</td><td class=\"l\">");
+            html(f, c.family);
             fprintf(f, "</td><td class=\"l\"><code>");
             html(f, d->winners[i].variant_name);
             fprintf(f, "</code></td><td>%s</td><td>%s</td><td class=\"l\">", c.tflops, c.speedup);
@@ -403,14 +410,16 @@ fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
     if (!d->n_winners) {
         fprintf(f, "*No winners: no variant passed on every problem of a key.*\n");
     } else {
-        fprintf(f, "| key | variant | TFLOP/s | speed-up over eager | margin over runner-up | "
-                   "registers | shared memory | problems |\n");
-        fprintf(f, "|:--|:--|--:|--:|:--|--:|--:|--:|\n");
+        fprintf(f, "| key | family | variant | TFLOP/s | speed-up over eager | margin over "
+                   "runner-up | registers | shared memory | problems |\n");
+        fprintf(f, "|:--|:--|:--|--:|--:|:--|--:|--:|--:|\n");
         for (int i = 0; i < d->n_winners; i++) {
             winner_cells c;
             winner_text(&d->winners[i], &c);
             fprintf(f, "| ");
             md(f, c.key);
+            fprintf(f, " | ");
+            md(f, c.family);
             char code[ESC_MAX];
             fprintf(f, " | %s | %s | %s | ",
                     fa_esc_md_code(code, sizeof code, d->winners[i].variant_name), c.tflops,

@@ -3,7 +3,8 @@
  * program that links only libcuda (no NVRTC, no nvcc, no CUDA runtime) and runs flash
  * attention through the cubins the header carries (`fa-tune emit --embed-cubin`).
  *
- * For every kernel the header holds for this GPU's arch it runs two small problems on random
+ * For every kernel the header holds for this GPU's arch -- of either kernel family: the
+ * launcher encodes an sm90a kernel's tensor maps itself -- it runs two small problems on random
  * inputs in the kernel's mode -- one with equal lengths and a ragged last tile, launched with
  * fa_dispatch_launch (the lookup picks the kernel), one with GQA and seqlen_q != seqlen_k
  * (bottom-right causal), launched on that kernel with fa_dispatch_launch_kernel -- then checks O

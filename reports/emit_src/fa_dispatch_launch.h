@@ -2,7 +2,9 @@
  * fa_dispatch_launch.h -- the launcher of a header emitted with --embed-cubin: plain C over
  * the CUDA Driver API (load the cubins of the device's arch, look the variant up, launch it).
  * Needs cuda.h, fa_dispatch_lookup.h and the tables before it (FA_DISPATCH_MAX_KERNELS
- * among them). Copied between the marker lines as fa_dispatch_types.h says.
+ * among them), and the launch of each other family the header holds
+ * (fa_dispatch_plan_<family>.h, which the renderer puts at the "family launchers" line).
+ * Copied between the marker lines as fa_dispatch_types.h says.
  */
 /* fa-tune emit: begin */
 
@@ -36,6 +38,7 @@
 #if defined(__GNUC__) && !defined(__cplusplus)
 #pragma GCC diagnostic pop
 #endif
+/* fa-tune emit: family launchers */
 
 typedef struct fa_dispatch_module {
     CUcontext ctx; /* the context the modules live in */
@@ -44,6 +47,9 @@ typedef struct fa_dispatch_module {
     int loaded;    /* modules loaded */
     CUmodule modules[FA_DISPATCH_MAX_KERNELS];
     CUfunction functions[FA_DISPATCH_MAX_KERNELS]; /* by kernel index - first_kernel */
+    /* fa-tune emit: if families */
+    int multiprocessors; /* the device's (persistent grids) */
+    /* fa-tune emit: endif */
 } fa_dispatch_module;
 
 /* The arch whose cubins run on compute capability cc: exact, else the highest of the
@@ -97,6 +103,9 @@ static inline CUresult fa_dispatch_load(fa_dispatch_module *m, CUcontext ctx)
     m->arch = -1;
     m->cc = 0;
     m->loaded = 0;
+    /* fa-tune emit: if families */
+    m->multiprocessors = 0;
+    /* fa-tune emit: endif */
     if (ctx) {
         r = cuCtxPushCurrent(ctx);
         pushed = r == CUDA_SUCCESS;
@@ -111,6 +120,11 @@ static inline CUresult fa_dispatch_load(fa_dispatch_module *m, CUcontext ctx)
         r = cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
     if (r == CUDA_SUCCESS)
         r = cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
+    /* fa-tune emit: if families */
+    if (r == CUDA_SUCCESS)
+        r = cuDeviceGetAttribute(&m->multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                                 dev);
+    /* fa-tune emit: endif */
     if (r == CUDA_SUCCESS) {
         m->ctx = ctx;
         m->cc = major * 10 + minor;
@@ -171,6 +185,11 @@ static inline CUresult fa_dispatch_launch_kernel(
     args = *p;
     if (args.softmax_scale_log2 == 0.0f)
         args.softmax_scale_log2 = args.softmax_scale * 1.44269504088896340736f;
+    /* fa-tune emit: if sm90a */
+    if (k[kernel].family == FA_DISPATCH_FAMILY_SM90A)
+        return fa_dispatch_launch_sm90a(m->functions[kernel - archs[m->arch].first_kernel],
+                                        &k[kernel], &args, m->multiprocessors, stream);
+    /* fa-tune emit: endif */
     argv[0] = &args;
     // clang-format off
     return cuLaunchKernel(m->functions[kernel - archs[m->arch].first_kernel],

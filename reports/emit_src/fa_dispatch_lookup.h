@@ -120,6 +120,24 @@ static inline int fa_dispatch_find_kernel(
     return -1;
 }
 // clang-format on
+/* fa-tune emit: if families */
+/* As fa_dispatch_find_kernel, in a header of several families: the family and its axes too. */
+static inline int fa_dispatch_find_family_kernel(int arch, int dtype, int head_dim, int causal,
+                                                 int varlen, const fa_dispatch_tiles *t)
+{
+    int n, i;
+    const fa_dispatch_arch *a = fa_dispatch_archs(&n);
+    const fa_dispatch_kernel *k = fa_dispatch_kernels(&n);
+    for (i = a[arch].first_kernel; i < a[arch].first_kernel + a[arch].num_kernels; i++)
+        if (k[i].family == t->family && k[i].dtype == dtype && k[i].head_dim == head_dim &&
+            k[i].causal == causal && k[i].varlen == varlen && k[i].block_m == t->block_m &&
+            k[i].block_n == t->block_n && k[i].warps == t->warps && k[i].stages == t->stages &&
+            k[i].q_in_regs == t->q_in_regs && k[i].overlap == t->overlap &&
+            k[i].pingpong == t->pingpong && k[i].persistent == t->persistent)
+            return i;
+    return -1;
+}
+/* fa-tune emit: endif */
 
 /* The variant to run for a problem on a device of compute capability cc (* 10). Never
    fails for a supported head dim and dtype; the order of fallbacks is in the banner.
@@ -151,6 +169,9 @@ static inline fa_dispatch_choice fa_dispatch_lookup(
     c.threads = c.smem_bytes = 0;
     c.kernel = -1;
     c.entry = 0;
+    /* fa-tune emit: if families */
+    c.family = c.overlap = c.pingpong = c.persistent = 0;
+    /* fa-tune emit: endif */
     if (hd < 0 || (dtype != FA_DISPATCH_FP16 && dtype != FA_DISPATCH_BF16))
         return c;
     archs = fa_dispatch_archs(0);
@@ -192,6 +213,12 @@ static inline fa_dispatch_choice fa_dispatch_lookup(
         t.warps = e->warps;
         t.stages = e->stages;
         t.q_in_regs = e->q_in_regs;
+        /* fa-tune emit: if families */
+        t.family = e->family;
+        t.overlap = e->overlap;
+        t.pingpong = e->pingpong;
+        t.persistent = e->persistent;
+        /* fa-tune emit: endif */
     } else {
         c.source = FA_DISPATCH_DEFAULT;
         t = archs[c.arch].defaults[hd];
@@ -204,6 +231,18 @@ static inline fa_dispatch_choice fa_dispatch_lookup(
     c.threads = t.warps * 32;
     c.smem_bytes = FA_SM80_SMEM_BYTES(head_dim, t.block_m, t.block_n, t.stages);
     c.kernel = fa_dispatch_find_kernel(c.arch, dtype, head_dim, causal, varlen, &t);
+    /* fa-tune emit: if families */
+    /* The row's own launch geometry (its family's formulas), and its exact instance. */
+    c.family = t.family;
+    c.overlap = t.overlap;
+    c.pingpong = t.pingpong;
+    c.persistent = t.persistent;
+    if (c.entry) {
+        c.threads = c.entry->threads;
+        c.smem_bytes = c.entry->smem_bytes;
+    }
+    c.kernel = fa_dispatch_find_family_kernel(c.arch, dtype, head_dim, causal, varlen, &t);
+    /* fa-tune emit: endif */
     return c;
 }
 

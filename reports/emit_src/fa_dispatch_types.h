@@ -4,7 +4,10 @@
  * "fa-tune emit" marker lines is copied into every header, with "fa_dispatch" and
  * "FA_DISPATCH" replaced by the header's prefix; lines that only say "clang-format off/on"
  * are left out (they keep the layout that headers had before this file existed, which wraps
- * the same whatever the prefix). tests/emit/test_emit_src.c compiles it with a stub table.
+ * the same whatever the prefix). Lines between "fa-tune emit: if NAME" and "fa-tune emit:
+ * endif" are copied only into headers that hold winners of kernel family NAME, or, for NAME
+ * "families", of any family besides sm80 (so that an sm80-only header keeps its bytes); the
+ * marker lines themselves never are. tests/emit/test_emit_src.c compiles it with a stub table.
  */
 /* fa-tune emit: begin */
 
@@ -22,6 +25,20 @@
 #define FA_DISPATCH_SAME_HEAD_DIM 3
 #define FA_DISPATCH_DEFAULT 4
 
+/* fa-tune emit: if families */
+/* Kernel families (the family column of entries, kernels and choices): which template an
+   instance is and how it is launched.
+   SM80:  fa_fwd_sm80; grid (ceil(seqlen_q / block_m), heads_q, batch), threads = warps * 32,
+          one fa_fwd_params argument (fa_plan_sm80.h).
+   SM90A: fa_fwd_sm90a, sm_90a only; a 1-d grid of fa_plan_sm90a_tiles (persistent: at most
+          one block per multiprocessor), threads = 128 * (block_m / 64 + 1), one argument of
+          fa_fwd_params and the Q, K, V tensor maps (fa_plan_sm90a.h, above when the header
+          holds sm90a winners). warps is threads / 32 and q_in_regs 0; overlap, pingpong and
+          persistent are its other axes (0 for sm80). */
+#define FA_DISPATCH_FAMILY_SM80 0
+#define FA_DISPATCH_FAMILY_SM90A 1
+
+/* fa-tune emit: endif */
 /* Alignment of embedded cubins. */
 #if defined(__GNUC__) || defined(__clang__)
 #define FA_DISPATCH_CUBIN_ALIGN __attribute__((aligned(64)))
@@ -32,6 +49,10 @@
 /* Tiles of one template instance (the mode flags live beside them). */
 typedef struct fa_dispatch_tiles {
     int head_dim, block_m, block_n, warps, stages, q_in_regs;
+    /* fa-tune emit: if families */
+    int family;                        /* FA_DISPATCH_FAMILY_* */
+    int overlap, pingpong, persistent; /* sm90a's other axes; 0 for sm80 */
+    /* fa-tune emit: endif */
 } fa_dispatch_tiles;
 
 /* One GPU arch of the header. */
@@ -53,6 +74,10 @@ typedef struct fa_dispatch_entry {
     int kernel;              /* index into fa_dispatch_kernels() */
     double tflops;           /* measured, mean over the key's problems */
     const char *name;        /* fa-tune's procedural variant name */
+    /* fa-tune emit: if families */
+    int family;                        /* FA_DISPATCH_FAMILY_*: the template and launch plan */
+    int overlap, pingpong, persistent; /* sm90a's other axes; 0 for sm80 */
+    /* fa-tune emit: endif */
 } fa_dispatch_entry;
 // clang-format on
 
@@ -66,6 +91,10 @@ typedef struct fa_dispatch_kernel {
     const char *symbol;         /* lowered kernel name; "" without cubins */
     const unsigned char *cubin; /* 0 without cubins */
     unsigned long cubin_size;
+    /* fa-tune emit: if families */
+    int family;                        /* FA_DISPATCH_FAMILY_*: the template and launch plan */
+    int overlap, pingpong, persistent; /* sm90a's other axes; 0 for sm80 */
+    /* fa-tune emit: endif */
 } fa_dispatch_kernel;
 
 /* A lookup's answer: the instance to launch for the requested mode. */
@@ -79,6 +108,10 @@ typedef struct fa_dispatch_choice {
     int threads, smem_bytes;                         /* launch geometry */
     int kernel; /* index into fa_dispatch_kernels() of exactly this instance; -1 if absent */
     const fa_dispatch_entry *entry; /* the row the tiles came from; 0 for the default */
+    /* fa-tune emit: if families */
+    int family;                        /* FA_DISPATCH_FAMILY_* of the tiles */
+    int overlap, pingpong, persistent; /* sm90a's other axes; 0 for sm80 */
+    /* fa-tune emit: endif */
 } fa_dispatch_choice;
 // clang-format on
 /* fa-tune emit: end */

@@ -16,7 +16,9 @@
 #ifndef FA_PLAN_SM90A_H
 #define FA_PLAN_SM90A_H
 
+#ifndef FA_PARAMS_H /* an emitted dispatch header carries its own copy */
 #include "fa_params.h"
+#endif
 
 /* Host and device (the kernel and NVRTC see these too; NVRTC has no host functions). */
 #ifdef __CUDACC__
@@ -75,6 +77,55 @@ FA_PLAN_SM90A_FN unsigned fa_plan_sm90a_smem(int head_dim, int cwg, int block_n,
     return (unsigned)FA_SM90A_SMEM_BYTES(
         head_dim, 64 * cwg, block_n, stages,
         FA_SM90A_STAGE_O(head_dim, 64 * cwg, block_n, stages, persistent) ? 1 : 0);
+}
+
+/*
+ * The TMA tensor map of one 16-bit (B, S, H, D)-strided tensor as the kernel reads it
+ * (cuTensorMapEncodeTiled's arguments, rank 4, innermost first): dims {D, rows, heads,
+ * batch}, byte strides of dims 1..3, box {64, box_rows, 1, 1}; element strides 1, interleave
+ * none, 128-byte swizzle, L2 promotion 256 bytes, zeros out of bounds (FA_SM90A_TMAP_*). Any
+ * BSHD or BHSD layout is one set of strides. One copy for the tuner's argument builder
+ * (tuner/families/fa_family_sm90a.c) and the launcher of an emitted header.
+ */
+#define FA_SM90A_TMAP_RANK 4
+#define FA_SM90A_TMAP_SWIZZLE_BYTES 128
+#define FA_SM90A_TMAP_L2_PROMOTION_BYTES 256
+typedef struct fa_sm90a_tmap_desc {
+    uint64_t base;       /* global address (16-byte aligned) */
+    uint64_t dims[4];    /* elements */
+    uint64_t strides[3]; /* bytes (multiples of 16) */
+    uint32_t box[4];     /* elements */
+} fa_sm90a_tmap_desc;
+
+FA_PLAN_SM90A_FN void fa_plan_sm90a_tmap(fa_sm90a_tmap_desc *d, uint64_t base, int head_dim,
+                                         int rows, int heads, int batch, int64_t row_stride,
+                                         int64_t head_stride, int64_t batch_stride, int box_rows)
+{
+    d->base = base;
+    d->dims[0] = (uint64_t)head_dim;
+    d->dims[1] = (uint64_t)rows;
+    d->dims[2] = (uint64_t)heads;
+    d->dims[3] = (uint64_t)batch;
+    d->strides[0] = (uint64_t)row_stride * 2;
+    d->strides[1] = (uint64_t)head_stride * 2;
+    d->strides[2] = (uint64_t)batch_stride * 2;
+    d->box[0] = 64;
+    d->box[1] = (uint32_t)box_rows;
+    d->box[2] = d->box[3] = 1;
+}
+
+/* The Q, K and V maps of a fixed-length problem p for a variant of block_m x block_n tiles:
+ * d[0] over q (seqlen_q rows, heads_q, box block_m), d[1] over k and d[2] over v (seqlen_k
+ * rows, heads_kv, box block_n). */
+FA_PLAN_SM90A_FN void fa_plan_sm90a_tmaps(const fa_fwd_params *p, int block_m, int block_n,
+                                          fa_sm90a_tmap_desc d[3])
+{
+    fa_plan_sm90a_tmap(&d[0], p->q, p->head_dim, p->seqlen_q, p->heads_q, p->batch, p->q_row_stride,
+                       p->q_head_stride, p->q_batch_stride, block_m);
+    fa_plan_sm90a_tmap(&d[1], p->k, p->head_dim, p->seqlen_k, p->heads_kv, p->batch,
+                       p->k_row_stride, p->k_head_stride, p->k_batch_stride, block_n);
+    fa_plan_sm90a_tmap(&d[2], p->v, p->head_dim, p->seqlen_k, p->heads_kv, p->batch,
+                       p->v_row_stride, p->v_head_stride, p->v_batch_stride, block_n);
 }
 
 #endif /* FA_PLAN_SM90A_H */

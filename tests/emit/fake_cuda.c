@@ -17,7 +17,17 @@
  *   - params.head_dim = HEAD_DIM, softmax_scale_log2 = softmax_scale * log2(e).
  * The "kernel" honours causal (bottom-right), varlen (cu_seqlens) and GQA like the template.
  *
- * Environment: FA_FAKE_CC (default 90) is the device's compute capability * 10.
+ * An fa_fwd_sm90a<...> instance (a header with sm90a winners) is checked as its plan says
+ * (templates/sm90a/fa_plan_sm90a.h): grid = fa_plan_sm90a_grid(...) with the device's
+ * multiprocessors, block = 128 * (CWG + 1), shared memory = fa_plan_sm90a_smem(...); its one
+ * argument is fa_fwd_params then three tensor maps, which cuTensorMapEncodeTiled here fills
+ * with the arguments it was given (after checking them as the driver would, and that they are
+ * the kernel's: 4-d, box {64, rows, 1, 1}, 128-byte swizzle). The "kernel" then reads Q, K and
+ * V through those maps' addresses and strides, not through the params' -- a wrong map gives a
+ * wrong answer.
+ *
+ * Environment: FA_FAKE_CC (default 90) is the device's compute capability * 10; FA_FAKE_SMS
+ * (default 132) its multiprocessors.
  */
 #include <cuda.h>
 #include <math.h>
@@ -26,6 +36,7 @@
 #include <string.h>
 
 #include "fa_params.h"
+#include "sm90a/fa_plan_sm90a.h"
 
 #include "../../examples/common/fa_example_ref.h"
 
@@ -36,6 +47,7 @@ typedef struct fake_func {
     const unsigned char *image;
     int dtype, hd, bm, bn, warps, stages, q_in_regs, causal, varlen;
     int max_dynamic_smem;
+    int sm90a, cwg, overlap, pingpong, persistent; /* an fa_fwd_sm90a instance */
 } fake_func;
 
 static fake_func funcs[MAX_FUNCS];
@@ -46,6 +58,12 @@ static int fake_cc(void)
 {
     const char *s = getenv("FA_FAKE_CC");
     return s && *s ? atoi(s) : 90;
+}
+
+static int fake_sms(void)
+{
+    const char *s = getenv("FA_FAKE_SMS");
+    return s && *s ? atoi(s) : 132;
 }
 
 CUresult cuInit(unsigned int flags)
@@ -80,6 +98,8 @@ CUresult cuDeviceGetAttribute(int *pi, CUdevice_attribute attrib, CUdevice dev)
         *pi = fake_cc() / 10;
     else if (attrib == CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)
         *pi = fake_cc() % 10;
+    else if (attrib == CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+        *pi = fake_sms();
     else
         return CUDA_ERROR_NOT_SUPPORTED;
     return CUDA_SUCCESS;
@@ -237,6 +257,34 @@ static int parse_symbol(const char *name, fake_func *f)
            read_arg(&p, 'b', &f->varlen) && !strcmp(p, "Ev13fa_fwd_params");
 }
 
+/* Parses _Z12fa_fwd_sm90aI<type>Li<D>ELi<BN>ELi<CWG>ELi<S>E Lb.E x4 EvN2fa10sm90a_argsE. */
+static int parse_symbol_sm90a(const char *name, fake_func *f)
+{
+    const char *p = name;
+    static const char head[] = "_Z12fa_fwd_sm90aI";
+    if (strncmp(p, head, sizeof head - 1) != 0)
+        return 0;
+    p += sizeof head - 1;
+    if (!strncmp(p, "6__half", 7)) {
+        f->dtype = 0;
+        p += 7;
+    } else if (!strncmp(p, "13__nv_bfloat16", 15)) {
+        f->dtype = 1;
+        p += 15;
+    } else {
+        return 0;
+    }
+    f->sm90a = 1;
+    if (!(read_arg(&p, 'i', &f->hd) && read_arg(&p, 'i', &f->bn) && read_arg(&p, 'i', &f->cwg) &&
+          read_arg(&p, 'i', &f->stages) && read_arg(&p, 'b', &f->causal) &&
+          read_arg(&p, 'b', &f->overlap) && read_arg(&p, 'b', &f->pingpong) &&
+          read_arg(&p, 'b', &f->persistent) && !strcmp(p, "EvN2fa10sm90a_argsE")))
+        return 0;
+    f->bm = 64 * f->cwg;
+    f->warps = 4 * (f->cwg + 1);
+    return 1;
+}
+
 /* Does the ELF image hold name (as a NUL-terminated string)? Images are bounded by their
  * section headers; a generous scan limit keeps this simple. */
 static int image_has(const unsigned char *image, const char *name)
@@ -264,8 +312,8 @@ CUresult cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const char *name)
         fprintf(stderr, "fake driver: symbol %s not in the cubin\n", name);
         return CUDA_ERROR_NOT_FOUND;
     }
-    if (!parse_symbol(name, &f)) {
-        fprintf(stderr, "fake driver: %s is not an fa_fwd_sm80 instance\n", name);
+    if (!parse_symbol(name, &f) && !parse_symbol_sm90a(name, &f)) {
+        fprintf(stderr, "fake driver: %s is not an fa_fwd_sm80 or fa_fwd_sm90a instance\n", name);
         return CUDA_ERROR_NOT_FOUND;
     }
     for (int i = 0; i < MAX_FUNCS; i++)
@@ -361,6 +409,107 @@ static void attention(const fake_func *f, const fa_fwd_params *p)
     free(acc);
 }
 
+/* ---- tensor maps: the arguments, kept in the opaque bytes ---------------------------------- */
+
+typedef struct fake_map {
+    char magic[8]; /* "fakemap" */
+    int dtype;     /* 0 fp16, 1 bf16 */
+    uint64_t base, dims[4], strides[3];
+    uint32_t box[4];
+} fake_map;
+
+CUresult cuTensorMapEncodeTiled(CUtensorMap *map, CUtensorMapDataType type, cuuint32_t rank,
+                                void *base, const cuuint64_t *dims, const cuuint64_t *strides,
+                                const cuuint32_t *box, const cuuint32_t *elem,
+                                CUtensorMapInterleave interleave, CUtensorMapSwizzle swizzle,
+                                CUtensorMapL2promotion l2, CUtensorMapFloatOOBfill oob)
+{
+    fake_map m;
+    int ok = rank == 4 &&
+             (type == CU_TENSOR_MAP_DATA_TYPE_FLOAT16 || type == CU_TENSOR_MAP_DATA_TYPE_BFLOAT16);
+    ok = ok && base && (uintptr_t)base % 16 == 0 && interleave == CU_TENSOR_MAP_INTERLEAVE_NONE &&
+         swizzle == CU_TENSOR_MAP_SWIZZLE_128B && l2 == CU_TENSOR_MAP_L2_PROMOTION_L2_256B &&
+         oob == CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE;
+    for (cuuint32_t i = 0; ok && i < 4; i++)
+        ok = dims[i] >= 1 && box[i] >= 1 && box[i] <= 256 && elem[i] == 1 &&
+             (i == 3 || (strides[i] % 16 == 0 && strides[i] < (1ull << 40)));
+    ok = ok && box[0] * 2 == 128 && box[2] == 1 && box[3] == 1; /* the kernel's image */
+    if (!ok) {
+        fprintf(stderr, "fake driver: cuTensorMapEncodeTiled: arguments the kernel cannot use\n");
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    memset(&m, 0, sizeof m);
+    memcpy(m.magic, "fakemap", 8);
+    m.dtype = type == CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
+    m.base = (uint64_t)(uintptr_t)base;
+    for (int i = 0; i < 4; i++) {
+        m.dims[i] = dims[i];
+        m.box[i] = box[i];
+        if (i < 3)
+            m.strides[i] = strides[i];
+    }
+    memset(map, 0, sizeof *map);
+    memcpy(map, &m, sizeof m);
+    return CUDA_SUCCESS;
+}
+
+/* Map i of an sm90a argument, checked against the kernel f and what it should cover (rows,
+ * heads, batch, box rows); NULL (and a line on stderr) if it is not that. */
+static const fake_map *sm90a_map(const unsigned char *arg, int i, const fake_func *f, int rows,
+                                 int heads, int batch, int box_rows)
+{
+    const fake_map *m = (const fake_map *)(arg + FA_SM90A_TMAP_OFFSET(i));
+    if (memcmp(m->magic, "fakemap", 8) != 0 || m->dtype != f->dtype ||
+        m->dims[0] != (uint64_t)f->hd || m->dims[1] != (uint64_t)rows ||
+        m->dims[2] != (uint64_t)heads || m->dims[3] != (uint64_t)batch ||
+        m->box[1] != (uint32_t)box_rows) {
+        fprintf(stderr, "fake driver: tensor map %d is not the kernel's\n", i);
+        return NULL;
+    }
+    return m;
+}
+
+/* An sm90a launch: geometry by the plan, then attention through the tensor maps. */
+static CUresult launch_sm90a(const fake_func *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                             unsigned by, unsigned bz, unsigned smem, const unsigned char *arg)
+{
+    fa_fwd_params p;
+    memcpy(&p, arg, sizeof p);
+    unsigned grid =
+        fa_plan_sm90a_grid(p.seqlen_q, p.heads_q, p.batch, f->cwg, f->persistent, fake_sms());
+    unsigned want = fa_plan_sm90a_smem(f->hd, f->cwg, f->bn, f->stages, f->persistent);
+    if (gx != grid || gy != 1 || gz != 1 || bx != fa_plan_sm90a_threads(f->cwg) || by != 1 ||
+        bz != 1 || smem != want || (int)smem > f->max_dynamic_smem || p.head_dim != f->hd ||
+        fabsf(p.softmax_scale_log2 - p.softmax_scale * 1.44269504f) > 1e-6f) {
+        fprintf(stderr,
+                "fake driver: launch of sm90a hd%d m%dn%ds%d: grid (%u,%u,%u) block (%u,%u,%u) "
+                "smem %u (attribute %d); expected grid (%u,1,1) block (%u,1,1) smem %u\n",
+                f->hd, f->bm, f->bn, f->stages, gx, gy, gz, bx, by, bz, smem, f->max_dynamic_smem,
+                grid, fa_plan_sm90a_threads(f->cwg), want);
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    const fake_map *mq = sm90a_map(arg, 0, f, p.seqlen_q, p.heads_q, p.batch, f->bm);
+    const fake_map *mk = sm90a_map(arg, 1, f, p.seqlen_k, p.heads_kv, p.batch, f->bn);
+    const fake_map *mv = sm90a_map(arg, 2, f, p.seqlen_k, p.heads_kv, p.batch, f->bn);
+    if (!mq || !mk || !mv)
+        return CUDA_ERROR_INVALID_VALUE;
+    /* Q, K, V as the maps say (byte strides / 2); O and LSE as the params say. */
+    p.q = mq->base;
+    p.q_row_stride = (int64_t)mq->strides[0] / 2;
+    p.q_head_stride = (int64_t)mq->strides[1] / 2;
+    p.q_batch_stride = (int64_t)mq->strides[2] / 2;
+    p.k = mk->base;
+    p.k_row_stride = (int64_t)mk->strides[0] / 2;
+    p.k_head_stride = (int64_t)mk->strides[1] / 2;
+    p.k_batch_stride = (int64_t)mk->strides[2] / 2;
+    p.v = mv->base;
+    p.v_row_stride = (int64_t)mv->strides[0] / 2;
+    p.v_head_stride = (int64_t)mv->strides[1] / 2;
+    p.v_batch_stride = (int64_t)mv->strides[2] / 2;
+    attention(f, &p);
+    return CUDA_SUCCESS;
+}
+
 CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz,
                         unsigned int bx, unsigned int by, unsigned int bz, unsigned int smem,
                         CUstream stream, void **params, void **extra)
@@ -373,6 +522,8 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigne
         fprintf(stderr, "fake driver: cuLaunchKernel: bad function or arguments\n");
         return CUDA_ERROR_INVALID_VALUE;
     }
+    if (f->sm90a)
+        return launch_sm90a(f, gx, gy, gz, bx, by, bz, smem, (const unsigned char *)params[0]);
     p = (const fa_fwd_params *)params[0];
     want = (unsigned)FA_SM80_SMEM_BYTES(f->hd, f->bm, f->bn, f->stages);
     if (gx != (unsigned)((p->seqlen_q + f->bm - 1) / f->bm) || gy != (unsigned)p->heads_q ||

@@ -3,24 +3,31 @@
 # one subcommand per test; see CMakeLists.txt for the arguments). Every test works in its
 # own directory under WORK and exits 0 pass, 1 fail, 77 skipped (a tool is missing).
 #
-#   golden      fixture.sql -> header, byte for byte against golden/fixture.h.golden, and the
-#               same bytes again with the archs in another order and on stdout
-#               (FA_UPDATE_GOLDEN=1 rewrites the golden file instead)
+#   golden [SQL GOLDEN]
+#               fixture.sql (or SQL: mixed.sql, winners of the sm80 and sm90a families) ->
+#               header, byte for byte against golden/fixture.h.golden (or golden/GOLDEN), and
+#               the same bytes again with the archs in another order and on stdout
+#               (FA_UPDATE_GOLDEN=1 rewrites the golden file instead); no line of
+#               reports/emit_src/ meant for that folder only reaches it
 #   compile     the header compiles with cc -std=c99 -Wall -Wextra -Werror (and -pedantic),
-#               with c++ and with nvcc; two headers with different prefixes and the real
-#               fa_params.h share one translation unit
+#               with c++ and with nvcc; three headers with different prefixes (one of mixed.sql,
+#               with sm90a winners and fa_plan_sm90a.h) and the real fa_params.h and
+#               sm90a/fa_plan_sm90a.h share one translation unit
 #   errors      empty database, unknown arch, missing database, missing --arch, bad prefix,
 #               an arch with no winners among several, an unwritable -o: the documented exit
 #               codes and messages, and nothing written or left behind
-#   embed       --embed-cubin from embed.sql: compiles as C99 against cuda.h, links with the
+#   embed [SQL NCUBINS]
+#               --embed-cubin from embed.sql (or SQL, with NCUBINS cubins: embed_mixed.sql
+#               holds sm90a winners too): compiles as C99 against cuda.h, links with the
 #               driver stub, is byte-identical when the cubins are compiled again, and carries
 #               no marker or clang-format line of reports/emit_src/
-#   build_embedded, build_aot
+#   build_embedded, build_aot [SQL SM90A]
 #               configure and build examples/embedded and examples/aot (the latter against
-#               `cmake --install` of this build)
-#   fake BIN DIR CC RC
+#               `cmake --install` of this build; from embed.sql, or SQL, with -DFA_AOT_SM90A=SM90A:
+#               ON builds embed_mixed.sql's sm90a instances for sm_90a)
+#   fake BIN DIR CC RC [SMS]
 #               run the embedded example against the fake driver in DIR (fake_cuda.c) as a
-#               device of compute capability CC; it must exit RC
+#               device of compute capability CC (and SMS multiprocessors); it must exit RC
 #   run BIN     run an example binary; 77 (skipped) without a GPU or without libcuda
 set -u
 
@@ -42,19 +49,23 @@ make_db() {
 
 case $what in
 golden)
-    FA_TUNE=$1 MKDB=$2 WORK=$3
+    FA_TUNE=$1 MKDB=$2 WORK=$3 SQL=${4:-fixture.sql} GOLDEN=${5:-fixture.h.golden}
     rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
-    make_db "$SRC/fixtures/fixture.sql" "$WORK/fixture.db"
+    make_db "$SRC/fixtures/$SQL" "$WORK/fixture.db"
     "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/fixture.db" -o "$WORK/a.h" ||
         fail "emit exited $?"
     if [ "${FA_UPDATE_GOLDEN:-0}" = 1 ]; then
-        cp "$WORK/a.h" "$SRC/golden/fixture.h.golden" && echo "golden file rewritten"
+        cp "$WORK/a.h" "$SRC/golden/$GOLDEN" && echo "golden file rewritten"
         exit 0
     fi
-    if ! cmp -s "$WORK/a.h" "$SRC/golden/fixture.h.golden"; then
-        diff -u "$SRC/golden/fixture.h.golden" "$WORK/a.h" | head -60 >&2
-        fail "the emitted header differs from tests/emit/golden/fixture.h.golden; if the" \
+    if ! cmp -s "$WORK/a.h" "$SRC/golden/$GOLDEN"; then
+        diff -u "$SRC/golden/$GOLDEN" "$WORK/a.h" | head -60 >&2
+        fail "the emitted header differs from tests/emit/golden/$GOLDEN; if the" \
             "change is intended, rewrite it: FA_UPDATE_GOLDEN=1 ctest -R emit.golden"
+    fi
+    if grep -Eq 'fa-tune emit: (begin|end|if |endif|family launchers)|clang-format (off|on)' \
+        "$WORK/a.h"; then
+        fail "a line meant for reports/emit_src/ only reached the header"
     fi
     "$FA_TUNE" emit --arch sm80 --arch sm90 --arch sm80 --db "$WORK/fixture.db" \
         -o "$WORK/b.h" || fail "second emit"
@@ -78,22 +89,33 @@ compile)
         2>/dev/null || fail "emit"
     "$FA_TUNE" emit --arch sm90 --db "$WORK/fixture.db" --prefix other_attn \
         -o "$WORK/other.h" 2>/dev/null || fail "emit --prefix"
+    make_db "$SRC/fixtures/mixed.sql" "$WORK/mixed.db"
+    "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/mixed.db" --prefix mixed_attn \
+        -o "$WORK/mixed.h" 2>/dev/null || fail "emit mixed.sql"
     cat >"$WORK/use.c" <<'EOF'
 #include "fa_dispatch.h"
 #include "other.h"
-#include "fa_params.h" /* the real file after the header's copy: one definition */
+#include "mixed.h"
+#include "fa_params.h" /* the real files after the headers' copies: one definition */
+#include "sm90a/fa_plan_sm90a.h"
 int use(int cc);
 int use(int cc)
 {
     fa_dispatch_choice a = fa_dispatch_lookup(cc, FA_DISPATCH_BF16, 128, 0, 0, 1, 4096);
     other_attn_choice b = other_attn_lookup(cc, OTHER_ATTN_FP16, 64, 1, 0, 1, 512);
-    return a.block_m + b.block_m + (int)sizeof(fa_fwd_params) + FA_SM80_SMEM_BYTES(64, 64, 64, 1);
+    mixed_attn_choice c = mixed_attn_lookup(cc, MIXED_ATTN_BF16, 128, 1, 0, 1, 4096);
+    return a.block_m + b.block_m + c.block_m + (c.family == MIXED_ATTN_FAMILY_SM90A) +
+           (int)sizeof(fa_fwd_params) + FA_SM80_SMEM_BYTES(64, 64, 64, 1) +
+           (int)fa_plan_sm90a_threads(3);
 }
 EOF
     printf '#include "fa_dispatch.h"\n' >"$WORK/only.c"
+    printf '#include "mixed.h"\n' >"$WORK/only_mixed.c"
     inc="-I$WORK -I$ROOT/templates"
     "$CC" -std=c99 -Wall -Wextra -Werror -c "$WORK/only.c" -o "$WORK/only.o" ||
         fail "$CC -std=c99 -Wall -Wextra -Werror (header alone)"
+    "$CC" -std=c99 -Wall -Wextra -Werror -pedantic -I"$WORK" -c "$WORK/only_mixed.c" \
+        -o "$WORK/only_mixed.o" || fail "$CC -std=c99 -pedantic (mixed header alone)"
     # shellcheck disable=SC2086
     "$CC" -std=c99 -Wall -Wextra -Werror -pedantic $inc -c "$WORK/use.c" -o "$WORK/c99.o" ||
         fail "$CC -std=c99 -pedantic"
@@ -183,9 +205,10 @@ errors)
     ;;
 
 embed)
-    FA_TUNE=$1 MKDB=$2 WORK=$3 CC=$4 CUDA_INC=$5 CUDA_STUBS=$6 OUT=$7
+    FA_TUNE=$1 MKDB=$2 WORK=$3 CC=$4 CUDA_INC=$5 CUDA_STUBS=$6 OUT=$7 SQL=${8:-embed.sql}
+    NCUBINS=${9:-4}
     rm -rf "$WORK" && mkdir -p "$WORK" "$(dirname "$OUT")" || exit 1
-    make_db "$SRC/fixtures/embed.sql" "$WORK/embed.db"
+    make_db "$SRC/fixtures/$SQL" "$WORK/embed.db"
     "$FA_TUNE" emit --arch sm90 --arch sm80 --embed-cubin --db "$WORK/embed.db" \
         --cache-dir "$WORK/cache1" -o "$WORK/a.h" || fail "emit --embed-cubin exited $?"
     "$FA_TUNE" emit --arch sm80 --arch sm90 --embed-cubin --db "$WORK/embed.db" \
@@ -193,11 +216,12 @@ embed)
     cmp "$WORK/a.h" "$WORK/b.h" || fail "cubins compiled again changed the header's bytes"
     grep -q '#define FA_DISPATCH_HAVE_CUBINS 1' "$WORK/a.h" || fail "no cubins"
     # The launcher comes from reports/emit_src/: its marker and clang-format lines stay there.
-    if grep -Eq 'clang-format (off|on)|fa-tune emit: (begin|end)' "$WORK/a.h"; then
+    if grep -Eq 'clang-format (off|on)|fa-tune emit: (begin|end|if |endif|family launchers)' \
+        "$WORK/a.h"; then
         fail "a line meant for reports/emit_src/ only reached the header"
     fi
-    [ "$(grep -c 'static const unsigned char cubin_' "$WORK/a.h")" = 4 ] ||
-        fail "expected 4 cubins (2 winners x 2 archs)"
+    [ "$(grep -c 'static const unsigned char cubin_' "$WORK/a.h")" = "$NCUBINS" ] ||
+        fail "expected $NCUBINS cubins (the winners of each arch)"
     cat >"$WORK/use.c" <<'EOF'
 #include "a.h"
 int main(void)
@@ -219,7 +243,7 @@ EOF
             "$WORK/use.c" -o "$WORK/use.o" || fail "C99 compile against cuda.h"
     fi
     cp "$WORK/a.h" "$OUT" || exit 1
-    echo "embed: 4 cubins, reproducible, C99 over the Driver API"
+    echo "embed: $NCUBINS cubins, reproducible, C99 over the Driver API"
     ;;
 
 build_embedded)
@@ -235,13 +259,15 @@ build_embedded)
     ;;
 
 build_aot)
-    CMAKE=$1 FA_TUNE=$2 MKDB=$3 PROJECT_BUILD=$4 WORK=$5 NVCC=$6
+    CMAKE=$1 FA_TUNE=$2 MKDB=$3 PROJECT_BUILD=$4 WORK=$5 NVCC=$6 SQL=${7:-embed.sql}
+    SM90A=${8:-OFF}
+    if [ "$SM90A" = ON ]; then want="90a"; else want="80;90"; fi
     [ -n "$NVCC" ] || { echo "no nvcc: skipped"; exit 77; }
     rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
     "$CMAKE" --install "$PROJECT_BUILD" --prefix "$WORK/prefix" >"$WORK/install.log" 2>&1 ||
         { cat "$WORK/install.log" >&2; fail "cmake --install"; }
     [ -x "$WORK/prefix/bin/fa-tune" ] || fail "no installed fa-tune"
-    make_db "$SRC/fixtures/embed.sql" "$WORK/embed.db"
+    make_db "$SRC/fixtures/$SQL" "$WORK/embed.db"
     # The installed fa-tune writes the header, as a consumer's build would run it. (Where the
     # toolkit's libraries are not on the loader's path the installed binary, which carries
     # no RUNPATH, cannot start: say so and use the build tree's.)
@@ -257,19 +283,20 @@ build_aot)
     [ $rc -eq 0 ] || fail "fa-tune emit exited $rc"
     "$CMAKE" -S "$ROOT/examples/aot" -B "$WORK/build" -DCMAKE_PREFIX_PATH="$WORK/prefix" \
         -DFA_DISPATCH_HEADER="$WORK/fa_dispatch.h" -DCMAKE_CUDA_COMPILER="$NVCC" \
-        -DCMAKE_BUILD_TYPE=Release >"$WORK/build.log" 2>&1 ||
+        -DCMAKE_BUILD_TYPE=Release -DFA_AOT_SM90A="$SM90A" >"$WORK/build.log" 2>&1 ||
         { cat "$WORK/build.log" >&2; fail "configure examples/aot"; }
-    grep -q "CUDA archs: 80;90" "$WORK/build.log" || fail "CUDA archs not taken from the header"
+    grep -q "CUDA archs: $want\$" "$WORK/build.log" || fail "CUDA archs are not $want"
     "$CMAKE" --build "$WORK/build" >>"$WORK/build.log" 2>&1 ||
         { cat "$WORK/build.log" >&2; fail "build examples/aot"; }
     echo "examples/aot built: $WORK/build/fa_aot_example"
     ;;
 
 fake)
-    BIN=$1 DIR=$2 CC=$3 WANT=$4
+    BIN=$1 DIR=$2 CC=$3 WANT=$4 SMS=${5:-132}
     [ -x "$BIN" ] || fail "$BIN not built (its build test must pass first)"
     [ -e "$DIR/libcuda.so.1" ] || fail "no fake driver in $DIR"
-    LD_LIBRARY_PATH="$DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" FA_FAKE_CC=$CC "$BIN"
+    LD_LIBRARY_PATH="$DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" FA_FAKE_CC=$CC FA_FAKE_SMS=$SMS \
+        "$BIN"
     rc=$?
     [ $rc -eq "$WANT" ] || fail "the embedded example on the fake driver (cc $CC) exited $rc," \
         "expected $WANT"

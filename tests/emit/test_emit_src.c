@@ -4,9 +4,15 @@
  * with -Wall -Wextra -pedantic -Werror (tests/emit/CMakeLists.txt), with a stub table in the
  * place of the per-database tables that fa_emit_render.c writes. It then runs the lookup on
  * that table: one answer per step of the fallback chain, so a change to the source files
- * that breaks the lookup fails here before any golden file is looked at. The launcher
- * (fa_dispatch_launch.h) is compiled against cuda.h but not run: emit.example_embedded.fake_*
- * runs it through a fake driver.
+ * that breaks the lookup fails here before any golden file is looked at. The stub holds an
+ * sm80 and an sm90a row (a header of several families: the files' "if" blocks are all in):
+ * the lookup answers each key with its own family's kernel and launch geometry. The launcher
+ * (fa_dispatch_launch.h) is compiled against cuda.h; its sm90a launch
+ * (fa_dispatch_plan_sm90a.h) is run here through a cuTensorMapEncodeTiled and a
+ * cuLaunchKernel that record their arguments: the Q/K/V maps' dims, strides and boxes for BSHD
+ * and BHSD tensors, the argument layout, the grid (persistent: capped at the SM count),
+ * block and shared memory. emit.example_embedded.fake_* runs the sm80 launch through a fake
+ * driver.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +31,7 @@
 
 /* ---- the stub tables: what fa_emit_render.c writes per database ---- */
 
-#define FA_DISPATCH_MAX_KERNELS 2
+#define FA_DISPATCH_MAX_KERNELS 3
 
 /* Designated initializers: a column added to the tables (a family, a launch plan) leaves the
  * stub valid. */
@@ -35,9 +41,9 @@ static inline const fa_dispatch_arch *fa_dispatch_archs(int *n)
         {.name = "sm80",
          .cc = 80,
          .first_entry = 0,
-         .num_entries = 2,
+         .num_entries = 3,
          .first_kernel = 0,
-         .num_kernels = 2,
+         .num_kernels = 3,
          .defaults = {{32, 128, 128, 4, 2, 0},
                       {64, 128, 128, 4, 2, 0},
                       {96, 128, 64, 4, 2, 0},
@@ -63,6 +69,7 @@ static inline const fa_dispatch_entry *fa_dispatch_entries(int *n)
          .warps = 4,
          .stages = 2,
          .threads = 128,
+         .smem_bytes = 81920,
          .kernel = 0,
          .tflops = 100.0,
          .name = "e_fp16"},
@@ -76,9 +83,27 @@ static inline const fa_dispatch_entry *fa_dispatch_entries(int *n)
          .warps = 4,
          .stages = 2,
          .threads = 128,
+         .smem_bytes = 81920,
          .kernel = 1,
          .tflops = 90.0,
          .name = "e_bf16"},
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 128,
+         .causal = 1,
+         .gqa = 1,
+         .bucket = 4096,
+         .block_m = 192,
+         .block_n = 128,
+         .warps = 16,
+         .stages = 2,
+         .threads = 512,
+         .smem_bytes = 230656,
+         .kernel = 2,
+         .tflops = 500.0,
+         .name = "e_sm90a",
+         .family = FA_DISPATCH_FAMILY_SM90A,
+         .persistent = 1},
     };
     if (n)
         *n = (int)(sizeof entries / sizeof entries[0]);
@@ -108,6 +133,20 @@ static inline const fa_dispatch_kernel *fa_dispatch_kernels(int *n)
          .threads = 128,
          .name = "k_bf16",
          .symbol = ""},
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 128,
+         .causal = 1,
+         .block_m = 192,
+         .block_n = 128,
+         .warps = 16,
+         .stages = 2,
+         .threads = 512,
+         .smem_bytes = 230656,
+         .name = "k_sm90a",
+         .symbol = "",
+         .family = FA_DISPATCH_FAMILY_SM90A,
+         .persistent = 1},
     };
     if (n)
         *n = (int)(sizeof kernels / sizeof kernels[0]);
@@ -116,17 +155,190 @@ static inline const fa_dispatch_kernel *fa_dispatch_kernels(int *n)
 
 #include "fa_dispatch_lookup.h"
 
+/* What the renderer puts before the sm90a launch: cuda.h (as the launcher includes it) and
+ * templates/sm90a/fa_plan_sm90a.h. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
+#include <cuda.h>
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+#include "sm90a/fa_plan_sm90a.h"
+
+#include "fa_dispatch_plan_sm90a.h"
+
 #include "fa_dispatch_launch.h"
 
+/* ---- a recording driver: the two entry points the sm90a launch calls ---- */
+
+typedef struct encoded {
+    CUtensorMapDataType type;
+    cuuint32_t rank;
+    uint64_t base;
+    cuuint64_t dims[4], strides[3];
+    cuuint32_t box[4], elem[4];
+    CUtensorMapInterleave interleave;
+    CUtensorMapSwizzle swizzle;
+    CUtensorMapL2promotion l2;
+    CUtensorMapFloatOOBfill oob;
+} encoded;
+static encoded enc[3];
+static int nenc;
+
+CUresult cuTensorMapEncodeTiled(CUtensorMap *map, CUtensorMapDataType type, cuuint32_t rank,
+                                void *base, const cuuint64_t *dims, const cuuint64_t *strides,
+                                const cuuint32_t *box, const cuuint32_t *elem,
+                                CUtensorMapInterleave interleave, CUtensorMapSwizzle swizzle,
+                                CUtensorMapL2promotion l2, CUtensorMapFloatOOBfill oob)
+{
+    encoded *e = &enc[nenc % 3];
+    cuuint32_t i;
+    if (rank != 4)
+        return CUDA_ERROR_INVALID_VALUE;
+    e->type = type;
+    e->rank = rank;
+    e->base = (uint64_t)(uintptr_t)base;
+    for (i = 0; i < 4; i++) {
+        e->dims[i] = dims[i];
+        e->box[i] = box[i];
+        e->elem[i] = elem[i];
+        if (i < 3)
+            e->strides[i] = strides[i];
+    }
+    e->interleave = interleave;
+    e->swizzle = swizzle;
+    e->l2 = l2;
+    e->oob = oob;
+    memset(map, 0xa0 + nenc, sizeof *map); /* which map landed where */
+    nenc++;
+    return CUDA_SUCCESS;
+}
+
+static struct {
+    CUfunction f;
+    unsigned grid[3], block[3], smem;
+    unsigned char args[FA_SM90A_ARGS_BYTES];
+} launched;
+
+CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                        unsigned by, unsigned bz, unsigned smem, CUstream stream, void **params,
+                        void **extra)
+{
+    (void)stream;
+    (void)extra;
+    launched.f = f;
+    launched.grid[0] = gx;
+    launched.grid[1] = gy;
+    launched.grid[2] = gz;
+    launched.block[0] = bx;
+    launched.block[1] = by;
+    launched.block[2] = bz;
+    launched.smem = smem;
+    memcpy(launched.args, params[0], sizeof launched.args);
+    return CUDA_SUCCESS;
+}
+
 static int failures;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            failures++;                                                                            \
+            fprintf(stderr, "line %d: %s\n", __LINE__, #cond);                                     \
+        }                                                                                          \
+    } while (0)
+
+/* One map as the sm90a kernel reads it: dims {D, rows, heads, batch}, strides in bytes. */
+static void expect_map(const encoded *e, uint64_t base, int rows, int heads, int batch, int64_t rs,
+                       int64_t hs, int64_t bs, unsigned box_rows)
+{
+    CHECK(e->type == CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 && e->rank == 4 && e->base == base);
+    CHECK(e->dims[0] == 128 && e->dims[1] == (cuuint64_t)rows && e->dims[2] == (cuuint64_t)heads &&
+          e->dims[3] == (cuuint64_t)batch);
+    CHECK(e->strides[0] == (cuuint64_t)rs * 2 && e->strides[1] == (cuuint64_t)hs * 2 &&
+          e->strides[2] == (cuuint64_t)bs * 2);
+    CHECK(e->box[0] == 64 && e->box[1] == box_rows && e->box[2] == 1 && e->box[3] == 1);
+    CHECK(e->elem[0] == 1 && e->elem[1] == 1 && e->elem[2] == 1 && e->elem[3] == 1);
+    CHECK(e->interleave == CU_TENSOR_MAP_INTERLEAVE_NONE &&
+          e->swizzle == CU_TENSOR_MAP_SWIZZLE_128B && e->l2 == CU_TENSOR_MAP_L2_PROMOTION_L2_256B &&
+          e->oob == CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+}
+
+/* The sm90a launch of kernel 2 (192 x 128, persistent) on p through module m. */
+static void launch_sm90a(const fa_dispatch_module *m, const fa_fwd_params *p)
+{
+    fa_fwd_params got;
+    nenc = 0;
+    memset(&launched, 0, sizeof launched);
+    CHECK(fa_dispatch_launch_kernel(m, 2, p, 0) == CUDA_SUCCESS);
+    CHECK(nenc == 3 && launched.f == m->functions[2]);
+    CHECK(launched.block[0] == 512 && launched.block[1] == 1 && launched.block[2] == 1);
+    CHECK(launched.smem == 230656 && launched.grid[1] == 1 && launched.grid[2] == 1);
+    memcpy(&got, launched.args, sizeof got);
+    CHECK(got.q == p->q && got.seqlen_k == p->seqlen_k && got.head_dim == 128 &&
+          got.softmax_scale_log2 == p->softmax_scale * 1.44269504088896340736f);
+    CHECK(launched.args[FA_FWD_PARAMS_SIZE] == 0 &&
+          launched.args[FA_SM90A_TMAP_OFFSET(0) - 1] == 0);
+    CHECK(launched.args[FA_SM90A_TMAP_OFFSET(0)] == 0xa0 &&
+          launched.args[FA_SM90A_TMAP_OFFSET(1)] == 0xa1 &&
+          launched.args[FA_SM90A_TMAP_OFFSET(2) + FA_SM90A_TMAP_BYTES - 1] == 0xa2);
+}
+
+static void test_sm90a(void)
+{
+    fa_dispatch_module m;
+    fa_fwd_params p;
+    int bshd;
+    memset(&m, 0, sizeof m);
+    m.arch = 0;
+    m.cc = 90;
+    m.functions[2] = (CUfunction)&m; /* any distinct handle */
+    m.multiprocessors = 132;
+    /* BSHD: batch 2, 1000 queries, 2000 keys, 16 query heads over 4 kv heads. */
+    fa_dispatch_params_bshd(&p, 0x10000, 0x20000, 0x30000, 0x40000, 0x50000, 2, 16, 4, 1000, 2000,
+                            128, 0.125f);
+    p.softmax_scale_log2 = 0.0f; /* launch_kernel fills it in */
+    for (bshd = 1; bshd >= 0; bshd--) {
+        if (!bshd) { /* BHSD: (batch, heads, seqlen, head_dim) */
+            p.q_row_stride = 128;
+            p.q_head_stride = 1000 * 128;
+            p.q_batch_stride = 16 * 1000 * 128;
+            p.k_row_stride = p.v_row_stride = 128;
+            p.k_head_stride = p.v_head_stride = 2000 * 128;
+            p.k_batch_stride = p.v_batch_stride = 4 * 2000 * 128;
+        }
+        launch_sm90a(&m, &p);
+        expect_map(&enc[0], 0x10000, 1000, 16, 2, p.q_row_stride, p.q_head_stride, p.q_batch_stride,
+                   192);
+        expect_map(&enc[1], 0x20000, 2000, 4, 2, p.k_row_stride, p.k_head_stride, p.k_batch_stride,
+                   128);
+        expect_map(&enc[2], 0x30000, 2000, 4, 2, p.v_row_stride, p.v_head_stride, p.v_batch_stride,
+                   128);
+        /* ceil(1000 / 192) * 16 * 2 = 192 tiles, persistent: one block per SM */
+        CHECK(launched.grid[0] == 132);
+    }
+    CHECK(enc[1].strides[0] == 256 && enc[1].strides[1] == 2000 * 256); /* BHSD by hand */
+    m.multiprocessors = 0; /* unknown: every tile its block */
+    launch_sm90a(&m, &p);
+    CHECK(launched.grid[0] == 192);
+    CHECK(launched.smem == (unsigned)fa_plan_sm90a_smem(128, 3, 128, 2, 1)); /* the stub's */
+    p.seqlen_k = 0; /* a tensor map cannot be empty */
+    CHECK(fa_dispatch_launch_kernel(&m, 2, &p, 0) == CUDA_ERROR_INVALID_VALUE);
+}
 
 static void expect(int line, int dtype, int hd, int causal, int gqa, int seqlen, int source,
                    int block_m, int kernel)
 {
     fa_dispatch_choice c = fa_dispatch_lookup(86, dtype, hd, causal, 0, gqa, seqlen);
     if (c.source != source || c.block_m != block_m || c.kernel != kernel ||
-        (source >= 0 && (c.arch != 0 || c.cc != 80 || c.threads != c.warps * 32 ||
-                         c.smem_bytes != FA_SM80_SMEM_BYTES(hd, c.block_m, c.block_n, c.stages)))) {
+        (source >= 0 &&
+         (c.arch != 0 || c.cc != 80 || c.threads != c.warps * 32 ||
+          c.family != (block_m == 192 ? FA_DISPATCH_FAMILY_SM90A : 0) ||
+          c.smem_bytes != (block_m == 192
+                               ? 230656
+                               : FA_SM80_SMEM_BYTES(hd, c.block_m, c.block_n, c.stages))))) {
         failures++;
         fprintf(stderr, "line %d: got %s block_m %d kernel %d; expected %s block_m %d kernel %d\n",
                 line, fa_dispatch_source_name(c.source), c.block_m, c.kernel,
@@ -141,6 +353,10 @@ int main(void)
     expect(__LINE__, FA_DISPATCH_FP16, 64, 0, 1, 100, FA_DISPATCH_NEAREST_BUCKET, 128, 0);
     expect(__LINE__, FA_DISPATCH_BF16, 128, 0, 4, 1024, FA_DISPATCH_NEAREST_GQA, 64, 1);
     expect(__LINE__, FA_DISPATCH_FP16, 128, 0, 1, 1024, FA_DISPATCH_SAME_HEAD_DIM, 64, -1);
+    /* The sm90a row: its own kernel and geometry; the sm80 row's key still gets sm80. */
+    expect(__LINE__, FA_DISPATCH_BF16, 128, 1, 1, 4096, FA_DISPATCH_EXACT, 192, 2);
+    expect(__LINE__, FA_DISPATCH_BF16, 128, 1, 1, 3000, FA_DISPATCH_EXACT, 192, 2);
+    expect(__LINE__, FA_DISPATCH_BF16, 128, 0, 1, 1024, FA_DISPATCH_EXACT, 64, 1);
     expect(__LINE__, FA_DISPATCH_BF16, 256, 0, 1, 1024, FA_DISPATCH_DEFAULT, 64, -1);
     expect(__LINE__, FA_DISPATCH_BF16, 80, 0, 1, 1024, FA_DISPATCH_UNSUPPORTED, 0, -1);
     expect(__LINE__, 7, 64, 0, 1, 1024, FA_DISPATCH_UNSUPPORTED, 0, -1);
@@ -156,6 +372,7 @@ int main(void)
         failures++;
         fprintf(stderr, "params_bshd strides\n");
     }
+    test_sm90a();
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);
     else

@@ -71,6 +71,10 @@ files)
     grep -q '4·B·Hq·Nq·Nk·D' "$out/index.md" || fail "no FLOP convention in index.md"
     grep -q 'A100' "$out/index.html" && fail "sm80 data leaked into the sm90 report"
     grep -q 'fwd_sm80_hd128_bf16_m128n64w4s3' "$out/index.md" || fail "winners table lacks a winner"
+    grep -q '^| key | family | variant |' "$out/index.md" || fail "winners table has no family column"
+    grep -q '| sm80 | `fwd_sm80_hd128_bf16_m128n64w4s3` |' "$out/index.md" ||
+        fail "a winner's row does not name its family"
+    grep -q '<th class="l">family</th>' "$out/index.html" || fail "HTML winners: no family column"
     exit 0
     ;;
 png)

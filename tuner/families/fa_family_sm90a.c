@@ -240,31 +240,8 @@ static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_e
     return FA_OK;
 }
 
-/* The tensor map of one 16-bit (B, S, H, D)-strided tensor, as the kernel reads it: dims {D,
- * rows, heads, batch}, byte strides, box {64, box_rows, 1, 1}, 128-byte swizzle, L2 promotion
- * 256 bytes, zeros out of bounds (bench/sm90a_check.cu's make_tmap; harness/fa_tmap.h). */
-static void tensor_desc(fa_tma_desc *d, fa_dtype dtype, uint64_t base, int head_dim, int rows,
-                        int heads, int batch, int64_t rs, int64_t hs, int64_t bs, int box_rows)
-{
-    memset(d, 0, sizeof *d);
-    d->dtype = dtype;
-    d->rank = 4;
-    d->base = base;
-    d->dims[0] = (uint64_t)head_dim;
-    d->dims[1] = (uint64_t)rows;
-    d->dims[2] = (uint64_t)heads;
-    d->dims[3] = (uint64_t)batch;
-    d->strides[0] = (uint64_t)rs * 2;
-    d->strides[1] = (uint64_t)hs * 2;
-    d->strides[2] = (uint64_t)bs * 2;
-    d->box[0] = 64;
-    d->box[1] = (uint32_t)box_rows;
-    d->box[2] = d->box[3] = 1;
-    d->swizzle = 128;
-    d->l2_promotion = 256;
-    d->oob_fill_nan = 0;
-}
-
+/* The Q, K, V tensor maps as the kernel reads them (fa_plan_sm90a_tmaps, shared with the
+ * emitted header's launcher; bench/sm90a_check.cu's make_tmap; harness/fa_tmap.h). */
 static fa_status args(const fa_variant *v, int k, const fa_args_in *in, void *buf, fa_err *err)
 {
     const fa_fwd_params *b = in->base;
@@ -275,16 +252,20 @@ static fa_status args(const fa_variant *v, int k, const fa_args_in *in, void *bu
     unsigned char *out = buf;
     memset(out, 0, FA_SM90A_ARGS_BYTES);
     memcpy(out, b, sizeof *b);
-    fa_tma_desc d[3];
-    tensor_desc(&d[0], v->dtype, b->q, b->head_dim, b->seqlen_q, b->heads_q, b->batch,
-                b->q_row_stride, b->q_head_stride, b->q_batch_stride, v->params[BM]);
-    tensor_desc(&d[1], v->dtype, b->k, b->head_dim, b->seqlen_k, b->heads_kv, b->batch,
-                b->k_row_stride, b->k_head_stride, b->k_batch_stride, v->params[BN]);
-    tensor_desc(&d[2], v->dtype, b->v, b->head_dim, b->seqlen_k, b->heads_kv, b->batch,
-                b->v_row_stride, b->v_head_stride, b->v_batch_stride, v->params[BN]);
+    fa_sm90a_tmap_desc t[3];
+    fa_plan_sm90a_tmaps(b, v->params[BM], v->params[BN], t);
     for (int i = 0; i < 3; i++) {
-        fa_status st =
-            in->svc->encode_tiled(in->svc->ctx, &d[i], out + FA_SM90A_TMAP_OFFSET(i), err);
+        fa_tma_desc d;
+        memset(&d, 0, sizeof d);
+        d.dtype = v->dtype;
+        d.rank = FA_SM90A_TMAP_RANK;
+        d.base = t[i].base;
+        memcpy(d.dims, t[i].dims, sizeof t[i].dims);
+        memcpy(d.strides, t[i].strides, sizeof t[i].strides);
+        memcpy(d.box, t[i].box, sizeof t[i].box);
+        d.swizzle = FA_SM90A_TMAP_SWIZZLE_BYTES;
+        d.l2_promotion = FA_SM90A_TMAP_L2_PROMOTION_BYTES;
+        fa_status st = in->svc->encode_tiled(in->svc->ctx, &d, out + FA_SM90A_TMAP_OFFSET(i), err);
         if (st != FA_OK)
             return st;
     }

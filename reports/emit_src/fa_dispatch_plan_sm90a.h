@@ -1,0 +1,82 @@
+/*
+ * fa_dispatch_plan_sm90a.h -- the sm90a family's launch in the launcher of a header emitted
+ * with --embed-cubin (fa_dispatch_launch.h calls it for kernels of FA_DISPATCH_FAMILY_SM90A):
+ * the Q, K and V tensor maps encoded at launch from the caller's pointers and strides
+ * (cuTensorMapEncodeTiled, libcuda), the kernel's one argument (fa_fwd_params, then the three
+ * maps: templates/sm90a/fa_plan_sm90a.h) and its plan's grid, block and shared memory. The
+ * maps' dims, strides and boxes come from fa_plan_sm90a_tmaps, the function fa-tune's own
+ * harness encodes them with. Needs cuda.h, fa_plan_sm90a.h and fa_dispatch_types.h before
+ * it; the renderer copies it (between the marker lines, as fa_dispatch_types.h says) only
+ * into headers that hold sm90a winners.
+ */
+/* fa-tune emit: begin */
+
+#include <string.h> /* memset */
+
+/* ---- the sm90a family's launch (TMA tensor maps, a 1-d grid of tiles) ------------- */
+
+/* The argument of fa_fwd_sm90a (fa::sm90a_args): the layout of fa_plan_sm90a.h. */
+typedef struct fa_dispatch_sm90a_args {
+    fa_fwd_params p;
+    unsigned char pad[FA_SM90A_TMAP_OFFSET(0) - FA_FWD_PARAMS_SIZE];
+    CUtensorMap maps[3]; /* Q, K, V */
+} fa_dispatch_sm90a_args;
+typedef char
+    fa_dispatch_sm90a_args_size[sizeof(fa_dispatch_sm90a_args) == FA_SM90A_ARGS_BYTES ? 1 : -1];
+
+/* Encode d (a map of fa_plan_sm90a.h) over 16-bit elements of dtype into map. */
+static inline CUresult fa_dispatch_sm90a_encode(CUtensorMap *map, int dtype,
+                                                const fa_sm90a_tmap_desc *d)
+{
+    cuuint64_t dims[FA_SM90A_TMAP_RANK], strides[FA_SM90A_TMAP_RANK - 1];
+    cuuint32_t box[FA_SM90A_TMAP_RANK], elem[FA_SM90A_TMAP_RANK];
+    int i;
+    for (i = 0; i < FA_SM90A_TMAP_RANK; i++) {
+        dims[i] = d->dims[i];
+        box[i] = d->box[i];
+        elem[i] = 1;
+        if (i < FA_SM90A_TMAP_RANK - 1)
+            strides[i] = d->strides[i];
+    }
+    return cuTensorMapEncodeTiled(map,
+                                  dtype == FA_DISPATCH_BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                                            : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
+                                  FA_SM90A_TMAP_RANK, (void *)(uintptr_t)d->base, dims, strides,
+                                  box, elem, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                                  CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+}
+
+/* Run sm90a kernel k (its function fn) on p (checked and with softmax_scale_log2 set by
+   fa_dispatch_launch_kernel), asynchronously on stream. multiprocessors: the device's, which
+   caps a persistent grid (0: uncapped, still correct). The maps need q, k, v 16-byte
+   aligned, every stride a multiple of 8 elements and seqlen_k >= 1: otherwise
+   CUDA_ERROR_INVALID_VALUE (from the driver, or here for seqlen_k). */
+// clang-format off
+static inline CUresult fa_dispatch_launch_sm90a(
+    CUfunction fn, const fa_dispatch_kernel *k, const fa_fwd_params *p, int multiprocessors,
+    CUstream stream)
+// clang-format on
+{
+    fa_dispatch_sm90a_args args;
+    fa_sm90a_tmap_desc d[3];
+    void *argv[1];
+    CUresult r = CUDA_SUCCESS;
+    unsigned grid;
+    int i;
+    if (p->seqlen_k < 1)
+        return CUDA_ERROR_INVALID_VALUE; /* a tensor map has no empty dimension */
+    memset(&args, 0, sizeof args);
+    args.p = *p;
+    fa_plan_sm90a_tmaps(p, k->block_m, k->block_n, d);
+    for (i = 0; i < 3 && r == CUDA_SUCCESS; i++)
+        r = fa_dispatch_sm90a_encode(&args.maps[i], k->dtype, &d[i]);
+    if (r != CUDA_SUCCESS)
+        return r;
+    grid = fa_plan_sm90a_grid(p->seqlen_q, p->heads_q, p->batch, k->block_m / 64, k->persistent,
+                              multiprocessors);
+    argv[0] = &args;
+    return cuLaunchKernel(fn, grid, 1, 1, (unsigned)k->threads, 1, 1, (unsigned)k->smem_bytes,
+                          stream, argv, 0);
+}
+/* fa-tune emit: end */
