@@ -203,24 +203,19 @@ static int opt_op(const char *cmd, const fa_option *opt, const char *val)
 static int read_range_list(const char *cmd, const char *opt, const char *val, int lo, int hi,
                            int *out, int *n)
 {
-    char shown[FA_CLI_SHOWN_MAX], item[32];
+    char shown[FA_CLI_SHOWN_MAX], item[32], bad[FA_CLI_SHOWN_MAX];
     const char *p = val;
     int k = 0;
+    fa_printable(val, shown, sizeof shown);
     for (;;) {
         size_t len = strcspn(p, ",");
-        int64_t x;
-        int ok = len > 0 && len < sizeof item && k < FA_MAX_AXIS;
-        if (ok) {
-            memcpy(item, p, len);
-            item[len] = '\0';
-            ok = fa_parse_int64(item, lo, hi, 0, &x) == 0;
-        }
-        if (!ok)
-            return fa_cli_usage_error(cmd,
-                                      "--%s '%s': expected a comma list of at most %d integers "
-                                      "in [%d, %d]",
-                                      opt, fa_printable(val, shown, sizeof shown), FA_MAX_AXIS, lo,
-                                      hi);
+        int64_t x = 0;
+        if (k == FA_MAX_AXIS)
+            return fa_cli_usage_error(cmd, "--%s '%s': at most %d values", opt, shown, FA_MAX_AXIS);
+        snprintf(item, sizeof item, "%.*s", (int)(len < sizeof item ? len : sizeof item - 1), p);
+        if (len == 0 || len >= sizeof item || fa_parse_int64(item, lo, hi, 0, &x) != 0)
+            return fa_cli_usage_error(cmd, "--%s '%s': '%s' is not an integer in [%d, %d]", opt,
+                                      shown, fa_printable(item, bad, sizeof bad), lo, hi);
         out[k++] = (int)x;
         p += len;
         if (!*p)

@@ -1,10 +1,10 @@
 /*
  * This file implements the CPU test of decode problems on the tuner's side: their names (paged,
  * uniform and a user's lengths apart), every rule of fa_problem_check for the op, classes and
- * variant matching by op, the K/V-bytes rate, the cache lengths each distribution draws, the
- * default decode grid, a shapes file's decode keys and their errors, and the forward default
- * grid unchanged byte for byte (tests/tune/fixtures/fwd_grid.txt, written before decode
- * existed).
+ * variant matching by op, a decode class's check problem (lengths 0, 1, unaligned, full), the
+ * K/V-bytes rate, the cache lengths each distribution draws, the default decode grid, a shapes
+ * file's decode keys and their errors, and the forward default grid unchanged byte for byte
+ * (tests/tune/fixtures/fwd_grid.txt, written before decode existed).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,7 @@
 #include "fa_check.h"
 #include "fa_family.h"
 #include "fa_problem_set.h"
+#include "fa_tune.h"
 
 static fa_problem decode_problem(void)
 {
@@ -62,8 +63,15 @@ static void test_names_and_checks(void)
     check_name(&p, want);
     CHECK_MSG(fa_problem_check(&p, &err) == FA_OK, "a cache length of 0 is legal: %s", err.msg);
     /* The forward op's name is what it always was. */
-    fa_problem f = {.dtype = FA_DTYPE_FP16, .head_dim = 64, .causal = 1, .varlen = 1, .batch = 8,
-                    .heads_q = 16, .heads_kv = 4, .seqlen_q = 2048, .seqlen_k = 2048};
+    fa_problem f = {.dtype = FA_DTYPE_FP16,
+                    .head_dim = 64,
+                    .causal = 1,
+                    .varlen = 1,
+                    .batch = 8,
+                    .heads_q = 16,
+                    .heads_kv = 4,
+                    .seqlen_q = 2048,
+                    .seqlen_k = 2048};
     check_name(&f, "b8_h16_kv4_q2048_k2048_d64_fp16_causal_varlen");
 
     /* Every rule of the op. */
@@ -106,9 +114,15 @@ static void test_names_and_checks(void)
 
     /* Classes and variants by op: a decode problem never shares a forward space. */
     fa_problem a = decode_problem(), b = decode_problem();
-    b.page_size = 64;
     b.cache_lens = FA_CACHE_UNIFORM;
-    CHECK_MSG(fa_problem_same_class(&a, &b), "paged and uniform decode share a class");
+    b.batch = 1;
+    b.seqlen_k = 131072;
+    CHECK_MSG(fa_problem_same_class(&a, &b), "fixed and uniform caches share a class");
+    b.page_size = 64;
+    CHECK_MSG(!fa_problem_same_class(&a, &b), "paged and contiguous share a check problem");
+    b = a;
+    b.seqlen_q = 4;
+    CHECK_MSG(!fa_problem_same_class(&a, &b), "seqlen_q 1 and 4 share a check problem");
     b = a;
     b.op = FA_OP_FWD;
     CHECK_MSG(!fa_problem_same_class(&a, &b), "decode and forward share a class");
@@ -116,6 +130,36 @@ static void test_names_and_checks(void)
     CHECK_MSG(!fa_variant_matches(&v, &a) && fa_variant_matches(&v, &b), "variant matching");
     v.op = FA_OP_DECODE;
     CHECK_MSG(fa_variant_matches(&v, &a) && !fa_variant_matches(&v, &b), "decode variant");
+}
+
+/* A decode class's check problem: its seqlen_q and page size, caches with lengths 0 and 1,
+ * lengths no page size divides, and the full cache. */
+static void test_check_problem(void)
+{
+    fa_problem p = decode_problem(), c;
+    p.seqlen_q = 4;
+    p.page_size = 64;
+    p.cache_lens = FA_CACHE_UNIFORM;
+    fa_tune_check_problem(&p, &c);
+    fa_err err = {0};
+    CHECK_MSG(fa_problem_check(&c, &err) == FA_OK, "%s", err.msg);
+    CHECK(c.op == FA_OP_DECODE && c.seqlen_q == 4 && c.page_size == 64 && c.seqlen_k == 1000 &&
+          c.batch == FA_DECODE_CHECK_BATCH && c.heads_q == 32 && c.heads_kv == 8 && c.seed == 0);
+    int lens[FA_DECODE_CHECK_BATCH], zero = 0, one = 0, full = 0, odd = 0;
+    fa_problem_cache_lens(&c, lens);
+    for (int b = 0; b < c.batch; b++) {
+        zero += lens[b] == 0;
+        one += lens[b] == 1;
+        full += lens[b] == 1000;
+        odd += lens[b] > 16 && lens[b] % 16 != 0;
+    }
+    CHECK_MSG(zero && one && full && odd, "check lengths: %d empty, %d of 1, %d full, %d odd", zero,
+              one, full, odd);
+    fa_problem f = decode_problem();
+    f.op = FA_OP_FWD;
+    f.seqlen_q = 4096;
+    fa_tune_check_problem(&f, &c);
+    CHECK(c.batch == 2 && c.seqlen_q == 1000 && c.seqlen_k == 1000 && c.lengths.id == 0);
 }
 
 static void test_work_and_lengths(void)
@@ -294,8 +338,7 @@ static void test_shapes(void)
     fa_problem *ps = NULL;
     int n = 0;
     fa_err err = {0};
-    CHECK_MSG(fa_problem_set_read(path, FA_DTYPE_BF16, 128, &ps, &n, &err) == FA_OK, "%s",
-              err.msg);
+    CHECK_MSG(fa_problem_set_read(path, FA_DTYPE_BF16, 128, &ps, &n, &err) == FA_OK, "%s", err.msg);
     CHECK_MSG(n == 3, "%d problems", n);
     if (n == 3) {
         check_name(&ps[0], "b64_h32_kv8_q1_k4096_d128_bf16_causal_decode");
@@ -342,6 +385,7 @@ int main(void)
 {
     test_names_and_checks();
     test_work_and_lengths();
+    test_check_problem();
     test_grids();
     test_shapes();
     printf("decode problems: %d failure(s)\n", fa_check_failures);

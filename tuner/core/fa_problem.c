@@ -145,7 +145,8 @@ fa_status fa_problem_check(const fa_problem *p, fa_err *err)
 int fa_problem_same_class(const fa_problem *a, const fa_problem *b)
 {
     return a->op == b->op && a->dtype == b->dtype && a->head_dim == b->head_dim &&
-           a->causal == b->causal && a->varlen == b->varlen;
+           a->causal == b->causal && a->varlen == b->varlen &&
+           (a->op != FA_OP_DECODE || (a->seqlen_q == b->seqlen_q && a->page_size == b->page_size));
 }
 
 int fa_variant_matches(const fa_variant *v, const fa_problem *p)

@@ -96,8 +96,10 @@ const char *fa_problem_rate_unit(const fa_problem *p);
 float fa_problem_scale(const fa_problem *p);
 /* Validate sizes and modes; FA_INVALID naming the bad field. */
 fa_status fa_problem_check(const fa_problem *p, fa_err *err);
-/* Same class: op, dtype, head dim, causal and varlen agree, so one variant space serves both
- * (a decode variant serves paged and contiguous caches and any cache lengths alike). */
+/* Same class: op, dtype, head dim, causal and varlen agree, so one variant space serves both.
+ * Decode problems also need the same seqlen_q and page size: a variant serves every one, but
+ * a class is checked on one problem (fa_tune_check_problem), which must exercise the same
+ * causal rows and the same paging as the problems it vouches for. */
 int fa_problem_same_class(const fa_problem *a, const fa_problem *b);
 /* Does variant v implement problem p's op and mode (dtype, head dim, causal, varlen)? */
 int fa_variant_matches(const fa_variant *v, const fa_problem *p);

@@ -69,7 +69,8 @@ static fa_status class_todo(fa_tune_session *s, const fa_tune_opts *o, const fa_
 {
     fa_space_filter f = {.dtypes = 1u << pp->dtype,
                          .causal = pp->causal ? FA_SPACE_ON : FA_SPACE_OFF,
-                         .varlen = pp->varlen ? FA_SPACE_ON : FA_SPACE_OFF};
+                         .varlen = pp->varlen ? FA_SPACE_ON : FA_SPACE_OFF,
+                         .op = pp->op};
     fa_variant *vs = NULL;
     int nv = 0;
     fa_tune_opts oa = *o;
