@@ -63,7 +63,7 @@ expect 2 "--seqlens-file '.*zero.txt': varlen length distribution holds length 0
 
 # A decode sweep enumerates decode variants only (one shard of one class keeps it short once
 # the decode family exists; before it, no family serves the op and the sweep says so).
-"$FA" --op decode --arch sm80 --headdim 64 --compile-only --seqlens 1k --seqlens-q 1 \
+"$FA" --op decode --arch sm80 --headdim 128 --compile-only --seqlens 1k --seqlens-q 1 \
     --page-size 64 --gqa 4 --shard 0/64 --seqlens-file "$tmp/zero.txt" --db "$tmp/dec.db" \
     --cache-dir "$tmp/cache" >"$tmp/out" 2>"$tmp/err"
 rc=$?
