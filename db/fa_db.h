@@ -12,8 +12,12 @@
  *                 op, its family's parameters as text ("block_m=128 block_n=64 ..."), the
  *                 mode columns (dtype, head_dim, causal, varlen); no per-family columns
  *   problems      one row per problem name (fa_problem_name; the key), (v3) op, shape, gqa,
- *                 bucket, and nullable op fields (page_size, cache_seqlen: decode)
+ *                 bucket, and nullable op fields (page_size, cache_seqlen: decode: the page
+ *                 size, 0 contiguous, and the longest cache; the cache-length distribution is
+ *                 in the name, "_uniform" or "_lens<id>")
  *   measurements  one row per timing of one variant on one problem in one run (uuid key);
+ *                 its tflops column holds the problem's op rate: TFLOP/s, or for decode TB/s
+ *                 of K/V read (fa_problem.h), so winners of either op rank by their own rate;
  *                 status token: ok, mismatch, unsupported, compile_error, fault (fa_status_token)
  *   peers         (v2) other libraries' numbers on the same problem in the same run
  *   ceilings      (v2) measured throughput ceilings (e.g. a dense GEMM) per run

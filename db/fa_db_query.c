@@ -37,6 +37,23 @@ static void read_problem(sqlite3_stmt *s, int i, fa_problem *p, int *gqa, int *b
     p->seed = (uint64_t)sqlite3_column_int64(s, i + 13);
 }
 
+/* A problem's op fields from columns op_col (op) and op_col + 1 (page_size), and the
+ * cache-length distribution from its name ("_uniform"; a user's "_lens<id>" keeps only the
+ * name: its lengths are not stored). */
+static void read_op(sqlite3_stmt *s, int op_col, const char *name, fa_problem *p)
+{
+    const unsigned char *op = sqlite3_column_text(s, op_col);
+    fa_op o = FA_OP_FWD;
+    if (op && fa_op_parse((const char *)op, &o) == FA_OK)
+        p->op = o;
+    if (p->op != FA_OP_DECODE)
+        return;
+    p->page_size = sqlite3_column_int(s, op_col + 1);
+    const char *u = strstr(name, "_uniform");
+    if (u && u[8] == '\0')
+        p->cache_lens = FA_CACHE_UNIFORM;
+}
+
 static void read_row(sqlite3_stmt *s, fa_db_row *r)
 {
     memset(r, 0, sizeof *r);
@@ -65,6 +82,7 @@ static void read_row(sqlite3_stmt *s, fa_db_row *r)
     }
     fa_db_col_text(s, 13, r->problem_name, sizeof r->problem_name);
     read_problem(s, 14, &r->problem, &r->gqa, &r->bucket);
+    read_op(s, 57, r->problem_name, &r->problem);
     fa_db_col_text(s, 28, r->status, sizeof r->status);
     fa_measurement *m = &r->m;
     m->status = fa_db_status_from_token(r->status);
@@ -199,6 +217,7 @@ static void read_peer(sqlite3_stmt *s, fa_db_peer *p)
     fa_db_col_text(s, 2, p->version, sizeof p->version);
     fa_db_col_text(s, 3, p->problem_name, sizeof p->problem_name);
     read_problem(s, 4, &p->problem, &p->gqa, &p->bucket);
+    read_op(s, 22, p->problem_name, &p->problem);
     p->median_ms = fa_db_col_double(s, 18);
     p->tflops = fa_db_col_double(s, 19);
     p->peak_extra_bytes = fa_db_col_int64(s, 20);

@@ -39,8 +39,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
 
     [STMT_PROBLEM_INSERT] =
         "INSERT OR IGNORE INTO problems (name, dtype, head_dim, causal, varlen, batch,"
-        " heads_q, heads_kv, gqa, seqlen_q, seqlen_k, bucket, layout, softmax_scale, seed, op)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+        " heads_q, heads_kv, gqa, seqlen_q, seqlen_k, bucket, layout, softmax_scale, seed, op,"
+        " page_size, cache_seqlen)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+        " ?18)",
     [STMT_PROBLEM_SELECT] = "SELECT id FROM problems WHERE name = ?1",
 
     [STMT_MEASUREMENT_INSERT] =
@@ -85,7 +87,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " m.lse_max_err, m.nonfinite, m.unwritten, m.check_seed, m.peak_extra_bytes," /* 42 */
         " m.eager_median_ms, m.eager_peak_extra_bytes, m.registers, m.smem_static,"   /* 46 */
         " m.stack_bytes, m.spill_stores, m.spill_loads, m.compile_ms, m.cache_hit,"   /* 51 */
-        " m.measured_at, r.uuid, r.source_hash, r.fa_tune_version, d.name"            /* 56 */
+        " m.measured_at, r.uuid, r.source_hash, r.fa_tune_version, d.name,"           /* 56 */
+        " p.op, p.page_size"                                                          /* 58 */
         " FROM measurements m"
         " JOIN variants v ON v.id = m.variant_id"
         " JOIN problems p ON p.id = m.problem_id"
@@ -106,7 +109,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_Q_PEERS] =
         "SELECT d.arch, pe.peer, pe.version, p.name, p.dtype, p.head_dim, p.causal, p.varlen,"
         " p.batch, p.heads_q, p.heads_kv, p.gqa, p.seqlen_q, p.seqlen_k, p.bucket, p.layout,"
-        " p.softmax_scale, p.seed, pe.median_ms, pe.tflops, pe.peak_extra_bytes, r.uuid"
+        " p.softmax_scale, p.seed, pe.median_ms, pe.tflops, pe.peak_extra_bytes, r.uuid,"
+        " p.op, p.page_size"
         " FROM peers pe"
         " JOIN problems p ON p.id = pe.problem_id"
         " JOIN runs r ON r.id = pe.run_id"

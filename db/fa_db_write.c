@@ -295,6 +295,12 @@ static fa_status problem_id(fa_db *db, const fa_problem *p, int64_t *id, fa_err 
     FA_DB_CHECK(db, sqlite3_bind_double(ins, 14, fa_problem_scale(p)), what, err);
     FA_DB_CHECK(db, sqlite3_bind_int64(ins, 15, (sqlite3_int64)p->seed), what, err);
     FA_DB_CHECK(db, fa_db_bind_text(ins, 16, fa_op_name(p->op)), what, err);
+    /* Decode's fields (NULL for the forward op): the page size (0 contiguous) and the longest
+     * cache; the cache-length distribution is in the name (the key). */
+    FA_DB_CHECK(db, fa_db_bind_int64_opt(ins, 17, p->op == FA_OP_DECODE ? p->page_size : -1), what,
+                err);
+    FA_DB_CHECK(db, fa_db_bind_int64_opt(ins, 18, p->op == FA_OP_DECODE ? p->seqlen_k : -1), what,
+                err);
     FA_DB_CHECK(db, step_done(ins), what, err);
     FA_DB_CHECK(db, fa_db_bind_text(sel, 1, name), what, err);
     FA_DB_CHECK(db, step_id(sel, id), what, err);

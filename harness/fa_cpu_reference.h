@@ -6,7 +6,10 @@
  * the kernels read (fa_fwd_params), with host addresses in the pointer fields, so strides,
  * varlen offsets, GQA mapping and the mask are interpreted exactly once, the same way:
  *   q, k, v, o: float arrays (the 16-bit inputs already converted), lse: float array,
- *   cu_seqlens_q/k: int32_t arrays (varlen) or 0.
+ *   cu_seqlens_q/k: int32_t arrays (varlen) or 0;
+ *   seqused_k, block_table: int32_t arrays (decode: cache lengths, the paged cache's pages)
+ *   or 0, read as templates/fa_params.h says (a sequence of cache length 0 writes zeros and
+ *   LSE -inf).
  * Causal masking is bottom-right aligned (query i sees key j iff j <= i + sk - sq); a row that
  * sees no key gets O = 0 and LSE = -inf; LSE is the natural log of the sum of exp(scaled
  * scores). Nothing is allocated; o and lse are written for every row of every sequence.

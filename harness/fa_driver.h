@@ -48,6 +48,7 @@
     X(cuMemGetInfo)                                                                                \
     X(cuMemcpyHtoD)                                                                                \
     X(cuMemcpyDtoH)                                                                                \
+    X(cuMemcpyDtoDAsync)                                                                           \
     X(cuMemsetD8Async)                                                                             \
     X(cuMemsetD16Async)                                                                            \
     X(cuMemsetD32Async)                                                                            \

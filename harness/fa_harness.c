@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fa_util.h"
+
 void fa_device_nvrtc_arch(const fa_device_info *d, char *buf, size_t n)
 {
     snprintf(buf, n, "sm_%d", d->cc);
@@ -124,6 +126,41 @@ void fa_harness_varlen_lengths(const fa_problem *p, int *lens_q, int *lens_k)
         fa_problem_varlen_lengths(p, p->seed + 1, p->seqlen_k, lens_k);
 }
 
+/* A decode problem's cache lengths and, when paged, its pages and shuffled block table. */
+static fa_status decode_layout(fa_tensors *l, const fa_problem *p, fa_err *err)
+{
+    l->kc_batch = l->k_batch;
+    l->cache_lens = malloc((size_t)p->batch * sizeof *l->cache_lens);
+    if (!l->cache_lens) {
+        fa_tensors_release(l);
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    }
+    fa_problem_cache_lens(p, l->cache_lens);
+    if (!p->page_size)
+        return FA_OK;
+    l->page_size = p->page_size;
+    l->max_pages = (p->seqlen_k + p->page_size - 1) / p->page_size;
+    l->num_pages = (int64_t)p->batch * l->max_pages;
+    l->block_table = malloc((size_t)l->num_pages * sizeof *l->block_table);
+    if (!l->block_table) {
+        fa_tensors_release(l);
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    }
+    /* Fisher-Yates from the problem's seed: every run of the problem has the same table. */
+    uint64_t s = p->seed ^ 0x5851F42D4C957F2Dull;
+    for (int64_t i = 0; i < l->num_pages; i++)
+        l->block_table[i] = (int32_t)i;
+    for (int64_t i = l->num_pages - 1; i > 0; i--) {
+        int64_t j = (int64_t)(fa_splitmix64(&s) % (uint64_t)(i + 1));
+        int32_t x = l->block_table[i];
+        l->block_table[i] = l->block_table[j];
+        l->block_table[j] = x;
+    }
+    l->rows_k = l->num_pages * p->page_size;
+    l->k_batch = (int64_t)p->page_size * l->k_row; /* the page stride */
+    return FA_OK;
+}
+
 fa_status fa_tensors_init(fa_tensors *l, const fa_problem *p, fa_err *err)
 {
     fa_status st = fa_problem_check(p, err);
@@ -184,6 +221,8 @@ fa_status fa_tensors_init(fa_tensors *l, const fa_problem *p, fa_err *err)
         l->lse_head = p->seqlen_q;
         l->lse_batch = Hq * p->seqlen_q;
     }
+    if (p->op == FA_OP_DECODE && (st = decode_layout(l, p, err)) != FA_OK)
+        return st;
     l->q_elems = l->rows_q * Hq * D;
     l->k_elems = l->rows_k * Hk * D;
     l->lse_elems = l->rows_q * Hq;
@@ -198,8 +237,24 @@ void fa_tensors_release(fa_tensors *l)
     free(l->lens_k);
     free(l->cu_q);
     free(l->cu_k);
+    free(l->cache_lens);
+    free(l->block_table);
     l->lens_q = l->lens_k = NULL;
     l->cu_q = l->cu_k = NULL;
+    l->cache_lens = l->block_table = NULL;
+}
+
+void fa_tensors_decode_params(const fa_tensors *l, uint64_t seqused_k, uint64_t block_table,
+                              fa_fwd_params *out)
+{
+    if (!l->cache_lens)
+        return;
+    out->seqused_k = seqused_k;
+    if (l->page_size) {
+        out->block_table = block_table;
+        out->block_table_stride = l->max_pages;
+        out->page_size = l->page_size;
+    }
 }
 
 void fa_tensors_params(const fa_tensors *l, const fa_problem *p, uint64_t q, uint64_t k, uint64_t v,
@@ -235,7 +290,7 @@ void fa_tensors_params(const fa_tensors *l, const fa_problem *p, uint64_t q, uin
 
 double fa_tensors_flops(const fa_tensors *l, const fa_problem *p)
 {
-    return fa_problem_flops(p, l->lens_q, l->lens_k);
+    return fa_problem_work(p, l->lens_q, l->lens_k, l->cache_lens);
 }
 
 /* ---- host 16-bit conversions ------------------------------------------------------------ */

@@ -165,7 +165,8 @@ double fa_harness_eager_lse_tolerance(fa_dtype t);
 /* ---- tensor layout of a problem ----------------------------------------------------------- */
 
 /*
- * Strides (in elements) and sizes of every tensor of a problem. Fixed length: BSHD is
+ * Strides (in elements) and sizes of every tensor of a problem. Decode: Q/O/LSE as a BSHD
+ * fixed-length problem, K/V contiguous or paged (below). Fixed length: BSHD is
  * q (B, Nq, Hq, D), BHSD is q (B, Hq, Nq, D), likewise k/v with Nk, Hkv; O has q's layout;
  * LSE is (B, Hq, Nq). Varlen: packed (total, H, D) tensors and LSE (Hq, total_q). Every
  * buffer is dense, so a flat scan of it visits exactly the problem's elements.
@@ -180,6 +181,16 @@ typedef struct fa_tensors {
     int64_t lse_batch, lse_head;
     int *lens_q, *lens_k; /* varlen: per-sequence lengths (owned); NULL otherwise */
     int32_t *cu_q, *cu_k; /* varlen: batch + 1 prefix sums (owned); NULL otherwise */
+    /* Decode (op decode; 0/NULL otherwise). k/v are then the paged caches (num_pages,
+     * page_size, heads_kv, dim) with k_batch the page stride, or contiguous (batch, seqlen_k,
+     * heads_kv, dim) like a BSHD forward problem. */
+    int32_t *cache_lens;      /* batch cache lengths, fa_problem_cache_lens (owned) */
+    int32_t *block_table;     /* paged: batch x max_pages page indices (owned): a seeded
+                                 permutation of [0, num_pages), so pages come in any order */
+    int page_size, max_pages; /* paged: rows per page, pages per sequence (ceil(Nk / size)) */
+    int64_t num_pages;        /* paged: batch * max_pages */
+    int64_t kc_batch;         /* the contiguous cache's batch stride (seqlen_k * Hkv * D): the
+                                 eager baseline reads a contiguous copy of a paged cache */
 } fa_tensors;
 
 /* The varlen lengths of a problem: q lengths fa_problem_varlen_lengths(p, seed, seqlen_q); k
@@ -194,7 +205,13 @@ void fa_tensors_release(fa_tensors *l);
  * host addresses). */
 void fa_tensors_params(const fa_tensors *l, const fa_problem *p, uint64_t q, uint64_t k, uint64_t v,
                        uint64_t o, uint64_t lse, uint64_t cu_q, uint64_t cu_k, fa_fwd_params *out);
-/* FLOPs of the problem by fa_problem.h's convention, with this layout's varlen lengths. */
+/* The decode fields of out (templates/fa_params.h) for a decode layout: the cache lengths at
+ * seqused_k and, for a paged one, the block table at block_table with its stride and page size
+ * (device or, for the CPU reference, host addresses). Leaves them 0 for other problems. */
+void fa_tensors_decode_params(const fa_tensors *l, uint64_t seqused_k, uint64_t block_table,
+                              fa_fwd_params *out);
+/* The work of the problem by fa_problem.h's convention, with this layout's varlen or cache
+ * lengths: FLOPs (forward) or K/V bytes read (decode). */
 double fa_tensors_flops(const fa_tensors *l, const fa_problem *p);
 
 /* ---- the helper-kernel module (templates/fa_reference.cuh) ------------------------------- */

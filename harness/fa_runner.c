@@ -718,7 +718,7 @@ static int run_variant_check(run_ctx *c)
         rn_fail(m, st, &c->e);
         return 0;
     }
-    fa_tensors_params(&b->t, c->p, b->q, b->k, b->v, b->o, c->lse, b->cu_q, b->cu_k, &c->a);
+    rn_bufs_params(b, c->p, b->o, c->lse, &c->a);
     d->flash_tracked_bytes = b->t.lse_elems * 4 + (int64_t)c->vk.plan.scratch_bytes;
     if (c->probe) {
         CUresult ce = rn_launch_variant(r, &c->vk, &c->a);

@@ -46,7 +46,8 @@ fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, 
             free_b = 0;
         budget = free_b / 2;
     }
-    const int64_t units = p->varlen ? t->heads_kv : (int64_t)t->batch * t->heads_q;
+    const int per_seq = p->varlen || p->op == FA_OP_DECODE; /* a loop over sequences */
+    const int64_t units = per_seq ? t->heads_kv : (int64_t)t->batch * t->heads_q;
     int64_t hc = (int64_t)(budget / (2 * per_head));
     pl->hc = (int)(hc < 1 ? 1 : hc > units ? units : hc);
     pl->chunk_bytes = per_head * (size_t)pl->hc;
@@ -64,7 +65,7 @@ fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, 
     }
     pl->s = r->eager_s;
     pl->p = r->eager_p;
-    if (p->varlen)
+    if (per_seq)
         return st;
 
     pl->npairs = (int)units;
@@ -137,6 +138,80 @@ static fa_status eager_softmax(fa_runner *r, const helper_mod *h, const eager_pl
                      (unsigned)block, 0, args, "fa_eager_softmax", err);
 }
 
+/* One sequence of a varlen or decode problem (sq query rows from element q_off of Q/O, sk
+ * keys from k_off of kbase/vbase, LSE rows from l_off): strided batching over the kv heads of a
+ * chunk, one GQA group offset at a time. */
+static fa_status eager_sequence(fa_runner *r, const helper_mod *h, const bufs *b,
+                                const fa_problem *p, const eager_plan *pl, CUdeviceptr lse_out,
+                                int sq, int sk, int64_t q_off, int64_t k_off, int64_t l_off,
+                                CUdeviceptr kbase, CUdeviceptr vbase, fa_err *err)
+{
+    const fa_tensors *t = &b->t;
+    const cudaDataType dt = p->dtype == FA_DTYPE_BF16 ? CUDA_R_16BF : CUDA_R_16F;
+    const int g = t->heads_q / t->heads_kv, D = t->head_dim;
+    const float alpha = fa_problem_scale(p), one = 1.0f, zero = 0.0f;
+    const int64_t ld = (sk + 7) / 8 * 8;
+    fa_status st = FA_OK;
+    for (int rg = 0; st == FA_OK && rg < g; rg++) {
+        for (int c0 = 0; st == FA_OK && c0 < t->heads_kv; c0 += pl->hc) {
+            /* kv heads c0.. with query heads c * g + rg: one GQA group offset at a time */
+            const int nh = t->heads_kv - c0 < pl->hc ? t->heads_kv - c0 : pl->hc;
+            const int64_t qh = (int64_t)c0 * g + rg;
+            const char *kp = (const char *)(uintptr_t)kbase + 2 * (k_off + c0 * t->k_head);
+            const char *vp = (const char *)(uintptr_t)vbase + 2 * (k_off + c0 * t->k_head);
+            const char *qp = (const char *)(uintptr_t)b->q + 2 * (q_off + qh * t->q_head);
+            char *op = (char *)(uintptr_t)b->o_eager + 2 * (q_off + qh * t->q_head);
+            st = FA_CUBLAS(err, r->bl->cublasGemmStridedBatchedEx(
+                                    r->blas, CUBLAS_OP_T, CUBLAS_OP_N, sk, sq, D, &alpha, kp, dt,
+                                    (int)t->k_row, t->k_head, qp, dt, (int)t->q_row, g * t->q_head,
+                                    &zero, (void *)(uintptr_t)pl->s, dt, (int)ld, (int64_t)sq * ld,
+                                    nh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+            if (st == FA_OK)
+                st = eager_softmax(r, h, pl, nh, sq, sk, p->causal,
+                                   lse_out ? lse_out + 4 * (uint64_t)(l_off + qh * t->lse_head) : 0,
+                                   g * t->lse_head, err);
+            if (st == FA_OK)
+                st =
+                    FA_CUBLAS(err, r->bl->cublasGemmStridedBatchedEx(
+                                       r->blas, CUBLAS_OP_N, CUBLAS_OP_N, D, sq, sk, &one, vp, dt,
+                                       (int)t->k_row, t->k_head, (const void *)(uintptr_t)pl->p, dt,
+                                       (int)ld, (int64_t)sq * ld, &zero, op, dt, (int)t->q_row,
+                                       g * t->q_head, nh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+        }
+    }
+    return st;
+}
+
+/* Decode: each sequence against its cache length (a paged cache through its contiguous copy);
+ * an empty cache's rows are zeros with LSE -inf, as the definition says. */
+static fa_status eager_decode(fa_runner *r, const helper_mod *h, const bufs *b, const fa_problem *p,
+                              const eager_plan *pl, CUdeviceptr lse_out, fa_err *err)
+{
+    const fa_tensors *t = &b->t;
+    const CUdeviceptr kbase = t->page_size ? b->kc : b->k, vbase = t->page_size ? b->vc : b->v;
+    fa_status st = kbase && vbase ? FA_OK
+                                  : FA_ERR(err, FA_INVALID,
+                                           "the eager baseline of a paged cache "
+                                           "needs its contiguous copy");
+    for (int bi = 0; st == FA_OK && bi < t->batch; bi++) {
+        const int sk = t->cache_lens[bi];
+        const int64_t q_off = bi * t->q_batch, l_off = bi * t->lse_batch;
+        if (sk > 0) {
+            st = eager_sequence(r, h, b, p, pl, lse_out, t->max_q, sk, q_off, bi * t->kc_batch,
+                                l_off, kbase, vbase, err);
+            continue;
+        }
+        st = FA_CU(r->cu, err,
+                   r->cu->cuMemsetD16Async(b->o_eager + 2 * (uint64_t)q_off, 0, (size_t)t->q_batch,
+                                           r->stream));
+        if (st == FA_OK && lse_out)
+            st = FA_CU(r->cu, err,
+                       r->cu->cuMemsetD32Async(lse_out + 4 * (uint64_t)l_off, 0xFF800000u,
+                                               (size_t)t->lse_batch, r->stream));
+    }
+    return st;
+}
+
 /*
  * Eager attention as a framework runs it, into b->o_eager: S = scale * Q K^T (cuBLAS, input
  * dtype out, fp32 accumulate), masked softmax into P (input dtype), O = P V (cuBLAS). cuBLAS
@@ -149,9 +224,11 @@ fa_status rn_eager_run(fa_runner *r, const helper_mod *h, const bufs *b, const f
 {
     const fa_tensors *t = &b->t;
     const cudaDataType dt = p->dtype == FA_DTYPE_BF16 ? CUDA_R_16BF : CUDA_R_16F;
-    const int g = t->heads_q / t->heads_kv, D = t->head_dim;
+    const int D = t->head_dim;
     const float alpha = fa_problem_scale(p), one = 1.0f, zero = 0.0f;
     fa_status st = FA_OK;
+    if (p->op == FA_OP_DECODE)
+        return eager_decode(r, h, b, p, pl, lse_out, err);
     if (!p->varlen) {
         const int sq = t->max_q, sk = t->max_k, ld = (int)pl->ld;
         const void *const *arr = (const void *const *)(uintptr_t)pl->ptrs;
@@ -182,39 +259,8 @@ fa_status rn_eager_run(fa_runner *r, const helper_mod *h, const bufs *b, const f
         const int sq = t->lens_q[bi], sk = t->lens_k[bi];
         if (sq == 0 || sk == 0)
             continue;
-        const int64_t q_off = (int64_t)t->cu_q[bi] * t->q_row;
-        const int64_t k_off = (int64_t)t->cu_k[bi] * t->k_row;
-        const int64_t l_off = (int64_t)t->cu_q[bi];
-        const int64_t ld = (sk + 7) / 8 * 8;
-        for (int rg = 0; st == FA_OK && rg < g; rg++) {
-            for (int c0 = 0; st == FA_OK && c0 < t->heads_kv; c0 += pl->hc) {
-                /* kv heads c0.. with query heads c * g + rg: one GQA group offset at a time */
-                const int nh = t->heads_kv - c0 < pl->hc ? t->heads_kv - c0 : pl->hc;
-                const int64_t qh = (int64_t)c0 * g + rg;
-                const char *kp = (const char *)(uintptr_t)b->k + 2 * (k_off + c0 * t->k_head);
-                const char *vp = (const char *)(uintptr_t)b->v + 2 * (k_off + c0 * t->k_head);
-                const char *qp = (const char *)(uintptr_t)b->q + 2 * (q_off + qh * t->q_head);
-                char *op = (char *)(uintptr_t)b->o_eager + 2 * (q_off + qh * t->q_head);
-                st = FA_CUBLAS(err,
-                               r->bl->cublasGemmStridedBatchedEx(
-                                   r->blas, CUBLAS_OP_T, CUBLAS_OP_N, sk, sq, D, &alpha, kp, dt,
-                                   (int)t->k_row, t->k_head, qp, dt, (int)t->q_row, g * t->q_head,
-                                   &zero, (void *)(uintptr_t)pl->s, dt, (int)ld, (int64_t)sq * ld,
-                                   nh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-                if (st == FA_OK)
-                    st = eager_softmax(r, h, pl, nh, sq, sk, p->causal,
-                                       lse_out ? lse_out + 4 * (uint64_t)(l_off + qh * t->lse_head)
-                                               : 0,
-                                       g * t->lse_head, err);
-                if (st == FA_OK)
-                    st = FA_CUBLAS(err,
-                                   r->bl->cublasGemmStridedBatchedEx(
-                                       r->blas, CUBLAS_OP_N, CUBLAS_OP_N, D, sq, sk, &one, vp, dt,
-                                       (int)t->k_row, t->k_head, (const void *)(uintptr_t)pl->p, dt,
-                                       (int)ld, (int64_t)sq * ld, &zero, op, dt, (int)t->q_row,
-                                       g * t->q_head, nh, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-            }
-        }
+        st = eager_sequence(r, h, b, p, pl, lse_out, sq, sk, (int64_t)t->cu_q[bi] * t->q_row,
+                            (int64_t)t->cu_k[bi] * t->k_row, (int64_t)t->cu_q[bi], b->k, b->v, err);
     }
     return st;
 }

@@ -25,12 +25,37 @@ int rn_same_problem(const fa_problem *a, const fa_problem *b)
 void rn_bufs_release(fa_runner *r, bufs *b)
 {
     CUdeviceptr *all[] = {&b->q,       &b->k,       &b->v,         &b->o,    &b->o_ref,
-                          &b->lse_ref, &b->o_eager, &b->lse_eager, &b->cu_q, &b->cu_k};
+                          &b->lse_ref, &b->o_eager, &b->lse_eager, &b->cu_q, &b->cu_k,
+                          &b->seqused, &b->btable,  &b->kc,        &b->vc};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         rn_dfree(r, all[i]);
     if (b->have_t)
         fa_tensors_release(&b->t);
     b->have_t = 0;
+}
+
+/* A decode problem's cache lengths and block table on the device, and for the eager baseline
+ * of a paged cache the contiguous copy it reads. */
+static fa_status decode_alloc(fa_runner *r, const fa_problem *p, bufs *b, int with_eager,
+                              fa_err *err)
+{
+    const fa_tensors *t = &b->t;
+    size_t bytes = (size_t)p->batch * sizeof(int32_t);
+    fa_status st = rn_dalloc(r, &b->seqused, bytes, "the cache lengths", err);
+    if (st == FA_OK)
+        st = FA_CU(r->cu, err, r->cu->cuMemcpyHtoD(b->seqused, t->cache_lens, bytes));
+    if (st != FA_OK || !t->page_size)
+        return st;
+    bytes = (size_t)t->num_pages * sizeof(int32_t);
+    st = rn_dalloc(r, &b->btable, bytes, "the block table", err);
+    if (st == FA_OK)
+        st = FA_CU(r->cu, err, r->cu->cuMemcpyHtoD(b->btable, t->block_table, bytes));
+    const size_t cont = (size_t)t->batch * (size_t)t->kc_batch * 2;
+    if (st == FA_OK && with_eager)
+        st = rn_dalloc(r, &b->kc, cont, "the eager baseline's contiguous K", err);
+    if (st == FA_OK && with_eager)
+        st = rn_dalloc(r, &b->vc, cont, "the eager baseline's contiguous V", err);
+    return st;
 }
 
 /* Q, K, V and the variant's O always; the fp32 references and the eager LSE for a check; the
@@ -70,7 +95,16 @@ fa_status rn_bufs_alloc(fa_runner *r, const fa_problem *p, bufs *b, int with_ref
         if (st == FA_OK)
             st = FA_CU(r->cu, err, r->cu->cuMemcpyHtoD(b->cu_k, t->cu_k, bytes));
     }
+    if (st == FA_OK && p->op == FA_OP_DECODE)
+        st = decode_alloc(r, p, b, with_eager, err);
     return st;
+}
+
+void rn_bufs_params(const bufs *b, const fa_problem *p, CUdeviceptr o, CUdeviceptr lse,
+                    fa_fwd_params *out)
+{
+    fa_tensors_params(&b->t, p, b->q, b->k, b->v, o, lse, b->cu_q, b->cu_k, out);
+    fa_tensors_decode_params(&b->t, b->seqused, b->btable, out);
 }
 
 fa_status rn_fill_inputs(fa_runner *r, const helper_mod *h, const bufs *b, uint64_t seed,
@@ -84,6 +118,24 @@ fa_status rn_fill_inputs(fa_runner *r, const helper_mod *h, const bufs *b, uint6
         unsigned long long s = fa_mix64(seed + 0x632BE59BD9B4E019ull * (uint64_t)(i + 1));
         void *args[] = {&ptrs[i], &n[i], &s};
         st = rn_launch_1d(r, h->fill, n[i], args, "fa_ref_fill", err);
+    }
+    if (st != FA_OK || !b->kc)
+        return st;
+    /* The eager copy of a paged cache: sequence b's rows j in order, page by page. */
+    const fa_tensors *t = &b->t;
+    const size_t page_bytes = (size_t)t->k_batch * 2;
+    for (int64_t i = 0; st == FA_OK && i < t->num_pages; i++) {
+        const int64_t seq = i / t->max_pages, j = i % t->max_pages;
+        const int64_t rows = (int64_t)t->max_k - j * t->page_size; /* the last page may be cut */
+        const size_t n_bytes =
+            rows < t->page_size ? (size_t)rows * (size_t)t->k_row * 2 : page_bytes;
+        const uint64_t dst = (uint64_t)(seq * t->kc_batch + j * t->k_batch) * 2;
+        const uint64_t src = (uint64_t)t->block_table[i] * page_bytes;
+        st = FA_CU(r->cu, err,
+                   r->cu->cuMemcpyDtoDAsync(b->kc + dst, b->k + src, n_bytes, r->stream));
+        if (st == FA_OK)
+            st = FA_CU(r->cu, err,
+                       r->cu->cuMemcpyDtoDAsync(b->vc + dst, b->v + src, n_bytes, r->stream));
     }
     return st;
 }
@@ -281,7 +333,7 @@ fa_status rn_run_reference(fa_runner *r, const helper_mod *h, const bufs *b, con
                            fa_err *err)
 {
     fa_fwd_params a;
-    fa_tensors_params(&b->t, p, b->q, b->k, b->v, b->o_ref, b->lse_ref, b->cu_q, b->cu_k, &a);
+    rn_bufs_params(b, p, b->o_ref, b->lse_ref, &a);
     int causal = p->causal;
     void *args[] = {&a, &causal};
     unsigned gx = (unsigned)((b->t.max_q + h->ref_bm - 1) / h->ref_bm);

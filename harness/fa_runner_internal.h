@@ -128,11 +128,15 @@ _Static_assert(FA_MODULE_CACHE_SLOTS > FA_RETIME_MAX, "a re-timing pins FA_RETIM
 typedef fa_status (*rep_fn)(fa_runner *r, void *ctx, fa_err *err);
 
 /* A job's device buffers (fa_runner_inputs.c): Q, K, V and the variant's O always; the fp32
- * references and the eager LSE for a check; the eager O when the baseline runs. */
+ * references and the eager LSE for a check; the eager O when the baseline runs; a decode
+ * problem's cache lengths and block table. */
 typedef struct bufs {
     fa_tensors t;
     int have_t;
     CUdeviceptr q, k, v, o, o_ref, lse_ref, o_eager, lse_eager, cu_q, cu_k;
+    /* Decode: the cache lengths and the block table (paged); for a paged cache the eager
+     * baseline reads a contiguous copy of K and V (kc, vc: batch, seqlen_k, heads_kv, dim). */
+    CUdeviceptr seqused, btable, kc, vc;
 } bufs;
 
 /* What one GPU comparison against the fp32 reference found (rn_compare). */
@@ -221,8 +225,13 @@ fa_status rn_bufs_alloc(fa_runner *r, const fa_problem *p, bufs *b, int with_ref
 void rn_bufs_release(fa_runner *r, bufs *b);
 fa_status rn_compare(fa_runner *r, CUfunction f, CUdeviceptr x, CUdeviceptr ref, int64_t n,
                      cmp_result *out, fa_err *err);
+/* Fill Q, K and V from seed; for a paged decode cache with a contiguous copy (kc), copy the
+ * pages into it in block-table order. */
 fa_status rn_fill_inputs(fa_runner *r, const helper_mod *h, const bufs *b, uint64_t seed,
                          fa_err *err);
+/* fa_tensors_params and fa_tensors_decode_params for b's device buffers, with o and lse. */
+void rn_bufs_params(const bufs *b, const fa_problem *p, CUdeviceptr o, CUdeviceptr lse,
+                    fa_fwd_params *out);
 fa_status rn_inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_problem *p,
                                uint64_t seed, bufs **out, uint64_t *used_seed, fa_err *err);
 void rn_inputs_free_all(fa_runner *r);

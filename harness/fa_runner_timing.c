@@ -488,7 +488,7 @@ static void retime_prepare(retime_ctx *c)
         st = rn_dalloc(r, &c->lse, (size_t)b->t.lse_elems * 4, "LSE", &c->e);
     c->flops = st == FA_OK ? fa_tensors_flops(&b->t, p) : 0;
     if (st == FA_OK)
-        fa_tensors_params(&b->t, p, b->q, b->k, b->v, b->o, c->lse, b->cu_q, b->cu_k, &c->a);
+        rn_bufs_params(b, p, b->o, c->lse, &c->a);
     c->n_active = 0;
     for (int i = 0; i < c->n; i++) {
         fa_measurement *m = &c->ms[i];

@@ -293,6 +293,19 @@ static void job_from_wire(const wire_job *w, const void *cubin, fa_job *j)
     j->symbol = w->symbol;
 }
 
+size_t fa_worker_wire_job_bytes(void)
+{
+    return sizeof(wire_job);
+}
+
+void fa_worker_wire_job_roundtrip(const fa_job *in, uint64_t seed, void *buf, fa_job *out)
+{
+    wire_job w;
+    wire_from_job(in, seed, &w);
+    memcpy(buf, &w, sizeof w); /* the bytes the pipe carries */
+    job_from_wire((const wire_job *)buf, NULL, out);
+}
+
 static void status_set(wire_status *s, fa_status st, const fa_err *e)
 {
     s->status = st;

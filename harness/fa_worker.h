@@ -65,6 +65,12 @@ void fa_worker_opts_default(fa_worker_opts *o);
  */
 int fa_worker_main_hook(int argc, char **argv);
 
+/* For tests: a job through the worker's wire encoding and back, as the child reads it (the
+ * message's bytes copied into buf, fa_worker_wire_job_bytes() long and suitably aligned for
+ * any struct; *out borrows buf for its symbol and gets no cubin). */
+size_t fa_worker_wire_job_bytes(void);
+void fa_worker_wire_job_roundtrip(const fa_job *in, uint64_t seed, void *buf, fa_job *out);
+
 /* Start the child for device `ordinal` (fork + exec, above) and wait for it to report the
  * device. FA_NO_DEVICE (no driver, no GPU, no such ordinal) with the child's one-line reason;
  * FA_ERROR "cannot start the GPU worker '<exe>': <why>" when the program cannot be exec'd or

@@ -283,6 +283,11 @@ static int find_problem(loader *L, const char *name)
 static int on_row(const fa_db_row *r, void *user)
 {
     loader *L = user;
+    /* The panels plot forward TFLOP/s against seqlen; a decode problem's rate is TB/s of K/V
+     * read over a cache length (fa_problem.h) and would mix into its key's panel. Its own
+     * report (K/V bytes per second against the copy bandwidth) is not written yet. */
+    if (r->problem.op != FA_OP_FWD)
+        return 0;
     int pi = find_problem(L, r->problem_name);
     if (pi < 0) {
         if (GROW(L->problems, L->n_problems, L->cap_problems))
@@ -390,6 +395,8 @@ static int on_winner(const fa_db_winner *w, void *user)
 {
     loader *L = user;
     fa_report_data *d = L->d;
+    if (w->variant.op != FA_OP_FWD)
+        return 0; /* decode: see on_row */
     if (GROW(d->winners, d->n_winners, L->cap_winners))
         return L->nomem = 1;
     d->winners[d->n_winners++] = *w;

@@ -21,7 +21,8 @@
  *   O_i = sum_j exp(S_ij - LSE_i) V_j;
  *   a row that sees no key has O = 0 and LSE = -inf;
  *   GQA: query head h reads kv head h / (heads_q / heads_kv); varlen: sequence b occupies
- *   rows [cu_seqlens[b], cu_seqlens[b+1]) of the packed tensors.
+ *   rows [cu_seqlens[b], cu_seqlens[b+1]) of the packed tensors; decode: sequence b has
+ *   sk = seqused_k[b] keys (0 allowed), read through the block table when the cache is paged.
  *
  * The reference is two-pass on purpose: pass 1 finds each row's LSE, pass 2 sums
  * exp(S - LSE) V. The probabilities are then exactly the definition's, with no running
@@ -118,8 +119,9 @@ static __device__ __forceinline__ bool fa_ref_finite(float x)
 
 /* Where one (batch, head) slice of every tensor starts, and its lengths. */
 struct fa_ref_slice {
-    long long q, k, v, o, lse; /* element offsets */
+    long long q, k, v, o, lse; /* element offsets (k, v: of the head only when paged) */
     int sq, sk;
+    const int32_t *pages; /* paged K/V (decode): this sequence's row of the block table */
 };
 
 static __device__ __forceinline__ fa_ref_slice fa_ref_locate(const fa_fwd_params &p, int b, int h)
@@ -139,13 +141,16 @@ static __device__ __forceinline__ fa_ref_slice fa_ref_locate(const fa_fwd_params
         s.lse = q0; /* varlen LSE is (heads_q, total_q) */
     } else {
         s.sq = p.seqlen_q;
-        s.sk = p.seqlen_k;
+        s.sk = p.seqused_k ? reinterpret_cast<const int32_t *>(p.seqused_k)[b] : p.seqlen_k;
         s.q = b * p.q_batch_stride;
-        s.k = b * p.k_batch_stride;
-        s.v = b * p.v_batch_stride;
+        s.k = p.page_size ? 0 : b * p.k_batch_stride; /* paged: rows found page by page */
+        s.v = p.page_size ? 0 : b * p.v_batch_stride;
         s.o = b * p.o_batch_stride;
         s.lse = b * p.lse_batch_stride;
     }
+    s.pages = p.page_size ? reinterpret_cast<const int32_t *>(p.block_table) +
+                                (long long)b * p.block_table_stride
+                          : nullptr;
     s.q += h * p.q_head_stride;
     s.k += hk * p.k_head_stride;
     s.v += hk * p.v_head_stride;
@@ -167,6 +172,33 @@ static __device__ __forceinline__ void fa_ref_load_tile(T *dst, const T *src, lo
         T2 val = fa_ref_elem<T>::from2(make_float2(0.f, 0.f));
         if (r0 + r < valid)
             val = *reinterpret_cast<const T2 *>(src + (long long)(r0 + r) * row_stride + c);
+        *reinterpret_cast<T2 *>(dst + r * LD + c) = val;
+    }
+}
+
+/* fa_ref_load_tile for K or V: key row j of a paged cache (decode) is row j % page_size of page
+ * pages[j / page_size], pages page_stride elements apart; a contiguous one is plain rows. */
+template <typename T, int ROWS, int D>
+static __device__ __forceinline__ void fa_ref_load_kv_tile(T *dst, const T *src,
+                                                           const fa_fwd_params &p,
+                                                           const fa_ref_slice &sl,
+                                                           long long row_stride,
+                                                           long long page_stride, int r0)
+{
+    if (!sl.pages) {
+        fa_ref_load_tile<T, ROWS, D>(dst, src, row_stride, r0, sl.sk);
+        return;
+    }
+    typedef typename fa_ref_elem<T>::pair T2;
+    constexpr int LD = FA_REF_LD(D);
+    for (int idx = threadIdx.x; idx < ROWS * (D / 2); idx += FA_REF_THREADS) {
+        const int r = idx / (D / 2), c = (idx % (D / 2)) * 2, j = r0 + r;
+        T2 val = fa_ref_elem<T>::from2(make_float2(0.f, 0.f));
+        if (j < sl.sk) {
+            const long long row =
+                sl.pages[j / p.page_size] * page_stride + (long long)(j % p.page_size) * row_stride;
+            val = *reinterpret_cast<const T2 *>(src + row + c);
+        }
         *reinterpret_cast<T2 *>(dst + r * LD + c) = val;
     }
 }
@@ -278,7 +310,7 @@ static __device__ __forceinline__ void fa_ref_attention_cta(const fa_fwd_params 
     }
     for (int n0 = 0; n0 < n_end; n0 += BN) {
         __syncthreads(); /* the previous tile is consumed (and sQ is visible the first time) */
-        fa_ref_load_tile<T, BN, D>(sK, k, p.k_row_stride, n0, sl.sk);
+        fa_ref_load_kv_tile<T, BN, D>(sK, k, p, sl, p.k_row_stride, p.k_batch_stride, n0);
         __syncthreads();
         float s[4][NJ];
         fa_ref_scores<T, D, NJ>(s, sQ, sK, p.softmax_scale, m0, n0, sl.sq, sl.sk, causal);
@@ -317,8 +349,8 @@ static __device__ __forceinline__ void fa_ref_attention_cta(const fa_fwd_params 
             acc[i][jj] = make_float2(0.f, 0.f);
     for (int n0 = 0; n0 < n_end; n0 += BN) {
         __syncthreads();
-        fa_ref_load_tile<T, BN, D>(sK, k, p.k_row_stride, n0, sl.sk);
-        fa_ref_load_tile<T, BN, D>(sV, v, p.v_row_stride, n0, sl.sk);
+        fa_ref_load_kv_tile<T, BN, D>(sK, k, p, sl, p.k_row_stride, p.k_batch_stride, n0);
+        fa_ref_load_kv_tile<T, BN, D>(sV, v, p, sl, p.v_row_stride, p.v_batch_stride, n0);
         __syncthreads();
         float s[4][NJ];
         fa_ref_scores<T, D, NJ>(s, sQ, sK, p.softmax_scale, m0, n0, sl.sq, sl.sk, causal);

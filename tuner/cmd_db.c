@@ -294,7 +294,8 @@ static int best_row(const fa_db_winner *raw, void *user)
         printf("%-6s %-5s %4s %-6s %-6s %4s %7s  %-44s %8s %9s %8s %7s %s\n", "arch", "dtype", "hd",
                "causal", "varlen", "gqa", "bucket", "variant", "TFLOP/s", "ms", "speedup", "margin",
                "runner-up");
-    fmt_num(tf, sizeof tf, "%.1f", w->tflops);
+    /* decode rates are TB/s of K/V read (fa_problem.h), marked as such in the TFLOP/s column */
+    fmt_num(tf, sizeof tf, strncmp(w->variant_name, "decode_", 7) ? "%.1f" : "%.2fTB/s", w->tflops);
     fmt_num(ms, sizeof ms, "%.4f", w->median_ms);
     if (w->speedup < 0)
         snprintf(sp, sizeof sp, "-");
@@ -407,7 +408,7 @@ static int show_row(const fa_db_row *raw, void *user)
                "status", "ms", "TFLOP/s", "max_err", "regs", "smem", "spill", "measured_at", "run",
                "message");
     fmt_num(ms, sizeof ms, "%.4f", r->m.median_ms);
-    fmt_num(tf, sizeof tf, "%.1f", r->m.tflops);
+    fmt_num(tf, sizeof tf, r->problem.op == FA_OP_DECODE ? "%.2fTB/s" : "%.1f", r->m.tflops);
     fmt_num(er, sizeof er, "%.2e", r->m.max_abs_err);
     int spill = r->m.build.spill_stores < 0 || r->m.build.spill_loads < 0
                     ? -1

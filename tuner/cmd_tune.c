@@ -159,6 +159,11 @@ typedef struct tune_cli {
     const char *arch_name, *shapes, *db_path, *seqlens_file, *devices, *cache_dir;
     int head_dim, compile_only, quiet, seed, seed_given, n_variants, tokens_given;
     unsigned dtypes, causal, varlen; /* sets from FA_OPT_DTYPES / FA_OPT_MODE; 0: not given */
+    /* --op and the decode axes; *_given: the option appeared (decode keeps its defaults else) */
+    fa_op op;
+    int op_given, gqa_given, seqlens_given, hidden_given, heads_given, heads_kv_given;
+    int n_seqlens_q, seqlens_q[FA_MAX_AXIS], n_page_sizes, page_sizes[FA_MAX_AXIS];
+    unsigned cache_lens; /* bit i: fa_cache_lens i; 0: not given */
     fa_variant variants[64];
     fa_varlen_dist lengths;
     fa_problem *problems;
@@ -186,6 +191,79 @@ static int opt_list(const char *cmd, const fa_option *opt, const char *val)
     if (fa_parse_int_list(val, gqa ? t->ax.gqa : t->ax.seqlens, FA_MAX_AXIS,
                           gqa ? &t->ax.n_gqa : &t->ax.n_seqlens, &err) != FA_OK)
         return fa_cli_usage_error(cmd, "--%s %s", opt->name, err.msg);
+    *(gqa ? &t->gqa_given : &t->seqlens_given) = 1;
+    return 0;
+}
+
+static int opt_op(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    char shown[FA_CLI_SHOWN_MAX];
+    if (fa_op_parse(val, &t->op) != FA_OK)
+        return fa_cli_usage_error(cmd, "--op '%s': expected fwd or decode",
+                                  fa_printable(val, shown, sizeof shown));
+    t->op_given = 1;
+    return 0;
+}
+
+/* A comma list of integers in [lo, hi] ("0,64"), at most FA_MAX_AXIS of them. */
+static int read_range_list(const char *cmd, const char *opt, const char *val, int lo, int hi,
+                           int *out, int *n)
+{
+    char shown[FA_CLI_SHOWN_MAX], item[32], bad[FA_CLI_SHOWN_MAX];
+    const char *p = val;
+    int k = 0;
+    fa_printable(val, shown, sizeof shown);
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        int64_t x = 0;
+        if (k == FA_MAX_AXIS)
+            return fa_cli_usage_error(cmd, "--%s '%s': at most %d values", opt, shown, FA_MAX_AXIS);
+        snprintf(item, sizeof item, "%.*s", (int)(len < sizeof item ? len : sizeof item - 1), p);
+        if (len == 0 || len >= sizeof item || fa_parse_int64(item, lo, hi, 0, &x) != 0)
+            return fa_cli_usage_error(cmd, "--%s '%s': '%s' is not an integer in [%d, %d]", opt,
+                                      shown, fa_printable(item, bad, sizeof bad), lo, hi);
+        out[k++] = (int)x;
+        p += len;
+        if (!*p)
+            break;
+        p++;
+    }
+    *n = k;
+    return 0;
+}
+
+static int opt_seqlens_q(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    return read_range_list(cmd, opt->name, val, 1, FA_DECODE_SEQLEN_Q_MAX, t->seqlens_q,
+                           &t->n_seqlens_q);
+}
+
+static int opt_page_size(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    int rc =
+        read_range_list(cmd, opt->name, val, 0, FA_PAGE_SIZE_MAX, t->page_sizes, &t->n_page_sizes);
+    for (int i = 0; rc == 0 && i < t->n_page_sizes; i++)
+        if (t->page_sizes[i] && t->page_sizes[i] < FA_PAGE_SIZE_MIN)
+            rc = fa_cli_usage_error(cmd, "--page-size %d: expected 0 (contiguous) or %d..%d rows",
+                                    t->page_sizes[i], FA_PAGE_SIZE_MIN, FA_PAGE_SIZE_MAX);
+    return rc;
+}
+
+static int opt_cache_lens(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    int c;
+    char shown[FA_CLI_SHOWN_MAX];
+    if (!strcmp(val, "all"))
+        t->cache_lens = (1u << FA_CACHE_FIXED) | (1u << FA_CACHE_UNIFORM);
+    else if (fa_cache_lens_parse(val, &c) == FA_OK)
+        t->cache_lens = 1u << c;
+    else
+        return fa_cli_usage_error(cmd, "--cache-lens '%s': expected fixed, uniform or all",
+                                  fa_printable(val, shown, sizeof shown));
     return 0;
 }
 
@@ -286,6 +364,14 @@ static int target_options(tune_cli *t, fa_option *out)
          .dst = &t->head_dim,
          .metavar = "D",
          .help = "32, 64, 96, 128, 192, 256 (required unless --shapes)"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "op",
+         .cb = opt_op,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "OP",
+         .help = "fwd (default): forward prefill; decode: a few new tokens\nper sequence against "
+                 "a KV cache (the decode grid below)"},
         {.kind = FA_OPT_GROUP,
          .help = "problems (default: FlashAttention's grid -- seqlens 512..16k, batch*seqlen = "
                  "16k\ntokens, hidden 2048 -- x causal/non-causal x fixed/varlen x gqa 1,4,8 x "
@@ -314,7 +400,8 @@ static int target_options(tune_cli *t, fa_option *out)
          .metavar = "F",
          .help = "varlen lengths from your data instead: integers separated\nby spaces, commas "
                  "or newlines, '#' comments; each varlen\nproblem draws from them (cut at its "
-                 "seqlen N) and packs as\nmany as fill --tokens on average"},
+                 "seqlen N) and packs as\nmany as fill --tokens on average; decode problems "
+                 "draw\ntheir cache lengths from them (0 allowed)"},
         {.kind = FA_OPT_CALLBACK,
          .name = "gqa",
          .cb = opt_list,
@@ -339,6 +426,7 @@ static int target_options(tune_cli *t, fa_option *out)
          .help = "batch * seqlen (default 16384)"},
         {.kind = FA_OPT_INT,
          .name = "hidden",
+         .seen = &t->hidden_given,
          .dst = &t->ax.hidden,
          .lo = 1,
          .hi = 1 << 20,
@@ -346,6 +434,7 @@ static int target_options(tune_cli *t, fa_option *out)
          .help = "heads * headdim (default 2048)"},
         {.kind = FA_OPT_INT,
          .name = "heads",
+         .seen = &t->heads_given,
          .dst = &t->ax.heads,
          .lo = 1,
          .hi = 4096,
@@ -353,6 +442,7 @@ static int target_options(tune_cli *t, fa_option *out)
          .help = "query heads (overrides --hidden)"},
         {.kind = FA_OPT_INT,
          .name = "heads-kv",
+         .seen = &t->heads_kv_given,
          .dst = &t->ax.heads_kv,
          .lo = 1,
          .hi = 4096,
@@ -365,7 +455,38 @@ static int target_options(tune_cli *t, fa_option *out)
          .what = "a file",
          .metavar = "FILE",
          .help = "your own problems, one a line: key=value fields\ndtype headdim batch heads "
-                 "heads_kv seqlen_q seqlen_k causal\nvarlen layout; '#' comments"}};
+                 "heads_kv seqlen_q seqlen_k causal\nvarlen layout op page_size cache_lens; '#' "
+                 "comments\n(op=decode lines need seqlen_k, the longest cache)"},
+        {.kind = FA_OPT_GROUP,
+         .help = "decode problems (--op decode; default grid: bf16, causal, seqlen_q 1,4, heads\n"
+                 "32/8, 64/8, 16/16, 32/1 at headdim 128 (query heads scaled by 128/D), cache\n"
+                 "--seqlens 1k,4k,16k,64k,128k each at batch 1 and at tokens/cache (--tokens\n"
+                 "256k, batch <= 128), contiguous and 64-row pages; --gqa keeps the pairs of\n"
+                 "those ratios, --heads/--heads-kv replace them, --seqlens-file gives the\n"
+                 "cache lengths)"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "seqlens-q",
+         .cb = opt_seqlens_q,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "LIST",
+         .help = "new tokens per sequence, 1..16 (default 1,4)"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "page-size",
+         .cb = opt_page_size,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "LIST",
+         .help = "rows per K/V page, 16..256, or 0 for contiguous caches\n(default 0,64); pages "
+                 "are shuffled in the block table"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "cache-lens",
+         .cb = opt_cache_lens,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "L",
+         .help = "fixed (default): every cache holds seqlen_k rows; uniform:\neach sequence's "
+                 "length uniform in [N/2, N], seeded; or all"}};
     memcpy(out, rows, sizeof rows);
     return (int)(sizeof rows / sizeof rows[0]);
 }
@@ -502,6 +623,73 @@ static int where_options(tune_cli *t, fa_option *out)
     return (int)(sizeof rows / sizeof rows[0]);
 }
 
+/* The decode options against --op: decode-only options need --op decode, forward-only ones
+ * are refused with it, and the decode grid's axes replace the forward ones (keeping what the
+ * command line gave). Returns 0 or the exit code. */
+static int decode_options(tune_cli *t)
+{
+    const char *only = t->n_seqlens_q    ? "--seqlens-q"
+                       : t->n_page_sizes ? "--page-size"
+                       : t->cache_lens   ? "--cache-lens"
+                                         : NULL;
+    if (t->op != FA_OP_DECODE) {
+        if (only)
+            return fa_cli_usage_error(CMD, "%s applies to decode problems: add --op decode", only);
+        return 0;
+    }
+    if (t->shapes)
+        return fa_cli_usage_error(CMD,
+                                  "--op decode builds the decode grid: a shapes file names each "
+                                  "line's op instead (op=decode)");
+    if (t->varlen & 2u)
+        return fa_cli_usage_error(CMD, "--varlen 1: decode problems are not varlen (their cache "
+                                       "lengths vary instead: --cache-lens uniform)");
+    if (t->hidden_given)
+        return fa_cli_usage_error(CMD, "--hidden applies to the forward grid: give --heads (and "
+                                       "--heads-kv) with --op decode");
+    if (t->heads_kv_given && !t->heads_given)
+        return fa_cli_usage_error(CMD, "--heads-kv needs --heads with --op decode");
+    if (t->heads_kv_given && (t->ax.heads_kv > t->ax.heads || t->ax.heads % t->ax.heads_kv))
+        return fa_cli_usage_error(CMD, "--heads-kv %d does not divide the %d query heads (--heads)",
+                                  t->ax.heads_kv, t->ax.heads);
+    fa_problem_axes d;
+    fa_problem_axes_decode(t->head_dim ? t->head_dim : 128, &d);
+    if (t->dtypes) {
+        d.n_dtypes = t->ax.n_dtypes;
+        memcpy(d.dtypes, t->ax.dtypes, sizeof d.dtypes);
+    }
+    if (t->causal)
+        mode_axis(t->causal, d.causal, &d.n_causal);
+    if (t->seqlens_given) {
+        d.n_seqlens = t->ax.n_seqlens;
+        memcpy(d.seqlens, t->ax.seqlens, sizeof d.seqlens);
+    }
+    if (t->gqa_given) {
+        d.n_gqa = t->ax.n_gqa;
+        memcpy(d.gqa, t->ax.gqa, sizeof d.gqa);
+    }
+    if (t->tokens_given)
+        d.tokens = t->ax.tokens;
+    d.heads = t->heads_given ? t->ax.heads : 0;
+    d.heads_kv = t->heads_kv_given ? t->ax.heads_kv : 0;
+    if (t->n_seqlens_q) {
+        d.n_seqlens_q = t->n_seqlens_q;
+        memcpy(d.seqlens_q, t->seqlens_q, sizeof d.seqlens_q);
+    }
+    if (t->n_page_sizes) {
+        d.n_page_sizes = t->n_page_sizes;
+        memcpy(d.page_sizes, t->page_sizes, sizeof d.page_sizes);
+    }
+    if (t->cache_lens) {
+        d.n_cache_lens = 0;
+        for (int c = FA_CACHE_FIXED; c <= FA_CACHE_UNIFORM; c++)
+            if (t->cache_lens & (1u << c))
+                d.cache_lens[d.n_cache_lens++] = c;
+    }
+    t->ax = d;
+    return 0;
+}
+
 /* Read the command line into t. Returns -1 to go on, else the exit code. */
 static int parse_options(tune_cli *t, int argc, char **argv)
 {
@@ -520,8 +708,10 @@ static int parse_options(tune_cli *t, int argc, char **argv)
                  "this fa-tune is skipped.\nWith no GPU of the requested arch, the compile-only "
                  "sweep runs instead.\n",
         .outro = "TFLOP/s = 4 * batch * heads * seqlen_q * seqlen_k * headdim / time, halved "
-                 "for\ncausal with seqlen_q = seqlen_k. Exit codes: 0 ok, 1 runtime failure, 2 "
-                 "usage,\n130 interrupted (the database stays consistent; rerun to resume).\n",
+                 "for\ncausal with seqlen_q = seqlen_k. Decode is rated in TB/s of K/V read: the "
+                 "sum\nover sequences of 2 * cache length * kv heads * headdim * 2 bytes / time.\n"
+                 "Exit codes: 0 ok, 1 runtime failure, 2 usage, 130 interrupted (the database\n"
+                 "stays consistent; rerun to resume).\n",
         .opts = opts};
     int rc = fa_opt_parse(&cmd, argc, argv);
     if (rc >= 0)
@@ -543,7 +733,9 @@ static int parse_options(tune_cli *t, int argc, char **argv)
     if (!t->head_dim && !t->shapes)
         return fa_cli_usage_error(CMD, "--headdim is required (supported: %s), or give --shapes",
                                   fa_head_dim_list());
-    if (!t->shapes && (rc = check_axes(&t->ax, t->head_dim, t->tokens_given)))
+    if ((rc = decode_options(t)))
+        return rc;
+    if (!t->shapes && t->op == FA_OP_FWD && (rc = check_axes(&t->ax, t->head_dim, t->tokens_given)))
         return rc;
     return -1;
 }
@@ -558,10 +750,16 @@ static int build_problems(tune_cli *t)
         int count = 0, lo = 0, hi = 0;
         if (fa_seqlens_file_read(t->seqlens_file, &t->lengths, &count, &lo, &hi, &err) != FA_OK)
             return fa_cli_fail(CMD, &err);
+        if (lo == 0 && !t->shapes && t->op == FA_OP_FWD)
+            return fa_cli_usage_error(CMD,
+                                      "--seqlens-file '%s' holds a length of 0: only decode "
+                                      "cache lengths may be 0 (--op decode)",
+                                      t->seqlens_file);
         fprintf(stderr,
-                "fa-tune: varlen lengths from %s: %d sequences, %d..%d tokens (problems named "
+                "fa-tune: %s lengths from %s: %d sequences, %d..%d tokens (problems named "
                 "_lens%08x)\n",
-                t->seqlens_file, count, lo, hi, (unsigned)t->lengths.id);
+                t->op == FA_OP_DECODE ? "cache" : "varlen", t->seqlens_file, count, lo, hi,
+                (unsigned)t->lengths.id);
         t->ax.lengths = &t->lengths;
     }
     if (t->shapes) {
@@ -570,6 +768,12 @@ static int build_problems(tune_cli *t)
                                  &err);
         if (st == FA_OK && t->seqlens_file)
             fa_problem_set_use_lengths(t->problems, t->n_problems, &t->lengths);
+        for (int i = 0; st == FA_OK && t->seqlens_file && i < t->n_problems; i++)
+            if (fa_problem_check(&t->problems[i], &err) != FA_OK) {
+                free(t->problems);
+                t->problems = NULL;
+                return fa_cli_usage_error(CMD, "--seqlens-file '%s': %s", t->seqlens_file, err.msg);
+            }
     } else {
         t->ax.head_dim = t->head_dim;
         st = fa_problem_set_build(&t->ax, &t->problems, &t->n_problems, &err);

@@ -3,7 +3,10 @@
  * for the CLI tests (test_db_cli.sh): an sm90 sweep over two problems with a mismatch, a
  * fault and a compile error among the variants, a peer and a GEMM ceiling, and one sm80 row.
  *
- * usage: db_fill OUT.db [SOURCE_HASH]
+ * With a third argument "decode" it also stores one measurement on a decode problem (paged,
+ * uniform cache lengths), whose rate is TB/s of K/V read.
+ *
+ * usage: db_fill OUT.db [SOURCE_HASH [decode]]
  */
 #include "db_test.h"
 
@@ -18,8 +21,8 @@ static int must(fa_status st, const fa_err *err)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: db_fill OUT.db [SOURCE_HASH]\n");
+    if (argc < 2 || argc > 4 || (argc == 4 && strcmp(argv[3], "decode") != 0)) {
+        fprintf(stderr, "usage: db_fill OUT.db [SOURCE_HASH [decode]]\n");
         return 2;
     }
     fa_err err;
@@ -45,6 +48,15 @@ int main(int argc, char **argv)
     fa_variant v = test_variant(FA_DTYPE_BF16, 128, 1, 0);
     fa_measurement m = test_measurement(FA_OK, 150, 2.0);
     must(fa_db_record(db, run, "sm80", &v, &p[0], &m, &err), &err);
+    if (argc == 4) {
+        fa_problem d = test_problem(FA_DTYPE_BF16, 128, 1, 4096, 32, 8);
+        d.op = FA_OP_DECODE;
+        d.seqlen_q = 1;
+        d.page_size = 64;
+        d.cache_lens = FA_CACHE_UNIFORM;
+        fa_measurement dm = test_measurement(FA_OK, 3.875, 0.125);
+        must(fa_db_record(db, run, "sm80", &v, &d, &dm, &err), &err);
+    }
     must(fa_db_run_end(db, run, FA_OK, &err), &err);
     fa_db_close(db);
     return 0;

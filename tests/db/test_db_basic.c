@@ -495,10 +495,55 @@ static void test_merge_export(void)
     fa_db_close(a);
 }
 
+/* A decode problem's op, page size and cache-length distribution survive the database: the
+ * row read back names the same problem and carries the decode fields; a forward problem of
+ * the same shape is another row. */
+static void test_decode_round_trip(void)
+{
+    char path[512];
+    test_path(path, sizeof path, "decode.db");
+    fa_err err;
+    int64_t dev, run;
+    fa_db *db = test_open_run(path, "hash-d", &dev, &run);
+    fa_variant v = test_variant(FA_DTYPE_BF16, 128, 1, 1);
+    fa_problem p = test_problem(FA_DTYPE_BF16, 128, 1, 4096, 32, 8);
+    p.op = FA_OP_DECODE;
+    p.seqlen_q = 4;
+    p.page_size = 64;
+    p.cache_lens = FA_CACHE_UNIFORM;
+    fa_problem f = test_problem(FA_DTYPE_BF16, 128, 1, 4096, 32, 8);
+    f.seqlen_q = 4;
+    fa_measurement m = test_measurement(FA_OK, 3.9, 0.25); /* TB/s for decode */
+    CHECK_OK(fa_db_record(db, run, "sm90", &v, &p, &m, &err), &err);
+    CHECK_OK(fa_db_record(db, run, "sm90", &v, &f, &m, &err), &err);
+    char pname[FA_PROBLEM_NAME_MAX];
+    fa_problem_name(&p, pname, sizeof pname);
+    CHECK(strcmp(pname, "b2_h32_kv8_q4_k4096_d128_bf16_causal_decode_page64_uniform") == 0);
+    struct find_ctx c = {0};
+    fa_db_filter flt = {0};
+    flt.problem = pname;
+    CHECK_OK(fa_db_measurements(db, &flt, keep_row, &c, &err), &err);
+    CHECK(c.n == 1);
+    const fa_problem *r = &c.row.problem;
+    char rname[FA_PROBLEM_NAME_MAX];
+    fa_problem_name(r, rname, sizeof rname);
+    CHECK_MSG(strcmp(rname, pname) == 0, "read back as '%s'", rname);
+    CHECK(r->op == FA_OP_DECODE && r->page_size == 64 && r->cache_lens == FA_CACHE_UNIFORM);
+    CHECK(r->seqlen_q == 4 && r->seqlen_k == 4096 && r->seed == p.seed && c.row.bucket == 4096);
+    CHECK(c.row.m.tflops == 3.9);
+    fa_problem_name(&f, pname, sizeof pname);
+    memset(&c, 0, sizeof c);
+    CHECK_OK(fa_db_measurements(db, &flt, keep_row, &c, &err), &err);
+    CHECK(c.n == 1 && c.row.problem.op == FA_OP_FWD && c.row.problem.page_size == 0 &&
+          c.row.problem.cache_lens == 0);
+    fa_db_close(db);
+}
+
 int main(void)
 {
     test_setup("basic");
     test_round_trip();
+    test_decode_round_trip();
     test_winners();
     test_peers_runs();
     test_merge_export();

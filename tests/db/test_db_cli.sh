@@ -66,6 +66,11 @@ expect 0 "$FA_TUNE" db best --arch sm86; has err "no winners for sm86"
 expect 0 "$FA_TUNE" db show fwd_sm80_hd128_bf16_causal_m128n32w4s2; has out "mismatch"; has out "max err 0.5"
 expect 0 "$FA_TUNE" db show fwd_sm80_hd128_bf16_causal_m64n64w4s2 --arch sm80; has out "sm80"
 expect 1 "$FA_TUNE" db show fwd_sm80_hd64_fp16_m64n64w4s2; has err "no measurements of"
+# A decode problem's rate is TB/s of K/V read, and says so; the forward rows keep TFLOP/s.
+"$DB_FILL" decode.db fill decode || exit 1
+expect 0 "$FA_TUNE" db show fwd_sm80_hd128_bf16_causal_m64n64w4s2 --arch sm80 --db decode.db
+has out "b2_h32_kv8_q1_k4096_d128_bf16_causal_decode_page64_uniform"; has out " 3.88TB/s "
+has out " 150.0 "
 
 # runs
 expect 0 "$FA_TUNE" db runs; has out "NVIDIA H100 80GB HBM3"; has out "12.4"; has out "fill"

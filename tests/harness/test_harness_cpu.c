@@ -17,6 +17,11 @@
  *              comes from the exec'd program (FA_TUNE_WORKER_EXE pointed at a wrapper that
  *              records its arguments); a missing or hook-less FA_TUNE_WORKER_EXE is a clear
  *              error; fa_worker_main_hook tells worker invocations from others
+ *   decode     a decode problem's layout (pages, a seeded shuffled block table, strides), its
+ *              params' decode fields, the CPU reference on a paged cache equal bit for bit to
+ *              the same contiguous cache with cache lengths 0, 1, 17 (page 16 does not divide
+ *              it) and 40, an empty cache's zeros and -inf, per-sequence lengths honoured, bad
+ *              tables refused, and the worker's wire keeping the decode fields
  * Usage: test_harness_cpu <name>. Each failure prints what differed and where.
  */
 #include <errno.h>
@@ -639,6 +644,217 @@ static void test_worker_exec(void)
     fa_compiler_free(c);
 }
 
+/* A value in [-1, 1) from a counter (no RNG state to share). */
+static float val(uint64_t i)
+{
+    uint64_t x = i * 0x9E3779B97F4A7C15ull;
+    x ^= x >> 31;
+    x *= 0xBF58476D1CE4E5B9ull;
+    x ^= x >> 29;
+    return (float)((double)(x >> 11) / (double)(1ull << 53) * 2.0 - 1.0);
+}
+
+static void test_decode(void)
+{
+    fa_err err = {0};
+    /* Causal, GQA 2, three new tokens, a 40-row cache in pages of 16 (the last page cut). */
+    const fa_problem p = {.op = FA_OP_DECODE,
+                          .dtype = FA_DTYPE_BF16,
+                          .head_dim = 32,
+                          .causal = 1,
+                          .batch = 4,
+                          .heads_q = 4,
+                          .heads_kv = 2,
+                          .seqlen_q = 3,
+                          .seqlen_k = 40,
+                          .page_size = 16,
+                          .seed = 7};
+    const int B = 4, Hq = 4, Hk = 2, D = 32, SQ = 3, SK = 40, PS = 16;
+    fa_tensors t, t2, tc;
+    CHECK_MSG(fa_tensors_init(&t, &p, &err) == FA_OK, "%s", err.msg);
+    CHECK_MSG(fa_tensors_init(&t2, &p, &err) == FA_OK, "%s", err.msg);
+    fa_problem pc = p;
+    pc.page_size = 0;
+    CHECK_MSG(fa_tensors_init(&tc, &pc, &err) == FA_OK, "%s", err.msg);
+    if (fa_check_failures)
+        return;
+
+    /* Layout: pages of (16, Hk, D) with the page stride as batch stride; every sequence owns
+     * ceil(40 / 16) = 3 pages; the block table is a seeded shuffle of all 12. */
+    CHECK_MSG(t.page_size == PS && t.max_pages == 3 && t.num_pages == 12, "pages %d %d %lld",
+              t.page_size, t.max_pages, (long long)t.num_pages);
+    CHECK_MSG(t.k_batch == (int64_t)PS * Hk * D && t.k_row == Hk * D && t.k_head == D,
+              "paged strides %lld %lld %lld", (long long)t.k_batch, (long long)t.k_row,
+              (long long)t.k_head);
+    CHECK_MSG(t.k_elems == 12LL * PS * Hk * D, "paged k_elems %lld", (long long)t.k_elems);
+    CHECK_MSG(t.kc_batch == (int64_t)SK * Hk * D && tc.k_batch == t.kc_batch,
+              "contiguous batch stride %lld", (long long)t.kc_batch);
+    CHECK_MSG(t.q_elems == (int64_t)B * SQ * Hq * D && t.lse_elems == B * Hq * SQ &&
+                  t.lse_batch == Hq * SQ && t.lse_head == SQ,
+              "decode Q/LSE layout");
+    CHECK_MSG(tc.block_table == NULL && tc.page_size == 0, "a contiguous cache has no pages");
+    int seen[12] = {0}, identity = 1;
+    for (int i = 0; i < 12; i++) {
+        if (t.block_table[i] >= 0 && t.block_table[i] < 12)
+            seen[t.block_table[i]]++;
+        identity &= t.block_table[i] == i;
+        CHECK_MSG(t.block_table[i] == t2.block_table[i], "the block table is not reproducible");
+    }
+    for (int i = 0; i < 12; i++)
+        CHECK_MSG(seen[i] == 1, "page %d appears %d times in the block table", i, seen[i]);
+    CHECK_MSG(!identity, "the pages are not shuffled");
+    for (int b = 0; b < B; b++)
+        CHECK_MSG(t.cache_lens[b] == SK, "fixed cache length %d", t.cache_lens[b]);
+
+    /* The params' decode fields; none for a forward problem. */
+    fa_fwd_params a;
+    fa_tensors_params(&t, &p, 1, 2, 3, 4, 5, 0, 0, &a);
+    fa_tensors_decode_params(&t, 6, 7, &a);
+    CHECK_MSG(a.seqused_k == 6 && a.block_table == 7 && a.block_table_stride == 3 &&
+                  a.page_size == PS && a.k_batch_stride == t.k_batch && a.seqlen_k == SK,
+              "paged decode params");
+    fa_tensors_params(&tc, &pc, 1, 2, 3, 4, 5, 0, 0, &a);
+    fa_tensors_decode_params(&tc, 6, 7, &a);
+    CHECK_MSG(a.seqused_k == 6 && a.block_table == 0 && a.page_size == 0, "contiguous params");
+    fa_problem fw = pc;
+    fw.op = FA_OP_FWD;
+    fw.page_size = 0;
+    fw.seqlen_q = 40;
+    fa_tensors tf;
+    CHECK_MSG(fa_tensors_init(&tf, &fw, &err) == FA_OK, "%s", err.msg);
+    fa_tensors_params(&tf, &fw, 1, 2, 3, 4, 5, 0, 0, &a);
+    fa_tensors_decode_params(&tf, 6, 7, &a);
+    CHECK_MSG(a.seqused_k == 0 && a.block_table == 0 && a.page_size == 0 && !tf.cache_lens,
+              "a forward problem has no decode fields");
+    fa_tensors_release(&tf);
+
+    /* Per-sequence lengths 0, 1, 17 (page 16 does not divide it) and 40. */
+    const int lens[4] = {0, 1, 17, 40};
+    for (int b = 0; b < B; b++)
+        t.cache_lens[b] = tc.cache_lens[b] = lens[b];
+    near("decode work (K/V bytes)", fa_tensors_flops(&t, &p), (0 + 1 + 17 + 40) * 2.0 * Hk * D * 2,
+         0);
+
+    /* The same logical cache contiguous and scattered into the shuffled pages. */
+    const size_t nq = (size_t)t.q_elems, nkc = (size_t)tc.k_elems, nkp = (size_t)t.k_elems;
+    float *q = malloc(nq * 4), *kc = malloc(nkc * 4), *vc = malloc(nkc * 4);
+    float *kp = calloc(nkp, 4), *vp = calloc(nkp, 4);
+    float *oc = malloc(nq * 4), *op = malloc(nq * 4), *lc = malloc((size_t)t.lse_elems * 4),
+          *lp = malloc((size_t)t.lse_elems * 4);
+    CHECK(q && kc && vc && kp && vp && oc && op && lc && lp);
+    if (fa_check_failures)
+        return;
+    for (size_t i = 0; i < nq; i++)
+        q[i] = val(i);
+    for (size_t i = 0; i < nkc; i++) {
+        kc[i] = val(1000003 + i);
+        vc[i] = val(2000003 + i);
+    }
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < SK; j++) {
+            const int64_t page = t.block_table[b * t.max_pages + j / PS];
+            const int64_t dst = page * t.k_batch + (int64_t)(j % PS) * t.k_row;
+            const int64_t src = b * tc.k_batch + (int64_t)j * tc.k_row;
+            memcpy(kp + dst, kc + src, (size_t)Hk * D * 4);
+            memcpy(vp + dst, vc + src, (size_t)Hk * D * 4);
+        }
+    int32_t used[4], bt[12];
+    for (int b = 0; b < B; b++)
+        used[b] = lens[b];
+    memcpy(bt, t.block_table, sizeof bt);
+    fa_fwd_params pa, ca;
+    fa_tensors_params(&t, &p, (uintptr_t)q, (uintptr_t)kp, (uintptr_t)vp, (uintptr_t)op,
+                      (uintptr_t)lp, 0, 0, &pa);
+    fa_tensors_decode_params(&t, (uintptr_t)used, (uintptr_t)bt, &pa);
+    fa_tensors_params(&tc, &pc, (uintptr_t)q, (uintptr_t)kc, (uintptr_t)vc, (uintptr_t)oc,
+                      (uintptr_t)lc, 0, 0, &ca);
+    fa_tensors_decode_params(&tc, (uintptr_t)used, 0, &ca);
+    CHECK_MSG(fa_cpu_reference(&pa, 1, &err) == FA_OK, "paged: %s", err.msg);
+    CHECK_MSG(fa_cpu_reference(&ca, 1, &err) == FA_OK, "contiguous: %s", err.msg);
+    CHECK_MSG(!memcmp(op, oc, nq * 4), "paged and contiguous O differ");
+    CHECK_MSG(!memcmp(lp, lc, (size_t)t.lse_elems * 4), "paged and contiguous LSE differ");
+
+    /* Length 0: zeros and -inf. Length 1 with 3 new tokens (bottom-right): rows 0 and 1 see no
+     * key, row 2 sees key 0 alone, so O = V[0] and LSE = its score. */
+    for (int h = 0; h < Hq; h++)
+        for (int i = 0; i < SQ; i++) {
+            CHECK_MSG(isinf(lp[0 * t.lse_batch + h * SQ + i]) &&
+                          lp[0 * t.lse_batch + h * SQ + i] < 0,
+                      "an empty cache's LSE is not -inf");
+            for (int d = 0; d < D; d++)
+                CHECK_MSG(op[0 * t.q_batch + i * t.q_row + h * D + d] == 0.0f,
+                          "an empty cache's O is not 0");
+            const float l1 = lp[1 * t.lse_batch + h * SQ + i];
+            const float *o1 = op + 1 * t.q_batch + i * t.q_row + h * D;
+            if (i < 2) {
+                CHECK_MSG(isinf(l1) && l1 < 0, "row %d of the 1-key cache sees a key", i);
+                continue;
+            }
+            const float *k0 = kc + 1 * tc.k_batch + (h / 2) * D,
+                        *v0 = vc + 1 * tc.k_batch + (h / 2) * D;
+            const float *qi = q + 1 * t.q_batch + i * t.q_row + h * D;
+            double dot = 0;
+            for (int d = 0; d < D; d++)
+                dot += (double)qi[d] * k0[d];
+            near("LSE of the 1-key row", l1, dot * pa.softmax_scale, 1e-5);
+            for (int d = 0; d < D; d++)
+                CHECK_MSG(o1[d] == v0[d], "the 1-key row's O is not V[0] at %d", d);
+        }
+
+    /* Length 17: the same as a forward problem over the first 17 keys of that sequence. */
+    float of[3 * 4 * 32], lf[4 * 3];
+    fa_fwd_params fa = ca;
+    fa.q = (uintptr_t)(q + 2 * t.q_batch);
+    fa.k = (uintptr_t)(kc + 2 * tc.k_batch);
+    fa.v = (uintptr_t)(vc + 2 * tc.k_batch);
+    fa.o = (uintptr_t)of;
+    fa.lse = (uintptr_t)lf;
+    fa.batch = 1;
+    fa.seqlen_k = 17;
+    fa.seqused_k = 0;
+    CHECK_MSG(fa_cpu_reference(&fa, 1, &err) == FA_OK, "forward: %s", err.msg);
+    CHECK_MSG(!memcmp(of, op + 2 * t.q_batch, sizeof of) &&
+                  !memcmp(lf, lp + 2 * t.lse_batch, sizeof lf),
+              "the 17-key sequence differs from a forward problem with seqlen_k 17");
+
+    /* A cache length past seqlen_k and a paged cache without its table are refused. */
+    used[3] = 41;
+    CHECK_MSG(fa_cpu_reference(&pa, 1, &err) == FA_INVALID && strstr(err.msg, "cache length 41"),
+              "a length past seqlen_k: %s", err.msg);
+    used[3] = 40;
+    pa.block_table = 0;
+    CHECK_MSG(fa_cpu_reference(&pa, 1, &err) == FA_INVALID && strstr(err.msg, "block table"),
+              "a paged cache without a table: %s", err.msg);
+
+    /* The worker's wire carries the decode fields. */
+    fa_job job = {.problem = p, .what = FA_JOB_CHECK};
+    job.problem.cache_lens = FA_CACHE_UNIFORM;
+    void *buf = malloc(fa_worker_wire_job_bytes());
+    fa_job back;
+    CHECK(buf);
+    if (buf) {
+        fa_worker_wire_job_roundtrip(&job, 99, buf, &back);
+        CHECK_MSG(back.problem.op == FA_OP_DECODE && back.problem.page_size == PS &&
+                      back.problem.cache_lens == FA_CACHE_UNIFORM &&
+                      !memcmp(&back.problem, &job.problem, sizeof job.problem) &&
+                      back.check_seed == 99,
+                  "the wire lost a decode field");
+    }
+    free(buf);
+    free(q);
+    free(kc);
+    free(vc);
+    free(kp);
+    free(vp);
+    free(oc);
+    free(op);
+    free(lc);
+    free(lp);
+    fa_tensors_release(&t);
+    fa_tensors_release(&t2);
+    fa_tensors_release(&tc);
+}
+
 int main(int argc, char **argv)
 {
     /* The workers are this program, exec'd (fa_worker.h). */
@@ -660,9 +876,11 @@ int main(int argc, char **argv)
         test_worker();
     else if (!strcmp(t, "worker_exec"))
         test_worker_exec();
+    else if (!strcmp(t, "decode"))
+        test_decode();
     else {
         fprintf(stderr, "usage: test_harness_cpu "
-                        "reference|layout|stats|compile|driver|worker|worker_exec\n");
+                        "reference|layout|stats|compile|driver|worker|worker_exec|decode\n");
         return 2;
     }
     printf("%s: %d failure(s)\n", t, fa_check_failures);

@@ -2,7 +2,8 @@
  * This file implements the unit tests of the report's helpers (no database, no gnuplot):
  * time parsing, the strategy of a command line, histogram bin widths, number formatting,
  * --format parsing, finding gnuplot through FA_GNUPLOT and PATH, and the write-then-rename
- * file helper with folder creation.
+ * file helper with folder creation; and (with a small database) that the forward panels leave
+ * decode problems out: their rate is TB/s of K/V over a cache length, not TFLOP/s over seqlen.
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #define FA_CHECK_COUNT
 #include "fa_check.h"
 
+#include "../db/db_test.h"
 #include "fa_escape.h"
 #include "fa_report_data.h"
 
@@ -178,6 +180,35 @@ static void test_escape(void)
     CHECK(!strcmp(fa_esc_html(b, 6, "a&b"), "a"));
 }
 
+/* A decode measurement beside a forward one: the report's data hold only the forward one. */
+static void test_decode_left_out(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/decode.db", dir);
+    int64_t dev, run;
+    fa_err err;
+    fa_db *db = test_open_run(path, "hash", &dev, &run);
+    fa_variant v = test_variant(FA_DTYPE_BF16, 128, 1, 0);
+    fa_problem f = test_problem(FA_DTYPE_BF16, 128, 1, 4096, 32, 8), d = f;
+    d.op = FA_OP_DECODE;
+    d.seqlen_q = 1;
+    d.page_size = 64;
+    fa_measurement m = test_measurement(FA_OK, 300, 1.0);
+    CHECK_OK(fa_db_record(db, run, "sm90", &v, &f, &m, &err), &err);
+    m = test_measurement(FA_OK, 3.9, 0.5);
+    CHECK_OK(fa_db_record(db, run, "sm90", &v, &d, &m, &err), &err);
+    CHECK_OK(fa_db_run_end(db, run, FA_OK, &err), &err);
+    fa_report_data rd;
+    memset(&rd, 0, sizeof rd);
+    CHECK_OK(fa_report_data_load(db, "sm90", NULL, &rd, &err), &err);
+    char fname[FA_PROBLEM_NAME_MAX];
+    fa_problem_name(&f, fname, sizeof fname);
+    CHECK_MSG(rd.n_measurements == 1 && !strcmp(rd.problem, fname),
+              "%d timed measurements, heatmap problem '%s'", rd.n_measurements, rd.problem);
+    fa_report_data_release(&rd);
+    fa_db_close(db);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/fa_report_unit_XXXXXX";
@@ -192,6 +223,7 @@ int main(void)
     test_formats();
     test_gnuplot_find(dir);
     test_files(dir);
+    test_decode_left_out(dir);
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

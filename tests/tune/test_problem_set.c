@@ -3,7 +3,8 @@
  * and its errors (FILE:LINE naming the bad token), the 64-quantile distribution built from
  * it, the lengths a problem draws (only the file's values, cut at the problem's maximum,
  * reproducible from the seed), the grid's batch (as many sequences as fill the token budget
- * on average), and the problem name that keeps results of different files apart.
+ * on average), and the problem name that keeps results of different files apart; a length of
+ * 0 is read (decode caches may be empty) but refused by a varlen problem.
  */
 #include <math.h>
 #include <stdio.h>
@@ -117,9 +118,28 @@ int main(void)
     write_file(path, "100 200\n300 12x\n");
     CHECK(fa_seqlens_file_read(path, &d, NULL, NULL, NULL, &err) == FA_INVALID);
     CHECK(strstr(err.msg, "lens.txt:2: '12x' is not a sequence length"));
-    write_file(path, "100 0\n");
+    write_file(path, "100 -1\n");
     CHECK(fa_seqlens_file_read(path, &d, NULL, NULL, NULL, &err) == FA_INVALID);
-    CHECK(strstr(err.msg, "lens.txt:1: '0'"));
+    CHECK(strstr(err.msg, "lens.txt:1: '-1' is not a sequence length (an integer from 0 to"));
+    /* A length of 0 is read (a decode problem's empty cache); a varlen problem refuses it. */
+    write_file(path, "100 0\n");
+    CHECK(fa_seqlens_file_read(path, &d, &count, &lo, &hi, &err) == FA_OK);
+    CHECK(count == 2 && lo == 0 && hi == 100);
+    fa_problem z = {.dtype = FA_DTYPE_BF16,
+                    .head_dim = 128,
+                    .varlen = 1,
+                    .batch = 4,
+                    .heads_q = 8,
+                    .heads_kv = 8,
+                    .seqlen_q = 128,
+                    .seqlen_k = 128,
+                    .lengths = d};
+    CHECK(fa_problem_check(&z, &err) == FA_INVALID);
+    CHECK(strstr(err.msg, "varlen length distribution holds length 0"));
+    z.varlen = 0;
+    z.op = FA_OP_DECODE;
+    z.seqlen_q = 1;
+    CHECK(fa_problem_check(&z, &err) == FA_OK);
     write_file(path, "# nothing\n\n");
     CHECK(fa_seqlens_file_read(path, &d, NULL, NULL, NULL, &err) == FA_INVALID);
     CHECK(strstr(err.msg, "lists no length"));

@@ -7,16 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fa_family.h"
 #include "fa_util.h"
 
 void fa_problem_name(const fa_problem *p, char *buf, size_t n)
 {
-    char lens[16] = "";
-    if (p->varlen && p->lengths.id)
+    char lens[16] = "", decode[48] = "";
+    if ((p->varlen || p->op == FA_OP_DECODE) && p->lengths.id)
         snprintf(lens, sizeof lens, "_lens%08x", (unsigned)p->lengths.id);
-    snprintf(buf, n, "b%d_h%d_kv%d_q%d_k%d_d%d_%s%s%s%s%s", p->batch, p->heads_q, p->heads_kv,
+    else if (p->op == FA_OP_DECODE && p->cache_lens != FA_CACHE_FIXED)
+        snprintf(lens, sizeof lens, "_%s", fa_cache_lens_name(p->cache_lens));
+    if (p->op == FA_OP_DECODE) {
+        if (p->page_size)
+            snprintf(decode, sizeof decode, "_decode_page%d", p->page_size);
+        else
+            snprintf(decode, sizeof decode, "_decode");
+    } else if (p->op != FA_OP_FWD) {
+        snprintf(decode, sizeof decode, "_%s", fa_op_name(p->op));
+    }
+    snprintf(buf, n, "b%d_h%d_kv%d_q%d_k%d_d%d_%s%s%s%s%s%s", p->batch, p->heads_q, p->heads_kv,
              p->seqlen_q, p->seqlen_k, p->head_dim, fa_dtype_name(p->dtype),
-             p->causal ? "_causal" : "", p->varlen ? "_varlen" : "", lens,
+             p->causal ? "_causal" : "", p->varlen ? "_varlen" : "", decode, lens,
              p->layout == FA_LAYOUT_BHSD ? "_bhsd" : "");
 }
 
@@ -61,6 +72,22 @@ double fa_problem_flops(const fa_problem *p, const int *seqlens_q, const int *se
     return 4.0 * p->heads_q * p->head_dim * pairs;
 }
 
+double fa_problem_work(const fa_problem *p, const int *seqlens_q, const int *seqlens_k,
+                       const int *cache_lens)
+{
+    if (p->op != FA_OP_DECODE)
+        return fa_problem_flops(p, seqlens_q, seqlens_k);
+    double rows = 0;
+    for (int b = 0; b < p->batch; b++)
+        rows += cache_lens ? cache_lens[b] : p->seqlen_k;
+    return rows * 2.0 * p->heads_kv * p->head_dim * 2.0; /* K and V, 16-bit elements */
+}
+
+const char *fa_problem_rate_unit(const fa_problem *p)
+{
+    return p->op == FA_OP_DECODE ? "TB/s" : "TFLOP/s";
+}
+
 float fa_problem_scale(const fa_problem *p)
 {
     return p->softmax_scale > 0 ? p->softmax_scale : 1.0f / sqrtf((float)p->head_dim);
@@ -82,21 +109,44 @@ fa_status fa_problem_check(const fa_problem *p, fa_err *err)
     if (p->seqlen_q < 1 || p->seqlen_k < 1)
         return FA_ERR(err, FA_INVALID, "seqlens must be at least 1 (got q %d, k %d)", p->seqlen_q,
                       p->seqlen_k);
+    const int decode = p->op == FA_OP_DECODE;
     for (int i = 0; p->lengths.id && i < FA_VARLEN_QUANTILES; i++)
-        if (p->lengths.q[i] < 1)
-            return FA_ERR(err, FA_INVALID, "varlen length distribution holds length %d",
-                          p->lengths.q[i]);
+        if (p->lengths.q[i] < (decode ? 0 : 1))
+            return FA_ERR(err, FA_INVALID, "%s length distribution holds length %d",
+                          decode ? "cache" : "varlen", p->lengths.q[i]);
     if (p->varlen && p->layout != FA_LAYOUT_BSHD)
         return FA_ERR(err, FA_INVALID,
                       "varlen problems are packed (tokens, heads, dim): bhsd "
                       "layout does not apply");
+    if (p->op != FA_OP_FWD && !decode)
+        return FA_ERR(err, FA_INVALID, "op %d is not an op fa-tune knows", (int)p->op);
+    if (!decode && (p->page_size || p->cache_lens))
+        return FA_ERR(err, FA_INVALID,
+                      "page size and cache lengths apply to decode problems only (op fwd)");
+    if (!decode)
+        return FA_OK;
+    if (p->seqlen_q > FA_DECODE_SEQLEN_Q_MAX)
+        return FA_ERR(err, FA_INVALID, "decode seqlen_q %d is above %d (new tokens per sequence)",
+                      p->seqlen_q, FA_DECODE_SEQLEN_Q_MAX);
+    if (p->varlen)
+        return FA_ERR(err, FA_INVALID,
+                      "decode problems are not varlen: the cache lengths vary instead");
+    if (p->layout != FA_LAYOUT_BSHD)
+        return FA_ERR(err, FA_INVALID, "decode problems are bshd: bhsd layout does not apply");
+    if (p->page_size && (p->page_size < FA_PAGE_SIZE_MIN || p->page_size > FA_PAGE_SIZE_MAX))
+        return FA_ERR(err, FA_INVALID, "page size %d is not 0 (contiguous) or in [%d, %d]",
+                      p->page_size, FA_PAGE_SIZE_MIN, FA_PAGE_SIZE_MAX);
+    if (p->cache_lens != FA_CACHE_FIXED && p->cache_lens != FA_CACHE_UNIFORM)
+        return FA_ERR(err, FA_INVALID, "cache lengths %d are not fixed (0) or uniform (1)",
+                      p->cache_lens);
     return FA_OK;
 }
 
 int fa_problem_same_class(const fa_problem *a, const fa_problem *b)
 {
-    return a->dtype == b->dtype && a->head_dim == b->head_dim && a->causal == b->causal &&
-           a->varlen == b->varlen;
+    return a->op == b->op && a->dtype == b->dtype && a->head_dim == b->head_dim &&
+           a->causal == b->causal && a->varlen == b->varlen &&
+           (a->op != FA_OP_DECODE || (a->seqlen_q == b->seqlen_q && a->page_size == b->page_size));
 }
 
 int fa_variant_matches(const fa_variant *v, const fa_problem *p)
@@ -124,6 +174,33 @@ void fa_problem_varlen_lengths(const fa_problem *p, uint64_t seed, int seqlen, i
         int x = p->lengths.q[fa_splitmix64(&s) % FA_VARLEN_QUANTILES];
         out[b] = x < seqlen ? x : seqlen;
     }
+}
+
+void fa_problem_cache_lens(const fa_problem *p, int *out)
+{
+    if (p->lengths.id)
+        fa_problem_varlen_lengths(p, p->seed, p->seqlen_k, out);
+    else if (p->cache_lens == FA_CACHE_UNIFORM)
+        fa_varlen_lengths(p->seed, p->seqlen_k, p->batch, out);
+    else
+        for (int b = 0; b < p->batch; b++)
+            out[b] = p->seqlen_k;
+}
+
+const char *fa_cache_lens_name(int c)
+{
+    return c == FA_CACHE_FIXED ? "fixed" : c == FA_CACHE_UNIFORM ? "uniform" : "?";
+}
+
+fa_status fa_cache_lens_parse(const char *s, int *out)
+{
+    if (!strcmp(s, "fixed"))
+        *out = FA_CACHE_FIXED;
+    else if (!strcmp(s, "uniform"))
+        *out = FA_CACHE_UNIFORM;
+    else
+        return FA_INVALID;
+    return FA_OK;
 }
 
 static int cmp_int(const void *a, const void *b)

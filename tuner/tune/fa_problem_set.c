@@ -2,6 +2,7 @@
  * (see fa_problem_set.h). */
 #include "fa_problem_set.h"
 
+#include "fa_family.h"
 #include "fa_parse.h"
 
 #include <errno.h>
@@ -34,6 +35,33 @@ void fa_problem_axes_default(int head_dim, fa_problem_axes *ax)
     ax->hidden = 2048;
 }
 
+void fa_problem_axes_decode(int head_dim, fa_problem_axes *ax)
+{
+    static const int caches[] = {1024, 4096, 16384, 65536, 131072};
+    memset(ax, 0, sizeof *ax);
+    ax->op = FA_OP_DECODE;
+    ax->head_dim = head_dim;
+    ax->n_dtypes = 1;
+    ax->dtypes[0] = FA_DTYPE_BF16;
+    ax->n_seqlens = 5;
+    memcpy(ax->seqlens, caches, sizeof caches);
+    ax->n_causal = 1;
+    ax->causal[0] = 1;
+    ax->n_varlen = 1;
+    ax->varlen[0] = 0;
+    ax->n_gqa = 0; /* every default head pair */
+    ax->tokens = 256 * 1024;
+    ax->hidden = 0;
+    ax->n_seqlens_q = 2;
+    ax->seqlens_q[0] = 1;
+    ax->seqlens_q[1] = 4;
+    ax->n_page_sizes = 2;
+    ax->page_sizes[0] = 0;
+    ax->page_sizes[1] = 64;
+    ax->n_cache_lens = 1;
+    ax->cache_lens[0] = FA_CACHE_FIXED;
+}
+
 static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -56,8 +84,103 @@ int fa_shard_has(const char *key, int shard_index, int shard_count)
     return (int)(fnv1a(key) % (uint64_t)shard_count) == shard_index;
 }
 
+/* The head pairs of the decode grid: {heads_q, heads_kv} at head dim 128. */
+static const int decode_heads[][2] = {{32, 8}, {64, 8}, {16, 16}, {32, 1}};
+#define DECODE_HEAD_PAIRS ((int)(sizeof decode_heads / sizeof decode_heads[0]))
+#define DECODE_BATCH_MAX 128
+
+/* The decode pairs (heads_q, heads_kv) the axes ask for into hq/hk; returns their count. */
+static int decode_head_pairs(const fa_problem_axes *ax, int *hq, int *hk)
+{
+    int n = 0;
+    if (ax->heads > 0 && (ax->heads_kv > 0 || !ax->n_gqa)) {
+        hq[0] = ax->heads; /* --heads alone: one kv head per query head */
+        hk[0] = ax->heads_kv > 0 ? ax->heads_kv : ax->heads;
+        return 1;
+    }
+    if (ax->heads > 0) {
+        for (int g = 0; g < ax->n_gqa; g++)
+            if (ax->gqa[g] >= 1 && ax->heads % ax->gqa[g] == 0) {
+                hq[n] = ax->heads;
+                hk[n++] = ax->heads / ax->gqa[g];
+            }
+        return n;
+    }
+    for (int i = 0; i < DECODE_HEAD_PAIRS; i++) {
+        int q = decode_heads[i][0] * 128 / ax->head_dim;
+        int kv = decode_heads[i][1] == 1 ? 1 : decode_heads[i][1] * 128 / ax->head_dim;
+        q = q < 1 ? 1 : q;
+        kv = kv < 1 ? 1 : kv;
+        int keep = !ax->n_gqa;
+        for (int g = 0; g < ax->n_gqa; g++)
+            keep |= kv * ax->gqa[g] == q;
+        if (keep) {
+            hq[n] = q;
+            hk[n++] = kv;
+        }
+    }
+    return n;
+}
+
+static fa_status decode_set_build(const fa_problem_axes *ax, fa_problem **out, int *n, fa_err *err)
+{
+    int hq[FA_MAX_AXIS], hk[FA_MAX_AXIS];
+    int npairs = decode_head_pairs(ax, hq, hk);
+    int cap = ax->n_dtypes * ax->n_causal * ax->n_seqlens_q * npairs * ax->n_cache_lens *
+              ax->n_page_sizes * ax->n_seqlens * 2;
+    fa_problem *ps = calloc(cap > 0 ? (size_t)cap : 1, sizeof *ps);
+    if (!ps)
+        return FA_ERR(err, FA_NOMEM, "out of memory building the problem set");
+    int k = 0;
+    for (int t = 0; t < ax->n_dtypes; t++)
+        for (int c = 0; c < ax->n_causal; c++)
+            for (int q = 0; q < ax->n_seqlens_q; q++)
+                for (int h = 0; h < npairs; h++)
+                    for (int l = 0; l < ax->n_cache_lens; l++)
+                        for (int g = 0; g < ax->n_page_sizes; g++)
+                            for (int s = 0; s < ax->n_seqlens; s++) {
+                                int full = ax->tokens / ax->seqlens[s];
+                                full = full < 1                  ? 1
+                                       : full > DECODE_BATCH_MAX ? DECODE_BATCH_MAX
+                                                                 : full;
+                                const int batches[2] = {1, full};
+                                for (int b = 0; b < (full > 1 ? 2 : 1); b++) {
+                                    fa_problem p = {0};
+                                    p.op = FA_OP_DECODE;
+                                    p.dtype = ax->dtypes[t];
+                                    p.head_dim = ax->head_dim;
+                                    p.causal = ax->causal[c];
+                                    p.seqlen_q = ax->seqlens_q[q];
+                                    p.seqlen_k = ax->seqlens[s];
+                                    p.batch = batches[b];
+                                    p.heads_q = hq[h];
+                                    p.heads_kv = hk[h];
+                                    p.layout = FA_LAYOUT_BSHD;
+                                    p.page_size = ax->page_sizes[g];
+                                    p.cache_lens = ax->cache_lens[l];
+                                    if (ax->lengths && ax->lengths->id)
+                                        p.lengths = *ax->lengths;
+                                    if (fa_problem_check(&p, NULL) != FA_OK)
+                                        continue;
+                                    p.seed = fa_problem_seed(&p);
+                                    ps[k++] = p;
+                                }
+                            }
+    if (k == 0) {
+        free(ps);
+        return FA_ERR(err, FA_INVALID,
+                      "no decode problem left: the heads and gqa ratios asked for leave no "
+                      "(heads, kv heads) pair");
+    }
+    *out = ps;
+    *n = k;
+    return FA_OK;
+}
+
 fa_status fa_problem_set_build(const fa_problem_axes *ax, fa_problem **out, int *n, fa_err *err)
 {
+    if (ax->op == FA_OP_DECODE)
+        return decode_set_build(ax, out, n, err);
     int cap = ax->n_dtypes * ax->n_seqlens * ax->n_causal * ax->n_varlen * ax->n_gqa;
     fa_problem *ps = calloc(cap > 0 ? (size_t)cap : 1, sizeof *ps);
     if (!ps)
@@ -149,15 +272,16 @@ fa_status fa_parse_int_list(const char *s, int *out, int max, int *n, fa_err *er
 static int shape_field(fa_problem *p, const char *key, const char *val, unsigned *seen, char *why,
                        size_t nwhy)
 {
-    static const char *const keys[] = {"headdim",  "batch",  "heads",  "heads_kv", "seqlen_q",
-                                       "seqlen_k", "causal", "varlen", "dtype",    "layout"};
+    static const char *const keys[] = {"headdim",  "batch",  "heads",     "heads_kv",  "seqlen_q",
+                                       "seqlen_k", "causal", "varlen",    "page_size", "dtype",
+                                       "layout",   "op",     "cache_lens"};
     struct {
         int *dst;
         long lo, hi;
     } ints[] = {
         {&p->head_dim, 1, 1024}, {&p->batch, 1, 1 << 20},    {&p->heads_q, 1, 4096},
         {&p->heads_kv, 1, 4096}, {&p->seqlen_q, 1, 1 << 24}, {&p->seqlen_k, 1, 1 << 24},
-        {&p->causal, 0, 1},      {&p->varlen, 0, 1},
+        {&p->causal, 0, 1},      {&p->varlen, 0, 1},         {&p->page_size, 0, FA_PAGE_SIZE_MAX},
     };
     char shown_key[64], shown[128];
     fa_printable(val, shown, sizeof shown);
@@ -167,7 +291,7 @@ static int shape_field(fa_problem *p, const char *key, const char *val, unsigned
     if (i == sizeof keys / sizeof keys[0]) {
         snprintf(why, nwhy,
                  "unknown field '%s' (fields: dtype headdim batch heads heads_kv seqlen_q "
-                 "seqlen_k causal varlen layout)",
+                 "seqlen_k causal varlen layout op page_size cache_lens)",
                  fa_printable(key, shown_key, sizeof shown_key));
         return -1;
     }
@@ -189,6 +313,20 @@ static int shape_field(fa_problem *p, const char *key, const char *val, unsigned
     if (!strcmp(key, "dtype")) {
         if (fa_dtype_parse(val, &p->dtype) != FA_OK) {
             snprintf(why, nwhy, "field 'dtype': expected fp16 or bf16, got '%s'", shown);
+            return -1;
+        }
+        return 0;
+    }
+    if (!strcmp(key, "op")) {
+        if (fa_op_parse(val, &p->op) != FA_OK) {
+            snprintf(why, nwhy, "field 'op': expected fwd or decode, got '%s'", shown);
+            return -1;
+        }
+        return 0;
+    }
+    if (!strcmp(key, "cache_lens")) {
+        if (fa_cache_lens_parse(val, &p->cache_lens) != FA_OK) {
+            snprintf(why, nwhy, "field 'cache_lens': expected fixed or uniform, got '%s'", shown);
             return -1;
         }
         return 0;
@@ -258,6 +396,12 @@ fa_status fa_problem_set_read(const char *path, fa_dtype default_dtype, int defa
                         "%s:%d: fields 'batch', 'heads' and 'seqlen_q' are required", path, lineno);
             goto cleanup;
         }
+        if (p.seqlen_k < 0 && p.op == FA_OP_DECODE) {
+            st = FA_ERR(err, FA_INVALID,
+                        "%s:%d: field 'seqlen_k' (the longest cache) is required with op=decode",
+                        path, lineno);
+            goto cleanup;
+        }
         if (p.seqlen_k < 0)
             p.seqlen_k = p.seqlen_q;
         if (p.heads_kv < 0)
@@ -323,10 +467,10 @@ fa_status fa_seqlens_file_read(const char *path, fa_varlen_dist *d, int *count, 
         for (char *tok = strtok_r(line, " \t\r\n,", &save); tok && st == FA_OK;
              tok = strtok_r(NULL, " \t\r\n,", &save)) {
             int64_t x;
-            if (fa_parse_int64(tok, 1, 1 << 24, 0, &x) != 0) {
+            if (fa_parse_int64(tok, 0, 1 << 24, 0, &x) != 0) {
                 char shown[128];
                 st = FA_ERR(err, FA_INVALID,
-                            "%s:%d: '%s' is not a sequence length (an integer from 1 to %d)", path,
+                            "%s:%d: '%s' is not a sequence length (an integer from 0 to %d)", path,
                             lineno, fa_printable(tok, shown, sizeof shown), 1 << 24);
                 break;
             }
@@ -369,7 +513,7 @@ fa_status fa_seqlens_file_read(const char *path, fa_varlen_dist *d, int *count, 
 void fa_problem_set_use_lengths(fa_problem *ps, int n, const fa_varlen_dist *d)
 {
     for (int i = 0; i < n; i++)
-        if (ps[i].varlen) {
+        if (ps[i].varlen || ps[i].op == FA_OP_DECODE) {
             ps[i].lengths = *d;
             ps[i].seed = fa_problem_seed(&ps[i]);
         }

@@ -12,19 +12,34 @@
  *
  * A seqlens file (--seqlens-file FILE) replaces that draw with the user's own lengths, e.g.
  * the document lengths of a dataset: integers separated by spaces, commas or newlines, '#'
- * comments. The file becomes a distribution (fa_varlen_dist: 64 quantiles); each varlen
- * problem with maximum N draws its sequences from it, each cut at N, and packs as many as
+ * comments. A length of 0 is read (a decode problem's empty cache) but refused by varlen
+ * problems (fa_problem_check). The file becomes a distribution (fa_varlen_dist: 64 quantiles); each
+ * varlen problem with maximum N draws its sequences from it, each cut at N, and packs as many as
  * fill the token budget on average: batch = round(tokens / mean length cut at N). The
  * problem's name then ends in _lens<id>, so results of different files never mix.
+ *
+ * The default decode set (op decode, `--op decode`) for a head dim D: bf16; seqlen_q 1 and 4
+ * (decode and speculative decoding), causal (bottom-right: with one new token the same as
+ * non-causal); cache lengths 1k, 4k, 16k, 64k, 128k, each at batch 1 and at batch = tokens /
+ * cache (tokens 256k, batch at most 128); heads 32/8, 64/8, 16/16 and 32/1 at D = 128, the
+ * query heads scaled by 128 / D (the kv heads too, except MQA's one); contiguous caches and
+ * pages of 64 rows; every sequence at the full cache length (cache_lens fixed). --seqlens
+ * gives the cache lengths, --gqa narrows the head pairs by ratio, --heads/--heads-kv replace
+ * them, --seqlens-q, --page-size and --cache-lens set the decode axes.
  *
  * A shapes file (--shapes FILE) lists the user's own problems, one a line, as key=value
  * fields separated by spaces; '#' starts a comment:
  *     # keys: dtype headdim batch heads heads_kv seqlen_q seqlen_k causal varlen layout
+ *     #       op page_size cache_lens
  *     dtype=bf16 headdim=128 batch=4 heads=16 heads_kv=4 seqlen_q=4096 causal=1
+ *     op=decode batch=64 heads=32 heads_kv=8 seqlen_q=1 seqlen_k=4096 page_size=64
  * Defaults: dtype and headdim from the command line, heads_kv = heads, seqlen_k = seqlen_q,
- * causal=0, varlen=0, layout=bshd. A bad line is reported as FILE:LINE with the field; a key
- * given twice on a line, a value out of range and a NUL byte are errors. Lines may be of any
- * length (in both files).
+ * causal=0, varlen=0, layout=bshd, op=fwd, page_size=0 (contiguous), cache_lens=fixed (or
+ * uniform: each sequence's cache length uniform in [seqlen_k/2, seqlen_k]); page_size and
+ * cache_lens need op=decode, where seqlen_k is the longest cache. --seqlens-file replaces a
+ * decode problem's cache lengths by the file's, as it does a varlen problem's lengths. A bad line
+ * is reported as FILE:LINE with the field; a key given twice on a line, a value out of range and a
+ * NUL byte are errors. Lines may be of any length (in both files).
  */
 #ifndef FA_PROBLEM_SET_H
 #define FA_PROBLEM_SET_H
@@ -50,10 +65,21 @@ typedef struct fa_problem_axes {
     int heads;                     /* 0: hidden / head_dim */
     int heads_kv;                  /* 0: from the gqa axis */
     const fa_varlen_dist *lengths; /* varlen lengths from a seqlens file; NULL: uniform */
+    /* The op; decode's own axes below (fa_problem_axes_decode fills them). */
+    fa_op op;
+    int n_seqlens_q;
+    int seqlens_q[FA_MAX_AXIS]; /* decode: new tokens per sequence */
+    int n_page_sizes;
+    int page_sizes[FA_MAX_AXIS]; /* decode: 0 contiguous */
+    int n_cache_lens;
+    int cache_lens[2]; /* decode: fa_cache_lens values */
 } fa_problem_axes;
 
 /* The default axes for head_dim (see top of file). */
 void fa_problem_axes_default(int head_dim, fa_problem_axes *ax);
+
+/* The default decode axes for head_dim (see top of file): op decode, tokens 256k. */
+void fa_problem_axes_decode(int head_dim, fa_problem_axes *ax);
 
 /* Expand axes into problems (new array, caller frees). Combinations that make no sense
  * (heads not divisible by g) are skipped; FA_INVALID if nothing is left. */
@@ -69,8 +95,8 @@ fa_status fa_problem_set_read(const char *path, fa_dtype default_dtype, int defa
  * file (may be NULL). FA_INVALID "FILE:LINE: ..." naming a bad token; FA_IO if unreadable. */
 fa_status fa_seqlens_file_read(const char *path, fa_varlen_dist *d, int *count, int *min, int *max,
                                fa_err *err);
-/* Give every varlen problem of ps the distribution d (a shapes file's problems keep their
- * batch) and re-derive its seed from its new name. */
+/* Give every varlen and every decode problem of ps the distribution d (a shapes file's problems
+ * keep their batch) and re-derive its seed from its new name. */
 void fa_problem_set_use_lengths(fa_problem *ps, int n, const fa_varlen_dist *d);
 
 /* Largest value of a list fa_parse_int_list reads. */

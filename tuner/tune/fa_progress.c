@@ -25,7 +25,8 @@ static void show(fa_progress *p, int force)
         snprintf(eta, sizeof eta, "0s");
     char best[160] = "";
     if (p->best_tflops > 0)
-        snprintf(best, sizeof best, "  best %.1f TFLOP/s %s", p->best_tflops, p->best_name);
+        snprintf(best, sizeof best, "  best %.1f %s %s", p->best_tflops,
+                 strncmp(p->best_name, "decode_", 7) ? "TFLOP/s" : "TB/s", p->best_name);
     fprintf(stderr, "%s[%5.0fs] compiled %d, timed %d/%d, eta %s%s%s", p->tty ? "\r\033[K" : "", el,
             p->compiled, p->timed, total, eta, best, p->tty ? "" : "\n");
     fflush(stderr);

@@ -69,7 +69,8 @@ static fa_status class_todo(fa_tune_session *s, const fa_tune_opts *o, const fa_
 {
     fa_space_filter f = {.dtypes = 1u << pp->dtype,
                          .causal = pp->causal ? FA_SPACE_ON : FA_SPACE_OFF,
-                         .varlen = pp->varlen ? FA_SPACE_ON : FA_SPACE_OFF};
+                         .varlen = pp->varlen ? FA_SPACE_ON : FA_SPACE_OFF,
+                         .op = pp->op};
     fa_variant *vs = NULL;
     int nv = 0;
     fa_tune_opts oa = *o;
@@ -349,8 +350,15 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
                 fa_db_path(s->db));
         return;
     }
-    fprintf(out, "%-44s %-46s %8s %8s %7s %10s\n", "problem", "winner", "TFLOP/s", "vs eager",
-            "margin", "mem saved");
+    /* Decode problems are rated in TB/s of K/V read (fa_problem.h), forward ones in TFLOP/s. */
+    int n_decode = 0;
+    for (int p = 0; p < o->n_problems; p++)
+        n_decode += o->problems[p].op == FA_OP_DECODE;
+    fprintf(out, "%-44s %-46s %8s %8s %7s %10s\n", "problem", "winner",
+            !n_decode                   ? "TFLOP/s"
+            : n_decode == o->n_problems ? "TB/s"
+                                        : "TFLOP|TB",
+            "vs eager", "margin", "mem saved");
     for (int p = 0; p < o->n_problems; p++) {
         best b;
         memset(&b, 0, sizeof b);
@@ -374,8 +382,10 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
         if (b.eager_peak >= 0 && b.peak >= 0)
             mib(b.eager_peak - b.peak, saved, sizeof saved);
         fa_esc_term_inplace(b.name); /* from the database, maybe merged from elsewhere */
-        fprintf(out, "%-44s %-46s %8.1f %8s %7s %10s\n", b.problem, b.name, b.tflops, speed, margin,
-                saved);
+        fprintf(out,
+                o->problems[p].op == FA_OP_DECODE ? "%-44s %-46s %8.2f %8s %7s %10s\n"
+                                                  : "%-44s %-46s %8.1f %8s %7s %10s\n",
+                b.problem, b.name, b.tflops, speed, margin, saved);
     }
     const fa_tune_stats *t = &s->stats;
     fprintf(out,
@@ -388,6 +398,10 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
     fprintf(out, "wall %.1f s, GPU idle %.0f%% (%d GPU%s), %.1f variants/min\n", t->wall_s,
             100 * t->gpu_idle_fraction, s->gpus, s->gpus > 1 ? "s" : "",
             t->wall_s > 0 ? 60.0 * (t->compiled + t->cache_hits) / t->wall_s : 0);
-    fprintf(out, "TFLOP/s = 4*batch*heads*seqlen_q*seqlen_k*headdim / time, halved for causal "
-                 "with seqlen_q = seqlen_k.\n");
+    if (n_decode < o->n_problems)
+        fprintf(out, "TFLOP/s = 4*batch*heads*seqlen_q*seqlen_k*headdim / time, halved for causal "
+                     "with seqlen_q = seqlen_k.\n");
+    if (n_decode)
+        fprintf(out, "TB/s (decode) = K/V bytes read / time: the sum over sequences of 2*cache "
+                     "length*heads_kv*headdim*2 bytes.\n");
 }

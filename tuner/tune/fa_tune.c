@@ -63,6 +63,13 @@ void fa_tune_check_problem(const fa_problem *p, fa_problem *check)
     check->batch = 2;
     check->seqlen_q = check->seqlen_k = 1000;
     check->seed = 0; /* fresh inputs per check; the harness records the seed */
+    if (p->op == FA_OP_DECODE) {
+        static const int lens[] = {0, 1, 2, 15, 17, 63, 65, 333, 999, 1000};
+        check->batch = FA_DECODE_CHECK_BATCH;
+        check->seqlen_q = p->seqlen_q;
+        check->cache_lens = FA_CACHE_FIXED;
+        fa_varlen_dist_from(lens, (int)(sizeof lens / sizeof lens[0]), &check->lengths);
+    }
 }
 
 /* ---- setup ------------------------------------------------------------------------------- */
@@ -177,7 +184,8 @@ static fa_status build_candidates(engine *e, fa_err *err)
         tclass *kc = &e->cls[k];
         fa_space_filter f = {.dtypes = 1u << kc->key.dtype,
                              .causal = kc->key.causal ? FA_SPACE_ON : FA_SPACE_OFF,
-                             .varlen = kc->key.varlen ? FA_SPACE_ON : FA_SPACE_OFF};
+                             .varlen = kc->key.varlen ? FA_SPACE_ON : FA_SPACE_OFF,
+                             .op = kc->key.op};
         fa_variant *vs = NULL;
         int nv = 0;
         st = fa_tune_class_variants(o, &kc->key, &f, &vs, &nv, err);

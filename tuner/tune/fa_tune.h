@@ -148,7 +148,10 @@ fa_status fa_tune_class_variants(const fa_tune_opts *o, const fa_problem *key,
                                  const fa_space_filter *f, fa_variant **out, int *n, fa_err *err);
 
 /* The check problem of a class: p's dtype, head dim, heads, layout and mode with batch 2 and
- * seqlens 1000 (for causal with a tail on both sides). */
+ * seqlens 1000 (for causal with a tail on both sides). Decode: p's new tokens and page size
+ * against 1000-row caches of 32 sequences whose lengths (a fixed distribution, drawn from seed
+ * 0) include 0, 1, lengths no page size divides and the full cache. */
 void fa_tune_check_problem(const fa_problem *p, fa_problem *check);
+#define FA_DECODE_CHECK_BATCH 32
 
 #endif /* FA_TUNE_H */
