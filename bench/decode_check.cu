@@ -22,8 +22,9 @@
  *           poisoned) give O and LSE bit-identical to the contiguous run
  * Speed: bf16, issue 16's shapes (hd 64/128/256; 32/8, 64/8, 16/16, 32/1 heads; batch 1..128;
  *   cache 1k..128k; seqlen_q 1 and 4), every bf16 non-causal variant x the family's splits
- *   values {auto, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64},
- *   contiguous and paged (page 64); median of --reps runs, L2 flushed (256 MB memset) before
+ *   values {auto, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64}, contiguous and paged (page 64,
+ *   shuffled pages), each mode's best reported (pg/ct = paged / contiguous time); median of
+ *   --reps runs, L2 flushed (256 MB memset) before
  *   each; K/V bytes = sum_b 2 * len_b * heads_kv * D * 2; copy = cudaMemcpy device to device
  *   of 1 GB, (read + write) bytes / time. Prints the best per shape and the table.
  *
@@ -70,7 +71,10 @@
     X(__nv_bfloat16, 128, 32, 128, 8, 3, false)                                                    \
     X(__nv_bfloat16, 64, 32, 128, 4, 3, false)                                                     \
     X(__nv_bfloat16, 64, 64, 128, 8, 3, false)                                                     \
-    X(__nv_bfloat16, 256, 16, 64, 4, 2, false)
+    X(__nv_bfloat16, 256, 16, 64, 4, 2, false)                                                     \
+    X(__nv_bfloat16, 64, 16, 64, 2, 4, false)                                                      \
+    X(__nv_bfloat16, 64, 16, 256, 4, 3, false)                                                     \
+    X(__nv_bfloat16, 128, 16, 32, 2, 4, false)
 #endif
 
 #define CK(call)                                                                                   \
@@ -635,8 +639,9 @@ static void time_all(const char *only, int reps)
     void *flush;
     CK(cudaMalloc(&flush, flush_bytes));
     static const int split_vals[] = {0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64};
-    printf("%-32s %9s %9s %8s %6s  %-22s %6s %9s %7s\n", "shape (hd heads batch x len sq)", "KV MB",
-           "best us", "TB/s", "%copy", "variant", "splits", "paged us", "auto us");
+    printf("%-30s %7s %8s %6s %5s  %-16s %5s %8s  %-16s %5s %6s %8s\n",
+           "shape (hd heads batch x len sq)", "KV MB", "best us", "TB/s", "%copy", "variant",
+           "split", "paged us", "paged variant", "split", "pg/ct", "auto us");
     for (const Shape &s : g_shapes) {
         Problem pr;
         pr.batch = s.batch, pr.hq = s.hq, pr.hkv = s.hkv, pr.sq = s.sq, pr.max_len = s.len;
@@ -645,40 +650,43 @@ static void time_all(const char *only, int reps)
         pr.alloc(7);
         pr.make_pages(64, 11);
         const double mb = pr.kv_bytes() / 1e6;
-        double best = 1e30, best_auto = 1e30;
-        const Variant *bv = nullptr;
-        int bs = 0;
-        for (const Variant &vr : g_variants) {
-            if (!vr.bf16 || vr.hd != s.hd || vr.causal || (only && !strstr(vr.name, only)))
-                continue;
-            int last = -1;
-            for (int sv : split_vals) {
-                const int ns = resolve_splits(vr, pr, sv);
-                if (sv != 0 && ns == last)
+        /* [0] contiguous, [1] paged (page size 64, shuffled pages) */
+        double best[2] = {1e30, 1e30}, best_auto = 1e30;
+        const Variant *bv[2] = {nullptr, nullptr};
+        int bs[2] = {0, 0};
+        for (int paged = 0; paged < 2; paged++)
+            for (const Variant &vr : g_variants) {
+                if (!vr.bf16 || vr.hd != s.hd || vr.causal || (only && !strstr(vr.name, only)))
                     continue;
-                const double ms = time_ms(vr, pr, false, ns, flush, flush_bytes, reps);
-                if (sv == 0)
-                    best_auto = std::min(best_auto, ms);
-                else
-                    last = ns;
-                fprintf(stderr, "  %s hd%d %d/%d b%d len%d sq%d splits %d(%d): %.1f us\n", vr.name,
-                        s.hd, s.hq, s.hkv, s.batch, s.len, s.sq, ns, sv, ms * 1e3);
-                if (ms < best)
-                    best = ms, bv = &vr, bs = ns;
+                int last = -1;
+                for (int sv : split_vals) {
+                    const int ns = resolve_splits(vr, pr, sv);
+                    if (sv != 0 && ns == last)
+                        continue;
+                    const double ms = time_ms(vr, pr, paged, ns, flush, flush_bytes, reps);
+                    if (sv == 0 && !paged)
+                        best_auto = std::min(best_auto, ms);
+                    else
+                        last = ns;
+                    fprintf(stderr, "  %s %s hd%d %d/%d b%d len%d sq%d splits %d(%d): %.1f us\n",
+                            paged ? "paged" : "contig", vr.name, s.hd, s.hq, s.hkv, s.batch, s.len,
+                            s.sq, ns, sv, ms * 1e3);
+                    if (ms < best[paged])
+                        best[paged] = ms, bv[paged] = &vr, bs[paged] = ns;
+                }
             }
-        }
-        if (!bv) {
+        if (!bv[0] || !bv[1]) {
             pr.release();
             continue;
         }
-        const double paged = time_ms(*bv, pr, true, bs, flush, flush_bytes, reps);
-        const double tbs = pr.kv_bytes() / (best * 1e-3) / 1e12;
+        const double tbs = pr.kv_bytes() / (best[0] * 1e-3) / 1e12;
         char shape[64];
         snprintf(shape, sizeof shape, "hd%d %d/%d %dx%d sq%d", s.hd, s.hq, s.hkv, s.batch, s.len,
                  s.sq);
-        const char *vn = strchr(bv->name, ',') + 1;
-        printf("%-32s %9.1f %9.1f %8.2f %5.0f%%  %-22s %6d %9.1f %7.1f\n", shape, mb, best * 1e3,
-               tbs, 100 * tbs / copy, vn, bs, paged * 1e3, best_auto * 1e3);
+        printf("%-30s %7.1f %8.1f %6.2f %4.0f%%  %-16s %5d %8.1f  %-16s %5d %5.0f%% %8.1f\n", shape,
+               mb, best[0] * 1e3, tbs, 100 * tbs / copy, strchr(bv[0]->name, ',') + 1, bs[0],
+               best[1] * 1e3, strchr(bv[1]->name, ',') + 1, bs[1], 100 * best[1] / best[0],
+               best_auto * 1e3);
         fflush(stdout);
         pr.release();
     }

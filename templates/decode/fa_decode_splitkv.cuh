@@ -12,8 +12,8 @@
  *   fa_decode_combine<Element, HEAD_DIM>
  *       one warp per output row (b, h, i): merges the splits' partial O by their LSE,
  *       O = sum_s exp(lse_s - max) O_s / sum_s exp(lse_s - max), LSE = max + log(sum);
- *       splits with LSE -inf (no visible key) are skipped; a row no split saw gets O = 0,
- *       LSE = -inf.
+ *       splits with LSE -inf (no visible key) weigh 0; a row no split saw gets O = 0,
+ *       LSE = -inf. At most FA_DECODE_MAX_SPLITS_COMBINE splits.
  * Geometry, argument struct and scratch layout: decode/fa_plan_splitkv.h. Tensor layouts and
  * the decode fields (seqused_k, block_table, page_size): fa_params.h.
  *
@@ -54,9 +54,22 @@
  * loader needs 8-row passes); 2 <= STAGES <= 4; O and S accumulators within 192 registers per
  * thread; shared memory within 227 KB.
  *
- * Changelog:
- *  v0  this version. Resources and measured numbers: bench/results/ and the family's
- *      comment (tuner/families/fa_family_splitkv.c).
+ * Changelog (resources from nvcc -Xptxas=-v, CUDA 13.0, sm_90; GPU: H200, bf16, non-causal,
+ * K/V bytes per second against the cudaMemcpy copy bandwidth of the same run, 4.18-4.21 TB/s;
+ * bench/decode_check.cu, bench/results/2026-12-03_h200_decode_splitkv):
+ *  v0  first version: 378/378 check cases; >= 98% of copy on 9 of 13 shapes with >= 256 MB
+ *      of K/V, but splits cost: the combine waited one load latency per split (hd64 1x128k
+ *      89.5 us, 72%; hd128 1x128k 144 us, 89%), and the paged loader stalled on each row's
+ *      table entry before issuing its copies (page 64: +4% at 64x4k, +15% at 16x16k, +66%
+ *      at hd64 16/16 32x8k).
+ *  v1  (this version) table entries loaded one block ahead into registers; the combine keeps
+ *      the normalised weights in shared memory and reads 8 splits' partials at a time.
+ *      Registers, no spills anywhere: hd128 m16n64w4s3 128, m16n128w8s3 126, m32n64w4s3
+ *      206; hd64 m16n128w4s3 96, m64n128w8s3 240; hd256 m16n64w4s2 221; combine 56-116.
+ *      483/483 check cases (23 variants), memcheck and racecheck clean. Contiguous: 4.23-4.45
+ *      TB/s (101-107% of copy) on the 1-2 GB shapes, 3.93 TB/s at hd128 1x128k (136.7 us,
+ *      cuDNN 138), >= cuDNN on 15 of 18 shapes. Paged (page 64, shuffled): within 5% on 8 of
+ *      11 hd128 shapes; hd64 +25..58% and hd256 +12..15% remain (open).
  */
 #ifndef FA_DECODE_SPLITKV_CUH
 #define FA_DECODE_SPLITKV_CUH
@@ -488,18 +501,26 @@ __global__ void __launch_bounds__(WARPS * 32)
     }
 }
 
-/* Merge the splits' partials (see the top of this file): one warp per row (b, h, i). */
+/*
+ * Merge the splits' partials (see the top of this file): one warp per row (b, h, i). The
+ * lanes read the splits' LSEs in parallel and leave the normalised weights in shared memory;
+ * the partial O rows are then read UNROLL splits at a time with no load depending on another
+ * (a split that saw no key has weight 0 and an all-zero partial, written by the main kernel),
+ * so the loop is bound by bandwidth, not by one load latency per split.
+ */
 template <typename Element, int HEAD_DIM>
 __global__ void __launch_bounds__(32 * FA_DECODE_COMBINE_ROWS)
     fa_decode_combine(const __grid_constant__ fa_decode_args args)
 {
     constexpr int V4 = HEAD_DIM / 4;    /* float4 per row */
     constexpr int PER = (V4 + 31) / 32; /* per lane */
+    constexpr int UNROLL = 8;
+    __shared__ float weight[FA_DECODE_COMBINE_ROWS][FA_DECODE_MAX_SPLITS_COMBINE];
     const fa_fwd_params &p = args.p;
-    const int lane = threadIdx.x & 31;
+    const int lane = threadIdx.x & 31, wr = threadIdx.x >> 5;
     const int sq = p.seqlen_q;
     const int64_t rows_all = (int64_t)p.batch * p.heads_q * sq;
-    const int64_t row = (int64_t)blockIdx.x * FA_DECODE_COMBINE_ROWS + (threadIdx.x >> 5);
+    const int64_t row = (int64_t)blockIdx.x * FA_DECODE_COMBINE_ROWS + wr;
     if (row >= rows_all)
         return;
     const int nsplit = *reinterpret_cast<const int *>(args.scratch);
@@ -512,27 +533,42 @@ __global__ void __launch_bounds__(32 * FA_DECODE_COMBINE_ROWS)
 #pragma unroll
     for (int o = 16; o > 0; o >>= 1)
         mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+    float sum = 0.f;
+    for (int s = lane; s < nsplit; s += 32) {
+        const float l = lpart[(int64_t)s * rows_all + row];
+        const float w = (l == FA_NEG_INF) ? 0.f : __expf(l - mx); /* mx finite if l is */
+        weight[wr][s] = w;
+        sum += w;
+    }
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1)
+        sum += __shfl_xor_sync(0xffffffffu, sum, o);
+    __syncwarp();
 
     float4 acc[PER];
 #pragma unroll
     for (int k = 0; k < PER; ++k)
         acc[k] = make_float4(0.f, 0.f, 0.f, 0.f);
-    float sum = 0.f;
-    if (mx != FA_NEG_INF) {
-        for (int s = 0; s < nsplit; ++s) {
-            const float l = lpart[(int64_t)s * rows_all + row];
-            if (l == FA_NEG_INF)
-                continue; /* no key in this split: its O is not read */
-            const float w = __expf(l - mx);
-            sum += w;
-            const float4 *src =
-                reinterpret_cast<const float4 *>(opart + ((int64_t)s * rows_all + row) * HEAD_DIM);
+    const float4 *src = reinterpret_cast<const float4 *>(opart + row * HEAD_DIM) + lane;
+    const int64_t step = rows_all * (HEAD_DIM / 4); /* float4 between splits of one row */
+    for (int s0 = 0; s0 < nsplit; s0 += UNROLL) {
+        float4 t[UNROLL][PER];
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u)
+#pragma unroll
+            for (int k = 0; k < PER; ++k)
+                if (s0 + u < nsplit && lane + 32 * k < V4)
+                    t[u][k] = src[(int64_t)(s0 + u) * step + 32 * k];
+#pragma unroll
+        for (int u = 0; u < UNROLL; ++u) {
+            if (s0 + u >= nsplit)
+                break;
+            const float w = weight[wr][s0 + u];
 #pragma unroll
             for (int k = 0; k < PER; ++k)
                 if (lane + 32 * k < V4) {
-                    const float4 t = src[lane + 32 * k];
-                    acc[k].x += w * t.x, acc[k].y += w * t.y, acc[k].z += w * t.z,
-                        acc[k].w += w * t.w;
+                    acc[k].x += w * t[u][k].x, acc[k].y += w * t[u][k].y;
+                    acc[k].z += w * t[u][k].z, acc[k].w += w * t[u][k].w;
                 }
         }
     }

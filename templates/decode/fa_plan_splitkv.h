@@ -50,8 +50,9 @@ _Static_assert(sizeof(fa_decode_args) == FA_DECODE_ARGS_BYTES, "fa_decode_args l
 #endif
 
 #define FA_DECODE_SCRATCH_HEADER 256
-#define FA_DECODE_COMBINE_ROWS 4 /* rows (warps) per combine block */
-#define FA_DECODE_MAX_SPLITS 128 /* the auto rule's ceiling */
+#define FA_DECODE_COMBINE_ROWS 4          /* rows (warps) per combine block */
+#define FA_DECODE_MAX_SPLITS 128          /* the auto rule's ceiling */
+#define FA_DECODE_MAX_SPLITS_COMBINE 1024 /* any resolved split count (the combine's weights) */
 
 #define FA_DECODE_MAX_(a, b) ((a) > (b) ? (a) : (b))
 /*
@@ -127,6 +128,8 @@ FA_PLAN_SPLITKV_FN int fa_plan_splitkv_splits(int splits, int batch, int heads_q
     int s = splits > 0 ? splits : fa_plan_splitkv_auto(total, multiprocessors, n_blocks);
     if (s > n_blocks)
         s = n_blocks;
+    if (s > FA_DECODE_MAX_SPLITS_COMBINE)
+        s = FA_DECODE_MAX_SPLITS_COMBINE;
     if (s < 1)
         return 1;
     const int per = (n_blocks + s - 1) / s; /* blocks per split; the kernel's rule */

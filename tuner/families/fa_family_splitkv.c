@@ -124,8 +124,9 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
                       p[BN], p[WARPS]);
     if (p[STAGES] < 2 || p[STAGES] > 4)
         return FA_ERR(err, FA_UNSUPPORTED, "STAGES must be 2, 3 or 4");
-    if (p[SPLITS] < 0 || p[SPLITS] > 1024)
-        return FA_ERR(err, FA_UNSUPPORTED, "splits must be 0 (auto) or 1..1024");
+    if (p[SPLITS] < 0 || p[SPLITS] > FA_DECODE_MAX_SPLITS_COMBINE)
+        return FA_ERR(err, FA_UNSUPPORTED, "splits must be 0 (auto) or 1..%d",
+                      FA_DECODE_MAX_SPLITS_COMBINE);
     /* The loader's passes: 32 * warps / (8 or 4 chunks) rows, a multiple of 8 dividing
      * BLOCK_N (always true once the rules above hold). */
     const int acc = p[BM] / 16 * (d / 8 + p[BN] / p[WARPS] / 8) * 4;
@@ -152,9 +153,21 @@ typedef struct seed {
 } seed;
 
 static const seed seeds[] = {
-    {128, 16, 64, 4, 3}, {128, 16, 128, 8, 3}, {128, 32, 64, 4, 3}, {128, 32, 128, 8, 3},
-    {64, 16, 128, 4, 3}, {64, 32, 128, 4, 3},  {64, 64, 128, 8, 3}, {256, 16, 64, 4, 3},
-    {256, 16, 64, 4, 2}, {-1, 16, 64, 4, 3},
+    /* hd128: m16n64 won 8 of 11 shapes (s3 contiguous, s2 paged), 8 warps on 16/16 heads, m32
+       for 32 packed rows (MQA, 64/8 heads with seqlen_q 4) */
+    {128, 16, 64, 4, 3},
+    {128, 16, 64, 4, 2},
+    {128, 16, 128, 8, 3},
+    {128, 32, 64, 4, 3},
+    /* hd64: m16n128w4s3 (contiguous), m16n64w4s4 (paged), m32 for MQA with seqlen_q 4 */
+    {64, 16, 128, 4, 3},
+    {64, 16, 64, 4, 4},
+    {64, 32, 128, 4, 3},
+    /* hd256: 2 or 3 stages of 64 */
+    {256, 16, 64, 4, 2},
+    {256, 16, 64, 4, 3},
+    /* other head dims: the hd128 tile */
+    {-1, 16, 64, 4, 3},
 };
 
 static int ilog2(int x)
