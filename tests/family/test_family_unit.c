@@ -19,11 +19,11 @@ int main(void)
     fa_err err;
     const fa_family *sm80 = fa_family_find("sm80"), *two = fa_family_find("testtwo");
     CHECK(sm80 && two && sm80 == fa_family_sm80());
-    /* Registry order: the installed families (sm80, sm90a), then the test's. */
-    const fa_family *s90a = fa_family_find("sm90a");
-    CHECK(fa_families()[0] == sm80 && fa_families()[1] == s90a && fa_families()[2] == two &&
-          fa_families()[3] == NULL);
-    CHECK(fa_family_index(two) == 2 && fa_family_at(2) == two && fa_family_at(3) == NULL);
+    /* Registry order: the installed families (sm80, sm90a, splitkv), then the test's. */
+    const fa_family *s90a = fa_family_find("sm90a"), *skv = fa_family_find("splitkv");
+    CHECK(fa_families()[0] == sm80 && fa_families()[1] == s90a && fa_families()[2] == skv &&
+          fa_families()[3] == two && fa_families()[4] == NULL);
+    CHECK(fa_family_index(two) == 3 && fa_family_at(3) == two && fa_family_at(4) == NULL);
 
     /* Names: the family by the second token, its suffix, canonical only. */
     fa_variant v;

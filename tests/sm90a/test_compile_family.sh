@@ -43,7 +43,7 @@ expect2() { # expect2 WHAT PATTERN -- args...
 }
 expect2 "family not on arch" "kernel family sm80 does not run on sm90a" -- --arch sm90a --headdim 128 --family sm80
 expect2 "sm90a on sm80" "kernel family sm90a does not run on sm80" -- --arch sm80 --headdim 128 --family sm90a
-expect2 "unknown family" "unknown --family 'sm70': families are sm80, sm90a" -- --arch sm90 --headdim 128 --family sm70
+expect2 "unknown family" "unknown --family 'sm70': families are sm80, sm90a, splitkv" -- --arch sm90 --headdim 128 --family sm70
 expect2 "family against variant" "--family contradicts --variant" -- --arch sm90 --family sm80 --variant fwd_sm90a_hd128_bf16_m192n128s2
 [ "$fail" -eq 0 ] && echo "test_compile_family: ok" >&2
 exit "$fail"

@@ -5,6 +5,7 @@
 
 extern const fa_family fa_family_sm80_def;
 extern const fa_family fa_family_sm90a_def;
+extern const fa_family fa_family_splitkv_def;
 #ifdef FA_FAMILY_TESTTWO
 extern const fa_family fa_family_testtwo_def;
 #endif
@@ -12,6 +13,7 @@ extern const fa_family fa_family_testtwo_def;
 const fa_family *const fa_family_registry[] = {
     &fa_family_sm80_def,
     &fa_family_sm90a_def,
+    &fa_family_splitkv_def,
 #ifdef FA_FAMILY_TESTTWO
     &fa_family_testtwo_def,
 #endif

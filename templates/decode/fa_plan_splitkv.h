@@ -1,0 +1,149 @@
+/*
+ * fa_plan_splitkv.h -- the splitkv decode family's launch geometry, argument struct and scratch
+ * layout, one copy for host C (tuner/families/fa_family_splitkv.c), CUDA
+ * (decode/fa_decode_splitkv.cuh) and any launcher (like fa_params.h, it compiles as C99 and as
+ * CUDA). Included by names relative to templates/.
+ *
+ * Two kernels, one argument struct (fa_decode_args: fa_fwd_params then the scratch address):
+ *   main     grid  = (m_blocks * batch * heads_kv, splits, 1), m_block fastest
+ *                    m_blocks = ceil(g * seqlen_q / BLOCK_M), g = heads_q / heads_kv
+ *            block = 32 * WARPS threads, dynamic shared memory FA_DECODE_SMEM_BYTES
+ *   combine  grid  = (ceil(R / FA_DECODE_COMBINE_ROWS), 1, 1), block = 32 * FA_DECODE_COMBINE_ROWS
+ *            R = batch * heads_q * seqlen_q, one warp per output row
+ * With one split the main kernel writes O and LSE itself: one launch, no scratch.
+ *
+ * Scratch (splits > 1), fp32, written completely by the main kernel before combine reads it:
+ *   [0, 4)                    int32 splits (the main kernel's gridDim.y; combine reads it)
+ *   [256, 256 + 4*S*R*D)      partial O, [split][r][D], r = (b * heads_q + h) * seqlen_q + i,
+ *                             normalised by the split's own row sum
+ *   then 4*S*R bytes          partial LSE, [split][r] (natural log; -inf: the split saw no key)
+ *
+ * Splits. The axis value 0 is "auto": FlashAttention-3's rule (hopper/heuristics.h) on the
+ * device's multiprocessors: one split when the CTAs fill 80% of the multiprocessors or the
+ * longest cache has at most 4 KV blocks; else the fewest splits whose wave efficiency is within
+ * 85% of the best up to min(128, multiprocessors, KV blocks). Any value is clamped to the KV
+ * blocks of the longest cache so that no split of it is empty.
+ */
+#ifndef FA_PLAN_SPLITKV_H
+#define FA_PLAN_SPLITKV_H
+
+#include "fa_params.h"
+
+#ifdef __CUDACC__
+#define FA_PLAN_SPLITKV_FN static inline __host__ __device__
+#else
+#define FA_PLAN_SPLITKV_FN static inline
+#endif
+
+/* The argument of both kernels, passed by value as __grid_constant__. */
+typedef struct fa_decode_args {
+    fa_fwd_params p;  /* tensors, strides, sizes, cache lengths, block table */
+    uint64_t scratch; /* device address of the plan's scratch; 0 with one split */
+} fa_decode_args;
+
+#define FA_DECODE_ARGS_BYTES 240
+
+#ifdef __cplusplus
+static_assert(sizeof(fa_decode_args) == FA_DECODE_ARGS_BYTES, "fa_decode_args layout drifted");
+#else
+_Static_assert(sizeof(fa_decode_args) == FA_DECODE_ARGS_BYTES, "fa_decode_args layout drifted");
+#endif
+
+#define FA_DECODE_SCRATCH_HEADER 256
+#define FA_DECODE_COMBINE_ROWS 4          /* rows (warps) per combine block */
+#define FA_DECODE_MAX_SPLITS 128          /* the auto rule's ceiling */
+#define FA_DECODE_MAX_SPLITS_COMBINE 1024 /* any resolved split count (the combine's weights) */
+
+#define FA_DECODE_MAX_(a, b) ((a) > (b) ? (a) : (b))
+/*
+ * Dynamic shared memory of the main kernel, bytes: the Q tile (BLOCK_M x D, 16-bit), then the
+ * STAGES-deep K/V ring (K and V tiles of BLOCK_N x D, 16-bit) which after the KV loop holds the
+ * warps' fp32 partial O tiles (WARPS x BLOCK_M x (D + 8), padded rows), then the per-warp row
+ * maxima and sums and the per-row 1/l and LSE ((2 WARPS + 2) x BLOCK_M floats).
+ */
+#define FA_DECODE_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, WARPS, STAGES)                            \
+    ((BLOCK_M) * (HEAD_DIM)*2 +                                                                    \
+     FA_DECODE_MAX_((STAGES) * (BLOCK_N) * (HEAD_DIM)*4,                                           \
+                    (WARPS) * (BLOCK_M) * ((HEAD_DIM) + 8) * 4) +                                  \
+     (2 * (WARPS) + 2) * (BLOCK_M)*4)
+
+FA_PLAN_SPLITKV_FN unsigned fa_plan_splitkv_smem(int head_dim, int block_m, int block_n, int warps,
+                                                 int stages)
+{
+    return (unsigned)FA_DECODE_SMEM_BYTES(head_dim, block_m, block_n, warps, stages);
+}
+
+FA_PLAN_SPLITKV_FN unsigned fa_plan_splitkv_threads(int warps)
+{
+    return (unsigned)(32 * warps);
+}
+
+/* M tiles per (sequence, KV head): the g * seqlen_q packed query rows over BLOCK_M. */
+FA_PLAN_SPLITKV_FN int fa_plan_splitkv_mblocks(int heads_q, int heads_kv, int seqlen_q, int block_m)
+{
+    const int rows = heads_q / heads_kv * seqlen_q;
+    return (rows + block_m - 1) / block_m;
+}
+
+/* FlashAttention-3's split count (see the top of this file). */
+FA_PLAN_SPLITKV_FN int fa_plan_splitkv_auto(int total_mblocks, int multiprocessors, int n_blocks)
+{
+    if (multiprocessors <= 0 || (float)total_mblocks >= 0.8f * (float)multiprocessors ||
+        n_blocks <= 4)
+        return 1;
+    int max_splits = FA_DECODE_MAX_SPLITS;
+    if (max_splits > multiprocessors)
+        max_splits = multiprocessors;
+    if (max_splits > n_blocks)
+        max_splits = n_blocks;
+    float best = 0.f;
+    for (int s = 1; s <= max_splits; s++) {
+        /* waves / ceil(waves), in integers: CTAs over the slots of whole waves */
+        const int ctas = total_mblocks * s;
+        const int waves = (ctas + multiprocessors - 1) / multiprocessors;
+        const float eff = (float)ctas / (float)(waves * multiprocessors);
+        if (eff > best)
+            best = eff;
+    }
+    for (int s = 1; s <= max_splits; s++) {
+        /* waves / ceil(waves), in integers: CTAs over the slots of whole waves */
+        const int ctas = total_mblocks * s;
+        const int waves = (ctas + multiprocessors - 1) / multiprocessors;
+        const float eff = (float)ctas / (float)(waves * multiprocessors);
+        if (eff >= 0.85f * best)
+            return s;
+    }
+    return 1;
+}
+
+/* The splits a variant with axis value `splits` (0: auto) runs for a shape: at least 1, at most
+ * the KV blocks of the longest cache, and no split of it empty. */
+FA_PLAN_SPLITKV_FN int fa_plan_splitkv_splits(int splits, int batch, int heads_q, int heads_kv,
+                                              int seqlen_q, int seqlen_k, int block_m, int block_n,
+                                              int multiprocessors)
+{
+    const int n_blocks = (seqlen_k + block_n - 1) / block_n;
+    const int total =
+        batch * heads_kv * fa_plan_splitkv_mblocks(heads_q, heads_kv, seqlen_q, block_m);
+    int s = splits > 0 ? splits : fa_plan_splitkv_auto(total, multiprocessors, n_blocks);
+    if (s > n_blocks)
+        s = n_blocks;
+    if (s > FA_DECODE_MAX_SPLITS_COMBINE)
+        s = FA_DECODE_MAX_SPLITS_COMBINE;
+    if (s < 1)
+        return 1;
+    const int per = (n_blocks + s - 1) / s; /* blocks per split; the kernel's rule */
+    return (n_blocks + per - 1) / per;
+}
+
+/* Scratch bytes for `splits` resolved splits (0 for one). */
+FA_PLAN_SPLITKV_FN uint64_t fa_plan_splitkv_scratch(int splits, int batch, int heads_q,
+                                                    int seqlen_q, int head_dim)
+{
+    if (splits <= 1)
+        return 0;
+    const uint64_t rows = (uint64_t)batch * (uint64_t)heads_q * (uint64_t)seqlen_q;
+    return FA_DECODE_SCRATCH_HEADER + (uint64_t)splits * rows * (uint64_t)(head_dim + 1) * 4u;
+}
+
+#endif /* FA_PLAN_SPLITKV_H */
