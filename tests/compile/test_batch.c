@@ -8,8 +8,9 @@
  *     only that variant is a compile error, the others compile, through fa_compile_variants
  *     and through the pool (fa_compile_sweep);
  *  4. the cache: batch entries have keys of their own (the one-variant path misses them and
- *     gets a cubin with only its kernel), a second batch is all hits, and FA_COMPILE_BATCH
- *     is read (1 = one program per variant) and a bad value refused. */
+ *     gets a cubin with only its kernel), a second batch is all hits, the pool finds a batch
+ *     entry when it takes a job alone, and FA_COMPILE_BATCH is read (1 = one program per
+ *     variant) and a bad value refused. */
 /* memmem: _GNU_SOURCE comes from the build */
 #include <errno.h>
 #include <sys/stat.h>
@@ -242,6 +243,10 @@ static void test_bad_variant_and_cache(const char *tmp)
     CHECK(has_bytes(outs[0].cubin, outs[0].cubin_size, outs[1].lowered_name));
     fa_compile_output_release(&outs[0]);
     fa_compile_output_release(&outs[1]);
+    /* The pool finds a batch entry even when it takes one job alone. */
+    fa_sweep_summary one_sum;
+    CHECK_OK(fa_compile_sweep(c, arch, good, 1, 1, NULL, NULL, &one_sum, &err), &err);
+    CHECK(one_sum.ok == 1 && one_sum.cache_hits == 1);
     fa_compile_output alone = {0};
     CHECK_OK(fa_compile_variant(c, &vs[0], arch, &alone, &err), &err);
     CHECK(alone.status == FA_OK && alone.build.cache_hit == 0);

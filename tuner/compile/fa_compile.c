@@ -978,7 +978,8 @@ static fa_status lookup_variant(fa_compiler *c, const variant_job *j, fa_compile
         return FA_OK;
     if ((st = make_opts(c, j->target, NULL, 0, arch_opt, &opts, &nopts, err)) != FA_OK)
         return st;
-    for (int t = 0; t < 2 && !*hit; t++) {
+    /* With batches off (batch 1) the one-variant entries only, as before batches existed. */
+    for (int t = 0; t < (c->batch > 1 ? 2 : 1) && !*hit; t++) {
         unsigned char key[FA_SHA256_BYTES];
         fa_cache_lookup found = FA_CACHE_MISS;
         make_key(c, tags[t], j->source, j->expr, j->target, opts, nopts, key);

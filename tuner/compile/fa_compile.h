@@ -97,7 +97,8 @@ fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch 
  * lines and its own kernels' ptxas report, so its resources are its own. Its cubin is the
  * program's, holding the other variants' kernels too (load functions by lowered name), and
  * its entry has a key of its own (FA_CACHE_KEY_TAG_BATCH in fa_compile.c): fa_compile_variant
- * never returns such a cubin. A lookup tries the one-variant key first, then the batch key.
+ * never returns such a cubin. A lookup tries the one-variant key first, then (batch > 1) the
+ * batch key; with batch 1 this is fa_compile_variant on each.
  * If the program fails to compile, each variant of it is compiled alone, so a compile error
  * is only the bad variant's. Returns non-OK (every output released) only when the engine
  * fails. */

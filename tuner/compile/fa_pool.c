@@ -102,22 +102,18 @@ static void *worker(void *arg)
             break;
         int m = take_jobs(p, jobs, batch);
         pthread_mutex_unlock(&p->mu);
-        if (m == 1) {
-            job *j = jobs[0];
-            fa_err_clear(&j->err);
-            j->st = fa_compile_variant(p->c, &j->v, j->arch, &j->out, &j->err);
-        } else {
-            fa_err e;
-            fa_err_clear(&e);
-            for (int i = 0; i < m; i++)
-                vs[i] = jobs[i]->v;
-            fa_status st = fa_compile_variants(p->c, vs, m, jobs[0]->arch, outs, &e);
-            for (int i = 0; i < m; i++) {
-                jobs[i]->st = st;
-                jobs[i]->err = e;
-                if (st == FA_OK)
-                    jobs[i]->out = outs[i];
-            }
+        /* Even one job goes through fa_compile_variants: it also looks under the batch
+         * key, where an earlier batch may have left this variant's entry. */
+        fa_err e;
+        fa_err_clear(&e);
+        for (int i = 0; i < m; i++)
+            vs[i] = jobs[i]->v;
+        fa_status st = fa_compile_variants(p->c, vs, m, jobs[0]->arch, outs, &e);
+        for (int i = 0; i < m; i++) {
+            jobs[i]->st = st;
+            jobs[i]->err = e;
+            if (st == FA_OK)
+                jobs[i]->out = outs[i];
         }
         pthread_mutex_lock(&p->mu);
         for (int i = 0; i < m; i++)
