@@ -20,7 +20,14 @@
  * option list (the resolved include directory included). Entries live in the cache
  * directory as `<label>-<key hex>.fac`, where the label is the variant name (or the kernel
  * name of a raw source compile) so a person can tell them apart; only the key matters.
- * Compile errors are cached too: they are as deterministic as cubins.
+ * Compile errors are cached too: they are as deterministic as cubins. Variants compiled in
+ * one program (fa_compile_variants) get entries of their own kind: the same fields under
+ * another tag, and a cubin that holds the whole batch's kernels.
+ *
+ * A cache directory may be shared by processes and machines (FA_TUNE_CACHE_DIR on shared
+ * storage): entries are written to a unique temp file beside the final name, fsynced and
+ * renamed over it, and a reader checks size, key and checksum, so it sees a whole entry or
+ * none; two writers of one key write equivalent entries and the last rename wins.
  *
  * Thread safety: after fa_compiler_new returns, an fa_compiler is read-only, so any number
  * of threads may call fa_compile_source/fa_compile_variant on it at once (NVRTC is thread
