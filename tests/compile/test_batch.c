@@ -273,6 +273,8 @@ static void test_bad_variant_and_cache(const char *tmp)
     CHECK(fa_compiler_new(&opts, &c, &err) == FA_INVALID && c == NULL);
     CHECK(strstr(err.msg, "FA_COMPILE_BATCH") != NULL);
     unsetenv("FA_COMPILE_BATCH");
+    opts.batch = FA_COMPILE_BATCH_MAX + 1; /* the pool's arrays hold FA_COMPILE_BATCH_MAX */
+    CHECK(fa_compiler_new(&opts, &c, &err) == FA_INVALID && c == NULL);
 }
 
 int main(void)

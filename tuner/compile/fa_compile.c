@@ -343,6 +343,11 @@ fa_status fa_compiler_new(const fa_compiler_opts *opts, fa_compiler **out, fa_er
         fa_cache_remove_stale_temps(c->cache_dir, 24 * 3600);
     }
 
+    if (opts && (opts->batch < 0 || opts->batch > FA_COMPILE_BATCH_MAX)) {
+        st = FA_ERR(err, FA_INVALID, "bad compile batch %d: expected 1 to %d", opts->batch,
+                    FA_COMPILE_BATCH_MAX);
+        goto cleanup;
+    }
     c->batch = opts && opts->batch > 0 ? opts->batch : 0;
     if (!c->batch) {
         const char *b = getenv("FA_COMPILE_BATCH");
