@@ -356,7 +356,9 @@ static int parse_options(compile_cli *c, int argc, char **argv)
          .what = "a directory",
          .metavar = "DIR",
          .help = "also write each compiled variant's cubin as DIR/<name>.cubin\n(DIR is created; "
-                 "files replaced atomically), e.g. to read\nits SASS with 'cuobjdump -sass'"},
+                 "files replaced atomically), e.g. to read\nits SASS with 'cuobjdump -sass'; "
+                 "compiles one variant per\nNVRTC program, so each cubin holds its own kernel "
+                 "only"},
         {.kind = FA_OPT_END}};
     const fa_opt_cmd cmd_opts = {
         .name = cmd,
@@ -367,15 +369,18 @@ static int parse_options(compile_cli *c, int argc, char **argv)
                  "the cache.\nVariants the legality model rejects are listed as 'unsupported' "
                  "with the reason\nand not compiled. A variant that spills registers is marked "
                  "'*': it is ineligible\nto win a tuning run.\n",
-        .outro = "environment:\n"
-                 "  FA_TUNE_TEMPLATES=DIR  compile the templates in DIR instead of the embedded "
-                 "ones\n"
-                 "  CUDA_HOME, CUDA_PATH   where the toolkit headers are (else nvcc on PATH, "
-                 "then\n"
-                 "                         /usr/local/cuda)\n"
-                 "\n"
-                 "exit codes: 0 the sweep ran (compile errors are results), 1 the engine "
-                 "failed,\n2 usage error, 130 interrupted.\n",
+        .outro =
+            "environment:\n"
+            "  FA_TUNE_TEMPLATES=DIR  compile the templates in DIR instead of the embedded "
+            "ones\n"
+            "  CUDA_HOME, CUDA_PATH   where the toolkit headers are (else nvcc on PATH, "
+            "then\n"
+            "                         /usr/local/cuda)\n"
+            "  FA_COMPILE_BATCH=N     variants per NVRTC program (default 8: one header parse\n"
+            "                         for several; 1: one program each, as before)\n"
+            "\n"
+            "exit codes: 0 the sweep ran (compile errors are results), 1 the engine "
+            "failed,\n2 usage error, 130 interrupted.\n",
         .opts = opts};
     int rc = fa_opt_parse(&cmd_opts, argc, argv);
     if (rc >= 0)
@@ -479,6 +484,10 @@ int cmd_compile(int argc, char **argv)
     fa_compiler_opts opts = {0};
     opts.cache_dir = c.cache_dir;
     opts.no_cache = c.no_cache;
+    /* A batch's cubin holds every kernel of the batch; a cubin read for its SASS is one
+     * variant's. */
+    if (c.cubin_dir)
+        opts.batch = 1;
     if (fa_compiler_new(&opts, &comp, &err) != FA_OK) {
         rc = fa_cli_fail(cmd, &err);
         goto cleanup;

@@ -22,6 +22,12 @@
 
 /* Bumped whenever what goes into a key or an entry changes meaning. */
 #define FA_CACHE_KEY_TAG "fa-tune compile cache key v1"
+/* Entries made by a batch (one NVRTC program for several variants: its cubin holds all their
+ * kernels) have keys of their own, so the one-variant path (emit's --embed-cubin, bench)
+ * never sees a cubin with other variants' kernels in it. */
+#define FA_CACHE_KEY_TAG_BATCH "fa-tune compile cache key v1 batched"
+/* Variants per NVRTC program when neither the options nor $FA_COMPILE_BATCH say. */
+#define FA_COMPILE_BATCH_DEFAULT 8
 
 struct fa_compiler {
     fa_nvrtc *nv; /* NVRTC, loaded at run time (fa_nvrtc.h) */
@@ -30,6 +36,7 @@ struct fa_compiler {
     char include_opt[PATH_MAX + 3]; /* "-I<cuda_include>" */
     char cache_dir[PATH_MAX];
     int no_cache;
+    int batch; /* variants per NVRTC program in fa_compile_variants (1: one each) */
     int n_headers;
     const char **header_names; /* name order */
     const char **header_data;
@@ -336,6 +343,24 @@ fa_status fa_compiler_new(const fa_compiler_opts *opts, fa_compiler **out, fa_er
         fa_cache_remove_stale_temps(c->cache_dir, 24 * 3600);
     }
 
+    if (opts && (opts->batch < 0 || opts->batch > FA_COMPILE_BATCH_MAX)) {
+        st = FA_ERR(err, FA_INVALID, "bad compile batch %d: expected 1 to %d", opts->batch,
+                    FA_COMPILE_BATCH_MAX);
+        goto cleanup;
+    }
+    c->batch = opts && opts->batch > 0 ? opts->batch : 0;
+    if (!c->batch) {
+        const char *b = getenv("FA_COMPILE_BATCH");
+        char *end = NULL;
+        long v = b && *b ? strtol(b, &end, 10) : 0;
+        if (b && *b && (*end || v < 1 || v > FA_COMPILE_BATCH_MAX)) {
+            st = FA_ERR(err, FA_INVALID, "bad FA_COMPILE_BATCH '%s': expected 1 to %d", b,
+                        FA_COMPILE_BATCH_MAX);
+            goto cleanup;
+        }
+        c->batch = v > 0 ? (int)v : FA_COMPILE_BATCH_DEFAULT;
+    }
+
     const char *tdir =
         opts && opts->templates_dir ? opts->templates_dir : getenv("FA_TUNE_TEMPLATES");
     if (tdir && *tdir)
@@ -389,6 +414,11 @@ const char *fa_compiler_cuda_include(const fa_compiler *c)
 const char *fa_compiler_cache_dir(const fa_compiler *c)
 {
     return c->cache_dir;
+}
+
+int fa_compiler_batch(const fa_compiler *c)
+{
+    return c->batch;
 }
 
 const char *fa_compiler_source_hash(const fa_compiler *c)
@@ -607,43 +637,40 @@ cleanup:
     return st;
 }
 
-static fa_status compile_impl(fa_compiler *c, const char *source, const char *name_expr,
-                              const char *nvrtc_arch, const char *const *extra_opts, int n_extra,
-                              const char *label, fa_compile_output *out, fa_err *err)
+/* The option list every compile passes (see fa_compile.h), then extra_opts; *out is the
+ * caller's to free. arch_opt is the caller's buffer of 64 bytes. */
+static fa_status make_opts(const fa_compiler *c, const char *nvrtc_arch,
+                           const char *const *extra_opts, int n_extra, char *arch_opt,
+                           const char ***out, int *nopts, fa_err *err)
 {
-    fa_status st = FA_OK;
-    double t0 = now_ms();
-    const char **opts = NULL;
-    fa_cache_entry ent = {0};
-    fa_compile_output res = {0};
-    char arch_opt[64], path[PATH_MAX + 256];
-    unsigned char key[FA_SHA256_BYTES];
-
-    if (!source || !name_expr || !*name_expr)
-        return FA_ERR(err, FA_INVALID, "compile needs a source and a name expression");
     if (!nvrtc_arch || strncmp(nvrtc_arch, "sm_", 3) != 0 || strlen(nvrtc_arch) > 16)
         return FA_ERR(err, FA_INVALID, "bad nvrtc arch '%s': expected a real arch like sm_80",
                       nvrtc_arch ? nvrtc_arch : "");
     if (n_extra < 0 || (n_extra > 0 && !extra_opts))
         return FA_ERR(err, FA_INVALID, "bad extra option list (%d options)", n_extra);
-
-    snprintf(arch_opt, sizeof arch_opt, "--gpu-architecture=%s", nvrtc_arch);
-    int nopts = 0;
-    opts = malloc((size_t)(4 + n_extra) * sizeof *opts);
-    if (!opts) {
-        st = FA_ERR(err, FA_NOMEM, "out of memory for compile options");
-        goto cleanup;
-    }
-    opts[nopts++] = "--std=c++17";
-    opts[nopts++] = arch_opt;
-    opts[nopts++] = c->include_opt;
-    opts[nopts++] = "-Xptxas=-v"; /* the resource report, read by fa_compile_parse_resources */
+    snprintf(arch_opt, 64, "--gpu-architecture=%s", nvrtc_arch);
+    const char **opts = malloc((size_t)(4 + n_extra) * sizeof *opts);
+    if (!opts)
+        return FA_ERR(err, FA_NOMEM, "out of memory for compile options");
+    int n = 0;
+    opts[n++] = "--std=c++17";
+    opts[n++] = arch_opt;
+    opts[n++] = c->include_opt;
+    opts[n++] = "-Xptxas=-v"; /* the resource report, read by fa_compile_parse_resources */
     for (int i = 0; i < n_extra; i++)
-        opts[nopts++] = extra_opts[i];
+        opts[n++] = extra_opts[i];
+    *out = opts;
+    *nopts = n;
+    return FA_OK;
+}
 
+static void make_key(const fa_compiler *c, const char *tag, const char *source,
+                     const char *name_expr, const char *nvrtc_arch, const char **opts, int nopts,
+                     unsigned char key[FA_SHA256_BYTES])
+{
     fa_sha256 s;
     fa_sha256_init(&s);
-    fa_sha256_str(&s, FA_CACHE_KEY_TAG);
+    fa_sha256_str(&s, tag);
     fa_sha256_str(&s, c->nvrtc_version);
     fa_sha256_field(&s, c->templates_digest, sizeof c->templates_digest);
     fa_sha256_str(&s, source);
@@ -652,8 +679,45 @@ static fa_status compile_impl(fa_compiler *c, const char *source, const char *na
     for (int i = 0; i < nopts; i++)
         fa_sha256_str(&s, opts[i]);
     fa_sha256_final(&s, key);
+}
 
+/* Moves a cache entry into an output (resources parsed from its log); ent is emptied. */
+static void output_from_entry(fa_cache_entry *ent, int hit, double t0, fa_compile_output *out)
+{
+    fa_compile_output res = {0};
     build_info_init(&res.build);
+    res.build.cache_hit = hit;
+    res.status = ent->compile_error ? FA_COMPILE_ERROR : FA_OK;
+    fa_compile_parse_resources(ent->log, &res.build);
+    memcpy(res.lowered_name, ent->lowered_name, sizeof res.lowered_name);
+    res.cubin = ent->cubin;
+    res.cubin_size = ent->cubin_size;
+    res.log = ent->log;
+    res.nvrtc_ms = ent->nvrtc_ms;
+    ent->cubin = NULL;
+    ent->log = NULL;
+    res.build.compile_ms = now_ms() - t0;
+    *out = res;
+}
+
+static fa_status compile_impl(fa_compiler *c, const char *source, const char *name_expr,
+                              const char *nvrtc_arch, const char *const *extra_opts, int n_extra,
+                              const char *label, fa_compile_output *out, fa_err *err)
+{
+    fa_status st = FA_OK;
+    double t0 = now_ms();
+    const char **opts = NULL;
+    int nopts = 0;
+    fa_cache_entry ent = {0};
+    char arch_opt[64], path[PATH_MAX + 256];
+    unsigned char key[FA_SHA256_BYTES];
+
+    if (!source || !name_expr || !*name_expr)
+        return FA_ERR(err, FA_INVALID, "compile needs a source and a name expression");
+    if ((st = make_opts(c, nvrtc_arch, extra_opts, n_extra, arch_opt, &opts, &nopts, err)) != FA_OK)
+        return st;
+    make_key(c, FA_CACHE_KEY_TAG, source, name_expr, nvrtc_arch, opts, nopts, key);
+
     fa_cache_lookup found = FA_CACHE_MISS;
     if (!c->no_cache) {
         if ((st = fa_cache_path(c->cache_dir, label, key, path, sizeof path, err)) != FA_OK)
@@ -661,27 +725,14 @@ static fa_status compile_impl(fa_compiler *c, const char *source, const char *na
         if ((st = fa_cache_read(path, key, &ent, &found, err)) != FA_OK)
             goto cleanup;
     }
-    if (found == FA_CACHE_HIT) {
-        res.build.cache_hit = 1;
-    } else {
+    if (found != FA_CACHE_HIT) {
         if ((st = run_nvrtc(c, source, name_expr, opts, nopts, &ent, err)) != FA_OK)
             goto cleanup;
         if (!c->no_cache && (st = fa_cache_write(path, key, &ent, err)) != FA_OK)
             goto cleanup;
-        res.cache_rebuilt = found == FA_CACHE_CORRUPT;
     }
-
-    res.status = ent.compile_error ? FA_COMPILE_ERROR : FA_OK;
-    fa_compile_parse_resources(ent.log, &res.build);
-    memcpy(res.lowered_name, ent.lowered_name, sizeof res.lowered_name);
-    res.cubin = ent.cubin;
-    res.cubin_size = ent.cubin_size;
-    res.log = ent.log;
-    res.nvrtc_ms = ent.nvrtc_ms;
-    ent.cubin = NULL;
-    ent.log = NULL;
-    res.build.compile_ms = now_ms() - t0;
-    *out = res;
+    output_from_entry(&ent, found == FA_CACHE_HIT, t0, out);
+    out->cache_rebuilt = found == FA_CACHE_CORRUPT;
 cleanup:
     free(opts);
     free(ent.cubin);
@@ -698,29 +749,38 @@ fa_status fa_compile_source(fa_compiler *c, const char *source, const char *name
     return compile_impl(c, source, name_expr, nvrtc_arch, extra_opts, n_extra, label, out, err);
 }
 
-fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch *arch,
-                             fa_compile_output *out, fa_err *err)
+/* What compiling one variant needs, worked out once (legality first). */
+typedef struct variant_job {
+    char name[FA_VARIANT_NAME_MAX];
+    char expr[FA_MAX_KERNELS * 256]; /* the family's kernels, one name expression a line */
+    char source[256];
+    const char *target; /* NVRTC arch */
+    int legal;          /* 0: *out already holds the FA_UNSUPPORTED result */
+} variant_job;
+
+static fa_status prepare_variant(fa_compiler *c, const fa_variant *v, const fa_arch *arch,
+                                 variant_job *j, fa_compile_output *out, fa_err *err)
 {
-    char name[FA_VARIANT_NAME_MAX], expr[FA_MAX_KERNELS * 256], source[256];
     if (!v || !arch || !v->family)
         return FA_ERR(err, FA_INVALID, "compile needs a variant and an arch");
-    const char *target = fa_family_nvrtc_arch(v->family, arch);
-    fa_variant_name(v, name, sizeof name);
+    j->legal = 0;
+    j->target = fa_family_nvrtc_arch(v->family, arch);
+    fa_variant_name(v, j->name, sizeof j->name);
 
     fa_err why;
     fa_err_clear(&why);
-    if (!target)
-        FA_ERR(&why, FA_UNSUPPORTED, "%s: kernel family %s does not run on %s", name,
+    if (!j->target)
+        FA_ERR(&why, FA_UNSUPPORTED, "%s: kernel family %s does not run on %s", j->name,
                v->family->name, arch->name);
-    if (!target || fa_variant_check(v, arch, &why) != FA_OK) {
+    if (!j->target || fa_variant_check(v, arch, &why) != FA_OK) {
         /* Illegal on this arch: a result with the model's reason, NVRTC never runs. */
         fa_compile_output res = {0};
         build_info_init(&res.build);
         res.status = FA_UNSUPPORTED;
         /* The model prefixes its reason with the variant's name, which callers already have. */
-        size_t n = strlen(name);
+        size_t n = strlen(j->name);
         const char *reason = why.msg;
-        if (strncmp(reason, name, n) == 0 && reason[n] == ':' && reason[n + 1] == ' ')
+        if (strncmp(reason, j->name, n) == 0 && reason[n] == ':' && reason[n + 1] == ' ')
             reason += n + 2;
         res.log = dup_or_null(reason);
         if (!res.log)
@@ -733,18 +793,272 @@ fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch 
         return FA_ERR(err, FA_NOT_FOUND,
                       "template '%s' for %s is not among this build's templates "
                       "(set FA_TUNE_TEMPLATES to a directory that has it)",
-                      tpl, name);
-    /* The family's kernels, one name expression a line (fa_compile_output.lowered_name
-     * holds their symbols the same way). */
+                      tpl, j->name);
+    /* fa_compile_output.lowered_name holds the kernels' symbols the same way. */
     size_t used = 0;
-    for (int k = 0; k < v->family->nkernels && used + 1 < sizeof expr; k++) {
+    for (int k = 0; k < v->family->nkernels && used + 1 < sizeof j->expr; k++) {
         if (k)
-            expr[used++] = '\n';
-        fa_variant_kernel_expr(v, k, expr + used, sizeof expr - used);
-        used += strlen(expr + used);
+            j->expr[used++] = '\n';
+        fa_variant_kernel_expr(v, k, j->expr + used, sizeof j->expr - used);
+        used += strlen(j->expr + used);
     }
-    snprintf(source, sizeof source, "#include \"%s\"\n", tpl);
-    return compile_impl(c, source, expr, target, NULL, 0, name, out, err);
+    snprintf(j->source, sizeof j->source, "#include \"%s\"\n", tpl);
+    j->legal = 1;
+    return FA_OK;
+}
+
+fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch *arch,
+                             fa_compile_output *out, fa_err *err)
+{
+    variant_job j;
+    fa_status st = prepare_variant(c, v, arch, &j, out, err);
+    if (st != FA_OK || !j.legal)
+        return st;
+    return compile_impl(c, j.source, j.expr, j.target, NULL, 0, j.name, out, err);
+}
+
+/* ---- batches: one NVRTC program for several variants ----------------------------------- */
+
+/* Is the entry function named on this ptxas line ("Compiling entry function '_Z...' for")
+ * one of the lowered names (one a line)? -1: the line names no entry function. */
+static int entry_is_ours(const char *line, const char *end, const char *lowered)
+{
+    static const char mark[] = "Compiling entry function '";
+    size_t m = sizeof mark - 1;
+    const char *p = line;
+    for (; p + m <= end; p++)
+        if (memcmp(p, mark, m) == 0)
+            break;
+    if (p + m > end)
+        return -1;
+    p += m;
+    const char *q = memchr(p, '\'', (size_t)(end - p));
+    if (!q)
+        return -1;
+    size_t len = (size_t)(q - p);
+    for (const char *e = lowered; *e;) {
+        size_t n = strcspn(e, "\n");
+        if (n == len && memcmp(e, p, len) == 0)
+            return 1;
+        e += n + (e[n] == '\n');
+    }
+    return 0;
+}
+
+char *fa_compile_log_for_kernels(const char *log, const char *lowered)
+{
+    /* The program's lines before the first entry function (front-end messages, the module's
+     * gmem) are every variant's; from each "Compiling entry function" line on, the lines
+     * belong to that function until the next one. */
+    size_t n = log ? strlen(log) : 0;
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    size_t used = 0;
+    int keep = 1;
+    for (const char *line = log; line && *line;) {
+        const char *end = strchr(line, '\n');
+        end = end ? end + 1 : line + strlen(line);
+        int ours = entry_is_ours(line, end, lowered);
+        if (ours >= 0)
+            keep = ours;
+        if (keep) {
+            memcpy(out + used, line, (size_t)(end - line));
+            used += (size_t)(end - line);
+        }
+        line = end;
+    }
+    out[used] = '\0';
+    return out;
+}
+
+/* Compiles the variants js[idx[0..m)] (cache misses sharing one source and target) in one
+ * program and writes each one's result and batch cache entry. A compile error anywhere in
+ * the program sends every variant through its own program instead, so the error is the bad
+ * variant's alone. */
+static fa_status compile_group(fa_compiler *c, variant_job *js, const int *idx, int m,
+                               fa_compile_output *outs, fa_err *err)
+{
+    fa_status st = FA_OK;
+    double t0 = now_ms();
+    const char **opts = NULL;
+    int nopts = 0;
+    char arch_opt[64], path[PATH_MAX + 256];
+    char *exprs = NULL;
+    fa_cache_entry ent = {0}, one = {0};
+    const variant_job *j0 = &js[idx[0]];
+
+    if (m == 1)
+        return compile_impl(c, j0->source, j0->expr, j0->target, NULL, 0, j0->name, &outs[idx[0]],
+                            err);
+    if ((st = make_opts(c, j0->target, NULL, 0, arch_opt, &opts, &nopts, err)) != FA_OK)
+        return st;
+    size_t cap = 1;
+    for (int i = 0; i < m; i++)
+        cap += strlen(js[idx[i]].expr) + 1;
+    if (!(exprs = malloc(cap))) {
+        st = FA_ERR(err, FA_NOMEM, "out of memory for a batch of %d variants", m);
+        goto cleanup;
+    }
+    exprs[0] = '\0';
+    for (int i = 0; i < m; i++) {
+        if (i)
+            strcat(exprs, "\n");
+        strcat(exprs, js[idx[i]].expr);
+    }
+    if ((st = run_nvrtc(c, j0->source, exprs, opts, nopts, &ent, err)) != FA_OK)
+        goto cleanup;
+    if (ent.compile_error) {
+        for (int i = 0; i < m && st == FA_OK; i++) {
+            variant_job *j = &js[idx[i]];
+            st = compile_impl(c, j->source, j->expr, j->target, NULL, 0, j->name, &outs[idx[i]],
+                              err);
+        }
+        goto cleanup;
+    }
+    /* ent.lowered_name holds every kernel's symbol in expression order: each variant takes
+     * as many lines as it has expressions. */
+    const char *ln = ent.lowered_name;
+    for (int i = 0; i < m; i++) {
+        variant_job *j = &js[idx[i]];
+        size_t used = 0;
+        memset(&one, 0, sizeof one);
+        for (const char *e = j->expr; *e;) {
+            size_t n = strcspn(e, "\n"), k = strcspn(ln, "\n");
+            if (used + k + 2 >= sizeof one.lowered_name || !*ln) {
+                st = FA_ERR(err, FA_ERROR, "lowered names of the batch do not match %s", j->name);
+                goto cleanup;
+            }
+            if (used)
+                one.lowered_name[used++] = '\n';
+            memcpy(one.lowered_name + used, ln, k);
+            used += k;
+            one.lowered_name[used] = '\0';
+            ln += k + (ln[k] == '\n');
+            e += n + (e[n] == '\n');
+        }
+        one.cubin = malloc(ent.cubin_size);
+        one.log = fa_compile_log_for_kernels(ent.log, one.lowered_name);
+        if (!one.cubin || !one.log) {
+            st = FA_ERR(err, FA_NOMEM, "out of memory splitting a batch");
+            goto cleanup;
+        }
+        memcpy(one.cubin, ent.cubin, ent.cubin_size);
+        one.cubin_size = ent.cubin_size;
+        one.nvrtc_ms = ent.nvrtc_ms / m;
+        if (!c->no_cache) {
+            unsigned char key[FA_SHA256_BYTES];
+            make_key(c, FA_CACHE_KEY_TAG_BATCH, j->source, j->expr, j->target, opts, nopts, key);
+            if ((st = fa_cache_path(c->cache_dir, j->name, key, path, sizeof path, err)) != FA_OK ||
+                (st = fa_cache_write(path, key, &one, err)) != FA_OK)
+                goto cleanup;
+        }
+        output_from_entry(&one, 0, t0, &outs[idx[i]]);
+        outs[idx[i]].build.compile_ms = (now_ms() - t0) / m;
+    }
+cleanup:
+    free(opts);
+    free(exprs);
+    free(ent.cubin);
+    free(ent.log);
+    free(one.cubin);
+    free(one.log);
+    return st;
+}
+
+/* Looks variant j up under its one-variant key, then under its batch key: *hit is 1 when
+ * found (out filled), 0 when not, -1 when an entry is corrupt. */
+static fa_status lookup_variant(fa_compiler *c, const variant_job *j, fa_compile_output *out,
+                                int *hit, fa_err *err)
+{
+    fa_status st = FA_OK;
+    double t0 = now_ms();
+    const char **opts = NULL;
+    int nopts = 0;
+    char arch_opt[64], path[PATH_MAX + 256];
+    fa_cache_entry ent = {0};
+    static const char *const tags[2] = {FA_CACHE_KEY_TAG, FA_CACHE_KEY_TAG_BATCH};
+    *hit = 0;
+    if (c->no_cache)
+        return FA_OK;
+    if ((st = make_opts(c, j->target, NULL, 0, arch_opt, &opts, &nopts, err)) != FA_OK)
+        return st;
+    /* With batches off (batch 1) the one-variant entries only, as before batches existed. */
+    for (int t = 0; t < (c->batch > 1 ? 2 : 1) && !*hit; t++) {
+        unsigned char key[FA_SHA256_BYTES];
+        fa_cache_lookup found = FA_CACHE_MISS;
+        make_key(c, tags[t], j->source, j->expr, j->target, opts, nopts, key);
+        if ((st = fa_cache_path(c->cache_dir, j->name, key, path, sizeof path, err)) != FA_OK ||
+            (st = fa_cache_read(path, key, &ent, &found, err)) != FA_OK)
+            goto cleanup;
+        if (found == FA_CACHE_HIT) {
+            output_from_entry(&ent, 1, t0, out);
+            *hit = 1;
+        } else if (found == FA_CACHE_CORRUPT) {
+            *hit = -1; /* rebuilt on its own, as the one-variant path does */
+            break;
+        }
+    }
+cleanup:
+    free(opts);
+    return st;
+}
+
+fa_status fa_compile_variants(fa_compiler *c, const fa_variant *vs, int n, const fa_arch *arch,
+                              fa_compile_output *outs, fa_err *err)
+{
+    fa_status st = FA_OK;
+    variant_job *js = NULL;
+    int *miss = NULL, *group = NULL;
+    int nmiss = 0;
+    if (n <= 0 || !vs || !outs)
+        return FA_ERR(err, FA_INVALID, "a compile batch needs variants and outputs");
+    memset(outs, 0, (size_t)n * sizeof *outs);
+    js = calloc((size_t)n, sizeof *js);
+    miss = calloc((size_t)n, sizeof *miss);
+    group = calloc((size_t)n, sizeof *group);
+    if (!js || !miss || !group) {
+        st = FA_ERR(err, FA_NOMEM, "out of memory for a batch of %d variants", n);
+        goto cleanup;
+    }
+    for (int i = 0; i < n; i++) {
+        int hit = 0;
+        if ((st = prepare_variant(c, &vs[i], arch, &js[i], &outs[i], err)) != FA_OK)
+            goto cleanup;
+        if (!js[i].legal)
+            continue;
+        if ((st = lookup_variant(c, &js[i], &outs[i], &hit, err)) != FA_OK)
+            goto cleanup;
+        if (hit == 0)
+            miss[nmiss++] = i;
+        else if (hit < 0 && (st = compile_impl(c, js[i].source, js[i].expr, js[i].target, NULL, 0,
+                                               js[i].name, &outs[i], err)) != FA_OK)
+            goto cleanup;
+    }
+    /* The misses, in groups that share a template and a target, at most c->batch each. */
+    while (nmiss > 0) {
+        const variant_job *j0 = &js[miss[0]];
+        int m = 0, rest = 0;
+        for (int k = 0; k < nmiss; k++) {
+            const variant_job *j = &js[miss[k]];
+            if (m < c->batch && strcmp(j->target, j0->target) == 0 &&
+                strcmp(j->source, j0->source) == 0)
+                group[m++] = miss[k];
+            else
+                miss[rest++] = miss[k];
+        }
+        nmiss = rest;
+        if ((st = compile_group(c, js, group, m, outs, err)) != FA_OK)
+            goto cleanup;
+    }
+cleanup:
+    if (st != FA_OK)
+        for (int i = 0; i < n; i++)
+            fa_compile_output_release(&outs[i]);
+    free(js);
+    free(miss);
+    free(group);
+    return st;
 }
 
 static fa_status service_source(void *ctx, const char *source, const char *name_expr,

@@ -20,7 +20,14 @@
  * option list (the resolved include directory included). Entries live in the cache
  * directory as `<label>-<key hex>.fac`, where the label is the variant name (or the kernel
  * name of a raw source compile) so a person can tell them apart; only the key matters.
- * Compile errors are cached too: they are as deterministic as cubins.
+ * Compile errors are cached too: they are as deterministic as cubins. Variants compiled in
+ * one program (fa_compile_variants) get entries of their own kind: the same fields under
+ * another tag, and a cubin that holds the whole batch's kernels.
+ *
+ * A cache directory may be shared by processes and machines (FA_TUNE_CACHE_DIR on shared
+ * storage): entries are written to a unique temp file beside the final name, fsynced and
+ * renamed over it, and a reader checks size, key and checksum, so it sees a whole entry or
+ * none; two writers of one key write equivalent entries and the last rename wins.
  *
  * Thread safety: after fa_compiler_new returns, an fa_compiler is read-only, so any number
  * of threads may call fa_compile_source/fa_compile_variant on it at once (NVRTC is thread
@@ -45,7 +52,11 @@ typedef struct fa_compiler_opts {
     const char *templates_dir; /* NULL: the templates embedded in the binary
                                   ($FA_TUNE_TEMPLATES overrides) */
     int no_cache;              /* 1: never read or write the cache */
+    int batch;                 /* variants per NVRTC program in fa_compile_variants and the pool; 0:
+                                  $FA_COMPILE_BATCH, else FA_COMPILE_BATCH_DEFAULT (8); 1: one each */
 } fa_compiler_opts;
+
+#define FA_COMPILE_BATCH_MAX 64
 
 fa_status fa_compiler_new(const fa_compiler_opts *opts, fa_compiler **out, fa_err *err);
 void fa_compiler_free(fa_compiler *c); /* NULL is a no-op */
@@ -55,6 +66,8 @@ void fa_compiler_free(fa_compiler *c); /* NULL is a no-op */
 const char *fa_compiler_nvrtc_version(const fa_compiler *c);
 const char *fa_compiler_cuda_include(const fa_compiler *c);
 const char *fa_compiler_cache_dir(const fa_compiler *c);
+/* Variants per NVRTC program (fa_compiler_opts.batch, resolved). */
+int fa_compiler_batch(const fa_compiler *c);
 /* Hash (hex) of every template file compiled: the fa-tune "source hash" of DB runs.
  * SHA-256 over each file's name and contents in name order, 64 hex digits. */
 const char *fa_compiler_source_hash(const fa_compiler *c);
@@ -82,6 +95,28 @@ fa_status fa_compile_source(fa_compiler *c, const char *source, const char *name
  * out->status = FA_UNSUPPORTED without invoking NVRTC). */
 fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch *arch,
                              fa_compile_output *out, fa_err *err);
+
+/* Compile n variants for an arch: outs[i] is what fa_compile_variant would give for vs[i]
+ * (the caller releases each), except how the cache misses are compiled: those that share a
+ * template and a target go through one NVRTC program, at most fa_compiler_batch of them
+ * (the header parse, NVVM's and ptxas' start-up are then paid once). Each variant still gets
+ * its own result and cache entry: its lowered names, and its log cut to the front end's
+ * lines and its own kernels' ptxas report, so its resources are its own. Its cubin is the
+ * program's, holding the other variants' kernels too (load functions by lowered name), and
+ * its entry has a key of its own (FA_CACHE_KEY_TAG_BATCH in fa_compile.c): fa_compile_variant
+ * never returns such a cubin. A lookup tries the one-variant key first, then (batch > 1) the
+ * batch key; with batch 1 this is fa_compile_variant on each.
+ * If the program fails to compile, each variant of it is compiled alone, so a compile error
+ * is only the bad variant's. Returns non-OK (every output released) only when the engine
+ * fails. */
+fa_status fa_compile_variants(fa_compiler *c, const fa_variant *vs, int n, const fa_arch *arch,
+                              fa_compile_output *outs, fa_err *err);
+
+/* The part of a program's log that concerns the kernels named in `lowered` (lowered names,
+ * one a line): every line before ptxas' first "Compiling entry function", then the lines of
+ * those entry functions. A log with no entry functions is returned whole. Returns a new
+ * string (the caller frees it), NULL when out of memory. Exposed for tests. */
+char *fa_compile_log_for_kernels(const char *log, const char *lowered);
 
 /* Parse ptxas -v lines ("Used 168 registers", "bytes stack frame, N bytes spill stores...")
  * from a log into info (fields not found stay -1). Exposed for tests. With several functions

@@ -1,6 +1,7 @@
 /* This file implements the compile pool: worker threads that take variants from a FIFO job
- * queue, compile them through the shared fa_compiler, and hand results back in completion
- * order (see fa_compile.h). One mutex guards both queues; jobs are seconds long, so the lock
+ * queue, compile them through the shared fa_compiler (several at a time, sharing one NVRTC
+ * program: fa_compile_variants), and hand results back in completion order (see
+ * fa_compile.h). One mutex guards both queues; jobs are seconds long, so the lock
  * is never contended in a way that matters. */
 #include <pthread.h>
 #include <stdlib.h>
@@ -54,22 +55,70 @@ static job *pop(job **head, job **tail)
     return j;
 }
 
+/* Takes the next job and, to share one NVRTC program among them (fa_compile_variants), up
+ * to batch - 1 more queued jobs for the same arch and family; never more than an even share of
+ * the queue, so no thread idles while another holds a long batch. Called with the lock. */
+static int take_jobs(fa_compile_pool *p, job **out, int batch)
+{
+    int queued = 0;
+    for (job *j = p->todo_head; j; j = j->next)
+        queued++;
+    int share = (queued + p->nthreads - 1) / p->nthreads;
+    if (batch > share)
+        batch = share > 0 ? share : 1;
+    int m = 0;
+    out[m++] = pop(&p->todo_head, &p->todo_tail);
+    job *prev = NULL;
+    for (job *j = p->todo_head; j && m < batch;) {
+        job *next = j->next;
+        if (j->arch == out[0]->arch && j->v.family == out[0]->v.family) {
+            if (prev)
+                prev->next = next;
+            else
+                p->todo_head = next;
+            if (p->todo_tail == j)
+                p->todo_tail = prev;
+            out[m++] = j;
+        } else {
+            prev = j;
+        }
+        j = next;
+    }
+    return m;
+}
+
 static void *worker(void *arg)
 {
     fa_compile_pool *p = arg;
+    int batch = fa_compiler_batch(p->c);
+    job *jobs[FA_COMPILE_BATCH_MAX];
+    fa_variant vs[FA_COMPILE_BATCH_MAX];
+    fa_compile_output outs[FA_COMPILE_BATCH_MAX];
     pthread_mutex_lock(&p->mu);
     for (;;) {
         while (!p->todo_head && !p->stop)
             pthread_cond_wait(&p->work, &p->mu);
         if (p->stop)
             break;
-        job *j = pop(&p->todo_head, &p->todo_tail);
+        int m = take_jobs(p, jobs, batch);
         pthread_mutex_unlock(&p->mu);
-        fa_err_clear(&j->err);
-        j->st = fa_compile_variant(p->c, &j->v, j->arch, &j->out, &j->err);
+        /* Even one job goes through fa_compile_variants: it also looks under the batch
+         * key, where an earlier batch may have left this variant's entry. */
+        fa_err e;
+        fa_err_clear(&e);
+        for (int i = 0; i < m; i++)
+            vs[i] = jobs[i]->v;
+        fa_status st = fa_compile_variants(p->c, vs, m, jobs[0]->arch, outs, &e);
+        for (int i = 0; i < m; i++) {
+            jobs[i]->st = st;
+            jobs[i]->err = e;
+            if (st == FA_OK)
+                jobs[i]->out = outs[i];
+        }
         pthread_mutex_lock(&p->mu);
-        push(&p->done_head, &p->done_tail, j);
-        pthread_cond_signal(&p->done);
+        for (int i = 0; i < m; i++)
+            push(&p->done_head, &p->done_tail, jobs[i]);
+        pthread_cond_broadcast(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
