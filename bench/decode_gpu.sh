@@ -37,8 +37,9 @@ for st in $STAGES; do
         grep -E "error" "$LOGDIR/time.err" | head -10
         cat "$LOGDIR/time.txt" ;;
     peers)
-        timeout 60 python3 bench/decode_peers.py >"$LOGDIR/peers.txt" 2>"$LOGDIR/peers.err"
-        echo "peers rc=$?"; tail -3 "$LOGDIR/peers.err"; cat "$LOGDIR/peers.txt" ;;
+        timeout 120 python3 bench/peers.py --decode --shapes bench/decode_shapes.txt \
+            -o "$LOGDIR/peers.jsonl" 2>"$LOGDIR/peers.txt"
+        echo "peers rc=$?"; cat "$LOGDIR/peers.txt" ;;
     esac
 done
 exit $rc

@@ -134,43 +134,62 @@ def copy_bandwidth(timer, nbytes=4 << 30):
                 tbps=2 * nbytes / med / 1e9)
 
 
+def decode_shapes(path):
+    """(head_dim, heads_q, heads_kv, batch, seqlen_k, seqlen_q) of a shapes file's contiguous
+    op=decode lines (fa-tune's shapes-file format: key=value words, # comments)."""
+    out = []
+    for line in open(path):
+        kv = dict(w.split("=", 1) for w in line.split("#")[0].split() if "=" in w)
+        if kv.get("op") != "decode" or int(kv.get("page_size", 0)):
+            continue
+        hq = int(kv["heads"])
+        s = (int(kv.get("headdim", 128)), hq, int(kv.get("heads_kv", hq)), int(kv["batch"]),
+             int(kv["seqlen_k"]), int(kv.get("seqlen_q", 1)))
+        if s not in out:
+            out.append(s)
+    return out
+
+
 def decode_grid(args, timer, out, versions):
     dt = torch.bfloat16 if args.dtype == "bf16" else torch.float16
+    if args.shapes:
+        grid = decode_shapes(args.shapes)
+    else:
+        grid = [(d, hq, hkv, b, nk, nq) for d in map(int, args.headdims.split(","))
+                for hq, hkv in DECODE_HEADS for b, nk in DECODE_SHAPES
+                for nq in map(int, args.decode_seqlen_q.split(","))]
     c = copy_bandwidth(timer)
     c.update(versions=versions)
     out.write(json.dumps(c) + "\n")
     print(f"device copy: {c['tbps']:.2f} TB/s", file=sys.stderr)
     peers = [p for p in args.peers.split(",") if p in ("torch_sdpa_flash", "torch_sdpa_cudnn")]
-    for d in map(int, args.headdims.split(",")):
-        for hq, hkv in DECODE_HEADS:
-            for b, nk in DECODE_SHAPES:
-                for nq in map(int, args.decode_seqlen_q.split(",")):
-                    q = torch.randn(b, hq, nq, d, dtype=dt, device="cuda")
-                    k, v = (torch.randn(b, hkv, nk, d, dtype=dt, device="cuda") for _ in range(2))
-                    scale = 1.0 / math.sqrt(d)
-                    torch.cuda.synchronize()
-                    base = torch.cuda.memory_allocated()
-                    for peer in peers:
-                        def fn(be=BACKENDS[peer]):
-                            with sdpa_kernel(be):
-                                return F.scaled_dot_product_attention(
-                                    q, k, v, scale=scale, enable_gqa=hq != hkv)
-                        r = measure(timer, peer, fn, base, q.numel() * q.element_size())
-                        row = dict(peer=peer, op="decode", dtype=args.dtype, head_dim=d, causal=0,
-                                   varlen=0, batch=b, heads_q=hq, heads_kv=hkv, seqlen_q=nq,
-                                   seqlen_k=nk, page_size=0, layout="bhsd", versions=versions,
-                                   kv_bytes=kv_bytes(b, hkv, nk, d), **r)
-                        shape = f"d={d:3d} {hq:2d}/{hkv:2d} b={b:3d} N={nk:6d} q={nq}"
-                        if "median_ms" in r:
-                            row["tbps"] = row["kv_bytes"] / r["median_ms"] / 1e9
-                            print(f"{peer:18s} {shape} {r['median_ms'] * 1e3:8.1f} us "
-                                  f"{row['tbps']:5.2f} TB/s", file=sys.stderr)
-                        else:
-                            print(f"{peer:18s} {shape} skipped: {r['error']}", file=sys.stderr)
-                        out.write(json.dumps(row) + "\n")
-                        out.flush()
-                    del q, k, v
-                    torch.cuda.empty_cache()
+    for d, hq, hkv, b, nk, nq in grid:
+        q = torch.randn(b, hq, nq, d, dtype=dt, device="cuda")
+        k, v = (torch.randn(b, hkv, nk, d, dtype=dt, device="cuda") for _ in range(2))
+        scale = 1.0 / math.sqrt(d)
+        torch.cuda.synchronize()
+        base = torch.cuda.memory_allocated()
+        for peer in peers:
+            def fn(be=BACKENDS[peer]):
+                with sdpa_kernel(be):
+                    return F.scaled_dot_product_attention(
+                        q, k, v, scale=scale, enable_gqa=hq != hkv)
+            r = measure(timer, peer, fn, base, q.numel() * q.element_size())
+            row = dict(peer=peer, op="decode", dtype=args.dtype, head_dim=d, causal=0,
+                       varlen=0, batch=b, heads_q=hq, heads_kv=hkv, seqlen_q=nq,
+                       seqlen_k=nk, page_size=0, layout="bhsd", versions=versions,
+                       kv_bytes=kv_bytes(b, hkv, nk, d), **r)
+            shape = f"d={d:3d} {hq:2d}/{hkv:2d} b={b:3d} N={nk:6d} q={nq}"
+            if "median_ms" in r:
+                row["tbps"] = row["kv_bytes"] / r["median_ms"] / 1e9
+                print(f"{peer:18s} {shape} {r['median_ms'] * 1e3:8.1f} us "
+                      f"{row['tbps']:5.2f} TB/s", file=sys.stderr)
+            else:
+                print(f"{peer:18s} {shape} skipped: {r['error']}", file=sys.stderr)
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+        del q, k, v
+        torch.cuda.empty_cache()
 
 
 def main():
@@ -185,6 +204,8 @@ def main():
     ap.add_argument("--eager-max-seqlen", type=int, default=16384)
     ap.add_argument("--decode", action="store_true", help="the decode grid (see above)")
     ap.add_argument("--decode-seqlen-q", default="1,4", help="new tokens per sequence")
+    ap.add_argument("--shapes", help="--decode: the contiguous op=decode lines of a fa-tune "
+                    "shapes file instead of the grid")
     ap.add_argument("-o", "--output", default="-")
     args = ap.parse_args()
 
