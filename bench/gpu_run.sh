@@ -18,6 +18,9 @@
 #                             root without .db (a run carried in from an earlier call)
 #   seam:128                  issue 13: --family sm80 alone, exhaustive, and its winners before
 #                             the seam re-timed side by side (bench/compare_seam.py -> seam.md)
+#   decode[:halving]          issue 16: fa-tune --shapes bench/decode_shapes.txt (decode op), then
+#                             bench/peers.py --decode on the same shapes and the device copy,
+#                             bench/compare_decode.py -> decode.md
 #   compare                   bench/compare.py: fa-tune's best vs FA2 and cuDNN per shape,
 #                             the winner's kernel family (sm80 or sm90a) and each family's best
 #   sm90a                     the sm90a family's tests (ctest -R '^sm90a\.': NVRTC compile,
@@ -152,6 +155,16 @@ for stage in "$@"; do
         python3 "$ROOT/bench/compare_seam.py" "$before" "$OUTDIR/seam.db" \
             --retimed "$OUTDIR/seam_recheck.db" >"$OUTDIR/seam.md"
         tail -1 "$OUTDIR/seam.md"
+        ;;
+    decode) # decode[:STRATEGY] -- issue 16 through the product, the peers in the same call
+        log "decode: fa-tune on bench/decode_shapes.txt (${a:-halving}), peers, table"
+        run_tune decode 3 --arch sm90 --shapes "$ROOT/bench/decode_shapes.txt" \
+            --strategy "${a:-halving}" --db "$OUTDIR/decode.db"
+        PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --decode \
+            --shapes "$ROOT/bench/decode_shapes.txt" -o "$OUTDIR/peers_decode.jsonl" \
+            2>"$OUTDIR/peers_decode.log" || tail -3 "$OUTDIR/peers_decode.log"
+        python3 "$ROOT/bench/compare_decode.py" "$OUTDIR/decode.db" \
+            "$OUTDIR/peers_decode.jsonl" | tee "$OUTDIR/decode.md"
         ;;
     peers)
         log "peers ${a:-64,128,256}"
