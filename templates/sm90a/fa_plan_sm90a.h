@@ -12,6 +12,16 @@
  * The kernel's one argument (fa::sm90a_args, passed by value as __grid_constant__) is
  * FA_SM90A_ARGS_BYTES long: fa_fwd_params at offset 0, then the Q, K and V tensor maps
  * (CUtensorMap, 128 bytes each, 128-byte aligned) at FA_SM90A_TMAP_OFFSET(0..2).
+ *
+ * Varlen (cu_seqlens_q/k set, seqlen_q/k the maxima): the grid is the same formula over the
+ * maxima; tiles past a sequence's end exit at once. Each map is "ragged": one map over the whole
+ * packed tensor whose row bounds are per sequence, so TMA zero-fills rows past a sequence's end
+ * instead of loading the next sequence's (Triton's ragged-TMA construction):
+ *     dims {D, L, heads, FA_SM90A_RAGGED_ROWS}, byte strides {row, head, row} * 2,
+ *     base = ptr - L * row_stride * 2 (may point before the tensor: only in-bounds rows are read)
+ * with L = FA_SM90A_RAGGED_L(max length) (seqlen_q for Q, seqlen_k for K and V). Row r of the
+ * sequence [start, end) is coordinate (.., L - (end - start) + r, h, end): address row
+ * start + r, and r >= end - start lands at or past L, out of bounds.
  */
 #ifndef FA_PLAN_SM90A_H
 #define FA_PLAN_SM90A_H
@@ -25,6 +35,15 @@
 #define FA_PLAN_SM90A_FN static inline
 #endif
 
+/* Head dims are stored in 64-column slabs (TMA boxes of 128 bytes, 128-byte swizzle): 32 and 96
+ * occupy 64 and 128 columns of shared memory, the rest zero-filled by TMA. */
+#define FA_SM90A_DPAD(HEAD_DIM) (((HEAD_DIM) + 63) / 64 * 64)
+
+/* Varlen's ragged tensor maps (above): the row-dimension bound for a maximum length, and the
+ * bound of the sequence-end dimension (any packed row count below it works). */
+#define FA_SM90A_RAGGED_L(MAXLEN) ((MAXLEN) > 1 ? (MAXLEN) : 1)
+#define FA_SM90A_RAGGED_ROWS 0x7fff0000
+
 /*
  * Whether a PERSISTENT variant stages O through its own shared-memory tile: only when Q, the
  * K/V ring and an O tile fit the 224 KB budget together (otherwise O is stored straight from
@@ -32,17 +51,17 @@
  */
 #define FA_SM90A_STAGE_O(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT)                           \
     ((PERSISTENT) &&                                                                               \
-     (2 * (BLOCK_M) * (HEAD_DIM) + 2 * (STAGES) * (BLOCK_N) * (HEAD_DIM)) * 2 <= 224 * 1024)
+     (2 * (BLOCK_M) + 2 * (STAGES) * (BLOCK_N)) * FA_SM90A_DPAD(HEAD_DIM) * 2 <= 224 * 1024)
 
 /*
  * Dynamic shared memory of the sm90a family, in bytes: 1024 bytes of alignment slack (the
  * swizzle atoms need a 1024-byte-aligned base), the Q tile, the O staging tile when
- * STAGE_O (FA_SM90A_STAGE_O, 0 or 1), STAGES K and V tiles (2-byte elements) and 256 bytes
- * of mbarriers.
+ * STAGE_O (FA_SM90A_STAGE_O, 0 or 1), STAGES K and V tiles (2-byte elements, FA_SM90A_DPAD
+ * columns) and 256 bytes of mbarriers.
  */
 #define FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, STAGE_O)                           \
     (1024 +                                                                                        \
-     ((1 + (STAGE_O)) * (BLOCK_M) * (HEAD_DIM) + 2 * (STAGES) * (BLOCK_N) * (HEAD_DIM)) * 2 + 256)
+     ((1 + (STAGE_O)) * (BLOCK_M) + 2 * (STAGES) * (BLOCK_N)) * FA_SM90A_DPAD(HEAD_DIM) * 2 + 256)
 
 /* The argument struct's layout (fa::sm90a_args; static_asserts in fa_fwd_sm90a.cuh). */
 #define FA_SM90A_TMAP_BYTES 128

@@ -14,13 +14,16 @@
  * (persistent), e.g. fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe.
  *
  * Legality is the template's static_assert model (FlashAttention's feasibility model,
- * KERNELS.md item 9): head dims 64, 128, 192, 256; accumulator registers S + O (+ P with
- * overlap) = BLOCK_N/2 + D/2 (+ BLOCK_N/4) within 216 with 2 consumer warpgroups (240 - 24
- * after setmaxnreg) or 128 with 3 (160 - 32); Q + stages x (K + V) within 224 KB. Legal per
- * mode (bf16 non-causal): 424 at hd64, 204 at hd128, 16 at hd256. NVRTC (CUDA 13.0) compiles
- * all 644 of those; 8 spill (overlap + pingpong at the register edge: hd128 128x192, hd64
- * 192x128), which the tuner's spill rule makes ineligible. Fixed length only: varlen variants
- * are unsupported (issue 15).
+ * KERNELS.md item 9): head dims 32, 64, 96, 128, 192, 256 (32 and 96 stored as 64 and 128
+ * columns: shared memory counts the padded dim, registers the real one); accumulator
+ * registers S + O (+ P with overlap) = BLOCK_N/2 + D/2 (+ BLOCK_N/4) within 216 with 2
+ * consumer warpgroups (240 - 24 after setmaxnreg) or 128 with 3 (160 - 32); Q + stages x
+ * (K + V) within 224 KB. Legal per mode (bf16 non-causal): 424 at hd64, 204 at hd128, 16 at
+ * hd256. NVRTC (CUDA 13.0) compiles all 644 of those; 8 spill (overlap + pingpong at the
+ * register edge: hd128 128x192, hd64 192x128), which the tuner's spill rule makes
+ * ineligible. Every mode: fixed length and varlen (packed sequences, cu_seqlens; ragged
+ * tensor maps, see args()), causal bottom-right, GQA/MQA, any strides that are multiples of
+ * 16 bytes (packed QKV/KV).
  *
  * One launch per problem (templates/sm90a/fa_plan_sm90a.h): a 1-d grid of tiles (persistent:
  * at most one block per multiprocessor), 128 x (warpgroups + 1) threads, no cluster. The
@@ -97,10 +100,10 @@ static void name_expr(const fa_variant *v, int k, char *buf, size_t n)
 {
     const int *p = v->params;
     (void)k;
-    snprintf(buf, n, "fa_fwd_sm90a<%s, %d, %d, %d, %d, %s, %s, %s, %s>",
+    snprintf(buf, n, "fa_fwd_sm90a<%s, %d, %d, %d, %d, %s, %s, %s, %s, %s>",
              v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim, p[BN], cwg(v),
              p[STAGES], v->causal ? "true" : "false", p[OV] ? "true" : "false",
-             p[PP] ? "true" : "false", p[PE] ? "true" : "false");
+             p[PP] ? "true" : "false", p[PE] ? "true" : "false", v->varlen ? "true" : "false");
 }
 
 static int threads(const fa_variant *v)
@@ -120,11 +123,9 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
     const int d = v->head_dim;
     if (v->op != FA_OP_FWD)
         return FA_ERR(err, FA_UNSUPPORTED, "the sm90a family serves the forward op only");
-    if (v->varlen)
+    if (d != 32 && d != 64 && d != 96 && d != 128 && d != 192 && d != 256)
         return FA_ERR(err, FA_UNSUPPORTED,
-                      "variable-length batches are not supported by the sm90a family yet");
-    if (d != 64 && d != 128 && d != 192 && d != 256)
-        return FA_ERR(err, FA_UNSUPPORTED, "head dim %d: sm90a supports 64, 128, 192 and 256", d);
+                      "head dim %d: sm90a supports 32, 64, 96, 128, 192 and 256", d);
     if (p[BM] != 128 && p[BM] != 192)
         return FA_ERR(err, FA_UNSUPPORTED,
                       "BLOCK_M %d: must be 128 or 192 (2 or 3 consumer warpgroups of 64 rows)",
@@ -144,7 +145,7 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
                       "accumulators need %d registers per thread (S %d + O %d%s), %d consumer "
                       "warpgroups allow %d",
                       acc, p[BN] / 2, d / 2, p[OV] ? " + P with overlap" : "", cwg(v), budget);
-    const int tiles = (p[BM] * d + 2 * p[STAGES] * p[BN] * d) * 2;
+    const int tiles = (p[BM] + 2 * p[STAGES] * p[BN]) * FA_SM90A_DPAD(d) * 2;
     if (tiles > 224 * 1024)
         return FA_ERR(err, FA_UNSUPPORTED,
                       "Q + %d stages of K and V need %d bytes of shared memory, over 224 KB",
@@ -220,8 +221,6 @@ static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_e
     const int *p = v->params;
     if (s->op != FA_OP_FWD)
         return FA_ERR(err, FA_INVALID, "the sm90a family plans forward problems only");
-    if (v->varlen)
-        return FA_ERR(err, FA_INVALID, "the sm90a family has no varlen kernel");
     if (p[BM] != 128 && p[BM] != 192)
         return FA_ERR(err, FA_INVALID, "variant has block_m %d", p[BM]);
     if (s->head_dim != v->head_dim || s->seqlen_q < 1 || s->seqlen_k < 1 || s->batch < 1 ||
@@ -242,10 +241,21 @@ static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_e
 
 /* The tensor map of one 16-bit (B, S, H, D)-strided tensor, as the kernel reads it: dims {D,
  * rows, heads, batch}, byte strides, box {64, box_rows, 1, 1}, 128-byte swizzle, L2 promotion
- * 256 bytes, zeros out of bounds (bench/sm90a_check.cu's make_tmap; harness/fa_tmap.h). */
+ * 256 bytes, zeros out of bounds (bench/sm90a_check.cu's make_tmap; harness/fa_tmap.h). D may
+ * be 32 or 96: the 64-column boxes zero-fill past it. varlen: the ragged map of
+ * fa_plan_sm90a.h over the packed (total, heads, D) tensor, rows = the maximum length L, batch
+ * and bs unused: dims {D, L, heads, FA_SM90A_RAGGED_ROWS}, byte strides {rs, hs, rs} * 2,
+ * base - L * rs * 2 (64-bit wrap-around is harmless: TMA only adds in-bounds offsets). */
 static void tensor_desc(fa_tma_desc *d, fa_dtype dtype, uint64_t base, int head_dim, int rows,
-                        int heads, int batch, int64_t rs, int64_t hs, int64_t bs, int box_rows)
+                        int heads, int batch, int64_t rs, int64_t hs, int64_t bs, int box_rows,
+                        int varlen)
 {
+    if (varlen) {
+        rows = FA_SM90A_RAGGED_L(rows);
+        base -= (uint64_t)rows * (uint64_t)rs * 2u;
+        batch = FA_SM90A_RAGGED_ROWS;
+        bs = rs;
+    }
     memset(d, 0, sizeof *d);
     d->dtype = dtype;
     d->rank = 4;
@@ -276,12 +286,14 @@ static fa_status args(const fa_variant *v, int k, const fa_args_in *in, void *bu
     memset(out, 0, FA_SM90A_ARGS_BYTES);
     memcpy(out, b, sizeof *b);
     fa_tma_desc d[3];
+    if (v->varlen && (!b->cu_seqlens_q || !b->cu_seqlens_k))
+        return FA_ERR(err, FA_INVALID, "a varlen variant needs cu_seqlens_q and cu_seqlens_k");
     tensor_desc(&d[0], v->dtype, b->q, b->head_dim, b->seqlen_q, b->heads_q, b->batch,
-                b->q_row_stride, b->q_head_stride, b->q_batch_stride, v->params[BM]);
+                b->q_row_stride, b->q_head_stride, b->q_batch_stride, v->params[BM], v->varlen);
     tensor_desc(&d[1], v->dtype, b->k, b->head_dim, b->seqlen_k, b->heads_kv, b->batch,
-                b->k_row_stride, b->k_head_stride, b->k_batch_stride, v->params[BN]);
+                b->k_row_stride, b->k_head_stride, b->k_batch_stride, v->params[BN], v->varlen);
     tensor_desc(&d[2], v->dtype, b->v, b->head_dim, b->seqlen_k, b->heads_kv, b->batch,
-                b->v_row_stride, b->v_head_stride, b->v_batch_stride, v->params[BN]);
+                b->v_row_stride, b->v_head_stride, b->v_batch_stride, v->params[BN], v->varlen);
     for (int i = 0; i < 3; i++) {
         fa_status st =
             in->svc->encode_tiled(in->svc->ctx, &d[i], out + FA_SM90A_TMAP_OFFSET(i), err);
