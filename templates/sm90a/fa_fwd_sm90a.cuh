@@ -190,6 +190,28 @@
  *      644 configurations the legality model admits compile (424 at hd64, 204 at hd128, 16
  *      at hd256); 8 spill 4/16 bytes, all OVERLAP + PINGPONG at the register edge (hd128
  *      128x192, hd64 192x128); 3-warpgroup pingpong at hd128 no longer spills.
+ *  v4  Modes (issue 15): IS_VARLEN (packed sequences through ragged tensor maps, tiles past a
+ *      sequence's end skipped, per-sequence bottom-right causal), head dims 32 and 96 (TMA
+ *      zero-fills the 64-column slabs past D; QK^T k-steps and the PV wgmma N stay exact),
+ *      packed QKV strides. Fixed-length code paths unchanged except for the tile's sequence
+ *      bookkeeping; ptxas: list 1 (26 timing seeds) 0 spills before and after; the hd192
+ *      128x112 overlap coverage tile, already at the register edge, spills 16 (was 8) bytes
+ *      non-causal and 28 (was 24) causal, so list 3 checks hd192 at 128x96. On an H200
+ *      (bench/results/2026-12-03_h200_sm90a_v4_modes): list 3 (11 varlen variants on every
+ *      head dim x 5 varlen shapes: lengths 0, 1, 5, 17, 257, 300, 1000, 4097, empty q / k /
+ *      both, sq != sk per sequence, GQA 1/4/MQA, packed QKV; hd32/hd96 fixed; packed QKV
+ *      fixed) 103/103; list 0 (fixed regression) 300/300; `sm90a.gpu_modes` varlen and hd
+ *      32/96/192 through fa-tune bench 60/60; memcheck (3 varlen cases), racecheck (hd96),
+ *      synccheck (varlen persistent) clean. Same call, same problem fixed vs packed (B
+ *      sequences of N, bf16 hd128 non-causal, TFLOP/s at N = 512 .. 16k):
+ *        192x128 3wg pe    fixed 478 564 666 698 654-719 659-666
+ *                          varlen 426-429 501-504 602-603 648-659 661-671 655-678
+ *        128x128 2wg ov    fixed 355 450 534 600 616 609 / varlen 390 499 583 636 628 620
+ *      The persistent 3-warpgroup varlen tile (S + O = 128 of 128 registers) loses 6-11% at
+ *      N <= 4k and 0-7% at 8k-16k; the non-persistent 2-warpgroup one does not (0-10% faster
+ *      in this call; not understood, one call). Not done: the producer could hand the tile's
+ *      sequence to the consumers through shared memory instead of each warp loading
+ *      cu_seqlens (two registers less at the edge).
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
