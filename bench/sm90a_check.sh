@@ -7,7 +7,8 @@
 #   bash bench/sm90a_check.sh --only ',128,'   # variants whose name contains the string
 #   BUILD_ONLY=1 bash bench/sm90a_check.sh     # compile (and print ptxas resources) only
 #
-# Env: FA_CHECK_LIST (0 coverage, 1 timing seeds, 2 tile exploration), NVCC (default nvcc),
+# Env: FA_CHECK_LIST (0 coverage, 1 timing seeds, 2 tile exploration, 3 modes: varlen, head
+#      dims 32 and 96, packed QKV), NVCC (default nvcc),
 #      OUT (binary path, default build-sm90a/sm90a_check_l<list>), REBUILD=0 to reuse a binary.
 # The -gencode form is deliberate: with CUDA 13.0, -arch=sm_90a also ran a plain sm_90 pass
 # that rejects wgmma and setmaxnreg.

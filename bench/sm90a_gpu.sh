@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # sm90a_gpu.sh -- one GPU session of the sm90a family: build, check, sanitize, time.
 #
-#   bash bench/sm90a_gpu.sh [STAGE...]     stages: check (list 0, correctness), sanitize
+#   bash bench/sm90a_gpu.sh [STAGE...]     stages: check (list 0, correctness), modes (list 3:
+#                                          varlen, head dims 32 and 96, packed QKV), sanitize
 #                                          (racecheck + synccheck on a tiny case), time
 #                                          (list 1: check + time), time2 (list 2: check +
-#                                          time); default: check sanitize time
+#                                          time); default: check modes sanitize time
 # Logs go to $LOGDIR (default $OUT when set, else build-sm90a/logs); each stage is bounded by
 # `timeout` so a hung kernel costs at most that stage. Prints a short table last.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 LOGDIR=${LOGDIR:-${OUT:-build-sm90a/logs}}
 mkdir -p "$LOGDIR"
-STAGES=${*:-check sanitize time}
+STAGES=${*:-check modes sanitize time}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu --format=csv,noheader
 lists=""
 case " $STAGES " in *" check "* | *" sanitize "*) lists="$lists 0" ;; esac
+case " $STAGES " in *" modes "*) lists="$lists 3" ;; esac
 case " $STAGES " in *" time "*) lists="$lists 1" ;; esac
 case " $STAGES " in *" time2 "*) lists="$lists 2" ;; esac
 for l in $lists; do
@@ -30,6 +32,11 @@ for st in $STAGES; do
         r=$?; echo "check rc=$r"; [ $r -ne 0 ] && rc=$r
         grep -E "FAIL|error|variant" "$LOGDIR/check.err" | head -40
         tail -1 "$LOGDIR/check.txt" ;;
+    modes)
+        timeout 100 build-sm90a/l3 --no-time >"$LOGDIR/modes.txt" 2>"$LOGDIR/modes.err"
+        r=$?; echo "modes rc=$r"; [ $r -ne 0 ] && rc=$r
+        grep -E "FAIL|error" "$LOGDIR/modes.err" | head -40
+        tail -1 "$LOGDIR/modes.txt" ;;
     sanitize)
         # one small case (24 tiles) per pipeline shape: 2wg overlap+pingpong persistent with
         # staged O, 3wg plain persistent, 2wg overlap persistent with direct O stores,

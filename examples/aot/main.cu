@@ -95,7 +95,8 @@ static instance make_instance(int dtype, int d, int m, int n, int w, int s, int 
      0,                                                                                            \
      C,                                                                                            \
      V,                                                                                            \
-     (const void *)&fa_fwd_sm90a<T, D, N, (M) / 64, S, (C) != 0, (O) != 0, (P) != 0, (E) != 0>,    \
+     (const void                                                                                   \
+          *)&fa_fwd_sm90a<T, D, N, (M) / 64, S, (C) != 0, (O) != 0, (P) != 0, (E) != 0, (V) != 0>, \
      FA_DISPATCH_FAMILY_SM90A,                                                                     \
      O,                                                                                            \
      P,                                                                                            \
@@ -148,7 +149,7 @@ static cudaError_t launch(const instance &inst, const fa_dispatch_choice &c, con
         fa_sm90a_tmap_desc d[3];
         fa::sm90a_tmap *maps[3] = {&a.tm_q, &a.tm_k, &a.tm_v};
         a.p = p;
-        fa_plan_sm90a_tmaps(&p, inst.block_m, inst.block_n, d);
+        fa_plan_sm90a_tmaps(&p, inst.block_m, inst.block_n, inst.varlen, d);
         for (int i = 0; i < 3; i++) {
             cuuint64_t dims[4], strides[3];
             cuuint32_t box[4], elem[4] = {1, 1, 1, 1};

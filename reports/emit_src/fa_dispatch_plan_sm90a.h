@@ -68,7 +68,7 @@ static inline CUresult fa_dispatch_launch_sm90a(
         return CUDA_ERROR_INVALID_VALUE; /* a tensor map has no empty dimension */
     memset(&args, 0, sizeof args);
     args.p = *p;
-    fa_plan_sm90a_tmaps(p, k->block_m, k->block_n, d);
+    fa_plan_sm90a_tmaps(p, k->block_m, k->block_n, k->varlen, d);
     for (i = 0; i < 3 && r == CUDA_SUCCESS; i++)
         r = fa_dispatch_sm90a_encode(&args.maps[i], k->dtype, &d[i]);
     if (r != CUDA_SUCCESS)

@@ -7,8 +7,8 @@
  *     LSE = log(sum_j exp(scale * s_ij)) over visible keys (natural log, fp32)
  * for fp16/bf16 inputs with fp32 accumulation. It compiles with nvcc and NVRTC for
  * `sm_90a` only (wgmma and setmaxnreg need the "a" target). Sizes, strides and pointers
- * come from fa_params.h (the sm80 family's struct, unchanged; varlen fields unused here);
- * Q, K and V are additionally read through three host-encoded TMA tensor maps:
+ * come from fa_params.h (the sm80 family's struct, unchanged); Q, K and V are additionally
+ * read through three host-encoded TMA tensor maps:
  *
  *   // q, o: (B, Nq, Hq, D) or (B, Hq, Nq, D) through strides; k, v: (B, Nk, Hkv, D) ...
  *   // lse:  (B, Hq, Nq) fp32 through lse_batch_stride / lse_head_stride
@@ -16,10 +16,23 @@
  *   //       {q_row_stride, q_head_stride, q_batch_stride} * 2, box {64, BLOCK_M, 1, 1}
  *   // tm_k, tm_v: dims {D, Nk, Hkv, B}, box {64, BLOCK_N, 1, 1}
  *   // all three: 16-bit elements, CU_TENSOR_MAP_SWIZZLE_128B, OOB fill zero (NONE)
+ *   // varlen (IS_VARLEN): q, o packed (total_q, Hq, D), k, v (total_k, Hkv, D), lse (Hq,
+ *   //       total_q); sequence b is rows [cu_seqlens[b], cu_seqlens[b + 1]); each map is
+ *   //       ragged (fa_plan_sm90a.h): dims {D, L, H, FA_SM90A_RAGGED_ROWS}, byte strides
+ *   //       {row, head, row} * 2, base ptr - L * row_stride * 2, L = max(seqlen, 1), so rows
+ *   //       past a sequence's end load as zeros, never as the next sequence's rows
+ *   // head dims 32 and 96: the maps' dim 0 is D, the 64-column boxes zero-fill the rest
+ *   // packed QKV / KV (row stride > heads * D): any strides that are multiples of 16 bytes
  *
  * Causal masking is BOTTOM-RIGHT aligned: query i sees key j iff j <= i + seqlen_k -
  * seqlen_q; a row that sees no key writes O = 0 and LSE = -inf. GQA/MQA: query head h reads
  * kv head h / (heads_q / heads_kv).
+ *
+ * Varlen: seqlen_q/k are the maxima; a tile (row block, head, batch) past its sequence's end
+ * is skipped by the producer and the consumers alike (a few cached loads of cu_seqlens), so
+ * the persistent scheduler's rounds stay in step; sequences may be empty; causal masking is
+ * bottom-right per sequence (sq != sk). Keys past len_k load as zeros and are masked to -inf
+ * in S by the same ragged-block mask as fixed length; O and LSE stores are bounded by len_q.
  *
  * Launch: 1-d grid of sm90a_num_tiles(seqlen_q, heads_q, batch, BLOCK_M) blocks, or with
  * PERSISTENT min(that, multiprocessor count); block 128 * (CWG + 1) threads; dynamic shared
@@ -74,7 +87,8 @@
  *     image (each warp only its own 16 rows: __syncwarp), written with coalesced 16-byte
  *     stores; Q is released after the epilogue.
  *
- * Legality (static_assert): HEAD_DIM in {64, 128, 192, 256} (64-column TMA slabs);
+ * Legality (static_assert): HEAD_DIM in {32, 64, 96, 128, 192, 256} (64-column TMA slabs; 32
+ * and 96 padded to 64 and 128 columns in shared memory, their k-steps and wgmma N exact);
  * BLOCK_N % 16 == 0, 16..256; CWG in {2, 3}; STAGES 1..4; shared memory Q + STAGES (K + V)
  * <= 224 KB; accumulator registers per thread S + O (+ P with OVERLAP) = BLOCK_N/2 + D/2
  * (+ BLOCK_N/4) <= 216 with 2 consumer warpgroups (240 - 24), <= 128 with 3 (160 - 32)
@@ -176,6 +190,28 @@
  *      644 configurations the legality model admits compile (424 at hd64, 204 at hd128, 16
  *      at hd256); 8 spill 4/16 bytes, all OVERLAP + PINGPONG at the register edge (hd128
  *      128x192, hd64 192x128); 3-warpgroup pingpong at hd128 no longer spills.
+ *  v4  Modes (issue 15): IS_VARLEN (packed sequences through ragged tensor maps, tiles past a
+ *      sequence's end skipped, per-sequence bottom-right causal), head dims 32 and 96 (TMA
+ *      zero-fills the 64-column slabs past D; QK^T k-steps and the PV wgmma N stay exact),
+ *      packed QKV strides. Fixed-length code paths unchanged except for the tile's sequence
+ *      bookkeeping; ptxas: list 1 (26 timing seeds) 0 spills before and after; the hd192
+ *      128x112 overlap coverage tile, already at the register edge, spills 16 (was 8) bytes
+ *      non-causal and 28 (was 24) causal, so list 3 checks hd192 at 128x96. On an H200
+ *      (bench/results/2026-12-03_h200_sm90a_v4_modes): list 3 (11 varlen variants on every
+ *      head dim x 5 varlen shapes: lengths 0, 1, 5, 17, 257, 300, 1000, 4097, empty q / k /
+ *      both, sq != sk per sequence, GQA 1/4/MQA, packed QKV; hd32/hd96 fixed; packed QKV
+ *      fixed) 103/103; list 0 (fixed regression) 300/300; `sm90a.gpu_modes` varlen and hd
+ *      32/96/192 through fa-tune bench 60/60; memcheck (3 varlen cases), racecheck (hd96),
+ *      synccheck (varlen persistent) clean. Same call, same problem fixed vs packed (B
+ *      sequences of N, bf16 hd128 non-causal, TFLOP/s at N = 512 .. 16k):
+ *        192x128 3wg pe    fixed 478 564 666 698 654-719 659-666
+ *                          varlen 426-429 501-504 602-603 648-659 661-671 655-678
+ *        128x128 2wg ov    fixed 355 450 534 600 616 609 / varlen 390 499 583 636 628 620
+ *      The persistent 3-warpgroup varlen tile (S + O = 128 of 128 registers) loses 6-11% at
+ *      N <= 4k and 0-7% at 8k-16k; the non-persistent 2-warpgroup one does not (0-10% faster
+ *      in this call; not understood, one call). Not done: the producer could hand the tile's
+ *      sequence to the consumers through shared memory instead of each warp loading
+ *      cu_seqlens (two registers less at the edge).
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -217,16 +253,16 @@ namespace fa
 {
 
 template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
-          bool OVERLAP, bool PINGPONG, bool PERSISTENT>
+          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN>
 struct sm90a_traits {
     static constexpr bool BF16 = elem_traits<Element>::is_bf16;
     static constexpr int BLOCK_M = 64 * CWG;
     static constexpr int NT = 128 * (CWG + 1);
-    static constexpr int SLABS = HEAD_DIM / 64;      /* 64-column TMA boxes per row */
-    static constexpr int Q_SLAB = BLOCK_M * 128;     /* bytes of one Q slab */
-    static constexpr int KV_SLAB = BLOCK_N * 128;    /* bytes of one K or V slab */
-    static constexpr int Q_BYTES = SLABS * Q_SLAB;   /* = BLOCK_M * HEAD_DIM * 2 */
-    static constexpr int KV_BYTES = SLABS * KV_SLAB; /* = BLOCK_N * HEAD_DIM * 2 */
+    static constexpr int SLABS = FA_SM90A_DPAD(HEAD_DIM) / 64; /* 64-column TMA boxes per row */
+    static constexpr int Q_SLAB = BLOCK_M * 128;               /* bytes of one Q slab */
+    static constexpr int KV_SLAB = BLOCK_N * 128;              /* bytes of one K or V slab */
+    static constexpr int Q_BYTES = SLABS * Q_SLAB;             /* = BLOCK_M * DPAD(HEAD_DIM) * 2 */
+    static constexpr int KV_BYTES = SLABS * KV_SLAB;           /* = BLOCK_N * DPAD(HEAD_DIM) * 2 */
     static constexpr bool STAGE_O =
         FA_SM90A_STAGE_O(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT);
     static constexpr int O_BYTES = STAGE_O ? Q_BYTES : 0; /* same image as the Q tile */
@@ -240,8 +276,9 @@ struct sm90a_traits {
     static constexpr int ACC_BUDGET = REG_CONSUMER - REG_PRODUCER;
     static constexpr int ACC_REGS = NS + NO + (OVERLAP ? BLOCK_N / 4 : 0);
 
-    static_assert(HEAD_DIM == 64 || HEAD_DIM == 128 || HEAD_DIM == 192 || HEAD_DIM == 256,
-                  "sm90a: HEAD_DIM must be 64, 128, 192 or 256");
+    static_assert(HEAD_DIM == 32 || HEAD_DIM == 64 || HEAD_DIM == 96 || HEAD_DIM == 128 ||
+                      HEAD_DIM == 192 || HEAD_DIM == 256,
+                  "sm90a: HEAD_DIM must be 32, 64, 96, 128, 192 or 256");
     static_assert(BLOCK_N % 16 == 0 && BLOCK_N >= 16 && BLOCK_N <= 256,
                   "sm90a: BLOCK_N must be a multiple of 16 in 16..256");
     static_assert(CWG == 2 || CWG == 3, "sm90a: 2 or 3 consumer warpgroups");
@@ -298,7 +335,7 @@ __host__ __device__ inline int sm90a_num_tiles(int seqlen_q, int heads_q, int ba
 }
 
 template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
-          bool OVERLAP, bool PINGPONG, bool PERSISTENT>
+          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN>
 __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     fa_fwd_sm90a(const __grid_constant__ fa::sm90a_args args)
 {
@@ -306,15 +343,43 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     const fa_fwd_params &p = args.p;
     const fa::sm90a_tmap &tm_q = args.tm_q, &tm_k = args.tm_k, &tm_v = args.tm_v;
     using T = fa::sm90a_traits<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP,
-                               PINGPONG, PERSISTENT>;
+                               PINGPONG, PERSISTENT, IS_VARLEN>;
     constexpr int BLOCK_M = T::BLOCK_M;
     constexpr int NS = T::NS, NO = T::NO, KQ = T::KQ, KP = T::KP;
     constexpr int CH = HEAD_DIM / 8; /* 16-byte chunks per row */
     extern __shared__ char fa_sm90a_smem[];
 
-    const int sq = p.seqlen_q, sk = p.seqlen_k;
-    const int m_blocks = (sq + BLOCK_M - 1) / BLOCK_M;
+    /* Row blocks per (head, batch): over the maximum length with varlen. */
+    const int m_blocks = (p.seqlen_q + BLOCK_M - 1) / BLOCK_M;
     const int num_tiles = m_blocks * p.heads_q * p.batch;
+
+    /* The sequence of a tile: lengths, first packed row (varlen) and the TMA row and batch
+       coordinates of its row 0 (fa_plan_sm90a.h: varlen maps are ragged, so rows past the
+       sequence's end read as zeros). */
+    struct seq_t {
+        int sq, sk, q0, k0; /* lengths; first packed rows (varlen, else 0) */
+        int qy, qz, ky, kz; /* TMA coordinates (dims 1 and 3) of the sequence's row 0 */
+    };
+    auto seq_of = [&](int b) {
+        seq_t s;
+        if constexpr (IS_VARLEN) {
+            const int *cu_q = reinterpret_cast<const int *>(p.cu_seqlens_q);
+            const int *cu_k = reinterpret_cast<const int *>(p.cu_seqlens_k);
+            s.q0 = cu_q[b];
+            s.qz = cu_q[b + 1];
+            s.k0 = cu_k[b];
+            s.kz = cu_k[b + 1];
+            s.sq = s.qz - s.q0;
+            s.sk = s.kz - s.k0;
+            s.qy = FA_SM90A_RAGGED_L(p.seqlen_q) - s.sq;
+            s.ky = FA_SM90A_RAGGED_L(p.seqlen_k) - s.sk;
+        } else {
+            s.sq = p.seqlen_q, s.sk = p.seqlen_k;
+            s.q0 = s.k0 = s.qy = s.ky = 0;
+            s.qz = s.kz = b;
+        }
+        return s;
+    };
 
     /* Tile of this block in round r: rounds cover tiles [r G, r G + G) for a grid of G
        blocks, in snake order (odd rounds reversed), so that with tiles of decreasing length
@@ -325,7 +390,7 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     };
 
     /* KV blocks row block m can see: [0, n_blocks). Causal: up to the diagonal. */
-    auto kv_blocks = [&](int m_block) {
+    auto kv_blocks = [&](int m_block, int sq, int sk) {
         int n_limit = sk;
         if constexpr (IS_CAUSAL)
             n_limit = min(sk, m_block * BLOCK_M + BLOCK_M + sk - sq);
@@ -372,7 +437,10 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
                     break;
                 const fa::sm90a_tile tl =
                     fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, p.heads_q, p.batch);
-                const int n_blocks = kv_blocks(tl.m_block);
+                const seq_t sn = seq_of(tl.b);
+                if (IS_VARLEN && tl.m_block * BLOCK_M >= sn.sq)
+                    continue; /* past the sequence's end (the consumers skip it too) */
+                const int n_blocks = kv_blocks(tl.m_block, sn.sq, sn.sk);
                 if (n_blocks == 0)
                     continue;
                 const int hk = tl.h / (p.heads_q / p.heads_kv);
@@ -380,8 +448,8 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
                 fa::mbar_arrive_expect_tx(q_full, T::Q_BYTES);
 #pragma unroll
                 for (int c = 0; c < T::SLABS; ++c)
-                    fa::tma_load_4d(sQ + c * T::Q_SLAB, &tm_q, q_full, c * 64, tl.m_block * BLOCK_M,
-                                    tl.h, tl.b);
+                    fa::tma_load_4d(sQ + c * T::Q_SLAB, &tm_q, q_full, c * 64,
+                                    sn.qy + tl.m_block * BLOCK_M, tl.h, sn.qz);
                 ++q_it;
                 for (int it = 0; it < n_blocks; ++it, ++kv_it) {
                     const int s = kv_it % STAGES;
@@ -392,13 +460,13 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
 #pragma unroll
                     for (int c = 0; c < T::SLABS; ++c)
                         fa::tma_load_4d(sK + s * T::KV_BYTES + c * T::KV_SLAB, &tm_k, full_k(s),
-                                        c * 64, n0, hk, tl.b);
+                                        c * 64, sn.ky + n0, hk, sn.kz);
                     fa::mbar_wait(empty_v(s), ph ^ 1);
                     fa::mbar_arrive_expect_tx(full_v(s), T::KV_BYTES);
 #pragma unroll
                     for (int c = 0; c < T::SLABS; ++c)
                         fa::tma_load_4d(sV + s * T::KV_BYTES + c * T::KV_SLAB, &tm_v, full_v(s),
-                                        c * 64, n0, hk, tl.b);
+                                        c * 64, sn.ky + n0, hk, sn.kz);
                 }
             }
         }
@@ -413,7 +481,12 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     const int g = lane / 4, t4 = lane % 4;
     const uint32_t sQw = sQ + cw * 64 * 128; /* this warpgroup's rows in slab 0 */
     const float sl2 = p.softmax_scale_log2;
-    const int diag = sk - sq; /* causal: key j visible from row r iff j <= r + diag */
+    /* The tile's key count and causal offset (key j visible from row r iff j <= r + diag):
+       registers with varlen, parameter-space operands otherwise (no register at the
+       accumulator edge). */
+    int sk_vl = 0, diag_vl = 0;
+    auto seq_k = [&]() { return IS_VARLEN ? sk_vl : p.seqlen_k; };
+    auto diag_of = [&]() { return IS_VARLEN ? diag_vl : p.seqlen_k - p.seqlen_q; };
 
     float acc_o[NO];
     float row_max[2], row_sum[2];
@@ -445,6 +518,7 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     /* Mask and exponentiate S of the KV block at column n0 in place; returns through
        row_alpha the factor by which O must be rescaled. Updates row_max / row_sum. */
     auto softmax = [&](float(&acc_s)[NS], int n0, int wrow0, float(&row_alpha)[2]) {
+        const int sk = seq_k(), diag = diag_of();
         const bool ragged = n0 + BLOCK_N > sk;
         const bool crosses = IS_CAUSAL && (n0 + BLOCK_N - 1 > wrow0 + diag);
         if (ragged || crosses) {
@@ -549,12 +623,24 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         if (t >= num_tiles)
             break;
         const fa::sm90a_tile tl = fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, p.heads_q, p.batch);
-        const int n_blocks = kv_blocks(tl.m_block);
+        const seq_t sn = seq_of(tl.b);
+        if (IS_VARLEN && tl.m_block * BLOCK_M >= sn.sq)
+            continue; /* past the sequence's end: nothing to load, compute or store */
+        sk_vl = sn.sk;
+        diag_vl = sn.sk - sn.sq;
+        const int n_blocks = kv_blocks(tl.m_block, sn.sq, sn.sk);
         const int wrow0 = tl.m_block * BLOCK_M + cw * 64; /* first query row of the wg */
-        const int rows_w = sq - wrow0; /* valid rows of this warpgroup (may be <= 0) */
-        Element *og = reinterpret_cast<Element *>(p.o) + (int64_t)tl.b * p.o_batch_stride +
-                      (int64_t)wrow0 * p.o_row_stride + (int64_t)tl.h * p.o_head_stride;
-        float *lse = reinterpret_cast<float *>(p.lse) + (int64_t)tl.b * p.lse_batch_stride +
+        const int rows_w = sn.sq - wrow0; /* valid rows of this warpgroup (may be <= 0) */
+        /* O rows and LSE of this warpgroup: varlen O is packed (total_q, heads, D) and LSE
+           (heads, total_q); rows_w bounds every store, so no row of another sequence is
+           written. */
+        Element *og =
+            reinterpret_cast<Element *>(p.o) +
+            (IS_VARLEN ? (int64_t)(sn.q0 + wrow0) * p.o_row_stride
+                       : (int64_t)tl.b * p.o_batch_stride + (int64_t)wrow0 * p.o_row_stride) +
+            (int64_t)tl.h * p.o_head_stride;
+        float *lse = reinterpret_cast<float *>(p.lse) +
+                     (IS_VARLEN ? (int64_t)sn.q0 : (int64_t)tl.b * p.lse_batch_stride) +
                      (int64_t)tl.h * p.lse_head_stride + wrow0;
 
         if (n_blocks == 0) {

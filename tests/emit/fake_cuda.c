@@ -257,7 +257,7 @@ static int parse_symbol(const char *name, fake_func *f)
            read_arg(&p, 'b', &f->varlen) && !strcmp(p, "Ev13fa_fwd_params");
 }
 
-/* Parses _Z12fa_fwd_sm90aI<type>Li<D>ELi<BN>ELi<CWG>ELi<S>E Lb.E x4 EvN2fa10sm90a_argsE. */
+/* Parses _Z12fa_fwd_sm90aI<type>Li<D>ELi<BN>ELi<CWG>ELi<S>E Lb.E x5 EvN2fa10sm90a_argsE. */
 static int parse_symbol_sm90a(const char *name, fake_func *f)
 {
     const char *p = name;
@@ -278,7 +278,8 @@ static int parse_symbol_sm90a(const char *name, fake_func *f)
     if (!(read_arg(&p, 'i', &f->hd) && read_arg(&p, 'i', &f->bn) && read_arg(&p, 'i', &f->cwg) &&
           read_arg(&p, 'i', &f->stages) && read_arg(&p, 'b', &f->causal) &&
           read_arg(&p, 'b', &f->overlap) && read_arg(&p, 'b', &f->pingpong) &&
-          read_arg(&p, 'b', &f->persistent) && !strcmp(p, "EvN2fa10sm90a_argsE")))
+          read_arg(&p, 'b', &f->persistent) && read_arg(&p, 'b', &f->varlen) &&
+          !strcmp(p, "EvN2fa10sm90a_argsE")))
         return 0;
     f->bm = 64 * f->cwg;
     f->warps = 4 * (f->cwg + 1);

@@ -6,15 +6,19 @@
  *   - names: parse -> name round trip, the suffix's parameters, the NVRTC name expression;
  *     flags out of order or unknown are not names;
  *   - legality: the template's static_assert model at its boundaries (registers: 128 with 3
- *     consumer warpgroups, 216 with 2; shared memory 224 KB), head dims, varlen refused with a
- *     reason, not on sm80; and the template agrees: the first illegal neighbours of legal
- *     configurations fail NVRTC's static_asserts (they compile in well under a second);
+ *     consumer warpgroups, 216 with 2; shared memory 224 KB, counted over head dims 32 and 96
+ *     padded to 64 and 128 columns), head dims (32, 96 and varlen legal; 80 not), not on sm80;
+ *     and the template agrees: the first illegal neighbours of legal configurations fail
+ *     NVRTC's static_asserts (they compile in well under a second);
  *   - the launch plan: 1-d grid of tiles, persistent capped at the multiprocessors, threads,
- *     dynamic shared memory with and without the staged O tile, no cluster, varlen and
- *     mismatched shapes refused;
+ *     dynamic shared memory with and without the staged O tile (padded at hd96), no cluster,
+ *     varlen planned over the maximum lengths, mismatched shapes refused;
  *   - kernel arguments: fa_fwd_params at 0, zero padding, the three tensor maps the service
- *     encoded at 256/384/512 from descriptors with bench/sm90a_check.cu's parameters; without
- *     an encoder, FA_UNSUPPORTED;
+ *     encoded at 256/384/512 from descriptors with bench/sm90a_check.cu's parameters; packed
+ *     QKV strides (row stride (hq + 2 hkv) D, K and V inside Q's rows) and hd96 (dim 0 = 96,
+ *     64-column boxes) passed through; varlen's ragged maps (dims {D, L, H, 0x7fff0000},
+ *     strides {row, head, row}, base L rows before the tensor, L = the maximum length) over
+ *     packed QKV; varlen without cu_seqlens FA_INVALID; without an encoder, FA_UNSUPPORTED;
  *   - the prior: the measured winners come first.
  */
 #include <stdio.h>
@@ -102,12 +106,20 @@ static void test_names(void)
     CHECK(!strcmp(buf, name));
     char expr[256];
     fa_variant_name_expr(&v, expr, sizeof expr);
-    CHECK_MSG(!strcmp(expr, "fa_fwd_sm90a<__nv_bfloat16, 256, 80, 2, 2, true, true, false, true>"),
-              "%s", expr);
+    CHECK_MSG(
+        !strcmp(expr, "fa_fwd_sm90a<__nv_bfloat16, 256, 80, 2, 2, true, true, false, true, false>"),
+        "%s", expr);
     v = parse("fwd_sm90a_hd64_fp16_m192n192s4pp");
     fa_variant_name_expr(&v, expr, sizeof expr);
-    CHECK_MSG(!strcmp(expr, "fa_fwd_sm90a<__half, 64, 192, 3, 4, false, false, true, false>"), "%s",
-              expr);
+    CHECK_MSG(
+        !strcmp(expr, "fa_fwd_sm90a<__half, 64, 192, 3, 4, false, false, true, false, false>"),
+        "%s", expr);
+    v = parse("fwd_sm90a_hd96_bf16_causal_varlen_m128n128s2ovpe");
+    CHECK(v.varlen && v.causal && v.head_dim == 96);
+    fa_variant_name_expr(&v, expr, sizeof expr);
+    CHECK_MSG(
+        !strcmp(expr, "fa_fwd_sm90a<__nv_bfloat16, 96, 128, 2, 2, true, true, false, true, true>"),
+        "%s", expr);
 
     static const char *const not_names[] = {
         "fwd_sm90a_hd128_bf16_m192n128s2peov", "fwd_sm90a_hd128_bf16_m192n128s2x",
@@ -133,6 +145,11 @@ static void test_legality(fa_compiler *c)
         "fwd_sm90a_hd128_bf16_m128n192s2ovpp", /* 208 of 216, shared memory 224 KB exactly */
         "fwd_sm90a_hd64_fp16_causal_m128n192s4ovpppe",
         "fwd_sm90a_hd192_fp16_m128n112s2ov",
+        "fwd_sm90a_hd128_bf16_varlen_m192n128s2",
+        "fwd_sm90a_hd256_fp16_causal_varlen_m128n80s2ovpe",
+        "fwd_sm90a_hd32_fp16_m192n224s2", /* 112 + 16 = 128 of 128 */
+        "fwd_sm90a_hd96_bf16_m128n192s2", /* padded: (128 + 4 * 192) * 128 * 2 = 224 KB */
+        "fwd_sm90a_hd96_bf16_causal_varlen_m128n128s2ovpe", /* 64 + 48 + 32 of 216 */
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         CHECK_MSG(legal(ok[i], "sm90a", why, sizeof why), "%s: %s", ok[i], why);
@@ -149,8 +166,8 @@ static void test_legality(fa_compiler *c)
         {"fwd_sm90a_hd256_bf16_m192n64s2", "registers", "accumulators exceed"},
         {"fwd_sm90a_hd256_bf16_m128n96s3", "224 KB", "exceeds 224 KB"},
         {"fwd_sm90a_hd64_bf16_m128n224s4", "224 KB", "exceeds 224 KB"},
-        {"fwd_sm90a_hd96_bf16_m128n64s2", "head dim", NULL},
-        {"fwd_sm90a_hd128_bf16_varlen_m192n128s2", "variable-length", NULL},
+        /* 96 columns would fit (180 KB); the 128 columns the slabs occupy do not */
+        {"fwd_sm90a_hd96_bf16_m128n208s2", "224 KB", "exceeds 224 KB"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         CHECK_MSG(!legal(bad[i].name, "sm90a", why, sizeof why) && strstr(why, bad[i].why),
@@ -173,6 +190,13 @@ static void test_legality(fa_compiler *c)
         fa_compile_output_release(&out);
     }
     CHECK_MSG(!legal("fwd_sm90a_hd128_bf16_m192n128s2", "sm80", why, sizeof why), "legal on sm80");
+    /* Names only carry the registry's head dims; the family refuses others by itself. */
+    fa_variant v = parse("fwd_sm90a_hd64_bf16_m128n64s2");
+    v.head_dim = 80;
+    fa_err err;
+    fa_err_clear(&err);
+    CHECK_MSG(fam->check(&v, NULL, &err) == FA_UNSUPPORTED && strstr(err.msg, "head dim 80"), "%s",
+              err.msg);
 }
 
 static void test_plan(void)
@@ -214,8 +238,19 @@ static void test_plan(void)
 
     s.head_dim = 128; /* not the variant's */
     CHECK(fam->plan(&v, &s, &pl, &err) == FA_INVALID);
+
+    /* Varlen: the same grid over the maximum lengths (tiles past a sequence's end exit). */
     v = parse("fwd_sm90a_hd128_bf16_varlen_m192n128s2");
-    CHECK(fam->plan(&v, &s, &pl, &err) == FA_INVALID);
+    s.seqlen_q = 1000;
+    CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
+    CHECK_MSG(pl.launch[0].grid[0] == 6 * 8 * 2, "varlen grid %u", pl.launch[0].grid[0]);
+    CHECK(pl.launch[0].smem == 1024 + (192 * 128 + 2 * 2 * 128 * 128) * 2 + 256);
+    /* hd96 is stored as 128 columns: shared memory of the padded tiles. */
+    v = parse("fwd_sm90a_hd96_bf16_m128n192s2pe");
+    s.head_dim = 96;
+    CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
+    CHECK_MSG(pl.launch[0].smem == 1024 + (128 + 2 * 2 * 192) * 128 * 2 + 256, "hd96 smem %u",
+              pl.launch[0].smem);
 }
 
 static void test_args(void)
@@ -257,6 +292,68 @@ static void test_args(void)
     CHECK(fam->args(&v, 0, &in, buf, &err) == FA_UNSUPPORTED);
     in.svc = NULL;
     CHECK(fam->args(&v, 0, &in, buf, &err) == FA_UNSUPPORTED);
+}
+
+/* Packed QKV (FlashAttention's qkvpacked with GQA: one (rows, hq + 2 hkv, D) buffer), fixed
+   length at hd96 and varlen at hd128: the descriptors the kernel's coordinates rely on. */
+static void test_args_packed(void)
+{
+    const int64_t D = 96, hq = 8, hkv = 2, rs = (hq + 2 * hkv) * D;
+    const uint64_t qkv = 0x7f0000000000ull;
+    fa_fwd_params p;
+    memset(&p, 0, sizeof p);
+    p.q = qkv, p.k = qkv + hq * D * 2, p.v = qkv + (hq + hkv) * D * 2;
+    p.o = 0x7f3000000000ull, p.lse = 0x7f4000000000ull;
+    p.batch = 2, p.heads_q = hq, p.heads_kv = hkv, p.seqlen_q = p.seqlen_k = 333;
+    p.head_dim = (int)D;
+    p.q_row_stride = p.k_row_stride = p.v_row_stride = rs;
+    p.q_head_stride = p.k_head_stride = p.v_head_stride = D;
+    p.q_batch_stride = p.k_batch_stride = p.v_batch_stride = 333 * rs;
+    fa_arg_services svc = {(void *)&nseen, fake_encode};
+    fa_args_in in = {&p, 0, &svc};
+    static _Alignas(64) unsigned char buf[FA_MAX_ARG_BYTES];
+    fa_err err;
+    fa_err_clear(&err);
+    fa_variant v = parse("fwd_sm90a_hd96_bf16_m128n112s2ov");
+    nseen = 0;
+    CHECK_OK(fam->args(&v, 0, &in, buf, &err), &err);
+    CHECK(nseen == 3);
+    expect_desc(&seen[0], FA_DTYPE_BF16, p.q, 96, 333, 8, 2, rs, D, 333 * rs, 128);
+    expect_desc(&seen[1], FA_DTYPE_BF16, p.k, 96, 333, 2, 2, rs, D, 333 * rs, 112);
+    expect_desc(&seen[2], FA_DTYPE_BF16, p.v, 96, 333, 2, 2, rs, D, 333 * rs, 112);
+    for (int i = 0; i < 3; i++)
+        CHECK_MSG(seen[i].strides[0] % 16 == 0 && seen[i].base % 16 == 0,
+                  "map %d: stride %llu base %#llx", i, (unsigned long long)seen[i].strides[0],
+                  (unsigned long long)seen[i].base);
+
+    /* Varlen over the same packed buffer at hd128: the ragged maps. Maximum lengths 1000 (q)
+       and 17 (k); batch and batch strides are not used. */
+    const int64_t D2 = 128, rs2 = (hq + 2 * hkv) * D2;
+    p.k = qkv + hq * D2 * 2, p.v = qkv + (hq + hkv) * D2 * 2;
+    p.head_dim = (int)D2;
+    p.seqlen_q = 1000, p.seqlen_k = 17;
+    p.q_row_stride = p.k_row_stride = p.v_row_stride = rs2;
+    p.q_head_stride = p.k_head_stride = p.v_head_stride = D2;
+    p.q_batch_stride = p.k_batch_stride = p.v_batch_stride = 0;
+    v = parse("fwd_sm90a_hd128_fp16_causal_varlen_m192n128s2pe");
+    CHECK(fam->args(&v, 0, &in, buf, &err) == FA_INVALID); /* no cu_seqlens */
+    p.cu_seqlens_q = 0x7f5000000000ull, p.cu_seqlens_k = 0x7f5000001000ull;
+    nseen = 0;
+    CHECK_OK(fam->args(&v, 0, &in, buf, &err), &err);
+    CHECK(nseen == 3);
+    CHECK(memcmp(buf, &p, sizeof p) == 0);
+    const uint64_t R = FA_SM90A_RAGGED_ROWS;
+    CHECK(R == 0x7fff0000u);
+    expect_desc(&seen[0], FA_DTYPE_FP16, qkv - 1000 * rs2 * 2, 128, 1000, 8, (int)R, rs2, D2, rs2,
+                192);
+    expect_desc(&seen[1], FA_DTYPE_FP16, p.k - 17 * rs2 * 2, 128, 17, 2, (int)R, rs2, D2, rs2, 128);
+    expect_desc(&seen[2], FA_DTYPE_FP16, p.v - 17 * rs2 * 2, 128, 17, 2, (int)R, rs2, D2, rs2, 128);
+    /* Row r of the sequence [start, end) is coordinate (L - (end - start) + r, end): its
+       address is the packed row start + r, whatever L is. */
+    const int64_t start = 4000, end = 4017, r = 5, L = 1000;
+    const uint64_t addr = seen[0].base + (uint64_t)(L - (end - start) + r) * seen[0].strides[0] +
+                          (uint64_t)end * seen[0].strides[2];
+    CHECK(addr == p.q + (uint64_t)(start + r) * rs2 * 2);
 }
 
 static void test_prior(void)
@@ -319,6 +416,7 @@ int main(void)
     test_legality(c);
     test_plan();
     test_args();
+    test_args_packed();
     test_prior();
     fa_compiler_free(c);
     return fa_test_done("test_sm90a_family");

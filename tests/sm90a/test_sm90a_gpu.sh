@@ -8,11 +8,20 @@
 # g in {1, 4, hq} (8 query heads: 8, 2, 1 kv heads) on two tile configurations per head dim
 # (different pipeline shapes: 2 and 3 consumer warpgroups, overlap, pingpong, 2-4 stages,
 # persistent with staged and with direct O stores), lengths cycling through odd pairs with
-# seqlen_q != seqlen_k both ways (1, 17, 1000, 4097), BSHD and BHSD alternating. 72 checks; all
-# must pass (a list of the failures otherwise).
+# seqlen_q != seqlen_k both ways (1, 17, 1000, 4097), BSHD and BHSD alternating: 72 checks.
+# Varlen (issue 15): the first tile of each of those head dims x dtype x causal as a varlen
+# variant, each GQA ratio, maximum lengths from the same pairs (`bench --varlen`: packed
+# sequences of lengths uniform in [N/2, N], so 1-length sequences and sq != sk per sequence):
+# 36 checks. Head dims 32, 96 and 192: one tile each, dtype x causal x fixed/varlen, the GQA
+# ratio cycling: 24 checks. 132 in all; all must pass (a list of the failures otherwise).
+# Empty sequences and packed QKV strides are bench/sm90a_check.cu's (list 3): `fa-tune bench`
+# makes neither.
+# The variants are compiled first, in parallel, into the cubin cache (`fa-tune compile`).
+# FA_SM90A_GPU_ONLY=REGEX keeps the checks whose variant name matches REGEX (grep -E).
 # usage: test_sm90a_gpu.sh <fa-tune binary>
 set -u
 FA=$1
+ONLY=${FA_SM90A_GPU_ONLY:-}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fa-tune-sm90a-gpu-XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
@@ -37,45 +46,90 @@ tiles() {
     256) echo "m128n80s2ovpe m128n64s2pp" ;;      # 2 wg overlap persistent (direct O); pingpong
     esac
 }
-# seqlen_q seqlen_k pairs, cycled
-set -- "1 4097" "17 17" "1000 4097" "4097 1000" "4097 17" "17 1000" "1000 1"
-pairs=$#
+# One tile for head dims 32, 96 and 192 (legal, no spills: 3 wg overlap; 2 wg overlap).
+tile_other() {
+    case $1 in
+    32) echo m192n128s2ovpe ;;
+    96) echo m128n128s2ovpe ;;
+    192) echo m128n96s2ovpe ;;
+    esac
+}
 
-checks=0 failures=0 shape=0
+# The checks, one per line: variant hkv seqlen_q seqlen_k layout ("varlen": --varlen, BSHD).
+# seqlen_q seqlen_k pairs (varlen: the maxima), cycled.
+PAIRS="1 4097;17 17;1000 4097;4097 1000;4097 17;17 1000;1000 1"
+pairs=7
+shape=0
+add() { # add NAME HKV LAYOUT
+    pair=$(echo "$PAIRS" | cut -d';' -f$((shape % pairs + 1)))
+    shape=$((shape + 1))
+    if echo "$1" | grep -Eq -- "$ONLY"; then echo "$1 $2 $pair $3" >>"$TMP/list"; fi
+}
+: >"$TMP/list"
 for hd in 64 128 256; do
     for dt in fp16 bf16; do
         for causal in "" _causal; do
             for tile in $(tiles $hd); do
-                name=fwd_sm90a_hd${hd}_${dt}${causal}_$tile
                 for hkv in 8 2 1; do
-                    i=$((shape % pairs + 1))
-                    eval "pair=\${$i}"
-                    sq=${pair% *} sk=${pair#* }
                     layout=bshd
                     [ $((shape % 2)) -eq 1 ] && layout=bhsd
-                    shape=$((shape + 1))
-                    "$FA" bench --variant "$name" --batch 2 --heads 8 --heads-kv $hkv \
-                        --seqlen-q "$sq" --seqlen-k "$sk" --layout $layout --no-eager \
-                        --min-reps 1 --max-reps 3 --max-seconds 0.5 --no-flush \
-                        >"$TMP/out" 2>"$TMP/err"
-                    rc=$?
-                    checks=$((checks + 1))
-                    what="$name hkv=$hkv q=$sq k=$sk $layout"
-                    if [ $rc -ne 0 ]; then
-                        failures=$((failures + 1))
-                        echo "FAIL ($rc) $what:"
-                        sed 's/^/    /' "$TMP/out" "$TMP/err" | tail -8
-                    elif ! grep -q "pass" "$TMP/out"; then
-                        failures=$((failures + 1))
-                        echo "FAIL $what: exit 0 but no 'pass' in the output"
-                        sed 's/^/    /' "$TMP/out" | tail -8
-                    else
-                        echo "ok $what"
-                    fi
+                    add "fwd_sm90a_hd${hd}_${dt}${causal}_$tile" $hkv $layout
                 done
+            done
+            tile=$(tiles $hd | cut -d' ' -f1)
+            for hkv in 8 2 1; do
+                add "fwd_sm90a_hd${hd}_${dt}${causal}_varlen_$tile" $hkv varlen
             done
         done
     done
 done
+g=0
+for hd in 32 96 192; do
+    for dt in fp16 bf16; do
+        for causal in "" _causal; do
+            for vl in "" _varlen; do
+                hkv=$(echo "8 2 1" | cut -d' ' -f$((g % 3 + 1)))
+                g=$((g + 1))
+                layout=bhsd
+                [ -n "$vl" ] && layout=varlen
+                add "fwd_sm90a_hd${hd}_${dt}${causal}${vl}_$(tile_other $hd)" "$hkv" $layout
+            done
+        done
+    done
+done
+
+# Compile every variant once, in parallel, into the cache the checks then read.
+set --
+# shellcheck disable=SC2013 # variant names have no spaces
+for n in $(cut -d' ' -f1 "$TMP/list" | sort -u); do set -- "$@" --variant "$n"; done
+if [ $# -gt 0 ] && ! "$FA" compile --arch sm90a "$@" >"$TMP/compile" 2>&1; then
+    echo "fa-tune compile failed (the checks below say which variants):"
+    tail -20 "$TMP/compile"
+fi
+
+checks=0 failures=0
+while read -r name hkv sq sk layout; do
+    mode="--layout $layout"
+    [ "$layout" = varlen ] && mode="--varlen"
+    # shellcheck disable=SC2086
+    "$FA" bench --variant "$name" --batch 2 --heads 8 --heads-kv "$hkv" \
+        --seqlen-q "$sq" --seqlen-k "$sk" $mode --no-eager \
+        --min-reps 1 --max-reps 3 --max-seconds 0.5 --no-flush \
+        >"$TMP/out" 2>"$TMP/err" </dev/null
+    rc=$?
+    checks=$((checks + 1))
+    what="$name hkv=$hkv q=$sq k=$sk $layout"
+    if [ $rc -ne 0 ]; then
+        failures=$((failures + 1))
+        echo "FAIL ($rc) $what:"
+        sed 's/^/    /' "$TMP/out" "$TMP/err" | tail -8
+    elif ! grep -q "pass" "$TMP/out"; then
+        failures=$((failures + 1))
+        echo "FAIL $what: exit 0 but no 'pass' in the output"
+        sed 's/^/    /' "$TMP/out" | tail -8
+    else
+        echo "ok $what"
+    fi
+done <"$TMP/list"
 echo "sm90a family: $checks checks, $failures failures"
-[ $failures -eq 0 ]
+[ $checks -gt 0 ] && [ $failures -eq 0 ]

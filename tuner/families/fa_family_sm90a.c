@@ -14,13 +14,16 @@
  * (persistent), e.g. fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe.
  *
  * Legality is the template's static_assert model (FlashAttention's feasibility model,
- * KERNELS.md item 9): head dims 64, 128, 192, 256; accumulator registers S + O (+ P with
- * overlap) = BLOCK_N/2 + D/2 (+ BLOCK_N/4) within 216 with 2 consumer warpgroups (240 - 24
- * after setmaxnreg) or 128 with 3 (160 - 32); Q + stages x (K + V) within 224 KB. Legal per
- * mode (bf16 non-causal): 424 at hd64, 204 at hd128, 16 at hd256. NVRTC (CUDA 13.0) compiles
- * all 644 of those; 8 spill (overlap + pingpong at the register edge: hd128 128x192, hd64
- * 192x128), which the tuner's spill rule makes ineligible. Fixed length only: varlen variants
- * are unsupported (issue 15).
+ * KERNELS.md item 9): head dims 32, 64, 96, 128, 192, 256 (32 and 96 stored as 64 and 128
+ * columns: shared memory counts the padded dim, registers the real one); accumulator
+ * registers S + O (+ P with overlap) = BLOCK_N/2 + D/2 (+ BLOCK_N/4) within 216 with 2
+ * consumer warpgroups (240 - 24 after setmaxnreg) or 128 with 3 (160 - 32); Q + stages x
+ * (K + V) within 224 KB. Legal per mode (bf16 non-causal): 424 at hd64, 204 at hd128, 16 at
+ * hd256. NVRTC (CUDA 13.0) compiles all 644 of those; 8 spill (overlap + pingpong at the
+ * register edge: hd128 128x192, hd64 192x128), which the tuner's spill rule makes
+ * ineligible. Every mode: fixed length and varlen (packed sequences, cu_seqlens; ragged
+ * tensor maps, see args()), causal bottom-right, GQA/MQA, any strides that are multiples of
+ * 16 bytes (packed QKV/KV).
  *
  * One launch per problem (templates/sm90a/fa_plan_sm90a.h): a 1-d grid of tiles (persistent:
  * at most one block per multiprocessor), 128 x (warpgroups + 1) threads, no cluster. The
@@ -97,10 +100,10 @@ static void name_expr(const fa_variant *v, int k, char *buf, size_t n)
 {
     const int *p = v->params;
     (void)k;
-    snprintf(buf, n, "fa_fwd_sm90a<%s, %d, %d, %d, %d, %s, %s, %s, %s>",
+    snprintf(buf, n, "fa_fwd_sm90a<%s, %d, %d, %d, %d, %s, %s, %s, %s, %s>",
              v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim, p[BN], cwg(v),
              p[STAGES], v->causal ? "true" : "false", p[OV] ? "true" : "false",
-             p[PP] ? "true" : "false", p[PE] ? "true" : "false");
+             p[PP] ? "true" : "false", p[PE] ? "true" : "false", v->varlen ? "true" : "false");
 }
 
 static int threads(const fa_variant *v)
@@ -120,11 +123,9 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
     const int d = v->head_dim;
     if (v->op != FA_OP_FWD)
         return FA_ERR(err, FA_UNSUPPORTED, "the sm90a family serves the forward op only");
-    if (v->varlen)
+    if (d != 32 && d != 64 && d != 96 && d != 128 && d != 192 && d != 256)
         return FA_ERR(err, FA_UNSUPPORTED,
-                      "variable-length batches are not supported by the sm90a family yet");
-    if (d != 64 && d != 128 && d != 192 && d != 256)
-        return FA_ERR(err, FA_UNSUPPORTED, "head dim %d: sm90a supports 64, 128, 192 and 256", d);
+                      "head dim %d: sm90a supports 32, 64, 96, 128, 192 and 256", d);
     if (p[BM] != 128 && p[BM] != 192)
         return FA_ERR(err, FA_UNSUPPORTED,
                       "BLOCK_M %d: must be 128 or 192 (2 or 3 consumer warpgroups of 64 rows)",
@@ -144,7 +145,7 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
                       "accumulators need %d registers per thread (S %d + O %d%s), %d consumer "
                       "warpgroups allow %d",
                       acc, p[BN] / 2, d / 2, p[OV] ? " + P with overlap" : "", cwg(v), budget);
-    const int tiles = (p[BM] * d + 2 * p[STAGES] * p[BN] * d) * 2;
+    const int tiles = (p[BM] + 2 * p[STAGES] * p[BN]) * FA_SM90A_DPAD(d) * 2;
     if (tiles > 224 * 1024)
         return FA_ERR(err, FA_UNSUPPORTED,
                       "Q + %d stages of K and V need %d bytes of shared memory, over 224 KB",
@@ -220,8 +221,6 @@ static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_e
     const int *p = v->params;
     if (s->op != FA_OP_FWD)
         return FA_ERR(err, FA_INVALID, "the sm90a family plans forward problems only");
-    if (v->varlen)
-        return FA_ERR(err, FA_INVALID, "the sm90a family has no varlen kernel");
     if (p[BM] != 128 && p[BM] != 192)
         return FA_ERR(err, FA_INVALID, "variant has block_m %d", p[BM]);
     if (s->head_dim != v->head_dim || s->seqlen_q < 1 || s->seqlen_k < 1 || s->batch < 1 ||
@@ -253,7 +252,9 @@ static fa_status args(const fa_variant *v, int k, const fa_args_in *in, void *bu
     memset(out, 0, FA_SM90A_ARGS_BYTES);
     memcpy(out, b, sizeof *b);
     fa_sm90a_tmap_desc t[3];
-    fa_plan_sm90a_tmaps(b, v->params[BM], v->params[BN], t);
+    if (v->varlen && (!b->cu_seqlens_q || !b->cu_seqlens_k))
+        return FA_ERR(err, FA_INVALID, "a varlen variant needs cu_seqlens_q and cu_seqlens_k");
+    fa_plan_sm90a_tmaps(b, v->params[BM], v->params[BN], v->varlen, t);
     for (int i = 0; i < 3; i++) {
         fa_tma_desc d;
         memset(&d, 0, sizeof d);
