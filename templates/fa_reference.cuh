@@ -179,11 +179,9 @@ static __device__ __forceinline__ void fa_ref_load_tile(T *dst, const T *src, lo
 /* fa_ref_load_tile for K or V: key row j of a paged cache (decode) is row j % page_size of page
  * pages[j / page_size], pages page_stride elements apart; a contiguous one is plain rows. */
 template <typename T, int ROWS, int D>
-static __device__ __forceinline__ void fa_ref_load_kv_tile(T *dst, const T *src,
-                                                           const fa_fwd_params &p,
-                                                           const fa_ref_slice &sl,
-                                                           long long row_stride,
-                                                           long long page_stride, int r0)
+static __device__ __forceinline__ void
+fa_ref_load_kv_tile(T *dst, const T *src, const fa_fwd_params &p, const fa_ref_slice &sl,
+                    long long row_stride, long long page_stride, int r0)
 {
     if (!sl.pages) {
         fa_ref_load_tile<T, ROWS, D>(dst, src, row_stride, r0, sl.sk);
