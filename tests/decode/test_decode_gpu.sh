@@ -16,4 +16,4 @@ command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 || {
 NVCC=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
 [ -x "$NVCC" ] || { echo "no nvcc: skipped" >&2; exit 77; }
 CC=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d '.')
-NVCC=$NVCC ARCH=sm_$CC OUT=$OUTDIR/decode_check sh "$SRC/bench/decode_check.sh" --no-time
+NVCC=$NVCC ARCH=sm_$CC OUT=$OUTDIR/decode_check bash "$SRC/bench/decode_check.sh" --no-time

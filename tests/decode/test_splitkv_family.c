@@ -315,6 +315,42 @@ static void test_compile(fa_compiler *c)
     }
 }
 
+/* Eight two-kernel variants in one compile batch: sixteen symbols are more than one batch
+ * entry's lowered names hold, so the batch splits (the H200 tune of 2026-12-03 failed with
+ * "lowered names ... are longer than 1023 bytes" before) and each variant keeps its two. */
+static void test_batch(void)
+{
+    static const char *names[] = {
+        "decode_splitkv_hd128_bf16_m16n64w4s3k0",  "decode_splitkv_hd128_bf16_m16n64w4s2k0",
+        "decode_splitkv_hd128_bf16_m16n128w4s3k0", "decode_splitkv_hd128_bf16_m16n64w2s3k0",
+        "decode_splitkv_hd128_bf16_m32n64w4s3k0",  "decode_splitkv_hd128_bf16_m16n64w4s4k0",
+        "decode_splitkv_hd128_bf16_m32n128w4s3k0", "decode_splitkv_hd128_bf16_m16n128w4s2k0"};
+    enum { N = sizeof names / sizeof *names };
+    fa_compiler *c = NULL;
+    fa_compiler_opts opts = {0};
+    opts.no_cache = 1;
+    opts.batch = N;
+    fa_err err;
+    fa_err_clear(&err);
+    CHECK_OK(fa_compiler_new(&opts, &c, &err), &err);
+    if (!c)
+        return;
+    fa_variant vs[N];
+    fa_compile_output outs[N];
+    for (int i = 0; i < N; i++)
+        vs[i] = parse(names[i]);
+    CHECK_OK(fa_compile_variants(c, vs, N, fa_arch_find("sm90"), outs, &err), &err);
+    for (int i = 0; i < N; i++) {
+        const char *nl = strchr(outs[i].lowered_name, '\n');
+        CHECK_MSG(outs[i].status == FA_OK && nl &&
+                      strncmp(outs[i].lowered_name, "_Z17fa_decode_splitkv", 21) == 0 &&
+                      strncmp(nl + 1, "_Z17fa_decode_combine", 21) == 0 && !strchr(nl + 1, '\n'),
+                  "%s in a batch: lowered names '%s'", names[i], outs[i].lowered_name);
+        fa_compile_output_release(&outs[i]);
+    }
+    fa_compiler_free(c);
+}
+
 static void test_prior(void)
 {
     fa_space_filter f;
@@ -363,6 +399,7 @@ int main(void)
     test_plan();
     test_args();
     test_compile(c);
+    test_batch();
     test_prior();
     fa_compiler_free(c);
     return fa_test_done("test_splitkv_family");

@@ -1035,17 +1035,24 @@ fa_status fa_compile_variants(fa_compiler *c, const fa_variant *vs, int n, const
                                                js[i].name, &outs[i], err)) != FA_OK)
             goto cleanup;
     }
-    /* The misses, in groups that share a template and a target, at most c->batch each. */
+    /* The misses, in groups that share a template and a target, at most c->batch each, and
+     * no more than the batch entry's lowered names hold: a symbol is at most about twice its
+     * name expression, so a family of several kernels (split + combine) batches fewer. */
     while (nmiss > 0) {
         const variant_job *j0 = &js[miss[0]];
         int m = 0, rest = 0;
+        size_t names = 0;
         for (int k = 0; k < nmiss; k++) {
             const variant_job *j = &js[miss[k]];
-            if (m < c->batch && strcmp(j->target, j0->target) == 0 &&
-                strcmp(j->source, j0->source) == 0)
+            size_t need = 2 * strlen(j->expr) + 2;
+            if (m < c->batch &&
+                (m == 0 || names + need < sizeof((fa_cache_entry *)0)->lowered_name) &&
+                strcmp(j->target, j0->target) == 0 && strcmp(j->source, j0->source) == 0) {
                 group[m++] = miss[k];
-            else
+                names += need;
+            } else {
                 miss[rest++] = miss[k];
+            }
         }
         nmiss = rest;
         if ((st = compile_group(c, js, group, m, outs, err)) != FA_OK)
