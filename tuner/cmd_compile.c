@@ -318,8 +318,9 @@ static int parse_options(compile_cli *c, int argc, char **argv)
          .dst = c,
          .takes_value = 1,
          .metavar = "NAME",
-         .help = "only this kernel family's space (sm80, sm90a; default: every\nfamily that runs "
-                 "on the arch: --arch sm90 gives sm80 and\nsm90a, --arch sm90a only sm90a)"},
+         .help = "only this kernel family's space (sm80, sm90a, splitkv;\ndefault: every "
+                 "family that runs on the arch: --arch sm90\ngives sm80 and sm90a, --arch sm90a "
+                 "only sm90a)"},
         {.kind = FA_OPT_GROUP, .help = "engine"},
         {.kind = FA_OPT_INT,
          .name = "jobs",

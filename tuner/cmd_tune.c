@@ -555,8 +555,9 @@ static int search_options(tune_cli *t, fa_option *out)
          .dst = t,
          .takes_value = 1,
          .metavar = "F",
-         .help = "only this kernel family (sm80, sm90a; default: every family\nthat runs on "
-                 "the arch; --arch sm90a is the sm90a family alone)"},
+         .help = "only this kernel family (sm80, sm90a for forward problems,\nsplitkv for "
+                 "decode; default: every family that runs on the\narch and serves the op; --arch "
+                 "sm90a is the sm90a family alone)"},
         {.kind = FA_OPT_CALLBACK,
          .name = "variant",
          .cb = opt_variant,

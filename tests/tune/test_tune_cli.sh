@@ -30,11 +30,14 @@ expect 2 "--gqa" -- --arch sm80 --headdim 128 --gqa 4,x
 expect 2 "unknown option '--frobnicate'" -- --arch sm80 --headdim 128 --frobnicate
 expect 2 "--devices '0,x': expected GPU ordinals" -- --arch sm80 --headdim 128 --devices 0,x
 expect 2 "bad variant name" -- --arch sm80 --headdim 128 --variant fwd_sm80_hd128_bf16_m128
-expect 2 "unknown --family 'sm70': families are sm80, sm90a" -- --arch sm90 --headdim 128 --family sm70
+expect 2 "unknown --family 'sm70': families are sm80, sm90a, splitkv" -- --arch sm90 --headdim 128 --family sm70
 expect 2 "--family sm80 contradicts --variant 'fwd_sm90a_hd128_bf16_m128n128s2'" -- --arch sm90 \
     --headdim 128 --family sm80 --variant fwd_sm90a_hd128_bf16_m128n128s2
 expect 2 "kernel family sm90a does not run on sm80" -- --arch sm80 --headdim 128 --family sm90a \
     --compile-only --db "$tmp/fam.db" --cache-dir "$tmp/cache"
+[ ! -e "$tmp/fam.db" ] || { echo "FAIL: a refused --family created its database"; fail=1; }
+expect 2 "kernel family splitkv does not serve the fwd op" -- --arch sm90 --headdim 128 \
+    --family splitkv --compile-only --db "$tmp/fam.db" --cache-dir "$tmp/cache"
 [ ! -e "$tmp/fam.db" ] || { echo "FAIL: a refused --family created its database"; fail=1; }
 printf '# my shapes\ndtype=bf16 headdim=128 batch=2 heads=16 seqlen_q=1024\ndtype=bf16 headdim=128 batch=2 heads=x seqlen_q=1024\n' >"$tmp/shapes.txt"
 expect 2 "shapes.txt:3: field 'heads'" -- --arch sm80 --shapes "$tmp/shapes.txt"

@@ -210,6 +210,12 @@ fa_status fa_tune_session_run(const fa_tune_session_opts *so, const fa_tune_opts
     if (o.family && !fa_family_nvrtc_arch(o.family, s->arch))
         return FA_ERR(err, FA_INVALID, "kernel family %s does not run on %s", o.family->name,
                       s->arch->name);
+    for (int i = 0; o.family && i < o.n_problems; i++)
+        if (!fa_family_serves(o.family, o.problems[i].op))
+            return FA_ERR(err, FA_INVALID,
+                          "kernel family %s does not serve the %s op (problem %d of %d); "
+                          "decode problems take --op decode",
+                          o.family->name, fa_op_name(o.problems[i].op), i + 1, o.n_problems);
 
     if ((st = fa_db_open(so->db_path, FA_DB_CREATE, &s->db, err)) != FA_OK)
         return st;
