@@ -4,6 +4,7 @@
  * interleaved re-timing of finalists.
  */
 #include "fa_runner_internal.h"
+#include "fa_tmap.h"
 #include "fa_util.h"
 
 #include <math.h>
@@ -27,34 +28,7 @@ void rn_set_result(fa_measurement *m, fa_status st, const char *fmt, ...)
 static fa_status encode_tiled(void *ctx, const fa_tma_desc *d, void *map, fa_err *err)
 {
     fa_runner *r = ctx;
-    if (!r->cu->cuTensorMapEncodeTiled)
-        return FA_ERR(err, FA_UNSUPPORTED, "this driver has no cuTensorMapEncodeTiled");
-    if (d->rank < 1 || d->rank > 5)
-        return FA_ERR(err, FA_INVALID, "tensor map of rank %d", d->rank);
-    cuuint64_t dims[5], strides[4];
-    cuuint32_t box[5], estr[5] = {1, 1, 1, 1, 1};
-    for (int i = 0; i < d->rank; i++) {
-        dims[i] = d->dims[i];
-        box[i] = d->box[i];
-        if (i < 4)
-            strides[i] = d->strides[i];
-    }
-    CUtensorMapSwizzle sw = d->swizzle == 128  ? CU_TENSOR_MAP_SWIZZLE_128B
-                            : d->swizzle == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
-                            : d->swizzle == 32 ? CU_TENSOR_MAP_SWIZZLE_32B
-                                               : CU_TENSOR_MAP_SWIZZLE_NONE;
-    CUtensorMapL2promotion l2 = d->l2_promotion == 256   ? CU_TENSOR_MAP_L2_PROMOTION_L2_256B
-                                : d->l2_promotion == 128 ? CU_TENSOR_MAP_L2_PROMOTION_L2_128B
-                                : d->l2_promotion == 64  ? CU_TENSOR_MAP_L2_PROMOTION_L2_64B
-                                                         : CU_TENSOR_MAP_L2_PROMOTION_NONE;
-    CUtensorMapDataType t = d->dtype == FA_DTYPE_BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
-                                                      : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
-    return FA_CU(r->cu, err,
-                 r->cu->cuTensorMapEncodeTiled(
-                     (CUtensorMap *)map, t, (cuuint32_t)d->rank, (void *)(uintptr_t)d->base, dims,
-                     strides, box, estr, CU_TENSOR_MAP_INTERLEAVE_NONE, sw, l2,
-                     d->oob_fill_nan ? CU_TENSOR_MAP_FLOAT_OOB_FILL_NAN_REQUEST_ZERO_FMA
-                                     : CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+    return fa_tmap_encode(r->cu, d, map, err);
 }
 
 /* Load the variant's cubin and check it can launch here; anything it cannot do is a result

@@ -1,68 +1,67 @@
-/* This file implements the TMA tensor maps of the attention inputs (see fa_tmap.h). */
+/* This file implements the harness's tensor-map encoder (see fa_tmap.h). */
 #include "fa_tmap.h"
 
-#include <string.h>
+#include <stdint.h>
 
-fa_status fa_tmap_encode(const fa_cuda *d, uint64_t ptr, fa_dtype dtype, int head_dim, int rows,
-                         int heads, int batch, int64_t row_stride, int64_t head_stride,
-                         int64_t batch_stride, int box_rows, CUtensorMap *out, fa_err *err)
+static const char *const stride_name[4] = {"row", "head", "batch", "4th"};
+
+static fa_status check(const fa_tma_desc *d, fa_err *err)
 {
-    if (!d->cuTensorMapEncodeTiled)
-        return FA_ERR(err, FA_UNSUPPORTED, "this driver has no cuTensorMapEncodeTiled");
-    if (head_dim <= 0 || head_dim % 64 != 0)
-        return FA_ERR(err, FA_INVALID, "tensor map: head dim %d is not a multiple of 64", head_dim);
-    if (box_rows < 1 || box_rows > 256)
-        return FA_ERR(err, FA_INVALID, "tensor map: box of %d rows, want 1..256", box_rows);
-    if (rows < 1 || heads < 1 || batch < 1)
-        return FA_ERR(err, FA_INVALID, "tensor map: empty tensor (%d rows, %d heads, batch %d)",
-                      rows, heads, batch);
-    if (ptr == 0 || ptr % 16 != 0)
+    if (d->rank < 1 || d->rank > 5)
+        return FA_ERR(err, FA_INVALID, "tensor map of rank %d, want 1..5", d->rank);
+    for (int i = 0; i < d->rank; i++) {
+        if (d->dims[i] < 1)
+            return FA_ERR(err, FA_INVALID, "tensor map: empty tensor (dim %d is 0)", i);
+        if (d->box[i] < 1 || d->box[i] > 256)
+            return FA_ERR(err, FA_INVALID, "tensor map: box of %u along dim %d, want 1..256",
+                          d->box[i], i);
+    }
+    if (d->base % 16 != 0)
         return FA_ERR(err, FA_INVALID,
                       "tensor map: base address 0x%llx is not a multiple of 16 bytes",
-                      (unsigned long long)ptr);
-    const int64_t strides[3] = {row_stride, head_stride, batch_stride};
-    static const char *const what[3] = {"row", "head", "batch"};
-    for (int i = 0; i < 3; i++)
-        if (strides[i] <= 0 || strides[i] * 2 % 16 != 0 || strides[i] * 2 >= (int64_t)1 << 40)
+                      (unsigned long long)d->base);
+    for (int i = 0; i + 1 < d->rank; i++)
+        if (d->strides[i] == 0 || d->strides[i] % 16 != 0 || d->strides[i] >= (uint64_t)1 << 40)
             return FA_ERR(err, FA_INVALID,
-                          "tensor map: %s stride of %lld elements is not a positive multiple "
-                          "of 16 bytes below 2^40",
-                          what[i], (long long)strides[i]);
-    const cuuint64_t dims[4] = {(cuuint64_t)head_dim, (cuuint64_t)rows, (cuuint64_t)heads,
-                                (cuuint64_t)batch};
-    const cuuint64_t bytes[3] = {(cuuint64_t)row_stride * 2, (cuuint64_t)head_stride * 2,
-                                 (cuuint64_t)batch_stride * 2};
-    const cuuint32_t box[4] = {64, (cuuint32_t)box_rows, 1, 1};
-    const cuuint32_t elem[4] = {1, 1, 1, 1};
-    CUtensorMap map;
-    memset(&map, 0, sizeof map);
-    fa_status st =
-        FA_CU(d, err,
-              d->cuTensorMapEncodeTiled(&map,
-                                        dtype == FA_DTYPE_BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
-                                                               : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
-                                        4, (void *)(uintptr_t)ptr, dims, bytes, box, elem,
-                                        CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                                        CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-                                        CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
-    if (st == FA_OK)
-        *out = map;
-    return st;
+                          "tensor map: %s stride of %llu bytes is not a positive multiple of 16 "
+                          "below 2^40",
+                          stride_name[i], (unsigned long long)d->strides[i]);
+    if (d->swizzle && d->box[0] * 2u > (unsigned)d->swizzle)
+        return FA_ERR(err, FA_INVALID,
+                      "tensor map: inner box of %u bytes exceeds the %d-byte swizzle",
+                      d->box[0] * 2u, d->swizzle);
+    return FA_OK;
 }
 
-fa_status fa_tmap_encode_qkv(const fa_cuda *d, const fa_fwd_params *p, fa_dtype dtype, int block_m,
-                             int block_n, CUtensorMap maps[3], fa_err *err)
+fa_status fa_tmap_encode(const fa_cuda *cu, const fa_tma_desc *d, void *map, fa_err *err)
 {
-    fa_status st = fa_tmap_encode(d, p->q, dtype, p->head_dim, p->seqlen_q, p->heads_q, p->batch,
-                                  p->q_row_stride, p->q_head_stride, p->q_batch_stride, block_m,
-                                  &maps[0], err);
-    if (st == FA_OK)
-        st = fa_tmap_encode(d, p->k, dtype, p->head_dim, p->seqlen_k, p->heads_kv, p->batch,
-                            p->k_row_stride, p->k_head_stride, p->k_batch_stride, block_n, &maps[1],
-                            err);
-    if (st == FA_OK)
-        st = fa_tmap_encode(d, p->v, dtype, p->head_dim, p->seqlen_k, p->heads_kv, p->batch,
-                            p->v_row_stride, p->v_head_stride, p->v_batch_stride, block_n, &maps[2],
-                            err);
-    return st;
+    if (!cu->cuTensorMapEncodeTiled)
+        return FA_ERR(err, FA_UNSUPPORTED, "this driver has no cuTensorMapEncodeTiled");
+    fa_status st = check(d, err);
+    if (st != FA_OK)
+        return st;
+    cuuint64_t dims[5], strides[4];
+    cuuint32_t box[5], estr[5] = {1, 1, 1, 1, 1};
+    for (int i = 0; i < d->rank; i++) {
+        dims[i] = d->dims[i];
+        box[i] = d->box[i];
+        if (i < 4)
+            strides[i] = d->strides[i];
+    }
+    CUtensorMapSwizzle sw = d->swizzle == 128  ? CU_TENSOR_MAP_SWIZZLE_128B
+                            : d->swizzle == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
+                            : d->swizzle == 32 ? CU_TENSOR_MAP_SWIZZLE_32B
+                                               : CU_TENSOR_MAP_SWIZZLE_NONE;
+    CUtensorMapL2promotion l2 = d->l2_promotion == 256   ? CU_TENSOR_MAP_L2_PROMOTION_L2_256B
+                                : d->l2_promotion == 128 ? CU_TENSOR_MAP_L2_PROMOTION_L2_128B
+                                : d->l2_promotion == 64  ? CU_TENSOR_MAP_L2_PROMOTION_L2_64B
+                                                         : CU_TENSOR_MAP_L2_PROMOTION_NONE;
+    CUtensorMapDataType t = d->dtype == FA_DTYPE_BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                                      : CU_TENSOR_MAP_DATA_TYPE_FLOAT16;
+    return FA_CU(cu, err,
+                 cu->cuTensorMapEncodeTiled(
+                     (CUtensorMap *)map, t, (cuuint32_t)d->rank, (void *)(uintptr_t)d->base, dims,
+                     strides, box, estr, CU_TENSOR_MAP_INTERLEAVE_NONE, sw, l2,
+                     d->oob_fill_nan ? CU_TENSOR_MAP_FLOAT_OOB_FILL_NAN_REQUEST_ZERO_FMA
+                                     : CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
 }

@@ -1,13 +1,14 @@
 /*
- * This file implements the CPU test of harness/fa_tmap.c against a stub driver table that
- * records each cuTensorMapEncodeTiled call:
+ * This file implements the CPU test of the harness's tensor-map service (harness/fa_tmap.c)
+ * fed by the sm90a family's argument builder, against a stub driver table that records each
+ * cuTensorMapEncodeTiled call:
  *   - Q, K and V maps of a BSHD GQA problem and of a BHSD one get exactly the arguments
  *     bench/sm90a_check.cu's make_tmap gives the driver (4-d, dims {D, rows, heads, batch},
  *     byte strides, box {64, block_m or block_n, 1, 1}, unit element strides, no interleave,
  *     128-byte swizzle, L2 promotion 256B, OOB fill none = zeros), bf16 or fp16 type;
- *   - the map the driver wrote is what the caller gets;
- *   - misaligned pointers or strides, head dims that are not multiples of 64, boxes outside
- *     1..256 and empty tensors are FA_INVALID and never reach the driver;
+ *   - the maps the driver wrote land in the kernel's argument at FA_SM90A_TMAP_OFFSET(i);
+ *   - misaligned pointers or strides, boxes outside 1..256 and empty tensors are FA_INVALID
+ *     and never reach the driver;
  *   - a driver failure is FA_CUDA_ERROR naming cuTensorMapEncodeTiled; a driver without the
  *     entry point (optional in the table) is FA_UNSUPPORTED.
  */
@@ -16,7 +17,9 @@
 
 #define FA_CHECK_COUNT
 #include "fa_check.h"
+#include "fa_family.h"
 #include "fa_tmap.h"
+#include "sm90a/fa_plan_sm90a.h"
 
 typedef struct call {
     CUtensorMapDataType type;
@@ -121,21 +124,41 @@ static fa_fwd_params problem(int bhsd, int batch, int hq, int hkv, int sq, int s
     return p;
 }
 
+static fa_cuda cu;
+
+static fa_status svc_encode(void *ctx, const fa_tma_desc *d, void *map, fa_err *err)
+{
+    (void)ctx;
+    return fa_tmap_encode(&cu, d, map, err);
+}
+
+/* The sm90a family's args() for variant name on p, maps encoded through the harness's
+ * service; the argument buffer in args. */
+static fa_status build(const char *name, const fa_fwd_params *p, unsigned char *args, fa_err *err)
+{
+    fa_variant v;
+    fa_status st = fa_variant_parse(name, &v, err);
+    if (st != FA_OK)
+        return st;
+    fa_arg_services svc = {.ctx = NULL, .encode_tiled = svc_encode};
+    fa_args_in in = {.base = p, .scratch = 0, .svc = &svc};
+    return v.family->args(&v, 0, &in, args, err);
+}
+
 int main(void)
 {
-    fa_cuda cu;
     memset(&cu, 0, sizeof cu);
     cu.cuTensorMapEncodeTiled = stub_encode;
     cu.cuGetErrorName = stub_error_name;
     cu.cuGetErrorString = stub_error_string;
     fa_err err;
-    CUtensorMap maps[3];
+    static _Alignas(64) unsigned char args[FA_MAX_ARG_BYTES];
 
     /* BSHD, GQA 8:2, odd lengths, bf16, a 3-warpgroup tile (192 x 128). */
     fa_fwd_params p = problem(0, 3, 8, 2, 1000, 4097, 128);
     fa_err_clear(&err);
     ncalls = 0;
-    CHECK_OK(fa_tmap_encode_qkv(&cu, &p, FA_DTYPE_BF16, 192, 128, maps, &err), &err);
+    CHECK_OK(build("fwd_sm90a_hd128_bf16_m192n128s2", &p, args, &err), &err);
     CHECK(ncalls == 3);
     expect(&calls[0], p.q, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 128, 1000, 8, 3, 8 * 128, 128,
            1000 * 8 * 128, 192);
@@ -143,17 +166,18 @@ int main(void)
            4097 * 2 * 128, 128);
     expect(&calls[2], p.v, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 128, 4097, 2, 3, 2 * 128, 128,
            4097 * 2 * 128, 128);
-    /* What the driver wrote comes back, one map each. */
+    /* What the driver wrote is in the kernel's argument, one map each, after the params. */
+    CHECK(memcmp(args, &p, sizeof p) == 0);
     for (int i = 0; i < 3; i++) {
-        const unsigned char *b = (const unsigned char *)&maps[i];
-        CHECK_MSG(b[0] == (unsigned char)(0x5a + i + 1) && b[sizeof maps[i] - 1] == b[0],
+        const unsigned char *b = args + FA_SM90A_TMAP_OFFSET(i);
+        CHECK_MSG(b[0] == (unsigned char)(0x5a + i + 1) && b[FA_SM90A_TMAP_BYTES - 1] == b[0],
                   "map %d not the driver's", i);
     }
 
     /* BHSD, MQA, fp16, hd256 with a 2-warpgroup tile. */
     p = problem(1, 2, 4, 1, 17, 1, 256);
     ncalls = 0;
-    CHECK_OK(fa_tmap_encode_qkv(&cu, &p, FA_DTYPE_FP16, 128, 80, maps, &err), &err);
+    CHECK_OK(build("fwd_sm90a_hd256_fp16_m128n80s2", &p, args, &err), &err);
     CHECK(ncalls == 3);
     expect(&calls[0], p.q, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 256, 17, 4, 2, 256, 17 * 256,
            4 * 17 * 256, 128);
@@ -163,40 +187,46 @@ int main(void)
     struct {
         const char *why, *want;
         fa_fwd_params p;
-        int bm, bn;
     } bad[8];
     int nb = 0;
     bad[nb].why = "misaligned q", bad[nb].want = "base address",
     bad[nb].p = problem(0, 1, 2, 2, 9, 9, 64);
-    bad[nb].p.q += 8, bad[nb].bm = 128, bad[nb].bn = 128, nb++;
+    bad[nb].p.q += 8, nb++;
     bad[nb].why = "odd row stride", bad[nb].want = "row stride",
     bad[nb].p = problem(0, 1, 2, 2, 9, 9, 64);
-    bad[nb].p.k_row_stride = 132, bad[nb].bm = 128, bad[nb].bn = 128, nb++;
-    bad[nb].why = "hd96", bad[nb].want = "head dim 96", bad[nb].p = problem(0, 1, 2, 2, 9, 9, 96);
-    bad[nb].bm = 128, bad[nb].bn = 128, nb++;
-    bad[nb].why = "box 272", bad[nb].want = "box of 272", bad[nb].p = problem(0, 1, 2, 2, 9, 9, 64);
-    bad[nb].bm = 128, bad[nb].bn = 272, nb++;
+    bad[nb].p.k_row_stride = 132, nb++;
     bad[nb].why = "empty k", bad[nb].want = "empty tensor",
     bad[nb].p = problem(0, 1, 2, 2, 9, 0, 64);
-    bad[nb].p.k_batch_stride = bad[nb].p.v_batch_stride = 128, bad[nb].bm = 128, bad[nb].bn = 128,
-    nb++;
+    bad[nb].p.k_batch_stride = bad[nb].p.v_batch_stride = 128, nb++;
     for (int i = 0; i < nb; i++) {
         ncalls = 0;
         fa_err_clear(&err);
-        fa_status st =
-            fa_tmap_encode_qkv(&cu, &bad[i].p, FA_DTYPE_BF16, bad[i].bm, bad[i].bn, maps, &err);
+        fa_status st = build("fwd_sm90a_hd64_bf16_m128n128s2", &bad[i].p, args, &err);
         CHECK_MSG(st == FA_INVALID && strstr(err.msg, bad[i].want) && strstr(err.msg, "tensor map"),
                   "%s: %s '%s'", bad[i].why, fa_status_str(st), err.msg);
         /* Q is encoded before K is checked; nothing invalid reaches the driver. */
         CHECK_MSG(ncalls <= 1 && (ncalls == 0 || bad[i].p.q % 16 == 0), "%s: %d driver calls",
                   bad[i].why, ncalls);
     }
+    /* A descriptor no family makes today: a box past 256 rows, a box wider than its swizzle. */
+    fa_tma_desc d;
+    memset(&d, 0, sizeof d);
+    d.dtype = FA_DTYPE_BF16, d.rank = 2, d.base = 0x7f0000000000ull;
+    d.dims[0] = 64, d.dims[1] = 1000, d.strides[0] = 128, d.box[0] = 64, d.box[1] = 272;
+    d.swizzle = 128;
+    unsigned char map[128];
+    ncalls = 0;
+    fa_err_clear(&err);
+    CHECK(fa_tmap_encode(&cu, &d, map, &err) == FA_INVALID && strstr(err.msg, "box of 272"));
+    d.box[1] = 64, d.box[0] = 128;
+    CHECK(fa_tmap_encode(&cu, &d, map, &err) == FA_INVALID && strstr(err.msg, "swizzle"));
+    CHECK(ncalls == 0);
 
     /* The driver's own refusal. */
     result = CUDA_ERROR_INVALID_VALUE;
     p = problem(0, 1, 2, 2, 9, 9, 64);
     fa_err_clear(&err);
-    fa_status st = fa_tmap_encode_qkv(&cu, &p, FA_DTYPE_BF16, 128, 128, maps, &err);
+    fa_status st = build("fwd_sm90a_hd64_bf16_m128n128s2", &p, args, &err);
     CHECK_MSG(st == FA_CUDA_ERROR && strstr(err.msg, "cuTensorMapEncodeTiled") &&
                   strstr(err.msg, "CUDA_ERROR_INVALID_VALUE"),
               "driver error: %s '%s'", fa_status_str(st), err.msg);
@@ -204,7 +234,7 @@ int main(void)
     /* A driver without the entry point (it is optional in the table). */
     cu.cuTensorMapEncodeTiled = NULL;
     fa_err_clear(&err);
-    st = fa_tmap_encode_qkv(&cu, &p, FA_DTYPE_BF16, 128, 128, maps, &err);
+    st = build("fwd_sm90a_hd64_bf16_m128n128s2", &p, args, &err);
     CHECK_MSG(st == FA_UNSUPPORTED && strstr(err.msg, "cuTensorMapEncodeTiled"),
               "no entry point: %s '%s'", fa_status_str(st), err.msg);
 

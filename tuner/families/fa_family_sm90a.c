@@ -240,7 +240,7 @@ static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_e
 }
 
 /* The Q, K, V tensor maps as the kernel reads them (fa_plan_sm90a_tmaps, shared with the
- * emitted header's launcher; bench/sm90a_check.cu's make_tmap; harness/fa_tmap.h). */
+ * emitted header's launcher; bench/sm90a_check.cu's make_tmap; harness/fa_tmap.c). */
 static fa_status args(const fa_variant *v, int k, const fa_args_in *in, void *buf, fa_err *err)
 {
     const fa_fwd_params *b = in->base;
