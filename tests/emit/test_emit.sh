@@ -92,30 +92,45 @@ compile)
     make_db "$SRC/fixtures/mixed.sql" "$WORK/mixed.db"
     "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/mixed.db" --prefix mixed_attn \
         -o "$WORK/mixed.h" 2>/dev/null || fail "emit mixed.sql"
+    make_db "$SRC/fixtures/decode.sql" "$WORK/decode.db"
+    "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/decode.db" --prefix dec_attn \
+        -o "$WORK/decode.h" 2>/dev/null || fail "emit decode.sql"
     cat >"$WORK/use.c" <<'EOF'
 #include "fa_dispatch.h"
 #include "other.h"
 #include "mixed.h"
+#include "decode.h"
 #include "fa_params.h" /* the real files after the headers' copies: one definition */
 #include "sm90a/fa_plan_sm90a.h"
+#include "decode/fa_plan_splitkv.h"
 int use(int cc);
 int use(int cc)
 {
     fa_dispatch_choice a = fa_dispatch_lookup(cc, FA_DISPATCH_BF16, 128, 0, 0, 1, 4096);
     other_attn_choice b = other_attn_lookup(cc, OTHER_ATTN_FP16, 64, 1, 0, 1, 512);
     mixed_attn_choice c = mixed_attn_lookup(cc, MIXED_ATTN_BF16, 128, 1, 0, 1, 4096);
+    dec_attn_decode_choice d = dec_attn_lookup_decode(cc, DEC_ATTN_BF16, 128, 0, 4, 1, 4096);
+    fa_fwd_params p;
+    dec_attn_params_bshd(&p, 0, 0, 0, 0, 0, 2, 32, 8, 1, 4096, 128, 0.08f);
     return a.block_m + b.block_m + c.block_m + (c.family == MIXED_ATTN_FAMILY_SM90A) +
+           d.block_m + (int)dec_attn_decode_plan_scratch(&d, &p, 132) +
            (int)sizeof(fa_fwd_params) + FA_SM80_SMEM_BYTES(64, 64, 64, 1) +
-           (int)fa_plan_sm90a_threads(3);
+           (int)fa_plan_sm90a_threads(3) + (int)fa_plan_splitkv_threads(4);
 }
 EOF
     printf '#include "fa_dispatch.h"\n' >"$WORK/only.c"
     printf '#include "mixed.h"\n' >"$WORK/only_mixed.c"
+    printf '#include "decode.h"\n' >"$WORK/only_decode.c"
     inc="-I$WORK -I$ROOT/templates"
     "$CC" -std=c99 -Wall -Wextra -Werror -c "$WORK/only.c" -o "$WORK/only.o" ||
         fail "$CC -std=c99 -Wall -Wextra -Werror (header alone)"
     "$CC" -std=c99 -Wall -Wextra -Werror -pedantic -I"$WORK" -c "$WORK/only_mixed.c" \
         -o "$WORK/only_mixed.o" || fail "$CC -std=c99 -pedantic (mixed header alone)"
+    # The decode header alone in a folder of its own: it needs no fa-tune file beside it.
+    mkdir -p "$WORK/alone" && cp "$WORK/decode.h" "$WORK/only_decode.c" "$WORK/alone/" ||
+        fail "copy the decode header"
+    "$CC" -std=c99 -Wall -Wextra -Werror -pedantic -c "$WORK/alone/only_decode.c" \
+        -o "$WORK/only_decode.o" || fail "$CC -std=c99 -pedantic (decode header alone)"
     # shellcheck disable=SC2086
     "$CC" -std=c99 -Wall -Wextra -Werror -pedantic $inc -c "$WORK/use.c" -o "$WORK/c99.o" ||
         fail "$CC -std=c99 -pedantic"
@@ -137,7 +152,7 @@ EOF
     else
         echo "no nvcc: CUDA check skipped"
     fi
-    echo "compile: C99, C11, C++ and nvcc, two prefixes in one file"
+    echo "compile: C99, C11, C++ and nvcc, four headers (one with decode winners) in one file"
     ;;
 
 hostile)
