@@ -4,21 +4,24 @@
 # own directory under WORK and exits 0 pass, 1 fail, 77 skipped (a tool is missing).
 #
 #   golden [SQL GOLDEN]
-#               fixture.sql (or SQL: mixed.sql, winners of the sm80 and sm90a families) ->
+#               fixture.sql (or SQL: mixed.sql, winners of the sm80 and sm90a families;
+#               decode.sql, decode winners beside forward ones) ->
 #               header, byte for byte against golden/fixture.h.golden (or golden/GOLDEN), and
 #               the same bytes again with the archs in another order and on stdout
 #               (FA_UPDATE_GOLDEN=1 rewrites the golden file instead); no line of
 #               reports/emit_src/ meant for that folder only reaches it
 #   compile     the header compiles with cc -std=c99 -Wall -Wextra -Werror (and -pedantic),
-#               with c++ and with nvcc; three headers with different prefixes (one of mixed.sql,
-#               with sm90a winners and fa_plan_sm90a.h) and the real fa_params.h and
-#               sm90a/fa_plan_sm90a.h share one translation unit
+#               with c++ and with nvcc; four headers with different prefixes (one of mixed.sql,
+#               with sm90a winners and fa_plan_sm90a.h; one of decode.sql, with decode winners
+#               and fa_plan_splitkv.h) and the real fa_params.h, sm90a/fa_plan_sm90a.h and
+#               decode/fa_plan_splitkv.h share one translation unit; the decode header also
+#               compiles alone in a folder of its own (-pedantic)
 #   errors      empty database, unknown arch, missing database, missing --arch, bad prefix,
 #               an arch with no winners among several, an unwritable -o: the documented exit
 #               codes and messages, and nothing written or left behind
 #   embed [SQL NCUBINS]
 #               --embed-cubin from embed.sql (or SQL, with NCUBINS cubins: embed_mixed.sql
-#               holds sm90a winners too): compiles as C99 against cuda.h, links with the
+#               holds sm90a winners too, decode.sql decode winners): compiles as C99 against cuda.h, links with the
 #               driver stub, is byte-identical when the cubins are compiled again, and carries
 #               no marker or clang-format line of reports/emit_src/
 #   build_embedded, build_aot [SQL SM90A]
