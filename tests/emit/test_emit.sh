@@ -15,7 +15,8 @@
 #               with sm90a winners and fa_plan_sm90a.h; one of decode.sql, with decode winners
 #               and fa_plan_splitkv.h) and the real fa_params.h, sm90a/fa_plan_sm90a.h and
 #               decode/fa_plan_splitkv.h share one translation unit; the decode header also
-#               compiles alone in a folder of its own (-pedantic)
+#               compiles alone in a folder of its own (-pedantic), and nvcc instantiates its
+#               decode instance lists (DEC_ATTN_FOR_EACH_DECODE_VARIANT / _COMBINE)
 #   errors      empty database, unknown arch, missing database, missing --arch, bad prefix,
 #               an arch with no winners among several, an unwritable -o: the documented exit
 #               codes and messages, and nothing written or left behind
@@ -152,6 +153,26 @@ EOF
         # shellcheck disable=SC2086
         "$NVCC" -std=c++17 -Werror all-warnings $inc -c "$WORK/use.cu" -o "$WORK/cu.o" ||
             fail "nvcc"
+        # The decode header's instance lists instantiate the decode templates as documented:
+        # each split kernel and the combine kernel once, under the names the launcher loads.
+        cat >"$WORK/decode_inst.cu" <<'EOF'
+#include "decode.h"
+#include "decode/fa_decode_splitkv.cuh"
+#define INSTANTIATE_DECODE(T, D, M, N, W, S, C) template __global__ void \
+    fa_decode_splitkv<T, D, M, N, W, S, C != 0>(const __grid_constant__ fa_decode_args);
+#define INSTANTIATE_COMBINE(T, D) template __global__ void \
+    fa_decode_combine<T, D>(const __grid_constant__ fa_decode_args);
+DEC_ATTN_FOR_EACH_DECODE_VARIANT(INSTANTIATE_DECODE)
+DEC_ATTN_FOR_EACH_DECODE_COMBINE(INSTANTIATE_COMBINE)
+EOF
+        # shellcheck disable=SC2086
+        "$NVCC" -std=c++17 -arch=sm_80 -Werror all-warnings $inc -c "$WORK/decode_inst.cu" \
+            -o "$WORK/decode_inst.o" || fail "nvcc: the decode instances of decode.h"
+        for sym in _Z17fa_decode_splitkvI13__nv_bfloat16Li128ELi16ELi64ELi4ELi3ELb0EEv14fa_decode_args \
+            _Z17fa_decode_splitkvI13__nv_bfloat16Li128ELi16ELi64ELi4ELi2ELb1EEv14fa_decode_args \
+            _Z17fa_decode_combineI13__nv_bfloat16Li128EEv14fa_decode_args; do
+            grep -aq "$sym" "$WORK/decode_inst.o" || fail "nvcc: no instance $sym"
+        done
     else
         echo "no nvcc: CUDA check skipped"
     fi
