@@ -73,6 +73,14 @@ static inline CUresult fa_dispatch_launch_decode_kernel(const fa_dispatch_module
     if (p->batch == 0 || p->seqlen_q == 0)
         return CUDA_SUCCESS;
     i = kernel - da[m->arch].first_kernel;
+    /* The split kernel's grid.x and the combine's rows must fit a grid (the family's limits). */
+    if ((uint64_t)fa_plan_splitkv_mblocks(p->heads_q, p->heads_kv, p->seqlen_q, k[kernel].block_m) *
+                (uint64_t)p->batch * (uint64_t)p->heads_kv >
+            0x7fffffffu ||
+        (uint64_t)p->batch * (uint64_t)p->heads_q * (uint64_t)p->seqlen_q /
+                FA_DECODE_COMBINE_ROWS >=
+            0x7fffffffu)
+        return CUDA_ERROR_INVALID_VALUE;
     memset(&c, 0, sizeof c);
     c.block_m = k[kernel].block_m;
     c.block_n = k[kernel].block_n;

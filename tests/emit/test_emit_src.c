@@ -540,6 +540,12 @@ static void test_decode(void)
           nlaunches == 1 && launches[0].grid[1] == 1);
     memcpy(&a, launches[0].args, sizeof a);
     CHECK(a.scratch == 0);
+    /* A grid too large for the split kernel (2^28 sequences x 8 KV heads): refused, no launch. */
+    p.batch = 1 << 28;
+    nlaunches = 0;
+    CHECK(fa_dispatch_launch_decode_kernel(&m, 0, 1, &p, 0, 0, 0) == CUDA_ERROR_INVALID_VALUE &&
+          nlaunches == 0);
+    p.batch = 64;
     /* Paged without a block table; the causal row's tiles have no kernel; hd 256 none. */
     p.page_size = 64;
     CHECK(fa_dispatch_launch_decode(&m, FA_DISPATCH_BF16, 0, &p, 0, 0, 0, 0) ==
