@@ -72,6 +72,38 @@ fa_status fa_emit_default_variant(int head_dim, const fa_arch *arch, fa_variant 
                   arch ? arch->name : "(no arch)");
 }
 
+fa_status fa_emit_default_decode_variant(int head_dim, const fa_arch *arch, fa_variant *v,
+                                         fa_err *err)
+{
+    /* The splitkv family's first search seeds (m16n64w4s3, hd64 m16n128w4s3, hd256 s2) with
+     * auto splits, made smaller (stages, then BLOCK_N, then warps) until legal on arch. */
+    const fa_family *f = fa_family_find("splitkv");
+    if (!f)
+        return FA_ERR(err, FA_UNSUPPORTED, "no decode family in this build");
+    const int bm = fa_family_axis(f, "block_m"), bn = fa_family_axis(f, "block_n");
+    const int w = fa_family_axis(f, "warps"), s = fa_family_axis(f, "stages");
+    const int k = fa_family_axis(f, "splits");
+    fa_variant d = {0};
+    d.family = f;
+    d.op = FA_OP_DECODE;
+    d.head_dim = head_dim;
+    d.params[bm] = 16;
+    d.params[k] = 0;
+    for (int n = head_dim == 64 ? 128 : 64; n >= 32; n /= 2)
+        for (int warps = 4; warps >= 2; warps /= 2)
+            for (int stages = head_dim == 256 ? 2 : 3; stages >= 2; stages--) {
+                d.params[bn] = n;
+                d.params[w] = warps;
+                d.params[s] = stages;
+                if (fa_variant_check(&d, arch, NULL) == FA_OK) {
+                    *v = d;
+                    return FA_OK;
+                }
+            }
+    return FA_ERR(err, FA_UNSUPPORTED, "no default decode tiles fit head dim %d on %s", head_dim,
+                  arch ? arch->name : "(no arch)");
+}
+
 /* ---- growable arrays --------------------------------------------------------------------- */
 
 /* Make room for one more element of size elem in *items (n used, *cap allocated). */
@@ -96,12 +128,30 @@ typedef struct winners_ctx {
     int nomem;
 } winners_ctx;
 
+static int is_decode(const fa_db_winner *w)
+{
+    return w->variant.family && w->variant.op == FA_OP_DECODE &&
+           !strcmp(w->variant.family->name, "splitkv");
+}
+
 static int on_winner(const fa_db_winner *w, void *user)
 {
     winners_ctx *c = user;
     fa_emit_model *m = c->m;
-    /* The header launches the sm80 and sm90a families: a winner of another family (the
-     * tests' testtwo) is left out of the table and named in the banner. */
+    if (is_decode(w)) {
+        if (!grow((void **)&m->dentries, m->n_dentries, &m->cap_dentries, sizeof *m->dentries)) {
+            c->nomem = 1;
+            return 1;
+        }
+        fa_emit_entry *e = &m->dentries[m->n_dentries++];
+        memset(e, 0, sizeof *e);
+        e->arch = c->arch;
+        e->w = *w;
+        e->kernel = -1;
+        return 0;
+    }
+    /* The header launches the sm80 and sm90a families (and splitkv for decode): a winner of
+     * another family (the tests' testtwo) is left out of the table and named in the banner. */
     if (!w->variant.family ||
         (w->variant.family != fa_family_sm80() && strcmp(w->variant.family->name, "sm90a") != 0)) {
         const char *fam = w->variant.family ? w->variant.family->name : "(unknown)";
@@ -195,20 +245,39 @@ static int run_cmp(const void *a, const void *b)
     return c ? c : strcmp(x->uuid, y->uuid);
 }
 
-/* The kernel index of (arch, variant), adding it if new. -1 when out of memory. */
-static int kernel_index(fa_emit_model *m, int arch, const fa_variant *v)
+/* The kernel index of (arch, variant) in kernels[first, *n), adding it if new. -1 when out
+ * of memory. */
+static int kernel_add(fa_emit_kernel **kernels, int *n, int *cap, int first, int arch,
+                      const fa_variant *v)
 {
-    for (int i = m->first_kernel[arch]; i < m->n_kernels; i++)
-        if (fa_variant_equal(&m->kernels[i].v, v))
+    for (int i = first; i < *n; i++)
+        if (fa_variant_equal(&(*kernels)[i].v, v))
             return i;
-    if (!grow((void **)&m->kernels, m->n_kernels, &m->cap_kernels, sizeof *m->kernels))
+    if (!grow((void **)kernels, *n, cap, sizeof **kernels))
         return -1;
-    fa_emit_kernel *k = &m->kernels[m->n_kernels];
+    fa_emit_kernel *k = &(*kernels)[*n];
     memset(k, 0, sizeof *k);
     k->arch = arch;
     k->v = *v;
     fa_variant_name(v, k->name, sizeof k->name);
-    return m->n_kernels++;
+    return (*n)++;
+}
+
+static int kernel_index(fa_emit_model *m, int arch, const fa_variant *v)
+{
+    return kernel_add(&m->kernels, &m->n_kernels, &m->cap_kernels, m->first_kernel[arch], arch, v);
+}
+
+/* A decode winner's kernel: the splits axis changes the plan, not the kernels, so winners
+ * that differ only in splits share one cubin (the entry keeps its splits). */
+static int dkernel_index(fa_emit_model *m, int arch, const fa_variant *v)
+{
+    fa_variant k = *v;
+    int splits = fa_family_axis(v->family, "splits");
+    if (splits >= 0)
+        k.params[splits] = 0;
+    return kernel_add(&m->dkernels, &m->n_dkernels, &m->cap_dkernels, m->first_dkernel[arch], arch,
+                      &k);
 }
 
 static fa_status compile_kernel(const fa_compile_service *cs, fa_emit_kernel *k,
@@ -238,12 +307,44 @@ cleanup:
     return st;
 }
 
+/* Check a winner of arch a, give it its kernel and collect the runs behind it. */
+static fa_status entry_finish(fa_db *db, fa_emit_model *m, int a, fa_emit_entry *e, int decode,
+                              fa_err *err)
+{
+    const fa_arch *arch = m->archs[a];
+    fa_err why;
+    fa_err_clear(&why);
+    if (fa_variant_check(&e->w.variant, arch, &why) != FA_OK)
+        return FA_ERR(err, FA_UNSUPPORTED, "stored winner %s is not legal on %s: %s",
+                      e->w.variant_name, arch->name, why.msg);
+    e->kernel = decode ? dkernel_index(m, a, &e->w.variant) : kernel_index(m, a, &e->w.variant);
+    if (e->kernel < 0)
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    /* Provenance: the runs of the latest measurements behind this winner. */
+    prov_ctx pc;
+    memset(&pc, 0, sizeof pc);
+    pc.m = m;
+    pc.w = &e->w;
+    fa_db_filter f = {0};
+    f.arch = arch->name;
+    f.variant = e->w.variant_name;
+    fa_status st = fa_db_measurements(db, &f, on_measurement, &pc, err);
+    prov_flush(&pc);
+    if (st == FA_OK && pc.nomem)
+        st = FA_ERR(err, FA_NOMEM, "out of memory");
+    return st;
+}
+
 void fa_emit_model_release(fa_emit_model *m)
 {
     for (int i = 0; i < m->n_kernels; i++)
         free(m->kernels[i].cubin);
+    for (int i = 0; i < m->n_dkernels; i++)
+        free(m->dkernels[i].cubin);
     free(m->entries);
     free(m->kernels);
+    free(m->dentries);
+    free(m->dkernels);
     free(m->uuids);
     free(m->runs);
     memset(m, 0, sizeof *m);
@@ -292,12 +393,15 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
         winners_ctx wc = {m, a, 0};
         m->first_entry[a] = m->n_entries;
         m->first_kernel[a] = m->n_kernels;
+        m->first_dentry[a] = m->n_dentries;
+        m->first_dkernel[a] = m->n_dkernels;
         st = fa_db_winners(db, arch->name, on_winner, &wc, err);
         if (st == FA_OK && wc.nomem)
             st = FA_ERR(err, FA_NOMEM, "out of memory reading winners");
         if (st != FA_OK)
             goto fail;
         m->num_entries[a] = m->n_entries - m->first_entry[a];
+        m->num_dentries[a] = m->n_dentries - m->first_dentry[a];
         if (m->num_entries[a] == 0) {
             const char *path = fa_db_path(db);
             int dflt = !strcmp(path, FA_DB_DEFAULT_PATH);
@@ -309,41 +413,31 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
             goto fail;
         }
         for (int i = m->first_entry[a]; i < m->n_entries; i++) {
-            fa_emit_entry *e = &m->entries[i];
-            fa_err why;
-            fa_err_clear(&why);
-            if (fa_variant_check(&e->w.variant, arch, &why) != FA_OK) {
-                st = FA_ERR(err, FA_UNSUPPORTED, "stored winner %s is not legal on %s: %s",
-                            e->w.variant_name, arch->name, why.msg);
-                goto fail;
-            }
-            e->kernel = kernel_index(m, a, &e->w.variant);
-            if (e->kernel < 0) {
-                st = FA_ERR(err, FA_NOMEM, "out of memory");
-                goto fail;
-            }
-            /* Provenance: the runs of the latest measurements behind this winner. */
-            prov_ctx pc;
-            memset(&pc, 0, sizeof pc);
-            pc.m = m;
-            pc.w = &e->w;
-            fa_db_filter f = {0};
-            f.arch = arch->name;
-            f.variant = e->w.variant_name;
-            st = fa_db_measurements(db, &f, on_measurement, &pc, err);
-            prov_flush(&pc);
-            if (st == FA_OK && pc.nomem)
-                st = FA_ERR(err, FA_NOMEM, "out of memory");
+            st = entry_finish(db, m, a, &m->entries[i], 0, err);
             if (st != FA_OK)
                 goto fail;
         }
         m->num_kernels[a] = m->n_kernels - m->first_kernel[a];
+        for (int i = m->first_dentry[a]; i < m->n_dentries; i++) {
+            st = entry_finish(db, m, a, &m->dentries[i], 1, err);
+            if (st != FA_OK)
+                goto fail;
+        }
+        m->num_dkernels[a] = m->n_dkernels - m->first_dkernel[a];
         for (int h = 0; h < fa_num_head_dims; h++) {
             st = fa_emit_default_variant(fa_head_dims[h], arch, &m->defaults[a][h], err);
             if (st != FA_OK)
                 goto fail;
         }
     }
+
+    /* Default decode tiles per arch and head dim, in headers with decode winners; head dim 0
+     * where none fits (the decode lookup then answers unsupported for it). */
+    for (int a = 0; a < m->n_archs && m->n_dentries > 0; a++)
+        for (int h = 0; h < fa_num_head_dims; h++)
+            if (fa_emit_default_decode_variant(fa_head_dims[h], m->archs[a], &m->ddefaults[a][h],
+                                               NULL) != FA_OK)
+                memset(&m->ddefaults[a][h], 0, sizeof m->ddefaults[a][h]);
 
     /* The runs, oldest first; each once even when it measured for several archs. */
     for (int a = 0; a < m->n_archs; a++) {
@@ -362,6 +456,12 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
         snprintf(m->source_hash, sizeof m->source_hash, "%s", opts->compiler.source_hash);
         for (int i = 0; i < m->n_kernels; i++) {
             st = compile_kernel(&opts->compiler, &m->kernels[i], m->archs[m->kernels[i].arch], err);
+            if (st != FA_OK)
+                goto fail;
+        }
+        for (int i = 0; i < m->n_dkernels; i++) {
+            st = compile_kernel(&opts->compiler, &m->dkernels[i], m->archs[m->dkernels[i].arch],
+                                err);
             if (st != FA_OK)
                 goto fail;
         }
@@ -396,8 +496,8 @@ fa_status fa_emit_render(fa_db *db, const fa_emit_opts *opts, char **out, size_t
         } else {
             if (info) {
                 memset(info, 0, sizeof *info);
-                info->entries = m.n_entries;
-                info->kernels = m.n_kernels;
+                info->entries = m.n_entries + m.n_dentries;
+                info->kernels = m.n_kernels + m.n_dkernels;
                 info->variants = fa_emit_model_variants(&m, NULL);
                 info->runs = m.n_runs;
                 info->bytes = n;

@@ -90,4 +90,10 @@ fa_status fa_emit_write_file(const char *path, const char *data, size_t len, fa_
  * sm86 takes 64x64 w4 s1). v gets dtype/causal/varlen 0; FA_UNSUPPORTED if no seed fits. */
 fa_status fa_emit_default_variant(int head_dim, const fa_arch *arch, fa_variant *v, fa_err *err);
 
+/* The safe default decode tiles for a head dim on an arch: the splitkv family's first seeds
+ * (BLOCK_M 16, BLOCK_N 64 (hd 64: 128), 4 warps, 3 stages (hd 256: 2), auto splits), made
+ * smaller until legal on arch (fa_variant_check). FA_UNSUPPORTED if none fits. */
+fa_status fa_emit_default_decode_variant(int head_dim, const fa_arch *arch, fa_variant *v,
+                                         fa_err *err);
+
 #endif /* FA_EMIT_H */

@@ -48,7 +48,17 @@ typedef struct fa_emit_model {
     char nvrtc_version[32];
     char source_hash[FA_DB_HASH_MAX];
     int stale_source;
-    /* Winners of families the header cannot launch (neither sm80 nor sm90a: the tests'
+    /* The decode op's winners (the splitkv family), in their own table and kernel list so
+     * that a header without them keeps its bytes: per arch, then fa_db_winners' key order.
+     * Their kernels' symbols are the main kernel's and the combine kernel's, one a line. */
+    int first_dentry[FA_EMIT_MAX_ARCHS], num_dentries[FA_EMIT_MAX_ARCHS];
+    int first_dkernel[FA_EMIT_MAX_ARCHS], num_dkernels[FA_EMIT_MAX_ARCHS];
+    fa_variant ddefaults[FA_EMIT_MAX_ARCHS][FA_EMIT_NUM_HEAD_DIMS];
+    fa_emit_entry *dentries; /* .kernel indexes dkernels */
+    int n_dentries, cap_dentries;
+    fa_emit_kernel *dkernels;
+    int n_dkernels, cap_dkernels;
+    /* Winners of families the header cannot launch (not sm80, sm90a or splitkv: the tests'
      * testtwo), left out of the table. */
     int n_skipped;
     char skipped_families[128]; /* "testtwo, ..." */
@@ -63,8 +73,9 @@ void fa_emit_model_release(fa_emit_model *m);
  * m->n_kernels). Returns the count. */
 int fa_emit_model_variants(const fa_emit_model *m, int *first);
 
-/* Whether m holds winners of the kernel family name; "families": of any family besides sm80
- * (a header of several families, whose tables carry the family columns). */
+/* Whether m holds winners of the kernel family name; "families": of any forward family besides
+ * sm80 (a header of several families, whose tables carry the family columns); "decode": of the
+ * decode op (its table, lookup and launcher). */
 int fa_emit_model_has_family(const fa_emit_model *m, const char *name);
 
 /* Render the header text (fa_emit_render.c). Errors surface through b->failed. */

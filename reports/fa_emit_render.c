@@ -104,9 +104,18 @@ static int is_format_directive(const char *line, size_t n)
 #define SRC_ENDIF "/* fa-tune emit: endif */"
 #define SRC_LAUNCHERS "/* fa-tune emit: family launchers */"
 
-/* Whether the header holds winners of family name ("families": of any family but sm80). */
+/* Whether the header holds winners of family name ("families": of any forward family but
+ * sm80; "decode": of the decode op); "A|B": of A or of B. */
 int fa_emit_model_has_family(const fa_emit_model *m, const char *name)
 {
+    const char *bar = strchr(name, '|');
+    if (bar) {
+        char first[32];
+        snprintf(first, sizeof first, "%.*s", (int)(bar - name), name);
+        return fa_emit_model_has_family(m, first) || fa_emit_model_has_family(m, bar + 1);
+    }
+    if (!strcmp(name, "decode") || !strcmp(name, "splitkv"))
+        return m->n_dentries > 0;
     for (int i = 0; i < m->n_entries; i++) {
         const fa_family *f = m->entries[i].w.variant.family;
         if (!strcmp(name, "families") ? f != fa_family_sm80() : !strcmp(f->name, name))
@@ -303,6 +312,24 @@ static void render_families(const fa_emit_model *m, fa_emit_buf *b)
     fa_emit_buf_puts(b, " *\n");
 }
 
+/* In a header with decode winners: what its decode part holds and how it is used. */
+static void render_decode_banner(const fa_emit_model *m, fa_emit_buf *b)
+{
+    fa_emit_buf_printf(b,
+                       " * Decode (against a KV cache): %d winners of the splitkv family in their\n"
+                       " * own table (",
+                       m->n_dentries);
+    for (int a = 0; a < m->n_archs; a++)
+        fa_emit_buf_printf(b, "%s%s %d", a ? ", " : "", m->archs[a]->name, m->num_dentries[a]);
+    put_tpl(b, m,
+            "), keyed by (dtype, head_dim, causal, gqa, cache bucket =\n"
+            " * @p@_bucket(max(seqlen_q, seqlen_k))). @p@_lookup_decode() answers with the\n"
+            " * fallback order of the forward lookup below (without varlen);\n"
+            " * @p@_decode_plan_scratch() gives the scratch bytes of a problem. Rates are K/V\n"
+            " * bytes read per second (TB/s). Contiguous and paged caches share their winners.\n"
+            " *\n");
+}
+
 static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
 {
     fa_emit_buf_printf(b,
@@ -335,6 +362,8 @@ static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
         put_comment_text(b, m->skipped_families);
         fa_emit_buf_puts(b, "); their keys use the default tiles.\n *\n");
     }
+    if (fa_emit_model_has_family(m, "decode"))
+        render_decode_banner(m, b);
     fa_emit_buf_puts(b, " * archs:");
     for (int a = 0; a < m->n_archs; a++)
         fa_emit_buf_printf(b, "%s %s (cc %d, %d entries)", a ? "," : "", m->archs[a]->name,
@@ -378,7 +407,7 @@ static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
                            " *\n"
                            " * Embedded cubins: %d, compiled by NVRTC %s from templates with\n"
                            " *     source sha256 %s\n",
-                           m->n_kernels, m->nvrtc_version, m->source_hash);
+                           m->n_kernels + m->n_dkernels, m->nvrtc_version, m->source_hash);
         if (m->stale_source)
             fa_emit_buf_puts(b, " *   NOTE: that source differs from the source of a run above:\n"
                                 " *   the cubins are today's templates, not the measured ones.\n");
@@ -445,7 +474,14 @@ static void render_template(const fa_emit_model *m, fa_emit_buf *b, const char *
         b->failed = 1; /* a build without its own templates cannot exist */
         return;
     }
-    fa_emit_buf_put(b, f->data, f->size);
+    /* A file under decode/ includes fa_params.h, which the header holds already. */
+    static const char inc[] = "#include \"fa_params.h\"\n";
+    const char *at = strncmp(name, "decode/", 7) ? NULL : strstr(f->data, inc);
+    if (at) {
+        fa_emit_buf_put(b, f->data, (size_t)(at - f->data));
+        fa_emit_buf_put(b, at + strlen(inc), f->size - (size_t)(at - f->data) - strlen(inc));
+    } else
+        fa_emit_buf_put(b, f->data, f->size);
     if (f->size && f->data[f->size - 1] != '\n')
         fa_emit_buf_puts(b, "\n");
 }
@@ -474,6 +510,11 @@ static void render_params(const fa_emit_model *m, fa_emit_buf *b)
     fa_emit_buf_puts(b, "#if defined(__GNUC__) && !defined(__cplusplus)\n"
                         "#pragma GCC diagnostic pop\n"
                         "#endif\n");
+    if (fa_emit_model_has_family(m, "decode"))
+        render_template(m, b, "decode/fa_plan_splitkv.h",
+                        "\n/* ---- the splitkv decode family's launch plan, argument struct and "
+                        "scratch\n   layout, from fa-tune's templates/decode/fa_plan_splitkv.h "
+                        "(its include of\n   fa_params.h left out: that is above) -- */\n");
     if (fa_emit_model_has_family(m, "sm90a"))
         render_template(m, b, "sm90a/fa_plan_sm90a.h",
                         "\n/* ---- the sm90a family's launch plan and argument layout, verbatim "
@@ -719,6 +760,187 @@ static void render_variants(const fa_emit_model *m, fa_emit_buf *b)
     free(first);
 }
 
+/* ---- decode ------------------------------------------------------------------------------ */
+
+static void render_decode_tables(const fa_emit_model *m, fa_emit_buf *b)
+{
+    int max_kernels = 0;
+    for (int a = 0; a < m->n_archs; a++)
+        if (m->num_dkernels[a] > max_kernels)
+            max_kernels = m->num_dkernels[a];
+    put_tpl(
+        b, m,
+        "\n/* ---- decode tables ----------------------------------------------------------- */\n"
+        "\n#define @P@_NUM_DECODE_ENTRIES ");
+    fa_emit_buf_printf(b, "%d\n", m->n_dentries);
+    put_tpl(b, m, "#define @P@_NUM_DECODE_KERNELS ");
+    fa_emit_buf_printf(b, "%d\n", m->n_dkernels);
+    put_tpl(b, m, "#define @P@_MAX_DECODE_KERNELS ");
+    fa_emit_buf_printf(b, "%d /* per arch */\n", max_kernels > 0 ? max_kernels : 1);
+
+    put_tpl(b, m,
+            "\n"
+            "/* The decode rows per arch, in the order of @p@_archs(). */\n"
+            "static inline const @p@_decode_arch *@p@_decode_archs(int *n)\n"
+            "{\n"
+            "    static const @p@_decode_arch archs[] = {\n"
+            "        /* first/num entries, first/num kernels, default decode tiles per head dim\n"
+            "           {head_dim, block_m, block_n, warps, stages, splits} */\n");
+    for (int a = 0; a < m->n_archs; a++) {
+        fa_emit_buf_printf(b, "        {%d, %d, %d, %d, /* %s */\n         {", m->first_dentry[a],
+                           m->num_dentries[a], m->first_dkernel[a], m->num_dkernels[a],
+                           m->archs[a]->name);
+        for (int h = 0; h < FA_EMIT_NUM_HEAD_DIMS; h++) {
+            const fa_variant *d = &m->ddefaults[a][h];
+            int ok = d->family != NULL;
+            fa_emit_buf_printf(
+                b, "%s{%d, %d, %d, %d, %d, %d}", h == 0 ? "" : ",\n          ",
+                ok ? d->head_dim : 0, ok ? fa_variant_param(d, "block_m") : 0,
+                ok ? fa_variant_param(d, "block_n") : 0, ok ? fa_variant_param(d, "warps") : 0,
+                ok ? fa_variant_param(d, "stages") : 0, ok ? fa_variant_param(d, "splits") : 0);
+        }
+        fa_emit_buf_puts(b, "}},\n");
+    }
+    put_tpl(b, m,
+            "    };\n"
+            "    if (n)\n"
+            "        *n = (int)(sizeof archs / sizeof archs[0]);\n"
+            "    return archs;\n"
+            "}\n");
+
+    put_tpl(b, m,
+            "\n"
+            "/* The decode winners, per arch sorted by dtype (fp16 first), head_dim, causal, gqa,\n"
+            "   cache bucket. */\n"
+            "static inline const @p@_decode_entry *@p@_decode_entries(int *n)\n"
+            "{\n"
+            "    static const @p@_decode_entry entries[] = {\n"
+            "        /* arch, dtype, head_dim, causal, gqa, bucket,\n"
+            "           block_m, block_n, warps, stages, splits, threads, smem_bytes,\n"
+            "           kernel, tbps, name */\n");
+    for (int i = 0; i < m->n_dentries; i++) {
+        const fa_emit_entry *e = &m->dentries[i];
+        const fa_variant *v = &e->w.variant;
+        if (i == m->first_dentry[e->arch])
+            fa_emit_buf_printf(b, "        /* %s */\n", m->archs[e->arch]->name);
+        fa_emit_buf_printf(b, "        {%d, ", e->arch);
+        put_tpl(b, m, dtype_macro(e->w.dtype));
+        fa_emit_buf_printf(b,
+                           ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %.2f,\n"
+                           "         ",
+                           e->w.head_dim, e->w.causal, e->w.gqa, e->w.bucket,
+                           fa_variant_param(v, "block_m"), fa_variant_param(v, "block_n"),
+                           fa_variant_param(v, "warps"), fa_variant_param(v, "stages"),
+                           fa_variant_param(v, "splits"), fa_variant_threads(v),
+                           fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
+        put_c_str(b, e->w.variant_name);
+        fa_emit_buf_puts(b, "},\n");
+    }
+    put_tpl(b, m,
+            "    };\n"
+            "    if (n)\n"
+            "        *n = (int)(sizeof entries / sizeof entries[0]);\n"
+            "    return entries;\n"
+            "}\n");
+
+    put_tpl(b, m,
+            "\n"
+            "/* The distinct decode instances per arch (split + combine kernel; splits is the\n"
+            "   plan's, not the instance's). */\n"
+            "static inline const @p@_decode_kernel *@p@_decode_kernels(int *n)\n"
+            "{\n");
+    if (m->embed)
+        for (int i = 0; i < m->n_dkernels; i++)
+            render_cubin(&m->dkernels[i], i, m, b);
+    put_tpl(b, m,
+            "    static const @p@_decode_kernel kernels[] = {\n"
+            "        /* arch, dtype, head_dim, causal, block_m, block_n, warps, stages, threads,\n"
+            "           smem_bytes, name, symbol, combine_symbol, cubin, cubin_size */\n");
+    for (int i = 0; i < m->n_dkernels; i++) {
+        const fa_emit_kernel *k = &m->dkernels[i];
+        const fa_variant *v = &k->v;
+        fa_emit_buf_printf(b, "        {%d, ", k->arch);
+        put_tpl(b, m, dtype_macro(v->dtype));
+        fa_emit_buf_printf(b, ", %d, %d, %d, %d, %d, %d, %d, %d,\n         ", v->head_dim,
+                           v->causal, fa_variant_param(v, "block_m"),
+                           fa_variant_param(v, "block_n"), fa_variant_param(v, "warps"),
+                           fa_variant_param(v, "stages"), fa_variant_threads(v),
+                           fa_variant_smem_bytes(v));
+        put_c_str(b, k->name);
+        fa_emit_buf_puts(b, ",");
+        if (m->embed) {
+            /* The lowered names, one a line: the split kernel's, then the combine's. */
+            char split[sizeof k->symbol];
+            const char *nl = strchr(k->symbol, '\n');
+            snprintf(split, sizeof split, "%.*s", nl ? (int)(nl - k->symbol) : (int)sizeof split,
+                     k->symbol);
+            if (!nl || !nl[1] || strchr(nl + 1, '\n') != NULL) {
+                b->failed = 1; /* the family has two kernels: a compile gives two names */
+                return;
+            }
+            fa_emit_buf_puts(b, "\n         ");
+            put_c_str(b, split);
+            fa_emit_buf_puts(b, ",\n         ");
+            put_c_str(b, nl + 1);
+            fa_emit_buf_printf(b, ",\n         cubin_%d, %zuUL", i, k->cubin_size);
+        } else
+            fa_emit_buf_puts(b, " \"\", \"\", 0, 0UL");
+        fa_emit_buf_puts(b, "},\n");
+    }
+    put_tpl(b, m,
+            "    };\n"
+            "    if (n)\n"
+            "        *n = (int)(sizeof kernels / sizeof kernels[0]);\n"
+            "    return kernels;\n"
+            "}\n");
+}
+
+/* The decode instances for nvcc builds: FOR_EACH_DECODE_VARIANT over the distinct split
+ * kernels, FOR_EACH_DECODE_COMBINE over the distinct combine kernels (one per dtype and head
+ * dim: an explicit instantiation may appear once). */
+static void render_decode_variants(const fa_emit_model *m, fa_emit_buf *b)
+{
+    put_tpl(
+        b, m,
+        "\n"
+        "/*\n"
+        " * The decode instances (templates/decode/fa_decode_splitkv.cuh), over all archs:\n"
+        " *   X(Element, HEAD_DIM, BLOCK_M, BLOCK_N, WARPS, STAGES, IS_CAUSAL) per split kernel\n"
+        " *   and C(Element, HEAD_DIM) per combine kernel, each once. For example:\n"
+        " *   #define INSTANTIATE_DECODE(T, D, M, N, W, S, C) template __global__ void\n"
+        " *       fa_decode_splitkv<T, D, M, N, W, S, C != 0>(const __grid_constant__\n"
+        " *       fa_decode_args);\n"
+        " *   #define INSTANTIATE_COMBINE(T, D) template __global__ void\n"
+        " *       fa_decode_combine<T, D>(const __grid_constant__ fa_decode_args);\n"
+        " *   @P@_FOR_EACH_DECODE_VARIANT(INSTANTIATE_DECODE)\n"
+        " *   @P@_FOR_EACH_DECODE_COMBINE(INSTANTIATE_COMBINE)\n"
+        " */\n"
+        "#define @P@_FOR_EACH_DECODE_VARIANT(X)");
+    for (int i = 0; i < m->n_dkernels; i++) {
+        const fa_variant *v = &m->dkernels[i].v;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = fa_variant_equal(&m->dkernels[j].v, v);
+        if (seen)
+            continue;
+        fa_emit_buf_printf(b, " \\\n    X(%s, %d, %d, %d, %d, %d, %d)",
+                           v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim,
+                           fa_variant_param(v, "block_m"), fa_variant_param(v, "block_n"),
+                           fa_variant_param(v, "warps"), fa_variant_param(v, "stages"), v->causal);
+    }
+    put_tpl(b, m, "\n#define @P@_FOR_EACH_DECODE_COMBINE(C)");
+    for (int i = 0; i < m->n_dkernels; i++) {
+        const fa_variant *v = &m->dkernels[i].v;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = m->dkernels[j].v.dtype == v->dtype && m->dkernels[j].v.head_dim == v->head_dim;
+        if (!seen)
+            fa_emit_buf_printf(b, " \\\n    C(%s, %d)",
+                               v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim);
+    }
+    fa_emit_buf_puts(b, "\n");
+}
+
 void fa_emit_render_header(const fa_emit_model *m, fa_emit_buf *b)
 {
     render_banner(m, b);
@@ -730,8 +952,18 @@ void fa_emit_render_header(const fa_emit_model *m, fa_emit_buf *b)
     render_entries(m, b);
     render_kernels(m, b);
     put_src(b, m, "fa_dispatch_lookup.h");
+    if (fa_emit_model_has_family(m, "decode")) {
+        put_src(b, m, "fa_dispatch_decode_types.h");
+        render_decode_tables(m, b);
+        put_src(b, m, "fa_dispatch_decode.h");
+    }
     render_variants(m, b);
-    if (m->embed)
+    if (fa_emit_model_has_family(m, "decode"))
+        render_decode_variants(m, b);
+    if (m->embed) {
         put_src(b, m, "fa_dispatch_launch.h");
+        if (fa_emit_model_has_family(m, "decode"))
+            put_src(b, m, "fa_dispatch_launch_decode.h");
+    }
     put_tpl(b, m, "\n#endif /* @P@_H */\n");
 }

@@ -12,6 +12,15 @@
  * It also shows that an untuned head dim is refused (CUDA_ERROR_NOT_FOUND) rather than run with a
  * kernel the header does not have.
  *
+ * A header with decode winners (FA_DISPATCH_NUM_DECODE_ENTRIES defined) also runs, for every
+ * decode kernel of the arch, a paged decode case: 5 sequences of cache lengths 0, 1, 77, 300
+ * and 200 in pages of 48 rows (not dividing them) handed out in shuffled order, a block table
+ * with a spare column, GQA 4 and seqlen_q 1 (4 for a causal kernel) -- through
+ * fa_dispatch_launch_decode (the lookup picks; the scratch size from
+ * fa_dispatch_decode_scratch_bytes), and on that kernel with 3 splits (split + combine) and with
+ * 1 (the split kernel alone) -- and checks O and LSE per sequence against the fp32 reference on
+ * its own cache.
+ *
  * Build (see README.md): gcc -std=c99 -O2 -I<dir of fa_dispatch.h> -I/usr/local/cuda/include
  *   main.c -o fa_embedded_example -L/usr/local/cuda/lib64/stubs -lcuda -lm
  * Exit: 0 all match, 3 a numerical mismatch, 1 a CUDA error, 77 no CUDA device (skipped).
@@ -127,6 +136,215 @@ cleanup:
     return rc;
 }
 
+#ifdef FA_DISPATCH_NUM_DECODE_ENTRIES
+#define DEC_B 5
+#define DEC_PAGE 48
+#define DEC_MAXLEN 300
+#define DEC_MAXPAGES ((DEC_MAXLEN + DEC_PAGE - 1) / DEC_PAGE)
+#define DEC_STRIDE (DEC_MAXPAGES + 1) /* a spare column: the table's stride is not its width */
+
+/* One paged decode problem on decode kernel `kernel` with `splits` (kernel < 0: the lookup
+ * chooses, fa_dispatch_launch_decode), checked per sequence against the fp32 reference. Returns
+ * 0 pass, 3 mismatch, 1 CUDA error. */
+static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_decode_kernel *kk,
+                           int kernel, int splits, uint64_t seed)
+{
+    static const int lens[DEC_B] = {0, 1, 77, DEC_MAXLEN, 200};
+    fa_ex_shape sh, one;
+    int table[DEC_B * DEC_STRIDE], order[DEC_B * DEC_MAXPAGES], npages = 0, b, j, i;
+    size_t nq, nk, nl, npage_elems, row;
+    uint16_t *q = 0, *k = 0, *v = 0, *kp = 0, *vp = 0, *o = 0;
+    float *lse = 0, *o_ref = 0, *o_low = 0, *l_ref = 0, *l_low = 0, *s = 0;
+    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0, dlens = 0, dtable = 0, dscratch = 0;
+    uint64_t scratch_bytes = 0, rng = seed;
+    fa_fwd_params p;
+    fa_dispatch_decode_choice c;
+    fa_ex_check chk;
+    const char *name = kk->name, *how = "chosen";
+    int rc = 1;
+    CUresult r;
+
+    sh.dtype = kk->dtype;
+    sh.batch = DEC_B;
+    sh.heads_q = 8;
+    sh.heads_kv = 2;
+    sh.seqlen_q = kk->causal ? 4 : 1;
+    sh.seqlen_k = DEC_MAXLEN;
+    sh.head_dim = kk->head_dim;
+    sh.causal = kk->causal;
+    sh.scale = 1.0f / sqrtf((float)kk->head_dim);
+    row = (size_t)sh.heads_kv * sh.head_dim; /* elements of one cache row */
+    nq = (size_t)sh.batch * sh.seqlen_q * sh.heads_q * sh.head_dim;
+    nk = (size_t)sh.batch * sh.seqlen_k * row; /* the logical caches, contiguous */
+    nl = (size_t)sh.batch * sh.heads_q * sh.seqlen_q;
+    /* Pages: each sequence's, in a shuffled order over the pool. */
+    for (b = 0; b < DEC_B; b++)
+        npages += (lens[b] + DEC_PAGE - 1) / DEC_PAGE;
+    for (i = 0; i < npages; i++)
+        order[i] = i;
+    for (i = npages - 1; i > 0; i--) {
+        int t, x = (int)(fa_ex_rand(&rng) % (uint64_t)(i + 1));
+        t = order[i];
+        order[i] = order[x];
+        order[x] = t;
+    }
+    npage_elems = (size_t)(npages + 1) * DEC_PAGE * row;
+    q = malloc(nq * 2);
+    k = malloc(nk * 2);
+    v = malloc(nk * 2);
+    kp = malloc(npage_elems * 2);
+    vp = malloc(npage_elems * 2);
+    o = malloc(nq * 2);
+    lse = malloc(nl * 4);
+    o_ref = malloc(nq * 4);
+    o_low = malloc(nq * 4);
+    l_ref = malloc(nl * 4);
+    l_low = malloc(nl * 4);
+    s = malloc((size_t)DEC_MAXLEN * 4);
+    if (!q || !k || !v || !kp || !vp || !o || !lse || !o_ref || !o_low || !l_ref || !l_low || !s) {
+        fprintf(stderr, "out of host memory\n");
+        goto cleanup;
+    }
+    fa_ex_fill(q, nq, sh.dtype, seed);
+    fa_ex_fill(k, nk, sh.dtype, seed + 1);
+    fa_ex_fill(v, nk, sh.dtype, seed + 2);
+    fa_ex_fill(kp, npage_elems, sh.dtype, seed + 3); /* rows no sequence owns: noise */
+    fa_ex_fill(vp, npage_elems, sh.dtype, seed + 4);
+    for (i = 0; i < DEC_B * DEC_STRIDE; i++)
+        table[i] = npages; /* the spare page: read by nobody */
+    for (b = 0, i = 0; b < DEC_B; b++)
+        for (j = 0; j < (lens[b] + DEC_PAGE - 1) / DEC_PAGE; j++)
+            table[b * DEC_STRIDE + j] = order[i++];
+    for (b = 0; b < DEC_B; b++)
+        for (j = 0; j < lens[b]; j++) {
+            size_t at =
+                ((size_t)table[b * DEC_STRIDE + j / DEC_PAGE] * DEC_PAGE + j % DEC_PAGE) * row;
+            size_t from = ((size_t)b * sh.seqlen_k + j) * row;
+            memcpy(kp + at, k + from, row * 2);
+            memcpy(vp + at, v + from, row * 2);
+        }
+    if ((r = cuMemAlloc(&dq, nq * 2)) != CUDA_SUCCESS || (r = cuMemAlloc(&dk, npage_elems * 2)) ||
+        (r = cuMemAlloc(&dv, npage_elems * 2)) || (r = cuMemAlloc(&dout, nq * 2)) ||
+        (r = cuMemAlloc(&dl, nl * 4)) || (r = cuMemAlloc(&dlens, sizeof lens)) ||
+        (r = cuMemAlloc(&dtable, sizeof table)) || (r = cuMemcpyHtoD(dq, q, nq * 2)) ||
+        (r = cuMemcpyHtoD(dk, kp, npage_elems * 2)) ||
+        (r = cuMemcpyHtoD(dv, vp, npage_elems * 2)) ||
+        (r = cuMemcpyHtoD(dlens, lens, sizeof lens)) ||
+        (r = cuMemcpyHtoD(dtable, table, sizeof table)) || (r = cuMemsetD8(dout, 0xff, nq * 2)) ||
+        (r = cuMemsetD8(dl, 0xff, nl * 4))) {
+        fprintf(stderr, "cuda error %d preparing the decode inputs\n", (int)r);
+        goto cleanup;
+    }
+    /* BSHD q, o and lse; K and V in pages (pages, page_size, heads_kv, dim). */
+    memset(&p, 0, sizeof p);
+    fa_dispatch_params_bshd(&p, dq, dk, dv, dout, dl, sh.batch, sh.heads_q, sh.heads_kv,
+                            sh.seqlen_q, sh.seqlen_k, sh.head_dim, sh.scale);
+    p.k_batch_stride = p.v_batch_stride = (int64_t)DEC_PAGE * (int64_t)row;
+    p.seqused_k = dlens;
+    p.block_table = dtable;
+    p.block_table_stride = DEC_STRIDE;
+    p.page_size = DEC_PAGE;
+    if (kernel < 0) {
+        scratch_bytes = fa_dispatch_decode_scratch_bytes(mod, sh.dtype, sh.causal, &p);
+    } else {
+        memset(&c, 0, sizeof c);
+        c.block_m = kk->block_m;
+        c.block_n = kk->block_n;
+        c.splits = splits;
+        scratch_bytes = fa_dispatch_decode_plan_scratch(&c, &p, mod->multiprocessors);
+    }
+    if (scratch_bytes && ((r = cuMemAlloc(&dscratch, (size_t)scratch_bytes)) ||
+                          (r = cuMemsetD8(dscratch, 0xff, (size_t)scratch_bytes)))) {
+        fprintf(stderr, "cuda error %d allocating %llu bytes of scratch\n", (int)r,
+                (unsigned long long)scratch_bytes);
+        goto cleanup;
+    }
+    if (kernel < 0) {
+        r = fa_dispatch_launch_decode(mod, sh.dtype, sh.causal, &p, dscratch, scratch_bytes, NULL,
+                                      &c);
+        name = c.entry ? c.entry->name : "(default decode tiles)";
+        how = fa_dispatch_source_name(c.source);
+    } else {
+        r = fa_dispatch_launch_decode_kernel(mod, kernel, splits, &p, dscratch, scratch_bytes,
+                                             NULL);
+    }
+    if (r == CUDA_SUCCESS)
+        r = cuCtxSynchronize();
+    if (r != CUDA_SUCCESS) {
+        const char *what = NULL;
+        cuGetErrorName(r, &what);
+        fprintf(stderr, "launching decode %s: %s\n", name, what ? what : "?");
+        goto cleanup;
+    }
+    if ((r = cuMemcpyDtoH(o, dout, nq * 2)) || (r = cuMemcpyDtoH(lse, dl, nl * 4))) {
+        fprintf(stderr, "cuda error %d reading the decode outputs\n", (int)r);
+        goto cleanup;
+    }
+    /* The reference per sequence, on its own cache of lens[b] rows. */
+    one = sh;
+    one.batch = 1;
+    for (b = 0; b < DEC_B; b++) {
+        size_t qo = (size_t)b * sh.seqlen_q * sh.heads_q * sh.head_dim;
+        size_t ko = (size_t)b * sh.seqlen_k * row, lo = (size_t)b * sh.heads_q * sh.seqlen_q;
+        one.seqlen_k = lens[b];
+        fa_ex_reference(&one, q + qo, k + ko, v + ko, 0, o_ref + qo, l_ref + lo, s);
+        fa_ex_reference(&one, q + qo, k + ko, v + ko, 1, o_low + qo, l_low + lo, s);
+    }
+    chk = fa_ex_compare(&sh, o, lse, o_ref, l_ref, o_low, l_low);
+    printf("%-4s %-44s decode b%d h%d/%d q%d lens 0,1,77,300,200 page %d splits %d (%s): "
+           "max|O-ref| %.3g <= %.3g, max|LSE-ref| %.3g <= %.3g%s\n",
+           chk.pass ? "ok" : "FAIL", name, sh.batch, sh.heads_q, sh.heads_kv, sh.seqlen_q, DEC_PAGE,
+           kernel < 0 ? fa_dispatch_decode_plan_splits(&c, &p, mod->multiprocessors) : splits, how,
+           chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
+           chk.bad ? ", non-finite or unwritten values" : "");
+    rc = chk.pass ? 0 : 3;
+
+cleanup:
+    cuMemFree(dq);
+    cuMemFree(dk);
+    cuMemFree(dv);
+    cuMemFree(dout);
+    cuMemFree(dl);
+    cuMemFree(dlens);
+    cuMemFree(dtable);
+    cuMemFree(dscratch);
+    free(q);
+    free(k);
+    free(v);
+    free(kp);
+    free(vp);
+    free(o);
+    free(lse);
+    free(o_ref);
+    free(o_low);
+    free(l_ref);
+    free(l_low);
+    free(s);
+    return rc;
+}
+
+/* Every decode kernel of the loaded arch: the lookup's choice, 3 splits, 1 split. */
+static int run_decode(const fa_dispatch_module *mod)
+{
+    int n, i, worst = 0;
+    const fa_dispatch_decode_arch *da = fa_dispatch_decode_archs(&n);
+    const fa_dispatch_decode_kernel *dk = fa_dispatch_decode_kernels(&n);
+    for (i = da[mod->arch].first_kernel; i < da[mod->arch].first_kernel + da[mod->arch].num_kernels;
+         i++) {
+        int rc = run_decode_case(mod, &dk[i], -1, 0, 3000u + (uint64_t)i * 16u);
+        if (rc == 0)
+            rc = run_decode_case(mod, &dk[i], i, 3, 4000u + (uint64_t)i * 16u);
+        if (rc == 0)
+            rc = run_decode_case(mod, &dk[i], i, 1, 5000u + (uint64_t)i * 16u);
+        if (rc == 1)
+            return 1;
+        if (rc > worst)
+            worst = rc;
+    }
+    return worst;
+}
+#endif
+
 int main(void)
 {
     CUdevice dev;
@@ -213,6 +431,15 @@ int main(void)
             worst = 3;
     }
 
+#ifdef FA_DISPATCH_NUM_DECODE_ENTRIES
+    {
+        int rc = run_decode(&mod);
+        if (rc == 1)
+            return 1;
+        if (rc > worst)
+            worst = rc;
+    }
+#endif
     fa_dispatch_unload(&mod);
     cuDevicePrimaryCtxRelease(dev);
     printf("%s\n", worst ? "MISMATCH" : "all kernels match the fp32 reference");

@@ -47,8 +47,14 @@ typedef struct fa_dispatch_module {
     int loaded;    /* modules loaded */
     CUmodule modules[FA_DISPATCH_MAX_KERNELS];
     CUfunction functions[FA_DISPATCH_MAX_KERNELS]; /* by kernel index - first_kernel */
-    /* fa-tune emit: if families */
-    int multiprocessors; /* the device's (persistent grids) */
+    /* fa-tune emit: if families|decode */
+    int multiprocessors; /* the device's (persistent grids, auto decode splits) */
+    /* fa-tune emit: endif */
+    /* fa-tune emit: if decode */
+    int decode_loaded; /* decode modules loaded */
+    CUmodule decode_modules[FA_DISPATCH_MAX_DECODE_KERNELS];
+    CUfunction decode_split[FA_DISPATCH_MAX_DECODE_KERNELS]; /* by kernel - first_kernel */
+    CUfunction decode_combine[FA_DISPATCH_MAX_DECODE_KERNELS];
     /* fa-tune emit: endif */
 } fa_dispatch_module;
 
@@ -67,6 +73,33 @@ static inline int fa_dispatch_select_cubin_arch(int cc)
     return best;
 }
 
+/* fa-tune emit: if decode */
+/* Load arch a's decode cubins into m (the current context): the split and the combine kernel
+   of each. On failure m->decode_loaded says what to unload. */
+static inline CUresult fa_dispatch_load_decode(fa_dispatch_module *m, int a)
+{
+    int n, i;
+    CUresult r = CUDA_SUCCESS;
+    const fa_dispatch_decode_arch *da = fa_dispatch_decode_archs(&n);
+    const fa_dispatch_decode_kernel *k = fa_dispatch_decode_kernels(&n);
+    for (i = 0; r == CUDA_SUCCESS && i < da[a].num_kernels; i++) {
+        const fa_dispatch_decode_kernel *kk = &k[da[a].first_kernel + i];
+        r = cuModuleLoadData(&m->decode_modules[i], kk->cubin);
+        if (r != CUDA_SUCCESS)
+            break;
+        m->decode_loaded = i + 1;
+        r = cuModuleGetFunction(&m->decode_split[i], m->decode_modules[i], kk->symbol);
+        if (r == CUDA_SUCCESS)
+            r = cuModuleGetFunction(&m->decode_combine[i], m->decode_modules[i],
+                                    kk->combine_symbol);
+        if (r == CUDA_SUCCESS)
+            r = cuFuncSetAttribute(m->decode_split[i],
+                                   CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, kk->smem_bytes);
+    }
+    return r;
+}
+
+/* fa-tune emit: endif */
 /* Unload what fa_dispatch_load loaded; safe on a module whose load failed. */
 static inline void fa_dispatch_unload(fa_dispatch_module *m)
 {
@@ -80,6 +113,11 @@ static inline void fa_dispatch_unload(fa_dispatch_module *m)
     pushed = cuCtxPushCurrent(m->ctx) == CUDA_SUCCESS;
     for (i = 0; i < m->loaded; i++)
         (void)cuModuleUnload(m->modules[i]);
+    /* fa-tune emit: if decode */
+    for (i = 0; i < m->decode_loaded; i++)
+        (void)cuModuleUnload(m->decode_modules[i]);
+    m->decode_loaded = 0;
+    /* fa-tune emit: endif */
     if (pushed)
         (void)cuCtxPopCurrent(&prev);
     m->loaded = 0;
@@ -103,8 +141,11 @@ static inline CUresult fa_dispatch_load(fa_dispatch_module *m, CUcontext ctx)
     m->arch = -1;
     m->cc = 0;
     m->loaded = 0;
-    /* fa-tune emit: if families */
+    /* fa-tune emit: if families|decode */
     m->multiprocessors = 0;
+    /* fa-tune emit: endif */
+    /* fa-tune emit: if decode */
+    m->decode_loaded = 0;
     /* fa-tune emit: endif */
     if (ctx) {
         r = cuCtxPushCurrent(ctx);
@@ -120,7 +161,7 @@ static inline CUresult fa_dispatch_load(fa_dispatch_module *m, CUcontext ctx)
         r = cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
     if (r == CUDA_SUCCESS)
         r = cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
-    /* fa-tune emit: if families */
+    /* fa-tune emit: if families|decode */
     if (r == CUDA_SUCCESS)
         r = cuDeviceGetAttribute(&m->multiprocessors, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
                                  dev);
@@ -146,12 +187,21 @@ static inline CUresult fa_dispatch_load(fa_dispatch_module *m, CUcontext ctx)
                                    kk->smem_bytes);
         // clang-format on
     }
+    /* fa-tune emit: if decode */
+    if (r == CUDA_SUCCESS)
+        r = fa_dispatch_load_decode(m, a);
+    /* fa-tune emit: endif */
     if (r == CUDA_SUCCESS) {
         m->arch = a;
     } else {
         for (i = 0; i < m->loaded; i++)
             (void)cuModuleUnload(m->modules[i]);
         m->loaded = 0;
+        /* fa-tune emit: if decode */
+        for (i = 0; i < m->decode_loaded; i++)
+            (void)cuModuleUnload(m->decode_modules[i]);
+        m->decode_loaded = 0;
+        /* fa-tune emit: endif */
     }
     if (pushed)
         (void)cuCtxPopCurrent(&prev);

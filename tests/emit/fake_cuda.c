@@ -26,6 +26,16 @@
  * V through those maps' addresses and strides, not through the params' -- a wrong map gives a
  * wrong answer.
  *
+ * The decode family's kernels (a header with decode winners) are checked as
+ * templates/decode/fa_plan_splitkv.h says: fa_decode_splitkv<...> with grid (m_blocks * batch *
+ * heads_kv, splits), 32 * WARPS threads and FA_DECODE_SMEM_BYTES; fa_decode_combine<...> with
+ * one warp per (b, h, i) row. Their argument is fa_decode_args. The split "kernel" reads K and V
+ * through the block table (page P = block_table[b * stride + j / page_size], row j % page_size)
+ * and the cache lengths, covers the KV blocks of its split as the template does, and with more
+ * than one split writes the fp32 partial O and LSE to the scratch in the plan's layout (the split
+ * count in its header); the combine "kernel" merges them from there by their LSE. A wrong table,
+ * stride, length, page size or scratch gives a wrong answer.
+ *
  * Environment: FA_FAKE_CC (default 90) is the device's compute capability * 10; FA_FAKE_SMS
  * (default 132) its multiprocessors.
  */
@@ -36,6 +46,7 @@
 #include <string.h>
 
 #include "fa_params.h"
+#include "decode/fa_plan_splitkv.h"
 #include "sm90a/fa_plan_sm90a.h"
 
 #include "../../examples/common/fa_example_ref.h"
@@ -48,6 +59,7 @@ typedef struct fake_func {
     int dtype, hd, bm, bn, warps, stages, q_in_regs, causal, varlen;
     int max_dynamic_smem;
     int sm90a, cwg, overlap, pingpong, persistent; /* an fa_fwd_sm90a instance */
+    int decode;                                    /* 1: fa_decode_splitkv, 2: fa_decode_combine */
 } fake_func;
 
 static fake_func funcs[MAX_FUNCS];
@@ -286,6 +298,43 @@ static int parse_symbol_sm90a(const char *name, fake_func *f)
     return 1;
 }
 
+/* Reads the element type at *p into f->dtype. */
+static int read_type(const char **p, fake_func *f)
+{
+    if (!strncmp(*p, "6__half", 7)) {
+        f->dtype = 0;
+        *p += 7;
+    } else if (!strncmp(*p, "13__nv_bfloat16", 15)) {
+        f->dtype = 1;
+        *p += 15;
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* Parses _Z17fa_decode_splitkvI<type>Li<D>ELi<BM>ELi<BN>ELi<W>ELi<S>ELb<C>EEv14fa_decode_args
+ * and _Z17fa_decode_combineI<type>Li<D>EEv14fa_decode_args. */
+static int parse_symbol_decode(const char *name, fake_func *f)
+{
+    const char *p = name;
+    static const char split[] = "_Z17fa_decode_splitkvI", combine[] = "_Z17fa_decode_combineI";
+    if (!strncmp(p, split, sizeof split - 1)) {
+        p += sizeof split - 1;
+        f->decode = 1;
+        return read_type(&p, f) && read_arg(&p, 'i', &f->hd) && read_arg(&p, 'i', &f->bm) &&
+               read_arg(&p, 'i', &f->bn) && read_arg(&p, 'i', &f->warps) &&
+               read_arg(&p, 'i', &f->stages) && read_arg(&p, 'b', &f->causal) &&
+               !strcmp(p, "Ev14fa_decode_args");
+    }
+    if (!strncmp(p, combine, sizeof combine - 1)) {
+        p += sizeof combine - 1;
+        f->decode = 2;
+        return read_type(&p, f) && read_arg(&p, 'i', &f->hd) && !strcmp(p, "Ev14fa_decode_args");
+    }
+    return 0;
+}
+
 /* Does the ELF image hold name (as a NUL-terminated string)? Images are bounded by their
  * section headers; a generous scan limit keeps this simple. */
 static int image_has(const unsigned char *image, const char *name)
@@ -313,8 +362,10 @@ CUresult cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const char *name)
         fprintf(stderr, "fake driver: symbol %s not in the cubin\n", name);
         return CUDA_ERROR_NOT_FOUND;
     }
-    if (!parse_symbol(name, &f) && !parse_symbol_sm90a(name, &f)) {
-        fprintf(stderr, "fake driver: %s is not an fa_fwd_sm80 or fa_fwd_sm90a instance\n", name);
+    if (!parse_symbol(name, &f) && !parse_symbol_sm90a(name, &f) &&
+        (memset(&f, 0, sizeof f), !parse_symbol_decode(name, &f))) {
+        fprintf(stderr, "fake driver: %s is not an fa_fwd_sm80, fa_fwd_sm90a or decode instance\n",
+                name);
         return CUDA_ERROR_NOT_FOUND;
     }
     for (int i = 0; i < MAX_FUNCS; i++)
@@ -511,6 +562,169 @@ static CUresult launch_sm90a(const fake_func *f, unsigned gx, unsigned gy, unsig
     return CUDA_SUCCESS;
 }
 
+/* ---- the decode "kernels" ------------------------------------------------------------------ */
+
+/* Key j of sequence b (kv head hk) through the block table, as fa_params.h says. */
+static const uint16_t *decode_row(const fa_fwd_params *p, uint64_t base, int64_t batch_stride,
+                                  int64_t row_stride, int64_t head_stride, int b, int j, int hk)
+{
+    const int32_t *table = (const int32_t *)(uintptr_t)p->block_table;
+    int64_t page = b, row = j;
+    if (p->page_size > 0) {
+        page = table[(int64_t)b * p->block_table_stride + j / p->page_size];
+        row = j % p->page_size;
+    }
+    return (const uint16_t *)(uintptr_t)base + page * batch_stride + row * row_stride +
+           hk * head_stride;
+}
+
+/* The split kernel: per (b, h, i) row and split s, attention over the split's keys. One split
+ * writes O and LSE; several write fp32 partials (O normalised by the split's own sum, LSE in
+ * natural log, -inf for a split that saw no key) to the scratch. */
+static void decode_split(const fake_func *f, const fa_decode_args *a, int splits)
+{
+    const fa_fwd_params *p = &a->p;
+    const int D = f->hd, g = p->heads_q / p->heads_kv, sq = p->seqlen_q;
+    const int32_t *lens = (const int32_t *)(uintptr_t)p->seqused_k;
+    const uint64_t R = (uint64_t)p->batch * (uint64_t)p->heads_q * (uint64_t)sq;
+    float *scratch = (float *)(uintptr_t)a->scratch;
+    float *s = malloc(sizeof(float) * (size_t)(p->seqlen_k > 0 ? p->seqlen_k : 1));
+    double *acc = malloc(sizeof(double) * (size_t)D);
+    if (splits > 1)
+        *(int32_t *)scratch = splits;
+    for (int b = 0; b < p->batch; b++) {
+        const int len = lens ? lens[b] : p->seqlen_k;
+        const int nb = (len + f->bn - 1) / f->bn, per = (nb + splits - 1) / splits;
+        for (int h = 0; h < p->heads_q; h++)
+            for (int i = 0; i < sq; i++)
+                for (int sp = 0; sp < splits; sp++) {
+                    const uint16_t *qi = (const uint16_t *)(uintptr_t)p->q + b * p->q_batch_stride +
+                                         i * p->q_row_stride + h * p->q_head_stride;
+                    const uint64_t r = ((uint64_t)b * (uint64_t)p->heads_q + (uint64_t)h) * sq + i;
+                    int lo = sp * per * f->bn, hi = (sp + 1) * per * f->bn - 1;
+                    int last = f->causal ? i + len - sq : len - 1;
+                    float mx = -INFINITY;
+                    double sum = 0;
+                    if (hi > last)
+                        hi = last;
+                    if (hi > len - 1)
+                        hi = len - 1;
+                    for (int j = lo; j <= hi; j++) {
+                        const uint16_t *kj = decode_row(p, p->k, p->k_batch_stride, p->k_row_stride,
+                                                        p->k_head_stride, b, j, h / g);
+                        float dot = 0;
+                        for (int d = 0; d < D; d++)
+                            dot += fa_ex_from16(f->dtype, qi[d]) * fa_ex_from16(f->dtype, kj[d]);
+                        s[j] = dot;
+                        if (dot > mx)
+                            mx = dot;
+                    }
+                    for (int d = 0; d < D; d++)
+                        acc[d] = 0;
+                    for (int j = lo; j <= hi; j++) {
+                        const uint16_t *vj = decode_row(p, p->v, p->v_batch_stride, p->v_row_stride,
+                                                        p->v_head_stride, b, j, h / g);
+                        double e = exp2((double)(s[j] - mx) * p->softmax_scale_log2);
+                        sum += e;
+                        for (int d = 0; d < D; d++)
+                            acc[d] += e * fa_ex_from16(f->dtype, vj[d]);
+                    }
+                    const int seen = hi >= lo;
+                    const float lse = seen ? (float)(mx * p->softmax_scale + log(sum)) : -INFINITY;
+                    if (splits == 1) {
+                        uint16_t *oi = (uint16_t *)(uintptr_t)p->o + b * p->o_batch_stride +
+                                       i * p->o_row_stride + h * p->o_head_stride;
+                        for (int d = 0; d < D; d++)
+                            oi[d] = fa_ex_to16(f->dtype, seen ? (float)(acc[d] / sum) : 0.0f);
+                        ((float *)(uintptr_t)
+                             p->lse)[b * p->lse_batch_stride + h * p->lse_head_stride + i] = lse;
+                    } else {
+                        float *po = scratch + FA_DECODE_SCRATCH_HEADER / 4 + (sp * R + r) * D;
+                        for (int d = 0; d < D; d++)
+                            po[d] = seen ? (float)(acc[d] / sum) : 0.0f;
+                        scratch[FA_DECODE_SCRATCH_HEADER / 4 + (uint64_t)splits * R * D + sp * R +
+                                r] = lse;
+                    }
+                }
+    }
+    free(s);
+    free(acc);
+}
+
+/* The combine kernel: O and LSE of every row from the splits' partials, weighted by LSE. */
+static void decode_combine(const fake_func *f, const fa_decode_args *a)
+{
+    const fa_fwd_params *p = &a->p;
+    const int D = f->hd, sq = p->seqlen_q;
+    const uint64_t R = (uint64_t)p->batch * (uint64_t)p->heads_q * (uint64_t)sq;
+    const float *scratch = (const float *)(uintptr_t)a->scratch;
+    const int splits = *(const int32_t *)scratch;
+    const float *plse = scratch + FA_DECODE_SCRATCH_HEADER / 4 + (uint64_t)splits * R * D;
+    for (int b = 0; b < p->batch; b++)
+        for (int h = 0; h < p->heads_q; h++)
+            for (int i = 0; i < sq; i++) {
+                const uint64_t r = ((uint64_t)b * (uint64_t)p->heads_q + (uint64_t)h) * sq + i;
+                uint16_t *oi = (uint16_t *)(uintptr_t)p->o + b * p->o_batch_stride +
+                               i * p->o_row_stride + h * p->o_head_stride;
+                float mx = -INFINITY;
+                double w = 0;
+                for (int sp = 0; sp < splits; sp++)
+                    if (plse[sp * R + r] > mx)
+                        mx = plse[sp * R + r];
+                for (int d = 0; d < D; d++) {
+                    double o = 0;
+                    w = 0;
+                    for (int sp = 0; sp < splits && mx > -INFINITY; sp++) {
+                        double e = exp((double)plse[sp * R + r] - mx);
+                        w += e;
+                        o += e * scratch[FA_DECODE_SCRATCH_HEADER / 4 + (sp * R + r) * D + d];
+                    }
+                    oi[d] = fa_ex_to16(f->dtype, w > 0 ? (float)(o / w) : 0.0f);
+                }
+                ((float *)(uintptr_t)p->lse)[b * p->lse_batch_stride + h * p->lse_head_stride + i] =
+                    w > 0 ? (float)(mx + log(w)) : -INFINITY;
+            }
+}
+
+/* A decode launch: geometry by the plan, then the kernel on the CPU. */
+static CUresult launch_decode(const fake_func *f, unsigned gx, unsigned gy, unsigned gz,
+                              unsigned bx, unsigned by, unsigned bz, unsigned smem,
+                              const fa_decode_args *a)
+{
+    const fa_fwd_params *p = &a->p;
+    const int32_t *lens = (const int32_t *)(uintptr_t)p->seqused_k;
+    int ok = p->head_dim == f->hd && p->heads_kv > 0 && p->heads_q % p->heads_kv == 0 &&
+             fabsf(p->softmax_scale_log2 - p->softmax_scale * 1.44269504f) <= 1e-6f && gz == 1 &&
+             by == 1 && bz == 1 && (p->page_size == 0 || p->block_table);
+    for (int b = 0; ok && lens && b < p->batch; b++)
+        ok = lens[b] >= 0 && lens[b] <= p->seqlen_k;
+    if (ok && f->decode == 1) {
+        const unsigned n_blocks = (unsigned)((p->seqlen_k + f->bn - 1) / f->bn);
+        ok = gx == (unsigned)(fa_plan_splitkv_mblocks(p->heads_q, p->heads_kv, p->seqlen_q, f->bm) *
+                              p->batch * p->heads_kv) &&
+             gy >= 1 && (gy == 1 || gy <= n_blocks) && bx == fa_plan_splitkv_threads(f->warps) &&
+             smem == fa_plan_splitkv_smem(f->hd, f->bm, f->bn, f->warps, f->stages) &&
+             (smem <= 49152 || (int)smem <= f->max_dynamic_smem) && (gy == 1 || a->scratch);
+    } else if (ok) {
+        const uint64_t rows = (uint64_t)p->batch * (uint64_t)p->heads_q * (uint64_t)p->seqlen_q;
+        ok = gx == (unsigned)((rows + FA_DECODE_COMBINE_ROWS - 1) / FA_DECODE_COMBINE_ROWS) &&
+             gy == 1 && bx == 32 * FA_DECODE_COMBINE_ROWS && smem == 0 && a->scratch;
+    }
+    if (!ok) {
+        fprintf(stderr,
+                "fake driver: launch of decode %s hd%d m%dn%dw%ds%d: grid (%u,%u,%u) block "
+                "(%u,%u,%u) smem %u (attribute %d) scratch %s: not the plan's\n",
+                f->decode == 1 ? "split" : "combine", f->hd, f->bm, f->bn, f->warps, f->stages, gx,
+                gy, gz, bx, by, bz, smem, f->max_dynamic_smem, a->scratch ? "set" : "0");
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    if (f->decode == 1)
+        decode_split(f, a, (int)gy);
+    else
+        decode_combine(f, a);
+    return CUDA_SUCCESS;
+}
+
 CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz,
                         unsigned int bx, unsigned int by, unsigned int bz, unsigned int smem,
                         CUstream stream, void **params, void **extra)
@@ -523,6 +737,8 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigne
         fprintf(stderr, "fake driver: cuLaunchKernel: bad function or arguments\n");
         return CUDA_ERROR_INVALID_VALUE;
     }
+    if (f->decode)
+        return launch_decode(f, gx, gy, gz, bx, by, bz, smem, (const fa_decode_args *)params[0]);
     if (f->sm90a)
         return launch_sm90a(f, gx, gy, gz, bx, by, bz, smem, (const unsigned char *)params[0]);
     p = (const fa_fwd_params *)params[0];

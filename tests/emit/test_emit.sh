@@ -4,21 +4,25 @@
 # own directory under WORK and exits 0 pass, 1 fail, 77 skipped (a tool is missing).
 #
 #   golden [SQL GOLDEN]
-#               fixture.sql (or SQL: mixed.sql, winners of the sm80 and sm90a families) ->
+#               fixture.sql (or SQL: mixed.sql, winners of the sm80 and sm90a families;
+#               decode.sql, decode winners beside forward ones) ->
 #               header, byte for byte against golden/fixture.h.golden (or golden/GOLDEN), and
 #               the same bytes again with the archs in another order and on stdout
 #               (FA_UPDATE_GOLDEN=1 rewrites the golden file instead); no line of
 #               reports/emit_src/ meant for that folder only reaches it
 #   compile     the header compiles with cc -std=c99 -Wall -Wextra -Werror (and -pedantic),
-#               with c++ and with nvcc; three headers with different prefixes (one of mixed.sql,
-#               with sm90a winners and fa_plan_sm90a.h) and the real fa_params.h and
-#               sm90a/fa_plan_sm90a.h share one translation unit
+#               with c++ and with nvcc; four headers with different prefixes (one of mixed.sql,
+#               with sm90a winners and fa_plan_sm90a.h; one of decode.sql, with decode winners
+#               and fa_plan_splitkv.h) and the real fa_params.h, sm90a/fa_plan_sm90a.h and
+#               decode/fa_plan_splitkv.h share one translation unit; the decode header also
+#               compiles alone in a folder of its own (-pedantic), and nvcc instantiates its
+#               decode instance lists (DEC_ATTN_FOR_EACH_DECODE_VARIANT / _COMBINE)
 #   errors      empty database, unknown arch, missing database, missing --arch, bad prefix,
 #               an arch with no winners among several, an unwritable -o: the documented exit
 #               codes and messages, and nothing written or left behind
 #   embed [SQL NCUBINS]
 #               --embed-cubin from embed.sql (or SQL, with NCUBINS cubins: embed_mixed.sql
-#               holds sm90a winners too): compiles as C99 against cuda.h, links with the
+#               holds sm90a winners too, decode.sql decode winners): compiles as C99 against cuda.h, links with the
 #               driver stub, is byte-identical when the cubins are compiled again, and carries
 #               no marker or clang-format line of reports/emit_src/
 #   build_embedded, build_aot [SQL SM90A]
@@ -92,30 +96,45 @@ compile)
     make_db "$SRC/fixtures/mixed.sql" "$WORK/mixed.db"
     "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/mixed.db" --prefix mixed_attn \
         -o "$WORK/mixed.h" 2>/dev/null || fail "emit mixed.sql"
+    make_db "$SRC/fixtures/decode.sql" "$WORK/decode.db"
+    "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/decode.db" --prefix dec_attn \
+        -o "$WORK/decode.h" 2>/dev/null || fail "emit decode.sql"
     cat >"$WORK/use.c" <<'EOF'
 #include "fa_dispatch.h"
 #include "other.h"
 #include "mixed.h"
+#include "decode.h"
 #include "fa_params.h" /* the real files after the headers' copies: one definition */
 #include "sm90a/fa_plan_sm90a.h"
+#include "decode/fa_plan_splitkv.h"
 int use(int cc);
 int use(int cc)
 {
     fa_dispatch_choice a = fa_dispatch_lookup(cc, FA_DISPATCH_BF16, 128, 0, 0, 1, 4096);
     other_attn_choice b = other_attn_lookup(cc, OTHER_ATTN_FP16, 64, 1, 0, 1, 512);
     mixed_attn_choice c = mixed_attn_lookup(cc, MIXED_ATTN_BF16, 128, 1, 0, 1, 4096);
+    dec_attn_decode_choice d = dec_attn_lookup_decode(cc, DEC_ATTN_BF16, 128, 0, 4, 1, 4096);
+    fa_fwd_params p;
+    dec_attn_params_bshd(&p, 0, 0, 0, 0, 0, 2, 32, 8, 1, 4096, 128, 0.08f);
     return a.block_m + b.block_m + c.block_m + (c.family == MIXED_ATTN_FAMILY_SM90A) +
+           d.block_m + (int)dec_attn_decode_plan_scratch(&d, &p, 132) +
            (int)sizeof(fa_fwd_params) + FA_SM80_SMEM_BYTES(64, 64, 64, 1) +
-           (int)fa_plan_sm90a_threads(3);
+           (int)fa_plan_sm90a_threads(3) + (int)fa_plan_splitkv_threads(4);
 }
 EOF
     printf '#include "fa_dispatch.h"\n' >"$WORK/only.c"
     printf '#include "mixed.h"\n' >"$WORK/only_mixed.c"
+    printf '#include "decode.h"\n' >"$WORK/only_decode.c"
     inc="-I$WORK -I$ROOT/templates"
     "$CC" -std=c99 -Wall -Wextra -Werror -c "$WORK/only.c" -o "$WORK/only.o" ||
         fail "$CC -std=c99 -Wall -Wextra -Werror (header alone)"
     "$CC" -std=c99 -Wall -Wextra -Werror -pedantic -I"$WORK" -c "$WORK/only_mixed.c" \
         -o "$WORK/only_mixed.o" || fail "$CC -std=c99 -pedantic (mixed header alone)"
+    # The decode header alone in a folder of its own: it needs no fa-tune file beside it.
+    mkdir -p "$WORK/alone" && cp "$WORK/decode.h" "$WORK/only_decode.c" "$WORK/alone/" ||
+        fail "copy the decode header"
+    "$CC" -std=c99 -Wall -Wextra -Werror -pedantic -c "$WORK/alone/only_decode.c" \
+        -o "$WORK/only_decode.o" || fail "$CC -std=c99 -pedantic (decode header alone)"
     # shellcheck disable=SC2086
     "$CC" -std=c99 -Wall -Wextra -Werror -pedantic $inc -c "$WORK/use.c" -o "$WORK/c99.o" ||
         fail "$CC -std=c99 -pedantic"
@@ -134,10 +153,30 @@ EOF
         # shellcheck disable=SC2086
         "$NVCC" -std=c++17 -Werror all-warnings $inc -c "$WORK/use.cu" -o "$WORK/cu.o" ||
             fail "nvcc"
+        # The decode header's instance lists instantiate the decode templates as documented:
+        # each split kernel and the combine kernel once, under the names the launcher loads.
+        cat >"$WORK/decode_inst.cu" <<'EOF'
+#include "decode.h"
+#include "decode/fa_decode_splitkv.cuh"
+#define INSTANTIATE_DECODE(T, D, M, N, W, S, C) template __global__ void \
+    fa_decode_splitkv<T, D, M, N, W, S, C != 0>(const __grid_constant__ fa_decode_args);
+#define INSTANTIATE_COMBINE(T, D) template __global__ void \
+    fa_decode_combine<T, D>(const __grid_constant__ fa_decode_args);
+DEC_ATTN_FOR_EACH_DECODE_VARIANT(INSTANTIATE_DECODE)
+DEC_ATTN_FOR_EACH_DECODE_COMBINE(INSTANTIATE_COMBINE)
+EOF
+        # shellcheck disable=SC2086
+        "$NVCC" -std=c++17 -arch=sm_80 -Werror all-warnings $inc -c "$WORK/decode_inst.cu" \
+            -o "$WORK/decode_inst.o" || fail "nvcc: the decode instances of decode.h"
+        for sym in _Z17fa_decode_splitkvI13__nv_bfloat16Li128ELi16ELi64ELi4ELi3ELb0EEv14fa_decode_args \
+            _Z17fa_decode_splitkvI13__nv_bfloat16Li128ELi16ELi64ELi4ELi2ELb1EEv14fa_decode_args \
+            _Z17fa_decode_combineI13__nv_bfloat16Li128EEv14fa_decode_args; do
+            grep -aq "$sym" "$WORK/decode_inst.o" || fail "nvcc: no instance $sym"
+        done
     else
         echo "no nvcc: CUDA check skipped"
     fi
-    echo "compile: C99, C11, C++ and nvcc, two prefixes in one file"
+    echo "compile: C99, C11, C++ and nvcc, four headers (one with decode winners) in one file"
     ;;
 
 hostile)

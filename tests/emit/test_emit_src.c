@@ -155,6 +155,115 @@ static inline const fa_dispatch_kernel *fa_dispatch_kernels(int *n)
 
 #include "fa_dispatch_lookup.h"
 
+/* A header with decode winners: the splitkv plan, the decode types, a stub decode table (two
+ * rows of one kernel, auto and 8 splits, and a causal row without a kernel) and the decode
+ * lookup. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpedantic"
+#endif
+#include "decode/fa_plan_splitkv.h"
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+#include "fa_dispatch_decode_types.h"
+
+#define FA_DISPATCH_MAX_DECODE_KERNELS 1
+
+static inline const fa_dispatch_decode_arch *fa_dispatch_decode_archs(int *n)
+{
+    static const fa_dispatch_decode_arch archs[] = {
+        {.first_entry = 0,
+         .num_entries = 3,
+         .first_kernel = 0,
+         .num_kernels = 1,
+         .defaults = {{32, 16, 64, 4, 3, 0},
+                      {64, 16, 128, 4, 3, 0},
+                      {96, 16, 64, 4, 3, 0},
+                      {128, 16, 64, 4, 3, 0},
+                      {192, 16, 64, 4, 3, 0},
+                      {0}}}, /* hd 256: no default fits (the lookup says unsupported) */
+    };
+    if (n)
+        *n = (int)(sizeof archs / sizeof archs[0]);
+    return archs;
+}
+
+static inline const fa_dispatch_decode_entry *fa_dispatch_decode_entries(int *n)
+{
+    static const fa_dispatch_decode_entry entries[] = {
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 128,
+         .gqa = 4,
+         .bucket = 4096,
+         .block_m = 16,
+         .block_n = 64,
+         .warps = 4,
+         .stages = 3,
+         .splits = 0,
+         .threads = 128,
+         .smem_bytes = 103040,
+         .kernel = 0,
+         .name = "d_auto"},
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 128,
+         .gqa = 4,
+         .bucket = 131072,
+         .block_m = 16,
+         .block_n = 64,
+         .warps = 4,
+         .stages = 3,
+         .splits = 8,
+         .threads = 128,
+         .smem_bytes = 103040,
+         .kernel = 0,
+         .name = "d_k8"},
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 128,
+         .causal = 1,
+         .gqa = 4,
+         .bucket = 1024,
+         .block_m = 32,
+         .block_n = 64,
+         .warps = 4,
+         .stages = 2,
+         .splits = 2,
+         .threads = 128,
+         .smem_bytes = 0,
+         .kernel = -1,
+         .name = "d_causal"},
+    };
+    if (n)
+        *n = (int)(sizeof entries / sizeof entries[0]);
+    return entries;
+}
+
+static inline const fa_dispatch_decode_kernel *fa_dispatch_decode_kernels(int *n)
+{
+    static const fa_dispatch_decode_kernel kernels[] = {
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 128,
+         .block_m = 16,
+         .block_n = 64,
+         .warps = 4,
+         .stages = 3,
+         .threads = 128,
+         .smem_bytes = 103040,
+         .name = "dk",
+         .symbol = "",
+         .combine_symbol = ""},
+    };
+    if (n)
+        *n = (int)(sizeof kernels / sizeof kernels[0]);
+    return kernels;
+}
+
+#include "fa_dispatch_decode.h"
+
 /* What the renderer puts before the sm90a launch: cuda.h (as the launcher includes it) and
  * templates/sm90a/fa_plan_sm90a.h. */
 #if defined(__GNUC__)
@@ -170,6 +279,8 @@ static inline const fa_dispatch_kernel *fa_dispatch_kernels(int *n)
 #include "fa_dispatch_plan_sm90a.h"
 
 #include "fa_dispatch_launch.h"
+
+#include "fa_dispatch_launch_decode.h"
 
 /* ---- a recording driver: the two entry points the sm90a launch calls ---- */
 
@@ -216,11 +327,15 @@ CUresult cuTensorMapEncodeTiled(CUtensorMap *map, CUtensorMapDataType type, cuui
     return CUDA_SUCCESS;
 }
 
-static struct {
+typedef struct launch_rec {
     CUfunction f;
     unsigned grid[3], block[3], smem;
     unsigned char args[FA_SM90A_ARGS_BYTES];
-} launched;
+} launch_rec;
+static launch_rec launched;    /* the last launch */
+static launch_rec launches[4]; /* the launches since nlaunches was reset */
+static int nlaunches;
+static size_t args_bytes = FA_SM90A_ARGS_BYTES; /* the size of the launches' argument */
 
 CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
                         unsigned by, unsigned bz, unsigned smem, CUstream stream, void **params,
@@ -236,7 +351,10 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, uns
     launched.block[1] = by;
     launched.block[2] = bz;
     launched.smem = smem;
-    memcpy(launched.args, params[0], sizeof launched.args);
+    memcpy(launched.args, params[0], args_bytes);
+    if (nlaunches < 4)
+        launches[nlaunches] = launched;
+    nlaunches++;
     return CUDA_SUCCESS;
 }
 
@@ -328,6 +446,116 @@ static void test_sm90a(void)
     CHECK(fa_dispatch_launch_kernel(&m, 2, &p, 0) == CUDA_ERROR_INVALID_VALUE);
 }
 
+/* The decode lookup (one answer per step), the plan's scratch and the decode launcher's two
+ * launches through the recording driver. */
+static void expect_decode(int line, int hd, int causal, int gqa, int seqlen_k, int source,
+                          int block_m, int splits, int kernel)
+{
+    fa_dispatch_decode_choice c =
+        fa_dispatch_lookup_decode(90, FA_DISPATCH_BF16, hd, causal, gqa, 1, seqlen_k);
+    if (c.source != source || c.block_m != block_m || c.splits != splits || c.kernel != kernel ||
+        (source >= 0 &&
+         (c.arch != 0 || c.threads != c.warps * 32 ||
+          c.smem_bytes != FA_DECODE_SMEM_BYTES(hd, c.block_m, c.block_n, c.warps, c.stages)))) {
+        failures++;
+        fprintf(stderr,
+                "line %d: got %s block_m %d splits %d kernel %d; expected %s block_m %d "
+                "splits %d kernel %d\n",
+                line, fa_dispatch_source_name(c.source), c.block_m, c.splits, c.kernel,
+                fa_dispatch_source_name(source), block_m, splits, kernel);
+    }
+}
+
+static void test_decode(void)
+{
+    fa_dispatch_module m;
+    fa_fwd_params p, got;
+    fa_decode_args a;
+    fa_dispatch_decode_choice c;
+    uint64_t bytes;
+    expect_decode(__LINE__, 128, 0, 4, 4096, FA_DISPATCH_EXACT, 16, 0, 0);
+    expect_decode(__LINE__, 128, 0, 4, 100000, FA_DISPATCH_EXACT, 16, 8, 0);
+    expect_decode(__LINE__, 128, 0, 4, 16384, FA_DISPATCH_NEAREST_BUCKET, 16, 0, 0);
+    expect_decode(__LINE__, 128, 0, 4, 40000, FA_DISPATCH_NEAREST_BUCKET, 16, 8, 0);
+    expect_decode(__LINE__, 128, 0, 8, 4096, FA_DISPATCH_NEAREST_GQA, 16, 0, 0);
+    expect_decode(__LINE__, 128, 1, 4, 1000, FA_DISPATCH_EXACT, 32, 2, -1);
+    expect_decode(__LINE__, 128, 1, 4, 4096, FA_DISPATCH_NEAREST_BUCKET, 32, 2, -1);
+    expect_decode(__LINE__, 128, 1, 1, 4096, FA_DISPATCH_NEAREST_GQA, 32, 2, -1);
+    expect_decode(__LINE__, 64, 0, 4, 4096, FA_DISPATCH_DEFAULT, 16, 0, -1);
+    expect_decode(__LINE__, 256, 0, 4, 4096, FA_DISPATCH_UNSUPPORTED, 0, 0, -1);
+    expect_decode(__LINE__, 80, 0, 4, 4096, FA_DISPATCH_UNSUPPORTED, 0, 0, -1);
+    c = fa_dispatch_lookup_decode(90, FA_DISPATCH_FP16, 128, 0, 4, 1, 4096);
+    CHECK(c.source == FA_DISPATCH_SAME_HEAD_DIM && c.kernel == -1);
+
+    /* Scratch: the family's plan (fa_plan_splitkv.h) for the shape. 64 x 4096 at gqa 4 fills
+     * 132 SMs (one split, no scratch); 1 x 128k with 8 splits needs 8 partials. */
+    memset(&m, 0, sizeof m);
+    m.arch = 0;
+    m.cc = 90;
+    m.multiprocessors = 132;
+    m.decode_split[0] = (CUfunction)&m;
+    m.decode_combine[0] = (CUfunction)&p;
+    memset(&p, 0, sizeof p); /* contiguous caches, no lengths: the fields bshd leaves alone */
+    fa_dispatch_params_bshd(&p, 0x10000, 0x20000, 0x30000, 0x40000, 0x50000, 64, 32, 8, 1, 4096,
+                            128, 0.125f);
+    CHECK(fa_dispatch_decode_scratch_bytes(&m, FA_DISPATCH_BF16, 0, &p) == 0);
+    p.batch = 1;
+    p.seqlen_k = 131072;
+    bytes = fa_dispatch_decode_scratch_bytes(&m, FA_DISPATCH_BF16, 0, &p);
+    CHECK(bytes == fa_plan_splitkv_scratch(8, 1, 32, 1, 128) && bytes == 256 + 8ull * 32 * 129 * 4);
+    /* 2 sequences of 4096 (bucket 4096, auto): 16 CTAs on 132 SMs -> the auto rule splits */
+    p.batch = 2;
+    p.seqlen_k = 4096;
+    bytes = fa_dispatch_decode_scratch_bytes(&m, FA_DISPATCH_BF16, 0, &p);
+    {
+        int s = fa_plan_splitkv_splits(0, 2, 32, 8, 1, 4096, 16, 64, 132);
+        CHECK(s > 1 && bytes == fa_plan_splitkv_scratch(s, 2, 32, 1, 128));
+        /* Too little scratch is refused before any launch. */
+        nlaunches = 0;
+        args_bytes = FA_DECODE_ARGS_BYTES;
+        CHECK(fa_dispatch_launch_decode(&m, FA_DISPATCH_BF16, 0, &p, 0x900000, bytes - 1, 0, &c) ==
+                  CUDA_ERROR_INVALID_VALUE &&
+              nlaunches == 0 && c.source == FA_DISPATCH_EXACT);
+        CHECK(fa_dispatch_launch_decode(&m, FA_DISPATCH_BF16, 0, &p, 0x900000, bytes, 0, &c) ==
+                  CUDA_SUCCESS &&
+              nlaunches == 2);
+        /* split: (m_blocks * batch * heads_kv, splits), 128 threads, the plan's smem */
+        CHECK(launches[0].f == m.decode_split[0] && launches[0].grid[0] == 1 * 2 * 8 &&
+              launches[0].grid[1] == (unsigned)s && launches[0].block[0] == 128 &&
+              launches[0].smem == 103040);
+        /* combine: one warp per (b, h, i) row, FA_DECODE_COMBINE_ROWS rows a block */
+        CHECK(launches[1].f == m.decode_combine[0] &&
+              launches[1].grid[0] ==
+                  (2 * 32 + FA_DECODE_COMBINE_ROWS - 1) / FA_DECODE_COMBINE_ROWS &&
+              launches[1].block[0] == 32 * FA_DECODE_COMBINE_ROWS && launches[1].smem == 0);
+        memcpy(&a, launches[1].args, sizeof a);
+        got = a.p;
+        CHECK(a.scratch == 0x900000 && got.seqlen_k == 4096 && got.batch == 2 &&
+              got.softmax_scale_log2 == 0.125f * 1.44269504088896340736f);
+    }
+    /* One split (64 sequences): the split kernel alone, scratch 0 passed on as 0. */
+    p.batch = 64;
+    nlaunches = 0;
+    CHECK(fa_dispatch_launch_decode(&m, FA_DISPATCH_BF16, 0, &p, 0, 0, 0, 0) == CUDA_SUCCESS &&
+          nlaunches == 1 && launches[0].grid[1] == 1);
+    memcpy(&a, launches[0].args, sizeof a);
+    CHECK(a.scratch == 0);
+    /* A grid too large for the split kernel (2^28 sequences x 8 KV heads): refused, no launch. */
+    p.batch = 1 << 28;
+    nlaunches = 0;
+    CHECK(fa_dispatch_launch_decode_kernel(&m, 0, 1, &p, 0, 0, 0) == CUDA_ERROR_INVALID_VALUE &&
+          nlaunches == 0);
+    p.batch = 64;
+    /* Paged without a block table; the causal row's tiles have no kernel; hd 256 none. */
+    p.page_size = 64;
+    CHECK(fa_dispatch_launch_decode(&m, FA_DISPATCH_BF16, 0, &p, 0, 0, 0, 0) ==
+          CUDA_ERROR_INVALID_VALUE);
+    p.page_size = 0;
+    CHECK(fa_dispatch_launch_decode(&m, FA_DISPATCH_BF16, 1, &p, 0, 0, 0, 0) ==
+          CUDA_ERROR_NOT_FOUND);
+    args_bytes = FA_SM90A_ARGS_BYTES;
+}
+
 static void expect(int line, int dtype, int hd, int causal, int gqa, int seqlen, int source,
                    int block_m, int kernel)
 {
@@ -373,6 +601,7 @@ int main(void)
         fprintf(stderr, "params_bshd strides\n");
     }
     test_sm90a();
+    test_decode();
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);
     else

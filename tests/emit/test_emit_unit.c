@@ -58,6 +58,30 @@ static void test_defaults(void)
                   fa_variant_param(&v, "q_in_regs") == 0 && !v.causal);
 }
 
+/* The default decode tiles: the splitkv family's seeds with auto splits, made smaller until
+ * legal (hd192 on sm86's 99 KB: BLOCK_N 32 over 2 warps). */
+static void test_decode_defaults(void)
+{
+    fa_variant v;
+    fa_err err;
+    const fa_arch *sm86 = fa_arch_find("sm86"), *sm90 = fa_arch_find("sm90");
+    CHECK(fa_emit_default_decode_variant(128, sm90, &v, &err) == FA_OK && v.op == FA_OP_DECODE &&
+          !strcmp(v.family->name, "splitkv") && fa_variant_param(&v, "block_m") == 16 &&
+          fa_variant_param(&v, "block_n") == 64 && fa_variant_param(&v, "warps") == 4 &&
+          fa_variant_param(&v, "stages") == 3 && fa_variant_param(&v, "splits") == 0);
+    CHECK(fa_emit_default_decode_variant(64, sm90, &v, &err) == FA_OK &&
+          fa_variant_param(&v, "block_n") == 128 && fa_variant_param(&v, "stages") == 3);
+    CHECK(fa_emit_default_decode_variant(256, sm90, &v, &err) == FA_OK &&
+          fa_variant_param(&v, "block_n") == 64 && fa_variant_param(&v, "stages") == 2);
+    CHECK(fa_emit_default_decode_variant(192, sm86, &v, &err) == FA_OK &&
+          fa_variant_param(&v, "block_n") == 32 && fa_variant_param(&v, "warps") == 2 &&
+          fa_variant_param(&v, "stages") == 3);
+    for (int i = 0; i < fa_num_head_dims; i++)
+        for (const fa_arch *a = fa_archs; a->name; a++)
+            CHECK(fa_emit_default_decode_variant(fa_head_dims[i], a, &v, &err) == FA_OK &&
+                  fa_variant_check(&v, a, NULL) == FA_OK);
+}
+
 static void test_prefix(void)
 {
     CHECK(fa_emit_prefix_valid("fa_dispatch"));
@@ -275,6 +299,7 @@ int main(void)
         return 1;
     }
     test_defaults();
+    test_decode_defaults();
     test_prefix();
     test_write_file();
     test_errors();
