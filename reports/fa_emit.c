@@ -403,12 +403,19 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
         m->num_entries[a] = m->n_entries - m->first_entry[a];
         m->num_dentries[a] = m->n_dentries - m->first_dentry[a];
         if (m->num_entries[a] == 0) {
+            /* A header's forward table cannot be empty (C has no empty arrays): decode
+             * winners alone are not enough, and the message says so. */
             const char *path = fa_db_path(db);
             int dflt = !strcmp(path, FA_DB_DEFAULT_PATH);
+            char only[96] = "";
+            if (m->num_dentries[a] > 0)
+                snprintf(only, sizeof only,
+                         " (it has %d decode winners, but a header needs a forward one too)",
+                         m->num_dentries[a]);
             st = FA_ERR(err, FA_NOT_FOUND,
-                        "no winners for %s in '%s': run 'fa-tune --arch %s --headdim 128%s%s' "
-                        "on a %s GPU first (once per head dim you need)",
-                        arch->name, path, arch->name, dflt ? "" : " --db ", dflt ? "" : path,
+                        "no winners for %s in '%s'%s: run 'fa-tune --arch %s --headdim "
+                        "128%s%s' on a %s GPU first (once per head dim you need)",
+                        arch->name, path, only, arch->name, dflt ? "" : " --db ", dflt ? "" : path,
                         arch->name);
             goto fail;
         }

@@ -227,6 +227,13 @@ errors)
         --arch sm90 --db "$WORK/missing.db" -o "$WORK/out/a.h"
     expect 1 "no winners for sm86" --arch sm90 --arch sm86 --db "$WORK/fixture.db" \
         -o "$WORK/out/a.h"
+    # Decode winners alone: the message says a forward winner is needed too.
+    make_db "$SRC/fixtures/decode.sql" "$WORK/deconly.db"
+    python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"delete from \
+measurements where variant_id in (select id from variants where op = 'fwd')\"); c.commit()" \
+        "$WORK/deconly.db" || fail "could not drop the forward winners"
+    expect 1 "no winners for sm90 in .*deconly.db' (it has [0-9]* decode winners, but a header needs a forward one too)" \
+        --arch sm90 --db "$WORK/deconly.db" -o "$WORK/out/a.h"
     [ -z "$(ls -A "$WORK/out")" ] || fail "a failed emit left files: $(ls -A "$WORK/out")"
     # An existing header survives a failed emit untouched.
     echo "keep me" >"$WORK/out/keep.h"
