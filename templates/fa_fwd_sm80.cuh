@@ -261,6 +261,55 @@ struct sm80_traits {
     static_assert((ROWS_PER_WARP * CHUNKS) % 32 == 0, "epilogue: warp rows x chunks % 32");
 };
 
+/*
+ * The online softmax of one 16-row fragment of a warp's S tile (mma.sync m16n8 C layout: NF
+ * n8 column blocks, rows t/4 and t/4 + 8 as the halves hh = 0, 1), shared by the sm80 forward
+ * kernel and the splitkv decode kernel: the new row max over the quad, the rescale factor
+ * alpha of the old sum and O, P = exp2(S * sl2 - max * sl2) in place, the running sum, and P
+ * packed to 16-bit A fragments of the PV mma (KP = NF / 2 k16 steps). sl2 = scale * log2(e).
+ */
+template <typename Element, int NF, int KP>
+__device__ __forceinline__ void sm80_softmax_fragment(float (&acc)[NF][4], float (&row_max)[2],
+                                                      float (&row_sum)[2], float (&row_alpha)[2],
+                                                      uint32_t (&p)[KP][4], float sl2)
+{
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+        float mx = row_max[hh];
+#pragma unroll
+        for (int j = 0; j < NF; ++j)
+            mx = fmaxf(mx, fmaxf(acc[j][2 * hh], acc[j][2 * hh + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        /* A row that has seen only masked keys keeps max -inf; use 0 as its
+           offset so exp2(-inf - 0) = 0 instead of NaN. */
+        const float mx_g = (mx == FA_NEG_INF) ? 0.f : mx;
+        const float mx_s = mx_g * sl2;
+        /* (m_old - m_new) * c is exactly 0 when the max did not move, so alpha is
+           exactly 1 (the callers' lazy O rescale relies on it); m_old = -inf gives 0. */
+        const float alpha = fa::exp2_approx((row_max[hh] - mx_g) * sl2);
+        row_max[hh] = mx;
+        float sum = 0.f;
+#pragma unroll
+        for (int j = 0; j < NF; ++j)
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+                const float pe = fa::exp2_approx(fmaf(acc[j][2 * hh + e], sl2, -mx_s));
+                acc[j][2 * hh + e] = pe;
+                sum += pe;
+            }
+        row_sum[hh] = row_sum[hh] * alpha + sum;
+        row_alpha[hh] = alpha;
+    }
+#pragma unroll
+    for (int kk = 0; kk < KP; ++kk) {
+        p[kk][0] = fa::pack2<Element>(acc[2 * kk][0], acc[2 * kk][1]);
+        p[kk][1] = fa::pack2<Element>(acc[2 * kk][2], acc[2 * kk][3]);
+        p[kk][2] = fa::pack2<Element>(acc[2 * kk + 1][0], acc[2 * kk + 1][1]);
+        p[kk][3] = fa::pack2<Element>(acc[2 * kk + 1][2], acc[2 * kk + 1][3]);
+    }
+}
+
 } // namespace fa
 
 template <typename Element, int HEAD_DIM, int BLOCK_M, int BLOCK_N, int WARPS, int STAGES,
@@ -510,43 +559,8 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
         float row_alpha[MF][2];
 #pragma unroll
         for (int f = 0; f < MF; ++f) {
-#pragma unroll
-            for (int hh = 0; hh < 2; ++hh) {
-                float mx = row_max[f][hh];
-#pragma unroll
-                for (int j = 0; j < NF; ++j)
-                    mx = fmaxf(mx, fmaxf(acc_s[f][j][2 * hh], acc_s[f][j][2 * hh + 1]));
-                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-                /* A row that has seen only masked keys keeps max -inf; use 0 as its
-                   offset so exp2(-inf - 0) = 0 instead of NaN. */
-                const float mx_g = (mx == FA_NEG_INF) ? 0.f : mx;
-                const float mx_s = mx_g * sl2;
-                /* (m_old - m_new) * c is exactly 0 when the max did not move, so alpha is
-                   exactly 1 (the lazy rescale below relies on it); m_old = -inf gives 0. */
-                const float alpha = fa::exp2_approx((row_max[f][hh] - mx_g) * sl2);
-                row_max[f][hh] = mx;
-                float sum = 0.f;
-#pragma unroll
-                for (int j = 0; j < NF; ++j)
-#pragma unroll
-                    for (int e = 0; e < 2; ++e) {
-                        const float pe = fa::exp2_approx(fmaf(acc_s[f][j][2 * hh + e], sl2, -mx_s));
-                        acc_s[f][j][2 * hh + e] = pe;
-                        sum += pe;
-                    }
-                row_sum[f][hh] = row_sum[f][hh] * alpha + sum;
-                row_alpha[f][hh] = alpha;
-            }
-#pragma unroll
-            for (int kk = 0; kk < KP; ++kk) {
-                p_frag[f][kk][0] = fa::pack2<Element>(acc_s[f][2 * kk][0], acc_s[f][2 * kk][1]);
-                p_frag[f][kk][1] = fa::pack2<Element>(acc_s[f][2 * kk][2], acc_s[f][2 * kk][3]);
-                p_frag[f][kk][2] =
-                    fa::pack2<Element>(acc_s[f][2 * kk + 1][0], acc_s[f][2 * kk + 1][1]);
-                p_frag[f][kk][3] =
-                    fa::pack2<Element>(acc_s[f][2 * kk + 1][2], acc_s[f][2 * kk + 1][3]);
-            }
+            fa::sm80_softmax_fragment<Element>(acc_s[f], row_max[f], row_sum[f], row_alpha[f],
+                                               p_frag[f], sl2);
         }
 
         /* Rescale O only when some row max of this warp moved (alpha == 1 exactly

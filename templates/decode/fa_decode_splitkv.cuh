@@ -79,7 +79,7 @@
 
 #include "fa_params.h"
 #include "fa_ptx.cuh"
-#include "fa_fwd_sm80.cuh" /* sm80_swz, sm80_lds, sm80_swz_group, opaque */
+#include "fa_fwd_sm80.cuh" /* sm80_swz, sm80_lds, sm80_swz_group, opaque, sm80_softmax_fragment */
 #include "decode/fa_plan_splitkv.h"
 
 namespace fa
@@ -335,39 +335,8 @@ __global__ void __launch_bounds__(WARPS * 32)
         float row_alpha[MF][2];
 #pragma unroll
         for (int f = 0; f < MF; ++f) {
-#pragma unroll
-            for (int hh = 0; hh < 2; ++hh) {
-                float mx = row_max[f][hh];
-#pragma unroll
-                for (int j = 0; j < NF; ++j)
-                    mx = fmaxf(mx, fmaxf(acc_s[f][j][2 * hh], acc_s[f][j][2 * hh + 1]));
-                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-                const float mx_g = (mx == FA_NEG_INF) ? 0.f : mx;
-                const float mx_s = mx_g * sl2;
-                const float alpha = fa::exp2_approx((row_max[f][hh] - mx_g) * sl2);
-                row_max[f][hh] = mx;
-                float sum = 0.f;
-#pragma unroll
-                for (int j = 0; j < NF; ++j)
-#pragma unroll
-                    for (int e = 0; e < 2; ++e) {
-                        const float pe = fa::exp2_approx(fmaf(acc_s[f][j][2 * hh + e], sl2, -mx_s));
-                        acc_s[f][j][2 * hh + e] = pe;
-                        sum += pe;
-                    }
-                row_sum[f][hh] = row_sum[f][hh] * alpha + sum;
-                row_alpha[f][hh] = alpha;
-            }
-#pragma unroll
-            for (int kk = 0; kk < KP; ++kk) {
-                p_frag[f][kk][0] = fa::pack2<Element>(acc_s[f][2 * kk][0], acc_s[f][2 * kk][1]);
-                p_frag[f][kk][1] = fa::pack2<Element>(acc_s[f][2 * kk][2], acc_s[f][2 * kk][3]);
-                p_frag[f][kk][2] =
-                    fa::pack2<Element>(acc_s[f][2 * kk + 1][0], acc_s[f][2 * kk + 1][1]);
-                p_frag[f][kk][3] =
-                    fa::pack2<Element>(acc_s[f][2 * kk + 1][2], acc_s[f][2 * kk + 1][3]);
-            }
+            fa::sm80_softmax_fragment<Element>(acc_s[f], row_max[f], row_sum[f], row_alpha[f],
+                                               p_frag[f], sl2);
         }
         bool moved = false;
 #pragma unroll
