@@ -310,6 +310,53 @@ __device__ __forceinline__ void sm80_softmax_fragment(float (&acc)[NF][4], float
     }
 }
 
+/*
+ * The lazy O rescale after sm80_softmax_fragment: multiply the warp's O accumulators by the
+ * rows' alpha only when some row max of the warp moved (alpha == 1 exactly otherwise:
+ * ex2(0) = 1); late KV blocks rarely move the max.
+ */
+template <int MF, int DF>
+__device__ __forceinline__ void sm80_rescale_o(float (&acc_o)[MF][DF][4],
+                                               const float (&row_alpha)[MF][2])
+{
+    bool moved = false;
+#pragma unroll
+    for (int f = 0; f < MF; ++f)
+        moved |= (row_alpha[f][0] != 1.f) | (row_alpha[f][1] != 1.f);
+    if (__any_sync(0xffffffffu, moved)) {
+#pragma unroll
+        for (int f = 0; f < MF; ++f)
+#pragma unroll
+            for (int d = 0; d < DF; ++d) {
+                acc_o[f][d][0] *= row_alpha[f][0];
+                acc_o[f][d][1] *= row_alpha[f][0];
+                acc_o[f][d][2] *= row_alpha[f][1];
+                acc_o[f][d][3] *= row_alpha[f][1];
+            }
+    }
+}
+
+/* O += P V with P from registers (sm80_softmax_fragment's A fragments) and V through the
+ * transposing ldmatrix loader v_lds (an sm80_lds), one k16 step of the KV tile at a time. */
+template <typename Element, int MF, int DF, int KP, typename Lds>
+__device__ __forceinline__ void sm80_pv(float (&acc_o)[MF][DF][4], const uint32_t (&p)[MF][KP][4],
+                                        const Lds &v_lds)
+{
+#pragma unroll
+    for (int kk = 0; kk < KP; ++kk) {
+#pragma unroll
+        for (int dp = 0; dp < DF / 2; ++dp) {
+            uint32_t bv[4];
+            v_lds.template load<true>(bv, dp, kk * 16);
+#pragma unroll
+            for (int f = 0; f < MF; ++f) {
+                fa::mma_16816<Element>(acc_o[f][2 * dp], p[f][kk], bv[0], bv[1]);
+                fa::mma_16816<Element>(acc_o[f][2 * dp + 1], p[f][kk], bv[2], bv[3]);
+            }
+        }
+    }
+}
+
 } // namespace fa
 
 template <typename Element, int HEAD_DIM, int BLOCK_M, int BLOCK_N, int WARPS, int STAGES,
@@ -563,42 +610,14 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
                                                p_frag[f], sl2);
         }
 
-        /* Rescale O only when some row max of this warp moved (alpha == 1 exactly
-           otherwise: ex2(0) = 1); late KV blocks rarely move the max. */
-        bool moved = false;
-#pragma unroll
-        for (int f = 0; f < MF; ++f)
-            moved |= (row_alpha[f][0] != 1.f) | (row_alpha[f][1] != 1.f);
-        if (__any_sync(0xffffffffu, moved)) {
-#pragma unroll
-            for (int f = 0; f < MF; ++f)
-#pragma unroll
-                for (int d = 0; d < DF; ++d) {
-                    acc_o[f][d][0] *= row_alpha[f][0];
-                    acc_o[f][d][1] *= row_alpha[f][0];
-                    acc_o[f][d][2] *= row_alpha[f][1];
-                    acc_o[f][d][3] *= row_alpha[f][1];
-                }
-        }
+        fa::sm80_rescale_o(acc_o, row_alpha);
 
         fa::cp_async_wait<WAIT>(); /* V(it) landed ... */
         __syncthreads();           /* ... for all; everyone is done with K(it) */
         load_k(it + STAGES);
 
         /* ---- O += P V (P from registers) --------------------------------------------- */
-#pragma unroll
-        for (int kk = 0; kk < KP; ++kk) {
-#pragma unroll
-            for (int dp = 0; dp < DF / 2; ++dp) {
-                uint32_t bv[4];
-                v_lds.template load<true>(bv, dp, kk * 16);
-#pragma unroll
-                for (int f = 0; f < MF; ++f) {
-                    fa::mma_16816<Element>(acc_o[f][2 * dp], p_frag[f][kk], bv[0], bv[1]);
-                    fa::mma_16816<Element>(acc_o[f][2 * dp + 1], p_frag[f][kk], bv[2], bv[3]);
-                }
-            }
-        }
+        fa::sm80_pv<Element>(acc_o, p_frag, v_lds);
     }
     fa::cp_async_wait<0>(); /* only empty groups can remain; keep the exit clean */
 

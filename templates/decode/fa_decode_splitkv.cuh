@@ -338,36 +338,10 @@ __global__ void __launch_bounds__(WARPS * 32)
             fa::sm80_softmax_fragment<Element>(acc_s[f], row_max[f], row_sum[f], row_alpha[f],
                                                p_frag[f], sl2);
         }
-        bool moved = false;
-#pragma unroll
-        for (int f = 0; f < MF; ++f)
-            moved |= (row_alpha[f][0] != 1.f) | (row_alpha[f][1] != 1.f);
-        if (__any_sync(0xffffffffu, moved)) {
-#pragma unroll
-            for (int f = 0; f < MF; ++f)
-#pragma unroll
-                for (int d = 0; d < DF; ++d) {
-                    acc_o[f][d][0] *= row_alpha[f][0];
-                    acc_o[f][d][1] *= row_alpha[f][0];
-                    acc_o[f][d][2] *= row_alpha[f][1];
-                    acc_o[f][d][3] *= row_alpha[f][1];
-                }
-        }
+        fa::sm80_rescale_o(acc_o, row_alpha);
 
         /* ---- O += P V ---------------------------------------------------------------- */
-#pragma unroll
-        for (int kk = 0; kk < KP; ++kk) {
-#pragma unroll
-            for (int dp = 0; dp < DF / 2; ++dp) {
-                uint32_t bv[4];
-                v_lds.template load<true>(bv, dp, kk * 16);
-#pragma unroll
-                for (int f = 0; f < MF; ++f) {
-                    fa::mma_16816<Element>(acc_o[f][2 * dp], p_frag[f][kk], bv[0], bv[1]);
-                    fa::mma_16816<Element>(acc_o[f][2 * dp + 1], p_frag[f][kk], bv[2], bv[3]);
-                }
-            }
-        }
+        fa::sm80_pv<Element>(acc_o, p_frag, v_lds);
     }
     fa::cp_async_wait<0>();
     __syncthreads(); /* the ring is free: it becomes the merge area */
