@@ -14,6 +14,8 @@ import argparse
 import sqlite3
 import sys
 
+from compare_strategies import latest  # bench/ is on sys.path: this script's folder
+
 NOISE = 0.02
 
 
@@ -23,17 +25,6 @@ def before_winners(path):
         f = line.split()
         if len(f) >= 3 and f[0].startswith("b") and f[1].startswith("fwd_"):
             out[f[0]] = f[1]
-    return out
-
-
-def rows(con, arch):
-    """Latest ok TFLOP/s per (problem, variant): interleaved re-timings come last."""
-    out = {}
-    for prob, var, tf in con.execute(
-            """select p.name, v.name, m.tflops from measurements m
-               join problems p on p.id = m.problem_id join variants v on v.id = m.variant_id
-               where m.arch = ? and m.status = 'ok' and m.tflops > 0 order by m.id""", (arch,)):
-        out[(prob, var)] = tf
     return out
 
 
@@ -57,12 +48,12 @@ def main():
     old = before_winners(a.before)
     if not old:
         sys.exit(f"compare_seam: no winners table in {a.before}")
-    now = best(rows(sqlite3.connect(f"file:{a.now}?mode=ro", uri=True), a.arch), a.family)
+    now = best(latest(sqlite3.connect(f"file:{a.now}?mode=ro", uri=True), a.arch), a.family)
     if a.winners:
         names = sorted(set(old.values()) | {v for v, _ in now.values()})
         print(" ".join(f"--variant {n}" for n in names))
         return
-    re = rows(sqlite3.connect(f"file:{a.retimed}?mode=ro", uri=True), a.arch) if a.retimed else {}
+    re = latest(sqlite3.connect(f"file:{a.retimed}?mode=ro", uri=True), a.arch) if a.retimed else {}
     print("| problem | winner before the seam | winner now | TFLOP/s before's | now's | gap |")
     print("|---|---|---|---|---|---|")
     same = within = 0
