@@ -163,10 +163,6 @@ def decode_grid(args, timer, out, versions):
     out.write(json.dumps(c) + "\n")
     print(f"device copy: {c['tbps']:.2f} TB/s", file=sys.stderr)
     peers = [p for p in args.peers.split(",") if p in ("torch_sdpa_flash", "torch_sdpa_cudnn")]
-    # A decode call lasts ~0.05-1 ms, about as long as Python's dispatch of it: a 1 GiB flush
-    # (~0.25 ms) keeps the GPU busy while the host queues the start event and the call, so the
-    # events time the GPU work and not the host's dispatch.
-    timer = Timer(min_flush_bytes=1 << 30)
     for d, hq, hkv, b, nk, nq in grid:
         q = torch.randn(b, hq, nq, d, dtype=dt, device="cuda")
         k, v = (torch.randn(b, hkv, nk, d, dtype=dt, device="cuda") for _ in range(2))
@@ -217,7 +213,10 @@ def main():
         return 1
     out = sys.stdout if args.output == "-" else open(args.output, "w")
     dt = torch.bfloat16 if args.dtype == "bf16" else torch.float16
-    timer = Timer()
+    # A decode call lasts ~0.05-1 ms, about as long as Python's dispatch of it: a 1 GiB flush
+    # (~0.25 ms) keeps the GPU busy while the host queues the start event and the call, so the
+    # events time the GPU work and not the host's dispatch.
+    timer = Timer(min_flush_bytes=1 << 30) if args.decode else Timer()
     # Short: reports put it in a legend; the GPU and CUDA driver are in every footer already.
     versions = f"torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}"
     if args.decode:
