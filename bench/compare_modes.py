@@ -101,8 +101,12 @@ def main():
     by_mode = {}
     for prob, r in problems.items():
         by_mode.setdefault(r["mode"], []).append(r)
-    impls = sorted({r.get("gqa_impl", "") for r in peers.values() if r.get("heads_q") !=
-                    r.get("heads_kv") and "median_ms" in r})
+    # how each backend ran GQA: enable_gqa, or K/V expanded beforehand where it refused
+    impls = {}
+    for (_, peer), r in sorted(peers.items()):
+        if r.get("heads_q") != r.get("heads_kv") and "median_ms" in r:
+            label = {"torch_sdpa_cudnn": "cuDNN", "torch_sdpa_flash": "FA2"}.get(peer, peer)
+            impls.setdefault(label, set()).add(r.get("gqa_impl", "?").split(" (")[0])
 
     print("# fa-tune vs cuDNN on the varlen and GQA problems\n")
     print("TFLOP/s count the real sequences' FLOPs (fa-tune's convention: 4·B·Hq·Nq·Nk·D, "
@@ -110,7 +114,10 @@ def main():
           "packed; SDPA (cuDNN, flash) runs it padded to the longest sequence of the batch, "
           "so its figure is what padded SDPA delivers on the same batch.")
     if impls:
-        print(f"GQA in SDPA: {'; '.join(impls)}.")
+        print("GQA in SDPA: " + "; ".join(f"{k} {' and '.join(sorted(v))}"
+                                          for k, v in sorted(impls.items())) +
+              " (expanded: K/V repeated to the query heads before timing, where the backend "
+              "refused enable_gqa).")
     summary = []
     for mode in sorted(by_mode, key=lambda m: (m.count("+"), "varlen" not in m, m)):
         rows = sorted(by_mode[mode], key=lambda r: (r["causal"], r["seqlen_q"], r["problem"]))

@@ -16,6 +16,9 @@ usage: test_modes.py MODES_FIXTURE_DB BENCH_DIR WORK_DIR FA_TUNE
    database: fa-tune db import-peers takes them, and bench/compare.py, whose FA-grid table
    matches peers by (head dim, causal, N), still shows the dense peers' figures there, not a
    GQA row's at the same N.
+6. peers.py's timing loop on fake_torch/ (a CPU stand-in whose SDPA "runs" at 400 TFLOP/s of
+   the work it is given and whose cuDNN refuses enable_gqa): a row per problem and backend,
+   the padded shapes and the expanded-K/V fallback as written, and compare_modes.py reads it.
 """
 import json
 import os
@@ -147,7 +150,8 @@ fa = 600 * 4096 / 8096
 check(f"| 1 | 4096 | 4 | 16/2 | fwd_sm90a_hd128_bf16_causal_m128n176s2 | sm90a | {fa:.1f} | "
       f"{300 * 4096 / 5596:.1f} | {fa:.1f} | {cud:.1f} | {fa / cud:.2f} | - | - |" in out,
       "gqa8 causal 4k row (flash refused: '-')")
-check("GQA in SDPA: enable_gqa." in out, "the GQA implementation is not stated")
+check("GQA in SDPA: FA2 enable_gqa; cuDNN enable_gqa (expanded" in out,
+      "the GQA implementation is not stated")
 check("- **varlen**: fa-tune / cuDNN geomean" in out, "no varlen summary")
 check("non-causal: sm80 at N = 512, sm90a at N = 1k-16k; causal: sm80 at N = 512, sm90a at "
       "N = 1k-16k" in out, "the summary does not say which family wins where")
@@ -183,6 +187,31 @@ cmp_rows = [x for x in r.stdout.splitlines() if x.startswith("| 128 |")]
 check(r.returncode == 0 and len(cmp_rows) == 12, f"compare.py: {len(cmp_rows)} rows, {r.stderr}")
 check(all("| 111.0 | 111.0 |" in x for x in cmp_rows),
       "compare.py shows a GQA peer's figure as the dense shape's FA2/cuDNN")
+
+# -- 6. the timing loop, on the fake PyTorch --------------------------------------------------------
+fake = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fake_torch")
+timed = os.path.join(work, "peers_fake.jsonl")
+r = subprocess.run([sys.executable, peers_py, "--from-db", db, "--headdims", "128", "-o", timed],
+                   capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=fake))
+check(r.returncode == 0, f"peers.py on the fake PyTorch exited {r.returncode}: {r.stderr[-400:]}")
+got = [json.loads(x) for x in open(timed)] if os.path.exists(timed) else []
+check(len(got) == 120, f"{len(got)} timed rows, want 120 (60 problems x cuDNN, flash)")
+for x in got:
+    p, peer = x["problem"], x["peer"]
+    check(peer.endswith("_padded") == bool(x["varlen"]), f"{p}: peer name {peer}")
+    check("median_ms" in x and abs(x["tflops_padded"] - 400.0) < 1e-6 and
+          abs(x["tflops"] - x["flops"] / x["median_ms"] / 1e9) < 1e-9 * x["tflops"],
+          f"{p} {peer}: the rates are not the real and padded FLOPs over the padded time")
+    want = "mha" if x["heads_q"] == x["heads_kv"] else (
+        "expanded K/V (enable_gqa refused: No available kernel" if "cudnn" in peer
+        else "enable_gqa")
+    check(x["gqa_impl"].startswith(want), f"{p} {peer}: gqa_impl '{x['gqa_impl']}', want {want}")
+r = run(os.path.join(bench, "compare_modes.py"), db, timed)
+check(r.returncode == 0 and sum(x.startswith("| 0 |") or x.startswith("| 1 |")
+                                for x in r.stdout.splitlines()) == 60,
+      f"compare_modes.py on peers.py's own output: {r.stderr}")
+check("GQA in SDPA: FA2 enable_gqa; cuDNN expanded K/V (expanded" in r.stdout,
+      "the fallback is not stated")
 
 if failures:
     print(f"{failures} failure(s)", file=sys.stderr)
