@@ -16,9 +16,10 @@
  *                        warpgroups, x BLOCK_N), failed cells marked
  *   convergence.*        best-so-far TFLOP/s vs time since the run started, one line per run
  *   compile_time.*       histogram of NVRTC compile times (cache hits left out)
- *   registers.*          compile-only databases (no timings yet) only: registers and shared
- *                        memory per BLOCK_M x BLOCK_N tile; the index page then lists the
- *                        tiles and the spilling variants and gives the command that times them
+ *   registers_<family>.* compile-only databases (no timings yet) only: registers and shared
+ *                        memory per tile of each kernel family, on its own tile axes; the
+ *                        index page then lists the tiles (with their family) and the spilling
+ *                        variants and gives the command that times them
  *   index.html, index.md every image, the winners table and the provenance footer
  *
  * Every image comes with the `.dat` file it was drawn from and the `.gp` script that drew it,

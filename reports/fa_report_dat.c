@@ -7,6 +7,7 @@
 #include "fa_report_data.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fa_escape.h"
@@ -187,8 +188,7 @@ static void write_compile(const fa_report_data *d, const fa_report_plot *p, FILE
     }
 }
 
-/* Column/row of a tile in the registers grid. */
-static int grid_index(const int *set, int n, int x)
+int fa_report_grid_index(const int *set, int n, int x)
 {
     for (int i = 0; i < n; i++)
         if (set[i] == x)
@@ -196,20 +196,58 @@ static int grid_index(const int *set, int n, int x)
     return -1;
 }
 
+static void add_sorted(int *set, int *n, int x)
+{
+    if (fa_report_grid_index(set, *n, x) >= 0)
+        return;
+    int i = (*n)++;
+    for (; i > 0 && set[i - 1] > x; i--)
+        set[i] = set[i - 1];
+    set[i] = x;
+}
+
+void fa_report_tile_grid(const fa_report_data *d, const fa_family *f, int *ms, int *nm, int *ns,
+                         int *nn)
+{
+    *nm = *nn = 0;
+    for (int i = 0; i < d->n_tiles; i++)
+        if (d->tiles[i].family == f) {
+            add_sorted(ms, nm, d->tiles[i].block_m);
+            add_sorted(ns, nn, d->tiles[i].block_n);
+        }
+}
+
 static void write_registers(const fa_report_data *d, const fa_report_plot *p, FILE *f)
 {
+    char e[ESC_MAX], rest[FA_REPORT_TEXT_MAX];
+    int *ms = calloc((size_t)d->n_tiles + 1, sizeof *ms);
+    int *ns = calloc((size_t)d->n_tiles + 1, sizeof *ns), nm = 0, nn = 0;
+    if (!ms || !ns) {
+        free(ms);
+        free(ns);
+        fprintf(f, "# out of memory\n");
+        return;
+    }
+    fa_report_tile_grid(d, p->family, ms, &nm, ns, &nn);
+    fa_report_other_axes(p->family, rest, sizeof rest);
     header(d, p, f);
-    fprintf(f, "# one row per (BLOCK_M, BLOCK_N) tile with a compiled variant: the range over "
-               "warps, stages and Q-in-registers of the latest build of each variant\n");
+    fprintf(f, "# family %s: one row per tile", fa_esc_gp_comment(e, sizeof e, p->family->name));
+    fprintf(f, " (rows %s,", fa_esc_gp_comment(e, sizeof e, fa_report_tile_label(p->family, 0)));
+    fprintf(f, " columns %s)", fa_esc_gp_comment(e, sizeof e, fa_report_tile_label(p->family, 1)));
+    fprintf(f, " with a compiled variant: the range over %s of the latest build of each variant\n",
+            fa_esc_gp_comment(e, sizeof e, rest));
     fprintf(f, "# shared memory is static (ptxas) + dynamic (the variant's tiles), in bytes\n");
     fprintf(f, "# col row block_n block_m variants reg_min reg_max smem_min smem_max spilling\n");
     for (int i = 0; i < d->n_tiles; i++) {
         const fa_report_tile *t = &d->tiles[i];
-        fprintf(f, "%d %d %d %d %d %d %d %d %d %d\n",
-                grid_index(d->tile_ns, d->n_tile_ns, t->block_n),
-                grid_index(d->tile_ms, d->n_tile_ms, t->block_m), t->block_n, t->block_m,
-                t->variants, t->reg_min, t->reg_max, t->smem_min, t->smem_max, t->spilling);
+        if (t->family != p->family)
+            continue;
+        fprintf(f, "%d %d %d %d %d %d %d %d %d %d\n", fa_report_grid_index(ns, nn, t->block_n),
+                fa_report_grid_index(ms, nm, t->block_m), t->block_n, t->block_m, t->variants,
+                t->reg_min, t->reg_max, t->smem_min, t->smem_max, t->spilling);
     }
+    free(ms);
+    free(ns);
 }
 
 fa_status fa_report_dat_write(const fa_report_data *d, const fa_report_plot *p, FILE *f)

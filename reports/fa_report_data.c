@@ -752,6 +752,9 @@ static int int_cmp(const void *a, const void *b)
 static int tile_cmp(const void *a, const void *b)
 {
     const fa_report_tile *x = a, *y = b;
+    int fx = fa_family_index(x->family), fy = fa_family_index(y->family);
+    if (fx != fy)
+        return fx < fy ? -1 : 1;
     if (x->block_m != y->block_m)
         return x->block_m < y->block_m ? -1 : 1;
     return x->block_n < y->block_n ? -1 : x->block_n > y->block_n;
@@ -1054,9 +1057,7 @@ static fa_status build_resources(loader *L, fa_err *err)
     const lrow **v = calloc((size_t)L->n_rows + 1, sizeof *v);
     d->tiles = calloc((size_t)L->n_rows + 1, sizeof *d->tiles);
     d->spills = calloc((size_t)L->n_rows + 1, sizeof *d->spills);
-    d->tile_ms = calloc((size_t)L->n_rows + 1, sizeof *d->tile_ms);
-    d->tile_ns = calloc((size_t)L->n_rows + 1, sizeof *d->tile_ns);
-    if (!v || !d->tiles || !d->spills || !d->tile_ms || !d->tile_ns) {
+    if (!v || !d->tiles || !d->spills) {
         st = FA_ERR(err, FA_NOMEM, "cannot build the resources per tile: out of memory");
         goto cleanup;
     }
@@ -1071,28 +1072,30 @@ static fa_status build_resources(loader *L, fa_err *err)
         int smem = r->smem_static >= 0 ? r->smem_static + fa_variant_smem_bytes(&r->v) : -1;
         int spills = r->spill_stores > 0 || r->spill_loads > 0;
         d->n_built++;
-        set_add(d->tile_ms, &d->n_tile_ms, tile_m(&r->v));
-        set_add(d->tile_ns, &d->n_tile_ns, tile_n(&r->v));
         fa_report_tile *t = NULL;
         for (int k = 0; k < d->n_tiles && !t; k++)
-            if (d->tiles[k].block_m == tile_m(&r->v) && d->tiles[k].block_n == tile_n(&r->v))
+            if (d->tiles[k].family == r->v.family && d->tiles[k].block_m == tile_m(&r->v) &&
+                d->tiles[k].block_n == tile_n(&r->v))
                 t = &d->tiles[k];
-        if (!t) {
+        if (!t && r->v.family) { /* a family this binary does not know has no tiles */
             t = &d->tiles[d->n_tiles++];
+            t->family = r->v.family;
             t->block_m = tile_m(&r->v);
             t->block_n = tile_n(&r->v);
             t->reg_min = t->smem_min = -1;
         }
-        t->variants++;
-        t->spilling += spills;
-        if (t->reg_min < 0 || r->registers < t->reg_min)
-            t->reg_min = r->registers;
-        if (r->registers > t->reg_max)
-            t->reg_max = r->registers;
-        if (smem >= 0 && (t->smem_min < 0 || smem < t->smem_min))
-            t->smem_min = smem;
-        if (smem > t->smem_max)
-            t->smem_max = smem;
+        if (t) {
+            t->variants++;
+            t->spilling += spills;
+            if (t->reg_min < 0 || r->registers < t->reg_min)
+                t->reg_min = r->registers;
+            if (r->registers > t->reg_max)
+                t->reg_max = r->registers;
+            if (smem >= 0 && (t->smem_min < 0 || smem < t->smem_min))
+                t->smem_min = smem;
+            if (smem > t->smem_max)
+                t->smem_max = smem;
+        }
         if (spills) {
             fa_report_spill *x = &d->spills[d->n_spills++];
             copy(x->variant, sizeof x->variant, r->variant);
@@ -1140,6 +1143,7 @@ static int add_plot(fa_report_data *d, int *cap, fa_report_plot_kind kind, int p
     p->kind = kind;
     p->panel = panel;
     p->heatmap = -1;
+    p->family = NULL;
     p->skipped = skipped;
     copy(p->stem, sizeof p->stem, stem);
     copy(p->title, sizeof p->title, title);
@@ -1194,7 +1198,10 @@ static fa_status build_plots(fa_report_data *d, fa_err *err)
             snprintf(title, sizeof title, "TFLOP/s by tile size, %s family: %s, %s", f->name,
                      d->arch, h->problem);
         bad |= add_plot(d, &cap, FA_PLOT_HEATMAP, -1, stem, title, h->note[0] != 0);
-        d->plots[d->n_plots - 1].heatmap = h->note[0] ? -1 : i;
+        if (!bad) {
+            d->plots[d->n_plots - 1].heatmap = h->note[0] ? -1 : i;
+            d->plots[d->n_plots - 1].family = f;
+        }
     }
     if (d->n_series > 0) {
         snprintf(title, sizeof title, "Tuning convergence, best TFLOP/s so far: %s, %s", d->arch,
@@ -1210,12 +1217,21 @@ static fa_status build_plots(fa_report_data *d, fa_err *err)
                  d->n_compile);
         bad |= add_plot(d, &cap, FA_PLOT_COMPILE, -1, "compile_time", title, 0);
     }
-    if (d->compile_only && d->n_tiles > 0) {
+    /* compile-only: one registers grid per family, on its own tile axes, like the heatmaps */
+    for (int i = 0; d->compile_only && i < d->n_tiles; i++) {
+        const fa_family *f = d->tiles[i].family;
+        if (i > 0 && d->tiles[i - 1].family == f)
+            continue;
+        int variants = 0;
+        for (int k = i; k < d->n_tiles && d->tiles[k].family == f; k++)
+            variants += d->tiles[k].variants;
+        snprintf(stem, sizeof stem, "registers_%s", f->name);
         snprintf(title, sizeof title,
-                 "Registers and shared memory by tile size (BLOCK_M x BLOCK_N): %s, %d variants "
-                 "compiled",
-                 d->arch, d->n_built);
-        bad |= add_plot(d, &cap, FA_PLOT_REGISTERS, -1, "registers", title, 0);
+                 "Registers and shared memory by tile size, %s family: %s, %d variants compiled",
+                 f->name, d->arch, variants);
+        bad |= add_plot(d, &cap, FA_PLOT_REGISTERS, -1, stem, title, 0);
+        if (!bad)
+            d->plots[d->n_plots - 1].family = f;
     }
     return bad ? FA_ERR(err, FA_NOMEM, "cannot list the report plots: out of memory") : FA_OK;
 }
@@ -1374,8 +1390,6 @@ void fa_report_data_release(fa_report_data *d)
     free(d->compile_ms);
     free(d->tiles);
     free(d->spills);
-    free(d->tile_ms);
-    free(d->tile_ns);
     free(d->winners);
     free(d->plots);
     memset(d, 0, sizeof *d);

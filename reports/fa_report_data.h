@@ -100,8 +100,10 @@ typedef struct fa_report_series {
     int n_steps;
 } fa_report_series;
 
-/* One tile of a compile-only report: the (BLOCK_M, BLOCK_N) pair's compiled variants. */
+/* One tile of a compile-only report: a family's (BLOCK_M, BLOCK_N) pair (its tile axes) and
+ * its compiled variants. */
 typedef struct fa_report_tile {
+    const fa_family *family; /* a registry entry; tiles of different families never merge */
     int block_m, block_n;
     int variants;           /* compiled (a cubin, spilling or not) */
     int reg_min, reg_max;   /* registers per thread over them */
@@ -127,8 +129,9 @@ typedef enum fa_report_plot_kind {
 
 typedef struct fa_report_plot {
     fa_report_plot_kind kind;
-    int panel;   /* index into panels for the per-panel kinds, else -1 */
-    int heatmap; /* FA_PLOT_HEATMAP: index into heatmaps (-1 for a note), else -1 */
+    int panel;               /* index into panels for the per-panel kinds, else -1 */
+    int heatmap;             /* FA_PLOT_HEATMAP: index into heatmaps (-1 for a note), else -1 */
+    const fa_family *family; /* FA_PLOT_HEATMAP, FA_PLOT_REGISTERS: the family drawn, else NULL */
     char stem[FA_REPORT_STEM_MAX];
     char title[FA_REPORT_TEXT_MAX]; /* when skipped: why it is not drawn */
     int skipped;                    /* nothing to draw: no files, a note on the index page */
@@ -171,10 +174,9 @@ typedef struct fa_report_data {
     int compile_only;
     int n_built;                          /* distinct variants compiled */
     char timing_cmds[FA_REPORT_TEXT_MAX]; /* one command a line that times them on a GPU */
-    fa_report_tile *tiles;                /* by block_m, then block_n */
+    fa_report_tile *tiles;                /* by family (registry order), block_m, then block_n */
     int n_tiles;
-    int *tile_ms, n_tile_ms, *tile_ns, n_tile_ns; /* the tiles' rows and columns, ascending */
-    fa_report_spill *spills;                      /* by name */
+    fa_report_spill *spills; /* by name */
     int n_spills;
     fa_report_plot *plots;
     int n_plots;
@@ -209,6 +211,13 @@ double fa_report_nice_width(double max, int bins);
 const char *fa_report_peer_label(const char *peer);
 /* A peer's label with its version when the peers' versions differ, into buf. */
 const char *fa_report_peer_text(const fa_report_data *d, int k, char *buf, size_t n);
+
+/* The distinct rows (block_m) and columns (block_n) of family f's tiles, ascending, into
+ * ms[*nm] and ns[*nn] (each with room for d->n_tiles). */
+void fa_report_tile_grid(const fa_report_data *d, const fa_family *f, int *ms, int *nm, int *ns,
+                         int *nn);
+/* The position of x in set[n]; -1 if absent. */
+int fa_report_grid_index(const int *set, int n, int x);
 
 /* The label of family f's tile axis i (0: heatmap rows, 1: columns), "-" if it has none. */
 const char *fa_report_tile_label(const fa_family *f, int i);

@@ -11,6 +11,7 @@
 #include "fa_report_data.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fa_escape.h"
@@ -491,23 +492,44 @@ static void plot_compile(const fa_report_data *d, unsigned formats, FILE *f)
 
 /* Compile-only: a BLOCK_M x BLOCK_N grid coloured by the most registers a tile's variants
  * use, each cell labelled with the register and shared-memory ranges and its spills. */
-static void plot_registers(const fa_report_data *d, unsigned formats, FILE *f)
+static void plot_registers(const fa_report_data *d, const fa_report_plot *p, unsigned formats,
+                           FILE *f)
 {
-    int first = 1, spills = 0;
+    int first = 1, spills = 0, nm = 0, nn = 0;
+    char text[FA_REPORT_TEXT_MAX + 64], rest[FA_REPORT_TEXT_MAX];
+    int *ms = calloc((size_t)d->n_tiles + 1, sizeof *ms);
+    int *ns = calloc((size_t)d->n_tiles + 1, sizeof *ns);
+    if (!ms || !ns) {
+        free(ms);
+        free(ns);
+        fprintf(f, "# out of memory\n");
+        return;
+    }
+    fa_report_tile_grid(d, p->family, ms, &nm, ns, &nn);
     for (int i = 0; i < d->n_tiles; i++)
-        spills += d->tiles[i].spilling;
-    fprintf(f, "set xrange [-0.5:%g]\n", d->n_tile_ns - 0.5);
-    fprintf(f, "set yrange [-0.5:%g]\n", d->n_tile_ms - 0.5);
+        spills += d->tiles[i].family == p->family ? d->tiles[i].spilling : 0;
+    fprintf(f, "set xrange [-0.5:%g]\n", nn - 0.5);
+    fprintf(f, "set yrange [-0.5:%g]\n", nm - 0.5);
     fprintf(f, "set xtics (");
-    for (int i = 0; i < d->n_tile_ns; i++)
-        fprintf(f, "%s'%d' %d", i ? ", " : "", d->tile_ns[i], i);
+    for (int i = 0; i < nn; i++)
+        fprintf(f, "%s'%d' %d", i ? ", " : "", ns[i], i);
     fprintf(f, ") scale 0\nset ytics (");
-    for (int i = 0; i < d->n_tile_ms; i++)
-        fprintf(f, "%s'%d' %d", i ? ", " : "", d->tile_ms[i], i);
+    for (int i = 0; i < nm; i++)
+        fprintf(f, "%s'%d' %d", i ? ", " : "", ms[i], i);
     fprintf(f, ") scale 0\n");
-    fprintf(f, "set xlabel 'BLOCK_N (keys per tile)'\n");
-    fprintf(f, "set ylabel 'BLOCK_M (queries per tile)'\n");
-    fprintf(f, "set cblabel 'registers per thread (most over warps, stages, Q in registers)'\n");
+    free(ms);
+    free(ns);
+    snprintf(text, sizeof text, "%s (keys per tile)", fa_report_tile_label(p->family, 1));
+    fprintf(f, "set xlabel ");
+    gp_str(f, text);
+    snprintf(text, sizeof text, "%s (queries per tile)", fa_report_tile_label(p->family, 0));
+    fprintf(f, "\nset ylabel ");
+    gp_str(f, text);
+    fa_report_other_axes(p->family, rest, sizeof rest);
+    snprintf(text, sizeof text, "registers per thread (most over %s)", rest);
+    fprintf(f, "\nset cblabel ");
+    gp_str(f, text);
+    fprintf(f, "\n");
     fprintf(f, "set cbrange [0:255]\n");
     fprintf(f, "set palette defined (0 '#f7fbff', 0.5 '#6baed6', 1 '#08306b')\n");
     fprintf(f, "unset grid\n");
@@ -563,7 +585,7 @@ fa_status fa_report_gp_write(const fa_report_data *d, const fa_report_plot *p, u
         plot_compile(d, formats, f);
         break;
     case FA_PLOT_REGISTERS:
-        plot_registers(d, formats, f);
+        plot_registers(d, p, formats, f);
         break;
     }
     return ferror(f) ? FA_IO : FA_OK;

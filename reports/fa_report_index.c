@@ -181,8 +181,9 @@ static const char compile_only_intro[] =
     "make them, run on a machine with a GPU of this arch:";
 
 static const char compile_only_tiles[] =
-    "Per BLOCK_M x BLOCK_N tile, over its compiled variants (warps, pipeline stages, Q in "
-    "registers): registers per thread, shared memory per block (static + dynamic) and how many "
+    "Per kernel family and tile (the family's tile axes: BLOCK_M x BLOCK_N; sm90a's BLOCK_M is "
+    "64 rows per consumer warpgroup), over its compiled variants (the family's other "
+    "parameters): registers per thread, shared memory per block (static + dynamic) and how many "
     "spill registers. A spilling variant is ineligible to win.";
 
 /* The figures of a tile as text, shared by both pages. */
@@ -219,12 +220,15 @@ static void compile_only_html(const fa_report_data *d, unsigned formats, FILE *f
             figure_html(&d->plots[i], formats, f);
     fprintf(f, "\n<h2 id=\"tiles\">Registers and shared memory per tile</h2>\n<p>%s</p>\n",
             compile_only_tiles);
-    fprintf(f, "<table>\n<tr><th>BLOCK_M</th><th>BLOCK_N</th><th>variants</th><th>registers"
-               "</th><th>shared memory</th><th>spilling</th></tr>\n");
+    fprintf(f, "<table>\n<tr><th class=\"l\">family</th><th>BLOCK_M</th><th>BLOCK_N</th>"
+               "<th>variants</th><th>registers</th><th>shared memory</th><th>spilling</th>"
+               "</tr>\n");
     for (int i = 0; i < d->n_tiles; i++) {
         tile_cells c;
         tile_text(&d->tiles[i], &c);
-        fprintf(f, "<tr><td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%d</td></tr>\n",
+        fprintf(f, "<tr><td class=\"l\">");
+        html(f, d->tiles[i].family->name);
+        fprintf(f, "</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%d</td></tr>\n",
                 d->tiles[i].block_m, d->tiles[i].block_n, d->tiles[i].variants, c.regs, c.smem,
                 d->tiles[i].spilling);
     }
@@ -253,12 +257,15 @@ static void compile_only_md(const fa_report_data *d, unsigned formats, FILE *f)
         if (!d->plots[i].skipped)
             figure_md(&d->plots[i], formats, f);
     fprintf(f, "\n## Registers and shared memory per tile\n\n%s\n\n", compile_only_tiles);
-    fprintf(f, "| BLOCK_M | BLOCK_N | variants | registers | shared memory | spilling |\n");
-    fprintf(f, "|--:|--:|--:|--:|--:|--:|\n");
+    fprintf(f, "| family | BLOCK_M | BLOCK_N | variants | registers | shared memory | "
+               "spilling |\n");
+    fprintf(f, "|:--|--:|--:|--:|--:|--:|--:|\n");
     for (int i = 0; i < d->n_tiles; i++) {
         tile_cells c;
         tile_text(&d->tiles[i], &c);
-        fprintf(f, "| %d | %d | %d | %s | %s | %d |\n", d->tiles[i].block_m, d->tiles[i].block_n,
+        fprintf(f, "| ");
+        md(f, d->tiles[i].family->name);
+        fprintf(f, " | %d | %d | %d | %s | %s | %d |\n", d->tiles[i].block_m, d->tiles[i].block_n,
                 d->tiles[i].variants, c.regs, c.smem, d->tiles[i].spilling);
     }
     fprintf(f, "\n## Variants that spill\n\n");

@@ -211,6 +211,26 @@ families)
     ls "$t/p"/heatmap_sm90a.* >/dev/null 2>&1 && fail "an sm90a heatmap of a problem it never ran"
     grep -q "Not drawn: sm90a family: no measurement of problem $p" "$t/p/index.html" ||
         fail "index.html does not say why the sm90a heatmap is missing"
+    # compile-only (no timings, no peers): one registers grid per family, a family column
+    cp "$t/f.db" "$t/c.db"
+    "$mkdb" "$t/c.db" --keep -c "DELETE FROM measurements WHERE run_id NOT IN (4, 7);
+        DELETE FROM peers; UPDATE runs SET device_id = 2 WHERE id = 7;
+        UPDATE measurements SET status = 'compiled', median_ms = NULL, tflops = NULL
+        WHERE run_id = 7 AND status = 'ok';" || fail "cannot edit the database"
+    "$fatune" report --arch sm90 --db "$t/c.db" -o "$t/c" --format svg >"$t/o" 2>"$t/e" ||
+        fail "compile-only report exited $?: $(cat "$t/e")"
+    for fam in sm80 sm90a; do
+        [ -f "$t/c/registers_$fam.svg" ] || fail "compile-only: no registers_$fam.svg"
+        grep -q "^# family $fam: " "$t/c/registers_$fam.dat" || fail "registers_$fam.dat: no family"
+    done
+    [ -e "$t/c/registers.dat" ] && fail "compile-only: a mixed registers grid"
+    [ "$(grep -v '^#' "$t/c/registers_sm90a.dat" | awk '{print $4 "x" $3}' | tr '\n' ' ')" = \
+        "128x128 128x176 192x96 192x128 " ] || fail "registers_sm90a.dat holds other tiles"
+    grep -v '^#' "$t/c/registers_sm80.dat" | awk '$4 > 128 || $3 > 128 { exit 1 }' ||
+        fail "an sm90a tile in the sm80 registers grid"
+    grep -q '^| sm90a | 192 | 128 | 2 |' "$t/c/index.md" || fail "tiles table lacks its family"
+    grep -q "^set ylabel 'BLOCK_M = 64 x consumer warpgroups (queries per tile)'" \
+        "$t/c/registers_sm90a.gp" || fail "registers_sm90a.gp: rows not labelled by warpgroups"
     echo "families ok"
     ;;
 regen)
