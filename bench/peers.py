@@ -134,7 +134,8 @@ def measure(timer, name, fn, base_alloc, out_bytes):
         torch.cuda.synchronize()
         # extra memory beyond Q, K, V and the output O (fa-tune's definition), so a flash
         # kernel that keeps only the LSE shows its O(N) footprint, not O's size
-        peak = torch.cuda.max_memory_allocated() - base_alloc - out_bytes
+        # (never below 0: a call that frees what base_alloc counted has no extra memory)
+        peak = max(0, torch.cuda.max_memory_allocated() - base_alloc - out_bytes)
         med, mn, cv, reps = timer.time(fn)
         return dict(median_ms=med, min_ms=mn, cv=cv, reps=reps, peak_extra_bytes=int(peak))
     except (RuntimeError, torch.OutOfMemoryError) as e:  # backend refuses the shape or OOM

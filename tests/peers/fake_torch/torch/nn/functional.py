@@ -13,6 +13,6 @@ def scaled_dot_product_attention(q, k, v, is_causal=False, scale=None, enable_gq
     if hq % hkv or k.shape != v.shape or q.dtype != k.dtype:
         raise RuntimeError("bad shapes")
     flops = 4.0 * b * hq * nq * nk * d * (0.5 if is_causal else 1.0)
-    torch.cuda.extra = b * hq * nq * 4  # the LSE
+    torch.cuda.extra = b * hq * nq * 4 + q.numel() * 2  # the LSE and the output
     torch._work(flops / 400e9)  # 400 TFLOP/s, in ms
     return torch.Tensor(q.shape, q.dtype)
