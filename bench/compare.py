@@ -58,7 +58,7 @@ def main():
     for hd, causal, n, peer, tf in con.execute(
             """select p.head_dim, p.causal, p.seqlen_q, pe.peer, pe.tflops
                from peers pe join problems p on p.id = pe.problem_id
-               where p.dtype = 'bf16' and p.varlen = 0"""):
+               where p.dtype = 'bf16' and p.varlen = 0 and p.heads_q = p.heads_kv"""):
         peers[(hd, causal, n, peer)] = tf
     ceil = con.execute("select max(tflops) from ceilings where name like 'gemm_bf16%'").fetchone()[0]
     fam_cols = "".join(f" {f} |" for f in families)

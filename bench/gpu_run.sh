@@ -6,7 +6,7 @@
 #   bash bench/gpu_run.sh [--src DIR] [--out DIR] STAGE...
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
-#         recheck:HD:EXH:OTHER, peers:HDS, compare, strategies, pack
+#         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, strategies, pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
 #                             causal and not: FlashAttention's benchmark grid)
 #   peers:64,128,256          bench/peers.py on the same grid, then imported into the DB
@@ -21,6 +21,12 @@
 #   decode[:halving]          issue 16: fa-tune --shapes bench/decode_shapes.txt (decode op), then
 #                             bench/peers.py --decode on the same shapes and the device copy,
 #                             bench/compare_decode.py -> decode.md
+#   modes:hv                  issue 15: bench/peers.py --from-db on the varlen and GQA problems
+#                             of sweep hv's database (hd128, bf16): SDPA cuDNN and flash on
+#                             the same shapes (varlen padded, GQA through enable_gqa), then
+#                             bench/compare_modes.py -> modes_hv.md (fa-tune's winner, family,
+#                             TFLOP/s beside cuDNN's per problem; which family wins where);
+#                             the GQA rows are imported into that database too
 #   compare                   bench/compare.py: fa-tune's best vs FA2 and cuDNN per shape,
 #                             the winner's kernel family (sm80 or sm90a) and each family's best
 #   sm90a                     the sm90a family's tests (ctest -R '^sm90a\.': NVRTC compile,
@@ -167,6 +173,25 @@ for stage in "$@"; do
             2>"$OUTDIR/peers_decode.log" || tail -3 "$OUTDIR/peers_decode.log"
         python3 "$ROOT/bench/compare_decode.py" "$OUTDIR/decode.db" \
             "$OUTDIR/peers_decode.jsonl" | tee "$OUTDIR/decode.md"
+        ;;
+    modes) # modes[:NAME[:HDS]] -- issue 15: SDPA on the varlen and GQA problems of sweep NAME
+        name=${a:-hv}
+        db=$OUTDIR/$name.db
+        [ -f "$db" ] || db=$ROOT/$name.db # a database carried in (PATH.db from the root)
+        tag=$(basename "$name")
+        log "modes: SDPA on the varlen and GQA problems of $db"
+        PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --from-db "$db" --headdims "${b:-128}" \
+            -o "$OUTDIR/peers_modes_$tag.jsonl" 2>"$OUTDIR/peers_modes_$tag.log" ||
+            tail -3 "$OUTDIR/peers_modes_$tag.log"
+        # the GQA rows into the database, for the report's GQA panels; the padded varlen rows
+        # stay out (import-peers takes a varlen row for the packed problem, which it is not)
+        gqa=$OUTDIR/peers_modes_${tag}_gqa.jsonl
+        grep -v '"varlen": 1' "$OUTDIR/peers_modes_$tag.jsonl" >"$gqa"
+        "$FA" db import-peers --db "$db" --arch sm90 "$gqa" ||
+            echo "import of the GQA rows failed (the table below does not need it)"
+        python3 "$ROOT/bench/compare_modes.py" "$db" "$OUTDIR/peers_modes_$tag.jsonl" \
+            >"$OUTDIR/modes_$tag.md" || echo "compare_modes.py failed"
+        sed -n '/^## Summary/,$p' "$OUTDIR/modes_$tag.md"
         ;;
     peers)
         log "peers ${a:-64,128,256}"

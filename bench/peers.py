@@ -24,22 +24,58 @@ so decode rows run non-causal: with seqlen_q <= 16 new tokens against a cache of
 the bottom-right causal mask hides at most 15 keys, far below the timing noise.
 
     python3 bench/peers.py --decode -o peers_decode.jsonl
+
+--from-db DB measures the varlen and GQA problems of an fa-tune database instead (issue 15:
+fa-tune's varlen and GQA TFLOP/s beside cuDNN's on the same shapes); bench/compare_modes.py
+then tables them against fa-tune's winners. Rows carry "problem" (fa-tune's problem name) and
+"mode". How each mode is run:
+  varlen  SDPA has no packed (cu_seqlens) entry point for these backends, so the batch is
+          padded: batch x L x heads x dim with L the longest of the problem's real lengths
+          (the lengths fa-tune draws: uniform in [N/2, N] from the problem's seed, stored in
+          the database, by the same splitmix64 stream as fa_varlen_lengths). TFLOP/s counts
+          the FLOPs of the real lengths, as fa-tune does (sum over sequences of 4*Hq*l^2*D,
+          halved for causal), over the padded call's time: the rate a user of padded SDPA
+          gets on that batch ("tflops"; "tflops_padded" counts the padded work instead).
+          Causal (top-left with Nq = Nk = L) is exact for every real row, the padding at the
+          end of each sequence being invisible to them; non-causal runs without a key-padding
+          mask (a mask would take SDPA off the flash and cuDNN kernels), the same work as a
+          masked call. Peer names end in "_padded" so an import never passes them off as a
+          varlen kernel.
+  gqa     heads_q query heads over heads_kv K/V heads through SDPA's enable_gqa; a backend
+          that refuses it is timed on K/V expanded to heads_q heads beforehand (not timed),
+          and the row says so ("gqa_impl").
+--dry-run prints the rows' shapes and FLOPs without PyTorch or a GPU.
+
+    python3 bench/peers.py --from-db sweep.db --headdims 128 -o peers_modes.jsonl
 """
 import argparse
 import json
 import math
+import sqlite3
 import statistics
 import sys
 
-import torch
-import torch.nn.functional as F
-from torch.nn.attention import SDPBackend, sdpa_kernel
+torch = F = SDPBackend = sdpa_kernel = None
+BACKENDS = {}
 
-BACKENDS = {
-    "torch_sdpa_flash": SDPBackend.FLASH_ATTENTION,
-    "torch_sdpa_cudnn": SDPBackend.CUDNN_ATTENTION,
-    "torch_sdpa_efficient": SDPBackend.EFFICIENT_ATTENTION,
-}
+
+def load_torch():
+    """Import PyTorch (timing needs it; --dry-run does not). Exits with a message if absent."""
+    global torch, F, SDPBackend, sdpa_kernel
+    try:
+        import torch as t
+        import torch.nn.functional as f
+        from torch.nn.attention import SDPBackend as b, sdpa_kernel as k
+    except ImportError as e:
+        print(f"peers.py: cannot import PyTorch ({e}): timing needs it; --dry-run lists the "
+              f"shapes without it", file=sys.stderr)
+        sys.exit(1)
+    torch, F, SDPBackend, sdpa_kernel = t, f, b, k
+    BACKENDS.update({
+        "torch_sdpa_flash": SDPBackend.FLASH_ATTENTION,
+        "torch_sdpa_cudnn": SDPBackend.CUDNN_ATTENTION,
+        "torch_sdpa_efficient": SDPBackend.EFFICIENT_ATTENTION,
+    })
 
 
 def flops(b, h, nq, nk, d, causal):
@@ -98,7 +134,8 @@ def measure(timer, name, fn, base_alloc, out_bytes):
         torch.cuda.synchronize()
         # extra memory beyond Q, K, V and the output O (fa-tune's definition), so a flash
         # kernel that keeps only the LSE shows its O(N) footprint, not O's size
-        peak = torch.cuda.max_memory_allocated() - base_alloc - out_bytes
+        # (never below 0: a call that frees what base_alloc counted has no extra memory)
+        peak = max(0, torch.cuda.max_memory_allocated() - base_alloc - out_bytes)
         med, mn, cv, reps = timer.time(fn)
         return dict(median_ms=med, min_ms=mn, cv=cv, reps=reps, peak_extra_bytes=int(peak))
     except (RuntimeError, torch.OutOfMemoryError) as e:  # backend refuses the shape or OOM
@@ -191,6 +228,154 @@ def decode_grid(args, timer, out, versions):
         torch.cuda.empty_cache()
 
 
+# ---- the varlen and GQA problems of an fa-tune database (--from-db) ----------------------
+
+MASK64 = (1 << 64) - 1
+
+
+def splitmix64(state):
+    """fa_splitmix64: (new state, output)."""
+    state = (state + 0x9E3779B97F4A7C15) & MASK64
+    z = state
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    return state, z ^ (z >> 31)
+
+
+def varlen_lengths(seed, seqlen, batch):
+    """fa_varlen_lengths: batch lengths uniform in [seqlen/2, seqlen] from seed's stream."""
+    lo = max(seqlen // 2, 1)
+    s, out = seed & MASK64, []
+    for _ in range(batch):
+        s, x = splitmix64(s)
+        out.append(lo + x % (seqlen - lo + 1))
+    return out
+
+
+def visible_pairs(sq, sk, causal):
+    """fa_problem.c's visible_pairs: (query, key) pairs of one sequence, causal bottom-right
+    aligned and halved when sq == sk (the benchmark convention)."""
+    if not causal:
+        return float(sq) * sk
+    if sq == sk:
+        return 0.5 * sq * sk
+    return float(sum(min(i + sk - sq + 1, sk) for i in range(sq) if i + sk - sq >= 0))
+
+
+def mode_of(varlen, hq, hkv):
+    g = hq // hkv if hkv else 1
+    m = (["varlen"] if varlen else []) + ([f"gqa{g}"] if g > 1 else [])
+    return "+".join(m) or "dense"
+
+
+def db_mode_problems(path, headdims, dtypes, modes):
+    """The forward varlen and/or GQA problems of an fa-tune database, each with its real
+    lengths (fa_harness_varlen_lengths: lens_k = lens_q when seqlen_k == seqlen_q, else drawn
+    from seed + 1), its FLOPs by fa-tune's convention (fa_problem_flops) and the padded shape
+    SDPA runs. Where the database holds an ok timing, its FLOPs (tflops * median_ms) are
+    returned too ("flops_db"), a check that both sides count the same work."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    cols = {r[1] for r in con.execute("pragma table_info(problems)")}
+    op = "and p.op = 'fwd'" if "op" in cols else ""
+    rows = con.execute(
+        f"""select p.id, p.name, p.dtype, p.head_dim, p.causal, p.varlen, p.batch, p.heads_q,
+                   p.heads_kv, p.seqlen_q, p.seqlen_k, p.seed
+            from problems p where (p.varlen = 1 or p.heads_q != p.heads_kv) {op}
+            order by p.dtype, p.head_dim, p.varlen, p.heads_q / p.heads_kv, p.causal,
+                     p.seqlen_q, p.name""").fetchall()
+    db_flops = {}
+    for pid, tf, ms in con.execute(
+            "select problem_id, tflops, median_ms from measurements where status = 'ok' and"
+            " tflops > 0 and median_ms > 0 order by id"):
+        db_flops[pid] = tf * ms * 1e9
+    out = []
+    for (pid, name, dtype, hd, causal, varlen, b, hq, hkv, nq, nk, seed) in rows:
+        mode = mode_of(varlen, hq, hkv)
+        wanted = ("varlen" in modes and varlen) or ("gqa" in modes and hq != hkv)
+        if hd not in headdims or dtype not in dtypes or not wanted:
+            continue
+        seed &= MASK64  # SQLite stores the 64-bit seed as a signed integer
+        row = dict(problem=name, mode=mode, dtype=dtype, head_dim=hd, causal=causal,
+                   varlen=varlen, batch=b, heads_q=hq, heads_kv=hkv, seqlen_q=nq, seqlen_k=nk)
+        if varlen and name.rsplit("_", 1)[-1].startswith("lens"):
+            # a seqlens file's lengths are not stored: the database's timing gives the FLOPs,
+            # and the padding is to the problem's maximum
+            row.update(padded_q=nq, padded_k=nk, real_tokens=None, lengths="seqlens file",
+                       flops=db_flops.get(pid))
+        elif varlen:
+            lq = varlen_lengths(seed, nq, b)
+            lk = lq if nk == nq else varlen_lengths(seed + 1, nk, b)
+            pairs = sum(visible_pairs(x, y, causal) for x, y in zip(lq, lk))
+            row.update(padded_q=max(lq), padded_k=max(lk), real_tokens=sum(lq),
+                       lengths=f"uniform [N/2, N], seed {seed}", flops=4.0 * hq * hd * pairs)
+        else:
+            row.update(padded_q=nq, padded_k=nk, real_tokens=b * nq, lengths="fixed",
+                       flops=4.0 * hq * hd * b * visible_pairs(nq, nk, causal))
+        pq, pk = row["padded_q"], row["padded_k"]
+        row["flops_padded"] = 4.0 * hq * hd * b * visible_pairs(pq, pk, causal)
+        if pid in db_flops:
+            row["flops_db"] = db_flops[pid]
+        out.append(row)
+    con.close()
+    return out
+
+
+def modes_grid(args, timer, out, versions):
+    """Time SDPA's flash and cuDNN backends on the database's varlen/GQA problems."""
+    shapes = db_mode_problems(args.from_db, set(map(int, args.headdims.split(","))),
+                              set(args.dtypes.split(",")), set(args.modes.split(",")))
+    peers = [p for p in args.peers.split(",") if p in ("torch_sdpa_flash", "torch_sdpa_cudnn")]
+    for sh in shapes:
+        if sh["flops"] is None:
+            print(f"{sh['problem']}: skipped, no FLOP count (seqlens-file lengths and no timing)",
+                  file=sys.stderr)
+            continue
+        if sh["causal"] and sh["padded_q"] != sh["padded_k"]:
+            print(f"{sh['problem']}: skipped, causal with Nq != Nk (SDPA's is_causal is "
+                  f"top-left aligned, fa-tune's bottom-right)", file=sys.stderr)
+            continue
+        dt = torch.bfloat16 if sh["dtype"] == "bf16" else torch.float16
+        b, hq, hkv, d = sh["batch"], sh["heads_q"], sh["heads_kv"], sh["head_dim"]
+        pq, pk, causal = sh["padded_q"], sh["padded_k"], bool(sh["causal"])
+        q = torch.randn(b, hq, pq, d, dtype=dt, device="cuda")
+        k, v = (torch.randn(b, hkv, pk, d, dtype=dt, device="cuda") for _ in range(2))
+        scale = 1.0 / math.sqrt(d)
+        is_causal = causal  # Nq = Nk here: top-left and bottom-right agree
+        torch.cuda.synchronize()
+        base = torch.cuda.memory_allocated()
+        for peer in peers:
+            impl = "enable_gqa" if hq != hkv else "mha"
+
+            def fn(kk=k, vv=v, gqa=hq != hkv):
+                return F.scaled_dot_product_attention(q, kk, vv, is_causal=is_causal,
+                                                      scale=scale, enable_gqa=gqa)
+            with sdpa_kernel(BACKENDS[peer]):
+                r = measure(timer, peer, fn, base, q.numel() * q.element_size())
+                if "error" in r and hq != hkv:
+                    refused = r["error"]
+                    ke, ve = (x.repeat_interleave(hq // hkv, dim=1) for x in (k, v))
+                    torch.cuda.synchronize()
+                    base_e = torch.cuda.memory_allocated()
+                    r = measure(timer, peer, lambda: fn(ke, ve, False), base_e,
+                                q.numel() * q.element_size())
+                    impl = f"expanded K/V (enable_gqa refused: {refused[:80]})"
+                    del ke, ve
+            row = dict(sh, peer=peer + ("_padded" if sh["varlen"] else ""), layout="bhsd",
+                       gqa_impl=impl, versions=versions, **r)
+            tag = f"{sh['mode']:12s} causal={sh['causal']} N={sh['seqlen_q']:5d}"
+            if "median_ms" in r:
+                row["tflops"] = sh["flops"] / r["median_ms"] / 1e9
+                row["tflops_padded"] = sh["flops_padded"] / r["median_ms"] / 1e9
+                print(f"{row['peer']:24s} {tag} {row['tflops']:7.1f} TFLOP/s"
+                      f" ({row['tflops_padded']:.1f} on the padded work; {impl})", file=sys.stderr)
+            else:
+                print(f"{row['peer']:24s} {tag} skipped: {r['error']}", file=sys.stderr)
+            out.write(json.dumps(row) + "\n")
+            out.flush()
+        del q, k, v
+        torch.cuda.empty_cache()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--headdims", default="64,128,256")
@@ -205,9 +390,41 @@ def main():
     ap.add_argument("--decode-seqlen-q", default="1,4", help="new tokens per sequence")
     ap.add_argument("--shapes", help="--decode: the contiguous op=decode lines of a fa-tune "
                     "shapes file instead of the grid")
+    ap.add_argument("--from-db", metavar="DB", help="the varlen and GQA problems of this fa-tune "
+                    "database (see above); --headdims narrows them (default 64,128,256)")
+    ap.add_argument("--dtypes", default="bf16", help="--from-db: dtypes, comma-separated "
+                    "(default bf16)")
+    ap.add_argument("--modes", default="varlen,gqa", help="--from-db: varlen, gqa or both "
+                    "(default; a varlen GQA problem is in either)")
+    ap.add_argument("--dry-run", action="store_true", help="--from-db: print the shapes and "
+                    "FLOPs as JSON lines, time nothing (no PyTorch needed)")
     ap.add_argument("-o", "--output", default="-")
     args = ap.parse_args()
 
+    if args.dry_run and not args.from_db:
+        ap.error("--dry-run needs --from-db")
+    if args.from_db:
+        bad = set(args.modes.split(",")) - {"varlen", "gqa"}
+        if bad:
+            ap.error(f"unknown --modes {','.join(sorted(bad))}: use varlen, gqa or both")
+        try:
+            with open(args.from_db, "rb"):
+                pass
+            shapes = db_mode_problems(args.from_db, set(map(int, args.headdims.split(","))),
+                                      set(args.dtypes.split(",")), set(args.modes.split(",")))
+        except (OSError, sqlite3.Error) as e:
+            print(f"peers.py: cannot read '{args.from_db}': {e}", file=sys.stderr)
+            return 1
+        if not shapes:
+            print(f"peers.py: no varlen or GQA problems of head dim {args.headdims} and dtype "
+                  f"{args.dtypes} in '{args.from_db}'", file=sys.stderr)
+            return 1
+        if args.dry_run:
+            out = sys.stdout if args.output == "-" else open(args.output, "w")
+            for sh in shapes:
+                out.write(json.dumps(sh) + "\n")
+            return 0
+    load_torch()
     if not torch.cuda.is_available():
         print("peers.py: no CUDA device visible to PyTorch", file=sys.stderr)
         return 1
@@ -221,6 +438,9 @@ def main():
     versions = f"torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}"
     if args.decode:
         decode_grid(args, timer, out, versions)
+        return 0
+    if args.from_db:
+        modes_grid(args, timer, out, versions)
         return 0
     g = gemm_ceiling(timer)
     g.update(versions=versions)

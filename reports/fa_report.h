@@ -6,16 +6,20 @@
  * For one arch, fa_report_write() reads the database (read-only) and writes into a folder:
  *
  *   tflops_<panel>.*     TFLOP/s vs seqlen per panel (dtype, head dim, causal[, varlen, gqa]):
- *                        fa-tune's best variant per problem, eager, every peer, and the GEMM
- *                        ceiling measured on the device (with a "% of ceiling" axis)
+ *                        fa-tune's best variant per problem, each kernel family's best (a
+ *                        line per family when there are several), eager, every peer, and the
+ *                        GEMM ceiling measured on the device (with a "% of ceiling" axis)
  *   speedup_<panel>.*    the same series divided by eager
  *   memory_<panel>.*     peak extra device memory vs seqlen, flash vs eager vs peers, log y
- *   heatmap.*            BLOCK_M x BLOCK_N TFLOP/s of one problem, failed cells marked
+ *   heatmap_<family>.*   per kernel family, TFLOP/s of one problem on the family's own tile
+ *                        axes (sm80: BLOCK_M x BLOCK_N; sm90a: BLOCK_M = 64 x consumer
+ *                        warpgroups, x BLOCK_N), failed cells marked
  *   convergence.*        best-so-far TFLOP/s vs time since the run started, one line per run
  *   compile_time.*       histogram of NVRTC compile times (cache hits left out)
- *   registers.*          compile-only databases (no timings yet) only: registers and shared
- *                        memory per BLOCK_M x BLOCK_N tile; the index page then lists the
- *                        tiles and the spilling variants and gives the command that times them
+ *   registers_<family>.* compile-only databases (no timings yet) only: registers and shared
+ *                        memory per tile of each kernel family, on its own tile axes; the
+ *                        index page then lists the tiles (with their family) and the spilling
+ *                        variants and gives the command that times them
  *   index.html, index.md every image, the winners table and the provenance footer
  *
  * Every image comes with the `.dat` file it was drawn from and the `.gp` script that drew it,
@@ -44,8 +48,9 @@ typedef struct fa_report_options {
     const char *db_path; /* NULL: FA_DB_DEFAULT_PATH */
     const char *arch;    /* "sm90": the arch name measurements were stored under */
     const char *out_dir; /* created (with parents) if missing */
-    const char *problem; /* problem name for the heatmap and convergence plots; NULL: the
-                            problem with the most variants measured ok */
+    const char *problem; /* problem name for the heatmaps and convergence plot; NULL: the
+                            problem with the most variants measured ok (a family with no ok
+                            measurement of it: that family's own best-covered problem) */
     unsigned formats;    /* FA_REPORT_PNG | FA_REPORT_SVG; 0 means both */
     const char *gnuplot; /* gnuplot executable (fa_report_gnuplot_find) */
 } fa_report_options;

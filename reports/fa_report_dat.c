@@ -7,6 +7,7 @@
 #include "fa_report_data.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fa_escape.h"
@@ -22,13 +23,16 @@ static void header(const fa_report_data *d, const fa_report_plot *p, FILE *f)
     fprintf(f, "# %s\n", fa_esc_gp_comment(e, sizeof e, d->footer));
 }
 
-/* The columns every per-panel file shares after seqlen: fa-tune, eager, then every peer. */
-static void series_names(const fa_report_data *d, FILE *f)
+/* The columns every per-panel file shares after seqlen: fa-tune, eager, every peer, then
+ * on the speed plots fa-tune's best of each kernel family (fa_tune_sm80, fa_tune_sm90a...). */
+static void series_names(const fa_report_data *d, int families, FILE *f)
 {
     char e[ESC_MAX];
     fprintf(f, " fa_tune eager");
     for (int k = 0; k < d->n_peers; k++)
         fprintf(f, " %s", fa_esc_dat_field(e, sizeof e, d->peers[k]));
+    for (int j = 0; families && j < d->n_families; j++)
+        fprintf(f, " fa_tune_%s", fa_esc_dat_field(e, sizeof e, d->families[j]->name));
 }
 
 static double ratio(double a, double b)
@@ -46,7 +50,8 @@ static void write_panel(const fa_report_data *d, const fa_report_plot *p, FILE *
         fprintf(f, "# %s\n", fa_report_flop_convention);
         fprintf(f, "# gemm_ceiling_tflops %s\n", fa_report_num(pa->ceiling, b));
         fprintf(f, "# units: TFLOP/s; fa_tune is the best variant per problem (mean over the "
-                   "problems at one seqlen)\n");
+                   "problems at one seqlen), fa_tune_<family> the best of that kernel family; "
+                   "family is the winner's\n");
         break;
     case FA_PLOT_SPEEDUP:
         fprintf(f, "# units: times faster than fa-tune's eager baseline (cuBLAS QK^T, softmax, "
@@ -58,9 +63,9 @@ static void write_panel(const fa_report_data *d, const fa_report_plot *p, FILE *
         break;
     }
     fprintf(f, "# seqlen");
-    series_names(d, f);
+    series_names(d, p->kind != FA_PLOT_MEMORY, f);
     if (p->kind == FA_PLOT_TFLOPS)
-        fprintf(f, " problems winner");
+        fprintf(f, " problems winner family");
     fprintf(f, "\n");
     for (int i = 0; i < pa->n_points; i++) {
         const fa_report_point *pt = &pa->points[i];
@@ -70,13 +75,18 @@ static void write_panel(const fa_report_data *d, const fa_report_plot *p, FILE *
             fprintf(f, " %s", fa_report_num(pt->eager_tflops, b));
             for (int k = 0; k < d->n_peers; k++)
                 fprintf(f, " %s", fa_report_num(pt->peer_tflops[k], b));
+            for (int j = 0; j < d->n_families; j++)
+                fprintf(f, " %s", fa_report_num(pt->family_tflops[j], b));
             fprintf(f, " %d %s", pt->problems, fa_esc_dat_field(e, sizeof e, pt->variant));
+            fprintf(f, " %s", fa_esc_dat_field(e, sizeof e, pt->family));
         } else if (p->kind == FA_PLOT_SPEEDUP) {
             double e = pt->eager_tflops;
             fprintf(f, " %s", fa_report_num(ratio(pt->tflops, e), b));
             fprintf(f, " %s", fa_report_num(ratio(e, e), b));
             for (int k = 0; k < d->n_peers; k++)
                 fprintf(f, " %s", fa_report_num(ratio(pt->peer_tflops[k], e), b));
+            for (int j = 0; j < d->n_families; j++)
+                fprintf(f, " %s", fa_report_num(ratio(pt->family_tflops[j], e), b));
         } else {
             fprintf(f, " %s", fa_report_num(pt->flash_mib, b));
             fprintf(f, " %s", fa_report_num(pt->eager_mib, b));
@@ -87,17 +97,44 @@ static void write_panel(const fa_report_data *d, const fa_report_plot *p, FILE *
     }
 }
 
+const char *fa_report_tile_label(const fa_family *f, int i)
+{
+    int a = f->tile_axes[i];
+    return a >= 0 && a < f->naxes ? f->axes[a].label : "-";
+}
+
+void fa_report_other_axes(const fa_family *f, char *buf, size_t n)
+{
+    size_t used = 0;
+    if (n)
+        buf[0] = '\0';
+    for (int i = 0; i < f->naxes && used < n; i++) {
+        if (i == f->tile_axes[0] || i == f->tile_axes[1])
+            continue;
+        int w = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", f->axes[i].label);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+}
+
 static void write_heatmap(const fa_report_data *d, const fa_report_plot *p, FILE *f)
 {
-    char b[32], e[ESC_MAX], e2[ESC_MAX], e3[ESC_MAX];
+    const fa_report_heatmap *h = &d->heatmaps[p->heatmap];
+    char b[32], e[ESC_MAX], e2[ESC_MAX], e3[ESC_MAX], rest[FA_REPORT_TEXT_MAX];
     header(d, p, f);
-    fprintf(f, "# problem %s\n", fa_esc_gp_comment(e, sizeof e, d->problem));
-    fprintf(f, "# one row per (BLOCK_M, BLOCK_N) cell: the best latest-ok variant over warps, "
-               "stages and Q-in-registers, or the most common failure\n");
+    fprintf(f, "# problem %s\n", fa_esc_gp_comment(e, sizeof e, h->problem));
+    fa_report_other_axes(h->family, rest, sizeof rest);
+    fprintf(f, "# family %s: one row per tile cell",
+            fa_esc_gp_comment(e, sizeof e, h->family->name));
+    fprintf(f, " (rows %s,", fa_esc_gp_comment(e, sizeof e, fa_report_tile_label(h->family, 0)));
+    fprintf(f, " columns %s):", fa_esc_gp_comment(e, sizeof e, fa_report_tile_label(h->family, 1)));
+    fprintf(f, " the best latest-ok variant over %s, or the most common failure\n",
+            fa_esc_gp_comment(e, sizeof e, rest));
     fprintf(f, "# col row block_n block_m tflops status params variant\n");
-    for (int i = 0; i < d->n_cells; i++) {
-        const fa_report_cell *c = &d->cells[i];
-        fprintf(f, "%d %d %d %d %s %s %s %s\n", i % d->n_block_ns, i / d->n_block_ns, c->block_n,
+    for (int i = 0; i < h->n_cells; i++) {
+        const fa_report_cell *c = &h->cells[i];
+        fprintf(f, "%d %d %d %d %s %s %s %s\n", i % h->n_block_ns, i / h->n_block_ns, c->block_n,
                 c->block_m, fa_report_num(c->tflops, b), fa_esc_dat_field(e, sizeof e, c->status),
                 fa_esc_dat_field(e2, sizeof e2, c->rest),
                 fa_esc_dat_field(e3, sizeof e3, c->variant));
@@ -151,8 +188,7 @@ static void write_compile(const fa_report_data *d, const fa_report_plot *p, FILE
     }
 }
 
-/* Column/row of a tile in the registers grid. */
-static int grid_index(const int *set, int n, int x)
+int fa_report_grid_index(const int *set, int n, int x)
 {
     for (int i = 0; i < n; i++)
         if (set[i] == x)
@@ -160,20 +196,58 @@ static int grid_index(const int *set, int n, int x)
     return -1;
 }
 
+static void add_sorted(int *set, int *n, int x)
+{
+    if (fa_report_grid_index(set, *n, x) >= 0)
+        return;
+    int i = (*n)++;
+    for (; i > 0 && set[i - 1] > x; i--)
+        set[i] = set[i - 1];
+    set[i] = x;
+}
+
+void fa_report_tile_grid(const fa_report_data *d, const fa_family *f, int *ms, int *nm, int *ns,
+                         int *nn)
+{
+    *nm = *nn = 0;
+    for (int i = 0; i < d->n_tiles; i++)
+        if (d->tiles[i].family == f) {
+            add_sorted(ms, nm, d->tiles[i].block_m);
+            add_sorted(ns, nn, d->tiles[i].block_n);
+        }
+}
+
 static void write_registers(const fa_report_data *d, const fa_report_plot *p, FILE *f)
 {
+    char e[ESC_MAX], rest[FA_REPORT_TEXT_MAX];
+    int *ms = calloc((size_t)d->n_tiles + 1, sizeof *ms);
+    int *ns = calloc((size_t)d->n_tiles + 1, sizeof *ns), nm = 0, nn = 0;
+    if (!ms || !ns) {
+        free(ms);
+        free(ns);
+        fprintf(f, "# out of memory\n");
+        return;
+    }
+    fa_report_tile_grid(d, p->family, ms, &nm, ns, &nn);
+    fa_report_other_axes(p->family, rest, sizeof rest);
     header(d, p, f);
-    fprintf(f, "# one row per (BLOCK_M, BLOCK_N) tile with a compiled variant: the range over "
-               "warps, stages and Q-in-registers of the latest build of each variant\n");
+    fprintf(f, "# family %s: one row per tile", fa_esc_gp_comment(e, sizeof e, p->family->name));
+    fprintf(f, " (rows %s,", fa_esc_gp_comment(e, sizeof e, fa_report_tile_label(p->family, 0)));
+    fprintf(f, " columns %s)", fa_esc_gp_comment(e, sizeof e, fa_report_tile_label(p->family, 1)));
+    fprintf(f, " with a compiled variant: the range over %s of the latest build of each variant\n",
+            fa_esc_gp_comment(e, sizeof e, rest));
     fprintf(f, "# shared memory is static (ptxas) + dynamic (the variant's tiles), in bytes\n");
     fprintf(f, "# col row block_n block_m variants reg_min reg_max smem_min smem_max spilling\n");
     for (int i = 0; i < d->n_tiles; i++) {
         const fa_report_tile *t = &d->tiles[i];
-        fprintf(f, "%d %d %d %d %d %d %d %d %d %d\n",
-                grid_index(d->tile_ns, d->n_tile_ns, t->block_n),
-                grid_index(d->tile_ms, d->n_tile_ms, t->block_m), t->block_n, t->block_m,
-                t->variants, t->reg_min, t->reg_max, t->smem_min, t->smem_max, t->spilling);
+        if (t->family != p->family)
+            continue;
+        fprintf(f, "%d %d %d %d %d %d %d %d %d %d\n", fa_report_grid_index(ns, nn, t->block_n),
+                fa_report_grid_index(ms, nm, t->block_m), t->block_n, t->block_m, t->variants,
+                t->reg_min, t->reg_max, t->smem_min, t->smem_max, t->spilling);
     }
+    free(ms);
+    free(ns);
 }
 
 fa_status fa_report_dat_write(const fa_report_data *d, const fa_report_plot *p, FILE *f)

@@ -69,9 +69,10 @@ typedef struct lproblem {
     char name[FA_PROBLEM_NAME_MAX];
     fa_problem p;
     int gqa;
-    int timed; /* has a row from a real device */
-    int best;  /* row index of the best latest-ok measurement, -1 */
-    int eager; /* row index the eager figures come from, -1 */
+    int timed;                            /* has a row from a real device */
+    int best;                             /* row index of the best latest-ok measurement, -1 */
+    int fam_best[FA_REPORT_MAX_FAMILIES]; /* the same per family (d->families), -1 */
+    int eager;                            /* row index the eager figures come from, -1 */
     int ok_variants;
 } lproblem;
 
@@ -101,6 +102,7 @@ typedef struct loader {
     lrun *runs;
     int n_runs, cap_runs;
     int cap_winners;
+    unsigned decode_families; /* bit fa_family_index(): families of the decode rows left out */
     int nomem;
 } loader;
 
@@ -286,8 +288,12 @@ static int on_row(const fa_db_row *r, void *user)
     /* The panels plot forward TFLOP/s against seqlen; a decode problem's rate is TB/s of K/V
      * read over a cache length (fa_problem.h) and would mix into its key's panel. Its own
      * report (K/V bytes per second against the copy bandwidth) is not written yet. */
-    if (r->problem.op != FA_OP_FWD)
+    if (r->problem.op != FA_OP_FWD) {
+        int fi = fa_family_index(r->variant.family);
+        if (fi >= 0 && fi < 32)
+            L->decode_families |= 1u << fi;
         return 0;
+    }
     int pi = find_problem(L, r->problem_name);
     if (pi < 0) {
         if (GROW(L->problems, L->n_problems, L->cap_problems))
@@ -298,6 +304,8 @@ static int on_row(const fa_db_row *r, void *user)
         p->p = r->problem;
         p->gqa = r->gqa > 0 ? r->gqa : 1;
         p->best = p->eager = -1;
+        for (int j = 0; j < FA_REPORT_MAX_FAMILIES; j++)
+            p->fam_best[j] = -1;
         pi = L->n_problems++;
     }
     if (GROW(L->rows, L->n_rows, L->cap_rows))
@@ -427,8 +435,33 @@ static int is_ok(const lrow *r)
     return !strcmp(r->status, "ok") && r->tflops > 0 && r->median_ms > 0;
 }
 
+/* The slot of family f in d->families; -1 if it has none (no ok measurement, unknown). */
+static int family_slot(const fa_report_data *d, const fa_family *f)
+{
+    for (int j = 0; f && j < d->n_families; j++)
+        if (d->families[j] == f)
+            return j;
+    return -1;
+}
+
+/* d->families: the families with a latest-ok measurement, in registry order (so a family keeps
+ * its column and colour however the rows arrive). */
+static void collect_families(loader *L)
+{
+    fa_report_data *d = L->d;
+    for (int k = 0; fa_family_at(k) && d->n_families < FA_REPORT_MAX_FAMILIES; k++) {
+        const fa_family *f = fa_family_at(k);
+        for (int i = 0; i < L->n_rows; i++)
+            if (L->rows[i].latest && L->rows[i].v.family == f && is_ok(&L->rows[i])) {
+                d->families[d->n_families++] = f;
+                break;
+            }
+    }
+}
+
 static void pick_best(loader *L)
 {
+    collect_families(L);
     for (int i = 0; i < L->n_rows; i++) {
         lrow *r = &L->rows[i];
         lproblem *p = &L->problems[r->problem];
@@ -438,6 +471,9 @@ static void pick_best(loader *L)
             p->ok_variants++;
             if (p->best < 0 || r->tflops > L->rows[p->best].tflops)
                 p->best = i;
+            int j = family_slot(L->d, r->v.family);
+            if (j >= 0 && (p->fam_best[j] < 0 || r->tflops > L->rows[p->fam_best[j]].tflops))
+                p->fam_best[j] = i;
         }
     }
     for (int i = 0; i < L->n_rows; i++) {
@@ -483,6 +519,8 @@ typedef struct pacc {
     acc tflops, eager;
     double flash_mib, eager_mib;
     char variant[FA_VARIANT_NAME_MAX];
+    char family[32];
+    acc fam[FA_REPORT_MAX_FAMILIES];
     acc peer[FA_REPORT_MAX_PEERS];
     double peer_mib[FA_REPORT_MAX_PEERS];
 } pacc;
@@ -559,6 +597,7 @@ static pacc *point_at(panels_build *pb, key k, int x)
     for (int i = 0; i < FA_REPORT_MAX_PEERS; i++)
         pt->peer_mib[i] = NAN;
     strcpy(pt->variant, "-");
+    strcpy(pt->family, "-");
     return pt;
 }
 
@@ -592,6 +631,12 @@ static void finish_panel(const fa_report_data *d, const panel_build *b, fa_repor
         o->flash_mib = a->flash_mib;
         o->eager_mib = a->eager_mib;
         copy(o->variant, sizeof o->variant, a->variant);
+        copy(o->family, sizeof o->family, a->family);
+        for (int j = 0; j < FA_REPORT_MAX_FAMILIES; j++) {
+            o->family_tflops[j] = j < d->n_families ? acc_mean(&a->fam[j]) : NAN;
+            if (!isnan(o->family_tflops[j]))
+                p->families_present |= 1u << j;
+        }
         int any = !isnan(o->tflops);
         for (int k = 0; k < FA_REPORT_MAX_PEERS; k++) {
             o->peer_tflops[k] = k < d->n_peers ? acc_mean(&a->peer[k]) : NAN;
@@ -652,9 +697,15 @@ static fa_status build_panels(loader *L, fa_err *err)
         if (best) {
             acc_add(&pt->tflops, best->tflops);
             pt->flash_mib = fmax_nan(pt->flash_mib, mib(best->peak));
-            if (!strcmp(pt->variant, "-"))
+            if (!strcmp(pt->variant, "-")) {
                 copy(pt->variant, sizeof pt->variant, best->variant);
+                copy(pt->family, sizeof pt->family,
+                     best->v.family ? best->v.family->name : "(unknown)");
+            }
         }
+        for (int j = 0; j < d->n_families; j++)
+            if (p->fam_best[j] >= 0)
+                acc_add(&pt->fam[j], L->rows[p->fam_best[j]].tflops);
         if (eager) {
             acc_add(&pt->eager, problem_gflop(p, best) / eager->eager_ms);
             pt->eager_mib = fmax_nan(pt->eager_mib, mib(eager->eager_peak));
@@ -701,6 +752,9 @@ static int int_cmp(const void *a, const void *b)
 static int tile_cmp(const void *a, const void *b)
 {
     const fa_report_tile *x = a, *y = b;
+    int fx = fa_family_index(x->family), fy = fa_family_index(y->family);
+    if (fx != fy)
+        return fx < fy ? -1 : 1;
     if (x->block_m != y->block_m)
         return x->block_m < y->block_m ? -1 : 1;
     return x->block_n < y->block_n ? -1 : x->block_n > y->block_n;
@@ -751,42 +805,122 @@ static void fill_cell(const lrow *const *mine, int n, fa_report_cell *c)
     }
 }
 
-static fa_status build_heatmap(loader *L, int pi, fa_err *err)
+/* Family f's heatmap on problem pi into *h, from the latest rows of f's variants there. */
+static fa_status build_heatmap(loader *L, int pi, const fa_family *f, fa_report_heatmap *h,
+                               fa_err *err)
 {
-    fa_report_data *d = L->d;
     fa_status st = FA_OK;
     int n = 0;
+    h->family = f;
+    copy(h->problem, sizeof h->problem, L->problems[pi].name);
     const lrow **mine = calloc((size_t)L->n_rows + 1, sizeof *mine);
     if (!mine)
         return FA_ERR(err, FA_NOMEM, "cannot build the heatmap: out of memory");
     for (int i = 0; i < L->n_rows; i++)
-        if (L->rows[i].problem == pi && L->rows[i].latest)
+        if (L->rows[i].problem == pi && L->rows[i].latest && L->rows[i].v.family == f)
             mine[n++] = &L->rows[i];
-    d->block_ms = calloc((size_t)n + 1, sizeof *d->block_ms);
-    d->block_ns = calloc((size_t)n + 1, sizeof *d->block_ns);
-    if (!d->block_ms || !d->block_ns) {
+    h->block_ms = calloc((size_t)n + 1, sizeof *h->block_ms);
+    h->block_ns = calloc((size_t)n + 1, sizeof *h->block_ns);
+    if (!h->block_ms || !h->block_ns) {
         st = FA_ERR(err, FA_NOMEM, "cannot build the heatmap: out of memory");
         goto cleanup;
     }
     for (int i = 0; i < n; i++) {
-        set_add(d->block_ms, &d->n_block_ms, tile_m(&mine[i]->v));
-        set_add(d->block_ns, &d->n_block_ns, tile_n(&mine[i]->v));
+        set_add(h->block_ms, &h->n_block_ms, tile_m(&mine[i]->v));
+        set_add(h->block_ns, &h->n_block_ns, tile_n(&mine[i]->v));
     }
-    d->n_cells = d->n_block_ms * d->n_block_ns;
-    d->cells = calloc((size_t)d->n_cells + 1, sizeof *d->cells);
-    if (!d->cells) {
+    h->n_cells = h->n_block_ms * h->n_block_ns;
+    h->cells = calloc((size_t)h->n_cells + 1, sizeof *h->cells);
+    if (!h->cells) {
         st = FA_ERR(err, FA_NOMEM, "cannot build the heatmap: out of memory");
         goto cleanup;
     }
-    for (int i = 0; i < d->n_cells; i++) {
-        fa_report_cell *c = &d->cells[i];
-        c->block_m = d->block_ms[i / d->n_block_ns];
-        c->block_n = d->block_ns[i % d->n_block_ns];
+    for (int i = 0; i < h->n_cells; i++) {
+        fa_report_cell *c = &h->cells[i];
+        c->block_m = h->block_ms[i / h->n_block_ns];
+        c->block_n = h->block_ns[i % h->n_block_ns];
         fill_cell(mine, n, c);
     }
 cleanup:
     free(mine);
     return st;
+}
+
+/* Family f's latest timed rows on problem pi: how many, and how many of them are ok. */
+static void family_rows(const loader *L, int pi, const fa_family *f, int *rows, int *ok)
+{
+    *rows = *ok = 0;
+    for (int i = 0; i < L->n_rows; i++) {
+        const lrow *r = &L->rows[i];
+        if (r->problem == pi && r->latest && r->v.family == f) {
+            (*rows)++;
+            *ok += is_ok(r);
+        }
+    }
+}
+
+/* One heatmap per family with a timed forward measurement, in registry order, on problem pi
+ * (the convergence problem). When pi was not named by --problem and f has no ok measurement
+ * of it, f's heatmap is drawn on the problem where f has the most ok variants instead, so a
+ * family tuned on other shapes still shows its tiles. A family that serves decode only, with
+ * decode measurements left out of this report, gets a note saying why it has no heatmap. */
+static fa_status build_heatmaps(loader *L, int pi, int named, fa_err *err)
+{
+    fa_report_data *d = L->d;
+    int count = 0;
+    while (fa_family_at(count))
+        count++;
+    d->heatmaps = calloc((size_t)count + 1, sizeof *d->heatmaps);
+    if (!d->heatmaps)
+        return FA_ERR(err, FA_NOMEM, "cannot build the heatmaps: out of memory");
+    for (int k = 0; k < count; k++) {
+        const fa_family *f = fa_family_at(k);
+        fa_report_heatmap *h = &d->heatmaps[d->n_heatmaps];
+        int rows = 0, ok = 0, timed = 0;
+        for (int i = 0; i < L->n_rows && !timed; i++)
+            timed = L->rows[i].latest && L->rows[i].v.family == f;
+        if (!timed) {
+            if (k < 32 && (L->decode_families & (1u << k)) && !fa_family_serves(f, FA_OP_FWD)) {
+                h->family = f;
+                textf(h->note, sizeof h->note,
+                      "%s family (decode): no tile heatmap, decode measurements are rated in "
+                      "TB/s of K/V read over a cache length, not forward TFLOP/s, and this "
+                      "report leaves them out",
+                      f->name);
+                d->n_heatmaps++;
+            }
+            continue;
+        }
+        int fp = pi;
+        if (fp >= 0)
+            family_rows(L, fp, f, &rows, &ok);
+        if (!named && !ok) {
+            int best_ok = 0;
+            fp = -1;
+            for (int i = 0; i < L->n_problems; i++) {
+                family_rows(L, i, f, &rows, &ok);
+                if (ok > best_ok) {
+                    best_ok = ok;
+                    fp = i;
+                }
+            }
+            rows = best_ok;
+        }
+        if (fp < 0)
+            continue; /* no ok measurement of f anywhere, and no problem named */
+        if (!rows) {
+            h->family = f;
+            textf(h->note, sizeof h->note, "%s family: no measurement of problem %s", f->name,
+                  L->problems[fp].name);
+            d->n_heatmaps++;
+            continue;
+        }
+        fa_status st = build_heatmap(L, fp, f, h, err);
+        d->n_heatmaps++; /* released with the rest even when half built */
+        if (st != FA_OK)
+            return st;
+    }
+    return FA_OK;
 }
 
 static int step_cmp(const void *a, const void *b)
@@ -923,9 +1057,7 @@ static fa_status build_resources(loader *L, fa_err *err)
     const lrow **v = calloc((size_t)L->n_rows + 1, sizeof *v);
     d->tiles = calloc((size_t)L->n_rows + 1, sizeof *d->tiles);
     d->spills = calloc((size_t)L->n_rows + 1, sizeof *d->spills);
-    d->tile_ms = calloc((size_t)L->n_rows + 1, sizeof *d->tile_ms);
-    d->tile_ns = calloc((size_t)L->n_rows + 1, sizeof *d->tile_ns);
-    if (!v || !d->tiles || !d->spills || !d->tile_ms || !d->tile_ns) {
+    if (!v || !d->tiles || !d->spills) {
         st = FA_ERR(err, FA_NOMEM, "cannot build the resources per tile: out of memory");
         goto cleanup;
     }
@@ -940,28 +1072,30 @@ static fa_status build_resources(loader *L, fa_err *err)
         int smem = r->smem_static >= 0 ? r->smem_static + fa_variant_smem_bytes(&r->v) : -1;
         int spills = r->spill_stores > 0 || r->spill_loads > 0;
         d->n_built++;
-        set_add(d->tile_ms, &d->n_tile_ms, tile_m(&r->v));
-        set_add(d->tile_ns, &d->n_tile_ns, tile_n(&r->v));
         fa_report_tile *t = NULL;
         for (int k = 0; k < d->n_tiles && !t; k++)
-            if (d->tiles[k].block_m == tile_m(&r->v) && d->tiles[k].block_n == tile_n(&r->v))
+            if (d->tiles[k].family == r->v.family && d->tiles[k].block_m == tile_m(&r->v) &&
+                d->tiles[k].block_n == tile_n(&r->v))
                 t = &d->tiles[k];
-        if (!t) {
+        if (!t && r->v.family) { /* a family this binary does not know has no tiles */
             t = &d->tiles[d->n_tiles++];
+            t->family = r->v.family;
             t->block_m = tile_m(&r->v);
             t->block_n = tile_n(&r->v);
             t->reg_min = t->smem_min = -1;
         }
-        t->variants++;
-        t->spilling += spills;
-        if (t->reg_min < 0 || r->registers < t->reg_min)
-            t->reg_min = r->registers;
-        if (r->registers > t->reg_max)
-            t->reg_max = r->registers;
-        if (smem >= 0 && (t->smem_min < 0 || smem < t->smem_min))
-            t->smem_min = smem;
-        if (smem > t->smem_max)
-            t->smem_max = smem;
+        if (t) {
+            t->variants++;
+            t->spilling += spills;
+            if (t->reg_min < 0 || r->registers < t->reg_min)
+                t->reg_min = r->registers;
+            if (r->registers > t->reg_max)
+                t->reg_max = r->registers;
+            if (smem >= 0 && (t->smem_min < 0 || smem < t->smem_min))
+                t->smem_min = smem;
+            if (smem > t->smem_max)
+                t->smem_max = smem;
+        }
         if (spills) {
             fa_report_spill *x = &d->spills[d->n_spills++];
             copy(x->variant, sizeof x->variant, r->variant);
@@ -1008,6 +1142,8 @@ static int add_plot(fa_report_data *d, int *cap, fa_report_plot_kind kind, int p
     fa_report_plot *p = &d->plots[d->n_plots++];
     p->kind = kind;
     p->panel = panel;
+    p->heatmap = -1;
+    p->family = NULL;
     p->skipped = skipped;
     copy(p->stem, sizeof p->stem, stem);
     copy(p->title, sizeof p->title, title);
@@ -1052,10 +1188,20 @@ static fa_status build_plots(fa_report_data *d, fa_err *err)
                      d->arch, p->label);
         bad |= add_plot(d, &cap, FA_PLOT_MEMORY, i, stem, title, skip);
     }
-    if (d->n_cells > 0) {
-        snprintf(title, sizeof title, "TFLOP/s by tile size (BLOCK_M x BLOCK_N): %s, %s", d->arch,
-                 d->problem);
-        bad |= add_plot(d, &cap, FA_PLOT_HEATMAP, -1, "heatmap", title, 0);
+    for (int i = 0; i < d->n_heatmaps; i++) {
+        const fa_report_heatmap *h = &d->heatmaps[i];
+        const fa_family *f = h->family;
+        snprintf(stem, sizeof stem, "heatmap_%s", f->name);
+        if (h->note[0])
+            snprintf(title, sizeof title, "%s", h->note);
+        else
+            snprintf(title, sizeof title, "TFLOP/s by tile size, %s family: %s, %s", f->name,
+                     d->arch, h->problem);
+        bad |= add_plot(d, &cap, FA_PLOT_HEATMAP, -1, stem, title, h->note[0] != 0);
+        if (!bad) {
+            d->plots[d->n_plots - 1].heatmap = h->note[0] ? -1 : i;
+            d->plots[d->n_plots - 1].family = f;
+        }
     }
     if (d->n_series > 0) {
         snprintf(title, sizeof title, "Tuning convergence, best TFLOP/s so far: %s, %s", d->arch,
@@ -1071,12 +1217,21 @@ static fa_status build_plots(fa_report_data *d, fa_err *err)
                  d->n_compile);
         bad |= add_plot(d, &cap, FA_PLOT_COMPILE, -1, "compile_time", title, 0);
     }
-    if (d->compile_only && d->n_tiles > 0) {
+    /* compile-only: one registers grid per family, on its own tile axes, like the heatmaps */
+    for (int i = 0; d->compile_only && i < d->n_tiles; i++) {
+        const fa_family *f = d->tiles[i].family;
+        if (i > 0 && d->tiles[i - 1].family == f)
+            continue;
+        int variants = 0;
+        for (int k = i; k < d->n_tiles && d->tiles[k].family == f; k++)
+            variants += d->tiles[k].variants;
+        snprintf(stem, sizeof stem, "registers_%s", f->name);
         snprintf(title, sizeof title,
-                 "Registers and shared memory by tile size (BLOCK_M x BLOCK_N): %s, %d variants "
-                 "compiled",
-                 d->arch, d->n_built);
-        bad |= add_plot(d, &cap, FA_PLOT_REGISTERS, -1, "registers", title, 0);
+                 "Registers and shared memory by tile size, %s family: %s, %d variants compiled",
+                 f->name, d->arch, variants);
+        bad |= add_plot(d, &cap, FA_PLOT_REGISTERS, -1, stem, title, 0);
+        if (!bad)
+            d->plots[d->n_plots - 1].family = f;
     }
     return bad ? FA_ERR(err, FA_NOMEM, "cannot list the report plots: out of memory") : FA_OK;
 }
@@ -1196,10 +1351,11 @@ fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, 
     }
     if (pi >= 0) {
         copy(d->problem, sizeof d->problem, L.problems[pi].name);
-        if ((st = build_heatmap(&L, pi, err)) != FA_OK ||
-            (st = build_convergence(&L, pi, err)) != FA_OK)
+        if ((st = build_convergence(&L, pi, err)) != FA_OK)
             goto cleanup;
     }
+    if ((st = build_heatmaps(&L, pi, problem != NULL, err)) != FA_OK)
+        goto cleanup;
     if ((st = build_compile(&L, err)) != FA_OK)
         goto cleanup;
     build_footer(d);
@@ -1222,17 +1378,18 @@ void fa_report_data_release(fa_report_data *d)
     for (int i = 0; i < d->n_panels; i++)
         free(d->panels[i].points);
     free(d->panels);
-    free(d->cells);
-    free(d->block_ms);
-    free(d->block_ns);
+    for (int i = 0; i < d->n_heatmaps; i++) {
+        free(d->heatmaps[i].cells);
+        free(d->heatmaps[i].block_ms);
+        free(d->heatmaps[i].block_ns);
+    }
+    free(d->heatmaps);
     for (int i = 0; i < d->n_series; i++)
         free(d->series[i].steps);
     free(d->series);
     free(d->compile_ms);
     free(d->tiles);
     free(d->spills);
-    free(d->tile_ms);
-    free(d->tile_ns);
     free(d->winners);
     free(d->plots);
     memset(d, 0, sizeof *d);

@@ -10,6 +10,8 @@
  *   - fa-tune's figure for a problem is its best latest-ok measurement; the eager figures
  *     come from that same measurement (timed side by side), else from the latest one that
  *     timed eager;
+ *   - each kernel family's best latest-ok measurement of a problem is that family's figure
+ *     (its own series beside fa-tune's best of all families);
  *   - a panel is (dtype, head dim, causal, varlen, gqa); its x is max(seqlen_q, seqlen_k);
  *     several problems on one x (different batch or heads) are averaged (TFLOP/s) or maxed
  *     (memory); peers are matched on the same panel and x, the latest run per problem.
@@ -21,22 +23,26 @@
 #include <stdio.h>
 
 #include "fa_db.h"
+#include "fa_family.h"
 #include "fa_report.h"
 
 #define FA_REPORT_MAX_PEERS 16
+#define FA_REPORT_MAX_FAMILIES 8 /* kernel families drawn as their own series */
 #define FA_REPORT_STEM_MAX 96
 #define FA_REPORT_TEXT_MAX 512
 
 /* One x of a panel. NAN where a value is unknown. */
 typedef struct fa_report_point {
     int seqlen;
-    int problems;                            /* fa-tune problems averaged here */
-    double tflops;                           /* fa-tune's best, mean over problems */
-    double eager_tflops;                     /* mean */
-    double flash_mib, eager_mib;             /* peak extra memory, max over problems */
-    char variant[FA_VARIANT_NAME_MAX];       /* winner of the first problem ("-" if none) */
-    double peer_tflops[FA_REPORT_MAX_PEERS]; /* mean */
-    double peer_mib[FA_REPORT_MAX_PEERS];    /* max */
+    int problems;                                 /* fa-tune problems averaged here */
+    double tflops;                                /* fa-tune's best, mean over problems */
+    double eager_tflops;                          /* mean */
+    double flash_mib, eager_mib;                  /* peak extra memory, max over problems */
+    char variant[FA_VARIANT_NAME_MAX];            /* winner of the first problem ("-" if none) */
+    char family[32];                              /* its family ("-" if none) */
+    double family_tflops[FA_REPORT_MAX_FAMILIES]; /* each family's best (d->families), mean */
+    double peer_tflops[FA_REPORT_MAX_PEERS];      /* mean */
+    double peer_mib[FA_REPORT_MAX_PEERS];         /* max */
 } fa_report_point;
 
 typedef struct fa_report_panel {
@@ -46,16 +52,18 @@ typedef struct fa_report_panel {
     char label[FA_REPORT_STEM_MAX]; /* "hd128 bf16 causal" */
     fa_report_point *points;        /* by seqlen */
     int n_points;
-    int has_ratio;          /* some series has a value where eager has one: a speed-up to draw */
-    int has_memory;         /* some positive memory figure to draw (log scale) */
-    unsigned peers_present; /* bit i: peer i has a TFLOP/s value in this panel */
-    unsigned peers_memory;  /* bit i: peer i has a memory value in this panel */
-    double ceiling;         /* best GEMM ceiling of the dtype, NAN if none */
-    double max_tflops;      /* the largest TFLOP/s of any series, 0 if none */
-    double min_mib;         /* the smallest positive memory figure, NAN if none */
+    int has_ratio;             /* some series has a value where eager has one: a speed-up to draw */
+    int has_memory;            /* some positive memory figure to draw (log scale) */
+    unsigned peers_present;    /* bit i: peer i has a TFLOP/s value in this panel */
+    unsigned families_present; /* bit j: family j (d->families) has a TFLOP/s value here */
+    unsigned peers_memory;     /* bit i: peer i has a memory value in this panel */
+    double ceiling;            /* best GEMM ceiling of the dtype, NAN if none */
+    double max_tflops;         /* the largest TFLOP/s of any series, 0 if none */
+    double min_mib;            /* the smallest positive memory figure, NAN if none */
 } fa_report_panel;
 
-/* One heatmap cell: a (BLOCK_M, BLOCK_N) pair seen on the chosen problem. */
+/* One heatmap cell: a pair of the family's tile axes (sm80: BLOCK_M, BLOCK_N) seen on the
+ * heatmap's problem. */
 typedef struct fa_report_cell {
     int block_m, block_n;
     double tflops;                     /* best latest-ok over the other parameters; NAN */
@@ -63,6 +71,19 @@ typedef struct fa_report_cell {
     char variant[FA_VARIANT_NAME_MAX]; /* the best variant, "-" if none */
     char rest[32];                     /* its other parameters, "w4s2q" */
 } fa_report_cell;
+
+/* One family's tile heatmap on one problem. Families tile differently (sm90a's BLOCK_M is 64
+ * rows per consumer warpgroup, its BLOCK_N range is not sm80's), so each has its own grid on
+ * its own axes (fa_family.tile_axes) and is never merged with another's. */
+typedef struct fa_report_heatmap {
+    const fa_family *family;           /* a registry entry (static) */
+    char problem[FA_PROBLEM_NAME_MAX]; /* the problem it is drawn for */
+    fa_report_cell *cells;             /* row-major: block_ms x block_ns */
+    int n_cells;
+    int *block_ms, n_block_ms;     /* rows, ascending */
+    int *block_ns, n_block_ns;     /* columns, ascending */
+    char note[FA_REPORT_TEXT_MAX]; /* not "": no heatmap of this family, and why (no cells) */
+} fa_report_heatmap;
 
 /* One measurement of the chosen problem on the way to the best. */
 typedef struct fa_report_step {
@@ -79,8 +100,10 @@ typedef struct fa_report_series {
     int n_steps;
 } fa_report_series;
 
-/* One tile of a compile-only report: the (BLOCK_M, BLOCK_N) pair's compiled variants. */
+/* One tile of a compile-only report: a family's (BLOCK_M, BLOCK_N) pair (its tile axes) and
+ * its compiled variants. */
 typedef struct fa_report_tile {
+    const fa_family *family; /* a registry entry; tiles of different families never merge */
     int block_m, block_n;
     int variants;           /* compiled (a cubin, spilling or not) */
     int reg_min, reg_max;   /* registers per thread over them */
@@ -106,7 +129,9 @@ typedef enum fa_report_plot_kind {
 
 typedef struct fa_report_plot {
     fa_report_plot_kind kind;
-    int panel; /* index into panels for the per-panel kinds, else -1 */
+    int panel;               /* index into panels for the per-panel kinds, else -1 */
+    int heatmap;             /* FA_PLOT_HEATMAP: index into heatmaps (-1 for a note), else -1 */
+    const fa_family *family; /* FA_PLOT_HEATMAP, FA_PLOT_REGISTERS: the family drawn, else NULL */
     char stem[FA_REPORT_STEM_MAX];
     char title[FA_REPORT_TEXT_MAX]; /* when skipped: why it is not drawn */
     int skipped;                    /* nothing to draw: no files, a note on the index page */
@@ -125,14 +150,17 @@ typedef struct fa_report_data {
     char peers[FA_REPORT_MAX_PEERS][FA_DB_NAME_MAX];            /* sorted */
     char peer_versions[FA_REPORT_MAX_PEERS][FA_DB_VERSION_MAX]; /* of the latest row */
     char peer_version[FA_DB_VERSION_MAX]; /* the version all peers share, "" if they differ */
+    /* the forward families with a latest-ok measurement, registry order: each is a series of
+     * the speed plots (fa_report_point.family_tflops) */
+    const fa_family *families[FA_REPORT_MAX_FAMILIES];
+    int n_families;
     fa_report_panel *panels;
     int n_panels;
-    /* heatmap and convergence: one problem */
+    /* heatmaps and convergence: one problem (a family with no measurement of it draws its
+     * heatmap on its own best-covered problem, unless --problem named it) */
     char problem[FA_PROBLEM_NAME_MAX]; /* "" when no problem has an ok measurement */
-    fa_report_cell *cells;
-    int n_cells;
-    int *block_ms, n_block_ms; /* heatmap rows, ascending */
-    int *block_ns, n_block_ns; /* heatmap columns, ascending */
+    fa_report_heatmap *heatmaps;       /* one per family measured, registry order */
+    int n_heatmaps;
     fa_report_series *series;
     int n_series;
     /* compile times, ms, one per (run, variant) compiled (not a cache hit), ascending */
@@ -146,10 +174,9 @@ typedef struct fa_report_data {
     int compile_only;
     int n_built;                          /* distinct variants compiled */
     char timing_cmds[FA_REPORT_TEXT_MAX]; /* one command a line that times them on a GPU */
-    fa_report_tile *tiles;                /* by block_m, then block_n */
+    fa_report_tile *tiles;                /* by family (registry order), block_m, then block_n */
     int n_tiles;
-    int *tile_ms, n_tile_ms, *tile_ns, n_tile_ns; /* the tiles' rows and columns, ascending */
-    fa_report_spill *spills;                      /* by name */
+    fa_report_spill *spills; /* by name */
     int n_spills;
     fa_report_plot *plots;
     int n_plots;
@@ -184,6 +211,19 @@ double fa_report_nice_width(double max, int bins);
 const char *fa_report_peer_label(const char *peer);
 /* A peer's label with its version when the peers' versions differ, into buf. */
 const char *fa_report_peer_text(const fa_report_data *d, int k, char *buf, size_t n);
+
+/* The distinct rows (block_m) and columns (block_n) of family f's tiles, ascending, into
+ * ms[*nm] and ns[*nn] (each with room for d->n_tiles). */
+void fa_report_tile_grid(const fa_report_data *d, const fa_family *f, int *ms, int *nm, int *ns,
+                         int *nn);
+/* The position of x in set[n]; -1 if absent. */
+int fa_report_grid_index(const int *set, int n, int x);
+
+/* The label of family f's tile axis i (0: heatmap rows, 1: columns), "-" if it has none. */
+const char *fa_report_tile_label(const fa_family *f, int i);
+/* The labels of f's axes other than its tile axes, ", "-joined ("warps, stages, Q in
+ * registers"): what a heatmap cell is the best over. Into buf (n bytes). */
+void fa_report_other_axes(const fa_family *f, char *buf, size_t n);
 
 /* A double as the .dat files write it: "%.6g", "NaN" for NAN. buf >= 32 bytes. */
 const char *fa_report_num(double x, char *buf);

@@ -11,12 +11,17 @@
 #include "fa_report_data.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fa_escape.h"
 
 #define COLOR_FA_TUNE "#d62728"
 #define COLOR_EAGER "#7f7f7f"
+
+/* One colour per kernel family slot (d->families, registry order): reds and oranges near
+ * fa-tune's own, dashed, so they read as parts of it. */
+static const char *const family_colors[] = {"#fd8d3c", "#67000d", "#fdae6b", "#a50f15"};
 
 static const char *const peer_colors[] = {"#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e",
                                           "#8c564b", "#e377c2", "#17becf", "#bcbd22"};
@@ -163,6 +168,27 @@ static void peer_line(const fa_report_data *d, int k, int col, int *first, FILE 
     gp_str(f, fa_report_peer_text(d, k, label, sizeof label));
 }
 
+/* Each kernel family's best as its own line, from the columns after the peers', when the
+ * report holds more than one family (with one, fa-tune's line is that family's). */
+static void family_lines(const fa_report_data *d, const fa_report_panel *pa, int *first, FILE *f)
+{
+    char title[128];
+    if (d->n_families < 2)
+        return;
+    for (int j = 0; j < d->n_families; j++) {
+        if (!(pa->families_present & (1u << j)))
+            continue;
+        plot_sep(first, f);
+        fprintf(f,
+                "datafile using 1:(pos($%d)) with linespoints lw 1.8 dt 4 pt %d ps 0.9 lc rgb "
+                "'%s' title ",
+                4 + d->n_peers + j, 4 + 2 * (j % 4),
+                family_colors[j % (int)(sizeof family_colors / sizeof family_colors[0])]);
+        snprintf(title, sizeof title, "fa-tune, %s family only", d->families[j]->name);
+        gp_str(f, title);
+    }
+}
+
 /* fa-tune's line once more, untitled, so it is drawn on top of peers with equal figures. */
 static void fa_tune_on_top(int *first, FILE *f)
 {
@@ -227,6 +253,7 @@ static void plot_tflops(const fa_report_data *d, const fa_report_plot *p, unsign
     plot_sep(&first, f);
     fprintf(f, "datafile using 1:(pos($3)) with linespoints lw 1.5 pt 5 ps 0.9 lc rgb "
                "'" COLOR_EAGER "' title 'eager (cuBLAS + softmax + cuBLAS)'");
+    family_lines(d, pa, &first, f);
     for (int k = 0; k < d->n_peers; k++)
         if (pa->peers_present & (1u << k))
             peer_line(d, k, 4 + k, &first, f);
@@ -254,6 +281,7 @@ static void plot_speedup(const fa_report_data *d, const fa_report_plot *p, unsig
     plot_sep(&first, f);
     fprintf(f, "datafile using 1:(pos($2)) with linespoints lw 2.5 pt 7 ps 1.1 lc rgb "
                "'" COLOR_FA_TUNE "' title 'fa-tune (best variant per problem)'");
+    family_lines(d, pa, &first, f);
     for (int k = 0; k < d->n_peers; k++)
         if (pa->peers_present & (1u << k))
             peer_line(d, k, 4 + k, &first, f);
@@ -295,27 +323,39 @@ static void plot_memory(const fa_report_data *d, const fa_report_plot *p, unsign
     term_end(formats, f);
 }
 
-static void plot_heatmap(const fa_report_data *d, unsigned formats, FILE *f)
+static void plot_heatmap(const fa_report_data *d, const fa_report_plot *p, unsigned formats,
+                         FILE *f)
 {
-    char b[32];
-    int best = -1, failed = 0, first = 1;
-    for (int i = 0; i < d->n_cells; i++) {
-        if (!isnan(d->cells[i].tflops) && (best < 0 || d->cells[i].tflops > d->cells[best].tflops))
+    const fa_report_heatmap *h = &d->heatmaps[p->heatmap];
+    char b[32], text[FA_REPORT_TEXT_MAX + 64], rest[FA_REPORT_TEXT_MAX];
+    int best = -1, failed = 0, not_ok = 0, first = 1;
+    for (int i = 0; i < h->n_cells; i++) {
+        if (!isnan(h->cells[i].tflops) && (best < 0 || h->cells[i].tflops > h->cells[best].tflops))
             best = i;
-        failed |= strcmp(d->cells[i].status, "ok") && strcmp(d->cells[i].status, "-");
+        failed |= strcmp(h->cells[i].status, "ok") && strcmp(h->cells[i].status, "-");
+        not_ok |= strcmp(h->cells[i].status, "ok") != 0;
     }
-    fprintf(f, "set xrange [-0.5:%g]\n", d->n_block_ns - 0.5);
-    fprintf(f, "set yrange [-0.5:%g]\n", d->n_block_ms - 0.5);
+    fprintf(f, "set xrange [-0.5:%g]\n", h->n_block_ns - 0.5);
+    fprintf(f, "set yrange [-0.5:%g]\n", h->n_block_ms - 0.5);
     fprintf(f, "set xtics (");
-    for (int i = 0; i < d->n_block_ns; i++)
-        fprintf(f, "%s'%d' %d", i ? ", " : "", d->block_ns[i], i);
+    for (int i = 0; i < h->n_block_ns; i++)
+        fprintf(f, "%s'%d' %d", i ? ", " : "", h->block_ns[i], i);
     fprintf(f, ") scale 0\nset ytics (");
-    for (int i = 0; i < d->n_block_ms; i++)
-        fprintf(f, "%s'%d' %d", i ? ", " : "", d->block_ms[i], i);
+    for (int i = 0; i < h->n_block_ms; i++)
+        fprintf(f, "%s'%d' %d", i ? ", " : "", h->block_ms[i], i);
     fprintf(f, ") scale 0\n");
-    fprintf(f, "set xlabel 'BLOCK_N (keys per tile)'\n");
-    fprintf(f, "set ylabel 'BLOCK_M (queries per tile)'\n");
-    fprintf(f, "set cblabel 'TFLOP/s (best over warps, stages, Q in registers)'\n");
+    /* the family's own axes: sm90a's BLOCK_M counts consumer warpgroups, sm80's does not */
+    snprintf(text, sizeof text, "%s (keys per tile)", fa_report_tile_label(h->family, 1));
+    fprintf(f, "set xlabel ");
+    gp_str(f, text);
+    snprintf(text, sizeof text, "%s (queries per tile)", fa_report_tile_label(h->family, 0));
+    fprintf(f, "\nset ylabel ");
+    gp_str(f, text);
+    fa_report_other_axes(h->family, rest, sizeof rest);
+    snprintf(text, sizeof text, "TFLOP/s (best %s variant over %s)", h->family->name, rest);
+    fprintf(f, "\nset cblabel ");
+    gp_str(f, text);
+    fprintf(f, "\n");
     fprintf(f, "set palette defined (0 '#fff5eb', 0.5 '#fdae6b', 1 '#e6550d')\n");
     fprintf(f, "unset grid\n");
     fprintf(f, "set border 15\n");
@@ -328,7 +368,7 @@ static void plot_heatmap(const fa_report_data *d, unsigned formats, FILE *f)
                "(s eq '-' ? 'not measured' : s)\n");
     if (best >= 0) {
         fprintf(f, "best_label = ");
-        const fa_report_cell *c = &d->cells[best];
+        const fa_report_cell *c = &h->cells[best];
         char label[256];
         snprintf(label, sizeof label, "best: %s, %s TFLOP/s", c->variant,
                  fa_report_num(round(c->tflops * 10) / 10, b));
@@ -336,7 +376,7 @@ static void plot_heatmap(const fa_report_data *d, unsigned formats, FILE *f)
         fprintf(f,
                 "\nset object 1 rect center %d, %d size 0.96, 0.96 front fs empty border "
                 "lc rgb '#000000' lw 3\n",
-                best % d->n_block_ns, best / d->n_block_ns);
+                best % h->n_block_ns, best / h->n_block_ns);
     } else {
         fprintf(f, "unset colorbox\n");
     }
@@ -351,12 +391,18 @@ static void plot_heatmap(const fa_report_data *d, unsigned formats, FILE *f)
         fprintf(f, "datafile using 1:(failed(strcol(6)) ? $2 : NaN):(0.5):(0.5) with boxxyerror "
                    "fs pattern 4 lc rgb '#aaaaaa' title 'no variant passed (status shown)'");
     }
-    plot_sep(&first, f);
-    fprintf(f, "datafile using 1:(ok(strcol(6)) ? $2 : NaN):(cell(strcol(6))) with labels "
-               "font ',10' notitle");
-    plot_sep(&first, f);
-    fprintf(f, "datafile using 1:(ok(strcol(6)) ? NaN : $2):(cell(strcol(6))) with labels "
-               "boxed font ',10' notitle");
+    /* each label series only when it has a point: gnuplot 5.4 crashes (SIGSEGV) on boxed
+     * labels whose every y is NaN, as in a grid whose every cell passed */
+    if (best >= 0) {
+        plot_sep(&first, f);
+        fprintf(f, "datafile using 1:(ok(strcol(6)) ? $2 : NaN):(cell(strcol(6))) with labels "
+                   "font ',10' notitle");
+    }
+    if (not_ok) {
+        plot_sep(&first, f);
+        fprintf(f, "datafile using 1:(ok(strcol(6)) ? NaN : $2):(cell(strcol(6))) with labels "
+                   "boxed font ',10' notitle");
+    }
     if (best >= 0) {
         plot_sep(&first, f);
         fprintf(f, "NaN with boxes fs empty lw 3 lc rgb '#000000' title best_label");
@@ -446,23 +492,44 @@ static void plot_compile(const fa_report_data *d, unsigned formats, FILE *f)
 
 /* Compile-only: a BLOCK_M x BLOCK_N grid coloured by the most registers a tile's variants
  * use, each cell labelled with the register and shared-memory ranges and its spills. */
-static void plot_registers(const fa_report_data *d, unsigned formats, FILE *f)
+static void plot_registers(const fa_report_data *d, const fa_report_plot *p, unsigned formats,
+                           FILE *f)
 {
-    int first = 1, spills = 0;
+    int first = 1, spills = 0, nm = 0, nn = 0;
+    char text[FA_REPORT_TEXT_MAX + 64], rest[FA_REPORT_TEXT_MAX];
+    int *ms = calloc((size_t)d->n_tiles + 1, sizeof *ms);
+    int *ns = calloc((size_t)d->n_tiles + 1, sizeof *ns);
+    if (!ms || !ns) {
+        free(ms);
+        free(ns);
+        fprintf(f, "# out of memory\n");
+        return;
+    }
+    fa_report_tile_grid(d, p->family, ms, &nm, ns, &nn);
     for (int i = 0; i < d->n_tiles; i++)
-        spills += d->tiles[i].spilling;
-    fprintf(f, "set xrange [-0.5:%g]\n", d->n_tile_ns - 0.5);
-    fprintf(f, "set yrange [-0.5:%g]\n", d->n_tile_ms - 0.5);
+        spills += d->tiles[i].family == p->family ? d->tiles[i].spilling : 0;
+    fprintf(f, "set xrange [-0.5:%g]\n", nn - 0.5);
+    fprintf(f, "set yrange [-0.5:%g]\n", nm - 0.5);
     fprintf(f, "set xtics (");
-    for (int i = 0; i < d->n_tile_ns; i++)
-        fprintf(f, "%s'%d' %d", i ? ", " : "", d->tile_ns[i], i);
+    for (int i = 0; i < nn; i++)
+        fprintf(f, "%s'%d' %d", i ? ", " : "", ns[i], i);
     fprintf(f, ") scale 0\nset ytics (");
-    for (int i = 0; i < d->n_tile_ms; i++)
-        fprintf(f, "%s'%d' %d", i ? ", " : "", d->tile_ms[i], i);
+    for (int i = 0; i < nm; i++)
+        fprintf(f, "%s'%d' %d", i ? ", " : "", ms[i], i);
     fprintf(f, ") scale 0\n");
-    fprintf(f, "set xlabel 'BLOCK_N (keys per tile)'\n");
-    fprintf(f, "set ylabel 'BLOCK_M (queries per tile)'\n");
-    fprintf(f, "set cblabel 'registers per thread (most over warps, stages, Q in registers)'\n");
+    free(ms);
+    free(ns);
+    snprintf(text, sizeof text, "%s (keys per tile)", fa_report_tile_label(p->family, 1));
+    fprintf(f, "set xlabel ");
+    gp_str(f, text);
+    snprintf(text, sizeof text, "%s (queries per tile)", fa_report_tile_label(p->family, 0));
+    fprintf(f, "\nset ylabel ");
+    gp_str(f, text);
+    fa_report_other_axes(p->family, rest, sizeof rest);
+    snprintf(text, sizeof text, "registers per thread (most over %s)", rest);
+    fprintf(f, "\nset cblabel ");
+    gp_str(f, text);
+    fprintf(f, "\n");
     fprintf(f, "set cbrange [0:255]\n");
     fprintf(f, "set palette defined (0 '#f7fbff', 0.5 '#6baed6', 1 '#08306b')\n");
     fprintf(f, "unset grid\n");
@@ -509,7 +576,7 @@ fa_status fa_report_gp_write(const fa_report_data *d, const fa_report_plot *p, u
         plot_memory(d, p, formats, f);
         break;
     case FA_PLOT_HEATMAP:
-        plot_heatmap(d, formats, f);
+        plot_heatmap(d, p, formats, f);
         break;
     case FA_PLOT_CONVERGENCE:
         plot_convergence(d, formats, f);
@@ -518,7 +585,7 @@ fa_status fa_report_gp_write(const fa_report_data *d, const fa_report_plot *p, u
         plot_compile(d, formats, f);
         break;
     case FA_PLOT_REGISTERS:
-        plot_registers(d, formats, f);
+        plot_registers(d, p, formats, f);
         break;
     }
     return ferror(f) ? FA_IO : FA_OK;

@@ -37,16 +37,22 @@ static const struct section {
 } sections[] = {
     {FA_PLOT_TFLOPS, "Speed: TFLOP/s vs sequence length",
      "fa-tune's best variant per problem against eager attention and every peer measured on the "
-     "same device, with the dense GEMM ceiling measured there (right axis: percent of it)."},
+     "same device, with the dense GEMM ceiling measured there (right axis: percent of it). "
+     "When more than one kernel family was measured, each family's best is a dashed line of its "
+     "own (the data files always carry a fa_tune_<family> column per family and the winner's "
+     "family)."},
     {FA_PLOT_SPEEDUP, "Speed-up over eager attention",
      "Each series' TFLOP/s divided by fa-tune's eager baseline (cuBLAS QK^T, masked softmax, "
      "cuBLAS PV in the input dtype) at the same sequence length."},
     {FA_PLOT_MEMORY, "Peak extra memory vs sequence length",
      "Device memory beyond Q, K, V and O. Flash attention keeps one fp32 log-sum-exp per row; "
      "eager attention materializes S and P, quadratic in the sequence length."},
-    {FA_PLOT_HEATMAP, "Tile sizes: BLOCK_M x BLOCK_N",
-     "TFLOP/s of the best variant per tile shape (over warps, pipeline stages and Q in "
-     "registers) on one problem; hatched cells had no variant pass, labelled with why."},
+    {FA_PLOT_HEATMAP, "Tile sizes, per kernel family",
+     "One heatmap per kernel family, on the family's own tile axes (sm80: BLOCK_M x BLOCK_N; "
+     "sm90a: BLOCK_M, 64 rows per consumer warpgroup, x BLOCK_N): TFLOP/s of the best variant "
+     "per tile shape, over the family's other parameters (named on the colour bar), on one "
+     "problem; hatched cells had no variant pass, labelled with why. Families tile "
+     "differently, so their grids are never merged."},
     {FA_PLOT_CONVERGENCE, "Tuning convergence",
      "Best TFLOP/s found so far against time since the run started, one line per run and "
      "search strategy, on the same problem."},
@@ -121,6 +127,25 @@ static void winner_text(const fa_db_winner *w, winner_cells *c)
     snprintf(c->problems, sizeof c->problems, "%d", w->problems);
 }
 
+/* "sm90a 10, sm80 2": how many winners each family holds, registry order. */
+static void winners_by_family(const fa_report_data *d, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; fa_family_at(k) && used < n; k++) {
+        int count = 0;
+        for (int i = 0; i < d->n_winners; i++)
+            count += d->winners[i].variant.family == fa_family_at(k);
+        if (count) {
+            int w = snprintf(buf + used, n - used, "%s%s %d", used ? ", " : "",
+                             fa_family_at(k)->name, count);
+            if (w < 0)
+                break;
+            used += (size_t)w;
+        }
+    }
+}
+
 static const char *image_ext(unsigned formats)
 {
     return formats & FA_REPORT_PNG ? "png" : "svg";
@@ -156,8 +181,9 @@ static const char compile_only_intro[] =
     "make them, run on a machine with a GPU of this arch:";
 
 static const char compile_only_tiles[] =
-    "Per BLOCK_M x BLOCK_N tile, over its compiled variants (warps, pipeline stages, Q in "
-    "registers): registers per thread, shared memory per block (static + dynamic) and how many "
+    "Per kernel family and tile (the family's tile axes: BLOCK_M x BLOCK_N; sm90a's BLOCK_M is "
+    "64 rows per consumer warpgroup), over its compiled variants (the family's other "
+    "parameters): registers per thread, shared memory per block (static + dynamic) and how many "
     "spill registers. A spilling variant is ineligible to win.";
 
 /* The figures of a tile as text, shared by both pages. */
@@ -194,12 +220,15 @@ static void compile_only_html(const fa_report_data *d, unsigned formats, FILE *f
             figure_html(&d->plots[i], formats, f);
     fprintf(f, "\n<h2 id=\"tiles\">Registers and shared memory per tile</h2>\n<p>%s</p>\n",
             compile_only_tiles);
-    fprintf(f, "<table>\n<tr><th>BLOCK_M</th><th>BLOCK_N</th><th>variants</th><th>registers"
-               "</th><th>shared memory</th><th>spilling</th></tr>\n");
+    fprintf(f, "<table>\n<tr><th class=\"l\">family</th><th>BLOCK_M</th><th>BLOCK_N</th>"
+               "<th>variants</th><th>registers</th><th>shared memory</th><th>spilling</th>"
+               "</tr>\n");
     for (int i = 0; i < d->n_tiles; i++) {
         tile_cells c;
         tile_text(&d->tiles[i], &c);
-        fprintf(f, "<tr><td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%d</td></tr>\n",
+        fprintf(f, "<tr><td class=\"l\">");
+        html(f, d->tiles[i].family->name);
+        fprintf(f, "</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td><td>%s</td><td>%d</td></tr>\n",
                 d->tiles[i].block_m, d->tiles[i].block_n, d->tiles[i].variants, c.regs, c.smem,
                 d->tiles[i].spilling);
     }
@@ -228,12 +257,15 @@ static void compile_only_md(const fa_report_data *d, unsigned formats, FILE *f)
         if (!d->plots[i].skipped)
             figure_md(&d->plots[i], formats, f);
     fprintf(f, "\n## Registers and shared memory per tile\n\n%s\n\n", compile_only_tiles);
-    fprintf(f, "| BLOCK_M | BLOCK_N | variants | registers | shared memory | spilling |\n");
-    fprintf(f, "|--:|--:|--:|--:|--:|--:|\n");
+    fprintf(f, "| family | BLOCK_M | BLOCK_N | variants | registers | shared memory | "
+               "spilling |\n");
+    fprintf(f, "|:--|--:|--:|--:|--:|--:|--:|\n");
     for (int i = 0; i < d->n_tiles; i++) {
         tile_cells c;
         tile_text(&d->tiles[i], &c);
-        fprintf(f, "| %d | %d | %d | %s | %s | %d |\n", d->tiles[i].block_m, d->tiles[i].block_n,
+        fprintf(f, "| ");
+        md(f, d->tiles[i].family->name);
+        fprintf(f, " | %d | %d | %d | %s | %s | %d |\n", d->tiles[i].block_m, d->tiles[i].block_n,
                 d->tiles[i].variants, c.regs, c.smem, d->tiles[i].spilling);
     }
     fprintf(f, "\n## Variants that spill\n\n");
@@ -337,6 +369,9 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
     if (!d->n_winners) {
         fprintf(f, "<p><em>No winners: no variant passed on every problem of a key.</em></p>\n");
     } else {
+        char fams[256];
+        winners_by_family(d, fams, sizeof fams);
+        fprintf(f, "<p>Winners per kernel family: %s.</p>\n", fams[0] ? fams : "none known");
         fprintf(f, "<table>\n<tr><th class=\"l\">key</th><th class=\"l\">family</th>"
                    "<th class=\"l\">variant</th>"
                    "<th>TFLOP/s</th><th>speed-up over eager</th><th class=\"l\">margin over "
@@ -410,6 +445,9 @@ fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
     if (!d->n_winners) {
         fprintf(f, "*No winners: no variant passed on every problem of a key.*\n");
     } else {
+        char fams[256];
+        winners_by_family(d, fams, sizeof fams);
+        fprintf(f, "Winners per kernel family: %s.\n\n", fams[0] ? fams : "none known");
         fprintf(f, "| key | family | variant | TFLOP/s | speed-up over eager | margin over "
                    "runner-up | registers | shared memory | problems |\n");
         fprintf(f, "|:--|:--|:--|--:|--:|:--|--:|--:|--:|\n");

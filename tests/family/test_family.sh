@@ -122,6 +122,11 @@ if command -v gnuplot >/dev/null 2>&1; then
     "$FA" report --arch sm90 --db t.db -o rep >rep.txt 2>&1 || fail "report failed: $(tail -3 rep.txt)"
     [ -f rep/index.md ] || fail "report wrote no index.md"
     grep -q 'fwd_testtwo_hd64_bf16_t64k2l64' rep/index.md || fail "report lacks the testtwo winner"
+    # a heatmap per family: sm80's single all-ok cell (gnuplot 5.4 crashed on its boxed
+    # labels with no point) and testtwo's own TILE x splits grid, never one mixed grid
+    [ -f rep/heatmap_sm80.png ] && [ -f rep/heatmap_testtwo.png ] && [ ! -e rep/heatmap.dat ] ||
+        fail "report did not draw one heatmap per family"
+    grep -q 'fwd_sm80' rep/heatmap_testtwo.dat && fail "sm80 variants in the testtwo heatmap"
 fi
 
 # -- the installed tool knows no testtwo -----------------------------------------------------

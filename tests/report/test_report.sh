@@ -10,12 +10,16 @@
 #   svg      every SVG parses as XML with an <svg> root
 #   golden   every .dat equals golden/ byte for byte
 #   cli      exit codes and messages: usage, bad arch, no gnuplot, no data, --problem, --format
-#   hostile  a database whose strings (hostile.sql) hold newlines, gnuplot commands, quotes,
+#   hostile  a database (with both families) whose strings (hostile.sql) hold newlines, gnuplot commands, quotes,
 #            comment ends, HTML and terminal escapes: report and every script rerun by hand
 #            run nothing, the pages show the names escaped, the CLI prints no control bytes
 #   samefile an output folder whose files would land on the database (`--db DIR/index.html`,
 #            -o the database itself, a symlink in the folder to it) is refused with exit 2
 #            before anything is written: the database byte-identical, no sidecar or temporary
+#   families fixture.sql + families.sql (a second kernel family, sm90a, on the hd128 problems):
+#            one heatmap per family on its own axes, a fa_tune_<family> column and line per
+#            family in the speed plots, the winner's family per point, winners of both
+#            families; --problem a family never measured: a note instead of its heatmap
 #   regen    rewrite golden/ from WORK/out/sm90 (after an intended change; review the diff)
 # Environment: PYTHON3 (for the SVG check).
 set -u
@@ -136,6 +140,99 @@ golden)
     done
     echo "$n .dat files equal their golden copies"
     ;;
+families)
+    need_gnuplot
+    t=$work/families
+    rm -rf "$t" && mkdir -p "$t" || fail "cannot create $t"
+    "$mkdb" "$t/f.db" "$src/fixture.sql" "$src/families.sql" || fail "cannot build the database"
+    "$fatune" report --arch sm90 --db "$t/f.db" -o "$t/out" >"$t/o" 2>"$t/e" ||
+        fail "report exited $?: $(cat "$t/e")"
+    o=$t/out
+    # one heatmap per family, each with its files, none mixed
+    for fam in sm80 sm90a; do
+        for ext in dat gp png svg; do
+            [ -f "$o/heatmap_$fam.$ext" ] || fail "no heatmap_$fam.$ext"
+        done
+        grep -q "^# family $fam: " "$o/heatmap_$fam.dat" || fail "heatmap_$fam.dat names no family"
+        grep -q "heatmap_$fam.png" "$o/index.md" || fail "index.md does not show heatmap_$fam"
+    done
+    [ -e "$o/heatmap.dat" ] && fail "a mixed heatmap.dat was written"
+    grep -q 'fwd_sm90a' "$o/heatmap_sm80.dat" && fail "sm90a variants in the sm80 heatmap"
+    grep -v '^#' "$o/heatmap_sm90a.dat" | awk '$8 != "-" && $8 !~ /^fwd_sm90a_/ { exit 1 }' ||
+        fail "a variant of another family in the sm90a heatmap"
+    # sm90a's rows are BLOCK_M 128 and 192 (2 and 3 consumer warpgroups), its columns its own
+    [ "$(grep -v '^#' "$o/heatmap_sm90a.dat" | awk '{print $4}' | sort -un | tr '\n' ' ')" = \
+        "128 192 " ] || fail "sm90a heatmap rows are not BLOCK_M 128 and 192"
+    [ "$(grep -v '^#' "$o/heatmap_sm90a.dat" | awk '{print $3}' | sort -un | tr '\n' ' ')" = \
+        "96 128 176 224 " ] || fail "sm90a heatmap columns are not its BLOCK_Ns"
+    grep -q '^[0-9]* [0-9]* 224 192 NaN unsupported ' "$o/heatmap_sm90a.dat" ||
+        fail "the sm90a tile over budget is not marked unsupported"
+    grep -q "^set ylabel 'BLOCK_M = 64 x consumer warpgroups (queries per tile)'" \
+        "$o/heatmap_sm90a.gp" || fail "the sm90a heatmap's rows are not labelled by warpgroups"
+    grep -q "^set cblabel 'TFLOP/s (best sm90a variant over stages, overlap, pingpong, persistent)'" \
+        "$o/heatmap_sm90a.gp" || fail "the sm90a colour bar does not name its other axes"
+    grep -q "^set ylabel 'BLOCK_M (queries per tile)'" "$o/heatmap_sm80.gp" ||
+        fail "the sm80 heatmap's rows are mislabelled"
+    [ "$(grep '^# problem' "$o/heatmap_sm80.dat")" = "$(grep '^# problem' "$o/heatmap_sm90a.dat")" ] ||
+        fail "the two heatmaps are not on the same problem"
+    # the speed plots: a column and a line per family; the winner's family per point
+    d=$o/tflops_hd128_bf16_noncausal.dat
+    grep -q '^# seqlen fa_tune eager .* fa_tune_sm80 fa_tune_sm90a problems winner family$' "$d" ||
+        fail "no per-family columns in $(basename "$d")"
+    # columns: seqlen fa_tune eager 4 peers sm80 sm90a problems winner family
+    awk '!/^#/ { best = $8 > $9 ? $8 : $9; if ($2 != best) exit 1 }' "$d" ||
+        fail "fa_tune is not the best of its families"
+    awk '!/^#/ && $1 == 512 && $12 == "sm80" { a = 1 } !/^#/ && $1 == 16384 && $12 == "sm90a" \
+        && $11 ~ /^fwd_sm90a_/ { b = 1 } END { exit !(a && b) }' "$d" ||
+        fail "the winner's family is not sm80 at N = 512 and sm90a at 16k"
+    for kind in tflops speedup; do
+        g=$o/${kind}_hd128_bf16_noncausal.gp
+        grep -q "title 'fa-tune, sm80 family only'" "$g" || fail "$kind: no sm80 line"
+        grep -q "title 'fa-tune, sm90a family only'" "$g" || fail "$kind: no sm90a line"
+    done
+    grep -q '^# seqlen fa_tune eager .* fa_tune_sm80 fa_tune_sm90a$' \
+        "$o/speedup_hd128_bf16_noncausal.dat" || fail "no per-family speed-up columns"
+    # hd64 has sm80 measurements only: the sm90a column is NaN and no sm90a line is drawn
+    awk '!/^#/ && $9 != "NaN" { exit 1 }' "$o/tflops_hd64_bf16_noncausal.dat" ||
+        fail "an sm90a figure on a panel it never ran"
+    grep -q 'sm90a family only' "$o/tflops_hd64_bf16_noncausal.gp" && fail "an empty sm90a line"
+    # winners of both families, counted per family
+    grep -q '^| bf16 hd128 non-causal, N ≤ 16384 | sm90a | `fwd_sm90a_' "$o/index.md" ||
+        fail "no sm90a winner at 16k"
+    grep -q '^| bf16 hd128 non-causal, N ≤ 512 | sm80 | `fwd_sm80_' "$o/index.md" ||
+        fail "no sm80 winner at 512"
+    grep -q '^Winners per kernel family: sm80 [0-9]*, sm90a [0-9]*\.$' "$o/index.md" ||
+        fail "index.md does not count the winners per family"
+    # --problem that one family never measured: its heatmap is a note, the other is drawn
+    p=b32_h32_kv32_q512_k512_d64_bf16
+    "$fatune" report --arch sm90 --db "$t/f.db" -o "$t/p" --format png --problem $p >"$t/o" \
+        2>"$t/e" || fail "report --problem exited $?: $(cat "$t/e")"
+    [ -f "$t/p/heatmap_sm80.png" ] || fail "no sm80 heatmap of $p"
+    ls "$t/p"/heatmap_sm90a.* >/dev/null 2>&1 && fail "an sm90a heatmap of a problem it never ran"
+    grep -q "Not drawn: sm90a family: no measurement of problem $p" "$t/p/index.html" ||
+        fail "index.html does not say why the sm90a heatmap is missing"
+    # compile-only (no timings, no peers): one registers grid per family, a family column
+    cp "$t/f.db" "$t/c.db"
+    "$mkdb" "$t/c.db" --keep -c "DELETE FROM measurements WHERE run_id NOT IN (4, 7);
+        DELETE FROM peers; UPDATE runs SET device_id = 2 WHERE id = 7;
+        UPDATE measurements SET status = 'compiled', median_ms = NULL, tflops = NULL
+        WHERE run_id = 7 AND status = 'ok';" || fail "cannot edit the database"
+    "$fatune" report --arch sm90 --db "$t/c.db" -o "$t/c" --format svg >"$t/o" 2>"$t/e" ||
+        fail "compile-only report exited $?: $(cat "$t/e")"
+    for fam in sm80 sm90a; do
+        [ -f "$t/c/registers_$fam.svg" ] || fail "compile-only: no registers_$fam.svg"
+        grep -q "^# family $fam: " "$t/c/registers_$fam.dat" || fail "registers_$fam.dat: no family"
+    done
+    [ -e "$t/c/registers.dat" ] && fail "compile-only: a mixed registers grid"
+    [ "$(grep -v '^#' "$t/c/registers_sm90a.dat" | awk '{print $4 "x" $3}' | tr '\n' ' ')" = \
+        "128x128 128x176 192x96 192x128 " ] || fail "registers_sm90a.dat holds other tiles"
+    grep -v '^#' "$t/c/registers_sm80.dat" | awk '$4 > 128 || $3 > 128 { exit 1 }' ||
+        fail "an sm90a tile in the sm80 registers grid"
+    grep -q '^| sm90a | 192 | 128 | 2 |' "$t/c/index.md" || fail "tiles table lacks its family"
+    grep -q "^set ylabel 'BLOCK_M = 64 x consumer warpgroups (queries per tile)'" \
+        "$t/c/registers_sm90a.gp" || fail "registers_sm90a.gp: rows not labelled by warpgroups"
+    echo "families ok"
+    ;;
 regen)
     rm -f "$src"/golden/*.dat
     cp "$out"/*.dat "$src/golden/" && (cd "$out" && ls -A) >"$src/expected_files.txt"
@@ -201,9 +298,9 @@ cli)
     p=b16_h16_kv16_q1024_k1024_d128_bf16_causal
     run 0 report --arch sm90 --db "$t/ro.db" -o "$t/a/b/c" --format svg --problem $p
     ls "$t/a/b/c"/*.png >/dev/null 2>&1 && fail "--format svg wrote PNGs"
-    [ -f "$t/a/b/c/heatmap.svg" ] || fail "--format svg wrote no heatmap.svg"
-    grep -q "^# problem $p\$" "$t/a/b/c/heatmap.dat" || fail "--problem not used by the heatmap"
-    grep -q 'heatmap.svg' "$t/a/b/c/index.html" || fail "index.html does not show the SVGs"
+    [ -f "$t/a/b/c/heatmap_sm80.svg" ] || fail "--format svg wrote no heatmap_sm80.svg"
+    grep -q "^# problem $p\$" "$t/a/b/c/heatmap_sm80.dat" || fail "--problem not used by the heatmap"
+    grep -q "heatmap_sm80.svg" "$t/a/b/c/index.html" || fail "index.html does not show the SVGs"
     ls -A "$t/a/b/c" | grep -q '\.tmp' && fail "temporary files left behind"
 
     # a panel with nothing ok, no eager, no memory figures: noted on the index, not drawn
@@ -219,8 +316,8 @@ cli)
     ls "$t/edge"/*hd64_bf16_causal.* >/dev/null 2>&1 && fail "an empty panel was drawn"
     grep -q 'Not drawn: hd64 bf16 causal: no variant measured ok' "$t/edge/index.html" ||
         fail "index.html does not say why a panel is missing"
-    grep -q "^0 0 64 64 NaN mismatch" "$t/edge/heatmap.dat" || fail "failed cells not marked"
-    [ -f "$t/edge/heatmap.png" ] || fail "no heatmap of an all-failed problem"
+    grep -q "^0 0 64 64 NaN mismatch" "$t/edge/heatmap_sm80.dat" || fail "failed cells not marked"
+    [ -f "$t/edge/heatmap_sm80.png" ] || fail "no heatmap of an all-failed problem"
     [ -f "$t/edge/convergence.png" ] && fail "a convergence plot without an ok measurement"
 
     # a second report over the first gives the same bytes
@@ -263,7 +360,8 @@ hostile)
     need_gnuplot
     t=$work/hostile
     rm -rf "$t" && mkdir -p "$t" || fail "cannot create $t"
-    "$mkdb" "$t/h.db" "$src/fixture.sql" "$src/hostile.sql" || fail "cannot build the database"
+    "$mkdb" "$t/h.db" "$src/fixture.sql" "$src/families.sql" "$src/hostile.sql" ||
+        fail "cannot build the database"
     esc=$(printf '\033') bel=$(printf '\007') cr=$(printf '\r')
     pwned() { [ -z "$(find "$t" -name 'PWNED*')" ] || fail "$1 ran a command from the database"; }
     # gnuplot runs in the output folder; the report runs in $t

@@ -180,7 +180,9 @@ static void test_escape(void)
     CHECK(!strcmp(fa_esc_html(b, 6, "a&b"), "a"));
 }
 
-/* A decode measurement beside a forward one: the report's data hold only the forward one. */
+/* A decode measurement (the splitkv family) beside a forward one (sm80): the report's data
+ * hold only the forward one, the sm80 heatmap is drawn, and the decode family's heatmap is a
+ * note saying why it is not (not a mixed grid, not silence). */
 static void test_decode_left_out(const char *dir)
 {
     char path[4200];
@@ -188,7 +190,8 @@ static void test_decode_left_out(const char *dir)
     int64_t dev, run;
     fa_err err;
     fa_db *db = test_open_run(path, "hash", &dev, &run);
-    fa_variant v = test_variant(FA_DTYPE_BF16, 128, 1, 0);
+    fa_variant v = test_variant(FA_DTYPE_BF16, 128, 1, 0), kv;
+    CHECK_OK(fa_variant_parse("decode_splitkv_hd128_bf16_m16n64w4s3k0", &kv, &err), &err);
     fa_problem f = test_problem(FA_DTYPE_BF16, 128, 1, 4096, 32, 8), d = f;
     d.op = FA_OP_DECODE;
     d.seqlen_q = 1;
@@ -196,7 +199,7 @@ static void test_decode_left_out(const char *dir)
     fa_measurement m = test_measurement(FA_OK, 300, 1.0);
     CHECK_OK(fa_db_record(db, run, "sm90", &v, &f, &m, &err), &err);
     m = test_measurement(FA_OK, 3.9, 0.5);
-    CHECK_OK(fa_db_record(db, run, "sm90", &v, &d, &m, &err), &err);
+    CHECK_OK(fa_db_record(db, run, "sm90", &kv, &d, &m, &err), &err);
     CHECK_OK(fa_db_run_end(db, run, FA_OK, &err), &err);
     fa_report_data rd;
     memset(&rd, 0, sizeof rd);
@@ -205,6 +208,28 @@ static void test_decode_left_out(const char *dir)
     fa_problem_name(&f, fname, sizeof fname);
     CHECK_MSG(rd.n_measurements == 1 && !strcmp(rd.problem, fname),
               "%d timed measurements, heatmap problem '%s'", rd.n_measurements, rd.problem);
+    CHECK_MSG(rd.n_heatmaps == 2 && rd.heatmaps[0].family == fa_family_sm80() &&
+                  !rd.heatmaps[0].note[0] && rd.heatmaps[0].n_cells == 1 &&
+                  !strcmp(rd.heatmaps[1].family->name, "splitkv") &&
+                  strstr(rd.heatmaps[1].note, "decode measurements are rated in TB/s"),
+              "%d heatmaps", rd.n_heatmaps);
+    int drawn = 0, notes = 0;
+    for (int i = 0; i < rd.n_plots; i++) {
+        const fa_report_plot *p = &rd.plots[i];
+        if (p->kind != FA_PLOT_HEATMAP)
+            continue;
+        if (!strcmp(p->stem, "heatmap_sm80") && !p->skipped && p->heatmap == 0)
+            drawn++;
+        if (!strcmp(p->stem, "heatmap_splitkv") && p->skipped && p->heatmap == -1 &&
+            strstr(p->title, "splitkv family (decode): no tile heatmap"))
+            notes++;
+    }
+    CHECK_MSG(drawn == 1 && notes == 1, "heatmap plots: %d drawn, %d notes", drawn, notes);
+    /* one family measured: its series exists (fa_tune_sm80), equal to fa-tune's best */
+    CHECK(rd.n_families == 1 && rd.families[0] == fa_family_sm80());
+    CHECK(rd.n_panels == 1 && rd.panels[0].n_points == 1 &&
+          rd.panels[0].points[0].family_tflops[0] == rd.panels[0].points[0].tflops &&
+          !strcmp(rd.panels[0].points[0].family, "sm80"));
     fa_report_data_release(&rd);
     fa_db_close(db);
 }

@@ -86,7 +86,7 @@ rc=$?
 [ $rc = 0 ] || { bad "report on a compile-only database exited $rc"; cat "$tmp/rerr"; }
 grep -q 'compile-only results, no timings yet' "$tmp/rerr" || bad "report summary: $(cat "$tmp/rerr")"
 files=$(cd "$tmp/rep" 2>/dev/null && ls -A | tr '\n' ' ')
-want="compile_time.dat compile_time.gp compile_time.png compile_time.svg index.html index.md registers.dat registers.gp registers.png registers.svg "
+want="compile_time.dat compile_time.gp compile_time.png compile_time.svg index.html index.md registers_sm80.dat registers_sm80.gp registers_sm80.png registers_sm80.svg "
 [ "$files" = "$want" ] || bad "report files '$files', want '$want'"
 for page in index.html index.md; do
     grep -q 'No timings yet' "$tmp/rep/$page" || bad "$page does not say there are no timings"
@@ -96,8 +96,8 @@ for page in index.html index.md; do
 done
 # registers per tile: the two m64n32 variants (non-causal, causal) share a tile; the spilling
 # m128n128 is alone in its own, marked spilling; the legality-rejected one is not drawn
-data=$(grep -v '^#' "$tmp/rep/registers.dat" | awk '{ print $3, $4, $5, $10 }' | tr '\n' ';')
-[ "$data" = "32 64 2 0;128 128 1 1;" ] || bad "registers.dat tiles '$data'"
+data=$(grep -v '^#' "$tmp/rep/registers_sm80.dat" | awk '{ print $3, $4, $5, $10 }' | tr '\n' ';')
+[ "$data" = "32 64 2 0;128 128 1 1;" ] || bad "registers_sm80.dat tiles '$data'"
 n=$(sed -n 's/^# compiles \([0-9]*\) .*/\1/p' "$tmp/rep/compile_time.dat")
 [ "$n" = 3 ] || bad "compile_time.dat counts '$n' compiles, want 3"
 

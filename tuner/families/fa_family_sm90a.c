@@ -40,7 +40,7 @@
 enum { BM, BN, STAGES, OV, PP, PE };
 
 static const fa_axis axes[] = {
-    {"block_m", "BLOCK_M", 2, {128, 192}, "m"},
+    {"block_m", "BLOCK_M = 64 x consumer warpgroups", 2, {128, 192}, "m"},
     {"block_n", "BLOCK_N", 11, {64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224}, "n"},
     {"stages", "stages", 3, {2, 3, 4}, "s"},
     {"overlap", "overlap", 2, {0, 1}, "ov"},
