@@ -9,6 +9,9 @@
  * fa_dispatch_launch (the lookup picks the kernel), one with GQA and seqlen_q != seqlen_k
  * (bottom-right causal), launched on that kernel with fa_dispatch_launch_kernel -- then checks O
  * and LSE against an fp32 CPU reference by fa-tune's criterion (examples/common/fa_example_ref.h).
+ * A varlen kernel runs instead on 6 packed sequences (an empty query, an empty key range, length
+ * 1, seqlen_q < seqlen_k and > seqlen_k, ragged tiles; cu_seqlens on the device), through the
+ * lookup and then directly with GQA 2, each sequence checked against its own fp32 reference.
  * It also shows that an untuned head dim is refused (CUDA_ERROR_NOT_FOUND) rather than run with a
  * kernel the header does not have.
  *
@@ -132,6 +135,150 @@ cleanup:
     free(o_low);
     free(l_ref);
     free(l_low);
+    free(s);
+    return rc;
+}
+
+/* Varlen: VL_B packed sequences whose (seqlen_q, seqlen_k) pairs cover an empty query, an empty
+ * key range, length 1, seqlen_q < seqlen_k and seqlen_q > seqlen_k (rows of a causal kernel that
+ * see no key: O = 0, LSE = -inf), and ragged tiles. */
+#define VL_B 6
+static const int vl_sq[VL_B] = {0, 1, 77, 3, 130, 200};
+static const int vl_sk[VL_B] = {5, 1, 150, 0, 61, 200};
+
+/* One varlen problem on kernel `kernel` (< 0: the lookup chooses, fa_dispatch_launch with
+ * varlen = 1): q, o packed (total_q, heads_q, D), k, v (total_k, heads_kv, D), LSE (heads_q,
+ * total_q), cu_seqlens on the device; each sequence checked against the fp32 reference of its
+ * own batch-1 problem. Returns 0 pass, 3 mismatch, 1 CUDA error. */
+static int run_varlen_case(const fa_dispatch_module *mod, const fa_dispatch_kernel *kk, int kernel,
+                           int heads_q, int heads_kv, uint64_t seed)
+{
+    int cu_q[VL_B + 1], cu_k[VL_B + 1], b, h, i, max_q = 0, max_k = 0, rc = 1, worst = 0;
+    const int D = kk->head_dim;
+    size_t nq, nk, nl;
+    uint16_t *q = NULL, *k = NULL, *v = NULL, *o = NULL;
+    float *lse = NULL, *o_ref = NULL, *o_low = NULL, *l_ref = NULL, *l_low = NULL, *l_seq = NULL;
+    float *s = NULL;
+    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0, dcq = 0, dck = 0;
+    fa_fwd_params p;
+    fa_dispatch_choice c;
+    const char *name = "", *how = "";
+    double o_err = 0, o_tol = 0, l_err = 0, l_tol = 0;
+    long bad = 0;
+    CUresult r;
+
+    cu_q[0] = cu_k[0] = 0;
+    for (b = 0; b < VL_B; b++) {
+        cu_q[b + 1] = cu_q[b] + vl_sq[b];
+        cu_k[b + 1] = cu_k[b] + vl_sk[b];
+        max_q = vl_sq[b] > max_q ? vl_sq[b] : max_q;
+        max_k = vl_sk[b] > max_k ? vl_sk[b] : max_k;
+    }
+    nq = (size_t)cu_q[VL_B] * heads_q * D;
+    nk = (size_t)cu_k[VL_B] * heads_kv * D;
+    nl = (size_t)heads_q * cu_q[VL_B];
+    q = malloc(nq * 2), k = malloc(nk * 2), v = malloc(nk * 2), o = malloc(nq * 2);
+    lse = malloc(nl * 4), o_ref = malloc(nq * 4), o_low = malloc(nq * 4);
+    l_ref = malloc(nl * 4), l_low = malloc(nl * 4), l_seq = malloc(nl * 4);
+    s = malloc((size_t)max_k * 4 + 4);
+    if (!q || !k || !v || !o || !lse || !o_ref || !o_low || !l_ref || !l_low || !l_seq || !s) {
+        fprintf(stderr, "out of host memory\n");
+        goto cleanup;
+    }
+    fa_ex_fill(q, nq, kk->dtype, seed);
+    fa_ex_fill(k, nk, kk->dtype, seed + 1);
+    fa_ex_fill(v, nk, kk->dtype, seed + 2);
+    if ((r = cuMemAlloc(&dq, nq * 2)) != CUDA_SUCCESS || (r = cuMemAlloc(&dk, nk * 2)) ||
+        (r = cuMemAlloc(&dv, nk * 2)) || (r = cuMemAlloc(&dout, nq * 2)) ||
+        (r = cuMemAlloc(&dl, nl * 4)) || (r = cuMemAlloc(&dcq, sizeof cu_q)) ||
+        (r = cuMemAlloc(&dck, sizeof cu_k)) || (r = cuMemcpyHtoD(dq, q, nq * 2)) ||
+        (r = cuMemcpyHtoD(dk, k, nk * 2)) || (r = cuMemcpyHtoD(dv, v, nk * 2)) ||
+        (r = cuMemcpyHtoD(dcq, cu_q, sizeof cu_q)) || (r = cuMemcpyHtoD(dck, cu_k, sizeof cu_k)) ||
+        (r = cuMemsetD8(dout, 0xff, nq * 2)) || (r = cuMemsetD8(dl, 0xff, nl * 4))) {
+        fprintf(stderr, "cuda error %d preparing the varlen inputs\n", (int)r);
+        goto cleanup;
+    }
+    /* The row and head strides of the packed tensors are BSHD's; batch strides are unused. */
+    fa_dispatch_params_bshd(&p, dq, dk, dv, dout, dl, VL_B, heads_q, heads_kv, max_q, max_k, D,
+                            1.0f / sqrtf((float)D));
+    p.cu_seqlens_q = dcq;
+    p.cu_seqlens_k = dck;
+    p.lse_head_stride = cu_q[VL_B];
+    p.lse_batch_stride = 0;
+    if (kernel < 0) {
+        r = fa_dispatch_launch(mod, kk->dtype, kk->causal, 1, &p, NULL, &c);
+        name = c.entry ? c.entry->name : "(default tiles)";
+        how = fa_dispatch_source_name(c.source);
+    } else {
+        r = fa_dispatch_launch_kernel(mod, kernel, &p, NULL);
+        name = kk->name;
+        how = "chosen";
+    }
+    if (r == CUDA_SUCCESS)
+        r = cuCtxSynchronize();
+    if (r != CUDA_SUCCESS) {
+        const char *what = NULL;
+        cuGetErrorName(r, &what);
+        fprintf(stderr, "launching %s (varlen): %s\n", name, what ? what : "?");
+        goto cleanup;
+    }
+    if ((r = cuMemcpyDtoH(o, dout, nq * 2)) || (r = cuMemcpyDtoH(lse, dl, nl * 4))) {
+        fprintf(stderr, "cuda error %d reading the varlen outputs\n", (int)r);
+        goto cleanup;
+    }
+    for (b = 0; b < VL_B; b++) {
+        const size_t qo = (size_t)cu_q[b] * heads_q * D, ko = (size_t)cu_k[b] * heads_kv * D;
+        fa_ex_shape sh;
+        fa_ex_check chk;
+        if (vl_sq[b] == 0)
+            continue;
+        sh.dtype = kk->dtype;
+        sh.batch = 1;
+        sh.heads_q = heads_q;
+        sh.heads_kv = heads_kv;
+        sh.seqlen_q = vl_sq[b];
+        sh.seqlen_k = vl_sk[b];
+        sh.head_dim = D;
+        sh.causal = kk->causal;
+        sh.scale = p.softmax_scale;
+        fa_ex_reference(&sh, q + qo, k + ko, v + ko, 0, o_ref, l_ref, s);
+        fa_ex_reference(&sh, q + qo, k + ko, v + ko, 1, o_low, l_low, s);
+        for (h = 0; h < heads_q; h++) /* the kernel's (heads_q, total_q) -> (1, heads_q, sq) */
+            for (i = 0; i < vl_sq[b]; i++)
+                l_seq[(size_t)h * vl_sq[b] + i] = lse[(size_t)h * cu_q[VL_B] + cu_q[b] + i];
+        chk = fa_ex_compare(&sh, o + qo, l_seq, o_ref, l_ref, o_low, l_low);
+        if (o_tol == 0 || chk.o_err / chk.o_tol > o_err / o_tol) /* the closest call */
+            o_err = chk.o_err, o_tol = chk.o_tol;
+        if (l_tol == 0 || chk.lse_err / chk.lse_tol > l_err / l_tol)
+            l_err = chk.lse_err, l_tol = chk.lse_tol;
+        bad += chk.bad;
+        if (!chk.pass)
+            worst = 3;
+    }
+    printf("%-4s %-44s varlen %d seqs h%d/%d max q%d k%d (%s): max|O-ref| %.3g <= %.3g, "
+           "max|LSE-ref| %.3g <= %.3g%s\n",
+           worst ? "FAIL" : "ok", name, VL_B, heads_q, heads_kv, max_q, max_k, how, o_err, o_tol,
+           l_err, l_tol, bad ? ", non-finite or unwritten values" : "");
+    rc = worst;
+
+cleanup:
+    cuMemFree(dq);
+    cuMemFree(dk);
+    cuMemFree(dv);
+    cuMemFree(dout);
+    cuMemFree(dl);
+    cuMemFree(dcq);
+    cuMemFree(dck);
+    free(q);
+    free(k);
+    free(v);
+    free(o);
+    free(lse);
+    free(o_ref);
+    free(o_low);
+    free(l_ref);
+    free(l_low);
+    free(l_seq);
     free(s);
     return rc;
 }
@@ -386,7 +533,14 @@ int main(void)
         fa_ex_shape a, b;
         int rc;
         if (kk->varlen) {
-            printf("skip %s: varlen is not exercised by this example\n", kk->name);
+            /* The lookup picks (MHA); then this kernel with GQA 2. */
+            rc = run_varlen_case(&mod, kk, -1, 4, 4, 3000u + (uint64_t)i * 16u);
+            if (rc == 0)
+                rc = run_varlen_case(&mod, kk, i, 4, 2, 4000u + (uint64_t)i * 16u);
+            if (rc == 1)
+                return 1;
+            if (rc > worst)
+                worst = rc;
             continue;
         }
         /* Equal lengths, a ragged last tile in both M and N. */

@@ -540,21 +540,32 @@ static CUresult launch_sm90a(const fake_func *f, unsigned gx, unsigned gy, unsig
                 grid, fa_plan_sm90a_threads(f->cwg), want);
         return CUDA_ERROR_INVALID_VALUE;
     }
-    const fake_map *mq = sm90a_map(arg, 0, f, p.seqlen_q, p.heads_q, p.batch, f->bm);
-    const fake_map *mk = sm90a_map(arg, 1, f, p.seqlen_k, p.heads_kv, p.batch, f->bn);
-    const fake_map *mv = sm90a_map(arg, 2, f, p.seqlen_k, p.heads_kv, p.batch, f->bn);
+    /* Fixed length: maps over (D, seqlen, heads, batch). Varlen: the ragged rule of
+       fa_plan_sm90a.h -- (D, L, heads, FA_SM90A_RAGGED_ROWS), the base L rows before the
+       tensor, the last stride a row's -- so sequence b's rows start at cu_seqlens[b] rows. */
+    const int lq = f->varlen ? FA_SM90A_RAGGED_L(p.seqlen_q) : p.seqlen_q;
+    const int lk = f->varlen ? FA_SM90A_RAGGED_L(p.seqlen_k) : p.seqlen_k;
+    const int nb = f->varlen ? FA_SM90A_RAGGED_ROWS : p.batch;
+    const fake_map *mq = sm90a_map(arg, 0, f, lq, p.heads_q, nb, f->bm);
+    const fake_map *mk = sm90a_map(arg, 1, f, lk, p.heads_kv, nb, f->bn);
+    const fake_map *mv = sm90a_map(arg, 2, f, lk, p.heads_kv, nb, f->bn);
     if (!mq || !mk || !mv)
         return CUDA_ERROR_INVALID_VALUE;
+    if (f->varlen && (mq->strides[2] != mq->strides[0] || mk->strides[2] != mk->strides[0] ||
+                      mv->strides[2] != mv->strides[0])) {
+        fprintf(stderr, "fake driver: a varlen tensor map's last stride is not its row's\n");
+        return CUDA_ERROR_INVALID_VALUE;
+    }
     /* Q, K, V as the maps say (byte strides / 2); O and LSE as the params say. */
-    p.q = mq->base;
+    p.q = mq->base + (f->varlen ? (uint64_t)lq * mq->strides[0] : 0);
     p.q_row_stride = (int64_t)mq->strides[0] / 2;
     p.q_head_stride = (int64_t)mq->strides[1] / 2;
     p.q_batch_stride = (int64_t)mq->strides[2] / 2;
-    p.k = mk->base;
+    p.k = mk->base + (f->varlen ? (uint64_t)lk * mk->strides[0] : 0);
     p.k_row_stride = (int64_t)mk->strides[0] / 2;
     p.k_head_stride = (int64_t)mk->strides[1] / 2;
     p.k_batch_stride = (int64_t)mk->strides[2] / 2;
-    p.v = mv->base;
+    p.v = mv->base + (f->varlen ? (uint64_t)lk * mv->strides[0] : 0);
     p.v_row_stride = (int64_t)mv->strides[0] / 2;
     p.v_head_stride = (int64_t)mv->strides[1] / 2;
     p.v_batch_stride = (int64_t)mv->strides[2] / 2;
