@@ -275,6 +275,10 @@ struct sm90a_traits {
     static constexpr int REG_CONSUMER = CWG == 2 ? 240 : 160;
     static constexpr int ACC_BUDGET = REG_CONSUMER - REG_PRODUCER;
     static constexpr int ACC_REGS = NS + NO + (OVERLAP ? BLOCK_N / 4 : 0);
+    /* Causal: skip the diagonal band's blocks that a warpgroup's 64 rows cannot see. Only
+       with 2 consumer warpgroups: at 160 registers the 3-warpgroup tiles spill 8-28 bytes
+       with the extra bookkeeping (ptxas, CUDA 13.0). */
+    static constexpr bool SKIP_MASKED = IS_CAUSAL && CWG == 2;
 
     static_assert(HEAD_DIM == 32 || HEAD_DIM == 64 || HEAD_DIM == 96 || HEAD_DIM == 128 ||
                       HEAD_DIM == 192 || HEAD_DIM == 256,
@@ -389,12 +393,16 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         return r * G + ((r & 1) ? G - 1 - (int)blockIdx.x : (int)blockIdx.x);
     };
 
-    /* KV blocks row block m can see: [0, n_blocks). Causal: up to the diagonal. */
-    auto kv_blocks = [&](int m_block, int sq, int sk) {
+    /* KV blocks that query rows [.., row_end) can see: [0, n). Causal: up to the diagonal. */
+    auto kv_blocks_to = [&](int row_end, int sq, int sk) {
         int n_limit = sk;
         if constexpr (IS_CAUSAL)
-            n_limit = min(sk, m_block * BLOCK_M + BLOCK_M + sk - sq);
+            n_limit = min(sk, row_end + sk - sq);
         return n_limit > 0 ? (n_limit + BLOCK_N - 1) / BLOCK_N : 0;
+    };
+    /* KV blocks row block m can see (the blocks the producer loads). */
+    auto kv_blocks = [&](int m_block, int sq, int sk) {
+        return kv_blocks_to(m_block * BLOCK_M + BLOCK_M, sq, sk);
     };
 
     const uint32_t base = (fa::smem_u32(fa_sm90a_smem) + 1023u) & ~1023u;
@@ -628,7 +636,7 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
             continue; /* past the sequence's end: nothing to load, compute or store */
         sk_vl = sn.sk;
         diag_vl = sn.sk - sn.sq;
-        const int n_blocks = kv_blocks(tl.m_block, sn.sq, sn.sk);
+        int n_blocks = kv_blocks(tl.m_block, sn.sq, sn.sk);
         const int wrow0 = tl.m_block * BLOCK_M + cw * 64; /* first query row of the wg */
         const int rows_w = sn.sq - wrow0; /* valid rows of this warpgroup (may be <= 0) */
         /* O rows and LSE of this warpgroup: varlen O is packed (total_q, heads, D) and LSE
@@ -672,6 +680,34 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         };
 
         fa::mbar_wait(q_full, q_it & 1);
+        if constexpr (T::SKIP_MASKED) {
+            /* The tile's first KV blocks (its diagonal band: blocks run last to first) may be
+               fully masked for this warpgroup's 64 rows though not for the tile's last rows.
+               The warpgroup skips their wgmma and softmax but still waits for each load and
+               releases it, and keeps its pingpong turns (two phases a block without OVERLAP,
+               one with it), so the pipeline runs as before. Then the ring position moves past
+               them and the loops below see only the blocks this warpgroup can see. */
+            const int n_skip = n_blocks - kv_blocks_to(wrow0 + 64, sn.sq, sn.sk);
+            for (int it = 0; it < n_skip; ++it) {
+                const int s = stage(it);
+                fa::mbar_wait(full_k(s), phase(it));
+                pp_wait();
+                pp_pass();
+                qk_done(it);
+                fa::mbar_wait(full_v(s), phase(it));
+                if constexpr (!OVERLAP) {
+                    pp_wait();
+                    pp_pass();
+                }
+                release(empty_v(s));
+            }
+            kv_it += n_skip;
+            n_blocks -= n_skip;
+            if (OVERLAP && n_blocks == 0) {
+                pp_wait(); /* the final PV phase of a warpgroup that sees no key of the tile */
+                pp_pass();
+            }
+        }
         if constexpr (!OVERLAP) {
             for (int it = 0; it < n_blocks; ++it) {
                 const int s = stage(it);
@@ -695,7 +731,7 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
                 fence_o();
                 release(empty_v(s));
             }
-        } else {
+        } else if (!T::SKIP_MASKED || n_blocks > 0) {
             {
                 float acc_s[NS];
                 fa::mbar_wait(full_k(stage(0)), phase(0));
