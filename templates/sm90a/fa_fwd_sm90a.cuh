@@ -212,6 +212,17 @@
  *      in this call; not understood, one call). Not done: the producer could hand the tile's
  *      sequence to the consumers through shared memory instead of each warp loading
  *      cu_seqlens (two registers less at the edge).
+ *  v5  Causal, 2 consumer warpgroups (traits SKIP_MASKED): a warpgroup skips the wgmma and
+ *      softmax of the diagonal band's KV blocks its own 64 rows cannot see (it still waits for
+ *      and releases each load and keeps its pingpong turns). Not for 3 warpgroups: at 160
+ *      registers their overlap tiles spill 8-28 bytes with the extra bookkeeping. ptxas: the
+ *      hd128 causal space keeps its eligible set; hd256 causal 16/16 without spills. H200
+ *      (bench/results/2026-12-03_h200_session3): sm90a.gpu_modes 132/132, synccheck and
+ *      racecheck clean; FA grid with peers, same variants' space, before -> after: causal hd128
+ *      512 / 1k / 2k 268 361 437 -> 264 359 456, hd256 512 / 1k 240 343 -> 245 348, hd64 2k
+ *      335 -> 341 (within a call's noise except hd128 2k). fa-tune / cuDNN over the 36
+ *      shapes: geomean 1.01 (31/36 >= 0.9) before, 1.10 (36/36) after -- mostly cuDNN's
+ *      short shapes measuring lower in the second call.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
