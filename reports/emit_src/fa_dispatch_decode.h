@@ -25,24 +25,36 @@ static inline int fa_dispatch_find_decode_kernel(int arch, int dtype, int head_d
     return -1;
 }
 
+/* The seqlen_q bucket of a decode key: 1 (plain decode), 4 (2 to 4 new tokens) or 16 (5 to
+   16: speculative and chunked decoding). */
+static inline int fa_dispatch_decode_q_bucket(int seqlen_q)
+{
+    return seqlen_q <= 1 ? 1 : seqlen_q <= 4 ? 4 : 16;
+}
+
 /* The decode variant to run on a device of compute capability cc (* 10): gqa = heads_q /
-   heads_kv, seqlen_q the new tokens, seqlen_k the longest cache. Never fails for a supported
-   head dim and dtype: the exact key, else the nearest key of the head dim (the same dtype and
-   causal first, then the nearest gqa, then the nearest cache bucket, a tie taking the larger),
-   else the arch's default decode tiles; the source says which, as for fa_dispatch_lookup. */
+   heads_kv, seqlen_q the new tokens, seqlen_k the longest cache, page_size the cache's rows
+   per page (0: contiguous). Never fails for a supported head dim and dtype: the exact key,
+   else the nearest key of the head dim (the same dtype and causal first, then the nearest gqa,
+   then the nearest seqlen_q bucket, then the nearest cache bucket (a tie taking the larger),
+   then the same paging), else the arch's default decode tiles; the source says which, as for
+   fa_dispatch_lookup. Every splitkv instance runs every decode problem, so a fallback only
+   costs speed. */
 static inline fa_dispatch_decode_choice fa_dispatch_lookup_decode(int cc, int dtype, int head_dim,
                                                                   int causal, int gqa, int seqlen_q,
-                                                                  int seqlen_k)
+                                                                  int seqlen_k, int page_size)
 {
     fa_dispatch_decode_choice c;
     fa_dispatch_decode_tiles t;
     const fa_dispatch_decode_arch *da;
     const fa_dispatch_decode_entry *rows;
-    int i, k, hd, bucket, best = -1;
+    int i, k, hd, bucket, q_bucket, paged, best = -1;
     long key[4], best_key[4] = {0, 0, 0, 0};
     causal = causal != 0;
     gqa = gqa < 1 ? 1 : gqa;
     bucket = fa_dispatch_bucket(seqlen_q > seqlen_k ? seqlen_q : seqlen_k);
+    q_bucket = fa_dispatch_decode_q_bucket(seqlen_q);
+    paged = page_size > 0;
     hd = fa_dispatch_head_dim_index(head_dim);
     c.source = FA_DISPATCH_UNSUPPORTED;
     c.arch = -1;
@@ -51,6 +63,8 @@ static inline fa_dispatch_decode_choice fa_dispatch_lookup_decode(int cc, int dt
     c.head_dim = head_dim;
     c.causal = causal;
     c.gqa = gqa;
+    c.q_bucket = q_bucket;
+    c.paged = paged;
     c.block_m = c.block_n = c.warps = c.stages = c.splits = 0;
     c.threads = c.smem_bytes = 0;
     c.kernel = -1;
@@ -66,11 +80,15 @@ static inline fa_dispatch_decode_choice fa_dispatch_lookup_decode(int cc, int dt
         int hi_g = gqa > e->gqa ? gqa : e->gqa, lo_g = gqa > e->gqa ? e->gqa : gqa;
         int hi_b = bucket > e->bucket ? bucket : e->bucket;
         int lo_b = bucket > e->bucket ? e->bucket : bucket;
+        int hi_q = q_bucket > e->q_bucket ? q_bucket : e->q_bucket;
+        int lo_q = q_bucket > e->q_bucket ? e->q_bucket : q_bucket;
         if (e->head_dim != head_dim)
             continue;
         key[0] = (e->causal != causal) * 2 + (e->dtype != dtype);
         key[1] = (long)fa_dispatch_ilog2(hi_g / lo_g) * 65536L + (hi_g - lo_g);
-        key[2] = fa_dispatch_ilog2(hi_b / lo_b);
+        /* the seqlen_q buckets are powers of four: one step is 2 in ilog2 */
+        key[2] = (long)fa_dispatch_ilog2(hi_q / (lo_q > 0 ? lo_q : 1)) * 65536L +
+                 fa_dispatch_ilog2(hi_b / lo_b) * 2L + (e->paged != paged);
         key[3] = e->bucket < bucket; /* a tie takes the larger bucket */
         if (best < 0 || fa_dispatch_key_less(key, best_key)) {
             best = i;
