@@ -48,7 +48,7 @@ static inline fa_dispatch_decode_choice fa_dispatch_lookup_decode(int cc, int dt
     fa_dispatch_decode_tiles t;
     const fa_dispatch_decode_arch *da;
     const fa_dispatch_decode_entry *rows;
-    int i, k, hd, bucket, q_bucket, paged, best = -1;
+    int i, hd, bucket, q_bucket, paged, best = -1;
     long key[4], best_key[4] = {0, 0, 0, 0};
     causal = causal != 0;
     gqa = gqa < 1 ? 1 : gqa;
@@ -77,31 +77,19 @@ static inline fa_dispatch_decode_choice fa_dispatch_lookup_decode(int cc, int dt
     c.cc = fa_dispatch_archs(0)[c.arch].cc;
     for (i = da[c.arch].first_entry; i < da[c.arch].first_entry + da[c.arch].num_entries; i++) {
         const fa_dispatch_decode_entry *e = &rows[i];
-        int hi_g = gqa > e->gqa ? gqa : e->gqa, lo_g = gqa > e->gqa ? e->gqa : gqa;
-        int hi_b = bucket > e->bucket ? bucket : e->bucket;
-        int lo_b = bucket > e->bucket ? e->bucket : bucket;
-        int hi_q = q_bucket > e->q_bucket ? q_bucket : e->q_bucket;
-        int lo_q = q_bucket > e->q_bucket ? e->q_bucket : q_bucket;
         if (e->head_dim != head_dim)
             continue;
         key[0] = (e->causal != causal) * 2 + (e->dtype != dtype);
-        key[1] = (long)fa_dispatch_ilog2(hi_g / lo_g) * 65536L + (hi_g - lo_g);
-        /* the seqlen_q buckets are powers of four: one step is 2 in ilog2 */
-        key[2] = (long)fa_dispatch_ilog2(hi_q / (lo_q > 0 ? lo_q : 1)) * 65536L +
-                 fa_dispatch_ilog2(hi_b / lo_b) * 2L + (e->paged != paged);
+        key[1] = fa_dispatch_gqa_distance(gqa, e->gqa);
+        /* the seqlen_q buckets are powers of four: one step is 2 */
+        key[2] = fa_dispatch_bucket_distance(q_bucket, e->q_bucket) * 65536L +
+                 fa_dispatch_bucket_distance(bucket, e->bucket) * 2L + (e->paged != paged);
         key[3] = e->bucket < bucket; /* a tie takes the larger bucket */
-        if (best < 0 || fa_dispatch_key_less(key, best_key)) {
-            best = i;
-            for (k = 0; k < 4; k++)
-                best_key[k] = key[k];
-        }
+        fa_dispatch_keep_nearest(i, key, &best, best_key);
     }
     if (best >= 0) {
         const fa_dispatch_decode_entry *e = &rows[best];
-        c.source = best_key[0]   ? FA_DISPATCH_SAME_HEAD_DIM
-                   : best_key[1] ? FA_DISPATCH_NEAREST_GQA
-                   : best_key[2] ? FA_DISPATCH_NEAREST_BUCKET
-                                 : FA_DISPATCH_EXACT;
+        c.source = fa_dispatch_nearest_source(best_key);
         c.entry = e;
         t.head_dim = head_dim;
         t.block_m = e->block_m;
