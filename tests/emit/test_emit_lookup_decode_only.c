@@ -11,17 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#define FA_CHECK_COUNT /* report every failed check, then fail */
 #include "decode_only.h.golden"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "line %d: %s\n", __LINE__, #cond);                                     \
-        }                                                                                          \
-    } while (0)
+#include "fa_check.h"
 
 static int n_variants;
 #define COUNT_VARIANT(T, D, M, N, W, S, Q, C, V) n_variants++;
@@ -62,9 +54,9 @@ int main(void)
     c = fa_dispatch_lookup_decode(80, FA_DISPATCH_BF16, 128, 0, 1, 1, 2048, 0);
     CHECK(c.source == FA_DISPATCH_EXACT && c.cc == 80 && c.kernel >= 0);
 
-    if (failures)
-        fprintf(stderr, "%d failure(s)\n", failures);
+    if (fa_check_failures)
+        fprintf(stderr, "%d failure(s)\n", fa_check_failures);
     else
         printf("lookup_decode_only: no forward rows; decode keys get their winners\n");
-    return failures != 0;
+    return fa_check_failures != 0;
 }
