@@ -23,7 +23,8 @@
 #               codes and messages, and nothing written or left behind
 #   embed [SQL NCUBINS]
 #               --embed-cubin from embed.sql (or SQL, with NCUBINS cubins: embed_mixed.sql
-#               holds sm90a winners too, decode.sql decode winners): compiles as C99 against cuda.h, links with the
+#               holds sm90a winners too, decode.sql decode winners, decode.sql,decode_only.sql
+#               decode winners alone): compiles as C99 against cuda.h, links with the
 #               driver stub, is byte-identical when the cubins are compiled again, and carries
 #               no marker or clang-format line of reports/emit_src/
 #   build_embedded, build_aot [SQL SM90A]
@@ -52,14 +53,20 @@ make_db() {
     "$MKDB" "$2" "$1" || fail "emit_mkdb $2 $1"
 }
 
+# make_fixtures_db LIST DB: the same from fixtures/, LIST naming one or several of its files,
+# comma-separated, loaded in that order (decode.sql,decode_only.sql).
+make_fixtures_db() {
+    rm -f "$2" "$2-wal" "$2-shm"
+    # shellcheck disable=SC2046 # one word per fixture path
+    "$MKDB" "$2" $(echo "$1" | tr ',' '\n' | sed "s|^|$SRC/fixtures/|") ||
+        fail "emit_mkdb $2 $1"
+}
+
 case $what in
 golden)
     FA_TUNE=$1 MKDB=$2 WORK=$3 SQL=${4:-fixture.sql} GOLDEN=${5:-fixture.h.golden}
     rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
-    # SQL may name several fixtures, comma-separated, loaded in that order.
-    sqls=$(echo "$SQL" | tr ',' '\n' | sed "s|^|$SRC/fixtures/|")
-    # shellcheck disable=SC2086 # one word per fixture path
-    "$MKDB" "$WORK/fixture.db" $sqls || fail "emit_mkdb $SQL"
+    make_fixtures_db "$SQL" "$WORK/fixture.db"
     "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/fixture.db" -o "$WORK/a.h" ||
         fail "emit exited $?"
     if [ "${FA_UPDATE_GOLDEN:-0}" = 1 ]; then
@@ -251,7 +258,7 @@ embed)
     FA_TUNE=$1 MKDB=$2 WORK=$3 CC=$4 CUDA_INC=$5 CUDA_STUBS=$6 OUT=$7 SQL=${8:-embed.sql}
     NCUBINS=${9:-4}
     rm -rf "$WORK" && mkdir -p "$WORK" "$(dirname "$OUT")" || exit 1
-    make_db "$SRC/fixtures/$SQL" "$WORK/embed.db"
+    make_fixtures_db "$SQL" "$WORK/embed.db"
     "$FA_TUNE" emit --arch sm90 --arch sm80 --embed-cubin --db "$WORK/embed.db" \
         --cache-dir "$WORK/cache1" -o "$WORK/a.h" || fail "emit --embed-cubin exited $?"
     "$FA_TUNE" emit --arch sm80 --arch sm90 --embed-cubin --db "$WORK/embed.db" \
@@ -310,7 +317,7 @@ build_aot)
     "$CMAKE" --install "$PROJECT_BUILD" --prefix "$WORK/prefix" >"$WORK/install.log" 2>&1 ||
         { cat "$WORK/install.log" >&2; fail "cmake --install"; }
     [ -x "$WORK/prefix/bin/fa-tune" ] || fail "no installed fa-tune"
-    make_db "$SRC/fixtures/$SQL" "$WORK/embed.db"
+    make_fixtures_db "$SQL" "$WORK/embed.db"
     # The installed fa-tune writes the header, as a consumer's build would run it. (Where the
     # toolkit's libraries are not on the loader's path the installed binary, which carries
     # no RUNPATH, cannot start: say so and use the build tree's.)
