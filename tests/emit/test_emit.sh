@@ -12,10 +12,10 @@
 #               (FA_UPDATE_GOLDEN=1 rewrites the golden file instead); no line of
 #               reports/emit_src/ meant for that folder only reaches it
 #   compile     the header compiles with cc -std=c99 -Wall -Wextra -Werror (and -pedantic),
-#               with c++ and with nvcc; four headers with different prefixes (one of mixed.sql,
+#               with c++ and with nvcc; five headers with different prefixes (one of mixed.sql,
 #               with sm90a winners and fa_plan_sm90a.h; one of decode.sql, with decode winners
-#               and fa_plan_splitkv.h) and the real fa_params.h, sm90a/fa_plan_sm90a.h and
-#               decode/fa_plan_splitkv.h share one translation unit; the decode header also
+#               and fa_plan_splitkv.h; one of decode winners alone) and the real fa_params.h,
+#               sm90a/fa_plan_sm90a.h and decode/fa_plan_splitkv.h share one translation unit; the decode header also
 #               compiles alone in a folder of its own (-pedantic), and nvcc instantiates its
 #               decode instance lists (DEC_ATTN_FOR_EACH_DECODE_VARIANT / _COMBINE)
 #   errors      empty database, unknown arch, missing database, missing --arch, bad prefix,
@@ -110,11 +110,15 @@ compile)
     make_db "$SRC/fixtures/decode.sql" "$WORK/decode.db"
     "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/decode.db" --prefix dec_attn \
         -o "$WORK/decode.h" 2>/dev/null || fail "emit decode.sql"
+    make_fixtures_db decode.sql,decode_only.sql "$WORK/decode_only.db"
+    "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/decode_only.db" --prefix dec_only \
+        -o "$WORK/decode_only.h" 2>/dev/null || fail "emit decode.sql,decode_only.sql"
     cat >"$WORK/use.c" <<'EOF'
 #include "fa_dispatch.h"
 #include "other.h"
 #include "mixed.h"
 #include "decode.h"
+#include "decode_only.h"
 #include "fa_params.h" /* the real files after the headers' copies: one definition */
 #include "sm90a/fa_plan_sm90a.h"
 #include "decode/fa_plan_splitkv.h"
@@ -125,10 +129,13 @@ int use(int cc)
     other_attn_choice b = other_attn_lookup(cc, OTHER_ATTN_FP16, 64, 1, 0, 1, 512);
     mixed_attn_choice c = mixed_attn_lookup(cc, MIXED_ATTN_BF16, 128, 1, 0, 1, 4096);
     dec_attn_decode_choice d = dec_attn_lookup_decode(cc, DEC_ATTN_BF16, 128, 0, 4, 1, 4096, 0);
+    dec_only_decode_choice e = dec_only_lookup_decode(cc, DEC_ONLY_BF16, 128, 0, 4, 4, 4096, 64);
+    dec_only_choice f = dec_only_lookup(cc, DEC_ONLY_BF16, 128, 0, 0, 1, 4096);
     fa_fwd_params p;
     dec_attn_params_bshd(&p, 0, 0, 0, 0, 0, 2, 32, 8, 1, 4096, 128, 0.08f);
     return a.block_m + b.block_m + c.block_m + (c.family == MIXED_ATTN_FAMILY_SM90A) +
-           d.block_m + (int)dec_attn_decode_plan_scratch(&d, &p, 132) +
+           d.block_m + (int)dec_attn_decode_plan_scratch(&d, &p, 132) + e.splits + f.kernel +
+           DEC_ONLY_NUM_ENTRIES + dec_only_entries(0)[0].kernel + dec_only_kernels(0)[0].head_dim +
            (int)sizeof(fa_fwd_params) + FA_SM80_SMEM_BYTES(64, 64, 64, 1) +
            (int)fa_plan_sm90a_threads(3) + (int)fa_plan_splitkv_threads(4);
 }
@@ -187,7 +194,8 @@ EOF
     else
         echo "no nvcc: CUDA check skipped"
     fi
-    echo "compile: C99, C11, C++ and nvcc, four headers (one with decode winners) in one file"
+    echo "compile: C99, C11, C++ and nvcc, five headers (one with decode winners, one with" \
+        "decode winners alone) in one file"
     ;;
 
 hostile)
