@@ -279,6 +279,9 @@ typedef struct fa_db_winner {
     char runner_up_name[FA_VARIANT_NAME_MAX]; /* "" when there is no runner-up */
     double runner_up_tflops;                  /* -1 when none */
     double margin;                            /* tflops / runner_up_tflops - 1; -1 when none */
+    /* fa_db_decode_winners only (0 from fa_db_winners): the decode key's seqlen_q bucket
+     * (fa_decode_q_bucket: 1, 4 or 16) and whether the cache is paged (page_size > 0). */
+    int q_bucket, paged;
 } fa_db_winner;
 
 typedef int (*fa_db_winner_fn)(const fa_db_winner *w, void *user);
@@ -286,6 +289,15 @@ typedef int (*fa_db_winner_fn)(const fa_db_winner *w, void *user);
 /* Visit the winners of arch (NULL: every arch) sorted by arch, dtype (fp16 first), head_dim,
  * causal, varlen, gqa, bucket -- the same DB always gives the same sequence. */
 fa_status fa_db_winners(fa_db *db, const char *arch, fa_db_winner_fn fn, void *user, fa_err *err);
+
+/* The decode op's winners of arch (NULL: every arch) by the rules of the winners view, but keyed
+ * by (arch, dtype, head_dim, causal, gqa, seqlen_q bucket, paged, cache bucket): a seqlen_q 4 or
+ * paged problem gets its own winner instead of sharing one with seqlen_q 1 contiguous ones
+ * (the view keys decode problems like forward ones). Sorted by arch, dtype (fp16 first),
+ * head_dim, causal, gqa, q_bucket, paged, bucket; varlen, eager and resource figures are 0 or
+ * -1 (unknown). */
+fa_status fa_db_decode_winners(fa_db *db, const char *arch, fa_db_winner_fn fn, void *user,
+                               fa_err *err);
 
 /* A peer row joined with its problem and run. */
 typedef struct fa_db_peer {

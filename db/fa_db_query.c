@@ -194,19 +194,40 @@ static void read_winner(sqlite3_stmt *s, fa_db_winner *w)
     w->margin = sqlite3_column_type(s, 21) == SQLITE_NULL ? -1.0 : sqlite3_column_double(s, 21);
 }
 
-fa_status fa_db_winners(fa_db *db, const char *arch, fa_db_winner_fn fn, void *user, fa_err *err)
+static void read_decode_winner(sqlite3_stmt *s, fa_db_winner *w)
+{
+    read_winner(s, w);
+    w->q_bucket = sqlite3_column_int(s, 22);
+    w->paged = sqlite3_column_int(s, 23);
+}
+
+/* Visit the rows of a winners statement (id) of arch, each read by read. */
+static fa_status winners_of(fa_db *db, fa_db_stmt_id id,
+                            void (*read)(sqlite3_stmt *, fa_db_winner *), const char *arch,
+                            fa_db_winner_fn fn, void *user, fa_err *err)
 {
     static const char what[] = "cannot read the winners from";
     fa_status st = check_args(db, fn != NULL, what, err);
     sqlite3_stmt *s = NULL;
     fa_db_winner w;
-    if (st != FA_OK || (st = fa_db_stmt(db, STMT_Q_WINNERS, &s, err)) != FA_OK)
+    if (st != FA_OK || (st = fa_db_stmt(db, id, &s, err)) != FA_OK)
         return st;
     FA_DB_CHECK(db, fa_db_bind_text(s, 1, arch), what, err);
-    ITERATE(db, s, w, read_winner, fn, user, what, err);
+    ITERATE(db, s, w, read, fn, user, what, err);
 
 cleanup:
     return st;
+}
+
+fa_status fa_db_winners(fa_db *db, const char *arch, fa_db_winner_fn fn, void *user, fa_err *err)
+{
+    return winners_of(db, STMT_Q_WINNERS, read_winner, arch, fn, user, err);
+}
+
+fa_status fa_db_decode_winners(fa_db *db, const char *arch, fa_db_winner_fn fn, void *user,
+                               fa_err *err)
+{
+    return winners_of(db, STMT_Q_DECODE_WINNERS, read_decode_winner, arch, fn, user, err);
 }
 
 static void read_peer(sqlite3_stmt *s, fa_db_peer *p)

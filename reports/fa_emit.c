@@ -134,22 +134,38 @@ static int is_decode(const fa_db_winner *w)
            !strcmp(w->variant.family->name, "splitkv");
 }
 
+/* Append winner w of arch c->arch to *entries (n used, *cap allocated). */
+static int add_entry(winners_ctx *c, fa_emit_entry **entries, int *n, int *cap,
+                     const fa_db_winner *w)
+{
+    if (!grow((void **)entries, *n, cap, sizeof **entries)) {
+        c->nomem = 1;
+        return 1;
+    }
+    fa_emit_entry *e = &(*entries)[(*n)++];
+    memset(e, 0, sizeof *e);
+    e->arch = c->arch;
+    e->w = *w;
+    e->kernel = -1;
+    return 0;
+}
+
+/* A decode winner of fa_db_decode_winners (keyed by seqlen_q bucket and paging too). */
+static int on_decode_winner(const fa_db_winner *w, void *user)
+{
+    winners_ctx *c = user;
+    fa_emit_model *m = c->m;
+    if (!is_decode(w))
+        return 0;
+    return add_entry(c, &m->dentries, &m->n_dentries, &m->cap_dentries, w);
+}
+
 static int on_winner(const fa_db_winner *w, void *user)
 {
     winners_ctx *c = user;
     fa_emit_model *m = c->m;
-    if (is_decode(w)) {
-        if (!grow((void **)&m->dentries, m->n_dentries, &m->cap_dentries, sizeof *m->dentries)) {
-            c->nomem = 1;
-            return 1;
-        }
-        fa_emit_entry *e = &m->dentries[m->n_dentries++];
-        memset(e, 0, sizeof *e);
-        e->arch = c->arch;
-        e->w = *w;
-        e->kernel = -1;
-        return 0;
-    }
+    if (is_decode(w))
+        return 0; /* on_decode_winner's, by the finer decode key */
     /* The header launches the sm80 and sm90a families (and splitkv for decode): a winner of
      * another family (the tests' testtwo) is left out of the table and named in the banner. */
     if (!w->variant.family ||
@@ -164,16 +180,7 @@ static int on_winner(const fa_db_winner *w, void *user)
         }
         return 0;
     }
-    if (!grow((void **)&m->entries, m->n_entries, &m->cap_entries, sizeof *m->entries)) {
-        c->nomem = 1;
-        return 1;
-    }
-    fa_emit_entry *e = &m->entries[m->n_entries++];
-    memset(e, 0, sizeof *e);
-    e->arch = c->arch;
-    e->w = *w;
-    e->kernel = -1;
-    return 0;
+    return add_entry(c, &m->entries, &m->n_entries, &m->cap_entries, w);
 }
 
 /* The runs behind one winner: per problem of its key, the run of the latest measurement. */
@@ -208,6 +215,10 @@ static int on_measurement(const fa_db_row *r, void *user)
     prov_ctx *c = user;
     if (r->gqa != c->w->gqa || r->bucket != c->w->bucket ||
         !strcmp(r->device_name, FA_DB_COMPILE_ONLY))
+        return 0;
+    /* A decode winner's key has the seqlen_q bucket and the paging too. */
+    if (c->w->q_bucket && (fa_decode_q_bucket(r->problem.seqlen_q) != c->w->q_bucket ||
+                           (r->problem.page_size > 0) != c->w->paged))
         return 0;
     /* Rows come by problem name, then run start: the last row of a problem is its latest. */
     if (strcmp(r->problem_name, c->problem) != 0) {
@@ -396,26 +407,22 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
         m->first_dentry[a] = m->n_dentries;
         m->first_dkernel[a] = m->n_dkernels;
         st = fa_db_winners(db, arch->name, on_winner, &wc, err);
+        if (st == FA_OK && !wc.nomem)
+            st = fa_db_decode_winners(db, arch->name, on_decode_winner, &wc, err);
         if (st == FA_OK && wc.nomem)
             st = FA_ERR(err, FA_NOMEM, "out of memory reading winners");
         if (st != FA_OK)
             goto fail;
         m->num_entries[a] = m->n_entries - m->first_entry[a];
         m->num_dentries[a] = m->n_dentries - m->first_dentry[a];
-        if (m->num_entries[a] == 0) {
-            /* A header's forward table cannot be empty (C has no empty arrays): decode
-             * winners alone are not enough, and the message says so. */
+        if (m->num_entries[a] == 0 && m->num_dentries[a] == 0) {
+            /* Decode winners alone make a header too: one that serves decode only. */
             const char *path = fa_db_path(db);
             int dflt = !strcmp(path, FA_DB_DEFAULT_PATH);
-            char only[96] = "";
-            if (m->num_dentries[a] > 0)
-                snprintf(only, sizeof only,
-                         " (it has %d decode winners, but a header needs a forward one too)",
-                         m->num_dentries[a]);
             st = FA_ERR(err, FA_NOT_FOUND,
-                        "no winners for %s in '%s'%s: run 'fa-tune --arch %s --headdim "
+                        "no winners for %s in '%s': run 'fa-tune --arch %s --headdim "
                         "128%s%s' on a %s GPU first (once per head dim you need)",
-                        arch->name, path, only, arch->name, dflt ? "" : " --db ", dflt ? "" : path,
+                        arch->name, path, arch->name, dflt ? "" : " --db ", dflt ? "" : path,
                         arch->name);
             goto fail;
         }

@@ -315,6 +315,13 @@ static void render_families(const fa_emit_model *m, fa_emit_buf *b)
 /* In a header with decode winners: what its decode part holds and how it is used. */
 static void render_decode_banner(const fa_emit_model *m, fa_emit_buf *b)
 {
+    if (m->n_entries == 0)
+        put_tpl(b, m,
+                " * Decode only: the database holds no forward winners for these archs, so the\n"
+                " * forward table below is empty (one placeholder row: C has no empty arrays) and\n"
+                " * @p@_lookup() answers every forward problem with the default tiles and\n"
+                " * c.kernel = -1 (no instance to launch). This header serves decode problems.\n"
+                " *\n");
     fa_emit_buf_printf(b,
                        " * Decode (against a KV cache): %d winners of the splitkv family in their\n"
                        " * own table (",
@@ -322,11 +329,19 @@ static void render_decode_banner(const fa_emit_model *m, fa_emit_buf *b)
     for (int a = 0; a < m->n_archs; a++)
         fa_emit_buf_printf(b, "%s%s %d", a ? ", " : "", m->archs[a]->name, m->num_dentries[a]);
     put_tpl(b, m,
-            "), keyed by (dtype, head_dim, causal, gqa, cache bucket =\n"
-            " * @p@_bucket(max(seqlen_q, seqlen_k))). @p@_lookup_decode() answers with the\n"
-            " * fallback order of the forward lookup below (without varlen);\n"
+            "), keyed by (dtype, head_dim, causal, gqa, seqlen_q bucket, paged,\n"
+            " * cache bucket): the seqlen_q bucket is @p@_decode_q_bucket(seqlen_q), 1 for\n"
+            " * one new token, 4 for 2-4, 16 for 5-16; paged is page_size > 0; the cache bucket\n"
+            " * is @p@_bucket(max(seqlen_q, seqlen_k)). @p@_lookup_decode() answers, for the\n"
+            " * head dim asked: the row of the key (@P@_EXACT); else, with the same dtype,\n"
+            " * causal and gqa, the nearest seqlen_q bucket, then the nearest cache bucket (a\n"
+            " * tie takes the larger), then the same paging (@P@_NEAREST_BUCKET); else the\n"
+            " * nearest gqa, then as before (@P@_NEAREST_GQA); else another dtype or causal\n"
+            " * (@P@_SAME_HEAD_DIM); else the arch's default decode tiles (@P@_DEFAULT).\n"
+            " * Every splitkv instance runs every decode problem (any seqlen_q, gqa, paging and\n"
+            " * cache length), so a fallback costs speed, never correctness.\n"
             " * @p@_decode_plan_scratch() gives the scratch bytes of a problem. Rates are K/V\n"
-            " * bytes read per second (TB/s). Contiguous and paged caches share their winners.\n"
+            " * bytes read per second (TB/s).\n"
             " *\n");
 }
 
@@ -556,89 +571,91 @@ static void render_macros(const fa_emit_model *m, fa_emit_buf *b)
     put_tpl(b, m, "#define @P@_NUM_KERNELS ");
     fa_emit_buf_printf(b, "%d\n", m->n_kernels);
     put_tpl(b, m, "#define @P@_MAX_KERNELS ");
-    fa_emit_buf_printf(b, "%d /* per arch */\n", max_kernels);
+    fa_emit_buf_printf(b, "%d /* per arch */\n", max_kernels > 0 ? max_kernels : 1);
     put_tpl(b, m, "#define @P@_HAVE_CUBINS ");
     fa_emit_buf_printf(b, "%d\n", m->embed);
 }
 
-static void render_archs(const fa_emit_model *m, fa_emit_buf *b)
+/* Every table of the header is a function returning a static array (C99 has no other way to
+ * keep one definition per program in a header) of the rows of all archs. */
+
+/* intro (a comment), then "static inline const @p@_TYPE *@p@_FN(int *n)\n{\n". */
+static void table_function(fa_emit_buf *b, const fa_emit_model *m, const char *intro,
+                           const char *type, const char *fn)
 {
-    const int families = fa_emit_model_has_family(m, "families");
-    put_tpl(b, m,
-            "\n/* ---- tables ---------------------------------------------------------------- */\n"
-            "\n"
-            "/* The archs, by compute capability. */\n"
-            "static inline const @p@_arch *@p@_archs(int *n)\n"
-            "{\n"
-            "    static const @p@_arch archs[] = {\n"
-            "        /* name, cc, first/num entries, first/num kernels, default tiles per head\n"
-            "           dim {head_dim, block_m, block_n, warps, stages, q_in_regs} */\n");
-    for (int a = 0; a < m->n_archs; a++) {
-        fa_emit_buf_printf(b, "        {\"%s\", %d, %d, %d, %d, %d,\n         {", m->archs[a]->name,
-                           m->archs[a]->cc, m->first_entry[a], m->num_entries[a],
-                           m->first_kernel[a], m->num_kernels[a]);
-        for (int h = 0; h < FA_EMIT_NUM_HEAD_DIMS; h++) {
-            const fa_variant *d = &m->defaults[a][h];
-            const char *sep = h == 0 ? "" : h == 3 || families ? ",\n          " : ", ";
-            fa_emit_buf_printf(b, "%s{%d, %d, %d, %d, %d, %d", sep, d->head_dim,
-                               sm80_param(d, "block_m"), sm80_param(d, "block_n"),
-                               sm80_param(d, "warps"), sm80_param(d, "stages"),
-                               sm80_param(d, "q_in_regs"));
-            if (families)
-                put_family_columns(b, m, d);
-            fa_emit_buf_puts(b, "}");
-        }
-        fa_emit_buf_puts(b, "}},\n");
-    }
-    put_tpl(b, m,
-            "    };\n"
-            "    if (n)\n"
-            "        *n = (int)(sizeof archs / sizeof archs[0]);\n"
-            "    return archs;\n"
-            "}\n");
+    put_tpl(b, m, intro);
+    put_tpl(b, m, "static inline const @p@_");
+    fa_emit_buf_printf(b, "%s *", type);
+    put_tpl(b, m, "@p@_");
+    fa_emit_buf_printf(b, "%s(int *n)\n{\n", fn);
 }
 
-static void render_entries(const fa_emit_model *m, fa_emit_buf *b)
+/* "    static const @p@_TYPE ARRAY[] = {\n", then the comment naming the columns. */
+static void table_array(fa_emit_buf *b, const fa_emit_model *m, const char *type, const char *array,
+                        const char *columns)
 {
-    const int families = fa_emit_model_has_family(m, "families");
-    put_tpl(
-        b, m,
-        "\n"
-        "/* The winners, per arch sorted by dtype (fp16 first), head_dim, causal, varlen, gqa,\n"
-        "   bucket. */\n"
-        "static inline const @p@_entry *@p@_entries(int *n)\n"
-        "{\n"
-        "    static const @p@_entry entries[] = {\n"
-        "        /* arch, dtype, head_dim, causal, varlen, gqa, bucket,\n"
-        "           block_m, block_n, warps, stages, q_in_regs, threads, smem_bytes,\n"
-        "           kernel, tflops, name");
-    fa_emit_buf_puts(b, families ? ", family, overlap, pingpong, persistent */\n" : " */\n");
-    for (int i = 0; i < m->n_entries; i++) {
-        const fa_emit_entry *e = &m->entries[i];
-        const fa_variant *v = &e->w.variant;
-        if (i == m->first_entry[e->arch])
-            fa_emit_buf_printf(b, "        /* %s */\n", m->archs[e->arch]->name);
-        fa_emit_buf_printf(b, "        {%d, ", e->arch);
-        put_tpl(b, m, dtype_macro(e->w.dtype));
+    put_tpl(b, m, "    static const @p@_");
+    fa_emit_buf_printf(b, "%s %s[] = {\n", type, array);
+    put_tpl(b, m, columns);
+}
+
+/* The end of a table function. With no rows (a header that serves decode only has no forward
+ * winners), the placeholder row C needs (it has no empty arrays) and a count of 0. */
+static void table_end(fa_emit_buf *b, const fa_emit_model *m, const char *array, int rows,
+                      const char *placeholder)
+{
+    if (rows == 0 && placeholder) {
+        fa_emit_buf_puts(b, "        /* none: a placeholder row, as C has no empty arrays */\n"
+                            "        ");
+        put_tpl(b, m, placeholder);
         fa_emit_buf_printf(b,
-                           ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %.1f,\n"
-                           "         ",
-                           e->w.head_dim, e->w.causal, e->w.varlen, e->w.gqa, e->w.bucket,
-                           sm80_param(v, "block_m"), sm80_param(v, "block_n"),
-                           sm80_param(v, "warps"), sm80_param(v, "stages"),
-                           sm80_param(v, "q_in_regs"), fa_variant_threads(v),
-                           fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
-        put_c_str(b, e->w.variant_name);
-        if (families)
-            put_family_columns(b, m, v);
-        fa_emit_buf_puts(b, "},\n");
+                           ",\n"
+                           "    };\n"
+                           "    if (n)\n"
+                           "        *n = 0;\n"
+                           "    return %s;\n"
+                           "}\n",
+                           array);
+        return;
     }
-    put_tpl(b, m,
-            "    };\n"
-            "    if (n)\n"
-            "        *n = (int)(sizeof entries / sizeof entries[0]);\n"
-            "    return entries;\n"
-            "}\n");
+    fa_emit_buf_printf(b,
+                       "    };\n"
+                       "    if (n)\n"
+                       "        *n = (int)(sizeof %s / sizeof %s[0]);\n"
+                       "    return %s;\n"
+                       "}\n",
+                       array, array, array);
+}
+
+/* The start of a winner's or an instance's row: "        {ARCH, @P@_BF16", after a comment
+ * naming the arch where its rows begin (first). */
+static void row_begin(fa_emit_buf *b, const fa_emit_model *m, int arch, fa_dtype dtype, int first)
+{
+    if (first)
+        fa_emit_buf_printf(b, "        /* %s */\n", m->archs[arch]->name);
+    fa_emit_buf_printf(b, "        {%d, ", arch);
+    put_tpl(b, m, dtype_macro(dtype));
+}
+
+/* An instance row's name and binary columns: name, each of the n symbols (a line each with
+ * embedded cubins, else ""), the cubin and its size (0, 0UL without). */
+static void row_binary(fa_emit_buf *b, const fa_emit_model *m, const fa_emit_kernel *k, int index,
+                       const char *const *symbols, int n)
+{
+    put_c_str(b, k->name);
+    fa_emit_buf_puts(b, ",");
+    for (int i = 0; i < n; i++) {
+        if (m->embed) {
+            fa_emit_buf_puts(b, "\n         ");
+            put_c_str(b, symbols[i]);
+            fa_emit_buf_puts(b, ",");
+        } else
+            fa_emit_buf_puts(b, " \"\",");
+    }
+    if (m->embed)
+        fa_emit_buf_printf(b, "\n         cubin_%d, %zuUL", index, k->cubin_size);
+    else
+        fa_emit_buf_puts(b, " 0, 0UL");
 }
 
 static void render_cubin(const fa_emit_kernel *k, int index, const fa_emit_model *m, fa_emit_buf *b)
@@ -657,51 +674,112 @@ static void render_cubin(const fa_emit_kernel *k, int index, const fa_emit_model
     fa_emit_buf_puts(b, "\n    };\n");
 }
 
+/* The cubin arrays of a kernel table, inside its function (embedded cubins only). */
+static void table_cubins(fa_emit_buf *b, const fa_emit_model *m, const fa_emit_kernel *k, int n)
+{
+    for (int i = 0; i < n && m->embed; i++)
+        render_cubin(&k[i], i, m, b);
+}
+
+static void render_archs(const fa_emit_model *m, fa_emit_buf *b)
+{
+    const int families = fa_emit_model_has_family(m, "families");
+    table_function(
+        b, m,
+        "\n/* ---- tables ---------------------------------------------------------------- */\n"
+        "\n"
+        "/* The archs, by compute capability. */\n",
+        "arch", "archs");
+    table_array(
+        b, m, "arch", "archs",
+        "        /* name, cc, first/num entries, first/num kernels, default tiles per head\n"
+        "           dim {head_dim, block_m, block_n, warps, stages, q_in_regs} */\n");
+    for (int a = 0; a < m->n_archs; a++) {
+        fa_emit_buf_printf(b, "        {\"%s\", %d, %d, %d, %d, %d,\n         {", m->archs[a]->name,
+                           m->archs[a]->cc, m->first_entry[a], m->num_entries[a],
+                           m->first_kernel[a], m->num_kernels[a]);
+        for (int h = 0; h < FA_EMIT_NUM_HEAD_DIMS; h++) {
+            const fa_variant *d = &m->defaults[a][h];
+            const char *sep = h == 0 ? "" : h == 3 || families ? ",\n          " : ", ";
+            fa_emit_buf_printf(b, "%s{%d, %d, %d, %d, %d, %d", sep, d->head_dim,
+                               sm80_param(d, "block_m"), sm80_param(d, "block_n"),
+                               sm80_param(d, "warps"), sm80_param(d, "stages"),
+                               sm80_param(d, "q_in_regs"));
+            if (families)
+                put_family_columns(b, m, d);
+            fa_emit_buf_puts(b, "}");
+        }
+        fa_emit_buf_puts(b, "}},\n");
+    }
+    table_end(b, m, "archs", m->n_archs, NULL);
+}
+
+static void render_entries(const fa_emit_model *m, fa_emit_buf *b)
+{
+    const int families = fa_emit_model_has_family(m, "families");
+    table_function(
+        b, m,
+        "\n"
+        "/* The winners, per arch sorted by dtype (fp16 first), head_dim, causal, varlen, gqa,\n"
+        "   bucket. */\n",
+        "entry", "entries");
+    table_array(b, m, "entry", "entries",
+                "        /* arch, dtype, head_dim, causal, varlen, gqa, bucket,\n"
+                "           block_m, block_n, warps, stages, q_in_regs, threads, smem_bytes,\n"
+                "           kernel, tflops, name");
+    fa_emit_buf_puts(b, families ? ", family, overlap, pingpong, persistent */\n" : " */\n");
+    for (int i = 0; i < m->n_entries; i++) {
+        const fa_emit_entry *e = &m->entries[i];
+        const fa_variant *v = &e->w.variant;
+        row_begin(b, m, e->arch, e->w.dtype, i == m->first_entry[e->arch]);
+        fa_emit_buf_printf(b,
+                           ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %.1f,\n"
+                           "         ",
+                           e->w.head_dim, e->w.causal, e->w.varlen, e->w.gqa, e->w.bucket,
+                           sm80_param(v, "block_m"), sm80_param(v, "block_n"),
+                           sm80_param(v, "warps"), sm80_param(v, "stages"),
+                           sm80_param(v, "q_in_regs"), fa_variant_threads(v),
+                           fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
+        put_c_str(b, e->w.variant_name);
+        if (families)
+            put_family_columns(b, m, v);
+        fa_emit_buf_puts(b, "},\n");
+    }
+    table_end(b, m, "entries", m->n_entries,
+              "{0, @P@_FP16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, -1, 0.0, \"\"}");
+}
+
 static void render_kernels(const fa_emit_model *m, fa_emit_buf *b)
 {
     const int families = fa_emit_model_has_family(m, "families");
-    put_tpl(b, m,
-            "\n"
-            "/* The distinct template instances per arch (the winners' kernels). */\n"
-            "static inline const @p@_kernel *@p@_kernels(int *n)\n"
-            "{\n");
-    if (m->embed)
-        for (int i = 0; i < m->n_kernels; i++)
-            render_cubin(&m->kernels[i], i, m, b);
-    put_tpl(b, m,
-            "    static const @p@_kernel kernels[] = {\n"
-            "        /* arch, dtype, head_dim, causal, varlen, block_m, block_n, warps, stages,\n"
-            "           q_in_regs, threads, smem_bytes, name, symbol, cubin, cubin_size");
+    table_function(b, m,
+                   "\n"
+                   "/* The distinct template instances per arch (the winners' kernels). */\n",
+                   "kernel", "kernels");
+    table_cubins(b, m, m->kernels, m->n_kernels);
+    table_array(
+        b, m, "kernel", "kernels",
+        "        /* arch, dtype, head_dim, causal, varlen, block_m, block_n, warps, stages,\n"
+        "           q_in_regs, threads, smem_bytes, name, symbol, cubin, cubin_size");
     fa_emit_buf_puts(b, families ? ", family,\n           overlap, pingpong, persistent */\n"
                                  : " */\n");
     for (int i = 0; i < m->n_kernels; i++) {
         const fa_emit_kernel *k = &m->kernels[i];
         const fa_variant *v = &k->v;
-        fa_emit_buf_printf(b, "        {%d, ", k->arch);
-        put_tpl(b, m, dtype_macro(v->dtype));
+        const char *symbol = k->symbol;
+        row_begin(b, m, k->arch, v->dtype, 0);
         fa_emit_buf_printf(b, ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d,\n         ", v->head_dim,
                            v->causal, v->varlen, sm80_param(v, "block_m"), sm80_param(v, "block_n"),
                            sm80_param(v, "warps"), sm80_param(v, "stages"),
                            sm80_param(v, "q_in_regs"), fa_variant_threads(v),
                            fa_variant_smem_bytes(v));
-        put_c_str(b, k->name);
-        fa_emit_buf_puts(b, ",");
-        if (m->embed) {
-            fa_emit_buf_puts(b, "\n         ");
-            put_c_str(b, k->symbol);
-            fa_emit_buf_printf(b, ",\n         cubin_%d, %zuUL", i, k->cubin_size);
-        } else
-            fa_emit_buf_puts(b, " \"\", 0, 0UL");
+        row_binary(b, m, k, i, &symbol, 1);
         if (families)
             put_family_columns(b, m, v);
         fa_emit_buf_puts(b, "},\n");
     }
-    put_tpl(b, m,
-            "    };\n"
-            "    if (n)\n"
-            "        *n = (int)(sizeof kernels / sizeof kernels[0]);\n"
-            "    return kernels;\n"
-            "}\n");
+    table_end(b, m, "kernels", m->n_kernels,
+              "{0, @P@_FP16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \"\", \"\", 0, 0UL}");
 }
 
 static void render_variants(const fa_emit_model *m, fa_emit_buf *b)
@@ -778,14 +856,14 @@ static void render_decode_tables(const fa_emit_model *m, fa_emit_buf *b)
     put_tpl(b, m, "#define @P@_MAX_DECODE_KERNELS ");
     fa_emit_buf_printf(b, "%d /* per arch */\n", max_kernels > 0 ? max_kernels : 1);
 
-    put_tpl(b, m,
-            "\n"
-            "/* The decode rows per arch, in the order of @p@_archs(). */\n"
-            "static inline const @p@_decode_arch *@p@_decode_archs(int *n)\n"
-            "{\n"
-            "    static const @p@_decode_arch archs[] = {\n"
-            "        /* first/num entries, first/num kernels, default decode tiles per head dim\n"
-            "           {head_dim, block_m, block_n, warps, stages, splits} */\n");
+    table_function(b, m,
+                   "\n"
+                   "/* The decode rows per arch, in the order of @p@_archs(). */\n",
+                   "decode_arch", "decode_archs");
+    table_array(
+        b, m, "decode_arch", "archs",
+        "        /* first/num entries, first/num kernels, default decode tiles per head dim\n"
+        "           {head_dim, block_m, block_n, warps, stages, splits} */\n");
     for (int a = 0; a < m->n_archs; a++) {
         fa_emit_buf_printf(b, "        {%d, %d, %d, %d, /* %s */\n         {", m->first_dentry[a],
                            m->num_dentries[a], m->first_dkernel[a], m->num_dkernels[a],
@@ -801,98 +879,69 @@ static void render_decode_tables(const fa_emit_model *m, fa_emit_buf *b)
         }
         fa_emit_buf_puts(b, "}},\n");
     }
-    put_tpl(b, m,
-            "    };\n"
-            "    if (n)\n"
-            "        *n = (int)(sizeof archs / sizeof archs[0]);\n"
-            "    return archs;\n"
-            "}\n");
+    table_end(b, m, "archs", m->n_archs, NULL);
 
-    put_tpl(b, m,
-            "\n"
-            "/* The decode winners, per arch sorted by dtype (fp16 first), head_dim, causal, gqa,\n"
-            "   cache bucket. */\n"
-            "static inline const @p@_decode_entry *@p@_decode_entries(int *n)\n"
-            "{\n"
-            "    static const @p@_decode_entry entries[] = {\n"
-            "        /* arch, dtype, head_dim, causal, gqa, bucket,\n"
-            "           block_m, block_n, warps, stages, splits, threads, smem_bytes,\n"
-            "           kernel, tbps, name */\n");
+    table_function(
+        b, m,
+        "\n"
+        "/* The decode winners, per arch sorted by dtype (fp16 first), head_dim, causal, gqa,\n"
+        "   seqlen_q bucket, paged, cache bucket. */\n",
+        "decode_entry", "decode_entries");
+    table_array(b, m, "decode_entry", "entries",
+                "        /* arch, dtype, head_dim, causal, gqa, q_bucket, paged, bucket,\n"
+                "           block_m, block_n, warps, stages, splits, threads, smem_bytes,\n"
+                "           kernel, tbps, name */\n");
     for (int i = 0; i < m->n_dentries; i++) {
         const fa_emit_entry *e = &m->dentries[i];
         const fa_variant *v = &e->w.variant;
-        if (i == m->first_dentry[e->arch])
-            fa_emit_buf_printf(b, "        /* %s */\n", m->archs[e->arch]->name);
-        fa_emit_buf_printf(b, "        {%d, ", e->arch);
-        put_tpl(b, m, dtype_macro(e->w.dtype));
+        row_begin(b, m, e->arch, e->w.dtype, i == m->first_dentry[e->arch]);
         fa_emit_buf_printf(b,
-                           ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %.2f,\n"
+                           ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %.2f,\n"
                            "         ",
-                           e->w.head_dim, e->w.causal, e->w.gqa, e->w.bucket,
-                           fa_variant_param(v, "block_m"), fa_variant_param(v, "block_n"),
-                           fa_variant_param(v, "warps"), fa_variant_param(v, "stages"),
-                           fa_variant_param(v, "splits"), fa_variant_threads(v),
-                           fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
+                           e->w.head_dim, e->w.causal, e->w.gqa, e->w.q_bucket, e->w.paged,
+                           e->w.bucket, fa_variant_param(v, "block_m"),
+                           fa_variant_param(v, "block_n"), fa_variant_param(v, "warps"),
+                           fa_variant_param(v, "stages"), fa_variant_param(v, "splits"),
+                           fa_variant_threads(v), fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
         put_c_str(b, e->w.variant_name);
         fa_emit_buf_puts(b, "},\n");
     }
-    put_tpl(b, m,
-            "    };\n"
-            "    if (n)\n"
-            "        *n = (int)(sizeof entries / sizeof entries[0]);\n"
-            "    return entries;\n"
-            "}\n");
+    table_end(b, m, "entries", m->n_dentries, NULL);
 
-    put_tpl(b, m,
-            "\n"
-            "/* The distinct decode instances per arch (split + combine kernel; splits is the\n"
-            "   plan's, not the instance's). */\n"
-            "static inline const @p@_decode_kernel *@p@_decode_kernels(int *n)\n"
-            "{\n");
-    if (m->embed)
-        for (int i = 0; i < m->n_dkernels; i++)
-            render_cubin(&m->dkernels[i], i, m, b);
-    put_tpl(b, m,
-            "    static const @p@_decode_kernel kernels[] = {\n"
-            "        /* arch, dtype, head_dim, causal, block_m, block_n, warps, stages, threads,\n"
-            "           smem_bytes, name, symbol, combine_symbol, cubin, cubin_size */\n");
+    table_function(
+        b, m,
+        "\n"
+        "/* The distinct decode instances per arch (split + combine kernel; splits is the\n"
+        "   plan's, not the instance's). */\n",
+        "decode_kernel", "decode_kernels");
+    table_cubins(b, m, m->dkernels, m->n_dkernels);
+    table_array(
+        b, m, "decode_kernel", "kernels",
+        "        /* arch, dtype, head_dim, causal, block_m, block_n, warps, stages, threads,\n"
+        "           smem_bytes, name, symbol, combine_symbol, cubin, cubin_size */\n");
     for (int i = 0; i < m->n_dkernels; i++) {
         const fa_emit_kernel *k = &m->dkernels[i];
         const fa_variant *v = &k->v;
-        fa_emit_buf_printf(b, "        {%d, ", k->arch);
-        put_tpl(b, m, dtype_macro(v->dtype));
+        /* With cubins, the lowered names one a line: the split kernel's, then the combine's. */
+        char split[sizeof k->symbol];
+        const char *nl = strchr(k->symbol, '\n');
+        const char *symbols[2] = {split, nl ? nl + 1 : ""};
+        snprintf(split, sizeof split, "%.*s", nl ? (int)(nl - k->symbol) : (int)sizeof split,
+                 k->symbol);
+        if (m->embed && (!nl || !nl[1] || strchr(nl + 1, '\n') != NULL)) {
+            b->failed = 1; /* the family has two kernels: a compile gives two names */
+            return;
+        }
+        row_begin(b, m, k->arch, v->dtype, 0);
         fa_emit_buf_printf(b, ", %d, %d, %d, %d, %d, %d, %d, %d,\n         ", v->head_dim,
                            v->causal, fa_variant_param(v, "block_m"),
                            fa_variant_param(v, "block_n"), fa_variant_param(v, "warps"),
                            fa_variant_param(v, "stages"), fa_variant_threads(v),
                            fa_variant_smem_bytes(v));
-        put_c_str(b, k->name);
-        fa_emit_buf_puts(b, ",");
-        if (m->embed) {
-            /* The lowered names, one a line: the split kernel's, then the combine's. */
-            char split[sizeof k->symbol];
-            const char *nl = strchr(k->symbol, '\n');
-            snprintf(split, sizeof split, "%.*s", nl ? (int)(nl - k->symbol) : (int)sizeof split,
-                     k->symbol);
-            if (!nl || !nl[1] || strchr(nl + 1, '\n') != NULL) {
-                b->failed = 1; /* the family has two kernels: a compile gives two names */
-                return;
-            }
-            fa_emit_buf_puts(b, "\n         ");
-            put_c_str(b, split);
-            fa_emit_buf_puts(b, ",\n         ");
-            put_c_str(b, nl + 1);
-            fa_emit_buf_printf(b, ",\n         cubin_%d, %zuUL", i, k->cubin_size);
-        } else
-            fa_emit_buf_puts(b, " \"\", \"\", 0, 0UL");
+        row_binary(b, m, k, i, symbols, 2);
         fa_emit_buf_puts(b, "},\n");
     }
-    put_tpl(b, m,
-            "    };\n"
-            "    if (n)\n"
-            "        *n = (int)(sizeof kernels / sizeof kernels[0]);\n"
-            "    return kernels;\n"
-            "}\n");
+    table_end(b, m, "kernels", m->n_dkernels, NULL);
 }
 
 /* The decode instances for nvcc builds: FOR_EACH_DECODE_VARIANT over the distinct split

@@ -595,7 +595,7 @@ int main(void)
     }
 #endif
     fa_dispatch_unload(&mod);
-    cuDevicePrimaryCtxRelease(dev);
+    CHECK_CU(cuDevicePrimaryCtxRelease(dev));
     printf("%s\n", worst ? "MISMATCH" : "all kernels match the fp32 reference");
     return worst;
 }

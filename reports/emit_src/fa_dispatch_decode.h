@@ -25,24 +25,36 @@ static inline int fa_dispatch_find_decode_kernel(int arch, int dtype, int head_d
     return -1;
 }
 
+/* The seqlen_q bucket of a decode key: 1 (plain decode), 4 (2 to 4 new tokens) or 16 (5 to
+   16: speculative and chunked decoding). */
+static inline int fa_dispatch_decode_q_bucket(int seqlen_q)
+{
+    return seqlen_q <= 1 ? 1 : seqlen_q <= 4 ? 4 : 16;
+}
+
 /* The decode variant to run on a device of compute capability cc (* 10): gqa = heads_q /
-   heads_kv, seqlen_q the new tokens, seqlen_k the longest cache. Never fails for a supported
-   head dim and dtype: the exact key, else the nearest key of the head dim (the same dtype and
-   causal first, then the nearest gqa, then the nearest cache bucket, a tie taking the larger),
-   else the arch's default decode tiles; the source says which, as for fa_dispatch_lookup. */
+   heads_kv, seqlen_q the new tokens, seqlen_k the longest cache, page_size the cache's rows
+   per page (0: contiguous). Never fails for a supported head dim and dtype: the exact key,
+   else the nearest key of the head dim (the same dtype and causal first, then the nearest gqa,
+   then the nearest seqlen_q bucket, then the nearest cache bucket (a tie taking the larger),
+   then the same paging), else the arch's default decode tiles; the source says which, as for
+   fa_dispatch_lookup. Every splitkv instance runs every decode problem, so a fallback only
+   costs speed. */
 static inline fa_dispatch_decode_choice fa_dispatch_lookup_decode(int cc, int dtype, int head_dim,
                                                                   int causal, int gqa, int seqlen_q,
-                                                                  int seqlen_k)
+                                                                  int seqlen_k, int page_size)
 {
     fa_dispatch_decode_choice c;
     fa_dispatch_decode_tiles t;
     const fa_dispatch_decode_arch *da;
     const fa_dispatch_decode_entry *rows;
-    int i, k, hd, bucket, best = -1;
+    int i, hd, bucket, q_bucket, paged, best = -1;
     long key[4], best_key[4] = {0, 0, 0, 0};
     causal = causal != 0;
     gqa = gqa < 1 ? 1 : gqa;
     bucket = fa_dispatch_bucket(seqlen_q > seqlen_k ? seqlen_q : seqlen_k);
+    q_bucket = fa_dispatch_decode_q_bucket(seqlen_q);
+    paged = page_size > 0;
     hd = fa_dispatch_head_dim_index(head_dim);
     c.source = FA_DISPATCH_UNSUPPORTED;
     c.arch = -1;
@@ -51,6 +63,8 @@ static inline fa_dispatch_decode_choice fa_dispatch_lookup_decode(int cc, int dt
     c.head_dim = head_dim;
     c.causal = causal;
     c.gqa = gqa;
+    c.q_bucket = q_bucket;
+    c.paged = paged;
     c.block_m = c.block_n = c.warps = c.stages = c.splits = 0;
     c.threads = c.smem_bytes = 0;
     c.kernel = -1;
@@ -63,27 +77,19 @@ static inline fa_dispatch_decode_choice fa_dispatch_lookup_decode(int cc, int dt
     c.cc = fa_dispatch_archs(0)[c.arch].cc;
     for (i = da[c.arch].first_entry; i < da[c.arch].first_entry + da[c.arch].num_entries; i++) {
         const fa_dispatch_decode_entry *e = &rows[i];
-        int hi_g = gqa > e->gqa ? gqa : e->gqa, lo_g = gqa > e->gqa ? e->gqa : gqa;
-        int hi_b = bucket > e->bucket ? bucket : e->bucket;
-        int lo_b = bucket > e->bucket ? e->bucket : bucket;
         if (e->head_dim != head_dim)
             continue;
         key[0] = (e->causal != causal) * 2 + (e->dtype != dtype);
-        key[1] = (long)fa_dispatch_ilog2(hi_g / lo_g) * 65536L + (hi_g - lo_g);
-        key[2] = fa_dispatch_ilog2(hi_b / lo_b);
+        key[1] = fa_dispatch_gqa_distance(gqa, e->gqa);
+        /* the seqlen_q buckets are powers of four: one step is 2 */
+        key[2] = fa_dispatch_bucket_distance(q_bucket, e->q_bucket) * 65536L +
+                 fa_dispatch_bucket_distance(bucket, e->bucket) * 2L + (e->paged != paged);
         key[3] = e->bucket < bucket; /* a tie takes the larger bucket */
-        if (best < 0 || fa_dispatch_key_less(key, best_key)) {
-            best = i;
-            for (k = 0; k < 4; k++)
-                best_key[k] = key[k];
-        }
+        fa_dispatch_keep_nearest(i, key, &best, best_key);
     }
     if (best >= 0) {
         const fa_dispatch_decode_entry *e = &rows[best];
-        c.source = best_key[0]   ? FA_DISPATCH_SAME_HEAD_DIM
-                   : best_key[1] ? FA_DISPATCH_NEAREST_GQA
-                   : best_key[2] ? FA_DISPATCH_NEAREST_BUCKET
-                                 : FA_DISPATCH_EXACT;
+        c.source = fa_dispatch_nearest_source(best_key);
         c.entry = e;
         t.head_dim = head_dim;
         t.block_m = e->block_m;

@@ -16,8 +16,10 @@
  * per block) and, with more than one split, fa_decode_combine, which merges the splits' fp32
  * partial O and LSE from a scratch buffer the caller provides
  * (fa_dispatch_decode_plan_scratch). Both take fa_decode_args (fa_plan_splitkv.h above).
- * The decode table is keyed by (dtype, head_dim, causal, gqa, cache bucket); the cache bucket
- * is fa_dispatch_bucket(max(seqlen_q, seqlen_k)), as for the forward table.
+ * The decode table is keyed by (dtype, head_dim, causal, gqa, seqlen_q bucket, paged, cache
+ * bucket): the seqlen_q bucket is fa_dispatch_decode_q_bucket(seqlen_q) (1; 2-4: 4; 5-16: 16),
+ * paged is page_size > 0, and the cache bucket is fa_dispatch_bucket(max(seqlen_q, seqlen_k)),
+ * as for the forward table.
  */
 
 /* Tiles of one decode instance; splits is the plan's (0: auto, on the device's
@@ -37,7 +39,8 @@ typedef struct fa_dispatch_decode_arch {
    rate. */
 typedef struct fa_dispatch_decode_entry {
     int arch;                                    /* index into fa_dispatch_archs() */
-    int dtype, head_dim, causal, gqa, bucket;    /* the key */
+    int dtype, head_dim, causal, gqa;            /* the key: the mode, */
+    int q_bucket, paged, bucket;                 /* seqlen_q bucket, paging, cache bucket */
     int block_m, block_n, warps, stages, splits; /* the tiles and splits (0: auto) */
     int threads, smem_bytes;                     /* of the split kernel */
     int kernel;                                  /* index into fa_dispatch_decode_kernels() */
@@ -65,6 +68,7 @@ typedef struct fa_dispatch_decode_choice {
     int arch;   /* index into fa_dispatch_archs() of the table that answered; -1 unsupported */
     int cc;     /* that arch's compute capability * 10 */
     int dtype, head_dim, causal, gqa;            /* as requested */
+    int q_bucket, paged;                         /* the request's seqlen_q bucket, paging */
     int block_m, block_n, warps, stages, splits; /* the tiles and splits (0: auto) */
     int threads, smem_bytes;                     /* of the split kernel */
     int kernel; /* index into fa_dispatch_decode_kernels() of this instance; -1 if absent */

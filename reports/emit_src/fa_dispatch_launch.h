@@ -105,7 +105,9 @@ static inline void fa_dispatch_unload(fa_dispatch_module *m)
 {
     CUcontext prev;
     int i, pushed;
-    if (!m || m->loaded <= 0) {
+    /* Nothing loaded: arch < 0 (loaded alone cannot say: a header of decode winners alone
+       loads decode modules only). */
+    if (!m || m->arch < 0) {
         if (m)
             m->arch = -1;
         return;

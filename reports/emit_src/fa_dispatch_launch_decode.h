@@ -39,7 +39,7 @@ static inline uint64_t fa_dispatch_decode_scratch_bytes(const fa_dispatch_module
         p->heads_q % p->heads_kv != 0)
         return 0;
     c = fa_dispatch_lookup_decode(archs[m->arch].cc, dtype, p->head_dim, causal,
-                                  p->heads_q / p->heads_kv, p->seqlen_q, p->seqlen_k);
+                                  p->heads_q / p->heads_kv, p->seqlen_q, p->seqlen_k, p->page_size);
     return fa_dispatch_decode_plan_scratch(&c, p, m->multiprocessors);
 }
 
@@ -127,7 +127,7 @@ static inline CUresult fa_dispatch_launch_decode(const fa_dispatch_module *m, in
     if (p->heads_q < 1 || p->heads_kv < 1 || p->heads_q % p->heads_kv != 0)
         return CUDA_ERROR_INVALID_VALUE;
     c = fa_dispatch_lookup_decode(archs[m->arch].cc, dtype, p->head_dim, causal,
-                                  p->heads_q / p->heads_kv, p->seqlen_q, p->seqlen_k);
+                                  p->heads_q / p->heads_kv, p->seqlen_q, p->seqlen_k, p->page_size);
     if (chosen)
         *chosen = c;
     if (c.source == FA_DISPATCH_UNSUPPORTED)

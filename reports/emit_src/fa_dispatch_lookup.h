@@ -103,6 +103,42 @@ static inline int fa_dispatch_key_less(const long *a, const long *b)
     return 0;
 }
 
+/* The parts of a lookup's distance that both tables' searches share: gqa (by ratio, then
+   difference) and a power-of-two bucket (in powers of two). */
+static inline long fa_dispatch_gqa_distance(int a, int b)
+{
+    int hi = a > b ? a : b, lo = a > b ? b : a;
+    return (long)fa_dispatch_ilog2(hi / lo) * 65536L + (hi - lo);
+}
+
+static inline long fa_dispatch_bucket_distance(int a, int b)
+{
+    int hi = a > b ? a : b, lo = a > b ? b : a;
+    return fa_dispatch_ilog2(hi / (lo > 0 ? lo : 1));
+}
+
+/* Keep row i as the nearest so far (*best, its distance best_key) if key is less. */
+static inline void fa_dispatch_keep_nearest(int i, const long *key, int *best, long *best_key)
+{
+    int k;
+    if (*best >= 0 && !fa_dispatch_key_less(key, best_key))
+        return;
+    *best = i;
+    for (k = 0; k < 4; k++)
+        best_key[k] = key[k];
+}
+
+/* The source of the nearest row by its distance: (mode, gqa, bucket, tie). */
+static inline int fa_dispatch_nearest_source(const long *best_key)
+{
+    // clang-format off
+    return best_key[0] ? FA_DISPATCH_SAME_HEAD_DIM
+           : best_key[1] ? FA_DISPATCH_NEAREST_GQA
+           : best_key[2] ? FA_DISPATCH_NEAREST_BUCKET
+                         : FA_DISPATCH_EXACT;
+    // clang-format on
+}
+
 /* Index into fa_dispatch_kernels() of an instance of arch; -1 if the header lacks it. */
 // clang-format off
 static inline int fa_dispatch_find_kernel(
@@ -151,7 +187,7 @@ static inline fa_dispatch_choice fa_dispatch_lookup(
     fa_dispatch_tiles t;
     const fa_dispatch_arch *archs;
     const fa_dispatch_entry *rows;
-    int i, k, hd, bucket, best = -1;
+    int i, hd, bucket, best = -1;
     long key[4], best_key[4] = {0, 0, 0, 0};
     causal = causal != 0;
     varlen = varlen != 0;
@@ -183,29 +219,17 @@ static inline fa_dispatch_choice fa_dispatch_lookup(
          i < archs[c.arch].first_entry + archs[c.arch].num_entries; i++) {
         // clang-format on
         const fa_dispatch_entry *e = &rows[i];
-        int hi_g = gqa > e->gqa ? gqa : e->gqa, lo_g = gqa > e->gqa ? e->gqa : gqa;
-        int hi_b = bucket > e->bucket ? bucket : e->bucket;
-        int lo_b = bucket > e->bucket ? e->bucket : bucket;
         if (e->head_dim != head_dim)
             continue;
         key[0] = (e->causal != causal) * 4 + (e->varlen != varlen) * 2 + (e->dtype != dtype);
-        key[1] = (long)fa_dispatch_ilog2(hi_g / lo_g) * 65536L + (hi_g - lo_g);
-        key[2] = fa_dispatch_ilog2(hi_b / lo_b);
+        key[1] = fa_dispatch_gqa_distance(gqa, e->gqa);
+        key[2] = fa_dispatch_bucket_distance(bucket, e->bucket);
         key[3] = e->bucket < bucket; /* a tie takes the larger bucket */
-        if (best < 0 || fa_dispatch_key_less(key, best_key)) {
-            best = i;
-            for (k = 0; k < 4; k++)
-                best_key[k] = key[k];
-        }
+        fa_dispatch_keep_nearest(i, key, &best, best_key);
     }
     if (best >= 0) {
         const fa_dispatch_entry *e = &rows[best];
-        // clang-format off
-        c.source = best_key[0] ? FA_DISPATCH_SAME_HEAD_DIM
-                   : best_key[1] ? FA_DISPATCH_NEAREST_GQA
-                   : best_key[2] ? FA_DISPATCH_NEAREST_BUCKET
-                                 : FA_DISPATCH_EXACT;
-        // clang-format on
+        c.source = fa_dispatch_nearest_source(best_key);
         c.entry = e;
         t.head_dim = head_dim;
         t.block_m = e->block_m;

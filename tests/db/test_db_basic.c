@@ -539,12 +539,71 @@ static void test_decode_round_trip(void)
     fa_db_close(db);
 }
 
+/* fa_db_decode_winners: the winners view's rules over decode problems keyed by the seqlen_q
+ * bucket (1; 2-4: 4; 5-16: 16, as fa_decode_q_bucket) and the paging too, where the view keys
+ * them by (gqa, cache bucket) alone. */
+static void test_decode_winners(void)
+{
+    char path[512];
+    test_path(path, sizeof path, "decode_winners.db");
+    fa_err err;
+    int64_t dev, run;
+    fa_db *db = test_open_run(path, "hash-w", &dev, &run);
+    fa_variant v0 = test_variant(FA_DTYPE_BF16, 128, 0, 0),
+               v1 = test_variant(FA_DTYPE_BF16, 128, 0, 1);
+    fa_problem q[4]; /* seqlen_q 1 contiguous, 4 and 2 paged (one key), 5 contiguous */
+    static const int sq[4] = {1, 4, 2, 5}, page[4] = {0, 64, 16, 0};
+    for (int i = 0; i < 4; i++) {
+        q[i] = test_problem(FA_DTYPE_BF16, 128, 0, 4096, 32, 8);
+        q[i].op = FA_OP_DECODE;
+        q[i].seqlen_q = sq[i];
+        q[i].page_size = page[i];
+    }
+    fa_problem f = test_problem(FA_DTYPE_BF16, 128, 0, 4096, 32, 8); /* forward: never listed */
+    record(db, run, "sm90", &v0, &q[0], FA_OK, 4.0, 0.2);
+    record(db, run, "sm90", &v1, &q[0], FA_OK, 3.0, 0.3);
+    record(db, run, "sm90", &v0, &q[1], FA_OK, 3.0, 0.3);
+    record(db, run, "sm90", &v1, &q[1], FA_OK, 4.2, 0.2);
+    record(db, run, "sm90", &v0, &q[2], FA_OK, 3.2, 0.3);
+    record(db, run, "sm90", &v1, &q[2], FA_OK, 4.0, 0.2);
+    record(db, run, "sm90", &v0, &q[3], FA_OK, 3.5, 0.3);
+    record(db, run, "sm90", &v1, &q[3], FA_MISMATCH, -1, -1);
+    record(db, run, "sm90", &v0, &f, FA_OK, 300, 0.3);
+
+    struct winners_ctx c = {0};
+    char n0[FA_VARIANT_NAME_MAX], n1[FA_VARIANT_NAME_MAX];
+    fa_variant_name(&v0, n0, sizeof n0);
+    fa_variant_name(&v1, n1, sizeof n1);
+    CHECK_OK(fa_db_decode_winners(db, "sm90", keep_winner, &c, &err), &err);
+    CHECK(c.n == 3);
+    /* By seqlen_q bucket, then paging: q1 contiguous, q4 paged, q16 contiguous. */
+    CHECK(c.w[0].q_bucket == 1 && c.w[0].paged == 0 && c.w[0].gqa == 4 && c.w[0].bucket == 4096);
+    CHECK(strcmp(c.w[0].variant_name, n0) == 0 && c.w[0].problems == 1 && c.w[0].candidates == 2 &&
+          strcmp(c.w[0].runner_up_name, n1) == 0);
+    CHECK(c.w[1].q_bucket == 4 && c.w[1].paged == 1 && strcmp(c.w[1].variant_name, n1) == 0);
+    CHECK(c.w[1].problems == 2 && c.w[1].tflops > 4.0999 && c.w[1].tflops < 4.1001);
+    CHECK(c.w[2].q_bucket == 16 && c.w[2].paged == 0 && strcmp(c.w[2].variant_name, n0) == 0 &&
+          c.w[2].candidates == 1); /* v1's mismatch keeps it out */
+    for (int i = 0; i < 4; i++)
+        CHECK(fa_decode_q_bucket(sq[i]) == (i == 0 ? 1 : i == 3 ? 16 : 4));
+    CHECK(fa_decode_q_bucket(16) == 16);
+    /* The view keeps one decode key for all four (v0: ok everywhere), beside the forward one. */
+    c.n = 0;
+    CHECK_OK(fa_db_winners(db, "sm90", keep_winner, &c, &err), &err);
+    CHECK(c.n == 2 && c.w[0].q_bucket == 0 && c.w[1].q_bucket == 0);
+    c.n = 0;
+    CHECK_OK(fa_db_decode_winners(db, "sm80", keep_winner, &c, &err), &err);
+    CHECK(c.n == 0);
+    fa_db_close(db);
+}
+
 int main(void)
 {
     test_setup("basic");
     test_round_trip();
     test_decode_round_trip();
     test_winners();
+    test_decode_winners();
     test_peers_runs();
     test_merge_export();
     return test_finish("test_db_basic");

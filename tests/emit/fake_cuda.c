@@ -124,9 +124,20 @@ CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
     return CUDA_SUCCESS;
 }
 
+/* Every module must be unloaded by now: a function of one still loaded is a leak. */
 CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
 {
+    int leaked = 0;
     (void)dev;
+    for (int i = 0; i < MAX_FUNCS; i++)
+        leaked += funcs[i].used;
+    if (leaked) {
+        fprintf(stderr,
+                "fake driver: cuDevicePrimaryCtxRelease: %d functions of modules never "
+                "unloaded\n",
+                leaked);
+        return CUDA_ERROR_INVALID_CONTEXT;
+    }
     return CUDA_SUCCESS;
 }
 

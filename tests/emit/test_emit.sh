@@ -5,16 +5,17 @@
 #
 #   golden [SQL GOLDEN]
 #               fixture.sql (or SQL: mixed.sql, winners of the sm80 and sm90a families;
-#               decode.sql, decode winners beside forward ones) ->
+#               decode.sql, decode winners beside forward ones; decode.sql,decode_only.sql,
+#               decode winners alone: several fixtures, comma-separated, in order) ->
 #               header, byte for byte against golden/fixture.h.golden (or golden/GOLDEN), and
 #               the same bytes again with the archs in another order and on stdout
 #               (FA_UPDATE_GOLDEN=1 rewrites the golden file instead); no line of
 #               reports/emit_src/ meant for that folder only reaches it
 #   compile     the header compiles with cc -std=c99 -Wall -Wextra -Werror (and -pedantic),
-#               with c++ and with nvcc; four headers with different prefixes (one of mixed.sql,
+#               with c++ and with nvcc; five headers with different prefixes (one of mixed.sql,
 #               with sm90a winners and fa_plan_sm90a.h; one of decode.sql, with decode winners
-#               and fa_plan_splitkv.h) and the real fa_params.h, sm90a/fa_plan_sm90a.h and
-#               decode/fa_plan_splitkv.h share one translation unit; the decode header also
+#               and fa_plan_splitkv.h; one of decode winners alone) and the real fa_params.h,
+#               sm90a/fa_plan_sm90a.h and decode/fa_plan_splitkv.h share one translation unit; the decode header also
 #               compiles alone in a folder of its own (-pedantic), and nvcc instantiates its
 #               decode instance lists (DEC_ATTN_FOR_EACH_DECODE_VARIANT / _COMBINE)
 #   errors      empty database, unknown arch, missing database, missing --arch, bad prefix,
@@ -22,7 +23,8 @@
 #               codes and messages, and nothing written or left behind
 #   embed [SQL NCUBINS]
 #               --embed-cubin from embed.sql (or SQL, with NCUBINS cubins: embed_mixed.sql
-#               holds sm90a winners too, decode.sql decode winners): compiles as C99 against cuda.h, links with the
+#               holds sm90a winners too, decode.sql decode winners, decode.sql,decode_only.sql
+#               decode winners alone): compiles as C99 against cuda.h, links with the
 #               driver stub, is byte-identical when the cubins are compiled again, and carries
 #               no marker or clang-format line of reports/emit_src/
 #   build_embedded, build_aot [SQL SM90A]
@@ -51,11 +53,20 @@ make_db() {
     "$MKDB" "$2" "$1" || fail "emit_mkdb $2 $1"
 }
 
+# make_fixtures_db LIST DB: the same from fixtures/, LIST naming one or several of its files,
+# comma-separated, loaded in that order (decode.sql,decode_only.sql).
+make_fixtures_db() {
+    rm -f "$2" "$2-wal" "$2-shm"
+    # shellcheck disable=SC2046 # one word per fixture path
+    "$MKDB" "$2" $(echo "$1" | tr ',' '\n' | sed "s|^|$SRC/fixtures/|") ||
+        fail "emit_mkdb $2 $1"
+}
+
 case $what in
 golden)
     FA_TUNE=$1 MKDB=$2 WORK=$3 SQL=${4:-fixture.sql} GOLDEN=${5:-fixture.h.golden}
     rm -rf "$WORK" && mkdir -p "$WORK" || exit 1
-    make_db "$SRC/fixtures/$SQL" "$WORK/fixture.db"
+    make_fixtures_db "$SQL" "$WORK/fixture.db"
     "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/fixture.db" -o "$WORK/a.h" ||
         fail "emit exited $?"
     if [ "${FA_UPDATE_GOLDEN:-0}" = 1 ]; then
@@ -99,11 +110,15 @@ compile)
     make_db "$SRC/fixtures/decode.sql" "$WORK/decode.db"
     "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/decode.db" --prefix dec_attn \
         -o "$WORK/decode.h" 2>/dev/null || fail "emit decode.sql"
+    make_fixtures_db decode.sql,decode_only.sql "$WORK/decode_only.db"
+    "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/decode_only.db" --prefix dec_only \
+        -o "$WORK/decode_only.h" 2>/dev/null || fail "emit decode.sql,decode_only.sql"
     cat >"$WORK/use.c" <<'EOF'
 #include "fa_dispatch.h"
 #include "other.h"
 #include "mixed.h"
 #include "decode.h"
+#include "decode_only.h"
 #include "fa_params.h" /* the real files after the headers' copies: one definition */
 #include "sm90a/fa_plan_sm90a.h"
 #include "decode/fa_plan_splitkv.h"
@@ -113,11 +128,14 @@ int use(int cc)
     fa_dispatch_choice a = fa_dispatch_lookup(cc, FA_DISPATCH_BF16, 128, 0, 0, 1, 4096);
     other_attn_choice b = other_attn_lookup(cc, OTHER_ATTN_FP16, 64, 1, 0, 1, 512);
     mixed_attn_choice c = mixed_attn_lookup(cc, MIXED_ATTN_BF16, 128, 1, 0, 1, 4096);
-    dec_attn_decode_choice d = dec_attn_lookup_decode(cc, DEC_ATTN_BF16, 128, 0, 4, 1, 4096);
+    dec_attn_decode_choice d = dec_attn_lookup_decode(cc, DEC_ATTN_BF16, 128, 0, 4, 1, 4096, 0);
+    dec_only_decode_choice e = dec_only_lookup_decode(cc, DEC_ONLY_BF16, 128, 0, 4, 4, 4096, 64);
+    dec_only_choice f = dec_only_lookup(cc, DEC_ONLY_BF16, 128, 0, 0, 1, 4096);
     fa_fwd_params p;
     dec_attn_params_bshd(&p, 0, 0, 0, 0, 0, 2, 32, 8, 1, 4096, 128, 0.08f);
     return a.block_m + b.block_m + c.block_m + (c.family == MIXED_ATTN_FAMILY_SM90A) +
-           d.block_m + (int)dec_attn_decode_plan_scratch(&d, &p, 132) +
+           d.block_m + (int)dec_attn_decode_plan_scratch(&d, &p, 132) + e.splits + f.kernel +
+           DEC_ONLY_NUM_ENTRIES + dec_only_entries(0)[0].kernel + dec_only_kernels(0)[0].head_dim +
            (int)sizeof(fa_fwd_params) + FA_SM80_SMEM_BYTES(64, 64, 64, 1) +
            (int)fa_plan_sm90a_threads(3) + (int)fa_plan_splitkv_threads(4);
 }
@@ -176,7 +194,8 @@ EOF
     else
         echo "no nvcc: CUDA check skipped"
     fi
-    echo "compile: C99, C11, C++ and nvcc, four headers (one with decode winners) in one file"
+    echo "compile: C99, C11, C++ and nvcc, five headers (one with decode winners, one with" \
+        "decode winners alone) in one file"
     ;;
 
 hostile)
@@ -227,13 +246,6 @@ errors)
         --arch sm90 --db "$WORK/missing.db" -o "$WORK/out/a.h"
     expect 1 "no winners for sm86" --arch sm90 --arch sm86 --db "$WORK/fixture.db" \
         -o "$WORK/out/a.h"
-    # Decode winners alone: the message says a forward winner is needed too.
-    make_db "$SRC/fixtures/decode.sql" "$WORK/deconly.db"
-    python3 -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"delete from \
-measurements where variant_id in (select id from variants where op = 'fwd')\"); c.commit()" \
-        "$WORK/deconly.db" || fail "could not drop the forward winners"
-    expect 1 "no winners for sm90 in .*deconly.db' (it has [0-9]* decode winners, but a header needs a forward one too)" \
-        --arch sm90 --db "$WORK/deconly.db" -o "$WORK/out/a.h"
     [ -z "$(ls -A "$WORK/out")" ] || fail "a failed emit left files: $(ls -A "$WORK/out")"
     # An existing header survives a failed emit untouched.
     echo "keep me" >"$WORK/out/keep.h"
@@ -254,7 +266,7 @@ embed)
     FA_TUNE=$1 MKDB=$2 WORK=$3 CC=$4 CUDA_INC=$5 CUDA_STUBS=$6 OUT=$7 SQL=${8:-embed.sql}
     NCUBINS=${9:-4}
     rm -rf "$WORK" && mkdir -p "$WORK" "$(dirname "$OUT")" || exit 1
-    make_db "$SRC/fixtures/$SQL" "$WORK/embed.db"
+    make_fixtures_db "$SQL" "$WORK/embed.db"
     "$FA_TUNE" emit --arch sm90 --arch sm80 --embed-cubin --db "$WORK/embed.db" \
         --cache-dir "$WORK/cache1" -o "$WORK/a.h" || fail "emit --embed-cubin exited $?"
     "$FA_TUNE" emit --arch sm80 --arch sm90 --embed-cubin --db "$WORK/embed.db" \
@@ -313,7 +325,7 @@ build_aot)
     "$CMAKE" --install "$PROJECT_BUILD" --prefix "$WORK/prefix" >"$WORK/install.log" 2>&1 ||
         { cat "$WORK/install.log" >&2; fail "cmake --install"; }
     [ -x "$WORK/prefix/bin/fa-tune" ] || fail "no installed fa-tune"
-    make_db "$SRC/fixtures/$SQL" "$WORK/embed.db"
+    make_fixtures_db "$SQL" "$WORK/embed.db"
     # The installed fa-tune writes the header, as a consumer's build would run it. (Where the
     # toolkit's libraries are not on the loader's path the installed binary, which carries
     # no RUNPATH, cannot start: say so and use the build tree's.)

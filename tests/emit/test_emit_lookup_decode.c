@@ -9,10 +9,16 @@
  * forward lookup still answers forward keys only, and that FA_DISPATCH_FOR_EACH_DECODE_VARIANT
  * and _COMBINE list each instance once. Built as C99.
  *
- * The fixture's decode table (see decode.sql):
- *   sm80: bf16 hd128 gqa1 b2048 m16n64w4s3k0
- *   sm90: bf16 hd128 gqa4 b4096 m16n64w4s3k0, b131072 m16n64w4s3k8;
- *         bf16 hd128 causal gqa4 b1024 m16n64w4s2k2
+ * The decode keys have the seqlen_q bucket (1, 4: 2-4, 16: 5-16) and the paging (page_size > 0)
+ * too: a paged seqlen_q 4 problem gets the paged seqlen_q 4 winner, not the seqlen_q 1
+ * contiguous one of the same cache bucket; a key the table lacks takes the nearest seqlen_q
+ * bucket first, then the nearest cache bucket, then the other paging.
+ *
+ * The fixture's decode table (see decode.sql; q = seqlen_q bucket, p = paged):
+ *   sm80: bf16 hd128 gqa1 q1 b2048 m16n64w4s3k0
+ *   sm90: bf16 hd128 gqa4 q1 b4096 m16n64w4s3k0, q1 b131072 m16n64w4s3k8,
+ *         q4 p b4096 m16n64w4s3k8 (seqlen_q 2 and 4, 64-row pages);
+ *         bf16 hd128 causal gqa4 q4 p b1024 m16n64w4s2k2
  */
 #include <stdio.h>
 #include <string.h>
@@ -32,7 +38,13 @@ static int failures;
 static fa_dispatch_decode_choice look(int cc, int dtype, int hd, int causal, int gqa, int sq,
                                       int sk)
 {
-    return fa_dispatch_lookup_decode(cc, dtype, hd, causal, gqa, sq, sk);
+    return fa_dispatch_lookup_decode(cc, dtype, hd, causal, gqa, sq, sk, 0);
+}
+
+static fa_dispatch_decode_choice look_paged(int cc, int dtype, int hd, int causal, int gqa, int sq,
+                                            int sk, int page_size)
+{
+    return fa_dispatch_lookup_decode(cc, dtype, hd, causal, gqa, sq, sk, page_size);
 }
 
 static const char *name_of(const fa_dispatch_decode_choice *c)
@@ -54,7 +66,10 @@ int main(void)
     int n;
     const fa_dispatch_decode_kernel *k = fa_dispatch_decode_kernels(&n);
 
-    CHECK(FA_DISPATCH_NUM_DECODE_ENTRIES == 4 && n == 3 && FA_DISPATCH_NUM_DECODE_KERNELS == 3);
+    CHECK(FA_DISPATCH_NUM_DECODE_ENTRIES == 5 && n == 3 && FA_DISPATCH_NUM_DECODE_KERNELS == 3);
+    CHECK(fa_dispatch_decode_q_bucket(1) == 1 && fa_dispatch_decode_q_bucket(2) == 4 &&
+          fa_dispatch_decode_q_bucket(4) == 4 && fa_dispatch_decode_q_bucket(5) == 16 &&
+          fa_dispatch_decode_q_bucket(16) == 16);
 
     /* Exact keys on sm90 (the cache bucket of max(seqlen_q, seqlen_k)). */
     c = look(90, FA_DISPATCH_BF16, 128, 0, 4, 1, 4000);
@@ -69,9 +84,36 @@ int main(void)
     /* Splits change the plan, not the kernel: both rows name one instance. */
     CHECK(c.kernel >= 0 && c.kernel == c2.kernel && k[c.kernel].arch == c.arch &&
           k[c.kernel].stages == 3 && k[c.kernel].causal == 0);
-    c = look(90, FA_DISPATCH_BF16, 128, 1, 4, 4, 1000);
+    c = look_paged(90, FA_DISPATCH_BF16, 128, 1, 4, 4, 1000, 64);
     CHECK(c.source == FA_DISPATCH_EXACT && c.stages == 2 && c.splits == 2 && c.kernel >= 0 &&
           k[c.kernel].causal == 1 && k[c.kernel].stages == 2);
+
+    /* Seqlen_q and paging are keys: a paged seqlen_q 4 (or 3: bucket 4) problem gets its own
+     * winner (8 splits), not the seqlen_q 1 contiguous one of its cache bucket (auto). */
+    c = look_paged(90, FA_DISPATCH_BF16, 128, 0, 4, 4, 4096, 64);
+    CHECK(c.source == FA_DISPATCH_EXACT && c.splits == 8 && c.q_bucket == 4 && c.paged == 1 &&
+          c.entry && c.entry->q_bucket == 4 && c.entry->paged == 1 && c.entry->bucket == 4096 &&
+          !strcmp(name_of(&c), "decode_splitkv_hd128_bf16_m16n64w4s3k8"));
+    c = look_paged(90, FA_DISPATCH_BF16, 128, 0, 4, 3, 4096, 16);
+    CHECK(c.source == FA_DISPATCH_EXACT && c.splits == 8 && c.entry && c.entry->q_bucket == 4);
+    c = look_paged(90, FA_DISPATCH_BF16, 128, 0, 4, 1, 4096, 0);
+    CHECK(c.source == FA_DISPATCH_EXACT && c.splits == 0 && c.entry && c.entry->q_bucket == 1 &&
+          c.entry->paged == 0);
+    /* Their fallbacks: the seqlen_q bucket before the paging (a contiguous seqlen_q 4 problem
+     * takes the paged seqlen_q 4 row), the paging last (a paged seqlen_q 1 problem takes the
+     * contiguous seqlen_q 1 row), seqlen_q 8 (bucket 16) the nearest bucket, 4. Each names an
+     * instance the header has: any splitkv kernel runs any decode problem. */
+    c = look_paged(90, FA_DISPATCH_BF16, 128, 0, 4, 4, 4096, 0);
+    CHECK(c.source == FA_DISPATCH_NEAREST_BUCKET && c.splits == 8 && c.entry &&
+          c.entry->q_bucket == 4 && c.entry->paged == 1 && c.kernel >= 0);
+    c = look_paged(90, FA_DISPATCH_BF16, 128, 0, 4, 1, 4096, 64);
+    CHECK(c.source == FA_DISPATCH_NEAREST_BUCKET && c.splits == 0 && c.entry &&
+          c.entry->q_bucket == 1 && c.entry->paged == 0 && c.kernel >= 0);
+    c = look_paged(90, FA_DISPATCH_BF16, 128, 0, 4, 8, 4096, 64);
+    CHECK(c.source == FA_DISPATCH_NEAREST_BUCKET && c.splits == 8 && c.q_bucket == 16 && c.entry &&
+          c.entry->q_bucket == 4 && c.kernel >= 0);
+    c = look_paged(90, FA_DISPATCH_BF16, 128, 1, 4, 1, 1000, 0); /* the causal row is q4 paged */
+    CHECK(c.source == FA_DISPATCH_NEAREST_BUCKET && c.splits == 2 && c.kernel >= 0);
 
     /* Fallbacks. */
     c = look(90, FA_DISPATCH_BF16, 128, 0, 4, 1, 40000); /* b65536: nearer 131072 than 4096 */
@@ -127,7 +169,7 @@ int main(void)
     p.seqlen_q = 4; /* the causal row: 2 splits of 1000 keys, seqlen_q 4 */
     p.seqlen_k = 1000;
     p.batch = 3;
-    c = look(90, FA_DISPATCH_BF16, 128, 1, 4, 4, 1000);
+    c = look_paged(90, FA_DISPATCH_BF16, 128, 1, 4, 4, 1000, 64);
     CHECK(fa_dispatch_decode_plan_scratch(&c, &p, 132) ==
           fa_plan_splitkv_scratch(2, 3, 32, 4, 128));
 

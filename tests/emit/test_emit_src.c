@@ -196,6 +196,7 @@ static inline const fa_dispatch_decode_entry *fa_dispatch_decode_entries(int *n)
          .dtype = FA_DISPATCH_BF16,
          .head_dim = 128,
          .gqa = 4,
+         .q_bucket = 1,
          .bucket = 4096,
          .block_m = 16,
          .block_n = 64,
@@ -210,6 +211,7 @@ static inline const fa_dispatch_decode_entry *fa_dispatch_decode_entries(int *n)
          .dtype = FA_DISPATCH_BF16,
          .head_dim = 128,
          .gqa = 4,
+         .q_bucket = 1,
          .bucket = 131072,
          .block_m = 16,
          .block_n = 64,
@@ -225,6 +227,7 @@ static inline const fa_dispatch_decode_entry *fa_dispatch_decode_entries(int *n)
          .head_dim = 128,
          .causal = 1,
          .gqa = 4,
+         .q_bucket = 1,
          .bucket = 1024,
          .block_m = 32,
          .block_n = 64,
@@ -452,7 +455,7 @@ static void expect_decode(int line, int hd, int causal, int gqa, int seqlen_k, i
                           int block_m, int splits, int kernel)
 {
     fa_dispatch_decode_choice c =
-        fa_dispatch_lookup_decode(90, FA_DISPATCH_BF16, hd, causal, gqa, 1, seqlen_k);
+        fa_dispatch_lookup_decode(90, FA_DISPATCH_BF16, hd, causal, gqa, 1, seqlen_k, 0);
     if (c.source != source || c.block_m != block_m || c.splits != splits || c.kernel != kernel ||
         (source >= 0 &&
          (c.arch != 0 || c.threads != c.warps * 32 ||
@@ -484,7 +487,7 @@ static void test_decode(void)
     expect_decode(__LINE__, 64, 0, 4, 4096, FA_DISPATCH_DEFAULT, 16, 0, -1);
     expect_decode(__LINE__, 256, 0, 4, 4096, FA_DISPATCH_UNSUPPORTED, 0, 0, -1);
     expect_decode(__LINE__, 80, 0, 4, 4096, FA_DISPATCH_UNSUPPORTED, 0, 0, -1);
-    c = fa_dispatch_lookup_decode(90, FA_DISPATCH_FP16, 128, 0, 4, 1, 4096);
+    c = fa_dispatch_lookup_decode(90, FA_DISPATCH_FP16, 128, 0, 4, 1, 4096, 0);
     CHECK(c.source == FA_DISPATCH_SAME_HEAD_DIM && c.kernel == -1);
 
     /* Scratch: the family's plan (fa_plan_splitkv.h) for the shape. 64 x 4096 at gqa 4 fills

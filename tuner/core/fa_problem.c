@@ -44,6 +44,11 @@ int fa_seqlen_bucket(int seqlen)
     return b;
 }
 
+int fa_decode_q_bucket(int seqlen_q)
+{
+    return seqlen_q <= 1 ? 1 : seqlen_q <= 4 ? 4 : 16;
+}
+
 /* Visible (query, key) pairs for one sequence, bottom-right aligned causal mask. */
 static double visible_pairs(int sq, int sk, int causal)
 {

@@ -82,6 +82,9 @@ void fa_problem_name(const fa_problem *p, char *buf, size_t n);
 int fa_problem_gqa(const fa_problem *p);
 /* The dispatch seqlen bucket (see top of file). */
 int fa_seqlen_bucket(int seqlen);
+/* A decode problem's seqlen_q bucket (the decode winners' and the emitted header's key): 1 for
+ * plain decode, 4 for 2..4 new tokens, 16 for 5..16 (speculative and chunked decoding). */
+int fa_decode_q_bucket(int seqlen_q);
 /* FLOPs of the problem by the convention above, given the varlen lengths (may be NULL for
  * fixed-length problems). */
 double fa_problem_flops(const fa_problem *p, const int *seqlens_q, const int *seqlens_k);
