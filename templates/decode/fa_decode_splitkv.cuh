@@ -485,8 +485,8 @@ __global__ void __launch_bounds__(WARPS * 32)
             lpart[(int64_t)split * rows_all + ((int64_t)b * p.heads_q + h) * sq + i] = fin_lse[r];
         }
     }
-    if (nsplit == 1 || !args.fused)
-        return;
+    if (nsplit == 1 || !args.fused || gridDim.x > FA_DECODE_FUSED_GROUPS)
+        return; /* (a launch past the header's counters gets no fused combine: the plan's rule) */
 
     /* ---- fused combine: the last split of this (M tile, b, hk) merges the partials ---- */
     __threadfence(); /* this thread's partials are visible device-wide ... */
