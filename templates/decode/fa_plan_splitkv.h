@@ -68,7 +68,7 @@ _Static_assert(sizeof(fa_decode_args) == FA_DECODE_ARGS_BYTES, "fa_decode_args l
 #define FA_DECODE_COMBINE_ROWS 4          /* rows (warps) per combine block */
 #define FA_DECODE_MAX_SPLITS 128          /* the auto rule's ceiling */
 #define FA_DECODE_MAX_SPLITS_COMBINE 1024 /* any resolved split count (the combine's weights) */
-#define FA_DECODE_MAX_FUSED_SPLITS 16     /* the fuse axis with explicit splits (the family's) */
+#define FA_DECODE_MAX_FUSED_SPLITS 4      /* the fuse axis with explicit splits (the family's) */
 
 #define FA_DECODE_MAX_(a, b) ((a) > (b) ? (a) : (b))
 /*

@@ -129,7 +129,8 @@ static void test_legality(fa_compiler *c)
         "decode_splitkv_hd256_fp16_causal_m16n64w4s3k64", /* 205440 B */
         "decode_splitkv_hd96_bf16_m16n32w2s4k1",
         "decode_splitkv_hd128_bf16_m16n64w4s3k0f",
-        "decode_splitkv_hd128_bf16_causal_m32n64w4s3k16f",
+        "decode_splitkv_hd128_bf16_causal_m32n64w4s3k4f",
+        "decode_splitkv_hd128_bf16_m16n64w4s3k2f",
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         CHECK_MSG(legal(ok[i], "sm90", why, sizeof why), "%s: %s", ok[i], why);
@@ -146,7 +147,7 @@ static void test_legality(fa_compiler *c)
         {"decode_splitkv_hd256_bf16_m16n128w4s2k0", "sm90", "227 KB", "exceeds 227 KB"},
         {"decode_splitkv_hd128_bf16_m16n64w4s3k0", "sm86", "sm86 allows", NULL}, /* 103040 B */
         {"decode_splitkv_hd128_bf16_m16n64w4s3k1f", "sm90", "splits other than 1", NULL},
-        {"decode_splitkv_hd128_bf16_m16n64w4s3k24f", "sm90", "at most 16", NULL},
+        {"decode_splitkv_hd128_bf16_m16n64w4s3k6f", "sm90", "at most 4", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         CHECK_MSG(!legal(bad[i].name, bad[i].arch, why, sizeof why) && strstr(why, bad[i].why),

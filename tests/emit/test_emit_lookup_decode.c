@@ -11,8 +11,8 @@
  *
  * The fixture's decode table (see decode.sql):
  *   sm80: bf16 hd128 gqa1 b2048 m16n64w4s3k0
- *   sm90: bf16 hd128 gqa4 b4096 m16n64w4s3k0, b131072 m16n64w4s3k8f (fused);
- *         bf16 hd128 causal gqa4 b1024 m16n64w4s2k2
+ *   sm90: bf16 hd128 gqa4 b4096 m16n64w4s3k0, b131072 m16n64w4s3k8;
+ *         bf16 hd128 causal gqa4 b1024 m16n64w4s2k2f (fused)
  */
 #include <stdio.h>
 #include <string.h>
@@ -64,14 +64,15 @@ int main(void)
     CHECK(c.threads == (int)fa_plan_splitkv_threads(4) &&
           c.smem_bytes == (int)fa_plan_splitkv_smem(128, 16, 64, 4, 3));
     c2 = look(90, FA_DISPATCH_BF16, 128, 0, 4, 1, 131072);
-    CHECK(c2.source == FA_DISPATCH_EXACT && c2.splits == 8 && c2.fuse == 1 && c2.entry->fuse == 1 &&
-          !strcmp(name_of(&c2), "decode_splitkv_hd128_bf16_m16n64w4s3k8f"));
+    CHECK(c2.source == FA_DISPATCH_EXACT && c2.splits == 8 && c2.fuse == 0 &&
+          !strcmp(name_of(&c2), "decode_splitkv_hd128_bf16_m16n64w4s3k8"));
     /* Splits and fuse change the plan, not the kernel: both rows name one instance. */
     CHECK(c.kernel >= 0 && c.kernel == c2.kernel && k[c.kernel].arch == c.arch &&
           k[c.kernel].stages == 3 && k[c.kernel].causal == 0);
     c = look(90, FA_DISPATCH_BF16, 128, 1, 4, 4, 1000);
-    CHECK(c.source == FA_DISPATCH_EXACT && c.stages == 2 && c.splits == 2 && c.kernel >= 0 &&
-          k[c.kernel].causal == 1 && k[c.kernel].stages == 2);
+    CHECK(c.source == FA_DISPATCH_EXACT && c.stages == 2 && c.splits == 2 && c.fuse == 1 &&
+          c.entry->fuse == 1 && c.kernel >= 0 && k[c.kernel].causal == 1 &&
+          k[c.kernel].stages == 2);
 
     /* Fallbacks. */
     c = look(90, FA_DISPATCH_BF16, 128, 0, 4, 1, 40000); /* b65536: nearer 131072 than 4096 */

@@ -14,7 +14,10 @@
  *                                  device's multiprocessors, templates/decode/fa_plan_splitkv.h)
  *     fuse     0, 1                1: the last split of each group merges the splits in the
  *                                  main kernel (one launch, no combine kernel); with splits
- *                                  0 (auto) or 2..16 only (pruned: 8 of the 13 values)
+ *                                  0 (auto), 2, 3 or 4 only (pruned: on the H200 run of
+ *                                  2026-12-03, bench/results/2026-12-03_h200_decode_v2, fused
+ *                                  6 and 8 splits were never within 0.6% of a shape's best and
+ *                                  12 and 16 never past halving's first rung)
  * Name suffix: "m16n64w4s3k0", "f" appended when fused ("m16n64w4s3k0f"), e.g.
  * decode_splitkv_hd128_bf16_m16n64w4s3k0. The splits and fuse values do not change the kernels
  * (one cubin for all of them; fuse is a flag of the argument struct); they change the plan.
@@ -142,8 +145,8 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
     if (p[FUSE] && p[SPLITS] == 1)
         return FA_ERR(err, FA_UNSUPPORTED,
                       "a fused combine needs splits other than 1 (one split has no combine)");
-    /* Pruned: one CTA per group merges all the splits' partials, so many splits make a long
-     * serial tail, where the combine kernel spreads the merge over the device. */
+    /* Pruned (see the top of this file): one CTA per group merges all the splits' partials,
+     * so many splits make a long serial tail, where the combine kernel spreads the merge. */
     if (p[FUSE] && p[SPLITS] > FA_DECODE_MAX_FUSED_SPLITS)
         return FA_ERR(err, FA_UNSUPPORTED, "a fused combine takes at most %d explicit splits",
                       FA_DECODE_MAX_FUSED_SPLITS);
