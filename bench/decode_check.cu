@@ -13,7 +13,10 @@
  *           every unused page are NaN, so reading them shows up; O, LSE and the split scratch
  *           are NaN-poisoned before every run
  *   cases   per-sequence lengths with 0 and 1 among them, seqlen_q 1..16, GQA 1, 4, 8 and MQA,
- *           splits 1, 3 and auto, causal (bottom-right) when the variant is
+ *           splits 1, 3 and auto, causal (bottom-right) when the variant is; with more than
+ *           one split also the fused combine, twice (the counters the first run leaves in the
+ *           scratch header must be zero: they are checked after every run) and paged at page
+ *           sizes 16 and 48
  *   ref     fp32 attention over the contiguous cache with each sequence's length; lowp = the
  *           same with S, P and O rounded to the dtype (eager attention in that dtype)
  *   pass    max|O - ref| <= 2 * max|O_lowp - ref| + 1e-5 (FlashAttention's rule), LSE
@@ -22,7 +25,8 @@
  *           poisoned) give O and LSE bit-identical to the contiguous run
  * Speed: bf16, issue 16's shapes (hd 64/128/256; 32/8, 64/8, 16/16, 32/1 heads; batch 1..128;
  *   cache 1k..128k; seqlen_q 1 and 4), every bf16 non-causal variant x the family's splits
- *   values {auto, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64}, contiguous and paged (page 64,
+ *   values {auto, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64} (more than one split: also fused;
+ *   the table shows a fused winner's splits negative), contiguous and paged (page 64,
  *   shuffled pages), each mode's best reported (pg/ct = paged / contiguous time); median of
  *   --reps runs, L2 flushed (256 MB memset) before
  *   each; K/V bytes = sum_b 2 * len_b * heads_kv * D * 2; copy = cudaMemcpy device to device
@@ -362,18 +366,22 @@ static int resolve_splits(const Variant &vr, const Problem &pr, int splits)
                                   g_sms);
 }
 
-/* Launch the plan: main with `nsplit` splits, then combine when nsplit > 1. */
+/* Launch the plan: main with `nsplit` splits, then combine when nsplit > 1 unless fused (the
+   main kernel's last split of each group merges; fa_plan_splitkv_fused's rule). */
 static void launch(const Variant &vr, const fa_fwd_params &p, int nsplit, void *scratch,
-                   cudaStream_t st = 0)
+                   bool fuse = false, cudaStream_t st = 0)
 {
     fa_decode_args a;
     memset(&a, 0, sizeof a);
     a.p = p;
     a.scratch = (uint64_t)scratch;
+    const bool fused =
+        fa_plan_splitkv_fused(fuse, nsplit, p.batch, p.heads_q, p.heads_kv, p.seqlen_q, vr.bm);
+    a.fused = fused;
     const int mb = fa_plan_splitkv_mblocks(p.heads_q, p.heads_kv, p.seqlen_q, vr.bm);
     dim3 grid((unsigned)(mb * p.batch * p.heads_kv), (unsigned)nsplit, 1);
     vr.main<<<grid, vr.warps * 32, vr.smem, st>>>(a);
-    if (nsplit > 1) {
+    if (nsplit > 1 && !fused) {
         const int64_t rows = (int64_t)p.batch * p.heads_q * p.seqlen_q;
         dim3 g2((unsigned)((rows + FA_DECODE_COMBINE_ROWS - 1) / FA_DECODE_COMBINE_ROWS));
         vr.combine<<<g2, 32 * FA_DECODE_COMBINE_ROWS, 0, st>>>(a);
@@ -389,6 +397,7 @@ static void *scratch_for(const Problem &pr, int nsplit)
     if (need > g_scratch_bytes) {
         cudaFree(g_scratch);
         CK(cudaMalloc(&g_scratch, need));
+        CK(cudaMemset(g_scratch, 0, need)); /* once: the fused combine's counters */
         g_scratch_bytes = need;
     }
     return need ? g_scratch : nullptr;
@@ -479,22 +488,36 @@ static void reference(const Problem &pr, const fa_fwd_params &p, bool causal, bo
     cudaFree(d_l);
 }
 
-/* Runs the variant, NaN-poisoned outputs and scratch; returns O bits and LSE. */
-static void run_kernel(const Variant &vr, const Problem &pr, bool paged, int nsplit,
-                       std::vector<uint16_t> &o, std::vector<float> &l)
+/* Runs the variant, NaN-poisoned outputs and scratch (all but the fused combine's counters,
+   zero since allocation: each launch must leave them so); returns O bits and LSE, and false
+   when a counter is not zero after the run. */
+static bool run_kernel(const Variant &vr, const Problem &pr, bool paged, int nsplit,
+                       std::vector<uint16_t> &o, std::vector<float> &l, bool fuse = false)
 {
     void *scr = scratch_for(pr, nsplit);
-    if (scr)
-        CK(cudaMemset(scr, 0xff, fa_plan_splitkv_scratch(nsplit, pr.batch, pr.hq, pr.sq, pr.hd)));
+    if (scr) {
+        const size_t n = fa_plan_splitkv_scratch(nsplit, pr.batch, pr.hq, pr.sq, pr.hd);
+        CK(cudaMemset(scr, 0xff, FA_DECODE_COUNTERS));
+        CK(cudaMemset((char *)scr + FA_DECODE_SCRATCH_HEADER, 0xff, n - FA_DECODE_SCRATCH_HEADER));
+    }
     CK(cudaMemset(pr.o, 0xff, pr.q_elems * 2));
     CK(cudaMemset(pr.lse, 0xff, (size_t)pr.batch * pr.hq * pr.sq * 4));
-    launch(vr, pr.params(paged), nsplit, scr);
+    launch(vr, pr.params(paged), nsplit, scr, fuse);
     CK(cudaGetLastError());
     CK(cudaDeviceSynchronize());
+    bool counters_zero = true;
+    if (scr) {
+        std::vector<unsigned> cnt(FA_DECODE_FUSED_GROUPS);
+        CK(cudaMemcpy(cnt.data(), (char *)scr + FA_DECODE_COUNTERS, cnt.size() * 4,
+                      cudaMemcpyDeviceToHost));
+        for (unsigned c : cnt)
+            counters_zero = counters_zero && c == 0;
+    }
     o.resize(pr.q_elems);
     l.resize((size_t)pr.batch * pr.hq * pr.sq);
     CK(cudaMemcpy(o.data(), pr.o, o.size() * 2, cudaMemcpyDeviceToHost));
     CK(cudaMemcpy(l.data(), pr.lse, l.size() * 4, cudaMemcpyDeviceToHost));
+    return counters_zero;
 }
 
 static int check_variant(const Variant &vr, int &cases_run)
@@ -552,6 +575,37 @@ static int check_variant(const Variant &vr, int &cases_run)
                         e.lse, tol_l, e.bad ? " NaN/-inf pattern" : "",
                         page_mismatch ? " paged != contiguous at page size " : "", page_mismatch);
             }
+            if (ns == 1)
+                continue;
+            /* The fused combine: twice (the counters the first run leaves must be zero for
+               the second), then paged at two page sizes, bit-identical to its contiguous run. */
+            std::vector<uint16_t> f0, f1;
+            std::vector<float> g0, g1;
+            bool zero = run_kernel(vr, pr, false, ns, f0, g0, true);
+            zero = run_kernel(vr, pr, false, ns, f1, g1, true) && zero;
+            Err ef = compare(pr, f1, g1, oref, lref);
+            bool fok = !ef.bad && ef.o <= tol_o && ef.lse <= tol_l && zero &&
+                       memcmp(f0.data(), f1.data(), f0.size() * 2) == 0;
+            int fpage = 0;
+            for (int ps : {16, 48}) {
+                pr.make_pages(ps, 777 + ps + (uint32_t)ci);
+                zero = run_kernel(vr, pr, true, ns, o1, l1, true) && zero;
+                if (memcmp(f1.data(), o1.data(), f1.size() * 2) != 0 ||
+                    memcmp(g1.data(), l1.data(), g1.size() * 4) != 0)
+                    fpage = fpage ? fpage : ps;
+            }
+            pr.free_pages();
+            cases_run++;
+            if (!fok || fpage || !zero) {
+                fails++;
+                fprintf(stderr,
+                        "FAIL %s fused case %zu (b%d hq%d hkv%d sq%d len%d) splits %d: O err "
+                        "%.3g (tol %.3g) LSE err %.3g (tol %.3g)%s%s%s%d\n",
+                        vr.name, ci, pr.batch, pr.hq, pr.hkv, pr.sq, pr.max_len, ns, ef.o, tol_o,
+                        ef.lse, tol_l, ef.bad ? " NaN/-inf pattern" : "",
+                        zero ? "" : " counters not left zero",
+                        fpage ? " paged != contiguous at page size " : "", fpage);
+            }
         }
         pr.release();
     }
@@ -579,8 +633,8 @@ static double median(std::vector<double> v)
     return v[v.size() / 2];
 }
 
-static double time_ms(const Variant &vr, const Problem &pr, bool paged, int ns, void *flush,
-                      size_t flush_bytes, int reps)
+static double time_ms(const Variant &vr, const Problem &pr, bool paged, int ns, bool fuse,
+                      void *flush, size_t flush_bytes, int reps)
 {
     void *scr = scratch_for(pr, ns);
     const fa_fwd_params p = pr.params(paged);
@@ -591,7 +645,7 @@ static double time_ms(const Variant &vr, const Problem &pr, bool paged, int ns, 
     for (int r = -2; r < reps; r++) {
         CK(cudaMemsetAsync(flush, r & 0xff, flush_bytes));
         CK(cudaEventRecord(e0));
-        launch(vr, p, ns, scr);
+        launch(vr, p, ns, scr, fuse);
         CK(cudaEventRecord(e1));
         CK(cudaEventSynchronize(e1));
         float ms = 0;
@@ -663,16 +717,20 @@ static void time_all(const char *only, int reps)
                     const int ns = resolve_splits(vr, pr, sv);
                     if (sv != 0 && ns == last)
                         continue;
-                    const double ms = time_ms(vr, pr, paged, ns, flush, flush_bytes, reps);
-                    if (sv == 0 && !paged)
-                        best_auto = std::min(best_auto, ms);
-                    else
+                    for (int fuse = 0; fuse < (ns > 1 ? 2 : 1); fuse++) {
+                        const double ms =
+                            time_ms(vr, pr, paged, ns, fuse, flush, flush_bytes, reps);
+                        if (sv == 0 && !paged)
+                            best_auto = std::min(best_auto, ms);
+                        fprintf(stderr,
+                                "  %s %s hd%d %d/%d b%d len%d sq%d splits %d(%d)%s: %.1f us\n",
+                                paged ? "paged" : "contig", vr.name, s.hd, s.hq, s.hkv, s.batch,
+                                s.len, s.sq, ns, sv, fuse ? " fused" : "", ms * 1e3);
+                        if (ms < best[paged])
+                            best[paged] = ms, bv[paged] = &vr, bs[paged] = fuse ? -ns : ns;
+                    }
+                    if (sv != 0 || paged)
                         last = ns;
-                    fprintf(stderr, "  %s %s hd%d %d/%d b%d len%d sq%d splits %d(%d): %.1f us\n",
-                            paged ? "paged" : "contig", vr.name, s.hd, s.hq, s.hkv, s.batch, s.len,
-                            s.sq, ns, sv, ms * 1e3);
-                    if (ms < best[paged])
-                        best[paged] = ms, bv[paged] = &vr, bs[paged] = ns;
                 }
             }
         if (!bv[0] || !bv[1]) {

@@ -150,6 +150,15 @@ fa_status rn_vkernel_load(fa_runner *r, const fa_job *job, const fa_tensors *t, 
             rn_fail(m, e.status, &e);
             return m->status;
         }
+        /* zeroed once here; before every run too unless the plan keeps it (scratch_keep) */
+        CUresult ce =
+            r->cu->cuMemsetD8Async(vk->scratch, 0, (size_t)vk->plan.scratch_bytes, r->stream);
+        if (ce != CUDA_SUCCESS) {
+            char d[160];
+            fa_cuda_describe(r->cu, ce, d, sizeof d);
+            rn_set_result(m, FA_FAULT, "cannot clear the scratch: %s", d);
+            return m->status;
+        }
     }
     return FA_OK;
 }
@@ -199,11 +208,12 @@ void rn_classify(fa_runner *r, CUresult e, const char *when, fa_measurement *m)
 }
 
 /* One run of the variant: the plan's launches in order on the stream, the scratch zeroed
- * first (a split kernel's partial sums start from nothing every run). */
+ * first (a split kernel's partial sums start from nothing every run) unless the plan keeps
+ * it (zeroed once at allocation; the launches leave it so). */
 CUresult rn_launch_variant(fa_runner *r, vkernel *vk, fa_fwd_params *a)
 {
     CUresult e = bind_args(r, vk, a);
-    if (e == CUDA_SUCCESS && vk->scratch)
+    if (e == CUDA_SUCCESS && vk->scratch && !vk->plan.scratch_keep)
         e = r->cu->cuMemsetD8Async(vk->scratch, 0, (size_t)vk->plan.scratch_bytes, r->stream);
     for (int i = 0; e == CUDA_SUCCESS && i < vk->plan.nlaunches; i++) {
         const fa_launch *l = &vk->plan.launch[i];

@@ -279,14 +279,17 @@ static int kernel_index(fa_emit_model *m, int arch, const fa_variant *v)
     return kernel_add(&m->kernels, &m->n_kernels, &m->cap_kernels, m->first_kernel[arch], arch, v);
 }
 
-/* A decode winner's kernel: the splits axis changes the plan, not the kernels, so winners
- * that differ only in splits share one cubin (the entry keeps its splits). */
+/* A decode winner's kernel: the splits and fuse axes change the plan, not the kernels, so
+ * winners that differ only in them share one cubin (the entry keeps its splits and fuse). */
 static int dkernel_index(fa_emit_model *m, int arch, const fa_variant *v)
 {
     fa_variant k = *v;
     int splits = fa_family_axis(v->family, "splits");
+    int fuse = fa_family_axis(v->family, "fuse");
     if (splits >= 0)
         k.params[splits] = 0;
+    if (fuse >= 0)
+        k.params[fuse] = 0;
     return kernel_add(&m->dkernels, &m->n_dkernels, &m->cap_dkernels, m->first_dkernel[arch], arch,
                       &k);
 }

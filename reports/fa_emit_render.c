@@ -863,7 +863,7 @@ static void render_decode_tables(const fa_emit_model *m, fa_emit_buf *b)
     table_array(
         b, m, "decode_arch", "archs",
         "        /* first/num entries, first/num kernels, default decode tiles per head dim\n"
-        "           {head_dim, block_m, block_n, warps, stages, splits} */\n");
+        "           {head_dim, block_m, block_n, warps, stages, splits, fuse} */\n");
     for (int a = 0; a < m->n_archs; a++) {
         fa_emit_buf_printf(b, "        {%d, %d, %d, %d, /* %s */\n         {", m->first_dentry[a],
                            m->num_dentries[a], m->first_dkernel[a], m->num_dkernels[a],
@@ -872,10 +872,11 @@ static void render_decode_tables(const fa_emit_model *m, fa_emit_buf *b)
             const fa_variant *d = &m->ddefaults[a][h];
             int ok = d->family != NULL;
             fa_emit_buf_printf(
-                b, "%s{%d, %d, %d, %d, %d, %d}", h == 0 ? "" : ",\n          ",
+                b, "%s{%d, %d, %d, %d, %d, %d, %d}", h == 0 ? "" : ",\n          ",
                 ok ? d->head_dim : 0, ok ? fa_variant_param(d, "block_m") : 0,
                 ok ? fa_variant_param(d, "block_n") : 0, ok ? fa_variant_param(d, "warps") : 0,
-                ok ? fa_variant_param(d, "stages") : 0, ok ? fa_variant_param(d, "splits") : 0);
+                ok ? fa_variant_param(d, "stages") : 0, ok ? fa_variant_param(d, "splits") : 0,
+                ok ? fa_variant_param(d, "fuse") : 0);
         }
         fa_emit_buf_puts(b, "}},\n");
     }
@@ -889,19 +890,20 @@ static void render_decode_tables(const fa_emit_model *m, fa_emit_buf *b)
         "decode_entry", "decode_entries");
     table_array(b, m, "decode_entry", "entries",
                 "        /* arch, dtype, head_dim, causal, gqa, q_bucket, paged, bucket,\n"
-                "           block_m, block_n, warps, stages, splits, threads, smem_bytes,\n"
+                "           block_m, block_n, warps, stages, splits, fuse, threads, smem_bytes,\n"
                 "           kernel, tbps, name */\n");
     for (int i = 0; i < m->n_dentries; i++) {
         const fa_emit_entry *e = &m->dentries[i];
         const fa_variant *v = &e->w.variant;
         row_begin(b, m, e->arch, e->w.dtype, i == m->first_dentry[e->arch]);
         fa_emit_buf_printf(b,
-                           ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %.2f,\n"
+                           ", %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %.2f,\n"
                            "         ",
                            e->w.head_dim, e->w.causal, e->w.gqa, e->w.q_bucket, e->w.paged,
                            e->w.bucket, fa_variant_param(v, "block_m"),
                            fa_variant_param(v, "block_n"), fa_variant_param(v, "warps"),
                            fa_variant_param(v, "stages"), fa_variant_param(v, "splits"),
+                           fa_variant_param(v, "fuse"),
                            fa_variant_threads(v), fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
         put_c_str(b, e->w.variant_name);
         fa_emit_buf_puts(b, "},\n");

@@ -20,9 +20,11 @@
  * and 200 in pages of 48 rows (not dividing them) handed out in shuffled order, a block table
  * with a spare column, GQA 4 and seqlen_q 1 (4 for a causal kernel) -- through
  * fa_dispatch_launch_decode (the lookup picks; the scratch size from
- * fa_dispatch_decode_scratch_bytes), and on that kernel with 3 splits (split + combine) and with
- * 1 (the split kernel alone) -- and checks O and LSE per sequence against the fp32 reference on
- * its own cache.
+ * fa_dispatch_decode_scratch_bytes), and on that kernel with 3 splits (split + combine), 3
+ * splits fused (the split kernel merges them: fa_dispatch_launch_decode_fused) and 1 split
+ * (the split kernel alone) -- and checks O and LSE per sequence against the fp32 reference on
+ * its own cache. The scratch is poisoned but for its header, which is zeroed once as the
+ * launcher asks.
  *
  * Build (see README.md): gcc -std=c99 -O2 -I<dir of fa_dispatch.h> -I/usr/local/cuda/include
  *   main.c -o fa_embedded_example -L/usr/local/cuda/lib64/stubs -lcuda -lm
@@ -290,11 +292,11 @@ cleanup:
 #define DEC_MAXPAGES ((DEC_MAXLEN + DEC_PAGE - 1) / DEC_PAGE)
 #define DEC_STRIDE (DEC_MAXPAGES + 1) /* a spare column: the table's stride is not its width */
 
-/* One paged decode problem on decode kernel `kernel` with `splits` (kernel < 0: the lookup
- * chooses, fa_dispatch_launch_decode), checked per sequence against the fp32 reference. Returns
- * 0 pass, 3 mismatch, 1 CUDA error. */
+/* One paged decode problem on decode kernel `kernel` with `splits` and `fuse` (kernel < 0: the
+ * lookup chooses, fa_dispatch_launch_decode), checked per sequence against the fp32 reference.
+ * Returns 0 pass, 3 mismatch, 1 CUDA error. */
 static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_decode_kernel *kk,
-                           int kernel, int splits, uint64_t seed)
+                           int kernel, int splits, int fuse, uint64_t seed)
 {
     static const int lens[DEC_B] = {0, 1, 77, DEC_MAXLEN, 200};
     fa_ex_shape sh, one;
@@ -400,8 +402,10 @@ static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_deco
         c.splits = splits;
         scratch_bytes = fa_dispatch_decode_plan_scratch(&c, &p, mod->multiprocessors);
     }
+    /* poisoned partials (written before they are read), the header zeroed once */
     if (scratch_bytes && ((r = cuMemAlloc(&dscratch, (size_t)scratch_bytes)) ||
-                          (r = cuMemsetD8(dscratch, 0xff, (size_t)scratch_bytes)))) {
+                          (r = cuMemsetD8(dscratch, 0xff, (size_t)scratch_bytes)) ||
+                          (r = cuMemsetD8(dscratch, 0, FA_DECODE_SCRATCH_HEADER)))) {
         fprintf(stderr, "cuda error %d allocating %llu bytes of scratch\n", (int)r,
                 (unsigned long long)scratch_bytes);
         goto cleanup;
@@ -412,8 +416,8 @@ static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_deco
         name = c.entry ? c.entry->name : "(default decode tiles)";
         how = fa_dispatch_source_name(c.source);
     } else {
-        r = fa_dispatch_launch_decode_kernel(mod, kernel, splits, &p, dscratch, scratch_bytes,
-                                             NULL);
+        r = fa_dispatch_launch_decode_fused(mod, kernel, splits, fuse, &p, dscratch, scratch_bytes,
+                                            NULL);
     }
     if (r == CUDA_SUCCESS)
         r = cuCtxSynchronize();
@@ -438,12 +442,12 @@ static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_deco
         fa_ex_reference(&one, q + qo, k + ko, v + ko, 1, o_low + qo, l_low + lo, s);
     }
     chk = fa_ex_compare(&sh, o, lse, o_ref, l_ref, o_low, l_low);
-    printf("%-4s %-44s decode b%d h%d/%d q%d lens 0,1,77,300,200 page %d splits %d (%s): "
+    printf("%-4s %-44s decode b%d h%d/%d q%d lens 0,1,77,300,200 page %d splits %d%s (%s): "
            "max|O-ref| %.3g <= %.3g, max|LSE-ref| %.3g <= %.3g%s\n",
            chk.pass ? "ok" : "FAIL", name, sh.batch, sh.heads_q, sh.heads_kv, sh.seqlen_q, DEC_PAGE,
-           kernel < 0 ? fa_dispatch_decode_plan_splits(&c, &p, mod->multiprocessors) : splits, how,
-           chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
-           chk.bad ? ", non-finite or unwritten values" : "");
+           kernel < 0 ? fa_dispatch_decode_plan_splits(&c, &p, mod->multiprocessors) : splits,
+           (kernel < 0 ? c.fuse : fuse) ? " fused" : "", how, chk.o_err, chk.o_tol, chk.lse_err,
+           chk.lse_tol, chk.bad ? ", non-finite or unwritten values" : "");
     rc = chk.pass ? 0 : 3;
 
 cleanup:
@@ -470,7 +474,7 @@ cleanup:
     return rc;
 }
 
-/* Every decode kernel of the loaded arch: the lookup's choice, 3 splits, 1 split. */
+/* Every decode kernel of the loaded arch: the lookup's choice, 3 splits, 3 fused, 1 split. */
 static int run_decode(const fa_dispatch_module *mod)
 {
     int n, i, worst = 0;
@@ -478,11 +482,13 @@ static int run_decode(const fa_dispatch_module *mod)
     const fa_dispatch_decode_kernel *dk = fa_dispatch_decode_kernels(&n);
     for (i = da[mod->arch].first_kernel; i < da[mod->arch].first_kernel + da[mod->arch].num_kernels;
          i++) {
-        int rc = run_decode_case(mod, &dk[i], -1, 0, 3000u + (uint64_t)i * 16u);
+        int rc = run_decode_case(mod, &dk[i], -1, 0, 0, 3000u + (uint64_t)i * 16u);
         if (rc == 0)
-            rc = run_decode_case(mod, &dk[i], i, 3, 4000u + (uint64_t)i * 16u);
+            rc = run_decode_case(mod, &dk[i], i, 3, 0, 4000u + (uint64_t)i * 16u);
         if (rc == 0)
-            rc = run_decode_case(mod, &dk[i], i, 1, 5000u + (uint64_t)i * 16u);
+            rc = run_decode_case(mod, &dk[i], i, 3, 1, 4500u + (uint64_t)i * 16u);
+        if (rc == 0)
+            rc = run_decode_case(mod, &dk[i], i, 1, 0, 5000u + (uint64_t)i * 16u);
         if (rc == 1)
             return 1;
         if (rc > worst)

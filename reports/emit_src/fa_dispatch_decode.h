@@ -65,7 +65,7 @@ static inline fa_dispatch_decode_choice fa_dispatch_lookup_decode(int cc, int dt
     c.gqa = gqa;
     c.q_bucket = q_bucket;
     c.paged = paged;
-    c.block_m = c.block_n = c.warps = c.stages = c.splits = 0;
+    c.block_m = c.block_n = c.warps = c.stages = c.splits = c.fuse = 0;
     c.threads = c.smem_bytes = 0;
     c.kernel = -1;
     c.entry = 0;
@@ -97,6 +97,7 @@ static inline fa_dispatch_decode_choice fa_dispatch_lookup_decode(int cc, int dt
         t.warps = e->warps;
         t.stages = e->stages;
         t.splits = e->splits;
+        t.fuse = e->fuse;
     } else {
         t = da[c.arch].defaults[hd];
         if (t.head_dim != head_dim) {
@@ -110,6 +111,7 @@ static inline fa_dispatch_decode_choice fa_dispatch_lookup_decode(int cc, int dt
     c.warps = t.warps;
     c.stages = t.stages;
     c.splits = t.splits;
+    c.fuse = t.fuse;
     c.threads = (int)fa_plan_splitkv_threads(t.warps);
     c.smem_bytes = (int)fa_plan_splitkv_smem(head_dim, t.block_m, t.block_n, t.warps, t.stages);
     c.kernel = fa_dispatch_find_decode_kernel(c.arch, dtype, head_dim, causal, &t);

@@ -15,7 +15,9 @@
  * fa_decode_splitkv (grid (m_blocks * batch * heads_kv, splits), one split of the cache range
  * per block) and, with more than one split, fa_decode_combine, which merges the splits' fp32
  * partial O and LSE from a scratch buffer the caller provides
- * (fa_dispatch_decode_plan_scratch). Both take fa_decode_args (fa_plan_splitkv.h above).
+ * (fa_dispatch_decode_plan_scratch) -- unless the winner fuses the combine (fuse): then the
+ * split kernel's last split of each group merges them and one launch does it all. Both take
+ * fa_decode_args (fa_plan_splitkv.h above).
  * The decode table is keyed by (dtype, head_dim, causal, gqa, seqlen_q bucket, paged, cache
  * bucket): the seqlen_q bucket is fa_dispatch_decode_q_bucket(seqlen_q) (1; 2-4: 4; 5-16: 16),
  * paged is page_size > 0, and the cache bucket is fa_dispatch_bucket(max(seqlen_q, seqlen_k)),
@@ -23,9 +25,9 @@
  */
 
 /* Tiles of one decode instance; splits is the plan's (0: auto, on the device's
-   multiprocessors). */
+   multiprocessors), fuse too (1: the split kernel merges the splits, no combine launch). */
 typedef struct fa_dispatch_decode_tiles {
-    int head_dim, block_m, block_n, warps, stages, splits;
+    int head_dim, block_m, block_n, warps, stages, splits, fuse;
 } fa_dispatch_decode_tiles;
 
 /* The decode rows of one arch of fa_dispatch_archs() (the same index). */
@@ -42,6 +44,7 @@ typedef struct fa_dispatch_decode_entry {
     int dtype, head_dim, causal, gqa;            /* the key: the mode, */
     int q_bucket, paged, bucket;                 /* seqlen_q bucket, paging, cache bucket */
     int block_m, block_n, warps, stages, splits; /* the tiles and splits (0: auto) */
+    int fuse;                                    /* 1: the fused combine */
     int threads, smem_bytes;                     /* of the split kernel */
     int kernel;                                  /* index into fa_dispatch_decode_kernels() */
     double tbps;      /* measured K/V bytes read per second, TB/s, mean over the key's problems */
@@ -70,6 +73,7 @@ typedef struct fa_dispatch_decode_choice {
     int dtype, head_dim, causal, gqa;            /* as requested */
     int q_bucket, paged;                         /* the request's seqlen_q bucket, paging */
     int block_m, block_n, warps, stages, splits; /* the tiles and splits (0: auto) */
+    int fuse;                                    /* 1: the fused combine */
     int threads, smem_bytes;                     /* of the split kernel */
     int kernel; /* index into fa_dispatch_decode_kernels() of this instance; -1 if absent */
     const fa_dispatch_decode_entry *entry; /* the row the tiles came from; 0 for the default */

@@ -2,28 +2,32 @@
  * fa_dispatch_launch_decode.h -- the decode launcher of a header emitted with --embed-cubin
  * that holds decode winners: the scratch a problem needs and the launches of the splitkv
  * family's plan (the split kernel, then the combine kernel when there is more than one
- * split), over the Driver API. Needs fa_dispatch_launch.h (the module, loaded with the decode
- * cubins) and fa_dispatch_decode.h before it; the grids, block sizes, shared memory and
- * scratch come from fa_plan_splitkv.h, the functions fa-tune's family plans with. Copied
- * between the marker lines as fa_dispatch_types.h says.
+ * split and the winner does not fuse it into the split kernel), over the Driver API. Needs
+ * fa_dispatch_launch.h (the module, loaded with the decode cubins) and fa_dispatch_decode.h before
+ * it; the grids, block sizes, shared memory and scratch come from fa_plan_splitkv.h, the functions
+ * fa-tune's family plans with. Copied between the marker lines as fa_dispatch_types.h says.
  */
 /* fa-tune emit: begin */
 
 #include <string.h> /* memset */
 
-/* ---- launching the decode op (split, then combine) ------------------------------ */
+/* ---- launching the decode op (split, then combine or fused) --------------------- */
 /*
  *   fa_fwd_params p;                      (q, k, v, o, lse and strides as above; then
  *   p.seqused_k = lens;                    int32[batch] cache lengths, 0 allowed
  *   p.block_table = table;                 int32[batch][stride], or 0: contiguous caches
  *   p.block_table_stride = stride; p.page_size = 64;)
  *   uint64_t bytes = fa_dispatch_decode_scratch_bytes(&mod, FA_DISPATCH_BF16, causal, &p);
- *   (allocate bytes of device memory when bytes > 0: scratch; it needs no clearing)
+ *   (allocate bytes of device memory when bytes > 0: scratch, and zero it once:
+ *    cuMemsetD8(scratch, 0, bytes))
  *   r = fa_dispatch_launch_decode(&mod, FA_DISPATCH_BF16, causal, &p, scratch, bytes, stream,
  *                                 0);
  *
- * The scratch may be reused by the next launch on the same stream. Auto splits resolve with
- * the module's device's multiprocessors, so the size holds for launches through that module.
+ * The scratch may be reused by the next launch on the same stream without clearing it again:
+ * the partials are written before they are read, and the fused combine's counters in the
+ * scratch header (FA_DECODE_COUNTERS .. FA_DECODE_SCRATCH_HEADER) must be zero before a launch
+ * and are left zero by it. Auto splits resolve with the module's device's multiprocessors, so
+ * the size holds for launches through that module.
  */
 
 /* Bytes of device scratch fa_dispatch_launch_decode needs for the problem p (sizes only) with
@@ -44,19 +48,20 @@ static inline uint64_t fa_dispatch_decode_scratch_bytes(const fa_dispatch_module
 }
 
 /* Run decode kernel `kernel` (an index into fa_dispatch_decode_kernels() of the loaded arch)
-   with splits (0: auto) on p, asynchronously on stream: the split kernel, then, when the plan
-   has more than one split, the combine kernel over scratch (scratch_bytes of device memory,
-   at least fa_dispatch_decode_plan_scratch's; else CUDA_ERROR_INVALID_VALUE). p->seqlen_k is
-   the longest cache, p->seqused_k the lengths (0: all seqlen_k). */
-static inline CUresult fa_dispatch_launch_decode_kernel(const fa_dispatch_module *m, int kernel,
-                                                        int splits, const fa_fwd_params *p,
-                                                        CUdeviceptr scratch, uint64_t scratch_bytes,
-                                                        CUstream stream)
+   with splits (0: auto) and fuse on p, asynchronously on stream: the split kernel, then, when
+   the plan has more than one split, the combine kernel over scratch (scratch_bytes of device
+   memory, at least fa_dispatch_decode_plan_scratch's; else CUDA_ERROR_INVALID_VALUE), or with
+   fuse the split kernel merges the splits itself (fa_plan_splitkv_fused: no combine launch).
+   p->seqlen_k is the longest cache, p->seqused_k the lengths (0: all seqlen_k). */
+static inline CUresult fa_dispatch_launch_decode_fused(const fa_dispatch_module *m, int kernel,
+                                                       int splits, int fuse, const fa_fwd_params *p,
+                                                       CUdeviceptr scratch, uint64_t scratch_bytes,
+                                                       CUstream stream)
 {
     fa_decode_args args;
     fa_dispatch_decode_choice c;
     void *argv[1];
-    int n, s, i;
+    int n, s, i, fused;
     uint64_t rows;
     CUresult r;
     const fa_dispatch_decode_arch *da = fa_dispatch_decode_archs(&n);
@@ -94,6 +99,9 @@ static inline CUresult fa_dispatch_launch_decode_kernel(const fa_dispatch_module
     if (args.p.softmax_scale_log2 == 0.0f)
         args.p.softmax_scale_log2 = args.p.softmax_scale * 1.44269504088896340736f;
     args.scratch = s > 1 ? (uint64_t)scratch : 0;
+    fused =
+        fa_plan_splitkv_fused(fuse, s, p->batch, p->heads_q, p->heads_kv, p->seqlen_q, c.block_m);
+    args.fused = (uint32_t)fused;
     argv[0] = &args;
     r = cuLaunchKernel(
         m->decode_split[i],
@@ -102,7 +110,7 @@ static inline CUresult fa_dispatch_launch_decode_kernel(const fa_dispatch_module
         (unsigned)s, 1, fa_plan_splitkv_threads(k[kernel].warps), 1, 1,
         fa_plan_splitkv_smem(p->head_dim, c.block_m, c.block_n, k[kernel].warps, k[kernel].stages),
         stream, argv, 0);
-    if (r != CUDA_SUCCESS || s <= 1)
+    if (r != CUDA_SUCCESS || s <= 1 || fused)
         return r;
     rows = (uint64_t)p->batch * (uint64_t)p->heads_q * (uint64_t)p->seqlen_q;
     return cuLaunchKernel(m->decode_combine[i],
@@ -110,9 +118,19 @@ static inline CUresult fa_dispatch_launch_decode_kernel(const fa_dispatch_module
                           1, 1, 32 * FA_DECODE_COMBINE_ROWS, 1, 1, 0, stream, argv, 0);
 }
 
+/* fa_dispatch_launch_decode_fused without the fused combine (the split kernel, then the
+   combine kernel when there is more than one split). */
+static inline CUresult fa_dispatch_launch_decode_kernel(const fa_dispatch_module *m, int kernel,
+                                                        int splits, const fa_fwd_params *p,
+                                                        CUdeviceptr scratch, uint64_t scratch_bytes,
+                                                        CUstream stream)
+{
+    return fa_dispatch_launch_decode_fused(m, kernel, splits, 0, p, scratch, scratch_bytes, stream);
+}
+
 /* Run decode attention on p with the variant fa_dispatch_lookup_decode picks for the loaded
    arch, dtype and causal (bottom-right within the new tokens), as
-   fa_dispatch_launch_decode_kernel says. *chosen (may be 0) gets the lookup's answer, also on
+   fa_dispatch_launch_decode_fused says. *chosen (may be 0) gets the lookup's answer, also on
    CUDA_ERROR_NOT_FOUND (tiles the header has no cubin for). */
 static inline CUresult fa_dispatch_launch_decode(const fa_dispatch_module *m, int dtype, int causal,
                                                  const fa_fwd_params *p, CUdeviceptr scratch,
@@ -134,7 +152,7 @@ static inline CUresult fa_dispatch_launch_decode(const fa_dispatch_module *m, in
         return CUDA_ERROR_INVALID_VALUE;
     if (c.kernel < 0)
         return CUDA_ERROR_NOT_FOUND;
-    return fa_dispatch_launch_decode_kernel(m, c.kernel, c.splits, p, scratch, scratch_bytes,
-                                            stream);
+    return fa_dispatch_launch_decode_fused(m, c.kernel, c.splits, c.fuse, p, scratch, scratch_bytes,
+                                           stream);
 }
 /* fa-tune emit: end */

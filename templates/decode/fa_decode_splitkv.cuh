@@ -29,10 +29,13 @@
  *  2. Paged gather: each thread copies 16-byte chunks of fixed rows r0 + i*RS of a tile (the
  *     sm80 loader's mapping: the XOR swizzle key is the same for all of its rows); the row's
  *     page comes from the block table (P = table[j / page_size], r = j % page_size), so pages
- *     may be in any order and page_size need not divide anything. The table entries of a
- *     block are loaded into registers one block before its copies are issued. Keys >= len_b
+ *     may be in any order and page_size need not divide anything. The table entries of block
+ *     x are copied into a small ring in shared memory (2*STAGES-2 slots of TPB entries, in the
+ *     merge statistics' space) by cp.async in the group of block x - STAGES + 1, so they land
+ *     with a K/V tile the loop waits for anyway: no copy waits on a table load (a block's
+ *     pages beyond TPB, page sizes under 16, are read from the table directly). Keys >= len_b
  *     are zero-filled (src-size 0) and masked. Contiguous caches take the same path with
- *     (P, r) = (b, j).
+ *     (P, r) = (b, j) and no table.
  *  3. Warps split the KV tile along N: warp w owns keys [w*NW, (w+1)*NW) of every block
  *     (NW = BLOCK_N / WARPS, a multiple of 16) and all BLOCK_M rows, so the M tile (often 4..32
  *     live rows) costs no duplicated K/V reads. S = Q K^T and O += P V with mma.sync m16n8k16
@@ -48,6 +51,11 @@
  *  6. Lengths: len_b = seqused_k[b] (or seqlen_k); split s of S covers KV blocks
  *     [s*ceil(nb/S), (s+1)*ceil(nb/S)) of the nb = ceil(len_b / BLOCK_N) blocks; a split that
  *     gets no block (short sequences, len_b = 0) writes LSE -inf and O = 0.
+ *  7. Fused combine (args.fused, more than one split): after writing its partial each CTA
+ *     counts itself in its group's counter in the scratch header (__threadfence, then one
+ *     atomicAdd); the CTA that brings it to the split count merges the group's partials as
+ *     the combine kernel does (weights exp(lse_s - max), split order: deterministic) and sets
+ *     the counter back to 0, so one launch does the whole op and the next finds it zero.
  *
  * Legality (static_assert): head dims multiples of 32 up to 256 (the sm80 swizzle);
  * BLOCK_M 16..64 a multiple of 16; BLOCK_N / WARPS a multiple of 16; 2 <= WARPS <= 8 (the
@@ -62,7 +70,7 @@
  *      89.5 us, 72%; hd128 1x128k 144 us, 89%), and the paged loader stalled on each row's
  *      table entry before issuing its copies (page 64: +4% at 64x4k, +15% at 16x16k, +66%
  *      at hd64 16/16 32x8k).
- *  v1  (this version) table entries loaded one block ahead into registers; the combine keeps
+ *  v1  table entries loaded one block ahead into registers; the combine keeps
  *      the normalised weights in shared memory and reads 8 splits' partials at a time.
  *      Registers, no spills anywhere: hd128 m16n64w4s3 128, m16n128w8s3 126, m32n64w4s3
  *      206; hd64 m16n128w4s3 96, m64n128w8s3 240; hd256 m16n64w4s2 221; combine 56-116.
@@ -70,6 +78,12 @@
  *      TB/s (101-107% of copy) on the 1-2 GB shapes, 3.93 TB/s at hd128 1x128k (136.7 us,
  *      cuDNN 138), >= cuDNN on 15 of 18 shapes. Paged (page 64, shuffled): within 5% on 8 of
  *      11 hd128 shapes; hd64 +25..58% and hd256 +12..15% remain (open).
+ *  v2  (this version) block-table entries by cp.async into a shared-memory ring STAGES-1
+ *      blocks ahead (v1's register prefetch stalled the copy issue whenever the table load
+ *      outlived one block: paged page 64 was 113-117% of contiguous at hd64 64x4k and hd128
+ *      1x128k in fa-tune's tune of 2026-12-03); the fused combine (7.), one launch instead of
+ *      split + combine. Registers, no spills: hd128 m16n64w4s3 124, m32n64w4s3 204,
+ *      m16n128w8s3 124; hd64 m16n32w2s3 80, m64n128w8s3 234; hd256 m16n64w4s2 220.
  */
 #ifndef FA_DECODE_SPLITKV_CUH
 #define FA_DECODE_SPLITKV_CUH
@@ -120,6 +134,15 @@ struct decode_traits {
     static_assert(SMEM == Q_BYTES + RED_BYTES + (2 * WARPS + 2) * BLOCK_M * 4,
                   "smem layout != FA_DECODE_SMEM_BYTES");
     static_assert(SMEM <= 232448, "shared memory exceeds 227 KB");
+
+    /* Paged: the block-table ring in the merge statistics' space (free during the KV loop):
+       TR slots of TPB page entries; a block's pages beyond TPB (page sizes under 16) are read
+       from the table directly. */
+    static constexpr int STATS_INTS = (2 * WARPS + 2) * BLOCK_M;
+    static constexpr int TR = 2 * STAGES - 2;
+    static constexpr int TPB = FA_DECODE_MAX_(
+        1, (BLOCK_N / 16 + 1 < STATS_INTS / TR) ? BLOCK_N / 16 + 1 : STATS_INTS / TR);
+    static_assert(TPB >= 2, "the table ring needs two entries per block");
 };
 
 template <typename Element> __device__ __forceinline__ void store4(Element *dst, float4 v)
@@ -128,6 +151,13 @@ template <typename Element> __device__ __forceinline__ void store4(Element *dst,
     u.x = pack2<Element>(v.x, v.y);
     u.y = pack2<Element>(v.z, v.w);
     *reinterpret_cast<uint2 *>(dst) = u;
+}
+
+/* 4-byte cp.async (through L1: a block's table entries are read by several CTAs). */
+__device__ __forceinline__ void cp_async_4(uint32_t smem_addr, const void *gmem)
+{
+    asm volatile("cp.async.ca.shared.global [%0], [%1], 4;\n" ::"r"(smem_addr), "l"(gmem)
+                 : "memory");
 }
 
 } // namespace fa
@@ -190,21 +220,23 @@ __global__ void __launch_bounds__(WARPS * 32)
     }
 
     /* ---- K/V block `it` of the split into ring slot it % STAGES; always one group ------- */
-    /* Paged: pg[i] holds the page of this thread's row i of the next block to issue, loaded
-       one block ahead (after the previous block's copies are issued) so the table's latency
-       hides behind a block of compute instead of stalling the copy issue. */
+    /* Paged: the pages of block it sit in slot it % TR of the table ring in shared memory,
+       copied by cp.async in the group of block it - STAGES + 1 (load_kv(x) also fetches the
+       entries of block x + STAGES - 1), so they land with a K/V tile the loop waits for anyway
+       and no copy waits on a table load. */
+    constexpr int TR = T::TR, TPB = T::TPB;
     const int *table = p.page_size > 0 ? reinterpret_cast<const int *>(p.block_table) +
                                              (int64_t)b * p.block_table_stride
                                        : nullptr;
-    int pg[RI];
+    const int psz = p.page_size;
+    const uint32_t sTab = sQ + T::Q_BYTES + T::RED_BYTES; /* the statistics' space */
+    const int *tab_s = reinterpret_cast<const int *>(fa_decode_smem + T::Q_BYTES + T::RED_BYTES);
     auto fetch_pages = [&](int it) {
-        if (table && it < nblk) {
-            const int j0 = (blk0 + it) * BLOCK_N + fa::opaque(tid) / G;
-#pragma unroll
-            for (int i = 0; i < RI; ++i) {
-                const int j = j0 + i * RS;
-                pg[i] = j < len ? __ldg(table + j / p.page_size) : 0;
-            }
+        if (table && it < nblk && fa::opaque(tid) < TPB) {
+            const int j0 = (blk0 + it) * BLOCK_N;
+            const int first = j0 / psz, last = (min(j0 + BLOCK_N, len) - 1) / psz;
+            if (first + tid <= last)
+                fa::cp_async_4(sTab + (uint32_t)(((it % TR) * TPB + tid) * 4), table + first + tid);
         }
     };
     auto load_kv = [&](int it) {
@@ -219,15 +251,18 @@ __global__ void __launch_bounds__(WARPS * 32)
             const Element *vb = reinterpret_cast<const Element *>(p.v);
             const int64_t kh = (int64_t)hk * p.k_head_stride + c0 * 8;
             const int64_t vh = (int64_t)hk * p.v_head_stride + c0 * 8;
+            const int first = table ? n0 / psz : 0;
+            const int *ts = tab_s + (it % TR) * TPB;
 #pragma unroll
             for (int i = 0; i < RI; ++i) {
                 const int j = n0 + r0 + i * RS;
                 const bool valid = j < len;
                 /* (page, row in page): the table's page, or (b, j) for a contiguous cache */
                 int page = b, row = j;
-                if (table) {
-                    page = pg[i];
-                    row = j - (j / p.page_size) * p.page_size;
+                if (table && valid) {
+                    const int pi = j / psz;
+                    row = j - pi * psz;
+                    page = pi - first < TPB ? ts[pi - first] : __ldg(table + pi);
                 }
                 const Element *ks = kb, *vs = vb;
                 if (valid) {
@@ -242,12 +277,20 @@ __global__ void __launch_bounds__(WARPS * 32)
                 }
             }
         }
+        fetch_pages(it + STAGES - 1);
         fa::cp_async_commit();
-        fetch_pages(it + 1);
     };
 
-    /* Prologue: groups Q+KV0, KV1, ..., KV(STAGES-2). */
-    fetch_pages(0);
+    /* Prologue: the table entries of blocks 0 .. STAGES-2 (waited for here: the first copies
+       need them), then groups Q+KV0, KV1, ..., KV(STAGES-2). */
+    if (table) {
+#pragma unroll
+        for (int s = 0; s < STAGES - 1; ++s)
+            fetch_pages(s);
+        fa::cp_async_commit();
+        fa::cp_async_wait<0>();
+        __syncthreads();
+    }
     load_kv(0);
 #pragma unroll
     for (int s = 1; s < STAGES - 1; ++s)
@@ -441,6 +484,95 @@ __global__ void __launch_bounds__(WARPS * 32)
         } else {
             lpart[(int64_t)split * rows_all + ((int64_t)b * p.heads_q + h) * sq + i] = fin_lse[r];
         }
+    }
+    if (nsplit == 1 || !args.fused || gridDim.x > FA_DECODE_FUSED_GROUPS)
+        return; /* (a launch past the header's counters gets no fused combine: the plan's rule) */
+
+    /* ---- fused combine: the last split of this (M tile, b, hk) merges the partials ---- */
+    __threadfence(); /* this thread's partials are visible device-wide ... */
+    __syncthreads(); /* ... for every thread of the CTA before it is counted */
+    int *last_flag = reinterpret_cast<int *>(st_m); /* free: the merge is done */
+    if (tid == 0) {
+        unsigned *cnt =
+            reinterpret_cast<unsigned *>(args.scratch + FA_DECODE_COUNTERS) + blockIdx.x;
+        const unsigned old = atomicAdd(cnt, 1u);
+        const int last = old == (unsigned)nsplit - 1;
+        if (last)
+            *cnt = 0u; /* every split has counted: zero for the next launch */
+        *last_flag = last;
+    }
+    __syncthreads();
+    if (!*last_flag)
+        return;
+    __threadfence();
+    /* Per row: the max and the sum of the splits' weights (one warp per row), then O by all
+       threads as the combine kernel does (weights exp(lse_s - max), in split order). */
+    float *row_mx = st_l, *row_inv = st_l + BLOCK_M; /* st_l holds WARPS * BLOCK_M >= 2 BM */
+    for (int r = warp; r < BLOCK_M; r += WARPS) {
+        const int m = m_block * BLOCK_M + r;
+        if (m >= rows_total)
+            continue;
+        const int i = m / grp, h = hk * grp + (m - (m / grp) * grp);
+        const int64_t row = ((int64_t)b * p.heads_q + h) * sq + i;
+        float mx = FA_NEG_INF;
+        for (int s = lane; s < nsplit; s += 32)
+            mx = fmaxf(mx, __ldcg(lpart + (int64_t)s * rows_all + row));
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1)
+            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+        float sum = 0.f;
+        for (int s = lane; s < nsplit; s += 32) {
+            const float l = __ldcg(lpart + (int64_t)s * rows_all + row);
+            sum += l == FA_NEG_INF ? 0.f : __expf(l - mx);
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1)
+            sum += __shfl_xor_sync(0xffffffffu, sum, o);
+        if (lane == 0) {
+            row_mx[r] = mx;
+            row_inv[r] = sum > 0.f ? 1.f / sum : 0.f;
+            if (p.lse)
+                reinterpret_cast<float *>(
+                    p.lse)[(int64_t)b * p.lse_batch_stride + (int64_t)h * p.lse_head_stride + i] =
+                    sum > 0.f ? mx + logf(sum) : FA_NEG_INF;
+        }
+    }
+    __syncthreads();
+    constexpr int UNROLL = 4;
+    for (int idx = tid; idx < BLOCK_M * (HEAD_DIM / 4); idx += NT) {
+        const int r = idx / (HEAD_DIM / 4), c = (idx % (HEAD_DIM / 4)) * 4;
+        const int m = m_block * BLOCK_M + r;
+        if (m >= rows_total)
+            continue;
+        const int i = m / grp, h = hk * grp + (m - (m / grp) * grp);
+        const int64_t row = ((int64_t)b * p.heads_q + h) * sq + i;
+        const float mx = row_mx[r];
+        const float4 *src = reinterpret_cast<const float4 *>(opart + row * HEAD_DIM + c);
+        const int64_t step = rows_all * (HEAD_DIM / 4); /* float4 between splits of one row */
+        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+        for (int s0 = 0; s0 < nsplit; s0 += UNROLL) {
+            float4 t[UNROLL];
+            float l[UNROLL];
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u)
+                if (s0 + u < nsplit) {
+                    t[u] = __ldcg(src + (int64_t)(s0 + u) * step);
+                    l[u] = __ldcg(lpart + (int64_t)(s0 + u) * rows_all + row);
+                }
+#pragma unroll
+            for (int u = 0; u < UNROLL; ++u) {
+                if (s0 + u >= nsplit)
+                    break;
+                const float w = l[u] == FA_NEG_INF ? 0.f : __expf(l[u] - mx);
+                acc.x += w * t[u].x, acc.y += w * t[u].y;
+                acc.z += w * t[u].z, acc.w += w * t[u].w;
+            }
+        }
+        const float inv = row_inv[r];
+        acc.x *= inv, acc.y *= inv, acc.z *= inv, acc.w *= inv;
+        Element *o = reinterpret_cast<Element *>(p.o) + (int64_t)b * p.o_batch_stride +
+                     (int64_t)i * p.o_row_stride + (int64_t)h * p.o_head_stride + c;
+        fa::store4<Element>(o, acc);
     }
 }
 

@@ -4,7 +4,8 @@
  * (decode/fa_decode_splitkv.cuh) and any launcher (like fa_params.h, it compiles as C99 and as
  * CUDA). Included by names relative to templates/.
  *
- * Two kernels, one argument struct (fa_decode_args: fa_fwd_params then the scratch address):
+ * Two kernels, one argument struct (fa_decode_args: fa_fwd_params, the scratch address, the
+ * fused flag):
  *   main     grid  = (m_blocks * batch * heads_kv, splits, 1), m_block fastest
  *                    m_blocks = ceil(g * seqlen_q / BLOCK_M), g = heads_q / heads_kv
  *            block = 32 * WARPS threads, dynamic shared memory FA_DECODE_SMEM_BYTES
@@ -12,9 +13,19 @@
  *            R = batch * heads_q * seqlen_q, one warp per output row
  * With one split the main kernel writes O and LSE itself: one launch, no scratch.
  *
- * Scratch (splits > 1), fp32, written completely by the main kernel before combine reads it:
+ * Fused combine (the variant's fuse axis, fa_plan_splitkv_fused): with more than one split and
+ * at most FA_DECODE_FUSED_GROUPS main CTAs per split, the combine kernel does not run: each
+ * main CTA counts itself in its (M tile, b, hk) counter after writing its partial
+ * (__threadfence, atomicAdd), and the last of the group's splits merges the group's partials
+ * into O and LSE and sets the counter back to 0. One launch; the counters must be zero before
+ * the first launch on a scratch (zero it once after allocating it) and every launch leaves
+ * them zero, so a scratch is reused without clearing.
+ *
+ * Scratch (splits > 1), fp32, partials written completely by the main kernel before they are
+ * read (so they need no clearing):
  *   [0, 4)                    int32 splits (the main kernel's gridDim.y; combine reads it)
- *   [256, 256 + 4*S*R*D)      partial O, [split][r][D], r = (b * heads_q + h) * seqlen_q + i,
+ *   [256, 4352)               uint32 counters of the fused combine, [grid x of the main kernel]
+ *   [4352, 4352 + 4*S*R*D)    partial O, [split][r][D], r = (b * heads_q + h) * seqlen_q + i,
  *                             normalised by the split's own row sum
  *   then 4*S*R bytes          partial LSE, [split][r] (natural log; -inf: the split saw no key)
  *
@@ -39,9 +50,11 @@
 typedef struct fa_decode_args {
     fa_fwd_params p;  /* tensors, strides, sizes, cache lengths, block table */
     uint64_t scratch; /* device address of the plan's scratch; 0 with one split */
+    uint32_t fused;   /* 1: the main kernel merges the splits (fa_plan_splitkv_fused) */
+    uint32_t reserved;
 } fa_decode_args;
 
-#define FA_DECODE_ARGS_BYTES 240
+#define FA_DECODE_ARGS_BYTES 248
 
 #ifdef __cplusplus
 static_assert(sizeof(fa_decode_args) == FA_DECODE_ARGS_BYTES, "fa_decode_args layout drifted");
@@ -49,10 +62,13 @@ static_assert(sizeof(fa_decode_args) == FA_DECODE_ARGS_BYTES, "fa_decode_args la
 _Static_assert(sizeof(fa_decode_args) == FA_DECODE_ARGS_BYTES, "fa_decode_args layout drifted");
 #endif
 
-#define FA_DECODE_SCRATCH_HEADER 256
+#define FA_DECODE_COUNTERS 256      /* byte offset of the counters */
+#define FA_DECODE_FUSED_GROUPS 1024 /* counters: main CTAs per split */
+#define FA_DECODE_SCRATCH_HEADER (256 + 4 * FA_DECODE_FUSED_GROUPS) /* partials start here */
 #define FA_DECODE_COMBINE_ROWS 4          /* rows (warps) per combine block */
 #define FA_DECODE_MAX_SPLITS 128          /* the auto rule's ceiling */
 #define FA_DECODE_MAX_SPLITS_COMBINE 1024 /* any resolved split count (the combine's weights) */
+#define FA_DECODE_MAX_FUSED_SPLITS 4      /* the fuse axis with explicit splits (the family's) */
 
 #define FA_DECODE_MAX_(a, b) ((a) > (b) ? (a) : (b))
 /*
@@ -134,6 +150,19 @@ FA_PLAN_SPLITKV_FN int fa_plan_splitkv_splits(int splits, int batch, int heads_q
         return 1;
     const int per = (n_blocks + s - 1) / s; /* blocks per split; the kernel's rule */
     return (n_blocks + per - 1) / per;
+}
+
+/* Does a variant with axis value `fuse` merge the splits in its main kernel (one launch) for
+ * `splits` resolved splits? Only with more than one split and at most FA_DECODE_FUSED_GROUPS
+ * main CTAs per split (the counters the scratch header holds); else the combine kernel runs. */
+FA_PLAN_SPLITKV_FN int fa_plan_splitkv_fused(int fuse, int splits, int batch, int heads_q,
+                                             int heads_kv, int seqlen_q, int block_m)
+{
+    if (!fuse || splits <= 1 || heads_kv < 1 || batch < 1)
+        return 0;
+    const int64_t ctas = (int64_t)fa_plan_splitkv_mblocks(heads_q, heads_kv, seqlen_q, block_m) *
+                         (int64_t)batch * (int64_t)heads_kv;
+    return ctas <= FA_DECODE_FUSED_GROUPS;
 }
 
 /* Scratch bytes for `splits` resolved splits (0 for one). */

@@ -3,15 +3,18 @@
  * (tuner/families/fa_family_splitkv.c) through the seam (fa_family.h, fa_variant.h) and of
  * its plan header (templates/decode/fa_plan_splitkv.h):
  *   - registry and archs: found by name, serves decode only, portable (sm_80 on sm80, sm_90 on
- *     sm90, not selected by --arch sm90a), two kernels with the 240-byte fa_decode_args;
- *   - names: parse -> name round trip, the suffix's parameters, both NVRTC name expressions;
- *     non-canonical suffixes are not names;
+ *     sm90, not selected by --arch sm90a), two kernels with the 248-byte fa_decode_args;
+ *   - names: parse -> name round trip, the suffix's parameters (the fused combine's "f"), both
+ *     NVRTC name expressions (fused or not: the same kernels); non-canonical suffixes are not
+ *     names;
  *   - legality at its boundaries (accumulators 192, BLOCK_N / warps, shared memory on sm86),
  *     forward variants refused, and the template agreeing (NVRTC stops at its static_assert);
  *   - the auto split rule (FlashAttention-3's) on hand-worked cases, and the plan: grid, block,
  *     shared memory, one launch and no scratch for one split, two launches and the scratch
- *     formula otherwise, explicit splits clamped to the KV blocks, bad shapes refused;
- *   - args: fa_fwd_params then the scratch address, for both kernels;
+ *     formula otherwise, explicit splits clamped to the KV blocks, bad shapes refused; a fused
+ *     variant: one launch with the same scratch (counters in its header), the combine kernel
+ *     again past FA_DECODE_FUSED_GROUPS CTAs; every split plan keeps its scratch (zeroed once);
+ *   - args: fa_fwd_params, the scratch address and the fused flag, for both kernels;
  *   - NVRTC compiles a few variants (both kernels in one cubin, sm_90 and sm_80) with no
  *     spills and no stack;
  *   - the prior puts a measured tile with auto splits first.
@@ -60,8 +63,8 @@ static void test_names(void)
               a80 ? a80 : "-", a90 ? a90 : "-", a90a ? a90a : "-");
     CHECK(!strcmp(fam->template_file, "decode/fa_decode_splitkv.cuh"));
     CHECK(fam->nkernels == 2 && fam->kernels[0].param_bytes == FA_DECODE_ARGS_BYTES &&
-          fam->kernels[1].param_bytes == FA_DECODE_ARGS_BYTES && FA_DECODE_ARGS_BYTES == 240);
-    CHECK(fa_space_tiles_per_mode(fam) == 3 * 4 * 3 * 3 * 13);
+          fam->kernels[1].param_bytes == FA_DECODE_ARGS_BYTES && FA_DECODE_ARGS_BYTES == 248);
+    CHECK(fa_space_tiles_per_mode(fam) == 3 * 4 * 3 * 3 * 13 * 2);
 
     const char *name = "decode_splitkv_hd128_bf16_causal_m32n128w8s3k16";
     fa_variant v = parse(name);
@@ -85,8 +88,19 @@ static void test_names(void)
     CHECK_MSG(!strcmp(expr, "fa_decode_splitkv<__half, 64, 16, 64, 4, 2, false>"), "%s", expr);
     fa_variant_kernel_expr(&v, 1, expr, sizeof expr);
     CHECK_MSG(!strcmp(expr, "fa_decode_combine<__half, 64>"), "%s", expr);
+    CHECK(fa_variant_param(&v, "fuse") == 0);
+    /* Fused: "f" after the splits; the same kernels (the flag is an argument). */
+    v = parse("decode_splitkv_hd64_fp16_m16n64w4s2k8f");
+    CHECK(fa_variant_param(&v, "fuse") == 1 && fa_variant_param(&v, "splits") == 8);
+    fa_variant_name(&v, buf, sizeof buf);
+    CHECK_MSG(!strcmp(buf, "decode_splitkv_hd64_fp16_m16n64w4s2k8f"), "%s", buf);
+    fa_variant_kernel_expr(&v, 0, expr, sizeof expr);
+    CHECK_MSG(!strcmp(expr, "fa_decode_splitkv<__half, 64, 16, 64, 4, 2, false>"), "%s", expr);
 
     static const char *const not_names[] = {
+        "decode_splitkv_hd128_bf16_m16n64w4s3k0ff", /* fused twice */
+        "decode_splitkv_hd128_bf16_m16n64w4s3kf",   /* fused without splits */
+        "decode_splitkv_hd128_bf16_m16n64w4s3k0F",
         "decode_splitkv_hd128_bf16_m16n64w4s3",         /* no splits */
         "decode_splitkv_hd128_bf16_m16n64w4s3k",        /* splits without a value */
         "decode_splitkv_hd128_bf16_m16n64w4s3k08",      /* not canonical */
@@ -114,6 +128,9 @@ static void test_legality(fa_compiler *c)
         "decode_splitkv_hd64_bf16_m64n64w2s2k0",          /* 4 x (8 + 4) x 4 = 192 exactly */
         "decode_splitkv_hd256_fp16_causal_m16n64w4s3k64", /* 205440 B */
         "decode_splitkv_hd96_bf16_m16n32w2s4k1",
+        "decode_splitkv_hd128_bf16_m16n64w4s3k0f",
+        "decode_splitkv_hd128_bf16_causal_m32n64w4s3k4f",
+        "decode_splitkv_hd128_bf16_m16n64w4s3k2f",
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         CHECK_MSG(legal(ok[i], "sm90", why, sizeof why), "%s: %s", ok[i], why);
@@ -129,6 +146,8 @@ static void test_legality(fa_compiler *c)
         {"decode_splitkv_hd128_bf16_m16n64w8s2k0", "sm90", "multiple of 16", "multiple of 16"},
         {"decode_splitkv_hd256_bf16_m16n128w4s2k0", "sm90", "227 KB", "exceeds 227 KB"},
         {"decode_splitkv_hd128_bf16_m16n64w4s3k0", "sm86", "sm86 allows", NULL}, /* 103040 B */
+        {"decode_splitkv_hd128_bf16_m16n64w4s3k1f", "sm90", "splits other than 1", NULL},
+        {"decode_splitkv_hd128_bf16_m16n64w4s3k6f", "sm90", "at most 4", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         CHECK_MSG(!legal(bad[i].name, bad[i].arch, why, sizeof why) && strstr(why, bad[i].why),
@@ -202,8 +221,29 @@ static void test_plan(void)
     const fa_launch *c = &pl.launch[1];
     CHECK_MSG(c->grid[0] == 8 && c->block[0] == 128 && c->smem == 0, "combine %u x %u", c->grid[0],
               c->block[0]); /* 32 rows, 4 per block */
-    CHECK_MSG(pl.scratch_bytes == 256 + 15ull * 32 * (128 + 1) * 4, "scratch %llu",
+    CHECK_MSG(pl.scratch_bytes == 4352 + 15ull * 32 * (128 + 1) * 4, "scratch %llu",
               (unsigned long long)pl.scratch_bytes);
+    CHECK(pl.scratch_keep == 1 && FA_DECODE_SCRATCH_HEADER == 4352);
+    /* Fused: the split kernel alone, the same grid and scratch (counters in the header). */
+    fa_variant vf = parse("decode_splitkv_hd128_bf16_m16n64w4s3k0f");
+    fa_plan pf;
+    CHECK_OK(fam->plan(&vf, &s, &pf, &err), &err);
+    CHECK_MSG(pf.nlaunches == 1 && pf.launch[0].kernel == 0 && pf.launch[0].grid[0] == 8 &&
+                  pf.launch[0].grid[1] == 15 && pf.scratch_bytes == pl.scratch_bytes &&
+                  pf.scratch_keep == 1,
+              "fused: %d launches, grid %u x %u", pf.nlaunches, pf.launch[0].grid[0],
+              pf.launch[0].grid[1]);
+    /* More CTAs per split than the header's counters: the combine kernel runs after all.
+     * 128 sequences x 16 kv heads = 2048 CTAs, 2 splits. */
+    vf = parse("decode_splitkv_hd128_bf16_m16n64w4s3k2f");
+    s.batch = 128, s.heads_q = 16, s.heads_kv = 16, s.seqlen_k = 4096;
+    CHECK_OK(fam->plan(&vf, &s, &pf, &err), &err);
+    CHECK(pf.nlaunches == 2 && pf.launch[0].grid[0] == 2048 && pf.launch[0].grid[1] == 2 &&
+          pf.launch[1].kernel == 1);
+    s.batch = 64, s.heads_kv = 8, s.heads_q = 32; /* 1024 CTAs: fused */
+    CHECK_OK(fam->plan(&vf, &s, &pf, &err), &err);
+    CHECK(pf.nlaunches == 1 && pf.launch[0].grid[0] == 512 && pf.launch[0].grid[1] == 2);
+    s.batch = 1, s.seqlen_k = 131072;
 
     /* Batch 64 x 4k: 512 CTAs fill the device: one launch, no scratch. */
     s.batch = 64, s.seqlen_k = 4096;
@@ -219,7 +259,7 @@ static void test_plan(void)
     CHECK_MSG(pl.launch[0].grid[0] == 2 * 3 * 8 && pl.launch[0].grid[1] == 16, "grid %u %u",
               pl.launch[0].grid[0], pl.launch[0].grid[1]);
     CHECK(pl.nlaunches == 2 && pl.launch[1].grid[0] == (3 * 64 * 4 + 3) / 4);
-    CHECK(pl.scratch_bytes == 256 + 16ull * 3 * 64 * 4 * 129 * 4);
+    CHECK(pl.scratch_bytes == 4352 + 16ull * 3 * 64 * 4 * 129 * 4);
     /* 12 splits of 16 blocks: ceil(16/12) = 2 blocks each, so 8 splits cover them all and
      * the plan runs 8 (no split of the longest cache is empty). */
     v = parse("decode_splitkv_hd128_bf16_causal_m16n64w4s3k12");
@@ -229,7 +269,7 @@ static void test_plan(void)
     v = parse("decode_splitkv_hd128_bf16_m16n64w4s3k1");
     s.seqlen_k = 131072, s.batch = 1;
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
-    CHECK(pl.nlaunches == 1 && pl.scratch_bytes == 0);
+    CHECK(pl.nlaunches == 1 && pl.scratch_bytes == 0 && pl.scratch_keep == 0);
     /* MQA: 32 query heads on one kv head, 32 rows in one m32 tile. */
     v = parse("decode_splitkv_hd128_bf16_m32n64w4s3k8");
     s.heads_q = 32, s.heads_kv = 1, s.seqlen_q = 1, s.batch = 5;
@@ -271,8 +311,36 @@ static void test_args(void)
         CHECK(memcmp(buf, &p, sizeof p) == 0);
         uint64_t scratch;
         memcpy(&scratch, buf + sizeof p, 8);
-        CHECK(scratch == 0x7f7000000000ull && sizeof p + 8 == FA_DECODE_ARGS_BYTES);
+        uint32_t fused[2];
+        memcpy(fused, buf + sizeof p + 8, 8);
+        CHECK(scratch == 0x7f7000000000ull && sizeof p + 16 == FA_DECODE_ARGS_BYTES);
+        CHECK(fused[0] == 0 && fused[1] == 0);
         CHECK(buf[FA_DECODE_ARGS_BYTES] == 0xee); /* nothing written past the struct */
+    }
+    /* The fused flag: set for a fused variant, unless its CTAs outnumber the counters
+     * (3 x 2 CTAs here; 1025 x 1 then). */
+    static const struct {
+        const char *name;
+        int batch;
+        uint32_t fused;
+    } fc[] = {{"decode_splitkv_hd128_fp16_m16n64w4s3k0f", 3, 1},
+              {"decode_splitkv_hd128_fp16_m16n64w4s3k8f", 3, 1},
+              {"decode_splitkv_hd128_fp16_m16n64w4s3k8", 3, 0},
+              {"decode_splitkv_hd128_fp16_m16n64w4s3k8f", 512, 1},
+              {"decode_splitkv_hd128_fp16_m16n64w4s3k8f", 513, 0}};
+    for (size_t i = 0; i < sizeof fc / sizeof *fc; i++) {
+        fa_fwd_params q = p;
+        q.batch = fc[i].batch;
+        v = parse(fc[i].name);
+        fa_err err;
+        fa_err_clear(&err);
+        in.base = &q;
+        CHECK_OK(fam->args(&v, 0, &in, buf, &err), &err);
+        in.base = &p;
+        fa_decode_args a;
+        memcpy(&a, buf, sizeof a);
+        CHECK_MSG(a.fused == fc[i].fused && a.p.batch == fc[i].batch, "%s batch %d: fused %u",
+                  fc[i].name, fc[i].batch, a.fused);
     }
 }
 
@@ -374,7 +442,7 @@ static void test_prior(void)
     char name[FA_VARIANT_NAME_MAX] = "";
     if (best >= 0)
         fa_variant_name(&vs[best], name, sizeof name);
-    CHECK_MSG(n == 1404 && !strcmp(name, "decode_splitkv_hd128_bf16_m16n64w4s3k0"),
+    CHECK_MSG(n == 2808 && !strcmp(name, "decode_splitkv_hd128_bf16_m16n64w4s3k0"),
               "%d variants, %d legal, first %s", n, legal_n, name);
     fprintf(stderr, "hd128: %d of %d legal, first %s\n", legal_n, n, name);
     free(vs);

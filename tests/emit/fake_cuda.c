@@ -33,7 +33,8 @@
  * through the block table (page P = block_table[b * stride + j / page_size], row j % page_size)
  * and the cache lengths, covers the KV blocks of its split as the template does, and with more
  * than one split writes the fp32 partial O and LSE to the scratch in the plan's layout (the split
- * count in its header); the combine "kernel" merges them from there by their LSE. A wrong table,
+ * count in its header); the combine "kernel" merges them from there by their LSE (the split
+ * "kernel" itself when the argument's fused flag is set). A wrong table,
  * stride, length, page size or scratch gives a wrong answer.
  *
  * Environment: FA_FAKE_CC (default 90) is the device's compute capability * 10; FA_FAKE_SMS
@@ -740,10 +741,22 @@ static CUresult launch_decode(const fake_func *f, unsigned gx, unsigned gy, unsi
                 gy, gz, bx, by, bz, smem, f->max_dynamic_smem, a->scratch ? "set" : "0");
         return CUDA_ERROR_INVALID_VALUE;
     }
-    if (f->decode == 1)
+    if (f->decode == 1) {
         decode_split(f, a, (int)gy);
-    else
+        /* fused (fa_plan_splitkv_fused): the last split of each group merges, here all at
+           once; only with the plan's rule, so a launcher that sets the flag wrongly is seen */
+        if (gy > 1 && a->fused) {
+            if (!fa_plan_splitkv_fused(1, (int)gy, p->batch, p->heads_q, p->heads_kv, p->seqlen_q,
+                                       f->bm)) {
+                fprintf(stderr, "fake driver: fused decode with %u CTAs: more than %d\n", gx,
+                        FA_DECODE_FUSED_GROUPS);
+                return CUDA_ERROR_INVALID_VALUE;
+            }
+            decode_combine(f, a);
+        }
+    } else {
         decode_combine(f, a);
+    }
     return CUDA_SUCCESS;
 }
 

@@ -18,7 +18,7 @@
  *   sm80: bf16 hd128 gqa1 q1 b2048 m16n64w4s3k0
  *   sm90: bf16 hd128 gqa4 q1 b4096 m16n64w4s3k0, q1 b131072 m16n64w4s3k8,
  *         q4 p b4096 m16n64w4s3k8 (seqlen_q 2 and 4, 64-row pages);
- *         bf16 hd128 causal gqa4 q4 p b1024 m16n64w4s2k2
+ *         bf16 hd128 causal gqa4 q4 p b1024 m16n64w4s2k2f (fused)
  */
 #include <stdio.h>
 #include <string.h>
@@ -74,19 +74,20 @@ int main(void)
     /* Exact keys on sm90 (the cache bucket of max(seqlen_q, seqlen_k)). */
     c = look(90, FA_DISPATCH_BF16, 128, 0, 4, 1, 4000);
     CHECK(c.source == FA_DISPATCH_EXACT && c.cc == 90 && c.block_m == 16 && c.block_n == 64 &&
-          c.warps == 4 && c.stages == 3 && c.splits == 0 &&
+          c.warps == 4 && c.stages == 3 && c.splits == 0 && c.fuse == 0 &&
           !strcmp(name_of(&c), "decode_splitkv_hd128_bf16_m16n64w4s3k0"));
     CHECK(c.threads == (int)fa_plan_splitkv_threads(4) &&
           c.smem_bytes == (int)fa_plan_splitkv_smem(128, 16, 64, 4, 3));
     c2 = look(90, FA_DISPATCH_BF16, 128, 0, 4, 1, 131072);
-    CHECK(c2.source == FA_DISPATCH_EXACT && c2.splits == 8 &&
+    CHECK(c2.source == FA_DISPATCH_EXACT && c2.splits == 8 && c2.fuse == 0 &&
           !strcmp(name_of(&c2), "decode_splitkv_hd128_bf16_m16n64w4s3k8"));
-    /* Splits change the plan, not the kernel: both rows name one instance. */
+    /* Splits and fuse change the plan, not the kernel: both rows name one instance. */
     CHECK(c.kernel >= 0 && c.kernel == c2.kernel && k[c.kernel].arch == c.arch &&
           k[c.kernel].stages == 3 && k[c.kernel].causal == 0);
     c = look_paged(90, FA_DISPATCH_BF16, 128, 1, 4, 4, 1000, 64);
-    CHECK(c.source == FA_DISPATCH_EXACT && c.stages == 2 && c.splits == 2 && c.kernel >= 0 &&
-          k[c.kernel].causal == 1 && k[c.kernel].stages == 2);
+    CHECK(c.source == FA_DISPATCH_EXACT && c.stages == 2 && c.splits == 2 && c.fuse == 1 &&
+          c.entry->fuse == 1 && c.kernel >= 0 && k[c.kernel].causal == 1 &&
+          k[c.kernel].stages == 2);
 
     /* Seqlen_q and paging are keys: a paged seqlen_q 4 (or 3: bucket 4) problem gets its own
      * winner (8 splits), not the seqlen_q 1 contiguous one of its cache bucket (auto). */
@@ -150,7 +151,7 @@ int main(void)
     CHECK(fa_dispatch_decode_plan_splits(&c, &p, 132) == 8);
     CHECK(fa_dispatch_decode_plan_scratch(&c, &p, 132) ==
           fa_plan_splitkv_scratch(8, 1, 32, 1, 128));
-    CHECK(fa_dispatch_decode_plan_scratch(&c, &p, 132) == 256 + 8ull * 32 * 129 * 4);
+    CHECK(fa_dispatch_decode_plan_scratch(&c, &p, 132) == 4352 + 8ull * 32 * 129 * 4);
     p.batch = 2;
     p.seqlen_k = 4096;
     c = look(90, FA_DISPATCH_BF16, 128, 0, 4, 1, 4096);

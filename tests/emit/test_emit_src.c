@@ -505,7 +505,34 @@ static void test_decode(void)
     p.batch = 1;
     p.seqlen_k = 131072;
     bytes = fa_dispatch_decode_scratch_bytes(&m, FA_DISPATCH_BF16, 0, &p);
-    CHECK(bytes == fa_plan_splitkv_scratch(8, 1, 32, 1, 128) && bytes == 256 + 8ull * 32 * 129 * 4);
+    CHECK(bytes == fa_plan_splitkv_scratch(8, 1, 32, 1, 128) &&
+          bytes == 4352 + 8ull * 32 * 129 * 4);
+    /* Fused: the split kernel alone, told so by its argument; the same scratch. */
+    nlaunches = 0;
+    args_bytes = FA_DECODE_ARGS_BYTES;
+    CHECK(fa_dispatch_launch_decode_fused(&m, 0, 8, 1, &p, 0x900000, bytes, 0) == CUDA_SUCCESS &&
+          nlaunches == 1 && launches[0].f == m.decode_split[0] && launches[0].grid[0] == 8 &&
+          launches[0].grid[1] == 8);
+    memcpy(&a, launches[0].args, sizeof a);
+    CHECK(a.fused == 1 && a.scratch == 0x900000);
+    /* ... and with fuse 0 (the old entry point), split then combine, the flag clear. */
+    nlaunches = 0;
+    CHECK(fa_dispatch_launch_decode_kernel(&m, 0, 8, &p, 0x900000, bytes, 0) == CUDA_SUCCESS &&
+          nlaunches == 2);
+    memcpy(&a, launches[0].args, sizeof a);
+    CHECK(a.fused == 0);
+    /* More CTAs than the scratch header's counters (1032 sequences x 8 KV heads, 2 splits):
+       the combine kernel after all. */
+    p.batch = 129 * 8;
+    p.seqlen_k = 1024;
+    bytes = fa_plan_splitkv_scratch(2, p.batch, 32, 1, 128);
+    nlaunches = 0;
+    CHECK(fa_dispatch_launch_decode_fused(&m, 0, 2, 1, &p, 0x900000, bytes, 0) == CUDA_SUCCESS &&
+          nlaunches == 2 && launches[0].grid[0] == 129 * 8 * 8 && launches[0].grid[1] == 2);
+    memcpy(&a, launches[0].args, sizeof a);
+    CHECK(a.fused == 0);
+    p.batch = 1;
+    p.seqlen_k = 131072;
     /* 2 sequences of 4096 (bucket 4096, auto): 16 CTAs on 132 SMs -> the auto rule splits */
     p.batch = 2;
     p.seqlen_k = 4096;

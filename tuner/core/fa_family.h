@@ -95,6 +95,10 @@ typedef struct fa_plan {
     int nlaunches;
     fa_launch launch[FA_MAX_LAUNCHES];
     uint64_t scratch_bytes; /* device scratch shared by the launches, zeroed before each run */
+    /* 1: the launches need the scratch zeroed only once, after it is allocated, and leave it
+     * so (a split kernel that writes its partials before they are read and resets its
+     * counters): the harness does not clear it before every run. */
+    int scratch_keep;
 } fa_plan;
 
 /* The problem as a plan sees it: a forward problem's sizes (varlen: the maxima). Decode adds

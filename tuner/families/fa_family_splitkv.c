@@ -4,7 +4,7 @@
  * combine, paged or contiguous KV caches; mma.sync and cp.async), serving the decode op on
  * sm80 through sm90.
  *
- * Axes (3 x 4 x 3 x 3 x 13 = 1404 configurations per mode before legality):
+ * Axes (3 x 4 x 3 x 3 x 13 x 2 = 2808 configurations per mode before legality):
  *     block_m   16, 32, 64         packed query rows (g * seqlen_q) per CTA
  *     block_n   32, 64, 128, 256   keys per pipeline step, split over the warps along N
  *     warps     2, 4, 8
@@ -12,14 +12,23 @@
  *     splits    0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64
  *                                  KV-range splits; 0 = auto (FlashAttention-3's rule on the
  *                                  device's multiprocessors, templates/decode/fa_plan_splitkv.h)
- * Name suffix: "m16n64w4s3k0", e.g. decode_splitkv_hd128_bf16_m16n64w4s3k0. The splits value
- * does not change the kernels (one cubin for all of them); it changes the plan.
+ *     fuse     0, 1                1: the last split of each group merges the splits in the
+ *                                  main kernel (one launch, no combine kernel); with splits
+ *                                  0 (auto), 2, 3 or 4 only (pruned: on the H200 run of
+ *                                  2026-12-03, bench/results/2026-12-03_h200_decode_v2, fused
+ *                                  6 and 8 splits were never within 0.6% of a shape's best and
+ *                                  12 and 16 never past halving's first rung)
+ * Name suffix: "m16n64w4s3k0", "f" appended when fused ("m16n64w4s3k0f"), e.g.
+ * decode_splitkv_hd128_bf16_m16n64w4s3k0. The splits and fuse values do not change the kernels
+ * (one cubin for all of them; fuse is a flag of the argument struct); they change the plan.
  *
  * Plan (fa_plan_splitkv.h): launch 0 is the split kernel, grid (m_blocks * batch * heads_kv,
- * splits); launch 1 the combine kernel, one warp per (b, h, i) row; with one resolved split
- * only launch 0 runs and writes O and LSE itself (no scratch). Scratch: a 256-byte header
- * and fp32 partial O and LSE of every split. Both kernels take fa_decode_args (fa_fwd_params
- * and the scratch address).
+ * splits); launch 1 the combine kernel, one warp per (b, h, i) row, unless the variant fuses
+ * the combine (fa_plan_splitkv_fused: then launch 0 alone); with one resolved split only
+ * launch 0 runs and writes O and LSE itself (no scratch). Scratch: a header (the splits and
+ * the fused combine's counters) and fp32 partial O and LSE of every split, zeroed once after
+ * allocation (scratch_keep: the partials need no clearing, the counters are left zero). Both
+ * kernels take fa_decode_args (fa_fwd_params, the scratch address, the fused flag).
  *
  * Legality is the template's static_assert model: head dims multiples of 32 up to 256;
  * BLOCK_N / warps a multiple of 16; O and S accumulators (BLOCK_M/16 x (D + BLOCK_N/warps)/2
@@ -33,7 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { BM, BN, WARPS, STAGES, SPLITS };
+enum { BM, BN, WARPS, STAGES, SPLITS, FUSE };
 
 static const fa_axis axes[] = {
     {"block_m", "BLOCK_M", 3, {16, 32, 64}, "m"},
@@ -41,6 +50,7 @@ static const fa_axis axes[] = {
     {"warps", "warps", 3, {2, 4, 8}, "w"},
     {"stages", "stages", 3, {2, 3, 4}, "s"},
     {"splits", "splits", 13, {0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64}, "k"},
+    {"fuse", "fused combine", 2, {0, 1}, "f"},
 };
 
 static const fa_kernel kernels[] = {
@@ -51,7 +61,8 @@ static const fa_kernel kernels[] = {
 static void suffix(const fa_variant *v, char *buf, size_t n)
 {
     const int *p = v->params;
-    snprintf(buf, n, "m%dn%dw%ds%dk%d", p[BM], p[BN], p[WARPS], p[STAGES], p[SPLITS]);
+    snprintf(buf, n, "m%dn%dw%ds%dk%d%s", p[BM], p[BN], p[WARPS], p[STAGES], p[SPLITS],
+             p[FUSE] ? "f" : "");
 }
 
 /* Reads a decimal integer at *s, advancing it; -1 if none. */
@@ -73,6 +84,8 @@ static int parse_suffix(const char *s, int *p)
         *s++ != 'w' || (p[WARPS] = read_int(&s)) <= 0 || *s++ != 's' ||
         (p[STAGES] = read_int(&s)) <= 0 || *s++ != 'k' || (p[SPLITS] = read_int(&s)) < 0)
         return -1;
+    p[FUSE] = *s == 'f';
+    s += p[FUSE];
     return *s ? -1 : 0;
 }
 
@@ -127,6 +140,16 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
     if (p[SPLITS] < 0 || p[SPLITS] > FA_DECODE_MAX_SPLITS_COMBINE)
         return FA_ERR(err, FA_UNSUPPORTED, "splits must be 0 (auto) or 1..%d",
                       FA_DECODE_MAX_SPLITS_COMBINE);
+    if (p[FUSE] != 0 && p[FUSE] != 1)
+        return FA_ERR(err, FA_UNSUPPORTED, "fuse must be 0 or 1");
+    if (p[FUSE] && p[SPLITS] == 1)
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "a fused combine needs splits other than 1 (one split has no combine)");
+    /* Pruned (see the top of this file): one CTA per group merges all the splits' partials,
+     * so many splits make a long serial tail, where the combine kernel spreads the merge. */
+    if (p[FUSE] && p[SPLITS] > FA_DECODE_MAX_FUSED_SPLITS)
+        return FA_ERR(err, FA_UNSUPPORTED, "a fused combine takes at most %d explicit splits",
+                      FA_DECODE_MAX_FUSED_SPLITS);
     /* The loader's passes: 32 * warps / (8 or 4 chunks) rows, a multiple of 8 dividing
      * BLOCK_N (always true once the rules above hold). */
     const int acc = p[BM] / 16 * (d / 8 + p[BN] / p[WARPS] / 8) * 4;
@@ -214,6 +237,8 @@ static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_e
         fa_plan_splitkv_splits(p[SPLITS], s->batch, s->heads_q, s->heads_kv, s->seqlen_q,
                                s->seqlen_k, p[BM], p[BN], s->multiprocessors);
     const uint64_t rows = (uint64_t)s->batch * (uint64_t)s->heads_q * (uint64_t)s->seqlen_q;
+    const int fused = fa_plan_splitkv_fused(p[FUSE], splits, s->batch, s->heads_q, s->heads_kv,
+                                            s->seqlen_q, p[BM]);
     if (ctas > 0x7fffffffu || splits > 65535 || rows / FA_DECODE_COMBINE_ROWS >= 0x7fffffffu)
         return FA_ERR(err, FA_INVALID, "shape needs more CTAs than a grid holds");
     memset(out, 0, sizeof *out);
@@ -228,6 +253,11 @@ static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_e
     l->smem = fa_plan_splitkv_smem(v->head_dim, p[BM], p[BN], p[WARPS], p[STAGES]);
     out->nlaunches = 1;
     if (splits > 1) {
+        out->scratch_bytes =
+            fa_plan_splitkv_scratch(splits, s->batch, s->heads_q, s->seqlen_q, v->head_dim);
+        out->scratch_keep = 1; /* partials written before read; counters left zero */
+    }
+    if (splits > 1 && !fused) {
         fa_launch *c = &out->launch[1];
         c->kernel = 1;
         c->grid[0] = (unsigned)((rows + FA_DECODE_COMBINE_ROWS - 1) / FA_DECODE_COMBINE_ROWS);
@@ -237,21 +267,22 @@ static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_e
         c->cluster[0] = c->cluster[1] = c->cluster[2] = 1;
         c->smem = 0;
         out->nlaunches = 2;
-        out->scratch_bytes =
-            fa_plan_splitkv_scratch(splits, s->batch, s->heads_q, s->seqlen_q, v->head_dim);
     }
     return FA_OK;
 }
 
 static fa_status args(const fa_variant *v, int k, const fa_args_in *in, void *buf, fa_err *err)
 {
-    (void)v;
     if (k < 0 || k > 1)
         return FA_ERR(err, FA_INVALID, "the splitkv family has kernels 0 and 1, not %d", k);
     fa_decode_args a;
     memset(&a, 0, sizeof a);
     a.p = *in->base;
     a.scratch = in->scratch;
+    /* The plan's rule with any split count above 1: the kernel reads the flag only when its
+     * grid has more than one split. */
+    a.fused = (uint32_t)fa_plan_splitkv_fused(v->params[FUSE], 2, a.p.batch, a.p.heads_q,
+                                              a.p.heads_kv, a.p.seqlen_q, v->params[BM]);
     memcpy(buf, &a, sizeof a);
     return FA_OK;
 }
