@@ -903,8 +903,8 @@ static void render_decode_tables(const fa_emit_model *m, fa_emit_buf *b)
                            e->w.bucket, fa_variant_param(v, "block_m"),
                            fa_variant_param(v, "block_n"), fa_variant_param(v, "warps"),
                            fa_variant_param(v, "stages"), fa_variant_param(v, "splits"),
-                           fa_variant_param(v, "fuse"),
-                           fa_variant_threads(v), fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
+                           fa_variant_param(v, "fuse"), fa_variant_threads(v),
+                           fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
         put_c_str(b, e->w.variant_name);
         fa_emit_buf_puts(b, "},\n");
     }
