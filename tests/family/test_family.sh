@@ -9,7 +9,8 @@
 #   - the database: list, show, export (family/op/params columns), merge into another file;
 #     and winners from (hand-inserted) timings of both families on an sm90 device;
 #   - db best names the testtwo winner; emit writes a header that names the family it cannot
-#     launch yet and keeps the sm80 winners; report draws the arch, heatmap included;
+#     launch yet and keeps the sm80 winners, and leaves out an sm90a PackGQA winner (named
+#     "sm90a pack_gqa"); report draws the arch, heatmap included;
 #   - the installed fa-tune (no testtwo) refuses its names and never lists it.
 #
 # usage: test_family.sh FA_TUNE_TESTTWO FA_TUNE SQLITE3 SOURCE_DIR
@@ -118,6 +119,26 @@ grep -q 'Left out: 1 winners of kernel families this header cannot launch yet (t
     fa_dispatch.h || fail "the header does not name the family it left out"
 grep -q '"fwd_sm80_hd64_bf16_m128n128w4s2q"' fa_dispatch.h || fail "the header lost the sm80 winner"
 cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c fa_dispatch.h 2>cc.err || fail "header does not compile: $(head -3 cc.err)"
+# An sm90a PackGQA winner (bucket 1024, beating testtwo there) is left out as well (the header
+# has no launcher for it yet) and named; bucket 2048 keeps its sm80 winner.
+cp t.db pg.db
+"$SQLITE3" pg.db <<'SQL' || fail "cannot insert the PackGQA timing"
+INSERT INTO variants (name, family, op, dtype, head_dim, causal, varlen, params, threads, smem_dynamic)
+  VALUES ('fwd_sm90a_hd64_bf16_m128n128s2ovpg', 'sm90a', 'fwd', 'bf16', 64, 0, 0,
+          'block_m=128 block_n=128 stages=2 overlap=1 pingpong=0 persistent=0 pack_gqa=1', 384, 83200);
+INSERT INTO measurements (uuid, run_id, variant_id, problem_id, arch, status, median_ms, tflops,
+                          eager_median_ms, registers, smem_static, measured_at)
+  SELECT 'm-pg', (SELECT id FROM runs WHERE uuid = '77777777-0000-4000-8000-000000000007'),
+         v.id, p.id, 'sm90', 'ok', 0.05, 600.0, 0.5, 168, 0, '2026-12-01T00:06:00.000Z'
+  FROM variants v, problems p
+  WHERE v.name = 'fwd_sm90a_hd64_bf16_m128n128s2ovpg' AND p.bucket = 1024;
+SQL
+"$FA" emit --arch sm90 --db pg.db -o pg.h >emit_pg.txt 2>&1 || fail "emit (PackGQA winner) failed: $(cat emit_pg.txt)"
+grep -q 'Left out: 1 winners of kernel families this header cannot launch yet (sm90a pack_gqa)' \
+    pg.h || fail "the header does not leave out the PackGQA winner: $(grep 'Left out' pg.h)"
+grep -q '"fwd_sm90a_hd64_bf16_m128n128s2ovpg"' pg.h && fail "the header names the PackGQA winner"
+grep -q '"fwd_sm80_hd64_bf16_m128n128w4s2q"' pg.h || fail "the PackGQA header lost the sm80 winner"
+cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c pg.h 2>cc.err || fail "pg.h does not compile: $(head -3 cc.err)"
 if command -v gnuplot >/dev/null 2>&1; then
     "$FA" report --arch sm90 --db t.db -o rep >rep.txt 2>&1 || fail "report failed: $(tail -3 rep.txt)"
     [ -f rep/index.md ] || fail "report wrote no index.md"
