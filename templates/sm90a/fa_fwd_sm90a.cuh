@@ -234,10 +234,12 @@
  *      map and the plan). The plain kernel's PTX differs only in parameter-space offsets and
  *      the order of two ld.param loads (the body moved into a device function); ptxas: 0
  *      spills, 0 stack on the PackGQA instances of sm90a.compile (hd32/64/128/192/256,
- *      causal, varlen, persistent with staged and direct O) and on 28 tiles at hd64/128/256 x
- *      bf16/fp16 x causal (NVRTC 13.0). PackGQA cubins are ~50% larger (the epilogue's per-row
- *      division by g and address arithmetic, unrolled). Not yet run on a GPU: the checks are
- *      in sm90a.gpu_modes (FA_SM90A_GPU_ONLY='pg$'), the timing in bench/sm90a_pack_gqa.sh.
+ *      causal, varlen, persistent with staged and direct O) and on all 260 legal PackGQA
+ *      configurations at hd64/128/256, bf16, causal and not (NVRTC 13.0;
+ *      bench/results/2026-12-03_cpu_sm90a_pack_gqa). PackGQA cubins are ~50% larger (the
+ *      epilogue's per-row division by g and address arithmetic, unrolled). Not yet run on a
+ *      GPU: the checks are in sm90a.gpu_modes (FA_SM90A_GPU_ONLY='pg$'), the timing in
+ *      bench/sm90a_pack_gqa.sh.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
