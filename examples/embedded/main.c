@@ -53,68 +53,123 @@
         }                                                                                          \
     } while (0)
 
-/* Run one problem through the header's launch API and check it: kernel < 0 lets the lookup
- * choose (fa_dispatch_launch), else that kernel runs (fa_dispatch_launch_kernel). Returns 0
- * pass, 3 mismatch, 1 CUDA error. */
-static int run_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, int kernel, uint64_t seed)
-{
-    const size_t nq = (size_t)sh->batch * sh->seqlen_q * sh->heads_q * sh->head_dim;
-    const size_t nk = (size_t)sh->batch * sh->seqlen_k * sh->heads_kv * sh->head_dim;
-    const size_t nl = (size_t)sh->batch * sh->heads_q * sh->seqlen_q;
-    uint16_t *q = malloc(nq * 2), *k = malloc(nk * 2), *v = malloc(nk * 2), *o = malloc(nq * 2);
-    float *lse = malloc(nl * 4), *o_ref = malloc(nq * 4), *o_low = malloc(nq * 4);
-    float *l_ref = malloc(nl * 4), *l_low = malloc(nl * 4);
-    float *s = malloc((size_t)sh->seqlen_k * 4);
-    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0;
-    fa_fwd_params p;
-    fa_dispatch_choice c;
-    fa_ex_check chk;
-    const char *name = "", *how = "";
-    int rc = 1;
-    CUresult r;
+/* One forward problem's buffers: random q, k, v (host and device), o and lse poisoned on the
+ * device (0xFF bytes are NaN in fp16, bf16 and fp32), host copies of the outputs, the fp32 and
+ * low-precision references and a row of scores for them. */
+typedef struct fwd_io {
+    size_t nq, nk, nl; /* elements of q/o, k/v, lse */
+    uint16_t *q, *k, *v, *o;
+    float *lse, *o_ref, *o_low, *l_ref, *l_low, *s;
+    CUdeviceptr dq, dk, dv, dout, dl;
+} fwd_io;
 
-    if (!q || !k || !v || !o || !lse || !o_ref || !o_low || !l_ref || !l_low || !s) {
+static void fwd_io_free(fwd_io *b)
+{
+    cuMemFree(b->dq);
+    cuMemFree(b->dk);
+    cuMemFree(b->dv);
+    cuMemFree(b->dout);
+    cuMemFree(b->dl);
+    free(b->q);
+    free(b->k);
+    free(b->v);
+    free(b->o);
+    free(b->lse);
+    free(b->o_ref);
+    free(b->o_low);
+    free(b->l_ref);
+    free(b->l_low);
+    free(b->s);
+}
+
+/* Allocate, fill and upload; 0 on success, else 1 (said on stderr; fwd_io_free still needed). */
+static int fwd_io_init(fwd_io *b, int dtype, size_t nq, size_t nk, size_t nl, int max_k,
+                       uint64_t seed)
+{
+    CUresult r;
+    memset(b, 0, sizeof *b);
+    b->nq = nq, b->nk = nk, b->nl = nl;
+    b->q = malloc(nq * 2 + 2), b->k = malloc(nk * 2 + 2), b->v = malloc(nk * 2 + 2);
+    b->o = malloc(nq * 2 + 2), b->lse = malloc(nl * 4 + 4), b->o_ref = malloc(nq * 4 + 4);
+    b->o_low = malloc(nq * 4 + 4), b->l_ref = malloc(nl * 4 + 4), b->l_low = malloc(nl * 4 + 4);
+    b->s = malloc((size_t)max_k * 4 + 4);
+    if (!b->q || !b->k || !b->v || !b->o || !b->lse || !b->o_ref || !b->o_low || !b->l_ref ||
+        !b->l_low || !b->s) {
         fprintf(stderr, "out of host memory\n");
-        goto cleanup;
+        return 1;
     }
-    fa_ex_fill(q, nq, sh->dtype, seed);
-    fa_ex_fill(k, nk, sh->dtype, seed + 1);
-    fa_ex_fill(v, nk, sh->dtype, seed + 2);
-    if ((r = cuMemAlloc(&dq, nq * 2)) != CUDA_SUCCESS || (r = cuMemAlloc(&dk, nk * 2)) ||
-        (r = cuMemAlloc(&dv, nk * 2)) || (r = cuMemAlloc(&dout, nq * 2)) ||
-        (r = cuMemAlloc(&dl, nl * 4)) || (r = cuMemcpyHtoD(dq, q, nq * 2)) ||
-        (r = cuMemcpyHtoD(dk, k, nk * 2)) || (r = cuMemcpyHtoD(dv, v, nk * 2)) ||
-        /* poison: 0xFF bytes are NaN in fp16, bf16 and fp32 */
-        (r = cuMemsetD8(dout, 0xff, nq * 2)) || (r = cuMemsetD8(dl, 0xff, nl * 4))) {
+    fa_ex_fill(b->q, nq, dtype, seed);
+    fa_ex_fill(b->k, nk, dtype, seed + 1);
+    fa_ex_fill(b->v, nk, dtype, seed + 2);
+    if ((r = cuMemAlloc(&b->dq, nq * 2 + 2)) != CUDA_SUCCESS ||
+        (r = cuMemAlloc(&b->dk, nk * 2 + 2)) || (r = cuMemAlloc(&b->dv, nk * 2 + 2)) ||
+        (r = cuMemAlloc(&b->dout, nq * 2 + 2)) || (r = cuMemAlloc(&b->dl, nl * 4 + 4)) ||
+        (r = cuMemcpyHtoD(b->dq, b->q, nq * 2)) || (r = cuMemcpyHtoD(b->dk, b->k, nk * 2)) ||
+        (r = cuMemcpyHtoD(b->dv, b->v, nk * 2)) || (r = cuMemsetD8(b->dout, 0xff, nq * 2)) ||
+        (r = cuMemsetD8(b->dl, 0xff, nl * 4))) {
         fprintf(stderr, "cuda error %d preparing the inputs\n", (int)r);
-        goto cleanup;
+        return 1;
     }
-    fa_dispatch_params_bshd(&p, dq, dk, dv, dout, dl, sh->batch, sh->heads_q, sh->heads_kv,
-                            sh->seqlen_q, sh->seqlen_k, sh->head_dim, sh->scale);
+    return 0;
+}
+
+/* Launch p -- kernel < 0: the lookup chooses (fa_dispatch_launch with dtype, causal, varlen),
+ * else that kernel (fa_dispatch_launch_kernel) -- wait, and read O and LSE back into b. *name
+ * and *how say what ran and why. 0 on success, else 1 (said on stderr). */
+static int fwd_run(const fa_dispatch_module *mod, int kernel, int dtype, int causal, int varlen,
+                   const fa_fwd_params *p, fwd_io *b, const char **name, const char **how)
+{
+    fa_dispatch_choice c;
+    CUresult r;
+    memset(&c, 0, sizeof c);
     if (kernel < 0) {
-        r = fa_dispatch_launch(mod, sh->dtype, sh->causal, 0, &p, NULL, &c);
-        name = c.entry ? c.entry->name : "(default tiles)";
-        how = fa_dispatch_source_name(c.source);
+        r = fa_dispatch_launch(mod, dtype, causal, varlen, p, NULL, &c);
+        *name = c.entry ? c.entry->name : "(default tiles)";
+        *how = fa_dispatch_source_name(c.source);
     } else {
-        r = fa_dispatch_launch_kernel(mod, kernel, &p, NULL);
-        name = fa_dispatch_kernels(NULL)[kernel].name;
-        how = "chosen";
+        r = fa_dispatch_launch_kernel(mod, kernel, p, NULL);
+        *name = fa_dispatch_kernels(NULL)[kernel].name;
+        *how = "chosen";
     }
     if (r == CUDA_SUCCESS)
         r = cuCtxSynchronize();
     if (r != CUDA_SUCCESS) {
         const char *what = NULL;
         cuGetErrorName(r, &what);
-        fprintf(stderr, "launching %s: %s\n", name, what ? what : "?");
-        goto cleanup;
+        fprintf(stderr, "launching %s%s: %s\n", *name, varlen ? " (varlen)" : "",
+                what ? what : "?");
+        return 1;
     }
-    if ((r = cuMemcpyDtoH(o, dout, nq * 2)) || (r = cuMemcpyDtoH(lse, dl, nl * 4))) {
+    if ((r = cuMemcpyDtoH(b->o, b->dout, b->nq * 2)) ||
+        (r = cuMemcpyDtoH(b->lse, b->dl, b->nl * 4))) {
         fprintf(stderr, "cuda error %d reading the outputs\n", (int)r);
-        goto cleanup;
+        return 1;
     }
-    fa_ex_reference(sh, q, k, v, 0, o_ref, l_ref, s);
-    fa_ex_reference(sh, q, k, v, 1, o_low, l_low, s);
-    chk = fa_ex_compare(sh, o, lse, o_ref, l_ref, o_low, l_low);
+    return 0;
+}
+
+/* Run one problem through the header's launch API and check it: kernel < 0 lets the lookup
+ * choose (fa_dispatch_launch), else that kernel runs (fa_dispatch_launch_kernel). Returns 0
+ * pass, 3 mismatch, 1 CUDA error. */
+static int run_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, int kernel, uint64_t seed)
+{
+    fwd_io b;
+    fa_fwd_params p;
+    fa_ex_check chk;
+    const char *name = "", *how = "";
+    int rc = 1;
+
+    if (fwd_io_init(&b, sh->dtype, (size_t)sh->batch * sh->seqlen_q * sh->heads_q * sh->head_dim,
+                    (size_t)sh->batch * sh->seqlen_k * sh->heads_kv * sh->head_dim,
+                    (size_t)sh->batch * sh->heads_q * sh->seqlen_q, sh->seqlen_k, seed))
+        goto cleanup;
+    fa_dispatch_params_bshd(&p, b.dq, b.dk, b.dv, b.dout, b.dl, sh->batch, sh->heads_q,
+                            sh->heads_kv, sh->seqlen_q, sh->seqlen_k, sh->head_dim, sh->scale);
+    if (fwd_run(mod, kernel, sh->dtype, sh->causal, 0, &p, &b, &name, &how))
+        goto cleanup;
+    fa_ex_reference(sh, b.q, b.k, b.v, 0, b.o_ref, b.l_ref, b.s);
+    fa_ex_reference(sh, b.q, b.k, b.v, 1, b.o_low, b.l_low, b.s);
+    chk = fa_ex_compare(sh, b.o, b.lse, b.o_ref, b.l_ref, b.o_low, b.l_low);
     printf("%-4s %-44s b%d h%d/%d q%d k%d (%s): max|O-ref| %.3g <= %.3g, max|LSE-ref| %.3g <= "
            "%.3g%s\n",
            chk.pass ? "ok" : "FAIL", name, sh->batch, sh->heads_q, sh->heads_kv, sh->seqlen_q,
@@ -123,21 +178,7 @@ static int run_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, int ke
     rc = chk.pass ? 0 : 3;
 
 cleanup:
-    cuMemFree(dq);
-    cuMemFree(dk);
-    cuMemFree(dv);
-    cuMemFree(dout);
-    cuMemFree(dl);
-    free(q);
-    free(k);
-    free(v);
-    free(o);
-    free(lse);
-    free(o_ref);
-    free(o_low);
-    free(l_ref);
-    free(l_low);
-    free(s);
+    fwd_io_free(&b);
     return rc;
 }
 
@@ -157,13 +198,10 @@ static int run_varlen_case(const fa_dispatch_module *mod, const fa_dispatch_kern
 {
     int cu_q[VL_B + 1], cu_k[VL_B + 1], b, h, i, max_q = 0, max_k = 0, rc = 1, worst = 0;
     const int D = kk->head_dim;
-    size_t nq, nk, nl;
-    uint16_t *q = NULL, *k = NULL, *v = NULL, *o = NULL;
-    float *lse = NULL, *o_ref = NULL, *o_low = NULL, *l_ref = NULL, *l_low = NULL, *l_seq = NULL;
-    float *s = NULL;
-    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0, dcq = 0, dck = 0;
+    fwd_io io;
+    float *l_seq = NULL;
+    CUdeviceptr dcq = 0, dck = 0;
     fa_fwd_params p;
-    fa_dispatch_choice c;
     const char *name = "", *how = "";
     double o_err = 0, o_tol = 0, l_err = 0, l_tol = 0;
     long bad = 0;
@@ -176,58 +214,28 @@ static int run_varlen_case(const fa_dispatch_module *mod, const fa_dispatch_kern
         max_q = vl_sq[b] > max_q ? vl_sq[b] : max_q;
         max_k = vl_sk[b] > max_k ? vl_sk[b] : max_k;
     }
-    nq = (size_t)cu_q[VL_B] * heads_q * D;
-    nk = (size_t)cu_k[VL_B] * heads_kv * D;
-    nl = (size_t)heads_q * cu_q[VL_B];
-    q = malloc(nq * 2), k = malloc(nk * 2), v = malloc(nk * 2), o = malloc(nq * 2);
-    lse = malloc(nl * 4), o_ref = malloc(nq * 4), o_low = malloc(nq * 4);
-    l_ref = malloc(nl * 4), l_low = malloc(nl * 4), l_seq = malloc(nl * 4);
-    s = malloc((size_t)max_k * 4 + 4);
-    if (!q || !k || !v || !o || !lse || !o_ref || !o_low || !l_ref || !l_low || !l_seq || !s) {
+    if (fwd_io_init(&io, kk->dtype, (size_t)cu_q[VL_B] * heads_q * D,
+                    (size_t)cu_k[VL_B] * heads_kv * D, (size_t)heads_q * cu_q[VL_B], max_k, seed))
+        goto cleanup;
+    if (!(l_seq = malloc(io.nl * 4 + 4))) {
         fprintf(stderr, "out of host memory\n");
         goto cleanup;
     }
-    fa_ex_fill(q, nq, kk->dtype, seed);
-    fa_ex_fill(k, nk, kk->dtype, seed + 1);
-    fa_ex_fill(v, nk, kk->dtype, seed + 2);
-    if ((r = cuMemAlloc(&dq, nq * 2)) != CUDA_SUCCESS || (r = cuMemAlloc(&dk, nk * 2)) ||
-        (r = cuMemAlloc(&dv, nk * 2)) || (r = cuMemAlloc(&dout, nq * 2)) ||
-        (r = cuMemAlloc(&dl, nl * 4)) || (r = cuMemAlloc(&dcq, sizeof cu_q)) ||
-        (r = cuMemAlloc(&dck, sizeof cu_k)) || (r = cuMemcpyHtoD(dq, q, nq * 2)) ||
-        (r = cuMemcpyHtoD(dk, k, nk * 2)) || (r = cuMemcpyHtoD(dv, v, nk * 2)) ||
-        (r = cuMemcpyHtoD(dcq, cu_q, sizeof cu_q)) || (r = cuMemcpyHtoD(dck, cu_k, sizeof cu_k)) ||
-        (r = cuMemsetD8(dout, 0xff, nq * 2)) || (r = cuMemsetD8(dl, 0xff, nl * 4))) {
-        fprintf(stderr, "cuda error %d preparing the varlen inputs\n", (int)r);
+    if ((r = cuMemAlloc(&dcq, sizeof cu_q)) != CUDA_SUCCESS ||
+        (r = cuMemAlloc(&dck, sizeof cu_k)) || (r = cuMemcpyHtoD(dcq, cu_q, sizeof cu_q)) ||
+        (r = cuMemcpyHtoD(dck, cu_k, sizeof cu_k))) {
+        fprintf(stderr, "cuda error %d preparing cu_seqlens\n", (int)r);
         goto cleanup;
     }
     /* The row and head strides of the packed tensors are BSHD's; batch strides are unused. */
-    fa_dispatch_params_bshd(&p, dq, dk, dv, dout, dl, VL_B, heads_q, heads_kv, max_q, max_k, D,
-                            1.0f / sqrtf((float)D));
+    fa_dispatch_params_bshd(&p, io.dq, io.dk, io.dv, io.dout, io.dl, VL_B, heads_q, heads_kv, max_q,
+                            max_k, D, 1.0f / sqrtf((float)D));
     p.cu_seqlens_q = dcq;
     p.cu_seqlens_k = dck;
     p.lse_head_stride = cu_q[VL_B];
     p.lse_batch_stride = 0;
-    if (kernel < 0) {
-        r = fa_dispatch_launch(mod, kk->dtype, kk->causal, 1, &p, NULL, &c);
-        name = c.entry ? c.entry->name : "(default tiles)";
-        how = fa_dispatch_source_name(c.source);
-    } else {
-        r = fa_dispatch_launch_kernel(mod, kernel, &p, NULL);
-        name = kk->name;
-        how = "chosen";
-    }
-    if (r == CUDA_SUCCESS)
-        r = cuCtxSynchronize();
-    if (r != CUDA_SUCCESS) {
-        const char *what = NULL;
-        cuGetErrorName(r, &what);
-        fprintf(stderr, "launching %s (varlen): %s\n", name, what ? what : "?");
+    if (fwd_run(mod, kernel, kk->dtype, kk->causal, 1, &p, &io, &name, &how))
         goto cleanup;
-    }
-    if ((r = cuMemcpyDtoH(o, dout, nq * 2)) || (r = cuMemcpyDtoH(lse, dl, nl * 4))) {
-        fprintf(stderr, "cuda error %d reading the varlen outputs\n", (int)r);
-        goto cleanup;
-    }
     for (b = 0; b < VL_B; b++) {
         const size_t qo = (size_t)cu_q[b] * heads_q * D, ko = (size_t)cu_k[b] * heads_kv * D;
         fa_ex_shape sh;
@@ -243,12 +251,12 @@ static int run_varlen_case(const fa_dispatch_module *mod, const fa_dispatch_kern
         sh.head_dim = D;
         sh.causal = kk->causal;
         sh.scale = p.softmax_scale;
-        fa_ex_reference(&sh, q + qo, k + ko, v + ko, 0, o_ref, l_ref, s);
-        fa_ex_reference(&sh, q + qo, k + ko, v + ko, 1, o_low, l_low, s);
+        fa_ex_reference(&sh, io.q + qo, io.k + ko, io.v + ko, 0, io.o_ref, io.l_ref, io.s);
+        fa_ex_reference(&sh, io.q + qo, io.k + ko, io.v + ko, 1, io.o_low, io.l_low, io.s);
         for (h = 0; h < heads_q; h++) /* the kernel's (heads_q, total_q) -> (1, heads_q, sq) */
             for (i = 0; i < vl_sq[b]; i++)
-                l_seq[(size_t)h * vl_sq[b] + i] = lse[(size_t)h * cu_q[VL_B] + cu_q[b] + i];
-        chk = fa_ex_compare(&sh, o + qo, l_seq, o_ref, l_ref, o_low, l_low);
+                l_seq[(size_t)h * vl_sq[b] + i] = io.lse[(size_t)h * cu_q[VL_B] + cu_q[b] + i];
+        chk = fa_ex_compare(&sh, io.o + qo, l_seq, io.o_ref, io.l_ref, io.o_low, io.l_low);
         if (o_tol == 0 || chk.o_err / chk.o_tol > o_err / o_tol) /* the closest call */
             o_err = chk.o_err, o_tol = chk.o_tol;
         if (l_tol == 0 || chk.lse_err / chk.lse_tol > l_err / l_tol)
@@ -264,24 +272,10 @@ static int run_varlen_case(const fa_dispatch_module *mod, const fa_dispatch_kern
     rc = worst;
 
 cleanup:
-    cuMemFree(dq);
-    cuMemFree(dk);
-    cuMemFree(dv);
-    cuMemFree(dout);
-    cuMemFree(dl);
+    fwd_io_free(&io);
     cuMemFree(dcq);
     cuMemFree(dck);
-    free(q);
-    free(k);
-    free(v);
-    free(o);
-    free(lse);
-    free(o_ref);
-    free(o_low);
-    free(l_ref);
-    free(l_low);
     free(l_seq);
-    free(s);
     return rc;
 }
 
