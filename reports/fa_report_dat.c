@@ -97,6 +97,23 @@ static void write_panel(const fa_report_data *d, const fa_report_plot *p, FILE *
     }
 }
 
+static void write_decode(const fa_report_data *d, const fa_report_plot *p, FILE *f)
+{
+    const fa_report_dpanel *dp = &d->dpanels[p->panel];
+    char b[32], e[ESC_MAX];
+    header(d, p, f);
+    fprintf(f, "# units: TB/s of K and V read (2*B*Hkv*Nk*D*element bytes / median time, "
+               "fa_problem.h); fa_tune is the best variant per problem; rows = batch x cache "
+               "length (K/V rows read per kv head)\n");
+    fprintf(f, "# copy_tbps %s\n", fa_report_num(d->copy_tbps, b));
+    fprintf(f, "# rows batch seqlen_k fa_tune winner\n");
+    for (int i = 0; i < dp->n_points; i++) {
+        const fa_report_dpoint *pt = &dp->points[i];
+        fprintf(f, "%lld %d %d %s", pt->rows, pt->batch, pt->seqlen_k, fa_report_num(pt->tbps, b));
+        fprintf(f, " %s\n", fa_esc_dat_field(e, sizeof e, pt->variant));
+    }
+}
+
 const char *fa_report_tile_label(const fa_family *f, int i)
 {
     int a = f->tile_axes[i];
@@ -269,6 +286,9 @@ fa_status fa_report_dat_write(const fa_report_data *d, const fa_report_plot *p, 
         break;
     case FA_PLOT_REGISTERS:
         write_registers(d, p, f);
+        break;
+    case FA_PLOT_DECODE:
+        write_decode(d, p, f);
         break;
     }
     return ferror(f) ? FA_IO : FA_OK;

@@ -85,6 +85,15 @@ typedef struct lpeer {
     int64_t peak;
 } lpeer;
 
+/* A decode measurement (the decode panels); rows of one (problem, variant) stay together. */
+typedef struct ldrow {
+    char problem[FA_PROBLEM_NAME_MAX];
+    char variant[FA_VARIANT_NAME_MAX];
+    fa_problem p;
+    int ok;      /* status "ok" with a positive rate */
+    double tbps; /* the tflops column: TB/s of K/V for decode */
+} ldrow;
+
 typedef struct lrun {
     char uuid[FA_DB_UUID_MAX];
     char strategy[32];
@@ -102,7 +111,9 @@ typedef struct loader {
     lrun *runs;
     int n_runs, cap_runs;
     int cap_winners;
-    unsigned decode_families; /* bit fa_family_index(): families of the decode rows left out */
+    unsigned decode_families; /* bit fa_family_index(): families of decode rows (no heatmap) */
+    ldrow *drows;             /* timed decode rows, database order */
+    int n_drows, cap_drows;
     int nomem;
 } loader;
 
@@ -286,12 +297,25 @@ static int on_row(const fa_db_row *r, void *user)
 {
     loader *L = user;
     /* The panels plot forward TFLOP/s against seqlen; a decode problem's rate is TB/s of K/V
-     * read over a cache length (fa_problem.h) and would mix into its key's panel. Its own
-     * report (K/V bytes per second against the copy bandwidth) is not written yet. */
+     * read over a cache length (fa_problem.h) and would mix into its key's panel: it goes to
+     * the decode panels (K/V bytes per second against the copy bandwidth) instead. */
     if (r->problem.op != FA_OP_FWD) {
         int fi = fa_family_index(r->variant.family);
         if (fi >= 0 && fi < 32)
             L->decode_families |= 1u << fi;
+        if (r->problem.op != FA_OP_DECODE || !strcmp(r->device_name, FA_DB_COMPILE_ONLY))
+            return 0;
+        if (GROW(L->drows, L->n_drows, L->cap_drows))
+            return L->nomem = 1;
+        ldrow *x = &L->drows[L->n_drows++];
+        memset(x, 0, sizeof *x);
+        copy(x->problem, sizeof x->problem, r->problem_name);
+        copy(x->variant, sizeof x->variant, r->variant_name);
+        x->p = r->problem;
+        x->tbps = r->m.tflops;
+        x->ok = !strcmp(r->status, "ok") && r->m.tflops > 0 && isfinite(r->m.tflops);
+        if (strcmp(r->measured_at, L->d->data_date) > 0)
+            copy(L->d->data_date, sizeof L->d->data_date, r->measured_at);
         return 0;
     }
     int pi = find_problem(L, r->problem_name);
@@ -884,8 +908,8 @@ static fa_status build_heatmaps(loader *L, int pi, int named, fa_err *err)
                 h->family = f;
                 textf(h->note, sizeof h->note,
                       "%s family (decode): no tile heatmap, decode measurements are rated in "
-                      "TB/s of K/V read over a cache length, not forward TFLOP/s, and this "
-                      "report leaves them out",
+                      "TB/s of K/V read over a cache length, not forward TFLOP/s: the decode "
+                      "plots draw them",
                       f->name);
                 d->n_heatmaps++;
             }
@@ -1134,6 +1158,114 @@ static void build_timing_cmds(loader *L)
     }
 }
 
+/* ---- decode ------------------------------------------------------------------------------ */
+
+static int same_mode(const fa_problem *a, const fa_problem *b)
+{
+    return a->dtype == b->dtype && a->head_dim == b->head_dim && a->heads_q == b->heads_q &&
+           a->heads_kv == b->heads_kv && a->seqlen_q == b->seqlen_q &&
+           a->page_size == b->page_size && a->cache_lens == b->cache_lens &&
+           a->causal == b->causal && a->varlen == b->varlen;
+}
+
+static void dpanel_names(fa_report_dpanel *dp)
+{
+    const fa_problem *m = &dp->mode;
+    char paged[32] = "", paged_l[32] = "";
+    if (m->page_size > 0) {
+        snprintf(paged, sizeof paged, "_paged%d", m->page_size);
+        snprintf(paged_l, sizeof paged_l, ", paged %d", m->page_size);
+    }
+    int uniform = m->cache_lens == FA_CACHE_UNIFORM;
+    textf(dp->stem, sizeof dp->stem, "hd%d_%s_h%dkv%d_q%d%s%s%s", m->head_dim,
+          fa_dtype_name(m->dtype), m->heads_q, m->heads_kv, m->seqlen_q, paged,
+          uniform ? "_uniform" : "", m->causal ? "_causal" : "");
+    textf(dp->label, sizeof dp->label, "hd%d %s, heads %d/%d, %d new token%s%s%s%s", m->head_dim,
+          fa_dtype_name(m->dtype), m->heads_q, m->heads_kv, m->seqlen_q,
+          m->seqlen_q == 1 ? "" : "s", paged_l, uniform ? ", lengths in [N/2, N]" : "",
+          m->causal ? ", causal" : "");
+}
+
+static int cmp_dpoint(const void *a, const void *b)
+{
+    const fa_report_dpoint *x = a, *y = b;
+    if (x->rows != y->rows)
+        return x->rows < y->rows ? -1 : 1;
+    return (x->batch > y->batch) - (x->batch < y->batch);
+}
+
+static int cmp_dpanel(const void *a, const void *b)
+{
+    return strcmp(((const fa_report_dpanel *)a)->stem, ((const fa_report_dpanel *)b)->stem);
+}
+
+/* One point per decode problem: the best over its variants' latest timed rows (rows come
+ * grouped by problem, then variant, then run start and row id: the group's last row). */
+static fa_status build_dpanels(loader *L, fa_err *err)
+{
+    fa_report_data *d = L->d;
+    int cap = 0;
+    for (int i = 0; i < L->n_drows;) {
+        const ldrow *r = &L->drows[i];
+        double best = NAN;
+        const char *variant = "-";
+        int j = i;
+        while (j < L->n_drows && !strcmp(L->drows[j].problem, r->problem)) {
+            int k = j;
+            while (k + 1 < L->n_drows && !strcmp(L->drows[k + 1].problem, r->problem) &&
+                   !strcmp(L->drows[k + 1].variant, L->drows[j].variant))
+                k++;
+            const ldrow *last = &L->drows[k];
+            if (last->ok && (isnan(best) || last->tbps > best)) {
+                best = last->tbps;
+                variant = last->variant;
+            }
+            j = k + 1;
+        }
+        int pi = 0;
+        while (pi < d->n_dpanels && !same_mode(&d->dpanels[pi].mode, &r->p))
+            pi++;
+        if (pi == d->n_dpanels) {
+            if (GROW(d->dpanels, d->n_dpanels, cap))
+                return FA_ERR(err, FA_NOMEM, "cannot build the decode panels: out of memory");
+            fa_report_dpanel *dp = &d->dpanels[d->n_dpanels++];
+            memset(dp, 0, sizeof *dp);
+            dp->mode = r->p;
+            dpanel_names(dp);
+        }
+        fa_report_dpanel *dp = &d->dpanels[pi];
+        fa_report_dpoint *pt = realloc(dp->points, (size_t)(dp->n_points + 1) * sizeof *pt);
+        if (!pt)
+            return FA_ERR(err, FA_NOMEM, "cannot build the decode panels: out of memory");
+        dp->points = pt;
+        pt = &dp->points[dp->n_points++];
+        pt->batch = r->p.batch;
+        pt->seqlen_k = r->p.seqlen_k;
+        pt->rows = (long long)r->p.batch * r->p.seqlen_k;
+        pt->tbps = best;
+        copy(pt->variant, sizeof pt->variant, variant);
+        if (best > dp->max_tbps)
+            dp->max_tbps = best;
+        i = j;
+    }
+    for (int i = 0; i < d->n_dpanels; i++)
+        qsort(d->dpanels[i].points, (size_t)d->dpanels[i].n_points, sizeof(fa_report_dpoint),
+              cmp_dpoint);
+    if (d->n_dpanels > 1)
+        qsort(d->dpanels, (size_t)d->n_dpanels, sizeof *d->dpanels, cmp_dpanel);
+    return FA_OK;
+}
+
+/* A device copy's bandwidth: bench/peers.py --decode names it "copy"; its rate is TB/s. */
+static int on_ceiling(const fa_db_ceiling *c, void *user)
+{
+    fa_report_data *d = user;
+    if ((!strcmp(c->name, "copy") || !strncmp(c->name, "copy_", 5)) && c->tflops > 0 &&
+        isfinite(c->tflops) && (isnan(d->copy_tbps) || c->tflops > d->copy_tbps))
+        d->copy_tbps = c->tflops;
+    return 0;
+}
+
 static int add_plot(fa_report_data *d, int *cap, fa_report_plot_kind kind, int panel,
                     const char *stem, const char *title, int skipped)
 {
@@ -1187,6 +1319,17 @@ static fa_status build_plots(fa_report_data *d, fa_err *err)
             snprintf(title, sizeof title, "Peak extra device memory vs sequence length: %s, %s",
                      d->arch, p->label);
         bad |= add_plot(d, &cap, FA_PLOT_MEMORY, i, stem, title, skip);
+    }
+    for (int i = 0; i < d->n_dpanels; i++) {
+        const fa_report_dpanel *p = &d->dpanels[i];
+        int skip = !(p->max_tbps > 0);
+        snprintf(stem, sizeof stem, "decode_%s", p->stem);
+        if (skip)
+            snprintf(title, sizeof title, "decode %s: no variant measured ok", p->label);
+        else
+            snprintf(title, sizeof title, "Decode K/V TB/s vs cache rows: %s, %s", d->arch,
+                     p->label);
+        bad |= add_plot(d, &cap, FA_PLOT_DECODE, i, stem, title, skip);
     }
     for (int i = 0; i < d->n_heatmaps; i++) {
         const fa_report_heatmap *h = &d->heatmaps[i];
@@ -1265,6 +1408,7 @@ fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, 
     L.d = d;
     copy(d->arch, sizeof d->arch, arch);
     copy(d->db_path, sizeof d->db_path, fa_db_path(db));
+    d->copy_tbps = NAN;
 
     fa_db_filter f = {0};
     f.arch = arch;
@@ -1331,6 +1475,10 @@ fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, 
             goto cleanup;
         d->panels[i].ceiling = found && t > 0 ? t : NAN;
     }
+    if ((st = build_dpanels(&L, err)) != FA_OK)
+        goto cleanup;
+    if (d->n_dpanels > 0 && (st = fa_db_ceilings(db, arch, on_ceiling, d, err)) != FA_OK)
+        goto cleanup;
 
     /* the heatmap and convergence problem */
     int pi = -1;
@@ -1366,6 +1514,7 @@ cleanup:
     free(L.problems);
     free(L.peers);
     free(L.runs);
+    free(L.drows);
     if (st != FA_OK)
         fa_report_data_release(d);
     return st;
@@ -1378,6 +1527,9 @@ void fa_report_data_release(fa_report_data *d)
     for (int i = 0; i < d->n_panels; i++)
         free(d->panels[i].points);
     free(d->panels);
+    for (int i = 0; i < d->n_dpanels; i++)
+        free(d->dpanels[i].points);
+    free(d->dpanels);
     for (int i = 0; i < d->n_heatmaps; i++) {
         free(d->heatmaps[i].cells);
         free(d->heatmaps[i].block_ms);

@@ -14,7 +14,11 @@
  *     (its own series beside fa-tune's best of all families);
  *   - a panel is (dtype, head dim, causal, varlen, gqa); its x is max(seqlen_q, seqlen_k);
  *     several problems on one x (different batch or heads) are averaged (TFLOP/s) or maxed
- *     (memory); peers are matched on the same panel and x, the latest run per problem.
+ *     (memory); peers are matched on the same panel and x, the latest run per problem;
+ *   - decode problems stay out of the panels: a decode panel is one mode (dtype, head dim,
+ *     heads q/kv, seqlen_q, page size, cache lengths), one point per problem (x: batch x
+ *     seqlen_k) at the best latest-ok variant's TB/s (the tflops column of a decode row); the
+ *     copy bandwidth is the highest ceiling named "copy" (TB/s). Peers are not drawn there.
  */
 #ifndef FA_REPORT_DATA_H
 #define FA_REPORT_DATA_H
@@ -117,6 +121,26 @@ typedef struct fa_report_spill {
     int registers, smem_bytes, spill_stores, spill_loads;
 } fa_report_spill;
 
+/* One decode problem of a decode panel: its K/V cache and fa-tune's best rate on it. */
+typedef struct fa_report_dpoint {
+    int batch, seqlen_k;
+    long long rows;                    /* batch x seqlen_k: K/V rows read per kv head */
+    double tbps;                       /* the best latest-ok variant's TB/s of K/V read, NAN */
+    char variant[FA_VARIANT_NAME_MAX]; /* that variant ("-" if none) */
+} fa_report_dpoint;
+
+/* A decode panel: the decode problems of one mode (dtype, head dim, heads q/kv, new tokens,
+ * paging, cache-length distribution), by K/V rows then batch. Its rate is TB/s of K and V read
+ * (fa_problem.h), which the device's copy bandwidth bounds. */
+typedef struct fa_report_dpanel {
+    fa_problem mode; /* the mode's fields; batch and seqlen_k are those of the first problem */
+    char stem[FA_REPORT_STEM_MAX];  /* "hd128_bf16_h32kv8_q1_paged64" */
+    char label[FA_REPORT_STEM_MAX]; /* "hd128 bf16 32/8 heads, 1 new token, paged 64" */
+    fa_report_dpoint *points;
+    int n_points;
+    double max_tbps; /* the largest rate, 0 if none */
+} fa_report_dpanel;
+
 typedef enum fa_report_plot_kind {
     FA_PLOT_TFLOPS,
     FA_PLOT_SPEEDUP,
@@ -124,12 +148,13 @@ typedef enum fa_report_plot_kind {
     FA_PLOT_HEATMAP,
     FA_PLOT_CONVERGENCE,
     FA_PLOT_COMPILE,
-    FA_PLOT_REGISTERS /* compile-only reports: registers and shared memory per tile */
+    FA_PLOT_REGISTERS, /* compile-only reports: registers and shared memory per tile */
+    FA_PLOT_DECODE     /* a decode panel: K/V TB/s against the copy bandwidth */
 } fa_report_plot_kind;
 
 typedef struct fa_report_plot {
     fa_report_plot_kind kind;
-    int panel;               /* index into panels for the per-panel kinds, else -1 */
+    int panel;               /* index into panels (dpanels for FA_PLOT_DECODE), else -1 */
     int heatmap;             /* FA_PLOT_HEATMAP: index into heatmaps (-1 for a note), else -1 */
     const fa_family *family; /* FA_PLOT_HEATMAP, FA_PLOT_REGISTERS: the family drawn, else NULL */
     char stem[FA_REPORT_STEM_MAX];
@@ -156,6 +181,11 @@ typedef struct fa_report_data {
     int n_families;
     fa_report_panel *panels;
     int n_panels;
+    /* decode: one panel per mode; copy_tbps is the best "copy" ceiling (a device copy's read
+     * + write TB/s), NAN when the database stores none */
+    fa_report_dpanel *dpanels;
+    int n_dpanels;
+    double copy_tbps;
     /* heatmaps and convergence: one problem (a family with no measurement of it draws its
      * heatmap on its own best-covered problem, unless --problem named it) */
     char problem[FA_PROBLEM_NAME_MAX]; /* "" when no problem has an ok measurement */

@@ -269,6 +269,40 @@ static void plot_tflops(const fa_report_data *d, const fa_report_plot *p, unsign
     term_end(formats, f);
 }
 
+/* A decode panel: fa-tune's K/V TB/s over batch x cache length, and the copy bandwidth. */
+static void plot_decode(const fa_report_data *d, const fa_report_plot *p, unsigned formats, FILE *f)
+{
+    const fa_report_dpanel *dp = &d->dpanels[p->panel];
+    char b[32];
+    int first = 1;
+    long long lo = dp->n_points ? dp->points[0].rows : 1;
+    long long hi = dp->n_points ? dp->points[dp->n_points - 1].rows : 1;
+    fprintf(f, "set logscale x 2\n");
+    fprintf(f, "set xrange [%g:%g]\n", (double)(lo > 0 ? lo : 1) / 1.3, (double)hi * 1.3);
+    fprintf(f, "set format x '%%.0s%%c'\n");
+    fprintf(f, "set xlabel 'K/V rows read per kv head: batch x cache length'\n");
+    fprintf(f, "set ylabel 'K/V read (TB/s)'\n");
+    fprintf(f, "set label 98 'TB/s = K and V bytes (2*B*Hkv*Nk*D*element bytes) / median time; "
+               "a point is one (batch, cache length)' at screen 0.01, screen 0.055 left font ',8' "
+               "textcolor rgb '#666666'\n");
+    double top = dp->max_tbps;
+    if (!isnan(d->copy_tbps) && d->copy_tbps > top)
+        top = d->copy_tbps;
+    top = top > 0 ? round_up(top) : 1;
+    fprintf(f, "set yrange [0:%s]\n", fa_report_num(top, b));
+    fprintf(f, "copy = %s\n", fa_report_num(d->copy_tbps, b));
+    term_begin(formats, f);
+    plot_sep(&first, f);
+    fprintf(f, "datafile using 1:(pos($4)) with linespoints lw 2.5 pt 7 ps 1.1 lc rgb "
+               "'" COLOR_FA_TUNE "' title 'fa-tune (best variant per problem)'");
+    if (!isnan(d->copy_tbps)) {
+        plot_sep(&first, f);
+        fprintf(f, "copy with lines dt 3 lw 2 lc rgb '#000000' title sprintf('device copy "
+                   "bandwidth (measured): %%.2f TB/s', copy)");
+    }
+    term_end(formats, f);
+}
+
 static void plot_speedup(const fa_report_data *d, const fa_report_plot *p, unsigned formats,
                          FILE *f)
 {
@@ -586,6 +620,9 @@ fa_status fa_report_gp_write(const fa_report_data *d, const fa_report_plot *p, u
         break;
     case FA_PLOT_REGISTERS:
         plot_registers(d, p, formats, f);
+        break;
+    case FA_PLOT_DECODE:
+        plot_decode(d, p, formats, f);
         break;
     }
     return ferror(f) ? FA_IO : FA_OK;

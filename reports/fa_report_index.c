@@ -47,6 +47,13 @@ static const struct section {
     {FA_PLOT_MEMORY, "Peak extra memory vs sequence length",
      "Device memory beyond Q, K, V and O. Flash attention keeps one fp32 log-sum-exp per row; "
      "eager attention materializes S and P, quadratic in the sequence length."},
+    {FA_PLOT_DECODE, "Decode: K/V TB/s vs cache rows",
+     "One plot per decode mode (dtype, head dim, query/kv heads, new tokens per sequence, "
+     "paging, cache-length distribution): fa-tune's best variant per problem in TB/s of K and V "
+     "read, against batch x cache length, with the device copy bandwidth (a ceiling named copy) "
+     "as a dotted line when the database stores one. Peers are not drawn: fa-tune db "
+     "import-peers refuses the rows of bench/peers.py --decode (they carry tbps, not tflops), "
+     "its copy row included."},
     {FA_PLOT_HEATMAP, "Tile sizes, per kernel family",
      "One heatmap per kernel family, on the family's own tile axes (sm80: BLOCK_M x BLOCK_N; "
      "sm90a: BLOCK_M, 64 rows per consumer warpgroup, x BLOCK_N): TFLOP/s of the best variant "
@@ -60,6 +67,10 @@ static const struct section {
      "NVRTC compile time of each variant built (one per run and variant; cubin cache hits left "
      "out). fa-tune compiles only what it times and caches the cubins by content."},
 };
+
+static const char no_copy_line[] =
+    "No device copy bandwidth stored (no ceiling named copy): the decode plots have no "
+    "bandwidth line.";
 
 /* Why a section has no plot, or NULL when it has one. */
 static const char *missing_reason(const fa_report_data *d, fa_report_plot_kind kind)
@@ -80,6 +91,8 @@ static const char *missing_reason(const fa_report_data *d, fa_report_plot_kind k
         return "no compile times stored (every build was a cubin cache hit).";
     case FA_PLOT_REGISTERS:
         return "no variant compiled.";
+    case FA_PLOT_DECODE:
+        return "no decode problems measured.";
     }
     return NULL;
 }
@@ -348,6 +361,8 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
         const char *why = missing_reason(d, sections[s].kind);
         if (why)
             fprintf(f, "<p><em>Not drawn: %s</em></p>\n", why);
+        else if (sections[s].kind == FA_PLOT_DECODE && isnan(d->copy_tbps))
+            fprintf(f, "<p><em>%s</em></p>\n", no_copy_line);
         for (int i = 0; i < d->n_plots; i++) {
             const fa_report_plot *p = &d->plots[i];
             if (p->kind != sections[s].kind)
@@ -425,6 +440,8 @@ fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
         const char *why = missing_reason(d, sections[s].kind);
         if (why)
             fprintf(f, "\n*Not drawn: %s*\n", why);
+        else if (sections[s].kind == FA_PLOT_DECODE && isnan(d->copy_tbps))
+            fprintf(f, "\n*%s*\n", no_copy_line);
         for (int i = 0; i < d->n_plots; i++) {
             const fa_report_plot *p = &d->plots[i];
             if (p->kind != sections[s].kind)

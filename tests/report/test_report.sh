@@ -20,6 +20,9 @@
 #            one heatmap per family on its own axes, a fa_tune_<family> column and line per
 #            family in the speed plots, the winner's family per point, winners of both
 #            families; --problem a family never measured: a note instead of its heatmap
+#   decode   fixture.sql + decode.sql (splitkv decode problems, copy ceilings): one decode
+#            plot per mode, its .dat rows, title, axis labels and copy line; the index entry and
+#            its notes (an empty mode, no copy ceiling, a forward-only database)
 #   regen    rewrite golden/ from WORK/out/sm90 (after an intended change; review the diff)
 # Environment: PYTHON3 (for the SVG check).
 set -u
@@ -355,6 +358,70 @@ samefile)
         [ -z "$strays" ] || fail "report $args left: $strays"
     done
     echo "samefile ok"
+    ;;
+decode)
+    need_gnuplot
+    t=$work/decode
+    rm -rf "$t" && mkdir -p "$t" || fail "cannot create $t"
+    "$mkdb" "$t/d.db" "$src/fixture.sql" "$src/decode.sql" || fail "cannot build the database"
+    "$fatune" report --arch sm90 --db "$t/d.db" -o "$t/out" >"$t/o" 2>"$t/e" ||
+        fail "report exited $?: $(cat "$t/e")"
+    o=$t/out s=decode_hd128_bf16_h32kv8_q1
+    for ext in dat gp png svg; do
+        [ -f "$o/$s.$ext" ] || fail "no $s.$ext"
+    done
+    "$checkpng" "$(define FA_REPORT_WIDTH)" "$(define FA_REPORT_HEIGHT)" 8000 "$o/$s.png" ||
+        fail "invalid $s.png"
+    grep -q '<svg' "$o/$s.svg" || fail "$s.svg is no SVG"
+    # one point per problem by batch x cache length: the best of each variant's latest row
+    # (k8's 4.5 of run 59 is replaced by its 3.6 of run 60; k8 unsupported at b8)
+    [ "$(grep -v '^#' "$o/$s.dat")" = "16384 8 2048 1.2 decode_splitkv_hd128_bf16_m16n64w4s3k0
+131072 1 131072 4.1 decode_splitkv_hd128_bf16_m16n64w4s3k8
+262144 64 4096 3.6 decode_splitkv_hd128_bf16_m16n64w4s3k8" ] || fail "$s.dat rows: $(cat "$o/$s.dat")"
+    grep -qx '# copy_tbps 4.2' "$o/$s.dat" || fail "$s.dat: the copy ceiling is not the best one"
+    grep -qx '# rows batch seqlen_k fa_tune winner' "$o/$s.dat" || fail "$s.dat: columns"
+    grep -q "^title = 'Decode K/V TB/s vs cache rows: sm90, hd128 bf16, heads 32/8, 1 new token'$" \
+        "$o/$s.gp" || fail "$s.gp: title"
+    grep -qx "set xlabel 'K/V rows read per kv head: batch x cache length'" "$o/$s.gp" ||
+        fail "$s.gp: x label"
+    grep -qx "set ylabel 'K/V read (TB/s)'" "$o/$s.gp" || fail "$s.gp: y label"
+    grep -qx 'copy = 4.2' "$o/$s.gp" || fail "$s.gp: copy value"
+    grep -q "copy with lines .*title sprintf('device copy bandwidth (measured): %.2f TB/s', copy)" \
+        "$o/$s.gp" || fail "$s.gp: no copy line"
+    grep -q "^plot datafile using 1:(pos(\$4)) .*title 'fa-tune (best variant per problem)'" \
+        "$o/$s.gp" || fail "$s.gp: no fa-tune line"
+    # the decode rows stay out of the forward panels; the paged mode has no ok row: a note
+    grep -q 'decode_' "$o"/tflops_*.dat && fail "a decode variant in a forward panel"
+    ls "$o" | grep -q '^decode_hd128_bf16_h32kv8_q4_paged64' && fail "files of an empty panel"
+    grep -q '^## Decode: K/V TB/s vs cache rows$' "$o/index.md" || fail "index.md: no section"
+    grep -q "^!\[Decode K/V TB/s vs cache rows: sm90, hd128 bf16, heads 32/8, 1 new token\]($s.png)" \
+        "$o/index.md" || fail "index.md does not show $s"
+    grep -q "<img src=\"$s.png\"" "$o/index.html" || fail "index.html does not show $s"
+    grep -q '^\*Not drawn: decode hd128 bf16, heads 32/8, 4 new tokens, paged 64: no variant measured ok\.\*$' \
+        "$o/index.md" || fail "index.md: no note for the paged mode"
+    grep -q 'Peers are not drawn' "$o/index.md" || fail "index.md: peers not explained"
+    grep -q 'No device copy bandwidth stored' "$o/index.md" && fail "index.md: copy said missing"
+    # without a copy ceiling: no line, and the index says so
+    printf "DELETE FROM ceilings WHERE name = 'copy';\n" >"$t/nocopy.sql"
+    "$mkdb" "$t/n.db" "$src/fixture.sql" "$src/decode.sql" "$t/nocopy.sql" ||
+        fail "cannot build the database without copy"
+    "$fatune" report --arch sm90 --db "$t/n.db" -o "$t/n" >"$t/o" 2>"$t/e" ||
+        fail "report exited $?: $(cat "$t/e")"
+    grep -qx '# copy_tbps NaN' "$t/n/$s.dat" || fail "no copy ceiling: copy_tbps not NaN"
+    grep -q 'copy with lines' "$t/n/$s.gp" && fail "no copy ceiling: a copy line drawn"
+    [ -f "$t/n/$s.png" ] || fail "no copy ceiling: no $s.png"
+    grep -q '^\*No device copy bandwidth stored (no ceiling named copy): the decode plots have no bandwidth line\.\*$' \
+        "$t/n/index.md" || fail "index.md: no copy ceiling not said"
+    grep -q '<p><em>No device copy bandwidth stored' "$t/n/index.html" ||
+        fail "index.html: no copy ceiling not said"
+    # a forward-only database: the section says why it is empty
+    "$mkdb" "$t/f.db" "$src/fixture.sql" || fail "cannot build the forward-only database"
+    "$fatune" report --arch sm90 --db "$t/f.db" -o "$t/f" >"$t/o" 2>"$t/e" ||
+        fail "report exited $?: $(cat "$t/e")"
+    grep -q '^\*Not drawn: no decode problems measured\.\*$' "$t/f/index.md" ||
+        fail "forward-only index: no decode note"
+    ls "$t/f" | grep -q '^decode_' && fail "forward-only: decode files"
+    echo "decode ok"
     ;;
 hostile)
     need_gnuplot
