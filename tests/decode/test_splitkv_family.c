@@ -28,29 +28,9 @@
 #include "fa_family.h"
 #include "fa_space.h"
 #include "test_util.h"
+#include "test_variant_names.h"
 
 static const fa_family *fam;
-
-static fa_variant parse(const char *name)
-{
-    fa_variant v;
-    fa_err err;
-    fa_err_clear(&err);
-    memset(&v, 0, sizeof v);
-    CHECK_MSG(fa_variant_parse(name, &v, &err) == FA_OK, "%s: %s", name, err.msg);
-    return v;
-}
-
-static int legal(const char *name, const char *arch, char *why, size_t n)
-{
-    fa_variant v = parse(name);
-    fa_err err;
-    fa_err_clear(&err);
-    fa_status st = fa_variant_check(&v, fa_arch_find(arch), &err);
-    if (why)
-        snprintf(why, n, "%s", err.msg);
-    return st == FA_OK;
-}
 
 static void test_names(void)
 {
@@ -67,7 +47,7 @@ static void test_names(void)
     CHECK(fa_space_tiles_per_mode(fam) == 3 * 4 * 3 * 3 * 13 * 2);
 
     const char *name = "decode_splitkv_hd128_bf16_causal_m32n128w8s3k16";
-    fa_variant v = parse(name);
+    fa_variant v = fa_test_parse(name);
     CHECK(v.family == fam && v.op == FA_OP_DECODE && v.head_dim == 128 && v.causal && !v.varlen &&
           v.dtype == FA_DTYPE_BF16);
     CHECK(fa_variant_param(&v, "block_m") == 32 && fa_variant_param(&v, "block_n") == 128 &&
@@ -82,7 +62,7 @@ static void test_names(void)
               expr);
     fa_variant_kernel_expr(&v, 1, expr, sizeof expr);
     CHECK_MSG(!strcmp(expr, "fa_decode_combine<__nv_bfloat16, 128>"), "%s", expr);
-    v = parse("decode_splitkv_hd64_fp16_m16n64w4s2k0");
+    v = fa_test_parse("decode_splitkv_hd64_fp16_m16n64w4s2k0");
     CHECK(fa_variant_param(&v, "splits") == 0 && !v.causal && v.dtype == FA_DTYPE_FP16);
     fa_variant_kernel_expr(&v, 0, expr, sizeof expr);
     CHECK_MSG(!strcmp(expr, "fa_decode_splitkv<__half, 64, 16, 64, 4, 2, false>"), "%s", expr);
@@ -90,7 +70,7 @@ static void test_names(void)
     CHECK_MSG(!strcmp(expr, "fa_decode_combine<__half, 64>"), "%s", expr);
     CHECK(fa_variant_param(&v, "fuse") == 0);
     /* Fused: "f" after the splits; the same kernels (the flag is an argument). */
-    v = parse("decode_splitkv_hd64_fp16_m16n64w4s2k8f");
+    v = fa_test_parse("decode_splitkv_hd64_fp16_m16n64w4s2k8f");
     CHECK(fa_variant_param(&v, "fuse") == 1 && fa_variant_param(&v, "splits") == 8);
     fa_variant_name(&v, buf, sizeof buf);
     CHECK_MSG(!strcmp(buf, "decode_splitkv_hd64_fp16_m16n64w4s2k8f"), "%s", buf);
@@ -133,8 +113,8 @@ static void test_legality(fa_compiler *c)
         "decode_splitkv_hd128_bf16_m16n64w4s3k2f",
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
-        CHECK_MSG(legal(ok[i], "sm90", why, sizeof why), "%s: %s", ok[i], why);
-        CHECK_MSG(legal(ok[i], NULL, why, sizeof why), "%s (no arch): %s", ok[i], why);
+        CHECK_MSG(fa_test_legal(ok[i], "sm90", why, sizeof why), "%s: %s", ok[i], why);
+        CHECK_MSG(fa_test_legal(ok[i], NULL, why, sizeof why), "%s (no arch): %s", ok[i], why);
     }
     /* {name, arch, what the reason says, the template's static_assert text (NULL: none)} */
     static const struct {
@@ -150,11 +130,12 @@ static void test_legality(fa_compiler *c)
         {"decode_splitkv_hd128_bf16_m16n64w4s3k6f", "sm90", "at most 4", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        CHECK_MSG(!legal(bad[i].name, bad[i].arch, why, sizeof why) && strstr(why, bad[i].why),
+        CHECK_MSG(!fa_test_legal(bad[i].name, bad[i].arch, why, sizeof why) &&
+                      strstr(why, bad[i].why),
                   "%s: '%s', want '%s'", bad[i].name, why, bad[i].why);
         if (!bad[i].assert_text || !c)
             continue;
-        fa_variant v = parse(bad[i].name);
+        fa_variant v = fa_test_parse(bad[i].name);
         char expr[256];
         fa_variant_kernel_expr(&v, 0, expr, sizeof expr);
         fa_compile_output out = {0};
@@ -168,9 +149,9 @@ static void test_legality(fa_compiler *c)
                   fa_status_str(out.status));
         fa_compile_output_release(&out);
     }
-    CHECK(legal("decode_splitkv_hd128_bf16_m16n64w4s3k0", "sm80", why, sizeof why));
+    CHECK(fa_test_legal("decode_splitkv_hd128_bf16_m16n64w4s3k0", "sm80", why, sizeof why));
     /* A forward variant of this family cannot be named; a hand-built one is refused. */
-    fa_variant f = parse("decode_splitkv_hd128_bf16_m16n64w4s3k0");
+    fa_variant f = fa_test_parse("decode_splitkv_hd128_bf16_m16n64w4s3k0");
     f.op = FA_OP_FWD;
     fa_err err;
     fa_err_clear(&err);
@@ -207,7 +188,7 @@ static void test_plan(void)
 
     /* auto: 8 CTAs of 4 packed rows, 2048 blocks of 64 -> 15 splits (then no empty split:
      * ceil(2048 / 15) = 137 blocks each, 15 splits). */
-    fa_variant v = parse("decode_splitkv_hd128_bf16_m16n64w4s3k0");
+    fa_variant v = fa_test_parse("decode_splitkv_hd128_bf16_m16n64w4s3k0");
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK(pl.nlaunches == 2 && pl.launch[0].kernel == 0 && pl.launch[1].kernel == 1);
     const fa_launch *l = &pl.launch[0];
@@ -225,7 +206,7 @@ static void test_plan(void)
               (unsigned long long)pl.scratch_bytes);
     CHECK(pl.scratch_keep == 1 && FA_DECODE_SCRATCH_HEADER == 4352);
     /* Fused: the split kernel alone, the same grid and scratch (counters in the header). */
-    fa_variant vf = parse("decode_splitkv_hd128_bf16_m16n64w4s3k0f");
+    fa_variant vf = fa_test_parse("decode_splitkv_hd128_bf16_m16n64w4s3k0f");
     fa_plan pf;
     CHECK_OK(fam->plan(&vf, &s, &pf, &err), &err);
     CHECK_MSG(pf.nlaunches == 1 && pf.launch[0].kernel == 0 && pf.launch[0].grid[0] == 8 &&
@@ -235,7 +216,7 @@ static void test_plan(void)
               pf.launch[0].grid[1]);
     /* More CTAs per split than the header's counters: the combine kernel runs after all.
      * 128 sequences x 16 kv heads = 2048 CTAs, 2 splits. */
-    vf = parse("decode_splitkv_hd128_bf16_m16n64w4s3k2f");
+    vf = fa_test_parse("decode_splitkv_hd128_bf16_m16n64w4s3k2f");
     s.batch = 128, s.heads_q = 16, s.heads_kv = 16, s.seqlen_k = 4096;
     CHECK_OK(fam->plan(&vf, &s, &pf, &err), &err);
     CHECK(pf.nlaunches == 2 && pf.launch[0].grid[0] == 2048 && pf.launch[0].grid[1] == 2 &&
@@ -253,7 +234,7 @@ static void test_plan(void)
 
     /* GQA packing over M tiles: 64/8 heads x seqlen_q 4 = 32 rows -> 2 tiles of 16; explicit
      * 24 splits of 1000 keys (16 blocks of 64) clamp to 16; 4 of them -> 4. */
-    v = parse("decode_splitkv_hd128_bf16_causal_m16n64w4s3k24");
+    v = fa_test_parse("decode_splitkv_hd128_bf16_causal_m16n64w4s3k24");
     s.batch = 3, s.heads_q = 64, s.heads_kv = 8, s.seqlen_q = 4, s.seqlen_k = 1000;
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK_MSG(pl.launch[0].grid[0] == 2 * 3 * 8 && pl.launch[0].grid[1] == 16, "grid %u %u",
@@ -262,16 +243,16 @@ static void test_plan(void)
     CHECK(pl.scratch_bytes == 4352 + 16ull * 3 * 64 * 4 * 129 * 4);
     /* 12 splits of 16 blocks: ceil(16/12) = 2 blocks each, so 8 splits cover them all and
      * the plan runs 8 (no split of the longest cache is empty). */
-    v = parse("decode_splitkv_hd128_bf16_causal_m16n64w4s3k12");
+    v = fa_test_parse("decode_splitkv_hd128_bf16_causal_m16n64w4s3k12");
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK_MSG(pl.launch[0].grid[1] == 8, "12 splits of 16 blocks -> %u", pl.launch[0].grid[1]);
     /* splits 1: one launch even for a long cache. */
-    v = parse("decode_splitkv_hd128_bf16_m16n64w4s3k1");
+    v = fa_test_parse("decode_splitkv_hd128_bf16_m16n64w4s3k1");
     s.seqlen_k = 131072, s.batch = 1;
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK(pl.nlaunches == 1 && pl.scratch_bytes == 0 && pl.scratch_keep == 0);
     /* MQA: 32 query heads on one kv head, 32 rows in one m32 tile. */
-    v = parse("decode_splitkv_hd128_bf16_m32n64w4s3k8");
+    v = fa_test_parse("decode_splitkv_hd128_bf16_m32n64w4s3k8");
     s.heads_q = 32, s.heads_kv = 1, s.seqlen_q = 1, s.batch = 5;
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK(pl.launch[0].grid[0] == 5 && pl.launch[0].grid[1] == 8);
@@ -293,7 +274,7 @@ static void test_plan(void)
 
 static void test_args(void)
 {
-    fa_variant v = parse("decode_splitkv_hd128_fp16_m16n64w4s3k0");
+    fa_variant v = fa_test_parse("decode_splitkv_hd128_fp16_m16n64w4s3k0");
     fa_fwd_params p;
     memset(&p, 0, sizeof p);
     p.q = 0x7f0000000000ull, p.k = 0x7f1000000000ull, p.v = 0x7f2000000000ull;
@@ -331,7 +312,7 @@ static void test_args(void)
     for (size_t i = 0; i < sizeof fc / sizeof *fc; i++) {
         fa_fwd_params q = p;
         q.batch = fc[i].batch;
-        v = parse(fc[i].name);
+        v = fa_test_parse(fc[i].name);
         fa_err err;
         fa_err_clear(&err);
         in.base = &q;
@@ -355,7 +336,7 @@ static void test_compile(fa_compiler *c)
         {"decode_splitkv_hd256_bf16_m16n64w4s2k0", "sm90"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases && c; i++) {
-        fa_variant v = parse(cases[i].name);
+        fa_variant v = fa_test_parse(cases[i].name);
         fa_compile_output out = {0};
         fa_err err;
         fa_err_clear(&err);
@@ -406,7 +387,7 @@ static void test_batch(void)
     fa_variant vs[N];
     fa_compile_output outs[N];
     for (int i = 0; i < N; i++)
-        vs[i] = parse(names[i]);
+        vs[i] = fa_test_parse(names[i]);
     CHECK_OK(fa_compile_variants(c, vs, N, fa_arch_find("sm90"), outs, &err), &err);
     for (int i = 0; i < N; i++) {
         const char *nl = strchr(outs[i].lowered_name, '\n');

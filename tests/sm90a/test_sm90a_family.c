@@ -30,29 +30,9 @@
 #include "fa_space.h"
 #include "sm90a/fa_plan_sm90a.h"
 #include "test_util.h"
+#include "test_variant_names.h"
 
 static const fa_family *fam;
-
-static fa_variant parse(const char *name)
-{
-    fa_variant v;
-    fa_err err;
-    fa_err_clear(&err);
-    memset(&v, 0, sizeof v);
-    CHECK_MSG(fa_variant_parse(name, &v, &err) == FA_OK, "%s: %s", name, err.msg);
-    return v;
-}
-
-static int legal(const char *name, const char *arch, char *why, size_t n)
-{
-    fa_variant v = parse(name);
-    fa_err err;
-    fa_err_clear(&err);
-    fa_status st = fa_variant_check(&v, fa_arch_find(arch), &err);
-    if (why)
-        snprintf(why, n, "%s", err.msg);
-    return st == FA_OK;
-}
 
 /* ---- a recording tensor-map encoder ------------------------------------------------------ */
 static fa_tma_desc seen[4];
@@ -95,7 +75,7 @@ static void test_names(void)
     CHECK(fa_space_tiles_per_mode(fam) == 528);
 
     const char *name = "fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe";
-    fa_variant v = parse(name);
+    fa_variant v = fa_test_parse(name);
     CHECK(v.family == fam && v.op == FA_OP_FWD && v.head_dim == 256 && v.causal && !v.varlen &&
           v.dtype == FA_DTYPE_BF16);
     CHECK(fa_variant_param(&v, "block_m") == 128 && fa_variant_param(&v, "block_n") == 80 &&
@@ -109,12 +89,12 @@ static void test_names(void)
     CHECK_MSG(
         !strcmp(expr, "fa_fwd_sm90a<__nv_bfloat16, 256, 80, 2, 2, true, true, false, true, false>"),
         "%s", expr);
-    v = parse("fwd_sm90a_hd64_fp16_m192n192s4pp");
+    v = fa_test_parse("fwd_sm90a_hd64_fp16_m192n192s4pp");
     fa_variant_name_expr(&v, expr, sizeof expr);
     CHECK_MSG(
         !strcmp(expr, "fa_fwd_sm90a<__half, 64, 192, 3, 4, false, false, true, false, false>"),
         "%s", expr);
-    v = parse("fwd_sm90a_hd96_bf16_causal_varlen_m128n128s2ovpe");
+    v = fa_test_parse("fwd_sm90a_hd96_bf16_causal_varlen_m128n128s2ovpe");
     CHECK(v.varlen && v.causal && v.head_dim == 96);
     fa_variant_name_expr(&v, expr, sizeof expr);
     CHECK_MSG(
@@ -152,8 +132,8 @@ static void test_legality(fa_compiler *c)
         "fwd_sm90a_hd96_bf16_causal_varlen_m128n128s2ovpe", /* 64 + 48 + 32 of 216 */
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
-        CHECK_MSG(legal(ok[i], "sm90a", why, sizeof why), "%s: %s", ok[i], why);
-        CHECK_MSG(legal(ok[i], "sm90", why, sizeof why), "%s on sm90: %s", ok[i], why);
+        CHECK_MSG(fa_test_legal(ok[i], "sm90a", why, sizeof why), "%s: %s", ok[i], why);
+        CHECK_MSG(fa_test_legal(ok[i], "sm90", why, sizeof why), "%s on sm90: %s", ok[i], why);
     }
     /* {name, what the reason says, the template's static_assert text (NULL: not a template
        instance the test compiles)} */
@@ -170,12 +150,12 @@ static void test_legality(fa_compiler *c)
         {"fwd_sm90a_hd96_bf16_m128n208s2", "224 KB", "exceeds 224 KB"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        CHECK_MSG(!legal(bad[i].name, "sm90a", why, sizeof why) && strstr(why, bad[i].why),
+        CHECK_MSG(!fa_test_legal(bad[i].name, "sm90a", why, sizeof why) && strstr(why, bad[i].why),
                   "%s: '%s', want '%s'", bad[i].name, why, bad[i].why);
         if (!bad[i].assert_text || !c)
             continue;
         /* The template says the same: NVRTC stops at its static_assert. */
-        fa_variant v = parse(bad[i].name);
+        fa_variant v = fa_test_parse(bad[i].name);
         char expr[256];
         fa_variant_name_expr(&v, expr, sizeof expr);
         fa_compile_output out = {0};
@@ -189,9 +169,10 @@ static void test_legality(fa_compiler *c)
                   fa_status_str(out.status));
         fa_compile_output_release(&out);
     }
-    CHECK_MSG(!legal("fwd_sm90a_hd128_bf16_m192n128s2", "sm80", why, sizeof why), "legal on sm80");
+    CHECK_MSG(!fa_test_legal("fwd_sm90a_hd128_bf16_m192n128s2", "sm80", why, sizeof why),
+              "legal on sm80");
     /* Names only carry the registry's head dims; the family refuses others by itself. */
-    fa_variant v = parse("fwd_sm90a_hd64_bf16_m128n64s2");
+    fa_variant v = fa_test_parse("fwd_sm90a_hd64_bf16_m128n64s2");
     v.head_dim = 80;
     fa_err err;
     fa_err_clear(&err);
@@ -208,7 +189,7 @@ static void test_plan(void)
     s.batch = 2, s.heads_q = 8, s.heads_kv = 2, s.seqlen_q = 1000, s.seqlen_k = 4097;
     s.head_dim = 128;
     s.multiprocessors = 132;
-    fa_variant v = parse("fwd_sm90a_hd128_bf16_m192n128s2");
+    fa_variant v = fa_test_parse("fwd_sm90a_hd128_bf16_m192n128s2");
     fa_err_clear(&err);
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK(pl.nlaunches == 1 && pl.scratch_bytes == 0 && pl.launch[0].kernel == 0);
@@ -221,7 +202,7 @@ static void test_plan(void)
     CHECK(fa_variant_threads(&v) == 512 && fa_variant_smem_bytes(&v) == (int)l->smem);
 
     /* Persistent: the grid is capped at the multiprocessors; O staged (2 tiles) when it fits. */
-    v = parse("fwd_sm90a_hd128_bf16_m192n128s2pe");
+    v = fa_test_parse("fwd_sm90a_hd128_bf16_m192n128s2pe");
     s.seqlen_q = 16384;
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK_MSG(pl.launch[0].grid[0] == 132, "persistent grid %u", pl.launch[0].grid[0]);
@@ -230,7 +211,7 @@ static void test_plan(void)
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK(pl.launch[0].grid[0] == 1 * 8 * 2);
     /* hd256 128x80 persistent: Q + ring + O do not fit 224 KB, so O is stored directly. */
-    v = parse("fwd_sm90a_hd256_bf16_m128n80s2ovpe");
+    v = fa_test_parse("fwd_sm90a_hd256_bf16_m128n80s2ovpe");
     s.head_dim = 256;
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK(pl.launch[0].block[0] == 384);
@@ -240,13 +221,13 @@ static void test_plan(void)
     CHECK(fam->plan(&v, &s, &pl, &err) == FA_INVALID);
 
     /* Varlen: the same grid over the maximum lengths (tiles past a sequence's end exit). */
-    v = parse("fwd_sm90a_hd128_bf16_varlen_m192n128s2");
+    v = fa_test_parse("fwd_sm90a_hd128_bf16_varlen_m192n128s2");
     s.seqlen_q = 1000;
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK_MSG(pl.launch[0].grid[0] == 6 * 8 * 2, "varlen grid %u", pl.launch[0].grid[0]);
     CHECK(pl.launch[0].smem == 1024 + (192 * 128 + 2 * 2 * 128 * 128) * 2 + 256);
     /* hd96 is stored as 128 columns: shared memory of the padded tiles. */
-    v = parse("fwd_sm90a_hd96_bf16_m128n192s2pe");
+    v = fa_test_parse("fwd_sm90a_hd96_bf16_m128n192s2pe");
     s.head_dim = 96;
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK_MSG(pl.launch[0].smem == 1024 + (128 + 2 * 2 * 192) * 128 * 2 + 256, "hd96 smem %u",
@@ -255,7 +236,7 @@ static void test_plan(void)
 
 static void test_args(void)
 {
-    fa_variant v = parse("fwd_sm90a_hd128_fp16_causal_m192n96s2pe");
+    fa_variant v = fa_test_parse("fwd_sm90a_hd128_fp16_causal_m192n96s2pe");
     fa_fwd_params p;
     memset(&p, 0, sizeof p);
     p.q = 0x7f0000000000ull, p.k = 0x7f1000000000ull, p.v = 0x7f2000000000ull;
@@ -314,7 +295,7 @@ static void test_args_packed(void)
     static _Alignas(64) unsigned char buf[FA_MAX_ARG_BYTES];
     fa_err err;
     fa_err_clear(&err);
-    fa_variant v = parse("fwd_sm90a_hd96_bf16_m128n112s2ov");
+    fa_variant v = fa_test_parse("fwd_sm90a_hd96_bf16_m128n112s2ov");
     nseen = 0;
     CHECK_OK(fam->args(&v, 0, &in, buf, &err), &err);
     CHECK(nseen == 3);
@@ -335,7 +316,7 @@ static void test_args_packed(void)
     p.q_row_stride = p.k_row_stride = p.v_row_stride = rs2;
     p.q_head_stride = p.k_head_stride = p.v_head_stride = D2;
     p.q_batch_stride = p.k_batch_stride = p.v_batch_stride = 0;
-    v = parse("fwd_sm90a_hd128_fp16_causal_varlen_m192n128s2pe");
+    v = fa_test_parse("fwd_sm90a_hd128_fp16_causal_varlen_m192n128s2pe");
     CHECK(fam->args(&v, 0, &in, buf, &err) == FA_INVALID); /* no cu_seqlens */
     p.cu_seqlens_q = 0x7f5000000000ull, p.cu_seqlens_k = 0x7f5000001000ull;
     nseen = 0;
