@@ -6,7 +6,11 @@
 #   bash bench/gpu_run.sh [--src DIR] [--out DIR] STAGE...
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
+<<<<<<< HEAD
 #         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, strategies, pack
+=======
+#         recheck:HD:EXH:OTHER, peers:HDS, compare, strategies, pack, pgqa
+>>>>>>> pgqa
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
 #                             causal and not: FlashAttention's benchmark grid)
 #   peers:64,128,256          bench/peers.py on the same grid, then imported into the DB
@@ -29,6 +33,10 @@
 #                             the GQA rows are imported into that database too
 #   compare                   bench/compare.py: fa-tune's best vs FA2 and cuDNN per shape,
 #                             the winner's kernel family (sm80 or sm90a) and each family's best
+#   pgqa                      PackGQA (issue 15): its 56 checks of sm90a.gpu_modes
+#                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
+#                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
+#                             seqlen_k 8k, batch 8) -> pgqa_checks.txt, pgqa_timing.txt
 #   sm90a                     the sm90a family's tests (ctest -R '^sm90a\.': NVRTC compile,
 #                             tensor maps, cubin dir, the 72 GPU checks) and its winners' SASS
 #                             (HGMMA/UTMALDG/SYNCS, no LDL/STL) with the cubins under OUT/sass
@@ -199,6 +207,17 @@ for stage in "$@"; do
             -o "$OUTDIR/peers.jsonl" 2>"$OUTDIR/peers.log"
         echo "peers rc $?: $(wc -l <"$OUTDIR/peers.jsonl") rows"
         "$FA" db import-peers --db "$DB" --arch sm90 "$OUTDIR/peers.jsonl"
+        ;;
+    pgqa)
+        log "PackGQA checks"
+        FA_SM90A_GPU_ONLY='pg$' sh "$ROOT/tests/sm90a/test_sm90a_gpu.sh" "$FA" \
+            >"$OUTDIR/pgqa_checks.txt" 2>&1
+        echo "rc=$?"
+        grep -v "^ok " "$OUTDIR/pgqa_checks.txt" | tail -30
+        log "PackGQA timing"
+        sh "$ROOT/bench/sm90a_pack_gqa.sh" "$FA" quick >"$OUTDIR/pgqa_timing.txt" 2>&1
+        echo "rc=$?"
+        tail -5 "$OUTDIR/pgqa_timing.txt"
         ;;
     sm90a)
         log "sm90a family tests"
