@@ -111,7 +111,7 @@ static void test_names(void)
 
     /* PackGQA: its own kernel, the same template arguments. */
     name = "fwd_sm90a_hd128_fp16_causal_varlen_m192n128s2pepg";
-    v = parse(name);
+    v = fa_test_parse(name);
     CHECK(fa_variant_param(&v, "pack_gqa") == 1 && fa_variant_param(&v, "persistent") == 1 &&
           fa_variant_param(&v, "overlap") == 0 && v.varlen && v.causal);
     fa_variant_name(&v, buf, sizeof buf);
@@ -120,7 +120,7 @@ static void test_names(void)
     CHECK_MSG(!strcmp(expr, "fa_fwd_sm90a_pack_gqa<__half, 128, 128, 3, 2, true, false, false, "
                             "true, true>"),
               "%s", expr);
-    v = parse("fwd_sm90a_hd128_fp16_m192n128s2pe");
+    v = fa_test_parse("fwd_sm90a_hd128_fp16_m192n128s2pe");
     CHECK(fa_variant_param(&v, "pack_gqa") == 0);
 
     static const char *const not_names[] = {
@@ -402,7 +402,7 @@ static void test_pack_plan(void)
         {"fwd_sm90a_hd128_bf16_varlen_m192n128s2pg", 5, 16, 2, 100, 5 * 2 * 5}, /* maxima */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        fa_variant v = parse(cases[i].name);
+        fa_variant v = fa_test_parse(cases[i].name);
         fa_shape s = pack_shape(cases[i].batch, cases[i].hq, cases[i].hkv, cases[i].sq, 128);
         CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
         CHECK_MSG(pl.nlaunches == 1 && pl.launch[0].grid[0] == cases[i].grid &&
@@ -414,7 +414,7 @@ static void test_pack_plan(void)
               pl.launch[0].smem == (unsigned)fa_variant_smem_bytes(&v));
     }
     /* More query heads per KV head than tile rows: refused, by plan and by args. */
-    fa_variant v = parse("fwd_sm90a_hd128_bf16_m128n128s2ovpg");
+    fa_variant v = fa_test_parse("fwd_sm90a_hd128_bf16_m128n128s2ovpg");
     fa_shape s = pack_shape(1, 256, 1, 7, 128);
     fa_err_clear(&err);
     CHECK_MSG(fam->plan(&v, &s, &pl, &err) == FA_INVALID && strstr(err.msg, "pack_gqa") &&
@@ -461,7 +461,7 @@ static uint64_t map_addr(const fa_tma_desc *d, const int64_t *c)
  */
 static void pack_cover(const char *name, int layout, int hq, int hkv, int nseq, const int *lens)
 {
-    fa_variant v = parse(name);
+    fa_variant v = fa_test_parse(name);
     const int bm = fa_variant_param(&v, "block_m"), d = v.head_dim, g = hq / hkv;
     const int varlen = layout == 2;
     int maxlen = 0, total = 0, starts[16];
