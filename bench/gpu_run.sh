@@ -6,11 +6,8 @@
 #   bash bench/gpu_run.sh [--src DIR] [--out DIR] STAGE...
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
-<<<<<<< HEAD
-#         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, strategies, pack
-=======
-#         recheck:HD:EXH:OTHER, peers:HDS, compare, strategies, pack, pgqa
->>>>>>> pgqa
+#         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, strategies, pgqa,
+#         ncu:VARIANT:N[:causal], pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
 #                             causal and not: FlashAttention's benchmark grid)
 #   peers:64,128,256          bench/peers.py on the same grid, then imported into the DB
@@ -37,6 +34,8 @@
 #                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
 #                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
 #                             seqlen_k 8k, batch 8) -> pgqa_checks.txt, pgqa_timing.txt
+#   ncu:VARIANT:8192:causal   ncu --clock-control none on one kernel at N = 8192 (batch 16k/N,
+#                             16 heads), the counters issue 14 asks for, into ncu_VARIANT.txt
 #   sm90a                     the sm90a family's tests (ctest -R '^sm90a\.': NVRTC compile,
 #                             tensor maps, cubin dir, the 72 GPU checks) and its winners' SASS
 #                             (HGMMA/UTMALDG/SYNCS, no LDL/STL) with the cubins under OUT/sass
@@ -227,6 +226,22 @@ for stage in "$@"; do
             "$OUTDIR/sm90a_tests.log" | tail -30
         log "sm90a SASS"
         sh "$ROOT/tests/sm90a/test_sm90a_sass.sh" "$FA" "$OUTDIR/sass" 2>&1 | tee "$OUTDIR/sass.txt"
+        ;;
+    ncu) # ncu:VARIANT:N[:causal] -- one kernel's hardware counters (issue 14's profile)
+        n=${b:-8192}
+        log "ncu $a at N=$n"
+        # --clock-control none: the clocks the timings ran at; the kernel runs in fa-tune's
+        # worker process, hence --target-processes all; the 4th launch skips the check's runs
+        ncu --clock-control none --target-processes all -k regex:fa_fwd --launch-skip 3 \
+            --launch-count 1 --section SpeedOfLight --section ComputeWorkloadAnalysis \
+            --section MemoryWorkloadAnalysis --section Occupancy --section WarpStateStats \
+            --section SchedulerStats --section InstructionStats --section LaunchStats \
+            "$FA" bench --variant "$a" --batch $((16384 / n)) --seqlen-q "$n" --heads 16 \
+            ${c:+--causal} --no-eager --min-reps 3 --max-reps 3 --max-seconds 1 \
+            >"$OUTDIR/ncu_$a.txt" 2>&1
+        echo "rc=$?"
+        grep -E "Duration|SM Frequency|Compute \(SM\) Throughput|Memory Throughput|Registers|Achieved Occupancy|Issue Slots Busy|No Eligible|Stall" \
+            "$OUTDIR/ncu_$a.txt" | head -30
         ;;
     compare)
         log compare
