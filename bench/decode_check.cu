@@ -117,80 +117,6 @@ struct Variant {
 
 static const Variant g_variants[] = {FA_CHECK_VARIANTS(FA_CHECK_ENTRY)};
 
-/* ---- the decode reference ------------------------------------------------------------- */
-
-/*
- * fp32 reference over the CONTIGUOUS cache (B, max_len, Hkv, D) with per-sequence lengths:
- * one block per (token i, query head h, sequence b). o_ref [b][i][h][D], lse_ref [b][h][i].
- */
-template <typename T>
-__global__ void ref_decode(fa_fwd_params p, const int *lens, bool causal, bool lowp, float *o_ref,
-                           float *lse_ref)
-{
-    extern __shared__ float sh[]; /* q[D], s[len], red[32] */
-    const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, D = p.head_dim;
-    const int sq = p.seqlen_q, sk = lens[b];
-    const int hk = h / (p.heads_q / p.heads_kv);
-    const T *q = (const T *)p.q + b * p.q_batch_stride + i * p.q_row_stride + h * p.q_head_stride;
-    float *qs = sh, *s = sh + D, *red = s + p.seqlen_k;
-    for (int d = threadIdx.x; d < D; d += blockDim.x)
-        qs[d] = to_f(q[d]);
-    __syncthreads();
-    float mx = -INFINITY;
-    for (int j = threadIdx.x; j < sk; j += blockDim.x) {
-        const T *k =
-            (const T *)p.k + b * p.k_batch_stride + j * p.k_row_stride + hk * p.k_head_stride;
-        float acc = 0.f;
-        for (int d = 0; d < D; ++d)
-            acc += qs[d] * to_f(k[d]);
-        if (lowp)
-            acc = round_t<T>(acc);
-        float v = acc * p.softmax_scale;
-        if (causal && j > i + sk - sq)
-            v = -INFINITY;
-        s[j] = v;
-        mx = fmaxf(mx, v);
-    }
-    for (int o = 16; o > 0; o >>= 1)
-        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-    if ((threadIdx.x & 31) == 0)
-        red[threadIdx.x >> 5] = mx;
-    __syncthreads();
-    mx = -INFINITY;
-    for (int w = 0; w < (int)(blockDim.x >> 5); ++w)
-        mx = fmaxf(mx, red[w]);
-    __syncthreads();
-    float sum = 0.f;
-    for (int j = threadIdx.x; j < sk; j += blockDim.x) {
-        float e = mx == -INFINITY ? 0.f : expf(s[j] - mx);
-        s[j] = e;
-        sum += e;
-    }
-    for (int o = 16; o > 0; o >>= 1)
-        sum += __shfl_xor_sync(0xffffffffu, sum, o);
-    if ((threadIdx.x & 31) == 0)
-        red[threadIdx.x >> 5] = sum;
-    __syncthreads();
-    sum = 0.f;
-    for (int w = 0; w < (int)(blockDim.x >> 5); ++w)
-        sum += red[w];
-    const float inv = sum > 0.f ? 1.f / sum : 0.f;
-    for (int j = threadIdx.x; j < sk; j += blockDim.x)
-        s[j] = lowp ? round_t<T>(s[j] * inv) : s[j] * inv;
-    __syncthreads();
-    for (int d = threadIdx.x; d < D; d += blockDim.x) {
-        float acc = 0.f;
-        for (int j = 0; j < sk; ++j) {
-            const T *v =
-                (const T *)p.v + b * p.v_batch_stride + j * p.v_row_stride + hk * p.v_head_stride;
-            acc += s[j] * to_f(v[d]);
-        }
-        o_ref[(((int64_t)b * sq + i) * p.heads_q + h) * D + d] = lowp ? round_t<T>(acc) : acc;
-    }
-    if (threadIdx.x == 0)
-        lse_ref[((int64_t)b * p.heads_q + h) * sq + i] = sum > 0.f ? mx + logf(sum) : -INFINITY;
-}
-
 /* NaN over cache rows j >= lens[b] of a contiguous (B, max_len, H, D) 16-bit cache. */
 __global__ void poison_tail(uint16_t *x, const int *lens, int max_len, int hd)
 {
@@ -469,6 +395,9 @@ static Err compare(const Problem &pr, const std::vector<uint16_t> &o, const std:
     return e;
 }
 
+/* The decode reference: fa_check_ref.cuh's ref_attention with each sequence's cache length over
+ * the CONTIGUOUS cache (B, max_len, Hkv, D), one block per (token i, query head h, sequence b);
+ * o [b][i][h][D], l [b][h][i]. */
 template <typename T>
 static void reference(const Problem &pr, const fa_fwd_params &p, bool causal, bool lowp,
                       std::vector<float> &o, std::vector<float> &l)
@@ -477,8 +406,10 @@ static void reference(const Problem &pr, const fa_fwd_params &p, bool causal, bo
     CK(cudaMalloc(&d_o, pr.q_elems * 4));
     CK(cudaMalloc(&d_l, (size_t)pr.batch * pr.hq * pr.sq * 4));
     const size_t sh = (pr.hd + pr.max_len + 32) * 4;
-    CK(cudaFuncSetAttribute(ref_decode<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, 200000));
-    ref_decode<T><<<dim3(pr.sq, pr.hq, pr.batch), 256, sh>>>(p, pr.d_lens, causal, lowp, d_o, d_l);
+    CK(cudaFuncSetAttribute(ref_attention<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                            200000));
+    ref_attention<T><<<dim3(pr.sq, pr.hq, pr.batch), 256, sh>>>(p, causal, false, lowp, d_o, d_l,
+                                                                 pr.d_lens, true);
     CK(cudaGetLastError());
     o.resize(pr.q_elems);
     l.resize((size_t)pr.batch * pr.hq * pr.sq);

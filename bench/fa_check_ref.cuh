@@ -1,12 +1,13 @@
 /*
  * fa_check_ref.cuh -- the fp32 reference attention and input helpers shared by the
- * standalone kernel checkers (bench/kernel_check.cu, bench/sm90a_check.cu).
+ * standalone kernel checkers (bench/kernel_check.cu, bench/sm90a_check.cu,
+ * bench/decode_check.cu).
  *
  * This file implements, for nvcc-built host programs: fill_normal (random normal 16-bit
  * inputs, never exactly zero), ref_attention (one thread block per query row, fp32 math,
  * causal bottom-right aligned, varlen and GQA as in fa_params.h, rows that see nothing
- * give O = 0 and LSE = -inf; `lowp` rounds S, P and O to the input dtype like eager
- * attention in that dtype) and h2f (16-bit bits to float on the host).
+ * give O = 0 and LSE = -inf; per-sequence cache lengths for decode; `lowp` rounds S, P and O
+ * to the input dtype like eager attention in that dtype) and h2f (16-bit bits to float on the host).
  */
 #ifndef FA_CHECK_REF_CUH
 #define FA_CHECK_REF_CUH
@@ -74,15 +75,24 @@ template <typename T> __global__ void fill_normal(T *x, size_t n, uint32_t seed)
  * fp32 reference: one block per (query row i, head h, batch b). Writes o_ref densely as
  * [row_global][hq][D] with row_global = q_start + i (varlen) or b*max_sq + i, and lse_ref
  * as [row_global][hq]. lowp rounds S, P and O to T like eager attention in T.
+ *
+ * Decode (bench/decode_check.cu): cache_lens (device, one per sequence) gives sequence b's
+ * key count over a fixed-stride cache (B, seqlen_k, Hkv, D), not packed like varlen; causal
+ * is then bottom-right within it, and lse_bhs writes lse_ref as [b][hq][seqlen_q] (the decode
+ * kernels' layout). Dynamic shared memory: (D + seqlen_k + 32) floats.
  */
 template <typename T>
 __global__ void ref_attention(fa_fwd_params p, bool causal, bool varlen, bool lowp, float *o_ref,
-                              float *lse_ref)
+                              float *lse_ref, const int *cache_lens = nullptr,
+                              bool lse_bhs = false)
 {
     extern __shared__ float sh[]; /* q[D], s[sk], red[32] */
     const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, D = p.head_dim;
     int sq, sk, q0 = 0, k0 = 0;
-    if (varlen) {
+    if (cache_lens) {
+        sq = p.seqlen_q;
+        sk = cache_lens[b];
+    } else if (varlen) {
         const int *cq = (const int *)p.cu_seqlens_q, *ck = (const int *)p.cu_seqlens_k;
         q0 = cq[b];
         k0 = ck[b];
@@ -157,7 +167,8 @@ __global__ void ref_attention(fa_fwd_params p, bool causal, bool varlen, bool lo
         o_ref[(row_g * p.heads_q + h) * D + d] = lowp ? round_t<T>(acc) : acc;
     }
     if (threadIdx.x == 0)
-        lse_ref[row_g * p.heads_q + h] = sum > 0.f ? mx + logf(sum) : -INFINITY;
+        lse_ref[lse_bhs ? ((int64_t)b * p.heads_q + h) * sq + i : row_g * p.heads_q + h] =
+            sum > 0.f ? mx + logf(sum) : -INFINITY;
 }
 
 static float h2f(uint16_t x, bool bf16)

@@ -211,8 +211,11 @@ fa_status fa_db_record_peer(fa_db *db, int64_t run_id, const fa_problem *p, cons
                             int64_t peak_extra_bytes, fa_err *err);
 
 /* A measured throughput ceiling of the run's device, e.g. name "gemm_bf16_8192" (an
- * 8192^3 bf16 GEMM through cuBLAS) for dtype bf16. Reports draw "% of ceiling" from it.
- * Recording the same (run, name) again replaces the numbers. */
+ * 8192^3 bf16 GEMM through cuBLAS) for dtype bf16, rate in TFLOP/s; reports draw "% of ceiling"
+ * from it. A ceiling named "copy" (or "copy_...") is the device copy bandwidth instead, its
+ * rate in TB/s (read + write bytes per second, bench/peers.py --decode): the decode plots draw
+ * it, and fa_db_ceiling_best leaves it out. Recording the same (run, name) again replaces the
+ * numbers. */
 fa_status fa_db_record_ceiling(fa_db *db, int64_t run_id, const char *name, fa_dtype dtype,
                                double median_ms, double tflops, fa_err *err);
 
@@ -332,8 +335,9 @@ typedef int (*fa_db_ceiling_fn)(const fa_db_ceiling *c, void *user);
 /* Visit ceilings for arch (NULL: all) by name then run start. */
 fa_status fa_db_ceilings(fa_db *db, const char *arch, fa_db_ceiling_fn fn, void *user, fa_err *err);
 
-/* The best ceiling for (arch, dtype): the highest tflops of any ceiling row. *found is 0 (and
- * *tflops untouched) when none is stored. */
+/* The best FLOP-rate ceiling for (arch, dtype): the highest tflops of any ceiling row but the
+ * copy ones (TB/s, see fa_db_record_ceiling). *found is 0 (and *tflops untouched) when none is
+ * stored. */
 fa_status fa_db_ceiling_best(fa_db *db, const char *arch, fa_dtype dtype, double *tflops,
                              int *found, fa_err *err);
 

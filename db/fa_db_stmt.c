@@ -165,7 +165,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_Q_CEILING_BEST] = "SELECT MAX(c.tflops) FROM ceilings c"
                             " JOIN runs r ON r.id = c.run_id"
                             " JOIN devices d ON d.id = r.device_id"
-                            " WHERE d.arch = ?1 AND c.dtype = ?2 AND c.tflops IS NOT NULL",
+                            " WHERE d.arch = ?1 AND c.dtype = ?2 AND c.tflops IS NOT NULL"
+                            " AND c.name != 'copy' AND c.name NOT LIKE 'copy!_%' ESCAPE '!'",
     [STMT_Q_RUNS] =
         "SELECT r.id, r.uuid, d.id, d.name, d.arch, d.cc, d.sm_count, d.clock_khz,"
         " d.mem_clock_khz, d.memory_bytes, d.l2_bytes, d.driver_version, d.cuda_version,"

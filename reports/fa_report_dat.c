@@ -106,11 +106,20 @@ static void write_decode(const fa_report_data *d, const fa_report_plot *p, FILE 
                "fa_problem.h); fa_tune is the best variant per problem; rows = batch x cache "
                "length (K/V rows read per kv head)\n");
     fprintf(f, "# copy_tbps %s\n", fa_report_num(d->copy_tbps, b));
-    fprintf(f, "# rows batch seqlen_k fa_tune winner\n");
+    /* the peers measured on this mode, after the winner (columns 6...: plot_decode) */
+    fprintf(f, "# rows batch seqlen_k fa_tune winner");
+    for (int k = 0; k < d->n_peers; k++)
+        if (dp->peers_present & (1u << k))
+            fprintf(f, " %s", fa_esc_dat_field(e, sizeof e, d->peers[k]));
+    fprintf(f, "\n");
     for (int i = 0; i < dp->n_points; i++) {
         const fa_report_dpoint *pt = &dp->points[i];
         fprintf(f, "%lld %d %d %s", pt->rows, pt->batch, pt->seqlen_k, fa_report_num(pt->tbps, b));
-        fprintf(f, " %s\n", fa_esc_dat_field(e, sizeof e, pt->variant));
+        fprintf(f, " %s", fa_esc_dat_field(e, sizeof e, pt->variant));
+        for (int k = 0; k < d->n_peers; k++)
+            if (dp->peers_present & (1u << k))
+                fprintf(f, " %s", fa_report_num(pt->peer_tbps[k], b));
+        fprintf(f, "\n");
     }
 }
 

@@ -737,6 +737,8 @@ static fa_status build_panels(loader *L, fa_err *err)
     }
     for (int i = 0; i < L->n_peers; i++) {
         const lpeer *pe = &L->peers[i];
+        if (pe->p.op != FA_OP_FWD)
+            continue; /* a decode peer's TB/s goes to the decode panels */
         pacc *pt = point_at(&pb, key_of(&pe->p, pe->gqa), seqlen_x(&pe->p));
         if (!pt)
             goto nomem;
@@ -1199,6 +1201,43 @@ static int cmp_dpanel(const void *a, const void *b)
     return strcmp(((const fa_report_dpanel *)a)->stem, ((const fa_report_dpanel *)b)->stem);
 }
 
+/* The point of decode problem p (its mode's panel, its batch and seqlen_k), added with no
+ * figures (NAN, variant "-") if new; *panel gets its panel. NULL when out of memory. */
+static fa_report_dpoint *dpoint_at(fa_report_data *d, int *cap, const fa_problem *p,
+                                   fa_report_dpanel **panel)
+{
+    int pi = 0;
+    while (pi < d->n_dpanels && !same_mode(&d->dpanels[pi].mode, p))
+        pi++;
+    if (pi == d->n_dpanels) {
+        if (GROW(d->dpanels, d->n_dpanels, *cap))
+            return NULL;
+        fa_report_dpanel *dp = &d->dpanels[d->n_dpanels++];
+        memset(dp, 0, sizeof *dp);
+        dp->mode = *p;
+        dpanel_names(dp);
+    }
+    fa_report_dpanel *dp = &d->dpanels[pi];
+    *panel = dp;
+    for (int i = 0; i < dp->n_points; i++)
+        if (dp->points[i].batch == p->batch && dp->points[i].seqlen_k == p->seqlen_k)
+            return &dp->points[i];
+    fa_report_dpoint *pt = realloc(dp->points, (size_t)(dp->n_points + 1) * sizeof *pt);
+    if (!pt)
+        return NULL;
+    dp->points = pt;
+    pt = &dp->points[dp->n_points++];
+    memset(pt, 0, sizeof *pt);
+    pt->batch = p->batch;
+    pt->seqlen_k = p->seqlen_k;
+    pt->rows = (long long)p->batch * p->seqlen_k;
+    pt->tbps = NAN;
+    copy(pt->variant, sizeof pt->variant, "-");
+    for (int k = 0; k < FA_REPORT_MAX_PEERS; k++)
+        pt->peer_tbps[k] = NAN;
+    return pt;
+}
+
 /* One point per decode problem: the best over its variants' latest timed rows (rows come
  * grouped by problem, then variant, then run start and row id: the group's last row). */
 static fa_status build_dpanels(loader *L, fa_err *err)
@@ -1222,31 +1261,34 @@ static fa_status build_dpanels(loader *L, fa_err *err)
             }
             j = k + 1;
         }
-        int pi = 0;
-        while (pi < d->n_dpanels && !same_mode(&d->dpanels[pi].mode, &r->p))
-            pi++;
-        if (pi == d->n_dpanels) {
-            if (GROW(d->dpanels, d->n_dpanels, cap))
-                return FA_ERR(err, FA_NOMEM, "cannot build the decode panels: out of memory");
-            fa_report_dpanel *dp = &d->dpanels[d->n_dpanels++];
-            memset(dp, 0, sizeof *dp);
-            dp->mode = r->p;
-            dpanel_names(dp);
-        }
-        fa_report_dpanel *dp = &d->dpanels[pi];
-        fa_report_dpoint *pt = realloc(dp->points, (size_t)(dp->n_points + 1) * sizeof *pt);
+        fa_report_dpanel *dp;
+        fa_report_dpoint *pt = dpoint_at(d, &cap, &r->p, &dp);
         if (!pt)
             return FA_ERR(err, FA_NOMEM, "cannot build the decode panels: out of memory");
-        dp->points = pt;
-        pt = &dp->points[dp->n_points++];
-        pt->batch = r->p.batch;
-        pt->seqlen_k = r->p.seqlen_k;
-        pt->rows = (long long)r->p.batch * r->p.seqlen_k;
+        if (isnan(best) || (!isnan(pt->tbps) && pt->tbps >= best)) {
+            i = j; /* nothing ok, or another problem of the mode on this point did better */
+            continue;
+        }
         pt->tbps = best;
         copy(pt->variant, sizeof pt->variant, variant);
         if (best > dp->max_tbps)
             dp->max_tbps = best;
         i = j;
+    }
+    /* the peers' decode rows (latest run per peer and problem, on_peer), on their problem's
+     * point, or a point of their own where fa-tune has no row */
+    for (int i = 0; i < L->n_peers; i++) {
+        const lpeer *pe = &L->peers[i];
+        if (pe->p.op != FA_OP_DECODE || !(pe->tflops > 0))
+            continue;
+        fa_report_dpanel *dp;
+        fa_report_dpoint *pt = dpoint_at(d, &cap, &pe->p, &dp);
+        if (!pt)
+            return FA_ERR(err, FA_NOMEM, "cannot build the decode panels: out of memory");
+        pt->peer_tbps[pe->peer] = pe->tflops;
+        dp->peers_present |= 1u << pe->peer;
+        if (pe->tflops > dp->max_tbps)
+            dp->max_tbps = pe->tflops;
     }
     for (int i = 0; i < d->n_dpanels; i++)
         qsort(d->dpanels[i].points, (size_t)d->dpanels[i].n_points, sizeof(fa_report_dpoint),
@@ -1438,7 +1480,8 @@ fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, 
     for (int i = 0; i < L.n_rows; i++)
         timed += !L.rows[i].compile_only;
     d->n_measurements = timed;
-    if (!L.n_rows && !L.n_peers) {
+    d->n_decode_measurements = L.n_drows;
+    if (!L.n_rows && !L.n_drows && !L.n_peers) {
         st = FA_ERR(err, FA_NOT_FOUND,
                     "no measurements for %s in '%s': run 'fa-tune --arch %s --headdim 128' "
                     "first (on a GPU of that arch to time; without one it compiles only), or "
@@ -1446,7 +1489,7 @@ fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, 
                     arch, d->db_path, arch);
         goto cleanup;
     }
-    if (!timed && !L.n_peers) {
+    if (!timed && !L.n_drows && !L.n_peers) {
         /* compile-only: no speed to draw, but the builds say a lot; and how to time them */
         if (problem) {
             st = FA_ERR(err, FA_NOT_FOUND,

@@ -18,7 +18,9 @@
  *   - decode problems stay out of the panels: a decode panel is one mode (dtype, head dim,
  *     heads q/kv, seqlen_q, page size, cache lengths), one point per problem (x: batch x
  *     seqlen_k) at the best latest-ok variant's TB/s (the tflops column of a decode row); the
- *     copy bandwidth is the highest ceiling named "copy" (TB/s). Peers are not drawn there.
+ *     copy bandwidth is the highest ceiling named "copy" (TB/s). Decode peers (bench/peers.py
+ *     --decode, imported) are drawn there, on the point of their problem's batch and seqlen_k
+ *     (the latest run per problem), never in the forward panels.
  */
 #ifndef FA_REPORT_DATA_H
 #define FA_REPORT_DATA_H
@@ -124,9 +126,10 @@ typedef struct fa_report_spill {
 /* One decode problem of a decode panel: its K/V cache and fa-tune's best rate on it. */
 typedef struct fa_report_dpoint {
     int batch, seqlen_k;
-    long long rows;                    /* batch x seqlen_k: K/V rows read per kv head */
-    double tbps;                       /* the best latest-ok variant's TB/s of K/V read, NAN */
-    char variant[FA_VARIANT_NAME_MAX]; /* that variant ("-" if none) */
+    long long rows;                        /* batch x seqlen_k: K/V rows read per kv head */
+    double tbps;                           /* the best latest-ok variant's TB/s of K/V read, NAN */
+    char variant[FA_VARIANT_NAME_MAX];     /* that variant ("-" if none) */
+    double peer_tbps[FA_REPORT_MAX_PEERS]; /* each peer's TB/s on the problem, NAN if none */
 } fa_report_dpoint;
 
 /* A decode panel: the decode problems of one mode (dtype, head dim, heads q/kv, new tokens,
@@ -138,7 +141,8 @@ typedef struct fa_report_dpanel {
     char label[FA_REPORT_STEM_MAX]; /* "hd128 bf16 32/8 heads, 1 new token, paged 64" */
     fa_report_dpoint *points;
     int n_points;
-    double max_tbps; /* the largest rate, 0 if none */
+    double max_tbps;        /* the largest rate, fa-tune's or a peer's; 0 if none */
+    unsigned peers_present; /* bit k: peer k has a TB/s value in this panel */
 } fa_report_dpanel;
 
 typedef enum fa_report_plot_kind {
@@ -198,7 +202,8 @@ typedef struct fa_report_data {
     int n_compile;
     fa_db_winner *winners; /* fa_db_winners order */
     int n_winners;
-    int n_measurements; /* timed (not compile-only) measurements for the arch */
+    int n_measurements;        /* timed (not compile-only) forward measurements for the arch */
+    int n_decode_measurements; /* timed decode measurements (the decode panels') */
     /* compile-only: the database holds builds for the arch but no timings and no peers; the
      * report then draws compile time and resources per tile and says how to time them */
     int compile_only;

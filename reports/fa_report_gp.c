@@ -295,10 +295,20 @@ static void plot_decode(const fa_report_data *d, const fa_report_plot *p, unsign
     plot_sep(&first, f);
     fprintf(f, "datafile using 1:(pos($4)) with linespoints lw 2.5 pt 7 ps 1.1 lc rgb "
                "'" COLOR_FA_TUNE "' title 'fa-tune (best variant per problem)'");
+    int col = 6; /* the peers' columns follow the winner's name (write_decode) */
+    for (int k = 0; k < d->n_peers; k++)
+        if (dp->peers_present & (1u << k))
+            peer_line(d, k, col++, &first, f);
+    peer_version_entry(d, dp->peers_present, &first, f);
     if (!isnan(d->copy_tbps)) {
         plot_sep(&first, f);
         fprintf(f, "copy with lines dt 3 lw 2 lc rgb '#000000' title sprintf('device copy "
                    "bandwidth (measured): %%.2f TB/s', copy)");
+    }
+    if (dp->peers_present) { /* fa-tune on top of peers with equal figures */
+        plot_sep(&first, f);
+        fprintf(f, "datafile using 1:(pos($4)) with linespoints lw 2.5 pt 7 ps 1.1 lc rgb "
+                   "'" COLOR_FA_TUNE "' notitle");
     }
     term_end(formats, f);
 }

@@ -51,9 +51,9 @@ static const struct section {
      "One plot per decode mode (dtype, head dim, query/kv heads, new tokens per sequence, "
      "paging, cache-length distribution): fa-tune's best variant per problem in TB/s of K and V "
      "read, against batch x cache length, with the device copy bandwidth (a ceiling named copy) "
-     "as a dotted line when the database stores one. Peers are not drawn: fa-tune db "
-     "import-peers refuses the rows of bench/peers.py --decode (they carry tbps, not tflops), "
-     "its copy row included."},
+     "as a dotted line when the database stores one. Peers measured on the same shapes "
+     "(bench/peers.py --decode, stored by fa-tune db import-peers with its copy row) are "
+     "drawn beside fa-tune."},
     {FA_PLOT_HEATMAP, "Tile sizes, per kernel family",
      "One heatmap per kernel family, on the family's own tile axes (sm80: BLOCK_M x BLOCK_N; "
      "sm90a: BLOCK_M, 64 rows per consumer warpgroup, x BLOCK_N): TFLOP/s of the best variant "
@@ -78,6 +78,13 @@ static const char *missing_reason(const fa_report_data *d, fa_report_plot_kind k
     for (int i = 0; i < d->n_plots; i++)
         if (d->plots[i].kind == kind)
             return NULL; /* drawn, or a note says why not */
+    /* a decode-only database: the forward sections say why they are empty */
+    static const char decode_only[] =
+        "no forward results: the database holds decode results only (see the decode plots).";
+    int fwd_kind = kind == FA_PLOT_TFLOPS || kind == FA_PLOT_SPEEDUP || kind == FA_PLOT_MEMORY ||
+                   kind == FA_PLOT_HEATMAP || kind == FA_PLOT_CONVERGENCE;
+    if (fwd_kind && d->n_panels == 0 && d->n_dpanels > 0)
+        return decode_only;
     switch (kind) {
     case FA_PLOT_TFLOPS:
         return "no timed measurements.";
@@ -169,7 +176,9 @@ static const char *image_ext(unsigned formats)
 static void intro(const fa_report_data *d, void (*esc)(FILE *, const char *), FILE *f)
 {
     esc(f, d->gpus[0] ? d->gpus : "unknown GPU");
-    fprintf(f, ". %d timed measurements", d->n_measurements);
+    fprintf(f, ". %d timed measurements", d->n_measurements + d->n_decode_measurements);
+    if (d->n_decode_measurements)
+        fprintf(f, " (%d forward, %d decode)", d->n_measurements, d->n_decode_measurements);
     if (d->n_peers) {
         char text[256];
         fprintf(f, "; peers measured on the same device: ");

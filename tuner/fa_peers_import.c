@@ -6,6 +6,7 @@
  * object needs (json-c and jansson would do too, with more API than this file uses). */
 #include "fa_peers_import.h"
 
+#include "fa_family.h"
 #include "fa_parse.h"
 
 #include <cjson/cJSON.h>
@@ -105,7 +106,7 @@ static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep
 {
     fa_status s;
     int present;
-    char dtype[16] = "", layout[16] = "";
+    char dtype[16] = "", layout[16] = "", op[16] = "";
     memset(row, 0, sizeof *row);
     *keep = 0;
     if (cJSON_GetArraySize(c->obj) > 64) /* bounds the pairwise repeat check below */
@@ -129,11 +130,25 @@ static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep
     if (present && fa_dtype_parse(dtype, &row->p.dtype) != FA_OK)
         return bad(c, "dtype", "expected fp16 or bf16",
                    cJSON_GetObjectItemCaseSensitive(c->obj, "dtype"));
+    row->p.op = FA_OP_FWD;
+    if ((s = get_str(c, "op", op, sizeof op, &present)) != FA_OK)
+        return s;
+    if (present && fa_op_parse(op, &row->p.op) != FA_OK)
+        return bad(c, "op", "expected fwd or decode",
+                   cJSON_GetObjectItemCaseSensitive(c->obj, "op"));
+    /* The copy row and decode rows carry a bandwidth ("tbps": TB/s), not a FLOP rate: it is
+     * what the database's tflops column holds for decode (fa_problem.h) and for a copy
+     * ceiling (fa_db.h). */
+    const int copy = !strcmp(row->peer, "copy") || !strncmp(row->peer, "copy_", 5);
+    const char *rate = copy || row->p.op == FA_OP_DECODE ? "tbps" : "tflops";
+    if (copy && row->p.op != FA_OP_FWD)
+        return bad(c, "op", "a copy row is a ceiling, it has no op",
+                   cJSON_GetObjectItemCaseSensitive(c->obj, "op"));
     if ((s = get_positive(c, "median_ms", 1e9, &row->median_ms)) != FA_OK ||
-        (s = get_positive(c, "tflops", 1e9, &row->tflops)) != FA_OK)
+        (s = get_positive(c, rate, 1e9, &row->tflops)) != FA_OK)
         return s;
     *keep = 1;
-    if (!strncmp(row->peer, "gemm_", 5)) {
+    if (copy || !strncmp(row->peer, "gemm_", 5)) {
         row->ceiling = 1;
         return FA_OK;
     }
@@ -141,11 +156,13 @@ static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep
         const char *key;
         double lo, hi;
         int required;
-    } ints[] = {{"head_dim", 1, 1024, 1}, {"batch", 1, 1 << 20, 1},    {"heads_q", 1, 4096, 1},
-                {"heads_kv", 1, 4096, 1}, {"seqlen_q", 1, 1 << 24, 1}, {"seqlen_k", 1, 1 << 24, 1},
-                {"causal", 0, 1, 0},      {"varlen", 0, 1, 0}};
-    int *dst[] = {&row->p.head_dim, &row->p.batch,    &row->p.heads_q, &row->p.heads_kv,
-                  &row->p.seqlen_q, &row->p.seqlen_k, &row->p.causal,  &row->p.varlen};
+    } ints[] = {
+        {"head_dim", 1, 1024, 1}, {"batch", 1, 1 << 20, 1},    {"heads_q", 1, 4096, 1},
+        {"heads_kv", 1, 4096, 1}, {"seqlen_q", 1, 1 << 24, 1}, {"seqlen_k", 1, 1 << 24, 1},
+        {"causal", 0, 1, 0},      {"varlen", 0, 1, 0},         {"page_size", 0, 1 << 16, 0}};
+    int *dst[] = {&row->p.head_dim, &row->p.batch,    &row->p.heads_q,
+                  &row->p.heads_kv, &row->p.seqlen_q, &row->p.seqlen_k,
+                  &row->p.causal,   &row->p.varlen,   &row->p.page_size};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         int64_t x = 0;
         if ((s = get_int(c, ints[i].key, ints[i].lo, ints[i].hi, &x, &present)) != FA_OK)
@@ -163,6 +180,11 @@ static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep
     else if (present && strcmp(layout, "bshd") != 0)
         return bad(c, "layout", "expected bshd or bhsd",
                    cJSON_GetObjectItemCaseSensitive(c->obj, "layout"));
+    /* A decode problem is keyed like fa-tune's own (fa_problem.h): bshd, every sequence's cache
+     * seqlen_k rows. The layout field is the peer's own tensors' (SDPA's bhsd), which is no part
+     * of a decode problem: the K/V bytes read are the same either way. */
+    if (row->p.op == FA_OP_DECODE)
+        row->p.layout = FA_LAYOUT_BSHD;
     fa_err perr = {0};
     if (fa_problem_check(&row->p, &perr) != FA_OK)
         return FA_ERR(c->err, FA_INVALID, "%s:%d: %s", c->path, c->lineno, perr.msg);

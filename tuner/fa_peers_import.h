@@ -8,7 +8,15 @@
  * varlen, batch, heads_q, heads_kv, seqlen_q, seqlen_k, layout), "median_ms", "tflops",
  * "peak_extra_bytes" and "versions"; a row with "error" (the backend refused the shape) is
  * skipped and counted. A ceiling row has "peer" starting with "gemm_" (a dense GEMM measured
- * in the same call), "dtype", "median_ms", "tflops". Every number is checked against its range
+ * in the same call), "dtype", "median_ms", "tflops".
+ *
+ * Decode (bench/peers.py --decode): a row with "op": "decode" is a peer on a decode problem,
+ * keyed like fa-tune's own (fa_problem.h: op decode, bshd, every sequence's cache seqlen_k
+ * rows, "page_size" 0 unless given), its rate "tbps" (TB/s of K/V read, required; "tflops" is
+ * not read) stored where a decode measurement keeps its rate. The row "peer": "copy" (or
+ * "copy_...") is the device copy bandwidth: "median_ms" and "tbps", stored as a ceiling of that
+ * name (dtype bf16 unless given), which the report's decode plots draw. Every number is checked
+ * against its range
  * (an integer field must be a whole number): a value out of range is an error naming the
  * file, line and field, never wrapped or cast.
  */
@@ -23,7 +31,8 @@ typedef struct fa_peers_import_stats {
 
 /* One row of a peers file, checked. */
 typedef struct fa_peer_row {
-    int ceiling; /* a "gemm_" row: only peer, dtype, median_ms and tflops are set */
+    int ceiling; /* a "gemm_" or "copy" row: only peer, dtype, median_ms and tflops are set
+                    (a copy row's tflops is its TB/s) */
     char peer[FA_DB_NAME_MAX];
     char version[256]; /* free text; the database keeps it whole */
     fa_problem p;

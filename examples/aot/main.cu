@@ -9,13 +9,18 @@
  * inputs in the kernel's mode -- equal lengths with a ragged last tile (the lookup picks the
  * instance), and GQA with seqlen_q != seqlen_k (bottom-right causal) on that kernel's
  * instance -- and checks O and LSE against an fp32 CPU
- * reference by fa-tune's criterion (examples/common/fa_example_ref.h).
+ * reference by fa-tune's criterion (examples/common/fa_example_ref.h). A varlen kernel runs
+ * instead on 6 packed sequences (an empty query, an empty key range, length 1, seqlen_q <
+ * seqlen_k and > seqlen_k, ragged tiles; cu_seqlens on the device), through the lookup and then
+ * on that kernel's instance with GQA 2, each sequence checked against its own fp32 reference
+ * (examples/common/fa_example_varlen.h, the case examples/embedded runs too).
  *
  * A header with sm90a winners lists them as X_SM90A instances. A build configured with
  * -DFA_AOT_SM90A=ON (sm_90a code only; CMakeLists.txt) instantiates them from
  * sm90a/fa_fwd_sm90a.cuh and launches them as sm90a/fa_plan_sm90a.h says: the Q/K/V tensor
  * maps encoded from the problem's pointers and strides (fa_plan_sm90a_tmaps, then libcuda's
- * cuTensorMapEncodeTiled), a 1-d grid of tiles (persistent: one block per multiprocessor).
+ * cuTensorMapEncodeTiled; a varlen instance's maps are the ragged ones over the packed tensors),
+ * a 1-d grid of tiles (persistent: one block per multiprocessor).
  * Other builds leave them out and skip their kernels.
  *
  * Exit: 0 all match, 3 a numerical mismatch, 1 a CUDA error, 77 no CUDA device (skipped).
@@ -41,6 +46,7 @@
 #endif
 
 #include "../common/fa_example_ref.h"
+#include "../common/fa_example_varlen.h"
 
 /* A header of one family (sm80) has no family columns. */
 #ifdef FA_DISPATCH_FAMILY_SM90A
@@ -187,25 +193,40 @@ static cudaError_t launch(const instance &inst, const fa_dispatch_choice &c, con
 
 /* ---- one problem ---------------------------------------------------------------------------- */
 
-/* Run one problem: with kernel == nullptr the lookup chooses the instance, else that kernel of
- * the table runs. Returns 0 pass, 3 mismatch, 1 CUDA error. */
-static int run_case(int cc, int multiprocessors, const fa_ex_shape &sh,
-                    const fa_dispatch_kernel *kernel, uint64_t seed)
-{
-    const size_t nq = (size_t)sh.batch * sh.seqlen_q * sh.heads_q * sh.head_dim;
-    const size_t nk = (size_t)sh.batch * sh.seqlen_k * sh.heads_kv * sh.head_dim;
-    const size_t nl = (size_t)sh.batch * sh.heads_q * sh.seqlen_q;
-    std::vector<uint16_t> q(nq), k(nk), v(nk), o(nq);
-    std::vector<float> lse(nl), o_ref(nq), o_low(nq), l_ref(nl), l_low(nl), s(sh.seqlen_k);
-    fa_ex_fill(q.data(), nq, sh.dtype, seed);
-    fa_ex_fill(k.data(), nk, sh.dtype, seed + 1);
-    fa_ex_fill(v.data(), nk, sh.dtype, seed + 2);
+/* Device buffers, freed when they go out of scope. */
+struct device_buffer {
+    void *p = nullptr;
+    device_buffer() = default;
+    device_buffer(const device_buffer &) = delete;
+    device_buffer &operator=(const device_buffer &) = delete;
+    ~device_buffer() { cudaFree(p); }
+    uint64_t addr() const { return (uint64_t)(uintptr_t)p; }
+};
 
+/* One forward problem's tensors on the host: random q, k, v; o and lse as the kernel wrote them. */
+struct fwd_host {
+    std::vector<uint16_t> q, k, v, o;
+    std::vector<float> lse;
+    fwd_host(int dtype, size_t nq, size_t nk, size_t nl, uint64_t seed)
+        : q(nq), k(nk), v(nk), o(nq), lse(nl)
+    {
+        fa_ex_fill(q.data(), nq, dtype, seed);
+        fa_ex_fill(k.data(), nk, dtype, seed + 1);
+        fa_ex_fill(v.data(), nk, dtype, seed + 2);
+    }
+};
+
+/* The choice for a problem of sh's mode (varlen: sh's lengths the longest): with kernel ==
+ * nullptr the lookup's, else that kernel's tiles. *how and *name say which and why. */
+static fa_dispatch_choice choose(int cc, const fa_ex_shape &sh, int varlen,
+                                 const fa_dispatch_kernel *kernel, const char **how,
+                                 const char **name)
+{
     fa_dispatch_choice c =
-        fa_dispatch_lookup(cc, sh.dtype, sh.head_dim, sh.causal, 0, sh.heads_q / sh.heads_kv,
+        fa_dispatch_lookup(cc, sh.dtype, sh.head_dim, sh.causal, varlen, sh.heads_q / sh.heads_kv,
                            sh.seqlen_q > sh.seqlen_k ? sh.seqlen_q : sh.seqlen_k);
-    const char *how = fa_dispatch_source_name(c.source);
-    const char *name = c.entry ? c.entry->name : "(default tiles)";
+    *how = fa_dispatch_source_name(c.source);
+    *name = c.entry ? c.entry->name : "(default tiles)";
     if (kernel) { /* this kernel's tiles instead of the lookup's */
         c.block_m = kernel->block_m;
         c.block_n = kernel->block_n;
@@ -220,50 +241,132 @@ static int run_case(int cc, int multiprocessors, const fa_ex_shape &sh,
         c.pingpong = kernel->pingpong;
         c.persistent = kernel->persistent;
 #endif
-        how = "chosen";
-        name = kernel->name;
+        *how = "chosen";
+        *name = kernel->name;
     }
+    return c;
+}
+
+/* Upload io's inputs to q, k, v, poison o and lse (0xFF bytes: NaN in fp16, bf16 and fp32),
+ * launch the instance c names on p (its pointers those buffers), wait and read O and LSE back
+ * into io. 0, or 1 on a CUDA error or a choice with no instance (said on stderr). */
+static int run_on_device(const fa_dispatch_choice &c, int multiprocessors, fa_fwd_params &p,
+                         fwd_host &io, device_buffer &dq, device_buffer &dk, device_buffer &dv,
+                         device_buffer &dout, device_buffer &dl)
+{
     const instance *inst = find_instance(c);
     if (!inst) {
-        std::fprintf(stderr, "no instance for %dx%d w%d s%d (lookup: %s)\n", c.block_m, c.block_n,
-                     c.warps, c.stages, fa_dispatch_source_name(c.source));
+        std::fprintf(stderr, "no instance for %dx%d w%d s%d%s (lookup: %s)\n", c.block_m, c.block_n,
+                     c.warps, c.stages, c.varlen ? " varlen" : "",
+                     fa_dispatch_source_name(c.source));
         return 1;
     }
-
-    void *dq, *dk, *dv, *dout, *dl;
-    CHECK_CUDA(cudaMalloc(&dq, nq * 2));
-    CHECK_CUDA(cudaMalloc(&dk, nk * 2));
-    CHECK_CUDA(cudaMalloc(&dv, nk * 2));
-    CHECK_CUDA(cudaMalloc(&dout, nq * 2));
-    CHECK_CUDA(cudaMalloc(&dl, nl * 4));
-    CHECK_CUDA(cudaMemcpy(dq, q.data(), nq * 2, cudaMemcpyHostToDevice));
-    CHECK_CUDA(cudaMemcpy(dk, k.data(), nk * 2, cudaMemcpyHostToDevice));
-    CHECK_CUDA(cudaMemcpy(dv, v.data(), nk * 2, cudaMemcpyHostToDevice));
-    CHECK_CUDA(cudaMemset(dout, 0xff, nq * 2)); /* NaN poison */
-    CHECK_CUDA(cudaMemset(dl, 0xff, nl * 4));
-
-    fa_fwd_params p;
-    fa_dispatch_params_bshd(&p, (uint64_t)dq, (uint64_t)dk, (uint64_t)dv, (uint64_t)dout,
-                            (uint64_t)dl, sh.batch, sh.heads_q, sh.heads_kv, sh.seqlen_q,
-                            sh.seqlen_k, sh.head_dim, sh.scale);
+    const size_t nq = io.q.size(), nk = io.k.size(), nl = io.lse.size();
+    CHECK_CUDA(cudaMalloc(&dq.p, nq * 2 + 2));
+    CHECK_CUDA(cudaMalloc(&dk.p, nk * 2 + 2));
+    CHECK_CUDA(cudaMalloc(&dv.p, nk * 2 + 2));
+    CHECK_CUDA(cudaMalloc(&dout.p, nq * 2 + 2));
+    CHECK_CUDA(cudaMalloc(&dl.p, nl * 4 + 4));
+    CHECK_CUDA(cudaMemcpy(dq.p, io.q.data(), nq * 2, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemcpy(dk.p, io.k.data(), nk * 2, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemcpy(dv.p, io.v.data(), nk * 2, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemset(dout.p, 0xff, nq * 2));
+    CHECK_CUDA(cudaMemset(dl.p, 0xff, nl * 4));
+    p.q = dq.addr();
+    p.k = dk.addr();
+    p.v = dv.addr();
+    p.o = dout.addr();
+    p.lse = dl.addr();
     CHECK_CUDA(launch(*inst, c, p, multiprocessors));
     CHECK_CUDA(cudaDeviceSynchronize());
-    CHECK_CUDA(cudaMemcpy(o.data(), dout, nq * 2, cudaMemcpyDeviceToHost));
-    CHECK_CUDA(cudaMemcpy(lse.data(), dl, nl * 4, cudaMemcpyDeviceToHost));
-    cudaFree(dq);
-    cudaFree(dk);
-    cudaFree(dv);
-    cudaFree(dout);
-    cudaFree(dl);
+    CHECK_CUDA(cudaMemcpy(io.o.data(), dout.p, nq * 2, cudaMemcpyDeviceToHost));
+    CHECK_CUDA(cudaMemcpy(io.lse.data(), dl.p, nl * 4, cudaMemcpyDeviceToHost));
+    return 0;
+}
 
-    fa_ex_reference(&sh, q.data(), k.data(), v.data(), 0, o_ref.data(), l_ref.data(), s.data());
-    fa_ex_reference(&sh, q.data(), k.data(), v.data(), 1, o_low.data(), l_low.data(), s.data());
-    fa_ex_check chk = fa_ex_compare(&sh, o.data(), lse.data(), o_ref.data(), l_ref.data(),
+/* Run one problem: with kernel == nullptr the lookup chooses the instance, else that kernel of
+ * the table runs. Returns 0 pass, 3 mismatch, 1 CUDA error. */
+static int run_case(int cc, int multiprocessors, const fa_ex_shape &sh,
+                    const fa_dispatch_kernel *kernel, uint64_t seed)
+{
+    const size_t nq = (size_t)sh.batch * sh.seqlen_q * sh.heads_q * sh.head_dim;
+    const size_t nk = (size_t)sh.batch * sh.seqlen_k * sh.heads_kv * sh.head_dim;
+    const size_t nl = (size_t)sh.batch * sh.heads_q * sh.seqlen_q;
+    fwd_host io(sh.dtype, nq, nk, nl, seed);
+    std::vector<float> o_ref(nq), o_low(nq), l_ref(nl), l_low(nl), s(sh.seqlen_k);
+    const char *how, *name;
+    fa_dispatch_choice c = choose(cc, sh, 0, kernel, &how, &name);
+
+    device_buffer dq, dk, dv, dout, dl;
+    fa_fwd_params p;
+    fa_dispatch_params_bshd(&p, 0, 0, 0, 0, 0, sh.batch, sh.heads_q, sh.heads_kv, sh.seqlen_q,
+                            sh.seqlen_k, sh.head_dim, sh.scale);
+    if (run_on_device(c, multiprocessors, p, io, dq, dk, dv, dout, dl))
+        return 1;
+
+    fa_ex_reference(&sh, io.q.data(), io.k.data(), io.v.data(), 0, o_ref.data(), l_ref.data(),
+                    s.data());
+    fa_ex_reference(&sh, io.q.data(), io.k.data(), io.v.data(), 1, o_low.data(), l_low.data(),
+                    s.data());
+    fa_ex_check chk = fa_ex_compare(&sh, io.o.data(), io.lse.data(), o_ref.data(), l_ref.data(),
                                     o_low.data(), l_low.data());
     std::printf("%-4s %-44s b%d h%d/%d q%d k%d (%s): max|O-ref| %.3g <= %.3g, max|LSE-ref| "
                 "%.3g <= %.3g%s\n",
                 chk.pass ? "ok" : "FAIL", name, sh.batch, sh.heads_q, sh.heads_kv, sh.seqlen_q,
                 sh.seqlen_k, how, chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
+                chk.bad ? ", non-finite or unwritten values" : "");
+    return chk.pass ? 0 : 3;
+}
+
+/* One varlen problem of kk's mode with heads_q / heads_kv heads: the 6 packed sequences of
+ * fa_ex_varlen_default (an empty query, an empty key range, length 1, seqlen_q < seqlen_k and >
+ * seqlen_k, ragged tiles), cu_seqlens on the device; with kernel == nullptr the lookup (varlen
+ * = 1) chooses, else kk's instance runs. Each sequence is checked against the fp32 reference of
+ * its own batch-1 problem (fa_ex_varlen_compare). Returns 0 pass, 3 mismatch, 1 CUDA error. */
+static int run_varlen_case(int cc, int multiprocessors, const fa_dispatch_kernel &kk, bool direct,
+                           int heads_q, int heads_kv, uint64_t seed)
+{
+    fa_ex_varlen vl;
+    fa_ex_varlen_default(&vl);
+    fa_ex_shape sh;
+    sh.dtype = kk.dtype;
+    sh.batch = vl.n;
+    sh.heads_q = heads_q;
+    sh.heads_kv = heads_kv;
+    sh.seqlen_q = vl.max_q;
+    sh.seqlen_k = vl.max_k;
+    sh.head_dim = kk.head_dim;
+    sh.causal = kk.causal;
+    sh.scale = 1.0f / sqrtf((float)kk.head_dim);
+    const int D = kk.head_dim;
+    fwd_host io(kk.dtype, (size_t)vl.total_q * heads_q * D, (size_t)vl.total_k * heads_kv * D,
+                (size_t)heads_q * vl.total_q, seed);
+    const char *how, *name;
+    fa_dispatch_choice c = choose(cc, sh, 1, direct ? &kk : nullptr, &how, &name);
+
+    device_buffer dq, dk, dv, dout, dl, dcq, dck;
+    const size_t cu_bytes = sizeof(int) * (size_t)(vl.n + 1);
+    CHECK_CUDA(cudaMalloc(&dcq.p, cu_bytes));
+    CHECK_CUDA(cudaMalloc(&dck.p, cu_bytes));
+    CHECK_CUDA(cudaMemcpy(dcq.p, vl.cu_q, cu_bytes, cudaMemcpyHostToDevice));
+    CHECK_CUDA(cudaMemcpy(dck.p, vl.cu_k, cu_bytes, cudaMemcpyHostToDevice));
+    fa_fwd_params p;
+    fa_dispatch_params_bshd(&p, 0, 0, 0, 0, 0, vl.n, heads_q, heads_kv, vl.max_q, vl.max_k, D,
+                            sh.scale);
+    fa_ex_varlen_params(&p, &vl, dcq.addr(), dck.addr());
+    if (run_on_device(c, multiprocessors, p, io, dq, dk, dv, dout, dl))
+        return 1;
+
+    fa_ex_check chk;
+    if (fa_ex_varlen_compare(&vl, &sh, io.q.data(), io.k.data(), io.v.data(), io.o.data(),
+                             io.lse.data(), &chk)) {
+        std::fprintf(stderr, "out of host memory\n");
+        return 1;
+    }
+    std::printf("%-4s %-44s varlen %d seqs h%d/%d max q%d k%d (%s): max|O-ref| %.3g <= %.3g, "
+                "max|LSE-ref| %.3g <= %.3g%s\n",
+                chk.pass ? "ok" : "FAIL", name, vl.n, heads_q, heads_kv, vl.max_q, vl.max_k, how,
+                chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
                 chk.bad ? ", non-finite or unwritten values" : "");
     return chk.pass ? 0 : 3;
 }
@@ -288,10 +391,6 @@ int main()
     int worst = 0;
     for (int i = arch.first_kernel; i < arch.first_kernel + arch.num_kernels; i++) {
         const fa_dispatch_kernel &kk = kernels[i];
-        if (kk.varlen) {
-            std::printf("skip %s: varlen is not exercised by this example\n", kk.name);
-            continue;
-        }
         fa_ex_shape a;
         a.dtype = kk.dtype;
         a.batch = 2;
@@ -311,9 +410,18 @@ int main()
             std::printf("skip %s: sm90a instances need a build with -DFA_AOT_SM90A=ON\n", kk.name);
             continue;
         }
-        int rc = run_case(cc, prop.multiProcessorCount, a, nullptr, 1000u + (uint64_t)i * 16u);
-        if (rc == 0)
-            rc = run_case(cc, prop.multiProcessorCount, b, &kk, 2000u + (uint64_t)i * 16u);
+        int rc;
+        if (kk.varlen) { /* the lookup picks (MHA); then this kernel with GQA 2 */
+            rc = run_varlen_case(cc, prop.multiProcessorCount, kk, false, 4, 4,
+                                 3000u + (uint64_t)i * 16u);
+            if (rc == 0)
+                rc = run_varlen_case(cc, prop.multiProcessorCount, kk, true, 4, 2,
+                                     4000u + (uint64_t)i * 16u);
+        } else {
+            rc = run_case(cc, prop.multiProcessorCount, a, nullptr, 1000u + (uint64_t)i * 16u);
+            if (rc == 0)
+                rc = run_case(cc, prop.multiProcessorCount, b, &kk, 2000u + (uint64_t)i * 16u);
+        }
         if (rc == 1)
             return 1;
         if (rc > worst)

@@ -37,6 +37,7 @@
 #include "fa_dispatch.h"
 
 #include "../common/fa_example_ref.h"
+#include "../common/fa_example_varlen.h"
 
 #if !FA_DISPATCH_HAVE_CUBINS
 #error "this example needs a header emitted with --embed-cubin"
@@ -182,100 +183,64 @@ cleanup:
     return rc;
 }
 
-/* Varlen: VL_B packed sequences whose (seqlen_q, seqlen_k) pairs cover an empty query, an empty
- * key range, length 1, seqlen_q < seqlen_k and seqlen_q > seqlen_k (rows of a causal kernel that
- * see no key: O = 0, LSE = -inf), and ragged tiles. */
-#define VL_B 6
-static const int vl_sq[VL_B] = {0, 1, 77, 3, 130, 200};
-static const int vl_sk[VL_B] = {5, 1, 150, 0, 61, 200};
-
 /* One varlen problem on kernel `kernel` (< 0: the lookup chooses, fa_dispatch_launch with
- * varlen = 1): q, o packed (total_q, heads_q, D), k, v (total_k, heads_kv, D), LSE (heads_q,
- * total_q), cu_seqlens on the device; each sequence checked against the fp32 reference of its
- * own batch-1 problem. Returns 0 pass, 3 mismatch, 1 CUDA error. */
+ * varlen = 1): the 6 packed sequences of fa_ex_varlen_default (an empty query, an empty key
+ * range, length 1, seqlen_q < seqlen_k and > seqlen_k, ragged tiles), cu_seqlens on the device;
+ * each sequence checked against the fp32 reference of its own batch-1 problem
+ * (fa_ex_varlen_compare). Returns 0 pass, 3 mismatch, 1 CUDA error. */
 static int run_varlen_case(const fa_dispatch_module *mod, const fa_dispatch_kernel *kk, int kernel,
                            int heads_q, int heads_kv, uint64_t seed)
 {
-    int cu_q[VL_B + 1], cu_k[VL_B + 1], b, h, i, max_q = 0, max_k = 0, rc = 1, worst = 0;
     const int D = kk->head_dim;
+    fa_ex_varlen vl;
+    fa_ex_shape sh;
+    fa_ex_check chk;
     fwd_io io;
-    float *l_seq = NULL;
     CUdeviceptr dcq = 0, dck = 0;
     fa_fwd_params p;
     const char *name = "", *how = "";
-    double o_err = 0, o_tol = 0, l_err = 0, l_tol = 0;
-    long bad = 0;
+    int rc = 1;
     CUresult r;
 
-    cu_q[0] = cu_k[0] = 0;
-    for (b = 0; b < VL_B; b++) {
-        cu_q[b + 1] = cu_q[b] + vl_sq[b];
-        cu_k[b + 1] = cu_k[b] + vl_sk[b];
-        max_q = vl_sq[b] > max_q ? vl_sq[b] : max_q;
-        max_k = vl_sk[b] > max_k ? vl_sk[b] : max_k;
-    }
-    if (fwd_io_init(&io, kk->dtype, (size_t)cu_q[VL_B] * heads_q * D,
-                    (size_t)cu_k[VL_B] * heads_kv * D, (size_t)heads_q * cu_q[VL_B], max_k, seed))
+    fa_ex_varlen_default(&vl);
+    if (fwd_io_init(&io, kk->dtype, (size_t)vl.total_q * heads_q * D,
+                    (size_t)vl.total_k * heads_kv * D, (size_t)heads_q * vl.total_q, vl.max_k,
+                    seed))
         goto cleanup;
-    if (!(l_seq = malloc(io.nl * 4 + 4))) {
-        fprintf(stderr, "out of host memory\n");
-        goto cleanup;
-    }
-    if ((r = cuMemAlloc(&dcq, sizeof cu_q)) != CUDA_SUCCESS ||
-        (r = cuMemAlloc(&dck, sizeof cu_k)) || (r = cuMemcpyHtoD(dcq, cu_q, sizeof cu_q)) ||
-        (r = cuMemcpyHtoD(dck, cu_k, sizeof cu_k))) {
+    if ((r = cuMemAlloc(&dcq, sizeof(int) * (vl.n + 1))) != CUDA_SUCCESS ||
+        (r = cuMemAlloc(&dck, sizeof(int) * (vl.n + 1))) ||
+        (r = cuMemcpyHtoD(dcq, vl.cu_q, sizeof(int) * (vl.n + 1))) ||
+        (r = cuMemcpyHtoD(dck, vl.cu_k, sizeof(int) * (vl.n + 1)))) {
         fprintf(stderr, "cuda error %d preparing cu_seqlens\n", (int)r);
         goto cleanup;
     }
-    /* The row and head strides of the packed tensors are BSHD's; batch strides are unused. */
-    fa_dispatch_params_bshd(&p, io.dq, io.dk, io.dv, io.dout, io.dl, VL_B, heads_q, heads_kv, max_q,
-                            max_k, D, 1.0f / sqrtf((float)D));
-    p.cu_seqlens_q = dcq;
-    p.cu_seqlens_k = dck;
-    p.lse_head_stride = cu_q[VL_B];
-    p.lse_batch_stride = 0;
+    fa_dispatch_params_bshd(&p, io.dq, io.dk, io.dv, io.dout, io.dl, vl.n, heads_q, heads_kv,
+                            vl.max_q, vl.max_k, D, 1.0f / sqrtf((float)D));
+    fa_ex_varlen_params(&p, &vl, dcq, dck);
     if (fwd_run(mod, kernel, kk->dtype, kk->causal, 1, &p, &io, &name, &how))
         goto cleanup;
-    for (b = 0; b < VL_B; b++) {
-        const size_t qo = (size_t)cu_q[b] * heads_q * D, ko = (size_t)cu_k[b] * heads_kv * D;
-        fa_ex_shape sh;
-        fa_ex_check chk;
-        if (vl_sq[b] == 0)
-            continue;
-        sh.dtype = kk->dtype;
-        sh.batch = 1;
-        sh.heads_q = heads_q;
-        sh.heads_kv = heads_kv;
-        sh.seqlen_q = vl_sq[b];
-        sh.seqlen_k = vl_sk[b];
-        sh.head_dim = D;
-        sh.causal = kk->causal;
-        sh.scale = p.softmax_scale;
-        fa_ex_reference(&sh, io.q + qo, io.k + ko, io.v + ko, 0, io.o_ref, io.l_ref, io.s);
-        fa_ex_reference(&sh, io.q + qo, io.k + ko, io.v + ko, 1, io.o_low, io.l_low, io.s);
-        for (h = 0; h < heads_q; h++) /* the kernel's (heads_q, total_q) -> (1, heads_q, sq) */
-            for (i = 0; i < vl_sq[b]; i++)
-                l_seq[(size_t)h * vl_sq[b] + i] = io.lse[(size_t)h * cu_q[VL_B] + cu_q[b] + i];
-        chk = fa_ex_compare(&sh, io.o + qo, l_seq, io.o_ref, io.l_ref, io.o_low, io.l_low);
-        if (o_tol == 0 || chk.o_err / chk.o_tol > o_err / o_tol) /* the closest call */
-            o_err = chk.o_err, o_tol = chk.o_tol;
-        if (l_tol == 0 || chk.lse_err / chk.lse_tol > l_err / l_tol)
-            l_err = chk.lse_err, l_tol = chk.lse_tol;
-        bad += chk.bad;
-        if (!chk.pass)
-            worst = 3;
+    memset(&sh, 0, sizeof sh);
+    sh.dtype = kk->dtype;
+    sh.heads_q = heads_q;
+    sh.heads_kv = heads_kv;
+    sh.head_dim = D;
+    sh.causal = kk->causal;
+    sh.scale = p.softmax_scale;
+    if (fa_ex_varlen_compare(&vl, &sh, io.q, io.k, io.v, io.o, io.lse, &chk)) {
+        fprintf(stderr, "out of host memory\n");
+        goto cleanup;
     }
     printf("%-4s %-44s varlen %d seqs h%d/%d max q%d k%d (%s): max|O-ref| %.3g <= %.3g, "
            "max|LSE-ref| %.3g <= %.3g%s\n",
-           worst ? "FAIL" : "ok", name, VL_B, heads_q, heads_kv, max_q, max_k, how, o_err, o_tol,
-           l_err, l_tol, bad ? ", non-finite or unwritten values" : "");
-    rc = worst;
+           chk.pass ? "ok" : "FAIL", name, vl.n, heads_q, heads_kv, vl.max_q, vl.max_k, how,
+           chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
+           chk.bad ? ", non-finite or unwritten values" : "");
+    rc = chk.pass ? 0 : 3;
 
 cleanup:
     fwd_io_free(&io);
     cuMemFree(dcq);
     cuMemFree(dck);
-    free(l_seq);
     return rc;
 }
 

@@ -31,10 +31,13 @@
 #               configure and build examples/embedded and examples/aot (the latter against
 #               `cmake --install` of this build; from embed.sql, or SQL, with -DFA_AOT_SM90A=SM90A:
 #               ON builds embed_mixed.sql's sm90a instances for sm_90a)
-#   fake BIN DIR CC RC [SMS]
+#   fake BIN DIR CC RC [SMS [PATTERN...]]
 #               run the embedded example against the fake driver in DIR (fake_cuda.c) as a
 #               device of compute capability CC (and SMS multiprocessors); it must exit RC
-#   run BIN     run an example binary; 77 (skipped) without a GPU or without libcuda
+#               and, exiting 0, print a line matching each PATTERN (grep -E)
+#   run BIN [PATTERN...]
+#               run an example binary; 77 (skipped) without a GPU or without libcuda; exiting
+#               0, it must print a line matching each PATTERN (grep -E): the cases that ran
 set -u
 
 what=$1
@@ -60,6 +63,15 @@ make_fixtures_db() {
     # shellcheck disable=SC2046 # one word per fixture path
     "$MKDB" "$2" $(echo "$1" | tr ',' '\n' | sed "s|^|$SRC/fixtures/|") ||
         fail "emit_mkdb $2 $1"
+}
+
+# expect_lines OUT PATTERN...: OUT (a program's output) has a line matching each PATTERN.
+expect_lines() {
+    out=$1
+    shift
+    for pat in "$@"; do
+        grep -Eq -- "$pat" "$out" || fail "no line of the output matches '$pat'"
+    done
 }
 
 case $what in
@@ -351,23 +363,34 @@ build_aot)
 
 fake)
     BIN=$1 DIR=$2 CC=$3 WANT=$4 SMS=${5:-132}
+    shift 4
+    [ $# -gt 0 ] && shift
     [ -x "$BIN" ] || fail "$BIN not built (its build test must pass first)"
     [ -e "$DIR/libcuda.so.1" ] || fail "no fake driver in $DIR"
+    OUT=$(mktemp) || exit 1
+    trap 'rm -f "$OUT"' EXIT
     LD_LIBRARY_PATH="$DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" FA_FAKE_CC=$CC FA_FAKE_SMS=$SMS \
-        "$BIN"
+        "$BIN" >"$OUT" 2>&1
     rc=$?
+    cat "$OUT"
     [ $rc -eq "$WANT" ] || fail "the embedded example on the fake driver (cc $CC) exited $rc," \
         "expected $WANT"
+    [ $rc -eq 0 ] && expect_lines "$OUT" "$@"
     echo "fake driver, cc $CC: exit $rc as expected"
     ;;
 
 run)
     BIN=$1
+    shift
     [ -x "$BIN" ] || fail "$BIN not built (its build test must pass first)"
-    "$BIN"
+    OUT=$(mktemp) || exit 1
+    trap 'rm -f "$OUT"' EXIT
+    "$BIN" >"$OUT" 2>&1
     rc=$?
+    cat "$OUT"
     # 127: the loader found no libcuda.so.1 -- a machine without the driver: skipped.
     [ $rc -eq 127 ] && { echo "no CUDA driver: skipped"; exit 77; }
+    [ $rc -eq 0 ] && expect_lines "$OUT" "$@"
     exit $rc
     ;;
 

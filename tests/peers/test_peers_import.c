@@ -2,7 +2,9 @@
  * This file implements the CPU test of the peers import (tuner/fa_peers_import.c): peer and
  * ceiling rows landing in the database with their numbers, refused shapes skipped, a key's
  * name inside a string value and a line over 8 KB read right, a malformed or out-of-range line
- * named by file, line and field, and a failed import storing nothing (all or nothing).
+ * named by file, line and field, and a failed import storing nothing (all or nothing); the
+ * decode rows of bench/peers.py --decode stored under fa-tune's decode problem names with
+ * their TB/s, and its copy row as a ceiling the GEMM ceiling lookup leaves out.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +26,89 @@ static int count_peer(const fa_db_peer *p, void *user)
     }
     (*n)++;
     return 0;
+}
+
+/* The decode rows of bench/peers.py --decode: keyed like fa-tune's own decode problem. */
+static int check_decode_peer(const fa_db_peer *p, void *user)
+{
+    int *n = user;
+    fa_problem want = {.dtype = FA_DTYPE_BF16,
+                       .head_dim = 128,
+                       .batch = 64,
+                       .heads_q = 32,
+                       .heads_kv = 8,
+                       .seqlen_q = 1,
+                       .seqlen_k = 4096,
+                       .layout = FA_LAYOUT_BSHD,
+                       .op = FA_OP_DECODE};
+    char name[FA_PROBLEM_NAME_MAX];
+    fa_problem_name(&want, name, sizeof name);
+    CHECK_MSG(!strcmp(p->problem_name, name), "'%s', want '%s'", p->problem_name, name);
+    CHECK(p->problem.op == FA_OP_DECODE && p->problem.page_size == 0 &&
+          p->problem.layout == FA_LAYOUT_BSHD && p->problem.cache_lens == FA_CACHE_FIXED);
+    if (!strcmp(p->peer, "torch_sdpa_cudnn"))
+        CHECK_MSG(p->tflops > 4.2949 && p->tflops < 4.2950 && p->median_ms == 0.25, "%g",
+                  p->tflops);
+    else
+        CHECK(!strcmp(p->peer, "torch_sdpa_flash") && p->tflops > 2.1474 && p->tflops < 2.1475);
+    (*n)++;
+    return 0;
+}
+
+static int check_copy(const fa_db_ceiling *c, void *user)
+{
+    int *n = user;
+    CHECK(!strcmp(c->name, "copy") && c->tflops == 4.25 && c->median_ms == 2.0);
+    (*n)++;
+    return 0;
+}
+
+/* bench/peers.py --decode's rows: two peers on one decode problem, a refused shape, the copy
+ * row; stored as decode peers and a copy ceiling that the GEMM ceiling lookup leaves out. */
+static void test_decode(const char *dir)
+{
+    char db_path[256], path[256];
+    snprintf(db_path, sizeof db_path, "%s/decode.db", dir);
+    snprintf(path, sizeof path, "%s/decode.jsonl", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f);
+    fprintf(f, "{\"peer\": \"copy\", \"median_ms\": 2.0, \"bytes\": 8500000000, \"tbps\": 4.25, "
+               "\"versions\": \"torch 2.11.0\"}\n");
+    const char *shape = "\"op\": \"decode\", \"dtype\": \"bf16\", \"head_dim\": 128, \"causal\": "
+                        "0, \"varlen\": 0, \"batch\": 64, \"heads_q\": 32, \"heads_kv\": 8, "
+                        "\"seqlen_q\": 1, \"seqlen_k\": 4096, \"page_size\": 0, \"layout\": "
+                        "\"bhsd\", \"kv_bytes\": 1073741824.0";
+    fprintf(f, "{\"peer\": \"torch_sdpa_cudnn\", %s, \"median_ms\": 0.25, \"tbps\": 4.294967296}\n",
+            shape);
+    fprintf(f, "{\"peer\": \"torch_sdpa_flash\", %s, \"median_ms\": 0.5, \"tbps\": 2.147483648}\n",
+            shape);
+    fprintf(f, "{\"peer\": \"torch_sdpa_flash\", %s, \"error\": \"No available kernel\"}\n", shape);
+    fclose(f);
+    fa_err err = {0};
+    fa_db *db = NULL;
+    CHECK(fa_db_open(db_path, FA_DB_CREATE, &db, &err) == FA_OK);
+    fa_db_device dev = {.cc = 90};
+    snprintf(dev.name, sizeof dev.name, "NVIDIA H200");
+    snprintf(dev.arch, sizeof dev.arch, "sm90");
+    int64_t device_id = 0, run_id = 0;
+    CHECK(fa_db_device_upsert(db, &dev, &device_id, &err) == FA_OK);
+    CHECK(fa_db_run_begin(db, device_id, "test", "", "test", &run_id, &err) == FA_OK);
+    fa_peers_import_stats st;
+    CHECK_OK(fa_peers_import(db, run_id, path, &st, &err), &err);
+    CHECK_MSG(st.peers == 2 && st.ceilings == 1 && st.skipped == 1, "%d %d %d", st.peers,
+              st.ceilings, st.skipped);
+    int n = 0;
+    CHECK(fa_db_peers(db, "sm90", check_decode_peer, &n, &err) == FA_OK);
+    CHECK_MSG(n == 2, "%d decode peer rows", n);
+    n = 0;
+    CHECK(fa_db_ceilings(db, "sm90", check_copy, &n, &err) == FA_OK);
+    CHECK(n == 1);
+    /* the copy bandwidth (TB/s) is no FLOP-rate ceiling of a forward panel */
+    double best = 0;
+    int found = 1;
+    CHECK(fa_db_ceiling_best(db, "sm90", FA_DTYPE_BF16, &best, &found, &err) == FA_OK);
+    CHECK_MSG(!found, "the copy row is a GEMM ceiling of %g", best);
+    fa_db_close(db);
 }
 
 int main(void)
@@ -170,6 +255,7 @@ int main(void)
     s = fa_peers_import(db, run_id, "/nonexistent/peers.jsonl", &st, &err);
     CHECK(s == FA_IO && strstr(err.msg, "cannot read"));
     fa_db_close(db);
+    test_decode(dir);
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

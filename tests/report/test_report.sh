@@ -23,6 +23,12 @@
 #   decode   fixture.sql + decode.sql (splitkv decode problems, copy ceilings): one decode
 #            plot per mode, its .dat rows, title, axis labels and copy line; the index entry and
 #            its notes (an empty mode, no copy ceiling, a forward-only database)
+#   decode_peers  decode_only.sql + decode.sql (decode results, no forward problem): malformed
+#            decode peer rows are refused naming the line and leave the database byte-identical;
+#            the report exits 0 with the decode plot and an index saying there are no forward
+#            results; decode_peers.jsonl (bench/peers.py --decode rows: cudnn, flash, a refused
+#            shape, the copy row) imports, and the decode plot draws both peers and the imported
+#            copy bandwidth; with forward problems, the forward panels get no decode peer
 #   regen    rewrite golden/ from WORK/out/sm90 (after an intended change; review the diff)
 # Environment: PYTHON3 (for the SVG check).
 set -u
@@ -399,7 +405,7 @@ decode)
     grep -q "<img src=\"$s.png\"" "$o/index.html" || fail "index.html does not show $s"
     grep -q '^\*Not drawn: decode hd128 bf16, heads 32/8, 4 new tokens, paged 64: no variant measured ok\.\*$' \
         "$o/index.md" || fail "index.md: no note for the paged mode"
-    grep -q 'Peers are not drawn' "$o/index.md" || fail "index.md: peers not explained"
+    grep -q 'Peers measured on the same shapes' "$o/index.md" || fail "index.md: peers not explained"
     grep -q 'No device copy bandwidth stored' "$o/index.md" && fail "index.md: copy said missing"
     # without a copy ceiling: no line, and the index says so
     printf "DELETE FROM ceilings WHERE name = 'copy';\n" >"$t/nocopy.sql"
@@ -422,6 +428,98 @@ decode)
         fail "forward-only index: no decode note"
     ls "$t/f" | grep -q '^decode_' && fail "forward-only: decode files"
     echo "decode ok"
+    ;;
+decode_peers)
+    t=$work/decode_peers
+    rm -rf "$t" && mkdir -p "$t" || fail "cannot create $t"
+    "$mkdb" "$t/d.db" "$src/decode_only.sql" "$src/decode.sql" || fail "cannot build the database"
+    # malformed decode rows, each on line 2 after a good one: refused naming the line, the
+    # database byte-identical and no sidecar file left
+    good=$(sed -n 2p "$src/decode_peers.jsonl")
+    row='"peer": "torch_sdpa_cudnn", "op": "decode", "dtype": "bf16", "head_dim": 128, "batch": 8, "heads_q": 32, "heads_kv": 8, "median_ms": 0.1'
+    cp "$t/d.db" "$t/before.db" || fail "cannot copy the database"
+    i=0
+    while IFS='|' read -r fields want; do
+        i=$((i + 1))
+        printf '%s\n{%s}\n' "$good" "$fields" >"$t/bad$i.jsonl"
+        "$fatune" db import-peers --arch sm90 --db "$t/d.db" "$t/bad$i.jsonl" >"$t/o" 2>"$t/e"
+        rc=$?
+        [ $rc -eq 2 ] || fail "bad$i: import-peers exited $rc, expected 2: $(cat "$t/e")"
+        grep -qF "bad$i.jsonl:2: $want" "$t/e" ||
+            fail "bad$i: message '$(cat "$t/e")', expected '$want'"
+        cmp -s "$t/d.db" "$t/before.db" || fail "bad$i: a refused import changed the database"
+        for x in -wal -shm -journal; do
+            [ -e "$t/d.db$x" ] && fail "bad$i: a refused import left d.db$x"
+        done
+    done <<END_OF_CASES
+$row, "seqlen_q": 1, "seqlen_k": 2048, "tflops": 9|field 'tbps': expected a number above 0
+$row, "seqlen_q": 1, "seqlen_k": 2048, "tbps": -1|field 'tbps': expected a number above 0
+$row, "seqlen_q": 17, "seqlen_k": 2048, "tbps": 1|decode seqlen_q 17 is above 16
+$row, "seqlen_q": 1, "seqlen_k": 2048, "varlen": 1, "tbps": 1|decode problems are not varlen
+"peer": "torch_sdpa_cudnn", "op": "prefill", "head_dim": 128, "batch": 8, "heads_q": 32, "heads_kv": 8, "seqlen_q": 1, "seqlen_k": 2048, "median_ms": 0.1, "tbps": 1|field 'op': expected fwd or decode, got 'prefill'
+"peer": "copy", "median_ms": 2, "tflops": 4|field 'tbps': expected a number above 0
+END_OF_CASES
+    [ $i -eq 6 ] || fail "ran $i malformed cases, expected 6"
+    need_gnuplot
+    # a database of decode results only: the decode plot, and the index says why no forward one
+    "$fatune" report --arch sm90 --db "$t/d.db" -o "$t/a" >"$t/o" 2>"$t/e" ||
+        fail "report of a decode-only database exited $?: $(cat "$t/e")"
+    s=decode_hd128_bf16_h32kv8_q1
+    for ext in dat gp png svg; do
+        [ -f "$t/a/$s.$ext" ] || fail "decode-only: no $s.$ext"
+    done
+    ls "$t/a" | grep -q '^tflops_' && fail "decode-only: a forward panel"
+    grep -q '^\*Not drawn: no forward results: the database holds decode results only' \
+        "$t/a/index.md" || fail "decode-only: index.md does not say there are no forward results"
+    grep -q '<p><em>Not drawn: no forward results' "$t/a/index.html" ||
+        fail "decode-only: index.html does not say there are no forward results"
+    grep -q '8 timed measurements (0 forward, 8 decode)' "$t/a/index.md" || fail "decode-only: decode rows not counted"
+    grep -qx '# copy_tbps 4.2' "$t/a/$s.dat" || fail "decode-only: copy_tbps"
+    # the peers' decode rows and copy row
+    "$fatune" db import-peers --arch sm90 --db "$t/d.db" "$src/decode_peers.jsonl" >"$t/o" \
+        2>"$t/e" || fail "import-peers exited $?: $(cat "$t/e")"
+    grep -q "imported 4 peer rows and 1 ceilings from .* (1 rows skipped" "$t/o" ||
+        fail "import-peers: $(cat "$t/o")"
+    "$fatune" report --arch sm90 --db "$t/d.db" -o "$t/b" >"$t/o" 2>"$t/e" ||
+        fail "report with decode peers exited $?: $(cat "$t/e")"
+    d=$t/b/$s.dat g=$t/b/$s.gp
+    grep -qx '# rows batch seqlen_k fa_tune winner torch_sdpa_cudnn torch_sdpa_flash' "$d" ||
+        fail "$s.dat: no peer columns: $(grep '^# rows' "$d")"
+    # the peers join fa-tune's problems (the same key) on their points
+    [ "$(grep -v '^#' "$d")" = "16384 8 2048 1.2 decode_splitkv_hd128_bf16_m16n64w4s3k0 NaN NaN
+131072 1 131072 4.1 decode_splitkv_hd128_bf16_m16n64w4s3k8 3.94758 NaN
+262144 64 4096 3.6 decode_splitkv_hd128_bf16_m16n64w4s3k8 4.29497 2.14748" ] ||
+        fail "$s.dat rows: $(grep -v '^#' "$d")"
+    # the imported copy row (4.29 TB/s, above the fixture's 4.2) is the line
+    grep -qx '# copy_tbps 4.29497' "$d" || fail "$s.dat: the imported copy row is not the line"
+    grep -qx 'copy = 4.29497' "$g" || fail "$s.gp: copy value"
+    grep -q "copy with lines .*title sprintf('device copy bandwidth (measured)" "$g" ||
+        fail "$s.gp: no copy line"
+    grep -q "datafile using 1:(pos(\$6)) .*title 'PyTorch SDPA cuDNN'" "$g" ||
+        fail "$s.gp: no cuDNN line"
+    grep -q "datafile using 1:(pos(\$7)) .*title 'PyTorch SDPA flash (FA2)'" "$g" ||
+        fail "$s.gp: no flash line"
+    # a mode only a peer measured gets a panel of its own
+    p=decode_hd64_bf16_h16kv16_q4
+    [ -f "$t/b/$p.png" ] || fail "no $p.png for the peer-only mode"
+    [ "$(grep -v '^#' "$t/b/$p.dat")" = "262144 16 16384 NaN - 3.57914" ] ||
+        fail "$p.dat rows: $(grep -v '^#' "$t/b/$p.dat")"
+    # with forward problems too: the decode peers stay out of the forward panels
+    "$mkdb" "$t/f.db" "$src/fixture.sql" "$src/decode.sql" || fail "cannot build the database"
+    "$fatune" report --arch sm90 --db "$t/f.db" -o "$t/c0" >"$t/o" 2>"$t/e" ||
+        fail "report (forward database) exited $?: $(cat "$t/e")"
+    "$fatune" db import-peers --arch sm90 --db "$t/f.db" "$src/decode_peers.jsonl" >"$t/o" \
+        2>"$t/e" || fail "import-peers (forward database) exited $?: $(cat "$t/e")"
+    "$fatune" report --arch sm90 --db "$t/f.db" -o "$t/c" >"$t/o" 2>"$t/e" ||
+        fail "report (forward database, peers imported) exited $?: $(cat "$t/e")"
+    [ "$(cd "$t/c" && ls tflops_*)" = "$(cd "$t/c0" && ls tflops_*)" ] ||
+        fail "the decode peers changed the forward panels: $(cd "$t/c" && ls tflops_*)"
+    for f in "$t"/c/tflops_*.dat; do
+        cmp -s "$f" "$t/c0/$(basename "$f")" ||
+            fail "$(basename "$f") changed when the decode peers were imported"
+    done
+    grep -q ' 4.29497 ' "$t/c/$s.dat" || fail "forward database: no peer in $s.dat"
+    echo "decode_peers ok"
     ;;
 hostile)
     need_gnuplot
