@@ -24,9 +24,13 @@ typedef struct tclass {
     fa_problem check;
     int rung0[2]; /* halving: class positions of the shortest and longest problem */
     int nrung0;
+    int keep; /* halving: rung-1 survivors per rung-0 problem, from the class's legal count
+                 (explored or not), so exploring a part does not thin the survivors */
 } tclass;
 
-enum { CAND_PENDING = 0, CAND_READY, CAND_OUT };
+/* CAND_DEFERRED: halving's exploration has not reached it (not compiled; may be promoted to
+ * CAND_PENDING when it neighbours a rung-0 leader). */
+enum { CAND_PENDING = 0, CAND_READY, CAND_OUT, CAND_DEFERRED };
 
 typedef struct cand {
     fa_variant v;
@@ -97,6 +101,15 @@ typedef struct engine {
  * timing at 16k costs 4x more. */
 #define FA_RUNG0_MAX_KEYS 4096
 
+/* Halving's exploration (fa_tune.h, --explore): after rung 0 of what is compiled, the
+ * neighbours (one step on one axis of the family's space) of each rung-0 problem's best
+ * FA_EXPLORE_LEADERS are compiled and ranked too, for up to FA_EXPLORE_ROUNDS rounds (a round
+ * with no new neighbour ends it). Each (class, family) explores at least FA_EXPLORE_MIN
+ * variants first. */
+#define FA_EXPLORE_LEADERS 3
+#define FA_EXPLORE_ROUNDS 3
+#define FA_EXPLORE_MIN 8
+
 /* Finalists: within this factor of the best stored time, up to this many per problem. */
 #define FA_FINAL_BAND 1.10
 #define FA_FINALISTS_MAX 16
@@ -121,5 +134,9 @@ void en_run_phase(engine *e, void (*produce)(engine *), pthread_t *threads, slot
 void en_produce_compiled(engine *e);
 void en_produce_finalists(engine *e);
 void en_produce_rung1(engine *e);
+/* Halving's exploration: defer all but the first --explore of each (class, family) by prior;
+ * then, after a rung 0, promote the deferred neighbours of the leaders (returns how many). */
+void en_defer_by_prior(engine *e);
+int en_promote_neighbours(engine *e);
 
 #endif /* FA_TUNE_ENGINE_H */
