@@ -239,6 +239,18 @@ __global__ void __launch_bounds__(WARPS * 32)
                 fa::cp_async_4(sTab + (uint32_t)(((it % TR) * TPB + tid) * 4), table + first + tid);
         }
     };
+    /* Rows per page run, in loader passes: a thread's rows r0 + i*RS of a block are read in
+       runs of `run` passes that share one page, so the page lookup and the 64-bit offsets are
+       done once per run and each further row is one add of RS rows' stride. RI (the whole
+       block in one run): a contiguous cache, or page sizes that are multiples of BLOCK_N;
+       psz / RS: page sizes that divide BLOCK_N (blocks start on a page) and are multiples of
+       RS (r0 < RS: the run's rows never leave the page), at most TPB pages per block (all in
+       the ring); 0: any other page size (48, under RS), a division and a lookup per row. */
+    int run = 0;
+    if (!table || psz % BLOCK_N == 0)
+        run = RI;
+    else if (psz % RS == 0 && BLOCK_N % psz == 0 && BLOCK_N / psz <= TPB)
+        run = psz / RS;
     auto load_kv = [&](int it) {
         if (it < nblk) {
             const int n0 = (blk0 + it) * BLOCK_N;
@@ -253,27 +265,68 @@ __global__ void __launch_bounds__(WARPS * 32)
             const int64_t vh = (int64_t)hk * p.v_head_stride + c0 * 8;
             const int first = table ? n0 / psz : 0;
             const int *ts = tab_s + (it % TR) * TPB;
-#pragma unroll
-            for (int i = 0; i < RI; ++i) {
-                const int j = n0 + r0 + i * RS;
-                const bool valid = j < len;
-                /* (page, row in page): the table's page, or (b, j) for a contiguous cache */
-                int page = b, row = j;
-                if (table && valid) {
-                    const int pi = j / psz;
-                    row = j - pi * psz;
-                    page = pi - first < TPB ? ts[pi - first] : __ldg(table + pi);
-                }
-                const Element *ks = kb, *vs = vb;
-                if (valid) {
-                    ks = kb + (int64_t)page * p.k_batch_stride + (int64_t)row * p.k_row_stride + kh;
-                    vs = vb + (int64_t)page * p.v_batch_stride + (int64_t)row * p.v_row_stride + vh;
-                }
+            const int rem = len - n0 - r0; /* pass i is a key < len iff i * RS < rem */
+            auto copy_row = [&](int i, const Element *ks, const Element *vs) {
+                const bool valid = i * RS < rem;
 #pragma unroll
                 for (int jc = 0; jc < CHUNKS / G; ++jc) {
                     const uint32_t o = soff + i * RS * ROW_BYTES + jc * G * 16;
-                    fa::cp_async_16(sK + o, ks + jc * G * 8, valid);
-                    fa::cp_async_16(sV + o, vs + jc * G * 8, valid);
+                    fa::cp_async_16(sK + o, (valid ? ks : kb) + jc * G * 8, valid);
+                    fa::cp_async_16(sV + o, (valid ? vs : vb) + jc * G * 8, valid);
+                }
+            };
+            if (run > 0) {
+                /* (page, row in page) of the block's first key: (b, n0) for a contiguous
+                   cache; a run's later pages start at their row 0 (the block is page-aligned
+                   when it spans more than one). Entries past the length are never used. */
+                int page = table ? ts[0] : b;
+                const int row = (table ? n0 - first * psz : n0) + r0;
+                const Element *ks =
+                    kb + (int64_t)page * p.k_batch_stride + (int64_t)row * p.k_row_stride + kh;
+                const Element *vs =
+                    vb + (int64_t)page * p.v_batch_stride + (int64_t)row * p.v_row_stride + vh;
+                const int64_t kstep = (int64_t)RS * p.k_row_stride;
+                const int64_t vstep = (int64_t)RS * p.v_row_stride;
+                if (run >= RI) {
+#pragma unroll
+                    for (int i = 0; i < RI; ++i) {
+                        copy_row(i, ks, vs);
+                        ks += kstep, vs += vstep;
+                    }
+                } else {
+                    int u = 0, k = 0;
+#pragma unroll
+                    for (int i = 0; i < RI; ++i) {
+                        if (i > 0) {
+                            if (++u == run) { /* the next page, from its row r0 */
+                                u = 0;
+                                page = ts[++k];
+                                ks = kb + (int64_t)page * p.k_batch_stride +
+                                     (int64_t)r0 * p.k_row_stride + kh;
+                                vs = vb + (int64_t)page * p.v_batch_stride +
+                                     (int64_t)r0 * p.v_row_stride + vh;
+                            } else {
+                                ks += kstep, vs += vstep;
+                            }
+                        }
+                        copy_row(i, ks, vs);
+                    }
+                }
+            } else {
+#pragma unroll
+                for (int i = 0; i < RI; ++i) {
+                    const int j = n0 + r0 + i * RS;
+                    const bool valid = j < len;
+                    int page = 0, row = 0;
+                    if (valid) {
+                        const int pi = j / psz;
+                        row = j - pi * psz;
+                        page = pi - first < TPB ? ts[pi - first] : __ldg(table + pi);
+                    }
+                    copy_row(
+                        i,
+                        kb + (int64_t)page * p.k_batch_stride + (int64_t)row * p.k_row_stride + kh,
+                        vb + (int64_t)page * p.v_batch_stride + (int64_t)row * p.v_row_stride + vh);
                 }
             }
         }
