@@ -368,16 +368,7 @@ __global__ void __launch_bounds__(WARPS * 32)
 
     float acc_o[MF][DF][4];
     float row_max[MF][2], row_sum[MF][2];
-#pragma unroll
-    for (int f = 0; f < MF; ++f) {
-#pragma unroll
-        for (int d = 0; d < DF; ++d)
-#pragma unroll
-            for (int e = 0; e < 4; ++e)
-                acc_o[f][d][e] = 0.f;
-        row_max[f][0] = row_max[f][1] = FA_NEG_INF;
-        row_sum[f][0] = row_sum[f][1] = 0.f;
-    }
+    fa::sm80_init_o(acc_o, row_max, row_sum);
 
     const float sl2 = p.softmax_scale_log2;
     const int wn = warp * NW; /* this warp's first key column in a block */
@@ -397,13 +388,7 @@ __global__ void __launch_bounds__(WARPS * 32)
 
         /* ---- S = Q K^T over this warp's NW keys ------------------------------------- */
         float acc_s[MF][NF][4];
-#pragma unroll
-        for (int f = 0; f < MF; ++f)
-#pragma unroll
-            for (int j = 0; j < NF; ++j)
-#pragma unroll
-                for (int e = 0; e < 4; ++e)
-                    acc_s[f][j][e] = 0.f;
+        fa::sm80_zero_acc(acc_s);
 #pragma unroll
         for (int kk = 0; kk < KQ; ++kk) {
             uint32_t a[MF][4];
