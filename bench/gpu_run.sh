@@ -254,11 +254,16 @@ for stage in "$@"; do
         ;;
     pack) # fold the WAL into the database and the logs into one archive (few files come back)
         for db in "$OUTDIR"/*.db; do
+            [ -f "$db" ] || continue
             python3 -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('pragma wal_checkpoint(TRUNCATE)')" "$db"
+            rm -f "$db-wal" "$db-shm"
+            # a file over 16 MB does not come back from the device: compress it (~5x)
+            [ "$(stat -c %s "$db")" -gt 15000000 ] && gzip -9 "$db"
         done
         (cd "$OUTDIR" && tar czf logs.tgz --remove-files ./*.log ./*.txt ./*.md 2>/dev/null)
         if [ "$(find "$OUTDIR" -maxdepth 1 -type f | wc -l)" -gt 7 ]; then # 8 files come back
             (cd "$OUTDIR" && tar czf data.tgz --remove-files ./*.db ./*.jsonl 2>/dev/null)
+            (cd "$OUTDIR" && tar cf dbgz.tar --remove-files ./*.db.gz 2>/dev/null)
         fi
         ls "$OUTDIR"
         ;;

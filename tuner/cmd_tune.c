@@ -163,8 +163,8 @@ typedef struct tune_cli {
     fa_op op;
     int op_given, gqa_given, seqlens_given, hidden_given, heads_given, heads_kv_given;
     int n_seqlens_q, seqlens_q[FA_MAX_AXIS], n_page_sizes, page_sizes[FA_MAX_AXIS];
-    unsigned cache_lens; /* bit i: fa_cache_lens i; 0: not given */
-    fa_variant variants[64];
+    unsigned cache_lens;      /* bit i: fa_cache_lens i; 0: not given */
+    fa_variant variants[512]; /* --variant: a recheck names every winner of two runs */
     fa_varlen_dist lengths;
     fa_problem *problems;
     int n_problems;

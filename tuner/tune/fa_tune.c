@@ -245,7 +245,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
                 c->state = CAND_OUT; /* everything already measured: resume skips it */
             } else if (fa_variant_check(&c->v, o->arch, &why) != FA_OK) {
                 e->st->unsupported++;
-                en_record_all_locked(e, c, NULL, FA_UNSUPPORTED, why.msg, NULL);
+                c->unrecorded = 1; /* en_produce_compiled writes its rows */
                 c->state = CAND_OUT;
             }
         }

@@ -24,8 +24,8 @@ typedef struct tclass {
     fa_problem check;
     int rung0[2]; /* halving: class positions of the shortest and longest problem */
     int nrung0;
-    int keep; /* halving: rung-1 survivors per rung-0 problem, from the class's legal count
-                 (explored or not), so exploring a part does not thin the survivors */
+    int keep; /* halving: at least this many rung-1 survivors per rung-0 problem, from the
+                 class's legal count (FA_HALVING_KEEP_SPACE), explored or not */
 } tclass;
 
 /* CAND_DEFERRED: halving's exploration has not reached it (not compiled; may be promoted to
@@ -38,6 +38,9 @@ typedef struct cand {
     int cls;
     int state;             /* CAND_* */
     int passed;            /* check passed: may be timed */
+    int unrecorded;        /* CAND_OUT as unsupported, its rows not yet written: the compile
+                              producer writes them once its compiles are queued, so ~100k
+                              rows (a full default job) do not hold up the first compile */
     fa_compile_output out; /* cubin kept until the end for re-timing */
     unsigned char *todo;   /* per class problem: 1 = still to measure (resume) */
     double *ms;            /* per class problem: latest stored median, -1 none */
@@ -94,6 +97,12 @@ typedef struct engine {
  * On the H100's full hd128 sweep a sixteenth (8-12 variants per class) lost 2.4% on one of
  * 144 problems, its rung-0 times being 3 quick repetitions; a twelfth keeps 10-15. */
 #define FA_HALVING_KEEP 12
+
+/* With exploration (a part of the space compiled), at least 1/FA_HALVING_KEEP_SPACE of the
+ * class's legal variants survive each rung-0 problem: the explored part is the prior's best
+ * and the leaders' neighbours, so its twelfth alone would thin the survivors, while a twelfth
+ * of the whole space made rung 1 half of a warm run (15 of 30 s, full hd128 job, H200). */
+#define FA_HALVING_KEEP_SPACE 24
 
 /* Halving's rung 0 ranks on the class's shortest problem and its longest of at most this
  * many keys: past 4k keys per sequence the ranking of tiles barely moves (replayed on three

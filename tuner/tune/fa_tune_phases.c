@@ -39,6 +39,19 @@ void en_produce_compiled(engine *e)
             break;
         }
     }
+    /* The legality model's refusals, written while the pool compiles (build_candidates only
+     * counted them). */
+    for (int i = 0; i < e->ncands && e->fatal == FA_OK; i++) {
+        cand *c = &e->cands[i];
+        if (!c->unrecorded)
+            continue;
+        fa_err why = {0};
+        fa_variant_check(&c->v, e->o->arch, &why);
+        pthread_mutex_lock(&e->mu);
+        en_record_all_locked(e, c, NULL, FA_UNSUPPORTED, why.msg, NULL);
+        c->unrecorded = 0;
+        pthread_mutex_unlock(&e->mu);
+    }
     while (fa_compile_pool_pending(pool) > 0) {
         fa_variant v;
         void *tag = NULL;
@@ -190,7 +203,7 @@ void en_defer_by_prior(engine *e)
         int legal = 0;
         for (int i = 0; i < e->ncands; i++)
             legal += e->cands[i].cls == k && e->cands[i].state == CAND_PENDING;
-        e->cls[k].keep = (legal + FA_HALVING_KEEP - 1) / FA_HALVING_KEEP;
+        e->cls[k].keep = (legal + FA_HALVING_KEEP_SPACE - 1) / FA_HALVING_KEEP_SPACE;
         if (e->o->explore >= 1)
             continue;
         const fa_family *done[8]; /* the families of class k handled so far */
