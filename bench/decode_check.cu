@@ -15,8 +15,8 @@
  *   cases   per-sequence lengths with 0 and 1 among them, seqlen_q 1..16, GQA 1, 4, 8 and MQA,
  *           splits 1, 3 and auto, causal (bottom-right) when the variant is; with more than
  *           one split also the fused combine, twice (the counters the first run leaves in the
- *           scratch header must be zero: they are checked after every run) and paged at page
- *           sizes 16 and 48
+ *           scratch header must be zero: they are checked after every run), bit-identical to
+ *           the separate combine of the same splits, and paged at page sizes 16 and 48
  *   ref     fp32 attention over the contiguous cache with each sequence's length; lowp = the
  *           same with S, P and O rounded to the dtype (eager attention in that dtype)
  *   pass    max|O - ref| <= 2 * max|O_lowp - ref| + 1e-5 (FlashAttention's rule), LSE
@@ -517,6 +517,9 @@ static int check_variant(const Variant &vr, int &cases_run)
             Err ef = compare(pr, f1, g1, oref, lref);
             bool fok = !ef.bad && ef.o <= tol_o && ef.lse <= tol_l && zero &&
                        memcmp(f0.data(), f1.data(), f0.size() * 2) == 0;
+            /* the merge does the combine kernel's fp32 operations in its order */
+            const bool fsame = memcmp(f1.data(), o0.data(), f1.size() * 2) == 0 &&
+                               memcmp(g1.data(), l0.data(), g1.size() * 4) == 0;
             int fpage = 0;
             for (int ps : {16, 48}) {
                 pr.make_pages(ps, 777 + ps + (uint32_t)ci);
@@ -527,14 +530,15 @@ static int check_variant(const Variant &vr, int &cases_run)
             }
             pr.free_pages();
             cases_run++;
-            if (!fok || fpage || !zero) {
+            if (!fok || fpage || !zero || !fsame) {
                 fails++;
                 fprintf(stderr,
                         "FAIL %s fused case %zu (b%d hq%d hkv%d sq%d len%d) splits %d: O err "
-                        "%.3g (tol %.3g) LSE err %.3g (tol %.3g)%s%s%s%d\n",
+                        "%.3g (tol %.3g) LSE err %.3g (tol %.3g)%s%s%s%s%d\n",
                         vr.name, ci, pr.batch, pr.hq, pr.hkv, pr.sq, pr.max_len, ns, ef.o, tol_o,
                         ef.lse, tol_l, ef.bad ? " NaN/-inf pattern" : "",
                         zero ? "" : " counters not left zero",
+                        fsame ? "" : " fused != separate combine",
                         fpage ? " paged != contiguous at page size " : "", fpage);
             }
         }

@@ -6,7 +6,7 @@
 #   bash bench/gpu_run.sh [--src DIR] [--out DIR] STAGE...
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
-#         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, strategies,
+#         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, strategies, pgqa,
 #         ncu:VARIANT:N[:causal], pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
 #                             causal and not: FlashAttention's benchmark grid)
@@ -30,6 +30,10 @@
 #                             the GQA rows are imported into that database too
 #   compare                   bench/compare.py: fa-tune's best vs FA2 and cuDNN per shape,
 #                             the winner's kernel family (sm80 or sm90a) and each family's best
+#   pgqa                      PackGQA (issue 15): its 56 checks of sm90a.gpu_modes
+#                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
+#                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
+#                             seqlen_k 8k, batch 8) -> pgqa_checks.txt, pgqa_timing.txt
 #   ncu:VARIANT:8192:causal   ncu --clock-control none on one kernel at N = 8192 (batch 16k/N,
 #                             16 heads), the counters issue 14 asks for, into ncu_VARIANT.txt
 #   sm90a                     the sm90a family's tests (ctest -R '^sm90a\.': NVRTC compile,
@@ -203,6 +207,17 @@ for stage in "$@"; do
         echo "peers rc $?: $(wc -l <"$OUTDIR/peers.jsonl") rows"
         "$FA" db import-peers --db "$DB" --arch sm90 "$OUTDIR/peers.jsonl"
         ;;
+    pgqa)
+        log "PackGQA checks"
+        FA_SM90A_GPU_ONLY='pg$' sh "$ROOT/tests/sm90a/test_sm90a_gpu.sh" "$FA" \
+            >"$OUTDIR/pgqa_checks.txt" 2>&1
+        echo "rc=$?"
+        grep -v "^ok " "$OUTDIR/pgqa_checks.txt" | tail -30
+        log "PackGQA timing"
+        sh "$ROOT/bench/sm90a_pack_gqa.sh" "$FA" quick >"$OUTDIR/pgqa_timing.txt" 2>&1
+        echo "rc=$?"
+        tail -5 "$OUTDIR/pgqa_timing.txt"
+        ;;
     sm90a)
         log "sm90a family tests"
         (cd "$BUILD" && ctest -R '^sm90a\.' --output-on-failure --timeout 1800) \
@@ -239,11 +254,16 @@ for stage in "$@"; do
         ;;
     pack) # fold the WAL into the database and the logs into one archive (few files come back)
         for db in "$OUTDIR"/*.db; do
+            [ -f "$db" ] || continue
             python3 -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('pragma wal_checkpoint(TRUNCATE)')" "$db"
+            rm -f "$db-wal" "$db-shm"
+            # a file over 16 MB does not come back from the device: compress it (~5x)
+            [ "$(stat -c %s "$db")" -gt 15000000 ] && gzip -9 "$db"
         done
         (cd "$OUTDIR" && tar czf logs.tgz --remove-files ./*.log ./*.txt ./*.md 2>/dev/null)
         if [ "$(find "$OUTDIR" -maxdepth 1 -type f | wc -l)" -gt 7 ]; then # 8 files come back
             (cd "$OUTDIR" && tar czf data.tgz --remove-files ./*.db ./*.jsonl 2>/dev/null)
+            (cd "$OUTDIR" && tar cf dbgz.tar --remove-files ./*.db.gz 2>/dev/null)
         fi
         ls "$OUTDIR"
         ;;

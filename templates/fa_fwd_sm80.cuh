@@ -310,6 +310,36 @@ __device__ __forceinline__ void sm80_softmax_fragment(float (&acc)[NF][4], float
     }
 }
 
+/* Zero an [MF][N][4] fp32 mma accumulator array (the S tile of a KV block, or O). */
+template <int MF, int N> __device__ __forceinline__ void sm80_zero_acc(float (&acc)[MF][N][4])
+{
+#pragma unroll
+    for (int f = 0; f < MF; ++f)
+#pragma unroll
+        for (int j = 0; j < N; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e)
+                acc[f][j][e] = 0.f;
+}
+
+/* The online softmax's start (this kernel's and the decode kernel's): O = 0, and each row's
+ * running max -inf and sum 0. */
+template <int MF, int DF>
+__device__ __forceinline__ void sm80_init_o(float (&acc_o)[MF][DF][4], float (&row_max)[MF][2],
+                                            float (&row_sum)[MF][2])
+{
+#pragma unroll
+    for (int f = 0; f < MF; ++f) {
+#pragma unroll
+        for (int d = 0; d < DF; ++d)
+#pragma unroll
+            for (int e = 0; e < 4; ++e)
+                acc_o[f][d][e] = 0.f;
+        row_max[f][0] = row_max[f][1] = FA_NEG_INF;
+        row_sum[f][0] = row_sum[f][1] = 0.f;
+    }
+}
+
 /*
  * The lazy O rescale after sm80_softmax_fragment: multiply the warp's O accumulators by the
  * rows' alpha only when some row max of the warp moved (alpha == 1 exactly otherwise:
@@ -491,16 +521,7 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
 
     float acc_o[MF][DF][4];
     float row_max[MF][2], row_sum[MF][2];
-#pragma unroll
-    for (int f = 0; f < MF; ++f) {
-#pragma unroll
-        for (int d = 0; d < DF; ++d)
-#pragma unroll
-            for (int e = 0; e < 4; ++e)
-                acc_o[f][d][e] = 0.f;
-        row_max[f][0] = row_max[f][1] = FA_NEG_INF;
-        row_sum[f][0] = row_sum[f][1] = 0.f;
-    }
+    fa::sm80_init_o(acc_o, row_max, row_sum);
     uint32_t q_frag[Q_IN_REGS ? MF : 1][Q_IN_REGS ? KQ : 1][4];
 
     const float sl2 = p.softmax_scale_log2;
@@ -536,20 +557,14 @@ __global__ void __launch_bounds__(WARPS * 32) fa_fwd_sm80(const __grid_constant_
 
         /* ---- S = Q K^T ------------------------------------------------------------- */
         float acc_s[MF][NF][4];
-#pragma unroll
-        for (int f = 0; f < MF; ++f)
-#pragma unroll
-            for (int j = 0; j < NF; ++j)
-#pragma unroll
-                for (int e = 0; e < 4; ++e)
-                    acc_s[f][j][e] = 0.f;
+        fa::sm80_zero_acc(acc_s);
 
-                    /* k-steps in groups of the swizzle period U (XOR constants repeat every U
-                       steps). When the accumulators alone take >= 96 registers, the groups stay a
-                       rolled loop: ptxas then cannot prefetch ldmatrix fragments across groups,
-                       which is what pushed the 128x64 hd128 tiles over 255 registers (v1: 40
-                       registers of ldmatrix results in flight at the peak) and 64x64 hd128 over
-                       ptxas's 128-register occupancy target on sm_80 (16 B spilled). */
+        /* k-steps in groups of the swizzle period U (XOR constants repeat every U
+           steps). When the accumulators alone take >= 96 registers, the groups stay a
+           rolled loop: ptxas then cannot prefetch ldmatrix fragments across groups,
+           which is what pushed the 128x64 hd128 tiles over 255 registers (v1: 40
+           registers of ldmatrix results in flight at the peak) and 64x64 hd128 over
+           ptxas's 128-register occupancy target on sm_80 (16 B spilled). */
 #pragma unroll(ROLL_QK ? 1 : KQ / U)
         for (int kq = 0; kq < KQ / U; ++kq)
 #pragma unroll

@@ -157,14 +157,14 @@ typedef struct tune_cli {
     fa_tune_opts o;
     fa_problem_axes ax;
     const char *arch_name, *shapes, *db_path, *seqlens_file, *devices, *cache_dir;
-    int head_dim, compile_only, quiet, seed, seed_given, n_variants, tokens_given;
+    int head_dim, compile_only, quiet, seed, seed_given, n_variants, tokens_given, explore_given;
     unsigned dtypes, causal, varlen; /* sets from FA_OPT_DTYPES / FA_OPT_MODE; 0: not given */
     /* --op and the decode axes; *_given: the option appeared (decode keeps its defaults else) */
     fa_op op;
     int op_given, gqa_given, seqlens_given, hidden_given, heads_given, heads_kv_given;
     int n_seqlens_q, seqlens_q[FA_MAX_AXIS], n_page_sizes, page_sizes[FA_MAX_AXIS];
-    unsigned cache_lens; /* bit i: fa_cache_lens i; 0: not given */
-    fa_variant variants[64];
+    unsigned cache_lens;      /* bit i: fa_cache_lens i; 0: not given */
+    fa_variant variants[512]; /* --variant: a recheck names every winner of two runs */
     fa_varlen_dist lengths;
     fa_problem *problems;
     int n_problems;
@@ -302,6 +302,22 @@ static int opt_race(const char *cmd, const fa_option *opt, const char *val)
                                   fa_printable(val, shown, sizeof shown));
     }
     t->o.race_margin = x;
+    return 0;
+}
+
+static int opt_explore(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    double x = -1;
+    if (fa_parse_double(val, 0.01, 1, &x) != 0) {
+        char shown[FA_CLI_SHOWN_MAX];
+        return fa_cli_usage_error(cmd,
+                                  "--explore '%s': expected a part of the space from 0.01 to 1 "
+                                  "(1 = compile every variant)",
+                                  fa_printable(val, shown, sizeof shown));
+    }
+    t->o.explore = x;
+    t->explore_given = 1;
     return 0;
 }
 
@@ -512,6 +528,15 @@ static int search_options(tune_cli *t, fa_option *out)
          .takes_value = 1,
          .metavar = "B",
          .help = "N timings, or a time: 90s, 10m"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "explore",
+         .cb = opt_explore,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "F",
+         .help = "halving: rank the first F of each family's variants (by\nits prior) on rung 0, "
+                 "then the neighbours of the 3 best,\nfor up to 3 rounds; the rest are never "
+                 "compiled\n(default 0.25; 1: every variant)"},
         {.kind = FA_OPT_INT,
          .name = "seed",
          .dst = &t->seed,
@@ -719,6 +744,8 @@ static int parse_options(tune_cli *t, int argc, char **argv)
         return rc;
     if (t->seed_given)
         t->o.seed = (uint64_t)t->seed;
+    if (t->explore_given && t->o.strategy != FA_STRATEGY_HALVING)
+        return fa_cli_usage_error(CMD, "--explore applies to --strategy halving only");
     if (t->quiet)
         t->o.progress = 0;
     if (t->dtypes == (1u << FA_DTYPE_FP16 | 1u << FA_DTYPE_BF16)) {

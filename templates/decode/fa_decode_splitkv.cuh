@@ -34,8 +34,12 @@
  *     merge statistics' space) by cp.async in the group of block x - STAGES + 1, so they land
  *     with a K/V tile the loop waits for anyway: no copy waits on a table load (a block's
  *     pages beyond TPB, page sizes under 16, are read from the table directly). Keys >= len_b
- *     are zero-filled (src-size 0) and masked. Contiguous caches take the same path with
- *     (P, r) = (b, j) and no table.
+ *     are zero-filled (src-size 0) and masked. A thread's rows of a block are read in page
+ *     runs: when the page size is a multiple of BLOCK_N (the block in one page), or divides
+ *     BLOCK_N and is a multiple of RS (a run of page_size / RS rows per page), the page entry
+ *     and the 64-bit offsets are looked up once per run and each further row is one 64-bit
+ *     add; other page sizes (48, under RS) divide and look up per row. Contiguous caches take
+ *     the one-run path with (P, r) = (b, j) and no table.
  *  3. Warps split the KV tile along N: warp w owns keys [w*NW, (w+1)*NW) of every block
  *     (NW = BLOCK_N / WARPS, a multiple of 16) and all BLOCK_M rows, so the M tile (often 4..32
  *     live rows) costs no duplicated K/V reads. S = Q K^T and O += P V with mma.sync m16n8k16
@@ -55,7 +59,12 @@
  *     counts itself in its group's counter in the scratch header (__threadfence, then one
  *     atomicAdd); the CTA that brings it to the split count merges the group's partials as
  *     the combine kernel does (weights exp(lse_s - max), split order: deterministic) and sets
- *     the counter back to 0, so one launch does the whole op and the next finds it zero.
+ *     the counter back to 0, so one launch does the whole op and the next finds it zero. The
+ *     merge: the partial O tiles go to shared memory by cp.async while all threads read the
+ *     tile's split LSEs at once; the row maxima and sums come from shared memory (one lane
+ *     per split, several rows per warp), so the merge waits about two L2 round trips, not
+ *     two per row of a warp plus one per O pass. Same fp32 operations in the same order as
+ *     the combine kernel (its xor tree, split order): fused and separate give the same bits.
  *
  * Legality (static_assert): head dims multiples of 32 up to 256 (the sm80 swizzle);
  * BLOCK_M 16..64 a multiple of 16; BLOCK_N / WARPS a multiple of 16; 2 <= WARPS <= 8 (the
@@ -78,12 +87,20 @@
  *      TB/s (101-107% of copy) on the 1-2 GB shapes, 3.93 TB/s at hd128 1x128k (136.7 us,
  *      cuDNN 138), >= cuDNN on 15 of 18 shapes. Paged (page 64, shuffled): within 5% on 8 of
  *      11 hd128 shapes; hd64 +25..58% and hd256 +12..15% remain (open).
- *  v2  (this version) block-table entries by cp.async into a shared-memory ring STAGES-1
+ *  v2  block-table entries by cp.async into a shared-memory ring STAGES-1
  *      blocks ahead (v1's register prefetch stalled the copy issue whenever the table load
  *      outlived one block: paged page 64 was 113-117% of contiguous at hd64 64x4k and hd128
  *      1x128k in fa-tune's tune of 2026-12-03); the fused combine (7.), one launch instead of
  *      split + combine. Registers, no spills: hd128 m16n64w4s3 124, m32n64w4s3 204,
  *      m16n128w8s3 124; hd64 m16n32w2s3 80, m64n128w8s3 234; hd256 m16n64w4s2 220.
+ *  v3  (this version) the paged loader's page runs (2.: v2 divided by the page size and built
+ *      64-bit page offsets for every 128-byte row; paged page 64 was 111% of contiguous at
+ *      hd64 32/8 64x4k, bench/results/2026-12-03_h200_decode_v2); the fused merge from shared
+ *      memory (7.: v2 took each row's max and sum one warp per row from L2, two dependent
+ *      round trips per row, 8 rows per warp at MQA: fused 64.8 us vs 54.2 separate).
+ *      Registers, no spills (bench/results/2026-12-03_cpu_decode_v3): hd128 m16n64w4s3 125,
+ *      m32n64w4s3 204, m16n32w2s2 128; hd64 m16n32w2s3 80, m64n128w8s3 235; hd256 m16n64w4s2
+ *      220. Not yet timed on a GPU.
  */
 #ifndef FA_DECODE_SPLITKV_CUH
 #define FA_DECODE_SPLITKV_CUH
@@ -239,6 +256,18 @@ __global__ void __launch_bounds__(WARPS * 32)
                 fa::cp_async_4(sTab + (uint32_t)(((it % TR) * TPB + tid) * 4), table + first + tid);
         }
     };
+    /* Rows per page run, in loader passes: a thread's rows r0 + i*RS of a block are read in
+       runs of `run` passes that share one page, so the page lookup and the 64-bit offsets are
+       done once per run and each further row is one add of RS rows' stride. RI (the whole
+       block in one run): a contiguous cache, or page sizes that are multiples of BLOCK_N;
+       psz / RS: page sizes that divide BLOCK_N (blocks start on a page) and are multiples of
+       RS (r0 < RS: the run's rows never leave the page), at most TPB pages per block (all in
+       the ring); 0: any other page size (48, under RS), a division and a lookup per row. */
+    int run = 0;
+    if (!table || psz % BLOCK_N == 0)
+        run = RI;
+    else if (psz % RS == 0 && BLOCK_N % psz == 0 && BLOCK_N / psz <= TPB)
+        run = psz / RS;
     auto load_kv = [&](int it) {
         if (it < nblk) {
             const int n0 = (blk0 + it) * BLOCK_N;
@@ -253,27 +282,68 @@ __global__ void __launch_bounds__(WARPS * 32)
             const int64_t vh = (int64_t)hk * p.v_head_stride + c0 * 8;
             const int first = table ? n0 / psz : 0;
             const int *ts = tab_s + (it % TR) * TPB;
-#pragma unroll
-            for (int i = 0; i < RI; ++i) {
-                const int j = n0 + r0 + i * RS;
-                const bool valid = j < len;
-                /* (page, row in page): the table's page, or (b, j) for a contiguous cache */
-                int page = b, row = j;
-                if (table && valid) {
-                    const int pi = j / psz;
-                    row = j - pi * psz;
-                    page = pi - first < TPB ? ts[pi - first] : __ldg(table + pi);
-                }
-                const Element *ks = kb, *vs = vb;
-                if (valid) {
-                    ks = kb + (int64_t)page * p.k_batch_stride + (int64_t)row * p.k_row_stride + kh;
-                    vs = vb + (int64_t)page * p.v_batch_stride + (int64_t)row * p.v_row_stride + vh;
-                }
+            const int rem = len - n0 - r0; /* pass i is a key < len iff i * RS < rem */
+            auto copy_row = [&](int i, const Element *ks, const Element *vs) {
+                const bool valid = i * RS < rem;
 #pragma unroll
                 for (int jc = 0; jc < CHUNKS / G; ++jc) {
                     const uint32_t o = soff + i * RS * ROW_BYTES + jc * G * 16;
-                    fa::cp_async_16(sK + o, ks + jc * G * 8, valid);
-                    fa::cp_async_16(sV + o, vs + jc * G * 8, valid);
+                    fa::cp_async_16(sK + o, (valid ? ks : kb) + jc * G * 8, valid);
+                    fa::cp_async_16(sV + o, (valid ? vs : vb) + jc * G * 8, valid);
+                }
+            };
+            if (run > 0) {
+                /* (page, row in page) of the block's first key: (b, n0) for a contiguous
+                   cache; a run's later pages start at their row 0 (the block is page-aligned
+                   when it spans more than one). Entries past the length are never used. */
+                int page = table ? ts[0] : b;
+                const int row = (table ? n0 - first * psz : n0) + r0;
+                const Element *ks =
+                    kb + (int64_t)page * p.k_batch_stride + (int64_t)row * p.k_row_stride + kh;
+                const Element *vs =
+                    vb + (int64_t)page * p.v_batch_stride + (int64_t)row * p.v_row_stride + vh;
+                const int64_t kstep = (int64_t)RS * p.k_row_stride;
+                const int64_t vstep = (int64_t)RS * p.v_row_stride;
+                if (run >= RI) {
+#pragma unroll
+                    for (int i = 0; i < RI; ++i) {
+                        copy_row(i, ks, vs);
+                        ks += kstep, vs += vstep;
+                    }
+                } else {
+                    int u = 0, k = 0;
+#pragma unroll
+                    for (int i = 0; i < RI; ++i) {
+                        if (i > 0) {
+                            if (++u == run) { /* the next page, from its row r0 */
+                                u = 0;
+                                page = ts[++k];
+                                ks = kb + (int64_t)page * p.k_batch_stride +
+                                     (int64_t)r0 * p.k_row_stride + kh;
+                                vs = vb + (int64_t)page * p.v_batch_stride +
+                                     (int64_t)r0 * p.v_row_stride + vh;
+                            } else {
+                                ks += kstep, vs += vstep;
+                            }
+                        }
+                        copy_row(i, ks, vs);
+                    }
+                }
+            } else {
+#pragma unroll
+                for (int i = 0; i < RI; ++i) {
+                    const int j = n0 + r0 + i * RS;
+                    const bool valid = j < len;
+                    int page = 0, row = 0;
+                    if (valid) {
+                        const int pi = j / psz;
+                        row = j - pi * psz;
+                        page = pi - first < TPB ? ts[pi - first] : __ldg(table + pi);
+                    }
+                    copy_row(
+                        i,
+                        kb + (int64_t)page * p.k_batch_stride + (int64_t)row * p.k_row_stride + kh,
+                        vb + (int64_t)page * p.v_batch_stride + (int64_t)row * p.v_row_stride + vh);
                 }
             }
         }
@@ -298,16 +368,7 @@ __global__ void __launch_bounds__(WARPS * 32)
 
     float acc_o[MF][DF][4];
     float row_max[MF][2], row_sum[MF][2];
-#pragma unroll
-    for (int f = 0; f < MF; ++f) {
-#pragma unroll
-        for (int d = 0; d < DF; ++d)
-#pragma unroll
-            for (int e = 0; e < 4; ++e)
-                acc_o[f][d][e] = 0.f;
-        row_max[f][0] = row_max[f][1] = FA_NEG_INF;
-        row_sum[f][0] = row_sum[f][1] = 0.f;
-    }
+    fa::sm80_init_o(acc_o, row_max, row_sum);
 
     const float sl2 = p.softmax_scale_log2;
     const int wn = warp * NW; /* this warp's first key column in a block */
@@ -327,13 +388,7 @@ __global__ void __launch_bounds__(WARPS * 32)
 
         /* ---- S = Q K^T over this warp's NW keys ------------------------------------- */
         float acc_s[MF][NF][4];
-#pragma unroll
-        for (int f = 0; f < MF; ++f)
-#pragma unroll
-            for (int j = 0; j < NF; ++j)
-#pragma unroll
-                for (int e = 0; e < 4; ++e)
-                    acc_s[f][j][e] = 0.f;
+        fa::sm80_zero_acc(acc_s);
 #pragma unroll
         for (int kk = 0; kk < KQ; ++kk) {
             uint32_t a[MF][4];
@@ -505,74 +560,151 @@ __global__ void __launch_bounds__(WARPS * 32)
     if (!*last_flag)
         return;
     __threadfence();
-    /* Per row: the max and the sum of the splits' weights (one warp per row), then O by all
-       threads as the combine kernel does (weights exp(lse_s - max), in split order). */
+    /* The merge: the partial O rows of the first CHS splits go to shared memory by cp.async
+       (no registers held) while all threads read every split's LSE of the tile's rows at
+       once (lsm[s][r], the first LCAP splits; later ones are read from L2 where needed);
+       then per row its max and sum: the lanes of a segment of seg (>= splits, a power of two
+       up to 32) read the row's splits from lsm, 32 / seg rows per warp at a time, and turn
+       the LSEs into weights in place; then O by all threads from shared memory, CHS splits
+       per round trip. The same fp32 operations in the same order as the combine kernel (its
+       lane-strided sums and xor tree, whose levels above seg add +0 there; weights
+       exp(lse_s - max); O summed in split order, then times 1 / sum): fused and separate
+       give the same bits. Everything sits in the merge area (red, free now). */
+    constexpr int LCAP = 32; /* splits whose LSEs and weights stay in shared memory */
+    constexpr int V4 = HEAD_DIM / 4, ITEMS = BLOCK_M * V4;
+    constexpr int IT = (ITEMS + NT - 1) / NT; /* float4 items of O per thread */
+    constexpr int CHS = (T::RED_BYTES / 4 - LCAP * BLOCK_M) / (BLOCK_M * HEAD_DIM);
+    static_assert(CHS >= 1, "the merge area holds the LSEs and one split's partial tile");
+    float *lsm = red;
+    float *stage = red + LCAP * BLOCK_M; /* [CHS][BLOCK_M][HEAD_DIM] fp32 */
+    const uint32_t stage_s = fa::smem_u32(stage);
     float *row_mx = st_l, *row_inv = st_l + BLOCK_M; /* st_l holds WARPS * BLOCK_M >= 2 BM */
-    for (int r = warp; r < BLOCK_M; r += WARPS) {
+    /* the scratch row of tile row r (valid: m < rows_total) */
+    auto lrow = [&](int r) {
         const int m = m_block * BLOCK_M + r;
-        if (m >= rows_total)
-            continue;
         const int i = m / grp, h = hk * grp + (m - (m / grp) * grp);
-        const int64_t row = ((int64_t)b * p.heads_q + h) * sq + i;
-        float mx = FA_NEG_INF;
-        for (int s = lane; s < nsplit; s += 32)
-            mx = fmaxf(mx, __ldcg(lpart + (int64_t)s * rows_all + row));
+        return ((int64_t)b * p.heads_q + h) * sq + i;
+    };
+    const int rows_here = min(BLOCK_M, rows_total - m_block * BLOCK_M);
+    /* the partial O of splits s0 .. s0+CHS-1 into stage: one cp.async group */
+    auto stage_o = [&](int s0) {
+        const int s1 = min(nsplit, s0 + CHS);
 #pragma unroll
-        for (int o = 16; o > 0; o >>= 1)
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
-        float sum = 0.f;
-        for (int s = lane; s < nsplit; s += 32) {
-            const float l = __ldcg(lpart + (int64_t)s * rows_all + row);
-            sum += l == FA_NEG_INF ? 0.f : __expf(l - mx);
+        for (int k = 0; k < IT; ++k) {
+            const int idx = tid + k * NT;
+            if ((ITEMS % NT == 0 || idx < ITEMS) && idx / V4 < rows_here) {
+                const float *src = opart + lrow(idx / V4) * HEAD_DIM + (idx % V4) * 4;
+                for (int s = s0; s < s1; ++s)
+                    fa::cp_async_16(stage_s + (uint32_t)(((s - s0) * ITEMS + idx) * 16),
+                                    src + (int64_t)s * rows_all * HEAD_DIM, true);
+            }
         }
+        fa::cp_async_commit();
+    };
+    stage_o(0);
+    {
+        const int nl = min(nsplit, LCAP) * BLOCK_M;
+        for (int e0 = tid; e0 < nl; e0 += 4 * NT) {
+            float v[4];
 #pragma unroll
-        for (int o = 16; o > 0; o >>= 1)
-            sum += __shfl_xor_sync(0xffffffffu, sum, o);
-        if (lane == 0) {
-            row_mx[r] = mx;
-            row_inv[r] = sum > 0.f ? 1.f / sum : 0.f;
-            if (p.lse)
-                reinterpret_cast<float *>(
-                    p.lse)[(int64_t)b * p.lse_batch_stride + (int64_t)h * p.lse_head_stride + i] =
-                    sum > 0.f ? mx + logf(sum) : FA_NEG_INF;
+            for (int u = 0; u < 4; ++u) {
+                const int e = e0 + u * NT, r = e % BLOCK_M;
+                v[u] = FA_NEG_INF;
+                if (e < nl && r < rows_here)
+                    v[u] = __ldcg(lpart + (int64_t)(e / BLOCK_M) * rows_all + lrow(r));
+            }
+#pragma unroll
+            for (int u = 0; u < 4; ++u)
+                if (e0 + u * NT < nl)
+                    lsm[e0 + u * NT] = v[u];
         }
     }
     __syncthreads();
-    constexpr int UNROLL = 4;
-    for (int idx = tid; idx < BLOCK_M * (HEAD_DIM / 4); idx += NT) {
-        const int r = idx / (HEAD_DIM / 4), c = (idx % (HEAD_DIM / 4)) * 4;
-        const int m = m_block * BLOCK_M + r;
-        if (m >= rows_total)
-            continue;
-        const int i = m / grp, h = hk * grp + (m - (m / grp) * grp);
-        const int64_t row = ((int64_t)b * p.heads_q + h) * sq + i;
-        const float mx = row_mx[r];
-        const float4 *src = reinterpret_cast<const float4 *>(opart + row * HEAD_DIM + c);
-        const int64_t step = rows_all * (HEAD_DIM / 4); /* float4 between splits of one row */
-        float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-        for (int s0 = 0; s0 < nsplit; s0 += UNROLL) {
-            float4 t[UNROLL];
-            float l[UNROLL];
-#pragma unroll
-            for (int u = 0; u < UNROLL; ++u)
-                if (s0 + u < nsplit) {
-                    t[u] = __ldcg(src + (int64_t)(s0 + u) * step);
-                    l[u] = __ldcg(lpart + (int64_t)(s0 + u) * rows_all + row);
+    {
+        const int seg = nsplit > 16 ? 32 : nsplit > 8 ? 16 : nsplit > 4 ? 8 : nsplit > 2 ? 4 : 2;
+        const int per_warp = 32 / seg, j = lane & (seg - 1);
+        for (int rw = warp * per_warp; rw < BLOCK_M; rw += WARPS * per_warp) {
+            const int r = rw + lane / seg; /* warp-uniform loop: every lane shuffles */
+            const bool rv = r < rows_here;
+            const int64_t row = rv ? lrow(r) : 0;
+            float mx = FA_NEG_INF;
+            if (rv)
+                for (int s = j; s < nsplit; s += 32)
+                    mx = fmaxf(mx, s < LCAP ? lsm[s * BLOCK_M + r]
+                                            : __ldcg(lpart + (int64_t)s * rows_all + row));
+            for (int o = seg / 2; o > 0; o >>= 1)
+                mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
+            float sum = 0.f;
+            if (rv)
+                for (int s = j; s < nsplit; s += 32) {
+                    const float l = s < LCAP ? lsm[s * BLOCK_M + r]
+                                             : __ldcg(lpart + (int64_t)s * rows_all + row);
+                    const float w = l == FA_NEG_INF ? 0.f : __expf(l - mx);
+                    if (s < LCAP)
+                        lsm[s * BLOCK_M + r] = w;
+                    sum += w;
                 }
-#pragma unroll
-            for (int u = 0; u < UNROLL; ++u) {
-                if (s0 + u >= nsplit)
-                    break;
-                const float w = l[u] == FA_NEG_INF ? 0.f : __expf(l[u] - mx);
-                acc.x += w * t[u].x, acc.y += w * t[u].y;
-                acc.z += w * t[u].z, acc.w += w * t[u].w;
+            for (int o = seg / 2; o > 0; o >>= 1)
+                sum += __shfl_xor_sync(0xffffffffu, sum, o);
+            if (rv && j == 0) {
+                row_mx[r] = mx;
+                row_inv[r] = sum > 0.f ? 1.f / sum : 0.f;
+                if (p.lse) {
+                    const int m = m_block * BLOCK_M + r;
+                    const int i = m / grp, h = hk * grp + (m - (m / grp) * grp);
+                    reinterpret_cast<float *>(p.lse)[(int64_t)b * p.lse_batch_stride +
+                                                     (int64_t)h * p.lse_head_stride + i] =
+                        sum > 0.f ? mx + logf(sum) : FA_NEG_INF;
+                }
             }
         }
-        const float inv = row_inv[r];
-        acc.x *= inv, acc.y *= inv, acc.z *= inv, acc.w *= inv;
-        Element *o = reinterpret_cast<Element *>(p.o) + (int64_t)b * p.o_batch_stride +
-                     (int64_t)i * p.o_row_stride + (int64_t)h * p.o_head_stride + c;
-        fa::store4<Element>(o, acc);
+    }
+    float4 acc[IT];
+#pragma unroll
+    for (int k = 0; k < IT; ++k)
+        acc[k] = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (int s0 = 0; s0 < nsplit; s0 += CHS) {
+        if (s0 > 0) {
+            __syncthreads(); /* everyone is done with the previous splits' tiles */
+            stage_o(s0);
+        }
+        fa::cp_async_wait<0>();
+        __syncthreads(); /* the tiles, and (first pass) the weights, for all */
+        const int s1 = min(nsplit, s0 + CHS);
+#pragma unroll
+        for (int k = 0; k < IT; ++k) {
+            const int idx = tid + k * NT;
+            const int r = idx / V4;
+            if ((ITEMS % NT == 0 || idx < ITEMS) && r < rows_here)
+                for (int s = s0; s < s1; ++s) {
+                    float w;
+                    if (s < LCAP) {
+                        w = lsm[s * BLOCK_M + r];
+                    } else {
+                        const float l = __ldcg(lpart + (int64_t)s * rows_all + lrow(r));
+                        w = l == FA_NEG_INF ? 0.f : __expf(l - row_mx[r]);
+                    }
+                    const float4 t =
+                        *reinterpret_cast<const float4 *>(stage + ((s - s0) * ITEMS + idx) * 4);
+                    acc[k].x += w * t.x, acc[k].y += w * t.y;
+                    acc[k].z += w * t.z, acc[k].w += w * t.w;
+                }
+        }
+    }
+#pragma unroll
+    for (int k = 0; k < IT; ++k) {
+        const int idx = tid + k * NT;
+        const int r = idx / V4, c = (idx % V4) * 4;
+        if ((ITEMS % NT == 0 || idx < ITEMS) && r < rows_here) {
+            const float inv = row_inv[r];
+            float4 o4 = acc[k];
+            o4.x *= inv, o4.y *= inv, o4.z *= inv, o4.w *= inv;
+            const int m = m_block * BLOCK_M + r;
+            const int i = m / grp, h = hk * grp + (m - (m / grp) * grp);
+            Element *o = reinterpret_cast<Element *>(p.o) + (int64_t)b * p.o_batch_stride +
+                         (int64_t)i * p.o_row_stride + (int64_t)h * p.o_head_stride + c;
+            fa::store4<Element>(o, o4);
+        }
     }
 }
 

@@ -28,6 +28,21 @@
  * seqlen_q; a row that sees no key writes O = 0 and LSE = -inf. GQA/MQA: query head h reads
  * kv head h / (heads_q / heads_kv).
  *
+ * PackGQA (the entry point fa_fwd_sm90a_pack_gqa, same template arguments; fa_plan_sm90a.h):
+ * with g = heads_q / heads_kv, a tile is T = BLOCK_M / g tokens of the g query heads of one KV
+ * head, row r = (token m_block * T + r / g, head kv_head * g + r % g), so each K/V block feeds g
+ * heads from one load and a short seqlen_q still fills the tile. Tiles: ceil(seqlen_q / T) x
+ * heads_kv x batch. Q arrives by TMA through a 5-d map {D, g, rows, heads_kv, batch} (box {64,
+ * g, T, 1, 1}, laid out in shared memory as the T * g rows above, tokens past seqlen_q
+ * zero-filled); rows past T * g when g does not divide BLOCK_M are computed from stale shared
+ * memory and never stored (rows of S, P and O depend only on their own Q row). Causal masking
+ * uses the row's token; O and LSE are stored row by row to (token, head), in every mode
+ * (fixed length, varlen through the ragged 5-d map, any strides). g > BLOCK_M cannot pack: the
+ * plan refuses it, and the kernel returns at once. Why TMA and not cp.async for Q: heads of one
+ * group are evenly strided in every layout fa_fwd_params describes, so one extra map
+ * dimension expresses the packing; tiles start at a token boundary, which costs BLOCK_M % g
+ * idle rows (FlashAttention-3 packs across token boundaries and loads Q with cp.async).
+ *
  * Varlen: seqlen_q/k are the maxima; a tile (row block, head, batch) past its sequence's end
  * is skipped by the producer and the consumers alike (a few cached loads of cu_seqlens), so
  * the persistent scheduler's rounds stay in step; sequences may be empty; causal masking is
@@ -223,6 +238,19 @@
  *      335 -> 341 (within a call's noise except hd128 2k). fa-tune / cuDNN over the 36
  *      shapes: geomean 1.01 (31/36 >= 0.9) before, 1.10 (36/36) after -- mostly cuDNN's
  *      short shapes measuring lower in the second call.
+ *  v6  PackGQA (issue 15), the second entry point fa_fwd_sm90a_pack_gqa over the same body
+ *      (fa::fwd_sm90a<..., PACK_GQA>): a 5-d TMA load of Q, tiles over (token block, KV head,
+ *      batch), per-row token in the causal mask, per-row O/LSE addresses in the epilogue (the
+ *      row mapping is fa_plan_sm90a_pack_token/_head, which the CPU test checks against the
+ *      map and the plan). The plain kernel's PTX differs only in parameter-space offsets and
+ *      the order of two ld.param loads (the body moved into a device function); ptxas: 0
+ *      spills, 0 stack on the PackGQA instances of sm90a.compile (hd32/64/128/192/256,
+ *      causal, varlen, persistent with staged and direct O) and on all 260 legal PackGQA
+ *      configurations at hd64/128/256, bf16, causal and not (NVRTC 13.0;
+ *      bench/results/2026-12-03_cpu_sm90a_pack_gqa). PackGQA cubins are ~50% larger (the
+ *      epilogue's per-row division by g and address arithmetic, unrolled). Not yet run on a
+ *      GPU: the checks are in sm90a.gpu_modes (FA_SM90A_GPU_ONLY='pg$'), the timing in
+ *      bench/sm90a_pack_gqa.sh.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -349,10 +377,14 @@ __host__ __device__ inline int sm90a_num_tiles(int seqlen_q, int heads_q, int ba
     return (seqlen_q + block_m - 1) / block_m * heads_q * batch;
 }
 
+namespace fa
+{
+
+/* The kernel body of both entry points (below): PACK_GQA selects GQA packing. args is the
+   entry's __grid_constant__ parameter. */
 template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
-          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN>
-__global__ void __launch_bounds__(128 * (CWG + 1), 1)
-    fa_fwd_sm90a(const __grid_constant__ fa::sm90a_args args)
+          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN, bool PACK_GQA>
+__device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
 {
     /* References into the parameter space: TMA reads the maps where they are. */
     const fa_fwd_params &p = args.p;
@@ -364,9 +396,18 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     constexpr int CH = HEAD_DIM / 8; /* 16-byte chunks per row */
     extern __shared__ char fa_sm90a_smem[];
 
+    /* PackGQA (fa_plan_sm90a.h): the gq query heads of one KV head share a tile of tpb tokens,
+       row r = token (r / gq) x head (r % gq); tiles run over KV heads. Otherwise a tile is
+       BLOCK_M tokens of one query head. */
+    const int gq = PACK_GQA ? p.heads_q / p.heads_kv : 1;
+    const int tpb = PACK_GQA ? BLOCK_M / gq : BLOCK_M;
+    const int heads_t = PACK_GQA ? p.heads_kv : p.heads_q;
+    if (PACK_GQA && tpb == 0)
+        return; /* more heads per KV head than rows: the plan refuses such a launch */
+
     /* Row blocks per (head, batch): over the maximum length with varlen. */
-    const int m_blocks = (p.seqlen_q + BLOCK_M - 1) / BLOCK_M;
-    const int num_tiles = m_blocks * p.heads_q * p.batch;
+    const int m_blocks = (p.seqlen_q + tpb - 1) / tpb;
+    const int num_tiles = m_blocks * heads_t * p.batch;
 
     /* The sequence of a tile: lengths, first packed row (varlen) and the TMA row and batch
        coordinates of its row 0 (fa_plan_sm90a.h: varlen maps are ragged, so rows past the
@@ -413,7 +454,7 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
     };
     /* KV blocks row block m can see (the blocks the producer loads). */
     auto kv_blocks = [&](int m_block, int sq, int sk) {
-        return kv_blocks_to(m_block * BLOCK_M + BLOCK_M, sq, sk);
+        return kv_blocks_to(m_block * tpb + tpb, sq, sk);
     };
 
     const uint32_t base = (fa::smem_u32(fa_sm90a_smem) + 1023u) & ~1023u;
@@ -455,20 +496,29 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
                 if (t >= num_tiles)
                     break;
                 const fa::sm90a_tile tl =
-                    fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, p.heads_q, p.batch);
+                    fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, heads_t, p.batch);
                 const seq_t sn = seq_of(tl.b);
-                if (IS_VARLEN && tl.m_block * BLOCK_M >= sn.sq)
+                if (IS_VARLEN && tl.m_block * tpb >= sn.sq)
                     continue; /* past the sequence's end (the consumers skip it too) */
                 const int n_blocks = kv_blocks(tl.m_block, sn.sq, sn.sk);
                 if (n_blocks == 0)
                     continue;
-                const int hk = tl.h / (p.heads_q / p.heads_kv);
+                const int hk = PACK_GQA ? tl.h : tl.h / (p.heads_q / p.heads_kv);
                 fa::mbar_wait(q_empty, (q_it & 1) ^ 1);
-                fa::mbar_arrive_expect_tx(q_full, T::Q_BYTES);
+                if constexpr (PACK_GQA) {
+                    /* tpb tokens x gq heads: gq * tpb rows of each slab (the rest unused) */
+                    fa::mbar_arrive_expect_tx(q_full, T::SLABS * gq * tpb * 128);
 #pragma unroll
-                for (int c = 0; c < T::SLABS; ++c)
-                    fa::tma_load_4d(sQ + c * T::Q_SLAB, &tm_q, q_full, c * 64,
-                                    sn.qy + tl.m_block * BLOCK_M, tl.h, sn.qz);
+                    for (int c = 0; c < T::SLABS; ++c)
+                        fa::tma_load_5d(sQ + c * T::Q_SLAB, &tm_q, q_full, c * 64, 0,
+                                        sn.qy + tl.m_block * tpb, tl.h, sn.qz);
+                } else {
+                    fa::mbar_arrive_expect_tx(q_full, T::Q_BYTES);
+#pragma unroll
+                    for (int c = 0; c < T::SLABS; ++c)
+                        fa::tma_load_4d(sQ + c * T::Q_SLAB, &tm_q, q_full, c * 64,
+                                        sn.qy + tl.m_block * BLOCK_M, tl.h, sn.qz);
+                }
                 ++q_it;
                 for (int it = 0; it < n_blocks; ++it, ++kv_it) {
                     const int s = kv_it % STAGES;
@@ -504,6 +554,7 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
        registers with varlen, parameter-space operands otherwise (no register at the
        accumulator edge). */
     int sk_vl = 0, diag_vl = 0;
+    int tok0 = 0; /* PackGQA: the tile's first token */
     auto seq_k = [&]() { return IS_VARLEN ? sk_vl : p.seqlen_k; };
     auto diag_of = [&]() { return IS_VARLEN ? diag_vl : p.seqlen_k - p.seqlen_q; };
 
@@ -543,7 +594,10 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         if (ragged || crosses) {
 #pragma unroll
             for (int hh = 0; hh < 2; ++hh) {
-                const int r = wrow0 + warp * 16 + g + 8 * hh;
+                /* the row's query token (PackGQA: rows of gq heads share a token) */
+                const int r = PACK_GQA ? tok0 + (cw * 64 + warp * 16 + g + 8 * hh) / gq
+                                       : wrow0 + warp * 16 + g + 8 * hh;
+                /* (= fa_plan_sm90a_pack_token for the rows that are stored) */
                 int lim = sk - 1 - n0; /* last visible column (relative to n0) of row r */
                 if constexpr (IS_CAUSAL)
                     lim = min(lim, r + diag - n0);
@@ -641,14 +695,16 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         const int t = tile_of(round);
         if (t >= num_tiles)
             break;
-        const fa::sm90a_tile tl = fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, p.heads_q, p.batch);
+        const fa::sm90a_tile tl = fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, heads_t, p.batch);
         const seq_t sn = seq_of(tl.b);
-        if (IS_VARLEN && tl.m_block * BLOCK_M >= sn.sq)
+        if (IS_VARLEN && tl.m_block * tpb >= sn.sq)
             continue; /* past the sequence's end: nothing to load, compute or store */
         sk_vl = sn.sk;
         diag_vl = sn.sk - sn.sq;
+        tok0 = tl.m_block * tpb;
         int n_blocks = kv_blocks(tl.m_block, sn.sq, sn.sk);
-        const int wrow0 = tl.m_block * BLOCK_M + cw * 64; /* first query row of the wg */
+        /* first query row of the wg (PackGQA: its first row's token, the causal mask's bound) */
+        const int wrow0 = PACK_GQA ? tok0 + cw * 64 / gq : tl.m_block * BLOCK_M + cw * 64;
         const int rows_w = sn.sq - wrow0; /* valid rows of this warpgroup (may be <= 0) */
         /* O rows and LSE of this warpgroup: varlen O is packed (total_q, heads, D) and LSE
            (heads, total_q); rows_w bounds every store, so no row of another sequence is
@@ -661,7 +717,41 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         float *lse = reinterpret_cast<float *>(p.lse) +
                      (IS_VARLEN ? (int64_t)sn.q0 : (int64_t)tl.b * p.lse_batch_stride) +
                      (int64_t)tl.h * p.lse_head_stride + wrow0;
+        /* PackGQA: row r of this warpgroup holds token tok0 + (64 cw + r) / gq of query head
+           gq * kv head + (64 cw + r) % gq; pg_o / pg_lse give its O row and LSE element, or
+           nullptr for rows past the tile's gq * tpb or past the sequence (never stored). */
+        auto pg_o = [&](int r) -> Element * {
+            const int pr = cw * 64 + r, tok = fa_plan_sm90a_pack_token(tl.m_block, tpb, gq, pr);
+            if (tok < 0 || tok >= sn.sq)
+                return nullptr;
+            return reinterpret_cast<Element *>(p.o) +
+                   (IS_VARLEN ? (int64_t)(sn.q0 + tok) * p.o_row_stride
+                              : (int64_t)tl.b * p.o_batch_stride + (int64_t)tok * p.o_row_stride) +
+                   (int64_t)fa_plan_sm90a_pack_head(tl.h, gq, pr) * p.o_head_stride;
+        };
+        auto pg_lse = [&](int r) -> float * {
+            const int pr = cw * 64 + r, tok = fa_plan_sm90a_pack_token(tl.m_block, tpb, gq, pr);
+            if (tok < 0 || tok >= sn.sq)
+                return nullptr;
+            return reinterpret_cast<float *>(p.lse) +
+                   (IS_VARLEN ? (int64_t)sn.q0 : (int64_t)tl.b * p.lse_batch_stride) +
+                   (int64_t)fa_plan_sm90a_pack_head(tl.h, gq, pr) * p.lse_head_stride + tok;
+        };
 
+        if (n_blocks == 0 && PACK_GQA) {
+            /* No row of this tile sees a key: O = 0, LSE = -inf. */
+            for (int idx = tw; idx < 64 * CH; idx += 128) {
+                Element *orow = pg_o(idx / CH);
+                if (orow)
+                    *reinterpret_cast<uint4 *>(orow + (idx % CH) * 8) = make_uint4(0u, 0u, 0u, 0u);
+            }
+            if (tw < 64) {
+                float *l = pg_lse(tw);
+                if (l)
+                    *l = FA_NEG_INF;
+            }
+            continue;
+        }
         if (n_blocks == 0) {
             /* No row of this tile sees a key: O = 0, LSE = -inf. */
             for (int idx = tw; idx < 64 * CH; idx += 128) {
@@ -698,7 +788,9 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
                releases it, and keeps its pingpong turns (two phases a block without OVERLAP,
                one with it), so the pipeline runs as before. Then the ring position moves past
                them and the loops below see only the blocks this warpgroup can see. */
-            const int n_skip = n_blocks - kv_blocks_to(wrow0 + 64, sn.sq, sn.sk);
+            /* one past the last token of the warpgroup's rows (PackGQA: row r is token r / gq) */
+            const int row_end = PACK_GQA ? tok0 + (cw * 64 + 63) / gq + 1 : wrow0 + 64;
+            const int n_skip = n_blocks - kv_blocks_to(row_end, sn.sq, sn.sk);
             for (int it = 0; it < n_skip; ++it) {
                 const int s = stage(it);
                 fa::mbar_wait(full_k(s), phase(it));
@@ -800,7 +892,11 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
             l += __shfl_xor_sync(0xffffffffu, l, 2);
             inv[hh] = l > 0.f ? __fdividef(1.f, l) : 0.f;
             const int r = warp * 16 + g + 8 * hh; /* row within the warpgroup */
-            if (t4 == 0 && r < rows_w)
+            if constexpr (PACK_GQA) {
+                float *lp = t4 == 0 ? pg_lse(r) : nullptr;
+                if (lp)
+                    *lp = l > 0.f ? row_max[hh] * scale + logf(l) : FA_NEG_INF;
+            } else if (t4 == 0 && r < rows_w)
                 lse[r] = l > 0.f ? row_max[hh] * scale + logf(l) : FA_NEG_INF;
         }
         /* Stage O / l through `stage` (this warpgroup's rows of a [D/64][BLOCK_M][64]
@@ -824,7 +920,11 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
                 const int r = warp * 16 + idx / CH, c = idx % CH;
                 const uint4 v = fa::ld_shared_v4(stage + (c / 8) * T::Q_SLAB + r * 128 +
                                                  (((c % 8) ^ (r & 7)) << 4));
-                if (r < rows_w)
+                if constexpr (PACK_GQA) {
+                    Element *orow = pg_o(r);
+                    if (orow)
+                        *reinterpret_cast<uint4 *>(orow + c * 8) = v;
+                } else if (r < rows_w)
                     *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) = v;
             }
             __syncwarp();
@@ -843,8 +943,12 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
 #pragma unroll
             for (int hh = 0; hh < 2; ++hh) {
                 const int r = warp * 16 + g + 8 * hh;
-                if (r < rows_w) {
-                    Element *orow = og + (int64_t)r * p.o_row_stride + 2 * t4;
+                Element *orow = PACK_GQA ? pg_o(r) : nullptr;
+                if (PACK_GQA ? orow != nullptr : r < rows_w) {
+                    if constexpr (PACK_GQA)
+                        orow += 2 * t4;
+                    else
+                        orow = og + (int64_t)r * p.o_row_stride + 2 * t4;
 #pragma unroll
                     for (int j = 0; j < HEAD_DIM / 8; ++j)
                         *reinterpret_cast<uint32_t *>(orow + 8 * j) = fa::pack2<Element>(
@@ -857,6 +961,29 @@ __global__ void __launch_bounds__(128 * (CWG + 1), 1)
         if (cw == 0)
             pp_wait(); /* the last warpgroup's final pass */
     }
+}
+
+} // namespace fa
+
+/* The entry points: one tile per (row block, query head, batch), and with PackGQA one per
+   (token block, KV head, batch) holding the KV head's query heads (fa_plan_sm90a.h). Two
+   kernels instead of an 11th template parameter keep the names and code of the plain one. */
+template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
+          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN>
+__global__ void __launch_bounds__(128 * (CWG + 1), 1)
+    fa_fwd_sm90a(const __grid_constant__ fa::sm90a_args args)
+{
+    fa::fwd_sm90a<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP, PINGPONG, PERSISTENT,
+                  IS_VARLEN, false>(args);
+}
+
+template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
+          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN>
+__global__ void __launch_bounds__(128 * (CWG + 1), 1)
+    fa_fwd_sm90a_pack_gqa(const __grid_constant__ fa::sm90a_args args)
+{
+    fa::fwd_sm90a<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP, PINGPONG, PERSISTENT,
+                  IS_VARLEN, true>(args);
 }
 
 #endif /* FA_FWD_SM90A_CUH */

@@ -22,6 +22,19 @@
  * with L = FA_SM90A_RAGGED_L(max length) (seqlen_q for Q, seqlen_k for K and V). Row r of the
  * sequence [start, end) is coordinate (.., L - (end - start) + r, h, end): address row
  * start + r, and r >= end - start lands at or past L, out of bounds.
+ *
+ * PackGQA (pack_gqa = 1, the kernel fa_fwd_sm90a_pack_gqa): the g = heads_q / heads_kv query
+ * heads of one KV head share a tile, so its K/V blocks are loaded once for all g heads. A tile
+ * holds T = BLOCK_M / g tokens (fa_plan_sm90a_pack_tokens; g <= BLOCK_M) of all g heads, row
+ * r = t * g + j being (token m_block * T + t, query head kv_head * g + j); rows past T * g
+ * (when g does not divide BLOCK_M) are computed and never stored. Tiles:
+ *     ceil(seqlen_q / T) * heads_kv * batch
+ * The Q map is 5-d, {D, g, rows, heads_kv, batch} with byte strides {head, row, g * head,
+ * batch} * 2 and box {64, g, T, 1, 1}: TMA lays the box out in shared memory as T * g rows of
+ * 128 bytes in exactly that row order and zero-fills tokens past seqlen_q. Any layout whose
+ * query heads are evenly strided works (BSHD, BHSD, packed QKV); varlen uses the ragged form
+ * on dims 2 and 4 ({D, g, L, heads_kv, FA_SM90A_RAGGED_ROWS}, strides {head, row, g * head,
+ * row} * 2). K and V maps are unchanged; O and LSE are stored row by row to (token, head).
  */
 #ifndef FA_PLAN_SM90A_H
 #define FA_PLAN_SM90A_H
@@ -85,6 +98,49 @@ FA_PLAN_SM90A_FN unsigned fa_plan_sm90a_grid(int seqlen_q, int heads_q, int batc
                : tiles;
 }
 
+/* PackGQA: tokens per tile of block_m rows with heads_q / heads_kv query heads per KV head; 0
+ * when the heads of one KV head do not fit a tile (or the head counts are not a GQA shape). */
+FA_PLAN_SM90A_FN int fa_plan_sm90a_pack_tokens(int block_m, int heads_q, int heads_kv)
+{
+    return heads_kv > 0 && heads_q >= heads_kv && heads_q % heads_kv == 0
+               ? block_m / (heads_q / heads_kv)
+               : 0;
+}
+
+/* PackGQA: the query token of row `row` of token block m_block (tokens per tile, g heads per KV
+ * head), -1 for a row past tokens * g (computed, never stored); its query head is
+ * fa_plan_sm90a_pack_head. The kernel's row mapping (rows past seqlen_q are not stored). */
+FA_PLAN_SM90A_FN int fa_plan_sm90a_pack_token(int m_block, int tokens, int g, int row)
+{
+    return row < tokens * g ? m_block * tokens + row / g : -1;
+}
+
+FA_PLAN_SM90A_FN int fa_plan_sm90a_pack_head(int kv_head, int g, int row)
+{
+    return kv_head * g + row % g;
+}
+
+/* Tiles of a launch, with or without PackGQA (above); 0 if pack_gqa and no tile fits. */
+FA_PLAN_SM90A_FN unsigned fa_plan_sm90a_tiles_gqa(int seqlen_q, int heads_q, int heads_kv,
+                                                  int batch, int cwg, int pack_gqa)
+{
+    int t = fa_plan_sm90a_pack_tokens(64 * cwg, heads_q, heads_kv);
+    if (!pack_gqa)
+        return fa_plan_sm90a_tiles(seqlen_q, heads_q, batch, cwg);
+    return t > 0 ? (unsigned)((seqlen_q + t - 1) / t) * (unsigned)heads_kv * (unsigned)batch : 0u;
+}
+
+/* fa_plan_sm90a_grid with PackGQA's tiles when pack_gqa. */
+FA_PLAN_SM90A_FN unsigned fa_plan_sm90a_grid_gqa(int seqlen_q, int heads_q, int heads_kv, int batch,
+                                                 int cwg, int persistent, int pack_gqa,
+                                                 int multiprocessors)
+{
+    unsigned tiles = fa_plan_sm90a_tiles_gqa(seqlen_q, heads_q, heads_kv, batch, cwg, pack_gqa);
+    return persistent && multiprocessors > 0 && tiles > (unsigned)multiprocessors
+               ? (unsigned)multiprocessors
+               : tiles;
+}
+
 FA_PLAN_SM90A_FN unsigned fa_plan_sm90a_threads(int cwg)
 {
     return (unsigned)(128 * (cwg + 1));
@@ -107,13 +163,15 @@ FA_PLAN_SM90A_FN unsigned fa_plan_sm90a_smem(int head_dim, int cwg, int block_n,
  * (tuner/families/fa_family_sm90a.c) and the launcher of an emitted header.
  */
 #define FA_SM90A_TMAP_RANK 4
+#define FA_SM90A_TMAP_RANK_PACK_GQA 5 /* PackGQA's Q map (top of this file) */
 #define FA_SM90A_TMAP_SWIZZLE_BYTES 128
 #define FA_SM90A_TMAP_L2_PROMOTION_BYTES 256
 typedef struct fa_sm90a_tmap_desc {
     uint64_t base;       /* global address (16-byte aligned) */
-    uint64_t dims[4];    /* elements */
-    uint64_t strides[3]; /* bytes (multiples of 16) */
-    uint32_t box[4];     /* elements */
+    uint64_t dims[5];    /* elements; dims[4] only in a rank-5 map */
+    uint64_t strides[4]; /* bytes (multiples of 16) */
+    uint32_t box[5];     /* elements */
+    int rank;            /* FA_SM90A_TMAP_RANK, or FA_SM90A_TMAP_RANK_PACK_GQA */
 } fa_sm90a_tmap_desc;
 
 FA_PLAN_SM90A_FN void fa_plan_sm90a_tmap(fa_sm90a_tmap_desc *d, uint64_t base, int head_dim,
@@ -138,20 +196,60 @@ FA_PLAN_SM90A_FN void fa_plan_sm90a_tmap(fa_sm90a_tmap_desc *d, uint64_t base, i
     d->box[0] = 64;
     d->box[1] = (uint32_t)box_rows;
     d->box[2] = d->box[3] = 1;
+    d->dims[4] = 1;
+    d->strides[3] = 0;
+    d->box[4] = 1;
+    d->rank = FA_SM90A_TMAP_RANK;
+}
+
+/* PackGQA's Q map (top of this file): q's heads split into (g, heads_kv), a box of tokens
+ * tokens x g heads; varlen: the ragged form. Needs g = heads_q / heads_kv, tokens >= 1. */
+FA_PLAN_SM90A_FN void fa_plan_sm90a_tmap_pack_gqa(fa_sm90a_tmap_desc *d, const fa_fwd_params *p,
+                                                  int tokens, int varlen)
+{
+    const int g = p->heads_q / p->heads_kv;
+    /* the 4-d map over (D, rows, heads_kv, batch) with kv head stride g * head, then the
+       group's heads spliced in as dim 1 */
+    fa_plan_sm90a_tmap(d, p->q, p->head_dim, p->seqlen_q, p->heads_kv, p->batch, p->q_row_stride,
+                       (int64_t)g * p->q_head_stride, p->q_batch_stride, tokens, varlen);
+    d->dims[4] = d->dims[3];
+    d->dims[3] = d->dims[2];
+    d->dims[2] = d->dims[1];
+    d->dims[1] = (uint64_t)g;
+    d->strides[3] = d->strides[2];
+    d->strides[2] = d->strides[1];
+    d->strides[1] = d->strides[0];
+    d->strides[0] = (uint64_t)p->q_head_stride * 2;
+    d->box[1] = (uint32_t)g;
+    d->box[2] = (uint32_t)tokens;
+    d->box[3] = d->box[4] = 1;
+    d->rank = FA_SM90A_TMAP_RANK_PACK_GQA;
 }
 
 /* The Q, K and V maps of problem p for a variant of block_m x block_n tiles: d[0] over q
- * (seqlen_q rows, heads_q, box block_m), d[1] over k and d[2] over v (seqlen_k rows, heads_kv,
- * box block_n); varlen: the ragged maps over the packed tensors (seqlen_q/k the maxima). */
-FA_PLAN_SM90A_FN void fa_plan_sm90a_tmaps(const fa_fwd_params *p, int block_m, int block_n,
-                                          int varlen, fa_sm90a_tmap_desc d[3])
+ * (seqlen_q rows, heads_q, box block_m; pack_gqa: the 5-d map above), d[1] over k and d[2] over
+ * v (seqlen_k rows, heads_kv, box block_n); varlen: the ragged maps over the packed tensors
+ * (seqlen_q/k the maxima). pack_gqa needs fa_plan_sm90a_pack_tokens(block_m, ..) >= 1. */
+FA_PLAN_SM90A_FN void fa_plan_sm90a_tmaps_gqa(const fa_fwd_params *p, int block_m, int block_n,
+                                              int varlen, int pack_gqa, fa_sm90a_tmap_desc d[3])
 {
-    fa_plan_sm90a_tmap(&d[0], p->q, p->head_dim, p->seqlen_q, p->heads_q, p->batch, p->q_row_stride,
-                       p->q_head_stride, p->q_batch_stride, block_m, varlen);
+    if (pack_gqa)
+        fa_plan_sm90a_tmap_pack_gqa(
+            &d[0], p, fa_plan_sm90a_pack_tokens(block_m, p->heads_q, p->heads_kv), varlen);
+    else
+        fa_plan_sm90a_tmap(&d[0], p->q, p->head_dim, p->seqlen_q, p->heads_q, p->batch,
+                           p->q_row_stride, p->q_head_stride, p->q_batch_stride, block_m, varlen);
     fa_plan_sm90a_tmap(&d[1], p->k, p->head_dim, p->seqlen_k, p->heads_kv, p->batch,
                        p->k_row_stride, p->k_head_stride, p->k_batch_stride, block_n, varlen);
     fa_plan_sm90a_tmap(&d[2], p->v, p->head_dim, p->seqlen_k, p->heads_kv, p->batch,
                        p->v_row_stride, p->v_head_stride, p->v_batch_stride, block_n, varlen);
+}
+
+/* fa_plan_sm90a_tmaps_gqa without PackGQA (every map rank 4). */
+FA_PLAN_SM90A_FN void fa_plan_sm90a_tmaps(const fa_fwd_params *p, int block_m, int block_n,
+                                          int varlen, fa_sm90a_tmap_desc d[3])
+{
+    fa_plan_sm90a_tmaps_gqa(p, block_m, block_n, varlen, 0, d);
 }
 
 #endif /* FA_PLAN_SM90A_H */

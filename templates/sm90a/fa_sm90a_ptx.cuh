@@ -101,6 +101,18 @@ __device__ __forceinline__ void tma_load_4d(uint32_t dst, const sm90a_tmap *map,
                  : "memory");
 }
 
+/* The 5-d load of PackGQA's Q map (fa_plan_sm90a.h): {column, head in group, row, kv head,
+   batch}. */
+__device__ __forceinline__ void tma_load_5d(uint32_t dst, const sm90a_tmap *map, uint32_t bar,
+                                            int c0, int c1, int c2, int c3, int c4)
+{
+    asm volatile("cp.async.bulk.tensor.5d.shared::cluster.global.mbarrier::complete_tx::bytes"
+                 " [%0], [%1, {%3, %4, %5, %6, %7}], [%2];\n" ::"r"(dst),
+                 "l"(reinterpret_cast<uint64_t>(map)), "r"(bar), "r"(c0), "r"(c1), "r"(c2), "r"(c3),
+                 "r"(c4)
+                 : "memory");
+}
+
 __device__ __forceinline__ void wgmma_fence()
 {
     asm volatile("wgmma.fence.sync.aligned;\n" ::: "memory");

@@ -9,7 +9,8 @@
 #   - the database: list, show, export (family/op/params columns), merge into another file;
 #     and winners from (hand-inserted) timings of both families on an sm90 device;
 #   - db best names the testtwo winner; emit writes a header that names the family it cannot
-#     launch yet and keeps the sm80 winners; report draws the arch, heatmap included;
+#     launch yet and keeps the sm80 winners, and leaves out an sm90a PackGQA winner (named
+#     "sm90a pack_gqa"); report draws the arch, heatmap included;
 #   - the installed fa-tune (no testtwo) refuses its names and never lists it.
 #
 # usage: test_family.sh FA_TUNE_TESTTWO FA_TUNE SQLITE3 SOURCE_DIR
@@ -40,7 +41,7 @@ grep -q '^fwd_testtwo_hd64_bf16_t128k4l256 .*unsupported.*tile 128 x 4 splits ex
 grep -q '^fwd_testtwo_hd64_bf16_t128k1l64 .*unsupported.*64 lanes cannot cover' sweep.txt ||
     fail "testtwo's lanes rule missing"
 grep -q '^180 of 180 variants for sm89' sweep.txt || fail "summary: $(grep 'variants for' sweep.txt)"
-# --arch sm90a: only the sm90a family, at hd256 where 16 of its 528 configurations are legal;
+# --arch sm90a: only the sm90a family, at hd256 where 24 of its 1056 configurations are legal;
 # those compile from a stub sm90a template that stops at once with #error
 mkdir -p tpl/sm90a
 echo '#error "stub: sm90a kernels are not compiled by this test"' >tpl/sm90a/fa_fwd_sm90a.cuh
@@ -48,7 +49,7 @@ echo '#error "stub: sm90a kernels are not compiled by this test"' >tpl/sm90a/fa_
 rc=$?
 rm -r tpl/sm90a
 grep -q 'testtwo\|fwd_sm80' spec.txt && fail "--arch sm90a listed a family that does not need sm_90a"
-[ $rc = 0 ] && grep -q '^528 of 528 variants for sm90a: 0 ok, 16 compile_error, 512 unsupported' spec.txt ||
+[ $rc = 0 ] && grep -q '^1056 of 1056 variants for sm90a: 0 ok, 24 compile_error, 1032 unsupported' spec.txt ||
     fail "--arch sm90a: rc $rc, $(tail -3 spec.txt) $(cat spec.err)"
 # Both kernels in the one cubin: the split and the combine symbols were found (the compile
 # engine fails the variant otherwise); a single variant by name works too.
@@ -118,6 +119,26 @@ grep -q 'Left out: 1 winners of kernel families this header cannot launch yet (t
     fa_dispatch.h || fail "the header does not name the family it left out"
 grep -q '"fwd_sm80_hd64_bf16_m128n128w4s2q"' fa_dispatch.h || fail "the header lost the sm80 winner"
 cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c fa_dispatch.h 2>cc.err || fail "header does not compile: $(head -3 cc.err)"
+# An sm90a PackGQA winner (bucket 1024, beating testtwo there) is left out as well (the header
+# has no launcher for it yet) and named; bucket 2048 keeps its sm80 winner.
+cp t.db pg.db
+"$SQLITE3" pg.db <<'SQL' || fail "cannot insert the PackGQA timing"
+INSERT INTO variants (name, family, op, dtype, head_dim, causal, varlen, params, threads, smem_dynamic)
+  VALUES ('fwd_sm90a_hd64_bf16_m128n128s2ovpg', 'sm90a', 'fwd', 'bf16', 64, 0, 0,
+          'block_m=128 block_n=128 stages=2 overlap=1 pingpong=0 persistent=0 pack_gqa=1', 384, 83200);
+INSERT INTO measurements (uuid, run_id, variant_id, problem_id, arch, status, median_ms, tflops,
+                          eager_median_ms, registers, smem_static, measured_at)
+  SELECT 'm-pg', (SELECT id FROM runs WHERE uuid = '77777777-0000-4000-8000-000000000007'),
+         v.id, p.id, 'sm90', 'ok', 0.05, 600.0, 0.5, 168, 0, '2026-12-01T00:06:00.000Z'
+  FROM variants v, problems p
+  WHERE v.name = 'fwd_sm90a_hd64_bf16_m128n128s2ovpg' AND p.bucket = 1024;
+SQL
+"$FA" emit --arch sm90 --db pg.db -o pg.h >emit_pg.txt 2>&1 || fail "emit (PackGQA winner) failed: $(cat emit_pg.txt)"
+grep -q 'Left out: 1 winners of kernel families this header cannot launch yet (sm90a pack_gqa)' \
+    pg.h || fail "the header does not leave out the PackGQA winner: $(grep 'Left out' pg.h)"
+grep -q '"fwd_sm90a_hd64_bf16_m128n128s2ovpg"' pg.h && fail "the header names the PackGQA winner"
+grep -q '"fwd_sm80_hd64_bf16_m128n128w4s2q"' pg.h || fail "the PackGQA header lost the sm80 winner"
+cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c pg.h 2>cc.err || fail "pg.h does not compile: $(head -3 cc.err)"
 if command -v gnuplot >/dev/null 2>&1; then
     "$FA" report --arch sm90 --db t.db -o rep >rep.txt 2>&1 || fail "report failed: $(tail -3 rep.txt)"
     [ -f rep/index.md ] || fail "report wrote no index.md"

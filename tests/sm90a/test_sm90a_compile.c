@@ -3,7 +3,8 @@
  * templates/ ("sm90a/fa_fwd_sm90a.cuh" includes "fa_params.h" and "sm90a/fa_wgmma.cuh"),
  * and that each instance's ptxas report shows no spills, no stack and the entry register cap
  * of its launch bounds (65536 / threads: 168 with 2 consumer warpgroups, 128 with 3;
- * setmaxnreg moves registers at run time). It also checks that the same templates read from
+ * setmaxnreg moves registers at run time), PackGQA instances (fa_fwd_sm90a_pack_gqa, the same
+ * template arguments) included. It also checks that the same templates read from
  * disk (FA_TUNE_TEMPLATES, family folders included) hash like the embedded set. */
 #include "fa_compile.h"
 #include "fa_templates.h"
@@ -25,6 +26,13 @@ static const instance instances[] = {
     {"fa_fwd_sm90a<__half, 64, 192, 2, 4, false, true, true, true, false>", 168},
     {"fa_fwd_sm90a<__nv_bfloat16, 128, 128, 3, 2, true, false, false, true, true>", 128},
     {"fa_fwd_sm90a<__half, 96, 128, 2, 2, true, true, false, true, true>", 168},
+    /* PackGQA: the hd128 3-warpgroup tile at the register edge (causal, varlen, persistent),
+       hd256 with direct O stores, hd64 with overlap, hd32 and hd192 */
+    {"fa_fwd_sm90a_pack_gqa<__nv_bfloat16, 128, 128, 3, 2, true, false, false, true, true>", 128},
+    {"fa_fwd_sm90a_pack_gqa<__half, 256, 80, 2, 2, true, true, false, true, false>", 168},
+    {"fa_fwd_sm90a_pack_gqa<__nv_bfloat16, 64, 128, 2, 2, false, true, false, false, false>", 168},
+    {"fa_fwd_sm90a_pack_gqa<__half, 32, 128, 3, 2, true, true, false, true, true>", 128},
+    {"fa_fwd_sm90a_pack_gqa<__nv_bfloat16, 192, 96, 2, 2, true, true, false, true, false>", 168},
 };
 
 int main(void)
@@ -73,8 +81,11 @@ int main(void)
         CHECK(out.cubin && out.cubin_size > 64 && memcmp(out.cubin, "\177ELF", 4) == 0);
         /* One argument, fa::sm90a_args (the family seam passes one struct per kernel). */
         size_t len = strlen(out.lowered_name);
-        CHECK_MSG(strncmp(out.lowered_name, "_Z12fa_fwd_sm90a", 16) == 0 && len > 19 &&
-                      strcmp(out.lowered_name + len - 19, "EvN2fa10sm90a_argsE") == 0,
+        const int pack = strncmp(in->expr, "fa_fwd_sm90a_pack_gqa<", 22) == 0;
+        CHECK_MSG(strncmp(out.lowered_name,
+                          pack ? "_Z21fa_fwd_sm90a_pack_gqa" : "_Z12fa_fwd_sm90aI",
+                          pack ? 25 : 17) == 0 &&
+                      len > 19 && strcmp(out.lowered_name + len - 19, "EvN2fa10sm90a_argsE") == 0,
                   "lowered name '%s'", out.lowered_name);
         CHECK_MSG(out.build.registers == in->registers, "%s: %d registers, want %d", in->expr,
                   out.build.registers, in->registers);

@@ -2,7 +2,7 @@
  * This file implements the CPU test of the sm90a family's host description
  * (tuner/families/fa_family_sm90a.c) through the seam (fa_family.h, fa_variant.h):
  *   - registry and archs: found by name; compiles for sm_90a under --arch sm90 and sm90a, not
- *     on sm80; the space of one mode is the 528 axis combinations;
+ *     on sm80; the space of one mode is the 1056 axis combinations;
  *   - names: parse -> name round trip, the suffix's parameters, the NVRTC name expression;
  *     flags out of order or unknown are not names;
  *   - legality: the template's static_assert model at its boundaries (registers: 128 with 3
@@ -19,7 +19,15 @@
  *     64-column boxes) passed through; varlen's ragged maps (dims {D, L, H, 0x7fff0000},
  *     strides {row, head, row}, base L rows before the tensor, L = the maximum length) over
  *     packed QKV; varlen without cu_seqlens FA_INVALID; without an encoder, FA_UNSUPPORTED;
- *   - the prior: the measured winners come first.
+ *   - the prior: the measured winners come first;
+ *   - PackGQA ("pg", the kernel fa_fwd_sm90a_pack_gqa): names and name expression, legal only
+ *     with 2 stages and without pingpong; the plan's grid is ceil(seqlen_q / (BLOCK_M / g))
+ *     x heads_kv x batch (g = 3, 4, 5, 8, 32 and MQA; persistent capped), g > BLOCK_M is
+ *     FA_INVALID in plan and args; the Q map is 5-d {D, g, rows, heads_kv, batch} with box
+ *     {64, g, BLOCK_M / g, 1, 1} (BSHD, BHSD, varlen's ragged form), K and V maps unchanged;
+ *     and, through the kernel's own row mapping (fa_plan_sm90a_pack_token/_head), every box
+ *     element the map loads for tile row t * g + j is that row's Q element, every (batch,
+ *     token, head) is stored by exactly one row of the plan's tiles, and no row is stored twice.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,7 +80,7 @@ static void test_names(void)
               b ? b : "-");
     CHECK(fa_family_nvrtc_arch(fam, sm80) == NULL);
     CHECK(!strcmp(fam->template_file, "sm90a/fa_fwd_sm90a.cuh"));
-    CHECK(fa_space_tiles_per_mode(fam) == 528);
+    CHECK(fa_space_tiles_per_mode(fam) == 1056);
 
     const char *name = "fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe";
     fa_variant v = fa_test_parse(name);
@@ -101,7 +109,22 @@ static void test_names(void)
         !strcmp(expr, "fa_fwd_sm90a<__nv_bfloat16, 96, 128, 2, 2, true, true, false, true, true>"),
         "%s", expr);
 
+    /* PackGQA: its own kernel, the same template arguments. */
+    name = "fwd_sm90a_hd128_fp16_causal_varlen_m192n128s2pepg";
+    v = fa_test_parse(name);
+    CHECK(fa_variant_param(&v, "pack_gqa") == 1 && fa_variant_param(&v, "persistent") == 1 &&
+          fa_variant_param(&v, "overlap") == 0 && v.varlen && v.causal);
+    fa_variant_name(&v, buf, sizeof buf);
+    CHECK(!strcmp(buf, name));
+    fa_variant_name_expr(&v, expr, sizeof expr);
+    CHECK_MSG(!strcmp(expr, "fa_fwd_sm90a_pack_gqa<__half, 128, 128, 3, 2, true, false, false, "
+                            "true, true>"),
+              "%s", expr);
+    v = fa_test_parse("fwd_sm90a_hd128_fp16_m192n128s2pe");
+    CHECK(fa_variant_param(&v, "pack_gqa") == 0);
+
     static const char *const not_names[] = {
+        "fwd_sm90a_hd128_bf16_m192n128s2pgpe", "fwd_sm90a_hd128_bf16_m192n128s2pgpg",
         "fwd_sm90a_hd128_bf16_m192n128s2peov", "fwd_sm90a_hd128_bf16_m192n128s2x",
         "fwd_sm90a_hd128_bf16_m192n128",       "fwd_sm90a_hd128_bf16_m192n128s2ovov",
         "fwd_sm90a_hd128_bf16_m128n64w4s2",    "fwd_sm90a_hd128_bf16_m0192n128s2",
@@ -130,6 +153,8 @@ static void test_legality(fa_compiler *c)
         "fwd_sm90a_hd32_fp16_m192n224s2", /* 112 + 16 = 128 of 128 */
         "fwd_sm90a_hd96_bf16_m128n192s2", /* padded: (128 + 4 * 192) * 128 * 2 = 224 KB */
         "fwd_sm90a_hd96_bf16_causal_varlen_m128n128s2ovpe", /* 64 + 48 + 32 of 216 */
+        "fwd_sm90a_hd128_bf16_m192n128s2pepg",
+        "fwd_sm90a_hd64_fp16_causal_varlen_m128n128s2ovpg",
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         CHECK_MSG(fa_test_legal(ok[i], "sm90a", why, sizeof why), "%s: %s", ok[i], why);
@@ -148,6 +173,9 @@ static void test_legality(fa_compiler *c)
         {"fwd_sm90a_hd64_bf16_m128n224s4", "224 KB", "exceeds 224 KB"},
         /* 96 columns would fit (180 KB); the 128 columns the slabs occupy do not */
         {"fwd_sm90a_hd96_bf16_m128n208s2", "224 KB", "exceeds 224 KB"},
+        /* PackGQA's subspace: 2 stages, no pingpong (a family rule, not the template's) */
+        {"fwd_sm90a_hd128_bf16_m128n128s2ovpppg", "without pingpong", NULL},
+        {"fwd_sm90a_hd64_bf16_m128n128s3pg", "2 stages", NULL},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         CHECK_MSG(!fa_test_legal(bad[i].name, "sm90a", why, sizeof why) && strstr(why, bad[i].why),
@@ -337,6 +365,224 @@ static void test_args_packed(void)
     CHECK(addr == p.q + (uint64_t)(start + r) * rs2 * 2);
 }
 
+/* ---- PackGQA ----------------------------------------------------------------------------- */
+
+static fa_shape pack_shape(int batch, int hq, int hkv, int sq, int hd)
+{
+    fa_shape s = {0};
+    s.op = FA_OP_FWD;
+    s.batch = batch, s.heads_q = hq, s.heads_kv = hkv, s.seqlen_q = sq, s.seqlen_k = 8191;
+    s.head_dim = hd;
+    s.multiprocessors = 132;
+    return s;
+}
+
+static void test_pack_plan(void)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    fa_plan pl;
+    /* {variant, batch, hq, hkv, seqlen_q, grid}: ceil(seqlen_q / (BLOCK_M / g)) x hkv x batch */
+    static const struct {
+        const char *name;
+        int batch, hq, hkv, sq;
+        unsigned grid;
+    } cases[] = {
+        {"fwd_sm90a_hd128_bf16_m128n128s2ovpg", 8, 32, 8, 64, 2 * 8 * 8},       /* 32 tokens */
+        {"fwd_sm90a_hd128_bf16_m128n128s2ovpg", 8, 32, 8, 128, 4 * 8 * 8},      /* g 4 */
+        {"fwd_sm90a_hd128_bf16_m192n128s2pg", 2, 8, 2, 1000, 21 * 2 * 2},       /* 48 tokens */
+        {"fwd_sm90a_hd128_bf16_m192n128s2pg", 2, 64, 8, 7, 1 * 8 * 2},          /* g 8: 24 */
+        {"fwd_sm90a_hd128_bf16_m128n128s2ovpg", 3, 40, 8, 1000, 40 * 8 * 3},    /* g 5: 25 */
+        {"fwd_sm90a_hd128_bf16_m192n128s2pg", 1, 12, 4, 1000, 16 * 4 * 1},      /* g 3: 64 */
+        {"fwd_sm90a_hd128_bf16_m128n128s2ovpg", 4, 32, 1, 7, 2 * 1 * 4},        /* MQA: 4 */
+        {"fwd_sm90a_hd128_bf16_m128n128s2ovpg", 2, 8, 8, 1000, 8 * 8 * 2},      /* g 1: plain */
+        {"fwd_sm90a_hd128_bf16_m128n128s2ovpepg", 8, 32, 8, 1000, 132},         /* persistent */
+        {"fwd_sm90a_hd128_bf16_m128n128s2ovpepg", 8, 32, 8, 64, 128},           /* < SMs */
+        {"fwd_sm90a_hd128_bf16_m128n128s2ovpe", 8, 32, 8, 64, 132},             /* unpacked */
+        {"fwd_sm90a_hd128_bf16_varlen_m192n128s2pg", 5, 16, 2, 100, 5 * 2 * 5}, /* maxima */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        fa_variant v = fa_test_parse(cases[i].name);
+        fa_shape s = pack_shape(cases[i].batch, cases[i].hq, cases[i].hkv, cases[i].sq, 128);
+        CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
+        CHECK_MSG(pl.nlaunches == 1 && pl.launch[0].grid[0] == cases[i].grid &&
+                      pl.launch[0].grid[1] == 1 && pl.launch[0].grid[2] == 1,
+                  "%s b%d h%d/%d q%d: grid %u, want %u", cases[i].name, cases[i].batch, cases[i].hq,
+                  cases[i].hkv, cases[i].sq, pl.launch[0].grid[0], cases[i].grid);
+        /* Same threads and shared memory as the unpacked tile. */
+        CHECK(pl.launch[0].block[0] == (unsigned)fa_variant_threads(&v) &&
+              pl.launch[0].smem == (unsigned)fa_variant_smem_bytes(&v));
+    }
+    /* More query heads per KV head than tile rows: refused, by plan and by args. */
+    fa_variant v = fa_test_parse("fwd_sm90a_hd128_bf16_m128n128s2ovpg");
+    fa_shape s = pack_shape(1, 256, 1, 7, 128);
+    fa_err_clear(&err);
+    CHECK_MSG(fam->plan(&v, &s, &pl, &err) == FA_INVALID && strstr(err.msg, "pack_gqa") &&
+                  strstr(err.msg, "256 query heads per kv head"),
+              "%s", err.msg);
+    s.heads_q = 128; /* 128 heads fit 128 rows: one token per tile */
+    CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
+    CHECK(pl.launch[0].grid[0] == 7);
+    fa_fwd_params p;
+    memset(&p, 0, sizeof p);
+    p.q = 0x7f0000000000ull, p.k = 0x7f1000000000ull, p.v = 0x7f2000000000ull;
+    p.batch = 1, p.heads_q = 256, p.heads_kv = 1, p.seqlen_q = 7, p.seqlen_k = 9, p.head_dim = 128;
+    p.q_row_stride = 256 * 128, p.q_head_stride = 128, p.q_batch_stride = 7 * 256 * 128;
+    p.k_row_stride = p.v_row_stride = 128, p.k_head_stride = p.v_head_stride = 128;
+    p.k_batch_stride = p.v_batch_stride = 9 * 128;
+    fa_arg_services svc = {(void *)&nseen, fake_encode};
+    fa_args_in in = {&p, 0, &svc};
+    static _Alignas(64) unsigned char buf[FA_MAX_ARG_BYTES];
+    nseen = 0;
+    fa_err_clear(&err);
+    CHECK_MSG(fam->args(&v, 0, &in, buf, &err) == FA_INVALID && nseen == 0, "%s", err.msg);
+}
+
+/* The address of element (coordinates c, rank d->rank) of map d; 0 if out of bounds. */
+static uint64_t map_addr(const fa_tma_desc *d, const int64_t *c)
+{
+    uint64_t a = d->base + (uint64_t)c[0] * 2;
+    for (int i = 0; i < d->rank; i++) {
+        if (c[i] < 0 || (uint64_t)c[i] >= d->dims[i])
+            return 0;
+        if (i > 0)
+            a += (uint64_t)c[i] * d->strides[i - 1];
+    }
+    return a;
+}
+
+/*
+ * One packed problem (BSHD, BHSD or varlen over sequences of the given lengths) through the
+ * family: args' Q map, the plan's grid, and the kernel's row mapping. For every tile (m, kv
+ * head, b) and row r of it: the Q element TMA puts in row r (box element (e, r % g, r / g) at
+ * coordinates (e, 0, qy + m T, kvh, qz), the kernel's) is Q[b, token(r), head(r), e] where the
+ * row is stored, out of bounds (zero) where its token is past the sequence; and stored rows
+ * cover every (b, token, head) exactly once.
+ */
+static void pack_cover(const char *name, int layout, int hq, int hkv, int nseq, const int *lens)
+{
+    fa_variant v = fa_test_parse(name);
+    const int bm = fa_variant_param(&v, "block_m"), d = v.head_dim, g = hq / hkv;
+    const int varlen = layout == 2;
+    int maxlen = 0, total = 0, starts[16];
+    for (int b = 0; b < nseq; b++) {
+        starts[b] = total;
+        total += lens[b];
+        maxlen = lens[b] > maxlen ? lens[b] : maxlen;
+    }
+    fa_fwd_params p;
+    memset(&p, 0, sizeof p);
+    p.q = 0x100000000000ull, p.k = 0x200000000000ull, p.v = 0x300000000000ull;
+    p.batch = nseq, p.heads_q = hq, p.heads_kv = hkv, p.seqlen_q = maxlen, p.seqlen_k = 4097;
+    p.head_dim = d;
+    if (layout == 1) { /* BHSD */
+        p.q_row_stride = d, p.q_head_stride = (int64_t)maxlen * d;
+        p.q_batch_stride = (int64_t)hq * maxlen * d;
+    } else { /* BSHD, or varlen's packed (total, hq, d) */
+        p.q_row_stride = (int64_t)hq * d, p.q_head_stride = d;
+        p.q_batch_stride = varlen ? 0 : (int64_t)maxlen * hq * d;
+    }
+    p.k_row_stride = p.v_row_stride = (int64_t)hkv * d, p.k_head_stride = p.v_head_stride = d;
+    p.k_batch_stride = p.v_batch_stride = varlen ? 0 : 4097LL * hkv * d;
+    if (varlen)
+        p.cu_seqlens_q = 0x7f5000000000ull, p.cu_seqlens_k = 0x7f5000001000ull;
+    fa_arg_services svc = {(void *)&nseen, fake_encode};
+    fa_args_in in = {&p, 0, &svc};
+    static _Alignas(64) unsigned char buf[FA_MAX_ARG_BYTES];
+    fa_err err;
+    fa_err_clear(&err);
+    nseen = 0;
+    CHECK_OK(fam->args(&v, 0, &in, buf, &err), &err);
+    const fa_tma_desc q = seen[0];
+    const int T = bm / g; /* tokens per tile */
+    CHECK_MSG(q.rank == 5 && q.box[0] == 64 && q.box[1] == (uint32_t)g && q.box[2] == (uint32_t)T &&
+                  q.box[3] == 1 && q.box[4] == 1 && q.dims[1] == (uint64_t)g &&
+                  q.dims[3] == (uint64_t)hkv,
+              "%s: rank %d box %u %u %u", name, q.rank, q.box[0], q.box[1], q.box[2]);
+    CHECK(seen[1].rank == 4 && seen[2].rank == 4 && seen[1].box[1] == seen[2].box[1]);
+    fa_shape s = pack_shape(nseq, hq, hkv, maxlen, d);
+    fa_plan pl;
+    CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
+    const int m_blocks = (maxlen + T - 1) / T;
+    const int tiles = m_blocks * hkv * nseq;
+    CHECK(pl.launch[0].grid[0] ==
+          (unsigned)(fa_variant_param(&v, "persistent") && tiles > 132 ? 132 : tiles));
+
+    unsigned char *hit = calloc((size_t)(total > 0 ? total : 1) * (size_t)hq, 1);
+    int stored = 0, bad = 0;
+    for (int b = 0; b < nseq; b++)
+        for (int m = 0; m < m_blocks; m++)
+            for (int kvh = 0; kvh < hkv; kvh++) {
+                const int len = lens[b];
+                if (varlen && m * T >= len)
+                    continue; /* the kernel skips tiles past a sequence's end */
+                /* the kernel's TMA coordinates of the tile's box (seq_of: qy, qz) */
+                const int64_t qy = varlen ? FA_SM90A_RAGGED_L(maxlen) - len : 0;
+                const int64_t qz = varlen ? starts[b] + len : b;
+                for (int r = 0; r < bm; r++) {
+                    const int tok = fa_plan_sm90a_pack_token(m, T, g, r);
+                    const int h = fa_plan_sm90a_pack_head(kvh, g, r);
+                    const int store = tok >= 0 && tok < len;
+                    if (r < T * g)
+                        for (int e = 0; e < d; e += d - 1) {
+                            const int64_t c[5] = {e, r % g, qy + m * T + r / g, kvh, qz};
+                            const uint64_t got = map_addr(&q, c);
+                            const uint64_t want =
+                                store ? p.q + 2 * (uint64_t)((varlen ? (int64_t)(starts[b] + tok) *
+                                                                           p.q_row_stride
+                                                                     : b * p.q_batch_stride +
+                                                                           tok * p.q_row_stride) +
+                                                             h * p.q_head_stride + e)
+                                      : 0;
+                            if (got != want && bad++ < 5)
+                                fprintf(stderr,
+                                        "%s: b %d m %d kvh %d row %d col %d: map %#llx, want "
+                                        "%#llx\n",
+                                        name, b, m, kvh, r, e, (unsigned long long)got,
+                                        (unsigned long long)want);
+                        }
+                    else
+                        CHECK(tok == -1);
+                    if (store) {
+                        const int64_t at = (int64_t)(starts[b] + tok) * hq + h;
+                        if (hit[at]++ && bad++ < 5)
+                            fprintf(stderr, "%s: b %d token %d head %d stored twice\n", name, b,
+                                    tok, h);
+                        stored++;
+                    }
+                }
+            }
+    CHECK_MSG(bad == 0 && stored == total * hq, "%s h%d/%d: %d mismatches, %d of %d rows stored",
+              name, hq, hkv, bad, stored, total * hq);
+    free(hit);
+}
+
+static void test_pack_cover(void)
+{
+    static const int sqs[] = {1, 7, 64, 128, 1000};
+    static const struct {
+        int hq, hkv;
+    } heads[] = {{8, 2}, {32, 8}, {64, 8}, {32, 1}, {12, 4}, {40, 8}, {8, 8}};
+    static const char *const names[] = {"fwd_sm90a_hd128_bf16_m128n128s2ovpg",
+                                        "fwd_sm90a_hd64_fp16_causal_m192n128s2ovpepg",
+                                        "fwd_sm90a_hd96_bf16_m128n128s2ovpg"};
+    int n = 0;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        for (size_t h = 0; h < sizeof heads / sizeof *heads; h++)
+            for (size_t q = 0; q < sizeof sqs / sizeof *sqs; q++) {
+                const int lens[2] = {sqs[q], sqs[q]};
+                pack_cover(names[i], (int)(n++ % 2), heads[h].hq, heads[h].hkv, 2, lens);
+            }
+    /* Varlen: empty, 1-token and odd sequences in one packed tensor. */
+    static const int lens[] = {0, 1, 77, 1000, 64, 7};
+    for (size_t h = 0; h < sizeof heads / sizeof *heads; h++) {
+        pack_cover("fwd_sm90a_hd128_bf16_causal_varlen_m192n128s2pepg", 2, heads[h].hq,
+                   heads[h].hkv, 6, lens);
+        pack_cover("fwd_sm90a_hd256_fp16_varlen_m128n80s2ovpepg", 2, heads[h].hq, heads[h].hkv, 6,
+                   lens);
+    }
+}
+
 static void test_prior(void)
 {
     /* Over the whole legal space of a mode, the first in prior order is the measured winner. */
@@ -370,7 +616,7 @@ static void test_prior(void)
         char name[FA_VARIANT_NAME_MAX] = "";
         if (best >= 0)
             fa_variant_name(&vs[best], name, sizeof name);
-        CHECK_MSG(n == 528 && !strcmp(name, cases[i].want),
+        CHECK_MSG(n == 1056 && !strcmp(name, cases[i].want),
                   "hd%d causal %d: %d variants, %d "
                   "legal, first %s, want %s",
                   cases[i].hd, cases[i].causal, n, legal_n, name, cases[i].want);
@@ -399,6 +645,8 @@ int main(void)
     test_args();
     test_args_packed();
     test_prior();
+    test_pack_plan();
+    test_pack_cover();
     fa_compiler_free(c);
     return fa_test_done("test_sm90a_family");
 }

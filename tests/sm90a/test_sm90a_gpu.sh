@@ -13,7 +13,12 @@
 # variant, each GQA ratio, maximum lengths from the same pairs (`bench --varlen`: packed
 # sequences of lengths uniform in [N/2, N], so 1-length sequences and sq != sk per sequence):
 # 36 checks. Head dims 32, 96 and 192: one tile each, dtype x causal x fixed/varlen, the GQA
-# ratio cycling: 24 checks. 132 in all; all must pass (a list of the failures otherwise).
+# ratio cycling: 24 checks. PackGQA (the "pg" kernels): two tiles per head dim 64/128/256 and
+# one per 32/96/192, dtype x causal, query/kv heads 8/2 (g 4), 16/2 (g 8), 12/1 (MQA, g 12:
+# 128-row tiles hold 10 tokens and 8 idle rows), seqlen_q cycling through 1, 7, 64, 128, 1000
+# against odd seqlen_k 4097, 17, 1001, 1 (causal rows that see no key included), BSHD/BHSD;
+# varlen at hd128; and 8/8 (g 1): 56 checks. 188 in all; all must pass (a list of the failures
+# otherwise). FA_SM90A_GPU_ONLY='pg$' runs the PackGQA checks alone.
 # Empty sequences and packed QKV strides are bench/sm90a_check.cu's (list 3): `fa-tune bench`
 # makes neither.
 # The variants are compiled first, in parallel, into the cubin cache (`fa-tune compile`).
@@ -55,7 +60,8 @@ tile_other() {
     esac
 }
 
-# The checks, one per line: variant hkv seqlen_q seqlen_k layout ("varlen": --varlen, BSHD).
+# The checks, one per line: variant hkv seqlen_q seqlen_k layout ("varlen": --varlen, BSHD)
+# [query heads, default 8].
 # seqlen_q seqlen_k pairs (varlen: the maxima), cycled.
 PAIRS="1 4097;17 17;1000 4097;4097 1000;4097 17;17 1000;1000 1"
 pairs=7
@@ -64,6 +70,27 @@ add() { # add NAME HKV LAYOUT
     pair=$(echo "$PAIRS" | cut -d';' -f$((shape % pairs + 1)))
     shape=$((shape + 1))
     if echo "$1" | grep -Eq -- "$ONLY"; then echo "$1 $2 $pair $3" >>"$TMP/list"; fi
+}
+# PackGQA: seqlen_q and (odd) seqlen_k cycle with coprime periods, so every pair comes up.
+SQS="1 7 64 128 1000"
+SKS="4097 17 1001 1"
+pk=0
+add_pg() { # add_pg NAME HQ HKV LAYOUT
+    sq=$(echo "$SQS" | cut -d' ' -f$((pk % 5 + 1)))
+    sk=$(echo "$SKS" | cut -d' ' -f$((pk % 4 + 1)))
+    pk=$((pk + 1))
+    if echo "$1" | grep -Eq -- "$ONLY"; then echo "$1 $3 $sq $sk $4 $2" >>"$TMP/list"; fi
+}
+# Two PackGQA tiles per head dim (2 stages, no pingpong: the family's PackGQA subspace).
+tiles_pg() {
+    case $1 in
+    64) echo "m192n128s2ovpepg m128n128s2ovpg" ;;   # 3 wg persistent (staged O); 2 wg (O via Q)
+    128) echo "m192n128s2pg m128n176s2ovpepg" ;;    # 3 wg plain; 2 wg overlap persistent
+    256) echo "m128n80s2ovpepg m128n64s2pg" ;;      # direct O stores; 2 wg plain
+    32) echo m192n128s2ovpepg ;;
+    96) echo m128n128s2ovpepg ;;
+    192) echo m128n96s2ovpepg ;;
+    esac
 }
 : >"$TMP/list"
 for hd in 64 128 256; do
@@ -98,6 +125,36 @@ for hd in 32 96 192; do
     done
 done
 
+for hd in 64 128 256; do
+    for dt in fp16 bf16; do
+        for causal in "" _causal; do
+            for heads in "8 2" "16 2" "12 1"; do
+                tile=$(tiles_pg $hd | cut -d' ' -f$((pk % 2 + 1)))
+                layout=bshd
+                [ $((pk % 3)) -eq 1 ] && layout=bhsd
+                # shellcheck disable=SC2086 # heads is "HQ HKV"
+                add_pg "fwd_sm90a_hd${hd}_${dt}${causal}_$tile" $heads $layout
+            done
+        done
+    done
+done
+for dt in fp16 bf16; do
+    for causal in "" _causal; do
+        for heads in "8 2" "16 2" "12 1"; do
+            # shellcheck disable=SC2086
+            add_pg "fwd_sm90a_hd128_${dt}${causal}_varlen_$(tiles_pg 128 | cut -d' ' -f$((pk % 2 + 1)))" \
+                $heads varlen
+        done
+    done
+done
+for hd in 32 96 192; do
+    for causal in "" _causal; do
+        add_pg "fwd_sm90a_hd${hd}_bf16${causal}_$(tiles_pg $hd)" 16 2 bhsd
+    done
+done
+add_pg "fwd_sm90a_hd128_bf16_causal_m192n128s2pg" 8 8 bshd
+add_pg "fwd_sm90a_hd64_fp16_m128n128s2ovpg" 8 8 bhsd
+
 # Compile every variant once, in parallel, into the cache the checks then read.
 set --
 # shellcheck disable=SC2013 # variant names have no spaces
@@ -108,17 +165,18 @@ if [ $# -gt 0 ] && ! "$FA" compile --arch sm90a "$@" >"$TMP/compile" 2>&1; then
 fi
 
 checks=0 failures=0
-while read -r name hkv sq sk layout; do
+while read -r name hkv sq sk layout hq; do
     mode="--layout $layout"
     [ "$layout" = varlen ] && mode="--varlen"
+    hq=${hq:-8}
     # shellcheck disable=SC2086
-    "$FA" bench --variant "$name" --batch 2 --heads 8 --heads-kv "$hkv" \
+    "$FA" bench --variant "$name" --batch 2 --heads "$hq" --heads-kv "$hkv" \
         --seqlen-q "$sq" --seqlen-k "$sk" $mode --no-eager \
         --min-reps 1 --max-reps 3 --max-seconds 0.5 --no-flush \
         >"$TMP/out" 2>"$TMP/err" </dev/null
     rc=$?
     checks=$((checks + 1))
-    what="$name hkv=$hkv q=$sq k=$sk $layout"
+    what="$name hq=$hq hkv=$hkv q=$sq k=$sk $layout"
     if [ $rc -ne 0 ]; then
         failures=$((failures + 1))
         echo "FAIL ($rc) $what:"

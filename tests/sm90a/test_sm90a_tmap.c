@@ -7,6 +7,9 @@
  *     byte strides, box {64, block_m or block_n, 1, 1}, unit element strides, no interleave,
  *     128-byte swizzle, L2 promotion 256B, OOB fill none = zeros), bf16 or fp16 type;
  *   - the maps the driver wrote land in the kernel's argument at FA_SM90A_TMAP_OFFSET(i);
+ *   - PackGQA (BSHD 32/8 heads and BHSD MQA): Q's map reaches the driver as rank 5, dims {D, g,
+ *     rows, heads_kv, batch}, byte strides {head, row, g * head, batch}, box {64, g,
+ *     BLOCK_M / g, 1, 1}, the same swizzle, promotion and fill; K and V unchanged (rank 4);
  *   - misaligned pointers or strides, boxes outside 1..256 and empty tensors are FA_INVALID
  *     and never reach the driver;
  *   - a driver failure is FA_CUDA_ERROR naming cuTensorMapEncodeTiled; a driver without the
@@ -25,8 +28,8 @@ typedef struct call {
     CUtensorMapDataType type;
     cuuint32_t rank;
     void *addr;
-    cuuint64_t dims[4], strides[3];
-    cuuint32_t box[4], elem[4];
+    cuuint64_t dims[5], strides[4];
+    cuuint32_t box[5], elem[5];
     CUtensorMapInterleave il;
     CUtensorMapSwizzle sw;
     CUtensorMapL2promotion l2;
@@ -49,10 +52,14 @@ static CUresult CUDAAPI stub_encode(CUtensorMap *map, CUtensorMapDataType type, 
     c->type = type;
     c->rank = rank;
     c->addr = addr;
-    memcpy(c->dims, dims, 4 * sizeof *dims);
-    memcpy(c->strides, strides, 3 * sizeof *strides);
-    memcpy(c->box, box, 4 * sizeof *box);
-    memcpy(c->elem, elem, 4 * sizeof *elem);
+    memset(c->dims, 0, sizeof c->dims);
+    memset(c->strides, 0, sizeof c->strides);
+    memset(c->box, 0, sizeof c->box);
+    memset(c->elem, 0, sizeof c->elem);
+    memcpy(c->dims, dims, rank * sizeof *dims);
+    memcpy(c->strides, strides, (rank - 1) * sizeof *strides);
+    memcpy(c->box, box, rank * sizeof *box);
+    memcpy(c->elem, elem, rank * sizeof *elem);
     c->il = il;
     c->sw = sw;
     c->l2 = l2;
@@ -89,6 +96,34 @@ static void expect(const call *c, uint64_t ptr, CUtensorMapDataType type, int d,
               (unsigned long long)c->strides[1], (unsigned long long)c->strides[2]);
     CHECK(c->box[0] == 64 && c->box[1] == (cuuint32_t)box_rows && c->box[2] == 1 && c->box[3] == 1);
     CHECK(c->elem[0] == 1 && c->elem[1] == 1 && c->elem[2] == 1 && c->elem[3] == 1);
+    CHECK(c->il == CU_TENSOR_MAP_INTERLEAVE_NONE && c->sw == CU_TENSOR_MAP_SWIZZLE_128B);
+    CHECK(c->l2 == CU_TENSOR_MAP_L2_PROMOTION_L2_256B &&
+          c->oob == CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+}
+
+/* PackGQA's Q map: rank 5, dims {D, g, rows, hkv, batch}, strides {hs, rs, g hs, bs} (elements),
+   box {64, g, tokens, 1, 1}. */
+static void expect_pack(const call *c, uint64_t ptr, CUtensorMapDataType type, int d, int g,
+                        int rows, int hkv, int batch, int64_t rs, int64_t hs, int64_t bs,
+                        int tokens)
+{
+    CHECK(c->type == type && c->rank == 5 && c->addr == (void *)(uintptr_t)ptr);
+    CHECK_MSG(c->dims[0] == (cuuint64_t)d && c->dims[1] == (cuuint64_t)g &&
+                  c->dims[2] == (cuuint64_t)rows && c->dims[3] == (cuuint64_t)hkv &&
+                  c->dims[4] == (cuuint64_t)batch,
+              "dims %llu %llu %llu %llu %llu", (unsigned long long)c->dims[0],
+              (unsigned long long)c->dims[1], (unsigned long long)c->dims[2],
+              (unsigned long long)c->dims[3], (unsigned long long)c->dims[4]);
+    CHECK_MSG(c->strides[0] == (cuuint64_t)hs * 2 && c->strides[1] == (cuuint64_t)rs * 2 &&
+                  c->strides[2] == (cuuint64_t)(g * hs) * 2 && c->strides[3] == (cuuint64_t)bs * 2,
+              "strides %llu %llu %llu %llu", (unsigned long long)c->strides[0],
+              (unsigned long long)c->strides[1], (unsigned long long)c->strides[2],
+              (unsigned long long)c->strides[3]);
+    CHECK_MSG(c->box[0] == 64 && c->box[1] == (cuuint32_t)g && c->box[2] == (cuuint32_t)tokens &&
+                  c->box[3] == 1 && c->box[4] == 1,
+              "box %u %u %u %u %u", c->box[0], c->box[1], c->box[2], c->box[3], c->box[4]);
+    for (int i = 0; i < 5; i++)
+        CHECK(c->elem[i] == 1);
     CHECK(c->il == CU_TENSOR_MAP_INTERLEAVE_NONE && c->sw == CU_TENSOR_MAP_SWIZZLE_128B);
     CHECK(c->l2 == CU_TENSOR_MAP_L2_PROMOTION_L2_256B &&
           c->oob == CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
@@ -182,6 +217,27 @@ int main(void)
     expect(&calls[0], p.q, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 256, 17, 4, 2, 256, 17 * 256,
            4 * 17 * 256, 128);
     expect(&calls[2], p.v, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 256, 1, 1, 2, 256, 256, 256, 80);
+
+    /* PackGQA, BSHD 32 query / 8 kv heads (g = 4), 64 tokens, batch 8, hd128: 32 tokens a tile. */
+    p = problem(0, 8, 32, 8, 64, 8191, 128);
+    ncalls = 0;
+    CHECK_OK(build("fwd_sm90a_hd128_bf16_m128n128s2ovpg", &p, args, &err), &err);
+    CHECK(ncalls == 3);
+    expect_pack(&calls[0], p.q, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 128, 4, 64, 8, 8, 32 * 128, 128,
+                64 * 32 * 128, 32);
+    expect(&calls[1], p.k, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 128, 8191, 8, 8, 8 * 128, 128,
+           8191LL * 8 * 128, 128);
+    expect(&calls[2], p.v, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 128, 8191, 8, 8, 8 * 128, 128,
+           8191LL * 8 * 128, 128);
+    /* BHSD MQA (g = 12), fp16 hd64, 3 warpgroups: 16 tokens of 12 heads a tile. */
+    p = problem(1, 2, 12, 1, 7, 33, 64);
+    ncalls = 0;
+    CHECK_OK(build("fwd_sm90a_hd64_fp16_causal_m192n128s2ovpepg", &p, args, &err), &err);
+    CHECK(ncalls == 3);
+    expect_pack(&calls[0], p.q, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 64, 12, 7, 1, 2, 64, 7 * 64,
+                12 * 7 * 64, 16);
+    expect(&calls[2], p.v, CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 64, 33, 1, 2, 64, 33 * 64, 33 * 64,
+           128);
 
     /* Refused before the driver: each with its reason. */
     struct {

@@ -11,7 +11,10 @@
  *   - two device slots share the work and reach the same winners;
  *   - racing stops only timings that are past the margin over the best on their problem,
  *     never changes a winner, and --race 0 turns it off;
- *   - the finalists are the best --finalists plus every variant within 10% of the best.
+ *   - the finalists are the best --finalists plus every variant within 10% of the best;
+ *   - halving's exploration compiles the prior's first part, then the neighbours of the
+ *     rung-0 leaders, so it reaches a winner the prior ranks late, and never compiles what
+ *     no leader neighbours (--explore 1 compiles all).
  */
 #include <math.h>
 #include <pthread.h>
@@ -37,6 +40,10 @@ typedef struct fake {
     pthread_mutex_t mu;
 } fake;
 
+/* Exploration test: 128-row tiles with 3 stages get this much faster (the prior ranks
+ * 3 stages after 2, so the winner is one the prior puts late). */
+static int boost_s3;
+
 static double speed(const fa_variant *v, const fa_problem *p)
 {
     /* A different winner for short and long sequences: 64-wide tiles win at N <= 512,
@@ -45,6 +52,8 @@ static double speed(const fa_variant *v, const fa_problem *p)
         100.0 + 2 * fa_variant_param(v, "block_n") + (fa_variant_param(v, "stages") == 2 ? 7 : 0);
     if ((p->seqlen_q > 512) == (fa_variant_param(v, "block_m") == 128))
         s += 60;
+    if (fa_variant_param(v, "block_m") == 128 && fa_variant_param(v, "stages") == 3)
+        s += boost_s3;
     return s;
 }
 
@@ -154,6 +163,15 @@ static int on_row(const fa_db_row *r, void *p)
         w->tf[i] = r->m.tflops;
         snprintf(w->best[i], FA_VARIANT_NAME_MAX, "%s", r->variant_name);
     }
+    return 0;
+}
+
+/* Counts the rows of fwd_sm80_hd64_fp16_m128n128w2s2 stored as unsupported. */
+static int count_unsupported(const fa_db_row *r, void *p)
+{
+    if (r->m.status == FA_UNSUPPORTED &&
+        !strcmp(r->variant_name, "fwd_sm80_hd64_fp16_m128n128w2s2"))
+        ++*(int *)p;
     return 0;
 }
 
@@ -401,6 +419,67 @@ int main(void)
     CHECK(fa_tune_class_variants(&fo, &key, &sf, &only, &nonly, &err) == FA_OK);
     CHECK(nonly == 1 && only[0].family == fa_family_sm80());
     free(only);
+
+    /* 9. halving's exploration. In the prior's order: five 128-row 2-stage tiles (prior 0),
+     * then three 64-row ones and three 128-row 3-stage ones (prior 1, in this order), then
+     * m64n48s2 and m128n48s1. With --explore 0.01 the first FA_EXPLORE_MIN (8) are ranked
+     * first: the 3-stage tiles, fastest here, wait. Each is one step (stages) from a rung-0
+     * leader (m128n96..128s2 at 2048 keys), so round 1 promotes them; no leader is one step
+     * from the last two, which are never compiled. */
+    static const char *ex_names[] = {
+        "fwd_sm80_hd64_fp16_m128n64w4s2",  "fwd_sm80_hd64_fp16_m128n80w4s2",
+        "fwd_sm80_hd64_fp16_m128n96w4s2",  "fwd_sm80_hd64_fp16_m128n112w4s2",
+        "fwd_sm80_hd64_fp16_m128n128w4s2", "fwd_sm80_hd64_fp16_m64n64w4s2",
+        "fwd_sm80_hd64_fp16_m64n80w4s2",   "fwd_sm80_hd64_fp16_m64n96w4s2",
+        "fwd_sm80_hd64_fp16_m128n96w4s3",  "fwd_sm80_hd64_fp16_m128n112w4s3",
+        "fwd_sm80_hd64_fp16_m128n128w4s3", "fwd_sm80_hd64_fp16_m64n48w4s2",
+        "fwd_sm80_hd64_fp16_m128n48w4s1",  "fwd_sm80_hd64_fp16_m128n128w2s2" /* illegal */};
+    enum { NEX = sizeof ex_names / sizeof *ex_names };
+    fa_variant ex[NEX];
+    for (int i = 0; i < NEX; i++)
+        CHECK(fa_variant_parse(ex_names[i], &ex[i], &err) == FA_OK);
+    boost_s3 = 100;
+    o.variants = ex;
+    o.n_variants = NEX;
+    o.finalists = 3;
+    o.strategy = FA_STRATEGY_EXHAUSTIVE;
+    char db6[512], db7[512], db8[512];
+    snprintf(db6, sizeof db6, "%s/explore_exhaustive.db", dir);
+    snprintf(db7, sizeof db7, "%s/explore.db", dir);
+    snprintf(db8, sizeof db8, "%s/explore_all.db", dir);
+    fake f10 = {0};
+    CHECK(tune(db6, c, &o, &f10, &st, &err) == FA_OK);
+    CHECK(f10.checks == NEX - 1 && st.unexplored == 0 && st.unsupported == 1);
+    CHECK(fa_db_open(db6, FA_DB_READONLY, &db, &err) == FA_OK);
+    winners wx;
+    best_per_problem(db, &wx);
+    fa_db_close(db);
+    for (int i = 0; i < wx.n; i++) /* the boosted tile wins everywhere */
+        CHECK_MSG(!strcmp(wx.best[i], "fwd_sm80_hd64_fp16_m128n128w4s3"), "%s: %s", wx.problem[i],
+                  wx.best[i]);
+    o.strategy = FA_STRATEGY_HALVING;
+    o.explore = 0.01;
+    fake f11 = {0};
+    CHECK(tune(db7, c, &o, &f11, &st, &err) == FA_OK);
+    CHECK_MSG(f11.checks == NEX - 3 && st.unexplored == 2, "checked %d, unexplored %d", f11.checks,
+              st.unexplored);
+    CHECK(fa_db_open(db7, FA_DB_READONLY, &db, &err) == FA_OK);
+    /* the legality model's refusal is stored for every problem of the class, though the
+     * compile producer, not the setup, writes it */
+    int refused = 0;
+    fa_db_filter uf = {0};
+    uf.arch = "sm80";
+    CHECK(fa_db_measurements(db, &uf, count_unsupported, &refused, NULL) == FA_OK);
+    CHECK_MSG(refused == 3, "%d unsupported rows", refused);
+    winners we;
+    best_per_problem(db, &we);
+    fa_db_close(db);
+    same_winners(&wx, &we);
+    o.explore = 1; /* every variant, as before exploration */
+    fake f12 = {0};
+    CHECK(tune(db8, c, &o, &f12, &st, &err) == FA_OK);
+    CHECK(f12.checks == NEX - 1 && st.unexplored == 0);
+    boost_s3 = 0;
 
     fa_compiler_free(c);
     free(ps);

@@ -3,15 +3,25 @@
  * Hopper forward kernel of templates/sm90a/fa_fwd_sm90a.cuh (wgmma + TMA, warp-specialized
  * producer, setmaxnreg, FlashAttention-3 class), compiled for sm_90a and run on cc 90 only.
  *
- * Axes (11 x 2 x 3 x 2 x 2 x 2 = 528 configurations per mode before legality):
+ * Axes (11 x 2 x 3 x 2 x 2 x 2 x 2 = 1056 configurations per mode before legality):
  *     block_m     128, 192          query rows per CTA = 64 x consumer warpgroups (2, 3)
  *     block_n     64, 80, ..., 224  key columns per step (step 16)
  *     stages      2, 3, 4           K/V ring depth
  *     overlap     0, 1              intra-warpgroup overlap (QK^T of n+1 before softmax of n)
  *     pingpong    0, 1              consumer warpgroups take turns at the tensor cores
  *     persistent  0, 1              one block per multiprocessor looping over tiles
+ *     pack_gqa    0, 1              PackGQA: a tile holds the query heads of one KV head
+ *                                   (kernel fa_fwd_sm90a_pack_gqa; fa_plan_sm90a.h)
  * Name suffix: "m192n128s2" then, in this order, "ov" (overlap), "pp" (pingpong), "pe"
- * (persistent), e.g. fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe.
+ * (persistent), "pg" (pack_gqa), e.g. fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe.
+ *
+ * PackGQA is for short seqlen_q with GQA/MQA (decode-like prefill): with g = heads_q /
+ * heads_kv, a tile is BLOCK_M / g tokens x g query heads, so each K/V block is loaded once per
+ * KV head instead of g times, and a short seqlen_q still fills the tile's rows. It is legal in
+ * every mode (fixed length and varlen, causal, any layout) but only with 2 stages and without
+ * pingpong (check(): the space grows by about a sixth); the tuner measures it against the
+ * plain tiles. Which shapes it serves is the plan's: g <= BLOCK_M, else FA_INVALID; g = 1 is
+ * the plain kernel's work through a 5-d Q map.
  *
  * Legality is the template's static_assert model (FlashAttention's feasibility model,
  * KERNELS.md item 9): head dims 32, 64, 96, 128, 192, 256 (32 and 96 stored as 64 and 128
@@ -37,7 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { BM, BN, STAGES, OV, PP, PE };
+enum { BM, BN, STAGES, OV, PP, PE, PG };
 
 static const fa_axis axes[] = {
     {"block_m", "BLOCK_M = 64 x consumer warpgroups", 2, {128, 192}, "m"},
@@ -46,6 +56,7 @@ static const fa_axis axes[] = {
     {"overlap", "overlap", 2, {0, 1}, "ov"},
     {"pingpong", "pingpong", 2, {0, 1}, "pp"},
     {"persistent", "persistent", 2, {0, 1}, "pe"},
+    {"pack_gqa", "PackGQA", 2, {0, 1}, "pg"},
 };
 
 static const fa_kernel kernels[] = {{"main", FA_SM90A_ARGS_BYTES}};
@@ -58,8 +69,8 @@ static int cwg(const fa_variant *v)
 static void suffix(const fa_variant *v, char *buf, size_t n)
 {
     const int *p = v->params;
-    snprintf(buf, n, "m%dn%ds%d%s%s%s", p[BM], p[BN], p[STAGES], p[OV] ? "ov" : "",
-             p[PP] ? "pp" : "", p[PE] ? "pe" : "");
+    snprintf(buf, n, "m%dn%ds%d%s%s%s%s", p[BM], p[BN], p[STAGES], p[OV] ? "ov" : "",
+             p[PP] ? "pp" : "", p[PE] ? "pe" : "", p[PG] ? "pg" : "");
 }
 
 /* Reads a decimal integer at *s, advancing it; -1 if none. */
@@ -93,6 +104,7 @@ static int parse_suffix(const char *s, int *p)
     p[OV] = flag(&s, "ov");
     p[PP] = flag(&s, "pp");
     p[PE] = flag(&s, "pe");
+    p[PG] = flag(&s, "pg");
     return *s ? -1 : 0;
 }
 
@@ -100,10 +112,11 @@ static void name_expr(const fa_variant *v, int k, char *buf, size_t n)
 {
     const int *p = v->params;
     (void)k;
-    snprintf(buf, n, "fa_fwd_sm90a<%s, %d, %d, %d, %d, %s, %s, %s, %s, %s>",
-             v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim, p[BN], cwg(v),
-             p[STAGES], v->causal ? "true" : "false", p[OV] ? "true" : "false",
-             p[PP] ? "true" : "false", p[PE] ? "true" : "false", v->varlen ? "true" : "false");
+    snprintf(buf, n, "fa_fwd_sm90a%s<%s, %d, %d, %d, %d, %s, %s, %s, %s, %s>",
+             p[PG] ? "_pack_gqa" : "", v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half",
+             v->head_dim, p[BN], cwg(v), p[STAGES], v->causal ? "true" : "false",
+             p[OV] ? "true" : "false", p[PP] ? "true" : "false", p[PE] ? "true" : "false",
+             v->varlen ? "true" : "false");
 }
 
 static int threads(const fa_variant *v)
@@ -134,7 +147,7 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
         return FA_ERR(err, FA_UNSUPPORTED, "BLOCK_N must be a multiple of 16 in [16, 256]");
     if (p[STAGES] < 1 || p[STAGES] > 4)
         return FA_ERR(err, FA_UNSUPPORTED, "stages must be 1..4");
-    for (int i = OV; i <= PE; i++)
+    for (int i = OV; i <= PG; i++)
         if (p[i] != 0 && p[i] != 1)
             return FA_ERR(err, FA_UNSUPPORTED, "%s must be 0 or 1", axes[i].key);
     /* The template's static_asserts, in the same words. */
@@ -150,6 +163,11 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
         return FA_ERR(err, FA_UNSUPPORTED,
                       "Q + %d stages of K and V need %d bytes of shared memory, over 224 KB",
                       p[STAGES], tiles);
+    /* PackGQA serves short seqlen_q, where pingpong loses (v1) and 2 stages won every measured
+       shape: only those, so the space grows by a sixth, not by half. */
+    if (p[PG] && (p[PP] || p[STAGES] != 2))
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "pack_gqa runs with 2 stages and without pingpong (the tuned subspace)");
     if (arch) {
         if (arch->cc != 90)
             return FA_ERR(err, FA_UNSUPPORTED,
@@ -207,7 +225,7 @@ static int prior(const fa_variant *v)
         if (s->hd != v->head_dim || (s->causal >= 0 && s->causal != v->causal))
             continue;
         int dist = abs(p[BN] - s->bn) / 16 + 3 * (p[BM] != s->bm) + 2 * (p[STAGES] != s->stages) +
-                   2 * (p[OV] != s->ov) + 2 * (p[PP] != s->pp) + (p[PE] != s->pe);
+                   2 * (p[OV] != s->ov) + 2 * (p[PP] != s->pp) + (p[PE] != s->pe) + p[PG];
         int score = dist ? 8 + 4 * dist : rank; /* the seeds themselves first, in order */
         if (score < best)
             best = score;
@@ -229,8 +247,12 @@ static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_e
     memset(out, 0, sizeof *out);
     out->nlaunches = 1;
     fa_launch *l = &out->launch[0];
-    l->grid[0] =
-        fa_plan_sm90a_grid(s->seqlen_q, s->heads_q, s->batch, cwg(v), p[PE], s->multiprocessors);
+    if (p[PG] && fa_plan_sm90a_pack_tokens(p[BM], s->heads_q, s->heads_kv) < 1)
+        return FA_ERR(err, FA_INVALID,
+                      "pack_gqa: %d query heads per kv head do not fit a tile of %d rows",
+                      s->heads_q / s->heads_kv, p[BM]);
+    l->grid[0] = fa_plan_sm90a_grid_gqa(s->seqlen_q, s->heads_q, s->heads_kv, s->batch, cwg(v),
+                                        p[PE], p[PG], s->multiprocessors);
     l->grid[1] = l->grid[2] = 1;
     l->block[0] = fa_plan_sm90a_threads(cwg(v));
     l->block[1] = l->block[2] = 1;
@@ -254,12 +276,16 @@ static fa_status args(const fa_variant *v, int k, const fa_args_in *in, void *bu
     fa_sm90a_tmap_desc t[3];
     if (v->varlen && (!b->cu_seqlens_q || !b->cu_seqlens_k))
         return FA_ERR(err, FA_INVALID, "a varlen variant needs cu_seqlens_q and cu_seqlens_k");
-    fa_plan_sm90a_tmaps(b, v->params[BM], v->params[BN], v->varlen, t);
+    if (v->params[PG] && fa_plan_sm90a_pack_tokens(v->params[BM], b->heads_q, b->heads_kv) < 1)
+        return FA_ERR(err, FA_INVALID,
+                      "pack_gqa: %d query heads and %d kv heads do not pack into %d-row tiles",
+                      b->heads_q, b->heads_kv, v->params[BM]);
+    fa_plan_sm90a_tmaps_gqa(b, v->params[BM], v->params[BN], v->varlen, v->params[PG], t);
     for (int i = 0; i < 3; i++) {
         fa_tma_desc d;
         memset(&d, 0, sizeof d);
         d.dtype = v->dtype;
-        d.rank = FA_SM90A_TMAP_RANK;
+        d.rank = t[i].rank;
         d.base = t[i].base;
         memcpy(d.dims, t[i].dims, sizeof t[i].dims);
         memcpy(d.strides, t[i].strides, sizeof t[i].strides);

@@ -397,10 +397,14 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
     fprintf(out,
             "\n%d variants in %d classes: %d compiled (%d cached), %d compile errors, %d "
             "unsupported, %d spill; %d checked, %d mismatches, %d faults; %d timings stored, "
-            "%d raced out (cannot win), %d skipped (already measured), %d cut by the budget\n",
+            "%d raced out (cannot win), %d skipped (already measured), %d cut by the budget",
             t->variants, t->classes, t->compiled, t->cache_hits, t->compile_errors, t->unsupported,
             t->spilled, t->checked, t->mismatches, t->faults, t->timed, t->raced, t->skipped,
             t->budget_cut);
+    if (t->unexplored > 0) /* halving's exploration (fa_tune.h) */
+        fprintf(out, ", %d not compiled (outside what halving explored; --explore 1 for all)",
+                t->unexplored);
+    fputc('\n', out);
     fprintf(out, "wall %.1f s, GPU idle %.0f%% (%d GPU%s), %.1f variants/min\n", t->wall_s,
             100 * t->gpu_idle_fraction, s->gpus, s->gpus > 1 ? "s" : "",
             t->wall_s > 0 ? 60.0 * (t->compiled + t->cache_hits) / t->wall_s : 0);

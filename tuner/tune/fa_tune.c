@@ -53,6 +53,7 @@ void fa_tune_opts_default(fa_tune_opts *o)
     o->finalists = 3;
     o->final_rounds = 10;
     o->race_margin = 1.2;
+    o->explore = FA_EXPLORE_DEFAULT;
     o->progress = 1;
     o->seed = 0x5eed;
 }
@@ -244,7 +245,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
                 c->state = CAND_OUT; /* everything already measured: resume skips it */
             } else if (fa_variant_check(&c->v, o->arch, &why) != FA_OK) {
                 e->st->unsupported++;
-                en_record_all_locked(e, c, NULL, FA_UNSUPPORTED, why.msg, NULL);
+                c->unrecorded = 1; /* en_produce_compiled writes its rows */
                 c->state = CAND_OUT;
             }
         }
@@ -358,6 +359,8 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     stats->classes = e.ncls;
     if ((st = build_candidates(&e, err)) != FA_OK)
         goto cleanup;
+    if (o->strategy == FA_STRATEGY_HALVING)
+        en_defer_by_prior(&e);
     if (o->budget_count > 0) {
         int smallest = o->n_problems;
         for (int k = 0; k < e.ncls; k++)
@@ -405,6 +408,15 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
             e.eager_done[p] = 1;
     }
     en_run_phase(&e, en_produce_compiled, threads, args);
+    /* Phase 1b (halving): the deferred neighbours of rung 0's leaders, compiled and ranked. */
+    for (int r = 0; o->strategy == FA_STRATEGY_HALVING && r < FA_EXPLORE_ROUNDS; r++) {
+        if (e.fatal != FA_OK || en_budget_spent(&e) || (env->interrupted && *env->interrupted) ||
+            en_promote_neighbours(&e) == 0)
+            break;
+        en_run_phase(&e, en_produce_compiled, threads, args);
+    }
+    for (int i = 0; i < e.ncands; i++)
+        stats->unexplored += e.cands[i].state == CAND_DEFERRED;
     /* Phase 2 (halving): rung 1, the survivors interleaved per problem -- also the final. */
     if (e.fatal == FA_OK && o->strategy == FA_STRATEGY_HALVING)
         en_run_phase(&e, en_produce_rung1, threads, args);

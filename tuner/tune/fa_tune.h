@@ -29,6 +29,11 @@
  *               interleaved in one group per problem and raced against each other (stored):
  *               this group is also the final. Variants eliminated in rung 0 leave only their
  *               check in the database, so a rerun revisits them.
+ *               Exploration (--explore F < 1): rung 0 first covers the first F of each
+ *               (class, family)'s legal variants by the family's prior; then the neighbours
+ *               (one step on one axis) of each rung-0 problem's 3 best are compiled and
+ *               ranked, for up to 3 rounds. Variants it never reaches are not compiled
+ *               (counted as unexplored): a cold run compiles a fraction of the space.
  * Timing: the harness's protocol (fa_harness.h) with one warm-up launch -- which the harness
  * skips for a variant that already ran in this worker (its check) on a GPU kept busy -- and
  * 3 to 10 repetitions, the 1% RSE rule stopping earlier. A separate timing only has to say
@@ -102,10 +107,17 @@ typedef struct fa_tune_opts {
     int final_rounds;      /* interleaved groups: at least this many rounds (default 10) */
     double race_margin;    /* racing: a timing stops early once it is this many times slower
                               than the best so far on its problem (default 1.2; 0: off) */
+    double explore;        /* halving: the part of each (class, family)'s legal variants,
+                              first by prior, compiled and ranked before the neighbours of
+                              the leaders (default FA_EXPLORE_DEFAULT; 1: all) */
     int progress;          /* 0 quiet, 1 progress on stderr */
     fa_timing_opts timing; /* all zero: the sweep protocol above, harness defaults for the
                               finalists and the eager baseline */
 } fa_tune_opts;
+
+/* Halving compiles this part of each (class, family)'s variants first (by the family's prior),
+ * then only the neighbours of the leaders: see bench/results/ for the recheck that set it. */
+#define FA_EXPLORE_DEFAULT 0.25
 
 void fa_tune_opts_default(fa_tune_opts *o);
 
@@ -130,6 +142,7 @@ typedef struct fa_tune_stats {
     int raced;      /* of those, stopped early by racing */
     int skipped;    /* (variant, problem) pairs skipped by resume */
     int budget_cut; /* pairs not run because the budget ran out */
+    int unexplored; /* halving: legal variants left uncompiled by the exploration */
     double wall_s;
     double gpu_busy_s; /* summed over slots */
     double db_s;       /* writing results to the database (the GPU waits meanwhile) */

@@ -24,9 +24,13 @@ typedef struct tclass {
     fa_problem check;
     int rung0[2]; /* halving: class positions of the shortest and longest problem */
     int nrung0;
+    int keep; /* halving: at least this many rung-1 survivors per rung-0 problem, from the
+                 class's legal count (FA_HALVING_KEEP_SPACE), explored or not */
 } tclass;
 
-enum { CAND_PENDING = 0, CAND_READY, CAND_OUT };
+/* CAND_DEFERRED: halving's exploration has not reached it (not compiled; may be promoted to
+ * CAND_PENDING when it neighbours a rung-0 leader). */
+enum { CAND_PENDING = 0, CAND_READY, CAND_OUT, CAND_DEFERRED };
 
 typedef struct cand {
     fa_variant v;
@@ -34,6 +38,9 @@ typedef struct cand {
     int cls;
     int state;             /* CAND_* */
     int passed;            /* check passed: may be timed */
+    int unrecorded;        /* CAND_OUT as unsupported, its rows not yet written: the compile
+                              producer writes them once its compiles are queued, so ~100k
+                              rows (a full default job) do not hold up the first compile */
     fa_compile_output out; /* cubin kept until the end for re-timing */
     unsigned char *todo;   /* per class problem: 1 = still to measure (resume) */
     double *ms;            /* per class problem: latest stored median, -1 none */
@@ -91,11 +98,26 @@ typedef struct engine {
  * 144 problems, its rung-0 times being 3 quick repetitions; a twelfth keeps 10-15. */
 #define FA_HALVING_KEEP 12
 
+/* With exploration (a part of the space compiled), at least 1/FA_HALVING_KEEP_SPACE of the
+ * class's legal variants survive each rung-0 problem: the explored part is the prior's best
+ * and the leaders' neighbours, so its twelfth alone would thin the survivors, while a twelfth
+ * of the whole space made rung 1 half of a warm run (15 of 30 s, full hd128 job, H200). */
+#define FA_HALVING_KEEP_SPACE 24
+
 /* Halving's rung 0 ranks on the class's shortest problem and its longest of at most this
  * many keys: past 4k keys per sequence the ranking of tiles barely moves (replayed on three
  * full hd128 sweeps, the 4k problem chose survivors as well as the 16k one did) and a rung-0
  * timing at 16k costs 4x more. */
 #define FA_RUNG0_MAX_KEYS 4096
+
+/* Halving's exploration (fa_tune.h, --explore): after rung 0 of what is compiled, the
+ * neighbours (one step on one axis of the family's space) of each rung-0 problem's best
+ * FA_EXPLORE_LEADERS are compiled and ranked too, for up to FA_EXPLORE_ROUNDS rounds (a round
+ * with no new neighbour ends it). Each (class, family) explores at least FA_EXPLORE_MIN
+ * variants first. */
+#define FA_EXPLORE_LEADERS 3
+#define FA_EXPLORE_ROUNDS 3
+#define FA_EXPLORE_MIN 8
 
 /* Finalists: within this factor of the best stored time, up to this many per problem. */
 #define FA_FINAL_BAND 1.10
@@ -121,5 +143,9 @@ void en_run_phase(engine *e, void (*produce)(engine *), pthread_t *threads, slot
 void en_produce_compiled(engine *e);
 void en_produce_finalists(engine *e);
 void en_produce_rung1(engine *e);
+/* Halving's exploration: defer all but the first --explore of each (class, family) by prior;
+ * then, after a rung 0, promote the deferred neighbours of the leaders (returns how many). */
+void en_defer_by_prior(engine *e);
+int en_promote_neighbours(engine *e);
 
 #endif /* FA_TUNE_ENGINE_H */

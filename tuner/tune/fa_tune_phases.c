@@ -39,6 +39,19 @@ void en_produce_compiled(engine *e)
             break;
         }
     }
+    /* The legality model's refusals, written while the pool compiles (build_candidates only
+     * counted them). */
+    for (int i = 0; i < e->ncands && e->fatal == FA_OK; i++) {
+        cand *c = &e->cands[i];
+        if (!c->unrecorded)
+            continue;
+        fa_err why = {0};
+        fa_variant_check(&c->v, e->o->arch, &why);
+        pthread_mutex_lock(&e->mu);
+        en_record_all_locked(e, c, NULL, FA_UNSUPPORTED, why.msg, NULL);
+        c->unrecorded = 0;
+        pthread_mutex_unlock(&e->mu);
+    }
     while (fa_compile_pool_pending(pool) > 0) {
         fa_variant v;
         void *tag = NULL;
@@ -137,6 +150,8 @@ void en_produce_rung1(engine *e)
         for (int r = 0; r < e->cls[k].nrung0; r++) {
             int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
             int keep = (n + FA_HALVING_KEEP - 1) / FA_HALVING_KEEP;
+            if (keep < e->cls[k].keep)
+                keep = e->cls[k].keep < n ? e->cls[k].keep : n;
             if (keep < e->o->finalists)
                 keep = e->o->finalists < n ? e->o->finalists : n;
             for (int j = 0; j < keep; j++)
@@ -176,4 +191,87 @@ void en_produce_finalists(engine *e)
                 push_group(e, e->cls[k].probs[i], order, f, 0);
         }
     free(order);
+}
+
+/* Halving's exploration, step 1: in each (class, family), in prior order (build_candidates
+ * sorted them), the first --explore of the pending candidates stay pending (at least
+ * FA_EXPLORE_MIN), the rest wait (CAND_DEFERRED). Also sets each class's rung-1 survivor
+ * count from all its pending candidates, explored or not. */
+void en_defer_by_prior(engine *e)
+{
+    for (int k = 0; k < e->ncls; k++) {
+        int legal = 0;
+        for (int i = 0; i < e->ncands; i++)
+            legal += e->cands[i].cls == k && e->cands[i].state == CAND_PENDING;
+        e->cls[k].keep = (legal + FA_HALVING_KEEP_SPACE - 1) / FA_HALVING_KEEP_SPACE;
+        if (e->o->explore >= 1)
+            continue;
+        const fa_family *done[8]; /* the families of class k handled so far */
+        int ndone = 0;
+        for (int i = 0; i < e->ncands; i++) {
+            const fa_family *fam = e->cands[i].v.family;
+            int seen = e->cands[i].cls != k || e->cands[i].state != CAND_PENDING;
+            for (int d = 0; d < ndone && !seen; d++)
+                seen = done[d] == fam;
+            if (seen || ndone == (int)(sizeof done / sizeof *done))
+                continue;
+            done[ndone++] = fam;
+            int n = 0;
+            for (int j = i; j < e->ncands; j++)
+                n += e->cands[j].cls == k && e->cands[j].state == CAND_PENDING &&
+                     e->cands[j].v.family == fam;
+            int first = (int)ceil(e->o->explore * n);
+            first = first > FA_EXPLORE_MIN ? first : FA_EXPLORE_MIN;
+            for (int j = i, m = 0; j < e->ncands; j++) {
+                cand *c = &e->cands[j];
+                if (c->cls == k && c->state == CAND_PENDING && c->v.family == fam && m++ >= first)
+                    c->state = CAND_DEFERRED;
+            }
+        }
+    }
+}
+
+/* Steps on the family's axes between two variants of one family: the sum over axes of how
+ * many values apart they are (a value off the axis counts as far). */
+static int axis_steps(const fa_variant *a, const fa_variant *b)
+{
+    const fa_family *fam = a->family;
+    int d = 0;
+    for (int x = 0; fam && x < fam->naxes; x++) {
+        int ia = -1, ib = -1;
+        for (int j = 0; j < fam->axes[x].nvalues; j++) {
+            ia = fam->axes[x].values[j] == a->params[x] ? j : ia;
+            ib = fam->axes[x].values[j] == b->params[x] ? j : ib;
+        }
+        d += ia < 0 || ib < 0 ? 1000 : abs(ia - ib);
+    }
+    return d;
+}
+
+/* Halving's exploration, step 2: each rung-0 problem's FA_EXPLORE_LEADERS fastest (by
+ * rung-0 times) promote their deferred neighbours -- one step on one axis, same class and
+ * family -- to pending. Returns how many were promoted. */
+int en_promote_neighbours(engine *e)
+{
+    int promoted = 0;
+    int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
+    if (!order)
+        return 0;
+    for (int k = 0; k < e->ncls; k++)
+        for (int r = 0; r < e->cls[k].nrung0; r++) {
+            int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
+            for (int j = 0; j < n && j < FA_EXPLORE_LEADERS; j++) {
+                const cand *lead = &e->cands[order[j]];
+                for (int i = 0; i < e->ncands; i++) {
+                    cand *c = &e->cands[i];
+                    if (c->state == CAND_DEFERRED && c->cls == k && c->v.family == lead->v.family &&
+                        axis_steps(&lead->v, &c->v) == 1) {
+                        c->state = CAND_PENDING;
+                        promoted++;
+                    }
+                }
+            }
+        }
+    free(order);
+    return promoted;
 }
