@@ -406,10 +406,9 @@ static void reference(const Problem &pr, const fa_fwd_params &p, bool causal, bo
     CK(cudaMalloc(&d_o, pr.q_elems * 4));
     CK(cudaMalloc(&d_l, (size_t)pr.batch * pr.hq * pr.sq * 4));
     const size_t sh = (pr.hd + pr.max_len + 32) * 4;
-    CK(cudaFuncSetAttribute(ref_attention<T>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                            200000));
+    CK(cudaFuncSetAttribute(ref_attention<T>, cudaFuncAttributeMaxDynamicSharedMemorySize, 200000));
     ref_attention<T><<<dim3(pr.sq, pr.hq, pr.batch), 256, sh>>>(p, causal, false, lowp, d_o, d_l,
-                                                                 pr.d_lens, true);
+                                                                pr.d_lens, true);
     CK(cudaGetLastError());
     o.resize(pr.q_elems);
     l.resize((size_t)pr.batch * pr.hq * pr.sq);
