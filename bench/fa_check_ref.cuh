@@ -7,7 +7,8 @@
  * inputs, never exactly zero), ref_attention (one thread block per query row, fp32 math,
  * causal bottom-right aligned, varlen and GQA as in fa_params.h, rows that see nothing
  * give O = 0 and LSE = -inf; per-sequence cache lengths for decode; `lowp` rounds S, P and O
- * to the input dtype like eager attention in that dtype) and h2f (16-bit bits to float on the host).
+ * to the input dtype like eager attention in that dtype) and h2f (16-bit bits to float on the
+ * host).
  */
 #ifndef FA_CHECK_REF_CUH
 #define FA_CHECK_REF_CUH
@@ -83,8 +84,7 @@ template <typename T> __global__ void fill_normal(T *x, size_t n, uint32_t seed)
  */
 template <typename T>
 __global__ void ref_attention(fa_fwd_params p, bool causal, bool varlen, bool lowp, float *o_ref,
-                              float *lse_ref, const int *cache_lens = nullptr,
-                              bool lse_bhs = false)
+                              float *lse_ref, const int *cache_lens = nullptr, bool lse_bhs = false)
 {
     extern __shared__ float sh[]; /* q[D], s[sk], red[32] */
     const int i = blockIdx.x, h = blockIdx.y, b = blockIdx.z, D = p.head_dim;
