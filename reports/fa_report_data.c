@@ -746,7 +746,8 @@ static fa_status build_panels(loader *L, fa_err *err)
         pt->peer_mib[pe->peer] = fmax_nan(pt->peer_mib[pe->peer], mib(pe->peak));
     }
 
-    qsort(pb.b, (size_t)pb.n, sizeof *pb.b, build_cmp);
+    if (pb.n > 0) /* a decode-only database has no forward panel: pb.b is NULL */
+        qsort(pb.b, (size_t)pb.n, sizeof *pb.b, build_cmp);
     d->panels = calloc((size_t)pb.n + 1, sizeof *d->panels);
     if (!d->panels)
         goto nomem;
