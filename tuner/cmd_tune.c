@@ -290,35 +290,36 @@ static int opt_shard(const char *cmd, const fa_option *opt, const char *val)
     return parse_shard(val, &((tune_cli *)opt->dst)->o);
 }
 
+/* --NAME VAL as a number in [lo, hi] (and not in the open interval (0, gap) when gap > 0: a
+ * margin of 0 means off, one just above 0 is a typo); else a usage error that says what fits. */
+static int number_option(const char *cmd, const char *name, const char *val, double lo, double hi,
+                         double gap, const char *expected, double *out)
+{
+    double x = -1;
+    if (fa_parse_double(val, lo, hi, &x) != 0 || (gap > 0 && x != 0 && x < gap)) {
+        char shown[FA_CLI_SHOWN_MAX];
+        return fa_cli_usage_error(cmd, "--%s '%s': expected %s", name,
+                                  fa_printable(val, shown, sizeof shown), expected);
+    }
+    *out = x;
+    return 0;
+}
+
 static int opt_race(const char *cmd, const fa_option *opt, const char *val)
 {
     tune_cli *t = opt->dst;
-    double x = -1;
-    if (fa_parse_double(val, 0, 100, &x) != 0 || (x != 0 && x < 1.05)) {
-        char shown[FA_CLI_SHOWN_MAX];
-        return fa_cli_usage_error(cmd,
-                                  "--race '%s': expected a margin from 1.05 to 100 (1.2 = 20%% "
-                                  "slower than the best), or 0 for off",
-                                  fa_printable(val, shown, sizeof shown));
-    }
-    t->o.race_margin = x;
-    return 0;
+    return number_option(cmd, "race", val, 0, 100, 1.05,
+                         "a margin from 1.05 to 100 (1.2 = 20% slower than the best), or 0 for off",
+                         &t->o.race_margin);
 }
 
 static int opt_explore(const char *cmd, const fa_option *opt, const char *val)
 {
     tune_cli *t = opt->dst;
-    double x = -1;
-    if (fa_parse_double(val, 0.01, 1, &x) != 0) {
-        char shown[FA_CLI_SHOWN_MAX];
-        return fa_cli_usage_error(cmd,
-                                  "--explore '%s': expected a part of the space from 0.01 to 1 "
-                                  "(1 = compile every variant)",
-                                  fa_printable(val, shown, sizeof shown));
-    }
-    t->o.explore = x;
     t->explore_given = 1;
-    return 0;
+    return number_option(cmd, "explore", val, 0.01, 1, 0,
+                         "a part of the space from 0.01 to 1 (1 = compile every variant)",
+                         &t->o.explore);
 }
 
 static int opt_devices(const char *cmd, const fa_option *opt, const char *val)

@@ -53,6 +53,12 @@ expect 0 "varlen lengths from .*good_lens.txt: 3 sequences, 300..900 tokens" -- 
     --seqlens-file "$tmp/good_lens.txt" --variant fwd_sm80_hd64_fp16_varlen_m64n64w4s1 \
     --db "$tmp/lens.db" --cache-dir "$tmp/cache"
 expect 2 "--race '1.01': expected a margin" -- --arch sm80 --headdim 64 --race 1.01
+# halving's exploration (issue 18): a part of the space, and only with halving
+expect 2 "--explore '0': expected a part of the space from 0.01 to 1" -- --arch sm80 \
+    --headdim 64 --strategy halving --explore 0
+expect 2 "--explore '1.5': expected a part" -- --arch sm80 --headdim 64 --strategy halving \
+    --explore 1.5
+expect 2 "--explore applies to --strategy halving only" -- --arch sm80 --headdim 64 --explore 0.5
 expect 2 "--rounds '2': expected an integer in \[3, 1000\]" -- --arch sm80 --headdim 64 --rounds 2
 # Bad input (issue 17): every number is checked whole and against its range, and the message
 # names the option, the value and the range; files are read whole-line, never changed.
