@@ -232,29 +232,34 @@ static void add_sorted(int *set, int *n, int x)
     set[i] = x;
 }
 
-void fa_report_tile_grid(const fa_report_data *d, const fa_family *f, int *ms, int *nm, int *ns,
-                         int *nn)
+int fa_report_tile_grid(const fa_report_data *d, const fa_family *f, int **ms, int *nm, int **ns,
+                        int *nn)
 {
     *nm = *nn = 0;
+    *ms = calloc((size_t)d->n_tiles + 1, sizeof **ms);
+    *ns = calloc((size_t)d->n_tiles + 1, sizeof **ns);
+    if (!*ms || !*ns) {
+        free(*ms);
+        free(*ns);
+        *ms = *ns = NULL;
+        return -1;
+    }
     for (int i = 0; i < d->n_tiles; i++)
         if (d->tiles[i].family == f) {
-            add_sorted(ms, nm, d->tiles[i].block_m);
-            add_sorted(ns, nn, d->tiles[i].block_n);
+            add_sorted(*ms, nm, d->tiles[i].block_m);
+            add_sorted(*ns, nn, d->tiles[i].block_n);
         }
+    return 0;
 }
 
 static void write_registers(const fa_report_data *d, const fa_report_plot *p, FILE *f)
 {
     char e[ESC_MAX], rest[FA_REPORT_TEXT_MAX];
-    int *ms = calloc((size_t)d->n_tiles + 1, sizeof *ms);
-    int *ns = calloc((size_t)d->n_tiles + 1, sizeof *ns), nm = 0, nn = 0;
-    if (!ms || !ns) {
-        free(ms);
-        free(ns);
+    int *ms, *ns, nm, nn;
+    if (fa_report_tile_grid(d, p->family, &ms, &nm, &ns, &nn) != 0) {
         fprintf(f, "# out of memory\n");
         return;
     }
-    fa_report_tile_grid(d, p->family, ms, &nm, ns, &nn);
     fa_report_other_axes(p->family, rest, sizeof rest);
     header(d, p, f);
     fprintf(f, "# family %s: one row per tile", fa_esc_gp_comment(e, sizeof e, p->family->name));

@@ -247,10 +247,11 @@ const char *fa_report_peer_label(const char *peer);
 /* A peer's label with its version when the peers' versions differ, into buf. */
 const char *fa_report_peer_text(const fa_report_data *d, int k, char *buf, size_t n);
 
-/* The distinct rows (block_m) and columns (block_n) of family f's tiles, ascending, into
- * ms[*nm] and ns[*nn] (each with room for d->n_tiles). */
-void fa_report_tile_grid(const fa_report_data *d, const fa_family *f, int *ms, int *nm, int *ns,
-                         int *nn);
+/* The distinct rows (block_m) and columns (block_n) of family f's tiles, ascending, as new
+ * arrays *ms[*nm] and *ns[*nn] (the caller frees both). -1, and nothing to free, when out of
+ * memory. */
+int fa_report_tile_grid(const fa_report_data *d, const fa_family *f, int **ms, int *nm, int **ns,
+                        int *nn);
 /* The position of x in set[n]; -1 if absent. */
 int fa_report_grid_index(const int *set, int n, int x);
 

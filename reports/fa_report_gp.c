@@ -539,17 +539,12 @@ static void plot_compile(const fa_report_data *d, unsigned formats, FILE *f)
 static void plot_registers(const fa_report_data *d, const fa_report_plot *p, unsigned formats,
                            FILE *f)
 {
-    int first = 1, spills = 0, nm = 0, nn = 0;
+    int first = 1, spills = 0, nm, nn, *ms, *ns;
     char text[FA_REPORT_TEXT_MAX + 64], rest[FA_REPORT_TEXT_MAX];
-    int *ms = calloc((size_t)d->n_tiles + 1, sizeof *ms);
-    int *ns = calloc((size_t)d->n_tiles + 1, sizeof *ns);
-    if (!ms || !ns) {
-        free(ms);
-        free(ns);
+    if (fa_report_tile_grid(d, p->family, &ms, &nm, &ns, &nn) != 0) {
         fprintf(f, "# out of memory\n");
         return;
     }
-    fa_report_tile_grid(d, p->family, ms, &nm, ns, &nn);
     for (int i = 0; i < d->n_tiles; i++)
         spills += d->tiles[i].family == p->family ? d->tiles[i].spilling : 0;
     fprintf(f, "set xrange [-0.5:%g]\n", nn - 0.5);
