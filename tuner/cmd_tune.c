@@ -519,9 +519,9 @@ static int search_options(tune_cli *t, fa_option *out)
          .dst = t,
          .takes_value = 1,
          .metavar = "S",
-         .help = "exhaustive (default): every variant on every problem;\nhalving: all briefly on "
-                 "2 problems, the best twelfth on\nall (under a third of the time, winners "
-                 "within 2%\non an H100); random: a seeded order, stopped by --budget"},
+         .help = "exhaustive (default): every variant on every problem;\nhalving: what "
+                 "--explore reaches briefly on 2 problems,\nthe best twelfth on all (about a "
+                 "third of exhaustive's\ntime); random: a seeded order, stopped by --budget"},
         {.kind = FA_OPT_CALLBACK,
          .name = "budget",
          .cb = opt_budget,
