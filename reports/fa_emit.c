@@ -160,32 +160,70 @@ static int on_decode_winner(const fa_db_winner *w, void *user)
     return add_entry(c, &m->dentries, &m->n_dentries, &m->cap_dentries, w);
 }
 
+/* A forward variant the header can launch: sm80, or sm90a without PackGQA (its launcher is
+ * not in the header yet: another grid and a 5-d Q map). */
+static int launchable(const fa_variant *v)
+{
+    if (!v->family)
+        return 0;
+    if (v->family == fa_family_sm80())
+        return 1;
+    return !strcmp(v->family->name, "sm90a") && fa_variant_param(v, "pack_gqa") != 1;
+}
+
+/* The runner-up of w as the key's entry, if the header can launch it: its name and TFLOP/s
+ * (the view gives no other figure of it, and the header uses no other). */
+static int runner_up_entry(const fa_db_winner *w, fa_db_winner *r)
+{
+    fa_err err = {0};
+    *r = *w;
+    if (!w->runner_up_name[0] || fa_variant_parse(w->runner_up_name, &r->variant, &err) != FA_OK ||
+        !launchable(&r->variant))
+        return 0;
+    snprintf(r->variant_name, sizeof r->variant_name, "%s", w->runner_up_name);
+    r->tflops = w->runner_up_tflops;
+    r->median_ms = r->eager_ms = r->speedup = -1;
+    r->registers = r->smem_bytes = r->spill_bytes = -1;
+    r->runner_up_name[0] = '\0';
+    r->runner_up_tflops = r->margin = -1;
+    return 1;
+}
+
+/* Appends name to the list (", "-separated) unless it is there or would not fit. */
+static void add_name(char *list, size_t n, const char *name)
+{
+    if (strstr(list, name) || strlen(list) + strlen(name) + 3 >= n)
+        return;
+    if (list[0])
+        strcat(list, ", ");
+    strcat(list, name);
+}
+
 static int on_winner(const fa_db_winner *w, void *user)
 {
     winners_ctx *c = user;
     fa_emit_model *m = c->m;
     if (is_decode(w))
         return 0; /* on_decode_winner's, by the finer decode key */
-    /* The header launches the sm80 and sm90a families (and splitkv for decode): a winner of
-     * another family (the tests' testtwo), or an sm90a PackGQA winner (its launcher is not in
-     * the header yet: another grid and a 5-d Q map), is left out of the table and named in the
-     * banner. */
+    if (launchable(&w->variant))
+        return add_entry(c, &m->entries, &m->n_entries, &m->cap_entries, w);
+    /* The header launches the sm80 and sm90a families (and splitkv for decode). A winner it
+     * cannot launch (another family, the tests' testtwo, or an sm90a PackGQA tile) gives way
+     * to its runner-up when the header can launch that; else the key is left out of the table
+     * (its problems go to the nearest key's kernel). The banner counts and names both. */
     const int sm90a = w->variant.family && !strcmp(w->variant.family->name, "sm90a");
-    if (!w->variant.family || (w->variant.family != fa_family_sm80() && !sm90a) ||
-        (sm90a && fa_variant_param(&w->variant, "pack_gqa") == 1)) {
-        const char *fam = !w->variant.family ? "(unknown)"
-                          : sm90a            ? "sm90a pack_gqa"
-                                             : w->variant.family->name;
-        m->n_skipped++;
-        if (!strstr(m->skipped_families, fam) &&
-            strlen(m->skipped_families) + strlen(fam) + 3 < sizeof m->skipped_families) {
-            if (m->skipped_families[0])
-                strcat(m->skipped_families, ", ");
-            strcat(m->skipped_families, fam);
-        }
-        return 0;
+    const char *fam = !w->variant.family ? "(unknown)"
+                      : sm90a            ? "sm90a pack_gqa"
+                                         : w->variant.family->name;
+    fa_db_winner r;
+    if (runner_up_entry(w, &r)) {
+        m->n_runner_up++;
+        add_name(m->runner_up_families, sizeof m->runner_up_families, fam);
+        return add_entry(c, &m->entries, &m->n_entries, &m->cap_entries, &r);
     }
-    return add_entry(c, &m->entries, &m->n_entries, &m->cap_entries, w);
+    m->n_skipped++;
+    add_name(m->skipped_families, sizeof m->skipped_families, fam);
+    return 0;
 }
 
 /* The runs behind one winner: per problem of its key, the run of the latest measurement. */

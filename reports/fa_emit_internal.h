@@ -62,6 +62,10 @@ typedef struct fa_emit_model {
      * testtwo), left out of the table. */
     int n_skipped;
     char skipped_families[128]; /* "testtwo, ..." */
+    /* Keys whose winner the header cannot launch but whose runner-up it can: the runner-up is
+     * their entry. */
+    int n_runner_up;
+    char runner_up_families[128]; /* the winners' families: "sm90a pack_gqa, ..." */
 } fa_emit_model;
 
 /* Fill m from db (fa_emit.c). On failure m holds nothing to release. */

@@ -377,6 +377,14 @@ static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
         put_comment_text(b, m->skipped_families);
         fa_emit_buf_puts(b, "); their keys use the default tiles.\n *\n");
     }
+    if (m->n_runner_up) {
+        fa_emit_buf_printf(b,
+                           " * Runners-up: %d keys whose fastest variant this header cannot launch "
+                           "yet (",
+                           m->n_runner_up);
+        put_comment_text(b, m->runner_up_families);
+        fa_emit_buf_puts(b, ") use their second fastest.\n *\n");
+    }
     if (fa_emit_model_has_family(m, "decode"))
         render_decode_banner(m, b);
     fa_emit_buf_puts(b, " * archs:");

@@ -115,8 +115,10 @@ cmp -s best.txt best2.txt || fail "merged winners differ"
 
 # -- emit and report -------------------------------------------------------------------------
 "$FA" emit --arch sm90 --db t.db -o fa_dispatch.h >emit.txt 2>&1 || fail "emit failed: $(cat emit.txt)"
-grep -q 'Left out: 1 winners of kernel families this header cannot launch yet (testtwo)' \
-    fa_dispatch.h || fail "the header does not name the family it left out"
+# testtwo wins bucket 1024 but the header cannot launch it: its runner-up (sm80) is the entry
+grep -q 'Runners-up: 1 keys whose fastest variant this header cannot launch yet (testtwo) use' \
+    fa_dispatch.h || fail "the header does not name the family whose runner-up it took"
+grep -q 'Left out' fa_dispatch.h && fail "the header left a key out though its runner-up runs"
 grep -q '"fwd_sm80_hd64_bf16_m128n128w4s2q"' fa_dispatch.h || fail "the header lost the sm80 winner"
 cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c fa_dispatch.h 2>cc.err || fail "header does not compile: $(head -3 cc.err)"
 # An sm90a PackGQA winner (bucket 1024, beating testtwo there) is left out as well (the header
@@ -139,6 +141,27 @@ grep -q 'Left out: 1 winners of kernel families this header cannot launch yet (s
 grep -q '"fwd_sm90a_hd64_bf16_m128n128s2ovpg"' pg.h && fail "the header names the PackGQA winner"
 grep -q '"fwd_sm80_hd64_bf16_m128n128w4s2q"' pg.h || fail "the PackGQA header lost the sm80 winner"
 cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c pg.h 2>cc.err || fail "pg.h does not compile: $(head -3 cc.err)"
+# A plain sm90a tile second to the PackGQA one there (500 vs 600 TFLOP/s, ahead of testtwo's
+# 300) is the key's entry instead, and the banner says whose runner-up it is.
+cp pg.db pg2.db
+"$SQLITE3" pg2.db <<'SQL' || fail "cannot insert the plain sm90a timing"
+INSERT INTO variants (name, family, op, dtype, head_dim, causal, varlen, params, threads, smem_dynamic)
+  VALUES ('fwd_sm90a_hd64_bf16_m128n128s2ov', 'sm90a', 'fwd', 'bf16', 64, 0, 0,
+          'block_m=128 block_n=128 stages=2 overlap=1 pingpong=0 persistent=0 pack_gqa=0', 384, 83200);
+INSERT INTO measurements (uuid, run_id, variant_id, problem_id, arch, status, median_ms, tflops,
+                          eager_median_ms, registers, smem_static, measured_at)
+  SELECT 'm-plain', (SELECT id FROM runs WHERE uuid = '77777777-0000-4000-8000-000000000007'),
+         v.id, p.id, 'sm90', 'ok', 0.06, 500.0, 0.5, 168, 0, '2026-12-01T00:07:00.000Z'
+  FROM variants v, problems p
+  WHERE v.name = 'fwd_sm90a_hd64_bf16_m128n128s2ov' AND p.bucket = 1024;
+SQL
+"$FA" emit --arch sm90 --db pg2.db -o pg2.h >emit_pg2.txt 2>&1 || fail "emit (runner-up) failed: $(cat emit_pg2.txt)"
+grep -q 'Runners-up: 1 keys whose fastest variant this header cannot launch yet (sm90a pack_gqa)' \
+    pg2.h || fail "the header does not name the PackGQA winner it replaced: $(grep 'Runners-up' pg2.h)"
+grep -q '"fwd_sm90a_hd64_bf16_m128n128s2ov"' pg2.h || fail "the header lacks the plain runner-up"
+grep -q '"fwd_sm90a_hd64_bf16_m128n128s2ovpg"' pg2.h && fail "the header names the PackGQA winner"
+grep -q 'Left out' pg2.h && fail "pg2.h left a key out"
+cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c pg2.h 2>cc.err || fail "pg2.h does not compile: $(head -3 cc.err)"
 if command -v gnuplot >/dev/null 2>&1; then
     "$FA" report --arch sm90 --db t.db -o rep >rep.txt 2>&1 || fail "report failed: $(tail -3 rep.txt)"
     [ -f rep/index.md ] || fail "report wrote no index.md"
