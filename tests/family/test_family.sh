@@ -121,20 +121,26 @@ grep -q 'Runners-up: 1 keys whose fastest variant this header cannot launch yet 
 grep -q 'Left out' fa_dispatch.h && fail "the header left a key out though its runner-up runs"
 grep -q '"fwd_sm80_hd64_bf16_m128n128w4s2q"' fa_dispatch.h || fail "the header lost the sm80 winner"
 cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c fa_dispatch.h 2>cc.err || fail "header does not compile: $(head -3 cc.err)"
-# An sm90a PackGQA winner (bucket 1024, beating testtwo there) is left out as well (the header
-# has no launcher for it yet) and named; bucket 2048 keeps its sm80 winner.
-cp t.db pg.db
-"$SQLITE3" pg.db <<'SQL' || fail "cannot insert the PackGQA timing"
+# add_sm90a_timing DB NAME PACK_GQA MS TFLOPS: an sm90a hd64 bf16 tile (128x128, 2 stages,
+# overlap) timed on the bucket-1024 problems of DB.
+add_sm90a_timing() {
+    "$SQLITE3" "$1" <<SQL || fail "cannot insert the timing of $2"
 INSERT INTO variants (name, family, op, dtype, head_dim, causal, varlen, params, threads, smem_dynamic)
-  VALUES ('fwd_sm90a_hd64_bf16_m128n128s2ovpg', 'sm90a', 'fwd', 'bf16', 64, 0, 0,
-          'block_m=128 block_n=128 stages=2 overlap=1 pingpong=0 persistent=0 pack_gqa=1', 384, 83200);
+  VALUES ('$2', 'sm90a', 'fwd', 'bf16', 64, 0, 0,
+          'block_m=128 block_n=128 stages=2 overlap=1 pingpong=0 persistent=0 pack_gqa=$3', 384, 83200);
 INSERT INTO measurements (uuid, run_id, variant_id, problem_id, arch, status, median_ms, tflops,
                           eager_median_ms, registers, smem_static, measured_at)
-  SELECT 'm-pg', (SELECT id FROM runs WHERE uuid = '77777777-0000-4000-8000-000000000007'),
-         v.id, p.id, 'sm90', 'ok', 0.05, 600.0, 0.5, 168, 0, '2026-12-01T00:06:00.000Z'
+  SELECT 'm-$2', (SELECT id FROM runs WHERE uuid = '77777777-0000-4000-8000-000000000007'),
+         v.id, p.id, 'sm90', 'ok', $4, $5, 0.5, 168, 0, '2026-12-01T00:06:00.000Z'
   FROM variants v, problems p
-  WHERE v.name = 'fwd_sm90a_hd64_bf16_m128n128s2ovpg' AND p.bucket = 1024;
+  WHERE v.name = '$2' AND p.bucket = 1024;
 SQL
+}
+# An sm90a PackGQA winner (bucket 1024, beating testtwo there) is left out as well (the header
+# has no launcher for it yet, and testtwo, second there, cannot run either) and named; bucket
+# 2048 keeps its sm80 winner.
+cp t.db pg.db
+add_sm90a_timing pg.db fwd_sm90a_hd64_bf16_m128n128s2ovpg 1 0.05 600.0
 "$FA" emit --arch sm90 --db pg.db -o pg.h >emit_pg.txt 2>&1 || fail "emit (PackGQA winner) failed: $(cat emit_pg.txt)"
 grep -q 'Left out: 1 winners of kernel families this header cannot launch yet (sm90a pack_gqa)' \
     pg.h || fail "the header does not leave out the PackGQA winner: $(grep 'Left out' pg.h)"
@@ -144,17 +150,7 @@ cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c pg.h 2>cc.err || fail "pg.h do
 # A plain sm90a tile second to the PackGQA one there (500 vs 600 TFLOP/s, ahead of testtwo's
 # 300) is the key's entry instead, and the banner says whose runner-up it is.
 cp pg.db pg2.db
-"$SQLITE3" pg2.db <<'SQL' || fail "cannot insert the plain sm90a timing"
-INSERT INTO variants (name, family, op, dtype, head_dim, causal, varlen, params, threads, smem_dynamic)
-  VALUES ('fwd_sm90a_hd64_bf16_m128n128s2ov', 'sm90a', 'fwd', 'bf16', 64, 0, 0,
-          'block_m=128 block_n=128 stages=2 overlap=1 pingpong=0 persistent=0 pack_gqa=0', 384, 83200);
-INSERT INTO measurements (uuid, run_id, variant_id, problem_id, arch, status, median_ms, tflops,
-                          eager_median_ms, registers, smem_static, measured_at)
-  SELECT 'm-plain', (SELECT id FROM runs WHERE uuid = '77777777-0000-4000-8000-000000000007'),
-         v.id, p.id, 'sm90', 'ok', 0.06, 500.0, 0.5, 168, 0, '2026-12-01T00:07:00.000Z'
-  FROM variants v, problems p
-  WHERE v.name = 'fwd_sm90a_hd64_bf16_m128n128s2ov' AND p.bucket = 1024;
-SQL
+add_sm90a_timing pg2.db fwd_sm90a_hd64_bf16_m128n128s2ov 0 0.06 500.0
 "$FA" emit --arch sm90 --db pg2.db -o pg2.h >emit_pg2.txt 2>&1 || fail "emit (runner-up) failed: $(cat emit_pg2.txt)"
 grep -q 'Runners-up: 1 keys whose fastest variant this header cannot launch yet (sm90a pack_gqa)' \
     pg2.h || fail "the header does not name the PackGQA winner it replaced: $(grep 'Runners-up' pg2.h)"
