@@ -383,9 +383,7 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
             int n = 0;
             for (int i = 0; i < e.ncands; i++)
                 n += e.cands[i].cls == k && e.cands[i].state == CAND_PENDING;
-            int keep = (n + FA_HALVING_KEEP - 1) / FA_HALVING_KEEP;
-            keep = keep > o->finalists ? keep : o->finalists;
-            keep *= e.cls[k].nrung0;
+            int keep = en_rung1_keep(&e, k, n) * e.cls[k].nrung0;
             planned += (keep < n ? keep : n) * e.cls[k].np;
         }
     }

@@ -143,6 +143,7 @@ void en_run_phase(engine *e, void (*produce)(engine *), pthread_t *threads, slot
 void en_produce_compiled(engine *e);
 void en_produce_finalists(engine *e);
 void en_produce_rung1(engine *e);
+int en_rung1_keep(const engine *e, int k, int n);
 /* Halving's exploration: defer all but the first --explore of each (class, family) by prior;
  * then, after a rung 0, promote the deferred neighbours of the leaders (returns how many). */
 void en_defer_by_prior(engine *e);

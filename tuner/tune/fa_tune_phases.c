@@ -136,6 +136,17 @@ static void push_group(engine *e, int pi, const int *cs, int n, int rung1)
         (item){.kind = ITEM_FINALISTS, .problem = pi, .finals = fin, .nfinals = n, .rung1 = rung1});
 }
 
+/* Halving: how many of n ranked candidates of class k survive one rung-0 problem: a twelfth
+ * (FA_HALVING_KEEP), at least the class's floor (FA_HALVING_KEEP_SPACE, when exploring) and
+ * --finalists, at most n. */
+int en_rung1_keep(const engine *e, int k, int n)
+{
+    int keep = (n + FA_HALVING_KEEP - 1) / FA_HALVING_KEEP;
+    keep = keep > e->cls[k].keep ? keep : e->cls[k].keep;
+    keep = keep > e->o->finalists ? keep : e->o->finalists;
+    return keep < n ? keep : n;
+}
+
 /* Halving rung 1: the best twelfth (FA_HALVING_KEEP) on each rung-0 problem (at least the
  * finalist count) survive; on every problem of the class they are timed interleaved, racing each
  * other, so the survivors are compared in the same rounds and drift cannot pick among them. */
@@ -149,11 +160,7 @@ void en_produce_rung1(engine *e)
     for (int k = 0; k < e->ncls; k++) {
         for (int r = 0; r < e->cls[k].nrung0; r++) {
             int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
-            int keep = (n + FA_HALVING_KEEP - 1) / FA_HALVING_KEEP;
-            if (keep < e->cls[k].keep)
-                keep = e->cls[k].keep < n ? e->cls[k].keep : n;
-            if (keep < e->o->finalists)
-                keep = e->o->finalists < n ? e->o->finalists : n;
+            int keep = en_rung1_keep(e, k, n);
             for (int j = 0; j < keep; j++)
                 survives[order[j]] = 1;
         }
