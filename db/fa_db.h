@@ -219,6 +219,10 @@ fa_status fa_db_record_peer(fa_db *db, int64_t run_id, const fa_problem *p, cons
 fa_status fa_db_record_ceiling(fa_db *db, int64_t run_id, const char *name, fa_dtype dtype,
                                double median_ms, double tflops, fa_err *err);
 
+/* 1 if name ("copy", "copy_...") names the device copy bandwidth rather than a FLOP ceiling
+ * (the rule fa_db_ceiling_best's query applies in SQL). */
+int fa_db_is_copy_ceiling(const char *name);
+
 /* ---- reading --------------------------------------------------------------------------- */
 
 /* Which measurements a query visits. Zero-initialise, then set what narrows it

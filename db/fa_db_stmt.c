@@ -166,6 +166,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
                             " JOIN runs r ON r.id = c.run_id"
                             " JOIN devices d ON d.id = r.device_id"
                             " WHERE d.arch = ?1 AND c.dtype = ?2 AND c.tflops IS NOT NULL"
+                            /* fa_db_is_copy_ceiling's rule */
                             " AND c.name != 'copy' AND c.name NOT LIKE 'copy!_%' ESCAPE '!'",
     [STMT_Q_RUNS] =
         "SELECT r.id, r.uuid, d.id, d.name, d.arch, d.cc, d.sm_count, d.clock_khz,"

@@ -451,6 +451,11 @@ cleanup:
     return st;
 }
 
+int fa_db_is_copy_ceiling(const char *name)
+{
+    return !strcmp(name, "copy") || !strncmp(name, "copy_", 5);
+}
+
 fa_status fa_db_record_ceiling(fa_db *db, int64_t run_id, const char *name, fa_dtype dtype,
                                double median_ms, double tflops, fa_err *err)
 {

@@ -1303,8 +1303,8 @@ static fa_status build_dpanels(loader *L, fa_err *err)
 static int on_ceiling(const fa_db_ceiling *c, void *user)
 {
     fa_report_data *d = user;
-    if ((!strcmp(c->name, "copy") || !strncmp(c->name, "copy_", 5)) && c->tflops > 0 &&
-        isfinite(c->tflops) && (isnan(d->copy_tbps) || c->tflops > d->copy_tbps))
+    if (fa_db_is_copy_ceiling(c->name) && c->tflops > 0 && isfinite(c->tflops) &&
+        (isnan(d->copy_tbps) || c->tflops > d->copy_tbps))
         d->copy_tbps = c->tflops;
     return 0;
 }

@@ -139,7 +139,7 @@ static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep
     /* The copy row and decode rows carry a bandwidth ("tbps": TB/s), not a FLOP rate: it is
      * what the database's tflops column holds for decode (fa_problem.h) and for a copy
      * ceiling (fa_db.h). */
-    const int copy = !strcmp(row->peer, "copy") || !strncmp(row->peer, "copy_", 5);
+    const int copy = fa_db_is_copy_ceiling(row->peer);
     const char *rate = copy || row->p.op == FA_OP_DECODE ? "tbps" : "tflops";
     if (copy && row->p.op != FA_OP_FWD)
         return bad(c, "op", "a copy row is a ceiling, it has no op",
