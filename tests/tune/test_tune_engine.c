@@ -312,10 +312,10 @@ int main(void)
     o.finalists = 2; /* survivors: the best 2 on each rung-0 problem */
     fake f4 = {0};
     CHECK(tune(db2, c, &o, &f4, &st, &err) == FA_OK);
-    /* rung 0: 4 correct variants x {512, 2048}: the shortest problem, and the longest of at
-     * most 4096 keys rather than the 8192 one */
-    CHECK(f4.quick_timings == 4 * 2);
-    CHECK(f4.quick_max_n == 2048);
+    /* rung 0: 4 correct variants x {512, 2048, 8192}: the shortest problem, the longest of
+     * at most 4096 keys, and the longest */
+    CHECK(f4.quick_timings == 4 * 3);
+    CHECK(f4.quick_max_n == 8192);
     /* rung 1: 2 survivors (the two winners), interleaved in one group per problem, which is
      * also the final: no separate timings, no second re-timing */
     CHECK(f4.full_timings == 0 && f4.retimes == 3);

@@ -99,23 +99,28 @@ static fa_status build_classes(engine *e, fa_err *err)
         e->pos_of[p] = e->cls[k].np;
         e->cls[k].probs[e->cls[k].np++] = p;
     }
-    /* Halving's rung 0: the shortest problem, and the longest of at most FA_RUNG0_MAX_KEYS
-     * keys (else the shortest longer one). */
+    /* Halving's rung 0: the shortest problem, the longest of at most FA_RUNG0_MAX_KEYS keys
+     * (else the shortest longer one), and the longest of all when it is longer still. */
     for (int k = 0; k < e->ncls; k++) {
         tclass *c = &e->cls[k];
-        int lo = 0, hi = -1;
+        int lo = 0, hi = -1, top = 0;
         for (int i = 0; i < c->np; i++) {
             const int n = o->problems[c->probs[i]].seqlen_k;
             const int h = hi < 0 ? -1 : o->problems[c->probs[hi]].seqlen_k;
             if (n < o->problems[c->probs[lo]].seqlen_k)
                 lo = i;
+            if (n > o->problems[c->probs[top]].seqlen_k)
+                top = i;
             if (hi < 0 || (n <= FA_RUNG0_MAX_KEYS ? h > FA_RUNG0_MAX_KEYS || n > h
                                                   : h > FA_RUNG0_MAX_KEYS && n < h))
                 hi = i;
         }
-        c->rung0[0] = lo;
-        c->rung0[1] = hi;
-        c->nrung0 = lo == hi ? 1 : 2;
+        c->nrung0 = 0;
+        c->rung0[c->nrung0++] = lo;
+        if (hi != lo)
+            c->rung0[c->nrung0++] = hi;
+        if (top != lo && o->problems[c->probs[top]].seqlen_k > o->problems[c->probs[hi]].seqlen_k)
+            c->rung0[c->nrung0++] = top;
     }
     return FA_OK;
 }

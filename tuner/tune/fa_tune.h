@@ -21,11 +21,11 @@
  *   exhaustive  every legal variant on every problem (racing cuts the losers short)
  *   random      a seeded random order of the variants, stopped by --budget
  *   halving     successive halving. Rung 0: every checked variant timed briefly (3 reps) on
- *               its class's shortest problem and its longest of at most 4096 keys (a 4k
- *               problem ranks tiles like a 16k one at a quarter of the cost); these quick
- *               times only rank candidates and are never stored. Rung 1: the best twelfth
- *               on either problem
- *               (at least --finalists) timed on every problem of the class, all of them
+ *               its class's shortest problem, its longest of at most 4096 keys (a 4k
+ *               problem ranks most tiles like a 16k one at a quarter of the cost) and its
+ *               longest when longer (some tiles win only there); these quick times only
+ *               rank candidates and are never stored. Rung 1: the best twelfth on any of
+ *               them (at least --finalists) timed on every problem of the class, all of them
  *               interleaved in one group per problem and raced against each other (stored):
  *               this group is also the final. Variants eliminated in rung 0 leave only their
  *               check in the database, so a rerun revisits them.

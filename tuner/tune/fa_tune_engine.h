@@ -22,7 +22,8 @@ typedef struct tclass {
     int *probs;     /* indices into opts->problems */
     int np;
     fa_problem check;
-    int rung0[2]; /* halving: class positions of the shortest and longest problem */
+    int rung0[3]; /* halving: class positions of the shortest, the longest of at most
+                     FA_RUNG0_MAX_KEYS keys and the longest problem */
     int nrung0;
     int keep; /* halving: at least this many rung-1 survivors per rung-0 problem, from the
                  class's legal count (FA_HALVING_KEEP_SPACE), explored or not */
@@ -104,10 +105,11 @@ typedef struct engine {
  * of the whole space made rung 1 half of a warm run (15 of 30 s, full hd128 job, H200). */
 #define FA_HALVING_KEEP_SPACE 24
 
-/* Halving's rung 0 ranks on the class's shortest problem and its longest of at most this
- * many keys: past 4k keys per sequence the ranking of tiles barely moves (replayed on three
- * full hd128 sweeps, the 4k problem chose survivors as well as the 16k one did) and a rung-0
- * timing at 16k costs 4x more. */
+/* Halving's rung 0 ranks on the class's shortest problem, its longest of at most this many
+ * keys, and its longest problem when that is longer. The 4k problem ranks most long ones well
+ * (replayed on three full hd128 sweeps it chose survivors as well as the 16k one did), but on
+ * the H200 exhaustive found 16k-causal winners 10-20% ahead of halving's (PackGQA tiles at
+ * g = 1, m192n112 / m192n80) that rank low at 4k, so the longest problem is ranked too. */
 #define FA_RUNG0_MAX_KEYS 4096
 
 /* Halving's exploration (fa_tune.h, --explore): after rung 0 of what is compiled, the

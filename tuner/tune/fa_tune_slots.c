@@ -204,7 +204,7 @@ static void do_eager(engine *e, int slot, int pi)
 }
 
 /* Halving rung 0: quick timings of a checked candidate on its class's rung-0 problems (the
- * shortest, and the longest of at most FA_RUNG0_MAX_KEYS keys), kept in memory to rank
+ * shortest, the longest of at most FA_RUNG0_MAX_KEYS keys and the longest), kept in memory to rank
  * candidates; nothing is stored. */
 static void rung0(engine *e, int slot, int ci)
 {
