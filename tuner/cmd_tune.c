@@ -19,6 +19,7 @@
 #include "fa_sweep.h"
 #include "fa_session.h"
 #include "fa_tune.h"
+#include "fa_util.h"
 
 static const char *const CMD = "tune";
 
@@ -832,12 +833,21 @@ static int run_session(tune_cli *t, const char *cmdline)
         t->o.variants = t->variants;
         t->o.n_variants = t->n_variants;
     }
+    const double t0 = fa_now_s();
     fa_status st = fa_tune_session_run(&so, &t->o, &interrupted, &s, &err);
+    const double t1 = fa_now_s();
     if (st == FA_OK || st == FA_INTERRUPTED)
         fa_tune_print_summary(&s, &t->o, stdout);
     if (st != FA_OK)
         rc = fa_cli_fail(CMD, &err);
+    const double t2 = fa_now_s();
     fa_tune_session_release(&s);
+    const char *prof = getenv("FA_PROFILE");
+    if (prof && *prof && strcmp(prof, "0"))
+        fprintf(stderr,
+                "fa-tune profile (session): run %.1f s (compiler %.1f s, GPU workers %.1f s, "
+                "database %.1f s), summary %.1f s, release %.1f s\n",
+                t1 - t0, s.compiler_s, s.backend_s, s.db_s, t2 - t1, fa_now_s() - t2);
     return rc;
 }
 

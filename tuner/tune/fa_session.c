@@ -7,6 +7,7 @@
 
 #include "fa_version.h"
 #include "fa_escape.h"
+#include "fa_util.h"
 #include "fa_problem_set.h"
 #include "fa_space.h"
 
@@ -157,8 +158,10 @@ fa_status fa_tune_session_run(const fa_tune_session_opts *so, const fa_tune_opts
     memset(s, 0, sizeof *s);
     fa_compiler_opts co = {0};
     co.cache_dir = so->cache_dir;
+    double t0 = fa_now_s();
     if ((st = fa_compiler_new(&co, &s->compiler, err)) != FA_OK)
         return st;
+    s->compiler_s = fa_now_s() - t0;
 
     /* Devices: time only on a GPU of the requested arch. */
     int native = !strcmp(so->arch_name, "native");
@@ -168,7 +171,9 @@ fa_status fa_tune_session_run(const fa_tune_session_opts *so, const fa_tune_opts
         if ((st = fa_devices_parse(so->devices, ords, 64, &n, err)) != FA_OK)
             return st;
         fa_err derr = {0};
+        t0 = fa_now_s();
         st = fa_gpu_backend_start(ords, n, s->compiler, &s->gpu, &derr);
+        s->backend_s = fa_now_s() - t0;
         if (st == FA_INVALID) {
             *err = derr;
             return st;
@@ -217,6 +222,7 @@ fa_status fa_tune_session_run(const fa_tune_session_opts *so, const fa_tune_opts
                           "decode problems take --op decode",
                           o.family->name, fa_op_name(o.problems[i].op), i + 1, o.n_problems);
 
+    t0 = fa_now_s();
     if ((st = fa_db_open(so->db_path, FA_DB_CREATE, &s->db, err)) != FA_OK)
         return st;
     fa_db_device dev;
@@ -235,6 +241,7 @@ fa_status fa_tune_session_run(const fa_tune_session_opts *so, const fa_tune_opts
                               fa_compiler_source_hash(s->compiler), so->command_line, &s->run_id,
                               err)) != FA_OK)
         return st;
+    s->db_s = fa_now_s() - t0;
 
     if (s->timed) {
         if (o.progress)

@@ -35,6 +35,8 @@ typedef struct fa_tune_session {
     fa_tune_stats stats;    /* timed runs */
     fa_sweep_summary sweep; /* compile-only runs */
     int already_stored;     /* compile-only runs: variants the database held already */
+    /* FA_PROFILE: seconds spent starting the compiler, the GPU workers and the database */
+    double compiler_s, backend_s, db_s;
 } fa_tune_session;
 
 /* Run a session. s is filled (release it with fa_tune_session_release whatever the result).
