@@ -88,7 +88,8 @@
  *     issue their wgmma phases, ordered by named barriers, so the tensor cores run one
  *     warpgroup's GEMMs while the others do their softmax.
  *  8. Tiles (row block, head, batch) form one 1-d sequence (sm90a_decode): causal row blocks
- *     descending over the whole launch (longest first), else heads-major. Each block loops
+ *     descending (longest first) within groups of (head, batch) pairs whose K/V fit in 32 MB of
+ *     L2 (one group for the persistent kernel), else heads-major. Each block loops
  *     over rounds of gridDim.x tiles in snake order (odd rounds reversed, so blocks that got
  *     the longest tile of one round get the shortest of the next); the ring position and the Q
  * phase carry over from tile to tile, so the producer runs ahead into the next tile's K/V. Q is
@@ -342,25 +343,14 @@ struct sm90a_tile {
     int m_block, h, b;
 };
 
-/*
- * Order of the tiles t = 0 .. tiles-1 of a launch (blocks take them in rounds, see the kernel).
- * Causal: row blocks descending over the whole launch, heads and batches inner, so the
- * longest tiles start first. Otherwise heads-and-batches major, row blocks inner, so tiles
- * in flight together share their K/V in L2.
- */
+/* Row block, head and batch of work tile t (order: fa_plan_sm90a_tile). */
 template <bool IS_CAUSAL>
-__device__ __forceinline__ sm90a_tile sm90a_decode(int t, int m_blocks, int heads, int batch)
+__device__ __forceinline__ sm90a_tile sm90a_decode(int t, int m_blocks, int heads, int batch,
+                                                   int group)
 {
     sm90a_tile r;
     int bh;
-    if (IS_CAUSAL) {
-        const int nbh = heads * batch;
-        r.m_block = m_blocks - 1 - t / nbh;
-        bh = t % nbh;
-    } else {
-        r.m_block = t % m_blocks;
-        bh = t / m_blocks;
-    }
+    fa_plan_sm90a_tile(t, IS_CAUSAL, m_blocks, heads * batch, group, &r.m_block, &bh);
     r.h = bh % heads;
     r.b = bh / heads;
     return r;
@@ -408,6 +398,9 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
     /* Row blocks per (head, batch): over the maximum length with varlen. */
     const int m_blocks = (p.seqlen_q + tpb - 1) / tpb;
     const int num_tiles = m_blocks * heads_t * p.batch;
+    const int group =
+        fa_plan_sm90a_causal_group(IS_CAUSAL, PERSISTENT, p.seqlen_k, FA_SM90A_DPAD(HEAD_DIM),
+                                   PACK_GQA ? 1 : p.heads_q / p.heads_kv, heads_t * p.batch);
 
     /* The sequence of a tile: lengths, first packed row (varlen) and the TMA row and batch
        coordinates of its row 0 (fa_plan_sm90a.h: varlen maps are ragged, so rows past the
@@ -496,7 +489,7 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 if (t >= num_tiles)
                     break;
                 const fa::sm90a_tile tl =
-                    fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, heads_t, p.batch);
+                    fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, heads_t, p.batch, group);
                 const seq_t sn = seq_of(tl.b);
                 if (IS_VARLEN && tl.m_block * tpb >= sn.sq)
                     continue; /* past the sequence's end (the consumers skip it too) */
@@ -695,7 +688,7 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
         const int t = tile_of(round);
         if (t >= num_tiles)
             break;
-        const fa::sm90a_tile tl = fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, heads_t, p.batch);
+        const fa::sm90a_tile tl = fa::sm90a_decode<IS_CAUSAL>(t, m_blocks, heads_t, p.batch, group);
         const seq_t sn = seq_of(tl.b);
         if (IS_VARLEN && tl.m_block * tpb >= sn.sq)
             continue; /* past the sequence's end: nothing to load, compute or store */

@@ -27,7 +27,9 @@
  *     {64, g, BLOCK_M / g, 1, 1} (BSHD, BHSD, varlen's ragged form), K and V maps unchanged;
  *     and, through the kernel's own row mapping (fa_plan_sm90a_pack_token/_head), every box
  *     element the map loads for tile row t * g + j is that row's Q element, every (batch,
- *     token, head) is stored by exactly one row of the plan's tiles, and no row is stored twice.
+ *     token, head) is stored by exactly one row of the plan's tiles, and no row is stored twice;
+ *   - the tile order: a permutation of the tiles, causal row blocks longest first within each
+ *     group of pairs, and the L2-sized causal groups (one for persistent and non-causal).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -626,6 +628,66 @@ static void test_prior(void)
     }
 }
 
+/* The kernel's tile order (fa_plan_sm90a_tile) is a permutation of (row block, pair); causal
+ * row blocks never rise within a group of `group` pairs, and each group's pairs are
+ * consecutive; the group sizes of fa_plan_sm90a_causal_group. */
+static void test_tile_order(void)
+{
+    /* group sizes: hd256, 512 keys: a pair's K/V is 512 KB, 64 fit 32 MB; 256 pairs -> 4
+       groups of 64. 4097 keys: 4 MB, 7 fit; 16 pairs -> 3 groups of 6 (6, 6, 4). GQA 4: a
+       pair is a quarter. Persistent, non-causal or everything fitting: one group. */
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 512, 256, 1, 256) == 64);
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 4097, 256, 1, 16) == 6);
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 4097, 256, 4, 16) == 16);
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 4097, 256, 4, 40) == 20);
+    CHECK(fa_plan_sm90a_causal_group(1, 1, 512, 256, 1, 256) == 256);
+    CHECK(fa_plan_sm90a_causal_group(0, 0, 512, 256, 1, 256) == 256);
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 1 << 20, 256, 1, 5) == 1); /* 1 GB a pair */
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 0, 128, 1, 3) == 3);
+    const int shapes[][3] = {{4, 256, 64}, {4, 16, 6}, {7, 5, 2}, {1, 9, 4}, {33, 3, 1}, {5, 1, 1}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+        const int mb = shapes[i][0], pairs = shapes[i][1], group = shapes[i][2];
+        for (int causal = 0; causal < 2; causal++) {
+            int *seen = calloc((size_t)(mb * pairs), sizeof(int));
+            int bad = 0, prev_m = -1, prev_first = -1;
+            for (int t = 0; t < mb * pairs && seen; t++) {
+                int m = -1, pr = -1;
+                fa_plan_sm90a_tile(t, causal, mb, pairs, group, &m, &pr);
+                if (m < 0 || m >= mb || pr < 0 || pr >= pairs) {
+                    bad++;
+                    continue;
+                }
+                seen[pr * mb + m]++;
+                if (causal) {
+                    const int first = pr / group * group; /* pairs of one group: consecutive */
+                    if (first == prev_first && m > prev_m)
+                        bad++; /* a row block rose within the group */
+                    if (first < prev_first)
+                        bad++; /* groups run in order */
+                    prev_first = first, prev_m = m;
+                }
+            }
+            for (int j = 0; seen && j < mb * pairs; j++)
+                bad += seen[j] != 1;
+            CHECK_MSG(seen && bad == 0, "tile order mb %d pairs %d group %d causal %d: %d errors",
+                      mb, pairs, group, causal, bad);
+            free(seen);
+        }
+    }
+    /* longest first inside a group: group 6 of 16 pairs x 4 row blocks starts with row block
+       3 of pairs 0..5, then row block 2 of pair 0; the last group (pairs 12..15) ends with row
+       block 0 of pair 15 */
+    int m = -1, pr = -1;
+    fa_plan_sm90a_tile(5, 1, 4, 16, 6, &m, &pr);
+    CHECK(m == 3 && pr == 5);
+    fa_plan_sm90a_tile(6, 1, 4, 16, 6, &m, &pr);
+    CHECK(m == 2 && pr == 0);
+    fa_plan_sm90a_tile(48, 1, 4, 16, 6, &m, &pr);
+    CHECK(m == 3 && pr == 12);
+    fa_plan_sm90a_tile(63, 1, 4, 16, 6, &m, &pr);
+    CHECK(m == 0 && pr == 15);
+}
+
 int main(void)
 {
     fam = fa_family_find("sm90a");
@@ -647,6 +709,7 @@ int main(void)
     test_prior();
     test_pack_plan();
     test_pack_cover();
+    test_tile_order();
     fa_compiler_free(c);
     return fa_test_done("test_sm90a_family");
 }
