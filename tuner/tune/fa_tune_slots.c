@@ -147,17 +147,23 @@ void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_st
     free(probs);
 }
 
-void en_record_refusals(engine *e)
+int en_record_refusals(engine *e, int max)
 {
+    int left = 0;
     for (int i = 0; i < e->ncands; i++) {
         cand *c = &e->cands[i]; /* CAND_OUT: no slot touches it, so no e->mu for its todo */
         if (!c->unrecorded)
             continue;
+        if (max <= 0) {
+            left++;
+            continue;
+        }
         pthread_mutex_lock(&e->mu);
         const int stop = e->fatal != FA_OK || (e->env->interrupted && *e->env->interrupted);
         pthread_mutex_unlock(&e->mu);
         if (stop)
-            break;
+            return 0;
+        max--;
         const tclass *k = &e->cls[c->cls];
         fa_err why = {0}, err = {0};
         fa_variant_check(&c->v, e->o->arch, &why);
@@ -182,11 +188,12 @@ void en_record_refusals(engine *e)
         free(ms);
         if (st != FA_OK) {
             en_fail(e, st, &err);
-            break;
+            return 0;
         }
         memset(c->todo, 0, (size_t)k->np);
         c->unrecorded = 0;
     }
+    return left;
 }
 
 /* Racing: the bound a timing on problem pi must stay under, from best[] (e->best_ms, or
