@@ -14,7 +14,11 @@
  *   - the finalists are the best --finalists plus every variant within 10% of the best;
  *   - halving's exploration compiles the prior's first part, then the neighbours of the
  *     rung-0 leaders, so it reaches a winner the prior ranks late, and never compiles what
- *     no leader neighbours (--explore 1 compiles all).
+ *     no leader neighbours (--explore 1 compiles all);
+ *   - the legality model's refusals are written after the compiled variants reach the slots
+ *     and never under the engine's lock (a locked database does not stop the first check);
+ *     a rerun over the same database writes none of them again and still counts them
+ *     unsupported, --force writes them again.
  */
 #include <math.h>
 #include <pthread.h>
@@ -37,6 +41,10 @@ typedef struct fake {
     int max_group;   /* largest interleaved re-timing */
     int quick_max_n; /* longest problem (seqlen_k) a quick timing ran on */
     int per_slot[2]; /* jobs each device slot ran */
+    /* Refusals test: lock_db asks for a second handle on the database (locker) holding its
+     * write lock from before the run until the first check. */
+    int lock_db;
+    fa_db *locker;
     pthread_mutex_t mu;
 } fake;
 
@@ -69,6 +77,11 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
     if (job->what & FA_JOB_CHECK) {
         pthread_mutex_lock(&f->mu);
         f->checks++;
+        if (f->locker) { /* the slots got a variant while the database was locked */
+            CHECK(fa_db_batch_end(f->locker, 0, NULL) == FA_OK);
+            fa_db_close(f->locker);
+            f->locker = NULL;
+        }
         pthread_mutex_unlock(&f->mu);
         CHECK(job->cubin && job->cubin_size > 0);
         if (fa_variant_param(&job->variant, "block_n") == 32) {
@@ -208,6 +221,10 @@ static fa_status tune_slots(const char *dbpath, fa_compiler *c, fa_tune_opts *o,
     CHECK(fa_db_run_begin(db, env.device_id, "test", fa_compiler_source_hash(c), "test",
                           &env.run_id, err) == FA_OK);
     env.source_hash = fa_compiler_source_hash(c);
+    if (f->lock_db) { /* lock the database until the first check */
+        CHECK(fa_db_open(dbpath, 0, &f->locker, err) == FA_OK);
+        CHECK(fa_db_batch_begin(f->locker, err) == FA_OK);
+    }
     env.backend = (fa_tune_backend){f, slots, run, retime};
     fa_status s = fa_tune_run(o, &env, st, err);
     fa_db_run_end(db, env.run_id, s, NULL);
@@ -479,6 +496,45 @@ int main(void)
     fake f12 = {0};
     CHECK(tune(db8, c, &o, &f12, &st, &err) == FA_OK);
     CHECK(f12.checks == NEX - 1 && st.unexplored == 0);
+
+    /* 10. the legality model's refusals wait for the compiled variants, and the slots never
+     * wait for them: with the database locked by another handle until the first check, that
+     * check comes (the refusals used to be written first, under the engine's lock: nothing
+     * ran until the busy timeout failed the run); all are stored by the end. */
+    char db9[512];
+    snprintf(db9, sizeof db9, "%s/refusals.db", dir);
+    setenv("FA_DB_BUSY_TIMEOUT_MS", "3000", 1);
+    fake f13 = {.lock_db = 1};
+    s = tune(db9, c, &o, &f13, &st, &err);
+    unsetenv("FA_DB_BUSY_TIMEOUT_MS");
+    CHECK_MSG(s == FA_OK, "%s", err.msg);
+    CHECK(f13.locker == NULL && f13.checks == NEX - 1);
+    CHECK(st.unsupported == 1);
+    refused = 0;
+    CHECK(fa_db_open(db9, FA_DB_READONLY, &db, &err) == FA_OK);
+    CHECK(fa_db_measurements(db, &uf, count_unsupported, &refused, NULL) == FA_OK);
+    fa_db_close(db);
+    CHECK_MSG(refused == 3, "%d unsupported rows", refused);
+    /* A rerun over the same database resumes the refusal (no row written again) and still
+     * counts the variant unsupported; --force writes its rows again. */
+    fake f14 = {0};
+    CHECK(tune(db9, c, &o, &f14, &st, &err) == FA_OK);
+    CHECK_MSG(st.unsupported == 1, "rerun: %d unsupported", st.unsupported);
+    refused = 0;
+    CHECK(fa_db_open(db9, FA_DB_READONLY, &db, &err) == FA_OK);
+    CHECK(fa_db_measurements(db, &uf, count_unsupported, &refused, NULL) == FA_OK);
+    fa_db_close(db);
+    CHECK_MSG(refused == 3, "rerun: %d unsupported rows", refused);
+    o.force = 1;
+    fake f15 = {0};
+    CHECK(tune(db9, c, &o, &f15, &st, &err) == FA_OK);
+    o.force = 0;
+    CHECK(st.unsupported == 1);
+    refused = 0;
+    CHECK(fa_db_open(db9, FA_DB_READONLY, &db, &err) == FA_OK);
+    CHECK(fa_db_measurements(db, &uf, count_unsupported, &refused, NULL) == FA_OK);
+    fa_db_close(db);
+    CHECK_MSG(refused == 6, "--force: %d unsupported rows", refused);
     boost_s3 = 0;
 
     fa_compiler_free(c);

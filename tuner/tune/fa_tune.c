@@ -245,13 +245,16 @@ static fa_status build_candidates(engine *e, fa_err *err)
                 left += !found;
                 e->st->skipped += found;
             }
+            /* A refusal counts as unsupported on every run, its rows stored or not: a rerun
+             * over the same database says the same number (its rows are resumed, not
+             * written again). */
             fa_err why = {0};
-            if (left == 0) {
-                c->state = CAND_OUT; /* everything already measured: resume skips it */
-            } else if (fa_variant_check(&c->v, o->arch, &why) != FA_OK) {
+            if (fa_variant_check(&c->v, o->arch, &why) != FA_OK) {
                 e->st->unsupported++;
-                c->unrecorded = 1; /* en_produce_compiled writes its rows */
+                c->unrecorded = left > 0; /* en_record_refusals writes its rows */
                 c->state = CAND_OUT;
+            } else if (left == 0) {
+                c->state = CAND_OUT; /* everything already measured: resume skips it */
             }
         }
         free(vs);
@@ -295,6 +298,7 @@ static void engine_free(engine *e)
     free(e->eager_peak);
     free(e->eager_done);
     pthread_mutex_destroy(&e->mu);
+    pthread_mutex_destroy(&e->db_mu);
     pthread_cond_destroy(&e->cv);
 }
 
@@ -309,6 +313,7 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     e.st = stats;
     e.t0 = fa_now_s();
     pthread_mutex_init(&e.mu, NULL);
+    pthread_mutex_init(&e.db_mu, NULL);
     pthread_cond_init(&e.cv, NULL);
     e.sweep = o->timing;
     if (e.sweep.max_reps <= 0) { /* the sweep protocol (fa_tune.h) */

@@ -40,8 +40,9 @@ typedef struct cand {
     int state;             /* CAND_* */
     int passed;            /* check passed: may be timed */
     int unrecorded;        /* CAND_OUT as unsupported, its rows not yet written: the compile
-                              producer writes them once its compiles are queued, so ~100k
-                              rows (a full default job) do not hold up the first compile */
+                              producer writes them (en_record_refusals) a few after each
+                              compiled variant it hands the slots, so ~125k rows (4.7 s, a
+                              full default job) hold up neither a compile nor a check */
     fa_compile_output out; /* cubin kept until the end for re-timing */
     unsigned char *todo;   /* per class problem: 1 = still to measure (resume) */
     double *ms;            /* per class problem: latest stored median, -1 none */
@@ -76,6 +77,9 @@ typedef struct engine {
     int64_t *eager_peak; /* per problem */
     unsigned char *eager_done;
     int *class_of, *pos_of; /* per problem: class and position in it */
+    /* The database handle and db_s, db_records: taken alone (the refusals) or inside mu,
+     * never the other way round, so slots need not wait for writes that are not theirs. */
+    pthread_mutex_t db_mu;
     /* work queue */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -138,6 +142,10 @@ void en_fail(engine *e, fa_status st, const fa_err *err);
 fa_status en_push(engine *e, item it);
 void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_status status,
                           const char *why, const fa_build_info *b);
+/* Write up to max of the legality model's refusals build_candidates counted (cand.unrecorded),
+ * under db_mu alone; returns how many are left (0 after a failure or an interrupt: a rerun
+ * writes them). */
+int en_record_refusals(engine *e, int max);
 void en_run_phase(engine *e, void (*produce)(engine *), pthread_t *threads, slot_arg *args);
 
 /* ---- fa_tune_phases.c ------------------------------------------------------------------- */
