@@ -30,6 +30,7 @@
 #include "fa_compile.h"
 #include "fa_db.h"
 #include "fa_problem_set.h"
+#include "fa_session.h"
 #include "fa_tune.h"
 #include "fa_check.h"
 #include "fa_test_variant.h"
@@ -302,6 +303,26 @@ int main(void)
     best_per_problem(db, &w);
     CHECK(w.n == 3);
     CHECK(w.raced == st.raced);
+    /* The run's summary table names each problem's winner (one pass over the database). */
+    {
+        fa_tune_session ss;
+        memset(&ss, 0, sizeof ss);
+        ss.arch = o.arch, ss.timed = 1, ss.gpus = 1, ss.db = db, ss.stats = st;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        CHECK(mem != NULL);
+        if (mem) {
+            fa_tune_print_summary(&ss, &o, mem);
+            fclose(mem);
+            for (int i = 0; i < 3; i++) {
+                char line[512];
+                snprintf(line, sizeof line, "%-44s %-46s", w.problem[i], w.best[i]);
+                CHECK_MSG(strstr(buf, line) != NULL, "the summary lacks '%s':\n%s", line, buf);
+            }
+            free(buf);
+        }
+    }
     for (int i = 0; i < 3; i++) /* only timings past the 1.2x margin were cut */
         CHECK(w.slowest_raced_tf[i] * 1.2 < w.tf[i]);
     for (int i = 0; i < 3; i++) {
