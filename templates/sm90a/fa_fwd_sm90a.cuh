@@ -252,6 +252,18 @@
  *      epilogue's per-row division by g and address arithmetic, unrolled). Not yet run on a
  *      GPU: the checks are in sm90a.gpu_modes (FA_SM90A_GPU_ONLY='pg$'), the timing in
  *      bench/sm90a_pack_gqa.sh.
+ *  v7  Causal tile order for the one-block-per-tile grid (fa_plan_sm90a_tile): longest first
+ *      within groups of (head, batch) pairs whose K/V fit 32 MB, instead of over the whole
+ *      launch, which met a pair's K/V again only after every other pair had passed (a model,
+ *      bench/causal_order_model.py: 2.4-5.6x the unique K/V read from DRAM at N <= 4k, within
+ *      2.5% of the makespan). Persistent tiles keep one group (their static rounds lose
+ *      10-40% in the model with groups). ptxas: the causal bf16 spaces at hd128/256 keep
+ *      their eligible sets (the five hd128 m128n192 overlap tiles spilled before too).
+ *      H200 (bench/results/2026-12-03_h200_session5): sm90a.gpu_modes 188/188 and the 22 other
+ *      GPU tests pass; causal hd256 (FlashAttention's grid, halving, winners non-persistent)
+ *      512 / 1k / 2k / 4k 243.5 / 346.3 / 474.8 / 557.6 -> 249.7 / 371.7 / 503.7 / 594.1
+ *      TFLOP/s (another call: 247.2 / 356.3 / 494.9 / 583.9); session-to-session spread is
+ *      about 3%. Persistent winners (most hd64/hd128 causal shapes) are unchanged by design.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH

@@ -27,8 +27,8 @@
  *               rank candidates and are never stored. Rung 1: the best twelfth on any of
  *               them (at least --finalists) timed on every problem of the class, all of them
  *               interleaved in one group per problem and raced against each other (stored):
- *               this group is also the final. Variants eliminated in rung 0 leave only their
- *               check in the database, so a rerun revisits them.
+ *               this group is also the final. Variants eliminated in rung 0 leave nothing
+ *               in the database (a passing check is not stored), so a rerun revisits them.
  *               Exploration (--explore F < 1): rung 0 first covers the first F of each
  *               (class, family)'s legal variants by the family's prior; then the neighbours
  *               (one step on one axis) of each rung-0 problem's 3 best are compiled and
