@@ -109,22 +109,15 @@ static fa_status record_locked(engine *e, const fa_variant *v, int problem, fa_m
     return record_many_locked(e, v, &problem, m, 1);
 }
 
-/* Record the same outcome (unsupported, compile error, mismatch, fault) on every problem of
- * the candidate's class that is still to measure. Caller holds e->mu. */
-void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_status status,
-                          const char *why, const fa_build_info *b)
+/* The rows of one outcome (status, why, the build figures b; proto's figures when given) on
+ * every problem of c's class still to measure: ms[n] and the problems' indices probs[n];
+ * returns n. */
+static int outcome_rows(const engine *e, const cand *c, const fa_measurement *proto,
+                        fa_status status, const char *why, const fa_build_info *b,
+                        fa_measurement *ms, int *probs)
 {
-    tclass *k = &e->cls[c->cls];
-    fa_measurement *ms = malloc(sizeof *ms * (size_t)k->np);
-    int *probs = malloc(sizeof *probs * (size_t)k->np);
+    const tclass *k = &e->cls[c->cls];
     int n = 0;
-    if (!ms || !probs) {
-        fa_err err = {0};
-        fail_locked(e, FA_ERR(&err, FA_NOMEM, "out of memory"), &err);
-        free(ms);
-        free(probs);
-        return;
-    }
     for (int i = 0; i < k->np; i++) {
         if (!c->todo[i])
             continue;
@@ -138,8 +131,27 @@ void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_st
             m->build = *b;
         snprintf(m->message, sizeof m->message, "%s", why ? why : "");
         probs[n++] = k->probs[i];
-        c->todo[i] = 0;
     }
+    return n;
+}
+
+/* Record the same outcome (unsupported, compile error, mismatch, fault) on every problem of
+ * the candidate's class that is still to measure. Caller holds e->mu. */
+void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_status status,
+                          const char *why, const fa_build_info *b)
+{
+    tclass *k = &e->cls[c->cls];
+    fa_measurement *ms = malloc(sizeof *ms * (size_t)k->np);
+    int *probs = malloc(sizeof *probs * (size_t)k->np);
+    if (!ms || !probs) {
+        fa_err err = {0};
+        fail_locked(e, FA_ERR(&err, FA_NOMEM, "out of memory"), &err);
+        free(ms);
+        free(probs);
+        return;
+    }
+    const int n = outcome_rows(e, c, proto, status, why, b, ms, probs);
+    memset(c->todo, 0, (size_t)k->np);
     if (n > 0) /* one transaction: a commit per problem was most of the 1.5 s the database
                   took in a 22 s halving run (10,000 unsupported outcomes) */
         record_many_locked(e, &c->v, probs, ms, n);
@@ -169,23 +181,19 @@ int en_record_refusals(engine *e, int max)
         fa_variant_check(&c->v, e->o->arch, &why);
         fa_problem *ps = malloc(sizeof *ps * (size_t)k->np);
         fa_measurement *ms = malloc(sizeof *ms * (size_t)k->np);
-        fa_status st = ps && ms ? FA_OK : FA_ERR(&err, FA_NOMEM, "out of memory");
-        int n = 0;
-        for (int j = 0; st == FA_OK && j < k->np; j++) {
-            if (!c->todo[j])
-                continue;
-            fa_measurement_init(&ms[n]);
-            ms[n].status = FA_UNSUPPORTED;
-            snprintf(ms[n].message, sizeof ms[n].message, "%.*s", (int)sizeof ms[n].message - 1,
-                     why.msg);
-            ps[n++] = e->o->problems[k->probs[j]];
-        }
+        int *probs = malloc(sizeof *probs * (size_t)k->np);
+        fa_status st = ps && ms && probs ? FA_OK : FA_ERR(&err, FA_NOMEM, "out of memory");
+        const int n =
+            st == FA_OK ? outcome_rows(e, c, NULL, FA_UNSUPPORTED, why.msg, NULL, ms, probs) : 0;
+        for (int j = 0; j < n; j++)
+            ps[j] = e->o->problems[probs[j]];
         /* One transaction per variant: a commit per problem was most of the 1.5 s the database
          * took in a 22 s halving run (10,000 unsupported outcomes). */
         if (st == FA_OK && n > 0)
             st = db_write(e, &c->v, ps, ms, n, &err);
         free(ps);
         free(ms);
+        free(probs);
         if (st != FA_OK) {
             en_fail(e, st, &err);
             return 0;
