@@ -19,9 +19,10 @@
 #                             root without .db (a run carried in from an earlier call)
 #   seam:128                  issue 13: --family sm80 alone, exhaustive, and its winners before
 #                             the seam re-timed side by side (bench/compare_seam.py -> seam.md)
-#   decode[:halving]          issue 16: fa-tune --shapes bench/decode_shapes.txt (decode op), then
+#   decode[:halving[:FILE]]   issue 16: fa-tune --shapes bench/decode_shapes.txt (decode op), then
 #                             bench/peers.py --decode on the same shapes and the device copy,
-#                             bench/compare_decode.py -> decode.md
+#                             bench/compare_decode.py -> decode.md; FILE (from the root): other
+#                             shapes, into decode_<FILE's stem>.db/.md
 #   modes:hv                  issue 15: bench/peers.py --from-db on the varlen and GQA problems
 #                             of sweep hv's database (hd128, bf16): SDPA cuDNN and flash on
 #                             the same shapes (varlen padded, GQA through enable_gqa), then
@@ -171,15 +172,17 @@ for stage in "$@"; do
             --retimed "$OUTDIR/seam_recheck.db" >"$OUTDIR/seam.md"
         tail -1 "$OUTDIR/seam.md"
         ;;
-    decode) # decode[:STRATEGY] -- issue 16 through the product, the peers in the same call
-        log "decode: fa-tune on bench/decode_shapes.txt (${a:-halving}), peers, table"
-        run_tune decode 3 --arch sm90 --shapes "$ROOT/bench/decode_shapes.txt" \
-            --strategy "${a:-halving}" --db "$OUTDIR/decode.db"
+    decode) # decode[:STRATEGY[:SHAPES]] -- issue 16 through the product, the peers in the same call
+        shapes=${b:-bench/decode_shapes.txt}
+        name=decode${b:+_$(basename "$shapes" .txt)}
+        log "$name: fa-tune on $shapes (${a:-halving}), peers, table"
+        run_tune "$name" 3 --arch sm90 --shapes "$ROOT/$shapes" \
+            --strategy "${a:-halving}" --db "$OUTDIR/$name.db"
         PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --decode \
-            --shapes "$ROOT/bench/decode_shapes.txt" -o "$OUTDIR/peers_decode.jsonl" \
-            2>"$OUTDIR/peers_decode.log" || tail -3 "$OUTDIR/peers_decode.log"
-        python3 "$ROOT/bench/compare_decode.py" "$OUTDIR/decode.db" \
-            "$OUTDIR/peers_decode.jsonl" | tee "$OUTDIR/decode.md"
+            --shapes "$ROOT/$shapes" -o "$OUTDIR/peers_$name.jsonl" \
+            2>"$OUTDIR/peers_$name.log" || tail -3 "$OUTDIR/peers_$name.log"
+        python3 "$ROOT/bench/compare_decode.py" "$OUTDIR/$name.db" \
+            "$OUTDIR/peers_$name.jsonl" | tee "$OUTDIR/$name.md"
         ;;
     modes) # modes[:NAME[:HDS]] -- issue 15: SDPA on the varlen and GQA problems of sweep NAME
         name=${a:-hv}

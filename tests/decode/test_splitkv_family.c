@@ -166,10 +166,13 @@ static void test_auto_splits(void)
     /* Few KV blocks: one split. */
     CHECK(fa_plan_splitkv_auto(8, 132, 4) == 1);
     /* 8 CTAs, 2048 blocks: efficiency 8s/132 / ceil; best 1.0 at s = 33; the first s with
-     * efficiency >= 0.85 is 15 (120/132 = 0.909; 14 gives 112/132 = 0.848). */
-    CHECK_MSG(fa_plan_splitkv_auto(8, 132, 2048) == 15, "%d", fa_plan_splitkv_auto(8, 132, 2048));
-    /* max_splits caps at the KV blocks: 8 CTAs, 6 blocks: s <= 6, best 48/132; 0.85 of it
-     * is first reached at s = 6 (40/132 < 0.85 * 48/132). */
+     * efficiency >= 0.95 is 16 (128/132 = 0.970; 15 gives 120/132 = 0.909, FlashAttention-3's
+     * pick at 0.85). */
+    CHECK_MSG(fa_plan_splitkv_auto(8, 132, 2048) == 16, "%d", fa_plan_splitkv_auto(8, 132, 2048));
+    /* 64 CTAs (8 x 8k, 64/8 heads): 2 splits fill 128 of 132. */
+    CHECK(fa_plan_splitkv_auto(64, 132, 128) == 2);
+    /* max_splits caps at the KV blocks: 8 CTAs, 6 blocks: s <= 6, best 48/132; 0.95 of it
+     * is first reached at s = 6 (40/132 < 0.95 * 48/132). */
     CHECK(fa_plan_splitkv_auto(8, 132, 6) == 6);
     /* Unknown device: one split. */
     CHECK(fa_plan_splitkv_auto(8, 0, 2048) == 1);
@@ -186,13 +189,13 @@ static void test_plan(void)
     s.head_dim = 128;
     s.multiprocessors = 132;
 
-    /* auto: 8 CTAs of 4 packed rows, 2048 blocks of 64 -> 15 splits (then no empty split:
-     * ceil(2048 / 15) = 137 blocks each, 15 splits). */
+    /* auto: 8 CTAs of 4 packed rows, 2048 blocks of 64 -> 16 splits (no empty split: 128
+     * blocks each). */
     fa_variant v = fa_test_parse("decode_splitkv_hd128_bf16_m16n64w4s3k0");
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK(pl.nlaunches == 2 && pl.launch[0].kernel == 0 && pl.launch[1].kernel == 1);
     const fa_launch *l = &pl.launch[0];
-    CHECK_MSG(l->grid[0] == 8 && l->grid[1] == 15 && l->grid[2] == 1, "grid %u %u %u", l->grid[0],
+    CHECK_MSG(l->grid[0] == 8 && l->grid[1] == 16 && l->grid[2] == 1, "grid %u %u %u", l->grid[0],
               l->grid[1], l->grid[2]);
     CHECK(l->block[0] == 128 && l->block[1] == 1 && l->block[2] == 1);
     CHECK(l->cluster[0] <= 1 && l->cluster[1] <= 1 && l->cluster[2] <= 1);
@@ -202,7 +205,7 @@ static void test_plan(void)
     const fa_launch *c = &pl.launch[1];
     CHECK_MSG(c->grid[0] == 8 && c->block[0] == 128 && c->smem == 0, "combine %u x %u", c->grid[0],
               c->block[0]); /* 32 rows, 4 per block */
-    CHECK_MSG(pl.scratch_bytes == 4352 + 15ull * 32 * (128 + 1) * 4, "scratch %llu",
+    CHECK_MSG(pl.scratch_bytes == 4352 + 16ull * 32 * (128 + 1) * 4, "scratch %llu",
               (unsigned long long)pl.scratch_bytes);
     CHECK(pl.scratch_keep == 1 && FA_DECODE_SCRATCH_HEADER == 4352);
     /* Fused: the split kernel alone, the same grid and scratch (counters in the header). */
@@ -210,7 +213,7 @@ static void test_plan(void)
     fa_plan pf;
     CHECK_OK(fam->plan(&vf, &s, &pf, &err), &err);
     CHECK_MSG(pf.nlaunches == 1 && pf.launch[0].kernel == 0 && pf.launch[0].grid[0] == 8 &&
-                  pf.launch[0].grid[1] == 15 && pf.scratch_bytes == pl.scratch_bytes &&
+                  pf.launch[0].grid[1] == 16 && pf.scratch_bytes == pl.scratch_bytes &&
                   pf.scratch_keep == 1,
               "fused: %d launches, grid %u x %u", pf.nlaunches, pf.launch[0].grid[0],
               pf.launch[0].grid[1]);
