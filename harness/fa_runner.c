@@ -226,8 +226,7 @@ static void print_profile(const fa_runner *r)
     static const char *names[RN_PROF_N] = {"inputs",      "reference",  "eager-check",
                                            "load",        "check",      "warm-up",
                                            "repetitions", "eager-time", "re-timing"};
-    const char *env = getenv("FA_PROFILE");
-    if (!env || !env[0] || !strcmp(env, "0"))
+    if (!fa_profile_on())
         return;
     double total = 0;
     long jobs = 0;

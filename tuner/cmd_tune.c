@@ -842,8 +842,7 @@ static int run_session(tune_cli *t, const char *cmdline)
         rc = fa_cli_fail(CMD, &err);
     const double t2 = fa_now_s();
     fa_tune_session_release(&s);
-    const char *prof = getenv("FA_PROFILE");
-    if (prof && *prof && strcmp(prof, "0"))
+    if (fa_profile_on())
         fprintf(stderr,
                 "fa-tune profile (session): run %.1f s (compiler %.1f s, GPU workers %.1f s, "
                 "database %.1f s), summary %.1f s, release %.1f s\n",

@@ -1,7 +1,8 @@
 /*
  * This file implements the CPU test of the shared helpers: splitmix64 against its reference
  * output (inputs, varlen lengths and the random search order are seeded from it, so a change
- * would silently change every stored seed's meaning), the monotonic clock, and the one-line
+ * would silently change every stored seed's meaning), the monotonic clock, the FA_PROFILE
+ * switch, and the one-line
  * summary of a compile log used in every message about a compile error.
  */
 #include <stdio.h>
@@ -21,6 +22,17 @@ int main(void)
     CHECK(fa_splitmix64(&s) == 0xe220a8397b1dcdafull);
     CHECK(fa_splitmix64(&s) == 0x6e789e6aa1b965f4ull);
     CHECK(fa_mix64(0) == 0);
+
+    /* FA_PROFILE: on when set to anything but empty or "0" */
+    unsetenv("FA_PROFILE");
+    CHECK(!fa_profile_on());
+    setenv("FA_PROFILE", "", 1);
+    CHECK(!fa_profile_on());
+    setenv("FA_PROFILE", "0", 1);
+    CHECK(!fa_profile_on());
+    setenv("FA_PROFILE", "1", 1);
+    CHECK(fa_profile_on());
+    unsetenv("FA_PROFILE");
 
     /* varlen lengths: uniform in [N/2, N], reproducible from the seed */
     int a[64], b[64];

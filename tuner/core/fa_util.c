@@ -1,6 +1,8 @@
-/* This file implements the shared clock and mixer helpers (see fa_util.h). */
+/* This file implements the shared clock, profile switch and mixer helpers (see fa_util.h). */
 #include "fa_util.h"
 
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 double fa_now_s(void)
@@ -8,6 +10,12 @@ double fa_now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int fa_profile_on(void)
+{
+    const char *env = getenv("FA_PROFILE");
+    return env && env[0] && strcmp(env, "0") != 0;
 }
 
 uint64_t fa_mix64(uint64_t z)

@@ -456,8 +456,7 @@ cleanup:
         stats->gpu_idle_fraction = 1.0 - stats->gpu_busy_s / (stats->wall_s * slots);
     if (stats->gpu_idle_fraction < 0)
         stats->gpu_idle_fraction = 0;
-    const char *prof = getenv("FA_PROFILE"); /* the workers print theirs (fa_runner_internal.h) */
-    if (prof && prof[0] && strcmp(prof, "0"))
+    if (fa_profile_on()) /* the workers print theirs (fa_runner_internal.h) */
         fprintf(stderr,
                 "fa-tune profile (engine): wall %.1f s, GPU busy %.1f s, database %.1f s "
                 "for %d records\n",
