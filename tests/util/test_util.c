@@ -2,8 +2,8 @@
  * This file implements the CPU test of the shared helpers: splitmix64 against its reference
  * output (inputs, varlen lengths and the random search order are seeded from it, so a change
  * would silently change every stored seed's meaning), the monotonic clock, the FA_PROFILE
- * switch, and the one-line
- * summary of a compile log used in every message about a compile error.
+ * switch, and the one-line summary of a compile log used in every message about a compile
+ * error.
  */
 #include <stdio.h>
 #include <stdlib.h>
