@@ -5,8 +5,9 @@ device copy bandwidth, all measured in the same GPU call.
     python3 bench/compare_decode.py fa-tune.db peers_decode.jsonl [--arch sm90]
 
 fa-tune.db holds a `fa-tune --op decode` run (its rate column is K/V TB/s for decode rows);
-peers_decode.jsonl comes from `bench/peers.py --decode` (rows with op "decode" and one "copy"
-row). K/V bytes = 2 * batch * cache length * kv heads * head dim * 2. A paged problem
+peers_decode.jsonl comes from `bench/peers.py --decode` (rows with op "decode", one "copy"
+row of 4 GB and, per shape, a "copy_same_bytes" row: a copy moving the shape's K/V bytes, the
+bandwidth a kernel of that size can reach, shown beside the bar's 4 GB figure). K/V bytes = 2 * batch * cache length * kv heads * head dim * 2. A paged problem
 (name ..._page<P>) is compared with the contiguous fa-tune run of the same shape.
 The bars (issue 16): >= 90% of the copy bandwidth on shapes with >= 256 MB of K/V, >= 1.0x
 cuDNN's speed, paged within 5% of contiguous at page size >= 64.
@@ -46,11 +47,14 @@ def main():
     best = winners(sqlite3.connect(f"file:{a.db}?mode=ro", uri=True), a.arch)
     if not best:
         sys.exit(f"compare_decode: no decode measurements for {a.arch} in {a.db}")
-    peers, copy = {}, None
+    peers, copy, same = {}, None, {}
     for line in open(a.peers):
         r = json.loads(line)
         if r.get("peer") == "copy":
             copy = r["tbps"]
+        elif r.get("peer") == "copy_same_bytes":
+            same[(r["head_dim"], r["heads_q"], r["heads_kv"], r["batch"], r["seqlen_k"],
+                  r["seqlen_q"])] = r["tbps"]
         elif r.get("op") == "decode" and "median_ms" in r:
             key = (r["head_dim"], r["heads_q"], r["heads_kv"], r["batch"], r["seqlen_k"],
                    r["seqlen_q"])
@@ -58,13 +62,15 @@ def main():
     print(f"device copy bandwidth (same call): {copy:.2f} TB/s\n" if copy else
           "device copy bandwidth: not measured\n")
     print("| shape (hd, heads q/kv, batch x cache, seqlen_q) | page | K/V MB | fa-tune us | TB/s "
-          "| % copy | winner | cuDNN us | speed vs cuDNN | SDPA flash us | paged / contiguous |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| % copy | % same-size copy | winner | cuDNN us | speed vs cuDNN | SDPA flash us "
+          "| paged / contiguous |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     big = big_ok = vs_n = vs_ok = pg_n = pg_ok = 0
     for (shape, page), (var, ms, tbps) in sorted(best.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         d, hq, hkv, b, nk, nq = shape
         mb = 2.0 * b * nk * hkv * d * 2 / 1e6
         pct = tbps / copy if copy else float("nan")
+        pct_same = f"{tbps / same[shape]:.0%}" if shape in same else ""
         cudnn, flash = peers.get((shape, "torch_sdpa_cudnn")), peers.get((shape, "torch_sdpa_flash"))
         cell = lambda t: f"{t * 1e3:.1f}" if t else "n/a"
         ratio = f"{cudnn / ms:.2f}x" if cudnn and not page else ""
@@ -80,7 +86,7 @@ def main():
             pg_n += 1
             pg_ok += ms / contig[1] <= 1.05
         print(f"| hd{d} {hq}/{hkv} {b}x{nk} sq{nq} | {page or '-'} | {mb:.0f} | {ms * 1e3:.1f} | "
-              f"{tbps:.2f} | {pct:.0%} | {var.split('_')[-1]} | {cell(cudnn)} | {ratio} | "
+              f"{tbps:.2f} | {pct:.0%} | {pct_same} | {var.split('_')[-1]} | {cell(cudnn)} | {ratio} | "
               f"{cell(flash)} | {pr} |")
     print(f"\n>= 90% of copy on {big_ok} of {big} contiguous shapes with >= 256 MB of K/V; "
           f">= 1.0x cuDNN on {vs_ok} of {vs_n}; paged within 5% on {pg_ok} of {pg_n}")
