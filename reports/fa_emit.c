@@ -160,25 +160,41 @@ static int on_decode_winner(const fa_db_winner *w, void *user)
     return add_entry(c, &m->dentries, &m->n_dentries, &m->cap_dentries, w);
 }
 
-/* A forward variant the header can launch: sm80, or sm90a without PackGQA (its launcher is
- * not in the header yet: another grid and a 5-d Q map). */
-static int launchable(const fa_variant *v)
+/* The variant a PackGQA kernel falls back to for problems whose query heads per KV head do not
+ * fit its tile: the same variant without pack_gqa. 0 if v is not PackGQA or the twin is not
+ * legal on arch. */
+static int pack_gqa_twin(const fa_variant *v, const fa_arch *arch, fa_variant *twin)
 {
+    const int pg = v->family ? fa_family_axis(v->family, "pack_gqa") : -1;
+    if (pg < 0 || v->params[pg] != 1)
+        return 0;
+    *twin = *v;
+    twin->params[pg] = 0;
+    return fa_variant_check(twin, arch, NULL) == FA_OK;
+}
+
+/* A forward variant the header can launch on arch: sm80, or sm90a (a PackGQA one only with a
+ * legal twin to fall back to: pack_gqa_twin). */
+static int launchable(const fa_variant *v, const fa_arch *arch)
+{
+    fa_variant twin;
     if (!v->family)
         return 0;
     if (v->family == fa_family_sm80())
         return 1;
-    return !strcmp(v->family->name, "sm90a") && fa_variant_param(v, "pack_gqa") != 1;
+    if (strcmp(v->family->name, "sm90a") != 0)
+        return 0;
+    return fa_variant_param(v, "pack_gqa") != 1 || pack_gqa_twin(v, arch, &twin);
 }
 
 /* The runner-up of w as the key's entry, if the header can launch it: its name and TFLOP/s
  * (the view gives no other figure of it, and the header uses no other). */
-static int runner_up_entry(const fa_db_winner *w, fa_db_winner *r)
+static int runner_up_entry(const fa_db_winner *w, const fa_arch *arch, fa_db_winner *r)
 {
     fa_err err = {0};
     *r = *w;
     if (!w->runner_up_name[0] || fa_variant_parse(w->runner_up_name, &r->variant, &err) != FA_OK ||
-        !launchable(&r->variant))
+        !launchable(&r->variant, arch))
         return 0;
     snprintf(r->variant_name, sizeof r->variant_name, "%s", w->runner_up_name);
     r->tflops = w->runner_up_tflops;
@@ -205,18 +221,20 @@ static int on_winner(const fa_db_winner *w, void *user)
     fa_emit_model *m = c->m;
     if (is_decode(w))
         return 0; /* on_decode_winner's, by the finer decode key */
-    if (launchable(&w->variant))
+    const fa_arch *arch = m->archs[c->arch];
+    if (launchable(&w->variant, arch))
         return add_entry(c, &m->entries, &m->n_entries, &m->cap_entries, w);
     /* The header launches the sm80 and sm90a families (and splitkv for decode). A winner it
-     * cannot launch (another family, the tests' testtwo, or an sm90a PackGQA tile) gives way
-     * to its runner-up when the header can launch that; else the key is left out of the table
-     * (its problems go to the nearest key's kernel). The banner counts and names both. */
+     * cannot launch (another family, the tests' testtwo, or an sm90a PackGQA tile without a
+     * legal fallback) gives way to its runner-up when the header can launch that; else the key
+     * is left out of the table (its problems go to the nearest key's kernel). The banner
+     * counts and names both. */
     const int sm90a = w->variant.family && !strcmp(w->variant.family->name, "sm90a");
     const char *fam = !w->variant.family ? "(unknown)"
                       : sm90a            ? "sm90a pack_gqa"
                                          : w->variant.family->name;
     fa_db_winner r;
-    if (runner_up_entry(w, &r)) {
+    if (runner_up_entry(w, arch, &r)) {
         m->n_runner_up++;
         add_name(m->runner_up_families, sizeof m->runner_up_families, fam);
         return add_entry(c, &m->entries, &m->n_entries, &m->cap_entries, &r);
@@ -313,6 +331,7 @@ static int kernel_add(fa_emit_kernel **kernels, int *n, int *cap, int first, int
     memset(k, 0, sizeof *k);
     k->arch = arch;
     k->v = *v;
+    k->fallback = -1;
     fa_variant_name(v, k->name, sizeof k->name);
     return (*n)++;
 }
@@ -390,6 +409,24 @@ static fa_status entry_finish(fa_db *db, fa_emit_model *m, int a, fa_emit_entry 
     if (st == FA_OK && pc.nomem)
         st = FA_ERR(err, FA_NOMEM, "out of memory");
     return st;
+}
+
+/* Give each PackGQA kernel of arch a its fallback: its twin without pack_gqa (pack_gqa_twin),
+ * a kernel of the arch too (added after the winners' kernels unless one of them is it), for
+ * the problems whose query heads per KV head do not fit its tile. */
+static fa_status add_fallbacks(fa_emit_model *m, int a, fa_err *err)
+{
+    const int end = m->n_kernels; /* the twins added below have none of their own */
+    for (int i = m->first_kernel[a]; i < end; i++) {
+        fa_variant twin;
+        if (!pack_gqa_twin(&m->kernels[i].v, m->archs[a], &twin))
+            continue;
+        int k = kernel_index(m, a, &twin);
+        if (k < 0)
+            return FA_ERR(err, FA_NOMEM, "out of memory");
+        m->kernels[i].fallback = k;
+    }
+    return FA_OK;
 }
 
 void fa_emit_model_release(fa_emit_model *m)
@@ -477,6 +514,9 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
             if (st != FA_OK)
                 goto fail;
         }
+        st = add_fallbacks(m, a, err);
+        if (st != FA_OK)
+            goto fail;
         m->num_kernels[a] = m->n_kernels - m->first_kernel[a];
         for (int i = m->first_dentry[a]; i < m->n_dentries; i++) {
             st = entry_finish(db, m, a, &m->dentries[i], 1, err);

@@ -26,6 +26,7 @@ typedef struct fa_emit_kernel {
     char symbol[1024]; /* lowered name; "" without embed */
     void *cubin;       /* owned; NULL without embed */
     size_t cubin_size;
+    int fallback; /* a PackGQA kernel's twin without pack_gqa (index into kernels); else -1 */
 } fa_emit_kernel;
 
 typedef struct fa_emit_model {
@@ -38,7 +39,8 @@ typedef struct fa_emit_model {
     fa_variant defaults[FA_EMIT_MAX_ARCHS][FA_EMIT_NUM_HEAD_DIMS];
     fa_emit_entry *entries; /* arch-major, then fa_db_winners' key order */
     int n_entries, cap_entries;
-    fa_emit_kernel *kernels; /* arch-major, then first use in the table */
+    fa_emit_kernel *kernels; /* arch-major, then first use in the table, then the PackGQA
+                                kernels' fallbacks (fa_emit_kernel.fallback) */
     int n_kernels, cap_kernels;
     char (*uuids)[FA_DB_UUID_MAX]; /* runs behind the winners */
     int n_uuids, cap_uuids;
@@ -59,7 +61,7 @@ typedef struct fa_emit_model {
     fa_emit_kernel *dkernels;
     int n_dkernels, cap_dkernels;
     /* Winners of families the header cannot launch (not sm80, sm90a or splitkv: the tests'
-     * testtwo), left out of the table. */
+     * testtwo; an sm90a PackGQA winner without a legal fallback), left out of the table. */
     int n_skipped;
     char skipped_families[128]; /* "testtwo, ..." */
     /* Keys whose winner the header cannot launch but whose runner-up it can: the runner-up is

@@ -210,15 +210,18 @@ static int sm80_param(const fa_variant *v, const char *key)
     return !strcmp(key, "warps") ? fa_variant_threads(v) / 32 : 0;
 }
 
-/* The family columns of a row in a header of several families (fa_dispatch_types.h):
- * ", @P@_FAMILY_SM90A, overlap, pingpong, persistent". */
-static void put_family_columns(fa_emit_buf *b, const fa_emit_model *m, const fa_variant *v)
+/* The family columns of a row in a header of several families (fa_dispatch_types.h), after
+ * sep: "@P@_FAMILY_SM90A, overlap, pingpong, persistent, pack_gqa". */
+static void put_family_columns(fa_emit_buf *b, const fa_emit_model *m, const char *sep,
+                               const fa_variant *v)
 {
     int sm90a = v->family && !strcmp(v->family->name, "sm90a");
-    put_tpl(b, m, sm90a ? ", @P@_FAMILY_SM90A" : ", @P@_FAMILY_SM80");
-    fa_emit_buf_printf(b, ", %d, %d, %d", sm90a ? fa_variant_param(v, "overlap") : 0,
+    fa_emit_buf_puts(b, sep);
+    put_tpl(b, m, sm90a ? "@P@_FAMILY_SM90A" : "@P@_FAMILY_SM80");
+    fa_emit_buf_printf(b, ", %d, %d, %d, %d", sm90a ? fa_variant_param(v, "overlap") : 0,
                        sm90a ? fa_variant_param(v, "pingpong") : 0,
-                       sm90a ? fa_variant_param(v, "persistent") : 0);
+                       sm90a ? fa_variant_param(v, "persistent") : 0,
+                       sm90a ? fa_variant_param(v, "pack_gqa") : 0);
 }
 
 static void put_comment_text(fa_emit_buf *b, const char *s)
@@ -309,6 +312,16 @@ static void render_families(const fa_emit_model *m, fa_emit_buf *b)
             if (line)
                 fa_emit_buf_puts(b, "\n");
         }
+    int pack = 0;
+    for (int i = 0; i < m->n_kernels; i++)
+        pack += m->kernels[i].fallback >= 0;
+    if (pack)
+        put_tpl(
+            b, m,
+            " * PackGQA kernels (pack_gqa 1: fa_fwd_sm90a_pack_gqa, the query heads of one KV\n"
+            " * head in a tile) serve a problem when its heads_q / heads_kv fits their block_m;\n"
+            " * each names in its fallback column the same tiles without PackGQA, a kernel of\n"
+            " * the table too, which the launcher runs for the other problems.\n");
     fa_emit_buf_puts(b, " *\n");
 }
 
@@ -714,7 +727,7 @@ static void render_archs(const fa_emit_model *m, fa_emit_buf *b)
                                sm80_param(d, "warps"), sm80_param(d, "stages"),
                                sm80_param(d, "q_in_regs"));
             if (families)
-                put_family_columns(b, m, d);
+                put_family_columns(b, m, ", ", d);
             fa_emit_buf_puts(b, "}");
         }
         fa_emit_buf_puts(b, "}},\n");
@@ -735,7 +748,9 @@ static void render_entries(const fa_emit_model *m, fa_emit_buf *b)
                 "        /* arch, dtype, head_dim, causal, varlen, gqa, bucket,\n"
                 "           block_m, block_n, warps, stages, q_in_regs, threads, smem_bytes,\n"
                 "           kernel, tflops, name");
-    fa_emit_buf_puts(b, families ? ", family, overlap, pingpong, persistent */\n" : " */\n");
+    fa_emit_buf_puts(b, families
+                            ? ", family, overlap, pingpong, persistent,\n           pack_gqa */\n"
+                            : " */\n");
     for (int i = 0; i < m->n_entries; i++) {
         const fa_emit_entry *e = &m->entries[i];
         const fa_variant *v = &e->w.variant;
@@ -750,7 +765,7 @@ static void render_entries(const fa_emit_model *m, fa_emit_buf *b)
                            fa_variant_smem_bytes(v), e->kernel, e->w.tflops);
         put_c_str(b, e->w.variant_name);
         if (families)
-            put_family_columns(b, m, v);
+            put_family_columns(b, m, ", ", v);
         fa_emit_buf_puts(b, "},\n");
     }
     table_end(b, m, "entries", m->n_entries,
@@ -769,7 +784,8 @@ static void render_kernels(const fa_emit_model *m, fa_emit_buf *b)
         b, m, "kernel", "kernels",
         "        /* arch, dtype, head_dim, causal, varlen, block_m, block_n, warps, stages,\n"
         "           q_in_regs, threads, smem_bytes, name, symbol, cubin, cubin_size");
-    fa_emit_buf_puts(b, families ? ", family,\n           overlap, pingpong, persistent */\n"
+    fa_emit_buf_puts(b, families ? ", family,\n           overlap, pingpong, persistent, pack_gqa, "
+                                   "fallback */\n"
                                  : " */\n");
     for (int i = 0; i < m->n_kernels; i++) {
         const fa_emit_kernel *k = &m->kernels[i];
@@ -782,8 +798,10 @@ static void render_kernels(const fa_emit_model *m, fa_emit_buf *b)
                            sm80_param(v, "q_in_regs"), fa_variant_threads(v),
                            fa_variant_smem_bytes(v));
         row_binary(b, m, k, i, &symbol, 1);
-        if (families)
-            put_family_columns(b, m, v);
+        if (families) { /* on their own line: the row is long enough */
+            put_family_columns(b, m, ",\n         ", v);
+            fa_emit_buf_printf(b, ", %d", k->fallback);
+        }
         fa_emit_buf_puts(b, "},\n");
     }
     table_end(b, m, "kernels", m->n_kernels,
@@ -811,15 +829,21 @@ static void render_variants(const fa_emit_model *m, fa_emit_buf *b)
             " *       fa_fwd_sm80<T, D, M, N, W, S, Q != 0, C != 0, V != 0>(const fa_fwd_params);\n"
             " *   @P@_FOR_EACH_VARIANT(INSTANTIATE)\n");
     if (fa_emit_model_has_family(m, "sm90a"))
-        put_tpl(b, m,
-                " * The sm90a family's instances (sm_90a builds only: the kernel uses wgmma) call\n"
-                " * X_SM90A -- X's name with _SM90A appended, so define that macro too:\n"
-                " *   X_SM90A(Element, HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, OVERLAP, PINGPONG,\n"
-                " *           PERSISTENT, IS_CAUSAL, IS_VARLEN)\n"
-                " *   #define INSTANTIATE_SM90A(T, D, M, N, S, O, P, E, C, V) template __global__\n"
-                " *       void fa_fwd_sm90a<T, D, N, M / 64, S, C != 0, O != 0, P != 0, E != 0>(\n"
-                " *           const __grid_constant__ fa::sm90a_args);\n"
-                " * (an empty INSTANTIATE_SM90A where the build is not for sm_90a).\n");
+        put_tpl(
+            b, m,
+            " * The sm90a family's instances (sm_90a builds only: the kernel uses wgmma) call\n"
+            " * X_SM90A -- X's name with _SM90A appended, so define that macro too:\n"
+            " *   X_SM90A(Element, HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, OVERLAP, PINGPONG,\n"
+            " *           PERSISTENT, IS_CAUSAL, IS_VARLEN)\n"
+            " *   #define INSTANTIATE_SM90A(T, D, M, N, S, O, P, E, C, V) template __global__\n"
+            " *       void fa_fwd_sm90a<T, D, N, M / 64, S, C != 0, O != 0, P != 0, E != 0,\n"
+            " *           V != 0>(const __grid_constant__ fa::sm90a_args);\n"
+            " * (an empty INSTANTIATE_SM90A where the build is not for sm_90a). PackGQA\n"
+            " * instances (pack_gqa 1: the kernel fa_fwd_sm90a_pack_gqa, same template\n"
+            " * arguments) call X_SM90A_PACK_GQA with X_SM90A's arguments, so define it too:\n"
+            " *   #define INSTANTIATE_SM90A_PACK_GQA(T, D, M, N, S, O, P, E, C, V) template\n"
+            " *       __global__ void fa_fwd_sm90a_pack_gqa<T, D, N, M / 64, S, C != 0, O != 0,\n"
+            " *           P != 0, E != 0, V != 0>(const __grid_constant__ fa::sm90a_args);\n");
     put_tpl(b, m,
             " */\n"
             "#define @P@_NUM_VARIANTS ");
@@ -828,7 +852,8 @@ static void render_variants(const fa_emit_model *m, fa_emit_buf *b)
     for (int i = 0; i < n; i++) {
         const fa_variant *v = &m->kernels[first[i]].v;
         if (!strcmp(v->family->name, "sm90a")) {
-            fa_emit_buf_printf(b, " \\\n    X##_SM90A(%s, %d, %d, %d, %d, %d, %d, %d, %d, %d)",
+            fa_emit_buf_printf(b, " \\\n    X##_SM90A%s(%s, %d, %d, %d, %d, %d, %d, %d, %d, %d)",
+                               fa_variant_param(v, "pack_gqa") == 1 ? "_PACK_GQA" : "",
                                v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim,
                                fa_variant_param(v, "block_m"), fa_variant_param(v, "block_n"),
                                fa_variant_param(v, "stages"), fa_variant_param(v, "overlap"),

@@ -21,7 +21,13 @@
  * maps encoded from the problem's pointers and strides (fa_plan_sm90a_tmaps, then libcuda's
  * cuTensorMapEncodeTiled; a varlen instance's maps are the ragged ones over the packed tensors),
  * a 1-d grid of tiles (persistent: one block per multiprocessor).
- * Other builds leave them out and skip their kernels.
+ * Other builds leave them out and skip their kernels. PackGQA instances (X_SM90A_PACK_GQA:
+ * fa_fwd_sm90a_pack_gqa, a tile holding the query heads of one KV head) get a rank-5 Q map
+ * (fa_plan_sm90a_tmaps_gqa) and the (token block, KV head, batch) grid
+ * (fa_plan_sm90a_grid_gqa); a problem whose query heads per KV head fit no tile runs the
+ * kernel's fallback (its fallback column: the same tiles without PackGQA), as the embedded
+ * launcher does. Each PackGQA kernel also runs GQA 4 and block_m + 8 query heads over one KV
+ * head (the fallback's case).
  *
  * Exit: 0 all match, 3 a numerical mismatch, 1 a CUDA error, 77 no CUDA device (skipped).
  */
@@ -52,13 +58,15 @@
 #ifdef FA_DISPATCH_FAMILY_SM90A
 #define FA_AOT_HAVE_FAMILIES 1
 #define FA_AOT_FAMILY(x) ((x).family)
-#define FA_AOT_AXES(x) (x).overlap, (x).pingpong, (x).persistent
+#define FA_AOT_PACK_GQA(x) ((x).pack_gqa)
+#define FA_AOT_AXES(x) (x).overlap, (x).pingpong, (x).persistent, (x).pack_gqa
 #else
 #define FA_AOT_HAVE_FAMILIES 0
 #define FA_DISPATCH_FAMILY_SM80 0
 #define FA_DISPATCH_FAMILY_SM90A 1
 #define FA_AOT_FAMILY(x) FA_DISPATCH_FAMILY_SM80
-#define FA_AOT_AXES(x) 0, 0, 0
+#define FA_AOT_PACK_GQA(x) 0
+#define FA_AOT_AXES(x) 0, 0, 0, 0
 #endif
 
 /* ---- the winners, instantiated ------------------------------------------------------------ */
@@ -74,13 +82,13 @@ template <> struct dtype_of<__nv_bfloat16> {
 struct instance {
     int dtype, head_dim, block_m, block_n, warps, stages, q_in_regs, causal, varlen;
     const void *kernel; /* host stub of the __global__ instance */
-    int family, overlap, pingpong, persistent;
+    int family, overlap, pingpong, persistent, pack_gqa;
 };
 
 static instance make_instance(int dtype, int d, int m, int n, int w, int s, int q, int c, int v,
                               const void *kernel)
 {
-    instance i = {dtype, d, m, n, w, s, q, c, v, kernel, FA_DISPATCH_FAMILY_SM80, 0, 0, 0};
+    instance i = {dtype, d, m, n, w, s, q, c, v, kernel, FA_DISPATCH_FAMILY_SM80, 0, 0, 0, 0};
     return i;
 }
 
@@ -106,16 +114,37 @@ static instance make_instance(int dtype, int d, int m, int n, int w, int s, int 
      FA_DISPATCH_FAMILY_SM90A,                                                                     \
      O,                                                                                            \
      P,                                                                                            \
-     E},
+     E,                                                                                            \
+     0},
+/* PackGQA: the same template arguments, the kernel fa_fwd_sm90a_pack_gqa. */
+#define FA_AOT_INSTANCE_SM90A_PACK_GQA(T, D, M, N, S, O, P, E, C, V)                               \
+    {dtype_of<T>::value,                                                                           \
+     D,                                                                                            \
+     M,                                                                                            \
+     N,                                                                                            \
+     4 * ((M) / 64 + 1),                                                                           \
+     S,                                                                                            \
+     0,                                                                                            \
+     C,                                                                                            \
+     V,                                                                                            \
+     (const void *)&fa_fwd_sm90a_pack_gqa<T, D, N, (M) / 64, S, (C) != 0, (O) != 0, (P) != 0,      \
+                                          (E) != 0, (V) != 0>,                                     \
+     FA_DISPATCH_FAMILY_SM90A,                                                                     \
+     O,                                                                                            \
+     P,                                                                                            \
+     E,                                                                                            \
+     1},
 #else
 #define FA_AOT_INSTANCE_SM90A(T, D, M, N, S, O, P, E, C, V) /* not an sm_90a build */
+#define FA_AOT_INSTANCE_SM90A_PACK_GQA(T, D, M, N, S, O, P, E, C, V)
 #endif
 static const instance instances[] = {FA_DISPATCH_FOR_EACH_VARIANT(FA_AOT_INSTANCE)};
 
 static bool fa_aot_same_axes(const instance &i, const fa_dispatch_choice &c)
 {
-    const int axes[3] = {FA_AOT_AXES(c)};
-    return i.overlap == axes[0] && i.pingpong == axes[1] && i.persistent == axes[2];
+    const int axes[4] = {FA_AOT_AXES(c)};
+    return i.overlap == axes[0] && i.pingpong == axes[1] && i.persistent == axes[2] &&
+           i.pack_gqa == axes[3];
 }
 
 static const instance *find_instance(const fa_dispatch_choice &c)
@@ -155,21 +184,25 @@ static cudaError_t launch(const instance &inst, const fa_dispatch_choice &c, con
         fa_sm90a_tmap_desc d[3];
         fa::sm90a_tmap *maps[3] = {&a.tm_q, &a.tm_k, &a.tm_v};
         a.p = p;
-        fa_plan_sm90a_tmaps(&p, inst.block_m, inst.block_n, inst.varlen, d);
+        if (inst.pack_gqa && fa_plan_sm90a_pack_tokens(inst.block_m, p.heads_q, p.heads_kv) < 1)
+            return cudaErrorInvalidValue; /* run_on_device runs the fallback instead */
+        fa_plan_sm90a_tmaps_gqa(&p, inst.block_m, inst.block_n, inst.varlen, inst.pack_gqa, d);
         for (int i = 0; i < 3; i++) {
-            cuuint64_t dims[4], strides[3];
-            cuuint32_t box[4], elem[4] = {1, 1, 1, 1};
-            for (int j = 0; j < 4; j++) {
+            /* each map of its own rank: 4, or 5 for PackGQA's Q */
+            cuuint64_t dims[FA_SM90A_TMAP_RANK_PACK_GQA], strides[FA_SM90A_TMAP_RANK_PACK_GQA - 1];
+            cuuint32_t box[FA_SM90A_TMAP_RANK_PACK_GQA], elem[FA_SM90A_TMAP_RANK_PACK_GQA];
+            for (int j = 0; j < d[i].rank; j++) {
                 dims[j] = d[i].dims[j];
                 box[j] = d[i].box[j];
-                if (j < 3)
+                elem[j] = 1;
+                if (j < d[i].rank - 1)
                     strides[j] = d[i].strides[j];
             }
             CUresult r = cuTensorMapEncodeTiled(
                 reinterpret_cast<CUtensorMap *>(maps[i]),
                 inst.dtype == FA_DISPATCH_BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
                                                : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
-                FA_SM90A_TMAP_RANK, reinterpret_cast<void *>(static_cast<uintptr_t>(d[i].base)),
+                (cuuint32_t)d[i].rank, reinterpret_cast<void *>(static_cast<uintptr_t>(d[i].base)),
                 dims, strides, box, elem, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
                 CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
             if (r != CUDA_SUCCESS) {
@@ -178,8 +211,9 @@ static cudaError_t launch(const instance &inst, const fa_dispatch_choice &c, con
             }
         }
         void *args[] = {&a};
-        unsigned grid = fa_plan_sm90a_grid(p.seqlen_q, p.heads_q, p.batch, inst.block_m / 64,
-                                           inst.persistent, multiprocessors);
+        unsigned grid =
+            fa_plan_sm90a_grid_gqa(p.seqlen_q, p.heads_q, p.heads_kv, p.batch, inst.block_m / 64,
+                                   inst.persistent, inst.pack_gqa, multiprocessors);
         return cudaLaunchKernel(inst.kernel, dim3(grid), dim3(c.threads), args, c.smem_bytes, 0);
     }
 #endif
@@ -240,10 +274,40 @@ static fa_dispatch_choice choose(int cc, const fa_ex_shape &sh, int varlen,
         c.overlap = kernel->overlap;
         c.pingpong = kernel->pingpong;
         c.persistent = kernel->persistent;
+        c.pack_gqa = kernel->pack_gqa;
 #endif
         *how = "chosen";
         *name = kernel->name;
     }
+#if FA_AOT_HAVE_FAMILIES
+    /* A PackGQA kernel serves the problems whose query heads per KV head fit its tile; the
+       others run its fallback (the same tiles without PackGQA), as the embedded launcher
+       does. */
+    if (c.pack_gqa && fa_plan_sm90a_pack_tokens(c.block_m, sh.heads_q, sh.heads_kv) < 1) {
+        const int f = kernel          ? kernel->fallback
+                      : c.kernel >= 0 ? fa_dispatch_kernels(0)[c.kernel].fallback
+                                      : -1;
+        if (f >= 0) {
+            static char buf[160];
+            const fa_dispatch_kernel &fk = fa_dispatch_kernels(0)[f];
+            c.block_m = fk.block_m;
+            c.block_n = fk.block_n;
+            c.warps = fk.warps;
+            c.stages = fk.stages;
+            c.q_in_regs = fk.q_in_regs;
+            c.threads = fk.threads;
+            c.smem_bytes = fk.smem_bytes;
+            c.family = fk.family;
+            c.overlap = fk.overlap;
+            c.pingpong = fk.pingpong;
+            c.persistent = fk.persistent;
+            c.pack_gqa = fk.pack_gqa;
+            c.kernel = f;
+            std::snprintf(buf, sizeof buf, "fallback %s", fk.name);
+            *how = buf;
+        }
+    }
+#endif
     return c;
 }
 
@@ -421,6 +485,24 @@ int main()
             rc = run_case(cc, prop.multiProcessorCount, a, nullptr, 1000u + (uint64_t)i * 16u);
             if (rc == 0)
                 rc = run_case(cc, prop.multiProcessorCount, b, &kk, 2000u + (uint64_t)i * 16u);
+        }
+        /* PackGQA: GQA 4, then block_m + 8 query heads over one KV head (its fallback runs). */
+        const int pack = FA_AOT_PACK_GQA(kk);
+        if (rc == 0 && pack && kk.varlen) {
+            rc = run_varlen_case(cc, prop.multiProcessorCount, kk, true, 8, 2,
+                                 5000u + (uint64_t)i * 16u);
+            if (rc == 0)
+                rc = run_varlen_case(cc, prop.multiProcessorCount, kk, true, kk.block_m + 8, 1,
+                                     6000u + (uint64_t)i * 16u);
+        } else if (rc == 0 && pack) {
+            b.heads_q = 8;
+            rc = run_case(cc, prop.multiProcessorCount, b, &kk, 5000u + (uint64_t)i * 16u);
+            b.heads_q = kk.block_m + 8;
+            b.heads_kv = 1;
+            b.seqlen_q = 5;
+            b.seqlen_k = 17;
+            if (rc == 0)
+                rc = run_case(cc, prop.multiProcessorCount, b, &kk, 6000u + (uint64_t)i * 16u);
         }
         if (rc == 1)
             return 1;

@@ -12,6 +12,10 @@
  * A varlen kernel runs instead on 6 packed sequences (an empty query, an empty key range, length
  * 1, seqlen_q < seqlen_k and > seqlen_k, ragged tiles; cu_seqlens on the device), through the
  * lookup and then directly with GQA 2, each sequence checked against its own fp32 reference.
+ * A PackGQA kernel (pack_gqa 1: a tile holds the query heads of one KV head) also runs, on that
+ * kernel, a problem with GQA 4 (fixed length: 77 queries, 333 keys; varlen: the 6 sequences)
+ * and one whose block_m + 8 query heads over one KV head fit no tile, which the launcher runs
+ * on the kernel's fallback (the same tiles without PackGQA): its line says "fallback NAME".
  * It also shows that an untuned head dim is refused (CUDA_ERROR_NOT_FOUND) rather than run with a
  * kernel the header does not have.
  *
@@ -114,6 +118,26 @@ static int fwd_io_init(fwd_io *b, int dtype, size_t nq, size_t nk, size_t nl, in
     return 0;
 }
 
+/* "fallback NAME" when kernel is a PackGQA kernel whose tile p's query heads per KV head do not
+ * fit (fa_dispatch_launch_kernel runs its fallback), else "chosen". */
+static const char *chosen_how(int kernel, const fa_fwd_params *p)
+{
+#ifdef FA_DISPATCH_FAMILY_SM90A
+    static char buf[160];
+    const fa_dispatch_kernel *k = fa_dispatch_kernels(NULL);
+    if (k[kernel].pack_gqa &&
+        fa_plan_sm90a_pack_tokens(k[kernel].block_m, p->heads_q, p->heads_kv) < 1) {
+        snprintf(buf, sizeof buf, "fallback %s",
+                 k[kernel].fallback >= 0 ? k[k[kernel].fallback].name : "(none)");
+        return buf;
+    }
+#else
+    (void)kernel;
+    (void)p;
+#endif
+    return "chosen";
+}
+
 /* Launch p -- kernel < 0: the lookup chooses (fa_dispatch_launch with dtype, causal, varlen),
  * else that kernel (fa_dispatch_launch_kernel) -- wait, and read O and LSE back into b. *name
  * and *how say what ran and why. 0 on success, else 1 (said on stderr). */
@@ -130,7 +154,7 @@ static int fwd_run(const fa_dispatch_module *mod, int kernel, int dtype, int cau
     } else {
         r = fa_dispatch_launch_kernel(mod, kernel, p, NULL);
         *name = fa_dispatch_kernels(NULL)[kernel].name;
-        *how = "chosen";
+        *how = chosen_how(kernel, p);
     }
     if (r == CUDA_SUCCESS)
         r = cuCtxSynchronize();
@@ -496,12 +520,20 @@ int main(void)
          i < archs[mod.arch].first_kernel + archs[mod.arch].num_kernels; i++) {
         const fa_dispatch_kernel *kk = &kernels[i];
         fa_ex_shape a, b;
-        int rc;
+        int rc, pack = 0;
+#ifdef FA_DISPATCH_FAMILY_SM90A
+        pack = kk->pack_gqa;
+#endif
         if (kk->varlen) {
-            /* The lookup picks (MHA); then this kernel with GQA 2. */
+            /* The lookup picks (MHA); then this kernel with GQA 2; PackGQA: GQA 4, and more
+               query heads than a tile holds (its fallback runs). */
             rc = run_varlen_case(&mod, kk, -1, 4, 4, 3000u + (uint64_t)i * 16u);
             if (rc == 0)
                 rc = run_varlen_case(&mod, kk, i, 4, 2, 4000u + (uint64_t)i * 16u);
+            if (rc == 0 && pack)
+                rc = run_varlen_case(&mod, kk, i, 8, 2, 5000u + (uint64_t)i * 16u);
+            if (rc == 0 && pack)
+                rc = run_varlen_case(&mod, kk, i, kk->block_m + 8, 1, 6000u + (uint64_t)i * 16u);
             if (rc == 1)
                 return 1;
             if (rc > worst)
@@ -527,6 +559,19 @@ int main(void)
         rc = run_case(&mod, &a, -1, 1000u + (uint64_t)i * 16u);
         if (rc == 0)
             rc = run_case(&mod, &b, i, 2000u + (uint64_t)i * 16u);
+        /* PackGQA: GQA 4 (a tile of block_m / 4 tokens x 4 heads, the last one ragged); then
+           block_m + 8 query heads over one KV head, which no tile fits: the fallback runs. */
+        if (rc == 0 && pack) {
+            b.heads_q = 8;
+            rc = run_case(&mod, &b, i, 5000u + (uint64_t)i * 16u);
+        }
+        if (rc == 0 && pack) {
+            b.heads_q = kk->block_m + 8;
+            b.heads_kv = 1;
+            b.seqlen_q = 5;
+            b.seqlen_k = 17;
+            rc = run_case(&mod, &b, i, 6000u + (uint64_t)i * 16u);
+        }
         if (rc == 1)
             return 1;
         if (rc > worst)

@@ -213,7 +213,9 @@ static inline CUresult fa_dispatch_load(fa_dispatch_module *m, CUcontext ctx)
 /* Run kernel (an index into fa_dispatch_kernels() of the loaded arch) on p: device pointers,
    strides and sizes as fa_fwd_params above says, p->head_dim the kernel's head dim,
    varlen: p->seqlen_q/k the longest sequences. Asynchronous on stream. A zero
-   softmax_scale_log2 is taken as softmax_scale * log2(e). */
+   softmax_scale_log2 is taken as softmax_scale * log2(e). A PackGQA kernel (pack_gqa) whose
+   tile the problem's heads_q / heads_kv do not fit runs its fallback kernel instead
+   (CUDA_ERROR_NOT_FOUND if it has none). */
 // clang-format off
 static inline CUresult fa_dispatch_launch_kernel(
     const fa_dispatch_module *m, int kernel, const fa_fwd_params *p, CUstream stream)
@@ -238,6 +240,15 @@ static inline CUresult fa_dispatch_launch_kernel(
     if (args.softmax_scale_log2 == 0.0f)
         args.softmax_scale_log2 = args.softmax_scale * 1.44269504088896340736f;
     /* fa-tune emit: if sm90a */
+    /* A PackGQA kernel serves the problems whose query heads per KV head fit its tile; the
+       others run its fallback (the same tiles without PackGQA). */
+    if (k[kernel].family == FA_DISPATCH_FAMILY_SM90A && k[kernel].pack_gqa &&
+        fa_plan_sm90a_pack_tokens(k[kernel].block_m, p->heads_q, p->heads_kv) < 1) {
+        kernel = k[kernel].fallback;
+        if (kernel < archs[m->arch].first_kernel ||
+            kernel >= archs[m->arch].first_kernel + archs[m->arch].num_kernels)
+            return CUDA_ERROR_NOT_FOUND;
+    }
     if (k[kernel].family == FA_DISPATCH_FAMILY_SM90A)
         return fa_dispatch_launch_sm90a(m->functions[kernel - archs[m->arch].first_kernel],
                                         &k[kernel], &args, m->multiprocessors, stream);

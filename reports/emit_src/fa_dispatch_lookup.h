@@ -169,7 +169,8 @@ static inline int fa_dispatch_find_family_kernel(int arch, int dtype, int head_d
             k[i].causal == causal && k[i].varlen == varlen && k[i].block_m == t->block_m &&
             k[i].block_n == t->block_n && k[i].warps == t->warps && k[i].stages == t->stages &&
             k[i].q_in_regs == t->q_in_regs && k[i].overlap == t->overlap &&
-            k[i].pingpong == t->pingpong && k[i].persistent == t->persistent)
+            k[i].pingpong == t->pingpong && k[i].persistent == t->persistent &&
+            k[i].pack_gqa == t->pack_gqa)
             return i;
     return -1;
 }
@@ -206,7 +207,7 @@ static inline fa_dispatch_choice fa_dispatch_lookup(
     c.kernel = -1;
     c.entry = 0;
     /* fa-tune emit: if families */
-    c.family = c.overlap = c.pingpong = c.persistent = 0;
+    c.family = c.overlap = c.pingpong = c.persistent = c.pack_gqa = 0;
     /* fa-tune emit: endif */
     if (hd < 0 || (dtype != FA_DISPATCH_FP16 && dtype != FA_DISPATCH_BF16))
         return c;
@@ -242,6 +243,7 @@ static inline fa_dispatch_choice fa_dispatch_lookup(
         t.overlap = e->overlap;
         t.pingpong = e->pingpong;
         t.persistent = e->persistent;
+        t.pack_gqa = e->pack_gqa;
         /* fa-tune emit: endif */
     } else {
         c.source = FA_DISPATCH_DEFAULT;
@@ -261,6 +263,7 @@ static inline fa_dispatch_choice fa_dispatch_lookup(
     c.overlap = t.overlap;
     c.pingpong = t.pingpong;
     c.persistent = t.persistent;
+    c.pack_gqa = t.pack_gqa;
     if (c.entry) {
         c.threads = c.entry->threads;
         c.smem_bytes = c.entry->smem_bytes;

@@ -30,11 +30,16 @@
    instance is and how it is launched.
    SM80:  fa_fwd_sm80; grid (ceil(seqlen_q / block_m), heads_q, batch), threads = warps * 32,
           one fa_fwd_params argument (fa_plan_sm80.h).
-   SM90A: fa_fwd_sm90a, sm_90a only; a 1-d grid of fa_plan_sm90a_tiles (persistent: at most
-          one block per multiprocessor), threads = 128 * (block_m / 64 + 1), one argument of
-          fa_fwd_params and the Q, K, V tensor maps (fa_plan_sm90a.h, above when the header
-          holds sm90a winners). warps is threads / 32 and q_in_regs 0; overlap, pingpong and
-          persistent are its other axes (0 for sm80). */
+   SM90A: fa_fwd_sm90a, sm_90a only; a 1-d grid of fa_plan_sm90a_tiles_gqa (persistent: at
+          most one block per multiprocessor: fa_plan_sm90a_grid_gqa), threads = 128 *
+          (block_m / 64 + 1), one argument of fa_fwd_params and the Q, K, V tensor maps
+          (fa_plan_sm90a.h, above when the header holds sm90a winners). warps is threads / 32
+          and q_in_regs 0; overlap, pingpong, persistent and pack_gqa are its other axes (0
+          for sm80). pack_gqa 1: the kernel is fa_fwd_sm90a_pack_gqa (same template
+          arguments), its tiles are (token block, KV head, batch) and Q's map is rank 5
+          (fa_plan_sm90a_tmaps_gqa); it serves problems whose g = heads_q / heads_kv query
+          heads fit a tile (fa_plan_sm90a_pack_tokens(block_m, heads_q, heads_kv) >= 1), and
+          the kernel's fallback (the same tiles without pack_gqa) the others. */
 #define FA_DISPATCH_FAMILY_SM80 0
 #define FA_DISPATCH_FAMILY_SM90A 1
 
@@ -50,8 +55,8 @@
 typedef struct fa_dispatch_tiles {
     int head_dim, block_m, block_n, warps, stages, q_in_regs;
     /* fa-tune emit: if families */
-    int family;                        /* FA_DISPATCH_FAMILY_* */
-    int overlap, pingpong, persistent; /* sm90a's other axes; 0 for sm80 */
+    int family;                                  /* FA_DISPATCH_FAMILY_* */
+    int overlap, pingpong, persistent, pack_gqa; /* sm90a's other axes; 0 for sm80 */
     /* fa-tune emit: endif */
 } fa_dispatch_tiles;
 
@@ -76,7 +81,7 @@ typedef struct fa_dispatch_entry {
     const char *name;        /* fa-tune's procedural variant name */
     /* fa-tune emit: if families */
     int family;                        /* FA_DISPATCH_FAMILY_*: the template and launch plan */
-    int overlap, pingpong, persistent; /* sm90a's other axes; 0 for sm80 */
+    int overlap, pingpong, persistent, pack_gqa; /* sm90a's other axes; 0 for sm80 */
     /* fa-tune emit: endif */
 } fa_dispatch_entry;
 // clang-format on
@@ -92,8 +97,10 @@ typedef struct fa_dispatch_kernel {
     const unsigned char *cubin; /* 0 without cubins */
     unsigned long cubin_size;
     /* fa-tune emit: if families */
-    int family;                        /* FA_DISPATCH_FAMILY_*: the template and launch plan */
-    int overlap, pingpong, persistent; /* sm90a's other axes; 0 for sm80 */
+    int family; /* FA_DISPATCH_FAMILY_*: the template and launch plan */
+    int overlap, pingpong, persistent, pack_gqa; /* sm90a's other axes; 0 for sm80 */
+    int fallback; /* pack_gqa: the kernel (index) to run when the problem's query heads per KV
+                     head do not fit a tile (the same tiles without pack_gqa); -1 if none */
     /* fa-tune emit: endif */
 } fa_dispatch_kernel;
 
@@ -110,7 +117,7 @@ typedef struct fa_dispatch_choice {
     const fa_dispatch_entry *entry; /* the row the tiles came from; 0 for the default */
     /* fa-tune emit: if families */
     int family;                        /* FA_DISPATCH_FAMILY_* of the tiles */
-    int overlap, pingpong, persistent; /* sm90a's other axes; 0 for sm80 */
+    int overlap, pingpong, persistent, pack_gqa; /* sm90a's other axes; 0 for sm80 */
     /* fa-tune emit: endif */
 } fa_dispatch_choice;
 // clang-format on

@@ -24,7 +24,12 @@
  * with the arguments it was given (after checking them as the driver would, and that they are
  * the kernel's: 4-d, box {64, rows, 1, 1}, 128-byte swizzle). The "kernel" then reads Q, K and
  * V through those maps' addresses and strides, not through the params' -- a wrong map gives a
- * wrong answer.
+ * wrong answer. An fa_fwd_sm90a_pack_gqa<...> instance (PackGQA) is checked the same way but
+ * for its grid, fa_plan_sm90a_grid_gqa over (token block, KV head, batch) tiles, and its Q map:
+ * rank 5, dims {D, g, rows, heads_kv, batch} (varlen: the ragged form), box {64, g, tokens, 1,
+ * 1} with tokens = fa_plan_sm90a_pack_tokens (a problem whose g does not fit is refused); the
+ * "kernel" reads query head h = kv * g + j of row i at base + j * strides[0] + i * strides[1] +
+ * kv * strides[2] + b * strides[3] (bytes), so a wrong 5-d map gives a wrong answer too.
  *
  * The decode family's kernels (a header with decode winners) are checked as
  * templates/decode/fa_plan_splitkv.h says: fa_decode_splitkv<...> with grid (m_blocks * batch *
@@ -60,6 +65,7 @@ typedef struct fake_func {
     int dtype, hd, bm, bn, warps, stages, q_in_regs, causal, varlen;
     int max_dynamic_smem;
     int sm90a, cwg, overlap, pingpong, persistent; /* an fa_fwd_sm90a instance */
+    int pack_gqa;                                  /* fa_fwd_sm90a_pack_gqa */
     int decode;                                    /* 1: fa_decode_splitkv, 2: fa_decode_combine */
 } fake_func;
 
@@ -281,14 +287,20 @@ static int parse_symbol(const char *name, fake_func *f)
            read_arg(&p, 'b', &f->varlen) && !strcmp(p, "Ev13fa_fwd_params");
 }
 
-/* Parses _Z12fa_fwd_sm90aI<type>Li<D>ELi<BN>ELi<CWG>ELi<S>E Lb.E x5 EvN2fa10sm90a_argsE. */
+/* Parses _Z12fa_fwd_sm90aI<type>Li<D>ELi<BN>ELi<CWG>ELi<S>E Lb.E x5 EvN2fa10sm90a_argsE, and
+ * the same of _Z21fa_fwd_sm90a_pack_gqaI (PackGQA). */
 static int parse_symbol_sm90a(const char *name, fake_func *f)
 {
     const char *p = name;
-    static const char head[] = "_Z12fa_fwd_sm90aI";
-    if (strncmp(p, head, sizeof head - 1) != 0)
+    static const char head[] = "_Z12fa_fwd_sm90aI", pack[] = "_Z21fa_fwd_sm90a_pack_gqaI";
+    if (!strncmp(p, pack, sizeof pack - 1)) {
+        f->pack_gqa = 1;
+        p += sizeof pack - 1;
+    } else if (!strncmp(p, head, sizeof head - 1)) {
+        p += sizeof head - 1;
+    } else {
         return 0;
-    p += sizeof head - 1;
+    }
     if (!strncmp(p, "6__half", 7)) {
         f->dtype = 0;
         p += 7;
@@ -376,7 +388,9 @@ CUresult cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const char *name)
     }
     if (!parse_symbol(name, &f) && !parse_symbol_sm90a(name, &f) &&
         (memset(&f, 0, sizeof f), !parse_symbol_decode(name, &f))) {
-        fprintf(stderr, "fake driver: %s is not an fa_fwd_sm80, fa_fwd_sm90a or decode instance\n",
+        fprintf(stderr,
+                "fake driver: %s is not an fa_fwd_sm80, fa_fwd_sm90a(_pack_gqa) or decode "
+                "instance\n",
                 name);
         return CUDA_ERROR_NOT_FOUND;
     }
@@ -406,7 +420,9 @@ CUresult cuFuncSetAttribute(CUfunction hfunc, CUfunction_attribute attrib, int v
 
 /* ---- the "kernel" ------------------------------------------------------------------------- */
 
-static void attention(const fake_func *f, const fa_fwd_params *p)
+/* q_kv_stride: elements between the query heads of consecutive KV heads (g * q_head_stride in
+ * any layout fa_fwd_params describes; PackGQA's map gives it separately). */
+static void attention(const fake_func *f, const fa_fwd_params *p, int64_t q_kv_stride)
 {
     const int D = f->hd, g = p->heads_q / p->heads_kv;
     const uint16_t *q = (const uint16_t *)(uintptr_t)p->q, *k = (const uint16_t *)(uintptr_t)p->k;
@@ -431,7 +447,7 @@ static void attention(const fake_func *f, const fa_fwd_params *p)
                                        : b * p->q_batch_stride + i * p->q_row_stride;
                 int64_t oo = f->varlen ? (int64_t)(q0 + i) * p->o_row_stride
                                        : b * p->o_batch_stride + i * p->o_row_stride;
-                const uint16_t *qi = q + qo + h * p->q_head_stride;
+                const uint16_t *qi = q + qo + (h / g) * q_kv_stride + (h % g) * p->q_head_stride;
                 uint16_t *oi = o + oo + h * p->o_head_stride;
                 float *li = lse +
                             (f->varlen ? h * p->lse_head_stride + q0
@@ -478,8 +494,9 @@ static void attention(const fake_func *f, const fa_fwd_params *p)
 typedef struct fake_map {
     char magic[8]; /* "fakemap" */
     int dtype;     /* 0 fp16, 1 bf16 */
-    uint64_t base, dims[4], strides[3];
-    uint32_t box[4];
+    int rank;      /* 4, or 5 (PackGQA's Q) */
+    uint64_t base, dims[5], strides[4];
+    uint32_t box[5];
 } fake_map;
 
 CUresult cuTensorMapEncodeTiled(CUtensorMap *map, CUtensorMapDataType type, cuuint32_t rank,
@@ -489,15 +506,17 @@ CUresult cuTensorMapEncodeTiled(CUtensorMap *map, CUtensorMapDataType type, cuui
                                 CUtensorMapL2promotion l2, CUtensorMapFloatOOBfill oob)
 {
     fake_map m;
-    int ok = rank == 4 &&
+    int ok = (rank == 4 || rank == 5) &&
              (type == CU_TENSOR_MAP_DATA_TYPE_FLOAT16 || type == CU_TENSOR_MAP_DATA_TYPE_BFLOAT16);
     ok = ok && base && (uintptr_t)base % 16 == 0 && interleave == CU_TENSOR_MAP_INTERLEAVE_NONE &&
          swizzle == CU_TENSOR_MAP_SWIZZLE_128B && l2 == CU_TENSOR_MAP_L2_PROMOTION_L2_256B &&
          oob == CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE;
-    for (cuuint32_t i = 0; ok && i < 4; i++)
+    for (cuuint32_t i = 0; ok && i < rank; i++)
         ok = dims[i] >= 1 && box[i] >= 1 && box[i] <= 256 && elem[i] == 1 &&
-             (i == 3 || (strides[i] % 16 == 0 && strides[i] < (1ull << 40)));
-    ok = ok && box[0] * 2 == 128 && box[2] == 1 && box[3] == 1; /* the kernel's image */
+             (i == rank - 1 || (strides[i] % 16 == 0 && strides[i] < (1ull << 40)));
+    /* the kernel's image: 128-byte rows of box rows (rank 4) or of g heads x tokens (rank 5) */
+    ok = ok && box[0] * 2 == 128 && (rank == 4 ? box[2] == 1 : box[1] * box[2] <= 256) &&
+         box[3] == 1 && (rank == 4 || box[4] == 1);
     if (!ok) {
         fprintf(stderr, "fake driver: cuTensorMapEncodeTiled: arguments the kernel cannot use\n");
         return CUDA_ERROR_INVALID_VALUE;
@@ -506,10 +525,11 @@ CUresult cuTensorMapEncodeTiled(CUtensorMap *map, CUtensorMapDataType type, cuui
     memcpy(m.magic, "fakemap", 8);
     m.dtype = type == CU_TENSOR_MAP_DATA_TYPE_BFLOAT16;
     m.base = (uint64_t)(uintptr_t)base;
-    for (int i = 0; i < 4; i++) {
+    m.rank = (int)rank;
+    for (int i = 0; i < (int)rank; i++) {
         m.dims[i] = dims[i];
         m.box[i] = box[i];
-        if (i < 3)
+        if (i < (int)rank - 1)
             m.strides[i] = strides[i];
     }
     memset(map, 0, sizeof *map);
@@ -523,11 +543,29 @@ static const fake_map *sm90a_map(const unsigned char *arg, int i, const fake_fun
                                  int heads, int batch, int box_rows)
 {
     const fake_map *m = (const fake_map *)(arg + FA_SM90A_TMAP_OFFSET(i));
-    if (memcmp(m->magic, "fakemap", 8) != 0 || m->dtype != f->dtype ||
+    if (memcmp(m->magic, "fakemap", 8) != 0 || m->dtype != f->dtype || m->rank != 4 ||
         m->dims[0] != (uint64_t)f->hd || m->dims[1] != (uint64_t)rows ||
         m->dims[2] != (uint64_t)heads || m->dims[3] != (uint64_t)batch ||
         m->box[1] != (uint32_t)box_rows) {
         fprintf(stderr, "fake driver: tensor map %d is not the kernel's\n", i);
+        return NULL;
+    }
+    return m;
+}
+
+/* PackGQA's Q map (argument map 0), checked against the kernel f: rank 5, dims {D, g, rows,
+ * heads_kv, batch}, box {64, g, tokens, 1, 1}, the kv-head stride g head strides; NULL (and a
+ * line on stderr) if it is not that. */
+static const fake_map *sm90a_pack_map(const unsigned char *arg, const fake_func *f, int g, int rows,
+                                      int heads_kv, int batch, int tokens)
+{
+    const fake_map *m = (const fake_map *)arg;
+    if (memcmp(m->magic, "fakemap", 8) != 0 || m->dtype != f->dtype || m->rank != 5 ||
+        m->dims[0] != (uint64_t)f->hd || m->dims[1] != (uint64_t)g ||
+        m->dims[2] != (uint64_t)rows || m->dims[3] != (uint64_t)heads_kv ||
+        m->dims[4] != (uint64_t)batch || m->box[1] != (uint32_t)g ||
+        m->box[2] != (uint32_t)tokens || m->strides[2] != (uint64_t)g * m->strides[0]) {
+        fprintf(stderr, "fake driver: tensor map 0 is not the PackGQA kernel's 5-d Q map\n");
         return NULL;
     }
     return m;
@@ -539,17 +577,26 @@ static CUresult launch_sm90a(const fake_func *f, unsigned gx, unsigned gy, unsig
 {
     fa_fwd_params p;
     memcpy(&p, arg, sizeof p);
-    unsigned grid =
-        fa_plan_sm90a_grid(p.seqlen_q, p.heads_q, p.batch, f->cwg, f->persistent, fake_sms());
+    const int g = p.heads_kv > 0 ? p.heads_q / p.heads_kv : 0;
+    const int tokens = fa_plan_sm90a_pack_tokens(f->bm, p.heads_q, p.heads_kv);
+    if (f->pack_gqa && tokens < 1) {
+        fprintf(stderr,
+                "fake driver: PackGQA hd%d m%d launched with %d query heads over %d kv "
+                "heads: they do not fit its tile\n",
+                f->hd, f->bm, p.heads_q, p.heads_kv);
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    unsigned grid = fa_plan_sm90a_grid_gqa(p.seqlen_q, p.heads_q, p.heads_kv, p.batch, f->cwg,
+                                           f->persistent, f->pack_gqa, fake_sms());
     unsigned want = fa_plan_sm90a_smem(f->hd, f->cwg, f->bn, f->stages, f->persistent);
     if (gx != grid || gy != 1 || gz != 1 || bx != fa_plan_sm90a_threads(f->cwg) || by != 1 ||
         bz != 1 || smem != want || (int)smem > f->max_dynamic_smem || p.head_dim != f->hd ||
         fabsf(p.softmax_scale_log2 - p.softmax_scale * 1.44269504f) > 1e-6f) {
         fprintf(stderr,
-                "fake driver: launch of sm90a hd%d m%dn%ds%d: grid (%u,%u,%u) block (%u,%u,%u) "
+                "fake driver: launch of sm90a hd%d m%dn%ds%d%s: grid (%u,%u,%u) block (%u,%u,%u) "
                 "smem %u (attribute %d); expected grid (%u,1,1) block (%u,1,1) smem %u\n",
-                f->hd, f->bm, f->bn, f->stages, gx, gy, gz, bx, by, bz, smem, f->max_dynamic_smem,
-                grid, fa_plan_sm90a_threads(f->cwg), want);
+                f->hd, f->bm, f->bn, f->stages, f->pack_gqa ? "pg" : "", gx, gy, gz, bx, by, bz,
+                smem, f->max_dynamic_smem, grid, fa_plan_sm90a_threads(f->cwg), want);
         return CUDA_ERROR_INVALID_VALUE;
     }
     /* Fixed length: maps over (D, seqlen, heads, batch). Varlen: the ragged rule of
@@ -558,21 +605,25 @@ static CUresult launch_sm90a(const fake_func *f, unsigned gx, unsigned gy, unsig
     const int lq = f->varlen ? FA_SM90A_RAGGED_L(p.seqlen_q) : p.seqlen_q;
     const int lk = f->varlen ? FA_SM90A_RAGGED_L(p.seqlen_k) : p.seqlen_k;
     const int nb = f->varlen ? FA_SM90A_RAGGED_ROWS : p.batch;
-    const fake_map *mq = sm90a_map(arg, 0, f, lq, p.heads_q, nb, f->bm);
+    const fake_map *mq = f->pack_gqa ? sm90a_pack_map(arg + FA_SM90A_TMAP_OFFSET(0), f, g, lq,
+                                                      p.heads_kv, nb, tokens)
+                                     : sm90a_map(arg, 0, f, lq, p.heads_q, nb, f->bm);
     const fake_map *mk = sm90a_map(arg, 1, f, lk, p.heads_kv, nb, f->bn);
     const fake_map *mv = sm90a_map(arg, 2, f, lk, p.heads_kv, nb, f->bn);
     if (!mq || !mk || !mv)
         return CUDA_ERROR_INVALID_VALUE;
-    if (f->varlen && (mq->strides[2] != mq->strides[0] || mk->strides[2] != mk->strides[0] ||
+    /* Q's strides as its map says: {row, head, batch}, or PackGQA's {head, row, kv head, batch} */
+    const int qr = f->pack_gqa ? 1 : 0, qh = f->pack_gqa ? 0 : 1, qb = f->pack_gqa ? 3 : 2;
+    if (f->varlen && (mq->strides[qb] != mq->strides[qr] || mk->strides[2] != mk->strides[0] ||
                       mv->strides[2] != mv->strides[0])) {
         fprintf(stderr, "fake driver: a varlen tensor map's last stride is not its row's\n");
         return CUDA_ERROR_INVALID_VALUE;
     }
     /* Q, K, V as the maps say (byte strides / 2); O and LSE as the params say. */
-    p.q = mq->base + (f->varlen ? (uint64_t)lq * mq->strides[0] : 0);
-    p.q_row_stride = (int64_t)mq->strides[0] / 2;
-    p.q_head_stride = (int64_t)mq->strides[1] / 2;
-    p.q_batch_stride = (int64_t)mq->strides[2] / 2;
+    p.q = mq->base + (f->varlen ? (uint64_t)lq * mq->strides[qr] : 0);
+    p.q_row_stride = (int64_t)mq->strides[qr] / 2;
+    p.q_head_stride = (int64_t)mq->strides[qh] / 2;
+    p.q_batch_stride = (int64_t)mq->strides[qb] / 2;
     p.k = mk->base + (f->varlen ? (uint64_t)lk * mk->strides[0] : 0);
     p.k_row_stride = (int64_t)mk->strides[0] / 2;
     p.k_head_stride = (int64_t)mk->strides[1] / 2;
@@ -581,7 +632,7 @@ static CUresult launch_sm90a(const fake_func *f, unsigned gx, unsigned gy, unsig
     p.v_row_stride = (int64_t)mv->strides[0] / 2;
     p.v_head_stride = (int64_t)mv->strides[1] / 2;
     p.v_batch_stride = (int64_t)mv->strides[2] / 2;
-    attention(f, &p);
+    attention(f, &p, f->pack_gqa ? (int64_t)mq->strides[2] / 2 : (int64_t)g * p.q_head_stride);
     return CUDA_SUCCESS;
 }
 
@@ -791,6 +842,6 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigne
                 (p->seqlen_q + f->bm - 1) / f->bm, p->heads_q, p->batch, f->warps * 32, want);
         return CUDA_ERROR_INVALID_VALUE;
     }
-    attention(f, p);
+    attention(f, p, (int64_t)(p->heads_q / p->heads_kv) * p->q_head_stride);
     return CUDA_SUCCESS;
 }

@@ -31,7 +31,7 @@
 
 /* ---- the stub tables: what fa_emit_render.c writes per database ---- */
 
-#define FA_DISPATCH_MAX_KERNELS 3
+#define FA_DISPATCH_MAX_KERNELS 6
 
 /* Designated initializers: a column added to the tables (a family, a launch plan) leaves the
  * stub valid. */
@@ -43,7 +43,7 @@ static inline const fa_dispatch_arch *fa_dispatch_archs(int *n)
          .first_entry = 0,
          .num_entries = 3,
          .first_kernel = 0,
-         .num_kernels = 3,
+         .num_kernels = 6,
          .defaults = {{32, 128, 128, 4, 2, 0},
                       {64, 128, 128, 4, 2, 0},
                       {96, 128, 64, 4, 2, 0},
@@ -147,6 +147,49 @@ static inline const fa_dispatch_kernel *fa_dispatch_kernels(int *n)
          .symbol = "",
          .family = FA_DISPATCH_FAMILY_SM90A,
          .persistent = 1},
+        /* PackGQA 128 x 128 and its fallback (the same tiles without PackGQA); a PackGQA
+           kernel without one */
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 128,
+         .block_m = 128,
+         .block_n = 128,
+         .warps = 12,
+         .stages = 2,
+         .threads = 384,
+         .smem_bytes = 165120,
+         .name = "k_sm90a_pg",
+         .symbol = "",
+         .family = FA_DISPATCH_FAMILY_SM90A,
+         .pack_gqa = 1,
+         .fallback = 4},
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 128,
+         .block_m = 128,
+         .block_n = 128,
+         .warps = 12,
+         .stages = 2,
+         .threads = 384,
+         .smem_bytes = 165120,
+         .name = "k_sm90a_twin",
+         .symbol = "",
+         .family = FA_DISPATCH_FAMILY_SM90A,
+         .fallback = -1},
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 128,
+         .block_m = 128,
+         .block_n = 128,
+         .warps = 12,
+         .stages = 2,
+         .threads = 384,
+         .smem_bytes = 165120,
+         .name = "k_sm90a_pg_alone",
+         .symbol = "",
+         .family = FA_DISPATCH_FAMILY_SM90A,
+         .pack_gqa = 1,
+         .fallback = -1},
     };
     if (n)
         *n = (int)(sizeof kernels / sizeof kernels[0]);
@@ -291,8 +334,8 @@ typedef struct encoded {
     CUtensorMapDataType type;
     cuuint32_t rank;
     uint64_t base;
-    cuuint64_t dims[4], strides[3];
-    cuuint32_t box[4], elem[4];
+    cuuint64_t dims[5], strides[4];
+    cuuint32_t box[5], elem[5];
     CUtensorMapInterleave interleave;
     CUtensorMapSwizzle swizzle;
     CUtensorMapL2promotion l2;
@@ -309,16 +352,17 @@ CUresult cuTensorMapEncodeTiled(CUtensorMap *map, CUtensorMapDataType type, cuui
 {
     encoded *e = &enc[nenc % 3];
     cuuint32_t i;
-    if (rank != 4)
+    if (rank != 4 && rank != 5)
         return CUDA_ERROR_INVALID_VALUE;
+    memset(e, 0, sizeof *e);
     e->type = type;
     e->rank = rank;
     e->base = (uint64_t)(uintptr_t)base;
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < rank; i++) {
         e->dims[i] = dims[i];
         e->box[i] = box[i];
         e->elem[i] = elem[i];
-        if (i < 3)
+        if (i < rank - 1)
             e->strides[i] = strides[i];
     }
     e->interleave = interleave;
@@ -447,6 +491,65 @@ static void test_sm90a(void)
     CHECK(launched.smem == (unsigned)fa_plan_sm90a_smem(128, 3, 128, 2, 1)); /* the stub's */
     p.seqlen_k = 0; /* a tensor map cannot be empty */
     CHECK(fa_dispatch_launch_kernel(&m, 2, &p, 0) == CUDA_ERROR_INVALID_VALUE);
+}
+
+/* PackGQA: kernel 3 (128 x 128, fallback 4) encodes Q as the 5-d map of fa_plan_sm90a.h and
+ * launches the (token block, KV head, batch) grid; a problem whose heads_q / heads_kv do not fit
+ * 128 rows runs kernel 4 instead, with the plain maps and grid; kernel 5 (no fallback) refuses
+ * it. */
+static void test_sm90a_pack_gqa(void)
+{
+    fa_dispatch_module m;
+    fa_fwd_params p;
+    memset(&m, 0, sizeof m);
+    m.arch = 0;
+    m.cc = 90;
+    m.functions[3] = (CUfunction)&m.functions[3]; /* distinct handles */
+    m.functions[4] = (CUfunction)&m.functions[4];
+    m.functions[5] = (CUfunction)&m.functions[5];
+    m.multiprocessors = 132;
+    /* BSHD: batch 2, 100 queries, 300 keys, 16 query heads over 4 kv heads (g 4: 32 tokens) */
+    fa_dispatch_params_bshd(&p, 0x10000, 0x20000, 0x30000, 0x40000, 0x50000, 2, 16, 4, 100, 300,
+                            128, 0.125f);
+    nenc = 0;
+    memset(&launched, 0, sizeof launched);
+    CHECK(fa_dispatch_launch_kernel(&m, 3, &p, 0) == CUDA_SUCCESS);
+    CHECK(nenc == 3 && launched.f == m.functions[3]);
+    CHECK(enc[0].rank == 5 && enc[0].base == 0x10000);
+    CHECK(enc[0].dims[0] == 128 && enc[0].dims[1] == 4 && enc[0].dims[2] == 100 &&
+          enc[0].dims[3] == 4 && enc[0].dims[4] == 2);
+    CHECK(enc[0].strides[0] == 128 * 2 && enc[0].strides[1] == 16 * 128 * 2 &&
+          enc[0].strides[2] == 4 * 128 * 2 && enc[0].strides[3] == 100 * 16 * 128 * 2);
+    CHECK(enc[0].box[0] == 64 && enc[0].box[1] == 4 && enc[0].box[2] == 32 && enc[0].box[3] == 1 &&
+          enc[0].box[4] == 1 && enc[0].elem[4] == 1);
+    expect_map(&enc[1], 0x20000, 300, 4, 2, p.k_row_stride, p.k_head_stride, p.k_batch_stride, 128);
+    /* ceil(100 / 32) token blocks x 4 kv heads x 2 batches */
+    CHECK(launched.grid[0] == 32 &&
+          launched.grid[0] == fa_plan_sm90a_grid_gqa(100, 16, 4, 2, 2, 0, 1, 132));
+    CHECK(launched.block[0] == 384 && launched.smem == 165120);
+    /* MQA with 256 query heads: 256 > 128 rows, the fallback runs, as the plain kernel would */
+    p.heads_q = 256;
+    p.heads_kv = 1;
+    p.q_row_stride = p.o_row_stride = 256 * 128;
+    p.q_batch_stride = p.o_batch_stride = 100 * 256 * 128;
+    p.k_row_stride = p.v_row_stride = 128;
+    p.k_batch_stride = p.v_batch_stride = 300 * 128;
+    nenc = 0;
+    memset(&launched, 0, sizeof launched);
+    CHECK(fa_dispatch_launch_kernel(&m, 3, &p, 0) == CUDA_SUCCESS);
+    CHECK(nenc == 3 && launched.f == m.functions[4]);
+    expect_map(&enc[0], 0x10000, 100, 256, 2, p.q_row_stride, p.q_head_stride, p.q_batch_stride,
+               128);
+    CHECK(launched.grid[0] == 512); /* ceil(100 / 128) x 256 heads x 2 batches */
+    /* Without a fallback: not found, nothing launched. */
+    nenc = 0;
+    memset(&launched, 0, sizeof launched);
+    CHECK(fa_dispatch_launch_kernel(&m, 5, &p, 0) == CUDA_ERROR_NOT_FOUND);
+    CHECK(nenc == 0 && launched.f == 0);
+    /* ... and a problem that fits runs it. */
+    p.heads_q = 128;
+    CHECK(fa_dispatch_launch_kernel(&m, 5, &p, 0) == CUDA_SUCCESS && launched.f == m.functions[5] &&
+          enc[0].rank == 5 && enc[0].box[1] == 128 && enc[0].box[2] == 1);
 }
 
 /* The decode lookup (one answer per step), the plan's scratch and the decode launcher's two
@@ -631,6 +734,7 @@ int main(void)
         fprintf(stderr, "params_bshd strides\n");
     }
     test_sm90a();
+    test_sm90a_pack_gqa();
     test_decode();
     if (failures)
         fprintf(stderr, "%d failure(s)\n", failures);
