@@ -45,7 +45,8 @@
  * warm-up launch, 3 to 10 repetitions under the 1% RSE rule. With --finalists 0 the separate
  * timings decide, so they get the full rule: at least 5 reps, up to 1000.
  * Racing: each separate timing gets the bound race_margin x the best median so far on its
- * problem (halving's rung 0: the best quick median); a variant past it after 1 to 3
+ * problem (halving's rung 0: the best quick median, or the slowest survivor so far when
+ * lower); a variant past it after 1 to 3
  * repetitions is stored with those repetitions and a note, and cannot win
  * (fa_timing_opts.abandon_ms). Interleaved groups race inside the group, with a quarter of
  * the margin (fa_timing_opts.interleave_margin) from the third round, and after the first
