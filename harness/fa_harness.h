@@ -75,7 +75,8 @@ typedef struct fa_timing_opts {
     double abandon_ms;
     /* Racing inside an interleaved re-timing (0: off). After 3 rounds, a job whose median
      * ratio to the fastest job, round by round, is over this margin stops (after 1 or 2
-     * rounds, over 1.05x the margin); its figures are those rounds' and it is marked raced. */
+     * rounds, over 1.05x the margin; from 4, one clearly over 2%: fa_retime_out); its figures
+     * are those rounds' and it is marked raced. */
     double interleave_margin;
 } fa_timing_opts;
 
@@ -98,6 +99,25 @@ void fa_stats_compute(const double *x, int n, fa_time_stats *st);
  * raced later. A raced job whose reference has no median keeps its own. n <= FA_RETIME_MAX. */
 void fa_retime_resolve_raced(int n, const int *raced, const int *ref, const double *ratio,
                              double *ms);
+
+/* Racing inside an interleaved group (fa_runner_retime): is a job out, given the statistics
+ * ratio of its round-by-round ratios to the fastest job over `rounds` rounds, and the
+ * group's margin (fa_timing_opts.interleave_margin, > 1)? Before FA_ABANDON_REPS (3) rounds,
+ * when the median is over 1.05x the margin; from then, over the margin; and from
+ * FA_RETIME_TIGHT_ROUNDS rounds, when it is clearly behind: a median over
+ * 1 + FA_RETIME_TIGHT and a mean two standard errors above 1 (the rounds' shared drift
+ * divides out of the ratios, so a job 2-5% behind after 4 rounds does not catch up; ten
+ * rounds of it were a third of halving's rung 1). */
+#define FA_RETIME_TIGHT_ROUNDS 4
+#define FA_RETIME_TIGHT 0.02
+int fa_retime_out(const fa_time_stats *ratio, int rounds, double margin);
+
+/* Rounds an unraced job of an interleaved group needs before the RSE rule may end it:
+ * min_reps while another unraced job is near it (near-ties need the rounds), but no more than
+ * FA_RETIME_ALONE_MIN once it is the only one left -- its rounds are then a timing of one
+ * variant, which the sweep's protocol stops from 5 repetitions. */
+#define FA_RETIME_ALONE_MIN 5
+int fa_retime_min_rounds(int min_reps, int unraced);
 
 /* ---- jobs ------------------------------------------------------------------------------ */
 

@@ -570,9 +570,24 @@ static int retime_round(retime_ctx *c)
     return 1;
 }
 
-/* Race: every job is judged by its round-by-round ratio to the group's fastest, bi; from
- * FA_ABANDON_REPS rounds past the margin, before that only past FA_ABANDON_ONE_REP x the
- * margin (as a separate timing's first repetitions). */
+int fa_retime_out(const fa_time_stats *ratio, int rounds, double margin)
+{
+    if (margin <= 0 || rounds < 1)
+        return 0;
+    if (ratio->median_ms > margin * (rounds >= FA_ABANDON_REPS ? 1.0 : FA_ABANDON_ONE_REP))
+        return 1;
+    const double se = ratio->rse * ratio->mean_ms; /* rse: stddev / sqrt(n) / mean */
+    return rounds >= FA_RETIME_TIGHT_ROUNDS && ratio->median_ms > 1 + FA_RETIME_TIGHT &&
+           ratio->mean_ms - 2 * se > 1;
+}
+
+int fa_retime_min_rounds(int min_reps, int unraced)
+{
+    return unraced <= 1 && min_reps > FA_RETIME_ALONE_MIN ? FA_RETIME_ALONE_MIN : min_reps;
+}
+
+/* Race: every job is judged by its round-by-round ratio to the group's fastest, bi
+ * (fa_retime_out). */
 static void retime_race(retime_ctx *c, int bi)
 {
     if (c->topt.interleave_margin <= 0 || bi < 0)
@@ -581,10 +596,9 @@ static void retime_race(retime_ctx *c, int bi)
         if (!c->active[i] || c->raced[i] || i == bi || c->nx[i] < 1)
             continue;
         fa_time_stats s;
-        paired_stats(c->x[i], c->x[bi], c->nx[i] < c->nx[bi] ? c->nx[i] : c->nx[bi], c->tmp, &s);
-        const double margin =
-            c->topt.interleave_margin * (c->nx[i] >= FA_ABANDON_REPS ? 1.0 : FA_ABANDON_ONE_REP);
-        if (s.median_ms > margin) {
+        const int m = c->nx[i] < c->nx[bi] ? c->nx[i] : c->nx[bi];
+        paired_stats(c->x[i], c->x[bi], m, c->tmp, &s);
+        if (fa_retime_out(&s, m, c->topt.interleave_margin)) {
             c->raced[i] = 1;
             c->ref[i] = bi;
             c->ratio[i] = s.median_ms;
@@ -593,14 +607,16 @@ static void retime_race(retime_ctx *c, int bi)
 }
 
 /* Done once every job has min_reps rounds and its ratio to the fastest is known to
- * target_rse (a job alone: its own times); or at the cap, or past the time budget. The
- * fastest's own times need no more than min_reps rounds: their median is what the others are
- * scaled by, and the clocks that spread them are shared by all. */
+ * target_rse (a job alone: its own times, from fa_retime_min_rounds' fewer rounds); or at the
+ * cap, or past the time budget. The fastest's own times need no more than min_reps rounds:
+ * their median is what the others are scaled by, and the clocks that spread them are shared
+ * by all. */
 static int retime_converged(retime_ctx *c, int bi, double t0, double budget_s)
 {
     int done = 1, fewest = c->cap, unraced = 0;
     for (int i = 0; i < c->n; i++)
         unraced += c->active[i] && !c->raced[i];
+    const int min_rounds = fa_retime_min_rounds(c->topt.min_reps, unraced);
     for (int i = 0; i < c->n; i++) {
         if (!c->active[i] || c->raced[i])
             continue;
@@ -612,7 +628,7 @@ static int retime_converged(retime_ctx *c, int bi, double t0, double budget_s)
         else
             paired_stats(c->x[i], c->x[bi], c->nx[i] < c->nx[bi] ? c->nx[i] : c->nx[bi], c->tmp,
                          &s);
-        if (c->nx[i] < c->cap && (c->nx[i] < c->topt.min_reps || s.rse > c->topt.target_rse))
+        if (c->nx[i] < c->cap && (c->nx[i] < min_rounds || s.rse > c->topt.target_rse))
             done = 0;
         fewest = c->nx[i] < fewest ? c->nx[i] : fewest;
     }

@@ -521,8 +521,9 @@ static int search_options(tune_cli *t, fa_option *out)
          .takes_value = 1,
          .metavar = "S",
          .help = "exhaustive (default): every variant on every problem;\nhalving: what "
-                 "--explore reaches briefly on up to 3\nproblems, the best twelfth on all (under "
-                 "half of\nexhaustive's time); random: a seeded order, stopped by --budget"},
+                 "--explore reaches briefly on up to 3\nproblems, the best twelfth of each on the "
+                 "problems\nnear it (under half of exhaustive's time); random: a\nseeded order, "
+                 "stopped by --budget"},
         {.kind = FA_OPT_CALLBACK,
          .name = "budget",
          .cb = opt_budget,

@@ -5,7 +5,8 @@
  *              BSHD and BHSD giving the same answer
  *   layout     strides, sizes and varlen lengths of fa_tensors; FLOPs
  *   stats      timing statistics; an interleaved group's raced jobs resolved along chains
- *              of references; host 16-bit conversions
+ *              of references, when its racing puts a job out and how many rounds a lone
+ *              job needs; host 16-bit conversions
  *   compile    the helper module and the GPU tests' planted kernels compile (NVRTC, sm_80 and
  *              sm_90) -- device code checked without a device
  *   driver     libcuda is loaded at run time: a missing or stub library is FA_NO_DEVICE with a
@@ -340,6 +341,37 @@ static void test_stats(void)
     near("raced against the leader", ms[2], 1.1 * 2.0, 1e-12);
     near("raced against the leader (2)", ms[3], 1.2 * 2.0, 1e-12);
     near("reference lost: own median", ms[4], 9.0, 0);
+
+    /* Interleaved racing's rule (margin 1.05): a job 3% behind in every round is out after 4
+     * rounds (before, it ran all ten; 3 rounds are not enough); one whose rounds scatter
+     * around 3% within the noise stays, as does one 1.5% behind, however steady; past the
+     * margin after 3 rounds or 1.05x it after 1, as before. */
+    {
+        static const double steady[] = {1.03, 1.031, 1.029, 1.030, 1.032};
+        static const double noisy[] = {1.00, 1.065, 0.99, 1.07};
+        static const double close[] = {1.015, 1.016, 1.014, 1.015, 1.015, 1.016};
+        static const double far3[] = {1.06, 1.07, 1.055};
+        fa_time_stats r;
+        fa_stats_compute(steady, 3, &r);
+        CHECK_MSG(!fa_retime_out(&r, 3, 1.05), "3%% behind out after 3 rounds");
+        fa_stats_compute(steady, 4, &r);
+        CHECK_MSG(fa_retime_out(&r, 4, 1.05), "3%% behind, steady, still in after 4 rounds");
+        CHECK_MSG(!fa_retime_out(&r, 4, 0), "raced with racing off");
+        fa_stats_compute(noisy, 4, &r);
+        CHECK_MSG(!fa_retime_out(&r, 4, 1.05), "3%% behind within the noise raced out");
+        fa_stats_compute(close, 6, &r);
+        CHECK_MSG(!fa_retime_out(&r, 6, 1.05), "1.5%% behind raced out");
+        fa_stats_compute(far3, 3, &r);
+        CHECK_MSG(fa_retime_out(&r, 3, 1.05), "6%% behind in after 3 rounds");
+        fa_stats_compute(far3, 1, &r);
+        CHECK_MSG(!fa_retime_out(&r, 1, 1.05), "6%% behind out after one round");
+        static const double far1 = 1.11;
+        fa_stats_compute(&far1, 1, &r);
+        CHECK_MSG(fa_retime_out(&r, 1, 1.05), "11%% behind in after one round");
+        /* Rounds before the RSE rule: all of min_reps while two are left, five for one. */
+        CHECK(fa_retime_min_rounds(10, 2) == 10 && fa_retime_min_rounds(10, 1) == 5);
+        CHECK(fa_retime_min_rounds(3, 1) == 3);
+    }
 
     struct {
         float f;

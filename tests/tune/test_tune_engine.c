@@ -12,6 +12,9 @@
  *   - racing stops only timings that are past the margin over the best on their problem,
  *     never changes a winner, and --race 0 turns it off;
  *   - the finalists are the best --finalists plus every variant within 10% of the best;
+ *   - halving's rung 1 times on each problem the survivors of the rung-0 problems that
+ *     bracket it and the leaders of the others', and finds exhaustive's winners; rung 0
+ *     races against the slowest survivor so far when it is below 1.2x the best;
  *   - halving's exploration compiles the prior's first part, then the neighbours of the
  *     rung-0 leaders, so it reaches a winner the prior ranks late, and never compiles what
  *     no leader neighbours (--explore 1 compiles all);
@@ -38,10 +41,14 @@
 /* The synthetic GPU: time = f(variant) * problem size; block_n 32 variants compute wrong. */
 typedef struct fake {
     int full_timings, quick_timings, checks, retimes;
-    int bounded;     /* timings that came with a racing bound */
-    int max_group;   /* largest interleaved re-timing */
-    int quick_max_n; /* longest problem (seqlen_k) a quick timing ran on */
-    int per_slot[2]; /* jobs each device slot ran */
+    int bounded;          /* timings that came with a racing bound */
+    int max_group;        /* largest interleaved re-timing */
+    int quick_max_n;      /* longest problem (seqlen_k) a quick timing ran on */
+    const char *watch;    /* a variant's name: watch_at[log2(seqlen_q / 512)] counts the */
+    int watch_at[8];      /* interleaved groups it was in, by problem */
+    double quick_best[8]; /* by problem as watch_at: best unraced quick time returned */
+    double quick_bound;   /* lowest quick bound over quick_best at the time, 0 none */
+    int per_slot[2];      /* jobs each device slot ran */
     /* Refusals test: lock_db asks for a second handle on the database (locker) holding its
      * write lock from before the run until the first check. */
     int lock_db;
@@ -118,11 +125,20 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
         f->bounded++;
         pthread_mutex_unlock(&f->mu);
     }
+    int at = 0;
+    while (at < 7 && (512 << at) < job->problem.seqlen_q)
+        at++;
+    if (quick && job->timing.abandon_ms > 0 && f->quick_best[at] > 0) {
+        const double b = job->timing.abandon_ms / f->quick_best[at];
+        f->quick_bound = f->quick_bound > 0 && f->quick_bound < b ? f->quick_bound : b;
+    }
     if (job->timing.abandon_ms > 0 && t > job->timing.abandon_ms) { /* as the harness races */
         m->raced = 1;
         m->reps = 3;
         snprintf(m->message, sizeof m->message, "raced out");
     }
+    if (quick && !m->raced && (f->quick_best[at] <= 0 || t < f->quick_best[at]))
+        f->quick_best[at] = t;
     m->cv = 0.01;
     m->tflops = flops / t / 1e9;
     m->peak_extra_bytes = 4096;
@@ -137,6 +153,13 @@ static fa_status retime(void *ctx, int slot, const fa_job *jobs, int n, fa_measu
     f->max_group = n > f->max_group ? n : f->max_group;
     for (int i = 0; i < n; i++) {
         fa_job j = jobs[i];
+        char name[FA_VARIANT_NAME_MAX];
+        fa_variant_name(&j.variant, name, sizeof name);
+        int at = 0;
+        while (at < 7 && (512 << at) < j.problem.seqlen_q)
+            at++;
+        if (f->watch && !strcmp(name, f->watch))
+            f->watch_at[at]++;
         j.what = FA_JOB_TIME;
         j.timing.max_reps = 0;
         run(ctx, slot, &j, &ms[i], err);
@@ -557,6 +580,61 @@ int main(void)
     fa_db_close(db);
     CHECK_MSG(refused == 6, "--force: %d unsupported rows", refused);
     boost_s3 = 0;
+
+    /* 11. halving's rung-1 groups: a problem times the survivors of the rung-0 problems that
+     * bracket it in keys and only the leaders (a third) of the others'. Problems 512, 1024,
+     * 2048, 8192 keys; rung 0 ranks on 512, 2048 and 8192; --finalists 6 keeps 6 of the 13
+     * on each. m64n80s2 is 5th or 6th at 512 (64-row tiles are fast there), 9th or later on
+     * the longer ones: it is timed at 512 and at 1024 (between 512 and 2048), not at 2048
+     * or 8192 (it was in every group: the union of all survivors). The winners are still
+     * exhaustive's. */
+    ax.n_seqlens = 4;
+    ax.seqlens[0] = 512, ax.seqlens[1] = 1024, ax.seqlens[2] = 2048, ax.seqlens[3] = 8192;
+    fa_problem *ps4 = NULL;
+    int np4 = 0;
+    CHECK(fa_problem_set_build(&ax, &ps4, &np4, &err) == FA_OK);
+    CHECK(np4 == 4);
+    o.problems = ps4;
+    o.n_problems = np4;
+    o.finalists = 6;
+    o.explore = 1;
+    char db10[512], db11[512];
+    snprintf(db10, sizeof db10, "%s/near_exhaustive.db", dir);
+    snprintf(db11, sizeof db11, "%s/near.db", dir);
+    o.strategy = FA_STRATEGY_EXHAUSTIVE;
+    fake f16 = {0};
+    CHECK(tune(db10, c, &o, &f16, &st, &err) == FA_OK);
+    o.strategy = FA_STRATEGY_HALVING;
+    fake f17 = {.watch = "fwd_sm80_hd64_fp16_m64n80w4s2"};
+    CHECK(tune(db11, c, &o, &f17, &st, &err) == FA_OK);
+    CHECK_MSG(f17.retimes == 4 && f17.watch_at[0] == 1 && f17.watch_at[1] == 1 &&
+                  f17.watch_at[2] == 0 && f17.watch_at[4] == 0,
+              "m64n80 timed in groups at 512/1k/2k/8k: %d %d %d %d", f17.watch_at[0],
+              f17.watch_at[1], f17.watch_at[2], f17.watch_at[4]);
+    winners wn1, wn2;
+    CHECK(fa_db_open(db10, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &wn1);
+    fa_db_close(db);
+    CHECK(fa_db_open(db11, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &wn2);
+    fa_db_close(db);
+    CHECK(wn1.n == 4 && wn2.n == 4);
+    same_winners(&wn1, &wn2);
+    /* ...and rung 0 races against the slowest survivor so far when that is below 1.2x the
+     * best: with --finalists 2 the second best, about 2% behind at 2k and 8k keys (the bound
+     * was 1.2x the best on every quick timing). */
+    char db12[512];
+    snprintf(db12, sizeof db12, "%s/near2.db", dir);
+    o.finalists = 2;
+    fake f18 = {0};
+    CHECK(tune(db12, c, &o, &f18, &st, &err) == FA_OK);
+    CHECK_MSG(f18.quick_bound > 0 && f18.quick_bound < 1.1, "lowest quick bound %.3fx the best",
+              f18.quick_bound);
+    CHECK(fa_db_open(db12, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &wn2);
+    fa_db_close(db);
+    same_winners(&wn1, &wn2);
+    free(ps4);
 
     fa_compiler_free(c);
     free(ps);

@@ -184,36 +184,42 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
 /*
  * Search prior: the winners measured on an H200 (bench/results/2026-12-03_h200_sm90a_v3 and
  * _v3_tiles, FlashAttention's grid, bf16) first, in their order, then configurations by their
- * distance to the nearest one. causal -1: either.
+ * distance to the nearest one. causal -1: either; varlen_only 1: varlen variants alone.
  */
 typedef struct seed {
-    int hd, causal, bm, bn, stages, ov, pp, pe;
+    int hd, causal, bm, bn, stages, ov, pp, pe, pg, varlen_only;
 } seed;
 
 static const seed seeds[] = {
     /* hd128: 3 warpgroups without overlap won N >= 1k (609-644), persistent at short N */
-    {128, 0, 192, 128, 2, 0, 0, 1},
-    {128, 0, 192, 128, 2, 0, 0, 0},
-    {128, 0, 128, 176, 2, 1, 0, 1},
-    {128, 0, 128, 128, 2, 1, 0, 0},
-    {128, 1, 192, 96, 2, 0, 0, 1},
-    {128, 1, 192, 128, 2, 0, 0, 1},
-    {128, 1, 128, 128, 2, 1, 0, 1},
+    {128, 0, 192, 128, 2, 0, 0, 1, 0, 0},
+    {128, 0, 192, 128, 2, 0, 0, 0, 0, 0},
+    {128, 0, 128, 176, 2, 1, 0, 1, 0, 0},
+    {128, 0, 128, 128, 2, 1, 0, 0, 0, 0},
+    {128, 1, 192, 96, 2, 0, 0, 1, 0, 0},
+    {128, 1, 192, 128, 2, 0, 0, 1, 0, 0},
+    {128, 1, 128, 128, 2, 1, 0, 1, 0, 0},
+    /* hd128 varlen at N <= 4k: 192x80 with overlap won exhaustive's sweep (session 5, 2-3.3%
+     * ahead of halving's, which never compiled them: 8 or more steps from the seeds above put
+     * them past the first quarter that --explore 0.25 compiles) -- with pingpong, or PackGQA
+     * for causal GQA */
+    {128, -1, 192, 80, 2, 1, 1, 0, 0, 1},
+    {128, -1, 192, 80, 2, 1, 0, 0, 1, 1},
     /* hd256: 2 warpgroups, 128x80 with overlap (658-676); 128x64 for short causal */
-    {256, 0, 128, 80, 2, 1, 0, 0},
-    {256, 0, 128, 80, 2, 1, 0, 1},
-    {256, 0, 128, 64, 2, 0, 0, 0},
-    {256, 1, 128, 80, 2, 1, 0, 1},
-    {256, 1, 128, 80, 2, 1, 1, 0},
-    {256, 1, 128, 64, 2, 1, 0, 0},
+    {256, 0, 128, 80, 2, 1, 0, 0, 0, 0},
+    {256, 0, 128, 80, 2, 1, 0, 1, 0, 0},
+    {256, 0, 128, 64, 2, 0, 0, 0, 0, 0},
+    {256, 1, 128, 80, 2, 1, 0, 1, 0, 0},
+    {256, 1, 128, 80, 2, 1, 1, 0, 0, 0},
+    {256, 1, 128, 64, 2, 1, 0, 0, 0, 0},
     /* hd64: 3 warpgroups 192x128 with overlap, 192x192 without (473-510); causal 128x128 */
-    {64, 0, 192, 128, 2, 1, 0, 1},
-    {64, 0, 192, 192, 2, 0, 0, 1},
-    {64, 1, 128, 128, 2, 1, 0, 1},
-    {64, 1, 192, 128, 2, 1, 0, 1},
+    {64, 0, 192, 128, 2, 1, 0, 1, 0, 0},
+    {64, 0, 192, 192, 2, 0, 0, 1, 0, 0},
+    {64, 1, 128, 128, 2, 1, 0, 1, 0, 0},
+    {64, 1, 192, 128, 2, 1, 0, 1, 0, 0},
     /* hd192: not timed; the checked coverage tile, between the hd128 and hd256 winners */
-    {192, -1, 128, 112, 2, 1, 0, 0},
-    {192, -1, 128, 96, 2, 1, 0, 1},
+    {192, -1, 128, 112, 2, 1, 0, 0, 0, 0},
+    {192, -1, 128, 96, 2, 1, 0, 1, 0, 0},
 };
 
 static int prior(const fa_variant *v)
@@ -222,10 +228,12 @@ static int prior(const fa_variant *v)
     int best = 1 << 20, rank = 0;
     for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
         const seed *s = &seeds[i];
-        if (s->hd != v->head_dim || (s->causal >= 0 && s->causal != v->causal))
+        if (s->hd != v->head_dim || (s->causal >= 0 && s->causal != v->causal) ||
+            (s->varlen_only && !v->varlen))
             continue;
         int dist = abs(p[BN] - s->bn) / 16 + 3 * (p[BM] != s->bm) + 2 * (p[STAGES] != s->stages) +
-                   2 * (p[OV] != s->ov) + 2 * (p[PP] != s->pp) + (p[PE] != s->pe) + p[PG];
+                   2 * (p[OV] != s->ov) + 2 * (p[PP] != s->pp) + (p[PE] != s->pe) +
+                   (p[PG] != s->pg);
         int score = dist ? 8 + 4 * dist : rank; /* the seeds themselves first, in order */
         if (score < best)
             best = score;

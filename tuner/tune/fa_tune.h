@@ -24,10 +24,12 @@
  *               its class's shortest problem, its longest of at most 4096 keys (a 4k
  *               problem ranks most tiles like a 16k one at a quarter of the cost) and its
  *               longest when longer (some tiles win only there); these quick times only
- *               rank candidates and are never stored. Rung 1: the best twelfth on any of
- *               them (at least --finalists) timed on every problem of the class, all of them
- *               interleaved in one group per problem and raced against each other (stored):
- *               this group is also the final. Variants eliminated in rung 0 leave nothing
+ *               rank candidates and are never stored. Rung 1: the best twelfth on each of
+ *               them (at least --finalists) survive; a problem times the survivors of the
+ *               rung-0 problems nearest it in keys (at or below, at or above) and the best
+ *               third of the others' survivors, all of them interleaved in one group per
+ *               problem and raced against each other (stored): this group is also the
+ *               final. Variants eliminated in rung 0 leave nothing
  *               in the database (a passing check is not stored), so a rerun revisits them.
  *               Exploration (--explore F < 1): rung 0 first covers the first F of each
  *               (class, family)'s legal variants by the family's prior; then the neighbours
@@ -43,11 +45,13 @@
  * warm-up launch, 3 to 10 repetitions under the 1% RSE rule. With --finalists 0 the separate
  * timings decide, so they get the full rule: at least 5 reps, up to 1000.
  * Racing: each separate timing gets the bound race_margin x the best median so far on its
- * problem (halving's rung 0: the best quick median); a variant past it after 1 to 3
+ * problem (halving's rung 0: the best quick median, or the slowest survivor so far when
+ * lower); a variant past it after 1 to 3
  * repetitions is stored with those repetitions and a note, and cannot win
  * (fa_timing_opts.abandon_ms). Interleaved groups race inside the group, with a quarter of
  * the margin (fa_timing_opts.interleave_margin) from the third round, and after the first
- * round a job already 1.05x past that (1.10x the fastest) leaves.
+ * round a job already 1.05x past that (1.10x the fastest) leaves; from the fourth, a job
+ * clearly over 2% behind leaves too (fa_retime_out).
  * So that a tight bound exists early, variants are compiled and timed in order of a prior:
  * FlashAttention-2's shape (16 or 32 query rows per warp, 64..128 key columns, few stages)
  * first. The prior orders work only; it never decides a winner.

@@ -109,6 +109,11 @@ typedef struct engine {
  * of the whole space made rung 1 half of a warm run (15 of 30 s, full hd128 job, H200). */
 #define FA_HALVING_KEEP_SPACE 24
 
+/* Halving's rung 1: a problem times the survivors of the rung-0 problems that bracket it in
+ * keys, and the best 1/FA_RUNG1_FAR_SHARE of the other rung-0 problems' survivors (their
+ * leaders; at least one). */
+#define FA_RUNG1_FAR_SHARE 3
+
 /* Halving's rung 0 ranks on the class's shortest problem, its longest of at most this many
  * keys, and its longest problem when that is longer. The 4k problem ranks most long ones well
  * (replayed on three full hd128 sweeps it chose survivors as well as the 16k one did), but on

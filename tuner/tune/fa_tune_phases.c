@@ -143,28 +143,62 @@ int en_rung1_keep(const engine *e, int k, int n)
     return keep < n ? keep : n;
 }
 
+/* Does class k's rung-0 problem r bracket class position i: the nearest rung-0 problem at or
+ * below its keys, or the nearest at or above? */
+static int brackets(const engine *e, int k, int r, int i)
+{
+    const tclass *c = &e->cls[k];
+    const int n = e->o->problems[c->probs[i]].seqlen_k;
+    const int nr = e->o->problems[c->probs[c->rung0[r]]].seqlen_k;
+    for (int q = 0; q < c->nrung0; q++) {
+        const int nq = e->o->problems[c->probs[c->rung0[q]]].seqlen_k;
+        if (nr <= n ? nq <= n && nq > nr : nq >= n && nq < nr)
+            return 0; /* q is nearer on r's side */
+    }
+    return 1;
+}
+
 /* Halving rung 1: the best twelfth (FA_HALVING_KEEP) on each rung-0 problem (at least the
- * finalist count) survive; on every problem of the class they are timed interleaved, racing each
- * other, so the survivors are compared in the same rounds and drift cannot pick among them. */
+ * finalist count) survive. A problem times, interleaved and racing each other, the survivors
+ * of the rung-0 problems that bracket it in keys (brackets()) and the best FA_RUNG1_FAR_SHARE
+ * of the others' -- their leaders: what ranks only 5th-15th at 512 keys is raced out of a 16k
+ * group in its first rounds, 3.4 ms each (a third of rung 1 went to such survivors) -- so the
+ * survivors are compared in the same rounds and drift cannot pick among them. */
 void en_produce_rung1(engine *e)
 {
     int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
     int *group = malloc(sizeof(int) * (size_t)(e->ncands + 1));
-    unsigned char *survives = calloc((size_t)e->ncands + 1, 1);
-    if (!order || !group || !survives)
+    int *rank[3] = {NULL, NULL, NULL}; /* per rung-0 problem and candidate: rung-0 place */
+    int keep[3] = {0, 0, 0};
+    for (int r = 0; r < 3; r++)
+        rank[r] = malloc(sizeof(int) * (size_t)(e->ncands + 1));
+    if (!order || !group || !rank[0] || !rank[1] || !rank[2])
         goto out;
     for (int k = 0; k < e->ncls; k++) {
         for (int r = 0; r < e->cls[k].nrung0; r++) {
+            for (int c = 0; c < e->ncands; c++)
+                rank[r][c] = e->ncands; /* unranked */
             int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
-            int keep = en_rung1_keep(e, k, n);
-            for (int j = 0; j < keep; j++)
-                survives[order[j]] = 1;
+            keep[r] = en_rung1_keep(e, k, n);
+            for (int j = 0; j < n; j++)
+                rank[r][order[j]] = j;
         }
         for (int i = 0; i < e->cls[k].np; i++) {
+            int limit[3];
+            for (int r = 0; r < e->cls[k].nrung0; r++) {
+                const int far = (keep[r] + FA_RUNG1_FAR_SHARE - 1) / FA_RUNG1_FAR_SHARE;
+                limit[r] = brackets(e, k, r, i) ? keep[r] : far;
+            }
             int ng = 0;
-            for (int c = 0; c < e->ncands; c++)
-                if (survives[c] && e->cands[c].cls == k && e->cands[c].todo[i])
+            for (int c = 0; c < e->ncands; c++) {
+                if (e->cands[c].cls != k || !e->cands[c].todo[i])
+                    continue;
+                int in = 0;
+                for (int r = 0; r < e->cls[k].nrung0 && !in; r++)
+                    in = rank[r][c] < limit[r];
+                if (in)
                     group[ng++] = c;
+            }
             if (ng > 0)
                 push_group(e, e->cls[k].probs[i], group, ng, 1);
         }
@@ -172,7 +206,8 @@ void en_produce_rung1(engine *e)
 out:
     free(order);
     free(group);
-    free(survives);
+    for (int r = 0; r < 3; r++)
+        free(rank[r]);
 }
 
 /* The finalists of each problem: the best --finalists by stored time, and every other

@@ -271,6 +271,40 @@ static void do_eager(engine *e, int slot, int pi)
     pthread_mutex_unlock(&e->mu);
 }
 
+static int cmp_ms(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Halving rung 0's racing bound on class k's position i (problem pi): race_margin x the best
+ * quick median there, or the slowest of the survivors so far (en_rung1_keep's count of the
+ * ranked ones) when that is lower -- a quick time past it survives no rung-0 problem's cut
+ * here, so two of its three repetitions need not run (the harness judges the first one at
+ * 1.05x the bound). Racing off (--race 0): no bound. */
+static void rung0_bound(engine *e, int k, int i, int pi, fa_job *job)
+{
+    race_bound(e, e->quick_best, pi, job);
+    double *t = job->timing.abandon_ms > 0 ? malloc(sizeof *t * (size_t)(e->ncands + 1)) : NULL;
+    if (!t)
+        return;
+    int n = 0;
+    pthread_mutex_lock(&e->mu);
+    for (int c = 0; c < e->ncands; c++) {
+        const cand *x = &e->cands[c];
+        if (x->cls == k && x->passed && x->quick[i] > 0)
+            t[n++] = x->quick[i];
+    }
+    const int keep = en_rung1_keep(e, k, n);
+    pthread_mutex_unlock(&e->mu);
+    if (keep > 0 && n >= keep) {
+        qsort(t, (size_t)n, sizeof *t, cmp_ms);
+        if (t[keep - 1] < job->timing.abandon_ms)
+            job->timing.abandon_ms = t[keep - 1];
+    }
+    free(t);
+}
+
 /* Halving rung 0: quick timings of a checked candidate on its class's rung-0 problems (the
  * shortest, the longest of at most FA_RUNG0_MAX_KEYS keys and the longest), kept in memory to rank
  * candidates; nothing is stored. */
@@ -291,7 +325,7 @@ static void rung0(engine *e, int slot, int ci)
         const int pi = k->probs[i];
         job_for(e, c, &e->o->problems[pi], FA_JOB_TIME, &job);
         job.timing = e->quick;
-        race_bound(e, e->quick_best, pi, &job); /* a quick time past it ranks last anyway */
+        rung0_bound(e, c->cls, i, pi, &job);
         fa_status st = run_job(e, slot, &job, &m, &err);
         if (st != FA_OK) {
             en_fail(e, st, &err);
