@@ -98,42 +98,29 @@ static instance make_instance(int dtype, int d, int m, int n, int w, int s, int 
     make_instance(dtype_of<T>::value, D, M, N, W, S, Q, C, V,                                      \
                   (const void *)&fa_fwd_sm80<T, D, M, N, W, S, (Q) != 0, (C) != 0, (V) != 0>),
 #if FA_AOT_SM90A
-/* warps: the table's threads / 32 (a producer and BLOCK_M / 64 consumer warpgroups). */
+/* One row of an sm90a kernel K (fa_fwd_sm90a or fa_fwd_sm90a_pack_gqa: the same template
+ * arguments), PG its pack_gqa flag. warps: the table's threads / 32 (a producer and
+ * BLOCK_M / 64 consumer warpgroups). */
+#define FA_AOT_SM90A_ROW(K, PG, T, D, M, N, S, O, P, E, C, V)                                      \
+    {dtype_of<T>::value,                                                                           \
+     D,                                                                                            \
+     M,                                                                                            \
+     N,                                                                                            \
+     4 * ((M) / 64 + 1),                                                                           \
+     S,                                                                                            \
+     0,                                                                                            \
+     C,                                                                                            \
+     V,                                                                                            \
+     (const void *)&K<T, D, N, (M) / 64, S, (C) != 0, (O) != 0, (P) != 0, (E) != 0, (V) != 0>,     \
+     FA_DISPATCH_FAMILY_SM90A,                                                                     \
+     O,                                                                                            \
+     P,                                                                                            \
+     E,                                                                                            \
+     PG},
 #define FA_AOT_INSTANCE_SM90A(T, D, M, N, S, O, P, E, C, V)                                        \
-    {dtype_of<T>::value,                                                                           \
-     D,                                                                                            \
-     M,                                                                                            \
-     N,                                                                                            \
-     4 * ((M) / 64 + 1),                                                                           \
-     S,                                                                                            \
-     0,                                                                                            \
-     C,                                                                                            \
-     V,                                                                                            \
-     (const void                                                                                   \
-          *)&fa_fwd_sm90a<T, D, N, (M) / 64, S, (C) != 0, (O) != 0, (P) != 0, (E) != 0, (V) != 0>, \
-     FA_DISPATCH_FAMILY_SM90A,                                                                     \
-     O,                                                                                            \
-     P,                                                                                            \
-     E,                                                                                            \
-     0},
-/* PackGQA: the same template arguments, the kernel fa_fwd_sm90a_pack_gqa. */
+    FA_AOT_SM90A_ROW(fa_fwd_sm90a, 0, T, D, M, N, S, O, P, E, C, V)
 #define FA_AOT_INSTANCE_SM90A_PACK_GQA(T, D, M, N, S, O, P, E, C, V)                               \
-    {dtype_of<T>::value,                                                                           \
-     D,                                                                                            \
-     M,                                                                                            \
-     N,                                                                                            \
-     4 * ((M) / 64 + 1),                                                                           \
-     S,                                                                                            \
-     0,                                                                                            \
-     C,                                                                                            \
-     V,                                                                                            \
-     (const void *)&fa_fwd_sm90a_pack_gqa<T, D, N, (M) / 64, S, (C) != 0, (O) != 0, (P) != 0,      \
-                                          (E) != 0, (V) != 0>,                                     \
-     FA_DISPATCH_FAMILY_SM90A,                                                                     \
-     O,                                                                                            \
-     P,                                                                                            \
-     E,                                                                                            \
-     1},
+    FA_AOT_SM90A_ROW(fa_fwd_sm90a_pack_gqa, 1, T, D, M, N, S, O, P, E, C, V)
 #else
 #define FA_AOT_INSTANCE_SM90A(T, D, M, N, S, O, P, E, C, V) /* not an sm_90a build */
 #define FA_AOT_INSTANCE_SM90A_PACK_GQA(T, D, M, N, S, O, P, E, C, V)
