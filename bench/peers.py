@@ -380,12 +380,6 @@ def modes_grid(args, timer, out, versions):
             out.flush()
         del q, k, v
         torch.cuda.empty_cache()
-        # A copy moving as many bytes as the shape's K/V (read half, write half): the copy
-        # bandwidth at this size, launch and ramp included, beside the 4 GB copy above.
-        cs = copy_bandwidth(timer, nbytes=int(kv_bytes(b, hkv, nk, d)) // 2 // 256 * 256)
-        cs.update(peer="copy_same_bytes", op="decode", head_dim=d, heads_q=hq, heads_kv=hkv,
-                  batch=b, seqlen_q=nq, seqlen_k=nk, versions=versions)
-        out.write(json.dumps(cs) + "\n")
 
 
 def main():
