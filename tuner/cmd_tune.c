@@ -521,9 +521,10 @@ static int search_options(tune_cli *t, fa_option *out)
          .takes_value = 1,
          .metavar = "S",
          .help = "exhaustive (default): every variant on every problem;\nhalving: what "
-                 "--explore reaches briefly on up to 3\nproblems, the best twelfth of each on the "
-                 "problems\nnear it (under half of exhaustive's time); random: a\nseeded order, "
-                 "stopped by --budget"},
+                 "--explore reaches briefly on up to 4\nproblems (the shortest, the longest of at "
+                 "most 4096\nkeys, the longest, and the largest GQA ratio's longest\nof at most "
+                 "4096 keys), the best twelfth of each on the\nproblems near it (under half of "
+                 "exhaustive's time);\nrandom: a seeded order, stopped by --budget"},
         {.kind = FA_OPT_CALLBACK,
          .name = "budget",
          .cb = opt_budget,

@@ -18,6 +18,9 @@
  *   - halving's exploration compiles the prior's first part, then the neighbours of the
  *     rung-0 leaders, so it reaches a winner the prior ranks late, and never compiles what
  *     no leader neighbours (--explore 1 compiles all);
+ *   - in a class of GQA ratios 1 and 8, halving's rung 0 also ranks on the largest ratio's
+ *     longest problem of at most 4096 keys, and the GQA problems time its survivors, so a
+ *     variant fast only at ratio 8 is found (it used to rank on ratio-1 problems alone);
  *   - the legality model's refusals are written after the compiled variants reach the slots
  *     and never under the engine's lock (a locked database does not stop the first check);
  *     a rerun over the same database writes none of them again and still counts them
@@ -60,6 +63,10 @@ typedef struct fake {
  * 3 stages after 2, so the winner is one the prior puts late). */
 static int boost_s3;
 
+/* GQA test: 128-row 64-column tiles get this much faster at GQA ratio 8 (as PackGQA tiles,
+ * which pack the query heads of a KV head into one tile, pay off only with GQA). */
+static int boost_gqa;
+
 static double speed(const fa_variant *v, const fa_problem *p)
 {
     /* A different winner for short and long sequences: 64-wide tiles win at N <= 512,
@@ -70,6 +77,9 @@ static double speed(const fa_variant *v, const fa_problem *p)
         s += 60;
     if (fa_variant_param(v, "block_m") == 128 && fa_variant_param(v, "stages") == 3)
         s += boost_s3;
+    if (fa_variant_param(v, "block_m") == 128 && fa_variant_param(v, "block_n") == 64 &&
+        p->heads_q >= 8 * p->heads_kv)
+        s += boost_gqa;
     return s;
 }
 
@@ -635,6 +645,60 @@ int main(void)
     fa_db_close(db);
     same_winners(&wn1, &wn2);
     free(ps4);
+
+    /* 12. GQA: problems 512 and 2048 keys at ratios 1 and 8, the ratio-1 ones first (as
+     * fa_problem_set_build orders them). m128n64s2 is 12th of 13 at 512 keys and 9th at 2048
+     * at ratio 1, but the fastest at ratio 8 (boost_gqa). Rung 0 used to rank on 512 and
+     * 2048 keys at ratio 1 only; --finalists 2 keeps 2 of the 13 on each, and its leader
+     * alone on the other: m128n64s2 never reached rung 1 and halving's ratio-8 winners were
+     * m128n128s2, 15-17% slower. Now rung 0 ranks on the ratio-8 2048-key problem too (13
+     * more quick timings), whose survivors the ratio-8 problems time. */
+    ax.n_seqlens = 2;
+    ax.seqlens[0] = 512, ax.seqlens[1] = 2048;
+    ax.n_gqa = 2;
+    ax.gqa[0] = 1, ax.gqa[1] = 8;
+    fa_problem *psg = NULL;
+    int npg = 0;
+    CHECK(fa_problem_set_build(&ax, &psg, &npg, &err) == FA_OK);
+    CHECK(npg == 4 && psg[0].heads_q == psg[0].heads_kv &&
+          psg[npg - 1].heads_q == 8 * psg[npg - 1].heads_kv);
+    o.problems = psg;
+    o.n_problems = npg;
+    o.variants = ex;
+    o.n_variants = NEX;
+    o.finalists = 2;
+    o.explore = 1;
+    boost_gqa = 200;
+    char db13[512], db14[512];
+    snprintf(db13, sizeof db13, "%s/gqa_exhaustive.db", dir);
+    snprintf(db14, sizeof db14, "%s/gqa.db", dir);
+    o.strategy = FA_STRATEGY_EXHAUSTIVE;
+    fake f19 = {0};
+    CHECK(tune(db13, c, &o, &f19, &st, &err) == FA_OK);
+    winners wg1, wg2;
+    CHECK(fa_db_open(db13, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &wg1);
+    fa_db_close(db);
+    CHECK(wg1.n == 4);
+    for (int i = 0; i < wg1.n; i++) /* the boosted tile wins at ratio 8 alone */
+        CHECK_MSG(!strcmp(wg1.best[i], "fwd_sm80_hd64_fp16_m128n64w4s2") ==
+                      (strstr(wg1.problem[i], "_kv4_") != NULL),
+                  "%s: %s", wg1.problem[i], wg1.best[i]);
+    o.strategy = FA_STRATEGY_HALVING;
+    fake f20 = {0};
+    CHECK(tune(db14, c, &o, &f20, &st, &err) == FA_OK);
+    CHECK_MSG(f20.quick_timings == 13 * 3, "%d quick timings", f20.quick_timings);
+    CHECK(fa_db_open(db14, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &wg2);
+    fa_db_close(db);
+    CHECK(wg2.n == 4);
+    for (int i = 0; i < wg1.n; i++)
+        for (int j = 0; j < wg2.n; j++)
+            if (!strcmp(wg1.problem[i], wg2.problem[j]))
+                CHECK_MSG(!strcmp(wg1.best[i], wg2.best[j]), "%s: exhaustive %s, halving %s",
+                          wg1.problem[i], wg1.best[i], wg2.best[j]);
+    boost_gqa = 0;
+    free(psg);
 
     fa_compiler_free(c);
     free(ps);

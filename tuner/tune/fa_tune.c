@@ -75,6 +75,24 @@ void fa_tune_check_problem(const fa_problem *p, fa_problem *check)
 
 /* ---- setup ------------------------------------------------------------------------------- */
 
+/* Class position of c's longest problem of at most FA_RUNG0_MAX_KEYS keys (else its shortest
+ * longer one) among those of GQA ratio g (0: any), the first in order on ties. */
+static int rung0_mid(const engine *e, const tclass *c, int g)
+{
+    int hi = -1;
+    for (int i = 0; i < c->np; i++) {
+        const fa_problem *p = &e->o->problems[c->probs[i]];
+        const int n = p->seqlen_k;
+        const int h = hi < 0 ? -1 : e->o->problems[c->probs[hi]].seqlen_k;
+        if (g > 0 && fa_problem_gqa(p) != g)
+            continue;
+        if (hi < 0 || (n <= FA_RUNG0_MAX_KEYS ? h > FA_RUNG0_MAX_KEYS || n > h
+                                              : h > FA_RUNG0_MAX_KEYS && n < h))
+            hi = i;
+    }
+    return hi;
+}
+
 static fa_status build_classes(engine *e, fa_err *err)
 {
     const fa_tune_opts *o = e->o;
@@ -100,20 +118,21 @@ static fa_status build_classes(engine *e, fa_err *err)
         e->cls[k].probs[e->cls[k].np++] = p;
     }
     /* Halving's rung 0: the shortest problem, the longest of at most FA_RUNG0_MAX_KEYS keys
-     * (else the shortest longer one), and the longest of all when it is longer still. */
+     * (else the shortest longer one), the longest of all when it is longer still, and with
+     * several GQA ratios the largest ratio's problem chosen as the second (fa_tune_engine.h). */
     for (int k = 0; k < e->ncls; k++) {
         tclass *c = &e->cls[k];
-        int lo = 0, hi = -1, top = 0;
+        int lo = 0, top = 0, hi = rung0_mid(e, c, 0), gmax = 0;
+        c->gqa_min = fa_problem_gqa(&o->problems[c->probs[0]]);
         for (int i = 0; i < c->np; i++) {
-            const int n = o->problems[c->probs[i]].seqlen_k;
-            const int h = hi < 0 ? -1 : o->problems[c->probs[hi]].seqlen_k;
+            const int n = o->problems[c->probs[i]].seqlen_k,
+                      g = fa_problem_gqa(&o->problems[c->probs[i]]);
             if (n < o->problems[c->probs[lo]].seqlen_k)
                 lo = i;
             if (n > o->problems[c->probs[top]].seqlen_k)
                 top = i;
-            if (hi < 0 || (n <= FA_RUNG0_MAX_KEYS ? h > FA_RUNG0_MAX_KEYS || n > h
-                                                  : h > FA_RUNG0_MAX_KEYS && n < h))
-                hi = i;
+            c->gqa_min = g < c->gqa_min ? g : c->gqa_min;
+            gmax = g > gmax ? g : gmax;
         }
         c->nrung0 = 0;
         c->rung0[c->nrung0++] = lo;
@@ -121,6 +140,17 @@ static fa_status build_classes(engine *e, fa_err *err)
             c->rung0[c->nrung0++] = hi;
         if (top != lo && o->problems[c->probs[top]].seqlen_k > o->problems[c->probs[hi]].seqlen_k)
             c->rung0[c->nrung0++] = top;
+        c->nrung0_keys = c->nrung0;
+        c->rung0_gqa = -1;
+        if (gmax > c->gqa_min) {
+            const int g = rung0_mid(e, c, gmax);
+            for (int r = 0; r < c->nrung0; r++)
+                c->rung0_gqa = c->rung0[r] == g ? r : c->rung0_gqa;
+            if (c->rung0_gqa < 0) {
+                c->rung0_gqa = c->nrung0;
+                c->rung0[c->nrung0++] = g;
+            }
+        }
     }
     return FA_OK;
 }

@@ -17,16 +17,25 @@
 #include "fa_progress.h"
 #include "fa_tune.h"
 
+/* Halving: at most this many rung-0 problems per class (three by keys, one by GQA ratio). */
+#define FA_RUNG0_MAX 4
+
 typedef struct tclass {
     fa_problem key; /* dtype, head dim, causal, varlen of its problems */
     int *probs;     /* indices into opts->problems */
     int np;
     fa_problem check;
-    int rung0[3]; /* halving: class positions of the shortest, the longest of at most
-                     FA_RUNG0_MAX_KEYS keys and the longest problem */
-    int nrung0;
-    int keep; /* halving: at least this many rung-1 survivors per rung-0 problem, from the
-                 class's legal count (FA_HALVING_KEEP_SPACE), explored or not */
+    /* Halving's rung-0 problems (class positions): the first nrung0_keys chosen by keys (the
+     * shortest, the longest of at most FA_RUNG0_MAX_KEYS keys and the longest), then, when the
+     * class holds several GQA ratios, the largest ratio's longest of at most
+     * FA_RUNG0_MAX_KEYS keys unless one of those is it. rung0_gqa: the index in rung0 of that
+     * problem (-1 one ratio): the class's problems above its smallest ratio time its
+     * survivors as their own. */
+    int rung0[FA_RUNG0_MAX];
+    int nrung0, nrung0_keys, rung0_gqa;
+    int gqa_min; /* smallest GQA ratio (heads_q / heads_kv) of its problems */
+    int keep;    /* halving: at least this many rung-1 survivors per rung-0 problem, from the
+                    class's legal count (FA_HALVING_KEEP_SPACE), explored or not */
 } tclass;
 
 /* CAND_DEFERRED: halving's exploration has not reached it (not compiled; may be promoted to
@@ -110,15 +119,23 @@ typedef struct engine {
 #define FA_HALVING_KEEP_SPACE 24
 
 /* Halving's rung 1: a problem times the survivors of the rung-0 problems that bracket it in
- * keys, and the best 1/FA_RUNG1_FAR_SHARE of the other rung-0 problems' survivors (their
- * leaders; at least one). */
+ * keys (and a GQA problem the largest ratio's, tclass), and the best 1/FA_RUNG1_FAR_SHARE of the
+ * other rung-0 problems' survivors (their leaders; at least one). */
 #define FA_RUNG1_FAR_SHARE 3
 
 /* Halving's rung 0 ranks on the class's shortest problem, its longest of at most this many
  * keys, and its longest problem when that is longer. The 4k problem ranks most long ones well
  * (replayed on three full hd128 sweeps it chose survivors as well as the 16k one did), but on
  * the H200 exhaustive found 16k-causal winners 10-20% ahead of halving's (PackGQA tiles at
- * g = 1, m192n112 / m192n80) that rank low at 4k, so the longest problem is ranked too. */
+ * g = 1, m192n112 / m192n80) that rank low at 4k, so the longest problem is ranked too.
+ *
+ * Ties go to the first problem in order, which is the GQA-ratio-1 one in the default set, so
+ * all three were ratio 1: tiles that pay off only with GQA (PackGQA) ranked 35th-264th there
+ * and never reached rung 1, and exhaustive's winners on b16 kv2 q1024 causal varlen (bf16 and
+ * fp16, m192n80s2ovpg) were 3.3-3.7% ahead of halving's (H200, hd128). So a class of several
+ * ratios also ranks on its largest ratio's longest problem of at most this many keys (its
+ * shortest, 512 keys, ranked the bf16 one 39th, not enough), and its problems above the
+ * smallest ratio time those survivors as near ones. */
 #define FA_RUNG0_MAX_KEYS 4096
 
 /* Halving's exploration (fa_tune.h, --explore): after rung 0 of what is compiled, the

@@ -148,9 +148,11 @@ int en_rung1_keep(const engine *e, int k, int n)
 static int brackets(const engine *e, int k, int r, int i)
 {
     const tclass *c = &e->cls[k];
+    if (r >= c->nrung0_keys)
+        return 0; /* chosen by GQA ratio, not keys (near(), below) */
     const int n = e->o->problems[c->probs[i]].seqlen_k;
     const int nr = e->o->problems[c->probs[c->rung0[r]]].seqlen_k;
-    for (int q = 0; q < c->nrung0; q++) {
+    for (int q = 0; q < c->nrung0_keys; q++) {
         const int nq = e->o->problems[c->probs[c->rung0[q]]].seqlen_k;
         if (nr <= n ? nq <= n && nq > nr : nq >= n && nq < nr)
             return 0; /* q is nearer on r's side */
@@ -158,21 +160,34 @@ static int brackets(const engine *e, int k, int r, int i)
     return 1;
 }
 
+/* Are class k's rung-0 problem r's survivors near ones for class position i: r brackets it,
+ * or r is the class's largest-GQA-ratio problem and i's ratio is above the class's smallest
+ * (a tile that pays off only with GQA ranks low on ratio-1 problems). */
+static int near(const engine *e, int k, int r, int i)
+{
+    const tclass *c = &e->cls[k];
+    return brackets(e, k, r, i) ||
+           (r == c->rung0_gqa && fa_problem_gqa(&e->o->problems[c->probs[i]]) > c->gqa_min);
+}
+
 /* Halving rung 1: the best twelfth (FA_HALVING_KEEP) on each rung-0 problem (at least the
  * finalist count) survive. A problem times, interleaved and racing each other, the survivors
- * of the rung-0 problems that bracket it in keys (brackets()) and the best FA_RUNG1_FAR_SHARE
- * of the others' -- their leaders: what ranks only 5th-15th at 512 keys is raced out of a 16k
- * group in its first rounds, 3.4 ms each (a third of rung 1 went to such survivors) -- so the
- * survivors are compared in the same rounds and drift cannot pick among them. */
+ * of the rung-0 problems near it (near(): bracketing it in keys, or by GQA ratio) and the best
+ * FA_RUNG1_FAR_SHARE of the others' -- their leaders: what ranks only 5th-15th at 512 keys is raced
+ * out of a 16k group in its first rounds, 3.4 ms each (a third of rung 1 went to such survivors) --
+ * so the survivors are compared in the same rounds and drift cannot pick among them. */
 void en_produce_rung1(engine *e)
 {
     int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
     int *group = malloc(sizeof(int) * (size_t)(e->ncands + 1));
-    int *rank[3] = {NULL, NULL, NULL}; /* per rung-0 problem and candidate: rung-0 place */
-    int keep[3] = {0, 0, 0};
-    for (int r = 0; r < 3; r++)
+    int *rank[FA_RUNG0_MAX] = {NULL}; /* per rung-0 problem and candidate: rung-0 place */
+    int keep[FA_RUNG0_MAX] = {0};
+    int ok = order && group;
+    for (int r = 0; r < FA_RUNG0_MAX; r++) {
         rank[r] = malloc(sizeof(int) * (size_t)(e->ncands + 1));
-    if (!order || !group || !rank[0] || !rank[1] || !rank[2])
+        ok = ok && rank[r];
+    }
+    if (!ok)
         goto out;
     for (int k = 0; k < e->ncls; k++) {
         for (int r = 0; r < e->cls[k].nrung0; r++) {
@@ -184,10 +199,10 @@ void en_produce_rung1(engine *e)
                 rank[r][order[j]] = j;
         }
         for (int i = 0; i < e->cls[k].np; i++) {
-            int limit[3];
+            int limit[FA_RUNG0_MAX];
             for (int r = 0; r < e->cls[k].nrung0; r++) {
                 const int far = (keep[r] + FA_RUNG1_FAR_SHARE - 1) / FA_RUNG1_FAR_SHARE;
-                limit[r] = brackets(e, k, r, i) ? keep[r] : far;
+                limit[r] = near(e, k, r, i) ? keep[r] : far;
             }
             int ng = 0;
             for (int c = 0; c < e->ncands; c++) {
@@ -206,7 +221,7 @@ void en_produce_rung1(engine *e)
 out:
     free(order);
     free(group);
-    for (int r = 0; r < 3; r++)
+    for (int r = 0; r < FA_RUNG0_MAX; r++)
         free(rank[r]);
 }
 

@@ -306,8 +306,8 @@ static void rung0_bound(engine *e, int k, int i, int pi, fa_job *job)
 }
 
 /* Halving rung 0: quick timings of a checked candidate on its class's rung-0 problems (the
- * shortest, the longest of at most FA_RUNG0_MAX_KEYS keys and the longest), kept in memory to rank
- * candidates; nothing is stored. */
+ * shortest, the longest of at most FA_RUNG0_MAX_KEYS keys, the longest and the largest GQA
+ * ratio's one: tclass), kept in memory to rank candidates; nothing is stored. */
 static void rung0(engine *e, int slot, int ci)
 {
     cand *c = &e->cands[ci];
