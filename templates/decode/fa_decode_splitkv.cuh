@@ -93,7 +93,7 @@
  *      1x128k in fa-tune's tune of 2026-12-03); the fused combine (7.), one launch instead of
  *      split + combine. Registers, no spills: hd128 m16n64w4s3 124, m32n64w4s3 204,
  *      m16n128w8s3 124; hd64 m16n32w2s3 80, m64n128w8s3 234; hd256 m16n64w4s2 220.
- *  v3  the paged loader's page runs (2.: v2 divided by the page size and built
+ *  v3  (this version) the paged loader's page runs (2.: v2 divided by the page size and built
  *      64-bit page offsets for every 128-byte row; paged page 64 was 111% of contiguous at
  *      hd64 32/8 64x4k, bench/results/2026-12-03_h200_decode_v2); the fused merge from shared
  *      memory (7.: v2 took each row's max and sum one warp per row from L2, two dependent
@@ -101,11 +101,6 @@
  *      Registers, no spills (bench/results/2026-12-03_cpu_decode_v3): hd128 m16n64w4s3 125,
  *      m32n64w4s3 204, m16n32w2s2 128; hd64 m16n32w2s3 80, m64n128w8s3 235; hd256 m16n64w4s2
  *      220. Not yet timed on a GPU.
- *  v4  (this version) K and V by cp.async with a 256-byte L2 prefetch instead of 128 bytes
- *      (cp_async_16_kv): a key's row is 128-512 bytes, and the rows of the other KV heads
- *      beside it are read by the CTAs running at the same time. Decode on the H200 was 0.2-4%
- *      behind cuDNN on 7 of 14 shapes with every variant of the space tried
- *      (bench/results/2026-12-03_h200_session6).
  */
 #ifndef FA_DECODE_SPLITKV_CUH
 #define FA_DECODE_SPLITKV_CUH
@@ -173,17 +168,6 @@ template <typename Element> __device__ __forceinline__ void store4(Element *dst,
     u.x = pack2<Element>(v.x, v.y);
     u.y = pack2<Element>(v.z, v.w);
     *reinterpret_cast<uint2 *>(dst) = u;
-}
-
-/* 16-byte cp.async of K or V (bypassing L1), zero-filled when !valid, with a 256-byte L2
-   prefetch: whole rows of hd128 and up, two rows of hd64 (the next KV head's, which another
-   CTA reads at the same time). */
-__device__ __forceinline__ void cp_async_16_kv(uint32_t smem_addr, const void *gmem, bool valid)
-{
-    const int src_bytes = valid ? 16 : 0;
-    asm volatile("cp.async.cg.shared.global.L2::256B [%0], [%1], 16, %2;\n" ::"r"(smem_addr),
-                 "l"(gmem), "r"(src_bytes)
-                 : "memory");
 }
 
 /* 4-byte cp.async (through L1: a block's table entries are read by several CTAs). */
@@ -304,8 +288,8 @@ __global__ void __launch_bounds__(WARPS * 32)
 #pragma unroll
                 for (int jc = 0; jc < CHUNKS / G; ++jc) {
                     const uint32_t o = soff + i * RS * ROW_BYTES + jc * G * 16;
-                    fa::cp_async_16_kv(sK + o, (valid ? ks : kb) + jc * G * 8, valid);
-                    fa::cp_async_16_kv(sV + o, (valid ? vs : vb) + jc * G * 8, valid);
+                    fa::cp_async_16(sK + o, (valid ? ks : kb) + jc * G * 8, valid);
+                    fa::cp_async_16(sV + o, (valid ? vs : vb) + jc * G * 8, valid);
                 }
             };
             if (run > 0) {
