@@ -101,6 +101,10 @@
  *      Registers, no spills (bench/results/2026-12-03_cpu_decode_v3): hd128 m16n64w4s3 125,
  *      m32n64w4s3 204, m16n32w2s2 128; hd64 m16n32w2s3 80, m64n128w8s3 235; hd256 m16n64w4s2
  *      220. Not yet timed on a GPU.
+ *      Tried and reverted: K and V by cp.async with a 256-byte L2 prefetch instead of 128
+ *      bytes. On the H200, tuned beside cuDNN in one call, every contiguous shape got 3-6%
+ *      slower: 0.94-0.97x cuDNN where this version measures 0.96-1.02x
+ *      (bench/results/2026-12-03_h200_session6, calls 1 and 3).
  */
 #ifndef FA_DECODE_SPLITKV_CUH
 #define FA_DECODE_SPLITKV_CUH
