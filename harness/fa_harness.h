@@ -119,6 +119,11 @@ int fa_retime_out(const fa_time_stats *ratio, int rounds, double margin);
 #define FA_RETIME_ALONE_MIN 5
 int fa_retime_min_rounds(int min_reps, int unraced);
 
+/* The job launched k-th in round `round` of an interleaved group of n jobs: the order turns
+ * by one each round, so no job always runs first after the round's synchronisation or always
+ * after the same neighbour (a fixed order would tie a job's clock to its place in the round). */
+int fa_retime_slot(int n, int round, int k);
+
 /* ---- jobs ------------------------------------------------------------------------------ */
 
 /* Most jobs one interleaved re-timing takes (fa_worker_retime_interleaved). */

@@ -430,6 +430,7 @@ typedef struct retime_ctx {
     double *x[FA_RETIME_MAX];    /* each job's times, one per round */
     int nx[FA_RETIME_MAX];
     int cap, n_active;
+    int round;   /* rounds launched: the order's turn (fa_retime_slot) */
     double *tmp; /* paired_stats' ratios */
     fa_err e;
     bufs *b;
@@ -520,17 +521,18 @@ static void retime_warmup(retime_ctx *c, double t_start)
 }
 
 /* One round: A B C ..., each after its own L2 flush, enqueued back to back and synchronised
- * once. (Synchronising after every launch left the GPU idle between them, and repetitions
- * varied by 2% at 1 ms against 0.1% in a separate timing's batches: enough to rank two tiles
- * 3% apart as equal.) A fault in a round is pinned on no job: all are returned interrupted,
- * and the worker re-times each alone, which finds the culprit (fa_worker.c). Returns 1 when
- * the round's times were added, 0 when it failed. */
+ * once, in an order that turns by one job each round (fa_retime_slot). (Synchronising after every
+ * launch left the GPU idle between them, and repetitions varied by 2% at 1 ms against 0.1% in a
+ * separate timing's batches: enough to rank two tiles 3% apart as equal.) A fault in a round is
+ * pinned on no job: all are returned interrupted, and the worker re-times each alone, which finds
+ * the culprit (fa_worker.c). Returns 1 when the round's times were added, 0 when it failed. */
 static int retime_round(retime_ctx *c)
 {
     fa_runner *r = c->r;
     int in_round[FA_RETIME_MAX], nr = 0;
     CUresult ce = CUDA_SUCCESS;
-    for (int i = 0; i < c->n && ce == CUDA_SUCCESS; i++) {
+    for (int k = 0; k < c->n && ce == CUDA_SUCCESS; k++) {
+        const int i = fa_retime_slot(c->n, c->round, k);
         if (!c->active[i] || c->raced[i] || c->nx[i] >= c->cap)
             continue;
         if (!c->topt.no_flush && flush_l2(r, c->h, &c->e) != FA_OK)
@@ -543,6 +545,7 @@ static int retime_round(retime_ctx *c)
             ce = r->cu->cuEventRecord(r->ev[2 * nr + 1], r->stream);
         in_round[nr++] = i;
     }
+    c->round++;
     if (ce == CUDA_SUCCESS && nr > 0)
         ce = r->cu->cuEventSynchronize(r->ev[2 * nr - 1]);
     double t[FA_RETIME_MAX];
@@ -579,6 +582,11 @@ int fa_retime_out(const fa_time_stats *ratio, int rounds, double margin)
     const double se = ratio->rse * ratio->mean_ms; /* rse: stddev / sqrt(n) / mean */
     return rounds >= FA_RETIME_TIGHT_ROUNDS && ratio->median_ms > 1 + FA_RETIME_TIGHT &&
            ratio->mean_ms - 2 * se > 1;
+}
+
+int fa_retime_slot(int n, int round, int k)
+{
+    return n > 0 ? (int)(((long long)k + round) % n) : 0;
 }
 
 int fa_retime_min_rounds(int min_reps, int unraced)

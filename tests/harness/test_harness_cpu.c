@@ -371,6 +371,25 @@ static void test_stats(void)
         /* Rounds before the RSE rule: all of min_reps while two are left, five for one. */
         CHECK(fa_retime_min_rounds(10, 2) == 10 && fa_retime_min_rounds(10, 1) == 5);
         CHECK(fa_retime_min_rounds(3, 1) == 3);
+        /* The launch order turns by one job a round: round 0 in order, and over n rounds
+           every job takes every place once. */
+        enum { N = 5 };
+        int seen[N][N] = {{0}};
+        for (int round = 0; round < N; round++) {
+            int used[N] = {0};
+            for (int k = 0; k < N; k++) {
+                const int i = fa_retime_slot(N, round, k);
+                CHECK(i >= 0 && i < N && !used[i]);
+                used[i] = 1;
+                seen[i][k]++;
+                if (round == 0)
+                    CHECK(i == k);
+            }
+        }
+        for (int i = 0; i < N; i++)
+            for (int k = 0; k < N; k++)
+                CHECK(seen[i][k] == 1);
+        CHECK(fa_retime_slot(1, 7, 0) == 0);
     }
 
     struct {
