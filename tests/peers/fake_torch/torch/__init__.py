@@ -1,8 +1,10 @@
-"""A CPU stand-in for the few PyTorch calls bench/peers.py makes, for peers.modes: it runs
-peers.py's timing loop without a GPU so the glue (shapes, fallbacks, rows written) is tested;
-the numbers it gives are made up (each call "takes" time proportional to its work). It fakes
-one refusal the real SDPA can make: cuDNN refuses enable_gqa, so the expanded-K/V path runs.
-Never on a real run's path: only tests put this folder on PYTHONPATH."""
+"""A CPU stand-in for the few PyTorch calls bench/peers.py makes, for peers.modes and
+peers.decode: it runs peers.py's timing loops (--from-db, --decode) without a GPU so the glue
+(shapes, fallbacks, rows written) is tested; the numbers it gives are made up (each call
+"takes" time proportional to its work: SDPA at 400 TFLOP/s, a copy at 4 TB/s after 10 us). It
+fakes one refusal the real SDPA can make: cuDNN refuses enable_gqa, so the expanded-K/V path
+runs (peers.py --decode reports the backend as skipped). Never on a real run's path: only
+tests put this folder on PYTHONPATH."""
 
 __version__ = "0.0-fake"
 bfloat16, float16, uint8, int16 = "bfloat16", "float16", "uint8", "int16"
@@ -28,6 +30,11 @@ class Tensor:
     def fill_(self, x):
         return self
 
+    def copy_(self, src):
+        # read + write at 4 TB/s after a 10 us launch, in ms: small copies read slower
+        _work(0.01 + 2.0 * src.numel() * src.element_size() / 4e9)
+        return self
+
     def repeat_interleave(self, g, dim):
         s = list(self.shape)
         s[dim] *= g
@@ -47,6 +54,10 @@ def randn(*shape, dtype=bfloat16, device=None):
 
 def empty(n, dtype=uint8, device=None):
     return _alloc((n,), dtype)
+
+
+def empty_like(t):
+    return _alloc(t.shape, t.dtype)
 
 
 class _Props:
