@@ -237,6 +237,25 @@ struct fwd_host {
     }
 };
 
+/* Kernel k's tiles and launch geometry in c (in place of the lookup's). */
+static void use_kernel_tiles(fa_dispatch_choice &c, const fa_dispatch_kernel &k)
+{
+    c.block_m = k.block_m;
+    c.block_n = k.block_n;
+    c.warps = k.warps;
+    c.stages = k.stages;
+    c.q_in_regs = k.q_in_regs;
+    c.threads = k.threads;
+    c.smem_bytes = k.smem_bytes;
+#if FA_AOT_HAVE_FAMILIES
+    c.family = k.family;
+    c.overlap = k.overlap;
+    c.pingpong = k.pingpong;
+    c.persistent = k.persistent;
+    c.pack_gqa = k.pack_gqa;
+#endif
+}
+
 /* The choice for a problem of sh's mode (varlen: sh's lengths the longest): with kernel ==
  * nullptr the lookup's, else that kernel's tiles. *how and *name say which and why. */
 static fa_dispatch_choice choose(int cc, const fa_ex_shape &sh, int varlen,
@@ -249,20 +268,7 @@ static fa_dispatch_choice choose(int cc, const fa_ex_shape &sh, int varlen,
     *how = fa_dispatch_source_name(c.source);
     *name = c.entry ? c.entry->name : "(default tiles)";
     if (kernel) { /* this kernel's tiles instead of the lookup's */
-        c.block_m = kernel->block_m;
-        c.block_n = kernel->block_n;
-        c.warps = kernel->warps;
-        c.stages = kernel->stages;
-        c.q_in_regs = kernel->q_in_regs;
-        c.threads = kernel->threads;
-        c.smem_bytes = kernel->smem_bytes;
-#if FA_AOT_HAVE_FAMILIES
-        c.family = kernel->family;
-        c.overlap = kernel->overlap;
-        c.pingpong = kernel->pingpong;
-        c.persistent = kernel->persistent;
-        c.pack_gqa = kernel->pack_gqa;
-#endif
+        use_kernel_tiles(c, *kernel);
         *how = "chosen";
         *name = kernel->name;
     }
@@ -277,18 +283,7 @@ static fa_dispatch_choice choose(int cc, const fa_ex_shape &sh, int varlen,
         if (f >= 0) {
             static char buf[160];
             const fa_dispatch_kernel &fk = fa_dispatch_kernels(0)[f];
-            c.block_m = fk.block_m;
-            c.block_n = fk.block_n;
-            c.warps = fk.warps;
-            c.stages = fk.stages;
-            c.q_in_regs = fk.q_in_regs;
-            c.threads = fk.threads;
-            c.smem_bytes = fk.smem_bytes;
-            c.family = fk.family;
-            c.overlap = fk.overlap;
-            c.pingpong = fk.pingpong;
-            c.persistent = fk.persistent;
-            c.pack_gqa = fk.pack_gqa;
+            use_kernel_tiles(c, fk);
             c.kernel = f;
             std::snprintf(buf, sizeof buf, "fallback %s", fk.name);
             *how = buf;
