@@ -66,10 +66,17 @@ void en_fail(engine *e, fa_status st, const fa_err *err)
     pthread_mutex_unlock(&e->mu);
 }
 
-/* Store ms[i] of v on ps[i], i < n, in one transaction, under e->db_mu. */
-static fa_status db_write(engine *e, const fa_variant *v, const fa_problem *ps,
+/* Store ms[i] of v on problem problems[i] (an index into opts->problems), i < n, in one
+ * transaction, under e->db_mu: a commit per problem was most of the 1.5 s the database took in
+ * a 22 s halving run (10,000 unsupported outcomes). */
+static fa_status db_write(engine *e, const fa_variant *v, const int *problems,
                           const fa_measurement *ms, int n, fa_err *err)
 {
+    fa_problem *ps = malloc(sizeof *ps * (size_t)(n > 0 ? n : 1));
+    if (!ps)
+        return FA_ERR(err, FA_NOMEM, "out of memory");
+    for (int i = 0; i < n; i++)
+        ps[i] = e->o->problems[problems[i]];
     pthread_mutex_lock(&e->db_mu);
     const double t = fa_now_s();
     fa_status st =
@@ -77,6 +84,7 @@ static fa_status db_write(engine *e, const fa_variant *v, const fa_problem *ps,
     e->st->db_s += fa_now_s() - t;
     e->st->db_records += n;
     pthread_mutex_unlock(&e->db_mu);
+    free(ps);
     return st;
 }
 
@@ -86,18 +94,13 @@ static fa_status record_many_locked(engine *e, const fa_variant *v, const int *p
                                     fa_measurement *ms, int n)
 {
     fa_err err = {0};
-    fa_problem *ps = malloc(sizeof *ps * (size_t)n);
-    fa_status st = ps ? FA_OK : FA_ERR(&err, FA_NOMEM, "out of memory");
-    for (int i = 0; ps && i < n; i++) {
-        ps[i] = e->o->problems[problems[i]];
+    for (int i = 0; i < n; i++) {
         if (e->eager_done[problems[i]]) {
             ms[i].eager_median_ms = e->eager_ms[problems[i]];
             ms[i].eager_peak_extra_bytes = e->eager_peak[problems[i]];
         }
     }
-    if (st == FA_OK)
-        st = db_write(e, v, ps, ms, n, &err);
-    free(ps);
+    fa_status st = db_write(e, v, problems, ms, n, &err);
     if (st != FA_OK)
         fail_locked(e, st, &err);
     return st;
@@ -152,8 +155,7 @@ void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_st
     }
     const int n = outcome_rows(e, c, proto, status, why, b, ms, probs);
     memset(c->todo, 0, (size_t)k->np);
-    if (n > 0) /* one transaction: a commit per problem was most of the 1.5 s the database
-                  took in a 22 s halving run (10,000 unsupported outcomes) */
+    if (n > 0)
         record_many_locked(e, &c->v, probs, ms, n);
     free(ms);
     free(probs);
@@ -179,19 +181,13 @@ int en_record_refusals(engine *e, int max)
         const tclass *k = &e->cls[c->cls];
         fa_err why = {0}, err = {0};
         fa_variant_check(&c->v, e->o->arch, &why);
-        fa_problem *ps = malloc(sizeof *ps * (size_t)k->np);
         fa_measurement *ms = malloc(sizeof *ms * (size_t)k->np);
         int *probs = malloc(sizeof *probs * (size_t)k->np);
-        fa_status st = ps && ms && probs ? FA_OK : FA_ERR(&err, FA_NOMEM, "out of memory");
+        fa_status st = ms && probs ? FA_OK : FA_ERR(&err, FA_NOMEM, "out of memory");
         const int n =
             st == FA_OK ? outcome_rows(e, c, NULL, FA_UNSUPPORTED, why.msg, NULL, ms, probs) : 0;
-        for (int j = 0; j < n; j++)
-            ps[j] = e->o->problems[probs[j]];
-        /* One transaction per variant: a commit per problem was most of the 1.5 s the database
-         * took in a 22 s halving run (10,000 unsupported outcomes). */
         if (st == FA_OK && n > 0)
-            st = db_write(e, &c->v, ps, ms, n, &err);
-        free(ps);
+            st = db_write(e, &c->v, probs, ms, n, &err);
         free(ms);
         free(probs);
         if (st != FA_OK) {
