@@ -84,6 +84,14 @@ def flops(b, h, nq, nk, d, causal):
 
 
 class Timer:
+    # GPU cycles of torch.cuda._sleep queued before each start event (~100-130 us at 1.5-2 GHz):
+    # the host enqueues the start event and the call while the GPU still spins, so the events
+    # time the GPU's work only. Without it a call's own host cost (Python, SDPA's dispatch and
+    # cuDNN's graph lookup: tens of us) showed up as idle GPU time whenever it outlasted the
+    # flush: cuDNN's short shapes measured 5-50% apart between two calls on one H200
+    # (bench/results/2026-12-03_h200_session6, call 5), fa-tune's (Driver API launches) did not.
+    LEAD_CYCLES = 200_000
+
     def __init__(self, min_flush_bytes=64 << 20):
         l2 = torch.cuda.get_device_properties(0).L2_cache_size
         self.flush = torch.empty(max(2 * l2, min_flush_bytes), dtype=torch.uint8, device="cuda")
@@ -96,6 +104,7 @@ class Timer:
         spent = 0.0
         while len(times) < max_reps and spent < max_s * 1e3:
             self.flush.fill_(len(times) & 0xFF)
+            torch.cuda._sleep(self.LEAD_CYCLES)
             start = torch.cuda.Event(enable_timing=True)
             end = torch.cuda.Event(enable_timing=True)
             start.record()

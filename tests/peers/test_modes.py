@@ -19,6 +19,8 @@ usage: test_modes.py MODES_FIXTURE_DB BENCH_DIR WORK_DIR FA_TUNE
 6. peers.py's timing loop on fake_torch/ (a CPU stand-in whose SDPA "runs" at 400 TFLOP/s of
    the work it is given and whose cuDNN refuses enable_gqa): a row per problem and backend,
    the padded shapes and the expanded-K/V fallback as written, and compare_modes.py reads it.
+   The fake host pays 50 us per call, so the rates come out exact only when the timer keeps
+   the host's cost out of its events (peers.py's lead spin before each start event).
 """
 import json
 import os

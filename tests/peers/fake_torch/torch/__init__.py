@@ -4,7 +4,11 @@ peers.decode: it runs peers.py's timing loops (--from-db, --decode) without a GP
 "takes" time proportional to its work: SDPA at 400 TFLOP/s, a copy at 4 TB/s after 10 us). It
 fakes one refusal the real SDPA can make: cuDNN refuses enable_gqa, so the expanded-K/V path
 runs (peers.py --decode reports the backend as skipped). Never on a real run's path: only
-tests put this folder on PYTHONPATH."""
+tests put this folder on PYTHONPATH.
+
+Two clocks, as on a GPU: the host pays HOST_CALL_MS to enqueue each call (and a little per
+event), the GPU runs each call when both it and the host have got there. A timing loop whose
+events bracket the host's cost as well as the GPU's measures less than the rates above."""
 
 __version__ = "0.0-fake"
 bfloat16, float16, uint8, int16 = "bfloat16", "float16", "uint8", "int16"
@@ -28,6 +32,7 @@ class Tensor:
         return 1 if self.dtype == uint8 else 2
 
     def fill_(self, x):
+        _work(self.numel() * self.element_size() / 3e9)  # 3 TB/s, in ms
         return self
 
     def copy_(self, src):
@@ -64,17 +69,25 @@ class _Props:
     L2_cache_size = 50 << 20
 
 
-class _Event:
-    clock = 0.0
+HOST_CALL_MS = 0.05  # what a PyTorch call costs the host (Python, dispatch): 50 us
+HOST_EVENT_MS = 0.002
 
+
+class _Clock:
+    host = 0.0  # ms
+    gpu = 0.0  # ms: when the GPU finishes what it has been given
+
+
+class _Event:
     def __init__(self, enable_timing=False):
         self.t = 0.0
 
     def record(self):
-        self.t = _Event.clock
+        _Clock.host += HOST_EVENT_MS
+        self.t = _Clock.gpu = max(_Clock.gpu, _Clock.host)
 
     def synchronize(self):
-        pass
+        _Clock.host = max(_Clock.host, self.t)
 
     def elapsed_time(self, end):
         return end.t - self.t
@@ -90,7 +103,11 @@ class cuda:
 
     @staticmethod
     def synchronize():
-        pass
+        _Clock.host = max(_Clock.host, _Clock.gpu)
+
+    @staticmethod
+    def _sleep(cycles):  # a spin kernel at 1.5 GHz
+        _work(cycles / 1.5e9 * 1e3)
 
     @staticmethod
     def memory_allocated():
@@ -123,4 +140,6 @@ class backends:
 
 
 def _work(ms):
-    _Event.clock += ms
+    """One call: the host enqueues it, the GPU runs it after what it was given before."""
+    _Clock.host += HOST_CALL_MS
+    _Clock.gpu = max(_Clock.gpu, _Clock.host) + ms
