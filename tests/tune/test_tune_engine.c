@@ -21,6 +21,8 @@
  *   - in a class of GQA ratios 1 and 8, halving's rung 0 also ranks on the largest ratio's
  *     longest problem of at most 4096 keys, and the GQA problems time its survivors, so a
  *     variant fast only at ratio 8 is found (it used to rank on ratio-1 problems alone);
+ *   - the family gate: on sm90, where sm90a runs beside sm80, halving compiles sm80's 8 best
+ *     by prior and the rest of its share only when one of them is within 1.25x of the best;
  *   - the legality model's refusals are written after the compiled variants reach the slots
  *     and never under the engine's lock (a locked database does not stop the first check);
  *     a rerun over the same database writes none of them again and still counts them
@@ -63,6 +65,9 @@ typedef struct fake {
  * 3 stages after 2, so the winner is one the prior puts late). */
 static int boost_s3;
 
+/* Family gate test: sm90a variants are this many times faster (0: as fast as sm80's). */
+static double boost_sm90a;
+
 /* GQA test: 128-row 64-column tiles get this much faster at GQA ratio 8 (as PackGQA tiles,
  * which pack the query heads of a KV head into one tile, pay off only with GQA). */
 static int boost_gqa;
@@ -80,6 +85,8 @@ static double speed(const fa_variant *v, const fa_problem *p)
     if (fa_variant_param(v, "block_m") == 128 && fa_variant_param(v, "block_n") == 64 &&
         p->heads_q >= 8 * p->heads_kv)
         s += boost_gqa;
+    if (boost_sm90a > 0 && v->family == fa_family_find("sm90a"))
+        s *= boost_sm90a;
     return s;
 }
 
@@ -222,12 +229,17 @@ static int count_unsupported(const fa_db_row *r, void *p)
     return 0;
 }
 
-static void best_per_problem(fa_db *db, winners *w)
+static void best_per_problem_on(fa_db *db, const char *arch, winners *w)
 {
     memset(w, 0, sizeof *w);
     fa_db_filter f = {0};
-    f.arch = "sm80";
+    f.arch = arch;
     CHECK(fa_db_measurements(db, &f, on_row, w, NULL) == FA_OK);
+}
+
+static void best_per_problem(fa_db *db, winners *w)
+{
+    best_per_problem_on(db, "sm80", w);
 }
 
 /* Every problem has the same winner in a and b (the exhaustive run's and another's). */
@@ -699,6 +711,54 @@ int main(void)
                           wg1.problem[i], wg1.best[i], wg2.best[j]);
     boost_gqa = 0;
     free(psg);
+
+    /* 13. The family gate. On sm90, ten sm80 variants (--explore 0.99: all ten are its share)
+     * and three sm90a ones, three problems. sm80 first compiles its 8 best by prior; when
+     * sm90a is 2x faster the other two are never compiled (they were before the gate), when
+     * it is only 1.1x faster they join at the first exploration round. */
+    static const char *gate_names[] = {
+        "fwd_sm80_hd64_fp16_m128n64w4s2",  "fwd_sm80_hd64_fp16_m128n80w4s2",
+        "fwd_sm80_hd64_fp16_m128n96w4s2",  "fwd_sm80_hd64_fp16_m128n112w4s2",
+        "fwd_sm80_hd64_fp16_m128n128w4s2", "fwd_sm80_hd64_fp16_m64n64w4s2",
+        "fwd_sm80_hd64_fp16_m64n80w4s2",   "fwd_sm80_hd64_fp16_m64n96w4s2",
+        "fwd_sm80_hd64_fp16_m128n96w4s3",  "fwd_sm80_hd64_fp16_m128n112w4s3",
+        "fwd_sm90a_hd64_fp16_m128n64s2",   "fwd_sm90a_hd64_fp16_m128n128s2",
+        "fwd_sm90a_hd64_fp16_m192n128s2"};
+    enum { NGATE = sizeof gate_names / sizeof *gate_names };
+    fa_variant gv[NGATE];
+    for (int i = 0; i < NGATE; i++)
+        CHECK(fa_variant_parse(gate_names[i], &gv[i], &err) == FA_OK);
+    o.arch = fa_arch_find("sm90");
+    CHECK(o.arch != NULL);
+    o.problems = ps;
+    o.n_problems = np;
+    o.variants = gv;
+    o.n_variants = NGATE;
+    o.finalists = 2;
+    o.explore = 0.99;
+    o.strategy = FA_STRATEGY_HALVING;
+    const double boosts[2] = {2.0, 1.1};
+    for (int b = 0; b < 2; b++) {
+        char dbg[512];
+        snprintf(dbg, sizeof dbg, "%s/gate%d.db", dir, b);
+        boost_sm90a = boosts[b];
+        fake fg = {0};
+        CHECK(tune(dbg, c, &o, &fg, &st, &err) == FA_OK);
+        const int shut = boosts[b] > 1.25;
+        CHECK_MSG(fg.checks == (shut ? NGATE - 2 : NGATE) && st.gated == (shut ? 2 : 0) &&
+                      st.unexplored == st.gated,
+                  "sm90a %.1fx: checked %d, gated %d, unexplored %d", boosts[b], fg.checks,
+                  st.gated, st.unexplored);
+        winners wgt;
+        CHECK(fa_db_open(dbg, FA_DB_READONLY, &db, &err) == FA_OK);
+        best_per_problem_on(db, "sm90", &wgt);
+        fa_db_close(db);
+        CHECK(wgt.n == np);
+        for (int i = 0; i < wgt.n; i++) /* sm90a is faster either way */
+            CHECK_MSG(strstr(wgt.best[i], "_sm90a_") != NULL, "%s: %s", wgt.problem[i],
+                      wgt.best[i]);
+    }
+    boost_sm90a = 0;
 
     fa_compiler_free(c);
     free(ps);

@@ -448,6 +448,9 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
     if (t->unexplored > 0) /* halving's exploration (fa_tune.h) */
         fprintf(out, ", %d not compiled (outside what halving explored; --explore 1 for all)",
                 t->unexplored);
+    if (t->gated > 0)
+        fprintf(out, ", %d of them in families more than %.2fx behind the best", t->gated,
+                FA_FAMILY_GATE);
     fputc('\n', out);
     fprintf(out, "wall %.1f s, GPU idle %.0f%% (%d GPU%s), %.1f variants/min\n", t->wall_s,
             100 * t->gpu_idle_fraction, s->gpus, s->gpus > 1 ? "s" : "",

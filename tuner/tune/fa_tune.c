@@ -453,8 +453,10 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
             break;
         en_run_phase(&e, en_produce_compiled, threads, args);
     }
-    for (int i = 0; i < e.ncands; i++)
+    for (int i = 0; i < e.ncands; i++) {
         stats->unexplored += e.cands[i].state == CAND_DEFERRED;
+        stats->gated += e.cands[i].state == CAND_DEFERRED && e.cands[i].gated == 2;
+    }
     /* Phase 2 (halving): rung 1, the survivors interleaved per problem -- also the final. */
     if (e.fatal == FA_OK && o->strategy == FA_STRATEGY_HALVING)
         en_run_phase(&e, en_produce_rung1, threads, args);

@@ -36,6 +36,10 @@
  *               (one step on one axis) of each rung-0 problem's 3 best are compiled and
  *               ranked, for up to 3 rounds. Variants it never reaches are not compiled
  *               (counted as unexplored): a cold run compiles a fraction of the space.
+ *               Where an arch-specific family runs beside portable ones (sm90a and sm80
+ *               on Hopper), a portable family's share starts with its 8 best by prior; the
+ *               rest joins the first round only if one of them is within 1.25x of the
+ *               class's best on some rung-0 problem (the family gate).
  * Timing: the harness's protocol (fa_harness.h) with one warm-up launch -- which the harness
  * skips for a variant that already ran in this worker (its check) on a GPU kept busy -- and
  * 3 to 10 repetitions, the 1% RSE rule stopping earlier. A separate timing only has to say
@@ -123,6 +127,16 @@ typedef struct fa_tune_opts {
  * then only the neighbours of the leaders: see bench/results/ for the recheck that set it. */
 #define FA_EXPLORE_DEFAULT 0.25
 
+/* The family gate (halving's exploration, en_defer_by_prior): in a class where an
+ * arch-specific family (sm90a) runs beside portable ones (sm80 compiled for sm_90), a portable
+ * family first compiles only its FA_EXPLORE_MIN (8) best by prior; the rest of its --explore
+ * share is compiled with the first exploration round only if its best rung-0 time is within
+ * this factor of the class's best on some rung-0 problem. On the H200 the sm80 family won none
+ * of the 144 problems of the full hd128 job nor of FlashAttention's 36 shapes (its mma.sync
+ * kernels are 1.3-2x behind wgmma), yet its share (26 of ~102 legal per class, 8 classes) was
+ * a quarter of a cold run's 822 compiles; the gate leaves 8 per class. */
+#define FA_FAMILY_GATE 1.25
+
 void fa_tune_opts_default(fa_tune_opts *o);
 
 /* Everything the engine borrows. */
@@ -147,6 +161,8 @@ typedef struct fa_tune_stats {
     int skipped;    /* (variant, problem) pairs skipped by resume */
     int budget_cut; /* pairs not run because the budget ran out */
     int unexplored; /* halving: legal variants left uncompiled by the exploration */
+    int gated;      /* of those, left by the family gate (a portable family's share whose
+                       seeds were all over FA_FAMILY_GATE x the class's best) */
     double wall_s;
     double gpu_busy_s; /* summed over slots */
     double db_s;       /* writing results to the database (the GPU waits meanwhile) */

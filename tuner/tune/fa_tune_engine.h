@@ -48,6 +48,9 @@ typedef struct cand {
     int cls;
     int state;             /* CAND_* */
     int passed;            /* check passed: may be timed */
+    int gated;             /* in its portable family's exploration share behind the family
+                              gate (FA_FAMILY_GATE): 1 waiting, 2 the gate shut (CAND_DEFERRED
+                              unless a leader's neighbour), 0 neither or the gate opened */
     int unrecorded;        /* CAND_OUT as unsupported, its rows not yet written: the compile
                               producer writes them (en_record_refusals) a few after each
                               compiled variant it hands the slots, so ~125k rows (4.7 s, a

@@ -259,6 +259,11 @@ void en_defer_by_prior(engine *e)
         e->cls[k].keep = (legal + FA_HALVING_KEEP_SPACE - 1) / FA_HALVING_KEEP_SPACE;
         if (e->o->explore >= 1)
             continue;
+        /* The family gate (FA_FAMILY_GATE): does an arch-specific family run in class k? */
+        int specific = 0;
+        for (int i = 0; i < e->ncands && !specific; i++)
+            specific = e->cands[i].cls == k && e->cands[i].state == CAND_PENDING &&
+                       e->cands[i].v.family->arch_specific;
         const fa_family *done[8]; /* the families of class k handled so far */
         int ndone = 0;
         for (int i = 0; i < e->ncands; i++) {
@@ -275,10 +280,16 @@ void en_defer_by_prior(engine *e)
                      e->cands[j].v.family == fam;
             int first = (int)ceil(e->o->explore * n);
             first = first > FA_EXPLORE_MIN ? first : FA_EXPLORE_MIN;
+            const int seeds = specific && !fam->arch_specific ? FA_EXPLORE_MIN : first;
             for (int j = i, m = 0; j < e->ncands; j++) {
                 cand *c = &e->cands[j];
-                if (c->cls == k && c->state == CAND_PENDING && c->v.family == fam && m++ >= first)
+                if (c->cls != k || c->state != CAND_PENDING || c->v.family != fam)
+                    continue;
+                if (m >= seeds) {
                     c->state = CAND_DEFERRED;
+                    c->gated = m < first;
+                }
+                m++;
             }
         }
     }
@@ -301,15 +312,52 @@ static int axis_steps(const fa_variant *a, const fa_variant *b)
     return d;
 }
 
+/* The family gate of class k (FA_FAMILY_GATE), decided once, at the first exploration round:
+ * each family waiting on it joins with the rest of its share if its best rung-0 time is within
+ * the gate of the class's best on some rung-0 problem; else that share stays uncompiled.
+ * order: scratch of e->ncands ints. Returns how many were promoted. */
+static int open_family_gates(engine *e, int k, int *order)
+{
+    int promoted = 0;
+    for (int g = 0; g < e->ncands; g++) {
+        const fa_family *fam = e->cands[g].v.family;
+        if (e->cands[g].cls != k || e->cands[g].gated != 1)
+            continue;
+        int open = 0;
+        for (int r = 0; r < e->cls[k].nrung0 && !open; r++) {
+            const int i = e->cls[k].rung0[r];
+            int n = ranked(e, k, i, 1, order);
+            for (int j = 0; j < n && !open; j++) /* the family's best, fastest first */
+                if (e->cands[order[j]].v.family == fam)
+                    open =
+                        e->cands[order[j]].quick[i] <= FA_FAMILY_GATE * e->cands[order[0]].quick[i];
+        }
+        for (int i = g; i < e->ncands; i++) {
+            cand *c = &e->cands[i];
+            if (c->cls == k && c->gated == 1 && c->v.family == fam) {
+                c->gated = open ? 0 : 2;
+                if (open) {
+                    c->state = CAND_PENDING;
+                    promoted++;
+                }
+            }
+        }
+    }
+    return promoted;
+}
+
 /* Halving's exploration, step 2: each rung-0 problem's FA_EXPLORE_LEADERS fastest (by
  * rung-0 times) promote their deferred neighbours -- one step on one axis, same class and
- * family -- to pending. Returns how many were promoted. */
+ * family -- to pending; the first round also opens or shuts the family gates. Returns how
+ * many were promoted. */
 int en_promote_neighbours(engine *e)
 {
     int promoted = 0;
     int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
     if (!order)
         return 0;
+    for (int k = 0; k < e->ncls; k++)
+        promoted += open_family_gates(e, k, order);
     for (int k = 0; k < e->ncls; k++)
         for (int r = 0; r < e->cls[k].nrung0; r++) {
             int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
