@@ -540,7 +540,8 @@ static int search_options(tune_cli *t, fa_option *out)
          .metavar = "F",
          .help = "halving: rank the first F of each family's variants (by\nits prior) on rung 0, "
                  "then the neighbours of the 3 best,\nfor up to 3 rounds; the rest are never "
-                 "compiled\n(default 0.25; 1: every variant)"},
+                 "compiled\n(default 0.25; 1: every variant); beside sm90a,\nsm80 gets its "
+                 "first 8 and the rest only if one is\nwithin 1.25x of the best"},
         {.kind = FA_OPT_INT,
          .name = "seed",
          .dst = &t->seed,
