@@ -152,6 +152,7 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
     int at = 0;
     while (at < 7 && (512 << at) < job->problem.seqlen_q)
         at++;
+    pthread_mutex_lock(&f->mu);
     if (quick && job->timing.abandon_ms > 0 && f->quick_best[at] > 0) {
         const double b = job->timing.abandon_ms / f->quick_best[at];
         f->quick_bound = f->quick_bound > 0 && f->quick_bound < b ? f->quick_bound : b;
@@ -163,6 +164,7 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
     }
     if (quick && !m->raced && (f->quick_best[at] <= 0 || t < f->quick_best[at]))
         f->quick_best[at] = t;
+    pthread_mutex_unlock(&f->mu);
     m->cv = 0.01;
     m->tflops = flops / t / 1e9;
     m->peak_extra_bytes = 4096;
@@ -187,12 +189,14 @@ static fa_status retime(void *ctx, int slot, const fa_job *jobs, int n, fa_measu
         int at = 0;
         while (at < 7 && (512 << at) < j.problem.seqlen_q)
             at++;
-        if (f->watch && !strcmp(name, f->watch))
-            f->watch_at[at]++;
         j.what = FA_JOB_TIME;
         j.timing.max_reps = 0;
         run(ctx, slot, &j, &ms[i], err);
+        pthread_mutex_lock(&f->mu); /* two slots call in from two threads */
+        if (f->watch && !strcmp(name, f->watch))
+            f->watch_at[at]++;
         f->full_timings--; /* counted as re-timing, not as a full timing */
+        pthread_mutex_unlock(&f->mu);
     }
     return FA_OK;
 }
