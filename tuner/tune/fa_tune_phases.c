@@ -300,14 +300,14 @@ static void settle_locked(engine *e, int k)
 
 /* Class k's rung-0 work may be done (caller holds mu): if it is, another exploration round --
  * its leaders' deferred neighbours, compiled ahead of the other classes' variants -- while the
- * rounds last, the run goes on (no failure, budget or interrupt) and a leader has one; else
- * it settles. */
+ * rounds last, the run goes on (no budget spent, no interrupt) and a leader has one; else it
+ * settles. After a failure nothing more is queued (the slots have stopped). */
 static void class_step_locked(engine *e, int k)
 {
     tclass *c = &e->cls[k];
-    if (c->settled || c->open > 0)
+    if (c->settled || c->open > 0 || e->fatal != FA_OK)
         return;
-    if (e->pool && c->rounds < FA_EXPLORE_ROUNDS && e->fatal == FA_OK && !en_budget_spent(e) &&
+    if (e->pool && c->rounds < FA_EXPLORE_ROUNDS && !en_budget_spent(e) &&
         en_promote_neighbours(e, k) > 0) {
         c->rounds++;
         for (int i = 0; i < e->ncands && e->fatal == FA_OK; i++)
