@@ -1,7 +1,8 @@
 /* This file implements the compile pool test: many variants compiled concurrently on
  * several threads all come back (each exactly once, with its tag), compile errors and
- * unsupported variants included, and a pool freed with work still queued shuts down
- * cleanly. Uses the stub template of tests/compile/data. */
+ * unsupported variants included; urgent jobs pass the plain ones queued before them, in their
+ * own order; and a pool freed with work still queued shuts down cleanly. Uses the stub
+ * template of tests/compile/data. */
 #include "fa_compile.h"
 #include "fa_space.h"
 #include "test_util.h"
@@ -88,6 +89,39 @@ int main(void)
     fa_compile_output out;
     CHECK(fa_compile_pool_next(p, NULL, NULL, &out, &err) == FA_NOT_FOUND);
     fa_compile_pool_free(p);
+
+    /* Urgent jobs: one thread, no cache, one variant a program. Six plain jobs, then two
+     * urgent ones: these come back next after at most the plain job the thread took first,
+     * the first submitted first; the plain ones keep their order. */
+    fa_compiler *c1 = NULL;
+    fa_compiler_opts o1 = opts;
+    o1.no_cache = 1;
+    o1.batch = 1;
+    CHECK_OK(fa_compiler_new(&o1, &c1, &err), &err);
+    p = NULL;
+    if (c1)
+        CHECK_OK(fa_compile_pool_new(c1, 1, &p, &err), &err);
+    if (p) {
+        int tags[8] = {0, 1, 2, 3, 4, 5, 6, 7}, order[8], got = 0;
+        for (int k = 0; k < 8; k++)
+            CHECK_OK((k < 6 ? fa_compile_pool_submit : fa_compile_pool_submit_urgent)(
+                         p, &vs[picked[k]], arch, &tags[k], &err),
+                     &err);
+        for (; got < 8; got++) {
+            void *tag = NULL;
+            CHECK_OK(fa_compile_pool_next(p, NULL, &tag, &out, &err), &err);
+            fa_compile_output_release(&out);
+            order[got] = tag ? *(int *)tag : -1;
+        }
+        const int first = order[0] == 6 ? 0 : 1; /* where the urgent ones start */
+        CHECK_MSG(order[first] == 6 && order[first + 1] == 7, "order %d %d %d %d", order[0],
+                  order[1], order[2], order[3]);
+        for (int k = 0, want = 0; k < 8; k++) /* the plain ones in submission order */
+            if (order[k] < 6)
+                CHECK(order[k] == want++);
+    }
+    fa_compile_pool_free(p);
+    fa_compiler_free(c1);
 
     /* Free with work queued and running: queued jobs are dropped, nothing hangs or leaks. */
     p = NULL;

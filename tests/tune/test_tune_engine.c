@@ -26,7 +26,11 @@
  *   - the legality model's refusals are written after the compiled variants reach the slots
  *     and never under the engine's lock (a locked database does not stop the first check);
  *     a rerun over the same database writes none of them again and still counts them
- *     unsupported, --force writes them again.
+ *     unsupported, --force writes them again;
+ *   - halving's phases run per class: with one class cached and another compiling, the first
+ *     one's exploration and rung-1 groups run before the other's last check, rung 1 overlaps
+ *     compiling in the stats, and an all-cached run stores the same rows; Ctrl-C with
+ *     compiles outstanding, a backend failure and a count budget end the run as they should.
  */
 #include <math.h>
 #include <pthread.h>
@@ -58,6 +62,12 @@ typedef struct fake {
      * write lock from before the run until the first check. */
     int lock_db;
     fa_db *locker;
+    /* Per-class test: the order of events by the problem's causal flag (class): a sequence
+     * number (from 1; 0 none) of the first and last check, and of the first re-timing. */
+    int seq, first_check[2], last_check[2], first_retime[2];
+    /* At this many quick timings: set *interrupt (Ctrl-C), or fail the backend. */
+    int interrupt_at, fail_at;
+    volatile int interrupt;
     pthread_mutex_t mu;
 } fake;
 
@@ -92,7 +102,6 @@ static double speed(const fa_variant *v, const fa_problem *p)
 
 static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, fa_err *err)
 {
-    (void)err;
     fake *f = ctx;
     pthread_mutex_lock(&f->mu); /* two slots call in from two threads */
     f->per_slot[slot]++;
@@ -102,6 +111,9 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
     if (job->what & FA_JOB_CHECK) {
         pthread_mutex_lock(&f->mu);
         f->checks++;
+        const int k = job->problem.causal != 0;
+        f->last_check[k] = ++f->seq;
+        f->first_check[k] = f->first_check[k] ? f->first_check[k] : f->seq;
         if (f->locker) { /* the slots got a variant while the database was locked */
             CHECK(fa_db_batch_end(f->locker, 0, NULL) == FA_OK);
             fa_db_close(f->locker);
@@ -127,6 +139,12 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
         f->quick_timings++;
         if (job->problem.seqlen_k > f->quick_max_n)
             f->quick_max_n = job->problem.seqlen_k;
+        if (f->quick_timings == f->interrupt_at)
+            f->interrupt = 1;
+        if (f->quick_timings == f->fail_at) {
+            pthread_mutex_unlock(&f->mu);
+            return FA_ERR(err, FA_ERROR, "the synthetic GPU fell off the bus");
+        }
     } else
         f->full_timings++;
     pthread_mutex_unlock(&f->mu);
@@ -145,6 +163,7 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
     int at = 0;
     while (at < 7 && (512 << at) < job->problem.seqlen_q)
         at++;
+    pthread_mutex_lock(&f->mu);
     if (quick && job->timing.abandon_ms > 0 && f->quick_best[at] > 0) {
         const double b = job->timing.abandon_ms / f->quick_best[at];
         f->quick_bound = f->quick_bound > 0 && f->quick_bound < b ? f->quick_bound : b;
@@ -156,6 +175,7 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
     }
     if (quick && !m->raced && (f->quick_best[at] <= 0 || t < f->quick_best[at]))
         f->quick_best[at] = t;
+    pthread_mutex_unlock(&f->mu);
     m->cv = 0.01;
     m->tflops = flops / t / 1e9;
     m->peak_extra_bytes = 4096;
@@ -166,8 +186,13 @@ static fa_status retime(void *ctx, int slot, const fa_job *jobs, int n, fa_measu
                         fa_err *err)
 {
     fake *f = ctx;
+    pthread_mutex_lock(&f->mu);
     f->retimes++;
     f->max_group = n > f->max_group ? n : f->max_group;
+    const int k = n > 0 && jobs[0].problem.causal != 0;
+    f->seq++;
+    f->first_retime[k] = f->first_retime[k] ? f->first_retime[k] : f->seq;
+    pthread_mutex_unlock(&f->mu);
     for (int i = 0; i < n; i++) {
         fa_job j = jobs[i];
         char name[FA_VARIANT_NAME_MAX];
@@ -175,12 +200,14 @@ static fa_status retime(void *ctx, int slot, const fa_job *jobs, int n, fa_measu
         int at = 0;
         while (at < 7 && (512 << at) < j.problem.seqlen_q)
             at++;
-        if (f->watch && !strcmp(name, f->watch))
-            f->watch_at[at]++;
         j.what = FA_JOB_TIME;
         j.timing.max_reps = 0;
         run(ctx, slot, &j, &ms[i], err);
+        pthread_mutex_lock(&f->mu); /* two slots call in from two threads */
+        if (f->watch && !strcmp(name, f->watch))
+            f->watch_at[at]++;
         f->full_timings--; /* counted as re-timing, not as a full timing */
+        pthread_mutex_unlock(&f->mu);
     }
     return FA_OK;
 }
@@ -229,6 +256,35 @@ static int count_unsupported(const fa_db_row *r, void *p)
     return 0;
 }
 
+/* Every stored row as text (problem, variant, status, median, repetitions, message), in the
+ * database's stable order: two runs that decided alike store the same text. */
+typedef struct dump {
+    char *buf;
+    size_t len;
+    FILE *f;
+} dump;
+
+static int dump_row(const fa_db_row *r, void *p)
+{
+    fprintf(((dump *)p)->f, "%s %s %s %.9g %d %s\n", r->problem_name, r->variant_name, r->status,
+            r->m.median_ms, r->m.reps, r->m.message);
+    return 0;
+}
+
+static char *dump_rows(const char *path)
+{
+    dump d = {0};
+    fa_db *db = NULL;
+    fa_err err = {0};
+    d.f = open_memstream(&d.buf, &d.len);
+    CHECK(d.f != NULL);
+    CHECK(fa_db_open(path, FA_DB_READONLY, &db, &err) == FA_OK);
+    CHECK(fa_db_measurements(db, NULL, dump_row, &d, &err) == FA_OK);
+    fa_db_close(db);
+    fclose(d.f);
+    return d.buf;
+}
+
 static void best_per_problem_on(fa_db *db, const char *arch, winners *w)
 {
     memset(w, 0, sizeof *w);
@@ -272,6 +328,7 @@ static fa_status tune_slots(const char *dbpath, fa_compiler *c, fa_tune_opts *o,
         CHECK(fa_db_batch_begin(f->locker, err) == FA_OK);
     }
     env.backend = (fa_tune_backend){f, slots, run, retime};
+    env.interrupted = &f->interrupt;
     fa_status s = fa_tune_run(o, &env, st, err);
     fa_db_run_end(db, env.run_id, s, NULL);
     fa_db_close(db);
@@ -712,7 +769,157 @@ int main(void)
     boost_gqa = 0;
     free(psg);
 
-    /* 13. The family gate. On sm90, ten sm80 variants (--explore 0.99: all ten are its share)
+    /* 13. halving's phases run per class. Class A (non-causal: the 13 legal tiles of 9, whose
+     * exploration promotes the three 3-stage ones) is compiled before the run, class B
+     * (causal, 4 tiles) is not; one compile thread, one variant a program: B's compiles take
+     * seconds, A's are cache hits. A's exploration round (its last checks) and A's rung 1 (its
+     * first re-timing) come before B's last check, so before B's last compile finished -- with
+     * global phases both waited for every class's rung 0 -- and the profile's rung 1 overlaps
+     * compiling. A second run, every compile cached (another interleaving, two slots), stores
+     * the same rows; the winners are exhaustive's. */
+    static const char *b_names[] = {
+        "fwd_sm80_hd64_fp16_causal_m64n64w4s2", "fwd_sm80_hd64_fp16_causal_m64n128w4s1",
+        "fwd_sm80_hd64_fp16_causal_m128n64w4s2", "fwd_sm80_hd64_fp16_causal_m128n128w4s2"};
+    enum { NB = sizeof b_names / sizeof *b_names };
+    fa_variant ab[NEX + NB];
+    for (int i = 0; i < NEX; i++)
+        ab[i] = ex[i];
+    for (int i = 0; i < NB; i++)
+        CHECK(fa_variant_parse(b_names[i], &ab[NEX + i], &err) == FA_OK);
+    char cache1[600];
+    snprintf(cache1, sizeof cache1, "%s/cache1", dir);
+    fa_compiler *c1 = NULL;
+    fa_compiler_opts co1 = {.cache_dir = cache1, .batch = 1};
+    CHECK(fa_compiler_new(&co1, &c1, &err) == FA_OK);
+    ax.n_seqlens = 3;
+    ax.seqlens[0] = 512, ax.seqlens[1] = 2048, ax.seqlens[2] = 8192;
+    ax.n_gqa = 1;
+    ax.gqa[0] = 1;
+    fa_problem *psc = NULL;
+    int npc = 0;
+    CHECK(fa_problem_set_build(&ax, &psc, &npc, &err) == FA_OK); /* non-causal only: A */
+    CHECK(npc == 3 && !psc[0].causal);
+    o.variants = ab;
+    o.n_variants = NEX + NB;
+    o.problems = psc;
+    o.n_problems = npc;
+    o.finalists = 3;
+    o.explore = 1;
+    o.strategy = FA_STRATEGY_EXHAUSTIVE;
+    boost_s3 = 100;
+    char db15[512], db16[512], db17[512], db18[512];
+    snprintf(db15, sizeof db15, "%s/classes_warm_a.db", dir);
+    snprintf(db16, sizeof db16, "%s/classes_cold_b.db", dir);
+    snprintf(db17, sizeof db17, "%s/classes_cached.db", dir);
+    snprintf(db18, sizeof db18, "%s/classes_exhaustive.db", dir);
+    fake f21 = {0};
+    CHECK(tune(db15, c1, &o, &f21, &st, &err) == FA_OK); /* A's 13 compiled into cache1 */
+    CHECK(st.compiled == NEX - 1);
+    free(psc);
+    ax.n_causal = 2;
+    ax.causal[0] = 0, ax.causal[1] = 1;
+    CHECK(fa_problem_set_build(&ax, &psc, &npc, &err) == FA_OK);
+    CHECK(npc == 6 && !psc[0].causal && psc[5].causal); /* A is the first class */
+    o.problems = psc;
+    o.n_problems = npc;
+    o.strategy = FA_STRATEGY_HALVING;
+    o.explore = 0.01;
+    o.jobs = 1;
+    fake f22 = {0};
+    CHECK(tune(db16, c1, &o, &f22, &st, &err) == FA_OK);
+    CHECK_MSG(st.compiled == NB && st.cache_hits == NEX - 3 && st.unexplored == 2,
+              "compiled %d, cache hits %d, unexplored %d", st.compiled, st.cache_hits,
+              st.unexplored);
+    CHECK_MSG(f22.checks == NEX - 3 + NB && f22.first_retime[0] > 0 && f22.first_check[1] > 0,
+              "%d checks", f22.checks);
+    CHECK_MSG(f22.last_check[0] < f22.last_check[1] && f22.first_retime[0] < f22.last_check[1],
+              "A: last check %d, first re-timing %d; B: checks %d..%d", f22.last_check[0],
+              f22.first_retime[0], f22.first_check[1], f22.last_check[1]);
+    CHECK_MSG(st.rung1_s > 0 && st.rung1_compiling_s > 0 && st.compiling_s > 0,
+              "rung 1 %.3f s, %.3f s of it while compiling", st.rung1_s, st.rung1_compiling_s);
+    o.jobs = 0;
+    fake f23 = {0};
+    CHECK(tune_slots(db17, c1, &o, &f23, 2, &st, &err) == FA_OK);
+    CHECK_MSG(st.compiled == 0, "compiled %d", st.compiled);
+    char *rows_cold = dump_rows(db16), *rows_cached = dump_rows(db17);
+    CHECK(rows_cold && strlen(rows_cold) > 0);
+    CHECK_MSG(rows_cold && rows_cached && !strcmp(rows_cold, rows_cached),
+              "rows differ:\n%s\n---\n%s", rows_cold, rows_cached);
+    free(rows_cold);
+    free(rows_cached);
+    o.strategy = FA_STRATEGY_EXHAUSTIVE;
+    fake f24 = {0};
+    CHECK(tune(db18, c1, &o, &f24, &st, &err) == FA_OK);
+    winners wc1, wc2;
+    CHECK(fa_db_open(db18, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &wc1);
+    fa_db_close(db);
+    CHECK(fa_db_open(db16, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &wc2);
+    fa_db_close(db);
+    CHECK(wc1.n == 6 && wc2.n == 6);
+    for (int i = 0; i < wc1.n; i++)
+        for (int j = 0; j < wc2.n; j++)
+            if (!strcmp(wc1.problem[i], wc2.problem[j]))
+                CHECK_MSG(!strcmp(wc1.best[i], wc2.best[j]), "%s: exhaustive %s, halving %s",
+                          wc1.problem[i], wc1.best[i], wc2.best[j]);
+    /* ...Ctrl-C with compiles outstanding (two more causal tiles, not yet compiled, one
+     * compile thread): the run stops as interrupted, and a rerun over the same database resumes
+     * to exhaustive's winners (its tiles included). */
+    static const char *more_names[] = {"fwd_sm80_hd64_fp16_causal_m64n80w4s2",
+                                       "fwd_sm80_hd64_fp16_causal_m128n80w4s2"};
+    fa_variant abm[NEX + NB + 2];
+    for (int i = 0; i < NEX + NB; i++)
+        abm[i] = ab[i];
+    for (int i = 0; i < 2; i++)
+        CHECK(fa_variant_parse(more_names[i], &abm[NEX + NB + i], &err) == FA_OK);
+    o.variants = abm;
+    o.n_variants = NEX + NB + 2;
+    o.strategy = FA_STRATEGY_HALVING;
+    o.jobs = 1;
+    char db19[512], db20[512];
+    snprintf(db19, sizeof db19, "%s/classes_interrupted.db", dir);
+    snprintf(db20, sizeof db20, "%s/classes_more_exhaustive.db", dir);
+    fake f25 = {.interrupt_at = 3};
+    s = tune(db19, c1, &o, &f25, &st, &err);
+    CHECK_MSG(s == FA_INTERRUPTED && f25.retimes == 0, "%s (%d re-timings)", err.msg, f25.retimes);
+    CHECK_MSG(st.compiled < 2 && st.budget_cut > 0, "compiled %d, %d cut", st.compiled,
+              st.budget_cut);
+    fake f26 = {0};
+    CHECK(tune(db19, c1, &o, &f26, &st, &err) == FA_OK);
+    o.strategy = FA_STRATEGY_EXHAUSTIVE;
+    fake f27 = {0};
+    CHECK(tune(db20, c1, &o, &f27, &st, &err) == FA_OK);
+    CHECK(fa_db_open(db20, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &wc1);
+    fa_db_close(db);
+    CHECK(fa_db_open(db19, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &wc2);
+    fa_db_close(db);
+    CHECK(wc1.n == 6 && wc2.n == 6);
+    same_winners(&wc1, &wc2);
+    /* ...a backend failure in one class's rung 0 fails the run, its message kept, with the
+     * other class still to rank and compile (nothing waits for it forever). */
+    o.strategy = FA_STRATEGY_HALVING;
+    o.force = 1;
+    fake f28 = {.fail_at = 4};
+    s = tune(db19, c1, &o, &f28, &st, &err);
+    CHECK_MSG(s == FA_ERROR && strstr(err.msg, "fell off the bus"), "%s", err.msg);
+    /* ...and a count budget: the rung-1 groups stop once it is spent (a group started runs
+     * whole), the rest counted cut. */
+    o.budget_count = 6;
+    fake f29 = {0};
+    CHECK(tune(db19, c1, &o, &f29, &st, &err) == FA_OK);
+    CHECK_MSG(st.timed >= 6 && st.timed < 6 + FA_RETIME_MAX && st.budget_cut > 0,
+              "%d timed, %d cut", st.timed, st.budget_cut);
+    o.budget_count = 0;
+    o.force = 0;
+    o.jobs = 0;
+    boost_s3 = 0;
+    free(psc);
+    fa_compiler_free(c1);
+
+    /* 14. The family gate. On sm90, ten sm80 variants (--explore 0.99: all ten are its share)
      * and three sm90a ones, three problems. sm80 first compiles its 8 best by prior; when
      * sm90a is 2x faster the other two are never compiled (they were before the gate), when
      * it is only 1.1x faster they join at the first exploration round. */

@@ -135,6 +135,11 @@ fa_status fa_compile_pool_new(fa_compiler *c, int nthreads, fa_compile_pool **ou
 /* Queue a variant for arch; `tag` comes back with its result. */
 fa_status fa_compile_pool_submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *arch,
                                  void *tag, fa_err *err);
+/* The same, queued ahead of every job of fa_compile_pool_submit still queued (after the urgent
+ * ones before it) and batched only with urgent jobs: for work something waits on (halving's
+ * exploration of one class, while the other classes' variants fill the queue). */
+fa_status fa_compile_pool_submit_urgent(fa_compile_pool *p, const fa_variant *v,
+                                        const fa_arch *arch, void *tag, fa_err *err);
 /* Block until the next finished job (completion order); FA_NOT_FOUND when none is pending.
  * The caller owns *out and must release it. If the engine failed on that job (not a compile
  * error: an I/O or NVRTC failure), its status is returned with err set, *v_out and *tag_out

@@ -1,8 +1,8 @@
 /* This file implements the compile pool: worker threads that take variants from a FIFO job
- * queue, compile them through the shared fa_compiler (several at a time, sharing one NVRTC
- * program: fa_compile_variants), and hand results back in completion order (see
- * fa_compile.h). One mutex guards both queues; jobs are seconds long, so the lock
- * is never contended in a way that matters. */
+ * queue (the urgent ones first: fa_compile_pool_submit_urgent), compile them through the
+ * shared fa_compiler (several at a time, sharing one NVRTC program: fa_compile_variants), and
+ * hand results back in completion order (see fa_compile.h). One mutex guards both queues;
+ * jobs are seconds long, so the lock is never contended in a way that matters. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +15,7 @@ typedef struct job {
     fa_variant v;
     const fa_arch *arch;
     void *tag;
+    int urgent; /* queued ahead of the plain jobs, batched only with urgent ones */
     /* Filled when done: */
     fa_status st;
     fa_err err;
@@ -56,7 +57,8 @@ static job *pop(job **head, job **tail)
 }
 
 /* Takes the next job and, to share one NVRTC program among them (fa_compile_variants), up
- * to batch - 1 more queued jobs for the same arch and family; never more than an even share of
+ * to batch - 1 more queued jobs for the same arch and family, urgent or plain as it is (an
+ * urgent job does not wait for plain ones compiled with it); never more than an even share of
  * the queue, so no thread idles while another holds a long batch. Called with the lock. */
 static int take_jobs(fa_compile_pool *p, job **out, int batch)
 {
@@ -71,7 +73,8 @@ static int take_jobs(fa_compile_pool *p, job **out, int batch)
     job *prev = NULL;
     for (job *j = p->todo_head; j && m < batch;) {
         job *next = j->next;
-        if (j->arch == out[0]->arch && j->v.family == out[0]->v.family) {
+        if (j->arch == out[0]->arch && j->v.family == out[0]->v.family &&
+            j->urgent == out[0]->urgent) {
             if (prev)
                 prev->next = next;
             else
@@ -182,8 +185,8 @@ cleanup:
     return st;
 }
 
-fa_status fa_compile_pool_submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *arch,
-                                 void *tag, fa_err *err)
+static fa_status submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *arch, void *tag,
+                        int urgent, fa_err *err)
 {
     if (!p || !v || !arch)
         return FA_ERR(err, FA_INVALID, "compile pool submit needs a pool, a variant and an arch");
@@ -193,12 +196,42 @@ fa_status fa_compile_pool_submit(fa_compile_pool *p, const fa_variant *v, const 
     j->v = *v;
     j->arch = arch;
     j->tag = tag;
+    j->urgent = urgent;
     pthread_mutex_lock(&p->mu);
-    push(&p->todo_head, &p->todo_tail, j);
+    if (!urgent || !p->todo_head || !p->todo_head->urgent) {
+        if (urgent) { /* before every plain job */
+            j->next = p->todo_head;
+            p->todo_head = j;
+            if (!p->todo_tail)
+                p->todo_tail = j;
+        } else {
+            push(&p->todo_head, &p->todo_tail, j);
+        }
+    } else { /* after the last urgent job: the urgent ones stay in submission order */
+        job *last = p->todo_head;
+        while (last->next && last->next->urgent)
+            last = last->next;
+        j->next = last->next;
+        last->next = j;
+        if (p->todo_tail == last)
+            p->todo_tail = j;
+    }
     p->pending++;
     pthread_cond_signal(&p->work);
     pthread_mutex_unlock(&p->mu);
     return FA_OK;
+}
+
+fa_status fa_compile_pool_submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *arch,
+                                 void *tag, fa_err *err)
+{
+    return submit(p, v, arch, tag, 0, err);
+}
+
+fa_status fa_compile_pool_submit_urgent(fa_compile_pool *p, const fa_variant *v,
+                                        const fa_arch *arch, void *tag, fa_err *err)
+{
+    return submit(p, v, arch, tag, 1, err);
 }
 
 fa_status fa_compile_pool_next(fa_compile_pool *p, fa_variant *v_out, void **tag_out,

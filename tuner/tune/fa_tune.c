@@ -430,7 +430,9 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     fa_progress_start(&e.prog, o->progress, planned, o->budget_count);
 
     /* Phase 1: eager baselines first (the GPU has nothing else while the first compiles
-     * run), then every candidate as it compiles. */
+     * run), then every candidate as it compiles. Halving runs its phases per class in one
+     * producer (en_produce_halving): rung 0, exploration rounds, rung 1 -- the survivors
+     * interleaved per problem, also the final. */
     for (int p = 0; p < o->n_problems; p++) {
         e.eager_ms[p] = -1;
         e.best_ms[p] = -1;
@@ -445,24 +447,17 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
         else
             e.eager_done[p] = 1;
     }
-    en_run_phase(&e, en_produce_compiled, threads, args);
-    /* Phase 1b (halving): the deferred neighbours of rung 0's leaders, compiled and ranked. */
-    for (int r = 0; o->strategy == FA_STRATEGY_HALVING && r < FA_EXPLORE_ROUNDS; r++) {
-        if (e.fatal != FA_OK || en_budget_spent(&e) || (env->interrupted && *env->interrupted) ||
-            en_promote_neighbours(&e) == 0)
-            break;
+    if (o->strategy == FA_STRATEGY_HALVING)
+        en_run_phase(&e, en_produce_halving, threads, args);
+    else
         en_run_phase(&e, en_produce_compiled, threads, args);
-    }
     for (int i = 0; i < e.ncands; i++) {
         stats->unexplored += e.cands[i].state == CAND_DEFERRED;
         stats->gated += e.cands[i].state == CAND_DEFERRED && e.cands[i].gated == 2;
     }
-    /* Phase 2 (halving): rung 1, the survivors interleaved per problem -- also the final. */
-    if (e.fatal == FA_OK && o->strategy == FA_STRATEGY_HALVING)
-        en_run_phase(&e, en_produce_rung1, threads, args);
-    /* Phase 3 (exhaustive, random): finalists re-timed interleaved. */
-    else if (e.fatal == FA_OK && o->finalists > 0 && env->backend.retime &&
-             !(env->interrupted && *env->interrupted))
+    /* Phase 2 (exhaustive, random): finalists re-timed interleaved. */
+    if (e.fatal == FA_OK && o->strategy != FA_STRATEGY_HALVING && o->finalists > 0 &&
+        env->backend.retime && !(env->interrupted && *env->interrupted))
         en_run_phase(&e, en_produce_finalists, threads, args);
     fa_progress_finish(&e.prog);
 
@@ -488,11 +483,17 @@ cleanup:
         stats->gpu_idle_fraction = 1.0 - stats->gpu_busy_s / (stats->wall_s * slots);
     if (stats->gpu_idle_fraction < 0)
         stats->gpu_idle_fraction = 0;
-    if (fa_profile_on()) /* the workers print theirs (fa_runner_internal.h) */
+    if (fa_profile_on()) { /* the workers print theirs (fa_runner_internal.h) */
         fprintf(stderr,
                 "fa-tune profile (engine): wall %.1f s, GPU busy %.1f s, database %.1f s "
-                "for %d records\n",
-                stats->wall_s, stats->gpu_busy_s, stats->db_s, stats->db_records);
+                "for %d records, compiles outstanding %.1f s",
+                stats->wall_s, stats->gpu_busy_s, stats->db_s, stats->db_records,
+                stats->compiling_s);
+        if (o->strategy == FA_STRATEGY_HALVING) /* rung 1 runs while other classes compile */
+            fprintf(stderr, ", rung 1 %.1f s of GPU (%.1f s of it while compiling)", stats->rung1_s,
+                    stats->rung1_compiling_s);
+        fputc('\n', stderr);
+    }
     engine_free(&e);
     free(threads);
     free(args);

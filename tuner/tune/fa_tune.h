@@ -40,6 +40,9 @@
  *               on Hopper), a portable family's share starts with its 8 best by prior; the
  *               rest joins the first round only if one of them is within 1.25x of the
  *               class's best on some rung-0 problem (the family gate).
+ *               Each class goes through these steps on its own: its variants are compiled
+ *               class by class, and once its rung 0 is done its exploration compiles ahead of
+ *               the other classes' variants and its rung 1 runs while they still compile.
  * Timing: the harness's protocol (fa_harness.h) with one warm-up launch -- which the harness
  * skips for a variant that already ran in this worker (its check) on a GPU kept busy -- and
  * 3 to 10 repetitions, the 1% RSE rule stopping earlier. A separate timing only has to say
@@ -168,6 +171,9 @@ typedef struct fa_tune_stats {
     double db_s;       /* writing results to the database (the GPU waits meanwhile) */
     int db_records;
     double gpu_idle_fraction;
+    double compiling_s;       /* wall time with compile jobs outstanding */
+    double rung1_s;           /* halving: GPU time of the rung-1 groups, summed over slots */
+    double rung1_compiling_s; /* of which while compile jobs were outstanding */
 } fa_tune_stats;
 
 /* Run the tuning. Results go to env->db as they are measured. FA_INTERRUPTED if

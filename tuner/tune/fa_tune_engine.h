@@ -4,8 +4,9 @@
  *
  *   fa_tune.c         strategy names and options, classes and candidates (resume, legality,
  *                     the prior order), and fa_tune_run, which runs the phases
- *   fa_tune_phases.c  what each phase hands the device slots: compiled candidates, halving's
- *                     rung-1 groups, the finalists
+ *   fa_tune_phases.c  what each phase hands the device slots: compiled candidates, the
+ *                     finalists; halving's phases run per class (en_produce_halving: each
+ *                     class's exploration and rung-1 groups as soon as its rung 0 is done)
  *   fa_tune_slots.c   the device-slot threads and their work: eager baselines, checks,
  *                     timings with racing, interleaved groups, recording every result
  */
@@ -36,6 +37,11 @@ typedef struct tclass {
     int gqa_min; /* smallest GQA ratio (heads_q / heads_kv) of its problems */
     int keep;    /* halving: at least this many rung-1 survivors per rung-0 problem, from the
                     class's legal count (FA_HALVING_KEEP_SPACE), explored or not */
+    /* Halving, per class (en_produce_halving), under the engine's mu: its rung-0 work not yet
+     * done (variants submitted to the compile pool and not back, or handed to the slots and not
+     * yet checked and ranked), the exploration rounds it ran, and whether its rung-1 groups
+     * are queued (it is settled). */
+    int open, rounds, settled;
 } tclass;
 
 /* CAND_DEFERRED: halving's exploration has not reached it (not compiled; may be promoted to
@@ -108,6 +114,14 @@ typedef struct engine {
     fa_timing_opts eager;     /* the eager baselines */
     fa_timing_opts final;     /* interleaved groups: finalists, halving's rung 1 */
     double interleave_margin; /* racing inside interleaved groups (fa_timing_opts) */
+    /* Under mu: the compile pool while halving's producer runs (a class's exploration submits
+     * to it from whichever thread finishes the class's rung 0), the classes not yet settled,
+     * the compile jobs submitted and not yet taken back, and since when that was above 0
+     * (st->compiling_s adds up that time: the profile's overlap of rung 1 with compiling). */
+    fa_compile_pool *pool;
+    int unsettled;
+    int compiling;
+    double compiling_since;
 } engine;
 
 /* Halving: the best 1/FA_HALVING_KEEP of a class on each rung-0 problem survive to rung 1.
@@ -164,7 +178,9 @@ typedef struct slot_arg {
 
 int en_budget_spent(engine *e);
 void en_fail(engine *e, fa_status st, const fa_err *err);
+void en_fail_locked(engine *e, fa_status st, const fa_err *err);
 fa_status en_push(engine *e, item it);
+fa_status en_push_locked(engine *e, item it);
 void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_status status,
                           const char *why, const fa_build_info *b);
 /* Write up to max of the legality model's refusals build_candidates counted (cand.unrecorded),
@@ -177,11 +193,18 @@ void en_run_phase(engine *e, void (*produce)(engine *), pthread_t *threads, slot
 
 void en_produce_compiled(engine *e);
 void en_produce_finalists(engine *e);
-void en_produce_rung1(engine *e);
+/* Halving: every phase, per class (the comment above its definition says why). */
+void en_produce_halving(engine *e);
+/* Halving: a slot finished candidate ci's check and rung 0 (or skipped them): one piece of
+ * its class's rung-0 work less; the last one settles the class. */
+void en_variant_done(engine *e, int ci);
+/* The seconds compile jobs were outstanding up to now (caller holds mu). */
+double en_compiling_clock_locked(const engine *e);
 int en_rung1_keep(const engine *e, int k, int n);
 /* Halving's exploration: defer all but the first --explore of each (class, family) by prior;
- * then, after a rung 0, promote the deferred neighbours of the leaders (returns how many). */
+ * then, after class k's rung 0, promote the deferred neighbours of its leaders (returns how
+ * many). */
 void en_defer_by_prior(engine *e);
-int en_promote_neighbours(engine *e);
+int en_promote_neighbours(engine *e, int k);
 
 #endif /* FA_TUNE_ENGINE_H */

@@ -1,7 +1,8 @@
 /*
  * This file implements what each phase of the tuning engine hands its device slots (see
- * fa_tune_engine.h): every candidate as the compile pool finishes it, halving's rung-1
- * groups, and each problem's finalists.
+ * fa_tune_engine.h): every candidate as the compile pool finishes it, and each problem's
+ * finalists; and halving's producer, which runs halving's phases per class (exploration
+ * rounds, rung-1 groups) as each class's rung 0 ends.
  */
 #include "fa_tune_engine.h"
 #include "fa_util.h"
@@ -19,6 +20,60 @@
 #include "fa_space.h"
 #include "fa_sweep.h"
 
+static int interrupted(const engine *e)
+{
+    return e->env->interrupted && *e->env->interrupted;
+}
+
+/* Compile jobs outstanding: d more (caller holds mu). Adds up the wall time with any
+ * outstanding in st->compiling_s. */
+static void compiling_add_locked(engine *e, int d)
+{
+    const double now = fa_now_s();
+    if (e->compiling > 0)
+        e->st->compiling_s += now - e->compiling_since;
+    e->compiling_since = now;
+    e->compiling += d;
+}
+
+double en_compiling_clock_locked(const engine *e)
+{
+    return e->st->compiling_s + (e->compiling > 0 ? fa_now_s() - e->compiling_since : 0);
+}
+
+/* Candidate ci's compile result (caller holds mu): recorded and out of the race when it failed
+ * or spills, else ready and handed to the slots unless the run stops (*stop: failed, budget
+ * spent or interrupted). Returns whether it was handed to the slots. */
+static int compiled_locked(engine *e, int ci, const fa_compile_output *out, int *stop)
+{
+    cand *c = &e->cands[ci];
+    c->out = *out;
+    *stop = e->fatal != FA_OK || en_budget_spent(e);
+    compiling_add_locked(e, -1);
+    if (out->status == FA_OK && !out->build.cache_hit)
+        e->st->compiled++;
+    if (out->build.cache_hit)
+        e->st->cache_hits++;
+    fa_progress_compiled(&e->prog, c->name);
+    if (out->status != FA_OK) {
+        e->st->compile_errors += out->status == FA_COMPILE_ERROR;
+        char why[256];
+        fa_compile_log_summary(out->log, why, sizeof why);
+        en_record_all_locked(e, c, NULL, out->status, why, &out->build);
+        c->state = CAND_OUT;
+    } else if (fa_compile_spills(&out->build)) {
+        e->st->spilled++;
+        char why[128];
+        fa_status stored = fa_compile_stored_status(out, why, sizeof why);
+        en_record_all_locked(e, c, NULL, stored, why, &out->build);
+        c->state = CAND_OUT;
+    } else {
+        c->state = CAND_READY;
+    }
+    return c->state == CAND_READY && !*stop &&
+           en_push_locked(e, (item){.kind = ITEM_VARIANT, .cand = ci}) == FA_OK;
+}
+
 /* Phase 1 producer: compile every candidate in the pool, hand each to the slots as it is
  * ready. */
 void en_produce_compiled(engine *e)
@@ -30,6 +85,7 @@ void en_produce_compiled(engine *e)
         en_fail(e, st, &err);
         return;
     }
+    int submitted = 0;
     for (int i = 0; i < e->ncands; i++) {
         if (e->cands[i].state != CAND_PENDING)
             continue;
@@ -38,7 +94,11 @@ void en_produce_compiled(engine *e)
             en_fail(e, st, &err);
             break;
         }
+        submitted++;
     }
+    pthread_mutex_lock(&e->mu);
+    compiling_add_locked(e, submitted);
+    pthread_mutex_unlock(&e->mu);
     int refusals = en_record_refusals(e, 0);
     while (fa_compile_pool_pending(pool) > 0) {
         fa_variant v;
@@ -52,35 +112,11 @@ void en_produce_compiled(engine *e)
             en_fail(e, st, &err);
             break;
         }
-        int ci = (int)(intptr_t)tag;
-        cand *c = &e->cands[ci];
+        int stop = 0;
         pthread_mutex_lock(&e->mu);
-        c->out = out;
-        int stop = e->fatal != FA_OK || en_budget_spent(e);
-        if (out.status == FA_OK && !out.build.cache_hit)
-            e->st->compiled++;
-        if (out.build.cache_hit)
-            e->st->cache_hits++;
-        fa_progress_compiled(&e->prog, c->name);
-        if (out.status != FA_OK) {
-            e->st->compile_errors += out.status == FA_COMPILE_ERROR;
-            char why[256];
-            fa_compile_log_summary(out.log, why, sizeof why);
-            en_record_all_locked(e, c, NULL, out.status, why, &out.build);
-            c->state = CAND_OUT;
-        } else if (fa_compile_spills(&out.build)) {
-            e->st->spilled++;
-            char why[128];
-            fa_status stored = fa_compile_stored_status(&out, why, sizeof why);
-            en_record_all_locked(e, c, NULL, stored, why, &out.build);
-            c->state = CAND_OUT;
-        } else {
-            c->state = CAND_READY;
-        }
+        compiled_locked(e, (int)(intptr_t)tag, &out, &stop);
         pthread_mutex_unlock(&e->mu);
-        if (c->state == CAND_READY && !stop)
-            en_push(e, (item){.kind = ITEM_VARIANT, .cand = ci});
-        if (stop && e->env->interrupted && *e->env->interrupted)
+        if (stop && interrupted(e))
             break;
         /* The legality model's refusals, a share after each variant handed out: written
          * before the first one (4.7 s of a warm full hd128 job on the H200, every compile
@@ -89,6 +125,9 @@ void en_produce_compiled(engine *e)
         const int pending = fa_compile_pool_pending(pool);
         refusals = en_record_refusals(e, (refusals + pending) / (pending + 1));
     }
+    pthread_mutex_lock(&e->mu);
+    compiling_add_locked(e, -e->compiling); /* an early stop drops what is still queued */
+    pthread_mutex_unlock(&e->mu);
     fa_compile_pool_free(pool);
     while (en_record_refusals(e, 64) > 0) /* what is left after an early stop */
         ;
@@ -119,17 +158,21 @@ static int ranked(engine *e, int k, int i, int quick, int *out)
     return n;
 }
 
-/* Push one interleaved re-timing of problem pi with candidates cs[0..n) (copied). */
-static void push_group(engine *e, int pi, const int *cs, int n, int rung1)
+/* Push one interleaved re-timing of problem pi with candidates cs[0..n) (copied). Caller
+ * holds mu. */
+static void push_group_locked(engine *e, int pi, const int *cs, int n, int rung1)
 {
     n = n < FA_RETIME_MAX ? n : FA_RETIME_MAX;
     int *fin = malloc(sizeof(int) * (size_t)(n > 0 ? n : 1));
     if (!fin)
         return;
     memcpy(fin, cs, sizeof(int) * (size_t)n);
-    en_push(
-        e,
-        (item){.kind = ITEM_FINALISTS, .problem = pi, .finals = fin, .nfinals = n, .rung1 = rung1});
+    if (en_push_locked(e, (item){.kind = ITEM_FINALISTS,
+                                 .problem = pi,
+                                 .finals = fin,
+                                 .nfinals = n,
+                                 .rung1 = rung1}) != FA_OK)
+        free(fin);
 }
 
 /* Halving: how many of n ranked candidates of class k survive one rung-0 problem: a twelfth
@@ -170,13 +213,14 @@ static int near(const engine *e, int k, int r, int i)
            (r == c->rung0_gqa && fa_problem_gqa(&e->o->problems[c->probs[i]]) > c->gqa_min);
 }
 
-/* Halving rung 1: the best twelfth (FA_HALVING_KEEP) on each rung-0 problem (at least the
- * finalist count) survive. A problem times, interleaved and racing each other, the survivors
- * of the rung-0 problems near it (near(): bracketing it in keys, or by GQA ratio) and the best
- * FA_RUNG1_FAR_SHARE of the others' -- their leaders: what ranks only 5th-15th at 512 keys is raced
- * out of a 16k group in its first rounds, 3.4 ms each (a third of rung 1 went to such survivors) --
- * so the survivors are compared in the same rounds and drift cannot pick among them. */
-void en_produce_rung1(engine *e)
+/* Halving rung 1 of class k (caller holds mu): the best twelfth (FA_HALVING_KEEP) on each
+ * rung-0 problem (at least the finalist count) survive. A problem times, interleaved and racing
+ * each other, the survivors of the rung-0 problems near it (near(): bracketing it in keys, or by
+ * GQA ratio) and the best FA_RUNG1_FAR_SHARE of the others' -- their leaders: what ranks only
+ * 5th-15th at 512 keys is raced out of a 16k group in its first rounds, 3.4 ms each (a third of
+ * rung 1 went to such survivors) -- so the survivors are compared in the same rounds and drift
+ * cannot pick among them. */
+static void push_rung1_locked(engine *e, int k)
 {
     int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
     int *group = malloc(sizeof(int) * (size_t)(e->ncands + 1));
@@ -187,42 +231,189 @@ void en_produce_rung1(engine *e)
         rank[r] = malloc(sizeof(int) * (size_t)(e->ncands + 1));
         ok = ok && rank[r];
     }
-    if (!ok)
+    if (!ok) {
+        fa_err err = {0};
+        en_fail_locked(e, FA_ERR(&err, FA_NOMEM, "out of memory"), &err);
         goto out;
-    for (int k = 0; k < e->ncls; k++) {
+    }
+    for (int r = 0; r < e->cls[k].nrung0; r++) {
+        for (int c = 0; c < e->ncands; c++)
+            rank[r][c] = e->ncands; /* unranked */
+        int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
+        keep[r] = en_rung1_keep(e, k, n);
+        for (int j = 0; j < n; j++)
+            rank[r][order[j]] = j;
+    }
+    for (int i = 0; i < e->cls[k].np; i++) {
+        int limit[FA_RUNG0_MAX];
         for (int r = 0; r < e->cls[k].nrung0; r++) {
-            for (int c = 0; c < e->ncands; c++)
-                rank[r][c] = e->ncands; /* unranked */
-            int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
-            keep[r] = en_rung1_keep(e, k, n);
-            for (int j = 0; j < n; j++)
-                rank[r][order[j]] = j;
+            const int far = (keep[r] + FA_RUNG1_FAR_SHARE - 1) / FA_RUNG1_FAR_SHARE;
+            limit[r] = near(e, k, r, i) ? keep[r] : far;
         }
-        for (int i = 0; i < e->cls[k].np; i++) {
-            int limit[FA_RUNG0_MAX];
-            for (int r = 0; r < e->cls[k].nrung0; r++) {
-                const int far = (keep[r] + FA_RUNG1_FAR_SHARE - 1) / FA_RUNG1_FAR_SHARE;
-                limit[r] = near(e, k, r, i) ? keep[r] : far;
-            }
-            int ng = 0;
-            for (int c = 0; c < e->ncands; c++) {
-                if (e->cands[c].cls != k || !e->cands[c].todo[i])
-                    continue;
-                int in = 0;
-                for (int r = 0; r < e->cls[k].nrung0 && !in; r++)
-                    in = rank[r][c] < limit[r];
-                if (in)
-                    group[ng++] = c;
-            }
-            if (ng > 0)
-                push_group(e, e->cls[k].probs[i], group, ng, 1);
+        int ng = 0;
+        for (int c = 0; c < e->ncands; c++) {
+            if (e->cands[c].cls != k)
+                continue;
+            int in = 0;
+            for (int r = 0; r < e->cls[k].nrung0 && !in; r++)
+                in = rank[r][c] < limit[r];
+            /* ranked first: the producer may be writing a refused one's todo meanwhile
+             * (en_record_refusals), and a refusal is never ranked */
+            if (in && e->cands[c].todo[i])
+                group[ng++] = c;
         }
+        if (ng > 0)
+            push_group_locked(e, e->cls[k].probs[i], group, ng, 1);
     }
 out:
     free(order);
     free(group);
     for (int r = 0; r < FA_RUNG0_MAX; r++)
         free(rank[r]);
+}
+
+/* Submit candidate ci to the halving producer's pool (caller holds mu): one more piece of its
+ * class's rung-0 work. urgent: ahead of the plain jobs (fa_compile_pool_submit_urgent). */
+static void submit_locked(engine *e, int ci, int urgent)
+{
+    fa_err err = {0};
+    fa_status st = (urgent ? fa_compile_pool_submit_urgent : fa_compile_pool_submit)(
+        e->pool, &e->cands[ci].v, e->o->arch, (void *)(intptr_t)ci, &err);
+    if (st != FA_OK) {
+        en_fail_locked(e, st, &err);
+        return;
+    }
+    e->cls[e->cands[ci].cls].open++;
+    compiling_add_locked(e, 1);
+}
+
+/* Class k settles (caller holds mu): its rung-1 groups are queued. */
+static void settle_locked(engine *e, int k)
+{
+    if (e->cls[k].settled)
+        return;
+    e->cls[k].settled = 1;
+    e->unsettled--;
+    push_rung1_locked(e, k);
+    pthread_cond_broadcast(&e->cv); /* the producer waits for the last class */
+}
+
+/* Class k's rung-0 work may be done (caller holds mu): if it is, another exploration round --
+ * its leaders' deferred neighbours, compiled ahead of the other classes' variants -- while the
+ * rounds last, the run goes on (no budget spent, no interrupt) and a leader has one; else it
+ * settles. After a failure nothing more is queued (the slots have stopped). */
+static void class_step_locked(engine *e, int k)
+{
+    tclass *c = &e->cls[k];
+    if (c->settled || c->open > 0 || e->fatal != FA_OK)
+        return;
+    if (e->pool && c->rounds < FA_EXPLORE_ROUNDS && !en_budget_spent(e) &&
+        en_promote_neighbours(e, k) > 0) {
+        c->rounds++;
+        for (int i = 0; i < e->ncands && e->fatal == FA_OK; i++)
+            if (e->cands[i].cls == k && e->cands[i].state == CAND_PENDING)
+                submit_locked(e, i, 1);
+        pthread_cond_broadcast(&e->cv); /* the producer may be waiting with nothing to compile */
+        if (c->open > 0 || e->fatal != FA_OK)
+            return;
+    }
+    settle_locked(e, k);
+}
+
+void en_variant_done(engine *e, int ci)
+{
+    pthread_mutex_lock(&e->mu);
+    const int k = e->cands[ci].cls;
+    e->cls[k].open--;
+    class_step_locked(e, k);
+    pthread_cond_broadcast(&e->cv); /* a waiting producer sees an interrupt by the next one */
+    pthread_mutex_unlock(&e->mu);
+}
+
+/* Halving's producer. Halving's phases -- rung 0 of the prior's first part, up to
+ * FA_EXPLORE_ROUNDS exploration rounds, rung 1 -- run per class, not as global phases with a
+ * barrier between them. The variants go to the compile pool class by class (in the prior's
+ * order within each class). A class's rung-0 work (tclass.open: its variants compiled, checked
+ * and ranked on its rung-0 problems) ends on whichever thread does its last piece, which takes
+ * the class's next step (class_step_locked): another exploration round, its neighbours compiled
+ * ahead of the other classes' variants, or its rung-1 groups, which the slots run after any
+ * check or rung-0 timing waiting (take_locked, fa_tune_slots.c). Every decision reads its own
+ * class's rung-0 times alone (en_promote_neighbours, push_rung1_locked), so it is the one the
+ * global phases took; only when it runs changes. Why: a cold run is compile-bound (the full
+ * default hd128 job on an H200 with 16 cores: ~55 s of its 68 s compiling, the GPU idle 54%),
+ * and rung 1 (~9.6 s of GPU time) waited for every class's last compile; now each class's rung 1
+ * overlaps the other classes' compiles (the profile's "rung 1 ... while compiling"). */
+void en_produce_halving(engine *e)
+{
+    fa_err err = {0};
+    fa_compile_pool *pool = NULL;
+    fa_status st = fa_compile_pool_new(e->env->compiler, e->o->jobs, &pool, &err);
+    if (st != FA_OK) {
+        en_fail(e, st, &err);
+        return;
+    }
+    pthread_mutex_lock(&e->mu);
+    e->pool = pool;
+    e->unsettled = e->ncls;
+    for (int k = 0; k < e->ncls; k++)
+        for (int i = 0; i < e->ncands && e->fatal == FA_OK; i++)
+            if (e->cands[i].cls == k && e->cands[i].state == CAND_PENDING)
+                submit_locked(e, i, 0);
+    for (int k = 0; k < e->ncls && e->fatal == FA_OK; k++)
+        class_step_locked(e, k); /* nothing to compile (resumed, refused): settles now */
+    pthread_mutex_unlock(&e->mu);
+    int refusals = en_record_refusals(e, 0);
+    for (;;) {
+        pthread_mutex_lock(&e->mu);
+        int go = e->unsettled > 0 && e->fatal == FA_OK && !interrupted(e);
+        while (e->compiling == 0 && go && refusals == 0) {
+            pthread_cond_wait(&e->cv, &e->mu);
+            go = e->unsettled > 0 && e->fatal == FA_OK && !interrupted(e);
+        }
+        const int more = e->compiling > 0;
+        pthread_mutex_unlock(&e->mu);
+        if (!more && !go)
+            break;
+        if (!more) { /* the slots rank what is compiled: write some refusals meanwhile */
+            refusals = en_record_refusals(e, 64);
+            continue;
+        }
+        fa_variant v;
+        void *tag = NULL;
+        fa_compile_output out;
+        memset(&out, 0, sizeof out);
+        st = fa_compile_pool_next(pool, &v, &tag, &out, &err);
+        if (st != FA_OK) {
+            en_fail(e, st, &err);
+            break;
+        }
+        const int ci = (int)(intptr_t)tag;
+        int stop = 0;
+        pthread_mutex_lock(&e->mu);
+        if (!compiled_locked(e, ci, &out, &stop)) { /* not handed out: nothing more to rank */
+            e->cls[e->cands[ci].cls].open--;
+            class_step_locked(e, e->cands[ci].cls);
+        }
+        pthread_mutex_unlock(&e->mu);
+        if (stop && interrupted(e))
+            break;
+        /* The refusals, a share after each variant as en_produce_compiled writes them, at most
+         * 64 at a time: an exploration round adds to the pool what pending does not foresee. */
+        const int pending = fa_compile_pool_pending(pool),
+                  share = (refusals + pending) / (pending + 1);
+        refusals = en_record_refusals(e, share < 64 ? share : 64);
+    }
+    pthread_mutex_lock(&e->mu);
+    compiling_add_locked(e, -e->compiling); /* an early stop drops what is still queued */
+    e->pool = NULL;
+    /* An interrupt stopped the compiles: the classes left queue their groups as they did after
+     * the global phases, for do_finalists to count them cut. */
+    for (int k = 0; k < e->ncls && e->fatal == FA_OK; k++)
+        settle_locked(e, k);
+    pthread_mutex_unlock(&e->mu);
+    fa_compile_pool_free(pool);
+    while (en_record_refusals(e, 64) > 0) /* the rest, while the last groups run */
+        ;
 }
 
 /* The finalists of each problem: the best --finalists by stored time, and every other
@@ -240,8 +431,11 @@ void en_produce_finalists(engine *e)
             while (f < n && f < FA_FINALISTS_MAX &&
                    e->cands[order[f]].ms[i] <= FA_FINAL_BAND * e->cands[order[0]].ms[i])
                 f++;
-            if (f >= 2) /* one alone has nothing to be separated from */
-                push_group(e, e->cls[k].probs[i], order, f, 0);
+            if (f >= 2) { /* one alone has nothing to be separated from */
+                pthread_mutex_lock(&e->mu);
+                push_group_locked(e, e->cls[k].probs[i], order, f, 0);
+                pthread_mutex_unlock(&e->mu);
+            }
         }
     free(order);
 }
@@ -346,33 +540,31 @@ static int open_family_gates(engine *e, int k, int *order)
     return promoted;
 }
 
-/* Halving's exploration, step 2: each rung-0 problem's FA_EXPLORE_LEADERS fastest (by
- * rung-0 times) promote their deferred neighbours -- one step on one axis, same class and
- * family -- to pending; the first round also opens or shuts the family gates. Returns how
- * many were promoted. */
-int en_promote_neighbours(engine *e)
+/* Halving's exploration, step 2: each of class k's rung-0 problems' FA_EXPLORE_LEADERS fastest
+ * (by rung-0 times) promote their deferred neighbours -- one step on one axis, same class and
+ * family -- to pending; the class's first round also opens or shuts its family gates. Returns
+ * how many were promoted. */
+int en_promote_neighbours(engine *e, int k)
 {
     int promoted = 0;
     int *order = malloc(sizeof(int) * (size_t)(e->ncands + 1));
     if (!order)
         return 0;
-    for (int k = 0; k < e->ncls; k++)
-        promoted += open_family_gates(e, k, order);
-    for (int k = 0; k < e->ncls; k++)
-        for (int r = 0; r < e->cls[k].nrung0; r++) {
-            int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
-            for (int j = 0; j < n && j < FA_EXPLORE_LEADERS; j++) {
-                const cand *lead = &e->cands[order[j]];
-                for (int i = 0; i < e->ncands; i++) {
-                    cand *c = &e->cands[i];
-                    if (c->state == CAND_DEFERRED && c->cls == k && c->v.family == lead->v.family &&
-                        axis_steps(&lead->v, &c->v) == 1) {
-                        c->state = CAND_PENDING;
-                        promoted++;
-                    }
+    promoted += open_family_gates(e, k, order);
+    for (int r = 0; r < e->cls[k].nrung0; r++) {
+        int n = ranked(e, k, e->cls[k].rung0[r], 1, order);
+        for (int j = 0; j < n && j < FA_EXPLORE_LEADERS; j++) {
+            const cand *lead = &e->cands[order[j]];
+            for (int i = 0; i < e->ncands; i++) {
+                cand *c = &e->cands[i];
+                if (c->state == CAND_DEFERRED && c->cls == k && c->v.family == lead->v.family &&
+                    axis_steps(&lead->v, &c->v) == 1) {
+                    c->state = CAND_PENDING;
+                    promoted++;
                 }
             }
         }
+    }
     free(order);
     return promoted;
 }

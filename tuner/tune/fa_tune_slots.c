@@ -30,27 +30,31 @@ int en_budget_spent(engine *e)
     return e->env->interrupted && *e->env->interrupted;
 }
 
-fa_status en_push(engine *e, item it)
+fa_status en_push_locked(engine *e, item it)
 {
-    pthread_mutex_lock(&e->mu);
     if (e->qtail == e->qcap) {
         int cap = e->qcap ? 2 * e->qcap : 256;
         item *grown = realloc(e->q, (size_t)cap * sizeof *grown);
-        if (!grown) {
-            pthread_mutex_unlock(&e->mu);
+        if (!grown)
             return FA_NOMEM;
-        }
         e->q = grown;
         e->qcap = cap;
     }
     e->q[e->qtail++] = it;
     pthread_cond_broadcast(&e->cv);
-    pthread_mutex_unlock(&e->mu);
     return FA_OK;
 }
 
+fa_status en_push(engine *e, item it)
+{
+    pthread_mutex_lock(&e->mu);
+    fa_status st = en_push_locked(e, it);
+    pthread_mutex_unlock(&e->mu);
+    return st;
+}
+
 /* The first failure stops the run; waiting threads are woken to see it. Caller holds e->mu. */
-static void fail_locked(engine *e, fa_status st, const fa_err *err)
+void en_fail_locked(engine *e, fa_status st, const fa_err *err)
 {
     if (e->fatal == FA_OK) {
         e->fatal = st;
@@ -62,7 +66,7 @@ static void fail_locked(engine *e, fa_status st, const fa_err *err)
 void en_fail(engine *e, fa_status st, const fa_err *err)
 {
     pthread_mutex_lock(&e->mu);
-    fail_locked(e, st, err);
+    en_fail_locked(e, st, err);
     pthread_mutex_unlock(&e->mu);
 }
 
@@ -102,7 +106,7 @@ static fa_status record_many_locked(engine *e, const fa_variant *v, const int *p
     }
     fa_status st = db_write(e, v, problems, ms, n, &err);
     if (st != FA_OK)
-        fail_locked(e, st, &err);
+        en_fail_locked(e, st, &err);
     return st;
 }
 
@@ -148,7 +152,7 @@ void en_record_all_locked(engine *e, cand *c, const fa_measurement *proto, fa_st
     int *probs = malloc(sizeof *probs * (size_t)k->np);
     if (!ms || !probs) {
         fa_err err = {0};
-        fail_locked(e, FA_ERR(&err, FA_NOMEM, "out of memory"), &err);
+        en_fail_locked(e, FA_ERR(&err, FA_NOMEM, "out of memory"), &err);
         free(ms);
         free(probs);
         return;
@@ -433,6 +437,7 @@ static void do_finalists(engine *e, int slot, const item *it)
     int go = e->fatal == FA_OK && !(it->rung1 && en_budget_spent(e));
     if (!go && it->rung1)
         e->st->budget_cut += n;
+    const double compiling0 = en_compiling_clock_locked(e);
     pthread_mutex_unlock(&e->mu);
     for (int i = 0; go && i < n; i++) {
         job_for(e, &e->cands[it->finals[i]], &e->o->problems[it->problem], FA_JOB_TIME, &jobs[i]);
@@ -445,6 +450,10 @@ static void do_finalists(engine *e, int slot, const item *it)
         go ? e->env->backend.retime(e->env->backend.ctx, slot, jobs, n, ms, &err) : FA_OK;
     pthread_mutex_lock(&e->mu);
     e->st->gpu_busy_s += fa_now_s() - t;
+    if (go && it->rung1) { /* the profile's rung 1, and how much of it overlapped compiles */
+        e->st->rung1_s += fa_now_s() - t;
+        e->st->rung1_compiling_s += en_compiling_clock_locked(e) - compiling0;
+    }
     pthread_mutex_unlock(&e->mu);
     if (st != FA_OK)
         en_fail(e, st, &err);
@@ -478,6 +487,23 @@ static void do_finalists(engine *e, int slot, const item *it)
     free(ms);
 }
 
+/* The next item for a slot (caller holds e->mu; the queue is not empty): the first that is not
+ * an interleaved group, else the first group. Under halving a settled class's rung-1 groups
+ * wait behind the checks and rung-0 timings of the classes still compiling: those decide when a
+ * class's exploration compiles and when it settles; a group decides nothing else. */
+static item take_locked(engine *e)
+{
+    int j = e->qhead;
+    while (j < e->qtail && e->q[j].kind == ITEM_FINALISTS)
+        j++;
+    if (j < e->qtail && j > e->qhead) {
+        const item it = e->q[j];
+        memmove(&e->q[e->qhead + 1], &e->q[e->qhead], sizeof it * (size_t)(j - e->qhead));
+        e->q[e->qhead] = it;
+    }
+    return e->q[e->qhead++];
+}
+
 static void *slot_main(void *p)
 {
     slot_arg *a = p;
@@ -490,7 +516,7 @@ static void *slot_main(void *p)
             pthread_mutex_unlock(&e->mu);
             return NULL;
         }
-        item it = e->q[e->qhead++];
+        item it = take_locked(e);
         pthread_mutex_unlock(&e->mu);
         switch (it.kind) {
         case ITEM_EAGER:
@@ -498,6 +524,8 @@ static void *slot_main(void *p)
             break;
         case ITEM_VARIANT:
             do_variant(e, a->slot, it.cand);
+            if (e->o->strategy == FA_STRATEGY_HALVING)
+                en_variant_done(e, it.cand);
             break;
         case ITEM_FINALISTS:
             do_finalists(e, a->slot, &it);
@@ -507,7 +535,8 @@ static void *slot_main(void *p)
 }
 
 /* Runs the slot threads over the queue until it is drained and producers_done is set by
- * `produce` (called on this thread while the slots work). */
+ * `produce` (called on this thread while the slots work). With no slot thread the run fails:
+ * halving's producer waits on the slots (a class settles when they have ranked it). */
 void en_run_phase(engine *e, void (*produce)(engine *), pthread_t *threads, slot_arg *args)
 {
     int slots = e->env->backend.slots > 0 ? e->env->backend.slots : 1;
@@ -519,16 +548,16 @@ void en_run_phase(engine *e, void (*produce)(engine *), pthread_t *threads, slot
         if (pthread_create(&threads[s], NULL, slot_main, &args[s]) == 0)
             started++;
     }
+    if (started == 0) {
+        fa_err err = {0};
+        en_fail(e, FA_ERR(&err, FA_ERROR, "cannot start a device-slot thread"), &err);
+        return;
+    }
     produce(e);
     pthread_mutex_lock(&e->mu);
     e->producers_done = 1;
     pthread_cond_broadcast(&e->cv);
     pthread_mutex_unlock(&e->mu);
-    if (started == 0) { /* no thread could start: run the queue here */
-        args[0].e = e;
-        args[0].slot = 0;
-        slot_main(&args[0]);
-    }
     for (int s = 0; s < started; s++)
         pthread_join(threads[s], NULL);
 }
