@@ -264,6 +264,15 @@
  *      512 / 1k / 2k / 4k 243.5 / 346.3 / 474.8 / 557.6 -> 249.7 / 371.7 / 503.7 / 594.1
  *      TFLOP/s (another call: 247.2 / 356.3 / 494.9 / 583.9); session-to-session spread is
  *      about 3%. Persistent winners (most hd64/hd128 causal shapes) are unchanged by design.
+ *  v8  Causal persistent tile order for short launches (fa_plan_sm90a_causal_group): with at most
+ *      8 row blocks a pair, head-major (a pair's row blocks consecutive, longest first) instead of
+ *      longest first over the launch. ncu on the hd128 causal N = 512 winner (m128n128s2ovpppe,
+ *      H200, bench/results/2026-12-04_h200_session7 call 2): 122 us, DRAM 78% of peak (3.74
+ *      TB/s), tensor pipe 39%, issue slots 36%: the launch was memory-bound, the K/V prefixes
+ *      read about 2.4 times (the causal order model: 321 MB for 134 MB of K/V). ptxas:
+ *      registers, shared memory and spills unchanged on the FA grid's causal persistent
+ *      winners (hd64 m192n128s3ovpe 128, hd128 m128n128s2ovpppe 168, hd256 m128n80s2ovpppe
+ *      168 registers; 0 spills).
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -410,9 +419,9 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
     /* Row blocks per (head, batch): over the maximum length with varlen. */
     const int m_blocks = (p.seqlen_q + tpb - 1) / tpb;
     const int num_tiles = m_blocks * heads_t * p.batch;
-    const int group =
-        fa_plan_sm90a_causal_group(IS_CAUSAL, PERSISTENT, p.seqlen_k, FA_SM90A_DPAD(HEAD_DIM),
-                                   PACK_GQA ? 1 : p.heads_q / p.heads_kv, heads_t * p.batch);
+    const int group = fa_plan_sm90a_causal_group(
+        IS_CAUSAL, PERSISTENT, m_blocks, p.seqlen_k, FA_SM90A_DPAD(HEAD_DIM),
+        PACK_GQA ? 1 : p.heads_q / p.heads_kv, heads_t * p.batch);
 
     /* The sequence of a tile: lengths, first packed row (varlen) and the TMA row and batch
        coordinates of its row 0 (fa_plan_sm90a.h: varlen maps are ragged, so rows past the

@@ -131,15 +131,28 @@ FA_PLAN_SM90A_FN void fa_plan_sm90a_tile(int t, int causal, int m_blocks, int pa
  * evened out (their sizes differ by at most one group's rounding). For a grid of one block per
  * tile only: the hardware hands those out as SMs free up, which keeps longest first within a
  * group balanced; the persistent kernel's static rounds are not (the model loses 10-40% with
- * groups) and keep one group. heads_per_kv: query heads per K/V head (consecutive pairs share
- * it), 1 with PackGQA; dpad: FA_SM90A_DPAD(head dim).
+ * groups) and keep one group -- except short launches, of at most FA_SM90A_HEAD_MAJOR_MBLOCKS
+ * row blocks a pair: group 1, head-major (a pair's row blocks consecutive, longest first), so a
+ * round of the persistent grid covers whole pairs and reads each pair's K/V from DRAM once.
+ * With one group, ncu measured the persistent winner of hd128 causal N = 512 (H200) at 78% of
+ * DRAM bandwidth and 39% of the tensor pipe: the K/V prefixes were read 2.4x (the model: 321 MB
+ * for 134 MB of K/V). Head-major snake rounds stay balanced there (pairs of rounds give every
+ * block the same work when the grid is a multiple of m_blocks; the model loses at most 5% at
+ * m_blocks <= 8 on FlashAttention's shapes, 8% at N = 768 with 192-row tiles) but not for long
+ * pairs (m_blocks 11-128: 7-44%). m_blocks: row blocks a pair; heads_per_kv: query heads per
+ * K/V head (consecutive pairs share it), 1 with PackGQA; dpad: FA_SM90A_DPAD(head dim).
  */
 #ifndef FA_SM90A_L2_GROUP_BYTES
 #define FA_SM90A_L2_GROUP_BYTES (32ll << 20)
 #endif
-FA_PLAN_SM90A_FN int fa_plan_sm90a_causal_group(int causal, int persistent, int seqlen_k, int dpad,
-                                                int heads_per_kv, int pairs)
+#ifndef FA_SM90A_HEAD_MAJOR_MBLOCKS
+#define FA_SM90A_HEAD_MAJOR_MBLOCKS 8
+#endif
+FA_PLAN_SM90A_FN int fa_plan_sm90a_causal_group(int causal, int persistent, int m_blocks,
+                                                int seqlen_k, int dpad, int heads_per_kv, int pairs)
 {
+    if (causal && persistent && pairs > 1 && m_blocks <= FA_SM90A_HEAD_MAJOR_MBLOCKS)
+        return 1;
     if (!causal || persistent || pairs <= 1)
         return pairs > 1 ? pairs : 1;
     long long pair_bytes = (long long)seqlen_k * dpad * 4 / (heads_per_kv > 0 ? heads_per_kv : 1);

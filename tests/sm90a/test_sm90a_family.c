@@ -675,14 +675,33 @@ static void test_tile_order(void)
     /* group sizes: hd256, 512 keys: a pair's K/V is 512 KB, 64 fit 32 MB; 256 pairs -> 4
        groups of 64. 4097 keys: 4 MB, 7 fit; 16 pairs -> 3 groups of 6 (6, 6, 4). GQA 4: a
        pair is a quarter. Persistent, non-causal or everything fitting: one group. */
-    CHECK(fa_plan_sm90a_causal_group(1, 0, 512, 256, 1, 256) == 64);
-    CHECK(fa_plan_sm90a_causal_group(1, 0, 4097, 256, 1, 16) == 6);
-    CHECK(fa_plan_sm90a_causal_group(1, 0, 4097, 256, 4, 16) == 16);
-    CHECK(fa_plan_sm90a_causal_group(1, 0, 4097, 256, 4, 40) == 20);
-    CHECK(fa_plan_sm90a_causal_group(1, 1, 512, 256, 1, 256) == 256);
-    CHECK(fa_plan_sm90a_causal_group(0, 0, 512, 256, 1, 256) == 256);
-    CHECK(fa_plan_sm90a_causal_group(1, 0, 1 << 20, 256, 1, 5) == 1); /* 1 GB a pair */
-    CHECK(fa_plan_sm90a_causal_group(1, 0, 0, 128, 1, 3) == 3);
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 4, 512, 256, 1, 256) == 64);
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 4, 4097, 256, 1, 16) == 6);
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 4, 4097, 256, 4, 16) == 16);
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 4, 4097, 256, 4, 40) == 20);
+    /* persistent: one group, but head-major (group 1) with at most 8 row blocks a pair */
+    CHECK(fa_plan_sm90a_causal_group(1, 1, 9, 512, 256, 1, 256) == 256);
+    CHECK(fa_plan_sm90a_causal_group(1, 1, 8, 1024, 256, 1, 128) == 1);
+    CHECK(fa_plan_sm90a_causal_group(1, 1, 4, 512, 128, 4, 512) == 1);
+    CHECK(fa_plan_sm90a_causal_group(0, 1, 4, 512, 128, 1, 512) == 512);
+    CHECK(fa_plan_sm90a_causal_group(1, 1, 4, 512, 128, 1, 1) == 1);
+    { /* hd128 causal N = 512, 512 pairs of 4 row blocks on 132 SMs: a persistent round's 132
+         tiles are 33 whole pairs, each pair's K/V read by its 4 row blocks in the same round
+         (one group: 132 pairs' longest row block) */
+        const int g = fa_plan_sm90a_causal_group(1, 1, 4, 512, 128, 1, 512);
+        int whole[512] = {0}, touched = 0, m = -1, pr = -1;
+        for (int t = 0; t < 132; t++) {
+            fa_plan_sm90a_tile(t, 1, 4, 512, g, &m, &pr);
+            touched += whole[pr]++ == 0;
+        }
+        int full = 0;
+        for (int i = 0; i < 512; i++)
+            full += whole[i] == 4;
+        CHECK_MSG(touched == 33 && full == 33, "a round touched %d pairs, %d whole", touched, full);
+    }
+    CHECK(fa_plan_sm90a_causal_group(0, 0, 4, 512, 256, 1, 256) == 256);
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 4, 1 << 20, 256, 1, 5) == 1); /* 1 GB a pair */
+    CHECK(fa_plan_sm90a_causal_group(1, 0, 4, 0, 128, 1, 3) == 3);
     const int shapes[][3] = {{4, 256, 64}, {4, 16, 6}, {7, 5, 2}, {1, 9, 4}, {33, 3, 1}, {5, 1, 1}};
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
         const int mb = shapes[i][0], pairs = shapes[i][1], group = shapes[i][2];
