@@ -74,17 +74,28 @@ static int compiled_locked(engine *e, int ci, const fa_compile_output *out, int 
            en_push_locked(e, (item){.kind = ITEM_VARIANT, .cand = ci}) == FA_OK;
 }
 
-/* Phase 1 producer: compile every candidate in the pool, hand each to the slots as it is
- * ready. */
-void en_produce_compiled(engine *e)
+/* The run's compile pool (--jobs threads), or NULL after failing the run. */
+static fa_compile_pool *new_pool(engine *e)
 {
     fa_err err = {0};
     fa_compile_pool *pool = NULL;
     fa_status st = fa_compile_pool_new(e->env->compiler, e->o->jobs, &pool, &err);
     if (st != FA_OK) {
         en_fail(e, st, &err);
-        return;
+        return NULL;
     }
+    return pool;
+}
+
+/* Phase 1 producer: compile every candidate in the pool, hand each to the slots as it is
+ * ready. */
+void en_produce_compiled(engine *e)
+{
+    fa_err err = {0};
+    fa_status st;
+    fa_compile_pool *pool = new_pool(e);
+    if (!pool)
+        return;
     int submitted = 0;
     for (int i = 0; i < e->ncands; i++) {
         if (e->cands[i].state != CAND_PENDING)
@@ -346,12 +357,10 @@ void en_variant_done(engine *e, int ci)
 void en_produce_halving(engine *e)
 {
     fa_err err = {0};
-    fa_compile_pool *pool = NULL;
-    fa_status st = fa_compile_pool_new(e->env->compiler, e->o->jobs, &pool, &err);
-    if (st != FA_OK) {
-        en_fail(e, st, &err);
+    fa_status st;
+    fa_compile_pool *pool = new_pool(e);
+    if (!pool)
         return;
-    }
     pthread_mutex_lock(&e->mu);
     e->pool = pool;
     e->unsettled = e->ncls;
