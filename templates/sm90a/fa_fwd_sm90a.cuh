@@ -265,12 +265,12 @@
  *      TFLOP/s (another call: 247.2 / 356.3 / 494.9 / 583.9); session-to-session spread is
  *      about 3%. Persistent winners (most hd64/hd128 causal shapes) are unchanged by design.
  *  v8  Causal persistent tile order for short launches (fa_plan_sm90a_causal_group): with at most
- *      8 row blocks a pair, head-major (a pair's row blocks consecutive, longest first) instead of
- *      longest first over the launch. ncu on the hd128 causal N = 512 winner (m128n128s2ovpppe,
- *      H200, bench/results/2026-12-04_h200_session7 call 2): 122 us, DRAM 78% of peak (3.74
- *      TB/s), tensor pipe 39%, issue slots 36%: the launch was memory-bound, the K/V prefixes
- *      read about 2.4 times (the causal order model: 321 MB for 134 MB of K/V). ptxas:
- *      registers, shared memory and spills unchanged on the FA grid's causal persistent
+ *      16 row blocks a pair (first 8, then 16 after an A/B at N = 2k), head-major (a pair's row
+ * blocks consecutive, longest first) instead of longest first over the launch. ncu on the hd128
+ * causal N = 512 winner (m128n128s2ovpppe, H200, bench/results/2026-12-04_h200_session7 call 2):
+ * 122 us, DRAM 78% of peak (3.74 TB/s), tensor pipe 39%, issue slots 36%: the launch was
+ * memory-bound, the K/V prefixes read about 2.4 times (the causal order model: 321 MB for 134 MB of
+ * K/V). ptxas: registers, shared memory and spills unchanged on the FA grid's causal persistent
  *      winners (hd64 m192n128s3ovpe 128, hd128 m128n128s2ovpppe 168, hd256 m128n80s2ovpppe
  *      168 registers; 0 spills).
  */

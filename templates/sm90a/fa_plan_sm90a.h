@@ -136,17 +136,19 @@ FA_PLAN_SM90A_FN void fa_plan_sm90a_tile(int t, int causal, int m_blocks, int pa
  * round of the persistent grid covers whole pairs and reads each pair's K/V from DRAM once.
  * With one group, ncu measured the persistent winner of hd128 causal N = 512 (H200) at 78% of
  * DRAM bandwidth and 39% of the tensor pipe: the K/V prefixes were read 2.4x (the model: 321 MB
- * for 134 MB of K/V). Head-major snake rounds stay balanced there (pairs of rounds give every
- * block the same work when the grid is a multiple of m_blocks; the model loses at most 5% at
- * m_blocks <= 8 on FlashAttention's shapes, 8% at N = 768 with 192-row tiles) but not for long
- * pairs (m_blocks 11-128: 7-44%). m_blocks: row blocks a pair; heads_per_kv: query heads per
- * K/V head (consecutive pairs share it), 1 with PackGQA; dpad: FA_SM90A_DPAD(head dim).
+ * for 134 MB of K/V). Measured A/B on the H200 (bench/ab_macro.sh, same kernels, the order
+ * alone; bench/results/2026-12-04_h200_session7 call 6), head-major against one group: +16%
+ * / +19% at hd128 N = 512 / 1k, +29% at hd256 512, +3.5% at hd64 512; at N = 2k (11-16 row
+ * blocks) +6% to +14%; at 4k -3% (hd128, 22 blocks) and +12% (hd256, 32 blocks); at 8k-16k
+ * -3% to -28%: long pairs' head-major static rounds lose balance (a block's rounds no longer
+ * average out) more than L2 gives back. m_blocks: row blocks a pair; heads_per_kv: query heads
+ * per K/V head (consecutive pairs share it), 1 with PackGQA; dpad: FA_SM90A_DPAD(head dim).
  */
 #ifndef FA_SM90A_L2_GROUP_BYTES
 #define FA_SM90A_L2_GROUP_BYTES (32ll << 20)
 #endif
 #ifndef FA_SM90A_HEAD_MAJOR_MBLOCKS
-#define FA_SM90A_HEAD_MAJOR_MBLOCKS 8
+#define FA_SM90A_HEAD_MAJOR_MBLOCKS 16
 #endif
 FA_PLAN_SM90A_FN int fa_plan_sm90a_causal_group(int causal, int persistent, int m_blocks,
                                                 int seqlen_k, int dpad, int heads_per_kv, int pairs)

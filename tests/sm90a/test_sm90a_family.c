@@ -679,9 +679,9 @@ static void test_tile_order(void)
     CHECK(fa_plan_sm90a_causal_group(1, 0, 4, 4097, 256, 1, 16) == 6);
     CHECK(fa_plan_sm90a_causal_group(1, 0, 4, 4097, 256, 4, 16) == 16);
     CHECK(fa_plan_sm90a_causal_group(1, 0, 4, 4097, 256, 4, 40) == 20);
-    /* persistent: one group, but head-major (group 1) with at most 8 row blocks a pair */
-    CHECK(fa_plan_sm90a_causal_group(1, 1, 9, 512, 256, 1, 256) == 256);
-    CHECK(fa_plan_sm90a_causal_group(1, 1, 8, 1024, 256, 1, 128) == 1);
+    /* persistent: one group, but head-major (group 1) with at most 16 row blocks a pair */
+    CHECK(fa_plan_sm90a_causal_group(1, 1, 17, 2176, 256, 1, 256) == 256);
+    CHECK(fa_plan_sm90a_causal_group(1, 1, 16, 2048, 256, 1, 64) == 1);
     CHECK(fa_plan_sm90a_causal_group(1, 1, 4, 512, 128, 4, 512) == 1);
     CHECK(fa_plan_sm90a_causal_group(0, 1, 4, 512, 128, 1, 512) == 512);
     CHECK(fa_plan_sm90a_causal_group(1, 1, 4, 512, 128, 1, 1) == 1);
