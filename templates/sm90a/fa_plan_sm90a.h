@@ -137,7 +137,7 @@ FA_PLAN_SM90A_FN void fa_plan_sm90a_tile(int t, int causal, int m_blocks, int pa
  * With one group, ncu measured the persistent winner of hd128 causal N = 512 (H200) at 78% of
  * DRAM bandwidth and 39% of the tensor pipe: the K/V prefixes were read 2.4x (the model: 321 MB
  * for 134 MB of K/V). Measured A/B on the H200 (bench/ab_macro.sh, same kernels, the order
- * alone; bench/results/2026-12-04_h200_session7 call 6), head-major against one group: +16%
+ * alone; the results of session 7, call 6), head-major against one group: +16%
  * / +19% at hd128 N = 512 / 1k, +29% at hd256 512, +3.5% at hd64 512; at N = 2k (11-16 row
  * blocks) +6% to +14%; at 4k -3% (hd128, 22 blocks) and +12% (hd256, 32 blocks); at 8k-16k
  * -3% to -28%: long pairs' head-major static rounds lose balance (a block's rounds no longer
