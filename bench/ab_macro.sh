@@ -2,7 +2,7 @@
 # bench/ab_macro.sh -- A/B one template macro on the GPU: builds a second fa-tune from a copy of
 # this tree with `#define MACRO VALUE` in FILE, then times each variant with both binaries,
 # alternating A B A B ..., ROUNDS times (fa-tune bench, --no-eager). Run after
-# `bash bench/gpu_run.sh build` (build-gpu is binary A; its sqlite/cJSON unpacking is reused).
+# `bash bench/gpu_run.sh build` (build-gpu is binary A; B takes its SQLite and cJSON paths).
 #
 #   bash bench/ab_macro.sh FILE MACRO VALUE ROUNDS "VARIANT BATCH HEADS SEQLEN" ...
 #   bash bench/ab_macro.sh templates/sm90a/fa_plan_sm90a.h FA_SM90A_HEAD_MAJOR_MBLOCKS 16 3 \
@@ -20,11 +20,9 @@ SRC=/tmp/ab_src
 rm -rf "$SRC" && mkdir -p "$SRC"
 tar --exclude=./build-gpu --exclude=./out --exclude=./.fa-cache -cf - . | tar -xf - -C "$SRC"
 sed -i "s|^#define $macro .*|#define $macro $value|" "$SRC/$file"
-extra=()
-[ -f /usr/include/sqlite3.h ] || extra+=(-DSQLite3_INCLUDE_DIR=/tmp/sqlite-dev/usr/include
-    -DSQLite3_LIBRARY=/usr/lib/x86_64-linux-gnu/libsqlite3.so.0)
-[ -f /usr/include/cjson/cJSON.h ] || extra+=(-DFA_CJSON_INCLUDE_DIR=/tmp/cjson/usr/include
-    -DFA_CJSON_LIBRARY=/tmp/cjson/usr/lib/x86_64-linux-gnu/libcjson.so.1)
+# B is configured as A was: its SQLite and cJSON locations (gpu_run.sh's build stage chose them)
+mapfile -t extra < <(grep -E '^(SQLite3_INCLUDE_DIR|SQLite3_LIBRARY|FA_CJSON_INCLUDE_DIR|FA_CJSON_LIBRARY):' \
+    "$PWD/build-gpu/CMakeCache.txt" | sed 's/^\([A-Za-z0-9_]*\):[A-Z]*=/-D\1=/')
 if ! { cmake -S "$SRC" -B "$SRC/b" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF "${extra[@]}" &&
        cmake --build "$SRC/b" -j"$(nproc)" --target fa-tune; } >/tmp/ab_build.log 2>&1; then
     tail -20 /tmp/ab_build.log
