@@ -529,11 +529,12 @@ static int open_family_gates(engine *e, int k, int *order)
         int open = 0;
         for (int r = 0; r < e->cls[k].nrung0 && !open; r++) {
             const int i = e->cls[k].rung0[r];
-            int n = ranked(e, k, i, 1, order);
-            for (int j = 0; j < n && !open; j++) /* the family's best, fastest first */
-                if (e->cands[order[j]].v.family == fam)
-                    open =
-                        e->cands[order[j]].quick[i] <= FA_FAMILY_GATE * e->cands[order[0]].quick[i];
+            const int n = ranked(e, k, i, 1, order);
+            int j = 0;
+            while (j < n && e->cands[order[j]].v.family != fam) /* the family's best */
+                j++;
+            open = j < n &&
+                   e->cands[order[j]].quick[i] <= FA_FAMILY_GATE * e->cands[order[0]].quick[i];
         }
         for (int i = g; i < e->ncands; i++) {
             cand *c = &e->cands[i];
