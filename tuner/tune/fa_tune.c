@@ -367,7 +367,10 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     /* Interleaved groups decide winners: the 1% RSE rule from --rounds rounds (a round gives
      * every member one repetition, so the group's drift is shared). Near-ties need the rounds:
      * with 5, repetitions 2% apart at 1 ms (varlen 4k) once ranked two tiles 3.4% apart as
-     * equal. */
+     * equal. With racing on, the harness still ends a group from its 5th round when every
+     * round-by-round ratio to the fastest is known to 1% and none can be over 1% ahead of it
+     * (fa_retime_settled): repetitions 2% apart do not settle in 5 rounds, and a tile 3.4%
+     * ahead, round by round, of the one leading by median never does. */
     e.final = o->timing;
     if (e.final.max_reps <= 0) {
         fa_timing_opts_default(&e.final);
