@@ -345,6 +345,8 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     pthread_mutex_init(&e.mu, NULL);
     pthread_mutex_init(&e.db_mu, NULL);
     pthread_cond_init(&e.cv, NULL);
+    /* Halving never times with the sweep protocol (its min_reps 5 applies to exhaustive and
+     * random without finalists): rung 0 uses e.quick below, rung 1 e.final. */
     e.sweep = o->timing;
     if (e.sweep.max_reps <= 0) { /* the sweep protocol (fa_tune.h) */
         const int finals = o->strategy != FA_STRATEGY_HALVING && o->finalists > 0;
@@ -376,6 +378,9 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
         fa_timing_opts_default(&e.final);
         e.final.min_reps = o->final_rounds > 0 ? o->final_rounds : 10;
     }
+    /* Halving's rung 0: exactly 3 repetitions, raced one at a time (fa_harness.h), ranking
+     * only. Not fewer: the median of 2 is their mean, so one slow repetition would move a
+     * variant across the best twelfth's cut, and a variant cut there never reaches rung 1. */
     fa_timing_opts_default(&e.quick);
     e.quick.warmup_reps = 1;
     e.quick.warmup_ms = 1;
