@@ -357,8 +357,9 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
             e.sweep.max_reps = 10;
     }
     /* The eager baseline is a yardstick (the speed-up column), not a race: one warm-up
-     * launch and 3 to 10 repetitions under the 1% RSE rule. The full rule cost 17 s of the
-     * full hd128 sweep's 85 s, on the critical path before the first variant of a warm run. */
+     * launch (the harness skips it on a busy GPU: the job's own eager run just ran) and 3 to
+     * 10 repetitions under the 1% RSE rule. The full rule cost 17 s of the full hd128
+     * sweep's 85 s, on the critical path before the first variant of a warm run. */
     e.eager = o->timing;
     if (e.eager.max_reps <= 0) {
         fa_timing_opts_default(&e.eager);
