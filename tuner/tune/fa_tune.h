@@ -52,8 +52,8 @@
  * once no job left can be over 1% ahead of the group's fastest (racing on:
  * fa_retime_settled). The eager baseline: one warm-up launch (none on a GPU kept busy: the
  * job's untimed eager run, which measures its memory, came just before), 3 to 10 repetitions
- * under the 1% RSE rule. With --finalists 0 the separate timings decide, so they get the full
- * rule: at least 5 reps, up to 1000.
+ * under a 2% RSE rule (a yardstick). With --finalists 0 the separate timings decide, so they
+ * get the full rule: at least 5 reps, up to 1000.
  * Racing: each separate timing gets the bound race_margin x the best median so far on its
  * problem (halving's rung 0: the best quick median, or the slowest survivor so far when
  * lower); a variant past it after 1 to 3
