@@ -377,10 +377,17 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
      * equal. With racing on, the harness still ends a group from its 5th round when every
      * round-by-round ratio to the fastest is known to 1% and none can be over 1% ahead of it
      * (fa_retime_settled): repetitions 2% apart do not settle in 5 rounds, and a tile 3.4%
-     * ahead, round by round, of the one leading by median never does. */
+     * ahead, round by round, of the one leading by median never does.
+     * One warm-up launch per member, as the other protocols here take: the harness skips it
+     * for a module still loaded since it ran on a busy GPU, and one launch pays a re-loaded
+     * module's first-launch costs. Halving's rung-1 groups run after the other classes'
+     * checks and rung 0, which push most of a class's survivors out of the worker's module
+     * cache (80 slots), so the first group that holds one re-loads it: the default 3 launches,
+     * one synchronisation apiece, were three rounds' worth of its GPU time. */
     e.final = o->timing;
     if (e.final.max_reps <= 0) {
         fa_timing_opts_default(&e.final);
+        e.final.warmup_reps = 1;
         e.final.min_reps = o->final_rounds > 0 ? o->final_rounds : 10;
     }
     /* Halving's rung 0: exactly 3 repetitions, raced one at a time (fa_harness.h), ranking

@@ -48,12 +48,12 @@
  * 3 to 10 repetitions, the 1% RSE rule stopping earlier. A separate timing only has to say
  * whether a variant is a finalist (within 10% of the best), and clock drift moves separate
  * timings by a few percent anyway; finalists, which decide the winner, are re-timed with the
- * default protocol: --rounds (10) rounds, then up to the 1% RSE rule, or from the fifth round
- * once no job left can be over 1% ahead of the group's fastest (racing on:
- * fa_retime_settled). The eager baseline: one warm-up launch (none on a GPU kept busy: the
- * job's untimed eager run, which measures its memory, came just before), 3 to 10 repetitions
- * under a 2% RSE rule (a yardstick). With --finalists 0 the separate timings decide, so they
- * get the full rule: at least 5 reps, up to 1000.
+ * default protocol but one warm-up launch: --rounds (10) rounds, then up to the 1% RSE rule,
+ * or from the fifth round once no job left can be over 1% ahead of the group's fastest
+ * (racing on: fa_retime_settled). The eager baseline: one warm-up launch (none on a GPU kept
+ * busy: the job's untimed eager run, which measures its memory, came just before), 3 to 10
+ * repetitions under a 2% RSE rule (a yardstick). With --finalists 0 the separate timings
+ * decide, so they get the full rule: at least 5 reps, up to 1000.
  * Racing: each separate timing gets the bound race_margin x the best median so far on its
  * problem (halving's rung 0: the best quick median, or the slowest survivor so far when
  * lower); a variant past it after 1 to 3
