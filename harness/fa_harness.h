@@ -76,7 +76,8 @@ typedef struct fa_timing_opts {
     /* Racing inside an interleaved re-timing (0: off). After 3 rounds, a job whose median
      * ratio to the fastest job, round by round, is over this margin stops (after 1 or 2
      * rounds, over 1.05x the margin; from 4, one clearly over 2%: fa_retime_out); its figures
-     * are those rounds' and it is marked raced. */
+     * are those rounds' and it is marked raced. From 5 rounds the whole group stops, before
+     * min_reps, once no job left can be over 1% ahead of the fastest (fa_retime_settled). */
     double interleave_margin;
 } fa_timing_opts;
 
@@ -118,6 +119,23 @@ int fa_retime_out(const fa_time_stats *ratio, int rounds, double margin);
  * variant, which the sweep's protocol stops from 5 repetitions. */
 #define FA_RETIME_ALONE_MIN 5
 int fa_retime_min_rounds(int min_reps, int unraced);
+
+/* The indifference-zone stop of an interleaved group (fa_runner_retime): may the group end
+ * before min_reps rounds as far as this unraced job is concerned, given the statistics ratio
+ * of its round-by-round ratios to the fastest job over `rounds` rounds and the group's margin
+ * (0: racing off, never)? From FA_RETIME_SETTLED_ROUNDS rounds, when its ratio is known to
+ * +-FA_RETIME_ZONE (two standard errors of the mean) and that interval leaves the fastest at
+ * most FA_RETIME_ZONE behind it (mean - 2 SE >= 1 - zone); a job that would be stored as
+ * faster than the fastest (median below 1) must also be at most the zone behind it
+ * (mean + 2 SE <= 1 + zone, median >= 1 - zone). The group is done when every unraced job
+ * other than the fastest is settled: whichever of them is picked (the lowest stored median)
+ * is then within the zone of the best of them, at worst twice it (a winner has to be right to
+ * 2%), and more rounds would only order jobs that close. Without it a near-tie, common on
+ * long problems, held the whole group for all min_reps (10) rounds. Five rounds, not four:
+ * four samples say too little about their own spread. */
+#define FA_RETIME_SETTLED_ROUNDS 5
+#define FA_RETIME_ZONE 0.01
+int fa_retime_settled(const fa_time_stats *ratio, int rounds, double margin);
 
 /* The job launched k-th in round `round` of an interleaved group of n jobs: the order turns
  * by one each round, so no job always runs first after the round's synchronisation or always

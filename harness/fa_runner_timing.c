@@ -584,6 +584,18 @@ int fa_retime_out(const fa_time_stats *ratio, int rounds, double margin)
            ratio->mean_ms - 2 * se > 1;
 }
 
+int fa_retime_settled(const fa_time_stats *ratio, int rounds, double margin)
+{
+    if (margin <= 0 || rounds < FA_RETIME_SETTLED_ROUNDS || ratio->reps < FA_RETIME_SETTLED_ROUNDS)
+        return 0;
+    const double se = ratio->rse * ratio->mean_ms; /* rse: stddev / sqrt(n) / mean */
+    const double lo = ratio->mean_ms - 2 * se, hi = ratio->mean_ms + 2 * se;
+    if (!(2 * se <= FA_RETIME_ZONE) || lo < 1 - FA_RETIME_ZONE)
+        return 0;
+    return ratio->median_ms >= 1 ||
+           (hi <= 1 + FA_RETIME_ZONE && ratio->median_ms >= 1 - FA_RETIME_ZONE);
+}
+
 int fa_retime_slot(int n, int round, int k)
 {
     return n > 0 ? (int)(((long long)k + round) % n) : 0;
@@ -615,32 +627,36 @@ static void retime_race(retime_ctx *c, int bi)
 }
 
 /* Done once every job has min_reps rounds and its ratio to the fastest is known to
- * target_rse (a job alone: its own times, from fa_retime_min_rounds' fewer rounds); or at the
- * cap, or past the time budget. The fastest's own times need no more than min_reps rounds:
- * their median is what the others are scaled by, and the clocks that spread them are shared
- * by all. */
+ * target_rse (a job alone: its own times, from fa_retime_min_rounds' fewer rounds); or, with
+ * racing on, once every job but the fastest is settled (fa_retime_settled: none can be over 1%
+ * ahead of it); or at the cap, or past the time budget. The fastest's own times need no
+ * more than min_reps rounds (or the settled rounds): their median is what the others are
+ * scaled by, and the clocks that spread them are shared by all. */
 static int retime_converged(retime_ctx *c, int bi, double t0, double budget_s)
 {
     int done = 1, fewest = c->cap, unraced = 0;
     for (int i = 0; i < c->n; i++)
         unraced += c->active[i] && !c->raced[i];
     const int min_rounds = fa_retime_min_rounds(c->topt.min_reps, unraced);
+    int settled = bi >= 0 && unraced > 1;
     for (int i = 0; i < c->n; i++) {
         if (!c->active[i] || c->raced[i])
             continue;
         fa_time_stats s;
-        if (bi < 0 || unraced == 1)
+        if (bi < 0 || unraced == 1) {
             fa_stats_compute(c->x[i], c->nx[i], &s);
-        else if (i == bi)
+        } else if (i == bi) {
             s.rse = 0;
-        else
-            paired_stats(c->x[i], c->x[bi], c->nx[i] < c->nx[bi] ? c->nx[i] : c->nx[bi], c->tmp,
-                         &s);
+        } else {
+            const int m = c->nx[i] < c->nx[bi] ? c->nx[i] : c->nx[bi];
+            paired_stats(c->x[i], c->x[bi], m, c->tmp, &s);
+            settled = settled && fa_retime_settled(&s, m, c->topt.interleave_margin);
+        }
         if (c->nx[i] < c->cap && (c->nx[i] < min_rounds || s.rse > c->topt.target_rse))
             done = 0;
         fewest = c->nx[i] < fewest ? c->nx[i] : fewest;
     }
-    return done || (fa_now_s() - t0 >= budget_s && fewest >= 3);
+    return done || settled || (fa_now_s() - t0 >= budget_s && fewest >= 3);
 }
 
 /* What is stored: the fastest job's own median; every other job's median ratio to it, round

@@ -565,7 +565,8 @@ static int search_options(tune_cli *t, fa_option *out)
          .hi = 1000,
          .metavar = "N",
          .help = "interleaved re-timings run at least N rounds, then to a 1%\nerror of the mean "
-                 "(default 10; more separates near-ties)"},
+                 "(default 10; more separates near-ties);\nwith racing, a group stops from round "
+                 "5 once no variant\ncan be over 1% ahead of its fastest"},
         {.kind = FA_OPT_CALLBACK,
          .name = "race",
          .cb = opt_race,

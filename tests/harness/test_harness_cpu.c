@@ -5,8 +5,9 @@
  *              BSHD and BHSD giving the same answer
  *   layout     strides, sizes and varlen lengths of fa_tensors; FLOPs
  *   stats      timing statistics; an interleaved group's raced jobs resolved along chains
- *              of references, when its racing puts a job out and how many rounds a lone
- *              job needs; host 16-bit conversions
+ *              of references, when its racing puts a job out, how many rounds a lone job
+ *              needs and when a job lets the group stop early (fa_retime_settled); host
+ *              16-bit conversions
  *   compile    the helper module and the GPU tests' planted kernels compile (NVRTC, sm_80 and
  *              sm_90) -- device code checked without a device
  *   driver     libcuda is loaded at run time: a missing or stub library is FA_NO_DEVICE with a
@@ -390,6 +391,45 @@ static void test_stats(void)
             for (int k = 0; k < N; k++)
                 CHECK(seen[i][k] == 1);
         CHECK(fa_retime_slot(1, 7, 0) == 0);
+    }
+
+    /* The indifference-zone stop (fa_retime_settled, zone 1%): a job tied at 0.3% whose rounds
+     * barely move settles the group at round 5, not 4 and not with racing off (before, every
+     * such group ran all min_reps rounds); so does one steadily 1.5% behind (the fastest beats
+     * it; fa_retime_out keeps it, above) or 0.6% ahead. A gap of 1.5% whose rounds scatter by
+     * 2%, a tie scattered by 1.6%, a job steadily 1.5% ahead (the fastest may be worse than the
+     * zone) and one stored as ahead (median below 1) whose spread reaches 1.4% behind do not. */
+    {
+        static const double tie[] = {1.003, 1.002, 1.004, 1.003, 1.003};
+        static const double close[] = {1.015, 1.016, 1.014, 1.015, 1.015, 1.016};
+        static const double ahead_in[] = {0.994, 0.993, 0.995, 0.994, 0.994};
+        static const double wide[] = {1.00, 1.04, 0.99, 1.03, 1.01};
+        static const double noisy_tie[] = {1.00, 1.02, 0.98, 1.01, 0.99};
+        static const double ahead[] = {0.985, 0.984, 0.986, 0.985, 0.985};
+        static const double skewed[] = {0.998, 0.998, 0.999, 1.015, 1.016};
+        fa_time_stats r;
+        fa_stats_compute(tie, 5, &r);
+        CHECK_MSG(fa_retime_settled(&r, 5, 1.05), "a 0.3%% tie not settled after 5 rounds");
+        CHECK_MSG(!fa_retime_settled(&r, 4, 1.05), "settled after 4 rounds");
+        CHECK_MSG(!fa_retime_settled(&r, 5, 0), "settled with racing off");
+        fa_stats_compute(tie, 4, &r);
+        CHECK_MSG(!fa_retime_settled(&r, 4, 1.05), "a 4-round tie settled");
+        fa_stats_compute(close, 6, &r);
+        CHECK_MSG(fa_retime_settled(&r, 6, 1.05) && !fa_retime_out(&r, 6, 1.05),
+                  "1.5%% behind, steady: settled %d, out %d", fa_retime_settled(&r, 6, 1.05),
+                  fa_retime_out(&r, 6, 1.05));
+        fa_stats_compute(ahead_in, 5, &r);
+        CHECK_MSG(fa_retime_settled(&r, 5, 1.05), "0.6%% ahead, steady, not settled");
+        fa_stats_compute(wide, 5, &r);
+        CHECK_MSG(!fa_retime_settled(&r, 5, 1.05) && !fa_retime_out(&r, 5, 1.05),
+                  "1.5%% behind within 2%% noise: settled %d, out %d",
+                  fa_retime_settled(&r, 5, 1.05), fa_retime_out(&r, 5, 1.05));
+        fa_stats_compute(noisy_tie, 5, &r);
+        CHECK_MSG(!fa_retime_settled(&r, 5, 1.05), "a tie within 1.6%% noise settled");
+        fa_stats_compute(ahead, 5, &r);
+        CHECK_MSG(!fa_retime_settled(&r, 5, 1.05), "1.5%% ahead settled");
+        fa_stats_compute(skewed, 5, &r);
+        CHECK_MSG(!fa_retime_settled(&r, 5, 1.05), "stored ahead, up to 1.4%% behind, settled");
     }
 
     struct {

@@ -3,7 +3,9 @@
  * synthetic GPU: a backend whose "kernels" have known speeds, one of them wrong. Real NVRTC
  * compiles of a few real variants (a temporary cache), a real database. It checks that
  *   - every correct variant is timed on every problem, the wrong one never wins, and the
- *     stored winner per problem is the synthetic fastest;
+ *     stored winner per problem is the synthetic fastest; the eager baseline is timed once
+ *     per problem as a yardstick (3 to 10 repetitions, 2% RSE, never raced); interleaved
+ *     groups get --rounds rounds, a quarter of the racing margin and one warm-up launch;
  *   - a rerun resumes (nothing re-timed), --force re-times;
  *   - halving finds the exhaustive winner on every problem with fewer full timings, ranking
  *     on the shortest problem and the longest of at most 4096 keys;
@@ -58,6 +60,9 @@ typedef struct fake {
     double quick_best[8]; /* by problem as watch_at: best unraced quick time returned */
     double quick_bound;   /* lowest quick bound over quick_best at the time, 0 none */
     int per_slot[2];      /* jobs each device slot ran */
+    int eager_jobs;       /* eager baselines timed, and the last one's protocol */
+    fa_timing_opts eager_timing;
+    fa_timing_opts retime_timing; /* the last interleaved group's protocol (its first job's) */
     /* Refusals test: lock_db asks for a second handle on the database (locker) holding its
      * write lock from before the run until the first check. */
     int lock_db;
@@ -129,6 +134,10 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
     }
     double flops = fa_problem_flops(&job->problem, NULL, NULL);
     if (job->what & FA_JOB_EAGER_TIME && !job->cubin) {
+        pthread_mutex_lock(&f->mu);
+        f->eager_jobs++;
+        f->eager_timing = job->timing;
+        pthread_mutex_unlock(&f->mu);
         m->median_ms = flops / (40.0 * 1e9);
         m->peak_extra_bytes = 1 << 30;
         return FA_OK;
@@ -189,6 +198,8 @@ static fa_status retime(void *ctx, int slot, const fa_job *jobs, int n, fa_measu
     pthread_mutex_lock(&f->mu);
     f->retimes++;
     f->max_group = n > f->max_group ? n : f->max_group;
+    if (n > 0)
+        f->retime_timing = jobs[0].timing;
     const int k = n > 0 && jobs[0].problem.causal != 0;
     f->seq++;
     f->first_retime[k] = f->first_retime[k] ? f->first_retime[k] : f->seq;
@@ -396,6 +407,16 @@ int main(void)
     CHECK(st.timed == 4 * 3); /* 4 correct variants x 3 problems */
     CHECK(f.full_timings == 12 && f.quick_timings == 0);
     CHECK(f.retimes == 3); /* finalists of each problem re-timed interleaved */
+    /* The eager baseline, a yardstick: 3 to 10 repetitions under a 2% RSE rule. */
+    CHECK_MSG(f.eager_jobs == 3 && f.eager_timing.min_reps == 3 && f.eager_timing.max_reps == 10 &&
+                  f.eager_timing.target_rse == 0.02 && f.eager_timing.abandon_ms == 0,
+              "%d eager jobs, %d..%d reps, RSE %g, bound %g", f.eager_jobs, f.eager_timing.min_reps,
+              f.eager_timing.max_reps, f.eager_timing.target_rse, f.eager_timing.abandon_ms);
+    /* Interleaved groups: --rounds (10) rounds, a quarter of the 1.2 margin, one warm-up. */
+    CHECK_MSG(f.retime_timing.min_reps == 10 && f.retime_timing.warmup_reps == 1 &&
+                  fabs(f.retime_timing.interleave_margin - 1.05) < 1e-12,
+              "groups: %d rounds, %d warm-ups, margin %g", f.retime_timing.min_reps,
+              f.retime_timing.warmup_reps, f.retime_timing.interleave_margin);
     /* Racing: the prior tries the 128-row tiles first, so the 64-row ones, 1.25x and more
      * slower at N > 512, meet a bound they cannot make. */
     CHECK(f.bounded > 0 && st.raced > 0);

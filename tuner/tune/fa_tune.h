@@ -48,9 +48,12 @@
  * 3 to 10 repetitions, the 1% RSE rule stopping earlier. A separate timing only has to say
  * whether a variant is a finalist (within 10% of the best), and clock drift moves separate
  * timings by a few percent anyway; finalists, which decide the winner, are re-timed with the
- * default protocol: --rounds (10) rounds, then up to the 1% RSE rule. The eager baseline: one
- * warm-up launch, 3 to 10 repetitions under the 1% RSE rule. With --finalists 0 the separate
- * timings decide, so they get the full rule: at least 5 reps, up to 1000.
+ * default protocol but one warm-up launch: --rounds (10) rounds, then up to the 1% RSE rule,
+ * or from the fifth round once no job left can be over 1% ahead of the group's fastest
+ * (racing on: fa_retime_settled). The eager baseline: one warm-up launch (none on a GPU kept
+ * busy: the job's untimed eager run, which measures its memory, came just before), 3 to 10
+ * repetitions under a 2% RSE rule (a yardstick). With --finalists 0 the separate timings
+ * decide, so they get the full rule: at least 5 reps, up to 1000.
  * Racing: each separate timing gets the bound race_margin x the best median so far on its
  * problem (halving's rung 0: the best quick median, or the slowest survivor so far when
  * lower); a variant past it after 1 to 3
@@ -58,7 +61,9 @@
  * (fa_timing_opts.abandon_ms). Interleaved groups race inside the group, with a quarter of
  * the margin (fa_timing_opts.interleave_margin) from the third round, and after the first
  * round a job already 1.05x past that (1.10x the fastest) leaves; from the fourth, a job
- * clearly over 2% behind leaves too (fa_retime_out).
+ * clearly over 2% behind leaves too (fa_retime_out); from the fifth, the group ends once no
+ * job left can be over 1% ahead of the fastest, two standard errors included
+ * (fa_retime_settled).
  * So that a tight bound exists early, variants are compiled and timed in order of a prior:
  * FlashAttention-2's shape (16 or 32 query rows per warp, 64..128 key columns, few stages)
  * first. The prior orders work only; it never decides a winner.
@@ -115,7 +120,8 @@ typedef struct fa_tune_opts {
     int jobs;              /* compile threads, <= 0: all cores */
     uint64_t seed;         /* random strategy order */
     int finalists;         /* re-timed interleaved per problem (default 3; 0: none) */
-    int final_rounds;      /* interleaved groups: at least this many rounds (default 10) */
+    int final_rounds;      /* interleaved groups: at least this many rounds (default 10),
+                              unless racing settles the group from its 5th */
     double race_margin;    /* racing: a timing stops early once it is this many times slower
                               than the best so far on its problem (default 1.2; 0: off) */
     double explore;        /* halving: the part of each (class, family)'s legal variants,
