@@ -7,7 +7,7 @@
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
 #         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, strategies, pgqa,
-#         ncu:VARIANT:N[:causal], pack
+#         sanitize:VARIANT[:SQ[:SK]], ncu:VARIANT:N[:causal], pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
 #                             causal and not: FlashAttention's benchmark grid)
 #   peers:64,128,256          bench/peers.py on the same grid, then imported into the DB
@@ -35,6 +35,9 @@
 #                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
 #                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
 #                             seqlen_k 8k, batch 8) -> pgqa_checks.txt, pgqa_timing.txt
+#   sanitize:VARIANT:256      compute-sanitizer racecheck and synccheck on one variant through
+#                             fa-tune bench (batch 1, 2 heads, seqlen_q 256, seqlen_k = seqlen_q
+#                             or the 4th field): rc 0 and "0 hazards" / "0 errors" expected
 #   ncu:VARIANT:8192:causal   ncu --clock-control none on one kernel at N = 8192 (batch 16k/N,
 #                             16 heads), the counters issue 14 asks for, into ncu_VARIANT.txt
 #   sm90a                     the sm90a family's tests (ctest -R '^sm90a\.': NVRTC compile,
@@ -245,6 +248,20 @@ for stage in "$@"; do
         echo "rc=$?"
         grep -E "Duration|SM Frequency|Compute \(SM\) Throughput|Memory Throughput|Registers|Achieved Occupancy|Issue Slots Busy|No Eligible|Stall" \
             "$OUTDIR/ncu_$a.txt" | head -30
+        ;;
+    sanitize) # sanitize:VARIANT[:SQ[:SK]] -- racecheck and synccheck on one small launch
+        sq=${b:-256}
+        sk=${c:-$sq}
+        log "sanitize $a, seqlen $sq/$sk"
+        # one check launch and one timed repetition of a small problem (batch 1, 2 heads): the
+        # mbarrier pipeline, the named barriers and the shared-memory reuse, tile after tile
+        for tool in racecheck synccheck; do
+            timeout 300 compute-sanitizer --tool "$tool" --error-exitcode 99 "$FA" bench \
+                --variant "$a" --batch 1 --heads 2 --seqlen-q "$sq" --seqlen-k "$sk" --no-eager \
+                --min-reps 1 --max-reps 1 --max-seconds 0.1 --no-flush \
+                >"$OUTDIR/sanitize_${tool}_$a.txt" 2>&1
+            echo "$tool: rc=$? $(grep -E 'SUMMARY' "$OUTDIR/sanitize_${tool}_$a.txt" | tr '\n' ' ')"
+        done
         ;;
     compare)
         log compare
