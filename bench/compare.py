@@ -3,7 +3,9 @@
 shape of FlashAttention's benchmark grid: TFLOP/s, and the ratios fa-tune / FA2 (PyTorch SDPA
 flash) and fa-tune / cuDNN. With several kernel families measured (sm80 and sm90a on a
 Hopper GPU), the winner's family and each family's best TFLOP/s are columns too, and the
-summary counts the wins per family. Reads the SQLite file directly (read-only).
+summary counts the wins per family. The winner's registers per thread and shared memory per
+block (static + dynamic, KiB) close each row, as ptxas reported them when it was compiled.
+Reads the SQLite file directly (read-only).
 
     python3 bench/compare.py fa-tune.db [--arch sm90,sm90a]
 
@@ -36,21 +38,21 @@ def main():
     con = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
     rows = con.execute(
         """select p.head_dim, p.causal, p.seqlen_q, v.name, m.tflops, m.eager_median_ms,
-                  m.median_ms, m.id
+                  m.median_ms, m.registers, coalesce(m.smem_static, 0) + v.smem_dynamic
            from measurements m join problems p on p.id = m.problem_id
            join variants v on v.id = m.variant_id
            where m.arch in (%s) and m.status = 'ok' and p.varlen = 0 and p.dtype = 'bf16'
                  and p.heads_q = p.heads_kv and p.seqlen_q = p.seqlen_k
            order by m.id""" % ",".join("?" * len(archs)), archs).fetchall()
     latest = {}
-    for hd, causal, n, name, tf, eager, ms, _ in rows:
-        latest[(hd, causal, n, name)] = (tf, eager, ms)
+    for hd, causal, n, name, tf, eager, ms, regs, smem in rows:
+        latest[(hd, causal, n, name)] = (tf, eager, ms, regs, smem)
     best = {}
     fam_best = {}  # (hd, causal, n, family) -> TFLOP/s
-    for (hd, causal, n, name), (tf, eager, ms) in latest.items():
+    for (hd, causal, n, name), (tf, eager, ms, regs, smem) in latest.items():
         k = (hd, causal, n)
         if k not in best or tf > best[k][1]:
-            best[k] = (name, tf, eager / ms if eager and eager > 0 else None)
+            best[k] = (name, tf, eager / ms if eager and eager > 0 else None, regs, smem)
         fk = k + (family(name),)
         fam_best[fk] = max(tf, fam_best.get(fk, 0.0))
     families = sorted({family(name) for (_, _, _, name) in latest})
@@ -63,12 +65,12 @@ def main():
     ceil = con.execute("select max(tflops) from ceilings where name like 'gemm_bf16%'").fetchone()[0]
     fam_cols = "".join(f" {f} |" for f in families)
     print("| hdim | causal | N | fa-tune winner | family | fa-tune TFLOP/s |" + fam_cols +
-          " FA2 | cuDNN | fa-tune/FA2 | fa-tune/cuDNN | % of GEMM | vs eager |")
-    print("|---|---|---|---|---|---|" + "---|" * len(families) + "---|---|---|---|---|---|")
+          " FA2 | cuDNN | fa-tune/FA2 | fa-tune/cuDNN | % of GEMM | vs eager | regs | smem KiB |")
+    print("|---|---|---|---|---|---|" + "---|" * len(families) + "---|---|---|---|---|---|---|---|")
     ratios, ratios_cud, wins = [], [], {}
     for k in sorted(best):
         hd, causal, n = k
-        name, tf, sp = best[k]
+        name, tf, sp, regs, smem = best[k]
         fam = family(name)
         wins[fam] = wins.get(fam, 0) + 1
         fa2 = peers.get((hd, causal, n, "torch_sdpa_flash"))
@@ -83,7 +85,9 @@ def main():
         fams = "".join(f" {fam_best[k + (f,)]:.1f} |" if k + (f,) in fam_best else " - |"
                        for f in families)
         print(f"| {hd} | {causal} | {n} | {name} | {fam} | {tf:.1f} |{fams} {fa2 or 0:.1f} |"
-              f" {cud or 0:.1f} | {r2} | {rc} | {pct} | {f'{sp:.1f}x' if sp else '-'} |")
+              f" {cud or 0:.1f} | {r2} | {rc} | {pct} | {f'{sp:.1f}x' if sp else '-'} |"
+              f" {regs if regs is not None and regs >= 0 else '-'} |"
+              f" {f'{smem / 1024:.1f}' if smem is not None and smem > 0 else '-'} |")
     if ratios:
         print(f"\nfa-tune / FA2: min {min(ratios):.2f}, max {max(ratios):.2f}, "
               f"geomean {geomean(ratios):.2f}, shapes >= 1.0: "

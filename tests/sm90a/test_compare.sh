@@ -2,8 +2,8 @@
 # This file implements the CPU test of bench/compare.py with two kernel families: a copy of
 # the real v2 database fixture (sm80 measurements, hd64) plus one sm90a variant measured faster
 # on one problem and slower on another, and peers for both. The table must name the winner's
-# family, give each family's best TFLOP/s, and count the wins per family; the cuDNN summary
-# line gives the geomean. The fixture's numbers are real; the sm90a rows are test data.
+# family, give each family's best TFLOP/s, the winner's registers and shared memory, and count
+# the wins per family; the cuDNN summary line gives the geomean. The fixture's numbers are real; the sm90a rows are test data.
 # usage: test_compare.sh <repo root>
 set -u
 ROOT=$1
@@ -54,6 +54,12 @@ grep -Eq '^\| 64 \| 0 \| 512 \| fwd_sm80_[^|]* \| sm80 \| [0-9.]+ \| [0-9.]+ \| 
     bad "N=512 should be an sm80 win with both families' numbers"
 grep -q '^| 64 | 1 | 512 | fwd_sm80_[^|]* | sm80 | [0-9.]* | [0-9.]* | - |' "$TMP/out" ||
     bad "a problem without sm90a measurements shows '-' in its column"
+grep -q '| % of GEMM | vs eager | regs | smem KiB |$' "$TMP/out" ||
+    bad "header lacks the winner's registers and shared memory"
+# the fixture's N=512 winner: 255 registers and 112 KiB of shared memory (Q 16 KiB + 3 stages
+# of 16 KiB K and V tiles at hd64) -- the winner's figures, not another variant's
+grep -Eq '^\| 64 \| 0 \| 512 \| fwd_sm80_hd64_bf16_m128n128w4s3q \|.* \| 255 \| 112\.0 \|$' "$TMP/out" ||
+    bad "the N=512 winner's registers and shared memory"
 grep -q '^winners by family: sm80 3/4, sm90a 1/4$' "$TMP/out" || bad "wins per family"
 grep -q '^fa-tune / cuDNN: min 1.00, max 2.00, geomean 1.41, shapes >= 0.9: 2/2$' "$TMP/out" ||
     bad "cuDNN summary"
