@@ -64,7 +64,7 @@ typedef struct fake {
     fa_timing_opts eager_timing;
     fa_timing_opts retime_timing; /* the last interleaved group's protocol (its first job's) */
     /* Refusals test: lock_db asks for a second handle on the database (locker) holding its
-     * write lock from before the run until the first check. */
+     * write lock from before the run until the first check (2: until the run is over). */
     int lock_db;
     fa_db *locker;
     /* Per-class test: the order of events by the problem's causal flag (class): a sequence
@@ -119,7 +119,7 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
         const int k = job->problem.causal != 0;
         f->last_check[k] = ++f->seq;
         f->first_check[k] = f->first_check[k] ? f->first_check[k] : f->seq;
-        if (f->locker) { /* the slots got a variant while the database was locked */
+        if (f->locker && f->lock_db == 1) { /* the slots got a variant while it was locked */
             CHECK(fa_db_batch_end(f->locker, 0, NULL) == FA_OK);
             fa_db_close(f->locker);
             f->locker = NULL;
@@ -659,6 +659,23 @@ int main(void)
     CHECK(fa_db_measurements(db, &uf, count_unsupported, &refused, NULL) == FA_OK);
     fa_db_close(db);
     CHECK_MSG(refused == 3, "%d unsupported rows", refused);
+    /* 10b. a database that stays locked: the writer thread's failed write ends the run with
+     * the database's error (the slots do not go on as if stored, and nothing hangs). */
+    {
+        char dbl[512];
+        snprintf(dbl, sizeof dbl, "%s/locked.db", dir);
+        setenv("FA_DB_BUSY_TIMEOUT_MS", "200", 1);
+        fake fl = {.lock_db = 2};
+        fa_err lerr = {0};
+        const fa_status ls = tune(dbl, c, &o, &fl, &st, &lerr);
+        unsetenv("FA_DB_BUSY_TIMEOUT_MS");
+        CHECK_MSG(ls == FA_BUSY && strstr(lerr.msg, "locked"), "a locked database: %s (%s)",
+                  fa_status_str(ls), lerr.msg);
+        if (fl.locker) {
+            CHECK(fa_db_batch_end(fl.locker, 0, NULL) == FA_OK);
+            fa_db_close(fl.locker);
+        }
+    }
     /* A rerun over the same database resumes the refusal (no row written again) and still
      * counts the variant unsupported; --force writes its rows again. */
     fake f14 = {0};

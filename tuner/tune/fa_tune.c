@@ -329,6 +329,7 @@ static void engine_free(engine *e)
     free(e->eager_done);
     pthread_mutex_destroy(&e->mu);
     pthread_mutex_destroy(&e->db_mu);
+    pthread_cond_destroy(&e->db_cv);
     pthread_cond_destroy(&e->cv);
 }
 
@@ -344,6 +345,7 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     e.t0 = fa_now_s();
     pthread_mutex_init(&e.mu, NULL);
     pthread_mutex_init(&e.db_mu, NULL);
+    pthread_cond_init(&e.db_cv, NULL);
     pthread_cond_init(&e.cv, NULL);
     /* Halving never times with the sweep protocol (its min_reps 5 applies to exhaustive and
      * random without finalists): rung 0 uses e.quick below, rung 1 e.final. */
@@ -448,6 +450,9 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
         }
     }
     fa_progress_start(&e.prog, o->progress, planned, o->budget_count);
+    /* From here the GPU slots and the producers hand their rows to the writer thread. */
+    if ((st = en_db_writer_start(&e, err)) != FA_OK)
+        goto cleanup;
 
     /* Phase 1: eager baselines first (the GPU has nothing else while the first compiles
      * run), then every candidate as it compiles. Halving runs its phases per class in one
@@ -479,6 +484,7 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     if (e.fatal == FA_OK && o->strategy != FA_STRATEGY_HALVING && o->finalists > 0 &&
         env->backend.retime && !(env->interrupted && *env->interrupted))
         en_run_phase(&e, en_produce_finalists, threads, args);
+    en_db_writer_stop(&e); /* every row handed to it stored (or its failure in e.fatal) */
     fa_progress_finish(&e.prog);
 
     if (e.fatal != FA_OK) {
@@ -498,6 +504,7 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
         goto cleanup;
     }
 cleanup:
+    en_db_writer_stop(&e); /* an early failure's path: drain, join */
     stats->wall_s = fa_now_s() - e.t0;
     if (stats->wall_s > 0)
         stats->gpu_idle_fraction = 1.0 - stats->gpu_busy_s / (stats->wall_s * slots);
@@ -505,7 +512,7 @@ cleanup:
         stats->gpu_idle_fraction = 0;
     if (fa_profile_on()) { /* the workers print theirs (fa_runner_internal.h) */
         fprintf(stderr,
-                "fa-tune profile (engine): wall %.1f s, GPU busy %.1f s, database %.1f s "
+                "fa-tune profile (engine): wall %.1f s, GPU busy %.1f s, database writer %.1f s "
                 "for %d records, compiles outstanding %.1f s",
                 stats->wall_s, stats->gpu_busy_s, stats->db_s, stats->db_records,
                 stats->compiling_s);

@@ -174,7 +174,7 @@ typedef struct fa_tune_stats {
                        seeds were all over FA_FAMILY_GATE x the class's best) */
     double wall_s;
     double gpu_busy_s; /* summed over slots */
-    double db_s;       /* writing results to the database (the GPU waits meanwhile) */
+    double db_s;       /* the database writer thread storing results (the GPU goes on) */
     int db_records;
     double gpu_idle_fraction;
     double compiling_s;       /* wall time with compile jobs outstanding */

@@ -95,9 +95,14 @@ typedef struct engine {
     int64_t *eager_peak; /* per problem */
     unsigned char *eager_done;
     int *class_of, *pos_of; /* per problem: class and position in it */
-    /* The database handle and db_s, db_records: taken alone (the refusals) or inside mu,
-     * never the other way round, so slots need not wait for writes that are not theirs. */
+    /* The database writer (fa_tune_dbwriter.c): its queue of handed rows, db_s and
+     * db_records are under db_mu, taken alone or inside mu, never the other way round. The
+     * writer thread alone uses the database handle while it runs. */
     pthread_mutex_t db_mu;
+    pthread_cond_t db_cv; /* the writer waits on it for rows or the stop */
+    struct db_rows *dbq, *dbq_tail;
+    int db_stop, db_running;
+    pthread_t db_thread;
     /* work queue */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -177,6 +182,16 @@ typedef struct slot_arg {
 /* ---- fa_tune_slots.c -------------------------------------------------------------------- */
 
 int en_budget_spent(engine *e);
+/* The database writer (fa_tune_dbwriter.c). en_db_write copies n rows of v (problems:
+ * indices into opts->problems) for the writer thread, which stores them as one transaction;
+ * before en_db_writer_start, or after en_db_writer_stop, it stores them itself. Stop drains
+ * the queue and joins the thread; a failed write ends the run through en_fail. */
+typedef struct db_rows db_rows;
+fa_status en_db_writer_start(engine *e, fa_err *err);
+void en_db_writer_stop(engine *e);
+fa_status en_db_write(engine *e, const fa_variant *v, const int *problems, const fa_measurement *ms,
+                      int n, fa_err *err);
+
 void en_fail(engine *e, fa_status st, const fa_err *err);
 void en_fail_locked(engine *e, fa_status st, const fa_err *err);
 fa_status en_push(engine *e, item it);

@@ -70,30 +70,8 @@ void en_fail(engine *e, fa_status st, const fa_err *err)
     pthread_mutex_unlock(&e->mu);
 }
 
-/* Store ms[i] of v on problem problems[i] (an index into opts->problems), i < n, in one
- * transaction, under e->db_mu: a commit per problem was most of the 1.5 s the database took in
- * a 22 s halving run (10,000 unsupported outcomes). */
-static fa_status db_write(engine *e, const fa_variant *v, const int *problems,
-                          const fa_measurement *ms, int n, fa_err *err)
-{
-    fa_problem *ps = malloc(sizeof *ps * (size_t)(n > 0 ? n : 1));
-    if (!ps)
-        return FA_ERR(err, FA_NOMEM, "out of memory");
-    for (int i = 0; i < n; i++)
-        ps[i] = e->o->problems[problems[i]];
-    pthread_mutex_lock(&e->db_mu);
-    const double t = fa_now_s();
-    fa_status st =
-        fa_db_record_many(e->env->db, e->env->run_id, e->o->arch->name, v, ps, ms, n, err);
-    e->st->db_s += fa_now_s() - t;
-    e->st->db_records += n;
-    pthread_mutex_unlock(&e->db_mu);
-    free(ps);
-    return st;
-}
-
-/* Store ms[i] of v for problems[i], i < n, in one transaction, each with its problem's eager
- * baseline when known. Caller holds e->mu. */
+/* Store ms[i] of v for problems[i], i < n, in one transaction (by the database writer), each
+ * with its problem's eager baseline when known. Caller holds e->mu. */
 static fa_status record_many_locked(engine *e, const fa_variant *v, const int *problems,
                                     fa_measurement *ms, int n)
 {
@@ -104,7 +82,7 @@ static fa_status record_many_locked(engine *e, const fa_variant *v, const int *p
             ms[i].eager_peak_extra_bytes = e->eager_peak[problems[i]];
         }
     }
-    fa_status st = db_write(e, v, problems, ms, n, &err);
+    fa_status st = en_db_write(e, v, problems, ms, n, &err);
     if (st != FA_OK)
         en_fail_locked(e, st, &err);
     return st;
@@ -191,7 +169,7 @@ int en_record_refusals(engine *e, int max)
         const int n =
             st == FA_OK ? outcome_rows(e, c, NULL, FA_UNSUPPORTED, why.msg, NULL, ms, probs) : 0;
         if (st == FA_OK && n > 0)
-            st = db_write(e, &c->v, probs, ms, n, &err);
+            st = en_db_write(e, &c->v, probs, ms, n, &err);
         free(ms);
         free(probs);
         if (st != FA_OK) {
