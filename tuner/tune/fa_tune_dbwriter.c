@@ -35,6 +35,19 @@ static void rows_free(db_rows *r)
     }
 }
 
+/* Store r's rows in one transaction and count them (db_s, db_records under db_mu). */
+static fa_status store(engine *e, const db_rows *r, fa_err *err)
+{
+    const double t = fa_now_s();
+    fa_status st = fa_db_record_many(e->env->db, e->env->run_id, e->o->arch->name, &r->v, r->ps,
+                                     r->ms, r->n, err);
+    pthread_mutex_lock(&e->db_mu);
+    e->st->db_s += fa_now_s() - t;
+    e->st->db_records += st == FA_OK ? r->n : 0;
+    pthread_mutex_unlock(&e->db_mu);
+    return st;
+}
+
 static void *writer_main(void *arg)
 {
     engine *e = arg;
@@ -54,13 +67,7 @@ static void *writer_main(void *arg)
             list = r->next;
             if (!failed) {
                 fa_err err = {0};
-                const double t = fa_now_s();
-                fa_status st = fa_db_record_many(e->env->db, e->env->run_id, e->o->arch->name,
-                                                 &r->v, r->ps, r->ms, r->n, &err);
-                pthread_mutex_lock(&e->db_mu);
-                e->st->db_s += fa_now_s() - t;
-                e->st->db_records += st == FA_OK ? r->n : 0;
-                pthread_mutex_unlock(&e->db_mu);
+                const fa_status st = store(e, r, &err);
                 if (st != FA_OK) {
                     failed = 1;
                     en_fail(e, st, &err);
@@ -119,13 +126,11 @@ fa_status en_db_write(engine *e, const fa_variant *v, const int *problems, const
         r->ps[i] = e->o->problems[problems[i]];
     memcpy(r->ms, ms, sizeof *ms * (size_t)n);
     pthread_mutex_lock(&e->db_mu);
-    if (!e->db_running) { /* no writer (before it starts, after it stops): store them here */
-        const double t = fa_now_s();
-        fa_status st = fa_db_record_many(e->env->db, e->env->run_id, e->o->arch->name, &r->v, r->ps,
-                                         r->ms, n, err);
-        e->st->db_s += fa_now_s() - t;
-        e->st->db_records += st == FA_OK ? n : 0;
+    if (!e->db_running) {
+        /* No writer: before it starts or after it stops, when the engine's one thread is the
+           only one that writes (the slots and producers run in between). Store them here. */
         pthread_mutex_unlock(&e->db_mu);
+        const fa_status st = store(e, r, err);
         rows_free(r);
         return st;
     }
