@@ -273,6 +273,20 @@
  * K/V). ptxas: registers, shared memory and spills unchanged on the FA grid's causal persistent
  *      winners (hd64 m192n128s3ovpe 128, hd128 m128n128s2ovpppe 168, hd256 m128n80s2ovpppe
  *      168 registers; 0 spills).
+ *  v9  Causal, 2 consumer warpgroups, BLOCK_N a multiple of 32 from 96 (traits HALF_FIRST): when
+ *      a warpgroup's rows see only the first half of its first KV block (fa_plan_sm90a_half_first;
+ *      with 128 x 128 tiles and seqlen_q = seqlen_k, warpgroup 0 on every diagonal block), that
+ *      block runs as its own step: QK^T m64n(BLOCK_N / 2), softmax on half the columns, PV on the
+ *      k-steps that hold those keys. Its wgmmas complete inside the step: choosing the half
+ *      inside the pipeline, by a branch around the wgmma or by a guard predicate in its asm, made
+ *      ptxas (CUDA 13.0) serialize every wgmma of the kernel (C7520, C7511, C7515). ptxas on the
+ *      FA grid's short-causal winners (hd128 m128n128s2ovpppe, hd64 m128n128s4pe): 168
+ *      registers, 0 spills, +464 / +368 SASS instructions (8 HGMMA.64x64x16 for the half
+ *      QK^T); every other variant's SASS is unchanged. Expected: at N = 512 with 128 x 128
+ *      tiles 10% fewer MMAs (warpgroup 0's four diagonal blocks at half width), 5.5% at 1k.
+ *      Not yet run on a GPU (session 8 had none): sm90a.gpu_modes (17 new checks),
+ *      racecheck / synccheck and the A/B (bench/ab_macro.sh templates/sm90a/fa_fwd_sm90a.cuh
+ *      FA_SM90A_HALF_FIRST 0 3 ...) are pending.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -865,8 +879,8 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 pp_pass();
             }
         }
-        /* HALF_FIRST: the warpgroup's first block holds all the keys its rows see (those below
-           min(sk, row_end + diag)) in its first half. It runs as its own step, whose wgmmas
+        /* HALF_FIRST: the warpgroup's first block holds all the keys its rows see in its first
+           half (fa_plan_sm90a_half_first). It runs as its own step, whose wgmmas
            complete inside it: a wgmma whose shape or count depends on a runtime value inside
            the pipeline makes ptxas serialize every wgmma of the kernel (C7520, C7511). Its
            softmax and P cover the first half only (P's other k-steps are not read). Pingpong
@@ -875,8 +889,7 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
            the other n blocks the tile still takes n_blocks + 1, as the other warpgroup's does. */
         int first = 0;
         if constexpr (T::HALF_FIRST) {
-            if (n_blocks > 0 &&
-                min(sn.sk, row_end + sn.sk - sn.sq) - (n_blocks - 1) * BLOCK_N <= BLOCK_N / 2) {
+            if (fa_plan_sm90a_half_first(n_blocks, BLOCK_N, row_end, sn.sq, sn.sk)) {
                 const int s = stage(0);
                 float acc_h[NS / 2];
                 fa::mbar_wait(full_k(s), phase(0));
