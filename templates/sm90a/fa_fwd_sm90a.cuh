@@ -273,6 +273,20 @@
  * K/V). ptxas: registers, shared memory and spills unchanged on the FA grid's causal persistent
  *      winners (hd64 m192n128s3ovpe 128, hd128 m128n128s2ovpppe 168, hd256 m128n80s2ovpppe
  *      168 registers; 0 spills).
+ *  v9  Causal, 2 consumer warpgroups, BLOCK_N a multiple of 32 from 96 (traits HALF_FIRST): when
+ *      a warpgroup's rows see only the first half of its first KV block (fa_plan_sm90a_half_first;
+ *      with 128 x 128 tiles and seqlen_q = seqlen_k, warpgroup 0 on every diagonal block), that
+ *      block runs as its own step: QK^T m64n(BLOCK_N / 2), softmax on half the columns, PV on the
+ *      k-steps that hold those keys. Its wgmmas complete inside the step: choosing the half
+ *      inside the pipeline, by a branch around the wgmma or by a guard predicate in its asm, made
+ *      ptxas (CUDA 13.0) serialize every wgmma of the kernel (C7520, C7511, C7515). ptxas on the
+ *      FA grid's short-causal winners (hd128 m128n128s2ovpppe, hd64 m128n128s4pe): 168
+ *      registers, 0 spills, +464 / +368 SASS instructions (8 HGMMA.64x64x16 for the half
+ *      QK^T); every other variant's SASS is unchanged. Expected: at N = 512 with 128 x 128
+ *      tiles 10% fewer MMAs (warpgroup 0's four diagonal blocks at half width), 5.5% at 1k.
+ *      Not yet run on a GPU (session 8 had none): sm90a.gpu_modes (17 new checks),
+ *      racecheck / synccheck and the A/B (bench/ab_macro.sh templates/sm90a/fa_fwd_sm90a.cuh
+ *      FA_SM90A_HALF_FIRST 0 3 ...) are pending.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -287,6 +301,12 @@
 #include "sm90a/fa_plan_sm90a.h"
 #include "sm90a/fa_sm90a_ptx.cuh"
 #include "sm90a/fa_wgmma.cuh"
+
+/* 1: the half-width first block of sm90a_traits::HALF_FIRST (a macro so that bench/ab_macro.sh
+   can time the same kernels without it). */
+#ifndef FA_SM90A_HALF_FIRST
+#define FA_SM90A_HALF_FIRST 1
+#endif
 
 #ifndef FA_NEG_INF
 #define FA_NEG_INF (__int_as_float((int)0xff800000u))
@@ -328,10 +348,11 @@ struct sm90a_traits {
         FA_SM90A_STAGE_O(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT);
     static constexpr int O_BYTES = STAGE_O ? Q_BYTES : 0; /* same image as the Q tile */
     static constexpr int SMEM = FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, STAGE_O);
-    static constexpr int KQ = HEAD_DIM / 16; /* k-steps of Q K^T */
-    static constexpr int KP = BLOCK_N / 16;  /* k-steps of P V */
-    static constexpr int NS = BLOCK_N / 2;   /* S accumulators per thread */
-    static constexpr int NO = HEAD_DIM / 2;  /* O accumulators per thread */
+    static constexpr int KQ = HEAD_DIM / 16;                /* k-steps of Q K^T */
+    static constexpr int KP = BLOCK_N / 16;                 /* k-steps of P V */
+    static constexpr int NS = BLOCK_N / 2;                  /* S accumulators per thread */
+    static constexpr int KP_HALF = (BLOCK_N / 2 + 15) / 16; /* HALF_FIRST: PV k-steps kept */
+    static constexpr int NO = HEAD_DIM / 2;                 /* O accumulators per thread */
     static constexpr int REG_PRODUCER = CWG == 2 ? 24 : 32;
     static constexpr int REG_CONSUMER = CWG == 2 ? 240 : 160;
     static constexpr int ACC_BUDGET = REG_CONSUMER - REG_PRODUCER;
@@ -340,6 +361,14 @@ struct sm90a_traits {
        with 2 consumer warpgroups: at 160 registers the 3-warpgroup tiles spill 8-28 bytes
        with the extra bookkeeping (ptxas, CUDA 13.0). */
     static constexpr bool SKIP_MASKED = IS_CAUSAL && CWG == 2;
+    /* Causal, with SKIP_MASKED: when a warpgroup's rows see only the first BLOCK_N / 2 keys of
+       the first KV block it computes (with BLOCK_M = BLOCK_N = 128, warpgroup 0 on every
+       diagonal block), that block runs as its own step with QK^T at half width and PV on the
+       k-steps holding those keys. BLOCK_N / 2 must be a wgmma N of fa_wgmma.cuh (a multiple of
+       16); from 96 keys, as with BLOCK_N = 64 and 128-row tiles no warpgroup's first block is
+       half visible when seqlen_q = seqlen_k. */
+    static constexpr bool HALF_FIRST =
+        FA_SM90A_HALF_FIRST && SKIP_MASKED && BLOCK_N % 32 == 0 && BLOCK_N >= 96;
 
     static_assert(HEAD_DIM == 32 || HEAD_DIM == 64 || HEAD_DIM == 96 || HEAD_DIM == 128 ||
                       HEAD_DIM == 192 || HEAD_DIM == 256,
@@ -390,6 +419,76 @@ __host__ __device__ inline int sm90a_num_tiles(int seqlen_q, int heads_q, int ba
 
 namespace fa
 {
+
+/* Online softmax of one block of S at key column n0, W columns wide (W / 2 accumulators per
+   thread: rows g and g + 8 of its warp, hh = 0 / 1, columns 8 j + 2 t4 + e). Keys past sk and,
+   causal, past row_tok(hh) + diag (row_tok: the row's query token) become -inf first when the
+   block is ragged or crosses the diagonal of the warpgroup's first row wrow0. Exponentiates S
+   in place with exp2 and the scale folded in (sl2 = scale * log2 e), updates row_max /
+   row_sum and returns through row_alpha the factor O must be rescaled by. */
+template <int W, bool IS_CAUSAL, typename RowTok>
+__device__ __forceinline__ void
+sm90a_softmax(float (&acc_s)[W / 2], int n0, int sk, int diag, int wrow0, RowTok row_tok, int t4,
+              float sl2, float (&row_max)[2], float (&row_sum)[2], float (&row_alpha)[2])
+{
+    const bool ragged = n0 + W > sk;
+    const bool crosses = IS_CAUSAL && (n0 + W - 1 > wrow0 + diag);
+    if (ragged || crosses) {
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+            const int r = row_tok(hh);
+            int lim = sk - 1 - n0; /* last visible column (relative to n0) of row r */
+            if constexpr (IS_CAUSAL)
+                lim = min(lim, r + diag - n0);
+#pragma unroll
+            for (int j = 0; j < W / 8; ++j)
+#pragma unroll
+                for (int e = 0; e < 2; ++e)
+                    if (j * 8 + 2 * t4 + e > lim)
+                        acc_s[4 * j + 2 * hh + e] = FA_NEG_INF;
+        }
+    }
+#pragma unroll
+    for (int hh = 0; hh < 2; ++hh) {
+        float mx = row_max[hh];
+#pragma unroll
+        for (int j = 0; j < W / 8; ++j)
+            mx = fmaxf(mx, fmaxf(acc_s[4 * j + 2 * hh], acc_s[4 * j + 2 * hh + 1]));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        /* A row that has seen only masked keys keeps max -inf: use 0 as its offset so
+           exp2(-inf - 0) = 0 instead of NaN. */
+        const float mx_g = (mx == FA_NEG_INF) ? 0.f : mx;
+        const float mx_s = mx_g * sl2;
+        const float alpha = fa::exp2_approx((row_max[hh] - mx_g) * sl2);
+        row_max[hh] = mx;
+        float sum = 0.f;
+#pragma unroll
+        for (int j = 0; j < W / 8; ++j)
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+                const float pe = fa::exp2_approx(fmaf(acc_s[4 * j + 2 * hh + e], sl2, -mx_s));
+                acc_s[4 * j + 2 * hh + e] = pe;
+                sum += pe;
+            }
+        row_sum[hh] = row_sum[hh] * alpha + sum;
+        row_alpha[hh] = alpha;
+    }
+}
+
+/* P (the exponentiated S, fp32) packed to 16 bits as the A fragments of PV's first KS
+   k-steps: S's n8 tiles (2k, 2k + 1) are k-step k's fragment. */
+template <typename Element, int KS>
+__device__ __forceinline__ void sm90a_pack_p(const float (&acc_s)[KS * 8], uint32_t (*p_frag)[4])
+{
+#pragma unroll
+    for (int kk = 0; kk < KS; ++kk) {
+        p_frag[kk][0] = fa::pack2<Element>(acc_s[8 * kk + 0], acc_s[8 * kk + 1]);
+        p_frag[kk][1] = fa::pack2<Element>(acc_s[8 * kk + 2], acc_s[8 * kk + 3]);
+        p_frag[kk][2] = fa::pack2<Element>(acc_s[8 * kk + 4], acc_s[8 * kk + 5]);
+        p_frag[kk][3] = fa::pack2<Element>(acc_s[8 * kk + 6], acc_s[8 * kk + 7]);
+    }
+}
 
 /* The kernel body of both entry points (below): PACK_GQA selects GQA packing. args is the
    entry's __grid_constant__ parameter. */
@@ -599,56 +698,19 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
         fa::wgmma_commit();
     };
 
-    /* Mask and exponentiate S of the KV block at column n0 in place; returns through
-       row_alpha the factor by which O must be rescaled. Updates row_max / row_sum. */
+    /* Mask and exponentiate S of the KV block at column n0 in place (fa::sm90a_softmax): W
+       of its columns, BLOCK_N or the first half in HALF_FIRST's step. */
+    auto row_tok = [&](int wrow0) {
+        /* row hh's query token (PackGQA: rows of gq heads share a token; the same as
+           fa_plan_sm90a_pack_token for the rows that are stored) */
+        return [=](int hh) {
+            return PACK_GQA ? tok0 + (cw * 64 + warp * 16 + g + 8 * hh) / gq
+                            : wrow0 + warp * 16 + g + 8 * hh;
+        };
+    };
     auto softmax = [&](float(&acc_s)[NS], int n0, int wrow0, float(&row_alpha)[2]) {
-        const int sk = seq_k(), diag = diag_of();
-        const bool ragged = n0 + BLOCK_N > sk;
-        const bool crosses = IS_CAUSAL && (n0 + BLOCK_N - 1 > wrow0 + diag);
-        if (ragged || crosses) {
-#pragma unroll
-            for (int hh = 0; hh < 2; ++hh) {
-                /* the row's query token (PackGQA: rows of gq heads share a token) */
-                const int r = PACK_GQA ? tok0 + (cw * 64 + warp * 16 + g + 8 * hh) / gq
-                                       : wrow0 + warp * 16 + g + 8 * hh;
-                /* (= fa_plan_sm90a_pack_token for the rows that are stored) */
-                int lim = sk - 1 - n0; /* last visible column (relative to n0) of row r */
-                if constexpr (IS_CAUSAL)
-                    lim = min(lim, r + diag - n0);
-#pragma unroll
-                for (int j = 0; j < BLOCK_N / 8; ++j)
-#pragma unroll
-                    for (int e = 0; e < 2; ++e)
-                        if (j * 8 + 2 * t4 + e > lim)
-                            acc_s[4 * j + 2 * hh + e] = FA_NEG_INF;
-            }
-        }
-#pragma unroll
-        for (int hh = 0; hh < 2; ++hh) {
-            float mx = row_max[hh];
-#pragma unroll
-            for (int j = 0; j < BLOCK_N / 8; ++j)
-                mx = fmaxf(mx, fmaxf(acc_s[4 * j + 2 * hh], acc_s[4 * j + 2 * hh + 1]));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-            mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-            /* A row that has seen only masked keys keeps max -inf: use 0 as its offset so
-               exp2(-inf - 0) = 0 instead of NaN. */
-            const float mx_g = (mx == FA_NEG_INF) ? 0.f : mx;
-            const float mx_s = mx_g * sl2;
-            const float alpha = fa::exp2_approx((row_max[hh] - mx_g) * sl2);
-            row_max[hh] = mx;
-            float sum = 0.f;
-#pragma unroll
-            for (int j = 0; j < BLOCK_N / 8; ++j)
-#pragma unroll
-                for (int e = 0; e < 2; ++e) {
-                    const float pe = fa::exp2_approx(fmaf(acc_s[4 * j + 2 * hh + e], sl2, -mx_s));
-                    acc_s[4 * j + 2 * hh + e] = pe;
-                    sum += pe;
-                }
-            row_sum[hh] = row_sum[hh] * alpha + sum;
-            row_alpha[hh] = alpha;
-        }
+        fa::sm90a_softmax<BLOCK_N, IS_CAUSAL>(acc_s, n0, seq_k(), diag_of(), wrow0, row_tok(wrow0),
+                                              t4, sl2, row_max, row_sum, row_alpha);
     };
     auto rescale_o = [&](const float(&row_alpha)[2]) {
         const bool moved = (row_alpha[0] != 1.f) | (row_alpha[1] != 1.f);
@@ -662,15 +724,7 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
             }
         }
     };
-    auto pack_p = [&](const float(&acc_s)[NS]) {
-#pragma unroll
-        for (int kk = 0; kk < KP; ++kk) {
-            p_frag[kk][0] = fa::pack2<Element>(acc_s[8 * kk + 0], acc_s[8 * kk + 1]);
-            p_frag[kk][1] = fa::pack2<Element>(acc_s[8 * kk + 2], acc_s[8 * kk + 3]);
-            p_frag[kk][2] = fa::pack2<Element>(acc_s[8 * kk + 4], acc_s[8 * kk + 5]);
-            p_frag[kk][3] = fa::pack2<Element>(acc_s[8 * kk + 6], acc_s[8 * kk + 7]);
-        }
-    };
+    auto pack_p = [&](const float(&acc_s)[NS]) { fa::sm90a_pack_p<Element, KP>(acc_s, p_frag); };
     auto fence_acc = [&](float(&acc)[NS]) {
 #pragma unroll
         for (int i = 0; i < NS; ++i)
@@ -794,6 +848,8 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 release(q_empty);
         };
 
+        /* one past the last token of the warpgroup's rows (PackGQA: row r is token r / gq) */
+        const int row_end = PACK_GQA ? tok0 + (cw * 64 + 63) / gq + 1 : wrow0 + 64;
         fa::mbar_wait(q_full, q_it & 1);
         if constexpr (T::SKIP_MASKED) {
             /* The tile's first KV blocks (its diagonal band: blocks run last to first) may be
@@ -802,8 +858,6 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                releases it, and keeps its pingpong turns (two phases a block without OVERLAP,
                one with it), so the pipeline runs as before. Then the ring position moves past
                them and the loops below see only the blocks this warpgroup can see. */
-            /* one past the last token of the warpgroup's rows (PackGQA: row r is token r / gq) */
-            const int row_end = PACK_GQA ? tok0 + (cw * 64 + 63) / gq + 1 : wrow0 + 64;
             const int n_skip = n_blocks - kv_blocks_to(row_end, sn.sq, sn.sk);
             for (int it = 0; it < n_skip; ++it) {
                 const int s = stage(it);
@@ -825,8 +879,70 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 pp_pass();
             }
         }
+        /* HALF_FIRST: the warpgroup's first block holds all the keys its rows see in its first
+           half (fa_plan_sm90a_half_first). It runs as its own step, whose wgmmas
+           complete inside it: a wgmma whose shape or count depends on a runtime value inside
+           the pipeline makes ptxas serialize every wgmma of the kernel (C7520, C7511). Its
+           softmax and P cover the first half only (P's other k-steps are not read). Pingpong
+           turns: two without OVERLAP, as a block of the loop below; with it one, for the QK^T
+           (the half PV is issued outside a turn), so that with the pipeline's n + 1 turns over
+           the other n blocks the tile still takes n_blocks + 1, as the other warpgroup's does. */
+        int first = 0;
+        if constexpr (T::HALF_FIRST) {
+            if (fa_plan_sm90a_half_first(n_blocks, BLOCK_N, row_end, sn.sq, sn.sk)) {
+                const int s = stage(0);
+                float acc_h[NS / 2];
+                fa::mbar_wait(full_k(s), phase(0));
+                pp_wait();
+                {
+                    const uint64_t dk = fa::wgmma_desc(sK + s * T::KV_BYTES, 16, 1024);
+                    fa::wgmma_fence();
+#pragma unroll
+                    for (int kk = 0; kk < KQ; ++kk) {
+                        const uint32_t qa = (kk / 4) * T::Q_SLAB + (kk % 4) * 32;
+                        const uint32_t ka = (kk / 4) * T::KV_SLAB + (kk % 4) * 32;
+                        fa::wgmma_ss<BLOCK_N / 2, T::BF16>(acc_h, dq + (qa >> 4), dk + (ka >> 4),
+                                                           kk > 0);
+                    }
+                    fa::wgmma_commit();
+                }
+                pp_pass();
+                fa::wgmma_wait<0>();
+#pragma unroll
+                for (int i = 0; i < NS / 2; ++i)
+                    fa::reg_fence(acc_h[i]);
+                qk_done(0);
+                float row_alpha[2];
+                fa::sm90a_softmax<BLOCK_N / 2, IS_CAUSAL>(acc_h, (n_blocks - 1) * BLOCK_N, seq_k(),
+                                                          diag_of(), wrow0, row_tok(wrow0), t4, sl2,
+                                                          row_max, row_sum, row_alpha);
+                fa::sm90a_pack_p<Element, T::KP_HALF>(acc_h, p_frag);
+                fa::mbar_wait(full_v(s), phase(0));
+                if constexpr (!OVERLAP)
+                    pp_wait();
+                {
+                    const uint64_t dv = fa::wgmma_desc(sV + s * T::KV_BYTES, T::KV_SLAB, 1024);
+                    fa::wgmma_fence();
+#pragma unroll
+                    for (int kk = 0; kk < T::KP_HALF; ++kk)
+                        fa::wgmma_rs<HEAD_DIM, T::BF16>(acc_o, p_frag[kk], dv + ((kk * 2048) >> 4),
+                                                        1);
+                    fa::wgmma_commit();
+                }
+                if constexpr (!OVERLAP)
+                    pp_pass();
+                fa::wgmma_wait<0>();
+                fence_o();
+                release(empty_v(s));
+                first = 1;
+                if (OVERLAP && n_blocks == 1) {
+                    pp_wait(); /* the pipeline's final PV turn, which has no block to run */
+                    pp_pass();
+                }
+            }
+        }
         if constexpr (!OVERLAP) {
-            for (int it = 0; it < n_blocks; ++it) {
+            for (int it = first; it < n_blocks; ++it) {
                 const int s = stage(it);
                 float acc_s[NS];
                 fa::mbar_wait(full_k(s), phase(it));
@@ -848,21 +964,23 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 fence_o();
                 release(empty_v(s));
             }
-        } else if (!T::SKIP_MASKED || n_blocks > 0) {
+        } else if (!T::SKIP_MASKED || n_blocks > first) {
             {
                 float acc_s[NS];
-                fa::mbar_wait(full_k(stage(0)), phase(0));
+                fa::mbar_wait(full_k(stage(first)), phase(first));
                 pp_wait();
-                issue_qk(acc_s, stage(0));
+                issue_qk(acc_s, stage(first));
                 pp_pass();
                 fa::wgmma_wait<0>();
                 fence_acc(acc_s);
-                qk_done(0);
+                qk_done(first);
                 float row_alpha[2];
-                softmax(acc_s, (n_blocks - 1) * BLOCK_N, wrow0, row_alpha);
+                softmax(acc_s, (n_blocks - 1 - first) * BLOCK_N, wrow0, row_alpha);
+                if (T::HALF_FIRST && first > 0)
+                    rescale_o(row_alpha);
                 pack_p(acc_s);
             }
-            for (int it = 1; it < n_blocks; ++it) {
+            for (int it = first + 1; it < n_blocks; ++it) {
                 const int s = stage(it), sp = stage(it - 1);
                 float acc_s[NS];
                 fa::mbar_wait(full_k(s), phase(it));

@@ -167,6 +167,20 @@ FA_PLAN_SM90A_FN int fa_plan_sm90a_causal_group(int causal, int persistent, int 
     return (pairs + groups - 1) / groups;
 }
 
+/* Causal, the half-width first block (fa_fwd_sm90a.cuh, sm90a v9): does every key that a
+ * consumer warpgroup's rows see in its first KV block -- the last block they see, keys [n0, n0 +
+ * block_n), n0 = (n_blocks - 1) * block_n -- lie in the block's first half? row_end: one past
+ * the warpgroup's last query token (rows past seqlen_q included: they are computed, never
+ * stored); a token sees keys up to token + seqlen_k - seqlen_q (bottom-right) and below
+ * seqlen_k. Exact: false whenever some row sees a key of the second half. */
+FA_PLAN_SM90A_FN int fa_plan_sm90a_half_first(int n_blocks, int block_n, int row_end, int seqlen_q,
+                                              int seqlen_k)
+{
+    const int diag_end = row_end + seqlen_k - seqlen_q; /* keys below it: the last row's */
+    const int visible = diag_end < seqlen_k ? diag_end : seqlen_k;
+    return n_blocks > 0 && visible - (n_blocks - 1) * block_n <= block_n / 2;
+}
+
 /* PackGQA: tokens per tile of block_m rows with heads_q / heads_kv query heads per KV head; 0
  * when the heads of one KV head do not fit a tile (or the head counts are not a GQA shape). */
 FA_PLAN_SM90A_FN int fa_plan_sm90a_pack_tokens(int block_m, int heads_q, int heads_kv)

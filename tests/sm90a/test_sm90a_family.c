@@ -746,6 +746,59 @@ static void test_tile_order(void)
     CHECK(m == 0 && pr == 15);
 }
 
+/* The half-width first block (fa_plan_sm90a_half_first, the kernel's HALF_FIRST test) against
+ * the causal mask itself: for 128-row tiles, each consumer warpgroup, plain and PackGQA row
+ * mappings and lengths that are and are not multiples of the tiles, it says yes exactly when no
+ * row of the warpgroup sees a key in the second half of its first block (the last block its
+ * rows see, as the kernel counts them after SKIP_MASKED). */
+static void test_half_first(void)
+{
+    static const int lens[] = {1, 17, 64, 100, 127, 128, 129, 300, 512, 1000, 1001, 1024, 4097};
+    static const int bns[] = {96, 128, 192, 256};
+    static const int gs[] = {1, 4, 12};
+    const int nl = (int)(sizeof lens / sizeof lens[0]);
+    int cases = 0, halves = 0, bad = 0;
+    for (int bi = 0; bi < 4; bi++)
+        for (int gi = 0; gi < 3; gi++)
+            for (int qi = 0; qi < nl; qi++)
+                for (int ki = 0; ki < nl; ki++) {
+                    const int bn = bns[bi], g = gs[gi], sq = lens[qi], sk = lens[ki];
+                    const int tpb = 128 / g, diag = sk - sq;
+                    for (int m = 0; m * tpb < sq; m++)
+                        for (int cw = 0; cw < 2; cw++) {
+                            /* token of row r (0..63) of warpgroup cw, as the kernel's mask */
+                            int tok[64];
+                            for (int r = 0; r < 64; r++)
+                                tok[r] =
+                                    g == 1 ? m * 128 + cw * 64 + r : m * tpb + (cw * 64 + r) / g;
+                            const int row_end = tok[63] + 1;
+                            const int lim = row_end + diag < sk ? row_end + diag : sk;
+                            const int n = lim > 0 ? (lim + bn - 1) / bn : 0;
+                            int second = 0; /* some row sees a key of the second half */
+                            for (int r = 0; r < 64 && n > 0; r++)
+                                for (int j = (n - 1) * bn + bn / 2; j < n * bn; j++)
+                                    second |= j < sk && j <= tok[r] + diag;
+                            const int want = n > 0 && !second;
+                            const int got = fa_plan_sm90a_half_first(n, bn, row_end, sq, sk);
+                            cases++;
+                            halves += got;
+                            if (got != want && bad++ < 5)
+                                CHECK_MSG(0,
+                                          "half_first(n %d, bn %d, g %d, sq %d, sk %d, m %d, "
+                                          "cw %d) = %d, mask says %d",
+                                          n, bn, g, sq, sk, m, cw, got, want);
+                        }
+                }
+    CHECK_MSG(bad == 0, "%d of %d cases wrong", bad, cases);
+    /* both answers occur (128-key blocks over 1024 equal lengths: warpgroup 0 of every tile) */
+    CHECK_MSG(halves > 0 && halves < cases, "%d of %d cases half", halves, cases);
+    /* equal lengths, row block 3: warpgroup 0 (tokens 384..447) sees 448 keys, 4 blocks; 1
+       (448..511) sees 512 */
+    CHECK(fa_plan_sm90a_half_first(4, 128, 448, 1024, 1024) == 1);
+    CHECK(fa_plan_sm90a_half_first(4, 128, 512, 1024, 1024) == 0);
+    CHECK(fa_plan_sm90a_half_first(0, 128, 64, 1024, 1024) == 0);
+}
+
 int main(void)
 {
     fam = fa_family_find("sm90a");
@@ -768,6 +821,7 @@ int main(void)
     test_pack_plan();
     test_pack_cover();
     test_tile_order();
+    test_half_first();
     fa_compiler_free(c);
     return fa_test_done("test_sm90a_family");
 }

@@ -17,8 +17,9 @@
 # one per 32/96/192, dtype x causal, query/kv heads 8/2 (g 4), 16/2 (g 8), 12/1 (MQA, g 12:
 # 128-row tiles hold 10 tokens and 8 idle rows), seqlen_q cycling through 1, 7, 64, 128, 1000
 # against odd seqlen_k 4097, 17, 1001, 1 (causal rows that see no key included), BSHD/BHSD;
-# varlen at hd128; and 8/8 (g 1): 56 checks. 188 in all; all must pass (a list of the failures
-# otherwise). FA_SM90A_GPU_ONLY='pg$' runs the PackGQA checks alone.
+# varlen at hd128; and 8/8 (g 1): 56 checks. The half-width first block of causal 2-warpgroup
+# tiles (sm90a v9): 4 tiles x 4 length pairs + 1 varlen: 17 checks. 205 in all; all must pass
+# (a list of the failures otherwise). FA_SM90A_GPU_ONLY='pg$' runs the PackGQA checks alone.
 # Empty sequences and packed QKV strides are bench/sm90a_check.cu's (list 3): `fa-tune bench`
 # makes neither.
 # The variants are compiled first, in parallel, into the cubin cache (`fa-tune compile`).
@@ -154,6 +155,21 @@ for hd in 32 96 192; do
 done
 add_pg "fwd_sm90a_hd128_bf16_causal_m192n128s2pg" 8 8 bshd
 add_pg "fwd_sm90a_hd64_fp16_m128n128s2ovpg" 8 8 bhsd
+# The half-width first block (HALF_FIRST: causal, 2 warpgroups, BLOCK_N a multiple of 32 from
+# 96) on the short-causal winners: every pipeline shape (overlap + pingpong, plain 4 stages,
+# overlap alone, 192-key blocks), persistent and not, with equal lengths (warpgroup 0's
+# diagonal block is half visible on every tile), odd ones and sq != sk both ways, GQA.
+add_fixed() { # add_fixed NAME HKV SQ SK LAYOUT
+    if echo "$1" | grep -Eq -- "$ONLY"; then echo "$1 $2 $3 $4 $5" >>"$TMP/list"; fi
+}
+for v in hd128_bf16_causal_m128n128s2ovpppe hd64_fp16_causal_m128n128s4pe \
+    hd128_fp16_causal_m128n128s2ov hd64_bf16_causal_m128n192s2ovpp; do
+    add_fixed "fwd_sm90a_$v" 8 1024 1024 bshd
+    add_fixed "fwd_sm90a_$v" 2 1000 1000 bhsd
+    add_fixed "fwd_sm90a_$v" 1 300 1001 bshd
+    add_fixed "fwd_sm90a_$v" 2 1001 300 bhsd
+done
+add_fixed fwd_sm90a_hd128_bf16_causal_varlen_m128n128s2ovpppe 2 1000 1000 varlen
 
 # Compile every variant once, in parallel, into the cache the checks then read.
 set --
