@@ -35,7 +35,7 @@
 #                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
 #                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
 #                             seqlen_k 8k, batch 8) -> pgqa_checks.txt, pgqa_timing.txt
-#   sanitize:VARIANT:256      compute-sanitizer racecheck and synccheck on one variant through
+#   sanitize:VARIANT:256      compute-sanitizer racecheck and synccheck (each FA_SANITIZE_TIMEOUT s, 300) on one variant through
 #                             fa-tune bench (batch 1, 2 heads, seqlen_q 256, seqlen_k = seqlen_q
 #                             or the 4th field): rc 0 and "0 hazards" / "0 errors" expected
 #   ncu:VARIANT:8192:causal   ncu --clock-control none on one kernel at N = 8192 (batch 16k/N,
@@ -256,7 +256,7 @@ for stage in "$@"; do
         # one check launch and one timed repetition of a small problem (batch 1, 2 heads): the
         # mbarrier pipeline, the named barriers and the shared-memory reuse, tile after tile
         for tool in racecheck synccheck; do
-            timeout 300 compute-sanitizer --tool "$tool" --error-exitcode 99 "$FA" bench \
+            timeout "${FA_SANITIZE_TIMEOUT:-300}" compute-sanitizer --tool "$tool" --error-exitcode 99 "$FA" bench \
                 --variant "$a" --batch 1 --heads 2 --seqlen-q "$sq" --seqlen-k "$sk" --no-eager \
                 --min-reps 1 --max-reps 1 --max-seconds 0.1 --no-flush \
                 >"$OUTDIR/sanitize_${tool}_$a.txt" 2>&1
