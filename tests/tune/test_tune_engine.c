@@ -63,6 +63,7 @@ typedef struct fake {
     int eager_jobs;       /* eager baselines timed, and the last one's protocol */
     fa_timing_opts eager_timing;
     fa_timing_opts retime_timing; /* the last interleaved group's protocol (its first job's) */
+    fa_timing_opts full_timing;   /* the last separate (sweep) timing's protocol */
     /* Refusals test: lock_db asks for a second handle on the database (locker) holding its
      * write lock from before the run until the first check (2: until the run is over). */
     int lock_db;
@@ -154,8 +155,11 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
             pthread_mutex_unlock(&f->mu);
             return FA_ERR(err, FA_ERROR, "the synthetic GPU fell off the bus");
         }
-    } else
+    } else {
         f->full_timings++;
+        if (job->timing.max_reps != 0) /* not one of retime()'s jobs */
+            f->full_timing = job->timing;
+    }
     pthread_mutex_unlock(&f->mu);
     double t = flops / (speed(&job->variant, &job->problem) * 1e9);
     /* quick timings are noisy (+-3%), full ones exact */
@@ -407,6 +411,11 @@ int main(void)
     CHECK(st.timed == 4 * 3); /* 4 correct variants x 3 problems */
     CHECK(f.full_timings == 12 && f.quick_timings == 0);
     CHECK(f.retimes == 3); /* finalists of each problem re-timed interleaved */
+    /* A separate timing only picks finalists: one repetition, raced. */
+    CHECK_MSG(f.full_timing.min_reps == 1 && f.full_timing.max_reps == 1 &&
+                  f.full_timing.warmup_reps == 1 && f.full_timing.abandon_ms > 0,
+              "sweep: %d..%d reps, %d warm-ups, bound %g", f.full_timing.min_reps,
+              f.full_timing.max_reps, f.full_timing.warmup_reps, f.full_timing.abandon_ms);
     /* The eager baseline, a yardstick: 3 to 10 repetitions under a 2% RSE rule. */
     CHECK_MSG(f.eager_jobs == 3 && f.eager_timing.min_reps == 3 && f.eager_timing.max_reps == 10 &&
                   f.eager_timing.target_rse == 0.02 && f.eager_timing.abandon_ms == 0,

@@ -45,11 +45,11 @@
  *               the other classes' variants and its rung 1 runs while they still compile.
  * Timing: the harness's protocol (fa_harness.h) with one warm-up launch -- which the harness
  * skips for a variant that already ran in this worker (its check) on a GPU kept busy -- and
- * 3 to 10 repetitions, the 1% RSE rule stopping earlier. A separate timing only has to say
- * whether a variant is a finalist (within 10% of the best), and clock drift moves separate
- * timings by a few percent anyway; finalists, which decide the winner, are re-timed with the
- * default protocol but one warm-up launch: --rounds (10) rounds, then up to the 1% RSE rule,
- * or from the fifth round once no job left can be over 1% ahead of the group's fastest
+ * one repetition. A separate timing only has to say whether a variant is a finalist (within
+ * 10% of the best); a repetition varies under 1% from the next, and clock drift moves
+ * separate timings by a few percent anyway. Finalists, which decide the winner, are re-timed
+ * with the default protocol but one warm-up launch: --rounds (10) rounds, then up to the 1% RSE
+ * rule, or from the fifth round once no job left can be over 1% ahead of the group's fastest
  * (racing on: fa_retime_settled). The eager baseline: one warm-up launch (none on a GPU kept
  * busy: the job's untimed eager run, which measures its memory, came just before), 3 to 10
  * repetitions under a 2% RSE rule (a yardstick). With --finalists 0 the separate timings
