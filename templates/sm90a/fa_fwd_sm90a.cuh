@@ -284,9 +284,13 @@
  *      registers, 0 spills, +464 / +368 SASS instructions (8 HGMMA.64x64x16 for the half
  *      QK^T); every other variant's SASS is unchanged. Expected: at N = 512 with 128 x 128
  *      tiles 10% fewer MMAs (warpgroup 0's four diagonal blocks at half width), 5.5% at 1k.
- *      Not yet run on a GPU (session 8 had none): sm90a.gpu_modes (17 new checks),
- *      racecheck / synccheck and the A/B (bench/ab_macro.sh templates/sm90a/fa_fwd_sm90a.cuh
- *      FA_SM90A_HALF_FIRST 0 3 ...) are pending.
+ *      H200 (bench/results/2026-12-04_h200_session9): sm90a.gpu_modes (the 17 new checks
+ *      too) and the 22 other GPU tests pass; racecheck 0 hazards and synccheck 0 errors on
+ *      hd128 m128n128s2ovpppe (256/256) and hd64 m128n128s4pe (300/1001). A/B against
+ *      FA_SM90A_HALF_FIRST 0, same kernels otherwise, 3 rounds (median TFLOP/s): hd128
+ *      m128n128s2ovpppe N = 512 / 1k 303.5 -> 314.1 (+3.5%) / 395.7 -> 406.6 (+2.8%); hd64
+ *      m128n128s4pe 512 / 1k 220.2 -> 226.2 (+2.7%) / 297.1 -> 295.0 (-0.7%, within the
+ *      rounds' spread).
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
