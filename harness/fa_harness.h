@@ -64,11 +64,11 @@ typedef struct fa_timing_opts {
                            clocks are still up, so the launches alone warm the kernel */
     int min_reps;       /* timed repetitions before the stop rule applies (default 10) */
     int max_reps;       /* hard cap (default 1000) */
-    double max_seconds; /* wall-clock cap of one timing; at least 3 reps are taken (default 5) */
+    double max_seconds; /* wall-clock cap of one timing; at least 3 reps (max_reps allowing) (5) */
     double target_rse;  /* stop when the relative standard error of the mean is below (0.01) */
     int no_flush;       /* 1: do not flush L2 between repetitions (warm-cache numbers) */
     /* Racing (0: off). A variant's timing that cannot win stops early: after any of its first
-     * 3 repetitions, when one repetition took over 1.25 x abandon_ms, or after the 3rd, when
+     * 3 repetitions, when one repetition took over 1.05 x abandon_ms, or after the 3rd, when
      * their median is over abandon_ms. The tuner sets it to the best time so far on the
      * problem times a margin. The figures then describe the repetitions taken, and the
      * measurement's message says it was raced out. Never applied to the eager baseline. */

@@ -64,6 +64,7 @@ typedef struct fake {
     fa_timing_opts eager_timing;
     fa_timing_opts retime_timing; /* the last interleaved group's protocol (its first job's) */
     fa_timing_opts full_timing;   /* the last separate (sweep) timing's protocol */
+    fa_timing_opts quick_timing;  /* the last rung-0 timing's protocol */
     /* Refusals test: lock_db asks for a second handle on the database (locker) holding its
      * write lock from before the run until the first check (2: until the run is over). */
     int lock_db;
@@ -143,10 +144,12 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
         m->peak_extra_bytes = 1 << 30;
         return FA_OK;
     }
-    int quick = job->timing.max_reps == 3;
+    /* Halving's rung-0 protocol is the one capped at half a second (fa_tune.c's e.quick). */
+    int quick = job->timing.max_seconds > 0 && job->timing.max_seconds < 1;
     pthread_mutex_lock(&f->mu);
     if (quick) {
         f->quick_timings++;
+        f->quick_timing = job->timing;
         if (job->problem.seqlen_k > f->quick_max_n)
             f->quick_max_n = job->problem.seqlen_k;
         if (f->quick_timings == f->interrupt_at)
@@ -416,11 +419,11 @@ int main(void)
                   f.full_timing.warmup_reps == 1 && f.full_timing.abandon_ms > 0,
               "sweep: %d..%d reps, %d warm-ups, bound %g", f.full_timing.min_reps,
               f.full_timing.max_reps, f.full_timing.warmup_reps, f.full_timing.abandon_ms);
-    /* The eager baseline, a yardstick: 3 to 10 repetitions under a 2% RSE rule. */
-    CHECK_MSG(f.eager_jobs == 3 && f.eager_timing.min_reps == 3 && f.eager_timing.max_reps == 10 &&
-                  f.eager_timing.target_rse == 0.02 && f.eager_timing.abandon_ms == 0,
-              "%d eager jobs, %d..%d reps, RSE %g, bound %g", f.eager_jobs, f.eager_timing.min_reps,
-              f.eager_timing.max_reps, f.eager_timing.target_rse, f.eager_timing.abandon_ms);
+    /* The eager baseline, a yardstick: one repetition, never raced. */
+    CHECK_MSG(f.eager_jobs == 3 && f.eager_timing.min_reps == 1 && f.eager_timing.max_reps == 1 &&
+                  f.eager_timing.abandon_ms == 0,
+              "%d eager jobs, %d..%d reps, bound %g", f.eager_jobs, f.eager_timing.min_reps,
+              f.eager_timing.max_reps, f.eager_timing.abandon_ms);
     /* Interleaved groups: --rounds (10) rounds, a quarter of the 1.2 margin, one warm-up. */
     CHECK_MSG(f.retime_timing.min_reps == 10 && f.retime_timing.warmup_reps == 1 &&
                   fabs(f.retime_timing.interleave_margin - 1.05) < 1e-12,
@@ -486,6 +489,11 @@ int main(void)
      * at most 4096 keys, and the longest */
     CHECK(f4.quick_timings == 4 * 3);
     CHECK(f4.quick_max_n == 8192);
+    /* rung 0 ranks only: 3 repetitions each, raced */
+    CHECK_MSG(f4.quick_timing.min_reps == 3 && f4.quick_timing.max_reps == 3 &&
+                  f4.quick_timing.abandon_ms > 0,
+              "rung 0: %d..%d reps, bound %g", f4.quick_timing.min_reps, f4.quick_timing.max_reps,
+              f4.quick_timing.abandon_ms);
     /* rung 1: 2 survivors (the two winners), interleaved in one group per problem, which is
      * also the final: no separate timings, no second re-timing */
     CHECK(f4.full_timings == 0 && f4.retimes == 3);

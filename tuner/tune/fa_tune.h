@@ -51,14 +51,14 @@
  * with the default protocol but one warm-up launch: --rounds (10) rounds, then up to the 1% RSE
  * rule, or from the fifth round once no job left can be over 1% ahead of the group's fastest
  * (racing on: fa_retime_settled). The eager baseline: one warm-up launch (none on a GPU kept
- * busy: the job's untimed eager run, which measures its memory, came just before), 3 to 10
- * repetitions under a 2% RSE rule (a yardstick). With --finalists 0 the separate timings
+ * busy: the job's untimed eager run, which measures its memory, came just before) and one
+ * repetition (a yardstick, printed to 0.1x). With --finalists 0 the separate timings
  * decide, so they get the full rule: at least 5 reps, up to 1000.
  * Racing: each separate timing gets the bound race_margin x the best median so far on its
  * problem (halving's rung 0: the best quick median, or the slowest survivor so far when
- * lower); a variant past it after 1 to 3
- * repetitions is stored with those repetitions and a note, and cannot win
- * (fa_timing_opts.abandon_ms). Interleaved groups race inside the group, with a quarter of
+ * lower); a variant past it (one repetition over 1.05x it, or a median of 3 over it:
+ * fa_timing_opts.abandon_ms) is stored with the repetitions it took and a note, and cannot
+ * win. Interleaved groups race inside the group, with a quarter of
  * the margin (fa_timing_opts.interleave_margin) from the third round, and after the first
  * round a job already 1.05x past that (1.10x the fastest) leaves; from the fourth, a job
  * clearly over 2% behind leaves too (fa_retime_out); from the fifth, the group ends once no
