@@ -480,6 +480,22 @@ sm90a_softmax(float (&acc_s)[W / 2], int n0, int sk, int diag, int wrow0, RowTok
     }
 }
 
+/* S = Q K^T, W keys wide (W / 2 accumulators per thread), issued and committed as one wgmma
+   group: KQ k-steps of m64nWk16, both operands in shared memory through the descriptors dq and
+   dk of the Q and K images (64-column slabs of Q_SLAB / KV_SLAB bytes). The caller waits. */
+template <int W, bool BF16, int KQ, int Q_SLAB, int KV_SLAB>
+__device__ __forceinline__ void sm90a_issue_qk(float (&acc_s)[W / 2], uint64_t dq, uint64_t dk)
+{
+    fa::wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < KQ; ++kk) {
+        const uint32_t qa = (kk / 4) * Q_SLAB + (kk % 4) * 32;
+        const uint32_t ka = (kk / 4) * KV_SLAB + (kk % 4) * 32;
+        fa::wgmma_ss<W, BF16>(acc_s, dq + (qa >> 4), dk + (ka >> 4), kk > 0);
+    }
+    fa::wgmma_commit();
+}
+
 /* P (the exponentiated S, fp32) packed to 16 bits as the A fragments of PV's first KS
    k-steps: S's n8 tiles (2k, 2k + 1) are k-step k's fragment. */
 template <typename Element, int KS>
@@ -684,14 +700,7 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
 
     auto issue_qk = [&](float(&acc_s)[NS], int s) {
         const uint64_t dk = fa::wgmma_desc(sK + s * T::KV_BYTES, 16, 1024);
-        fa::wgmma_fence();
-#pragma unroll
-        for (int kk = 0; kk < KQ; ++kk) {
-            const uint32_t qa = (kk / 4) * T::Q_SLAB + (kk % 4) * 32;
-            const uint32_t ka = (kk / 4) * T::KV_SLAB + (kk % 4) * 32;
-            fa::wgmma_ss<BLOCK_N, T::BF16>(acc_s, dq + (qa >> 4), dk + (ka >> 4), kk > 0);
-        }
-        fa::wgmma_commit();
+        sm90a_issue_qk<BLOCK_N, T::BF16, KQ, T::Q_SLAB, T::KV_SLAB>(acc_s, dq, dk);
     };
     auto issue_pv = [&](int s) {
         const uint64_t dv = fa::wgmma_desc(sV + s * T::KV_BYTES, T::KV_SLAB, 1024);
@@ -898,18 +907,8 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 float acc_h[NS / 2];
                 fa::mbar_wait(full_k(s), phase(0));
                 pp_wait();
-                {
-                    const uint64_t dk = fa::wgmma_desc(sK + s * T::KV_BYTES, 16, 1024);
-                    fa::wgmma_fence();
-#pragma unroll
-                    for (int kk = 0; kk < KQ; ++kk) {
-                        const uint32_t qa = (kk / 4) * T::Q_SLAB + (kk % 4) * 32;
-                        const uint32_t ka = (kk / 4) * T::KV_SLAB + (kk % 4) * 32;
-                        fa::wgmma_ss<BLOCK_N / 2, T::BF16>(acc_h, dq + (qa >> 4), dk + (ka >> 4),
-                                                           kk > 0);
-                    }
-                    fa::wgmma_commit();
-                }
+                sm90a_issue_qk<BLOCK_N / 2, T::BF16, KQ, T::Q_SLAB, T::KV_SLAB>(
+                    acc_h, dq, fa::wgmma_desc(sK + s * T::KV_BYTES, 16, 1024));
                 pp_pass();
                 fa::wgmma_wait<0>();
 #pragma unroll
