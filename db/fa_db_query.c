@@ -158,6 +158,7 @@ fa_status fa_db_measurements(fa_db *db, const fa_db_filter *filter, fa_db_row_fn
     FA_DB_CHECK(db, fa_db_bind_text(s, 3, filter->problem), what, err);
     FA_DB_CHECK(db, fa_db_bind_text(s, 4, filter->status), what, err);
     FA_DB_CHECK(db, sqlite3_bind_int(s, 5, filter->head_dim), what, err);
+    FA_DB_CHECK(db, sqlite3_bind_int(s, 6, filter->timed_pairs != 0), what, err);
     ITERATE(db, s, *row, read_row, fn, user, what, err);
 
 cleanup:

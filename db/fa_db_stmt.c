@@ -97,6 +97,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " WHERE (?1 IS NULL OR m.arch = ?1) AND (?2 IS NULL OR v.name = ?2)"
         " AND (?3 IS NULL OR p.name = ?3) AND (?4 IS NULL OR m.status = ?4)"
         " AND (?5 = 0 OR p.head_dim = ?5)"
+        " AND (?6 = 0 OR EXISTS (SELECT 1 FROM measurements t WHERE t.arch = m.arch"
+        " AND t.variant_id = m.variant_id AND t.problem_id = m.problem_id AND t.status = 'ok'))"
         " ORDER BY m.arch, p.name, v.name, r.started_at, m.id",
     [STMT_Q_WINNERS] =
         "SELECT arch, dtype, head_dim, causal, varlen, gqa, bucket, variant, problems,"

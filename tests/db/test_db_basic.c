@@ -597,6 +597,47 @@ static void test_decode_winners(void)
     fa_db_close(db);
 }
 
+/* timed_pairs: only pairs with an "ok" row come back, with all their rows (a later
+ * "unsupported" one too, so the latest row still decides); pairs never timed ok do not. */
+static void test_timed_pairs(void)
+{
+    char path[512];
+    test_path(path, sizeof path, "timed_pairs.db");
+    fa_err err;
+    int64_t dev, run;
+    fa_db *db = test_open_run(path, "hash-a", &dev, &run);
+    fa_problem p = test_problem(FA_DTYPE_BF16, 128, 1, 1000, 16, 4);
+    fa_variant v[4];
+    for (int i = 0; i < 4; i++)
+        v[i] = test_variant(FA_DTYPE_BF16, 128, 1, i);
+    /* v0: ok, then unsupported; v1: unsupported only; v2: mismatch only; v3: ok twice */
+    fa_measurement ok = test_measurement(FA_OK, 100, 1.0);
+    fa_measurement un = test_measurement(FA_UNSUPPORTED, -1, -1);
+    fa_measurement mm = test_measurement(FA_MISMATCH, 90, 1.1);
+    CHECK_OK(fa_db_record(db, run, "sm90", &v[0], &p, &ok, &err), &err);
+    CHECK_OK(fa_db_record(db, run, "sm90", &v[0], &p, &un, &err), &err);
+    CHECK_OK(fa_db_record(db, run, "sm90", &v[1], &p, &un, &err), &err);
+    CHECK_OK(fa_db_record(db, run, "sm90", &v[2], &p, &mm, &err), &err);
+    CHECK_OK(fa_db_record(db, run, "sm90", &v[3], &p, &ok, &err), &err);
+    CHECK_OK(fa_db_record(db, run, "sm90", &v[3], &p, &ok, &err), &err);
+    /* an ok row of v1 under another arch does not make v1's sm90 pair a timed one */
+    CHECK_OK(fa_db_record(db, run, "sm80", &v[1], &p, &ok, &err), &err);
+    fa_db_filter f = {0};
+    f.arch = "sm90";
+    CHECK(count_measurements(db, &f) == 6);
+    f.timed_pairs = 1;
+    CHECK(count_measurements(db, &f) == 4);
+    char name[FA_VARIANT_NAME_MAX];
+    for (int i = 0; i < 4; i++) {
+        fa_variant_name(&v[i], name, sizeof name);
+        f.variant = name;
+        const long want = i == 0 || i == 3 ? 2 : 0;
+        CHECK_MSG(count_measurements(db, &f) == want, "variant %d: %ld rows, want %ld", i,
+                  count_measurements(db, &f), want);
+    }
+    fa_db_close(db);
+}
+
 int main(void)
 {
     test_setup("basic");
@@ -606,5 +647,6 @@ int main(void)
     test_decode_winners();
     test_peers_runs();
     test_merge_export();
+    test_timed_pairs();
     return test_finish("test_db_basic");
 }

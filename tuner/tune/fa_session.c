@@ -404,6 +404,7 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
         fa_problem_name(&o->problems[p], sc.names[p], sizeof sc.names[p]);
     fa_db_filter f = {0};
     f.arch = s->arch->name;
+    f.timed_pairs = 1; /* a pair never timed ok cannot fold into a winner */
     fa_err err = {0};
     if (!sc.b || !sc.names || fa_db_measurements(s->db, &f, on_scan_row, &sc, &err) != FA_OK) {
         fprintf(out, "(cannot read the winners back: %s)\n",
