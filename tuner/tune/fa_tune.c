@@ -366,9 +366,9 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     /* The eager baseline is a yardstick (the speed-up column), not a race: one warm-up
      * launch (the harness skips it on a busy GPU: the job's own eager run just ran) and one
      * repetition. The column prints the speed-up to 0.1x; the variants' repetitions vary 0.6%
-     * from one to the next (H200, 20,670 three-repetition timings of the hd128 exhaustive job),
-     * 1.3% of them by over 2%, which moves 3x by 0.06x (the eager baseline's own spread was not
-     * stored). Three repetitions were 2.2 s of the 23 s warm halving job, all GPU time. */
+     * from one to the next (H200, 20,670 three-repetition timings of the hd128 exhaustive job;
+     * 1.3% of those timings over 2%, which would move 3x by 0.06x; the eager baseline's own
+     * spread was not stored). Three repetitions were 2.2 s of the 23 s warm halving job. */
     e.eager = o->timing;
     if (e.eager.max_reps <= 0) {
         fa_timing_opts_default(&e.eager);
