@@ -31,6 +31,7 @@ typedef enum fa_db_stmt_id {
     STMT_PEER_UPSERT,
     STMT_CEILING_UPSERT,
     STMT_Q_MEASUREMENTS,
+    STMT_Q_MEASUREMENTS_OF, /* the same, for one arch and variant (both given) */
     STMT_Q_WINNERS,
     STMT_Q_DECODE_WINNERS,
     STMT_Q_PEERS,

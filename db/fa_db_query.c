@@ -146,10 +146,12 @@ fa_status fa_db_measurements(fa_db *db, const fa_db_filter *filter, fa_db_row_fn
     sqlite3_stmt *s = NULL;
     fa_db_filter none = {0};
     fa_db_row *row = NULL;
-    if (st != FA_OK || (st = fa_db_stmt(db, STMT_Q_MEASUREMENTS, &s, err)) != FA_OK)
-        return st;
     if (!filter)
         filter = &none;
+    const int one = filter->arch && filter->variant; /* index-friendly form */
+    if (st != FA_OK ||
+        (st = fa_db_stmt(db, one ? STMT_Q_MEASUREMENTS_OF : STMT_Q_MEASUREMENTS, &s, err)) != FA_OK)
+        return st;
     row = sqlite3_malloc(sizeof *row);
     if (!row)
         return FA_ERR(err, FA_NOMEM, "%s '%s': out of memory", what, db->path);

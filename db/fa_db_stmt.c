@@ -6,6 +6,32 @@
  */
 #include "fa_db_internal.h"
 
+/* STMT_Q_MEASUREMENTS and STMT_Q_MEASUREMENTS_OF: the columns (read_row reads them in this
+ * order), the joins, the filters after arch and variant, the order. */
+#define Q_MEASUREMENTS_SELECT                                                                      \
+    "SELECT m.id, m.uuid, m.arch, v.name, v.dtype, v.head_dim, v.family, v.op,"                    \
+    " v.params, NULL, NULL, v.causal, v.varlen,"                                  /* 12 */         \
+    " p.name, p.dtype, p.head_dim, p.causal, p.varlen, p.batch, p.heads_q,"       /* 19 */         \
+    " p.heads_kv, p.gqa, p.seqlen_q, p.seqlen_k, p.bucket, p.layout,"             /* 25 */         \
+    " p.softmax_scale, p.seed, m.status, m.message, m.median_ms, m.min_ms, m.cv," /* 32 */         \
+    " m.reps, m.tflops, m.max_abs_err, m.rel_l2_err, m.eager_max_abs_err,"        /* 37 */         \
+    " m.lse_max_err, m.nonfinite, m.unwritten, m.check_seed, m.peak_extra_bytes," /* 42 */         \
+    " m.eager_median_ms, m.eager_peak_extra_bytes, m.registers, m.smem_static,"   /* 46 */         \
+    " m.stack_bytes, m.spill_stores, m.spill_loads, m.compile_ms, m.cache_hit,"   /* 51 */         \
+    " m.measured_at, r.uuid, r.source_hash, r.fa_tune_version, d.name,"           /* 56 */         \
+    " p.op, p.page_size"                                                          /* 58 */         \
+    " FROM measurements m"                                                                         \
+    " JOIN variants v ON v.id = m.variant_id"                                                      \
+    " JOIN problems p ON p.id = m.problem_id"                                                      \
+    " JOIN runs r ON r.id = m.run_id"                                                              \
+    " JOIN devices d ON d.id = r.device_id"
+#define Q_MEASUREMENTS_FILTERS                                                                     \
+    " AND (?3 IS NULL OR p.name = ?3) AND (?4 IS NULL OR m.status = ?4)"                           \
+    " AND (?5 = 0 OR p.head_dim = ?5)"                                                             \
+    " AND (?6 = 0 OR EXISTS (SELECT 1 FROM measurements t WHERE t.arch = m.arch"                   \
+    " AND t.variant_id = m.variant_id AND t.problem_id = m.problem_id AND t.status = 'ok'))"
+#define Q_MEASUREMENTS_ORDER " ORDER BY m.arch, p.name, v.name, r.started_at, m.id"
+
 static const char *const stmt_sql[STMT_COUNT] = {
     [STMT_BEGIN] = "BEGIN IMMEDIATE",
     [STMT_COMMIT] = "COMMIT",
@@ -76,30 +102,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " median_ms = excluded.median_ms, tflops = excluded.tflops,"
         " measured_at = excluded.measured_at",
 
-    /* Column order is read by fa_db_query.c (read_row). */
-    [STMT_Q_MEASUREMENTS] =
-        "SELECT m.id, m.uuid, m.arch, v.name, v.dtype, v.head_dim, v.family, v.op,"
-        " v.params, NULL, NULL, v.causal, v.varlen,"                                  /* 12 */
-        " p.name, p.dtype, p.head_dim, p.causal, p.varlen, p.batch, p.heads_q,"       /* 19 */
-        " p.heads_kv, p.gqa, p.seqlen_q, p.seqlen_k, p.bucket, p.layout,"             /* 25 */
-        " p.softmax_scale, p.seed, m.status, m.message, m.median_ms, m.min_ms, m.cv," /* 32 */
-        " m.reps, m.tflops, m.max_abs_err, m.rel_l2_err, m.eager_max_abs_err,"        /* 37 */
-        " m.lse_max_err, m.nonfinite, m.unwritten, m.check_seed, m.peak_extra_bytes," /* 42 */
-        " m.eager_median_ms, m.eager_peak_extra_bytes, m.registers, m.smem_static,"   /* 46 */
-        " m.stack_bytes, m.spill_stores, m.spill_loads, m.compile_ms, m.cache_hit,"   /* 51 */
-        " m.measured_at, r.uuid, r.source_hash, r.fa_tune_version, d.name,"           /* 56 */
-        " p.op, p.page_size"                                                          /* 58 */
-        " FROM measurements m"
-        " JOIN variants v ON v.id = m.variant_id"
-        " JOIN problems p ON p.id = m.problem_id"
-        " JOIN runs r ON r.id = m.run_id"
-        " JOIN devices d ON d.id = r.device_id"
-        " WHERE (?1 IS NULL OR m.arch = ?1) AND (?2 IS NULL OR v.name = ?2)"
-        " AND (?3 IS NULL OR p.name = ?3) AND (?4 IS NULL OR m.status = ?4)"
-        " AND (?5 = 0 OR p.head_dim = ?5)"
-        " AND (?6 = 0 OR EXISTS (SELECT 1 FROM measurements t WHERE t.arch = m.arch"
-        " AND t.variant_id = m.variant_id AND t.problem_id = m.problem_id AND t.status = 'ok'))"
-        " ORDER BY m.arch, p.name, v.name, r.started_at, m.id",
+    [STMT_Q_MEASUREMENTS] = Q_MEASUREMENTS_SELECT
+    " WHERE (?1 IS NULL OR m.arch = ?1) AND (?2 IS NULL OR v.name = ?2)" Q_MEASUREMENTS_FILTERS
+        Q_MEASUREMENTS_ORDER,
+    /* One variant of one arch: the same query with both as plain equalities, so that
+       SQLite finds the rows through the variant's name and measurements_by_pair (the
+       optional form above scans every row: 39 ms a call on a full hd128 run's
+       database, once per winner in `fa-tune emit`, against 1 ms). */
+    [STMT_Q_MEASUREMENTS_OF] = Q_MEASUREMENTS_SELECT
+    " WHERE m.arch = ?1 AND v.name = ?2" Q_MEASUREMENTS_FILTERS Q_MEASUREMENTS_ORDER,
     [STMT_Q_WINNERS] =
         "SELECT arch, dtype, head_dim, causal, varlen, gqa, bucket, variant, problems,"
         " candidates, tflops, median_ms, eager_ms, speedup, peak_extra_bytes,"
@@ -117,7 +128,12 @@ static const char *const stmt_sql[STMT_COUNT] = {
         "  ROW_NUMBER() OVER (PARTITION BY m.arch, m.variant_id, m.problem_id"
         "   ORDER BY r.started_at DESC, r.uuid DESC, m.measured_at DESC, m.id DESC) AS rn"
         " FROM measurements m JOIN runs r ON r.id = m.run_id JOIN devices d ON d.id = r.device_id"
-        " WHERE d.name <> '(compile only)' AND (?1 IS NULL OR m.arch = ?1)),"
+        " WHERE d.name <> '(compile only)' AND (?1 IS NULL OR m.arch = ?1)"
+        /* only decode problems, and variants timed ok on some problem: the rest cannot win,
+           and the refusals a run stores per problem were most of the rows ranked */
+        "  AND m.problem_id IN (SELECT id FROM problems WHERE op = 'decode')"
+        "  AND (m.arch, m.variant_id) IN (SELECT arch, variant_id FROM measurements"
+        "   WHERE status = 'ok')),"
         " per_variant AS ("
         " SELECT l.arch, p.dtype, p.head_dim, p.causal, p.gqa, p.bucket, l.variant_id,"
         "  CASE WHEN p.seqlen_q <= 1 THEN 1 WHEN p.seqlen_q <= 4 THEN 4 ELSE 16 END AS q_bucket,"
