@@ -34,7 +34,9 @@
  *   1. per (arch, variant, problem) only the latest measurement counts (latest run start,
  *      then the latest row), so a re-timing or a rerun with --force supersedes older numbers
  *      and a fixed kernel re-measured ok is no longer held back by an old mismatch; rows of
- *      compile-only runs (device FA_DB_COMPILE_ONLY, status "compiled") never count;
+ *      compile-only runs (device FA_DB_COMPILE_ONLY, status "compiled") never count; nor do
+ *      the rows of a variant with no `ok` row for the arch (it cannot qualify; since schema v4
+ *      the view skips them first: most rows of a run are refusals);
  *   2. a variant qualifies for a key if that latest measurement is `ok` on every problem of
  *      the key it was measured on;
  *   3. qualifying variants rank by problems covered (desc), mean TFLOP/s over those problems
@@ -73,7 +75,7 @@
 
 /* Schema version this build writes; older files are migrated forward on open, newer ones are
  * refused untouched. */
-#define FA_DB_SCHEMA_VERSION 3
+#define FA_DB_SCHEMA_VERSION 4
 
 /* Default file, in the working directory. */
 #define FA_DB_DEFAULT_PATH "fa-tune.db"

@@ -207,8 +207,8 @@ int main(int argc, char **argv)
     fixtures = argv[2];
     test_setup("migrate");
     /* A new version needs a fixture of the one before: v1.sql here, v2_real.sql in
-     * test_db_v2_real.sh. */
-    CHECK(FA_DB_SCHEMA_VERSION == 3);
+     * test_db_v2_real.sh, v3_real.sql in test_db_v3_real.sh. */
+    CHECK(FA_DB_SCHEMA_VERSION == 4);
     test_v1();
     return test_finish("test_db_migrate");
 }
