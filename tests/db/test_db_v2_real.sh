@@ -19,33 +19,15 @@ FIX=$3
 T=$(mktemp -d "${TMPDIR:-/tmp}/fa-db-v2real-XXXXXX")
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+# shellcheck source=tests/db/real_fixture.sh
+. "$(dirname "$0")/real_fixture.sh"
 cd "$T" || exit 1
 
-"$SQLITE3" v2.db <"$FIX/v2_real.sql" || { echo "cannot load v2_real.sql" >&2; exit 1; }
-[ "$("$SQLITE3" v2.db 'PRAGMA user_version')" = 2 ] || fail "fixture is not version 2"
-count=$("$SQLITE3" v2.db 'SELECT COUNT(*) FROM measurements')
-before=$(cksum <v2.db)
-
-# Read-only: winners as the v2 binary printed them, nothing written.
-"$FA_TUNE" db best --arch sm90 --db v2.db >ro.txt 2>ro.err || fail "db best (read-only) failed: $(cat ro.err)"
-cmp -s ro.txt "$FIX/v2_real.best.txt" || { fail "read-only db best differs from v2's"; diff ro.txt "$FIX/v2_real.best.txt" >&2; }
-[ "$(cksum <v2.db)" = "$before" ] || fail "read-only db best changed v2.db"
-[ "$("$SQLITE3" v2.db 'PRAGMA user_version')" = 2 ] || fail "read-only open migrated the file"
-for f in v2.db-wal v2.db-shm v2.db-journal; do [ -e "$f" ] && fail "left $f behind"; done
-
-# Merged into a new database: v3, same winners.
-"$FA_TUNE" db merge --db new.db v2.db >/dev/null 2>merge.err || fail "merge into new.db failed: $(cat merge.err)"
+real_load 2
+real_readonly 2
+real_migrate 2
 [ "$("$SQLITE3" new.db 'PRAGMA user_version')" -ge 3 ] || fail "a new database is below version 3"
-"$FA_TUNE" db best --arch sm90 --db new.db >new.txt 2>&1 || fail "db best on new.db failed"
-cmp -s new.txt "$FIX/v2_real.best.txt" || { fail "merged winners differ"; diff new.txt "$FIX/v2_real.best.txt" >&2; }
-
-# Read-write: migrated in place (merging new.db adds nothing: the same run uuids).
-"$FA_TUNE" db merge --db v2.db new.db >/dev/null 2>rw.err || fail "merge into v2.db failed: $(cat rw.err)"
 [ "$("$SQLITE3" v2.db 'PRAGMA user_version')" -ge 3 ] || fail "v2.db was not migrated to 3 or later"
-[ "$("$SQLITE3" v2.db 'SELECT COUNT(*) FROM measurements')" = "$count" ] || fail "measurements lost or added"
-[ "$("$SQLITE3" v2.db 'PRAGMA foreign_key_check')" = "" ] || fail "dangling references after the migration"
-"$FA_TUNE" db best --arch sm90 --db v2.db >rw.txt 2>&1 || fail "db best on the migrated file failed"
-cmp -s rw.txt "$FIX/v2_real.best.txt" || { fail "migrated winners differ"; diff rw.txt "$FIX/v2_real.best.txt" >&2; }
 got=$("$SQLITE3" v2.db "SELECT family, op, params FROM variants WHERE name = 'fwd_sm80_hd64_bf16_m128n128w4s3q'")
 [ "$got" = "sm80|fwd|block_m=128 block_n=128 warps=4 stages=3 q_in_regs=1" ] || fail "variant row: '$got'"
 [ "$("$SQLITE3" v2.db "SELECT COUNT(*) FROM problems WHERE op <> 'fwd'")" = 0 ] || fail "problems not op fwd"
