@@ -2,7 +2,9 @@
  * This file implements the statement cache: the SQL text of every statement db/ runs more
  * than once, prepared on first use and kept on the handle until fa_db_close. Queries take
  * their optional filters as `(?n IS NULL OR column = ?n)`, so one statement serves every
- * combination and every value is bound.
+ * combination and every value is bound. The exception: STMT_Q_MEASUREMENTS_OF, the
+ * measurements query with arch and variant given, where that form would keep SQLite off the
+ * indexes.
  */
 #include "fa_db_internal.h"
 
