@@ -36,7 +36,7 @@
  *      and a fixed kernel re-measured ok is no longer held back by an old mismatch; rows of
  *      compile-only runs (device FA_DB_COMPILE_ONLY, status "compiled") never count; nor do
  *      the rows of a variant with no `ok` row for the arch (it cannot qualify; since schema v4
- *      the view skips them first: most rows of a run are refusals);
+ *      the view skips them first: most rows of older runs are refusals);
  *   2. a variant qualifies for a key if that latest measurement is `ok` on every problem of
  *      the key it was measured on;
  *   3. qualifying variants rank by problems covered (desc), mean TFLOP/s over those problems
@@ -204,6 +204,13 @@ fa_status fa_db_has_measurement(fa_db *db, int64_t device_id, const char *arch,
                                 const char *source_hash, const char *variant, const char *problem,
                                 int *found, fa_err *err);
 
+/* Has variant `variant` any `ok` measurement for arch, from any device, run or source? Only
+ * such a variant can be a winner, so only its refusals need a row on every problem (a refusal
+ * row supersedes its older ok rows there): tuning stores the others' refusals once per class
+ * (fa_tune.h). Works on read-only handles. */
+fa_status fa_db_variant_has_ok(fa_db *db, const char *arch, const char *variant, int *has,
+                               fa_err *err);
+
 /* Another library's number on problem p in this run. peer names: "torch_sdpa_flash",
  * "torch_sdpa_efficient", "cudnn", "flash_attn", "torch_eager"...; version free text
  * ("2.5.1+cu124"). tflops by the FLOP convention of fa_problem.h; peak_extra_bytes -1 when
@@ -236,9 +243,10 @@ typedef struct fa_db_filter {
     const char *status;  /* exact status token, e.g. "ok" */
     int head_dim;
     /* 1: only (variant, problem) pairs with at least one "ok" row, every row of them (so
-     * their latest row still says what they are now). A tuning run stores an "unsupported"
-     * row per illegal variant and problem: the full hd128 job's 129k rows hold 3.7k of such
-     * pairs, and its summary read the rest for nothing (2.6 s against 0.17 s). */
+     * their latest row still says what they are now). Runs before the tuner stored a
+     * refusal once per class stored an "unsupported" row per illegal variant and problem:
+     * the full hd128 job's 129k rows hold 3.7k of such pairs, and its summary read the rest
+     * for nothing (2.6 s against 0.17 s). */
     int timed_pairs;
 } fa_db_filter;
 

@@ -89,6 +89,8 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " JOIN problems p ON p.id = m.problem_id"
         " WHERE r.device_id = ?1 AND m.arch = ?2 AND r.source_hash = ?3 AND v.name = ?4"
         " AND p.name = ?5 LIMIT 1",
+    [STMT_HAS_OK] = "SELECT 1 FROM measurements m JOIN variants v ON v.id = m.variant_id"
+                    " WHERE m.arch = ?1 AND v.name = ?2 AND m.status = 'ok' LIMIT 1",
 
     [STMT_PEER_UPSERT] =
         "INSERT INTO peers (run_id, problem_id, peer, version, median_ms, tflops,"

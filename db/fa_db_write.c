@@ -413,6 +413,26 @@ cleanup:
     return st;
 }
 
+fa_status fa_db_variant_has_ok(fa_db *db, const char *arch, const char *variant, int *has,
+                               fa_err *err)
+{
+    static const char what[] = "cannot look up measurements in";
+    fa_status st = FA_OK;
+    sqlite3_stmt *s = NULL;
+    int64_t hit = -1;
+    if (!db || !arch || !variant || !has)
+        return FA_ERR(err, FA_INVALID, "%s '%s': missing argument", what, db ? db->path : "(null)");
+    if ((st = fa_db_stmt(db, STMT_HAS_OK, &s, err)) != FA_OK)
+        return st;
+    FA_DB_CHECK(db, fa_db_bind_text(s, 1, arch), what, err);
+    FA_DB_CHECK(db, fa_db_bind_text(s, 2, variant), what, err);
+    FA_DB_CHECK(db, step_id(s, &hit), what, err);
+    *has = hit >= 0;
+
+cleanup:
+    return st;
+}
+
 fa_status fa_db_record_peer(fa_db *db, int64_t run_id, const fa_problem *p, const char *peer,
                             const char *version, double median_ms, double tflops,
                             int64_t peak_extra_bytes, fa_err *err)

@@ -832,6 +832,62 @@ static void fill_cell(const lrow *const *mine, int n, fa_report_cell *c)
     }
 }
 
+/* Rows by variant name, then measured_at, then row id. */
+static int row_name_cmp(const void *a, const void *b)
+{
+    const lrow *x = *(const lrow *const *)a, *y = *(const lrow *const *)b;
+    int c = strcmp(x->variant, y->variant);
+    if (c)
+        return c;
+    if (x->t != y->t && !isnan(x->t) && !isnan(y->t))
+        return x->t < y->t ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A refusal is the legality model's verdict on a variant, whatever the problem, so tuning
+ * stores it once per class, on the class's first problem (fa_tune.h). To the n latest rows of
+ * f on problem pi in mine[] (room for every row) this adds, for each variant of f that serves
+ * pi and has no row there, its latest refusal from another problem. */
+static fa_status add_refusals(loader *L, int pi, const fa_family *f, const lrow **mine, int *n,
+                              fa_err *err)
+{
+    const fa_problem *p = &L->problems[pi].p;
+    int ne = 0;
+    const lrow **extra = calloc((size_t)L->n_rows + 1, sizeof *extra);
+    const char **have = calloc((size_t)*n + 1, sizeof *have);
+    if (!extra || !have) {
+        free(extra);
+        free(have);
+        return FA_ERR(err, FA_NOMEM, "cannot build the heatmap: out of memory");
+    }
+    for (int i = 0; i < *n; i++)
+        have[i] = mine[i]->variant;
+    qsort(have, (size_t)*n, sizeof *have, name_cmp);
+    for (int i = 0; i < L->n_rows; i++) {
+        const lrow *r = &L->rows[i];
+        if (r->problem != pi && r->latest && r->v.family == f &&
+            !strcmp(r->status, "unsupported") && fa_variant_matches(&r->v, p))
+            extra[ne++] = r;
+    }
+    qsort(extra, (size_t)ne, sizeof *extra, row_name_cmp); /* by name, then time: latest last */
+    const int had = *n;
+    for (int i = 0; i < ne; i++) {
+        if (i + 1 < ne && !strcmp(extra[i]->variant, extra[i + 1]->variant))
+            continue;
+        const char *key = extra[i]->variant;
+        if (!bsearch(&key, have, (size_t)had, sizeof *have, name_cmp))
+            mine[(*n)++] = extra[i];
+    }
+    free(extra);
+    free(have);
+    return FA_OK;
+}
+
 /* Family f's heatmap on problem pi into *h, from the latest rows of f's variants there. */
 static fa_status build_heatmap(loader *L, int pi, const fa_family *f, fa_report_heatmap *h,
                                fa_err *err)
@@ -846,6 +902,8 @@ static fa_status build_heatmap(loader *L, int pi, const fa_family *f, fa_report_
     for (int i = 0; i < L->n_rows; i++)
         if (L->rows[i].problem == pi && L->rows[i].latest && L->rows[i].v.family == f)
             mine[n++] = &L->rows[i];
+    if ((st = add_refusals(L, pi, f, mine, &n, err)) != FA_OK)
+        goto cleanup;
     h->block_ms = calloc((size_t)n + 1, sizeof *h->block_ms);
     h->block_ns = calloc((size_t)n + 1, sizeof *h->block_ns);
     if (!h->block_ms || !h->block_ns) {
@@ -1061,17 +1119,6 @@ static fa_status build_compile(loader *L, fa_err *err)
 static int built(const lrow *r)
 {
     return r->registers > 0;
-}
-
-static int row_name_cmp(const void *a, const void *b)
-{
-    const lrow *x = *(const lrow *const *)a, *y = *(const lrow *const *)b;
-    int c = strcmp(x->variant, y->variant);
-    if (c)
-        return c;
-    if (x->t != y->t && !isnan(x->t) && !isnan(y->t))
-        return x->t < y->t ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id;
 }
 
 /* Compile-only figures: per variant its latest build, then per (BLOCK_M, BLOCK_N) tile the

@@ -73,6 +73,11 @@ static void usage(FILE *out)
 /* What a subcommand's --help says beyond its one-line summary. */
 static const char *sub_details(const struct subcommand *s)
 {
+    if (!strcmp(s->name, "list"))
+        return "\nCounts are of stored rows. A variant the legality model refuses is stored once "
+               "per\nmode (dtype, head dim, causal, varlen), as 'unsupported' on the first "
+               "problem of\nthat mode in the run (on every problem if it was once timed ok there); "
+               "'variants'\ncounts the distinct variants with a row.\n";
     if (!strcmp(s->name, "best"))
         return "\nA winner is the fastest variant whose latest measurement is ok on every "
                "problem\nof its key that it was measured on (more problems covered first, then "

@@ -149,6 +149,32 @@ golden)
     done
     echo "$n .dat files equal their golden copies"
     ;;
+refusals)
+    # Tuning stores a refusal once per class (on its first problem): the heatmap of a problem
+    # with none of its class's refusal rows still marks those tiles, the same as when every
+    # problem had them (the golden heatmap).
+    need_gnuplot
+    t=$work/refusals
+    rm -rf "$t" && mkdir -p "$t" || fail "cannot create $t"
+    cat >"$t/once.sql" <<'SQL'
+DELETE FROM measurements WHERE status = 'unsupported'
+  AND variant_id IN (SELECT id FROM variants WHERE head_dim = 128 AND causal = 0 AND varlen = 0)
+  AND problem_id <> (SELECT id FROM problems WHERE name = 'b32_h16_kv16_q512_k512_d128_bf16');
+SQL
+    "$mkdb" "$t/r.db" "$src/fixture.sql" "$t/once.sql" || fail "cannot build the database"
+    left=$("$fatune" db list --db "$t/r.db" --arch sm90 |
+        awk '$2 == "b4_h16_kv16_q4096_k4096_d128_bf16" { print $7 }')
+    [ "$left" = 0 ] || fail "'$left' refusals left on the heatmap's problem"
+    "$fatune" report --arch sm90 --db "$t/r.db" -o "$t/out" >"$t/o" 2>"$t/e" ||
+        fail "report exited $?: $(cat "$t/e")"
+    cmp -s "$src/golden/heatmap_sm80.dat" "$t/out/heatmap_sm80.dat" || {
+        diff -u "$src/golden/heatmap_sm80.dat" "$t/out/heatmap_sm80.dat" | head -20
+        fail "the heatmap differs when refusals are stored once per class"
+    }
+    grep -q '^3 1 128 128 NaN unsupported ' "$t/out/heatmap_sm80.dat" ||
+        fail "the refused 128 x 128 tile is not marked unsupported"
+    echo "refusals from another problem of the class mark the heatmap"
+    ;;
 families)
     need_gnuplot
     t=$work/families

@@ -255,11 +255,28 @@ static fa_status build_candidates(engine *e, fa_err *err)
             }
             e->ncands++;
             e->st->variants++;
+            /* A refusal counts as unsupported on every run, its rows stored or not: a rerun
+             * over the same database says the same number (its rows are resumed, not
+             * written again). The legality model does not look at the problem, so a refusal
+             * is stored once per class, on its first problem: 125k of a full hd128 job's
+             * 129k rows were refusals. Only a variant with an ok row for this arch (the
+             * model changed since) gets one on every problem, which supersedes its old
+             * timings there, so that it cannot stay a winner. */
+            fa_err why = {0};
+            const int refused = fa_variant_check(&c->v, o->arch, &why) != FA_OK;
+            int every = !refused;
+            if (refused && (st = fa_db_variant_has_ok(e->env->db, o->arch->name, c->name, &every,
+                                                      err)) != FA_OK) {
+                free(vs);
+                return st;
+            }
             int left = 0;
             for (int j = 0; j < kc->np; j++) {
                 c->ms[j] = -1;
                 c->peak[j] = -1;
                 c->quick[j] = -1;
+                if (j > 0 && !every)
+                    continue; /* c->todo[j] stays 0 */
                 int found = 0;
                 if (!o->force) {
                     char pname[FA_PROBLEM_NAME_MAX];
@@ -275,11 +292,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
                 left += !found;
                 e->st->skipped += found;
             }
-            /* A refusal counts as unsupported on every run, its rows stored or not: a rerun
-             * over the same database says the same number (its rows are resumed, not
-             * written again). */
-            fa_err why = {0};
-            if (fa_variant_check(&c->v, o->arch, &why) != FA_OK) {
+            if (refused) {
                 e->st->unsupported++;
                 c->unrecorded = left > 0; /* en_record_refusals writes its rows */
                 c->state = CAND_OUT;

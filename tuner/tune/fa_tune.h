@@ -5,7 +5,9 @@
  * Order of work (fa_tune.c and the files fa_tune_engine.h lists own it):
  *   1. Problems are grouped into classes (dtype, head dim, causal, varlen): one class shares
  *      one variant space. Variants are enumerated (fa_space), kept if in this shard
- *      (--shard i/N) and legal (fa_variant_check); illegal ones are recorded `unsupported`.
+ *      (--shard i/N) and legal (fa_variant_check); illegal ones are recorded `unsupported`
+ *      once, on the class's first problem (the model does not look at the problem), or on
+ *      every problem when the variant has an ok row for the arch (fa_db_variant_has_ok).
  *   2. Every kept variant goes to the compile pool at once; the pool works ahead of the GPU.
  *      A compile error or a spilling build is recorded and the variant leaves the race.
  *   3. As each variant finishes compiling, a device slot checks it once per class on the
