@@ -211,17 +211,17 @@ static int sm80_param(const fa_variant *v, const char *key)
 }
 
 /* The family columns of a row in a header of several families (fa_dispatch_types.h), after
- * sep: "@P@_FAMILY_SM90A, overlap, pingpong, persistent, pack_gqa". */
+ * sep: "@P@_FAMILY_SM90A, overlap, pingpong, persistent, pack_gqa, ctas". */
 static void put_family_columns(fa_emit_buf *b, const fa_emit_model *m, const char *sep,
                                const fa_variant *v)
 {
     int sm90a = v->family && !strcmp(v->family->name, "sm90a");
     fa_emit_buf_puts(b, sep);
     put_tpl(b, m, sm90a ? "@P@_FAMILY_SM90A" : "@P@_FAMILY_SM80");
-    fa_emit_buf_printf(b, ", %d, %d, %d, %d", sm90a ? fa_variant_param(v, "overlap") : 0,
-                       sm90a ? fa_variant_param(v, "pingpong") : 0,
-                       sm90a ? fa_variant_param(v, "persistent") : 0,
-                       sm90a ? fa_variant_param(v, "pack_gqa") : 0);
+    fa_emit_buf_printf(
+        b, ", %d, %d, %d, %d, %d", sm90a ? fa_variant_param(v, "overlap") : 0,
+        sm90a ? fa_variant_param(v, "pingpong") : 0, sm90a ? fa_variant_param(v, "persistent") : 0,
+        sm90a ? fa_variant_param(v, "pack_gqa") : 0, sm90a ? fa_variant_param(v, "ctas") : 1);
 }
 
 static void put_comment_text(fa_emit_buf *b, const char *s)
@@ -748,9 +748,9 @@ static void render_entries(const fa_emit_model *m, fa_emit_buf *b)
                 "        /* arch, dtype, head_dim, causal, varlen, gqa, bucket,\n"
                 "           block_m, block_n, warps, stages, q_in_regs, threads, smem_bytes,\n"
                 "           kernel, tflops, name");
-    fa_emit_buf_puts(b, families
-                            ? ", family, overlap, pingpong, persistent,\n           pack_gqa */\n"
-                            : " */\n");
+    fa_emit_buf_puts(
+        b, families ? ", family, overlap, pingpong, persistent,\n           pack_gqa, ctas */\n"
+                    : " */\n");
     for (int i = 0; i < m->n_entries; i++) {
         const fa_emit_entry *e = &m->entries[i];
         const fa_variant *v = &e->w.variant;
@@ -785,7 +785,7 @@ static void render_kernels(const fa_emit_model *m, fa_emit_buf *b)
         "        /* arch, dtype, head_dim, causal, varlen, block_m, block_n, warps, stages,\n"
         "           q_in_regs, threads, smem_bytes, name, symbol, cubin, cubin_size");
     fa_emit_buf_puts(b, families ? ", family,\n           overlap, pingpong, persistent, pack_gqa, "
-                                   "fallback */\n"
+                                   "ctas, fallback */\n"
                                  : " */\n");
     for (int i = 0; i < m->n_kernels; i++) {
         const fa_emit_kernel *k = &m->kernels[i];
@@ -806,6 +806,17 @@ static void render_kernels(const fa_emit_model *m, fa_emit_buf *b)
     }
     table_end(b, m, "kernels", m->n_kernels,
               "{0, @P@_FP16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \"\", \"\", 0, 0UL}");
+}
+
+/* Does one of the n distinct instances first[] run two blocks a multiprocessor (sm90a ctas 2)? */
+static int has_x2(const fa_emit_model *m, const int *first, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const fa_variant *v = &m->kernels[first[i]].v;
+        if (!strcmp(v->family->name, "sm90a") && fa_variant_param(v, "ctas") == 2)
+            return 1;
+    }
+    return 0;
 }
 
 static void render_variants(const fa_emit_model *m, fa_emit_buf *b)
@@ -844,6 +855,11 @@ static void render_variants(const fa_emit_model *m, fa_emit_buf *b)
             " *   #define INSTANTIATE_SM90A_PACK_GQA(T, D, M, N, S, O, P, E, C, V) template\n"
             " *       __global__ void fa_fwd_sm90a_pack_gqa<T, D, N, M / 64, S, C != 0, O != 0,\n"
             " *           P != 0, E != 0, V != 0>(const __grid_constant__ fa::sm90a_args);\n");
+    if (has_x2(m, first, n))
+        put_tpl(b, m,
+                " * Instances that run two blocks a multiprocessor (ctas 2: the kernels\n"
+                " * fa_fwd_sm90a_x2 and fa_fwd_sm90a_pack_gqa_x2, same template arguments) call\n"
+                " * X_SM90A_X2 and X_SM90A_PACK_GQA_X2 with X_SM90A's arguments.\n");
     put_tpl(b, m,
             " */\n"
             "#define @P@_NUM_VARIANTS ");
@@ -852,8 +868,9 @@ static void render_variants(const fa_emit_model *m, fa_emit_buf *b)
     for (int i = 0; i < n; i++) {
         const fa_variant *v = &m->kernels[first[i]].v;
         if (!strcmp(v->family->name, "sm90a")) {
-            fa_emit_buf_printf(b, " \\\n    X##_SM90A%s(%s, %d, %d, %d, %d, %d, %d, %d, %d, %d)",
+            fa_emit_buf_printf(b, " \\\n    X##_SM90A%s%s(%s, %d, %d, %d, %d, %d, %d, %d, %d, %d)",
                                fa_variant_param(v, "pack_gqa") == 1 ? "_PACK_GQA" : "",
+                               fa_variant_param(v, "ctas") == 2 ? "_X2" : "",
                                v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim,
                                fa_variant_param(v, "block_m"), fa_variant_param(v, "block_n"),
                                fa_variant_param(v, "stages"), fa_variant_param(v, "overlap"),

@@ -59,14 +59,14 @@
 #define FA_AOT_HAVE_FAMILIES 1
 #define FA_AOT_FAMILY(x) ((x).family)
 #define FA_AOT_PACK_GQA(x) ((x).pack_gqa)
-#define FA_AOT_AXES(x) (x).overlap, (x).pingpong, (x).persistent, (x).pack_gqa
+#define FA_AOT_AXES(x) (x).overlap, (x).pingpong, (x).persistent, (x).pack_gqa, (x).ctas
 #else
 #define FA_AOT_HAVE_FAMILIES 0
 #define FA_DISPATCH_FAMILY_SM80 0
 #define FA_DISPATCH_FAMILY_SM90A 1
 #define FA_AOT_FAMILY(x) FA_DISPATCH_FAMILY_SM80
 #define FA_AOT_PACK_GQA(x) 0
-#define FA_AOT_AXES(x) 0, 0, 0, 0
+#define FA_AOT_AXES(x) 0, 0, 0, 0, 1
 #endif
 
 /* ---- the winners, instantiated ------------------------------------------------------------ */
@@ -82,13 +82,13 @@ template <> struct dtype_of<__nv_bfloat16> {
 struct instance {
     int dtype, head_dim, block_m, block_n, warps, stages, q_in_regs, causal, varlen;
     const void *kernel; /* host stub of the __global__ instance */
-    int family, overlap, pingpong, persistent, pack_gqa;
+    int family, overlap, pingpong, persistent, pack_gqa, ctas;
 };
 
 static instance make_instance(int dtype, int d, int m, int n, int w, int s, int q, int c, int v,
                               const void *kernel)
 {
-    instance i = {dtype, d, m, n, w, s, q, c, v, kernel, FA_DISPATCH_FAMILY_SM80, 0, 0, 0, 0};
+    instance i = {dtype, d, m, n, w, s, q, c, v, kernel, FA_DISPATCH_FAMILY_SM80, 0, 0, 0, 0, 1};
     return i;
 }
 
@@ -98,10 +98,10 @@ static instance make_instance(int dtype, int d, int m, int n, int w, int s, int 
     make_instance(dtype_of<T>::value, D, M, N, W, S, Q, C, V,                                      \
                   (const void *)&fa_fwd_sm80<T, D, M, N, W, S, (Q) != 0, (C) != 0, (V) != 0>),
 #if FA_AOT_SM90A
-/* One row of an sm90a kernel K (fa_fwd_sm90a or fa_fwd_sm90a_pack_gqa: the same template
- * arguments), PG its pack_gqa flag. warps: the table's threads / 32 (a producer and
- * BLOCK_M / 64 consumer warpgroups). */
-#define FA_AOT_SM90A_ROW(K, PG, T, D, M, N, S, O, P, E, C, V)                                      \
+/* One row of an sm90a kernel K (fa_fwd_sm90a, fa_fwd_sm90a_pack_gqa and their _x2 twins: the
+ * same template arguments), PG its pack_gqa flag, X its blocks a multiprocessor (ctas). warps:
+ * the table's threads / 32 (a producer and BLOCK_M / 64 consumer warpgroups). */
+#define FA_AOT_SM90A_ROW(K, PG, X, T, D, M, N, S, O, P, E, C, V)                                   \
     {dtype_of<T>::value,                                                                           \
      D,                                                                                            \
      M,                                                                                            \
@@ -116,22 +116,29 @@ static instance make_instance(int dtype, int d, int m, int n, int w, int s, int 
      O,                                                                                            \
      P,                                                                                            \
      E,                                                                                            \
-     PG},
+     PG,                                                                                           \
+     X},
 #define FA_AOT_INSTANCE_SM90A(T, D, M, N, S, O, P, E, C, V)                                        \
-    FA_AOT_SM90A_ROW(fa_fwd_sm90a, 0, T, D, M, N, S, O, P, E, C, V)
+    FA_AOT_SM90A_ROW(fa_fwd_sm90a, 0, 1, T, D, M, N, S, O, P, E, C, V)
 #define FA_AOT_INSTANCE_SM90A_PACK_GQA(T, D, M, N, S, O, P, E, C, V)                               \
-    FA_AOT_SM90A_ROW(fa_fwd_sm90a_pack_gqa, 1, T, D, M, N, S, O, P, E, C, V)
+    FA_AOT_SM90A_ROW(fa_fwd_sm90a_pack_gqa, 1, 1, T, D, M, N, S, O, P, E, C, V)
+#define FA_AOT_INSTANCE_SM90A_X2(T, D, M, N, S, O, P, E, C, V)                                     \
+    FA_AOT_SM90A_ROW(fa_fwd_sm90a_x2, 0, 2, T, D, M, N, S, O, P, E, C, V)
+#define FA_AOT_INSTANCE_SM90A_PACK_GQA_X2(T, D, M, N, S, O, P, E, C, V)                            \
+    FA_AOT_SM90A_ROW(fa_fwd_sm90a_pack_gqa_x2, 1, 2, T, D, M, N, S, O, P, E, C, V)
 #else
 #define FA_AOT_INSTANCE_SM90A(T, D, M, N, S, O, P, E, C, V) /* not an sm_90a build */
 #define FA_AOT_INSTANCE_SM90A_PACK_GQA(T, D, M, N, S, O, P, E, C, V)
+#define FA_AOT_INSTANCE_SM90A_X2(T, D, M, N, S, O, P, E, C, V)
+#define FA_AOT_INSTANCE_SM90A_PACK_GQA_X2(T, D, M, N, S, O, P, E, C, V)
 #endif
 static const instance instances[] = {FA_DISPATCH_FOR_EACH_VARIANT(FA_AOT_INSTANCE)};
 
 static bool fa_aot_same_axes(const instance &i, const fa_dispatch_choice &c)
 {
-    const int axes[4] = {FA_AOT_AXES(c)};
+    const int axes[5] = {FA_AOT_AXES(c)};
     return i.overlap == axes[0] && i.pingpong == axes[1] && i.persistent == axes[2] &&
-           i.pack_gqa == axes[3];
+           i.pack_gqa == axes[3] && i.ctas == axes[4];
 }
 
 static const instance *find_instance(const fa_dispatch_choice &c)
@@ -253,6 +260,7 @@ static void use_kernel_tiles(fa_dispatch_choice &c, const fa_dispatch_kernel &k)
     c.pingpong = k.pingpong;
     c.persistent = k.persistent;
     c.pack_gqa = k.pack_gqa;
+    c.ctas = k.ctas;
 #endif
 }
 

@@ -170,7 +170,7 @@ static inline int fa_dispatch_find_family_kernel(int arch, int dtype, int head_d
             k[i].block_n == t->block_n && k[i].warps == t->warps && k[i].stages == t->stages &&
             k[i].q_in_regs == t->q_in_regs && k[i].overlap == t->overlap &&
             k[i].pingpong == t->pingpong && k[i].persistent == t->persistent &&
-            k[i].pack_gqa == t->pack_gqa)
+            k[i].pack_gqa == t->pack_gqa && k[i].ctas == t->ctas)
             return i;
     return -1;
 }
@@ -208,6 +208,7 @@ static inline fa_dispatch_choice fa_dispatch_lookup(
     c.entry = 0;
     /* fa-tune emit: if families */
     c.family = c.overlap = c.pingpong = c.persistent = c.pack_gqa = 0;
+    c.ctas = 1;
     /* fa-tune emit: endif */
     if (hd < 0 || (dtype != FA_DISPATCH_FP16 && dtype != FA_DISPATCH_BF16))
         return c;
@@ -244,6 +245,7 @@ static inline fa_dispatch_choice fa_dispatch_lookup(
         t.pingpong = e->pingpong;
         t.persistent = e->persistent;
         t.pack_gqa = e->pack_gqa;
+        t.ctas = e->ctas;
         /* fa-tune emit: endif */
     } else {
         c.source = FA_DISPATCH_DEFAULT;
@@ -264,6 +266,7 @@ static inline fa_dispatch_choice fa_dispatch_lookup(
     c.pingpong = t.pingpong;
     c.persistent = t.persistent;
     c.pack_gqa = t.pack_gqa;
+    c.ctas = t.ctas;
     if (c.entry) {
         c.threads = c.entry->threads;
         c.smem_bytes = c.entry->smem_bytes;

@@ -39,7 +39,10 @@
           arguments), its tiles are (token block, KV head, batch) and Q's map is rank 5
           (fa_plan_sm90a_tmaps_gqa); it serves problems whose g = heads_q / heads_kv query
           heads fit a tile (fa_plan_sm90a_pack_tokens(block_m, heads_q, heads_kv) >= 1), and
-          the kernel's fallback (the same tiles without pack_gqa) the others. */
+          the kernel's fallback (the same tiles without pack_gqa) the others. ctas 2: two
+          blocks a multiprocessor, the kernel fa_fwd_sm90a_x2 (or fa_fwd_sm90a_pack_gqa_x2),
+          same template arguments, launched like the others (never persistent); 1 otherwise,
+          and for sm80. */
 #define FA_DISPATCH_FAMILY_SM80 0
 #define FA_DISPATCH_FAMILY_SM90A 1
 
@@ -57,6 +60,7 @@ typedef struct fa_dispatch_tiles {
     /* fa-tune emit: if families */
     int family;                                  /* FA_DISPATCH_FAMILY_* */
     int overlap, pingpong, persistent, pack_gqa; /* sm90a's other axes; 0 for sm80 */
+    int ctas; /* sm90a: blocks a multiprocessor (1, 2); 1 for sm80 */
     /* fa-tune emit: endif */
 } fa_dispatch_tiles;
 
@@ -82,6 +86,7 @@ typedef struct fa_dispatch_entry {
     /* fa-tune emit: if families */
     int family;                        /* FA_DISPATCH_FAMILY_*: the template and launch plan */
     int overlap, pingpong, persistent, pack_gqa; /* sm90a's other axes; 0 for sm80 */
+    int ctas; /* sm90a: blocks a multiprocessor (1, 2); 1 for sm80 */
     /* fa-tune emit: endif */
 } fa_dispatch_entry;
 // clang-format on
@@ -99,6 +104,7 @@ typedef struct fa_dispatch_kernel {
     /* fa-tune emit: if families */
     int family; /* FA_DISPATCH_FAMILY_*: the template and launch plan */
     int overlap, pingpong, persistent, pack_gqa; /* sm90a's other axes; 0 for sm80 */
+    int ctas;     /* sm90a: blocks a multiprocessor (1, 2); 1 for sm80 */
     int fallback; /* pack_gqa: the kernel (index) to run when the problem's query heads per KV
                      head do not fit a tile (the same tiles without pack_gqa); -1 if none */
     /* fa-tune emit: endif */
@@ -118,6 +124,7 @@ typedef struct fa_dispatch_choice {
     /* fa-tune emit: if families */
     int family;                        /* FA_DISPATCH_FAMILY_* of the tiles */
     int overlap, pingpong, persistent, pack_gqa; /* sm90a's other axes; 0 for sm80 */
+    int ctas; /* sm90a: blocks a multiprocessor (1, 2); 1 for sm80 */
     /* fa-tune emit: endif */
 } fa_dispatch_choice;
 // clang-format on

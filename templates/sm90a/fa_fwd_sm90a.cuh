@@ -291,6 +291,19 @@
  *      m128n128s2ovpppe N = 512 / 1k 303.5 -> 314.1 (+3.5%) / 395.7 -> 406.6 (+2.8%); hd64
  *      m128n128s4pe 512 / 1k 220.2 -> 226.2 (+2.7%) / 297.1 -> 295.0 (-0.7%, within the
  *      rounds' spread).
+ *  v11 Two blocks a multiprocessor (CTAS = 2, the _x2 entry points, the family's ctas axis;
+ *      branch occ2, not yet run on a GPU). Short causal launches are latency-bound (session 7's
+ *      ncu on hd128 causal N = 512: tensor pipe 39%, issue slots 36%; hd64 causal 512 at 0.89
+ *      of cuDNN in session 9): with one block a multiprocessor its Q load, pipeline fill,
+ *      softmax and epilogue leave the tensor cores idle. Two blocks of 2 consumer warpgroups
+ *      take 80 registers a thread at launch (__launch_bounds__(384, 2)), 24 + 2 x 104 after
+ *      setmaxnreg, and at most 113 KB of shared memory each; one tile each, not persistent.
+ *      ptxas (CUDA 13.0) over every hd32/64/96 configuration drew the edge that the legality
+ *      model now states: accumulators <= 72 and BLOCK_N <= 96 compile without spilling (160
+ *      configurations over bf16 x causal x varlen, e.g. hd64 m128n64/n80, hd32 up to n96);
+ *      hd64 n64 with overlap, hd64 n96 and hd96 n64 (80) spill; hd32 n112 stops ptxas at a
+ *      wgmma (C7602, insufficient registers). No wgmma serialization warning; SASS of the
+ *      one-block kernels unchanged (cuobjdump -sass on 6 winners).
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -338,7 +351,7 @@ namespace fa
 {
 
 template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
-          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN>
+          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN, int CTAS>
 struct sm90a_traits {
     static constexpr bool BF16 = elem_traits<Element>::is_bf16;
     static constexpr int BLOCK_M = 64 * CWG;
@@ -357,9 +370,12 @@ struct sm90a_traits {
     static constexpr int NS = BLOCK_N / 2;                  /* S accumulators per thread */
     static constexpr int KP_HALF = (BLOCK_N / 2 + 15) / 16; /* HALF_FIRST: PV k-steps kept */
     static constexpr int NO = HEAD_DIM / 2;                 /* O accumulators per thread */
-    static constexpr int REG_PRODUCER = CWG == 2 ? 24 : 32;
-    static constexpr int REG_CONSUMER = CWG == 2 ? 240 : 160;
-    static constexpr int ACC_BUDGET = REG_CONSUMER - REG_PRODUCER;
+    /* setmaxnreg: the block's registers (the launch-bounds cap times its threads) moved from
+       the producer to the consumers. Two blocks a multiprocessor (CTAS, FA_SM90A_REGS) halve
+       them: 80 x 384 at entry, 24 + 2 x 104 after. */
+    static constexpr int REG_PRODUCER = FA_SM90A_REG_PRODUCER(CWG, CTAS);
+    static constexpr int REG_CONSUMER = FA_SM90A_REG_CONSUMER(CWG, CTAS);
+    static constexpr int ACC_BUDGET = FA_SM90A_ACC_BUDGET(CWG, CTAS);
     static constexpr int ACC_REGS = NS + NO + (OVERLAP ? BLOCK_N / 4 : 0);
     /* Causal: skip the diagonal band's blocks that a warpgroup's 64 rows cannot see. Only
        with 2 consumer warpgroups: at 160 registers the 3-warpgroup tiles spill 8-28 bytes
@@ -385,6 +401,12 @@ struct sm90a_traits {
                   "sm90a: Q + STAGES * (K + V) exceeds 224 KB of shared memory");
     static_assert(ACC_REGS <= ACC_BUDGET,
                   "sm90a: accumulators exceed the consumer register budget");
+    static_assert(CTAS == 1 || (CTAS == 2 && CWG == 2),
+                  "sm90a: two blocks a multiprocessor only with 2 consumer warpgroups");
+    static_assert(CTAS == 1 || SMEM <= FA_SM90A_SMEM_2CTAS,
+                  "sm90a: two blocks a multiprocessor need at most 113 KB of shared memory each");
+    static_assert(CTAS == 1 || (!PERSISTENT && BLOCK_N <= FA_SM90A_2CTAS_MAX_BLOCK_N),
+                  "sm90a: two blocks a multiprocessor run one tile each, BLOCK_N <= 96");
 };
 
 } // namespace fa
@@ -513,14 +535,14 @@ __device__ __forceinline__ void sm90a_pack_p(const float (&acc_s)[KS * 8], uint3
 /* The kernel body of both entry points (below): PACK_GQA selects GQA packing. args is the
    entry's __grid_constant__ parameter. */
 template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
-          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN, bool PACK_GQA>
+          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN, bool PACK_GQA, int CTAS>
 __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
 {
     /* References into the parameter space: TMA reads the maps where they are. */
     const fa_fwd_params &p = args.p;
     const fa::sm90a_tmap &tm_q = args.tm_q, &tm_k = args.tm_k, &tm_v = args.tm_v;
     using T = fa::sm90a_traits<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP,
-                               PINGPONG, PERSISTENT, IS_VARLEN>;
+                               PINGPONG, PERSISTENT, IS_VARLEN, CTAS>;
     constexpr int BLOCK_M = T::BLOCK_M;
     constexpr int NS = T::NS, NO = T::NO, KQ = T::KQ, KP = T::KP;
     constexpr int CH = HEAD_DIM / 8; /* 16-byte chunks per row */
@@ -1101,24 +1123,22 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
 } // namespace fa
 
 /* The entry points: one tile per (row block, query head, batch), and with PackGQA one per
-   (token block, KV head, batch) holding the KV head's query heads (fa_plan_sm90a.h). Two
-   kernels instead of an 11th template parameter keep the names and code of the plain one. */
-template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
-          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN>
-__global__ void __launch_bounds__(128 * (CWG + 1), 1)
-    fa_fwd_sm90a(const __grid_constant__ fa::sm90a_args args)
-{
-    fa::fwd_sm90a<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP, PINGPONG, PERSISTENT,
-                  IS_VARLEN, false>(args);
-}
-
-template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,
-          bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN>
-__global__ void __launch_bounds__(128 * (CWG + 1), 1)
-    fa_fwd_sm90a_pack_gqa(const __grid_constant__ fa::sm90a_args args)
-{
-    fa::fwd_sm90a<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP, PINGPONG, PERSISTENT,
-                  IS_VARLEN, true>(args);
-}
+   (token block, KV head, batch) holding the KV head's query heads (fa_plan_sm90a.h); the _x2
+   ones run two blocks a multiprocessor (CTAS = 2, fa_plan_sm90a.h). Four kernels instead of
+   more template parameters keep the names and code of the plain one. */
+#define FA_SM90A_ENTRY(NAME, PACK_GQA, CTAS)                                                       \
+    template <typename Element, int HEAD_DIM, int BLOCK_N, int CWG, int STAGES, bool IS_CAUSAL,    \
+              bool OVERLAP, bool PINGPONG, bool PERSISTENT, bool IS_VARLEN>                        \
+    __global__ void __launch_bounds__(128 * (CWG + 1), CTAS)                                       \
+        NAME(const __grid_constant__ fa::sm90a_args args)                                          \
+    {                                                                                              \
+        fa::fwd_sm90a<Element, HEAD_DIM, BLOCK_N, CWG, STAGES, IS_CAUSAL, OVERLAP, PINGPONG,       \
+                      PERSISTENT, IS_VARLEN, PACK_GQA, CTAS>(args);                                \
+    }
+FA_SM90A_ENTRY(fa_fwd_sm90a, false, 1)
+FA_SM90A_ENTRY(fa_fwd_sm90a_pack_gqa, true, 1)
+FA_SM90A_ENTRY(fa_fwd_sm90a_x2, false, 2)
+FA_SM90A_ENTRY(fa_fwd_sm90a_pack_gqa_x2, true, 2)
+#undef FA_SM90A_ENTRY
 
 #endif /* FA_FWD_SM90A_CUH */

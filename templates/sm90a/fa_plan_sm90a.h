@@ -78,6 +78,33 @@
     (1024 +                                                                                        \
      ((1 + (STAGE_O)) * (BLOCK_M) + 2 * (STAGES) * (BLOCK_N)) * FA_SM90A_DPAD(HEAD_DIM) * 2 + 256)
 
+/*
+ * Blocks a multiprocessor (the `ctas` axis, the kernels' CTAS template argument): 1, or 2 for
+ * short, latency-bound launches, where one block's loads, softmax and epilogue can run while
+ * the other's wgmmas do. Registers: the launch bounds cap a block at 65536 / (threads x CTAS)
+ * a thread, which setmaxnreg then moves from the producer warpgroup to the consumers: 168 x
+ * 384 = 24 x 128 + 240 x 256 with one block and 2 consumer warpgroups, 128 x 512 = 32 x 128 +
+ * 160 x 384 with 3, and 80 x 384 >= 24 x 128 + 104 x 256 with two blocks (2 consumer
+ * warpgroups only: 3 would leave their consumers 72). Two blocks also need their shared
+ * memory to fit twice (FA_SM90A_SMEM_2CTAS per block: 228 KB a multiprocessor, 1 KB of it
+ * reserved per block) and run one tile each (not persistent: the grid is the tiles, and two
+ * of them share each multiprocessor).
+ */
+#define FA_SM90A_REG_PRODUCER(CWG, CTAS) ((CWG) == 2 ? 24 : 32)
+#define FA_SM90A_REG_CONSUMER(CWG, CTAS) ((CTAS) == 2 ? 104 : (CWG) == 2 ? 240 : 160)
+#define FA_SM90A_SMEM_2CTAS (113 * 1024)
+/*
+ * Accumulator registers a consumer thread may hold (S + O, + P with overlap; FlashAttention's
+ * feasibility model): the consumers' registers less the producer's with one block. With two,
+ * ptxas (CUDA 13.0) compiled every hd32/64/96 configuration to find the edge: at most 72 and
+ * BLOCK_N <= 96 compile without spilling (hd64 n64 and n80, hd32 up to n96); 80 spills (hd64
+ * n64 with overlap, n96; hd96 n64), and a wider S stops ptxas outright at a wgmma (C7602,
+ * "insufficient registers (80)": hd32 n112, 72 accumulators).
+ */
+#define FA_SM90A_ACC_BUDGET(CWG, CTAS)                                                             \
+    ((CTAS) == 2 ? 72 : FA_SM90A_REG_CONSUMER(CWG, CTAS) - FA_SM90A_REG_PRODUCER(CWG, CTAS))
+#define FA_SM90A_2CTAS_MAX_BLOCK_N 96
+
 /* The argument struct's layout (fa::sm90a_args; static_asserts in fa_fwd_sm90a.cuh). */
 #define FA_SM90A_TMAP_BYTES 128
 #define FA_SM90A_TMAP_OFFSET(i) (256 + FA_SM90A_TMAP_BYTES * (i))

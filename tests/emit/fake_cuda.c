@@ -66,6 +66,7 @@ typedef struct fake_func {
     int max_dynamic_smem;
     int sm90a, cwg, overlap, pingpong, persistent; /* an fa_fwd_sm90a instance */
     int pack_gqa;                                  /* fa_fwd_sm90a_pack_gqa */
+    int ctas;                                      /* fa_fwd_sm90a_x2: 2 */
     int decode;                                    /* 1: fa_decode_splitkv, 2: fa_decode_combine */
 } fake_func;
 
@@ -288,19 +289,27 @@ static int parse_symbol(const char *name, fake_func *f)
 }
 
 /* Parses _Z12fa_fwd_sm90aI<type>Li<D>ELi<BN>ELi<CWG>ELi<S>E Lb.E x5 EvN2fa10sm90a_argsE, and
- * the same of _Z21fa_fwd_sm90a_pack_gqaI (PackGQA). */
+ * the same of _Z21fa_fwd_sm90a_pack_gqaI (PackGQA) and of their _x2 twins (two blocks a
+ * multiprocessor: the same launch). */
 static int parse_symbol_sm90a(const char *name, fake_func *f)
 {
     const char *p = name;
-    static const char head[] = "_Z12fa_fwd_sm90aI", pack[] = "_Z21fa_fwd_sm90a_pack_gqaI";
-    if (!strncmp(p, pack, sizeof pack - 1)) {
-        f->pack_gqa = 1;
-        p += sizeof pack - 1;
-    } else if (!strncmp(p, head, sizeof head - 1)) {
-        p += sizeof head - 1;
-    } else {
+    static const struct {
+        const char *prefix;
+        int pack_gqa, ctas;
+    } kinds[] = {{"_Z12fa_fwd_sm90aI", 0, 1},
+                 {"_Z21fa_fwd_sm90a_pack_gqaI", 1, 1},
+                 {"_Z15fa_fwd_sm90a_x2I", 0, 2},
+                 {"_Z24fa_fwd_sm90a_pack_gqa_x2I", 1, 2}};
+    size_t k = 0;
+    while (k < sizeof kinds / sizeof kinds[0] &&
+           strncmp(p, kinds[k].prefix, strlen(kinds[k].prefix)))
+        k++;
+    if (k == sizeof kinds / sizeof kinds[0])
         return 0;
-    }
+    f->pack_gqa = kinds[k].pack_gqa;
+    f->ctas = kinds[k].ctas;
+    p += strlen(kinds[k].prefix);
     if (!strncmp(p, "6__half", 7)) {
         f->dtype = 0;
         p += 7;

@@ -41,7 +41,7 @@ grep -q '^fwd_testtwo_hd64_bf16_t128k4l256 .*unsupported.*tile 128 x 4 splits ex
 grep -q '^fwd_testtwo_hd64_bf16_t128k1l64 .*unsupported.*64 lanes cannot cover' sweep.txt ||
     fail "testtwo's lanes rule missing"
 grep -q '^180 of 180 variants for sm89' sweep.txt || fail "summary: $(grep 'variants for' sweep.txt)"
-# --arch sm90a: only the sm90a family, at hd256 where 24 of its 1056 configurations are legal;
+# --arch sm90a: only the sm90a family, at hd256 where 24 of its 2112 configurations are legal;
 # those compile from a stub sm90a template that stops at once with #error
 mkdir -p tpl/sm90a
 echo '#error "stub: sm90a kernels are not compiled by this test"' >tpl/sm90a/fa_fwd_sm90a.cuh
@@ -49,7 +49,7 @@ echo '#error "stub: sm90a kernels are not compiled by this test"' >tpl/sm90a/fa_
 rc=$?
 rm -r tpl/sm90a
 grep -q 'testtwo\|fwd_sm80' spec.txt && fail "--arch sm90a listed a family that does not need sm_90a"
-[ $rc = 0 ] && grep -q '^1056 of 1056 variants for sm90a: 0 ok, 24 compile_error, 1032 unsupported' spec.txt ||
+[ $rc = 0 ] && grep -q '^2112 of 2112 variants for sm90a: 0 ok, 24 compile_error, 2088 unsupported' spec.txt ||
     fail "--arch sm90a: rc $rc, $(tail -3 spec.txt) $(cat spec.err)"
 # Both kernels in the one cubin: the split and the combine symbols were found (the compile
 # engine fails the variant otherwise); a single variant by name works too.
@@ -145,7 +145,7 @@ add_sm90a_timing pg.db fwd_sm90a_hd64_bf16_m128n128s2ovpg 1 0.05 600.0
 grep -Eq 'Left out|Runners-up' pg.h && fail "the header replaced the PackGQA winner: $(grep -E 'Left out|Runners-up' pg.h)"
 grep -A2 '"fwd_sm90a_hd64_bf16_m128n128s2ovpg"' pg.h | grep -q 'FA_DISPATCH_FAMILY_SM90A, 1, 0, 0, 1' ||
     fail "the header lacks the PackGQA winner's row"
-grep -A3 '"fwd_sm90a_hd64_bf16_m128n128s2ov"' pg.h | grep -q 'FA_DISPATCH_FAMILY_SM90A, 1, 0, 0, 0, -1}' ||
+grep -A3 '"fwd_sm90a_hd64_bf16_m128n128s2ov"' pg.h | grep -q 'FA_DISPATCH_FAMILY_SM90A, 1, 0, 0, 0, 1, -1}' ||
     fail "the header lacks the PackGQA kernel's fallback kernel"
 grep -q 'X##_SM90A_PACK_GQA(__nv_bfloat16, 64, 128, 128, 2, 1, 0, 0, 0, 0)' pg.h ||
     fail "the instance list lacks the PackGQA instance"
@@ -161,6 +161,19 @@ grep -Eq 'Left out|Runners-up' pg2.h && fail "pg2.h replaced the PackGQA winner"
 grep -q '"fwd_sm90a_hd64_bf16_m128n128s2ovpg"' pg2.h || fail "pg2.h lacks the PackGQA winner"
 [ "$(grep -c '"fwd_sm90a_hd64_bf16_m128n128s2ov",' pg2.h)" = 1 ] || fail "pg2.h lists the fallback twice"
 cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c pg2.h 2>cc.err || fail "pg2.h does not compile: $(head -3 cc.err)"
+# A two-blocks-a-multiprocessor winner (ctas 2, the kernel fa_fwd_sm90a_x2): its rows carry
+# ctas 2 and its instance is listed as X_SM90A_X2, which the header documents.
+cp t.db x2.db
+add_sm90a_timing x2.db fwd_sm90a_hd64_bf16_m128n64s2x2 0 0.04 700.0
+"$FA" emit --arch sm90 --db x2.db -o x2.h >emit_x2.txt 2>&1 || fail "emit (ctas 2 winner) failed: $(cat emit_x2.txt)"
+grep -A2 '"fwd_sm90a_hd64_bf16_m128n64s2x2"' x2.h | grep -q 'FA_DISPATCH_FAMILY_SM90A, 0, 0, 0, 0, 2' ||
+    fail "the header's rows of the ctas 2 winner do not say ctas 2"
+grep -q 'X##_SM90A_X2(__nv_bfloat16, 64, 128, 64, 2, 0, 0, 0, 0, 0)' x2.h ||
+    fail "the instance list lacks the X_SM90A_X2 instance"
+grep -q 'X_SM90A_X2 and X_SM90A_PACK_GQA_X2 with' x2.h ||
+    fail "the header does not document X_SM90A_X2"
+grep -q 'X_SM90A_X2' pg.h && fail "a header without ctas 2 winners documents X_SM90A_X2"
+cc -std=c99 -fsyntax-only -I"$SRC/templates" -x c x2.h 2>cc.err || fail "x2.h does not compile: $(head -3 cc.err)"
 if command -v gnuplot >/dev/null 2>&1; then
     "$FA" report --arch sm90 --db t.db -o rep >rep.txt 2>&1 || fail "report failed: $(tail -3 rep.txt)"
     [ -f rep/index.md ] || fail "report wrote no index.md"

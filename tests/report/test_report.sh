@@ -204,7 +204,7 @@ families)
         fail "the sm90a tile over budget is not marked unsupported"
     grep -q "^set ylabel 'BLOCK_M = 64 x consumer warpgroups (queries per tile)'" \
         "$o/heatmap_sm90a.gp" || fail "the sm90a heatmap's rows are not labelled by warpgroups"
-    grep -q "^set cblabel 'TFLOP/s (best sm90a variant over stages, overlap, pingpong, persistent, PackGQA)'" \
+    grep -q "^set cblabel 'TFLOP/s (best sm90a variant over stages, overlap, pingpong, persistent, PackGQA, blocks per multiprocessor)'" \
         "$o/heatmap_sm90a.gp" || fail "the sm90a colour bar does not name its other axes"
     grep -q "^set ylabel 'BLOCK_M (queries per tile)'" "$o/heatmap_sm80.gp" ||
         fail "the sm80 heatmap's rows are mislabelled"

@@ -2,7 +2,7 @@
  * This file implements the CPU test of the sm90a family's host description
  * (tuner/families/fa_family_sm90a.c) through the seam (fa_family.h, fa_variant.h):
  *   - registry and archs: found by name; compiles for sm_90a under --arch sm90 and sm90a, not
- *     on sm80; the space of one mode is the 1056 axis combinations;
+ *     on sm80; the space of one mode is the 2112 axis combinations;
  *   - names: parse -> name round trip, the suffix's parameters, the NVRTC name expression;
  *     flags out of order or unknown are not names;
  *   - legality: the template's static_assert model at its boundaries (registers: 128 with 3
@@ -20,6 +20,9 @@
  *     strides {row, head, row}, base L rows before the tensor, L = the maximum length) over
  *     packed QKV; varlen without cu_seqlens FA_INVALID; without an encoder, FA_UNSUPPORTED;
  *   - the prior: the measured winners come first;
+ *   - two blocks a multiprocessor ("x2", the _x2 kernels): names, name expressions, legal
+ *     within 72 accumulators, BLOCK_N 96, 113 KB, 2 consumer warpgroups, not persistent (and
+ *     the template's static_asserts say the same);
  *   - PackGQA ("pg", the kernel fa_fwd_sm90a_pack_gqa): names and name expression, legal only
  *     with 2 stages and without pingpong; the plan's grid is ceil(seqlen_q / (BLOCK_M / g))
  *     x heads_kv x batch (g = 3, 4, 5, 8, 32 and MQA; persistent capped), g > BLOCK_M is
@@ -82,7 +85,7 @@ static void test_names(void)
               b ? b : "-");
     CHECK(fa_family_nvrtc_arch(fam, sm80) == NULL);
     CHECK(!strcmp(fam->template_file, "sm90a/fa_fwd_sm90a.cuh"));
-    CHECK(fa_space_tiles_per_mode(fam) == 1056);
+    CHECK(fa_space_tiles_per_mode(fam) == 2112);
 
     const char *name = "fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe";
     fa_variant v = fa_test_parse(name);
@@ -123,7 +126,25 @@ static void test_names(void)
                             "true, true>"),
               "%s", expr);
     v = fa_test_parse("fwd_sm90a_hd128_fp16_m192n128s2pe");
-    CHECK(fa_variant_param(&v, "pack_gqa") == 0);
+    CHECK(fa_variant_param(&v, "pack_gqa") == 0 && fa_variant_param(&v, "ctas") == 1);
+
+    /* Two blocks a multiprocessor: "x2" last, the _x2 kernels, the same template arguments. */
+    static const struct {
+        const char *name, *expr;
+    } x2[] = {
+        {"fwd_sm90a_hd64_bf16_causal_m128n64s2x2",
+         "fa_fwd_sm90a_x2<__nv_bfloat16, 64, 64, 2, 2, true, false, false, false, false>"},
+        {"fwd_sm90a_hd64_fp16_varlen_m128n80s2pgx2",
+         "fa_fwd_sm90a_pack_gqa_x2<__half, 64, 80, 2, 2, false, false, false, false, true>"},
+    };
+    for (size_t i = 0; i < sizeof x2 / sizeof *x2; i++) {
+        v = fa_test_parse(x2[i].name);
+        CHECK(fa_variant_param(&v, "ctas") == 2);
+        fa_variant_name(&v, buf, sizeof buf);
+        CHECK_MSG(!strcmp(buf, x2[i].name), "%s -> %s", x2[i].name, buf);
+        fa_variant_name_expr(&v, expr, sizeof expr);
+        CHECK_MSG(!strcmp(expr, x2[i].expr), "%s", expr);
+    }
 
     static const char *const not_names[] = {
         "fwd_sm90a_hd128_bf16_m192n128s2pgpe", "fwd_sm90a_hd128_bf16_m192n128s2pgpg",
@@ -157,6 +178,11 @@ static void test_legality(fa_compiler *c)
         "fwd_sm90a_hd96_bf16_causal_varlen_m128n128s2ovpe", /* 64 + 48 + 32 of 216 */
         "fwd_sm90a_hd128_bf16_m192n128s2pepg",
         "fwd_sm90a_hd64_fp16_causal_varlen_m128n128s2ovpg",
+        /* two blocks a multiprocessor: at most 72 accumulators, BLOCK_N <= 96, 113 KB */
+        "fwd_sm90a_hd64_bf16_causal_m128n80s4ppx2", /* 40 + 32 = 72; 99,584 bytes */
+        "fwd_sm90a_hd32_fp16_m128n96s3x2",          /* 48 + 16 = 64 */
+        "fwd_sm90a_hd32_bf16_causal_m128n64s2ovx2", /* 32 + 16 + 16 = 64 */
+        "fwd_sm90a_hd64_bf16_varlen_m128n64s2pgx2",
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         CHECK_MSG(fa_test_legal(ok[i], "sm90a", why, sizeof why), "%s: %s", ok[i], why);
@@ -178,6 +204,16 @@ static void test_legality(fa_compiler *c)
         /* PackGQA's subspace: 2 stages, no pingpong (a family rule, not the template's) */
         {"fwd_sm90a_hd128_bf16_m128n128s2ovpppg", "without pingpong", NULL},
         {"fwd_sm90a_hd64_bf16_m128n128s3pg", "2 stages", NULL},
+        /* two blocks a multiprocessor: 80 accumulators spill (ptxas), a wider S stops ptxas,
+           persistent and 3 consumer warpgroups are not in the design, 113 KB each */
+        {"fwd_sm90a_hd64_bf16_m128n64s2ovx2", "registers", "accumulators exceed"},
+        {"fwd_sm90a_hd64_bf16_m128n96s2x2", "registers", "accumulators exceed"},
+        {"fwd_sm90a_hd96_bf16_m128n64s2x2", "registers", "accumulators exceed"},
+        {"fwd_sm90a_hd128_bf16_m128n64s2x2", "registers", "accumulators exceed"},
+        {"fwd_sm90a_hd32_bf16_m128n112s2x2", "BLOCK_N at most 96", "BLOCK_N <= 96"},
+        {"fwd_sm90a_hd64_bf16_m128n64s2pex2", "not persistent", "one tile each"},
+        {"fwd_sm90a_hd32_bf16_m192n64s2x2", "2 consumer warpgroups", "only with 2 consumer"},
+        {"fwd_sm90a_hd32_bf16_m128n96s4x2", "113 KB", "at most 113 KB"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         CHECK_MSG(!fa_test_legal(bad[i].name, "sm90a", why, sizeof why) && strstr(why, bad[i].why),
@@ -618,7 +654,7 @@ static void test_prior(void)
         char name[FA_VARIANT_NAME_MAX] = "";
         if (best >= 0)
             fa_variant_name(&vs[best], name, sizeof name);
-        CHECK_MSG(n == 1056 && !strcmp(name, cases[i].want),
+        CHECK_MSG(n == 2112 && !strcmp(name, cases[i].want),
                   "hd%d causal %d: %d variants, %d "
                   "legal, first %s, want %s",
                   cases[i].hd, cases[i].causal, n, legal_n, name, cases[i].want);

@@ -3,7 +3,7 @@
  * Hopper forward kernel of templates/sm90a/fa_fwd_sm90a.cuh (wgmma + TMA, warp-specialized
  * producer, setmaxnreg, FlashAttention-3 class), compiled for sm_90a and run on cc 90 only.
  *
- * Axes (11 x 2 x 3 x 2 x 2 x 2 x 2 = 1056 configurations per mode before legality):
+ * Axes (11 x 2 x 3 x 2 x 2 x 2 x 2 x 2 = 2112 configurations per mode before legality):
  *     block_m     128, 192          query rows per CTA = 64 x consumer warpgroups (2, 3)
  *     block_n     64, 80, ..., 224  key columns per step (step 16)
  *     stages      2, 3, 4           K/V ring depth
@@ -12,8 +12,13 @@
  *     persistent  0, 1              one block per multiprocessor looping over tiles
  *     pack_gqa    0, 1              PackGQA: a tile holds the query heads of one KV head
  *                                   (kernel fa_fwd_sm90a_pack_gqa; fa_plan_sm90a.h)
+ *     ctas        1, 2              blocks a multiprocessor (fa_plan_sm90a.h): 2 hides one
+ *                                   block's latency behind the other's wgmmas on short
+ *                                   launches; 2 consumer warpgroups with 104 registers each,
+ *                                   not persistent, at most 113 KB of shared memory
  * Name suffix: "m192n128s2" then, in this order, "ov" (overlap), "pp" (pingpong), "pe"
- * (persistent), "pg" (pack_gqa), e.g. fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe.
+ * (persistent), "pg" (pack_gqa), "x2" (ctas 2), e.g. fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe
+ * or fwd_sm90a_hd64_bf16_causal_m128n64s2x2.
  *
  * PackGQA is for short seqlen_q with GQA/MQA (decode-like prefill): with g = heads_q /
  * heads_kv, a tile is BLOCK_M / g tokens x g query heads, so each K/V block is loaded once per
@@ -47,7 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { BM, BN, STAGES, OV, PP, PE, PG };
+enum { BM, BN, STAGES, OV, PP, PE, PG, CTAS };
 
 static const fa_axis axes[] = {
     {"block_m", "BLOCK_M = 64 x consumer warpgroups", 2, {128, 192}, "m"},
@@ -57,6 +62,7 @@ static const fa_axis axes[] = {
     {"pingpong", "pingpong", 2, {0, 1}, "pp"},
     {"persistent", "persistent", 2, {0, 1}, "pe"},
     {"pack_gqa", "PackGQA", 2, {0, 1}, "pg"},
+    {"ctas", "blocks per multiprocessor", 2, {1, 2}, "x"},
 };
 
 static const fa_kernel kernels[] = {{"main", FA_SM90A_ARGS_BYTES}};
@@ -69,8 +75,8 @@ static int cwg(const fa_variant *v)
 static void suffix(const fa_variant *v, char *buf, size_t n)
 {
     const int *p = v->params;
-    snprintf(buf, n, "m%dn%ds%d%s%s%s%s", p[BM], p[BN], p[STAGES], p[OV] ? "ov" : "",
-             p[PP] ? "pp" : "", p[PE] ? "pe" : "", p[PG] ? "pg" : "");
+    snprintf(buf, n, "m%dn%ds%d%s%s%s%s%s", p[BM], p[BN], p[STAGES], p[OV] ? "ov" : "",
+             p[PP] ? "pp" : "", p[PE] ? "pe" : "", p[PG] ? "pg" : "", p[CTAS] == 2 ? "x2" : "");
 }
 
 /* Reads a decimal integer at *s, advancing it; -1 if none. */
@@ -105,6 +111,7 @@ static int parse_suffix(const char *s, int *p)
     p[PP] = flag(&s, "pp");
     p[PE] = flag(&s, "pe");
     p[PG] = flag(&s, "pg");
+    p[CTAS] = flag(&s, "x2") ? 2 : 1;
     return *s ? -1 : 0;
 }
 
@@ -112,11 +119,11 @@ static void name_expr(const fa_variant *v, int k, char *buf, size_t n)
 {
     const int *p = v->params;
     (void)k;
-    snprintf(buf, n, "fa_fwd_sm90a%s<%s, %d, %d, %d, %d, %s, %s, %s, %s, %s>",
-             p[PG] ? "_pack_gqa" : "", v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half",
-             v->head_dim, p[BN], cwg(v), p[STAGES], v->causal ? "true" : "false",
-             p[OV] ? "true" : "false", p[PP] ? "true" : "false", p[PE] ? "true" : "false",
-             v->varlen ? "true" : "false");
+    snprintf(buf, n, "fa_fwd_sm90a%s%s<%s, %d, %d, %d, %d, %s, %s, %s, %s, %s>",
+             p[PG] ? "_pack_gqa" : "", p[CTAS] == 2 ? "_x2" : "",
+             v->dtype == FA_DTYPE_BF16 ? "__nv_bfloat16" : "__half", v->head_dim, p[BN], cwg(v),
+             p[STAGES], v->causal ? "true" : "false", p[OV] ? "true" : "false",
+             p[PP] ? "true" : "false", p[PE] ? "true" : "false", v->varlen ? "true" : "false");
 }
 
 static int threads(const fa_variant *v)
@@ -150,19 +157,32 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
     for (int i = OV; i <= PG; i++)
         if (p[i] != 0 && p[i] != 1)
             return FA_ERR(err, FA_UNSUPPORTED, "%s must be 0 or 1", axes[i].key);
+    if (p[CTAS] != 1 && p[CTAS] != 2)
+        return FA_ERR(err, FA_UNSUPPORTED, "ctas must be 1 or 2");
+    if (p[CTAS] == 2 && (cwg(v) != 2 || p[PE] || p[BN] > FA_SM90A_2CTAS_MAX_BLOCK_N))
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "two blocks a multiprocessor run with 2 consumer warpgroups (BLOCK_M 128), "
+                      "BLOCK_N at most %d, not persistent",
+                      FA_SM90A_2CTAS_MAX_BLOCK_N);
     /* The template's static_asserts, in the same words. */
-    const int budget = cwg(v) == 2 ? 240 - 24 : 160 - 32;
+    const int budget = FA_SM90A_ACC_BUDGET(cwg(v), p[CTAS]);
     const int acc = p[BN] / 2 + d / 2 + (p[OV] ? p[BN] / 4 : 0);
     if (acc > budget)
         return FA_ERR(err, FA_UNSUPPORTED,
                       "accumulators need %d registers per thread (S %d + O %d%s), %d consumer "
-                      "warpgroups allow %d",
-                      acc, p[BN] / 2, d / 2, p[OV] ? " + P with overlap" : "", cwg(v), budget);
+                      "warpgroups allow %d%s",
+                      acc, p[BN] / 2, d / 2, p[OV] ? " + P with overlap" : "", cwg(v), budget,
+                      p[CTAS] == 2 ? " with two blocks a multiprocessor" : "");
     const int tiles = (p[BM] + 2 * p[STAGES] * p[BN]) * FA_SM90A_DPAD(d) * 2;
     if (tiles > 224 * 1024)
         return FA_ERR(err, FA_UNSUPPORTED,
                       "Q + %d stages of K and V need %d bytes of shared memory, over 224 KB",
                       p[STAGES], tiles);
+    if (p[CTAS] == 2 && smem_bytes(v) > FA_SM90A_SMEM_2CTAS)
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "two blocks a multiprocessor need at most 113 KB (%d bytes) of shared memory "
+                      "each, this one needs %d",
+                      FA_SM90A_SMEM_2CTAS, smem_bytes(v));
     /* PackGQA serves short seqlen_q, where pingpong loses (v1) and 2 stages won every measured
        shape: only those, so the space grows by a sixth, not by half. */
     if (p[PG] && (p[PP] || p[STAGES] != 2))
@@ -188,38 +208,44 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
  */
 typedef struct seed {
     int hd, causal, bm, bn, stages, ov, pp, pe, pg, varlen_only;
+    int ctas;
 } seed;
 
 static const seed seeds[] = {
     /* hd128: 3 warpgroups without overlap won N >= 1k (609-644), persistent at short N */
-    {128, 0, 192, 128, 2, 0, 0, 1, 0, 0},
-    {128, 0, 192, 128, 2, 0, 0, 0, 0, 0},
-    {128, 0, 128, 176, 2, 1, 0, 1, 0, 0},
-    {128, 0, 128, 128, 2, 1, 0, 0, 0, 0},
-    {128, 1, 192, 96, 2, 0, 0, 1, 0, 0},
-    {128, 1, 192, 128, 2, 0, 0, 1, 0, 0},
-    {128, 1, 128, 128, 2, 1, 0, 1, 0, 0},
+    {128, 0, 192, 128, 2, 0, 0, 1, 0, 0, 1},
+    {128, 0, 192, 128, 2, 0, 0, 0, 0, 0, 1},
+    {128, 0, 128, 176, 2, 1, 0, 1, 0, 0, 1},
+    {128, 0, 128, 128, 2, 1, 0, 0, 0, 0, 1},
+    {128, 1, 192, 96, 2, 0, 0, 1, 0, 0, 1},
+    {128, 1, 192, 128, 2, 0, 0, 1, 0, 0, 1},
+    {128, 1, 128, 128, 2, 1, 0, 1, 0, 0, 1},
     /* hd128 varlen at N <= 4k: 192x80 with overlap won exhaustive's sweep (session 5, 2-3.3%
      * ahead of halving's, which never compiled them: 8 or more steps from the seeds above put
      * them past the first quarter that --explore 0.25 compiles) -- with pingpong, or PackGQA
      * for causal GQA */
-    {128, -1, 192, 80, 2, 1, 1, 0, 0, 1},
-    {128, -1, 192, 80, 2, 1, 0, 0, 1, 1},
+    {128, -1, 192, 80, 2, 1, 1, 0, 0, 1, 1},
+    {128, -1, 192, 80, 2, 1, 0, 0, 1, 1, 1},
     /* hd256: 2 warpgroups, 128x80 with overlap (658-676); 128x64 for short causal */
-    {256, 0, 128, 80, 2, 1, 0, 0, 0, 0},
-    {256, 0, 128, 80, 2, 1, 0, 1, 0, 0},
-    {256, 0, 128, 64, 2, 0, 0, 0, 0, 0},
-    {256, 1, 128, 80, 2, 1, 0, 1, 0, 0},
-    {256, 1, 128, 80, 2, 1, 1, 0, 0, 0},
-    {256, 1, 128, 64, 2, 1, 0, 0, 0, 0},
+    {256, 0, 128, 80, 2, 1, 0, 0, 0, 0, 1},
+    {256, 0, 128, 80, 2, 1, 0, 1, 0, 0, 1},
+    {256, 0, 128, 64, 2, 0, 0, 0, 0, 0, 1},
+    {256, 1, 128, 80, 2, 1, 0, 1, 0, 0, 1},
+    {256, 1, 128, 80, 2, 1, 1, 0, 0, 0, 1},
+    {256, 1, 128, 64, 2, 1, 0, 0, 0, 0, 1},
     /* hd64: 3 warpgroups 192x128 with overlap, 192x192 without (473-510); causal 128x128 */
-    {64, 0, 192, 128, 2, 1, 0, 1, 0, 0},
-    {64, 0, 192, 192, 2, 0, 0, 1, 0, 0},
-    {64, 1, 128, 128, 2, 1, 0, 1, 0, 0},
-    {64, 1, 192, 128, 2, 1, 0, 1, 0, 0},
+    {64, 0, 192, 128, 2, 1, 0, 1, 0, 0, 1},
+    {64, 0, 192, 192, 2, 0, 0, 1, 0, 0, 1},
+    {64, 1, 128, 128, 2, 1, 0, 1, 0, 0, 1},
+    {64, 1, 192, 128, 2, 1, 0, 1, 0, 0, 1},
+    /* hd64 with two blocks a multiprocessor (not timed yet): the tiles that fit 104 registers
+     * without spilling (ptxas, CUDA 13.0), for the short causal shapes, where one block a
+     * multiprocessor mostly waits (session 9: 0.89 of cuDNN at N = 512) */
+    {64, 1, 128, 64, 2, 0, 0, 0, 0, 0, 2},
+    {64, 0, 128, 64, 3, 0, 0, 0, 0, 0, 2},
     /* hd192: not timed; the checked coverage tile, between the hd128 and hd256 winners */
-    {192, -1, 128, 112, 2, 1, 0, 0, 0, 0},
-    {192, -1, 128, 96, 2, 1, 0, 1, 0, 0},
+    {192, -1, 128, 112, 2, 1, 0, 0, 0, 0, 1},
+    {192, -1, 128, 96, 2, 1, 0, 1, 0, 0, 1},
 };
 
 static int prior(const fa_variant *v)
@@ -233,7 +259,7 @@ static int prior(const fa_variant *v)
             continue;
         int dist = abs(p[BN] - s->bn) / 16 + 3 * (p[BM] != s->bm) + 2 * (p[STAGES] != s->stages) +
                    2 * (p[OV] != s->ov) + 2 * (p[PP] != s->pp) + (p[PE] != s->pe) +
-                   (p[PG] != s->pg);
+                   (p[PG] != s->pg) + 2 * (p[CTAS] != s->ctas);
         int score = dist ? 8 + 4 * dist : rank; /* the seeds themselves first, in order */
         if (score < best)
             best = score;
