@@ -297,13 +297,17 @@
  *      of cuDNN in session 9): with one block a multiprocessor its Q load, pipeline fill,
  *      softmax and epilogue leave the tensor cores idle. Two blocks of 2 consumer warpgroups
  *      take 80 registers a thread at launch (__launch_bounds__(384, 2)), 24 + 2 x 104 after
- *      setmaxnreg, and at most 113 KB of shared memory each; one tile each, not persistent.
- *      ptxas (CUDA 13.0) over every hd32/64/96 configuration drew the edge that the legality
- *      model now states: accumulators <= 72 and BLOCK_N <= 96 compile without spilling (160
- *      configurations over bf16 x causal x varlen, e.g. hd64 m128n64/n80, hd32 up to n96);
- *      hd64 n64 with overlap, hd64 n96 and hd96 n64 (80) spill; hd32 n112 stops ptxas at a
- *      wgmma (C7602, insufficient registers). No wgmma serialization warning; SASS of the
- *      one-block kernels unchanged (cuobjdump -sass on 6 winners).
+ *      setmaxnreg; two of 1 consumer warpgroup (BLOCK_M 64, new) 128 at launch, 24 + 232
+ *      after. Each at most 113 KB of shared memory, one tile each, not persistent. ptxas
+ *      (CUDA 13.0) over every hd32/64/96 configuration of 2 warpgroups drew the edge that the
+ *      legality model states: accumulators <= 72 and BLOCK_N <= 96 compile without spilling
+ *      (160 configurations over bf16 x causal x varlen, e.g. hd64 m128n64/n80, hd32 up to
+ *      n96); hd64 n64 with overlap, hd64 n96 and hd96 n64 (80) spill; hd32 n112 stops ptxas at
+ *      a wgmma (C7602, insufficient registers: ptxas sizes an instruction within the launch
+ *      cap). With 1 warpgroup every legal hd32-128 configuration compiles without spilling
+ *      (152, bf16 x causal, e.g. hd128 m64n80s2ov, hd64 m64n192s2ov); hd256's PV wgmma stops
+ *      ptxas (C7602 at 128), so BLOCK_M 64 stops at head dim 128. No wgmma serialization
+ *      warning; SASS of the one-block kernels unchanged (cuobjdump -sass on 6 winners).
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -395,17 +399,19 @@ struct sm90a_traits {
                   "sm90a: HEAD_DIM must be 32, 64, 96, 128, 192 or 256");
     static_assert(BLOCK_N % 16 == 0 && BLOCK_N >= 16 && BLOCK_N <= 256,
                   "sm90a: BLOCK_N must be a multiple of 16 in 16..256");
-    static_assert(CWG == 2 || CWG == 3, "sm90a: 2 or 3 consumer warpgroups");
+    static_assert(CWG == 2 || CWG == 3 || (CWG == 1 && CTAS == 2 && !PINGPONG && HEAD_DIM <= 128),
+                  "sm90a: 2 or 3 consumer warpgroups (1 only with two blocks a multiprocessor, "
+                  "without pingpong, head dims up to 128)");
     static_assert(STAGES >= 1 && STAGES <= 4, "sm90a: STAGES must be 1..4");
     static_assert(Q_BYTES + STAGES * 2 * KV_BYTES <= 224 * 1024,
                   "sm90a: Q + STAGES * (K + V) exceeds 224 KB of shared memory");
     static_assert(ACC_REGS <= ACC_BUDGET,
                   "sm90a: accumulators exceed the consumer register budget");
-    static_assert(CTAS == 1 || (CTAS == 2 && CWG == 2),
-                  "sm90a: two blocks a multiprocessor only with 2 consumer warpgroups");
+    static_assert(CTAS == 1 || (CTAS == 2 && CWG <= 2),
+                  "sm90a: two blocks a multiprocessor only with 1 or 2 consumer warpgroups");
     static_assert(CTAS == 1 || SMEM <= FA_SM90A_SMEM_2CTAS,
                   "sm90a: two blocks a multiprocessor need at most 113 KB of shared memory each");
-    static_assert(CTAS == 1 || (!PERSISTENT && BLOCK_N <= FA_SM90A_2CTAS_MAX_BLOCK_N),
+    static_assert(CTAS == 1 || (!PERSISTENT && (CWG == 1 || BLOCK_N <= FA_SM90A_2CTAS_MAX_BLOCK_N)),
                   "sm90a: two blocks a multiprocessor run one tile each, BLOCK_N <= 96");
 };
 

@@ -84,25 +84,33 @@
  * the other's wgmmas do. Registers: the launch bounds cap a block at 65536 / (threads x CTAS)
  * a thread, which setmaxnreg then moves from the producer warpgroup to the consumers: 168 x
  * 384 = 24 x 128 + 240 x 256 with one block and 2 consumer warpgroups, 128 x 512 = 32 x 128 +
- * 160 x 384 with 3, and 80 x 384 >= 24 x 128 + 104 x 256 with two blocks (2 consumer
- * warpgroups only: 3 would leave their consumers 72). Two blocks also need their shared
+ * 160 x 384 with 3, and with two blocks 80 x 384 >= 24 x 128 + 104 x 256 (2 consumer
+ * warpgroups) or 128 x 256 >= 24 x 128 + 232 x 128 (1, BLOCK_M 64; 3 would leave their
+ * consumers 72). Two blocks also need their shared
  * memory to fit twice (FA_SM90A_SMEM_2CTAS per block: 228 KB a multiprocessor, 1 KB of it
  * reserved per block) and run one tile each (not persistent: the grid is the tiles, and two
  * of them share each multiprocessor).
  */
-#define FA_SM90A_REG_PRODUCER(CWG, CTAS) ((CWG) == 2 ? 24 : 32)
-#define FA_SM90A_REG_CONSUMER(CWG, CTAS) ((CTAS) == 2 ? 104 : (CWG) == 2 ? 240 : 160)
+#define FA_SM90A_REG_PRODUCER(CWG, CTAS) ((CWG) == 3 ? 32 : 24)
+#define FA_SM90A_REG_CONSUMER(CWG, CTAS)                                                           \
+    ((CWG) == 1 ? ((CTAS) == 2 ? 232 : 240) : (CTAS) == 2 ? 104 : (CWG) == 2 ? 240 : 160)
 #define FA_SM90A_SMEM_2CTAS (113 * 1024)
 /*
  * Accumulator registers a consumer thread may hold (S + O, + P with overlap; FlashAttention's
- * feasibility model): the consumers' registers less the producer's with one block. With two,
- * ptxas (CUDA 13.0) compiled every hd32/64/96 configuration to find the edge: at most 72 and
- * BLOCK_N <= 96 compile without spilling (hd64 n64 and n80, hd32 up to n96); 80 spills (hd64
- * n64 with overlap, n96; hd96 n64), and a wider S stops ptxas outright at a wgmma (C7602,
- * "insufficient registers (80)": hd32 n112, 72 accumulators).
+ * feasibility model): the consumers' registers less the producer's, with one block and with
+ * two of one consumer warpgroup (208). With two of 2 consumer warpgroups ptxas (CUDA 13.0)
+ * compiled every hd32/64/96 configuration to find the edge: at most 72 and BLOCK_N <= 96
+ * compile without spilling (hd64 n64 and n80, hd32 up to n96); 80 spills (hd64 n64 with
+ * overlap, n96; hd96 n64), and a wider S stops ptxas outright at a wgmma (C7602,
+ * "insufficient registers (80)": hd32 n112, 72 accumulators). ptxas sizes each instruction
+ * within the launch-bounds cap, not the setmaxnreg count: one consumer warpgroup's hd256 PV
+ * wgmma (128 accumulators) stops it at 128 the same way, so BLOCK_M 64 stops at head dim 128
+ * (every legal hd32-128 configuration of it compiles, none spills).
  */
 #define FA_SM90A_ACC_BUDGET(CWG, CTAS)                                                             \
-    ((CTAS) == 2 ? 72 : FA_SM90A_REG_CONSUMER(CWG, CTAS) - FA_SM90A_REG_PRODUCER(CWG, CTAS))
+    ((CTAS) == 2 && (CWG) == 2                                                                     \
+         ? 72                                                                                      \
+         : FA_SM90A_REG_CONSUMER(CWG, CTAS) - FA_SM90A_REG_PRODUCER(CWG, CTAS))
 #define FA_SM90A_2CTAS_MAX_BLOCK_N 96
 
 /* The argument struct's layout (fa::sm90a_args; static_asserts in fa_fwd_sm90a.cuh). */

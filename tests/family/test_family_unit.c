@@ -97,10 +97,10 @@ int main(void)
     fa_variant *vs = NULL;
     int n = 0;
     CHECK_OK(fa_space_enumerate(a90, 64, NULL, &vs, &n, &err), &err);
-    CHECK(n == 2 * (168 + 2112 + 12)); /* sm80, sm90a (sm_90a runs on every cc 90), testtwo */
+    CHECK(n == 2 * (168 + 3168 + 12)); /* sm80, sm90a (sm_90a runs on every cc 90), testtwo */
     CHECK(vs[0].family == sm80 && vs[2 * 168].family == s90a &&
-          vs[2 * (168 + 2112)].family == two && vs[n - 1].family == two);
-    fa_variant_name(&vs[2 * (168 + 2112)], buf, sizeof buf);
+          vs[2 * (168 + 3168)].family == two && vs[n - 1].family == two);
+    fa_variant_name(&vs[2 * (168 + 3168)], buf, sizeof buf);
     CHECK(strcmp(buf, "fwd_testtwo_hd64_bf16_t64k1l64") == 0);
     free(vs);
     fa_space_filter f = {.dtypes = 1u << FA_DTYPE_FP16,

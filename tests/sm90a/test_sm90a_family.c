@@ -2,7 +2,7 @@
  * This file implements the CPU test of the sm90a family's host description
  * (tuner/families/fa_family_sm90a.c) through the seam (fa_family.h, fa_variant.h):
  *   - registry and archs: found by name; compiles for sm_90a under --arch sm90 and sm90a, not
- *     on sm80; the space of one mode is the 2112 axis combinations;
+ *     on sm80; the space of one mode is the 3168 axis combinations;
  *   - names: parse -> name round trip, the suffix's parameters, the NVRTC name expression;
  *     flags out of order or unknown are not names;
  *   - legality: the template's static_assert model at its boundaries (registers: 128 with 3
@@ -21,8 +21,9 @@
  *     packed QKV; varlen without cu_seqlens FA_INVALID; without an encoder, FA_UNSUPPORTED;
  *   - the prior: the measured winners come first;
  *   - two blocks a multiprocessor ("x2", the _x2 kernels): names, name expressions, legal
- *     within 72 accumulators, BLOCK_N 96, 113 KB, 2 consumer warpgroups, not persistent (and
- *     the template's static_asserts say the same);
+ *     within 113 KB, not persistent, with 2 consumer warpgroups (72 accumulators, BLOCK_N 96)
+ *     or 1 (BLOCK_M 64: only x2, no pingpong, head dims up to 128), and the template's
+ *     static_asserts say the same;
  *   - PackGQA ("pg", the kernel fa_fwd_sm90a_pack_gqa): names and name expression, legal only
  *     with 2 stages and without pingpong; the plan's grid is ceil(seqlen_q / (BLOCK_M / g))
  *     x heads_kv x batch (g = 3, 4, 5, 8, 32 and MQA; persistent capped), g > BLOCK_M is
@@ -85,7 +86,7 @@ static void test_names(void)
               b ? b : "-");
     CHECK(fa_family_nvrtc_arch(fam, sm80) == NULL);
     CHECK(!strcmp(fam->template_file, "sm90a/fa_fwd_sm90a.cuh"));
-    CHECK(fa_space_tiles_per_mode(fam) == 2112);
+    CHECK(fa_space_tiles_per_mode(fam) == 3168);
 
     const char *name = "fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe";
     fa_variant v = fa_test_parse(name);
@@ -136,6 +137,8 @@ static void test_names(void)
          "fa_fwd_sm90a_x2<__nv_bfloat16, 64, 64, 2, 2, true, false, false, false, false>"},
         {"fwd_sm90a_hd64_fp16_varlen_m128n80s2pgx2",
          "fa_fwd_sm90a_pack_gqa_x2<__half, 64, 80, 2, 2, false, false, false, false, true>"},
+        {"fwd_sm90a_hd128_bf16_causal_m64n80s2ovx2",
+         "fa_fwd_sm90a_x2<__nv_bfloat16, 128, 80, 1, 2, true, true, false, false, false>"},
     };
     for (size_t i = 0; i < sizeof x2 / sizeof *x2; i++) {
         v = fa_test_parse(x2[i].name);
@@ -183,6 +186,8 @@ static void test_legality(fa_compiler *c)
         "fwd_sm90a_hd32_fp16_m128n96s3x2",          /* 48 + 16 = 64 */
         "fwd_sm90a_hd32_bf16_causal_m128n64s2ovx2", /* 32 + 16 + 16 = 64 */
         "fwd_sm90a_hd64_bf16_varlen_m128n64s2pgx2",
+        "fwd_sm90a_hd128_bf16_causal_m64n80s2ovx2", /* one consumer warpgroup, 232 registers */
+        "fwd_sm90a_hd64_bf16_m64n192s2ovx2",
     };
     for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
         CHECK_MSG(fa_test_legal(ok[i], "sm90a", why, sizeof why), "%s: %s", ok[i], why);
@@ -212,7 +217,13 @@ static void test_legality(fa_compiler *c)
         {"fwd_sm90a_hd128_bf16_m128n64s2x2", "registers", "accumulators exceed"},
         {"fwd_sm90a_hd32_bf16_m128n112s2x2", "BLOCK_N at most 96", "BLOCK_N <= 96"},
         {"fwd_sm90a_hd64_bf16_m128n64s2pex2", "not persistent", "one tile each"},
-        {"fwd_sm90a_hd32_bf16_m192n64s2x2", "2 consumer warpgroups", "only with 2 consumer"},
+        {"fwd_sm90a_hd32_bf16_m192n64s2x2", "1 or 2 consumer warpgroups", "only with 1 or 2"},
+        /* BLOCK_M 64: one consumer warpgroup, only two a multiprocessor, no pingpong, head dims
+           up to 128 (hd256's PV wgmma stops ptxas at 128 registers, C7602) */
+        {"fwd_sm90a_hd128_bf16_m64n64s2", "BLOCK_M 64", "1 only with two blocks"},
+        {"fwd_sm90a_hd128_bf16_m64n64s2ppx2", "without pingpong", "1 only with two blocks"},
+        {"fwd_sm90a_hd256_bf16_m64n64s2x2", "head dims up to 128", "1 only with two blocks"},
+        {"fwd_sm90a_hd128_bf16_m64n96s2x2", "113 KB", "at most 113 KB"},
         {"fwd_sm90a_hd32_bf16_m128n96s4x2", "113 KB", "at most 113 KB"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
@@ -654,7 +665,7 @@ static void test_prior(void)
         char name[FA_VARIANT_NAME_MAX] = "";
         if (best >= 0)
             fa_variant_name(&vs[best], name, sizeof name);
-        CHECK_MSG(n == 2112 && !strcmp(name, cases[i].want),
+        CHECK_MSG(n == 3168 && !strcmp(name, cases[i].want),
                   "hd%d causal %d: %d variants, %d "
                   "legal, first %s, want %s",
                   cases[i].hd, cases[i].causal, n, legal_n, name, cases[i].want);

@@ -19,8 +19,9 @@
 # against odd seqlen_k 4097, 17, 1001, 1 (causal rows that see no key included), BSHD/BHSD;
 # varlen at hd128; and 8/8 (g 1): 56 checks. The half-width first block of causal 2-warpgroup
 # tiles (sm90a v9): 4 tiles x 4 length pairs + 1 varlen: 17 checks. Two blocks a
-# multiprocessor (the _x2 kernels): 5 tiles x 4 length pairs + 2 varlen + 2 PackGQA: 24
-# checks. 229 in all; all must pass (a list of the failures otherwise).
+# multiprocessor (the _x2 kernels; 128-row tiles and 64-row ones of one consumer warpgroup): 8
+# tiles x 4 length pairs + 3 varlen + 3 PackGQA: 38 checks. 243 in all; all must pass (a list
+# of the failures otherwise).
 # FA_SM90A_GPU_ONLY='pg$' runs the PackGQA checks alone, 'x2$' the two-block ones.
 # Empty sequences and packed QKV strides are bench/sm90a_check.cu's (list 3): `fa-tune bench`
 # makes neither.
@@ -176,7 +177,8 @@ add_fixed fwd_sm90a_hd128_bf16_causal_varlen_m128n128s2ovpppe 2 1000 1000 varlen
 # and 4 stages with pingpong, hd32 96-key blocks and 64-key blocks with overlap; causal and
 # not, the same length pairs and GQA ratios; PackGQA and varlen.
 for v in hd64_bf16_m128n64s2x2 hd64_fp16_causal_m128n64s2x2 hd64_bf16_causal_m128n80s4ppx2 \
-    hd32_fp16_m128n96s3x2 hd32_bf16_causal_m128n64s2ovx2; do
+    hd32_fp16_m128n96s3x2 hd32_bf16_causal_m128n64s2ovx2 hd128_bf16_causal_m64n80s2ovx2 \
+    hd128_fp16_m64n64s2x2 hd64_bf16_causal_m64n192s2ovx2; do
     add_fixed "fwd_sm90a_$v" 8 1024 1024 bshd
     add_fixed "fwd_sm90a_$v" 2 1000 1000 bhsd
     add_fixed "fwd_sm90a_$v" 1 300 1001 bshd
@@ -186,6 +188,8 @@ add_fixed fwd_sm90a_hd64_bf16_causal_varlen_m128n64s2x2 2 1000 1000 varlen
 add_fixed fwd_sm90a_hd64_bf16_varlen_m128n80s3x2 1 1001 300 varlen
 add_pg fwd_sm90a_hd64_bf16_causal_m128n64s2pgx2 16 2 bshd
 add_pg fwd_sm90a_hd64_fp16_m128n64s2pgx2 12 1 bhsd
+add_fixed fwd_sm90a_hd128_bf16_causal_varlen_m64n80s2ovx2 2 1000 1000 varlen
+add_pg fwd_sm90a_hd128_bf16_causal_m64n64s2pgx2 16 2 bshd
 
 # Compile every variant once, in parallel, into the cache the checks then read.
 set --

@@ -3,8 +3,9 @@
  * Hopper forward kernel of templates/sm90a/fa_fwd_sm90a.cuh (wgmma + TMA, warp-specialized
  * producer, setmaxnreg, FlashAttention-3 class), compiled for sm_90a and run on cc 90 only.
  *
- * Axes (11 x 2 x 3 x 2 x 2 x 2 x 2 x 2 = 2112 configurations per mode before legality):
- *     block_m     128, 192          query rows per CTA = 64 x consumer warpgroups (2, 3)
+ * Axes (3 x 11 x 3 x 2 x 2 x 2 x 2 x 2 = 3168 configurations per mode before legality):
+ *     block_m     64, 128, 192      query rows per CTA = 64 x consumer warpgroups (1, 2, 3);
+ *                                   64 only with two blocks a multiprocessor (ctas 2)
  *     block_n     64, 80, ..., 224  key columns per step (step 16)
  *     stages      2, 3, 4           K/V ring depth
  *     overlap     0, 1              intra-warpgroup overlap (QK^T of n+1 before softmax of n)
@@ -14,8 +15,8 @@
  *                                   (kernel fa_fwd_sm90a_pack_gqa; fa_plan_sm90a.h)
  *     ctas        1, 2              blocks a multiprocessor (fa_plan_sm90a.h): 2 hides one
  *                                   block's latency behind the other's wgmmas on short
- *                                   launches; 2 consumer warpgroups with 104 registers each,
- *                                   not persistent, at most 113 KB of shared memory
+ *                                   launches; 1 consumer warpgroup with 232 registers or 2
+ *                                   with 104, not persistent, at most 113 KB of shared memory
  * Name suffix: "m192n128s2" then, in this order, "ov" (overlap), "pp" (pingpong), "pe"
  * (persistent), "pg" (pack_gqa), "x2" (ctas 2), e.g. fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe
  * or fwd_sm90a_hd64_bf16_causal_m128n64s2x2.
@@ -55,7 +56,7 @@
 enum { BM, BN, STAGES, OV, PP, PE, PG, CTAS };
 
 static const fa_axis axes[] = {
-    {"block_m", "BLOCK_M = 64 x consumer warpgroups", 2, {128, 192}, "m"},
+    {"block_m", "BLOCK_M = 64 x consumer warpgroups", 3, {64, 128, 192}, "m"},
     {"block_n", "BLOCK_N", 11, {64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224}, "n"},
     {"stages", "stages", 3, {2, 3, 4}, "s"},
     {"overlap", "overlap", 2, {0, 1}, "ov"},
@@ -146,9 +147,10 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
     if (d != 32 && d != 64 && d != 96 && d != 128 && d != 192 && d != 256)
         return FA_ERR(err, FA_UNSUPPORTED,
                       "head dim %d: sm90a supports 32, 64, 96, 128, 192 and 256", d);
-    if (p[BM] != 128 && p[BM] != 192)
+    if (p[BM] != 64 && p[BM] != 128 && p[BM] != 192)
         return FA_ERR(err, FA_UNSUPPORTED,
-                      "BLOCK_M %d: must be 128 or 192 (2 or 3 consumer warpgroups of 64 rows)",
+                      "BLOCK_M %d: must be 64, 128 or 192 (1, 2 or 3 consumer warpgroups of 64 "
+                      "rows)",
                       p[BM]);
     if (p[BN] % 16 != 0 || p[BN] < 16 || p[BN] > 256)
         return FA_ERR(err, FA_UNSUPPORTED, "BLOCK_N must be a multiple of 16 in [16, 256]");
@@ -159,10 +161,18 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
             return FA_ERR(err, FA_UNSUPPORTED, "%s must be 0 or 1", axes[i].key);
     if (p[CTAS] != 1 && p[CTAS] != 2)
         return FA_ERR(err, FA_UNSUPPORTED, "ctas must be 1 or 2");
-    if (p[CTAS] == 2 && (cwg(v) != 2 || p[PE] || p[BN] > FA_SM90A_2CTAS_MAX_BLOCK_N))
+    if (cwg(v) == 1 && (p[CTAS] != 2 || p[PP] || d > 128))
         return FA_ERR(err, FA_UNSUPPORTED,
-                      "two blocks a multiprocessor run with 2 consumer warpgroups (BLOCK_M 128), "
-                      "BLOCK_N at most %d, not persistent",
+                      "BLOCK_M 64 (one consumer warpgroup) runs two blocks a multiprocessor "
+                      "(x2), without pingpong, at head dims up to 128");
+    if (p[CTAS] == 2 && (cwg(v) == 3 || p[PE]))
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "two blocks a multiprocessor run with 1 or 2 consumer warpgroups (BLOCK_M "
+                      "64 or 128), not persistent");
+    if (p[CTAS] == 2 && cwg(v) == 2 && p[BN] > FA_SM90A_2CTAS_MAX_BLOCK_N)
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "two blocks a multiprocessor of 2 consumer warpgroups take BLOCK_N at most "
+                      "%d",
                       FA_SM90A_2CTAS_MAX_BLOCK_N);
     /* The template's static_asserts, in the same words. */
     const int budget = FA_SM90A_ACC_BUDGET(cwg(v), p[CTAS]);
@@ -238,11 +248,14 @@ static const seed seeds[] = {
     {64, 0, 192, 192, 2, 0, 0, 1, 0, 0, 1},
     {64, 1, 128, 128, 2, 1, 0, 1, 0, 0, 1},
     {64, 1, 192, 128, 2, 1, 0, 1, 0, 0, 1},
-    /* hd64 with two blocks a multiprocessor (not timed yet): the tiles that fit 104 registers
-     * without spilling (ptxas, CUDA 13.0), for the short causal shapes, where one block a
-     * multiprocessor mostly waits (session 9: 0.89 of cuDNN at N = 512) */
+    /* two blocks a multiprocessor (not timed yet), for the short causal shapes, where one
+     * block a multiprocessor mostly waits (session 9: hd64 at 0.89 of cuDNN at N = 512): hd64
+     * 128-row tiles within 104 registers, and 64-row tiles of one consumer warpgroup (232
+     * registers) with overlap at hd64 and hd128 */
     {64, 1, 128, 64, 2, 0, 0, 0, 0, 0, 2},
     {64, 0, 128, 64, 3, 0, 0, 0, 0, 0, 2},
+    {64, 1, 64, 128, 2, 1, 0, 0, 0, 0, 2},
+    {128, 1, 64, 80, 2, 1, 0, 0, 0, 0, 2},
     /* hd192: not timed; the checked coverage tile, between the hd128 and hd256 winners */
     {192, -1, 128, 112, 2, 1, 0, 0, 0, 0, 1},
     {192, -1, 128, 96, 2, 1, 0, 1, 0, 0, 1},
@@ -273,7 +286,7 @@ static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_e
     const int *p = v->params;
     if (s->op != FA_OP_FWD)
         return FA_ERR(err, FA_INVALID, "the sm90a family plans forward problems only");
-    if (p[BM] != 128 && p[BM] != 192)
+    if (p[BM] != 64 && p[BM] != 128 && p[BM] != 192)
         return FA_ERR(err, FA_INVALID, "variant has block_m %d", p[BM]);
     if (s->head_dim != v->head_dim || s->seqlen_q < 1 || s->seqlen_k < 1 || s->batch < 1 ||
         s->heads_q < 1 || s->heads_kv < 1 || s->heads_q % s->heads_kv != 0)
