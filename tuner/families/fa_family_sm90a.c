@@ -37,7 +37,9 @@
  * (K + V) within 224 KB. Legal per mode (bf16 non-causal): 424 at hd64, 204 at hd128, 16 at
  * hd256. NVRTC (CUDA 13.0) compiles all 644 of those; 8 spill (overlap + pingpong at the
  * register edge: hd128 128x192, hd64 192x128), which the tuner's spill rule makes
- * ineligible. Every mode: fixed length and varlen (packed sequences, cu_seqlens; ragged
+ * ineligible (counts before PackGQA; with it and two blocks a multiprocessor, the x2 rules of
+ * check(): 562 at hd64, 262 at hd128, 24 at hd256; the x2 ones compile without spilling, see
+ * fa_plan_sm90a.h). Every mode: fixed length and varlen (packed sequences, cu_seqlens; ragged
  * tensor maps, see args()), causal bottom-right, GQA/MQA, any strides that are multiples of
  * 16 bytes (packed QKV/KV).
  *
