@@ -11,8 +11,9 @@
  * (fa_dispatch_plan_sm90a.h) is run here through a cuTensorMapEncodeTiled and a
  * cuLaunchKernel that record their arguments: the Q/K/V maps' dims, strides and boxes for BSHD
  * and BHSD tensors, the argument layout, the grid (persistent: capped at the SM count),
- * block and shared memory. emit.example_embedded.fake_* runs the sm80 launch through a fake
- * driver.
+ * block and shared memory; a row of two blocks a multiprocessor (ctas 2) runs its own kernel,
+ * not the one-block kernel of the same tiles. emit.example_embedded.fake_* runs the sm80
+ * launch through a fake driver.
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +32,7 @@
 
 /* ---- the stub tables: what fa_emit_render.c writes per database ---- */
 
-#define FA_DISPATCH_MAX_KERNELS 6
+#define FA_DISPATCH_MAX_KERNELS 8
 
 /* Designated initializers: a column added to the tables (a family, a launch plan) leaves the
  * stub valid. */
@@ -41,9 +42,9 @@ static inline const fa_dispatch_arch *fa_dispatch_archs(int *n)
         {.name = "sm80",
          .cc = 80,
          .first_entry = 0,
-         .num_entries = 3,
+         .num_entries = 4,
          .first_kernel = 0,
-         .num_kernels = 6,
+         .num_kernels = 8,
          .defaults = {{32, 128, 128, 4, 2, 0},
                       {64, 128, 128, 4, 2, 0},
                       {96, 128, 64, 4, 2, 0},
@@ -104,6 +105,24 @@ static inline const fa_dispatch_entry *fa_dispatch_entries(int *n)
          .name = "e_sm90a",
          .family = FA_DISPATCH_FAMILY_SM90A,
          .persistent = 1},
+        /* two blocks a multiprocessor: kernel 7, not kernel 6 (the same tiles with one) */
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 64,
+         .causal = 1,
+         .gqa = 1,
+         .bucket = 512,
+         .block_m = 128,
+         .block_n = 64,
+         .warps = 12,
+         .stages = 2,
+         .threads = 384,
+         .smem_bytes = 50432,
+         .kernel = 7,
+         .tflops = 250.0,
+         .name = "e_sm90a_x2",
+         .family = FA_DISPATCH_FAMILY_SM90A,
+         .ctas = 2},
     };
     if (n)
         *n = (int)(sizeof entries / sizeof entries[0]);
@@ -189,6 +208,37 @@ static inline const fa_dispatch_kernel *fa_dispatch_kernels(int *n)
          .symbol = "",
          .family = FA_DISPATCH_FAMILY_SM90A,
          .pack_gqa = 1,
+         .fallback = -1},
+        /* 128 x 64 at hd64 causal, one block a multiprocessor and two (ctas 2) */
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 64,
+         .causal = 1,
+         .block_m = 128,
+         .block_n = 64,
+         .warps = 12,
+         .stages = 2,
+         .threads = 384,
+         .smem_bytes = 50432,
+         .name = "k_sm90a_x1",
+         .symbol = "",
+         .family = FA_DISPATCH_FAMILY_SM90A,
+         .ctas = 1,
+         .fallback = -1},
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 64,
+         .causal = 1,
+         .block_m = 128,
+         .block_n = 64,
+         .warps = 12,
+         .stages = 2,
+         .threads = 384,
+         .smem_bytes = 50432,
+         .name = "k_sm90a_x2",
+         .symbol = "",
+         .family = FA_DISPATCH_FAMILY_SM90A,
+         .ctas = 2,
          .fallback = -1},
     };
     if (n)
@@ -721,6 +771,16 @@ int main(void)
     expect(__LINE__, FA_DISPATCH_BF16, 256, 0, 1, 1024, FA_DISPATCH_DEFAULT, 64, -1);
     expect(__LINE__, FA_DISPATCH_BF16, 80, 0, 1, 1024, FA_DISPATCH_UNSUPPORTED, 0, -1);
     expect(__LINE__, 7, 64, 0, 1, 1024, FA_DISPATCH_UNSUPPORTED, 0, -1);
+    /* A ctas 2 row runs the ctas 2 instance, not the one-block kernel of the same tiles. */
+    {
+        const fa_dispatch_choice c = fa_dispatch_lookup(90, FA_DISPATCH_BF16, 64, 1, 0, 1, 512);
+        if (c.source != FA_DISPATCH_EXACT || c.kernel != 7 || c.ctas != 2 ||
+            c.family != FA_DISPATCH_FAMILY_SM90A || c.threads != 384 || c.smem_bytes != 50432) {
+            failures++;
+            fprintf(stderr, "ctas 2 row: %s kernel %d ctas %d; expected exact kernel 7 ctas 2\n",
+                    fa_dispatch_source_name(c.source), c.kernel, c.ctas);
+        }
+    }
     /* No arch of the same major: the highest below, else the lowest. */
     if (fa_dispatch_select_arch(90) != 0 || fa_dispatch_select_arch(75) != 0 ||
         fa_dispatch_select_cubin_arch(90) != -1 || fa_dispatch_select_cubin_arch(86) != 0) {
