@@ -246,8 +246,8 @@ for stage in "$@"; do
             ${c:+--causal} --no-eager --min-reps 3 --max-reps 3 --max-seconds 1 \
             >"$OUTDIR/ncu_$a.txt" 2>&1
         echo "rc=$?"
-        grep -E "Duration|SM Frequency|Compute \(SM\) Throughput|Memory Throughput|Registers|Achieved Occupancy|Issue Slots Busy|No Eligible|Stall" \
-            "$OUTDIR/ncu_$a.txt" | head -30
+        grep -E "Duration|SM Frequency|Compute \(SM\) Throughput|Memory Throughput|Registers|Block Limit|Theoretical Occupancy|Achieved Occupancy|Issue Slots Busy|No Eligible|Stall" \
+            "$OUTDIR/ncu_$a.txt" | head -40
         ;;
     sanitize) # sanitize:VARIANT[:SQ[:SK]] -- racecheck and synccheck on one small launch
         sq=${b:-256}

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fa_cli.h"
+#include "fa_util.h"
 #include "fa_family.h"
 #include "fa_commands.h"
 #include "fa_options.h"
@@ -249,16 +250,57 @@ static int opt_format(const char *name, const fa_option *opt, const char *val)
     return 0;
 }
 
+/* Each family's space per mode (fa_space_describe), one family a paragraph wrapped at 80
+ * columns, into buf (cut to fit): what --help lists after the options. */
+static void describe_spaces(char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    fa_append(buf, n, &len, "the space per mode, by family (before the legality model):\n");
+    for (int i = 0; fa_family_at(i); i++) {
+        char d[512];
+        fa_space_describe(fa_family_at(i), d, sizeof d);
+        const char *w = d;
+        int col = 2, fresh = 1; /* fresh: nothing on this line yet */
+        fa_append(buf, n, &len, "  ");
+        while (*w) { /* word by word, continuation lines indented 4 */
+            const size_t wl = strcspn(w, " ");
+            if (!fresh && col + 1 + (int)wl > 80) {
+                fa_append(buf, n, &len, "\n    ");
+                col = 4;
+                fresh = 1;
+            }
+            fa_append(buf, n, &len, "%s%.*s", fresh ? "" : " ", (int)wl, w);
+            col += (int)wl + !fresh;
+            fresh = 0;
+            w += wl;
+            w += strspn(w, " ");
+        }
+        fa_append(buf, n, &len, "\n");
+    }
+    fa_append(buf, n, &len, "\n");
+}
+
 /* Read the command line into c (c->named must have room for argc names). Returns -1 to go on,
  * else the exit code. */
 static int parse_options(compile_cli *c, int argc, char **argv)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    char space[160], jobs_help[64];
-    snprintf(space, sizeof space,
-             "the space (%d tile configurations per mode: BLOCK_M 64,128 x BLOCK_N 32..128 "
-             "step\n16 x warps 4,8 x stages 1,2,3 x Q in registers 0,1)",
-             fa_space_tiles_per_mode(fa_family_sm80()));
+    char jobs_help[64], outro[4096];
+    describe_spaces(outro, sizeof outro);
+    const size_t used = strlen(outro);
+    snprintf(outro + used, sizeof outro - used, "%s",
+             "environment:\n"
+             "  FA_TUNE_TEMPLATES=DIR  compile the templates in DIR instead of the embedded "
+             "ones\n"
+             "  CUDA_HOME, CUDA_PATH   where the toolkit headers are (else nvcc on PATH, "
+             "then\n"
+             "                         /usr/local/cuda)\n"
+             "  FA_COMPILE_BATCH=N     variants per NVRTC program (default 8: one header parse\n"
+             "                         for several; 1: one program each, as before)\n"
+             "\n"
+             "exit codes: 0 the sweep ran (compile errors are results), 1 the engine "
+             "failed,\n2 usage error, 130 interrupted.\n");
     snprintf(jobs_help, sizeof jobs_help, "compile threads (default: all cores, %ld here)",
              cores > 0 ? cores : 1);
     const fa_option opts[] = {
@@ -275,7 +317,7 @@ static int parse_options(compile_cli *c, int argc, char **argv)
          .dst = &c->head_dim,
          .metavar = "D",
          .help = fa_head_dim_list()},
-        {.kind = FA_OPT_GROUP, .help = space},
+        {.kind = FA_OPT_GROUP, .help = "the space (its axes per family: below)"},
         {.kind = FA_OPT_DTYPES,
          .name = "dtype",
          .dst = &c->filter.dtypes,
@@ -370,18 +412,7 @@ static int parse_options(compile_cli *c, int argc, char **argv)
                  "the cache.\nVariants the legality model rejects are listed as 'unsupported' "
                  "with the reason\nand not compiled. A variant that spills registers is marked "
                  "'*': it is ineligible\nto win a tuning run.\n",
-        .outro =
-            "environment:\n"
-            "  FA_TUNE_TEMPLATES=DIR  compile the templates in DIR instead of the embedded "
-            "ones\n"
-            "  CUDA_HOME, CUDA_PATH   where the toolkit headers are (else nvcc on PATH, "
-            "then\n"
-            "                         /usr/local/cuda)\n"
-            "  FA_COMPILE_BATCH=N     variants per NVRTC program (default 8: one header parse\n"
-            "                         for several; 1: one program each, as before)\n"
-            "\n"
-            "exit codes: 0 the sweep ran (compile errors are results), 1 the engine "
-            "failed,\n2 usage error, 130 interrupted.\n",
+        .outro = outro,
         .opts = opts};
     int rc = fa_opt_parse(&cmd_opts, argc, argv);
     if (rc >= 0)

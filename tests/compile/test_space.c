@@ -1,6 +1,8 @@
 /* This file implements the variant space test: sizes of the default and widest spaces, a
  * stable order with no duplicates, the filters, and how the legality model splits the
  * default sm80 head-dim-128 space. CPU only; NVRTC is not involved. */
+#include <string.h>
+
 #include "fa_space.h"
 #include "test_util.h"
 
@@ -13,6 +15,22 @@ int main(void)
     int n = 0;
 
     CHECK(fa_space_tiles_per_mode(fa_family_sm80()) == 2 * 7 * 2 * 3 * 2);
+    /* --help's description, from the axes: runs of three or more evenly spaced values as
+       first..last [step s], a label cut before " = ", cut to fit a short buffer. */
+    char d[256];
+    fa_space_describe(fa_family_sm80(), d, sizeof d);
+    CHECK_MSG(!strcmp(d, "sm80, 168 per mode: BLOCK_M 64,128 x BLOCK_N 32..128 step 16 x warps "
+                         "4,8 x stages 1..3 x Q in registers 0,1"),
+              "%s", d);
+    const fa_family *s90 = fa_family_find("sm90a");
+    CHECK(s90 != NULL);
+    fa_space_describe(s90, d, sizeof d);
+    CHECK_MSG(!strncmp(d, "sm90a, ", 7) && strstr(d, " per mode: BLOCK_M ") &&
+                  strstr(d, " x BLOCK_N 64..224 step 16 x stages 2..4 x overlap 0,1"),
+              "%s", d);
+    char small[12];
+    fa_space_describe(fa_family_sm80(), small, sizeof small);
+    CHECK_MSG(!strcmp(small, "sm80, 168 p"), "cut: '%s'", small);
     CHECK_OK(fa_space_enumerate(sm80, 128, NULL, &vs, &n, &err), &err);
     CHECK(n == 2 * 168);
     int legal = 0;

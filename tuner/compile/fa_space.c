@@ -1,9 +1,11 @@
 /* This file implements the variant space enumeration (see fa_space.h): the families' axes
  * crossed generically, so a new tile size is one number in its family's file. */
 #include "fa_space.h"
+#include "fa_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void fa_space_filter_default(fa_space_filter *f)
 {
@@ -20,6 +22,37 @@ int fa_space_tiles_per_mode(const fa_family *f)
     for (int i = 0; f && i < f->naxes; i++)
         n *= f->axes[i].nvalues;
     return f ? n : 0;
+}
+
+void fa_space_describe(const fa_family *f, char *buf, size_t n)
+{
+    size_t len = 0;
+    if (!buf || !n)
+        return;
+    buf[0] = '\0';
+    if (!f)
+        return;
+    fa_append(buf, n, &len, "%s, %d per mode: ", f->name, fa_space_tiles_per_mode(f));
+    for (int i = 0; i < f->naxes; i++) {
+        const fa_axis *a = &f->axes[i];
+        /* the label up to " = " ("BLOCK_M = 64 x consumer warpgroups": its " x " would read
+           as the product's) */
+        const char *eq = strstr(a->label, " = ");
+        fa_append(buf, n, &len, "%s%.*s ", i ? " x " : "",
+                  eq ? (int)(eq - a->label) : (int)strlen(a->label), a->label);
+        const int step = a->nvalues > 1 ? a->values[1] - a->values[0] : 0;
+        int even = a->nvalues >= 3 && step > 0;
+        for (int k = 2; even && k < a->nvalues; k++)
+            even = a->values[k] - a->values[k - 1] == step;
+        if (even && step == 1)
+            fa_append(buf, n, &len, "%d..%d", a->values[0], a->values[a->nvalues - 1]);
+        else if (even)
+            fa_append(buf, n, &len, "%d..%d step %d", a->values[0], a->values[a->nvalues - 1],
+                      step);
+        else
+            for (int k = 0; k < a->nvalues; k++)
+                fa_append(buf, n, &len, "%s%d", k ? "," : "", a->values[k]);
+    }
 }
 
 static int popcount2(unsigned x)

@@ -1,6 +1,9 @@
-/* This file implements the shared clock, profile switch and mixer helpers (see fa_util.h). */
+/* This file implements the shared clock, profile switch, mixer and text helpers (see
+ * fa_util.h). */
 #include "fa_util.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,4 +31,16 @@ uint64_t fa_mix64(uint64_t z)
 uint64_t fa_splitmix64(uint64_t *state)
 {
     return fa_mix64(*state += 0x9E3779B97F4A7C15ull);
+}
+
+void fa_append(char *buf, size_t n, size_t *len, const char *fmt, ...)
+{
+    if (!buf || !len || *len + 1 >= n)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    const int w = vsnprintf(buf + *len, n - *len, fmt, ap);
+    va_end(ap);
+    if (w > 0)
+        *len += (size_t)w < n - *len ? (size_t)w : n - *len - 1;
 }

@@ -1,11 +1,12 @@
 /*
  * fa_util.h -- small helpers every part of fa-tune shares: a monotonic clock, the FA_PROFILE
- * switch and the splitmix64 mixer that seeds inputs, varlen lengths and the random search
- * order.
+ * switch, the splitmix64 mixer that seeds inputs, varlen lengths and the random search
+ * order, and appending formatted text to a fixed buffer.
  */
 #ifndef FA_UTIL_H
 #define FA_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Seconds on the monotonic clock (only differences mean anything). */
@@ -20,5 +21,12 @@ uint64_t fa_mix64(uint64_t z);
 
 /* The next value of the splitmix64 stream whose state is *state (advanced). */
 uint64_t fa_splitmix64(uint64_t *state);
+
+/* Append what fmt says to buf (n bytes, *len of them used, NUL-terminated), cut to fit;
+ * *len stays below n. For help and report text assembled piece by piece. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+void fa_append(char *buf, size_t n, size_t *len, const char *fmt, ...);
 
 #endif /* FA_UTIL_H */
