@@ -15,18 +15,18 @@ int main(void)
     int n = 0;
 
     CHECK(fa_space_tiles_per_mode(fa_family_sm80()) == 2 * 7 * 2 * 3 * 2);
-    /* --help's description, from the axes: runs of three or more evenly spaced values as
-       first..last [step s], a label cut before " = ", cut to fit a short buffer. */
+    /* --help's description, from the axes: four or more evenly spaced values as first..last
+       [step s], a label cut before " = ", cut to fit a short buffer. */
     char d[256];
     fa_space_describe(fa_family_sm80(), d, sizeof d);
     CHECK_MSG(!strcmp(d, "sm80, 168 per mode: BLOCK_M 64,128 x BLOCK_N 32..128 step 16 x warps "
-                         "4,8 x stages 1..3 x Q in registers 0,1"),
+                         "4,8 x stages 1,2,3 x Q in registers 0,1"),
               "%s", d);
     const fa_family *s90 = fa_family_find("sm90a");
     CHECK(s90 != NULL);
     fa_space_describe(s90, d, sizeof d);
     CHECK_MSG(!strncmp(d, "sm90a, ", 7) && strstr(d, " per mode: BLOCK_M ") &&
-                  strstr(d, " x BLOCK_N 64..224 step 16 x stages 2..4 x overlap 0,1"),
+                  strstr(d, " x BLOCK_N 64..224 step 16 x stages 2,3,4 x overlap 0,1"),
               "%s", d);
     char small[12];
     fa_space_describe(fa_family_sm80(), small, sizeof small);

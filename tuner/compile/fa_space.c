@@ -41,7 +41,7 @@ void fa_space_describe(const fa_family *f, char *buf, size_t n)
         fa_append(buf, n, &len, "%s%.*s ", i ? " x " : "",
                   eq ? (int)(eq - a->label) : (int)strlen(a->label), a->label);
         const int step = a->nvalues > 1 ? a->values[1] - a->values[0] : 0;
-        int even = a->nvalues >= 3 && step > 0;
+        int even = a->nvalues >= 4 && step > 0;
         for (int k = 2; even && k < a->nvalues; k++)
             even = a->values[k] - a->values[k - 1] == step;
         if (even && step == 1)

@@ -36,8 +36,8 @@ void fa_space_filter_default(fa_space_filter *f);
 int fa_space_tiles_per_mode(const fa_family *f);
 
 /* Family f's space per mode as text for --help, from its axes: "sm80, 168 per mode: BLOCK_M
- * 64,128 x BLOCK_N 32..128 step 16 x warps 4,8 x stages 1..3 x Q in registers 0,1" (a run of
- * three or more evenly spaced values is written first..last [step s]). Cut to fit buf. */
+ * 64,128 x BLOCK_N 32..128 step 16 x warps 4,8 x stages 1,2,3 x Q in registers 0,1" (four or
+ * more evenly spaced values are written first..last [step s]). Cut to fit buf. */
 void fa_space_describe(const fa_family *f, char *buf, size_t n);
 
 /* Enumerate the space for arch and head_dim in a stable order (family in registry order,
