@@ -8,6 +8,7 @@
 
 #include "fa_cli.h"
 #include "fa_commands.h"
+#include "fa_family.h"
 #include "fa_worker.h"
 
 static const struct command {
@@ -26,15 +27,18 @@ static const struct command {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: fa-tune [<command>] [options]\n"
-            "\n"
-            "fa-tune autotunes flash-attention forward kernels: it JIT-compiles a templated\n"
-            "kernel across tile sizes and modes (NVRTC), checks and times every variant on the\n"
-            "GPU against an eager reference, stores winners per GPU arch in SQLite, and emits a\n"
-            "dispatch-table C header for other builds.\n"
-            "\n"
-            "commands:\n");
+    fprintf(out, "usage: fa-tune [<command>] [options]\n"
+                 "\n"
+                 "fa-tune autotunes flash-attention kernels, prefill and decode: it JIT-compiles\n"
+                 "templated kernels (families");
+    for (int i = 0; fa_family_at(i); i++)
+        fprintf(out, "%s %s", i ? "," : "", fa_family_at(i)->name);
+    fprintf(out, ") across tile sizes and modes\n"
+                 "(NVRTC), checks and times every variant on the GPU against an eager reference,\n"
+                 "stores winners per GPU arch in SQLite, and emits a dispatch-table C header for\n"
+                 "other builds.\n"
+                 "\n"
+                 "commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n"
