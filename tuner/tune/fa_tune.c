@@ -262,8 +262,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
              * 129k rows were refusals. Only a variant with an ok row for this arch (the
              * model changed since) gets one on every problem, which supersedes its old
              * timings there, so that it cannot stay a winner. */
-            fa_err why = {0};
-            const int refused = fa_variant_check(&c->v, o->arch, &why) != FA_OK;
+            const int refused = fa_variant_check(&c->v, o->arch, NULL) != FA_OK;
             int every = !refused;
             if (refused && (st = fa_db_variant_has_ok(e->env->db, o->arch->name, c->name, &every,
                                                       err)) != FA_OK) {
