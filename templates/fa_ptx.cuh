@@ -190,6 +190,24 @@ __device__ __forceinline__ uint4 ld_shared_v4(uint32_t smem_addr)
     return v;
 }
 
+/* threadIdx.x through an asm volatile read: code derived from it stays where it is written
+   (the compiler cannot hoist it out of a loop and keep it live across the loop). */
+__device__ __forceinline__ int tid_x_opaque()
+{
+    int t;
+    asm volatile("mov.u32 %0, %%tid.x;\n" : "=r"(t));
+    return t;
+}
+
+/* 16 bytes to global memory (ptr 16-byte aligned) as one st.global.v4: NVVM split some
+   uint4 stores of the sm90a epilogue into four 4-byte ones. */
+__device__ __forceinline__ void st_global_v4(void *ptr, uint4 v)
+{
+    asm volatile("st.global.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"l"(ptr), "r"(v.x), "r"(v.y),
+                 "r"(v.z), "r"(v.w)
+                 : "memory");
+}
+
 } // namespace fa
 
 #endif /* FA_PTX_CUH */

@@ -51,7 +51,7 @@
  *
  * Launch: 1-d grid of sm90a_num_tiles(seqlen_q, heads_q, batch, BLOCK_M) blocks, or with
  * PERSISTENT min(that, multiprocessor count); block 128 * (CWG + 1) threads; dynamic shared
- * memory FA_SM90A_SMEM_BYTES(HEAD_DIM, 64 * CWG, BLOCK_N, STAGES, FA_SM90A_STAGE_O(...)) (set
+ * memory FA_SM90A_SMEM_BYTES(HEAD_DIM, 64 * CWG, BLOCK_N, STAGES, FA_SM90A_O_BYTES(...)) (set
  * CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES first: every tile is over 48 KB); no
  * cluster. Any grid size is correct (blocks loop over rounds of gridDim.x tiles).
  * Kernel parameter: one fa::sm90a_args {fa_fwd_params p; tm_q, tm_k, tm_v} by value (layout in
@@ -97,8 +97,10 @@
  *  9. Epilogue per consumer warpgroup, LSE = m * scale + log(l):
  *     PERSISTENT: Q is released right after the tile's last QK^T, so the next tile's Q loads
  *     under the last PV and the epilogue; O / l is staged through a dedicated O tile when it
- *     fits (FA_SM90A_STAGE_O) and written with coalesced 16-byte stores, else stored straight
- *     from the accumulators (4-byte pairs, predicated on row < seqlen_q).
+ *     fits (FA_SM90A_STAGE_O) and written with coalesced 16-byte stores; else, when a 2 KB
+ *     slice per consumer warp fits (FA_SM90A_STAGE_O_SLICES), a warp at a time through its
+ *     slice, one 64-column slab after another; else stored straight from the accumulators
+ *     (4-byte pairs, predicated on row < seqlen_q).
  *     otherwise: staged through the warpgroup's own (now free) Q rows in the same swizzled
  *     image (each warp only its own 16 rows: __syncwarp), written with coalesced 16-byte
  *     stores; Q is released after the epilogue.
@@ -291,6 +293,20 @@
  *      m128n128s2ovpppe N = 512 / 1k 303.5 -> 314.1 (+3.5%) / 395.7 -> 406.6 (+2.8%); hd64
  *      m128n128s4pe 512 / 1k 220.2 -> 226.2 (+2.7%) / 297.1 -> 295.0 (-0.7%, within the
  *      rounds' spread).
+ *  v10 Persistent tiles with no room for an O tile (Q + ring + O over 224 KB) stage O through a
+ *      2 KB slice per consumer warp when those fit (FA_SM90A_STAGE_O_SLICES): the warp writes
+ *      its 16 rows of one 64-column slab to the slice, reads them back as 16-byte chunks and
+ *      stores 4 rows x 128 bytes per instruction, slab after slab (st.global.v4 through asm:
+ *      NVVM split the first slab's uint4 stores into 4-byte ones). Before, these tiles stored 4
+ *      bytes a thread (8 rows x 16 bytes per warp instruction): at hd256 m128n64s2pe, 64 such
+ *      stores a thread against 16 of 16 bytes now, on the critical path of short tiles (the
+ *      FA grid's hd256 causal N = 512 winner, 0.86 of cuDNN in session 9). Overlap + pingpong
+ *      tiles keep the direct stores (the slices' code made ptxas spill two of them). ptxas, the
+ *      112 persistent bf16 configurations of the slices (hd96-256, stages 2-4, both pipeline
+ *      flags, causal and not): 0 spill, as before; other variants' SASS is unchanged (6 compared).
+ *      Not yet run on a GPU: sm90a.gpu_modes (14 new checks of the slices: hd256 m128n64s2pe
+ *      bf16/fp16, hd96 m128n112s3pe, varlen, PackGQA, rows past seqlen_q) and an A/B
+ *      (bench/ab_macro.sh templates/sm90a/fa_plan_sm90a.h FA_SM90A_STAGE_O_WARP 0 3 ...).
  *  v11 Two blocks a multiprocessor (CTAS = 2, the _x2 entry points, the family's ctas axis;
  *      branch occ2, not yet run on a GPU). Short causal launches are latency-bound (session 7's
  *      ncu on hd128 causal N = 512: tensor pipe 39%, issue slots 36%; hd64 causal 512 at 0.89
@@ -367,8 +383,20 @@ struct sm90a_traits {
     static constexpr int KV_BYTES = SLABS * KV_SLAB;           /* = BLOCK_N * DPAD(HEAD_DIM) * 2 */
     static constexpr bool STAGE_O =
         FA_SM90A_STAGE_O(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT);
-    static constexpr int O_BYTES = STAGE_O ? Q_BYTES : 0; /* same image as the Q tile */
-    static constexpr int SMEM = FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, STAGE_O);
+    static constexpr bool STAGE_O_SLICES =
+        FA_SM90A_STAGE_O_SLICES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT);
+    /* the O tile: the Q tile's image; the slices: one per consumer warp */
+    static constexpr int O_BYTES = FA_SM90A_O_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT);
+    static_assert(O_BYTES == (STAGE_O          ? Q_BYTES
+                              : STAGE_O_SLICES ? BLOCK_M * 128
+                                               : 0),
+                  "O staging: the tile, the warps' 16-row slices, or none");
+    /* Overlap + pingpong tiles keep the direct stores: with the slices' code ptxas spilled two
+       of them at the register edge (hd128 causal m128n176s2ovpppe, hd256 causal
+       m128n64s2ovpppe, none before). The host still reserves the slices (its formula takes no
+       pipeline flags); they stay unused. */
+    static constexpr bool USE_O_SLICES = STAGE_O_SLICES && !(OVERLAP && PINGPONG);
+    static constexpr int SMEM = FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, O_BYTES);
     static constexpr int KQ = HEAD_DIM / 16;                /* k-steps of Q K^T */
     static constexpr int KP = BLOCK_N / 16;                 /* k-steps of P V */
     static constexpr int NS = BLOCK_N / 2;                  /* S accumulators per thread */
@@ -622,7 +650,7 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
     const uint32_t sQ = base;
     const uint32_t sK = sQ + T::Q_BYTES;
     const uint32_t sV = sK + STAGES * T::KV_BYTES;
-    const uint32_t sO = sV + STAGES * T::KV_BYTES; /* O staging tile (STAGE_O only) */
+    const uint32_t sO = sV + STAGES * T::KV_BYTES; /* O staging (STAGE_O, STAGE_O_SLICES) */
     const uint32_t bars = sO + T::O_BYTES;
     const uint32_t q_full = bars, q_empty = bars + 8u;
     auto full_k = [&](int s) { return bars + 8u * (2 + s); };
@@ -1101,6 +1129,45 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
         } else if constexpr (T::STAGE_O) {
             /* Through the O tile; Q was released after the last QK^T. */
             store_staged(sO + cw * 64 * 128);
+        } else if constexpr (T::USE_O_SLICES) {
+            /* Through this warp's 16-row slice, one 64-column slab at a time (the slab's
+               chunks of 16 bytes per row in the Q tile's swizzle; head dims 32 and 96 end
+               with a slab of 4 chunks). The thread's lane and warp come from an opaque read
+               of %tid.x here, so that nothing derived from them is hoisted out of the tile
+               loop: at the register edge (overlap + pingpong, causal) the hoisted slice and
+               row offsets were live across the whole loop and ptxas spilled. */
+            const int tid_e = fa::tid_x_opaque();
+            const int lane = tid_e % 32, warp = tid_e / 32 % 4, g = lane / 4, t4 = lane % 4;
+            const uint32_t slice = sO + (tid_e / 32 - 4) * FA_SM90A_O_SLICE_BYTES;
+#pragma unroll
+            for (int sl = 0; sl < (CH + 7) / 8; ++sl) {
+                const int nc = CH - 8 * sl < 8 ? CH - 8 * sl : 8; /* chunks in this slab */
+#pragma unroll
+                for (int hh = 0; hh < 2; ++hh) {
+                    const int rs = g + 8 * hh; /* row within the slice */
+#pragma unroll
+                    for (int j = 8 * sl; j < 8 * sl + nc; ++j)
+                        fa::st_shared_u32(slice + rs * 128 + (((j % 8) ^ (rs & 7)) << 4) + t4 * 4,
+                                          fa::pack2<Element>(acc_o[4 * j + 2 * hh] * inv[hh],
+                                                             acc_o[4 * j + 2 * hh + 1] * inv[hh]));
+                }
+                __syncwarp();
+#pragma unroll
+                for (int i = 0; i < 16 * 8 / 32; ++i) {
+                    const int idx = lane + 32 * i;
+                    const int rs = idx / 8, c = idx % 8, r = warp * 16 + rs;
+                    if (c >= nc)
+                        continue;
+                    const uint4 v = fa::ld_shared_v4(slice + rs * 128 + ((c ^ (rs & 7)) << 4));
+                    if constexpr (PACK_GQA) {
+                        Element *orow = pg_o(r);
+                        if (orow)
+                            fa::st_global_v4(orow + sl * 64 + c * 8, v);
+                    } else if (r < rows_w)
+                        fa::st_global_v4(og + (int64_t)r * p.o_row_stride + sl * 64 + c * 8, v);
+                }
+                __syncwarp();
+            }
         } else {
             /* Straight from the accumulators (no room for an O tile): 4-byte pairs. */
 #pragma unroll

@@ -69,14 +69,41 @@
      (2 * (BLOCK_M) + 2 * (STAGES) * (BLOCK_N)) * FA_SM90A_DPAD(HEAD_DIM) * 2 <= 224 * 1024)
 
 /*
- * Dynamic shared memory of the sm90a family, in bytes: 1024 bytes of alignment slack (the
- * swizzle atoms need a 1024-byte-aligned base), the Q tile, the O staging tile when
- * STAGE_O (FA_SM90A_STAGE_O, 0 or 1), STAGES K and V tiles (2-byte elements, FA_SM90A_DPAD
- * columns) and 256 bytes of mbarriers.
+ * A PERSISTENT variant with no room for an O tile stages O a warp at a time instead: each
+ * consumer warp owns a 16-row x 64-column slice (2 KB, the Q tile's swizzled image) and
+ * stores its rows one 64-column slab after another with coalesced 16-byte stores, when Q,
+ * the ring and BLOCK_M / 16 slices fit 224 KB. Without it such a variant stored O straight
+ * from the accumulators, 4 bytes at a time: 8 rows of 16 bytes per warp instruction, which
+ * counts to about 3x the L1 transactions of staging (head dim 256, m128n64s2pe: 64 4-byte
+ * stores a thread against 16 of 16 bytes). 0 here turns it off (an A/B: bench/ab_macro.sh).
  */
-#define FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, STAGE_O)                           \
-    (1024 +                                                                                        \
-     ((1 + (STAGE_O)) * (BLOCK_M) + 2 * (STAGES) * (BLOCK_N)) * FA_SM90A_DPAD(HEAD_DIM) * 2 + 256)
+#ifndef FA_SM90A_STAGE_O_WARP
+#define FA_SM90A_STAGE_O_WARP 1
+#endif
+#define FA_SM90A_O_SLICE_BYTES (16 * 128)
+#define FA_SM90A_STAGE_O_SLICES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT)                    \
+    (FA_SM90A_STAGE_O_WARP && (PERSISTENT) &&                                                      \
+     !FA_SM90A_STAGE_O(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT) &&                          \
+     ((BLOCK_M) + 2 * (STAGES) * (BLOCK_N)) * FA_SM90A_DPAD(HEAD_DIM) * 2 +                        \
+             (BLOCK_M) / 16 * FA_SM90A_O_SLICE_BYTES <=                                            \
+         224 * 1024)
+
+/* Bytes of O staging: the O tile (BLOCK_M x DPAD columns), the warps' slices, or none. */
+#define FA_SM90A_O_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT)                           \
+    (FA_SM90A_STAGE_O(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT)                              \
+         ? FA_SM90A_DPAD(HEAD_DIM) * 2 * (BLOCK_M)                                                 \
+     : FA_SM90A_STAGE_O_SLICES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, PERSISTENT)                     \
+         ? (BLOCK_M) / 16 * FA_SM90A_O_SLICE_BYTES                                                 \
+         : 0)
+
+/*
+ * Dynamic shared memory of the sm90a family, in bytes: 1024 bytes of alignment slack (the
+ * swizzle atoms need a 1024-byte-aligned base), the Q tile, STAGES K and V tiles (2-byte
+ * elements, FA_SM90A_DPAD columns), O_BYTES of O staging (FA_SM90A_O_BYTES) and 256 bytes of
+ * mbarriers.
+ */
+#define FA_SM90A_SMEM_BYTES(HEAD_DIM, BLOCK_M, BLOCK_N, STAGES, O_BYTES)                           \
+    (1024 + ((BLOCK_M) + 2 * (STAGES) * (BLOCK_N)) * FA_SM90A_DPAD(HEAD_DIM) * 2 + (O_BYTES) + 256)
 
 /*
  * Blocks a multiprocessor (the `ctas` axis, the kernels' CTAS template argument): 1, or 2 for
@@ -269,7 +296,7 @@ FA_PLAN_SM90A_FN unsigned fa_plan_sm90a_smem(int head_dim, int cwg, int block_n,
 {
     return (unsigned)FA_SM90A_SMEM_BYTES(
         head_dim, 64 * cwg, block_n, stages,
-        FA_SM90A_STAGE_O(head_dim, 64 * cwg, block_n, stages, persistent) ? 1 : 0);
+        FA_SM90A_O_BYTES(head_dim, 64 * cwg, block_n, stages, persistent));
 }
 
 /*

@@ -293,6 +293,16 @@ static void test_plan(void)
     CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
     CHECK(pl.launch[0].block[0] == 384);
     CHECK(pl.launch[0].smem == 1024 + (128 * 256 + 2 * 2 * 80 * 256) * 2 + 256);
+    /* hd256 128x64 persistent: no room for an O tile either, but for a 2 KB slice per
+     * consumer warp (8), through which O is staged a warp at a time. */
+    v = fa_test_parse("fwd_sm90a_hd256_bf16_m128n64s2pe");
+    CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
+    CHECK_MSG(pl.launch[0].smem == 1024 + (128 * 256 + 2 * 2 * 64 * 256) * 2 + 8 * 2048 + 256,
+              "slices: %u bytes", pl.launch[0].smem);
+    /* not persistent: O goes through the Q tile, no staging bytes */
+    v = fa_test_parse("fwd_sm90a_hd256_bf16_m128n64s2");
+    CHECK_OK(fam->plan(&v, &s, &pl, &err), &err);
+    CHECK(pl.launch[0].smem == 1024 + (128 * 256 + 2 * 2 * 64 * 256) * 2 + 256);
 
     s.head_dim = 128; /* not the variant's */
     CHECK(fam->plan(&v, &s, &pl, &err) == FA_INVALID);

@@ -18,11 +18,12 @@
 # 128-row tiles hold 10 tokens and 8 idle rows), seqlen_q cycling through 1, 7, 64, 128, 1000
 # against odd seqlen_k 4097, 17, 1001, 1 (causal rows that see no key included), BSHD/BHSD;
 # varlen at hd128; and 8/8 (g 1): 56 checks. The half-width first block of causal 2-warpgroup
-# tiles (sm90a v9): 4 tiles x 4 length pairs + 1 varlen: 17 checks. Two blocks a
-# multiprocessor (the _x2 kernels; 128-row tiles and 64-row ones of one consumer warpgroup): 8
-# tiles x 4 length pairs + 3 varlen + 3 PackGQA: 38 checks. 243 in all; all must pass (a list
-# of the failures otherwise).
-# FA_SM90A_GPU_ONLY='pg$' runs the PackGQA checks alone, 'x2$' the two-block ones.
+# tiles (sm90a v9): 4 tiles x 4 length pairs + 1 varlen: 17 checks. O staged a warp at a time
+# (v10): 3 tiles x 4 length pairs + varlen + PackGQA: 14 checks. Two blocks a multiprocessor
+# (v11, the _x2 kernels; 128-row tiles and 64-row ones of one consumer warpgroup): 8 tiles x 4
+# length pairs + 3 varlen + 3 PackGQA: 38 checks. 257 in all; all must pass (a list of the
+# failures otherwise). FA_SM90A_GPU_ONLY='pg$' runs the PackGQA checks alone, 'x2$' the
+# two-block ones.
 # Empty sequences and packed QKV strides are bench/sm90a_check.cu's (list 3): `fa-tune bench`
 # makes neither.
 # The variants are compiled first, in parallel, into the cubin cache (`fa-tune compile`).
@@ -173,6 +174,17 @@ for v in hd128_bf16_causal_m128n128s2ovpppe hd64_fp16_causal_m128n128s4pe \
     add_fixed "fwd_sm90a_$v" 2 1001 300 bhsd
 done
 add_fixed fwd_sm90a_hd128_bf16_causal_varlen_m128n128s2ovpppe 2 1000 1000 varlen
+# O staged a warp at a time (FA_SM90A_STAGE_O_SLICES: persistent, no room for an O tile): the
+# hd256 short-causal winner, PackGQA and varlen row pointers, the hd96 slab of 4 chunks;
+# rows past seqlen_q (1000, 1001, 300) in every case.
+for v in hd256_bf16_causal_m128n64s2pe hd256_fp16_m128n64s2pe hd96_bf16_causal_m128n112s3pe; do
+    add_fixed "fwd_sm90a_$v" 8 512 512 bshd
+    add_fixed "fwd_sm90a_$v" 2 1000 1000 bhsd
+    add_fixed "fwd_sm90a_$v" 1 300 1001 bshd
+    add_fixed "fwd_sm90a_$v" 2 1001 300 bhsd
+done
+add_fixed fwd_sm90a_hd256_bf16_causal_varlen_m128n64s2pe 2 1000 1000 varlen
+add_pg fwd_sm90a_hd256_bf16_causal_m128n64s2pepg 8 2 bshd
 # Two blocks a multiprocessor (the _x2 kernels, 104 consumer registers): hd64 plain 2 stages
 # and 4 stages with pingpong, hd32 96-key blocks and 64-key blocks with overlap; causal and
 # not, the same length pairs and GQA ratios; PackGQA and varlen.
