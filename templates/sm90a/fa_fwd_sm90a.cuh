@@ -304,11 +304,14 @@
  *      tiles keep the direct stores (the slices' code made ptxas spill two of them). ptxas, the
  *      112 persistent bf16 configurations of the slices (hd96-256, stages 2-4, both pipeline
  *      flags, causal and not): 0 spill, as before; other variants' SASS is unchanged (6 compared).
- *      Not yet run on a GPU: sm90a.gpu_modes (14 new checks of the slices: hd256 m128n64s2pe
- *      bf16/fp16, hd96 m128n112s3pe, varlen, PackGQA, rows past seqlen_q) and an A/B
- *      (bench/ab_macro.sh templates/sm90a/fa_plan_sm90a.h FA_SM90A_STAGE_O_WARP 0 3 ...).
- *  v11 Two blocks a multiprocessor (CTAS = 2, the _x2 entry points, the family's ctas axis;
- *      branch occ2, not yet run on a GPU). Short causal launches are latency-bound (session 7's
+ *      H200 (bench/results/2026-12-05_h200_session11): sm90a.gpu_modes' 14 new checks of the
+ *      slices pass (hd256 m128n64s2pe bf16/fp16, hd96 m128n112s3pe, varlen, PackGQA, rows past
+ *      seqlen_q); racecheck 0 hazards, synccheck 0 errors on hd256 causal m128n64s2pe
+ *      (300/1001). A/B against FA_SM90A_STAGE_O_WARP 0 (the v9 stores), 3 rounds, median
+ *      TFLOP/s, hd256 causal m128n64s2pe: N = 512 282.9 -> 321.3 (+13.6%), 1k 384.2 -> 414.9
+ *      (+8.0%). The FA grid's hd256 causal 512 went from 0.86 to 1.02 of cuDNN.
+ *  v11 Two blocks a multiprocessor (CTAS = 2, the _x2 entry points, the family's ctas axis).
+ *      Short causal launches are latency-bound (session 7's
  *      ncu on hd128 causal N = 512: tensor pipe 39%, issue slots 36%; hd64 causal 512 at 0.89
  *      of cuDNN in session 9): with one block a multiprocessor its Q load, pipeline fill,
  *      softmax and epilogue leave the tensor cores idle. Two blocks of 2 consumer warpgroups
@@ -324,6 +327,12 @@
  *      (152, bf16 x causal, e.g. hd128 m64n80s2ov, hd64 m64n192s2ov); hd256's PV wgmma stops
  *      ptxas (C7602 at 128), so BLOCK_M 64 stops at head dim 128. No wgmma serialization
  *      warning; SASS of the one-block kernels unchanged (cuobjdump -sass on 6 winners).
+ *      H200 (session 11): the 38 new sm90a.gpu_modes checks pass; racecheck / synccheck clean
+ *      on hd64 causal m128n64s2x2 and hd128 causal m64n80s2ovx2 (300/1001). ncu on hd128
+ *      causal m64n80s2ovx2 at N = 512: block limit 2 by registers and by shared memory
+ *      (the driver's carveout allows two), theoretical occupancy 25%, achieved 15.4%. The
+ *      tuner picked an x2 tile on one FA-grid shape (hd64 causal 2k, m128n80s2x2, 363.3
+ *      TFLOP/s, 0.94 of cuDNN); at hd64 causal 512 the winner stayed m128n128s2ovpe (0.91).
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
