@@ -6,7 +6,7 @@
 #   bash bench/gpu_run.sh [--src DIR] [--out DIR] STAGE...
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
-#         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, strategies, pgqa,
+#         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, h2h[:ROUNDS], strategies, pgqa,
 #         sanitize:VARIANT[:SQ[:SK]], ncu:VARIANT:N[:causal], pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
 #                             causal and not: FlashAttention's benchmark grid)
@@ -31,6 +31,9 @@
 #                             the GQA rows are imported into that database too
 #   compare                   bench/compare.py: fa-tune's best vs FA2 and cuDNN per shape,
 #                             the winner's kernel family (sm80 or sm90a) and each family's best
+#   h2h:3                     after tune and compare: 3 alternating rounds of [fa-tune re-times
+#                             the winners interleaved (--race 0 --force); peers.py times SDPA
+#                             cuDNN and flash], medians per shape (bench/compare_h2h.py -> h2h.md)
 #   pgqa                      PackGQA (issue 15): its 56 checks of sm90a.gpu_modes
 #                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
 #                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
@@ -266,6 +269,27 @@ for stage in "$@"; do
     compare)
         log compare
         python3 "$ROOT/bench/compare.py" "$DB" | tee "$OUTDIR/compare.md"
+        ;;
+    h2h) # h2h[:ROUNDS] -- the tune stages' winners and the peers re-timed in alternating rounds
+        rounds=${a:-3}
+        log "head to head: $rounds rounds of fa-tune's winners, then the peers"
+        dbs=() pjs=()
+        for r in $(seq "$rounds"); do
+            while read -r hd vars; do
+                # shellcheck disable=SC2086 # vars is --variant NAME ...
+                "$FA" --arch sm90 --headdim "$hd" --race 0 --finalists 8 --rounds 10 --force \
+                    --db "$OUTDIR/h2h_$r.db" $vars >>"$OUTDIR/h2h_$r.txt" 2>>"$OUTDIR/h2h_$r.log" ||
+                    tail -3 "$OUTDIR/h2h_$r.log"
+            done < <(python3 "$ROOT/bench/compare_h2h.py" "$DB" --winners)
+            PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --headdims "$(python3 \
+                "$ROOT/bench/compare_h2h.py" "$DB" --winners | cut -d' ' -f1 | paste -sd,)" \
+                --peers torch_sdpa_flash,torch_sdpa_cudnn -o "$OUTDIR/h2h_peers_$r.jsonl" \
+                2>"$OUTDIR/h2h_peers_$r.log" || tail -3 "$OUTDIR/h2h_peers_$r.log"
+            dbs+=("$OUTDIR/h2h_$r.db") pjs+=("$OUTDIR/h2h_peers_$r.jsonl")
+            echo "round $r done ($(date -u +%H:%M:%S))"
+        done
+        python3 "$ROOT/bench/compare_h2h.py" "$DB" --rounds "${dbs[@]}" --peers "${pjs[@]}" |
+            tee "$OUTDIR/h2h.md"
         ;;
     strategies) # halving (tuned into halving.db) against exhaustive (the main database)
         log "strategies"

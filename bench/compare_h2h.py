@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""FlashAttention's grid, head to head: fa-tune's winners and the peers (PyTorch SDPA cuDNN and
+flash) re-timed in alternating rounds, medians per shape.
+
+compare.py sets one tuning run's timing of fa-tune's winner beside one peers.py run taken a
+minute later. On the H200 the same kernel's TFLOP/s moves by up to 7% from one session to the
+next (hd128 non-causal 4k: 667.7 in session 9, 619.9 in session 11, the same variant), so a
+single pair of timings can misstate a ratio by a few percent either way. gpu_run.sh's h2h stage
+instead alternates R rounds of [fa-tune re-times its winners interleaved; peers.py times the
+peers], and this script takes each side's median over the rounds.
+
+    python3 bench/compare_h2h.py fa-tune.db --winners
+        one line per head dim: "HD --variant NAME ..." (the winners compare.py reports)
+    python3 bench/compare_h2h.py fa-tune.db --rounds h2h_1.db h2h_2.db ... \\
+        --peers h2h_peers_1.jsonl h2h_peers_2.jsonl ...
+        the table: per shape the winner, the median TFLOP/s of fa-tune / cuDNN / FA2 over the
+        rounds, the ratios of the medians, and the per-round ratio range
+
+fa-tune's number in a round is the best of its re-timed winners on that shape (the tuning
+run's winner and any other variant that won a shape of the same mode).
+"""
+import argparse
+import json
+import math
+import sqlite3
+import statistics
+import sys
+
+GRID = """select p.head_dim, p.causal, p.seqlen_q, v.name, m.tflops
+          from measurements m join problems p on p.id = m.problem_id
+          join variants v on v.id = m.variant_id
+          where m.status = 'ok' and m.tflops > 0 and p.varlen = 0 and p.dtype = 'bf16'
+                and p.heads_q = p.heads_kv and p.seqlen_q = p.seqlen_k
+          order by m.id"""
+
+
+def best_per_shape(path):
+    """(hd, causal, N) -> (variant, TFLOP/s): the best of each variant's latest ok timing."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    latest = {}
+    for hd, causal, n, name, tf in con.execute(GRID):
+        latest[(hd, causal, n, name)] = tf
+    best = {}
+    for (hd, causal, n, name), tf in latest.items():
+        if (hd, causal, n) not in best or tf > best[(hd, causal, n)][1]:
+            best[(hd, causal, n)] = (name, tf)
+    return best
+
+
+def peers_of(path):
+    """(hd, causal, N, peer) -> TFLOP/s from one peers.py output (the FA grid's rows)."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            r = json.loads(line)
+            if "head_dim" not in r or r.get("varlen") or r["heads_q"] != r["heads_kv"]:
+                continue
+            if r["seqlen_q"] == r["seqlen_k"] and r.get("tflops"):
+                out[(r["head_dim"], r["causal"], r["seqlen_q"], r["peer"])] = r["tflops"]
+    return out
+
+
+def geomean(xs):
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("db", help="the tuning run's database (its winners)")
+    ap.add_argument("--winners", action="store_true",
+                    help="print the winners as --variant arguments, one line per head dim")
+    ap.add_argument("--rounds", nargs="*", default=[], help="one re-timing database per round")
+    ap.add_argument("--peers", nargs="*", default=[], help="one peers.py output per round")
+    a = ap.parse_args()
+    tuned = best_per_shape(a.db)
+    if not tuned:
+        print(f"compare_h2h: no FA-grid timings in {a.db}", file=sys.stderr)
+        return 1
+    if a.winners:
+        for hd in sorted({k[0] for k in tuned}):
+            names = sorted({v for k, (v, _) in tuned.items() if k[0] == hd})
+            print(hd, " ".join(f"--variant {n}" for n in names))
+        return 0
+    if not a.rounds or len(a.rounds) != len(a.peers):
+        print("compare_h2h: give as many --peers files as --rounds databases", file=sys.stderr)
+        return 2
+    rounds = [best_per_shape(p) for p in a.rounds]
+    peers = [peers_of(p) for p in a.peers]
+    print(f"| hdim | causal | N | winner (tuning run) | fa-tune | cuDNN | FA2 | fa-tune/cuDNN "
+          f"| per-round range | fa-tune/FA2 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    r_cud, r_fa2, low = [], [], 0
+    for k in sorted(tuned):
+        fa = [r[k][1] for r in rounds if k in r]
+        cud = [p[k + ("torch_sdpa_cudnn",)] for p in peers if k + ("torch_sdpa_cudnn",) in p]
+        fa2 = [p[k + ("torch_sdpa_flash",)] for p in peers if k + ("torch_sdpa_flash",) in p]
+        if not fa or not cud:
+            print(f"| {k[0]} | {k[1]} | {k[2]} | {tuned[k][0]} | (missing in a round) |")
+            continue
+        mfa, mcud = statistics.median(fa), statistics.median(cud)
+        per_round = [x / y for x, y in zip(fa, cud)]
+        rc = mfa / mcud
+        r_cud.append(rc)
+        low += rc < 0.9
+        mfa2 = statistics.median(fa2) if fa2 else None
+        if mfa2:
+            r_fa2.append(mfa / mfa2)
+        print(f"| {k[0]} | {k[1]} | {k[2]} | {tuned[k][0]} | {mfa:.1f} | {mcud:.1f} | "
+              f"{f'{mfa2:.1f}' if mfa2 else '-'} | **{rc:.3f}** | "
+              f"{min(per_round):.3f}-{max(per_round):.3f} | "
+              f"{f'{mfa / mfa2:.2f}' if mfa2 else '-'} |")
+    print(f"\n{len(a.rounds)} rounds; fa-tune / cuDNN (medians): geomean {geomean(r_cud):.3f}, "
+          f"min {min(r_cud):.3f}, shapes >= 0.9: {len(r_cud) - low}/{len(r_cud)}; "
+          f"fa-tune / FA2 geomean {geomean(r_fa2):.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+#!/bin/sh
+# This file implements the CPU test of bench/compare_h2h.py (gpu_run.sh's h2h stage): the real
+# v2 database fixture is the tuning run; three round databases scale its timings by 1.1, 1.5 and
+# 0.5, and three peers files give cuDNN 1.0x, 0.8x and 3.0x the fixture's best (FA2 half of
+# cuDNN). Medians per shape: fa-tune 1.1x, cuDNN 1.0x, so every ratio is 1.100, the per-round
+# range 0.167 (0.5 / 3.0) to 1.875 (1.5 / 0.8), and fa-tune / FA2 2.20. A mean instead of a
+# median, or rounds paired out of order, gives other numbers.
+# usage: test_compare_h2h.sh <repo root>
+set -u
+ROOT=$1
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/fa-tune-h2h-XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+fail=0
+bad() {
+    echo "FAIL: $*" >&2
+    fail=1
+}
+command -v python3 >/dev/null || { echo "skipped: no python3"; exit 77; }
+python3 - "$ROOT/tests/db/fixtures/v2_real.sql" "$TMP" <<'PY' || exit 1
+import json, sqlite3, sys
+sql, tmp = open(sys.argv[1]).read(), sys.argv[2]
+def db(path, factor):
+    con = sqlite3.connect(path)
+    con.executescript(sql)
+    con.execute("update measurements set tflops = tflops * ?", (factor,))
+    con.commit()
+    return con
+tune = db(f"{tmp}/tune.db", 1.0)
+for r, f in ((1, 1.1), (2, 1.5), (3, 0.5)):
+    db(f"{tmp}/r{r}.db", f)
+rows = tune.execute("""select p.head_dim, p.causal, p.seqlen_q, p.batch, p.heads_q,
+                              max(m.tflops) from measurements m join problems p on p.id = m.problem_id
+                       where m.status = 'ok' and p.varlen = 0 and p.heads_q = p.heads_kv
+                             and p.seqlen_q = p.seqlen_k and p.dtype = 'bf16'
+                       group by p.id""").fetchall()
+assert rows, "the fixture has FA-grid problems"
+for r, f in ((1, 1.0), (2, 0.8), (3, 3.0)):
+    with open(f"{tmp}/p{r}.jsonl", "w") as out:
+        out.write(json.dumps({"peer": "gemm_bf16_8192", "tflops": 700.0}) + "\n")
+        for hd, causal, n, b, h, best in rows:
+            for peer, g in (("torch_sdpa_cudnn", 1.0), ("torch_sdpa_flash", 0.5)):
+                out.write(json.dumps({"peer": peer, "head_dim": hd, "causal": causal,
+                                      "varlen": 0, "batch": b, "heads_q": h, "heads_kv": h,
+                                      "seqlen_q": n, "seqlen_k": n,
+                                      "tflops": best * f * g}) + "\n")
+print(len(rows))
+PY
+H2H="$ROOT/bench/compare_h2h.py"
+python3 "$H2H" "$TMP/tune.db" --winners >"$TMP/w" || bad "--winners failed"
+grep -Eq '^64 (--variant fwd_sm80_[^ ]+ )*--variant fwd_sm80_hd64_bf16_m128n128w4s3q( |$)' "$TMP/w" ||
+    bad "--winners: the hd64 line names the N=512 winner: $(cat "$TMP/w")"
+[ "$(grep -o -- '--variant' "$TMP/w" | wc -l)" = 3 ] ||
+    bad "--winners: the 4 problems' 3 distinct winners, each once: $(cat "$TMP/w")"
+python3 "$H2H" "$TMP/tune.db" --rounds "$TMP/r1.db" "$TMP/r2.db" "$TMP/r3.db" \
+    --peers "$TMP/p1.jsonl" "$TMP/p2.jsonl" "$TMP/p3.jsonl" >"$TMP/out" 2>"$TMP/err" ||
+    bad "compare_h2h.py failed: $(cat "$TMP/err")"
+cat "$TMP/out"
+grep -q '^| 64 | 0 | 512 | fwd_sm80_hd64_bf16_m128n128w4s3q | ' "$TMP/out" || bad "the N=512 row"
+rows=$(grep -c '^| [0-9]' "$TMP/out")
+[ "$rows" -ge 2 ] || bad "expected a row per FA-grid problem, got $rows"
+[ "$(grep -c '| \*\*1\.100\*\* | 0\.167-1\.875 | 2\.20 |$' "$TMP/out")" = "$rows" ] ||
+    bad "every row: ratio of the medians 1.100, per-round range 0.167-1.875, FA2 2.20"
+grep -q "^3 rounds; fa-tune / cuDNN (medians): geomean 1.100, min 1.100, shapes >= 0.9: $rows/$rows; fa-tune / FA2 geomean 2.200$" \
+    "$TMP/out" || bad "summary line"
+python3 "$H2H" "$TMP/tune.db" --rounds "$TMP/r1.db" --peers >/dev/null 2>&1 &&
+    bad "a round without its peers file must be refused"
+[ "$fail" -eq 0 ] && echo "test_compare_h2h: ok" >&2
+exit "$fail"
