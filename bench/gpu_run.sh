@@ -277,7 +277,7 @@ for stage in "$@"; do
         for r in $(seq "$rounds"); do
             while read -r hd vars; do
                 # shellcheck disable=SC2086 # vars is --variant NAME ...
-                "$FA" --arch sm90 --headdim "$hd" --race 0 --finalists 8 --rounds 10 --force \
+                "$FA" --arch sm90 --headdim "$hd" --race 0 --finalists 8 --rounds 5 --force \
                     --db "$OUTDIR/h2h_$r.db" $vars >>"$OUTDIR/h2h_$r.txt" 2>>"$OUTDIR/h2h_$r.log" ||
                     tail -3 "$OUTDIR/h2h_$r.log"
             done < <(python3 "$ROOT/bench/compare_h2h.py" "$DB" --winners)
