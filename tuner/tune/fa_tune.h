@@ -22,7 +22,7 @@
  * Strategies:
  *   exhaustive  every legal variant on every problem (racing cuts the losers short)
  *   random      a seeded random order of the variants, stopped by --budget
- *   halving     successive halving. Rung 0: every checked variant timed briefly (3 reps) on
+ *   halving     successive halving. Rung 0: every checked variant timed briefly (1 rep) on
  *               its class's shortest problem, its longest of at most 4096 keys (a 4k
  *               problem ranks most tiles like a 16k one at a quarter of the cost) and its
  *               longest when longer (some tiles win only there); these quick times only

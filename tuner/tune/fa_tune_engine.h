@@ -65,7 +65,7 @@ typedef struct cand {
     unsigned char *todo;   /* per class problem: 1 = still to measure (resume) */
     double *ms;            /* per class problem: latest stored median, -1 none */
     double *quick;         /* halving rung 0: quick median per class problem (never stored:
-                              3 repetitions rank candidates, they are not results), -1 none */
+                              one repetition ranks candidates, not a result), -1 none */
     int64_t *peak;         /* per class problem: measured extra memory, -1 none (re-timing measures
                               time only, so its record borrows this figure) */
 } cand;

@@ -258,7 +258,7 @@ static int cmp_ms(const void *a, const void *b)
 /* Halving rung 0's racing bound on class k's position i (problem pi): race_margin x the best
  * quick median there, or the slowest of the survivors so far (en_rung1_keep's count of the
  * ranked ones) when that is lower -- a quick time past it survives no rung-0 problem's cut
- * here, so two of its three repetitions need not run (the harness judges the first one at
+ * here, so it is marked raced and never sets the best (the harness judges its repetition at
  * 1.05x the bound). Racing off (--race 0): no bound. */
 static void rung0_bound(engine *e, int k, int i, int pi, fa_job *job)
 {
