@@ -5,7 +5,9 @@ flash) re-timed in alternating rounds, medians per shape.
 compare.py sets one tuning run's timing of fa-tune's winner beside one peers.py run taken a
 minute later. On the H200 the same kernel's TFLOP/s moves by up to 7% from one session to the
 next (hd128 non-causal 4k: 667.7 in session 9, 619.9 in session 11, the same variant), so a
-single pair of timings can misstate a ratio by a few percent either way. gpu_run.sh's h2h stage
+single pair of timings can misstate a ratio by a few percent either way. (Session 11 also found
+a fa-tune kernel's re-timing 5-13% away from the tuning run's timing of it minutes before, while
+the peers repeated within 2-3%: the medians here do not settle which timing is right.) gpu_run.sh's h2h stage
 instead alternates R rounds of [fa-tune re-times its winners interleaved; peers.py times the
 peers], and this script takes each side's median over the rounds.
 
@@ -131,7 +133,8 @@ def main():
             print(f"| {k[0]} | {k[1]} | {k[2]} | {tuned[k][0]} | (missing in a round) |")
             continue
         mfa, mcud = statistics.median(fa), statistics.median(cud)
-        per_round = [x / y for x, y in zip(fa, cud)]
+        ck = k + ("torch_sdpa_cudnn",)
+        per_round = [r[k][1] / p[ck] for r, p in zip(rounds, peers) if k in r and ck in p]
         rc = mfa / mcud
         r_cud.append(rc)
         low += rc < 0.9
