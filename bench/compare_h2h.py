@@ -21,13 +21,15 @@ peers], and this script takes each side's median over the rounds.
 fa-tune's number in a round is the best of its re-timed winners on that shape (the tuning
 run's winner and any other variant that won a shape of the same mode).
 
-With --clocks CSV (lines "epoch,sm_mhz,watts,celsius", gpu_run.sh samples nvidia-smi every 0.25
-s) and --phases FILE (lines "epoch label": "fa-tune 1", "peers 1", ..., "end"), a last table
-gives each phase's median SM clock and power and its highest temperature: a ratio taken while
+With --clocks CSV (lines "time,sm_mhz,watts,celsius", the time in epoch seconds or as
+nvidia-smi's UTC timestamp; gpu_run.sh samples nvidia-smi every 20 ms) and --phases FILE
+(lines "epoch label": "fa-tune 1", "peers 1", ..., "end"), a last table gives each phase's
+lowest and median SM clock, its median power and its highest temperature: a ratio taken while
 one side ran at a lower clock than the other says so.
 """
 import argparse
 import json
+from datetime import datetime, timezone
 import math
 import sqlite3
 import statistics
@@ -68,7 +70,7 @@ def peers_of(path):
 
 
 def phase_clocks(clocks, phases):
-    """[(label, samples, median MHz, median W, max C)] per phase of the phases file."""
+    """[(label, samples, min MHz, median MHz, median W, max C)] per phase of the phases file."""
     marks = []
     with open(phases) as f:
         for line in f:
@@ -79,17 +81,20 @@ def phase_clocks(clocks, phases):
         for line in f:
             fields = [x.strip() for x in line.split(",")]
             try:
-                samples.append(tuple(float(x) for x in fields[:4]))
-            except ValueError:
+                t = float(fields[0]) if "/" not in fields[0] else datetime.strptime(
+                    fields[0], "%Y/%m/%d %H:%M:%S.%f").replace(tzinfo=timezone.utc).timestamp()
+                samples.append((t,) + tuple(float(x) for x in fields[1:4]))
+            except (ValueError, IndexError):
                 continue  # a sample nvidia-smi could not read ("[N/A]")
     out = []
     for (t0, label), (t1, _) in zip(marks, marks[1:]):
         inside = [x for x in samples if t0 <= x[0] < t1]
         if inside:
-            out.append((label, len(inside), statistics.median(x[1] for x in inside),
+            out.append((label, len(inside), min(x[1] for x in inside),
+                        statistics.median(x[1] for x in inside),
                         statistics.median(x[2] for x in inside), max(x[3] for x in inside)))
         else:
-            out.append((label, 0, None, None, None))
+            out.append((label, 0, None, None, None, None))
     return out
 
 
@@ -104,7 +109,7 @@ def main():
                     help="print the winners as --variant arguments, one line per head dim")
     ap.add_argument("--rounds", nargs="*", default=[], help="one re-timing database per round")
     ap.add_argument("--peers", nargs="*", default=[], help="one peers.py output per round")
-    ap.add_argument("--clocks", help="nvidia-smi samples: epoch,sm_mhz,watts,celsius")
+    ap.add_argument("--clocks", help="nvidia-smi samples: time,sm_mhz,watts,celsius")
     ap.add_argument("--phases", help="phase starts: 'epoch label' lines, the last one 'end'")
     a = ap.parse_args()
     tuned = best_per_shape(a.db)
@@ -149,13 +154,14 @@ def main():
           f"min {min(r_cud):.3f}, shapes >= 0.9: {len(r_cud) - low}/{len(r_cud)}; "
           f"fa-tune / FA2 geomean {geomean(r_fa2):.3f}")
     if a.clocks and a.phases:
-        print("\n| phase | samples | SM clock MHz (median) | power W (median) | max temp C |")
-        print("|---|---|---|---|---|")
-        for label, n, mhz, watts, temp in phase_clocks(a.clocks, a.phases):
+        print("\n| phase | samples | SM clock MHz, lowest | median | power W (median) "
+              "| max temp C |")
+        print("|---|---|---|---|---|---|")
+        for label, n, low, mhz, watts, temp in phase_clocks(a.clocks, a.phases):
             if n:
-                print(f"| {label} | {n} | {mhz:.0f} | {watts:.0f} | {temp:.0f} |")
+                print(f"| {label} | {n} | {low:.0f} | {mhz:.0f} | {watts:.0f} | {temp:.0f} |")
             else:
-                print(f"| {label} | 0 | - | - | - |")
+                print(f"| {label} | 0 | - | - | - | - |")
     return 0
 
 

@@ -34,7 +34,7 @@
 #   h2h:3                     after tune and compare: 3 alternating rounds of [fa-tune re-times
 #                             the winners interleaved (--race 0 --force); peers.py times SDPA
 #                             cuDNN and flash], medians per shape (bench/compare_h2h.py -> h2h.md),
-#                             with the SM clock and power of each phase (nvidia-smi, 0.25 s)
+#                             with the SM clock and power of each phase (nvidia-smi, 20 ms)
 #   pgqa                      PackGQA (issue 15): its 56 checks of sm90a.gpu_modes
 #                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
 #                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
@@ -277,17 +277,14 @@ for stage in "$@"; do
         dbs=() pjs=() smi=
         clk=$OUTDIR/h2h_clocks.csv ph=$OUTDIR/h2h_phases.txt
         : >"$clk" && : >"$ph"
-        if command -v nvidia-smi >/dev/null; then # SM clock, power, temperature every 0.25 s
-            while :; do
-                printf '%s,%s\n' "$(date +%s.%N)" "$(nvidia-smi --format=csv,noheader,nounits \
-                    --query-gpu=clocks.sm,power.draw,temperature.gpu -i 0)"
-                sleep 0.25
-            done >>"$clk" 2>/dev/null &
+        if command -v nvidia-smi >/dev/null; then # SM clock, power, temperature every 20 ms
+            nvidia-smi --query-gpu=timestamp,clocks.sm,power.draw,temperature.gpu -i 0 \
+                --format=csv,noheader,nounits -lms 20 >"$clk" 2>/dev/null &
             smi=$!
         fi
         hds=$(python3 "$ROOT/bench/compare_h2h.py" "$DB" --winners | cut -d' ' -f1 | paste -sd,)
         for r in $(seq "$rounds"); do
-            echo "$(date +%s.%N) fa-tune $r" >>"$ph"
+            echo "$(date -u +%s.%N) fa-tune $r" >>"$ph"
             while read -r hd vars; do
                 # the tune stages' problems (FlashAttention's grid), each winner re-timed
                 # shellcheck disable=SC2086 # vars is --variant NAME ...
@@ -295,14 +292,14 @@ for stage in "$@"; do
                     --finalists 8 --rounds 5 --force --db "$OUTDIR/h2h_$r.db" $vars \
                     >>"$OUTDIR/h2h_$r.txt" 2>>"$OUTDIR/h2h_$r.log" || tail -3 "$OUTDIR/h2h_$r.log"
             done < <(python3 "$ROOT/bench/compare_h2h.py" "$DB" --winners)
-            echo "$(date +%s.%N) peers $r" >>"$ph"
+            echo "$(date -u +%s.%N) peers $r" >>"$ph"
             PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --headdims "$hds" \
                 --peers torch_sdpa_flash,torch_sdpa_cudnn -o "$OUTDIR/h2h_peers_$r.jsonl" \
                 2>"$OUTDIR/h2h_peers_$r.log" || tail -3 "$OUTDIR/h2h_peers_$r.log"
             dbs+=("$OUTDIR/h2h_$r.db") pjs+=("$OUTDIR/h2h_peers_$r.jsonl")
             echo "round $r done ($(date -u +%H:%M:%S))"
         done
-        echo "$(date +%s.%N) end" >>"$ph"
+        echo "$(date -u +%s.%N) end" >>"$ph"
         [ -n "$smi" ] && kill "$smi"
         python3 "$ROOT/bench/compare_h2h.py" "$DB" --rounds "${dbs[@]}" --peers "${pjs[@]}" \
             --clocks "$clk" --phases "$ph" | tee "$OUTDIR/h2h.md"

@@ -62,17 +62,20 @@ rows=$(grep -c '^| [0-9]' "$TMP/out")
     bad "every row: ratio of the medians 1.100, per-round range 0.167-1.875, FA2 2.20"
 grep -q "^3 rounds; fa-tune / cuDNN (medians): geomean 1.100, min 1.100, shapes >= 0.9: $rows/$rows; fa-tune / FA2 geomean 2.200$" \
     "$TMP/out" || bad "summary line"
-# Clocks: phase "fa-tune 1" holds the samples at 1.0-1.5 s (1980, 1700, 1980 MHz: median 1980),
-# "peers 1" those at 2.0-2.5 (the [N/A] line skipped: 1500, 1600 -> 1550 MHz); "empty" none.
+# Clocks: phase "fa-tune 1" holds the samples at 1.0-1.5 s (1980, 1700, 1980 MHz: lowest 1700,
+# median 1980), "peers 1" those at 2.0-2.5 (the [N/A] line skipped: 1500, 1600); "empty" none.
+# One sample carries nvidia-smi's own timestamp (UTC) instead of epoch seconds: 1970/01/01
+# 00:00:01.250 is 1.25.
 printf '1.0 fa-tune 1\n2.0 peers 1\n3.0 empty\n4.0 end\n' >"$TMP/ph"
-printf '%s\n' "0.5,1000,100,40" "1.0,1980,500,60" "1.25,1700,650,66" "1.5,1980,600,61" \
-    "2.0,1500,690,70" "2.1,[N/A],[N/A],[N/A]" "2.5,1600,700,71" "4.5,900,90,50" >"$TMP/clk"
+printf '%s\n' "0.5,1000,100,40" "1.0,1980,500,60" "1970/01/01 00:00:01.250,1700,650,66" \
+    "1.5,1980,600,61" "2.0,1500,690,70" "2.1,[N/A],[N/A],[N/A]" "2.5,1600,700,71" \
+    "4.5,900,90,50" >"$TMP/clk"
 python3 "$H2H" "$TMP/tune.db" --rounds "$TMP/r1.db" --peers "$TMP/p1.jsonl" \
     --clocks "$TMP/clk" --phases "$TMP/ph" >"$TMP/out2" 2>"$TMP/err" ||
     bad "compare_h2h.py --clocks failed: $(cat "$TMP/err")"
-grep -q '^| fa-tune 1 | 3 | 1980 | 600 | 66 |$' "$TMP/out2" || bad "fa-tune phase clocks"
-grep -q '^| peers 1 | 2 | 1550 | 695 | 71 |$' "$TMP/out2" || bad "peers phase clocks"
-grep -q '^| empty | 0 | - | - | - |$' "$TMP/out2" || bad "a phase without samples"
+grep -q '^| fa-tune 1 | 3 | 1700 | 1980 | 600 | 66 |$' "$TMP/out2" || bad "fa-tune phase clocks"
+grep -q '^| peers 1 | 2 | 1500 | 1550 | 695 | 71 |$' "$TMP/out2" || bad "peers phase clocks"
+grep -q '^| empty | 0 | - | - | - | - |$' "$TMP/out2" || bad "a phase without samples"
 python3 "$H2H" "$TMP/tune.db" --rounds "$TMP/r1.db" --peers >/dev/null 2>&1 &&
     bad "a round without its peers file must be refused"
 [ "$fail" -eq 0 ] && echo "test_compare_h2h: ok" >&2
