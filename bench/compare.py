@@ -24,6 +24,12 @@ def family(name):
     return parts[1] if len(parts) > 1 else "?"
 
 
+# FlashAttention's benchmark grid among a database's ok measurements (problems p, measurements
+# m): bf16, fixed length, no GQA, seqlen_q = seqlen_k. compare_h2h.py selects by it too.
+FA_GRID = """m.status = 'ok' and p.varlen = 0 and p.dtype = 'bf16' and p.heads_q = p.heads_kv
+             and p.seqlen_q = p.seqlen_k"""
+
+
 def geomean(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
 
@@ -41,9 +47,8 @@ def main():
                   m.median_ms, m.registers, coalesce(m.smem_static, 0) + v.smem_dynamic
            from measurements m join problems p on p.id = m.problem_id
            join variants v on v.id = m.variant_id
-           where m.arch in (%s) and m.status = 'ok' and p.varlen = 0 and p.dtype = 'bf16'
-                 and p.heads_q = p.heads_kv and p.seqlen_q = p.seqlen_k
-           order by m.id""" % ",".join("?" * len(archs)), archs).fetchall()
+           where m.arch in (%s) and %s
+           order by m.id""" % (",".join("?" * len(archs)), FA_GRID), archs).fetchall()
     latest = {}
     for hd, causal, n, name, tf, eager, ms, regs, smem in rows:
         latest[(hd, causal, n, name)] = (tf, eager, ms, regs, smem)

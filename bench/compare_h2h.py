@@ -35,12 +35,13 @@ import sqlite3
 import statistics
 import sys
 
+from compare import FA_GRID
+
 GRID = """select p.head_dim, p.causal, p.seqlen_q, v.name, m.tflops
           from measurements m join problems p on p.id = m.problem_id
           join variants v on v.id = m.variant_id
-          where m.status = 'ok' and m.tflops > 0 and p.varlen = 0 and p.dtype = 'bf16'
-                and p.heads_q = p.heads_kv and p.seqlen_q = p.seqlen_k
-          order by m.id"""
+          where m.tflops > 0 and %s
+          order by m.id""" % FA_GRID
 
 
 def best_per_shape(path):

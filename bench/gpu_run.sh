@@ -282,7 +282,8 @@ for stage in "$@"; do
                 --format=csv,noheader,nounits -lms 20 >"$clk" 2>/dev/null &
             smi=$!
         fi
-        hds=$(python3 "$ROOT/bench/compare_h2h.py" "$DB" --winners | cut -d' ' -f1 | paste -sd,)
+        winners=$(python3 "$ROOT/bench/compare_h2h.py" "$DB" --winners) # "HD --variant ..." lines
+        hds=$(cut -d' ' -f1 <<<"$winners" | paste -sd,)
         for r in $(seq "$rounds"); do
             echo "$(date -u +%s.%N) fa-tune $r" >>"$ph"
             while read -r hd vars; do
@@ -291,7 +292,7 @@ for stage in "$@"; do
                 "$FA" --arch sm90 --headdim "$hd" --dtype bf16 --varlen 0 --gqa 1 --race 0 \
                     --finalists 8 --rounds 5 --force --db "$OUTDIR/h2h_$r.db" $vars \
                     >>"$OUTDIR/h2h_$r.txt" 2>>"$OUTDIR/h2h_$r.log" || tail -3 "$OUTDIR/h2h_$r.log"
-            done < <(python3 "$ROOT/bench/compare_h2h.py" "$DB" --winners)
+            done <<<"$winners"
             echo "$(date -u +%s.%N) peers $r" >>"$ph"
             PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --headdims "$hds" \
                 --peers torch_sdpa_flash,torch_sdpa_cudnn -o "$OUTDIR/h2h_peers_$r.jsonl" \
