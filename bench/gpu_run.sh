@@ -117,6 +117,9 @@ for stage in "$@"; do
         log info
         "$FA" info
         nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv
+        # the board's power limit: session 12's H200 sat at its SW power cap near 200 W (clock
+        # 1770-1845 MHz) where session 11's drew 366 W, and short kernels follow the clock
+        nvidia-smi --query-gpu=power.limit,power.default_limit,power.max_limit,clocks_event_reasons.active --format=csv
         ;;
     tests)
         log "GPU tests"
