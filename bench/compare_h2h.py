@@ -7,9 +7,9 @@ minute later. On the H200 the same kernel's TFLOP/s moves by up to 7% from one s
 next (hd128 non-causal 4k: 667.7 in session 9, 619.9 in session 11, the same variant), so a
 single pair of timings can misstate a ratio by a few percent either way. (Session 11 also found
 a fa-tune kernel's re-timing 5-13% away from the tuning run's timing of it minutes before, while
-the peers repeated within 2-3%: the medians here do not settle which timing is right.) gpu_run.sh's h2h stage
-instead alternates R rounds of [fa-tune re-times its winners interleaved; peers.py times the
-peers], and this script takes each side's median over the rounds.
+the peers repeated within 2-3%; session 12 found the same command 7% apart from one process to
+the next, on a GPU at its power cap.) gpu_run.sh's h2h stage instead alternates R rounds of
+[fa-tune re-times its winners interleaved; peers.py times the peers], and this script takes each side's median over the rounds.
 
     python3 bench/compare_h2h.py fa-tune.db --winners
         one line per head dim: "HD --variant NAME ..." (the winners compare.py reports)
@@ -132,14 +132,14 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|")
     r_cud, r_fa2, low = [], [], 0
     for k in sorted(tuned):
+        ck, fk = k + ("torch_sdpa_cudnn",), k + ("torch_sdpa_flash",)
         fa = [r[k][1] for r in rounds if k in r]
-        cud = [p[k + ("torch_sdpa_cudnn",)] for p in peers if k + ("torch_sdpa_cudnn",) in p]
-        fa2 = [p[k + ("torch_sdpa_flash",)] for p in peers if k + ("torch_sdpa_flash",) in p]
+        cud = [p[ck] for p in peers if ck in p]
+        fa2 = [p[fk] for p in peers if fk in p]
         if not fa or not cud:
             print(f"| {k[0]} | {k[1]} | {k[2]} | {tuned[k][0]} | (missing in a round) |")
             continue
         mfa, mcud = statistics.median(fa), statistics.median(cud)
-        ck = k + ("torch_sdpa_cudnn",)
         per_round = [r[k][1] / p[ck] for r, p in zip(rounds, peers) if k in r and ck in p]
         rc = mfa / mcud
         r_cud.append(rc)

@@ -409,8 +409,9 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     }
     /* Halving's rung 0: one repetition, raced (fa_harness.h), ranking only. A variant cut
      * there never reaches rung 1, so the cut (the best twelfth) is generous: rung 1 re-times
-     * every survivor interleaved. The variants' repetitions vary 0.6% from one to the next
-     * (above); three of them were 5.9 s of the 23 s warm halving job. */
+     * every survivor interleaved. A variant's repetitions vary 0.6% from one to the next (cv,
+     * bench/results/2026-12-04_h200_session9); three of them were 5.4 s of the 23 s warm
+     * halving job, one is 2.7 s (session 11). */
     fa_timing_opts_default(&e.quick);
     e.quick.warmup_reps = 1;
     e.quick.warmup_ms = 1;
