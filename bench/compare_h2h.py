@@ -9,7 +9,8 @@ single pair of timings can misstate a ratio by a few percent either way. (Sessio
 a fa-tune kernel's re-timing 5-13% away from the tuning run's timing of it minutes before, while
 the peers repeated within 2-3%; session 12 found the same command 7% apart from one process to
 the next, on a GPU at its power cap.) gpu_run.sh's h2h stage instead alternates R rounds of
-[fa-tune re-times its winners interleaved; peers.py times the peers], and this script takes each side's median over the rounds.
+[fa-tune re-times its winners interleaved; peers.py times the peers], and this script takes
+each side's median over the rounds.
 
     python3 bench/compare_h2h.py fa-tune.db --winners
         one line per head dim: "HD --variant NAME ..." (the winners compare.py reports)
