@@ -345,35 +345,27 @@ static void engine_free(engine *e)
     pthread_cond_destroy(&e->cv);
 }
 
-fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *stats, fa_err *err)
+/* The timing protocols of fa_tune.h: the sweep's separate timings, the eager baseline, the
+ * interleaved groups (finalists, halving's rung 1) and halving's rung 0; and the margin
+ * inside a group. */
+static void set_protocols(engine *e)
 {
-    fa_status st = FA_OK;
-    engine e;
-    memset(&e, 0, sizeof e);
-    memset(stats, 0, sizeof *stats);
-    e.o = o;
-    e.env = env;
-    e.st = stats;
-    e.t0 = fa_now_s();
-    pthread_mutex_init(&e.mu, NULL);
-    pthread_mutex_init(&e.db_mu, NULL);
-    pthread_cond_init(&e.db_cv, NULL);
-    pthread_cond_init(&e.cv, NULL);
+    const fa_tune_opts *o = e->o;
     /* Halving never times with the sweep protocol (its min_reps 5 applies to exhaustive and
-     * random without finalists): rung 0 uses e.quick below, rung 1 e.final.
+     * random without finalists): rung 0 uses e->quick below, rung 1 e->final.
      * With finalists, a separate timing only says whether a variant is one (within 10% of the
      * best; the interleaved groups decide), so it is one repetition. Measured on the full hd128
      * exhaustive job (H200): 20,670 sweep timings of 3 repetitions varied 0.6% rep to rep on
      * average (1.3% of them over 2%), while separate timings drift a few percent over a sweep
      * and the window is 10%; their 2nd and 3rd repetitions were 38 s of its 141 s. */
-    e.sweep = o->timing;
-    if (e.sweep.max_reps <= 0) { /* the sweep protocol (fa_tune.h) */
+    e->sweep = o->timing;
+    if (e->sweep.max_reps <= 0) { /* the sweep protocol (fa_tune.h) */
         const int finals = o->strategy != FA_STRATEGY_HALVING && o->finalists > 0;
-        fa_timing_opts_default(&e.sweep);
-        e.sweep.warmup_reps = 1;
-        e.sweep.min_reps = finals ? 1 : 5;
+        fa_timing_opts_default(&e->sweep);
+        e->sweep.warmup_reps = 1;
+        e->sweep.min_reps = finals ? 1 : 5;
         if (finals)
-            e.sweep.max_reps = 1;
+            e->sweep.max_reps = 1;
     }
     /* The eager baseline is a yardstick (the speed-up column), not a race: one warm-up
      * launch (the harness skips it on a busy GPU: the job's own eager run just ran) and one
@@ -381,12 +373,12 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
      * from one to the next (H200, 20,670 three-repetition timings of the hd128 exhaustive job;
      * 1.3% of those timings over 2%, which would move 3x by 0.06x; the eager baseline's own
      * spread was not stored). Three repetitions were 2.2 s of the 23 s warm halving job. */
-    e.eager = o->timing;
-    if (e.eager.max_reps <= 0) {
-        fa_timing_opts_default(&e.eager);
-        e.eager.warmup_reps = 1;
-        e.eager.min_reps = 1;
-        e.eager.max_reps = 1;
+    e->eager = o->timing;
+    if (e->eager.max_reps <= 0) {
+        fa_timing_opts_default(&e->eager);
+        e->eager.warmup_reps = 1;
+        e->eager.min_reps = 1;
+        e->eager.max_reps = 1;
     }
     /* Interleaved groups decide winners: the 1% RSE rule from --rounds rounds (a round gives
      * every member one repetition, so the group's drift is shared). Near-ties need the rounds:
@@ -401,25 +393,117 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
      * checks and rung 0, which push most of a class's survivors out of the worker's module
      * cache (80 slots), so the first group that holds one re-loads it: the default 3 launches,
      * one synchronisation apiece, were three rounds' worth of its GPU time. */
-    e.final = o->timing;
-    if (e.final.max_reps <= 0) {
-        fa_timing_opts_default(&e.final);
-        e.final.warmup_reps = 1;
-        e.final.min_reps = o->final_rounds > 0 ? o->final_rounds : 10;
+    e->final = o->timing;
+    if (e->final.max_reps <= 0) {
+        fa_timing_opts_default(&e->final);
+        e->final.warmup_reps = 1;
+        e->final.min_reps = o->final_rounds > 0 ? o->final_rounds : 10;
     }
     /* Halving's rung 0: one repetition, raced (fa_harness.h), ranking only. A variant cut
      * there never reaches rung 1, so the cut (the best twelfth) is generous: rung 1 re-times
      * every survivor interleaved. A variant's repetitions vary 0.6% from one to the next (cv,
      * bench/results/2026-12-04_h200_session9); three of them were 5.4 s of the 23 s warm
      * halving job, one is 2.7 s (session 11). */
-    fa_timing_opts_default(&e.quick);
-    e.quick.warmup_reps = 1;
-    e.quick.warmup_ms = 1;
-    e.quick.min_reps = 1;
-    e.quick.max_reps = 1;
-    e.quick.max_seconds = 0.5;
+    fa_timing_opts_default(&e->quick);
+    e->quick.warmup_reps = 1;
+    e->quick.warmup_ms = 1;
+    e->quick.min_reps = 1;
+    e->quick.max_reps = 1;
+    e->quick.max_seconds = 0.5;
     /* Inside an interleaved group drift is shared, so a quarter of the margin is safe. */
-    e.interleave_margin = o->race_margin > 0 ? 1 + (o->race_margin - 1) / 4 : 0;
+    e->interleave_margin = o->race_margin > 0 ? 1 + (o->race_margin - 1) / 4 : 0;
+}
+
+/* A --budget of timings must fit one variant: it is timed on every problem of its class. */
+static fa_status check_budget(const engine *e, fa_err *err)
+{
+    const int budget = e->o->budget_count;
+    if (budget <= 0)
+        return FA_OK;
+    int smallest = e->o->n_problems;
+    for (int k = 0; k < e->ncls; k++)
+        smallest = e->cls[k].np < smallest ? e->cls[k].np : smallest;
+    if (budget < smallest)
+        return FA_ERR(err, FA_INVALID,
+                      "--budget %d cannot fit one variant: each variant is timed on %d problems "
+                      "of its class",
+                      budget, smallest);
+    return FA_OK;
+}
+
+/* The (variant, problem) timings the run expects to store: the progress line's total. */
+static int planned_timings(const engine *e)
+{
+    const fa_tune_opts *o = e->o;
+    int planned = 0;
+    for (int i = 0; i < e->ncands; i++)
+        for (int j = 0; e->cands[i].state == CAND_PENDING && j < e->cls[e->cands[i].cls].np; j++)
+            planned += e->cands[i].todo[j];
+    if (o->strategy == FA_STRATEGY_HALVING) { /* stored timings are rung 1's: an estimate */
+        planned = 0;
+        for (int k = 0; k < e->ncls; k++) {
+            int n = 0;
+            for (int i = 0; i < e->ncands; i++)
+                n += e->cands[i].cls == k && e->cands[i].state == CAND_PENDING;
+            int keep = en_rung1_keep(e, k, n) * e->cls[k].nrung0;
+            planned += (keep < n ? keep : n) * e->cls[k].np;
+        }
+    }
+    return planned;
+}
+
+/* Every problem starts unmeasured; one that a pending candidate will be timed on gets its
+ * eager baseline queued first: the GPU has nothing else to do while the first compiles run. */
+static void queue_eager(engine *e)
+{
+    const fa_tune_opts *o = e->o;
+    for (int p = 0; p < o->n_problems; p++) {
+        e->eager_ms[p] = -1;
+        e->best_ms[p] = -1;
+        e->quick_best[p] = -1;
+        e->eager_peak[p] = -1;
+        int needed = 0;
+        for (int i = 0; i < e->ncands && !needed; i++)
+            needed = e->cands[i].state == CAND_PENDING && e->cands[i].cls == e->class_of[p] &&
+                     e->cands[i].todo[e->pos_of[p]];
+        if (needed)
+            en_push(e, (item){.kind = ITEM_EAGER, .problem = p});
+        else
+            e->eager_done[p] = 1;
+    }
+}
+
+/* FA_PROFILE: where the engine's wall time went (the workers print theirs:
+ * fa_runner_internal.h). */
+static void print_profile(const fa_tune_opts *o, const fa_tune_stats *stats)
+{
+    if (!fa_profile_on())
+        return;
+    fprintf(stderr,
+            "fa-tune profile (engine): wall %.1f s, GPU busy %.1f s, database writer %.1f s "
+            "for %d records, compiles outstanding %.1f s",
+            stats->wall_s, stats->gpu_busy_s, stats->db_s, stats->db_records, stats->compiling_s);
+    if (o->strategy == FA_STRATEGY_HALVING) /* rung 1 runs while other classes compile */
+        fprintf(stderr, ", rung 1 %.1f s of GPU (%.1f s of it while compiling)", stats->rung1_s,
+                stats->rung1_compiling_s);
+    fputc('\n', stderr);
+}
+
+fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *stats, fa_err *err)
+{
+    fa_status st = FA_OK;
+    engine e;
+    memset(&e, 0, sizeof e);
+    memset(stats, 0, sizeof *stats);
+    e.o = o;
+    e.env = env;
+    e.st = stats;
+    e.t0 = fa_now_s();
+    pthread_mutex_init(&e.mu, NULL);
+    pthread_mutex_init(&e.db_mu, NULL);
+    pthread_cond_init(&e.db_cv, NULL);
+    pthread_cond_init(&e.cv, NULL);
+    set_protocols(&e);
     int slots = env->backend.slots > 0 ? env->backend.slots : 1;
     pthread_t *threads = calloc((size_t)slots, sizeof *threads);
     slot_arg *args = calloc((size_t)slots, sizeof *args);
@@ -440,33 +524,9 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
         goto cleanup;
     if (o->strategy == FA_STRATEGY_HALVING)
         en_defer_by_prior(&e);
-    if (o->budget_count > 0) {
-        int smallest = o->n_problems;
-        for (int k = 0; k < e.ncls; k++)
-            smallest = e.cls[k].np < smallest ? e.cls[k].np : smallest;
-        if (o->budget_count < smallest) {
-            st = FA_ERR(err, FA_INVALID,
-                        "--budget %d cannot fit one variant: each variant is timed on %d "
-                        "problems of its class",
-                        o->budget_count, smallest);
-            goto cleanup;
-        }
-    }
-    int planned = 0;
-    for (int i = 0; i < e.ncands; i++)
-        for (int j = 0; e.cands[i].state == CAND_PENDING && j < e.cls[e.cands[i].cls].np; j++)
-            planned += e.cands[i].todo[j];
-    if (o->strategy == FA_STRATEGY_HALVING) { /* stored timings are rung 1's: an estimate */
-        planned = 0;
-        for (int k = 0; k < e.ncls; k++) {
-            int n = 0;
-            for (int i = 0; i < e.ncands; i++)
-                n += e.cands[i].cls == k && e.cands[i].state == CAND_PENDING;
-            int keep = en_rung1_keep(&e, k, n) * e.cls[k].nrung0;
-            planned += (keep < n ? keep : n) * e.cls[k].np;
-        }
-    }
-    fa_progress_start(&e.prog, o->progress, planned, o->budget_count);
+    if ((st = check_budget(&e, err)) != FA_OK)
+        goto cleanup;
+    fa_progress_start(&e.prog, o->progress, planned_timings(&e), o->budget_count);
     /* From here the GPU slots and the producers hand their rows to the writer thread. */
     if ((st = en_db_writer_start(&e, err)) != FA_OK)
         goto cleanup;
@@ -475,20 +535,7 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
      * run), then every candidate as it compiles. Halving runs its phases per class in one
      * producer (en_produce_halving): rung 0, exploration rounds, rung 1 -- the survivors
      * interleaved per problem, also the final. */
-    for (int p = 0; p < o->n_problems; p++) {
-        e.eager_ms[p] = -1;
-        e.best_ms[p] = -1;
-        e.quick_best[p] = -1;
-        e.eager_peak[p] = -1;
-        int needed = 0;
-        for (int i = 0; i < e.ncands && !needed; i++)
-            needed = e.cands[i].state == CAND_PENDING && e.cands[i].cls == e.class_of[p] &&
-                     e.cands[i].todo[e.pos_of[p]];
-        if (needed)
-            en_push(&e, (item){.kind = ITEM_EAGER, .problem = p});
-        else
-            e.eager_done[p] = 1;
-    }
+    queue_eager(&e);
     if (o->strategy == FA_STRATEGY_HALVING)
         en_run_phase(&e, en_produce_halving, threads, args);
     else
@@ -527,17 +574,7 @@ cleanup:
         stats->gpu_idle_fraction = 1.0 - stats->gpu_busy_s / (stats->wall_s * slots);
     if (stats->gpu_idle_fraction < 0)
         stats->gpu_idle_fraction = 0;
-    if (fa_profile_on()) { /* the workers print theirs (fa_runner_internal.h) */
-        fprintf(stderr,
-                "fa-tune profile (engine): wall %.1f s, GPU busy %.1f s, database writer %.1f s "
-                "for %d records, compiles outstanding %.1f s",
-                stats->wall_s, stats->gpu_busy_s, stats->db_s, stats->db_records,
-                stats->compiling_s);
-        if (o->strategy == FA_STRATEGY_HALVING) /* rung 1 runs while other classes compile */
-            fprintf(stderr, ", rung 1 %.1f s of GPU (%.1f s of it while compiling)", stats->rung1_s,
-                    stats->rung1_compiling_s);
-        fputc('\n', stderr);
-    }
+    print_profile(o, stats);
     engine_free(&e);
     free(threads);
     free(args);
