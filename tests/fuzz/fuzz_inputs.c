@@ -1,0 +1,255 @@
+/*
+ * fuzz_inputs.c -- the parsers of what users and databases hand fa-tune, fuzzed: variant
+ * names (--variant, database rows), shapes files, seqlens files, peers JSONL, and the short
+ * strings read from the command line or a database (--seqlens, --devices, --format, cache
+ * lengths, a run's start time and command line). The first byte of an input picks the parser,
+ * the rest is its input.
+ *
+ * Beyond "no crash, no sanitizer report", each parser's result must hold together: a variant
+ * name that parses names a variant whose own name parses to the same name, and every problem
+ * a shapes file yields passes fa_problem_check.
+ *
+ * Two builds of this file:
+ *   - ctest `fuzz.corpus` (every build; ASan + UBSan in CI): replays tests/fuzz/corpus/, the
+ *     seeds (one file each) and found.hex, the inputs earlier fuzzing kept for coverage (one
+ *     a line): a regression test, deterministic.
+ *   - cmake -DFA_FUZZ=ON with clang: a libFuzzer binary, build/tests/fuzz/fuzz_inputs, e.g.
+ *         build/tests/fuzz/fuzz_inputs -max_total_time=600 -max_len=4096 NEW_DIR \
+ *             tests/fuzz/corpus
+ *     then `-merge=1 KEPT NEW_DIR` keeps what adds coverage; to keep it here, write KEPT's
+ *     files one a line in hex into found.hex (`xxd -p -c 0 FILE`, or python's bytes.hex()).
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fa_gpu_backend.h"
+#include "fa_peers_import.h"
+#include "fa_problem_set.h"
+#include "fa_report.h"
+#include "fa_report_data.h"
+#include "fa_variant.h"
+
+enum { VARIANT_NAME, SHAPES_FILE, SEQLENS_FILE, PEERS_JSONL, SHORT_STRINGS, N_TARGETS };
+
+static void fail(const char *what, const char *input)
+{
+    fprintf(stderr, "fuzz_inputs: %s (input '%s')\n", what, input);
+    abort();
+}
+
+static char input_path[4096];
+
+static void remove_input_file(void)
+{
+    unlink(input_path);
+}
+
+/* The parsers that read files get the input as a file of their own, removed at exit. */
+static const char *as_file(const uint8_t *d, size_t n)
+{
+    char *path = input_path;
+    if (!path[0]) {
+        const char *dir = getenv("TMPDIR");
+        snprintf(path, sizeof input_path, "%s/fa_fuzz_%d.txt", dir && *dir ? dir : "/tmp",
+                 (int)getpid());
+        atexit(remove_input_file);
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(d, 1, n, f) != n || fclose(f) != 0)
+        fail("cannot write the input file", path);
+    return path;
+}
+
+static void variant_name(const char *s)
+{
+    fa_variant v, w;
+    fa_err err;
+    fa_err_clear(&err);
+    if (fa_variant_parse(s, &v, &err) != FA_OK)
+        return;
+    char a[FA_VARIANT_NAME_MAX], b[FA_VARIANT_NAME_MAX], expr[512];
+    fa_variant_name(&v, a, sizeof a);
+    if (fa_variant_parse(a, &w, &err) != FA_OK)
+        fail("a parsed variant's own name does not parse", s);
+    fa_variant_name(&w, b, sizeof b);
+    if (strcmp(a, b) != 0)
+        fail("a parsed variant's name changes when parsed again", s);
+    fa_variant_name_expr(&v, expr, sizeof expr);
+}
+
+static void shapes_file(const uint8_t *d, size_t n, const char *shown)
+{
+    fa_problem *ps = NULL;
+    int np = 0;
+    fa_err err;
+    fa_err_clear(&err);
+    if (fa_problem_set_read(as_file(d, n), FA_DTYPE_BF16, 128, &ps, &np, &err) != FA_OK)
+        return;
+    for (int i = 0; i < np; i++) {
+        char name[FA_PROBLEM_NAME_MAX];
+        fa_problem_name(&ps[i], name, sizeof name);
+        if (fa_problem_check(&ps[i], &err) != FA_OK)
+            fail("a shapes file yields a problem that fa_problem_check refuses", shown);
+        if (!ps[i].varlen && !(fa_problem_flops(&ps[i], NULL, NULL) >= 0))
+            fail("a problem's flop count is not a number >= 0", shown);
+    }
+    free(ps);
+}
+
+static void short_strings(const char *s)
+{
+    fa_err err;
+    fa_err_clear(&err);
+    int ints[64], n = 0, c;
+    unsigned formats;
+    double t;
+    char strategy[64];
+    fa_parse_int_list(s, ints, 64, &n, &err);
+    fa_devices_parse(s, ints, 64, &n, &err);
+    fa_report_formats_parse(s, &formats, &err);
+    fa_cache_lens_parse(s, &c);
+    if (fa_report_parse_time(s, &t) == 0 && !isfinite(t))
+        fail("a parsed time is not finite", s);
+    fa_report_strategy(s, strategy, sizeof strategy);
+}
+
+static void fuzz_one(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return;
+    const int target = data[0] % N_TARGETS;
+    data++;
+    size--;
+    char s[4096]; /* the input as a string, cut at its first NUL */
+    size_t n = size < sizeof s - 1 ? size : sizeof s - 1;
+    memcpy(s, data, n);
+    s[n] = '\0';
+    fa_err err;
+    fa_err_clear(&err);
+    switch (target) {
+    case VARIANT_NAME:
+        variant_name(s);
+        break;
+    case SHAPES_FILE:
+        shapes_file(data, size, s);
+        break;
+    case SEQLENS_FILE: {
+        fa_varlen_dist d;
+        int count, lo, hi;
+        if (fa_seqlens_file_read(as_file(data, size), &d, &count, &lo, &hi, &err) == FA_OK &&
+            (count < 1 || lo < 0 || lo > hi))
+            fail("a seqlens file's count or range is wrong", s);
+        break;
+    }
+    case PEERS_JSONL: {
+        fa_peer_row *rows = NULL;
+        int nrows = 0;
+        fa_peers_import_stats st;
+        if (fa_peers_read(as_file(data, size), &rows, &nrows, &st, &err) == FA_OK)
+            free(rows);
+        break;
+    }
+    default:
+        short_strings(s);
+    }
+}
+
+#ifdef FA_LIBFUZZER
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_one(data, size);
+    return 0;
+}
+#else
+static int hex_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A .hex file holds many inputs, one a line in lowercase hex ('#' lines are comments): the
+ * inputs fuzzing found, kept in one file instead of hundreds. */
+static int replay_hex(uint8_t *text, size_t n, const char *path)
+{
+    int count = 0, lineno = 0;
+    for (size_t i = 0; i < n;) {
+        size_t end = i;
+        while (end < n && text[end] != '\n')
+            end++;
+        lineno++;
+        if (end > i && text[i] != '#') {
+            size_t k = 0;
+            for (size_t j = i; j < end; j += 2) {
+                const int hi = hex_digit(text[j]), lo = j + 1 < end ? hex_digit(text[j + 1]) : -1;
+                if (hi < 0 || lo < 0) {
+                    fprintf(stderr, "fuzz_inputs: %s:%d: not an even run of hex digits\n", path,
+                            lineno);
+                    exit(1);
+                }
+                text[i + k++] = (uint8_t)(hi * 16 + lo); /* decoded in place, behind j */
+            }
+            fuzz_one(text + i, k);
+            count++;
+        }
+        i = end + 1;
+    }
+    return count;
+}
+
+/* Replays every file named, or found in a folder named, on the command line. */
+static int replay(const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        fprintf(stderr, "fuzz_inputs: cannot read '%s'\n", path);
+        exit(1);
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        DIR *dir = opendir(path);
+        int count = 0;
+        for (struct dirent *e; dir && (e = readdir(dir));) {
+            if (e->d_name[0] == '.')
+                continue;
+            char sub[4096];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            count += replay(sub);
+        }
+        if (dir)
+            closedir(dir);
+        return count;
+    }
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = malloc((size_t)sb.st_size + 1);
+    if (!f || !buf || fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
+        fprintf(stderr, "fuzz_inputs: cannot read '%s'\n", path);
+        exit(1);
+    }
+    fclose(f);
+    const size_t len = strlen(path);
+    int count = 1;
+    if (len > 4 && !strcmp(path + len - 4, ".hex"))
+        count = replay_hex(buf, (size_t)sb.st_size, path);
+    else
+        fuzz_one(buf, (size_t)sb.st_size);
+    free(buf);
+    return count;
+}
+
+int main(int argc, char **argv)
+{
+    int count = 0;
+    for (int i = 1; i < argc; i++)
+        count += replay(argv[i]);
+    if (count == 0) {
+        fprintf(stderr, "fuzz_inputs: no inputs (usage: fuzz_inputs FILE|DIR...)\n");
+        return 1;
+    }
+    printf("fuzz_inputs: %d inputs replayed\n", count);
+    return 0;
+}
+#endif
