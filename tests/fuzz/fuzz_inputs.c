@@ -9,23 +9,18 @@
  * name that parses names a variant whose own name parses to the same name, and every problem
  * a shapes file yields passes fa_problem_check.
  *
- * Two builds of this file:
- *   - ctest `fuzz.corpus` (every build; ASan + UBSan in CI): replays tests/fuzz/corpus/, the
- *     seeds (one file each) and found.hex, the inputs earlier fuzzing kept for coverage (one
- *     a line): a regression test, deterministic.
- *   - cmake -DFA_FUZZ=ON with clang: a libFuzzer binary, build/tests/fuzz/fuzz_inputs, e.g.
- *         build/tests/fuzz/fuzz_inputs -max_total_time=600 -max_len=4096 NEW_DIR \
- *             tests/fuzz/corpus
- *     then `-merge=1 KEPT NEW_DIR` keeps what adds coverage; to keep it here, write KEPT's
- *     files one a line in hex into found.hex (`xxd -p -c 0 FILE`, or python's bytes.hex()).
+ * Built for libFuzzer with -DFA_FUZZ=ON (clang), else with fuzz_replay.c as the CPU test
+ * fuzz.inputs, which replays tests/fuzz/corpus/ (the seeds, and found.hex: what fuzzing kept).
+ * To fuzz, and to keep what adds coverage:
+ *     build/tests/fuzz/fuzz_inputs -max_total_time=600 -max_len=4096 NEW tests/fuzz/corpus
+ *     build/tests/fuzz/fuzz_inputs -merge=1 KEPT NEW
+ * then append KEPT's files to found.hex, one a line in hex (python's bytes.hex()).
  */
-#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fa_gpu_backend.h"
@@ -119,10 +114,10 @@ static void short_strings(const char *s)
     fa_report_strategy(s, strategy, sizeof strategy);
 }
 
-static void fuzz_one(const uint8_t *data, size_t size)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
-        return;
+        return 0;
     const int target = data[0] % N_TARGETS;
     data++;
     size--;
@@ -158,98 +153,5 @@ static void fuzz_one(const uint8_t *data, size_t size)
     default:
         short_strings(s);
     }
-}
-
-#ifdef FA_LIBFUZZER
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
-    fuzz_one(data, size);
     return 0;
 }
-#else
-static int hex_digit(uint8_t c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* A .hex file holds many inputs, one a line in lowercase hex ('#' lines are comments): the
- * inputs fuzzing found, kept in one file instead of hundreds. */
-static int replay_hex(uint8_t *text, size_t n, const char *path)
-{
-    int count = 0, lineno = 0;
-    for (size_t i = 0; i < n;) {
-        size_t end = i;
-        while (end < n && text[end] != '\n')
-            end++;
-        lineno++;
-        if (end > i && text[i] != '#') {
-            size_t k = 0;
-            for (size_t j = i; j < end; j += 2) {
-                const int hi = hex_digit(text[j]), lo = j + 1 < end ? hex_digit(text[j + 1]) : -1;
-                if (hi < 0 || lo < 0) {
-                    fprintf(stderr, "fuzz_inputs: %s:%d: not an even run of hex digits\n", path,
-                            lineno);
-                    exit(1);
-                }
-                text[i + k++] = (uint8_t)(hi * 16 + lo); /* decoded in place, behind j */
-            }
-            fuzz_one(text + i, k);
-            count++;
-        }
-        i = end + 1;
-    }
-    return count;
-}
-
-/* Replays every file named, or found in a folder named, on the command line. */
-static int replay(const char *path)
-{
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        fprintf(stderr, "fuzz_inputs: cannot read '%s'\n", path);
-        exit(1);
-    }
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *dir = opendir(path);
-        int count = 0;
-        for (struct dirent *e; dir && (e = readdir(dir));) {
-            if (e->d_name[0] == '.')
-                continue;
-            char sub[4096];
-            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-            count += replay(sub);
-        }
-        if (dir)
-            closedir(dir);
-        return count;
-    }
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf = malloc((size_t)sb.st_size + 1);
-    if (!f || !buf || fread(buf, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
-        fprintf(stderr, "fuzz_inputs: cannot read '%s'\n", path);
-        exit(1);
-    }
-    fclose(f);
-    const size_t len = strlen(path);
-    int count = 1;
-    if (len > 4 && !strcmp(path + len - 4, ".hex"))
-        count = replay_hex(buf, (size_t)sb.st_size, path);
-    else
-        fuzz_one(buf, (size_t)sb.st_size);
-    free(buf);
-    return count;
-}
-
-int main(int argc, char **argv)
-{
-    int count = 0;
-    for (int i = 1; i < argc; i++)
-        count += replay(argv[i]);
-    if (count == 0) {
-        fprintf(stderr, "fuzz_inputs: no inputs (usage: fuzz_inputs FILE|DIR...)\n");
-        return 1;
-    }
-    printf("fuzz_inputs: %d inputs replayed\n", count);
-    return 0;
-}
-#endif

@@ -2,8 +2,8 @@
  * This file implements the CPU test of the shared helpers: splitmix64 against its reference
  * output (inputs, varlen lengths and the random search order are seeded from it, so a change
  * would silently change every stored seed's meaning), the monotonic clock, the FA_PROFILE
- * switch, and the one-line summary of a compile log used in every message about a compile
- * error.
+ * switch, the one-line summary of a compile log used in every message about a compile
+ * error, and the FLOP count of a causal problem whose lengths differ (bottom-right mask).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +15,54 @@
 #include "fa_util.h"
 #include "fa_check.h"
 
+/* Visible pairs of one causal sequence counted row by row (bottom-right aligned). */
+static double pairs_by_row(int sq, int sk)
+{
+    double total = 0;
+    for (int i = 0; i < sq; i++) {
+        const long long last = (long long)i + sk - sq; /* keys 0..last are visible */
+        if (last >= 0)
+            total += (double)(last + 1 < sk ? last + 1 : sk);
+    }
+    return total;
+}
+
+/* fa_problem_flops of causal problems with sq != sk: the row-by-row count on every pair of
+ * lengths up to 300 and at 128k keys; and a length read from a crafted database (2^31 - 1
+ * queries) costs no loop (it hung `fa-tune report` for tens of seconds before). */
+static void test_causal_flops(void)
+{
+    fa_problem p;
+    memset(&p, 0, sizeof p);
+    p.batch = 1;
+    p.heads_q = p.heads_kv = 1;
+    p.head_dim = 1;
+    p.causal = 1;
+    int bad = 0;
+    for (int sq = 1; sq <= 300; sq++)
+        for (int sk = 1; sk <= 300; sk++) {
+            p.seqlen_q = sq;
+            p.seqlen_k = sk;
+            const double want = sq == sk ? 0.5 * sq * sk : pairs_by_row(sq, sk);
+            bad += fa_problem_flops(&p, NULL, NULL) != 4.0 * want;
+        }
+    static const int big[][2] = {{1, 131072}, {16, 131072}, {100000, 3}, {65536, 65537}};
+    for (int i = 0; i < 4; i++) {
+        p.seqlen_q = big[i][0];
+        p.seqlen_k = big[i][1];
+        bad += fa_problem_flops(&p, NULL, NULL) != 4.0 * pairs_by_row(big[i][0], big[i][1]);
+    }
+    CHECK_MSG(bad == 0, "%d causal FLOP counts differ from the row-by-row count", bad);
+    p.seqlen_q = 2147483647;
+    p.seqlen_k = 5;
+    const double t0 = fa_now_s();
+    const double f = fa_problem_flops(&p, NULL, NULL);
+    CHECK_MSG(f == 4.0 * 15 && fa_now_s() - t0 < 0.1, "2^31 - 1 queries, 5 keys: %g FLOPs", f);
+}
+
 int main(void)
 {
+    test_causal_flops();
     /* splitmix64 reference (Vigna): state 0 gives 0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4 */
     uint64_t s = 0;
     CHECK(fa_splitmix64(&s) == 0xe220a8397b1dcdafull);
