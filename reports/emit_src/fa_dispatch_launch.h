@@ -256,7 +256,8 @@ static inline CUresult fa_dispatch_launch_kernel(
     argv[0] = &args;
     // clang-format off
     return cuLaunchKernel(m->functions[kernel - archs[m->arch].first_kernel],
-                          (unsigned)((p->seqlen_q + k[kernel].block_m - 1) / k[kernel].block_m),
+                          (unsigned)(((int64_t)p->seqlen_q + k[kernel].block_m - 1) /
+                                     k[kernel].block_m),
                           (unsigned)p->heads_q, (unsigned)p->batch, (unsigned)k[kernel].threads,
                           1, 1, (unsigned)k[kernel].smem_bytes, stream, argv, 0);
     // clang-format on

@@ -59,7 +59,7 @@ static inline CUresult fa_dispatch_sm90a_encode(CUtensorMap *map, int dtype,
    CUDA_ERROR_INVALID_VALUE (from the driver, or here for seqlen_k). A PackGQA kernel
    (k->pack_gqa) needs the problem's heads_q / heads_kv to fit its tile
    (fa_plan_sm90a_pack_tokens >= 1; fa_dispatch_launch_kernel runs its fallback otherwise):
-   CUDA_ERROR_INVALID_VALUE if not. */
+   CUDA_ERROR_INVALID_VALUE if not, as for a problem of more than 2^31 - 1 tiles. */
 // clang-format off
 static inline CUresult fa_dispatch_launch_sm90a(
     CUfunction fn, const fa_dispatch_kernel *k, const fa_fwd_params *p, int multiprocessors,
@@ -75,6 +75,10 @@ static inline CUresult fa_dispatch_launch_sm90a(
     if (p->seqlen_k < 1)
         return CUDA_ERROR_INVALID_VALUE; /* a tensor map has no empty dimension */
     if (k->pack_gqa && fa_plan_sm90a_pack_tokens(k->block_m, p->heads_q, p->heads_kv) < 1)
+        return CUDA_ERROR_INVALID_VALUE;
+    /* The kernel numbers its tiles with an int (persistent blocks loop over them). */
+    if (fa_plan_sm90a_tiles_gqa(p->seqlen_q, p->heads_q, p->heads_kv, p->batch, k->block_m / 64,
+                                k->pack_gqa) > 0x7fffffffu)
         return CUDA_ERROR_INVALID_VALUE;
     memset(&args, 0, sizeof args);
     args.p = *p;

@@ -101,11 +101,14 @@ FA_PLAN_SPLITKV_FN unsigned fa_plan_splitkv_threads(int warps)
     return (unsigned)(32 * warps);
 }
 
-/* M tiles per (sequence, KV head): the g * seqlen_q packed query rows over BLOCK_M. */
+/* M tiles per (sequence, KV head): the g * seqlen_q packed query rows over BLOCK_M. Computed
+ * in 64 bits and saturated at 2^31 - 1, so any int shape is defined behaviour (the launcher's
+ * grid check then refuses it). Host code only, as the other functions of this file below. */
 FA_PLAN_SPLITKV_FN int fa_plan_splitkv_mblocks(int heads_q, int heads_kv, int seqlen_q, int block_m)
 {
-    const int rows = heads_q / heads_kv * seqlen_q;
-    return (rows + block_m - 1) / block_m;
+    const int64_t rows = (int64_t)(heads_q / heads_kv) * seqlen_q;
+    const int64_t mblocks = (rows + block_m - 1) / block_m;
+    return mblocks > 0x7fffffff ? 0x7fffffff : (int)mblocks;
 }
 
 /* FlashAttention-3's split count (see the top of this file). */
@@ -145,10 +148,12 @@ FA_PLAN_SPLITKV_FN int fa_plan_splitkv_splits(int splits, int batch, int heads_q
                                               int seqlen_q, int seqlen_k, int block_m, int block_n,
                                               int multiprocessors)
 {
-    const int n_blocks = (seqlen_k + block_n - 1) / block_n;
-    const int total =
-        batch * heads_kv * fa_plan_splitkv_mblocks(heads_q, heads_kv, seqlen_q, block_m);
-    int s = splits > 0 ? splits : fa_plan_splitkv_auto(total, multiprocessors, n_blocks);
+    const int n_blocks = (int)(((int64_t)seqlen_k + block_n - 1) / block_n);
+    const int64_t total =
+        (int64_t)batch * heads_kv * fa_plan_splitkv_mblocks(heads_q, heads_kv, seqlen_q, block_m);
+    int s = splits > 0 ? splits
+                       : fa_plan_splitkv_auto(total > 0x7fffffff ? 0x7fffffff : (int)total,
+                                              multiprocessors, n_blocks);
     if (s > n_blocks)
         s = n_blocks;
     if (s > FA_DECODE_MAX_SPLITS_COMBINE)

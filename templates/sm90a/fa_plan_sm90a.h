@@ -145,9 +145,22 @@
 #define FA_SM90A_TMAP_OFFSET(i) (256 + FA_SM90A_TMAP_BYTES * (i))
 #define FA_SM90A_ARGS_BYTES FA_SM90A_TMAP_OFFSET(3)
 
+/* a * b for a, b < 2^32, saturated at 2^32 - 1 */
+FA_PLAN_SM90A_FN uint64_t fa_plan_sm90a_mul_sat(uint64_t a, uint64_t b)
+{
+    const uint64_t t = a * b;
+    return t > 0xffffffffu ? 0xffffffffu : t;
+}
+
+/* Tiles of a launch, (ceil(seqlen_q / BLOCK_M), heads_q, batch), for seqlen_q, heads_q, batch
+ * >= 0; saturated at 2^32 - 1 (the launcher refuses more than 2^31 - 1, the kernel's int tile
+ * index), never wrapped. Host code only, as the grid and tmap functions below. */
 FA_PLAN_SM90A_FN unsigned fa_plan_sm90a_tiles(int seqlen_q, int heads_q, int batch, int cwg)
 {
-    return (unsigned)((seqlen_q + 64 * cwg - 1) / (64 * cwg)) * (unsigned)heads_q * (unsigned)batch;
+    const uint64_t rows = (uint64_t)(64 * cwg);
+    const uint64_t m_blocks = ((uint64_t)seqlen_q + rows - 1u) / rows;
+    return (unsigned)fa_plan_sm90a_mul_sat(fa_plan_sm90a_mul_sat(m_blocks, (uint64_t)heads_q),
+                                           (uint64_t)batch);
 }
 
 /* Grid size: the tiles, or with persistent at most one block per multiprocessor. */
@@ -272,7 +285,11 @@ FA_PLAN_SM90A_FN unsigned fa_plan_sm90a_tiles_gqa(int seqlen_q, int heads_q, int
     int t = fa_plan_sm90a_pack_tokens(64 * cwg, heads_q, heads_kv);
     if (!pack_gqa)
         return fa_plan_sm90a_tiles(seqlen_q, heads_q, batch, cwg);
-    return t > 0 ? (unsigned)((seqlen_q + t - 1) / t) * (unsigned)heads_kv * (unsigned)batch : 0u;
+    if (t < 1)
+        return 0u;
+    const uint64_t blocks = ((uint64_t)seqlen_q + (uint64_t)t - 1u) / (uint64_t)t;
+    return (unsigned)fa_plan_sm90a_mul_sat(fa_plan_sm90a_mul_sat(blocks, (uint64_t)heads_kv),
+                                           (uint64_t)batch);
 }
 
 /* fa_plan_sm90a_grid with PackGQA's tiles when pack_gqa. */

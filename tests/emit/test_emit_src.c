@@ -541,6 +541,20 @@ static void test_sm90a(void)
     CHECK(launched.smem == (unsigned)fa_plan_sm90a_smem(128, 3, 128, 2, 1)); /* the stub's */
     p.seqlen_k = 0; /* a tensor map cannot be empty */
     CHECK(fa_dispatch_launch_kernel(&m, 2, &p, 0) == CUDA_ERROR_INVALID_VALUE);
+    /* Past the kernel's int tile index: 2^31 - 1 queries of 16 heads of 16 sequences (2.9e9
+       tiles of 192 rows) is refused, no launch (the count was computed in 32 bits: signed
+       overflow); tile counts saturate instead of wrapping. */
+    p.seqlen_k = 2000;
+    p.seqlen_q = 2147483647;
+    p.heads_q = p.heads_kv = p.batch = 16;
+    nenc = 0;
+    memset(&launched, 0, sizeof launched);
+    CHECK(fa_dispatch_launch_kernel(&m, 2, &p, 0) == CUDA_ERROR_INVALID_VALUE && nenc == 0 &&
+          launched.f == 0);
+    CHECK(fa_plan_sm90a_tiles(2147483647, 2, 2, 3) == 4u * 11184811u &&
+          fa_plan_sm90a_tiles(2147483647, 2147483647, 2147483647, 1) == 0xffffffffu &&
+          fa_plan_sm90a_tiles_gqa(2147483647, 64, 1, 65536, 2, 1) == 0xffffffffu &&
+          fa_plan_sm90a_tiles(1000, 16, 2, 3) == 192u);
 }
 
 /* PackGQA: kernel 3 (128 x 128, fallback 4) encodes Q as the 5-d map of fa_plan_sm90a.h and
@@ -729,6 +743,18 @@ static void test_decode(void)
     CHECK(fa_dispatch_launch_decode_kernel(&m, 0, 1, &p, 0, 0, 0) == CUDA_ERROR_INVALID_VALUE &&
           nlaunches == 0);
     p.batch = 64;
+    /* So are 2^31 - 1 new tokens (the packed rows g * seqlen_q overflowed an int) and a cache
+       of 2^31 - 1 rows is planned without overflow (auto splits: one, 64 sequences fill the
+       GPU). */
+    p.seqlen_q = 2147483647;
+    nlaunches = 0;
+    CHECK(fa_dispatch_launch_decode_kernel(&m, 0, 0, &p, 0, 0, 0) == CUDA_ERROR_INVALID_VALUE &&
+          nlaunches == 0);
+    CHECK(fa_plan_splitkv_mblocks(64, 1, 2147483647, 16) == 2147483647 &&
+          fa_plan_splitkv_mblocks(32, 8, 4, 16) == 1 &&
+          fa_plan_splitkv_splits(0, 64, 32, 8, 1, 2147483647, 16, 64, 132) == 1 &&
+          fa_plan_splitkv_splits(0, 1, 32, 8, 1, 2147483647, 16, 64, 132) > 1);
+    p.seqlen_q = 1;
     /* Paged without a block table; the causal row's tiles have no kernel; hd 256 none. */
     p.page_size = 64;
     CHECK(fa_dispatch_launch_decode(&m, FA_DISPATCH_BF16, 0, &p, 0, 0, 0, 0) ==
