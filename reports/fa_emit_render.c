@@ -415,7 +415,9 @@ static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
             continue;
         fa_emit_buf_puts(b, listed++ ? ", " : " ");
         put_comment_text(b, m->runs[i].device.name);
-        fa_emit_buf_printf(b, " (%s)", m->runs[i].device.arch);
+        fa_emit_buf_puts(b, " (");
+        put_comment_text(b, m->runs[i].device.arch); /* from the database: data, as the name */
+        fa_emit_buf_puts(b, ")");
     }
     if (!listed)
         fa_emit_buf_puts(b, " (none recorded)");
@@ -428,7 +430,9 @@ static void render_banner(const fa_emit_model *m, fa_emit_buf *b)
         version_str(r->device.nvrtc_version, nvrtc, sizeof nvrtc);
         fa_emit_buf_puts(b, " *   run ");
         put_comment_text(b, r->uuid);
-        fa_emit_buf_printf(b, " on %s, ", r->device.arch);
+        fa_emit_buf_puts(b, " on ");
+        put_comment_text(b, r->device.arch);
+        fa_emit_buf_puts(b, ", ");
         put_comment_text(b, r->device.name);
         fa_emit_buf_printf(b, "\n *     driver %s, CUDA %s, NVRTC %s, fa-tune ", drv, cuda, nvrtc);
         put_comment_text(b, r->fa_tune_version);

@@ -181,8 +181,13 @@ static void check_header(const char *h, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         const unsigned char c = (unsigned char)h[i];
-        if ((c < 0x20 && c != '\n') || c == 0x7f)
-            fail("a control character in the emitted header", NULL);
+        if ((c < 0x20 && c != '\n') || c == 0x7f) {
+            char where[160];
+            size_t from = i < 60 ? 0 : i - 60;
+            snprintf(where, sizeof where, "byte 0x%02x at offset %zu, after '%.*s'", c, i,
+                     (int)(i - from), h + from);
+            fail("a control character in the emitted header", where);
+        }
         if (c == '?' && i + 2 < len && h[i + 1] == '?' && strchr("=/'()!<>-", h[i + 2]))
             fail("a trigraph in the emitted header", NULL);
     }
