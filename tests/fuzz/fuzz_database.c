@@ -20,8 +20,10 @@
  * writes what fa_report_data holds through the escapers the report tests check byte for byte.
  *
  * Built for libFuzzer with -DFA_FUZZ=ON (clang), else with fuzz_replay.c as the CPU test
- * fuzz.database, which replays tests/fuzz/database/. To fuzz:
+ * fuzz.database, which replays tests/fuzz/database/ (seeds, the inputs that found the bugs
+ * fixed so far, and found.hex: what fuzzing kept for coverage). To fuzz (~10 inputs a second):
  *     build/tests/fuzz/fuzz_database -max_total_time=600 -max_len=512 NEW tests/fuzz/database
+ *     build/tests/fuzz/fuzz_database -merge=1 KEPT NEW
  */
 #include <sqlite3.h>
 #include <stdint.h>
