@@ -16,8 +16,12 @@
  * report's data (fa_report_data_load: every series, heatmap and table the plots are drawn
  * from) and the emitted header (fa_emit_render), which must lex as C: no control character
  * but newline, no string or character literal that runs past its line or the file, every
- * comment closed, no trigraph (gcc -std=c99 reads "??/" as a backslash). `fa-tune report`
- * writes what fa_report_data holds through the escapers the report tests check byte for byte.
+ * comment closed, no trigraph (gcc -std=c99 reads "??/" as a backslash). Then, for sm90, the
+ * whole report (fa_report_write, with fake_gnuplot.c for gnuplot): every gnuplot script must
+ * lex as the writer's own statements (check_gnuplot: strings closed on their line, no file name
+ * that is a pipe, no backquote, no statement but set / unset / plot / replot / if and
+ * assignments, none of gnuplot's commands that run or read something), and the index pages
+ * must hold no script.
  *
  * Built for libFuzzer with -DFA_FUZZ=ON (clang), else with fuzz_replay.c as the CPU test
  * fuzz.database, which replays tests/fuzz/database/ (seeds, the inputs that found the bugs
@@ -25,18 +29,22 @@
  *     build/tests/fuzz/fuzz_database -max_total_time=600 -max_len=512 NEW tests/fuzz/database
  *     build/tests/fuzz/fuzz_database -merge=1 KEPT NEW
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "fa_emit.h"
+#include "fa_report.h"
 #include "fa_report_data.h"
 
-#ifndef FA_FUZZ_SQL_DIR
-#error "FA_FUZZ_SQL_DIR: the folder of the report tests' fixture SQL (tests/report)"
+#if !defined(FA_FUZZ_SQL_DIR) || !defined(FA_FUZZ_FAKE_GNUPLOT)
+#error "FA_FUZZ_SQL_DIR (tests/report, the fixture's SQL) and FA_FUZZ_FAKE_GNUPLOT are needed"
 #endif
 
 static void fail(const char *what, const char *detail)
@@ -85,6 +93,8 @@ static void remove_files(void)
     unlink(p);
     snprintf(p, sizeof p, "%s-shm", fx.path);
     unlink(p);
+    snprintf(p, sizeof p, "%s.report", fx.path); /* emptied after each input */
+    rmdir(p);
 }
 
 static void build_fixture(void)
@@ -260,6 +270,210 @@ static void read_back(const char *arch_name)
     fa_db_close(db);
 }
 
+/* ---- the report's files ------------------------------------------------------------------ */
+
+static int is_word(const char *w, size_t n, const char *const *list)
+{
+    for (; *list; list++)
+        if (strlen(*list) == n && !strncmp(w, *list, n))
+            return 1;
+    return 0;
+}
+
+/* One statement of a gnuplot script, its strings already replaced by S: set / unset / plot /
+ * replot / if, or an assignment (name = ..., name(args) = ...); no command word anywhere. */
+static void check_statement(const char *file, const char *st, size_t n)
+{
+    static const char *const heads[] = {"set", "unset", "plot", "replot", "if", NULL};
+    static const char *const banned[] = {"system", "load", "call", "shell", "save",     "print",
+                                         "exit",   "quit", "cd",   "pwd",   "reread",   "pause",
+                                         "import", "fit",  "test", "eval",  "evaluate", NULL};
+    size_t i = 0;
+    while (i < n && isspace((unsigned char)st[i]))
+        i++;
+    if (i == n || st[i] == '}' || st[i] == '{')
+        return;
+    size_t w = i;
+    while (w < n && (isalnum((unsigned char)st[w]) || st[w] == '_'))
+        w++;
+    if (w == i)
+        fail("a gnuplot statement that does not start with a word", file);
+    if (!is_word(st + i, w - i, heads)) {
+        size_t j = w;
+        if (j < n && st[j] == '(') /* name(args) = ... */
+            while (j < n && st[j] != ')')
+                j++;
+        j += j < n && st[j] == ')';
+        while (j < n && st[j] == ' ')
+            j++;
+        if (!(j < n && st[j] == '=' && (j + 1 == n || st[j + 1] != '=')))
+            fail("a gnuplot statement that is not the writer's (a set, plot... or assignment)",
+                 file);
+    }
+    for (size_t k = i; k < n;) {
+        if (isalpha((unsigned char)st[k]) || st[k] == '_') {
+            size_t e = k;
+            while (e < n && (isalnum((unsigned char)st[e]) || st[e] == '_'))
+                e++;
+            if (is_word(st + k, e - k, banned))
+                fail("a gnuplot command that runs or reads something", file);
+            k = e;
+        } else {
+            k++;
+        }
+    }
+}
+
+/* A script the report wrote: see the top of the file. */
+static void check_gnuplot(const char *file, const char *t, size_t len)
+{
+    char *code = malloc(len + 1); /* the statement in progress, strings as S */
+    size_t n = 0;
+    enum { CODE, SQ, DQ, COMMENT } state = CODE;
+    if (!code)
+        fail("out of memory", NULL);
+    for (size_t i = 0; i < len; i++) {
+        const char c = t[i];
+        if (((unsigned char)c < 0x20 && c != '\n') || c == 0x7f)
+            fail("a control character in a gnuplot script", file);
+        if (c == '\\' && i + 1 < len && t[i + 1] == '\n') { /* gnuplot joins the lines first */
+            if (state == SQ || state == DQ || state == COMMENT)
+                fail("a string or comment continued onto the next line in a gnuplot script", file);
+            i++;
+            continue;
+        }
+        switch (state) {
+        case CODE:
+            if (c == '`')
+                fail("a backquote (command substitution) in a gnuplot script", file);
+            if (c == '#') {
+                state = COMMENT;
+            } else if (c == '\'' || c == '"') {
+                state = c == '\'' ? SQ : DQ;
+                code[n++] = 'S';
+                if (i + 1 < len && (t[i + 1] == '|' || t[i + 1] == '<'))
+                    fail("a gnuplot string that names a pipe", file);
+            } else if (c == ';' || c == '\n') {
+                check_statement(file, code, n);
+                n = 0;
+            } else {
+                code[n++] = c;
+            }
+            break;
+        case SQ:
+            if (c == '\n')
+                fail("a gnuplot string runs past its line", file);
+            if (c == '\'' && i + 1 < len && t[i + 1] == '\'')
+                i++;
+            else if (c == '\'')
+                state = CODE;
+            break;
+        case DQ:
+            if (c == '\n' || c == '`')
+                fail("a double-quoted gnuplot string past its line or with a backquote", file);
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                state = CODE;
+            break;
+        case COMMENT:
+            if (c == '\n') {
+                check_statement(file, code, n);
+                n = 0;
+                state = CODE;
+            }
+            break;
+        }
+    }
+    if (state == SQ || state == DQ)
+        fail("a gnuplot script ends inside a string", file);
+    check_statement(file, code, n);
+    free(code);
+}
+
+/* The length of the run of backticks at p. */
+static size_t backticks(const char *p)
+{
+    size_t n = 0;
+    while (p[n] == '`')
+        n++;
+    return n;
+}
+
+/* An index page holds no script, whatever the names in it. Markdown (CommonMark): a tag whose
+ * '<' is escaped with a backslash, or inside a code span (a run of n backticks up to the next
+ * run of exactly n), is text. */
+static void check_page(const char *file, const char *t, int markdown)
+{
+    for (const char *p = t; *p; p++) {
+        if (markdown && *p == '\\' && p[1]) {
+            p++; /* an escaped character */
+            continue;
+        }
+        if (markdown && *p == '`') {
+            const size_t n = backticks(p);
+            const char *q = p + n;
+            while (*q && !(*q == '`' && backticks(q) == n))
+                q += *q == '`' ? backticks(q) : 1;
+            if (*q) {
+                p = q + n - 1; /* the span is text */
+                continue;
+            }
+            p += n - 1; /* an unclosed run is literal backticks */
+            continue;
+        }
+        if (!strncasecmp(p, "<script", 7) || !strncasecmp(p, "<iframe", 7) ||
+            (!markdown && !strncasecmp(p, "javascript:", 11))) {
+            char where[200];
+            const int back = (int)(p - t < 60 ? p - t : 60);
+            snprintf(where, sizeof where, "%s: '%.*s'", file, back + 8, p - back);
+            fail("an index page with a script", where);
+        }
+    }
+}
+
+/* fa_report_write for sm90 into a fresh folder, then every file it wrote checked and removed. */
+static void write_report(void)
+{
+    static char dir[4200];
+    if (!dir[0])
+        snprintf(dir, sizeof dir, "%s.report", fx.path);
+    fa_report_options o;
+    memset(&o, 0, sizeof o);
+    o.db_path = fx.path;
+    o.arch = "sm90";
+    o.out_dir = dir;
+    o.gnuplot = FA_FUZZ_FAKE_GNUPLOT;
+    fa_report_summary sum;
+    fa_err err;
+    fa_report_write(&o, &sum, &err); /* a database it refuses is a result too */
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[8400];
+        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        const size_t nl = strlen(e->d_name);
+        size_t len = 0;
+        if (nl > 3 && !strcmp(e->d_name + nl - 3, ".gp")) {
+            char *t = read_file(path, &len);
+            check_gnuplot(path, t, len);
+            free(t);
+        } else if (nl > 5 && !strcmp(e->d_name + nl - 5, ".html")) {
+            char *t = read_file(path, &len);
+            check_page(path, t, 0);
+            free(t);
+        } else if (nl > 3 && !strcmp(e->d_name + nl - 3, ".md")) {
+            char *t = read_file(path, &len);
+            check_page(path, t, 1);
+            free(t);
+        }
+        unlink(path);
+    }
+    if (d)
+        closedir(d);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!fx.image)
@@ -267,5 +481,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apply_edits(data, size);
     read_back("sm90");
     read_back("sm80");
+    write_report();
     return 0;
 }
