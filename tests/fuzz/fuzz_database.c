@@ -21,7 +21,9 @@
  * lex as the writer's own statements (check_gnuplot: strings closed on their line, no file name
  * that is a pipe, no backquote, no statement but set / unset / plot / replot / if and
  * assignments, none of gnuplot's commands that run or read something), and the index pages
- * must hold no script.
+ * must hold no script. Last, the edited database is merged into a pristine copy of the fixture
+ * (fa_db_merge, `fa-tune db merge`): taken or refused whole, the result passes SQLite's
+ * integrity and foreign-key checks, and merging it again adds nothing.
  *
  * Built for libFuzzer with -DFA_FUZZ=ON (clang), else with fuzz_replay.c as the CPU test
  * fuzz.database, which replays tests/fuzz/database/ (seeds, the inputs that found the bugs
@@ -95,6 +97,11 @@ static void remove_files(void)
     unlink(p);
     snprintf(p, sizeof p, "%s.report", fx.path); /* emptied after each input */
     rmdir(p);
+    static const char *const merge[] = {"%s.merge.db", "%s.merge.db-wal", "%s.merge.db-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, merge[i], fx.path);
+        unlink(p);
+    }
 }
 
 static void build_fixture(void)
@@ -474,6 +481,50 @@ static void write_report(void)
         closedir(d);
 }
 
+/* The edited database merged into a pristine copy of the fixture (fa-tune db merge): the
+ * merge takes it or refuses it whole; the result passes SQLite's integrity and foreign-key
+ * checks; a second merge of the same file adds nothing (fa_db.h's contract). */
+static void merge_into_fixture(void)
+{
+    static char target[4300];
+    if (!target[0])
+        snprintf(target, sizeof target, "%s.merge.db", fx.path);
+    char p[4400];
+    snprintf(p, sizeof p, "%s-wal", target);
+    unlink(p);
+    FILE *f = fopen(target, "wb");
+    if (!f || fwrite(fx.image, 1, fx.image_len, f) != fx.image_len || fclose(f) != 0)
+        fail("cannot write the merge target", target);
+    fa_db *db = NULL;
+    fa_err err;
+    if (fa_db_open(target, 0, &db, &err) != FA_OK)
+        fail("cannot open the merge target", err.msg);
+    fa_db_merge_stats once, again;
+    if (fa_db_merge(db, fx.path, &once, &err) == FA_OK) {
+        if (fa_db_merge(db, fx.path, &again, &err) != FA_OK)
+            fail("a database merged once cannot be merged again", err.msg);
+        if (again.devices || again.runs || again.variants || again.problems || again.measurements ||
+            again.peers || again.ceilings)
+            fail("a second merge of the same database added rows", NULL);
+    }
+    fa_db_close(db);
+    sqlite3 *s = NULL;
+    if (sqlite3_open(target, &s) != SQLITE_OK)
+        fail("cannot reopen the merge target", target);
+    static const char *const checks[] = {"PRAGMA integrity_check", "PRAGMA foreign_key_check"};
+    for (int i = 0; i < 2; i++) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(s, checks[i], -1, &st, NULL) != SQLITE_OK)
+            fail("cannot prepare", checks[i]);
+        const int rc = sqlite3_step(st);
+        const char *text = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+        if (i == 0 ? !(text && !strcmp(text, "ok")) : rc != SQLITE_DONE)
+            fail("the merged database fails", checks[i]);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!fx.image)
@@ -482,5 +533,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     read_back("sm90");
     read_back("sm80");
     write_report();
+    merge_into_fixture();
     return 0;
 }
