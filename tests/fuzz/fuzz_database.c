@@ -5,8 +5,10 @@
  *
  * The database: the report tests' fixture (tests/report/fixture.sql + families.sql +
  * decode.sql: two forward families and decode on sm90 and sm80, peers, ceilings), built once
- * per process at this build's schema. An input is a list of edits applied to a copy of it, each
- * `UPDATE table SET column = value [WHERE rowid = r]`:
+ * per process at this build's schema; or, for an input that starts with 0xff and a byte b, a
+ * database an older fa-tune wrote (tests/db/fixtures: schema v1, v2 or v3, 1 + b % 3), which
+ * is also upgraded in place at the end. The rest of the input is a list of edits applied to a
+ * copy of it, each `UPDATE table SET column = value [WHERE rowid = r]`:
  *     byte 0  the column: an index into every column of every table (PRAGMA table_info)
  *     byte 1  the row: 0 every row, else rowid (byte 1)
  *     byte 2  the value's type (modulo 4): text, integer, real, NULL
@@ -16,10 +18,10 @@
  * report's data (fa_report_data_load: every series, heatmap and table the plots are drawn
  * from) and the emitted header (fa_emit_render), which must lex as C: no control character
  * but newline, no string or character literal that runs past its line or the file, every
- * comment closed, no trigraph (gcc -std=c99 reads "??/" as a backslash). Then, for sm90, the
- * whole report (fa_report_write, with fake_gnuplot.c for gnuplot): every gnuplot script must
- * lex as the writer's own statements (check_gnuplot: strings closed on their line, no file name
- * that is a pipe, no backquote, no statement but set / unset / plot / replot / if and
+ * comment closed, no trigraph (gcc -std=c99 reads "??/" as a backslash). Then, for sm90 (sm80
+ * on v1), the whole report (fa_report_write, with fake_gnuplot.c for gnuplot): every gnuplot script
+ * must lex as the writer's own statements (check_gnuplot: strings closed on their line, no file
+ * name that is a pipe, no backquote, no statement but set / unset / plot / replot / if and
  * assignments, none of gnuplot's commands that run or read something), and the index pages
  * must hold no script. Last, the edited database is merged into a pristine copy of the fixture
  * (fa_db_merge, `fa-tune db merge`): taken or refused whole, the result passes SQLite's
@@ -45,8 +47,9 @@
 #include "fa_report.h"
 #include "fa_report_data.h"
 
-#if !defined(FA_FUZZ_SQL_DIR) || !defined(FA_FUZZ_FAKE_GNUPLOT)
-#error "FA_FUZZ_SQL_DIR (tests/report, the fixture's SQL) and FA_FUZZ_FAKE_GNUPLOT are needed"
+#if !defined(FA_FUZZ_SQL_DIR) || !defined(FA_FUZZ_OLD_DB_DIR) || !defined(FA_FUZZ_FAKE_GNUPLOT)
+#error                                                                                             \
+    "FA_FUZZ_SQL_DIR (tests/report), FA_FUZZ_OLD_DB_DIR (tests/db/fixtures) and FA_FUZZ_FAKE_GNUPLOT are needed"
 #endif
 
 static void fail(const char *what, const char *detail)
@@ -76,15 +79,27 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
-/* ---- the fixture, built once ---------------------------------------------------------- */
+/* ---- the fixtures, each built once -------------------------------------------------------- */
 
-enum { MAX_COLUMNS = 256 };
-static struct {
-    char path[4096]; /* the copy each input edits */
-    unsigned char *image;
+/* 0: this build's schema (the report tests' SQL); 1-3: databases older fa-tune versions wrote
+ * (tests/db/fixtures: schema v1 by hand, v2 and v3 from real runs), which every command
+ * upgrades: a read-only one in a private copy, a writing one in place. */
+enum { N_FIXTURES = 4, MAX_COLUMNS = 256 };
+static const char *const fixture_sql[N_FIXTURES][3] = {{FA_FUZZ_SQL_DIR "/fixture.sql",
+                                                        FA_FUZZ_SQL_DIR "/families.sql",
+                                                        FA_FUZZ_SQL_DIR "/decode.sql"},
+                                                       {FA_FUZZ_OLD_DB_DIR "/v1.sql"},
+                                                       {FA_FUZZ_OLD_DB_DIR "/v2_real.sql"},
+                                                       {FA_FUZZ_OLD_DB_DIR "/v3_real.sql"}};
+typedef struct fixture {
+    unsigned char *image; /* the database file */
     size_t image_len;
     int n_columns;
     char table[MAX_COLUMNS][32], column[MAX_COLUMNS][64];
+} fixture;
+static struct {
+    char path[4096]; /* the copy each input edits */
+    fixture f[N_FIXTURES];
 } fx;
 
 static void remove_files(void)
@@ -104,58 +119,79 @@ static void remove_files(void)
     }
 }
 
-static void build_fixture(void)
+static void build_fixture(int v)
 {
-    const char *dir = getenv("TMPDIR");
-    snprintf(fx.path, sizeof fx.path, "%s/fa_fuzz_db_%d.db", dir && *dir ? dir : "/tmp",
-             (int)getpid());
-    atexit(remove_files);
+    fixture *x = &fx.f[v];
+    if (!fx.path[0]) {
+        const char *dir = getenv("TMPDIR");
+        snprintf(fx.path, sizeof fx.path, "%s/fa_fuzz_db_%d.db", dir && *dir ? dir : "/tmp",
+                 (int)getpid());
+        atexit(remove_files);
+    }
     remove_files();
-    fa_db *db = NULL;
-    fa_err err;
-    if (fa_db_open(fx.path, FA_DB_CREATE, &db, &err) != FA_OK)
-        fail("cannot create the fixture database", err.msg);
-    fa_db_close(db);
+    if (v == 0) { /* an empty database at this build's schema */
+        fa_db *db = NULL;
+        fa_err err;
+        if (fa_db_open(fx.path, FA_DB_CREATE, &db, &err) != FA_OK)
+            fail("cannot create the fixture database", err.msg);
+        fa_db_close(db);
+    }
     sqlite3 *s = NULL;
     if (sqlite3_open(fx.path, &s) != SQLITE_OK)
         fail("cannot open the fixture database", sqlite3_errmsg(s));
-    static const char *const files[] = {"fixture.sql", "families.sql", "decode.sql"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char path[4096], *msg = NULL;
-        snprintf(path, sizeof path, "%s/%s", FA_FUZZ_SQL_DIR, files[i]);
-        char *sql = read_file(path, NULL);
+    for (int i = 0; i < 3 && fixture_sql[v][i]; i++) {
+        char *msg = NULL, *sql = read_file(fixture_sql[v][i], NULL);
         if (sqlite3_exec(s, sql, NULL, NULL, &msg) != SQLITE_OK)
-            fail(path, msg);
+            fail(fixture_sql[v][i], msg);
         free(sql);
     }
     static const char *const tables[] = {"devices",      "runs",  "variants", "problems",
                                          "measurements", "peers", "ceilings"};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
         char q[128];
-        snprintf(q, sizeof q, "PRAGMA table_info(%s)", tables[t]);
+        snprintf(q, sizeof q, "PRAGMA table_info(%s)", tables[t]); /* none if absent (v1) */
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(s, q, -1, &st, NULL) != SQLITE_OK)
             fail("cannot list the columns of", tables[t]);
-        while (sqlite3_step(st) == SQLITE_ROW && fx.n_columns < MAX_COLUMNS) {
-            snprintf(fx.table[fx.n_columns], sizeof fx.table[0], "%s", tables[t]);
-            snprintf(fx.column[fx.n_columns], sizeof fx.column[0], "%s",
+        while (sqlite3_step(st) == SQLITE_ROW && x->n_columns < MAX_COLUMNS) {
+            snprintf(x->table[x->n_columns], sizeof x->table[0], "%s", tables[t]);
+            snprintf(x->column[x->n_columns], sizeof x->column[0], "%s",
                      (const char *)sqlite3_column_text(st, 1));
-            fx.n_columns++;
+            x->n_columns++;
         }
         sqlite3_finalize(st);
     }
     /* one file, no WAL beside it: the image is the whole database */
     sqlite3_exec(s, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
     sqlite3_close(s);
-    fx.image = (unsigned char *)read_file(fx.path, &fx.image_len);
+    x->image = (unsigned char *)read_file(fx.path, &x->image_len);
+}
+
+/* SQLite's checks on the database at path: 1 if PRAGMA name (integrity_check,
+ * foreign_key_check) finds nothing wrong. */
+static int sqlite_check(const char *path, const char *name)
+{
+    sqlite3 *s = NULL;
+    sqlite3_stmt *st = NULL;
+    char q[64];
+    snprintf(q, sizeof q, "PRAGMA %s", name);
+    if (sqlite3_open(path, &s) != SQLITE_OK || sqlite3_prepare_v2(s, q, -1, &st, NULL) != SQLITE_OK)
+        fail("cannot check", path);
+    const int rc = sqlite3_step(st);
+    const char *text = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    const int ok =
+        !strcmp(name, "integrity_check") ? text && !strcmp(text, "ok") : rc == SQLITE_DONE;
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+    return ok;
 }
 
 /* ---- one input ------------------------------------------------------------------------- */
 
-static void apply_edits(const uint8_t *d, size_t n)
+static void apply_edits(const fixture *x, const uint8_t *d, size_t n)
 {
     FILE *f = fopen(fx.path, "wb");
-    if (!f || fwrite(fx.image, 1, fx.image_len, f) != fx.image_len || fclose(f) != 0)
+    if (!f || fwrite(x->image, 1, x->image_len, f) != x->image_len || fclose(f) != 0)
         fail("cannot write the database copy", fx.path);
     char p[4200];
     snprintf(p, sizeof p, "%s-wal", fx.path);
@@ -164,13 +200,13 @@ static void apply_edits(const uint8_t *d, size_t n)
     if (sqlite3_open(fx.path, &s) != SQLITE_OK)
         fail("cannot open the database copy", fx.path);
     while (n >= 4) {
-        const int col = d[0] % fx.n_columns, row = d[1], type = d[2] % 4;
+        const int col = d[0] % x->n_columns, row = d[1], type = d[2] % 4;
         size_t len = type == 0 ? d[3] : type == 3 ? 0 : 8;
         d += 4;
         n -= 4;
         len = len < n ? len : n;
         char sql[256];
-        snprintf(sql, sizeof sql, "UPDATE %s SET %s = ?1%s", fx.table[col], fx.column[col],
+        snprintf(sql, sizeof sql, "UPDATE %s SET %s = ?1%s", x->table[col], x->column[col],
                  row ? " WHERE rowid = ?2" : "");
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(s, sql, -1, &st, NULL) != SQLITE_OK)
@@ -439,8 +475,8 @@ static void check_page(const char *file, const char *t, int markdown)
     }
 }
 
-/* fa_report_write for sm90 into a fresh folder, then every file it wrote checked and removed. */
-static void write_report(void)
+/* fa_report_write for arch into a fresh folder, then every file it wrote checked and removed. */
+static void write_report(const char *arch)
 {
     static char dir[4200];
     if (!dir[0])
@@ -448,7 +484,7 @@ static void write_report(void)
     fa_report_options o;
     memset(&o, 0, sizeof o);
     o.db_path = fx.path;
-    o.arch = "sm90";
+    o.arch = arch;
     o.out_dir = dir;
     o.gnuplot = FA_FUZZ_FAKE_GNUPLOT;
     fa_report_summary sum;
@@ -481,9 +517,10 @@ static void write_report(void)
         closedir(d);
 }
 
-/* The edited database merged into a pristine copy of the fixture (fa-tune db merge): the
- * merge takes it or refuses it whole; the result passes SQLite's integrity and foreign-key
- * checks; a second merge of the same file adds nothing (fa_db.h's contract). */
+/* The edited database merged into a pristine copy of this build's fixture (fa-tune db merge,
+ * which takes any schema version): the merge takes it or refuses it whole; the result passes
+ * SQLite's integrity and foreign-key checks; a second merge of the same file adds nothing
+ * (fa_db.h's contract). */
 static void merge_into_fixture(void)
 {
     static char target[4300];
@@ -493,7 +530,7 @@ static void merge_into_fixture(void)
     snprintf(p, sizeof p, "%s-wal", target);
     unlink(p);
     FILE *f = fopen(target, "wb");
-    if (!f || fwrite(fx.image, 1, fx.image_len, f) != fx.image_len || fclose(f) != 0)
+    if (!f || fwrite(fx.f[0].image, 1, fx.f[0].image_len, f) != fx.f[0].image_len || fclose(f) != 0)
         fail("cannot write the merge target", target);
     fa_db *db = NULL;
     fa_err err;
@@ -508,31 +545,43 @@ static void merge_into_fixture(void)
             fail("a second merge of the same database added rows", NULL);
     }
     fa_db_close(db);
-    sqlite3 *s = NULL;
-    if (sqlite3_open(target, &s) != SQLITE_OK)
-        fail("cannot reopen the merge target", target);
-    static const char *const checks[] = {"PRAGMA integrity_check", "PRAGMA foreign_key_check"};
-    for (int i = 0; i < 2; i++) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(s, checks[i], -1, &st, NULL) != SQLITE_OK)
-            fail("cannot prepare", checks[i]);
-        const int rc = sqlite3_step(st);
-        const char *text = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-        if (i == 0 ? !(text && !strcmp(text, "ok")) : rc != SQLITE_DONE)
-            fail("the merged database fails", checks[i]);
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(s);
+    if (!sqlite_check(target, "integrity_check") || !sqlite_check(target, "foreign_key_check"))
+        fail("merging a database broke the target's integrity or foreign keys", NULL);
+}
+
+/* An older database opened for writing is upgraded in place (fa_db.h's migrations): opened or
+ * refused whole; the upgraded file passes SQLite's integrity check, and its foreign-key check
+ * when the edited file passed it (an edit may leave a reference dangling itself). */
+static void upgrade_in_place(void)
+{
+    const int keys = sqlite_check(fx.path, "foreign_key_check");
+    fa_db *db = NULL;
+    fa_err err;
+    if (fa_db_open(fx.path, 0, &db, &err) == FA_OK)
+        fa_db_close(db);
+    if (!sqlite_check(fx.path, "integrity_check") ||
+        (keys && !sqlite_check(fx.path, "foreign_key_check")))
+        fail("upgrading a database broke its integrity or foreign keys", NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (!fx.image)
-        build_fixture();
-    apply_edits(data, size);
+    int v = 0; /* 0xff, then a byte: an older fixture (1 + byte % 3) */
+    if (size >= 2 && data[0] == 0xff) {
+        v = 1 + data[1] % (N_FIXTURES - 1);
+        data += 2;
+        size -= 2;
+    }
+    if (!fx.f[0].image)
+        build_fixture(0); /* the merge target, for every input */
+    if (!fx.f[v].image)
+        build_fixture(v);
+    apply_edits(&fx.f[v], data, size);
     read_back("sm90");
     read_back("sm80");
-    write_report();
+    write_report(v == 1 ? "sm80" : "sm90");
     merge_into_fixture();
+    if (v > 0)
+        upgrade_in_place();
     return 0;
 }
