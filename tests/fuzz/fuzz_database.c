@@ -19,9 +19,9 @@
  * from) and the emitted header (fa_emit_render), which must lex as C: no control character
  * but newline, no string or character literal that runs past its line or the file, every
  * comment closed, no trigraph (gcc -std=c99 reads "??/" as a backslash). Then, for sm90 (sm80
- * on v1), the whole report (fa_report_write, with fake_gnuplot.c for gnuplot): every gnuplot script
- * must lex as the writer's own statements (check_gnuplot: strings closed on their line, no file
- * name that is a pipe, no backquote, no statement but set / unset / plot / replot / if and
+ * on v1), the whole report (fa_report_write, with fake_gnuplot.c for gnuplot): every gnuplot
+ * script must lex as the writer's own statements (check_gnuplot: strings closed on their line, no
+ * file name that is a pipe, no backquote, no statement but set / unset / plot / replot / if and
  * assignments, none of gnuplot's commands that run or read something), and the index pages
  * must hold no script. Last, the edited database is merged into a pristine copy of the fixture
  * (fa_db_merge, `fa-tune db merge`): taken or refused whole, the result passes SQLite's
@@ -48,8 +48,7 @@
 #include "fa_report_data.h"
 
 #if !defined(FA_FUZZ_SQL_DIR) || !defined(FA_FUZZ_OLD_DB_DIR) || !defined(FA_FUZZ_FAKE_GNUPLOT)
-#error                                                                                             \
-    "FA_FUZZ_SQL_DIR (tests/report), FA_FUZZ_OLD_DB_DIR (tests/db/fixtures) and FA_FUZZ_FAKE_GNUPLOT are needed"
+#error "FA_FUZZ_SQL_DIR, FA_FUZZ_OLD_DB_DIR, FA_FUZZ_FAKE_GNUPLOT: see tests/fuzz/CMakeLists.txt"
 #endif
 
 static void fail(const char *what, const char *detail)
