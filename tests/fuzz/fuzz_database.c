@@ -187,14 +187,20 @@ static int sqlite_check(const char *path, const char *name)
 
 /* ---- one input ------------------------------------------------------------------------- */
 
+/* A fresh copy of fixture x at path, with no -wal of an earlier copy beside it. */
+static void write_copy(const fixture *x, const char *path)
+{
+    char p[4400];
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(x->image, 1, x->image_len, f) != x->image_len || fclose(f) != 0)
+        fail("cannot write a copy of the fixture", path);
+}
+
 static void apply_edits(const fixture *x, const uint8_t *d, size_t n)
 {
-    FILE *f = fopen(fx.path, "wb");
-    if (!f || fwrite(x->image, 1, x->image_len, f) != x->image_len || fclose(f) != 0)
-        fail("cannot write the database copy", fx.path);
-    char p[4200];
-    snprintf(p, sizeof p, "%s-wal", fx.path);
-    unlink(p);
+    write_copy(x, fx.path);
     sqlite3 *s = NULL;
     if (sqlite3_open(fx.path, &s) != SQLITE_OK)
         fail("cannot open the database copy", fx.path);
@@ -525,12 +531,7 @@ static void merge_into_fixture(void)
     static char target[4300];
     if (!target[0])
         snprintf(target, sizeof target, "%s.merge.db", fx.path);
-    char p[4400];
-    snprintf(p, sizeof p, "%s-wal", target);
-    unlink(p);
-    FILE *f = fopen(target, "wb");
-    if (!f || fwrite(fx.f[0].image, 1, fx.f[0].image_len, f) != fx.f[0].image_len || fclose(f) != 0)
-        fail("cannot write the merge target", target);
+    write_copy(&fx.f[0], target);
     fa_db *db = NULL;
     fa_err err;
     if (fa_db_open(target, 0, &db, &err) != FA_OK)
