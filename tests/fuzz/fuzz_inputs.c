@@ -120,8 +120,7 @@ static void short_strings(const char *s)
     fa_report_strategy(s, strategy, sizeof strategy);
 }
 
-/* The option parser (fa_options.h) on argv = the NUL-separated words of d, against a table
- * with one option of every kind; its messages and help go to /dev/null. */
+/* A callback option: counts its uses. */
 static int opt_seen_callback(const char *cmd, const fa_option *opt, const char *value)
 {
     (void)cmd;
@@ -130,6 +129,8 @@ static int opt_seen_callback(const char *cmd, const fa_option *opt, const char *
     return 0;
 }
 
+/* The option parser (fa_options.h) on argv = the NUL-separated words of d, against a table
+ * with one option of every kind; its messages and help go to /dev/null. */
 static void options(const uint8_t *d, size_t n)
 {
     enum { MAX_ARGS = 32 };
