@@ -62,7 +62,7 @@ static inline CUresult fa_dispatch_launch_decode_fused(const fa_dispatch_module 
     fa_dispatch_decode_choice c;
     void *argv[1];
     int n, s, i, fused;
-    uint64_t rows;
+    uint64_t ctas, rows; /* the split kernel's grid.x; the output rows (b, h, i) */
     CUresult r;
     const fa_dispatch_decode_arch *da = fa_dispatch_decode_archs(&n);
     const fa_dispatch_decode_kernel *k = fa_dispatch_decode_kernels(&n);
@@ -78,13 +78,15 @@ static inline CUresult fa_dispatch_launch_decode_fused(const fa_dispatch_module 
     if (p->batch == 0 || p->seqlen_q == 0)
         return CUDA_SUCCESS;
     i = kernel - da[m->arch].first_kernel;
-    /* The split kernel's grid.x and the combine's rows must fit a grid (the family's limits). */
-    if ((uint64_t)fa_plan_splitkv_mblocks(p->heads_q, p->heads_kv, p->seqlen_q, k[kernel].block_m) *
-                (uint64_t)p->batch * (uint64_t)p->heads_kv >
-            0x7fffffffu ||
-        (uint64_t)p->batch * (uint64_t)p->heads_q * (uint64_t)p->seqlen_q /
-                FA_DECODE_COMBINE_ROWS >=
-            0x7fffffffu)
+    /* The split kernel's grid.x and the combine's rows must fit a grid (the family's limits).
+       Each product of two factors under 2^31 is checked before the third multiplies it, so
+       no product wraps past the check. */
+    ctas =
+        (uint64_t)fa_plan_splitkv_mblocks(p->heads_q, p->heads_kv, p->seqlen_q, k[kernel].block_m) *
+        (uint64_t)p->batch;
+    rows = (uint64_t)p->batch * (uint64_t)p->heads_q;
+    if (ctas > 0x7fffffffu || (ctas *= (uint64_t)p->heads_kv) > 0x7fffffffu || rows > 0x7fffffffu ||
+        (rows *= (uint64_t)p->seqlen_q) / FA_DECODE_COMBINE_ROWS >= 0x7fffffffu)
         return CUDA_ERROR_INVALID_VALUE;
     memset(&c, 0, sizeof c);
     c.block_m = k[kernel].block_m;
@@ -104,15 +106,12 @@ static inline CUresult fa_dispatch_launch_decode_fused(const fa_dispatch_module 
     args.fused = (uint32_t)fused;
     argv[0] = &args;
     r = cuLaunchKernel(
-        m->decode_split[i],
-        (unsigned)(fa_plan_splitkv_mblocks(p->heads_q, p->heads_kv, p->seqlen_q, c.block_m) *
-                   p->batch * p->heads_kv),
-        (unsigned)s, 1, fa_plan_splitkv_threads(k[kernel].warps), 1, 1,
+        m->decode_split[i], (unsigned)ctas, (unsigned)s, 1,
+        fa_plan_splitkv_threads(k[kernel].warps), 1, 1,
         fa_plan_splitkv_smem(p->head_dim, c.block_m, c.block_n, k[kernel].warps, k[kernel].stages),
         stream, argv, 0);
     if (r != CUDA_SUCCESS || s <= 1 || fused)
         return r;
-    rows = (uint64_t)p->batch * (uint64_t)p->heads_q * (uint64_t)p->seqlen_q;
     return cuLaunchKernel(m->decode_combine[i],
                           (unsigned)((rows + FA_DECODE_COMBINE_ROWS - 1) / FA_DECODE_COMBINE_ROWS),
                           1, 1, 32 * FA_DECODE_COMBINE_ROWS, 1, 1, 0, stream, argv, 0);

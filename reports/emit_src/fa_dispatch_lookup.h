@@ -294,12 +294,14 @@ static inline void fa_dispatch_params_bshd(
     p->lse = lse;
     p->cu_seqlens_q = 0;
     p->cu_seqlens_k = 0;
+    /* Products of two ints fit 64 bits; a batch stride (three) is taken modulo 2^64, so any
+       int shape is defined: it differs only past 2^63 elements, more than any tensor has. */
     p->q_row_stride = (int64_t)heads_q * head_dim;
     p->q_head_stride = head_dim;
-    p->q_batch_stride = (int64_t)seqlen_q * p->q_row_stride;
+    p->q_batch_stride = (int64_t)((uint64_t)seqlen_q * (uint64_t)p->q_row_stride);
     p->k_row_stride = (int64_t)heads_kv * head_dim;
     p->k_head_stride = head_dim;
-    p->k_batch_stride = (int64_t)seqlen_k * p->k_row_stride;
+    p->k_batch_stride = (int64_t)((uint64_t)seqlen_k * (uint64_t)p->k_row_stride);
     p->v_row_stride = p->k_row_stride;
     p->v_head_stride = head_dim;
     p->v_batch_stride = p->k_batch_stride;

@@ -111,6 +111,16 @@ FA_PLAN_SPLITKV_FN int fa_plan_splitkv_mblocks(int heads_q, int heads_kv, int se
     return mblocks > 0x7fffffff ? 0x7fffffff : (int)mblocks;
 }
 
+/* Wave efficiency of s splits: the CTAs over the slots of the whole waves they take (in 64 bits,
+ * so any int count of multiprocessors > 0 is defined). */
+FA_PLAN_SPLITKV_FN float fa_plan_splitkv_wave_efficiency(int total_mblocks, int s,
+                                                         int multiprocessors)
+{
+    const int64_t ctas = (int64_t)total_mblocks * s;
+    const int64_t waves = (ctas + multiprocessors - 1) / multiprocessors;
+    return (float)ctas / (float)(waves * multiprocessors);
+}
+
 /* FlashAttention-3's split count (see the top of this file). */
 FA_PLAN_SPLITKV_FN int fa_plan_splitkv_auto(int total_mblocks, int multiprocessors, int n_blocks)
 {
@@ -124,21 +134,14 @@ FA_PLAN_SPLITKV_FN int fa_plan_splitkv_auto(int total_mblocks, int multiprocesso
         max_splits = n_blocks;
     float best = 0.f;
     for (int s = 1; s <= max_splits; s++) {
-        /* waves / ceil(waves), in integers: CTAs over the slots of whole waves */
-        const int ctas = total_mblocks * s;
-        const int waves = (ctas + multiprocessors - 1) / multiprocessors;
-        const float eff = (float)ctas / (float)(waves * multiprocessors);
+        const float eff = fa_plan_splitkv_wave_efficiency(total_mblocks, s, multiprocessors);
         if (eff > best)
             best = eff;
     }
-    for (int s = 1; s <= max_splits; s++) {
-        /* waves / ceil(waves), in integers: CTAs over the slots of whole waves */
-        const int ctas = total_mblocks * s;
-        const int waves = (ctas + multiprocessors - 1) / multiprocessors;
-        const float eff = (float)ctas / (float)(waves * multiprocessors);
-        if (eff >= FA_DECODE_AUTO_EFFICIENCY * best)
+    for (int s = 1; s <= max_splits; s++)
+        if (fa_plan_splitkv_wave_efficiency(total_mblocks, s, multiprocessors) >=
+            FA_DECODE_AUTO_EFFICIENCY * best)
             return s;
-    }
     return 1;
 }
 
@@ -149,8 +152,11 @@ FA_PLAN_SPLITKV_FN int fa_plan_splitkv_splits(int splits, int batch, int heads_q
                                               int multiprocessors)
 {
     const int n_blocks = (int)(((int64_t)seqlen_k + block_n - 1) / block_n);
-    const int64_t total =
-        (int64_t)batch * heads_kv * fa_plan_splitkv_mblocks(heads_q, heads_kv, seqlen_q, block_m);
+    /* The CTAs of one split, in 64 bits: (batch x heads_kv, saturated at 2^31 - 1) x M tiles
+       stays under 2^62, so any int shape is defined (the launcher refuses such grids). */
+    uint64_t total = (uint64_t)(batch > 0 ? batch : 0) * (uint64_t)(heads_kv > 0 ? heads_kv : 0);
+    total = (total > 0x7fffffffu ? 0x7fffffffu : total) *
+            (uint64_t)fa_plan_splitkv_mblocks(heads_q, heads_kv, seqlen_q, block_m);
     int s = splits > 0 ? splits
                        : fa_plan_splitkv_auto(total > 0x7fffffff ? 0x7fffffff : (int)total,
                                               multiprocessors, n_blocks);

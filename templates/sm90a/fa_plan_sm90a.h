@@ -370,10 +370,12 @@ FA_PLAN_SM90A_FN void fa_plan_sm90a_tmap_pack_gqa(fa_sm90a_tmap_desc *d, const f
                                                   int tokens, int varlen)
 {
     const int g = p->heads_q / p->heads_kv;
-    /* the 4-d map over (D, rows, heads_kv, batch) with kv head stride g * head, then the
-       group's heads spliced in as dim 1 */
+    /* the 4-d map over (D, rows, heads_kv, batch) with kv head stride g * head (modulo 2^64,
+       as the byte strides: defined for any stride, and the driver refuses one of 2^40 bytes or
+       more), then the group's heads spliced in as dim 1 */
     fa_plan_sm90a_tmap(d, p->q, p->head_dim, p->seqlen_q, p->heads_kv, p->batch, p->q_row_stride,
-                       (int64_t)g * p->q_head_stride, p->q_batch_stride, tokens, varlen);
+                       (int64_t)((uint64_t)g * (uint64_t)p->q_head_stride), p->q_batch_stride,
+                       tokens, varlen);
     d->dims[4] = d->dims[3];
     d->dims[3] = d->dims[2];
     d->dims[2] = d->dims[1];
