@@ -79,13 +79,14 @@ static inline CUresult fa_dispatch_launch_decode_fused(const fa_dispatch_module 
         return CUDA_SUCCESS;
     i = kernel - da[m->arch].first_kernel;
     /* The split kernel's grid.x and the combine's rows must fit a grid (the family's limits).
-       Each product of two factors under 2^31 is checked before the third multiplies it, so
-       no product wraps past the check. */
+       The product of the first two factors is checked against the same bound before the third
+       (>= 1) multiplies it: the same answer as the whole product's, and none wraps (< 2^64). */
     ctas =
         (uint64_t)fa_plan_splitkv_mblocks(p->heads_q, p->heads_kv, p->seqlen_q, k[kernel].block_m) *
         (uint64_t)p->batch;
     rows = (uint64_t)p->batch * (uint64_t)p->heads_q;
-    if (ctas > 0x7fffffffu || (ctas *= (uint64_t)p->heads_kv) > 0x7fffffffu || rows > 0x7fffffffu ||
+    if (ctas > 0x7fffffffu || (ctas *= (uint64_t)p->heads_kv) > 0x7fffffffu ||
+        rows / FA_DECODE_COMBINE_ROWS >= 0x7fffffffu ||
         (rows *= (uint64_t)p->seqlen_q) / FA_DECODE_COMBINE_ROWS >= 0x7fffffffu)
         return CUDA_ERROR_INVALID_VALUE;
     memset(&c, 0, sizeof c);
