@@ -51,27 +51,28 @@ static uint64_t take_bytes(reader *r, int k)
     return v;
 }
 
-/* An int: a special value by the first byte's low bits, or 4 raw bytes (the edges are where
- * arithmetic overflows; raw bytes find the rest). */
+/* An int: one of the special values when the first byte is under twice their count (50 of 256
+ * byte values), else the next 4 raw bytes (the edges are where arithmetic overflows; raw bytes
+ * find the rest). */
 static int fuzz_int(reader *r)
 {
-    static const int64_t special[] = {0,         1,
-                                      -1,        2,
-                                      3,         7,
-                                      8,         16,
-                                      17,        64,
-                                      100,       128,
-                                      132,       1000,
-                                      4096,      65535,
-                                      65536,     131072,
-                                      1 << 24,   INT32_MAX,
-                                      INT32_MIN, INT32_MAX - 1,
-                                      1 << 30,   (1 << 30) + 1,
-                                      46341};
+    static const int special[] = {0,         1,
+                                  -1,        2,
+                                  3,         7,
+                                  8,         16,
+                                  17,        64,
+                                  100,       128,
+                                  132,       1000,
+                                  4096,      65535,
+                                  65536,     131072,
+                                  1 << 24,   INT32_MAX,
+                                  INT32_MIN, INT32_MAX - 1,
+                                  1 << 30,   (1 << 30) + 1,
+                                  46341};
     const unsigned tag = (unsigned)take_bytes(r, 1);
     const unsigned n = (unsigned)(sizeof special / sizeof special[0]);
-    if (tag < 2 * n) /* most tags: a special value */
-        return (int)special[tag % n];
+    if (tag < 2 * n)
+        return special[tag % n];
     return (int)(uint32_t)take_bytes(r, 4);
 }
 
@@ -102,18 +103,27 @@ static uint64_t ceil_div(uint64_t a, uint64_t b)
     return (a + b - 1) / b;
 }
 
+/* a x b, UINT64_MAX when it would wrap: the reference must not wrap where the launcher might
+ * (three int factors reach 2^93), or a wrapped grid could match a wrapped reference. */
+static uint64_t mul(uint64_t a, uint64_t b)
+{
+    uint64_t t;
+    return __builtin_mul_overflow(a, b, &t) ? UINT64_MAX : t;
+}
+
 /* Tiles of an sm90a launch (top of templates/sm90a/fa_plan_sm90a.h), exact; UINT64_MAX if
    PackGQA's tile cannot hold the group. */
 static uint64_t sm90a_tiles(const fa_dispatch_kernel *k, const fa_fwd_params *p)
 {
     if (!k->pack_gqa)
-        return ceil_div((uint64_t)p->seqlen_q, (uint64_t)k->block_m) * (uint64_t)p->heads_q *
-               (uint64_t)p->batch;
+        return mul(mul(ceil_div((uint64_t)p->seqlen_q, (uint64_t)k->block_m), (uint64_t)p->heads_q),
+                   (uint64_t)p->batch);
     const int64_t g = p->heads_q / p->heads_kv;
     if (g < 1 || g > k->block_m)
         return UINT64_MAX;
     const uint64_t tokens = (uint64_t)(k->block_m / g);
-    return ceil_div((uint64_t)p->seqlen_q, tokens) * (uint64_t)p->heads_kv * (uint64_t)p->batch;
+    return mul(mul(ceil_div((uint64_t)p->seqlen_q, tokens), (uint64_t)p->heads_kv),
+               (uint64_t)p->batch);
 }
 
 /* ---- the calls -------------------------------------------------------------------------- */
@@ -135,8 +145,8 @@ static fa_dispatch_module module(reader *r)
     return m;
 }
 
-/* Shapes, then (the second byte's bits) the strides, scale and decode fields from the input
-   or BSHD's. */
+/* Shapes, then a byte whose bits choose what else comes from the input (strides, a zero
+   softmax_scale_log2, the decode fields) instead of fa_dispatch_params_bshd's values. */
 static void params(reader *r, fa_fwd_params *p)
 {
     const int batch = fuzz_int(r), hq = fuzz_int(r), hkv = fuzz_int(r), sq = fuzz_int(r),
@@ -221,14 +231,14 @@ static void check_decode(CUresult r, const fa_dispatch_module *m, int kernel, in
            p->seqlen_k >= 0 && p->page_size >= 0 && (p->page_size == 0 || p->block_table));
     const uint64_t g = (uint64_t)(p->heads_q / p->heads_kv);
     const uint64_t mblocks = ceil_div(g * (uint64_t)p->seqlen_q, (uint64_t)k[kernel].block_m);
-    const uint64_t ctas = mblocks * (uint64_t)p->batch * (uint64_t)p->heads_kv;
+    const uint64_t ctas = mul(mul(mblocks, (uint64_t)p->batch), (uint64_t)p->heads_kv);
     const launch_rec *split = &launches[0];
     EXPECT(split->f == m->decode_split[0] && ctas <= 0x7fffffffu && split->grid[0] == ctas &&
            split->grid[2] == 1 && split->block[0] == 32u * (unsigned)k[kernel].warps);
     const uint64_t s = split->grid[1];
     const uint64_t kv_blocks = ceil_div((uint64_t)p->seqlen_k, (uint64_t)k[kernel].block_n);
     EXPECT(s >= 1 && (s == 1 || s <= kv_blocks) && (splits == 0 || s <= (uint64_t)splits));
-    const uint64_t rows = (uint64_t)p->batch * (uint64_t)p->heads_q * (uint64_t)p->seqlen_q;
+    const uint64_t rows = mul(mul((uint64_t)p->batch, (uint64_t)p->heads_q), (uint64_t)p->seqlen_q);
     if (s > 1) { /* partial O and LSE of every split and row, after the header */
         EXPECT(scratch_bytes >= FA_DECODE_SCRATCH_HEADER &&
                (scratch_bytes - FA_DECODE_SCRATCH_HEADER) / 4 / s / ((uint64_t)p->head_dim + 1) >=
