@@ -158,7 +158,8 @@ typedef struct tune_cli {
     fa_tune_opts o;
     fa_problem_axes ax;
     const char *arch_name, *shapes, *db_path, *seqlens_file, *devices, *cache_dir;
-    int head_dim, compile_only, quiet, seed, seed_given, n_variants, tokens_given, explore_given;
+    int head_dim, compile_only, quiet, seed, seed_given, n_variants, tokens_given, explore_given,
+        gate_given;
     unsigned dtypes, causal, varlen; /* sets from FA_OPT_DTYPES / FA_OPT_MODE; 0: not given */
     /* --op and the decode axes; *_given: the option appeared (decode keeps its defaults else) */
     fa_op op;
@@ -321,6 +322,15 @@ static int opt_explore(const char *cmd, const fa_option *opt, const char *val)
     return number_option(cmd, "explore", val, 0.01, 1, 0,
                          "a part of the space from 0.01 to 1 (1 = compile every variant)",
                          &t->o.explore);
+}
+
+static int opt_family_gate(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    t->gate_given = 1;
+    return number_option(cmd, "family-gate", val, 0, 100, 1,
+                         "a factor from 1 to 100 (1.25 = within 25% of the best), or 0 for no gate",
+                         &t->o.family_gate);
 }
 
 static int opt_devices(const char *cmd, const fa_option *opt, const char *val)
@@ -520,7 +530,8 @@ static int search_options(tune_cli *t, fa_option *out)
          .dst = t,
          .takes_value = 1,
          .metavar = "S",
-         .help = "exhaustive (default): every variant on every problem;\nhalving: what "
+         .help = "exhaustive (default): every variant on every problem\n(sm80 beside sm90a: behind "
+                 "--family-gate);\nhalving: what "
                  "--explore reaches briefly on up to 4\nproblems (the shortest, the longest of at "
                  "most 4096\nkeys, the longest, and the largest GQA ratio's longest\nof at most "
                  "4096 keys), the best twelfth of each on the\nproblems near it (under half of "
@@ -541,7 +552,16 @@ static int search_options(tune_cli *t, fa_option *out)
          .help = "halving: rank the first F of each family's variants (by\nits prior) on rung 0, "
                  "then the neighbours of the 3 best,\nfor up to 3 rounds; the rest are never "
                  "compiled\n(default 0.25; 1: every variant); beside sm90a,\nsm80 gets its "
-                 "first 8 and the rest only if one is\nwithin 1.25x of the best"},
+                 "first 8 and the rest only if one is\nwithin --family-gate of the best"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "family-gate",
+         .cb = opt_family_gate,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "G",
+         .help = "exhaustive and halving, where sm90a runs beside sm80\n(--arch sm90): sm80 "
+                 "compiles its 8 best by prior first,\nthe rest only if one comes within G x "
+                 "the best of its\nclass on some problem (default 1.25; 0: no gate)"},
         {.kind = FA_OPT_INT,
          .name = "seed",
          .dst = &t->seed,
@@ -752,6 +772,9 @@ static int parse_options(tune_cli *t, int argc, char **argv)
         t->o.seed = (uint64_t)t->seed;
     if (t->explore_given && t->o.strategy != FA_STRATEGY_HALVING)
         return fa_cli_usage_error(CMD, "--explore applies to --strategy halving only");
+    if (t->gate_given && t->o.strategy == FA_STRATEGY_RANDOM)
+        return fa_cli_usage_error(CMD, "--family-gate applies to --strategy exhaustive and "
+                                       "halving (random's order is its strategy)");
     if (t->quiet)
         t->o.progress = 0;
     if (t->dtypes == (1u << FA_DTYPE_FP16 | 1u << FA_DTYPE_BF16)) {

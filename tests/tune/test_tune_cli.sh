@@ -59,6 +59,11 @@ expect 2 "--explore '0': expected a part of the space from 0.01 to 1" -- --arch 
 expect 2 "--explore '1.5': expected a part" -- --arch sm80 --headdim 64 --strategy halving \
     --explore 1.5
 expect 2 "--explore applies to --strategy halving only" -- --arch sm80 --headdim 64 --explore 0.5
+expect 2 "--family-gate '0.5': expected a factor from 1 to 100" -- --arch sm90 --headdim 64 \
+    --family-gate 0.5
+expect 2 "--family-gate 'x': expected a factor" -- --arch sm90 --headdim 64 --family-gate x
+expect 2 "--family-gate applies to --strategy exhaustive and halving" -- --arch sm90 \
+    --headdim 64 --strategy random --budget 5 --family-gate 2
 expect 2 "--rounds '2': expected an integer in \[3, 1000\]" -- --arch sm80 --headdim 64 --rounds 2
 # Bad input (issue 17): every number is checked whole and against its range, and the message
 # names the option, the value and the range; files are read whole-line, never changed.

@@ -1022,7 +1022,9 @@ int main(void)
     /* 14. The family gate. On sm90, ten sm80 variants (--explore 0.99: all ten are its share)
      * and three sm90a ones, three problems. sm80 first compiles its 8 best by prior; when
      * sm90a is 2x faster the other two are never compiled (they were before the gate), when
-     * it is only 1.1x faster they join at the first exploration round. */
+     * it is only 1.1x faster they join at the first exploration round (halving) or once the
+     * class's other variants are timed (exhaustive). --family-gate 0 compiles all ten, and a
+     * gate of 2.5 lets them through when sm90a is 2x faster. */
     static const char *gate_names[] = {
         "fwd_sm80_hd64_fp16_m128n64w4s2",  "fwd_sm80_hd64_fp16_m128n80w4s2",
         "fwd_sm80_hd64_fp16_m128n96w4s2",  "fwd_sm80_hd64_fp16_m128n112w4s2",
@@ -1043,19 +1045,25 @@ int main(void)
     o.n_variants = NGATE;
     o.finalists = 2;
     o.explore = 0.99;
-    o.strategy = FA_STRATEGY_HALVING;
-    const double boosts[2] = {2.0, 1.1};
-    for (int b = 0; b < 2; b++) {
+    const double boosts[2] = {2.0, 1.1}, gates[3] = {FA_FAMILY_GATE, 0, 2.5};
+    for (int run = 0; run < 2 * 2 * 3; run++) {
+        const int b = run % 2, g = run / 2 % 3;
+        o.strategy = run < 6 ? FA_STRATEGY_HALVING : FA_STRATEGY_EXHAUSTIVE;
+        o.family_gate = gates[g];
         char dbg[512];
-        snprintf(dbg, sizeof dbg, "%s/gate%d.db", dir, b);
+        snprintf(dbg, sizeof dbg, "%s/gate%d.db", dir, run);
         boost_sm90a = boosts[b];
         fake fg = {0};
         CHECK(tune(dbg, c, &o, &fg, &st, &err) == FA_OK);
-        const int shut = boosts[b] > 1.25;
+        const int shut = gates[g] > 0 && boosts[b] > gates[g];
         CHECK_MSG(fg.checks == (shut ? NGATE - 2 : NGATE) && st.gated == (shut ? 2 : 0) &&
                       st.unexplored == st.gated,
-                  "sm90a %.1fx: checked %d, gated %d, unexplored %d", boosts[b], fg.checks,
-                  st.gated, st.unexplored);
+                  "%s, gate %.2f, sm90a %.1fx: checked %d, gated %d, unexplored %d",
+                  fa_strategy_name(o.strategy), gates[g], boosts[b], fg.checks, st.gated,
+                  st.unexplored);
+        CHECK_MSG(st.compiled + st.cache_hits == (shut ? NGATE - 2 : NGATE),
+                  "%s: compiled %d, cached %d", fa_strategy_name(o.strategy), st.compiled,
+                  st.cache_hits);
         winners wgt;
         CHECK(fa_db_open(dbg, FA_DB_READONLY, &db, &err) == FA_OK);
         best_per_problem_on(db, "sm90", &wgt);

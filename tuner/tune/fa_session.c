@@ -446,12 +446,14 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
             t->variants, t->classes, t->compiled, t->cache_hits, t->compile_errors, t->unsupported,
             t->spilled, t->checked, t->mismatches, t->faults, t->timed, t->raced, t->skipped,
             t->budget_cut);
-    if (t->unexplored > 0) /* halving's exploration (fa_tune.h) */
+    if (t->unexplored > t->gated) /* halving's exploration (fa_tune.h) */
         fprintf(out, ", %d not compiled (outside what halving explored; --explore 1 for all)",
-                t->unexplored);
+                t->unexplored - t->gated);
     if (t->gated > 0)
-        fprintf(out, ", %d of them in families more than %.2fx behind the best", t->gated,
-                FA_FAMILY_GATE);
+        fprintf(out,
+                ", %d not compiled (in families more than %.2fx behind the best; "
+                "--family-gate 0 for all)",
+                t->gated, o->family_gate);
     fputc('\n', out);
     fprintf(out, "wall %.1f s, GPU idle %.0f%% (%d GPU%s), %.1f variants/min\n", t->wall_s,
             100 * t->gpu_idle_fraction, s->gpus, s->gpus > 1 ? "s" : "",

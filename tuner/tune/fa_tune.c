@@ -54,6 +54,7 @@ void fa_tune_opts_default(fa_tune_opts *o)
     o->final_rounds = 10;
     o->race_margin = 1.2;
     o->explore = FA_EXPLORE_DEFAULT;
+    o->family_gate = FA_FAMILY_GATE;
     o->progress = 1;
     o->seed = 0x5eed;
 }
@@ -524,6 +525,8 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
         goto cleanup;
     if (o->strategy == FA_STRATEGY_HALVING)
         en_defer_by_prior(&e);
+    else if (o->strategy == FA_STRATEGY_EXHAUSTIVE)
+        en_gate_portable(&e);
     if ((st = check_budget(&e, err)) != FA_OK)
         goto cleanup;
     fa_progress_start(&e.prog, o->progress, planned_timings(&e), o->budget_count);
@@ -532,14 +535,15 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
         goto cleanup;
 
     /* Phase 1: eager baselines first (the GPU has nothing else while the first compiles
-     * run), then every candidate as it compiles. Halving runs its phases per class in one
-     * producer (en_produce_halving): rung 0, exploration rounds, rung 1 -- the survivors
-     * interleaved per problem, also the final. */
+     * run), then every candidate as it compiles. Halving and exhaustive run their steps per
+     * class in one producer (en_produce_by_class): halving's rung 0, exploration rounds and
+     * rung 1 (the survivors interleaved per problem, also the final); exhaustive's timings and
+     * its family gate. */
     queue_eager(&e);
-    if (o->strategy == FA_STRATEGY_HALVING)
-        en_run_phase(&e, en_produce_halving, threads, args);
-    else
+    if (o->strategy == FA_STRATEGY_RANDOM) /* the order is the strategy: no classes */
         en_run_phase(&e, en_produce_compiled, threads, args);
+    else
+        en_run_phase(&e, en_produce_by_class, threads, args);
     for (int i = 0; i < e.ncands; i++) {
         stats->unexplored += e.cands[i].state == CAND_DEFERRED;
         stats->gated += e.cands[i].state == CAND_DEFERRED && e.cands[i].gated == 2;

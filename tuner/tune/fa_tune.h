@@ -20,7 +20,12 @@
  *      other, so clock drift -- separate timings move by a few percent over a sweep --
  *      cannot pick the winner.
  * Strategies:
- *   exhaustive  every legal variant on every problem (racing cuts the losers short)
+ *   exhaustive  every legal variant on every problem (racing cuts the losers short); where an
+ *               arch-specific family runs beside portable ones, a portable family's variants
+ *               past its 8 best by prior only if one of those is within --family-gate (1.25x)
+ *               of the class's best on some problem once the class's other variants are
+ *               timed (the family gate; --family-gate 0: every variant). Its classes, too, go
+ *               through their steps on their own (below).
  *   random      a seeded random order of the variants, stopped by --budget
  *   halving     successive halving. Rung 0: every checked variant timed briefly (1 rep) on
  *               its class's shortest problem, its longest of at most 4096 keys (a 4k
@@ -129,6 +134,11 @@ typedef struct fa_tune_opts {
     double explore;        /* halving: the part of each (class, family)'s legal variants,
                               first by prior, compiled and ranked before the neighbours of
                               the leaders (default FA_EXPLORE_DEFAULT; 1: all) */
+    double family_gate;    /* exhaustive and halving (below 1 --explore): beside an
+                              arch-specific family, a portable family's variants past its
+                              FA_EXPLORE_MIN best by prior are compiled only if one of those
+                              comes within this factor of its class's best (default
+                              FA_FAMILY_GATE; 0: no gate) */
     int progress;          /* 0 quiet, 1 progress on stderr */
     fa_timing_opts timing; /* all zero: the sweep protocol above, harness defaults for the
                               finalists and the eager baseline */
@@ -138,14 +148,17 @@ typedef struct fa_tune_opts {
  * then only the neighbours of the leaders: see bench/results/ for the recheck that set it. */
 #define FA_EXPLORE_DEFAULT 0.25
 
-/* The family gate (halving's exploration, en_defer_by_prior): in a class where an
- * arch-specific family (sm90a) runs beside portable ones (sm80 compiled for sm_90), a portable
- * family first compiles only its FA_EXPLORE_MIN (8) best by prior; the rest of its --explore
- * share is compiled with the first exploration round only if its best rung-0 time is within
- * this factor of the class's best on some rung-0 problem. On the H200 the sm80 family won none
- * of the 144 problems of the full hd128 job nor of FlashAttention's 36 shapes (its mma.sync
- * kernels are 1.3-2x behind wgmma), yet its share (26 of ~102 legal per class, 8 classes) was
- * a quarter of a cold run's 822 compiles; the gate leaves 8 per class. */
+/* The family gate (--family-gate, en_gate_portable): in a class where an arch-specific family
+ * (sm90a) runs beside portable ones (sm80 compiled for sm_90), a portable family first compiles
+ * only its FA_EXPLORE_MIN (8) best by prior. Halving compiles the rest of its --explore share
+ * with the first exploration round only if its best rung-0 time is within this factor of the
+ * class's best on some rung-0 problem; exhaustive compiles the rest of the family once the
+ * class's other variants are timed, only if its best stored time is within this factor of the
+ * class's best on some problem (or it has no time to judge by). On the H200 the sm80 family won
+ * none of the 144 problems of the full hd128 job nor of FlashAttention's 36 shapes (its
+ * mma.sync kernels are 1.3-2x behind wgmma), yet its share (26 of ~102 legal per class, 8
+ * classes) was a quarter of a cold halving run's 822 compiles, and its whole space (816) 28% of
+ * a cold exhaustive run's 2,912; the gate leaves 8 per class. */
 #define FA_FAMILY_GATE 1.25
 
 void fa_tune_opts_default(fa_tune_opts *o);
@@ -171,9 +184,10 @@ typedef struct fa_tune_stats {
     int raced;      /* of those, stopped early by racing */
     int skipped;    /* (variant, problem) pairs skipped by resume */
     int budget_cut; /* pairs not run because the budget ran out */
-    int unexplored; /* halving: legal variants left uncompiled by the exploration */
+    int unexplored; /* legal variants left uncompiled: halving's exploration did not reach
+                       them, or the family gate held them back */
     int gated;      /* of those, left by the family gate (a portable family's share whose
-                       seeds were all over FA_FAMILY_GATE x the class's best) */
+                       seeds were all over --family-gate x the class's best) */
     double wall_s;
     double gpu_busy_s; /* summed over slots */
     double db_s;       /* the database writer thread storing results (the GPU goes on) */

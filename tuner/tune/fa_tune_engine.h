@@ -5,8 +5,9 @@
  *   fa_tune.c         strategy names and options, classes and candidates (resume, legality,
  *                     the prior order), and fa_tune_run, which runs the phases
  *   fa_tune_phases.c  what each phase hands the device slots: compiled candidates, the
- *                     finalists; halving's phases run per class (en_produce_halving: each
- *                     class's exploration and rung-1 groups as soon as its rung 0 is done)
+ *                     finalists; halving's and exhaustive's steps run per class
+ *                     (en_produce_by_class: each class's exploration and rung-1 groups, or
+ *                     its family gate, as soon as its own work is done)
  *   fa_tune_slots.c   the device-slot threads and their work: eager baselines, checks,
  *                     timings with racing, interleaved groups, recording every result
  */
@@ -37,15 +38,16 @@ typedef struct tclass {
     int gqa_min; /* smallest GQA ratio (heads_q / heads_kv) of its problems */
     int keep;    /* halving: at least this many rung-1 survivors per rung-0 problem, from the
                     class's legal count (FA_HALVING_KEEP_SPACE), explored or not */
-    /* Halving, per class (en_produce_halving), under the engine's mu: its rung-0 work not yet
-     * done (variants submitted to the compile pool and not back, or handed to the slots and not
-     * yet checked and ranked), the exploration rounds it ran, and whether its rung-1 groups
-     * are queued (it is settled). */
+    /* Halving and exhaustive, per class (en_produce_by_class), under the engine's mu: its work
+     * not yet done (variants submitted to the compile pool and not back, or handed to the slots
+     * and not yet checked and ranked on rung 0, or under exhaustive timed), halving's
+     * exploration rounds, and whether it is settled (halving: its rung-1 groups queued). */
     int open, rounds, settled;
 } tclass;
 
-/* CAND_DEFERRED: halving's exploration has not reached it (not compiled; may be promoted to
- * CAND_PENDING when it neighbours a rung-0 leader). */
+/* CAND_DEFERRED: halving's exploration has not reached it, or the family gate holds it back
+ * (not compiled; may be promoted to CAND_PENDING when it neighbours a rung-0 leader or the gate
+ * opens). */
 enum { CAND_PENDING = 0, CAND_READY, CAND_OUT, CAND_DEFERRED };
 
 typedef struct cand {
@@ -208,10 +210,12 @@ void en_run_phase(engine *e, void (*produce)(engine *), pthread_t *threads, slot
 
 void en_produce_compiled(engine *e);
 void en_produce_finalists(engine *e);
-/* Halving: every phase, per class (the comment above its definition says why). */
-void en_produce_halving(engine *e);
-/* Halving: a slot finished candidate ci's check and rung 0 (or skipped them): one piece of
- * its class's rung-0 work less; the last one settles the class. */
+/* Halving and exhaustive: every phase, per class (the comment above its definition says
+ * why). */
+void en_produce_by_class(engine *e);
+/* Halving and exhaustive: a slot finished candidate ci's check and rung 0 or timings (or
+ * skipped them): one piece of its class's work less; the last one takes the class's next
+ * step. */
 void en_variant_done(engine *e, int ci);
 /* The seconds compile jobs were outstanding up to now (caller holds mu). */
 double en_compiling_clock_locked(const engine *e);
@@ -221,5 +225,8 @@ int en_rung1_keep(const engine *e, int k, int n);
  * many). */
 void en_defer_by_prior(engine *e);
 int en_promote_neighbours(engine *e, int k);
+/* Exhaustive's family gate: hold back each portable family's candidates past its
+ * FA_EXPLORE_MIN best by prior where an arch-specific family runs beside it (--family-gate). */
+void en_gate_portable(engine *e);
 
 #endif /* FA_TUNE_ENGINE_H */

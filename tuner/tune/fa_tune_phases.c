@@ -20,6 +20,8 @@
 #include "fa_space.h"
 #include "fa_sweep.h"
 
+static int open_family_gates_stored(engine *e, int k);
+
 static int interrupted(const engine *e)
 {
     return e->env->interrupted && *e->env->interrupted;
@@ -298,29 +300,37 @@ static void submit_locked(engine *e, int ci, int urgent)
     compiling_add_locked(e, 1);
 }
 
-/* Class k settles (caller holds mu): its rung-1 groups are queued. */
+/* Class k settles (caller holds mu): under halving its rung-1 groups are queued. */
 static void settle_locked(engine *e, int k)
 {
     if (e->cls[k].settled)
         return;
     e->cls[k].settled = 1;
     e->unsettled--;
-    push_rung1_locked(e, k);
+    if (e->o->strategy == FA_STRATEGY_HALVING)
+        push_rung1_locked(e, k);
     pthread_cond_broadcast(&e->cv); /* the producer waits for the last class */
 }
 
-/* Class k's rung-0 work may be done (caller holds mu): if it is, another exploration round --
- * its leaders' deferred neighbours, compiled ahead of the other classes' variants -- while the
- * rounds last, the run goes on (no budget spent, no interrupt) and a leader has one; else it
- * settles. After a failure nothing more is queued (the slots have stopped). */
+/* Class k's work may be done (caller holds mu): halving's rung 0, exhaustive's timings. If it
+ * is, halving takes another exploration round -- its leaders' deferred neighbours, compiled
+ * ahead of the other classes' variants -- while the rounds last, the run goes on (no budget
+ * spent, no interrupt) and a leader has one; exhaustive compiles the families its gate lets
+ * through the same way; else the class settles. After a failure nothing more is queued (the
+ * slots have stopped). */
 static void class_step_locked(engine *e, int k)
 {
     tclass *c = &e->cls[k];
     if (c->settled || c->open > 0 || e->fatal != FA_OK)
         return;
-    if (e->pool && c->rounds < FA_EXPLORE_ROUNDS && !en_budget_spent(e) &&
-        en_promote_neighbours(e, k) > 0) {
-        c->rounds++;
+    int more = 0;
+    if (e->pool && !en_budget_spent(e)) {
+        if (e->o->strategy != FA_STRATEGY_HALVING)
+            more = open_family_gates_stored(e, k) > 0;
+        else if (c->rounds < FA_EXPLORE_ROUNDS && en_promote_neighbours(e, k) > 0)
+            more = ++c->rounds;
+    }
+    if (more) {
         for (int i = 0; i < e->ncands && e->fatal == FA_OK; i++)
             if (e->cands[i].cls == k && e->cands[i].state == CAND_PENDING)
                 submit_locked(e, i, 1);
@@ -341,20 +351,23 @@ void en_variant_done(engine *e, int ci)
     pthread_mutex_unlock(&e->mu);
 }
 
-/* Halving's producer. Halving's phases -- rung 0 of the prior's first part, up to
- * FA_EXPLORE_ROUNDS exploration rounds, rung 1 -- run per class, not as global phases with a
- * barrier between them. The variants go to the compile pool class by class (in the prior's
- * order within each class). A class's rung-0 work (tclass.open: its variants compiled, checked
- * and ranked on its rung-0 problems) ends on whichever thread does its last piece, which takes
- * the class's next step (class_step_locked): another exploration round, its neighbours compiled
- * ahead of the other classes' variants, or its rung-1 groups, which the slots run after any
- * check or rung-0 timing waiting (take_locked, fa_tune_slots.c). Every decision reads its own
- * class's rung-0 times alone (en_promote_neighbours, push_rung1_locked), so it is the one the
- * global phases took; only when it runs changes. Why: a cold run is compile-bound (the full
- * default hd128 job on an H200 with 16 cores: ~55 s of its 68 s compiling, the GPU idle 54%),
- * and rung 1 (~9.6 s of GPU time) waited for every class's last compile; now each class's rung 1
- * overlaps the other classes' compiles (the profile's "rung 1 ... while compiling"). */
-void en_produce_halving(engine *e)
+/* The producer of halving and exhaustive. Halving's phases -- rung 0 of the prior's first part,
+ * up to FA_EXPLORE_ROUNDS exploration rounds, rung 1 -- run per class, not as global phases
+ * with a barrier between them; so does exhaustive's family gate. The variants go to the compile
+ * pool class by class (in the prior's order within each class). A class's work (tclass.open:
+ * its variants compiled, checked and ranked on its rung-0 problems, or under exhaustive timed
+ * on its problems) ends on whichever thread does its last piece, which takes the class's next
+ * step (class_step_locked): another exploration round or the families its gate lets through,
+ * compiled ahead of the other classes' variants, or (halving) its rung-1 groups, which the
+ * slots run after any check or rung-0 timing waiting (take_locked, fa_tune_slots.c). Every
+ * decision reads its own class's times alone (en_promote_neighbours, push_rung1_locked,
+ * open_family_gates_stored), so it is the one global phases would take; only when it runs
+ * changes. Why: a cold run is compile-bound (the full default hd128 job on an H200 with 16
+ * cores: ~55 s of halving's 68 s compiling, the GPU idle 54%), and rung 1 (~9.6 s of GPU time)
+ * waited for every class's last compile; now each class's rung 1 overlaps the other classes'
+ * compiles (the profile's "rung 1 ... while compiling"), and exhaustive's gated families
+ * compile while the other classes still do. */
+void en_produce_by_class(engine *e)
 {
     fa_err err = {0};
     fa_status st;
@@ -449,6 +462,93 @@ void en_produce_finalists(engine *e)
     free(order);
 }
 
+/* Whether class k's pending candidates include an arch-specific family's: the family gate
+ * applies to the portable ones beside it. */
+static int has_arch_specific(const engine *e, int k)
+{
+    for (int i = 0; i < e->ncands; i++)
+        if (e->cands[i].cls == k && e->cands[i].state == CAND_PENDING &&
+            e->cands[i].v.family->arch_specific)
+            return 1;
+    return 0;
+}
+
+/* Exhaustive's family gate (FA_FAMILY_GATE, --family-gate): in each class with an
+ * arch-specific family, each portable family's pending candidates past its FA_EXPLORE_MIN best
+ * by prior (build_candidates sorted them) wait behind the gate (CAND_DEFERRED, gated 1) until
+ * the class's other variants are timed (open_family_gates_stored). */
+void en_gate_portable(engine *e)
+{
+    if (e->o->family_gate <= 0)
+        return;
+    for (int k = 0; k < e->ncls; k++) {
+        if (!has_arch_specific(e, k))
+            continue;
+        const fa_family *done[8]; /* the portable families of class k seen so far */
+        int seen[8] = {0}, ndone = 0;
+        for (int i = 0; i < e->ncands; i++) {
+            cand *c = &e->cands[i];
+            if (c->cls != k || c->state != CAND_PENDING || c->v.family->arch_specific)
+                continue;
+            int d = 0;
+            while (d < ndone && done[d] != c->v.family)
+                d++;
+            if (d == ndone) {
+                if (ndone == (int)(sizeof done / sizeof *done))
+                    continue; /* more portable families than any build has: not gated */
+                done[ndone++] = c->v.family;
+            }
+            if (seen[d]++ >= FA_EXPLORE_MIN) {
+                c->state = CAND_DEFERRED;
+                c->gated = 1;
+            }
+        }
+    }
+}
+
+/* Exhaustive's family gate of class k, once the class's other variants are timed (caller holds
+ * mu): each portable family waiting on it joins (its candidates pending again) if its best time
+ * in this run is within --family-gate of the class's best on some problem, or if it has no
+ * time to judge by (its seeds failed their check, or resume skipped them); else it stays
+ * uncompiled (gated 2). Returns how many were promoted. */
+static int open_family_gates_stored(engine *e, int k)
+{
+    int promoted = 0;
+    for (int g = 0; g < e->ncands; g++) {
+        const fa_family *fam = e->cands[g].v.family;
+        if (e->cands[g].cls != k || e->cands[g].gated != 1)
+            continue;
+        int judged = 0, open = 0;
+        for (int i = 0; i < e->cls[k].np && !open; i++) {
+            double best = -1, fam_best = -1;
+            for (int j = 0; j < e->ncands; j++) {
+                const double ms = e->cands[j].cls == k ? e->cands[j].ms[i] : -1;
+                if (ms <= 0)
+                    continue;
+                best = best < 0 || ms < best ? ms : best;
+                if (e->cands[j].v.family == fam)
+                    fam_best = fam_best < 0 || ms < fam_best ? ms : fam_best;
+            }
+            if (fam_best > 0) {
+                judged = 1;
+                open = fam_best <= e->o->family_gate * best;
+            }
+        }
+        open = open || !judged;
+        for (int i = g; i < e->ncands; i++) {
+            cand *c = &e->cands[i];
+            if (c->cls == k && c->gated == 1 && c->v.family == fam) {
+                c->gated = open ? 0 : 2;
+                if (open) {
+                    c->state = CAND_PENDING;
+                    promoted++;
+                }
+            }
+        }
+    }
+    return promoted;
+}
+
 /* Halving's exploration, step 1: in each (class, family), in prior order (build_candidates
  * sorted them), the first --explore of the pending candidates stay pending (at least
  * FA_EXPLORE_MIN), the rest wait (CAND_DEFERRED). Also sets each class's rung-1 survivor
@@ -462,11 +562,8 @@ void en_defer_by_prior(engine *e)
         e->cls[k].keep = (legal + FA_HALVING_KEEP_SPACE - 1) / FA_HALVING_KEEP_SPACE;
         if (e->o->explore >= 1)
             continue;
-        /* The family gate (FA_FAMILY_GATE): does an arch-specific family run in class k? */
-        int specific = 0;
-        for (int i = 0; i < e->ncands && !specific; i++)
-            specific = e->cands[i].cls == k && e->cands[i].state == CAND_PENDING &&
-                       e->cands[i].v.family->arch_specific;
+        /* The family gate (--family-gate): does an arch-specific family run in class k? */
+        const int specific = e->o->family_gate > 0 && has_arch_specific(e, k);
         const fa_family *done[8]; /* the families of class k handled so far */
         int ndone = 0;
         for (int i = 0; i < e->ncands; i++) {
@@ -515,10 +612,10 @@ static int axis_steps(const fa_variant *a, const fa_variant *b)
     return d;
 }
 
-/* The family gate of class k (FA_FAMILY_GATE), decided once, at the first exploration round:
- * each family waiting on it joins with the rest of its share if its best rung-0 time is within
- * the gate of the class's best on some rung-0 problem; else that share stays uncompiled.
- * order: scratch of e->ncands ints. Returns how many were promoted. */
+/* Halving's family gate of class k (--family-gate), decided once, at the first exploration
+ * round: each family waiting on it joins with the rest of its share if its best rung-0 time is
+ * within the gate of the class's best on some rung-0 problem; else that share stays
+ * uncompiled. order: scratch of e->ncands ints. Returns how many were promoted. */
 static int open_family_gates(engine *e, int k, int *order)
 {
     int promoted = 0;
@@ -534,7 +631,7 @@ static int open_family_gates(engine *e, int k, int *order)
             while (j < n && e->cands[order[j]].v.family != fam) /* the family's best */
                 j++;
             open = j < n &&
-                   e->cands[order[j]].quick[i] <= FA_FAMILY_GATE * e->cands[order[0]].quick[i];
+                   e->cands[order[j]].quick[i] <= e->o->family_gate * e->cands[order[0]].quick[i];
         }
         for (int i = g; i < e->ncands; i++) {
             cand *c = &e->cands[i];
