@@ -506,6 +506,25 @@ void en_gate_portable(engine *e)
     }
 }
 
+/* The family gate of family fam in class k is decided (caller holds mu): its candidates
+ * waiting on it (from index g on) join, pending again, if open; else they stay uncompiled
+ * (gated 2). Returns how many joined. */
+static int decide_gate(engine *e, int k, const fa_family *fam, int g, int open)
+{
+    int promoted = 0;
+    for (int i = g; i < e->ncands; i++) {
+        cand *c = &e->cands[i];
+        if (c->cls == k && c->gated == 1 && c->v.family == fam) {
+            c->gated = open ? 0 : 2;
+            if (open) {
+                c->state = CAND_PENDING;
+                promoted++;
+            }
+        }
+    }
+    return promoted;
+}
+
 /* Exhaustive's family gate of class k, once the class's other variants are timed (caller holds
  * mu): each portable family waiting on it joins (its candidates pending again) if its best time
  * in this run is within --family-gate of the class's best on some problem, or if it has no
@@ -535,16 +554,7 @@ static int open_family_gates_stored(engine *e, int k)
             }
         }
         open = open || !judged;
-        for (int i = g; i < e->ncands; i++) {
-            cand *c = &e->cands[i];
-            if (c->cls == k && c->gated == 1 && c->v.family == fam) {
-                c->gated = open ? 0 : 2;
-                if (open) {
-                    c->state = CAND_PENDING;
-                    promoted++;
-                }
-            }
-        }
+        promoted += decide_gate(e, k, fam, g, open);
     }
     return promoted;
 }
@@ -633,16 +643,7 @@ static int open_family_gates(engine *e, int k, int *order)
             open = j < n &&
                    e->cands[order[j]].quick[i] <= e->o->family_gate * e->cands[order[0]].quick[i];
         }
-        for (int i = g; i < e->ncands; i++) {
-            cand *c = &e->cands[i];
-            if (c->cls == k && c->gated == 1 && c->v.family == fam) {
-                c->gated = open ? 0 : 2;
-                if (open) {
-                    c->state = CAND_PENDING;
-                    promoted++;
-                }
-            }
-        }
+        promoted += decide_gate(e, k, fam, g, open);
     }
     return promoted;
 }
