@@ -204,6 +204,12 @@ fa_status fa_db_has_measurement(fa_db *db, int64_t device_id, const char *arch,
                                 const char *source_hash, const char *variant, const char *problem,
                                 int *found, fa_err *err);
 
+/* Resume: the fastest `ok` median (ms) of what fa_db_has_measurement finds, or -1 when none
+ * of those rows is ok (exhaustive's family gate judges a resumed family by it). Works on
+ * read-only handles. */
+fa_status fa_db_best_ok_ms(fa_db *db, int64_t device_id, const char *arch, const char *source_hash,
+                           const char *variant, const char *problem, double *ms, fa_err *err);
+
 /* Has variant `variant` any `ok` measurement for arch, from any device, run or source? Only
  * such a variant can be a winner, so only its refusals need a row on every problem (a refusal
  * row supersedes its older ok rows there): tuning stores the others' refusals once per class

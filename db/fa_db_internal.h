@@ -28,7 +28,8 @@ typedef enum fa_db_stmt_id {
     STMT_PROBLEM_SELECT,
     STMT_MEASUREMENT_INSERT,
     STMT_HAS_MEASUREMENT,
-    STMT_HAS_OK, /* any ok row of one variant for one arch */
+    STMT_BEST_OK_MS, /* the fastest ok median of one (variant, problem) a resume skips */
+    STMT_HAS_OK,     /* any ok row of one variant for one arch */
     STMT_PEER_UPSERT,
     STMT_CEILING_UPSERT,
     STMT_Q_MEASUREMENTS,

@@ -89,6 +89,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
         " JOIN problems p ON p.id = m.problem_id"
         " WHERE r.device_id = ?1 AND m.arch = ?2 AND r.source_hash = ?3 AND v.name = ?4"
         " AND p.name = ?5 LIMIT 1",
+    [STMT_BEST_OK_MS] =
+        "SELECT MIN(m.median_ms) FROM measurements m"
+        " JOIN runs r ON r.id = m.run_id"
+        " JOIN variants v ON v.id = m.variant_id"
+        " JOIN problems p ON p.id = m.problem_id"
+        " WHERE r.device_id = ?1 AND m.arch = ?2 AND r.source_hash = ?3 AND v.name = ?4"
+        " AND p.name = ?5 AND m.status = 'ok' AND m.median_ms > 0",
     [STMT_HAS_OK] = "SELECT 1 FROM measurements m JOIN variants v ON v.id = m.variant_id"
                     " WHERE m.arch = ?1 AND v.name = ?2 AND m.status = 'ok' LIMIT 1",
 

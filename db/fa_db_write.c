@@ -413,6 +413,33 @@ cleanup:
     return st;
 }
 
+fa_status fa_db_best_ok_ms(fa_db *db, int64_t device_id, const char *arch, const char *source_hash,
+                           const char *variant, const char *problem, double *ms, fa_err *err)
+{
+    static const char what[] = "cannot look up measurements in";
+    fa_status st = FA_OK;
+    sqlite3_stmt *s = NULL;
+    int rc = SQLITE_OK;
+    if (!db || !arch || !source_hash || !variant || !problem || !ms)
+        return FA_ERR(err, FA_INVALID, "%s '%s': missing argument", what, db ? db->path : "(null)");
+    *ms = -1;
+    if ((st = fa_db_stmt(db, STMT_BEST_OK_MS, &s, err)) != FA_OK)
+        return st;
+    FA_DB_CHECK(db, sqlite3_bind_int64(s, 1, device_id), what, err);
+    FA_DB_CHECK(db, fa_db_bind_text(s, 2, arch), what, err);
+    FA_DB_CHECK(db, fa_db_bind_text(s, 3, source_hash), what, err);
+    FA_DB_CHECK(db, fa_db_bind_text(s, 4, variant), what, err);
+    FA_DB_CHECK(db, fa_db_bind_text(s, 5, problem), what, err);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        *ms = sqlite3_column_double(s, 0);
+    sqlite3_reset(s);
+    FA_DB_CHECK(db, rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc, what, err);
+
+cleanup:
+    return st;
+}
+
 fa_status fa_db_variant_has_ok(fa_db *db, const char *arch, const char *variant, int *has,
                                fa_err *err)
 {

@@ -102,6 +102,20 @@ static void test_round_trip(void)
     CHECK_OK(fa_db_has_measurement(db, dev + 1, "sm90", "hash-a", vname, pname, &found, &err),
              &err);
     CHECK(found == 0);
+    /* ...and the fastest ok median of what they find: the mismatch row alone counts for
+     * nothing, then the faster of two ok rows; another source hash or device sees none. */
+    double best = 0;
+    CHECK_OK(fa_db_best_ok_ms(db, dev, "sm90", "hash-a", vname, pname, &best, &err), &err);
+    CHECK(best == -1);
+    fa_measurement ok1 = test_measurement(FA_OK, 100, 0.5), ok2 = test_measurement(FA_OK, 120, 0.4);
+    CHECK_OK(fa_db_record(db, run, "sm90", &v, &p, &ok1, &err), &err);
+    CHECK_OK(fa_db_record(db, run, "sm90", &v, &p, &ok2, &err), &err);
+    CHECK_OK(fa_db_best_ok_ms(db, dev, "sm90", "hash-a", vname, pname, &best, &err), &err);
+    CHECK(best == 0.4);
+    CHECK_OK(fa_db_best_ok_ms(db, dev, "sm90", "hash-b", vname, pname, &best, &err), &err);
+    CHECK(best == -1);
+    CHECK_OK(fa_db_best_ok_ms(db, dev + 1, "sm90", "hash-a", vname, pname, &best, &err), &err);
+    CHECK(best == -1);
 
     /* Same device again -> same id; a different driver -> a new row. */
     fa_db_device d = test_device("NVIDIA H100 80GB HBM3", "sm90", 90);
@@ -122,7 +136,9 @@ static void test_round_trip(void)
 
     /* A read-only handle reads and refuses writes. */
     CHECK_OK(fa_db_open(path, FA_DB_READONLY, &db, &err), &err);
-    CHECK(count_measurements(db, NULL) == 2);
+    CHECK(count_measurements(db, NULL) == 4); /* the mismatch, the compile error, two ok */
+    CHECK_OK(fa_db_best_ok_ms(db, dev, "sm90", "hash-a", vname, pname, &best, &err), &err);
+    CHECK(best == 0.4);
     CHECK_FAILS(fa_db_record(db, run, "sm90", &v, &p, &m, &err), FA_INVALID, &err, "read-only");
     CHECK_FAILS(fa_db_run_begin(db, dev, "0.1.0", "h", "", &run, &err), FA_INVALID, &err,
                 "read-only");

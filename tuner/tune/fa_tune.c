@@ -213,6 +213,13 @@ static fa_status order_by_prior(engine *e, fa_err *err)
     return FA_OK;
 }
 
+/* Whether exhaustive's family gate may judge a class by what a resume skipped: the stored
+ * times are read then (one more query per resumed pair). */
+static int gate_judges_stored(const fa_tune_opts *o)
+{
+    return o->strategy == FA_STRATEGY_EXHAUSTIVE && o->family_gate > 0;
+}
+
 static fa_status build_candidates(engine *e, fa_err *err)
 {
     const fa_tune_opts *o = e->o;
@@ -246,11 +253,13 @@ static fa_status build_candidates(engine *e, fa_err *err)
             c->ms = malloc(sizeof(double) * (size_t)kc->np);
             c->peak = malloc(sizeof(int64_t) * (size_t)kc->np);
             c->quick = malloc(sizeof(double) * (size_t)kc->np);
-            if (!c->todo || !c->ms || !c->peak || !c->quick) {
+            c->stored = malloc(sizeof(double) * (size_t)kc->np);
+            if (!c->todo || !c->ms || !c->peak || !c->quick || !c->stored) {
                 free(c->todo);
                 free(c->ms);
                 free(c->peak);
                 free(c->quick);
+                free(c->stored);
                 free(vs);
                 return FA_ERR(err, FA_NOMEM, "out of memory");
             }
@@ -275,6 +284,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
                 c->ms[j] = -1;
                 c->peak[j] = -1;
                 c->quick[j] = -1;
+                c->stored[j] = -1;
                 if (j > 0 && !every)
                     continue; /* c->todo[j] stays 0 */
                 int found = 0;
@@ -283,6 +293,10 @@ static fa_status build_candidates(engine *e, fa_err *err)
                     fa_problem_name(&o->problems[kc->probs[j]], pname, sizeof pname);
                     st = fa_db_has_measurement(e->env->db, e->env->device_id, o->arch->name,
                                                e->env->source_hash, c->name, pname, &found, err);
+                    if (st == FA_OK && found && !refused && gate_judges_stored(o))
+                        st = fa_db_best_ok_ms(e->env->db, e->env->device_id, o->arch->name,
+                                              e->env->source_hash, c->name, pname, &c->stored[j],
+                                              err);
                     if (st != FA_OK) {
                         free(vs);
                         return st;
@@ -292,6 +306,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
                 left += !found;
                 e->st->skipped += found;
             }
+            c->refused = refused;
             if (refused) {
                 e->st->unsupported++;
                 c->unrecorded = left > 0; /* en_record_refusals writes its rows */
@@ -324,6 +339,7 @@ static void engine_free(engine *e)
         free(e->cands[i].ms);
         free(e->cands[i].peak);
         free(e->cands[i].quick);
+        free(e->cands[i].stored);
     }
     for (int k = 0; k < e->ncls; k++)
         free(e->cls[k].probs);

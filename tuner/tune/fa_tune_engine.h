@@ -56,6 +56,7 @@ typedef struct cand {
     int cls;
     int state;             /* CAND_* */
     int passed;            /* check passed: may be timed */
+    int refused;           /* the legality model refuses it (CAND_OUT) */
     int gated;             /* in its portable family's exploration share behind the family
                               gate (FA_FAMILY_GATE): 1 waiting, 2 the gate shut (CAND_DEFERRED
                               unless a leader's neighbour), 0 neither or the gate opened */
@@ -66,6 +67,9 @@ typedef struct cand {
     fa_compile_output out; /* cubin kept until the end for re-timing */
     unsigned char *todo;   /* per class problem: 1 = still to measure (resume) */
     double *ms;            /* per class problem: latest stored median, -1 none */
+    double *stored;        /* exhaustive with the family gate, per class problem: the fastest
+                              ok median a resume skipped (fa_db_best_ok_ms), -1 none: the gate
+                              judges a resumed family by it */
     double *quick;         /* halving rung 0: quick median per class problem (never stored:
                               one repetition ranks candidates, not a result), -1 none */
     int64_t *peak;         /* per class problem: measured extra memory, -1 none (re-timing measures

@@ -462,33 +462,37 @@ void en_produce_finalists(engine *e)
     free(order);
 }
 
-/* Whether class k's pending candidates include an arch-specific family's: the family gate
- * applies to the portable ones beside it. */
-static int has_arch_specific(const engine *e, int k)
+/* Whether class k's candidates include an arch-specific family's, pending ones only or any the
+ * legality model admits (resumed ones too): the family gate applies to the portable ones beside
+ * it. */
+static int has_arch_specific(const engine *e, int k, int pending_only)
 {
-    for (int i = 0; i < e->ncands; i++)
-        if (e->cands[i].cls == k && e->cands[i].state == CAND_PENDING &&
-            e->cands[i].v.family->arch_specific)
+    for (int i = 0; i < e->ncands; i++) {
+        const cand *c = &e->cands[i];
+        if (c->cls == k && c->v.family->arch_specific &&
+            (pending_only ? c->state == CAND_PENDING : !c->refused))
             return 1;
+    }
     return 0;
 }
 
 /* Exhaustive's family gate (FA_FAMILY_GATE, --family-gate): in each class with an
  * arch-specific family, each portable family's pending candidates past its FA_EXPLORE_MIN best
- * by prior (build_candidates sorted them) wait behind the gate (CAND_DEFERRED, gated 1) until
- * the class's other variants are timed (open_family_gates_stored). */
+ * by prior (build_candidates sorted them; the legal ones count, resumed or not, so that a rerun
+ * holds back the same ones) wait behind the gate (CAND_DEFERRED, gated 1) until the class's
+ * other variants are timed (open_family_gates_stored). */
 void en_gate_portable(engine *e)
 {
     if (e->o->family_gate <= 0)
         return;
     for (int k = 0; k < e->ncls; k++) {
-        if (!has_arch_specific(e, k))
+        if (!has_arch_specific(e, k, 0))
             continue;
         const fa_family *done[8]; /* the portable families of class k seen so far */
         int seen[8] = {0}, ndone = 0;
         for (int i = 0; i < e->ncands; i++) {
             cand *c = &e->cands[i];
-            if (c->cls != k || c->state != CAND_PENDING || c->v.family->arch_specific)
+            if (c->cls != k || c->refused || c->v.family->arch_specific)
                 continue;
             int d = 0;
             while (d < ndone && done[d] != c->v.family)
@@ -498,7 +502,7 @@ void en_gate_portable(engine *e)
                     continue; /* more portable families than any build has: not gated */
                 done[ndone++] = c->v.family;
             }
-            if (seen[d]++ >= FA_EXPLORE_MIN) {
+            if (seen[d]++ >= FA_EXPLORE_MIN && c->state == CAND_PENDING) {
                 c->state = CAND_DEFERRED;
                 c->gated = 1;
             }
@@ -527,9 +531,10 @@ static int decide_gate(engine *e, int k, const fa_family *fam, int g, int open)
 
 /* Exhaustive's family gate of class k, once the class's other variants are timed (caller holds
  * mu): each portable family waiting on it joins (its candidates pending again) if its best time
- * in this run is within --family-gate of the class's best on some problem, or if it has no
- * time to judge by (its seeds failed their check, or resume skipped them); else it stays
- * uncompiled (gated 2). Returns how many were promoted. */
+ * -- measured in this run, or stored where a resume skipped the pair (cand.stored) -- is within
+ * --family-gate of the class's best on some problem, or if it has no time to judge by (its
+ * seeds all failed their check); else it stays uncompiled (gated 2). Returns how many were
+ * promoted. */
 static int open_family_gates_stored(engine *e, int k)
 {
     int promoted = 0;
@@ -541,11 +546,12 @@ static int open_family_gates_stored(engine *e, int k)
         for (int i = 0; i < e->cls[k].np && !open; i++) {
             double best = -1, fam_best = -1;
             for (int j = 0; j < e->ncands; j++) {
-                const double ms = e->cands[j].cls == k ? e->cands[j].ms[i] : -1;
+                const cand *c = &e->cands[j];
+                const double ms = c->cls != k ? -1 : c->ms[i] > 0 ? c->ms[i] : c->stored[i];
                 if (ms <= 0)
                     continue;
                 best = best < 0 || ms < best ? ms : best;
-                if (e->cands[j].v.family == fam)
+                if (c->v.family == fam)
                     fam_best = fam_best < 0 || ms < fam_best ? ms : fam_best;
             }
             if (fam_best > 0) {
@@ -573,7 +579,7 @@ void en_defer_by_prior(engine *e)
         if (e->o->explore >= 1)
             continue;
         /* The family gate (--family-gate): does an arch-specific family run in class k? */
-        const int specific = e->o->family_gate > 0 && has_arch_specific(e, k);
+        const int specific = e->o->family_gate > 0 && has_arch_specific(e, k, 1);
         const fa_family *done[8]; /* the families of class k handled so far */
         int ndone = 0;
         for (int i = 0; i < e->ncands; i++) {
