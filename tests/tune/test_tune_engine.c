@@ -1075,6 +1075,18 @@ int main(void)
                       "exhaustive resumed, gate %.2f, sm90a %.1fx: compiled %d, checked %d, "
                       "gated %d",
                       gates[g], boosts[b], st.compiled + st.cache_hits, again.checks, st.gated);
+            if (shut && g == 0) {
+                /* ...and a wider gate on the rerun lets the two through: compiled, checked and
+                 * timed on every problem, each problem's eager baseline timed for them (no
+                 * other variant had anything left to time there). */
+                o.family_gate = 2.5;
+                fake wider = {0};
+                CHECK(tune(dbg, c, &o, &wider, &st, &err) == FA_OK);
+                CHECK_MSG(wider.checks == 2 && st.gated == 0 && st.timed == 2 * np &&
+                              wider.eager_jobs == np,
+                          "wider gate on resume: checked %d, gated %d, timed %d, eager %d",
+                          wider.checks, st.gated, st.timed, wider.eager_jobs);
+            }
         }
         winners wgt;
         CHECK(fa_db_open(dbg, FA_DB_READONLY, &db, &err) == FA_OK);

@@ -32,6 +32,11 @@ static void show(fa_progress *p, int force)
     fflush(stderr);
 }
 
+void fa_progress_plan_more(fa_progress *p, int n)
+{
+    p->planned += n;
+}
+
 void fa_progress_start(fa_progress *p, int enabled, int planned, int budget)
 {
     memset(p, 0, sizeof *p);

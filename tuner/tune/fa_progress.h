@@ -19,6 +19,8 @@ typedef struct fa_progress {
 
 void fa_progress_start(fa_progress *p, int enabled, int planned, int budget);
 void fa_progress_compiled(fa_progress *p, const char *name);
+/* n more timings planned than fa_progress_start said (a family gate opened mid-run). */
+void fa_progress_plan_more(fa_progress *p, int n);
 void fa_progress_timed(fa_progress *p, const char *name, double tflops);
 void fa_progress_finish(fa_progress *p);
 

@@ -446,9 +446,12 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
             t->variants, t->classes, t->compiled, t->cache_hits, t->compile_errors, t->unsupported,
             t->spilled, t->checked, t->mismatches, t->faults, t->timed, t->raced, t->skipped,
             t->budget_cut);
-    if (t->unexplored > t->gated) /* halving's exploration (fa_tune.h) */
+    if (t->unexplored > t->gated + t->undecided) /* halving's exploration (fa_tune.h) */
         fprintf(out, ", %d not compiled (outside what halving explored; --explore 1 for all)",
-                t->unexplored - t->gated);
+                t->unexplored - t->gated - t->undecided);
+    if (t->undecided > 0)
+        fprintf(out, ", %d not compiled (the run stopped before their family gate was decided)",
+                t->undecided);
     if (t->gated > 0)
         fprintf(out,
                 ", %d not compiled (in families more than %.2fx behind the best; "

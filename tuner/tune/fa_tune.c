@@ -213,11 +213,20 @@ static fa_status order_by_prior(engine *e, fa_err *err)
     return FA_OK;
 }
 
-/* Whether exhaustive's family gate may judge a class by what a resume skipped: the stored
- * times are read then (one more query per resumed pair). */
-static int gate_judges_stored(const fa_tune_opts *o)
+/* Whether the run's classes take their steps on their own (en_produce_by_class): halving, and
+ * exhaustive without a budget. A budget is spent in one global prior order (every class's
+ * best-prior variants first), so exhaustive with one keeps en_produce_compiled, without the
+ * family gate. */
+static int by_class(const fa_tune_opts *o)
 {
-    return o->strategy == FA_STRATEGY_EXHAUSTIVE && o->family_gate > 0;
+    return o->strategy == FA_STRATEGY_HALVING || (o->strategy == FA_STRATEGY_EXHAUSTIVE &&
+                                                  o->budget_count <= 0 && o->budget_seconds <= 0);
+}
+
+/* Whether exhaustive's family gate runs, and so may judge a class by what a resume skipped. */
+static int exhaustive_gate(const fa_tune_opts *o)
+{
+    return o->strategy == FA_STRATEGY_EXHAUSTIVE && by_class(o) && o->family_gate > 0;
 }
 
 static fa_status build_candidates(engine *e, fa_err *err)
@@ -235,6 +244,11 @@ static fa_status build_candidates(engine *e, fa_err *err)
         st = fa_tune_class_variants(o, &kc->key, &f, &vs, &nv, err);
         if (st != FA_OK)
             return st;
+        /* exhaustive's gate may apply here: a resumed pair's stored time is read (one more
+         * query), for the gate to judge the class by */
+        int gated_class = 0;
+        for (int i = 0; i < nv && exhaustive_gate(o); i++)
+            gated_class |= vs[i].family && vs[i].family->arch_specific;
         cand *grown = realloc(e->cands, sizeof *grown * (size_t)(e->ncands + nv));
         if (!grown) {
             free(vs);
@@ -293,7 +307,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
                     fa_problem_name(&o->problems[kc->probs[j]], pname, sizeof pname);
                     st = fa_db_has_measurement(e->env->db, e->env->device_id, o->arch->name,
                                                e->env->source_hash, c->name, pname, &found, err);
-                    if (st == FA_OK && found && !refused && gate_judges_stored(o))
+                    if (st == FA_OK && found && !refused && gated_class)
                         st = fa_db_best_ok_ms(e->env->db, e->env->device_id, o->arch->name,
                                               e->env->source_hash, c->name, pname, &c->stored[j],
                                               err);
@@ -486,7 +500,7 @@ static void queue_eager(engine *e)
         if (needed)
             en_push(e, (item){.kind = ITEM_EAGER, .problem = p});
         else
-            e->eager_done[p] = 1;
+            e->eager_done[p] = 2; /* not queued: en_queue_eager_locked may queue it later */
     }
 }
 
@@ -539,9 +553,10 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     stats->classes = e.ncls;
     if ((st = build_candidates(&e, err)) != FA_OK)
         goto cleanup;
+    e.by_class = by_class(o);
     if (o->strategy == FA_STRATEGY_HALVING)
         en_defer_by_prior(&e);
-    else if (o->strategy == FA_STRATEGY_EXHAUSTIVE)
+    else if (exhaustive_gate(o))
         en_gate_portable(&e);
     if ((st = check_budget(&e, err)) != FA_OK)
         goto cleanup;
@@ -556,13 +571,11 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
      * rung 1 (the survivors interleaved per problem, also the final); exhaustive's timings and
      * its family gate. */
     queue_eager(&e);
-    if (o->strategy == FA_STRATEGY_RANDOM) /* the order is the strategy: no classes */
-        en_run_phase(&e, en_produce_compiled, threads, args);
-    else
-        en_run_phase(&e, en_produce_by_class, threads, args);
+    en_run_phase(&e, e.by_class ? en_produce_by_class : en_produce_compiled, threads, args);
     for (int i = 0; i < e.ncands; i++) {
         stats->unexplored += e.cands[i].state == CAND_DEFERRED;
         stats->gated += e.cands[i].state == CAND_DEFERRED && e.cands[i].gated == 2;
+        stats->undecided += e.cands[i].state == CAND_DEFERRED && e.cands[i].gated == 1;
     }
     /* Phase 2 (exhaustive, random): finalists re-timed interleaved. */
     if (e.fatal == FA_OK && o->strategy != FA_STRATEGY_HALVING && o->finalists > 0 &&

@@ -25,7 +25,9 @@
  *               past its 8 best by prior only if one of those is within --family-gate (1.25x)
  *               of the class's best on some problem once the class's other variants are
  *               timed (the family gate; --family-gate 0: every variant). Its classes, too, go
- *               through their steps on their own (below).
+ *               through their steps on their own (below). With --shard each shard gates its
+ *               own share (its first 8, its class's best); with a --budget, exhaustive keeps
+ *               one global prior order and has no gate.
  *   random      a seeded random order of the variants, stopped by --budget
  *   halving     successive halving. Rung 0: every checked variant timed briefly (1 rep) on
  *               its class's shortest problem, its longest of at most 4096 keys (a 4k
@@ -188,6 +190,8 @@ typedef struct fa_tune_stats {
                        them, or the family gate held them back */
     int gated;      /* of those, left by the family gate (a portable family's share whose
                        seeds were all over --family-gate x the class's best) */
+    int undecided;  /* of those, behind a family gate the run stopped before deciding (an
+                       interrupt, the budget) */
     double wall_s;
     double gpu_busy_s; /* summed over slots */
     double db_s;       /* the database writer thread storing results (the GPU goes on) */

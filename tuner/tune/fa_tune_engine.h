@@ -132,6 +132,7 @@ typedef struct engine {
     fa_compile_pool *pool;
     int unsettled;
     int compiling;
+    int by_class; /* en_produce_by_class runs the phase (halving; exhaustive without a budget) */
     double compiling_since;
 } engine;
 

@@ -312,6 +312,34 @@ static void settle_locked(engine *e, int k)
     pthread_cond_broadcast(&e->cv); /* the producer waits for the last class */
 }
 
+/* Exhaustive's family gate let candidates of class k through (caller holds mu): their timings
+ * join the progress line's plan, and a problem only they time gets its eager baseline queued
+ * now (queue_eager left it out: a resumed run, every other variant already measured). Returns
+ * 1. */
+static int plan_opened_locked(engine *e, int k)
+{
+    const tclass *kc = &e->cls[k];
+    int n = 0;
+    for (int i = 0; i < e->ncands; i++) {
+        const cand *c = &e->cands[i];
+        if (c->cls != k || c->state != CAND_PENDING)
+            continue;
+        for (int j = 0; j < kc->np; j++) {
+            n += c->todo[j];
+            const int p = kc->probs[j];
+            if (c->todo[j] && e->eager_done[p] == 2) {
+                e->eager_done[p] = 0;
+                if (en_push_locked(e, (item){.kind = ITEM_EAGER, .problem = p}) != FA_OK) {
+                    fa_err err = {0};
+                    en_fail_locked(e, FA_ERR(&err, FA_NOMEM, "out of memory"), &err);
+                }
+            }
+        }
+    }
+    fa_progress_plan_more(&e->prog, n);
+    return 1;
+}
+
 /* Class k's work may be done (caller holds mu): halving's rung 0, exhaustive's timings. If it
  * is, halving takes another exploration round -- its leaders' deferred neighbours, compiled
  * ahead of the other classes' variants -- while the rounds last, the run goes on (no budget
@@ -325,8 +353,8 @@ static void class_step_locked(engine *e, int k)
         return;
     int more = 0;
     if (e->pool && !en_budget_spent(e)) {
-        if (e->o->strategy != FA_STRATEGY_HALVING)
-            more = open_family_gates_stored(e, k) > 0;
+        if (e->o->strategy != FA_STRATEGY_HALVING && open_family_gates_stored(e, k) > 0)
+            more = plan_opened_locked(e, k);
         else if (c->rounds < FA_EXPLORE_ROUNDS && en_promote_neighbours(e, k) > 0)
             more = ++c->rounds;
     }

@@ -502,7 +502,7 @@ static void *slot_main(void *p)
             break;
         case ITEM_VARIANT:
             do_variant(e, a->slot, it.cand);
-            if (e->o->strategy != FA_STRATEGY_RANDOM) /* en_produce_by_class's classes */
+            if (e->by_class) /* en_produce_by_class's classes */
                 en_variant_done(e, it.cand);
             break;
         case ITEM_FINALISTS:
