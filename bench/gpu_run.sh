@@ -159,7 +159,7 @@ for stage in "$@"; do
         vars=$(python3 "$ROOT/bench/compare_strategies.py" "$dbx" "$dby" --winners)
         echo "$(wc -w <<<"$vars") words of --variant arguments"
         # shellcheck disable=SC2086
-        FA_TUNE_CACHE_DIR=$ROOT/.fa-cache-sweep "$FA" --arch sm90 --headdim "$hd" --race 0 --rounds 30 \
+        FA_TUNE_CACHE_DIR=$ROOT/.fa-cache-sweep "$FA" --arch sm90 --headdim "$hd" --race 0 --family-gate 0 --rounds 30 \
             --finalists 8 --db "$OUTDIR/recheck_$tag.db" $vars >"$OUTDIR/recheck_$tag.txt" \
             2>"$OUTDIR/recheck_$tag.log" || tail -5 "$OUTDIR/recheck_$tag.log"
         python3 "$ROOT/bench/compare_strategies.py" "$dbx" "$dby" \
@@ -292,7 +292,7 @@ for stage in "$@"; do
             while read -r hd vars; do
                 # the tune stages' problems (FlashAttention's grid), each winner re-timed
                 # shellcheck disable=SC2086 # vars is --variant NAME ...
-                "$FA" --arch sm90 --headdim "$hd" --dtype bf16 --varlen 0 --gqa 1 --race 0 \
+                "$FA" --arch sm90 --headdim "$hd" --dtype bf16 --varlen 0 --gqa 1 --race 0 --family-gate 0 \
                     --finalists 8 --rounds 5 --force --db "$OUTDIR/h2h_$r.db" $vars \
                     >>"$OUTDIR/h2h_$r.txt" 2>>"$OUTDIR/h2h_$r.log" || tail -3 "$OUTDIR/h2h_$r.log"
             done <<<"$winners"

@@ -223,7 +223,9 @@ static int by_class(const fa_tune_opts *o)
                                                   o->budget_count <= 0 && o->budget_seconds <= 0);
 }
 
-/* Whether exhaustive's family gate runs, and so may judge a class by what a resume skipped. */
+/* Whether exhaustive's family gate runs, and so may judge a class by what a resume skipped.
+ * Variants named one by one (--variant) are gated as the space is, as under halving: a list
+ * that must be timed whole passes --family-gate 0. */
 static int exhaustive_gate(const fa_tune_opts *o)
 {
     return o->strategy == FA_STRATEGY_EXHAUSTIVE && by_class(o) && o->family_gate > 0;

@@ -27,7 +27,9 @@
  *               timed (the family gate; --family-gate 0: every variant). Its classes, too, go
  *               through their steps on their own (below). With --shard each shard gates its
  *               own share (its first 8, its class's best); with a --budget, exhaustive keeps
- *               one global prior order and has no gate.
+ *               one global prior order and has no gate; variants named one by one
+ *               (--variant) are gated too (a recheck that must time a list whole passes
+ *               --family-gate 0).
  *   random      a seeded random order of the variants, stopped by --budget
  *   halving     successive halving. Rung 0: every checked variant timed briefly (1 rep) on
  *               its class's shortest problem, its longest of at most 4096 keys (a 4k
