@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../../.."
 OUT=${OUT:-out}
 CAP=${CAP:-560}
 t0=$(date +%s)
-bash bench/gpu_run.sh info build \
+bash bench/gpu_run.sh build info \
     sweep:128:exhaustive:exg:cold sweep:128:exhaustive:exf:cold:--family-gate=0
 for name in exg exf; do # the summary lists each problem's winner
     echo "$name: $(grep -c ' fwd_sm90a_' "$OUT/$name.txt") sm90a winners," \
