@@ -389,6 +389,17 @@ fa_status fa_db_record(fa_db *db, int64_t run_id, const char *arch, const fa_var
     return fa_db_record_many(db, run_id, arch, v, p, m, 1, err);
 }
 
+/* The five parameters of the resume lookups (STMT_HAS_MEASUREMENT, STMT_BEST_OK_MS). */
+static int bind_lookup(sqlite3_stmt *s, int64_t device_id, const char *arch,
+                       const char *source_hash, const char *variant, const char *problem)
+{
+    int rc = sqlite3_bind_int64(s, 1, device_id);
+    rc = rc ? rc : fa_db_bind_text(s, 2, arch);
+    rc = rc ? rc : fa_db_bind_text(s, 3, source_hash);
+    rc = rc ? rc : fa_db_bind_text(s, 4, variant);
+    return rc ? rc : fa_db_bind_text(s, 5, problem);
+}
+
 fa_status fa_db_has_measurement(fa_db *db, int64_t device_id, const char *arch,
                                 const char *source_hash, const char *variant, const char *problem,
                                 int *found, fa_err *err)
@@ -401,11 +412,7 @@ fa_status fa_db_has_measurement(fa_db *db, int64_t device_id, const char *arch,
         return FA_ERR(err, FA_INVALID, "%s '%s': missing argument", what, db ? db->path : "(null)");
     if ((st = fa_db_stmt(db, STMT_HAS_MEASUREMENT, &s, err)) != FA_OK)
         return st;
-    FA_DB_CHECK(db, sqlite3_bind_int64(s, 1, device_id), what, err);
-    FA_DB_CHECK(db, fa_db_bind_text(s, 2, arch), what, err);
-    FA_DB_CHECK(db, fa_db_bind_text(s, 3, source_hash), what, err);
-    FA_DB_CHECK(db, fa_db_bind_text(s, 4, variant), what, err);
-    FA_DB_CHECK(db, fa_db_bind_text(s, 5, problem), what, err);
+    FA_DB_CHECK(db, bind_lookup(s, device_id, arch, source_hash, variant, problem), what, err);
     FA_DB_CHECK(db, step_id(s, &hit), what, err);
     *found = hit >= 0;
 
@@ -425,11 +432,7 @@ fa_status fa_db_best_ok_ms(fa_db *db, int64_t device_id, const char *arch, const
     *ms = -1;
     if ((st = fa_db_stmt(db, STMT_BEST_OK_MS, &s, err)) != FA_OK)
         return st;
-    FA_DB_CHECK(db, sqlite3_bind_int64(s, 1, device_id), what, err);
-    FA_DB_CHECK(db, fa_db_bind_text(s, 2, arch), what, err);
-    FA_DB_CHECK(db, fa_db_bind_text(s, 3, source_hash), what, err);
-    FA_DB_CHECK(db, fa_db_bind_text(s, 4, variant), what, err);
-    FA_DB_CHECK(db, fa_db_bind_text(s, 5, problem), what, err);
+    FA_DB_CHECK(db, bind_lookup(s, device_id, arch, source_hash, variant, problem), what, err);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
         *ms = sqlite3_column_double(s, 0);
