@@ -502,7 +502,7 @@ static void queue_eager(engine *e)
         if (needed)
             en_push(e, (item){.kind = ITEM_EAGER, .problem = p});
         else
-            e->eager_done[p] = 2; /* not queued: en_queue_eager_locked may queue it later */
+            e->eager_done[p] = 2; /* not queued: plan_opened_locked may queue it later */
     }
 }
 
