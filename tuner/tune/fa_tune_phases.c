@@ -314,9 +314,8 @@ static void settle_locked(engine *e, int k)
 
 /* Exhaustive's family gate let candidates of class k through (caller holds mu): their timings
  * join the progress line's plan, and a problem only they time gets its eager baseline queued
- * now (queue_eager left it out: a resumed run, every other variant already measured). Returns
- * 1. */
-static int plan_opened_locked(engine *e, int k)
+ * now (queue_eager left it out: a resumed run, every other variant already measured). */
+static void plan_opened_locked(engine *e, int k)
 {
     const tclass *kc = &e->cls[k];
     int n = 0;
@@ -337,7 +336,6 @@ static int plan_opened_locked(engine *e, int k)
         }
     }
     fa_progress_plan_more(&e->prog, n);
-    return 1;
 }
 
 /* Class k's work may be done (caller holds mu): halving's rung 0, exhaustive's timings. If it
@@ -353,9 +351,11 @@ static void class_step_locked(engine *e, int k)
         return;
     int more = 0;
     if (e->pool && !en_budget_spent(e)) {
-        if (e->o->strategy != FA_STRATEGY_HALVING && open_family_gates_stored(e, k) > 0)
-            more = plan_opened_locked(e, k);
-        else if (c->rounds < FA_EXPLORE_ROUNDS && en_promote_neighbours(e, k) > 0)
+        if (e->o->strategy != FA_STRATEGY_HALVING) {
+            more = open_family_gates_stored(e, k) > 0;
+            if (more)
+                plan_opened_locked(e, k);
+        } else if (c->rounds < FA_EXPLORE_ROUNDS && en_promote_neighbours(e, k) > 0)
             more = ++c->rounds;
     }
     if (more) {
@@ -511,8 +511,6 @@ static int has_arch_specific(const engine *e, int k, int pending_only)
  * other variants are timed (open_family_gates_stored). */
 void en_gate_portable(engine *e)
 {
-    if (e->o->family_gate <= 0)
-        return;
     for (int k = 0; k < e->ncls; k++) {
         if (!has_arch_specific(e, k, 0))
             continue;
