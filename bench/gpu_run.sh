@@ -6,7 +6,7 @@
 #   bash bench/gpu_run.sh [--src DIR] [--out DIR] STAGE...
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
-#         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, h2h[:ROUNDS], strategies, pgqa,
+#         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, h2h[:ROUNDS[:GAP]], strategies, pgqa,
 #         sanitize:VARIANT[:SQ[:SK]], ncu:VARIANT:N[:causal], pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
 #                             causal and not: FlashAttention's benchmark grid)
@@ -34,7 +34,9 @@
 #   h2h:3                     after tune and compare: 3 alternating rounds of [fa-tune re-times
 #                             the winners interleaved (--race 0 --force); peers.py times SDPA
 #                             cuDNN and flash], medians per shape (bench/compare_h2h.py -> h2h.md),
-#                             with the SM clock and power of each phase (nvidia-smi, 20 ms)
+#                             with the SM clock and power of each phase (nvidia-smi, 20 ms);
+#                             h2h:3:100 the same with fa-tune timing after 100 us of GPU idle
+#                             (--gap-us 100, as peers.py idles before each call) -> h2h_gap100.md
 #   pgqa                      PackGQA (issue 15): its 56 checks of sm90a.gpu_modes
 #                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
 #                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
@@ -274,11 +276,12 @@ for stage in "$@"; do
         log compare
         python3 "$ROOT/bench/compare.py" "$DB" | tee "$OUTDIR/compare.md"
         ;;
-    h2h) # h2h[:ROUNDS] -- the tune stages' winners and the peers re-timed in alternating rounds
+    h2h) # h2h[:ROUNDS[:GAP]] -- the tune stages' winners and the peers re-timed in alternating rounds
         rounds=${a:-3}
-        log "head to head: $rounds rounds of fa-tune's winners, then the peers"
+        tag=h2h${b:+_gap$b} # GAP: fa-tune times with --gap-us GAP, into h2h_gapGAP*
+        log "head to head: $rounds rounds of fa-tune's winners${b:+ (--gap-us $b)}, then the peers"
         dbs=() pjs=() smi=
-        clk=$OUTDIR/h2h_clocks.csv ph=$OUTDIR/h2h_phases.txt
+        clk=$OUTDIR/${tag}_clocks.csv ph=$OUTDIR/${tag}_phases.txt
         : >"$clk" && : >"$ph"
         if command -v nvidia-smi >/dev/null; then # SM clock, power, temperature every 20 ms
             nvidia-smi --query-gpu=timestamp,clocks.sm,power.draw,temperature.gpu -i 0 \
@@ -293,20 +296,20 @@ for stage in "$@"; do
                 # the tune stages' problems (FlashAttention's grid), each winner re-timed
                 # shellcheck disable=SC2086 # vars is --variant NAME ...
                 "$FA" --arch sm90 --headdim "$hd" --dtype bf16 --varlen 0 --gqa 1 --race 0 --family-gate 0 \
-                    --finalists 8 --rounds 5 --force --db "$OUTDIR/h2h_$r.db" $vars \
-                    >>"$OUTDIR/h2h_$r.txt" 2>>"$OUTDIR/h2h_$r.log" || tail -3 "$OUTDIR/h2h_$r.log"
+                    --finalists 8 --rounds 5 --force ${b:+--gap-us "$b"} --db "$OUTDIR/${tag}_$r.db" $vars \
+                    >>"$OUTDIR/${tag}_$r.txt" 2>>"$OUTDIR/${tag}_$r.log" || tail -3 "$OUTDIR/${tag}_$r.log"
             done <<<"$winners"
             echo "$(date -u +%s.%N) peers $r" >>"$ph"
             PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --headdims "$hds" \
-                --peers torch_sdpa_flash,torch_sdpa_cudnn -o "$OUTDIR/h2h_peers_$r.jsonl" \
-                2>"$OUTDIR/h2h_peers_$r.log" || tail -3 "$OUTDIR/h2h_peers_$r.log"
-            dbs+=("$OUTDIR/h2h_$r.db") pjs+=("$OUTDIR/h2h_peers_$r.jsonl")
+                --peers torch_sdpa_flash,torch_sdpa_cudnn -o "$OUTDIR/${tag}_peers_$r.jsonl" \
+                2>"$OUTDIR/${tag}_peers_$r.log" || tail -3 "$OUTDIR/${tag}_peers_$r.log"
+            dbs+=("$OUTDIR/${tag}_$r.db") pjs+=("$OUTDIR/${tag}_peers_$r.jsonl")
             echo "round $r done ($(date -u +%H:%M:%S))"
         done
         echo "$(date -u +%s.%N) end" >>"$ph"
         [ -n "$smi" ] && kill "$smi"
         python3 "$ROOT/bench/compare_h2h.py" "$DB" --rounds "${dbs[@]}" --peers "${pjs[@]}" \
-            --clocks "$clk" --phases "$ph" | tee "$OUTDIR/h2h.md"
+            --clocks "$clk" --phases "$ph" | tee "$OUTDIR/$tag.md"
         ;;
     strategies) # halving (tuned into halving.db) against exhaustive (the main database)
         log "strategies"

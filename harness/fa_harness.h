@@ -67,6 +67,12 @@ typedef struct fa_timing_opts {
     double max_seconds; /* wall-clock cap of one timing; at least 3 reps (max_reps allowing) (5) */
     double target_rse;  /* stop when the relative standard error of the mean is below (0.01) */
     int no_flush;       /* 1: do not flush L2 between repetitions (warm-cache numbers) */
+    /* GPU idle before each timed repetition, in microseconds (0: none, the default): after the
+     * L2 flush, one warp spins this long on the GPU's timer outside the event pair, so the
+     * repetition starts on a GPU that has idled as it does in bench/peers.py's protocol (a
+     * torch.cuda._sleep before each call). Back to back, flush after kernel, the GPU never
+     * idles; this says whether that changes a kernel's time. */
+    double gap_us;
     /* Racing (0: off). A variant's timing that cannot win stops early: after any of its first
      * 3 repetitions, when one repetition took over 1.05 x abandon_ms, or after the 3rd, when
      * their median is over abandon_ms. The tuner sets it to the best time so far on the

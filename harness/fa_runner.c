@@ -352,17 +352,17 @@ fa_status fa_runner_load_helpers(fa_runner *r, fa_dtype t, int head_dim, const v
     struct {
         CUfunction *f;
         const char *name;
-    } fns[5 + FA_SOFTMAX_INSTANCES] = {
+    } fns[6 + FA_SOFTMAX_INSTANCES] = {
         {&m.ref, "fa_ref_attention"},   {&m.fill, "fa_ref_fill"},
         {&m.cmp_o, "fa_ref_compare_o"}, {&m.cmp_lse, "fa_ref_compare_lse"},
-        {&m.flush, "fa_ref_l2_flush"},
+        {&m.flush, "fa_ref_l2_flush"},  {&m.idle, "fa_ref_gpu_idle"},
     };
     char names[FA_SOFTMAX_INSTANCES][48];
     for (int i = 0; i < FA_SOFTMAX_INSTANCES; i++) {
         snprintf(names[i], sizeof names[i], "fa_eager_softmax_t%d_v%d", softmax_tpr[i],
                  softmax_vpt[i]);
-        fns[5 + i].f = &m.softmax[i];
-        fns[5 + i].name = names[i];
+        fns[6 + i].f = &m.softmax[i];
+        fns[6 + i].name = names[i];
     }
     for (size_t i = 0; st == FA_OK && i < sizeof fns / sizeof fns[0]; i++) {
         CUresult e = r->cu->cuModuleGetFunction(fns[i].f, m.mod, fns[i].name);
@@ -524,6 +524,7 @@ void rn_resolve_timing(const fa_job *job, fa_timing_opts *o)
         fa_timing_opts_default(o);
         o->abandon_ms = job->timing.abandon_ms;
         o->interleave_margin = job->timing.interleave_margin;
+        o->gap_us = job->timing.gap_us;
     }
 }
 

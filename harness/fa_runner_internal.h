@@ -54,11 +54,12 @@ static const int softmax_vpt[FA_SOFTMAX_INSTANCES] = {4, 4, 4, 4, 4, 8, 0};
 /* cuMemGetInfo moves in pages of this size; smaller differences are allocator noise. */
 #define FA_MEM_GRANULE (2 << 20)
 
-/* The helper kernels of one (dtype, head dim): reference, fill, compare, flush, softmax. */
+/* The helper kernels of one (dtype, head dim): reference, fill, compare, flush, GPU idle,
+ * softmax. */
 typedef struct helper_mod {
     int loaded;
     CUmodule mod;
-    CUfunction ref, fill, cmp_o, cmp_lse, flush;
+    CUfunction ref, fill, cmp_o, cmp_lse, flush, idle;
     CUfunction softmax[FA_SOFTMAX_INSTANCES];
     int ref_smem, ref_threads, ref_bm;
 } helper_mod;

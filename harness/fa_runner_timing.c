@@ -255,6 +255,19 @@ static fa_status flush_l2(fa_runner *r, const helper_mod *h, fa_err *err)
     return rn_launch_1d(r, h->flush, n, args, "fa_ref_l2_flush", err);
 }
 
+/* What comes before a timed repetition's start event: the L2 flush (unless no_flush), then the
+ * GPU idle of gap_us (fa_timing_opts). */
+static fa_status before_rep(fa_runner *r, const helper_mod *h, const fa_timing_opts *o, fa_err *err)
+{
+    fa_status st = o->no_flush ? FA_OK : flush_l2(r, h, err);
+    if (st == FA_OK && o->gap_us > 0) {
+        unsigned long long ns = (unsigned long long)(o->gap_us * 1e3);
+        void *args[] = {&ns};
+        st = rn_launch(r, h->idle, 1, 1, 1, 32, 0, args, "fa_ref_gpu_idle", err);
+    }
+    return st;
+}
+
 static fa_status event_ms(fa_runner *r, CUevent a, CUevent b, double *ms, fa_err *err)
 {
     float f = 0;
@@ -334,8 +347,7 @@ fa_status rn_time_reps(fa_runner *r, const helper_mod *h, rep_fn fn, void *ctx,
         const int racing = o->abandon_ms > 0 && n < FA_ABANDON_REPS;
         nb = nb < cap - n ? nb : cap - n;
         for (int i = 0; st == FA_OK && i < nb; i++) {
-            if (!o->no_flush)
-                st = flush_l2(r, h, err);
+            st = before_rep(r, h, o, err);
             if (st == FA_OK)
                 st = FA_CU(r->cu, err, r->cu->cuEventRecord(r->ev[2 * i], r->stream));
             if (st == FA_OK)
@@ -520,12 +532,13 @@ static void retime_warmup(retime_ctx *c, double t_start)
     }
 }
 
-/* One round: A B C ..., each after its own L2 flush, enqueued back to back and synchronised
- * once, in an order that turns by one job each round (fa_retime_slot). (Synchronising after every
- * launch left the GPU idle between them, and repetitions varied by 2% at 1 ms against 0.1% in a
- * separate timing's batches: enough to rank two tiles 3% apart as equal.) A fault in a round is
- * pinned on no job: all are returned interrupted, and the worker re-times each alone, which finds
- * the culprit (fa_worker.c). Returns 1 when the round's times were added, 0 when it failed. */
+/* One round: A B C ..., each after its own L2 flush (and GPU idle, gap_us), enqueued back to back
+ * and synchronised once, in an order that turns by one job each round (fa_retime_slot).
+ * (Synchronising after every launch left the GPU idle between them, and repetitions varied by 2% at
+ * 1 ms against 0.1% in a separate timing's batches: enough to rank two tiles 3% apart as equal.) A
+ * fault in a round is pinned on no job: all are returned interrupted, and the worker re-times each
+ * alone, which finds the culprit (fa_worker.c). Returns 1 when the round's times were added, 0 when
+ * it failed. */
 static int retime_round(retime_ctx *c)
 {
     fa_runner *r = c->r;
@@ -535,7 +548,7 @@ static int retime_round(retime_ctx *c)
         const int i = fa_retime_slot(c->n, c->round, k);
         if (!c->active[i] || c->raced[i] || c->nx[i] >= c->cap)
             continue;
-        if (!c->topt.no_flush && flush_l2(r, c->h, &c->e) != FA_OK)
+        if (before_rep(r, c->h, &c->topt, &c->e) != FA_OK)
             ce = CUDA_ERROR_LAUNCH_FAILED;
         if (ce == CUDA_SUCCESS)
             ce = r->cu->cuEventRecord(r->ev[2 * nr], r->stream);

@@ -706,6 +706,19 @@ extern "C" __global__ void fa_ref_l2_flush(uint4 *buf, long long n, unsigned val
         buf[i] = make_uint4(value, value ^ 1u, value ^ 2u, (unsigned)i);
 }
 
+/* GPU idle before a timed repetition (fa_timing_opts.gap_us): one warp waits ns nanoseconds
+ * of the global timer, so the stream holds the next launch back that long while the SMs idle,
+ * as PyTorch's torch.cuda._sleep does before each of bench/peers.py's timings. */
+extern "C" __global__ void fa_ref_gpu_idle(unsigned long long ns)
+{
+    unsigned long long t0, t;
+    asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t0));
+    do {
+        __nanosleep(1000);
+        asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+    } while (t - t0 < ns);
+}
+
 #define FA_EAGER_SOFTMAX_INSTANCE(TPR, VPT)                                                        \
     extern "C" __global__ void __launch_bounds__(FA_EAGER_BLOCK(TPR))                              \
         fa_eager_softmax_t##TPR##_v##VPT(const fa_softmax_args a)                                  \

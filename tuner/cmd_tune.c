@@ -596,6 +596,14 @@ static int search_options(tune_cli *t, fa_option *out)
          .help = "stop timing a variant after 1-3 repetitions once it is M\ntimes slower than "
                  "the best so far on that problem: it\ncannot win (default 1.2; 0: time every "
                  "variant fully)"},
+        {.kind = FA_OPT_DOUBLE,
+         .name = "gap-us",
+         .dst = &t->o.timing.gap_us,
+         .lo = 0,
+         .hi = 100000,
+         .metavar = "US",
+         .help = "let the GPU idle US microseconds before each timed\nrepetition, outside its "
+                 "events (default 0), as\nbench/peers.py does; not recorded in the database"},
         {.kind = FA_OPT_FLAG,
          .name = "force",
          .dst = &t->o.force,

@@ -23,6 +23,7 @@ set(cases
     "--eager-only --check-seed 0x1ffffffffffffffff|--check-seed '0x1ffffffffffffffff'"
     "--eager-only --timeout nan|--timeout 'nan': expected a number in [1, 86400]"
     "--eager-only --max-seconds inf|--max-seconds 'inf'"
+    "--eager-only --gap-us -5|--gap-us '-5': expected a number in [0, 100000]"
     "--eager-only --scale 1e-400|--scale '1e-400'"
     "--eager-only --headdim 4294967424|unsupported --headdim '4294967424'"
     "--eager-only --batch 4294967297|--batch '4294967297': expected an integer in [1, 65535]"

@@ -16,7 +16,8 @@
  *   timing     the timing protocol converges (reps, CV) and ten timings of one kernel agree;
  *              timing-only jobs of one problem share inputs while a check draws fresh ones;
  *              racing stops a timing past its bound within 3 repetitions and leaves one
- *              under it alone
+ *              under it alone; a GPU idle before each repetition (gap_us) costs wall time
+ *              but stays outside the events
  * Every failure prints the figures it saw; every case prints its numbers as it goes.
  */
 #include <math.h>
@@ -30,6 +31,7 @@
 #include "fa_cpu_reference.h"
 #include "fa_runner.h"
 #include "fa_test_kernels.h"
+#include "fa_util.h"
 #include "fa_worker.h"
 
 #define SKIP 77
@@ -559,6 +561,30 @@ static int test_timing(void)
     m = run(w, &job, "not raced (bound 3x)");
     CHECK_MSG(m.status == FA_OK && !m.raced && m.reps >= 10 && !m.message[0],
               "raced %d after %d reps: %s", m.raced, m.reps, m.message);
+
+    /* gap_us: 20 repetitions with 2 ms of GPU idle before each take >= 40 ms more than
+     * without, and the idle is not in the repetitions' times. */
+    job.timing.abandon_ms = 0;
+    job.timing.min_reps = job.timing.max_reps = 20;
+    job.timing.target_rse = 0;
+    const double gap_us = 2000;
+    double wall[2], med_g[2];
+    for (int g = 0; g < 2; g++) {
+        job.timing.gap_us = g ? gap_us : 0;
+        const double t0 = fa_now_s();
+        m = run(w, &job, g ? "timed with a 2 ms gap" : "timed without a gap");
+        wall[g] = fa_now_s() - t0;
+        med_g[g] = m.median_ms;
+        CHECK_MSG(m.status == FA_OK && m.reps == 20, "gap %g us: %s, %d reps", job.timing.gap_us,
+                  fa_status_str(m.status), m.reps);
+    }
+    printf("gap 0 / 2000 us: median %.4f / %.4f ms, wall %.1f / %.1f ms\n", med_g[0], med_g[1],
+           1e3 * wall[0], 1e3 * wall[1]);
+    CHECK_MSG(wall[1] - wall[0] > 0.75 * 20 * gap_us * 1e-6,
+              "20 gaps of 2 ms added only %.1f ms of wall time", 1e3 * (wall[1] - wall[0]));
+    CHECK_MSG(med_g[1] < med_g[0] + 0.25 * gap_us * 1e-3,
+              "the gap is inside the events: median %.4f ms against %.4f ms without", med_g[1],
+              med_g[0]);
     fa_compile_output_release(&k.out);
     fa_worker_stop(w);
     fa_compiler_free(c);

@@ -62,6 +62,8 @@ expect 2 "--explore applies to --strategy halving only" -- --arch sm80 --headdim
 expect 2 "--family-gate '0.5': expected a factor from 1 to 100" -- --arch sm90 --headdim 64 \
     --family-gate 0.5
 expect 2 "--family-gate 'x': expected a factor" -- --arch sm90 --headdim 64 --family-gate x
+expect 2 "--gap-us 'nan': expected a number" -- --arch sm90 --headdim 64 \
+    --gap-us nan
 expect 2 "--family-gate applies to --strategy exhaustive and halving" -- --arch sm90 \
     --headdim 64 --strategy random --budget 5 --family-gate 2
 expect 2 "--rounds '2': expected an integer in \[3, 1000\]" -- --arch sm80 --headdim 64 --rounds 2

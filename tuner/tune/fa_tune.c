@@ -445,6 +445,8 @@ static void set_protocols(engine *e)
     e->quick.max_seconds = 0.5;
     /* Inside an interleaved group drift is shared, so a quarter of the margin is safe. */
     e->interleave_margin = o->race_margin > 0 ? 1 + (o->race_margin - 1) / 4 : 0;
+    /* --gap-us holds for every protocol (the defaults above leave it 0). */
+    e->sweep.gap_us = e->eager.gap_us = e->final.gap_us = e->quick.gap_us = o->timing.gap_us;
 }
 
 /* A --budget of timings must fit one variant: it is timed on every problem of its class. */
