@@ -6,8 +6,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${OUT:-out}
-bash bench/gpu_run.sh build info tune:256:halving tune:128:halving tune:64:halving \
-    h2h:2 h2h:2:100 compare
+bash bench/gpu_run.sh build info
+(cd build-gpu && ctest -R harness_gpu_timing --output-on-failure | grep -E 'gap|ten timings|Passed|Failed')
+bash bench/gpu_run.sh tune:256:halving tune:128:halving tune:64:halving h2h:2 h2h:2:100 compare
 FA=build-gpu/fa-tune OUT=$OUT bash bench/results/2026-12-06_session16/timing_gap.sh \
     >"$OUT/timing_gap.txt" 2>&1
 cat "$OUT/timing_gap.txt"
