@@ -5,7 +5,10 @@
 # back to back. Three kernels of FlashAttention's grid where the gap was largest (hd256 causal
 # 1k, hd64 causal 512, hd128 non-causal 8k), each timed by `fa-tune bench` (three processes
 # each) with the L2 flush, the flush + --gap-us 100, and no flush; then the tuner's interleaved
-# re-timing of a group of four hd256 causal 1k tiles without and with the gap.
+# re-timing of hd256 causal 1k's m128n64s2ovpe alone, then in a group of four tiles (without
+# and with the gap): alone, the same kernel runs round after round; in the group, four kernels'
+# code takes turns in the multiprocessors' instruction caches, which the L2 flush does not
+# empty, while the peers' and bench's repetitions rerun one kernel.
 # Run from the repo root after `bash bench/gpu_run.sh build`; prints one line per timing.
 set -u
 FA=${FA:-build-gpu/fa-tune}
@@ -29,13 +32,16 @@ LIST
 G="--variant fwd_sm90a_hd256_bf16_causal_m128n64s2ovpe --variant fwd_sm90a_hd256_bf16_causal_m128n64s2pe"
 G="$G --variant fwd_sm90a_hd256_bf16_causal_m128n80s2ovpp --variant fwd_sm90a_hd256_bf16_causal_m128n80s2ovpepg"
 for round in 1 2; do
-    for gap in 0 100; do
+    for run in "alone 0" "group 0" "group 100"; do
+        read -r set gap <<<"$run"
+        vars=$G
+        [ "$set" = alone ] && vars="--variant fwd_sm90a_hd256_bf16_causal_m128n64s2ovpe"
         rm -f "$OUT/tg.db"
-        # shellcheck disable=SC2086 # G is --variant NAME ...
+        # shellcheck disable=SC2086 # vars is --variant NAME ...
         "$FA" --arch sm90 --headdim 256 --dtype bf16 --varlen 0 --gqa 1 --causal 1 --seqlens 1k \
             --race 0 --family-gate 0 --finalists 8 --rounds 5 --force --gap-us "$gap" \
-            --db "$OUT/tg.db" $G >/dev/null 2>&1
-        echo "round $round, tuner group of 4, hd256 causal 1k, --gap-us $gap: $(python3 -c "
+            --db "$OUT/tg.db" $vars >/dev/null 2>&1
+        echo "round $round, tuner, $set, hd256 causal 1k, --gap-us $gap: $(python3 -c "
 import sqlite3
 c = sqlite3.connect('$OUT/tg.db')
 print('; '.join('%s %.1f (%d)' % (n[28:], t, r) for n, t, r in c.execute(
