@@ -12,8 +12,16 @@ the next, on a GPU at its power cap.) gpu_run.sh's h2h stage instead alternates 
 [fa-tune re-times its winners interleaved; peers.py times the peers], and this script takes
 each side's median over the rounds.
 
+The rounds' timings come from the tuner's interleaved re-timing (databases), or, with gpu_run.sh's
+h2hb stage, from `fa-tune bench` (JSON lines, one process per shape: the tuning run's winner
+timed alone, repetition after repetition with the L2 flushed between, as peers.py times a
+peer). Session 16 (H100) found the tuner's interleaved re-timing 5-12% below the same variant's
+first timing on causal shapes within one multi-problem run, and not in a one-problem run.
+
     python3 bench/compare_h2h.py fa-tune.db --winners
         one line per head dim: "HD --variant NAME ..." (the winners compare.py reports)
+    python3 bench/compare_h2h.py fa-tune.db --shapes
+        one line per shape: "HD CAUSAL N VARIANT" (the tuning run's winner)
     python3 bench/compare_h2h.py fa-tune.db --rounds h2h_1.db h2h_2.db ... \\
         --peers h2h_peers_1.jsonl h2h_peers_2.jsonl ...
         the table: per shape the winner, the median TFLOP/s of fa-tune / cuDNN / FA2 over the
@@ -56,6 +64,22 @@ def best_per_shape(path):
         if (hd, causal, n) not in best or tf > best[(hd, causal, n)][1]:
             best[(hd, causal, n)] = (name, tf)
     return best
+
+
+def bench_rounds(path):
+    """(hd, causal, N) -> (variant, TFLOP/s) from one h2hb round: `fa-tune bench --json` lines,
+    each prefixed by gpu_run.sh with "HD CAUSAL N " (failed or mismatched timings left out)."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            parts = line.split(" ", 3)
+            if len(parts) < 4 or not parts[3].startswith("{"):
+                continue
+            r = json.loads(parts[3])
+            if r.get("method") == "eager" or r.get("status") != "ok" or not r.get("tflops"):
+                continue
+            out[(int(parts[0]), int(parts[1]), int(parts[2]))] = (r["method"], r["tflops"])
+    return out
 
 
 def peers_of(path):
@@ -109,7 +133,10 @@ def main():
     ap.add_argument("db", help="the tuning run's database (its winners)")
     ap.add_argument("--winners", action="store_true",
                     help="print the winners as --variant arguments, one line per head dim")
-    ap.add_argument("--rounds", nargs="*", default=[], help="one re-timing database per round")
+    ap.add_argument("--shapes", action="store_true",
+                    help="print the winner per shape: 'HD CAUSAL N VARIANT' lines")
+    ap.add_argument("--rounds", nargs="*", default=[],
+                    help="one re-timing database per round, or one h2hb round's bench lines")
     ap.add_argument("--peers", nargs="*", default=[], help="one peers.py output per round")
     ap.add_argument("--clocks", help="nvidia-smi samples: time,sm_mhz,watts,celsius")
     ap.add_argument("--phases", help="phase starts: 'epoch label' lines, the last one 'end'")
@@ -123,10 +150,14 @@ def main():
             names = sorted({v for k, (v, _) in tuned.items() if k[0] == hd})
             print(hd, " ".join(f"--variant {n}" for n in names))
         return 0
+    if a.shapes:
+        for k in sorted(tuned):
+            print(*k, tuned[k][0])
+        return 0
     if not a.rounds or len(a.rounds) != len(a.peers):
         print("compare_h2h: give as many --peers files as --rounds databases", file=sys.stderr)
         return 2
-    rounds = [best_per_shape(p) for p in a.rounds]
+    rounds = [bench_rounds(p) if p.endswith(".txt") else best_per_shape(p) for p in a.rounds]
     peers = [peers_of(p) for p in a.peers]
     print(f"| hdim | causal | N | winner (tuning run) | fa-tune | cuDNN | FA2 | fa-tune/cuDNN "
           f"| per-round range | fa-tune/FA2 |")

@@ -6,7 +6,8 @@
 #   bash bench/gpu_run.sh [--src DIR] [--out DIR] STAGE...
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
-#         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, h2h[:ROUNDS[:GAP]], strategies, pgqa,
+#         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, h2h[:ROUNDS[:GAP]], h2hb[:ROUNDS],
+#         strategies, pgqa,
 #         sanitize:VARIANT[:SQ[:SK]], ncu:VARIANT:N[:causal], pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
 #                             causal and not: FlashAttention's benchmark grid)
@@ -37,6 +38,9 @@
 #                             with the SM clock and power of each phase (nvidia-smi, 20 ms);
 #                             h2h:3:100 the same with fa-tune timing after 100 us of GPU idle
 #                             (--gap-us 100, as peers.py idles before each call) -> h2h_gap100.md
+#   h2hb:2                    as h2h, but fa-tune's side is `fa-tune bench --no-eager` of each
+#                             shape's winner, one process per shape (one kernel repeated, L2
+#                             flushed between, as peers.py times a peer) -> h2hb.md
 #   pgqa                      PackGQA (issue 15): its 56 checks of sm90a.gpu_modes
 #                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
 #                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
@@ -310,6 +314,31 @@ for stage in "$@"; do
         [ -n "$smi" ] && kill "$smi"
         python3 "$ROOT/bench/compare_h2h.py" "$DB" --rounds "${dbs[@]}" --peers "${pjs[@]}" \
             --clocks "$clk" --phases "$ph" | tee "$OUTDIR/$tag.md"
+        ;;
+    h2hb) # h2hb[:ROUNDS] -- as h2h, but fa-tune's side is `fa-tune bench` of each shape's winner
+        rounds=${a:-2}
+        log "head to head (bench): $rounds rounds of fa-tune bench per shape, then the peers"
+        shapes=$(python3 "$ROOT/bench/compare_h2h.py" "$DB" --shapes) # "HD CAUSAL N VARIANT"
+        hds=$(cut -d' ' -f1 <<<"$shapes" | sort -un | paste -sd,)
+        dbs=() pjs=()
+        for r in $(seq "$rounds"); do
+            : >"$OUTDIR/h2hb_$r.txt"
+            while read -r hd causal n v; do
+                # FlashAttention's grid: batch x N = 16k tokens, hidden 2048
+                printf '%s %s %s ' "$hd" "$causal" "$n" >>"$OUTDIR/h2hb_$r.txt"
+                # shellcheck disable=SC2046 # --causal or nothing
+                "$FA" bench --variant "$v" --batch $((16384 / n)) --heads $((2048 / hd)) \
+                    --seqlen-q "$n" $([ "$causal" = 1 ] && echo --causal) --no-eager --json \
+                    2>>"$OUTDIR/h2hb_$r.log" | head -1 >>"$OUTDIR/h2hb_$r.txt"
+            done <<<"$shapes"
+            PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --headdims "$hds" \
+                --peers torch_sdpa_flash,torch_sdpa_cudnn -o "$OUTDIR/h2hb_peers_$r.jsonl" \
+                2>"$OUTDIR/h2hb_peers_$r.log" || tail -3 "$OUTDIR/h2hb_peers_$r.log"
+            dbs+=("$OUTDIR/h2hb_$r.txt") pjs+=("$OUTDIR/h2hb_peers_$r.jsonl")
+            echo "round $r done ($(date -u +%H:%M:%S))"
+        done
+        python3 "$ROOT/bench/compare_h2h.py" "$DB" --rounds "${dbs[@]}" --peers "${pjs[@]}" |
+            tee "$OUTDIR/h2hb.md"
         ;;
     strategies) # halving (tuned into halving.db) against exhaustive (the main database)
         log "strategies"
