@@ -15,8 +15,9 @@ each side's median over the rounds.
 The rounds' timings come from the tuner's interleaved re-timing (databases), or, with gpu_run.sh's
 h2hb stage, from `fa-tune bench` (JSON lines, one process per shape: the tuning run's winner
 timed alone, repetition after repetition with the L2 flushed between, as peers.py times a
-peer). Session 16 (H100) found the tuner's interleaved re-timing 5-12% below the same variant's
-first timing on causal shapes within one multi-problem run, and not in a one-problem run.
+peer). Session 16 (H100) found the tuner's interleaved re-timing in h2h runs at 0.86-0.99x
+(median 0.92) of the same variant's first timing on causal shapes, and not in a run of one
+problem nor in the tuning run's own finals; the three ways gave 0.953-0.974 of cuDNN.
 
     python3 bench/compare_h2h.py fa-tune.db --winners
         one line per head dim: "HD --variant NAME ..." (the winners compare.py reports)

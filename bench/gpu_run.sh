@@ -91,6 +91,13 @@ run_tune() {
     [ $rc = 0 ] || tail -5 "$OUTDIR/$name.log"
 }
 
+# One head-to-head round of the peers: SDPA cuDNN and flash on FlashAttention's grid at head
+# dims HDS into STEM.jsonl (log STEM.log).
+peers_round() {
+    PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --headdims "$2" \
+        --peers torch_sdpa_flash,torch_sdpa_cudnn -o "$1.jsonl" 2>"$1.log" || tail -3 "$1.log"
+}
+
 for stage in "$@"; do
     IFS=: read -r what a b c <<<"$stage"
     case $what in
@@ -304,9 +311,7 @@ for stage in "$@"; do
                     >>"$OUTDIR/${tag}_$r.txt" 2>>"$OUTDIR/${tag}_$r.log" || tail -3 "$OUTDIR/${tag}_$r.log"
             done <<<"$winners"
             echo "$(date -u +%s.%N) peers $r" >>"$ph"
-            PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --headdims "$hds" \
-                --peers torch_sdpa_flash,torch_sdpa_cudnn -o "$OUTDIR/${tag}_peers_$r.jsonl" \
-                2>"$OUTDIR/${tag}_peers_$r.log" || tail -3 "$OUTDIR/${tag}_peers_$r.log"
+            peers_round "$OUTDIR/${tag}_peers_$r" "$hds"
             dbs+=("$OUTDIR/${tag}_$r.db") pjs+=("$OUTDIR/${tag}_peers_$r.jsonl")
             echo "round $r done ($(date -u +%H:%M:%S))"
         done
@@ -331,9 +336,7 @@ for stage in "$@"; do
                     --seqlen-q "$n" $([ "$causal" = 1 ] && echo --causal) --no-eager --json \
                     2>>"$OUTDIR/h2hb_$r.log" | head -1 >>"$OUTDIR/h2hb_$r.txt"
             done <<<"$shapes"
-            PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --headdims "$hds" \
-                --peers torch_sdpa_flash,torch_sdpa_cudnn -o "$OUTDIR/h2hb_peers_$r.jsonl" \
-                2>"$OUTDIR/h2hb_peers_$r.log" || tail -3 "$OUTDIR/h2hb_peers_$r.log"
+            peers_round "$OUTDIR/h2hb_peers_$r" "$hds"
             dbs+=("$OUTDIR/h2hb_$r.txt") pjs+=("$OUTDIR/h2hb_peers_$r.jsonl")
             echo "round $r done ($(date -u +%H:%M:%S))"
         done

@@ -71,7 +71,8 @@ typedef struct fa_timing_opts {
      * L2 flush, one warp spins this long on the GPU's timer outside the event pair, so the
      * repetition starts on a GPU that has idled as it does in bench/peers.py's protocol (a
      * torch.cuda._sleep before each call). Back to back, flush after kernel, the GPU never
-     * idles; this says whether that changes a kernel's time. */
+     * idles. On an H100, 100 us moved fa-tune / cuDNN over FlashAttention's grid from 0.966 to
+     * 0.969 (bench/results/2026-12-06_session16). */
     double gap_us;
     /* Racing (0: off). A variant's timing that cannot win stops early: after any of its first
      * 3 repetitions, when one repetition took over 1.05 x abandon_ms, or after the 3rd, when
