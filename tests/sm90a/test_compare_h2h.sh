@@ -4,7 +4,8 @@
 # 0.5, and three peers files give cuDNN 1.0x, 0.8x and 3.0x the fixture's best (FA2 half of
 # cuDNN). Medians per shape: fa-tune 1.1x, cuDNN 1.0x, so every ratio is 1.100, the per-round
 # range 0.167 (0.5 / 3.0) to 1.875 (1.5 / 0.8), and fa-tune / FA2 2.20. A mean instead of a
-# median, or rounds paired out of order, gives other numbers.
+# median, or rounds paired out of order, gives other numbers. The h2hb stage's rounds (`fa-tune
+# bench --json` lines after "HD CAUSAL N", one per shape of --shapes) give the same table.
 # usage: test_compare_h2h.sh <repo root>
 set -u
 ROOT=$1
@@ -78,5 +79,39 @@ grep -q '^| peers 1 | 2 | 1500 | 1550 | 695 | 71 |$' "$TMP/out2" || bad "peers p
 grep -q '^| empty | 0 | - | - | - | - |$' "$TMP/out2" || bad "a phase without samples"
 python3 "$H2H" "$TMP/tune.db" --rounds "$TMP/r1.db" --peers >/dev/null 2>&1 &&
     bad "a round without its peers file must be refused"
+# h2hb: --shapes names each shape's winner ("HD CAUSAL N VARIANT"); bench rounds are those
+# prefixes followed by `fa-tune bench --json` lines at 1.1, 1.5 and 0.5x the tuning run's best,
+# plus lines the reader must skip (an eager line, a mismatch at 100x, a shape whose bench
+# printed nothing), so the table is the databases' one.
+python3 "$H2H" "$TMP/tune.db" --shapes >"$TMP/s" || bad "--shapes failed"
+grep -q '^64 0 512 fwd_sm80_hd64_bf16_m128n128w4s3q$' "$TMP/s" || bad "--shapes: $(cat "$TMP/s")"
+[ "$(wc -l <"$TMP/s")" = "$rows" ] || bad "--shapes: a line per FA-grid problem: $(cat "$TMP/s")"
+python3 - "$TMP" <<'PY' || bad "writing the bench rounds"
+import json, sqlite3, sys
+tmp = sys.argv[1]
+con = sqlite3.connect(f"{tmp}/tune.db")
+for r, f in ((1, 1.1), (2, 1.5), (3, 0.5)):
+    with open(f"{tmp}/b{r}.txt", "w") as out:
+        for line in open(f"{tmp}/s"):
+            hd, causal, n, v = line.split()
+            best = con.execute("""select max(m.tflops) from measurements m
+                join problems p on p.id = m.problem_id join variants w on w.id = m.variant_id
+                where w.name = ? and p.head_dim = ? and p.causal = ? and p.seqlen_q = ?
+                and p.seqlen_k = p.seqlen_q and p.heads_q = p.heads_kv and p.varlen = 0
+                and m.status = 'ok'""", (v, hd, causal, n)).fetchone()[0]
+            # the timing first: a later line the reader did not skip would replace it
+            out.write(f"{hd} {causal} {n} " + json.dumps({"method": v, "status": "ok",
+                                                          "tflops": best * f}) + "\n")
+            out.write(f"{hd} {causal} {n} " + json.dumps({"method": "eager", "status": "ok",
+                                                          "tflops": 1.0}) + "\n")
+            out.write(f"{hd} {causal} {n} " + json.dumps({"method": v, "status": "mismatch",
+                                                          "tflops": 100 * best}) + "\n")
+        out.write("64 0 512 \n")
+PY
+python3 "$H2H" "$TMP/tune.db" --rounds "$TMP/b1.txt" "$TMP/b2.txt" "$TMP/b3.txt" \
+    --peers "$TMP/p1.jsonl" "$TMP/p2.jsonl" "$TMP/p3.jsonl" >"$TMP/out3" 2>"$TMP/err" ||
+    bad "compare_h2h.py on bench rounds failed: $(cat "$TMP/err")"
+[ "$(grep -c '| \*\*1\.100\*\* | 0\.167-1\.875 | 2\.20 |$' "$TMP/out3")" = "$rows" ] ||
+    bad "bench rounds: every row 1.100, 0.167-1.875, FA2 2.20: $(cat "$TMP/out3")"
 [ "$fail" -eq 0 ] && echo "test_compare_h2h: ok" >&2
 exit "$fail"
