@@ -99,6 +99,9 @@ typedef struct engine {
     double *best_ms;     /* per problem: best full (not raced) median stored in this run */
     double *quick_best;  /* per problem: best halving rung-0 median (not raced) */
     int64_t *eager_peak; /* per problem */
+    /* per problem: 0 its eager baseline is queued or running (a check waits for it), 1 timed,
+       2 not queued (every pair stored already; plan_opened_locked queues it if a family gate
+       opens) -- nonzero, nothing to wait for */
     unsigned char *eager_done;
     int *class_of, *pos_of; /* per problem: class and position in it */
     /* The database writer (fa_tune_dbwriter.c): its queue of handed rows, db_s and
