@@ -333,6 +333,36 @@
  *      (the driver's carveout allows two), theoretical occupancy 25%, achieved 15.4%. The
  *      tuner picked an x2 tile on one FA-grid shape (hd64 causal 2k, m128n80s2x2, 363.3
  *      TFLOP/s, 0.94 of cuDNN); at hd64 causal 512 the winner stayed m128n128s2ovpe (0.91).
+ *  v12 The staged epilogue (store_staged: every non-persistent tile, and persistent ones with an O
+ *      tile) stores O's 16-byte chunks with st.global.v4 (fa::st_global_v4, FA_SM90A_O_ST_V4),
+ *      as v10's slices already did: its C++ uint4 stores had become four 4-byte STG.E each in
+ *      most winners' SASS (CUDA 13.0; hd128 m192n128s2pe, hd256 m128n80s2ovpp, hd128 causal
+ *      m128n128s2ovpppe, hd64 causal m128n128s2ovpe and m128n64s2x2: 16-64 STG.E a thread per
+ *      tile, now 4-16 STG.E.128), so each warp wrote every 16-byte chunk in four partial
+ *      requests. Found by ncu beside cuDNN on hd64 causal N = 512 (H200, session 17: the same
+ *      DRAM bytes, 11% more instructions issued, 17% more cycles). Only the stores change: SASS
+ *      otherwise equal up to register names; with FA_SM90A_O_ST_V4 0 the SASS is main's.
+ *      PackGQA's staged stores were already 16 bytes wide. H100 (bench/results/
+ *      2026-12-06_session17): sm90a.gpu_modes' bf16 checks 141 / 141 (every head dim); A/B
+ *      against FA_SM90A_O_ST_V4 0, median TFLOP/s: hd128 causal 1k m128n128s2ovpppe 396.9 ->
+ *      408.6 (+2.9%, 3 rounds), hd128 8k m192n128s2pe 646.0 -> 658.9 (+2.0%, 3 rounds, noisy),
+ *      hd64 causal 512 m128n128s2ovpe 224.0 -> 225.8 (+0.8%), hd64 causal 1k m128n64s2x2
+ *      293.1 -> 296.3 (+1.1%); hd256 m128n80s2ovpp 2k / 4k and causal 8k within 0.7% (5 rounds;
+ *      a first 3-round A/B read 8.5% the other way: heavy kernels vary 10-15% between
+ *      processes on this H100, placement.sh). The short-causal gap to cuDNN stays (hd64 causal
+ *      512 at 0.90 of cuDNN, H200): the rest of the 11% is elsewhere.
+ *  v13 (FA_SM90A_WG_UNIFORM, off: not yet run on a GPU.) The consumers' warpgroup index
+ *      threadIdx.x / 128 is not warp-uniform to ptxas, so the wgmma descriptors derived from it
+ *      and from the loop's stage were built in vector registers and moved to uniform registers
+ *      (R2UR, two per descriptor) before every HGMMA: 32 R2UR per main-loop iteration of hd64
+ *      causal m128n128s2ovpe. Broadcasting lane 0's index with __shfl_sync (as CUTLASS does for
+ *      its warpgroup index) keeps them uniform. CUDA 13.0, same registers and shared memory: hd64
+ *      causal m128n128s2ovpe R2UR 101 -> 27, SASS 2,760 -> 2,560 instructions, main loop 653
+ *      -> 613 a iteration; hd256 m128n80s2ovpp 74 -> 16, 2,552 -> 2,456; hd128 m192n128s2pe
+ *      26 -> 17, 1,744 -> 1,712. The hd128 bf16 space (524 legal tiles, causal and not): tiles
+ *      that spill 7 -> 0 (the m128n192 overlap tiles), launch registers unchanged, NVRTC time
+ *      unchanged (217.7 -> 211.6 s). With the macro at 0 the SASS is v12's. The check and the
+ *      A/B wait for the next device call (bench/results/2026-12-06_session17/call_next.sh).
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -356,6 +386,21 @@
 
 #ifndef FA_NEG_INF
 #define FA_NEG_INF (__int_as_float((int)0xff800000u))
+#endif
+
+/* 1: the staged epilogue stores O's 16-byte chunks with st.global.v4 (fa::st_global_v4); 0: with
+   C++ uint4 stores, which NVVM (CUDA 13.0) splits into four 4-byte stores in most tiles (v12; a
+   macro so that bench/ab_macro.sh can time the same kernels both ways). */
+#ifndef FA_SM90A_O_ST_V4
+#define FA_SM90A_O_ST_V4 1
+#endif
+
+/* 1: the warpgroup index is made warp-uniform for ptxas (v13, below); 0: threadIdx.x / 128, as
+   through v12. Off until timed on a GPU: session 17 found it offline (R2UR 101 -> 27, 7% fewer
+   SASS instructions on hd64 causal m128n128s2ovpe) with no device time left. A macro so that
+   bench/ab_macro.sh can time the same kernels both ways. */
+#ifndef FA_SM90A_WG_UNIFORM
+#define FA_SM90A_WG_UNIFORM 0
 #endif
 
 /* FA_SM90A_STAGE_O, FA_SM90A_SMEM_BYTES and the argument layout: sm90a/fa_plan_sm90a.h. */
@@ -545,6 +590,16 @@ sm90a_softmax(float (&acc_s)[W / 2], int n0, int sk, int diag, int wrow0, RowTok
     }
 }
 
+/* One 16-byte chunk of O to global memory (ptr 16-byte aligned), as FA_SM90A_O_ST_V4 says. */
+__device__ __forceinline__ void sm90a_store_o16(void *ptr, uint4 v)
+{
+#if FA_SM90A_O_ST_V4
+    fa::st_global_v4(ptr, v);
+#else
+    *reinterpret_cast<uint4 *>(ptr) = v;
+#endif
+}
+
 /* S = Q K^T, W keys wide (W / 2 accumulators per thread), issued and committed as one wgmma
    group: KQ k-steps of m64nWk16, both operands in shared memory through the descriptors dq and
    dk of the Q and K images (64-column slabs of Q_SLAB / KV_SLAB bytes). The caller waits. */
@@ -680,7 +735,11 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
     }
     __syncthreads();
 
-    const int wg = threadIdx.x / 128;
+    /* FA_SM90A_WG_UNIFORM: lane 0's warpgroup index through a shuffle, which ptxas takes as
+       warp-uniform, so the wgmma descriptors and shared addresses derived from it stay in
+       uniform registers. */
+    const int wg = FA_SM90A_WG_UNIFORM ? __shfl_sync(0xffffffffu, (int)(threadIdx.x / 128), 0)
+                                       : (int)(threadIdx.x / 128);
     if (wg == 0) {
         /* ---- producer ------------------------------------------------------------------ */
         fa::setmaxnreg_dec<T::REG_PRODUCER>();
@@ -1123,9 +1182,9 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 if constexpr (PACK_GQA) {
                     Element *orow = pg_o(r);
                     if (orow)
-                        *reinterpret_cast<uint4 *>(orow + c * 8) = v;
+                        fa::sm90a_store_o16(orow + c * 8, v);
                 } else if (r < rows_w)
-                    *reinterpret_cast<uint4 *>(og + (int64_t)r * p.o_row_stride + c * 8) = v;
+                    fa::sm90a_store_o16(og + (int64_t)r * p.o_row_stride + c * 8, v);
             }
             __syncwarp();
         };
