@@ -7,6 +7,7 @@
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
 #         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, h2h[:ROUNDS[:GAP]], h2hb[:ROUNDS],
+#         h2hs[:ROUNDS],
 #         strategies, pgqa,
 #         sanitize:VARIANT[:SQ[:SK]], ncu:VARIANT:N[:causal], pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
@@ -41,6 +42,10 @@
 #   h2hb:2                    as h2h, but fa-tune's side is `fa-tune bench --no-eager` of each
 #                             shape's winner, one process per shape (one kernel repeated, L2
 #                             flushed between, as peers.py times a peer) -> h2hb.md
+#   h2hs:2                    as h2hb, but shape by shape: fa-tune bench of the shape's winner and
+#                             peers.py --serve on the same shape one right after the other
+#                             (bench/h2h_alternate.sh), so both sides share the GPU's state
+#                             -> h2hs.md
 #   pgqa                      PackGQA (issue 15): its 56 checks of sm90a.gpu_modes
 #                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
 #                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
@@ -342,6 +347,10 @@ for stage in "$@"; do
         done
         python3 "$ROOT/bench/compare_h2h.py" "$DB" --rounds "${dbs[@]}" --peers "${pjs[@]}" |
             tee "$OUTDIR/h2hb.md"
+        ;;
+    h2hs) # h2hs[:ROUNDS] -- as h2hb, but fa-tune and the peers alternate shape by shape
+        log "head to head (shape by shape): ${a:-2} rounds"
+        bash "$ROOT/bench/h2h_alternate.sh" "$FA" "$DB" "${a:-2}" "$OUTDIR"
         ;;
     strategies) # halving (tuned into halving.db) against exhaustive (the main database)
         log "strategies"

@@ -46,6 +46,13 @@ then tables them against fa-tune's winners. Rows carry "problem" (fa-tune's prob
           and the row says so ("gqa_impl").
 --dry-run prints the rows' shapes and FLOPs without PyTorch or a GPU.
 
+--serve times FlashAttention's grid shape by shape as standard input names them, one
+"HD CAUSAL N" line at a time, and answers each on standard output with "done HD CAUSAL N" once
+its rows are in -o FILE, PyTorch loaded once: bench/h2h_alternate.sh alternates it with
+`fa-tune bench` so that both sides of a shape are timed in the same state of the GPU.
+
+    printf '64 1 512\n' | python3 bench/peers.py --serve -o peers.jsonl
+
     python3 bench/peers.py --from-db sweep.db --headdims 128 -o peers_modes.jsonl
 """
 import argparse
@@ -391,6 +398,71 @@ def modes_grid(args, timer, out, versions):
         torch.cuda.empty_cache()
 
 
+def grid_shape(args, timer, out, versions, peers, d, causal, n, dt):
+    """One shape of FlashAttention's grid (head dim d, causal, N = n; batch x N = --tokens,
+    heads x d = --hidden): each peer timed, a JSON row each to out."""
+    b, h = max(1, args.tokens // n), args.hidden // d
+    q, k, v = (torch.randn(b, h, n, d, dtype=dt, device="cuda") for _ in range(3))
+    scale = 1.0 / math.sqrt(d)
+    torch.cuda.synchronize()
+    base = torch.cuda.memory_allocated()
+    for peer in peers:
+        if peer == "torch_eager":
+            if n > args.eager_max_seqlen:
+                continue
+            fn = lambda: eager(q, k, v, bool(causal), scale)
+            r = measure(timer, peer, fn, base, q.numel() * q.element_size())
+        else:
+            def fn(be=BACKENDS[peer]):
+                with sdpa_kernel(be):
+                    return F.scaled_dot_product_attention(q, k, v, is_causal=bool(causal), scale=scale)
+            r = measure(timer, peer, fn, base, q.numel() * q.element_size())
+        row = dict(peer=peer, dtype=args.dtype, head_dim=d, causal=causal, varlen=0,
+                   batch=b, heads_q=h, heads_kv=h, seqlen_q=n, seqlen_k=n,
+                   layout="bhsd", versions=versions, **r)
+        if "median_ms" in r:
+            row["tflops"] = flops(b, h, n, n, d, causal) / r["median_ms"] / 1e9
+            print(f"{peer:22s} d={d:3d} causal={causal} N={n:5d} "
+                  f"{row['tflops']:7.1f} TFLOP/s", file=sys.stderr)
+        else:
+            print(f"{peer:22s} d={d:3d} causal={causal} N={n:5d} skipped: {r['error']}",
+                  file=sys.stderr)
+        out.write(json.dumps(row) + "\n")
+        out.flush()
+    del q, k, v
+    torch.cuda.empty_cache()
+
+
+def serve(args, timer, out, versions, peers, dt):
+    """--serve: time the shapes named on standard input, one "HD CAUSAL N" line at a time, and
+    answer each on standard output with "done HD CAUSAL N" once its rows are written (or "error
+    ..." for a line that is not a shape), so that a driver can alternate fa-tune and the peers
+    shape by shape with PyTorch loaded once (bench/gpu_run.sh's h2hs stage)."""
+    for line in sys.stdin:
+        f = line.split()
+        if not f:
+            continue
+        try:
+            d, causal, n = int(f[0]), int(f[1]), int(f[2])
+            if len(f) != 3 or causal not in (0, 1) or d <= 0 or n <= 0 or args.hidden % d:
+                raise ValueError
+        except (ValueError, IndexError):
+            print(f"error: not a shape 'HD CAUSAL N' (head dim dividing --hidden): {line.strip()}",
+                  flush=True)
+            continue
+        if args.dry_run:
+            b, h = max(1, args.tokens // n), args.hidden // d
+            for peer in peers:
+                out.write(json.dumps(dict(peer=peer, dtype=args.dtype, head_dim=d, causal=causal,
+                                          batch=b, heads_q=h, seqlen_q=n,
+                                          flops=flops(b, h, n, n, d, causal))) + "\n")
+            out.flush()
+        else:
+            grid_shape(args, timer, out, versions, peers, d, causal, n, dt)
+        print(f"done {d} {causal} {n}", flush=True)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--headdims", default="64,128,256")
@@ -413,11 +485,22 @@ def main():
                     "(default; a varlen GQA problem is in either)")
     ap.add_argument("--dry-run", action="store_true", help="--from-db: print the shapes and "
                     "FLOPs as JSON lines, time nothing (no PyTorch needed)")
+    ap.add_argument("--serve", action="store_true", help="FlashAttention's grid shape by shape "
+                    "as standard input names them ('HD CAUSAL N' lines, each answered 'done HD "
+                    "CAUSAL N' on standard output once timed); with --dry-run, the rows' shapes "
+                    "and FLOPs without PyTorch")
     ap.add_argument("-o", "--output", default="-")
     args = ap.parse_args()
 
-    if args.dry_run and not args.from_db:
-        ap.error("--dry-run needs --from-db")
+    if args.dry_run and not (args.from_db or args.serve):
+        ap.error("--dry-run needs --from-db or --serve")
+    if args.serve and (args.decode or args.from_db):
+        ap.error("--serve times FlashAttention's grid: not with --decode or --from-db")
+    if args.serve and args.output == "-":
+        ap.error("--serve answers on standard output: write the rows with -o FILE")
+    if args.serve and args.dry_run:
+        with open(args.output, "w") as out:
+            return serve(args, None, out, None, args.peers.split(","), None)
     if args.from_db:
         bad = set(args.modes.split(",")) - {"varlen", "gqa"}
         if bad:
@@ -460,42 +543,16 @@ def main():
     g = gemm_ceiling(timer)
     g.update(versions=versions)
     out.write(json.dumps(g) + "\n")
+    out.flush()
     print(f"gemm bf16 8192^3: {g['tflops']:.0f} TFLOP/s", file=sys.stderr)
 
     peers = args.peers.split(",")
+    if args.serve:
+        return serve(args, timer, out, versions, peers, dt)
     for d in map(int, args.headdims.split(",")):
         for causal in map(int, args.causal.split(",")):
             for n in map(int, args.seqlens.split(",")):
-                b, h = max(1, args.tokens // n), args.hidden // d
-                q, k, v = (torch.randn(b, h, n, d, dtype=dt, device="cuda") for _ in range(3))
-                scale = 1.0 / math.sqrt(d)
-                torch.cuda.synchronize()
-                base = torch.cuda.memory_allocated()
-                for peer in peers:
-                    if peer == "torch_eager":
-                        if n > args.eager_max_seqlen:
-                            continue
-                        fn = lambda: eager(q, k, v, bool(causal), scale)
-                        r = measure(timer, peer, fn, base, q.numel() * q.element_size())
-                    else:
-                        def fn(be=BACKENDS[peer]):
-                            with sdpa_kernel(be):
-                                return F.scaled_dot_product_attention(q, k, v, is_causal=bool(causal), scale=scale)
-                        r = measure(timer, peer, fn, base, q.numel() * q.element_size())
-                    row = dict(peer=peer, dtype=args.dtype, head_dim=d, causal=causal, varlen=0,
-                               batch=b, heads_q=h, heads_kv=h, seqlen_q=n, seqlen_k=n,
-                               layout="bhsd", versions=versions, **r)
-                    if "median_ms" in r:
-                        row["tflops"] = flops(b, h, n, n, d, causal) / r["median_ms"] / 1e9
-                        print(f"{peer:22s} d={d:3d} causal={causal} N={n:5d} "
-                              f"{row['tflops']:7.1f} TFLOP/s", file=sys.stderr)
-                    else:
-                        print(f"{peer:22s} d={d:3d} causal={causal} N={n:5d} skipped: {r['error']}",
-                              file=sys.stderr)
-                    out.write(json.dumps(row) + "\n")
-                    out.flush()
-                del q, k, v
-                torch.cuda.empty_cache()
+                grid_shape(args, timer, out, versions, peers, d, causal, n, dt)
     return 0
 
 

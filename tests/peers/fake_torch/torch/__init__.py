@@ -1,10 +1,10 @@
-"""A CPU stand-in for the few PyTorch calls bench/peers.py makes, for peers.modes and
-peers.decode: it runs peers.py's timing loops (--from-db, --decode) without a GPU so the glue
-(shapes, fallbacks, rows written) is tested; the numbers it gives are made up (each call
-"takes" time proportional to its work: SDPA at 400 TFLOP/s, a copy at 4 TB/s after 10 us). It
-fakes one refusal the real SDPA can make: cuDNN refuses enable_gqa, so the expanded-K/V path
-runs (peers.py --decode reports the backend as skipped). Never on a real run's path: only
-tests put this folder on PYTHONPATH.
+"""A CPU stand-in for the few PyTorch calls bench/peers.py makes, for peers.modes, peers.decode
+and bench.h2h_alternate: it runs peers.py's timing loops (--from-db, --decode, --serve) without a
+GPU so the glue (shapes, fallbacks, rows written) is tested; the numbers it gives are made up
+(each call "takes" time proportional to its work: SDPA at 400 TFLOP/s, a GEMM at 700, a copy at
+4 TB/s after 10 us). It fakes one refusal the real SDPA can make: cuDNN refuses enable_gqa, so
+the expanded-K/V path runs (peers.py --decode reports the backend as skipped). Never on a real
+run's path: only tests put this folder on PYTHONPATH.
 
 Two clocks, as on a GPU: the host pays HOST_CALL_MS to enqueue each call (and a little per
 event), the GPU runs each call when both it and the host have got there. A timing loop whose
@@ -55,6 +55,11 @@ def _alloc(shape, dtype):
 
 def randn(*shape, dtype=bfloat16, device=None):
     return _alloc(shape, dtype)
+
+
+def matmul(a, b):  # peers.py's GEMM ceiling: 700 TFLOP/s, in ms
+    _work(2.0 * a.shape[0] * a.shape[1] * b.shape[1] / 700e9)
+    return _alloc((a.shape[0], b.shape[1]), a.dtype)
 
 
 def empty(n, dtype=uint8, device=None):
