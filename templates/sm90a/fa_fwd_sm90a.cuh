@@ -359,10 +359,12 @@
  *      its warpgroup index) keeps them uniform. CUDA 13.0, same registers and shared memory: hd64
  *      causal m128n128s2ovpe R2UR 101 -> 27, SASS 2,760 -> 2,560 instructions, main loop 653
  *      -> 613 a iteration; hd256 m128n80s2ovpp 74 -> 16, 2,552 -> 2,456; hd128 m192n128s2pe
- *      26 -> 17, 1,744 -> 1,712. The hd128 bf16 space (524 legal tiles, causal and not): tiles
- *      that spill 7 -> 0 (the m128n192 overlap tiles), launch registers unchanged, NVRTC time
- *      unchanged (217.7 -> 211.6 s). With the macro at 0 the SASS is v12's. The check and the
- *      A/B wait for the next device call (bench/results/2026-12-06_session17/call_next.sh).
+ *      26 -> 17, 1,744 -> 1,712. The bf16 spaces, causal and not: tiles that spill at hd128 7 ->
+ *      0 of 524 (the m128n192 overlap tiles), at hd64 10 -> 0 of 1,124 (m192n128 overlap +
+ *      pingpong, causal m128n224 overlap), at hd256 0 of 48 both ways; launch registers
+ *      unchanged, NVRTC time unchanged (hd128: 217.7 -> 211.6 s). With the macro at 0 the SASS
+ *      is v12's. The check and the A/B wait for the next device call
+ *      (bench/results/2026-12-06_session17/call_next.sh).
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH

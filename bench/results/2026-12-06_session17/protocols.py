@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Session 17: one table of fa-tune's winner per shape timed three ways (the tuning run's
-compare.md, h2hb.md, h2h.md of one call), each against cuDNN (the tuning run against h2hb's
-cuDNN medians). Usage: protocols.py DIR (holding the three tables)."""
+compare.md, h2hb.md and h2h.md, or the table THIRD names, of one call), each against cuDNN (the
+tuning run against h2hb's cuDNN medians). Usage: protocols.py DIR [THIRD] (default h2h)."""
 import math
 import sys
 
@@ -17,11 +17,12 @@ def table(path):
 
 
 d = sys.argv[1]
-tune, hb, hh = table(d + "/compare.md"), table(d + "/h2hb.md"), table(d + "/h2h.md")
-print("| hd | causal | N | winner | tuning run | h2hb | h2h | cuDNN (h2hb) | cuDNN (h2h) "
-      "| tuning/cuDNN | h2hb/cuDNN | h2h/cuDNN |")
+third = sys.argv[2] if len(sys.argv) > 2 else "h2h"
+tune, hb, hh = table(d + "/compare.md"), table(d + "/h2hb.md"), table(f"{d}/{third}.md")
+print(f"| hd | causal | N | winner | tuning run | h2hb | {third} | cuDNN (h2hb) | cuDNN ({third}) "
+      f"| tuning/cuDNN | h2hb/cuDNN | {third}/cuDNN |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-ratios = {"tuning run": [], "h2hb": [], "h2h": []}
+ratios = {"tuning run": [], "h2hb": [], third: []}
 for k in sorted(tune):
     t, b, h = float(tune[k][5]), float(hb[k][4]), float(hh[k][4])
     cb, ch = float(hb[k][5]), float(hh[k][5])
