@@ -110,7 +110,8 @@
  * BLOCK_N % 16 == 0, 16..256; CWG in {2, 3}; STAGES 1..4; shared memory Q + STAGES (K + V)
  * <= 224 KB; accumulator registers per thread S + O (+ P with OVERLAP) = BLOCK_N/2 + D/2
  * (+ BLOCK_N/4) <= 216 with 2 consumer warpgroups (240 - 24), <= 128 with 3 (160 - 32)
- * (FlashAttention's feasibility model, KERNELS.md item 9).
+ * (FlashAttention's feasibility model, KERNELS.md item 9); with 3, BLOCK_N <= 192 as well
+ * (FA_SM90A_3WG_MAX_BLOCK_N: ptxas stops at hd32's wider QK^T wgmma).
  *
  * Changelog (resources from `nvcc -gencode=arch=compute_90a,code=sm_90a -Xptxas=-v`, CUDA
  * 13.0; GPU numbers on an H200, bf16, FlashAttention's grid, bench/sm90a_check.sh):
@@ -491,6 +492,8 @@ struct sm90a_traits {
                   "sm90a: Q + STAGES * (K + V) exceeds 224 KB of shared memory");
     static_assert(ACC_REGS <= ACC_BUDGET,
                   "sm90a: accumulators exceed the consumer register budget");
+    static_assert(CWG != 3 || BLOCK_N <= FA_SM90A_3WG_MAX_BLOCK_N,
+                  "sm90a: 3 consumer warpgroups take BLOCK_N at most 192");
     static_assert(CTAS == 1 || (CTAS == 2 && CWG <= 2),
                   "sm90a: two blocks a multiprocessor only with 1 or 2 consumer warpgroups");
     static_assert(CTAS == 1 || SMEM <= FA_SM90A_SMEM_2CTAS,

@@ -139,6 +139,11 @@
          ? 72                                                                                      \
          : FA_SM90A_REG_CONSUMER(CWG, CTAS) - FA_SM90A_REG_PRODUCER(CWG, CTAS))
 #define FA_SM90A_2CTAS_MAX_BLOCK_N 96
+/* Three consumer warpgroups (512 threads: a 128-register launch cap) take BLOCK_N at most 192:
+   at head dim 32, whose S + O (120 and 128 accumulators at BLOCK_N 208 and 224) pass the budget,
+   ptxas (CUDA 13.0) stops at the QK^T wgmma ("C7602 insufficient registers (128)"), as above;
+   at head dim 64 and up the budget already ends at 192. */
+#define FA_SM90A_3WG_MAX_BLOCK_N 192
 
 /* The argument struct's layout (fa::sm90a_args; static_asserts in fa_fwd_sm90a.cuh). */
 #define FA_SM90A_TMAP_BYTES 128

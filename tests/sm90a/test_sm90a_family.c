@@ -176,7 +176,7 @@ static void test_legality(fa_compiler *c)
         "fwd_sm90a_hd192_fp16_m128n112s2ov",
         "fwd_sm90a_hd128_bf16_varlen_m192n128s2",
         "fwd_sm90a_hd256_fp16_causal_varlen_m128n80s2ovpe",
-        "fwd_sm90a_hd32_fp16_m192n224s2", /* 112 + 16 = 128 of 128 */
+        "fwd_sm90a_hd32_fp16_m192n192s2", /* 96 + 16 of 128; BLOCK_N at 3 warpgroups' most */
         "fwd_sm90a_hd96_bf16_m128n192s2", /* padded: (128 + 4 * 192) * 128 * 2 = 224 KB */
         "fwd_sm90a_hd96_bf16_causal_varlen_m128n128s2ovpe", /* 64 + 48 + 32 of 216 */
         "fwd_sm90a_hd128_bf16_m192n128s2pepg",
@@ -218,6 +218,10 @@ static void test_legality(fa_compiler *c)
         {"fwd_sm90a_hd32_bf16_m128n112s2x2", "BLOCK_N at most 96", "BLOCK_N <= 96"},
         {"fwd_sm90a_hd64_bf16_m128n64s2pex2", "not persistent", "one tile each"},
         {"fwd_sm90a_hd32_bf16_m192n64s2x2", "1 or 2 consumer warpgroups", "only with 1 or 2"},
+        /* 3 consumer warpgroups: hd32's S + O pass the budget at BLOCK_N 208 and 224, but ptxas
+           stops at their QK^T wgmma (C7602 at 128 registers) */
+        {"fwd_sm90a_hd32_bf16_m192n208s2", "BLOCK_N at most 192", "BLOCK_N at most 192"},
+        {"fwd_sm90a_hd32_bf16_m192n224s2pe", "BLOCK_N at most 192", "BLOCK_N at most 192"},
         /* BLOCK_M 64: one consumer warpgroup, only two a multiprocessor, no pingpong, head dims
            up to 128 (hd256's PV wgmma stops ptxas at 128 registers, C7602) */
         {"fwd_sm90a_hd128_bf16_m64n64s2", "BLOCK_M 64", "1 only with two blocks"},

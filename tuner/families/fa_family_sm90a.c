@@ -171,6 +171,11 @@ static fa_status check(const fa_variant *v, const fa_arch *arch, fa_err *err)
         return FA_ERR(err, FA_UNSUPPORTED,
                       "two blocks a multiprocessor run with 1 or 2 consumer warpgroups (BLOCK_M "
                       "64 or 128), not persistent");
+    if (cwg(v) == 3 && p[BN] > FA_SM90A_3WG_MAX_BLOCK_N)
+        return FA_ERR(err, FA_UNSUPPORTED,
+                      "3 consumer warpgroups take BLOCK_N at most %d (ptxas cannot fit a wider "
+                      "QK^T wgmma in their 128 registers)",
+                      FA_SM90A_3WG_MAX_BLOCK_N);
     if (p[CTAS] == 2 && cwg(v) == 2 && p[BN] > FA_SM90A_2CTAS_MAX_BLOCK_N)
         return FA_ERR(err, FA_UNSUPPORTED,
                       "two blocks a multiprocessor of 2 consumer warpgroups take BLOCK_N at most "
