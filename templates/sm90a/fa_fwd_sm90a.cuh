@@ -362,8 +362,10 @@
  *      -> 613 a iteration; hd256 m128n80s2ovpp 74 -> 16, 2,552 -> 2,456; hd128 m192n128s2pe
  *      26 -> 17, 1,744 -> 1,712. The bf16 spaces, causal and not: tiles that spill at hd128 7 ->
  *      0 of 524 (the m128n192 overlap tiles), at hd64 10 -> 0 of 1,124 (m192n128 overlap +
- *      pingpong, causal m128n224 overlap), at hd256 0 of 48 both ways; launch registers
- *      unchanged, NVRTC time unchanged (hd128: 217.7 -> 211.6 s). With the macro at 0 the SASS
+ *      pingpong, causal m128n224 overlap), at hd256 0 of 48 both ways; with varlen too, hd96
+ *      89 -> 11 of 1,136 (none new) and hd192 43 -> 30 of 264 (4 new: PackGQA overlap tiles
+ *      m128n96 / m128n112); launch registers unchanged, NVRTC time unchanged (hd128: 217.7 ->
+ *      211.6 s). With the macro at 0 the SASS
  *      is v12's. The check and the A/B wait for the next device call
  *      (bench/results/2026-12-06_session17/call_next.sh).
  */
