@@ -334,12 +334,8 @@ for stage in "$@"; do
         for r in $(seq "$rounds"); do
             : >"$OUTDIR/h2hb_$r.txt"
             while read -r hd causal n v; do
-                # FlashAttention's grid: batch x N = 16k tokens, hidden 2048
-                printf '%s %s %s ' "$hd" "$causal" "$n" >>"$OUTDIR/h2hb_$r.txt"
-                # shellcheck disable=SC2046 # --causal or nothing
-                "$FA" bench --variant "$v" --batch $((16384 / n)) --heads $((2048 / hd)) \
-                    --seqlen-q "$n" $([ "$causal" = 1 ] && echo --causal) --no-eager --json \
-                    2>>"$OUTDIR/h2hb_$r.log" | head -1 >>"$OUTDIR/h2hb_$r.txt"
+                bash "$ROOT/bench/h2h_bench_shape.sh" "$FA" "$hd" "$causal" "$n" "$v" \
+                    "$OUTDIR/h2hb_$r.txt" "$OUTDIR/h2hb_$r.log"
             done <<<"$shapes"
             peers_round "$OUTDIR/h2hb_peers_$r" "$hds"
             dbs+=("$OUTDIR/h2hb_$r.txt") pjs+=("$OUTDIR/h2hb_peers_$r.jsonl")

@@ -22,11 +22,7 @@ mkdir -p "$OUT"
 
 # fa_side HD CAUSAL N VARIANT TXT LOG: one `fa-tune bench` line, prefixed by the shape
 fa_side() {
-    printf '%s %s %s ' "$1" "$2" "$3" >>"$5"
-    # FlashAttention's grid: batch x N = 16k tokens, hidden 2048
-    # shellcheck disable=SC2046 # --causal or nothing
-    "$FA" bench --variant "$4" --batch $((16384 / $3)) --heads $((2048 / $1)) --seqlen-q "$3" \
-        $([ "$2" = 1 ] && echo --causal) --no-eager --json </dev/null 2>>"$6" | head -1 >>"$5"
+    bash "$HERE/h2h_bench_shape.sh" "$FA" "$@"
 }
 
 # peers_side HD CAUSAL N: the server times the shape; 1 when it has stopped answering

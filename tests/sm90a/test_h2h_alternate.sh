@@ -1,5 +1,6 @@
 #!/bin/sh
-# This file implements the CPU test of bench/h2h_alternate.sh (gpu_run.sh's h2hs stage) and of
+# This file implements the CPU test of bench/h2h_alternate.sh (gpu_run.sh's h2hs stage; its
+# fa-tune lines come from bench/h2h_bench_shape.sh, as the h2hb stage's do) and of
 # bench/peers.py --serve: two rounds over the shapes of the real v2 database fixture, with a fake
 # `fa-tune` (300 TFLOP/s for every shape) and PyTorch faked by tests/peers/fake_torch (SDPA at
 # 400 TFLOP/s). Asserted: the two sides alternate shape by shape (when fa-tune times shape k of
