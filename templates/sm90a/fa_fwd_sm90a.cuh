@@ -352,7 +352,7 @@
  *      a first 3-round A/B read 8.5% the other way: heavy kernels vary 10-15% between
  *      processes on this H100, placement.sh). The short-causal gap to cuDNN stays (hd64 causal
  *      512 at 0.90 of cuDNN, H200): the rest of the 11% is elsewhere.
- *  v13 (FA_SM90A_WG_UNIFORM, off: not yet run on a GPU.) The consumers' warpgroup index
+ *  v13 (FA_SM90A_WG_UNIFORM, on since session 18.) The consumers' warpgroup index
  *      threadIdx.x / 128 is not warp-uniform to ptxas, so the wgmma descriptors derived from it
  *      and from the loop's stage were built in vector registers and moved to uniform registers
  *      (R2UR, two per descriptor) before every HGMMA: 32 R2UR per main-loop iteration of hd64
@@ -366,8 +366,15 @@
  *      89 -> 11 of 1,136 (none new) and hd192 43 -> 30 of 264 (4 new: PackGQA overlap tiles
  *      m128n96 / m128n112); launch registers unchanged, NVRTC time unchanged (hd128: 217.7 ->
  *      211.6 s). With the macro at 0 the SASS
- *      is v12's. The check and the A/B wait for the next device call
- *      (bench/results/2026-12-06_session17/call_next.sh).
+ *      is v12's. H100 (session 18, bench/results/2026-12-06_session18): sm90a.gpu_modes 257 /
+ *      257 with it on; A/B against it off (bench/ab_macro.sh, 4 rounds, median TFLOP/s): hd64
+ *      causal 512 m128n128s2ovpe 225.9 -> 235.2 (+4.1%), hd64 causal 1k m128n64s2x2 293.3 ->
+ *      304.7 (+3.9%), hd64 16k m192n192s2pepg 542.6 -> 559.1 (+3.0%), hd128 causal 512
+ *      m128n128s2pe 302.5 -> 310.2 (+2.5%), hd256 causal 1k m128n64s2ovpe 414.9 -> 447.9 (+8.0%),
+ *      hd256 4k m128n80s2ovpp 668.5 -> 684.6 (+2.4%), hd128 causal 1k m128n128s2ovpppe equal;
+ *      hd128 8k m192n128s2pe 711.5 -> 687.4 (-3.4%, 32 fewer SASS instructions; heavy kernels
+ *      vary 10-15% between processes on this H100). FlashAttention's grid tuned with it on, same
+ *      call: fa-tune / cuDNN geomean 1.017 by the tuning run, 1.011 by h2hs (36 / 36 >= 0.9).
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -400,12 +407,11 @@
 #define FA_SM90A_O_ST_V4 1
 #endif
 
-/* 1: the warpgroup index is made warp-uniform for ptxas (v13, below); 0: threadIdx.x / 128, as
-   through v12. Off until timed on a GPU: session 17 found it offline (R2UR 101 -> 27, 7% fewer
-   SASS instructions on hd64 causal m128n128s2ovpe) with no device time left. A macro so that
-   bench/ab_macro.sh can time the same kernels both ways. */
+/* 1: the warpgroup index is made warp-uniform for ptxas (v13, above: wgmma descriptors stay in
+   uniform registers); 0: threadIdx.x / 128, as through v12. A macro so that bench/ab_macro.sh
+   can time the same kernels both ways. */
 #ifndef FA_SM90A_WG_UNIFORM
-#define FA_SM90A_WG_UNIFORM 0
+#define FA_SM90A_WG_UNIFORM 1
 #endif
 
 /* FA_SM90A_STAGE_O, FA_SM90A_SMEM_BYTES and the argument layout: sm90a/fa_plan_sm90a.h. */
