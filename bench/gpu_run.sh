@@ -177,7 +177,7 @@ for stage in "$@"; do
         vars=$(python3 "$ROOT/bench/compare_strategies.py" "$dbx" "$dby" --winners)
         echo "$(wc -w <<<"$vars") words of --variant arguments"
         # shellcheck disable=SC2086
-        FA_TUNE_CACHE_DIR=$ROOT/.fa-cache-sweep "$FA" --arch sm90 --headdim "$hd" --race 0 --family-gate 0 --rounds 30 \
+        FA_TUNE_CACHE_DIR=$ROOT/.fa-cache-sweep "$FA" --arch sm90 --headdim "$hd" --race 0 --family-gate 0 --stage-gate 0 --rounds 30 \
             --finalists 8 --db "$OUTDIR/recheck_$tag.db" $vars >"$OUTDIR/recheck_$tag.txt" \
             2>"$OUTDIR/recheck_$tag.log" || tail -5 "$OUTDIR/recheck_$tag.log"
         python3 "$ROOT/bench/compare_strategies.py" "$dbx" "$dby" \
@@ -311,7 +311,7 @@ for stage in "$@"; do
             while read -r hd vars; do
                 # the tune stages' problems (FlashAttention's grid), each winner re-timed
                 # shellcheck disable=SC2086 # vars is --variant NAME ...
-                "$FA" --arch sm90 --headdim "$hd" --dtype bf16 --varlen 0 --gqa 1 --race 0 --family-gate 0 \
+                "$FA" --arch sm90 --headdim "$hd" --dtype bf16 --varlen 0 --gqa 1 --race 0 --family-gate 0 --stage-gate 0 \
                     --finalists 8 --rounds 5 --force ${b:+--gap-us "$b"} --db "$OUTDIR/${tag}_$r.db" $vars \
                     >>"$OUTDIR/${tag}_$r.txt" 2>>"$OUTDIR/${tag}_$r.log" || tail -3 "$OUTDIR/${tag}_$r.log"
             done <<<"$winners"

@@ -159,7 +159,7 @@ typedef struct tune_cli {
     fa_problem_axes ax;
     const char *arch_name, *shapes, *db_path, *seqlens_file, *devices, *cache_dir;
     int head_dim, compile_only, quiet, seed, seed_given, n_variants, tokens_given, explore_given,
-        gate_given;
+        gate_given, stage_gate_given;
     unsigned dtypes, causal, varlen; /* sets from FA_OPT_DTYPES / FA_OPT_MODE; 0: not given */
     /* --op and the decode axes; *_given: the option appeared (decode keeps its defaults else) */
     fa_op op;
@@ -331,6 +331,15 @@ static int opt_family_gate(const char *cmd, const fa_option *opt, const char *va
     return number_option(cmd, "family-gate", val, 0, 100, 1,
                          "a factor from 1 to 100 (1.25 = within 25% of the best), or 0 for no gate",
                          &t->o.family_gate);
+}
+
+static int opt_stage_gate(const char *cmd, const fa_option *opt, const char *val)
+{
+    tune_cli *t = opt->dst;
+    t->stage_gate_given = 1;
+    return number_option(cmd, "stage-gate", val, 0, 100, 1,
+                         "a factor from 1 to 100 (1.10 = within 10% of the best), or 0 for no gate",
+                         &t->o.stage_gate);
 }
 
 static int opt_devices(const char *cmd, const fa_option *opt, const char *val)
@@ -562,6 +571,15 @@ static int search_options(tune_cli *t, fa_option *out)
          .help = "exhaustive and halving, where sm90a runs beside sm80\n(--arch sm90): sm80 "
                  "compiles its 8 best by prior first,\nthe rest only if one comes within G x "
                  "the best of its\nclass on some problem (default 1.25; 0: no gate)"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "stage-gate",
+         .cb = opt_stage_gate,
+         .dst = t,
+         .takes_value = 1,
+         .metavar = "G",
+         .help = "exhaustive: a tile's 3- and 4-stage sm90a versions are\ncompiled once the "
+                 "rest is timed, only if its 2-stage\nversion comes within G x the best of its "
+                 "class on some\nproblem (default 1.10; 0: every depth)"},
         {.kind = FA_OPT_INT,
          .name = "seed",
          .dst = &t->seed,
@@ -783,6 +801,9 @@ static int parse_options(tune_cli *t, int argc, char **argv)
     if (t->gate_given && t->o.strategy == FA_STRATEGY_RANDOM)
         return fa_cli_usage_error(CMD, "--family-gate applies to --strategy exhaustive and "
                                        "halving (random's order is its strategy)");
+    if (t->stage_gate_given && t->o.strategy != FA_STRATEGY_EXHAUSTIVE)
+        return fa_cli_usage_error(CMD, "--stage-gate applies to --strategy exhaustive only "
+                                       "(halving's exploration reaches deeper pipelines itself)");
     if (t->quiet)
         t->o.progress = 0;
     if (t->dtypes == (1u << FA_DTYPE_FP16 | 1u << FA_DTYPE_BF16)) {

@@ -17,9 +17,9 @@
 enum { TILE, SPLITS, LANES };
 
 static const fa_axis axes[] = {
-    {"tile", "TILE", 2, {64, 128}, "t"},
-    {"splits", "splits", 3, {1, 2, 4}, "k"},
-    {"lanes", "lanes", 2, {64, 256}, "l"},
+    {"tile", "TILE", 2, {64, 128}, "t", 0},
+    {"splits", "splits", 3, {1, 2, 4}, "k", 0},
+    {"lanes", "lanes", 2, {64, 256}, "l", 0},
 };
 
 /* fa_testtwo_args of the template: fa_fwd_params, the scratch pointer, splits and a pad. */

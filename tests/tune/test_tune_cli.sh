@@ -62,6 +62,11 @@ expect 2 "--explore applies to --strategy halving only" -- --arch sm80 --headdim
 expect 2 "--family-gate '0.5': expected a factor from 1 to 100" -- --arch sm90 --headdim 64 \
     --family-gate 0.5
 expect 2 "--family-gate 'x': expected a factor" -- --arch sm90 --headdim 64 --family-gate x
+# the stage gate (issue 18): a factor, exhaustive only
+expect 2 "--stage-gate '0.5': expected a factor from 1 to 100" -- --arch sm90 --headdim 64 \
+    --stage-gate 0.5
+expect 2 "--stage-gate applies to --strategy exhaustive only" -- --arch sm90 --headdim 64 \
+    --strategy halving --stage-gate 1.2
 expect 2 "--gap-us 'nan': expected a number" -- --arch sm90 --headdim 64 \
     --gap-us nan
 expect 2 "--family-gate applies to --strategy exhaustive and halving" -- --arch sm90 \

@@ -74,6 +74,11 @@ typedef struct fa_axis {
     /* Short form in compact text (reports' "w4s2q"): abbrev then the value, or for an axis
      * whose values are {0, 1} abbrev alone when 1. NULL: the axis is left out. */
     const char *abbrev;
+    /* 1: a pipeline-depth axis (sm90a's stages), behind exhaustive's stage gate: a variant
+     * with a value past the first compiles only once its sibling at the first value (every
+     * other param equal) comes within --stage-gate of its class's best on some problem, or
+     * has no time to judge by (fa_tune.h, FA_STAGE_GATE). */
+    int depth;
 } fa_axis;
 
 /* One kernel of a variant (a template instance in the family's template file). */

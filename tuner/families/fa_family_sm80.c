@@ -21,11 +21,11 @@
 enum { BM, BN, WARPS, STAGES, QREGS };
 
 static const fa_axis axes[] = {
-    {"block_m", "BLOCK_M", 2, {64, 128}, "m"},
-    {"block_n", "BLOCK_N", 7, {32, 48, 64, 80, 96, 112, 128}, "n"},
-    {"warps", "warps", 2, {4, 8}, "w"},
-    {"stages", "stages", 3, {1, 2, 3}, "s"},
-    {"q_in_regs", "Q in registers", 2, {0, 1}, "q"},
+    {"block_m", "BLOCK_M", 2, {64, 128}, "m", 0},
+    {"block_n", "BLOCK_N", 7, {32, 48, 64, 80, 96, 112, 128}, "n", 0},
+    {"warps", "warps", 2, {4, 8}, "w", 0},
+    {"stages", "stages", 3, {1, 2, 3}, "s", 0},
+    {"q_in_regs", "Q in registers", 2, {0, 1}, "q", 0},
 };
 
 static const fa_kernel kernels[] = {{"main", sizeof(fa_fwd_params)}};

@@ -45,12 +45,12 @@
 enum { BM, BN, WARPS, STAGES, SPLITS, FUSE };
 
 static const fa_axis axes[] = {
-    {"block_m", "BLOCK_M", 3, {16, 32, 64}, "m"},
-    {"block_n", "BLOCK_N", 4, {32, 64, 128, 256}, "n"},
-    {"warps", "warps", 3, {2, 4, 8}, "w"},
-    {"stages", "stages", 3, {2, 3, 4}, "s"},
-    {"splits", "splits", 13, {0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64}, "k"},
-    {"fuse", "fused combine", 2, {0, 1}, "f"},
+    {"block_m", "BLOCK_M", 3, {16, 32, 64}, "m", 0},
+    {"block_n", "BLOCK_N", 4, {32, 64, 128, 256}, "n", 0},
+    {"warps", "warps", 3, {2, 4, 8}, "w", 0},
+    {"stages", "stages", 3, {2, 3, 4}, "s", 0},
+    {"splits", "splits", 13, {0, 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64}, "k", 0},
+    {"fuse", "fused combine", 2, {0, 1}, "f", 0},
 };
 
 static const fa_kernel kernels[] = {

@@ -446,12 +446,18 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
             t->variants, t->classes, t->compiled, t->cache_hits, t->compile_errors, t->unsupported,
             t->spilled, t->checked, t->mismatches, t->faults, t->timed, t->raced, t->skipped,
             t->budget_cut);
-    if (t->unexplored > t->gated + t->undecided) /* halving's exploration (fa_tune.h) */
+    const int gates = t->gated + t->stage_gated + t->undecided;
+    if (t->unexplored > gates) /* halving's exploration (fa_tune.h) */
         fprintf(out, ", %d not compiled (outside what halving explored; --explore 1 for all)",
-                t->unexplored - t->gated - t->undecided);
+                t->unexplored - gates);
     if (t->undecided > 0)
-        fprintf(out, ", %d not compiled (the run stopped before their family gate was decided)",
+        fprintf(out, ", %d not compiled (the run stopped before their gate was decided)",
                 t->undecided);
+    if (t->stage_gated > 0)
+        fprintf(out,
+                ", %d not compiled (deeper pipelines of tiles more than %.2fx behind the best "
+                "with the fewest stages; --stage-gate 0 for all)",
+                t->stage_gated, o->stage_gate);
     if (t->gated > 0)
         fprintf(out,
                 ", %d not compiled (in families more than %.2fx behind the best; "

@@ -55,6 +55,7 @@ void fa_tune_opts_default(fa_tune_opts *o)
     o->race_margin = 1.2;
     o->explore = FA_EXPLORE_DEFAULT;
     o->family_gate = FA_FAMILY_GATE;
+    o->stage_gate = FA_STAGE_GATE;
     o->progress = 1;
     o->seed = 0x5eed;
 }
@@ -231,6 +232,21 @@ static int exhaustive_gate(const fa_tune_opts *o)
     return o->strategy == FA_STRATEGY_EXHAUSTIVE && by_class(o) && o->family_gate > 0;
 }
 
+/* Whether exhaustive's stage gate runs (en_gate_depth), under the same conditions. */
+static int exhaustive_stage_gate(const fa_tune_opts *o)
+{
+    return o->strategy == FA_STRATEGY_EXHAUSTIVE && by_class(o) && o->stage_gate > 0;
+}
+
+/* Whether one of v's family's axes is a depth axis (fa_axis.depth: the stage gate's). */
+static int has_depth_axis(const fa_variant *v)
+{
+    for (int x = 0; v->family && x < v->family->naxes; x++)
+        if (v->family->axes[x].depth)
+            return 1;
+    return 0;
+}
+
 static fa_status build_candidates(engine *e, fa_err *err)
 {
     const fa_tune_opts *o = e->o;
@@ -246,11 +262,12 @@ static fa_status build_candidates(engine *e, fa_err *err)
         st = fa_tune_class_variants(o, &kc->key, &f, &vs, &nv, err);
         if (st != FA_OK)
             return st;
-        /* exhaustive's gate may apply here: a resumed pair's stored time is read (one more
-         * query), for the gate to judge the class by */
+        /* exhaustive's gates may apply here: a resumed pair's stored time is read (one more
+         * query), for the gates to judge the class by */
         int gated_class = 0;
-        for (int i = 0; i < nv && exhaustive_gate(o); i++)
-            gated_class |= vs[i].family && vs[i].family->arch_specific;
+        for (int i = 0; i < nv; i++)
+            gated_class |= (exhaustive_gate(o) && vs[i].family && vs[i].family->arch_specific) ||
+                           (exhaustive_stage_gate(o) && has_depth_axis(&vs[i]));
         cand *grown = realloc(e->cands, sizeof *grown * (size_t)(e->ncands + nv));
         if (!grown) {
             free(vs);
@@ -560,8 +577,12 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     e.by_class = by_class(o);
     if (o->strategy == FA_STRATEGY_HALVING)
         en_defer_by_prior(&e);
-    else if (exhaustive_gate(o))
-        en_gate_portable(&e);
+    else {
+        if (exhaustive_gate(o))
+            en_gate_portable(&e);
+        if (exhaustive_stage_gate(o))
+            en_gate_depth(&e); /* after the family gate: what it holds back, it decides */
+    }
     if ((st = check_budget(&e, err)) != FA_OK)
         goto cleanup;
     fa_progress_start(&e.prog, o->progress, planned_timings(&e), o->budget_count);
@@ -579,7 +600,9 @@ fa_status fa_tune_run(const fa_tune_opts *o, fa_tune_env *env, fa_tune_stats *st
     for (int i = 0; i < e.ncands; i++) {
         stats->unexplored += e.cands[i].state == CAND_DEFERRED;
         stats->gated += e.cands[i].state == CAND_DEFERRED && e.cands[i].gated == 2;
-        stats->undecided += e.cands[i].state == CAND_DEFERRED && e.cands[i].gated == 1;
+        stats->stage_gated += e.cands[i].state == CAND_DEFERRED && e.cands[i].depth_gated == 2;
+        stats->undecided += e.cands[i].state == CAND_DEFERRED &&
+                            (e.cands[i].gated == 1 || e.cands[i].depth_gated == 1);
     }
     /* Phase 2 (exhaustive, random): finalists re-timed interleaved. */
     if (e.fatal == FA_OK && o->strategy != FA_STRATEGY_HALVING && o->finalists > 0 &&

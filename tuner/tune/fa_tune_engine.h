@@ -60,6 +60,11 @@ typedef struct cand {
     int gated;             /* in its portable family's exploration share behind the family
                               gate (FA_FAMILY_GATE): 1 waiting, 2 the gate shut (CAND_DEFERRED
                               unless a leader's neighbour), 0 neither or the gate opened */
+    int depth_gated;       /* behind exhaustive's stage gate (FA_STAGE_GATE, en_gate_depth):
+                              1 waiting, 2 the gate shut (CAND_DEFERRED), 0 neither or the
+                              gate opened */
+    int sibling;           /* depth_gated: the candidate with every depth axis at its first
+                              value, the rest equal (the one the gate judges by) */
     int unrecorded;        /* CAND_OUT as unsupported, its rows not yet written: the compile
                               producer writes them (en_record_refusals) a few after each
                               compiled variant it hands the slots, so ~125k rows (4.7 s, a
@@ -236,5 +241,9 @@ int en_promote_neighbours(engine *e, int k);
 /* Exhaustive's family gate: hold back each portable family's candidates past its
  * FA_EXPLORE_MIN best by prior where an arch-specific family runs beside it (--family-gate). */
 void en_gate_portable(engine *e);
+/* Exhaustive's stage gate (--stage-gate): hold back each pending candidate with a depth axis
+ * (fa_axis.depth) past its first value whose sibling at the first value is a legal candidate
+ * of its class, until the class's other variants are timed. */
+void en_gate_depth(engine *e);
 
 #endif /* FA_TUNE_ENGINE_H */

@@ -21,6 +21,7 @@
 #include "fa_sweep.h"
 
 static int open_family_gates_stored(engine *e, int k);
+static int open_depth_gates_stored(engine *e, int k);
 
 static int interrupted(const engine *e)
 {
@@ -352,7 +353,7 @@ static void class_step_locked(engine *e, int k)
     int more = 0;
     if (e->pool && !en_budget_spent(e)) {
         if (e->o->strategy != FA_STRATEGY_HALVING) {
-            more = open_family_gates_stored(e, k) > 0;
+            more = open_family_gates_stored(e, k) + open_depth_gates_stored(e, k) > 0;
             if (more)
                 plan_opened_locked(e, k);
         } else if (c->rounds < FA_EXPLORE_ROUNDS && en_promote_neighbours(e, k) > 0)
@@ -588,6 +589,150 @@ static int open_family_gates_stored(engine *e, int k)
         open = open || !judged;
         promoted += decide_gate(e, k, fam, g, open);
     }
+    return promoted;
+}
+
+/* The fastest time of candidate c on class problem i: measured in this run, else stored where
+ * a resume skipped the pair; -1 none. */
+static double cand_ms(const cand *c, int i)
+{
+    return c->ms[i] > 0 ? c->ms[i] : c->stored[i];
+}
+
+/* en_gate_depth's order: class, family, the params off the depth axes, then the sibling (every
+ * depth axis at its first value) before the deeper ones. */
+static const engine *depth_sort_engine; /* qsort has no context argument in C11 */
+
+static int depth_first(const fa_variant *v)
+{
+    const fa_family *f = v->family;
+    for (int x = 0; x < f->naxes; x++)
+        if (f->axes[x].depth && v->params[x] != f->axes[x].values[0])
+            return 0;
+    return 1;
+}
+
+/* Whether a and b are one tile of one class, at any depths. */
+static int same_tile(const cand *a, const cand *b)
+{
+    if (a->cls != b->cls || a->v.family != b->v.family)
+        return 0;
+    for (int x = 0; x < a->v.family->naxes; x++)
+        if (!a->v.family->axes[x].depth && a->v.params[x] != b->v.params[x])
+            return 0;
+    return 1;
+}
+
+static int cmp_depth(const void *pa, const void *pb)
+{
+    const cand *a = &depth_sort_engine->cands[*(const int *)pa];
+    const cand *b = &depth_sort_engine->cands[*(const int *)pb];
+    if (a->cls != b->cls)
+        return a->cls < b->cls ? -1 : 1;
+    const int fa = fa_family_index(a->v.family), fb = fa_family_index(b->v.family);
+    if (fa != fb)
+        return fa < fb ? -1 : 1;
+    const fa_family *f = a->v.family;
+    for (int x = 0; x < f->naxes; x++)
+        if (!f->axes[x].depth && a->v.params[x] != b->v.params[x])
+            return a->v.params[x] < b->v.params[x] ? -1 : 1;
+    const int da = depth_first(&a->v), db = depth_first(&b->v);
+    if (da != db)
+        return da ? -1 : 1;
+    return (*(const int *)pa > *(const int *)pb) - (*(const int *)pa < *(const int *)pb);
+}
+
+/* Exhaustive's stage gate (FA_STAGE_GATE, --stage-gate): each pending candidate past the first
+ * value of a depth axis, not already behind the family gate, whose sibling (every depth axis at
+ * its first value, the rest equal) is a legal candidate of its class waits behind the gate
+ * (CAND_DEFERRED, depth_gated 1) until the class's other variants are timed
+ * (open_depth_gates_stored). One without such a sibling has nothing to be judged by: it is not
+ * held back. Sorting the legal candidates by tile puts each sibling first in its group (a
+ * full hd128 job has ~30k candidates, refusals included). */
+void en_gate_depth(engine *e)
+{
+    int *idx = malloc(sizeof(int) * (size_t)(e->ncands + 1)), n = 0;
+    if (!idx)
+        return; /* no gate: every variant is compiled, as with --stage-gate 0 */
+    for (int i = 0; i < e->ncands; i++) {
+        const fa_family *f = e->cands[i].v.family;
+        int depth = 0;
+        for (int x = 0; f && x < f->naxes; x++)
+            depth |= f->axes[x].depth;
+        if (depth && !e->cands[i].refused)
+            idx[n++] = i;
+    }
+    depth_sort_engine = e;
+    qsort(idx, (size_t)n, sizeof *idx, cmp_depth);
+    for (int a = 0; a < n;) {
+        int b = a + 1; /* [a, b): one tile at every depth */
+        while (b < n && same_tile(&e->cands[idx[a]], &e->cands[idx[b]]))
+            b++;
+        const int sib = depth_first(&e->cands[idx[a]].v) ? idx[a] : -1;
+        for (int j = a; j < b && sib >= 0; j++) {
+            cand *c = &e->cands[idx[j]];
+            if (idx[j] == sib || c->state != CAND_PENDING || c->gated)
+                continue;
+            c->state = CAND_DEFERRED;
+            c->depth_gated = 1;
+            c->sibling = sib;
+        }
+        a = b;
+    }
+    free(idx);
+}
+
+/* Exhaustive's stage gate of class k, once the class's other variants are timed (caller holds
+ * mu): each candidate waiting on it joins (pending again) if its sibling's time -- measured in
+ * this run, or stored where a resume skipped the pair -- is within --stage-gate of the class's
+ * best on some problem, or if the sibling has no time to judge by (its check failed, it
+ * spilled); else it stays uncompiled (depth_gated 2). Returns how many were promoted. */
+static int open_depth_gates_stored(engine *e, int k)
+{
+    const tclass *kc = &e->cls[k];
+    double *best = malloc(sizeof(double) * (size_t)(kc->np + 1));
+    int waiting = 0;
+    for (int g = 0; g < e->ncands && !waiting; g++)
+        waiting = e->cands[g].cls == k && e->cands[g].depth_gated == 1;
+    if (!waiting || !best) { /* out of memory: the gate opens (nothing is lost) */
+        for (int g = 0; g < e->ncands && waiting; g++)
+            if (e->cands[g].cls == k && e->cands[g].depth_gated == 1) {
+                e->cands[g].depth_gated = 0;
+                e->cands[g].state = CAND_PENDING;
+            }
+        free(best);
+        return waiting;
+    }
+    for (int i = 0; i < kc->np; i++) {
+        best[i] = -1;
+        for (int j = 0; j < e->ncands; j++) {
+            const double ms = e->cands[j].cls == k ? cand_ms(&e->cands[j], i) : -1;
+            if (ms > 0 && (best[i] < 0 || ms < best[i]))
+                best[i] = ms;
+        }
+    }
+    int promoted = 0;
+    for (int g = 0; g < e->ncands; g++) {
+        cand *c = &e->cands[g];
+        if (c->cls != k || c->depth_gated != 1)
+            continue;
+        const cand *s = &e->cands[c->sibling];
+        int judged = 0, open = 0;
+        for (int i = 0; i < kc->np && !open; i++) {
+            const double ms = cand_ms(s, i);
+            if (ms > 0 && best[i] > 0) {
+                judged = 1;
+                open = ms <= e->o->stage_gate * best[i];
+            }
+        }
+        open = open || !judged;
+        c->depth_gated = open ? 0 : 2;
+        if (open) {
+            c->state = CAND_PENDING;
+            promoted++;
+        }
+    }
+    free(best);
     return promoted;
 }
 
