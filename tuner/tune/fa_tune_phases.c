@@ -556,6 +556,13 @@ static int decide_gate(engine *e, int k, const fa_family *fam, int g, int open)
     return promoted;
 }
 
+/* The fastest time of candidate c on class problem i: measured in this run, else stored where
+ * a resume skipped the pair; -1 none. */
+static double cand_ms(const cand *c, int i)
+{
+    return c->ms[i] > 0 ? c->ms[i] : c->stored[i];
+}
+
 /* Exhaustive's family gate of class k, once the class's other variants are timed (caller holds
  * mu): each portable family waiting on it joins (its candidates pending again) if its best time
  * -- measured in this run, or stored where a resume skipped the pair (cand.stored) -- is within
@@ -574,7 +581,7 @@ static int open_family_gates_stored(engine *e, int k)
             double best = -1, fam_best = -1;
             for (int j = 0; j < e->ncands; j++) {
                 const cand *c = &e->cands[j];
-                const double ms = c->cls != k ? -1 : c->ms[i] > 0 ? c->ms[i] : c->stored[i];
+                const double ms = c->cls != k ? -1 : cand_ms(c, i);
                 if (ms <= 0)
                     continue;
                 best = best < 0 || ms < best ? ms : best;
@@ -592,54 +599,32 @@ static int open_family_gates_stored(engine *e, int k)
     return promoted;
 }
 
-/* The fastest time of candidate c on class problem i: measured in this run, else stored where
- * a resume skipped the pair; -1 none. */
-static double cand_ms(const cand *c, int i)
+/* A legal candidate of a family with a depth axis, as en_gate_depth sorts them: class, family,
+ * the params off the depth axes (the tile; depth axes zeroed), then the sibling (every depth
+ * axis at its first value) before the deeper ones. */
+typedef struct depth_key {
+    int cls, family, deeper, cand;
+    int tile[FA_MAX_PARAMS];
+} depth_key;
+
+static int same_tile(const depth_key *a, const depth_key *b)
 {
-    return c->ms[i] > 0 ? c->ms[i] : c->stored[i];
+    return a->cls == b->cls && a->family == b->family && !memcmp(a->tile, b->tile, sizeof a->tile);
 }
 
-/* en_gate_depth's order: class, family, the params off the depth axes, then the sibling (every
- * depth axis at its first value) before the deeper ones. */
-static const engine *depth_sort_engine; /* qsort has no context argument in C11 */
-
-static int depth_first(const fa_variant *v)
+static int cmp_depth_key(const void *pa, const void *pb)
 {
-    const fa_family *f = v->family;
-    for (int x = 0; x < f->naxes; x++)
-        if (f->axes[x].depth && v->params[x] != f->axes[x].values[0])
-            return 0;
-    return 1;
-}
-
-/* Whether a and b are one tile of one class, at any depths. */
-static int same_tile(const cand *a, const cand *b)
-{
-    if (a->cls != b->cls || a->v.family != b->v.family)
-        return 0;
-    for (int x = 0; x < a->v.family->naxes; x++)
-        if (!a->v.family->axes[x].depth && a->v.params[x] != b->v.params[x])
-            return 0;
-    return 1;
-}
-
-static int cmp_depth(const void *pa, const void *pb)
-{
-    const cand *a = &depth_sort_engine->cands[*(const int *)pa];
-    const cand *b = &depth_sort_engine->cands[*(const int *)pb];
+    const depth_key *a = pa, *b = pb;
     if (a->cls != b->cls)
         return a->cls < b->cls ? -1 : 1;
-    const int fa = fa_family_index(a->v.family), fb = fa_family_index(b->v.family);
-    if (fa != fb)
-        return fa < fb ? -1 : 1;
-    const fa_family *f = a->v.family;
-    for (int x = 0; x < f->naxes; x++)
-        if (!f->axes[x].depth && a->v.params[x] != b->v.params[x])
-            return a->v.params[x] < b->v.params[x] ? -1 : 1;
-    const int da = depth_first(&a->v), db = depth_first(&b->v);
-    if (da != db)
-        return da ? -1 : 1;
-    return (*(const int *)pa > *(const int *)pb) - (*(const int *)pa < *(const int *)pb);
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    for (int x = 0; x < FA_MAX_PARAMS; x++)
+        if (a->tile[x] != b->tile[x])
+            return a->tile[x] < b->tile[x] ? -1 : 1;
+    if (a->deeper != b->deeper)
+        return a->deeper < b->deeper ? -1 : 1;
+    return (a->cand > b->cand) - (a->cand < b->cand);
 }
 
 /* Exhaustive's stage gate (FA_STAGE_GATE, --stage-gate): each pending candidate past the first
@@ -651,27 +636,32 @@ static int cmp_depth(const void *pa, const void *pb)
  * full hd128 job has ~30k candidates, refusals included). */
 void en_gate_depth(engine *e)
 {
-    int *idx = malloc(sizeof(int) * (size_t)(e->ncands + 1)), n = 0;
-    if (!idx)
+    depth_key *keys = malloc(sizeof *keys * (size_t)(e->ncands + 1));
+    if (!keys)
         return; /* no gate: every variant is compiled, as with --stage-gate 0 */
+    int n = 0;
     for (int i = 0; i < e->ncands; i++) {
-        const fa_family *f = e->cands[i].v.family;
+        const fa_variant *v = &e->cands[i].v;
+        depth_key k = {.cls = e->cands[i].cls, .family = fa_family_index(v->family), .cand = i};
         int depth = 0;
-        for (int x = 0; f && x < f->naxes; x++)
-            depth |= f->axes[x].depth;
+        for (int x = 0; v->family && x < v->family->naxes && x < FA_MAX_PARAMS; x++) {
+            const fa_axis *ax = &v->family->axes[x];
+            depth |= ax->depth;
+            k.deeper |= ax->depth && v->params[x] != ax->values[0];
+            k.tile[x] = ax->depth ? 0 : v->params[x];
+        }
         if (depth && !e->cands[i].refused)
-            idx[n++] = i;
+            keys[n++] = k;
     }
-    depth_sort_engine = e;
-    qsort(idx, (size_t)n, sizeof *idx, cmp_depth);
+    qsort(keys, (size_t)n, sizeof *keys, cmp_depth_key);
     for (int a = 0; a < n;) {
         int b = a + 1; /* [a, b): one tile at every depth */
-        while (b < n && same_tile(&e->cands[idx[a]], &e->cands[idx[b]]))
+        while (b < n && same_tile(&keys[a], &keys[b]))
             b++;
-        const int sib = depth_first(&e->cands[idx[a]].v) ? idx[a] : -1;
-        for (int j = a; j < b && sib >= 0; j++) {
-            cand *c = &e->cands[idx[j]];
-            if (idx[j] == sib || c->state != CAND_PENDING || c->gated)
+        const int sib = keys[a].deeper ? -1 : keys[a].cand;
+        for (int j = a + 1; j < b && sib >= 0; j++) {
+            cand *c = &e->cands[keys[j].cand];
+            if (c->state != CAND_PENDING || c->gated)
                 continue;
             c->state = CAND_DEFERRED;
             c->depth_gated = 1;
@@ -679,7 +669,7 @@ void en_gate_depth(engine *e)
         }
         a = b;
     }
-    free(idx);
+    free(keys);
 }
 
 /* Exhaustive's stage gate of class k, once the class's other variants are timed (caller holds
