@@ -335,6 +335,24 @@ static void same_winners(const winners *a, const winners *b)
                 CHECK(!strcmp(a->best[i], b->best[j]));
 }
 
+/* The run's summary as `fa-tune tune` prints it (fa_tune_print_summary), from db and the
+ * run's stats; the caller frees it. */
+static char *summary_of(fa_db *db, const fa_tune_opts *o, const fa_tune_stats *st)
+{
+    fa_tune_session ss;
+    memset(&ss, 0, sizeof ss);
+    ss.arch = o->arch, ss.timed = 1, ss.gpus = 1, ss.db = db, ss.stats = *st;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    CHECK(mem != NULL);
+    if (!mem)
+        return NULL;
+    fa_tune_print_summary(&ss, o, mem);
+    fclose(mem);
+    return buf;
+}
+
 static fa_status tune_slots(const char *dbpath, fa_compiler *c, fa_tune_opts *o, fake *f, int slots,
                             fa_tune_stats *st, fa_err *err)
 {
@@ -450,23 +468,13 @@ int main(void)
     CHECK(w.raced == st.raced);
     /* The run's summary table names each problem's winner (one pass over the database). */
     {
-        fa_tune_session ss;
-        memset(&ss, 0, sizeof ss);
-        ss.arch = o.arch, ss.timed = 1, ss.gpus = 1, ss.db = db, ss.stats = st;
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *mem = open_memstream(&buf, &len);
-        CHECK(mem != NULL);
-        if (mem) {
-            fa_tune_print_summary(&ss, &o, mem);
-            fclose(mem);
-            for (int i = 0; i < 3; i++) {
-                char line[512];
-                snprintf(line, sizeof line, "%-44s %-46s", w.problem[i], w.best[i]);
-                CHECK_MSG(strstr(buf, line) != NULL, "the summary lacks '%s':\n%s", line, buf);
-            }
-            free(buf);
+        char *buf = summary_of(db, &o, &st);
+        for (int i = 0; buf && i < 3; i++) {
+            char line[512];
+            snprintf(line, sizeof line, "%-44s %-46s", w.problem[i], w.best[i]);
+            CHECK_MSG(strstr(buf, line) != NULL, "the summary lacks '%s':\n%s", line, buf);
         }
+        free(buf);
     }
     for (int i = 0; i < 3; i++) /* only timings past the 1.2x margin were cut */
         CHECK(w.slowest_raced_tf[i] * 1.2 < w.tf[i]);
@@ -1139,6 +1147,13 @@ int main(void)
         winners w;
         CHECK(fa_db_open(dbs, FA_DB_READONLY, &db, &err) == FA_OK);
         best_per_problem_on(db, "sm90", &w);
+        /* the summary says what the gate left and how to have it all */
+        char *sum = summary_of(db, &o, &st);
+        const char *said = "2 not compiled (more stages of tiles whose fewest-stage version was "
+                           "more than 1.10x behind the best; --stage-gate 0 for all)";
+        CHECK_MSG(sum && (strstr(sum, said) != NULL) == shut, "stage gate %.2f: %s", o.stage_gate,
+                  sum ? sum : "(none)");
+        free(sum);
         fa_db_close(db);
         CHECK(w.n == np);
         if (run == 0)

@@ -680,20 +680,13 @@ void en_gate_depth(engine *e)
 static int open_depth_gates_stored(engine *e, int k)
 {
     const tclass *kc = &e->cls[k];
-    double *best = malloc(sizeof(double) * (size_t)(kc->np + 1));
     int waiting = 0;
     for (int g = 0; g < e->ncands && !waiting; g++)
         waiting = e->cands[g].cls == k && e->cands[g].depth_gated == 1;
-    if (!waiting || !best) { /* out of memory: the gate opens (nothing is lost) */
-        for (int g = 0; g < e->ncands && waiting; g++)
-            if (e->cands[g].cls == k && e->cands[g].depth_gated == 1) {
-                e->cands[g].depth_gated = 0;
-                e->cands[g].state = CAND_PENDING;
-            }
-        free(best);
-        return waiting;
-    }
-    for (int i = 0; i < kc->np; i++) {
+    if (!waiting)
+        return 0;
+    double *best = malloc(sizeof(double) * (size_t)(kc->np + 1));
+    for (int i = 0; best && i < kc->np; i++) {
         best[i] = -1;
         for (int j = 0; j < e->ncands; j++) {
             const double ms = e->cands[j].cls == k ? cand_ms(&e->cands[j], i) : -1;
@@ -708,14 +701,14 @@ static int open_depth_gates_stored(engine *e, int k)
             continue;
         const cand *s = &e->cands[c->sibling];
         int judged = 0, open = 0;
-        for (int i = 0; i < kc->np && !open; i++) {
+        for (int i = 0; best && i < kc->np && !open; i++) {
             const double ms = cand_ms(s, i);
             if (ms > 0 && best[i] > 0) {
                 judged = 1;
                 open = ms <= e->o->stage_gate * best[i];
             }
         }
-        open = open || !judged;
+        open = open || !judged; /* out of memory (no best) too: nothing is lost */
         c->depth_gated = open ? 0 : 2;
         if (open) {
             c->state = CAND_PENDING;
