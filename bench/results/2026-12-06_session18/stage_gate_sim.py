@@ -90,7 +90,9 @@ def main():
         for gap, p in sorted(lost, reverse=True)[:5]:
             print(f"|   {p}: {gap * 100:.1f}% | | | |")
 
-if len(sys.argv) == 4 and sys.argv[1] == "--export":
+if __name__ != "__main__":
+    pass  # imported (axis_gate_sim.py)
+elif len(sys.argv) == 4 and sys.argv[1] == "--export":
     with lzma.open(sys.argv[3], "wt", preset=9) as out:
         for r in rows(sys.argv[2]):
             out.write("\t".join(str(x) for x in r) + "\n")
