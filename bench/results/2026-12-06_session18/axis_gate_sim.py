@@ -11,9 +11,8 @@ gate values: how many sm90a variants would not be compiled, and the worst loss p
 sibling that is itself held back has a time here, which a run would not have."""
 import re
 import sys
-from collections import defaultdict
 
-from stage_gate_sim import sibling as stage_sibling, times
+from stage_gate_sim import classes, held_by, sibling as stage_sibling, times
 
 PP = re.compile(r"^(fwd_sm90a_.*_m\d+n\d+s\d(?:ov)?)pp(.*)$")
 
@@ -23,25 +22,9 @@ def pp_sibling(v):
     return f"{m.group(1)}{m.group(2)}" if m else None
 
 
-def held_by(t, by_class, sib, g):
-    held = set()
-    for probs in by_class.values():
-        variants = {v for p in probs for v in t[p]}
-        for v in variants:
-            s = sib(v)
-            if not s or s not in variants:
-                continue
-            near = [t[p][s] <= g * min(t[p].values()) for p in probs if s in t[p]]
-            if near and not any(near):
-                held.add(v)
-    return held
-
-
 def main():
     t, cls = times(sys.argv[1])
-    by_class = defaultdict(list)
-    for p, k in cls.items():
-        by_class[k].append(p)
+    by_class = classes(cls)
     print("| gate | G | variants not compiled | worst loss |")
     print("|---|---|---|---|")
     for g in (1.05, 1.10, 1.15):

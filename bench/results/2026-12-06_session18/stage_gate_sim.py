@@ -61,24 +61,35 @@ def report(label, t, held):
     print(f"| {label} | {len(held)} of {deep} | {worst * 100:.1f}% | {len(lost)} |")
     return lost
 
-def main():
-    full, cls = times(sys.argv[1])
+def classes(cls):
+    """{class key: [problem]}"""
     by_class = defaultdict(list)
     for p, k in cls.items():
         by_class[k].append(p)
+    return by_class
+
+def held_by(t, by_class, sib, g):
+    """The variants a gate at g holds back: those whose sibling sib(v) is timed in their class
+    and over g x the class's best on every problem."""
+    held = set()
+    for probs in by_class.values():
+        variants = {v for p in probs for v in t[p]}
+        for v in variants:
+            s = sib(v)
+            if not s or s not in variants:
+                continue
+            near = [t[p][s] <= g * min(t[p].values()) for p in probs if s in t[p]]
+            if near and not any(near):
+                held.add(v)
+    return held
+
+def main():
+    full, cls = times(sys.argv[1])
+    by_class = classes(cls)
     print("| gate | deeper sm90a tiles held back | worst loss (same run's timings) | problems > 2% |")
     print("|---|---|---|---|")
     for g in (1.02, 1.05, 1.10, 1.15, 1.25, 1.5):
-        held = set()
-        for k, probs in by_class.items():
-            variants = {v for p in probs for v in full[p]}
-            for v in variants:
-                s = sibling(v)
-                if not s or s not in variants:
-                    continue
-                near = [full[p][s] <= g * min(full[p].values()) for p in probs if s in full[p]]
-                if near and not any(near):
-                    held.add(v)
+        held = held_by(full, by_class, sibling, g)
         lost = report(f"{g:.2f} (replayed)", full, held)
         for gap, p in sorted(lost, reverse=True)[:3]:
             print(f"|   {p}: {gap * 100:.1f}% | | | |")
