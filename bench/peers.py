@@ -398,10 +398,16 @@ def modes_grid(args, timer, out, versions):
         torch.cuda.empty_cache()
 
 
+def grid_dims(args, d, n):
+    """Batch and heads of FlashAttention's grid shape at head dim d, N = n: batch x N =
+    --tokens, heads x d = --hidden."""
+    return max(1, args.tokens // n), args.hidden // d
+
+
 def grid_shape(args, timer, out, versions, peers, d, causal, n, dt):
-    """One shape of FlashAttention's grid (head dim d, causal, N = n; batch x N = --tokens,
-    heads x d = --hidden): each peer timed, a JSON row each to out."""
-    b, h = max(1, args.tokens // n), args.hidden // d
+    """One shape of FlashAttention's grid (head dim d, causal, N = n; grid_dims): each peer
+    timed, a JSON row each to out."""
+    b, h = grid_dims(args, d, n)
     q, k, v = (torch.randn(b, h, n, d, dtype=dt, device="cuda") for _ in range(3))
     scale = 1.0 / math.sqrt(d)
     torch.cuda.synchronize()
@@ -411,12 +417,11 @@ def grid_shape(args, timer, out, versions, peers, d, causal, n, dt):
             if n > args.eager_max_seqlen:
                 continue
             fn = lambda: eager(q, k, v, bool(causal), scale)
-            r = measure(timer, peer, fn, base, q.numel() * q.element_size())
         else:
             def fn(be=BACKENDS[peer]):
                 with sdpa_kernel(be):
                     return F.scaled_dot_product_attention(q, k, v, is_causal=bool(causal), scale=scale)
-            r = measure(timer, peer, fn, base, q.numel() * q.element_size())
+        r = measure(timer, peer, fn, base, q.numel() * q.element_size())
         row = dict(peer=peer, dtype=args.dtype, head_dim=d, causal=causal, varlen=0,
                    batch=b, heads_q=h, heads_kv=h, seqlen_q=n, seqlen_k=n,
                    layout="bhsd", versions=versions, **r)
@@ -451,7 +456,7 @@ def serve(args, timer, out, versions, peers, dt):
                   flush=True)
             continue
         if args.dry_run:
-            b, h = max(1, args.tokens // n), args.hidden // d
+            b, h = grid_dims(args, d, n)
             for peer in peers:
                 out.write(json.dumps(dict(peer=peer, dtype=args.dtype, head_dim=d, causal=causal,
                                           batch=b, heads_q=h, seqlen_q=n,
