@@ -65,6 +65,14 @@ int fa_family_serves(const fa_family *f, fa_op op)
     return f && op >= 0 && op < FA_OP_COUNT && (f->ops & (1u << op)) != 0;
 }
 
+int fa_family_has_depth_axis(const fa_family *f)
+{
+    for (int x = 0; f && x < f->naxes; x++)
+        if (f->axes[x].depth)
+            return 1;
+    return 0;
+}
+
 /* An arch-specific target is the arch table's entry whose nvrtc name ends in 'a'. */
 static int arch_is_specific(const fa_arch *a)
 {

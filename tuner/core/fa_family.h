@@ -200,6 +200,8 @@ const fa_family *fa_family_at(int i);
 const fa_family *fa_family_sm80(void);
 /* Does f serve op? */
 int fa_family_serves(const fa_family *f, fa_op op);
+/* Does one of f's axes have depth set (exhaustive's stage gate applies to f)? 0 for NULL. */
+int fa_family_has_depth_axis(const fa_family *f);
 /* The NVRTC target f compiles for on arch ("sm_90" for sm80 on sm90, "sm_90a" for an
  * arch-specific family); NULL if f does not run on arch (see the top of this file). */
 const char *fa_family_nvrtc_arch(const fa_family *f, const fa_arch *arch);

@@ -238,15 +238,6 @@ static int exhaustive_stage_gate(const fa_tune_opts *o)
     return o->strategy == FA_STRATEGY_EXHAUSTIVE && by_class(o) && o->stage_gate > 0;
 }
 
-/* Whether one of v's family's axes is a depth axis (fa_axis.depth: the stage gate's). */
-static int has_depth_axis(const fa_variant *v)
-{
-    for (int x = 0; v->family && x < v->family->naxes; x++)
-        if (v->family->axes[x].depth)
-            return 1;
-    return 0;
-}
-
 static fa_status build_candidates(engine *e, fa_err *err)
 {
     const fa_tune_opts *o = e->o;
@@ -267,7 +258,7 @@ static fa_status build_candidates(engine *e, fa_err *err)
         int gated_class = 0;
         for (int i = 0; i < nv; i++)
             gated_class |= (exhaustive_gate(o) && vs[i].family && vs[i].family->arch_specific) ||
-                           (exhaustive_stage_gate(o) && has_depth_axis(&vs[i]));
+                           (exhaustive_stage_gate(o) && fa_family_has_depth_axis(vs[i].family));
         cand *grown = realloc(e->cands, sizeof *grown * (size_t)(e->ncands + nv));
         if (!grown) {
             free(vs);

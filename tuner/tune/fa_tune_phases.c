@@ -563,6 +563,20 @@ static double cand_ms(const cand *c, int i)
     return c->ms[i] > 0 ? c->ms[i] : c->stored[i];
 }
 
+/* The fastest time on class k's problem i (cand_ms) of its candidates of family fam, or of any
+ * family for NULL; -1 none. The family and stage gates judge by it. */
+static double class_best(const engine *e, int k, int i, const fa_family *fam)
+{
+    double best = -1;
+    for (int j = 0; j < e->ncands; j++) {
+        const cand *c = &e->cands[j];
+        const double ms = c->cls != k || (fam && c->v.family != fam) ? -1 : cand_ms(c, i);
+        if (ms > 0 && (best < 0 || ms < best))
+            best = ms;
+    }
+    return best;
+}
+
 /* Exhaustive's family gate of class k, once the class's other variants are timed (caller holds
  * mu): each portable family waiting on it joins (its candidates pending again) if its best time
  * -- measured in this run, or stored where a resume skipped the pair (cand.stored) -- is within
@@ -578,17 +592,9 @@ static int open_family_gates_stored(engine *e, int k)
             continue;
         int judged = 0, open = 0;
         for (int i = 0; i < e->cls[k].np && !open; i++) {
-            double best = -1, fam_best = -1;
-            for (int j = 0; j < e->ncands; j++) {
-                const cand *c = &e->cands[j];
-                const double ms = c->cls != k ? -1 : cand_ms(c, i);
-                if (ms <= 0)
-                    continue;
-                best = best < 0 || ms < best ? ms : best;
-                if (c->v.family == fam)
-                    fam_best = fam_best < 0 || ms < fam_best ? ms : fam_best;
-            }
+            const double fam_best = class_best(e, k, i, fam);
             if (fam_best > 0) {
+                const double best = class_best(e, k, i, NULL);
                 judged = 1;
                 open = fam_best <= e->o->family_gate * best;
             }
@@ -642,16 +648,15 @@ void en_gate_depth(engine *e)
     int n = 0;
     for (int i = 0; i < e->ncands; i++) {
         const fa_variant *v = &e->cands[i].v;
+        if (e->cands[i].refused || !fa_family_has_depth_axis(v->family))
+            continue;
         depth_key k = {.cls = e->cands[i].cls, .family = fa_family_index(v->family), .cand = i};
-        int depth = 0;
-        for (int x = 0; v->family && x < v->family->naxes && x < FA_MAX_PARAMS; x++) {
+        for (int x = 0; x < v->family->naxes && x < FA_MAX_PARAMS; x++) {
             const fa_axis *ax = &v->family->axes[x];
-            depth |= ax->depth;
             k.deeper |= ax->depth && v->params[x] != ax->values[0];
             k.tile[x] = ax->depth ? 0 : v->params[x];
         }
-        if (depth && !e->cands[i].refused)
-            keys[n++] = k;
+        keys[n++] = k;
     }
     qsort(keys, (size_t)n, sizeof *keys, cmp_depth_key);
     for (int a = 0; a < n;) {
@@ -686,14 +691,8 @@ static int open_depth_gates_stored(engine *e, int k)
     if (!waiting)
         return 0;
     double *best = malloc(sizeof(double) * (size_t)(kc->np + 1));
-    for (int i = 0; best && i < kc->np; i++) {
-        best[i] = -1;
-        for (int j = 0; j < e->ncands; j++) {
-            const double ms = e->cands[j].cls == k ? cand_ms(&e->cands[j], i) : -1;
-            if (ms > 0 && (best[i] < 0 || ms < best[i]))
-                best[i] = ms;
-        }
-    }
+    for (int i = 0; best && i < kc->np; i++)
+        best[i] = class_best(e, k, i, NULL);
     int promoted = 0;
     for (int g = 0; g < e->ncands; g++) {
         cand *c = &e->cands[g];
