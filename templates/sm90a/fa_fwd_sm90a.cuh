@@ -83,7 +83,8 @@
  *  6. OVERLAP (intra-warpgroup, FA3's schedule): iteration it issues S(it) = Q K(it) and
  *     then O += P(it-1) V(it-1) back to back, waits for S only (wait_group 1), runs the
  *     softmax of S(it) while the PV wgmma runs, then waits for PV, rescales O and packs
- *     P(it). Costs S + P + O accumulator registers instead of S + O.
+ *     P(it). The PV wait sits in both branches of the warpgroup's rescale test, or ptxas
+ *     hoists it above the softmax (v14). Costs S + P + O accumulator registers instead of S + O.
  *  7. PINGPONG (FA3's inter-warpgroup schedule): the consumer warpgroups take turns to
  *     issue their wgmma phases, ordered by named barriers, so the tensor cores run one
  *     warpgroup's GEMMs while the others do their softmax.
@@ -375,6 +376,27 @@
  *      hd128 8k m192n128s2pe 711.5 -> 687.4 (-3.4%, 32 fewer SASS instructions; heavy kernels
  *      vary 10-15% between processes on this H100). FlashAttention's grid tuned with it on, same
  *      call: fa-tune / cuDNN geomean 1.017 by the tuning run, 1.011 by h2hs (36 / 36 >= 0.9).
+ *  v14 (FA_SM90A_PV_WAIT_IN_BRANCH, on.) OVERLAP's softmax now runs under the PV wgmma, as design
+ *      item 6 always meant: in the overlap cubins read (v13), ptxas (CUDA 13.0) had put the
+ *      wait for PV(it - 1) (WARPGROUP.DEPBAR.LE gsb0, 0x0) right after the mask, above the row
+ *      maxima and every MUFU.EX2 of S(it), though the PTX had it after them: 0 exponentials
+ *      between the two waits of the main loop in hd256 m128n80s2ov, hd128 m128n176s2ovpe, hd128
+ *      causal m128n128s2ovpppe and hd64 causal m128n128s2ovpe. Moving the O rescale before PV
+ *      (FlashAttention-3's order) and a __syncwarp did not move it; a wait in both branches of a
+ *      test on the softmax's result does (42 / 90 / 66 / 66 exponentials between the waits). The
+ *      test is the lazy rescale's own one, made warpgroup-wide (bar.red.or over the 128
+ *      threads, fa::named_bar_any): a warp vote alone let the warps of one warpgroup take
+ *      different branches, and synccheck reported "Mismatching warpgroup instruction pc"
+ *      (wgmma.wait_group is .aligned). Same registers, 0 spills; +8 SASS instructions (hd256
+ *      m128n80s2ov 2,432 -> 2,440). tests/sm90a/test_sm90a_sass.sh checks the order in the
+ *      overlap cubins. H100 (bench/results/2026-12-06_session19, calls 2-4): sm90a.gpu_modes
+ *      257 / 257; racecheck and synccheck clean on hd128 m128n176s2ovpe, hd128 causal
+ *      m128n128s2ovpppe, hd64 m192n128s3ovpe; A/B against v13 (bench/ab_macro.sh, 4 rounds,
+ *      median TFLOP/s) faster on 8 of 8 overlap winners: hd256 m128n80s2ov 16k 714.0 -> 755.0
+ *      (+5.7%), 2k 634.5 -> 669.8 (+5.6%), hd128 m128n128s2ov 4k 597.5 -> 612.0 (+2.4%), hd128
+ *      causal 1k m128n128s2ovpppe +1.2%, the other four +0.3-1.0%. FlashAttention's grid tuned
+ *      with it, peers in the same call: fa-tune / cuDNN 1.019 (tuning run), 1.005 (h2hb), 1.005
+ *      (h2hs); 36, 36 and 35 of 36 shapes >= 0.9.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -412,6 +434,18 @@
    can time the same kernels both ways. */
 #ifndef FA_SM90A_WG_UNIFORM
 #define FA_SM90A_WG_UNIFORM 1
+#endif
+
+/* 1: with OVERLAP, the wait for PV(it - 1) sits in both branches of a test on the softmax's
+   result (v14): whether O needs rescaling anywhere in the warpgroup, a barrier reduction over
+   its 128 threads (the branch must be warpgroup-uniform: wgmma.wait_group is .aligned, and
+   compute-sanitizer's synccheck flags a warpgroup whose warps wait at different PCs). Written
+   as one wait after the softmax, ptxas (CUDA 13.0) scheduled that wait first thing after the
+   mask, so the softmax ran after PV(it - 1) had finished instead of under it; a wait behind a
+   branch on the softmax's result cannot move above it. 0: the v13 code. A macro so that
+   bench/ab_macro.sh can time the same kernels both ways. */
+#ifndef FA_SM90A_PV_WAIT_IN_BRANCH
+#define FA_SM90A_PV_WAIT_IN_BRANCH 1
 #endif
 
 /* FA_SM90A_STAGE_O, FA_SM90A_SMEM_BYTES and the argument layout: sm90a/fa_plan_sm90a.h. */
@@ -862,17 +896,23 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
         fa::sm90a_softmax<BLOCK_N, IS_CAUSAL>(acc_s, n0, seq_k(), diag_of(), wrow0, row_tok(wrow0),
                                               t4, sl2, row_max, row_sum, row_alpha);
     };
-    auto rescale_o = [&](const float(&row_alpha)[2]) {
-        const bool moved = (row_alpha[0] != 1.f) | (row_alpha[1] != 1.f);
-        if (__any_sync(0xffffffffu, moved)) {
+    /* O is rescaled lazily: only when some row max of the warp moved (v14's overlap loop: of
+       the warpgroup; a warp vote first keeps that branch's code small). */
+    auto o_moved = [&](const float(&row_alpha)[2]) {
+        return __any_sync(0xffffffffu, (row_alpha[0] != 1.f) | (row_alpha[1] != 1.f));
+    };
+    auto scale_o = [&](const float(&row_alpha)[2]) {
 #pragma unroll
-            for (int j = 0; j < HEAD_DIM / 8; ++j) {
-                acc_o[4 * j + 0] *= row_alpha[0];
-                acc_o[4 * j + 1] *= row_alpha[0];
-                acc_o[4 * j + 2] *= row_alpha[1];
-                acc_o[4 * j + 3] *= row_alpha[1];
-            }
+        for (int j = 0; j < HEAD_DIM / 8; ++j) {
+            acc_o[4 * j + 0] *= row_alpha[0];
+            acc_o[4 * j + 1] *= row_alpha[0];
+            acc_o[4 * j + 2] *= row_alpha[1];
+            acc_o[4 * j + 3] *= row_alpha[1];
         }
+    };
+    auto rescale_o = [&](const float(&row_alpha)[2]) {
+        if (o_moved(row_alpha))
+            scale_o(row_alpha);
     };
     auto pack_p = [&](const float(&acc_s)[NS]) { fa::sm90a_pack_p<Element, KP>(acc_s, p_frag); };
     auto fence_acc = [&](float(&acc)[NS]) {
@@ -1134,10 +1174,22 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 qk_done(it);
                 float row_alpha[2];
                 softmax(acc_s, (n_blocks - 1 - it) * BLOCK_N, wrow0, row_alpha);
+#if FA_SM90A_PV_WAIT_IN_BRANCH
+                if (fa::named_bar_any(1 + cw, 128, o_moved(row_alpha))) {
+                    fa::wgmma_wait<0>(); /* PV(it-1) done: O and P are free */
+                    fence_o();
+                    scale_o(row_alpha);
+                } else {
+                    fa::wgmma_wait<0>();
+                    fence_o();
+                }
+                release(empty_v(sp));
+#else
                 fa::wgmma_wait<0>(); /* PV(it-1) done: O and P are free */
                 fence_o();
                 release(empty_v(sp));
                 rescale_o(row_alpha);
+#endif
                 pack_p(acc_s);
             }
             {

@@ -10,7 +10,7 @@
  *   wgmma.fence / commit_group / wait_group                         (async tensor cores;
  *                                                                    the MMAs: fa_wgmma.cuh)
  *   setmaxnreg.inc / dec                                            (register re-split)
- *   bar.sync id, n                                                  (named barriers)
+ *   bar.sync id, n / bar.red.or.pred                                (named barriers)
  *
  * and the 64-bit wgmma shared-memory matrix descriptor (PTX ISA, "Matrix Descriptor"):
  *   bits  0-13 start address >> 4      bits 16-29 leading-dimension byte offset >> 4
@@ -155,6 +155,17 @@ __device__ __forceinline__ void named_bar_sync(int id, int count)
 __device__ __forceinline__ void named_bar_arrive(int id, int count)
 {
     asm volatile("bar.arrive %0, %1;\n" ::"r"(id), "r"(count) : "memory");
+}
+/* bar.sync with an OR reduction: whether `pred` was true in any of the `count` threads. */
+__device__ __forceinline__ bool named_bar_any(int id, int count, bool pred)
+{
+    uint32_t any;
+    asm volatile("{\n .reg .pred p, q;\n setp.ne.u32 p, %1, 0;\n"
+                 " bar.red.or.pred q, %2, %3, p;\n selp.u32 %0, 1, 0, q;\n}\n"
+                 : "=r"(any)
+                 : "r"((uint32_t)pred), "r"(id), "r"(count)
+                 : "memory");
+    return any != 0;
 }
 
 /* Descriptor of a 128-byte-swizzled operand at shared address `addr` (see the file header). */
