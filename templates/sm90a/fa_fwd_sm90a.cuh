@@ -448,15 +448,6 @@
 #define FA_SM90A_PV_WAIT_IN_BRANCH 1
 #endif
 
-/* 1: with OVERLAP, O's rescale by block it - 1's factor waits for QK^T(it) to be issued and runs
-   before PV(it - 1) is (FlashAttention-3's order), off the path from PV(it - 1)'s end to the next
-   issue; the PV wait stays behind the warpgroup's test as with FA_SM90A_PV_WAIT_IN_BRANCH. 0:
-   v14. Experimental (session 19: not yet timed); a macro so that bench/ab_macro.sh can time the
-   same kernels both ways. */
-#ifndef FA_SM90A_RESCALE_BEFORE_PV
-#define FA_SM90A_RESCALE_BEFORE_PV 0
-#endif
-
 /* FA_SM90A_STAGE_O, FA_SM90A_SMEM_BYTES and the argument layout: sm90a/fa_plan_sm90a.h. */
 
 namespace fa
@@ -1169,10 +1160,6 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                     rescale_o(row_alpha);
                 pack_p(acc_s);
             }
-#if FA_SM90A_RESCALE_BEFORE_PV
-            bool o_owed = false; /* O owes the rescale by alpha_owed before the next PV */
-            float alpha_owed[2] = {1.f, 1.f};
-#endif
             for (int it = first + 1; it < n_blocks; ++it) {
                 const int s = stage(it), sp = stage(it - 1);
                 float acc_s[NS];
@@ -1180,10 +1167,6 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 fa::mbar_wait(full_v(sp), phase(it - 1));
                 pp_wait();
                 issue_qk(acc_s, s);
-#if FA_SM90A_RESCALE_BEFORE_PV
-                if (o_owed)
-                    scale_o(alpha_owed); /* O is idle: PV(it-2) done, PV(it-1) not issued */
-#endif
                 issue_pv(sp);
                 pp_pass();
                 fa::wgmma_wait<1>(); /* S(it) done; PV(it-1) may still run */
@@ -1191,22 +1174,7 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 qk_done(it);
                 float row_alpha[2];
                 softmax(acc_s, (n_blocks - 1 - it) * BLOCK_N, wrow0, row_alpha);
-#if FA_SM90A_RESCALE_BEFORE_PV
-                /* different asm in the two arms: merged, the wait would go back above the
-                   softmax (FA_SM90A_PV_WAIT_IN_BRANCH) */
-                if (fa::named_bar_any(1 + cw, 128, o_moved(row_alpha))) {
-                    fa::wgmma_wait_tagged<0, 1>(); /* PV(it-1) done: O and P are free */
-                    fence_o();
-                    o_owed = true;
-                } else {
-                    fa::wgmma_wait_tagged<0, 2>();
-                    fence_o();
-                    o_owed = false;
-                }
-                alpha_owed[0] = row_alpha[0];
-                alpha_owed[1] = row_alpha[1];
-                release(empty_v(sp));
-#elif FA_SM90A_PV_WAIT_IN_BRANCH
+#if FA_SM90A_PV_WAIT_IN_BRANCH
                 if (fa::named_bar_any(1 + cw, 128, o_moved(row_alpha))) {
                     fa::wgmma_wait<0>(); /* PV(it-1) done: O and P are free */
                     fence_o();
@@ -1228,10 +1196,6 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 const int sp = stage(n_blocks - 1);
                 fa::mbar_wait(full_v(sp), phase(n_blocks - 1));
                 pp_wait();
-#if FA_SM90A_RESCALE_BEFORE_PV
-                if (o_owed)
-                    scale_o(alpha_owed);
-#endif
                 issue_pv(sp);
                 pp_pass();
                 fa::wgmma_wait<0>();

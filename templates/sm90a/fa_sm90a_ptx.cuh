@@ -125,12 +125,6 @@ template <int N> __device__ __forceinline__ void wgmma_wait()
 {
     asm volatile("wgmma.wait_group.sync.aligned %0;\n" ::"n"(N) : "memory");
 }
-/* The same wait with TAG in a comment: two such waits in the two arms of a branch are different
-   asm statements, so the compiler cannot merge them into one above the branch. */
-template <int N, int TAG> __device__ __forceinline__ void wgmma_wait_tagged()
-{
-    asm volatile("wgmma.wait_group.sync.aligned %0; // %1\n" ::"n"(N), "n"(TAG) : "memory");
-}
 
 /* Ties a register to this point of the program: the compiler may not move its reads or
    writes across (used around wgmma, whose accumulators change behind the compiler's back
