@@ -2,10 +2,11 @@
 # Session 19, calls 2 and 3 (~9 min). Call 2 ran this script without the third sanitizer case on
 # v14's first version (the PV waits in the branches of the warp vote alone, whose per-warp
 # branches made synccheck report warps of one warpgroup waiting at different PCs); call 3 ran it
-# as it is on v14 as landed (the branch on a warpgroup-wide barrier reduction, bar.red.or). Builds, runs every sm90a.gpu_modes check, then an A/B
-# against the v13 code (bench/ab_macro.sh: B = FA_SM90A_PV_WAIT_IN_BRANCH 0) on the overlap
-# winners of call 1's FlashAttention grid, 4 rounds each, then racecheck / synccheck on two
-# overlap pipelines (persistent non-causal; causal with pingpong and the half-width first block).
+# as it is on v14 as landed (the branch on a warpgroup-wide barrier reduction, bar.red.or).
+# Builds, runs every sm90a.gpu_modes check, then an A/B against the v13 code (bench/ab_macro.sh:
+# B = FA_SM90A_PV_WAIT_IN_BRANCH 0) on the overlap winners of call 1's FlashAttention grid, 4
+# rounds each, then racecheck / synccheck on three overlap pipelines (persistent non-causal;
+# causal with pingpong and the half-width first block; three consumer warpgroups).
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${OUT:-out}
