@@ -1175,6 +1175,7 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 float row_alpha[2];
                 softmax(acc_s, (n_blocks - 1 - it) * BLOCK_N, wrow0, row_alpha);
 #if FA_SM90A_PV_WAIT_IN_BRANCH
+                /* named barrier 1 + cw: the warpgroup's own (the epilogue's, never both at once) */
                 if (fa::named_bar_any(1 + cw, 128, o_moved(row_alpha))) {
                     fa::wgmma_wait<0>(); /* PV(it-1) done: O and P are free */
                     fence_o();
