@@ -24,7 +24,9 @@ else
 fi
 set -- fwd_sm90a_hd128_bf16_m192n128s2 fwd_sm90a_hd128_bf16_m192n128s2pe \
     fwd_sm90a_hd256_bf16_m128n80s2ov fwd_sm90a_hd256_bf16_causal_m128n80s2ovpe \
-    fwd_sm90a_hd64_bf16_m192n128s2ovpe fwd_sm90a_hd128_bf16_causal_m128n128s2ovpppe
+    fwd_sm90a_hd64_bf16_m192n128s2ovpe fwd_sm90a_hd128_bf16_causal_m128n128s2ovpppe \
+    fwd_sm90a_hd128_bf16_causal_m64n80s2ovx2 fwd_sm90a_hd128_bf16_m128n128s2ovpepg \
+    fwd_sm90a_hd128_bf16_varlen_m128n128s2ovpe
 args=""
 for v in "$@"; do args="$args --variant $v"; done
 # shellcheck disable=SC2086
