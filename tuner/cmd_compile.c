@@ -360,9 +360,9 @@ static int parse_options(compile_cli *c, int argc, char **argv)
          .dst = c,
          .takes_value = 1,
          .metavar = "NAME",
-         .help = "only this kernel family's space (sm80, sm90a, splitkv;\ndefault: every "
-                 "family that runs on the arch: --arch sm90\ngives sm80 and sm90a, --arch sm90a "
-                 "only sm90a)"},
+         .help = "only this kernel family's space (sm80, sm90a: forward;\nsplitkv: decode; "
+                 "default: every forward family that\nruns on the arch: --arch sm90 gives sm80 "
+                 "and sm90a,\n--arch sm90a only sm90a)"},
         {.kind = FA_OPT_GROUP, .help = "engine"},
         {.kind = FA_OPT_INT,
          .name = "jobs",
@@ -422,6 +422,12 @@ static int parse_options(compile_cli *c, int argc, char **argv)
     if (c->filter.family && !fa_family_nvrtc_arch(c->filter.family, c->arch))
         return fa_cli_usage_error(cmd, "kernel family %s does not run on %s",
                                   c->filter.family->name, c->arch->name);
+    /* The space of --family is the one of the op it serves (splitkv: decode), not fwd's. */
+    for (int op = 0;
+         c->filter.family && !fa_family_serves(c->filter.family, c->filter.op) && op < FA_OP_COUNT;
+         op++)
+        if (fa_family_serves(c->filter.family, (fa_op)op))
+            c->filter.op = (fa_op)op;
     if (!c->head_dim && !c->n_named)
         return fa_cli_usage_error(cmd, "missing --headdim: supported head dims are %s",
                                   fa_head_dim_list());

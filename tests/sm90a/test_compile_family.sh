@@ -3,9 +3,9 @@
 # selects (CPU; the sweeps here are hd256 varlen, where the sm90a family admits 24 of 3168
 # configurations: those compile from a stub sm90a template that stops at once with #error,
 # sm80 ones from the stub sm80 template): --arch sm90 enumerates sm80 and sm90a, --arch
-# sm90a only sm90a, --arch sm80 only sm80; --family narrows to one; a family that does not
-# run on the arch, an unknown family and a --variant of another family are usage errors
-# (exit 2).
+# sm90a only sm90a, --arch sm80 only sm80; --family narrows to one (splitkv: its decode space);
+# a family that does not run on the arch, an unknown family and a --variant of another family
+# are usage errors (exit 2).
 # usage: test_compile_family.sh <fa-tune binary> <stub template dir (tests/compile/data)>
 set -u
 FA=$1
@@ -39,6 +39,11 @@ grep -q '^fwd_sm90a_hd256_bf16_varlen_m128n80s2ov,compile_error' "$TMP/csv" ||
 # --arch sm90 selects both families; the sm80 half compiles, from the quick stub template.
 [ "$(rows sm90)" = "sm80 168 sm90a 3168" ] || bad "--arch sm90: both families expected"
 [ "$(rows sm80)" = "sm80 168 sm90a 0" ] || bad "--arch sm80 has sm90a variants"
+# --family splitkv: the decode op's space (the family serves no fwd), from the real templates
+env -u FA_TUNE_TEMPLATES "$FA" compile --arch sm90 --headdim 64 --family splitkv --limit 1 \
+    --no-cache --format csv >"$TMP/csv" 2>"$TMP/err" || bad "--family splitkv: exit $?: $(cat "$TMP/err")"
+grep -q '^decode_splitkv_hd64_bf16_m[0-9a-z]*,ok,' "$TMP/csv" ||
+    bad "--family splitkv did not compile a decode variant: $(cat "$TMP/csv" "$TMP/err")"
 
 
 expect2() { # expect2 WHAT PATTERN -- args...

@@ -113,13 +113,14 @@ fa_status fa_space_enumerate(const fa_arch *arch, int head_dim, const fa_space_f
                 break;
             used += (size_t)w;
         }
-        return FA_ERR(err, FA_UNSUPPORTED,
-                      "no kernel family serves %s on %s%s: the families are %s", fa_op_name(f->op),
-                      arch->name,
-                      fa_family_nvrtc_arch(fa_families()[0], fa_arch_from_cc(arch->cc))
-                          ? " (an arch-specific target selects only the families that need it)"
-                          : "",
-                      fams);
+        /* The hint only for an arch-specific target whose generic arch has families (sm90a). */
+        const fa_arch *generic = fa_arch_from_cc(arch->cc);
+        const int hint = generic && strcmp(generic->name, arch->name) != 0 &&
+                         fa_family_nvrtc_arch(fa_families()[0], generic);
+        return FA_ERR(
+            err, FA_UNSUPPORTED, "no kernel family serves %s on %s%s: the families are %s",
+            fa_op_name(f->op), arch->name,
+            hint ? " (an arch-specific target selects only the families that need it)" : "", fams);
     }
     fa_variant *vs = calloc((size_t)total, sizeof *vs);
     if (!vs)
