@@ -540,7 +540,8 @@ static int search_options(tune_cli *t, fa_option *out)
          .takes_value = 1,
          .metavar = "S",
          .help = "exhaustive (default): every variant on every problem\n(sm80 beside sm90a: behind "
-                 "--family-gate; sm90a's\n3 and 4 stages: behind --stage-gate);\nhalving: what "
+                 "--family-gate; sm90a's\n3 and 4 stages and pingpong: behind "
+                 "--stage-gate);\nhalving: what "
                  "--explore reaches briefly on up to 4\nproblems (the shortest, the longest of at "
                  "most 4096\nkeys, the longest, and the largest GQA ratio's longest\nof at most "
                  "4096 keys), the best twelfth of each on the\nproblems near it (under half of "
@@ -577,9 +578,10 @@ static int search_options(tune_cli *t, fa_option *out)
          .dst = t,
          .takes_value = 1,
          .metavar = "G",
-         .help = "exhaustive: a tile's 3- and 4-stage sm90a versions are\ncompiled once the "
-                 "rest is timed, only if its 2-stage\nversion comes within G x the best of its "
-                 "class on some\nproblem (default 1.10; 0: every depth)"},
+         .help = "exhaustive: a tile's 3- and 4-stage and pingpong sm90a\nversions are "
+                 "compiled once the rest is timed, only if\nits version with 2 stages (without "
+                 "pingpong) comes\nwithin G x the best of its class on some problem\n(default "
+                 "1.10; 0: no gate)"},
         {.kind = FA_OPT_INT,
          .name = "seed",
          .dst = &t->seed,

@@ -74,10 +74,12 @@ typedef struct fa_axis {
     /* Short form in compact text (reports' "w4s2q"): abbrev then the value, or for an axis
      * whose values are {0, 1} abbrev alone when 1. NULL: the axis is left out. */
     const char *abbrev;
-    /* 1: a pipeline-depth axis (sm90a's stages), behind exhaustive's stage gate: a variant
-     * with a value past the first compiles only once its sibling at the first value (every
-     * other param equal) comes within --stage-gate of its class's best on some problem, or
-     * has no time to judge by (fa_tune.h, FA_STAGE_GATE). */
+    /* 1: an axis behind exhaustive's stage gate, whose later values make a tile costlier and
+     * rarely faster (sm90a's stages: pipeline depth; pingpong): a variant with a value past
+     * the first compiles only once, for each such axis, its sibling at that axis's first value
+     * (every other param equal) was compiled and came within --stage-gate of its class's best
+     * on some problem, or has no time to judge by; a variant whose sibling the gate held back
+     * is held back too (fa_tune.h, FA_STAGE_GATE). */
     int depth;
 } fa_axis;
 

@@ -60,9 +60,9 @@ enum { BM, BN, STAGES, OV, PP, PE, PG, CTAS };
 static const fa_axis axes[] = {
     {"block_m", "BLOCK_M = 64 x consumer warpgroups", 3, {64, 128, 192}, "m", 0},
     {"block_n", "BLOCK_N", 11, {64, 80, 96, 112, 128, 144, 160, 176, 192, 208, 224}, "n", 0},
-    {"stages", "stages", 3, {2, 3, 4}, "s", 1}, /* a depth axis: behind the stage gate */
+    {"stages", "stages", 3, {2, 3, 4}, "s", 1}, /* behind the stage gate (fa_axis.depth) */
     {"overlap", "overlap", 2, {0, 1}, "ov", 0},
-    {"pingpong", "pingpong", 2, {0, 1}, "pp", 0},
+    {"pingpong", "pingpong", 2, {0, 1}, "pp", 1}, /* behind the stage gate too */
     {"persistent", "persistent", 2, {0, 1}, "pe", 0},
     {"pack_gqa", "PackGQA", 2, {0, 1}, "pg", 0},
     {"ctas", "blocks per multiprocessor", 2, {1, 2}, "x", 0},

@@ -455,8 +455,8 @@ void fa_tune_print_summary(fa_tune_session *s, const fa_tune_opts *o, FILE *out)
                 t->undecided);
     if (t->stage_gated > 0)
         fprintf(out,
-                ", %d not compiled (more stages of tiles whose fewest-stage version was more "
-                "than %.2fx behind the best; --stage-gate 0 for all)",
+                ", %d not compiled (more stages or pingpong of tiles whose version without was "
+                "more than %.2fx behind the best; --stage-gate 0 for all)",
                 t->stage_gated, o->stage_gate);
     if (t->gated > 0)
         fprintf(out,

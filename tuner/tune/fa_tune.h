@@ -24,13 +24,13 @@
  *               arch-specific family runs beside portable ones, a portable family's variants
  *               past its 8 best by prior only if one of those is within --family-gate (1.25x)
  *               of the class's best on some problem once the class's other variants are
- *               timed (the family gate; --family-gate 0: every variant); a tile's deeper
- *               pipelines (sm90a's 3 and 4 stages) at that point too, only if the tile with
- *               2 stages is within --stage-gate (1.10x) of the class's best on some problem
- *               (the stage gate; --stage-gate 0: every depth). Its classes, too, go
- *               through their steps on their own (below). With --shard each shard gates its
- *               own share (its first 8, its class's best); with a --budget, exhaustive keeps
- *               one global prior order and has no gate; variants named one by one
+ *               timed (the family gate; --family-gate 0: every variant); a tile's costlier
+ *               versions (sm90a's 3 and 4 stages, pingpong) at that point too, only if the
+ *               tile with 2 stages, and without pingpong, is within --stage-gate (1.10x) of
+ *               the class's best on some problem (the stage gate; --stage-gate 0: all). Its
+ * classes, too, go through their steps on their own (below). With --shard each shard gates its own
+ * share (its first 8, its class's best); with a --budget, exhaustive keeps one global prior order
+ * and has no gate; variants named one by one
  *               (--variant) are gated too (a recheck that must time a list whole passes
  *               --family-gate 0 --stage-gate 0).
  *   random      a seeded random order of the variants, stopped by --budget
@@ -147,9 +147,10 @@ typedef struct fa_tune_opts {
                               comes within this factor of its class's best (default
                               FA_FAMILY_GATE; 0: no gate) */
     double stage_gate;     /* exhaustive: a variant past the first value of a depth axis
-                              (sm90a's 3 and 4 stages) is compiled only if its sibling at the
-                              first value (2 stages) comes within this factor of its class's
-                              best on some problem (default FA_STAGE_GATE; 0: no gate) */
+                              (sm90a's 3 and 4 stages, pingpong) is compiled only if each of its
+                              siblings at the first value (2 stages; no pingpong) comes within
+                              this factor of its class's best on some problem (default
+                              FA_STAGE_GATE; 0: no gate) */
     int progress;          /* 0 quiet, 1 progress on stderr */
     fa_timing_opts timing; /* all zero: the sweep protocol above, harness defaults for the
                               finalists and the eager baseline */
@@ -172,18 +173,23 @@ typedef struct fa_tune_opts {
  * a cold exhaustive run's 2,912; the gate leaves 8 per class. */
 #define FA_FAMILY_GATE 1.25
 
-/* The stage gate (--stage-gate, en_gate_depth): exhaustive compiles a tile's deeper pipelines
- * (the values past the first of a family's depth axis: sm90a's 3 and 4 stages) only once the
- * class's other variants are timed, and only if the same tile with the first value (2 stages)
- * is within this factor of the class's best on some problem, or has no time to judge by (its
- * check failed, it spilled). Why: on the H200's full default hd128 job (session 17), a 2-stage
+/* The stage gate (--stage-gate, en_gate_depth): exhaustive compiles a tile's costlier versions
+ * (the values past the first of a family's depth axes: sm90a's 3 and 4 stages, and pingpong)
+ * only once the class's other variants are timed, and only if, for each such axis, the same
+ * tile with that axis at its first value (2 stages; no pingpong) is within this factor of the
+ * class's best on some problem, or has no time to judge by (its check failed, it spilled); a
+ * variant whose sibling the gate held back is held back too (m128n128s3pp: m128n128s2pp and
+ * m128n128s3). Why: on the H200's full default hd128 job (session 17), a 2-stage
  * sm90a tile was within 2% of the best on all 144 problems, while 3- and 4-stage tiles were
  * 832 of the 2,096 sm90a compiles (582 of 1,702 NVRTC CPU-s) of a compile-bound run; a deeper
  * ring changes a tile's time by a few percent, so a tile whose 2-stage form is over 10% behind
  * everywhere does not win with more stages. Measured (H100, bench/results/2026-12-06_session18):
  * in a run that timed every depth, a 3- or 4-stage tile won 29 of the 144 problems, and none of
  * the 400 the gate holds back at 1.10 (734 at 1.02) was the fastest on any; the cold job went
- * from 128.6 to 113.3 s. */
+ * from 128.6 to 113.3 s. Pingpong joined the gate in session 19: replayed on two such runs
+ * (H100s, sessions 18 and 19, sm90a kernels v13 and v14), stages and pingpong together hold
+ * back 541 and 634 sm90a variants at 1.10 with no problem's best lost, against 400 and 460 for
+ * stages alone (bench/results/2026-12-06_session19). */
 #define FA_STAGE_GATE 1.10
 
 void fa_tune_opts_default(fa_tune_opts *o);
@@ -213,8 +219,9 @@ typedef struct fa_tune_stats {
                         them, or a family or stage gate held them back */
     int gated;       /* of those, left by the family gate (a portable family's share whose
                         seeds were all over --family-gate x the class's best) */
-    int stage_gated; /* of those, left by the stage gate (deeper pipelines of tiles whose
-                        first depth was over --stage-gate x the class's best everywhere) */
+    int stage_gated; /* of those, left by the stage gate (more stages or pingpong of tiles
+                        whose version without was over --stage-gate x the class's best
+                        everywhere) */
     int undecided;   /* of those, behind a family or stage gate the run stopped before deciding
                         (an interrupt, the budget) */
     double wall_s;

@@ -22,6 +22,11 @@
 /* Halving: at most this many rung-0 problems per class (three by keys, one by GQA ratio). */
 #define FA_RUNG0_MAX 4
 
+/* The stage gate judges a variant by at most this many siblings, one per depth axis past its
+ * first value (sm90a: stages and pingpong); a variant past the first value of more depth axes
+ * than this is not held back. */
+#define FA_GATE_SIBLINGS 2
+
 typedef struct tclass {
     fa_problem key; /* dtype, head dim, causal, varlen of its problems */
     int *probs;     /* indices into opts->problems */
@@ -54,31 +59,32 @@ typedef struct cand {
     fa_variant v;
     char name[FA_VARIANT_NAME_MAX];
     int cls;
-    int state;             /* CAND_* */
-    int passed;            /* check passed: may be timed */
-    int refused;           /* the legality model refuses it (CAND_OUT) */
-    int gated;             /* in its portable family's exploration share behind the family
-                              gate (FA_FAMILY_GATE): 1 waiting, 2 the gate shut (CAND_DEFERRED
-                              unless a leader's neighbour), 0 neither or the gate opened */
-    int depth_gated;       /* behind exhaustive's stage gate (FA_STAGE_GATE, en_gate_depth):
-                              1 waiting, 2 the gate shut (CAND_DEFERRED), 0 neither or the
-                              gate opened */
-    int sibling;           /* depth_gated: the candidate with every depth axis at its first
-                              value, the rest equal (the one the gate judges by) */
-    int unrecorded;        /* CAND_OUT as unsupported, its rows not yet written: the compile
-                              producer writes them (en_record_refusals) a few after each
-                              compiled variant it hands the slots, so ~125k rows (4.7 s, a
-                              full default job) hold up neither a compile nor a check */
-    fa_compile_output out; /* cubin kept until the end for re-timing */
-    unsigned char *todo;   /* per class problem: 1 = still to measure (resume) */
-    double *ms;            /* per class problem: latest stored median, -1 none */
-    double *stored;        /* exhaustive with the family gate, per class problem: the fastest
-                              ok median a resume skipped (fa_db_best_ok_ms), -1 none: the gate
-                              judges a resumed family by it */
-    double *quick;         /* halving rung 0: quick median per class problem (never stored:
-                              one repetition ranks candidates, not a result), -1 none */
-    int64_t *peak;         /* per class problem: measured extra memory, -1 none (re-timing measures
-                              time only, so its record borrows this figure) */
+    int state;                     /* CAND_* */
+    int passed;                    /* check passed: may be timed */
+    int refused;                   /* the legality model refuses it (CAND_OUT) */
+    int gated;                     /* in its portable family's exploration share behind the family
+                                      gate (FA_FAMILY_GATE): 1 waiting, 2 the gate shut (CAND_DEFERRED
+                                      unless a leader's neighbour), 0 neither or the gate opened */
+    int depth_gated;               /* behind exhaustive's stage gate (FA_STAGE_GATE, en_gate_depth):
+                                      1 waiting, 2 the gate shut (CAND_DEFERRED), 0 neither or the
+                                      gate opened */
+    int sibling[FA_GATE_SIBLINGS]; /* depth_gated: for each depth axis past its first value,
+                              the candidate with that axis at its first value and the rest
+                              equal, -1 for none (the ones the gate judges by) */
+    int unrecorded;                /* CAND_OUT as unsupported, its rows not yet written: the compile
+                                      producer writes them (en_record_refusals) a few after each
+                                      compiled variant it hands the slots, so ~125k rows (4.7 s, a
+                                      full default job) hold up neither a compile nor a check */
+    fa_compile_output out;         /* cubin kept until the end for re-timing */
+    unsigned char *todo;           /* per class problem: 1 = still to measure (resume) */
+    double *ms;                    /* per class problem: latest stored median, -1 none */
+    double *stored; /* exhaustive with the family gate, per class problem: the fastest
+                       ok median a resume skipped (fa_db_best_ok_ms), -1 none: the gate
+                       judges a resumed family by it */
+    double *quick;  /* halving rung 0: quick median per class problem (never stored:
+                       one repetition ranks candidates, not a result), -1 none */
+    int64_t *peak;  /* per class problem: measured extra memory, -1 none (re-timing measures
+                       time only, so its record borrows this figure) */
 } cand;
 
 /* A unit of device work. */
@@ -241,9 +247,9 @@ int en_promote_neighbours(engine *e, int k);
 /* Exhaustive's family gate: hold back each portable family's candidates past its
  * FA_EXPLORE_MIN best by prior where an arch-specific family runs beside it (--family-gate). */
 void en_gate_portable(engine *e);
-/* Exhaustive's stage gate (--stage-gate): hold back each pending candidate with a depth axis
- * (fa_axis.depth) past its first value whose sibling at the first value is a legal candidate
- * of its class, until the class's other variants are timed. */
+/* Exhaustive's stage gate (--stage-gate): hold back each pending candidate past the first value
+ * of a depth axis (fa_axis.depth) with a sibling (that axis at its first value) among its
+ * class's legal candidates, until the class's other variants are timed. */
 void en_gate_depth(engine *e);
 
 #endif /* FA_TUNE_ENGINE_H */

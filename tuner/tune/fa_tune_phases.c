@@ -605,18 +605,12 @@ static int open_family_gates_stored(engine *e, int k)
     return promoted;
 }
 
-/* A legal candidate of a family with a depth axis, as en_gate_depth sorts them: class, family,
- * the params off the depth axes (the tile; depth axes zeroed), then the sibling (every depth
- * axis at its first value) before the deeper ones. */
+/* A legal candidate of a family with a depth axis, as en_gate_depth sorts and looks them up:
+ * class, family, params. */
 typedef struct depth_key {
-    int cls, family, deeper, cand;
-    int tile[FA_MAX_PARAMS];
+    int cls, family, cand;
+    int params[FA_MAX_PARAMS];
 } depth_key;
-
-static int same_tile(const depth_key *a, const depth_key *b)
-{
-    return a->cls == b->cls && a->family == b->family && !memcmp(a->tile, b->tile, sizeof a->tile);
-}
 
 static int cmp_depth_key(const void *pa, const void *pb)
 {
@@ -626,20 +620,20 @@ static int cmp_depth_key(const void *pa, const void *pb)
     if (a->family != b->family)
         return a->family < b->family ? -1 : 1;
     for (int x = 0; x < FA_MAX_PARAMS; x++)
-        if (a->tile[x] != b->tile[x])
-            return a->tile[x] < b->tile[x] ? -1 : 1;
-    if (a->deeper != b->deeper)
-        return a->deeper < b->deeper ? -1 : 1;
-    return (a->cand > b->cand) - (a->cand < b->cand);
+        if (a->params[x] != b->params[x])
+            return a->params[x] < b->params[x] ? -1 : 1;
+    return 0; /* a class holds each variant once */
 }
 
 /* Exhaustive's stage gate (FA_STAGE_GATE, --stage-gate): each pending candidate past the first
- * value of a depth axis, not already behind the family gate, whose sibling (every depth axis at
- * its first value, the rest equal) is a legal candidate of its class waits behind the gate
- * (CAND_DEFERRED, depth_gated 1) until the class's other variants are timed
- * (open_depth_gates_stored). One without such a sibling has nothing to be judged by: it is not
- * held back. Sorting the legal candidates by tile puts each sibling first in its group (a
- * full hd128 job has ~30k candidates, refusals included). */
+ * value of a depth axis, not already behind the family gate, waits behind the gate (CAND_DEFERRED,
+ * depth_gated 1) until the class's other variants are timed (open_depth_gates_stored), judged by
+ * its siblings: for each depth axis past its first value, the candidate with that axis at its
+ * first value and the rest equal, if the class has it (sm90a's m128n128s3pp: m128n128s2pp and
+ * m128n128s3). One with no sibling has nothing to be judged by: it is not held back, nor is one
+ * past the first value of more than FA_GATE_SIBLINGS depth axes. The class's legal candidates
+ * are sorted once and each sibling found by binary search (a full hd128 job has ~30k
+ * candidates, refusals included). */
 void en_gate_depth(engine *e)
 {
     depth_key *keys = malloc(sizeof *keys * (size_t)(e->ncands + 1));
@@ -651,37 +645,63 @@ void en_gate_depth(engine *e)
         if (e->cands[i].refused || !fa_family_has_depth_axis(v->family))
             continue;
         depth_key k = {.cls = e->cands[i].cls, .family = fa_family_index(v->family), .cand = i};
-        for (int x = 0; x < v->family->naxes && x < FA_MAX_PARAMS; x++) {
-            const fa_axis *ax = &v->family->axes[x];
-            k.deeper |= ax->depth && v->params[x] != ax->values[0];
-            k.tile[x] = ax->depth ? 0 : v->params[x];
-        }
+        memcpy(k.params, v->params, sizeof k.params);
         keys[n++] = k;
     }
     qsort(keys, (size_t)n, sizeof *keys, cmp_depth_key);
-    for (int a = 0; a < n;) {
-        int b = a + 1; /* [a, b): one tile at every depth */
-        while (b < n && same_tile(&keys[a], &keys[b]))
-            b++;
-        const int sib = keys[a].deeper ? -1 : keys[a].cand;
-        for (int j = a + 1; j < b && sib >= 0; j++) {
-            cand *c = &e->cands[keys[j].cand];
-            if (c->state != CAND_PENDING || c->gated)
+    for (int a = 0; a < n; a++) {
+        cand *c = &e->cands[keys[a].cand];
+        if (c->state != CAND_PENDING || c->gated)
+            continue;
+        const fa_family *fam = c->v.family;
+        int sib[FA_GATE_SIBLINGS], ns = 0, deeper = 0;
+        for (int x = 0; x < fam->naxes && x < FA_MAX_PARAMS; x++) {
+            const fa_axis *ax = &fam->axes[x];
+            if (!ax->depth || c->v.params[x] == ax->values[0])
                 continue;
-            c->state = CAND_DEFERRED;
-            c->depth_gated = 1;
-            c->sibling = sib;
+            deeper++;
+            depth_key probe = keys[a];
+            probe.params[x] = ax->values[0];
+            const depth_key *hit = bsearch(&probe, keys, (size_t)n, sizeof *keys, cmp_depth_key);
+            if (hit && ns < FA_GATE_SIBLINGS)
+                sib[ns++] = hit->cand;
         }
-        a = b;
+        if (ns == 0 || deeper > FA_GATE_SIBLINGS)
+            continue;
+        c->state = CAND_DEFERRED;
+        c->depth_gated = 1;
+        for (int s = 0; s < FA_GATE_SIBLINGS; s++)
+            c->sibling[s] = s < ns ? sib[s] : -1;
     }
     free(keys);
 }
 
+/* Does sibling s hold back a candidate of class k (best: the class's best time per problem)?
+ * It does if the gate held s back too, or if s has a time -- measured in this run, or stored
+ * where a resume skipped the pair -- and is over --stage-gate x the best on every problem it
+ * has one for. One with no time to judge by (its check failed, it spilled) does not. */
+static int sibling_shuts(const engine *e, int k, const cand *s, const double *best)
+{
+    if (s->depth_gated == 2)
+        return 1;
+    int judged = 0;
+    for (int i = 0; i < e->cls[k].np; i++) {
+        const double ms = cand_ms(s, i);
+        if (ms > 0 && best[i] > 0) {
+            if (ms <= e->o->stage_gate * best[i])
+                return 0;
+            judged = 1;
+        }
+    }
+    return judged;
+}
+
 /* Exhaustive's stage gate of class k, once the class's other variants are timed (caller holds
- * mu): each candidate waiting on it joins (pending again) if its sibling's time -- measured in
- * this run, or stored where a resume skipped the pair -- is within --stage-gate of the class's
- * best on some problem, or if the sibling has no time to judge by (its check failed, it
- * spilled); else it stays uncompiled (depth_gated 2). Returns how many were promoted. */
+ * mu). A waiting candidate is decided once none of its siblings is undecided or just promoted
+ * (not timed yet): it stays uncompiled (depth_gated 2) if a sibling shuts it (sibling_shuts),
+ * else it joins (pending again). Decisions repeat until none is left to make without new
+ * times (a held-back sibling decides its dependants at once; a promoted one once it is timed,
+ * when the class's work is done again). Returns how many were promoted. */
 static int open_depth_gates_stored(engine *e, int k)
 {
     const tclass *kc = &e->cls[k];
@@ -694,24 +714,27 @@ static int open_depth_gates_stored(engine *e, int k)
     for (int i = 0; best && i < kc->np; i++)
         best[i] = class_best(e, k, i, NULL);
     int promoted = 0;
-    for (int g = 0; g < e->ncands; g++) {
-        cand *c = &e->cands[g];
-        if (c->cls != k || c->depth_gated != 1)
-            continue;
-        const cand *s = &e->cands[c->sibling];
-        int judged = 0, open = 0;
-        for (int i = 0; best && i < kc->np && !open; i++) {
-            const double ms = cand_ms(s, i);
-            if (ms > 0 && best[i] > 0) {
-                judged = 1;
-                open = ms <= e->o->stage_gate * best[i];
+    for (int decided = 1; decided;) {
+        decided = 0;
+        for (int g = 0; g < e->ncands; g++) {
+            cand *c = &e->cands[g];
+            if (c->cls != k || c->depth_gated != 1)
+                continue;
+            int wait = 0, shut = 0;
+            for (int s = 0; s < FA_GATE_SIBLINGS && c->sibling[s] >= 0 && !wait; s++) {
+                const cand *sc = &e->cands[c->sibling[s]];
+                wait = sc->depth_gated == 1 || sc->state == CAND_PENDING;
+                shut = shut || (!wait && best && sibling_shuts(e, k, sc, best));
             }
-        }
-        open = open || !judged; /* out of memory (no best) too: nothing is lost */
-        c->depth_gated = open ? 0 : 2;
-        if (open) {
-            c->state = CAND_PENDING;
-            promoted++;
+            if (wait)
+                continue;
+            /* out of memory (no best): every one joins, nothing is lost */
+            c->depth_gated = shut ? 2 : 0;
+            if (!shut) {
+                c->state = CAND_PENDING;
+                promoted++;
+            }
+            decided++;
         }
     }
     free(best);
