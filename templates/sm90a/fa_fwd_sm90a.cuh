@@ -397,6 +397,21 @@
  *      causal 1k m128n128s2ovpppe +1.2%, the other four +0.3-1.0%. FlashAttention's grid tuned
  *      with it, peers in the same call: fa-tune / cuDNN 1.019 (tuning run), 1.005 (h2hb), 1.005
  *      (h2hs); 36, 36 and 35 of 36 shapes >= 0.9.
+ *  v15 (FA_SM90A_EPILOGUE_UNDER_QK, off: compiled and read in SASS, not yet run on a GPU.) ncu
+ *      beside cuDNN on hd128 non-causal N = 512 (H100, session 19): same kernel shape, cuDNN 8%
+ *      faster with the same DRAM bytes; with 4 KV blocks a tile, the two warpgroups' epilogues
+ *      run with no wgmma in flight. Persistent non-causal overlap tiles of 2 warpgroups with an O
+ *      tile (no pingpong, PackGQA or varlen) now owe a tile's epilogue to the next tile: O / l is
+ *      packed before that tile's first QK^T is issued and the LSE and O stores run under it (the
+ *      last tile's after the loop). What ptxas (CUDA 13.0) would not take: keeping the next S, or
+ *      the next tile's P, across the persistent loop's back edge (C7512: every wgmma serialized;
+ *      bench/results/2026-12-06_session19/next_qk_wip.patch), and reading the accumulators while
+ *      a wgmma is in flight (C7517: a wait injected before the epilogue), hence the packing
+ *      first. hd128 m128n128s2ovpe: 8 STG.128 and the LSE stores between the first HGMMA and
+ *      its wait, the loop's softmax still under PV, 0 spills; 0 of 262 hd128 and 0 of 562 hd64
+ *      non-causal bf16 tiles spill (3 warpgroups are left out: hd128 m192n80 spilled 56 bytes).
+ *      With it off the SASS is v14's. The GPU
+ *      checks, sanitizers and A/B: bench/results/2026-12-06_session19/call_next_epi.sh.
  */
 #ifndef FA_FWD_SM90A_CUH
 #define FA_FWD_SM90A_CUH
@@ -446,6 +461,14 @@
    bench/ab_macro.sh can time the same kernels both ways. */
 #ifndef FA_SM90A_PV_WAIT_IN_BRANCH
 #define FA_SM90A_PV_WAIT_IN_BRANCH 1
+#endif
+
+/* 1: persistent non-causal overlap tiles with an O tile store a tile's O and LSE under the next
+   tile's first QK^T instead of with the tensor cores idle (`EPI_UNDER_QK` in the kernel; ncu put
+   the short-shape gap to cuDNN in the per-tile schedule, session 19). Experimental: compiled
+   and read in SASS, not yet run on a GPU, hence 0. */
+#ifndef FA_SM90A_EPILOGUE_UNDER_QK
+#define FA_SM90A_EPILOGUE_UNDER_QK 0
 #endif
 
 /* FA_SM90A_STAGE_O, FA_SM90A_SMEM_BYTES and the argument layout: sm90a/fa_plan_sm90a.h. */
@@ -863,6 +886,67 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
     auto diag_of = [&]() { return IS_VARLEN ? diag_vl : p.seqlen_k - p.seqlen_q; };
 
     float acc_o[NO];
+    /* FA_SM90A_EPILOGUE_UNDER_QK: a tile's epilogue is deferred to the next tile, whose first
+       QK^T runs under its stores; only persistent non-causal fixed-length overlap tiles of 2
+       consumer warpgroups with an O tile and no pingpong or PackGQA (every tile has the same KV
+       blocks; at 3 warpgroups' 160 registers hd128 m192n80 spilled 56 bytes). prev_*: the tile
+       whose epilogue is owed. */
+    constexpr bool EPI_UNDER_QK = FA_SM90A_EPILOGUE_UNDER_QK && PERSISTENT && OVERLAP &&
+                                  !PINGPONG && !IS_CAUSAL && !IS_VARLEN && !PACK_GQA &&
+                                  T::STAGE_O && CWG == 2;
+    bool prev_owed = false;
+    Element *prev_o = nullptr;
+    float *prev_lse = nullptr;
+    int prev_rows = 0;
+    float prev_max[2] = {0.f, 0.f}, prev_sum[2] = {0.f, 0.f};
+    /* Its two parts: O / l packed to 16 bits before the next QK^T is issued (ptxas waits for
+       every wgmma in flight before an instruction that reads an accumulator register), then the
+       LSE and O, through the O tile, stored under it. */
+    uint32_t prev_pk[EPI_UNDER_QK ? HEAD_DIM / 4 : 1];
+    auto prev_pack = [&]() {
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+            float l = prev_sum[hh];
+            l += __shfl_xor_sync(0xffffffffu, l, 1);
+            l += __shfl_xor_sync(0xffffffffu, l, 2);
+            const float inv = l > 0.f ? __fdividef(1.f, l) : 0.f;
+            prev_sum[hh] = l;
+#pragma unroll
+            for (int j = 0; j < HEAD_DIM / 8; ++j)
+                prev_pk[2 * j + hh] = fa::pack2<Element>(acc_o[4 * j + 2 * hh] * inv,
+                                                         acc_o[4 * j + 2 * hh + 1] * inv);
+        }
+    };
+    auto prev_store = [&]() {
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+            const float l = prev_sum[hh];
+            const int r = warp * 16 + g + 8 * hh;
+            if (t4 == 0 && r < prev_rows)
+                prev_lse[r] = l > 0.f ? prev_max[hh] * p.softmax_scale + logf(l) : FA_NEG_INF;
+        }
+        const uint32_t so = sO + cw * 64 * 128; /* this warpgroup's rows of the O tile */
+#pragma unroll
+        for (int hh = 0; hh < 2; ++hh) {
+            const int r = warp * 16 + g + 8 * hh;
+#pragma unroll
+            for (int j = 0; j < HEAD_DIM / 8; ++j)
+                fa::st_shared_u32(so + (j / 8) * T::Q_SLAB + r * 128 + (((j % 8) ^ (r & 7)) << 4) +
+                                      t4 * 4,
+                                  prev_pk[2 * j + hh]);
+        }
+        __syncwarp();
+#pragma unroll
+        for (int i = 0; i < 16 * CH / 32; ++i) {
+            const int idx = lane + 32 * i;
+            const int r = warp * 16 + idx / CH, c = idx % CH;
+            const uint4 v =
+                fa::ld_shared_v4(so + (c / 8) * T::Q_SLAB + r * 128 + (((c % 8) ^ (r & 7)) << 4));
+            if (r < prev_rows)
+                fa::sm90a_store_o16(prev_o + (int64_t)r * p.o_row_stride + c * 8, v);
+        }
+        __syncwarp();
+    };
     float row_max[2], row_sum[2];
     uint32_t p_frag[KP][4];
 
@@ -1023,9 +1107,11 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
             continue;
         }
 
+        if constexpr (!EPI_UNDER_QK) {
 #pragma unroll
-        for (int i = 0; i < NO; ++i)
-            acc_o[i] = 0.f;
+            for (int i = 0; i < NO; ++i)
+                acc_o[i] = 0.f;
+        }
         row_max[0] = row_max[1] = FA_NEG_INF;
         row_sum[0] = row_sum[1] = 0.f;
         auto stage = [&](int it) { return (kv_it + it) % STAGES; };
@@ -1148,11 +1234,23 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
             {
                 float acc_s[NS];
                 fa::mbar_wait(full_k(stage(first)), phase(first));
+                if (EPI_UNDER_QK && prev_owed)
+                    prev_pack();
                 pp_wait();
                 issue_qk(acc_s, stage(first));
                 pp_pass();
+                if (EPI_UNDER_QK && prev_owed) {
+                    prev_store(); /* under this QK^T */
+                    prev_owed = false;
+                }
                 fa::wgmma_wait<0>();
                 fence_acc(acc_s);
+                if constexpr (EPI_UNDER_QK) {
+                    fence_o();
+#pragma unroll
+                    for (int i = 0; i < NO; ++i)
+                        acc_o[i] = 0.f;
+                }
                 qk_done(first);
                 float row_alpha[2];
                 softmax(acc_s, (n_blocks - 1 - first) * BLOCK_N, wrow0, row_alpha);
@@ -1206,6 +1304,17 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
         }
         kv_it += n_blocks;
         ++q_it;
+        if constexpr (EPI_UNDER_QK) { /* owed to the next tile, or stored after the loop */
+            prev_owed = true;
+            prev_o = og;
+            prev_lse = lse;
+            prev_rows = rows_w;
+            prev_max[0] = row_max[0];
+            prev_max[1] = row_max[1];
+            prev_sum[0] = row_sum[0];
+            prev_sum[1] = row_sum[1];
+            continue;
+        }
 
         /* ---- epilogue: normalize, LSE, store O ------------------------------------------ */
         const float scale = p.softmax_scale;
@@ -1320,6 +1429,10 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
                 }
             }
         }
+    }
+    if (EPI_UNDER_QK && prev_owed) {
+        prev_pack();
+        prev_store();
     }
     if constexpr (PINGPONG) {
         if (cw == 0)
