@@ -423,11 +423,12 @@ static int parse_options(compile_cli *c, int argc, char **argv)
         return fa_cli_usage_error(cmd, "kernel family %s does not run on %s",
                                   c->filter.family->name, c->arch->name);
     /* The space of --family is the one of the op it serves (splitkv: decode), not fwd's. */
-    for (int op = 0;
-         c->filter.family && !fa_family_serves(c->filter.family, c->filter.op) && op < FA_OP_COUNT;
-         op++)
-        if (fa_family_serves(c->filter.family, (fa_op)op))
-            c->filter.op = (fa_op)op;
+    if (c->filter.family && !fa_family_serves(c->filter.family, c->filter.op))
+        for (int op = 0; op < FA_OP_COUNT; op++)
+            if (fa_family_serves(c->filter.family, (fa_op)op)) {
+                c->filter.op = (fa_op)op;
+                break;
+            }
     if (!c->head_dim && !c->n_named)
         return fa_cli_usage_error(cmd, "missing --headdim: supported head dims are %s",
                                   fa_head_dim_list());

@@ -28,11 +28,11 @@
  *               versions (sm90a's 3 and 4 stages, pingpong) at that point too, only if the
  *               tile with 2 stages, and without pingpong, is within --stage-gate (1.10x) of
  *               the class's best on some problem (the stage gate; --stage-gate 0: all). Its
- * classes, too, go through their steps on their own (below). With --shard each shard gates its own
- * share (its first 8, its class's best); with a --budget, exhaustive keeps one global prior order
- * and has no gate; variants named one by one
- *               (--variant) are gated too (a recheck that must time a list whole passes
- *               --family-gate 0 --stage-gate 0).
+ *               classes, too, go through their steps on their own (below). With --shard each
+ *               shard gates its own share (its first 8, its class's best); with a --budget,
+ *               exhaustive keeps one global prior order and has no gate; variants named one
+ *               by one (--variant) are gated too (a recheck that must time a list whole
+ *               passes --family-gate 0 --stage-gate 0).
  *   random      a seeded random order of the variants, stopped by --budget
  *   halving     successive halving. Rung 0: every checked variant timed briefly (1 rep) on
  *               its class's shortest problem, its longest of at most 4096 keys (a 4k

@@ -59,32 +59,32 @@ typedef struct cand {
     fa_variant v;
     char name[FA_VARIANT_NAME_MAX];
     int cls;
-    int state;                     /* CAND_* */
-    int passed;                    /* check passed: may be timed */
-    int refused;                   /* the legality model refuses it (CAND_OUT) */
-    int gated;                     /* in its portable family's exploration share behind the family
-                                      gate (FA_FAMILY_GATE): 1 waiting, 2 the gate shut (CAND_DEFERRED
-                                      unless a leader's neighbour), 0 neither or the gate opened */
-    int depth_gated;               /* behind exhaustive's stage gate (FA_STAGE_GATE, en_gate_depth):
-                                      1 waiting, 2 the gate shut (CAND_DEFERRED), 0 neither or the
-                                      gate opened */
-    int sibling[FA_GATE_SIBLINGS]; /* depth_gated: for each depth axis past its first value,
-                              the candidate with that axis at its first value and the rest
-                              equal, -1 for none (the ones the gate judges by) */
-    int unrecorded;                /* CAND_OUT as unsupported, its rows not yet written: the compile
-                                      producer writes them (en_record_refusals) a few after each
-                                      compiled variant it hands the slots, so ~125k rows (4.7 s, a
-                                      full default job) hold up neither a compile nor a check */
-    fa_compile_output out;         /* cubin kept until the end for re-timing */
-    unsigned char *todo;           /* per class problem: 1 = still to measure (resume) */
-    double *ms;                    /* per class problem: latest stored median, -1 none */
-    double *stored; /* exhaustive with the family gate, per class problem: the fastest
-                       ok median a resume skipped (fa_db_best_ok_ms), -1 none: the gate
-                       judges a resumed family by it */
-    double *quick;  /* halving rung 0: quick median per class problem (never stored:
-                       one repetition ranks candidates, not a result), -1 none */
-    int64_t *peak;  /* per class problem: measured extra memory, -1 none (re-timing measures
-                       time only, so its record borrows this figure) */
+    int state;       /* CAND_* */
+    int passed;      /* check passed: may be timed */
+    int refused;     /* the legality model refuses it (CAND_OUT) */
+    int gated;       /* in its portable family's exploration share behind the family
+                        gate (FA_FAMILY_GATE): 1 waiting, 2 the gate shut (CAND_DEFERRED
+                        unless a leader's neighbour), 0 neither or the gate opened */
+    int depth_gated; /* behind exhaustive's stage gate (FA_STAGE_GATE, en_gate_depth):
+                        1 waiting, 2 the gate shut (CAND_DEFERRED), 0 neither or the
+                        gate opened */
+    /* depth_gated: for each depth axis past its first value, the candidate with that axis at
+       its first value and the rest equal, -1 for none (the ones the gate judges by) */
+    int sibling[FA_GATE_SIBLINGS];
+    int unrecorded;        /* CAND_OUT as unsupported, its rows not yet written: the compile
+                              producer writes them (en_record_refusals) a few after each
+                              compiled variant it hands the slots, so ~125k rows (4.7 s, a
+                              full default job) hold up neither a compile nor a check */
+    fa_compile_output out; /* cubin kept until the end for re-timing */
+    unsigned char *todo;   /* per class problem: 1 = still to measure (resume) */
+    double *ms;            /* per class problem: latest stored median, -1 none */
+    double *stored;        /* exhaustive with the family or stage gate, per class problem: the
+                              fastest ok median a resume skipped (fa_db_best_ok_ms), -1 none:
+                              the gates judge a resumed pair by it */
+    double *quick;         /* halving rung 0: quick median per class problem (never stored:
+                              one repetition ranks candidates, not a result), -1 none */
+    int64_t *peak;         /* per class problem: measured extra memory, -1 none (re-timing measures
+                              time only, so its record borrows this figure) */
 } cand;
 
 /* A unit of device work. */
