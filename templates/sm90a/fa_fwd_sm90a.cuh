@@ -660,6 +660,13 @@ sm90a_softmax(float (&acc_s)[W / 2], int n0, int sk, int diag, int wrow0, RowTok
     }
 }
 
+/* A row's LSE from its max m (unscaled) and its quad-reduced sum l: -inf for a row that saw no
+   key (l = 0). */
+__device__ __forceinline__ float sm90a_lse(float m, float l, float scale)
+{
+    return l > 0.f ? m * scale + logf(l) : FA_NEG_INF;
+}
+
 /* One 16-byte chunk of O to global memory (ptr 16-byte aligned), as FA_SM90A_O_ST_V4 says. */
 __device__ __forceinline__ void sm90a_store_o16(void *ptr, uint4 v)
 {
@@ -923,7 +930,7 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
             const float l = prev_sum[hh];
             const int r = warp * 16 + g + 8 * hh;
             if (t4 == 0 && r < prev_rows)
-                prev_lse[r] = l > 0.f ? prev_max[hh] * p.softmax_scale + logf(l) : FA_NEG_INF;
+                prev_lse[r] = fa::sm90a_lse(prev_max[hh], l, p.softmax_scale);
         }
         const uint32_t so = sO + cw * 64 * 128; /* this warpgroup's rows of the O tile */
 #pragma unroll
@@ -1329,9 +1336,9 @@ __device__ __forceinline__ void fwd_sm90a(const sm90a_args &args)
             if constexpr (PACK_GQA) {
                 float *lp = t4 == 0 ? pg_lse(r) : nullptr;
                 if (lp)
-                    *lp = l > 0.f ? row_max[hh] * scale + logf(l) : FA_NEG_INF;
+                    *lp = fa::sm90a_lse(row_max[hh], l, scale);
             } else if (t4 == 0 && r < rows_w)
-                lse[r] = l > 0.f ? row_max[hh] * scale + logf(l) : FA_NEG_INF;
+                lse[r] = fa::sm90a_lse(row_max[hh], l, scale);
         }
         /* Stage O / l through `stage` (this warpgroup's rows of a [D/64][BLOCK_M][64]
            swizzled image, each warp only its own 16 rows) and store it with coalesced 16-byte
