@@ -7,7 +7,7 @@
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
 #         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, h2h[:ROUNDS[:GAP]], h2hb[:ROUNDS],
-#         h2hs[:ROUNDS],
+#         h2hs[:ROUNDS], h2hp[:ROUNDS],
 #         strategies, pgqa,
 #         sanitize:VARIANT[:SQ[:SK]], ncu:VARIANT:N[:causal], pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
@@ -46,6 +46,11 @@
 #                             peers.py --serve on the same shape one right after the other
 #                             (bench/h2h_alternate.sh), so both sides share the GPU's state
 #                             -> h2hs.md
+#   h2hp:2                    fa-tune's winners through a header emitted from the run's
+#                             database (--embed-cubin) and bench/fa_header_peer.c, timed inside
+#                             peers.py's process beside SDPA cuDNN and flash (--fa-tune-lib),
+#                             one process per round, each fa-tune output checked
+#                             (bench/compare_inprocess.py -> h2hp.md)
 #   pgqa                      PackGQA (issue 15): its 56 checks of sm90a.gpu_modes
 #                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
 #                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
@@ -343,6 +348,32 @@ for stage in "$@"; do
         done
         python3 "$ROOT/bench/compare_h2h.py" "$DB" --rounds "${dbs[@]}" --peers "${pjs[@]}" |
             tee "$OUTDIR/h2hb.md"
+        ;;
+    h2hp) # h2hp[:ROUNDS] -- fa-tune inside the peers' process, through an emitted header
+        rounds=${a:-2}
+        log "head to head (in process): $rounds rounds of peers.py with fa-tune as a peer"
+        hp=$OUTDIR/h2hp
+        mkdir -p "$hp"
+        hds=$(python3 "$ROOT/bench/compare_h2h.py" "$DB" --shapes | cut -d' ' -f1 | sort -un |
+            paste -sd,)
+        cuda=$(dirname "$(dirname "$(command -v nvcc)")")
+        if ! { "$FA" emit --arch sm90 --embed-cubin --db "$DB" -o "$hp/fa_dispatch.h" &&
+            gcc -std=c99 -O2 -Wall -shared -fPIC -I"$hp" -I"$cuda/include" \
+                "$ROOT/bench/fa_header_peer.c" -o "$hp/libfa_header_peer.so" \
+                -L"$cuda/lib64/stubs" -lcuda; } >"$hp/build.log" 2>&1; then
+            tail -5 "$hp/build.log"
+            continue
+        fi
+        pjs=()
+        for r in $(seq "$rounds"); do
+            PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --headdims "$hds" \
+                --peers torch_sdpa_cudnn,torch_sdpa_flash,fa_tune \
+                --fa-tune-lib "$hp/libfa_header_peer.so" -o "$OUTDIR/h2hp_$r.jsonl" \
+                2>"$OUTDIR/h2hp_$r.log" || tail -3 "$OUTDIR/h2hp_$r.log"
+            pjs+=("$OUTDIR/h2hp_$r.jsonl")
+            echo "round $r done ($(date -u +%H:%M:%S))"
+        done
+        python3 "$ROOT/bench/compare_inprocess.py" "${pjs[@]}" | tee "$OUTDIR/h2hp.md"
         ;;
     h2hs) # h2hs[:ROUNDS] -- as h2hb, but fa-tune and the peers alternate shape by shape
         log "head to head (shape by shape): ${a:-2} rounds"

@@ -54,6 +54,12 @@ its rows are in -o FILE, PyTorch loaded once: bench/h2h_alternate.sh alternates 
     printf '64 1 512\n' | python3 bench/peers.py --serve -o peers.jsonl
 
     python3 bench/peers.py --from-db sweep.db --headdims 128 -o peers_modes.jsonl
+
+--fa-tune-lib SO adds fa-tune itself to FlashAttention's grid as peer "fa_tune", timed in this
+process beside the others (bench/fa_tune_peer.py: why, and how each of its outputs is
+checked), through a dispatch header emitted with --embed-cubin and bench/fa_header_peer.c
+built into SO; bench/gpu_run.sh's h2hp stage does all of it and bench/compare_inprocess.py
+tables the ratios.
 """
 import argparse
 import json
@@ -413,18 +419,25 @@ def grid_shape(args, timer, out, versions, peers, d, causal, n, dt):
     torch.cuda.synchronize()
     base = torch.cuda.memory_allocated()
     for peer in peers:
+        extra = {}
         if peer == "torch_eager":
             if n > args.eager_max_seqlen:
                 continue
             fn = lambda: eager(q, k, v, bool(causal), scale)
+        elif peer == "fa_tune":
+            extra["variant"] = args.fa_tune.variant(q, k, causal)
+            fn, o = args.fa_tune.call(q, k, v, causal, scale)
         else:
             def fn(be=BACKENDS[peer]):
                 with sdpa_kernel(be):
                     return F.scaled_dot_product_attention(q, k, v, is_causal=bool(causal), scale=scale)
         r = measure(timer, peer, fn, base, q.numel() * q.element_size())
+        if peer == "fa_tune" and "median_ms" in r:
+            extra["check"] = args.fa_tune.check(q, k, v, o, causal, scale)
+            del o
         row = dict(peer=peer, dtype=args.dtype, head_dim=d, causal=causal, varlen=0,
                    batch=b, heads_q=h, heads_kv=h, seqlen_q=n, seqlen_k=n,
-                   layout="bhsd", versions=versions, **r)
+                   layout="bhsd", versions=versions, **extra, **r)
         if "median_ms" in r:
             row["tflops"] = flops(b, h, n, n, d, causal) / r["median_ms"] / 1e9
             print(f"{peer:22s} d={d:3d} causal={causal} N={n:5d} "
@@ -494,13 +507,20 @@ def main():
                     "as standard input names them ('HD CAUSAL N' lines, each answered 'done HD "
                     "CAUSAL N' on standard output once timed); with --dry-run, the rows' shapes "
                     "and FLOPs without PyTorch")
+    ap.add_argument("--fa-tune-lib", metavar="SO", help="FlashAttention's grid: also time "
+                    "fa-tune in this process (peer fa_tune) through a dispatch header's "
+                    "launcher built into SO (bench/fa_header_peer.c; see bench/fa_tune_peer.py)")
     ap.add_argument("-o", "--output", default="-")
     args = ap.parse_args()
+    args.fa_tune = None
 
     if args.dry_run and not (args.from_db or args.serve):
         ap.error("--dry-run needs --from-db or --serve")
     if args.serve and (args.decode or args.from_db):
         ap.error("--serve times FlashAttention's grid: not with --decode or --from-db")
+    if args.fa_tune_lib and (args.decode or args.from_db or args.dry_run):
+        ap.error("--fa-tune-lib times FlashAttention's grid: not with --decode, --from-db or "
+                 "--dry-run")
     if args.serve and args.output == "-":
         ap.error("--serve answers on standard output: write the rows with -o FILE")
     if args.serve and args.dry_run:
@@ -552,6 +572,18 @@ def main():
     print(f"gemm bf16 8192^3: {g['tflops']:.0f} TFLOP/s", file=sys.stderr)
 
     peers = args.peers.split(",")
+    if args.fa_tune_lib:
+        from fa_tune_peer import FaTunePeer  # beside this file
+        try:
+            args.fa_tune = FaTunePeer(torch, args.fa_tune_lib)
+        except OSError as e:
+            print(f"peers.py: cannot load '{args.fa_tune_lib}': {e}", file=sys.stderr)
+            return 1
+        if "fa_tune" not in peers:
+            peers.append("fa_tune")
+    elif "fa_tune" in peers:
+        print("peers.py: peer fa_tune needs --fa-tune-lib", file=sys.stderr)
+        return 1
     if args.serve:
         return serve(args, timer, out, versions, peers, dt)
     for d in map(int, args.headdims.split(",")):
