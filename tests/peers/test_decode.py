@@ -17,16 +17,10 @@ import sqlite3
 import subprocess
 import sys
 
+from peers_check import check, finish
+
 bench, work = sys.argv[1:3]
 os.makedirs(work, exist_ok=True)
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        print(f"FAIL: {what}", file=sys.stderr)
-        failures += 1
 
 
 def kv_bytes(b, hkv, nk, d):
@@ -115,7 +109,4 @@ check(len(cells) == 12 and cells[5] == f"{round(100 * tbps / copy[0]['tbps'])}%"
 check(cells[5] != cells[6], "the same-size copy's figure equals the 4 GB copy's")
 check(">= 1.0x cuDNN on 1 of 1" in out, f"the cuDNN count: {out.splitlines()[-1]}")
 
-if failures:
-    print(f"{failures} failure(s)", file=sys.stderr)
-    sys.exit(1)
-print("peers.decode ok: copies of each shape's bytes, backend rows, compare_decode's columns")
+finish("peers.decode ok: copies of each shape's bytes, backend rows, compare_decode's columns")

@@ -26,14 +26,9 @@ import struct
 import subprocess
 import sys
 
-failures = 0
+import peers_check
+from peers_check import check
 
-
-def check(cond, what):
-    global failures
-    if not cond:
-        print(f"FAIL: {what}", file=sys.stderr)
-        failures += 1
 
 
 def bf16_bits(x):
@@ -115,7 +110,7 @@ def child(lib_path, driver_dir):
           f"the causal hd128 lookup: source {src}, {buf.value}")
     src = lib.fa_peer_lookup(90, 1, 96, 0, 16, 16, 1024, 1024, buf, 128)
     check(src < 0 and buf.value == b"", f"hd96 (no kernel in the header): {src}, {buf.value}")
-    return failures
+    return peers_check.failures
 
 
 def main():
@@ -176,11 +171,8 @@ def main():
                         os.devnull], capture_output=True, text=True, env=env)
     check(r.returncode == 2 and "not with --decode" in r.stderr,
           f"--fa-tune-lib with --decode: exit {r.returncode}, {r.stderr[-300:]}")
-    if failures:
-        print(f"{failures} failure(s)", file=sys.stderr)
-        return 1
-    print("peers.inprocess ok: the shim on the fake driver (3 problems), lookups, "
-          "compare_inprocess.py, peers.py's refusals")
+    peers_check.finish("peers.inprocess ok: the shim on the fake driver (3 problems), lookups, "
+                       "compare_inprocess.py, peers.py's refusals")
     return 0
 
 

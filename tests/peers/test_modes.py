@@ -28,17 +28,11 @@ import sqlite3
 import subprocess
 import sys
 
+from peers_check import check, finish
+
 tool, bench, work, fatune = sys.argv[1:5]
 os.makedirs(work, exist_ok=True)
 db = os.path.join(work, "modes.db")
-failures = 0
-
-
-def check(cond, what):
-    global failures
-    if not cond:
-        print(f"FAIL: {what}", file=sys.stderr)
-        failures += 1
 
 
 def run(*args):
@@ -224,7 +218,4 @@ check(r.returncode == 0 and sum(x.startswith("| 0 |") or x.startswith("| 1 |")
 check("GQA in SDPA: FA2 enable_gqa; cuDNN expanded K/V (expanded" in r.stdout,
       "the fallback is not stated")
 
-if failures:
-    print(f"{failures} failure(s)", file=sys.stderr)
-    sys.exit(1)
-print("peers.modes ok: 60 problems, FLOPs equal to fa-tune's, tables and summary checked")
+finish("peers.modes ok: 60 problems, FLOPs equal to fa-tune's, tables and summary checked")
