@@ -521,6 +521,9 @@ def main():
     if args.fa_tune_lib and (args.decode or args.from_db or args.dry_run):
         ap.error("--fa-tune-lib times FlashAttention's grid: not with --decode, --from-db or "
                  "--dry-run")
+    if "fa_tune" in args.peers.split(",") and not args.fa_tune_lib:
+        ap.error("peer fa_tune needs --fa-tune-lib (a dispatch header's launcher, "
+                 "bench/fa_header_peer.c)")
     if args.serve and args.output == "-":
         ap.error("--serve answers on standard output: write the rows with -o FILE")
     if args.serve and args.dry_run:
@@ -581,9 +584,6 @@ def main():
             return 1
         if "fa_tune" not in peers:
             peers.append("fa_tune")
-    elif "fa_tune" in peers:
-        print("peers.py: peer fa_tune needs --fa-tune-lib", file=sys.stderr)
-        return 1
     if args.serve:
         return serve(args, timer, out, versions, peers, dt)
     for d in map(int, args.headdims.split(",")):

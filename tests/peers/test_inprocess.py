@@ -15,7 +15,8 @@ usage: test_inprocess.py BENCH_DIR WORK_DIR HEADER CUDA_INCLUDE CUDA_STUBS FAKE_
    says when the header has no kernel for a head dim.
 4. bench/compare_inprocess.py on two rounds of made-up rows: medians, the ratio geomean, the
    bar lines; a failed fa-tune check makes it exit 1.
-5. bench/peers.py refuses peer fa_tune without --fa-tune-lib and --fa-tune-lib with --decode.
+5. bench/peers.py refuses peer fa_tune without --fa-tune-lib and --fa-tune-lib with --decode
+   (usage errors, exit 2, before PyTorch is loaded).
 """
 import ctypes
 import json
@@ -165,7 +166,7 @@ def main():
     r = subprocess.run([sys.executable, peers_py, "--headdims", "128", "--seqlens", "512",
                         "--peers", "torch_sdpa_cudnn,fa_tune", "-o", os.devnull],
                        capture_output=True, text=True, env=env)
-    check(r.returncode == 1 and "fa_tune needs --fa-tune-lib" in r.stderr,
+    check(r.returncode == 2 and "fa_tune needs --fa-tune-lib" in r.stderr,
           f"fa_tune without a library: exit {r.returncode}, {r.stderr[-300:]}")
     r = subprocess.run([sys.executable, peers_py, "--decode", "--fa-tune-lib", lib, "-o",
                         os.devnull], capture_output=True, text=True, env=env)
