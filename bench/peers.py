@@ -107,7 +107,12 @@ class Timer:
 
     def __init__(self, min_flush_bytes=64 << 20):
         l2 = torch.cuda.get_device_properties(0).L2_cache_size
-        self.flush = torch.empty(max(2 * l2, min_flush_bytes), dtype=torch.uint8, device="cuda")
+        # Flushed by reading it (a sum): a read leaves the L2 clean, where a write (fill_, as
+        # until 2026-12-06) left it full of dirty lines whose write-back then ran inside the
+        # next timed call (9 us of a 180 us decode call on an H100; bench/results/
+        # 2026-12-06_session20/flush_probe.py). fa-tune's harness flushes the same way.
+        self.flush = torch.empty(max(2 * l2, min_flush_bytes), dtype=torch.uint8,
+                                 device="cuda").view(torch.float16)
 
     def time(self, fn, max_reps=200, max_s=2.0):
         for _ in range(3):
@@ -116,7 +121,7 @@ class Timer:
         times = []
         spent = 0.0
         while len(times) < max_reps and spent < max_s * 1e3:
-            self.flush.fill_(len(times) & 0xFF)
+            self.flush.sum(dtype=torch.float32)
             torch.cuda._sleep(self.LEAD_CYCLES)
             start = torch.cuda.Event(enable_timing=True)
             end = torch.cuda.Event(enable_timing=True)

@@ -697,13 +697,23 @@ extern "C" __global__ void fa_ref_compare_lse(const float *lse, const float *ref
     fa_ref_compare_lse_impl(lse, ref, n, res);
 }
 
-/* L2 flush between timed repetitions: a plain write of a buffer twice the L2 size evicts
- * whatever the previous repetition left there. */
+/* L2 flush between timed repetitions: a read of a buffer twice the L2 size (through L2, not
+ * L1) evicts whatever the previous repetition left there, and writes back its dirty lines
+ * (the outputs) here, outside the timed events. It used to write the buffer, which left the L2
+ * full of dirty lines whose write-back then ran inside the next timed kernel: 9 us of a
+ * memory-bound 180 us decode kernel on an H100 (bench/results/2026-12-06_session20,
+ * flush_probe.py). The sum is stored only if it equals `value`, which no real buffer gives in
+ * practice; the condition keeps the loads alive. */
 extern "C" __global__ void fa_ref_l2_flush(uint4 *buf, long long n, unsigned value)
 {
+    unsigned acc = 0;
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < n;
-         i += (long long)gridDim.x * blockDim.x)
-        buf[i] = make_uint4(value, value ^ 1u, value ^ 2u, (unsigned)i);
+         i += (long long)gridDim.x * blockDim.x) {
+        const uint4 x = __ldcg(buf + i);
+        acc += x.x ^ x.y ^ x.z ^ x.w;
+    }
+    if (acc == value)
+        buf[0].x = acc;
 }
 
 /* GPU idle before a timed repetition (fa_timing_opts.gap_us): one warp waits ns nanoseconds

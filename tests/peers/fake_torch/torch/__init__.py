@@ -11,7 +11,7 @@ event), the GPU runs each call when both it and the host have got there. A timin
 events bracket the host's cost as well as the GPU's measures less than the rates above."""
 
 __version__ = "0.0-fake"
-bfloat16, float16, uint8, int16 = "bfloat16", "float16", "uint8", "int16"
+bfloat16, float16, float32, uint8, int16 = "bfloat16", "float16", "float32", "uint8", "int16"
 
 
 class OutOfMemoryError(RuntimeError):
@@ -34,6 +34,14 @@ class Tensor:
     def fill_(self, x):
         _work(self.numel() * self.element_size() / 3e9)  # 3 TB/s, in ms
         return self
+
+    def view(self, dtype):  # a reinterpretation of the same bytes
+        n = self.numel() * self.element_size()
+        return Tensor((n // (1 if dtype == uint8 else 2),), dtype)
+
+    def sum(self, dtype=None):  # a read at 3 TB/s, in ms (peers.py's L2 flush)
+        _work(self.numel() * self.element_size() / 3e9)
+        return Tensor((), dtype)
 
     def copy_(self, src):
         # read + write at 4 TB/s after a 10 us launch, in ms: small copies read slower
