@@ -3,7 +3,7 @@
 cuDNN and memory-efficient backends, PyTorch eager attention, and the bf16 GEMM ceiling.
 
 Same rules as fa-tune's harness (DESIGN.md, "Timing protocol"): CUDA events around each call,
-warm-up first, L2 flushed between repetitions by writing a buffer of 2x the L2 size,
+warm-up first, L2 flushed between repetitions by reading a buffer of 2x the L2 size,
 repetitions until the relative standard error of the mean is under 1% (or 200 reps / 2 s),
 median reported with min and CV. FLOPs: 4*B*H*Nq*Nk*D, halved for causal with Nq == Nk.
 
