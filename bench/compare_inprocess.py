@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Table fa-tune against SDPA's cuDNN and flash backends timed in one process (bench/peers.py
---fa-tune-lib; bench/gpu_run.sh's h2hp stage): per shape of FlashAttention's grid, fa-tune's
-TFLOP/s and variant, the peers', the ratios, fa-tune's check; then the geomean and worst ratio
-to cuDNN, the shapes >= 0.9, and issue 14's TFLOP/s bars (head dim 128 non-causal N >= 4k:
-620; head dim 256 non-causal N >= 8k: 680).
+--fa-tune-lib; bench/gpu_run.sh's h2hp and decodep stages): per shape of FlashAttention's grid,
+fa-tune's TFLOP/s and variant, the peers', the ratios, fa-tune's check; then the geomean and
+worst ratio to cuDNN, the shapes >= 0.9, and issue 14's TFLOP/s bars (head dim 128 non-causal
+N >= 4k: 620; head dim 256 non-causal N >= 8k: 680). Decode rows (peers.py --decode) get their
+own table: time, K/V TB/s, share of the round's copy bandwidth, speed against cuDNN, and
+issue 16's counts.
 
 usage: compare_inprocess.py PEERS.jsonl [PEERS.jsonl ...]
 
@@ -19,23 +21,86 @@ BARS = {(128, 0): (4096, 620.0), (256, 0): (8192, 680.0)}  # (hd, causal): (min 
 
 
 def main(paths):
-    rounds = []
+    rounds, decode_rounds = [], []
     for p in paths:
-        rows = {}
+        rows, drows = {}, {}
         with open(p) as f:
             for line in f:
                 line = line.strip()
                 if not line:
                     continue
                 x = json.loads(line)
-                if "head_dim" not in x or x.get("op", "fwd") != "fwd" or x.get("varlen"):
-                    continue  # the GEMM ceiling, decode or varlen rows
-                rows[(x["peer"], x["head_dim"], x["causal"], x["seqlen_q"])] = x
-        if not any(k[0] == "fa_tune" for k in rows):
+                if x.get("peer") == "copy":
+                    drows["copy"] = x
+                elif x.get("op") == "decode":
+                    drows[(x["peer"], x["head_dim"], x["heads_q"], x["heads_kv"], x["batch"],
+                           x["seqlen_k"], x["seqlen_q"])] = x
+                elif "head_dim" in x and not x.get("varlen"):
+                    rows[(x["peer"], x["head_dim"], x["causal"], x["seqlen_q"])] = x
+        if not any(k[0] == "fa_tune" for k in list(rows) + [k for k in drows if k != "copy"]):
             print(f"compare_inprocess.py: no fa_tune rows in {p} (peers.py --fa-tune-lib)",
                   file=sys.stderr)
             return 1
         rounds.append(rows)
+        decode_rounds.append(drows)
+    bad = 0
+    if any(k[0] == "fa_tune" for r in rounds for k in r):
+        bad += forward_table(rounds)
+    if any(k != "copy" and k[0] == "fa_tune" for r in decode_rounds for k in r):
+        bad += decode_table(decode_rounds)
+    if bad:
+        print(f"\n{bad} fa-tune check(s) failed", file=sys.stderr)
+        return 1
+    return 0
+
+
+def decode_table(rounds):
+    """The decode shapes: fa-tune's time, K/V TB/s and share of the copy bandwidth of its
+    round, cuDNN's time and the speed ratio (medians over rounds), the check; issue 16's
+    counts. Returns the failed checks."""
+    shapes = sorted({k[1:] for r in rounds for k in r if k != "copy" and k[0] == "fa_tune"})
+    print("decode: fa-tune and SDPA timed in one process per round; medians over rounds; K/V "
+          "TB/s against the copy bandwidth of the same round\n")
+    print("| shape (hd, heads q/kv, batch x cache, seqlen_q) | K/V MB | fa-tune variant | fa-tune us "
+          "| TB/s | % copy | cuDNN us | speed vs cuDNN | check |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    bad, n_copy, ok_copy, n_cu, ok_cu = 0, 0, 0, 0, 0
+    for s in shapes:
+        d, hq, hkv, b, nk, nq = s
+        fa = [r[("fa_tune",) + s] for r in rounds if r.get(("fa_tune",) + s, {}).get("median_ms")]
+        cu = [r[("torch_sdpa_cudnn",) + s]["median_ms"] for r in rounds
+              if r.get(("torch_sdpa_cudnn",) + s, {}).get("median_ms")]
+        pct = [100 * r[("fa_tune",) + s]["tbps"] / r["copy"]["tbps"] for r in rounds
+               if r.get(("fa_tune",) + s, {}).get("tbps") and "copy" in r]
+        checks = [r[("fa_tune",) + s].get("check") for r in rounds if ("fa_tune",) + s in r]
+        failed = [c for c in checks if not (c and c.get("ok"))]
+        bad += len(failed)
+        kv = next((r[("fa_tune",) + s]["kv_bytes"] for r in rounds if ("fa_tune",) + s in r), 0)
+        variant = next((r[("fa_tune",) + s].get("variant") for r in rounds
+                        if ("fa_tune",) + s in r), None) or "-"
+        t = statistics.median([x["median_ms"] for x in fa]) * 1e3 if fa else None
+        tb = statistics.median([x["tbps"] for x in fa]) if fa else None
+        p = statistics.median(pct) if pct else None
+        c = statistics.median(cu) * 1e3 if cu else None
+        if p is not None and kv >= 256e6:
+            n_copy += 1
+            ok_copy += p >= 90
+        if t and c:
+            n_cu += 1
+            ok_cu += c / t >= 1.0
+        check = "ok" if checks and not failed else (
+            f"FAIL ({len(failed)} of {len(checks)})" if checks else "-")
+        f1 = (lambda x, spec: format(x, spec) if x is not None else "-")
+        print(f"| hd{d} {hq}/{hkv} {b}x{nk} sq{nq} | {kv / 1e6:.0f} | {variant} | {f1(t, '.1f')} | "
+              f"{f1(tb, '.2f')} | {f1(p, '.0f')}% | {f1(c, '.1f')} | "
+              f"{f1(c / t if t and c else None, '.3f')}x | {check} |")
+    print(f"\n>= 90% of copy on {ok_copy} of {n_copy} shapes with >= 256 MB of K/V; "
+          f">= 1.0x cuDNN on {ok_cu} of {n_cu}")
+    return bad
+
+
+def forward_table(rounds):
+    """FlashAttention's grid (see the top of this file). Returns the failed checks."""
     shapes = sorted({k[1:] for r in rounds for k in r if k[0] == "fa_tune"})
     print(f"fa-tune and SDPA timed in one process per round ({len(rounds)} round"
           f"{'s' if len(rounds) > 1 else ''}); TFLOP/s medians over rounds; ratio = median of the "
@@ -83,10 +148,7 @@ def main(paths):
     for d, n, t, bar in bars:
         print(f"hd{d} non-causal N={n}: {t:.1f} TFLOP/s (bar {bar:.0f}: "
               f"{'met' if t >= bar else 'not met'})")
-    if bad_checks:
-        print(f"\n{bad_checks} fa-tune check(s) failed", file=sys.stderr)
-        return 1
-    return 0
+    return bad_checks
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""fa-tune as a peer inside bench/peers.py's process (`--fa-tune-lib`): its attention through an
+"""fa-tune as a peer inside bench/peers.py's process (`--fa-tune-lib`): its attention (the
+forward op on FlashAttention's grid, the decode op with --decode) through an
 emitted dispatch header's Driver API launcher (bench/fa_header_peer.c, built into a shared
 library), timed by the same timer as SDPA's backends, on the same tensors, in the same GPU
 process. Why: a kernel keeps one speed within a process, but may run up to 12% faster or
@@ -21,16 +22,24 @@ class FaTunePeer:
         self.lib.fa_peer_run.restype = ctypes.c_int
         self.lib.fa_peer_lookup.argtypes = [ctypes.c_int] * 8 + [ctypes.c_char_p, ctypes.c_int]
         self.lib.fa_peer_lookup.restype = ctypes.c_int
+        self.lib.fa_peer_decode_lookup.argtypes = self.lib.fa_peer_lookup.argtypes
+        self.lib.fa_peer_decode_lookup.restype = ctypes.c_int
+        self.lib.fa_peer_decode_scratch.argtypes = [ctypes.c_int] * 8
+        self.lib.fa_peer_decode_scratch.restype = ctypes.c_uint64
+        self.lib.fa_peer_run_decode.argtypes = self.lib.fa_peer_run.argtypes[:-1] + [
+            ctypes.c_uint64] * 3
+        self.lib.fa_peer_run_decode.restype = ctypes.c_int
         major, minor = torch.cuda.get_device_capability(0)
         self.cc = 10 * major + minor
 
-    def variant(self, q, k, causal):
+    def variant(self, q, k, causal, op="fwd"):
         """The variant the header's lookup picks for this problem (None if it has none)."""
         b, hq, nq, d = q.shape
         hkv, nk = k.shape[1], k.shape[2]
         buf = ctypes.create_string_buffer(256)
-        self.lib.fa_peer_lookup(self.cc, int(q.dtype == self.torch.bfloat16), d, int(causal),
-                                hq, hkv, nq, nk, buf, len(buf))
+        lookup = self.lib.fa_peer_decode_lookup if op == "decode" else self.lib.fa_peer_lookup
+        lookup(self.cc, int(q.dtype == self.torch.bfloat16), d, int(causal), hq, hkv, nq, nk,
+               buf, len(buf))
         return buf.value.decode() or None
 
     def call(self, q, k, v, causal, scale):
@@ -50,6 +59,29 @@ class FaTunePeer:
             if rc:
                 raise RuntimeError(f"fa-tune's header launcher returned CUDA error {rc}")
             return o
+
+        return fn, o
+
+    def decode_call(self, q, k, v, scale):
+        """As call, for the decode op (non-causal, every cache at its full length): the
+        scratch the launcher asks for is allocated and zeroed here, once, as it requires."""
+        torch = self.torch
+        b, hq, nq, d = q.shape
+        hkv, nk = k.shape[1], k.shape[2]
+        bf16 = int(q.dtype == torch.bfloat16)
+        o = torch.full_like(q, float("nan"))
+        lse = torch.empty(b, hq, nq, dtype=torch.float32, device="cuda")
+        nbytes = self.lib.fa_peer_decode_scratch(bf16, b, hq, hkv, nq, nk, d, 0)
+        scratch = torch.zeros(max(nbytes, 1), dtype=torch.uint8, device="cuda")
+        args = (q.data_ptr(), k.data_ptr(), v.data_ptr(), o.data_ptr(), lse.data_ptr(), bf16, b,
+                hq, hkv, nq, nk, d, 0, scale, scratch.data_ptr(), nbytes,
+                torch.cuda.current_stream().cuda_stream)
+
+        def fn():
+            rc = self.lib.fa_peer_run_decode(*args)
+            if rc:
+                raise RuntimeError(f"fa-tune's header decode launcher returned CUDA error {rc}")
+            return o, scratch
 
         return fn, o
 

@@ -7,7 +7,7 @@
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
 #         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, h2h[:ROUNDS[:GAP]], h2hb[:ROUNDS],
-#         h2hs[:ROUNDS], h2hp[:ROUNDS],
+#         h2hs[:ROUNDS], h2hp[:ROUNDS], decodep[:FILE],
 #         strategies, pgqa,
 #         sanitize:VARIANT[:SQ[:SK]], ncu:VARIANT:N[:causal], pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
@@ -51,6 +51,10 @@
 #                             peers.py's process beside SDPA cuDNN and flash (--fa-tune-lib),
 #                             one process per round, each fa-tune output checked
 #                             (bench/compare_inprocess.py -> h2hp.md)
+#   decodep[:FILE]            issue 16 in one process: the decode stage's database for FILE
+#                             (default bench/decode_shapes.txt; tuned here if absent) emitted
+#                             with cubins, fa-tune timed inside peers.py --decode beside SDPA,
+#                             each output checked (bench/compare_inprocess.py -> decode*p.md)
 #   pgqa                      PackGQA (issue 15): its 56 checks of sm90a.gpu_modes
 #                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
 #                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
@@ -99,6 +103,20 @@ run_tune() {
     tail -"$n" "$OUTDIR/$name.txt"
     grep "fa-tune profile" "$OUTDIR/$name.log"
     [ $rc = 0 ] || tail -5 "$OUTDIR/$name.log"
+}
+
+# build_peer_lib DB DIR: DIR/fa_dispatch.h emitted from DB with cubins, and
+# DIR/libfa_header_peer.so built from it (bench/fa_header_peer.c), for peers.py --fa-tune-lib.
+build_peer_lib() {
+    local cuda
+    cuda=$(dirname "$(dirname "$(command -v nvcc)")")
+    if ! { "$FA" emit --arch sm90 --embed-cubin --db "$1" -o "$2/fa_dispatch.h" &&
+        gcc -std=c99 -O2 -Wall -shared -fPIC -I"$2" -I"$cuda/include" \
+            "$ROOT/bench/fa_header_peer.c" -o "$2/libfa_header_peer.so" \
+            -L"$cuda/lib64/stubs" -lcuda; } >"$2/build.log" 2>&1; then
+        tail -5 "$2/build.log"
+        return 1
+    fi
 }
 
 # One head-to-head round of the peers: SDPA cuDNN and flash on FlashAttention's grid at head
@@ -356,14 +374,7 @@ for stage in "$@"; do
         mkdir -p "$hp"
         hds=$(python3 "$ROOT/bench/compare_h2h.py" "$DB" --shapes | cut -d' ' -f1 | sort -un |
             paste -sd,)
-        cuda=$(dirname "$(dirname "$(command -v nvcc)")")
-        if ! { "$FA" emit --arch sm90 --embed-cubin --db "$DB" -o "$hp/fa_dispatch.h" &&
-            gcc -std=c99 -O2 -Wall -shared -fPIC -I"$hp" -I"$cuda/include" \
-                "$ROOT/bench/fa_header_peer.c" -o "$hp/libfa_header_peer.so" \
-                -L"$cuda/lib64/stubs" -lcuda; } >"$hp/build.log" 2>&1; then
-            tail -5 "$hp/build.log"
-            continue
-        fi
+        build_peer_lib "$DB" "$hp" || continue
         pjs=()
         for r in $(seq "$rounds"); do
             PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --headdims "$hds" \
@@ -374,6 +385,24 @@ for stage in "$@"; do
             echo "round $r done ($(date -u +%H:%M:%S))"
         done
         python3 "$ROOT/bench/compare_inprocess.py" "${pjs[@]}" | tee "$OUTDIR/h2hp.md"
+        ;;
+    decodep) # decodep[:SHAPES] -- fa-tune's decode winners inside the peers' process
+        shapes=${a:-bench/decode_shapes.txt}
+        name=decode${a:+_$(basename "$shapes" .txt)}
+        if [ ! -f "$OUTDIR/$name.db" ]; then # the decode stage's database, else tuned here
+            log "$name: fa-tune on $shapes (halving), for decodep"
+            run_tune "$name" 3 --arch sm90 --shapes "$ROOT/$shapes" --strategy halving \
+                --db "$OUTDIR/$name.db"
+        fi
+        log "decode head to head (in process): peers.py --decode with fa-tune as a peer"
+        hp=$OUTDIR/${name}p
+        mkdir -p "$hp"
+        build_peer_lib "$OUTDIR/$name.db" "$hp" || continue
+        PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --decode --shapes "$ROOT/$shapes" \
+            --peers torch_sdpa_cudnn,torch_sdpa_flash --fa-tune-lib "$hp/libfa_header_peer.so" \
+            -o "$OUTDIR/${name}p.jsonl" 2>"$OUTDIR/${name}p.log" || tail -3 "$OUTDIR/${name}p.log"
+        python3 "$ROOT/bench/compare_inprocess.py" "$OUTDIR/${name}p.jsonl" |
+            tee "$OUTDIR/${name}p.md"
         ;;
     h2hs) # h2hs[:ROUNDS] -- as h2hb, but fa-tune and the peers alternate shape by shape
         log "head to head (shape by shape): ${a:-2} rounds"

@@ -55,11 +55,11 @@ its rows are in -o FILE, PyTorch loaded once: bench/h2h_alternate.sh alternates 
 
     python3 bench/peers.py --from-db sweep.db --headdims 128 -o peers_modes.jsonl
 
---fa-tune-lib SO adds fa-tune itself to FlashAttention's grid as peer "fa_tune", timed in this
-process beside the others (bench/fa_tune_peer.py: why, and how each of its outputs is
-checked), through a dispatch header emitted with --embed-cubin and bench/fa_header_peer.c
-built into SO; bench/gpu_run.sh's h2hp stage does all of it and bench/compare_inprocess.py
-tables the ratios.
+--fa-tune-lib SO adds fa-tune itself as peer "fa_tune" (FlashAttention's grid, or with --decode
+the decode grid), timed in this process beside the others (bench/fa_tune_peer.py: why, and how
+each of its outputs is checked), through a dispatch header emitted with --embed-cubin and
+bench/fa_header_peer.c built into SO; bench/gpu_run.sh's h2hp and decodep stages do all of it
+and bench/compare_inprocess.py tables the ratios.
 """
 import argparse
 import json
@@ -227,6 +227,8 @@ def decode_grid(args, timer, out, versions):
     out.write(json.dumps(c) + "\n")
     print(f"device copy: {c['tbps']:.2f} TB/s", file=sys.stderr)
     peers = [p for p in args.peers.split(",") if p in ("torch_sdpa_flash", "torch_sdpa_cudnn")]
+    if args.fa_tune:
+        peers.append("fa_tune")
     for d, hq, hkv, b, nk, nq in grid:
         q = torch.randn(b, hq, nq, d, dtype=dt, device="cuda")
         k, v = (torch.randn(b, hkv, nk, d, dtype=dt, device="cuda") for _ in range(2))
@@ -234,14 +236,24 @@ def decode_grid(args, timer, out, versions):
         torch.cuda.synchronize()
         base = torch.cuda.memory_allocated()
         for peer in peers:
-            def fn():
-                return F.scaled_dot_product_attention(q, k, v, scale=scale, enable_gqa=hq != hkv)
-            with sdpa_kernel(BACKENDS[peer]):  # entered once, outside the timed calls
+            extra = {}
+            if peer == "fa_tune":
+                extra["variant"] = args.fa_tune.variant(q, k, False, op="decode")
+                fn, o = args.fa_tune.decode_call(q, k, v, scale)
                 r = measure(timer, peer, fn, base, q.numel() * q.element_size())
+                if "median_ms" in r:
+                    extra["check"] = args.fa_tune.check(q, k, v, o, False, scale)
+                del o
+            else:
+                def fn():
+                    return F.scaled_dot_product_attention(q, k, v, scale=scale,
+                                                          enable_gqa=hq != hkv)
+                with sdpa_kernel(BACKENDS[peer]):  # entered once, outside the timed calls
+                    r = measure(timer, peer, fn, base, q.numel() * q.element_size())
             row = dict(peer=peer, op="decode", dtype=args.dtype, head_dim=d, causal=0,
                        varlen=0, batch=b, heads_q=hq, heads_kv=hkv, seqlen_q=nq,
                        seqlen_k=nk, page_size=0, layout="bhsd", versions=versions,
-                       kv_bytes=kv_bytes(b, hkv, nk, d), **r)
+                       kv_bytes=kv_bytes(b, hkv, nk, d), **extra, **r)
             shape = f"d={d:3d} {hq:2d}/{hkv:2d} b={b:3d} N={nk:6d} q={nq}"
             if "median_ms" in r:
                 row["tbps"] = row["kv_bytes"] / r["median_ms"] / 1e9
@@ -512,8 +524,8 @@ def main():
                     "as standard input names them ('HD CAUSAL N' lines, each answered 'done HD "
                     "CAUSAL N' on standard output once timed); with --dry-run, the rows' shapes "
                     "and FLOPs without PyTorch")
-    ap.add_argument("--fa-tune-lib", metavar="SO", help="FlashAttention's grid: also time "
-                    "fa-tune in this process (peer fa_tune) through a dispatch header's "
+    ap.add_argument("--fa-tune-lib", metavar="SO", help="FlashAttention's grid or --decode: also "
+                    "time fa-tune in this process (peer fa_tune) through a dispatch header's "
                     "launcher built into SO (bench/fa_header_peer.c; see bench/fa_tune_peer.py)")
     ap.add_argument("-o", "--output", default="-")
     args = ap.parse_args()
@@ -523,9 +535,9 @@ def main():
         ap.error("--dry-run needs --from-db or --serve")
     if args.serve and (args.decode or args.from_db):
         ap.error("--serve times FlashAttention's grid: not with --decode or --from-db")
-    if args.fa_tune_lib and (args.decode or args.from_db or args.dry_run):
-        ap.error("--fa-tune-lib times FlashAttention's grid: not with --decode, --from-db or "
-                 "--dry-run")
+    if args.fa_tune_lib and (args.from_db or args.dry_run):
+        ap.error("--fa-tune-lib times FlashAttention's grid or the decode grid: not with "
+                 "--from-db or --dry-run")
     if "fa_tune" in args.peers.split(",") and not args.fa_tune_lib:
         ap.error("peer fa_tune needs --fa-tune-lib (a dispatch header's launcher, "
                  "bench/fa_header_peer.c)")
@@ -567,6 +579,13 @@ def main():
     timer = Timer(min_flush_bytes=1 << 30) if args.decode else Timer()
     # Short: reports put it in a legend; the GPU and CUDA driver are in every footer already.
     versions = f"torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}"
+    if args.fa_tune_lib:
+        from fa_tune_peer import FaTunePeer  # beside this file
+        try:
+            args.fa_tune = FaTunePeer(torch, args.fa_tune_lib)
+        except OSError as e:
+            print(f"peers.py: cannot load '{args.fa_tune_lib}': {e}", file=sys.stderr)
+            return 1
     if args.decode:
         decode_grid(args, timer, out, versions)
         return 0
@@ -580,15 +599,8 @@ def main():
     print(f"gemm bf16 8192^3: {g['tflops']:.0f} TFLOP/s", file=sys.stderr)
 
     peers = args.peers.split(",")
-    if args.fa_tune_lib:
-        from fa_tune_peer import FaTunePeer  # beside this file
-        try:
-            args.fa_tune = FaTunePeer(torch, args.fa_tune_lib)
-        except OSError as e:
-            print(f"peers.py: cannot load '{args.fa_tune_lib}': {e}", file=sys.stderr)
-            return 1
-        if "fa_tune" not in peers:
-            peers.append("fa_tune")
+    if args.fa_tune and "fa_tune" not in peers:
+        peers.append("fa_tune")
     if args.serve:
         return serve(args, timer, out, versions, peers, dt)
     for d in map(int, args.headdims.split(",")):
