@@ -54,6 +54,27 @@ def main(paths):
     return 0
 
 
+def values(rounds, key, field):
+    """key's field in each round whose row has it (non-zero)."""
+    return [r[key][field] for r in rounds if r.get(key, {}).get(field)]
+
+
+def per_round_ratios(rounds, num, den, field):
+    """Per round, row num's field over row den's, where both have it."""
+    return [r[num][field] / r[den][field] for r in rounds
+            if r.get(num, {}).get(field) and r.get(den, {}).get(field)]
+
+
+def fa_tune_cells(rounds, key):
+    """fa-tune's variant and check cell for key over the rounds, and its failed checks."""
+    checks = [r[key].get("check") for r in rounds if key in r]
+    failed = len([c for c in checks if not (c and c.get("ok"))])
+    variant = next((r[key].get("variant") for r in rounds if key in r), None) or "-"
+    cell = "ok" if checks and not failed else (f"FAIL ({failed} of {len(checks)})" if checks
+                                               else "-")
+    return variant, cell, failed
+
+
 def decode_table(rounds):
     """The decode shapes: fa-tune's time, K/V TB/s and share of the copy bandwidth of its
     round, cuDNN's time and the speed ratio (medians over rounds), the check; issue 16's
@@ -67,19 +88,15 @@ def decode_table(rounds):
     bad, n_copy, ok_copy, n_cu, ok_cu = 0, 0, 0, 0, 0
     for s in shapes:
         d, hq, hkv, b, nk, nq = s
-        fa = [r[("fa_tune",) + s] for r in rounds if r.get(("fa_tune",) + s, {}).get("median_ms")]
-        cu = [r[("torch_sdpa_cudnn",) + s]["median_ms"] for r in rounds
-              if r.get(("torch_sdpa_cudnn",) + s, {}).get("median_ms")]
-        pct = [100 * r[("fa_tune",) + s]["tbps"] / r["copy"]["tbps"] for r in rounds
-               if r.get(("fa_tune",) + s, {}).get("tbps") and "copy" in r]
-        checks = [r[("fa_tune",) + s].get("check") for r in rounds if ("fa_tune",) + s in r]
-        failed = [c for c in checks if not (c and c.get("ok"))]
-        bad += len(failed)
-        kv = next((r[("fa_tune",) + s]["kv_bytes"] for r in rounds if ("fa_tune",) + s in r), 0)
-        variant = next((r[("fa_tune",) + s].get("variant") for r in rounds
-                        if ("fa_tune",) + s in r), None) or "-"
-        t = statistics.median([x["median_ms"] for x in fa]) * 1e3 if fa else None
-        tb = statistics.median([x["tbps"] for x in fa]) if fa else None
+        key = ("fa_tune",) + s
+        fa_ms, fa_tbps = values(rounds, key, "median_ms"), values(rounds, key, "tbps")
+        cu = values(rounds, ("torch_sdpa_cudnn",) + s, "median_ms")
+        pct = [100 * x for x in per_round_ratios(rounds, key, "copy", "tbps")]
+        variant, check, failed = fa_tune_cells(rounds, key)
+        bad += failed
+        kv = next((r[key]["kv_bytes"] for r in rounds if key in r), 0)
+        t = statistics.median(fa_ms) * 1e3 if fa_ms else None
+        tb = statistics.median(fa_tbps) if fa_tbps else None
         p = statistics.median(pct) if pct else None
         c = statistics.median(cu) * 1e3 if cu else None
         if p is not None and kv >= 256e6:
@@ -88,8 +105,6 @@ def decode_table(rounds):
         if t and c:
             n_cu += 1
             ok_cu += c / t >= 1.0
-        check = "ok" if checks and not failed else (
-            f"FAIL ({len(failed)} of {len(checks)})" if checks else "-")
         f1 = (lambda x, spec: format(x, spec) if x is not None else "-")
         print(f"| hd{d} {hq}/{hkv} {b}x{nk} sq{nq} | {kv / 1e6:.0f} | {variant} | {f1(t, '.1f')} | "
               f"{f1(tb, '.2f')} | {f1(p, '.0f')}% | {f1(c, '.1f')} | "
@@ -110,33 +125,19 @@ def forward_table(rounds):
     print("|---|---|---|---|---|---|---|---|---|---|")
     ratios, bad_checks, bars = [], 0, []
     for d, c, n in shapes:
-        def tf(peer):
-            v = [r[(peer, d, c, n)]["tflops"] for r in rounds
-                 if r.get((peer, d, c, n), {}).get("tflops")]
-            return v
-
-        fa, cu, fl = tf("fa_tune"), tf("torch_sdpa_cudnn"), tf("torch_sdpa_flash")
-        per_round = [r[("fa_tune", d, c, n)]["tflops"] / r[("torch_sdpa_cudnn", d, c, n)]["tflops"]
-                     for r in rounds
-                     if r.get(("fa_tune", d, c, n), {}).get("tflops")
-                     and r.get(("torch_sdpa_cudnn", d, c, n), {}).get("tflops")]
-        per_round_fl = [r[("fa_tune", d, c, n)]["tflops"] / r[("torch_sdpa_flash", d, c, n)]["tflops"]
-                        for r in rounds
-                        if r.get(("fa_tune", d, c, n), {}).get("tflops")
-                        and r.get(("torch_sdpa_flash", d, c, n), {}).get("tflops")]
-        checks = [r[("fa_tune", d, c, n)].get("check") for r in rounds if ("fa_tune", d, c, n) in r]
-        failed = [ch for ch in checks if not (ch and ch.get("ok"))]
-        bad_checks += len(failed)
-        variant = next((r[("fa_tune", d, c, n)].get("variant") for r in rounds
-                        if ("fa_tune", d, c, n) in r), None) or "-"
+        key, cu_key, fl_key = (("fa_tune", d, c, n), ("torch_sdpa_cudnn", d, c, n),
+                               ("torch_sdpa_flash", d, c, n))
+        fa, cu, fl = (values(rounds, k, "tflops") for k in (key, cu_key, fl_key))
+        per_round = per_round_ratios(rounds, key, cu_key, "tflops")
+        per_round_fl = per_round_ratios(rounds, key, fl_key, "tflops")
+        variant, check, failed = fa_tune_cells(rounds, key)
+        bad_checks += failed
         med = (lambda v: f"{statistics.median(v):.1f}" if v else "-")
         ratio = statistics.median(per_round) if per_round else None
         if ratio:
             ratios.append(ratio)
         if (d, c) in BARS and n >= BARS[(d, c)][0] and fa:
             bars.append((d, n, statistics.median(fa), BARS[(d, c)][1]))
-        check = "ok" if checks and not failed else (
-            f"FAIL ({len(failed)} of {len(checks)})" if checks else "-")
         print(f"| {d} | {c} | {n} | {variant} | {med(fa)} | {med(cu)} | {med(fl)} | "
               f"{f'{ratio:.3f}' if ratio else '-'} | "
               f"{f'{statistics.median(per_round_fl):.3f}' if per_round_fl else '-'} | {check} |")
