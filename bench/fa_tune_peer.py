@@ -85,6 +85,17 @@ class FaTunePeer:
 
         return fn, o
 
+    def timed(self, measure, timer, base, q, k, v, causal, scale, op="fwd"):
+        """peers.py's measure() of this problem's launch (op "fwd", or "decode": non-causal),
+        then the check if it was timed: (measure's result, the row's variant and check)."""
+        extra = {"variant": self.variant(q, k, causal, op)}
+        fn, o = (self.decode_call(q, k, v, scale) if op == "decode"
+                 else self.call(q, k, v, causal, scale))
+        r = measure(timer, "fa_tune", fn, base, q.numel() * q.element_size())
+        if "median_ms" in r:
+            extra["check"] = self.check(q, k, v, o, causal, scale)
+        return r, extra
+
     def check(self, q, k, v, o, causal, scale):
         """FlashAttention's criterion on batch 0, head 0, and every element of O written."""
         torch = self.torch

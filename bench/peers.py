@@ -238,12 +238,8 @@ def decode_grid(args, timer, out, versions):
         for peer in peers:
             extra = {}
             if peer == "fa_tune":
-                extra["variant"] = args.fa_tune.variant(q, k, False, op="decode")
-                fn, o = args.fa_tune.decode_call(q, k, v, scale)
-                r = measure(timer, peer, fn, base, q.numel() * q.element_size())
-                if "median_ms" in r:
-                    extra["check"] = args.fa_tune.check(q, k, v, o, False, scale)
-                del o
+                r, extra = args.fa_tune.timed(measure, timer, base, q, k, v, False, scale,
+                                              op="decode")
             else:
                 def fn():
                     return F.scaled_dot_product_attention(q, k, v, scale=scale,
@@ -437,21 +433,19 @@ def grid_shape(args, timer, out, versions, peers, d, causal, n, dt):
     base = torch.cuda.memory_allocated()
     for peer in peers:
         extra = {}
-        if peer == "torch_eager":
-            if n > args.eager_max_seqlen:
-                continue
-            fn = lambda: eager(q, k, v, bool(causal), scale)
-        elif peer == "fa_tune":
-            extra["variant"] = args.fa_tune.variant(q, k, causal)
-            fn, o = args.fa_tune.call(q, k, v, causal, scale)
+        if peer == "fa_tune":
+            r, extra = args.fa_tune.timed(measure, timer, base, q, k, v, causal, scale)
         else:
-            def fn(be=BACKENDS[peer]):
-                with sdpa_kernel(be):
-                    return F.scaled_dot_product_attention(q, k, v, is_causal=bool(causal), scale=scale)
-        r = measure(timer, peer, fn, base, q.numel() * q.element_size())
-        if peer == "fa_tune" and "median_ms" in r:
-            extra["check"] = args.fa_tune.check(q, k, v, o, causal, scale)
-            del o
+            if peer == "torch_eager":
+                if n > args.eager_max_seqlen:
+                    continue
+                fn = lambda: eager(q, k, v, bool(causal), scale)
+            else:
+                def fn(be=BACKENDS[peer]):
+                    with sdpa_kernel(be):
+                        return F.scaled_dot_product_attention(q, k, v, is_causal=bool(causal),
+                                                              scale=scale)
+            r = measure(timer, peer, fn, base, q.numel() * q.element_size())
         row = dict(peer=peer, dtype=args.dtype, head_dim=d, causal=causal, varlen=0,
                    batch=b, heads_q=h, heads_kv=h, seqlen_q=n, seqlen_k=n,
                    layout="bhsd", versions=versions, **extra, **r)
