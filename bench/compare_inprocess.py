@@ -108,7 +108,7 @@ def decode_table(rounds):
         f1 = (lambda x, spec: format(x, spec) if x is not None else "-")
         print(f"| hd{d} {hq}/{hkv} {b}x{nk} sq{nq} | {kv / 1e6:.0f} | {variant} | {f1(t, '.1f')} | "
               f"{f1(tb, '.2f')} | {f1(p, '.0f')}% | {f1(c, '.1f')} | "
-              f"{f1(c / t if t and c else None, '.3f')}x | {check} |")
+              f"{f1(c / t if t and c else None, '.3f') + ('x' if t and c else '')} | {check} |")
     print(f"\n>= 90% of copy on {ok_copy} of {n_copy} shapes with >= 256 MB of K/V; "
           f">= 1.0x cuDNN on {ok_cu} of {n_cu}")
     return bad
