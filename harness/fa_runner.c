@@ -182,6 +182,10 @@ fa_status fa_runner_new(int ordinal, const fa_runner_opts *opts, fa_runner **out
         st = FA_CU(r->cu, err, r->cu->cuDeviceGet(&r->dev, ordinal));
     if (st == FA_OK)
         st = query_info(r->cu, r->dev, ordinal, &r->info, err);
+    /* Programmatic dependent launch exists from cc 9.0; FA_NO_PDL=1 turns it off (an A/B of
+       the early launches on one build). */
+    const char *no_pdl = getenv("FA_NO_PDL");
+    r->pdl = r->info.cc >= 90 && !(no_pdl && no_pdl[0] && strcmp(no_pdl, "0") != 0);
     /* The primary context, not a private one: cuBLAS (runtime API) binds to it. */
     if (st == FA_OK) {
         st = FA_CU(r->cu, err, r->cu->cuDevicePrimaryCtxRetain(&r->ctx, r->dev));

@@ -98,6 +98,7 @@ struct fa_runner {
     size_t workspace_bytes;
     CUdeviceptr cmp;
     fa_device_info info;
+    int pdl; /* 1: launches a plan marks pdl go early (cc >= 90, FA_NO_PDL unset) */
     fa_runner_opts opts;
     helper_mod helpers[2][8];
     int poisoned;

@@ -207,6 +207,44 @@ void rn_classify(fa_runner *r, CUresult e, const char *when, fa_measurement *m)
     }
 }
 
+/* One launch of a plan on the stream. A cluster or an early (programmatic dependent) launch
+ * goes through cuLaunchKernelEx with its attributes, PDL only where the runner allows it
+ * (r->pdl); the rest through cuLaunchKernel. */
+static CUresult launch_one(fa_runner *r, const fa_launch *l, CUfunction fn, void **args)
+{
+    CUlaunchAttribute at[2];
+    unsigned n = 0;
+    memset(at, 0, sizeof at);
+    if (l->cluster[0] * l->cluster[1] * l->cluster[2] > 1) {
+        at[n].id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION;
+        at[n].value.clusterDim.x = l->cluster[0];
+        at[n].value.clusterDim.y = l->cluster[1];
+        at[n].value.clusterDim.z = l->cluster[2];
+        n++;
+    }
+    if (l->pdl && r->pdl) {
+        at[n].id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+        at[n].value.programmaticStreamSerializationAllowed = 1;
+        n++;
+    }
+    if (n == 0)
+        return r->cu->cuLaunchKernel(fn, l->grid[0], l->grid[1], l->grid[2], l->block[0],
+                                     l->block[1], l->block[2], l->smem, r->stream, args, NULL);
+    if (!r->cu->cuLaunchKernelEx)
+        return CUDA_ERROR_NOT_SUPPORTED;
+    CUlaunchConfig cfg = {.gridDimX = l->grid[0],
+                          .gridDimY = l->grid[1],
+                          .gridDimZ = l->grid[2],
+                          .blockDimX = l->block[0],
+                          .blockDimY = l->block[1],
+                          .blockDimZ = l->block[2],
+                          .sharedMemBytes = l->smem,
+                          .hStream = r->stream,
+                          .attrs = at,
+                          .numAttrs = n};
+    return r->cu->cuLaunchKernelEx(&cfg, fn, args, NULL);
+}
+
 /* One run of the variant: the plan's launches in order on the stream, the scratch zeroed
  * first (a split kernel's partial sums start from nothing every run) unless the plan keeps
  * it (zeroed once at allocation; the launches leave it so). */
@@ -218,29 +256,7 @@ CUresult rn_launch_variant(fa_runner *r, vkernel *vk, fa_fwd_params *a)
     for (int i = 0; e == CUDA_SUCCESS && i < vk->plan.nlaunches; i++) {
         const fa_launch *l = &vk->plan.launch[i];
         void *args[] = {vk->args + (size_t)i * FA_MAX_ARG_BYTES};
-        CUfunction fn = vk->fn[l->kernel];
-        if (l->cluster[0] * l->cluster[1] * l->cluster[2] > 1) {
-            if (!r->cu->cuLaunchKernelEx)
-                return CUDA_ERROR_NOT_SUPPORTED;
-            CUlaunchAttribute at = {.id = CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION};
-            at.value.clusterDim.x = l->cluster[0];
-            at.value.clusterDim.y = l->cluster[1];
-            at.value.clusterDim.z = l->cluster[2];
-            CUlaunchConfig cfg = {.gridDimX = l->grid[0],
-                                  .gridDimY = l->grid[1],
-                                  .gridDimZ = l->grid[2],
-                                  .blockDimX = l->block[0],
-                                  .blockDimY = l->block[1],
-                                  .blockDimZ = l->block[2],
-                                  .sharedMemBytes = l->smem,
-                                  .hStream = r->stream,
-                                  .attrs = &at,
-                                  .numAttrs = 1};
-            e = r->cu->cuLaunchKernelEx(&cfg, fn, args, NULL);
-        } else {
-            e = r->cu->cuLaunchKernel(fn, l->grid[0], l->grid[1], l->grid[2], l->block[0],
-                                      l->block[1], l->block[2], l->smem, r->stream, args, NULL);
-        }
+        e = launch_one(r, l, vk->fn[l->kernel], args);
     }
     return e;
 }

@@ -11,6 +11,7 @@
  *   cp.async.commit_group / cp.async.wait_group N
  *   ex2.approx.ftz.f32                                                  (softmax)
  *   cvt.rn.{f16x2,bf16x2}.f32                                           (P -> 16-bit)
+ *   griddepcontrol.{launch_dependents,wait}        (programmatic dependent launch, sm_90+)
  *
  * Fragment layouts (PTX ISA, "Matrix fragments for mma.m16n8k16"), with
  * g = lane / 4 (groupID) and t = lane % 4 (thread in group):
@@ -206,6 +207,26 @@ __device__ __forceinline__ void st_global_v4(void *ptr, uint4 v)
     asm volatile("st.global.v4.u32 [%0], {%1, %2, %3, %4};\n" ::"l"(ptr), "r"(v.x), "r"(v.y),
                  "r"(v.z), "r"(v.w)
                  : "memory");
+}
+
+/* Programmatic dependent launch (PTX ISA, "griddepcontrol"; sm_90 and later, compiled out below).
+   A kernel launched with the programmatic-stream-serialization attribute may start before the
+   kernel ahead of it on the stream has finished; grid_dependency_wait() blocks until that kernel
+   has completed and its memory writes are visible. grid_launch_dependents() lets the dependent
+   kernel be scheduled once every CTA of this one has called it (or exited). Both are no-ops in
+   a launch without the attribute, so a kernel that uses them is correct launched either way. */
+__device__ __forceinline__ void grid_dependency_wait()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+
+__device__ __forceinline__ void grid_launch_dependents()
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.launch_dependents;\n" :::);
+#endif
 }
 
 } // namespace fa

@@ -47,6 +47,40 @@ static inline uint64_t fa_dispatch_decode_scratch_bytes(const fa_dispatch_module
     return fa_dispatch_decode_plan_scratch(&c, p, m->multiprocessors);
 }
 
+/* The combine kernel f over grid blocks on stream. On a cc >= 90 device it is a programmatic
+   dependent of the split kernel launched just before it: the split kernel lets it be scheduled
+   while it runs, and it waits inside (griddepcontrol.wait) until the split kernel's partials
+   are complete, so its launch leaves the critical path. Elsewhere, with CUDA headers before
+   12.0, or where the driver refuses the attribute: a plain launch, which the stream orders. */
+static inline CUresult fa_dispatch_decode_launch_combine(CUfunction f, unsigned grid, int cc,
+                                                         CUstream stream, void **argv)
+{
+#if defined(CUDA_VERSION) && CUDA_VERSION >= 12000
+    if (cc >= 90) {
+        CUlaunchAttribute at;
+        CUlaunchConfig cfg;
+        CUresult r;
+        memset(&at, 0, sizeof at);
+        memset(&cfg, 0, sizeof cfg);
+        at.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+        at.value.programmaticStreamSerializationAllowed = 1;
+        cfg.gridDimX = grid;
+        cfg.gridDimY = cfg.gridDimZ = 1;
+        cfg.blockDimX = 32 * FA_DECODE_COMBINE_ROWS;
+        cfg.blockDimY = cfg.blockDimZ = 1;
+        cfg.hStream = stream;
+        cfg.attrs = &at;
+        cfg.numAttrs = 1;
+        r = cuLaunchKernelEx(&cfg, f, argv, 0);
+        if (r != CUDA_ERROR_NOT_SUPPORTED)
+            return r;
+    }
+#else
+    (void)cc;
+#endif
+    return cuLaunchKernel(f, grid, 1, 1, 32 * FA_DECODE_COMBINE_ROWS, 1, 1, 0, stream, argv, 0);
+}
+
 /* Run decode kernel `kernel` (an index into fa_dispatch_decode_kernels() of the loaded arch)
    with splits (0: auto) and fuse on p, asynchronously on stream: the split kernel, then, when
    the plan has more than one split, the combine kernel over scratch (scratch_bytes of device
@@ -113,9 +147,10 @@ static inline CUresult fa_dispatch_launch_decode_fused(const fa_dispatch_module 
         stream, argv, 0);
     if (r != CUDA_SUCCESS || s <= 1 || fused)
         return r;
-    return cuLaunchKernel(m->decode_combine[i],
-                          (unsigned)((rows + FA_DECODE_COMBINE_ROWS - 1) / FA_DECODE_COMBINE_ROWS),
-                          1, 1, 32 * FA_DECODE_COMBINE_ROWS, 1, 1, 0, stream, argv, 0);
+    return fa_dispatch_decode_launch_combine(
+        m->decode_combine[i],
+        (unsigned)((rows + FA_DECODE_COMBINE_ROWS - 1) / FA_DECODE_COMBINE_ROWS), m->cc, stream,
+        argv);
 }
 
 /* fa_dispatch_launch_decode_fused without the fused combine (the split kernel, then the

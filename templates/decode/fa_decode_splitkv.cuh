@@ -65,6 +65,12 @@
  *     per split, several rows per warp), so the merge waits about two L2 round trips, not
  *     two per row of a warp plus one per O pass. Same fp32 operations in the same order as
  *     the combine kernel (its xor tree, split order): fused and separate give the same bits.
+ *  8. Combine launched early (sm_90+): the plan launches the combine kernel with programmatic
+ *     stream serialization (fa_launch.pdl). Every split CTA calls griddepcontrol.launch_dependents
+ *     when it starts, so the combine's CTAs are scheduled while the split kernel runs and wait
+ *     in griddepcontrol.wait for its completion: the combine's launch and CTA start-up leave
+ *     the critical path. Launched without the attribute (older GPUs, another launcher) both
+ *     instructions are no-ops and the stream orders the kernels as before.
  *
  * Legality (static_assert): head dims multiples of 32 up to 256 (the sm80 swizzle);
  * BLOCK_M 16..64 a multiple of 16; BLOCK_N / WARPS a multiple of 16; 2 <= WARPS <= 8 (the
@@ -93,7 +99,7 @@
  *      1x128k in fa-tune's tune of 2026-12-03); the fused combine (7.), one launch instead of
  *      split + combine. Registers, no spills: hd128 m16n64w4s3 124, m32n64w4s3 204,
  *      m16n128w8s3 124; hd64 m16n32w2s3 80, m64n128w8s3 234; hd256 m16n64w4s2 220.
- *  v3  (this version) the paged loader's page runs (2.: v2 divided by the page size and built
+ *  v3  the paged loader's page runs (2.: v2 divided by the page size and built
  *      64-bit page offsets for every 128-byte row; paged page 64 was 111% of contiguous at
  *      hd64 32/8 64x4k, bench/results/2026-12-03_h200_decode_v2); the fused merge from shared
  *      memory (7.: v2 took each row's max and sum one warp per row from L2, two dependent
@@ -105,6 +111,10 @@
  *      bytes. On the H200, tuned beside cuDNN in one call, every contiguous shape got 3-6%
  *      slower: 0.94-0.97x cuDNN where this version measures 0.96-1.02x
  *      (bench/results/2026-12-03_h200_session6, calls 1 and 3).
+ *  v4  (this version) the combine kernel launched early (8., programmatic dependent launch).
+ *      Before it, on an H100 with the write flush (bench/results/2026-12-06_session20, call 3),
+ *      the separate-combine winners were 0.99-1.00x cuDNN at hd128 32/8 1x128k (188.4 us)
+ *      and 128x1k (187.4 us); both kernels' code is unchanged but for the two instructions.
  */
 #ifndef FA_DECODE_SPLITKV_CUH
 #define FA_DECODE_SPLITKV_CUH
@@ -221,6 +231,9 @@ __global__ void __launch_bounds__(WARPS * 32)
 
     if (nsplit > 1 && blockIdx.x == 0 && split == 0 && tid == 0)
         *reinterpret_cast<int *>(args.scratch) = nsplit; /* for the combine kernel */
+    /* The combine kernel (launched as a programmatic dependent, 8.) may be scheduled now: it
+       waits for this grid's completion before it reads anything. */
+    fa::grid_launch_dependents();
 
     const uint32_t sQ = fa::smem_u32(fa_decode_smem);
     const uint32_t sK = sQ + T::Q_BYTES;
@@ -734,6 +747,7 @@ __global__ void __launch_bounds__(32 * FA_DECODE_COMBINE_ROWS)
     const int64_t row = (int64_t)blockIdx.x * FA_DECODE_COMBINE_ROWS + wr;
     if (row >= rows_all)
         return;
+    fa::grid_dependency_wait(); /* the split kernel's partials are complete and visible (8.) */
     const int nsplit = *reinterpret_cast<const int *>(args.scratch);
     const float *opart = reinterpret_cast<const float *>(args.scratch + FA_DECODE_SCRATCH_HEADER);
     const float *lpart = opart + (int64_t)nsplit * rows_all * HEAD_DIM;

@@ -205,6 +205,8 @@ static void test_plan(void)
     const fa_launch *c = &pl.launch[1];
     CHECK_MSG(c->grid[0] == 8 && c->block[0] == 128 && c->smem == 0, "combine %u x %u", c->grid[0],
               c->block[0]); /* 32 rows, 4 per block */
+    /* the combine is a programmatic dependent of the split kernel, which itself is not */
+    CHECK(c->pdl == 1 && l->pdl == 0);
     CHECK_MSG(pl.scratch_bytes == 4352 + 16ull * 32 * (128 + 1) * 4, "scratch %llu",
               (unsigned long long)pl.scratch_bytes);
     CHECK(pl.scratch_keep == 1 && FA_DECODE_SCRATCH_HEADER == 4352);
@@ -212,6 +214,7 @@ static void test_plan(void)
     fa_variant vf = fa_test_parse("decode_splitkv_hd128_bf16_m16n64w4s3k0f");
     fa_plan pf;
     CHECK_OK(fam->plan(&vf, &s, &pf, &err), &err);
+    CHECK(pf.launch[0].pdl == 0);
     CHECK_MSG(pf.nlaunches == 1 && pf.launch[0].kernel == 0 && pf.launch[0].grid[0] == 8 &&
                   pf.launch[0].grid[1] == 16 && pf.scratch_bytes == pl.scratch_bytes &&
                   pf.scratch_keep == 1,

@@ -425,6 +425,7 @@ CUresult cuTensorMapEncodeTiled(CUtensorMap *map, CUtensorMapDataType type, cuui
 typedef struct launch_rec {
     CUfunction f;
     unsigned grid[3], block[3], smem;
+    int pdl; /* through cuLaunchKernelEx with programmatic stream serialization */
     unsigned char args[FA_SM90A_ARGS_BYTES];
 } launch_rec;
 static launch_rec launched;    /* the last launch */
@@ -446,11 +447,29 @@ CUresult cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, uns
     launched.block[1] = by;
     launched.block[2] = bz;
     launched.smem = smem;
+    launched.pdl = 0;
     memcpy(launched.args, params[0], args_bytes);
     if (nlaunches < 4)
         launches[nlaunches] = launched;
     nlaunches++;
     return CUDA_SUCCESS;
+}
+
+/* Records as cuLaunchKernel does, with pdl set; any attribute but one programmatic stream
+   serialization (value 1) is refused. */
+CUresult cuLaunchKernelEx(const CUlaunchConfig *c, CUfunction f, void **params, void **extra)
+{
+    CUresult r;
+    if (c->numAttrs != 1 ||
+        c->attrs[0].id != CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION ||
+        c->attrs[0].value.programmaticStreamSerializationAllowed != 1)
+        return CUDA_ERROR_INVALID_VALUE;
+    r = cuLaunchKernel(f, c->gridDimX, c->gridDimY, c->gridDimZ, c->blockDimX, c->blockDimY,
+                       c->blockDimZ, c->sharedMemBytes, c->hStream, params, extra);
+    launched.pdl = 1;
+    if (nlaunches <= 4)
+        launches[nlaunches - 1].pdl = 1;
+    return r;
 }
 
 #endif /* FA_EMIT_SRC_STUB_H */

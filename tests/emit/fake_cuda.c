@@ -42,6 +42,9 @@
  * "kernel" itself when the argument's fused flag is set). A wrong table,
  * stride, length, page size or scratch gives a wrong answer.
  *
+ * The combine may come through cuLaunchKernelEx as a programmatic dependent launch; only that,
+ * right after its split kernel, on a cc >= 90 device.
+ *
  * Environment: FA_FAKE_CC (default 90) is the device's compute capability * 10; FA_FAKE_SMS
  * (default 132) its multiprocessors.
  */
@@ -820,6 +823,8 @@ static CUresult launch_decode(const fake_func *f, unsigned gx, unsigned gy, unsi
     return CUDA_SUCCESS;
 }
 
+static const fake_func *last_launched; /* the kernel the stream ran last */
+
 CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz,
                         unsigned int bx, unsigned int by, unsigned int bz, unsigned int smem,
                         CUstream stream, void **params, void **extra)
@@ -832,6 +837,7 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigne
         fprintf(stderr, "fake driver: cuLaunchKernel: bad function or arguments\n");
         return CUDA_ERROR_INVALID_VALUE;
     }
+    last_launched = f;
     if (f->decode)
         return launch_decode(f, gx, gy, gz, bx, by, bz, smem, (const fa_decode_args *)params[0]);
     if (f->sm90a)
@@ -853,4 +859,23 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigne
     }
     attention(f, p, (int64_t)(p->heads_q / p->heads_kv) * p->q_head_stride);
     return CUDA_SUCCESS;
+}
+
+/* A programmatic dependent launch: only a decode combine kernel right after a split kernel
+ * (the one plan that asks for it) on a cc >= 90 device, with that one attribute; then it runs as
+ * cuLaunchKernel. Anything else is refused, so a launcher that asks where it should not fails
+ * its test. */
+CUresult cuLaunchKernelEx(const CUlaunchConfig *c, CUfunction fn, void **params, void **extra)
+{
+    const fake_func *f = (const fake_func *)fn;
+    if (!c || !f || !f->used || c->numAttrs != 1 || !c->attrs ||
+        c->attrs[0].id != CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION ||
+        c->attrs[0].value.programmaticStreamSerializationAllowed != 1 || fake_cc() < 90 ||
+        f->decode != 2 || !last_launched || last_launched->decode != 1) {
+        fprintf(stderr, "fake driver: cuLaunchKernelEx: only a decode combine after its split "
+                        "kernel, programmatic stream serialization, cc >= 90\n");
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    return cuLaunchKernel(fn, c->gridDimX, c->gridDimY, c->gridDimZ, c->blockDimX, c->blockDimY,
+                          c->blockDimZ, c->sharedMemBytes, c->hStream, params, extra);
 }

@@ -95,6 +95,10 @@ typedef struct fa_launch {
     unsigned grid[3], block[3];
     unsigned cluster[3]; /* {0,0,0} or {1,1,1}: no cluster */
     unsigned smem;       /* dynamic shared memory, bytes */
+    /* 1: may start before the plan's previous launch has finished (programmatic dependent
+     * launch, cc >= 90; launchers apply it there and ignore it elsewhere): the kernel waits in
+     * griddepcontrol.wait for that launch's results before it reads them. */
+    int pdl;
 } fa_launch;
 
 /* What runs for one problem, in order. */

@@ -23,9 +23,10 @@
  * (one cubin for all of them; fuse is a flag of the argument struct); they change the plan.
  *
  * Plan (fa_plan_splitkv.h): launch 0 is the split kernel, grid (m_blocks * batch * heads_kv,
- * splits); launch 1 the combine kernel, one warp per (b, h, i) row, unless the variant fuses
- * the combine (fa_plan_splitkv_fused: then launch 0 alone); with one resolved split only
- * launch 0 runs and writes O and LSE itself (no scratch). Scratch: a header (the splits and
+ * splits); launch 1 the combine kernel, one warp per (b, h, i) row, a programmatic dependent
+ * of launch 0 (fa_launch.pdl), unless the variant fuses the combine (fa_plan_splitkv_fused:
+ * then launch 0 alone); with one resolved split only launch 0 runs and writes O and LSE
+ * itself (no scratch). Scratch: a header (the splits and
  * the fused combine's counters) and fp32 partial O and LSE of every split, zeroed once after
  * allocation (scratch_keep: the partials need no clearing, the counters are left zero). Both
  * kernels take fa_decode_args (fa_fwd_params, the scratch address, the fused flag).
@@ -266,6 +267,7 @@ static fa_status plan(const fa_variant *v, const fa_shape *s, fa_plan *out, fa_e
         c->block[1] = c->block[2] = 1;
         c->cluster[0] = c->cluster[1] = c->cluster[2] = 1;
         c->smem = 0;
+        c->pdl = 1; /* scheduled while the split kernel runs (the template's design, 8.) */
         out->nlaunches = 2;
     }
     return FA_OK;
