@@ -21,7 +21,7 @@ static const char *const cmd = "bench";
 typedef struct bench_args {
     int eager_only, no_eager, json, repeat, device, no_cache;
     const char *variant_name, *cache_dir;
-    int set_headdim, set_dtype, set_causal, set_varlen;
+    int set_headdim, set_dtype, set_causal, set_varlen, set_page_size;
     int heads_kv, seqlen_k; /* 0: = heads, = seqlen_q */
     /* --family F --param KEY=VALUE...: a variant named by its family's parameters, in the
      * mode of the shape options (instead of --variant). */
@@ -62,7 +62,7 @@ static void tiles_variant(const bench_args *a, fa_variant *v)
 {
     memset(v, 0, sizeof *v);
     v->family = a->family ? a->family : fa_family_sm80();
-    v->op = FA_OP_FWD;
+    v->op = a->p.op;
     v->dtype = a->p.dtype;
     v->head_dim = a->p.head_dim;
     memcpy(v->params, a->params, sizeof v->params);
@@ -192,6 +192,15 @@ static int shape_options(bench_args *a, const char *headdim_help, fa_option *out
          .hi = 1 << 24,
          .metavar = "N",
          .help = "= --seqlen-q"},
+        {.kind = FA_OPT_INT,
+         .name = "page-size",
+         .dst = &a->p.page_size,
+         .seen = &a->set_page_size,
+         .lo = 0,
+         .hi = FA_PAGE_SIZE_MAX,
+         .metavar = "N",
+         .help = "decode variants: K/V cache rows per page, 16..256 (pages\nshuffled through a "
+                 "block table); 0: contiguous (default)"},
         {.kind = FA_OPT_HEADDIM,
          .name = "headdim",
          .dst = &a->p.head_dim,
@@ -357,7 +366,12 @@ static int parse_options(bench_args *a, int argc, char **argv)
                  "relative standard error is\nunder 1% or a cap. GPU work runs in a worker "
                  "process: a crashing kernel is\nreported, not fatal.\n",
         .outro = "TFLOP/s = 4*B*Hq*Nq*Nk*D / time, halved for causal when Nq == Nk (varlen: "
-                 "summed\nover sequences), from the median time.\n\nexit codes: 0 ok, 1 runtime "
+                 "summed\nover sequences), from the median time. A decode variant (e.g.\n"
+                 "decode_splitkv_hd128_bf16_m16n64w4s3k0 --batch 1 --heads 32 --heads-kv 8\n"
+                 "--seqlen-q 1 --seqlen-k 131072) reports TB/s: K/V cache bytes read / time\n(in "
+                 "--json, "
+                 "its tflops and gflop keys hold TB/s and GB).\n\n"
+                 "exit codes: 0 ok, 1 runtime "
                  "failure (no GPU, compile error, kernel fault),\n2 usage error, 3 numerical "
                  "mismatch.\n",
         .opts = opts};
@@ -377,6 +391,14 @@ static int parse_options(bench_args *a, int argc, char **argv)
     return rc;
 }
 
+/* --page-size belongs to decode problems. Returns -1 to go on, else the exit code. */
+static int check_page_size(const bench_args *a)
+{
+    if (a->set_page_size && a->p.op != FA_OP_DECODE)
+        return fa_cli_usage_error(cmd, "--page-size is for decode variants (decode_...)");
+    return -1;
+}
+
 /* What to time: exactly one of a named variant, the tile flags and the eager baseline; a
  * named variant fixes the mode the shape options may repeat but not contradict. Returns -1
  * to go on, else the exit code. */
@@ -390,8 +412,12 @@ static int check_subject(bench_args *a)
         return fa_cli_usage_error(cmd, "--variant, --param and --eager-only exclude "
                                        "each other");
     int rc = check_tiles(a);
-    if (rc >= 0 || !a->variant_name)
+    if (rc >= 0)
         return rc;
+    if (have_tiles(a)) /* a family that serves only decode (splitkv) names decode variants */
+        a->p.op = a->family->ops == (1u << FA_OP_DECODE) ? FA_OP_DECODE : FA_OP_FWD;
+    if (!a->variant_name)
+        return check_page_size(a);
     fa_variant v;
     fa_err err;
     fa_err_clear(&err);
@@ -406,7 +432,8 @@ static int check_subject(bench_args *a)
     a->p.dtype = v.dtype;
     a->p.causal = v.causal;
     a->p.varlen = v.varlen;
-    return -1;
+    a->p.op = v.op;
+    return check_page_size(a);
 }
 
 /* The shape's derived fields and its checks. Returns -1 to go on, else the exit code. */
@@ -710,10 +737,13 @@ static void print_table(const bench_run *b)
     snprintf(eager_label, sizeof eager_label, "eager (cuBLAS + softmax, %d head%s/chunk)",
              d->eager_heads_per_chunk, d->eager_heads_per_chunk == 1 ? "" : "s");
     printf("%s on %s (sm_%d)\n", b->pname, b->dev->name, b->dev->cc);
-    printf("FLOP convention: 4*B*Hq*Nq*Nk*D, halved for causal when Nq == Nk: %.2f GFLOP\n\n",
-           d->flops / 1e9);
+    if (a->p.op == FA_OP_DECODE)
+        printf("work: the K/V cache bytes read, %.1f MB (TB/s = bytes / time)\n\n", d->flops / 1e6);
+    else
+        printf("FLOP convention: 4*B*Hq*Nq*Nk*D, halved for causal when Nq == Nk: %.2f GFLOP\n\n",
+               d->flops / 1e9);
     printf("%-44s %10s %10s %6s %6s %9s  %s\n", "method", "median ms", "min ms", "CV", "reps",
-           "TFLOP/s", "extra memory");
+           a->p.op == FA_OP_DECODE ? "TB/s" : "TFLOP/s", "extra memory");
     if (a->eager_only) {
         row(eager_label, m->median_ms, m->min_ms, m->cv, m->reps, m->tflops, m->peak_extra_bytes);
     } else {

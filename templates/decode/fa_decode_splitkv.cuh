@@ -111,10 +111,14 @@
  *      bytes. On the H200, tuned beside cuDNN in one call, every contiguous shape got 3-6%
  *      slower: 0.94-0.97x cuDNN where this version measures 0.96-1.02x
  *      (bench/results/2026-12-03_h200_session6, calls 1 and 3).
- *  v4  (this version) the combine kernel launched early (8., programmatic dependent launch).
- *      Before it, on an H100 with the write flush (bench/results/2026-12-06_session20, call 3),
- *      the separate-combine winners were 0.99-1.00x cuDNN at hd128 32/8 1x128k (188.4 us)
- *      and 128x1k (187.4 us); both kernels' code is unchanged but for the two instructions.
+ *  v4  (this version) the combine kernel launched early (8., programmatic dependent launch);
+ *      both kernels unchanged but for the two instructions (PREEXIT, ACQBULK in the SASS).
+ *      A/B on an H100, one build, FA_NO_PDL=0/1 alternated, 9 medians each, read flush
+ *      (bench/results/2026-12-06_session21, call 3): hd128 32/8 1x128k m16n64w4s3k12 181.6 us
+ *      against 183.6 (-1.1%), 32/1 32x8k m16n64w4s3k3 55.9 against 57.5 (-2.9%), 32/8 4x64k
+ *      k3 350.9 against 351.6 (-0.2%); the ranges of the first two do not overlap.
+ *      memcheck, racecheck and synccheck clean on a 3-split case. Tuned beside cuDNN in one
+ *      call (call 2): >= 1.0x cuDNN on 14 of 14 shapes, >= 90% of copy on 13 of 13.
  */
 #ifndef FA_DECODE_SPLITKV_CUH
 #define FA_DECODE_SPLITKV_CUH

@@ -27,6 +27,17 @@ cat "$tmp.out" "$tmp.err"
 grep -q '^{"method":"eager".*"status":"ok".*"median_ms":[0-9]' "$tmp.out" ||
     { echo "FAIL: no JSON line with a median"; exit 1; }
 
+# A decode variant on a paged cache, 3 splits and the combine: checked, timed, reported in TB/s
+"$FA_TUNE" bench --variant decode_splitkv_hd128_bf16_m16n64w4s3k3 --batch 2 --heads 32 \
+    --heads-kv 8 --seqlen-q 1 --seqlen-k 5000 --page-size 64 --max-seconds 1 >"$tmp.out" 2>"$tmp.err"
+rc=$?
+cat "$tmp.out" "$tmp.err"
+[ $rc -eq 0 ] || { echo "FAIL: decode bench exited $rc"; exit 1; }
+grep -q "^work: the K/V cache bytes read, 41.0 MB" "$tmp.out" && grep -q "TB/s" "$tmp.out" ||
+    { echo "FAIL: the decode table does not report K/V bytes and TB/s"; exit 1; }
+grep -q "check (inputs from --check-seed 0x[0-9a-f]*): pass" "$tmp.out" ||
+    { echo "FAIL: the decode check did not pass"; exit 1; }
+
 "$FA_TUNE" bench --variant fwd_sm80_hd128_bf16_causal_m128n64w4s2 --batch 2 --seqlen-q 1024 \
     --max-seconds 1 >"$tmp.out" 2>"$tmp.err"
 rc=$?

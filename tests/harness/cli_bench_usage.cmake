@@ -27,7 +27,12 @@ set(cases
     "--eager-only --scale 1e-400|--scale '1e-400'"
     "--eager-only --headdim 4294967424|unsupported --headdim '4294967424'"
     "--eager-only --batch 4294967297|--batch '4294967297': expected an integer in [1, 65535]"
-    "--eager-only --device 0x1|--device '0x1'")
+    "--eager-only --device 0x1|--device '0x1'"
+    "--variant fwd_sm80_hd64_bf16_m64n64w4s1 --page-size 64|--page-size is for decode variants"
+    "--eager-only --page-size 64|--page-size is for decode variants"
+    "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 100|decode seqlen_q 100 is above 16"
+    "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 1 --page-size 8|page size 8 is not 0"
+    "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 1 --page-size 512|--page-size '512'")
 foreach(c IN LISTS cases)
   # "args separated by spaces|text stderr must contain"
   string(FIND "${c}" "|" bar)
