@@ -183,7 +183,10 @@ fa_status fa_runner_new(int ordinal, const fa_runner_opts *opts, fa_runner **out
     if (st == FA_OK)
         st = query_info(r->cu, r->dev, ordinal, &r->info, err);
     /* Programmatic dependent launch exists from cc 9.0; FA_NO_PDL=1 turns it off (an A/B of
-       the early launches on one build). */
+       the early launches on one build). A kernel launched early must wait in-kernel
+       (griddepcontrol.wait), which only code compiled for sm_90 or later has: on such a device
+       fa-tune runs kernels compiled for sm_90 / sm_90a alone (a job for another arch only
+       compiles), so every kernel this runner loads there has its wait. */
     const char *no_pdl = getenv("FA_NO_PDL");
     r->pdl = r->info.cc >= 90 && !(no_pdl && no_pdl[0] && strcmp(no_pdl, "0") != 0);
     /* The primary context, not a private one: cuBLAS (runtime API) binds to it. */

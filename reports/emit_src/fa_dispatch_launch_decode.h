@@ -47,16 +47,25 @@ static inline uint64_t fa_dispatch_decode_scratch_bytes(const fa_dispatch_module
     return fa_dispatch_decode_plan_scratch(&c, p, m->multiprocessors);
 }
 
-/* The combine kernel f over grid blocks on stream. On a cc >= 90 device it is a programmatic
-   dependent of the split kernel launched just before it: the split kernel lets it be scheduled
-   while it runs, and it waits inside (griddepcontrol.wait) until the split kernel's partials
-   are complete, so its launch leaves the critical path. Elsewhere, with CUDA headers before
+/* 1 when the combine kernel may be launched early (programmatic dependent launch): the device
+   has it (cc >= 90) and the loaded cubins were compiled for sm_90 or later, so their combine
+   waits for the split kernel (griddepcontrol.wait). Code compiled for an older arch has that
+   wait compiled out, and an early launch of it could read partials not yet written. */
+static inline int fa_dispatch_decode_early_combine(int cubin_cc, int device_cc)
+{
+    return cubin_cc >= 90 && device_cc >= 90;
+}
+
+/* The combine kernel f over grid blocks on stream. With early (fa_dispatch_decode_early_combine)
+   it is a programmatic dependent of the split kernel launched just before it: the split kernel
+   lets it be scheduled while it runs, and it waits inside until the split kernel's partials
+   are complete, so its launch leaves the critical path. Otherwise, with CUDA headers before
    12.0, or where the driver refuses the attribute: a plain launch, which the stream orders. */
-static inline CUresult fa_dispatch_decode_launch_combine(CUfunction f, unsigned grid, int cc,
+static inline CUresult fa_dispatch_decode_launch_combine(CUfunction f, unsigned grid, int early,
                                                          CUstream stream, void **argv)
 {
 #if defined(CUDA_VERSION) && CUDA_VERSION >= 12000
-    if (cc >= 90) {
+    if (early) {
         CUlaunchAttribute at;
         CUlaunchConfig cfg;
         CUresult r;
@@ -76,7 +85,7 @@ static inline CUresult fa_dispatch_decode_launch_combine(CUfunction f, unsigned 
             return r;
     }
 #else
-    (void)cc;
+    (void)early;
 #endif
     return cuLaunchKernel(f, grid, 1, 1, 32 * FA_DECODE_COMBINE_ROWS, 1, 1, 0, stream, argv, 0);
 }
@@ -149,8 +158,8 @@ static inline CUresult fa_dispatch_launch_decode_fused(const fa_dispatch_module 
         return r;
     return fa_dispatch_decode_launch_combine(
         m->decode_combine[i],
-        (unsigned)((rows + FA_DECODE_COMBINE_ROWS - 1) / FA_DECODE_COMBINE_ROWS), m->cc, stream,
-        argv);
+        (unsigned)((rows + FA_DECODE_COMBINE_ROWS - 1) / FA_DECODE_COMBINE_ROWS),
+        fa_dispatch_decode_early_combine(fa_dispatch_archs(&n)[m->arch].cc, m->cc), stream, argv);
 }
 
 /* fa_dispatch_launch_decode_fused without the fused combine (the split kernel, then the

@@ -282,24 +282,34 @@ static void test_decode(void)
         CHECK(launches[0].f == m.decode_split[0] && launches[0].grid[0] == 1 * 2 * 8 &&
               launches[0].grid[1] == (unsigned)s && launches[0].block[0] == 128 &&
               launches[0].smem == 103040);
-        /* combine: one warp per (b, h, i) row, FA_DECODE_COMBINE_ROWS rows a block; on a
-           cc 9.0 device a programmatic dependent of the split kernel, which is launched plainly */
+        /* combine: one warp per (b, h, i) row, FA_DECODE_COMBINE_ROWS rows a block. The stub's
+           cubins are sm80 ones, whose combine has no griddepcontrol.wait: a plain launch even
+           on this cc 9.0 device (an early one could read partials not yet written). */
         CHECK(launches[1].f == m.decode_combine[0] &&
               launches[1].grid[0] ==
                   (2 * 32 + FA_DECODE_COMBINE_ROWS - 1) / FA_DECODE_COMBINE_ROWS &&
               launches[1].block[0] == 32 * FA_DECODE_COMBINE_ROWS && launches[1].smem == 0 &&
-              launches[1].pdl == 1 && launches[0].pdl == 0);
+              launches[1].pdl == 0 && launches[0].pdl == 0);
         memcpy(&a, launches[1].args, sizeof a);
         got = a.p;
         CHECK(a.scratch == 0x900000 && got.seqlen_k == 4096 && got.batch == 2 &&
               got.softmax_scale_log2 == 0.125f * 1.44269504088896340736f);
-        /* A cc 8.0 device has no programmatic dependent launch: the combine goes plainly. */
-        m.cc = 80;
+        void *argv1[1] = {&a};
+        /* Early only where both the cubins (sm_90+: their combine waits) and the device
+           (cc >= 90) have it; the launch itself, with the attribute, below. */
+        CHECK(
+            fa_dispatch_decode_early_combine(90, 90) && fa_dispatch_decode_early_combine(100, 90) &&
+            !fa_dispatch_decode_early_combine(80, 90) &&
+            !fa_dispatch_decode_early_combine(90, 86) && !fa_dispatch_decode_early_combine(86, 86));
         nlaunches = 0;
-        CHECK(fa_dispatch_launch_decode(&m, FA_DISPATCH_BF16, 0, &p, 0x900000, bytes, 0, &c) ==
+        CHECK(fa_dispatch_decode_launch_combine(m.decode_combine[0], 3, 1, 0, argv1) ==
                   CUDA_SUCCESS &&
-              nlaunches == 2 && launches[1].f == m.decode_combine[0] && launches[1].pdl == 0);
-        m.cc = 90;
+              nlaunches == 1 && launches[0].pdl == 1 && launches[0].grid[0] == 3 &&
+              launches[0].block[0] == 32 * FA_DECODE_COMBINE_ROWS);
+        nlaunches = 0;
+        CHECK(fa_dispatch_decode_launch_combine(m.decode_combine[0], 3, 0, 0, argv1) ==
+                  CUDA_SUCCESS &&
+              nlaunches == 1 && launches[0].pdl == 0);
     }
     /* One split (64 sequences): the split kernel alone, scratch 0 passed on as 0. */
     p.batch = 64;
