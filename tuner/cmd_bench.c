@@ -368,12 +368,10 @@ static int parse_options(bench_args *a, int argc, char **argv)
         .outro = "TFLOP/s = 4*B*Hq*Nq*Nk*D / time, halved for causal when Nq == Nk (varlen: "
                  "summed\nover sequences), from the median time. A decode variant (e.g.\n"
                  "decode_splitkv_hd128_bf16_m16n64w4s3k0 --batch 1 --heads 32 --heads-kv 8\n"
-                 "--seqlen-q 1 --seqlen-k 131072) reports TB/s: K/V cache bytes read / time\n(in "
-                 "--json, "
-                 "its tflops and gflop keys hold TB/s and GB).\n\n"
-                 "exit codes: 0 ok, 1 runtime "
-                 "failure (no GPU, compile error, kernel fault),\n2 usage error, 3 numerical "
-                 "mismatch.\n",
+                 "--seqlen-q 1 --seqlen-k 131072) reports TB/s: K/V cache bytes read / time\n"
+                 "(in --json, its tflops and gflop keys hold TB/s and GB).\n\n"
+                 "exit codes: 0 ok, 1 runtime failure (no GPU, compile error, kernel fault),\n"
+                 "2 usage error, 3 numerical mismatch.\n",
         .opts = opts};
     memset(a, 0, sizeof *a);
     fa_timing_opts_default(&a->timing);

@@ -26,10 +26,10 @@
  * splits); launch 1 the combine kernel, one warp per (b, h, i) row, a programmatic dependent
  * of launch 0 (fa_launch.pdl), unless the variant fuses the combine (fa_plan_splitkv_fused:
  * then launch 0 alone); with one resolved split only launch 0 runs and writes O and LSE
- * itself (no scratch). Scratch: a header (the splits and
- * the fused combine's counters) and fp32 partial O and LSE of every split, zeroed once after
- * allocation (scratch_keep: the partials need no clearing, the counters are left zero). Both
- * kernels take fa_decode_args (fa_fwd_params, the scratch address, the fused flag).
+ * itself (no scratch). Scratch: a header (the splits and the fused combine's counters) and
+ * fp32 partial O and LSE of every split, zeroed once after allocation (scratch_keep: the
+ * partials need no clearing, the counters are left zero). Both kernels take fa_decode_args
+ * (fa_fwd_params, the scratch address, the fused flag).
  *
  * Legality is the template's static_assert model: head dims multiples of 32 up to 256;
  * BLOCK_N / warps a multiple of 16; O and S accumulators (BLOCK_M/16 x (D + BLOCK_N/warps)/2
