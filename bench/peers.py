@@ -521,6 +521,10 @@ def main():
     ap.add_argument("--fa-tune-lib", metavar="SO", help="FlashAttention's grid or --decode: also "
                     "time fa-tune in this process (peer fa_tune) through a dispatch header's "
                     "launcher built into SO (bench/fa_header_peer.c; see bench/fa_tune_peer.py)")
+    ap.add_argument("--stream", choices=("default", "side"), default="default",
+                    help="the CUDA stream every timed call runs on: PyTorch's default stream (the "
+                    "legacy NULL stream), or one side stream made here; the rows' versions "
+                    "say which when it is side")
     ap.add_argument("-o", "--output", default="-")
     args = ap.parse_args()
     args.fa_tune = None
@@ -573,6 +577,12 @@ def main():
     timer = Timer(min_flush_bytes=1 << 30) if args.decode else Timer()
     # Short: reports put it in a legend; the GPU and CUDA driver are in every footer already.
     versions = f"torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}"
+    if args.stream == "side":
+        # Every call, event, flush and spin from here on goes to this stream (fa_tune_peer.py
+        # passes torch's current stream to the launcher): a non-default stream, where the legacy
+        # NULL stream's implicit ordering cannot come into play.
+        torch.cuda.set_stream(torch.cuda.Stream())
+        versions += ", side stream"
     if args.fa_tune_lib:
         from fa_tune_peer import FaTunePeer  # beside this file
         try:

@@ -109,4 +109,22 @@ check(len(cells) == 12 and cells[5] == f"{round(100 * tbps / copy[0]['tbps'])}%"
 check(cells[5] != cells[6], "the same-size copy's figure equals the 4 GB copy's")
 check(">= 1.0x cuDNN on 1 of 1" in out, f"the cuDNN count: {out.splitlines()[-1]}")
 
-finish("peers.decode ok: copies of each shape's bytes, backend rows, compare_decode's columns")
+# -- peers.py --decode --stream side: every call on one side stream, said in the rows ---------
+r = subprocess.run([sys.executable, os.path.join(bench, "peers.py"), "--decode", "--shapes",
+                    sfile, "--stream", "side", "-o", os.path.join(work, "side.jsonl")],
+                   capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=fake))
+check(r.returncode == 0, f"peers.py --stream side exited {r.returncode}: {r.stderr[-400:]}")
+check(r.stderr.count("fake torch: set_stream(") == 1, "--stream side did not set one stream")
+side = [json.loads(x) for x in open(os.path.join(work, "side.jsonl"))] \
+    if os.path.exists(os.path.join(work, "side.jsonl")) else []
+check(side and all(x["versions"].endswith(", side stream") for x in side),
+      "rows of --stream side do not say so in their versions")
+check(all(not x["versions"].endswith("side stream") for x in rows),
+      "rows on the default stream say side stream")
+r = subprocess.run([sys.executable, os.path.join(bench, "peers.py"), "--decode", "--stream",
+                    "other", "-o", os.devnull], capture_output=True, text=True,
+                   env=dict(os.environ, PYTHONPATH=fake))
+check(r.returncode == 2 and "--stream" in r.stderr, f"--stream other: {r.returncode}")
+
+finish("peers.decode ok: copies of each shape's bytes, backend rows, compare_decode's columns, "
+       "--stream side")

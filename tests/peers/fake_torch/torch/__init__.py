@@ -9,6 +9,7 @@ run's path: only tests put this folder on PYTHONPATH.
 Two clocks, as on a GPU: the host pays HOST_CALL_MS to enqueue each call (and a little per
 event), the GPU runs each call when both it and the host have got there. A timing loop whose
 events bracket the host's cost as well as the GPU's measures less than the rates above."""
+import sys
 
 __version__ = "0.0-fake"
 bfloat16, float16, float32, uint8, int16 = "bfloat16", "float16", "float32", "uint8", "int16"
@@ -106,9 +107,30 @@ class _Event:
         return end.t - self.t
 
 
+class _Stream:
+    def __init__(self, handle=None):
+        _Stream.made += 1
+        self.cuda_stream = _Stream.made if handle is None else handle
+
+    made = 0
+
+
 class cuda:
     allocated = 0
     Event = _Event
+    Stream = _Stream
+    _current = None
+
+    @staticmethod
+    def current_stream():
+        if cuda._current is None:
+            cuda._current = _Stream(0)  # the legacy default stream
+        return cuda._current
+
+    @staticmethod
+    def set_stream(stream):  # peers.py --stream side: said on stderr for its test to see
+        cuda._current = stream
+        print(f"fake torch: set_stream({stream.cuda_stream})", file=sys.stderr)
 
     @staticmethod
     def is_available():
