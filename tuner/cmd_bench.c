@@ -21,7 +21,7 @@ static const char *const cmd = "bench";
 typedef struct bench_args {
     int eager_only, no_eager, json, repeat, device, no_cache;
     const char *variant_name, *cache_dir;
-    int set_headdim, set_dtype, set_causal, set_varlen, set_page_size;
+    int set_headdim, set_dtype, set_causal, set_varlen, set_page_size, set_cache_lens;
     int heads_kv, seqlen_k; /* 0: = heads, = seqlen_q */
     /* --family F --param KEY=VALUE...: a variant named by its family's parameters, in the
      * mode of the shape options (instead of --variant). */
@@ -96,6 +96,20 @@ static int read_param(const char *c, const fa_option *opt, const char *value)
     int rc = fa_cli_int(c, "--param", eq + 1, 0, 4096, &a->params[ax]);
     a->have_params |= 1u << ax;
     return rc;
+}
+
+/* --cache-lens fixed|uniform (decode variants: fa_problem.cache_lens). */
+static int opt_cache_lens(const char *name, const fa_option *opt, const char *val)
+{
+    bench_args *a = opt->dst;
+    int c;
+    char shown[FA_CLI_SHOWN_MAX];
+    if (fa_cache_lens_parse(val, &c) != FA_OK)
+        return fa_cli_usage_error(name, "--cache-lens '%s': expected fixed or uniform",
+                                  fa_printable(val, shown, sizeof shown));
+    a->p.cache_lens = c;
+    a->set_cache_lens = 1;
+    return 0;
 }
 
 static int opt_layout(const char *name, const fa_option *opt, const char *val)
@@ -201,6 +215,14 @@ static int shape_options(bench_args *a, const char *headdim_help, fa_option *out
          .metavar = "N",
          .help = "decode variants: K/V cache rows per page, 16..256 (pages\nshuffled through a "
                  "block table); 0: contiguous (default)"},
+        {.kind = FA_OPT_CALLBACK,
+         .name = "cache-lens",
+         .cb = opt_cache_lens,
+         .dst = a,
+         .takes_value = 1,
+         .metavar = "L",
+         .help = "decode variants: fixed (default), every cache holds\n--seqlen-k rows; uniform, "
+                 "each sequence's length uniform in\n[N/2, N] from --seed"},
         {.kind = FA_OPT_HEADDIM,
          .name = "headdim",
          .dst = &a->p.head_dim,
@@ -242,7 +264,7 @@ static int shape_options(bench_args *a, const char *headdim_help, fa_option *out
          .name = "seed",
          .dst = &a->p.seed,
          .metavar = "N",
-         .help = "the problem seed: varlen lengths (default 1)"},
+         .help = "the problem seed: varlen and uniform cache lengths (default 1)"},
         {.kind = FA_OPT_U64,
          .name = "check-seed",
          .dst = &a->check_seed,
@@ -389,11 +411,13 @@ static int parse_options(bench_args *a, int argc, char **argv)
     return rc;
 }
 
-/* --page-size belongs to decode problems. Returns -1 to go on, else the exit code. */
-static int check_page_size(const bench_args *a)
+/* --page-size and --cache-lens belong to decode problems. Returns -1 to go on, else the exit
+ * code. */
+static int check_decode_options(const bench_args *a)
 {
-    if (a->set_page_size && a->p.op != FA_OP_DECODE)
-        return fa_cli_usage_error(cmd, "--page-size is for decode variants (decode_...)");
+    if ((a->set_page_size || a->set_cache_lens) && a->p.op != FA_OP_DECODE)
+        return fa_cli_usage_error(cmd, "%s is for decode variants (decode_...)",
+                                  a->set_page_size ? "--page-size" : "--cache-lens");
     return -1;
 }
 
@@ -415,7 +439,7 @@ static int check_subject(bench_args *a)
     if (have_tiles(a)) /* a family that serves only decode (splitkv) names decode variants */
         a->p.op = a->family->ops == (1u << FA_OP_DECODE) ? FA_OP_DECODE : FA_OP_FWD;
     if (!a->variant_name)
-        return check_page_size(a);
+        return check_decode_options(a);
     fa_variant v;
     fa_err err;
     fa_err_clear(&err);
@@ -431,7 +455,7 @@ static int check_subject(bench_args *a)
     a->p.causal = v.causal;
     a->p.varlen = v.varlen;
     a->p.op = v.op;
-    return check_page_size(a);
+    return check_decode_options(a);
 }
 
 /* The shape's derived fields and its checks. Returns -1 to go on, else the exit code. */

@@ -38,6 +38,16 @@ grep -q "^work: the K/V cache bytes read, 41.0 MB" "$tmp.out" && grep -q "TB/s" 
 grep -q "check (inputs from --check-seed 0x[0-9a-f]*): pass" "$tmp.out" ||
     { echo "FAIL: the decode check did not pass"; exit 1; }
 
+# ... and on caches of uneven lengths (uniform in [N/2, N]), 4 new tokens each
+"$FA_TUNE" bench --variant decode_splitkv_hd128_bf16_m16n64w4s3k3 --batch 3 --heads 32 \
+    --heads-kv 8 --seqlen-q 4 --seqlen-k 3000 --cache-lens uniform --max-seconds 1 \
+    >"$tmp.out" 2>"$tmp.err"
+rc=$?
+cat "$tmp.out" "$tmp.err"
+[ $rc -eq 0 ] && grep -q "check (inputs from --check-seed 0x[0-9a-f]*): pass" "$tmp.out" ||
+    { echo "FAIL: decode bench on uniform cache lengths (exit $rc)"; exit 1; }
+grep -q "_uniform" "$tmp.out" || { echo "FAIL: the problem name lacks _uniform"; exit 1; }
+
 "$FA_TUNE" bench --variant fwd_sm80_hd128_bf16_causal_m128n64w4s2 --batch 2 --seqlen-q 1024 \
     --max-seconds 1 >"$tmp.out" 2>"$tmp.err"
 rc=$?
