@@ -13,12 +13,17 @@ bash bench/gpu_run.sh --out /tmp/ncu_next build >"$OUT/build.log" 2>&1 || { tail
 FA=$PWD/build-gpu/fa-tune
 prof() { # NAME VARIANT BATCH HEADS HEADS_KV SEQLEN_K
     # the 4th launch of the split kernel: after the check's runs and the warm-up
-    ncu --clock-control none --target-processes all -k regex:fa_decode_splitkv --launch-skip 3 \
-        --launch-count 1 --section SpeedOfLight --section MemoryWorkloadAnalysis \
-        --section Occupancy --section LaunchStats --section WarpStateStats --section PmSampling \
-        "$FA" bench --variant "$2" --batch "$3" --heads "$4" --heads-kv "$5" --seqlen-q 1 \
-        --seqlen-k "$6" --no-eager --min-reps 3 --max-reps 3 --max-seconds 1 >"$OUT/ncu_$1.txt" 2>&1
-    echo "$1: rc=$?"
+    local sec
+    for sec in "SpeedOfLight MemoryWorkloadAnalysis Occupancy LaunchStats WarpStateStats" \
+               PmSampling; do # PM sampling alone: an ncu without that section still gives the rest
+        # shellcheck disable=SC2046
+        ncu --clock-control none --target-processes all -k regex:fa_decode_splitkv \
+            --launch-skip 3 --launch-count 1 $(printf -- '--section %s ' $sec) \
+            "$FA" bench --variant "$2" --batch "$3" --heads "$4" --heads-kv "$5" --seqlen-q 1 \
+            --seqlen-k "$6" --no-eager --min-reps 3 --max-reps 3 --max-seconds 1 \
+            >>"$OUT/ncu_$1.txt" 2>&1
+        echo "$1 ($sec): rc=$?"
+    done
     grep -E "Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Waves Per SM|Grid Size|Stall Long Scoreboard|L2 Hit" \
         "$OUT/ncu_$1.txt" | head -12
 }
