@@ -117,7 +117,9 @@
  *      (bench/results/2026-12-06_session21, call 3): hd128 32/8 1x128k m16n64w4s3k12 181.6 us
  *      against 183.6 (-1.1%), 32/1 32x8k m16n64w4s3k3 55.9 against 57.5 (-2.9%), 32/8 4x64k
  *      k3 350.9 against 351.6 (-0.2%); the ranges of the first two do not overlap.
- *      memcheck, racecheck and synccheck clean on a 3-split case. Tuned beside cuDNN in one
+ *      compute-sanitizer not yet run on v4 (call 1's attempt launched nothing: `fa-tune bench`
+ *      could not run decode variants then). Correctness: decode.gpu_check and the emitted
+ *      header's decode examples passed on the H100 with it (call 1). Tuned beside cuDNN in one
  *      call (call 2): >= 1.0x cuDNN on 14 of 14 shapes, >= 90% of copy on 13 of 13.
  */
 #ifndef FA_DECODE_SPLITKV_CUH
