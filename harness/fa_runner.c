@@ -187,8 +187,7 @@ fa_status fa_runner_new(int ordinal, const fa_runner_opts *opts, fa_runner **out
        (griddepcontrol.wait), which only code compiled for sm_90 or later has: on such a device
        fa-tune runs kernels compiled for sm_90 / sm_90a alone (a job for another arch only
        compiles), so every kernel this runner loads there has its wait. */
-    const char *no_pdl = getenv("FA_NO_PDL");
-    r->pdl = r->info.cc >= 90 && !(no_pdl && no_pdl[0] && strcmp(no_pdl, "0") != 0);
+    r->pdl = r->info.cc >= 90 && !fa_env_on("FA_NO_PDL");
     /* The primary context, not a private one: cuBLAS (runtime API) binds to it. */
     if (st == FA_OK) {
         st = FA_CU(r->cu, err, r->cu->cuDevicePrimaryCtxRetain(&r->ctx, r->dev));

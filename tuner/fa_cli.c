@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fa_escape.h"
+#include "fa_util.h"
 
 /* Messages often quote what the user gave or what a file or database holds (a bad line of a
  * shapes file, a name): control bytes in them are replaced (fa_esc_term) so that such text
@@ -48,8 +49,7 @@ int fa_cli_fail(const char *cmd, const fa_err *err)
     char msg[sizeof err->msg];
     fa_esc_term(msg, sizeof msg, err->msg[0] ? err->msg : fa_status_str(err->status));
     fprintf(stderr, "fa-tune %s: %s\n", cmd, msg);
-    const char *verbose = getenv("FA_VERBOSE");
-    if (err->file && verbose && *verbose && strcmp(verbose, "0") != 0)
+    if (err->file && fa_env_on("FA_VERBOSE"))
         fprintf(stderr, "  (raised at %s:%d)\n", err->file, err->line);
     return fa_cli_exit_code(err->status);
 }

@@ -79,6 +79,14 @@ int main(void)
     setenv("FA_PROFILE", "1", 1);
     CHECK(fa_profile_on());
     unsetenv("FA_PROFILE");
+    /* ... the rule of every such switch (FA_VERBOSE, FA_NO_PDL) */
+    unsetenv("FA_NO_PDL");
+    CHECK(!fa_env_on("FA_NO_PDL"));
+    setenv("FA_NO_PDL", "0", 1);
+    CHECK(!fa_env_on("FA_NO_PDL"));
+    setenv("FA_NO_PDL", "1", 1);
+    CHECK(fa_env_on("FA_NO_PDL") && !fa_profile_on());
+    unsetenv("FA_NO_PDL");
 
     /* varlen lengths: uniform in [N/2, N], reproducible from the seed */
     int a[64], b[64];

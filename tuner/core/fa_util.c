@@ -15,10 +15,15 @@ double fa_now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+int fa_env_on(const char *name)
+{
+    const char *env = getenv(name);
+    return env && env[0] && strcmp(env, "0") != 0;
+}
+
 int fa_profile_on(void)
 {
-    const char *env = getenv("FA_PROFILE");
-    return env && env[0] && strcmp(env, "0") != 0;
+    return fa_env_on("FA_PROFILE");
 }
 
 uint64_t fa_mix64(uint64_t z)

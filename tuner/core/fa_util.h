@@ -12,8 +12,11 @@
 /* Seconds on the monotonic clock (only differences mean anything). */
 double fa_now_s(void);
 
-/* Whether FA_PROFILE asks for the profile lines on stderr (set, not empty, not "0"; main
- * refuses other values than 0 and 1 before anything reads it). */
+/* Whether the on/off switch `name` (FA_PROFILE, FA_VERBOSE, FA_NO_PDL) is on: set, not empty,
+ * not "0" (main refuses other values than 0 and 1 before anything reads them). */
+int fa_env_on(const char *name);
+
+/* Whether FA_PROFILE asks for the profile lines on stderr: fa_env_on("FA_PROFILE"). */
 int fa_profile_on(void);
 
 /* splitmix64's finalizer: a bijective 64-bit mix with good avalanche. */
