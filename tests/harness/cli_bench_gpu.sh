@@ -48,6 +48,17 @@ cat "$tmp.out" "$tmp.err"
     { echo "FAIL: decode bench on uniform cache lengths (exit $rc)"; exit 1; }
 grep -q "_uniform" "$tmp.out" || { echo "FAIL: the problem name lacks _uniform"; exit 1; }
 
+# ... and on a contiguous cache in PyTorch's layout (bhsd: each KV head's keys contiguous), which
+# the kernel reads through the head and row strides; uneven lengths, 2 new tokens, MQA
+"$FA_TUNE" bench --variant decode_splitkv_hd128_bf16_m16n64w4s3k3 --batch 3 --heads 16 \
+    --heads-kv 1 --seqlen-q 2 --seqlen-k 3001 --cache-lens uniform --layout bhsd \
+    --max-seconds 1 >"$tmp.out" 2>"$tmp.err"
+rc=$?
+cat "$tmp.out" "$tmp.err"
+[ $rc -eq 0 ] && grep -q "check (inputs from --check-seed 0x[0-9a-f]*): pass" "$tmp.out" ||
+    { echo "FAIL: decode bench on a bhsd cache (exit $rc)"; exit 1; }
+grep -q "_uniform_bhsd" "$tmp.out" || { echo "FAIL: the problem name lacks _bhsd"; exit 1; }
+
 "$FA_TUNE" bench --variant fwd_sm80_hd128_bf16_causal_m128n64w4s2 --batch 2 --seqlen-q 1024 \
     --max-seconds 1 >"$tmp.out" 2>"$tmp.err"
 rc=$?

@@ -32,6 +32,7 @@ set(cases
     "--eager-only --page-size 64|--page-size is for decode variants"
     "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 100|decode seqlen_q 100 is above 16"
     "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 1 --page-size 8|page size 8 is not 0"
+    "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 1 --page-size 64 --layout bhsd|paged decode caches are bshd"
     "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 1 --page-size 512|--page-size '512'"
     "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 1 --cache-lens all|--cache-lens 'all': expected fixed or uniform"
     "--variant fwd_sm80_hd64_bf16_m64n64w4s1 --cache-lens uniform|--cache-lens is for decode variants")

@@ -84,8 +84,11 @@ static void test_names_and_checks(void)
     p.varlen = 1;
     refused(&p, "decode problems are not varlen");
     p = decode_problem();
-    p.layout = FA_LAYOUT_BHSD;
-    refused(&p, "decode problems are bshd");
+    p.layout = FA_LAYOUT_BHSD; /* a contiguous cache in PyTorch's layout */
+    CHECK_MSG(fa_problem_check(&p, &err) == FA_OK, "bhsd: %s", err.msg);
+    check_name(&p, "b64_h32_kv8_q1_k4096_d128_bf16_causal_decode_bhsd");
+    p.page_size = 64;
+    refused(&p, "paged decode caches are bshd");
     p = decode_problem();
     p.page_size = 8;
     refused(&p, "page size 8 is not 0 (contiguous) or in [16, 256]");

@@ -137,8 +137,13 @@ fa_status fa_problem_check(const fa_problem *p, fa_err *err)
     if (p->varlen)
         return FA_ERR(err, FA_INVALID,
                       "decode problems are not varlen: the cache lengths vary instead");
-    if (p->layout != FA_LAYOUT_BSHD)
-        return FA_ERR(err, FA_INVALID, "decode problems are bshd: bhsd layout does not apply");
+    /* A contiguous cache may be either layout (the kernel reads K/V through strides): bshd is
+     * FlashAttention's flash_attn_with_kvcache, bhsd a Hugging Face past_key_value. Pages hold
+     * (page_size, heads, dim) rows, so a paged cache is bshd. */
+    if (p->layout != FA_LAYOUT_BSHD && p->page_size)
+        return FA_ERR(err, FA_INVALID,
+                      "paged decode caches are bshd (page_size rows of heads x dim): bhsd "
+                      "layout applies to contiguous caches only");
     if (p->page_size && (p->page_size < FA_PAGE_SIZE_MIN || p->page_size > FA_PAGE_SIZE_MAX))
         return FA_ERR(err, FA_INVALID, "page size %d is not 0 (contiguous) or in [%d, %d]",
                       p->page_size, FA_PAGE_SIZE_MIN, FA_PAGE_SIZE_MAX);
