@@ -41,7 +41,7 @@ for spec in "decode_splitkv_hd128_bf16_m16n64w4s3k12 1 32 8 131072" \
             "decode_splitkv_hd128_bf16_m16n64w4s3k3 4 32 8 65536" \
             "decode_splitkv_hd128_bf16_m16n128w4s2k0f 16 32 8 16384"; do
     ab "$spec"
-done | tee "$OUT/ab_layout.txt"
+done | tee "$OUT/ab_layout.txt" "$FINAL/ab_layout.txt" # in FINAL now: a run cut short keeps it
 S=bench/decode_shapes_bhsd.txt
 bash bench/gpu_run.sh --out $W decode:halving:$S decodep:$S >"$OUT/decode_bhsd.log" 2>&1
 grep -E "^=== |rc |wall|copy on" "$OUT/decode_bhsd.log" | cut -c1-250
@@ -56,5 +56,5 @@ fi
 cp $W/decode_decode_shapes_bhsd.db "$OUT/"
 cat "$OUT/decode_bhsd.md"
 for f in "$OUT"/decodep_bhsd_?.md; do tail -17 "$f"; done
-cp "$OUT/ab_layout.txt" "$OUT/decode_bhsd.md" "$OUT"/decodep_bhsd_?.md "$OUT/gpu.txt" "$FINAL/"
+cp "$OUT/decode_bhsd.md" "$OUT"/decodep_bhsd_?.md "$OUT/gpu.txt" "$FINAL/"
 tar -czf "$FINAL/call3_rest.tgz" -C "$OUT" .
