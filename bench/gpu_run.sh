@@ -24,7 +24,8 @@
 #   decode[:halving[:FILE]]   issue 16: fa-tune --shapes bench/decode_shapes.txt (decode op), then
 #                             bench/peers.py --decode on the same shapes and the device copy,
 #                             bench/compare_decode.py -> decode.md; FILE (from the root): other
-#                             shapes, into decode_<FILE's stem>.db/.md
+#                             shapes, into decode_<FILE's stem>.db/.md; bench/decode_shapes_bhsd.txt
+#                             is the same set on PyTorch-layout caches, the tensors SDPA reads
 #   modes:hv                  issue 15: bench/peers.py --from-db on the varlen and GQA problems
 #                             of sweep hv's database (hd128, bf16): SDPA cuDNN and flash on
 #                             the same shapes (varlen padded, GQA through enable_gqa), then
