@@ -146,24 +146,51 @@ uint64_t fa_peer_decode_scratch(int bf16, int batch, int heads_q, int heads_kv, 
 
 /* Runs decode with the variant the lookup picks (split, then combine or fused) on stream;
  * scratch: scratch_bytes of device memory, zeroed once before the first call (the launcher's
- * rule). Returns a CUresult, as fa_peer_run. */
-int fa_peer_run_decode(uint64_t q, uint64_t k, uint64_t v, uint64_t o, uint64_t lse, int bf16,
-                       int batch, int heads_q, int heads_kv, int seqlen_q, int seqlen_k,
-                       int head_dim, int causal, float scale, uint64_t scratch,
-                       uint64_t scratch_bytes, uint64_t stream)
+ * rule). bshd: q, o, k and v in FlashAttention's layout, (batch, seqlen, heads, dim) in memory
+ * (peers.py --kv-layout bshd), else PyTorch's (BHSD). Returns a CUresult, as fa_peer_run. */
+static int run_decode(int bshd, uint64_t q, uint64_t k, uint64_t v, uint64_t o, uint64_t lse,
+                      int bf16, int batch, int heads_q, int heads_kv, int seqlen_q, int seqlen_k,
+                      int head_dim, int causal, float scale, uint64_t scratch,
+                      uint64_t scratch_bytes, uint64_t stream)
 {
 #ifdef FA_DISPATCH_NUM_DECODE_ENTRIES
     if (ensure_loaded() != CUDA_SUCCESS)
         return (int)load_result;
     fa_fwd_params p;
-    params_bhsd(&p, q, k, v, o, lse, batch, heads_q, heads_kv, seqlen_q, seqlen_k, head_dim, scale);
+    if (bshd) {
+        memset(&p, 0, sizeof p); /* the decode fields (cache lengths, block table) stay 0 */
+        fa_dispatch_params_bshd(&p, q, k, v, o, lse, batch, heads_q, heads_kv, seqlen_q, seqlen_k,
+                                head_dim, scale);
+    } else {
+        params_bhsd(&p, q, k, v, o, lse, batch, heads_q, heads_kv, seqlen_q, seqlen_k, head_dim,
+                    scale);
+    }
     return (int)fa_dispatch_launch_decode(&module, bf16 ? FA_DISPATCH_BF16 : FA_DISPATCH_FP16,
                                           causal, &p, (CUdeviceptr)scratch, scratch_bytes,
                                           (CUstream)(uintptr_t)stream, NULL);
 #else
-    (void)q, (void)k, (void)v, (void)o, (void)lse, (void)bf16, (void)batch, (void)heads_q;
-    (void)heads_kv, (void)seqlen_q, (void)seqlen_k, (void)head_dim, (void)causal, (void)scale;
-    (void)scratch, (void)scratch_bytes, (void)stream;
+    (void)bshd, (void)q, (void)k, (void)v, (void)o, (void)lse, (void)bf16, (void)batch;
+    (void)heads_q, (void)heads_kv, (void)seqlen_q, (void)seqlen_k, (void)head_dim, (void)causal;
+    (void)scale, (void)scratch, (void)scratch_bytes, (void)stream;
     return (int)CUDA_ERROR_NOT_SUPPORTED;
 #endif
+}
+
+int fa_peer_run_decode(uint64_t q, uint64_t k, uint64_t v, uint64_t o, uint64_t lse, int bf16,
+                       int batch, int heads_q, int heads_kv, int seqlen_q, int seqlen_k,
+                       int head_dim, int causal, float scale, uint64_t scratch,
+                       uint64_t scratch_bytes, uint64_t stream)
+{
+    return run_decode(0, q, k, v, o, lse, bf16, batch, heads_q, heads_kv, seqlen_q, seqlen_k,
+                      head_dim, causal, scale, scratch, scratch_bytes, stream);
+}
+
+/* As fa_peer_run_decode, on tensors in FlashAttention's layout (BSHD in memory). */
+int fa_peer_run_decode_bshd(uint64_t q, uint64_t k, uint64_t v, uint64_t o, uint64_t lse, int bf16,
+                            int batch, int heads_q, int heads_kv, int seqlen_q, int seqlen_k,
+                            int head_dim, int causal, float scale, uint64_t scratch,
+                            uint64_t scratch_bytes, uint64_t stream)
+{
+    return run_decode(1, q, k, v, o, lse, bf16, batch, heads_q, heads_kv, seqlen_q, seqlen_k,
+                      head_dim, causal, scale, scratch, scratch_bytes, stream);
 }

@@ -29,6 +29,9 @@ class FaTunePeer:
         self.lib.fa_peer_run_decode.argtypes = self.lib.fa_peer_run.argtypes[:-1] + [
             ctypes.c_uint64] * 3
         self.lib.fa_peer_run_decode.restype = ctypes.c_int
+        self.lib.fa_peer_run_decode_bshd.argtypes = self.lib.fa_peer_run_decode.argtypes
+        self.lib.fa_peer_run_decode_bshd.restype = ctypes.c_int
+        self.kv_layout = "bhsd"  # decode: peers.py --kv-layout sets it (bshd: transposed views)
         major, minor = torch.cuda.get_device_capability(0)
         self.cc = 10 * major + minor
 
@@ -69,7 +72,17 @@ class FaTunePeer:
         b, hq, nq, d = q.shape
         hkv, nk = k.shape[1], k.shape[2]
         bf16 = int(q.dtype == torch.bfloat16)
-        o = torch.full_like(q, float("nan"))
+        bshd = self.kv_layout == "bshd"
+        # the launcher is told a layout, not strides: refuse tensors that are not in it
+        want = (nk * hkv * d, d, hkv * d, 1) if bshd else (hkv * nk * d, nk * d, d, 1)
+        if tuple(k.stride()) != want or tuple(v.stride()) != want:
+            raise RuntimeError(f"decode K/V strides {tuple(k.stride())}, not {self.kv_layout}'s "
+                               f"{want}")
+        if bshd:  # O in q's layout: FlashAttention's in memory, seen as (b, hq, nq, d)
+            o = torch.full((b, nq, hq, d), float("nan"), dtype=q.dtype,
+                           device="cuda").transpose(1, 2)
+        else:
+            o = torch.full_like(q, float("nan"))
         lse = torch.empty(b, hq, nq, dtype=torch.float32, device="cuda")
         nbytes = self.lib.fa_peer_decode_scratch(bf16, b, hq, hkv, nq, nk, d, 0)
         scratch = torch.zeros(max(nbytes, 1), dtype=torch.uint8, device="cuda")
@@ -77,8 +90,10 @@ class FaTunePeer:
                 hq, hkv, nq, nk, d, 0, scale, scratch.data_ptr(), nbytes,
                 torch.cuda.current_stream().cuda_stream)
 
+        run = self.lib.fa_peer_run_decode_bshd if bshd else self.lib.fa_peer_run_decode
+
         def fn():
-            rc = self.lib.fa_peer_run_decode(*args)
+            rc = run(*args)
             if rc:
                 raise RuntimeError(f"fa-tune's header decode launcher returned CUDA error {rc}")
             return o, scratch

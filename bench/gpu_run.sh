@@ -7,7 +7,7 @@
 #
 # Stages: build, info, tests[:EXCLUDE], tune:HD[:STRATEGY[:EXTRA]], sweep:HD:STRATEGY:NAME:cold|warm[:EXTRA],
 #         recheck:HD:EXH:OTHER, peers:HDS, modes[:NAME[:HDS]], compare, h2h[:ROUNDS[:GAP]], h2hb[:ROUNDS],
-#         h2hs[:ROUNDS], h2hp[:ROUNDS], decodep[:FILE[:side]],
+#         h2hs[:ROUNDS], h2hp[:ROUNDS], decodep[:FILE[:side[:bshd]]],
 #         strategies, pgqa,
 #         sanitize:VARIANT[:SQ[:SK]], ncu:VARIANT:N[:causal], pack
 #   tune:128:exhaustive       fa-tune --arch sm90 --headdim 128 (bf16, fixed length, gqa 1,
@@ -52,11 +52,13 @@
 #                             peers.py's process beside SDPA cuDNN and flash (--fa-tune-lib),
 #                             one process per round, each fa-tune output checked
 #                             (bench/compare_inprocess.py -> h2hp.md)
-#   decodep[:FILE[:side]]     issue 16 in one process: the decode stage's database for FILE
+#   decodep[:FILE[:side[:bshd]]] issue 16 in one process: the decode stage's database for FILE
 #                             (default bench/decode_shapes.txt; tuned here if absent) emitted
 #                             with cubins, fa-tune timed inside peers.py --decode beside SDPA,
 #                             each output checked (bench/compare_inprocess.py -> decode*p.md);
-#                             decodep::side runs every call on a side stream (-> decodep_side.md)
+#                             decodep::side runs every call on a side stream (-> decodep_side.md);
+#                             decodep:::bshd hands both sides FlashAttention-layout tensors
+#                             (SDPA as transposed views; -> decodep_bshd.md)
 #   pgqa                      PackGQA (issue 15): its 56 checks of sm90a.gpu_modes
 #                             (FA_SM90A_GPU_ONLY='pg$'), then bench/sm90a_pack_gqa.sh quick
 #                             (PackGQA vs the plain tiles, hd128 32/8 heads, seqlen_q 64/128,
@@ -388,7 +390,7 @@ for stage in "$@"; do
         done
         python3 "$ROOT/bench/compare_inprocess.py" "${pjs[@]}" | tee "$OUTDIR/h2hp.md"
         ;;
-    decodep) # decodep[:SHAPES[:side]] -- fa-tune's decode winners inside the peers' process
+    decodep) # decodep[:SHAPES[:side[:bshd]]] -- fa-tune's decode winners inside the peers' process
         shapes=${a:-bench/decode_shapes.txt}
         name=decode${a:+_$(basename "$shapes" .txt)}
         if [ ! -f "$OUTDIR/$name.db" ]; then # the decode stage's database, else tuned here
@@ -397,14 +399,15 @@ for stage in "$@"; do
                 --db "$OUTDIR/$name.db"
         fi
         stream=${b:-default} # decodep:FILE:side -- every call on a side stream (peers.py --stream)
-        out=${name}p${b:+_$b}
-        log "decode head to head (in process, $stream stream): peers.py --decode with fa-tune as a peer"
+        layout=${c:-bhsd}    # decodep:FILE::bshd -- tensors in FlashAttention's layout (--kv-layout)
+        out=${name}p${b:+_$b}${c:+_$c}
+        log "decode head to head (in process, $stream stream, $layout tensors): peers.py --decode with fa-tune as a peer"
         hp=$OUTDIR/${name}p
         mkdir -p "$hp"
         build_peer_lib "$OUTDIR/$name.db" "$hp" || continue
         PYTHONUNBUFFERED=1 python3 "$ROOT/bench/peers.py" --decode --shapes "$ROOT/$shapes" \
             --peers torch_sdpa_cudnn,torch_sdpa_flash --fa-tune-lib "$hp/libfa_header_peer.so" \
-            --stream "$stream" -o "$OUTDIR/$out.jsonl" 2>"$OUTDIR/$out.log" ||
+            --stream "$stream" --kv-layout "$layout" -o "$OUTDIR/$out.jsonl" 2>"$OUTDIR/$out.log" ||
             tail -3 "$OUTDIR/$out.log"
         python3 "$ROOT/bench/compare_inprocess.py" "$OUTDIR/$out.jsonl" | tee "$OUTDIR/$out.md"
         ;;

@@ -230,8 +230,15 @@ def decode_grid(args, timer, out, versions):
     if args.fa_tune:
         peers.append("fa_tune")
     for d, hq, hkv, b, nk, nq in grid:
-        q = torch.randn(b, hq, nq, d, dtype=dt, device="cuda")
-        k, v = (torch.randn(b, hkv, nk, d, dtype=dt, device="cuda") for _ in range(2))
+        if args.kv_layout == "bshd":
+            # FlashAttention's layout in memory, (batch, seqlen, heads, dim), handed to SDPA as
+            # the (batch, heads, seqlen, dim) views it takes: the heads' rows interleave
+            q = torch.randn(b, nq, hq, d, dtype=dt, device="cuda").transpose(1, 2)
+            k, v = (torch.randn(b, nk, hkv, d, dtype=dt, device="cuda").transpose(1, 2)
+                    for _ in range(2))
+        else:
+            q = torch.randn(b, hq, nq, d, dtype=dt, device="cuda")
+            k, v = (torch.randn(b, hkv, nk, d, dtype=dt, device="cuda") for _ in range(2))
         scale = 1.0 / math.sqrt(d)
         torch.cuda.synchronize()
         base = torch.cuda.memory_allocated()
@@ -248,7 +255,7 @@ def decode_grid(args, timer, out, versions):
                     r = measure(timer, peer, fn, base, q.numel() * q.element_size())
             row = dict(peer=peer, op="decode", dtype=args.dtype, head_dim=d, causal=0,
                        varlen=0, batch=b, heads_q=hq, heads_kv=hkv, seqlen_q=nq,
-                       seqlen_k=nk, page_size=0, layout="bhsd", versions=versions,
+                       seqlen_k=nk, page_size=0, layout=args.kv_layout, versions=versions,
                        kv_bytes=kv_bytes(b, hkv, nk, d), **extra, **r)
             shape = f"d={d:3d} {hq:2d}/{hkv:2d} b={b:3d} N={nk:6d} q={nq}"
             if "median_ms" in r:
@@ -525,6 +532,10 @@ def main():
                     help="the CUDA stream every timed call runs on: PyTorch's default stream (the "
                     "legacy NULL stream), or one side stream made here; the rows' versions "
                     "say which when it is side")
+    ap.add_argument("--kv-layout", choices=("bhsd", "bshd"), default="bhsd",
+                    help="--decode: the tensors' layout in memory: PyTorch's (batch, heads, "
+                    "seqlen, dim), or FlashAttention's (batch, seqlen, heads, dim) passed to SDPA "
+                    "as transposed views; the rows' layout says which")
     ap.add_argument("-o", "--output", default="-")
     args = ap.parse_args()
     args.fa_tune = None
@@ -587,6 +598,7 @@ def main():
         from fa_tune_peer import FaTunePeer  # beside this file
         try:
             args.fa_tune = FaTunePeer(torch, args.fa_tune_lib)
+            args.fa_tune.kv_layout = args.kv_layout
         except OSError as e:
             print(f"peers.py: cannot load '{args.fa_tune_lib}': {e}", file=sys.stderr)
             return 1

@@ -139,5 +139,23 @@ r = subprocess.run([sys.executable, os.path.join(bench, "peers.py"), "--decode",
                    env=dict(os.environ, PYTHONPATH=fake))
 check(r.returncode == 2 and "--stream" in r.stderr, f"--stream other: {r.returncode}")
 
+# -- peers.py --decode --kv-layout bshd: SDPA on transposed views of BSHD memory, said in rows -
+r = subprocess.run([sys.executable, os.path.join(bench, "peers.py"), "--decode", "--shapes",
+                    sfile, "--kv-layout", "bshd", "-o", os.path.join(work, "bshd.jsonl")],
+                   capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=fake))
+check(r.returncode == 0, f"peers.py --kv-layout bshd exited {r.returncode}: {r.stderr[-400:]}")
+check("fake torch: SDPA on transposed views" in r.stderr, "--kv-layout bshd: SDPA got no views")
+check("fake torch: SDPA on transposed views" not in
+      subprocess.run([sys.executable, os.path.join(bench, "peers.py"), "--decode", "--shapes",
+                      sfile, "-o", os.devnull], capture_output=True, text=True,
+                     env=dict(os.environ, PYTHONPATH=fake)).stderr,
+      "the default layout handed SDPA views")
+bshd = [json.loads(x) for x in open(os.path.join(work, "bshd.jsonl"))] \
+    if os.path.exists(os.path.join(work, "bshd.jsonl")) else []
+dec = [x for x in bshd if x["peer"].startswith("torch_sdpa")]
+check(dec and all(x["layout"] == "bshd" for x in dec), "--kv-layout bshd rows' layout")
+check(all(x["layout"] == "bhsd" for x in rows if x["peer"].startswith("torch_sdpa")),
+      "default rows' layout is not bhsd")
+
 finish("peers.decode ok: copies of each shape's bytes, backend rows, compare_decode's columns, "
-       "--stream side")
+       "--stream side, --kv-layout bshd")

@@ -115,6 +115,36 @@ def decode_child(lib, rng):
                           False, scale)
 
 
+def bhsd_to_bshd(bits, b, h, n, d):
+    """A BHSD list (flattened) in BSHD order: FlashAttention's layout in memory."""
+    return [bits[((bb * h + hh) * n + i) * d + c] for bb in range(b) for i in range(n)
+            for hh in range(h) for c in range(d)]
+
+
+def decode_child_bshd(lib, rng):
+    """fa_peer_run_decode_bshd (peers.py --kv-layout bshd): the same inputs laid out as
+    (batch, seqlen, heads, dim), two new tokens so Q and O's rows interleave too; O read back
+    in that order. A BHSD reading of the strides fails it."""
+    b, hq, hkv, nq, nk, d, scale = 1, 8, 2, 2, 1000, 128, 1.0 / math.sqrt(128)
+    nbytes = lib.fa_peer_decode_scratch(1, b, hq, hkv, nq, nk, d, 0)
+    scratch = (ctypes.c_uint8 * max(nbytes, 1))()
+    bits, _ = inputs(rng, b, hq, hkv, nq, nk, d)
+    arr = lambda x: (ctypes.c_uint16 * len(x))(*x)
+    q = arr(bhsd_to_bshd(bits[0], b, hq, nq, d))
+    k, v = (arr(bhsd_to_bshd(x, b, hkv, nk, d)) for x in bits[1:])
+    o = (ctypes.c_uint16 * (b * hq * nq * d))(*([0x7fc0] * (b * hq * nq * d)))
+    lse = (ctypes.c_float * (b * hq * nq))()
+    rc = lib.fa_peer_run_decode_bshd(*(ctypes.addressof(x) for x in (q, k, v, o, lse)), 1, b,
+                                     hq, hkv, nq, nk, d, 0, scale, ctypes.addressof(scratch),
+                                     nbytes, 0)
+    check(rc == 0, f"fa_peer_run_decode_bshd returned {rc}")
+    if rc == 0:  # O back to BHSD order for the reference (LSE is (b, hq, nq) in both)
+        o_bhsd = [o[((bb * nq + i) * hq + hh) * d + c] for bb in range(b) for hh in range(hq)
+                  for i in range(nq) for c in range(d)]
+        against_reference(f"decode bshd b={b} {hq}/{hkv} nq={nq} N={nk}", bits, o_bhsd, lse, b,
+                          hq, hkv, nq, nk, d, False, scale)
+
+
 def child(lib_path, driver_dir, decode_lib_path):
     """Runs in a process whose libcuda.so.1 is the fake driver."""
     cuda = ctypes.CDLL(os.path.join(driver_dir, "libcuda.so.1"))
@@ -153,6 +183,8 @@ def child(lib_path, driver_dir, decode_lib_path):
     dlib.fa_peer_decode_scratch.restype = ctypes.c_uint64
     dlib.fa_peer_run_decode.argtypes = lib.fa_peer_run_decode.argtypes
     decode_child(dlib, rng)
+    dlib.fa_peer_run_decode_bshd.argtypes = lib.fa_peer_run_decode.argtypes
+    decode_child_bshd(dlib, rng)
     return peers_check.failures
 
 

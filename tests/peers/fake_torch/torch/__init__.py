@@ -49,6 +49,13 @@ class Tensor:
         _work(0.01 + 2.0 * src.numel() * src.element_size() / 4e9)
         return self
 
+    def transpose(self, a, b):  # a view: peers.py --kv-layout bshd hands SDPA these
+        s = list(self.shape)
+        s[a], s[b] = s[b], s[a]
+        t = Tensor(s, self.dtype)
+        t.transposed = not getattr(self, "transposed", False)
+        return t
+
     def repeat_interleave(self, g, dim):
         s = list(self.shape)
         s[dim] *= g
@@ -117,6 +124,7 @@ class _Stream:
 
 class cuda:
     allocated = 0
+    saw_views = False  # SDPA was handed transposed views (fake functional.py)
     Event = _Event
     Stream = _Stream
     _current = None

@@ -1,4 +1,6 @@
 """Fake scaled_dot_product_attention: checks shapes the way SDPA does, "takes" time."""
+import sys
+
 import torch
 from torch.nn import attention
 
@@ -12,6 +14,9 @@ def scaled_dot_product_attention(q, k, v, is_causal=False, scale=None, enable_gq
         raise RuntimeError("No available kernel. Aborting execution.")
     if hq % hkv or k.shape != v.shape or q.dtype != k.dtype:
         raise RuntimeError("bad shapes")
+    if all(getattr(t, "transposed", False) for t in (q, k, v)) and not torch.cuda.saw_views:
+        torch.cuda.saw_views = True  # said once, for peers.decode's --kv-layout bshd case
+        print("fake torch: SDPA on transposed views", file=sys.stderr)
     flops = 4.0 * b * hq * nq * nk * d * (0.5 if is_causal else 1.0)
     torch.cuda.extra = b * hq * nq * 4 + q.numel() * 2  # the LSE and the output
     torch._work(flops / 400e9)  # 400 TFLOP/s, in ms
