@@ -114,9 +114,9 @@ pct_same = round(100 * tbps / same[shapes[0]]["tbps"]) if shapes[0] in same else
 check(len(cells) == 12 and cells[5] == f"{round(100 * tbps / copy[0]['tbps'])}%" and
       cells[6] == f"{pct_same}%", f"hd128 row's rates: {cells}")
 check(cells[5] != cells[6], "the same-size copy's figure equals the 4 GB copy's")
-check(">= 1.0x cuDNN on 1 of 1 (fa-tune on bshd caches, SDPA on bhsd: layouts differ)" in out,
+check(">= 1.0x cuDNN on 1 of 1 (fa-tune on bshd caches, cuDNN on bhsd: layouts differ)" in out,
       f"the cuDNN count (bshd): {out.splitlines()[-1]}")
-check(">= 1.0x cuDNN on 0 of 1 (fa-tune on bhsd caches, as SDPA)" in out,
+check(">= 1.0x cuDNN on 0 of 1 (both on bhsd caches)" in out,
       f"the cuDNN count (bhsd, counted apart): {out.splitlines()[-1]}")
 mha = [x for x in out.splitlines() if x.startswith("| hd64 16/16 4x1000 sq4 |")]
 check(len(mha) == 2 and sum("| - bhsd | " in x for x in mha) == 1 and
@@ -156,6 +156,16 @@ dec = [x for x in bshd if x["peer"].startswith("torch_sdpa")]
 check(dec and all(x["layout"] == "bshd" for x in dec), "--kv-layout bshd rows' layout")
 check(all(x["layout"] == "bhsd" for x in rows if x["peer"].startswith("torch_sdpa")),
       "default rows' layout is not bhsd")
+# compare_decode.py on both peers files: each fa-tune row against cuDNN on its own layout
+both = os.path.join(work, "both.jsonl")
+with open(both, "w") as f:
+    f.writelines(list(open(peers)) + list(open(os.path.join(work, "bshd.jsonl"))))
+r = subprocess.run([sys.executable, os.path.join(bench, "compare_decode.py"), db, both],
+                   capture_output=True, text=True)
+last = r.stdout.splitlines()[-1] if r.stdout else r.stderr[-300:]
+check(r.returncode == 0 and ">= 1.0x cuDNN on 1 of 1 (both on bshd caches)" in last and
+      ">= 1.0x cuDNN on 0 of 1 (both on bhsd caches)" in last and "differ" not in last,
+      f"compare_decode on both layouts' peers: {last}")
 
 finish("peers.decode ok: copies of each shape's bytes, backend rows, compare_decode's columns, "
        "--stream side, --kv-layout bshd")
