@@ -86,7 +86,8 @@ def main():
         mb = 2.0 * b * nk * hkv * d * 2 / 1e6
         pct = tbps / copy if copy else float("nan")
         pct_same = f"{tbps / same[shape]:.0%}" if shape in same else ""
-        (cudnn, clay), (flash, _) = peer(shape, "torch_sdpa_cudnn", lay), peer(shape, "torch_sdpa_flash", lay)
+        cudnn, clay = peer(shape, "torch_sdpa_cudnn", lay)
+        flash = peer(shape, "torch_sdpa_flash", lay)[0]
         cell = lambda t: f"{t * 1e3:.1f}" if t else "n/a"
         ratio = f"{cudnn / ms:.2f}x" if cudnn and not page else ""
         contig = best.get((shape, 0, lay))
@@ -100,7 +101,8 @@ def main():
         if page >= 64 and contig:
             pg_n += 1
             pg_ok += ms / contig[1] <= 1.05
-        print(f"| hd{d} {hq}/{hkv} {b}x{nk} sq{nq} | {page or '-'}{' bhsd' if lay == 'bhsd' else ''} | {mb:.0f} | {ms * 1e3:.1f} | "
+        page_cell = f"{page or '-'}{' bhsd' if lay == 'bhsd' else ''}"
+        print(f"| hd{d} {hq}/{hkv} {b}x{nk} sq{nq} | {page_cell} | {mb:.0f} | {ms * 1e3:.1f} | "
               f"{tbps:.2f} | {pct:.0%} | {pct_same} | {var.split('_')[-1]} | {cell(cudnn)} | {ratio} | "
               f"{cell(flash)} | {pr} |")
     vs = "; ".join(

@@ -117,10 +117,13 @@
  *      (bench/results/2026-12-06_session21, call 3): hd128 32/8 1x128k m16n64w4s3k12 181.6 us
  *      against 183.6 (-1.1%), 32/1 32x8k m16n64w4s3k3 55.9 against 57.5 (-2.9%), 32/8 4x64k
  *      k3 350.9 against 351.6 (-0.2%); the ranges of the first two do not overlap.
- *      compute-sanitizer not yet run on v4 (call 1's attempt launched nothing: `fa-tune bench`
- *      could not run decode variants then). Correctness: decode.gpu_check and the emitted
- *      header's decode examples passed on the H100 with it (call 1). Tuned beside cuDNN in one
- *      call (call 2): >= 1.0x cuDNN on 14 of 14 shapes, >= 90% of copy on 13 of 13.
+ *      decode.gpu_check and the emitted header's decode examples passed on the H100 with it
+ *      (call 1); memcheck, synccheck and racecheck clean on 3 splits with the combine and 3
+ *      fused, paged with uneven lengths (bench/results/2026-12-06_session22, call 1). Tuned
+ *      beside cuDNN in one call (call 2): >= 1.0x cuDNN on 14 of 14 shapes, >= 90% of copy on
+ *      13 of 13 -- but fa-tune on bshd caches against cuDNN on bhsd ones; on bhsd for both
+ *      (session 22, call 3) 11 of 14, the rest 0.980-0.998x: this kernel reads a bhsd cache
+ *      0.7-1.0% slower than a bshd one.
  */
 #ifndef FA_DECODE_SPLITKV_CUH
 #define FA_DECODE_SPLITKV_CUH
