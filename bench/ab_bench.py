@@ -74,7 +74,11 @@ def run_bench(arm, spec, extra):
                 rows.append(json.loads(line))
             except json.JSONDecodeError:
                 pass
-    rows = [r for r in rows if r.get("method") == spec[0]]
+    # The variant's rows (the eager baseline's and --repeat's summary row are left out): one
+    # per repeat with --repeat, else one.
+    rows = [r for r in rows if r.get("method") == spec[0] and "status" in r]
+    if any("repeat" in r for r in rows):
+        rows = [r for r in rows if "repeat" in r]
     if not rows:
         err = (p.stderr.strip().splitlines() or ["no output"])[0]
         return "failed", [], f"exit {p.returncode}: {err}"
