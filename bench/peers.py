@@ -214,6 +214,27 @@ def decode_shapes(path):
     return out
 
 
+def decode_tensors(args, dt, d, hq, hkv, b, nk, nq):
+    """Q, K and V of one decode shape, random, in --kv-layout as SDPA's (b, h, s, d) views; with
+    --kv-gap-kib, K and V are two views of one allocation, V that many KiB after K's end."""
+    bshd = args.kv_layout == "bshd"
+    # FlashAttention's layout in memory, (batch, seqlen, heads, dim), is handed to SDPA as the
+    # (batch, heads, seqlen, dim) views it takes: the heads' rows interleave
+    shape = (b, nk, hkv, d) if bshd else (b, hkv, nk, d)
+    q = (torch.randn(b, nq, hq, d, dtype=dt, device="cuda").transpose(1, 2) if bshd
+         else torch.randn(b, hq, nq, d, dtype=dt, device="cuda"))
+    if args.kv_gap_kib < 0:
+        k, v = (torch.randn(shape, dtype=dt, device="cuda") for _ in range(2))
+    else:
+        n = math.prod(shape)
+        gap = args.kv_gap_kib * 512  # elements of 2 bytes (bf16, fp16)
+        buf = torch.randn(2 * n + gap, dtype=dt, device="cuda")
+        k, v = buf[:n].view(shape), buf[n + gap:].view(shape)
+    if bshd:
+        k, v = k.transpose(1, 2), v.transpose(1, 2)
+    return q, k, v
+
+
 def decode_grid(args, timer, out, versions):
     dt = torch.bfloat16 if args.dtype == "bf16" else torch.float16
     if args.shapes:
@@ -230,15 +251,7 @@ def decode_grid(args, timer, out, versions):
     if args.fa_tune:
         peers.append("fa_tune")
     for d, hq, hkv, b, nk, nq in grid:
-        if args.kv_layout == "bshd":
-            # FlashAttention's layout in memory, (batch, seqlen, heads, dim), handed to SDPA as
-            # the (batch, heads, seqlen, dim) views it takes: the heads' rows interleave
-            q = torch.randn(b, nq, hq, d, dtype=dt, device="cuda").transpose(1, 2)
-            k, v = (torch.randn(b, nk, hkv, d, dtype=dt, device="cuda").transpose(1, 2)
-                    for _ in range(2))
-        else:
-            q = torch.randn(b, hq, nq, d, dtype=dt, device="cuda")
-            k, v = (torch.randn(b, hkv, nk, d, dtype=dt, device="cuda") for _ in range(2))
+        q, k, v = decode_tensors(args, dt, d, hq, hkv, b, nk, nq)
         scale = 1.0 / math.sqrt(d)
         torch.cuda.synchronize()
         base = torch.cuda.memory_allocated()
@@ -256,6 +269,7 @@ def decode_grid(args, timer, out, versions):
             row = dict(peer=peer, op="decode", dtype=args.dtype, head_dim=d, causal=0,
                        varlen=0, batch=b, heads_q=hq, heads_kv=hkv, seqlen_q=nq,
                        seqlen_k=nk, page_size=0, layout=args.kv_layout, versions=versions,
+                       **({"kv_gap_kib": args.kv_gap_kib} if args.kv_gap_kib >= 0 else {}),
                        kv_bytes=kv_bytes(b, hkv, nk, d), **extra, **r)
             shape = f"d={d:3d} {hq:2d}/{hkv:2d} b={b:3d} N={nk:6d} q={nq}"
             if "median_ms" in r:
@@ -536,6 +550,10 @@ def main():
                     help="--decode: the tensors' layout in memory: PyTorch's (batch, heads, "
                     "seqlen, dim), or FlashAttention's (batch, seqlen, heads, dim) passed to SDPA "
                     "as transposed views; the rows' layout says which")
+    ap.add_argument("--kv-gap-kib", type=int, default=-1, metavar="N",
+                    help="--decode: K and V in one allocation, V starting N KiB after K's end "
+                    "(default -1: two allocations, wherever PyTorch's allocator puts them); "
+                    "to see whether the caches' relative placement moves the times")
     ap.add_argument("-o", "--output", default="-")
     args = ap.parse_args()
     args.fa_tune = None
@@ -550,6 +568,10 @@ def main():
     if "fa_tune" in args.peers.split(",") and not args.fa_tune_lib:
         ap.error("peer fa_tune needs --fa-tune-lib (a dispatch header's launcher, "
                  "bench/fa_header_peer.c)")
+    if not args.decode and (args.kv_layout != "bhsd" or args.kv_gap_kib != -1):
+        ap.error("--kv-layout and --kv-gap-kib place decode caches: they need --decode")
+    if args.kv_gap_kib < -1:
+        ap.error("--kv-gap-kib: expected -1 (two allocations) or a gap of 0 KiB or more")
     if args.serve and args.output == "-":
         ap.error("--serve answers on standard output: write the rows with -o FILE")
     if args.serve and args.dry_run:

@@ -156,6 +156,32 @@ dec = [x for x in bshd if x["peer"].startswith("torch_sdpa")]
 check(dec and all(x["layout"] == "bshd" for x in dec), "--kv-layout bshd rows' layout")
 check(all(x["layout"] == "bhsd" for x in rows if x["peer"].startswith("torch_sdpa")),
       "default rows' layout is not bhsd")
+# -- peers.py --decode --kv-gap-kib: K and V views of one allocation, V the gap after K -----
+for lay in ("bhsd", "bshd"):
+    gp = os.path.join(work, f"gap_{lay}.jsonl")
+    r = subprocess.run([sys.executable, os.path.join(bench, "peers.py"), "--decode", "--shapes",
+                        sfile, "--kv-layout", lay, "--kv-gap-kib", "64", "-o", gp],
+                       capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=fake))
+    check(r.returncode == 0, f"--kv-gap-kib 64 ({lay}) exited {r.returncode}: {r.stderr[-400:]}")
+    check(f"fake torch: K and V in one allocation, V {64 * 1024} bytes after K" in r.stderr,
+          f"--kv-gap-kib 64 ({lay}): SDPA did not get K and V 64 KiB apart in one allocation")
+    gr = [json.loads(x) for x in open(gp)] if os.path.exists(gp) else []
+    gr = [x for x in gr if x["peer"].startswith("torch_sdpa")]
+    check(gr and all(x.get("kv_gap_kib") == 64 and x["layout"] == lay for x in gr),
+          f"--kv-gap-kib 64 ({lay}): the rows do not say the gap and layout")
+check("K and V in one allocation" not in
+      subprocess.run([sys.executable, os.path.join(bench, "peers.py"), "--decode", "--shapes",
+                      sfile, "-o", os.devnull], capture_output=True, text=True,
+                     env=dict(os.environ, PYTHONPATH=fake)).stderr,
+      "by default K and V are one allocation")
+check(all("kv_gap_kib" not in x for x in rows), "default rows carry a kv_gap_kib")
+for bad, what in ((["--kv-gap-kib", "4"], "--kv-gap-kib without --decode"),
+                  (["--kv-layout", "bshd"], "--kv-layout without --decode"),
+                  (["--decode", "--kv-gap-kib", "-2"], "--kv-gap-kib -2")):
+    r = subprocess.run([sys.executable, os.path.join(bench, "peers.py"), *bad, "-o", os.devnull],
+                       capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=fake))
+    check(r.returncode == 2, f"{what}: exit {r.returncode}, want a usage error (2)")
+
 # compare_decode.py on both peers files: each fa-tune row against cuDNN on its own layout
 both = os.path.join(work, "both.jsonl")
 with open(both, "w") as f:
@@ -168,4 +194,4 @@ check(r.returncode == 0 and ">= 1.0x cuDNN on 1 of 1 (both on bshd caches)" in l
       f"compare_decode on both layouts' peers: {last}")
 
 finish("peers.decode ok: copies of each shape's bytes, backend rows, compare_decode's columns, "
-       "--stream side, --kv-layout bshd")
+       "--stream side, --kv-layout bshd, --kv-gap-kib")

@@ -20,8 +20,10 @@ class OutOfMemoryError(RuntimeError):
 
 
 class Tensor:
-    def __init__(self, shape, dtype):
+    def __init__(self, shape, dtype, storage=None, offset=0):
         self.shape, self.dtype = tuple(shape), dtype
+        # which allocation the elements live in and where (peers.py --kv-gap-kib)
+        self.storage, self.offset = storage if storage is not None else object(), offset
 
     def numel(self):
         n = 1
@@ -36,9 +38,21 @@ class Tensor:
         _work(self.numel() * self.element_size() / 3e9)  # 3 TB/s, in ms
         return self
 
-    def view(self, dtype):  # a reinterpretation of the same bytes
-        n = self.numel() * self.element_size()
-        return Tensor((n // (1 if dtype == uint8 else 2),), dtype)
+    def view(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], str):  # a dtype: the same bytes reread
+            n = self.numel() * self.element_size()
+            return Tensor((n // (1 if shape[0] == uint8 else 2),), shape[0])
+        shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], tuple) else shape
+        t = Tensor(shape, self.dtype, self.storage, self.offset)
+        if t.numel() != self.numel():
+            raise RuntimeError(f"view {shape} of {self.numel()} elements")
+        return t
+
+    def __getitem__(self, sl):  # a 1-D slice: a view at an offset of the same allocation
+        if len(self.shape) != 1 or not isinstance(sl, slice) or sl.step not in (None, 1):
+            raise TypeError("the fake slices 1-D tensors only")
+        start, stop, _ = sl.indices(self.shape[0])
+        return Tensor((max(stop - start, 0),), self.dtype, self.storage, self.offset + start)
 
     def sum(self, dtype=None):  # a read at 3 TB/s, in ms (peers.py's L2 flush)
         _work(self.numel() * self.element_size() / 3e9)
@@ -52,7 +66,7 @@ class Tensor:
     def transpose(self, a, b):  # a view: peers.py --kv-layout bshd hands SDPA these
         s = list(self.shape)
         s[a], s[b] = s[b], s[a]
-        t = Tensor(s, self.dtype)
+        t = Tensor(s, self.dtype, self.storage, self.offset)
         t.transposed = not getattr(self, "transposed", False)
         return t
 
@@ -70,6 +84,8 @@ def _alloc(shape, dtype):
 
 
 def randn(*shape, dtype=bfloat16, device=None):
+    if len(shape) == 1 and isinstance(shape[0], tuple):  # randn((b, h, s, d)) as randn(b, h, s, d)
+        shape = shape[0]
     return _alloc(shape, dtype)
 
 
@@ -125,6 +141,7 @@ class _Stream:
 class cuda:
     allocated = 0
     saw_views = False  # SDPA was handed transposed views (fake functional.py)
+    saw_shared = False  # SDPA was handed K and V from one allocation (fake functional.py)
     Event = _Event
     Stream = _Stream
     _current = None
