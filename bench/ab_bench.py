@@ -20,13 +20,14 @@ two ranges are apart (every median of one arm below every median of the other).
 Exit status: 0 every run ok, 3 a check failed (mismatch), 1 any other failure, 2 usage.
 """
 import argparse
-import json
 import os
 import re
 import shlex
 import statistics
 import subprocess
 import sys
+
+from fa_bench_json import json_rows  # beside this file
 
 ENV_TOKEN = re.compile(r"^[A-Z_][A-Z0-9_]*=")
 
@@ -66,14 +67,7 @@ def run_bench(arm, spec, extra):
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
     except (OSError, subprocess.TimeoutExpired) as e:
         return "failed", [], str(e)
-    rows = []
-    for line in p.stdout.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass
+    rows = json_rows(p.stdout)
     # The variant's rows (the eager baseline's and --repeat's summary row are left out): one
     # per repeat with --repeat, else one.
     rows = [r for r in rows if r.get("method") == spec[0] and "status" in r]

@@ -27,6 +27,8 @@ import subprocess
 import sys
 import time
 
+from fa_bench_json import json_rows  # beside this file
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -48,15 +50,7 @@ def fa_tune_json(fa_tune, args, timeout):
     """Run `fa-tune bench ... --json`; return (exit code, list of JSON objects, stderr)."""
     p = subprocess.run([fa_tune, "bench"] + args + ["--json"], capture_output=True, text=True,
                        timeout=timeout)
-    rows = []
-    for line in p.stdout.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                pass
-    return p.returncode, rows, p.stderr
+    return p.returncode, json_rows(p.stdout), p.stderr
 
 
 class TorchEager:
