@@ -52,9 +52,15 @@
  *  5. Causal is bottom-right within the new tokens: token i sees key j iff
  *     j <= i + len_b - seqlen_q. Masks are applied only to blocks that reach past
  *     len_b - seqlen_q (the ragged end); a row that sees nothing writes zeros and LSE -inf.
- *  6. Lengths: len_b = seqused_k[b] (or seqlen_k); split s of S covers KV blocks
- *     [s*ceil(nb/S), (s+1)*ceil(nb/S)) of the nb = ceil(len_b / BLOCK_N) blocks; a split that
- *     gets no block (short sequences, len_b = 0) writes LSE -inf and O = 0.
+ *  6. Lengths: len_b = seqused_k[b] (or seqlen_k); of the nb = ceil(len_b / BLOCK_N) blocks,
+ *     split s of S covers [s*ceil(nb/S), (s+1)*ceil(nb/S)), or, where each KV head's rows are
+ *     adjacent (row stride HEAD_DIM: PyTorch's bhsd caches, or a single KV head), the blocks
+ *     s, s + S, s + 2S, ... (block-cyclic): then the S splits of a (sequence, head), running
+ *     side by side, stream one window of S blocks instead of S separate ranges. On bshd with
+ *     several KV heads the heads' CTAs already read the same rows together, and ranges
+ *     measured faster there (changelog v5). A split that gets no block (short sequences,
+ *     len_b = 0) writes LSE -inf and O = 0. Paged and contiguous caches of one layout split
+ *     the same way, so their outputs stay bit-identical.
  *  7. Fused combine (args.fused, more than one split): after writing its partial each CTA
  *     counts itself in its group's counter in the scratch header (__threadfence, then one
  *     atomicAdd); the CTA that brings it to the split count merges the group's partials as
@@ -111,7 +117,7 @@
  *      bytes. On the H200, tuned beside cuDNN in one call, every contiguous shape got 3-6%
  *      slower: 0.94-0.97x cuDNN where this version measures 0.96-1.02x
  *      (bench/results/2026-12-03_h200_session6, calls 1 and 3).
- *  v4  (this version) the combine kernel launched early (8., programmatic dependent launch);
+ *  v4  the combine kernel launched early (8., programmatic dependent launch);
  *      both kernels unchanged but for the two instructions (PREEXIT, ACQBULK in the SASS).
  *      A/B on an H100, one build, FA_NO_PDL=0/1 alternated, 9 medians each, read flush
  *      (bench/results/2026-12-06_session21, call 3): hd128 32/8 1x128k m16n64w4s3k12 181.6 us
@@ -124,6 +130,17 @@
  *      13 of 13 -- but fa-tune on bshd caches against cuDNN on bhsd ones; on bhsd for both
  *      (session 22, call 3) 11 of 14, the rest 0.980-0.998x: this kernel reads a bhsd cache
  *      0.7-1.0% slower than a bshd one.
+ *  v5  (this version) block-cyclic splits where each KV head's rows are adjacent (6.). A/B on
+ *      an H100 through bench/ab_bench.py, the v4 templates against a copy with cyclic splits
+ *      everywhere, 3 rounds of 3 medians (bench/results/2026-12-06_session23, calls 2 and 6):
+ *      bhsd 4 x 64k m16n128w4s2k0f 347.6 us against 351.9 (-1.2%), bhsd 1 x 128k
+ *      m16n64w4s3k16 181.2 against 181.9 (-0.4%), both with ranges apart; bshd 1 x 128k
+ *      m16n64w4s3k0 181.0 against 180.0 (+0.6%, apart): hence cyclic on adjacent rows only.
+ *      One-split controls moved -0.1% and +0.04%. Tuned on bhsd with cyclic everywhere and
+ *      timed inside peers.py's process: 1 x 128k 1.024-1.025x cuDNN (v4: 1.008-1.013), 4 x 64k
+ *      1.016-1.018x (v4: 1.002-1.004). Every variant the tuner timed passed its fp32 check.
+ *      Tried and dropped (call 2): each (sequence, head) starting at a rotated offset of its
+ *      range: never faster, 1.8-3.5% slower on bshd.
  */
 #ifndef FA_DECODE_SPLITKV_CUH
 #define FA_DECODE_SPLITKV_CUH
@@ -234,9 +251,15 @@ __global__ void __launch_bounds__(WARPS * 32)
 
     const int len = p.seqused_k ? reinterpret_cast<const int *>(p.seqused_k)[b] : p.seqlen_k;
     const int nb = (len + BLOCK_N - 1) / BLOCK_N;
+    /* The split's blocks (6.): blk0, blk0 + step, ... (nblk of them). Block-cyclic where each
+       KV head's rows are adjacent (row stride HEAD_DIM: PyTorch's bhsd caches, or one KV
+       head), one range each elsewhere. */
+    const bool cyclic = p.k_row_stride == HEAD_DIM && p.v_row_stride == HEAD_DIM;
     const int per = (nb + nsplit - 1) / nsplit;
-    const int blk0 = min(nb, split * per);
-    const int nblk = min(nb, blk0 + per) - blk0;
+    const int blk0 = cyclic ? min(nb, split) : min(nb, split * per);
+    const int step = cyclic ? nsplit : 1;
+    const int nblk = cyclic ? (nb - blk0 + nsplit - 1) / nsplit : min(nb, blk0 + per) - blk0;
+    auto blk_of = [&](int it) { return blk0 + it * step; };
 
     if (nsplit > 1 && blockIdx.x == 0 && split == 0 && tid == 0)
         *reinterpret_cast<int *>(args.scratch) = nsplit; /* for the combine kernel */
@@ -276,7 +299,7 @@ __global__ void __launch_bounds__(WARPS * 32)
     const int *tab_s = reinterpret_cast<const int *>(fa_decode_smem + T::Q_BYTES + T::RED_BYTES);
     auto fetch_pages = [&](int it) {
         if (table && it < nblk && fa::opaque(tid) < TPB) {
-            const int j0 = (blk0 + it) * BLOCK_N;
+            const int j0 = blk_of(it) * BLOCK_N;
             const int first = j0 / psz, last = (min(j0 + BLOCK_N, len) - 1) / psz;
             if (first + tid <= last)
                 fa::cp_async_4(sTab + (uint32_t)(((it % TR) * TPB + tid) * 4), table + first + tid);
@@ -296,7 +319,7 @@ __global__ void __launch_bounds__(WARPS * 32)
         run = psz / RS;
     auto load_kv = [&](int it) {
         if (it < nblk) {
-            const int n0 = (blk0 + it) * BLOCK_N;
+            const int n0 = blk_of(it) * BLOCK_N;
             const int t = fa::opaque(tid);
             const int r0 = t / G, c0 = t % G;
             const int x = (G == 8) ? (r0 & 7) : ((r0 >> 1) & 3);
@@ -401,7 +424,7 @@ __global__ void __launch_bounds__(WARPS * 32)
 
     for (int it = 0; it < nblk; ++it) {
         const int slot = it % STAGES;
-        const int n0 = (blk0 + it) * BLOCK_N;
+        const int n0 = blk_of(it) * BLOCK_N;
         fa::cp_async_wait<STAGES - 2>(); /* block it (and Q) landed for this thread ... */
         __syncthreads();                 /* ... for all; slot (it-1) % STAGES is free */
         load_kv(it + STAGES - 1);
