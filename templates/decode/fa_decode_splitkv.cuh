@@ -251,14 +251,11 @@ __global__ void __launch_bounds__(WARPS * 32)
 
     const int len = p.seqused_k ? reinterpret_cast<const int *>(p.seqused_k)[b] : p.seqlen_k;
     const int nb = (len + BLOCK_N - 1) / BLOCK_N;
-    /* The split's blocks (6.): blk0, blk0 + step, ... (nblk of them). Block-cyclic where each
-       KV head's rows are adjacent (row stride HEAD_DIM: PyTorch's bhsd caches, or one KV
-       head), one range each elsewhere. */
-    const bool cyclic = p.k_row_stride == HEAD_DIM && p.v_row_stride == HEAD_DIM;
-    const int per = (nb + nsplit - 1) / nsplit;
-    const int blk0 = cyclic ? min(nb, split) : min(nb, split * per);
-    const int step = cyclic ? nsplit : 1;
-    const int nblk = cyclic ? (nb - blk0 + nsplit - 1) / nsplit : min(nb, blk0 + per) - blk0;
+    /* The split's blocks (6.): blk0, blk0 + step, ... (nblk of them), block-cyclic where each
+       KV head's rows are adjacent, one range each elsewhere. */
+    const fa_splitkv_blocks blocks = fa_plan_splitkv_blocks(
+        nb, split, nsplit, fa_plan_splitkv_cyclic(p.k_row_stride, p.v_row_stride, HEAD_DIM));
+    const int blk0 = blocks.first, step = blocks.step, nblk = blocks.count;
     auto blk_of = [&](int it) { return blk0 + it * step; };
 
     if (nsplit > 1 && blockIdx.x == 0 && split == 0 && tid == 0)

@@ -193,4 +193,37 @@ FA_PLAN_SPLITKV_FN uint64_t fa_plan_splitkv_scratch(int splits, int batch, int h
     return FA_DECODE_SCRATCH_HEADER + (uint64_t)splits * rows * (uint64_t)(head_dim + 1) * 4u;
 }
 
+/* Which KV blocks split `split` of `nsplit` reads of a sequence's nb blocks: first, first +
+ * step, ... (count of them; count 0 leaves first at nb). Block-cyclic (step nsplit) when
+ * `cyclic`, else one range of ceil(nb / nsplit) blocks; either way every block of [0, nb) goes
+ * to exactly one split. See decode/fa_decode_splitkv.cuh, 6., for when each is used. */
+typedef struct fa_splitkv_blocks {
+    int first, step, count;
+} fa_splitkv_blocks;
+
+FA_PLAN_SPLITKV_FN fa_splitkv_blocks fa_plan_splitkv_blocks(int nb, int split, int nsplit,
+                                                            int cyclic)
+{
+    fa_splitkv_blocks r;
+    if (cyclic) {
+        r.first = split < nb ? split : nb;
+        r.step = nsplit;
+        r.count = (nb - r.first + nsplit - 1) / nsplit;
+    } else {
+        const int per = (nb + nsplit - 1) / nsplit;
+        r.first = split * per < nb ? split * per : nb;
+        r.step = 1;
+        r.count = (r.first + per < nb ? r.first + per : nb) - r.first;
+    }
+    return r;
+}
+
+/* Block-cyclic splits where each KV head's rows are adjacent in memory (row stride = head dim:
+ * PyTorch's bhsd caches, or a single KV head), ranges elsewhere (6. of the kernel's notes). */
+FA_PLAN_SPLITKV_FN int fa_plan_splitkv_cyclic(int64_t k_row_stride, int64_t v_row_stride,
+                                              int head_dim)
+{
+    return k_row_stride == head_dim && v_row_stride == head_dim;
+}
+
 #endif /* FA_PLAN_SPLITKV_H */

@@ -17,7 +17,10 @@
  *   - args: fa_fwd_params, the scratch address and the fused flag, for both kernels;
  *   - NVRTC compiles a few variants (both kernels in one cubin, sm_90 and sm_80) with no
  *     spills and no stack;
- *   - the prior puts a measured tile with auto splits first.
+ *   - the prior puts a measured tile with auto splits first;
+ *   - the blocks of each split (fa_plan_splitkv_blocks): ranges and block-cyclic both give
+ *     every block of every length to exactly one split, ranges as one run of ceil(nb / S),
+ *     cyclic as s, s + S, ...; which caches are cyclic (fa_plan_splitkv_cyclic).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -435,6 +438,52 @@ static void test_prior(void)
     free(vs);
 }
 
+/* Every block of [0, nb) read by exactly one split, for every length and split count, in both
+ * orders; the shapes of each (one run / stride S from s); the order chosen by the strides. */
+static void test_split_blocks(void)
+{
+    static unsigned char seen[600];
+    for (int cyclic = 0; cyclic <= 1; cyclic++)
+        for (int nb = 0; nb <= 520; nb += nb < 70 ? 1 : 37)
+            for (int ns = 1; ns <= 70; ns++) {
+                memset(seen, 0, sizeof seen);
+                const int per = (nb + ns - 1) / ns;
+                int total = 0, bad = 0;
+                for (int s = 0; s < ns; s++) {
+                    fa_splitkv_blocks b = fa_plan_splitkv_blocks(nb, s, ns, cyclic);
+                    bad += b.count < 0 || b.first < 0 || b.first > nb;
+                    bad += cyclic ? b.step != ns || (b.count > 0 && b.first != s)
+                                  : b.step != 1 || b.count > per ||
+                                        (b.count > 0 && b.first != s * per);
+                    for (int i = 0; i < b.count && !bad; i++) {
+                        const int blk = b.first + i * b.step;
+                        bad += blk < 0 || blk >= nb || seen[blk]++;
+                    }
+                    total += b.count > 0 ? b.count : 0;
+                }
+                CHECK_MSG(!bad && total == nb, "%s nb %d splits %d: %d blocks read, %d faults",
+                          cyclic ? "cyclic" : "ranges", nb, ns, total, bad);
+                if (bad || total != nb)
+                    return;
+            }
+    /* cyclic: 10 blocks over 4 splits are {0,4,8} {1,5,9} {2,6} {3,7}; ranges {0,1,2} ...
+     * {9}; a split past the blocks reads none */
+    fa_splitkv_blocks b = fa_plan_splitkv_blocks(10, 2, 4, 1);
+    CHECK(b.first == 2 && b.step == 4 && b.count == 2);
+    b = fa_plan_splitkv_blocks(10, 3, 4, 0);
+    CHECK(b.first == 9 && b.step == 1 && b.count == 1);
+    b = fa_plan_splitkv_blocks(1, 5, 8, 1);
+    CHECK(b.count == 0);
+    b = fa_plan_splitkv_blocks(0, 0, 1, 0);
+    CHECK(b.count == 0);
+    /* bhsd (row stride = head dim) and one KV head are cyclic; bshd with 8 KV heads is not,
+     * nor a K/V pair whose strides differ */
+    CHECK(fa_plan_splitkv_cyclic(128, 128, 128));
+    CHECK(!fa_plan_splitkv_cyclic(8 * 128, 8 * 128, 128));
+    CHECK(!fa_plan_splitkv_cyclic(128, 8 * 128, 128));
+    CHECK(fa_plan_splitkv_cyclic(64, 64, 64) && !fa_plan_splitkv_cyclic(128, 128, 64));
+}
+
 int main(void)
 {
     fam = fa_family_find("splitkv");
@@ -456,6 +505,7 @@ int main(void)
     test_compile(c);
     test_batch();
     test_prior();
+    test_split_blocks();
     fa_compiler_free(c);
     return fa_test_done("test_splitkv_family");
 }
