@@ -138,7 +138,10 @@
  *      m16n64w4s3k0 181.0 against 180.0 (+0.6%, apart): hence cyclic on adjacent rows only.
  *      One-split controls moved -0.1% and +0.04%. Tuned on bhsd with cyclic everywhere and
  *      timed inside peers.py's process: 1 x 128k 1.024-1.025x cuDNN (v4: 1.008-1.013), 4 x 64k
- *      1.016-1.018x (v4: 1.002-1.004). Every variant the tuner timed passed its fp32 check.
+ *      1.016-1.018x (v4: 1.002-1.004). Every variant the tuner timed passed its fp32 check
+ *      (1,056 checks). Not yet run through decode.gpu_check as landed (no device time left):
+ *      its cyclic path is the code measured above, its range path v4's; the block assignment
+ *      is fa_plan_splitkv_blocks, whose coverage the CPU test checks.
  *      Tried and dropped (call 2): each (sequence, head) starting at a rotated offset of its
  *      range: never faster, 1.8-3.5% slower on bshd.
  */
