@@ -12,8 +12,8 @@ a variant name and its `fa-tune bench` shape arguments (--specs FILE: one a line
 
 For each spec every arm is first run once untimed (so its compile is outside the rounds and a
 failed check stops the spec early); then ROUNDS rounds, the arms' order reversed every round
-(A B, B A, ...), each run `fa-tune bench --no-eager --repeat N --json`: N medians from one
-worker, the first run of each also checked against the fp32 reference. The table gives each
+(A B, B A, ...), each run `fa-tune bench --no-eager --repeat N --json`: one process that
+checks the output against the fp32 reference, then times N medians. The table gives each
 arm's median of all its medians, their range, the change against the first arm and whether the
 two ranges are apart (every median of one arm below every median of the other).
 
@@ -148,8 +148,12 @@ def main():
     table = render(arms, results)
     print("\n" + table, end="")
     if args.out:
-        with open(args.out, "w") as f:
-            f.write(table)
+        try:
+            with open(args.out, "w") as f:
+                f.write(table)
+        except OSError as e:
+            print(f"ab_bench.py: cannot write '{args.out}': {e}", file=sys.stderr)
+            return max(worst, 1)
     return worst
 
 
