@@ -2,7 +2,7 @@
 # Session 24, call 2 on whatever GPU comes. On an H200 (~5 min): issue 18's bars (session 23's
 # call4.sh: the full default hd128 job with both families, exhaustive cold, halving cold and
 # warm, then halving's winners re-timed beside exhaustive's). On any other GPU (~4 min): the
-# rest of the GPU tests, those call 1 did not run, on main with decode v5.
+# rest of the GPU tests on main with decode v5 (those call1_short.sh ran left out).
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${OUT:-out}
