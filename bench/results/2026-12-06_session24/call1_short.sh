@@ -5,8 +5,8 @@
 # and scratch, paged == contiguous bits), the emitted header's embedded decode example, and
 # fa-tune bench's CLI test. Then compute-sanitizer (memcheck, synccheck, racecheck) on v5's
 # cyclic path: bhsd caches, 3 splits with the combine kernel (contiguous) and 3 fused (64-row
-# pages), uneven cache lengths. call1.sh is the full call (the same, then issue 14 on an H200 or
-# issue 16's layouts elsewhere).
+# pages: refused, paged caches are bshd only; README.md), uneven cache lengths. The next call is
+# ../2026-12-06_session23/call1.sh (issue 14 on an H200, issue 16's layouts with v5 elsewhere).
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${OUT:-out}
