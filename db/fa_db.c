@@ -330,7 +330,8 @@ static fa_status probe(fa_db *db, int *sqlite_rc, fa_err *err)
                     db->path, version, FA_DB_SCHEMA_VERSION);
         goto cleanup;
     }
-    if (version == 0 && objects > 0) {
+    /* user_version is any 32-bit integer; fa-tune only ever writes 1 .. the current one */
+    if ((version == 0 && objects > 0) || version < 0) {
         st = FA_ERR(err, FA_DB, "cannot open '%s': an SQLite database, but not an fa-tune one",
                     db->path);
         goto cleanup;
@@ -417,8 +418,11 @@ unsigned char *fa_db_snapshot(fa_db *db, sqlite3_int64 *size)
 static fa_status migrate_in_memory(fa_db *db, fa_err *err)
 {
     sqlite3_int64 size = 0;
+    int pages = -1;
     unsigned char *bytes = fa_db_snapshot(db, &size);
-    if (!bytes)
+    /* sqlite3_serialize has nothing to return for a file of zero pages (an empty file):
+     * its copy is an empty in-memory database, which the migration then fills. */
+    if (!bytes && (fa_db_exec_int(db->h, "PRAGMA page_count", &pages) != SQLITE_OK || pages))
         return FA_ERR(err, FA_NOMEM, "cannot read '%s' into memory to upgrade its schema",
                       db->path);
     close_handle(db);
@@ -427,10 +431,13 @@ static fa_status migrate_in_memory(fa_db *db, fa_err *err)
         sqlite3_free(bytes);
         return st;
     }
-    int rc = sqlite3_deserialize(db->h, "main", bytes, size, size,
-                                 SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
-    if (rc != SQLITE_OK)
-        return FA_DB_FAIL(db, rc, "cannot load a copy of", err);
+    if (bytes) {
+        int rc =
+            sqlite3_deserialize(db->h, "main", bytes, size, size,
+                                SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
+        if (rc != SQLITE_OK)
+            return FA_DB_FAIL(db, rc, "cannot load a copy of", err);
+    }
     db->in_memory = 1;
     db->readonly = 0; /* the copy is private: migrating it writes nothing to the file */
     st = fa_db_migrate(db, err);

@@ -357,6 +357,11 @@ fa_status fa_db_migrate(fa_db *db, fa_err *err)
     /* Read again under the write lock: another process may have migrated meanwhile. */
     FA_DB_CHECK(db, fa_db_exec_int(db->h, "PRAGMA user_version", &version),
                 "cannot read the schema version", err);
+    if (version < 0) {
+        st = FA_ERR(err, FA_DB, "'%s' has schema version %d: not an fa-tune database", db->path,
+                    version);
+        goto cleanup;
+    }
     if (version > FA_DB_SCHEMA_VERSION) {
         st = FA_ERR(err, FA_DB,
                     "'%s' has schema version %d, newer than this fa-tune understands (%d): "

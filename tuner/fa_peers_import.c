@@ -214,9 +214,8 @@ fa_status fa_peers_read(const char *path, fa_peer_row **rows, int *n, fa_peers_i
         c.lineno++;
         if (got == -1)
             break; /* ferror below */
-        if (got == -2) {
-            s = FA_ERR(err, FA_INVALID, "%s:%d: the line holds a NUL byte (not a text file?)", path,
-                       c.lineno);
+        if (got < -1) {
+            s = FA_ERR(err, FA_INVALID, "%s:%d: %s", path, c.lineno, fa_read_line_problem(got));
             goto cleanup;
         }
         if (line[strspn(line, " \t\r\n")] == '\0')

@@ -170,6 +170,30 @@ static void test_damaged(void)
     uint64_t sum = file_sum(path);
     CHECK_FAILS(fa_db_merge(db, path, NULL, &err), FA_DB, &err, "newer");
     CHECK(file_sum(path) == sum);
+
+    /* A negative schema version (user_version is any 32-bit integer) is not ours: refused
+     * before any migration runs, also as a merge source. */
+    test_path(path, sizeof path, "negative.db");
+    copy_file(good, path, -1);
+    CHECK(sqlite3_open(path, &h) == SQLITE_OK);
+    CHECK(sqlite3_exec(h, "PRAGMA user_version = -1", 0, 0, 0) == SQLITE_OK);
+    sqlite3_close(h);
+    expect_refused(path, FA_DB, "not an fa-tune one");
+    sum = file_sum(path);
+    CHECK_FAILS(fa_db_merge(db, path, NULL, &err), FA_DB, &err, "not an fa-tune one");
+    CHECK(file_sum(path) == sum);
+
+    /* An empty file reads as an empty database (read-only: nothing written to it) and merges
+     * as nothing. */
+    test_path(path, sizeof path, "empty.db");
+    copy_file(good, path, 0);
+    fa_db *ro = NULL;
+    CHECK_OK(fa_db_open(path, FA_DB_READONLY, &ro, &err), &err);
+    fa_db_close(ro);
+    CHECK(file_size(path) == 0);
+    fa_db_merge_stats added;
+    CHECK_OK(fa_db_merge(db, path, &added, &err), &err);
+    CHECK(added.measurements == 0 && file_size(path) == 0);
     fa_db_close(db);
 }
 

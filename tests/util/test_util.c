@@ -169,6 +169,30 @@ int main(void)
     CHECK(fa_read_line(f, &line, &cap, &len) == -2 && len == 4);
     CHECK(fa_read_line(f, &line, &cap, &len) == 1 && len == 4 && !strcmp(line, "last"));
     CHECK(fa_read_line(f, &line, &cap, &len) == 0);
+    fclose(f);
+    /* A file with no newline is read no further than FA_READ_LINE_MAX bytes: -3 for text, -2
+     * once a NUL byte was among them (/dev/zero), and memory stays bounded either way. */
+    f = tmpfile();
+    CHECK(f);
+    for (size_t i = 0; i < FA_READ_LINE_MAX + 10; i++)
+        fputc('y', f);
+    rewind(f);
+    CHECK(fa_read_line(f, &line, &cap, &len) == -3 && len == FA_READ_LINE_MAX);
+    CHECK(cap <= 2 * FA_READ_LINE_MAX + 2);
+    rewind(f);
+    fputc('\0', f);
+    rewind(f);
+    CHECK(fa_read_line(f, &line, &cap, &len) == -2 && len == FA_READ_LINE_MAX);
+    fclose(f);
+    /* The longest line accepted is exactly FA_READ_LINE_MAX bytes with its newline. */
+    f = tmpfile();
+    CHECK(f);
+    for (size_t i = 0; i + 1 < FA_READ_LINE_MAX; i++)
+        fputc('y', f);
+    fputs("\nz", f);
+    rewind(f);
+    CHECK(fa_read_line(f, &line, &cap, &len) == 1 && len == FA_READ_LINE_MAX);
+    CHECK(fa_read_line(f, &line, &cap, &len) == 1 && len == 1 && !strcmp(line, "z"));
     free(line);
     fclose(f);
     printf("util: ok\n");

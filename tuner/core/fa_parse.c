@@ -129,10 +129,40 @@ const char *fa_printable(const char *s, char *buf, size_t n)
 
 int fa_read_line(FILE *f, char **line, size_t *cap, size_t *len)
 {
+    size_t n = 0;
+    int c = 0, nul = 0;
     errno = 0;
-    ssize_t n = getline(line, cap, f);
-    if (n < 0)
+    /* getc, not getline: a file with no newline (/dev/zero, a binary) must not be read
+     * into memory whole before its first line can be refused. */
+    while (n < FA_READ_LINE_MAX && (c = getc(f)) != EOF) {
+        if (n + 2 > *cap) {
+            size_t grown = *cap < 64 ? 128 : *cap * 2;
+            char *p = realloc(*line, grown);
+            if (!p) {
+                errno = ENOMEM;
+                return -1;
+            }
+            *line = p;
+            *cap = grown;
+        }
+        (*line)[n++] = (char)c;
+        nul |= c == '\0';
+        if (c == '\n')
+            break;
+    }
+    if (n == 0)
         return ferror(f) ? -1 : 0;
-    *len = (size_t)n;
-    return memchr(*line, '\0', (size_t)n) ? -2 : 1;
+    (*line)[n] = '\0';
+    *len = n;
+    if (ferror(f))
+        return -1;
+    if (nul)
+        return -2;
+    return n == FA_READ_LINE_MAX && c != '\n' ? -3 : 1;
+}
+
+const char *fa_read_line_problem(int got)
+{
+    return got == -2 ? "the line holds a NUL byte (not a text file?)"
+                     : "the line is longer than 1 MiB (not a text file?)";
 }

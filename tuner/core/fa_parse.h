@@ -35,9 +35,17 @@ const char *fa_printable(const char *s, char *buf, size_t n);
 /* The same for n bytes at s (a line that may hold NUL bytes). Returns buf. */
 const char *fa_printable_n(const char *s, size_t len, char *buf, size_t n);
 
-/* Read the next line of f, of any length, into *line (grown with realloc; the caller frees
- * it, as with getline). Returns 1 with *len its length (newline kept), 0 at end of file, -1 on
- * a read error (errno set), -2 if the line holds a NUL byte (*len still set). */
+/* The longest line fa_read_line returns whole: shapes, lengths and peers files have lines of
+ * a few hundred bytes, so anything longer is not one of them. */
+#define FA_READ_LINE_MAX ((size_t)1 << 20)
+
+/* Read the next line of f, up to FA_READ_LINE_MAX bytes, into *line (grown with realloc; the
+ * caller frees it, as with getline). Returns 1 with *len its length (newline kept), 0 at end
+ * of file, -1 on a read error (errno set), -2 if the line holds a NUL byte, -3 if it is
+ * longer than FA_READ_LINE_MAX (for -2 and -3 *len is what was read; the caller stops). */
 int fa_read_line(FILE *f, char **line, size_t *cap, size_t *len);
+
+/* What a fa_read_line result of -2 or -3 means, for an error message after "path:line: ". */
+const char *fa_read_line_problem(int got);
 
 #endif /* FA_PARSE_H */

@@ -357,9 +357,8 @@ fa_status fa_problem_set_read(const char *path, fa_dtype default_dtype, int defa
         lineno++;
         if (got == -1)
             break; /* ferror below */
-        if (got == -2) {
-            st = FA_ERR(err, FA_INVALID, "%s:%d: the line holds a NUL byte (not a text file?)",
-                        path, lineno);
+        if (got < -1) {
+            st = FA_ERR(err, FA_INVALID, "%s:%d: %s", path, lineno, fa_read_line_problem(got));
             goto cleanup;
         }
         unsigned seen = 0;
@@ -455,9 +454,8 @@ fa_status fa_seqlens_file_read(const char *path, fa_varlen_dist *d, int *count, 
         lineno++;
         if (got == -1)
             break; /* ferror below */
-        if (got == -2) {
-            st = FA_ERR(err, FA_INVALID, "%s:%d: the line holds a NUL byte (not a text file?)",
-                        path, lineno);
+        if (got < -1) {
+            st = FA_ERR(err, FA_INVALID, "%s:%d: %s", path, lineno, fa_read_line_problem(got));
             break;
         }
         char *hash = strchr(line, '#');
