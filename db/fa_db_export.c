@@ -87,6 +87,39 @@ static const struct column {
 
 enum { NCOLS = sizeof columns / sizeof columns[0] };
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong forms, no surrogates,
+ * nothing past U+10FFFF), 0 if the bytes there are not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xc2 && s[0] <= 0xdf   ? 2
+               : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+               : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+                                              : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+/* Bytes of text that are not UTF-8 become '?': JSON must be UTF-8 (RFC 8259), and a text
+ * column holds fa-tune's own ASCII unless something else wrote the database. */
+static void make_utf8(char *text)
+{
+    unsigned char *s = (unsigned char *)text;
+    while (*s) {
+        size_t n = utf8_len(s);
+        if (n == 0)
+            *s++ = '?';
+        else
+            s += n;
+    }
+}
+
 /* One cell as text: *is_text says whether it is a string (quoted in JSON); returns 0 for an
  * unknown value. */
 static int cell(const fa_db_row *r, const struct column *c, char *buf, size_t n, int *is_text)
@@ -97,6 +130,7 @@ static int cell(const fa_db_row *r, const struct column *c, char *buf, size_t n,
     case COL_TEXT:
         *is_text = 1;
         snprintf(buf, n, "%s", base);
+        make_utf8(buf);
         return 1;
     case COL_INT: {
         int x;

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,6 +127,7 @@ typedef struct winners_ctx {
     fa_emit_model *m;
     int arch;
     int nomem;
+    char bad[320]; /* why a winner row cannot be trusted ("" when all could) */
 } winners_ctx;
 
 static int is_decode(const fa_db_winner *w)
@@ -134,10 +136,34 @@ static int is_decode(const fa_db_winner *w)
            !strcmp(w->variant.family->name, "splitkv");
 }
 
+/* Does entry w agree with itself? The key's mode comes from the problem rows and the kernel
+ * from the variant name: fa-tune writes both from one variant, so a mismatch (or a TFLOP/s
+ * figure that is not a finite positive number) means rows written or edited by something else,
+ * and a header built from them would send problems to the wrong kernel or not compile. */
+static int entry_consistent(const fa_db_winner *w, char *why, size_t n)
+{
+    const fa_variant *v = &w->variant;
+    if (v->dtype != w->dtype || v->head_dim != w->head_dim || v->causal != w->causal ||
+        v->varlen != w->varlen) {
+        snprintf(why, n,
+                 "the winner %s does not fit its problems (%s, head dim %d, causal %d, "
+                 "varlen %d)",
+                 w->variant_name, fa_dtype_name(w->dtype), w->head_dim, w->causal, w->varlen);
+        return 0;
+    }
+    if (!isfinite(w->tflops) || w->tflops <= 0) {
+        snprintf(why, n, "the winner %s has TFLOP/s %g", w->variant_name, w->tflops);
+        return 0;
+    }
+    return 1;
+}
+
 /* Append winner w of arch c->arch to *entries (n used, *cap allocated). */
 static int add_entry(winners_ctx *c, fa_emit_entry **entries, int *n, int *cap,
                      const fa_db_winner *w)
 {
+    if (!entry_consistent(w, c->bad, sizeof c->bad))
+        return 1;
     if (!grow((void **)entries, *n, cap, sizeof **entries)) {
         c->nomem = 1;
         return 1;
@@ -484,16 +510,21 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
 
     for (int a = 0; a < m->n_archs; a++) {
         const fa_arch *arch = m->archs[a];
-        winners_ctx wc = {m, a, 0};
+        winners_ctx wc = {m, a, 0, ""};
         m->first_entry[a] = m->n_entries;
         m->first_kernel[a] = m->n_kernels;
         m->first_dentry[a] = m->n_dentries;
         m->first_dkernel[a] = m->n_dkernels;
         st = fa_db_winners(db, arch->name, on_winner, &wc, err);
-        if (st == FA_OK && !wc.nomem)
+        if (st == FA_OK && !wc.nomem && !wc.bad[0])
             st = fa_db_decode_winners(db, arch->name, on_decode_winner, &wc, err);
         if (st == FA_OK && wc.nomem)
             st = FA_ERR(err, FA_NOMEM, "out of memory reading winners");
+        if (st == FA_OK && wc.bad[0])
+            st = FA_ERR(err, FA_DB,
+                        "'%s' (%s): %s; the rows were not written by fa-tune as they are, so no "
+                        "header was written",
+                        fa_db_path(db), arch->name, wc.bad);
         if (st != FA_OK)
             goto fail;
         m->num_entries[a] = m->n_entries - m->first_entry[a];
@@ -541,7 +572,7 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
 
     /* The runs, oldest first; each once even when it measured for several archs. */
     for (int a = 0; a < m->n_archs; a++) {
-        winners_ctx rc = {m, a, 0};
+        winners_ctx rc = {m, a, 0, ""};
         st = fa_db_runs(db, m->archs[a]->name, on_run, &rc, err);
         if (st == FA_OK && rc.nomem)
             st = FA_ERR(err, FA_NOMEM, "out of memory");

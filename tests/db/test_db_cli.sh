@@ -95,6 +95,22 @@ for r, o in zip(rows, objs):
 assert sum(o["status"] == "mismatch" for o in objs) == 2
 assert any('"row"' in o["message"] for o in objs)
 PYEOF
+    # Text that is not UTF-8 (a database something else wrote): the export stays valid JSON,
+    # such bytes read '?', UTF-8 passes through.
+    cp fa-tune.db utf.db
+    "$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(
+"UPDATE measurements SET message = CAST(X'"'"'61FF62C3A9E0808063'"'"' AS TEXT) WHERE id = 1");
+c.commit()' utf.db || fail "could not edit utf.db"
+    expect 0 "$FA_TUNE" db export --db utf.db --format json -o utf.json
+    expect 0 "$FA_TUNE" db export --db utf.db --format csv -o utf.csv
+    "$PY" - utf.json utf.csv <<'PYEOF' || fail "the export of non-UTF-8 text is not UTF-8 JSON/CSV"
+import csv, json, sys
+objs = json.load(open(sys.argv[1], encoding="utf-8"))
+rows = list(csv.DictReader(open(sys.argv[2], newline="", encoding="utf-8")))
+want = "a?b\u00e9???c"  # E0 80 80: an overlong form, three bad bytes
+assert sum(o["message"] == want for o in objs) == 1, [o["message"] for o in objs]
+assert sum(r["message"] == want for r in rows) == 1
+PYEOF
 fi
 
 # merge: counts on stdout, twice adds nothing, the source untouched.

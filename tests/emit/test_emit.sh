@@ -268,6 +268,18 @@ errors)
     expect 1 "cannot write '$WORK/nodir/a.h'" --arch sm90 --db "$WORK/fixture.db" \
         -o "$WORK/nodir/a.h"
     [ ! -e "$WORK/nodir" ] || fail "emit created a directory"
+    # Rows fa-tune would not write (edited by hand or by another tool): a key whose mode is
+    # not its kernel's, or a TFLOP/s figure that would print as "inf", is refused and no header
+    # is written (it would route problems to the wrong kernel, or not compile).
+    for edit in "UPDATE problems SET dtype = 'xx' WHERE id = 1|winner fwd_sm80_hd128_bf16_.* does not fit its problems (fp16, head dim 128" \
+        "UPDATE problems SET head_dim = 100 WHERE id = 1|does not fit its problems (bf16, head dim 100" \
+        "UPDATE measurements SET tflops = 1e999 WHERE id = 1|has TFLOP/s inf"; do
+        { cat "$SRC/fixtures/fixture.sql" && echo "${edit%%|*};"; } >"$WORK/edited.sql"
+        make_db "$WORK/edited.sql" "$WORK/edited.db"
+        expect 1 "'$WORK/edited.db' (sm90): .*${edit#*|}.*no header was written" --arch sm90 \
+            --db "$WORK/edited.db" -o "$WORK/out/edited.h"
+    done
+    [ "$(ls -A "$WORK/out")" = "keep.h" ] || fail "a refused emit left files: $(ls -A "$WORK/out")"
     "$FA_TUNE" emit --help | grep -q "usage: fa-tune emit" || fail "emit --help"
     # The databases are opened read-only: never written.
     [ "$(cksum "$WORK/empty.db" "$WORK/fixture.db")" = "$sums" ] || fail "emit changed a database"
