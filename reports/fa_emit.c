@@ -511,6 +511,7 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
     for (int a = 0; a < m->n_archs; a++) {
         const fa_arch *arch = m->archs[a];
         winners_ctx wc = {m, a, 0, ""};
+        const int skipped_before = m->n_skipped;
         m->first_entry[a] = m->n_entries;
         m->first_kernel[a] = m->n_kernels;
         m->first_dentry[a] = m->n_dentries;
@@ -533,6 +534,14 @@ fa_status fa_emit_model_build(fa_db *db, const fa_emit_opts *opts, fa_emit_model
             /* Decode winners alone make a header too: one that serves decode only. */
             const char *path = fa_db_path(db);
             int dflt = !strcmp(path, FA_DB_DEFAULT_PATH);
+            if (m->n_skipped > skipped_before) {
+                st = FA_ERR(err, FA_NOT_FOUND,
+                            "no winner for %s in '%s' that a header can launch: %d winning "
+                            "kernels of families this fa-tune does not emit (%s), and no "
+                            "runner-up it does",
+                            arch->name, path, m->n_skipped - skipped_before, m->skipped_families);
+                goto fail;
+            }
             st = FA_ERR(err, FA_NOT_FOUND,
                         "no winners for %s in '%s': run 'fa-tune --arch %s --headdim "
                         "128%s%s' on a %s GPU first (once per head dim you need)",

@@ -93,6 +93,8 @@ static int read_param(const char *c, const fa_option *opt, const char *value)
     if (ax < 0)
         return fa_cli_usage_error(c, "--param '%s': no parameter '%s' in family %s", value, key,
                                   f->name);
+    if (a->have_params & (1u << ax))
+        return fa_cli_usage_error(c, "--param '%s': '%s' given twice", value, key);
     int rc = fa_cli_int(c, "--param", eq + 1, 0, 4096, &a->params[ax]);
     a->have_params |= 1u << ax;
     return rc;

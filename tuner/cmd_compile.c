@@ -451,6 +451,17 @@ static int named_variants(const compile_cli *c, fa_variant **out)
             free(vs);
             return fa_cli_usage_error(cmd, "%s", err.msg);
         }
+        if (!fa_family_nvrtc_arch(vs[i].family, c->arch)) {
+            const char *family = vs[i].family->name; /* static: outlives vs */
+            free(vs);
+            return fa_cli_usage_error(cmd, "--variant '%s': kernel family %s does not run on %s",
+                                      c->named[i], family, c->arch->name);
+        }
+        for (int j = 0; j < i; j++)
+            if (fa_variant_equal(&vs[j], &vs[i])) {
+                free(vs);
+                return fa_cli_usage_error(cmd, "--variant '%s' given twice", c->named[i]);
+            }
         /* The other options may repeat a named variant's mode but not contradict it: one of
          * them would be silently ignored. */
         const fa_variant *v = &vs[i];
@@ -540,7 +551,8 @@ int cmd_compile(int argc, char **argv)
     }
     int legal = 0;
     for (int i = 0; i < n; i++)
-        legal += fa_variant_check(&vs[i], arch, NULL) == FA_OK;
+        legal += fa_family_nvrtc_arch(vs[i].family, arch) &&
+                 fa_variant_check(&vs[i], arch, NULL) == FA_OK;
     fprintf(stderr,
             "fa-tune compile: %d variants for %s (%d pass the legality model), %d threads, "
             "nvrtc %s, cache %s\n",

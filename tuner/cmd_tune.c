@@ -177,10 +177,10 @@ typedef struct tune_cli {
 static int opt_arch(const char *cmd, const fa_option *opt, const char *val)
 {
     tune_cli *t = opt->dst;
-    const fa_arch *a;
-    int rc;
-    if (strcmp(val, "native") != 0 && (rc = fa_cli_arch(cmd, val, &a)))
-        return rc;
+    /* tune alone takes "native" (the GPU it runs on), so it words the refusal itself */
+    if (strcmp(val, "native") != 0 && !fa_arch_find(val))
+        return fa_cli_usage_error(cmd, "unsupported --arch '%s': supported archs are %s, native",
+                                  val, fa_arch_list());
     t->arch_name = val;
     return 0;
 }
@@ -368,6 +368,9 @@ static int opt_variant(const char *cmd, const fa_option *opt, const char *val)
         return fa_cli_usage_error(cmd, "at most %d --variant options", max);
     if (fa_variant_parse(val, &t->variants[t->n_variants], &err) != FA_OK)
         return fa_cli_usage_error(cmd, "--variant: %s", err.msg);
+    for (int i = 0; i < t->n_variants; i++)
+        if (fa_variant_equal(&t->variants[i], &t->variants[t->n_variants]))
+            return fa_cli_usage_error(cmd, "--variant '%s' given twice", val);
     t->n_variants++;
     return 0;
 }

@@ -108,7 +108,7 @@ int fa_cli_arch(const char *cmd, const char *val, const fa_arch **out)
 {
     const fa_arch *a = fa_arch_find(val);
     if (!a)
-        return fa_cli_usage_error(cmd, "unsupported --arch '%s': supported archs are %s, native",
+        return fa_cli_usage_error(cmd, "unsupported --arch '%s': supported archs are %s",
                                   val ? val : "", fa_arch_list());
     *out = a;
     return 0;

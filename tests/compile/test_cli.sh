@@ -69,6 +69,12 @@ expect 2 "variant against --dtype" -- "$FA" compile --arch sm80 --dtype fp16 --v
 grep_in err "--dtype contradicts" "variant against --dtype named"
 expect 2 "variant against --causal" -- "$FA" compile --arch sm80 --causal 1 --variant fwd_sm80_hd128_bf16_m128n64w4s2
 grep_in err "--causal contradicts" "variant against --causal named"
+expect 2 "variant twice" -- "$FA" compile --arch sm80 --variant fwd_sm80_hd128_bf16_m128n64w4s2 --variant fwd_sm80_hd128_bf16_m128n64w4s2
+grep_in err "--variant 'fwd_sm80_hd128_bf16_m128n64w4s2' given twice" "variant twice named"
+expect 2 "variant of a family not on the arch" -- "$FA" compile --arch sm90a --variant fwd_sm80_hd128_bf16_m128n64w4s2
+grep_in err "--variant 'fwd_sm80_hd128_bf16_m128n64w4s2': kernel family sm80 does not run on sm90a" "family not on the arch named"
+expect 2 "native for compile" -- "$FA" compile --arch sm99 --headdim 128
+! grep -q native "$TMP/err" || { echo "FAIL: compile offers --arch native, which it refuses" >&2; fail=1; }
 expect 2 "empty cache dir" -- "$FA" compile --arch sm80 --headdim 128 --cache-dir ""
 grep_in err "cache-dir" "empty cache dir named"
 expect 2 "bad format" -- "$FA" compile --arch sm80 --headdim 128 --format xml

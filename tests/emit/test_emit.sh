@@ -279,6 +279,12 @@ errors)
         expect 1 "'$WORK/edited.db' (sm90): .*${edit#*|}.*no header was written" --arch sm90 \
             --db "$WORK/edited.db" -o "$WORK/out/edited.h"
     done
+    # Winners that all belong to families this fa-tune does not know: said so, not "run a tune".
+    { cat "$SRC/fixtures/fixture.sql" && echo "UPDATE variants SET name = 'fwd_zz' || substr(name, 8);"; } \
+        >"$WORK/edited.sql"
+    make_db "$WORK/edited.sql" "$WORK/edited.db"
+    expect 1 "no winner for sm90 in '$WORK/edited.db' that a header can launch: 6 winning kernels of families this fa-tune does not emit ((unknown))" \
+        --arch sm90 --db "$WORK/edited.db" -o "$WORK/out/edited.h"
     [ "$(ls -A "$WORK/out")" = "keep.h" ] || fail "a refused emit left files: $(ls -A "$WORK/out")"
     "$FA_TUNE" emit --help | grep -q "usage: fa-tune emit" || fail "emit --help"
     # The databases are opened read-only: never written.

@@ -9,6 +9,7 @@ set(cases
     "--eager-only --dtype fp8|unsupported --dtype 'fp8'"
     "--param block_m=64|family sm80 needs all of block_m"
     "--param bogus=1|no parameter 'bogus' in family sm80"
+    "--param block_m=64 --param block_m=128|--param 'block_m=128': 'block_m' given twice"
     "--eager-only --variant fwd_sm80_hd128_bf16_m128n64w4s2|exclude each other"
     "--variant fwd_sm80_hd128_bf16_m128n64w4s2 --headdim 64|contradict variant"
     "--eager-only --heads 6 --heads-kv 4|not a multiple of kv heads"

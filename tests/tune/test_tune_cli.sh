@@ -29,6 +29,10 @@ expect 2 "--shard '3/2'" -- --arch sm80 --headdim 128 --shard 3/2
 expect 2 "--gqa" -- --arch sm80 --headdim 128 --gqa 4,x
 expect 2 "unknown option '--frobnicate'" -- --arch sm80 --headdim 128 --frobnicate
 expect 2 "--devices '0,x': expected GPU ordinals" -- --arch sm80 --headdim 128 --devices 0,x
+expect 2 "--variant 'fwd_sm80_hd128_bf16_m128n64w4s2' given twice" -- --arch sm80 --headdim 128 \
+    --variant fwd_sm80_hd128_bf16_m128n64w4s2 --variant fwd_sm80_hd128_bf16_m128n64w4s2
+expect 2 "supported archs are sm80, sm86, sm89, sm90, sm90a, native" -- --arch sm99 --headdim 128
+expect 2 "unsupported --arch 'native': supported archs are sm80, sm86, sm89, sm90, sm90a$" -- db list --arch native
 expect 2 "bad variant name" -- --arch sm80 --headdim 128 --variant fwd_sm80_hd128_bf16_m128
 expect 2 "unknown --family 'sm70': families are sm80, sm90a, splitkv" -- --arch sm90 --headdim 128 --family sm70
 expect 2 "--family sm80 contradicts --variant 'fwd_sm90a_hd128_bf16_m128n128s2'" -- --arch sm90 \
