@@ -155,6 +155,20 @@ static int entry_consistent(const fa_db_winner *w, char *why, size_t n)
         snprintf(why, n, "the winner %s has TFLOP/s %g", w->variant_name, w->tflops);
         return 0;
     }
+    /* The header's lookup divides by gqa and compares buckets: both are >= 1 in any problem
+     * fa-tune measures (heads and lengths are at most 2^24). */
+    if (w->gqa < 1 || w->gqa > (1 << 24) || w->bucket < 1 || w->bucket > (1 << 24)) {
+        snprintf(why, n, "the winner %s has gqa %d and bucket %d", w->variant_name, w->gqa,
+                 w->bucket);
+        return 0;
+    }
+    if (w->variant.op == FA_OP_DECODE &&
+        ((w->q_bucket != 1 && w->q_bucket != 4 && w->q_bucket != 16) ||
+         (w->paged != 0 && w->paged != 1))) {
+        snprintf(why, n, "the winner %s has seqlen_q bucket %d and paged %d", w->variant_name,
+                 w->q_bucket, w->paged);
+        return 0;
+    }
     return 1;
 }
 

@@ -336,6 +336,10 @@ static int stock_row(const fa_db_row *r, void *user)
         return 0;
     }
     k->compile_only++;
+    /* The hint below is a command to paste: only an arch fa-tune knows goes into it (the
+     * column is text from the file, and could hold anything). */
+    if (!fa_arch_find(r->arch) || !fa_head_dim_supported(r->problem.head_dim))
+        return 0;
     for (int i = 0; i < k->n_keys; i++)
         if (k->keys[i].head_dim == r->problem.head_dim && !strcmp(k->keys[i].arch, r->arch))
             return 0;

@@ -273,7 +273,9 @@ errors)
     # is written (it would route problems to the wrong kernel, or not compile).
     for edit in "UPDATE problems SET dtype = 'xx' WHERE id = 1|winner fwd_sm80_hd128_bf16_.* does not fit its problems (fp16, head dim 128" \
         "UPDATE problems SET head_dim = 100 WHERE id = 1|does not fit its problems (bf16, head dim 100" \
-        "UPDATE measurements SET tflops = 1e999 WHERE id = 1|has TFLOP/s inf"; do
+        "UPDATE measurements SET tflops = 1e999 WHERE id = 1|has TFLOP/s inf" \
+        "UPDATE problems SET gqa = 0 WHERE id = 5|has gqa 0 and bucket" \
+        "UPDATE problems SET gqa = -2147483648 WHERE id = 5|has gqa -2147483648 and bucket"; do
         { cat "$SRC/fixtures/fixture.sql" && echo "${edit%%|*};"; } >"$WORK/edited.sql"
         make_db "$WORK/edited.sql" "$WORK/edited.db"
         expect 1 "'$WORK/edited.db' (sm90): .*${edit#*|}.*no header was written" --arch sm90 \

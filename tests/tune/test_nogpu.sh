@@ -68,6 +68,17 @@ rc=$?
 grep -q 'only compile-only results' "$tmp/berr" || bad "db best does not say what is missing"
 grep -qx "  fa-tune --arch sm80 --headdim 64 --db $db" "$tmp/berr" ||
     { bad "db best does not give the command that times them"; cat "$tmp/berr"; }
+# An arch column holding a terminal escape (a database someone else wrote): no raw escape on
+# the terminal, and no command built from it.
+if command -v python3 >/dev/null; then
+    cp "$db" "$tmp/esc.db"
+    python3 -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(
+"UPDATE measurements SET arch = arch || char(27) || \"[2J\""); c.commit()' "$tmp/esc.db"
+    "$FA" db best --db "$tmp/esc.db" >/dev/null 2>"$tmp/eerr"
+    grep -q "$(printf '\033')" "$tmp/eerr" && bad "db best printed a raw escape: $(cat -v "$tmp/eerr")"
+    grep -q "fa-tune --arch" "$tmp/eerr" && bad "db best made a command of an unknown arch"
+    grep -q 'only compile-only results' "$tmp/eerr" || bad "db best on esc.db: $(cat -v "$tmp/eerr")"
+fi
 
 # ---- report ----
 # A fake gnuplot that writes the images it is asked for: this checks the files and pages, the
