@@ -351,6 +351,9 @@ static fa_status probe(fa_db *db, int *sqlite_rc, fa_err *err)
                         verdict ? (const char *)verdict : "no verdict");
             goto cleanup;
         }
+        st = fa_db_schema_check(db->h, version, db->path, err);
+        if (st != FA_OK)
+            goto cleanup;
     }
     db->disk_version = version;
     db->version = version;

@@ -112,6 +112,10 @@ unsigned char *fa_db_snapshot(fa_db *db, sqlite3_int64 *size);
  * transaction (fa_db_schema.c). The caller has checked the version is not newer. */
 fa_status fa_db_migrate(fa_db *db, fa_err *err);
 
+/* FA_DB naming the first difference if the schema of file (at the given user_version, >= 1)
+ * is not the one fa-tune's migrations build: see fa_db_schema_check.c. */
+fa_status fa_db_schema_check(sqlite3 *file, int version, const char *path, fa_err *err);
+
 /* Run a query whose first row's first column is an integer (a count, a PRAGMA) into *out.
  * An SQLite result code: SQLITE_OK, or the error. */
 int fa_db_exec_int(sqlite3 *h, const char *sql, int *out);

@@ -179,15 +179,55 @@ static void test_damaged(void)
     CHECK(sqlite3_exec(h, "PRAGMA user_version = -1", 0, 0, 0) == SQLITE_OK);
     sqlite3_close(h);
     expect_refused(path, FA_DB, "not an fa-tune one");
+    fa_db *ro = NULL;
     sum = file_sum(path);
     CHECK_FAILS(fa_db_merge(db, path, NULL, &err), FA_DB, &err, "not an fa-tune one");
     CHECK(file_sum(path) == sum);
+
+    /* A schema that is not fa-tune's (a database someone else wrote): a winners view that
+     * never ends, a table turned into a view, an added generated column, a trigger. Each is
+     * refused before any query or migration, the file untouched; a user's own extra table,
+     * index and view are fine. */
+    static const struct {
+        const char *sql, *needle;
+    } hostile[] = {
+        {"DROP VIEW winners; CREATE VIEW winners AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL "
+         "SELECT x + 1 FROM c) SELECT x FROM c",
+         "'winners' is not fa-tune's view"},
+        {"DROP TABLE ceilings; CREATE VIEW ceilings AS SELECT 1 AS id",
+         "'ceilings' is not of the type fa-tune made it"},
+        {"ALTER TABLE peers ADD COLUMN x INTEGER AS (id * 2)",
+         "'peers' has other columns than fa-tune's"},
+        {"CREATE TRIGGER t AFTER INSERT ON measurements BEGIN DELETE FROM measurements; END",
+         "1 trigger(s), which fa-tune never creates"},
+    };
+    for (size_t i = 0; i < sizeof hostile / sizeof hostile[0]; i++) {
+        test_path(path, sizeof path, "hostile.db");
+        copy_file(good, path, -1);
+        CHECK(sqlite3_open(path, &h) == SQLITE_OK);
+        CHECK(sqlite3_exec(h, hostile[i].sql, 0, 0, 0) == SQLITE_OK);
+        sqlite3_close(h);
+        expect_refused(path, FA_DB, hostile[i].needle);
+        sum = file_sum(path);
+        CHECK_FAILS(fa_db_merge(db, path, NULL, &err), FA_DB, &err, hostile[i].needle);
+        CHECK(file_sum(path) == sum);
+    }
+    test_path(path, sizeof path, "extras.db");
+    copy_file(good, path, -1);
+    CHECK(sqlite3_open(path, &h) == SQLITE_OK);
+    CHECK(sqlite3_exec(h,
+                       "CREATE TABLE notes (t TEXT); CREATE INDEX notes_t ON notes (t); "
+                       "CREATE INDEX my_by_status ON measurements (status); "
+                       "CREATE VIEW my_runs AS SELECT * FROM runs",
+                       0, 0, 0) == SQLITE_OK);
+    sqlite3_close(h);
+    CHECK_OK(fa_db_open(path, 0, &ro, &err), &err);
+    fa_db_close(ro);
 
     /* An empty file reads as an empty database (read-only: nothing written to it) and merges
      * as nothing. */
     test_path(path, sizeof path, "empty.db");
     copy_file(good, path, 0);
-    fa_db *ro = NULL;
     CHECK_OK(fa_db_open(path, FA_DB_READONLY, &ro, &err), &err);
     fa_db_close(ro);
     CHECK(file_size(path) == 0);
