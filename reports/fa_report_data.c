@@ -46,6 +46,17 @@ static int grow(void *arrp, int n, int *cap, size_t size)
 
 #define GROW(arr, n, cap) grow(&(arr), (n), &(cap), sizeof *(arr))
 
+/* Bounds no real measurement comes near: a rate (TFLOP/s, or TB/s for decode) and a time in
+ * ms. A number beyond them, negative or not finite was not measured by fa-tune; it is read as
+ * missing, so one such row cannot push an axis range to 1e308 or an "inf" into a plot script. */
+#define MAX_RATE 1e5
+#define MAX_MS 1e9
+
+static double measured(double x, double max)
+{
+    return isfinite(x) && x >= 0 && x <= max ? x : NAN;
+}
+
 /* ---- what the callbacks collect ---------------------------------------------------------- */
 
 typedef struct lrow {
@@ -244,7 +255,7 @@ const char *fa_report_peer_text(const fa_report_data *d, int k, char *buf, size_
 
 const char *fa_report_num(double x, char *buf)
 {
-    if (isnan(x))
+    if (!isfinite(x)) /* gnuplot reads "inf" as a variable name; NaN is its missing value */
         return strcpy(buf, "NaN");
     snprintf(buf, 32, "%.6g", x);
     return buf;
@@ -312,8 +323,8 @@ static int on_row(const fa_db_row *r, void *user)
         copy(x->problem, sizeof x->problem, r->problem_name);
         copy(x->variant, sizeof x->variant, r->variant_name);
         x->p = r->problem;
-        x->tbps = r->m.tflops;
-        x->ok = !strcmp(r->status, "ok") && r->m.tflops > 0 && isfinite(r->m.tflops);
+        x->tbps = measured(r->m.tflops, MAX_RATE);
+        x->ok = !strcmp(r->status, "ok") && x->tbps > 0;
         if (strcmp(r->measured_at, L->d->data_date) > 0)
             copy(L->d->data_date, sizeof L->d->data_date, r->measured_at);
         return 0;
@@ -342,12 +353,12 @@ static int on_row(const fa_db_row *r, void *user)
     copy(x->status, sizeof x->status, r->status);
     copy(x->run_uuid, sizeof x->run_uuid, r->run_uuid);
     x->id = r->id;
-    x->tflops = r->m.tflops;
-    x->median_ms = r->m.median_ms;
-    x->eager_ms = r->m.eager_median_ms;
+    x->tflops = measured(r->m.tflops, MAX_RATE);
+    x->median_ms = measured(r->m.median_ms, MAX_MS);
+    x->eager_ms = measured(r->m.eager_median_ms, MAX_MS);
     x->peak = r->m.peak_extra_bytes;
     x->eager_peak = r->m.eager_peak_extra_bytes;
-    x->compile_ms = r->m.build.compile_ms;
+    x->compile_ms = measured(r->m.build.compile_ms, MAX_MS);
     x->cache_hit = r->m.build.cache_hit;
     x->registers = r->m.build.registers;
     x->smem_static = r->m.build.smem_static;
@@ -394,7 +405,7 @@ static int on_peer(const fa_db_peer *pe, void *user)
     copy(x->problem, sizeof x->problem, pe->problem_name);
     x->p = pe->problem;
     x->gqa = pe->gqa > 0 ? pe->gqa : 1;
-    x->tflops = pe->tflops > 0 ? pe->tflops : NAN;
+    x->tflops = pe->tflops > 0 ? measured(pe->tflops, MAX_RATE) : NAN;
     x->peak = pe->peak_extra_bytes;
     return 0;
 }
@@ -1350,7 +1361,7 @@ static fa_status build_dpanels(loader *L, fa_err *err)
 static int on_ceiling(const fa_db_ceiling *c, void *user)
 {
     fa_report_data *d = user;
-    if (fa_db_is_copy_ceiling(c->name) && c->tflops > 0 && isfinite(c->tflops) &&
+    if (fa_db_is_copy_ceiling(c->name) && measured(c->tflops, MAX_RATE) > 0 &&
         (isnan(d->copy_tbps) || c->tflops > d->copy_tbps))
         d->copy_tbps = c->tflops;
     return 0;
@@ -1564,7 +1575,7 @@ fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, 
         int found = 0;
         if ((st = fa_db_ceiling_best(db, arch, d->panels[i].dtype, &t, &found, err)) != FA_OK)
             goto cleanup;
-        d->panels[i].ceiling = found && t > 0 ? t : NAN;
+        d->panels[i].ceiling = found && t > 0 ? measured(t, MAX_RATE) : NAN;
     }
     if ((st = build_dpanels(&L, err)) != FA_OK)
         goto cleanup;

@@ -261,7 +261,8 @@ const char *fa_report_tile_label(const fa_family *f, int i);
  * registers"): what a heatmap cell is the best over. Into buf (n bytes). */
 void fa_report_other_axes(const fa_family *f, char *buf, size_t n);
 
-/* A double as the .dat files write it: "%.6g", "NaN" for NAN. buf >= 32 bytes. */
+/* A double as the .dat files and scripts write it: "%.6g", "NaN" for NAN and +-inf. buf >= 32
+ * bytes. */
 const char *fa_report_num(double x, char *buf);
 
 /* ---- files ------------------------------------------------------------------------------ */

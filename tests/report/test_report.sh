@@ -594,6 +594,18 @@ hostile)
     [ $? -eq 2 ] || fail "a bad shapes line is not a usage error"
     grep -q "$esc\|$bel" "$t/shapes.out" && fail "an error message echoed a control byte"
     grep -qF "'\x1b]0;x\x07' is not key=value" "$t/shapes.out" || fail "the bad line is not shown"
+    # Numbers no measurement makes (inf, 1e308, negative): read as missing; every script
+    # reruns and none holds an "inf" (gnuplot reads it as an undefined variable)
+    "$mkdb" "$t/n.db" "$src/fixture.sql" "$src/families.sql" "$src/hostile_numbers.sql" ||
+        fail "cannot build the database of hostile numbers"
+    (cd "$t" && "$fatune" report --arch sm90 --db n.db -o nout >run3.stdout 2>run3.stderr) ||
+        fail "report exited $? on hostile numbers: $(cat "$t/run3.stderr")"
+    for gp in "$t"/nout/*.gp; do
+        (cd "$t/nout" && gnuplot "$(basename "$gp")" >/dev/null 2>&1) ||
+            fail "$(basename "$gp") of hostile numbers does not rerun"
+    done
+    grep -lw 'inf\|1e+308\|1.2e+308' "$t"/nout/*.gp "$t"/nout/*.dat &&
+        fail "a script or data file holds a number no measurement makes"
     echo "hostile ok"
     ;;
 *)
