@@ -5,6 +5,7 @@
  * cells and JSON nulls. The column list is one table, so both formats always agree.
  */
 #include "fa_db_internal.h"
+#include "fa_escape.h"
 
 #include <cjson/cJSON.h>
 
@@ -13,6 +14,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum col_kind {
     COL_TEXT,    /* char[] in fa_db_row */
@@ -200,19 +202,23 @@ struct export_ctx {
     fa_db_format fmt;
     long rows;
     int nomem;
+    int tty; /* out is a terminal: control bytes in text become '?' (fa_esc_term) */
 };
 
 /* One row as a JSON object through cJSON (strings escaped by it). Numbers go in as the text
  * cell() made: a double would round 64-bit seeds and reformat times. NULL if out of memory. */
-static char *json_row(const fa_db_row *r, char *buf, size_t n)
+static char *json_row(const fa_db_row *r, int tty, char *buf, size_t n)
 {
+    char shown[FA_DB_MESSAGE_MAX + 64];
     cJSON *obj = cJSON_CreateObject();
     int ok = obj != NULL, is_text = 0;
     for (int i = 0; ok && i < NCOLS; i++) {
         int known = cell(r, &columns[i], buf, n, &is_text);
-        const cJSON *added = !known    ? cJSON_AddNullToObject(obj, columns[i].name)
-                             : is_text ? cJSON_AddStringToObject(obj, columns[i].name, buf)
-                                       : cJSON_AddRawToObject(obj, columns[i].name, buf);
+        const cJSON *added =
+            !known    ? cJSON_AddNullToObject(obj, columns[i].name)
+            : is_text ? cJSON_AddStringToObject(obj, columns[i].name,
+                                                tty ? fa_esc_term(shown, sizeof shown, buf) : buf)
+                      : cJSON_AddRawToObject(obj, columns[i].name, buf);
         ok = added != NULL;
     }
     char *text = ok ? cJSON_PrintUnformatted(obj) : NULL;
@@ -223,10 +229,10 @@ static char *json_row(const fa_db_row *r, char *buf, size_t n)
 static int export_row(const fa_db_row *r, void *user)
 {
     struct export_ctx *x = user;
-    char buf[FA_DB_MESSAGE_MAX + 64];
+    char buf[FA_DB_MESSAGE_MAX + 64], shown[FA_DB_MESSAGE_MAX + 64];
     int is_text = 0;
     if (x->fmt == FA_DB_FORMAT_JSON) {
-        char *text = json_row(r, buf, sizeof buf);
+        char *text = json_row(r, x->tty, buf, sizeof buf);
         if (!text) {
             x->nomem = 1;
             return 1;
@@ -238,8 +244,12 @@ static int export_row(const fa_db_row *r, void *user)
             int known = cell(r, &columns[i], buf, sizeof buf, &is_text);
             if (i)
                 fputc(',', x->out);
+            /* A text cell a spreadsheet would run as a formula (a database someone else
+             * wrote: fa-tune's own text never starts so) is kept as text by a leading '. */
+            if (known && is_text && buf[0] && strchr("=+@", buf[0]))
+                fputc('\'', x->out);
             if (known)
-                put_csv(x->out, buf);
+                put_csv(x->out, x->tty && is_text ? fa_esc_term(shown, sizeof shown, buf) : buf);
         }
         fputs("\r\n", x->out);
     }
@@ -262,9 +272,10 @@ fa_status fa_db_export(fa_db *db, fa_db_format fmt, const fa_db_filter *filter, 
                        fa_err *err)
 {
     fa_status st = FA_OK;
-    struct export_ctx x = {out, fmt, 0, 0};
+    struct export_ctx x = {out, fmt, 0, 0, 0};
     if (!db || !out)
         return FA_ERR(err, FA_INVALID, "cannot export: no database or output");
+    x.tty = isatty(fileno(out));
     if (fmt == FA_DB_FORMAT_CSV) {
         for (int i = 0; i < NCOLS; i++) {
             if (i)

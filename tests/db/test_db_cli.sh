@@ -111,6 +111,36 @@ want = "a?b\u00e9???c"  # E0 80 80: an overlong form, three bad bytes
 assert sum(o["message"] == want for o in objs) == 1, [o["message"] for o in objs]
 assert sum(r["message"] == want for r in rows) == 1
 PYEOF
+    # A text cell a spreadsheet would run as a formula keeps a leading ' in CSV (JSON as is);
+    # on a terminal no control byte of the database is written raw.
+    "$PY" -c 'import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(
+"UPDATE measurements SET message = \"=HYPERLINK(1)\" || char(27) || \"[2J\" WHERE id = 2");
+c.commit()' utf.db || fail "could not edit utf.db"
+    expect 0 "$FA_TUNE" db export --db utf.db --format csv -o utf.csv
+    grep -q "^.*,'=HYPERLINK(1)$(printf '\033')\[2J," utf.csv || fail "csv: no ' before a formula: $(grep HYPER utf.csv)"
+    expect 0 "$FA_TUNE" db export --db utf.db --format json -o utf.json
+    grep -q '"=HYPERLINK(1)\\u001b\[2J"' utf.json || fail "json changed a formula: $(grep -o '"=HYPER[^"]*"' utf.json)"
+    for fmt in csv json; do
+        "$PY" - "$FA_TUNE" "$fmt" <<'PYEOF' || fail "db export --format $fmt wrote a control byte to a terminal"
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "db", "export", "--db", "utf.db", "--format", sys.argv[2]])
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+assert os.WEXITSTATUS(status) == 0, status
+assert b"HYPERLINK(1)?[2J" in out, out[-400:]
+assert b"\x1b" not in out and b"\xc2\x80" not in out, out[-400:]
+PYEOF
+    done
 fi
 
 # merge: counts on stdout, twice adds nothing, the source untouched.

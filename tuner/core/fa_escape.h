@@ -12,7 +12,8 @@
  * as stored. Where it has none (comments, gnuplot's single-quoted strings, which have no escape
  * for a newline, whitespace-separated .dat fields, a terminal), unsafe bytes are replaced by a
  * fixed character: the output stays one line per record and the same length where that matters
- * (aligned terminal tables); the exact bytes are always available from `fa-tune db export`.
+ * (aligned terminal tables); the stored bytes are available from `fa-tune db export` written
+ * to a file (not a terminal), up to the field sizes of fa_db.h, which hold all fa-tune writes.
  *
  * "Control bytes" below: C0 (0x00-0x1f), DEL (0x7f) and the UTF-8 encodings of C1 (U+0080 to
  * U+009F, bytes C2 80..C2 9F; some terminals act on them). Other bytes >= 0x80 (UTF-8 text) pass
