@@ -559,13 +559,7 @@ int cmd_compile(int argc, char **argv)
             n, arch->name, legal, jobs, fa_compiler_nvrtc_version(comp),
             c.no_cache ? "off" : fa_compiler_cache_dir(comp));
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C kills at once */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    fa_cli_on_interrupt(on_signal);
 
     sweep_ctx ctx = {rows, isatty(STDERR_FILENO), c.cubin_dir, 0, {0}};
     fa_err_clear(&ctx.write_err);

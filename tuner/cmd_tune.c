@@ -879,8 +879,7 @@ static int run_session(tune_cli *t, const char *cmdline)
 {
     fa_err err = {0};
     int rc = FA_EXIT_OK;
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    fa_cli_on_interrupt(on_signal);
     fa_tune_session s;
     fa_tune_session_opts so = {.arch_name = t->arch_name,
                                .devices = t->devices,

@@ -4,6 +4,7 @@
 #include "fa_parse.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,4 +165,15 @@ int fa_cli_dtype(const char *cmd, const char *val, fa_dtype *out)
 int fa_cli_is_help(const char *arg)
 {
     return arg && (!strcmp(arg, "-h") || !strcmp(arg, "--help"));
+}
+
+void fa_cli_on_interrupt(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

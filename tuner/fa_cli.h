@@ -57,6 +57,11 @@ int fa_cli_double(const char *cmd, const char *opt, const char *val, double lo, 
  * with *out written. */
 int fa_cli_env_int(const char *name, long lo, long hi, long dflt, long *out);
 
+/* Install handler for SIGINT and SIGTERM, once: it asks the long work to stop and save what
+ * it has; a second signal then kills at once (SA_RESETHAND), even if the work is stuck where
+ * it cannot look at the request (a blocking open, a long NVRTC batch). */
+void fa_cli_on_interrupt(void (*handler)(int));
+
 /* Parse --arch (not "native": callers resolve that against a device). Prints the supported
  * list on failure and returns 2; 0 on success. */
 int fa_cli_arch(const char *cmd, const char *val, const fa_arch **out);

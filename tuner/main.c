@@ -3,6 +3,7 @@
  * --help/--version, and `tune` as the default command (`fa-tune --arch sm80 --headdim 128`
  * means `fa-tune tune --arch sm80 --headdim 128`).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,6 +68,9 @@ int main(int argc, char **argv)
         if (fa_cli_env_int(flags[i], 0, 1, 0, &on) != 0)
             return FA_EXIT_USAGE;
     }
+    /* A write past `ulimit -f` then fails with EFBIG, which every writer reports, instead of
+     * killing the process without a word. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return FA_EXIT_USAGE;

@@ -156,6 +156,14 @@ static void flip_middle(const char *p)
 {
     flip_byte(p, file_size(p) / 2);
 }
+static void make_fifo(const char *p)
+{
+    CHECK(unlink(p) == 0 && mkfifo(p, 0600) == 0); /* its open would block without O_NONBLOCK */
+}
+static void make_huge(const char *p)
+{
+    CHECK(truncate(p, (off_t)64 << 30) == 0); /* sparse 64 GiB: never allocated whole */
+}
 static void garbage(const char *p)
 {
     FILE *f = fopen(p, "wb");
@@ -202,6 +210,8 @@ int main(void)
     corrupt_and_rebuild(c, cache, "middle byte flipped", &cold, flip_middle);
     corrupt_and_rebuild(c, cache, "last log byte flipped", &cold, flip_last);
     corrupt_and_rebuild(c, cache, "overwritten with garbage", &cold, garbage);
+    corrupt_and_rebuild(c, cache, "replaced by a FIFO", &cold, make_fifo);
+    corrupt_and_rebuild(c, cache, "grown to 64 GiB (sparse)", &cold, make_huge);
 
     /* Everything that changes the binary changes the key. */
     const char *opt[] = {"-DFA_TEST_EXTRA=1"};

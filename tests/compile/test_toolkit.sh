@@ -43,4 +43,21 @@ FA_TUNE_LIBNVRTC="$TMP/none/libnvrtc.so" "$FA" compile --arch sm80 --headdim 64 
 rc=$?
 [ $rc -eq 1 ] || say "compile without NVRTC: exit $rc, want 1"
 grep -q "cannot load NVRTC" "$TMP/err" || say "compile without NVRTC: $(cat "$TMP/err")"
+
+# 4. The CUDA headers are in the cache key: a toolkit whose cuda_fp16.h changes in place (same
+#    NVRTC) recompiles instead of handing back the old result (a compile error included).
+mkdir -p "$TMP/tk/lib64" && cp -rs "$CUDA/include" "$TMP/tk/include" 2>/dev/null
+for f in "$libdir"/libnvrtc.so.* "$libdir"/libnvrtc-builtins.so.*; do
+    ln -s "$f" "$TMP/tk/lib64/$(basename "$f")"
+done
+rm "$TMP/tk/include/cuda_fp16.h" && cp "$CUDA/include/cuda_fp16.h" "$TMP/tk/include/"
+v=fwd_sm80_hd64_bf16_m64n64w4s1
+hits() { # hits: the sweep's "N cache hits" after one compile of $v through $TMP/tk
+    CUDA_HOME="$TMP/tk" "$FA" compile --arch sm80 --variant $v --cache-dir "$TMP/tkcache" 2>&1 |
+        sed -n 's/.* \([0-9]*\) cache hits.*/\1/p'
+}
+[ "$(hits)" = 0 ] || say "the first compile through \$TMP/tk was a hit"
+[ "$(hits)" = 1 ] || say "the second compile through \$TMP/tk was not a hit"
+echo "// edited in place" >>"$TMP/tk/include/cuda_fp16.h"
+[ "$(hits)" = 0 ] || say "a changed cuda_fp16.h still hit the cache"
 exit $fail

@@ -152,6 +152,11 @@ expect 0 "$FA_TUNE" db merge --db new.db other.db fa-tune.db; has out "into 'new
 expect 0 "$FA_TUNE" db list --db new.db
 grep -q '^all  .* 34 ' out || fail "merged total wrong: $(tail -1 out)"
 expect 1 "$FA_TUNE" db merge missing.db; has err "cannot open 'missing.db': no such file"
+# Past `ulimit -f` (a full quota): an error that says so and exit 1, not a silent SIGXFSZ kill.
+(ulimit -f 8 && exec "$FA_TUNE" db merge --db capped.db other.db) >"$T/out" 2>"$T/err"
+got=$?
+[ "$got" -eq 1 ] || fail "a merge past ulimit -f exited $got, want 1"
+has err "capped.db"
 
 # Read-only file: list, best, export still work; merge into it fails cleanly.
 cp fa-tune.db ro.db && chmod 444 ro.db

@@ -67,17 +67,17 @@ fa_status fa_cache_path(const char *dir, const char *label,
     return FA_OK;
 }
 
-/* Reads the whole file at fd into a new buffer. */
-static fa_status read_all(int fd, const char *path, unsigned char **out, size_t *n, fa_err *err)
+/* The largest entry read: a batch's cubin is a few MB, so a bigger file is not an entry
+ * fa-tune wrote (read as corrupt and rebuilt, never allocated whole). */
+#define FA_CACHE_MAX_ENTRY_BYTES ((off_t)256 << 20)
+
+/* Reads the whole file at fd (sb: its fstat) into a new buffer. */
+static fa_status read_all(int fd, const struct stat *sb, const char *path, unsigned char **out,
+                          size_t *n, fa_err *err)
 {
     fa_status st = FA_OK;
     unsigned char *buf = NULL;
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        st = FA_ERR(err, FA_IO, "cannot stat '%s': %s", path, strerror(errno));
-        goto cleanup;
-    }
-    size_t size = (size_t)sb.st_size;
+    size_t size = (size_t)sb->st_size;
     buf = malloc(size ? size : 1);
     if (!buf) {
         st = FA_ERR(err, FA_NOMEM, "out of memory reading '%s' (%zu bytes)", path, size);
@@ -112,7 +112,9 @@ fa_status fa_cache_read(const char *path, const unsigned char key[FA_SHA256_BYTE
     size_t size = 0;
     void *cubin = NULL;
     char *log = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    /* O_NONBLOCK: a FIFO put at an entry's path must not block the open forever. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         if (errno == ENOENT) {
             *found = FA_CACHE_MISS;
@@ -121,7 +123,15 @@ fa_status fa_cache_read(const char *path, const unsigned char key[FA_SHA256_BYTE
         st = FA_ERR(err, FA_IO, "cannot open cache entry '%s': %s", path, strerror(errno));
         goto cleanup;
     }
-    st = read_all(fd, path, &buf, &size, err);
+    if (fstat(fd, &sb) != 0) {
+        st = FA_ERR(err, FA_IO, "cannot stat '%s': %s", path, strerror(errno));
+        goto cleanup;
+    }
+    if (!S_ISREG(sb.st_mode) || sb.st_size > FA_CACHE_MAX_ENTRY_BYTES) {
+        *found = FA_CACHE_CORRUPT; /* not a file fa-tune wrote: rebuilt */
+        goto cleanup;
+    }
+    st = read_all(fd, &sb, path, &buf, &size, err);
     if (st != FA_OK)
         goto cleanup;
 

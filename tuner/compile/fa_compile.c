@@ -43,6 +43,7 @@ struct fa_compiler {
     size_t *header_sizes;
     char **owned; /* non-NULL when the headers were read from disk: names then data */
     unsigned char templates_digest[FA_SHA256_BYTES];
+    unsigned char toolkit_digest[FA_SHA256_BYTES]; /* the CUDA headers' names, sizes, mtimes */
     char source_hash[FA_SHA256_HEX];
 };
 
@@ -320,6 +321,38 @@ static fa_status load_templates_embedded(fa_compiler *c, fa_err *err)
     return FA_OK;
 }
 
+/* The CUDA headers a kernel can include (cuda_fp16.h and what it pulls in live in include/,
+ * include/crt and include/nv) as the names, sizes and modification times of their files, for
+ * the cache key: results, compile errors included, are cached, so a toolkit repaired or
+ * updated in place (same NVRTC major.minor) must not hand back what its old headers gave.
+ * Stat only: a few hundred files, once per compiler. */
+static void toolkit_digest(const char *include_dir, unsigned char out[FA_SHA256_BYTES])
+{
+    static const char *const subdirs[] = {"", "/crt", "/nv"};
+    fa_sha256 s;
+    fa_sha256_init(&s);
+    for (size_t k = 0; k < sizeof subdirs / sizeof subdirs[0]; k++) {
+        char dir[PATH_MAX + 8];
+        snprintf(dir, sizeof dir, "%s%s", include_dir, subdirs[k]);
+        struct dirent **names = NULL;
+        int n = scandir(dir, &names, NULL, alphasort);
+        for (int i = 0; i < n; i++) {
+            char full[2 * PATH_MAX];
+            struct stat sb;
+            snprintf(full, sizeof full, "%s/%s", dir, names[i]->d_name);
+            if (stat(full, &sb) == 0 && S_ISREG(sb.st_mode)) {
+                const int64_t meta[3] = {(int64_t)sb.st_size, (int64_t)sb.st_mtim.tv_sec,
+                                         (int64_t)sb.st_mtim.tv_nsec};
+                fa_sha256_str(&s, full);
+                fa_sha256_field(&s, meta, sizeof meta);
+            }
+            free(names[i]);
+        }
+        free(names);
+    }
+    fa_sha256_final(&s, out);
+}
+
 fa_status fa_compiler_new(const fa_compiler_opts *opts, fa_compiler **out, fa_err *err)
 {
     fa_status st = FA_OK;
@@ -334,6 +367,7 @@ fa_status fa_compiler_new(const fa_compiler_opts *opts, fa_compiler **out, fa_er
     if ((st = find_cuda_include(opts, c->cuda_include, err)) != FA_OK)
         goto cleanup;
     snprintf(c->include_opt, sizeof c->include_opt, "-I%s", c->cuda_include);
+    toolkit_digest(c->cuda_include, c->toolkit_digest);
 
     c->no_cache = opts && opts->no_cache;
     if (!c->no_cache) {
@@ -649,7 +683,7 @@ static fa_status make_opts(const fa_compiler *c, const char *nvrtc_arch,
     if (n_extra < 0 || (n_extra > 0 && !extra_opts))
         return FA_ERR(err, FA_INVALID, "bad extra option list (%d options)", n_extra);
     snprintf(arch_opt, 64, "--gpu-architecture=%s", nvrtc_arch);
-    const char **opts = malloc((size_t)(4 + n_extra) * sizeof *opts);
+    const char **opts = malloc((size_t)(5 + n_extra) * sizeof *opts);
     if (!opts)
         return FA_ERR(err, FA_NOMEM, "out of memory for compile options");
     int n = 0;
@@ -657,6 +691,9 @@ static fa_status make_opts(const fa_compiler *c, const char *nvrtc_arch,
     opts[n++] = arch_opt;
     opts[n++] = c->include_opt;
     opts[n++] = "-Xptxas=-v"; /* the resource report, read by fa_compile_parse_resources */
+    /* Includes resolve only among the loaded templates and the toolkit: not from the working
+     * directory, which NVRTC searches by default and which is in no cache key. */
+    opts[n++] = "--no-source-include";
     for (int i = 0; i < n_extra; i++)
         opts[n++] = extra_opts[i];
     *out = opts;
@@ -673,6 +710,7 @@ static void make_key(const fa_compiler *c, const char *tag, const char *source,
     fa_sha256_str(&s, tag);
     fa_sha256_str(&s, c->nvrtc_version);
     fa_sha256_field(&s, c->templates_digest, sizeof c->templates_digest);
+    fa_sha256_field(&s, c->toolkit_digest, sizeof c->toolkit_digest);
     fa_sha256_str(&s, source);
     fa_sha256_str(&s, name_expr);
     fa_sha256_str(&s, nvrtc_arch);
