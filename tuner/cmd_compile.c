@@ -551,8 +551,7 @@ int cmd_compile(int argc, char **argv)
     }
     int legal = 0;
     for (int i = 0; i < n; i++)
-        legal += fa_family_nvrtc_arch(vs[i].family, arch) &&
-                 fa_variant_check(&vs[i], arch, NULL) == FA_OK;
+        legal += fa_variant_check(&vs[i], arch, NULL) == FA_OK;
     fprintf(stderr,
             "fa-tune compile: %d variants for %s (%d pass the legality model), %d threads, "
             "nvrtc %s, cache %s\n",
