@@ -90,7 +90,7 @@ static int parse_shard(const char *val, fa_tune_opts *o)
 
 /* --tokens and --hidden against the seqlens and the head dim they divide. The default token
  * count may fall short of a long seqlen (batch 1 then); a --tokens the user gave may not. */
-static int check_axes(const fa_problem_axes *ax, int head_dim, int tokens_given)
+static int check_axes(fa_problem_axes *ax, int head_dim, int tokens_given, int gqa_given)
 {
     int longest = 0;
     for (int i = 0; i < ax->n_seqlens; i++)
@@ -111,6 +111,16 @@ static int check_axes(const fa_problem_axes *ax, int head_dim, int tokens_given)
             return fa_cli_usage_error(CMD, "--heads-kv %d does not divide the %d query heads (%s)",
                                       ax->heads_kv, heads,
                                       ax->heads > 0 ? "--heads" : "--hidden / --headdim");
+        /* --heads-kv fixes the ratio: it replaces the gqa axis (the default 1,4,8 too), and a
+           --gqa the user gave must name that ratio alone, not silently lose the others. */
+        int g = heads / ax->heads_kv;
+        if (gqa_given && (ax->n_gqa != 1 || ax->gqa[0] != g))
+            return fa_cli_usage_error(CMD,
+                                      "--heads-kv %d fixes the gqa ratio at %d (%d query heads / "
+                                      "%d), but --gqa asks for others: drop --gqa or give --gqa %d",
+                                      ax->heads_kv, g, heads, ax->heads_kv, g);
+        ax->n_gqa = 1;
+        ax->gqa[0] = g;
     }
     return 0;
 }
@@ -826,7 +836,8 @@ static int parse_options(tune_cli *t, int argc, char **argv)
                                   fa_head_dim_list());
     if ((rc = decode_options(t)))
         return rc;
-    if (!t->shapes && t->op == FA_OP_FWD && (rc = check_axes(&t->ax, t->head_dim, t->tokens_given)))
+    if (!t->shapes && t->op == FA_OP_FWD &&
+        (rc = check_axes(&t->ax, t->head_dim, t->tokens_given, t->gqa_given)))
         return rc;
     return -1;
 }

@@ -104,6 +104,15 @@ expect_fixed 2 "--tokens 100 is less than seqlen 512" -- "${base[@]}" --seqlens 
 expect_fixed 2 "--tokens '99999999999999999999': expected an integer in [1, 67108864]" -- "${base[@]}" --tokens 99999999999999999999
 expect_fixed 2 "--hidden 1 is less than --headdim 64" -- "${base[@]}" --hidden 1
 expect_fixed 2 "--heads-kv 5 does not divide the 16 query heads" -- "${base[@]}" --heads 16 --heads-kv 5
+# --heads-kv fixes the gqa ratio: it replaces the default gqa axis (1,4,8; 32 / 16 = 2 is not in
+# it), and a --gqa naming other ratios is refused instead of losing them
+expect_fixed 2 "--heads-kv 8 fixes the gqa ratio at 4 (32 query heads / 8), but --gqa asks for others: drop --gqa or give --gqa 4" \
+    -- "${base[@]}" --heads 32 --heads-kv 8 --gqa 1
+expect_fixed 2 "drop --gqa or give --gqa 4" -- "${base[@]}" --heads 32 --heads-kv 8 --gqa 1,4
+ok=(--arch sm80 --headdim 64 --compile-only --db "$tmp/kv.db" --cache-dir "$tmp/cache" --dtype bf16
+    --causal 0 --varlen 0 --seqlens 512 --variant fwd_sm80_hd64_bf16_m64n64w4s1)
+expect 0 "compiled" -- "${ok[@]}" --heads 32 --heads-kv 16
+expect 0 "compiled" -- "${ok[@]}" --heads 32 --heads-kv 8 --gqa 4
 expect_fixed 2 "--seed '4294967297': expected an integer in [0, 2147483647]" -- "${base[@]}" --seed 4294967297
 expect_fixed 2 "--finalists '18446744073709551617'" "[0, 16]" -- "${base[@]}" --finalists 18446744073709551617
 expect_fixed 2 "--rounds '+10'" -- "${base[@]}" --rounds +10
