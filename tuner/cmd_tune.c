@@ -819,6 +819,12 @@ static int parse_options(tune_cli *t, int argc, char **argv)
     if (t->stage_gate_given && t->o.strategy != FA_STRATEGY_EXHAUSTIVE)
         return fa_cli_usage_error(CMD, "--stage-gate applies to --strategy exhaustive only "
                                        "(halving's exploration reaches deeper pipelines itself)");
+    if (t->compile_only && !strcmp(t->arch_name, "native"))
+        return fa_cli_usage_error(CMD,
+                                  "--compile-only compiles for a named arch: give --arch "
+                                  "(%s); native needs the GPU, which --compile-only leaves "
+                                  "alone",
+                                  fa_arch_list());
     if (t->quiet)
         t->o.progress = 0;
     if (t->dtypes == (1u << FA_DTYPE_FP16 | 1u << FA_DTYPE_BF16)) {

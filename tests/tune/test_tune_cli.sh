@@ -40,7 +40,14 @@ expect 2 "--family sm80 contradicts --variant 'fwd_sm90a_hd128_bf16_m128n128s2'"
 expect 2 "kernel family sm90a does not run on sm80" -- --arch sm80 --headdim 128 --family sm90a \
     --compile-only --db "$tmp/fam.db" --cache-dir "$tmp/cache"
 [ ! -e "$tmp/fam.db" ] || { echo "FAIL: a refused --family created its database"; fail=1; }
-expect 2 "kernel family splitkv does not serve the fwd op" -- --arch sm90 --headdim 128 \
+expect 2 "--compile-only compiles for a named arch: give --arch" -- --headdim 128 --compile-only \
+    --db "$tmp/fam.db" --cache-dir "$tmp/cache"
+[ ! -e "$tmp/fam.db" ] || { echo "FAIL: a refused --compile-only created its database"; fail=1; }
+expect 2 "kernel family sm80 does not serve the decode op \(problem 1 of [0-9]+\): give --family splitkv$" \
+    -- --arch sm80 --headdim 128 --op decode --family sm80 --compile-only --db "$tmp/fam.db" \
+    --cache-dir "$tmp/cache"
+[ ! -e "$tmp/fam.db" ] || { echo "FAIL: a refused --family created its database"; fail=1; }
+expect 2 "kernel family splitkv does not serve the fwd op .*: give --family sm80 or sm90a$" -- --arch sm90 --headdim 128 \
     --family splitkv --compile-only --db "$tmp/fam.db" --cache-dir "$tmp/cache"
 [ ! -e "$tmp/fam.db" ] || { echo "FAIL: a refused --family created its database"; fail=1; }
 printf '# my shapes\ndtype=bf16 headdim=128 batch=2 heads=16 seqlen_q=1024\ndtype=bf16 headdim=128 batch=2 heads=x seqlen_q=1024\n' >"$tmp/shapes.txt"

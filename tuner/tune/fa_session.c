@@ -216,11 +216,19 @@ fa_status fa_tune_session_run(const fa_tune_session_opts *so, const fa_tune_opts
         return FA_ERR(err, FA_INVALID, "kernel family %s does not run on %s", o.family->name,
                       s->arch->name);
     for (int i = 0; o.family && i < o.n_problems; i++)
-        if (!fa_family_serves(o.family, o.problems[i].op))
+        if (!fa_family_serves(o.family, o.problems[i].op)) {
+            /* name the families that do serve the op (the fix is --family, not --op) */
+            char serving[128] = "";
+            for (const fa_family *const *f = fa_families(); *f; f++)
+                if (fa_family_serves(*f, o.problems[i].op) && fa_family_nvrtc_arch(*f, s->arch))
+                    snprintf(serving + strlen(serving), sizeof serving - strlen(serving), "%s%s",
+                             *serving ? " or " : "", (*f)->name);
             return FA_ERR(err, FA_INVALID,
-                          "kernel family %s does not serve the %s op (problem %d of %d); "
-                          "decode problems take --op decode",
-                          o.family->name, fa_op_name(o.problems[i].op), i + 1, o.n_problems);
+                          "kernel family %s does not serve the %s op (problem %d of %d): %s%s",
+                          o.family->name, fa_op_name(o.problems[i].op), i + 1, o.n_problems,
+                          *serving ? "give --family " : "no family serves it on ",
+                          *serving ? serving : s->arch->name);
+        }
 
     t0 = fa_now_s();
     if ((st = fa_db_open(so->db_path, FA_DB_CREATE, &s->db, err)) != FA_OK)
