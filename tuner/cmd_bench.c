@@ -21,7 +21,7 @@ static const char *const cmd = "bench";
 typedef struct bench_args {
     int eager_only, no_eager, json, repeat, device, no_cache;
     const char *variant_name, *cache_dir;
-    int set_headdim, set_dtype, set_causal, set_varlen, set_page_size, set_cache_lens;
+    int set_headdim, set_dtype, set_causal, set_varlen, set_page_size, set_cache_lens, set_seqlen_q;
     int heads_kv, seqlen_k; /* 0: = heads, = seqlen_q */
     /* --family F --param KEY=VALUE...: a variant named by its family's parameters, in the
      * mode of the shape options (instead of --variant). */
@@ -196,18 +196,19 @@ static int shape_options(bench_args *a, const char *headdim_help, fa_option *out
          .help = "= --heads (GQA/MQA: heads must be a multiple)"},
         {.kind = FA_OPT_INT,
          .name = "seqlen-q",
+         .seen = &a->set_seqlen_q,
          .dst = &a->p.seqlen_q,
          .lo = 1,
          .hi = 1 << 24,
          .metavar = "N",
-         .help = "2048"},
+         .help = "2048 (decode variants: 1, new tokens per sequence)"},
         {.kind = FA_OPT_INT,
          .name = "seqlen-k",
          .dst = &a->seqlen_k,
          .lo = 1,
          .hi = 1 << 24,
          .metavar = "N",
-         .help = "= --seqlen-q"},
+         .help = "= --seqlen-q (decode variants: 2048, the cache)"},
         {.kind = FA_OPT_INT,
          .name = "page-size",
          .dst = &a->p.page_size,
@@ -464,6 +465,12 @@ static int check_subject(bench_args *a)
 static int check_shape(bench_args *a)
 {
     a->p.heads_kv = a->heads_kv ? a->heads_kv : a->p.heads_q;
+    if (a->p.op == FA_OP_DECODE && !a->set_seqlen_q) {
+        /* a decode shape by default: one new token against a cache of the forward length */
+        if (!a->seqlen_k)
+            a->seqlen_k = a->p.seqlen_q;
+        a->p.seqlen_q = 1;
+    }
     a->p.seqlen_k = a->seqlen_k ? a->seqlen_k : a->p.seqlen_q;
     if (a->timing.min_reps > a->timing.max_reps)
         return fa_cli_usage_error(cmd, "--min-reps %d exceeds --max-reps %d", a->timing.min_reps,

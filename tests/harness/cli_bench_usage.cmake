@@ -33,6 +33,8 @@ set(cases
     "--eager-only --page-size 64|--page-size is for decode variants"
     "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 100|decode seqlen_q 100 is above 16"
     "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 1 --page-size 8|page size 8 is not 0"
+    # a decode variant's default shape is a decode one (seqlen_q 1), not the forward 2048
+    "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --page-size 8|page size 8 is not 0"
     "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 1 --page-size 64 --layout bhsd|paged decode caches are bshd"
     "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 1 --page-size 512|--page-size '512'"
     "--variant decode_splitkv_hd128_bf16_m16n64w4s3k0 --seqlen-q 1 --cache-lens all|--cache-lens 'all': expected fixed or uniform"
