@@ -448,11 +448,16 @@ static int check_subject(bench_args *a)
     fa_err_clear(&err);
     if (fa_variant_parse(a->variant_name, &v, &err) != FA_OK)
         return fa_cli_usage_error(cmd, "%s", err.msg);
-    if ((a->set_headdim && a->p.head_dim != v.head_dim) ||
-        (a->set_dtype && a->p.dtype != v.dtype) || (a->set_causal && !v.causal) ||
-        (a->set_varlen && !v.varlen))
-        return fa_cli_usage_error(cmd, "the shape options contradict variant '%s'",
-                                  a->variant_name);
+    const char *clash = a->set_headdim && a->p.head_dim != v.head_dim ? "--headdim"
+                        : a->set_dtype && a->p.dtype != v.dtype       ? "--dtype"
+                        : a->set_causal && !v.causal                  ? "--causal"
+                        : a->set_varlen && !v.varlen                  ? "--varlen"
+                                                                      : NULL;
+    if (clash)
+        return fa_cli_usage_error(cmd,
+                                  "%s contradicts variant '%s' (the variant fixes it: leave %s "
+                                  "out)",
+                                  clash, a->variant_name, clash);
     a->p.head_dim = v.head_dim;
     a->p.dtype = v.dtype;
     a->p.causal = v.causal;

@@ -23,6 +23,7 @@
 #include "fa_escape.h"
 #include "fa_options.h"
 #include "fa_output.h"
+#include "fa_parse.h"
 #include "fa_peers_import.h"
 
 #define FLOP_NOTE                                                                                  \
@@ -168,7 +169,9 @@ static int parse(const struct subcommand *sub, int argc, char **argv, struct opt
                                 .dst = o,
                                 .takes_value = 1,
                                 .metavar = "ARCH",
-                                .help = "only this arch"};
+                                .help = strcmp(sub->name, "import-peers") != 0
+                                            ? "only this arch"
+                                            : "the arch of the GPU the peers ran on (required)"};
     if (!strcmp(sub->name, "export")) {
         opts[n++] = (fa_option){.kind = FA_OPT_STRING,
                                 .name = "format",
@@ -641,7 +644,16 @@ int cmd_db(int argc, char **argv)
         usage(stderr);
         return FA_EXIT_USAGE;
     }
-    if (fa_cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+    if (!strcmp(argv[1], "help") && argc > 2) { /* fa-tune db help best: best's --help */
+        for (int i = 0; i < NSUB; i++)
+            if (!strcmp(argv[2], subcommands[i].name)) {
+                char *help_argv[] = {"db", argv[2], "--help", NULL};
+                struct opts o;
+                int rc = parse(&subcommands[i], 3, help_argv, &o);
+                return rc >= 0 ? rc : FA_EXIT_OK;
+            }
+        argv++; /* not a subcommand: say so below */
+    } else if (fa_cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
         usage(stdout);
         return FA_EXIT_OK;
     }
@@ -654,7 +666,16 @@ int cmd_db(int argc, char **argv)
         int rc = parse(&subcommands[i], argc, argv, &o);
         return rc >= 0 ? rc : run[i](&o);
     }
-    fprintf(stderr, "fa-tune db: unknown subcommand '%s'; subcommands are:", argv[1]);
+    const char *names[NSUB];
+    for (int i = 0; i < NSUB; i++)
+        names[i] = subcommands[i].name;
+    const char *near = fa_cli_nearest(argv[1], names, NSUB);
+    char shown[FA_CLI_SHOWN_MAX];
+    fprintf(stderr, "fa-tune db: unknown subcommand '%s'",
+            fa_printable(argv[1], shown, sizeof shown));
+    if (near)
+        fprintf(stderr, " (did you mean '%s'?)", near);
+    fprintf(stderr, "; subcommands are:");
     for (int i = 0; i < NSUB; i++)
         fprintf(stderr, " %s", subcommands[i].name);
     fprintf(stderr, "\n(see 'fa-tune db --help')\n");

@@ -167,6 +167,49 @@ int fa_cli_is_help(const char *arg)
     return arg && (!strcmp(arg, "-h") || !strcmp(arg, "--help"));
 }
 
+/* Optimal string alignment distance between a and b, capped: returns cap + 1 as soon as it
+ * must exceed cap (names are short; words longer than the row are never close). */
+static int typo_distance(const char *a, const char *b, int cap)
+{
+    enum { MAXLEN = 64 };
+    size_t la = strlen(a), lb = strlen(b);
+    if (la >= MAXLEN || lb >= MAXLEN || (la > lb ? la - lb : lb - la) > (size_t)cap)
+        return cap + 1;
+    int d[MAXLEN][MAXLEN];
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (int)i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (int)j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            int best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+const char *fa_cli_nearest(const char *word, const char *const *names, int n)
+{
+    const int cap = strlen(word) <= 4 ? 1 : 2;
+    const char *best = NULL;
+    int best_d = cap + 1;
+    for (int i = 0; i < n; i++) {
+        int d = names[i] ? typo_distance(word, names[i], cap) : cap + 1;
+        if (d < best_d) {
+            best_d = d;
+            best = names[i];
+        }
+    }
+    return best;
+}
+
 void fa_cli_on_interrupt(void (*handler)(int))
 {
     struct sigaction sa;

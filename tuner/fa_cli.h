@@ -79,4 +79,9 @@ int fa_cli_dtype(const char *cmd, const char *val, fa_dtype *out);
 /* Is this argument a request for help (-h, --help)? */
 int fa_cli_is_help(const char *arg);
 
+/* The name among names[0..n) closest to word (edit distance, a swap of two neighbours counting
+ * one), if it is close enough to be a typo of it (at most 1 edit for words up to 4 bytes, 2
+ * beyond); NULL otherwise. For "did you mean" hints. */
+const char *fa_cli_nearest(const char *word, const char *const *names, int n);
+
 #endif /* FA_CLI_H */

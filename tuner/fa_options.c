@@ -113,6 +113,25 @@ static const fa_option *find_short(const fa_option *t, char c)
     return NULL;
 }
 
+/* "unknown option '--headim'", with "did you mean '--headdim'?" when one is that close. */
+static int unknown_long(const fa_opt_cmd *c, const char *word)
+{
+    const char *names[256];
+    char shown[FA_CLI_SHOWN_MAX], given[FA_CLI_SHOWN_MAX];
+    int n = 0;
+    const char *eq = strchr(word, '=');
+    snprintf(given, sizeof given, "%.*s", eq ? (int)(eq - word) : (int)strlen(word), word);
+    for (const fa_option *t = c->opts; t->kind != FA_OPT_END && n < 256; t++)
+        if (t->kind != FA_OPT_GROUP && t->name)
+            names[n++] = t->name;
+    const char *near = fa_cli_nearest(given, names, n);
+    fa_printable(word, shown, sizeof shown);
+    if (near)
+        return fa_cli_usage_error(c->name, "unknown option '--%s': did you mean '--%s'?", shown,
+                                  near);
+    return fa_cli_usage_error(c->name, "unknown option '--%s'", shown);
+}
+
 /* One option at argv[*i] (an argument starting with '-'); advances *i past a separate value.
  * Returns 0, or the exit code. */
 static int parse_one(const fa_opt_cmd *c, int argc, char **argv, int *i)
@@ -135,7 +154,14 @@ static int parse_one(const fa_opt_cmd *c, int argc, char **argv, int *i)
             inline_val = 1;
         }
     }
-    if (!o || (inline_val && !takes_value(o)))
+    if (o && inline_val && !takes_value(o)) {
+        char name[64];
+        return fa_cli_usage_error(c->name, "%s takes no value (it is a switch): '%s'",
+                                  display_name(o, name, sizeof name), a);
+    }
+    if (!o && a[1] == '-')
+        return unknown_long(c, a + 2);
+    if (!o)
         return fa_cli_usage_error(c->name, "unknown option '%s'", a);
     if (takes_value(o) && !inline_val) {
         if (*i + 1 >= argc) {
@@ -146,6 +172,27 @@ static int parse_one(const fa_opt_cmd *c, int argc, char **argv, int *i)
         val = argv[++*i];
     }
     return apply(c->name, o, val);
+}
+
+/* "unexpected argument '1'", and when the argument before it is a switch ("--causal 1" where
+ * --causal takes no value), says so. */
+static int unexpected_arg(const fa_opt_cmd *c, char **argv, int i)
+{
+    const char *prev = i > 1 ? argv[i - 1] : NULL;
+    size_t len = prev ? strlen(prev) : 0;
+    const fa_option *o = NULL;
+    if (len > 2 && prev[0] == '-' && prev[1] == '-' && !strchr(prev, '='))
+        o = find_long(c->opts, prev + 2, len - 2);
+    else if (len == 2 && prev[0] == '-' && prev[1] != '-')
+        o = find_short(c->opts, prev[1]);
+    if (o && !takes_value(o)) {
+        char name[64];
+        return fa_cli_usage_error(c->name,
+                                  "unexpected argument '%s': %s is a switch and takes no "
+                                  "value",
+                                  argv[i], display_name(o, name, sizeof name));
+    }
+    return fa_cli_usage_error(c->name, "unexpected argument '%s'", argv[i]);
 }
 
 int fa_opt_parse(const fa_opt_cmd *c, int argc, char **argv)
@@ -167,7 +214,7 @@ int fa_opt_parse(const fa_opt_cmd *c, int argc, char **argv)
         else if (c->arg)
             rc = c->arg(c->name, a, c->arg_ctx);
         else
-            rc = fa_cli_usage_error(c->name, "unexpected argument '%s'", a);
+            rc = unexpected_arg(c, argv, i);
         if (rc)
             return rc;
     }

@@ -10,6 +10,7 @@
 #include "fa_cli.h"
 #include "fa_commands.h"
 #include "fa_family.h"
+#include "fa_parse.h"
 #include "fa_worker.h"
 
 static const struct command {
@@ -76,7 +77,14 @@ int main(int argc, char **argv)
         return FA_EXIT_USAGE;
     }
     const char *first = argv[1];
-    if (fa_cli_is_help(first) || !strcmp(first, "help")) {
+    if (!strcmp(first, "help") && argc > 2) { /* fa-tune help tune: tune's --help */
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                char *help_argv[] = {argv[2], "--help", NULL};
+                return commands[i].fn(2, help_argv);
+            }
+        first = argv[2]; /* not a command: say so below */
+    } else if (fa_cli_is_help(first) || !strcmp(first, "help")) {
         usage(stdout);
         return FA_EXIT_OK;
     }
@@ -92,7 +100,15 @@ int main(int argc, char **argv)
         argv[0] = "tune";
         return cmd_tune(argc, argv);
     }
-    fprintf(stderr, "fa-tune: unknown command '%s'; commands are:", first);
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        names[i] = commands[i].name;
+    const char *near = fa_cli_nearest(first, names, (int)(sizeof names / sizeof names[0]));
+    char shown[FA_CLI_SHOWN_MAX];
+    fprintf(stderr, "fa-tune: unknown command '%s'", fa_printable(first, shown, sizeof shown));
+    if (near)
+        fprintf(stderr, " (did you mean '%s'?)", near);
+    fprintf(stderr, "; commands are:");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(stderr, " %s", commands[i].name);
     fprintf(stderr, "\n(see 'fa-tune --help')\n");

@@ -42,7 +42,9 @@ FA_TUNE_LIBNVRTC="$TMP/none/libnvrtc.so" "$FA" compile --arch sm80 --headdim 64 
     >"$TMP/out" 2>"$TMP/err"
 rc=$?
 [ $rc -eq 1 ] || say "compile without NVRTC: exit $rc, want 1"
-grep -q "cannot load NVRTC" "$TMP/err" || say "compile without NVRTC: $(cat "$TMP/err")"
+grep -q "cannot load NVRTC from FA_TUNE_LIBNVRTC='$TMP/none/libnvrtc.so'" "$TMP/err" ||
+    say "compile without NVRTC does not name the override: $(cat "$TMP/err")"
+grep -q "CUDA_HOME" "$TMP/err" && say "a failed override advises CUDA_HOME: $(cat "$TMP/err")"
 
 # 4. The CUDA headers are in the cache key: a toolkit whose cuda_fp16.h changes in place (same
 #    NVRTC) recompiles instead of handing back the old result (a compile error included).

@@ -20,6 +20,11 @@ expect() { # expect CODE PATTERN -- args...
     fi
 }
 expect 0 "usage: fa-tune \[tune\]" -- tune --help
+expect 0 "usage: fa-tune \[tune\]" -- help tune
+expect 0 "usage: fa-tune compile" -- help compile
+expect 2 "unknown command 'nosuch'" -- help nosuch
+expect 2 "unknown command 'complie' \(did you mean 'compile'\?\)" -- complie
+expect 2 "unknown option '--headim': did you mean '--headdim'\?" -- --arch sm80 --headim 128
 expect 2 "sm80, sm86, sm89, sm90, sm90a" -- --arch sm99 --headdim 128
 expect 2 "32, 64, 96, 128, 192, 256" -- --arch sm80 --headdim 100
 expect 2 "--headdim is required" -- --arch sm80

@@ -193,10 +193,24 @@ int main(void)
     CHECK(run(&CMD, "--headdim", "100", NULL) == FA_EXIT_USAGE);
     HAS(err, "unsupported --headdim '100'");
     CHECK(run(&CMD, "--frobnicate", NULL) == FA_EXIT_USAGE);
-    HAS(err, "unknown option '--frobnicate'");
+    HAS(err, "unknown option '--frobnicate'\n");          /* nothing near it: no guess */
     CHECK(run(&CMD, "--force=1", NULL) == FA_EXIT_USAGE); /* a flag takes no value */
-    HAS(err, "unknown option '--force=1'");
+    HAS(err, "--force takes no value (it is a switch): '--force=1'");
     CHECK(run(&CMD, "--forc", NULL) == FA_EXIT_USAGE); /* names are matched whole */
+    HAS(err, "unknown option '--forc': did you mean '--force'?");
+    CHECK(run(&CMD, "--jbos=2", NULL) == FA_EXIT_USAGE); /* a swap is one edit; the value aside */
+    HAS(err, "unknown option '--jbos=2': did you mean '--jobs'?");
+    /* the nearest name, within 1 edit for words up to 4 bytes, 2 beyond */
+    {
+        const char *names[] = {"list", "best", "show", "export", "merge", "runs", "import-peers"};
+        CHECK(!strcmp(fa_cli_nearest("lst", names, 7), "list"));
+        CHECK(!strcmp(fa_cli_nearest("exprot", names, 7), "export"));
+        CHECK(!strcmp(fa_cli_nearest("import-peer", names, 7), "import-peers"));
+        CHECK(fa_cli_nearest("ls", names, 7) == NULL);     /* 2 edits from "list": too far */
+        CHECK(fa_cli_nearest("mrg", names, 7) == NULL);    /* 2 edits, 3 bytes */
+        CHECK(fa_cli_nearest("xxxxxx", names, 7) == NULL); /* no name near */
+        CHECK(fa_cli_nearest("list", names, 0) == NULL);
+    }
     CHECK(run(&CMD, "-x", NULL) == FA_EXIT_USAGE);
     HAS(err, "unknown option '-x'");
     CHECK(run(&CMD, "a", "b", "c", "d", "e", NULL) == FA_EXIT_USAGE);
@@ -204,7 +218,11 @@ int main(void)
     fa_opt_cmd no_args = CMD;
     no_args.arg = NULL;
     CHECK(run(&no_args, "stray", NULL) == FA_EXIT_USAGE);
-    HAS(err, "unexpected argument 'stray'");
+    HAS(err, "unexpected argument 'stray'\n");
+    CHECK(run(&no_args, "--force", "1", NULL) == FA_EXIT_USAGE); /* a value given to a switch */
+    HAS(err, "unexpected argument '1': --force is a switch and takes no value");
+    CHECK(run(&no_args, "--jobs", "2", "1", NULL) == FA_EXIT_USAGE); /* not after a value */
+    HAS(err, "unexpected argument '1'\n");
 
     /* --help and -h: the help on stdout, exit 0, nothing on stderr; options before it are
      * read, errors after it are not reached. */

@@ -45,6 +45,12 @@ fa_status fa_nvrtc_load(fa_nvrtc **out, fa_err *err)
         fa_toolkit_dlopen(soname, "FA_TUNE_LIBNVRTC", n->path, sizeof n->path, why, sizeof why);
     if (!n->lib) {
         free(n);
+        const char *forced = getenv("FA_TUNE_LIBNVRTC");
+        if (forced && *forced) /* the override was what failed: no search took place */
+            return FA_ERR(err, FA_NOT_FOUND,
+                          "cannot load NVRTC from FA_TUNE_LIBNVRTC='%s' (%s): point it at a "
+                          "libnvrtc.so, or unset it to search the CUDA toolkit",
+                          forced, why);
         return FA_ERR(err, FA_NOT_FOUND,
                       "cannot load NVRTC (%s): looked in %s and the loader's path; set "
                       "CUDA_HOME to the CUDA toolkit",
