@@ -50,7 +50,7 @@ static void usage(FILE *out)
                  "  fa-tune emit --arch sm90 -o fa_dispatch_sm90.h\n"
                  "  fa-tune report --arch sm90 -o reports/sm90\n"
                  "\n"
-                 "'fa-tune <command> --help' describes each command.\n"
+                 "'fa-tune help <command>' or 'fa-tune <command> --help' describes a command.\n"
                  "exit codes: 0 ok, 1 runtime failure, 2 usage error, 3 numerical mismatch,\n"
                  "130 interrupted.\n");
 }
