@@ -6,7 +6,9 @@
  * not a failure; a compiler that does not work is one (exit 1), since nothing else can run. */
 #include <cuda.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fa_cli.h"
 #include "fa_commands.h"
@@ -14,6 +16,7 @@
 #include "fa_harness.h"
 #include "fa_nvrtc.h"
 #include "fa_options.h"
+#include "fa_parse.h"
 #include "fa_util.h"
 
 static const char *const cmd = "info";
@@ -39,6 +42,21 @@ static const char *probe_hint(const char *msg)
         return "the CUDA headers were not found or are incomplete: set CUDA_HOME to the toolkit "
                "folder that holds include/cuda_bf16.h";
     return "check the CUDA toolkit installation (NVRTC and its headers come with it)";
+}
+
+/* A CUDA_HOME or CUDA_PATH that names no folder is skipped by the toolkit search (the next
+ * root is tried): say so here, where a user looks when the wrong toolkit is picked up. */
+static void note_unused_toolkit_vars(void)
+{
+    static const char *const vars[] = {"CUDA_HOME", "CUDA_PATH"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        struct stat sb;
+        char shown[FA_CLI_SHOWN_MAX];
+        if (v && *v && (stat(v, &sb) != 0 || !S_ISDIR(sb.st_mode)))
+            printf("note: %s='%s' is not a folder: ignored in the toolkit search\n", vars[i],
+                   fa_printable(v, shown, sizeof shown));
+    }
 }
 
 /* Compile the probe and print one line (two on failure). Returns 0 when it compiled. */
@@ -111,6 +129,7 @@ int cmd_info(int argc, char **argv)
         return rc;
     char ver[4096 + 256];
     versions(ver, sizeof ver);
+    note_unused_toolkit_vars();
 
     fa_device_info dev[FA_INFO_MAX_DEVICES];
     int n = 0, driver = 0;

@@ -34,6 +34,12 @@ CUDA_HOME="$TMP/cuda" "$FA" info >"$TMP/out" 2>"$TMP/err"
 grep -q "NVRTC [0-9.]* ($TMP/cuda/lib64/libnvrtc.so" "$TMP/out" ||
     say "info did not load NVRTC from CUDA_HOME: $(cat "$TMP/out" "$TMP/err")"
 
+# 2b. A CUDA_HOME that names no folder is skipped, and `info` says so.
+CUDA_HOME="$TMP/no-such-toolkit" "$FA" info >"$TMP/out" 2>"$TMP/err"
+grep -q "note: CUDA_HOME='$TMP/no-such-toolkit' is not a folder: ignored" "$TMP/out" ||
+    say "info does not note a CUDA_HOME that is not a folder: $(cat "$TMP/out" "$TMP/err")"
+grep -q "NVRTC [0-9]" "$TMP/out" || say "a bad CUDA_HOME stopped the search: $(cat "$TMP/out")"
+
 # 3. A named library that does not exist is an error naming it, not a crash.
 FA_TUNE_LIBNVRTC="$TMP/none/libnvrtc.so" "$FA" info >"$TMP/out" 2>"$TMP/err"
 grep -q "NVRTC unavailable: cannot load NVRTC" "$TMP/out" ||
