@@ -652,7 +652,7 @@ int cmd_db(int argc, char **argv)
                 int rc = parse(&subcommands[i], 3, help_argv, &o);
                 return rc >= 0 ? rc : FA_EXIT_OK;
             }
-        argv++; /* not a subcommand: say so below */
+        argv++; /* not a subcommand: the loop below finds none and says so */
     } else if (fa_cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
         usage(stdout);
         return FA_EXIT_OK;

@@ -55,6 +55,24 @@ static void usage(FILE *out)
                  "130 interrupted.\n");
 }
 
+/* "unknown command 'complie' (did you mean 'compile'?); commands are: ...": exit 2. */
+static int unknown_command(const char *name)
+{
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        names[i] = commands[i].name;
+    const char *near = fa_cli_nearest(name, names, (int)(sizeof names / sizeof names[0]));
+    char shown[FA_CLI_SHOWN_MAX];
+    fprintf(stderr, "fa-tune: unknown command '%s'", fa_printable(name, shown, sizeof shown));
+    if (near)
+        fprintf(stderr, " (did you mean '%s'?)", near);
+    fprintf(stderr, "; commands are:");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(stderr, " %s", commands[i].name);
+    fprintf(stderr, "\n(see 'fa-tune --help')\n");
+    return FA_EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
     /* A GPU worker this program started for itself (fa_worker.h): nothing else runs. */
@@ -83,8 +101,9 @@ int main(int argc, char **argv)
                 char *help_argv[] = {argv[2], "--help", NULL};
                 return commands[i].fn(2, help_argv);
             }
-        first = argv[2]; /* not a command: say so below */
-    } else if (fa_cli_is_help(first) || !strcmp(first, "help")) {
+        return unknown_command(argv[2]);
+    }
+    if (fa_cli_is_help(first) || !strcmp(first, "help")) {
         usage(stdout);
         return FA_EXIT_OK;
     }
@@ -100,17 +119,5 @@ int main(int argc, char **argv)
         argv[0] = "tune";
         return cmd_tune(argc, argv);
     }
-    const char *names[sizeof commands / sizeof commands[0]];
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        names[i] = commands[i].name;
-    const char *near = fa_cli_nearest(first, names, (int)(sizeof names / sizeof names[0]));
-    char shown[FA_CLI_SHOWN_MAX];
-    fprintf(stderr, "fa-tune: unknown command '%s'", fa_printable(first, shown, sizeof shown));
-    if (near)
-        fprintf(stderr, " (did you mean '%s'?)", near);
-    fprintf(stderr, "; commands are:");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(stderr, " %s", commands[i].name);
-    fprintf(stderr, "\n(see 'fa-tune --help')\n");
-    return FA_EXIT_USAGE;
+    return unknown_command(first);
 }
