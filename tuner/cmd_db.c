@@ -633,8 +633,12 @@ static int db_import_peers(const struct opts *o)
     if (s != FA_OK)
         return fa_cli_fail(cmd, &err);
     printf("imported %d peer rows and %d ceilings from '%s' (%d rows skipped: the backend "
-           "refused the shape)\n",
+           "refused the shape",
            st.peers, st.ceilings, o->positional[0], st.skipped);
+    if (st.shape_copies)
+        printf("; %d per-shape copy rows not stored: the ceiling is the device's copy",
+               st.shape_copies);
+    printf(")\n");
     return FA_EXIT_OK;
 }
 

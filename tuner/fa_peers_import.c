@@ -101,14 +101,16 @@ static fa_status get_str(const struct line_ctx *c, const char *key, char *buf, s
     return FA_OK;
 }
 
-/* The object on one line into row; *keep = 0 for a skipped ("error") row. */
-static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep)
+/* The object on one line into row; *keep = 0 for a skipped ("error") row, and *shape_copy = 1
+ * (keep 0) for a per-shape copy row. */
+static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep, int *shape_copy)
 {
     fa_status s;
     int present;
     char dtype[16] = "", layout[16] = "", op[16] = "";
     memset(row, 0, sizeof *row);
     *keep = 0;
+    *shape_copy = 0;
     if (cJSON_GetArraySize(c->obj) > 64) /* bounds the pairwise repeat check below */
         return FA_ERR(c->err, FA_INVALID, "%s:%d: more than 64 fields", c->path, c->lineno);
     for (const cJSON *a = c->obj->child; a; a = a->next)
@@ -133,6 +135,7 @@ static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep
     row->p.op = FA_OP_FWD;
     if ((s = get_str(c, "op", op, sizeof op, &present)) != FA_OK)
         return s;
+    const int op_given = present;
     if (present && fa_op_parse(op, &row->p.op) != FA_OK)
         return bad(c, "op", "expected fwd or decode",
                    cJSON_GetObjectItemCaseSensitive(c->obj, "op"));
@@ -141,9 +144,10 @@ static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep
      * ceiling (fa_db.h). */
     const int copy = fa_db_is_copy_ceiling(row->peer);
     const char *rate = copy || row->p.op == FA_OP_DECODE ? "tbps" : "tflops";
-    if (copy && row->p.op != FA_OP_FWD)
-        return bad(c, "op", "a copy row is a ceiling, it has no op",
-                   cJSON_GetObjectItemCaseSensitive(c->obj, "op"));
+    if (copy && op_given) { /* a copy of one shape's bytes, not the device's copy bandwidth */
+        *shape_copy = 1;
+        return FA_OK;
+    }
     if ((s = get_positive(c, "median_ms", 1e9, &row->median_ms)) != FA_OK ||
         (s = get_positive(c, rate, 1e9, &row->tflops)) != FA_OK)
         return s;
@@ -248,13 +252,15 @@ fa_status fa_peers_read(const char *path, fa_peer_row **rows, int *n, fa_peers_i
             }
             v = grown;
         }
-        int keep = 0;
+        int keep = 0, shape_copy = 0;
         c.obj = obj;
-        s = parse_row(&c, &v[k], &keep);
+        s = parse_row(&c, &v[k], &keep, &shape_copy);
         cJSON_Delete(obj);
         if (s != FA_OK)
             goto cleanup;
-        if (!keep)
+        if (shape_copy)
+            count.shape_copies++;
+        else if (!keep)
             count.skipped++;
         else if (v[k++].ceiling)
             count.ceilings++;

@@ -15,7 +15,10 @@
  * rows, "page_size" 0 unless given), its rate "tbps" (TB/s of K/V read, required; "tflops" is
  * not read) stored where a decode measurement keeps its rate. The row "peer": "copy" (or
  * "copy_...") is the device copy bandwidth: "median_ms" and "tbps", stored as a ceiling of that
- * name (dtype bf16 unless given), which the report's decode plots draw. Every number is checked
+ * name (dtype bf16 unless given), which the report's decode plots draw. A "copy..." row that
+ * names an "op" (peers.py's "copy_same_bytes": a copy of one shape's K/V bytes, which
+ * bench/compare_decode.py reads) is not the device's ceiling: it is counted, not stored.
+ * Every number is checked
  * against its range
  * (an integer field must be a whole number): a value out of range is an error naming the
  * file, line and field, never wrapped or cast.
@@ -27,6 +30,7 @@
 
 typedef struct fa_peers_import_stats {
     int peers, ceilings, skipped;
+    int shape_copies; /* per-shape copies (a "copy" row with an "op"): read, not stored */
 } fa_peers_import_stats;
 
 /* One row of a peers file, checked. */
