@@ -189,6 +189,8 @@ fa_status fa_report_write(const fa_report_options *o, fa_report_summary *summary
             summary->plots += !d.plots[i].skipped;
         summary->panels = d.n_panels;
         summary->winners = d.n_winners;
+        summary->decode_panels = d.n_dpanels;
+        summary->decode_winners = d.n_decode_winners;
         summary->compile_only = d.compile_only;
         snprintf(summary->problem, sizeof summary->problem, "%s", d.problem);
         snprintf(summary->index_path, sizeof summary->index_path, "%s/index.html", o->out_dir);

@@ -60,6 +60,8 @@ typedef struct fa_report_summary {
     int plots;             /* images drawn (per format) */
     int panels;            /* (dtype, head dim, causal, ...) panels */
     int winners;           /* rows of the winners table */
+    int decode_panels;     /* decode modes drawn */
+    int decode_winners;    /* decode keys with a winner */
     int compile_only;      /* 1: no timings, only compile results were drawn */
     char problem[128];     /* the heatmap/convergence problem; "" when there was none */
     char index_path[4096]; /* out_dir/index.html */

@@ -105,6 +105,13 @@ typedef struct ldrow {
     double tbps; /* the tflops column: TB/s of K/V for decode */
 } ldrow;
 
+/* One decode row's build figures (the forward rows keep theirs in lrow). */
+typedef struct lbuild {
+    char run_uuid[FA_DB_UUID_MAX];
+    char variant[FA_VARIANT_NAME_MAX];
+    double compile_ms;
+} lbuild;
+
 typedef struct lrun {
     char uuid[FA_DB_UUID_MAX];
     char strategy[32];
@@ -125,6 +132,8 @@ typedef struct loader {
     unsigned decode_families; /* bit fa_family_index(): families of decode rows (no heatmap) */
     ldrow *drows;             /* timed decode rows, database order */
     int n_drows, cap_drows;
+    lbuild *dbuilds; /* decode rows' compiles (compile-only rows too): the compile histogram */
+    int n_dbuilds, cap_dbuilds;
     int nomem;
 } loader;
 
@@ -314,6 +323,15 @@ static int on_row(const fa_db_row *r, void *user)
         int fi = fa_family_index(r->variant.family);
         if (fi >= 0 && fi < 32)
             L->decode_families |= 1u << fi;
+        double compile_ms = measured(r->m.build.compile_ms, MAX_MS);
+        if (compile_ms > 0 && r->m.build.cache_hit != 1) {
+            if (GROW(L->dbuilds, L->n_dbuilds, L->cap_dbuilds))
+                return L->nomem = 1;
+            lbuild *b = &L->dbuilds[L->n_dbuilds++];
+            copy(b->run_uuid, sizeof b->run_uuid, r->run_uuid);
+            copy(b->variant, sizeof b->variant, r->variant_name);
+            b->compile_ms = compile_ms;
+        }
         if (r->problem.op != FA_OP_DECODE || !strcmp(r->device_name, FA_DB_COMPILE_ONLY))
             return 0;
         if (GROW(L->drows, L->n_drows, L->cap_drows))
@@ -438,8 +456,10 @@ static int on_winner(const fa_db_winner *w, void *user)
 {
     loader *L = user;
     fa_report_data *d = L->d;
-    if (w->variant.op != FA_OP_FWD)
-        return 0; /* decode: see on_row */
+    if (w->variant.op != FA_OP_FWD) {
+        d->n_decode_winners++; /* decode: drawn from on_row's rows, counted in the index */
+        return 0;
+    }
     if (GROW(d->winners, d->n_winners, L->cap_winners))
         return L->nomem = 1;
     d->winners[d->n_winners++] = *w;
@@ -1103,8 +1123,9 @@ static int double_cmp(const void *a, const void *b)
 static fa_status build_compile(loader *L, fa_err *err)
 {
     fa_report_data *d = L->d;
-    compile_item *items = calloc((size_t)L->n_rows + 1, sizeof *items);
-    d->compile_ms = calloc((size_t)L->n_rows + 1, sizeof *d->compile_ms);
+    size_t cap = (size_t)L->n_rows + (size_t)L->n_dbuilds + 1;
+    compile_item *items = calloc(cap, sizeof *items);
+    d->compile_ms = calloc(cap, sizeof *d->compile_ms);
     if (!items || !d->compile_ms) {
         free(items);
         return FA_ERR(err, FA_NOMEM, "cannot build the compile-time histogram: out of memory");
@@ -1115,6 +1136,9 @@ static fa_status build_compile(loader *L, fa_err *err)
         if (r->compile_ms > 0 && r->cache_hit != 1)
             items[n++] = (compile_item){r->run_uuid, r->variant, r->compile_ms};
     }
+    for (int i = 0; i < L->n_dbuilds; i++) /* decode variants are built too */
+        items[n++] =
+            (compile_item){L->dbuilds[i].run_uuid, L->dbuilds[i].variant, L->dbuilds[i].compile_ms};
     /* one compile per (run, variant): rows of other problems repeat the same build figures */
     qsort(items, (size_t)n, sizeof *items, compile_item_cmp);
     for (int i = 0; i < n; i++)
@@ -1535,11 +1559,15 @@ fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, 
             d->peer_version[0] = '\0';
     }
 
-    int timed = 0;
+    /* rows from a real device that were timed (a failed check or a refused shape has no
+       time): the count the index's opening sentence gives */
+    int timed = 0, dtimed = 0;
     for (int i = 0; i < L.n_rows; i++)
-        timed += !L.rows[i].compile_only;
+        timed += !L.rows[i].compile_only && L.rows[i].median_ms > 0;
+    for (int i = 0; i < L.n_drows; i++)
+        dtimed += L.drows[i].tbps > 0;
     d->n_measurements = timed;
-    d->n_decode_measurements = L.n_drows;
+    d->n_decode_measurements = dtimed;
     if (!L.n_rows && !L.n_drows && !L.n_peers) {
         st = FA_ERR(err, FA_NOT_FOUND,
                     "no measurements for %s in '%s': run 'fa-tune --arch %s --headdim 128' "
@@ -1617,6 +1645,7 @@ cleanup:
     free(L.peers);
     free(L.runs);
     free(L.drows);
+    free(L.dbuilds);
     if (st != FA_OK)
         fa_report_data_release(d);
     return st;

@@ -202,8 +202,9 @@ typedef struct fa_report_data {
     int n_compile;
     fa_db_winner *winners; /* fa_db_winners order */
     int n_winners;
-    int n_measurements;        /* timed (not compile-only) forward measurements for the arch */
+    int n_measurements;        /* timed forward measurements (a device row with a time) */
     int n_decode_measurements; /* timed decode measurements (the decode panels') */
+    int n_decode_winners;      /* decode keys with a winner (the winners table is forward) */
     /* compile-only: the database holds builds for the arch but no timings and no peers; the
      * report then draws compile time and resources per tile and says how to time them */
     int compile_only;

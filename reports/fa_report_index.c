@@ -171,6 +171,20 @@ static const char *image_ext(unsigned formats)
     return formats & FA_REPORT_PNG ? "png" : "svg";
 }
 
+/* The decode winners are not rows of the winners table (its columns are forward figures):
+ * say how many there are and where to read them. */
+static void decode_winners_line(const fa_report_data *d, void (*esc)(FILE *, const char *), FILE *f)
+{
+    char text[256];
+    snprintf(text, sizeof text,
+             "%d decode winner%s (one per decode key) %s not listed below: 'fa-tune db best "
+             "--arch %s' lists them, the decode plots' data files name each point's variant, "
+             "and 'fa-tune emit' carries them into the header.",
+             d->n_decode_winners, d->n_decode_winners == 1 ? "" : "s",
+             d->n_decode_winners == 1 ? "is" : "are", d->arch);
+    esc(f, text);
+}
+
 /* The report's opening sentence (GPU, measurement count, peers and their version), with esc
  * writing text escaped for the page's format. */
 static void intro(const fa_report_data *d, void (*esc)(FILE *, const char *), FILE *f)
@@ -390,9 +404,14 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
     fprintf(f, "<p>The database's winners view: per key, the variant whose latest measurement "
                "is correct on every problem of the key, ranked by problems covered, then mean "
                "TFLOP/s. The margin is over the runner-up.</p>\n");
-    if (!d->n_winners) {
+    if (d->n_decode_winners) {
+        fprintf(f, "<p>");
+        decode_winners_line(d, html, f);
+        fprintf(f, "</p>\n");
+    }
+    if (!d->n_winners && !d->n_decode_winners) {
         fprintf(f, "<p><em>No winners: no variant passed on every problem of a key.</em></p>\n");
-    } else {
+    } else if (d->n_winners) {
         char fams[256];
         winners_by_family(d, fams, sizeof fams);
         fprintf(f, "<p>Winners per kernel family: %s.</p>\n", fams[0] ? fams : "none known");
@@ -468,9 +487,13 @@ fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
     fprintf(f, "\n## Winners\n\nThe database's winners view: per key, the variant whose latest "
                "measurement is correct on every problem of the key, ranked by problems covered, "
                "then mean TFLOP/s. The margin is over the runner-up.\n\n");
-    if (!d->n_winners) {
+    if (d->n_decode_winners) {
+        decode_winners_line(d, md, f);
+        fprintf(f, "\n\n");
+    }
+    if (!d->n_winners && !d->n_decode_winners) {
         fprintf(f, "*No winners: no variant passed on every problem of a key.*\n");
-    } else {
+    } else if (d->n_winners) {
         char fams[256];
         winners_by_family(d, fams, sizeof fams);
         fprintf(f, "Winners per kernel family: %s.\n\n", fams[0] ? fams : "none known");

@@ -156,10 +156,15 @@ int cmd_report(int argc, char **argv)
                 "fa-tune report: %d plots for %s in '%s': compile-only results, no timings yet "
                 "(the index page gives the command that makes them on a GPU)\n",
                 summary.plots, o.arch, o.out_dir);
-    else
-        fprintf(stderr, "fa-tune report: %d plots for %s (%d panels, %d winners%s%s) in '%s'\n",
-                summary.plots, o.arch, summary.panels, summary.winners,
+    else {
+        char decode[96] = "";
+        if (summary.decode_panels || summary.decode_winners)
+            snprintf(decode, sizeof decode, "; decode: %d panels, %d winners",
+                     summary.decode_panels, summary.decode_winners);
+        fprintf(stderr, "fa-tune report: %d plots for %s (%d panels, %d winners%s%s%s) in '%s'\n",
+                summary.plots, o.arch, summary.panels, summary.winners, decode,
                 summary.problem[0] ? "; heatmap of " : "", problem, o.out_dir);
+    }
     printf("%s\n", summary.index_path);
     return FA_EXIT_OK;
 }

@@ -29,6 +29,11 @@ INSERT INTO measurements (uuid, run_id, variant_id, problem_id, arch, status, me
  ('dec0de00-0000-4000-8000-000000000005', 60, 600, 602, 'sm90', 'ok', '', 0.007, 1.2, '2026-11-21T09:05:00.000Z'),
  ('dec0de00-0000-4000-8000-000000000006', 60, 601, 602, 'sm90', 'unsupported', '', NULL, NULL, '2026-11-21T09:06:00.000Z'),
  ('dec0de00-0000-4000-8000-000000000007', 60, 600, 603, 'sm90', 'wrong', '', 0.0336, 2.0, '2026-11-21T09:07:00.000Z');
+-- the decode variants' builds go into the compile-time histogram like the forward ones: two
+-- compiles (run 60), one cache hit left out
+UPDATE measurements SET compile_ms = 1500.0, cache_hit = 0 WHERE uuid = 'dec0de00-0000-4000-8000-000000000001';
+UPDATE measurements SET compile_ms = 1700.0, cache_hit = 0 WHERE uuid = 'dec0de00-0000-4000-8000-000000000002';
+UPDATE measurements SET compile_ms = 900.0, cache_hit = 1 WHERE uuid = 'dec0de00-0000-4000-8000-000000000003';
 INSERT INTO ceilings (run_id, name, dtype, median_ms, tflops, measured_at) VALUES
  (59, 'copy', 'bf16', 2.2, 3.9, '2026-11-21T08:00:10.000Z'),
  (60, 'copy', 'bf16', 2.05, 4.2, '2026-11-21T09:00:10.000Z');
