@@ -25,12 +25,19 @@ static void header(const fa_report_data *d, const fa_report_plot *p, FILE *f)
 
 /* The columns every per-panel file shares after seqlen: fa-tune, eager, every peer, then
  * on the speed plots fa-tune's best of each kernel family (fa_tune_sm80, fa_tune_sm90a...). */
+/* A peer's column name: its own, except that peers.py's fa_tune peer (the emitted header
+ * timed in PyTorch's process) would repeat fa-tune's column. */
+static const char *peer_column(const char *peer, char *e, size_t n)
+{
+    return strcmp(peer, "fa_tune") != 0 ? fa_esc_dat_field(e, n, peer) : "peer_fa_tune";
+}
+
 static void series_names(const fa_report_data *d, int families, FILE *f)
 {
     char e[ESC_MAX];
     fprintf(f, " fa_tune eager");
     for (int k = 0; k < d->n_peers; k++)
-        fprintf(f, " %s", fa_esc_dat_field(e, sizeof e, d->peers[k]));
+        fprintf(f, " %s", peer_column(d->peers[k], e, sizeof e));
     for (int j = 0; families && j < d->n_families; j++)
         fprintf(f, " fa_tune_%s", fa_esc_dat_field(e, sizeof e, d->families[j]->name));
 }
@@ -110,7 +117,7 @@ static void write_decode(const fa_report_data *d, const fa_report_plot *p, FILE 
     fprintf(f, "# rows batch seqlen_k fa_tune winner");
     for (int k = 0; k < d->n_peers; k++)
         if (dp->peers_present & (1u << k))
-            fprintf(f, " %s", fa_esc_dat_field(e, sizeof e, d->peers[k]));
+            fprintf(f, " %s", peer_column(d->peers[k], e, sizeof e));
     fprintf(f, "\n");
     for (int i = 0; i < dp->n_points; i++) {
         const fa_report_dpoint *pt = &dp->points[i];

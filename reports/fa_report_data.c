@@ -245,6 +245,7 @@ const char *fa_report_peer_label(const char *peer)
         {"torch_eager", "PyTorch eager"},
         {"flash_attn", "flash-attn"},
         {"cudnn", "cuDNN"},
+        {"fa_tune", "fa-tune header in PyTorch's process"}, /* peers.py --fa-tune-lib */
     };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(peer, known[i].name))

@@ -23,8 +23,24 @@
  * fa-tune's own, dashed, so they read as parts of it. */
 static const char *const family_colors[] = {"#fd8d3c", "#67000d", "#fdae6b", "#a50f15"};
 
-static const char *const peer_colors[] = {"#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e",
-                                          "#8c564b", "#e377c2", "#17becf", "#bcbd22"};
+/* A known peer has the same colour in every plot of every report; others take the next of
+ * the fallback colours by their place in the list. */
+static const struct {
+    const char *peer, *color;
+} peer_fixed_colors[] = {
+    {"torch_sdpa_cudnn", "#1f77b4"},
+    {"torch_sdpa_flash", "#ff7f0e"},
+    {"torch_sdpa_efficient", "#2ca02c"},
+    {"torch_eager", "#9467bd"},
+    {"flash_attn", "#8c564b"},
+    {"cudnn", "#17becf"},
+    {"fa_tune", "#e377c2"},
+};
+static const char *const peer_colors[] = {"#bcbd22", "#393b79", "#637939", "#843c39"};
+
+/* The convergence plot's runs: a palette of their own, so no run reads as a peer. */
+static const char *const run_colors[] = {"#1b9e77", "#d95f02", "#7570b3",
+                                         "#e7298a", "#66a61e", "#e6ab02"};
 
 /* Every string from the database reaches the script through one of these two: as a
  * single-quoted string (no backquote or @macro substitution inside) or as comment text, each
@@ -151,8 +167,11 @@ static void plot_sep(int *first, FILE *f)
     *first = 0;
 }
 
-static const char *peer_color(int k)
+static const char *peer_color(const char *peer, int k)
 {
+    for (size_t i = 0; i < sizeof peer_fixed_colors / sizeof peer_fixed_colors[0]; i++)
+        if (!strcmp(peer, peer_fixed_colors[i].peer))
+            return peer_fixed_colors[i].color;
     return peer_colors[k % (int)(sizeof peer_colors / sizeof peer_colors[0])];
 }
 
@@ -164,7 +183,7 @@ static void peer_line(const fa_report_data *d, int k, int col, int *first, FILE 
     fprintf(f,
             "datafile using 1:(pos($%d)) with linespoints lw 1.5 %spt %d ps 0.9 lc rgb '%s' "
             "title ",
-            col, peer_dash(d->peers[k]), 9 + 2 * (k % 4), peer_color(k));
+            col, peer_dash(d->peers[k]), 9 + 2 * (k % 4), peer_color(d->peers[k], k));
     gp_str(f, fa_report_peer_text(d, k, label, sizeof label));
 }
 
@@ -490,13 +509,13 @@ static void plot_convergence(const fa_report_data *d, unsigned formats, FILE *f)
     for (int i = 0; i < d->n_series; i++) {
         plot_sep(&first, f);
         fprintf(f, "datafile index %d using ($1/scale):3 with steps lw 2.5 lc rgb '%s' title ", i,
-                peer_color(i));
+                run_colors[i % (int)(sizeof run_colors / sizeof run_colors[0])]);
         gp_str(f, d->series[i].label);
         plot_sep(&first, f);
         fprintf(f,
                 "datafile index %d using ($1/scale):2 with points pt 7 ps 0.6 lc rgb '%s' "
                 "notitle",
-                i, peer_color(i));
+                i, run_colors[i % (int)(sizeof run_colors / sizeof run_colors[0])]);
     }
     term_end(formats, f);
 }

@@ -514,27 +514,31 @@ END_OF_CASES
         2>"$t/e" || fail "import-peers exited $?: $(cat "$t/e")"
     # peers.py's per-shape copy row (copy_same_bytes, with an op) is counted, not stored: its
     # 5.9 TB/s would otherwise replace the device's copy line below
-    grep -q "imported 4 peer rows and 1 ceilings from .* (1 rows skipped: .*; 1 per-shape copy rows not stored" "$t/o" ||
+    grep -q "imported 5 peer rows and 1 ceilings from .* (1 rows skipped: .*; 1 per-shape copy rows not stored" "$t/o" ||
         fail "import-peers: $(cat "$t/o")"
     "$fatune" report --arch sm90 --db "$t/d.db" -o "$t/b" >"$t/o" 2>"$t/e" ||
         fail "report with decode peers exited $?: $(cat "$t/e")"
     d=$t/b/$s.dat g=$t/b/$s.gp
-    grep -qx '# rows batch seqlen_k fa_tune winner torch_sdpa_cudnn torch_sdpa_flash' "$d" ||
+    # peers.py's fa_tune peer (the header in PyTorch's process) gets a column of its own name
+    grep -qx '# rows batch seqlen_k fa_tune winner peer_fa_tune torch_sdpa_cudnn torch_sdpa_flash' "$d" ||
         fail "$s.dat: no peer columns: $(grep '^# rows' "$d")"
     # the peers join fa-tune's problems (the same key) on their points
-    [ "$(grep -v '^#' "$d")" = "16384 8 2048 1.2 decode_splitkv_hd128_bf16_m16n64w4s3k0 NaN NaN
-131072 1 131072 4.1 decode_splitkv_hd128_bf16_m16n64w4s3k8 3.94758 NaN
-262144 64 4096 3.6 decode_splitkv_hd128_bf16_m16n64w4s3k8 4.29497 2.14748" ] ||
+    [ "$(grep -v '^#' "$d")" = "16384 8 2048 1.2 decode_splitkv_hd128_bf16_m16n64w4s3k0 NaN NaN NaN
+131072 1 131072 4.1 decode_splitkv_hd128_bf16_m16n64w4s3k8 NaN 3.94758 NaN
+262144 64 4096 3.6 decode_splitkv_hd128_bf16_m16n64w4s3k8 4.12978 4.29497 2.14748" ] ||
         fail "$s.dat rows: $(grep -v '^#' "$d")"
+    grep -q "datafile using 1:(pos(\$6)) .*lc rgb '#e377c2' title 'fa-tune header in PyTorch" "$g" ||
+        fail "$s.gp: the fa_tune peer is not labelled as the header in PyTorch's process"
     # the imported copy row (4.29 TB/s, above the fixture's 4.2) is the line
     grep -qx '# copy_tbps 4.29497' "$d" || fail "$s.dat: the imported copy row is not the line"
     grep -qx 'copy = 4.29497' "$g" || fail "$s.gp: copy value"
     grep -q "copy with lines .*title sprintf('device copy bandwidth (measured)" "$g" ||
         fail "$s.gp: no copy line"
-    grep -q "datafile using 1:(pos(\$6)) .*title 'PyTorch SDPA cuDNN'" "$g" ||
-        fail "$s.gp: no cuDNN line"
-    grep -q "datafile using 1:(pos(\$7)) .*title 'PyTorch SDPA flash (FA2)'" "$g" ||
-        fail "$s.gp: no flash line"
+    # a peer's colour is its own (by name), whatever else the list holds
+    grep -q "datafile using 1:(pos(\$7)) .*lc rgb '#1f77b4' title 'PyTorch SDPA cuDNN'" "$g" ||
+        fail "$s.gp: no cuDNN line in its colour"
+    grep -q "datafile using 1:(pos(\$8)) .*lc rgb '#ff7f0e' title 'PyTorch SDPA flash (FA2)'" "$g" ||
+        fail "$s.gp: no flash line in its colour"
     # a mode only a peer measured gets a panel of its own
     p=decode_hd64_bf16_h16kv16_q4
     [ -f "$t/b/$p.png" ] || fail "no $p.png for the peer-only mode"
@@ -544,7 +548,10 @@ END_OF_CASES
     "$mkdb" "$t/f.db" "$src/fixture.sql" "$src/decode.sql" || fail "cannot build the database"
     "$fatune" report --arch sm90 --db "$t/f.db" -o "$t/c0" >"$t/o" 2>"$t/e" ||
         fail "report (forward database) exited $?: $(cat "$t/e")"
-    "$fatune" db import-peers --arch sm90 --db "$t/f.db" "$src/decode_peers.jsonl" >"$t/o" \
+    # (without the fa_tune row: a peer name no forward row has still gets an empty column in
+    # the forward data files, though no line in their plots)
+    grep -v '"peer": "fa_tune"' "$src/decode_peers.jsonl" >"$t/decode_peers_fwd.jsonl"
+    "$fatune" db import-peers --arch sm90 --db "$t/f.db" "$t/decode_peers_fwd.jsonl" >"$t/o" \
         2>"$t/e" || fail "import-peers (forward database) exited $?: $(cat "$t/e")"
     "$fatune" report --arch sm90 --db "$t/f.db" -o "$t/c" >"$t/o" 2>"$t/e" ||
         fail "report (forward database, peers imported) exited $?: $(cat "$t/e")"
