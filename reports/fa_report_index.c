@@ -72,6 +72,19 @@ static const char no_copy_line[] =
     "No device copy bandwidth stored (no ceiling named copy): the decode plots have no "
     "bandwidth line.";
 
+static const char no_ceiling_line[] =
+    "No GEMM ceiling stored for these dtypes: the TFLOP/s plots have no ceiling line and no "
+    "right axis (bench/peers.py measures one; fa-tune db import-peers stores it).";
+
+/* Does any forward panel have a GEMM ceiling to draw? */
+static int any_ceiling(const fa_report_data *d)
+{
+    for (int i = 0; i < d->n_panels; i++)
+        if (!isnan(d->panels[i].ceiling))
+            return 1;
+    return 0;
+}
+
 /* Why a section has no plot, or NULL when it has one. */
 static const char *missing_reason(const fa_report_data *d, fa_report_plot_kind kind)
 {
@@ -386,6 +399,8 @@ fa_status fa_report_index_html(const fa_report_data *d, unsigned formats, FILE *
             fprintf(f, "<p><em>Not drawn: %s</em></p>\n", why);
         else if (sections[s].kind == FA_PLOT_DECODE && isnan(d->copy_tbps))
             fprintf(f, "<p><em>%s</em></p>\n", no_copy_line);
+        else if (sections[s].kind == FA_PLOT_TFLOPS && !any_ceiling(d))
+            fprintf(f, "<p><em>%s</em></p>\n", no_ceiling_line);
         for (int i = 0; i < d->n_plots; i++) {
             const fa_report_plot *p = &d->plots[i];
             if (p->kind != sections[s].kind)
@@ -470,6 +485,8 @@ fa_status fa_report_index_md(const fa_report_data *d, unsigned formats, FILE *f)
             fprintf(f, "\n*Not drawn: %s*\n", why);
         else if (sections[s].kind == FA_PLOT_DECODE && isnan(d->copy_tbps))
             fprintf(f, "\n*%s*\n", no_copy_line);
+        else if (sections[s].kind == FA_PLOT_TFLOPS && !any_ceiling(d))
+            fprintf(f, "\n*%s*\n", no_ceiling_line);
         for (int i = 0; i < d->n_plots; i++) {
             const fa_report_plot *p = &d->plots[i];
             if (p->kind != sections[s].kind)

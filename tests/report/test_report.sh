@@ -63,6 +63,7 @@ run)
     [ "$(cat "$work/run.stdout")" = "$out/index.html" ] ||
         fail "stdout is '$(cat "$work/run.stdout")', expected the index path"
     grep -q "plots for sm90" "$work/run.stderr" || fail "no summary on stderr"
+    grep -q 'No GEMM ceiling stored' "$out/index.md" && fail "a ceiling is stored, the index says none"
     ;;
 files)
     need_gnuplot
@@ -623,6 +624,9 @@ hostile)
     done
     grep -lw 'inf\|1e+308\|1.2e+308' "$t"/nout/*.gp "$t"/nout/*.dat &&
         fail "a script or data file holds a number no measurement makes"
+    # its ceilings are all such numbers: the index says there is none to draw
+    grep -q 'No GEMM ceiling stored' "$t/nout/index.md" ||
+        fail "index.md does not say the TFLOP/s plots have no ceiling"
     echo "hostile ok"
     ;;
 *)
