@@ -160,6 +160,33 @@ static void term_end(unsigned formats, FILE *f)
     fprintf(f, "set output\n");
 }
 
+/* A grey note in the bottom-left corner, between the key below the grid and the provenance
+ * line (label 98, as the line plots' notes). */
+static void footnote(const char *text, FILE *f)
+{
+    fprintf(f, "set label 98 ");
+    gp_str(f, text);
+    fprintf(f, " at screen 0.01, screen 0.047 left font ',8' textcolor rgb '#666666'\n");
+}
+
+/* "its parameters s = stages, ov = overlap, ...": the short form cells use (fa_variant_params_
+ * short) for the family's axes other than the tile's. */
+static void abbrev_key(const fa_family *fam, char *buf, size_t n)
+{
+    size_t used = (size_t)snprintf(buf, n, "its parameters (");
+    for (int i = 0, k = 0; i < fam->naxes && used < n; i++) {
+        if (i == fam->tile_axes[0] || i == fam->tile_axes[1] || !fam->axes[i].abbrev)
+            continue;
+        int w = snprintf(buf + used, n - used, "%s%s = %s", k++ ? ", " : "", fam->axes[i].abbrev,
+                         fam->axes[i].label);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    if (used < n)
+        snprintf(buf + used, n - used, ")");
+}
+
 /* One `, \`-continued line of a plot command. */
 static void plot_sep(int *first, FILE *f)
 {
@@ -390,7 +417,7 @@ static void plot_heatmap(const fa_report_data *d, const fa_report_plot *p, unsig
                          FILE *f)
 {
     const fa_report_heatmap *h = &d->heatmaps[p->heatmap];
-    char b[32], text[FA_REPORT_TEXT_MAX + 64], rest[FA_REPORT_TEXT_MAX];
+    char b[32], text[2 * FA_REPORT_TEXT_MAX], key[FA_REPORT_TEXT_MAX];
     int best = -1, failed = 0, not_ok = 0, first = 1;
     for (int i = 0; i < h->n_cells; i++) {
         if (!isnan(h->cells[i].tflops) && (best < 0 || h->cells[i].tflops > h->cells[best].tflops))
@@ -414,11 +441,15 @@ static void plot_heatmap(const fa_report_data *d, const fa_report_plot *p, unsig
     snprintf(text, sizeof text, "%s (queries per tile)", fa_report_tile_label(h->family, 0));
     fprintf(f, "\nset ylabel ");
     gp_str(f, text);
-    fa_report_other_axes(h->family, rest, sizeof rest);
-    snprintf(text, sizeof text, "TFLOP/s (best %s variant over %s)", h->family->name, rest);
+    snprintf(text, sizeof text, "TFLOP/s (best %s variant per tile)", h->family->name);
     fprintf(f, "\nset cblabel ");
     gp_str(f, text);
     fprintf(f, "\n");
+    /* the parameters the best is chosen over, and the cells' short form of them, as a note
+       (on the colour bar the list ran off the image) */
+    abbrev_key(h->family, key, sizeof key);
+    snprintf(text, sizeof text, "a cell: the TFLOP/s of the tile's best variant and %s", key);
+    footnote(text, f);
     fprintf(f, "set palette defined (0 '#fff5eb', 0.5 '#fdae6b', 1 '#e6550d')\n");
     fprintf(f, "unset grid\n");
     fprintf(f, "set border 15\n");
@@ -559,7 +590,7 @@ static void plot_registers(const fa_report_data *d, const fa_report_plot *p, uns
                            FILE *f)
 {
     int first = 1, spills = 0, nm, nn, *ms, *ns;
-    char text[FA_REPORT_TEXT_MAX + 64], rest[FA_REPORT_TEXT_MAX];
+    char text[2 * FA_REPORT_TEXT_MAX], rest[FA_REPORT_TEXT_MAX];
     if (fa_report_tile_grid(d, p->family, &ms, &nm, &ns, &nn) != 0) {
         fprintf(f, "# out of memory\n");
         return;
@@ -583,11 +614,13 @@ static void plot_registers(const fa_report_data *d, const fa_report_plot *p, uns
     snprintf(text, sizeof text, "%s (queries per tile)", fa_report_tile_label(p->family, 0));
     fprintf(f, "\nset ylabel ");
     gp_str(f, text);
+    fprintf(f, "\nset cblabel 'registers per thread (most per tile)'\n");
     fa_report_other_axes(p->family, rest, sizeof rest);
-    snprintf(text, sizeof text, "registers per thread (most over %s)", rest);
-    fprintf(f, "\nset cblabel ");
-    gp_str(f, text);
-    fprintf(f, "\n");
+    snprintf(text, sizeof text,
+             "a cell: over %s, registers, shared memory (KiB) and variants compiled; "
+             "white, no label: none of that tile compiled",
+             rest);
+    footnote(text, f);
     fprintf(f, "set cbrange [0:255]\n");
     fprintf(f, "set palette defined (0 '#f7fbff', 0.5 '#6baed6', 1 '#08306b')\n");
     fprintf(f, "unset grid\n");
