@@ -202,16 +202,24 @@ static const char *peer_color(const char *peer, int k)
     return peer_colors[k % (int)(sizeof peer_colors / sizeof peer_colors[0])];
 }
 
-/* A peer's line from column col of the datafile. */
-static void peer_line(const fa_report_data *d, int k, int col, int *first, FILE *f)
+/* A peer's series from column col of the datafile: with points only when the x values
+ * repeat (a line would join two shapes at one x and read as a trend). */
+static void peer_series(const fa_report_data *d, int k, int col, int points_only, int *first,
+                        FILE *f)
 {
     char label[256];
     plot_sep(first, f);
     fprintf(f,
-            "datafile using 1:(pos($%d)) with linespoints lw 1.5 %spt %d ps 0.9 lc rgb '%s' "
+            "datafile using 1:(pos($%d)) with %s lw 1.5 %spt %d ps 0.9 lc rgb '%s' "
             "title ",
-            col, peer_dash(d->peers[k]), 9 + 2 * (k % 4), peer_color(d->peers[k], k));
+            col, points_only ? "points" : "linespoints", points_only ? "" : peer_dash(d->peers[k]),
+            9 + 2 * (k % 4), peer_color(d->peers[k], k));
     gp_str(f, fa_report_peer_text(d, k, label, sizeof label));
+}
+
+static void peer_line(const fa_report_data *d, int k, int col, int *first, FILE *f)
+{
+    peer_series(d, k, col, 0, first, f);
 }
 
 /* Each kernel family's best as its own line, from the columns after the peers', when the
@@ -328,23 +336,33 @@ static void plot_decode(const fa_report_data *d, const fa_report_plot *p, unsign
     fprintf(f, "set format x '%%.0s%%c'\n");
     fprintf(f, "set xlabel 'K/V rows read per kv head: batch x cache length'\n");
     fprintf(f, "set ylabel 'K/V read (TB/s)'\n");
-    fprintf(f, "set label 98 'TB/s = K and V bytes (2*B*Hkv*Nk*D*element bytes) / median time; "
-               "a point is one (batch, cache length)' at screen 0.01, screen 0.055 left font ',8' "
-               "textcolor rgb '#666666'\n");
     double top = dp->max_tbps;
     if (!isnan(d->copy_tbps) && d->copy_tbps > top)
         top = d->copy_tbps;
     top = top > 0 ? round_up(top) : 1;
     fprintf(f, "set yrange [0:%s]\n", fa_report_num(top, b));
     fprintf(f, "copy = %s\n", fa_report_num(d->copy_tbps, b));
+    /* points sorted by rows: two shapes of one batch x cache length (1 x 128k and 128 x 1k)
+       share an x, and lines would zig-zag between them */
+    int repeats = 0;
+    for (int i = 1; i < dp->n_points; i++)
+        repeats |= dp->points[i].rows == dp->points[i - 1].rows;
+    const char *with = repeats ? "points" : "linespoints";
+    fprintf(f,
+            "set label 98 'TB/s = K and V bytes (2*B*Hkv*Nk*D*element bytes) / median time; "
+            "a point is one (batch, cache length)%s' at screen 0.01, screen 0.055 left "
+            "font ',8' textcolor rgb '#666666'\n",
+            repeats ? "; shapes share an x here, so no lines join them" : "");
     term_begin(formats, f);
     plot_sep(&first, f);
-    fprintf(f, "datafile using 1:(pos($4)) with linespoints lw 2.5 pt 7 ps 1.1 lc rgb "
-               "'" COLOR_FA_TUNE "' title 'fa-tune (best variant per problem)'");
+    fprintf(f,
+            "datafile using 1:(pos($4)) with %s lw 2.5 pt 7 ps 1.1 lc rgb "
+            "'" COLOR_FA_TUNE "' title 'fa-tune (best variant per problem)'",
+            with);
     int col = 6; /* the peers' columns follow the winner's name (write_decode) */
     for (int k = 0; k < d->n_peers; k++)
         if (dp->peers_present & (1u << k))
-            peer_line(d, k, col++, &first, f);
+            peer_series(d, k, col++, repeats, &first, f);
     peer_version_entry(d, dp->peers_present, &first, f);
     if (!isnan(d->copy_tbps)) {
         plot_sep(&first, f);
@@ -353,8 +371,10 @@ static void plot_decode(const fa_report_data *d, const fa_report_plot *p, unsign
     }
     if (dp->peers_present) { /* fa-tune on top of peers with equal figures */
         plot_sep(&first, f);
-        fprintf(f, "datafile using 1:(pos($4)) with linespoints lw 2.5 pt 7 ps 1.1 lc rgb "
-                   "'" COLOR_FA_TUNE "' notitle");
+        fprintf(f,
+                "datafile using 1:(pos($4)) with %s lw 2.5 pt 7 ps 1.1 lc rgb '" COLOR_FA_TUNE
+                "' notitle",
+                with);
     }
     term_end(formats, f);
 }

@@ -416,7 +416,12 @@ decode)
     # (k8's 4.5 of run 59 is replaced by its 3.6 of run 60; k8 unsupported at b8)
     [ "$(grep -v '^#' "$o/$s.dat")" = "16384 8 2048 1.2 decode_splitkv_hd128_bf16_m16n64w4s3k0
 131072 1 131072 4.1 decode_splitkv_hd128_bf16_m16n64w4s3k8
+131072 128 1024 3 decode_splitkv_hd128_bf16_m16n64w4s3k0
 262144 64 4096 3.6 decode_splitkv_hd128_bf16_m16n64w4s3k8" ] || fail "$s.dat rows: $(cat "$o/$s.dat")"
+    # 1 x 131072 and 128 x 1024 share an x: points only (a line would zig-zag between them)
+    grep -q "^plot datafile using 1:(pos(\$4)) with points " "$o/$s.gp" ||
+        fail "$s.gp: shapes that share an x are joined by a line"
+    grep -q "with linespoints" "$o/$s.gp" && fail "$s.gp: a line over shapes that share an x"
     grep -qx '# copy_tbps 4.2' "$o/$s.dat" || fail "$s.dat: the copy ceiling is not the best one"
     grep -qx '# rows batch seqlen_k fa_tune winner' "$o/$s.dat" || fail "$s.dat: columns"
     grep -q "^title = 'Decode K/V TB/s vs cache rows: sm90, hd128 bf16, heads 32/8, 1 new token'$" \
@@ -506,8 +511,8 @@ END_OF_CASES
         "$t/a/index.md" || fail "decode-only: index.md does not say there are no forward results"
     grep -q '<p><em>Not drawn: no forward results' "$t/a/index.html" ||
         fail "decode-only: index.html does not say there are no forward results"
-    # 8 decode rows, one refused (unsupported: no time): 7 timed
-    grep -q '7 timed measurements (0 forward, 7 decode)' "$t/a/index.md" || fail "decode-only: decode rows not counted"
+    # 9 decode rows, one refused (unsupported: no time): 8 timed
+    grep -q '8 timed measurements (0 forward, 8 decode)' "$t/a/index.md" || fail "decode-only: decode rows not counted"
     # the decode winners are counted where the (forward) winners table would be
     grep -q "^[0-9]* decode winners\? (one per decode key) .* not listed below: 'fa-tune db best --arch sm90'" \
         "$t/a/index.md" || fail "decode-only: the index does not point at the decode winners"
@@ -532,6 +537,7 @@ END_OF_CASES
     # the peers join fa-tune's problems (the same key) on their points
     [ "$(grep -v '^#' "$d")" = "16384 8 2048 1.2 decode_splitkv_hd128_bf16_m16n64w4s3k0 NaN NaN NaN
 131072 1 131072 4.1 decode_splitkv_hd128_bf16_m16n64w4s3k8 NaN 3.94758 NaN
+131072 128 1024 3 decode_splitkv_hd128_bf16_m16n64w4s3k0 NaN NaN NaN
 262144 64 4096 3.6 decode_splitkv_hd128_bf16_m16n64w4s3k8 4.12978 4.29497 2.14748" ] ||
         fail "$s.dat rows: $(grep -v '^#' "$d")"
     grep -q "datafile using 1:(pos(\$6)) .*lc rgb '#e377c2' title 'fa-tune header in PyTorch" "$g" ||
