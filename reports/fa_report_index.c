@@ -264,11 +264,15 @@ static void compile_only_html(const fa_report_data *d, unsigned formats, FILE *f
     fprintf(f, "<p><strong>%s</strong></p>\n<pre><code>", compile_only_intro);
     html(f, d->timing_cmds);
     fprintf(f, "</code></pre>\n<p>%d variants compiled.</p>\n", d->n_built);
+    fprintf(f, "\n<h2 id=\"compile\">Compile time</h2>\n");
     for (int i = 0; i < d->n_plots; i++)
-        if (!d->plots[i].skipped)
+        if (!d->plots[i].skipped && d->plots[i].kind == FA_PLOT_COMPILE)
             figure_html(&d->plots[i], formats, f);
     fprintf(f, "\n<h2 id=\"tiles\">Registers and shared memory per tile</h2>\n<p>%s</p>\n",
             compile_only_tiles);
+    for (int i = 0; i < d->n_plots; i++)
+        if (!d->plots[i].skipped && d->plots[i].kind != FA_PLOT_COMPILE)
+            figure_html(&d->plots[i], formats, f);
     fprintf(f, "<table>\n<tr><th class=\"l\">family</th><th>BLOCK_M</th><th>BLOCK_N</th>"
                "<th>variants</th><th>registers</th><th>shared memory</th><th>spilling</th>"
                "</tr>\n");
@@ -302,10 +306,15 @@ static void compile_only_md(const fa_report_data *d, unsigned formats, FILE *f)
 {
     fprintf(f, "**%s**\n\n```\n%s```\n\n%d variants compiled.\n", compile_only_intro,
             d->timing_cmds, d->n_built);
+    fprintf(f, "\n## Compile time\n");
     for (int i = 0; i < d->n_plots; i++)
-        if (!d->plots[i].skipped)
+        if (!d->plots[i].skipped && d->plots[i].kind == FA_PLOT_COMPILE)
             figure_md(&d->plots[i], formats, f);
-    fprintf(f, "\n## Registers and shared memory per tile\n\n%s\n\n", compile_only_tiles);
+    fprintf(f, "\n## Registers and shared memory per tile\n\n%s\n", compile_only_tiles);
+    for (int i = 0; i < d->n_plots; i++)
+        if (!d->plots[i].skipped && d->plots[i].kind != FA_PLOT_COMPILE)
+            figure_md(&d->plots[i], formats, f);
+    fprintf(f, "\n");
     fprintf(f, "| family | BLOCK_M | BLOCK_N | variants | registers | shared memory | "
                "spilling |\n");
     fprintf(f, "|:--|--:|--:|--:|--:|--:|--:|\n");
@@ -455,9 +464,12 @@ footer:
     fprintf(f, "\n<footer>\n<p>");
     html(f, d->footer);
     fprintf(f, "</p>\n<p>");
-    html(f, fa_report_flop_convention);
-    fprintf(f, ". Causal masks are bottom-right aligned. Per (variant, problem) only the latest "
-               "measurement counts.</p>\n<p>Every image is drawn by the <code>.gp</code> script "
+    if (!d->compile_only) { /* no TFLOP/s on a compile-only page */
+        html(f, fa_report_flop_convention);
+        fprintf(f, ". Causal masks are bottom-right aligned. Per (variant, problem) only the "
+                   "latest measurement counts.</p>\n<p>");
+    }
+    fprintf(f, "Every image is drawn by the <code>.gp</code> script "
                "beside it from its <code>.dat</code> file: edit and rerun "
                "<code>gnuplot NAME.gp</code> in this folder to restyle.</p>\n</footer>\n");
     fprintf(f, "</body>\n</html>\n");
@@ -536,9 +548,12 @@ footer:
     fprintf(f, "\n---\n\n<sub>");
     md(f, d->footer);
     fprintf(f, "<br>");
-    md(f, fa_report_flop_convention);
-    fprintf(f, ". Causal masks are bottom-right aligned. Per (variant, problem) only the latest "
-               "measurement counts. Every image is drawn by the `.gp` script beside it from its "
+    if (!d->compile_only) { /* no TFLOP/s on a compile-only page */
+        md(f, fa_report_flop_convention);
+        fprintf(f, ". Causal masks are bottom-right aligned. Per (variant, problem) only the "
+                   "latest measurement counts. ");
+    }
+    fprintf(f, "Every image is drawn by the `.gp` script beside it from its "
                "`.dat` file: edit and rerun `gnuplot NAME.gp` in this folder to restyle.</sub>\n");
     return ferror(f) ? FA_IO : FA_OK;
 }

@@ -266,6 +266,15 @@ families)
         grep -q "^# family $fam: " "$t/c/registers_$fam.dat" || fail "registers_$fam.dat: no family"
     done
     [ -e "$t/c/registers.dat" ] && fail "compile-only: a mixed registers grid"
+    # each image under its own heading (the registers grids came before theirs); no TFLOP/s
+    # sentence in a footer of a page without timings
+    awk '/^## Compile time$/ { h = 1 } /^## Registers/ { r = 1 }
+         /\(compile_time\.svg\)$/ && h && !r { c = 1 } /\(registers_sm80\.svg\)$/ && r { g = 1 }
+         END { exit !(c && g) }' "$t/c/index.md" ||
+        fail "compile-only: an image outside its section: $(grep -n '^##\|svg)$' "$t/c/index.md")"
+    if grep -q 'TFLOP/s = ' "$t/c/index.md" "$t/c/index.html"; then
+        fail "compile-only: the footer explains TFLOP/s"
+    fi
     [ "$(grep -v '^#' "$t/c/registers_sm90a.dat" | awk '{print $4 "x" $3}' | tr '\n' ' ')" = \
         "128x128 128x176 192x96 192x128 " ] || fail "registers_sm90a.dat holds other tiles"
     grep -v '^#' "$t/c/registers_sm80.dat" | awk '$4 > 128 || $3 > 128 { exit 1 }' ||
