@@ -234,23 +234,34 @@ double fa_report_nice_width(double max, int bins)
     return 10.0 * p;
 }
 
+/* The peers bench/peers.py measures: a label for the legends and a colour of their own, the
+ * same in every plot of every report. */
+static const struct {
+    const char *name, *label, *color;
+} known_peers[] = {
+    {"torch_sdpa_flash", "PyTorch SDPA flash (FA2)", "#ff7f0e"},
+    {"torch_sdpa_cudnn", "PyTorch SDPA cuDNN", "#1f77b4"},
+    {"torch_sdpa_efficient", "PyTorch SDPA mem-efficient", "#2ca02c"},
+    {"torch_eager", "PyTorch eager", "#9467bd"},
+    {"flash_attn", "flash-attn", "#8c564b"},
+    {"cudnn", "cuDNN", "#17becf"},
+    {"fa_tune", "fa-tune header in PyTorch's process", "#e377c2"}, /* peers.py --fa-tune-lib */
+};
+
 const char *fa_report_peer_label(const char *peer)
 {
-    static const struct {
-        const char *name, *label;
-    } known[] = {
-        {"torch_sdpa_flash", "PyTorch SDPA flash (FA2)"},
-        {"torch_sdpa_cudnn", "PyTorch SDPA cuDNN"},
-        {"torch_sdpa_efficient", "PyTorch SDPA mem-efficient"},
-        {"torch_eager", "PyTorch eager"},
-        {"flash_attn", "flash-attn"},
-        {"cudnn", "cuDNN"},
-        {"fa_tune", "fa-tune header in PyTorch's process"}, /* peers.py --fa-tune-lib */
-    };
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (!strcmp(peer, known[i].name))
-            return known[i].label;
+    for (size_t i = 0; i < sizeof known_peers / sizeof known_peers[0]; i++)
+        if (!strcmp(peer, known_peers[i].name))
+            return known_peers[i].label;
     return peer;
+}
+
+const char *fa_report_peer_fixed_color(const char *peer)
+{
+    for (size_t i = 0; i < sizeof known_peers / sizeof known_peers[0]; i++)
+        if (!strcmp(peer, known_peers[i].name))
+            return known_peers[i].color;
+    return NULL;
 }
 
 const char *fa_report_peer_text(const fa_report_data *d, int k, char *buf, size_t n)

@@ -245,6 +245,9 @@ double fa_report_nice_width(double max, int bins);
 
 /* Human label of a peer name ("torch_sdpa_flash" -> "PyTorch SDPA flash (FA2)"). */
 const char *fa_report_peer_label(const char *peer);
+/* A known peer's own colour ("#1f77b4" for torch_sdpa_cudnn), the same in every report; NULL
+ * for a peer fa-tune does not know. */
+const char *fa_report_peer_fixed_color(const char *peer);
 /* A peer's label with its version when the peers' versions differ, into buf. */
 const char *fa_report_peer_text(const fa_report_data *d, int k, char *buf, size_t n);
 

@@ -23,19 +23,7 @@
  * fa-tune's own, dashed, so they read as parts of it. */
 static const char *const family_colors[] = {"#fd8d3c", "#67000d", "#fdae6b", "#a50f15"};
 
-/* A known peer has the same colour in every plot of every report; others take the next of
- * the fallback colours by their place in the list. */
-static const struct {
-    const char *peer, *color;
-} peer_fixed_colors[] = {
-    {"torch_sdpa_cudnn", "#1f77b4"},
-    {"torch_sdpa_flash", "#ff7f0e"},
-    {"torch_sdpa_efficient", "#2ca02c"},
-    {"torch_eager", "#9467bd"},
-    {"flash_attn", "#8c564b"},
-    {"cudnn", "#17becf"},
-    {"fa_tune", "#e377c2"},
-};
+/* Peers fa-tune does not know (fa_report_peer_fixed_color) take these by their place. */
 static const char *const peer_colors[] = {"#bcbd22", "#393b79", "#637939", "#843c39"};
 
 /* The convergence plot's runs: a palette of their own, so no run reads as a peer. */
@@ -196,10 +184,8 @@ static void plot_sep(int *first, FILE *f)
 
 static const char *peer_color(const char *peer, int k)
 {
-    for (size_t i = 0; i < sizeof peer_fixed_colors / sizeof peer_fixed_colors[0]; i++)
-        if (!strcmp(peer, peer_fixed_colors[i].peer))
-            return peer_fixed_colors[i].color;
-    return peer_colors[k % (int)(sizeof peer_colors / sizeof peer_colors[0])];
+    const char *fixed = fa_report_peer_fixed_color(peer);
+    return fixed ? fixed : peer_colors[k % (int)(sizeof peer_colors / sizeof peer_colors[0])];
 }
 
 /* A peer's series from column col of the datafile: with points only when the x values
