@@ -248,20 +248,24 @@ static const struct {
     {"fa_tune", "fa-tune header in PyTorch's process", "#e377c2"}, /* peers.py --fa-tune-lib */
 };
 
+static int known_peer(const char *peer)
+{
+    for (int i = 0; i < (int)(sizeof known_peers / sizeof known_peers[0]); i++)
+        if (!strcmp(peer, known_peers[i].name))
+            return i;
+    return -1;
+}
+
 const char *fa_report_peer_label(const char *peer)
 {
-    for (size_t i = 0; i < sizeof known_peers / sizeof known_peers[0]; i++)
-        if (!strcmp(peer, known_peers[i].name))
-            return known_peers[i].label;
-    return peer;
+    int i = known_peer(peer);
+    return i >= 0 ? known_peers[i].label : peer;
 }
 
 const char *fa_report_peer_fixed_color(const char *peer)
 {
-    for (size_t i = 0; i < sizeof known_peers / sizeof known_peers[0]; i++)
-        if (!strcmp(peer, known_peers[i].name))
-            return known_peers[i].color;
-    return NULL;
+    int i = known_peer(peer);
+    return i >= 0 ? known_peers[i].color : NULL;
 }
 
 const char *fa_report_peer_text(const fa_report_data *d, int k, char *buf, size_t n)

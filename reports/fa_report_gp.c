@@ -148,13 +148,17 @@ static void term_end(unsigned formats, FILE *f)
     fprintf(f, "set output\n");
 }
 
-/* A grey note in the bottom-left corner, between the key below the grid and the provenance
- * line (label 98, as the line plots' notes). */
-static void footnote(const char *text, FILE *f)
+/* Where a plot's grey note (label 98) sits above the provenance line: the line plots' height,
+ * and the grids', lower, below the key under the grid. */
+#define NOTE_Y_LINES 0.055
+#define NOTE_Y_GRID 0.047
+
+/* The grey note in the bottom-left corner (label 98). */
+static void footnote(const char *text, double y, FILE *f)
 {
     fprintf(f, "set label 98 ");
     gp_str(f, text);
-    fprintf(f, " at screen 0.01, screen 0.047 left font ',8' textcolor rgb '#666666'\n");
+    fprintf(f, " at screen 0.01, screen %g left font ',8' textcolor rgb '#666666'\n", y);
 }
 
 /* "its parameters s = stages, ov = overlap, ...": the short form cells use (fa_variant_params_
@@ -201,11 +205,6 @@ static void peer_series(const fa_report_data *d, int k, int col, int points_only
             col, points_only ? "points" : "linespoints", points_only ? "" : peer_dash(d->peers[k]),
             9 + 2 * (k % 4), peer_color(d->peers[k], k));
     gp_str(f, fa_report_peer_text(d, k, label, sizeof label));
-}
-
-static void peer_line(const fa_report_data *d, int k, int col, int *first, FILE *f)
-{
-    peer_series(d, k, col, 0, first, f);
 }
 
 /* Each kernel family's best as its own line, from the columns after the peers', when the
@@ -270,9 +269,7 @@ static void plot_tflops(const fa_report_data *d, const fa_report_plot *p, unsign
     char b[32];
     int first = 1;
     seqlen_axis(pa, f);
-    fprintf(f, "set label 98 ");
-    gp_str(f, fa_report_flop_convention);
-    fprintf(f, " at screen 0.01, screen 0.055 left font ',8' textcolor rgb '#666666'\n");
+    footnote(fa_report_flop_convention, NOTE_Y_LINES, f);
     fprintf(f, "set ylabel 'TFLOP/s (forward)'\n");
     double top = pa->max_tflops;
     if (!isnan(pa->ceiling) && pa->ceiling > top)
@@ -296,7 +293,7 @@ static void plot_tflops(const fa_report_data *d, const fa_report_plot *p, unsign
     family_lines(d, pa, &first, f);
     for (int k = 0; k < d->n_peers; k++)
         if (pa->peers_present & (1u << k))
-            peer_line(d, k, 4 + k, &first, f);
+            peer_series(d, k, 4 + k, 0, &first, f);
     peer_version_entry(d, pa->peers_present, &first, f);
     if (!isnan(pa->ceiling)) {
         plot_sep(&first, f);
@@ -334,11 +331,12 @@ static void plot_decode(const fa_report_data *d, const fa_report_plot *p, unsign
     for (int i = 1; i < dp->n_points; i++)
         repeats |= dp->points[i].rows == dp->points[i - 1].rows;
     const char *with = repeats ? "points" : "linespoints";
-    fprintf(f,
-            "set label 98 'TB/s = K and V bytes (2*B*Hkv*Nk*D*element bytes) / median time; "
-            "a point is one (batch, cache length)%s' at screen 0.01, screen 0.055 left "
-            "font ',8' textcolor rgb '#666666'\n",
-            repeats ? "; shapes share an x here, so no lines join them" : "");
+    footnote(repeats ? "TB/s = K and V bytes (2*B*Hkv*Nk*D*element bytes) / median time; a "
+                       "point is one (batch, cache length); shapes share an x here, so no lines "
+                       "join them"
+                     : "TB/s = K and V bytes (2*B*Hkv*Nk*D*element bytes) / median time; a "
+                       "point is one (batch, cache length)",
+             NOTE_Y_LINES, f);
     term_begin(formats, f);
     plot_sep(&first, f);
     fprintf(f,
@@ -380,7 +378,7 @@ static void plot_speedup(const fa_report_data *d, const fa_report_plot *p, unsig
     family_lines(d, pa, &first, f);
     for (int k = 0; k < d->n_peers; k++)
         if (pa->peers_present & (1u << k))
-            peer_line(d, k, 4 + k, &first, f);
+            peer_series(d, k, 4 + k, 0, &first, f);
     peer_version_entry(d, pa->peers_present, &first, f);
     plot_sep(&first, f);
     fprintf(f, "1 with lines dt 2 lw 1.5 lc rgb '" COLOR_EAGER "' title 'eager = 1x'");
@@ -401,9 +399,9 @@ static void plot_memory(const fa_report_data *d, const fa_report_plot *p, unsign
         fprintf(f, "set yrange [%s:*]\n",
                 fa_report_num(pow(10.0, floor(log10(pa->min_mib)) - 1), b));
     fprintf(f, "set ylabel 'peak extra device memory (MiB, log scale)'\n");
-    fprintf(f, "set label 98 'memory beyond Q, K, V and O: flash keeps the row LSE, O(N); eager "
-               "materializes S and P, O(N^2) per sequence' at screen 0.01, screen 0.055 left "
-               "font ',8' textcolor rgb '#666666'\n");
+    footnote("memory beyond Q, K, V and O: flash keeps the row LSE, O(N); eager materializes S "
+             "and P, O(N^2) per sequence",
+             NOTE_Y_LINES, f);
     term_begin(formats, f);
     plot_sep(&first, f);
     fprintf(f, "datafile using 1:(pos($2)) with linespoints lw 2.5 pt 7 ps 1.1 lc rgb "
@@ -413,7 +411,7 @@ static void plot_memory(const fa_report_data *d, const fa_report_plot *p, unsign
                "'" COLOR_EAGER "' title 'eager (S and P materialized)'");
     for (int k = 0; k < d->n_peers; k++)
         if (pa->peers_memory & (1u << k))
-            peer_line(d, k, 4 + k, &first, f);
+            peer_series(d, k, 4 + k, 0, &first, f);
     peer_version_entry(d, pa->peers_memory, &first, f);
     fa_tune_on_top(&first, f);
     term_end(formats, f);
@@ -455,7 +453,7 @@ static void plot_heatmap(const fa_report_data *d, const fa_report_plot *p, unsig
        (on the colour bar the list ran off the image) */
     abbrev_key(h->family, key, sizeof key);
     snprintf(text, sizeof text, "a cell: the TFLOP/s of the tile's best variant and %s", key);
-    footnote(text, f);
+    footnote(text, NOTE_Y_GRID, f);
     fprintf(f, "set palette defined (0 '#fff5eb', 0.5 '#fdae6b', 1 '#e6550d')\n");
     fprintf(f, "unset grid\n");
     fprintf(f, "set border 15\n");
@@ -539,9 +537,7 @@ static void plot_convergence(const fa_report_data *d, unsigned formats, FILE *f)
              "problem %s; line: best so far in the run; dots: every ok "
              "measurement",
              d->problem);
-    fprintf(f, "set label 98 ");
-    gp_str(f, text);
-    fprintf(f, " at screen 0.01, screen 0.055 left font ',8' textcolor rgb '#666666'\n");
+    footnote(text, NOTE_Y_LINES, f);
     term_begin(formats, f);
     for (int i = 0; i < d->n_series; i++) {
         plot_sep(&first, f);
@@ -626,7 +622,7 @@ static void plot_registers(const fa_report_data *d, const fa_report_plot *p, uns
              "a cell: over %s, registers, shared memory (KiB) and variants compiled; "
              "white, no label: none of that tile compiled",
              rest);
-    footnote(text, f);
+    footnote(text, NOTE_Y_GRID, f);
     fprintf(f, "set cbrange [0:255]\n");
     fprintf(f, "set palette defined (0 '#f7fbff', 0.5 '#6baed6', 1 '#08306b')\n");
     fprintf(f, "unset grid\n");

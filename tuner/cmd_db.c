@@ -23,7 +23,6 @@
 #include "fa_escape.h"
 #include "fa_options.h"
 #include "fa_output.h"
-#include "fa_parse.h"
 #include "fa_peers_import.h"
 
 #define FLOP_NOTE                                                                                  \
@@ -642,6 +641,14 @@ static int db_import_peers(const struct opts *o)
     return FA_EXIT_OK;
 }
 
+static int unknown_subcommand(const char *name)
+{
+    const char *names[NSUB];
+    for (int i = 0; i < NSUB; i++)
+        names[i] = subcommands[i].name;
+    return fa_cli_unknown_name(" db", "subcommand", name, names, NSUB);
+}
+
 int cmd_db(int argc, char **argv)
 {
     if (argc < 2) {
@@ -656,8 +663,9 @@ int cmd_db(int argc, char **argv)
                 int rc = parse(&subcommands[i], 3, help_argv, &o);
                 return rc >= 0 ? rc : FA_EXIT_OK;
             }
-        argv++; /* not a subcommand: the loop below finds none and says so */
-    } else if (fa_cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+        return unknown_subcommand(argv[2]);
+    }
+    if (fa_cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
         usage(stdout);
         return FA_EXIT_OK;
     }
@@ -670,18 +678,5 @@ int cmd_db(int argc, char **argv)
         int rc = parse(&subcommands[i], argc, argv, &o);
         return rc >= 0 ? rc : run[i](&o);
     }
-    const char *names[NSUB];
-    for (int i = 0; i < NSUB; i++)
-        names[i] = subcommands[i].name;
-    const char *near = fa_cli_nearest(argv[1], names, NSUB);
-    char shown[FA_CLI_SHOWN_MAX];
-    fprintf(stderr, "fa-tune db: unknown subcommand '%s'",
-            fa_printable(argv[1], shown, sizeof shown));
-    if (near)
-        fprintf(stderr, " (did you mean '%s'?)", near);
-    fprintf(stderr, "; subcommands are:");
-    for (int i = 0; i < NSUB; i++)
-        fprintf(stderr, " %s", subcommands[i].name);
-    fprintf(stderr, "\n(see 'fa-tune db --help')\n");
-    return FA_EXIT_USAGE;
+    return unknown_subcommand(argv[1]);
 }

@@ -210,6 +210,22 @@ const char *fa_cli_nearest(const char *word, const char *const *names, int n)
     return best;
 }
 
+int fa_cli_unknown_name(const char *where, const char *what, const char *word,
+                        const char *const *names, int n)
+{
+    char shown[FA_CLI_SHOWN_MAX];
+    const char *near = fa_cli_nearest(word, names, n);
+    fprintf(stderr, "fa-tune%s: unknown %s '%s'", where, what,
+            fa_printable(word, shown, sizeof shown));
+    if (near)
+        fprintf(stderr, " (did you mean '%s'?)", near);
+    fprintf(stderr, "; %ss are:", what);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, " %s", names[i]);
+    fprintf(stderr, "\n(see 'fa-tune%s --help')\n", where);
+    return FA_EXIT_USAGE;
+}
+
 void fa_cli_on_interrupt(void (*handler)(int))
 {
     struct sigaction sa;

@@ -84,4 +84,9 @@ int fa_cli_is_help(const char *arg);
  * beyond); NULL otherwise. For "did you mean" hints. */
 const char *fa_cli_nearest(const char *word, const char *const *names, int n);
 
+/* "fa-tune<where>: unknown <what> 'word' (did you mean 'x'?); <what>s are: a b c" and a hint
+ * to run 'fa-tune<where> --help', on stderr; returns 2. where is "" or " db". */
+int fa_cli_unknown_name(const char *where, const char *what, const char *word,
+                        const char *const *names, int n);
+
 #endif /* FA_CLI_H */

@@ -101,16 +101,18 @@ static fa_status get_str(const struct line_ctx *c, const char *key, char *buf, s
     return FA_OK;
 }
 
-/* The object on one line into row; *keep = 0 for a skipped ("error") row, and *shape_copy = 1
- * (keep 0) for a per-shape copy row. */
-static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep, int *shape_copy)
+/* What becomes of one line's row. */
+typedef enum { ROW_SKIPPED, ROW_SHAPE_COPY, ROW_STORED } row_fate;
+
+/* The object on one line into row; *fate says whether it is stored, skipped (an "error" row:
+ * the backend refused the shape) or a per-shape copy (counted, not stored). */
+static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, row_fate *fate)
 {
     fa_status s;
     int present;
     char dtype[16] = "", layout[16] = "", op[16] = "";
     memset(row, 0, sizeof *row);
-    *keep = 0;
-    *shape_copy = 0;
+    *fate = ROW_SKIPPED;
     if (cJSON_GetArraySize(c->obj) > 64) /* bounds the pairwise repeat check below */
         return FA_ERR(c->err, FA_INVALID, "%s:%d: more than 64 fields", c->path, c->lineno);
     for (const cJSON *a = c->obj->child; a; a = a->next)
@@ -145,13 +147,13 @@ static fa_status parse_row(const struct line_ctx *c, fa_peer_row *row, int *keep
     const int copy = fa_db_is_copy_ceiling(row->peer);
     const char *rate = copy || row->p.op == FA_OP_DECODE ? "tbps" : "tflops";
     if (copy && op_given) { /* a copy of one shape's bytes, not the device's copy bandwidth */
-        *shape_copy = 1;
+        *fate = ROW_SHAPE_COPY;
         return FA_OK;
     }
     if ((s = get_positive(c, "median_ms", 1e9, &row->median_ms)) != FA_OK ||
         (s = get_positive(c, rate, 1e9, &row->tflops)) != FA_OK)
         return s;
-    *keep = 1;
+    *fate = ROW_STORED;
     if (copy || !strncmp(row->peer, "gemm_", 5)) {
         row->ceiling = 1;
         return FA_OK;
@@ -252,15 +254,15 @@ fa_status fa_peers_read(const char *path, fa_peer_row **rows, int *n, fa_peers_i
             }
             v = grown;
         }
-        int keep = 0, shape_copy = 0;
+        row_fate fate = ROW_SKIPPED;
         c.obj = obj;
-        s = parse_row(&c, &v[k], &keep, &shape_copy);
+        s = parse_row(&c, &v[k], &fate);
         cJSON_Delete(obj);
         if (s != FA_OK)
             goto cleanup;
-        if (shape_copy)
+        if (fate == ROW_SHAPE_COPY)
             count.shape_copies++;
-        else if (!keep)
+        else if (fate == ROW_SKIPPED)
             count.skipped++;
         else if (v[k++].ceiling)
             count.ceilings++;

@@ -10,7 +10,6 @@
 #include "fa_cli.h"
 #include "fa_commands.h"
 #include "fa_family.h"
-#include "fa_parse.h"
 #include "fa_worker.h"
 
 static const struct command {
@@ -61,16 +60,7 @@ static int unknown_command(const char *name)
     const char *names[sizeof commands / sizeof commands[0]];
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         names[i] = commands[i].name;
-    const char *near = fa_cli_nearest(name, names, (int)(sizeof names / sizeof names[0]));
-    char shown[FA_CLI_SHOWN_MAX];
-    fprintf(stderr, "fa-tune: unknown command '%s'", fa_printable(name, shown, sizeof shown));
-    if (near)
-        fprintf(stderr, " (did you mean '%s'?)", near);
-    fprintf(stderr, "; commands are:");
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(stderr, " %s", commands[i].name);
-    fprintf(stderr, "\n(see 'fa-tune --help')\n");
-    return FA_EXIT_USAGE;
+    return fa_cli_unknown_name("", "command", name, names, (int)(sizeof names / sizeof names[0]));
 }
 
 int main(int argc, char **argv)
