@@ -37,7 +37,8 @@ static void series_names(const fa_report_data *d, int families, FILE *f)
     char e[ESC_MAX];
     fprintf(f, " fa_tune eager");
     for (int k = 0; k < d->n_peers; k++)
-        fprintf(f, " %s", peer_column(d->peers[k], e, sizeof e));
+        if (d->forward_peers & (1u << k))
+            fprintf(f, " %s", peer_column(d->peers[k], e, sizeof e));
     for (int j = 0; families && j < d->n_families; j++)
         fprintf(f, " fa_tune_%s", fa_esc_dat_field(e, sizeof e, d->families[j]->name));
 }
@@ -81,7 +82,8 @@ static void write_panel(const fa_report_data *d, const fa_report_plot *p, FILE *
             fprintf(f, " %s", fa_report_num(pt->tflops, b));
             fprintf(f, " %s", fa_report_num(pt->eager_tflops, b));
             for (int k = 0; k < d->n_peers; k++)
-                fprintf(f, " %s", fa_report_num(pt->peer_tflops[k], b));
+                if (d->forward_peers & (1u << k))
+                    fprintf(f, " %s", fa_report_num(pt->peer_tflops[k], b));
             for (int j = 0; j < d->n_families; j++)
                 fprintf(f, " %s", fa_report_num(pt->family_tflops[j], b));
             fprintf(f, " %d %s", pt->problems, fa_esc_dat_field(e, sizeof e, pt->variant));
@@ -91,14 +93,16 @@ static void write_panel(const fa_report_data *d, const fa_report_plot *p, FILE *
             fprintf(f, " %s", fa_report_num(ratio(pt->tflops, e), b));
             fprintf(f, " %s", fa_report_num(ratio(e, e), b));
             for (int k = 0; k < d->n_peers; k++)
-                fprintf(f, " %s", fa_report_num(ratio(pt->peer_tflops[k], e), b));
+                if (d->forward_peers & (1u << k))
+                    fprintf(f, " %s", fa_report_num(ratio(pt->peer_tflops[k], e), b));
             for (int j = 0; j < d->n_families; j++)
                 fprintf(f, " %s", fa_report_num(ratio(pt->family_tflops[j], e), b));
         } else {
             fprintf(f, " %s", fa_report_num(pt->flash_mib, b));
             fprintf(f, " %s", fa_report_num(pt->eager_mib, b));
             for (int k = 0; k < d->n_peers; k++)
-                fprintf(f, " %s", fa_report_num(pt->peer_mib[k], b));
+                if (d->forward_peers & (1u << k))
+                    fprintf(f, " %s", fa_report_num(pt->peer_mib[k], b));
         }
         fprintf(f, "\n");
     }

@@ -256,6 +256,24 @@ static int known_peer(const char *peer)
     return -1;
 }
 
+static int popcount(unsigned x)
+{
+    int n = 0;
+    for (; x; x &= x - 1)
+        n++;
+    return n;
+}
+
+int fa_report_peer_column(const fa_report_data *d, int k)
+{
+    return 4 + popcount(d->forward_peers & ((1u << k) - 1u));
+}
+
+int fa_report_family_column(const fa_report_data *d, int j)
+{
+    return 4 + popcount(d->forward_peers) + j;
+}
+
 const char *fa_report_peer_label(const char *peer)
 {
     int i = known_peer(peer);
@@ -804,7 +822,9 @@ static fa_status build_panels(loader *L, fa_err *err)
         fa_report_point *pts = calloc((size_t)b->n + 1, sizeof *pts);
         if (!pts)
             goto nomem;
-        finish_panel(d, b, &d->panels[d->n_panels++], pts);
+        fa_report_panel *p = &d->panels[d->n_panels++];
+        finish_panel(d, b, p, pts);
+        d->forward_peers |= p->peers_present | p->peers_memory;
     }
     goto cleanup;
 

@@ -179,6 +179,9 @@ typedef struct fa_report_data {
     char peers[FA_REPORT_MAX_PEERS][FA_DB_NAME_MAX];            /* sorted */
     char peer_versions[FA_REPORT_MAX_PEERS][FA_DB_VERSION_MAX]; /* of the latest row */
     char peer_version[FA_DB_VERSION_MAX]; /* the version all peers share, "" if they differ */
+    /* bit k: peer k has a forward figure (TFLOP/s or memory) in some panel; only these peers
+     * get a column in the forward data files (a decode-only peer's would be empty) */
+    unsigned forward_peers;
     /* the forward families with a latest-ok measurement, registry order: each is a series of
      * the speed plots (fa_report_point.family_tflops) */
     const fa_family *families[FA_REPORT_MAX_FAMILIES];
@@ -242,6 +245,12 @@ void fa_report_strategy(const char *command_line, char *buf, size_t n);
 /* A "nice" histogram bin width (1, 2, 2.5 or 5 times a power of ten) splitting [0, max] into
  * about `bins` bins. */
 double fa_report_nice_width(double max, int bins);
+
+/* The forward data files' column (1-based, as gnuplot counts) of peer k, which must be in
+ * d->forward_peers, and of family j's best after the peers: seqlen, fa_tune and eager come
+ * first. */
+int fa_report_peer_column(const fa_report_data *d, int k);
+int fa_report_family_column(const fa_report_data *d, int j);
 
 /* Human label of a peer name ("torch_sdpa_flash" -> "PyTorch SDPA flash (FA2)"). */
 const char *fa_report_peer_label(const char *peer);

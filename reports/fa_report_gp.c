@@ -221,7 +221,7 @@ static void family_lines(const fa_report_data *d, const fa_report_panel *pa, int
         fprintf(f,
                 "datafile using 1:(pos($%d)) with linespoints lw 1.8 dt 4 pt %d ps 0.9 lc rgb "
                 "'%s' title ",
-                4 + d->n_peers + j, 4 + 2 * (j % 4),
+                fa_report_family_column(d, j), 4 + 2 * (j % 4),
                 family_colors[j % (int)(sizeof family_colors / sizeof family_colors[0])]);
         snprintf(title, sizeof title, "fa-tune, %s family only", d->families[j]->name);
         gp_str(f, title);
@@ -293,7 +293,7 @@ static void plot_tflops(const fa_report_data *d, const fa_report_plot *p, unsign
     family_lines(d, pa, &first, f);
     for (int k = 0; k < d->n_peers; k++)
         if (pa->peers_present & (1u << k))
-            peer_series(d, k, 4 + k, 0, &first, f);
+            peer_series(d, k, fa_report_peer_column(d, k), 0, &first, f);
     peer_version_entry(d, pa->peers_present, &first, f);
     if (!isnan(pa->ceiling)) {
         plot_sep(&first, f);
@@ -378,7 +378,7 @@ static void plot_speedup(const fa_report_data *d, const fa_report_plot *p, unsig
     family_lines(d, pa, &first, f);
     for (int k = 0; k < d->n_peers; k++)
         if (pa->peers_present & (1u << k))
-            peer_series(d, k, 4 + k, 0, &first, f);
+            peer_series(d, k, fa_report_peer_column(d, k), 0, &first, f);
     peer_version_entry(d, pa->peers_present, &first, f);
     plot_sep(&first, f);
     fprintf(f, "1 with lines dt 2 lw 1.5 lc rgb '" COLOR_EAGER "' title 'eager = 1x'");
@@ -411,7 +411,7 @@ static void plot_memory(const fa_report_data *d, const fa_report_plot *p, unsign
                "'" COLOR_EAGER "' title 'eager (S and P materialized)'");
     for (int k = 0; k < d->n_peers; k++)
         if (pa->peers_memory & (1u << k))
-            peer_series(d, k, 4 + k, 0, &first, f);
+            peer_series(d, k, fa_report_peer_column(d, k), 0, &first, f);
     peer_version_entry(d, pa->peers_memory, &first, f);
     fa_tune_on_top(&first, f);
     term_end(formats, f);

@@ -570,18 +570,22 @@ END_OF_CASES
     "$mkdb" "$t/f.db" "$src/fixture.sql" "$src/decode.sql" || fail "cannot build the database"
     "$fatune" report --arch sm90 --db "$t/f.db" -o "$t/c0" >"$t/o" 2>"$t/e" ||
         fail "report (forward database) exited $?: $(cat "$t/e")"
-    # (without the fa_tune row: a peer name no forward row has still gets an empty column in
-    # the forward data files, though no line in their plots)
-    grep -v '"peer": "fa_tune"' "$src/decode_peers.jsonl" >"$t/decode_peers_fwd.jsonl"
-    "$fatune" db import-peers --arch sm90 --db "$t/f.db" "$t/decode_peers_fwd.jsonl" >"$t/o" \
+    # (peers.py's fa_tune peer has decode rows only: no column in the forward data files, and
+    # the forward plots' columns stay where they were)
+    "$fatune" db import-peers --arch sm90 --db "$t/f.db" "$src/decode_peers.jsonl" >"$t/o" \
         2>"$t/e" || fail "import-peers (forward database) exited $?: $(cat "$t/e")"
     "$fatune" report --arch sm90 --db "$t/f.db" -o "$t/c" >"$t/o" 2>"$t/e" ||
         fail "report (forward database, peers imported) exited $?: $(cat "$t/e")"
     [ "$(cd "$t/c" && ls tflops_*)" = "$(cd "$t/c0" && ls tflops_*)" ] ||
         fail "the decode peers changed the forward panels: $(cd "$t/c" && ls tflops_*)"
-    for f in "$t"/c/tflops_*.dat; do
+    for f in "$t"/c/tflops_*.dat "$t"/c/speedup_*.dat "$t"/c/memory_*.dat; do
         cmp -s "$f" "$t/c0/$(basename "$f")" ||
             fail "$(basename "$f") changed when the decode peers were imported"
+    done
+    # the plots read the same columns (their legends may name the peers' versions now)
+    for f in "$t"/c/tflops_*.gp "$t"/c/speedup_*.gp "$t"/c/memory_*.gp; do
+        [ "$(grep -o 'pos(\$[0-9]*)' "$f")" = "$(grep -o 'pos(\$[0-9]*)' "$t/c0/${f##*/}")" ] ||
+            fail "${f##*/} reads other columns when the decode peers were imported"
     done
     grep -q ' 4.29497 ' "$t/c/$s.dat" || fail "forward database: no peer in $s.dat"
     echo "decode_peers ok"
