@@ -16,8 +16,10 @@
  * kernel, a problem with GQA 4 (fixed length: 77 queries, 333 keys; varlen: the 6 sequences)
  * and one whose block_m + 8 query heads over one KV head fit no tile, which the launcher runs
  * on the kernel's fallback (the same tiles without PackGQA): its line says "fallback NAME".
- * It also shows that an untuned head dim is refused (CUDA_ERROR_NOT_FOUND) rather than run with a
- * kernel the header does not have.
+ * The first problem also runs through a CUDA graph: the launch captured on a stream of its own,
+ * the graph replayed on new inputs in the same buffers (graph replay 1/3 .. 3/3), as an engine
+ * runs its prefill. It also shows that an untuned head dim is refused (CUDA_ERROR_NOT_FOUND)
+ * rather than run with a kernel the header does not have.
  *
  * A header with decode winners (FA_DISPATCH_NUM_DECODE_ENTRIES defined) also runs, for every
  * decode kernel of the arch, a paged decode case: 5 sequences of cache lengths 0, 1, 77, 300
@@ -28,7 +30,9 @@
  * splits fused (the split kernel merges them: fa_dispatch_launch_decode_fused) and 1 split
  * (the split kernel alone) -- and checks O and LSE per sequence against the fp32 reference on
  * its own cache. The scratch is poisoned but for its header, which is zeroed once as the
- * launcher asks.
+ * launcher asks. The lookup's choice, 3 splits and 3 fused then run again through CUDA graphs,
+ * as an engine captures its decode step: captured once at the longest cache, replayed on two
+ * more sets of cache lengths, tables and contents in the same buffers, each replay checked.
  *
  * Build (see README.md): gcc -std=c99 -O2 -I<dir of fa_dispatch.h> -I/usr/local/cuda/include
  *   main.c -o fa_embedded_example -L/usr/local/cuda/lib64/stubs -lcuda -lm
@@ -207,6 +211,89 @@ cleanup:
     return rc;
 }
 
+/* The problem sh through a CUDA graph, as an engine captures its prefill: the lookup's launch
+ * (fa_dispatch_launch) captured on a stream of its own, the graph replayed three times, each
+ * on new q, k and v in the same buffers with the outputs poisoned again, each checked. The
+ * launcher allocates and waits for nothing, so it can be captured; an sm90a kernel's tensor
+ * maps are encoded at capture and travel in the graph by value. 0 pass, 3 mismatch, 1 error. */
+static int run_graph_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, uint64_t seed)
+{
+    fwd_io b;
+    fa_fwd_params p;
+    fa_dispatch_choice c;
+    fa_ex_check chk;
+    CUstream stream = NULL;
+    CUgraph g = NULL;
+    CUgraphExec exec = NULL;
+    const char *what = NULL, *name = "(default tiles)";
+    int rc = 1, round;
+    CUresult r;
+
+    memset(&c, 0, sizeof c);
+    if (fwd_io_init(&b, sh->dtype, (size_t)sh->batch * sh->seqlen_q * sh->heads_q * sh->head_dim,
+                    (size_t)sh->batch * sh->seqlen_k * sh->heads_kv * sh->head_dim,
+                    (size_t)sh->batch * sh->heads_q * sh->seqlen_q, sh->seqlen_k, seed))
+        goto cleanup;
+    fa_dispatch_params_bshd(&p, b.dq, b.dk, b.dv, b.dout, b.dl, sh->batch, sh->heads_q,
+                            sh->heads_kv, sh->seqlen_q, sh->seqlen_k, sh->head_dim, sh->scale);
+    if ((r = cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING)) == CUDA_SUCCESS &&
+        (r = cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_GLOBAL)) == CUDA_SUCCESS) {
+        CUresult launched = fa_dispatch_launch(mod, sh->dtype, sh->causal, 0, &p, stream, &c);
+        r = cuStreamEndCapture(stream, &g);
+        if (launched != CUDA_SUCCESS)
+            r = launched;
+    }
+    if (c.entry)
+        name = c.entry->name;
+    if (r == CUDA_SUCCESS)
+        r = cuGraphInstantiate(&exec, g, 0);
+    for (round = 0; r == CUDA_SUCCESS && round < 3; round++) {
+        if (round > 0) { /* new inputs, outputs poisoned again, all landed before the replay */
+            uint64_t s = seed + 100u * (uint64_t)round;
+            fa_ex_fill(b.q, b.nq, sh->dtype, s);
+            fa_ex_fill(b.k, b.nk, sh->dtype, s + 1);
+            fa_ex_fill(b.v, b.nk, sh->dtype, s + 2);
+            if ((r = cuMemcpyHtoD(b.dq, b.q, b.nq * 2)) ||
+                (r = cuMemcpyHtoD(b.dk, b.k, b.nk * 2)) ||
+                (r = cuMemcpyHtoD(b.dv, b.v, b.nk * 2)) ||
+                (r = cuMemsetD8(b.dout, 0xff, b.nq * 2)) ||
+                (r = cuMemsetD8(b.dl, 0xff, b.nl * 4)) || (r = cuCtxSynchronize()))
+                break;
+        }
+        if ((r = cuGraphLaunch(exec, stream)) || (r = cuStreamSynchronize(stream)) ||
+            (r = cuMemcpyDtoH(b.o, b.dout, b.nq * 2)) || (r = cuMemcpyDtoH(b.lse, b.dl, b.nl * 4)))
+            break;
+        fa_ex_reference(sh, b.q, b.k, b.v, 0, b.o_ref, b.l_ref, b.s);
+        fa_ex_reference(sh, b.q, b.k, b.v, 1, b.o_low, b.l_low, b.s);
+        chk = fa_ex_compare(sh, b.o, b.lse, b.o_ref, b.l_ref, b.o_low, b.l_low);
+        printf("%-4s %-44s b%d h%d/%d q%d k%d (%s), graph replay %d/3: max|O-ref| %.3g <= %.3g, "
+               "max|LSE-ref| %.3g <= %.3g%s\n",
+               chk.pass ? "ok" : "FAIL", name, sh->batch, sh->heads_q, sh->heads_kv, sh->seqlen_q,
+               sh->seqlen_k, fa_dispatch_source_name(c.source), round + 1, chk.o_err, chk.o_tol,
+               chk.lse_err, chk.lse_tol, chk.bad ? ", non-finite or unwritten values" : "");
+        if (!chk.pass) {
+            rc = 3;
+            goto cleanup;
+        }
+    }
+    if (r != CUDA_SUCCESS) {
+        cuGetErrorName(r, &what);
+        fprintf(stderr, "graph of %s: %s\n", name, what ? what : "?");
+        goto cleanup;
+    }
+    rc = 0;
+
+cleanup:
+    if (exec)
+        cuGraphExecDestroy(exec);
+    if (g)
+        cuGraphDestroy(g);
+    if (stream)
+        cuStreamDestroy(stream);
+    fwd_io_free(&b);
+    return rc;
+}
+
 /* One varlen problem on kernel `kernel` (< 0: the lookup chooses, fa_dispatch_launch with
  * varlen = 1): the 6 packed sequences of fa_ex_varlen_default (an empty query, an empty key
  * range, length 1, seqlen_q < seqlen_k and > seqlen_k, ragged tiles), cu_seqlens on the device;
@@ -274,42 +361,111 @@ cleanup:
 #define DEC_MAXLEN 300
 #define DEC_MAXPAGES ((DEC_MAXLEN + DEC_PAGE - 1) / DEC_PAGE)
 #define DEC_STRIDE (DEC_MAXPAGES + 1) /* a spare column: the table's stride is not its width */
+#define DEC_POOL (DEC_B * DEC_MAXPAGES + 1) /* pages: every sequence at DEC_MAXLEN, one spare */
 
-/* One paged decode problem on decode kernel `kernel` with `splits` and `fuse` (kernel < 0: the
- * lookup chooses, fa_dispatch_launch_decode), checked per sequence against the fp32 reference.
- * Returns 0 pass, 3 mismatch, 1 CUDA error. */
-static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_decode_kernel *kk,
-                           int kernel, int splits, int fuse, uint64_t seed)
-{
-    static const int lens[DEC_B] = {0, 1, 77, DEC_MAXLEN, 200};
-    fa_ex_shape sh, one;
-    int table[DEC_B * DEC_STRIDE], order[DEC_B * DEC_MAXPAGES], npages = 0, b, j, i;
-    size_t nq, nk, nl, npage_elems, row;
-    uint16_t *q = 0, *k = 0, *v = 0, *kp = 0, *vp = 0, *o = 0;
-    float *lse = 0, *o_ref = 0, *o_low = 0, *l_ref = 0, *l_low = 0, *s = 0;
-    CUdeviceptr dq = 0, dk = 0, dv = 0, dout = 0, dl = 0, dlens = 0, dtable = 0, dscratch = 0;
-    uint64_t scratch_bytes = 0, rng = seed;
+/* The cache lengths of the decode cases: the first set for a single launch and a graph's
+ * capture, the others for the graph's replays (the same buffers, new lengths and contents). */
+static const int dec_lens[3][DEC_B] = {
+    {0, 1, 77, DEC_MAXLEN, 200}, {DEC_MAXLEN, 0, 5, 299, 48}, {1, DEC_MAXLEN, 96, 0, 250}};
+
+/* One paged decode problem's buffers: q, the logical contiguous caches k and v (for the
+ * reference), the page pool kp and vp they are scattered into (device: dk, dv), the block
+ * table and the lengths, poisoned outputs, the references. */
+typedef struct dec_io {
+    fa_ex_shape sh;
+    int lens[DEC_B], table[DEC_B * DEC_STRIDE];
+    size_t nq, nk, nl, npool, row;
+    uint16_t *q, *k, *v, *kp, *vp, *o;
+    float *lse, *o_ref, *o_low, *l_ref, *l_low, *s;
+    CUdeviceptr dq, dk, dv, dout, dl, dlens, dtable;
     fa_fwd_params p;
-    fa_dispatch_decode_choice c;
-    fa_ex_check chk;
-    const char *name = kk->name, *how = "chosen";
-    int rc = 1;
-    CUresult r;
+} dec_io;
 
-    sh.dtype = kk->dtype;
-    sh.batch = DEC_B;
-    sh.heads_q = 8;
-    sh.heads_kv = 2;
-    sh.seqlen_q = kk->causal ? 4 : 1;
-    sh.seqlen_k = DEC_MAXLEN;
-    sh.head_dim = kk->head_dim;
-    sh.causal = kk->causal;
-    sh.scale = 1.0f / sqrtf((float)kk->head_dim);
-    row = (size_t)sh.heads_kv * sh.head_dim; /* elements of one cache row */
-    nq = (size_t)sh.batch * sh.seqlen_q * sh.heads_q * sh.head_dim;
-    nk = (size_t)sh.batch * sh.seqlen_k * row; /* the logical caches, contiguous */
-    nl = (size_t)sh.batch * sh.heads_q * sh.seqlen_q;
-    /* Pages: each sequence's, in a shuffled order over the pool. */
+static void dec_io_free(dec_io *d)
+{
+    cuMemFree(d->dq);
+    cuMemFree(d->dk);
+    cuMemFree(d->dv);
+    cuMemFree(d->dout);
+    cuMemFree(d->dl);
+    cuMemFree(d->dlens);
+    cuMemFree(d->dtable);
+    free(d->q);
+    free(d->k);
+    free(d->v);
+    free(d->kp);
+    free(d->vp);
+    free(d->o);
+    free(d->lse);
+    free(d->o_ref);
+    free(d->o_low);
+    free(d->l_ref);
+    free(d->l_low);
+    free(d->s);
+}
+
+/* Allocate the buffers of decode kernel kk's mode (GQA 4, seqlen_q 1, or 4 for a causal
+ * kernel; a page pool for every sequence at DEC_MAXLEN) and the params: BSHD q, o and lse; K
+ * and V in pages (pages, page_size, heads_kv, dim) through the table. 0, else 1 (said on
+ * stderr; dec_io_free still needed). */
+static int dec_io_init(dec_io *d, const fa_dispatch_decode_kernel *kk)
+{
+    CUresult r;
+    memset(d, 0, sizeof *d);
+    d->sh.dtype = kk->dtype;
+    d->sh.batch = DEC_B;
+    d->sh.heads_q = 8;
+    d->sh.heads_kv = 2;
+    d->sh.seqlen_q = kk->causal ? 4 : 1;
+    d->sh.seqlen_k = DEC_MAXLEN;
+    d->sh.head_dim = kk->head_dim;
+    d->sh.causal = kk->causal;
+    d->sh.scale = 1.0f / sqrtf((float)kk->head_dim);
+    d->row = (size_t)d->sh.heads_kv * d->sh.head_dim; /* elements of one cache row */
+    d->nq = (size_t)d->sh.batch * d->sh.seqlen_q * d->sh.heads_q * d->sh.head_dim;
+    d->nk = (size_t)d->sh.batch * d->sh.seqlen_k * d->row;
+    d->nl = (size_t)d->sh.batch * d->sh.heads_q * d->sh.seqlen_q;
+    d->npool = (size_t)DEC_POOL * DEC_PAGE * d->row;
+    d->q = malloc(d->nq * 2), d->k = malloc(d->nk * 2), d->v = malloc(d->nk * 2);
+    d->kp = malloc(d->npool * 2), d->vp = malloc(d->npool * 2), d->o = malloc(d->nq * 2);
+    d->lse = malloc(d->nl * 4), d->o_ref = malloc(d->nq * 4), d->o_low = malloc(d->nq * 4);
+    d->l_ref = malloc(d->nl * 4), d->l_low = malloc(d->nl * 4);
+    d->s = malloc((size_t)DEC_MAXLEN * 4);
+    if (!d->q || !d->k || !d->v || !d->kp || !d->vp || !d->o || !d->lse || !d->o_ref || !d->o_low ||
+        !d->l_ref || !d->l_low || !d->s) {
+        fprintf(stderr, "out of host memory\n");
+        return 1;
+    }
+    if ((r = cuMemAlloc(&d->dq, d->nq * 2)) != CUDA_SUCCESS ||
+        (r = cuMemAlloc(&d->dk, d->npool * 2)) || (r = cuMemAlloc(&d->dv, d->npool * 2)) ||
+        (r = cuMemAlloc(&d->dout, d->nq * 2)) || (r = cuMemAlloc(&d->dl, d->nl * 4)) ||
+        (r = cuMemAlloc(&d->dlens, sizeof d->lens)) ||
+        (r = cuMemAlloc(&d->dtable, sizeof d->table))) {
+        fprintf(stderr, "cuda error %d allocating the decode buffers\n", (int)r);
+        return 1;
+    }
+    memset(&d->p, 0, sizeof d->p);
+    fa_dispatch_params_bshd(&d->p, d->dq, d->dk, d->dv, d->dout, d->dl, d->sh.batch, d->sh.heads_q,
+                            d->sh.heads_kv, d->sh.seqlen_q, d->sh.seqlen_k, d->sh.head_dim,
+                            d->sh.scale);
+    d->p.k_batch_stride = d->p.v_batch_stride = (int64_t)DEC_PAGE * (int64_t)d->row;
+    d->p.seqused_k = d->dlens;
+    d->p.block_table = d->dtable;
+    d->p.block_table_stride = DEC_STRIDE;
+    d->p.page_size = DEC_PAGE;
+    return 0;
+}
+
+/* New contents: random q and caches of the given lengths, scattered into pages handed out
+ * in a shuffled order (pool rows no sequence owns are noise), uploaded with the table and the
+ * lengths; the outputs poisoned (0xFF: NaN). Waits for the copies, so a launch on any stream
+ * sees them. 0, else 1. */
+static int dec_io_fill(dec_io *d, const int lens[DEC_B], uint64_t seed)
+{
+    int order[DEC_POOL], npages = 0, b, j, i;
+    uint64_t rng = seed;
+    CUresult r;
+    memcpy(d->lens, lens, sizeof d->lens);
     for (b = 0; b < DEC_B; b++)
         npages += (lens[b] + DEC_PAGE - 1) / DEC_PAGE;
     for (i = 0; i < npages; i++)
@@ -320,70 +476,118 @@ static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_deco
         order[i] = order[x];
         order[x] = t;
     }
-    npage_elems = (size_t)(npages + 1) * DEC_PAGE * row;
-    q = malloc(nq * 2);
-    k = malloc(nk * 2);
-    v = malloc(nk * 2);
-    kp = malloc(npage_elems * 2);
-    vp = malloc(npage_elems * 2);
-    o = malloc(nq * 2);
-    lse = malloc(nl * 4);
-    o_ref = malloc(nq * 4);
-    o_low = malloc(nq * 4);
-    l_ref = malloc(nl * 4);
-    l_low = malloc(nl * 4);
-    s = malloc((size_t)DEC_MAXLEN * 4);
-    if (!q || !k || !v || !kp || !vp || !o || !lse || !o_ref || !o_low || !l_ref || !l_low || !s) {
-        fprintf(stderr, "out of host memory\n");
-        goto cleanup;
-    }
-    fa_ex_fill(q, nq, sh.dtype, seed);
-    fa_ex_fill(k, nk, sh.dtype, seed + 1);
-    fa_ex_fill(v, nk, sh.dtype, seed + 2);
-    fa_ex_fill(kp, npage_elems, sh.dtype, seed + 3); /* rows no sequence owns: noise */
-    fa_ex_fill(vp, npage_elems, sh.dtype, seed + 4);
+    fa_ex_fill(d->q, d->nq, d->sh.dtype, seed);
+    fa_ex_fill(d->k, d->nk, d->sh.dtype, seed + 1);
+    fa_ex_fill(d->v, d->nk, d->sh.dtype, seed + 2);
+    fa_ex_fill(d->kp, d->npool, d->sh.dtype, seed + 3);
+    fa_ex_fill(d->vp, d->npool, d->sh.dtype, seed + 4);
     for (i = 0; i < DEC_B * DEC_STRIDE; i++)
-        table[i] = npages; /* the spare page: read by nobody */
+        d->table[i] = DEC_POOL - 1; /* the spare page: read by nobody */
     for (b = 0, i = 0; b < DEC_B; b++)
         for (j = 0; j < (lens[b] + DEC_PAGE - 1) / DEC_PAGE; j++)
-            table[b * DEC_STRIDE + j] = order[i++];
+            d->table[b * DEC_STRIDE + j] = order[i++];
     for (b = 0; b < DEC_B; b++)
         for (j = 0; j < lens[b]; j++) {
             size_t at =
-                ((size_t)table[b * DEC_STRIDE + j / DEC_PAGE] * DEC_PAGE + j % DEC_PAGE) * row;
-            size_t from = ((size_t)b * sh.seqlen_k + j) * row;
-            memcpy(kp + at, k + from, row * 2);
-            memcpy(vp + at, v + from, row * 2);
+                ((size_t)d->table[b * DEC_STRIDE + j / DEC_PAGE] * DEC_PAGE + j % DEC_PAGE) *
+                d->row;
+            size_t from = ((size_t)b * d->sh.seqlen_k + j) * d->row;
+            memcpy(d->kp + at, d->k + from, d->row * 2);
+            memcpy(d->vp + at, d->v + from, d->row * 2);
         }
-    if ((r = cuMemAlloc(&dq, nq * 2)) != CUDA_SUCCESS || (r = cuMemAlloc(&dk, npage_elems * 2)) ||
-        (r = cuMemAlloc(&dv, npage_elems * 2)) || (r = cuMemAlloc(&dout, nq * 2)) ||
-        (r = cuMemAlloc(&dl, nl * 4)) || (r = cuMemAlloc(&dlens, sizeof lens)) ||
-        (r = cuMemAlloc(&dtable, sizeof table)) || (r = cuMemcpyHtoD(dq, q, nq * 2)) ||
-        (r = cuMemcpyHtoD(dk, kp, npage_elems * 2)) ||
-        (r = cuMemcpyHtoD(dv, vp, npage_elems * 2)) ||
-        (r = cuMemcpyHtoD(dlens, lens, sizeof lens)) ||
-        (r = cuMemcpyHtoD(dtable, table, sizeof table)) || (r = cuMemsetD8(dout, 0xff, nq * 2)) ||
-        (r = cuMemsetD8(dl, 0xff, nl * 4))) {
-        fprintf(stderr, "cuda error %d preparing the decode inputs\n", (int)r);
-        goto cleanup;
+    if ((r = cuMemcpyHtoD(d->dq, d->q, d->nq * 2)) != CUDA_SUCCESS ||
+        (r = cuMemcpyHtoD(d->dk, d->kp, d->npool * 2)) ||
+        (r = cuMemcpyHtoD(d->dv, d->vp, d->npool * 2)) ||
+        (r = cuMemcpyHtoD(d->dlens, d->lens, sizeof d->lens)) ||
+        (r = cuMemcpyHtoD(d->dtable, d->table, sizeof d->table)) ||
+        (r = cuMemsetD8(d->dout, 0xff, d->nq * 2)) || (r = cuMemsetD8(d->dl, 0xff, d->nl * 4)) ||
+        (r = cuCtxSynchronize())) {
+        fprintf(stderr, "cuda error %d uploading the decode inputs\n", (int)r);
+        return 1;
     }
-    /* BSHD q, o and lse; K and V in pages (pages, page_size, heads_kv, dim). */
-    memset(&p, 0, sizeof p);
-    fa_dispatch_params_bshd(&p, dq, dk, dv, dout, dl, sh.batch, sh.heads_q, sh.heads_kv,
-                            sh.seqlen_q, sh.seqlen_k, sh.head_dim, sh.scale);
-    p.k_batch_stride = p.v_batch_stride = (int64_t)DEC_PAGE * (int64_t)row;
-    p.seqused_k = dlens;
-    p.block_table = dtable;
-    p.block_table_stride = DEC_STRIDE;
-    p.page_size = DEC_PAGE;
+    return 0;
+}
+
+/* Read O and LSE back and check them per sequence against the fp32 reference on its own
+ * cache of lens[b] rows; print one line (name, then what ran). 0 pass, 3 mismatch, 1 error. */
+static int dec_io_check(dec_io *d, const char *name, const char *what)
+{
+    fa_ex_shape one = d->sh;
+    fa_ex_check chk;
+    CUresult r;
+    int b;
+    if ((r = cuMemcpyDtoH(d->o, d->dout, d->nq * 2)) ||
+        (r = cuMemcpyDtoH(d->lse, d->dl, d->nl * 4))) {
+        fprintf(stderr, "cuda error %d reading the decode outputs\n", (int)r);
+        return 1;
+    }
+    one.batch = 1;
+    for (b = 0; b < DEC_B; b++) {
+        size_t qo = (size_t)b * d->sh.seqlen_q * d->sh.heads_q * d->sh.head_dim;
+        size_t ko = (size_t)b * d->sh.seqlen_k * d->row;
+        size_t lo = (size_t)b * d->sh.heads_q * d->sh.seqlen_q;
+        one.seqlen_k = d->lens[b];
+        fa_ex_reference(&one, d->q + qo, d->k + ko, d->v + ko, 0, d->o_ref + qo, d->l_ref + lo,
+                        d->s);
+        fa_ex_reference(&one, d->q + qo, d->k + ko, d->v + ko, 1, d->o_low + qo, d->l_low + lo,
+                        d->s);
+    }
+    chk = fa_ex_compare(&d->sh, d->o, d->lse, d->o_ref, d->l_ref, d->o_low, d->l_low);
+    printf("%-4s %-44s decode b%d h%d/%d q%d lens %d,%d,%d,%d,%d page %d %s: max|O-ref| %.3g <= "
+           "%.3g, max|LSE-ref| %.3g <= %.3g%s\n",
+           chk.pass ? "ok" : "FAIL", name, d->sh.batch, d->sh.heads_q, d->sh.heads_kv,
+           d->sh.seqlen_q, d->lens[0], d->lens[1], d->lens[2], d->lens[3], d->lens[4], DEC_PAGE,
+           what, chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
+           chk.bad ? ", non-finite or unwritten values" : "");
+    return chk.pass ? 0 : 3;
+}
+
+/* Launch d's problem on stream: kernel < 0, the lookup chooses (fa_dispatch_launch_decode; *c
+ * says what), else that kernel with splits and fuse. */
+static CUresult dec_launch(const fa_dispatch_module *mod, const dec_io *d, int kernel, int splits,
+                           int fuse, CUdeviceptr scratch, uint64_t bytes, CUstream stream,
+                           fa_dispatch_decode_choice *c)
+{
+    if (kernel < 0)
+        return fa_dispatch_launch_decode(mod, d->sh.dtype, d->sh.causal, &d->p, scratch, bytes,
+                                         stream, c);
+    return fa_dispatch_launch_decode_fused(mod, kernel, splits, fuse, &d->p, scratch, bytes,
+                                           stream);
+}
+
+/* One paged decode problem on decode kernel `kernel` with `splits` and `fuse` (kernel < 0: the
+ * lookup chooses, fa_dispatch_launch_decode), checked per sequence against the fp32 reference.
+ * With graph, the launch is captured into a CUDA graph on a stream of its own, as an inference
+ * engine captures its decode step, and the graph is replayed three times: on the captured
+ * inputs, then on new cache lengths and contents in the same buffers (the lengths, the table
+ * and the caches are read when the graph runs; the shapes and pointers are fixed at capture).
+ * The scratch is poisoned but for its header, which is zeroed once as the launcher asks (a
+ * fused launch leaves it zero for the next replay). Returns 0 pass, 3 mismatch, 1 error. */
+static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_decode_kernel *kk,
+                           int kernel, int splits, int fuse, int graph, uint64_t seed)
+{
+    dec_io d;
+    CUdeviceptr dscratch = 0;
+    CUstream stream = NULL;
+    CUgraph g = NULL;
+    CUgraphExec exec = NULL;
+    uint64_t scratch_bytes = 0;
+    fa_dispatch_decode_choice c;
+    const char *name = kk->name, *how = "chosen", *what = NULL;
+    char desc[128];
+    int rc = 1, round, nsplits;
+    CUresult r = CUDA_SUCCESS;
+
+    memset(&c, 0, sizeof c);
+    if (dec_io_init(&d, kk) || dec_io_fill(&d, dec_lens[0], seed))
+        goto cleanup;
     if (kernel < 0) {
-        scratch_bytes = fa_dispatch_decode_scratch_bytes(mod, sh.dtype, sh.causal, &p);
+        scratch_bytes = fa_dispatch_decode_scratch_bytes(mod, d.sh.dtype, d.sh.causal, &d.p);
     } else {
-        memset(&c, 0, sizeof c);
         c.block_m = kk->block_m;
         c.block_n = kk->block_n;
         c.splits = splits;
-        scratch_bytes = fa_dispatch_decode_plan_scratch(&c, &p, mod->multiprocessors);
+        scratch_bytes = fa_dispatch_decode_plan_scratch(&c, &d.p, mod->multiprocessors);
     }
     /* poisoned partials (written before they are read), the header zeroed once */
     if (scratch_bytes && ((r = cuMemAlloc(&dscratch, (size_t)scratch_bytes)) ||
@@ -393,85 +597,81 @@ static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_deco
                 (unsigned long long)scratch_bytes);
         goto cleanup;
     }
+    if (graph) {
+        if ((r = cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING)) == CUDA_SUCCESS &&
+            (r = cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_GLOBAL)) == CUDA_SUCCESS) {
+            CUresult launched =
+                dec_launch(mod, &d, kernel, splits, fuse, dscratch, scratch_bytes, stream, &c);
+            r = cuStreamEndCapture(stream, &g);
+            if (launched != CUDA_SUCCESS)
+                r = launched;
+        }
+        if (r == CUDA_SUCCESS)
+            r = cuGraphInstantiate(&exec, g, 0);
+    } else {
+        r = dec_launch(mod, &d, kernel, splits, fuse, dscratch, scratch_bytes, NULL, &c);
+    }
     if (kernel < 0) {
-        r = fa_dispatch_launch_decode(mod, sh.dtype, sh.causal, &p, dscratch, scratch_bytes, NULL,
-                                      &c);
         name = c.entry ? c.entry->name : "(default decode tiles)";
         how = fa_dispatch_source_name(c.source);
-    } else {
-        r = fa_dispatch_launch_decode_fused(mod, kernel, splits, fuse, &p, dscratch, scratch_bytes,
-                                            NULL);
     }
-    if (r == CUDA_SUCCESS)
-        r = cuCtxSynchronize();
+    nsplits = kernel < 0 ? fa_dispatch_decode_plan_splits(&c, &d.p, mod->multiprocessors) : splits;
+    for (round = 0; r == CUDA_SUCCESS && round < (graph ? 3 : 1); round++) {
+        if (round > 0 && dec_io_fill(&d, dec_lens[round], seed + 100u * (uint64_t)round))
+            goto cleanup;
+        if (graph && (r = cuGraphLaunch(exec, stream)) == CUDA_SUCCESS)
+            r = cuStreamSynchronize(stream);
+        else if (!graph)
+            r = cuCtxSynchronize();
+        if (r != CUDA_SUCCESS)
+            break;
+        if (graph)
+            snprintf(desc, sizeof desc, "splits %d%s (%s), graph replay %d/3", nsplits,
+                     (kernel < 0 ? c.fuse : fuse) ? " fused" : "", how, round + 1);
+        else
+            snprintf(desc, sizeof desc, "splits %d%s (%s)", nsplits,
+                     (kernel < 0 ? c.fuse : fuse) ? " fused" : "", how);
+        rc = dec_io_check(&d, name, desc);
+        if (rc != 0)
+            goto cleanup;
+    }
     if (r != CUDA_SUCCESS) {
-        const char *what = NULL;
         cuGetErrorName(r, &what);
-        fprintf(stderr, "launching decode %s: %s\n", name, what ? what : "?");
-        goto cleanup;
+        fprintf(stderr, "%s decode %s: %s\n", graph ? "graph of" : "launching", name,
+                what ? what : "?");
+        rc = 1;
     }
-    if ((r = cuMemcpyDtoH(o, dout, nq * 2)) || (r = cuMemcpyDtoH(lse, dl, nl * 4))) {
-        fprintf(stderr, "cuda error %d reading the decode outputs\n", (int)r);
-        goto cleanup;
-    }
-    /* The reference per sequence, on its own cache of lens[b] rows. */
-    one = sh;
-    one.batch = 1;
-    for (b = 0; b < DEC_B; b++) {
-        size_t qo = (size_t)b * sh.seqlen_q * sh.heads_q * sh.head_dim;
-        size_t ko = (size_t)b * sh.seqlen_k * row, lo = (size_t)b * sh.heads_q * sh.seqlen_q;
-        one.seqlen_k = lens[b];
-        fa_ex_reference(&one, q + qo, k + ko, v + ko, 0, o_ref + qo, l_ref + lo, s);
-        fa_ex_reference(&one, q + qo, k + ko, v + ko, 1, o_low + qo, l_low + lo, s);
-    }
-    chk = fa_ex_compare(&sh, o, lse, o_ref, l_ref, o_low, l_low);
-    printf("%-4s %-44s decode b%d h%d/%d q%d lens 0,1,77,300,200 page %d splits %d%s (%s): "
-           "max|O-ref| %.3g <= %.3g, max|LSE-ref| %.3g <= %.3g%s\n",
-           chk.pass ? "ok" : "FAIL", name, sh.batch, sh.heads_q, sh.heads_kv, sh.seqlen_q, DEC_PAGE,
-           kernel < 0 ? fa_dispatch_decode_plan_splits(&c, &p, mod->multiprocessors) : splits,
-           (kernel < 0 ? c.fuse : fuse) ? " fused" : "", how, chk.o_err, chk.o_tol, chk.lse_err,
-           chk.lse_tol, chk.bad ? ", non-finite or unwritten values" : "");
-    rc = chk.pass ? 0 : 3;
 
 cleanup:
-    cuMemFree(dq);
-    cuMemFree(dk);
-    cuMemFree(dv);
-    cuMemFree(dout);
-    cuMemFree(dl);
-    cuMemFree(dlens);
-    cuMemFree(dtable);
+    if (exec)
+        cuGraphExecDestroy(exec);
+    if (g)
+        cuGraphDestroy(g);
+    if (stream)
+        cuStreamDestroy(stream);
     cuMemFree(dscratch);
-    free(q);
-    free(k);
-    free(v);
-    free(kp);
-    free(vp);
-    free(o);
-    free(lse);
-    free(o_ref);
-    free(o_low);
-    free(l_ref);
-    free(l_low);
-    free(s);
+    dec_io_free(&d);
     return rc;
 }
 
-/* Every decode kernel of the loaded arch: the lookup's choice, 3 splits, 3 fused, 1 split. */
+/* Every decode kernel of the loaded arch: the lookup's choice, 3 splits, 3 fused, 1 split,
+ * each launched once; then the lookup's choice, 3 splits and 3 fused through a CUDA graph. */
 static int run_decode(const fa_dispatch_module *mod)
 {
-    int n, i, worst = 0;
+    static const struct {
+        int direct, splits, fuse, graph;
+    } cases[] = {{0, 0, 0, 0}, {1, 3, 0, 0}, {1, 3, 1, 0}, {1, 1, 0, 0},
+                 {0, 0, 0, 1}, {1, 3, 0, 1}, {1, 3, 1, 1}};
+    int n, i, j, worst = 0;
     const fa_dispatch_decode_arch *da = fa_dispatch_decode_archs(&n);
     const fa_dispatch_decode_kernel *dk = fa_dispatch_decode_kernels(&n);
     for (i = da[mod->arch].first_kernel; i < da[mod->arch].first_kernel + da[mod->arch].num_kernels;
          i++) {
-        int rc = run_decode_case(mod, &dk[i], -1, 0, 0, 3000u + (uint64_t)i * 16u);
-        if (rc == 0)
-            rc = run_decode_case(mod, &dk[i], i, 3, 0, 4000u + (uint64_t)i * 16u);
-        if (rc == 0)
-            rc = run_decode_case(mod, &dk[i], i, 3, 1, 4500u + (uint64_t)i * 16u);
-        if (rc == 0)
-            rc = run_decode_case(mod, &dk[i], i, 1, 0, 5000u + (uint64_t)i * 16u);
+        int rc = 0;
+        for (j = 0; rc == 0 && j < (int)(sizeof cases / sizeof cases[0]); j++)
+            rc = run_decode_case(mod, &dk[i], cases[j].direct ? i : -1, cases[j].splits,
+                                 cases[j].fuse, cases[j].graph,
+                                 3000u + 500u * (uint64_t)j + (uint64_t)i * 16u);
         if (rc == 1)
             return 1;
         if (rc > worst)
@@ -559,6 +759,9 @@ int main(void)
         rc = run_case(&mod, &a, -1, 1000u + (uint64_t)i * 16u);
         if (rc == 0)
             rc = run_case(&mod, &b, i, 2000u + (uint64_t)i * 16u);
+        /* a again, through a CUDA graph replayed on new inputs */
+        if (rc == 0)
+            rc = run_graph_case(&mod, &a, 7000u + (uint64_t)i * 16u);
         /* PackGQA: GQA 4 (a tile of block_m / 4 tokens x 4 heads, the last one ragged); then
            block_m + 8 query heads over one KV head, which no tile fits: the fallback runs. */
         if (rc == 0 && pack) {

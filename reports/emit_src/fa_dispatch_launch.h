@@ -29,6 +29,10 @@
  * (a mode or head dim that was not tuned: see the lookup order above) and
  * CUDA_ERROR_INVALID_VALUE for an unsupported head dim, dtype or head counts. A module
  * belongs to one context: launch from any thread on which that context is current.
+ * A launch allocates nothing, copies nothing and waits for nothing, so it can be captured
+ * into a CUDA graph (cuStreamBeginCapture on your stream): the capture fixes the kernel, the
+ * grid, the pointers and sizes in p; each replay reads the buffers' contents (and cu_seqlens)
+ * as they are then.
  */
 #if defined(__GNUC__) && !defined(__cplusplus)
 #pragma GCC diagnostic push

@@ -45,6 +45,14 @@
  * The combine may come through cuLaunchKernelEx as a programmatic dependent launch; only that,
  * right after its split kernel, on a cc >= 90 device.
  *
+ * Streams and CUDA graphs, as an engine uses them: a launch on a stream being captured
+ * (cuStreamBeginCapture, global mode) is recorded with a copy of its argument, not run, and
+ * cuGraphLaunch runs the recorded launches in order, reading the buffers as they are then --
+ * the real driver's semantics: arguments fixed at capture, memory read at replay. While a
+ * capture is open, a launch on another stream and the calls a capture forbids (allocating,
+ * freeing, copying or setting memory, synchronizing) fail and invalidate the capture, so a
+ * launcher that waits or allocates inside its launch fails the example's graph cases.
+ *
  * Environment: FA_FAKE_CC (default 90) is the device's compute capability * 10; FA_FAKE_SMS
  * (default 132) its multiprocessors.
  */
@@ -187,8 +195,12 @@ CUresult cuCtxGetDevice(CUdevice *device)
     return CUDA_SUCCESS;
 }
 
+static int refused_in_capture(const char *call);
+
 CUresult cuCtxSynchronize(void)
 {
+    if (refused_in_capture("cuCtxSynchronize"))
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     return current ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
 }
 
@@ -200,8 +212,26 @@ CUresult cuGetErrorName(CUresult error, const char **pStr)
     return CUDA_SUCCESS;
 }
 
+/* ---- stream capture state (the graphs themselves are at the end) ---------------------- */
+
+static CUstream capture_stream; /* the stream being captured, NULL when none */
+static int capture_invalidated; /* something the capture forbids happened during it */
+
+/* 1 (and a line on stderr, the capture invalidated) when call may not run now: a capture is
+ * open and it is one of the calls a capture forbids. */
+static int refused_in_capture(const char *call)
+{
+    if (!capture_stream)
+        return 0;
+    fprintf(stderr, "fake driver: %s while a stream is being captured\n", call);
+    capture_invalidated = 1;
+    return 1;
+}
+
 CUresult cuMemAlloc(CUdeviceptr *dptr, size_t bytesize)
 {
+    if (refused_in_capture("cuMemAlloc"))
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     void *p = malloc(bytesize ? bytesize : 1);
     if (!p)
         return CUDA_ERROR_OUT_OF_MEMORY;
@@ -211,24 +241,32 @@ CUresult cuMemAlloc(CUdeviceptr *dptr, size_t bytesize)
 
 CUresult cuMemFree(CUdeviceptr dptr)
 {
+    if (refused_in_capture("cuMemFree"))
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     free((void *)(uintptr_t)dptr);
     return CUDA_SUCCESS;
 }
 
 CUresult cuMemcpyHtoD(CUdeviceptr dst, const void *src, size_t n)
 {
+    if (refused_in_capture("cuMemcpyHtoD"))
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     memcpy((void *)(uintptr_t)dst, src, n);
     return CUDA_SUCCESS;
 }
 
 CUresult cuMemcpyDtoH(void *dst, CUdeviceptr src, size_t n)
 {
+    if (refused_in_capture("cuMemcpyDtoH"))
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     memcpy(dst, (const void *)(uintptr_t)src, n);
     return CUDA_SUCCESS;
 }
 
 CUresult cuMemsetD8(CUdeviceptr dst, unsigned char uc, size_t n)
 {
+    if (refused_in_capture("cuMemsetD8"))
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
     memset((void *)(uintptr_t)dst, uc, n);
     return CUDA_SUCCESS;
 }
@@ -823,26 +861,19 @@ static CUresult launch_decode(const fake_func *f, unsigned gx, unsigned gy, unsi
     return CUDA_SUCCESS;
 }
 
-static const fake_func *last_launched; /* the kernel the stream ran last */
+static const fake_func *last_launched; /* the kernel the stream ran (or recorded) last */
 
-CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz,
-                        unsigned int bx, unsigned int by, unsigned int bz, unsigned int smem,
-                        CUstream stream, void **params, void **extra)
+/* Run f now on its one argument arg: geometry checked, then the kernel on the CPU. */
+static CUresult launch_now(const fake_func *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx,
+                           unsigned by, unsigned bz, unsigned smem, const void *arg)
 {
-    const fake_func *f = (const fake_func *)fn;
     const fa_fwd_params *p;
     unsigned want;
-    (void)stream;
-    if (!f || !f->used || !params || !params[0] || extra) {
-        fprintf(stderr, "fake driver: cuLaunchKernel: bad function or arguments\n");
-        return CUDA_ERROR_INVALID_VALUE;
-    }
-    last_launched = f;
     if (f->decode)
-        return launch_decode(f, gx, gy, gz, bx, by, bz, smem, (const fa_decode_args *)params[0]);
+        return launch_decode(f, gx, gy, gz, bx, by, bz, smem, (const fa_decode_args *)arg);
     if (f->sm90a)
-        return launch_sm90a(f, gx, gy, gz, bx, by, bz, smem, (const unsigned char *)params[0]);
-    p = (const fa_fwd_params *)params[0];
+        return launch_sm90a(f, gx, gy, gz, bx, by, bz, smem, (const unsigned char *)arg);
+    p = (const fa_fwd_params *)arg;
     want = (unsigned)FA_SM80_SMEM_BYTES(f->hd, f->bm, f->bn, f->stages);
     if (gx != (unsigned)((p->seqlen_q + f->bm - 1) / f->bm) || gy != (unsigned)p->heads_q ||
         gz != (unsigned)p->batch || bx != (unsigned)(f->warps * 32) || by != 1 || bz != 1 ||
@@ -859,6 +890,30 @@ CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigne
     }
     attention(f, p, (int64_t)(p->heads_q / p->heads_kv) * p->q_head_stride);
     return CUDA_SUCCESS;
+}
+
+static CUresult record_launch(const fake_func *f, unsigned gx, unsigned gy, unsigned gz,
+                              unsigned bx, unsigned by, unsigned bz, unsigned smem,
+                              const void *arg);
+
+CUresult cuLaunchKernel(CUfunction fn, unsigned int gx, unsigned int gy, unsigned int gz,
+                        unsigned int bx, unsigned int by, unsigned int bz, unsigned int smem,
+                        CUstream stream, void **params, void **extra)
+{
+    const fake_func *f = (const fake_func *)fn;
+    if (!f || !f->used || !params || !params[0] || extra) {
+        fprintf(stderr, "fake driver: cuLaunchKernel: bad function or arguments\n");
+        return CUDA_ERROR_INVALID_VALUE;
+    }
+    last_launched = f;
+    if (capture_stream && stream == capture_stream)
+        return record_launch(f, gx, gy, gz, bx, by, bz, smem, params[0]);
+    if (capture_stream) { /* the capture's work would not be ordered with this launch */
+        fprintf(stderr, "fake driver: a launch on another stream during a capture\n");
+        capture_invalidated = 1;
+        return CUDA_ERROR_STREAM_CAPTURE_IMPLICIT;
+    }
+    return launch_now(f, gx, gy, gz, bx, by, bz, smem, params[0]);
 }
 
 /* A programmatic dependent launch: only a decode combine kernel right after a split kernel
@@ -878,4 +933,145 @@ CUresult cuLaunchKernelEx(const CUlaunchConfig *c, CUfunction fn, void **params,
     }
     return cuLaunchKernel(fn, c->gridDimX, c->gridDimY, c->gridDimZ, c->blockDimX, c->blockDimY,
                           c->blockDimZ, c->sharedMemBytes, c->hStream, params, extra);
+}
+
+/* ---- streams and CUDA graphs -------------------------------------------------------------- */
+
+/* A recorded launch: the function, its geometry and a copy of its one argument (the argument's
+ * size by kernel kind), as the real driver copies kernel parameters at capture. */
+typedef struct fake_node {
+    const fake_func *f;
+    unsigned g[3], b[3], smem;
+    unsigned char arg[FA_SM90A_ARGS_BYTES > sizeof(fa_decode_args) ? FA_SM90A_ARGS_BYTES
+                                                                   : sizeof(fa_decode_args)];
+} fake_node;
+
+#define MAX_NODES 16
+typedef struct fake_graph {
+    fake_node nodes[MAX_NODES];
+    int n;
+} fake_graph;
+
+static fake_graph capture_graph; /* what the open capture has recorded */
+static int fake_stream_storage[8];
+
+static CUresult record_launch(const fake_func *f, unsigned gx, unsigned gy, unsigned gz,
+                              unsigned bx, unsigned by, unsigned bz, unsigned smem, const void *arg)
+{
+    fake_node *n;
+    size_t bytes = f->decode  ? sizeof(fa_decode_args)
+                   : f->sm90a ? (size_t)FA_SM90A_ARGS_BYTES
+                              : sizeof(fa_fwd_params);
+    if (capture_graph.n == MAX_NODES) {
+        fprintf(stderr, "fake driver: more than %d launches in one capture\n", MAX_NODES);
+        capture_invalidated = 1;
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    }
+    n = &capture_graph.nodes[capture_graph.n++];
+    n->f = f;
+    n->g[0] = gx, n->g[1] = gy, n->g[2] = gz, n->b[0] = bx, n->b[1] = by, n->b[2] = bz;
+    n->smem = smem;
+    memcpy(n->arg, arg, bytes);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamCreate(CUstream *phStream, unsigned int flags)
+{
+    (void)flags;
+    for (int i = 0; i < 8; i++)
+        if (!fake_stream_storage[i]) {
+            fake_stream_storage[i] = 1;
+            *phStream = (CUstream)&fake_stream_storage[i];
+            return CUDA_SUCCESS;
+        }
+    return CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+CUresult cuStreamDestroy(CUstream hStream)
+{
+    if (!hStream || hStream == capture_stream)
+        return CUDA_ERROR_INVALID_HANDLE;
+    *(int *)hStream = 0;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamSynchronize(CUstream hStream)
+{
+    if (hStream && hStream == capture_stream &&
+        refused_in_capture("cuStreamSynchronize on the capturing stream"))
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    return CUDA_SUCCESS; /* every launch ran when it was made */
+}
+
+/* The legacy NULL stream cannot be captured; one capture at a time. */
+CUresult cuStreamBeginCapture(CUstream hStream, CUstreamCaptureMode mode)
+{
+    (void)mode;
+    if (!hStream || capture_stream) {
+        fprintf(stderr, "fake driver: cuStreamBeginCapture: %s\n",
+                hStream ? "a capture is already open" : "the NULL stream cannot be captured");
+        return CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED;
+    }
+    capture_stream = hStream;
+    capture_invalidated = 0;
+    capture_graph.n = 0;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuStreamEndCapture(CUstream hStream, CUgraph *phGraph)
+{
+    fake_graph *g;
+    if (!hStream || hStream != capture_stream)
+        return CUDA_ERROR_ILLEGAL_STATE;
+    capture_stream = NULL;
+    *phGraph = NULL;
+    if (capture_invalidated)
+        return CUDA_ERROR_STREAM_CAPTURE_INVALIDATED;
+    if (!(g = malloc(sizeof *g)))
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    *g = capture_graph;
+    *phGraph = (CUgraph)g;
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGraphInstantiate(CUgraphExec *phGraphExec, CUgraph hGraph, unsigned long long flags)
+{
+    fake_graph *e;
+    (void)flags;
+    if (!hGraph)
+        return CUDA_ERROR_INVALID_VALUE;
+    if (!(e = malloc(sizeof *e)))
+        return CUDA_ERROR_OUT_OF_MEMORY;
+    *e = *(const fake_graph *)hGraph;
+    *phGraphExec = (CUgraphExec)e;
+    return CUDA_SUCCESS;
+}
+
+/* The recorded launches in order, on the buffers as they are now. */
+CUresult cuGraphLaunch(CUgraphExec hGraphExec, CUstream hStream)
+{
+    const fake_graph *e = (const fake_graph *)hGraphExec;
+    if (!e || capture_stream)
+        return capture_stream ? CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED : CUDA_ERROR_INVALID_VALUE;
+    (void)hStream;
+    for (int i = 0; i < e->n; i++) {
+        const fake_node *n = &e->nodes[i];
+        CUresult r =
+            launch_now(n->f, n->g[0], n->g[1], n->g[2], n->b[0], n->b[1], n->b[2], n->smem, n->arg);
+        if (r != CUDA_SUCCESS)
+            return r;
+    }
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGraphExecDestroy(CUgraphExec hGraphExec)
+{
+    free(hGraphExec);
+    return CUDA_SUCCESS;
+}
+
+CUresult cuGraphDestroy(CUgraph hGraph)
+{
+    free(hGraph);
+    return CUDA_SUCCESS;
 }
