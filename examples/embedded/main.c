@@ -34,6 +34,10 @@
  * as an engine captures its decode step: captured once at the longest cache, replayed on two
  * more sets of cache lengths, tables and contents in the same buffers, each replay checked.
  *
+ * Last, as a multi-GPU engine holds one module per device: with no context current, a module
+ * is loaded into each device's primary context (fa_dispatch_load with that context) and a
+ * small forward problem runs on every device with its own module ("device 0 of N").
+ *
  * Build (see README.md): gcc -std=c99 -O2 -I<dir of fa_dispatch.h> -I/usr/local/cuda/include
  *   main.c -o fa_embedded_example -L/usr/local/cuda/lib64/stubs -lcuda -lm
  * Exit: 0 all match, 3 a numerical mismatch, 1 a CUDA error, 77 no CUDA device (skipped).
@@ -292,6 +296,80 @@ cleanup:
         cuStreamDestroy(stream);
     fwd_io_free(&b);
     return rc;
+}
+
+#define MAX_DEVICES 16
+
+/* One module per device, as a multi-GPU engine holds them: with no context current, each
+ * device's module is loaded into its primary context (fa_dispatch_load pushes the context
+ * it is given and pops it again, so the current one stays none), then sh runs on every device
+ * with that device's context current, each module is unloaded, and device 0's context is
+ * made current again. On a one-GPU machine this is device 0 through the explicit-context
+ * path. Devices whose arch the header has no cubins for are skipped. 0 pass, 3 mismatch, 1
+ * error. */
+static int run_devices(const fa_ex_shape *sh, uint64_t seed)
+{
+    fa_dispatch_module mods[MAX_DEVICES];
+    CUcontext ctxs[MAX_DEVICES], cur = NULL;
+    CUdevice devs[MAX_DEVICES];
+    int count = 0, d, retained = 0, loaded = 0, worst = 0;
+    CUresult r = cuDeviceGetCount(&count);
+    if (r != CUDA_SUCCESS)
+        goto fail;
+    if (count > MAX_DEVICES)
+        count = MAX_DEVICES;
+    for (retained = 0; retained < count; retained++) {
+        if ((r = cuDeviceGet(&devs[retained], retained)) ||
+            (r = cuDevicePrimaryCtxRetain(&ctxs[retained], devs[retained])))
+            goto fail;
+    }
+    if ((r = cuCtxSetCurrent(NULL)))
+        goto fail;
+    for (loaded = 0; loaded < count; loaded++) {
+        r = fa_dispatch_load(&mods[loaded], ctxs[loaded]);
+        if (r != CUDA_SUCCESS && r != CUDA_ERROR_NO_BINARY_FOR_GPU)
+            goto fail;
+        if ((r = cuCtxGetCurrent(&cur)))
+            goto fail;
+        if (cur) {
+            fprintf(stderr, "fa_dispatch_load(ctx) left a context current\n");
+            r = CUDA_ERROR_INVALID_CONTEXT;
+            goto fail;
+        }
+    }
+    for (d = 0; d < count; d++) {
+        int rc;
+        if (mods[d].arch < 0) {
+            printf("device %d of %d: no cubins for cc %d: skipped\n", d, count, mods[d].cc);
+            continue;
+        }
+        if ((r = cuCtxSetCurrent(ctxs[d])))
+            goto fail;
+        printf("device %d of %d (its own module, loaded through its context):\n", d, count);
+        rc = run_case(&mods[d], sh, -1, seed + (uint64_t)d);
+        if (rc == 1) {
+            worst = 1;
+            break;
+        }
+        if (rc > worst)
+            worst = rc;
+    }
+    r = CUDA_SUCCESS;
+fail:
+    if (r != CUDA_SUCCESS) {
+        const char *what = NULL;
+        cuGetErrorName(r, &what);
+        fprintf(stderr, "one module per device: %s\n", what ? what : "?");
+        worst = 1;
+    }
+    for (d = 0; d < loaded; d++)
+        fa_dispatch_unload(&mods[d]);
+    if (retained > 0)
+        cuCtxSetCurrent(ctxs[0]);
+    for (d = 0; d < retained; d++) /* main's own retain of device 0 stays */
+        if (cuDevicePrimaryCtxRelease(devs[d]) != CUDA_SUCCESS && worst == 0)
+            worst = 1;
+    return worst;
 }
 
 /* One varlen problem on kernel `kernel` (< 0: the lookup chooses, fa_dispatch_launch with
@@ -687,7 +765,7 @@ int main(void)
     CUcontext ctx;
     fa_dispatch_module mod;
     char name[256];
-    int count = 0, worst = 0, i, n;
+    int count = 0, worst = 0, i, n, arch;
     const fa_dispatch_arch *archs = fa_dispatch_archs(&n);
     const fa_dispatch_kernel *kernels = fa_dispatch_kernels(&n);
     fa_dispatch_choice c;
@@ -807,7 +885,34 @@ int main(void)
             worst = rc;
     }
 #endif
+    arch = mod.arch;
     fa_dispatch_unload(&mod);
+
+    /* One module per device, loaded through each device's context (a forward problem of the
+       first fixed-length mode the header has). */
+    for (i = archs[arch].first_kernel; i < archs[arch].first_kernel + archs[arch].num_kernels;
+         i++) {
+        const fa_dispatch_kernel *kk = &kernels[i];
+        fa_ex_shape a;
+        int rc;
+        if (kk->varlen)
+            continue;
+        memset(&a, 0, sizeof a);
+        a.dtype = kk->dtype;
+        a.batch = 1;
+        a.heads_q = 4;
+        a.heads_kv = 2;
+        a.seqlen_q = a.seqlen_k = 130;
+        a.head_dim = kk->head_dim;
+        a.causal = kk->causal;
+        a.scale = 1.0f / sqrtf((float)kk->head_dim);
+        rc = run_devices(&a, 9000u);
+        if (rc == 1)
+            return 1;
+        if (rc > worst)
+            worst = rc;
+        break;
+    }
     CHECK_CU(cuDevicePrimaryCtxRelease(dev));
     printf("%s\n", worst ? "MISMATCH" : "all kernels match the fp32 reference");
     return worst;

@@ -172,18 +172,26 @@ CUresult cuCtxGetCurrent(CUcontext *pctx)
     return CUDA_SUCCESS;
 }
 
+/* The context stack: push makes ctx current over the one before, pop brings that one back. */
+static CUcontext ctx_stack[8];
+static int ctx_depth;
+
 CUresult cuCtxPushCurrent(CUcontext ctx)
 {
-    if (ctx != (CUcontext)&fake_ctx_storage)
+    if (ctx != (CUcontext)&fake_ctx_storage || ctx_depth == 8)
         return CUDA_ERROR_INVALID_CONTEXT;
+    ctx_stack[ctx_depth++] = current;
     current = ctx;
     return CUDA_SUCCESS;
 }
 
 CUresult cuCtxPopCurrent(CUcontext *pctx)
 {
+    if (!current)
+        return CUDA_ERROR_INVALID_CONTEXT;
     if (pctx)
         *pctx = current;
+    current = ctx_depth > 0 ? ctx_stack[--ctx_depth] : NULL;
     return CUDA_SUCCESS;
 }
 
