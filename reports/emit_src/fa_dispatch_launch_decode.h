@@ -26,7 +26,8 @@
  * The scratch may be reused by the next launch on the same stream without clearing it again:
  * the partials are written before they are read, and the fused combine's counters in the
  * scratch header (FA_DECODE_COUNTERS .. FA_DECODE_SCRATCH_HEADER) must be zero before a launch
- * and are left zero by it. Auto splits resolve with the module's device's multiprocessors, so
+ * and are left zero by it. Launches that may run at the same time (on two streams) need a
+ * scratch each. Auto splits resolve with the module's device's multiprocessors, so
  * the size holds for launches through that module. Captured into a CUDA graph, the launch keeps
  * the split count of the captured seqlen_k; each replay reads the cache lengths (each at most
  * that seqlen_k), the block table and the caches as they are then.
