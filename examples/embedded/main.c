@@ -48,6 +48,7 @@
 
 #include "fa_dispatch.h"
 
+#include "../common/fa_example_graph.h"
 #include "../common/fa_example_ref.h"
 #include "../common/fa_example_varlen.h"
 
@@ -65,6 +66,25 @@
             return 1;                                                                              \
         }                                                                                          \
     } while (0)
+
+/* A problem in a kernel's mode (dtype, head dim, causal) with these sizes and the usual
+ * softmax scale 1/sqrt(head dim). */
+static fa_ex_shape mode_shape(int dtype, int head_dim, int causal, int batch, int heads_q,
+                              int heads_kv, int seqlen_q, int seqlen_k)
+{
+    fa_ex_shape sh;
+    memset(&sh, 0, sizeof sh);
+    sh.dtype = dtype;
+    sh.batch = batch;
+    sh.heads_q = heads_q;
+    sh.heads_kv = heads_kv;
+    sh.seqlen_q = seqlen_q;
+    sh.seqlen_k = seqlen_k;
+    sh.head_dim = head_dim;
+    sh.causal = causal;
+    sh.scale = 1.0f / sqrtf((float)head_dim);
+    return sh;
+}
 
 /* One forward problem's buffers: random q, k, v (host and device), o and lse poisoned on the
  * device (0xFF bytes are NaN in fp16, bf16 and fp32), host copies of the outputs, the fp32 and
@@ -95,9 +115,11 @@ static void fwd_io_free(fwd_io *b)
     free(b->s);
 }
 
-/* Allocate, fill and upload; 0 on success, else 1 (said on stderr; fwd_io_free still needed). */
+/* Allocate, fill and upload; 0 on success, else 1 (said on stderr; fwd_io_free still needed).
+ * The device k and v hold nk_dev >= nk elements (a decode case's page pool), the first nk
+ * uploaded. */
 static int fwd_io_init(fwd_io *b, int dtype, size_t nq, size_t nk, size_t nl, int max_k,
-                       uint64_t seed)
+                       size_t nk_dev, uint64_t seed)
 {
     CUresult r;
     memset(b, 0, sizeof *b);
@@ -115,7 +137,7 @@ static int fwd_io_init(fwd_io *b, int dtype, size_t nq, size_t nk, size_t nl, in
     fa_ex_fill(b->k, nk, dtype, seed + 1);
     fa_ex_fill(b->v, nk, dtype, seed + 2);
     if ((r = cuMemAlloc(&b->dq, nq * 2 + 2)) != CUDA_SUCCESS ||
-        (r = cuMemAlloc(&b->dk, nk * 2 + 2)) || (r = cuMemAlloc(&b->dv, nk * 2 + 2)) ||
+        (r = cuMemAlloc(&b->dk, nk_dev * 2 + 2)) || (r = cuMemAlloc(&b->dv, nk_dev * 2 + 2)) ||
         (r = cuMemAlloc(&b->dout, nq * 2 + 2)) || (r = cuMemAlloc(&b->dl, nl * 4 + 4)) ||
         (r = cuMemcpyHtoD(b->dq, b->q, nq * 2)) || (r = cuMemcpyHtoD(b->dk, b->k, nk * 2)) ||
         (r = cuMemcpyHtoD(b->dv, b->v, nk * 2)) || (r = cuMemsetD8(b->dout, 0xff, nq * 2)) ||
@@ -124,6 +146,14 @@ static int fwd_io_init(fwd_io *b, int dtype, size_t nq, size_t nk, size_t nl, in
         return 1;
     }
     return 0;
+}
+
+/* fwd_io_init for the fixed-length problem sh (BSHD, contiguous). */
+static int fwd_io_shape(fwd_io *b, const fa_ex_shape *sh, uint64_t seed)
+{
+    size_t nk = (size_t)sh->batch * sh->seqlen_k * sh->heads_kv * sh->head_dim;
+    return fwd_io_init(b, sh->dtype, (size_t)sh->batch * sh->seqlen_q * sh->heads_q * sh->head_dim,
+                       nk, (size_t)sh->batch * sh->heads_q * sh->seqlen_q, sh->seqlen_k, nk, seed);
 }
 
 /* "fallback NAME" when kernel is a PackGQA kernel whose tile p's query heads per KV head do not
@@ -192,9 +222,7 @@ static int run_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, int ke
     const char *name = "", *how = "";
     int rc = 1;
 
-    if (fwd_io_init(&b, sh->dtype, (size_t)sh->batch * sh->seqlen_q * sh->heads_q * sh->head_dim,
-                    (size_t)sh->batch * sh->seqlen_k * sh->heads_kv * sh->head_dim,
-                    (size_t)sh->batch * sh->heads_q * sh->seqlen_q, sh->seqlen_k, seed))
+    if (fwd_io_shape(&b, sh, seed))
         goto cleanup;
     fa_dispatch_params_bshd(&p, b.dq, b.dk, b.dv, b.dout, b.dl, sh->batch, sh->heads_q,
                             sh->heads_kv, sh->seqlen_q, sh->seqlen_k, sh->head_dim, sh->scale);
@@ -215,6 +243,20 @@ cleanup:
     return rc;
 }
 
+/* The lookup's launch of one forward problem, to be captured (fa_ex_launch_fn). */
+typedef struct fwd_launch {
+    const fa_dispatch_module *mod;
+    const fa_ex_shape *sh;
+    const fa_fwd_params *p;
+    fa_dispatch_choice c;
+} fwd_launch;
+
+static CUresult fwd_launch_on(void *arg, CUstream stream)
+{
+    fwd_launch *l = arg;
+    return fa_dispatch_launch(l->mod, l->sh->dtype, l->sh->causal, 0, l->p, stream, &l->c);
+}
+
 /* The problem sh through a CUDA graph, as an engine captures its prefill: the lookup's launch
  * (fa_dispatch_launch) captured on a stream of its own, the graph replayed three times, each
  * on new q, k and v in the same buffers with the outputs poisoned again, each checked. The
@@ -224,33 +266,22 @@ static int run_graph_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, 
 {
     fwd_io b;
     fa_fwd_params p;
-    fa_dispatch_choice c;
+    fwd_launch l;
+    fa_ex_graph x = {0};
     fa_ex_check chk;
-    CUstream stream = NULL;
-    CUgraph g = NULL;
-    CUgraphExec exec = NULL;
     const char *what = NULL, *name = "(default tiles)";
     int rc = 1, round;
     CUresult r;
 
-    memset(&c, 0, sizeof c);
-    if (fwd_io_init(&b, sh->dtype, (size_t)sh->batch * sh->seqlen_q * sh->heads_q * sh->head_dim,
-                    (size_t)sh->batch * sh->seqlen_k * sh->heads_kv * sh->head_dim,
-                    (size_t)sh->batch * sh->heads_q * sh->seqlen_q, sh->seqlen_k, seed))
+    if (fwd_io_shape(&b, sh, seed))
         goto cleanup;
     fa_dispatch_params_bshd(&p, b.dq, b.dk, b.dv, b.dout, b.dl, sh->batch, sh->heads_q,
                             sh->heads_kv, sh->seqlen_q, sh->seqlen_k, sh->head_dim, sh->scale);
-    if ((r = cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING)) == CUDA_SUCCESS &&
-        (r = cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_GLOBAL)) == CUDA_SUCCESS) {
-        CUresult launched = fa_dispatch_launch(mod, sh->dtype, sh->causal, 0, &p, stream, &c);
-        r = cuStreamEndCapture(stream, &g);
-        if (launched != CUDA_SUCCESS)
-            r = launched;
-    }
-    if (c.entry)
-        name = c.entry->name;
-    if (r == CUDA_SUCCESS)
-        r = cuGraphInstantiate(&exec, g, 0);
+    memset(&l, 0, sizeof l);
+    l.mod = mod, l.sh = sh, l.p = &p;
+    r = fa_ex_graph_capture(&x, fwd_launch_on, &l);
+    if (l.c.entry)
+        name = l.c.entry->name;
     for (round = 0; r == CUDA_SUCCESS && round < 3; round++) {
         if (round > 0) { /* new inputs, outputs poisoned again, all landed before the replay */
             uint64_t s = seed + 100u * (uint64_t)round;
@@ -264,8 +295,8 @@ static int run_graph_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, 
                 (r = cuMemsetD8(b.dl, 0xff, b.nl * 4)) || (r = cuCtxSynchronize()))
                 break;
         }
-        if ((r = cuGraphLaunch(exec, stream)) || (r = cuStreamSynchronize(stream)) ||
-            (r = cuMemcpyDtoH(b.o, b.dout, b.nq * 2)) || (r = cuMemcpyDtoH(b.lse, b.dl, b.nl * 4)))
+        if ((r = fa_ex_graph_replay(&x)) || (r = cuMemcpyDtoH(b.o, b.dout, b.nq * 2)) ||
+            (r = cuMemcpyDtoH(b.lse, b.dl, b.nl * 4)))
             break;
         fa_ex_reference(sh, b.q, b.k, b.v, 0, b.o_ref, b.l_ref, b.s);
         fa_ex_reference(sh, b.q, b.k, b.v, 1, b.o_low, b.l_low, b.s);
@@ -273,7 +304,7 @@ static int run_graph_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, 
         printf("%-4s %-44s b%d h%d/%d q%d k%d (%s), graph replay %d/3: max|O-ref| %.3g <= %.3g, "
                "max|LSE-ref| %.3g <= %.3g%s\n",
                chk.pass ? "ok" : "FAIL", name, sh->batch, sh->heads_q, sh->heads_kv, sh->seqlen_q,
-               sh->seqlen_k, fa_dispatch_source_name(c.source), round + 1, chk.o_err, chk.o_tol,
+               sh->seqlen_k, fa_dispatch_source_name(l.c.source), round + 1, chk.o_err, chk.o_tol,
                chk.lse_err, chk.lse_tol, chk.bad ? ", non-finite or unwritten values" : "");
         if (!chk.pass) {
             rc = 3;
@@ -288,12 +319,7 @@ static int run_graph_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, 
     rc = 0;
 
 cleanup:
-    if (exec)
-        cuGraphExecDestroy(exec);
-    if (g)
-        cuGraphDestroy(g);
-    if (stream)
-        cuStreamDestroy(stream);
+    fa_ex_graph_free(&x);
     fwd_io_free(&b);
     return rc;
 }
@@ -394,7 +420,7 @@ static int run_varlen_case(const fa_dispatch_module *mod, const fa_dispatch_kern
     fa_ex_varlen_default(&vl);
     if (fwd_io_init(&io, kk->dtype, (size_t)vl.total_q * heads_q * D,
                     (size_t)vl.total_k * heads_kv * D, (size_t)heads_q * vl.total_q, vl.max_k,
-                    seed))
+                    (size_t)vl.total_k * heads_kv * D, seed))
         goto cleanup;
     if ((r = cuMemAlloc(&dcq, sizeof(int) * (vl.n + 1))) != CUDA_SUCCESS ||
         (r = cuMemAlloc(&dck, sizeof(int) * (vl.n + 1))) ||
@@ -408,13 +434,7 @@ static int run_varlen_case(const fa_dispatch_module *mod, const fa_dispatch_kern
     fa_ex_varlen_params(&p, &vl, dcq, dck);
     if (fwd_run(mod, kernel, kk->dtype, kk->causal, 1, &p, &io, &name, &how))
         goto cleanup;
-    memset(&sh, 0, sizeof sh);
-    sh.dtype = kk->dtype;
-    sh.heads_q = heads_q;
-    sh.heads_kv = heads_kv;
-    sh.head_dim = D;
-    sh.causal = kk->causal;
-    sh.scale = p.softmax_scale;
+    sh = mode_shape(kk->dtype, D, kk->causal, 0, heads_q, heads_kv, 0, 0); /* per sequence */
     if (fa_ex_varlen_compare(&vl, &sh, io.q, io.k, io.v, io.o, io.lse, &chk)) {
         fprintf(stderr, "out of host memory\n");
         goto cleanup;
@@ -446,40 +466,26 @@ cleanup:
 static const int dec_lens[3][DEC_B] = {
     {0, 1, 77, DEC_MAXLEN, 200}, {DEC_MAXLEN, 0, 5, 299, 48}, {1, DEC_MAXLEN, 96, 0, 250}};
 
-/* One paged decode problem's buffers: q, the logical contiguous caches k and v (for the
- * reference), the page pool kp and vp they are scattered into (device: dk, dv), the block
- * table and the lengths, poisoned outputs, the references. */
+/* One paged decode problem's buffers: io holds q, the logical contiguous caches k and v (for
+ * the reference; on the device dk and dv are the page pool), the poisoned outputs and the
+ * references; kp and vp are the pool on the host, then the block table and the lengths. */
 typedef struct dec_io {
     fa_ex_shape sh;
+    fwd_io io;
     int lens[DEC_B], table[DEC_B * DEC_STRIDE];
-    size_t nq, nk, nl, npool, row;
-    uint16_t *q, *k, *v, *kp, *vp, *o;
-    float *lse, *o_ref, *o_low, *l_ref, *l_low, *s;
-    CUdeviceptr dq, dk, dv, dout, dl, dlens, dtable;
+    size_t npool, row;
+    uint16_t *kp, *vp;
+    CUdeviceptr dlens, dtable;
     fa_fwd_params p;
 } dec_io;
 
 static void dec_io_free(dec_io *d)
 {
-    cuMemFree(d->dq);
-    cuMemFree(d->dk);
-    cuMemFree(d->dv);
-    cuMemFree(d->dout);
-    cuMemFree(d->dl);
+    fwd_io_free(&d->io);
     cuMemFree(d->dlens);
     cuMemFree(d->dtable);
-    free(d->q);
-    free(d->k);
-    free(d->v);
     free(d->kp);
     free(d->vp);
-    free(d->o);
-    free(d->lse);
-    free(d->o_ref);
-    free(d->o_low);
-    free(d->l_ref);
-    free(d->l_low);
-    free(d->s);
 }
 
 /* Allocate the buffers of decode kernel kk's mode (GQA 4, seqlen_q 1, or 4 for a causal
@@ -488,44 +494,32 @@ static void dec_io_free(dec_io *d)
  * stderr; dec_io_free still needed). */
 static int dec_io_init(dec_io *d, const fa_dispatch_decode_kernel *kk)
 {
+    fa_ex_shape *sh = &d->sh;
     CUresult r;
     memset(d, 0, sizeof *d);
-    d->sh.dtype = kk->dtype;
-    d->sh.batch = DEC_B;
-    d->sh.heads_q = 8;
-    d->sh.heads_kv = 2;
-    d->sh.seqlen_q = kk->causal ? 4 : 1;
-    d->sh.seqlen_k = DEC_MAXLEN;
-    d->sh.head_dim = kk->head_dim;
-    d->sh.causal = kk->causal;
-    d->sh.scale = 1.0f / sqrtf((float)kk->head_dim);
-    d->row = (size_t)d->sh.heads_kv * d->sh.head_dim; /* elements of one cache row */
-    d->nq = (size_t)d->sh.batch * d->sh.seqlen_q * d->sh.heads_q * d->sh.head_dim;
-    d->nk = (size_t)d->sh.batch * d->sh.seqlen_k * d->row;
-    d->nl = (size_t)d->sh.batch * d->sh.heads_q * d->sh.seqlen_q;
+    *sh = mode_shape(kk->dtype, kk->head_dim, kk->causal, DEC_B, 8, 2, kk->causal ? 4 : 1,
+                     DEC_MAXLEN);
+    d->row = (size_t)sh->heads_kv * sh->head_dim; /* elements of one cache row */
     d->npool = (size_t)DEC_POOL * DEC_PAGE * d->row;
-    d->q = malloc(d->nq * 2), d->k = malloc(d->nk * 2), d->v = malloc(d->nk * 2);
-    d->kp = malloc(d->npool * 2), d->vp = malloc(d->npool * 2), d->o = malloc(d->nq * 2);
-    d->lse = malloc(d->nl * 4), d->o_ref = malloc(d->nq * 4), d->o_low = malloc(d->nq * 4);
-    d->l_ref = malloc(d->nl * 4), d->l_low = malloc(d->nl * 4);
-    d->s = malloc((size_t)DEC_MAXLEN * 4);
-    if (!d->q || !d->k || !d->v || !d->kp || !d->vp || !d->o || !d->lse || !d->o_ref || !d->o_low ||
-        !d->l_ref || !d->l_low || !d->s) {
+    if (fwd_io_init(&d->io, sh->dtype,
+                    (size_t)sh->batch * sh->seqlen_q * sh->heads_q * sh->head_dim,
+                    (size_t)sh->batch * sh->seqlen_k * d->row,
+                    (size_t)sh->batch * sh->heads_q * sh->seqlen_q, DEC_MAXLEN, d->npool, 0))
+        return 1;
+    d->kp = malloc(d->npool * 2), d->vp = malloc(d->npool * 2);
+    if (!d->kp || !d->vp) {
         fprintf(stderr, "out of host memory\n");
         return 1;
     }
-    if ((r = cuMemAlloc(&d->dq, d->nq * 2)) != CUDA_SUCCESS ||
-        (r = cuMemAlloc(&d->dk, d->npool * 2)) || (r = cuMemAlloc(&d->dv, d->npool * 2)) ||
-        (r = cuMemAlloc(&d->dout, d->nq * 2)) || (r = cuMemAlloc(&d->dl, d->nl * 4)) ||
-        (r = cuMemAlloc(&d->dlens, sizeof d->lens)) ||
+    if ((r = cuMemAlloc(&d->dlens, sizeof d->lens)) != CUDA_SUCCESS ||
         (r = cuMemAlloc(&d->dtable, sizeof d->table))) {
         fprintf(stderr, "cuda error %d allocating the decode buffers\n", (int)r);
         return 1;
     }
     memset(&d->p, 0, sizeof d->p);
-    fa_dispatch_params_bshd(&d->p, d->dq, d->dk, d->dv, d->dout, d->dl, d->sh.batch, d->sh.heads_q,
-                            d->sh.heads_kv, d->sh.seqlen_q, d->sh.seqlen_k, d->sh.head_dim,
-                            d->sh.scale);
+    fa_dispatch_params_bshd(&d->p, d->io.dq, d->io.dk, d->io.dv, d->io.dout, d->io.dl, sh->batch,
+                            sh->heads_q, sh->heads_kv, sh->seqlen_q, sh->seqlen_k, sh->head_dim,
+                            sh->scale);
     d->p.k_batch_stride = d->p.v_batch_stride = (int64_t)DEC_PAGE * (int64_t)d->row;
     d->p.seqused_k = d->dlens;
     d->p.block_table = d->dtable;
@@ -554,9 +548,9 @@ static int dec_io_fill(dec_io *d, const int lens[DEC_B], uint64_t seed)
         order[i] = order[x];
         order[x] = t;
     }
-    fa_ex_fill(d->q, d->nq, d->sh.dtype, seed);
-    fa_ex_fill(d->k, d->nk, d->sh.dtype, seed + 1);
-    fa_ex_fill(d->v, d->nk, d->sh.dtype, seed + 2);
+    fa_ex_fill(d->io.q, d->io.nq, d->sh.dtype, seed);
+    fa_ex_fill(d->io.k, d->io.nk, d->sh.dtype, seed + 1);
+    fa_ex_fill(d->io.v, d->io.nk, d->sh.dtype, seed + 2);
     fa_ex_fill(d->kp, d->npool, d->sh.dtype, seed + 3);
     fa_ex_fill(d->vp, d->npool, d->sh.dtype, seed + 4);
     for (i = 0; i < DEC_B * DEC_STRIDE; i++)
@@ -570,16 +564,16 @@ static int dec_io_fill(dec_io *d, const int lens[DEC_B], uint64_t seed)
                 ((size_t)d->table[b * DEC_STRIDE + j / DEC_PAGE] * DEC_PAGE + j % DEC_PAGE) *
                 d->row;
             size_t from = ((size_t)b * d->sh.seqlen_k + j) * d->row;
-            memcpy(d->kp + at, d->k + from, d->row * 2);
-            memcpy(d->vp + at, d->v + from, d->row * 2);
+            memcpy(d->kp + at, d->io.k + from, d->row * 2);
+            memcpy(d->vp + at, d->io.v + from, d->row * 2);
         }
-    if ((r = cuMemcpyHtoD(d->dq, d->q, d->nq * 2)) != CUDA_SUCCESS ||
-        (r = cuMemcpyHtoD(d->dk, d->kp, d->npool * 2)) ||
-        (r = cuMemcpyHtoD(d->dv, d->vp, d->npool * 2)) ||
+    if ((r = cuMemcpyHtoD(d->io.dq, d->io.q, d->io.nq * 2)) != CUDA_SUCCESS ||
+        (r = cuMemcpyHtoD(d->io.dk, d->kp, d->npool * 2)) ||
+        (r = cuMemcpyHtoD(d->io.dv, d->vp, d->npool * 2)) ||
         (r = cuMemcpyHtoD(d->dlens, d->lens, sizeof d->lens)) ||
         (r = cuMemcpyHtoD(d->dtable, d->table, sizeof d->table)) ||
-        (r = cuMemsetD8(d->dout, 0xff, d->nq * 2)) || (r = cuMemsetD8(d->dl, 0xff, d->nl * 4)) ||
-        (r = cuCtxSynchronize())) {
+        (r = cuMemsetD8(d->io.dout, 0xff, d->io.nq * 2)) ||
+        (r = cuMemsetD8(d->io.dl, 0xff, d->io.nl * 4)) || (r = cuCtxSynchronize())) {
         fprintf(stderr, "cuda error %d uploading the decode inputs\n", (int)r);
         return 1;
     }
@@ -594,8 +588,8 @@ static int dec_io_check(dec_io *d, const char *name, const char *what)
     fa_ex_check chk;
     CUresult r;
     int b;
-    if ((r = cuMemcpyDtoH(d->o, d->dout, d->nq * 2)) ||
-        (r = cuMemcpyDtoH(d->lse, d->dl, d->nl * 4))) {
+    if ((r = cuMemcpyDtoH(d->io.o, d->io.dout, d->io.nq * 2)) ||
+        (r = cuMemcpyDtoH(d->io.lse, d->io.dl, d->io.nl * 4))) {
         fprintf(stderr, "cuda error %d reading the decode outputs\n", (int)r);
         return 1;
     }
@@ -605,12 +599,13 @@ static int dec_io_check(dec_io *d, const char *name, const char *what)
         size_t ko = (size_t)b * d->sh.seqlen_k * d->row;
         size_t lo = (size_t)b * d->sh.heads_q * d->sh.seqlen_q;
         one.seqlen_k = d->lens[b];
-        fa_ex_reference(&one, d->q + qo, d->k + ko, d->v + ko, 0, d->o_ref + qo, d->l_ref + lo,
-                        d->s);
-        fa_ex_reference(&one, d->q + qo, d->k + ko, d->v + ko, 1, d->o_low + qo, d->l_low + lo,
-                        d->s);
+        fa_ex_reference(&one, d->io.q + qo, d->io.k + ko, d->io.v + ko, 0, d->io.o_ref + qo,
+                        d->io.l_ref + lo, d->io.s);
+        fa_ex_reference(&one, d->io.q + qo, d->io.k + ko, d->io.v + ko, 1, d->io.o_low + qo,
+                        d->io.l_low + lo, d->io.s);
     }
-    chk = fa_ex_compare(&d->sh, d->o, d->lse, d->o_ref, d->l_ref, d->o_low, d->l_low);
+    chk = fa_ex_compare(&d->sh, d->io.o, d->io.lse, d->io.o_ref, d->io.l_ref, d->io.o_low,
+                        d->io.l_low);
     printf("%-4s %-44s decode b%d h%d/%d q%d lens %d,%d,%d,%d,%d page %d %s: max|O-ref| %.3g <= "
            "%.3g, max|LSE-ref| %.3g <= %.3g%s\n",
            chk.pass ? "ok" : "FAIL", name, d->sh.batch, d->sh.heads_q, d->sh.heads_kv,
@@ -620,17 +615,25 @@ static int dec_io_check(dec_io *d, const char *name, const char *what)
     return chk.pass ? 0 : 3;
 }
 
-/* Launch d's problem on stream: kernel < 0, the lookup chooses (fa_dispatch_launch_decode; *c
- * says what), else that kernel with splits and fuse. */
-static CUresult dec_launch(const fa_dispatch_module *mod, const dec_io *d, int kernel, int splits,
-                           int fuse, CUdeviceptr scratch, uint64_t bytes, CUstream stream,
-                           fa_dispatch_decode_choice *c)
+/* One decode launch of d's problem: kernel < 0, the lookup chooses (fa_dispatch_launch_decode;
+ * c says what), else that kernel with splits and fuse. */
+typedef struct dec_launch {
+    const fa_dispatch_module *mod;
+    const dec_io *d;
+    int kernel, splits, fuse;
+    CUdeviceptr scratch;
+    uint64_t bytes;
+    fa_dispatch_decode_choice c;
+} dec_launch;
+
+static CUresult dec_launch_on(void *arg, CUstream stream)
 {
-    if (kernel < 0)
-        return fa_dispatch_launch_decode(mod, d->sh.dtype, d->sh.causal, &d->p, scratch, bytes,
-                                         stream, c);
-    return fa_dispatch_launch_decode_fused(mod, kernel, splits, fuse, &d->p, scratch, bytes,
-                                           stream);
+    dec_launch *l = arg;
+    if (l->kernel < 0)
+        return fa_dispatch_launch_decode(l->mod, l->d->sh.dtype, l->d->sh.causal, &l->d->p,
+                                         l->scratch, l->bytes, stream, &l->c);
+    return fa_dispatch_launch_decode_fused(l->mod, l->kernel, l->splits, l->fuse, &l->d->p,
+                                           l->scratch, l->bytes, stream);
 }
 
 /* One paged decode problem on decode kernel `kernel` with `splits` and `fuse` (kernel < 0: the
@@ -645,70 +648,51 @@ static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_deco
                            int kernel, int splits, int fuse, int graph, uint64_t seed)
 {
     dec_io d;
-    CUdeviceptr dscratch = 0;
-    CUstream stream = NULL;
-    CUgraph g = NULL;
-    CUgraphExec exec = NULL;
-    uint64_t scratch_bytes = 0;
-    fa_dispatch_decode_choice c;
+    dec_launch l;
+    fa_ex_graph x = {0};
     const char *name = kk->name, *how = "chosen", *what = NULL;
     char desc[128];
     int rc = 1, round, nsplits;
     CUresult r = CUDA_SUCCESS;
 
-    memset(&c, 0, sizeof c);
+    memset(&l, 0, sizeof l);
+    l.mod = mod, l.d = &d, l.kernel = kernel, l.splits = splits, l.fuse = fuse;
     if (dec_io_init(&d, kk) || dec_io_fill(&d, dec_lens[0], seed))
         goto cleanup;
     if (kernel < 0) {
-        scratch_bytes = fa_dispatch_decode_scratch_bytes(mod, d.sh.dtype, d.sh.causal, &d.p);
+        l.bytes = fa_dispatch_decode_scratch_bytes(mod, d.sh.dtype, d.sh.causal, &d.p);
     } else {
-        c.block_m = kk->block_m;
-        c.block_n = kk->block_n;
-        c.splits = splits;
-        scratch_bytes = fa_dispatch_decode_plan_scratch(&c, &d.p, mod->multiprocessors);
+        l.c.block_m = kk->block_m;
+        l.c.block_n = kk->block_n;
+        l.c.splits = splits;
+        l.bytes = fa_dispatch_decode_plan_scratch(&l.c, &d.p, mod->multiprocessors);
     }
     /* poisoned partials (written before they are read), the header zeroed once */
-    if (scratch_bytes && ((r = cuMemAlloc(&dscratch, (size_t)scratch_bytes)) ||
-                          (r = cuMemsetD8(dscratch, 0xff, (size_t)scratch_bytes)) ||
-                          (r = cuMemsetD8(dscratch, 0, FA_DECODE_SCRATCH_HEADER)))) {
+    if (l.bytes && ((r = cuMemAlloc(&l.scratch, (size_t)l.bytes)) ||
+                    (r = cuMemsetD8(l.scratch, 0xff, (size_t)l.bytes)) ||
+                    (r = cuMemsetD8(l.scratch, 0, FA_DECODE_SCRATCH_HEADER)))) {
         fprintf(stderr, "cuda error %d allocating %llu bytes of scratch\n", (int)r,
-                (unsigned long long)scratch_bytes);
+                (unsigned long long)l.bytes);
         goto cleanup;
     }
-    if (graph) {
-        if ((r = cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING)) == CUDA_SUCCESS &&
-            (r = cuStreamBeginCapture(stream, CU_STREAM_CAPTURE_MODE_GLOBAL)) == CUDA_SUCCESS) {
-            CUresult launched =
-                dec_launch(mod, &d, kernel, splits, fuse, dscratch, scratch_bytes, stream, &c);
-            r = cuStreamEndCapture(stream, &g);
-            if (launched != CUDA_SUCCESS)
-                r = launched;
-        }
-        if (r == CUDA_SUCCESS)
-            r = cuGraphInstantiate(&exec, g, 0);
-    } else {
-        r = dec_launch(mod, &d, kernel, splits, fuse, dscratch, scratch_bytes, NULL, &c);
-    }
+    r = graph ? fa_ex_graph_capture(&x, dec_launch_on, &l) : dec_launch_on(&l, NULL);
     if (kernel < 0) {
-        name = c.entry ? c.entry->name : "(default decode tiles)";
-        how = fa_dispatch_source_name(c.source);
+        name = l.c.entry ? l.c.entry->name : "(default decode tiles)";
+        how = fa_dispatch_source_name(l.c.source);
     }
-    nsplits = kernel < 0 ? fa_dispatch_decode_plan_splits(&c, &d.p, mod->multiprocessors) : splits;
+    nsplits =
+        kernel < 0 ? fa_dispatch_decode_plan_splits(&l.c, &d.p, mod->multiprocessors) : splits;
     for (round = 0; r == CUDA_SUCCESS && round < (graph ? 3 : 1); round++) {
         if (round > 0 && dec_io_fill(&d, dec_lens[round], seed + 100u * (uint64_t)round))
             goto cleanup;
-        if (graph && (r = cuGraphLaunch(exec, stream)) == CUDA_SUCCESS)
-            r = cuStreamSynchronize(stream);
-        else if (!graph)
-            r = cuCtxSynchronize();
-        if (r != CUDA_SUCCESS)
+        if ((r = graph ? fa_ex_graph_replay(&x) : cuCtxSynchronize()) != CUDA_SUCCESS)
             break;
-        if (graph)
-            snprintf(desc, sizeof desc, "splits %d%s (%s), graph replay %d/3", nsplits,
-                     (kernel < 0 ? c.fuse : fuse) ? " fused" : "", how, round + 1);
-        else
-            snprintf(desc, sizeof desc, "splits %d%s (%s)", nsplits,
-                     (kernel < 0 ? c.fuse : fuse) ? " fused" : "", how);
+        snprintf(desc, sizeof desc, "splits %d%s (%s)%s", nsplits,
+                 (kernel < 0 ? l.c.fuse : fuse) ? " fused" : "", how,
+                 graph ? (round == 0   ? ", graph replay 1/3"
+                          : round == 1 ? ", graph replay 2/3"
+                                       : ", graph replay 3/3")
+                       : "");
         rc = dec_io_check(&d, name, desc);
         if (rc != 0)
             goto cleanup;
@@ -721,13 +705,8 @@ static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_deco
     }
 
 cleanup:
-    if (exec)
-        cuGraphExecDestroy(exec);
-    if (g)
-        cuGraphDestroy(g);
-    if (stream)
-        cuStreamDestroy(stream);
-    cuMemFree(dscratch);
+    fa_ex_graph_free(&x);
+    cuMemFree(l.scratch);
     dec_io_free(&d);
     return rc;
 }
@@ -819,14 +798,7 @@ int main(void)
             continue;
         }
         /* Equal lengths, a ragged last tile in both M and N. */
-        a.dtype = kk->dtype;
-        a.batch = 2;
-        a.heads_q = 4;
-        a.heads_kv = 4;
-        a.seqlen_q = a.seqlen_k = 200;
-        a.head_dim = kk->head_dim;
-        a.causal = kk->causal;
-        a.scale = 1.0f / sqrtf((float)kk->head_dim);
+        a = mode_shape(kk->dtype, kk->head_dim, kk->causal, 2, 4, 4, 200, 200);
         /* GQA 2 and seqlen_q < seqlen_k: bottom-right causal alignment matters. */
         b = a;
         b.batch = 1;
@@ -897,15 +869,7 @@ int main(void)
         int rc;
         if (kk->varlen)
             continue;
-        memset(&a, 0, sizeof a);
-        a.dtype = kk->dtype;
-        a.batch = 1;
-        a.heads_q = 4;
-        a.heads_kv = 2;
-        a.seqlen_q = a.seqlen_k = 130;
-        a.head_dim = kk->head_dim;
-        a.causal = kk->causal;
-        a.scale = 1.0f / sqrtf((float)kk->head_dim);
+        a = mode_shape(kk->dtype, kk->head_dim, kk->causal, 1, 4, 2, 130, 130);
         rc = run_devices(&a, 9000u);
         if (rc == 1)
             return 1;
