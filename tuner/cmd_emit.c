@@ -99,7 +99,8 @@ static int parse_options(emit_cli *e, int argc, char **argv)
          .dst = &e->embed,
          .help = "also embed every winner's cubin (compiled with NVRTC for its\narch, through "
                  "the cache) and a plain C launch API over the\nCUDA Driver API: the consumer "
-                 "needs only cuda.h and libcuda"},
+                 "needs only cuda.h and libcuda;\nits launches can be captured into CUDA "
+                 "graphs"},
         {.kind = FA_OPT_CALLBACK,
          .name = "prefix",
          .cb = opt_prefix,
