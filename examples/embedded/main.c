@@ -211,6 +211,23 @@ static int fwd_run(const fa_dispatch_module *mod, int kernel, int dtype, int cau
     return 0;
 }
 
+/* Check b's outputs of the fixed-length problem sh against the fp32 reference and print one
+ * line: name, why it ran (how), then suffix. 0 pass, 3 mismatch. */
+static int fwd_check(const fa_ex_shape *sh, fwd_io *b, const char *name, const char *how,
+                     const char *suffix)
+{
+    fa_ex_check chk;
+    fa_ex_reference(sh, b->q, b->k, b->v, 0, b->o_ref, b->l_ref, b->s);
+    fa_ex_reference(sh, b->q, b->k, b->v, 1, b->o_low, b->l_low, b->s);
+    chk = fa_ex_compare(sh, b->o, b->lse, b->o_ref, b->l_ref, b->o_low, b->l_low);
+    printf("%-4s %-44s b%d h%d/%d q%d k%d (%s)%s: max|O-ref| %.3g <= %.3g, max|LSE-ref| %.3g <= "
+           "%.3g%s\n",
+           chk.pass ? "ok" : "FAIL", name, sh->batch, sh->heads_q, sh->heads_kv, sh->seqlen_q,
+           sh->seqlen_k, how, suffix, chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
+           chk.bad ? ", non-finite or unwritten values" : "");
+    return chk.pass ? 0 : 3;
+}
+
 /* Run one problem through the header's launch API and check it: kernel < 0 lets the lookup
  * choose (fa_dispatch_launch), else that kernel runs (fa_dispatch_launch_kernel). Returns 0
  * pass, 3 mismatch, 1 CUDA error. */
@@ -218,7 +235,6 @@ static int run_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, int ke
 {
     fwd_io b;
     fa_fwd_params p;
-    fa_ex_check chk;
     const char *name = "", *how = "";
     int rc = 1;
 
@@ -228,15 +244,7 @@ static int run_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, int ke
                             sh->heads_kv, sh->seqlen_q, sh->seqlen_k, sh->head_dim, sh->scale);
     if (fwd_run(mod, kernel, sh->dtype, sh->causal, 0, &p, &b, &name, &how))
         goto cleanup;
-    fa_ex_reference(sh, b.q, b.k, b.v, 0, b.o_ref, b.l_ref, b.s);
-    fa_ex_reference(sh, b.q, b.k, b.v, 1, b.o_low, b.l_low, b.s);
-    chk = fa_ex_compare(sh, b.o, b.lse, b.o_ref, b.l_ref, b.o_low, b.l_low);
-    printf("%-4s %-44s b%d h%d/%d q%d k%d (%s): max|O-ref| %.3g <= %.3g, max|LSE-ref| %.3g <= "
-           "%.3g%s\n",
-           chk.pass ? "ok" : "FAIL", name, sh->batch, sh->heads_q, sh->heads_kv, sh->seqlen_q,
-           sh->seqlen_k, how, chk.o_err, chk.o_tol, chk.lse_err, chk.lse_tol,
-           chk.bad ? ", non-finite or unwritten values" : "");
-    rc = chk.pass ? 0 : 3;
+    rc = fwd_check(sh, &b, name, how, "");
 
 cleanup:
     fwd_io_free(&b);
@@ -268,8 +276,8 @@ static int run_graph_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, 
     fa_fwd_params p;
     fwd_launch l;
     fa_ex_graph x = {0};
-    fa_ex_check chk;
     const char *what = NULL, *name = "(default tiles)";
+    char replay[32];
     int rc = 1, round;
     CUresult r;
 
@@ -298,18 +306,9 @@ static int run_graph_case(const fa_dispatch_module *mod, const fa_ex_shape *sh, 
         if ((r = fa_ex_graph_replay(&x)) || (r = cuMemcpyDtoH(b.o, b.dout, b.nq * 2)) ||
             (r = cuMemcpyDtoH(b.lse, b.dl, b.nl * 4)))
             break;
-        fa_ex_reference(sh, b.q, b.k, b.v, 0, b.o_ref, b.l_ref, b.s);
-        fa_ex_reference(sh, b.q, b.k, b.v, 1, b.o_low, b.l_low, b.s);
-        chk = fa_ex_compare(sh, b.o, b.lse, b.o_ref, b.l_ref, b.o_low, b.l_low);
-        printf("%-4s %-44s b%d h%d/%d q%d k%d (%s), graph replay %d/3: max|O-ref| %.3g <= %.3g, "
-               "max|LSE-ref| %.3g <= %.3g%s\n",
-               chk.pass ? "ok" : "FAIL", name, sh->batch, sh->heads_q, sh->heads_kv, sh->seqlen_q,
-               sh->seqlen_k, fa_dispatch_source_name(l.c.source), round + 1, chk.o_err, chk.o_tol,
-               chk.lse_err, chk.lse_tol, chk.bad ? ", non-finite or unwritten values" : "");
-        if (!chk.pass) {
-            rc = 3;
+        snprintf(replay, sizeof replay, ", graph replay %d/3", round + 1);
+        if ((rc = fwd_check(sh, &b, name, fa_dispatch_source_name(l.c.source), replay)) != 0)
             goto cleanup;
-        }
     }
     if (r != CUDA_SUCCESS) {
         cuGetErrorName(r, &what);
