@@ -23,8 +23,6 @@ static void header(const fa_report_data *d, const fa_report_plot *p, FILE *f)
     fprintf(f, "# %s\n", fa_esc_gp_comment(e, sizeof e, d->footer));
 }
 
-/* The columns every per-panel file shares after seqlen: fa-tune, eager, every peer, then
- * on the speed plots fa-tune's best of each kernel family (fa_tune_sm80, fa_tune_sm90a...). */
 /* A peer's column name: its own, except that peers.py's fa_tune peer (the emitted header
  * timed in PyTorch's process) would repeat fa-tune's column. */
 static const char *peer_column(const char *peer, char *e, size_t n)
@@ -32,6 +30,9 @@ static const char *peer_column(const char *peer, char *e, size_t n)
     return strcmp(peer, "fa_tune") != 0 ? fa_esc_dat_field(e, n, peer) : "peer_fa_tune";
 }
 
+/* The columns every per-panel file shares after seqlen: fa-tune, eager, every peer with a
+ * forward figure (d->forward_peers), then on the speed plots fa-tune's best of each kernel
+ * family (fa_tune_sm80, fa_tune_sm90a...). */
 static void series_names(const fa_report_data *d, int families, FILE *f)
 {
     char e[ESC_MAX];

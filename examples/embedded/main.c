@@ -350,10 +350,11 @@ static int run_devices(const fa_ex_shape *sh, uint64_t seed)
     }
     if ((r = cuCtxSetCurrent(NULL)))
         goto fail;
-    for (loaded = 0; loaded < count; loaded++) {
+    while (loaded < count) {
         r = fa_dispatch_load(&mods[loaded], ctxs[loaded]);
         if (r != CUDA_SUCCESS && r != CUDA_ERROR_NO_BINARY_FOR_GPU)
-            goto fail;
+            goto fail; /* a failed load holds nothing */
+        loaded++;      /* unloaded below whatever happens next */
         if ((r = cuCtxGetCurrent(&cur)))
             goto fail;
         if (cur) {
@@ -651,7 +652,7 @@ static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_deco
     fa_ex_graph x = {0};
     const char *name = kk->name, *how = "chosen", *what = NULL;
     char desc[128];
-    int rc = 1, round, nsplits;
+    int rc = 1, round, nsplits, n;
     CUresult r = CUDA_SUCCESS;
 
     memset(&l, 0, sizeof l);
@@ -686,12 +687,10 @@ static int run_decode_case(const fa_dispatch_module *mod, const fa_dispatch_deco
             goto cleanup;
         if ((r = graph ? fa_ex_graph_replay(&x) : cuCtxSynchronize()) != CUDA_SUCCESS)
             break;
-        snprintf(desc, sizeof desc, "splits %d%s (%s)%s", nsplits,
-                 (kernel < 0 ? l.c.fuse : fuse) ? " fused" : "", how,
-                 graph ? (round == 0   ? ", graph replay 1/3"
-                          : round == 1 ? ", graph replay 2/3"
-                                       : ", graph replay 3/3")
-                       : "");
+        n = snprintf(desc, sizeof desc, "splits %d%s (%s)", nsplits,
+                     (kernel < 0 ? l.c.fuse : fuse) ? " fused" : "", how);
+        if (graph && n > 0 && (size_t)n < sizeof desc)
+            snprintf(desc + n, sizeof desc - (size_t)n, ", graph replay %d/3", round + 1);
         rc = dec_io_check(&d, name, desc);
         if (rc != 0)
             goto cleanup;
