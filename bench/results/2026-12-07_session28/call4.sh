@@ -17,6 +17,7 @@ bash bench/gpu_run.sh --out $W build sweep:128:exhaustive:exs:cold \
     sweep:128:halving:hvc:cold sweep:128:halving:hvw:warm >"$OUT/sweeps.log" 2>&1
 grep -E "^=== |rc |wall|not compiled" "$OUT/sweeps.log" | cut -c1-300
 tar -czf "$OUT/sweeps.tgz" -C $W --exclude='*.db*' .
+for db in exs hvc; do gzip -c $W/$db.db >"$OUT/$db.db.gz"; done
 if [ "$SECONDS" -lt 400 ]; then
     timeout $((585 - SECONDS)) bash bench/gpu_run.sh --out $W recheck:128:exs:hvc >"$OUT/recheck.log" 2>&1
     echo "recheck rc=$?"
