@@ -115,11 +115,9 @@ static void fwd_io_free(fwd_io *b)
     free(b->s);
 }
 
-/* Allocate, fill and upload; 0 on success, else 1 (said on stderr; fwd_io_free still needed).
- * The device k and v hold nk_dev >= nk elements (a decode case's page pool), the first nk
- * uploaded. */
-static int fwd_io_init(fwd_io *b, int dtype, size_t nq, size_t nk, size_t nl, int max_k,
-                       size_t nk_dev, uint64_t seed)
+/* Allocate the host and device buffers; 0 on success, else 1 (said on stderr; fwd_io_free
+ * still needed). The device k and v hold nk_dev >= nk elements (a decode case's page pool). */
+static int fwd_io_alloc(fwd_io *b, size_t nq, size_t nk, size_t nl, int max_k, size_t nk_dev)
 {
     CUresult r;
     memset(b, 0, sizeof *b);
@@ -133,15 +131,29 @@ static int fwd_io_init(fwd_io *b, int dtype, size_t nq, size_t nk, size_t nl, in
         fprintf(stderr, "out of host memory\n");
         return 1;
     }
+    if ((r = cuMemAlloc(&b->dq, nq * 2 + 2)) != CUDA_SUCCESS ||
+        (r = cuMemAlloc(&b->dk, nk_dev * 2 + 2)) || (r = cuMemAlloc(&b->dv, nk_dev * 2 + 2)) ||
+        (r = cuMemAlloc(&b->dout, nq * 2 + 2)) || (r = cuMemAlloc(&b->dl, nl * 4 + 4))) {
+        fprintf(stderr, "cuda error %d allocating the inputs\n", (int)r);
+        return 1;
+    }
+    return 0;
+}
+
+/* fwd_io_alloc, then random q, k and v uploaded (the first nk elements of the device k and v)
+ * and the outputs poisoned (0xFF: NaN); 0, else 1 (said on stderr; fwd_io_free still needed). */
+static int fwd_io_init(fwd_io *b, int dtype, size_t nq, size_t nk, size_t nl, int max_k,
+                       size_t nk_dev, uint64_t seed)
+{
+    CUresult r;
+    if (fwd_io_alloc(b, nq, nk, nl, max_k, nk_dev))
+        return 1;
     fa_ex_fill(b->q, nq, dtype, seed);
     fa_ex_fill(b->k, nk, dtype, seed + 1);
     fa_ex_fill(b->v, nk, dtype, seed + 2);
-    if ((r = cuMemAlloc(&b->dq, nq * 2 + 2)) != CUDA_SUCCESS ||
-        (r = cuMemAlloc(&b->dk, nk_dev * 2 + 2)) || (r = cuMemAlloc(&b->dv, nk_dev * 2 + 2)) ||
-        (r = cuMemAlloc(&b->dout, nq * 2 + 2)) || (r = cuMemAlloc(&b->dl, nl * 4 + 4)) ||
-        (r = cuMemcpyHtoD(b->dq, b->q, nq * 2)) || (r = cuMemcpyHtoD(b->dk, b->k, nk * 2)) ||
-        (r = cuMemcpyHtoD(b->dv, b->v, nk * 2)) || (r = cuMemsetD8(b->dout, 0xff, nq * 2)) ||
-        (r = cuMemsetD8(b->dl, 0xff, nl * 4))) {
+    if ((r = cuMemcpyHtoD(b->dq, b->q, nq * 2)) != CUDA_SUCCESS ||
+        (r = cuMemcpyHtoD(b->dk, b->k, nk * 2)) || (r = cuMemcpyHtoD(b->dv, b->v, nk * 2)) ||
+        (r = cuMemsetD8(b->dout, 0xff, nq * 2)) || (r = cuMemsetD8(b->dl, 0xff, nl * 4))) {
         fprintf(stderr, "cuda error %d preparing the inputs\n", (int)r);
         return 1;
     }
@@ -501,10 +513,10 @@ static int dec_io_init(dec_io *d, const fa_dispatch_decode_kernel *kk)
                      DEC_MAXLEN);
     d->row = (size_t)sh->heads_kv * sh->head_dim; /* elements of one cache row */
     d->npool = (size_t)DEC_POOL * DEC_PAGE * d->row;
-    if (fwd_io_init(&d->io, sh->dtype,
-                    (size_t)sh->batch * sh->seqlen_q * sh->heads_q * sh->head_dim,
-                    (size_t)sh->batch * sh->seqlen_k * d->row,
-                    (size_t)sh->batch * sh->heads_q * sh->seqlen_q, DEC_MAXLEN, d->npool, 0))
+    /* contents: dec_io_fill */
+    if (fwd_io_alloc(&d->io, (size_t)sh->batch * sh->seqlen_q * sh->heads_q * sh->head_dim,
+                     (size_t)sh->batch * sh->seqlen_k * d->row,
+                     (size_t)sh->batch * sh->heads_q * sh->seqlen_q, DEC_MAXLEN, d->npool))
         return 1;
     d->kp = malloc(d->npool * 2), d->vp = malloc(d->npool * 2);
     if (!d->kp || !d->vp) {
