@@ -486,17 +486,26 @@ static int on_run(const fa_db_run *r, void *user)
     return 0;
 }
 
+/* The winners table is forward: the view's decode rows (keyed like forward ones, which merges
+ * seqlen_q buckets and paged with contiguous caches) are left out; on_decode_winner counts
+ * the decode keys as the emitted header and `db best` have them. */
 static int on_winner(const fa_db_winner *w, void *user)
 {
     loader *L = user;
     fa_report_data *d = L->d;
-    if (w->variant.op != FA_OP_FWD) {
-        d->n_decode_winners++; /* decode: drawn from on_row's rows, counted in the index */
+    if (w->variant.op != FA_OP_FWD)
         return 0;
-    }
     if (GROW(d->winners, d->n_winners, L->cap_winners))
         return L->nomem = 1;
     d->winners[d->n_winners++] = *w;
+    return 0;
+}
+
+/* A decode winner (fa_db_decode_winners): drawn from on_row's rows, counted in the index. */
+static int on_decode_winner(const fa_db_winner *w, void *user)
+{
+    (void)w;
+    ((loader *)user)->d->n_decode_winners++;
     return 0;
 }
 
@@ -1586,6 +1595,7 @@ fa_status fa_report_data_load(fa_db *db, const char *arch, const char *problem, 
     LOAD(fa_db_peers(db, arch, on_peer, &L, err));
     LOAD(fa_db_runs(db, arch, on_run, &L, err));
     LOAD(fa_db_winners(db, arch, on_winner, &L, err));
+    LOAD(fa_db_decode_winners(db, arch, on_decode_winner, &L, err));
 #undef LOAD
 
     for (int k = 0; k < d->n_peers; k++) {

@@ -29,6 +29,10 @@
     "TFLOP/s = 4*B*Hq*Nq*Nk*D / median time, halved for causal with Nq = Nk; speedup = eager "     \
     "ms / flash ms"
 
+#define DECODE_NOTE                                                                                \
+    "decode: TB/s = K/V bytes read / median time; one winner per key of the emitted header "       \
+    "(q<=: new tokens up to 1, 4 or 16; paged or contiguous cache; cache: its length bucket)"
+
 static const struct subcommand {
     const char *name;
     const char *args;
@@ -82,7 +86,9 @@ static const char *sub_details(const struct subcommand *s)
         return "\nA winner is the fastest variant whose latest measurement is ok on every "
                "problem\nof its key that it was measured on (more problems covered first, then "
                "mean\nTFLOP/s, then lower median, then name). margin = winner / runner-up - "
-               "1.\n" FLOP_NOTE ".\n";
+               "1.\n" FLOP_NOTE ".\nDecode winners follow in a table of their own, one per key "
+               "of the emitted header's\ndecode table: seqlen_q bucket, paged or contiguous, "
+               "cache-length bucket.\n";
     if (!strcmp(s->name, "export"))
         return "\nCSV (default) has a header row; JSON is an array of objects with the same "
                "keys.\nUnknown figures are empty cells / null. Without -o the data goes to "
@@ -288,33 +294,69 @@ static int db_list(const struct opts *o)
 
 /* ---- best ------------------------------------------------------------------------------ */
 
+/* A winner with its text columns made safe for a terminal, and its margin as text. */
+static void best_prepare(const fa_db_winner *raw, fa_db_winner *t, char margin[32])
+{
+    *t = *raw;
+    fa_esc_term_inplace(t->arch);
+    fa_esc_term_inplace(t->variant_name);
+    fa_esc_term_inplace(t->runner_up_name);
+    if (t->margin < 0)
+        snprintf(margin, 32, "-");
+    else
+        snprintf(margin, 32, "%.1f%%", 100.0 * t->margin);
+}
+
+/* The forward winners' table. The winners view keys a decode problem like a forward one, so
+ * its decode rows would merge seqlen_q buckets and paged with contiguous caches: they are
+ * left to best_decode_row, keyed as the emitted header keys them. */
 static int best_row(const fa_db_winner *raw, void *user)
 {
     int *rows = user;
-    fa_db_winner t = *raw;
+    fa_db_winner t;
     const fa_db_winner *w = &t;
-    fa_esc_term_inplace(t.arch);
-    fa_esc_term_inplace(t.variant_name);
-    fa_esc_term_inplace(t.runner_up_name);
     char tf[32], ms[32], sp[32], margin[32];
+    if (raw->variant.op != FA_OP_FWD)
+        return 0;
+    best_prepare(raw, &t, margin);
     if (!(*rows)++)
         printf("%-6s %-5s %4s %-6s %-6s %4s %7s  %-44s %8s %9s %8s %7s %s\n", "arch", "dtype", "hd",
                "causal", "varlen", "gqa", "bucket", "variant", "TFLOP/s", "ms", "speedup", "margin",
                "runner-up");
-    /* decode rates are TB/s of K/V read (fa_problem.h), marked as such in the TFLOP/s column */
-    fmt_num(tf, sizeof tf, strncmp(w->variant_name, "decode_", 7) ? "%.1f" : "%.2fTB/s", w->tflops);
+    fmt_num(tf, sizeof tf, "%.1f", w->tflops);
     fmt_num(ms, sizeof ms, "%.4f", w->median_ms);
     if (w->speedup < 0)
         snprintf(sp, sizeof sp, "-");
     else
         snprintf(sp, sizeof sp, "%.2fx", w->speedup);
-    if (w->margin < 0)
-        snprintf(margin, sizeof margin, "-");
-    else
-        snprintf(margin, sizeof margin, "%.1f%%", 100.0 * w->margin);
     printf("%-6s %-5s %4d %-6s %-6s %4d %7d  %-44s %8s %9s %8s %7s %s\n", w->arch,
            fa_dtype_name(w->dtype), w->head_dim, w->causal ? "yes" : "no", w->varlen ? "yes" : "no",
            w->gqa, w->bucket, w->variant_name, tf, ms, sp, margin,
+           w->runner_up_name[0] ? w->runner_up_name : "-");
+    return 0;
+}
+
+/* The decode winners' table, one row per key of the emitted header's decode table: seqlen_q
+ * bucket (1, 4, 16: new tokens up to it), paged or contiguous cache, cache-length bucket.
+ * The rate is TB/s of K/V read (fa_problem.h). *user counts the rows; -1 before the first
+ * says a forward table came first (a blank line then parts the two). */
+static int best_decode_row(const fa_db_winner *raw, void *user)
+{
+    int *rows = user;
+    fa_db_winner t;
+    const fa_db_winner *w = &t;
+    char tb[32], ms[32], margin[32];
+    best_prepare(raw, &t, margin);
+    if (*rows <= 0)
+        printf("%s%-6s %-5s %4s %-6s %4s %4s %-5s %7s  %-48s %8s %9s %7s %s\n",
+               *rows < 0 ? "\n" : "", "arch", "dtype", "hd", "causal", "gqa", "q<=", "paged",
+               "cache", "decode variant", "TB/s", "ms", "margin", "runner-up");
+    *rows = *rows <= 0 ? 1 : *rows + 1;
+    fmt_num(tb, sizeof tb, "%.2f", w->tflops);
+    fmt_num(ms, sizeof ms, "%.4f", w->median_ms);
+    printf("%-6s %-5s %4d %-6s %4d %4d %-5s %7d  %-48s %8s %9s %7s %s\n", w->arch,
+           fa_dtype_name(w->dtype), w->head_dim, w->causal ? "yes" : "no", w->gqa, w->q_bucket,
+           w->paged ? "yes" : "no", w->bucket, w->variant_name, tb, ms, margin,
            w->runner_up_name[0] ? w->runner_up_name : "-");
     return 0;
 }
@@ -388,17 +430,25 @@ static int db_best(const struct opts *o)
 {
     fa_db *db = NULL;
     fa_err err;
-    int rows = 0;
+    int rows = 0, drows = 0;
     int rc = open_read("db best", o->db, &db);
     if (rc >= 0)
         return rc;
     fa_status st = fa_db_winners(db, o->arch, best_row, &rows, &err);
+    if (st == FA_OK && rows)
+        printf("\n%s\n", FLOP_NOTE);
+    if (st == FA_OK) {
+        drows = rows ? -1 : 0; /* best_decode_row's header then starts with a blank line */
+        st = fa_db_decode_winners(db, o->arch, best_decode_row, &drows, &err);
+        if (drows < 0)
+            drows = 0;
+        if (st == FA_OK && drows)
+            printf("\n%s\n", DECODE_NOTE);
+    }
     fa_db_close(db);
     if (st != FA_OK)
         return fa_cli_fail("db best", &err);
-    if (rows)
-        printf("\n%s\n", FLOP_NOTE);
-    else
+    if (!rows && !drows)
         no_winners(o);
     return FA_EXIT_OK;
 }

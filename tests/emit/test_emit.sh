@@ -10,7 +10,8 @@
 #               header, byte for byte against golden/fixture.h.golden (or golden/GOLDEN), and
 #               the same bytes again with the archs in another order and on stdout
 #               (FA_UPDATE_GOLDEN=1 rewrites the golden file instead); no line of
-#               reports/emit_src/ meant for that folder only reaches it
+#               reports/emit_src/ meant for that folder only reaches it; `db best` lists
+#               one decode winner per decode entry of the header, the same variants
 #   compile     the header compiles with cc -std=c99 -Wall -Wextra -Werror (and -pedantic),
 #               with c++ and with nvcc; five headers with different prefixes (one of mixed.sql,
 #               with sm90a winners and fa_plan_sm90a.h; one of decode.sql, with decode winners
@@ -100,6 +101,16 @@ golden)
     "$FA_TUNE" emit --arch sm90 --arch sm80 --db "$WORK/fixture.db" -o - >"$WORK/c.h" \
         2>/dev/null || fail "emit -o -"
     cmp "$WORK/a.h" "$WORK/c.h" || fail "emit to stdout differs"
+    # `db best` shows the decode winners the header carries: one row per decode entry, in the
+    # same order (arch, dtype, head dim, causal, gqa, seqlen_q bucket, paged, cache bucket),
+    # each naming the entry's variant -- not one per cache bucket, as the winners view keys them
+    "$FA_TUNE" db best --db "$WORK/fixture.db" >"$WORK/best.txt" 2>&1 || fail "db best"
+    sed -n '/static const [a-z_]*decode_entry entries\[\] = {/,/^    };/s/.*"\(decode_[a-z0-9_]*\)".*/\1/p' \
+        "$WORK/a.h" >"$WORK/entries.txt"
+    awk '/^sm[0-9]+ .* decode_/ { print $9 }' "$WORK/best.txt" >"$WORK/best_decode.txt"
+    cmp -s "$WORK/entries.txt" "$WORK/best_decode.txt" ||
+        fail "db best's decode winners ($(tr '\n' ' ' <"$WORK/best_decode.txt")) are not the" \
+            "header's decode entries ($(tr '\n' ' ' <"$WORK/entries.txt"))"
     grep -q "GENERATED FILE -- DO NOT EDIT. Generator: fa-tune emit" "$WORK/a.h" ||
         fail "no do-not-edit banner"
     if grep -Eq '20[0-9][0-9]-[0-9][0-9]-[0-9][0-9]|/tmp|'"$WORK" "$WORK/a.h"; then

@@ -522,9 +522,19 @@ END_OF_CASES
         fail "decode-only: index.html does not say there are no forward results"
     # 9 decode rows, one refused (unsupported: no time): 8 timed
     grep -q '8 timed measurements (0 forward, 8 decode)' "$t/a/index.md" || fail "decode-only: decode rows not counted"
-    # the decode winners are counted where the (forward) winners table would be
-    grep -q "^[0-9]* decode winners\? (one per decode key) .* not listed below: 'fa-tune db best --arch sm90'" \
+    # the decode winners are counted where the (forward) winners table would be: the four
+    # contiguous seqlen_q-1 keys (the paged seqlen_q-4 problem has no ok row)
+    grep -q "^4 decode winners (one per decode key) .* not listed below: 'fa-tune db best --arch sm90'" \
         "$t/a/index.md" || fail "decode-only: the index does not point at the decode winners"
+    # with an ok row on the paged seqlen_q-4 problem, that is a key of its own (as in the
+    # emitted header and `db best`), though its cache bucket is a seqlen_q-1 key's: 5
+    printf "INSERT INTO measurements (uuid, run_id, variant_id, problem_id, arch, status, message, median_ms, tflops, measured_at) VALUES ('dec0de00-0000-4000-8000-0000000000aa', 60, 601, 603, 'sm90', 'ok', '', 0.03, 3.9, '2026-11-21T09:08:00.000Z');\n" >"$t/q4ok.sql"
+    "$mkdb" "$t/q.db" "$src/decode_only.sql" "$src/decode.sql" "$t/q4ok.sql" ||
+        fail "cannot build the database with a paged winner"
+    "$fatune" report --arch sm90 --db "$t/q.db" -o "$t/q" >"$t/o" 2>"$t/e" ||
+        fail "report (paged winner) exited $?: $(cat "$t/e")"
+    grep -q "^5 decode winners (one per decode key)" "$t/q/index.md" ||
+        fail "decode-only: a paged seqlen_q-4 winner not counted as its own key: $(grep 'decode winner' "$t/q/index.md")"
     grep -q 'No winners' "$t/a/index.md" && fail "decode-only: 'No winners' with decode winners"
     # the decode builds are in the compile-time histogram (two compiles, a cache hit left out)
     grep -q 'NVRTC compile time per variant: sm90 (2 compiles, cache hits left out)' \
