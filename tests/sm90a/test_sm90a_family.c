@@ -694,7 +694,9 @@ static void test_prior(void)
     static const char *vl_want[] = {"fwd_sm90a_hd128_bf16_varlen_m192n80s2ovpp",
                                     "fwd_sm90a_hd128_bf16_causal_varlen_m192n80s2ovpp",
                                     "fwd_sm90a_hd128_bf16_causal_varlen_m192n80s2ovpg",
-                                    "fwd_sm90a_hd128_fp16_varlen_m192n80s3ovpp"};
+                                    "fwd_sm90a_hd128_fp16_varlen_m192n80s3ovpp",
+                                    /* the H100's causal varlen GQA-4 winner (session 28) */
+                                    "fwd_sm90a_hd128_bf16_causal_varlen_m128n192s2ovpepg"};
     for (size_t i = 0; i < sizeof vl_want / sizeof *vl_want; i++) {
         fa_variant want;
         fa_err err;
