@@ -555,8 +555,8 @@ static int search_options(tune_cli *t, fa_option *out)
          .help = "exhaustive (default): every variant on every problem\n(sm80 beside sm90a: behind "
                  "--family-gate; sm90a's\n3 and 4 stages and pingpong: behind "
                  "--stage-gate);\nhalving: what "
-                 "--explore reaches briefly on up to 4\nproblems (the shortest, the longest of at "
-                 "most 4096\nkeys, the longest, and the largest GQA ratio's longest\nof at most "
+                 "--explore reaches briefly on up to 6\nproblems (the shortest, the longest of at "
+                 "most 4096\nkeys, the longest, and each larger GQA ratio's longest\nof at most "
                  "4096 keys), the best twelfth of each on the\nproblems near it (under half of "
                  "exhaustive's time);\nrandom: a seeded order, stopped by --budget"},
         {.kind = FA_OPT_CALLBACK,

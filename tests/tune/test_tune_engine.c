@@ -23,6 +23,8 @@
  *   - in a class of GQA ratios 1 and 8, halving's rung 0 also ranks on the largest ratio's
  *     longest problem of at most 4096 keys, and the GQA problems time its survivors, so a
  *     variant fast only at ratio 8 is found (it used to rank on ratio-1 problems alone);
+ *     with ratios 1, 4 and 8 it ranks on each ratio above 1, and a variant fast only at
+ *     ratio 4 is found (it used to rank on ratio 8's problem alone);
  *   - the family gate: on sm90, where sm90a runs beside sm80, halving compiles sm80's 8 best
  *     by prior and the rest of its share only when one of them is within 1.25x of the best;
  *   - the legality model's refusals are written after the compiled variants reach the slots
@@ -91,6 +93,10 @@ static double boost_sm90a;
  * which pack the query heads of a KV head into one tile, pay off only with GQA). */
 static int boost_gqa;
 
+/* GQA test, several ratios: 128-row 80-column tiles get this much faster at GQA ratio 4 alone
+ * (a PackGQA tile sized for 4 query heads a KV head). */
+static int boost_gqa4;
+
 static double speed(const fa_variant *v, const fa_problem *p)
 {
     /* A different winner for short and long sequences: 64-wide tiles win at N <= 512,
@@ -104,6 +110,9 @@ static double speed(const fa_variant *v, const fa_problem *p)
     if (fa_variant_param(v, "block_m") == 128 && fa_variant_param(v, "block_n") == 64 &&
         p->heads_q >= 8 * p->heads_kv)
         s += boost_gqa;
+    if (fa_variant_param(v, "block_m") == 128 && fa_variant_param(v, "block_n") == 80 &&
+        p->heads_q == 4 * p->heads_kv)
+        s += boost_gqa4;
     if (boost_sm90a > 0 && v->family == fa_family_find("sm90a"))
         s *= boost_sm90a;
     if (fa_variant_param(v, "pingpong") == 1) /* never a winner, never a tie */
@@ -878,6 +887,51 @@ int main(void)
                           wg1.problem[i], wg1.best[i], wg2.best[j]);
     boost_gqa = 0;
     free(psg);
+
+    /* 12b. GQA ratios 1, 4 and 8 (512 and 2048 keys each): m128n80s2 is the fastest at ratio 4
+     * alone (boost_gqa4) and ranks low at 1 and 8. Ranking on the largest ratio only, the
+     * ratio-4 problems timed the ratio-8 survivors and never it (halving's winners there were
+     * m128n128s2); now rung 0 ranks each ratio's 2048-key problem (13 x 4 quick timings) and
+     * the ratio-4 problems time their own ratio's survivors: exhaustive's winners. */
+    ax.n_gqa = 3;
+    ax.gqa[0] = 1, ax.gqa[1] = 4, ax.gqa[2] = 8;
+    fa_problem *ps3 = NULL;
+    int np3 = 0;
+    CHECK(fa_problem_set_build(&ax, &ps3, &np3, &err) == FA_OK);
+    CHECK(np3 == 6);
+    o.problems = ps3;
+    o.n_problems = np3;
+    boost_gqa4 = 200;
+    char dbg3e[512], dbg3h[512];
+    snprintf(dbg3e, sizeof dbg3e, "%s/gqa3_exhaustive.db", dir);
+    snprintf(dbg3h, sizeof dbg3h, "%s/gqa3.db", dir);
+    o.strategy = FA_STRATEGY_EXHAUSTIVE;
+    fake f20e = {0};
+    CHECK(tune(dbg3e, c, &o, &f20e, &st, &err) == FA_OK);
+    winners wr1, wr2;
+    CHECK(fa_db_open(dbg3e, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &wr1);
+    fa_db_close(db);
+    CHECK(wr1.n == 6);
+    for (int i = 0; i < wr1.n; i++) /* the boosted tile wins at ratio 4 alone */
+        CHECK_MSG(!strcmp(wr1.best[i], "fwd_sm80_hd64_fp16_m128n80w4s2") ==
+                      (strstr(wr1.problem[i], "_kv8_") != NULL), /* 32 heads: ratio 4 */
+                  "%s: %s", wr1.problem[i], wr1.best[i]);
+    o.strategy = FA_STRATEGY_HALVING;
+    fake f20h = {0};
+    CHECK(tune(dbg3h, c, &o, &f20h, &st, &err) == FA_OK);
+    CHECK_MSG(f20h.quick_timings == 13 * 4, "%d quick timings", f20h.quick_timings);
+    CHECK(fa_db_open(dbg3h, FA_DB_READONLY, &db, &err) == FA_OK);
+    best_per_problem(db, &wr2);
+    fa_db_close(db);
+    CHECK(wr2.n == 6);
+    for (int i = 0; i < wr1.n; i++)
+        for (int j = 0; j < wr2.n; j++)
+            if (!strcmp(wr1.problem[i], wr2.problem[j]))
+                CHECK_MSG(!strcmp(wr1.best[i], wr2.best[j]), "%s: exhaustive %s, halving %s",
+                          wr1.problem[i], wr1.best[i], wr2.best[j]);
+    boost_gqa4 = 0;
+    free(ps3);
 
     /* 13. halving's phases run per class. Class A (non-causal: the 13 legal tiles of 9, whose
      * exploration promotes the three 3-stage ones) is compiled before the run, class B

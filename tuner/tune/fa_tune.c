@@ -95,6 +95,39 @@ static int rung0_mid(const engine *e, const tclass *c, int g)
     return hi;
 }
 
+/* c's rung-0 problems by GQA ratio: for each ratio above the smallest, largest first, its
+ * rung0_mid problem, tagged with the ratio (a problem already chosen by keys is tagged, not
+ * added twice), while FA_RUNG0_MAX leaves room. A tile that pays off at one ratio only
+ * (PackGQA: its M tile holds that many query heads) can rank low at every other one: on an
+ * H100 an m128 PackGQA tile won the GQA-4 problems of a class whose GQA-8 ranking it did not
+ * lead, and halving, ranking on GQA 8 alone, never compiled it (4.8% lost;
+ * bench/results/2026-12-07_session28). */
+static void add_ratio_rung0(const engine *e, tclass *c)
+{
+    int done = c->gqa_min; /* ratios above done: not yet given a problem */
+    for (;;) {
+        int g = 0;
+        for (int i = 0; i < c->np; i++) {
+            const int gi = fa_problem_gqa(&e->o->problems[c->probs[i]]);
+            if (gi > c->gqa_min && (done == c->gqa_min || gi < done) && gi > g)
+                g = gi;
+        }
+        if (g == 0)
+            return; /* every ratio above the smallest has its problem */
+        done = g;
+        const int pick = rung0_mid(e, c, g);
+        int r = 0;
+        while (r < c->nrung0 && c->rung0[r] != pick)
+            r++;
+        if (r == c->nrung0) {
+            if (c->nrung0 == FA_RUNG0_MAX)
+                return; /* no room: the smaller ratios time the largest one's survivors */
+            c->rung0[c->nrung0++] = pick;
+        }
+        c->rung0_ratio[r] = g;
+    }
+}
+
 static fa_status build_classes(engine *e, fa_err *err)
 {
     const fa_tune_opts *o = e->o;
@@ -121,10 +154,10 @@ static fa_status build_classes(engine *e, fa_err *err)
     }
     /* Halving's rung 0: the shortest problem, the longest of at most FA_RUNG0_MAX_KEYS keys
      * (else the shortest longer one), the longest of all when it is longer still, and with
-     * several GQA ratios the largest ratio's problem chosen as the second (fa_tune_engine.h). */
+     * several GQA ratios each ratio's problem chosen as the second (fa_tune_engine.h). */
     for (int k = 0; k < e->ncls; k++) {
         tclass *c = &e->cls[k];
-        int lo = 0, top = 0, hi = rung0_mid(e, c, 0), gmax = 0;
+        int lo = 0, top = 0, hi = rung0_mid(e, c, 0);
         c->gqa_min = fa_problem_gqa(&o->problems[c->probs[0]]);
         for (int i = 0; i < c->np; i++) {
             const int n = o->problems[c->probs[i]].seqlen_k,
@@ -134,7 +167,6 @@ static fa_status build_classes(engine *e, fa_err *err)
             if (n > o->problems[c->probs[top]].seqlen_k)
                 top = i;
             c->gqa_min = g < c->gqa_min ? g : c->gqa_min;
-            gmax = g > gmax ? g : gmax;
         }
         c->nrung0 = 0;
         c->rung0[c->nrung0++] = lo;
@@ -143,16 +175,9 @@ static fa_status build_classes(engine *e, fa_err *err)
         if (top != lo && o->problems[c->probs[top]].seqlen_k > o->problems[c->probs[hi]].seqlen_k)
             c->rung0[c->nrung0++] = top;
         c->nrung0_keys = c->nrung0;
-        c->rung0_gqa = -1;
-        if (gmax > c->gqa_min) {
-            const int g = rung0_mid(e, c, gmax);
-            for (int r = 0; r < c->nrung0; r++)
-                c->rung0_gqa = c->rung0[r] == g ? r : c->rung0_gqa;
-            if (c->rung0_gqa < 0) {
-                c->rung0_gqa = c->nrung0;
-                c->rung0[c->nrung0++] = g;
-            }
-        }
+        for (int r = 0; r < FA_RUNG0_MAX; r++)
+            c->rung0_ratio[r] = 0;
+        add_ratio_rung0(e, c);
     }
     return FA_OK;
 }

@@ -19,8 +19,9 @@
 #include "fa_progress.h"
 #include "fa_tune.h"
 
-/* Halving: at most this many rung-0 problems per class (three by keys, one by GQA ratio). */
-#define FA_RUNG0_MAX 4
+/* Halving: at most this many rung-0 problems per class (three by keys, one per GQA ratio above
+ * the class's smallest, largest ratio first, while room is left). */
+#define FA_RUNG0_MAX 6
 
 /* The stage gate judges a variant by at most this many siblings, one per depth axis past its
  * first value (sm90a: stages and pingpong); a variant past the first value of more depth axes
@@ -34,12 +35,14 @@ typedef struct tclass {
     fa_problem check;
     /* Halving's rung-0 problems (class positions): the first nrung0_keys chosen by keys (the
      * shortest, the longest of at most FA_RUNG0_MAX_KEYS keys and the longest), then, when the
-     * class holds several GQA ratios, the largest ratio's longest of at most
-     * FA_RUNG0_MAX_KEYS keys unless one of those is it. rung0_gqa: the index in rung0 of that
-     * problem (-1 one ratio): the class's problems above its smallest ratio time its
-     * survivors as their own. */
+     * class holds several GQA ratios, each ratio's longest of at most FA_RUNG0_MAX_KEYS keys
+     * (ratios above the smallest, largest first, while FA_RUNG0_MAX allows) unless one of
+     * those is it. rung0_ratio[r]: the GQA ratio rung-0 problem r was chosen for (0: keys
+     * only): a problem of that ratio times its survivors as its own, and a problem of a ratio
+     * left out for room those of the largest ratio's. */
     int rung0[FA_RUNG0_MAX];
-    int nrung0, nrung0_keys, rung0_gqa;
+    int rung0_ratio[FA_RUNG0_MAX];
+    int nrung0, nrung0_keys;
     int gqa_min; /* smallest GQA ratio (heads_q / heads_kv) of its problems */
     int keep;    /* halving: at least this many rung-1 survivors per rung-0 problem, from the
                     class's legal count (FA_HALVING_KEEP_SPACE), explored or not */
@@ -162,7 +165,7 @@ typedef struct engine {
 #define FA_HALVING_KEEP_SPACE 24
 
 /* Halving's rung 1: a problem times the survivors of the rung-0 problems that bracket it in
- * keys (and a GQA problem the largest ratio's, tclass), and the best 1/FA_RUNG1_FAR_SHARE of the
+ * keys (and a GQA problem its own ratio's, tclass), and the best 1/FA_RUNG1_FAR_SHARE of the
  * other rung-0 problems' survivors (their leaders; at least one). */
 #define FA_RUNG1_FAR_SHARE 3
 

@@ -218,13 +218,23 @@ static int brackets(const engine *e, int k, int r, int i)
 }
 
 /* Are class k's rung-0 problem r's survivors near ones for class position i: r brackets it,
- * or r is the class's largest-GQA-ratio problem and i's ratio is above the class's smallest
- * (a tile that pays off only with GQA ranks low on ratio-1 problems). */
+ * or r was chosen for i's GQA ratio (a tile that pays off only with GQA ranks low on ratio-1
+ * problems, and a PackGQA tile may lead at one ratio only); a ratio above the smallest that
+ * got no rung-0 problem for want of room takes the largest ratio's (fa_tune.c). */
 static int near(const engine *e, int k, int r, int i)
 {
     const tclass *c = &e->cls[k];
-    return brackets(e, k, r, i) ||
-           (r == c->rung0_gqa && fa_problem_gqa(&e->o->problems[c->probs[i]]) > c->gqa_min);
+    const int g = fa_problem_gqa(&e->o->problems[c->probs[i]]);
+    if (brackets(e, k, r, i))
+        return 1;
+    if (g <= c->gqa_min || c->rung0_ratio[r] == 0)
+        return 0;
+    int own = 0, largest = 0;
+    for (int q = 0; q < c->nrung0; q++) {
+        own = own || c->rung0_ratio[q] == g;
+        largest = c->rung0_ratio[q] > largest ? c->rung0_ratio[q] : largest;
+    }
+    return c->rung0_ratio[r] == (own ? g : largest);
 }
 
 /* Halving rung 1 of class k (caller holds mu): the best twelfth (FA_HALVING_KEEP) on each
