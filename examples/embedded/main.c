@@ -513,7 +513,7 @@ static int dec_io_init(dec_io *d, const fa_dispatch_decode_kernel *kk)
                      DEC_MAXLEN);
     d->row = (size_t)sh->heads_kv * sh->head_dim; /* elements of one cache row */
     d->npool = (size_t)DEC_POOL * DEC_PAGE * d->row;
-    /* contents: dec_io_fill */
+    /* allocated only: dec_io_fill writes and uploads the contents */
     if (fwd_io_alloc(&d->io, (size_t)sh->batch * sh->seqlen_q * sh->heads_q * sh->head_dim,
                      (size_t)sh->batch * sh->seqlen_k * d->row,
                      (size_t)sh->batch * sh->heads_q * sh->seqlen_q, DEC_MAXLEN, d->npool))

@@ -243,9 +243,10 @@ static const seed seeds[] = {
      * for causal GQA */
     {128, -1, 192, 80, 2, 1, 1, 0, 0, 1, 1},
     {128, -1, 192, 80, 2, 1, 0, 0, 1, 1, 1},
-    /* hd128 causal varlen GQA 4: 128x192 PackGQA, overlap, persistent won 2k and 4k on an H100
-     * by 4.4-4.8% at 2k, where halving, 5 BLOCK_N steps and block_m away from every explored
-     * leader, never compiled it (bench/results/2026-12-07_session28, calls 4-5) */
+    /* hd128 causal varlen GQA 4: 128x192 PackGQA, overlap, persistent won 2k and 4k on an H100,
+     * by 4.4-4.8% at 2k, where halving had never compiled it (5 BLOCK_N steps and block_m
+     * from every explored leader); with this seed and every GQA ratio ranked it finds it
+     * (bench/results/2026-12-07_session28, calls 4-7) */
     {128, 1, 128, 192, 2, 1, 0, 1, 1, 1, 1},
     /* hd256: 2 warpgroups, 128x80 with overlap (658-676); 128x64 for short causal */
     {256, 0, 128, 80, 2, 1, 0, 0, 0, 0, 1},

@@ -99,9 +99,10 @@ static int rung0_mid(const engine *e, const tclass *c, int g)
  * rung0_mid problem, tagged with the ratio (a problem already chosen by keys is tagged, not
  * added twice), while FA_RUNG0_MAX leaves room. A tile that pays off at one ratio only
  * (PackGQA: its M tile holds that many query heads) can rank low at every other one: on an
- * H100 an m128 PackGQA tile won the GQA-4 problems of a class whose GQA-8 ranking it did not
- * lead, and halving, ranking on GQA 8 alone, never compiled it (4.8% lost;
- * bench/results/2026-12-07_session28). */
+ * H100 an m128 PackGQA tile won the GQA-4 problems of a class whose GQA-8 ranking problem it
+ * did not lead, and halving, ranking on GQA 8 alone, lost 4.4-4.8% there even once the prior
+ * put the tile among the explored; ranking GQA 4 too found it (144 of 144 problems within 2%
+ * of exhaustive; bench/results/2026-12-07_session28, calls 4-7). */
 static void add_ratio_rung0(const engine *e, tclass *c)
 {
     int done = c->gqa_min; /* ratios above done: not yet given a problem */
@@ -154,7 +155,8 @@ static fa_status build_classes(engine *e, fa_err *err)
     }
     /* Halving's rung 0: the shortest problem, the longest of at most FA_RUNG0_MAX_KEYS keys
      * (else the shortest longer one), the longest of all when it is longer still, and with
-     * several GQA ratios each ratio's problem chosen as the second (fa_tune_engine.h). */
+     * several GQA ratios each larger ratio's problem chosen as the second is
+     * (add_ratio_rung0, fa_tune_engine.h). */
     for (int k = 0; k < e->ncls; k++) {
         tclass *c = &e->cls[k];
         int lo = 0, top = 0, hi = rung0_mid(e, c, 0);
