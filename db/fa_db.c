@@ -202,6 +202,9 @@ fa_status fa_db_require_writable(fa_db *db, const char *what, fa_err *err)
 
 /* ---- transactions -------------------------------------------------------------------------- */
 
+/* ensure_wal: how many times an ENOENT I/O error of the WAL switch is retried (5 ms apart). */
+#define FA_DB_WAL_IOERR_RETRIES 20
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -219,9 +222,25 @@ static fa_status ensure_wal(fa_db *db, fa_err *err)
 {
     if (db->wal_ready || db->in_memory)
         return FA_OK;
-    int rc = sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return FA_DB_FAIL(db, rc, "cannot switch to WAL mode", err);
+    /* Two processes making the same new file (two tuners started at once on one database)
+     * race here: the switch needs the file alone, and SQLite answers SQLITE_BUSY without
+     * calling the busy handler, or an I/O error when the other process removed the
+     * rollback journal it was looking at (ENOENT). Both pass once the other's switch is
+     * done, so they are retried until the busy timeout, the I/O error a few times only. */
+    double deadline = now_ms() + db->busy_ms;
+    for (int ioerr = 0;;) {
+        int rc = sqlite3_exec(db->h, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            break;
+        const int base = rc & 0xff;
+        const int transient = base == SQLITE_BUSY || base == SQLITE_LOCKED ||
+                              (base == SQLITE_IOERR && sqlite3_system_errno(db->h) == ENOENT &&
+                               ++ioerr <= FA_DB_WAL_IOERR_RETRIES);
+        if (!transient || now_ms() >= deadline)
+            return FA_DB_FAIL(db, rc, "cannot switch to WAL mode", err);
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
     db->wal_ready = 1;
     return FA_OK;
 }
