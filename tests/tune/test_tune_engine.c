@@ -411,6 +411,35 @@ static fa_status tune(const char *dbpath, fa_compiler *c, fa_tune_opts *o, fake 
     return tune_slots(dbpath, c, o, f, 1, st, err);
 }
 
+/* The GQA cases: exhaustive on o's n problems (DIR/TAG_exhaustive.db) must pick `boosted`
+ * exactly on the problems whose name holds `marker`; halving (DIR/TAG.db) must make `quick`
+ * rung-0 timings and find exhaustive's winner on every problem. */
+static void gqa_case(fa_compiler *c, fa_tune_opts *o, const char *dir, const char *tag, int n,
+                     const char *boosted, const char *marker, int quick)
+{
+    char dbe[512], dbh[512];
+    snprintf(dbe, sizeof dbe, "%s/%s_exhaustive.db", dir, tag);
+    snprintf(dbh, sizeof dbh, "%s/%s.db", dir, tag);
+    fa_tune_stats st;
+    fa_err err;
+    o->strategy = FA_STRATEGY_EXHAUSTIVE;
+    fake fe = {0};
+    CHECK(tune(dbe, c, o, &fe, &st, &err) == FA_OK);
+    winners we, wh;
+    winners_of(dbe, &we);
+    CHECK(we.n == n);
+    for (int i = 0; i < we.n; i++)
+        CHECK_MSG(!strcmp(we.best[i], boosted) == (strstr(we.problem[i], marker) != NULL), "%s: %s",
+                  we.problem[i], we.best[i]);
+    o->strategy = FA_STRATEGY_HALVING;
+    fake fh = {0};
+    CHECK(tune(dbh, c, o, &fh, &st, &err) == FA_OK);
+    CHECK_MSG(fh.quick_timings == quick, "%s: %d quick timings", tag, fh.quick_timings);
+    winners_of(dbh, &wh);
+    CHECK(wh.n == n);
+    same_winners(&we, &wh);
+}
+
 int main(void)
 {
     char dir[] = "/tmp/fa_tune_engine_XXXXXX";
@@ -869,27 +898,8 @@ int main(void)
     o.n_variants = NEX;
     o.finalists = 2;
     o.explore = 1;
-    boost_gqa = 200;
-    char db13[512], db14[512];
-    snprintf(db13, sizeof db13, "%s/gqa_exhaustive.db", dir);
-    snprintf(db14, sizeof db14, "%s/gqa.db", dir);
-    o.strategy = FA_STRATEGY_EXHAUSTIVE;
-    fake f19 = {0};
-    CHECK(tune(db13, c, &o, &f19, &st, &err) == FA_OK);
-    winners wg1, wg2;
-    winners_of(db13, &wg1);
-    CHECK(wg1.n == 4);
-    for (int i = 0; i < wg1.n; i++) /* the boosted tile wins at ratio 8 alone */
-        CHECK_MSG(!strcmp(wg1.best[i], "fwd_sm80_hd64_fp16_m128n64w4s2") ==
-                      (strstr(wg1.problem[i], "_kv4_") != NULL),
-                  "%s: %s", wg1.problem[i], wg1.best[i]);
-    o.strategy = FA_STRATEGY_HALVING;
-    fake f20 = {0};
-    CHECK(tune(db14, c, &o, &f20, &st, &err) == FA_OK);
-    CHECK_MSG(f20.quick_timings == 13 * 3, "%d quick timings", f20.quick_timings);
-    winners_of(db14, &wg2);
-    CHECK(wg2.n == 4);
-    same_winners(&wg1, &wg2);
+    boost_gqa = 200; /* the boosted tile wins at ratio 8 alone (32 heads: 4 KV heads) */
+    gqa_case(c, &o, dir, "gqa", 4, "fwd_sm80_hd64_fp16_m128n64w4s2", "_kv4_", 13 * 3);
     boost_gqa = 0;
     free(psg);
 
@@ -906,27 +916,8 @@ int main(void)
     CHECK(np3 == 6);
     o.problems = ps3;
     o.n_problems = np3;
-    boost_gqa4 = 200;
-    char dbg3e[512], dbg3h[512];
-    snprintf(dbg3e, sizeof dbg3e, "%s/gqa3_exhaustive.db", dir);
-    snprintf(dbg3h, sizeof dbg3h, "%s/gqa3.db", dir);
-    o.strategy = FA_STRATEGY_EXHAUSTIVE;
-    fake f20e = {0};
-    CHECK(tune(dbg3e, c, &o, &f20e, &st, &err) == FA_OK);
-    winners wr1, wr2;
-    winners_of(dbg3e, &wr1);
-    CHECK(wr1.n == 6);
-    for (int i = 0; i < wr1.n; i++) /* the boosted tile wins at ratio 4 alone */
-        CHECK_MSG(!strcmp(wr1.best[i], "fwd_sm80_hd64_fp16_m128n80w4s2") ==
-                      (strstr(wr1.problem[i], "_kv8_") != NULL), /* 32 heads: ratio 4 */
-                  "%s: %s", wr1.problem[i], wr1.best[i]);
-    o.strategy = FA_STRATEGY_HALVING;
-    fake f20h = {0};
-    CHECK(tune(dbg3h, c, &o, &f20h, &st, &err) == FA_OK);
-    CHECK_MSG(f20h.quick_timings == 13 * 4, "%d quick timings", f20h.quick_timings);
-    winners_of(dbg3h, &wr2);
-    CHECK(wr2.n == 6);
-    same_winners(&wr1, &wr2);
+    boost_gqa4 = 200; /* the boosted tile wins at ratio 4 alone (32 heads: 8 KV heads) */
+    gqa_case(c, &o, dir, "gqa3", 6, "fwd_sm80_hd64_fp16_m128n80w4s2", "_kv8_", 13 * 4);
     boost_gqa4 = 0;
     free(ps3);
 
