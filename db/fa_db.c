@@ -212,6 +212,17 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* A retry of a call SQLite answered busy without waiting: pause 5 ms and say 1, or say 0 once
+ * deadline (now_ms's clock) has passed. */
+static int busy_pause(double deadline)
+{
+    if (now_ms() >= deadline)
+        return 0;
+    struct timespec pause = {0, 5 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    return 1;
+}
+
 /* WAL lets readers (reports, emit) run while a tuner writes. NORMAL sync in WAL mode never
  * corrupts the file and keeps every commit across a crash or a kill of fa-tune; only a power
  * cut or an OS crash can lose the last commits, which a rerun re-measures. FULL synced the
@@ -236,10 +247,8 @@ static fa_status ensure_wal(fa_db *db, fa_err *err)
         const int transient = base == SQLITE_BUSY || base == SQLITE_LOCKED ||
                               (base == SQLITE_IOERR && sqlite3_system_errno(db->h) == ENOENT &&
                                ++ioerr <= FA_DB_WAL_IOERR_RETRIES);
-        if (!transient || now_ms() >= deadline)
+        if (!transient || !busy_pause(deadline))
             return FA_DB_FAIL(db, rc, "cannot switch to WAL mode", err);
-        struct timespec pause = {0, 5 * 1000 * 1000};
-        nanosleep(&pause, NULL);
     }
     db->wal_ready = 1;
     return FA_OK;
@@ -267,11 +276,8 @@ fa_status fa_db_begin(fa_db *db, fa_err *err)
         sqlite3_reset(s);
         if (rc == SQLITE_DONE)
             return FA_OK;
-        if ((rc & 0xff) == SQLITE_BUSY && now_ms() < deadline) {
-            struct timespec pause = {0, 5 * 1000 * 1000};
-            nanosleep(&pause, NULL);
+        if ((rc & 0xff) == SQLITE_BUSY && busy_pause(deadline))
             continue;
-        }
         return FA_DB_FAIL(db, rc, "cannot start a write transaction on", err);
     }
 }
