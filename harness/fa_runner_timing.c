@@ -3,6 +3,7 @@
  * (through the module cache) and launching it, the timing protocol with racing, and
  * interleaved re-timing of finalists.
  */
+#include "fa_retime_trace.h"
 #include "fa_runner_internal.h"
 #include "fa_tmap.h"
 #include "fa_util.h"
@@ -784,6 +785,7 @@ fa_status fa_runner_retime(fa_runner *r, const fa_job *jobs, int n, fa_measureme
         if (retime_converged(&c, bi, t0, budget_s))
             break;
     }
+    fa_retime_trace(jobs, n, c.active, c.raced, c.x, c.nx);
     retime_store(&c);
 
     free(c.tmp);

@@ -41,6 +41,8 @@
 #include "fa_cpu_reference.h"
 #include "fa_driver.h"
 #include "fa_harness.h"
+#include "fa_retime_trace.h"
+#include "fa_test_variant.h"
 #include "fa_test_kernels.h"
 #include "fa_worker.h"
 
@@ -946,6 +948,54 @@ static void test_decode(void)
     fa_tensors_release(&tc);
 }
 
+/* FA_TUNE_RETIME_TRACE: one block per group, appended whole, the jobs that were timed with
+ * their raced flag and every round's time in order; nothing written while the variable is
+ * unset. */
+static void test_trace(void)
+{
+    char path[] = "/tmp/fa_trace_XXXXXX";
+    const int fd = mkstemp(path);
+    CHECK_MSG(fd >= 0, "mkstemp: %s", strerror(errno));
+    close(fd);
+    fa_job jobs[3];
+    memset(jobs, 0, sizeof jobs);
+    for (int i = 0; i < 3; i++) {
+        fa_problem *p = &jobs[i].problem;
+        p->dtype = FA_DTYPE_BF16;
+        p->head_dim = 64;
+        p->batch = 2;
+        p->heads_q = p->heads_kv = 4;
+        p->seqlen_q = p->seqlen_k = 512;
+        p->layout = FA_LAYOUT_BSHD;
+        jobs[i].variant = fa_test_sm80(FA_DTYPE_BF16, 64, 64 * (i + 1), 64, 4, 2, 0, 0, 0);
+    }
+    double r0[3] = {1.5, 1.25, 1.125}, r1[1] = {2.0}, r2[3] = {1.0, 1.0625, 0.9375};
+    double *x[3] = {r0, r1, r2};
+    const int active[3] = {1, 1, 0}, raced[3] = {0, 1, 0}, nx[3] = {3, 1, 3};
+    unsetenv("FA_TUNE_RETIME_TRACE");
+    fa_retime_trace(jobs, 3, active, raced, x, nx);
+    setenv("FA_TUNE_RETIME_TRACE", path, 1);
+    fa_retime_trace(jobs, 3, active, raced, x, nx);
+    fa_retime_trace(jobs, 1, active, raced, x, nx);
+    unsetenv("FA_TUNE_RETIME_TRACE");
+
+    char pname[256], v0[256], v1[256], want[2048];
+    fa_problem_name(&jobs[0].problem, pname, sizeof pname);
+    fa_variant_name(&jobs[0].variant, v0, sizeof v0);
+    fa_variant_name(&jobs[1].variant, v1, sizeof v1);
+    snprintf(want, sizeof want,
+             "group %s 3\n%s 0 3 1.50000 1.25000 1.12500\n%s 1 1 2.00000\n"
+             "group %s 1\n%s 0 3 1.50000 1.25000 1.12500\n",
+             pname, v0, v1, pname, v0);
+    char got[2048] = {0};
+    FILE *f = fopen(path, "r");
+    CHECK_MSG(f != NULL, "trace file %s", path);
+    const size_t n = fread(got, 1, sizeof got - 1, f);
+    fclose(f);
+    unlink(path);
+    CHECK_MSG(n == strlen(want) && !strcmp(got, want), "trace:\n%s\nwanted:\n%s", got, want);
+}
+
 int main(int argc, char **argv)
 {
     /* The workers are this program, exec'd (fa_worker.h). */
@@ -969,9 +1019,11 @@ int main(int argc, char **argv)
         test_worker_exec();
     else if (!strcmp(t, "decode"))
         test_decode();
+    else if (!strcmp(t, "trace"))
+        test_trace();
     else {
         fprintf(stderr, "usage: test_harness_cpu "
-                        "reference|layout|stats|compile|driver|worker|worker_exec|decode\n");
+                        "reference|layout|stats|compile|driver|worker|worker_exec|decode|trace\n");
         return 2;
     }
     printf("%s: %d failure(s)\n", t, fa_check_failures);
