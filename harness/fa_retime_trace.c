@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 /* printf into buf at *len, growing it; returns 0 when out of memory. */
-__attribute__((format(printf, 4, 5))) static int put(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static int put(char **buf, size_t *len, size_t *cap,
+                                                     const char *fmt, ...)
 {
     for (;;) {
         va_list ap;
