@@ -82,7 +82,8 @@ typedef struct fa_timing_opts {
     double abandon_ms;
     /* Racing inside an interleaved re-timing (0: off). After 3 rounds, a job whose median
      * ratio to the fastest job, round by round, is over this margin stops (after 1 or 2
-     * rounds, over 1.05x the margin; from 4, one clearly over 2%: fa_retime_out); its figures
+     * rounds, over 1.05x the margin, or after 2 over it in both; from 4, one clearly over 2%:
+     * fa_retime_out); its figures
      * are those rounds' and it is marked raced. From 5 rounds the whole group stops, before
      * min_reps, once no job left can be over 1% ahead of the fastest (fa_retime_settled). */
     double interleave_margin;
@@ -111,7 +112,9 @@ void fa_retime_resolve_raced(int n, const int *raced, const int *ref, const doub
 /* Racing inside an interleaved group (fa_runner_retime): is a job out, given the statistics
  * ratio of its round-by-round ratios to the fastest job over `rounds` rounds, and the
  * group's margin (fa_timing_opts.interleave_margin, > 1)? Before FA_ABANDON_REPS (3) rounds,
- * when the median is over 1.05x the margin; from then, over the margin; and from
+ * when the median is over 1.05x the margin, or after 2 rounds when both are over the margin
+ * (a job behind only in one round, the GPU's clock having moved between its launch and the
+ * fastest's, stays); from 3 rounds, a median over the margin; and from
  * FA_RETIME_TIGHT_ROUNDS rounds, when it is clearly behind: a median over
  * 1 + FA_RETIME_TIGHT and a mean two standard errors above 1 (the rounds' shared drift
  * divides out of the ratios, so a job 2-5% behind after 4 rounds does not catch up; ten

@@ -34,6 +34,17 @@ __attribute__((format(printf, 4, 5))) static int put(char **buf, size_t *len, si
     }
 }
 
+/* One write with O_APPEND: a block from one worker process never interleaves another's. */
+static void append(const char *path, const char *buf, size_t len)
+{
+    const int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    const ssize_t w = write(fd, buf, len);
+    (void)w; /* a diagnostic: a short write is not worth failing a timing over */
+    close(fd);
+}
+
 void fa_retime_trace(const fa_job *jobs, int n, const int *active, const int *raced,
                      double *const *x, const int *nx)
 {
@@ -54,14 +65,24 @@ void fa_retime_trace(const fa_job *jobs, int n, const int *active, const int *ra
         fa_variant_name(&jobs[i].variant, name, sizeof name);
         ok = put(&buf, &len, &cap, "%s %d %d", name, raced[i], nx[i]);
         for (int k = 0; k < nx[i] && ok; k++)
-            ok = put(&buf, &len, &cap, " %.5f", x[i][k]);
+            ok = put(&buf, &len, &cap, " %.9g", x[i][k]);
         ok = ok && put(&buf, &len, &cap, "\n");
     }
-    const int fd = ok ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
-    if (fd >= 0) {
-        const ssize_t w = write(fd, buf, len);
-        (void)w; /* a diagnostic: a short write is not worth failing a timing over */
-        close(fd);
-    }
+    if (ok)
+        append(path, buf, len);
     free(buf);
+}
+
+void fa_retime_trace_timing(const fa_job *job, const fa_time_stats *ts, int raced)
+{
+    const char *path = getenv("FA_TUNE_RETIME_TRACE");
+    if (!path || !*path)
+        return;
+    char pname[256], vname[256], line[640];
+    fa_problem_name(&job->problem, pname, sizeof pname);
+    fa_variant_name(&job->variant, vname, sizeof vname);
+    const int k = snprintf(line, sizeof line, "time %s %s %d %d %.9g\n", pname, vname, raced,
+                           ts->reps, ts->median_ms);
+    if (k > 0 && (size_t)k < sizeof line)
+        append(path, line, (size_t)k);
 }

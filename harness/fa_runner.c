@@ -14,6 +14,7 @@
  * allocating and running it is measured; the larger wins unless the difference is within the
  * driver's 2 MiB allocation granularity, where the exact tracked size is the honest figure.
  */
+#include "fa_retime_trace.h"
 #include "fa_runner_internal.h"
 #include "fa_util.h"
 
@@ -795,6 +796,7 @@ static int run_variant_time(run_ctx *c)
     }
     rn_fill_timing(m, &c->ts, d->flops);
     m->raced = raced;
+    fa_retime_trace_timing(c->job, &c->ts, raced);
     if (raced)
         rn_set_result(m, FA_OK,
                       "raced out after %d repetitions: %.4g ms is past the bound %.4g ms "

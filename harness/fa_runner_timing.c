@@ -609,6 +609,8 @@ int fa_retime_out(const fa_time_stats *ratio, int rounds, double margin)
         return 0;
     if (ratio->median_ms > margin * (rounds >= FA_ABANDON_REPS ? 1.0 : FA_ABANDON_ONE_REP))
         return 1;
+    if (rounds >= 2 && ratio->min_ms > margin) /* over the margin in each of two rounds */
+        return 1;
     const double se = ratio->rse * ratio->mean_ms; /* rse: stddev / sqrt(n) / mean */
     return rounds >= FA_RETIME_TIGHT_ROUNDS && ratio->median_ms > 1 + FA_RETIME_TIGHT &&
            ratio->mean_ms - 2 * se > 1;

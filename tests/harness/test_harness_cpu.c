@@ -368,6 +368,15 @@ static void test_stats(void)
         CHECK_MSG(fa_retime_out(&r, 3, 1.05), "6%% behind in after 3 rounds");
         fa_stats_compute(far3, 1, &r);
         CHECK_MSG(!fa_retime_out(&r, 1, 1.05), "6%% behind out after one round");
+        /* After 2 rounds: over the margin in both is out (replayed on the recorded rounds of
+         * three full hd128 halving runs, bench/results/2026-12-07_session29, it took 0.5 s
+         * of kernel time off rung 1's 11 s and picked the same winners); over it in one
+         * round only is not, even when their median is. */
+        static const double both[] = {1.06, 1.07}, one[] = {1.0, 1.12};
+        fa_stats_compute(both, 2, &r);
+        CHECK_MSG(fa_retime_out(&r, 2, 1.05), "over the margin in both of 2 rounds, still in");
+        fa_stats_compute(one, 2, &r);
+        CHECK_MSG(!fa_retime_out(&r, 2, 1.05), "over the margin in one of 2 rounds, out");
         static const double far1 = 1.11;
         fa_stats_compute(&far1, 1, &r);
         CHECK_MSG(fa_retime_out(&r, 1, 1.05), "11%% behind in after one round");
@@ -949,8 +958,8 @@ static void test_decode(void)
 }
 
 /* FA_TUNE_RETIME_TRACE: one block per group, appended whole, the jobs that were timed with
- * their raced flag and every round's time in order; nothing written while the variable is
- * unset. */
+ * their raced flag and every round's time in order; one line per separate timing; nothing
+ * written while the variable is unset. */
 static void test_trace(void)
 {
     char path[] = "/tmp/fa_trace_XXXXXX";
@@ -977,16 +986,20 @@ static void test_trace(void)
     setenv("FA_TUNE_RETIME_TRACE", path, 1);
     fa_retime_trace(jobs, 3, active, raced, x, nx);
     fa_retime_trace(jobs, 1, active, raced, x, nx);
+    const fa_time_stats ts = {.median_ms = 0.123456789, .reps = 3};
+    fa_retime_trace_timing(&jobs[1], &ts, 1);
     unsetenv("FA_TUNE_RETIME_TRACE");
+    fa_retime_trace_timing(&jobs[1], &ts, 1);
 
     char pname[256], v0[256], v1[256], want[2048];
     fa_problem_name(&jobs[0].problem, pname, sizeof pname);
     fa_variant_name(&jobs[0].variant, v0, sizeof v0);
     fa_variant_name(&jobs[1].variant, v1, sizeof v1);
     snprintf(want, sizeof want,
-             "group %s 3\n%s 0 3 1.50000 1.25000 1.12500\n%s 1 1 2.00000\n"
-             "group %s 1\n%s 0 3 1.50000 1.25000 1.12500\n",
-             pname, v0, v1, pname, v0);
+             "group %s 3\n%s 0 3 1.5 1.25 1.125\n%s 1 1 2\n"
+             "group %s 1\n%s 0 3 1.5 1.25 1.125\n"
+             "time %s %s 1 3 0.123456789\n",
+             pname, v0, v1, pname, v0, pname, v1);
     char got[2048] = {0};
     FILE *f = fopen(path, "r");
     CHECK_MSG(f != NULL, "trace file %s", path);
