@@ -67,8 +67,12 @@ void fa_progress_timed(fa_progress *p, const char *name, double tflops)
     show(p, 0);
 }
 
-void fa_progress_finish(fa_progress *p)
+void fa_progress_finish(fa_progress *p, int complete)
 {
+    if (complete) {
+        p->planned = p->timed;
+        p->budget = 0;
+    }
     show(p, 1);
     if (p->enabled && p->tty)
         fputc('\n', stderr);

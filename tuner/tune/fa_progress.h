@@ -22,6 +22,9 @@ void fa_progress_compiled(fa_progress *p, const char *name);
 /* n more timings planned than fa_progress_start said (a family gate opened mid-run). */
 void fa_progress_plan_more(fa_progress *p, int n);
 void fa_progress_timed(fa_progress *p, const char *name, double tflops);
-void fa_progress_finish(fa_progress *p);
+/* The last line. complete: the run did all it planned to, so the total becomes what was timed
+ * (halving's plan is an estimate: it cannot know its groups' sizes before rung 0); else (an
+ * interrupt, a failure) the plan stays, and the line says how far the run got. */
+void fa_progress_finish(fa_progress *p, int complete);
 
 #endif /* FA_PROGRESS_H */
