@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Session 29, call 2 on whatever GPU comes (~5 min). Interleaved racing's new 2-round rule (out
+# Session 29, call 2 on whatever GPU comes (~4 min). Interleaved racing's new 2-round rule (out
 # when over the margin in both of its first 2 rounds: two_min.patch) against the rules before
 # it, on the same GPU: the full default hd128 job halving from a cold cache (new build), then
 # warm, alternating base, new, base, new (both builds share the kernel cache: the change is in
-# the harness, not the kernels); then warm with racing off (the replay's truth); then each new
-# warm run's winners re-timed beside session 28's exhaustive run on an H100. Every run is traced
-# (FA_TUNE_RETIME_TRACE) with rung 0's own timings, for bench/retime_replay.py.
+# the harness, not the kernels); then the first new warm run's winners re-timed beside session
+# 28's exhaustive run on an H100. Every run is traced (FA_TUNE_RETIME_TRACE) with rung 0's own
+# timings, for bench/retime_replay.py.
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 ROOT=$PWD
@@ -27,11 +27,10 @@ sweep $BASE bw1 sweep:128:halving:bw1:warm
 sweep "$ROOT" nw1 sweep:128:halving:nw1:warm
 sweep $BASE bw2 sweep:128:halving:bw2:warm
 sweep "$ROOT" nw2 sweep:128:halving:nw2:warm
-sweep "$ROOT" nu "sweep:128:halving:nu:warm:--race 0"
 grep -E "^=== |rc |wall|profile \(engine|profile \(device" "$OUT/sweeps.log" | cut -c1-260
 tar -czf "$OUT/sweeps.tgz" -C $W --exclude='*.db*' --exclude='trace_*' .
 tar -czf "$OUT/traces.tgz" -C $W $(cd $W && ls trace_*.txt)
-for r in nw1 nw2; do
+for r in nw1; do
     timeout $((585 - SECONDS)) bash bench/gpu_run.sh --out $W recheck:128:exs4:$r >>"$OUT/recheck.log" 2>&1
     echo "recheck $r rc=$?"
     cp $W/strategies_exs4_$r.md "$OUT/" 2>/dev/null
