@@ -8,6 +8,12 @@ every group's rounds are written down; this script replays a rule set on those s
 says what it would have cost (kernel time of the rounds it takes) and what it would have picked.
 
     python3 bench/retime_replay.py TRACE [--truth TRACE_RACE0] [--rule NAME ...]
+    python3 bench/retime_replay.py TRACE --rung0
+
+--rung0: where each group's best stood in halving's rung 0 (the trace's "time" lines of a
+halving run): its rank on the rung-0 problem of its class nearest in keys (then GQA ratio), and
+the best rank any variant within 1% of it reached on any rung-0 problem of the class -- how
+deep rung 0's cut (FA_HALVING_KEEP_SPACE) has to reach for the group to hold a winner.
 
 TRACE: a run's trace. --truth: a trace of the same problems with racing off (--race 0: every
 member runs the group's rounds), whose full rounds decide each member's true ratio to the best;
@@ -22,6 +28,7 @@ few racing decisions at a threshold can differ by a round).
 """
 import argparse
 import math
+import re
 import statistics
 import sys
 
@@ -201,15 +208,58 @@ RULES = {
 }
 
 
+def rung0_ranks(groups, times, truth):
+    """Per group: (rank of its best on the nearest rung-0 problem, the best rank of a variant
+    within 1% of it on any rung-0 problem of its class, problem). A variant raced out of its
+    rung-0 timing ranks after every unraced one."""
+    def field(p, key):
+        return int(re.search(rf"_{key}(\d+)_", p).group(1))
+
+    def mode(p):
+        return p.split(f"_d{field(p, 'd')}_")[1]
+
+    rank = {}
+    for p, d in times.items():
+        order = sorted((v for v in d if not d[v][0]), key=lambda v: d[v][2])
+        rank[p] = {v: i + 1 for i, v in enumerate(order)}
+        rank[p].update({v: len(d) + 1 for v in d if d[v][0]})
+    rows = []
+    for g in groups:
+        p, t = g["problem"], truth[g["problem"]]
+        same = [q for q in rank if mode(q) == mode(p)]
+        if not same:
+            continue
+        near = min(same, key=lambda q: (abs(math.log(field(q, "k") / field(p, "k"))),
+                                        abs(field(q, "h") // field(q, "kv") -
+                                            field(p, "h") // field(p, "kv"))))
+        best = min(t, key=t.get)
+        within = [v for v, r in t.items() if r <= 1.01]
+        rows.append((rank[near].get(best, math.inf),
+                     min(rank[q].get(v, math.inf) for q in same for v in within), p))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("trace")
     ap.add_argument("--truth", help="a --race 0 trace of the same problems")
     ap.add_argument("--rule", action="append", choices=sorted(RULES), help="rules to replay")
+    ap.add_argument("--rung0", action="store_true", help="where each group's best ranked in rung 0")
     a = ap.parse_args()
-    groups = parse(a.trace)
+    times = {}
+    groups = parse(a.trace, times)
     truth = {g["problem"]: true_ratios(g) for g in parse(a.truth)} if a.truth else \
         {g["problem"]: true_ratios(g) for g in groups}
+    if a.rung0:
+        rows = rung0_ranks(groups, times, truth)
+        print(f"{len(rows)} groups of classes with rung-0 timings, {len(times)} rung-0 problems")
+        print("| rank | best's on the nearest rung-0 problem | best of a variant within 1%, any "
+              "rung-0 problem |")
+        print("|---|---|---|")
+        for lo, hi in ((1, 1), (2, 3), (4, 6), (7, 12), (13, 24), (25, 48), (49, math.inf)):
+            print(f"| {lo}{'' if hi == lo else '+' if hi == math.inf else f'-{hi}'} | "
+                  f"{sum(lo <= r[0] <= hi for r in rows)} | {sum(lo <= r[1] <= hi for r in rows)} |")
+        return 0
     print(f"{len(groups)} groups, {sum(len(g['jobs']) for g in groups)} jobs, "
           f"{sum(sum(sum(j['x']) for j in g['jobs']) for g in groups) / 1000:.2f} s of kernel "
           f"time recorded")

@@ -29,9 +29,13 @@ a = [1.0 + 0.001 * (k % 3) for k in range(rounds)]
 b = [x * r for x, r in zip(a, [1.06, 1.07] + [1.065] * (rounds - 2))]
 c = [x * 1.012 for x in a]
 d = [x * 1.12 for x in a]
-text = "time P v0 0 1 0.5\ngroup P 4\n" + "".join(
-    f"{n} 0 {rounds} " + " ".join(f"{t:.9g}" for t in xs) + "\n"
-    for n, xs in (("a", a), ("b", b), ("c", c), ("d", d))) + "time P v1 1 3 0.75\n"
+P = "b4_h16_kv4_q4096_k4096_d128_bf16"
+Q = "b1_h16_kv4_q16384_k16384_d128_bf16"  # another rung-0 problem of the class
+# Rung 0 (time lines): on P, c ranks first and a second, v1 was raced out; on Q, a is first.
+text = f"time {P} c 0 1 0.5\ntime {P} a 0 1 0.6\ntime {P} v1 1 1 0.4\n" \
+    f"time {Q} a 0 1 2.0\ntime {Q} c 0 1 2.1\ngroup {P} 4\n" + "".join(
+        f"{n} 0 {rounds} " + " ".join(f"{t:.9g}" for t in xs) + "\n"
+        for n, xs in (("a", a), ("b", b), ("c", c), ("d", d)))
 with tempfile.TemporaryDirectory() as tmp:
     path = os.path.join(tmp, "trace.txt")
     with open(path, "w") as f:
@@ -40,7 +44,8 @@ with tempfile.TemporaryDirectory() as tmp:
     groups = R.parse(path, times)
     check(len(groups) == 1 and [j["name"] for j in groups[0]["jobs"]] == ["a", "b", "c", "d"],
           f"parsed groups {groups}")
-    check(times == {"P": {"v0": (0, 1, 0.5), "v1": (1, 3, 0.75)}}, f"time lines {times}")
+    check(times[P] == {"c": (0, 1, 0.5), "a": (0, 1, 0.6), "v1": (1, 1, 0.4)} and
+          times[Q] == {"a": (0, 1, 2.0), "c": (0, 1, 2.1)}, f"time lines {times}")
 
     now, pick, short = R.replay(groups[0], R.Rule("current"))
     check(now[1] == 2 and now[3] == 1, f"current: b after 2 rounds, d after 1: {now}")
@@ -51,6 +56,10 @@ with tempfile.TemporaryDirectory() as tmp:
 
     truth = R.true_ratios(groups[0])
     check(abs(truth["c"] - 1.012) < 1e-3 and abs(truth["a"] - 1) < 1e-12, f"truth {truth}")
+    # The best (a) is 2nd on the nearest rung-0 problem (P itself; the raced v1 ranks last),
+    # 1st on Q: the best rank of a variant within 1% of it (a alone) is 1.
+    ranks = R.rung0_ranks(groups, times, {P: truth})
+    check(ranks == [(2, 1, P)], f"rung-0 ranks {ranks}")
 
     out = subprocess.run([sys.executable, os.path.join(sys.argv[1], "retime_replay.py"), path,
                           "--rule", "current", "--rule", "before_two_min"],
