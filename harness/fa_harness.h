@@ -83,9 +83,9 @@ typedef struct fa_timing_opts {
     /* Racing inside an interleaved re-timing (0: off). After 3 rounds, a job whose median
      * ratio to the fastest job, round by round, is over this margin stops (after 1 or 2
      * rounds, over 1.05x the margin, or after 2 over it in both; from 4, one clearly over 2%:
-     * fa_retime_out); its figures
-     * are those rounds' and it is marked raced. From 5 rounds the whole group stops, before
-     * min_reps, once no job left can be over 1% ahead of the fastest (fa_retime_settled). */
+     * fa_retime_out); its figures are those rounds' and it is marked raced. From 5 rounds the
+     * whole group stops, before min_reps, once no job left can be over 1% ahead of the fastest
+     * (fa_retime_settled). */
     double interleave_margin;
 } fa_timing_opts;
 
