@@ -8,7 +8,8 @@ cd "$(dirname "$0")/../../.."
 OUT=${OUT:-out}
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
 bash bench/gpu_run.sh --out "$OUT" build >"$OUT/build.log" 2>&1
-(cd build-gpu && FA_TUNE_RETIME_TRACE=$PWD/../$OUT/trace.txt ctest -L gpu -R '^harness_gpu' \
+T=$(cd "$OUT" && pwd)/trace.txt
+(cd build-gpu && FA_TUNE_RETIME_TRACE=$T ctest -L gpu -R '^harness_gpu' \
     --output-on-failure --timeout 300) >"$OUT/gpu_tests.log" 2>&1
 grep -E "tests passed|Passed|Failed|\*\*\*" "$OUT/gpu_tests.log" | tail -12
-echo "trace: $(grep -c '^group' "$OUT/trace.txt" 2>/dev/null) groups, $(grep -c '^time' "$OUT/trace.txt" 2>/dev/null) timings"
+echo "trace: $(grep -c '^group' "$T") groups, $(grep -c '^time' "$T") timings"
