@@ -48,10 +48,10 @@ def parse(path, times=None):
             elif w[0] == "group":
                 cur = {"problem": w[1], "jobs": []}
                 groups.append(cur)
-            else:
+            elif int(w[2]) > 0:  # a job with no round (its group failed first) says nothing
                 cur["jobs"].append({"name": w[0], "raced": int(w[1]),
                                     "x": [float(t) for t in w[3:3 + int(w[2])]]})
-    return groups
+    return [g for g in groups if g["jobs"]]
 
 
 def stats(x):

@@ -35,7 +35,8 @@ Q = "b1_h16_kv4_q16384_k16384_d128_bf16"  # another rung-0 problem of the class
 text = f"time {P} c 0 1 0.5\ntime {P} a 0 1 0.6\ntime {P} v1 1 1 0.4\n" \
     f"time {Q} a 0 1 2.0\ntime {Q} c 0 1 2.1\ngroup {P} 4\n" + "".join(
         f"{n} 0 {rounds} " + " ".join(f"{t:.9g}" for t in xs) + "\n"
-        for n, xs in (("a", a), ("b", b), ("c", c), ("d", d)))
+        for n, xs in (("a", a), ("b", b), ("c", c), ("d", d))) + \
+    f"group {Q} 2\nx 0 0\ny 0 0\n"  # a group whose round failed: no job has a time
 with tempfile.TemporaryDirectory() as tmp:
     path = os.path.join(tmp, "trace.txt")
     with open(path, "w") as f:
