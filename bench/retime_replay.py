@@ -114,7 +114,9 @@ def leader(x, live):
 
 
 def replay(group, rule):
-    """Rounds of each job under rule, and the job it picks (lowest stored median)."""
+    """Rounds of each job under rule, the job it picks (lowest stored median), and 1 if the
+    trace ran out of rounds for a job the rule keeps. Not ported: the round cap (max_reps,
+    1000) and the group's time budget (5 s a job), which a halving run does not reach."""
     full = [j["x"] for j in group["jobs"]]
     n = len(full)
     x = [[] for _ in range(n)]
@@ -128,9 +130,6 @@ def replay(group, rule):
             if k < len(full[i]):
                 x[i].append(full[i][k])
                 ran += 1
-            elif k == len(x[i]) and not getattr(rule, "_short_seen", None):
-                pass
-        live_short = [i for i in live if len(x[i]) >= len(full[i])]
         if ran == 0:
             break
         live = [i for i in range(n) if not raced[i]]
@@ -144,7 +143,8 @@ def replay(group, rule):
                 raced[i], ref[i], ratio[i] = True, bi, s["median"]
         live = [i for i in range(n) if not raced[i]]
         unraced = len(live)
-        min_rounds = rule.alone_min if unraced <= 1 and rule.min_reps > rule.alone_min else rule.min_reps
+        min_rounds = rule.alone_min if unraced <= 1 and rule.min_reps > rule.alone_min \
+            else rule.min_reps
         done, settled = True, bi >= 0 and unraced > 1
         for i in live:
             if bi < 0 or unraced == 1:
