@@ -18,13 +18,14 @@ deep rung 0's cut (FA_HALVING_KEEP_SPACE) has to reach for the group to hold a w
 TRACE: a run's trace. --truth: a trace of the same problems with racing off (--race 0: every
 member runs the group's rounds), whose full rounds decide each member's true ratio to the best;
 without it, TRACE's own full rounds do (then only stopping earlier than TRACE did can be
-judged). A rule that wants a round a member does not have in the trace stops that member there
-("short" in the table: the replay is then optimistic for that rule).
+judged). A rule that wants a round the trace does not have for a member it keeps ends the group
+there ("short groups" in the table: the replay is then optimistic for that rule).
 
-Rules: `current` is the shipped one, ported line for line: replayed on a trace of a run with the
-shipped rules it must take exactly the rounds that run took (checked, printed as "agrees";
-traces before session 29 were taken with `before_two_min` and wrote times to 5 decimals, so a
-few racing decisions at a threshold can differ by a round).
+Rules: `current` is the shipped one, ported line for line. Replayed on a trace of a run with the
+shipped rules it takes exactly the rounds that run took, and the table says "(the trace's own
+rounds)". Session 29's first traces (bench/results/2026-12-07_session29, call 1) were taken
+with `before_two_min` and wrote times to 5 decimals, so a few racing decisions at a threshold
+differ there by a round; later traces carry 9 significant digits.
 """
 import argparse
 import math
