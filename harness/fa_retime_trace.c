@@ -5,34 +5,9 @@
 #include "fa_retime_trace.h"
 
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
-
-/* printf into buf at *len, growing it; returns 0 when out of memory. */
-__attribute__((format(printf, 4, 5))) static int put(char **buf, size_t *len, size_t *cap,
-                                                     const char *fmt, ...)
-{
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        const int k = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
-        va_end(ap);
-        if (k < 0)
-            return 0;
-        if ((size_t)k < *cap - *len) {
-            *len += (size_t)k;
-            return 1;
-        }
-        char *grown = realloc(*buf, *cap * 2 + (size_t)k);
-        if (!grown)
-            return 0;
-        *buf = grown;
-        *cap = *cap * 2 + (size_t)k;
-    }
-}
 
 /* One write with O_APPEND: a block from one worker process never interleaves another's. */
 static void append(const char *path, const char *buf, size_t len)
@@ -51,24 +26,25 @@ void fa_retime_trace(const fa_job *jobs, int n, const int *active, const int *ra
     const char *path = getenv("FA_TUNE_RETIME_TRACE");
     if (!path || !*path || n < 1)
         return;
-    size_t len = 0, cap = 4096;
-    char *buf = malloc(cap);
-    if (!buf)
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len); /* the block, written at once by append() */
+    if (!f)
         return;
-    buf[0] = '\0';
     char name[256];
     fa_problem_name(&jobs[0].problem, name, sizeof name);
-    int ok = put(&buf, &len, &cap, "group %s %d\n", name, n);
-    for (int i = 0; i < n && ok; i++) {
+    fprintf(f, "group %s %d\n", name, n);
+    for (int i = 0; i < n; i++) {
         if (!active[i])
             continue;
         fa_variant_name(&jobs[i].variant, name, sizeof name);
-        ok = put(&buf, &len, &cap, "%s %d %d", name, raced[i], nx[i]);
-        for (int k = 0; k < nx[i] && ok; k++)
-            ok = put(&buf, &len, &cap, " %.9g", x[i][k]);
-        ok = ok && put(&buf, &len, &cap, "\n");
+        fprintf(f, "%s %d %d", name, raced[i], nx[i]);
+        for (int k = 0; k < nx[i]; k++)
+            fprintf(f, " %.9g", x[i][k]);
+        fputc('\n', f);
     }
-    if (ok)
+    const int ok = !ferror(f);
+    if (fclose(f) == 0 && ok)
         append(path, buf, len);
     free(buf);
 }
