@@ -521,8 +521,7 @@ static int planned_timings(const engine *e)
              * says 32; counting every rung-0 problem's survivors said 74 (a 21 s run showed
              * "timed 4475/10656, eta 28s" as its last line). */
             const int keep = en_rung1_keep(e, k, n);
-            const int far = (keep + FA_RUNG1_FAR_SHARE - 1) / FA_RUNG1_FAR_SHARE;
-            const int group = keep + (e->cls[k].nrung0 > 1 ? far : 0);
+            const int group = keep + (e->cls[k].nrung0 > 1 ? en_rung1_far(keep) : 0);
             planned += (group < n ? group : n) * e->cls[k].np;
         }
     }

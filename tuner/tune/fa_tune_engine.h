@@ -242,6 +242,9 @@ void en_variant_done(engine *e, int ci);
 /* The seconds compile jobs were outstanding up to now (caller holds mu). */
 double en_compiling_clock_locked(const engine *e);
 int en_rung1_keep(const engine *e, int k, int n);
+/* Of a rung-0 problem's keep survivors, how many a problem not near it times: the best
+ * 1/FA_RUNG1_FAR_SHARE, rounded up (halving's rung 1, push_rung1_locked). */
+int en_rung1_far(int keep);
 /* Halving's exploration: defer all but the first --explore of each (class, family) by prior;
  * then, after class k's rung 0, promote the deferred neighbours of its leaders (returns how
  * many). */

@@ -200,6 +200,11 @@ int en_rung1_keep(const engine *e, int k, int n)
     return keep < n ? keep : n;
 }
 
+int en_rung1_far(int keep)
+{
+    return (keep + FA_RUNG1_FAR_SHARE - 1) / FA_RUNG1_FAR_SHARE;
+}
+
 /* Does class k's rung-0 problem r bracket class position i: the nearest rung-0 problem at or
  * below its keys, or the nearest at or above? */
 static int brackets(const engine *e, int k, int r, int i)
@@ -271,8 +276,7 @@ static void push_rung1_locked(engine *e, int k)
     for (int i = 0; i < e->cls[k].np; i++) {
         int limit[FA_RUNG0_MAX];
         for (int r = 0; r < e->cls[k].nrung0; r++) {
-            const int far = (keep[r] + FA_RUNG1_FAR_SHARE - 1) / FA_RUNG1_FAR_SHARE;
-            limit[r] = near(e, k, r, i) ? keep[r] : far;
+            limit[r] = near(e, k, r, i) ? keep[r] : en_rung1_far(keep[r]);
         }
         int ng = 0;
         for (int c = 0; c < e->ncands; c++) {
