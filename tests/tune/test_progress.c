@@ -2,37 +2,26 @@
  * The progress line's last line: a run that did all it planned shows what it timed as the
  * total with no time left (halving's plan is an estimate); an interrupted one keeps the plan.
  */
+#include "fa_capture.h"
 #include "fa_check.h"
 #include "fa_progress.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The last line fa_progress wrote to stderr while fn(p) ran. */
 static void last_line(void (*fn)(fa_progress *), char *out, size_t n)
 {
-    char path[] = "/tmp/fa_progress_XXXXXX";
-    const int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    fflush(stderr);
-    const int saved = dup(2);
-    CHECK(saved >= 0 && dup2(fd, 2) == 2);
+    char all[4096];
+    fa_capture e;
+    fa_capture_start(&e, 2);
     fa_progress p;
     fn(&p);
-    fflush(stderr);
-    CHECK(dup2(saved, 2) == 2);
-    close(saved);
-    FILE *f = fdopen(fd, "r");
-    CHECK(f != NULL);
-    rewind(f);
-    char line[512];
-    out[0] = '\0';
-    while (fgets(line, sizeof line, f))
-        snprintf(out, n, "%s", line);
-    fclose(f);
-    unlink(path);
+    size_t len = fa_capture_end(&e, all, sizeof all);
+    while (len > 0 && all[len - 1] == '\n')
+        all[--len] = '\0';
+    const char *last = strrchr(all, '\n');
+    snprintf(out, n, "%s", last ? last + 1 : all);
 }
 
 static void three(fa_progress *p, int planned, int budget)

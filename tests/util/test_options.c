@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #define FA_CHECK_COUNT
+#include "fa_capture.h"
 #include "fa_check.h"
 #include "fa_cli.h"
 #include "fa_options.h"
@@ -113,26 +114,12 @@ static int run(const fa_opt_cmd *c, ...)
         argv[argc++] = (char *)a;
     va_end(ap);
     memset(&C, 0, sizeof C);
-    fflush(stdout);
-    fflush(stderr);
-    FILE *fe = tmpfile(), *fo = tmpfile();
-    int saved_err = dup(2), saved_out = dup(1);
-    dup2(fileno(fe), 2);
-    dup2(fileno(fo), 1);
+    fa_capture ce, co;
+    fa_capture_start(&ce, 2);
+    fa_capture_start(&co, 1);
     int rc = fa_opt_parse(c, argc, argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved_err, 2);
-    dup2(saved_out, 1);
-    close(saved_err);
-    close(saved_out);
-    rewind(fe);
-    rewind(fo);
-    size_t ne = fread(err, 1, sizeof err - 1, fe), no = fread(out, 1, sizeof out - 1, fo);
-    err[ne] = '\0';
-    out[no] = '\0';
-    fclose(fe);
-    fclose(fo);
+    fa_capture_end(&ce, err, sizeof err);
+    fa_capture_end(&co, out, sizeof out);
     return rc;
 }
 
