@@ -230,9 +230,9 @@ double rn_prof(fa_runner *r, int ph, double t0)
 /* FA_PROFILE=1: where this runner's time went, one line on stderr when it is freed. */
 static void print_profile(const fa_runner *r)
 {
-    static const char *names[RN_PROF_N] = {"inputs",      "reference",  "eager-check",
-                                           "load",        "check",      "warm-up",
-                                           "repetitions", "eager-time", "re-timing"};
+    static const char *names[RN_PROF_N] = {"inputs",    "reference", "eager-check", "load",
+                                           "check",     "warm-up",   "repetitions", "eager-time",
+                                           "re-timing", "release"};
     if (!fa_profile_on())
         return;
     double total = 0;
@@ -888,7 +888,9 @@ fa_status fa_runner_run(fa_runner *r, const fa_job *job, fa_measurement *m, fa_h
         run_eager_only_check(&c);
     if (go)
         run_eager_time(&c);
+    const double t_end = fa_now_s();
     run_end(&c);
+    rn_prof(r, RN_PROF_RELEASE, t_end);
 
     if (c.retry && !r->poisoned) { /* a failure on a kept check set: the verdict of fresh inputs */
         r->check_retry = 1;

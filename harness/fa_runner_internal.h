@@ -77,6 +77,7 @@ enum rn_phase {
     RN_PROF_REPS,        /* a variant's timed repetitions, L2 flushes included */
     RN_PROF_EAGER_TIME,  /* the eager baseline's timed repetitions */
     RN_PROF_RETIME,      /* interleaved re-timing of finalists */
+    RN_PROF_RELEASE,     /* what a job gives back at its end (run_end) */
     RN_PROF_N
 };
 

@@ -141,6 +141,8 @@ struct fa_worker {
     } helpers[2][8];
     unsigned sent[2]; /* bit i: helpers for head dim index i are loaded in the current child */
     uint64_t seed_state;
+    long prof_msgs;     /* FA_PROFILE: jobs and re-timings sent, */
+    double prof_wait_s; /* and the seconds from sending each to reading its answer */
 };
 
 static void copy_str(char *dst, size_t n, const char *src)
@@ -313,7 +315,26 @@ static void status_set(wire_status *s, fa_status st, const fa_err *e)
         copy_str(s->msg, sizeof s->msg, e->msg[0] ? e->msg : fa_status_str(st));
 }
 
-static void child_job(fa_runner *r, int fd, const void *payload, size_t len)
+/* FA_PROFILE: where a child's time goes between a message's header and its answer, so the
+ * engine's "GPU busy" can be split into the runner's phases, the runner's own bookkeeping
+ * around them, and the messages (reading a job's payload, decoding, answering). */
+typedef struct child_prof {
+    long msgs;
+    double handling_s, reading_s, runner_s;
+} child_prof;
+
+static void child_prof_print(const child_prof *cp, int ordinal)
+{
+    if (!fa_profile_on() || cp->msgs == 0)
+        return;
+    fprintf(stderr,
+            "fa-tune profile (worker %d): %ld messages, %.1f s handling them: payloads %.1f s, "
+            "runner calls %.1f s, the rest %.1f s\n",
+            ordinal, cp->msgs, cp->handling_s, cp->reading_s, cp->runner_s,
+            cp->handling_s - cp->reading_s - cp->runner_s);
+}
+
+static void child_job(fa_runner *r, int fd, const void *payload, size_t len, child_prof *cp)
 {
     wire_result res;
     memset(&res, 0, sizeof res);
@@ -325,13 +346,15 @@ static void child_job(fa_runner *r, int fd, const void *payload, size_t len)
         status_set(&res.s, FA_ERR(&e, FA_INVALID, "truncated job message"), &e);
     } else {
         job_from_wire(w, (const char *)payload + sizeof *w, &job);
+        const double t = fa_now_s();
         status_set(&res.s, fa_runner_run(r, &job, &res.m, &res.d, &e), &e);
+        cp->runner_s += fa_now_s() - t;
     }
     res.s.fatal = fa_runner_poisoned(r);
     send_msg(fd, MSG_RESULT, &res, sizeof res, NULL, 0);
 }
 
-static void child_retime(fa_runner *r, int fd, const void *payload, size_t len)
+static void child_retime(fa_runner *r, int fd, const void *payload, size_t len, child_prof *cp)
 {
     wire_status s;
     memset(&s, 0, sizeof s);
@@ -357,8 +380,11 @@ static void child_retime(fa_runner *r, int fd, const void *payload, size_t len)
     s.culprit = -1;
     if (!ok)
         status_set(&s, FA_ERR(&e, FA_INVALID, "malformed retime message"), &e);
-    else
+    else {
+        const double t = fa_now_s();
         status_set(&s, fa_runner_retime(r, jobs, n, ms, &s.culprit, &e), &e);
+        cp->runner_s += fa_now_s() - t;
+    }
     s.n = ok && s.status == FA_OK ? n : 0;
     s.fatal = fa_runner_poisoned(r);
     send_msg(fd, MSG_RESULT_N, &s, sizeof s, ms, (size_t)s.n * sizeof ms[0]);
@@ -390,15 +416,18 @@ _Noreturn static void child_main(int fd, int ordinal, int64_t eager_budget_bytes
             copy_str(hello.eager_why, sizeof hello.eager_why, why);
     }
     send_msg(fd, MSG_HELLO, &hello, sizeof hello, NULL, 0);
+    child_prof cp = {0};
     while (r) {
         wire_hdr h;
         if (read_all(fd, &h, sizeof h, 0) || h.magic != FA_WIRE_MAGIC || h.type == MSG_STOP)
             break;
+        const double t0 = fa_now_s(); /* the header is in: the parent is waiting from here */
         void *payload = malloc(h.len > 0 ? (size_t)h.len : 1);
         if (!payload || read_all(fd, payload, (size_t)h.len, 0)) {
             free(payload);
             break;
         }
+        cp.reading_s += fa_now_s() - t0;
         if (h.type == MSG_HELPERS) {
             wire_status s;
             memset(&s, 0, sizeof s);
@@ -413,14 +442,17 @@ _Noreturn static void child_main(int fd, int ordinal, int64_t eager_budget_bytes
                            &e);
             send_msg(fd, MSG_ACK, &s, sizeof s, NULL, 0);
         } else if (h.type == MSG_JOB) {
-            child_job(r, fd, payload, (size_t)h.len);
+            child_job(r, fd, payload, (size_t)h.len, &cp);
         } else if (h.type == MSG_RETIME) {
-            child_retime(r, fd, payload, (size_t)h.len);
+            child_retime(r, fd, payload, (size_t)h.len, &cp);
         }
         free(payload);
+        cp.msgs++;
+        cp.handling_s += fa_now_s() - t0;
         if (fa_runner_poisoned(r))
             break; /* the context is gone: exit, the parent starts a fresh child */
     }
+    child_prof_print(&cp, ordinal);
     /* A poisoned context is not torn down: the process exit releases it. */
     if (r && !fa_runner_poisoned(r))
         fa_runner_free(r);
@@ -704,6 +736,11 @@ void fa_worker_stop(fa_worker *w)
         send_msg(w->fd, MSG_STOP, NULL, 0, NULL, 0);
         reap(w, 0, NULL, 0);
     }
+    if (fa_profile_on() && w->prof_msgs > 0)
+        fprintf(stderr,
+                "fa-tune profile (worker %d, parent side): %ld messages, %.1f s from sending "
+                "each to reading its answer\n",
+                w->ordinal, w->prof_msgs, w->prof_wait_s);
     for (int t = 0; t < 2; t++)
         for (int i = 0; i < 8; i++)
             free(w->helpers[t][i].cubin);
@@ -820,6 +857,7 @@ fa_status fa_worker_check_and_time(fa_worker *w, const fa_job *job, fa_measureme
     const double timeout = w->opts.job_timeout_s;
     void *payload = NULL;
     size_t len = 0;
+    const double t0 = fa_now_s();
     int rc = send_msg(w->fd, MSG_JOB, &wj, sizeof wj, job->cubin, (size_t)wj.cubin_size);
     if (rc) {
         /* The child was gone before this job reached it: not this job's fault. Start a fresh
@@ -834,6 +872,8 @@ fa_status fa_worker_check_and_time(fa_worker *w, const fa_job *job, fa_measureme
     }
     if (!rc)
         rc = recv_msg(w->fd, MSG_RESULT, &payload, &len, fa_now_s() + timeout);
+    w->prof_msgs++;
+    w->prof_wait_s += fa_now_s() - t0;
     if (rc || len < sizeof(wire_result)) {
         char why[256];
         reap(w, 1, why, sizeof why);
@@ -896,10 +936,13 @@ static int retime_once(fa_worker *w, const fa_job *jobs, const int *idx, int n,
     }
     void *payload = NULL;
     size_t len = 0;
+    const double t0 = fa_now_s();
     int rc = send_msg(w->fd, MSG_RETIME, msg, total, NULL, 0);
     free(msg);
     if (!rc)
         rc = recv_msg(w->fd, MSG_RESULT_N, &payload, &len, fa_now_s() + w->opts.job_timeout_s * n);
+    w->prof_msgs++;
+    w->prof_wait_s += fa_now_s() - t0;
     if (rc || len < sizeof(wire_status)) {
         reap(w, 1, why, why_n);
         if (rc == -2)
