@@ -4,37 +4,81 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void entry_free(fa_module_entry *x)
+static int image_matches(const fa_module_image *m, const void *cubin, size_t size)
 {
-    free(x->cubin);
+    return m->refs > 0 && m->size == size && !memcmp(m->cubin, cubin, size);
+}
+
+/* Drop one entry's hold on its image; the last one out unloads it (unless the context is
+ * gone: cu NULL). */
+static void image_release(fa_module_image *m, const fa_cuda *cu)
+{
+    if (--m->refs > 0)
+        return;
+    if (cu)
+        cu->cuModuleUnload(m->mod);
+    free(m->cubin);
+    memset(m, 0, sizeof *m);
+}
+
+static void entry_free(fa_module_entry *x, const fa_cuda *cu)
+{
+    if (x->img)
+        image_release(x->img, cu);
     free(x->symbol);
     memset(x, 0, sizeof *x);
 }
 
-static int entry_matches(const fa_module_entry *x, const void *cubin, size_t size,
-                         const char *symbol)
-{
-    return x->cubin && x->size == size && !strcmp(x->symbol, symbol) &&
-           !memcmp(x->cubin, cubin, size);
-}
-
-/* A free slot, else the least recently used unpinned one (unloaded first); NULL when every
+/* A free slot, else the least recently used unpinned one (released first); NULL when every
  * slot is pinned. */
 static fa_module_entry *victim(fa_module_cache *c, const fa_cuda *cu)
 {
     fa_module_entry *best = NULL;
     for (int i = 0; i < FA_MODULE_CACHE_SLOTS; i++) {
         fa_module_entry *x = &c->e[i];
-        if (!x->cubin)
+        if (!x->img)
             return x;
         if (!x->pinned && (!best || x->tick < best->tick))
             best = x;
     }
-    if (best) {
-        cu->cuModuleUnload(best->mod);
-        entry_free(best);
-    }
+    if (best)
+        entry_free(best, cu);
     return best;
+}
+
+static fa_module_image *image_find(fa_module_cache *c, const void *cubin, size_t size)
+{
+    for (int i = 0; i < FA_MODULE_CACHE_SLOTS; i++)
+        if (image_matches(&c->img[i], cubin, size))
+            return &c->img[i];
+    return NULL;
+}
+
+/* Load the cubin into a free image slot. There is one: images never outnumber entries, and
+ * the caller has just freed an entry. */
+static fa_module_image *image_load(fa_module_cache *c, const fa_cuda *cu, const void *cubin,
+                                   size_t size, CUresult *res)
+{
+    fa_module_image *m = NULL;
+    for (int i = 0; i < FA_MODULE_CACHE_SLOTS && !m; i++)
+        if (c->img[i].refs == 0)
+            m = &c->img[i];
+    void *copy = m ? malloc(size ? size : 1) : NULL;
+    if (!copy) {
+        *res = CUDA_ERROR_OUT_OF_MEMORY;
+        return NULL;
+    }
+    *res = cu->cuModuleLoadData(&m->mod, cubin);
+    if (*res != CUDA_SUCCESS) {
+        free(copy);
+        m->mod = NULL;
+        return NULL;
+    }
+    memcpy(copy, cubin, size);
+    m->cubin = copy;
+    m->size = size;
+    c->loads++;
+    return m;
 }
 
 void fa_module_cache_get(fa_module_cache *c, const fa_cuda *cu, const void *cubin, size_t size,
@@ -44,7 +88,7 @@ void fa_module_cache_get(fa_module_cache *c, const fa_cuda *cu, const void *cubi
     symbol = symbol ? symbol : "";
     for (int i = 0; i < FA_MODULE_CACHE_SLOTS; i++) {
         fa_module_entry *x = &c->e[i];
-        if (entry_matches(x, cubin, size, symbol)) {
+        if (x->img && !strcmp(x->symbol, symbol) && image_matches(x->img, cubin, size)) {
             x->tick = ++c->tick;
             x->pinned = 1;
             c->hits++;
@@ -53,37 +97,42 @@ void fa_module_cache_get(fa_module_cache *c, const fa_cuda *cu, const void *cubi
             return;
         }
     }
+    /* Another kernel of the same cubin is loaded: hold its image before choosing a victim,
+     * which may be the image's last other holder. */
+    fa_module_image *m = image_find(c, cubin, size);
+    if (m)
+        m->refs++;
     fa_module_entry *x = victim(c, cu);
     if (!x) {
-        *res = CUDA_ERROR_OUT_OF_MEMORY; /* more pinned modules than slots: a caller bug */
+        if (m)
+            image_release(m, cu);
+        *res = CUDA_ERROR_OUT_OF_MEMORY; /* more pinned kernels than slots: a caller bug */
         return;
     }
-    CUmodule mod = NULL;
-    CUfunction fn = NULL;
-    *res = cu->cuModuleLoadData(&mod, cubin);
-    if (*res != CUDA_SUCCESS)
-        return;
-    if (cu->cuModuleGetFunction(&fn, mod, symbol) != CUDA_SUCCESS) {
-        cu->cuModuleUnload(mod);
-        *res = CUDA_ERROR_NOT_FOUND;
-        return;
+    if (m) {
+        c->shared++;
+    } else {
+        m = image_load(c, cu, cubin, size, res);
+        if (!m)
+            return;
+        m->refs = 1;
     }
-    x->cubin = malloc(size ? size : 1);
+    x->img = m; /* the entry holds the image from here: entry_free releases it */
     x->symbol = malloc(strlen(symbol) + 1);
-    if (!x->cubin || !x->symbol) { /* no room to remember it: unload, report out of memory */
-        cu->cuModuleUnload(mod);
-        entry_free(x);
+    if (!x->symbol) { /* no room to remember it: release, report out of memory */
+        entry_free(x, cu);
         *res = CUDA_ERROR_OUT_OF_MEMORY;
         return;
     }
-    memcpy(x->cubin, cubin, size);
     strcpy(x->symbol, symbol);
-    x->size = size;
-    x->mod = mod;
-    x->fn = fn;
+    if (cu->cuModuleGetFunction(&x->fn, m->mod, symbol) != CUDA_SUCCESS) {
+        entry_free(x, cu); /* a module loaded only for this kernel is unloaded again */
+        *res = CUDA_ERROR_NOT_FOUND;
+        return;
+    }
     x->tick = ++c->tick;
     x->pinned = 1;
-    c->loads++;
+    *res = CUDA_SUCCESS;
     *out = x;
 }
 
@@ -96,14 +145,11 @@ void fa_module_cache_unpin_all(fa_module_cache *c)
 void fa_module_cache_clear(fa_module_cache *c, const fa_cuda *cu)
 {
     for (int i = 0; i < FA_MODULE_CACHE_SLOTS; i++)
-        if (c->e[i].cubin) {
-            cu->cuModuleUnload(c->e[i].mod);
-            entry_free(&c->e[i]);
-        }
+        entry_free(&c->e[i], cu);
 }
 
 void fa_module_cache_forget(fa_module_cache *c)
 {
     for (int i = 0; i < FA_MODULE_CACHE_SLOTS; i++)
-        entry_free(&c->e[i]);
+        entry_free(&c->e[i], NULL);
 }

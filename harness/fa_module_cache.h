@@ -8,8 +8,11 @@
  * used modules loaded, keyed by the cubin's exact bytes and the kernel's name: a lookup
  * compares bytes, so two different cubins can never share an entry.
  *
+ * A kernel whose cubin is already loaded for another kernel (a compile batch's cubin holds
+ * several) takes its function from that module instead of loading the cubin again.
+ *
  * This file implements nothing itself; it declares what fa_module_cache.c does. The cache is
- * single-threaded like its runner. Entries are unloaded on eviction and by
+ * single-threaded like its runner. A module is unloaded when its last entry is evicted, and by
  * fa_module_cache_clear; after a fault poisons the context, fa_module_cache_forget drops
  * them without calling the driver (the modules went with the context).
  */
@@ -20,15 +23,23 @@
 
 #include "fa_driver.h"
 
-/* Modules kept loaded. More than FA_RETIME_MAX (fa_runner.h): an interleaved re-timing pins
- * all of its finalists' modules at once. */
+/* Kernels kept ready. More than FA_RETIME_MAX (fa_runner.h): an interleaved re-timing pins
+ * all of its finalists' kernels at once. */
 #define FA_MODULE_CACHE_SLOTS 80
 
-typedef struct fa_module_entry {
+/* One loaded cubin. A cold tune compiles up to FA_COMPILE_BATCH variants in one NVRTC program
+ * and every one of them gets the whole program's cubin, so up to 8 kernels of a class share one
+ * image: it is loaded once for all of them and unloaded when the last is evicted. */
+typedef struct fa_module_image {
     void *cubin; /* owned copy: the key */
     size_t size;
-    char *symbol; /* owned */
     CUmodule mod;
+    int refs; /* entries that use it; 0: a free slot */
+} fa_module_image;
+
+typedef struct fa_module_entry {
+    fa_module_image *img; /* the loaded cubin the kernel lives in; NULL: a free slot */
+    char *symbol;         /* owned */
     CUfunction fn;
     unsigned long long tick; /* last use */
     unsigned smem_set;       /* dynamic shared memory already allowed on fn */
@@ -38,15 +49,17 @@ typedef struct fa_module_entry {
 
 typedef struct fa_module_cache {
     fa_module_entry e[FA_MODULE_CACHE_SLOTS];
+    fa_module_image img[FA_MODULE_CACHE_SLOTS]; /* at most one per entry */
     unsigned long long tick;
-    int loads, hits; /* counters for tests */
+    int loads, hits, shared; /* modules loaded, kernels found, kernels taken from a loaded image */
 } fa_module_cache;
 
 /*
- * The entry for (cubin, symbol): found, or loaded into a free or least recently used slot
- * (never a pinned one). The entry comes back pinned; fa_module_cache_unpin_all releases every
- * pin at the end of a job. On a load failure *res is the driver's error and nothing is
- * cached; *out is NULL. On a missing kernel name, *res is CUDA_ERROR_NOT_FOUND.
+ * The entry for (cubin, symbol): found, or made in a free or least recently used slot (never a
+ * pinned one) from the cubin's loaded module, which is loaded first if no entry holds it. The entry
+ * comes back pinned; fa_module_cache_unpin_all releases every pin at the end of a job. On a load
+ * failure *res is the driver's error and nothing is cached; *out is NULL. On a missing kernel name,
+ * *res is CUDA_ERROR_NOT_FOUND.
  */
 void fa_module_cache_get(fa_module_cache *c, const fa_cuda *cu, const void *cubin, size_t size,
                          const char *symbol, fa_module_entry **out, CUresult *res);

@@ -247,7 +247,8 @@ static void print_profile(const fa_runner *r)
     for (int i = 0; i < RN_PROF_N; i++)
         if (r->prof_n[i] > 0)
             fprintf(stderr, " %s %.1f s (%ld)", names[i], r->prof_s[i], r->prof_n[i]);
-    fputc('\n', stderr);
+    fprintf(stderr, "; kernels: %d found loaded, %d from a loaded cubin, %d cubins loaded\n",
+            r->modules.hits, r->modules.shared, r->modules.loads);
 }
 
 void rn_release_kept(fa_runner *r)

@@ -1,8 +1,11 @@
 /*
  * This file implements the CPU test of the worker's module cache (harness/fa_module_cache.c)
  * against a stub driver table that counts loads and unloads:
- *   - the same cubin bytes and kernel name hit; other bytes or another name load anew, even
- *     at the same address (the key is the content, not the pointer);
+ *   - the same cubin bytes and kernel name hit; other bytes load anew, even at the same address
+ *     (the key is the content, not the pointer);
+ *   - another kernel of a loaded cubin (a compile batch's) takes its function from the loaded
+ *     module: one load, and the module stays until the last of its kernels is evicted, also
+ *     when the kernel evicted to make room was that module's only other one;
  *   - a full cache evicts the least recently used unpinned module and unloads it;
  *   - a pinned module (in use by the current job) is never evicted, and with every slot
  *     pinned the lookup fails rather than unload one in use;
@@ -63,6 +66,7 @@ int main(void)
     cu.cuModuleGetFunction = stub_get_function;
     static fa_module_cache c; /* large: not on the stack */
     CUresult r;
+    int before;
 
     /* hits by content and name */
     char a[64] = "cubin A", b[64] = "cubin B";
@@ -70,10 +74,42 @@ int main(void)
     CHECK(ea && r == CUDA_SUCCESS && loads == 1 && ea->pinned);
     fa_module_cache_unpin_all(&c);
     CHECK(get(&c, &cu, a, sizeof a, "k", &r) == ea && loads == 1 && c.hits == 1);
-    CHECK(get(&c, &cu, a, sizeof a, "other", &r) != ea && loads == 2); /* another kernel */
+    fa_module_entry *eo = get(&c, &cu, a, sizeof a, "other", &r); /* another kernel, same cubin */
+    CHECK(eo && eo != ea && eo->img == ea->img && loads == 1 && c.shared == 1);
     memcpy(a, "cubin a", 8); /* same address, new bytes: a new module */
-    CHECK(get(&c, &cu, a, sizeof a, "k", &r) != ea && loads == 3);
-    CHECK(get(&c, &cu, b, sizeof b, "k", &r) && loads == 4);
+    CHECK(get(&c, &cu, a, sizeof a, "k", &r) != ea && loads == 2);
+    CHECK(get(&c, &cu, b, sizeof b, "k", &r) && loads == 3);
+    fa_module_cache_unpin_all(&c);
+
+    /* a shared module lives until its last kernel goes */
+    fa_module_cache_clear(&c, &cu);
+    CHECK(live == 0);
+    loads = unloads = 0;
+    char batch[64] = "batch cubin", filler[FA_MODULE_CACHE_SLOTS][16];
+    get(&c, &cu, batch, sizeof batch, "k0", &r);
+    fa_module_cache_unpin_all(&c);
+    get(&c, &cu, batch, sizeof batch, "k1", &r);
+    fa_module_cache_unpin_all(&c);
+    CHECK(loads == 1 && live == 1);
+    for (int i = 0; i < FA_MODULE_CACHE_SLOTS - 1; i++) { /* fills the cache, evicts k0 */
+        snprintf(filler[i], sizeof filler[i], "filler %d", i);
+        get(&c, &cu, filler[i], sizeof filler[i], "k", &r);
+        fa_module_cache_unpin_all(&c);
+    }
+    CHECK(loads == FA_MODULE_CACHE_SLOTS && unloads == 0); /* k1 still holds the batch */
+    before = loads;
+    /* k2 of the batch evicts k1, its module's only other kernel: taken over, not reloaded */
+    fa_module_entry *e2 = get(&c, &cu, batch, sizeof batch, "k2", &r);
+    CHECK(e2 && r == CUDA_SUCCESS && loads == before && unloads == 0);
+    fa_module_cache_unpin_all(&c);
+    char fresh[16] = "fresh";
+    get(&c, &cu, fresh, sizeof fresh, "k", &r); /* evicts filler 0, the least recently used */
+    fa_module_cache_unpin_all(&c);
+    CHECK(loads == before + 1 && unloads == 1 && live == FA_MODULE_CACHE_SLOTS);
+    /* a missing kernel in a loaded module leaves the module to its other kernel */
+    CHECK(get(&c, &cu, batch, sizeof batch, "missing", &r) == NULL && r == CUDA_ERROR_NOT_FOUND);
+    CHECK(unloads == 2); /* filler 1 made room; the batch's module stayed */
+    CHECK(get(&c, &cu, batch, sizeof batch, "k2", &r) == e2 && loads == before + 1);
     fa_module_cache_unpin_all(&c);
 
     /* a full cache evicts the least recently used, unloading it */
@@ -93,7 +129,7 @@ int main(void)
     get(&c, &cu, img[FA_MODULE_CACHE_SLOTS], sizeof img[0], "k", &r);
     fa_module_cache_unpin_all(&c);
     CHECK(unloads == 1 && live == FA_MODULE_CACHE_SLOTS);
-    int before = loads;
+    before = loads;
     get(&c, &cu, img[0], sizeof img[0], "k", &r); /* still cached */
     CHECK(loads == before);
     get(&c, &cu, img[1], sizeof img[1], "k", &r); /* evicted: loads again */
