@@ -24,6 +24,7 @@ gunzip -c bench/results/2026-12-07_session28/call4_h100/exs.db.gz >exs4.db || ex
 BASE=/tmp/s30base && rm -rf $BASE && mkdir -p $BASE
 tar --exclude=./build-gpu --exclude=./.fa-cache-sweep --exclude=./.fa-cache -cf - . | tar -xf - -C $BASE
 (cd $BASE && patch -R -p1 <bench/results/2026-12-07_session30/module_share.patch) >"$OUT/sweeps.log" 2>&1 || exit 1
+sed -i 's/r->modules\.shared/0/' $BASE/harness/fa_runner.c # the old cache has no such count
 ln -s "$ROOT/.fa-cache-sweep" $BASE/.fa-cache-sweep
 bash bench/gpu_run.sh --out $W build >>"$OUT/sweeps.log" 2>&1
 bash $BASE/bench/gpu_run.sh --out $W build >>"$OUT/sweeps.log" 2>&1
