@@ -52,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fa_cubin_store.h"
 #include "fa_runner.h"
 
 #define FA_WIRE_MAGIC 0x4641574Bu /* "FAWK" */
@@ -110,6 +111,8 @@ typedef struct wire_job {
     fa_timing_opts timing;
     uint32_t what;
     uint32_t has_cubin;
+    uint32_t cubin_slot; /* where the child holds the cubin (fa_cubin_store.h) */
+    uint32_t cubin_sent; /* 1: the cubin's bytes follow in this message, for that slot */
     uint64_t seed;
     uint64_t cubin_size;
     int32_t family; /* the variant's family by registry index: a pointer is not an address in
@@ -141,8 +144,10 @@ struct fa_worker {
     } helpers[2][8];
     unsigned sent[2]; /* bit i: helpers for head dim index i are loaded in the current child */
     uint64_t seed_state;
-    long prof_msgs;     /* FA_PROFILE: jobs and re-timings sent, */
-    double prof_wait_s; /* and the seconds from sending each to reading its answer */
+    fa_cubin_ledger ledger;    /* the cubins the current child holds (fa_cubin_store.h) */
+    long prof_sent, prof_held; /* FA_PROFILE: cubins sent with a job, and held by the child */
+    long prof_msgs;            /* FA_PROFILE: jobs and re-timings sent, */
+    double prof_wait_s;        /* and the seconds from sending each to reading its answer */
 };
 
 static void copy_str(char *dst, size_t n, const char *src)
@@ -254,7 +259,7 @@ static uint64_t wire_abi(void)
         sizeof(wire_helpers),      sizeof(wire_job),       sizeof(wire_result),
         sizeof(fa_device_info),    sizeof(fa_problem),     sizeof(fa_variant),
         sizeof(fa_build_info),     sizeof(fa_timing_opts), sizeof(fa_measurement),
-        sizeof(fa_harness_detail), FA_RETIME_MAX};
+        sizeof(fa_harness_detail), FA_RETIME_MAX,          FA_CUBIN_SLOTS};
     uint64_t h = FA_WIRE_MAGIC;
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
         h = fa_mix64(h ^ (sizes[i] + 0x9E3779B97F4A7C15ull * (i + 1)));
@@ -334,18 +339,42 @@ static void child_prof_print(const child_prof *cp, int ordinal)
             cp->handling_s - cp->reading_s - cp->runner_s);
 }
 
-static void child_job(fa_runner *r, int fd, const void *payload, size_t len, child_prof *cp)
+/* A job's cubin: the bytes at *next (when the message carries them: kept in the store for
+ * later jobs, *next moves past them) or the ones the store holds in the job's slot. 0: the
+ * message is short, or names a slot the store does not hold (the two sides disagree). */
+static int child_cubin(fa_cubin_store *st, const wire_job *w, const char **next, const char *end,
+                       const void **out)
+{
+    *out = NULL;
+    if (!w->has_cubin)
+        return 1;
+    if (w->cubin_sent) {
+        if (*next > end || (size_t)(end - *next) < w->cubin_size)
+            return 0;
+        *out = fa_cubin_store_put(st, w->cubin_slot, *next, (size_t)w->cubin_size);
+        *next += w->cubin_size;
+    } else {
+        *out = fa_cubin_store_get(st, w->cubin_slot, (size_t)w->cubin_size);
+    }
+    return *out != NULL;
+}
+
+static void child_job(fa_runner *r, int fd, const void *payload, size_t len, fa_cubin_store *st,
+                      child_prof *cp)
 {
     wire_result res;
     memset(&res, 0, sizeof res);
     fa_err e;
     fa_err_clear(&e);
     const wire_job *w = payload;
+    const char *next = (const char *)payload + sizeof *w, *end = (const char *)payload + len;
+    const void *cubin = NULL;
     fa_job job;
-    if (len < sizeof *w || len - sizeof *w < w->cubin_size) {
-        status_set(&res.s, FA_ERR(&e, FA_INVALID, "truncated job message"), &e);
+    if (len < sizeof *w || !child_cubin(st, w, &next, end, &cubin)) {
+        status_set(&res.s,
+                   FA_ERR(&e, FA_INVALID, "truncated job message, or its cubin is not held"), &e);
     } else {
-        job_from_wire(w, (const char *)payload + sizeof *w, &job);
+        job_from_wire(w, cubin, &job);
         const double t = fa_now_s();
         status_set(&res.s, fa_runner_run(r, &job, &res.m, &res.d, &e), &e);
         cp->runner_s += fa_now_s() - t;
@@ -354,7 +383,8 @@ static void child_job(fa_runner *r, int fd, const void *payload, size_t len, chi
     send_msg(fd, MSG_RESULT, &res, sizeof res, NULL, 0);
 }
 
-static void child_retime(fa_runner *r, int fd, const void *payload, size_t len, child_prof *cp)
+static void child_retime(fa_runner *r, int fd, const void *payload, size_t len, fa_cubin_store *st,
+                         child_prof *cp)
 {
     wire_status s;
     memset(&s, 0, sizeof s);
@@ -366,20 +396,18 @@ static void child_retime(fa_runner *r, int fd, const void *payload, size_t len, 
     if (len >= sizeof n)
         memcpy(&n, payload, sizeof n);
     const char *p = (const char *)payload + sizeof n, *end = (const char *)payload + len;
-    int ok = n >= 1 && n <= FA_RETIME_MAX;
+    int ok = n >= 1 && n <= FA_RETIME_MAX && (size_t)(end - p) >= (size_t)n * sizeof(wire_job);
     const wire_job *wj = (const wire_job *)p;
-    const char *cubins = p + (size_t)(ok ? n : 0) * sizeof *wj;
+    const char *next = p + (size_t)(ok ? n : 0) * sizeof *wj;
     for (int i = 0; ok && i < n; i++) {
-        if (cubins > end || (size_t)(end - cubins) < wj[i].cubin_size) {
-            ok = 0;
-            break;
-        }
-        job_from_wire(&wj[i], cubins, &jobs[i]);
-        cubins += wj[i].cubin_size;
+        const void *cubin = NULL;
+        ok = child_cubin(st, &wj[i], &next, end, &cubin);
+        if (ok)
+            job_from_wire(&wj[i], cubin, &jobs[i]);
     }
     s.culprit = -1;
     if (!ok)
-        status_set(&s, FA_ERR(&e, FA_INVALID, "malformed retime message"), &e);
+        status_set(&s, FA_ERR(&e, FA_INVALID, "malformed retime message, or a cubin not held"), &e);
     else {
         const double t = fa_now_s();
         status_set(&s, fa_runner_retime(r, jobs, n, ms, &s.culprit, &e), &e);
@@ -417,6 +445,8 @@ _Noreturn static void child_main(int fd, int ordinal, int64_t eager_budget_bytes
     }
     send_msg(fd, MSG_HELLO, &hello, sizeof hello, NULL, 0);
     child_prof cp = {0};
+    fa_cubin_store store;
+    memset(&store, 0, sizeof store);
     while (r) {
         wire_hdr h;
         if (read_all(fd, &h, sizeof h, 0) || h.magic != FA_WIRE_MAGIC || h.type == MSG_STOP)
@@ -442,9 +472,9 @@ _Noreturn static void child_main(int fd, int ordinal, int64_t eager_budget_bytes
                            &e);
             send_msg(fd, MSG_ACK, &s, sizeof s, NULL, 0);
         } else if (h.type == MSG_JOB) {
-            child_job(r, fd, payload, (size_t)h.len, &cp);
+            child_job(r, fd, payload, (size_t)h.len, &store, &cp);
         } else if (h.type == MSG_RETIME) {
-            child_retime(r, fd, payload, (size_t)h.len, &cp);
+            child_retime(r, fd, payload, (size_t)h.len, &store, &cp);
         }
         free(payload);
         cp.msgs++;
@@ -453,6 +483,7 @@ _Noreturn static void child_main(int fd, int ordinal, int64_t eager_budget_bytes
             break; /* the context is gone: exit, the parent starts a fresh child */
     }
     child_prof_print(&cp, ordinal);
+    fa_cubin_store_clear(&store);
     /* A poisoned context is not torn down: the process exit releases it. */
     if (r && !fa_runner_poisoned(r))
         fa_runner_free(r);
@@ -600,6 +631,7 @@ static fa_status spawn(fa_worker *w, fa_err *err)
     w->pid = pid;
     w->alive = 1;
     w->sent[0] = w->sent[1] = 0;
+    memset(&w->ledger, 0, sizeof w->ledger); /* a fresh child holds no cubin */
 
     void *payload = NULL;
     size_t len = 0;
@@ -739,8 +771,8 @@ void fa_worker_stop(fa_worker *w)
     if (fa_profile_on() && w->prof_msgs > 0)
         fprintf(stderr,
                 "fa-tune profile (worker %d, parent side): %ld messages, %.1f s from sending "
-                "each to reading its answer\n",
-                w->ordinal, w->prof_msgs, w->prof_wait_s);
+                "each to reading its answer; cubins sent %ld times, held by the child %ld times\n",
+                w->ordinal, w->prof_msgs, w->prof_wait_s, w->prof_sent, w->prof_held);
     for (int t = 0; t < 2; t++)
         for (int i = 0; i < 8; i++)
             free(w->helpers[t][i].cubin);
@@ -833,6 +865,29 @@ static uint64_t next_seed(fa_worker *w)
     return s ? s : 1;
 }
 
+/* The job's cubin goes to a slot of the child's store (fa_cubin_store.h): its bytes travel
+ * only when the child does not hold them yet. */
+static void place_cubin(fa_worker *w, const fa_job *job, wire_job *wj)
+{
+    int send = 0;
+    if (job->cubin) {
+        wj->cubin_slot =
+            (uint32_t)fa_cubin_ledger_place(&w->ledger, job->cubin, job->cubin_size, &send);
+        if (send)
+            w->prof_sent++;
+        else
+            w->prof_held++;
+    }
+    wj->cubin_sent = (uint32_t)send;
+}
+
+static int send_job(fa_worker *w, const fa_job *job, wire_job *wj)
+{
+    place_cubin(w, job, wj);
+    return send_msg(w->fd, MSG_JOB, wj, sizeof *wj, wj->cubin_sent ? job->cubin : NULL,
+                    wj->cubin_sent ? (size_t)wj->cubin_size : 0);
+}
+
 fa_status fa_worker_check_and_time(fa_worker *w, const fa_job *job, fa_measurement *m,
                                    fa_harness_detail *d, fa_err *err)
 {
@@ -858,7 +913,7 @@ fa_status fa_worker_check_and_time(fa_worker *w, const fa_job *job, fa_measureme
     void *payload = NULL;
     size_t len = 0;
     const double t0 = fa_now_s();
-    int rc = send_msg(w->fd, MSG_JOB, &wj, sizeof wj, job->cubin, (size_t)wj.cubin_size);
+    int rc = send_job(w, job, &wj);
     if (rc) {
         /* The child was gone before this job reached it: not this job's fault. Start a fresh
          * one and send the job once more. */
@@ -868,7 +923,7 @@ fa_status fa_worker_check_and_time(fa_worker *w, const fa_job *job, fa_measureme
             st = ensure_helpers(w, job->problem.dtype, job->problem.head_dim, err);
         if (st != FA_OK)
             return st;
-        rc = send_msg(w->fd, MSG_JOB, &wj, sizeof wj, job->cubin, (size_t)wj.cubin_size);
+        rc = send_job(w, job, &wj);
     }
     if (!rc)
         rc = recv_msg(w->fd, MSG_RESULT, &payload, &len, fa_now_s() + timeout);
@@ -919,7 +974,8 @@ static int retime_once(fa_worker *w, const fa_job *jobs, const int *idx, int n,
     size_t total = sizeof(int32_t) + (size_t)n * sizeof wj[0];
     for (int i = 0; i < n; i++) {
         wire_from_job(&jobs[idx[i]], jobs[idx[i]].check_seed, &wj[i]);
-        total += (size_t)wj[i].cubin_size;
+        place_cubin(w, &jobs[idx[i]], &wj[i]);
+        total += wj[i].cubin_sent ? (size_t)wj[i].cubin_size : 0;
     }
     char *msg = malloc(total);
     if (!msg) {
@@ -930,10 +986,11 @@ static int retime_once(fa_worker *w, const fa_job *jobs, const int *idx, int n,
     memcpy(msg, &nn, sizeof nn);
     memcpy(msg + sizeof nn, wj, (size_t)n * sizeof wj[0]);
     char *p = msg + sizeof nn + (size_t)n * sizeof wj[0];
-    for (int i = 0; i < n; i++) {
-        memcpy(p, jobs[idx[i]].cubin, (size_t)wj[i].cubin_size);
-        p += wj[i].cubin_size;
-    }
+    for (int i = 0; i < n; i++)
+        if (wj[i].cubin_sent) {
+            memcpy(p, jobs[idx[i]].cubin, (size_t)wj[i].cubin_size);
+            p += wj[i].cubin_size;
+        }
     void *payload = NULL;
     size_t len = 0;
     const double t0 = fa_now_s();
