@@ -150,6 +150,14 @@ struct fa_worker {
     double prof_wait_s;        /* and the seconds from sending each to reading its answer */
 };
 
+/* The parent's ledger says the child holds a cubin it may not: a message placed cubins and
+ * was never sent, or the child refused one (its store could not keep a copy). An empty ledger
+ * is always safe: every cubin is sent again, and the child's store replaces what a slot held. */
+static void forget_cubins(fa_worker *w)
+{
+    memset(&w->ledger, 0, sizeof w->ledger);
+}
+
 static void copy_str(char *dst, size_t n, const char *src)
 {
     size_t len = strlen(src);
@@ -631,7 +639,7 @@ static fa_status spawn(fa_worker *w, fa_err *err)
     w->pid = pid;
     w->alive = 1;
     w->sent[0] = w->sent[1] = 0;
-    memset(&w->ledger, 0, sizeof w->ledger); /* a fresh child holds no cubin */
+    forget_cubins(w); /* a fresh child holds no cubin */
 
     void *payload = NULL;
     size_t len = 0;
@@ -948,6 +956,8 @@ fa_status fa_worker_check_and_time(fa_worker *w, const fa_job *job, fa_measureme
     }
     wire_result *res = payload;
     st = (fa_status)res->s.status;
+    if (st != FA_OK)
+        forget_cubins(w);
     if (st == FA_OK) {
         *m = res->m;
         if (d)
@@ -979,6 +989,7 @@ static int retime_once(fa_worker *w, const fa_job *jobs, const int *idx, int n,
     }
     char *msg = malloc(total);
     if (!msg) {
+        forget_cubins(w); /* placed above, never sent */
         *st = FA_ERR(err, FA_NOMEM, "out of memory");
         return 0;
     }
@@ -1010,6 +1021,7 @@ static int retime_once(fa_worker *w, const fa_job *jobs, const int *idx, int n,
     }
     wire_status *s = payload;
     if (s->status != FA_OK) {
+        forget_cubins(w);
         *st = fa_err_set(err, (fa_status)s->status, __FILE__, __LINE__, "%s", s->msg);
     } else if (s->n != n || len < sizeof *s + (size_t)n * sizeof(fa_measurement)) {
         *st = FA_ERR(err, FA_ERROR, "malformed answer from the GPU worker");
