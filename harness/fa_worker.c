@@ -23,9 +23,12 @@
  *   child -> parent  START_FAILED {why, errno}  (instead of HELLO: the worker did not start)
  *   child -> parent  HELLO   {status, message, device info, eager availability}
  *   parent -> child  HELPERS {dtype, head dim, size} + cubin      child -> parent  ACK
- *   parent -> child  JOB     {job fields, size} + cubin           child -> parent  RESULT
- *   parent -> child  RETIME  {n} + n x {job fields, size} + cubins child -> parent RESULT_N
+ *   parent -> child  JOB     {job fields, size, slot} [+ cubin]   child -> parent  RESULT
+ *   parent -> child  RETIME  {n} + n x {job fields, size, slot} [+ cubins]
+ *                                                                 child -> parent  RESULT_N
  *   parent -> child  STOP
+ * A job's cubin travels only when the child does not hold it yet in the slot the parent named
+ * (fa_cubin_store.h); otherwise the child takes it from its store.
  * A socket (not a pipe) so writes to a dead child fail with EPIPE under MSG_NOSIGNAL instead
  * of raising SIGPIPE in the tuner.
  */

@@ -4,9 +4,9 @@
  *
  * This file implements nothing itself; it declares the API the tuning engine and `fa-tune
  * bench` use (fa_worker.c). A worker is a child process that owns device N's CUDA context
- * (fa_runner.h). The parent compiles (the variant's cubin comes with each job; the helper
- * kernels are compiled here, in the parent, for the child's arch and sent once per child); the
- * child never runs NVRTC.
+ * (fa_runner.h). The parent compiles (a job names its variant's cubin, whose bytes are sent
+ * once per child and kept there, fa_cubin_store.h; the helper kernels are compiled here, in
+ * the parent, for the child's arch and sent once per child); the child never runs NVRTC.
  *
  * Fork + exec. The child is this same program, fork()ed and exec()ed with hidden arguments
  * (`<exe> --fa-tune-worker ...`), so it starts from a fresh process image: NVRTC initialises
