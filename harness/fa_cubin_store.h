@@ -12,9 +12,9 @@
  * The parent decides every slot, so the two sides never disagree: the child stores what it is
  * told where it is told. The ledger evicts the least recently placed slot, so the cubins of
  * one message (up to FA_RETIME_MAX of an interleaved re-timing) never evict one another:
- * FA_CUBIN_SLOTS is larger. A content's identity is its size and a 64-bit hash of its bytes
- * (fa_cubin_hash): the cubins come from this program's own compiler, not from an adversary,
- * and among a run's few thousand cubins a collision has a chance of about 1e-13.
+ * FA_CUBIN_SLOTS is larger. A content's identity is its size and its fa_content_hash
+ * (fa_util.h), which the compiler computes once per output (fa_compile_output.cubin_hash) and
+ * a job carries, so placing a job does not read its ~400 KB again.
  *
  * This file declares what fa_cubin_store.c implements. Single-threaded, like a worker.
  */
@@ -26,8 +26,6 @@
 
 #define FA_CUBIN_SLOTS 96
 
-uint64_t fa_cubin_hash(const void *bytes, size_t size);
-
 /* The parent's side. All zero is an empty ledger (a fresh child). */
 typedef struct fa_cubin_ledger {
     struct {
@@ -37,10 +35,10 @@ typedef struct fa_cubin_ledger {
     unsigned long long tick;
 } fa_cubin_ledger;
 
-/* The slot that holds these bytes in the child, and *send = 0; or the slot they go to (an
- * empty or the least recently placed one), recorded as held, and *send = 1: the caller sends
- * the bytes with the job. */
-int fa_cubin_ledger_place(fa_cubin_ledger *l, const void *cubin, size_t size, int *send);
+/* The slot that holds the cubin of this size and fa_content_hash in the child, and *send = 0;
+ * or the slot it goes to (an empty or the least recently placed one), recorded as held, and
+ * *send = 1: the caller sends the bytes with the job. */
+int fa_cubin_ledger_place(fa_cubin_ledger *l, uint64_t hash, size_t size, int *send);
 
 /* The child's side. All zero is an empty store. */
 typedef struct fa_cubin_store {

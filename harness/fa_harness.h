@@ -178,6 +178,8 @@ typedef struct fa_job {
                            grids, blocks, clusters, shared memory, scratch (fa_family.h) */
     const void *cubin;  /* the compiled variant (from fa_compile_*), or NULL */
     size_t cubin_size;
+    uint64_t cubin_hash;   /* fa_content_hash of the cubin (fa_compile_output.cubin_hash), or 0:
+                              computed where it is needed */
     const char *symbol;    /* its lowered kernel names, one a line in the family's kernel
                               order (fa_compile_output.lowered_name) */
     fa_build_info build;   /* copied into the measurement unchanged */

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int image_matches(const fa_module_image *m, const void *cubin, size_t size)
+#include "fa_util.h"
+
+static int image_matches(const fa_module_image *m, uint64_t hash, size_t size)
 {
-    return m->refs > 0 && m->size == size && !memcmp(m->cubin, cubin, size);
+    return m->refs > 0 && m->hash == hash && m->size == size;
 }
 
 /* Drop one entry's hold on its image; the last one out unloads it (unless the context is
@@ -17,7 +19,6 @@ static void image_release(fa_module_image *m, const fa_cuda *cu)
         return;
     if (cu)
         cu->cuModuleUnload(m->mod);
-    free(m->cubin);
     memset(m, 0, sizeof *m);
 }
 
@@ -46,49 +47,49 @@ static fa_module_entry *victim(fa_module_cache *c, const fa_cuda *cu)
     return best;
 }
 
-static fa_module_image *image_find(fa_module_cache *c, const void *cubin, size_t size)
+static fa_module_image *image_find(fa_module_cache *c, uint64_t hash, size_t size)
 {
     for (int i = 0; i < FA_MODULE_CACHE_SLOTS; i++)
-        if (image_matches(&c->img[i], cubin, size))
+        if (image_matches(&c->img[i], hash, size))
             return &c->img[i];
     return NULL;
 }
 
 /* Load the cubin into a free image slot. There is one: images never outnumber entries, and
- * the caller has just freed an entry. */
+ * the caller has just freed an entry. The driver copies what it needs from the image, so
+ * nothing here keeps the bytes. */
 static fa_module_image *image_load(fa_module_cache *c, const fa_cuda *cu, const void *cubin,
-                                   size_t size, CUresult *res)
+                                   size_t size, uint64_t hash, CUresult *res)
 {
     fa_module_image *m = NULL;
     for (int i = 0; i < FA_MODULE_CACHE_SLOTS && !m; i++)
         if (c->img[i].refs == 0)
             m = &c->img[i];
-    void *copy = m ? malloc(size ? size : 1) : NULL;
-    if (!copy) {
+    if (!m) {
         *res = CUDA_ERROR_OUT_OF_MEMORY;
         return NULL;
     }
     *res = cu->cuModuleLoadData(&m->mod, cubin);
     if (*res != CUDA_SUCCESS) {
-        free(copy);
         m->mod = NULL;
         return NULL;
     }
-    memcpy(copy, cubin, size);
-    m->cubin = copy;
+    m->hash = hash;
     m->size = size;
     c->loads++;
     return m;
 }
 
 void fa_module_cache_get(fa_module_cache *c, const fa_cuda *cu, const void *cubin, size_t size,
-                         const char *symbol, fa_module_entry **out, CUresult *res)
+                         uint64_t hash, const char *symbol, fa_module_entry **out, CUresult *res)
 {
     *out = NULL;
     symbol = symbol ? symbol : "";
+    if (!hash)
+        hash = fa_content_hash(cubin, size);
     for (int i = 0; i < FA_MODULE_CACHE_SLOTS; i++) {
         fa_module_entry *x = &c->e[i];
-        if (x->img && !strcmp(x->symbol, symbol) && image_matches(x->img, cubin, size)) {
+        if (x->img && !strcmp(x->symbol, symbol) && image_matches(x->img, hash, size)) {
             x->tick = ++c->tick;
             x->pinned = 1;
             c->hits++;
@@ -99,7 +100,7 @@ void fa_module_cache_get(fa_module_cache *c, const fa_cuda *cu, const void *cubi
     }
     /* Another kernel of the same cubin is loaded: hold its image before choosing a victim,
      * which may be the image's last other holder. */
-    fa_module_image *m = image_find(c, cubin, size);
+    fa_module_image *m = image_find(c, hash, size);
     if (m)
         m->refs++;
     fa_module_entry *x = victim(c, cu);
@@ -112,7 +113,7 @@ void fa_module_cache_get(fa_module_cache *c, const fa_cuda *cu, const void *cubi
     if (m) {
         c->shared++;
     } else {
-        m = image_load(c, cu, cubin, size, res);
+        m = image_load(c, cu, cubin, size, hash, res);
         if (!m)
             return;
         m->refs = 1;

@@ -5,8 +5,10 @@
  * same cubin arrives many times in a row. Loading it each time (cuModuleLoadData, the
  * function lookup, the shared-memory attribute) costs about a millisecond of host time per
  * job and a first launch that pays lazy loading again. This cache keeps the most recently
- * used modules loaded, keyed by the cubin's exact bytes and the kernel's name: a lookup
- * compares bytes, so two different cubins can never share an entry.
+ * used modules loaded, keyed by the kernel's name and the cubin's size and fa_content_hash
+ * (fa_util.h), the identity the worker's ledger gives a cubin too (fa_cubin_store.h). The
+ * hash comes with the job (computed once per compile output), so a lookup reads no cubin
+ * bytes, and the cache keeps no copy of them.
  *
  * A kernel whose cubin is already loaded for another kernel (a compile batch's cubin holds
  * several) takes its function from that module instead of loading the cubin again.
@@ -20,6 +22,7 @@
 #define FA_MODULE_CACHE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fa_driver.h"
 
@@ -31,7 +34,7 @@
  * and every one of them gets the whole program's cubin, so up to 8 kernels of a class share one
  * image: it is loaded once for all of them and unloaded when the last is evicted. */
 typedef struct fa_module_image {
-    void *cubin; /* owned copy: the key */
+    uint64_t hash; /* the key: fa_content_hash and size of the cubin */
     size_t size;
     CUmodule mod;
     int refs; /* entries that use it; 0: a free slot */
@@ -55,18 +58,19 @@ typedef struct fa_module_cache {
 } fa_module_cache;
 
 /*
- * The entry for (cubin, symbol): found, or made in a free or least recently used slot (never a
+ * The entry for (cubin, symbol), hash being the cubin's fa_content_hash (0: computed here):
+ * found, or made in a free or least recently used slot (never a
  * pinned one) from the cubin's loaded module, which is loaded first if no entry holds it. The entry
  * comes back pinned; fa_module_cache_unpin_all releases every pin at the end of a job. On a load
  * failure *res is the driver's error and nothing is cached; *out is NULL. On a missing kernel name,
  * *res is CUDA_ERROR_NOT_FOUND.
  */
 void fa_module_cache_get(fa_module_cache *c, const fa_cuda *cu, const void *cubin, size_t size,
-                         const char *symbol, fa_module_entry **out, CUresult *res);
+                         uint64_t hash, const char *symbol, fa_module_entry **out, CUresult *res);
 void fa_module_cache_unpin_all(fa_module_cache *c);
 /* Unload every module (the context must be usable). */
 void fa_module_cache_clear(fa_module_cache *c, const fa_cuda *cu);
-/* Free the host copies without touching the driver (after the context was lost). */
+/* Forget every module without touching the driver (after the context was lost). */
 void fa_module_cache_forget(fa_module_cache *c);
 
 #endif /* FA_MODULE_CACHE_H */

@@ -83,7 +83,8 @@ fa_status rn_vkernel_load(fa_runner *r, const fa_job *job, const fa_tensors *t, 
         sym += len + (sym[len] == '\n');
         fa_module_entry *me = NULL;
         CUresult e = CUDA_SUCCESS;
-        fa_module_cache_get(&r->modules, r->cu, job->cubin, job->cubin_size, one, &me, &e);
+        fa_module_cache_get(&r->modules, r->cu, job->cubin, job->cubin_size, job->cubin_hash, one,
+                            &me, &e);
         if (e == CUDA_ERROR_NOT_FOUND) {
             rn_set_result(m, FA_INVALID, "no kernel '%s' in the variant's cubin", one);
             return m->status;

@@ -118,8 +118,9 @@ typedef struct wire_job {
     uint32_t cubin_sent; /* 1: the cubin's bytes follow in this message, for that slot */
     uint64_t seed;
     uint64_t cubin_size;
-    int32_t family; /* the variant's family by registry index: a pointer is not an address in
-                       the exec'd worker */
+    uint64_t cubin_hash; /* its fa_content_hash: the child's loaded modules are keyed by it */
+    int32_t family;      /* the variant's family by registry index: a pointer is not an address in
+                            the exec'd worker */
     char symbol[1024];
 } wire_job;
 
@@ -292,6 +293,7 @@ static void wire_from_job(const fa_job *j, uint64_t seed, wire_job *w)
     w->has_cubin = j->cubin != NULL;
     w->seed = seed;
     w->cubin_size = j->cubin ? j->cubin_size : 0;
+    w->cubin_hash = j->cubin ? j->cubin_hash : 0;
     if (j->symbol)
         copy_str(w->symbol, sizeof w->symbol, j->symbol);
 }
@@ -308,6 +310,7 @@ static void job_from_wire(const wire_job *w, const void *cubin, fa_job *j)
     j->check_seed = w->seed;
     j->cubin = w->has_cubin ? cubin : NULL;
     j->cubin_size = (size_t)w->cubin_size;
+    j->cubin_hash = w->cubin_hash;
     j->symbol = w->symbol;
 }
 
@@ -882,8 +885,11 @@ static void place_cubin(fa_worker *w, const fa_job *job, wire_job *wj)
 {
     int send = 0;
     if (job->cubin) {
+        /* A job from the tuner carries its compile output's hash; others are hashed here. */
+        wj->cubin_hash =
+            job->cubin_hash ? job->cubin_hash : fa_content_hash(job->cubin, job->cubin_size);
         wj->cubin_slot =
-            (uint32_t)fa_cubin_ledger_place(&w->ledger, job->cubin, job->cubin_size, &send);
+            (uint32_t)fa_cubin_ledger_place(&w->ledger, wj->cubin_hash, job->cubin_size, &send);
         if (send)
             w->prof_sent++;
         else

@@ -727,6 +727,7 @@ static int time_subject(bench_run *b)
     job.variant = b->v;
     job.cubin = a->eager_only ? NULL : b->out.cubin;
     job.cubin_size = b->out.cubin_size;
+    job.cubin_hash = b->out.cubin_hash;
     job.symbol = b->out.lowered_name;
     job.build = b->out.build;
     job.what = FA_JOB_CHECK | FA_JOB_TIME | (a->no_eager || a->eager_only ? 0 : FA_JOB_EAGER_TIME);

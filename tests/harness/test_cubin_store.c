@@ -1,8 +1,9 @@
 /*
  * This file implements the CPU test of the worker's cubin ledger and store
  * (harness/fa_cubin_store.c), the two halves that let a cubin cross the worker's socket once:
- *   - the content hash: equal bytes in other buffers hash alike, one changed byte anywhere
- *     (first, middle, the tail past the last 32-byte block) or another length does not;
+ *   - the content hash (fa_util.h): equal bytes in other buffers hash alike, one changed byte
+ *     anywhere (first, middle, the tail past the last 32-byte block) or another length does
+ *     not, and it is never 0;
  *   - the ledger: the same bytes (a batch sibling's copy) are held, not sent again; other bytes
  *     of the same size are sent to another slot;
  *   - whole messages: a parent's ledger and a child's store driven through random messages of
@@ -19,6 +20,9 @@
 #include "fa_check.h"
 #include "fa_cubin_store.h"
 #include "fa_harness.h"
+#include "fa_util.h"
+
+#define H(p, n) fa_content_hash((p), (n))
 
 #define POOL 300
 
@@ -38,15 +42,16 @@ static void test_hash(void)
     for (int i = 0; i < 1000; i++)
         a[i] = (unsigned char)(i * 37 + 11);
     memcpy(b, a, sizeof b);
-    CHECK(fa_cubin_hash(a, sizeof a) == fa_cubin_hash(b, sizeof b));
+    CHECK(fa_content_hash(a, sizeof a) == fa_content_hash(b, sizeof b));
     const int at[] = {0, 17, 500, 990, 999}; /* 990..999: the tail past the last block */
     for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
         b[at[k]] ^= 1;
-        CHECK(fa_cubin_hash(a, sizeof a) != fa_cubin_hash(b, sizeof b));
+        CHECK(fa_content_hash(a, sizeof a) != fa_content_hash(b, sizeof b));
         b[at[k]] ^= 1;
     }
-    CHECK(fa_cubin_hash(a, 999) != fa_cubin_hash(a, 1000));
-    CHECK(fa_cubin_hash(a, 0) == fa_cubin_hash(b, 0));
+    CHECK(fa_content_hash(a, 999) != fa_content_hash(a, 1000));
+    CHECK(fa_content_hash(a, 0) == fa_content_hash(b, 0));
+    CHECK(fa_content_hash(a, 0) != 0 && fa_content_hash(a, sizeof a) != 0); /* 0: not computed */
 }
 
 static void test_ledger(void)
@@ -58,12 +63,12 @@ static void test_ledger(void)
     memcpy(a2, a, sizeof a2);
     memset(c, 8, sizeof c);
     int send = -1;
-    const int sa = fa_cubin_ledger_place(&l, a, sizeof a, &send);
+    const int sa = fa_cubin_ledger_place(&l, H(a, sizeof a), sizeof a, &send);
     CHECK(send == 1 && sa >= 0 && sa < FA_CUBIN_SLOTS);
-    CHECK(fa_cubin_ledger_place(&l, a2, sizeof a2, &send) == sa && send == 0);
-    const int sc = fa_cubin_ledger_place(&l, c, sizeof c, &send);
+    CHECK(fa_cubin_ledger_place(&l, H(a2, sizeof a2), sizeof a2, &send) == sa && send == 0);
+    const int sc = fa_cubin_ledger_place(&l, H(c, sizeof c), sizeof c, &send);
     CHECK(send == 1 && sc != sa);
-    CHECK(fa_cubin_ledger_place(&l, a, 128, &send) != sa && send == 1); /* another size */
+    CHECK(fa_cubin_ledger_place(&l, H(a, 128), 128, &send) != sa && send == 1); /* another size */
 }
 
 /* One message of n jobs (pool indices in v): the parent places all, then the child resolves
@@ -74,7 +79,8 @@ static void message(fa_cubin_ledger *l, fa_cubin_store *st, const int *v, int n,
     int send[FA_RETIME_MAX];
     const void *got[FA_RETIME_MAX];
     for (int i = 0; i < n; i++) {
-        slot[i] = (uint32_t)fa_cubin_ledger_place(l, pool[v[i]], pool_size[v[i]], &send[i]);
+        slot[i] = (uint32_t)fa_cubin_ledger_place(l, H(pool[v[i]], pool_size[v[i]]),
+                                                  pool_size[v[i]], &send[i]);
         *sent += send[i];
     }
     for (int i = 0; i < n; i++)
@@ -116,8 +122,8 @@ static void test_messages(void)
     message(&l, &st, v, FA_RETIME_MAX, &sent);
     /* batch siblings share a slot */
     int s0, s1;
-    const int a = fa_cubin_ledger_place(&l, pool[0], pool_size[0], &s0);
-    CHECK(fa_cubin_ledger_place(&l, pool[1], pool_size[1], &s1) == a && s1 == 0);
+    const int a = fa_cubin_ledger_place(&l, H(pool[0], pool_size[0]), pool_size[0], &s0);
+    CHECK(fa_cubin_ledger_place(&l, H(pool[1], pool_size[1]), pool_size[1], &s1) == a && s1 == 0);
     fa_cubin_store_clear(&st);
     for (int i = 0; i < POOL; i++)
         free(pool[i]);

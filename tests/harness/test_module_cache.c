@@ -3,6 +3,8 @@
  * against a stub driver table that counts loads and unloads:
  *   - the same cubin bytes and kernel name hit; other bytes load anew, even at the same address
  *     (the key is the content, not the pointer);
+ *   - a job's precomputed hash (fa_compile_output.cubin_hash) finds what a hash computed here
+ *     found, and the key is that hash: another hash loads anew, even for the same bytes;
  *   - another kernel of a loaded cubin (a compile batch's) takes its function from the loaded
  *     module: one load, and the module stays until the last of its kernels is evicted, also
  *     when the kernel evicted to make room was that module's only other one;
@@ -18,6 +20,7 @@
 #define FA_CHECK_COUNT
 #include "fa_check.h"
 #include "fa_module_cache.h"
+#include "fa_util.h"
 
 static int loads, unloads, live;
 static CUresult load_result = CUDA_SUCCESS;
@@ -53,7 +56,15 @@ static fa_module_entry *get(fa_module_cache *c, const fa_cuda *cu, const void *c
                             const char *sym, CUresult *r)
 {
     fa_module_entry *e = NULL;
-    fa_module_cache_get(c, cu, cubin, n, sym, &e, r);
+    fa_module_cache_get(c, cu, cubin, n, 0, sym, &e, r);
+    return e;
+}
+
+static fa_module_entry *get_hashed(fa_module_cache *c, const fa_cuda *cu, const void *cubin,
+                                   size_t n, uint64_t hash, const char *sym, CUresult *r)
+{
+    fa_module_entry *e = NULL;
+    fa_module_cache_get(c, cu, cubin, n, hash, sym, &e, r);
     return e;
 }
 
@@ -79,6 +90,18 @@ int main(void)
     memcpy(a, "cubin a", 8); /* same address, new bytes: a new module */
     CHECK(get(&c, &cu, a, sizeof a, "k", &r) != ea && loads == 2);
     CHECK(get(&c, &cu, b, sizeof b, "k", &r) && loads == 3);
+    fa_module_cache_unpin_all(&c);
+
+    /* the hash a job carries is the key */
+    fa_module_entry *eb = get(&c, &cu, b, sizeof b, "k", &r);
+    CHECK(eb && loads == 3);
+    fa_module_cache_unpin_all(&c);
+    CHECK(get_hashed(&c, &cu, b, sizeof b, fa_content_hash(b, sizeof b), "k", &r) == eb &&
+          loads == 3);
+    fa_module_cache_unpin_all(&c);
+    fa_module_entry *ex = get_hashed(&c, &cu, b, sizeof b, 12345, "k", &r);
+    CHECK(ex && ex != eb && ex->img != eb->img && loads == 4);
+    CHECK(get_hashed(&c, &cu, a, sizeof a, 12345, "k", &r) == ex && loads == 4);
     fa_module_cache_unpin_all(&c);
 
     /* a shared module lives until its last kernel goes */

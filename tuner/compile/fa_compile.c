@@ -19,6 +19,7 @@
 #include "fa_family.h"
 #include "fa_templates.h"
 #include "fa_toolkit.h"
+#include "fa_util.h"
 
 /* Bumped whenever what goes into a key or an entry changes meaning. */
 #define FA_CACHE_KEY_TAG "fa-tune compile cache key v1"
@@ -730,6 +731,7 @@ static void output_from_entry(fa_cache_entry *ent, int hit, double t0, fa_compil
     memcpy(res.lowered_name, ent->lowered_name, sizeof res.lowered_name);
     res.cubin = ent->cubin;
     res.cubin_size = ent->cubin_size;
+    res.cubin_hash = ent->cubin ? fa_content_hash(ent->cubin, ent->cubin_size) : 0;
     res.log = ent->log;
     res.nvrtc_ms = ent->nvrtc_ms;
     ent->cubin = NULL;

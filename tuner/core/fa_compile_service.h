@@ -28,6 +28,8 @@ typedef struct fa_compile_output {
     fa_status status; /* FA_OK, FA_COMPILE_ERROR (log kept), FA_UNSUPPORTED */
     void *cubin;      /* owned; NULL unless FA_OK */
     size_t cubin_size;
+    uint64_t cubin_hash;     /* fa_content_hash(cubin, cubin_size), computed once here so that
+                                the jobs that carry the cubin need not read it again; 0 without */
     char *log;               /* owned; NVRTC program log (ptxas -v report included); for
                                 FA_UNSUPPORTED the legality model's reason; may be NULL */
     char lowered_name[1024]; /* mangled kernel symbols for cuModuleGetFunction, one a line

@@ -1,7 +1,7 @@
 /*
  * fa_util.h -- small helpers every part of fa-tune shares: a monotonic clock, the FA_PROFILE
  * switch, the splitmix64 mixer that seeds inputs, varlen lengths and the random search
- * order, and appending formatted text to a fixed buffer.
+ * order, a content hash for cubins, and appending formatted text to a fixed buffer.
  */
 #ifndef FA_UTIL_H
 #define FA_UTIL_H
@@ -24,6 +24,12 @@ uint64_t fa_mix64(uint64_t z);
 
 /* The next value of the splitmix64 stream whose state is *state (advanced). */
 uint64_t fa_splitmix64(uint64_t *state);
+
+/* A 64-bit hash of size bytes, never 0 (0 can then mean "not computed"): with the size, the
+ * identity of a cubin where fa-tune keeps one per content (a worker's ledger and its loaded
+ * modules). Not a cryptographic hash: the cubins come from fa-tune's own compiler, and among a
+ * run's few thousand a collision has a chance of about 1e-13. */
+uint64_t fa_content_hash(const void *bytes, size_t size);
 
 /* Append what fmt says to buf (n bytes, *len of them used, NUL-terminated), cut to fit;
  * *len stays below n. For help and report text assembled piece by piece. */

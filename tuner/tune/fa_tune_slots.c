@@ -207,6 +207,7 @@ static void job_for(engine *e, const cand *c, const fa_problem *p, unsigned what
     job->variant = c->v;
     job->cubin = c->out.cubin;
     job->cubin_size = c->out.cubin_size;
+    job->cubin_hash = c->out.cubin_hash;
     job->symbol = c->out.lowered_name;
     job->build = c->out.build;
     job->what = what;
