@@ -59,11 +59,11 @@ typedef struct fa_module_cache {
 
 /*
  * The entry for (cubin, symbol), hash being the cubin's fa_content_hash (0: computed here):
- * found, or made in a free or least recently used slot (never a
- * pinned one) from the cubin's loaded module, which is loaded first if no entry holds it. The entry
- * comes back pinned; fa_module_cache_unpin_all releases every pin at the end of a job. On a load
- * failure *res is the driver's error and nothing is cached; *out is NULL. On a missing kernel name,
- * *res is CUDA_ERROR_NOT_FOUND.
+ * found, or made in a free or least recently used slot (never a pinned one) from the cubin's
+ * loaded module, which is loaded first if no entry holds it. The entry comes back pinned;
+ * fa_module_cache_unpin_all releases every pin at the end of a job. On a load failure *res is
+ * the driver's error and nothing is cached; *out is NULL. On a missing kernel name, *res is
+ * CUDA_ERROR_NOT_FOUND.
  */
 void fa_module_cache_get(fa_module_cache *c, const fa_cuda *cu, const void *cubin, size_t size,
                          uint64_t hash, const char *symbol, fa_module_entry **out, CUresult *res);
