@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "fa_cli.h"
 #include "fa_commands.h"
@@ -919,11 +920,16 @@ static int run_session(tune_cli *t, const char *cmdline)
         rc = fa_cli_fail(CMD, &err);
     const double t2 = fa_now_s();
     fa_tune_session_release(&s);
-    if (fa_profile_on())
+    if (fa_profile_on()) {
+        /* Peak resident memory of this process (the engine; a GPU worker is a child of its
+         * own): Linux reports ru_maxrss in KiB. */
+        struct rusage ru;
+        const double peak_mb = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss / 1024.0 : -1;
         fprintf(stderr,
                 "fa-tune profile (session): run %.1f s (compiler %.1f s, GPU workers %.1f s, "
-                "database %.1f s), summary %.1f s, release %.1f s\n",
-                t1 - t0, s.compiler_s, s.backend_s, s.db_s, t2 - t1, fa_now_s() - t2);
+                "database %.1f s), summary %.1f s, release %.1f s, peak memory %.0f MB\n",
+                t1 - t0, s.compiler_s, s.backend_s, s.db_s, t2 - t1, fa_now_s() - t2, peak_mb);
+    }
     return rc;
 }
 
