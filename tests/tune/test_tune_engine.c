@@ -6,6 +6,8 @@
  *     stored winner per problem is the synthetic fastest; the eager baseline is timed once
  *     per problem as a yardstick (3 to 10 repetitions, 2% RSE, never raced); interleaved
  *     groups get --rounds rounds, a quarter of the racing margin and one warm-up launch;
+ *   - the cubin a compile batch gives each of its variants is held once (one buffer per
+ *     content), and cache hits share theirs too;
  *   - a rerun resumes (nothing re-timed), --force re-times;
  *   - halving finds the exhaustive winner on every problem with fewer full timings, ranking
  *     on the shortest problem and the longest of at most 4096 keys;
@@ -52,6 +54,7 @@
 #include "fa_tune.h"
 #include "fa_check.h"
 #include "fa_test_variant.h"
+#include "fa_util.h"
 
 /* The synthetic GPU: time = f(variant) * problem size; block_n 32 variants compute wrong. */
 typedef struct fake {
@@ -79,8 +82,43 @@ typedef struct fake {
     /* At this many quick timings: set *interrupt (Ctrl-C), or fail the backend. */
     int interrupt_at, fail_at;
     volatile int interrupt;
+    /* The distinct cubin buffers the jobs carried, with their contents' hash and size: batch
+     * siblings' cubins are one buffer in the engine (en_share_cubin_locked). */
+    const void *buf[64];
+    uint64_t buf_hash[64];
+    size_t buf_size[64];
+    int nbuf;
     pthread_mutex_t mu;
 } fake;
+
+/* Distinct contents among the buffers the jobs carried (<= nbuf; equal when each content is
+ * held once). */
+static int contents(const fake *f)
+{
+    int n = 0;
+    for (int i = 0; i < f->nbuf; i++) {
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = f->buf_hash[j] == f->buf_hash[i] && f->buf_size[j] == f->buf_size[i];
+        n += !seen;
+    }
+    return n;
+}
+
+/* Records job's cubin buffer (caller holds f->mu). */
+static void note_buffer(fake *f, const fa_job *job)
+{
+    if (!job->cubin)
+        return;
+    for (int i = 0; i < f->nbuf; i++)
+        if (f->buf[i] == job->cubin)
+            return;
+    if (f->nbuf == 64)
+        return;
+    f->buf[f->nbuf] = job->cubin;
+    f->buf_hash[f->nbuf] = fa_content_hash(job->cubin, job->cubin_size);
+    f->buf_size[f->nbuf++] = job->cubin_size;
+}
 
 /* Exploration test: 128-row tiles with 3 stages get this much faster (the prior ranks
  * 3 stages after 2, so the winner is one the prior puts late). */
@@ -125,6 +163,7 @@ static fa_status run(void *ctx, int slot, const fa_job *job, fa_measurement *m, 
     fake *f = ctx;
     pthread_mutex_lock(&f->mu); /* two slots call in from two threads */
     f->per_slot[slot]++;
+    note_buffer(f, job);
     pthread_mutex_unlock(&f->mu);
     m->status = FA_OK;
     usleep(2000); /* a job takes time, so both slots get work */
@@ -493,6 +532,10 @@ int main(void)
     CHECK(s == FA_OK);
     CHECK(st.variants == 6 && st.checked == 6 && st.mismatches == 2);
     CHECK(st.timed == 4 * 3); /* 4 correct variants x 3 problems */
+    /* One compile batch gave the six their cubins: the engine kept one buffer per content
+     * (six before it shared them), and the jobs carried it. */
+    CHECK_MSG(f.nbuf >= 1 && f.nbuf == contents(&f) && f.nbuf < 6, "%d buffers, %d contents",
+              f.nbuf, contents(&f));
     CHECK(f.full_timings == 12 && f.quick_timings == 0);
     CHECK(f.retimes == 3); /* finalists of each problem re-timed interleaved */
     /* A separate timing only picks finalists: one repetition, raced. */
@@ -549,6 +592,9 @@ int main(void)
     fake f3 = {0};
     CHECK(tune(db1, c, &o, &f3, &st, &err) == FA_OK);
     CHECK(st.timed == 12 && f3.checks == 6);
+    /* every cubin from the cache this time, each sibling's entry its own copy: shared too */
+    CHECK_MSG(f3.nbuf >= 1 && f3.nbuf == contents(&f3) && f3.nbuf < 6, "%d buffers, %d contents",
+              f3.nbuf, contents(&f3));
     o.force = 0;
 
     /* 3. halving: same winners, fewer full timings */

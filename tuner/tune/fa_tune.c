@@ -382,9 +382,39 @@ static fa_status build_candidates(engine *e, fa_err *err)
     return e->fatal != FA_OK ? FA_ERR(err, e->fatal, "%s", e->fatal_err.msg) : FA_OK;
 }
 
+void en_share_cubin_locked(engine *e, cand *c)
+{
+    fa_compile_output *o = &c->out;
+    if (!o->cubin)
+        return;
+    if (!o->cubin_hash) /* an output not made by fa_compile (a test's) */
+        o->cubin_hash = fa_content_hash(o->cubin, o->cubin_size);
+    for (int i = 0; i < e->ncubins; i++) {
+        const en_cubin *x = &e->cubins[i];
+        if (x->hash == o->cubin_hash && x->size == o->cubin_size) {
+            free(o->cubin);
+            o->cubin = x->bytes;
+            c->cubin_shared = 1;
+            return;
+        }
+    }
+    if (e->ncubins == e->cubins_cap) {
+        const int cap = e->cubins_cap ? 2 * e->cubins_cap : 64;
+        en_cubin *grown = realloc(e->cubins, (size_t)cap * sizeof *grown);
+        if (!grown)
+            return; /* c keeps its own copy: engine_free tells the two apart */
+        e->cubins = grown;
+        e->cubins_cap = cap;
+    }
+    e->cubins[e->ncubins++] = (en_cubin){o->cubin_hash, o->cubin_size, o->cubin};
+    c->cubin_shared = 1;
+}
+
 static void engine_free(engine *e)
 {
     for (int i = 0; i < e->ncands; i++) {
+        if (e->cands[i].cubin_shared)
+            e->cands[i].out.cubin = NULL; /* the engine's copy, freed below */
         fa_compile_output_release(&e->cands[i].out);
         free(e->cands[i].todo);
         free(e->cands[i].ms);
@@ -397,6 +427,9 @@ static void engine_free(engine *e)
     for (int i = 0; i < e->qtail; i++)
         if (e->q[i].kind == ITEM_FINALISTS)
             free(e->q[i].finals);
+    for (int i = 0; i < e->ncubins; i++)
+        free(e->cubins[i].bytes);
+    free(e->cubins);
     free(e->cands);
     free(e->cls);
     free(e->class_of);

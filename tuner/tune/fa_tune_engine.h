@@ -88,6 +88,8 @@ typedef struct cand {
                               one repetition ranks candidates, not a result), -1 none */
     int64_t *peak;         /* per class problem: measured extra memory, -1 none (re-timing measures
                               time only, so its record borrows this figure) */
+    /* out.cubin is one of the engine's shared copies (en_cubin), freed with the engine */
+    unsigned char cubin_shared;
 } cand;
 
 /* A unit of device work. */
@@ -151,7 +153,27 @@ typedef struct engine {
     int compiling;
     int by_class; /* en_produce_by_class runs the phase (halving; exhaustive without a budget) */
     double compiling_since;
+    /* Under mu: one copy of each distinct cubin the candidates hold (en_share_cubin_locked). A
+     * compile batch gives each of its up to 8 variants the whole batch's cubin (~400 KB on the
+     * hd128 job), and a cache hit reads that same cubin from every sibling's entry; the
+     * candidates keep their cubins to the end for re-timing, so without sharing a run held up to
+     * 8 copies of each. */
+    struct en_cubin *cubins;
+    int ncubins, cubins_cap;
 } engine;
+
+/* One cubin shared by the candidates whose compile output has these bytes. */
+typedef struct en_cubin {
+    uint64_t hash; /* fa_content_hash, with size the identity (as the worker's ledger) */
+    size_t size;
+    void *bytes; /* owned here; the candidates' out.cubin point to it */
+} en_cubin;
+
+/* Candidate c's compile output (just stored in c->out, caller holds mu) gives up its cubin for
+ * the engine's copy of the same bytes, which it then holds until the engine is freed; a new
+ * one becomes the engine's copy (c->cubin_shared either way). Out of memory for the table: c
+ * keeps its own copy. */
+void en_share_cubin_locked(engine *e, cand *c);
 
 /* Halving: the best 1/FA_HALVING_KEEP of a class on each rung-0 problem survive to rung 1.
  * On the H100's full hd128 sweep a sixteenth (8-12 variants per class) lost 2.4% on one of

@@ -51,6 +51,7 @@ static int compiled_locked(engine *e, int ci, const fa_compile_output *out, int 
 {
     cand *c = &e->cands[ci];
     c->out = *out;
+    en_share_cubin_locked(e, c);
     *stop = e->fatal != FA_OK || en_budget_spent(e);
     compiling_add_locked(e, -1);
     if (out->status == FA_OK && !out->build.cache_hit)
