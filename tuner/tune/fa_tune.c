@@ -387,7 +387,9 @@ void en_share_cubin_locked(engine *e, cand *c)
     fa_compile_output *o = &c->out;
     if (!o->cubin)
         return;
-    if (!o->cubin_hash) /* an output not made by fa_compile (a test's) */
+    /* fa_compile sets the hash on every output with a cubin; one without it would otherwise
+     * share a buffer with any other hashless cubin of its size. */
+    if (!o->cubin_hash)
         o->cubin_hash = fa_content_hash(o->cubin, o->cubin_size);
     for (int i = 0; i < e->ncubins; i++) {
         const en_cubin *x = &e->cubins[i];
