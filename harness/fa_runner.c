@@ -360,17 +360,18 @@ fa_status fa_runner_load_helpers(fa_runner *r, fa_dtype t, int head_dim, const v
     struct {
         CUfunction *f;
         const char *name;
-    } fns[6 + FA_SOFTMAX_INSTANCES] = {
-        {&m.ref, "fa_ref_attention"},   {&m.fill, "fa_ref_fill"},
-        {&m.cmp_o, "fa_ref_compare_o"}, {&m.cmp_lse, "fa_ref_compare_lse"},
-        {&m.flush, "fa_ref_l2_flush"},  {&m.idle, "fa_ref_gpu_idle"},
+    } fns[7 + FA_SOFTMAX_INSTANCES] = {
+        {&m.ref, "fa_ref_attention"},    {&m.fill, "fa_ref_fill"},
+        {&m.cmp_o, "fa_ref_compare_o"},  {&m.cmp_lse, "fa_ref_compare_lse"},
+        {&m.flush, "fa_ref_l2_flush"},   {&m.idle, "fa_ref_gpu_idle"},
+        {&m.pad, "fa_eager_varlen_pad"},
     };
     char names[FA_SOFTMAX_INSTANCES][48];
     for (int i = 0; i < FA_SOFTMAX_INSTANCES; i++) {
         snprintf(names[i], sizeof names[i], "fa_eager_softmax_t%d_v%d", softmax_tpr[i],
                  softmax_vpt[i]);
-        fns[6 + i].f = &m.softmax[i];
-        fns[6 + i].name = names[i];
+        fns[7 + i].f = &m.softmax[i];
+        fns[7 + i].name = names[i];
     }
     for (size_t i = 0; st == FA_OK && i < sizeof fns / sizeof fns[0]; i++) {
         CUresult e = r->cu->cuModuleGetFunction(fns[i].f, m.mod, fns[i].name);

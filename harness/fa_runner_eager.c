@@ -1,7 +1,8 @@
 /*
  * This file implements the runner's eager baseline (see fa_runner_internal.h): S = QK^T by
  * cuBLAS, a masked softmax kernel, O = PV by cuBLAS, chunked over heads, with S and P kept
- * across jobs.
+ * across jobs. Varlen batches loop over their sequences, or with FA_EAGER_PAD=1 are padded to
+ * their longest sequences first, as FlashAttention's tests and PyTorch's SDPA run them.
  */
 #include "fa_runner_internal.h"
 #include "fa_util.h"
@@ -12,12 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Give back the kept S and P (after a fault they went with the context: only forget them). */
+/* Give back the kept S and P and the padded varlen tensors (after a fault they went with the
+ * context: only forget them). */
 void rn_eager_scratch_release(fa_runner *r)
 {
     rn_dfree(r, &r->eager_s);
     rn_dfree(r, &r->eager_p);
     r->eager_cap = 0;
+    rn_dfree(r, &r->eager_dense);
+    r->eager_dense_cap = 0;
 }
 
 /* ---- the eager baseline ---------------------------------------------------------------- */
@@ -30,30 +34,70 @@ enum { PTR_K, PTR_Q, PTR_S, PTR_V, PTR_P, PTR_O, PTR_ARRAYS };
  * problems batch over (batch, query head) pairs with pointer arrays -- one cuBLAS call per
  * GEMM per chunk whatever the layout, as a framework's single bmm would be (BSHD heads of
  * different batch entries are not one stride apart, so strided batching would need a call per
- * batch entry and go launch-bound on short sequences). Varlen problems loop over sequences
- * (their lengths differ) with strided batching over the heads of a chunk.
+ * batch entry and go launch-bound on short sequences). Varlen problems loop over sequences with
+ * strided batching over the KV heads of a chunk; with FA_EAGER_PAD=1 they run as at fixed
+ * length on copies padded to the longest sequences, as FlashAttention's tests (and peers.py's
+ * SDPA) run them. Neither is faster everywhere: the loop is launch-bound on short sequences
+ * (an H100, hd128, lengths in [N/2, N]: padded 1.3x faster at N = 512, 4x with GQA 8), padding
+ * computes the gaps (1.6x slower at N = 2048), and it takes more memory (bench/results/
+ * 2026-12-07_session32). A batch whose padded copies would take more than half the free
+ * memory loops anyway. Decode loops over sequences (their cache lengths differ) likewise.
  */
 fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, eager_plan *pl,
                               fa_err *err)
 {
     const fa_tensors *t = &b->t;
+    const int D = t->head_dim, varlen = p->op != FA_OP_DECODE && p->varlen;
+    fa_status st = FA_OK;
+    size_t free_b = 0, total_b = 0;
+    if (r->cu->cuMemGetInfo(&free_b, &total_b) != CUDA_SUCCESS)
+        free_b = 0;
     pl->ld = ((int64_t)t->max_k + 7) / 8 * 8;
-    const size_t per_head = (size_t)t->max_q * (size_t)pl->ld * 2;
-    size_t budget = (size_t)r->opts.eager_budget_bytes;
-    if (budget == 0) {
-        size_t free_b = 0, total_b = 0;
-        if (r->cu->cuMemGetInfo(&free_b, &total_b) != CUDA_SUCCESS)
-            free_b = 0;
-        budget = free_b / 2;
+    /* Varlen lengths are >= 1 (fa_problem_check), so max_q and max_k are too. */
+    const size_t q_bytes = (size_t)t->batch * t->heads_q * t->max_q * D * 2;
+    const size_t k_bytes = (size_t)t->batch * t->heads_kv * t->max_k * D * 2;
+    pl->dense_bytes = 2 * q_bytes + 2 * k_bytes;
+    pl->padded = varlen && fa_env_on("FA_EAGER_PAD") && pl->dense_bytes <= free_b / 2;
+    if (pl->padded && r->eager_dense_cap < pl->dense_bytes) { /* the copies first */
+        rn_dfree(r, &r->eager_dense);
+        r->eager_dense_cap = 0;
+        st = rn_dalloc(r, &r->eager_dense, pl->dense_bytes,
+                       "the eager baseline's padded Q, K, V and O", err);
+        if (st == FA_UNSUPPORTED) { /* out of memory after all: the loop needs none of it */
+            fa_err_clear(err);
+            st = FA_OK;
+            pl->padded = 0;
+        } else if (st != FA_OK) {
+            return st;
+        }
+        if (pl->padded) {
+            r->eager_dense_cap = pl->dense_bytes;
+            if (r->cu->cuMemGetInfo(&free_b, &total_b) != CUDA_SUCCESS)
+                free_b = 0;
+        }
     }
-    const int per_seq = p->varlen || p->op == FA_OP_DECODE; /* a loop over sequences */
+    if (pl->padded) {
+        pl->qd = r->eager_dense;
+        pl->od = pl->qd + q_bytes;
+        pl->kd = pl->od + q_bytes;
+        pl->vd = pl->kd + k_bytes;
+    } else { /* a job that does not pad gives the kept copies back */
+        pl->dense_bytes = 0;
+        rn_dfree(r, &r->eager_dense);
+        r->eager_dense_cap = 0;
+    }
+    const size_t per_head = (size_t)t->max_q * (size_t)pl->ld * 2;
+    const size_t budget =
+        r->opts.eager_budget_bytes ? (size_t)r->opts.eager_budget_bytes : free_b / 2;
+    const int per_seq = p->op == FA_OP_DECODE || (varlen && !pl->padded); /* a loop */
     const int64_t units = per_seq ? t->heads_kv : (int64_t)t->batch * t->heads_q;
     int64_t hc = (int64_t)(budget / (2 * per_head));
     pl->hc = (int)(hc < 1 ? 1 : hc > units ? units : hc);
     pl->chunk_bytes = per_head * (size_t)pl->hc;
-    fa_status st = FA_OK;
     if (r->eager_cap < pl->chunk_bytes) { /* grow the kept S and P */
-        rn_eager_scratch_release(r);
+        rn_dfree(r, &r->eager_s);
+        rn_dfree(r, &r->eager_p);
+        r->eager_cap = 0;
         st = rn_dalloc(r, &r->eager_s, pl->chunk_bytes, "the eager scores S", err);
         if (st == FA_OK)
             st = rn_dalloc(r, &r->eager_p, pl->chunk_bytes, "the eager probabilities P", err);
@@ -65,6 +109,8 @@ fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, 
     }
     pl->s = r->eager_s;
     pl->p = r->eager_p;
+    pl->q_ld = pl->padded ? D : t->q_row;
+    pl->k_ld = pl->padded ? D : t->k_row;
     if (per_seq)
         return st;
 
@@ -74,17 +120,23 @@ fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, 
     if (!host)
         return FA_ERR(err, FA_NOMEM, "out of memory");
     const int g = t->heads_q / t->heads_kv;
+    const int padded = pl->padded;
+    const CUdeviceptr q = padded ? pl->qd : b->q, k = padded ? pl->kd : b->k,
+                      v = padded ? pl->vd : b->v, o = padded ? pl->od : b->o_eager;
     for (int bi = 0, j = 0; bi < t->batch; bi++)
         for (int h = 0; h < t->heads_q; h++, j++) {
-            const int64_t qo = bi * t->q_batch + h * t->q_head;
-            const int64_t ko = bi * t->k_batch + (h / g) * t->k_head;
+            /* padded: (batch, heads, max len, D), so a head's rows are D apart */
+            const int64_t qo = padded ? ((int64_t)bi * t->heads_q + h) * t->max_q * D
+                                      : bi * t->q_batch + h * t->q_head;
+            const int64_t ko = padded ? ((int64_t)bi * t->heads_kv + h / g) * t->max_k * D
+                                      : bi * t->k_batch + (h / g) * t->k_head;
             const uint64_t slot = (uint64_t)(j % pl->hc) * per_head;
-            host[PTR_K * n + j] = b->k + 2 * (uint64_t)ko;
-            host[PTR_Q * n + j] = b->q + 2 * (uint64_t)qo;
+            host[PTR_K * n + j] = k + 2 * (uint64_t)ko;
+            host[PTR_Q * n + j] = q + 2 * (uint64_t)qo;
             host[PTR_S * n + j] = pl->s + slot;
-            host[PTR_V * n + j] = b->v + 2 * (uint64_t)ko;
+            host[PTR_V * n + j] = v + 2 * (uint64_t)ko;
             host[PTR_P * n + j] = pl->p + slot;
-            host[PTR_O * n + j] = b->o_eager + 2 * (uint64_t)qo;
+            host[PTR_O * n + j] = o + 2 * (uint64_t)qo;
         }
     st = rn_dalloc(r, &pl->ptrs, PTR_ARRAYS * n * sizeof *host, "eager pointer arrays", err);
     if (st == FA_OK)
@@ -95,13 +147,15 @@ fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, 
 
 int64_t rn_eager_plan_bytes(const eager_plan *pl)
 {
-    return 2 * (int64_t)pl->chunk_bytes + (int64_t)pl->npairs * PTR_ARRAYS * 8;
+    return 2 * (int64_t)pl->chunk_bytes + (int64_t)pl->npairs * PTR_ARRAYS * 8 +
+           (int64_t)pl->dense_bytes;
 }
 
-/* S and P stay with the runner (r->eager_s/p); only the pointer arrays are the plan's. */
+/* S, P and the padded copies stay with the runner (r->eager_s/p/dense); only the pointer
+ * arrays are the plan's. */
 void rn_eager_plan_release(fa_runner *r, eager_plan *pl)
 {
-    pl->s = pl->p = 0;
+    pl->s = pl->p = pl->qd = pl->kd = pl->vd = pl->od = 0;
     rn_dfree(r, &pl->ptrs);
 }
 
@@ -113,11 +167,17 @@ static int softmax_instance(int64_t ld)
     return FA_SOFTMAX_INSTANCES - 1; /* streaming fallback */
 }
 
+/* The padded varlen problem of a softmax: the sequences' bounds and the chunk's first pair. */
+typedef struct softmax_varlen {
+    CUdeviceptr cu_q, cu_k; /* 0: not varlen */
+    int heads_q, pair0;
+} softmax_varlen;
+
 /* The masked softmax over n_rows = heads * sq rows of the S chunk into P; the row LSE goes to
- * lse (fp32, heads lse_head_stride apart) when lse is not 0. */
+ * lse (fp32, heads lse_head_stride apart) when lse is not 0; vl: padded varlen (may be NULL). */
 static fa_status eager_softmax(fa_runner *r, const helper_mod *h, const eager_plan *pl, int heads,
                                int sq, int sk, int causal, CUdeviceptr lse, int64_t lse_head_stride,
-                               fa_err *err)
+                               const softmax_varlen *vl, fa_err *err)
 {
     const int64_t ld = (sk + 7) / 8 * 8;
     const int inst = softmax_instance(ld);
@@ -133,12 +193,18 @@ static fa_status eager_softmax(fa_runner *r, const helper_mod *h, const eager_pl
     a.ld = (int32_t)ld;
     a.n_rows = heads * sq;
     a.causal = causal;
+    if (vl && vl->cu_q) {
+        a.cu_q = vl->cu_q;
+        a.cu_k = vl->cu_k;
+        a.heads = vl->heads_q;
+        a.pair0 = vl->pair0;
+    }
     void *args[] = {&a};
     return rn_launch(r, h->softmax[inst], (unsigned)((a.n_rows + rows_pb - 1) / rows_pb), 1, 1,
                      (unsigned)block, 0, args, "fa_eager_softmax", err);
 }
 
-/* One sequence of a varlen or decode problem (sq query rows from element q_off of Q/O, sk
+/* One sequence of a decode or looped varlen problem (sq query rows from element q_off of Q/O, sk
  * keys from k_off of kbase/vbase, LSE rows from l_off): strided batching over the kv heads of a
  * chunk, one GQA group offset at a time. */
 static fa_status eager_sequence(fa_runner *r, const helper_mod *h, const bufs *b,
@@ -169,7 +235,7 @@ static fa_status eager_sequence(fa_runner *r, const helper_mod *h, const bufs *b
             if (st == FA_OK)
                 st = eager_softmax(r, h, pl, nh, sq, sk, p->causal,
                                    lse_out ? lse_out + 4 * (uint64_t)(l_off + qh * t->lse_head) : 0,
-                                   g * t->lse_head, err);
+                                   g * t->lse_head, NULL, err);
             if (st == FA_OK)
                 st =
                     FA_CUBLAS(err, r->bl->cublasGemmStridedBatchedEx(
@@ -212,6 +278,103 @@ static fa_status eager_decode(fa_runner *r, const helper_mod *h, const bufs *b, 
     return st;
 }
 
+/* Varlen: packed rows of a tensor to its padded copy (to_dense 1) or back (0), with 16-byte
+ * copies where strides and bases allow them. */
+static fa_status eager_pad(fa_runner *r, const helper_mod *h, CUdeviceptr packed, CUdeviceptr dense,
+                           CUdeviceptr cu, int batch, int heads, int maxlen, int64_t row,
+                           int64_t head, int to_dense, int head_dim, fa_err *err)
+{
+    int vec8 = row % 8 == 0 && head % 8 == 0 && packed % 16 == 0 && dense % 16 == 0;
+    const long long n = (long long)batch * heads * maxlen * (head_dim / (vec8 ? 8 : 1));
+    if (n == 0)
+        return FA_OK;
+    const long long blocks = (n + 255) / 256;
+    const long long cap = 8LL * (r->info.sm_count > 0 ? r->info.sm_count : 1);
+    void *args[] = {&packed, &dense, &cu, &batch, &heads, &maxlen, &row, &head, &to_dense, &vec8};
+    return rn_launch(r, h->pad, (unsigned)(blocks < cap ? blocks : cap), 1, 1, 256, 0, args,
+                     "fa_eager_varlen_pad", err);
+}
+
+/* The (batch, query head) pairs of a fixed-length problem, or of a varlen one's padded copies
+ * (vl), chunk by chunk: QK^T, the masked softmax, PV. */
+static fa_status eager_pairs(fa_runner *r, const helper_mod *h, const bufs *b, const fa_problem *p,
+                             const eager_plan *pl, CUdeviceptr lse_out, const softmax_varlen *vl,
+                             fa_err *err)
+{
+    const fa_tensors *t = &b->t;
+    const cudaDataType dt = p->dtype == FA_DTYPE_BF16 ? CUDA_R_16BF : CUDA_R_16F;
+    const int D = t->head_dim, sq = t->max_q, sk = t->max_k, ld = (int)pl->ld;
+    const float alpha = fa_problem_scale(p), one = 1.0f, zero = 0.0f;
+    const void *const *arr = (const void *const *)(uintptr_t)pl->ptrs;
+    const size_t n = (size_t)pl->npairs;
+    fa_status st = FA_OK;
+    for (int c0 = 0; st == FA_OK && c0 < pl->npairs; c0 += pl->hc) {
+        const int nb = pl->npairs - c0 < pl->hc ? pl->npairs - c0 : pl->hc;
+        st = FA_CUBLAS(err, r->bl->cublasGemmBatchedEx(
+                                r->blas, CUBLAS_OP_T, CUBLAS_OP_N, sk, sq, D, &alpha,
+                                arr + PTR_K * n + c0, dt, (int)pl->k_ld, arr + PTR_Q * n + c0, dt,
+                                (int)pl->q_ld, &zero, (void *const *)(arr + PTR_S * n + c0), dt, ld,
+                                nb, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+        /* Pairs run (batch, head) in order, so fixed-length LSE rows are lse_head apart; the
+         * varlen softmax finds each row's place in the packed LSE itself. */
+        softmax_varlen chunk = {0, 0, 0, 0};
+        if (vl)
+            chunk = (softmax_varlen){vl->cu_q, vl->cu_k, vl->heads_q, c0};
+        const CUdeviceptr lse = !lse_out ? 0
+                                : vl     ? lse_out
+                                         : lse_out + 4 * (uint64_t)c0 * t->lse_head;
+        if (st == FA_OK)
+            st = eager_softmax(r, h, pl, nb, sq, sk, p->causal, lse, t->lse_head,
+                               vl ? &chunk : NULL, err);
+        if (st == FA_OK)
+            st = FA_CUBLAS(err, r->bl->cublasGemmBatchedEx(
+                                    r->blas, CUBLAS_OP_N, CUBLAS_OP_N, D, sq, sk, &one,
+                                    arr + PTR_V * n + c0, dt, (int)pl->k_ld, arr + PTR_P * n + c0,
+                                    dt, ld, &zero, (void *const *)(arr + PTR_O * n + c0), dt,
+                                    (int)pl->q_ld, nb, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    }
+    return st;
+}
+
+/* Varlen, padded: Q, K and V copied to their padded copies, the pairs as at fixed length, and
+ * O's real rows copied back to the packed output. */
+static fa_status eager_varlen_padded(fa_runner *r, const helper_mod *h, const bufs *b,
+                                     const fa_problem *p, const eager_plan *pl, CUdeviceptr lse_out,
+                                     fa_err *err)
+{
+    const fa_tensors *t = &b->t;
+    const int B = t->batch, D = t->head_dim;
+    fa_status st = eager_pad(r, h, b->q, pl->qd, b->cu_q, B, t->heads_q, t->max_q, t->q_row,
+                             t->q_head, 1, D, err);
+    if (st == FA_OK)
+        st = eager_pad(r, h, b->k, pl->kd, b->cu_k, B, t->heads_kv, t->max_k, t->k_row, t->k_head,
+                       1, D, err);
+    if (st == FA_OK)
+        st = eager_pad(r, h, b->v, pl->vd, b->cu_k, B, t->heads_kv, t->max_k, t->k_row, t->k_head,
+                       1, D, err);
+    const softmax_varlen vl = {b->cu_q, b->cu_k, t->heads_q, 0};
+    if (st == FA_OK)
+        st = eager_pairs(r, h, b, p, pl, lse_out, &vl, err);
+    if (st == FA_OK)
+        st = eager_pad(r, h, b->o_eager, pl->od, b->cu_q, B, t->heads_q, t->max_q, t->q_row,
+                       t->q_head, 0, D, err);
+    return st;
+}
+
+/* Varlen, a loop over sequences (the default; FA_EAGER_PAD=1 pads unless that would not fit). */
+static fa_status eager_varlen_loop(fa_runner *r, const helper_mod *h, const bufs *b,
+                                   const fa_problem *p, const eager_plan *pl, CUdeviceptr lse_out,
+                                   fa_err *err)
+{
+    const fa_tensors *t = &b->t;
+    fa_status st = FA_OK;
+    for (int bi = 0; st == FA_OK && bi < t->batch; bi++)
+        st = eager_sequence(r, h, b, p, pl, lse_out, t->lens_q[bi], t->lens_k[bi],
+                            (int64_t)t->cu_q[bi] * t->q_row, (int64_t)t->cu_k[bi] * t->k_row,
+                            (int64_t)t->cu_q[bi], b->k, b->v, err);
+    return st;
+}
+
 /*
  * Eager attention as a framework runs it, into b->o_eager: S = scale * Q K^T (cuBLAS, input
  * dtype out, fp32 accumulate), masked softmax into P (input dtype), O = P V (cuBLAS). cuBLAS
@@ -222,45 +385,10 @@ static fa_status eager_decode(fa_runner *r, const helper_mod *h, const bufs *b, 
 fa_status rn_eager_run(fa_runner *r, const helper_mod *h, const bufs *b, const fa_problem *p,
                        const eager_plan *pl, CUdeviceptr lse_out, fa_err *err)
 {
-    const fa_tensors *t = &b->t;
-    const cudaDataType dt = p->dtype == FA_DTYPE_BF16 ? CUDA_R_16BF : CUDA_R_16F;
-    const int D = t->head_dim;
-    const float alpha = fa_problem_scale(p), one = 1.0f, zero = 0.0f;
-    fa_status st = FA_OK;
     if (p->op == FA_OP_DECODE)
         return eager_decode(r, h, b, p, pl, lse_out, err);
-    if (!p->varlen) {
-        const int sq = t->max_q, sk = t->max_k, ld = (int)pl->ld;
-        const void *const *arr = (const void *const *)(uintptr_t)pl->ptrs;
-        const size_t n = (size_t)pl->npairs;
-        for (int c0 = 0; st == FA_OK && c0 < pl->npairs; c0 += pl->hc) {
-            const int nb = pl->npairs - c0 < pl->hc ? pl->npairs - c0 : pl->hc;
-            st = FA_CUBLAS(err, r->bl->cublasGemmBatchedEx(
-                                    r->blas, CUBLAS_OP_T, CUBLAS_OP_N, sk, sq, D, &alpha,
-                                    arr + PTR_K * n + c0, dt, (int)t->k_row, arr + PTR_Q * n + c0,
-                                    dt, (int)t->q_row, &zero, (void *const *)(arr + PTR_S * n + c0),
-                                    dt, ld, nb, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-            /* Pairs run (batch, head) in order, so their LSE rows are lse_head apart. */
-            if (st == FA_OK)
-                st = eager_softmax(r, h, pl, nb, sq, sk, p->causal,
-                                   lse_out ? lse_out + 4 * (uint64_t)c0 * t->lse_head : 0,
-                                   t->lse_head, err);
-            if (st == FA_OK)
-                st = FA_CUBLAS(err,
-                               r->bl->cublasGemmBatchedEx(
-                                   r->blas, CUBLAS_OP_N, CUBLAS_OP_N, D, sq, sk, &one,
-                                   arr + PTR_V * n + c0, dt, (int)t->k_row, arr + PTR_P * n + c0,
-                                   dt, ld, &zero, (void *const *)(arr + PTR_O * n + c0), dt,
-                                   (int)t->q_row, nb, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
-        }
-        return st;
-    }
-    for (int bi = 0; st == FA_OK && bi < t->batch; bi++) {
-        const int sq = t->lens_q[bi], sk = t->lens_k[bi];
-        if (sq == 0 || sk == 0)
-            continue;
-        st = eager_sequence(r, h, b, p, pl, lse_out, sq, sk, (int64_t)t->cu_q[bi] * t->q_row,
-                            (int64_t)t->cu_k[bi] * t->k_row, (int64_t)t->cu_q[bi], b->k, b->v, err);
-    }
-    return st;
+    if (p->varlen)
+        return pl->padded ? eager_varlen_padded(r, h, b, p, pl, lse_out, err)
+                          : eager_varlen_loop(r, h, b, p, pl, lse_out, err);
+    return eager_pairs(r, h, b, p, pl, lse_out, NULL, err);
 }

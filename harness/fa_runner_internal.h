@@ -33,12 +33,14 @@
 typedef struct fa_softmax_args {
     uint64_t s, p, lse;
     int64_t lse_head_stride;
+    uint64_t cu_q, cu_k; /* padded varlen; 0 otherwise */
     int32_t sq, sk, ld;
     int32_t n_rows;
     int32_t causal;
+    int32_t heads, pair0; /* padded varlen */
     int32_t pad;
 } fa_softmax_args;
-#define FA_SOFTMAX_ARGS_SIZE 56
+#define FA_SOFTMAX_ARGS_SIZE 80
 _Static_assert(sizeof(fa_softmax_args) == FA_SOFTMAX_ARGS_SIZE, "fa_softmax_args layout drifted");
 
 /* The eager softmax instances of the helper module, in the order the picker tries them. */
@@ -55,11 +57,11 @@ static const int softmax_vpt[FA_SOFTMAX_INSTANCES] = {4, 4, 4, 4, 4, 8, 0};
 #define FA_MEM_GRANULE (2 << 20)
 
 /* The helper kernels of one (dtype, head dim): reference, fill, compare, flush, GPU idle,
- * softmax. */
+ * the padded varlen eager's copies, softmax. */
 typedef struct helper_mod {
     int loaded;
     CUmodule mod;
-    CUfunction ref, fill, cmp_o, cmp_lse, flush, idle;
+    CUfunction ref, fill, cmp_o, cmp_lse, flush, idle, pad;
     CUfunction softmax[FA_SOFTMAX_INSTANCES];
     int ref_smem, ref_threads, ref_bm;
 } helper_mod;
@@ -112,6 +114,8 @@ struct fa_runner {
     int check_retry;              /* re-running a check on fresh inputs: no kept set */
     CUdeviceptr eager_s, eager_p; /* the eager baseline's S and P, kept across jobs: */
     size_t eager_cap;             /* allocating GiBs per job cost ~0.1 s (bytes each) */
+    CUdeviceptr eager_dense;      /* varlen: the padded Q, K, V and O, kept the same way */
+    size_t eager_dense_cap;
     unsigned long long input_tick;
     double prof_s[RN_PROF_N]; /* host seconds per phase of a job (rn_prof), for FA_PROFILE */
     long prof_n[RN_PROF_N];
@@ -163,12 +167,19 @@ typedef struct check_set {
 
 /* How the eager baseline runs one problem: chunks of heads whose S and P fit the budget. */
 typedef struct eager_plan {
-    int hc;     /* per chunk: (batch, query head) pairs (fixed length) or kv heads (varlen) */
+    int hc; /* per chunk: (batch, query head) pairs (fixed length, varlen) or kv heads (decode) */
     int64_t ld; /* row pitch of S and P, a multiple of 8 (16-byte rows for the softmax) */
     size_t chunk_bytes;
     CUdeviceptr s, p;
-    int npairs;       /* fixed length: batch * heads_q */
-    CUdeviceptr ptrs; /* fixed length: 6 arrays of npairs device pointers (K Q S V P O) */
+    int npairs; /* fixed length and varlen: batch * heads_q */
+    CUdeviceptr
+        ptrs; /* fixed length and varlen: 6 arrays of npairs device pointers (K Q S V P O) */
+    int64_t q_ld, k_ld; /* row strides (elements) of the Q/O and K/V the GEMMs read and write */
+    /* Varlen with FA_EAGER_PAD=1: Q, K, V and O padded to the maxima, (batch, heads, max len,
+     * D) each, in the runner's kept buffer; 0 otherwise (fixed length, decode, a varlen loop). */
+    int padded;
+    CUdeviceptr qd, kd, vd, od;
+    size_t dense_bytes;
 } eager_plan;
 
 /* A variant ready to launch: its kernels and its family's launch plan for one problem, the

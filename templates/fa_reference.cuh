@@ -64,13 +64,16 @@
  * harness/fa_runner.c with the same size assertion. */
 typedef struct fa_softmax_args {
     uint64_t s, p, lse;      /* S (scaled scores), P (output), LSE (fp32, may be 0) */
-    int64_t lse_head_stride; /* between consecutive heads of the chunk */
-    int32_t sq, sk, ld;      /* rows per head, valid columns, row pitch */
-    int32_t n_rows;          /* heads_in_chunk * sq */
-    int32_t causal;          /* bottom-right aligned mask */
+    int64_t lse_head_stride; /* between consecutive heads of the chunk (varlen: of the problem) */
+    uint64_t cu_q, cu_k;     /* padded varlen: int32 cu_seqlens (batch + 1) on the device; else 0 */
+    int32_t sq, sk, ld;      /* rows per head, valid columns, row pitch (varlen: the maxima) */
+    int32_t n_rows;          /* pairs_in_chunk * sq */
+    int32_t causal;          /* bottom-right aligned mask (varlen: per sequence) */
+    int32_t heads;           /* padded varlen: query heads; row r is pair pair0 + r / sq = (b, h) */
+    int32_t pair0;           /* padded varlen: the chunk's first (batch, query head) pair */
     int32_t pad;
 } fa_softmax_args;
-#define FA_SOFTMAX_ARGS_SIZE 56
+#define FA_SOFTMAX_ARGS_SIZE 80
 
 #ifdef __cplusplus
 static_assert(sizeof(fa_softmax_args) == FA_SOFTMAX_ARGS_SIZE, "fa_softmax_args layout drifted");
@@ -430,6 +433,10 @@ static __device__ __forceinline__ float fa_eager_row_reduce(float v, float *red)
  * per row; each holds VPT vectors of 8 elements in registers so S is read once (the row must
  * fit: TPR * VPT * 8 >= ld). VPT = 0 streams the row from global memory three times instead,
  * for rows too long to cache.
+ * Padded varlen (a.cu_q != 0): S holds each (sequence, head) pair's scores padded to the
+ * maxima; a row sees its own sequence's keys (bottom-right causal on its own lengths), a row
+ * past its sequence's end gets P = 0 and no LSE, and the LSE goes to the packed (heads,
+ * total_q) layout: lse[h * lse_head_stride + cu_q[b] + i].
  */
 template <typename T, int TPR, int VPT>
 static __device__ __forceinline__ void fa_eager_softmax_rows(const fa_softmax_args &a)
@@ -442,10 +449,21 @@ static __device__ __forceinline__ void fa_eager_softmax_rows(const fa_softmax_ar
     const int lane = threadIdx.x % TPR;
     const bool active = row < a.n_rows;
     const int i = active ? row % a.sq : 0;
-    int len = a.sk;
+    int lq = a.sq, lk = a.sk;
+    long long lse_at = (long long)(row / a.sq) * a.lse_head_stride + i;
+    if (a.cu_q && active) { /* padded varlen: the row's own sequence */
+        const int pair = a.pair0 + row / a.sq, b = pair / a.heads, h = pair % a.heads;
+        const int *cq = reinterpret_cast<const int *>(a.cu_q);
+        const int *ck = reinterpret_cast<const int *>(a.cu_k);
+        lq = cq[b + 1] - cq[b];
+        lk = ck[b + 1] - ck[b];
+        lse_at = (long long)h * a.lse_head_stride + cq[b] + i;
+    }
+    const bool real = active && i < lq; /* not a padded row */
+    int len = lk;
     if (a.causal)
-        len = max(0, min(a.sk, i + a.sk - a.sq + 1));
-    if (!active)
+        len = max(0, min(lk, i + lk - lq + 1));
+    if (!real)
         len = 0;
     const T *srow = reinterpret_cast<const T *>(a.s) + (long long)(active ? row : 0) * a.ld;
     T *prow = reinterpret_cast<T *>(a.p) + (long long)(active ? row : 0) * a.ld;
@@ -508,9 +526,8 @@ static __device__ __forceinline__ void fa_eager_softmax_rows(const fa_softmax_ar
             for (int e = lane; e < a.ld; e += TPR)
                 prow[e] = E::from(e < len ? expf(E::to(srow[e]) - m) * inv : 0.f);
         }
-        if (lane == 0 && a.lse)
-            reinterpret_cast<float *>(a.lse)[(long long)(row / a.sq) * a.lse_head_stride + i] =
-                len > 0 ? m + logf(sum) : fa_ref_neg_inf();
+        if (lane == 0 && a.lse && real)
+            reinterpret_cast<float *>(a.lse)[lse_at] = len > 0 ? m + logf(sum) : fa_ref_neg_inf();
     }
 }
 
@@ -727,6 +744,43 @@ extern "C" __global__ void fa_ref_gpu_idle(unsigned long long ns)
         __nanosleep(1000);
         asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
     } while (t - t0 < ns);
+}
+
+/* The padded varlen eager baseline's copies (FlashAttention's tests pad varlen batches the
+ * same way): packed rows (total, heads, D through row and head strides, sequence b at rows
+ * [cu[b], cu[b + 1])) to a dense (batch, heads, maxlen, D) tensor, zeros past each sequence's
+ * end (to_dense = 1); or the dense tensor's real rows back to the packed ones (to_dense = 0).
+ * vec8: strides and bases allow 16-byte copies. */
+extern "C" __global__ void fa_eager_varlen_pad(unsigned short *packed, unsigned short *dense,
+                                               const int *cu, int batch, int heads, int maxlen,
+                                               long long row_stride, long long head_stride,
+                                               int to_dense, int vec8)
+{
+    const int V = vec8 ? 8 : 1, per_row = FA_REF_HEAD_DIM / V;
+    const long long n = (long long)batch * heads * maxlen * per_row;
+    for (long long u = blockIdx.x * (long long)blockDim.x + threadIdx.x; u < n;
+         u += (long long)gridDim.x * blockDim.x) {
+        const int c = (int)(u % per_row);
+        const long long r = u / per_row; /* (b, h, i) */
+        const int i = (int)(r % maxlen), h = (int)(r / maxlen % heads),
+                  b = (int)(r / maxlen / heads);
+        const long long d = r * FA_REF_HEAD_DIM + (long long)c * V;
+        const bool in = i < cu[b + 1] - cu[b];
+        const long long s =
+            ((long long)cu[b] + i) * row_stride + h * head_stride + (long long)c * V;
+        if (vec8) {
+            if (to_dense)
+                *reinterpret_cast<uint4 *>(dense + d) =
+                    in ? *reinterpret_cast<const uint4 *>(packed + s) : make_uint4(0, 0, 0, 0);
+            else if (in)
+                *reinterpret_cast<uint4 *>(packed + s) =
+                    *reinterpret_cast<const uint4 *>(dense + d);
+        } else if (to_dense) {
+            dense[d] = in ? packed[s] : (unsigned short)0;
+        } else if (in) {
+            packed[s] = dense[d];
+        }
+    }
 }
 
 #define FA_EAGER_SOFTMAX_INSTANCE(TPR, VPT)                                                        \

@@ -71,7 +71,7 @@ int main(int argc, char **argv)
         return worker_rc;
     /* Switches read deep inside (the workers, the engine, error printing): a value that is
      * neither on nor off is refused here rather than read as one of them. */
-    static const char *const flags[] = {"FA_PROFILE", "FA_VERBOSE", "FA_NO_PDL"};
+    static const char *const flags[] = {"FA_PROFILE", "FA_VERBOSE", "FA_NO_PDL", "FA_EAGER_PAD"};
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
         long on;
         if (fa_cli_env_int(flags[i], 0, 1, 0, &on) != 0)

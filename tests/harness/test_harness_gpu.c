@@ -55,6 +55,30 @@ static fa_problem problem(fa_dtype t, int d, int causal, int varlen, int b, int 
     return p;
 }
 
+/* A varlen problem whose sequences draw their lengths from `lens` (a user's distribution, as
+ * --seqlens-file gives one; capped at seqlen_q / seqlen_k): one-row sequences, and sequences
+ * with more query rows than keys (under causal masking their first rows see no key). */
+static fa_problem with_lengths(fa_problem p, const int *lens, int n)
+{
+    p.lengths.id = 0x5eed1e75u;
+    for (int i = 0; i < FA_VARLEN_QUANTILES; i++)
+        p.lengths.q[i] = lens[i % n];
+    return p;
+}
+
+/* Whether a varlen layout has a one-row sequence on both sides and a sequence with more query
+ * rows than keys: what the cases built with with_lengths are for. */
+static int has_short_sequences(const fa_tensors *t)
+{
+    int q1 = 0, k1 = 0, more_q = 0;
+    for (int b = 0; b < t->batch; b++) {
+        q1 |= t->lens_q[b] == 1;
+        k1 |= t->lens_k[b] == 1;
+        more_q |= t->lens_q[b] > t->lens_k[b];
+    }
+    return q1 && k1 && more_q;
+}
+
 static void print_m(const char *what, const fa_measurement *m, const fa_harness_detail *d)
 {
     printf("  %-28s %-12s max|O-ref| %.3g (eager %.3g) relL2 %.3g  LSE err %.3g (eager %.3g)  "
@@ -113,8 +137,8 @@ static void compare_to_cpu(const char *name, const fa_problem *p, const fa_runne
     fa_tensors_params(t, p, (uintptr_t)dm->q, (uintptr_t)dm->k, (uintptr_t)dm->v, (uintptr_t)o,
                       (uintptr_t)lse, (uintptr_t)t->cu_q, (uintptr_t)t->cu_k, &a);
     CHECK_MSG(fa_cpu_reference(&a, p->causal, &err) == FA_OK, "%s", err.msg);
-    double o_err = 0, l_err = 0, e_err = 0, ref_max = 0;
-    int64_t bad_inf = 0, empty_rows = 0, worst = -1;
+    double o_err = 0, l_err = 0, e_err = 0, el_err = 0, ref_max = 0;
+    int64_t bad_inf = 0, empty_rows = 0, worst = -1, e_bad = 0, el_bad = 0;
     for (int64_t i = 0; i < t->q_elems; i++) {
         double d = fabs((double)dm->o_ref[i] - o[i]);
         if (!(d <= o_err)) {
@@ -122,10 +146,22 @@ static void compare_to_cpu(const char *name, const fa_problem *p, const fa_runne
             worst = i;
         }
         ref_max = fabs(o[i]) > ref_max ? fabs(o[i]) : ref_max;
-        if (dm->o_eager)
-            e_err = fmax(e_err, fabs((double)dm->o_eager[i] - o[i]));
+        if (dm->o_eager) { /* an unwritten (poisoned) eager element reads as NaN */
+            const double de = fabs((double)dm->o_eager[i] - o[i]);
+            e_bad += !isfinite(de);
+            e_err = isfinite(de) ? fmax(e_err, de) : e_err;
+        }
     }
     for (int64_t i = 0; i < t->lse_elems; i++) {
+        if (dm->lse_eager) { /* the eager LSE: -inf exactly where the CPU's is */
+            const float x = dm->lse_eager[i];
+            if (isinf(lse[i]) || isinf(x))
+                el_bad += x != lse[i];
+            else if (isfinite(x))
+                el_err = fmax(el_err, fabs((double)x - lse[i]));
+            else
+                el_bad++;
+        }
         if (isinf(lse[i]) || isinf(dm->lse_ref[i])) {
             bad_inf += lse[i] != dm->lse_ref[i];
             empty_rows += isinf(lse[i]) != 0;
@@ -134,8 +170,8 @@ static void compare_to_cpu(const char *name, const fa_problem *p, const fa_runne
         l_err = fmax(l_err, fabs((double)dm->lse_ref[i] - lse[i]));
     }
     printf("  %-44s GPU fp32 vs CPU: max|dO| %.2e (|O| <= %.2f) max|dLSE| %.2e; rows with no "
-           "key %lld; eager vs CPU max|dO| %.2e\n",
-           name, o_err, ref_max, l_err, (long long)empty_rows, e_err);
+           "key %lld; eager vs CPU max|dO| %.2e max|dLSE| %.2e\n",
+           name, o_err, ref_max, l_err, (long long)empty_rows, e_err, el_err);
     CHECK_MSG(o_err <= 2e-5 * (1 + ref_max),
               "%s: O differs by %.3g at element %lld (GPU %.7g, CPU "
               "%.7g)",
@@ -143,9 +179,18 @@ static void compare_to_cpu(const char *name, const fa_problem *p, const fa_runne
               worst >= 0 ? o[worst] : 0);
     CHECK_MSG(l_err <= 1e-4, "%s: LSE differs by %.3g", name, l_err);
     CHECK_MSG(bad_inf == 0, "%s: %lld rows disagree on -inf LSE", name, (long long)bad_inf);
-    if (dm->o_eager)
+    if (dm->o_eager) {
         CHECK_MSG(e_err <= 0.05 * (1 + ref_max), "%s: eager is %.3g off the CPU reference", name,
                   e_err);
+        CHECK_MSG(e_bad == 0, "%s: %lld eager O elements unwritten or not finite", name,
+                  (long long)e_bad);
+    }
+    if (dm->lse_eager) {
+        CHECK_MSG(el_err <= fa_harness_eager_lse_tolerance(p->dtype),
+                  "%s: eager LSE is %.3g off the CPU reference", name, el_err);
+        CHECK_MSG(el_bad == 0, "%s: %lld eager LSE rows disagree on -inf or are not finite", name,
+                  (long long)el_bad);
+    }
     free(o);
     free(lse);
 }
@@ -168,6 +213,7 @@ static int test_reference(void)
     fa_device_nvrtc_arch(dev, arch, sizeof arch);
     printf("device: %s (%s)\n", dev->name, arch);
     fa_compiler *c = new_compiler();
+    static const int short_lens[] = {2, 1, 57, 1, 3};
     struct {
         const char *name;
         fa_problem p;
@@ -186,6 +232,13 @@ static int test_reference(void)
          problem(FA_DTYPE_BF16, 96, 1, 0, 2, 6, 2, 33, 65, FA_LAYOUT_BHSD)},
         {"non-causal bf16 d192 scale 0.3",
          problem(FA_DTYPE_BF16, 192, 0, 0, 1, 2, 1, 70, 45, FA_LAYOUT_BSHD)},
+        /* the varlen eager: one-row sequences, and rows that see no key (causal, lq > lk) */
+        {"varlen short seqs causal GQA bf16 d128",
+         with_lengths(problem(FA_DTYPE_BF16, 128, 1, 1, 12, 6, 2, 90, 130, FA_LAYOUT_BSHD),
+                      short_lens, 5)},
+        {"varlen short seqs fp16 d64",
+         with_lengths(problem(FA_DTYPE_FP16, 64, 0, 1, 12, 4, 4, 130, 90, FA_LAYOUT_BSHD),
+                      short_lens, 5)},
     };
     cases[6].p.softmax_scale = 0.3f;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -207,13 +260,25 @@ static int test_reference(void)
             if (st != FA_OK)
                 continue;
         }
-        fa_runner_dump dm;
-        st = fa_runner_dump_references(r, p, 1000 + i, 1, &dm, &err);
-        CHECK_MSG(st == FA_OK, "%s: %s", cases[i].name, err.msg);
-        if (st != FA_OK)
-            continue;
-        compare_to_cpu(cases[i].name, p, &dm);
-        fa_runner_dump_release(&dm);
+        /* Varlen: the eager's loop over sequences (the default), then padded (FA_EAGER_PAD). */
+        for (int pad = 0; pad <= p->varlen; pad++) {
+            char what[96];
+            snprintf(what, sizeof what, "%s%s", cases[i].name, pad ? " (eager padded)" : "");
+            if (pad)
+                setenv("FA_EAGER_PAD", "1", 1);
+            fa_runner_dump dm;
+            st = fa_runner_dump_references(r, p, 1000 + i, 1, &dm, &err);
+            unsetenv("FA_EAGER_PAD");
+            CHECK_MSG(st == FA_OK, "%s: %s", what, err.msg);
+            if (st != FA_OK)
+                continue;
+            compare_to_cpu(what, p, &dm);
+            /* such a case is only worth its name if the draw gave those lengths */
+            if (p->lengths.id)
+                CHECK_MSG(has_short_sequences(&dm.t),
+                          "%s: no one-row sequences or none with more query rows than keys", what);
+            fa_runner_dump_release(&dm);
+        }
     }
     fa_runner_free(r);
     fa_compiler_free(c);
@@ -232,6 +297,7 @@ static int test_eager(void)
         CHECK_MSG(0, "eager baseline unavailable: %s", fa_worker_eager_unavailable(w));
         return 1;
     }
+    static const int lens[] = {1, 3000, 640, 17, 2};
     struct {
         const char *name;
         fa_problem p;
@@ -252,6 +318,9 @@ static int test_eager(void)
          problem(FA_DTYPE_BF16, 64, 1, 0, 1, 1, 1, 128, 40000, FA_LAYOUT_BSHD)},
         {"b2 h4 N100 d32 bf16 (warp/row)",
          problem(FA_DTYPE_BF16, 32, 0, 0, 2, 4, 4, 100, 100, FA_LAYOUT_BSHD)},
+        {"b16 h8 kv2 q<=1000 k<=3000 d64 bf16 varlen causal (short seqs)",
+         with_lengths(problem(FA_DTYPE_BF16, 64, 1, 1, 16, 8, 2, 1000, 3000, FA_LAYOUT_BSHD), lens,
+                      5)},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fa_job job;
@@ -271,8 +340,8 @@ static int test_eager(void)
         if (st != FA_OK)
             continue;
         print_m(cases[i].name, &m, &d);
-        printf("  %-28s %.1f TFLOP/s, extra %.1f MiB (tracked %.1f, measured %.1f), %d kv "
-               "heads/chunk\n",
+        printf("  %-28s %.1f TFLOP/s, extra %.1f MiB (tracked %.1f, measured %.1f), %d "
+               "heads or pairs/chunk\n",
                "", m.tflops, m.eager_peak_extra_bytes / 1048576.0,
                d.eager_tracked_bytes / 1048576.0, d.eager_measured_bytes / 1048576.0,
                d.eager_heads_per_chunk);

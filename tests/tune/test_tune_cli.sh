@@ -143,6 +143,7 @@ expect_fixed 2 "did you mean 'fwd_sm80_hd64_bf16_m64n64w4s1'" -- "${base[@]}" --
 FA_PROFILE=abc expect_fixed 2 "FA_PROFILE='abc': expected an integer in [0, 1]" -- "${base[@]}"
 FA_VERBOSE=yes expect_fixed 2 "FA_VERBOSE='yes'" -- "${base[@]}"
 FA_NO_PDL=2 expect_fixed 2 "FA_NO_PDL='2': expected an integer in [0, 1]" -- "${base[@]}"
+FA_EAGER_PAD=yes expect_fixed 2 "FA_EAGER_PAD='yes': expected an integer in [0, 1]" -- "${base[@]}"
 FA_DB_BUSY_TIMEOUT_MS=abc expect_fixed 2 "FA_DB_BUSY_TIMEOUT_MS='abc'" "[0, 86400000]" -- \
     "${base[@]}" --variant fwd_sm80_hd64_bf16_m64n64w4s1 --dtype bf16 --causal 0 --varlen 0
 [ -e "$tmp/bad.db" ] && { echo "FAIL: a refused command created its database"; fail=1; }
