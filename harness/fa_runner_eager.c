@@ -167,17 +167,12 @@ static int softmax_instance(int64_t ld)
     return FA_SOFTMAX_INSTANCES - 1; /* streaming fallback */
 }
 
-/* The padded varlen problem of a softmax: the sequences' bounds and the chunk's first pair. */
-typedef struct softmax_varlen {
-    CUdeviceptr cu_q, cu_k; /* 0: not varlen */
-    int heads_q, pair0;
-} softmax_varlen;
-
 /* The masked softmax over n_rows = heads * sq rows of the S chunk into P; the row LSE goes to
- * lse (fp32, heads lse_head_stride apart) when lse is not 0; vl: padded varlen (may be NULL). */
+ * lse (fp32, heads lse_head_stride apart) when lse is not 0. padded: a varlen problem's padded
+ * copies (its sequences' bounds from b's cu_seqlens), the chunk starting at pair pair0. */
 static fa_status eager_softmax(fa_runner *r, const helper_mod *h, const eager_plan *pl, int heads,
                                int sq, int sk, int causal, CUdeviceptr lse, int64_t lse_head_stride,
-                               const softmax_varlen *vl, fa_err *err)
+                               const bufs *padded, int pair0, fa_err *err)
 {
     const int64_t ld = (sk + 7) / 8 * 8;
     const int inst = softmax_instance(ld);
@@ -193,11 +188,11 @@ static fa_status eager_softmax(fa_runner *r, const helper_mod *h, const eager_pl
     a.ld = (int32_t)ld;
     a.n_rows = heads * sq;
     a.causal = causal;
-    if (vl && vl->cu_q) {
-        a.cu_q = vl->cu_q;
-        a.cu_k = vl->cu_k;
-        a.heads = vl->heads_q;
-        a.pair0 = vl->pair0;
+    if (padded) {
+        a.cu_q = padded->cu_q;
+        a.cu_k = padded->cu_k;
+        a.heads = padded->t.heads_q;
+        a.pair0 = pair0;
     }
     void *args[] = {&a};
     return rn_launch(r, h->softmax[inst], (unsigned)((a.n_rows + rows_pb - 1) / rows_pb), 1, 1,
@@ -235,7 +230,7 @@ static fa_status eager_sequence(fa_runner *r, const helper_mod *h, const bufs *b
             if (st == FA_OK)
                 st = eager_softmax(r, h, pl, nh, sq, sk, p->causal,
                                    lse_out ? lse_out + 4 * (uint64_t)(l_off + qh * t->lse_head) : 0,
-                                   g * t->lse_head, NULL, err);
+                                   g * t->lse_head, NULL, 0, err);
             if (st == FA_OK)
                 st =
                     FA_CUBLAS(err, r->bl->cublasGemmStridedBatchedEx(
@@ -296,10 +291,9 @@ static fa_status eager_pad(fa_runner *r, const helper_mod *h, CUdeviceptr packed
 }
 
 /* The (batch, query head) pairs of a fixed-length problem, or of a varlen one's padded copies
- * (vl), chunk by chunk: QK^T, the masked softmax, PV. */
+ * (pl->padded), chunk by chunk: QK^T, the masked softmax, PV. */
 static fa_status eager_pairs(fa_runner *r, const helper_mod *h, const bufs *b, const fa_problem *p,
-                             const eager_plan *pl, CUdeviceptr lse_out, const softmax_varlen *vl,
-                             fa_err *err)
+                             const eager_plan *pl, CUdeviceptr lse_out, fa_err *err)
 {
     const fa_tensors *t = &b->t;
     const cudaDataType dt = p->dtype == FA_DTYPE_BF16 ? CUDA_R_16BF : CUDA_R_16F;
@@ -317,15 +311,12 @@ static fa_status eager_pairs(fa_runner *r, const helper_mod *h, const bufs *b, c
                                 nb, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
         /* Pairs run (batch, head) in order, so fixed-length LSE rows are lse_head apart; the
          * varlen softmax finds each row's place in the packed LSE itself. */
-        softmax_varlen chunk = {0, 0, 0, 0};
-        if (vl)
-            chunk = (softmax_varlen){vl->cu_q, vl->cu_k, vl->heads_q, c0};
-        const CUdeviceptr lse = !lse_out ? 0
-                                : vl     ? lse_out
-                                         : lse_out + 4 * (uint64_t)c0 * t->lse_head;
+        const CUdeviceptr lse = !lse_out     ? 0
+                                : pl->padded ? lse_out
+                                             : lse_out + 4 * (uint64_t)c0 * t->lse_head;
         if (st == FA_OK)
             st = eager_softmax(r, h, pl, nb, sq, sk, p->causal, lse, t->lse_head,
-                               vl ? &chunk : NULL, err);
+                               pl->padded ? b : NULL, c0, err);
         if (st == FA_OK)
             st = FA_CUBLAS(err, r->bl->cublasGemmBatchedEx(
                                     r->blas, CUBLAS_OP_N, CUBLAS_OP_N, D, sq, sk, &one,
@@ -352,9 +343,8 @@ static fa_status eager_varlen_padded(fa_runner *r, const helper_mod *h, const bu
     if (st == FA_OK)
         st = eager_pad(r, h, b->v, pl->vd, b->cu_k, B, t->heads_kv, t->max_k, t->k_row, t->k_head,
                        1, D, err);
-    const softmax_varlen vl = {b->cu_q, b->cu_k, t->heads_q, 0};
     if (st == FA_OK)
-        st = eager_pairs(r, h, b, p, pl, lse_out, &vl, err);
+        st = eager_pairs(r, h, b, p, pl, lse_out, err);
     if (st == FA_OK)
         st = eager_pad(r, h, b->o_eager, pl->od, b->cu_q, B, t->heads_q, t->max_q, t->q_row,
                        t->q_head, 0, D, err);
@@ -390,5 +380,5 @@ fa_status rn_eager_run(fa_runner *r, const helper_mod *h, const bufs *b, const f
     if (p->varlen)
         return pl->padded ? eager_varlen_padded(r, h, b, p, pl, lse_out, err)
                           : eager_varlen_loop(r, h, b, p, pl, lse_out, err);
-    return eager_pairs(r, h, b, p, pl, lse_out, NULL, err);
+    return eager_pairs(r, h, b, p, pl, lse_out, err);
 }
