@@ -29,19 +29,37 @@ void rn_eager_scratch_release(fa_runner *r)
 enum { PTR_K, PTR_Q, PTR_S, PTR_V, PTR_P, PTR_O, PTR_ARRAYS };
 
 /*
- * Chunking: S and P of one chunk must fit the budget (default half the free memory), so an
- * N = 16k problem runs where materialising every head at once would not fit. Fixed-length
- * problems batch over (batch, query head) pairs with pointer arrays -- one cuBLAS call per
- * GEMM per chunk whatever the layout, as a framework's single bmm would be (BSHD heads of
- * different batch entries are not one stride apart, so strided batching would need a call per
- * batch entry and go launch-bound on short sequences). Varlen problems loop over sequences with
- * strided batching over the KV heads of a chunk; with FA_EAGER_PAD=1 they run as at fixed
- * length on copies padded to the longest sequences, as FlashAttention's tests (and peers.py's
- * SDPA) run them. Neither is faster everywhere: the loop is launch-bound on short sequences
- * (an H100, hd128, lengths in [N/2, N]: padded 1.3x faster at N = 512, 4x with GQA 8), padding
- * computes the gaps (1.6x slower at N = 2048), and it takes more memory (bench/results/
- * 2026-12-07_session32). A batch whose padded copies would take more than half the free
- * memory loops anyway. Decode loops over sequences (their cache lengths differ) likewise.
+ * The eager's memory for one job. The memory this runner keeps for the eager (the padded
+ * copies, S and P) counts as free: a job reuses it or gives it back. Uncounted, a padded job's
+ * own copies left the next job of the same problem too little to pad, and that job gave them
+ * back, so identical jobs alternated between padding and the loop (and a memory-bound
+ * problem's chunks between two sizes): the baseline's time depended on the job before.
+ */
+eager_mem rn_eager_mem_plan(size_t free_bytes, size_t kept_bytes, int want_pad, size_t dense_bytes,
+                            size_t budget_bytes)
+{
+    eager_mem m = {0, 0};
+    const size_t avail = free_bytes + kept_bytes;
+    m.padded = want_pad && dense_bytes <= avail / 2;
+    /* S and P: half of what the padded copies leave, unless the runner was given a budget. */
+    m.sp_budget = budget_bytes ? budget_bytes : (avail - (m.padded ? dense_bytes : 0)) / 2;
+    return m;
+}
+
+/*
+ * Chunking: S and P of one chunk must fit the budget (default half the free memory, see
+ * rn_eager_mem_plan), so an N = 16k problem runs where materialising every head at once would not
+ * fit. Fixed-length problems batch over (batch, query head) pairs with pointer arrays -- one cuBLAS
+ * call per GEMM per chunk whatever the layout, as a framework's single bmm would be (BSHD heads of
+ * different batch entries are not one stride apart, so strided batching would need a call per batch
+ * entry and go launch-bound on short sequences). Varlen problems loop over sequences with strided
+ * batching over the KV heads of a chunk; with FA_EAGER_PAD=1 they run as at fixed length on copies
+ * padded to the longest sequences, as FlashAttention's tests (and peers.py's SDPA) run them.
+ * Neither is faster everywhere: the loop is launch-bound on short sequences (an H100, hd128,
+ * lengths in [N/2, N]: padded 1.3x faster at N = 512, 4x with GQA 8), padding computes the gaps
+ * (1.6x slower at N = 2048), and it takes more memory (bench/results/2026-12-07_session32). A
+ * batch whose padded copies would take more than half the free memory loops anyway. Decode loops
+ * over sequences (their cache lengths differ) likewise.
  */
 fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, eager_plan *pl,
                               fa_err *err)
@@ -57,7 +75,11 @@ fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, 
     const size_t q_bytes = (size_t)t->batch * t->heads_q * t->max_q * D * 2;
     const size_t k_bytes = (size_t)t->batch * t->heads_kv * t->max_k * D * 2;
     pl->dense_bytes = 2 * q_bytes + 2 * k_bytes;
-    pl->padded = varlen && fa_env_on("FA_EAGER_PAD") && pl->dense_bytes <= free_b / 2;
+    const size_t kept = r->eager_dense_cap + 2 * r->eager_cap;
+    const int want_pad = varlen && fa_env_on("FA_EAGER_PAD");
+    eager_mem mem = rn_eager_mem_plan(free_b, kept, want_pad, pl->dense_bytes,
+                                      (size_t)r->opts.eager_budget_bytes);
+    pl->padded = mem.padded;
     if (pl->padded && r->eager_dense_cap < pl->dense_bytes) { /* the copies first */
         rn_dfree(r, &r->eager_dense);
         r->eager_dense_cap = 0;
@@ -66,15 +88,14 @@ fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, 
         if (st == FA_UNSUPPORTED) { /* out of memory after all: the loop needs none of it */
             fa_err_clear(err);
             st = FA_OK;
+            mem = rn_eager_mem_plan(free_b, kept, 0, pl->dense_bytes,
+                                    (size_t)r->opts.eager_budget_bytes);
             pl->padded = 0;
         } else if (st != FA_OK) {
             return st;
         }
-        if (pl->padded) {
+        if (pl->padded)
             r->eager_dense_cap = pl->dense_bytes;
-            if (r->cu->cuMemGetInfo(&free_b, &total_b) != CUDA_SUCCESS)
-                free_b = 0;
-        }
     }
     if (pl->padded) {
         pl->qd = r->eager_dense;
@@ -87,8 +108,7 @@ fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, 
         r->eager_dense_cap = 0;
     }
     const size_t per_head = (size_t)t->max_q * (size_t)pl->ld * 2;
-    const size_t budget =
-        r->opts.eager_budget_bytes ? (size_t)r->opts.eager_budget_bytes : free_b / 2;
+    const size_t budget = mem.sp_budget;
     const int per_seq = p->op == FA_OP_DECODE || (varlen && !pl->padded); /* a loop */
     const int64_t units = per_seq ? t->heads_kv : (int64_t)t->batch * t->heads_q;
     int64_t hc = (int64_t)(budget / (2 * per_head));

@@ -186,6 +186,12 @@ static void inputs_trim(fa_runner *r, const cached_inputs *keep, int64_t budget)
     }
 }
 
+void rn_make_room(fa_runner *r)
+{
+    rn_eager_scratch_release(r);
+    inputs_trim(r, NULL, 0);
+}
+
 void rn_inputs_free_all(fa_runner *r)
 {
     if (!r->inputs)
@@ -220,8 +226,7 @@ fa_status rn_inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_probl
     fa_status st = rn_bufs_alloc(r, p, &slot->b, 0, 0, err);
     if (st == FA_UNSUPPORTED) { /* out of memory: give back everything cached, try once more */
         rn_bufs_release(r, &slot->b);
-        rn_eager_scratch_release(r);
-        inputs_trim(r, NULL, 0);
+        rn_make_room(r);
         st = rn_bufs_alloc(r, p, &slot->b, 0, 0, err);
     }
     if (st == FA_OK)

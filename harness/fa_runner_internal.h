@@ -249,6 +249,10 @@ void rn_bufs_params(const bufs *b, const fa_problem *p, CUdeviceptr o, CUdevicep
 fa_status rn_inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_problem *p,
                                uint64_t seed, bufs **out, uint64_t *used_seed, fa_err *err);
 void rn_inputs_free_all(fa_runner *r);
+/* Out of device memory for a job's inputs: give back what the runner keeps between jobs for
+ * speed alone (the eager's S, P and padded copies, the cached timing inputs), so the caller can
+ * try once more before it calls the problem too big for the device. */
+void rn_make_room(fa_runner *r);
 /* The kept check set of problem p (drawn from seed, if seed is not 0), or NULL. */
 check_set *rn_check_set_find(fa_runner *r, const fa_problem *p, uint64_t seed);
 /* Keep b (moved: *b is left empty) with its seed and eager figures as p's check set. */
@@ -265,6 +269,15 @@ int rn_same_problem(const fa_problem *a, const fa_problem *b);
 
 /* ---- fa_runner_eager.c ------------------------------------------------------------------ */
 
+/* Whether a varlen job pads (want_pad: FA_EAGER_PAD) and the bytes S and P may take, from the
+ * device's free memory, the eager memory the runner keeps (reused or given back: counted as
+ * free) and the padded copies' size; budget_bytes, when not 0, is the runner's S and P budget. */
+typedef struct eager_mem {
+    int padded;
+    size_t sp_budget;
+} eager_mem;
+eager_mem rn_eager_mem_plan(size_t free_bytes, size_t kept_bytes, int want_pad, size_t dense_bytes,
+                            size_t budget_bytes);
 fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, eager_plan *pl,
                               fa_err *err);
 int64_t rn_eager_plan_bytes(const eager_plan *pl);

@@ -42,6 +42,7 @@
 #include "fa_driver.h"
 #include "fa_harness.h"
 #include "fa_retime_trace.h"
+#include "fa_runner_internal.h"
 #include "fa_test_variant.h"
 #include "fa_test_kernels.h"
 #include "fa_worker.h"
@@ -960,6 +961,54 @@ static void test_decode(void)
 /* FA_TUNE_RETIME_TRACE: one block per group, appended whole, the jobs that were timed with
  * their raced flag and every round's time in order; one line per separate timing; nothing
  * written while the variable is unset. */
+/* The eager's memory plan: the same problem gets the same plan whatever the runner kept from
+ * the job before (its padded copies, S and P count as free: a job reuses or frees them). */
+static void test_eager_mem(void)
+{
+    const size_t G = (size_t)1 << 30;
+    /* Nothing kept: pad when the copies take at most half the free memory; S and P get half
+     * of what is left. */
+    eager_mem m = rn_eager_mem_plan(60 * G, 0, 1, 16 * G, 0);
+    CHECK_MSG(m.padded && m.sp_budget == 22 * G, "padded %d, S+P budget %zu", m.padded,
+              m.sp_budget);
+    m = rn_eager_mem_plan(60 * G, 0, 1, 31 * G, 0);
+    CHECK_MSG(!m.padded && m.sp_budget == 30 * G, "copies over half: padded %d, budget %zu",
+              m.padded, m.sp_budget);
+    m = rn_eager_mem_plan(60 * G, 0, 0, 16 * G, 0);
+    CHECK_MSG(!m.padded && m.sp_budget == 30 * G, "FA_EAGER_PAD off: padded %d, budget %zu",
+              m.padded, m.sp_budget);
+    m = rn_eager_mem_plan(60 * G, 0, 1, 16 * G, 5 * G);
+    CHECK_MSG(m.padded && m.sp_budget == 5 * G, "a given budget: padded %d, budget %zu", m.padded,
+              m.sp_budget);
+    /* The kept memory counts as free: after the job above kept 16 GiB of copies and 2 x 11 GiB
+     * of S and P, 22 GiB are free, and the same problem still pads with the same budget. */
+    m = rn_eager_mem_plan(22 * G, 38 * G, 1, 16 * G, 0);
+    CHECK_MSG(m.padded && m.sp_budget == 22 * G, "second job: padded %d, budget %zu", m.padded,
+              m.sp_budget);
+    /* Jobs in a row on a 60 GiB device, the runner keeping what each job allocates as
+     * rn_eager_plan_alloc does: every job's plan is the first one's, for copies of every size
+     * (before, from 1/5 of the free memory up, identical jobs alternated padded / loop). */
+    for (size_t dense = 1 * G; dense <= 40 * G; dense += G) {
+        size_t kept_dense = 0, kept_sp = 0;
+        const size_t per_head = G / 4, units = 1000;
+        eager_mem first = {0, 0};
+        for (int job = 0; job < 5; job++) {
+            const size_t free_b = 60 * G - kept_dense - kept_sp;
+            m = rn_eager_mem_plan(free_b, kept_dense + kept_sp, 1, dense, 0);
+            if (job == 0)
+                first = m;
+            CHECK_MSG(m.padded == first.padded && m.sp_budget == first.sp_budget,
+                      "copies of %zu GiB, job %d: padded %d budget %zu, job 0: %d %zu", dense / G,
+                      job, m.padded, m.sp_budget, first.padded, first.sp_budget);
+            kept_dense = m.padded ? (kept_dense < dense ? dense : kept_dense) : 0;
+            size_t hc = m.sp_budget / (2 * per_head);
+            hc = hc < 1 ? 1 : hc > units ? units : hc;
+            if (kept_sp < 2 * per_head * hc)
+                kept_sp = 2 * per_head * hc;
+        }
+    }
+}
+
 static void test_trace(void)
 {
     char path[] = "/tmp/fa_trace_XXXXXX";
@@ -1034,9 +1083,13 @@ int main(int argc, char **argv)
         test_decode();
     else if (!strcmp(t, "trace"))
         test_trace();
+    else if (!strcmp(t, "eager_mem"))
+        test_eager_mem();
     else {
-        fprintf(stderr, "usage: test_harness_cpu "
-                        "reference|layout|stats|compile|driver|worker|worker_exec|decode|trace\n");
+        fprintf(
+            stderr,
+            "usage: test_harness_cpu "
+            "reference|layout|stats|compile|driver|worker|worker_exec|decode|trace|eager_mem\n");
         return 2;
     }
     printf("%s: %d failure(s)\n", t, fa_check_failures);
