@@ -138,12 +138,22 @@ static int check_variants(const fa_variant *vs, int nv, const fa_problem *ps, in
             return fa_cli_usage_error(CMD, "--family %s contradicts --variant '%s'", family->name,
                                       name);
         }
-        for (int k = 0; k < np && !fits; k++)
+        int same_op = 0;
+        for (int k = 0; k < np && !fits; k++) {
             fits = fa_variant_matches(&vs[i], &ps[k]);
+            same_op = same_op || ps[k].op == vs[i].op;
+        }
         if (fits)
             continue;
         char name[FA_VARIANT_NAME_MAX];
         fa_variant_name(&vs[i], name, sizeof name);
+        if (!same_op) /* the mode would read the same on both sides: name what differs */
+            return fa_cli_usage_error(
+                CMD, "--variant '%s' is a %s variant, and none of the %d problems is a %s one: %s",
+                name, fa_op_name(vs[i].op), np, fa_op_name(vs[i].op),
+                vs[i].op == FA_OP_DECODE
+                    ? "add --op decode (or write op=decode on the --shapes lines)"
+                    : "drop --op decode (or give --shapes lines without op=decode)");
         return fa_cli_usage_error(
             CMD,
             "--variant '%s' (head dim %d, %s, %s, %s) fits none of the %d "
@@ -507,7 +517,8 @@ static int target_options(tune_cli *t, fa_option *out)
          .metavar = "FILE",
          .help = "your own problems, one a line: key=value fields\ndtype headdim batch heads "
                  "heads_kv seqlen_q seqlen_k causal\nvarlen layout op page_size cache_lens; '#' "
-                 "comments\n(op=decode lines need seqlen_k, the longest cache)"},
+                 "comments\n(op=decode lines need seqlen_k, the longest cache); the grid\n"
+                 "options do not apply, --dtype and --headdim are the\nlines' defaults"},
         {.kind = FA_OPT_GROUP,
          .help = "decode problems (--op decode; default grid: bf16, causal, seqlen_q 1,4, heads\n"
                  "32/8, 64/8, 16/16, 32/1 at headdim 128 (query heads scaled by 128/D), cache\n"
@@ -784,6 +795,28 @@ static int decode_options(tune_cli *t)
     return 0;
 }
 
+/* A shapes file names each problem whole, so the default grid's axes would go unused without a
+ * word: refuse them. --dtype and --headdim stay, as the lines' defaults. */
+static int shapes_conflict(const tune_cli *t)
+{
+    const char *grid = t->causal           ? "--causal"
+                       : t->varlen         ? "--varlen"
+                       : t->gqa_given      ? "--gqa"
+                       : t->seqlens_given  ? "--seqlens"
+                       : t->tokens_given   ? "--tokens"
+                       : t->hidden_given   ? "--hidden"
+                       : t->heads_given    ? "--heads"
+                       : t->heads_kv_given ? "--heads-kv"
+                                           : NULL;
+    if (!t->shapes || !grid)
+        return 0;
+    return fa_cli_usage_error(CMD,
+                              "%s shapes the default grid, which --shapes replaces: write it on "
+                              "the file's lines instead (causal=, varlen=, heads=, heads_kv=, "
+                              "seqlen_q=, seqlen_k=, batch=)",
+                              grid);
+}
+
 /* Read the command line into t. Returns -1 to go on, else the exit code. */
 static int parse_options(tune_cli *t, int argc, char **argv)
 {
@@ -841,7 +874,7 @@ static int parse_options(tune_cli *t, int argc, char **argv)
     if (!t->head_dim && !t->shapes)
         return fa_cli_usage_error(CMD, "--headdim is required (supported: %s), or give --shapes",
                                   fa_head_dim_list());
-    if ((rc = decode_options(t)))
+    if ((rc = decode_options(t)) || (rc = shapes_conflict(t)))
         return rc;
     if (!t->shapes && t->op == FA_OP_FWD &&
         (rc = check_axes(&t->ax, t->head_dim, t->tokens_given, t->gqa_given)))

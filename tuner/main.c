@@ -3,6 +3,7 @@
  * --help/--version, and `tune` as the default command (`fa-tune --arch sm80 --headdim 128`
  * means `fa-tune tune --arch sm80 --headdim 128`).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,12 +64,32 @@ static int unknown_command(const char *name)
     return fa_cli_unknown_name("", "command", name, names, (int)(sizeof names / sizeof names[0]));
 }
 
+static int run_command(int argc, char **argv);
+
+/* Data goes to stdout (tables, CSV, headers with -o -). A write that failed there -- a full
+ * disk, `>&-`, a closed pipe with SIGPIPE ignored -- must not end in exit 0 with the data cut
+ * short, whatever the command: stdio reports it only at a flush, so check once, here. */
+static int finish_stdout(int rc)
+{
+    errno = 0;
+    if ((fflush(stdout) == 0 && !ferror(stdout)) || rc != FA_EXIT_OK)
+        return rc; /* a command that failed has said why */
+    fprintf(stderr, "fa-tune: writing to standard output failed%s%s: the output is incomplete\n",
+            errno ? ": " : "", errno ? strerror(errno) : "");
+    return FA_EXIT_FAIL;
+}
+
 int main(int argc, char **argv)
 {
     /* A GPU worker this program started for itself (fa_worker.h): nothing else runs. */
     const int worker_rc = fa_worker_main_hook(argc, argv);
     if (worker_rc >= 0)
         return worker_rc;
+    return finish_stdout(run_command(argc, argv));
+}
+
+static int run_command(int argc, char **argv)
+{
     /* Switches read deep inside (the workers, the engine, error printing): a value that is
      * neither on nor off is refused here rather than read as one of them. */
     static const char *const flags[] = {"FA_PROFILE", "FA_VERBOSE", "FA_NO_PDL", "FA_EAGER_PAD"};

@@ -65,6 +65,19 @@ has out "fwd_sm80_hd128_bf16_causal_m128n32w4s3"; has out "TFLOP/s = 4\*B\*Hq"
 [ "$(grep -c 'fwd_sm80_hd128_bf16_causal_m128n32w4s3 ' out)" -eq 2 ] || fail "best: want two sm90 winners"
 grep -q ' 2048 .* 3.00x .*%' out || fail "best: speedup/margin columns missing: $(cat out)"
 expect 0 "$FA_TUNE" db best --arch sm86; has err "no winners for sm86"
+# A failed write to stdout (a full disk) is an error, not exit 0 with the table cut short.
+if [ -w /dev/full ]; then
+    "$FA_TUNE" db best --arch sm90 >/dev/full 2>"$T/err"
+    got=$?
+    [ "$got" -eq 1 ] || fail "'db best >/dev/full' exited $got, want 1"
+    has err "writing to standard output failed: No space left on device"
+    "$FA_TUNE" db list >/dev/full 2>"$T/err"
+    got=$?
+    [ "$got" -eq 1 ] || fail "'db list >/dev/full' exited $got, want 1"
+    "$FA_TUNE" --help >/dev/full 2>"$T/err"
+    got=$?
+    [ "$got" -eq 1 ] || fail "'--help >/dev/full' exited $got, want 1"
+fi
 
 # show
 expect 0 "$FA_TUNE" db show fwd_sm80_hd128_bf16_causal_m128n32w4s2; has out "mismatch"; has out "max err 0.5"
