@@ -66,13 +66,16 @@ for opt in "--causal 1" "--varlen all" "--gqa 4" "--seqlens 8k" "--tokens 4096" 
     "--heads 8" "--heads-kv 2"; do
     # shellcheck disable=SC2086 # an option and its value
     expect 2 "${opt%% *} shapes the default grid, which --shapes replaces: write it on the file's lines" \
-        -- --arch sm80 --shapes "$tmp/one.txt" $opt
+        -- --arch sm80 --compile-only --db "$tmp/grid.db" --cache-dir "$tmp/cache" \
+        --shapes "$tmp/one.txt" $opt
 done
 # A variant of the other op names the op, not a mode that reads the same on both sides.
+nowhere=(--compile-only --db "$tmp/grid.db" --cache-dir "$tmp/cache")
 expect 2 "is a decode variant, and none of the 144 problems is a decode one: add --op decode" -- \
-    --arch sm80 --headdim 128 --variant decode_splitkv_hd128_bf16_m16n64w4s3k0
+    --arch sm80 --headdim 128 "${nowhere[@]}" --variant decode_splitkv_hd128_bf16_m16n64w4s3k0
 expect 2 "is a fwd variant, and none of the [0-9]+ problems is a fwd one: drop --op decode" -- \
-    --arch sm80 --headdim 128 --op decode --variant fwd_sm80_hd128_bf16_m128n64w4s2
+    --arch sm80 --headdim 128 "${nowhere[@]}" --op decode --variant fwd_sm80_hd128_bf16_m128n64w4s2
+[ -e "$tmp/grid.db" ] && { echo "FAIL: a refused command wrote its database"; fail=1; }
 printf '512 1024\n2048 two\n' >"$tmp/lens.txt"
 expect 2 "lens.txt:2: 'two' is not a sequence length" -- --arch sm80 --headdim 64 --seqlens-file "$tmp/lens.txt"
 expect 1 "cannot read seqlens file" -- --arch sm80 --headdim 64 --seqlens-file "$tmp/missing.txt"
