@@ -109,8 +109,9 @@ static int run_command(int argc, char **argv)
     if (!strcmp(first, "help") && argc > 2) { /* fa-tune help tune: tune's --help */
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
             if (!strcmp(argv[2], commands[i].name)) {
-                char *help_argv[] = {argv[2], "--help", NULL};
-                return commands[i].fn(2, help_argv);
+                /* fa-tune help db list: db list --help */
+                char *help_argv[] = {argv[2], argc > 3 ? argv[3] : "--help", "--help", NULL};
+                return commands[i].fn(argc > 3 ? 3 : 2, help_argv);
             }
         return unknown_command(argv[2]);
     }

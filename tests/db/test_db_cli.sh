@@ -43,6 +43,7 @@ expect 2 "$FA_TUNE" db; has err "usage"
 expect 2 "$FA_TUNE" db frobnicate; has err "unknown subcommand 'frobnicate'"; has err "list best show export merge runs"
 expect 2 "$FA_TUNE" db lst; has err "unknown subcommand 'lst' (did you mean 'list'?)"
 expect 0 "$FA_TUNE" db help best; has out "usage: fa-tune db best"; empty err
+expect 0 "$FA_TUNE" help db list; has out "usage: fa-tune db list"; empty err
 expect 2 "$FA_TUNE" db help nosuch; has err "unknown subcommand 'nosuch'"
 expect 0 "$FA_TUNE" db import-peers --help; has out "the arch of the GPU the peers ran on (required)"
 expect 2 "$FA_TUNE" db best --arch sm99; has err "sm80"
