@@ -620,13 +620,7 @@ static int run_inputs(run_ctx *c)
     } else if (c->shared_inputs) {
         st = rn_inputs_for_timing(r, c->h, c->p, c->seed, &c->b, &c->seed, &c->e);
     } else {
-        st = rn_bufs_alloc(r, c->p, c->b, c->want_check, c->need_eager, &c->e);
-        if (st == FA_UNSUPPORTED) { /* out of memory: without what is kept, once more */
-            rn_bufs_release(r, c->b);
-            rn_make_room(r);
-            fa_err_clear(&c->e);
-            st = rn_bufs_alloc(r, c->p, c->b, c->want_check, c->need_eager, &c->e);
-        }
+        st = rn_bufs_alloc_room(r, c->p, c->b, c->want_check, c->need_eager, &c->e);
         if (st == FA_OK)
             st = rn_fill_inputs(r, c->h, c->b, c->seed, &c->e);
         if (st == FA_OK)

@@ -13,15 +13,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Give back the kept S and P and the padded varlen tensors (after a fault they went with the
- * context: only forget them). */
-void rn_eager_scratch_release(fa_runner *r)
+/* Give back the kept S and P. */
+static void release_kept_sp(fa_runner *r)
 {
     rn_dfree(r, &r->eager_s);
     rn_dfree(r, &r->eager_p);
     r->eager_cap = 0;
+}
+
+/* Give back the kept padded varlen tensors. */
+static void release_kept_dense(fa_runner *r)
+{
     rn_dfree(r, &r->eager_dense);
     r->eager_dense_cap = 0;
+}
+
+/* Give back the kept S and P and the padded varlen tensors (after a fault they went with the
+ * context: only forget them). */
+void rn_eager_scratch_release(fa_runner *r)
+{
+    release_kept_sp(r);
+    release_kept_dense(r);
 }
 
 /* ---- the eager baseline ---------------------------------------------------------------- */
@@ -81,8 +93,7 @@ fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, 
                                       (size_t)r->opts.eager_budget_bytes);
     pl->padded = mem.padded;
     if (pl->padded && r->eager_dense_cap < pl->dense_bytes) { /* the copies first */
-        rn_dfree(r, &r->eager_dense);
-        r->eager_dense_cap = 0;
+        release_kept_dense(r);
         st = rn_dalloc(r, &r->eager_dense, pl->dense_bytes,
                        "the eager baseline's padded Q, K, V and O", err);
         if (st == FA_UNSUPPORTED) { /* out of memory after all: the loop needs none of it */
@@ -104,8 +115,7 @@ fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, 
         pl->vd = pl->kd + k_bytes;
     } else { /* a job that does not pad gives the kept copies back */
         pl->dense_bytes = 0;
-        rn_dfree(r, &r->eager_dense);
-        r->eager_dense_cap = 0;
+        release_kept_dense(r);
     }
     const size_t per_head = (size_t)t->max_q * (size_t)pl->ld * 2;
     const size_t budget = mem.sp_budget;
@@ -115,9 +125,7 @@ fa_status rn_eager_plan_alloc(fa_runner *r, const bufs *b, const fa_problem *p, 
     pl->hc = (int)(hc < 1 ? 1 : hc > units ? units : hc);
     pl->chunk_bytes = per_head * (size_t)pl->hc;
     if (r->eager_cap < pl->chunk_bytes) { /* grow the kept S and P */
-        rn_dfree(r, &r->eager_s);
-        rn_dfree(r, &r->eager_p);
-        r->eager_cap = 0;
+        release_kept_sp(r);
         st = rn_dalloc(r, &r->eager_s, pl->chunk_bytes, "the eager scores S", err);
         if (st == FA_OK)
             st = rn_dalloc(r, &r->eager_p, pl->chunk_bytes, "the eager probabilities P", err);

@@ -186,10 +186,18 @@ static void inputs_trim(fa_runner *r, const cached_inputs *keep, int64_t budget)
     }
 }
 
-void rn_make_room(fa_runner *r)
+fa_status rn_bufs_alloc_room(fa_runner *r, const fa_problem *p, bufs *b, int with_refs,
+                             int with_eager, fa_err *err)
 {
-    rn_eager_scratch_release(r);
-    inputs_trim(r, NULL, 0);
+    fa_status st = rn_bufs_alloc(r, p, b, with_refs, with_eager, err);
+    if (st == FA_UNSUPPORTED) { /* out of memory: give back everything cached, try once more */
+        rn_bufs_release(r, b);
+        rn_eager_scratch_release(r);
+        inputs_trim(r, NULL, 0);
+        fa_err_clear(err);
+        st = rn_bufs_alloc(r, p, b, with_refs, with_eager, err);
+    }
+    return st;
 }
 
 void rn_inputs_free_all(fa_runner *r)
@@ -223,12 +231,7 @@ fa_status rn_inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_probl
     }
     if (slot->used)
         inputs_drop(r, slot);
-    fa_status st = rn_bufs_alloc(r, p, &slot->b, 0, 0, err);
-    if (st == FA_UNSUPPORTED) { /* out of memory: give back everything cached, try once more */
-        rn_bufs_release(r, &slot->b);
-        rn_make_room(r);
-        st = rn_bufs_alloc(r, p, &slot->b, 0, 0, err);
-    }
+    fa_status st = rn_bufs_alloc_room(r, p, &slot->b, 0, 0, err);
     if (st == FA_OK)
         st = rn_fill_inputs(r, h, &slot->b, seed, err);
     if (st == FA_OK)

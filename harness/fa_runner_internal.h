@@ -249,10 +249,11 @@ void rn_bufs_params(const bufs *b, const fa_problem *p, CUdeviceptr o, CUdevicep
 fa_status rn_inputs_for_timing(fa_runner *r, const helper_mod *h, const fa_problem *p,
                                uint64_t seed, bufs **out, uint64_t *used_seed, fa_err *err);
 void rn_inputs_free_all(fa_runner *r);
-/* Out of device memory for a job's inputs: give back what the runner keeps between jobs for
- * speed alone (the eager's S, P and padded copies, the cached timing inputs), so the caller can
- * try once more before it calls the problem too big for the device. */
-void rn_make_room(fa_runner *r);
+/* rn_bufs_alloc, and when the device is out of memory, once more after giving back what the
+ * runner keeps between jobs for speed alone (the eager's S, P and padded copies, the cached
+ * timing inputs), before the problem is called too big for the device. */
+fa_status rn_bufs_alloc_room(fa_runner *r, const fa_problem *p, bufs *b, int with_refs,
+                             int with_eager, fa_err *err);
 /* The kept check set of problem p (drawn from seed, if seed is not 0), or NULL. */
 check_set *rn_check_set_find(fa_runner *r, const fa_problem *p, uint64_t seed);
 /* Keep b (moved: *b is left empty) with its seed and eager figures as p's check set. */
