@@ -122,7 +122,7 @@ static void add_ratio_rung0(const engine *e, tclass *c)
             r++;
         if (r == c->nrung0) {
             if (c->nrung0 == FA_RUNG0_MAX)
-                return; /* no room: the smaller ratios time the largest one's survivors */
+                return; /* no room: the smaller ratios time the nearest given ratio's survivors */
             c->rung0[c->nrung0++] = pick;
         }
         c->rung0_ratio[r] = g;

@@ -39,7 +39,7 @@ typedef struct tclass {
      * (ratios above the smallest, largest first, while FA_RUNG0_MAX allows) unless one of
      * those is it. rung0_ratio[r]: the GQA ratio rung-0 problem r was chosen for (0: keys
      * only): a problem of that ratio times its survivors as its own, and a problem of a ratio
-     * left out for room those of the largest ratio's. */
+     * left out for room those of the nearest ratio's that has one (near(), fa_tune_phases.c). */
     int rung0[FA_RUNG0_MAX];
     int rung0_ratio[FA_RUNG0_MAX];
     int nrung0, nrung0_keys;

@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,10 +224,20 @@ static int brackets(const engine *e, int k, int r, int i)
     return 1;
 }
 
+/* Is GQA ratio a nearer to g than ratio b, by their quotient (4 is as near to 8 as 16 is),
+ * the larger one on a tie? Ratios are at most 2^24: the products fit in 64 bits. */
+static int ratio_nearer(int a, int b, int g)
+{
+    const int64_t na = a > g ? a : g, da = a > g ? g : a; /* a's distance: na / da >= 1 */
+    const int64_t nb = b > g ? b : g, db = b > g ? g : b;
+    return na * db < nb * da || (na * db == nb * da && a > b);
+}
+
 /* Are class k's rung-0 problem r's survivors near ones for class position i: r brackets it,
  * or r was chosen for i's GQA ratio (a tile that pays off only with GQA ranks low on ratio-1
  * problems, and a PackGQA tile may lead at one ratio only); a ratio above the smallest that
- * got no rung-0 problem for want of room takes the largest ratio's (fa_tune.c). */
+ * got no rung-0 problem for want of room (fa_tune.c: the largest ones get theirs first) takes
+ * the nearest ratio's that did. */
 static int near(const engine *e, int k, int r, int i)
 {
     const tclass *c = &e->cls[k];
@@ -235,12 +246,11 @@ static int near(const engine *e, int k, int r, int i)
         return 1;
     if (g <= c->gqa_min || c->rung0_ratio[r] == 0)
         return 0;
-    int own = 0, largest = 0;
-    for (int q = 0; q < c->nrung0; q++) {
-        own = own || c->rung0_ratio[q] == g;
-        largest = c->rung0_ratio[q] > largest ? c->rung0_ratio[q] : largest;
-    }
-    return c->rung0_ratio[r] == (own ? g : largest);
+    int best = 0;
+    for (int q = 0; q < c->nrung0; q++)
+        if (c->rung0_ratio[q] > 0 && (best == 0 || ratio_nearer(c->rung0_ratio[q], best, g)))
+            best = c->rung0_ratio[q];
+    return c->rung0_ratio[r] == best;
 }
 
 /* Halving rung 1 of class k (caller holds mu): the best twelfth (FA_HALVING_KEEP) on each
