@@ -411,7 +411,9 @@ static int parse_options(compile_cli *c, int argc, char **argv)
                  "memory,\nstack, spills, compile time, status and whether the cubin came from "
                  "the cache.\nVariants the legality model rejects are listed as 'unsupported' "
                  "with the reason\nand not compiled. A variant that spills registers is marked "
-                 "'*': it is ineligible\nto win a tuning run.\n",
+                 "'*': it is ineligible\nto win a tuning run. Variants that differ only in "
+                 "launch-plan parameters (decode's\nsplits and fused combine) share one "
+                 "kernel: it compiles once and the others\nshow 'hit'.\n",
         .outro = outro,
         .opts = opts};
     int rc = fa_opt_parse(&cmd_opts, argc, argv);

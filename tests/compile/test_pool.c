@@ -1,12 +1,174 @@
 /* This file implements the compile pool test: many variants compiled concurrently on
  * several threads all come back (each exactly once, with its tag), compile errors and
  * unsupported variants included; urgent jobs pass the plain ones queued before them, in their
- * own order; and a pool freed with work still queued shuts down cleanly. Uses the stub
- * template of tests/compile/data. */
+ * own order; a pool freed with work still queued shuts down cleanly; and variants that share
+ * their kernels (decode's splits) are compiled once, in flight and through the cache, an urgent
+ * one moving the plain job it follows up, while an illegal sibling keeps its refusal. Uses the
+ * stub templates of tests/compile/data. */
+#include <dirent.h>
+
 #include "fa_compile.h"
 #include "fa_space.h"
 #include "test_util.h"
 #include "fa_test_variant.h"
+
+/* Cache entries in dir whose label starts with prefix. */
+static int entries(const char *dir, const char *prefix)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        n += len > 4 && !strcmp(de->d_name + len - 4, ".fac") &&
+             !strncmp(de->d_name, prefix, strlen(prefix));
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Decode variants that share kernels: two kernels (s3 and s2), five and three siblings, plus
+ * k1f, which the legality model refuses (a fused combine needs more than one split). Each is
+ * submitted on 3 threads, one variant a program: each kernel compiles once (one result that
+ * is no cache hit), every sibling gets its cubin, bytes equal, and one cache entry a kernel
+ * serves a later sibling. Then urgent work: a sibling submitted urgent moves the plain job it
+ * follows ahead of the plain ones queued before it. */
+static void shared_kernels(const char *templates, const char *tmp)
+{
+    static const char *names[] = {
+        "decode_splitkv_hd128_bf16_m16n64w4s3k0",  "decode_splitkv_hd128_bf16_m16n64w4s3k2",
+        "decode_splitkv_hd128_bf16_m16n64w4s3k4f", "decode_splitkv_hd128_bf16_m16n64w4s2k4",
+        "decode_splitkv_hd128_bf16_m16n64w4s3k64", "decode_splitkv_hd128_bf16_m16n64w4s2k0f",
+        "decode_splitkv_hd128_bf16_m16n64w4s3k1f", "decode_splitkv_hd128_bf16_m16n64w4s3k12",
+        "decode_splitkv_hd128_bf16_m16n64w4s2k16"};
+    enum { N = sizeof names / sizeof *names, ILLEGAL = 6 };
+    fa_err err = {0};
+    fa_variant v[N];
+    for (int i = 0; i < N; i++)
+        CHECK_OK(fa_variant_parse(names[i], &v[i], &err), &err);
+    char label[FA_VARIANT_NAME_MAX];
+    fa_variant_kernel_label(&v[2], label, sizeof label);
+    CHECK_MSG(!strcmp(label, "decode_splitkv_hd128_bf16_m16n64w4s3k0"), "label %s", label);
+    fa_variant_kernel_label(&v[5], label, sizeof label);
+    CHECK_MSG(!strcmp(label, "decode_splitkv_hd128_bf16_m16n64w4s2k0"), "label %s", label);
+    fa_variant f80;
+    CHECK_OK(fa_variant_parse("fwd_sm80_hd64_fp16_causal_m128n96w4s3q", &f80, &err), &err);
+    fa_variant_kernel_label(&f80, label, sizeof label); /* every sm80 axis is a kernel's */
+    CHECK_MSG(!strcmp(label, "fwd_sm80_hd64_fp16_causal_m128n96w4s3q"), "label %s", label);
+
+    const fa_arch *arch = fa_arch_find("sm90");
+    char cache[600];
+    snprintf(cache, sizeof cache, "%s/shared", tmp);
+    fa_compiler *c = NULL;
+    fa_compiler_opts o = {.cache_dir = cache, .templates_dir = templates, .batch = 1};
+    CHECK_OK(fa_compiler_new(&o, &c, &err), &err);
+    fa_compile_pool *p = NULL;
+    if (c)
+        CHECK_OK(fa_compile_pool_new(c, 3, &p, &err), &err);
+    if (!p) {
+        fa_compiler_free(c);
+        return;
+    }
+    int tags[N], seen[N] = {0}, compiled[2] = {0};
+    fa_compile_output outs[N];
+    memset(outs, 0, sizeof outs);
+    for (int i = 0; i < N - 2; i++) { /* the last two come later, through the cache */
+        tags[i] = i;
+        CHECK_OK(fa_compile_pool_submit(p, &v[i], arch, &tags[i], &err), &err);
+    }
+    CHECK(fa_compile_pool_pending(p) == N - 2);
+    for (int k = 0; k < N - 2; k++) {
+        void *tag = NULL;
+        fa_compile_output out;
+        CHECK_OK(fa_compile_pool_next(p, NULL, &tag, &out, &err), &err);
+        const int i = tag ? *(int *)tag : -1;
+        CHECK(i >= 0 && i < N - 2);
+        if (i < 0 || i >= N - 2)
+            continue;
+        seen[i]++;
+        if (i == ILLEGAL) {
+            CHECK_MSG(out.status == FA_UNSUPPORTED && !out.cubin, "%s: status %d", names[i],
+                      out.status);
+            fa_compile_output_release(&out);
+            continue;
+        }
+        CHECK_MSG(out.status == FA_OK && out.cubin && out.build.registers > 0, "%s: status %d",
+                  names[i], out.status);
+        compiled[fa_variant_param(&v[i], "stages") == 2] += !out.build.cache_hit;
+        outs[i] = out;
+    }
+    for (int i = 0; i < N - 2; i++)
+        CHECK_MSG(seen[i] == 1, "%s came back %d times", names[i], seen[i]);
+    CHECK_MSG(compiled[0] == 1 && compiled[1] == 1, "s3 compiled %d times, s2 %d", compiled[0],
+              compiled[1]);
+    for (int i = 1; i < N - 2; i++) {
+        const int lead = fa_variant_param(&v[i], "stages") == 2 ? 3 : 0;
+        if (i == ILLEGAL || i == lead || !outs[i].cubin || !outs[lead].cubin)
+            continue;
+        CHECK_MSG(outs[i].cubin_size == outs[lead].cubin_size &&
+                      !memcmp(outs[i].cubin, outs[lead].cubin, outs[i].cubin_size) &&
+                      !strcmp(outs[i].lowered_name, outs[lead].lowered_name),
+                  "%s has another cubin than %s", names[i], names[lead]);
+    }
+    CHECK_MSG(entries(cache, "decode_splitkv_hd128_bf16_m16n64w4s3k0-") == 1 &&
+                  entries(cache, "decode_splitkv_hd128_bf16_m16n64w4s2k0-") == 1 &&
+                  entries(cache, "") == 2,
+              "%d cache entries", entries(cache, ""));
+    for (int i = N - 2; i < N; i++) { /* later siblings: the kernel's one entry */
+        fa_compile_output out;
+        CHECK_OK(fa_compile_variant(c, &v[i], arch, &out, &err), &err);
+        CHECK_MSG(out.status == FA_OK && out.build.cache_hit, "%s: status %d, hit %d", names[i],
+                  out.status, out.build.cache_hit);
+        fa_compile_output_release(&out);
+    }
+    for (int i = 0; i < N; i++)
+        fa_compile_output_release(&outs[i]);
+    fa_compile_pool_free(p);
+    fa_compiler_free(c);
+
+    /* Urgent: one thread, no cache. Plain jobs of three sm80 stub kernels, then an urgent
+     * decode job, then an urgent sibling of the third plain job: that job moves up to the
+     * urgent ones (the sibling follows it), so both come back before the second plain job. */
+    fa_compiler_opts o1 = {.no_cache = 1, .templates_dir = templates, .batch = 1};
+    c = NULL;
+    p = NULL;
+    CHECK_OK(fa_compiler_new(&o1, &c, &err), &err);
+    if (c)
+        CHECK_OK(fa_compile_pool_new(c, 1, &p, &err), &err);
+    if (p) {
+        static const char *plain[] = {"fwd_sm80_hd64_fp16_m64n64w4s2",
+                                      "fwd_sm80_hd64_fp16_m128n64w4s2",
+                                      "decode_splitkv_hd128_bf16_m16n64w4s3k0"};
+        fa_variant pv[3];
+        int t[5] = {0, 1, 2, 3, 4}, order[5] = {0}, sib_hit = 0;
+        for (int i = 0; i < 3; i++) {
+            CHECK_OK(fa_variant_parse(plain[i], &pv[i], &err), &err);
+            CHECK_OK(fa_compile_pool_submit(p, &pv[i], fa_arch_find("sm90"), &t[i], &err), &err);
+        }
+        CHECK_OK(fa_compile_pool_submit_urgent(p, &v[3], arch, &t[3], &err), &err);
+        CHECK_OK(fa_compile_pool_submit_urgent(p, &v[1], arch, &t[4], &err), &err);
+        for (int k = 0; k < 5; k++) {
+            void *tag = NULL;
+            fa_compile_output out;
+            CHECK_OK(fa_compile_pool_next(p, NULL, &tag, &out, &err), &err);
+            order[k] = tag ? *(int *)tag : -1;
+            CHECK(out.status == FA_OK);
+            if (order[k] == 4)
+                sib_hit = out.build.cache_hit;
+            fa_compile_output_release(&out);
+        }
+        int pos[5] = {0};
+        for (int k = 0; k < 5; k++)
+            if (order[k] >= 0 && order[k] < 5)
+                pos[order[k]] = k;
+        CHECK_MSG(pos[2] < pos[1] && pos[4] < pos[1] && pos[3] < pos[1] && sib_hit,
+                  "order %d %d %d %d %d, sibling hit %d", order[0], order[1], order[2], order[3],
+                  order[4], sib_hit);
+    }
+    fa_compile_pool_free(p);
+    fa_compiler_free(c);
+}
 
 int main(void)
 {
@@ -137,6 +299,7 @@ int main(void)
 
     free(vs);
     fa_compiler_free(c);
+    shared_kernels(FA_TEST_DATA, tmp);
     fa_test_rmtree(tmp);
     return fa_test_done("test_pool");
 }

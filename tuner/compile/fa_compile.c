@@ -792,6 +792,9 @@ fa_status fa_compile_source(fa_compiler *c, const char *source, const char *name
 /* What compiling one variant needs, worked out once (legality first). */
 typedef struct variant_job {
     char name[FA_VARIANT_NAME_MAX];
+    /* Its cache entries' label: the kernels' name (fa_variant_kernel_label), so variants that
+       share kernels (decode's splits) share entries; the key alone decides a hit. */
+    char label[FA_VARIANT_NAME_MAX];
     char expr[FA_MAX_KERNELS * 256]; /* the family's kernels, one name expression a line */
     char source[256];
     const char *target; /* NVRTC arch */
@@ -806,6 +809,7 @@ static fa_status prepare_variant(fa_compiler *c, const fa_variant *v, const fa_a
     j->legal = 0;
     j->target = fa_family_nvrtc_arch(v->family, arch);
     fa_variant_name(v, j->name, sizeof j->name);
+    fa_variant_kernel_label(v, j->label, sizeof j->label);
 
     fa_err why;
     fa_err_clear(&why);
@@ -854,7 +858,7 @@ fa_status fa_compile_variant(fa_compiler *c, const fa_variant *v, const fa_arch 
     fa_status st = prepare_variant(c, v, arch, &j, out, err);
     if (st != FA_OK || !j.legal)
         return st;
-    return compile_impl(c, j.source, j.expr, j.target, NULL, 0, j.name, out, err);
+    return compile_impl(c, j.source, j.expr, j.target, NULL, 0, j.label, out, err);
 }
 
 /* ---- batches: one NVRTC program for several variants ----------------------------------- */
@@ -929,7 +933,7 @@ static fa_status compile_group(fa_compiler *c, variant_job *js, const int *idx, 
     const variant_job *j0 = &js[idx[0]];
 
     if (m == 1)
-        return compile_impl(c, j0->source, j0->expr, j0->target, NULL, 0, j0->name, &outs[idx[0]],
+        return compile_impl(c, j0->source, j0->expr, j0->target, NULL, 0, j0->label, &outs[idx[0]],
                             err);
     if ((st = make_opts(c, j0->target, NULL, 0, arch_opt, &opts, &nopts, err)) != FA_OK)
         return st;
@@ -951,7 +955,7 @@ static fa_status compile_group(fa_compiler *c, variant_job *js, const int *idx, 
     if (ent.compile_error) {
         for (int i = 0; i < m && st == FA_OK; i++) {
             variant_job *j = &js[idx[i]];
-            st = compile_impl(c, j->source, j->expr, j->target, NULL, 0, j->name, &outs[idx[i]],
+            st = compile_impl(c, j->source, j->expr, j->target, NULL, 0, j->label, &outs[idx[i]],
                               err);
         }
         goto cleanup;
@@ -989,7 +993,8 @@ static fa_status compile_group(fa_compiler *c, variant_job *js, const int *idx, 
         if (!c->no_cache) {
             unsigned char key[FA_SHA256_BYTES];
             make_key(c, FA_CACHE_KEY_TAG_BATCH, j->source, j->expr, j->target, opts, nopts, key);
-            if ((st = fa_cache_path(c->cache_dir, j->name, key, path, sizeof path, err)) != FA_OK ||
+            if ((st = fa_cache_path(c->cache_dir, j->label, key, path, sizeof path, err)) !=
+                    FA_OK ||
                 (st = fa_cache_write(path, key, &one, err)) != FA_OK)
                 goto cleanup;
         }
@@ -1028,7 +1033,7 @@ static fa_status lookup_variant(fa_compiler *c, const variant_job *j, fa_compile
         unsigned char key[FA_SHA256_BYTES];
         fa_cache_lookup found = FA_CACHE_MISS;
         make_key(c, tags[t], j->source, j->expr, j->target, opts, nopts, key);
-        if ((st = fa_cache_path(c->cache_dir, j->name, key, path, sizeof path, err)) != FA_OK ||
+        if ((st = fa_cache_path(c->cache_dir, j->label, key, path, sizeof path, err)) != FA_OK ||
             (st = fa_cache_read(path, key, &ent, &found, err)) != FA_OK)
             goto cleanup;
         if (found == FA_CACHE_HIT) {

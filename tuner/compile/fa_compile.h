@@ -18,8 +18,10 @@
  * The cache key is the SHA-256 of: a cache format tag, the NVRTC version, every template
  * file's name and contents, the translation unit, the name expression, the arch and the full
  * option list (the resolved include directory included). Entries live in the cache
- * directory as `<label>-<key hex>.fac`, where the label is the variant name (or the kernel
- * name of a raw source compile) so a person can tell them apart; only the key matters.
+ * directory as `<label>-<key hex>.fac`, where the label is the name of the variant's kernels
+ * (fa_variant_kernel_label: the variant name, less the parameters that only change the launch
+ * plan) or the kernel name of a raw source compile, so a person can tell them apart; only the
+ * key matters. Variants that share kernels share entries.
  * Compile errors are cached too: they are as deterministic as cubins. Variants compiled in
  * one program (fa_compile_variants) get entries of their own kind: the same fields under
  * another tag, and a cubin that holds the whole batch's kernels.

@@ -1,14 +1,17 @@
 /* This file implements the compile pool: worker threads that take variants from a FIFO job
  * queue (the urgent ones first: fa_compile_pool_submit_urgent), compile them through the
  * shared fa_compiler (several at a time, sharing one NVRTC program: fa_compile_variants), and
- * hand results back in completion order (see fa_compile.h). One mutex guards both queues;
- * jobs are seconds long, so the lock is never contended in a way that matters. */
+ * hand results back in completion order (see fa_compile.h). A variant whose kernels a queued
+ * or running job already compiles (the same fa_variant_kernel_label and arch: decode's splits)
+ * is not compiled again: it follows that job and gets a copy of its result. One mutex guards
+ * the queues; jobs are seconds long, so the lock is never contended in a way that matters. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "fa_compile.h"
+#include "fa_family.h"
 
 typedef struct job {
     struct job *next;
@@ -16,6 +19,9 @@ typedef struct job {
     const fa_arch *arch;
     void *tag;
     int urgent; /* queued ahead of the plain jobs, batched only with urgent ones */
+    char kernels[FA_VARIANT_NAME_MAX]; /* fa_variant_kernel_label; "" when illegal */
+    struct job *followers;             /* jobs of the same kernels, waiting for this result */
+    struct job *running_next;          /* in the pool's running list */
     /* Filled when done: */
     fa_status st;
     fa_err err;
@@ -29,7 +35,8 @@ struct fa_compile_pool {
     pthread_cond_t done; /* a result was queued */
     job *todo_head, *todo_tail;
     job *done_head, *done_tail;
-    int pending; /* submitted and not yet returned by _next */
+    job *running; /* taken by a worker, result not yet queued */
+    int pending;  /* submitted and not yet returned by _next */
     int stop;
     int nthreads;
     pthread_t *threads;
@@ -90,6 +97,44 @@ static int take_jobs(fa_compile_pool *p, job **out, int batch)
     return m;
 }
 
+/* A copy of a finished job's result for one that follows it: cubin and log duplicated (each
+ * caller releases its own), counted as a cache hit (no compile of its own). */
+static void follow(const job *lead, job *f)
+{
+    f->st = lead->st;
+    f->err = lead->err;
+    if (lead->st != FA_OK)
+        return;
+    f->out = lead->out;
+    f->out.cubin = NULL;
+    f->out.log = NULL;
+    f->out.build.cache_hit = 1;
+    f->out.build.compile_ms = 0;
+    f->out.cache_rebuilt = 0;
+    if (lead->out.cubin) {
+        f->out.cubin = malloc(lead->out.cubin_size);
+        if (f->out.cubin)
+            memcpy(f->out.cubin, lead->out.cubin, lead->out.cubin_size);
+    }
+    if (lead->out.log)
+        f->out.log = strdup(lead->out.log);
+    if ((lead->out.cubin && !f->out.cubin) || (lead->out.log && !f->out.log)) {
+        fa_compile_output_release(&f->out);
+        f->st = FA_ERR(&f->err, FA_NOMEM, "out of memory copying a shared compile result");
+    }
+}
+
+/* Queue the results of j's followers (caller holds the lock). */
+static void finish_followers(fa_compile_pool *p, job *j)
+{
+    while (j->followers) {
+        job *f = j->followers;
+        j->followers = f->next;
+        follow(j, f);
+        push(&p->done_head, &p->done_tail, f);
+    }
+}
+
 static void *worker(void *arg)
 {
     fa_compile_pool *p = arg;
@@ -104,6 +149,10 @@ static void *worker(void *arg)
         if (p->stop)
             break;
         int m = take_jobs(p, jobs, batch);
+        for (int i = 0; i < m; i++) {
+            jobs[i]->running_next = p->running;
+            p->running = jobs[i];
+        }
         pthread_mutex_unlock(&p->mu);
         /* Even one job goes through fa_compile_variants: it also looks under the batch
          * key, where an earlier batch may have left this variant's entry. */
@@ -119,8 +168,14 @@ static void *worker(void *arg)
                 jobs[i]->out = outs[i];
         }
         pthread_mutex_lock(&p->mu);
-        for (int i = 0; i < m; i++)
+        for (int i = 0; i < m; i++) {
+            job **r = &p->running;
+            while (*r != jobs[i])
+                r = &(*r)->running_next;
+            *r = jobs[i]->running_next;
             push(&p->done_head, &p->done_tail, jobs[i]);
+            finish_followers(p, jobs[i]);
+        }
         pthread_cond_broadcast(&p->done);
     }
     pthread_mutex_unlock(&p->mu);
@@ -131,6 +186,7 @@ static void free_list(job *j)
 {
     while (j) {
         job *next = j->next;
+        free_list(j->followers);
         fa_compile_output_release(&j->out);
         free(j);
         j = next;
@@ -185,21 +241,11 @@ cleanup:
     return st;
 }
 
-static fa_status submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *arch, void *tag,
-                        int urgent, fa_err *err)
+/* Queue j by its urgency (caller holds the lock) and wake a worker. */
+static void queue_locked(fa_compile_pool *p, job *j)
 {
-    if (!p || !v || !arch)
-        return FA_ERR(err, FA_INVALID, "compile pool submit needs a pool, a variant and an arch");
-    job *j = calloc(1, sizeof *j);
-    if (!j)
-        return FA_ERR(err, FA_NOMEM, "out of memory queueing a compile job");
-    j->v = *v;
-    j->arch = arch;
-    j->tag = tag;
-    j->urgent = urgent;
-    pthread_mutex_lock(&p->mu);
-    if (!urgent || !p->todo_head || !p->todo_head->urgent) {
-        if (urgent) { /* before every plain job */
+    if (!j->urgent || !p->todo_head || !p->todo_head->urgent) {
+        if (j->urgent) { /* before every plain job */
             j->next = p->todo_head;
             p->todo_head = j;
             if (!p->todo_tail)
@@ -216,8 +262,68 @@ static fa_status submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *
         if (p->todo_tail == last)
             p->todo_tail = j;
     }
-    p->pending++;
     pthread_cond_signal(&p->work);
+}
+
+/* The queued or running job that compiles the same kernels for the same arch as j, or NULL
+ * (caller holds the lock); *prev: the job before it in the queue (NULL at the head or when it
+ * is running), *queued: 1 when it is queued. */
+static job *find_leader(fa_compile_pool *p, const job *j, job **prev, int *queued)
+{
+    *prev = NULL;
+    *queued = 1;
+    for (job *q = p->todo_head; q; *prev = q, q = q->next)
+        if (q->arch == j->arch && !strcmp(q->kernels, j->kernels))
+            return q;
+    *prev = NULL;
+    *queued = 0;
+    for (job *q = p->running; q; q = q->running_next)
+        if (q->arch == j->arch && !strcmp(q->kernels, j->kernels))
+            return q;
+    return NULL;
+}
+
+static fa_status submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *arch, void *tag,
+                        int urgent, fa_err *err)
+{
+    if (!p || !v || !arch)
+        return FA_ERR(err, FA_INVALID, "compile pool submit needs a pool, a variant and an arch");
+    job *j = calloc(1, sizeof *j);
+    if (!j)
+        return FA_ERR(err, FA_NOMEM, "out of memory queueing a compile job");
+    j->v = *v;
+    j->arch = arch;
+    j->tag = tag;
+    j->urgent = urgent;
+    /* A variant the legality model refuses (fused with one split, say) neither leads nor
+       follows: its result is its own refusal, not its siblings' cubin. */
+    fa_err why = {0};
+    if (v->family && fa_family_nvrtc_arch(v->family, arch) &&
+        fa_variant_check(v, arch, &why) == FA_OK)
+        fa_variant_kernel_label(v, j->kernels, sizeof j->kernels);
+    pthread_mutex_lock(&p->mu);
+    job *prev = NULL;
+    int queued = 0;
+    job *lead = j->kernels[0] ? find_leader(p, j, &prev, &queued) : NULL;
+    if (lead && queued && urgent && !lead->urgent) {
+        /* The queued plain job it would follow is urgent work now: it moves up. */
+        if (prev)
+            prev->next = lead->next;
+        else
+            p->todo_head = lead->next;
+        if (p->todo_tail == lead)
+            p->todo_tail = prev;
+        lead->next = NULL;
+        lead->urgent = 1;
+        queue_locked(p, lead);
+    }
+    if (lead) { /* no compile of its own: lead's result is copied to it (follow) */
+        j->next = lead->followers;
+        lead->followers = j;
+    } else {
+        queue_locked(p, j);
+    }
+    p->pending++;
     pthread_mutex_unlock(&p->mu);
     return FA_OK;
 }

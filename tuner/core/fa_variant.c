@@ -225,3 +225,31 @@ int fa_variant_equal(const fa_variant *a, const fa_variant *b)
             return 0;
     return 1;
 }
+
+/* Every kernel of a and b (one family) has the same name expression. */
+static int same_kernels(const fa_variant *a, const fa_variant *b)
+{
+    char ea[512], eb[512];
+    for (int k = 0; k < a->family->nkernels; k++) {
+        fa_variant_kernel_expr(a, k, ea, sizeof ea);
+        fa_variant_kernel_expr(b, k, eb, sizeof eb);
+        if (strcmp(ea, eb) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+void fa_variant_kernel_label(const fa_variant *v, char *buf, size_t n)
+{
+    fa_variant r = *v;
+    for (int i = 0; v->family && i < v->family->naxes; i++) {
+        const int first = v->family->axes[i].values[0];
+        if (r.params[i] == first)
+            continue;
+        fa_variant t = r;
+        t.params[i] = first;
+        if (same_kernels(&t, &r))
+            r = t;
+    }
+    fa_variant_name(&r, buf, n);
+}

@@ -114,4 +114,12 @@ int fa_variant_param(const fa_variant *v, const char *key);
 /* Equality on every parameter. */
 int fa_variant_equal(const fa_variant *a, const fa_variant *b);
 
+/* The name of v's kernels (buf >= FA_VARIANT_NAME_MAX bytes): the name of the variant that
+ * has v's kernels -- every name expression the same -- and each parameter that does not
+ * change them at its axis's first value. Variants that differ only in parameters of the
+ * launch plan (decode's splits and fused combine: one cubin for 26 variants) get the same
+ * one, e.g. decode_splitkv_hd128_bf16_m16n64w4s3k0 for ..._m16n64w4s3k12f. Compiles are
+ * shared by it: one cache entry and one compile in flight for all of them. */
+void fa_variant_kernel_label(const fa_variant *v, char *buf, size_t n);
+
 #endif /* FA_VARIANT_H */
