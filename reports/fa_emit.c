@@ -385,13 +385,8 @@ static int kernel_index(fa_emit_model *m, int arch, const fa_variant *v)
  * winners that differ only in them share one cubin (the entry keeps its splits and fuse). */
 static int dkernel_index(fa_emit_model *m, int arch, const fa_variant *v)
 {
-    fa_variant k = *v;
-    int splits = fa_family_axis(v->family, "splits");
-    int fuse = fa_family_axis(v->family, "fuse");
-    if (splits >= 0)
-        k.params[splits] = 0;
-    if (fuse >= 0)
-        k.params[fuse] = 0;
+    fa_variant k;
+    fa_variant_kernels_of(v, &k);
     return kernel_add(&m->dkernels, &m->n_dkernels, &m->cap_dkernels, m->first_dkernel[arch], arch,
                       &k);
 }

@@ -239,7 +239,7 @@ static int same_kernels(const fa_variant *a, const fa_variant *b)
     return 1;
 }
 
-void fa_variant_kernel_label(const fa_variant *v, char *buf, size_t n)
+void fa_variant_kernels_of(const fa_variant *v, fa_variant *out)
 {
     fa_variant r = *v;
     for (int i = 0; v->family && i < v->family->naxes; i++) {
@@ -251,5 +251,12 @@ void fa_variant_kernel_label(const fa_variant *v, char *buf, size_t n)
         if (same_kernels(&t, &r))
             r = t;
     }
+    *out = r;
+}
+
+void fa_variant_kernel_label(const fa_variant *v, char *buf, size_t n)
+{
+    fa_variant r;
+    fa_variant_kernels_of(v, &r);
     fa_variant_name(&r, buf, n);
 }

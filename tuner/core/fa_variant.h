@@ -114,12 +114,15 @@ int fa_variant_param(const fa_variant *v, const char *key);
 /* Equality on every parameter. */
 int fa_variant_equal(const fa_variant *a, const fa_variant *b);
 
-/* The name of v's kernels (buf >= FA_VARIANT_NAME_MAX bytes): the name of the variant that
- * has v's kernels -- every name expression the same -- and each parameter that does not
- * change them at its axis's first value. Variants that differ only in parameters of the
- * launch plan (decode's splits and fused combine: one cubin for 26 variants) get the same
- * one, e.g. decode_splitkv_hd128_bf16_m16n64w4s3k0 for ..._m16n64w4s3k12f. Compiles are
- * shared by it: one cache entry and one compile in flight for all of them. */
+/* The variant that stands for v's kernels: the one with v's kernels -- every name expression
+ * the same -- and each parameter that does not change them at its axis's first value.
+ * Variants that differ only in parameters of the launch plan (decode's splits and fused
+ * combine: one cubin for 26 variants) get the same one, e.g.
+ * decode_splitkv_hd128_bf16_m16n64w4s3k0 for ..._m16n64w4s3k12f. */
+void fa_variant_kernels_of(const fa_variant *v, fa_variant *out);
+/* Its name (buf >= FA_VARIANT_NAME_MAX bytes). Compiles are shared by it: one cache entry and
+ * one compile in flight for all the variants it stands for, and one cubin in an emitted
+ * header. */
 void fa_variant_kernel_label(const fa_variant *v, char *buf, size_t n);
 
 #endif /* FA_VARIANT_H */
