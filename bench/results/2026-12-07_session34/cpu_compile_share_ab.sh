@@ -1,5 +1,7 @@
 #!/bin/bash
-# A/B: cold compile-only sweep of the first 156 legal splitkv variants (hd128, sm90), base then new then new
+# Session 34 (as run): A/B of the shared compiles on this 2-core machine, alternated base, new,
+# base, new. A cold compile-only sweep of the first 156 legal splitkv variants (sm90, hd128).
+# base: a worktree of 500cb45 built in /tmp/base34; new: this tree (ef126d4). Log: cpu_compile_share_ab.log
 for arm in base new base2 new2; do
   case $arm in base*) bin=/tmp/base34/build/fa-tune;; *) bin=/work/main/build/fa-tune;; esac
   rm -rf /tmp/kcab; 
