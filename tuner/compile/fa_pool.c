@@ -4,7 +4,8 @@
  * hand results back in completion order (see fa_compile.h). A variant whose kernels a queued
  * or running job already compiles (the same fa_variant_kernel_label and arch: decode's splits)
  * is not compiled again: it follows that job and gets a copy of its result. One mutex guards
- * the queues; jobs are seconds long, so the lock is never contended in a way that matters. */
+ * the queue, the leaders' table and the results; jobs are seconds long, so the lock is never
+ * contended in a way that matters. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,29 +15,38 @@
 #include "fa_family.h"
 
 typedef struct job {
-    struct job *next;
+    struct job *next;          /* in the done list, or a leader's followers */
+    struct job *qprev, *qnext; /* in the queue (todo) */
+    struct job *hnext;         /* in the leaders' table */
     fa_variant v;
     const fa_arch *arch;
     void *tag;
     int urgent; /* queued ahead of the plain jobs, batched only with urgent ones */
-    char kernels[FA_VARIANT_NAME_MAX]; /* fa_variant_kernel_label; "" when illegal */
-    struct job *followers;             /* jobs of the same kernels, waiting for this result */
-    struct job *running_next;          /* in the pool's running list */
+    int queued; /* in the queue; else taken by a worker (a leader) or following one */
+    char kernels[FA_VARIANT_NAME_MAX];      /* fa_variant_kernel_label; "" when illegal */
+    unsigned hash;                          /* of arch and kernels: its bucket in the table */
+    struct job *followers, *followers_tail; /* same kernels, waiting for this result */
     /* Filled when done: */
     fa_status st;
     fa_err err;
     fa_compile_output out;
 } job;
 
+/* Leaders (queued or running jobs that others may follow) by arch and kernels: a submit finds
+ * its leader in constant time, not by walking a queue of 20,000 jobs. */
+#define LEADER_BUCKETS 4096
+
 struct fa_compile_pool {
     fa_compiler *c;
     pthread_mutex_t mu;
-    pthread_cond_t work; /* a job was queued, or stop */
-    pthread_cond_t done; /* a result was queued */
-    job *todo_head, *todo_tail;
-    job *done_head, *done_tail;
-    job *running; /* taken by a worker, result not yet queued */
-    int pending;  /* submitted and not yet returned by _next */
+    pthread_cond_t work;          /* a job was queued, or stop */
+    pthread_cond_t done;          /* a result was queued */
+    job *todo_head, *todo_tail;   /* the queue: the urgent jobs, then the plain ones */
+    job *last_urgent;             /* the queue's last urgent job, NULL if none */
+    int queued;                   /* jobs in the queue */
+    job *done_head, *done_tail;   /* results not yet returned by _next */
+    job *leaders[LEADER_BUCKETS]; /* chained through hnext */
+    int pending;                  /* submitted and not yet returned by _next */
     int stop;
     int nthreads;
     pthread_t *threads;
@@ -63,34 +73,111 @@ static job *pop(job **head, job **tail)
     return j;
 }
 
+/* ---- the queue (caller holds the lock) ---------------------------------------------------- */
+
+static void q_unlink(fa_compile_pool *p, job *j)
+{
+    if (p->last_urgent == j)
+        p->last_urgent = j->qprev; /* urgent jobs are a prefix: NULL or urgent */
+    if (j->qprev)
+        j->qprev->qnext = j->qnext;
+    else
+        p->todo_head = j->qnext;
+    if (j->qnext)
+        j->qnext->qprev = j->qprev;
+    else
+        p->todo_tail = j->qprev;
+    j->qprev = j->qnext = NULL;
+    j->queued = 0;
+    p->queued--;
+}
+
+/* j after `after` (NULL: at the head). */
+static void q_insert(fa_compile_pool *p, job *after, job *j)
+{
+    j->qprev = after;
+    j->qnext = after ? after->qnext : p->todo_head;
+    if (j->qnext)
+        j->qnext->qprev = j;
+    else
+        p->todo_tail = j;
+    if (after)
+        after->qnext = j;
+    else
+        p->todo_head = j;
+    j->queued = 1;
+    p->queued++;
+}
+
+/* Queue j by its urgency: an urgent job after the urgent ones already queued (they stay in
+ * submission order) and before every plain one; a plain job last. Wakes a worker. */
+static void queue_locked(fa_compile_pool *p, job *j)
+{
+    if (j->urgent) {
+        q_insert(p, p->last_urgent, j);
+        p->last_urgent = j;
+    } else {
+        q_insert(p, p->todo_tail, j);
+    }
+    pthread_cond_signal(&p->work);
+}
+
+/* ---- leaders (caller holds the lock) ------------------------------------------------------ */
+
+static unsigned leader_hash(const fa_arch *arch, const char *kernels)
+{
+    unsigned h = 2166136261u; /* FNV-1a over the arch's name and the kernels' label */
+    for (const char *s = arch->name; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    h = (h ^ '/') * 16777619u;
+    for (const char *s = kernels; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static job *leader_find(fa_compile_pool *p, const job *j)
+{
+    for (job *q = p->leaders[j->hash % LEADER_BUCKETS]; q; q = q->hnext)
+        if (q->arch == j->arch && !strcmp(q->kernels, j->kernels))
+            return q;
+    return NULL;
+}
+
+static void leader_add(fa_compile_pool *p, job *j)
+{
+    job **b = &p->leaders[j->hash % LEADER_BUCKETS];
+    j->hnext = *b;
+    *b = j;
+}
+
+static void leader_remove(fa_compile_pool *p, job *j)
+{
+    job **q = &p->leaders[j->hash % LEADER_BUCKETS];
+    while (*q && *q != j)
+        q = &(*q)->hnext;
+    if (*q)
+        *q = j->hnext;
+    j->hnext = NULL;
+}
+
 /* Takes the next job and, to share one NVRTC program among them (fa_compile_variants), up
  * to batch - 1 more queued jobs for the same arch and family, urgent or plain as it is (an
  * urgent job does not wait for plain ones compiled with it); never more than an even share of
  * the queue, so no thread idles while another holds a long batch. Called with the lock. */
 static int take_jobs(fa_compile_pool *p, job **out, int batch)
 {
-    int queued = 0;
-    for (job *j = p->todo_head; j; j = j->next)
-        queued++;
-    int share = (queued + p->nthreads - 1) / p->nthreads;
+    int share = (p->queued + p->nthreads - 1) / p->nthreads;
     if (batch > share)
         batch = share > 0 ? share : 1;
     int m = 0;
-    out[m++] = pop(&p->todo_head, &p->todo_tail);
-    job *prev = NULL;
+    out[m++] = p->todo_head;
+    q_unlink(p, p->todo_head);
     for (job *j = p->todo_head; j && m < batch;) {
-        job *next = j->next;
+        job *next = j->qnext;
         if (j->arch == out[0]->arch && j->v.family == out[0]->v.family &&
             j->urgent == out[0]->urgent) {
-            if (prev)
-                prev->next = next;
-            else
-                p->todo_head = next;
-            if (p->todo_tail == j)
-                p->todo_tail = prev;
+            q_unlink(p, j);
             out[m++] = j;
-        } else {
-            prev = j;
         }
         j = next;
     }
@@ -98,7 +185,8 @@ static int take_jobs(fa_compile_pool *p, job **out, int batch)
 }
 
 /* A copy of a finished job's result for one that follows it: cubin and log duplicated (each
- * caller releases its own), counted as a cache hit (no compile of its own). */
+ * caller releases its own), counted as a cache hit (no compile of its own). Called without
+ * the lock: lead is the worker's until it is queued as done. */
 static void follow(const job *lead, job *f)
 {
     f->st = lead->st;
@@ -124,22 +212,12 @@ static void follow(const job *lead, job *f)
     }
 }
 
-/* Queue the results of j's followers (caller holds the lock). */
-static void finish_followers(fa_compile_pool *p, job *j)
-{
-    while (j->followers) {
-        job *f = j->followers;
-        j->followers = f->next;
-        follow(j, f);
-        push(&p->done_head, &p->done_tail, f);
-    }
-}
-
 static void *worker(void *arg)
 {
     fa_compile_pool *p = arg;
     int batch = fa_compiler_batch(p->c);
     job *jobs[FA_COMPILE_BATCH_MAX];
+    job *fol[FA_COMPILE_BATCH_MAX];
     fa_variant vs[FA_COMPILE_BATCH_MAX];
     fa_compile_output outs[FA_COMPILE_BATCH_MAX];
     pthread_mutex_lock(&p->mu);
@@ -148,11 +226,7 @@ static void *worker(void *arg)
             pthread_cond_wait(&p->work, &p->mu);
         if (p->stop)
             break;
-        int m = take_jobs(p, jobs, batch);
-        for (int i = 0; i < m; i++) {
-            jobs[i]->running_next = p->running;
-            p->running = jobs[i];
-        }
+        int m = take_jobs(p, jobs, batch); /* they stay leaders while they compile */
         pthread_mutex_unlock(&p->mu);
         /* Even one job goes through fa_compile_variants: it also looks under the batch
          * key, where an earlier batch may have left this variant's entry. */
@@ -167,14 +241,27 @@ static void *worker(void *arg)
             if (st == FA_OK)
                 jobs[i]->out = outs[i];
         }
+        /* No job follows these any more (a later sibling compiles on its own and finds the
+         * cache entry); their followers get copies outside the lock, then all are done. */
         pthread_mutex_lock(&p->mu);
         for (int i = 0; i < m; i++) {
-            job **r = &p->running;
-            while (*r != jobs[i])
-                r = &(*r)->running_next;
-            *r = jobs[i]->running_next;
+            if (jobs[i]->kernels[0])
+                leader_remove(p, jobs[i]);
+            fol[i] = jobs[i]->followers;
+            jobs[i]->followers = jobs[i]->followers_tail = NULL;
+        }
+        pthread_mutex_unlock(&p->mu);
+        for (int i = 0; i < m; i++)
+            for (job *f = fol[i]; f; f = f->next)
+                follow(jobs[i], f);
+        pthread_mutex_lock(&p->mu);
+        for (int i = 0; i < m; i++) {
             push(&p->done_head, &p->done_tail, jobs[i]);
-            finish_followers(p, jobs[i]);
+            for (job *f = fol[i]; f;) {
+                job *next = f->next;
+                push(&p->done_head, &p->done_tail, f);
+                f = next;
+            }
         }
         pthread_cond_broadcast(&p->done);
     }
@@ -182,6 +269,7 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Frees a list chained through next (done results, followers) with every job's followers. */
 static void free_list(job *j)
 {
     while (j) {
@@ -241,48 +329,6 @@ cleanup:
     return st;
 }
 
-/* Queue j by its urgency (caller holds the lock) and wake a worker. */
-static void queue_locked(fa_compile_pool *p, job *j)
-{
-    if (!j->urgent || !p->todo_head || !p->todo_head->urgent) {
-        if (j->urgent) { /* before every plain job */
-            j->next = p->todo_head;
-            p->todo_head = j;
-            if (!p->todo_tail)
-                p->todo_tail = j;
-        } else {
-            push(&p->todo_head, &p->todo_tail, j);
-        }
-    } else { /* after the last urgent job: the urgent ones stay in submission order */
-        job *last = p->todo_head;
-        while (last->next && last->next->urgent)
-            last = last->next;
-        j->next = last->next;
-        last->next = j;
-        if (p->todo_tail == last)
-            p->todo_tail = j;
-    }
-    pthread_cond_signal(&p->work);
-}
-
-/* The queued or running job that compiles the same kernels for the same arch as j, or NULL
- * (caller holds the lock); *prev: the job before it in the queue (NULL at the head or when it
- * is running), *queued: 1 when it is queued. */
-static job *find_leader(fa_compile_pool *p, const job *j, job **prev, int *queued)
-{
-    *prev = NULL;
-    *queued = 1;
-    for (job *q = p->todo_head; q; *prev = q, q = q->next)
-        if (q->arch == j->arch && !strcmp(q->kernels, j->kernels))
-            return q;
-    *prev = NULL;
-    *queued = 0;
-    for (job *q = p->running; q; q = q->running_next)
-        if (q->arch == j->arch && !strcmp(q->kernels, j->kernels))
-            return q;
-    return NULL;
-}
-
 static fa_status submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *arch, void *tag,
                         int urgent, fa_err *err)
 {
@@ -299,28 +345,27 @@ static fa_status submit(fa_compile_pool *p, const fa_variant *v, const fa_arch *
        follows: its result is its own refusal, not its siblings' cubin. */
     fa_err why = {0};
     if (v->family && fa_family_nvrtc_arch(v->family, arch) &&
-        fa_variant_check(v, arch, &why) == FA_OK)
+        fa_variant_check(v, arch, &why) == FA_OK) {
         fa_variant_kernel_label(v, j->kernels, sizeof j->kernels);
+        j->hash = leader_hash(arch, j->kernels);
+    }
     pthread_mutex_lock(&p->mu);
-    job *prev = NULL;
-    int queued = 0;
-    job *lead = j->kernels[0] ? find_leader(p, j, &prev, &queued) : NULL;
-    if (lead && queued && urgent && !lead->urgent) {
+    job *lead = j->kernels[0] ? leader_find(p, j) : NULL;
+    if (lead && lead->queued && urgent && !lead->urgent) {
         /* The queued plain job it would follow is urgent work now: it moves up. */
-        if (prev)
-            prev->next = lead->next;
-        else
-            p->todo_head = lead->next;
-        if (p->todo_tail == lead)
-            p->todo_tail = prev;
-        lead->next = NULL;
+        q_unlink(p, lead);
         lead->urgent = 1;
         queue_locked(p, lead);
     }
     if (lead) { /* no compile of its own: lead's result is copied to it (follow) */
-        j->next = lead->followers;
-        lead->followers = j;
+        if (lead->followers_tail)
+            lead->followers_tail->next = j;
+        else
+            lead->followers = j;
+        lead->followers_tail = j;
     } else {
+        if (j->kernels[0])
+            leader_add(p, j);
         queue_locked(p, j);
     }
     p->pending++;
@@ -395,7 +440,12 @@ void fa_compile_pool_free(fa_compile_pool *p)
     pthread_mutex_unlock(&p->mu);
     for (int i = 0; i < p->nthreads; i++)
         pthread_join(p->threads[i], NULL);
-    free_list(p->todo_head);
+    while (p->todo_head) { /* queued jobs (and their followers) are dropped */
+        job *j = p->todo_head;
+        q_unlink(p, j);
+        j->next = NULL;
+        free_list(j);
+    }
     free_list(p->done_head);
     free(p->threads);
     pthread_cond_destroy(&p->work);
