@@ -13,17 +13,22 @@ echo "GPU: $gpu"
 case $gpu in *H200*) exec bash bench/results/2026-12-07_session34/call2_h200.sh ;; esac
 S=bench/results/2026-12-08_session35/decode_hd64_bhsd.txt
 W=/tmp/d64 && mkdir -p $W
-bash bench/gpu_run.sh --out $W build decode:halving:$S decodep:$S >"$OUT/d64.log" 2>&1
-echo "decode stages rc=$? (${SECONDS}s)"
-cp $W/decode_decode_hd64_bhsd.md $W/decode_decode_hd64_bhsdp.md "$OUT/" 2>/dev/null
-tail -5 $W/decode_decode_hd64_bhsd.md; tail -5 $W/decode_decode_hd64_bhsdp.md
+bash bench/gpu_run.sh --out $W build >"$OUT/d64.log" 2>&1 || { tail -20 "$OUT/d64.log"; exit 1; }
+# A/B of the K/V copies' L2 behaviour on session 25's hd64 bhsd winners (templates copied and
+# rewritten by evict_first.py; the arms run the same variant names from their own template tree)
+for m in nohint evict_first; do
+    rm -rf /tmp/t_$m && cp -r templates /tmp/t_$m &&
+        python3 bench/results/2026-12-08_session35/evict_first.py /tmp/t_$m/fa_ptx.cuh $m
+done
+timeout 200 python3 bench/ab_bench.py --rounds 3 --repeat 3 --out "$OUT/ab_l2.md" --arm base \
+    --arm nohint=FA_TUNE_TEMPLATES=/tmp/t_nohint --arm evf=FA_TUNE_TEMPLATES=/tmp/t_evict_first \
+    'decode_splitkv_hd64_bf16_m16n64w4s3k0 --batch 64 --heads 32 --heads-kv 8 --seqlen-q 1 --seqlen-k 4096 --layout bhsd' \
+    'decode_splitkv_hd64_bf16_m16n128w4s3k0f --batch 32 --heads 16 --heads-kv 16 --seqlen-q 1 --seqlen-k 8192 --layout bhsd' \
+    >>"$OUT/d64.log" 2>&1
+echo "ab rc=$? (${SECONDS}s)"
+cat "$OUT/ab_l2.md"
 FA=$PWD/build-gpu/fa-tune
-[ -x "$FA" ] || FA=$(ls -d "$PWD"/build*/fa-tune | head -1)
-"$FA" db best --db $W/decode_decode_hd64_bhsd.db 2>&1 | tail -4
-V=decode_splitkv_hd64_bf16_$(grep "hd64 32/8 64x4096" $W/decode_decode_hd64_bhsd.md | awk -F'|' '{print $9}' | tr -d ' ')
-python3 -c "import sqlite3,sys; sqlite3.connect(sys.argv[1]).execute('pragma wal_checkpoint(TRUNCATE)')" $W/decode_decode_hd64_bhsd.db
-gzip -c $W/decode_decode_hd64_bhsd.db >"$OUT/decode_hd64_bhsd.db.gz"
-echo "winner of 32/8 64x4k: $V"
+V=decode_splitkv_hd64_bf16_m16n64w4s3k0 # session 25's bhsd winner of 32/8 64 x 4k
 SEC="--section SpeedOfLight --section LaunchStats --section Occupancy --section MemoryWorkloadAnalysis"
 timeout 120 ncu --clock-control none --target-processes all -k regex:fa_decode --launch-skip 2 --launch-count 1 $SEC \
     "$FA" bench --variant "$V" --batch 64 --heads 32 --heads-kv 8 --seqlen-q 1 --seqlen-k 4096 \
@@ -52,4 +57,9 @@ for f in ncu_fatune ncu_cudnn; do
     echo "== $f"
     grep -E "^  [a-zA-Z_].*\(|Duration|DRAM Throughput|Memory Throughput|Grid Size|Block Size|Registers Per|Dynamic Shared|Static Shared|Waves Per SM|Achieved Occupancy|Theoretical Occupancy|L2 Hit|L1/TEX Hit|Mem Busy|Max Bandwidth" "$OUT/$f.txt" | head -40
 done
+# last, in what time is left: the two shapes tuned (halving), then both sides in one process
+timeout $((570 - SECONDS)) bash bench/gpu_run.sh --out $W decode:halving:$S decodep:$S >>"$OUT/d64.log" 2>&1
+echo "decode stages rc=$? (${SECONDS}s)"
+cp $W/decode_decode_hd64_bhsd.md $W/decode_decode_hd64_bhsdp.md "$OUT/" 2>/dev/null
+tail -4 $W/decode_decode_hd64_bhsd.md; tail -4 $W/decode_decode_hd64_bhsdp.md
 echo "total ${SECONDS}s"
