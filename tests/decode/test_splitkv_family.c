@@ -166,6 +166,10 @@ static void test_auto_splits(void)
     /* Enough CTAs (>= 80% of 132): one split. 64 x 8 kv heads = 512 CTAs. */
     CHECK(fa_plan_splitkv_auto(512, 132, 64) == 1);
     CHECK(fa_plan_splitkv_auto(106, 132, 1000) == 1); /* 106 >= 105.6 */
+    /* ... and just under it, splits: 105 CTAs fill 79.5% of a wave for s = 1..4 and 525/528
+     * at s = 5, the first s within 0.95 of the best. */
+    CHECK_MSG(fa_plan_splitkv_auto(105, 132, 1000) == 5, "%d",
+              fa_plan_splitkv_auto(105, 132, 1000));
     /* Few KV blocks: one split. */
     CHECK(fa_plan_splitkv_auto(8, 132, 4) == 1);
     /* 8 CTAs, 2048 blocks: efficiency 8s/132 / ceil; best 1.0 at s = 33; the first s with

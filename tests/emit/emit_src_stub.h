@@ -247,8 +247,9 @@ static inline const fa_dispatch_kernel *fa_dispatch_kernels(int *n)
 #include "fa_dispatch_lookup.h"
 
 /* A header with decode winners: the splitkv plan, the decode types, a stub decode table (two
- * rows of one kernel, auto and 8 splits, and a causal row without a kernel) and the decode
- * lookup. */
+ * rows of one kernel, auto and 8 splits; a causal row without a kernel; two gqa-32 rows of the
+ * same kernel two cache buckets apart, 2 and 3 splits, so the bucket between them is a tie)
+ * and the decode lookup. */
 #if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpedantic"
@@ -265,7 +266,7 @@ static inline const fa_dispatch_decode_arch *fa_dispatch_decode_archs(int *n)
 {
     static const fa_dispatch_decode_arch archs[] = {
         {.first_entry = 0,
-         .num_entries = 3,
+         .num_entries = 5,
          .first_kernel = 0,
          .num_kernels = 1,
          .defaults = {{32, 16, 64, 4, 3, 0},
@@ -329,6 +330,36 @@ static inline const fa_dispatch_decode_entry *fa_dispatch_decode_entries(int *n)
          .smem_bytes = 0,
          .kernel = -1,
          .name = "d_causal"},
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 128,
+         .gqa = 32,
+         .q_bucket = 1,
+         .bucket = 4096,
+         .block_m = 16,
+         .block_n = 64,
+         .warps = 4,
+         .stages = 3,
+         .splits = 2,
+         .threads = 128,
+         .smem_bytes = 103040,
+         .kernel = 0,
+         .name = "d_g32_4k"},
+        {.arch = 0,
+         .dtype = FA_DISPATCH_BF16,
+         .head_dim = 128,
+         .gqa = 32,
+         .q_bucket = 1,
+         .bucket = 16384,
+         .block_m = 16,
+         .block_n = 64,
+         .warps = 4,
+         .stages = 3,
+         .splits = 3,
+         .threads = 128,
+         .smem_bytes = 103040,
+         .kernel = 0,
+         .name = "d_g32_16k"},
     };
     if (n)
         *n = (int)(sizeof entries / sizeof entries[0]);

@@ -210,6 +210,11 @@ static void test_decode(void)
     expect_decode(__LINE__, 128, 0, 4, 16384, FA_DISPATCH_NEAREST_BUCKET, 16, 0, 0);
     expect_decode(__LINE__, 128, 0, 4, 40000, FA_DISPATCH_NEAREST_BUCKET, 16, 8, 0);
     expect_decode(__LINE__, 128, 0, 8, 4096, FA_DISPATCH_NEAREST_GQA, 16, 0, 0);
+    /* gqa 32: its own rows; 8192 is one bucket from 4096 and from 16384, and a tie takes the
+       larger bucket (3 splits) */
+    expect_decode(__LINE__, 128, 0, 32, 4096, FA_DISPATCH_EXACT, 16, 2, 0);
+    expect_decode(__LINE__, 128, 0, 32, 8192, FA_DISPATCH_NEAREST_BUCKET, 16, 3, 0);
+    expect_decode(__LINE__, 128, 0, 32, 2048, FA_DISPATCH_NEAREST_BUCKET, 16, 2, 0);
     expect_decode(__LINE__, 128, 1, 4, 1000, FA_DISPATCH_EXACT, 32, 2, -1);
     expect_decode(__LINE__, 128, 1, 4, 4096, FA_DISPATCH_NEAREST_BUCKET, 32, 2, -1);
     expect_decode(__LINE__, 128, 1, 1, 4096, FA_DISPATCH_NEAREST_GQA, 32, 2, -1);
