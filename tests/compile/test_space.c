@@ -53,6 +53,25 @@ int main(void)
     CHECK(strcmp(first, "fwd_sm80_hd128_bf16_m64n32w4s1") == 0);
     free(vs);
 
+    /* The model's two limits, each on a variant only it refuses. Shared memory is the arch's
+       opt-in limit: head dim 256, 128 x 64 tiles, 2 stages need 192 KB, over sm80's 163 KB
+       but within sm90's 227 KB. Registers: 128 x 128 tiles of head dim 256 on 4 warps need
+       about 400 accumulator registers a thread (O 256 + S 128 + 16), past 255, while their
+       192 KB fit sm90. */
+    {
+        const fa_arch *sm90 = fa_arch_find("sm90");
+        fa_variant lim;
+        CHECK_OK(fa_variant_parse("fwd_sm80_hd256_bf16_m128n64w8s2", &lim, &err), &err);
+        CHECK(fa_variant_check(&lim, sm80, &err) == FA_UNSUPPORTED &&
+              strstr(err.msg, "needs 196608 bytes of shared memory, sm80 allows"));
+        fa_err_clear(&err);
+        CHECK_OK(fa_variant_check(&lim, sm90, &err), &err);
+        CHECK_OK(fa_variant_parse("fwd_sm80_hd256_bf16_m128n128w4s1", &lim, &err), &err);
+        CHECK(fa_variant_check(&lim, sm90, &err) == FA_UNSUPPORTED &&
+              strstr(err.msg, "needs about 400 registers per thread"));
+        fa_err_clear(&err);
+    }
+
     fa_space_filter all = {.dtypes = 3u, .causal = FA_SPACE_BOTH, .varlen = FA_SPACE_BOTH};
     CHECK_OK(fa_space_enumerate(sm80, 64, &all, &vs, &n, &err), &err);
     CHECK(n == 8 * 168);
