@@ -147,6 +147,15 @@ int main(void)
     CHECK(fa_seqlens_file_read(path, &d, NULL, NULL, NULL, &err) == FA_IO);
     CHECK(strstr(err.msg, "cannot read seqlens file"));
 
+    /* The nearest GQA ratio (halving's rung 1), by quotient: 4 is between 2 and 8 (a tie: the
+       larger, 8) and nearer 8 than 1; 3 is nearer 4 than 2; 16 ties with 1 at 4 (16 wins). */
+    CHECK(fa_gqa_nearer(8, 2, 4) && !fa_gqa_nearer(2, 8, 4));
+    CHECK(fa_gqa_nearer(8, 1, 4) && !fa_gqa_nearer(1, 8, 4));
+    CHECK(fa_gqa_nearer(4, 2, 3) && !fa_gqa_nearer(2, 4, 3));
+    CHECK(fa_gqa_nearer(16, 1, 4) && !fa_gqa_nearer(1, 16, 4));
+    CHECK(fa_gqa_nearer(4, 32, 4) && !fa_gqa_nearer(4, 4, 4));
+    CHECK(fa_gqa_nearer(1 << 24, 1, 1 << 23));
+
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);

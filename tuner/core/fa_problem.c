@@ -36,6 +36,13 @@ int fa_problem_gqa(const fa_problem *p)
     return p->heads_kv > 0 ? p->heads_q / p->heads_kv : 0;
 }
 
+int fa_gqa_nearer(int a, int b, int g)
+{
+    const int64_t na = a > g ? a : g, da = a > g ? g : a; /* a's distance: na / da >= 1 */
+    const int64_t nb = b > g ? b : g, db = b > g ? g : b;
+    return na * db < nb * da || (na * db == nb * da && a > b);
+}
+
 int fa_seqlen_bucket(int seqlen)
 {
     int b = 128;

@@ -80,6 +80,10 @@ typedef enum fa_cache_lens { FA_CACHE_FIXED = 0, FA_CACHE_UNIFORM = 1 } fa_cache
 void fa_problem_name(const fa_problem *p, char *buf, size_t n);
 /* GQA ratio g = heads_q / heads_kv. */
 int fa_problem_gqa(const fa_problem *p);
+/* Is GQA ratio a nearer to g than ratio b, by their quotient (4 is as near to 8 as 16 is),
+ * the larger one on a tie? (Halving's rung 1: a ratio that got no rung-0 problem takes the
+ * nearest ratio's survivors.) Ratios are at most 2^24: the products fit in 64 bits. */
+int fa_gqa_nearer(int a, int b, int g);
 /* The dispatch seqlen bucket (see top of file). */
 int fa_seqlen_bucket(int seqlen);
 /* A decode problem's seqlen_q bucket (the decode winners' and the emitted header's key): 1 for

@@ -224,15 +224,6 @@ static int brackets(const engine *e, int k, int r, int i)
     return 1;
 }
 
-/* Is GQA ratio a nearer to g than ratio b, by their quotient (4 is as near to 8 as 16 is),
- * the larger one on a tie? Ratios are at most 2^24: the products fit in 64 bits. */
-static int ratio_nearer(int a, int b, int g)
-{
-    const int64_t na = a > g ? a : g, da = a > g ? g : a; /* a's distance: na / da >= 1 */
-    const int64_t nb = b > g ? b : g, db = b > g ? g : b;
-    return na * db < nb * da || (na * db == nb * da && a > b);
-}
-
 /* Are class k's rung-0 problem r's survivors near ones for class position i: r brackets it,
  * or r was chosen for i's GQA ratio (a tile that pays off only with GQA ranks low on ratio-1
  * problems, and a PackGQA tile may lead at one ratio only); a ratio above the smallest that
@@ -248,7 +239,7 @@ static int near(const engine *e, int k, int r, int i)
         return 0;
     int best = 0;
     for (int q = 0; q < c->nrung0; q++)
-        if (c->rung0_ratio[q] > 0 && (best == 0 || ratio_nearer(c->rung0_ratio[q], best, g)))
+        if (c->rung0_ratio[q] > 0 && (best == 0 || fa_gqa_nearer(c->rung0_ratio[q], best, g)))
             best = c->rung0_ratio[q];
     return c->rung0_ratio[r] == best;
 }
