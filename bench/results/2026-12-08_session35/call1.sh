@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Session 35, call 1. On an H200: session 34's call2_h200.sh (issues 18 and 16 on the GPU their
-# bars name, ~9 min). On any other GPU (~5 min): issue 16's two hd64 bhsd shapes, where fa-tune
-# trails cuDNN like for like -- tuned (halving), both sides in one process (decodep), then ncu
-# on fa-tune's winner and on cuDNN's kernel for the 32/8 64 x 4k shape: launch shape, DRAM
-# throughput, occupancy, to say what cuDNN does differently.
+# Session 35, call 1 (not run: no GPU was lent). On an H200: session 34's call2_h200.sh (issues
+# 18 and 16 on the GPU their bars name, ~9 min). On any other GPU (~5-9 min), issue 16's two hd64
+# bhsd shapes, where fa-tune trails cuDNN like for like: an A/B of the K/V copies' L2 hints on
+# their winners (evict_first.py), ncu on fa-tune's kernel and on cuDNN's for 32/8 64 x 4k (launch
+# shape, DRAM throughput, occupancy: what cuDNN does differently), then in the time left both
+# shapes tuned (halving) and timed beside SDPA in one process (decodep).
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${OUT:-out}
